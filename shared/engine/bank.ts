@@ -1,0 +1,133 @@
+import { layoutFor, type SeasonLayout } from "./layout.ts";
+
+/**
+ * The engine's state for many series at once, as parallel typed arrays (one slot per
+ * series): memory is fixed per series and grows linearly, and a snapshot is the arrays'
+ * bytes, so it round-trips exactly.
+ */
+export class SeriesBank {
+  readonly layout: SeasonLayout;
+  size = 0;
+  private capacity = 0;
+  private readonly index = new Map<string, number>();
+  keys: string[] = [];
+  level = new Float64Array(0);
+  scale = new Float64Array(0);
+  /** Points learned so far. */
+  seen = new Uint32Array(0);
+  /** Signed length of the current run of same-direction anomalies. */
+  run = new Int16Array(0);
+  /** 1 while every value seen was an integer (counts): enables the count noise floor. */
+  integral = new Uint8Array(0);
+  /** Multiplier on the residual scale raised by "not an anomaly" feedback. */
+  tolerance = new Float32Array(0);
+  daily = new Float32Array(0);
+  weekly = new Float32Array(0);
+
+  constructor(intervalMs: number, capacity = 16) {
+    this.layout = layoutFor(intervalMs);
+    this.grow(capacity);
+  }
+
+  get intervalMs(): number {
+    return this.layout.intervalMs;
+  }
+
+  /** The slot of series `key`, creating it when new. */
+  slot(key: string): number {
+    const found = this.index.get(key);
+    if (found !== undefined) return found;
+    if (this.size === this.capacity) this.grow(this.capacity * 2);
+    const slot = this.size++;
+    this.index.set(key, slot);
+    this.keys.push(key);
+    this.integral[slot] = 1;
+    this.tolerance[slot] = 1;
+    return slot;
+  }
+
+  has(key: string): boolean {
+    return this.index.has(key);
+  }
+
+  private grow(capacity: number): void {
+    const { daily, weekly } = this.layout;
+    const copy = <T extends Float64Array | Float32Array | Uint32Array | Int16Array | Uint8Array>(a: T, n: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.level = copy(this.level, capacity);
+    this.scale = copy(this.scale, capacity);
+    this.seen = copy(this.seen, capacity);
+    this.run = copy(this.run, capacity);
+    this.integral = copy(this.integral, capacity);
+    this.tolerance = copy(this.tolerance, capacity);
+    this.daily = copy(this.daily, capacity * daily.buckets);
+    this.weekly = copy(this.weekly, capacity * weekly.buckets);
+    this.capacity = capacity;
+  }
+
+  /** Bytes of state one series takes. */
+  bytesPerSeries(): number {
+    const { daily, weekly } = this.layout;
+    return 8 + 8 + 4 + 2 + 1 + 4 + 4 * daily.buckets + 4 * weekly.buckets;
+  }
+
+  private arrays() {
+    const n = this.size;
+    const { daily, weekly } = this.layout;
+    return [
+      this.level.subarray(0, n),
+      this.scale.subarray(0, n),
+      this.seen.subarray(0, n),
+      this.tolerance.subarray(0, n),
+      this.daily.subarray(0, n * daily.buckets),
+      this.weekly.subarray(0, n * weekly.buckets),
+      this.run.subarray(0, n),
+      this.integral.subarray(0, n),
+    ] as const;
+  }
+
+  /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned. */
+  serialize(): Uint8Array {
+    const header = new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, intervalMs: this.intervalMs, keys: this.keys }));
+    const arrays = this.arrays();
+    const pad = (n: number) => (8 - (n % 8)) % 8;
+    let total = 8 + header.length + pad(header.length);
+    for (const a of arrays) total += a.byteLength + pad(a.byteLength);
+    const out = new Uint8Array(total);
+    new DataView(out.buffer).setUint32(0, SNAPSHOT_MAGIC, true);
+    new DataView(out.buffer).setUint32(4, header.length, true);
+    out.set(header, 8);
+    let at = 8 + header.length + pad(header.length);
+    for (const a of arrays) {
+      out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+      at += a.byteLength + pad(a.byteLength);
+    }
+    return out;
+  }
+
+  static deserialize(bytes: Uint8Array): SeriesBank {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.byteLength < 8 || view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new Error("not a Vigil model snapshot");
+    const headerLength = view.getUint32(4, true);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { format: number; intervalMs: number; keys: string[] };
+    if (header.format !== SNAPSHOT_FORMAT) throw new Error(`model snapshot format ${header.format} is not ${SNAPSHOT_FORMAT}`);
+    if (!(header.intervalMs > 0)) throw new Error(`model snapshot has a bad interval ${header.intervalMs} ms`);
+    const bank = new SeriesBank(header.intervalMs, Math.max(16, header.keys.length));
+    for (const key of header.keys) bank.slot(key);
+    const pad = (n: number) => (8 - (n % 8)) % 8;
+    let at = bytes.byteOffset + 8 + headerLength + pad(headerLength);
+    const copy = bytes.slice().buffer; // aligned private copy
+    at -= bytes.byteOffset;
+    for (const a of bank.arrays()) {
+      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(new Uint8Array(copy, at, a.byteLength));
+      at += a.byteLength + pad(a.byteLength);
+    }
+    return bank;
+  }
+}
+
+const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
+const SNAPSHOT_FORMAT = 1;

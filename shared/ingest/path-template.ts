@@ -1,0 +1,43 @@
+import { DateTime } from "luxon";
+
+/**
+ * L4M path templates: `s3://bucket/ecommerce/live/{{yyyyMMdd}}/{{HHmm}}` names the folder
+ * that holds one interval's files. Vigil also takes a local path wherever an S3 URI goes.
+ */
+
+export const TEMPLATE_TOKENS = ["yyyyMMdd", "HHmm", "yyyy", "MM", "dd", "HH", "mm"] as const;
+export type TemplateToken = (typeof TEMPLATE_TOKENS)[number];
+
+const TOKEN_RE = /\{\{([^{}]*)\}\}/g;
+const S3_RE = /^s3:\/\/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(\/.*)?$/;
+
+export type DataLocation = { readonly kind: "s3"; readonly bucket: string; readonly key: string } | { readonly kind: "local"; readonly path: string };
+
+/** Why `path` is not a usable data path or template, or undefined when it is. */
+export function templateProblem(path: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !path.startsWith("s3://") && !path.startsWith("file://")) {
+    return "must be an s3:// URI or a local path";
+  }
+  if (path.startsWith("s3://") && !S3_RE.test(path.replace(TOKEN_RE, "x"))) return "is not a valid s3://bucket/key URI";
+  for (const m of path.matchAll(TOKEN_RE)) {
+    if (!(TEMPLATE_TOKENS as readonly string[]).includes(m[1] ?? "")) {
+      return `has unknown placeholder {{${m[1]}}}; known: ${TEMPLATE_TOKENS.map((t) => `{{${t}}}`).join(" ")}`;
+    }
+  }
+  if (/\{\{|\}\}/.test(path.replace(TOKEN_RE, ""))) return "has an unbalanced {{ or }}";
+  return undefined;
+}
+
+export const isTemplated = (path: string) => /\{\{[^{}]+\}\}/.test(path);
+
+/** The path of the interval starting at `intervalStartMs`, placeholders rendered in `timezone`. */
+export function renderTemplate(template: string, intervalStartMs: number, timezone = "UTC"): string {
+  const t = DateTime.fromMillis(intervalStartMs, { zone: timezone });
+  return template.replace(TOKEN_RE, (_, token: string) => t.toFormat(token));
+}
+
+export function parseLocation(path: string): DataLocation {
+  const s3 = S3_RE.exec(path);
+  if (s3) return { kind: "s3", bucket: s3[1] ?? "", key: (s3[2] ?? "/").slice(1) };
+  return { kind: "local", path: path.startsWith("file://") ? path.slice("file://".length) : path };
+}

@@ -1,0 +1,113 @@
+import type { MetricSet } from "../model/metric-set.ts";
+import { dimensionsOf, measuresOf } from "../model/metric-set.ts";
+import { EXTRA_CELLS, type RawRow } from "./readers.ts";
+import type { TimestampParser } from "./timestamp.ts";
+
+/** Why a row (or one of its measures) could not be used. */
+export const REJECT_REASONS = [
+  "MALFORMED_RECORD",
+  "UNREADABLE_FILE",
+  "EXTRA_CELLS",
+  "MISSING_COLUMN",
+  "INVALID_TIMESTAMP",
+  "OUTSIDE_INTERVAL",
+  "MISSING_DIMENSION_VALUE",
+  "FILTERED_DIMENSION_VALUE",
+  "MISSING_MEASURE_VALUE",
+  "NON_NUMERIC_MEASURE",
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** A row kept aside with its reason; `partial` rows still gave some measures. */
+export interface RejectedRow {
+  readonly file: string;
+  readonly line: number;
+  readonly reason: RejectReason;
+  readonly detail: string;
+  readonly partial: boolean;
+  readonly row: Readonly<Record<string, unknown>> | string;
+}
+
+export type RowVerdict =
+  | { readonly ok: true; readonly timestamp: number; readonly dimensions: string[]; readonly values: (number | undefined)[]; readonly problems: RejectedRow[] }
+  | { readonly ok: false; readonly rejected: RejectedRow };
+
+/** What the row validator needs to know of a metric set. */
+export interface RowSpec {
+  readonly timestampColumn: string;
+  readonly dimensions: readonly string[];
+  readonly measures: readonly string[];
+  /** Allowed values per dimension, from `DimensionFilterList`; absent = all. */
+  readonly allowed: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly parseTimestamp: TimestampParser;
+}
+
+export function rowSpecOf(metricSet: Pick<MetricSet, "TimestampColumn" | "DimensionList" | "MetricList" | "DimensionFilterList">, parseTimestamp: TimestampParser): RowSpec {
+  return {
+    timestampColumn: metricSet.TimestampColumn?.ColumnName ?? "timestamp",
+    dimensions: dimensionsOf(metricSet),
+    measures: measuresOf(metricSet),
+    allowed: new Map((metricSet.DimensionFilterList ?? []).map((f) => [f.Name, new Set(f.FilterList.map((x) => x.DimensionValue))])),
+    parseTimestamp,
+  };
+}
+
+const isBlank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+
+function parseMeasure(v: unknown): number | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== "string") return undefined;
+  const s = v.trim();
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return undefined;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * Checks one row against the metric set and, when `window` is given, the interval
+ * [from, to). A row is rejected whole when it cannot name its series or time; a bad
+ * measure only loses that measure and is reported as a partial row.
+ */
+export function classifyRow(raw: RawRow, spec: RowSpec, window?: { from: number; to: number }): RowVerdict {
+  const reject = (reason: RejectReason, detail: string, partial = false): RejectedRow => ({ file: raw.file, line: raw.line, reason, detail, partial, row: raw.fields });
+  if (raw.fields[EXTRA_CELLS] !== undefined) return { ok: false, rejected: reject("EXTRA_CELLS", "row has more cells than the header") };
+  for (const col of [spec.timestampColumn, ...spec.dimensions]) {
+    if (!(col in raw.fields)) return { ok: false, rejected: reject("MISSING_COLUMN", `column '${col}' is missing`) };
+  }
+  const tsCell = raw.fields[spec.timestampColumn];
+  const timestamp = spec.parseTimestamp(tsCell);
+  if (timestamp === undefined) return { ok: false, rejected: reject("INVALID_TIMESTAMP", `'${String(tsCell)}' is not a timestamp`) };
+  if (window && (timestamp < window.from || timestamp >= window.to)) {
+    return {
+      ok: false,
+      rejected: reject("OUTSIDE_INTERVAL", `${new Date(timestamp).toISOString()} is outside [${new Date(window.from).toISOString()}, ${new Date(window.to).toISOString()})`),
+    };
+  }
+  const dimensions: string[] = [];
+  for (const d of spec.dimensions) {
+    const v = raw.fields[d];
+    if (isBlank(v)) return { ok: false, rejected: reject("MISSING_DIMENSION_VALUE", `dimension '${d}' has no value`) };
+    const value = String(v).trim();
+    const allowed = spec.allowed.get(d);
+    if (allowed && !allowed.has(value)) return { ok: false, rejected: reject("FILTERED_DIMENSION_VALUE", `${d}='${value}' is excluded by DimensionFilterList`) };
+    dimensions.push(value);
+  }
+  const values: (number | undefined)[] = [];
+  const problems: RejectedRow[] = [];
+  for (const m of spec.measures) {
+    const cell = raw.fields[m];
+    if (!(m in raw.fields) || isBlank(cell)) {
+      values.push(undefined);
+      problems.push(reject(m in raw.fields ? "MISSING_MEASURE_VALUE" : "MISSING_COLUMN", `measure '${m}' has no value`, true));
+      continue;
+    }
+    const n = parseMeasure(cell);
+    if (n === undefined) problems.push(reject("NON_NUMERIC_MEASURE", `measure '${m}' = '${String(cell)}' is not a number`, true));
+    values.push(n);
+  }
+  if (values.every((v) => v === undefined)) {
+    const first = problems[0]!;
+    return { ok: false, rejected: { ...first, partial: false } };
+  }
+  return { ok: true, timestamp, dimensions, values, problems };
+}

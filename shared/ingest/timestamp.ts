@@ -1,0 +1,73 @@
+import { DateTime } from "luxon";
+
+/**
+ * Turns a timestamp cell into epoch milliseconds. Formats: L4M's `ColumnFormat` pattern
+ * (e.g. `yyyy-MM-dd HH:mm:ss`, read with luxon tokens), `ISO_8601`, `EPOCH_SECONDS`,
+ * `EPOCH_MILLISECONDS`, or — with no format — whichever of ISO 8601, `yyyy-MM-dd HH:mm:ss`
+ * and epoch seconds/milliseconds the value is. Times without an offset are read in `timezone`.
+ */
+export type TimestampParser = (value: unknown) => number | undefined;
+
+/** Epoch values below this are seconds, above it milliseconds (1e11 s is the year 5138). */
+const EPOCH_MS_CUTOFF = 1e11;
+
+const ISO_LIKE = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(Z|[+-]\d\d:?\d\d)?$/;
+
+function parseEpoch(value: unknown, unit: "auto" | "s" | "ms"): number | undefined {
+  const n = typeof value === "number" ? value : typeof value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n)) return undefined;
+  const ms = unit === "ms" || (unit === "auto" && Math.abs(n) >= EPOCH_MS_CUTOFF) ? n : n * 1000;
+  return Math.round(ms);
+}
+
+function parseIsoLike(s: string, zone: string): number | undefined {
+  const m = ISO_LIKE.exec(s);
+  if (!m) {
+    const dt = DateTime.fromISO(s, { zone });
+    return dt.isValid ? dt.toMillis() : undefined;
+  }
+  const [, y, mo, d, h, mi, sec, frac, offset] = m;
+  if (!offset && zone !== "UTC") {
+    const dt = DateTime.fromISO(s.replace(" ", "T"), { zone });
+    return dt.isValid ? dt.toMillis() : undefined;
+  }
+  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +(sec ?? 0), Math.round(Number(`0.${frac ?? 0}`) * 1000));
+  const check = new Date(ms);
+  if (check.getUTCDate() !== +d! || check.getUTCMonth() !== +mo! - 1 || +h! > 23 || +mi! > 59 || +(sec ?? 0) > 59) return undefined;
+  if (!offset || offset === "Z") return ms;
+  const sign = offset[0] === "-" ? -1 : 1;
+  const digits = offset.slice(1).replace(":", "");
+  return ms - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+}
+
+export function makeTimestampParser(format: string | undefined, timezone = "UTC"): TimestampParser {
+  const zone = timezone === "Etc/UTC" || timezone === "GMT" ? "UTC" : timezone;
+  const parseOne = ((): TimestampParser => {
+    switch (format?.toUpperCase()) {
+      case undefined:
+        return (v) => (typeof v === "number" || /^\s*-?\d+(\.\d+)?\s*$/.test(String(v)) ? parseEpoch(v, "auto") : parseIsoLike(String(v).trim(), zone));
+      case "EPOCH_SECONDS":
+        return (v) => parseEpoch(v, "s");
+      case "EPOCH_MILLISECONDS":
+      case "EPOCH_MILLIS":
+        return (v) => parseEpoch(v, "ms");
+      case "ISO_8601":
+        return (v) => (typeof v === "string" ? parseIsoLike(v.trim(), zone) : undefined);
+      default:
+        return (v) => {
+          if (typeof v !== "string") return undefined;
+          const dt = DateTime.fromFormat(v.trim(), format!, { zone });
+          return dt.isValid ? dt.toMillis() : undefined;
+        };
+    }
+  })();
+  // Rows of one file mostly share a timestamp: remember the last one.
+  let lastValue: unknown;
+  let lastResult: number | undefined;
+  return (value) => {
+    if (value === lastValue && value !== undefined) return lastResult;
+    lastValue = value;
+    lastResult = value === undefined || value === null || value === "" ? undefined : parseOne(value);
+    return lastResult;
+  };
+}

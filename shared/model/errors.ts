@@ -1,0 +1,93 @@
+/**
+ * Errors are values of named classes, one per L4M error code, so that every edge
+ * (CLI, Lambda, HTTP API) can answer in L4M's shape without inspecting strings.
+ */
+
+export type ValidationExceptionReason = "UNKNOWN_OPERATION" | "CANNOT_PARSE" | "FIELD_VALIDATION_FAILED" | "OTHER";
+
+export interface ValidationExceptionField {
+  readonly Name: string;
+  readonly Message: string;
+}
+
+export abstract class VigilError extends Error {
+  abstract readonly code: string;
+  /** HTTP status L4M answers this error with. */
+  abstract readonly httpStatus: number;
+
+  toJSON(): Record<string, unknown> {
+    return { __type: this.code, Message: this.message };
+  }
+}
+
+export class ValidationException extends VigilError {
+  override readonly name = "ValidationException";
+  readonly code = "ValidationException";
+  readonly httpStatus = 400;
+  readonly reason: ValidationExceptionReason;
+  readonly fields: readonly ValidationExceptionField[];
+
+  constructor(
+    message: string,
+    options: { reason?: ValidationExceptionReason; fields?: readonly ValidationExceptionField[]; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = options.reason ?? (options.fields?.length ? "FIELD_VALIDATION_FAILED" : "OTHER");
+    this.fields = options.fields ?? [];
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), Reason: this.reason, ...(this.fields.length ? { Fields: this.fields } : {}) };
+  }
+}
+
+export class ResourceNotFoundException extends VigilError {
+  override readonly name = "ResourceNotFoundException";
+  readonly code = "ResourceNotFoundException";
+  readonly httpStatus = 400;
+
+  constructor(
+    message: string,
+    readonly resourceId?: string,
+    readonly resourceType?: string,
+  ) {
+    super(message);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), ResourceId: this.resourceId, ResourceType: this.resourceType };
+  }
+}
+
+export class ConflictException extends VigilError {
+  override readonly name = "ConflictException";
+  readonly code = "ConflictException";
+  readonly httpStatus = 409;
+
+  constructor(
+    message: string,
+    readonly resourceId?: string,
+    readonly resourceType?: string,
+  ) {
+    super(message);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), ResourceId: this.resourceId, ResourceType: this.resourceType };
+  }
+}
+
+export class InternalServerException extends VigilError {
+  override readonly name = "InternalServerException";
+  readonly code = "InternalServerException";
+  readonly httpStatus = 500;
+}
+
+/** One line a person can read, with the fields that failed. */
+export function describeError(error: unknown): string {
+  if (error instanceof ValidationException && error.fields.length) {
+    return `${error.code}: ${error.message} (${error.fields.map((f) => `${f.Name}: ${f.Message}`).join("; ")})`;
+  }
+  if (error instanceof VigilError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

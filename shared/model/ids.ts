@@ -1,0 +1,61 @@
+import { createHash } from "node:crypto";
+
+/** Branded string ids: a MetricSetArn cannot be passed where an AnomalyDetectorArn is expected. */
+declare const brand: unique symbol;
+export type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+export type AnomalyDetectorArn = Brand<string, "AnomalyDetectorArn">;
+export type MetricSetArn = Brand<string, "MetricSetArn">;
+export type AlertArn = Brand<string, "AlertArn">;
+export type TimeSeriesId = Brand<string, "TimeSeriesId">;
+export type AnomalyGroupId = Brand<string, "AnomalyGroupId">;
+
+/** Where ARNs are minted: a partition, region and account, as in AWS. */
+export interface ArnScope {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+export const LOCAL_ARN_SCOPE: ArnScope = { partition: "aws", region: "us-east-1", accountId: "000000000000" };
+
+const prefix = (s: ArnScope) => `arn:${s.partition}:lookoutmetrics:${s.region}:${s.accountId}`;
+
+export const anomalyDetectorArn = (scope: ArnScope, name: string) =>
+  `${prefix(scope)}:AnomalyDetector:${name}` as AnomalyDetectorArn;
+
+export const metricSetArn = (scope: ArnScope, detectorName: string, name: string) =>
+  `${prefix(scope)}:MetricSet/${detectorName}/${name}` as MetricSetArn;
+
+export const alertArn = (scope: ArnScope, name: string) => `${prefix(scope)}:Alert:${name}` as AlertArn;
+
+/** The resource name after the last `:` or `/` of an ARN. */
+export const arnResourceName = (arn: string) => arn.slice(Math.max(arn.lastIndexOf(":"), arn.lastIndexOf("/")) + 1);
+
+/** The detector name inside a MetricSet ARN (`…:MetricSet/<detector>/<name>`). */
+export function detectorNameOfMetricSet(arn: MetricSetArn): string {
+  const parts = arn.split(":MetricSet/")[1]?.split("/") ?? [];
+  return parts[0] ?? "";
+}
+
+/**
+ * A series' id is a SHA-512 hex digest, as in L4M's alerts, over the metric set, the
+ * measure and the dimension values in the metric set's dimension order: stable across
+ * runs, processes and row order.
+ */
+export function timeSeriesId(
+  metricSet: MetricSetArn,
+  measure: string,
+  dimensions: readonly (readonly [name: string, value: string])[],
+): TimeSeriesId {
+  const h = createHash("sha512");
+  h.update(metricSet).update("\0").update(measure);
+  for (const [name, value] of dimensions) h.update("\0").update(name).update("=").update(value);
+  return h.digest("hex") as TimeSeriesId;
+}
+
+/** A UUID-shaped id (L4M's AnomalyGroupId pattern) derived from a key, so re-runs mint the same id. */
+export function stableUuid(key: string): string {
+  const hex = createHash("sha256").update(key).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

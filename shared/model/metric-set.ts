@@ -1,0 +1,166 @@
+import { z } from "zod";
+import { templateProblem } from "../ingest/path-template.ts";
+import { Frequency } from "./frequency.ts";
+import type { AnomalyDetectorArn, MetricSetArn } from "./ids.ts";
+import { Arn, ColumnName, Description, ResourceName, Tags, Timezone, uniqueNames } from "./shapes.ts";
+
+/** L4M allows 5 measures and 5 dimensions per metric set. */
+export const MAX_MEASURES = 5;
+export const MAX_DIMENSIONS = 5;
+
+const Charset = z
+  .string()
+  .max(63)
+  .refine((c) => {
+    try {
+      new TextDecoder(c);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "is not a known character set (e.g. UTF-8, ISO-8859-1)");
+
+export const CsvFormatDescriptor = z.strictObject({
+  FileCompression: z.enum(["NONE", "GZIP"]).optional(),
+  Charset: Charset.optional(),
+  ContainsHeader: z.boolean().optional(),
+  Delimiter: z.string().length(1, "must be one character").regex(/^[^\r\n]$/, "must not be a line break").optional(),
+  HeaderList: z.array(ColumnName).min(1).optional(),
+  QuoteSymbol: z.string().max(1, "must be at most one character").regex(/^[^\r\n]?$/, "must not be a line break").optional(),
+});
+export type CsvFormatDescriptor = z.infer<typeof CsvFormatDescriptor>;
+
+export const JsonFormatDescriptor = z.strictObject({
+  FileCompression: z.enum(["NONE", "GZIP"]).optional(),
+  Charset: Charset.optional(),
+});
+export type JsonFormatDescriptor = z.infer<typeof JsonFormatDescriptor>;
+
+export const FileFormatDescriptor = z
+  .strictObject({ CsvFormatDescriptor: CsvFormatDescriptor.optional(), JsonFormatDescriptor: JsonFormatDescriptor.optional() })
+  .refine((f) => (f.CsvFormatDescriptor ? 1 : 0) + (f.JsonFormatDescriptor ? 1 : 0) === 1, "must hold exactly one of CsvFormatDescriptor and JsonFormatDescriptor");
+export type FileFormatDescriptor = z.infer<typeof FileFormatDescriptor>;
+
+/** An `s3://` URI as L4M allows it, or — in Vigil's local mode — a path on local disk. */
+const DataPath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .superRefine((p, ctx) => {
+    const problem = templateProblem(p);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+export const S3SourceConfig = z.strictObject({
+  RoleArn: Arn.optional(),
+  TemplatedPathList: z.array(DataPath).length(1, "must hold exactly one path").optional(),
+  HistoricalDataPathList: z.array(DataPath).length(1, "must hold exactly one path").optional(),
+  FileFormatDescriptor: FileFormatDescriptor.optional(),
+});
+export type S3SourceConfig = z.infer<typeof S3SourceConfig>;
+
+export const CloudWatchConfig = z.strictObject({
+  RoleArn: Arn.optional(),
+  BackTestConfiguration: z.strictObject({ RunBackTestMode: z.boolean() }).optional(),
+});
+
+/** Sources L4M had that Vigil does not read: refused with a message that says so. */
+const UNSUPPORTED_SOURCES = ["AppFlowConfig", "RDSSourceConfig", "RedshiftSourceConfig", "AthenaSourceConfig"] as const;
+
+export const MetricSource = z
+  .strictObject({
+    S3SourceConfig: S3SourceConfig.optional(),
+    CloudWatchConfig: CloudWatchConfig.optional(),
+    ...Object.fromEntries(UNSUPPORTED_SOURCES.map((k) => [k, z.unknown().optional()])),
+  })
+  .superRefine((source, ctx) => {
+    const given = Object.keys(source).filter((k) => source[k as keyof typeof source] !== undefined);
+    for (const k of given.filter((k) => (UNSUPPORTED_SOURCES as readonly string[]).includes(k))) {
+      ctx.addIssue({ code: "custom", path: [k], message: `Vigil does not read ${k} sources; use S3SourceConfig or CloudWatchConfig` });
+    }
+    if (given.length !== 1) ctx.addIssue({ code: "custom", message: "must hold exactly one source" });
+  });
+export type MetricSource = { S3SourceConfig?: S3SourceConfig; CloudWatchConfig?: z.infer<typeof CloudWatchConfig> };
+
+export const Metric = z.strictObject({
+  MetricName: ResourceName,
+  AggregationFunction: z.enum(["SUM", "AVG"]),
+  Namespace: z.string().min(1).max(255).optional(),
+});
+export type Metric = z.infer<typeof Metric>;
+
+export const TimestampColumn = z.strictObject({
+  ColumnName: ColumnName.optional(),
+  ColumnFormat: z.string().max(63).regex(/\S/, "must not be blank").optional(),
+});
+export type TimestampColumn = z.infer<typeof TimestampColumn>;
+
+export const MetricSetDimensionFilter = z.strictObject({
+  Name: ColumnName,
+  FilterList: z.array(z.strictObject({ DimensionValue: z.string(), FilterOperation: z.literal("EQUALS").optional() })).min(1),
+});
+export type MetricSetDimensionFilter = z.infer<typeof MetricSetDimensionFilter>;
+
+const metricSetFields = {
+  AnomalyDetectorArn: Arn,
+  MetricSetName: ResourceName,
+  MetricSetDescription: Description.optional(),
+  MetricList: z.array(Metric).min(1).max(MAX_MEASURES, `must hold at most ${MAX_MEASURES} measures`),
+  Offset: z.number().int().min(0).max(432000).optional(),
+  TimestampColumn: TimestampColumn.optional(),
+  DimensionList: z.array(ColumnName).min(1).max(MAX_DIMENSIONS, `must hold at most ${MAX_DIMENSIONS} dimensions`).optional(),
+  MetricSetFrequency: Frequency.optional(),
+  MetricSource,
+  Timezone: Timezone.optional(),
+  Tags: Tags.optional(),
+  DimensionFilterList: z.array(MetricSetDimensionFilter).optional(),
+};
+
+export const CreateMetricSetRequest = z.strictObject(metricSetFields).superRefine((req, ctx) => {
+  const measures = req.MetricList.map((m) => m.MetricName);
+  const dimensions = req.DimensionList ?? [];
+  uniqueNames(measures, ctx, ["MetricList"], "measure");
+  uniqueNames(dimensions, ctx, ["DimensionList"], "dimension");
+  dimensions.forEach((d, i) => {
+    if (measures.includes(d)) ctx.addIssue({ code: "custom", path: ["DimensionList", i], message: `'${d}' is also a measure` });
+  });
+  const ts = req.TimestampColumn?.ColumnName;
+  if (ts && (measures.includes(ts) || dimensions.includes(ts))) {
+    ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: `'${ts}' is also a measure or dimension` });
+  }
+  req.DimensionFilterList?.forEach((f, i) => {
+    if (!dimensions.includes(f.Name)) ctx.addIssue({ code: "custom", path: ["DimensionFilterList", i, "Name"], message: `'${f.Name}' is not in DimensionList` });
+  });
+  const s3 = req.MetricSource.S3SourceConfig;
+  if (s3) checkS3Source(s3, [...measures, ...dimensions, ...(ts ? [ts] : [])], ts, ctx);
+});
+export type CreateMetricSetRequest = z.infer<typeof CreateMetricSetRequest>;
+
+function checkS3Source(s3: S3SourceConfig, columns: string[], ts: string | undefined, ctx: z.RefinementCtx): void {
+  const at = ["MetricSource", "S3SourceConfig"];
+  if (!s3.TemplatedPathList && !s3.HistoricalDataPathList) {
+    ctx.addIssue({ code: "custom", path: at, message: "must give TemplatedPathList or HistoricalDataPathList" });
+  }
+  if (!ts) ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: "is required for an S3 source" });
+  const csv = s3.FileFormatDescriptor?.CsvFormatDescriptor;
+  if (csv?.ContainsHeader === false && !csv.HeaderList) {
+    ctx.addIssue({ code: "custom", path: [...at, "FileFormatDescriptor", "CsvFormatDescriptor", "HeaderList"], message: "is required when ContainsHeader is false" });
+  }
+  if (csv?.HeaderList) {
+    for (const c of columns.filter((c) => !csv.HeaderList?.includes(c))) {
+      ctx.addIssue({ code: "custom", path: [...at, "FileFormatDescriptor", "CsvFormatDescriptor", "HeaderList"], message: `lacks column '${c}'` });
+    }
+  }
+}
+
+/** A metric set as stored: the request with its ARN, its resolved frequency and times. */
+export interface MetricSet extends CreateMetricSetRequest {
+  readonly AnomalyDetectorArn: AnomalyDetectorArn;
+  readonly MetricSetArn: MetricSetArn;
+  readonly MetricSetFrequency: Frequency;
+  readonly CreationTime: string;
+  readonly LastModificationTime: string;
+}
+
+export const measuresOf = (m: Pick<CreateMetricSetRequest, "MetricList">) => m.MetricList.map((x) => x.MetricName);
+export const dimensionsOf = (m: Pick<CreateMetricSetRequest, "DimensionList">) => m.DimensionList ?? [];

@@ -1,0 +1,34 @@
+import { IANAZone } from "luxon";
+import { z } from "zod";
+
+/** L4M's scalar shapes (names, ARNs, tags) with their documented constraints. */
+
+export const ResourceName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/, "must start with a letter or digit and hold only letters, digits, '-' and '_'");
+
+export const ColumnName = ResourceName;
+
+export const Description = z.string().min(1).max(256).regex(/\S/, "must not be blank");
+
+export const Arn = z.string().max(256).regex(/^arn:([a-z\d-]+):.*:.*:.*:.+$/, "is not an ARN");
+
+export const Tags = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .refine((t) => Object.keys(t).length >= 1 && Object.keys(t).length <= 50, "must hold 1 to 50 tags");
+
+export const Timezone = z
+  .string()
+  .max(60)
+  .refine((tz) => IANAZone.isValidZone(tz), "is not an IANA time zone (e.g. UTC, Europe/Berlin)");
+
+/** Flags entries of `values` that occur more than once. */
+export function uniqueNames(values: readonly string[], ctx: z.RefinementCtx, path: (string | number)[], what: string): void {
+  const seen = new Set<string>();
+  values.forEach((v, i) => {
+    if (seen.has(v)) ctx.addIssue({ code: "custom", path: [...path, i], message: `${what} '${v}' is listed twice` });
+    seen.add(v);
+  });
+}

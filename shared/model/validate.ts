@@ -1,0 +1,26 @@
+import type { z } from "zod";
+import { ValidationException, type ValidationExceptionField } from "./errors.ts";
+
+/** Dotted L4M field path, e.g. `MetricSource.S3SourceConfig.TemplatedPathList[0]`. */
+function fieldName(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || "(request)";
+}
+
+/** Parses `input` with `schema`, or throws a ValidationException naming every bad field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const fields: ValidationExceptionField[] = result.error.issues.map((issue) => ({
+    Name: fieldName(issue.path),
+    Message: issue.message,
+  }));
+  throw new ValidationException(`Invalid ${what}: ${fields.length} field(s) failed validation`, {
+    reason: "FIELD_VALIDATION_FAILED",
+    fields,
+  });
+}
