@@ -118,9 +118,9 @@ export class SeriesBank {
     const bank = new SeriesBank(header.intervalMs, Math.max(16, header.keys.length));
     for (const key of header.keys) bank.slot(key);
     const pad = (n: number) => (8 - (n % 8)) % 8;
-    let at = bytes.byteOffset + 8 + headerLength + pad(headerLength);
-    const copy = bytes.slice().buffer; // aligned private copy
-    at -= bytes.byteOffset;
+    let at = 8 + headerLength + pad(headerLength);
+    // A private copy: Buffer#slice (what fs returns) is a view into a shared pool, not a copy.
+    const copy = new Uint8Array(bytes).buffer;
     for (const a of bank.arrays()) {
       new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(new Uint8Array(copy, at, a.byteLength));
       at += a.byteLength + pad(a.byteLength);

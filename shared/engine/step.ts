@@ -76,7 +76,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
 
   // Track a persistent shift in one direction.
   const run = bank.run[i]!;
-  const dir = z >= Z_SHIFT ? 1 : z <= -Z_SHIFT ? -1 : 0;
+  const dir = seen < layout.warmup ? 0 : z >= Z_SHIFT ? 1 : z <= -Z_SHIFT ? -1 : 0;
   const nextRun = dir === 0 ? 0 : Math.sign(run) === dir ? Math.min(run * dir + 1, 32000) * dir : dir;
   bank.run[i] = nextRun;
   const accepting = Math.abs(nextRun) >= layout.acceptShiftAfter;

@@ -1,0 +1,43 @@
+import { SeriesBank } from "../shared/engine/bank.ts";
+import { newStepResult, step } from "../shared/engine/step.ts";
+import { makeTimestampParser } from "../shared/ingest/timestamp.ts";
+import { ValidationException } from "../shared/model/errors.ts";
+
+/**
+ * `vigil score`: CSV `timestamp,value` (header first, oldest first) in, one anomaly score
+ * in [0, 1] per data row out, in order. Causal: row i is scored before it is learned. The
+ * interval is the median spacing of the timestamps.
+ */
+export function scoreCsv(text: string): string[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  if (lines.length === 0) throw new ValidationException("no input: expected CSV 'timestamp,value' with a header line");
+  const parse = makeTimestampParser(undefined, "UTC");
+  const body = lines.slice(1).map((line, i) => {
+    const comma = line.lastIndexOf(",");
+    if (comma < 0) throw new ValidationException(`line ${i + 2}: expected 'timestamp,value', got '${line.slice(0, 80)}'`, { reason: "CANNOT_PARSE" });
+    const t = parse(line.slice(0, comma).trim().replace(/^"|"$/g, ""));
+    if (t === undefined) throw new ValidationException(`line ${i + 2}: '${line.slice(0, comma)}' is not a timestamp`, { reason: "CANNOT_PARSE" });
+    const cell = line.slice(comma + 1).trim();
+    return { t, x: cell === "" ? NaN : Number(cell) };
+  });
+  const bank = new SeriesBank(inferInterval(body.map((r) => r.t)));
+  const series = bank.slot("value");
+  const out = newStepResult();
+  return body.map(({ t, x }) => {
+    if (!Number.isFinite(x)) return "0";
+    step(bank, series, Math.floor(t / bank.intervalMs), x, out);
+    return (out.score / 100).toFixed(6);
+  });
+}
+
+/** Median positive spacing of the timestamps; an hour when there is none. */
+export function inferInterval(times: readonly number[]): number {
+  const gaps: number[] = [];
+  for (let i = 1; i < times.length; i++) {
+    const d = times[i]! - times[i - 1]!;
+    if (d > 0) gaps.push(d);
+  }
+  if (gaps.length === 0) return 3_600_000;
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)]!;
+}

@@ -1,0 +1,127 @@
+import { CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, type Alert } from "../model/alert.ts";
+import { CreateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorStatus } from "../model/detector.ts";
+import { ConflictException, ResourceNotFoundException, ValidationException } from "../model/errors.ts";
+import { alertArn, anomalyDetectorArn, arnResourceName, metricSetArn, type AnomalyDetectorArn, type ArnScope, type MetricSetArn } from "../model/ids.ts";
+import { CreateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
+import { parseOrThrow } from "../model/validate.ts";
+import { RecordExists, type RecordStore } from "../store/records.ts";
+
+/**
+ * Detectors, metric sets and alerts: L4M's create/describe/list rules over the record
+ * port. Every input is validated before anything is written, and creation is a
+ * conditional write, so a name is taken once even by racing callers.
+ */
+export interface CatalogDeps {
+  readonly records: RecordStore;
+  readonly scope: ArnScope;
+  /** Epoch ms of "now", read once at the edge. */
+  readonly now: () => number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const metricSetKey = (arn: string) => arn.split(":MetricSet/")[1] ?? arn;
+
+export class Catalog {
+  constructor(private readonly deps: CatalogDeps) {}
+
+  async createDetector(input: unknown): Promise<AnomalyDetector> {
+    const req = parseOrThrow(CreateAnomalyDetectorRequest, input, "CreateAnomalyDetector request");
+    const now = iso(this.deps.now());
+    const detector: AnomalyDetector = { ...req, AnomalyDetectorArn: anomalyDetectorArn(this.deps.scope, req.AnomalyDetectorName), Status: "INACTIVE", CreationTime: now, LastModificationTime: now };
+    await this.createOnce("detectors", req.AnomalyDetectorName, detector, "AnomalyDetector");
+    return detector;
+  }
+
+  async getDetector(arn: string): Promise<AnomalyDetector> {
+    const found = await this.deps.records.get<AnomalyDetector>("detectors", arnResourceName(arn));
+    if (!found || found.AnomalyDetectorArn !== arn) throw new ResourceNotFoundException(`No anomaly detector ${arn}`, arn, "AnomalyDetector");
+    return found;
+  }
+
+  listDetectors(): Promise<AnomalyDetector[]> {
+    return this.deps.records.list<AnomalyDetector>("detectors");
+  }
+
+  async setDetectorStatus(arn: string, status: AnomalyDetectorStatus): Promise<AnomalyDetector> {
+    const detector = await this.getDetector(arn);
+    if (status === "ACTIVE" && (await this.listMetricSets(detector.AnomalyDetectorArn)).length === 0) {
+      throw new ValidationException(`Detector ${detector.AnomalyDetectorName} has no metric set to activate`);
+    }
+    const updated = { ...detector, Status: status, LastModificationTime: iso(this.deps.now()) };
+    await this.deps.records.put("detectors", detector.AnomalyDetectorName, updated);
+    return updated;
+  }
+
+  async createMetricSet(input: unknown): Promise<MetricSet> {
+    const req = parseOrThrow(CreateMetricSetRequest, input, "CreateMetricSet request");
+    const detector = await this.getDetector(req.AnomalyDetectorArn);
+    const frequency = detector.AnomalyDetectorConfig.AnomalyDetectorFrequency;
+    if (req.MetricSetFrequency && req.MetricSetFrequency !== frequency) {
+      throw new ValidationException("MetricSetFrequency must match the detector's frequency", {
+        fields: [{ Name: "MetricSetFrequency", Message: `is ${req.MetricSetFrequency}, the detector runs at ${frequency}` }],
+      });
+    }
+    if ((await this.listMetricSets(detector.AnomalyDetectorArn)).length > 0) {
+      // L4M's quota: one metric set per detector.
+      throw new ConflictException(`Detector ${detector.AnomalyDetectorName} already has a metric set`, detector.AnomalyDetectorArn, "AnomalyDetector");
+    }
+    const now = iso(this.deps.now());
+    const arn = metricSetArn(this.deps.scope, detector.AnomalyDetectorName, req.MetricSetName);
+    const metricSet: MetricSet = {
+      ...req,
+      AnomalyDetectorArn: detector.AnomalyDetectorArn,
+      MetricSetArn: arn,
+      MetricSetFrequency: frequency,
+      Offset: req.Offset ?? 0,
+      Timezone: req.Timezone ?? "UTC",
+      CreationTime: now,
+      LastModificationTime: now,
+    };
+    await this.createOnce("metricSets", metricSetKey(arn), metricSet, "MetricSet");
+    return metricSet;
+  }
+
+  async getMetricSet(arn: string): Promise<MetricSet> {
+    const found = await this.deps.records.get<MetricSet>("metricSets", metricSetKey(arn));
+    if (!found || found.MetricSetArn !== arn) throw new ResourceNotFoundException(`No metric set ${arn}`, arn, "MetricSet");
+    return found;
+  }
+
+  listMetricSets(detectorArn: AnomalyDetectorArn | string): Promise<MetricSet[]> {
+    return this.deps.records.list<MetricSet>("metricSets", `${arnResourceName(detectorArn)}/`);
+  }
+
+  async createAlert(input: unknown): Promise<Alert> {
+    const req = parseOrThrow(CreateAlertRequest, input, "CreateAlert request");
+    const detector = await this.getDetector(req.AnomalyDetectorArn);
+    const now = iso(this.deps.now());
+    const alert: Alert = {
+      ...req,
+      AlertArn: alertArn(this.deps.scope, req.AlertName),
+      AnomalyDetectorArn: detector.AnomalyDetectorArn,
+      AlertSensitivityThreshold: req.AlertSensitivityThreshold ?? DEFAULT_ALERT_THRESHOLD,
+      AlertType: req.Action.SNSConfiguration ? "SNS" : "LAMBDA",
+      AlertStatus: "ACTIVE",
+      CreationTime: now,
+      LastModificationTime: now,
+    };
+    await this.createOnce("alerts", req.AlertName, alert, "Alert");
+    return alert;
+  }
+
+  async listAlerts(detectorArn?: string): Promise<Alert[]> {
+    const all = await this.deps.records.list<Alert>("alerts");
+    return detectorArn ? all.filter((a) => a.AnomalyDetectorArn === detectorArn) : all;
+  }
+
+  private async createOnce(table: "detectors" | "metricSets" | "alerts", id: string, value: unknown, type: string): Promise<void> {
+    try {
+      await this.deps.records.create(table, id, value);
+    } catch (e) {
+      if (e instanceof RecordExists) throw new ConflictException(`${type} ${id} already exists`, id, type);
+      throw e;
+    }
+  }
+}
+
+export type { MetricSetArn };

@@ -1,0 +1,92 @@
+import { SeriesBank } from "../engine/bank.ts";
+import { groupInterval } from "../incidents/grouping.ts";
+import type { AnomalyGroupRecord } from "../model/anomaly.ts";
+import { intervalMs } from "../model/frequency.ts";
+import { arnResourceName } from "../model/ids.ts";
+import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+import { joinUri, type BlobStore } from "../store/blobs.ts";
+import type { RecordStore } from "../store/records.ts";
+import { readHistory, readInterval } from "./read-files.ts";
+import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "./results.ts";
+import { scoreInterval } from "./score-interval.ts";
+import { decodeSnapshot, encodeSnapshot, type ModelSnapshot } from "./snapshot.ts";
+
+export interface DetectDeps {
+  readonly blobs: BlobStore;
+  readonly records: RecordStore;
+  /** Folder or s3:// prefix where results and model snapshots are written. */
+  readonly resultsRoot: string;
+}
+
+/** L4M's ExecutionStatus for one interval, with Vigil's figures. */
+export interface IntervalExecution {
+  readonly MetricSetArn: string;
+  readonly Timestamp: string;
+  readonly Status: "COMPLETED" | "FAILED";
+  readonly FailureReason?: string;
+  readonly rowsRead: number;
+  readonly rowsRejected: number;
+  readonly anomalies: number;
+  readonly anomalyGroupId?: string;
+}
+
+export type IntervalOutcome = { readonly kind: "processed"; readonly execution: IntervalExecution; readonly group: AnomalyGroupRecord | undefined } | { readonly kind: "already-processed" };
+
+/** The model of a metric set, learned from its history the first time. */
+export async function loadModel(deps: DetectDeps, metricSet: MetricSet, before: number): Promise<ModelSnapshot> {
+  const bytes = await deps.blobs.get(modelUri(metricSetRoot(deps.resultsRoot, metricSet)));
+  if (bytes) return decodeSnapshot(bytes);
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined };
+  const history = await readHistory(deps.blobs, metricSet);
+  for (const t of [...history.intervals.keys()].filter((t) => t < before).sort((a, b) => a - b)) {
+    scoreInterval(snapshot.bank, metricSet, history.intervals.get(t), t, { learnOnly: true });
+    snapshot.through = t;
+  }
+  return snapshot;
+}
+
+const executionKey = (metricSet: MetricSet, intervalStart: number) => `${arnResourceName(metricSet.AnomalyDetectorArn)}/${metricSet.MetricSetName}/${intervalStart}`;
+export const groupKey = (metricSet: Pick<MetricSet, "AnomalyDetectorArn" | "MetricSetName">, groupId: string) => `${arnResourceName(metricSet.AnomalyDetectorArn)}/${metricSet.MetricSetName}/${groupId}`;
+
+/**
+ * Detects one interval of one metric set: read and validate its files, score every
+ * series, group the anomalies, write results, then commit by saving the model snapshot,
+ * which records the interval as done. Anything written before the commit is keyed by
+ * interval or group id, so a re-run after a crash rewrites the same records.
+ */
+export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, intervalStart: number, snapshot?: ModelSnapshot): Promise<IntervalOutcome> {
+  const model = snapshot ?? (await loadModel(deps, metricSet, intervalStart));
+  if (model.through >= intervalStart) return { kind: "already-processed" };
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const data = await readInterval(deps.blobs, metricSet, intervalStart);
+  const anomalies = scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);
+  const ctx = { detectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, dimensionNames: dimensionsOf(metricSet), intervalMs: len };
+  const group = groupInterval(ctx, model.openGroup, anomalies, intervalStart);
+
+  const root = metricSetRoot(deps.resultsRoot, metricSet);
+  const at = intervalUri(root, intervalStart);
+  const stamp = new Date(intervalStart).toISOString();
+  const tagged = anomalies.map((a) => ({ ...a, timestamp: stamp, anomalyGroupId: group?.AnomalyGroupId }));
+  await deps.blobs.put(joinUri(at, "anomalies.jsonl"), toJsonLines(tagged));
+  await deps.blobs.put(joinUri(at, "rejects.jsonl"), toJsonLines(data.rejects));
+  const quality = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...data.quality };
+  await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
+  await deps.records.put("quality", executionKey(metricSet, intervalStart), quality);
+  if (group) await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
+  const execution: IntervalExecution = {
+    MetricSetArn: metricSet.MetricSetArn,
+    Timestamp: stamp,
+    Status: "COMPLETED",
+    rowsRead: data.quality.rowsRead,
+    rowsRejected: data.quality.rowsRejected,
+    anomalies: anomalies.length,
+    ...(group ? { anomalyGroupId: group.AnomalyGroupId } : {}),
+  };
+  await deps.records.put("executions", executionKey(metricSet, intervalStart), execution);
+
+  model.through = intervalStart;
+  model.openGroup = group ?? (model.openGroup && model.openGroup.endMs >= intervalStart ? model.openGroup : undefined);
+  await deps.blobs.put(modelUri(root), encodeSnapshot(model));
+  return { kind: "processed", execution, group };
+}

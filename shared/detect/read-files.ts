@@ -1,0 +1,52 @@
+import { aggregateRows, type Aggregation } from "../ingest/aggregate.ts";
+import { isTemplated, renderTemplate } from "../ingest/path-template.ts";
+import { readRecords, type MalformedRecord, type RawRow } from "../ingest/readers.ts";
+import { rowSpecOf } from "../ingest/rows.ts";
+import { makeTimestampParser } from "../ingest/timestamp.ts";
+import { intervalMs } from "../model/frequency.ts";
+import type { MetricSet } from "../model/metric-set.ts";
+import type { BlobStore } from "../store/blobs.ts";
+
+export type ReadableMetricSet = Pick<MetricSet, "MetricSource" | "TimestampColumn" | "Timezone" | "DimensionList" | "MetricList" | "DimensionFilterList" | "MetricSetFrequency">;
+
+/** Reads every file under the given addresses and aggregates their rows; a file that cannot be read is reported, not thrown. */
+export async function readAndAggregate(blobs: BlobStore, metricSet: ReadableMetricSet, prefixes: readonly string[], window?: { from: number; to: number }): Promise<Aggregation> {
+  const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
+  const rows: RawRow[] = [];
+  const malformed: MalformedRecord[] = [];
+  let files = 0;
+  for (const prefix of prefixes) {
+    for (const file of await blobs.list(prefix)) {
+      files++;
+      const bytes = await blobs.get(file);
+      if (!bytes) continue;
+      try {
+        const read = readRecords(file, bytes, format);
+        for (const r of read.rows) rows.push(r);
+        malformed.push(...read.malformed);
+      } catch (e) {
+        malformed.push({ file, line: 0, raw: "", detail: `unreadable file: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+  }
+  const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
+  return aggregateRows(rows, malformed, spec, { intervalMs: intervalMs(metricSet.MetricSetFrequency), ...(window ? { window } : {}) }, files);
+}
+
+/** The folder of one interval's files: the templated path rendered for its start. */
+export function intervalFolder(metricSet: ReadableMetricSet, intervalStart: number): string | undefined {
+  const template = metricSet.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
+  if (!template) return undefined;
+  const rendered = renderTemplate(template, intervalStart, metricSet.Timezone ?? "UTC");
+  return isTemplated(template) && !rendered.endsWith("/") ? `${rendered}/` : rendered;
+}
+
+export function readInterval(blobs: BlobStore, metricSet: ReadableMetricSet, intervalStart: number): Promise<Aggregation> {
+  const folder = intervalFolder(metricSet, intervalStart);
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  return readAndAggregate(blobs, metricSet, folder ? [folder] : [], { from: intervalStart, to: intervalStart + len });
+}
+
+export function readHistory(blobs: BlobStore, metricSet: ReadableMetricSet): Promise<Aggregation> {
+  return readAndAggregate(blobs, metricSet, metricSet.MetricSource.S3SourceConfig?.HistoricalDataPathList ?? []);
+}

@@ -1,0 +1,55 @@
+import type { SeriesBank } from "../engine/bank.ts";
+import { zOfScore } from "../engine/calibration.ts";
+import { newStepResult, step } from "../engine/step.ts";
+import { cellValue, type IntervalCells } from "../ingest/aggregate.ts";
+import { DEFAULT_ALERT_THRESHOLD } from "../model/alert.ts";
+import type { Anomaly } from "../model/anomaly.ts";
+import { timeSeriesId } from "../model/ids.ts";
+import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+
+/** Points scoring below this are normal and not recorded as anomalies. */
+export const MIN_ANOMALY_SCORE = 50;
+/** Bounds shown with an anomaly: the band of values that score below the default alert threshold. */
+const BOUND_Z = zOfScore(DEFAULT_ALERT_THRESHOLD);
+
+export const bankKey = (measure: string, seriesKey: string) => `${measure}\u001e${seriesKey}`;
+
+export type ScoredMetricSet = Pick<MetricSet, "MetricSetArn" | "MetricList" | "DimensionList">;
+
+/**
+ * Scores every series of one interval against the model and learns it (causal: the
+ * score of interval t uses intervals < t only). With `learnOnly` (history), nothing is
+ * reported. Series without a value this interval are left as they were.
+ */
+export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: IntervalCells | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number } = {}): Anomaly[] {
+  if (!cells) return [];
+  const minScore = options.minScore ?? MIN_ANOMALY_SCORE;
+  const k = Math.floor(intervalStart / bank.intervalMs);
+  const dims = dimensionsOf(metricSet);
+  const out = newStepResult();
+  const anomalies: Anomaly[] = [];
+  for (const [seriesKey, cell] of cells) {
+    metricSet.MetricList.forEach((metric, m) => {
+      const x = cellValue(cell, m, metric.AggregationFunction);
+      if (x === undefined) return;
+      const slot = bank.slot(bankKey(metric.MetricName, seriesKey));
+      step(bank, slot, k, x, out, options.learnOnly);
+      if (out.score < minScore) return;
+      const pairs = dims.map((d, i) => [d, cell.dimensions[i]!] as const);
+      anomalies.push({
+        metricSetArn: metricSet.MetricSetArn,
+        timeSeriesId: timeSeriesId(metricSet.MetricSetArn, metric.MetricName, pairs),
+        measure: metric.MetricName,
+        dimensions: Object.fromEntries(pairs),
+        timestamp: intervalStart,
+        actual: x,
+        expected: out.expected,
+        lower: out.expected - BOUND_Z * out.scale,
+        upper: out.expected + BOUND_Z * out.scale,
+        direction: out.z >= 0 ? "UP" : "DOWN",
+        score: Math.round(out.score * 100) / 100,
+      });
+    });
+  }
+  return anomalies;
+}

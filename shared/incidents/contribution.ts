@@ -1,0 +1,65 @@
+import type { AnomalyGroup, AnomalyGroupRecord, ContributionMatrix, MeasureImpact } from "../model/anomaly.ts";
+
+/**
+ * Root cause as L4M shows it: for each measure and dimension, each value's share (0–100)
+ * of the group's absolute deviation from expected. A value that carries the whole
+ * deviation of its dimension scores 100.
+ */
+export function contributionMatrix(impact: MeasureImpact, dimensionNames: readonly string[]): ContributionMatrix {
+  return {
+    DimensionContributionList: dimensionNames.map((name) => {
+      const byValue = impact.deviation[name] ?? {};
+      const total = Object.values(byValue).reduce((s, v) => s + v, 0);
+      return {
+        DimensionName: name,
+        DimensionValueContributionList: Object.entries(byValue)
+          .map(([value, dev]) => ({ DimensionValue: value, ContributionScore: total > 0 ? round2((100 * dev) / total) : 0 }))
+          .sort((a, b) => b.ContributionScore - a.ContributionScore || a.DimensionValue.localeCompare(b.DimensionValue)),
+      };
+    }),
+  };
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The measure that leads the incident: highest peak score, then the one furthest outside
+ * its normal band (scores saturate at 100; the distance does not).
+ */
+export function primaryImpact(group: AnomalyGroupRecord): MeasureImpact {
+  const impacts = Object.values(group.impacts);
+  return impacts.reduce((best, i) => (i.peakScore > best.peakScore || (i.peakScore === best.peakScore && i.strength > best.strength) ? i : best));
+}
+
+/** Change of a measure over the group, in % of expected. */
+export const changePercent = (impact: MeasureImpact) => (100 * (impact.actual - impact.expected)) / Math.max(Math.abs(impact.expected), 1e-9);
+
+/** The dimension values that carry the deviation, strongest first, one per dimension. */
+export function topContributors(impact: MeasureImpact, dimensionNames: readonly string[]): { name: string; value: string; share: number }[] {
+  return contributionMatrix(impact, dimensionNames)
+    .DimensionContributionList.flatMap((d) => {
+      const top = d.DimensionValueContributionList[0];
+      return top ? [{ name: d.DimensionName, value: top.DimensionValue, share: top.ContributionScore }] : [];
+    })
+    .sort((a, b) => b.share - a.share);
+}
+
+/** L4M's timestamp form for groups: second precision, UTC. */
+export const l4mTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export function toAnomalyGroup(group: AnomalyGroupRecord): AnomalyGroup {
+  const primary = primaryImpact(group);
+  const ordered = [primary, ...Object.values(group.impacts).filter((i) => i !== primary)];
+  return {
+    AnomalyGroupId: group.AnomalyGroupId,
+    StartTime: l4mTime(group.startMs),
+    EndTime: l4mTime(group.endMs),
+    AnomalyGroupScore: round2(group.score),
+    PrimaryMetricName: primary.measure,
+    MetricLevelImpactList: ordered.map((i) => ({
+      MetricName: i.measure,
+      NumTimeSeries: Object.keys(i.series).length,
+      ContributionMatrix: contributionMatrix(i, group.dimensionNames),
+    })),
+  };
+}

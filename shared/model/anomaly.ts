@@ -1,0 +1,74 @@
+import type { AnomalyDetectorArn, AnomalyGroupId, MetricSetArn, TimeSeriesId } from "./ids.ts";
+
+export type Direction = "UP" | "DOWN";
+
+/** One series at one interval that the engine found unexpected. */
+export interface Anomaly {
+  readonly metricSetArn: MetricSetArn;
+  readonly timeSeriesId: TimeSeriesId;
+  readonly measure: string;
+  /** Dimension values in the metric set's dimension order. */
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** Interval start, epoch ms. */
+  readonly timestamp: number;
+  readonly actual: number;
+  readonly expected: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly direction: Direction;
+  /** 0–100, calibrated: the same score is the same rarity on every series. */
+  readonly score: number;
+}
+
+/** L4M's ContributionMatrix: which dimension values carry the deviation of one measure. */
+export interface ContributionMatrix {
+  readonly DimensionContributionList: readonly {
+    readonly DimensionName: string;
+    readonly DimensionValueContributionList: readonly { readonly DimensionValue: string; readonly ContributionScore: number }[];
+  }[];
+}
+
+export interface MetricLevelImpact {
+  readonly MetricName: string;
+  readonly NumTimeSeries: number;
+  readonly ContributionMatrix: ContributionMatrix;
+}
+
+/** L4M's AnomalyGroup, as GetAnomalyGroup returns it. */
+export interface AnomalyGroup {
+  readonly AnomalyGroupId: AnomalyGroupId;
+  readonly StartTime: string;
+  readonly EndTime: string;
+  readonly AnomalyGroupScore: number;
+  readonly PrimaryMetricName: string;
+  readonly MetricLevelImpactList: readonly MetricLevelImpact[];
+}
+
+/** Running totals of one measure inside a group. */
+export interface MeasureImpact {
+  readonly measure: string;
+  /** Series of this measure in the group, by id, with their dimension values. */
+  series: Record<string, Readonly<Record<string, string>>>;
+  actual: number;
+  expected: number;
+  peakScore: number;
+  /** Σ of each anomaly's deviation in units of its normal band: how far out, summed. */
+  strength: number;
+  /** Σ|actual − expected| per dimension, per value. */
+  deviation: Record<string, Record<string, number>>;
+}
+
+/** An anomaly group as Vigil stores it: what is needed to grow it and render it. */
+export interface AnomalyGroupRecord {
+  readonly AnomalyGroupId: AnomalyGroupId;
+  readonly AnomalyDetectorArn: AnomalyDetectorArn;
+  readonly MetricSetArn: MetricSetArn;
+  readonly dimensionNames: readonly string[];
+  startMs: number;
+  endMs: number;
+  score: number;
+  anomalyCount: number;
+  /** Bumped whenever the group changes, so alerts can tell a grown group from a re-run. */
+  revision: number;
+  impacts: Record<string, MeasureImpact>;
+}

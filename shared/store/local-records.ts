@@ -1,0 +1,69 @@
+import { link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { isMissing } from "./local-blobs.ts";
+import { RecordExists, type RecordStore, type Table } from "./records.ts";
+
+/**
+ * Records as JSON files under `<dir>/<table>/`. Writes are atomic (temporary file, then
+ * rename); `create` links the temporary file into place, which fails when the name exists.
+ */
+export class LocalRecordStore implements RecordStore {
+  private counter = 0;
+
+  constructor(private readonly dir: string) {}
+
+  async get<T>(table: Table, id: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file(table, id), "utf8")) as T;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async create<T>(table: Table, id: string, value: T): Promise<void> {
+    const tmp = await this.writeTemp(table, value);
+    try {
+      await link(tmp, this.file(table, id));
+    } catch (e) {
+      if ((e as { code?: string }).code === "EEXIST") throw new RecordExists(table, id);
+      throw e;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async put<T>(table: Table, id: string, value: T): Promise<void> {
+    await rename(await this.writeTemp(table, value), this.file(table, id));
+  }
+
+  async list<T>(table: Table, prefix = ""): Promise<T[]> {
+    const names = await readdir(join(this.dir, table)).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
+    const ids = names
+      .filter((n) => n.endsWith(".json"))
+      .map((n) => decodeURIComponent(n.slice(0, -".json".length)))
+      .filter((id) => id.startsWith(prefix))
+      .sort();
+    const out: T[] = [];
+    for (const id of ids) {
+      const v = await this.get<T>(table, id);
+      if (v !== undefined) out.push(v);
+    }
+    return out;
+  }
+
+  async delete(table: Table, id: string): Promise<void> {
+    await rm(this.file(table, id), { force: true });
+  }
+
+  private file(table: Table, id: string): string {
+    return join(this.dir, table, `${encodeURIComponent(id)}.json`);
+  }
+
+  private async writeTemp(table: Table, value: unknown): Promise<string> {
+    await mkdir(join(this.dir, table), { recursive: true });
+    const tmp = join(this.dir, table, `.${process.pid}.${this.counter++}.tmp`);
+    await writeFile(tmp, JSON.stringify(value, null, 1));
+    return tmp;
+  }
+}

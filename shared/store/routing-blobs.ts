@@ -1,0 +1,23 @@
+import { parseLocation } from "../ingest/path-template.ts";
+import type { BlobStore } from "./blobs.ts";
+
+/** One BlobStore over several: `s3://` addresses go to S3, everything else to local disk. */
+export class RoutingBlobStore implements BlobStore {
+  constructor(private readonly stores: { readonly local: BlobStore; readonly s3?: BlobStore }) {}
+
+  get(uri: string) {
+    return this.pick(uri).get(uri);
+  }
+  put(uri: string, body: Uint8Array | string) {
+    return this.pick(uri).put(uri, body);
+  }
+  list(prefix: string) {
+    return this.pick(prefix).list(prefix);
+  }
+
+  private pick(uri: string): BlobStore {
+    if (parseLocation(uri).kind === "local") return this.stores.local;
+    if (!this.stores.s3) throw new Error(`no S3 client is configured to read ${uri}`);
+    return this.stores.s3;
+  }
+}

@@ -1,0 +1,42 @@
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { parseLocation } from "../ingest/path-template.ts";
+import type { BlobStore } from "./blobs.ts";
+
+/** Blobs in S3 through the AWS SDK v3 client it is given. */
+export class S3BlobStore implements BlobStore {
+  constructor(private readonly client: S3Client) {}
+
+  async get(uri: string): Promise<Uint8Array | undefined> {
+    const { bucket, key } = s3Address(uri);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    } catch (e) {
+      if (e instanceof NoSuchKey || (e as { name?: string }).name === "NoSuchKey") return undefined;
+      throw e;
+    }
+  }
+
+  async put(uri: string, body: Uint8Array | string): Promise<void> {
+    const { bucket, key } = s3Address(uri);
+    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const { bucket, key } = s3Address(prefix);
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith("/")) out.push(`s3://${bucket}/${o.Key}`);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort();
+  }
+}
+
+function s3Address(uri: string): { bucket: string; key: string } {
+  const loc = parseLocation(uri);
+  if (loc.kind !== "s3") throw new Error(`not an s3:// URI: ${uri}`);
+  return loc;
+}
