@@ -23,6 +23,10 @@ export class SeriesBank {
   tolerance = new Float32Array(0);
   daily = new Float32Array(0);
   weekly = new Float32Array(0);
+  /** Direction (−1, 0, 1) of the anomaly last seen at each daily slot: a repeat means the cycle changed. */
+  dailyMark = new Int8Array(0);
+  /** The same for each weekly slot. */
+  weeklyMark = new Int8Array(0);
 
   constructor(intervalMs: number, capacity = 16) {
     this.layout = layoutFor(intervalMs);
@@ -52,7 +56,7 @@ export class SeriesBank {
 
   private grow(capacity: number): void {
     const { daily, weekly } = this.layout;
-    const copy = <T extends Float64Array | Float32Array | Uint32Array | Int16Array | Uint8Array>(a: T, n: number): T => {
+    const copy = <T extends Float64Array | Float32Array | Uint32Array | Int16Array | Int8Array | Uint8Array>(a: T, n: number): T => {
       const b = new (a.constructor as new (n: number) => T)(n);
       b.set(a);
       return b;
@@ -65,13 +69,15 @@ export class SeriesBank {
     this.tolerance = copy(this.tolerance, capacity);
     this.daily = copy(this.daily, capacity * daily.buckets);
     this.weekly = copy(this.weekly, capacity * weekly.buckets);
+    this.dailyMark = copy(this.dailyMark, capacity * daily.buckets);
+    this.weeklyMark = copy(this.weeklyMark, capacity * weekly.buckets);
     this.capacity = capacity;
   }
 
   /** Bytes of state one series takes. */
   bytesPerSeries(): number {
     const { daily, weekly } = this.layout;
-    return 8 + 8 + 4 + 2 + 1 + 4 + 4 * daily.buckets + 4 * weekly.buckets;
+    return 8 + 8 + 4 + 2 + 1 + 4 + 5 * daily.buckets + 5 * weekly.buckets;
   }
 
   private arrays() {
@@ -86,6 +92,8 @@ export class SeriesBank {
       this.weekly.subarray(0, n * weekly.buckets),
       this.run.subarray(0, n),
       this.integral.subarray(0, n),
+      this.dailyMark.subarray(0, n * daily.buckets),
+      this.weeklyMark.subarray(0, n * weekly.buckets),
     ] as const;
   }
 

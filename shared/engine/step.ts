@@ -89,14 +89,23 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     return;
   }
 
+  // The same surprise at the same time of day as on the last visit: the daily cycle itself
+  // changed (or was learned from an incident), so the slot re-learns instead of clipping.
+  const slotDir = seen < layout.warmup ? 0 : z >= Z_SHIFT ? 1 : z <= -Z_SHIFT ? -1 : 0;
+  const dailyChanged = slotDir !== 0 && layout.daily.buckets > 1 && bank.dailyMark[di] === slotDir;
+  const weeklyChanged = slotDir !== 0 && bank.weeklyMark[wi] === slotDir;
+  bank.dailyMark[di] = slotDir;
+  bank.weeklyMark[wi] = slotDir;
+  const cycleChanged = dailyChanged || weeklyChanged;
+
   // Learn: during warm-up, fast (1/visits); afterwards with fixed rates, on the clipped residual.
   const warm = seen >= layout.warmup;
   const limit = CLIP_Z * scale;
-  const rc = warm ? (r > limit ? limit : r < -limit ? -limit : r) : r;
+  const rc = warm && !cycleChanged ? (r > limit ? limit : r < -limit ? -limit : r) : r;
   const dailyVisits = Math.floor(seen / (layout.daily.buckets * layout.daily.divisor));
   const weeklyVisits = Math.floor(seen / (layout.weekly.buckets * layout.weekly.divisor));
-  const aD = layout.daily.buckets > 1 ? Math.max(rates.daily, 1 / (dailyVisits + 1)) : 0;
-  const aW = Math.max(rates.weekly, weeklyVisits === 0 ? (dailyVisits > 0 || layout.daily.buckets === 1 ? 0.5 : 0) : 1 / (weeklyVisits + 1));
+  const aD = layout.daily.buckets > 1 ? Math.max(dailyChanged ? 0.5 : rates.daily, 1 / (dailyVisits + 1)) : 0;
+  const aW = Math.max(weeklyChanged ? 0.5 : rates.weekly, weeklyVisits === 0 ? (dailyVisits > 0 || layout.daily.buckets === 1 ? 0.5 : 0) : 1 / (weeklyVisits + 1));
   const aL = Math.max(rates.level, warm ? 0 : 1 / (seen + 1));
 
   // Backfitting: each component takes a share of what the previous ones left.
