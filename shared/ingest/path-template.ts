@@ -18,13 +18,13 @@ export function templateProblem(path: string): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !path.startsWith("s3://") && !path.startsWith("file://")) {
     return "must be an s3:// URI or a local path";
   }
-  if (path.startsWith("s3://") && !S3_RE.test(path.replace(TOKEN_RE, "x"))) return "is not a valid s3://bucket/key URI";
   for (const m of path.matchAll(TOKEN_RE)) {
     if (!(TEMPLATE_TOKENS as readonly string[]).includes(m[1] ?? "")) {
       return `has unknown placeholder {{${m[1]}}}; known: ${TEMPLATE_TOKENS.map((t) => `{{${t}}}`).join(" ")}`;
     }
   }
   if (/\{\{|\}\}/.test(path.replace(TOKEN_RE, ""))) return "has an unbalanced {{ or }}";
+  if (path.startsWith("s3://") && !S3_RE.test(path.replace(TOKEN_RE, "x"))) return "is not a valid s3://bucket/key URI";
   return undefined;
 }
 

@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach } from "vitest";
+import type { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
+
+/** A valid CreateMetricSet request for a local folder; override any field. */
+export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> = {}): Record<string, unknown> {
+  return {
+    AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop",
+    MetricSetName: "orders",
+    MetricSetFrequency: "PT1H",
+    MetricList: [
+      { MetricName: "views", AggregationFunction: "SUM" },
+      { MetricName: "revenue", AggregationFunction: "SUM" },
+    ],
+    DimensionList: ["platform", "marketplace"],
+    TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+    MetricSource: {
+      S3SourceConfig: {
+        TemplatedPathList: ["s3://shop-metrics/live/{{yyyyMMdd}}/{{HHmm}}"],
+        HistoricalDataPathList: ["s3://shop-metrics/history/"],
+        FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } },
+      },
+    },
+    ...overrides,
+  };
+}
+
+export const HOUR = 3_600_000;
+export const T0 = Date.UTC(2021, 0, 4); // a Monday
+
+export const sqlTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+
+export interface ShopPoint {
+  t: number;
+  platform: string;
+  marketplace: string;
+  views: number | string;
+  revenue: number | string;
+}
+
+export const csvOf = (points: readonly ShopPoint[]) =>
+  "timestamp,platform,marketplace,views,revenue\n" + points.map((p) => `${sqlTime(p.t)},${p.platform},${p.marketplace},${p.views},${p.revenue}`).join("\n") + "\n";
+
+/** A smooth daily cycle with small deterministic wiggle, per series. */
+export function cycle(t: number, base: number): number {
+  const h = new Date(t).getUTCHours();
+  return Math.round(base * (0.6 + 0.4 * Math.cos((2 * Math.PI * (h - 18)) / 24)) + ((t / HOUR) % 5) - 2);
+}
+
+/** Hourly points of the given series over [from, from + hours). */
+export function shopPoints(from: number, hours: number, series: readonly { platform: string; marketplace: string; base: number }[], tweak?: (p: ShopPoint) => ShopPoint): ShopPoint[] {
+  const out: ShopPoint[] = [];
+  for (let h = 0; h < hours; h++) {
+    const t = from + h * HOUR;
+    for (const s of series) {
+      const views = cycle(t, s.base);
+      const p = { t, platform: s.platform, marketplace: s.marketplace, views, revenue: Math.round(views * 30) / 100 };
+      out.push(tweak ? tweak(p) : p);
+    }
+  }
+  return out;
+}
+
+/** A fresh temporary folder, removed after the test. */
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "vigil-test-"));
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}

@@ -1,0 +1,92 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { aggregateRows, cellValue, seriesKeyOf } from "../../../shared/ingest/aggregate.ts";
+import type { RawRow } from "../../../shared/ingest/readers.ts";
+import { rowSpecOf } from "../../../shared/ingest/rows.ts";
+import { makeTimestampParser } from "../../../shared/ingest/timestamp.ts";
+import { HOUR } from "../../builders.ts";
+
+const spec = (filter?: string[]) =>
+  rowSpecOf(
+    {
+      TimestampColumn: { ColumnName: "ts" },
+      DimensionList: ["market"],
+      MetricList: [
+        { MetricName: "views", AggregationFunction: "SUM" },
+        { MetricName: "price", AggregationFunction: "AVG" },
+      ],
+      ...(filter ? { DimensionFilterList: [{ Name: "market", FilterList: filter.map((DimensionValue) => ({ DimensionValue })) }] } : {}),
+    },
+    makeTimestampParser(undefined),
+  );
+
+let line = 1;
+const row = (fields: Record<string, unknown>): RawRow => ({ file: "f.csv", line: ++line, fields });
+const T = Date.UTC(2021, 0, 1, 10);
+const ts = (ms: number) => new Date(ms).toISOString();
+
+describe("aggregation", () => {
+  it("sums SUM measures and averages AVG measures per series and interval", () => {
+    const rows = [
+      row({ ts: ts(T), market: "de", views: "10", price: "2" }),
+      row({ ts: ts(T + 60_000), market: "de", views: "5", price: "4" }),
+      row({ ts: ts(T), market: "fr", views: "1", price: "1" }),
+      row({ ts: ts(T + HOUR), market: "de", views: "7", price: "9" }),
+    ];
+    const agg = aggregateRows(rows, [], spec(), { intervalMs: HOUR });
+    const de = agg.intervals.get(T)!.get(seriesKeyOf(["de"]))!;
+    expect(cellValue(de, 0, "SUM")).toBe(15);
+    expect(cellValue(de, 1, "AVG")).toBe(3);
+    expect(cellValue(agg.intervals.get(T + HOUR)!.get("de")!, 0, "SUM")).toBe(7);
+    expect(agg.quality).toMatchObject({ rowsRead: 4, rowsAccepted: 4, rowsRejected: 0, timeSeriesCount: 4, dimensionUniqueness: { market: 2 } });
+  });
+
+  it("keeps every unusable row with its reason, and uses the good measures of a partial row", () => {
+    const rows = [
+      row({ ts: ts(T), market: "de", views: "10", price: "abc" }),
+      row({ ts: "not a time", market: "de", views: "1", price: "1" }),
+      row({ ts: ts(T + 2 * HOUR), market: "de", views: "1", price: "1" }),
+      row({ ts: ts(T), market: "", views: "1", price: "1" }),
+      row({ ts: ts(T), views: "1", price: "1" }),
+      row({ ts: ts(T), market: "it", views: "1", price: "1" }),
+      row({ ts: ts(T), market: "de", views: "", price: "" }),
+    ];
+    const agg = aggregateRows(rows, [{ file: "f.csv", line: 99, raw: '"x', detail: "Quote Not Closed" }], spec(["de", "fr"]), { intervalMs: HOUR, window: { from: T, to: T + HOUR } });
+    expect(agg.quality.rowsRead).toBe(8);
+    expect(agg.quality.rowsAccepted).toBe(1);
+    expect(agg.quality.rowsPartial).toBe(1);
+    expect(agg.quality.rejectsByReason).toMatchObject({
+      MALFORMED_RECORD: 1,
+      NON_NUMERIC_MEASURE: 1,
+      INVALID_TIMESTAMP: 1,
+      OUTSIDE_INTERVAL: 1,
+      MISSING_DIMENSION_VALUE: 1,
+      MISSING_COLUMN: 1,
+      FILTERED_DIMENSION_VALUE: 1,
+      MISSING_MEASURE_VALUE: 1,
+    });
+    const de = agg.intervals.get(T)!.get("de")!;
+    expect(cellValue(de, 0, "SUM")).toBe(10);
+    expect(cellValue(de, 1, "AVG")).toBeUndefined();
+    expect(agg.rejects.find((r) => r.reason === "NON_NUMERIC_MEASURE")).toMatchObject({ partial: true, line: rows[0]!.line, detail: "measure 'price' = 'abc' is not a number" });
+  });
+
+  it("accounts for every row: accepted + rejected = read (property)", () => {
+    const cellArb = fc.oneof(fc.constant(""), fc.constant("x"), fc.integer({ min: -5, max: 5 }).map(String), fc.double({ noNaN: true }).map(String));
+    const rowArb = fc.record({
+      ts: fc.oneof(fc.constant("bad"), fc.integer({ min: 0, max: 5 }).map((h) => ts(T + h * HOUR))),
+      market: fc.constantFrom("de", "fr", ""),
+      views: cellArb,
+      price: cellArb,
+    });
+    fc.assert(
+      fc.property(fc.array(rowArb, { maxLength: 40 }), (fields) => {
+        const agg = aggregateRows(fields.map(row), [], spec(), { intervalMs: HOUR, window: { from: T, to: T + 3 * HOUR } });
+        const q = agg.quality;
+        expect(q.rowsAccepted + q.rowsRejected).toBe(q.rowsRead);
+        expect(agg.rejects.filter((r) => !r.partial)).toHaveLength(q.rowsRejected);
+        for (const cells of agg.intervals.values()) for (const c of cells.values()) for (const v of c.sums) expect(Number.isFinite(v)).toBe(true);
+      }),
+    );
+  });
+});

@@ -1,0 +1,41 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseLocation, renderTemplate, templateProblem } from "../../../shared/ingest/path-template.ts";
+
+const t = Date.UTC(2021, 2, 8, 22, 5);
+
+describe("path templates", () => {
+  it("renders every L4M placeholder", () => {
+    expect(renderTemplate("s3://bucket/live/{{yyyyMMdd}}/{{HHmm}}", t)).toBe("s3://bucket/live/20210308/2205");
+    expect(renderTemplate("data/{{yyyy}}/{{MM}}/{{dd}}/{{HH}}/{{mm}}", t)).toBe("data/2021/03/08/22/05");
+  });
+
+  it("renders in the metric set's time zone", () => {
+    expect(renderTemplate("live/{{yyyyMMdd}}/{{HHmm}}", t, "Asia/Tokyo")).toBe("live/20210309/0705");
+  });
+
+  it("explains what is wrong with a path", () => {
+    expect(templateProblem("s3://bucket/{{yyyyMMdd}}/{{HHmm}}")).toBeUndefined();
+    expect(templateProblem("./local/{{HH}}")).toBeUndefined();
+    expect(templateProblem("s3://bucket/{{hh}}")).toMatch(/unknown placeholder \{\{hh\}\}/);
+    expect(templateProblem("s3://bucket/{{HH}")).toMatch(/unbalanced/);
+    expect(templateProblem("gs://bucket/x")).toMatch(/s3:\/\/ URI or a local path/);
+    expect(templateProblem("s3://B_ad/x")).toMatch(/not a valid s3/);
+  });
+
+  it("tells S3 from local addresses", () => {
+    expect(parseLocation("s3://bucket/a/b.csv")).toEqual({ kind: "s3", bucket: "bucket", key: "a/b.csv" });
+    expect(parseLocation("file:///tmp/x")).toEqual({ kind: "local", path: "/tmp/x" });
+    expect(parseLocation("rel/x")).toEqual({ kind: "local", path: "rel/x" });
+  });
+
+  it("leaves no placeholder behind for any time and zone (property)", () => {
+    const zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"];
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.constantFrom(...zones), (ms, zone) => {
+        const out = renderTemplate("s3://bucket/{{yyyyMMdd}}/{{HHmm}}/{{yyyy}}{{MM}}{{dd}}{{HH}}{{mm}}", ms, zone);
+        expect(out).toMatch(/^s3:\/\/bucket\/\d{8}\/\d{4}\/\d{12}$/);
+      }),
+    );
+  });
+});

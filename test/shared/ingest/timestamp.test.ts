@@ -1,0 +1,46 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { makeTimestampParser } from "../../../shared/ingest/timestamp.ts";
+
+const t = Date.UTC(2020, 9, 1, 13, 0, 0);
+
+describe("timestamps", () => {
+  it("reads yyyy-MM-dd HH:mm:ss, ISO 8601 and epoch seconds or milliseconds without a format", () => {
+    const p = makeTimestampParser(undefined);
+    expect(p("2020-10-01 13:00:00")).toBe(t);
+    expect(p("2020-10-01T13:00:00Z")).toBe(t);
+    expect(p("2020-10-01T15:00:00+02:00")).toBe(t);
+    expect(p(String(t / 1000))).toBe(t);
+    expect(p(t)).toBe(t);
+    expect(p(t / 1000)).toBe(t);
+  });
+
+  it("reads times without an offset in the metric set's time zone", () => {
+    expect(makeTimestampParser(undefined, "Europe/Berlin")("2020-10-01 15:00:00")).toBe(t);
+    expect(makeTimestampParser("yyyy-MM-dd HH:mm:ss", "America/New_York")("2020-10-01 09:00:00")).toBe(t);
+  });
+
+  it("follows an explicit ColumnFormat", () => {
+    expect(makeTimestampParser("dd/MM/yyyy HH:mm")("01/10/2020 13:00")).toBe(t);
+    expect(makeTimestampParser("EPOCH_SECONDS")("1601557200")).toBe(t);
+    expect(makeTimestampParser("EPOCH_MILLISECONDS")("1601557200000")).toBe(t);
+    expect(makeTimestampParser("dd/MM/yyyy HH:mm")("2020-10-01 13:00:00")).toBeUndefined();
+  });
+
+  it("refuses what is not a time", () => {
+    const p = makeTimestampParser(undefined);
+    for (const bad of ["", "yesterday", "2020-13-01 00:00:00", "2020-02-30 00:00:00", "2020-10-01 24:00:00", null, undefined]) expect(p(bad)).toBeUndefined();
+  });
+
+  it("round-trips any time written as yyyy-MM-dd HH:mm:ss (property)", () => {
+    const p = makeTimestampParser("yyyy-MM-dd HH:mm:ss");
+    const auto = makeTimestampParser(undefined);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_102_444_799 }), (s) => {
+        const text = new Date(s * 1000).toISOString().slice(0, 19).replace("T", " ");
+        expect(p(text)).toBe(s * 1000);
+        expect(auto(text)).toBe(s * 1000);
+      }),
+    );
+  });
+});

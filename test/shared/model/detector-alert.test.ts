@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { CreateAlertRequest } from "../../../shared/model/alert.ts";
+import { CreateAnomalyDetectorRequest } from "../../../shared/model/detector.ts";
+import { ValidationException } from "../../../shared/model/errors.ts";
+import { parseOrThrow } from "../../../shared/model/validate.ts";
+
+const detector = { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } };
+const alert = {
+  AlertName: "severe",
+  AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop",
+  Action: { SNSConfiguration: { RoleArn: "arn:aws:iam::000000000000:role/r", SnsTopicArn: "arn:aws:sns:us-east-1:000000000000:t", SnsFormat: "JSON" } },
+};
+
+const fieldNames = (schema: Parameters<typeof parseOrThrow>[0], input: unknown) => {
+  try {
+    parseOrThrow(schema, input, "request");
+    return [];
+  } catch (e) {
+    if (!(e instanceof ValidationException)) throw e;
+    return e.fields.map((f) => f.Name);
+  }
+};
+
+describe("CreateAnomalyDetectorRequest", () => {
+  it("accepts L4M's four frequencies only", () => {
+    for (const f of ["PT5M", "PT10M", "PT1H", "P1D"]) expect(fieldNames(CreateAnomalyDetectorRequest, { ...detector, AnomalyDetectorConfig: { AnomalyDetectorFrequency: f } })).toEqual([]);
+    expect(fieldNames(CreateAnomalyDetectorRequest, { ...detector, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT15M" } })).toEqual(["AnomalyDetectorConfig.AnomalyDetectorFrequency"]);
+  });
+
+  it("names a missing name and a too-long one", () => {
+    expect(fieldNames(CreateAnomalyDetectorRequest, { AnomalyDetectorConfig: detector.AnomalyDetectorConfig })).toEqual(["AnomalyDetectorName"]);
+    expect(fieldNames(CreateAnomalyDetectorRequest, { ...detector, AnomalyDetectorName: "x".repeat(64) })).toEqual(["AnomalyDetectorName"]);
+  });
+});
+
+describe("CreateAlertRequest", () => {
+  it("accepts an SNS alert and bounds the threshold to 0–100", () => {
+    expect(fieldNames(CreateAlertRequest, alert)).toEqual([]);
+    expect(fieldNames(CreateAlertRequest, { ...alert, AlertSensitivityThreshold: 101 })).toEqual(["AlertSensitivityThreshold"]);
+  });
+
+  it("needs exactly one action", () => {
+    expect(fieldNames(CreateAlertRequest, { ...alert, Action: {} })).toEqual(["Action"]);
+  });
+});

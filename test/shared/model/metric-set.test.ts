@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { ValidationException } from "../../../shared/model/errors.ts";
+import { CreateMetricSetRequest } from "../../../shared/model/metric-set.ts";
+import { parseOrThrow } from "../../../shared/model/validate.ts";
+import { metricSetRequest } from "../../builders.ts";
+
+function fieldsOf(input: unknown): { Name: string; Message: string }[] {
+  try {
+    parseOrThrow(CreateMetricSetRequest, input, "CreateMetricSet request");
+  } catch (e) {
+    expect(e).toBeInstanceOf(ValidationException);
+    const v = e as ValidationException;
+    expect(v.reason).toBe("FIELD_VALIDATION_FAILED");
+    return [...v.fields];
+  }
+  throw new Error("expected a ValidationException");
+}
+
+describe("CreateMetricSetRequest", () => {
+  it("accepts L4M's getting-started metric set, and a local path in place of an S3 URI", () => {
+    expect(parseOrThrow(CreateMetricSetRequest, metricSetRequest(), "x").MetricSetName).toBe("orders");
+    const local = metricSetRequest({ MetricSource: { S3SourceConfig: { TemplatedPathList: ["data/live/{{yyyy}}/{{MM}}/{{dd}}/{{HH}}{{mm}}"] } } });
+    expect(parseOrThrow(CreateMetricSetRequest, local, "x").MetricSource.S3SourceConfig?.TemplatedPathList).toHaveLength(1);
+  });
+
+  it.each([
+    ["a bad frequency", { MetricSetFrequency: "PT2H" }, "MetricSetFrequency"],
+    ["an offset beyond 432000", { Offset: 432001 }, "Offset"],
+    ["a negative offset", { Offset: -1 }, "Offset"],
+    ["an unknown aggregation", { MetricList: [{ MetricName: "views", AggregationFunction: "MAX" }] }, "MetricList[0].AggregationFunction"],
+    ["no measure", { MetricList: [] }, "MetricList"],
+    ["a bad name", { MetricSetName: "-orders" }, "MetricSetName"],
+    ["an unknown time zone", { Timezone: "Mars/Olympus" }, "Timezone"],
+    ["an unknown field", { Colour: "red" }, "(request)"],
+  ])("names the field for %s", (_, override, field) => {
+    expect(fieldsOf(metricSetRequest(override)).map((f) => f.Name)).toContain(field);
+  });
+
+  it("refuses more than 5 measures and more than 5 dimensions", () => {
+    const six = (p: string) => Array.from({ length: 6 }, (_, i) => `${p}${i}`);
+    const fields = fieldsOf(metricSetRequest({ MetricList: six("m").map((MetricName) => ({ MetricName, AggregationFunction: "SUM" })), DimensionList: six("d") }));
+    expect(fields.map((f) => f.Name)).toEqual(expect.arrayContaining(["MetricList", "DimensionList"]));
+  });
+
+  it("refuses a column used twice and a filter on an unknown dimension, naming both", () => {
+    const fields = fieldsOf(metricSetRequest({ DimensionList: ["platform", "views"], DimensionFilterList: [{ Name: "country", FilterList: [{ DimensionValue: "de" }] }] }));
+    expect(fields).toEqual([
+      { Name: "DimensionList[1]", Message: "'views' is also a measure" },
+      { Name: "DimensionFilterList[0].Name", Message: "'country' is not in DimensionList" },
+    ]);
+  });
+
+  it("refuses an unknown placeholder and a URI of another scheme", () => {
+    const fields = fieldsOf(metricSetRequest({ MetricSource: { S3SourceConfig: { TemplatedPathList: ["s3://bucket/live/{{yyyyMMddHH}}"], HistoricalDataPathList: ["https://example.com/x"] } } }));
+    expect(fields).toEqual([
+      { Name: "MetricSource.S3SourceConfig.TemplatedPathList[0]", Message: expect.stringContaining("unknown placeholder {{yyyyMMddHH}}") },
+      { Name: "MetricSource.S3SourceConfig.HistoricalDataPathList[0]", Message: "must be an s3:// URI or a local path" },
+    ]);
+  });
+
+  it("refuses the sources Vigil does not read, saying so", () => {
+    const fields = fieldsOf(metricSetRequest({ MetricSource: { RDSSourceConfig: { DatabaseHost: "db" } } }));
+    expect(fields).toContainEqual({ Name: "MetricSource.RDSSourceConfig", Message: expect.stringContaining("does not read RDSSourceConfig") });
+  });
+
+  it("needs a header list when the CSV has no header, holding every column", () => {
+    const noHeader = (HeaderList?: string[]) =>
+      metricSetRequest({ MetricSource: { S3SourceConfig: { TemplatedPathList: ["s3://bucket/{{yyyyMMdd}}"], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: false, ...(HeaderList ? { HeaderList } : {}) } } } } });
+    expect(fieldsOf(noHeader()).map((f) => f.Name)).toContain("MetricSource.S3SourceConfig.FileFormatDescriptor.CsvFormatDescriptor.HeaderList");
+    expect(fieldsOf(noHeader(["timestamp", "platform", "views", "revenue"]))).toContainEqual(expect.objectContaining({ Message: "lacks column 'marketplace'" }));
+  });
+
+  it("needs exactly one file format", () => {
+    const both = metricSetRequest({ MetricSource: { S3SourceConfig: { TemplatedPathList: ["s3://bucket/x"], FileFormatDescriptor: { CsvFormatDescriptor: {}, JsonFormatDescriptor: {} } } } });
+    expect(fieldsOf(both).map((f) => f.Name)).toContain("MetricSource.S3SourceConfig.FileFormatDescriptor");
+  });
+});
