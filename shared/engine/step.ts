@@ -27,12 +27,15 @@ const CLIP_Z = 3;
 const SHIFT_SCORE = 40;
 const Z_SHIFT = zOfScore(SHIFT_SCORE);
 
-/** The smallest scale a series may have, so flat or near-zero series do not score 1 → 3 as a catastrophe. */
+/**
+ * The smallest scale a series may have, so flat or near-zero series do not score 1 → 3
+ * as a catastrophe: for counts, Poisson noise (√mean), faded out as counts grow large
+ * enough for their own history to tell their noise.
+ */
 function scaleFloor(expected: number, integral: boolean): number {
   const size = Math.abs(expected);
   const relative = 1e-3 * size + 1e-9;
-  // Counts: Poisson-like noise of ~√mean, softened, for small counts only.
-  return integral && size < 400 ? Math.max(relative, 0.5 * Math.sqrt(Math.max(size, 1))) : relative;
+  return integral ? Math.max(relative, Math.sqrt(Math.max(size, 1)) * Math.exp(-size / 50)) : relative;
 }
 
 /**
