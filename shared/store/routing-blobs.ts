@@ -5,13 +5,13 @@ import type { BlobStore } from "./blobs.ts";
 export class RoutingBlobStore implements BlobStore {
   constructor(private readonly stores: { readonly local: BlobStore; readonly s3?: BlobStore }) {}
 
-  get(uri: string) {
+  async get(uri: string) {
     return this.pick(uri).get(uri);
   }
-  put(uri: string, body: Uint8Array | string) {
+  async put(uri: string, body: Uint8Array | string) {
     return this.pick(uri).put(uri, body);
   }
-  list(prefix: string) {
+  async list(prefix: string) {
     return this.pick(prefix).list(prefix);
   }
 

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { changePercent, contributionMatrix, primaryImpact, toAnomalyGroup, topContributors } from "../../../shared/incidents/contribution.ts";
+import { groupInterval } from "../../../shared/incidents/grouping.ts";
+import { rankGroups } from "../../../shared/incidents/ranking.ts";
+import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { timeSeriesId, type AnomalyDetectorArn, type MetricSetArn } from "../../../shared/model/ids.ts";
+import { HOUR, T0 } from "../../builders.ts";
+
+const metricSetArn = "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/orders" as MetricSetArn;
+const ctx = { detectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop" as AnomalyDetectorArn, metricSetArn, dimensionNames: ["marketplace", "platform"], intervalMs: HOUR };
+
+function anomaly(p: { marketplace: string; platform: string; measure?: string; t?: number; actual: number; expected: number; score?: number }): Anomaly {
+  const measure = p.measure ?? "revenue";
+  const dims = [["marketplace", p.marketplace], ["platform", p.platform]] as const;
+  return {
+    metricSetArn,
+    timeSeriesId: timeSeriesId(metricSetArn, measure, dims),
+    measure,
+    dimensions: Object.fromEntries(dims),
+    timestamp: p.t ?? T0,
+    actual: p.actual,
+    expected: p.expected,
+    lower: p.expected - 10,
+    upper: p.expected + 10,
+    direction: p.actual < p.expected ? "DOWN" : "UP",
+    score: p.score ?? 90,
+  };
+}
+
+describe("grouping", () => {
+  it("groups the same and consecutive intervals and starts anew after a quiet one", () => {
+    const g1 = groupInterval(ctx, undefined, [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100 })], T0)!;
+    const g2 = groupInterval(ctx, g1, [anomaly({ marketplace: "de", platform: "app", actual: 20, expected: 100, t: T0 + HOUR })], T0 + HOUR)!;
+    expect(g2.AnomalyGroupId).toBe(g1.AnomalyGroupId);
+    expect(g2.endMs).toBe(T0 + HOUR);
+    expect(g2.anomalyCount).toBe(2);
+    expect(g1.anomalyCount).toBe(1); // the open group is not mutated
+    expect(groupInterval(ctx, g2, [], T0 + 2 * HOUR)).toBeUndefined();
+    const g3 = groupInterval(ctx, g2, [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100, t: T0 + 3 * HOUR })], T0 + 3 * HOUR)!;
+    expect(g3.AnomalyGroupId).not.toBe(g1.AnomalyGroupId);
+  });
+
+  it("mints the same group id for the same metric set and start, so re-runs agree", () => {
+    const a = [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100 })];
+    expect(groupInterval(ctx, undefined, a, T0)!.AnomalyGroupId).toBe(groupInterval(ctx, undefined, a, T0)!.AnomalyGroupId);
+    expect(groupInterval(ctx, undefined, a, T0)!.AnomalyGroupId).toMatch(/^[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}$/);
+  });
+});
+
+describe("contribution", () => {
+  it("gives the dimension value carrying the deviation its share of it", () => {
+    const g = groupInterval(ctx, undefined, [
+      anomaly({ marketplace: "de", platform: "web", actual: 20, expected: 100 }),
+      anomaly({ marketplace: "de", platform: "app", actual: 40, expected: 100 }),
+      anomaly({ marketplace: "fr", platform: "web", actual: 80, expected: 100 }),
+    ], T0)!;
+    const impact = g.impacts["revenue"]!;
+    expect(contributionMatrix(impact, ctx.dimensionNames).DimensionContributionList).toEqual([
+      { DimensionName: "marketplace", DimensionValueContributionList: [{ DimensionValue: "de", ContributionScore: 87.5 }, { DimensionValue: "fr", ContributionScore: 12.5 }] },
+      { DimensionName: "platform", DimensionValueContributionList: [{ DimensionValue: "web", ContributionScore: 62.5 }, { DimensionValue: "app", ContributionScore: 37.5 }] },
+    ]);
+    expect(topContributors(impact, ctx.dimensionNames)[0]).toEqual({ name: "marketplace", value: "de", share: 87.5 });
+    expect(changePercent(impact)).toBeCloseTo(-160 / 3, 6);
+  });
+
+  it("leads with the measure that scored highest, then the one furthest out", () => {
+    const g = groupInterval(ctx, undefined, [
+      anomaly({ marketplace: "de", platform: "web", measure: "views", actual: 50, expected: 100, score: 100 }),
+      anomaly({ marketplace: "de", platform: "web", measure: "revenue", actual: 90, expected: 100, score: 100 }),
+    ], T0)!;
+    expect(primaryImpact(g).measure).toBe("views");
+    const l4m = toAnomalyGroup(g);
+    expect(l4m).toMatchObject({ PrimaryMetricName: "views", StartTime: "2021-01-04T00:00:00Z", EndTime: "2021-01-04T00:00:00Z", AnomalyGroupScore: 100 });
+    expect(l4m.MetricLevelImpactList.map((m) => [m.MetricName, m.NumTimeSeries])).toEqual([["views", 1], ["revenue", 1]]);
+  });
+});
+
+describe("ranking", () => {
+  it("ranks by severity, then breadth, then start", () => {
+    const make = (t: number, scores: number[]) => groupInterval(ctx, undefined, scores.map((score, i) => anomaly({ marketplace: `m${i}`, platform: "web", actual: 1, expected: 100, score, t })), t)!;
+    const mild = make(T0, [60]);
+    const wide = make(T0 + 5 * HOUR, [95, 95]);
+    const narrow = make(T0 + 9 * HOUR, [95]);
+    const early = make(T0 - 9 * HOUR, [95]);
+    expect(rankGroups<AnomalyGroupRecord>([mild, narrow, wide, early]).map((g) => g.startMs)).toEqual([wide.startMs, early.startMs, narrow.startMs, mild.startMs]);
+  });
+});
