@@ -5,8 +5,9 @@ import { ValidationException } from "../shared/model/errors.ts";
 
 /**
  * `vigil score`: CSV `timestamp,value` (header first, oldest first) in, one anomaly score
- * in [0, 1] per data row out, in order. Causal: row i is scored before it is learned. The
- * interval is the median spacing of the timestamps.
+ * in [0, 1] per data row out, in order. Causal: row i is scored before it is learned, and
+ * the interval is the median spacing of the first timestamps only (INTERVAL_ROWS), which the
+ * engine's warm-up has not yet scored.
  */
 export function scoreCsv(text: string): string[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
@@ -20,7 +21,7 @@ export function scoreCsv(text: string): string[] {
     const cell = line.slice(comma + 1).trim();
     return { t, x: cell === "" ? NaN : Number(cell) };
   });
-  const bank = new SeriesBank(inferInterval(body.map((r) => r.t)));
+  const bank = new SeriesBank(inferInterval(body.slice(0, INTERVAL_ROWS).map((r) => r.t)));
   const series = bank.slot("value");
   const out = newStepResult();
   return body.map(({ t, x }) => {
@@ -29,6 +30,9 @@ export function scoreCsv(text: string): string[] {
     return (out.score / 100).toFixed(6);
   });
 }
+
+/** Rows read to infer the interval: fewer than any layout's warm-up (layout.ts). */
+export const INTERVAL_ROWS = 13;
 
 /** Median positive spacing of the timestamps; an hour when there is none. */
 export function inferInterval(times: readonly number[]): number {

@@ -29,6 +29,8 @@ const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
 const MAX_DAILY_BUCKETS = 288;
 const MAX_WEEKLY_BUCKETS = 168;
+/** No series is scored before this many points, whatever its cadence. */
+export const MIN_WARMUP = 16;
 
 function cycle(periodMs: number, intervalMs: number, maxBuckets: number): Cycle {
   const per = Math.max(1, Math.round(periodMs / intervalMs));
@@ -47,7 +49,7 @@ export function layoutFor(intervalMs: number): SeasonLayout {
     daily,
     weekly,
     firstCycle,
-    warmup: 2 * firstCycle,
+    warmup: Math.max(2 * firstCycle, MIN_WARMUP),
     acceptShiftAfter: clamp(Math.round((12 * HOUR) / intervalMs), 3, 36),
     rates: {
       level: clamp(intervalMs / (20 * HOUR), 0.01, 0.2),

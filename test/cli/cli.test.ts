@@ -1,0 +1,99 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../builders.ts";
+
+/** Runs the built CLI as a user would. */
+function vigil(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ["bin/vigil.mjs", ...args], { input, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const SERIES = [
+  { platform: "web", marketplace: "de", base: 400 },
+  { platform: "app", marketplace: "fr", base: 300 },
+];
+
+describe("vigil demo", () => {
+  it("detects every injected incident and names its true cause first", async () => {
+    const dir = await tempDir();
+    const { code, stdout } = vigil(["demo", "--data-dir", dir]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Found 3 of 3 injected incidents/);
+    expect(stdout.match(/— named first/g)).toHaveLength(3);
+    expect(stdout).not.toMatch(/NOT named first/);
+    expect(stdout).toMatch(/revenue −\d+ % vs expected, 2021-03-01 20:00 UTC for 3 h, severity \d+: marketplace=de 100 %/);
+    expect(stdout).toMatch(/bad rows were kept aside/);
+    expect(existsSync(join(dir, "demo", "results", "shop", "orders", "20210301", "0500", "rejects.jsonl"))).toBe(true);
+  });
+});
+
+describe("vigil backtest", () => {
+  async function fixture(): Promise<{ dir: string; metricSet: string; data: string }> {
+    const dir = await tempDir();
+    const dip = (p: ShopPoint): ShopPoint => (p.t === T0 + 24 * 15 * HOUR && p.marketplace === "de" ? { ...p, views: Math.round(Number(p.views) * 0.2) } : p);
+    await writeFile(join(dir, "data.csv"), csvOf(shopPoints(T0, 24 * 16, SERIES, dip)));
+    const { AnomalyDetectorArn: _, ...request } = metricSetRequest({ MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "data.csv")] } } });
+    await writeFile(join(dir, "metric-set.json"), JSON.stringify(request));
+    return { dir, metricSet: join(dir, "metric-set.json"), data: join(dir, "data.csv") };
+  }
+
+  it("writes one JSON line per anomalous series-interval, scoring from --from on", async () => {
+    const { dir, metricSet, data } = await fixture();
+    const out = join(dir, "anomalies.jsonl");
+    const r = vigil(["backtest", "--metric-set", metricSet, "--data", data, "--from", new Date(T0 + 24 * 14 * HOUR).toISOString(), "--out", out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/336 intervals learned, 48 scored/);
+    const lines = (await readFile(out, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ timestamp: new Date(T0 + 24 * 15 * HOUR).toISOString(), measure: "views", dimensions: { platform: "web", marketplace: "de" }, score: expect.any(Number), expected: expect.any(Number), actual: expect.any(Number), anomalyGroupId: expect.stringMatching(/^[a-z0-9-]{36}$/) }),
+    );
+    for (const a of lines) expect(Date.parse(a.timestamp)).toBeGreaterThanOrEqual(T0 + 24 * 14 * HOUR);
+  });
+
+  it("reads the metric set's own paths when --data is left out, and prints to stdout", async () => {
+    const { metricSet } = await fixture();
+    const r = vigil(["backtest", "--metric-set", metricSet, "--from", new Date(T0 + 24 * 14 * HOUR).toISOString()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n").length).toBeGreaterThan(0);
+  });
+
+  it("answers a bad metric set with one clear line and a non-zero exit", async () => {
+    const { dir, data } = await fixture();
+    await writeFile(join(dir, "bad.json"), JSON.stringify(metricSetRequest({ MetricList: [{ MetricName: "views", AggregationFunction: "MEDIAN" }] })));
+    const r = vigil(["backtest", "--metric-set", join(dir, "bad.json"), "--data", data]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^vigil: ValidationException: .*MetricList\[0\]\.AggregationFunction/);
+    expect(vigil(["backtest", "--metric-set", join(dir, "missing.json")]).stderr).toMatch(/cannot read metric set/);
+    expect(vigil(["backtest", "--metric-set", join(dir, "bad.json"), "--from", "soon"]).code).not.toBe(0);
+  });
+});
+
+describe("vigil score", () => {
+  const series = Array.from({ length: 24 * 10 }, (_, i) => `${new Date(T0 + i * HOUR).toISOString().slice(0, 19).replace("T", " ")},${i === 200 ? 5000 : 500 + 100 * Math.sin((2 * Math.PI * i) / 24) + (i % 3)}`);
+
+  it("writes one score in [0,1] per row, high on the spike", () => {
+    const r = vigil(["score"], ["timestamp,value", ...series].join("\n"));
+    expect(r.code).toBe(0);
+    const scores = r.stdout.trim().split("\n").map(Number);
+    expect(scores).toHaveLength(series.length);
+    for (const s of scores) expect(s >= 0 && s <= 1).toBe(true);
+    expect(scores[200]).toBeGreaterThan(0.9);
+    expect(Math.max(...scores.slice(100, 200))).toBeLessThan(0.5);
+  });
+
+  it("is causal: a row's score does not change when later rows are added", () => {
+    const full = vigil(["score"], ["timestamp,value", ...series].join("\n")).stdout.trim().split("\n");
+    const prefix = vigil(["score"], ["timestamp,value", ...series.slice(0, 150)].join("\n")).stdout.trim().split("\n");
+    expect(prefix).toEqual(full.slice(0, 150));
+  });
+
+  it("fails clearly on a row that is not timestamp,value", () => {
+    const r = vigil(["score"], "timestamp,value\n2021-01-01 00:00:00,1\nnonsense\n");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 3/);
+  });
+});
