@@ -5,7 +5,7 @@ import { afterEach } from "vitest";
 import type { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
 
 /** A valid CreateMetricSet request for a local folder; override any field. */
-export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> = {}): Record<string, unknown> {
+export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> & Record<string, unknown> = {}): Record<string, unknown> {
   return {
     AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop",
     MetricSetName: "orders",

@@ -11,7 +11,7 @@ describe("S3BlobStore against a local S3 server", () => {
 
   beforeAll(async () => {
     server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: await tempDirOnce(), configureBuckets: [{ name: "metrics", configs: [] }] });
-    const { port } = (await server.run()) as { port: number };
+    const { port } = await server.run();
     const client = new S3Client({
       endpoint: `http://127.0.0.1:${port}`,
       region: "us-east-1",

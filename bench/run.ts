@@ -1,0 +1,135 @@
+/**
+ * `npm run bench`: every performance and quality figure in one run, printed as a table.
+ * Speed is measured here, never in tests. The NAB and ecommerce figures need the benchmark
+ * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { SeriesBank } from "../shared/engine/bank.ts";
+import { newStepResult, step } from "../shared/engine/step.ts";
+import { aggregateRows } from "../shared/ingest/aggregate.ts";
+import { readRecords } from "../shared/ingest/readers.ts";
+import { rowSpecOf } from "../shared/ingest/rows.ts";
+import { makeTimestampParser } from "../shared/ingest/timestamp.ts";
+import { encodeSnapshot } from "../shared/detect/snapshot.ts";
+import { scoreInterval } from "../shared/detect/score-interval.ts";
+import type { MetricSetArn } from "../shared/model/ids.ts";
+
+const HOUR = 3_600_000;
+const figures: [string, string, string][] = [];
+const report = (name: string, value: string, target = "") => {
+  figures.push([name, value, target]);
+  console.error(`  ${name}: ${value}`);
+};
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function timeIt<T>(fn: () => T): [T, number] {
+  const start = process.hrtime.bigint();
+  const out = fn();
+  return [out, Number(process.hrtime.bigint() - start) / 1e6];
+}
+
+/** Steady-state scoring speed: many series, many intervals, after warm-up. */
+function engineSpeed(): void {
+  const series = 10_000;
+  const bank = new SeriesBank(HOUR, series);
+  for (let i = 0; i < series; i++) bank.slot(`s${i}`);
+  const out = newStepResult();
+  const value = (i: number, k: number) => 100 + (i % 50) + 30 * Math.sin((2 * Math.PI * k) / 24) + ((k * 7 + i) % 11);
+  for (let k = 0; k < 24 * 8; k++) for (let i = 0; i < series; i++) step(bank, i, k, value(i, k), out);
+  const intervals = 200;
+  const [, ms] = timeIt(() => {
+    for (let k = 24 * 8; k < 24 * 8 + intervals; k++) for (let i = 0; i < series; i++) step(bank, i, k, value(i, k), out);
+  });
+  report("engine steady state, points scored per second (one core)", fmt((series * intervals) / (ms / 1000)), "≥ 1,000,000");
+  report("model state per series, PT1H (bytes)", fmt(bank.bytesPerSeries()), "≤ 2,048");
+}
+
+/** One PT1H interval of a 50,000-series metric set: parse → aggregate → score → save state. */
+function intervalOf50k(): void {
+  const markets = 1000;
+  const platforms = 50;
+  const metricSet = {
+    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/bench/big" as MetricSetArn,
+    MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" as const }],
+    DimensionList: ["market", "platform"],
+    TimestampColumn: { ColumnName: "timestamp" },
+  };
+  const spec = rowSpecOf(metricSet, makeTimestampParser("yyyy-MM-dd HH:mm:ss"));
+  const t0 = Date.UTC(2021, 0, 1);
+  const csvFor = (t: number) => {
+    const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+    const lines = ["timestamp,market,platform,revenue"];
+    for (let m = 0; m < markets; m++) for (let p = 0; p < platforms; p++) lines.push(`${stamp},m${m},p${p},${100 + ((m * 7 + p * 3 + t / HOUR) % 17)}`);
+    return new TextEncoder().encode(lines.join("\n") + "\n");
+  };
+  const bank = new SeriesBank(HOUR, markets * platforms);
+  for (let h = 0; h < 72; h++) {
+    const t = t0 + h * HOUR;
+    const agg = aggregateRows(readRecords("f.csv", csvFor(t), undefined).rows, [], spec, { intervalMs: HOUR });
+    scoreInterval(bank, metricSet, agg.intervals.get(t), t, { learnOnly: true });
+  }
+  const t = t0 + 72 * HOUR;
+  const bytes = csvFor(t);
+  const [, ms] = timeIt(() => {
+    const read = readRecords("f.csv", bytes, undefined);
+    const agg = aggregateRows(read.rows, read.malformed, spec, { intervalMs: HOUR, window: { from: t, to: t + HOUR } });
+    scoreInterval(bank, metricSet, agg.intervals.get(t), t);
+    encodeSnapshot({ bank, through: t, openGroup: undefined });
+  });
+  report("one PT1H interval of 50,000 series, parse → aggregate → score → save (ms)", fmt(ms), "< 2,000");
+}
+
+function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+function demo(): void {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
+  const [, ms] = timeIt(() => run(process.execPath, ["bin/vigil.mjs", "demo", "--data-dir", dir]));
+  rmSync(dir, { recursive: true, force: true });
+  report("vigil demo, whole run (s)", fmt(ms / 1000, 1), "< 60");
+}
+
+function ecommerce(bench: string): void {
+  const data = resolve(bench, "../data/l4m-ecommerce/ecommerce");
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
+  const out = join(dir, "anomalies.jsonl");
+  const [, ms] = timeIt(() => run(process.execPath, ["bin/vigil.mjs", "backtest", "--metric-set", "bench/ecommerce/metric-set.json", "--data", join(data, "backtest/input.csv"), "--from", "2020-10-15", "--out", out]));
+  const scored = JSON.parse(run(process.execPath, [join(bench, "ecommerce/score.mjs"), "--labels", join(data, "label-dev.csv"), "--anomalies", out, "--from", "2020-10-15", "--to", "2021-01-01", "--threshold", "70"]));
+  rmSync(dir, { recursive: true, force: true });
+  const at = scored.atThreshold;
+  report("ecommerce backtest, 91,728 rows (s)", fmt(ms / 1000, 1));
+  report("ecommerce at severity 70: segment recall", fmt(at.recall, 3), "≥ 0.98");
+  report("ecommerce at severity 70: event precision", fmt(at.precision, 3));
+  report("ecommerce at severity 70: F1", fmt(at.f1, 3), "≥ 0.95");
+  report("ecommerce best threshold: F1 (at score)", `${fmt(scored.best.f1, 3)} (${scored.best.threshold})`);
+}
+
+function nab(bench: string): void {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
+  const out = run(process.execPath, [join(bench, "nab/run-detector.mjs"), "--nab", join(bench, "nab/nab-dev"), "--out", dir, "--detector", "vigil", "--jobs", "2", "--score", "--", process.execPath, "bin/vigil.mjs", "score"]);
+  rmSync(dir, { recursive: true, force: true });
+  const score = JSON.parse(out.slice(out.indexOf("{"))).score;
+  report("NAB dev set, standard profile", fmt(score.standard, 2), "≥ 72");
+  report("NAB dev set, reward_low_FP_rate", fmt(score.reward_low_FP_rate, 2), "≥ 62");
+  report("NAB dev set, reward_low_FN_rate", fmt(score.reward_low_FN_rate, 2));
+}
+
+console.error("vigil bench");
+engineSpeed();
+intervalOf50k();
+demo();
+const bench = resolve(process.env.VIGIL_BENCH_DIR ?? "../shared/bench");
+if (existsSync(join(bench, "ecommerce/score.mjs"))) {
+  ecommerce(bench);
+  nab(bench);
+} else report("ecommerce and NAB", `skipped: no benchmark folder at ${bench}`);
+
+const width = Math.max(...figures.map((f) => f[0].length));
+console.log(`\n${"figure".padEnd(width)}  ${"value".padStart(14)}  target`);
+for (const [name, value, target] of figures) console.log(`${name.padEnd(width)}  ${value.padStart(14)}  ${target}`);
