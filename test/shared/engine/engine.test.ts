@@ -89,6 +89,14 @@ describe("engine", () => {
     expect(second.serialize()).toEqual(whole.serialize());
   });
 
+  it("scores nothing before the warm-up, whatever the cadence (so `vigil score` may read the interval from the first rows)", () => {
+    for (const interval of [60_000, HOUR, 24 * HOUR, 30 * 24 * HOUR]) {
+      const bank = new SeriesBank(interval);
+      const scores = run(bank, bank.slot("s"), range(0, 16), (k) => (k % 2 ? 1e6 : -1e6));
+      expect(scores.every((s) => s === 0), `interval ${interval}`).toBe(true);
+    }
+  });
+
   it("keeps state per series fixed and within 2 KB for hourly data", () => {
     expect(new SeriesBank(HOUR).bytesPerSeries()).toBeLessThanOrEqual(2048);
     expect(layoutFor(5 * 60_000).daily.buckets).toBe(288);
