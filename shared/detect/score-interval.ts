@@ -7,8 +7,8 @@ import type { Anomaly } from "../model/anomaly.ts";
 import { timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 
-/** Points scoring below this are normal and not recorded as anomalies. */
-export const MIN_ANOMALY_SCORE = 50;
+/** Points scoring below this (rarer than about 1 in 10^5) are normal and not recorded as anomalies. */
+export const MIN_ANOMALY_SCORE = 60;
 /** Bounds shown with an anomaly: the band of values that score below the default alert threshold. */
 const BOUND_Z = zOfScore(DEFAULT_ALERT_THRESHOLD);
 

@@ -1,8 +1,9 @@
 /**
  * Scores mean the same rarity on every series: a residual is first standardised by its
  * series' own robust scale (z), then z is mapped to 0–100 through the two-sided Gaussian
- * tail probability p: score = 10 · −log10(p), capped at 100. So 30 ≈ 1 in 1,000,
- * 70 ≈ 1 in 10^7 (|z| ≈ 5.3), whatever the series' size or noise.
+ * tail probability p: score = 100 · (1 − exp(−(−log10 p) / SCALE)). So 50 ≈ 1 in 10^4,
+ * 70 ≈ 1 in 10^7 (|z| ≈ 5.3), 90 ≈ 1 in 10^13, whatever the series' size or noise; the
+ * curve approaches 100 without reaching it, so the rarest events still rank apart.
  */
 
 /** erfc with fractional error < 1.2e-7 (Numerical Recipes' erfcc, Chebyshev fit). */
@@ -27,10 +28,13 @@ export function tailLog10(z: number): number {
   return (a * a + Math.log(a * Math.sqrt(Math.PI))) / LN10;
 }
 
+/** −log10 p at which the score reaches 70: one in ten million. */
+const LOG10_P_AT_70 = 7;
+const SCALE = LOG10_P_AT_70 / -Math.log(1 - 0.7);
+
 export function scoreOfZ(z: number): number {
   if (!Number.isFinite(z)) return Number.isNaN(z) ? 0 : 100;
-  const s = 10 * tailLog10(z);
-  return s >= 100 ? 100 : s;
+  return 100 * -Math.expm1(-tailLog10(z) / SCALE);
 }
 
 /** The |z| at which the score reaches `score` (bisection; scoreOfZ is monotone in |z|). */

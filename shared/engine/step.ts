@@ -23,6 +23,8 @@ export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, z: 
 
 /** A residual beyond this many scales is treated as an anomaly when learning. */
 const CLIP_Z = 3;
+/** Anomalous runs up to this long may reveal a changed cycle; longer ones are shifts. */
+const SHORT_EXCURSION = 4;
 /** Scores at or above this count toward a persistent shift. */
 const SHIFT_SCORE = 40;
 const Z_SHIFT = zOfScore(SHIFT_SCORE);
@@ -37,6 +39,12 @@ function scaleFloor(expected: number, integral: boolean): number {
   const relative = 1e-3 * size + 1e-9;
   return integral ? Math.max(relative, Math.sqrt(Math.max(size, 1)) * Math.exp(-size / 50)) : relative;
 }
+
+/** A slot's mark counts its consecutive same-direction surprises (signed, capped). */
+const nextMark = (mark: number, dir: number) => (dir === 0 ? 0 : Math.sign(mark) === dir ? Math.max(-3, Math.min(3, mark + dir)) : dir);
+/** Two visits in a row already surprised the same way: this third one says the cycle moved. */
+const repeats = (mark: number, dir: number) => dir !== 0 && Math.sign(mark) === dir && Math.abs(mark) >= CYCLE_REPEATS;
+const CYCLE_REPEATS = 2;
 
 /**
  * Scores value `x` of interval index `k` (epoch ms / interval ms) for series `i`, then
@@ -94,11 +102,14 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
 
   // The same surprise at the same time of day as on the last visit: the daily cycle itself
   // changed (or was learned from an incident), so the slot re-learns instead of clipping.
-  const slotDir = seen < layout.warmup ? 0 : z >= Z_SHIFT ? 1 : z <= -Z_SHIFT ? -1 : 0;
-  const dailyChanged = slotDir !== 0 && layout.daily.buckets > 1 && bank.dailyMark[di] === slotDir;
-  const weeklyChanged = slotDir !== 0 && bank.weeklyMark[wi] === slotDir;
-  bank.dailyMark[di] = slotDir;
-  bank.weeklyMark[wi] = slotDir;
+  // Only short excursions count: the same hour inside one long shift is the shift, not the cycle.
+  const slotDir = Math.abs(nextRun) > SHORT_EXCURSION ? 0 : dir;
+  const dailyMark = bank.dailyMark[di]!;
+  const weeklyMark = bank.weeklyMark[wi]!;
+  const dailyChanged = layout.daily.buckets > 1 && repeats(dailyMark, slotDir);
+  const weeklyChanged = repeats(weeklyMark, slotDir);
+  bank.dailyMark[di] = nextMark(dailyMark, slotDir);
+  bank.weeklyMark[wi] = nextMark(weeklyMark, slotDir);
   const cycleChanged = dailyChanged || weeklyChanged;
 
   // Learn: during warm-up, fast (1/visits); afterwards with fixed rates, on the clipped residual.
