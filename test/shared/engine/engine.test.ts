@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SeriesBank } from "../../../shared/engine/bank.ts";
 import { scoreOfZ, zOfScore } from "../../../shared/engine/calibration.ts";
+import { applyFeedback } from "../../../shared/engine/feedback.ts";
 import { layoutFor } from "../../../shared/engine/layout.ts";
 import { newStepResult, step } from "../../../shared/engine/step.ts";
 import { HOUR } from "../../builders.ts";
@@ -121,5 +122,40 @@ describe("engine", () => {
         expect(SeriesBank.deserialize(bank.serialize()).serialize()).toEqual(bank.serialize());
       }),
     );
+  });
+});
+
+describe("feedback", () => {
+  const setUp = () => {
+    const bank = new SeriesBank(HOUR);
+    const s = bank.slot("s");
+    run(bank, s, range(0, 24 * 21), value);
+    return { bank, s };
+  };
+  const scoreOf = (bank: SeriesBank, s: number, k: number, x: number) => {
+    const out = newStepResult();
+    step(bank, s, k, x, out);
+    return out;
+  };
+
+  it("'not an anomaly' makes the same kind of deviation score below the alert threshold from then on", () => {
+    const { bank, s } = setUp();
+    const k = 24 * 21;
+    const first = scoreOf(bank, s, k, value(k) + 60);
+    expect(first.score).toBeGreaterThanOrEqual(70);
+    applyFeedback(bank, s, false, first.z);
+    const next = scoreOf(bank, s, k + 24, value(k + 24) + 60);
+    expect(next.score).toBeLessThan(70);
+    expect(scoreOf(bank, s, k + 48, value(k + 48) + 600).score).toBeGreaterThanOrEqual(70); // a far larger one still alarms
+  });
+
+  it("'an anomaly' keeps the series as sensitive as it was", () => {
+    const a = setUp();
+    const b = setUp();
+    const k = 24 * 21;
+    const z = scoreOf(a.bank, a.s, k, value(k) + 60).z;
+    scoreOf(b.bank, b.s, k, value(k) + 60);
+    applyFeedback(a.bank, a.s, true, z);
+    expect(scoreOf(a.bank, a.s, k + 24, value(k + 24) + 60).score).toBe(scoreOf(b.bank, b.s, k + 24, value(k + 24) + 60).score);
   });
 });
