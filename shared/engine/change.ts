@@ -1,0 +1,45 @@
+import type { SeriesBank } from "./bank.ts";
+import { zOfScore } from "./calibration.ts";
+
+/**
+ * Change detection: telling a new normal from an incident, with two run counters.
+ * - Level shifts: consecutive anomalies in one direction (a one-sided run test, like a
+ *   CUSUM with a hard threshold, Page 1954). Once a run lasts `acceptShiftAfter`
+ *   intervals, the shift is taken as the new level.
+ * - Cycle changes: a slot of the day or week that surprised the same way on consecutive
+ *   visits, in short excursions. On the third such visit the slot re-learns: the cycle
+ *   moved, or history taught it an incident.
+ */
+
+/** Scores at or above this count toward a run. */
+const RUN_SCORE = 40;
+const Z_RUN = zOfScore(RUN_SCORE);
+/** Runs up to this long may reveal a changed cycle; longer ones are shifts. */
+const SHORT_EXCURSION = 4;
+/** Consecutive surprised visits before a slot re-learns (this visit makes the third). */
+const CYCLE_REPEATS = 2;
+const MARK_CAP = 3;
+
+/** The direction of a surprise: +1 above, −1 below, 0 none or not yet warm. */
+export const surpriseDirection = (z: number, warm: boolean) => (!warm ? 0 : z >= Z_RUN ? 1 : z <= -Z_RUN ? -1 : 0);
+
+/** Extends series `i`'s run with `dir`; true when the shift has lasted long enough to accept. */
+export function trackShift(bank: SeriesBank, i: number, dir: number): { run: number; accept: boolean } {
+  const run = bank.run[i]!;
+  const next = dir === 0 ? 0 : Math.sign(run) === dir ? Math.min(run * dir + 1, 32000) * dir : dir;
+  bank.run[i] = next;
+  return { run: next, accept: Math.abs(next) >= bank.layout.acceptShiftAfter };
+}
+
+const nextMark = (mark: number, dir: number) => (dir === 0 ? 0 : Math.sign(mark) === dir ? Math.max(-MARK_CAP, Math.min(MARK_CAP, mark + dir)) : dir);
+const repeats = (mark: number, dir: number) => dir !== 0 && Math.sign(mark) === dir && Math.abs(mark) >= CYCLE_REPEATS;
+
+/** Records this visit's surprise at daily slot `di` and weekly slot `wi`; says which cycle moved. */
+export function trackCycles(bank: SeriesBank, di: number, wi: number, dir: number, run: number): { dailyChanged: boolean; weeklyChanged: boolean } {
+  const slotDir = Math.abs(run) > SHORT_EXCURSION ? 0 : dir;
+  const dailyMark = bank.dailyMark[di]!;
+  const weeklyMark = bank.weeklyMark[wi]!;
+  bank.dailyMark[di] = nextMark(dailyMark, slotDir);
+  bank.weeklyMark[wi] = nextMark(weeklyMark, slotDir);
+  return { dailyChanged: bank.layout.daily.buckets > 1 && repeats(dailyMark, slotDir), weeklyChanged: repeats(weeklyMark, slotDir) };
+}
