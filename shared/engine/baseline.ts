@@ -13,27 +13,20 @@ export const expectedValue = (bank: SeriesBank, i: number, di: number, wi: numbe
 /** Rate at which a slot re-learns when its cycle is seen to have moved (change.ts). */
 const RELEARN_RATE = 0.5;
 
-export interface LearnContext {
-  readonly seen: number;
-  readonly warm: boolean;
-  readonly dailyChanged: boolean;
-  readonly weeklyChanged: boolean;
-}
-
 /**
  * Learns residual `rc` (already clipped when anomalous). Early on, each slot learns at
  * 1/visits, so the first cycles are taken in fast; later at the layout's fixed rates.
  */
-export function learnBaseline(bank: SeriesBank, i: number, di: number, wi: number, rc: number, c: LearnContext): void {
+export function learnBaseline(bank: SeriesBank, i: number, di: number, wi: number, rc: number, seen: number, warm: boolean, dailyChanged: boolean, weeklyChanged: boolean): void {
   const { layout } = bank;
   const { rates } = layout;
-  const dailyVisits = Math.floor(c.seen / (layout.daily.buckets * layout.daily.divisor));
-  const weeklyVisits = Math.floor(c.seen / (layout.weekly.buckets * layout.weekly.divisor));
-  const aD = layout.daily.buckets > 1 ? Math.max(c.dailyChanged ? RELEARN_RATE : rates.daily, 1 / (dailyVisits + 1)) : 0;
+  const dailyVisits = Math.floor(seen / (layout.daily.buckets * layout.daily.divisor));
+  const weeklyVisits = Math.floor(seen / (layout.weekly.buckets * layout.weekly.divisor));
+  const aD = layout.daily.buckets > 1 ? Math.max(dailyChanged ? RELEARN_RATE : rates.daily, 1 / (dailyVisits + 1)) : 0;
   // In the first week, the weekly slot takes half of what the daily cycle leaves.
   const firstWeek = dailyVisits > 0 || layout.daily.buckets === 1 ? 0.5 : 0;
-  const aW = Math.max(c.weeklyChanged ? RELEARN_RATE : rates.weekly, weeklyVisits === 0 ? firstWeek : 1 / (weeklyVisits + 1));
-  const aL = Math.max(rates.level, c.warm ? 0 : 1 / (c.seen + 1));
+  const aW = Math.max(weeklyChanged ? RELEARN_RATE : rates.weekly, weeklyVisits === 0 ? firstWeek : 1 / (weeklyVisits + 1));
+  const aL = Math.max(rates.level, warm ? 0 : 1 / (seen + 1));
 
   let left = rc;
   const dD = aD * left;

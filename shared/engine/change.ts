@@ -23,23 +23,30 @@ const MARK_CAP = 3;
 /** The direction of a surprise: +1 above, −1 below, 0 none or not yet warm. */
 export const surpriseDirection = (z: number, warm: boolean) => (!warm ? 0 : z >= Z_RUN ? 1 : z <= -Z_RUN ? -1 : 0);
 
-/** Extends series `i`'s run with `dir`; true when the shift has lasted long enough to accept. */
-export function trackShift(bank: SeriesBank, i: number, dir: number): { run: number; accept: boolean } {
+/** Extends series `i`'s run with `dir` and returns it (signed length). */
+export function trackShift(bank: SeriesBank, i: number, dir: number): number {
   const run = bank.run[i]!;
   const next = dir === 0 ? 0 : Math.sign(run) === dir ? Math.min(run * dir + 1, 32000) * dir : dir;
   bank.run[i] = next;
-  return { run: next, accept: Math.abs(next) >= bank.layout.acceptShiftAfter };
+  return next;
 }
+
+/** Whether a run has lasted long enough to be taken as the new level. */
+export const acceptsShift = (bank: SeriesBank, run: number) => Math.abs(run) >= bank.layout.acceptShiftAfter;
+
+/** Bits of `trackCycles`' answer (a number, to keep the hot loop allocation-free). */
+export const DAILY_CHANGED = 1;
+export const WEEKLY_CHANGED = 2;
 
 const nextMark = (mark: number, dir: number) => (dir === 0 ? 0 : Math.sign(mark) === dir ? Math.max(-MARK_CAP, Math.min(MARK_CAP, mark + dir)) : dir);
 const repeats = (mark: number, dir: number) => dir !== 0 && Math.sign(mark) === dir && Math.abs(mark) >= CYCLE_REPEATS;
 
-/** Records this visit's surprise at daily slot `di` and weekly slot `wi`; says which cycle moved. */
-export function trackCycles(bank: SeriesBank, di: number, wi: number, dir: number, run: number): { dailyChanged: boolean; weeklyChanged: boolean } {
+/** Records this visit's surprise at daily slot `di` and weekly slot `wi`; says which cycle moved (DAILY_CHANGED | WEEKLY_CHANGED). */
+export function trackCycles(bank: SeriesBank, di: number, wi: number, dir: number, run: number): number {
   const slotDir = Math.abs(run) > SHORT_EXCURSION ? 0 : dir;
   const dailyMark = bank.dailyMark[di]!;
   const weeklyMark = bank.weeklyMark[wi]!;
   bank.dailyMark[di] = nextMark(dailyMark, slotDir);
   bank.weeklyMark[wi] = nextMark(weeklyMark, slotDir);
-  return { dailyChanged: bank.layout.daily.buckets > 1 && repeats(dailyMark, slotDir), weeklyChanged: repeats(weeklyMark, slotDir) };
+  return (bank.layout.daily.buckets > 1 && repeats(dailyMark, slotDir) ? DAILY_CHANGED : 0) | (repeats(weeklyMark, slotDir) ? WEEKLY_CHANGED : 0);
 }

@@ -1,7 +1,7 @@
 import type { SeriesBank } from "./bank.ts";
 import { expectedValue, learnBaseline } from "./baseline.ts";
 import { scoreOfZ } from "./calibration.ts";
-import { surpriseDirection, trackCycles, trackShift } from "./change.ts";
+import { acceptsShift, DAILY_CHANGED, surpriseDirection, trackCycles, trackShift, WEEKLY_CHANGED } from "./change.ts";
 import { slotOf } from "./layout.ts";
 import { effectiveScale, learnScale } from "./scale.ts";
 
@@ -62,17 +62,17 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   out.score = learnOnly || !warm ? 0 : scoreOfZ(z);
 
   const dir = surpriseDirection(z, warm);
-  const shift = trackShift(bank, i, dir);
+  const run = trackShift(bank, i, dir);
   bank.seen[i] = seen + 1;
-  if (shift.accept) {
+  if (acceptsShift(bank, run)) {
     // A shift that lasted: jump to it, keep the seasonal shape, count afresh.
     bank.level[i] = bank.level[i]! + r;
     bank.run[i] = 0;
     return;
   }
-  const cycles = trackCycles(bank, di, wi, dir, shift.run);
+  const moved = trackCycles(bank, di, wi, dir, run);
   const limit = CLIP_Z * scale;
-  const rc = warm && !(cycles.dailyChanged || cycles.weeklyChanged) ? Math.max(-limit, Math.min(limit, r)) : r;
-  learnBaseline(bank, i, di, wi, rc, { seen, warm, ...cycles });
+  const rc = warm && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
+  learnBaseline(bank, i, di, wi, rc, seen, warm, (moved & DAILY_CHANGED) !== 0, (moved & WEEKLY_CHANGED) !== 0);
   learnScale(bank, i, r, seen, warm, 2 * limit);
 }
