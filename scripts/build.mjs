@@ -1,9 +1,8 @@
-// Bundles the CLI into dist/vigil.mjs (run by `npm install` through `prepare`, and by the tests).
+// Bundles the CLI into dist/vigil.mjs (run by `npm install` through `prepare`, and by the
+// tests); with --bench, also the benchmark into dist/bench.mjs, so it times the code as shipped.
 import { build } from "esbuild";
 
-await build({
-  entryPoints: ["cli/vigil.ts"],
-  outfile: "dist/vigil.mjs",
+const common = {
   bundle: true,
   platform: "node",
   target: "node20",
@@ -12,4 +11,7 @@ await build({
   logLevel: "warning",
   // CommonJS dependencies inside an ES module bundle need a require of their own.
   banner: { js: "import { createRequire as __vigilRequire } from 'node:module'; const require = __vigilRequire(import.meta.url);" },
-});
+};
+
+await build({ ...common, entryPoints: ["cli/vigil.ts"], outfile: "dist/vigil.mjs" });
+if (process.argv.includes("--bench")) await build({ ...common, entryPoints: ["bench/run.ts"], outfile: "dist/bench.mjs" });
