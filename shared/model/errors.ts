@@ -41,11 +41,8 @@ export class ValidationException extends VigilError {
   }
 }
 
-export class ResourceNotFoundException extends VigilError {
-  override readonly name = "ResourceNotFoundException";
-  readonly code = "ResourceNotFoundException";
-  readonly httpStatus = 400;
-
+/** An error about one resource, named by id and type, as L4M's ResourceNotFound and Conflict carry. */
+abstract class ResourceError extends VigilError {
   constructor(
     message: string,
     readonly resourceId?: string,
@@ -59,22 +56,16 @@ export class ResourceNotFoundException extends VigilError {
   }
 }
 
-export class ConflictException extends VigilError {
+export class ResourceNotFoundException extends ResourceError {
+  override readonly name = "ResourceNotFoundException";
+  readonly code = "ResourceNotFoundException";
+  readonly httpStatus = 400;
+}
+
+export class ConflictException extends ResourceError {
   override readonly name = "ConflictException";
   readonly code = "ConflictException";
   readonly httpStatus = 409;
-
-  constructor(
-    message: string,
-    readonly resourceId?: string,
-    readonly resourceType?: string,
-  ) {
-    super(message);
-  }
-
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), ResourceId: this.resourceId, ResourceType: this.resourceType };
-  }
 }
 
 export class InternalServerException extends VigilError {

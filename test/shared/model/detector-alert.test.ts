@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CreateAlertRequest } from "../../../shared/model/alert.ts";
 import { CreateAnomalyDetectorRequest } from "../../../shared/model/detector.ts";
-import { ValidationException } from "../../../shared/model/errors.ts";
+import { ConflictException, ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
 import { parseOrThrow } from "../../../shared/model/validate.ts";
 
 const detector = { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } };
@@ -41,5 +41,16 @@ describe("CreateAlertRequest", () => {
 
   it("needs exactly one action", () => {
     expect(fieldNames(CreateAlertRequest, { ...alert, Action: {} })).toEqual(["Action"]);
+  });
+});
+
+describe("errors", () => {
+  it("answer in L4M's shape, with their HTTP status", () => {
+    const conflict = new ConflictException("Alert x already exists", "x", "Alert");
+    expect(conflict).toMatchObject({ code: "ConflictException", httpStatus: 409, name: "ConflictException" });
+    expect(conflict.toJSON()).toEqual({ __type: "ConflictException", Message: "Alert x already exists", ResourceId: "x", ResourceType: "Alert" });
+    expect(new ResourceNotFoundException("No detector d", "d", "AnomalyDetector").httpStatus).toBe(400);
+    const v = new ValidationException("bad", { fields: [{ Name: "Offset", Message: "too big" }] });
+    expect(v.toJSON()).toEqual({ __type: "ValidationException", Message: "bad", Reason: "FIELD_VALIDATION_FAILED", Fields: [{ Name: "Offset", Message: "too big" }] });
   });
 });
