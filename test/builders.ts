@@ -2,7 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import type { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
+import type { ReadableMetricSet } from "../shared/detect/read-files.ts";
+import { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
+import { parseOrThrow } from "../shared/model/validate.ts";
 
 /** A valid CreateMetricSet request for a local folder; override any field. */
 export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> & Record<string, unknown> = {}): Record<string, unknown> {
@@ -25,6 +27,11 @@ export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSet
     },
     ...overrides,
   };
+}
+
+/** The same request, validated, as the readers take it (hourly). */
+export function readableMetricSet(overrides: Parameters<typeof metricSetRequest>[0] = {}): ReadableMetricSet {
+  return { ...parseOrThrow(CreateMetricSetRequest, metricSetRequest(overrides), "metric set"), MetricSetFrequency: "PT1H" };
 }
 
 export const HOUR = 3_600_000;

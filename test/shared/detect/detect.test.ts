@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { detectInterval, groupKey } from "../../../shared/detect/detect-interval.ts";
@@ -6,7 +7,8 @@ import { readAndAggregate } from "../../../shared/detect/read-files.ts";
 import { detectDue } from "../../../shared/detect/run-due.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { localRuntime } from "../../../shared/runtime/local.ts";
-import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
+import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
+import { csvOf, HOUR, metricSetRequest, readableMetricSet, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -110,5 +112,28 @@ describe("detection of intervals", () => {
     const data = await readAndAggregate(rt.blobs, metricSet, [join(files, "history"), join(files, "live")]);
     const result = backtest(metricSet, data, { from: LIVE });
     expect(result.anomalies.map((a) => ({ ...a, timestamp: new Date(a.timestamp).toISOString() }))).toEqual(live);
+  });
+});
+
+describe("reading any supported format end to end", () => {
+  it("reads gzipped JSON Lines with epoch timestamps, and CSV without a header in another zone, to the same series", async () => {
+    const dir = await tempDir();
+    const blobs = new LocalBlobStore();
+    const points = shopPoints(T0, 48, SERIES);
+    await blobs.put(join(dir, "a.jsonl.gz"), gzipSync(points.map((p) => JSON.stringify({ ts: p.t / 1000, platform: p.platform, marketplace: p.marketplace, views: p.views, revenue: p.revenue })).join("\n")));
+    // Berlin is UTC+1 in January: local 01:00 is 00:00 UTC.
+    const local = (t: number) => new Date(t + HOUR).toISOString().slice(0, 19).replace("T", " ");
+    await blobs.put(join(dir, "b.csv"), points.map((p) => `${local(p.t)};${p.platform};${p.marketplace};${p.views};${p.revenue}`).join("\n"));
+    const json = await readAndAggregate(blobs, readableMetricSet({ TimestampColumn: { ColumnName: "ts", ColumnFormat: "EPOCH_SECONDS" }, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "a.jsonl.gz")], FileFormatDescriptor: { JsonFormatDescriptor: { FileCompression: "GZIP" } } } } }), [join(dir, "a.jsonl.gz")]);
+    const csv = await readAndAggregate(
+      blobs,
+      readableMetricSet({ Timezone: "Europe/Berlin", TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" }, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "b.csv")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: false, Delimiter: ";", HeaderList: ["timestamp", "platform", "marketplace", "views", "revenue"] } } } } }),
+      [join(dir, "b.csv")],
+    );
+    expect(json.quality.rowsRejected).toBe(0);
+    expect(csv.quality.rowsRejected).toBe(0);
+    expect([...json.intervals.keys()]).toEqual([...csv.intervals.keys()]);
+    expect(json.intervals.get(T0 + 5 * HOUR)).toEqual(csv.intervals.get(T0 + 5 * HOUR));
+    expect(json.intervals.size).toBe(48);
   });
 });
