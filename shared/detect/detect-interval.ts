@@ -30,7 +30,18 @@ export interface IntervalExecution {
   readonly anomalyGroupId?: string;
 }
 
-export type IntervalOutcome = { readonly kind: "processed"; readonly execution: IntervalExecution; readonly group: AnomalyGroupRecord | undefined } | { readonly kind: "already-processed" };
+export type IntervalOutcome =
+  | { readonly kind: "processed"; readonly execution: IntervalExecution; readonly group: AnomalyGroupRecord | undefined }
+  | { readonly kind: "already-processed" }
+  /** Another invocation holds the interval's lease: it is being processed now. */
+  | { readonly kind: "in-progress" }
+  /** Another invocation processed it after this one loaded its model: that model is stale. */
+  | { readonly kind: "processed-elsewhere" };
+
+/** How long an invocation may hold an interval: Lambda's longest run. */
+export const LEASE_MS = 15 * 60_000;
+/** A lease that never runs out marks an interval as done. */
+const DONE = Number.MAX_SAFE_INTEGER;
 
 /** The model of a metric set, learned from its history the first time. */
 export async function loadModel(deps: DetectDeps, metricSet: MetricSet, before: number): Promise<ModelSnapshot> {
@@ -46,18 +57,24 @@ export async function loadModel(deps: DetectDeps, metricSet: MetricSet, before: 
   return snapshot;
 }
 
-const executionKey = (metricSet: MetricSet, intervalStart: number) => `${arnResourceName(metricSet.AnomalyDetectorArn)}/${metricSet.MetricSetName}/${intervalStart}`;
+export const executionKey = (metricSet: MetricSet, intervalStart: number) => `${arnResourceName(metricSet.AnomalyDetectorArn)}/${metricSet.MetricSetName}/${intervalStart}`;
 export const groupKey = (metricSet: Pick<MetricSet, "AnomalyDetectorArn" | "MetricSetName">, groupId: string) => `${arnResourceName(metricSet.AnomalyDetectorArn)}/${metricSet.MetricSetName}/${groupId}`;
 
 /**
- * Detects one interval of one metric set: read and validate its files, score every
- * series, group the anomalies, write results, then commit by saving the model snapshot,
- * which records the interval as done. Anything written before the commit is keyed by
- * interval or group id, so a re-run after a crash rewrites the same records.
+ * Detects one interval of one metric set: take the interval's lease (so of two racing
+ * invocations one does the work), read and validate its files, score every series, group
+ * the anomalies, write results, then commit by saving the model snapshot, which records the
+ * interval as done, and mark the lease done. Anything written before the commit is keyed
+ * by interval or group id, so a re-run after a crash rewrites the same records.
  */
-export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, intervalStart: number, snapshot?: ModelSnapshot): Promise<IntervalOutcome> {
+export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, intervalStart: number, now: number, snapshot?: ModelSnapshot): Promise<IntervalOutcome> {
   const model = snapshot ?? (await loadModel(deps, metricSet, intervalStart));
   if (model.through >= intervalStart) return { kind: "already-processed" };
+  const lease = executionKey(metricSet, intervalStart);
+  if (!(await deps.records.claim(lease, now + LEASE_MS, now))) {
+    const held = await deps.records.get<{ until: number }>("leases", lease);
+    return held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
+  }
   const len = intervalMs(metricSet.MetricSetFrequency);
   const data = await readInterval(deps.blobs, metricSet, intervalStart);
   const anomalies = scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);
@@ -88,5 +105,6 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
   model.through = intervalStart;
   model.openGroup = group ?? (model.openGroup && model.openGroup.endMs >= intervalStart ? model.openGroup : undefined);
   await deps.blobs.put(modelUri(root), encodeSnapshot(model));
+  await deps.records.put("leases", lease, { until: DONE });
   return { kind: "processed", execution, group };
 }

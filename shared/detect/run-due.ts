@@ -33,9 +33,11 @@ export async function detectDue(deps: DetectDeps, catalog: Catalog, now: number,
       const model = await loadModel(deps, metricSet, last);
       const from = Number.isNaN(model.through) ? last : Math.max(model.through + len, last - (MAX_CATCH_UP - 1) * len);
       for (let t = from; t <= last; t += len) {
-        const run = { metricSet, intervalStart: t, outcome: await detectInterval(deps, metricSet, t, model) };
+        // Oldest first; when another invocation is on this metric set, leave the rest to it.
+        const run = { metricSet, intervalStart: t, outcome: await detectInterval(deps, metricSet, t, now, model) };
         runs.push(run);
         onInterval?.(run);
+        if (run.outcome.kind === "in-progress" || run.outcome.kind === "processed-elsewhere") break;
       }
     }
   }

@@ -1,25 +1,30 @@
 import { join, resolve } from "node:path";
 import { Catalog } from "../catalog/catalog.ts";
 import type { DetectDeps } from "../detect/detect-interval.ts";
-import { LOCAL_ARN_SCOPE } from "../model/ids.ts";
+import { LOCAL_ARN_SCOPE, type ArnScope } from "../model/ids.ts";
+import type { BlobStore } from "../store/blobs.ts";
 import { LocalBlobStore } from "../store/local-blobs.ts";
 import { LocalRecordStore } from "../store/local-records.ts";
+import type { RecordStore } from "../store/records.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 
-/** Everything the local mode needs, under one data directory: records, results, model snapshots. */
-export interface LocalRuntime extends DetectDeps {
-  readonly dataDir: string;
+/** What the services need, over whichever adapters the mode picks. */
+export interface Runtime extends DetectDeps {
   readonly catalog: Catalog;
+}
+
+export function runtimeOf(parts: { records: RecordStore; blobs: BlobStore; resultsRoot: string; scope?: ArnScope; now: () => number }): Runtime {
+  const { records, blobs, resultsRoot, now } = parts;
+  return { records, blobs, resultsRoot, catalog: new Catalog({ records, scope: parts.scope ?? LOCAL_ARN_SCOPE, now }) };
+}
+
+/** The local mode: records, results and model snapshots under one data directory. */
+export interface LocalRuntime extends Runtime {
+  readonly dataDir: string;
 }
 
 export function localRuntime(dataDir: string, now: () => number): LocalRuntime {
   const dir = resolve(dataDir);
-  const records = new LocalRecordStore(join(dir, "state"));
-  return {
-    dataDir: dir,
-    records,
-    blobs: new RoutingBlobStore({ local: new LocalBlobStore() }),
-    resultsRoot: join(dir, "results"),
-    catalog: new Catalog({ records, scope: LOCAL_ARN_SCOPE, now }),
-  };
+  const runtime = runtimeOf({ records: new LocalRecordStore(join(dir, "state")), blobs: new RoutingBlobStore({ local: new LocalBlobStore() }), resultsRoot: join(dir, "results"), now });
+  return { ...runtime, dataDir: dir };
 }

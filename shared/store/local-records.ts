@@ -56,6 +56,20 @@ export class LocalRecordStore implements RecordStore {
     await rm(this.file(table, id), { force: true });
   }
 
+  async claim(id: string, until: number, now: number): Promise<boolean> {
+    try {
+      await this.create("leases", id, { until });
+      return true;
+    } catch (e) {
+      if (!(e instanceof RecordExists)) throw e;
+    }
+    const held = await this.get<{ until: number }>("leases", id);
+    if (held && held.until >= now) return false;
+    // An expired lease: take it over. Local mode has one writer, so no race is left here.
+    await this.put("leases", id, { until });
+    return true;
+  }
+
   private file(table: Table, id: string): string {
     return join(this.dir, table, `${encodeURIComponent(id)}.json`);
   }

@@ -1,9 +1,9 @@
 /**
  * The record port: configuration and results that are looked up by id (detectors,
- * metric sets, alerts, anomaly groups, executions). `create` is a conditional write:
- * it fails with `RecordExists` when the id is taken, so two racing writers cannot both win.
+ * metric sets, alerts, anomaly groups, executions). `create` and `claim` are conditional
+ * writes, so two racing writers cannot both win.
  */
-export type Table = "detectors" | "metricSets" | "alerts" | "groups" | "executions" | "quality";
+export type Table = "detectors" | "metricSets" | "alerts" | "groups" | "executions" | "quality" | "leases";
 
 export class RecordExists extends Error {
   override readonly name = "RecordExists";
@@ -23,4 +23,9 @@ export interface RecordStore {
   /** Records whose id starts with `prefix`, in id order. */
   list<T>(table: Table, prefix?: string): Promise<T[]>;
   delete(table: Table, id: string): Promise<void>;
+  /**
+   * Takes the lease `id` until `until` (epoch ms) when nobody holds it, or its holder's
+   * lease ran out before `now`: true when taken. Two racing callers cannot both get it.
+   */
+  claim(id: string, until: number, now: number): Promise<boolean>;
 }

@@ -73,10 +73,10 @@ describe("detection of intervals", () => {
 
   it("processes an interval once: a re-run changes nothing", async () => {
     const { rt, metricSet } = await setUp(8);
-    for (let h = 0; h < 7; h++) await detectInterval(rt, metricSet, LIVE + h * HOUR);
+    for (let h = 0; h < 7; h++) await detectInterval(rt, metricSet, LIVE + h * HOUR, LIVE + (h + 1) * HOUR);
     const before = await rt.records.list<AnomalyGroupRecord>("groups");
-    expect(await detectInterval(rt, metricSet, LIVE + 6 * HOUR)).toEqual({ kind: "already-processed" });
-    expect(await detectInterval(rt, metricSet, LIVE + 5 * HOUR)).toEqual({ kind: "already-processed" });
+    expect(await detectInterval(rt, metricSet, LIVE + 6 * HOUR, LIVE + 8 * HOUR)).toEqual({ kind: "already-processed" });
+    expect(await detectInterval(rt, metricSet, LIVE + 5 * HOUR, LIVE + 8 * HOUR)).toEqual({ kind: "already-processed" });
     expect(await rt.records.list<AnomalyGroupRecord>("groups")).toEqual(before);
     expect(before).toHaveLength(1);
     expect(before[0]!.anomalyCount).toBe(4);
@@ -103,7 +103,7 @@ describe("detection of intervals", () => {
 
   it("finds the same anomalies interval by interval as a backtest does in one pass", async () => {
     const { rt, metricSet, files } = await setUp(10);
-    for (let h = 0; h < 10; h++) await detectInterval(rt, metricSet, LIVE + h * HOUR);
+    for (let h = 0; h < 10; h++) await detectInterval(rt, metricSet, LIVE + h * HOUR, LIVE + (h + 1) * HOUR);
     const live: unknown[] = [];
     for (let h = 0; h < 10; h++) {
       const text = new TextDecoder().decode(await rt.blobs.get(join(rt.resultsRoot, "shop", "orders", new Date(LIVE + h * HOUR).toISOString().slice(0, 10).replaceAll("-", ""), new Date(LIVE + h * HOUR).toISOString().slice(11, 16).replace(":", ""), "anomalies.jsonl")));

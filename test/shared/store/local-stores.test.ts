@@ -16,6 +16,14 @@ describe("LocalRecordStore", () => {
     expect(await store.get("detectors", "shop")).toEqual({ writer: winner });
   });
 
+  it("leases: one holder at a time, taken over once it runs out", async () => {
+    const store = new LocalRecordStore(await tempDir());
+    expect(await store.claim("i1", 1000, 0)).toBe(true);
+    expect(await store.claim("i1", 2000, 500)).toBe(false);
+    expect(await store.claim("i1", 3000, 1001)).toBe(true);
+    expect(await store.get("leases", "i1")).toEqual({ until: 3000 });
+  });
+
   it("lists by id prefix, in order, and deletes", async () => {
     const store = new LocalRecordStore(await tempDir());
     await store.put("metricSets", "shop/b", { n: 2 });

@@ -1,0 +1,83 @@
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import S3rver from "s3rver";
+import { beforeAll, describe, expect, it } from "vitest";
+import { detectDue, type DueRun } from "../../shared/detect/run-due.ts";
+import type { AnomalyGroupRecord } from "../../shared/model/anomaly.ts";
+import { runtimeOf, type Runtime } from "../../shared/runtime/local.ts";
+import { DynamoRecordStore, recordTableDefinition } from "../../shared/store/dynamo-records.ts";
+import { S3BlobStore } from "../../shared/store/s3-blobs.ts";
+import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint } from "../builders.ts";
+import { startDynamoDbLocal, tempDirOnce } from "../servers.ts";
+
+/**
+ * The detect flow on the AWS adapters, through the real SDK clients: files and results in
+ * S3 (s3rver), records and leases in DynamoDB (DynamoDB Local).
+ */
+const SERIES = [
+  { platform: "web", marketplace: "de", base: 400 },
+  { platform: "app", marketplace: "fr", base: 300 },
+];
+const LIVE = T0 + 14 * 24 * HOUR;
+const LIVE_HOURS = 10;
+const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 4 * HOUR && p.t < LIVE + 6 * HOUR ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
+const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
+
+describe("detect on S3 and DynamoDB", () => {
+  let s3: S3Client;
+  let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
+
+  beforeAll(async () => {
+    const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: await tempDirOnce(), configureBuckets: [{ name: "metrics", configs: [] }] });
+    const { port } = await server.run();
+    s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" }, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
+    dynamo = await startDynamoDbLocal();
+    const blobs = new S3BlobStore(s3);
+    await blobs.put("s3://metrics/history/all.csv", csvOf(shopPoints(T0, 14 * 24, SERIES)));
+    for (let h = 0; h < LIVE_HOURS; h++) await blobs.put(`s3://metrics/live/${folder(LIVE + h * HOUR)}/part.csv`, csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
+  });
+
+  /** A Vigil on its own results prefix and record table, with one detector set up. */
+  async function vigil(name: string): Promise<Runtime> {
+    await dynamo.client.send(new CreateTableCommand(recordTableDefinition(name)));
+    const rt = runtimeOf({ records: new DynamoRecordStore(dynamo.client, name), blobs: new S3BlobStore(s3), resultsRoot: `s3://metrics/results-${name}`, now: () => LIVE });
+    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: ["s3://metrics/live/{{yyyyMMdd}}/{{HHmm}}"], HistoricalDataPathList: ["s3://metrics/history/"] } } }));
+    await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
+    return rt;
+  }
+
+  const processed = (runs: DueRun[]) => runs.filter((r) => r.outcome.kind === "processed").map((r) => r.intervalStart);
+
+  it("catches up after an outage and finds the dip, with results in S3 and groups in DynamoDB", async () => {
+    const rt = await vigil("catchup");
+    expect(processed(await detectDue(rt, rt.catalog, LIVE + HOUR))).toEqual([LIVE]);
+    const caught = await detectDue(rt, rt.catalog, LIVE + LIVE_HOURS * HOUR);
+    expect(processed(caught)).toEqual(Array.from({ length: LIVE_HOURS - 1 }, (_, h) => LIVE + (h + 1) * HOUR));
+    const groups = await rt.records.list<AnomalyGroupRecord>("groups");
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatchObject({ startMs: LIVE + 4 * HOUR, endMs: LIVE + 5 * HOUR });
+    const anomalies = new TextDecoder().decode(await rt.blobs.get(`s3://metrics/results-catchup/shop/orders/${folder(LIVE + 4 * HOUR)}/anomalies.jsonl`));
+    expect(anomalies).toMatch(/"marketplace":"de"/);
+    expect(await detectDue(rt, rt.catalog, LIVE + LIVE_HOURS * HOUR)).toEqual([]);
+  });
+
+  it("processes each interval once when two invocations race, and ends as one run would", async () => {
+    const [a, b] = [await vigil("race"), runtimeOf({ records: new DynamoRecordStore(dynamo.client, "race"), blobs: new S3BlobStore(s3), resultsRoot: "s3://metrics/results-race", now: () => LIVE })];
+    await detectDue(a, a.catalog, LIVE + HOUR); // both start from the same committed model
+    const now = LIVE + LIVE_HOURS * HOUR;
+    const [runA, runB] = await Promise.all([detectDue(a, a.catalog, now), detectDue(b, b.catalog, now)]);
+    const yielded = [...runA, ...runB].filter((r) => r.outcome.kind === "in-progress" || r.outcome.kind === "processed-elsewhere");
+    expect(yielded.length).toBeGreaterThan(0); // they did collide, and one gave way
+    const after = await detectDue(a, a.catalog, now); // whatever the loser left, the next schedule finishes
+    const all = [...processed(runA), ...processed(runB), ...processed(after)].sort((x, y) => x - y);
+    expect(all).toEqual(Array.from({ length: LIVE_HOURS - 1 }, (_, h) => LIVE + (h + 1) * HOUR));
+    const reference = await vigil("reference");
+    await detectDue(reference, reference.catalog, LIVE + HOUR);
+    await detectDue(reference, reference.catalog, now);
+    const strip = (g: AnomalyGroupRecord) => ({ ...g, AnomalyDetectorArn: undefined });
+    expect((await a.records.list<AnomalyGroupRecord>("groups")).map(strip)).toEqual((await reference.records.list<AnomalyGroupRecord>("groups")).map(strip));
+    const model = async (prefix: string) => a.blobs.get(`s3://metrics/${prefix}/shop/orders/model.bin`);
+    expect(await model("results-race")).toEqual(await model("results-reference"));
+  });
+});
