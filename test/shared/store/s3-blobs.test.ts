@@ -1,30 +1,13 @@
-import { S3Client } from "@aws-sdk/client-s3";
-import S3rver from "s3rver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { S3BlobStore } from "../../../shared/store/s3-blobs.ts";
-import { tempDirOnce } from "../../servers.ts";
+import { startS3rver } from "../../servers.ts";
 
 /** The S3 adapter through the real AWS SDK v3 client against s3rver, a local server speaking S3's protocol. */
 describe("S3BlobStore against a local S3 server", () => {
-  let server: S3rver;
   let blobs: S3BlobStore;
 
   beforeAll(async () => {
-    server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: await tempDirOnce(), configureBuckets: [{ name: "metrics", configs: [] }] });
-    const { port } = await server.run();
-    const client = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: "us-east-1",
-      forcePathStyle: true,
-      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
-    blobs = new S3BlobStore(client);
-  });
-
-  afterAll(async () => {
-    await server?.close();
+    blobs = new S3BlobStore(await startS3rver(["metrics"]));
   });
 
   it("writes, reads and lists objects under a prefix, across pages", async () => {
