@@ -4,11 +4,14 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 
 interface ServerlessFile {
-  provider: { runtime: string; architecture: string };
+  provider: { runtime: string; architecture: string; iam: { role: { statements: { Action: string[]; Resource: unknown }[] } } };
   functions: Record<string, { handler: string; events?: unknown[] }>;
+  resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 }
 
-const config = parse(readFileSync("serverless.yml", "utf8")) as ServerlessFile;
+/** CloudFormation's short tags (!Ref, !GetAtt) read as plain values. */
+const customTags = ["Ref", "GetAtt", "Sub"].map((tag) => ({ tag: `!${tag}`, resolve: (value: string) => ({ [tag]: value }) }));
+const config = parse(readFileSync("serverless.yml", "utf8"), { customTags }) as ServerlessFile;
 
 describe("serverless.yml", () => {
   it("targets Lambda's current Node runtime on arm64", () => {
@@ -22,6 +25,23 @@ describe("serverless.yml", () => {
     expect(fn.events?.length).toBeGreaterThan(0);
     const source = readFileSync(`${file}.ts`, "utf8");
     expect(source).toMatch(new RegExp(`export const ${exported}\\b`));
+  });
+
+  it("keeps records in one on-demand table with point-in-time recovery, keyed as the adapter expects", async () => {
+    const { recordTableDefinition } = await import("../shared/store/dynamo-records.ts");
+    const table = config.resources.Resources["RecordTable"]!;
+    const expected = recordTableDefinition("x");
+    expect(table.Type).toBe("AWS::DynamoDB::Table");
+    expect(table.Properties).toMatchObject({ BillingMode: "PAY_PER_REQUEST", KeySchema: expected.KeySchema, AttributeDefinitions: expected.AttributeDefinitions, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+  });
+
+  it("grants only the actions the adapters call, on Vigil's own bucket and table", () => {
+    const actions = config.provider.iam.role.statements.flatMap((s) => s.Action).sort();
+    expect(actions).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging"]);
+    for (const s of config.provider.iam.role.statements) {
+      expect(s.Resource).not.toBe("*");
+      expect(JSON.stringify(s.Resource)).toMatch(/custom\.dataBucket|RecordTable/);
+    }
   });
 
   it("has a sample event for every function, and every sample event parses", () => {

@@ -1,17 +1,18 @@
 import middy from "@middy/core";
-import { firingTime } from "../../shared/detect/scheduled-event.ts";
 import { detectDue } from "../../shared/detect/run-due.ts";
+import { triggerOf } from "../../shared/detect/trigger.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
-import { localRuntime } from "../../shared/runtime/local.ts";
+import { runtimeFactory } from "../../shared/runtime/wiring.ts";
 
-/** detect: on each schedule, every due interval of every active detector, oldest first. */
-const config = configFromEnv(process.env);
+/** detect: on the schedule or a new file, every due interval of every active detector, oldest first. */
+const runtimeAt = runtimeFactory(configFromEnv(process.env));
 
 export async function detect(event: unknown) {
-  const now = firingTime(event);
-  const runtime = localRuntime(config.VIGIL_DATA_DIR, () => now);
-  const runs = await detectDue(runtime, runtime.catalog, now);
+  const trigger = triggerOf(event);
+  const runtime = runtimeAt(() => trigger.now);
+  const runs = await detectDue(runtime, runtime.catalog, trigger.now);
   return {
+    trigger: trigger.kind,
     intervals: runs.map((r) => ({
       metricSetArn: r.metricSet.MetricSetArn,
       intervalStart: new Date(r.intervalStart).toISOString(),

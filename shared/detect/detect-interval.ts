@@ -86,7 +86,7 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
   const stamp = new Date(intervalStart).toISOString();
   const tagged = anomalies.map((a) => ({ ...a, timestamp: stamp, anomalyGroupId: group?.AnomalyGroupId }));
   await deps.blobs.put(joinUri(at, "anomalies.jsonl"), toJsonLines(tagged));
-  await deps.blobs.put(joinUri(at, "rejects.jsonl"), toJsonLines(data.rejects));
+  await deps.blobs.put(joinUri(at, "rejects.jsonl"), toJsonLines(data.rejects), "rejects");
   const quality = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...data.quality };
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality);

@@ -4,10 +4,14 @@
  */
 export interface BlobStore {
   get(uri: string): Promise<Uint8Array | undefined>;
-  put(uri: string, body: Uint8Array | string): Promise<void>;
+  /** `kind` labels the object (an S3 tag), so retention rules can tell rejects from results. */
+  put(uri: string, body: Uint8Array | string, kind?: BlobKind): Promise<void>;
   /** Addresses of every object under `prefix` (a folder, a key prefix or one file), sorted. */
   list(prefix: string): Promise<string[]>;
 }
+
+/** Labels for retention: rejected rows expire sooner than results and models. */
+export type BlobKind = "rejects";
 
 /** Joins address parts with `/`, whatever the scheme. */
 export const joinUri = (base: string, ...parts: string[]) => [base.replace(/\/+$/, ""), ...parts.map((p) => p.replace(/^\/+|\/+$/g, ""))].join("/");

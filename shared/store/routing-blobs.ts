@@ -1,5 +1,5 @@
 import { parseLocation } from "../ingest/path-template.ts";
-import type { BlobStore } from "./blobs.ts";
+import type { BlobKind, BlobStore } from "./blobs.ts";
 
 /** One BlobStore over several: `s3://` addresses go to S3, everything else to local disk. */
 export class RoutingBlobStore implements BlobStore {
@@ -8,8 +8,8 @@ export class RoutingBlobStore implements BlobStore {
   async get(uri: string) {
     return this.pick(uri).get(uri);
   }
-  async put(uri: string, body: Uint8Array | string) {
-    return this.pick(uri).put(uri, body);
+  async put(uri: string, body: Uint8Array | string, kind?: BlobKind) {
+    return this.pick(uri).put(uri, body, kind);
   }
   async list(prefix: string) {
     return this.pick(prefix).list(prefix);

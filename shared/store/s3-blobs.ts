@@ -1,6 +1,6 @@
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { parseLocation } from "../ingest/path-template.ts";
-import type { BlobStore } from "./blobs.ts";
+import type { BlobKind, BlobStore } from "./blobs.ts";
 
 /** Blobs in S3 through the AWS SDK v3 client it is given. */
 export class S3BlobStore implements BlobStore {
@@ -17,9 +17,11 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async put(uri: string, body: Uint8Array | string): Promise<void> {
+  async put(uri: string, body: Uint8Array | string, kind?: BlobKind): Promise<void> {
     const { bucket, key } = s3Address(uri);
     await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    // Tagged in a second call (any S3 implements it); should it fail, the object is kept longer, never lost.
+    if (kind) await this.client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: [{ Key: "vigil-kind", Value: kind }] } }));
   }
 
   async list(prefix: string): Promise<string[]> {

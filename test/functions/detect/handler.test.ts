@@ -7,6 +7,7 @@ import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir } from "../../bu
 
 async function loadHandler(dataDir: string) {
   vi.resetModules();
+  vi.stubEnv("VIGIL_MODE", "local");
   vi.stubEnv("VIGIL_DATA_DIR", dataDir);
   return (await import("../../../functions/detect/handler.ts")).detect;
 }
@@ -27,6 +28,13 @@ describe("detect handler", () => {
     expect(result.intervals.map((i) => i.intervalStart)).toEqual([new Date(T0 + 24 * 7 * HOUR).toISOString(), new Date(T0 + 24 * 7 * HOUR + HOUR).toISOString()]);
     expect(result.intervals[0]!.outcome).toBe("processed");
     expect((await detect(fired)).intervals).toEqual([]);
+
+    // A file arriving wakes detection early; the same rules decide what is due.
+    const s3Event = JSON.parse(await readFile("events/detect/s3-object-created.json", "utf8"));
+    s3Event.Records[0].eventTime = new Date(T0 + 24 * 7 * HOUR + 3 * HOUR + 60_000).toISOString();
+    const early = await detect(s3Event);
+    expect(early.trigger).toBe("object-created");
+    expect(early.intervals.map((i) => i.intervalStart)).toEqual([new Date(T0 + 24 * 7 * HOUR + 2 * HOUR).toISOString()]);
   });
 
   it("answers a malformed event with a ValidationException naming the field", async () => {
@@ -34,6 +42,10 @@ describe("detect handler", () => {
     // The handler module was loaded afresh, with its own copy of the error classes: compare by code.
     const failure = (event: unknown) => detect(event).then(() => undefined, (e: ValidationException) => e);
     expect(await failure({ "detail-type": "Scheduled Event", time: "yesterday" })).toMatchObject({ code: "ValidationException", fields: [{ Name: "time" }] });
-    expect(await failure({ Records: [] })).toMatchObject({ code: "ValidationException" });
+    expect(await failure({ Records: [] })).toMatchObject({ code: "ValidationException", fields: [{ Name: "Records" }] });
+    const removed = JSON.parse(await readFile("events/detect/s3-object-created.json", "utf8"));
+    removed.Records[0].eventName = "ObjectRemoved:Delete";
+    expect(await failure(removed)).toMatchObject({ code: "ValidationException", fields: [{ Name: "Records[0].eventName", Message: "must be an ObjectCreated event" }] });
+    expect(await failure({ hello: "world" })).toMatchObject({ code: "ValidationException", reason: "CANNOT_PARSE" });
   });
 });

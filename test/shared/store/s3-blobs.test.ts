@@ -1,3 +1,4 @@
+import { GetObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { S3BlobStore } from "../../../shared/store/s3-blobs.ts";
 import { startS3rver } from "../../servers.ts";
@@ -5,9 +6,11 @@ import { startS3rver } from "../../servers.ts";
 /** The S3 adapter through the real AWS SDK v3 client against s3rver, a local server speaking S3's protocol. */
 describe("S3BlobStore against a local S3 server", () => {
   let blobs: S3BlobStore;
+  let client: S3Client;
 
   beforeAll(async () => {
-    blobs = new S3BlobStore(await startS3rver(["metrics"]));
+    client = await startS3rver(["metrics"]);
+    blobs = new S3BlobStore(client);
   });
 
   it("writes, reads and lists objects under a prefix, across pages", async () => {
@@ -18,6 +21,14 @@ describe("S3BlobStore against a local S3 server", () => {
     expect(listed).toHaveLength(1005);
     expect(listed[0]).toBe("s3://metrics/live/20210101/0100/part-0000.csv");
     expect(new TextDecoder().decode(await blobs.get(listed[3]!))).toBe(`row ${keys[3]}`);
+  });
+
+  it("tags rejected rows so a retention rule can find them", async () => {
+    await blobs.put("s3://metrics/results/x/rejects.jsonl", "{}\n", "rejects");
+    await blobs.put("s3://metrics/results/x/anomalies.jsonl", "{}\n");
+    const tags = async (key: string) => (await client.send(new GetObjectTaggingCommand({ Bucket: "metrics", Key: key }))).TagSet;
+    expect(await tags("results/x/rejects.jsonl")).toEqual([{ Key: "vigil-kind", Value: "rejects" }]);
+    expect(await tags("results/x/anomalies.jsonl")).toEqual([]);
   });
 
   it("answers undefined for a missing key and round-trips bytes exactly", async () => {

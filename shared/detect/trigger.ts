@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { ValidationException } from "../model/errors.ts";
+import { parseOrThrow } from "../model/validate.ts";
+
+/**
+ * What wakes detection: the EventBridge schedule, or S3 `ObjectCreated` on the data prefix
+ * (a file arrived: due intervals may be run early). Either way, detection only needs the
+ * clock reading of the trigger, taken once at the edge.
+ */
+const ScheduledEvent = z.looseObject({
+  "detail-type": z.literal("Scheduled Event"),
+  time: z.iso.datetime({ offset: true }),
+});
+
+const S3Event = z.looseObject({
+  Records: z
+    .array(
+      z.looseObject({
+        eventSource: z.literal("aws:s3"),
+        eventName: z.string().startsWith("ObjectCreated:", "must be an ObjectCreated event"),
+        eventTime: z.iso.datetime({ offset: true }),
+        s3: z.looseObject({ bucket: z.looseObject({ name: z.string().min(3) }), object: z.looseObject({ key: z.string().min(1) }) }),
+      }),
+    )
+    .min(1, "must hold at least one record"),
+});
+
+export type Trigger = { readonly kind: "schedule"; readonly now: number } | { readonly kind: "object-created"; readonly now: number; readonly objects: readonly string[] };
+
+export function triggerOf(event: unknown): Trigger {
+  if (typeof event === "object" && event !== null && "Records" in event) {
+    const s3 = parseOrThrow(S3Event, event, "S3 event");
+    return {
+      kind: "object-created",
+      now: Math.max(...s3.Records.map((r) => Date.parse(r.eventTime))),
+      objects: s3.Records.map((r) => `s3://${r.s3.bucket.name}/${decodeURIComponent(r.s3.object.key.replace(/\+/g, " "))}`),
+    };
+  }
+  if (typeof event === "object" && event !== null && "detail-type" in event) return { kind: "schedule", now: Date.parse(parseOrThrow(ScheduledEvent, event, "scheduled event").time) };
+  throw new ValidationException("Not a detect trigger: expected an EventBridge scheduled event or an S3 ObjectCreated event", { reason: "CANNOT_PARSE" });
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { ValidationException } from "../../../shared/model/errors.ts";
+import { configFromEnv } from "../../../shared/runtime/config.ts";
+
+const aws = { VIGIL_MODE: "aws", VIGIL_TABLE: "vigil-dev", VIGIL_RESULTS_ROOT: "s3://vigil-data/results", AWS_REGION: "eu-west-1", VIGIL_ACCOUNT_ID: "123456789012" };
+
+describe("runtime config", () => {
+  it("defaults to the local mode", () => {
+    expect(configFromEnv({})).toEqual({ VIGIL_MODE: "local", VIGIL_DATA_DIR: "vigil-data" });
+  });
+
+  it("reads the AWS mode, ignoring unrelated variables", () => {
+    expect(configFromEnv({ ...aws, PATH: "/bin", VIGIL_DATA_DIR: "x" })).toEqual(aws);
+  });
+
+  it("names what is missing or wrong", () => {
+    const fields = (env: NodeJS.ProcessEnv) => {
+      try {
+        configFromEnv(env);
+        return [];
+      } catch (e) {
+        if (!(e instanceof ValidationException)) throw e;
+        return e.fields.map((f) => f.Name);
+      }
+    };
+    expect(fields({ ...aws, VIGIL_TABLE: undefined })).toEqual(["VIGIL_TABLE"]);
+    expect(fields({ ...aws, VIGIL_RESULTS_ROOT: "results/" })).toEqual(["VIGIL_RESULTS_ROOT"]);
+    expect(fields({ VIGIL_MODE: "cloud" })).toEqual(["VIGIL_MODE"]);
+  });
+});
