@@ -4,7 +4,7 @@
  * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SeriesBank } from "../shared/engine/bank.ts";
@@ -16,6 +16,8 @@ import { makeTimestampParser } from "../shared/ingest/timestamp.ts";
 import { encodeSnapshot } from "../shared/detect/snapshot.ts";
 import { scoreInterval } from "../shared/detect/score-interval.ts";
 import type { MetricSetArn } from "../shared/model/ids.ts";
+import { build } from "esbuild";
+import { parse } from "yaml";
 
 const HOUR = 3_600_000;
 const figures: [string, string, string][] = [];
@@ -120,7 +122,30 @@ function nab(bench: string): void {
   report("NAB dev set, reward_low_FN_rate", fmt(score.reward_low_FN_rate, 2));
 }
 
+/** Each function bundled as serverless.yml bundles it: its size, and a fresh node's time to import it. */
+async function functionBundles(): Promise<void> {
+  const config = parse(readFileSync("serverless.yml", "utf8"), { customTags: [{ tag: "!Ref", resolve: (v: string) => v }] }) as {
+    functions: Record<string, { handler: string }>;
+    custom: { esbuild: { banner: { js: string } } };
+  };
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
+  for (const [name, fn] of Object.entries(config.functions)) {
+    const outfile = join(dir, `${name}.mjs`);
+    await build({ entryPoints: [`${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`], outfile, bundle: true, minify: true, platform: "node", format: "esm", target: "node22", banner: config.custom.esbuild.banner, logLevel: "error" });
+    report(`${name} bundle (KB)`, fmt(statSync(outfile).size / 1024), "< 1,024");
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const out = run(process.execPath, ["--input-type=module", "-e", `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`]);
+      times.push(Number(out.trim()));
+    }
+    times.sort((a, b) => a - b);
+    report(`${name} cold import, fresh node, median of 7 (ms)`, fmt(times[3]!), "< 150");
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
 console.error("vigil bench");
+await functionBundles();
 engineSpeed();
 intervalOf50k();
 demo();

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { AlertArn, AnomalyDetectorArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags } from "./shapes.ts";
 

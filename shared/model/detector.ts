@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn } from "./ids.ts";
 import { Arn, Description, ResourceName, Tags } from "./shapes.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 export const Frequency = z.enum(["PT5M", "PT10M", "PT1H", "P1D"]);
 export type Frequency = z.infer<typeof Frequency>;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { templateProblem } from "../ingest/path-template.ts";
 import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "./ids.ts";

@@ -1,5 +1,5 @@
 import { IANAZone } from "luxon";
-import { z } from "zod";
+import * as z from "zod";
 
 /** L4M's scalar shapes (names, ARNs, tags) with their documented constraints. */
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationException } from "../model/errors.ts";
 import { parseOrThrow } from "../model/validate.ts";
 
