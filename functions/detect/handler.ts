@@ -1,7 +1,10 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import { detectDue } from "../../shared/detect/run-due.ts";
 import { triggerOf } from "../../shared/detect/trigger.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
+import { logger, metrics, recordIntervalRun } from "../../shared/runtime/observability.ts";
 import { runtimeFactory } from "../../shared/runtime/wiring.ts";
 
 /** detect: on the schedule or a new file, every due interval of every active detector, oldest first. */
@@ -10,7 +13,7 @@ const runtimeAt = runtimeFactory(configFromEnv(process.env));
 export async function detect(event: unknown) {
   const trigger = triggerOf(event);
   const runtime = runtimeAt(() => trigger.now);
-  const runs = await detectDue(runtime, runtime.catalog, trigger.now);
+  const runs = await detectDue(runtime, runtime.catalog, trigger.now, (run) => recordIntervalRun(run, trigger.now));
   return {
     trigger: trigger.kind,
     intervals: runs.map((r) => ({
@@ -22,4 +25,4 @@ export async function detect(event: unknown) {
   };
 }
 
-export const handler = middy(detect);
+export const handler = middy(detect).use(injectLambdaContext(logger)).use(logMetrics(metrics, { captureColdStartMetric: true }));

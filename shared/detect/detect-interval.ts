@@ -1,4 +1,5 @@
 import { SeriesBank } from "../engine/bank.ts";
+import type { IntervalCells } from "../ingest/aggregate.ts";
 import { groupInterval } from "../incidents/grouping.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -26,6 +27,8 @@ export interface IntervalExecution {
   readonly FailureReason?: string;
   readonly rowsRead: number;
   readonly rowsRejected: number;
+  /** Series (measure × dimension values) with a value this interval. */
+  readonly seriesScored: number;
   readonly anomalies: number;
   readonly anomalyGroupId?: string;
 }
@@ -55,6 +58,12 @@ export async function loadModel(deps: DetectDeps, metricSet: MetricSet, before: 
     snapshot.through = t;
   }
   return snapshot;
+}
+
+function seriesWithValues(cells: IntervalCells | undefined, metricSet: MetricSet): number {
+  let n = 0;
+  for (const cell of cells?.values() ?? []) metricSet.MetricList.forEach((_, m) => (n += cell.counts[m]! > 0 ? 1 : 0));
+  return n;
 }
 
 export const executionKey = (metricSet: MetricSet, intervalStart: number) => `${arnResourceName(metricSet.AnomalyDetectorArn)}/${metricSet.MetricSetName}/${intervalStart}`;
@@ -97,6 +106,7 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
     Status: "COMPLETED",
     rowsRead: data.quality.rowsRead,
     rowsRejected: data.quality.rowsRejected,
+    seriesScored: seriesWithValues(data.intervals.get(intervalStart), metricSet),
     anomalies: anomalies.length,
     ...(group ? { anomalyGroupId: group.AnomalyGroupId } : {}),
   };

@@ -5,21 +5,26 @@ import { ValidationException } from "../../../shared/model/errors.ts";
 import { localRuntime } from "../../../shared/runtime/local.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir } from "../../builders.ts";
 
-async function loadHandler(dataDir: string) {
+async function loadModule(dataDir: string) {
   vi.resetModules();
   vi.stubEnv("VIGIL_MODE", "local");
   vi.stubEnv("VIGIL_DATA_DIR", dataDir);
-  return (await import("../../../functions/detect/handler.ts")).detect;
+  return import("../../../functions/detect/handler.ts");
+}
+const loadHandler = async (dataDir: string) => (await loadModule(dataDir)).detect;
+
+async function activeShop(dir: string) {
+  const rt = localRuntime(dir, () => T0);
+  await rt.blobs.put(join(dir, "files", "history.csv"), csvOf(shopPoints(T0, 24 * 7, [{ platform: "web", marketplace: "de", base: 300 }])));
+  const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files/live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "files/history.csv")] } } }));
+  await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
 }
 
 describe("detect handler", () => {
   it("runs the intervals due at the schedule's firing time, from the sample event", async () => {
     const dir = await tempDir();
-    const rt = localRuntime(dir, () => T0);
-    await rt.blobs.put(join(dir, "files", "history.csv"), csvOf(shopPoints(T0, 24 * 7, [{ platform: "web", marketplace: "de", base: 300 }])));
-    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files/live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "files/history.csv")] } } }));
-    await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
+    await activeShop(dir);
     const event = JSON.parse(await readFile("events/detect/schedule.json", "utf8"));
     const detect = await loadHandler(dir);
     const fired = { ...event, time: new Date(T0 + 24 * 7 * HOUR + 2 * HOUR).toISOString() };
@@ -35,6 +40,27 @@ describe("detect handler", () => {
     const early = await detect(s3Event);
     expect(early.trigger).toBe("object-created");
     expect(early.intervals.map((i) => i.intervalStart)).toEqual([new Date(T0 + 24 * 7 * HOUR + 2 * HOUR).toISOString()]);
+  });
+
+  it("logs each interval as JSON with a correlation id and emits EMF metrics", async () => {
+    const dir = await tempDir();
+    await activeShop(dir);
+    const { handler } = await loadModule(dir);
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+    try {
+      const event = JSON.parse(await readFile("events/detect/schedule.json", "utf8"));
+      const context = { functionName: "vigil-detect", awsRequestId: "req-1", invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:vigil-detect", memoryLimitInMB: "1024", functionVersion: "$LATEST", getRemainingTimeInMillis: () => 60_000 };
+      await handler({ ...event, time: new Date(T0 + 24 * 7 * HOUR + HOUR).toISOString() }, context as never);
+    } finally {
+      spy.mockRestore();
+    }
+    const json = lines.flatMap((l) => l.split("\n")).filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const processed = json.find((l) => l["message"] === "interval processed");
+    expect(processed).toMatchObject({ level: "INFO", service: "vigil", correlationId: expect.stringMatching(/MetricSet\/shop\/orders@2021-01-11T00:00:00.000Z$/), rowsRead: 0, function_request_id: "req-1" });
+    const emf = json.find((l) => l["_aws"] !== undefined) as { _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] } } | undefined;
+    expect(emf?._aws.CloudWatchMetrics[0]?.Namespace).toBe("Vigil");
+    expect(emf?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual(expect.arrayContaining(["RowsRead", "RowsRejected", "SeriesScored", "Anomalies", "AnomalyGroups", "DetectionLag"]));
   });
 
   it("answers a malformed event with a ValidationException naming the field", async () => {
