@@ -8,7 +8,7 @@ import { topContributors, primaryImpact } from "../shared/incidents/contribution
 import { rankGroups } from "../shared/incidents/ranking.ts";
 import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import { localRuntime } from "../shared/runtime/local.ts";
-import { joinUri } from "../shared/store/blobs.ts";
+import { joinUri } from "../shared/ingest/path-template.ts";
 import { describeGroup } from "./describe.ts";
 
 const HOUR = 3_600_000;

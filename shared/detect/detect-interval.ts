@@ -5,9 +5,10 @@ import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { arnResourceName } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
-import { joinUri, type BlobStore } from "../store/blobs.ts";
+import { joinUri } from "../ingest/path-template.ts";
+import type { BlobStore } from "../store/blobs.ts";
 import type { RecordStore } from "../store/records.ts";
-import { readHistory, readInterval } from "./read-files.ts";
+import { readableOf, readHistory, readInterval } from "./read-files.ts";
 import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "./results.ts";
 import { scoreInterval } from "./score-interval.ts";
 import { decodeSnapshot, encodeSnapshot, type ModelSnapshot } from "./snapshot.ts";
@@ -52,7 +53,7 @@ export async function loadModel(deps: DetectDeps, metricSet: MetricSet, before: 
   if (bytes) return decodeSnapshot(bytes);
   const len = intervalMs(metricSet.MetricSetFrequency);
   const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined };
-  const history = await readHistory(deps.blobs, metricSet);
+  const history = await readHistory(deps.blobs, readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet)));
   for (const t of [...history.intervals.keys()].filter((t) => t < before).sort((a, b) => a - b)) {
     scoreInterval(snapshot.bank, metricSet, history.intervals.get(t), t, { learnOnly: true });
     snapshot.through = t;
@@ -85,12 +86,12 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
     return held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
   }
   const len = intervalMs(metricSet.MetricSetFrequency);
-  const data = await readInterval(deps.blobs, metricSet, intervalStart);
+  const root = metricSetRoot(deps.resultsRoot, metricSet);
+  const data = await readInterval(deps.blobs, readableOf(metricSet, root), intervalStart);
   const anomalies = scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);
   const ctx = { detectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, dimensionNames: dimensionsOf(metricSet), intervalMs: len };
   const group = groupInterval(ctx, model.openGroup, anomalies, intervalStart);
 
-  const root = metricSetRoot(deps.resultsRoot, metricSet);
   const at = intervalUri(root, intervalStart);
   const stamp = new Date(intervalStart).toISOString();
   const tagged = anomalies.map((a) => ({ ...a, timestamp: stamp, anomalyGroupId: group?.AnomalyGroupId }));

@@ -1,4 +1,5 @@
 import { aggregateRows, type Aggregation } from "../ingest/aggregate.ts";
+import { effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../ingest/path-template.ts";
 import { readRecords, type MalformedRecord, type RawRow } from "../ingest/readers.ts";
 import { rowSpecOf } from "../ingest/rows.ts";
@@ -8,6 +9,12 @@ import type { MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";
 
 export type ReadableMetricSet = Pick<MetricSet, "MetricSource" | "TimestampColumn" | "Timezone" | "DimensionList" | "MetricList" | "DimensionFilterList" | "MetricSetFrequency">;
+
+/** The metric set as detection reads it: a CloudWatch source is read from the canonical files ingest wrote. */
+export function readableOf<M extends ReadableMetricSet>(metricSet: M, metricSetRoot: string): M {
+  const source = effectiveSource(metricSet, metricSetRoot);
+  return metricSet.MetricSource.S3SourceConfig || !source ? metricSet : { ...metricSet, MetricSource: { S3SourceConfig: source } };
+}
 
 /** Reads every file under the given addresses and aggregates their rows; a file that cannot be read is reported, not thrown. */
 export async function readAndAggregate(blobs: BlobStore, metricSet: ReadableMetricSet, prefixes: readonly string[], window?: { from: number; to: number }): Promise<Aggregation> {

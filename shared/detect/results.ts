@@ -4,7 +4,7 @@ import type { RejectedRow } from "../ingest/rows.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { arnResourceName } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { joinUri } from "../store/blobs.ts";
+import { joinUri } from "../ingest/path-template.ts";
 
 /**
  * Where a metric set's results live under the results root:

@@ -41,3 +41,6 @@ export function parseLocation(path: string): DataLocation {
   if (s3) return { kind: "s3", bucket: s3[1] ?? "", key: (s3[2] ?? "/").slice(1) };
   return { kind: "local", path: path.startsWith("file://") ? path.slice("file://".length) : path };
 }
+
+/** Joins address parts with `/`, whatever the scheme. */
+export const joinUri = (base: string, ...parts: string[]) => [base.replace(/\/+$/, ""), ...parts.map((p) => p.replace(/^\/+|\/+$/g, ""))].join("/");

@@ -133,6 +133,11 @@ export const CreateMetricSetRequest = z.strictObject(metricSetFields).superRefin
   });
   const s3 = req.MetricSource.S3SourceConfig;
   if (s3) checkS3Source(s3, [...measures, ...dimensions, ...(ts ? [ts] : [])], ts, ctx);
+  if (req.MetricSource.CloudWatchConfig) {
+    req.MetricList.forEach((m, i) => {
+      if (!m.Namespace) ctx.addIssue({ code: "custom", path: ["MetricList", i, "Namespace"], message: "is required for a CloudWatch source (e.g. AWS/EC2)" });
+    });
+  }
 });
 export type CreateMetricSetRequest = z.infer<typeof CreateMetricSetRequest>;
 

@@ -6,16 +6,17 @@ import type { BlobStore } from "../store/blobs.ts";
 import { LocalBlobStore } from "../store/local-blobs.ts";
 import { LocalRecordStore } from "../store/local-records.ts";
 import type { RecordStore } from "../store/records.ts";
+import type { IngestDeps, PulledSource } from "../sources/ingest.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 
 /** What the services need, over whichever adapters the mode picks. */
-export interface Runtime extends DetectDeps {
+export interface Runtime extends DetectDeps, IngestDeps {
   readonly catalog: Catalog;
 }
 
-export function runtimeOf(parts: { records: RecordStore; blobs: BlobStore; resultsRoot: string; scope?: ArnScope; now: () => number }): Runtime {
+export function runtimeOf(parts: { records: RecordStore; blobs: BlobStore; resultsRoot: string; scope?: ArnScope; cloudwatch?: PulledSource; now: () => number }): Runtime {
   const { records, blobs, resultsRoot, now } = parts;
-  return { records, blobs, resultsRoot, catalog: new Catalog({ records, scope: parts.scope ?? LOCAL_ARN_SCOPE, now }) };
+  return { records, blobs, resultsRoot, ...(parts.cloudwatch ? { cloudwatch: parts.cloudwatch } : {}), catalog: new Catalog({ records, scope: parts.scope ?? LOCAL_ARN_SCOPE, now }) };
 }
 
 /** The local mode: records, results and model snapshots under one data directory. */

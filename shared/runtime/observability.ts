@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DueRun } from "../detect/run-due.ts";
+import type { IngestRun } from "../sources/ingest.ts";
 import { intervalMs } from "../model/frequency.ts";
 
 /**
@@ -30,4 +31,12 @@ export function recordIntervalRun(run: DueRun, now: number): void {
   metrics.addMetric("Anomalies", MetricUnit.Count, e.anomalies);
   metrics.addMetric("AnomalyGroups", MetricUnit.Count, e.anomalyGroupId ? 1 : 0);
   metrics.addMetric("DetectionLag", MetricUnit.Seconds, Math.max(0, lagSeconds));
+}
+
+/** Logs and counts one ingested interval: rows pulled, and how long after the interval closed. */
+export function recordIngestRun(run: IngestRun, now: number): void {
+  const lagSeconds = (now - (run.intervalStart + intervalMs(run.metricSet.MetricSetFrequency))) / 1000;
+  logger.info("interval ingested", { correlationId: correlationIdOf(run), rows: run.rows, file: run.file, lagSeconds });
+  metrics.addMetric("RowsIngested", MetricUnit.Count, run.rows);
+  metrics.addMetric("IngestionLag", MetricUnit.Seconds, Math.max(0, lagSeconds));
 }

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { ArnScope } from "../model/ids.ts";
@@ -5,6 +6,7 @@ import { LocalBlobStore } from "../store/local-blobs.ts";
 import { DynamoRecordStore } from "../store/dynamo-records.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import { S3BlobStore } from "../store/s3-blobs.ts";
+import { cloudWatchSource } from "../sources/cloudwatch.ts";
 import type { RuntimeConfig } from "./config.ts";
 import { localRuntime, runtimeOf, type Runtime } from "./local.ts";
 
@@ -18,6 +20,7 @@ export function runtimeFactory(config: RuntimeConfig): (now: () => number) => Ru
   const dynamo = new DynamoDBClient({ region: config.AWS_REGION });
   const records = new DynamoRecordStore(dynamo, config.VIGIL_TABLE);
   const blobs = new RoutingBlobStore({ local: new LocalBlobStore(), s3: new S3BlobStore(s3) });
+  const cloudwatch = cloudWatchSource(new CloudWatchClient({ region: config.AWS_REGION }));
   const scope: ArnScope = { partition: "aws", region: config.AWS_REGION, accountId: config.VIGIL_ACCOUNT_ID };
-  return (now) => runtimeOf({ records, blobs, resultsRoot: config.VIGIL_RESULTS_ROOT, scope, now });
+  return (now) => runtimeOf({ records, blobs, resultsRoot: config.VIGIL_RESULTS_ROOT, scope, cloudwatch, now });
 }

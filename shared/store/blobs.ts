@@ -12,6 +12,3 @@ export interface BlobStore {
 
 /** Labels for retention: rejected rows expire sooner than results and models. */
 export type BlobKind = "rejects";
-
-/** Joins address parts with `/`, whatever the scheme. */
-export const joinUri = (base: string, ...parts: string[]) => [base.replace(/\/+$/, ""), ...parts.map((p) => p.replace(/^\/+|\/+$/g, ""))].join("/");

@@ -1,0 +1,55 @@
+import type { Catalog } from "../catalog/catalog.ts";
+import { metricSetRoot } from "../detect/results.ts";
+import { canonicalCsv, canonicalTemplate, type CanonicalRow } from "../ingest/canonical.ts";
+import { joinUri, renderTemplate } from "../ingest/path-template.ts";
+import { intervalMs } from "../model/frequency.ts";
+import type { MetricSet } from "../model/metric-set.ts";
+import type { BlobStore } from "../store/blobs.ts";
+
+/** A source Vigil pulls (a discriminated port: one kind per L4M source it reads). */
+export interface PulledSource {
+  readonly kind: "cloudwatch";
+  readInterval(metricSet: MetricSet, start: number, periodSeconds: number): Promise<CanonicalRow[]>;
+}
+
+export interface IngestDeps {
+  readonly blobs: BlobStore;
+  readonly resultsRoot: string;
+  readonly cloudwatch?: PulledSource;
+}
+
+export interface IngestRun {
+  readonly metricSet: MetricSet;
+  readonly intervalStart: number;
+  readonly rows: number;
+  readonly file: string;
+}
+
+/**
+ * Pulls every closed interval that detection has not reached yet (it waits the metric
+ * set's Offset), so data that arrives late at the source is re-read until it is used.
+ * Rewriting the same canonical file is harmless: ingest is idempotent.
+ */
+export async function ingestDue(deps: IngestDeps, catalog: Catalog, now: number): Promise<IngestRun[]> {
+  const runs: IngestRun[] = [];
+  for (const detector of await catalog.listDetectors()) {
+    if (detector.Status !== "ACTIVE") continue;
+    for (const metricSet of await catalog.listMetricSets(detector.AnomalyDetectorArn)) {
+      if (!metricSet.MetricSource.CloudWatchConfig) continue;
+      if (!deps.cloudwatch) throw new Error(`metric set ${metricSet.MetricSetName} reads CloudWatch, and no CloudWatch client is configured`);
+      const len = intervalMs(metricSet.MetricSetFrequency);
+      const lastClosed = Math.floor(now / len) * len - len;
+      const pending = Math.ceil(((metricSet.Offset ?? 0) * 1000) / len);
+      for (let t = lastClosed - pending * len; t <= lastClosed; t += len) runs.push(await ingestInterval(deps, deps.cloudwatch, metricSet, t));
+    }
+  }
+  return runs;
+}
+
+async function ingestInterval(deps: IngestDeps, source: PulledSource, metricSet: MetricSet, start: number): Promise<IngestRun> {
+  const rows = await source.readInterval(metricSet, start, intervalMs(metricSet.MetricSetFrequency) / 1000);
+  const folder = renderTemplate(canonicalTemplate(metricSetRoot(deps.resultsRoot, metricSet)), start, metricSet.Timezone ?? "UTC");
+  const file = joinUri(folder, `${source.kind}.csv`);
+  await deps.blobs.put(file, canonicalCsv(metricSet, rows));
+  return { metricSet, intervalStart: start, rows: rows.length, file };
+}
