@@ -1,14 +1,16 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import middy from "@middy/core";
 import { triggerOf } from "../../shared/detect/trigger.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { logger, metrics, recordIngestRun } from "../../shared/runtime/observability.ts";
 import { runtimeFactory } from "../../shared/runtime/wiring.ts";
+import { cloudWatchSource } from "../../shared/sources/cloudwatch.ts";
 import { ingestDue } from "../../shared/sources/ingest.ts";
 
 /** ingest: on the schedule, pull each CloudWatch metric set's closed intervals into canonical files. */
-const runtimeAt = runtimeFactory(configFromEnv(process.env));
+const runtimeAt = runtimeFactory(configFromEnv(process.env), { cloudwatch: (region) => cloudWatchSource(new CloudWatchClient({ region })) });
 
 export async function ingest(event: unknown) {
   const trigger = triggerOf(event);

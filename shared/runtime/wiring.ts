@@ -1,4 +1,3 @@
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { ArnScope } from "../model/ids.ts";
@@ -6,21 +5,22 @@ import { LocalBlobStore } from "../store/local-blobs.ts";
 import { DynamoRecordStore } from "../store/dynamo-records.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import { S3BlobStore } from "../store/s3-blobs.ts";
-import { cloudWatchSource } from "../sources/cloudwatch.ts";
+import type { PulledSource } from "../sources/ingest.ts";
 import type { RuntimeConfig } from "./config.ts";
 import { localRuntime, runtimeOf, type Runtime } from "./local.ts";
 
 /**
  * The one place that picks adapters for a mode. Clients are made once per process (the
- * caller keeps the returned factory at cold start) and handed to the adapters.
+ * caller keeps the returned factory at cold start) and handed to the adapters. Sources a
+ * function pulls are passed in by that function, so the others do not bundle their clients.
  */
-export function runtimeFactory(config: RuntimeConfig): (now: () => number) => Runtime {
+export function runtimeFactory(config: RuntimeConfig, sources: { cloudwatch?: (region: string) => PulledSource } = {}): (now: () => number) => Runtime {
   if (config.VIGIL_MODE === "local") return (now) => localRuntime(config.VIGIL_DATA_DIR, now);
   const s3 = new S3Client({ region: config.AWS_REGION });
   const dynamo = new DynamoDBClient({ region: config.AWS_REGION });
   const records = new DynamoRecordStore(dynamo, config.VIGIL_TABLE);
   const blobs = new RoutingBlobStore({ local: new LocalBlobStore(), s3: new S3BlobStore(s3) });
-  const cloudwatch = cloudWatchSource(new CloudWatchClient({ region: config.AWS_REGION }));
+  const cloudwatch = sources.cloudwatch?.(config.AWS_REGION);
   const scope: ArnScope = { partition: "aws", region: config.AWS_REGION, accountId: config.VIGIL_ACCOUNT_ID };
-  return (now) => runtimeOf({ records, blobs, resultsRoot: config.VIGIL_RESULTS_ROOT, scope, cloudwatch, now });
+  return (now) => runtimeOf({ records, blobs, resultsRoot: config.VIGIL_RESULTS_ROOT, scope, ...(cloudwatch ? { cloudwatch } : {}), now });
 }
