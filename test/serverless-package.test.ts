@@ -1,8 +1,18 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
+import { localRuntime } from "../shared/runtime/local.ts";
+import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir } from "./builders.ts";
 import { tempDirOnce } from "./servers.ts";
+
+const serverless = (args: string[]) =>
+  spawnSync(process.execPath, ["node_modules/serverless/bin/serverless.js", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", SLS_TELEMETRY_DISABLED: "1" },
+    timeout: 120_000,
+  });
 
 interface Resource {
   Type: string;
@@ -16,11 +26,7 @@ describe("serverless package", () => {
 
   beforeAll(async () => {
     dir = await tempDirOnce();
-    const r = spawnSync(process.execPath, ["node_modules/serverless/bin/serverless.js", "package", "--stage", "ci", "--region", "us-east-1", "--package", dir], {
-      encoding: "utf8",
-      env: { ...process.env, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", SLS_TELEMETRY_DISABLED: "1" },
-      timeout: 120_000,
-    });
+    const r = serverless(["package", "--stage", "ci", "--region", "us-east-1", "--package", dir]);
     if (r.status !== 0) throw new Error(`serverless package failed: ${r.stdout}\n${r.stderr}`);
     resources = (JSON.parse(readFileSync(join(dir, "cloudformation-template-update-stack.json"), "utf8")) as { Resources: Record<string, Resource> }).Resources;
   }, 180_000);
@@ -49,4 +55,22 @@ describe("serverless package", () => {
   it("keeps records in one table with point-in-time recovery", () => {
     expect(resources["RecordTable"]?.Properties).toMatchObject({ BillingMode: "PAY_PER_REQUEST", PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
   });
+});
+
+describe("serverless invoke local", () => {
+  it("runs detect on its sample event against the local mode, with no AWS account", async () => {
+    const dir = await tempDir();
+    const rt = localRuntime(dir, () => T0);
+    await rt.blobs.put(join(dir, "files", "history.csv"), csvOf(shopPoints(T0, 24 * 7, [{ platform: "web", marketplace: "de", base: 300 }])));
+    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files/live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "files/history.csv")] } } }));
+    await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
+    const event = join(dir, "event.json");
+    const sample = JSON.parse(readFileSync("events/detect/schedule.json", "utf8")) as Record<string, unknown>;
+    await writeFile(event, JSON.stringify({ ...sample, time: new Date(T0 + 24 * 7 * HOUR + HOUR).toISOString() }));
+    const r = serverless(["invoke", "local", "-f", "detect", "--path", event, "-e", "VIGIL_MODE=local", "-e", `VIGIL_DATA_DIR=${dir}`]);
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.slice(r.stdout.indexOf('{\n    "trigger"'))) as { trigger: string; intervals: { outcome: string }[] };
+    expect(result).toMatchObject({ trigger: "schedule", intervals: [{ outcome: "processed" }] });
+  }, 180_000);
 });

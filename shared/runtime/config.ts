@@ -18,7 +18,8 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
     VIGIL_TABLE: z.string().min(3).max(255),
     VIGIL_RESULTS_ROOT: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI"),
     AWS_REGION: z.string().min(1),
-    VIGIL_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
+    /** Needed only to mint ARNs (the API); detection and ingest never do. */
+    VIGIL_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id").optional(),
   }),
 ]);
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;

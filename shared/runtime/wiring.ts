@@ -21,6 +21,6 @@ export function runtimeFactory(config: RuntimeConfig, sources: { cloudwatch?: (r
   const records = new DynamoRecordStore(dynamo, config.VIGIL_TABLE);
   const blobs = new RoutingBlobStore({ local: new LocalBlobStore(), s3: new S3BlobStore(s3) });
   const cloudwatch = sources.cloudwatch?.(config.AWS_REGION);
-  const scope: ArnScope = { partition: "aws", region: config.AWS_REGION, accountId: config.VIGIL_ACCOUNT_ID };
+  const scope: ArnScope = { partition: "aws", region: config.AWS_REGION, accountId: config.VIGIL_ACCOUNT_ID ?? "000000000000" };
   return (now) => runtimeOf({ records, blobs, resultsRoot: config.VIGIL_RESULTS_ROOT, scope, ...(cloudwatch ? { cloudwatch } : {}), now });
 }
