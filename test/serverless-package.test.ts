@@ -45,10 +45,13 @@ describe("serverless package", () => {
     expect(resources["IngestEventsRuleSchedule1"]?.Properties).toMatchObject({ ScheduleExpression: "rate(5 minutes)" });
   });
 
-  it("gives the functions' role only the actions their adapters call", () => {
-    const statements = resources["IamRoleLambdaExecution"]!.Properties.Policies![0]!.PolicyDocument.Statement;
-    const actions = statements.flatMap((s) => s.Action).filter((a) => !a.startsWith("logs:")).sort();
-    expect(actions).toEqual(["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging"]);
+  it.each([
+    ["Detect", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging"]],
+    ["Ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
+  ])("gives %s its own role, with only the actions its adapters call", (name, expected) => {
+    expect(resources[`${name}LambdaFunction`]!.Properties["Role"]).toEqual({ "Fn::GetAtt": [`${name}IamRoleLambdaExecution`, "Arn"] });
+    const statements = resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement;
+    expect(statements.flatMap((s) => s.Action).filter((a) => !a.startsWith("logs:")).sort()).toEqual(expected);
     for (const s of statements) if (!s.Action.every((a) => a.startsWith("cloudwatch:"))) expect(s.Resource).not.toBe("*");
   });
 

@@ -3,9 +3,14 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 
+interface Statement {
+  Action: string[];
+  Resource: unknown;
+}
+
 interface ServerlessFile {
-  provider: { runtime: string; architecture: string; iam: { role: { statements: { Action: string[]; Resource: unknown }[] } } };
-  functions: Record<string, { handler: string; events?: unknown[] }>;
+  provider: { runtime: string; architecture: string };
+  functions: Record<string, { handler: string; events?: unknown[]; iamRoleStatements?: Statement[] }>;
   resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 }
 
@@ -35,10 +40,13 @@ describe("serverless.yml", () => {
     expect(table.Properties).toMatchObject({ BillingMode: "PAY_PER_REQUEST", KeySchema: expected.KeySchema, AttributeDefinitions: expected.AttributeDefinitions, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
   });
 
-  it("grants only the actions the adapters call, on Vigil's own bucket and table", () => {
-    const actions = config.provider.iam.role.statements.flatMap((s) => s.Action).sort();
-    expect(actions).toEqual(["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging"]);
-    for (const s of config.provider.iam.role.statements) {
+  it.each([
+    ["detect", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging"]],
+    ["ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
+  ])("gives %s a role of its own with only the actions it calls, on Vigil's bucket and table", (name, expected) => {
+    const statements = config.functions[name]!.iamRoleStatements!;
+    expect(statements.flatMap((s) => s.Action).sort()).toEqual(expected);
+    for (const s of statements) {
       if (s.Action.every((a) => a.startsWith("cloudwatch:"))) continue; // no resource-level permissions exist for these
       expect(s.Resource).not.toBe("*");
       expect(JSON.stringify(s.Resource)).toMatch(/custom\.dataBucket|RecordTable/);
