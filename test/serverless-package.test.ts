@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { localRuntime } from "../shared/runtime/local.ts";
+import { TTL_ATTRIBUTE } from "../shared/store/dynamo-records.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir } from "./builders.ts";
 import { tempDirOnce } from "./servers.ts";
 
@@ -56,7 +57,7 @@ describe("serverless package", () => {
   });
 
   it("keeps records in one table with point-in-time recovery", () => {
-    expect(resources["RecordTable"]?.Properties).toMatchObject({ BillingMode: "PAY_PER_REQUEST", PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+    expect(resources["RecordTable"]?.Properties).toMatchObject({ BillingMode: "PAY_PER_REQUEST", PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } });
   });
 });
 

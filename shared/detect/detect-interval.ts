@@ -46,6 +46,11 @@ export type IntervalOutcome =
 export const LEASE_MS = 15 * 60_000;
 /** A lease that never runs out marks an interval as done. */
 const DONE = Number.MAX_SAFE_INTEGER;
+const DAY = 86_400_000;
+/** Execution and data quality records are kept this long (the API reports recent runs). */
+export const EXECUTION_RETENTION_MS = 90 * DAY;
+/** A done marker only guards against a stale invocation, which cannot outlive a day; kept a month. */
+const DONE_MARKER_RETENTION_MS = 30 * DAY;
 
 /** The model of a metric set, learned from its history the first time. */
 export async function loadModel(deps: DetectDeps, metricSet: MetricSet, before: number): Promise<ModelSnapshot> {
@@ -99,7 +104,8 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
   await deps.blobs.put(joinUri(at, "rejects.jsonl"), toJsonLines(data.rejects), "rejects");
   const quality = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...data.quality };
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
-  await deps.records.put("quality", executionKey(metricSet, intervalStart), quality);
+  const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
+  await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
   if (group) await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
   const execution: IntervalExecution = {
     MetricSetArn: metricSet.MetricSetArn,
@@ -111,11 +117,11 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
     anomalies: anomalies.length,
     ...(group ? { anomalyGroupId: group.AnomalyGroupId } : {}),
   };
-  await deps.records.put("executions", executionKey(metricSet, intervalStart), execution);
+  await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   model.through = intervalStart;
   model.openGroup = group ?? (model.openGroup && model.openGroup.endMs >= intervalStart ? model.openGroup : undefined);
   await deps.blobs.put(modelUri(root), encodeSnapshot(model));
-  await deps.records.put("leases", lease, { until: DONE });
+  await deps.records.put("leases", lease, { until: DONE }, { expiresAt: now + DONE_MARKER_RETENTION_MS });
   return { kind: "processed", execution, group };
 }

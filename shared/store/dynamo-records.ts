@@ -33,8 +33,9 @@ export class DynamoRecordStore implements RecordStore {
     }
   }
 
-  async put<T>(table: Table, id: string, value: T): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: table, sk: id, body: encode(value) } }));
+  async put<T>(table: Table, id: string, value: T, options: { expiresAt?: number } = {}): Promise<void> {
+    const ttl = options.expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: Math.ceil(options.expiresAt / 1000) };
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: table, sk: id, body: encode(value), ...ttl } }));
   }
 
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
@@ -61,7 +62,8 @@ export class DynamoRecordStore implements RecordStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: "leases", sk: id, until, body: encode({ until }) },
+          // An abandoned lease goes a day after it ran out.
+          Item: { pk: "leases", sk: id, until, body: encode({ until }), [TTL_ATTRIBUTE]: Math.ceil(until / 1000) + 86_400 },
           ConditionExpression: "attribute_not_exists(pk) OR #until < :now",
           ExpressionAttributeNames: { "#until": "until" },
           ExpressionAttributeValues: { ":now": now },
@@ -78,6 +80,9 @@ export class DynamoRecordStore implements RecordStore {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: table, sk: id } }));
   }
 }
+
+/** The attribute DynamoDB's TTL reads (epoch seconds), enabled on the table in serverless.yml. */
+export const TTL_ATTRIBUTE = "expiresAt";
 
 const encode = (value: unknown) => gzipSync(JSON.stringify(value));
 const decode = <T>(body: unknown): T => JSON.parse(gunzipSync(body as Uint8Array).toString("utf8")) as T;

@@ -19,7 +19,8 @@ export interface RecordStore {
   get<T>(table: Table, id: string): Promise<T | undefined>;
   /** Creates the record; throws RecordExists when it is there already. */
   create<T>(table: Table, id: string, value: T): Promise<void>;
-  put<T>(table: Table, id: string, value: T): Promise<void>;
+  /** `expiresAt` (epoch ms): the store may drop the record after then (DynamoDB's TTL); local disk keeps it. */
+  put<T>(table: Table, id: string, value: T, options?: { expiresAt?: number }): Promise<void>;
   /** Records whose id starts with `prefix`, in id order. */
   list<T>(table: Table, prefix?: string): Promise<T[]>;
   delete(table: Table, id: string): Promise<void>;

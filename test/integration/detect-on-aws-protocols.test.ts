@@ -1,10 +1,11 @@
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { detectDue, type DueRun } from "../../shared/detect/run-due.ts";
 import type { AnomalyGroupRecord } from "../../shared/model/anomaly.ts";
 import { runtimeOf, type Runtime } from "../../shared/runtime/local.ts";
-import { DynamoRecordStore, recordTableDefinition } from "../../shared/store/dynamo-records.ts";
+import { DynamoRecordStore, recordTableDefinition, TTL_ATTRIBUTE } from "../../shared/store/dynamo-records.ts";
+import { EXECUTION_RETENTION_MS } from "../../shared/detect/detect-interval.ts";
 import { S3BlobStore } from "../../shared/store/s3-blobs.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint } from "../builders.ts";
 import { startDynamoDbLocal, startS3rver } from "../servers.ts";
@@ -57,6 +58,9 @@ describe("detect on S3 and DynamoDB", () => {
     const anomalies = new TextDecoder().decode(await rt.blobs.get(`s3://metrics/results-catchup/shop/orders/${folder(LIVE + 4 * HOUR)}/anomalies.jsonl`));
     expect(anomalies).toMatch(/"marketplace":"de"/);
     expect(await detectDue(rt, rt.catalog, LIVE + LIVE_HOURS * HOUR)).toEqual([]);
+    // Execution records expire on their own, 90 days after the run that wrote them.
+    const item = await dynamo.client.send(new GetItemCommand({ TableName: "catchup", Key: { pk: { S: "executions" }, sk: { S: `shop/orders/${LIVE + 4 * HOUR}` } } }));
+    expect(Number(item.Item?.[TTL_ATTRIBUTE]?.N)).toBe(Math.ceil((LIVE + LIVE_HOURS * HOUR + EXECUTION_RETENTION_MS) / 1000));
   });
 
   it("processes each interval once when two invocations race, and ends as one run would", async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DynamoRecordStore, recordTableDefinition } from "../../../shared/store/dynamo-records.ts";
+import { DynamoRecordStore, recordTableDefinition, TTL_ATTRIBUTE } from "../../../shared/store/dynamo-records.ts";
 import { startDynamoDbLocal } from "../../servers.ts";
 import { recordStoreContract } from "./record-store-contract.ts";
 
@@ -22,6 +22,15 @@ async function freshStore(): Promise<DynamoRecordStore> {
 recordStoreContract("DynamoRecordStore", freshStore);
 
 describe("DynamoRecordStore", () => {
+  it("writes the TTL attribute, in epoch seconds, when a record may expire", async () => {
+    const store = await freshStore();
+    await store.put("executions", "shop/orders/1", { ok: true }, { expiresAt: 1_700_000_000_500 });
+    await store.put("groups", "shop/orders/g", { ok: true });
+    const raw = async (pk: string, sk: string) => (await dynamo.client.send(new GetItemCommand({ TableName: `contract-${tables - 1}`, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
+    expect((await raw("executions", "shop/orders/1"))?.[TTL_ATTRIBUTE]).toEqual({ N: "1700000001" });
+    expect((await raw("groups", "shop/orders/g"))?.[TTL_ATTRIBUTE]).toBeUndefined();
+  });
+
   it("lists across query pages", async () => {
     const store = await freshStore();
     // Incompressible bodies of ~12 KB: 120 of them span more than one 1 MB query page.
