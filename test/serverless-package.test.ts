@@ -47,13 +47,17 @@ describe("serverless package", () => {
   });
 
   it.each([
-    ["Detect", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging"]],
+    ["Detect", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish"]],
     ["Ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
   ])("gives %s its own role, with only the actions its adapters call", (name, expected) => {
     expect(resources[`${name}LambdaFunction`]!.Properties["Role"]).toEqual({ "Fn::GetAtt": [`${name}IamRoleLambdaExecution`, "Arn"] });
     const statements = resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement;
     expect(statements.flatMap((s) => s.Action).filter((a) => !a.startsWith("logs:")).sort()).toEqual(expected);
     for (const s of statements) if (!s.Action.every((a) => a.startsWith("cloudwatch:"))) expect(s.Resource).not.toBe("*");
+  });
+
+  it("has the anomaly group topic, encrypted, that detect may publish to", () => {
+    expect(resources["AnomalyGroupTopic"]).toMatchObject({ Type: "AWS::SNS::Topic", Properties: { TopicName: "vigil-ci-anomaly-groups", KmsMasterKeyId: "alias/aws/sns" } });
   });
 
   it("keeps records in one table with point-in-time recovery", () => {

@@ -41,7 +41,7 @@ describe("serverless.yml", () => {
   });
 
   it.each([
-    ["detect", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging"]],
+    ["detect", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish"]],
     ["ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
   ])("gives %s a role of its own with only the actions it calls, on Vigil's bucket and table", (name, expected) => {
     const statements = config.functions[name]!.iamRoleStatements!;
@@ -49,7 +49,7 @@ describe("serverless.yml", () => {
     for (const s of statements) {
       if (s.Action.every((a) => a.startsWith("cloudwatch:"))) continue; // no resource-level permissions exist for these
       expect(s.Resource).not.toBe("*");
-      expect(JSON.stringify(s.Resource)).toMatch(/custom\.dataBucket|RecordTable/);
+      expect(JSON.stringify(s.Resource)).toMatch(/custom\.dataBucket|RecordTable|AnomalyGroupTopic/);
     }
   });
 

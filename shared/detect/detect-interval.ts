@@ -7,7 +7,9 @@ import { arnResourceName } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../ingest/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
+import type { EventPublisher } from "../store/events.ts";
 import type { RecordStore } from "../store/records.ts";
+import { toAnomalyGroup } from "../incidents/contribution.ts";
 import { readableOf, readHistory, readInterval } from "./read-files.ts";
 import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "./results.ts";
 import { scoreInterval } from "./score-interval.ts";
@@ -16,6 +18,8 @@ import { decodeSnapshot, encodeSnapshot, type ModelSnapshot } from "./snapshot.t
 export interface DetectDeps {
   readonly blobs: BlobStore;
   readonly records: RecordStore;
+  /** Where new and changed anomaly groups are announced (alerting listens); none = not announced. */
+  readonly events?: EventPublisher;
   /** Folder or s3:// prefix where results and model snapshots are written. */
   readonly resultsRoot: string;
 }
@@ -106,7 +110,11 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
   const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
-  if (group) await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
+  if (group) {
+    await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
+    // Announced before the commit: a re-run announces the same revision again, which listeners drop.
+    await deps.events?.publish({ type: "AnomalyGroupChanged", anomalyDetectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, revision: group.revision, anomalyGroup: toAnomalyGroup(group) });
+  }
   const execution: IntervalExecution = {
     MetricSetArn: metricSet.MetricSetArn,
     Timestamp: stamp,

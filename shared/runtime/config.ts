@@ -18,13 +18,15 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
     VIGIL_TABLE: z.string().min(3).max(255),
     VIGIL_RESULTS_ROOT: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI"),
     AWS_REGION: z.string().min(1),
+    /** The name of the SNS topic detection announces anomaly groups on (its ARN is completed from the function's own). */
+    VIGIL_EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic name").optional(),
     /** Needed only to mint ARNs (the API); detection and ingest never do. */
     VIGIL_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id").optional(),
   }),
 ]);
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
-const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_ACCOUNT_ID"] as const;
+const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_ACCOUNT_ID"] as const;
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {
   const mode = env["VIGIL_MODE"] ?? "local";

@@ -1,5 +1,6 @@
 import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { beforeAll, describe, expect, it } from "vitest";
 import { detectDue, type DueRun } from "../../shared/detect/run-due.ts";
 import type { AnomalyGroupRecord } from "../../shared/model/anomaly.ts";
@@ -7,6 +8,8 @@ import { runtimeOf, type Runtime } from "../../shared/runtime/local.ts";
 import { DynamoRecordStore, recordTableDefinition, TTL_ATTRIBUTE } from "../../shared/store/dynamo-records.ts";
 import { EXECUTION_RETENTION_MS } from "../../shared/detect/detect-interval.ts";
 import { S3BlobStore } from "../../shared/store/s3-blobs.ts";
+import { SnsEventPublisher } from "../../shared/store/sns-events.ts";
+import { startFakeSns } from "../fakes/sns-server.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint } from "../builders.ts";
 import { startDynamoDbLocal, startS3rver } from "../servers.ts";
 
@@ -20,16 +23,19 @@ const SERIES = [
 ];
 const LIVE = T0 + 14 * 24 * HOUR;
 const LIVE_HOURS = 10;
+const TOPIC = "arn:aws:sns:us-east-1:000000000000:vigil-anomaly-groups";
 const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 4 * HOUR && p.t < LIVE + 6 * HOUR ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
 const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 
 describe("detect on S3 and DynamoDB", () => {
   let s3: S3Client;
   let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
+  let sns: Awaited<ReturnType<typeof startFakeSns>>;
 
   beforeAll(async () => {
     s3 = await startS3rver(["metrics"]);
     dynamo = await startDynamoDbLocal();
+    sns = await startFakeSns([TOPIC]);
     const blobs = new S3BlobStore(s3);
     await blobs.put("s3://metrics/history/all.csv", csvOf(shopPoints(T0, 14 * 24, SERIES)));
     for (let h = 0; h < LIVE_HOURS; h++) await blobs.put(`s3://metrics/live/${folder(LIVE + h * HOUR)}/part.csv`, csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
@@ -38,7 +44,8 @@ describe("detect on S3 and DynamoDB", () => {
   /** A Vigil on its own results prefix and record table, with one detector set up. */
   async function vigil(name: string): Promise<Runtime> {
     await dynamo.client.send(new CreateTableCommand(recordTableDefinition(name)));
-    const rt = runtimeOf({ records: new DynamoRecordStore(dynamo.client, name), blobs: new S3BlobStore(s3), resultsRoot: `s3://metrics/results-${name}`, now: () => LIVE });
+    const events = new SnsEventPublisher(new SNSClient({ endpoint: sns.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), TOPIC);
+    const rt = runtimeOf({ records: new DynamoRecordStore(dynamo.client, name), blobs: new S3BlobStore(s3), resultsRoot: `s3://metrics/results-${name}`, events, now: () => LIVE });
     const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: ["s3://metrics/live/{{yyyyMMdd}}/{{HHmm}}"], HistoricalDataPathList: ["s3://metrics/history/"] } } }));
     await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
@@ -49,12 +56,16 @@ describe("detect on S3 and DynamoDB", () => {
 
   it("catches up after an outage and finds the dip, with results in S3 and groups in DynamoDB", async () => {
     const rt = await vigil("catchup");
+    const before = sns.published.length;
     expect(processed(await detectDue(rt, rt.catalog, LIVE + HOUR))).toEqual([LIVE]);
     const caught = await detectDue(rt, rt.catalog, LIVE + LIVE_HOURS * HOUR);
     expect(processed(caught)).toEqual(Array.from({ length: LIVE_HOURS - 1 }, (_, h) => LIVE + (h + 1) * HOUR));
     const groups = await rt.records.list<AnomalyGroupRecord>("groups");
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({ startMs: LIVE + 4 * HOUR, endMs: LIVE + 5 * HOUR });
+    // Alerting hears of the group once per change: it opened, then grew.
+    const announced = sns.published.slice(before).map((p) => JSON.parse(p.message) as { revision: number; anomalyGroup: { AnomalyGroupId: string } }).filter((e) => e.anomalyGroup.AnomalyGroupId === groups[0]!.AnomalyGroupId);
+    expect(announced.map((e) => e.revision)).toEqual([1, 2]);
     const anomalies = new TextDecoder().decode(await rt.blobs.get(`s3://metrics/results-catchup/shop/orders/${folder(LIVE + 4 * HOUR)}/anomalies.jsonl`));
     expect(anomalies).toMatch(/"marketplace":"de"/);
     expect(await detectDue(rt, rt.catalog, LIVE + LIVE_HOURS * HOUR)).toEqual([]);

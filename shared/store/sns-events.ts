@@ -1,0 +1,30 @@
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { AnomalyGroupEvent, EventPublisher } from "./events.ts";
+
+/**
+ * Anomaly group events on an SNS topic, with message attributes a subscriber can filter
+ * on (severity, detector, measure) and a deduplication id of group and revision.
+ */
+export class SnsEventPublisher implements EventPublisher {
+  constructor(
+    private readonly client: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async publish(event: AnomalyGroupEvent): Promise<void> {
+    const group = event.anomalyGroup;
+    await this.client.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Message: JSON.stringify(event),
+        MessageAttributes: {
+          type: { DataType: "String", StringValue: event.type },
+          severity: { DataType: "Number", StringValue: String(group.AnomalyGroupScore) },
+          anomalyDetectorArn: { DataType: "String", StringValue: event.anomalyDetectorArn },
+          measure: { DataType: "String", StringValue: group.PrimaryMetricName },
+          eventId: { DataType: "String", StringValue: `${group.AnomalyGroupId}#${event.revision}` },
+        },
+      }),
+    );
+  }
+}
