@@ -1,32 +1,37 @@
 import { gunzipSync, gzipSync } from "node:zlib";
-import { ConditionalCheckFailedException, type CreateTableCommandInput, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import { RecordExists, type RecordStore, type Table } from "./records.ts";
 
 /**
  * Records in one DynamoDB table (single-table design): partition key = the record kind
  * (`pk`: detectors, metricSets, …), sort key = its id (`sk`), the record as gzipped JSON
- * (`body`, exact round trip, a quarter of the size). `create` is a conditional put
- * (`attribute_not_exists`), so of racing writers exactly one wins.
+ * (`body`, exact round trip, a quarter of the size). `create` and `claim` are conditional
+ * puts, so of racing writers exactly one wins. Items are few attributes of fixed types, so
+ * they are written as raw attribute values (no document marshalling to bundle).
  */
 export class DynamoRecordStore implements RecordStore {
-  private readonly doc: DynamoDBDocumentClient;
-
   constructor(
-    client: DynamoDBClient,
+    private readonly client: DynamoDBClient,
     private readonly tableName: string,
-  ) {
-    this.doc = DynamoDBDocumentClient.from(client);
-  }
+  ) {}
 
   async get<T>(table: Table, id: string): Promise<T | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: table, sk: id }, ConsistentRead: true }));
-    return out.Item ? decode<T>(out.Item["body"]) : undefined;
+    const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(table, id), ConsistentRead: true }));
+    return out.Item ? decode<T>(out.Item) : undefined;
   }
 
   async create<T>(table: Table, id: string, value: T): Promise<void> {
     try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: table, sk: id, body: encode(value) }, ConditionExpression: "attribute_not_exists(pk)" }));
+      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item(table, id, value), ConditionExpression: "attribute_not_exists(pk)" }));
     } catch (e) {
       if (e instanceof ConditionalCheckFailedException) throw new RecordExists(table, id);
       throw e;
@@ -34,39 +39,42 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   async put<T>(table: Table, id: string, value: T, options: { expiresAt?: number } = {}): Promise<void> {
-    const ttl = options.expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: Math.ceil(options.expiresAt / 1000) };
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: table, sk: id, body: encode(value), ...ttl } }));
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item(table, id, value, options.expiresAt) }));
   }
 
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
     const out: T[] = [];
-    let start: Record<string, unknown> | undefined;
+    let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await this.doc.send(
+      const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: prefix ? "pk = :pk AND begins_with(sk, :prefix)" : "pk = :pk",
-          ExpressionAttributeValues: prefix ? { ":pk": table, ":prefix": prefix } : { ":pk": table },
+          ExpressionAttributeValues: prefix ? { ":pk": { S: table }, ":prefix": { S: prefix } } : { ":pk": { S: table } },
           ExclusiveStartKey: start,
           ConsistentRead: true,
         }),
       );
-      for (const item of page.Items ?? []) out.push(decode<T>(item["body"]));
+      for (const found of page.Items ?? []) out.push(decode<T>(found));
       start = page.LastEvaluatedKey;
     } while (start);
     return out;
   }
 
+  async delete(table: Table, id: string): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(table, id) }));
+  }
+
   async claim(id: string, until: number, now: number): Promise<boolean> {
     try {
-      await this.doc.send(
-        new PutCommand({
+      await this.client.send(
+        new PutItemCommand({
           TableName: this.tableName,
           // An abandoned lease goes a day after it ran out.
-          Item: { pk: "leases", sk: id, until, body: encode({ until }), [TTL_ATTRIBUTE]: Math.ceil(until / 1000) + 86_400 },
+          Item: { ...item("leases", id, { until }, until + 86_400_000), until: { N: String(until) } },
           ConditionExpression: "attribute_not_exists(pk) OR #until < :now",
           ExpressionAttributeNames: { "#until": "until" },
-          ExpressionAttributeValues: { ":now": now },
+          ExpressionAttributeValues: { ":now": { N: String(now) } },
         }),
       );
       return true;
@@ -75,17 +83,18 @@ export class DynamoRecordStore implements RecordStore {
       throw e;
     }
   }
-
-  async delete(table: Table, id: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: table, sk: id } }));
-  }
 }
 
 /** The attribute DynamoDB's TTL reads (epoch seconds), enabled on the table in serverless.yml. */
 export const TTL_ATTRIBUTE = "expiresAt";
 
-const encode = (value: unknown) => gzipSync(JSON.stringify(value));
-const decode = <T>(body: unknown): T => JSON.parse(gunzipSync(body as Uint8Array).toString("utf8")) as T;
+const key = (table: Table, id: string): Record<string, AttributeValue> => ({ pk: { S: table }, sk: { S: id } });
+
+function item(table: Table, id: string, value: unknown, expiresAt?: number): Record<string, AttributeValue> {
+  return { ...key(table, id), body: { B: gzipSync(JSON.stringify(value)) }, ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: String(Math.ceil(expiresAt / 1000)) } }) };
+}
+
+const decode = <T>(found: Record<string, AttributeValue>): T => JSON.parse(gunzipSync(found["body"]?.B ?? new Uint8Array()).toString("utf8")) as T;
 
 /** The table's key schema, for the serverless resources and the tests alike. */
 export const recordTableDefinition = (TableName: string): CreateTableCommandInput => ({
