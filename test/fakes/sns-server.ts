@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { afterAll } from "vitest";
 
 /**
  * A local SNS speaking the AWS Query protocol the SDK v3 client uses, for Publish: it
@@ -38,7 +37,7 @@ export async function startFakeSns(topics: string[]): Promise<{ endpoint: string
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  server.unref(); // in-process: it ends with the test process
   const address = server.address();
   if (typeof address !== "object" || !address) throw new Error("no address");
   return { endpoint: `http://127.0.0.1:${address.port}`, published };

@@ -1,7 +1,7 @@
 import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectDue, type DueRun } from "../../shared/detect/run-due.ts";
 import type { AnomalyGroupRecord } from "../../shared/model/anomaly.ts";
 import { runtimeOf, type Runtime } from "../../shared/runtime/local.ts";
@@ -40,6 +40,8 @@ describe("detect on S3 and DynamoDB", () => {
     await blobs.put("s3://metrics/history/all.csv", csvOf(shopPoints(T0, 14 * 24, SERIES)));
     for (let h = 0; h < LIVE_HOURS; h++) await blobs.put(`s3://metrics/live/${folder(LIVE + h * HOUR)}/part.csv`, csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
   });
+
+  afterAll(() => dynamo?.stop());
 
   /** A Vigil on its own results prefix and record table, with one detector set up. */
   async function vigil(name: string): Promise<Runtime> {

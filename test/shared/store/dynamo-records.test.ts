@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoRecordStore, recordTableDefinition, TTL_ATTRIBUTE } from "../../../shared/store/dynamo-records.ts";
 import { startDynamoDbLocal } from "../../servers.ts";
 import { recordStoreContract } from "./record-store-contract.ts";
@@ -11,6 +11,7 @@ let tables = 0;
 beforeAll(async () => {
   dynamo = await startDynamoDbLocal();
 });
+afterAll(() => dynamo?.stop());
 
 /** A store over a fresh table, so each contract case starts empty. */
 async function freshStore(): Promise<DynamoRecordStore> {
