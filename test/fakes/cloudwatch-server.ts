@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { startFakeAwsServer } from "./aws-server.ts";
 
 /**
  * A local CloudWatch speaking the AWS JSON 1.0 protocol the SDK v3 client uses, for the two
@@ -21,28 +21,19 @@ interface Dim {
 
 export async function startFakeCloudWatch(series: FakeSeries[]): Promise<{ endpoint: string; calls: string[] }> {
   const calls: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const reply = (status: number, body: unknown) => {
-        res.writeHead(status, { "content-type": "application/x-amz-json-1.0" });
-        res.end(JSON.stringify(body));
-      };
-      if (!String(req.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 ")) return reply(403, { __type: "MissingAuthenticationToken", message: "unsigned request" });
-      const operation = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
+  const json = (status: number, body: unknown) => ({ status, contentType: "application/x-amz-json-1.0", body: JSON.stringify(body) });
+  const endpoint = await startFakeAwsServer(
+    (headers, body) => {
+      const operation = String(headers["x-amz-target"] ?? "").split(".")[1] ?? "";
       calls.push(operation);
-      const input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
-      if (operation === "ListMetrics") return reply(200, listMetrics(series, input));
-      if (operation === "GetMetricData") return reply(200, getMetricData(series, input));
-      return reply(400, { __type: "UnknownOperationException", message: operation });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  server.unref(); // in-process: it ends with the test process
-  const address = server.address();
-  if (typeof address !== "object" || !address) throw new Error("no address");
-  return { endpoint: `http://127.0.0.1:${address.port}`, calls };
+      const input = JSON.parse(body || "{}") as Record<string, unknown>;
+      if (operation === "ListMetrics") return json(200, listMetrics(series, input));
+      if (operation === "GetMetricData") return json(200, getMetricData(series, input));
+      return json(400, { __type: "UnknownOperationException", message: operation });
+    },
+    () => json(403, { __type: "MissingAuthenticationToken", message: "unsigned request" }),
+  );
+  return { endpoint, calls };
 }
 
 const PAGE = 2;
