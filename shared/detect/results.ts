@@ -1,7 +1,4 @@
 import { DateTime } from "luxon";
-import type { DataQualityReport } from "../ingest/aggregate.ts";
-import type { RejectedRow } from "../ingest/rows.ts";
-import type { Anomaly } from "../model/anomaly.ts";
 import { arnResourceName } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../ingest/path-template.ts";
@@ -22,12 +19,6 @@ export const modelUri = (root: string) => joinUri(root, "model.bin");
 export function intervalUri(root: string, intervalStart: number): string {
   const t = DateTime.fromMillis(intervalStart, { zone: "UTC" });
   return joinUri(root, t.toFormat("yyyyMMdd"), t.toFormat("HHmm"));
-}
-
-export interface IntervalResults {
-  readonly anomalies: readonly (Anomaly & { anomalyGroupId?: string })[];
-  readonly rejects: readonly RejectedRow[];
-  readonly quality: DataQualityReport & { readonly intervalStart: string };
 }
 
 export const toJsonLines = (items: readonly unknown[]) => items.map((i) => JSON.stringify(i)).join("\n") + (items.length ? "\n" : "");

@@ -6,7 +6,6 @@ import { DateTime } from "luxon";
  */
 
 export const TEMPLATE_TOKENS = ["yyyyMMdd", "HHmm", "yyyy", "MM", "dd", "HH", "mm"] as const;
-export type TemplateToken = (typeof TEMPLATE_TOKENS)[number];
 
 const TOKEN_RE = /\{\{([^{}]*)\}\}/g;
 const S3_RE = /^s3:\/\/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(\/.*)?$/;

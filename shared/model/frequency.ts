@@ -8,10 +8,3 @@ const INTERVAL_MS: Record<Frequency, number> = { PT5M: 5 * MINUTE, PT10M: 10 * M
 
 export const intervalMs = (f: Frequency): number => INTERVAL_MS[f];
 
-/** Start of the interval holding `t` (intervals are aligned to UTC epoch multiples). */
-export const intervalStart = (t: number, f: Frequency): number => Math.floor(t / INTERVAL_MS[f]) * INTERVAL_MS[f];
-
-/** The frequency whose interval equals `ms`, if any. */
-export function frequencyOfInterval(ms: number): Frequency | undefined {
-  return Frequency.options.find((f) => INTERVAL_MS[f] === ms);
-}

@@ -32,12 +32,6 @@ export const alertArn = (scope: ArnScope, name: string) => `${prefix(scope)}:Ale
 /** The resource name after the last `:` or `/` of an ARN. */
 export const arnResourceName = (arn: string) => arn.slice(Math.max(arn.lastIndexOf(":"), arn.lastIndexOf("/")) + 1);
 
-/** The detector name inside a MetricSet ARN (`…:MetricSet/<detector>/<name>`). */
-export function detectorNameOfMetricSet(arn: MetricSetArn): string {
-  const parts = arn.split(":MetricSet/")[1]?.split("/") ?? [];
-  return parts[0] ?? "";
-}
-
 /**
  * A series' id is a SHA-512 hex digest, as in L4M's alerts, over the metric set, the
  * measure and the dimension values in the metric set's dimension order: stable across
