@@ -57,23 +57,21 @@ export async function runBacktest(blobs: BlobStore, metricSet: MetricSet, data: 
   return { ...result, metricSet, quality: aggregation.quality, rejects: aggregation.rejects };
 }
 
-/** One JSON line per anomalous series-interval, the shape `bench/ecommerce` and users read. */
-export function anomalyLines(run: BacktestRun): string[] {
-  return run.anomalies.map((a) =>
-    JSON.stringify({
-      timestamp: new Date(a.timestamp).toISOString(),
-      measure: a.measure,
-      dimensions: a.dimensions,
-      score: a.score,
-      expected: round(a.expected),
-      actual: a.actual,
-      lower: round(a.lower),
-      upper: round(a.upper),
-      direction: a.direction,
-      timeSeriesId: a.timeSeriesId,
-      anomalyGroupId: a.anomalyGroupId,
-    }),
-  );
+/** One record per anomalous series-interval, the shape `bench/ecommerce` and users read. */
+export function anomalyRecords(run: BacktestRun): Record<string, unknown>[] {
+  return run.anomalies.map((a) => ({
+    timestamp: new Date(a.timestamp).toISOString(),
+    measure: a.measure,
+    dimensions: a.dimensions,
+    score: a.score,
+    expected: round(a.expected),
+    actual: a.actual,
+    lower: round(a.lower),
+    upper: round(a.upper),
+    direction: a.direction,
+    timeSeriesId: a.timeSeriesId,
+    anomalyGroupId: a.anomalyGroupId,
+  }));
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

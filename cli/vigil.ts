@@ -4,7 +4,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { describeError, ValidationException } from "../shared/model/errors.ts";
 import { LocalBlobStore } from "../shared/store/local-blobs.ts";
 import { RoutingBlobStore } from "../shared/store/routing-blobs.ts";
-import { anomalyLines, loadMetricSetFile, runBacktest } from "./backtest.ts";
+import { toJsonLines } from "../shared/detect/results.ts";
+import { anomalyRecords, loadMetricSetFile, runBacktest } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
 import { printDemo, runDemo } from "./demo.ts";
 import { scoreCsv } from "./score.ts";
@@ -40,11 +41,10 @@ program
     const metricSet = await loadMetricSetFile(opts.metricSet);
     const blobs = new RoutingBlobStore({ local: new LocalBlobStore() });
     const run = await runBacktest(blobs, metricSet, opts.data ?? [], { ...(opts.from !== undefined ? { from: opts.from } : {}), onProgress: (done, total) => say(`backtest: ${done}/${total} intervals`) });
-    const lines = anomalyLines(run);
-    const body = lines.join("\n") + (lines.length ? "\n" : "");
+    const body = toJsonLines(anomalyRecords(run));
     if (opts.out) {
       await writeFile(opts.out, body);
-      await writeFile(`${opts.out}.rejects.jsonl`, run.rejects.map((r) => JSON.stringify(r)).join("\n") + (run.rejects.length ? "\n" : ""));
+      await writeFile(`${opts.out}.rejects.jsonl`, toJsonLines(run.rejects));
     } else process.stdout.write(body);
     const q = run.quality;
     const reasons = Object.entries(q.rejectsByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);

@@ -1,10 +1,10 @@
 import { SeriesBank } from "../engine/bank.ts";
 import type { Aggregation } from "../ingest/aggregate.ts";
-import { groupInterval, isOpenAt } from "../incidents/grouping.ts";
+import { groupingContextOf, groupInterval, isOpenAt } from "../incidents/grouping.ts";
 import { rankGroups } from "../incidents/ranking.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+import type { MetricSet } from "../model/metric-set.ts";
 import { scoreInterval } from "./score-interval.ts";
 
 export interface BacktestResult {
@@ -26,7 +26,7 @@ export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDet
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);
   const anomalies: BacktestResult["anomalies"][number][] = [];
   const groups = new Map<string, AnomalyGroupRecord>();
-  const ctx = { detectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, dimensionNames: dimensionsOf(metricSet), intervalMs: len };
+  const ctx = groupingContextOf(metricSet);
   let open: AnomalyGroupRecord | undefined;
   let learned = 0;
   let scored = 0;

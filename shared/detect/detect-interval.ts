@@ -1,10 +1,10 @@
 import { SeriesBank } from "../engine/bank.ts";
 import type { IntervalCells } from "../ingest/aggregate.ts";
-import { groupInterval } from "../incidents/grouping.ts";
+import { groupingContextOf, groupInterval } from "../incidents/grouping.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { arnResourceName } from "../model/ids.ts";
-import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../ingest/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
@@ -94,12 +94,10 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
   }
-  const len = intervalMs(metricSet.MetricSetFrequency);
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const data = await readInterval(deps.blobs, readableOf(metricSet, root), intervalStart);
   const anomalies = scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);
-  const ctx = { detectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, dimensionNames: dimensionsOf(metricSet), intervalMs: len };
-  const group = groupInterval(ctx, model.openGroup, anomalies, intervalStart);
+  const group = groupInterval(groupingContextOf(metricSet), model.openGroup, anomalies, intervalStart);
 
   const at = intervalUri(root, intervalStart);
   const stamp = new Date(intervalStart).toISOString();

@@ -1,5 +1,7 @@
 import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
+import { intervalMs } from "../model/frequency.ts";
 import { stableUuid, type AnomalyDetectorArn, type AnomalyGroupId, type MetricSetArn } from "../model/ids.ts";
+import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 
 /**
  * Anomalies of one metric set at the same or consecutive intervals are one incident: the
@@ -13,6 +15,11 @@ export interface GroupingContext {
   readonly metricSetArn: MetricSetArn;
   readonly dimensionNames: readonly string[];
   readonly intervalMs: number;
+}
+
+/** The grouping context of a metric set. */
+export function groupingContextOf(metricSet: Pick<MetricSet, "AnomalyDetectorArn" | "MetricSetArn" | "DimensionList" | "MetricSetFrequency">): GroupingContext {
+  return { detectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, dimensionNames: dimensionsOf(metricSet), intervalMs: intervalMs(metricSet.MetricSetFrequency) };
 }
 
 export const groupIdOf = (metricSetArn: MetricSetArn, startMs: number) => stableUuid(`${metricSetArn}@${startMs}`) as AnomalyGroupId;

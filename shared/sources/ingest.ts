@@ -1,5 +1,6 @@
 import type { Catalog } from "../catalog/catalog.ts";
 import { metricSetRoot } from "../detect/results.ts";
+import { lastClosedInterval } from "../detect/run-due.ts";
 import { canonicalCsv, canonicalTemplate, type CanonicalRow } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../ingest/path-template.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -38,7 +39,8 @@ export async function ingestDue(deps: IngestDeps, catalog: Catalog, now: number)
       if (!metricSet.MetricSource.CloudWatchConfig) continue;
       if (!deps.cloudwatch) throw new Error(`metric set ${metricSet.MetricSetName} reads CloudWatch, and no CloudWatch client is configured`);
       const len = intervalMs(metricSet.MetricSetFrequency);
-      const lastClosed = Math.floor(now / len) * len - len;
+      // Ingest runs as soon as an interval closes; detection waits the Offset.
+      const lastClosed = lastClosedInterval({ ...metricSet, Offset: 0 }, now);
       const pending = Math.ceil(((metricSet.Offset ?? 0) * 1000) / len);
       for (let t = lastClosed - pending * len; t <= lastClosed; t += len) runs.push(await ingestInterval(deps, deps.cloudwatch, metricSet, t));
     }
