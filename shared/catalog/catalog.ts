@@ -1,7 +1,7 @@
 import { CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, type Alert } from "../model/alert.ts";
 import { CreateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ValidationException } from "../model/errors.ts";
-import { alertArn, anomalyDetectorArn, arnResourceName, metricSetArn, type AnomalyDetectorArn, type ArnScope, type MetricSetArn } from "../model/ids.ts";
+import { alertArn, anomalyDetectorArn, arnResourceName, metricSetArn, metricSetKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
 import { CreateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import { RecordExists, type RecordStore } from "../store/records.ts";
@@ -19,7 +19,6 @@ export interface CatalogDeps {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const metricSetKey = (arn: string) => arn.split(":MetricSet/")[1] ?? arn;
 
 export class Catalog {
   constructor(private readonly deps: CatalogDeps) {}
@@ -123,5 +122,3 @@ export class Catalog {
     }
   }
 }
-
-export type { MetricSetArn };

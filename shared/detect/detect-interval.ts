@@ -3,7 +3,7 @@ import type { IntervalCells } from "../ingest/aggregate.ts";
 import { groupingContextOf, groupInterval } from "../incidents/grouping.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { arnResourceName } from "../model/ids.ts";
+import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../ingest/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
@@ -76,8 +76,8 @@ function seriesWithValues(cells: IntervalCells | undefined, metricSet: MetricSet
   return n;
 }
 
-export const executionKey = (metricSet: MetricSet, intervalStart: number) => `${arnResourceName(metricSet.AnomalyDetectorArn)}/${metricSet.MetricSetName}/${intervalStart}`;
-export const groupKey = (metricSet: Pick<MetricSet, "AnomalyDetectorArn" | "MetricSetName">, groupId: string) => `${arnResourceName(metricSet.AnomalyDetectorArn)}/${metricSet.MetricSetName}/${groupId}`;
+export const executionKey = (metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number) => `${metricSetKey(metricSet.MetricSetArn)}/${intervalStart}`;
+export const groupKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}`;
 
 /**
  * Detects one interval of one metric set: take the interval's lease (so of two racing

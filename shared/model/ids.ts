@@ -29,6 +29,9 @@ export const metricSetArn = (scope: ArnScope, detectorName: string, name: string
 
 export const alertArn = (scope: ArnScope, name: string) => `${prefix(scope)}:Alert:${name}` as AlertArn;
 
+/** `<detector>/<metric set>`: the id records of one metric set are filed under. */
+export const metricSetKey = (arn: string) => arn.split(":MetricSet/")[1] ?? arn;
+
 /** The resource name after the last `:` or `/` of an ARN. */
 export const arnResourceName = (arn: string) => arn.slice(Math.max(arn.lastIndexOf(":"), arn.lastIndexOf("/")) + 1);
 
