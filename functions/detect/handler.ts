@@ -3,7 +3,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { SNSClient } from "@aws-sdk/client-sns";
 import middy from "@middy/core";
 import { detectDue } from "../../shared/detect/run-due.ts";
-import { triggerOf } from "../../shared/detect/trigger.ts";
+import { triggerOf } from "../../shared/runtime/trigger.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { logger, metrics, recordIntervalRun } from "../../shared/runtime/observability.ts";
 import { runtimeFactory } from "../../shared/runtime/wiring.ts";

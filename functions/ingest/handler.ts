@@ -2,7 +2,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import middy from "@middy/core";
-import { triggerOf } from "../../shared/detect/trigger.ts";
+import { triggerOf } from "../../shared/runtime/trigger.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { logger, metrics, recordIngestRun } from "../../shared/runtime/observability.ts";
 import { runtimeFactory } from "../../shared/runtime/wiring.ts";

@@ -3,9 +3,9 @@ import { ValidationException } from "../model/errors.ts";
 import { parseOrThrow } from "../model/validate.ts";
 
 /**
- * What wakes detection: the EventBridge schedule, or S3 `ObjectCreated` on the data prefix
- * (a file arrived: due intervals may be run early). Either way, detection only needs the
- * clock reading of the trigger, taken once at the edge.
+ * What wakes a function: the EventBridge schedule, or S3 `ObjectCreated` on the data prefix
+ * (a file arrived: due intervals may be run early). Either way, the services only need the
+ * clock reading of the trigger, taken once at the edge (ingest only answers the schedule).
  */
 const ScheduledEvent = z.looseObject({
   "detail-type": z.literal("Scheduled Event"),
