@@ -5,6 +5,8 @@ import { afterEach } from "vitest";
 import type { ReadableMetricSet } from "../shared/detect/read-files.ts";
 import { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
 import { parseOrThrow } from "../shared/model/validate.ts";
+import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
+import type { AnomalyGroupId } from "../shared/model/ids.ts";
 
 /** A valid CreateMetricSet request for a local folder; override any field. */
 export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> & Record<string, unknown> = {}): Record<string, unknown> {
@@ -75,4 +77,56 @@ export async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "vigil-test-"));
   afterEach(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** An anomaly group event as detection announces it: revenue down in marketplace=de. */
+export function anomalyGroupEvent(overrides: { type?: AnomalyGroupEvent["type"]; revision?: number; score?: number; measures?: string[]; affected?: string[]; groupId?: string; intervalStart?: number } = {}): AnomalyGroupEvent {
+  const start = T0 + 20 * HOUR;
+  const intervalStart = overrides.intervalStart ?? start + 2 * HOUR;
+  const score = overrides.score ?? 91.5;
+  const measures = overrides.measures ?? ["revenue"];
+  const points = 24;
+  const expected = Array.from({ length: points }, (_, j) => 1000 + 100 * Math.sin(j / 3));
+  const actual = expected.map((e, j) => (j >= points - 3 ? e * 0.4 : j === 5 ? null : e + 10));
+  return {
+    type: overrides.type ?? "AnomalyGroupChanged",
+    anomalyDetectorArn: "arn:aws:lookoutmetrics:local:000000000000:AnomalyDetector:shop",
+    metricSetArn: "arn:aws:lookoutmetrics:local:000000000000:MetricSet/shop/orders",
+    revision: overrides.revision ?? 1,
+    intervalStart,
+    intervalMs: HOUR,
+    anomalyGroup: {
+      AnomalyGroupId: (overrides.groupId ?? "4f1c2d3e-aaaa-4bbb-8ccc-0123456789ab") as AnomalyGroupId,
+      StartTime: new Date(start).toISOString().replace(".000", ""),
+      EndTime: new Date(intervalStart).toISOString().replace(".000", ""),
+      AnomalyGroupScore: score,
+      PrimaryMetricName: measures[0]!,
+      MetricLevelImpactList: measures.map((m) => ({
+        MetricName: m,
+        NumTimeSeries: 3,
+        ContributionMatrix: {
+          DimensionContributionList: [
+            { DimensionName: "marketplace", DimensionValueContributionList: [{ DimensionValue: "de", ContributionScore: 100 }] },
+            { DimensionName: "platform", DimensionValueContributionList: [{ DimensionValue: "pc_web", ContributionScore: 55 }, { DimensionValue: "mobile_web", ContributionScore: 45 }] },
+          ],
+        },
+      })),
+    },
+    summary: {
+      measure: measures[0]!,
+      direction: "DOWN",
+      actual: 1234.5,
+      expected: 3086.25,
+      contributors: [
+        { name: "marketplace", value: "de", share: 100 },
+        { name: "platform", value: "pc_web", share: 55 },
+      ],
+      affected: overrides.affected ?? ["marketplace=de", "platform=mobile_web", "platform=pc_web"],
+      relevantTimeSeries: [
+        { timeSeriesId: "a".repeat(128), dimensions: [{ dimensionName: "marketplace", dimensionValue: "de" }, { dimensionName: "platform", dimensionValue: "pc_web" }], metricValue: 410.2, expectedValue: 1020.7 },
+        { timeSeriesId: "b".repeat(128), dimensions: [{ dimensionName: "marketplace", dimensionValue: "de" }, { dimensionName: "platform", dimensionValue: "mobile_web" }], metricValue: 320.1, expectedValue: 850.3 },
+      ],
+      chart: { start: intervalStart - (points - 1) * HOUR, intervalMs: HOUR, actual, expected, lower: expected.map((e) => e - 150), upper: expected.map((e) => e + 150) },
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, type Alert } from "../model/alert.ts";
+import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, type Alert } from "../model/alert.ts";
 import { CreateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnResourceName, metricSetArn, metricSetKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
@@ -99,13 +99,19 @@ export class Catalog {
       AlertArn: alertArn(this.deps.scope, req.AlertName),
       AnomalyDetectorArn: detector.AnomalyDetectorArn,
       AlertSensitivityThreshold: req.AlertSensitivityThreshold ?? DEFAULT_ALERT_THRESHOLD,
-      AlertType: req.Action.SNSConfiguration ? "SNS" : "LAMBDA",
+      AlertType: alertTypeOf(req.Action),
       AlertStatus: "ACTIVE",
       CreationTime: now,
       LastModificationTime: now,
     };
     await this.createOnce("alerts", req.AlertName, alert, "Alert");
     return alert;
+  }
+
+  async getAlert(arn: string): Promise<Alert> {
+    const found = await this.deps.records.get<Alert>("alerts", arnResourceName(arn));
+    if (!found || found.AlertArn !== arn) throw new ResourceNotFoundException(`No alert ${arn}`, arn, "Alert");
+    return found;
   }
 
   async listAlerts(detectorArn?: string): Promise<Alert[]> {

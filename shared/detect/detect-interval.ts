@@ -9,7 +9,7 @@ import { joinUri } from "../ingest/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
 import type { RecordStore } from "../store/records.ts";
-import { toAnomalyGroup } from "../incidents/contribution.ts";
+import { groupEvent } from "./group-event.ts";
 import { readableOf, readHistory, readInterval } from "./read-files.ts";
 import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "./results.ts";
 import { scoreInterval } from "./score-interval.ts";
@@ -108,11 +108,12 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
   const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
-  if (group) {
-    await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
-    // Announced before the commit: a re-run announces the same revision again, which listeners drop.
-    await deps.events?.publish({ type: "AnomalyGroupChanged", anomalyDetectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, revision: group.revision, anomalyGroup: toAnomalyGroup(group) });
-  }
+  // The open group always ends at the interval before: a quiet interval closes it.
+  const ended = group ? undefined : model.openGroup;
+  if (group) await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
+  // Announced before the commit: a re-run announces the same revision again, which listeners drop.
+  if (group) await deps.events?.publish(groupEvent("AnomalyGroupChanged", group, anomalies, model.bank, intervalStart));
+  if (ended) await deps.events?.publish(groupEvent("AnomalyGroupEnded", ended, [], model.bank, intervalStart));
   const execution: IntervalExecution = {
     MetricSetArn: metricSet.MetricSetArn,
     Timestamp: stamp,
@@ -126,7 +127,7 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   model.through = intervalStart;
-  model.openGroup = group ?? (model.openGroup && model.openGroup.endMs >= intervalStart ? model.openGroup : undefined);
+  model.openGroup = group ?? (ended ? undefined : model.openGroup);
   await deps.blobs.put(modelUri(root), encodeSnapshot(model));
   await deps.records.put("leases", lease, { until: DONE }, { expiresAt: now + DONE_MARKER_RETENTION_MS });
   return { kind: "processed", execution, group };

@@ -1,5 +1,6 @@
 import type { SeriesBank } from "../engine/bank.ts";
 import { zOfScore } from "../engine/calibration.ts";
+import { remember } from "../engine/recent.ts";
 import { newStepResult, step } from "../engine/step.ts";
 import { cellValue, type IntervalCells } from "../ingest/aggregate.ts";
 import { DEFAULT_ALERT_THRESHOLD } from "../model/alert.ts";
@@ -10,7 +11,7 @@ import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 /** Points scoring below this (rarer than about 1 in 10^5) are normal and not recorded as anomalies. */
 export const MIN_ANOMALY_SCORE = 60;
 /** Bounds shown with an anomaly: the band of values that score below the default alert threshold. */
-const BOUND_Z = zOfScore(DEFAULT_ALERT_THRESHOLD);
+export const BOUND_Z = zOfScore(DEFAULT_ALERT_THRESHOLD);
 
 export const bankKey = (measure: string, seriesKey: string) => `${measure}\u001e${seriesKey}`;
 
@@ -34,6 +35,7 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
       if (x === undefined) return;
       const slot = bank.slot(bankKey(metric.MetricName, seriesKey));
       step(bank, slot, k, x, out, options.learnOnly);
+      if (Number.isFinite(x)) remember(bank, slot, k, x, out.expected, out.scale);
       if (out.score < minScore) return;
       const pairs = dims.map((d, i) => [d, cell.dimensions[i]!] as const);
       anomalies.push({

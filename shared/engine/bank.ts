@@ -1,5 +1,8 @@
 import { layoutFor, type SeasonLayout } from "./layout.ts";
 
+/** Intervals of recent values kept per series, for the chart an alert shows. */
+export const RECENT = 24;
+
 /**
  * The engine's state for many series at once, as parallel typed arrays (one slot per
  * series): memory is fixed per series and grows linearly, and a snapshot is the arrays'
@@ -27,6 +30,12 @@ export class SeriesBank {
   dailyMark = new Int8Array(0);
   /** The same for each weekly slot. */
   weeklyMark = new Int8Array(0);
+  /** Interval index of the last value remembered (recent.ts). */
+  lastK = new Uint32Array(0);
+  /** Ring of the last RECENT values, their expected values and scales, indexed by k mod RECENT. */
+  recentActual = new Float32Array(0);
+  recentExpected = new Float32Array(0);
+  recentScale = new Float32Array(0);
 
   constructor(intervalMs: number, capacity = 16) {
     this.layout = layoutFor(intervalMs);
@@ -71,13 +80,17 @@ export class SeriesBank {
     this.weekly = copy(this.weekly, capacity * weekly.buckets);
     this.dailyMark = copy(this.dailyMark, capacity * daily.buckets);
     this.weeklyMark = copy(this.weeklyMark, capacity * weekly.buckets);
+    this.lastK = copy(this.lastK, capacity);
+    this.recentActual = copy(this.recentActual, capacity * RECENT);
+    this.recentExpected = copy(this.recentExpected, capacity * RECENT);
+    this.recentScale = copy(this.recentScale, capacity * RECENT);
     this.capacity = capacity;
   }
 
   /** Bytes of state one series takes. */
   bytesPerSeries(): number {
     const { daily, weekly } = this.layout;
-    return 8 + 8 + 4 + 2 + 1 + 4 + 5 * daily.buckets + 5 * weekly.buckets;
+    return 8 + 8 + 4 + 2 + 1 + 4 + 5 * daily.buckets + 5 * weekly.buckets + 4 + 12 * RECENT;
   }
 
   private arrays() {
@@ -94,6 +107,10 @@ export class SeriesBank {
       this.integral.subarray(0, n),
       this.dailyMark.subarray(0, n * daily.buckets),
       this.weeklyMark.subarray(0, n * weekly.buckets),
+      this.lastK.subarray(0, n),
+      this.recentActual.subarray(0, n * RECENT),
+      this.recentExpected.subarray(0, n * RECENT),
+      this.recentScale.subarray(0, n * RECENT),
     ] as const;
   }
 
@@ -138,4 +155,4 @@ export class SeriesBank {
 }
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
-const SNAPSHOT_FORMAT = 1;
+const SNAPSHOT_FORMAT = 2;

@@ -12,10 +12,96 @@ const SNSConfiguration = z.strictObject({
 });
 const LambdaConfiguration = z.strictObject({ RoleArn: Arn, LambdaArn: Arn });
 
+/**
+ * A secret: a literal, or a reference resolved when sending, in CloudFormation's dynamic
+ * reference form: `{{resolve:secretsmanager:<name or ARN>}}` or `{{resolve:ssm:<parameter>}}`.
+ */
+const SECRET_REF = /^\{\{resolve:(secretsmanager|ssm):([^{}\s]{1,2048})\}\}$/;
+export type SecretRef = { readonly source: "secretsmanager" | "ssm"; readonly id: string };
+export const secretRefOf = (value: string): SecretRef | undefined => {
+  const m = SECRET_REF.exec(value);
+  return m ? { source: m[1] as SecretRef["source"], id: m[2]! } : undefined;
+};
+const Secret = z.string().min(1).max(4096);
+const HttpUrl = z
+  .string()
+  .max(2048)
+  .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL");
+const UrlOrRef = z.union([HttpUrl, Secret.regex(SECRET_REF, "must be an http(s) URL or a {{resolve:…}} reference")]);
+const HeaderName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "is not an HTTP header name");
+const Email = z.email();
+
+/** Vigil's channels beside L4M's two. */
+const SlackConfiguration = z.strictObject({ WebhookUrl: UrlOrRef });
+const WebhookConfiguration = z.strictObject({
+  Url: HttpUrl,
+  /** Key of the HMAC-SHA256 signature the receiver checks. */
+  Secret: Secret.optional(),
+  Headers: z.record(HeaderName, z.string().max(1024)).refine((h) => Object.keys(h).length <= 10, "may hold 10 headers at most").optional(),
+});
+const EmailConfiguration = z.strictObject({ To: z.array(Email).min(1).max(10), From: Email.optional() });
+
+const ACTIONS = ["SNSConfiguration", "LambdaConfiguration", "SlackConfiguration", "WebhookConfiguration", "EmailConfiguration"] as const;
+
 export const Action = z
-  .strictObject({ SNSConfiguration: SNSConfiguration.optional(), LambdaConfiguration: LambdaConfiguration.optional() })
-  .refine((a) => (a.SNSConfiguration ? 1 : 0) + (a.LambdaConfiguration ? 1 : 0) === 1, "must hold exactly one of SNSConfiguration and LambdaConfiguration");
+  .strictObject({
+    SNSConfiguration: SNSConfiguration.optional(),
+    LambdaConfiguration: LambdaConfiguration.optional(),
+    SlackConfiguration: SlackConfiguration.optional(),
+    WebhookConfiguration: WebhookConfiguration.optional(),
+    EmailConfiguration: EmailConfiguration.optional(),
+  })
+  .refine((a) => ACTIONS.filter((k) => a[k]).length === 1, `must hold exactly one of ${ACTIONS.join(", ")}`);
 export type Action = z.infer<typeof Action>;
+
+/** Where an alert sends, one case per channel. */
+export type Channel =
+  | { readonly kind: "sns"; readonly topicArn: string; readonly format: "LONG_TEXT" | "SHORT_TEXT" | "JSON" }
+  | { readonly kind: "lambda"; readonly functionArn: string }
+  | { readonly kind: "slack"; readonly webhookUrl: string }
+  | { readonly kind: "webhook"; readonly url: string; readonly secret?: string; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly kind: "email"; readonly to: readonly string[]; readonly from?: string };
+export type ChannelKind = Channel["kind"];
+
+export function channelOf(action: Action): Channel {
+  if (action.SNSConfiguration) return { kind: "sns", topicArn: action.SNSConfiguration.SnsTopicArn, format: action.SNSConfiguration.SnsFormat ?? "JSON" };
+  if (action.LambdaConfiguration) return { kind: "lambda", functionArn: action.LambdaConfiguration.LambdaArn };
+  if (action.SlackConfiguration) return { kind: "slack", webhookUrl: action.SlackConfiguration.WebhookUrl };
+  if (action.WebhookConfiguration) {
+    const { Url, Secret: secret, Headers } = action.WebhookConfiguration;
+    return { kind: "webhook", url: Url, ...(secret ? { secret } : {}), ...(Headers ? { headers: Headers } : {}) };
+  }
+  const email = action.EmailConfiguration!;
+  return { kind: "email", to: email.To, ...(email.From ? { from: email.From } : {}) };
+}
+
+const ALERT_TYPES = { sns: "SNS", lambda: "LAMBDA", slack: "SLACK", webhook: "WEBHOOK", email: "EMAIL" } as const;
+export const alertTypeOf = (action: Action) => ALERT_TYPES[channelOf(action).kind];
+
+const HIDDEN = "****";
+const hide = (value: string) => (secretRefOf(value) ? value : HIDDEN);
+/** A Slack webhook URL is itself the credential: keep its origin, hide the path. */
+const hideUrl = (value: string) => (secretRefOf(value) || !URL.canParse(value) ? value : `${new URL(value).origin}/${HIDDEN}`);
+
+/** The alert as the API returns it and logs may show it: literal secrets replaced, references kept. */
+export function redactAlert<T extends { Action: Action }>(alert: T): T {
+  const a = alert.Action;
+  const webhook = a.WebhookConfiguration;
+  const action: Action = {
+    ...a,
+    ...(a.SlackConfiguration ? { SlackConfiguration: { WebhookUrl: hideUrl(a.SlackConfiguration.WebhookUrl) } } : {}),
+    ...(webhook
+      ? {
+          WebhookConfiguration: {
+            Url: webhook.Url,
+            ...(webhook.Secret ? { Secret: hide(webhook.Secret) } : {}),
+            ...(webhook.Headers ? { Headers: Object.fromEntries(Object.keys(webhook.Headers).map((k) => [k, hide(webhook.Headers![k]!)])) } : {}),
+          },
+        }
+      : {}),
+  };
+  return { ...alert, Action: action };
+}
 
 export const AlertFilters = z.strictObject({
   MetricList: z.array(z.string().max(256).regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/)).min(1).max(5).optional(),
@@ -42,7 +128,7 @@ export interface Alert extends CreateAlertRequest {
   readonly AlertArn: AlertArn;
   readonly AnomalyDetectorArn: AnomalyDetectorArn;
   readonly AlertSensitivityThreshold: number;
-  readonly AlertType: "SNS" | "LAMBDA";
+  readonly AlertType: "SNS" | "LAMBDA" | "SLACK" | "WEBHOOK" | "EMAIL";
   readonly AlertStatus: "ACTIVE" | "INACTIVE";
   readonly CreationTime: string;
   readonly LastModificationTime: string;

@@ -1,4 +1,6 @@
+import { Duration } from "luxon";
 import * as z from "zod";
+import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from "./alerting.ts";
 import { ValidationException } from "../model/errors.ts";
 import { parseOrThrow } from "../model/validate.ts";
 
@@ -8,13 +10,28 @@ import { parseOrThrow } from "../model/validate.ts";
  * results and models under VIGIL_DATA_DIR; `aws` keeps records in the DynamoDB table
  * VIGIL_TABLE and results and models under the S3 prefix VIGIL_RESULTS_ROOT.
  */
+const Alerting = {
+  /** Base URL of the API, for the links in alert messages. */
+  VIGIL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** smtp(s)://user:pass@host:port (SES's SMTP interface in AWS), or a {{resolve:secretsmanager:…}} reference to one. */
+  VIGIL_SMTP_URL: z.string().regex(/^(smtps?:\/\/.+|\{\{resolve:(secretsmanager|ssm):[^{}\s]+\}\})$/, "must be an smtp(s):// URL or a {{resolve:…}} reference").optional(),
+  VIGIL_EMAIL_FROM: z.string().min(3).max(320).optional(),
+  /** ISO-8601 duration between reminders of a group that lasts, e.g. PT4H. */
+  VIGIL_REPEAT_INTERVAL: z.string().regex(/^PT?(\d+[DHMS])+$/, "must be an ISO-8601 duration such as PT4H").optional(),
+};
+
 export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
   z.strictObject({
     VIGIL_MODE: z.literal("local"),
     VIGIL_DATA_DIR: z.string().min(1).default("vigil-data"),
+    ...Alerting,
   }),
   z.strictObject({
     VIGIL_MODE: z.literal("aws"),
+    ...Alerting,
+    /** URLs of the delivery queue (alert sends to it) and its dead-letter queue (deliver parks there). */
+    VIGIL_DELIVERY_QUEUE_URL: z.url().optional(),
+    VIGIL_DEAD_LETTER_QUEUE_URL: z.url().optional(),
     VIGIL_TABLE: z.string().min(3).max(255),
     VIGIL_RESULTS_ROOT: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI"),
     AWS_REGION: z.string().min(1),
@@ -26,11 +43,12 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
 ]);
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
-const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_ACCOUNT_ID"] as const;
+const ALERTING_KEYS = ["VIGIL_PUBLIC_URL", "VIGIL_SMTP_URL", "VIGIL_EMAIL_FROM", "VIGIL_REPEAT_INTERVAL"] as const;
+const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_ACCOUNT_ID", "VIGIL_DELIVERY_QUEUE_URL", "VIGIL_DEAD_LETTER_QUEUE_URL", ...ALERTING_KEYS] as const;
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {
   const mode = env["VIGIL_MODE"] ?? "local";
-  const relevant = mode === "aws" ? KEYS.filter((k) => k !== "VIGIL_DATA_DIR") : ["VIGIL_MODE", "VIGIL_DATA_DIR"];
+  const relevant = mode === "aws" ? KEYS.filter((k) => k !== "VIGIL_DATA_DIR") : ["VIGIL_MODE", "VIGIL_DATA_DIR", ...ALERTING_KEYS];
   const picked = Object.fromEntries([["VIGIL_MODE", mode], ...relevant.flatMap((k) => (env[k] === undefined || k === "VIGIL_MODE" ? [] : [[k, env[k]]]))]);
   try {
     return parseOrThrow(RuntimeConfig, picked, "environment");
@@ -38,4 +56,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {
     if (e instanceof ValidationException) throw new ValidationException(`Bad Vigil settings: ${e.fields.map((f) => `${f.Name} ${f.Message}`).join("; ")}`, { fields: e.fields });
     throw e;
   }
+}
+
+/** The alert settings the environment gives, over the defaults. */
+export function alertSettingsOf(config: RuntimeConfig): AlertSettings {
+  const d = DEFAULT_ALERT_SETTINGS;
+  return {
+    ...d,
+    publicUrl: config.VIGIL_PUBLIC_URL ?? d.publicUrl,
+    emailFrom: config.VIGIL_EMAIL_FROM ?? d.emailFrom,
+    repeatMs: config.VIGIL_REPEAT_INTERVAL ? Duration.fromISO(config.VIGIL_REPEAT_INTERVAL).toMillis() : d.repeatMs,
+    ...(config.VIGIL_SMTP_URL ? { smtpUrl: config.VIGIL_SMTP_URL } : {}),
+  };
 }

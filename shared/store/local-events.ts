@@ -1,6 +1,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { AnomalyGroupEvent, EventPublisher } from "./events.ts";
+import type { AnomalyGroupEvent } from "../model/anomaly-event.ts";
+import type { EventPublisher } from "./events.ts";
 
 /** Anomaly group events appended, one JSON line each, to a local file (the local mode's topic). */
 export class LocalEventPublisher implements EventPublisher {

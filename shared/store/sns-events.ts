@@ -1,5 +1,6 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { AnomalyGroupEvent, EventPublisher } from "./events.ts";
+import { eventIdOf, type AnomalyGroupEvent } from "../model/anomaly-event.ts";
+import type { EventPublisher } from "./events.ts";
 
 /**
  * Anomaly group events on an SNS topic, with message attributes a subscriber can filter
@@ -22,7 +23,7 @@ export class SnsEventPublisher implements EventPublisher {
           severity: { DataType: "Number", StringValue: String(group.AnomalyGroupScore) },
           anomalyDetectorArn: { DataType: "String", StringValue: event.anomalyDetectorArn },
           measure: { DataType: "String", StringValue: group.PrimaryMetricName },
-          eventId: { DataType: "String", StringValue: `${group.AnomalyGroupId}#${event.revision}` },
+          eventId: { DataType: "String", StringValue: eventIdOf(event) },
         },
       }),
     );

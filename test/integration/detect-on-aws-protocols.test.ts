@@ -1,3 +1,4 @@
+import type { AnomalyGroupEvent } from "../../shared/model/anomaly-event.ts";
 import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -65,9 +66,19 @@ describe("detect on S3 and DynamoDB", () => {
     const groups = await rt.records.list<AnomalyGroupRecord>("groups");
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({ startMs: LIVE + 4 * HOUR, endMs: LIVE + 5 * HOUR });
-    // Alerting hears of the group once per change: it opened, then grew.
-    const announced = sns.published.slice(before).map((p) => JSON.parse(p.message) as { revision: number; anomalyGroup: { AnomalyGroupId: string } }).filter((e) => e.anomalyGroup.AnomalyGroupId === groups[0]!.AnomalyGroupId);
-    expect(announced.map((e) => e.revision)).toEqual([1, 2]);
+    // Alerting hears of the group once per change: it opened, grew, then ended at the first quiet hour.
+    const announced = sns.published.slice(before).map((p) => JSON.parse(p.message) as AnomalyGroupEvent).filter((e) => e.anomalyGroup.AnomalyGroupId === groups[0]!.AnomalyGroupId);
+    expect(announced.map((e) => [e.type, e.revision, e.intervalStart])).toEqual([
+      ["AnomalyGroupChanged", 1, LIVE + 4 * HOUR],
+      ["AnomalyGroupChanged", 2, LIVE + 5 * HOUR],
+      ["AnomalyGroupEnded", 2, LIVE + 6 * HOUR],
+    ]);
+    // The event shows the hours before the dip against the expected band, and the series that carry it.
+    const chart = announced[1]!.summary.chart;
+    expect(chart.actual).toHaveLength(24);
+    expect(chart.actual.at(-1)!).toBeLessThan(chart.lower.at(-1)!);
+    expect(chart.actual.at(-3)!).toBeGreaterThanOrEqual(chart.lower.at(-3)!);
+    expect(announced[1]!.summary.contributors).toContainEqual({ name: "marketplace", value: "de", share: 100 });
     const anomalies = new TextDecoder().decode(await rt.blobs.get(`s3://metrics/results-catchup/shop/orders/${folder(LIVE + 4 * HOUR)}/anomalies.jsonl`));
     expect(anomalies).toMatch(/"marketplace":"de"/);
     expect(await detectDue(rt, rt.catalog, LIVE + LIVE_HOURS * HOUR)).toEqual([]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runtimeFactory } from "../../../shared/runtime/wiring.ts";
-import type { AnomalyGroupEvent, EventPublisher } from "../../../shared/store/events.ts";
+import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
+import type { EventPublisher } from "../../../shared/store/events.ts";
 
 const aws = { VIGIL_MODE: "aws" as const, VIGIL_TABLE: "vigil-dev-records", VIGIL_RESULTS_ROOT: "s3://vigil-data/results", AWS_REGION: "eu-west-1", VIGIL_EVENTS_TOPIC: "vigil-dev-anomaly-groups" };
 

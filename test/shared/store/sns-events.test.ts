@@ -1,18 +1,12 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { describe, expect, it } from "vitest";
-import type { AnomalyGroupId } from "../../../shared/model/ids.ts";
-import type { AnomalyGroupEvent } from "../../../shared/store/events.ts";
+import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
 import { SnsEventPublisher } from "../../../shared/store/sns-events.ts";
+import { anomalyGroupEvent } from "../../builders.ts";
 import { startFakeSns } from "../../fakes/sns-server.ts";
 
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:vigil-anomaly-groups";
-const event: AnomalyGroupEvent = {
-  type: "AnomalyGroupChanged",
-  anomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop",
-  metricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/orders",
-  revision: 2,
-  anomalyGroup: { AnomalyGroupId: "0b1c2d3e-aaaa-bbbb-cccc-0123456789ab" as AnomalyGroupId, StartTime: "2021-03-01T20:00:00Z", EndTime: "2021-03-01T22:00:00Z", AnomalyGroupScore: 96.4, PrimaryMetricName: "revenue", MetricLevelImpactList: [] },
-};
+const event: AnomalyGroupEvent = anomalyGroupEvent({ revision: 2, score: 96.4, groupId: "0b1c2d3e-aaaa-bbbb-cccc-0123456789ab" });
 
 describe("SnsEventPublisher against a local SNS", () => {
   it("publishes the event with attributes subscribers can filter on", async () => {
@@ -24,7 +18,7 @@ describe("SnsEventPublisher against a local SNS", () => {
     expect(published[0]!.attributes).toEqual({
       type: { dataType: "String", value: "AnomalyGroupChanged" },
       severity: { dataType: "Number", value: "96.4" },
-      anomalyDetectorArn: { dataType: "String", value: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop" },
+      anomalyDetectorArn: { dataType: "String", value: "arn:aws:lookoutmetrics:local:000000000000:AnomalyDetector:shop" },
       measure: { dataType: "String", value: "revenue" },
       eventId: { dataType: "String", value: "0b1c2d3e-aaaa-bbbb-cccc-0123456789ab#2" },
     });

@@ -1,0 +1,35 @@
+import type { AlertMessage } from "./message.ts";
+import type { FailureReason } from "../channels/channel.ts";
+
+/**
+ * One message for one alert, as it travels from alerting to delivery (an SQS message in
+ * AWS). It holds no secret: the channel's settings are read from the alert when sending.
+ */
+export interface Delivery {
+  readonly deliveryId: string;
+  readonly alertArn: string;
+  readonly message: AlertMessage;
+}
+
+/** A delivery that could not be sent, kept to be replayed. */
+export interface ParkedDelivery {
+  readonly delivery: Delivery;
+  /** ALERT_GONE: the alert was deleted; UNHANDLED: delivery crashed on it until the queue gave up. */
+  readonly reason: FailureReason | "ALERT_GONE" | "UNHANDLED";
+  readonly detail: string;
+  readonly attempts: number;
+  /** Epoch ms. */
+  readonly parkedAt: number;
+}
+
+/** Where alerting hands deliveries over (SQS in AWS; delivered in-process locally). */
+export interface DeliveryQueue {
+  enqueue(deliveries: readonly Delivery[]): Promise<void>;
+}
+
+/** Where failed deliveries wait (the dead-letter queue in AWS, a file locally). */
+export interface DeadLetters {
+  park(parked: ParkedDelivery): Promise<void>;
+  /** Hands each parked delivery to `retry`; those it returns true for are removed. */
+  drain(retry: (parked: ParkedDelivery) => Promise<boolean>): Promise<{ retried: number; remaining: number }>;
+}

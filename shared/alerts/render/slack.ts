@@ -1,0 +1,50 @@
+import type { AlertMessage } from "../message.ts";
+import { textChart } from "./chart.ts";
+import { arrow, duration, num, pct, utc } from "./format.ts";
+import { subjectOf } from "./text.ts";
+
+/**
+ * Slack's incoming-webhook body: Block Kit inside an attachment, whose bar takes the
+ * severity colour (blocks alone cannot be coloured); `text` is the notification preview.
+ */
+export function slackMessage(m: AlertMessage) {
+  const table = m.contributors
+    .slice(0, 5)
+    .map((c) => `${`${c.name}=${c.value}`.padEnd(32)} ${num(c.share).padStart(5)}%`)
+    .join("\n");
+  const chart = textChart(m.chart);
+  return {
+    text: subjectOf(m),
+    attachments: [
+      {
+        color: m.ended ? "#2eb67d" : m.color,
+        blocks: [
+          { type: "header", text: { type: "plain_text", text: truncate(subjectOf(m), 150) } },
+          {
+            type: "section",
+            fields: [
+              { type: "mrkdwn", text: `*Severity*\n${num(m.score)} (${m.severity})` },
+              { type: "mrkdwn", text: `*${escape(m.measure)}* ${arrow(m.direction)}\n${num(m.actual)} vs ${num(m.expected)} expected (${pct(m.changePercent)})` },
+              { type: "mrkdwn", text: `*Started*\n${utc(m.start)}` },
+              { type: "mrkdwn", text: `*${m.ended ? "Lasted" : "Lasting"}*\n${duration(m.end - m.start)}` },
+            ],
+          },
+          ...(table ? [{ type: "section", text: { type: "mrkdwn", text: `*Top contributors*\n\`\`\`${escape(table)}\`\`\`` } }] : []),
+          ...(chart.length ? [{ type: "section", text: { type: "mrkdwn", text: `*Last ${m.chart.actual.length} intervals*\n\`\`\`${chart.join("\n")}\`\`\`` } }] : []),
+          {
+            type: "actions",
+            elements: [
+              { type: "button", text: { type: "plain_text", text: "Open group" }, url: m.links.anomalyGroup, action_id: "open" },
+              { type: "button", text: { type: "plain_text", text: "Give feedback" }, url: m.links.feedback, action_id: "feedback" },
+            ],
+          },
+          { type: "context", elements: [{ type: "mrkdwn", text: `Anomaly group \`${m.anomalyGroupId}\` · alert ${escape(m.alert.name)} · detector ${escape(m.detector.name)}` }] },
+        ],
+      },
+    ],
+  };
+}
+
+/** Slack's three control characters in mrkdwn. */
+const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const truncate = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);

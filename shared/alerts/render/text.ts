@@ -1,0 +1,45 @@
+import type { AlertMessage } from "../message.ts";
+import { textChart } from "./chart.ts";
+import { arrow, duration, num, pct, utc } from "./format.ts";
+
+/** L4M's SnsFormat LONG_TEXT and SHORT_TEXT, and the plain-text part of emails: readable on a phone. */
+
+const WHY: Record<AlertMessage["reason"], string> = {
+  first: "new",
+  severityChanged: "more severe",
+  grew: "spreading",
+  repeatElapsed: "still going",
+  ended: "ended",
+};
+
+export function subjectOf(m: AlertMessage): string {
+  const what = `${m.measure} ${arrow(m.direction)} ${pct(m.changePercent)}`;
+  const where = m.contributors[0] ? ` in ${m.contributors[0].name}=${m.contributors[0].value}` : "";
+  return `[${m.ended ? "ENDED" : m.severity}] ${m.detector.name}: ${what}${where} (${WHY[m.reason]})`;
+}
+
+export function shortText(m: AlertMessage): string {
+  return `${subjectOf(m)} — severity ${num(m.score)}, since ${utc(m.start)}. ${m.links.anomalyGroup}`;
+}
+
+export function longText(m: AlertMessage): string {
+  const lines = [
+    subjectOf(m),
+    "",
+    `Severity ${num(m.score)} (${m.severity})${m.ended ? ", ended" : ""}`,
+    `${m.measure}: ${num(m.actual)} against ${num(m.expected)} expected (${pct(m.changePercent)})`,
+    `Started ${utc(m.start)}, ${m.ended ? "lasted" : "lasting"} ${duration(m.end - m.start)}`,
+    "",
+    "Top contributors:",
+    ...m.contributors.slice(0, 5).map((c) => `  ${c.name}=${c.value}  ${num(c.share)}%`),
+    "",
+    `Last ${m.chart.actual.length} intervals:`,
+    ...textChart(m.chart).map((l) => `  ${l}`),
+    "",
+    `Anomaly group ${m.anomalyGroupId}`,
+    `Alert ${m.alert.name} on detector ${m.detector.name}`,
+    `Details: ${m.links.anomalyGroup}`,
+    `Feedback: ${m.links.feedback}`,
+  ];
+  return lines.join("\n");
+}

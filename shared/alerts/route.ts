@@ -1,0 +1,100 @@
+import type { Alert } from "../model/alert.ts";
+import type { AnomalyGroupEvent } from "../model/anomaly-event.ts";
+import type { Silence } from "../model/silence.ts";
+import type { RecordStore } from "../store/records.ts";
+import type { Delivery, DeliveryQueue } from "./delivery.ts";
+import { alertMessage } from "./message.ts";
+import { nextState, notifyReason, type NotificationState, type NotifyReason } from "./renotify.ts";
+import { alertMatches } from "./rules.ts";
+import { silenceFor } from "./silences.ts";
+
+/**
+ * The alert step (DESIGN, flow 3), as Alertmanager's chain of stages: each stage takes the
+ * candidates the previous one kept and says what became of the others. One event in;
+ * at most one delivery per alert out, each with its idempotency key.
+ */
+export interface RouteDeps {
+  readonly records: RecordStore;
+  /** The detector's alerts. */
+  readonly alertsOf: (detectorArn: string) => Promise<Alert[]>;
+  readonly queue: DeliveryQueue;
+  /** Base URL of the API, for the links in messages. */
+  readonly publicUrl: string;
+  readonly repeatMs: number;
+  /** Epoch ms, read once per invocation at the edge. */
+  readonly now: number;
+}
+
+export type AlertVerdict =
+  | { readonly alert: string; readonly outcome: "unmatched" }
+  | { readonly alert: string; readonly outcome: "silenced"; readonly silenceId: string; readonly reason: string }
+  | { readonly alert: string; readonly outcome: "unchanged" }
+  | { readonly alert: string; readonly outcome: "enqueued"; readonly deliveryId: string; readonly reason: Exclude<NotifyReason, "none"> };
+
+interface Candidate {
+  readonly alert: Alert;
+  previous?: NotificationState | undefined;
+  reason?: NotifyReason;
+}
+
+type Stage = (event: AnomalyGroupEvent, candidates: Candidate[], verdicts: AlertVerdict[]) => Promise<Candidate[]>;
+
+const notificationKey = (alert: Alert, event: AnomalyGroupEvent) => `${alert.AlertName}/${event.anomalyGroup.AnomalyGroupId}`;
+const DAY = 86_400_000;
+/** Notification state outlives any group by far; kept a month after the last event. */
+const NOTIFICATION_RETENTION_MS = 30 * DAY;
+
+export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) => Promise<AlertVerdict[]> {
+  const match: Stage = async (event, candidates, verdicts) =>
+    candidates.filter((c) => alertMatches(c.alert, event) || void verdicts.push({ alert: c.alert.AlertName, outcome: "unmatched" }));
+
+  // Read once per event: silences are few.
+  const silence: Stage = async (event, candidates, verdicts) => {
+    if (candidates.length === 0) return candidates;
+    const all = await deps.records.list<Silence>("silences");
+    const muting = silenceFor(all, event, deps.now);
+    if (!muting) return candidates;
+    for (const c of candidates) verdicts.push({ alert: c.alert.AlertName, outcome: "silenced", silenceId: muting.SilenceId, reason: muting.Reason });
+    return [];
+  };
+
+  const renotify: Stage = async (event, candidates, verdicts) => {
+    const kept: Candidate[] = [];
+    for (const c of candidates) {
+      c.previous = await deps.records.get<NotificationState>("notifications", notificationKey(c.alert, event));
+      c.reason = notifyReason(c.previous, event, deps.repeatMs);
+      if (c.reason === "none") {
+        verdicts.push({ alert: c.alert.AlertName, outcome: "unchanged" });
+        await remember(event, c);
+      } else kept.push(c);
+    }
+    return kept;
+  };
+
+  // Enqueued before the state is saved: a crash in between re-enqueues the same delivery ids, which delivery drops.
+  const enqueue: Stage = async (event, candidates, verdicts) => {
+    const deliveries: Delivery[] = candidates.map((c) => {
+      const message = alertMessage(c.alert, event, c.reason as Exclude<NotifyReason, "none">, deps.publicUrl);
+      return { deliveryId: message.deliveryId, alertArn: c.alert.AlertArn, message };
+    });
+    if (deliveries.length) await deps.queue.enqueue(deliveries);
+    for (const [i, c] of candidates.entries()) {
+      verdicts.push({ alert: c.alert.AlertName, outcome: "enqueued", deliveryId: deliveries[i]!.deliveryId, reason: c.reason as Exclude<NotifyReason, "none"> });
+      await remember(event, c);
+    }
+    return candidates;
+  };
+
+  async function remember(event: AnomalyGroupEvent, c: Candidate): Promise<void> {
+    const next = nextState(c.previous, event, c.reason ?? "none");
+    if (next && next !== c.previous) await deps.records.put("notifications", notificationKey(c.alert, event), next, { expiresAt: deps.now + NOTIFICATION_RETENTION_MS });
+  }
+
+  const stages = [match, silence, renotify, enqueue];
+  return async (event) => {
+    const verdicts: AlertVerdict[] = [];
+    let candidates: Candidate[] = (await deps.alertsOf(event.anomalyDetectorArn)).map((alert) => ({ alert }));
+    for (const stage of stages) candidates = await stage(event, candidates, verdicts);
+    return verdicts;
+  };
+}

@@ -1,0 +1,31 @@
+import type { Channel, ChannelKind } from "../model/alert.ts";
+import type { AlertMessage } from "../alerts/message.ts";
+
+/**
+ * A channel does one thing: send one message. It never throws for a failed send; it says
+ * whether trying again may help (a 5xx, a 429, a timeout) or not (a 4xx, a bad URL), and
+ * how long the receiver asked us to wait.
+ */
+export type FailureReason = "HTTP_STATUS" | "TIMEOUT" | "NETWORK" | "BLOCKED_URL" | "SECRET" | "SMTP" | "AWS";
+
+export type SendResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly retryable: boolean; readonly reason: FailureReason; readonly detail: string; readonly retryAfterMs?: number };
+
+export interface Sender<C extends Channel = Channel> {
+  send(message: AlertMessage, channel: C, signal: AbortSignal): Promise<SendResult>;
+}
+
+/** One sender per channel kind. */
+export type Senders = { readonly [K in ChannelKind]: Sender<Extract<Channel, { kind: K }>> };
+
+export const sendVia = (senders: Senders, message: AlertMessage, channel: Channel, signal: AbortSignal): Promise<SendResult> =>
+  (senders[channel.kind] as Sender).send(message, channel, signal);
+
+export const failed = (retryable: boolean, reason: FailureReason, detail: string, retryAfterMs?: number): SendResult => ({
+  ok: false,
+  retryable,
+  reason,
+  detail,
+  ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+});

@@ -1,0 +1,40 @@
+import type { Transporter } from "nodemailer";
+import type { Channel } from "../../model/alert.ts";
+import { emailMessage } from "../../alerts/render/email.ts";
+import { failed, type Sender, type SendResult } from "../channel.ts";
+
+type EmailChannel = Extract<Channel, { kind: "email" }>;
+
+/**
+ * Email over SMTP (nodemailer): any SMTP server locally, Amazon SES's SMTP interface in
+ * AWS. SMTP's own codes say what to retry: 4xx is transient, 5xx is final.
+ */
+export class EmailSender implements Sender<EmailChannel> {
+  constructor(private readonly options: { transport: () => Promise<Transporter>; from: string }) {}
+
+  async send(message: Parameters<Sender["send"]>[0], channel: EmailChannel, signal: AbortSignal): Promise<SendResult> {
+    if (signal.aborted) return failed(true, "TIMEOUT", "the invocation ran out of time");
+    const { subject, text, html } = emailMessage(message);
+    try {
+      const transport = await this.options.transport();
+      await transport.sendMail({
+        from: channel.from ?? this.options.from,
+        to: [...channel.to],
+        subject,
+        text,
+        html,
+        headers: { "X-Vigil-Delivery-Id": message.deliveryId, "X-Vigil-Anomaly-Group-Id": message.anomalyGroupId },
+      });
+      return { ok: true };
+    } catch (e) {
+      return classifySmtpError(e);
+    }
+  }
+}
+
+export function classifySmtpError(e: unknown): SendResult {
+  const err = e as { responseCode?: number; code?: string; message?: string };
+  if (typeof err.responseCode === "number") return failed(err.responseCode < 500, "SMTP", `SMTP ${err.responseCode}: ${err.message ?? ""}`.trim());
+  if (err.code === "ETIMEDOUT") return failed(true, "TIMEOUT", err.message ?? "SMTP timeout");
+  return failed(true, "NETWORK", err.message ?? String(e));
+}

@@ -1,0 +1,25 @@
+import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import type { Channel } from "../../model/alert.ts";
+import type { AlertMessage } from "../../alerts/message.ts";
+import { l4mAlertJson } from "../../alerts/render/l4m.ts";
+import { failed, type Sender, type SendResult } from "../channel.ts";
+import { classifyAwsError } from "../aws-errors.ts";
+
+type LambdaChannel = Extract<Channel, { kind: "lambda" }>;
+
+/** L4M's Lambda action: the function is invoked asynchronously with L4M's alert document. */
+export class LambdaSender implements Sender<LambdaChannel> {
+  constructor(private readonly client: (functionArn: string) => LambdaClient) {}
+
+  async send(message: AlertMessage, channel: LambdaChannel, signal: AbortSignal): Promise<SendResult> {
+    try {
+      const out = await this.client(channel.functionArn).send(
+        new InvokeCommand({ FunctionName: channel.functionArn, InvocationType: "Event", Payload: new TextEncoder().encode(JSON.stringify(l4mAlertJson(message))) }),
+        { abortSignal: signal },
+      );
+      return out.StatusCode === 202 ? { ok: true } : failed(true, "AWS", `Invoke answered ${out.StatusCode}`);
+    } catch (e) {
+      return classifyAwsError(e);
+    }
+  }
+}

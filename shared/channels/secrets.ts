@@ -1,0 +1,64 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import { secretRefOf, type SecretRef } from "../model/alert.ts";
+
+/** Turns an alert's secret (a literal or a `{{resolve:…}}` reference) into its value when sending. */
+export interface SecretResolver {
+  resolve(value: string): Promise<string>;
+}
+
+export class SecretUnavailable extends Error {
+  override readonly name = "SecretUnavailable";
+  constructor(
+    readonly ref: SecretRef,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The local mode keeps literals only: a reference needs AWS. */
+export const literalSecrets: SecretResolver = {
+  async resolve(value) {
+    const ref = secretRefOf(value);
+    if (ref) throw new SecretUnavailable(ref, `${ref.source} references are resolved in AWS mode only`);
+    return value;
+  },
+};
+
+/** How long a resolved secret is reused within one warm function. */
+const CACHE_MS = 5 * 60_000;
+
+/** Secrets Manager and SSM Parameter Store (SecureString decrypted), cached for a few minutes. */
+export class AwsSecrets implements SecretResolver {
+  private readonly cache = new Map<string, { value: string; until: number }>();
+
+  constructor(
+    private readonly clients: { secretsManager: () => SecretsManagerClient; ssm: () => SSMClient },
+    private readonly now: () => number,
+  ) {}
+
+  async resolve(value: string): Promise<string> {
+    const ref = secretRefOf(value);
+    if (!ref) return value;
+    const hit = this.cache.get(value);
+    if (hit && hit.until > this.now()) return hit.value;
+    const resolved = await this.fetch(ref);
+    this.cache.set(value, { value: resolved, until: this.now() + CACHE_MS });
+    return resolved;
+  }
+
+  private async fetch(ref: SecretRef): Promise<string> {
+    try {
+      const found =
+        ref.source === "secretsmanager"
+          ? (await this.clients.secretsManager().send(new GetSecretValueCommand({ SecretId: ref.id }))).SecretString
+          : (await this.clients.ssm().send(new GetParameterCommand({ Name: ref.id, WithDecryption: true }))).Parameter?.Value;
+      if (found === undefined) throw new Error("it holds no text value");
+      return found;
+    } catch (e) {
+      throw new SecretUnavailable(ref, `cannot read ${ref.source} secret ${ref.id}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { Channel } from "../../model/alert.ts";
+import type { AlertMessage } from "../../alerts/message.ts";
+import { l4mAlertJson } from "../../alerts/render/l4m.ts";
+import { longText, shortText, subjectOf } from "../../alerts/render/text.ts";
+import type { Sender, SendResult } from "../channel.ts";
+import { classifyAwsError } from "../aws-errors.ts";
+
+type SnsChannel = Extract<Channel, { kind: "sns" }>;
+
+/** The body of an SNS alert in each of L4M's SnsFormats. */
+export function snsBody(m: AlertMessage, format: SnsChannel["format"]): string {
+  if (format === "JSON") return JSON.stringify(l4mAlertJson(m));
+  return format === "LONG_TEXT" ? longText(m) : shortText(m);
+}
+
+/** Attributes SNS subscribers filter on (a subscription filter policy). */
+export const snsAttributes = (m: AlertMessage) => ({
+  severity: { DataType: "Number", StringValue: String(m.score) },
+  severityBand: { DataType: "String", StringValue: m.severity },
+  anomalyDetectorArn: { DataType: "String", StringValue: m.detector.arn },
+  measure: { DataType: "String", StringValue: m.measure },
+  anomalyGroupId: { DataType: "String", StringValue: m.anomalyGroupId },
+  reason: { DataType: "String", StringValue: m.reason },
+});
+
+/** L4M's SNS action: publish to the alert's topic in its format. */
+export class SnsSender implements Sender<SnsChannel> {
+  constructor(private readonly client: (topicArn: string) => SNSClient) {}
+
+  async send(message: AlertMessage, channel: SnsChannel, signal: AbortSignal): Promise<SendResult> {
+    try {
+      await this.client(channel.topicArn).send(
+        new PublishCommand({ TopicArn: channel.topicArn, Subject: subjectOf(message).slice(0, 100), Message: snsBody(message, channel.format), MessageAttributes: snsAttributes(message) }),
+        { abortSignal: signal },
+      );
+      return { ok: true };
+    } catch (e) {
+      return classifyAwsError(e);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { SeriesBank } from "../engine/bank.ts";
+import { recentWindow } from "../engine/recent.ts";
+import { seriesKeyOf } from "../ingest/aggregate.ts";
+import { contributionMatrix, primaryImpact, toAnomalyGroup, topContributors } from "../incidents/contribution.ts";
+import type { AnomalyGroupEvent, GroupChart, GroupSummary } from "../model/anomaly-event.ts";
+import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
+import { bankKey, BOUND_Z } from "./score-interval.ts";
+
+/** Intervals an alert's chart shows. */
+export const CHART_INTERVALS = 24;
+const RELEVANT_SERIES = 10;
+/** A dimension value with this share of a measure's deviation counts as affected. */
+const AFFECTED_SHARE = 10;
+
+/** The event announcing `group` at `intervalStart`, with everything a message shows. */
+export function groupEvent(type: AnomalyGroupEvent["type"], group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: SeriesBank, intervalStart: number): AnomalyGroupEvent {
+  return {
+    type,
+    anomalyDetectorArn: group.AnomalyDetectorArn,
+    metricSetArn: group.MetricSetArn,
+    revision: group.revision,
+    intervalStart,
+    intervalMs: bank.intervalMs,
+    anomalyGroup: toAnomalyGroup(group),
+    summary: summaryOf(group, anomalies, bank, intervalStart),
+  };
+}
+
+function summaryOf(group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: SeriesBank, intervalStart: number): GroupSummary {
+  const primary = primaryImpact(group);
+  const affected = Object.values(group.impacts).flatMap((impact) =>
+    contributionMatrix(impact, group.dimensionNames).DimensionContributionList.flatMap((d) =>
+      d.DimensionValueContributionList.filter((v) => v.ContributionScore >= AFFECTED_SHARE).map((v) => `${d.DimensionName}=${v.DimensionValue}`),
+    ),
+  );
+  const relevant = anomalies
+    .filter((a) => a.measure === primary.measure)
+    .sort((a, b) => Math.abs(b.actual - b.expected) - Math.abs(a.actual - a.expected))
+    .slice(0, RELEVANT_SERIES)
+    .map((a) => ({
+      timeSeriesId: a.timeSeriesId,
+      dimensions: Object.entries(a.dimensions).map(([dimensionName, dimensionValue]) => ({ dimensionName, dimensionValue })),
+      metricValue: a.actual,
+      expectedValue: a.expected,
+    }));
+  return {
+    measure: primary.measure,
+    direction: primary.actual >= primary.expected ? "UP" : "DOWN",
+    actual: primary.actual,
+    expected: primary.expected,
+    contributors: topContributors(primary, group.dimensionNames),
+    affected: [...new Set(affected)].sort(),
+    relevantTimeSeries: relevant,
+    chart: chartOf(primary, group.dimensionNames, bank, intervalStart),
+  };
+}
+
+/** The primary measure of the group's series, summed over the last CHART_INTERVALS intervals. */
+function chartOf(impact: MeasureImpact, dimensionNames: readonly string[], bank: SeriesBank, intervalStart: number): GroupChart {
+  const k = Math.floor(intervalStart / bank.intervalMs);
+  const sums = Array.from({ length: CHART_INTERVALS }, () => ({ actual: 0, expected: 0, lower: 0, upper: 0, n: 0 }));
+  for (const dimensions of Object.values(impact.series)) {
+    const key = bankKey(impact.measure, seriesKeyOf(dimensionNames.map((d) => dimensions[d] ?? "")));
+    if (!bank.has(key)) continue;
+    recentWindow(bank, bank.slot(key), k, CHART_INTERVALS).forEach((p, j) => {
+      if (!Number.isFinite(p.actual)) return;
+      const half = Number.isFinite(p.scale) ? BOUND_Z * p.scale : 0;
+      const s = sums[j]!;
+      s.actual += p.actual;
+      s.expected += p.expected;
+      s.lower += p.expected - half;
+      s.upper += p.expected + half;
+      s.n++;
+    });
+  }
+  const pick = (f: (s: (typeof sums)[number]) => number) => sums.map((s) => (s.n > 0 ? round(f(s)) : null));
+  return {
+    start: (k - CHART_INTERVALS + 1) * bank.intervalMs,
+    intervalMs: bank.intervalMs,
+    actual: pick((s) => s.actual),
+    expected: pick((s) => s.expected),
+    lower: pick((s) => s.lower),
+    upper: pick((s) => s.upper),
+  };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
