@@ -44,10 +44,9 @@ export const deliveryIdOf = (alertArn: string, event: AnomalyGroupEvent) => `${a
 
 /** Links into the API (`vigil serve` or the HTTP API) that a person can open. */
 export function linksOf(publicUrl: string, event: AnomalyGroupEvent): AlertMessage["links"] {
-  const base = publicUrl.replace(/\/+$/, "");
-  const q = `AnomalyDetectorArn=${encodeURIComponent(event.anomalyDetectorArn)}`;
-  const id = event.anomalyGroup.AnomalyGroupId;
-  return { anomalyGroup: `${base}/anomaly-groups/${id}?${q}`, feedback: `${base}/anomaly-groups/${id}/feedback?${q}` };
+  // Group ids are unique across detectors: the id alone keeps links short enough for SMS.
+  const group = `${publicUrl.replace(/\/+$/, "")}/anomaly-groups/${event.anomalyGroup.AnomalyGroupId}`;
+  return { anomalyGroup: group, feedback: `${group}/feedback` };
 }
 
 export function alertMessage(alert: Pick<Alert, "AlertName" | "AlertArn" | "AlertDescription">, event: AnomalyGroupEvent, reason: AlertMessage["reason"], publicUrl: string): AlertMessage {

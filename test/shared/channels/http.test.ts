@@ -1,0 +1,45 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { classifyStatus, retryAfterMs } from "../../../shared/channels/http.ts";
+import { isPrivateAddress } from "../../../shared/channels/address.ts";
+import { expectedOf } from "./retry-table.ts";
+
+describe("classifyStatus", () => {
+  it("classifies every status code from 100 to 599", () => {
+    for (let status = 100; status < 600; status++) {
+      const r = classifyStatus(status, null, 0);
+      const want = status >= 200 && status < 300 ? "sent" : expectedOf(status);
+      expect([status, r.ok ? "sent" : r.retryable ? "retry" : "final"]).toEqual([status, want]);
+    }
+  });
+
+  it("reads Retry-After as seconds or an HTTP date, and ignores nonsense", () => {
+    expect(retryAfterMs("120", 0)).toBe(120_000);
+    expect(retryAfterMs("Thu, 01 Jan 1970 00:01:00 GMT", 30_000)).toBe(30_000);
+    expect(retryAfterMs("soon", 0)).toBeUndefined();
+    fc.assert(fc.property(fc.string(), (s) => {
+      const ms = retryAfterMs(s, 0);
+      expect(ms === undefined || (Number.isFinite(ms) && ms >= 0)).toBe(true);
+    }));
+  });
+});
+
+describe("isPrivateAddress", () => {
+  it.each([
+    ["127.0.0.1", true],
+    ["10.1.2.3", true],
+    ["172.31.255.255", true],
+    ["192.168.0.10", true],
+    ["169.254.169.254", true],
+    ["100.64.0.1", true],
+    ["0.0.0.0", true],
+    ["::1", true],
+    ["fd00:ec2::254", true],
+    ["fe80::1", true],
+    ["::ffff:127.0.0.1", true],
+    ["not an ip", true],
+    ["52.94.236.248", false],
+    ["172.32.0.1", false],
+    ["2600:1f18::1", false],
+  ])("%s → %s", (ip, want) => expect(isPrivateAddress(ip)).toBe(want));
+});
