@@ -5,6 +5,7 @@ export interface FakeReply {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  readonly headers?: Record<string, string>;
 }
 
 /**
@@ -12,14 +13,14 @@ export interface FakeReply {
  * SigV4-signed (as AWS does) and hands the rest, with their body, to `handle`. In-process
  * and unreferenced: it ends with the test process.
  */
-export async function startFakeAwsServer(handle: (headers: Record<string, string | string[] | undefined>, body: string) => FakeReply, unsigned: () => FakeReply): Promise<string> {
+export async function startFakeAwsServer(handle: (headers: Record<string, string | string[] | undefined>, body: string, request: { method: string; path: string }) => FakeReply, unsigned: () => FakeReply): Promise<string> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const signed = String(req.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 ");
-      const reply = signed ? handle(req.headers, Buffer.concat(chunks).toString("utf8")) : unsigned();
-      res.writeHead(reply.status, { "content-type": reply.contentType });
+      const reply = signed ? handle(req.headers, Buffer.concat(chunks).toString("utf8"), { method: req.method ?? "GET", path: req.url ?? "/" }) : unsigned();
+      res.writeHead(reply.status, { "content-type": reply.contentType, ...reply.headers });
       res.end(reply.body);
     });
   });

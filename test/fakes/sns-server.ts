@@ -9,6 +9,7 @@ import { startFakeAwsServer } from "./aws-server.ts";
 export interface Published {
   readonly topicArn: string;
   readonly message: string;
+  readonly subject: string | null;
   readonly attributes: Record<string, { dataType: string; value: string }>;
 }
 
@@ -26,7 +27,7 @@ export async function startFakeSns(topics: string[]): Promise<{ endpoint: string
       for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
         attributes[form.get(`MessageAttributes.entry.${i}.Name`)!] = { dataType: form.get(`MessageAttributes.entry.${i}.Value.DataType`) ?? "", value: form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? "" };
       }
-      published.push({ topicArn, message: form.get("Message") ?? "", attributes });
+      published.push({ topicArn, message: form.get("Message") ?? "", subject: form.get("Subject"), attributes });
       return xml(200, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`);
     },
     () => error(403, "MissingAuthenticationToken", "unsigned request"),

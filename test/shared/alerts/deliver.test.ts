@@ -1,0 +1,100 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliver, replayParked, type DeliverDeps } from "../../../shared/alerts/deliver.ts";
+import type { Delivery } from "../../../shared/alerts/delivery.ts";
+import { alertMessage } from "../../../shared/alerts/message.ts";
+import { Catalog } from "../../../shared/catalog/catalog.ts";
+import { literalSecrets } from "../../../shared/channels/secrets.ts";
+import { OutboxSender } from "../../../shared/channels/outbox.ts";
+import type { Alert } from "../../../shared/model/alert.ts";
+import { LOCAL_ARN_SCOPE } from "../../../shared/model/ids.ts";
+import { DEFAULT_ALERT_SETTINGS, deliverDepsOf, senders } from "../../../shared/runtime/alerting.ts";
+import { LocalDeadLetters } from "../../../shared/store/local-dead-letters.ts";
+import { LocalRecordStore } from "../../../shared/store/local-records.ts";
+import { anomalyGroupEvent, tempDir, T0 } from "../../builders.ts";
+import { HttpReceiver } from "../../receivers/http-receiver.ts";
+
+const signal = new AbortController().signal;
+
+/** A store, a catalog with one webhook alert, and the delivery step with a clock that records the waits it is asked for. */
+async function setup(url: string, maxAttempts = 4) {
+  const dir = await tempDir();
+  const records = new LocalRecordStore(join(dir, "state"));
+  const catalog = new Catalog({ records, scope: LOCAL_ARN_SCOPE, now: () => T0 });
+  const detector = await catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  const alert = await catalog.createAlert({ AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: url, Secret: "k" } } });
+  const settings = { ...DEFAULT_ALERT_SETTINGS, httpTimeoutMs: 300, policy: { maxAttempts, baseMs: 100, capMs: 1000, maxRetryAfterMs: 5000 } };
+  const deadLetters = new LocalDeadLetters(join(dir, "dead-letters.jsonl"));
+  const waits: number[] = [];
+  const deps: DeliverDeps = {
+    ...deliverDepsOf({ records, catalog, senders: senders({ settings, secrets: literalSecrets, blockPrivateAddresses: false, aws: new OutboxSender(join(dir, "outbox")), now: () => T0 }), deadLetters, settings, now: () => T0 }),
+    clock: { sleep: async (ms) => void waits.push(ms), random: () => 0.5 },
+  };
+  return { deps, deadLetters, waits, alert, records, catalog };
+}
+
+const deliveryFor = (alert: Alert, revision = 1): Delivery => {
+  const message = alertMessage(alert, anomalyGroupEvent({ revision }), "first", "http://localhost:8087");
+  return { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
+};
+
+describe("deliver", () => {
+  let receiver: HttpReceiver;
+  beforeAll(async () => void (receiver = await HttpReceiver.start()));
+  afterAll(() => receiver.stop());
+
+  it("retries 5xx with growing jittered waits and sends once; a re-run sends nothing", async () => {
+    const { deps, waits, alert } = await setup(receiver.url);
+    const d = deliveryFor(alert);
+    const before = receiver.requests.length;
+    receiver.answer({ status: 503 }, { status: 502 }, { status: 500 });
+    expect(await deliver(deps, d, signal)).toEqual({ kind: "sent", attempts: 4 });
+    expect(waits).toEqual([50, 100, 200]); // half of base·2ⁿ, with random() = 0.5
+    expect(await deliver(deps, d, signal)).toEqual({ kind: "duplicate" });
+    expect(await deliver(deps, { ...d }, signal)).toEqual({ kind: "duplicate" });
+    expect(receiver.requests.length - before).toBe(4);
+    expect(receiver.requests.slice(before).map((r) => r.headers["vigil-delivery-id"])).toEqual(Array(4).fill(d.deliveryId));
+  });
+
+  it("waits as long as a 429's Retry-After asks", async () => {
+    const { deps, waits, alert } = await setup(receiver.url);
+    receiver.answer({ status: 429, headers: { "retry-after": "3" } });
+    expect(await deliver(deps, deliveryFor(alert), signal)).toEqual({ kind: "sent", attempts: 2 });
+    expect(waits).toEqual([3000]);
+  });
+
+  it("parks a delivery whose Retry-After is longer than it may wait", async () => {
+    const { deps, deadLetters, alert } = await setup(receiver.url);
+    receiver.answer({ status: 429, headers: { "retry-after": "3600" } });
+    expect(await deliver(deps, deliveryFor(alert), signal)).toMatchObject({ kind: "parked", attempts: 1 });
+    expect(await deadLetters.list()).toHaveLength(1);
+  });
+
+  it("parks after the last retry of a hanging receiver, then replay sends it exactly once", async () => {
+    const { deps, deadLetters, alert } = await setup(receiver.url, 3);
+    const d = deliveryFor(alert);
+    const before = receiver.requests.length;
+    receiver.answer("hang", "hang", "hang");
+    expect(await deliver(deps, d, signal)).toEqual({ kind: "parked", attempts: 3, detail: "no answer within 300 ms" });
+    expect(await deadLetters.list()).toMatchObject([{ delivery: { deliveryId: d.deliveryId }, reason: "TIMEOUT", attempts: 3 }]);
+    // The same delivery, redelivered by the queue while parked, is not sent behind the dead letter's back.
+    expect(await deliver(deps, d, signal)).toEqual({ kind: "duplicate" });
+    receiver.answer({ status: 500 }, { status: 500 }, { status: 500 });
+    expect(await replayParked(deps, signal)).toEqual({ retried: 0, remaining: 1 }); // still failing: it stays parked, once
+    expect(await deadLetters.list()).toHaveLength(1);
+    expect(await replayParked(deps, signal)).toEqual({ retried: 1, remaining: 0 });
+    expect(await replayParked(deps, signal)).toEqual({ retried: 0, remaining: 0 });
+    const sent = receiver.requests.slice(before).filter((r) => r.headers["vigil-delivery-id"] === d.deliveryId);
+    expect(sent).toHaveLength(3 + 3 + 1);
+    expect(await deliver(deps, d, signal)).toEqual({ kind: "duplicate" });
+  });
+
+  it("parks without trying a 4xx more than once, and a delivery whose alert was deleted", async () => {
+    const { deps, deadLetters, alert, records } = await setup(receiver.url);
+    receiver.answer({ status: 404 });
+    expect(await deliver(deps, deliveryFor(alert, 1), signal)).toMatchObject({ kind: "parked", attempts: 1, detail: "HTTP 404" });
+    await records.delete("alerts", alert.AlertName);
+    expect(await deliver(deps, deliveryFor(alert, 2), signal)).toMatchObject({ kind: "parked", attempts: 0 });
+    expect((await deadLetters.list()).map((p) => p.reason)).toEqual(["HTTP_STATUS", "ALERT_GONE"]);
+  });
+});

@@ -1,0 +1,49 @@
+import { createTransport } from "nodemailer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alertMessage } from "../../../shared/alerts/message.ts";
+import { textChart } from "../../../shared/alerts/render/chart.ts";
+import { EmailSender } from "../../../shared/channels/email/sender.ts";
+import { anomalyGroupEvent } from "../../builders.ts";
+import { SmtpReceiver } from "../../receivers/smtp-receiver.ts";
+
+const message = alertMessage({ AlertName: "a", AlertArn: "arn:aws:lookoutmetrics:local:000000000000:Alert:a" }, anomalyGroupEvent(), "first", "http://localhost:8087");
+const signal = new AbortController().signal;
+const channel = { kind: "email" as const, to: ["oncall@example.com", "lead@example.com"] };
+
+describe("email sender against a real SMTP server", () => {
+  let smtp: SmtpReceiver;
+  let sender: EmailSender;
+  beforeAll(async () => {
+    smtp = await SmtpReceiver.start();
+    const transport = createTransport(smtp.url, { connectionTimeout: 2000 } as never);
+    sender = new EmailSender({ transport: async () => transport, from: "Vigil <vigil@example.com>" });
+  });
+  afterAll(() => smtp.stop());
+
+  it("sends one message with an HTML and a text part holding the same facts and the chart", async () => {
+    expect(await sender.send(message, channel, signal)).toEqual({ ok: true });
+    const mail = smtp.mails.at(-1)!;
+    expect(mail.subject).toContain("revenue");
+    expect(mail.from?.value[0]).toMatchObject({ name: "Vigil", address: "vigil@example.com" });
+    expect((Array.isArray(mail.to) ? mail.to : [mail.to]).flatMap((t) => t!.value.map((v) => v.address))).toEqual(["oncall@example.com", "lead@example.com"]);
+    expect(mail.headers.get("x-vigil-delivery-id")).toBe(message.deliveryId);
+    for (const fact of ["91.5", "marketplace=de", "−60%", message.links.feedback]) {
+      expect(mail.text).toContain(fact);
+      expect(mail.html).toContain(fact);
+    }
+    expect(mail.text).toContain(textChart(message.chart)[0]);
+    expect(mail.html).toContain(textChart(message.chart)[0]);
+  });
+
+  it("takes SMTP 4xx as worth another try and 5xx as final", async () => {
+    smtp.reject(451, "try again later");
+    expect(await sender.send(message, channel, signal)).toMatchObject({ ok: false, retryable: true, reason: "SMTP" });
+    smtp.reject(550, "mailbox unavailable");
+    expect(await sender.send(message, channel, signal)).toMatchObject({ ok: false, retryable: false, reason: "SMTP" });
+  });
+
+  it("takes a server that is not there as a retryable network failure", async () => {
+    const gone = new EmailSender({ transport: async () => createTransport("smtp://127.0.0.1:9", { connectionTimeout: 500 } as never), from: "vigil@example.com" });
+    expect(await gone.send(message, channel, signal)).toMatchObject({ ok: false, retryable: true });
+  });
+});
