@@ -9,9 +9,13 @@ import { rankGroups } from "../shared/incidents/ranking.ts";
 import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import { localRuntime } from "../shared/runtime/local.ts";
 import { joinUri } from "../shared/ingest/path-template.ts";
+import { DEFAULT_ALERT_SETTINGS, type AlertReport } from "../shared/runtime/alerting.ts";
+import type { RetryPolicy } from "../shared/alerts/retry.ts";
 import { describeGroup } from "./describe.ts";
 
 const HOUR = 3_600_000;
+/** A newcomer's URL that does not answer should not hold the demo up for long. */
+const DEMO_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseMs: 500, capMs: 2_000, maxRetryAfterMs: 10_000 };
 const HISTORY_DAYS = 28;
 const LIVE_HOURS = 72;
 /** The demo's live data starts here; history is the four weeks before. */
@@ -25,8 +29,18 @@ export interface DemoGroup {
   readonly causeNamedFirst: boolean;
 }
 
+/** Where the demo's alerts go besides the local SNS outbox. */
+export interface DemoChannels {
+  readonly slackWebhook?: string;
+  readonly webhook?: string;
+  readonly webhookSecret?: string;
+  readonly email?: string;
+  readonly smtp?: string;
+}
+
 export interface DemoReport {
   readonly dataDir: string;
+  readonly alerts: AlertReport[];
   readonly groups: DemoGroup[];
   readonly incidents: Incident[];
   readonly rowsRejected: number;
@@ -44,11 +58,13 @@ function withBadRows(csv: string, hour: number): string {
  * detector, metric set and alert, learns the history, runs every live hour in turn as the
  * scheduler would, and returns the ranked anomaly groups next to the incidents injected.
  */
-export async function runDemo(dataDir: string, log: (line: string) => void): Promise<DemoReport> {
+export async function runDemo(dataDir: string, log: (line: string) => void, channels: DemoChannels = {}): Promise<DemoReport> {
   const root = join(dataDir, "demo");
   await rm(root, { recursive: true, force: true });
   let clock = DEMO_LIVE_START;
-  const rt = localRuntime(root, () => clock);
+  const alerts: AlertReport[] = [];
+  const settings = { ...DEFAULT_ALERT_SETTINGS, ...(channels.smtp ? { smtpUrl: channels.smtp } : {}), policy: DEMO_RETRY_POLICY };
+  const rt = localRuntime(root, () => clock, { settings, onAlert: (r) => alerts.push(r) });
   const incidents = demoIncidents(DEMO_LIVE_START);
   const historyStart = DEMO_LIVE_START - HISTORY_DAYS * 24 * HOUR;
   const rows = generateShop({ start: historyStart, hours: HISTORY_DAYS * 24 + LIVE_HOURS, incidents });
@@ -86,14 +102,17 @@ export async function runDemo(dataDir: string, log: (line: string) => void): Pro
       },
     },
   });
-  await rt.catalog.createAlert({
-    AlertName: "shop-severe",
-    AnomalyDetectorArn: detector.AnomalyDetectorArn,
-    AlertSensitivityThreshold: 70,
-    Action: { SNSConfiguration: { RoleArn: "arn:aws:iam::000000000000:role/vigil-demo", SnsTopicArn: "arn:aws:sns:us-east-1:000000000000:vigil-demo", SnsFormat: "LONG_TEXT" } },
-  });
+  const actions = [
+    { SNSConfiguration: { RoleArn: "arn:aws:iam::000000000000:role/vigil-demo", SnsTopicArn: "arn:aws:sns:us-east-1:000000000000:vigil-demo", SnsFormat: "LONG_TEXT" } },
+    ...(channels.slackWebhook ? [{ SlackConfiguration: { WebhookUrl: channels.slackWebhook } }] : []),
+    ...(channels.webhook ? [{ WebhookConfiguration: { Url: channels.webhook, ...(channels.webhookSecret ? { Secret: channels.webhookSecret } : {}) } }] : []),
+    ...(channels.email ? [{ EmailConfiguration: { To: [channels.email] } }] : []),
+  ];
+  for (const [i, Action] of actions.entries()) {
+    await rt.catalog.createAlert({ AlertName: i === 0 ? "shop-severe" : `shop-severe-${Object.keys(Action)[0]!.replace("Configuration", "").toLowerCase()}`, AnomalyDetectorArn: detector.AnomalyDetectorArn, AlertSensitivityThreshold: 70, Action });
+  }
   await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
-  log(`Created detector ${detector.AnomalyDetectorArn} with metric set ${metricSet.MetricSetName} (2 measures × 21 series) and alert shop-severe`);
+  log(`Created detector ${detector.AnomalyDetectorArn} with metric set ${metricSet.MetricSetName} (2 measures × 21 series) and ${actions.length} alert(s) at severity 70`);
 
   let rowsRejected = 0;
   const groupIds = new Set<string>();
@@ -114,7 +133,7 @@ export async function runDemo(dataDir: string, log: (line: string) => void): Pro
     const causeNamedFirst = !!incident && !!first && incident.cause[first.name] === first.value;
     return { group, line: describeGroup(group, HOUR), incident, causeNamedFirst };
   });
-  return { dataDir: root, groups, incidents, rowsRejected };
+  return { dataDir: root, alerts, groups, incidents, rowsRejected };
 }
 
 export function printDemo(report: DemoReport, log: (line: string) => void): void {
@@ -132,4 +151,10 @@ export function printDemo(report: DemoReport, log: (line: string) => void): void
   log("");
   log(`Found ${found} of ${report.incidents.length} injected incidents. ${report.rowsRejected} bad rows were kept aside with their reasons.`);
   log(`Results (anomalies.jsonl, rejects.jsonl, quality.json per hour) are under ${join(report.dataDir, "results")}`);
+  const deliveries = report.alerts.flatMap((a) => a.deliveries);
+  const byOutcome = (kind: string) => deliveries.filter((d) => d.outcome.kind === kind);
+  const sent = byOutcome("sent");
+  const perAlert = [...new Set(sent.map((d) => d.delivery.message.alert.name))].map((name) => `${name} ${sent.filter((d) => d.delivery.message.alert.name === name).length}`);
+  log(`Alerts: ${sent.length} message(s) sent (${perAlert.join(", ") || "none"}); SNS messages are in ${join(report.dataDir, "outbox", "sns.jsonl")}`);
+  for (const d of byOutcome("parked")) log(`  parked ${d.delivery.deliveryId}: ${d.outcome.kind === "parked" ? d.outcome.detail : ""} — \`vigil replay --data-dir ${join(report.dataDir, "..")}\` sends it again`);
 }

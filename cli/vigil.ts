@@ -7,7 +7,11 @@ import { RoutingBlobStore } from "../shared/store/routing-blobs.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
 import { anomalyRecords, loadMetricSetFile, runBacktest } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
-import { printDemo, runDemo } from "./demo.ts";
+import { printDemo, runDemo, type DemoChannels } from "./demo.ts";
+import { Duration } from "luxon";
+import { replayParked } from "../shared/alerts/deliver.ts";
+import { localRuntime } from "../shared/runtime/local.ts";
+import { deliveryRuntime } from "./replay.ts";
 import { scoreCsv } from "./score.ts";
 import { intervalMs } from "../shared/model/frequency.ts";
 
@@ -19,15 +23,91 @@ function isoTime(value: string): number {
   return t;
 }
 
+function httpUrl(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new InvalidArgumentError(`'${value}' is not an http(s) URL`);
+  return value;
+}
+
+function dimensionValue(pair: string): { DimensionName: string; DimensionValue: string } {
+  const at = pair.indexOf("=");
+  if (at <= 0) throw new ValidationException(`--dimension '${pair}' is not name=value`);
+  return { DimensionName: pair.slice(0, at), DimensionValue: pair.slice(at + 1) };
+}
+
+const dataDirOfEnv = () => process.env["VIGIL_DATA_DIR"] ?? "vigil-data";
+
 const program = new Command("vigil").description("Anomaly detection for business metrics, compatible with Amazon Lookout for Metrics").showHelpAfterError();
 
 program
   .command("demo")
   .description("generate an online shop's metrics with injected incidents, detect them, and print the ranked anomaly groups")
   .option("--data-dir <dir>", "where the demo writes its files and results", "vigil-data")
-  .action(async (opts: { dataDir: string }) => {
-    const report = await runDemo(opts.dataDir, (l) => console.log(l));
+  .option("--slack-webhook <url>", "also send the demo's alerts to this Slack incoming webhook", httpUrl)
+  .option("--webhook <url>", "also POST the demo's alerts, as signed JSON, to this URL", httpUrl)
+  .option("--webhook-secret <secret>", "the key the webhook's signature is made with")
+  .option("--email <address>", "also email the demo's alerts to this address (needs --smtp)")
+  .option("--smtp <url>", "SMTP server for --email, smtp://user:pass@host:port")
+  .action(async (opts: { dataDir: string } & DemoChannels) => {
+    if (opts.email && !opts.smtp) throw new ValidationException("--email needs --smtp <url>, the SMTP server to send through");
+    if (opts.webhookSecret && !opts.webhook) throw new ValidationException("--webhook-secret goes with --webhook <url>");
+    const { dataDir, ...channels } = opts;
+    const report = await runDemo(dataDir, (l) => console.log(l), channels);
     printDemo(report, (l) => console.log(l));
+  });
+
+program
+  .command("replay")
+  .description("send again the alert deliveries that were parked after failing (the local dead-letter file, or the dead-letter queue in AWS mode)")
+  .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
+  .action(async (opts: { dataDir?: string }) => {
+    const { deliver, deadLetters } = await deliveryRuntime(opts.dataDir);
+    const result = await replayParked({ ...deliver, deadLetters }, new AbortController().signal);
+    say(`replay: ${result.retried} delivery(ies) sent or found already sent, ${result.remaining} still parked`);
+    if (result.remaining > 0) process.exitCode = 1;
+  });
+
+const silence = program.command("silence").description("mute alerts for a while, by detector, measure or dimension values");
+silence
+  .command("add")
+  .description("mute alerts matching every matcher given until the silence ends")
+  .option("--detector <arn>", "the anomaly detector's ARN")
+  .option("--measure <name>", "a measure (MetricName)")
+  .option("--dimension <name=value...>", "dimension values that must all be affected", (v: string, all: string[] = []) => [...all, v])
+  .option("--for <duration>", "how long, as an ISO-8601 duration (PT2H, P1D)")
+  .option("--until <time>", "when it ends, as an ISO 8601 time", isoTime)
+  .requiredOption("--reason <text>", "why, for whoever wonders later")
+  .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
+  .action(async (opts: { detector?: string; measure?: string; dimension?: string[]; for?: string; until?: number; reason: string; dataDir?: string }) => {
+    const now = Date.now();
+    const span = opts.for ? Duration.fromISO(opts.for) : undefined;
+    if (span && !span.isValid) throw new ValidationException(`--for '${opts.for}' is not an ISO-8601 duration such as PT2H`);
+    if (!span === (opts.until === undefined)) throw new ValidationException("give one of --for <duration> and --until <time>");
+    const rt = localRuntime(opts.dataDir ?? dataDirOfEnv(), () => now);
+    const created = await rt.catalog.createSilence({
+      ...(opts.detector ? { AnomalyDetectorArn: opts.detector } : {}),
+      ...(opts.measure ? { MetricName: opts.measure } : {}),
+      ...(opts.dimension ? { DimensionValues: opts.dimension.map(dimensionValue) } : {}),
+      EndsAt: new Date(span ? now + span.toMillis() : opts.until!).toISOString(),
+      Reason: opts.reason,
+      CreatedBy: process.env["USER"] ?? "cli",
+    });
+    console.log(JSON.stringify(created, null, 2));
+  });
+silence
+  .command("list")
+  .description("list silences, active and past")
+  .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
+  .action(async (opts: { dataDir?: string }) => {
+    const rt = localRuntime(opts.dataDir ?? dataDirOfEnv(), Date.now);
+    process.stdout.write(toJsonLines(await rt.catalog.listSilences()));
+  });
+silence
+  .command("expire <id>")
+  .description("end a silence now")
+  .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
+  .action(async (id: string, opts: { dataDir?: string }) => {
+    const rt = localRuntime(opts.dataDir ?? dataDirOfEnv(), Date.now);
+    console.log(JSON.stringify(await rt.catalog.expireSilence(id), null, 2));
   });
 
 program

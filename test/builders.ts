@@ -6,7 +6,7 @@ import type { ReadableMetricSet } from "../shared/detect/read-files.ts";
 import { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
 import { parseOrThrow } from "../shared/model/validate.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
-import type { AnomalyGroupId } from "../shared/model/ids.ts";
+import type { AlertArn, AnomalyGroupId } from "../shared/model/ids.ts";
 
 /** A valid CreateMetricSet request for a local folder; override any field. */
 export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> & Record<string, unknown> = {}): Record<string, unknown> {
@@ -90,8 +90,8 @@ export function anomalyGroupEvent(overrides: { type?: AnomalyGroupEvent["type"];
   const actual = expected.map((e, j) => (j >= points - 3 ? e * 0.4 : j === 5 ? null : e + 10));
   return {
     type: overrides.type ?? "AnomalyGroupChanged",
-    anomalyDetectorArn: "arn:aws:lookoutmetrics:local:000000000000:AnomalyDetector:shop",
-    metricSetArn: "arn:aws:lookoutmetrics:local:000000000000:MetricSet/shop/orders",
+    anomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop",
+    metricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/orders",
     revision: overrides.revision ?? 1,
     intervalStart,
     intervalMs: HOUR,
@@ -130,3 +130,10 @@ export function anomalyGroupEvent(overrides: { type?: AnomalyGroupEvent["type"];
     },
   };
 }
+
+/** What a message needs of an alert. */
+export const alertNamed = (name: string, description?: string) => ({
+  AlertName: name,
+  AlertArn: `arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:${name}` as AlertArn,
+  ...(description ? { AlertDescription: description } : {}),
+});

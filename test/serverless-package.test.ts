@@ -49,11 +49,28 @@ describe("serverless package", () => {
   it.each([
     ["Detect", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish"]],
     ["Ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
+    ["Alert", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"]],
+    [
+      "Deliver",
+      ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "lambda:InvokeFunction", "secretsmanager:GetSecretValue", "sns:Publish", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage", "ssm:GetParameter"],
+    ],
   ])("gives %s its own role, with only the actions its adapters call", (name, expected) => {
     expect(resources[`${name}LambdaFunction`]!.Properties["Role"]).toEqual({ "Fn::GetAtt": [`${name}IamRoleLambdaExecution`, "Arn"] });
     const statements = resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement;
     expect(statements.flatMap((s) => s.Action).filter((a) => !a.startsWith("logs:")).sort()).toEqual(expected);
     for (const s of statements) if (!s.Action.every((a) => a.startsWith("cloudwatch:"))) expect(s.Resource).not.toBe("*");
+  });
+
+  it("feeds alert and deliver from their queues in batches, reporting partial failures", () => {
+    for (const [fn, queue] of [
+      ["Alert", "AlertQueue"],
+      ["Deliver", "DeliveryQueue"],
+    ]) {
+      const mapping = Object.values(resources).find((r) => r.Type === "AWS::Lambda::EventSourceMapping" && JSON.stringify(r.Properties["FunctionName"]).includes(`${fn}LambdaFunction`));
+      expect(mapping?.Properties).toMatchObject({ EventSourceArn: { "Fn::GetAtt": [queue, "Arn"] }, BatchSize: 10, FunctionResponseTypes: ["ReportBatchItemFailures"] });
+    }
+    expect(resources["DeliverLambdaFunction"]?.Properties).toMatchObject({ Environment: { Variables: { VIGIL_DEAD_LETTER_QUEUE_URL: { Ref: "DeliveryDeadLetterQueue" } } } });
+    expect(resources["AlertLambdaFunction"]?.Properties).toMatchObject({ Environment: { Variables: { VIGIL_DELIVERY_QUEUE_URL: { Ref: "DeliveryQueue" } } } });
   });
 
   it("has the anomaly group topic, encrypted, that detect may publish to", () => {

@@ -43,14 +43,28 @@ describe("serverless.yml", () => {
   it.each([
     ["detect", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish"]],
     ["ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
-  ])("gives %s a role of its own with only the actions it calls, on Vigil's bucket and table", (name, expected) => {
+    ["alert", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:SendMessage"]],
+    ["deliver", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "lambda:InvokeFunction", "secretsmanager:GetSecretValue", "sns:Publish", "sqs:SendMessage", "ssm:GetParameter"]],
+  ])("gives %s a role of its own with only the actions it calls, on Vigil's resources or the account's", (name, expected) => {
     const statements = config.functions[name]!.iamRoleStatements!;
     expect(statements.flatMap((s) => s.Action).sort()).toEqual(expected);
     for (const s of statements) {
       if (s.Action.every((a) => a.startsWith("cloudwatch:"))) continue; // no resource-level permissions exist for these
       expect(s.Resource).not.toBe("*");
-      expect(JSON.stringify(s.Resource)).toMatch(/custom\.dataBucket|RecordTable|AnomalyGroupTopic/);
+      expect(JSON.stringify(s.Resource)).toMatch(/custom\.dataBucket|RecordTable|AnomalyGroupTopic|DeliveryQueue|DeliveryDeadLetterQueue|AWS::AccountId\}:(\*|function:\*|secret:vigil\/\*|parameter\/vigil\/\*)"/);
     }
+  });
+
+  it("puts a dead-letter queue behind each queue, with an alarm on its depth", () => {
+    const r = config.resources.Resources;
+    for (const [queue, dlq, alarm] of [
+      ["AlertQueue", "AlertDeadLetterQueue", "AlertDeadLetterAlarm"],
+      ["DeliveryQueue", "DeliveryDeadLetterQueue", "DeliveryDeadLetterAlarm"],
+    ] as const) {
+      expect(r[queue]!.Properties).toMatchObject({ RedrivePolicy: { deadLetterTargetArn: { GetAtt: `${dlq}.Arn` }, maxReceiveCount: 5 } });
+      expect(r[alarm]!.Properties).toMatchObject({ Namespace: "AWS/SQS", MetricName: "ApproximateNumberOfMessagesVisible", Dimensions: [{ Name: "QueueName", Value: { GetAtt: `${dlq}.QueueName` } }], Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
+    }
+    expect(r["AlertSubscription"]!.Properties).toMatchObject({ TopicArn: { Ref: "AnomalyGroupTopic" }, Protocol: "sqs", RawMessageDelivery: true });
   });
 
   it("has a sample event for every function, and every sample event parses", () => {

@@ -4,6 +4,8 @@ import { ConflictException, ResourceNotFoundException, ValidationException } fro
 import { alertArn, anomalyDetectorArn, arnResourceName, metricSetArn, metricSetKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
 import { CreateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
+import { CreateSilenceRequest, type Silence } from "../model/silence.ts";
+import { randomUUID } from "node:crypto";
 import { RecordExists, type RecordStore } from "../store/records.ts";
 
 /**
@@ -117,6 +119,30 @@ export class Catalog {
   async listAlerts(detectorArn?: string): Promise<Alert[]> {
     const all = await this.deps.records.list<Alert>("alerts");
     return detectorArn ? all.filter((a) => a.AnomalyDetectorArn === detectorArn) : all;
+  }
+
+  /** A silence: validated, and its window checked against now (one that already ended is refused). */
+  async createSilence(input: unknown, newId: () => string = randomUUID): Promise<Silence> {
+    const req = parseOrThrow(CreateSilenceRequest, input, "CreateSilence request");
+    const now = this.deps.now();
+    if (Date.parse(req.EndsAt) <= now) throw new ValidationException("The silence would already be over", { fields: [{ Name: "EndsAt", Message: `is not after now (${iso(now)})` }] });
+    if (req.AnomalyDetectorArn) await this.getDetector(req.AnomalyDetectorArn);
+    const silence: Silence = { ...req, SilenceId: newId(), StartsAt: req.StartsAt ?? iso(now), CreationTime: iso(now) };
+    await this.deps.records.create("silences", silence.SilenceId, silence);
+    return silence;
+  }
+
+  listSilences(): Promise<Silence[]> {
+    return this.deps.records.list<Silence>("silences");
+  }
+
+  /** Ends a silence now; it is kept, so what was muted and why stays on record. */
+  async expireSilence(id: string): Promise<Silence> {
+    const found = await this.deps.records.get<Silence>("silences", id);
+    if (!found) throw new ResourceNotFoundException(`No silence ${id}`, id, "Silence");
+    const ended = { ...found, EndsAt: iso(Math.min(this.deps.now(), Date.parse(found.EndsAt))) };
+    await this.deps.records.put("silences", id, ended);
+    return ended;
   }
 
   private async createOnce(table: "detectors" | "metricSets" | "alerts", id: string, value: unknown, type: string): Promise<void> {

@@ -1,4 +1,6 @@
+import * as z from "zod";
 import type { AnomalyGroup, Direction } from "./anomaly.ts";
+import type { AnomalyGroupId } from "./ids.ts";
 
 /** A dimension value and its share (0–100) of the deviation of the group's primary measure. */
 export interface Contributor {
@@ -66,3 +68,51 @@ export interface AnomalyGroupEvent {
 /** One id per announcement: a re-delivered event has the same one. */
 export const eventIdOf = (e: Pick<AnomalyGroupEvent, "type" | "revision" | "anomalyGroup">) =>
   `${e.anomalyGroup.AnomalyGroupId}#${e.type === "AnomalyGroupEnded" ? "end" : e.revision}`;
+
+const num = z.number().finite();
+const nums = z.array(num.nullable()).max(1000);
+const Contributors = z.array(z.strictObject({ name: z.string(), value: z.string(), share: num })).max(100);
+const RelevantSeries = z
+  .array(z.strictObject({ timeSeriesId: z.string(), dimensions: z.array(z.strictObject({ dimensionName: z.string(), dimensionValue: z.string() })), metricValue: num, expectedValue: num }))
+  .max(100);
+export const GroupChartSchema = z.strictObject({ start: num, intervalMs: num.positive(), actual: nums, expected: nums, lower: nums, upper: nums });
+
+/** The event as alerting receives it from the topic: checked, since it crossed a process boundary. */
+export const AnomalyGroupEventSchema = z.strictObject({
+  type: z.enum(["AnomalyGroupChanged", "AnomalyGroupEnded"]),
+  anomalyDetectorArn: z.string().startsWith("arn:"),
+  metricSetArn: z.string().startsWith("arn:"),
+  revision: z.number().int().nonnegative(),
+  intervalStart: num,
+  intervalMs: num.positive(),
+  anomalyGroup: z.strictObject({
+    AnomalyGroupId: z.string().min(1).transform((id) => id as AnomalyGroupId),
+    StartTime: z.iso.datetime(),
+    EndTime: z.iso.datetime(),
+    AnomalyGroupScore: num.min(0).max(100),
+    PrimaryMetricName: z.string(),
+    MetricLevelImpactList: z.array(
+      z.strictObject({
+        MetricName: z.string(),
+        NumTimeSeries: z.number().int().nonnegative(),
+        ContributionMatrix: z.strictObject({
+          DimensionContributionList: z.array(z.strictObject({ DimensionName: z.string(), DimensionValueContributionList: z.array(z.strictObject({ DimensionValue: z.string(), ContributionScore: num })) })),
+        }),
+      }),
+    ),
+  }),
+  summary: z.strictObject({
+    measure: z.string(),
+    direction: z.enum(["UP", "DOWN"]),
+    actual: num,
+    expected: num,
+    contributors: Contributors,
+    affected: z.array(z.string()).max(1000),
+    relevantTimeSeries: RelevantSeries,
+    chart: GroupChartSchema,
+  }),
+});
+
+
+export const ContributorsSchema = Contributors;
+export const RelevantTimeSeriesSchema = RelevantSeries;

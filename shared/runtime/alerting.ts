@@ -88,6 +88,11 @@ export class InlineAlerting implements EventPublisher {
   ) {}
 
   async publish(event: AnomalyGroupEvent): Promise<void> {
+    this.parts.onReport?.(await this.route(event));
+  }
+
+  /** Routes one event and sends its deliveries; says what became of each alert. */
+  async route(event: AnomalyGroupEvent): Promise<AlertReport> {
     const deliveries: AlertReport["deliveries"] = [];
     const signal = new AbortController().signal;
     const route = buildAlertPipeline({
@@ -102,8 +107,7 @@ export class InlineAlerting implements EventPublisher {
       repeatMs: this.parts.settings.repeatMs,
       now: this.parts.now(),
     });
-    const verdicts = await route(event);
-    this.parts.onReport?.({ event, verdicts, deliveries });
+    return { event, verdicts: await route(event), deliveries };
   }
 }
 

@@ -49,7 +49,7 @@ const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT
 export function configFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {
   const mode = env["VIGIL_MODE"] ?? "local";
   const relevant = mode === "aws" ? KEYS.filter((k) => k !== "VIGIL_DATA_DIR") : ["VIGIL_MODE", "VIGIL_DATA_DIR", ...ALERTING_KEYS];
-  const picked = Object.fromEntries([["VIGIL_MODE", mode], ...relevant.flatMap((k) => (env[k] === undefined || k === "VIGIL_MODE" ? [] : [[k, env[k]]]))]);
+  const picked = Object.fromEntries([["VIGIL_MODE", mode], ...relevant.flatMap((k) => (env[k] === undefined || env[k] === "" || k === "VIGIL_MODE" ? [] : [[k, env[k]]]))]);
   try {
     return parseOrThrow(RuntimeConfig, picked, "environment");
   } catch (e) {

@@ -39,6 +39,8 @@ export interface LocalRuntime extends Runtime {
   /** What `vigil replay` needs: the delivery step and its dead letters. */
   readonly delivery: DeliverDeps;
   readonly deadLetters: LocalDeadLetters;
+  /** Routes an anomaly group event to its alerts and sends them, in-process. */
+  readonly alerting: InlineAlerting;
 }
 
 export interface LocalOptions {
@@ -68,5 +70,5 @@ export function localRuntime(dataDir: string, now: () => number, options: LocalO
   });
   const alerting = new InlineAlerting({ records, catalog: base.catalog, settings, deliver: delivery, now, ...(options.onAlert ? { onReport: options.onAlert } : {}) });
   const events = allOf(new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl")), alerting);
-  return { ...base, events, dataDir: dir, delivery, deadLetters };
+  return { ...base, events, dataDir: dir, delivery, deadLetters, alerting };
 }

@@ -3,6 +3,8 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DueRun } from "../detect/run-due.ts";
 import type { IngestRun } from "../sources/ingest.ts";
 import { intervalMs } from "../model/frequency.ts";
+import type { DeliveryOutcome } from "../alerts/deliver.ts";
+import type { AlertVerdict } from "../alerts/route.ts";
 
 /**
  * Structured JSON logs and CloudWatch metrics in EMF, through AWS Lambda Powertools: one
@@ -39,4 +41,18 @@ export function recordIngestRun(run: IngestRun, now: number): void {
   logger.info("interval ingested", { correlationId: correlationIdOf(run), rows: run.rows, file: run.file, lagSeconds });
   metrics.addMetric("RowsIngested", MetricUnit.Count, run.rows);
   metrics.addMetric("IngestionLag", MetricUnit.Seconds, Math.max(0, lagSeconds));
+}
+
+/** Logs what alerting made of one event, and counts the deliveries it enqueued. */
+export function recordVerdicts(eventId: string, verdicts: readonly AlertVerdict[]): void {
+  logger.info("anomaly group event routed", { correlationId: eventId, verdicts });
+  metrics.addMetric("DeliveriesEnqueued", MetricUnit.Count, verdicts.filter((v) => v.outcome === "enqueued").length);
+  metrics.addMetric("AlertsSilenced", MetricUnit.Count, verdicts.filter((v) => v.outcome === "silenced").length);
+}
+
+/** Logs and counts one delivery: sent, a duplicate dropped, or parked. */
+export function recordDelivery(deliveryId: string, outcome: DeliveryOutcome): void {
+  logger.info("delivery", { correlationId: deliveryId, ...outcome });
+  metrics.addMetric(outcome.kind === "sent" ? "DeliveriesSent" : outcome.kind === "parked" ? "DeliveriesFailed" : "DeliveriesDuplicate", MetricUnit.Count, 1);
+  if (outcome.kind === "sent") metrics.addMetric("DeliveryAttempts", MetricUnit.Count, outcome.attempts);
 }

@@ -7,9 +7,9 @@ import { l4mAlertJson } from "../../../shared/alerts/render/l4m.ts";
 import { slackMessage } from "../../../shared/alerts/render/slack.ts";
 import { longText, shortText } from "../../../shared/alerts/render/text.ts";
 import { webhookBody, WEBHOOK_SCHEMA } from "../../../shared/alerts/render/webhook.ts";
-import { anomalyGroupEvent } from "../../builders.ts";
+import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
 
-const ALERT = { AlertName: "shop-severe", AlertArn: "arn:aws:lookoutmetrics:local:000000000000:Alert:shop-severe", AlertDescription: "Revenue alerts" };
+const ALERT = alertNamed("shop-severe", "Revenue alerts");
 const event = anomalyGroupEvent({ revision: 3, score: 91.5 });
 const message = alertMessage(ALERT, event, "first", "https://vigil.example.com/");
 const l4mExample = JSON.parse(readFileSync(new URL("../../../../shared/l4m/payloads/lambda-alert-example-devguide.json", import.meta.url), "utf8")) as unknown;
@@ -33,7 +33,7 @@ describe("the L4M alert document (SNS JSON and Lambda)", () => {
 
   it("uses L4M's forms for ids, timestamps and contributions", () => {
     const doc = l4mAlertJson(message);
-    expect(doc.alertEventId).toMatch(/^arn:aws:lookoutmetrics:local:000000000000:Alert:shop-severe:event\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(doc.alertEventId).toMatch(/^arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:shop-severe:event\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(doc.timestamp).toBe(`${new Date(event.intervalStart).toISOString().slice(0, 16)}Z[UTC]`);
     expect(doc.impactedMetric.dimensionContribution).toEqual([
       { dimensionName: "marketplace", dimensionValueContributions: [{ dimensionValue: "de", valueContribution: 100 }] },

@@ -12,7 +12,7 @@ const DETECTOR = anomalyGroupEvent().anomalyDetectorArn;
 function alert(name: string, threshold: number): Alert {
   return {
     AlertName: name,
-    AlertArn: `arn:aws:lookoutmetrics:local:000000000000:Alert:${name}` as Alert["AlertArn"],
+    AlertArn: `arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:${name}` as Alert["AlertArn"],
     AnomalyDetectorArn: DETECTOR as Alert["AnomalyDetectorArn"],
     AlertSensitivityThreshold: threshold,
     AlertType: "WEBHOOK",

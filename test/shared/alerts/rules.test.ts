@@ -10,7 +10,7 @@ const event = anomalyGroupEvent({ score: 91.5, measures: ["revenue", "views"] })
 function alert(overrides: Partial<Alert> = {}): Alert {
   return {
     AlertName: "a",
-    AlertArn: "arn:aws:lookoutmetrics:local:000000000000:Alert:a" as Alert["AlertArn"],
+    AlertArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:a" as Alert["AlertArn"],
     AnomalyDetectorArn: event.anomalyDetectorArn as Alert["AnomalyDetectorArn"],
     AlertSensitivityThreshold: 70,
     AlertType: "SLACK",
@@ -28,7 +28,7 @@ describe("alertMatches", () => {
     ["a threshold equal to the score is met", alert({ AlertSensitivityThreshold: 91.5 }), true],
     ["a threshold above the score", alert({ AlertSensitivityThreshold: 92 }), false],
     ["an inactive alert", alert({ AlertStatus: "INACTIVE" }), false],
-    ["another detector's alert", alert({ AnomalyDetectorArn: "arn:aws:lookoutmetrics:local:000000000000:AnomalyDetector:other" as Alert["AnomalyDetectorArn"] }), false],
+    ["another detector's alert", alert({ AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:other" as Alert["AnomalyDetectorArn"] }), false],
     ["a measure filter naming one of the group's measures", alert({ AlertFilters: { MetricList: ["views"] } }), true],
     ["a measure filter naming none", alert({ AlertFilters: { MetricList: ["orders"] } }), false],
     ["a dimension filter on an affected value", alert({ AlertFilters: { DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["fr", "de"] }] } }), true],
@@ -48,7 +48,7 @@ describe("silences", () => {
   const silence = (s: Partial<Silence>): Silence => ({ SilenceId: "s1", StartsAt: new Date(now - HOUR).toISOString(), EndsAt: new Date(now + HOUR).toISOString(), Reason: "planned migration", CreationTime: "", ...s });
   it.each([
     ["by detector", silence({ AnomalyDetectorArn: event.anomalyDetectorArn }), true],
-    ["another detector", silence({ AnomalyDetectorArn: "arn:aws:lookoutmetrics:local:000000000000:AnomalyDetector:other" }), false],
+    ["another detector", silence({ AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:other" }), false],
     ["by measure", silence({ MetricName: "views" }), true],
     ["another measure", silence({ MetricName: "orders" }), false],
     ["by dimension value", silence({ DimensionValues: [{ DimensionName: "marketplace", DimensionValue: "de" }] }), true],

@@ -6,13 +6,14 @@ import { l4mAlertJson } from "../../../shared/alerts/render/l4m.ts";
 import { longText, shortText } from "../../../shared/alerts/render/text.ts";
 import { LambdaSender } from "../../../shared/channels/lambda/sender.ts";
 import { SnsSender } from "../../../shared/channels/sns/sender.ts";
+import type { AlertArn } from "../../../shared/model/ids.ts";
 import { anomalyGroupEvent } from "../../builders.ts";
 import { startFakeLambda } from "../../fakes/lambda-server.ts";
 import { startFakeSns } from "../../fakes/sns-server.ts";
 
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:shop-alerts";
 const FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:on-anomaly";
-const message = alertMessage({ AlertName: "shop", AlertArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:shop" }, anomalyGroupEvent(), "first", "https://vigil.example.com");
+const message = alertMessage({ AlertName: "shop", AlertArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:shop" as AlertArn }, anomalyGroupEvent(), "first", "https://vigil.example.com");
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 const signal = new AbortController().signal;
 

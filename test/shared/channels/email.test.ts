@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { textChart } from "../../../shared/alerts/render/chart.ts";
 import { EmailSender } from "../../../shared/channels/email/sender.ts";
-import { anomalyGroupEvent } from "../../builders.ts";
+import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
 import { SmtpReceiver } from "../../receivers/smtp-receiver.ts";
 
-const message = alertMessage({ AlertName: "a", AlertArn: "arn:aws:lookoutmetrics:local:000000000000:Alert:a" }, anomalyGroupEvent(), "first", "http://localhost:8087");
+const message = alertMessage(alertNamed("a"), anomalyGroupEvent(), "first", "http://localhost:8087");
 const signal = new AbortController().signal;
 const channel = { kind: "email" as const, to: ["oncall@example.com", "lead@example.com"] };
 

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { literalSecrets } from "../../../shared/channels/secrets.ts";
 import { SlackSender } from "../../../shared/channels/slack/sender.ts";
-import { anomalyGroupEvent } from "../../builders.ts";
+import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 import { runRetryTable } from "./retry-table.ts";
 
-const message = alertMessage({ AlertName: "a", AlertArn: "arn:aws:lookoutmetrics:local:000000000000:Alert:a" }, anomalyGroupEvent(), "first", "http://localhost:8087");
+const message = alertMessage(alertNamed("a"), anomalyGroupEvent(), "first", "http://localhost:8087");
 const sender = (blockPrivateAddresses = false) => new SlackSender({ secrets: literalSecrets, timeoutMs: 300, blockPrivateAddresses, now: Date.now });
 const signal = new AbortController().signal;
 

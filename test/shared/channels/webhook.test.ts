@@ -4,11 +4,11 @@ import { WEBHOOK_SCHEMA } from "../../../shared/alerts/render/webhook.ts";
 import { literalSecrets } from "../../../shared/channels/secrets.ts";
 import { WebhookSender } from "../../../shared/channels/webhook/sender.ts";
 import { signatureOf, verifySignature } from "../../../shared/channels/webhook/signature.ts";
-import { anomalyGroupEvent } from "../../builders.ts";
+import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 import { runRetryTable } from "./retry-table.ts";
 
-const message = alertMessage({ AlertName: "a", AlertArn: "arn:aws:lookoutmetrics:local:000000000000:Alert:a" }, anomalyGroupEvent(), "first", "http://localhost:8087");
+const message = alertMessage(alertNamed("a"), anomalyGroupEvent(), "first", "http://localhost:8087");
 const NOW = Date.UTC(2021, 2, 1, 12);
 const sender = (blockPrivateAddresses = false) => new WebhookSender({ secrets: literalSecrets, timeoutMs: 300, blockPrivateAddresses, now: () => NOW });
 const signal = new AbortController().signal;

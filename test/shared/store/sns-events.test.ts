@@ -18,7 +18,7 @@ describe("SnsEventPublisher against a local SNS", () => {
     expect(published[0]!.attributes).toEqual({
       type: { dataType: "String", value: "AnomalyGroupChanged" },
       severity: { dataType: "Number", value: "96.4" },
-      anomalyDetectorArn: { dataType: "String", value: "arn:aws:lookoutmetrics:local:000000000000:AnomalyDetector:shop" },
+      anomalyDetectorArn: { dataType: "String", value: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop" },
       measure: { dataType: "String", value: "revenue" },
       eventId: { dataType: "String", value: "0b1c2d3e-aaaa-bbbb-cccc-0123456789ab#2" },
     });

@@ -1,0 +1,36 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import { deliver as deliverOne } from "../../shared/alerts/deliver.ts";
+import { DeliverySchema } from "../../shared/alerts/delivery.ts";
+import { deliveryFor } from "../../shared/runtime/alert-wiring.ts";
+import { configFromEnv } from "../../shared/runtime/config.ts";
+import { logger, metrics, recordDelivery } from "../../shared/runtime/observability.ts";
+import { messageOf, sqsEventOf } from "../../shared/runtime/queue-events.ts";
+
+/**
+ * deliver: deliveries off the queue, each sent with retries or parked on the dead-letter
+ * queue. A record fails the batch (and comes back) only when the invocation ran out of
+ * time or crashed on it; the queue's redrive policy parks it after repeated crashes.
+ */
+const runtime = deliveryFor(configFromEnv(process.env));
+const processor = new BatchProcessor(EventType.SQS);
+
+export async function deliver(event: unknown, context?: object, options: { signal?: AbortSignal } = {}) {
+  const batch = sqsEventOf(event);
+  const { deliver: deps } = runtime(Date.now);
+  const signal = options.signal ?? new AbortController().signal;
+  return processPartialResponse(
+    batch,
+    async (record: { body: string }) => {
+      const delivery = messageOf(DeliverySchema, record.body, "delivery");
+      recordDelivery(delivery.deliveryId, await deliverOne(deps, delivery, signal));
+    },
+    processor,
+    context ? { context: context as never } : {},
+  );
+}
+
+/** Stops sends 10 s before Lambda's deadline, so unfinished records go back to the queue. */
+export const handler = middy(deliver, { timeoutEarlyInMillis: 10_000 }).use(injectLambdaContext(logger)).use(logMetrics(metrics));

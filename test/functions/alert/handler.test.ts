@@ -1,0 +1,49 @@
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { localRuntime } from "../../../shared/runtime/local.ts";
+import { T0, tempDir } from "../../builders.ts";
+import { HttpReceiver } from "../../receivers/http-receiver.ts";
+
+async function loadHandler(dataDir: string) {
+  vi.resetModules();
+  vi.stubEnv("VIGIL_MODE", "local");
+  vi.stubEnv("VIGIL_DATA_DIR", dataDir);
+  return (await import("../../../functions/alert/handler.ts")).alert;
+}
+
+describe("alert handler (local mode)", () => {
+  let receiver: HttpReceiver;
+  beforeAll(async () => void (receiver = await HttpReceiver.start()));
+  afterAll(() => receiver.stop());
+
+  it("routes the sample SQS batch's event to the detector's Slack alert, once, and reports a bad record as a batch item failure", async () => {
+    const dir = await tempDir();
+    const rt = localRuntime(dir, () => T0);
+    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await rt.catalog.createAlert({ AlertName: "slack", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { SlackConfiguration: { WebhookUrl: `${receiver.url}/services/x` } } });
+    const sample = JSON.parse(await readFile("events/alert/sqs-batch.json", "utf8"));
+    const alert = await loadHandler(dir);
+
+    expect(await alert(sample)).toEqual({ batchItemFailures: [] });
+    expect(receiver.requests).toHaveLength(1);
+    expect(JSON.parse(receiver.requests[0]!.body).text).toContain("revenue");
+
+    // The same event again (SQS delivers at least once), beside a record that is not an event.
+    const bad = { ...sample.Records[0], messageId: "bad-1", body: JSON.stringify({ type: "AnomalyGroupChanged" }) };
+    expect(await alert({ Records: [sample.Records[0], bad] })).toEqual({ batchItemFailures: [{ itemIdentifier: "bad-1" }] });
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it("accepts an event wrapped in an SNS notification", async () => {
+    const dir = await tempDir();
+    const sample = JSON.parse(await readFile("events/alert/sqs-batch.json", "utf8"));
+    const wrapped = { ...sample.Records[0], body: JSON.stringify({ Type: "Notification", MessageId: "m", TopicArn: "arn:aws:sns:us-east-1:000000000000:t", Message: sample.Records[0].body }) };
+    expect(await (await loadHandler(dir))({ Records: [wrapped] })).toEqual({ batchItemFailures: [] });
+  });
+
+  it("answers an event that is not an SQS batch with a ValidationException", async () => {
+    const alert = await loadHandler(await tempDir());
+    await expect(alert({ Records: [] })).rejects.toMatchObject({ name: "ValidationException" }); // the class of the module loaded afresh
+    await expect(alert({ "detail-type": "Scheduled Event" })).rejects.toThrow(/SQS event/);
+  });
+});

@@ -1,0 +1,40 @@
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { localRuntime } from "../../../shared/runtime/local.ts";
+import { T0, tempDir } from "../../builders.ts";
+import { HttpReceiver } from "../../receivers/http-receiver.ts";
+
+async function loadHandler(dataDir: string) {
+  vi.resetModules();
+  vi.stubEnv("VIGIL_MODE", "local");
+  vi.stubEnv("VIGIL_DATA_DIR", dataDir);
+  return (await import("../../../functions/deliver/handler.ts")).deliver;
+}
+
+describe("deliver handler (local mode)", () => {
+  let receiver: HttpReceiver;
+  beforeAll(async () => void (receiver = await HttpReceiver.start()));
+  afterAll(() => receiver.stop());
+
+  it("sends the sample delivery to its alert's webhook once, however often the queue hands it over", async () => {
+    const dir = await tempDir();
+    const rt = localRuntime(dir, () => T0);
+    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await rt.catalog.createAlert({ AlertName: "shop-severe", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}/hook`, Secret: "k" } } });
+    const sample = JSON.parse(await readFile("events/deliver/sqs-batch.json", "utf8"));
+    const deliver = await loadHandler(dir);
+    expect(await deliver(sample)).toEqual({ batchItemFailures: [] });
+    expect(await deliver(sample)).toEqual({ batchItemFailures: [] });
+    expect(receiver.requests.filter((r) => r.path === "/hook")).toHaveLength(1);
+  });
+
+  it("parks a delivery whose alert is gone, and fails only the record that is not a delivery", async () => {
+    const dir = await tempDir();
+    const sample = JSON.parse(await readFile("events/deliver/sqs-batch.json", "utf8"));
+    const deliver = await loadHandler(dir);
+    const bad = { ...sample.Records[0], messageId: "bad-1", body: "not json" };
+    expect(await deliver({ Records: [sample.Records[0], bad] })).toEqual({ batchItemFailures: [{ itemIdentifier: "bad-1" }] });
+    expect(await localRuntime(dir, () => T0).deadLetters.list()).toMatchObject([{ reason: "ALERT_GONE" }]);
+    await expect(deliver({})).rejects.toMatchObject({ name: "ValidationException" }); // the class of the module loaded afresh
+  });
+});
