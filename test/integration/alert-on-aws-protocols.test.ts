@@ -1,0 +1,106 @@
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { l4mAlertJson } from "../../shared/alerts/render/l4m.ts";
+import { replayParked } from "../../shared/alerts/deliver.ts";
+import { DeliverySchema } from "../../shared/alerts/delivery.ts";
+import { Catalog } from "../../shared/catalog/catalog.ts";
+import { DynamoRecordStore, recordTableDefinition } from "../../shared/store/dynamo-records.ts";
+import { anomalyGroupEvent, T0 } from "../builders.ts";
+import { startFakeSns } from "../fakes/sns-server.ts";
+import { startFakeSqs, type FakeSqs } from "../fakes/sqs-server.ts";
+import { startDynamoDbLocal } from "../servers.ts";
+
+/**
+ * The alert → deliver flow in AWS mode, as deployed: the real handlers, configured by the
+ * environment, reach DynamoDB Local, a local SQS and a local SNS through the SDK clients
+ * (AWS_ENDPOINT_URL_<SERVICE>). Queues deliver at least once; Vigil must send exactly once.
+ */
+const TABLE = "alerting";
+const ALERT_TOPIC = "arn:aws:sns:us-east-1:000000000000:shop-alerts";
+const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+
+const sqsRecord = (body: string, messageId: string) => ({ messageId, receiptHandle: messageId, body, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:q", awsRegion: "us-east-1" });
+
+describe("alert and deliver on DynamoDB, SQS and SNS", () => {
+  let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
+  let sqs: FakeSqs;
+  let sns: Awaited<ReturnType<typeof startFakeSns>>;
+  const topics: string[] = [];
+
+  beforeAll(async () => {
+    dynamo = await startDynamoDbLocal();
+    await dynamo.client.send(new CreateTableCommand(recordTableDefinition(TABLE)));
+    sqs = await startFakeSqs(["deliveries", "dead-letters"]);
+    sns = await startFakeSns(topics);
+    const endpoint = String(await dynamo.client.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`));
+    for (const [k, v] of Object.entries({
+      VIGIL_MODE: "aws",
+      VIGIL_TABLE: TABLE,
+      VIGIL_RESULTS_ROOT: "s3://metrics/results",
+      AWS_REGION: "us-east-1",
+      VIGIL_DELIVERY_QUEUE_URL: sqs.queueUrl("deliveries"),
+      VIGIL_DEAD_LETTER_QUEUE_URL: sqs.queueUrl("dead-letters"),
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      AWS_ENDPOINT_URL_SNS: sns.endpoint,
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    }))
+      vi.stubEnv(k, v);
+    const catalog = new Catalog({ records: new DynamoRecordStore(dynamo.client, TABLE), scope: { partition: "aws", region: "us-east-1", accountId: "000000000000" }, now: () => T0 });
+    const detector = await catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await catalog.createAlert({ AlertName: "shop-sns", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { SNSConfiguration: { RoleArn: "arn:aws:iam::000000000000:role/r", SnsTopicArn: ALERT_TOPIC, SnsFormat: "JSON" } } });
+  });
+
+  afterAll(() => {
+    vi.unstubAllEnvs();
+    dynamo?.stop();
+  });
+
+  const queued = () => sqs.messages("deliveries").length;
+
+  async function receiveDeliveries(): Promise<ReturnType<typeof sqsRecord>[]> {
+    const client = new SQSClient({ endpoint: sqs.endpoint, region: "us-east-1", credentials });
+    const out = await client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl("deliveries"), MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+    return (out.Messages ?? []).map((m) => sqsRecord(m.Body!, m.MessageId!));
+  }
+
+  it("routes an event once however often it comes, and delivers once however often the delivery comes", async () => {
+    const { alert } = await import("../../functions/alert/handler.ts");
+    const { deliver } = await import("../../functions/deliver/handler.ts");
+    topics.push(ALERT_TOPIC);
+    const event = anomalyGroupEvent({ revision: 1, score: 92 });
+    const record = sqsRecord(JSON.stringify(event), "e1");
+    expect(await alert({ Records: [record] })).toEqual({ batchItemFailures: [] });
+    expect(await alert({ Records: [record, { ...record, messageId: "e1-again" }] })).toEqual({ batchItemFailures: [] });
+    expect(queued()).toBe(1);
+
+    const deliveries = await receiveDeliveries();
+    expect(await deliver({ Records: deliveries })).toEqual({ batchItemFailures: [] });
+    expect(await deliver({ Records: deliveries })).toEqual({ batchItemFailures: [] });
+    const toTopic = sns.published.filter((p) => p.topicArn === ALERT_TOPIC);
+    expect(toTopic).toHaveLength(1);
+    const delivery = DeliverySchema.parse(JSON.parse(deliveries[0]!.body));
+    expect(JSON.parse(toTopic[0]!.message)).toEqual(l4mAlertJson(delivery.message));
+  });
+
+  it("parks what the channel refuses on the dead-letter queue, and replay sends it once the channel is fixed", async () => {
+    const { alert } = await import("../../functions/alert/handler.ts");
+    const { deliver } = await import("../../functions/deliver/handler.ts");
+    topics.splice(0); // the alert's topic is gone: SNS answers NotFound
+    const event = anomalyGroupEvent({ revision: 1, score: 92, groupId: "9a1c2d3e-aaaa-4bbb-8ccc-0123456789ab" });
+    await alert({ Records: [sqsRecord(JSON.stringify(event), "e2")] });
+    const before = sns.published.length;
+    expect(await deliver({ Records: await receiveDeliveries() })).toEqual({ batchItemFailures: [] });
+    expect(sqs.messages("dead-letters")).toHaveLength(1);
+    expect(JSON.parse(sqs.messages("dead-letters")[0]!.body)).toMatchObject({ reason: "AWS", attempts: 1 });
+
+    topics.push(ALERT_TOPIC);
+    const { deliveryRuntime } = await import("../../cli/replay.ts");
+    const { deliver: deps, deadLetters } = await deliveryRuntime(undefined);
+    expect(await replayParked({ ...deps, deadLetters }, new AbortController().signal)).toEqual({ retried: 1, remaining: 0 });
+    expect(sns.published.length - before).toBe(1);
+    expect(sqs.messages("dead-letters")).toHaveLength(0);
+  });
+});
