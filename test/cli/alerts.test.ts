@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifySignature } from "../../shared/channels/webhook/signature.ts";
+import { tempDir } from "../builders.ts";
+import { HttpReceiver } from "../receivers/http-receiver.ts";
+import { SmtpReceiver } from "../receivers/smtp-receiver.ts";
+
+/** Runs the built CLI without blocking this process, whose receivers must answer it. */
+async function vigil(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["bin/vigil.mjs", ...args], { encoding: "utf8", timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe("vigil demo sends its alerts where a newcomer asks", () => {
+  let http: HttpReceiver;
+  let smtp: SmtpReceiver;
+  beforeAll(async () => {
+    http = await HttpReceiver.start();
+    smtp = await SmtpReceiver.start();
+  });
+  afterAll(async () => {
+    await http.stop();
+    await smtp.stop();
+  });
+
+  it("to Slack, a signed webhook and email: each incident told when it starts and when it ends, once", async () => {
+    const dir = await tempDir();
+    const r = await vigil(["demo", "--data-dir", dir, "--slack-webhook", `${http.url}/slack`, "--webhook", `${http.url}/hook`, "--webhook-secret", "demo-secret", "--email", "oncall@example.com", "--smtp", smtp.url]);
+    expect(r.code, r.stderr).toBe(0);
+    const hooks = http.requests.filter((q) => q.path === "/hook");
+    const bodies = hooks.map((q) => JSON.parse(q.body) as { reason: string; anomalyGroup: { id: string } });
+    const groups = [...new Set(bodies.map((b) => b.anomalyGroup.id))];
+    expect(groups).toHaveLength(3); // the false alarm at severity 63 stays below the alert's 70
+    for (const g of groups) expect(bodies.filter((b) => b.anomalyGroup.id === g).map((b) => b.reason)).toEqual(["first", "ended"]);
+    for (const q of hooks) expect(verifySignature("demo-secret", { signature: q.headers["vigil-signature"] as string, timestamp: q.headers["vigil-timestamp"] as string }, q.body, Number(q.headers["vigil-timestamp"]))).toBe(true);
+    expect(http.requests.filter((q) => q.path === "/slack")).toHaveLength(hooks.length);
+    expect(smtp.mails).toHaveLength(hooks.length);
+    expect(smtp.mails.map((m) => m.subject)).toContainEqual(expect.stringMatching(/^\[(SEVERE|CRITICAL)\] shop: revenue ▼ −\d+(\.\d)?% in marketplace=de \(new\)$/));
+    expect(r.stdout).toMatch(/Alerts: 24 message\(s\) sent/);
+    const sns = (await readFile(join(dir, "demo", "outbox", "sns.jsonl"), "utf8")).trim().split("\n");
+    expect(sns).toHaveLength(hooks.length);
+  }, 120_000);
+
+  it("parks what a channel refuses, and vigil replay sends it once the channel is back", async () => {
+    const dir = await tempDir();
+    http.answer(...Array.from({ length: 3 * 6 }, () => ({ status: 503 })));
+    const r = await vigil(["demo", "--data-dir", dir, "--webhook", `${http.url}/down`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/parked .*HTTP 503 — `vigil replay --data-dir .*` sends it again/);
+    const parked = (await readFile(join(dir, "demo", "dead-letters.jsonl"), "utf8")).trim().split("\n");
+    expect(parked).toHaveLength(6);
+    const before = http.requests.filter((q) => q.path === "/down").length;
+    const replay = await vigil(["replay", "--data-dir", join(dir, "demo")]);
+    expect(replay.stderr).toMatch(/replay: 6 delivery\(ies\) sent or found already sent, 0 still parked/);
+    expect(http.requests.filter((q) => q.path === "/down").length - before).toBe(6);
+    expect((await vigil(["replay", "--data-dir", join(dir, "demo")])).stderr).toMatch(/replay: 0 .* 0 still parked/);
+  }, 120_000);
+});
+
+describe("vigil silence", () => {
+  it("adds, lists and expires silences, and refuses a silence without a matcher or an end", async () => {
+    const dir = await tempDir();
+    const added = await vigil(["silence", "add", "--data-dir", dir, "--measure", "revenue", "--dimension", "marketplace=de", "--for", "PT2H", "--reason", "payment provider maintenance"]);
+    expect(added.code, added.stderr).toBe(0);
+    const silence = JSON.parse(added.stdout) as { SilenceId: string; EndsAt: string; StartsAt: string };
+    expect(Date.parse(silence.EndsAt) - Date.parse(silence.StartsAt)).toBe(2 * 3_600_000);
+    expect((await vigil(["silence", "list", "--data-dir", dir])).stdout).toContain("payment provider maintenance");
+    const expired = await vigil(["silence", "expire", silence.SilenceId, "--data-dir", dir]);
+    expect(Date.parse(JSON.parse(expired.stdout).EndsAt)).toBeLessThan(Date.parse(silence.EndsAt));
+    const bad = await vigil(["silence", "add", "--data-dir", dir, "--for", "PT1H", "--reason", "x"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/must name a detector, a measure or dimension values/);
+    expect((await vigil(["silence", "add", "--data-dir", dir, "--measure", "m", "--reason", "x"])).stderr).toMatch(/one of --for <duration> and --until <time>/);
+  });
+});
