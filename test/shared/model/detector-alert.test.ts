@@ -41,6 +41,21 @@ describe("CreateAlertRequest", () => {
 
   it("needs exactly one action", () => {
     expect(fieldNames(CreateAlertRequest, { ...alert, Action: {} })).toEqual(["Action"]);
+    expect(fieldNames(CreateAlertRequest, { ...alert, Action: { ...alert.Action, SlackConfiguration: { WebhookUrl: "https://hooks.slack.com/services/T/B/x" } } })).toEqual(["Action"]);
+  });
+
+  it.each([
+    [{ SlackConfiguration: { WebhookUrl: "https://hooks.slack.com/services/T/B/x" } }, []],
+    [{ SlackConfiguration: { WebhookUrl: "{{resolve:secretsmanager:vigil/slack}}" } }, []],
+    [{ SlackConfiguration: { WebhookUrl: "ftp://example.com" } }, ["Action.SlackConfiguration.WebhookUrl"]],
+    [{ WebhookConfiguration: { Url: "https://example.com/h", Secret: "{{resolve:ssm:/vigil/k}}", Headers: { "X-Team": "growth" } } }, []],
+    [{ WebhookConfiguration: { Url: "https://example.com/h", Headers: { "bad header": "x" } } }, ["Action.WebhookConfiguration.Headers.bad header"]],
+    [{ WebhookConfiguration: { Url: "not a url" } }, ["Action.WebhookConfiguration.Url"]],
+    [{ EmailConfiguration: { To: ["oncall@example.com"], From: "vigil@example.com" } }, []],
+    [{ EmailConfiguration: { To: [] } }, ["Action.EmailConfiguration.To"]],
+    [{ EmailConfiguration: { To: ["not-an-address"] } }, ["Action.EmailConfiguration.To[0]"]],
+  ])("checks Vigil's channels: %j", (Action, fields) => {
+    expect(fieldNames(CreateAlertRequest, { ...alert, Action })).toEqual(fields);
   });
 });
 
