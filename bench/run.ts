@@ -15,8 +15,17 @@ import { rowSpecOf } from "../shared/ingest/rows.ts";
 import { makeTimestampParser } from "../shared/ingest/timestamp.ts";
 import { encodeSnapshot } from "../shared/detect/snapshot.ts";
 import { scoreInterval } from "../shared/detect/score-interval.ts";
-import type { MetricSetArn } from "../shared/model/ids.ts";
+import { createServer } from "node:http";
 import { build } from "esbuild";
+import { alertMessage } from "../shared/alerts/message.ts";
+import { emailMessage } from "../shared/alerts/render/email.ts";
+import { l4mAlertJson } from "../shared/alerts/render/l4m.ts";
+import { slackMessage } from "../shared/alerts/render/slack.ts";
+import { longText, shortText } from "../shared/alerts/render/text.ts";
+import { webhookBody } from "../shared/alerts/render/webhook.ts";
+import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
+import type { AlertArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
+import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
 import { parse } from "yaml";
 
 const HOUR = 3_600_000;
@@ -124,14 +133,14 @@ function nab(bench: string): void {
 
 /** Each function bundled as serverless.yml bundles it: its size, and a fresh node's time to import it. */
 async function functionBundles(): Promise<void> {
-  const config = parse(readFileSync("serverless.yml", "utf8"), { customTags: [{ tag: "!Ref", resolve: (v: string) => v }] }) as {
+  const config = parse(readFileSync("serverless.yml", "utf8"), { customTags: ["!Ref", "!GetAtt", "!Sub"].map((tag) => ({ tag, resolve: (v: string) => v })) }) as {
     functions: Record<string, { handler: string }>;
-    custom: { esbuild: { banner: { js: string } } };
+    custom: { esbuild: { banner: { js: string }; mainFields: string[] } };
   };
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
   for (const [name, fn] of Object.entries(config.functions)) {
     const outfile = join(dir, `${name}.mjs`);
-    await build({ entryPoints: [`${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`], outfile, bundle: true, minify: true, platform: "node", format: "esm", target: "node22", banner: config.custom.esbuild.banner, logLevel: "error" });
+    await build({ entryPoints: [`${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`], outfile, bundle: true, minify: true, platform: "node", format: "esm", target: "node22", banner: config.custom.esbuild.banner, mainFields: config.custom.esbuild.mainFields, logLevel: "error" });
     report(`${name} bundle (KB)`, fmt(statSync(outfile).size / 1024), "< 1,024");
     const times: number[] = [];
     for (let i = 0; i < 7; i++) {
@@ -144,7 +153,76 @@ async function functionBundles(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** An anomaly group event of `series` series, as detection announces it. */
+function benchEvent(i: number, series: number): AnomalyGroupEvent {
+  const t = Date.UTC(2021, 2, 1) + i * HOUR;
+  const expected = Array.from({ length: 24 }, (_, j) => 1000 + 100 * Math.sin(j / 3));
+  const values = (v: string[]) => v.map((value, j) => ({ DimensionValue: value, ContributionScore: 100 / (j + 1) }));
+  const markets = Array.from({ length: series }, (_, j) => `m${j}`);
+  return {
+    type: "AnomalyGroupChanged",
+    anomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:bench",
+    metricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/bench/orders",
+    revision: 1,
+    intervalStart: t,
+    intervalMs: HOUR,
+    anomalyGroup: {
+      AnomalyGroupId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}` as AnomalyGroupId,
+      StartTime: new Date(t).toISOString(),
+      EndTime: new Date(t).toISOString(),
+      AnomalyGroupScore: 90,
+      PrimaryMetricName: "revenue",
+      MetricLevelImpactList: [{ MetricName: "revenue", NumTimeSeries: series, ContributionMatrix: { DimensionContributionList: [{ DimensionName: "marketplace", DimensionValueContributionList: values(markets) }] } }],
+    },
+    summary: {
+      measure: "revenue",
+      direction: "DOWN",
+      actual: 400,
+      expected: 1000,
+      contributors: [{ name: "marketplace", value: "m0", share: 100 }],
+      affected: ["marketplace=m0"],
+      relevantTimeSeries: markets.slice(0, 10).map((m, j) => ({ timeSeriesId: String(j).repeat(128).slice(0, 128), dimensions: [{ dimensionName: "marketplace", dimensionValue: m }], metricValue: 40, expectedValue: 100 })),
+      chart: { start: t - 23 * HOUR, intervalMs: HOUR, actual: expected.map((e, j) => (j === 23 ? e * 0.4 : e)), expected, lower: expected.map((e) => e - 50), upper: expected.map((e) => e + 50) },
+    },
+  };
+}
+
+/** Alerts rendered per second (every channel's format), and routed → sent → recorded per second to a local webhook. */
+async function alertPipeline(): Promise<void> {
+  const events = Array.from({ length: 2000 }, (_, i) => benchEvent(i, 20));
+  const alert = { AlertName: "bench", AlertArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:bench" as AlertArn };
+  const [, renderMs] = timeIt(() => {
+    for (const e of events) {
+      const m = alertMessage(alert, e, "first", "http://localhost:8087");
+      l4mAlertJson(m);
+      longText(m);
+      shortText(m);
+      slackMessage(m);
+      webhookBody(m);
+      emailMessage(m);
+    }
+  });
+  report("alert messages rendered per second, all six formats each", fmt(events.length / (renderMs / 1000)));
+
+  let received = 0;
+  const server = createServer((req, res) => req.resume().on("end", () => (received++, res.end("ok"))));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-alerts-"));
+  const rt = localAlertingRuntime(dir, () => Date.UTC(2021, 2, 1));
+  const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "bench", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  await rt.catalog.createAlert({ AlertName: "bench", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `http://127.0.0.1:${port}/hook`, Secret: "k" } } });
+  const start = performance.now();
+  for (const e of events) await rt.alerting.route(e);
+  const ms = performance.now() - start;
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+  if (received !== events.length) throw new Error(`the receiver got ${received} of ${events.length} alerts`);
+  report("alerts routed → signed → sent → recorded per second, local webhook, one at a time", fmt(events.length / (ms / 1000)));
+}
+
 console.error("vigil bench");
+await alertPipeline();
 await functionBundles();
 engineSpeed();
 intervalOf50k();

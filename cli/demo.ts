@@ -7,9 +7,10 @@ import { demoIncidents, generateShop, toCsv, type Incident, type ShopRow } from 
 import { topContributors, primaryImpact } from "../shared/incidents/contribution.ts";
 import { rankGroups } from "../shared/incidents/ranking.ts";
 import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
-import { localRuntime } from "../shared/runtime/local.ts";
+import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
 import { joinUri } from "../shared/ingest/path-template.ts";
-import { DEFAULT_ALERT_SETTINGS, type AlertReport } from "../shared/runtime/alerting.ts";
+import type { AlertReport } from "../shared/runtime/alerting.ts";
+import { DEFAULT_ALERT_SETTINGS } from "../shared/runtime/alert-settings.ts";
 import type { RetryPolicy } from "../shared/alerts/retry.ts";
 import { describeGroup } from "./describe.ts";
 
@@ -64,7 +65,7 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
   let clock = DEMO_LIVE_START;
   const alerts: AlertReport[] = [];
   const settings = { ...DEFAULT_ALERT_SETTINGS, ...(channels.smtp ? { smtpUrl: channels.smtp } : {}), policy: DEMO_RETRY_POLICY };
-  const rt = localRuntime(root, () => clock, { settings, onAlert: (r) => alerts.push(r) });
+  const rt = localAlertingRuntime(root, () => clock, { settings, onAlert: (r) => alerts.push(r) });
   const incidents = demoIncidents(DEMO_LIVE_START);
   const historyStart = DEMO_LIVE_START - HISTORY_DAYS * 24 * HOUR;
   const rows = generateShop({ start: historyStart, hours: HISTORY_DAYS * 24 + LIVE_HOURS, incidents });

@@ -1,7 +1,7 @@
 import type { DeliverDeps } from "../shared/alerts/deliver.ts";
 import type { DeadLetters } from "../shared/alerts/delivery.ts";
 import { configFromEnv } from "../shared/runtime/config.ts";
-import { localRuntime } from "../shared/runtime/local.ts";
+import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
 
 /**
  * The delivery step `vigil replay` uses: the local data directory's, or in AWS mode
@@ -10,7 +10,7 @@ import { localRuntime } from "../shared/runtime/local.ts";
 export async function deliveryRuntime(dataDir: string | undefined): Promise<{ deliver: DeliverDeps; deadLetters: DeadLetters }> {
   const config = configFromEnv(dataDir ? { ...process.env, VIGIL_DATA_DIR: dataDir } : process.env);
   if (config.VIGIL_MODE === "local") {
-    const rt = localRuntime(config.VIGIL_DATA_DIR, Date.now);
+    const rt = localAlertingRuntime(config.VIGIL_DATA_DIR, Date.now);
     return { deliver: rt.delivery, deadLetters: rt.deadLetters };
   }
   const { awsDelivery } = await import("../shared/runtime/aws-alerting.ts");

@@ -10,7 +10,7 @@ import { describeGroup } from "./describe.ts";
 import { printDemo, runDemo, type DemoChannels } from "./demo.ts";
 import { Duration } from "luxon";
 import { replayParked } from "../shared/alerts/deliver.ts";
-import { localRuntime } from "../shared/runtime/local.ts";
+import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
 import { deliveryRuntime } from "./replay.ts";
 import { scoreCsv } from "./score.ts";
 import { intervalMs } from "../shared/model/frequency.ts";
@@ -82,7 +82,7 @@ silence
     const span = opts.for ? Duration.fromISO(opts.for) : undefined;
     if (span && !span.isValid) throw new ValidationException(`--for '${opts.for}' is not an ISO-8601 duration such as PT2H`);
     if (!span === (opts.until === undefined)) throw new ValidationException("give one of --for <duration> and --until <time>");
-    const rt = localRuntime(opts.dataDir ?? dataDirOfEnv(), () => now);
+    const rt = localAlertingRuntime(opts.dataDir ?? dataDirOfEnv(), () => now);
     const created = await rt.catalog.createSilence({
       ...(opts.detector ? { AnomalyDetectorArn: opts.detector } : {}),
       ...(opts.measure ? { MetricName: opts.measure } : {}),
@@ -98,7 +98,7 @@ silence
   .description("list silences, active and past")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (opts: { dataDir?: string }) => {
-    const rt = localRuntime(opts.dataDir ?? dataDirOfEnv(), Date.now);
+    const rt = localAlertingRuntime(opts.dataDir ?? dataDirOfEnv(), Date.now);
     process.stdout.write(toJsonLines(await rt.catalog.listSilences()));
   });
 silence
@@ -106,7 +106,7 @@ silence
   .description("end a silence now")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (id: string, opts: { dataDir?: string }) => {
-    const rt = localRuntime(opts.dataDir ?? dataDirOfEnv(), Date.now);
+    const rt = localAlertingRuntime(opts.dataDir ?? dataDirOfEnv(), Date.now);
     console.log(JSON.stringify(await rt.catalog.expireSilence(id), null, 2));
   });
 

@@ -3,8 +3,9 @@ import type { DeadLetters } from "../alerts/delivery.ts";
 import type { AlertVerdict } from "../alerts/route.ts";
 import type { AnomalyGroupEvent } from "../model/anomaly-event.ts";
 import { awsDelivery, awsRouting } from "./aws-alerting.ts";
-import { alertSettingsOf, type RuntimeConfig } from "./config.ts";
-import { localRuntime } from "./local.ts";
+import { alertSettingsOf } from "./alert-settings.ts";
+import type { RuntimeConfig } from "./config.ts";
+import { localAlertingRuntime } from "./local-alerting.ts";
 
 /**
  * The alert and deliver functions' view of the mode: in AWS, routing enqueues onto SQS and
@@ -14,7 +15,7 @@ import { localRuntime } from "./local.ts";
 export function routingFor(config: RuntimeConfig): (event: AnomalyGroupEvent, now: number) => Promise<AlertVerdict[]> {
   if (config.VIGIL_MODE === "aws") return awsRouting(config);
   const settings = alertSettingsOf(config);
-  return async (event, now) => (await localRuntime(config.VIGIL_DATA_DIR, () => now, { settings }).alerting.route(event)).verdicts;
+  return async (event, now) => (await localAlertingRuntime(config.VIGIL_DATA_DIR, () => now, { settings }).alerting.route(event)).verdicts;
 }
 
 export function deliveryFor(config: RuntimeConfig): (now: () => number) => { deliver: DeliverDeps; deadLetters: DeadLetters } {
@@ -29,7 +30,7 @@ export function deliveryFor(config: RuntimeConfig): (now: () => number) => { del
   }
   const settings = alertSettingsOf(config);
   return (now) => {
-    const rt = localRuntime(config.VIGIL_DATA_DIR, now, { settings });
+    const rt = localAlertingRuntime(config.VIGIL_DATA_DIR, now, { settings });
     return { deliver: rt.delivery, deadLetters: rt.deadLetters };
   };
 }

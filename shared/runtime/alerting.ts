@@ -1,9 +1,9 @@
 import { createTransport, type Transporter } from "nodemailer";
 import { deliver, type DeliverDeps, type DeliveryOutcome } from "../alerts/deliver.ts";
 import type { DeadLetters, Delivery } from "../alerts/delivery.ts";
-import { DEFAULT_REPEAT_MS } from "../alerts/renotify.ts";
 import { buildAlertPipeline, type AlertVerdict } from "../alerts/route.ts";
-import { DEFAULT_RETRY_POLICY, realSleep, type RetryPolicy } from "../alerts/retry.ts";
+import { realSleep } from "../alerts/retry.ts";
+import type { AlertSettings } from "./alert-settings.ts";
 import type { Catalog } from "../catalog/catalog.ts";
 import type { Sender, Senders } from "../channels/channel.ts";
 import { EmailSender } from "../channels/email/sender.ts";
@@ -15,27 +15,6 @@ import type { AnomalyGroupEvent } from "../model/anomaly-event.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import type { EventPublisher } from "../store/events.ts";
 import type { RecordStore } from "../store/records.ts";
-
-/** How alerts are sent, from the settings (config.ts). */
-export interface AlertSettings {
-  /** Base URL of the API, for links in messages. */
-  readonly publicUrl: string;
-  readonly repeatMs: number;
-  /** smtp(s)://user:pass@host:port, or a {{resolve:…}} reference to one; none = email cannot be sent. */
-  readonly smtpUrl?: string | undefined;
-  readonly emailFrom: string;
-  /** Per HTTP request to Slack or a webhook. */
-  readonly httpTimeoutMs: number;
-  readonly policy: RetryPolicy;
-}
-
-export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
-  publicUrl: "http://localhost:8087",
-  repeatMs: DEFAULT_REPEAT_MS,
-  emailFrom: "Vigil <vigil@localhost>",
-  httpTimeoutMs: 10_000,
-  policy: DEFAULT_RETRY_POLICY,
-};
 
 /** The senders of HTTP and email channels, shared by both modes; SNS and Lambda are the mode's own. */
 export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: boolean; aws: Sender<Extract<Channel, { kind: "sns" | "lambda" }>>; now: () => number }): Senders {

@@ -15,7 +15,8 @@ import { ValidationException } from "../model/errors.ts";
 import { DynamoRecordStore } from "../store/dynamo-records.ts";
 import { SqsDeadLetters, SqsDeliveryQueue } from "../store/sqs-deliveries.ts";
 import { deliverDepsOf, senders } from "./alerting.ts";
-import { alertSettingsOf, type RuntimeConfig } from "./config.ts";
+import { alertSettingsOf } from "./alert-settings.ts";
+import type { RuntimeConfig } from "./config.ts";
 
 type AwsConfig = Extract<RuntimeConfig, { VIGIL_MODE: "aws" }>;
 

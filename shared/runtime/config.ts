@@ -1,6 +1,4 @@
-import { Duration } from "luxon";
 import * as z from "zod";
-import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from "./alerting.ts";
 import { ValidationException } from "../model/errors.ts";
 import { parseOrThrow } from "../model/validate.ts";
 
@@ -58,14 +56,3 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {
   }
 }
 
-/** The alert settings the environment gives, over the defaults. */
-export function alertSettingsOf(config: RuntimeConfig): AlertSettings {
-  const d = DEFAULT_ALERT_SETTINGS;
-  return {
-    ...d,
-    publicUrl: config.VIGIL_PUBLIC_URL ?? d.publicUrl,
-    emailFrom: config.VIGIL_EMAIL_FROM ?? d.emailFrom,
-    repeatMs: config.VIGIL_REPEAT_INTERVAL ? Duration.fromISO(config.VIGIL_REPEAT_INTERVAL).toMillis() : d.repeatMs,
-    ...(config.VIGIL_SMTP_URL ? { smtpUrl: config.VIGIL_SMTP_URL } : {}),
-  };
-}

@@ -7,7 +7,7 @@ import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import { S3BlobStore } from "../store/s3-blobs.ts";
 import type { PulledSource } from "../sources/ingest.ts";
 import type { EventPublisher } from "../store/events.ts";
-import { alertSettingsOf, type RuntimeConfig } from "./config.ts";
+import type { RuntimeConfig } from "./config.ts";
 import { localRuntime, runtimeOf, type Runtime } from "./local.ts";
 
 /**
@@ -19,7 +19,7 @@ export function runtimeFactory(
   config: RuntimeConfig,
   sources: { cloudwatch?: (region: string) => PulledSource; events?: (region: string, topicArn: string) => EventPublisher } = {},
 ): (now: () => number, invokedFunctionArn?: string) => Runtime {
-  if (config.VIGIL_MODE === "local") return (now) => localRuntime(config.VIGIL_DATA_DIR, now, { settings: alertSettingsOf(config) });
+  if (config.VIGIL_MODE === "local") return (now) => localRuntime(config.VIGIL_DATA_DIR, now);
   const s3 = new S3Client({ region: config.AWS_REGION });
   const dynamo = new DynamoDBClient({ region: config.AWS_REGION });
   const records = new DynamoRecordStore(dynamo, config.VIGIL_TABLE);

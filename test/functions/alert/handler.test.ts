@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { localRuntime } from "../../../shared/runtime/local.ts";
+import { localAlertingRuntime } from "../../../shared/runtime/local-alerting.ts";
 import { T0, tempDir } from "../../builders.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 
@@ -18,7 +18,7 @@ describe("alert handler (local mode)", () => {
 
   it("routes the sample SQS batch's event to the detector's Slack alert, once, and reports a bad record as a batch item failure", async () => {
     const dir = await tempDir();
-    const rt = localRuntime(dir, () => T0);
+    const rt = localAlertingRuntime(dir, () => T0);
     const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     await rt.catalog.createAlert({ AlertName: "slack", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { SlackConfiguration: { WebhookUrl: `${receiver.url}/services/x` } } });
     const sample = JSON.parse(await readFile("events/alert/sqs-batch.json", "utf8"));

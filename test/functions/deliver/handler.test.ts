@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { localRuntime } from "../../../shared/runtime/local.ts";
+import { localAlertingRuntime } from "../../../shared/runtime/local-alerting.ts";
 import { T0, tempDir } from "../../builders.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 
@@ -18,7 +18,7 @@ describe("deliver handler (local mode)", () => {
 
   it("sends the sample delivery to its alert's webhook once, however often the queue hands it over", async () => {
     const dir = await tempDir();
-    const rt = localRuntime(dir, () => T0);
+    const rt = localAlertingRuntime(dir, () => T0);
     const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     await rt.catalog.createAlert({ AlertName: "shop-severe", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}/hook`, Secret: "k" } } });
     const sample = JSON.parse(await readFile("events/deliver/sqs-batch.json", "utf8"));
@@ -34,7 +34,7 @@ describe("deliver handler (local mode)", () => {
     const deliver = await loadHandler(dir);
     const bad = { ...sample.Records[0], messageId: "bad-1", body: "not json" };
     expect(await deliver({ Records: [sample.Records[0], bad] })).toEqual({ batchItemFailures: [{ itemIdentifier: "bad-1" }] });
-    expect(await localRuntime(dir, () => T0).deadLetters.list()).toMatchObject([{ reason: "ALERT_GONE" }]);
+    expect(await localAlertingRuntime(dir, () => T0).deadLetters.list()).toMatchObject([{ reason: "ALERT_GONE" }]);
     await expect(deliver({})).rejects.toMatchObject({ name: "ValidationException" }); // the class of the module loaded afresh
   });
 });

@@ -1,0 +1,49 @@
+import { join } from "node:path";
+import type { DeliverDeps } from "../alerts/deliver.ts";
+import { OutboxSender } from "../channels/outbox.ts";
+import { literalSecrets } from "../channels/secrets.ts";
+import { LocalDeadLetters } from "../store/local-dead-letters.ts";
+import { LocalEventPublisher } from "../store/local-events.ts";
+import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from "./alert-settings.ts";
+import { allOf, deliverDepsOf, InlineAlerting, senders, type AlertReport } from "./alerting.ts";
+import { localRuntime, type LocalRuntime } from "./local.ts";
+
+/** The local mode with its alerting: what the CLI runs, and the alert and deliver functions locally. */
+export interface LocalAlertingRuntime extends LocalRuntime {
+  /** The delivery step, as `vigil replay` needs it. */
+  readonly delivery: DeliverDeps;
+  readonly deadLetters: LocalDeadLetters;
+  /** Routes an anomaly group event to its alerts and sends them, in-process. */
+  readonly alerting: InlineAlerting;
+}
+
+export interface LocalAlertingOptions {
+  readonly settings?: AlertSettings;
+  /** Told of every anomaly group event's alerts and deliveries (the demo prints them). */
+  readonly onAlert?: (report: AlertReport) => void;
+}
+
+/**
+ * The local runtime whose anomaly group events are routed and delivered as soon as they are
+ * announced, besides being appended to the events file. Under `dataDir` also: `outbox/`
+ * what SNS and Lambda alerts would send, `dead-letters.jsonl` the deliveries that failed.
+ * (The detect function's bundle leaves this out: it carries email and HTTP senders.)
+ */
+export function localAlertingRuntime(dataDir: string, now: () => number, options: LocalAlertingOptions = {}): LocalAlertingRuntime {
+  const settings = options.settings ?? DEFAULT_ALERT_SETTINGS;
+  const base = localRuntime(dataDir, now);
+  const dir = base.dataDir;
+  const records = base.records;
+  const deadLetters = new LocalDeadLetters(join(dir, "dead-letters.jsonl"));
+  const delivery = deliverDepsOf({
+    records,
+    catalog: base.catalog,
+    senders: senders({ settings, secrets: literalSecrets, blockPrivateAddresses: false, aws: new OutboxSender(join(dir, "outbox")), now }),
+    deadLetters,
+    settings,
+    now,
+  });
+  const alerting = new InlineAlerting({ records, catalog: base.catalog, settings, deliver: delivery, now, ...(options.onAlert ? { onReport: options.onAlert } : {}) });
+  const events = allOf(new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl")), alerting);
+  return { ...base, events, delivery, deadLetters, alerting };
+}
