@@ -37,15 +37,3 @@ export async function sendWithRetry(send: () => Promise<SendResult>, policy: Ret
     await clock.sleep(wait, signal);
   }
 }
-
-/** A sleep that an abort cuts short. */
-export const realSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });

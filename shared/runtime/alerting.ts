@@ -2,7 +2,6 @@ import { createTransport, type Transporter } from "nodemailer";
 import { deliver, type DeliverDeps, type DeliveryOutcome } from "../alerts/deliver.ts";
 import type { DeadLetters, Delivery } from "../alerts/delivery.ts";
 import { buildAlertPipeline, type AlertVerdict } from "../alerts/route.ts";
-import { realSleep } from "../alerts/retry.ts";
 import type { AlertSettings } from "./alert-settings.ts";
 import type { Catalog } from "../catalog/catalog.ts";
 import type { Sender, Senders } from "../channels/channel.ts";
@@ -96,3 +95,15 @@ export const allOf = (...publishers: EventPublisher[]): EventPublisher => ({
     for (const p of publishers) await p.publish(event);
   },
 });
+
+/** A sleep that an abort cuts short. */
+export const realSleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
