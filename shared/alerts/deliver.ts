@@ -34,6 +34,14 @@ export interface DeliveryRecord {
   readonly attempts: number;
 }
 
+/** The invocation's time ran out mid-delivery: not the channel's fault, so not parked. */
+export class DeliveryInterrupted extends Error {
+  override readonly name = "DeliveryInterrupted";
+  constructor(readonly deliveryId: string) {
+    super(`delivery ${deliveryId} was interrupted by the end of the invocation; it stays on the queue`);
+  }
+}
+
 const DAY = 86_400_000;
 export const DELIVERY_RETENTION_MS = 90 * DAY;
 /** Longer than any delivery's retries can take. */
@@ -54,6 +62,11 @@ export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: Abo
   if (!alert) return fail("ALERT_GONE", `alert ${delivery.alertArn} no longer exists`, 0);
   const channel = channelOf(alert.Action);
   const { result, attempts } = await sendWithRetry(() => sendVia(deps.senders, delivery.message, channel, signal), deps.policy, deps.clock, signal);
+  if (!result.ok && signal.aborted) {
+    // The invocation ran out of time, not the channel: let the queue hand it over again.
+    await deps.records.delete("leases", lease);
+    throw new DeliveryInterrupted(delivery.deliveryId);
+  }
   if (!result.ok) return fail(result.reason, result.detail, attempts);
   const record: DeliveryRecord = { deliveryId: delivery.deliveryId, alertArn: delivery.alertArn, channel: channel.kind, sentAt: deps.now(), attempts };
   await deps.records.put("deliveries", delivery.deliveryId, record, { expiresAt: deps.now() + DELIVERY_RETENTION_MS });

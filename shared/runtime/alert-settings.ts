@@ -1,6 +1,7 @@
 import { Duration } from "luxon";
 import { DEFAULT_REPEAT_MS } from "../alerts/renotify.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../alerts/retry.ts";
+import type { ChannelKind } from "../model/alert.ts";
 import type { RuntimeConfig } from "./config.ts";
 
 /** How alerts are sent, from the settings (config.ts). */
@@ -11,8 +12,8 @@ export interface AlertSettings {
   /** smtp(s)://user:pass@host:port, or a {{resolve:…}} reference to one; none = email cannot be sent. */
   readonly smtpUrl?: string | undefined;
   readonly emailFrom: string;
-  /** Per HTTP request to Slack or a webhook. */
-  readonly httpTimeoutMs: number;
+  /** How long one attempt on each channel may take before it counts as failed (and is retried). */
+  readonly timeoutsMs: Readonly<Record<ChannelKind, number>>;
   readonly policy: RetryPolicy;
 }
 
@@ -20,7 +21,8 @@ export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
   publicUrl: "http://localhost:8087",
   repeatMs: DEFAULT_REPEAT_MS,
   emailFrom: "Vigil <vigil@localhost>",
-  httpTimeoutMs: 10_000,
+  // Slack asks for an answer within 3 s of its own; SMTP servers may greylist and think.
+  timeoutsMs: { slack: 10_000, webhook: 10_000, email: 30_000, sns: 10_000, lambda: 10_000 },
   policy: DEFAULT_RETRY_POLICY,
 };
 

@@ -18,16 +18,16 @@ import type { RecordStore } from "../store/records.ts";
 /** The senders of HTTP and email channels, shared by both modes; SNS and Lambda are the mode's own. */
 export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: boolean; aws: Sender<Extract<Channel, { kind: "sns" | "lambda" }>>; now: () => number }): Senders {
   const { settings, secrets, now } = parts;
-  const http = { secrets, timeoutMs: settings.httpTimeoutMs, blockPrivateAddresses: parts.blockPrivateAddresses, now };
+  const http = (timeoutMs: number) => ({ secrets, timeoutMs, blockPrivateAddresses: parts.blockPrivateAddresses, now });
   let transport: Promise<Transporter> | undefined;
   const smtp = () => {
     if (!settings.smtpUrl) return Promise.reject(Object.assign(new Error("no SMTP server is configured (VIGIL_SMTP_URL)"), { responseCode: 550 }));
-    transport ??= secrets.resolve(settings.smtpUrl).then((url) => createTransport(url, { connectionTimeout: settings.httpTimeoutMs, socketTimeout: settings.httpTimeoutMs } as never));
+    transport ??= secrets.resolve(settings.smtpUrl).then((url) => createTransport(url, { connectionTimeout: settings.timeoutsMs.email, greetingTimeout: settings.timeoutsMs.email, socketTimeout: settings.timeoutsMs.email } as never));
     return transport;
   };
   return {
-    slack: new SlackSender(http),
-    webhook: new WebhookSender(http),
+    slack: new SlackSender(http(settings.timeoutsMs.slack)),
+    webhook: new WebhookSender(http(settings.timeoutsMs.webhook)),
     email: new EmailSender({ transport: smtp, from: settings.emailFrom }),
     sns: parts.aws,
     lambda: parts.aws,

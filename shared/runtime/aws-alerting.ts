@@ -62,8 +62,8 @@ export function awsDelivery(config: AwsConfig, now: () => number): { deliver: De
   let secretsManager: SecretsManagerClient | undefined;
   let ssm: SSMClient | undefined;
   const secrets = new AwsSecrets({ secretsManager: () => (secretsManager ??= new SecretsManagerClient({ region })), ssm: () => (ssm ??= new SSMClient({ region })) }, now);
-  const sns = new SnsSender(perRegion((r) => new SNSClient({ region: r }), region));
-  const lambda = new LambdaSender(perRegion((r) => new LambdaClient({ region: r }), region));
+  const sns = new SnsSender(perRegion((r) => new SNSClient({ region: r }), region), settings.timeoutsMs.sns);
+  const lambda = new LambdaSender(perRegion((r) => new LambdaClient({ region: r }), region), settings.timeoutsMs.lambda);
   const aws = { send: (m: Parameters<SnsSender["send"]>[0], c: Parameters<SnsSender["send"]>[1] | Parameters<LambdaSender["send"]>[1], signal: AbortSignal) => (c.kind === "sns" ? sns.send(m, c, signal) : lambda.send(m, c, signal)) };
   const deliver = deliverDepsOf({ records, catalog: catalogAt(now), senders: senders({ settings, secrets, blockPrivateAddresses: true, aws, now }), deadLetters, settings, now });
   return { deliver, deadLetters };

@@ -9,13 +9,16 @@ type LambdaChannel = Extract<Channel, { kind: "lambda" }>;
 
 /** L4M's Lambda action: the function is invoked asynchronously with L4M's alert document. */
 export class LambdaSender implements Sender<LambdaChannel> {
-  constructor(private readonly client: (functionArn: string) => LambdaClient) {}
+  constructor(
+    private readonly client: (functionArn: string) => LambdaClient,
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   async send(message: AlertMessage, channel: LambdaChannel, signal: AbortSignal): Promise<SendResult> {
     try {
       const out = await this.client(channel.functionArn).send(
         new InvokeCommand({ FunctionName: channel.functionArn, InvocationType: "Event", Payload: new TextEncoder().encode(JSON.stringify(l4mAlertJson(message))) }),
-        { abortSignal: signal },
+        { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) },
       );
       return out.StatusCode === 202 ? { ok: true } : failed(true, "AWS", `Invoke answered ${out.StatusCode}`);
     } catch (e) {

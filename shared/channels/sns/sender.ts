@@ -26,13 +26,16 @@ export const snsAttributes = (m: AlertMessage) => ({
 
 /** L4M's SNS action: publish to the alert's topic in its format. */
 export class SnsSender implements Sender<SnsChannel> {
-  constructor(private readonly client: (topicArn: string) => SNSClient) {}
+  constructor(
+    private readonly client: (topicArn: string) => SNSClient,
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   async send(message: AlertMessage, channel: SnsChannel, signal: AbortSignal): Promise<SendResult> {
     try {
       await this.client(channel.topicArn).send(
         new PublishCommand({ TopicArn: channel.topicArn, Subject: subjectOf(message).slice(0, 100), Message: snsBody(message, channel.format), MessageAttributes: snsAttributes(message) }),
-        { abortSignal: signal },
+        { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) },
       );
       return { ok: true };
     } catch (e) {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deliver, replayParked, type DeliverDeps } from "../../../shared/alerts/deliver.ts";
+import { deliver, DeliveryInterrupted, replayParked, type DeliverDeps } from "../../../shared/alerts/deliver.ts";
 import type { Delivery } from "../../../shared/alerts/delivery.ts";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { Catalog } from "../../../shared/catalog/catalog.ts";
@@ -24,7 +24,7 @@ async function setup(url: string, maxAttempts = 4) {
   const catalog = new Catalog({ records, scope: LOCAL_ARN_SCOPE, now: () => T0 });
   const detector = await catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
   const alert = await catalog.createAlert({ AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: url, Secret: "k" } } });
-  const settings = { ...DEFAULT_ALERT_SETTINGS, httpTimeoutMs: 300, policy: { maxAttempts, baseMs: 100, capMs: 1000, maxRetryAfterMs: 5000 } };
+  const settings = { ...DEFAULT_ALERT_SETTINGS, timeoutsMs: { ...DEFAULT_ALERT_SETTINGS.timeoutsMs, webhook: 300 }, policy: { maxAttempts, baseMs: 100, capMs: 1000, maxRetryAfterMs: 5000 } };
   const deadLetters = new LocalDeadLetters(join(dir, "dead-letters.jsonl"));
   const waits: number[] = [];
   const deps: DeliverDeps = {
@@ -97,5 +97,23 @@ describe("deliver", () => {
     await records.delete("alerts", alert.AlertName);
     expect(await deliver(deps, deliveryFor(alert, 2), signal)).toMatchObject({ kind: "parked", attempts: 0 });
     expect((await deadLetters.list()).map((p) => p.reason)).toEqual(["HTTP_STATUS", "ALERT_GONE"]);
+  });
+});
+
+describe("deliver at the end of an invocation", () => {
+  it("leaves a delivery cut short by the invocation's deadline to the queue, neither parked nor recorded", async () => {
+    const receiver = await HttpReceiver.start();
+    try {
+      const { deps, deadLetters, alert } = await setup(receiver.url);
+      const d = deliveryFor(alert);
+      const deadline = new AbortController();
+      receiver.answer("hang");
+      setTimeout(() => deadline.abort(), 50);
+      await expect(deliver(deps, d, deadline.signal)).rejects.toThrow(DeliveryInterrupted);
+      expect(await deadLetters.list()).toEqual([]);
+      expect(await deliver(deps, d, signal)).toEqual({ kind: "sent", attempts: 1 });
+    } finally {
+      await receiver.stop();
+    }
   });
 });
