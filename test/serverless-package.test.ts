@@ -73,6 +73,12 @@ describe("serverless package", () => {
     expect(resources["AlertLambdaFunction"]?.Properties).toMatchObject({ Environment: { Variables: { VIGIL_DELIVERY_QUEUE_URL: { Ref: "DeliveryQueue" } } } });
   });
 
+  it("serves the api behind an HTTP API that takes only IAM-signed requests", () => {
+    expect(resources["ApiLambdaFunction"]?.Properties).toMatchObject({ Handler: "functions/api/handler.handler", Timeout: 29 });
+    const route = Object.values(resources).find((r) => r.Type === "AWS::ApiGatewayV2::Route");
+    expect(route?.Properties).toMatchObject({ RouteKey: "ANY /{proxy+}", AuthorizationType: "AWS_IAM" });
+  });
+
   it("has the anomaly group topic, encrypted, that detect may publish to", () => {
     expect(resources["AnomalyGroupTopic"]).toMatchObject({ Type: "AWS::SNS::Topic", Properties: { TopicName: "vigil-ci-anomaly-groups", KmsMasterKeyId: "alias/aws/sns" } });
   });
@@ -97,5 +103,14 @@ describe("serverless invoke local", () => {
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout.slice(r.stdout.indexOf('{\n    "trigger"'))) as { trigger: string; intervals: { outcome: string }[] };
     expect(result).toMatchObject({ trigger: "schedule", intervals: [{ outcome: "processed" }] });
+  }, 180_000);
+});
+
+describe("serverless invoke local, api", () => {
+  it("answers the sample health request", () => {
+    const r = serverless(["invoke", "local", "-f", "api", "--path", "events/api/health.json", "-e", "VIGIL_MODE=local", "-e", `VIGIL_DATA_DIR=vigil-data`]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/"statusCode": 200/);
+    expect(r.stdout).toMatch(/\\"status\\":\\"ok\\"/);
   }, 180_000);
 });

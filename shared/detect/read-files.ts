@@ -1,5 +1,5 @@
 import { aggregateRows, type Aggregation } from "../ingest/aggregate.ts";
-import { effectiveSource } from "../ingest/canonical.ts";
+import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../ingest/path-template.ts";
 import { readRecords, type MalformedRecord, type RawRow } from "../ingest/readers.ts";
 import { rowSpecOf } from "../ingest/rows.ts";
@@ -13,7 +13,7 @@ export type ReadableMetricSet = Pick<MetricSet, "MetricSource" | "TimestampColum
 /** The metric set as detection reads it: a CloudWatch source is read from the canonical files ingest wrote. */
 export function readableOf<M extends ReadableMetricSet>(metricSet: M, metricSetRoot: string): M {
   const source = effectiveSource(metricSet, metricSetRoot);
-  return metricSet.MetricSource.S3SourceConfig || !source ? metricSet : { ...metricSet, MetricSource: { S3SourceConfig: source } };
+  return metricSet.MetricSource.S3SourceConfig || !source ? metricSet : { ...metricSet, MetricSource: { S3SourceConfig: source }, TimestampColumn: CANONICAL_TIMESTAMP };
 }
 
 /** Reads every file under the given addresses and aggregates their rows; a file that cannot be read is reported, not thrown. */

@@ -27,8 +27,19 @@ export function canonicalCsv(metricSet: Pick<MetricSet, "DimensionList" | "Metri
 /** Where ingest writes a metric set's canonical files: beside its results. */
 export const canonicalTemplate = (metricSetRoot: string) => joinUri(metricSetRoot, "ingested", "{{yyyyMMdd}}", "{{HHmm}}");
 
-/** The S3 source detection reads for a metric set: its own files, or the canonical ones ingest writes. */
+/**
+ * The S3 source detection reads for a metric set: its own files, or the canonical ones
+ * ingest and PutMetricRows write, whose earlier intervals are also its history (what was
+ * there before the first interval detected is learned, not scored).
+ */
 export function effectiveSource(metricSet: Pick<MetricSet, "MetricSource">, metricSetRoot: string): S3SourceConfig | undefined {
   if (metricSet.MetricSource.S3SourceConfig) return metricSet.MetricSource.S3SourceConfig;
-  return { TemplatedPathList: [canonicalTemplate(metricSetRoot)], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } };
+  return {
+    TemplatedPathList: [canonicalTemplate(metricSetRoot)],
+    HistoricalDataPathList: [`${joinUri(metricSetRoot, "ingested")}/`],
+    FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } },
+  };
 }
+
+/** How canonical files write their timestamps. */
+export const CANONICAL_TIMESTAMP = { ColumnName: "timestamp", ColumnFormat: "ISO_8601" } as const;

@@ -65,22 +65,26 @@ export const CloudWatchConfig = z.strictObject({
 });
 
 /** Sources L4M had that Vigil does not read: refused with a message that says so. */
+/** Vigil's own source: rows POSTed to the API (`PutMetricRows`), written by ingest into canonical files. */
+export const HttpPushConfig = z.strictObject({});
+
 const UNSUPPORTED_SOURCES = ["AppFlowConfig", "RDSSourceConfig", "RedshiftSourceConfig", "AthenaSourceConfig"] as const;
 
 export const MetricSource = z
   .strictObject({
     S3SourceConfig: S3SourceConfig.optional(),
     CloudWatchConfig: CloudWatchConfig.optional(),
+    HttpPushConfig: HttpPushConfig.optional(),
     ...Object.fromEntries(UNSUPPORTED_SOURCES.map((k) => [k, z.unknown().optional()])),
   })
   .superRefine((source, ctx) => {
     const given = Object.keys(source).filter((k) => source[k as keyof typeof source] !== undefined);
     for (const k of given.filter((k) => (UNSUPPORTED_SOURCES as readonly string[]).includes(k))) {
-      ctx.addIssue({ code: "custom", path: [k], message: `Vigil does not read ${k} sources; use S3SourceConfig or CloudWatchConfig` });
+      ctx.addIssue({ code: "custom", path: [k], message: `Vigil does not read ${k} sources; use S3SourceConfig, CloudWatchConfig or HttpPushConfig` });
     }
     if (given.length !== 1) ctx.addIssue({ code: "custom", message: "must hold exactly one source" });
   });
-export type MetricSource = { S3SourceConfig?: S3SourceConfig; CloudWatchConfig?: z.infer<typeof CloudWatchConfig> };
+export type MetricSource = { S3SourceConfig?: S3SourceConfig; CloudWatchConfig?: z.infer<typeof CloudWatchConfig>; HttpPushConfig?: z.infer<typeof HttpPushConfig> };
 
 export const Metric = z.strictObject({
   MetricName: ResourceName,
@@ -133,6 +137,7 @@ export const CreateMetricSetRequest = z.strictObject(metricSetFields).superRefin
   });
   const s3 = req.MetricSource.S3SourceConfig;
   if (s3) checkS3Source(s3, [...measures, ...dimensions, ...(ts ? [ts] : [])], ts, ctx);
+  if (req.MetricSource.HttpPushConfig && !ts) ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: "is required for pushed rows: it names their timestamp field" });
   if (req.MetricSource.CloudWatchConfig) {
     req.MetricList.forEach((m, i) => {
       if (!m.Namespace) ctx.addIssue({ code: "custom", path: ["MetricList", i, "Namespace"], message: "is required for a CloudWatch source (e.g. AWS/EC2)" });

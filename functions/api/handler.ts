@@ -1,0 +1,32 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
+import * as z from "zod";
+import { router } from "../../shared/api/router.ts";
+import { routes } from "../../shared/api/routes.ts";
+import { parseOrThrow } from "../../shared/model/validate.ts";
+import { configFromEnv } from "../../shared/runtime/config.ts";
+import { logger } from "../../shared/runtime/observability.ts";
+import { runtimeFactory } from "../../shared/runtime/wiring.ts";
+
+/** api: the HTTP API's requests (payload format 2.0, IAM-authorised) to the router, and back. */
+const runtimeAt = runtimeFactory(configFromEnv(process.env));
+const serve = router(
+  routes((now) => runtimeAt(() => now), Date.now),
+  (error, request) => logger.error("request failed", { requestId: request.requestId, error: error as Error }),
+);
+
+const HttpApiEvent = z.looseObject({
+  rawPath: z.string(),
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().optional(),
+  requestContext: z.looseObject({ requestId: z.string(), http: z.looseObject({ method: z.string() }) }),
+});
+
+export async function api(event: unknown) {
+  const e = parseOrThrow(HttpApiEvent, event, "HTTP API event");
+  const body = e.body && e.isBase64Encoded ? Buffer.from(e.body, "base64").toString("utf8") : (e.body ?? "");
+  const res = await serve({ method: e.requestContext.http.method, path: e.rawPath, body, requestId: e.requestContext.requestId });
+  return { statusCode: res.status, headers: res.headers, body: res.body };
+}
+
+export const handler = middy(api).use(injectLambdaContext(logger));

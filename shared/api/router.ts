@@ -1,0 +1,68 @@
+import { InternalServerException, ValidationException, VigilError } from "../model/errors.ts";
+
+/**
+ * The API as plain data in and out, served the same by the `api` Lambda (HTTP API) and,
+ * later, `vigil serve`: L4M's rest-json convention, `POST /<Operation>` with a JSON body,
+ * errors as `{__type, Message, …}` with `x-amzn-errortype`. Only 4xx errors say what went
+ * wrong; anything else is an InternalServerException carrying the request id alone.
+ */
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body: string;
+  readonly requestId: string;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** One operation: the parsed JSON body in, the response body out. */
+export type Operation = (input: unknown, request: ApiRequest) => Promise<unknown>;
+
+export interface Routes {
+  readonly get?: Readonly<Record<string, (request: ApiRequest) => Promise<unknown>>>;
+  readonly post: Readonly<Record<string, Operation>>;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
+  status,
+  headers: { "content-type": "application/json", ...headers },
+  body: JSON.stringify(body),
+});
+
+export function errorResponse(error: unknown, requestId: string): ApiResponse {
+  const known = error instanceof VigilError && error.httpStatus < 500 ? error : new InternalServerException(`Internal error; request id ${requestId}`);
+  return json(known.httpStatus, known.toJSON(), { "x-amzn-errortype": known.code, "x-amzn-requestid": requestId });
+}
+
+function parseBody(body: string): unknown {
+  if (body.trim() === "") return {};
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new ValidationException("The request body is not JSON", { reason: "CANNOT_PARSE" });
+  }
+}
+
+export function router(routes: Routes, onError: (error: unknown, request: ApiRequest) => void = () => {}): (request: ApiRequest) => Promise<ApiResponse> {
+  return async (request) => {
+    try {
+      const name = request.path.replace(/^\/+|\/+$/g, "");
+      const get = request.method === "GET" ? routes.get?.[name] : undefined;
+      if (get) return json(200, await get(request), { "x-amzn-requestid": request.requestId });
+      const op = request.method === "POST" ? routes.post[name] : undefined;
+      if (!op) {
+        const known = Object.hasOwn(routes.post, name) || Object.hasOwn(routes.get ?? {}, name);
+        const message = known ? `${request.method} is not allowed on /${name}` : `No operation at ${request.method} /${name}`;
+        return json(known ? 405 : 404, { __type: "UnknownOperationException", Message: message }, { "x-amzn-errortype": "UnknownOperationException", "x-amzn-requestid": request.requestId });
+      }
+      return json(200, await op(parseBody(request.body), request), { "x-amzn-requestid": request.requestId });
+    } catch (e) {
+      if (!(e instanceof VigilError) || e.httpStatus >= 500) onError(e, request);
+      return errorResponse(e, request.requestId);
+    }
+  };
+}
