@@ -12,6 +12,7 @@ import { Duration } from "luxon";
 import { replayParked } from "../shared/alerts/deliver.ts";
 import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
 import { deliveryRuntime } from "./replay.ts";
+import { credentialsFromEnv, serve } from "./serve.ts";
 import { scoreCsv } from "./score.ts";
 import { intervalMs } from "../shared/model/frequency.ts";
 
@@ -64,6 +65,18 @@ program
     const result = await replayParked({ ...deliver, deadLetters }, new AbortController().signal);
     say(`replay: ${result.retried} delivery(ies) sent or found already sent, ${result.remaining} still parked`);
     if (result.remaining > 0) process.exitCode = 1;
+  });
+
+program
+  .command("serve")
+  .description("serve L4M's API on localhost for the AWS SDK client (signed requests; see the README)")
+  .option("--port <n>", "port to listen on", (v: string) => Number(v), 8087)
+  .option("--host <address>", "address to listen on", "127.0.0.1")
+  .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
+  .action(async (opts: { port: number; host: string; dataDir?: string }) => {
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new ValidationException(`--port ${opts.port} is not a port`);
+    const { url } = await serve({ port: opts.port, host: opts.host, dataDir: opts.dataDir ?? dataDirOfEnv(), credentials: credentialsFromEnv(process.env) });
+    say(`vigil serve: L4M's API at ${url} (region any, service lookoutmetrics); Ctrl-C stops it`);
   });
 
 const silence = program.command("silence").description("mute alerts for a while, by detector, measure or dimension values");

@@ -19,13 +19,20 @@ const HttpApiEvent = z.looseObject({
   rawPath: z.string(),
   body: z.string().optional(),
   isBase64Encoded: z.boolean().optional(),
-  requestContext: z.looseObject({ requestId: z.string(), http: z.looseObject({ method: z.string() }) }),
+  rawQueryString: z.string().optional(),
+  requestContext: z.looseObject({
+    requestId: z.string(),
+    http: z.looseObject({ method: z.string() }),
+    // IAM authorisation: the caller's account is its tenant.
+    authorizer: z.looseObject({ iam: z.looseObject({ accountId: z.string() }) }).optional(),
+  }),
 });
 
 export async function api(event: unknown) {
   const e = parseOrThrow(HttpApiEvent, event, "HTTP API event");
   const body = e.body && e.isBase64Encoded ? Buffer.from(e.body, "base64").toString("utf8") : (e.body ?? "");
-  const res = await serve({ method: e.requestContext.http.method, path: e.rawPath, body, requestId: e.requestContext.requestId });
+  const tenant = e.requestContext.authorizer?.iam.accountId;
+  const res = await serve({ method: e.requestContext.http.method, path: e.rawPath, query: e.rawQueryString ?? "", body, requestId: e.requestContext.requestId, ...(tenant ? { principal: { tenant } } : {}) });
   return { statusCode: res.status, headers: res.headers, body: res.body };
 }
 

@@ -8,9 +8,13 @@ import { InternalServerException, ValidationException, VigilError } from "../mod
  */
 export interface ApiRequest {
   readonly method: string;
+  /** Percent-encoded, as received. */
   readonly path: string;
+  readonly query?: string;
   readonly body: string;
   readonly requestId: string;
+  /** Who signed the request, when the edge checked a signature. */
+  readonly principal?: { readonly tenant: string };
 }
 
 export interface ApiResponse {
@@ -25,6 +29,8 @@ export type Operation = (input: unknown, request: ApiRequest) => Promise<unknown
 export interface Routes {
   readonly get?: Readonly<Record<string, (request: ApiRequest) => Promise<unknown>>>;
   readonly post: Readonly<Record<string, Operation>>;
+  /** `/tags/{resourceArn}`: GET lists, POST tags, DELETE untags (`?tagKeys=`). */
+  readonly tags?: Readonly<Partial<Record<"GET" | "POST" | "DELETE", (resourceArn: string, input: unknown, request: ApiRequest) => Promise<unknown>>>>;
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
@@ -51,6 +57,12 @@ export function router(routes: Routes, onError: (error: unknown, request: ApiReq
   return async (request) => {
     try {
       const name = request.path.replace(/^\/+|\/+$/g, "");
+      if (name.startsWith("tags/") && routes.tags) {
+        const handler = routes.tags[request.method as "GET" | "POST" | "DELETE"];
+        if (!handler) return json(405, { __type: "UnknownOperationException", Message: `${request.method} is not allowed on /tags` }, { "x-amzn-errortype": "UnknownOperationException" });
+        const input = request.method === "POST" ? parseBody(request.body) : {};
+        return json(200, await handler(decodeURIComponent(name.slice("tags/".length)), input, request), { "x-amzn-requestid": request.requestId });
+      }
       const get = request.method === "GET" ? routes.get?.[name] : undefined;
       if (get) return json(200, await get(request), { "x-amzn-requestid": request.requestId });
       const op = request.method === "POST" ? routes.post[name] : undefined;

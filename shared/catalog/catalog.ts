@@ -1,8 +1,8 @@
-import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, type Alert } from "../model/alert.ts";
-import { CreateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorStatus } from "../model/detector.ts";
+import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, UpdateAlertRequest, type Alert } from "../model/alert.ts";
+import { CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnResourceName, metricSetArn, metricSetKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
-import { CreateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
+import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import { CreateSilenceRequest, type Silence } from "../model/silence.ts";
 import { randomUUID } from "node:crypto";
@@ -119,6 +119,101 @@ export class Catalog {
   async listAlerts(detectorArn?: string): Promise<Alert[]> {
     const all = await this.deps.records.list<Alert>("alerts");
     return detectorArn ? all.filter((a) => a.AnomalyDetectorArn === detectorArn) : all;
+  }
+
+  /** L4M's UpdateAnomalyDetector: description and KMS key; the frequency is fixed once a metric set exists. */
+  async updateDetector(input: unknown): Promise<AnomalyDetector> {
+    const req = parseOrThrow(UpdateAnomalyDetectorRequest, input, "UpdateAnomalyDetector request");
+    const detector = await this.getDetector(req.AnomalyDetectorArn);
+    const frequency = req.AnomalyDetectorConfig?.AnomalyDetectorFrequency;
+    if (frequency && frequency !== detector.AnomalyDetectorConfig.AnomalyDetectorFrequency && (await this.listMetricSets(detector.AnomalyDetectorArn)).length) {
+      throw new ValidationException("The frequency of a detector with a metric set cannot change", { fields: [{ Name: "AnomalyDetectorConfig.AnomalyDetectorFrequency", Message: "is fixed once a metric set exists" }] });
+    }
+    const updated: AnomalyDetector = {
+      ...detector,
+      ...(req.AnomalyDetectorDescription !== undefined ? { AnomalyDetectorDescription: req.AnomalyDetectorDescription } : {}),
+      ...(req.KmsKeyArn !== undefined ? { KmsKeyArn: req.KmsKeyArn } : {}),
+      ...(frequency ? { AnomalyDetectorConfig: { AnomalyDetectorFrequency: frequency } } : {}),
+      LastModificationTime: iso(this.deps.now()),
+    };
+    await this.deps.records.put("detectors", detector.AnomalyDetectorName, updated);
+    return updated;
+  }
+
+  /** Deletes a detector with its metric sets and alerts (L4M's cascade); an active one must be deactivated first. */
+  async deleteDetector(arn: string): Promise<void> {
+    const detector = await this.getDetector(arn);
+    if (detector.Status === "ACTIVE" || detector.Status === "ACTIVATING") throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is ${detector.Status}: deactivate it first`, arn, "AnomalyDetector");
+    for (const a of await this.listAlerts(arn)) await this.deps.records.delete("alerts", a.AlertName);
+    for (const m of await this.listMetricSets(arn)) await this.deps.records.delete("metricSets", metricSetKey(m.MetricSetArn));
+    await this.deps.records.delete("detectors", detector.AnomalyDetectorName);
+  }
+
+  /** L4M's UpdateMetricSet: what may change without a new model (description, offset, measures' list, filters, source). */
+  async updateMetricSet(input: unknown): Promise<MetricSet> {
+    const req = parseOrThrow(UpdateMetricSetRequest, input, "UpdateMetricSet request");
+    const current = await this.getMetricSet(req.MetricSetArn);
+    const { MetricSetArn: _, ...changes } = req;
+    const merged = { ...current, ...changes };
+    const { AnomalyDetectorArn, MetricSetName, MetricSetDescription, MetricList, Offset, TimestampColumn, DimensionList, MetricSetFrequency, MetricSource, Timezone, Tags, DimensionFilterList } = merged;
+    const checked = parseOrThrow(
+      CreateMetricSetRequest,
+      Object.fromEntries(Object.entries({ AnomalyDetectorArn, MetricSetName, MetricSetDescription, MetricList, Offset, TimestampColumn, DimensionList, MetricSetFrequency, MetricSource, Timezone, Tags, DimensionFilterList }).filter(([, v]) => v !== undefined)),
+      "UpdateMetricSet request",
+    );
+    const updated: MetricSet = { ...current, ...checked, MetricSetArn: current.MetricSetArn, AnomalyDetectorArn: current.AnomalyDetectorArn, MetricSetFrequency: current.MetricSetFrequency, LastModificationTime: iso(this.deps.now()) };
+    await this.deps.records.put("metricSets", metricSetKey(current.MetricSetArn), updated);
+    return updated;
+  }
+
+  /** L4M's UpdateAlert: threshold, description, action and filters. */
+  async updateAlert(input: unknown): Promise<Alert> {
+    const req = parseOrThrow(UpdateAlertRequest, input, "UpdateAlert request");
+    const alert = await this.getAlert(req.AlertArn);
+    const updated: Alert = {
+      ...alert,
+      ...(req.AlertDescription !== undefined ? { AlertDescription: req.AlertDescription } : {}),
+      ...(req.AlertSensitivityThreshold !== undefined ? { AlertSensitivityThreshold: req.AlertSensitivityThreshold } : {}),
+      ...(req.Action ? { Action: req.Action, AlertType: alertTypeOf(req.Action) } : {}),
+      ...(req.AlertFilters ? { AlertFilters: req.AlertFilters } : {}),
+      LastModificationTime: iso(this.deps.now()),
+    };
+    await this.deps.records.put("alerts", alert.AlertName, updated);
+    return updated;
+  }
+
+  async deleteAlert(arn: string): Promise<void> {
+    const alert = await this.getAlert(arn);
+    await this.deps.records.delete("alerts", alert.AlertName);
+  }
+
+  /** The tags of a detector, metric set or alert, by ARN. */
+  async tagsOf(arn: string): Promise<Record<string, string>> {
+    return { ...(await this.taggable(arn)).resource.Tags };
+  }
+
+  async setTags(arn: string, change: (tags: Record<string, string>) => Record<string, string>): Promise<void> {
+    const { resource, save } = await this.taggable(arn);
+    const tags = change({ ...resource.Tags });
+    if (Object.keys(tags).length > 50) throw new ValidationException("A resource holds at most 50 tags", { fields: [{ Name: "Tags", Message: "would hold more than 50 tags" }] });
+    const { Tags: _, ...rest } = resource;
+    await save(Object.keys(tags).length ? { ...rest, Tags: tags } : rest);
+  }
+
+  private async taggable(arn: string): Promise<{ resource: { Tags?: Record<string, string> }; save: (value: object) => Promise<void> }> {
+    if (/:AnomalyDetector:[^:/]+$/.test(arn)) {
+      const d = await this.getDetector(arn);
+      return { resource: d, save: (v) => this.deps.records.put("detectors", d.AnomalyDetectorName, v) };
+    }
+    if (/:MetricSet\/[^/]+\/[^/]+$/.test(arn)) {
+      const m = await this.getMetricSet(arn);
+      return { resource: m, save: (v) => this.deps.records.put("metricSets", metricSetKey(m.MetricSetArn), v) };
+    }
+    if (/:Alert:[^:/]+$/.test(arn)) {
+      const a = await this.getAlert(arn);
+      return { resource: a, save: (v) => this.deps.records.put("alerts", a.AlertName, v) };
+    }
+    throw new ResourceNotFoundException(`No taggable resource ${arn}`, arn);
   }
 
   /** A silence: validated, and its window checked against now (one that already ended is refused). */

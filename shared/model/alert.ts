@@ -133,3 +133,11 @@ export interface Alert extends CreateAlertRequest {
   readonly CreationTime: string;
   readonly LastModificationTime: string;
 }
+
+export const UpdateAlertRequest = z.strictObject({
+  AlertArn: Arn,
+  AlertDescription: Description.optional(),
+  AlertSensitivityThreshold: z.number().int().min(0).max(100).optional(),
+  Action: Action.optional(),
+  AlertFilters: AlertFilters.optional(),
+});

@@ -12,6 +12,13 @@ export const CreateAnomalyDetectorRequest = z.strictObject({
 });
 export type CreateAnomalyDetectorRequest = z.infer<typeof CreateAnomalyDetectorRequest>;
 
+export const UpdateAnomalyDetectorRequest = z.strictObject({
+  AnomalyDetectorArn: Arn,
+  KmsKeyArn: Arn.optional(),
+  AnomalyDetectorDescription: Description.optional(),
+  AnomalyDetectorConfig: z.strictObject({ AnomalyDetectorFrequency: Frequency }).optional(),
+});
+
 export type AnomalyDetectorStatus = "INACTIVE" | "ACTIVATING" | "ACTIVE" | "LEARNING" | "BACK_TEST_ACTIVE" | "BACK_TEST_COMPLETE" | "DEACTIVATED" | "FAILED";
 
 /** A detector as stored: the request plus what Vigil adds. */

@@ -68,6 +68,20 @@ export class ConflictException extends ResourceError {
   readonly httpStatus = 409;
 }
 
+/** 403: the request is not signed, or not signed by a known key. */
+export class AccessDeniedException extends VigilError {
+  override readonly name = "AccessDeniedException";
+  readonly code = "AccessDeniedException";
+  readonly httpStatus = 403;
+}
+
+/** 402, as L4M: a quota (detectors, metric sets per detector, alerts) is used up. */
+export class ServiceQuotaExceededException extends ResourceError {
+  override readonly name = "ServiceQuotaExceededException";
+  readonly code = "ServiceQuotaExceededException";
+  readonly httpStatus = 402;
+}
+
 export class InternalServerException extends VigilError {
   override readonly name = "InternalServerException";
   readonly code = "InternalServerException";

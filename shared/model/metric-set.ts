@@ -163,6 +163,19 @@ function checkS3Source(s3: S3SourceConfig, columns: string[], ts: string | undef
   }
 }
 
+/** L4M's UpdateMetricSet: the fields that may change; the whole is checked again as a CreateMetricSet. */
+export const UpdateMetricSetRequest = z.strictObject({
+  MetricSetArn: Arn,
+  MetricSetDescription: Description.optional(),
+  MetricList: z.array(Metric).min(1).max(MAX_MEASURES).optional(),
+  Offset: z.number().int().min(0).max(432000).optional(),
+  TimestampColumn: TimestampColumn.optional(),
+  DimensionList: z.array(ColumnName).min(1).max(MAX_DIMENSIONS).optional(),
+  MetricSetFrequency: Frequency.optional(),
+  MetricSource: MetricSource.optional(),
+  DimensionFilterList: z.array(MetricSetDimensionFilter).optional(),
+});
+
 /** A metric set as stored: the request with its ARN, its resolved frequency and times. */
 export interface MetricSet extends CreateMetricSetRequest {
   readonly AnomalyDetectorArn: AnomalyDetectorArn;

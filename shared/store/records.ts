@@ -3,7 +3,7 @@
  * metric sets, alerts, anomaly groups, executions). `create` and `claim` are conditional
  * writes, so two racing writers cannot both win.
  */
-export type Table = "detectors" | "metricSets" | "alerts" | "groups" | "executions" | "quality" | "leases" | "notifications" | "deliveries" | "silences";
+export type Table = "detectors" | "metricSets" | "alerts" | "groups" | "executions" | "quality" | "leases" | "notifications" | "deliveries" | "silences" | "feedback";
 
 export class RecordExists extends Error {
   override readonly name = "RecordExists";

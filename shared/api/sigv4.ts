@@ -1,0 +1,86 @@
+import { timingSafeEqual } from "node:crypto";
+import { Hash } from "@smithy/hash-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { AccessDeniedException } from "../model/errors.ts";
+
+/**
+ * AWS Signature Version 4, checked as AWS checks it: the signature is computed again
+ * (by the AWS SDK's own signer) from the request, the signed headers and the caller's
+ * secret, and must match. A request more than five minutes from the server's clock is
+ * refused, and so is a signature seen before within that window (a replay).
+ */
+export const SIGNING_SERVICE = "lookoutmetrics";
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+export interface Principal {
+  readonly accessKeyId: string;
+  readonly tenant: string;
+}
+
+export interface Credential {
+  readonly secretAccessKey: string;
+  readonly tenant: string;
+}
+
+export interface SignedRequest {
+  readonly method: string;
+  /** The path as sent, still percent-encoded. */
+  readonly path: string;
+  readonly query: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+}
+
+const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/(\d{8})\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
+
+function amzDate(value: string | undefined): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value ?? "");
+  if (!m) throw new AccessDeniedException("The request has no valid X-Amz-Date header");
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+}
+
+export class SigV4Verifier {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly credentials: (accessKeyId: string) => Credential | undefined,
+    private readonly now: () => number,
+  ) {}
+
+  async verify(request: SignedRequest): Promise<Principal> {
+    const m = AUTHORIZATION.exec(request.headers["authorization"] ?? "");
+    if (!m) throw new AccessDeniedException("Missing or malformed Authorization header: sign requests with AWS Signature Version 4");
+    const [, accessKeyId, scopeDate, region, service, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string, string];
+    if (service !== SIGNING_SERVICE) throw new AccessDeniedException(`The signature is for service '${service}', not '${SIGNING_SERVICE}'`);
+    const at = amzDate(request.headers["x-amz-date"]);
+    const now = this.now();
+    if (Math.abs(now - at) > MAX_CLOCK_SKEW_MS) throw new AccessDeniedException("Signature expired: the request time is more than 5 minutes from the server's");
+    if (new Date(at).toISOString().slice(0, 10).replaceAll("-", "") !== scopeDate) throw new AccessDeniedException("The credential scope's date is not the request's");
+    const credential = this.credentials(accessKeyId);
+    if (!credential) throw new AccessDeniedException("The security token included in the request is invalid");
+
+    const names = signedHeaders.split(";");
+    if (!names.includes("host")) throw new AccessDeniedException("The host header must be signed");
+    const headers: Record<string, string> = {};
+    for (const n of names) headers[n] = request.headers[n] ?? "";
+    const query: Record<string, string | string[]> = {};
+    for (const [k, v] of new URLSearchParams(request.query)) query[k] = k in query ? [...[query[k]!].flat(), v] : v;
+    const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: credential.secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
+    const unsigned = new HttpRequest({ method: request.method, protocol: "http:", hostname: headers["host"] ?? "", path: request.path, query, headers, body: request.body });
+    const signed = await signer.sign(unsigned, { signingDate: new Date(at), signableHeaders: new Set(names), signingRegion: region, signingService: service });
+    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers["authorization"]))?.[1] ?? "";
+    if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
+      throw new AccessDeniedException("The request signature we calculated does not match the signature you provided");
+    }
+    this.forgetOld(now);
+    if (this.seen.has(signature)) throw new AccessDeniedException("This signed request was already received: replays are refused");
+    this.seen.set(signature, at);
+    return { accessKeyId, tenant: credential.tenant };
+  }
+
+  private forgetOld(now: number): void {
+    for (const [sig, at] of this.seen) if (Math.abs(now - at) > MAX_CLOCK_SKEW_MS) this.seen.delete(sig);
+  }
+}
