@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -61,6 +61,9 @@ export class SigV4Verifier {
     const credential = this.credentials(accessKeyId);
     if (!credential) throw new AccessDeniedException("The security token included in the request is invalid");
 
+    // The signer trusts a declared payload hash; the body must be the one declared.
+    const declared = request.headers["x-amz-content-sha256"];
+    if (declared !== undefined && declared !== createHash("sha256").update(request.body).digest("hex")) throw new AccessDeniedException("The body is not the one whose hash was signed");
     const names = signedHeaders.split(";");
     if (!names.includes("host")) throw new AccessDeniedException("The host header must be signed");
     const headers: Record<string, string> = {};

@@ -1,6 +1,6 @@
 import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, UpdateAlertRequest, type Alert } from "../model/alert.ts";
 import { CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorStatus } from "../model/detector.ts";
-import { ConflictException, ResourceNotFoundException, ValidationException } from "../model/errors.ts";
+import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnResourceName, metricSetArn, metricSetKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
 import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
@@ -64,7 +64,7 @@ export class Catalog {
     }
     if ((await this.listMetricSets(detector.AnomalyDetectorArn)).length > 0) {
       // L4M's quota: one metric set per detector.
-      throw new ConflictException(`Detector ${detector.AnomalyDetectorName} already has a metric set`, detector.AnomalyDetectorArn, "AnomalyDetector");
+      throw new ServiceQuotaExceededException(`Detector ${detector.AnomalyDetectorName} already has a metric set: L4M's quota is one per detector`, detector.AnomalyDetectorArn, "AnomalyDetector");
     }
     const now = iso(this.deps.now());
     const arn = metricSetArn(this.deps.scope, detector.AnomalyDetectorName, req.MetricSetName);

@@ -75,7 +75,7 @@ export class AccessDeniedException extends VigilError {
   readonly httpStatus = 403;
 }
 
-/** 402, as L4M: a quota (detectors, metric sets per detector, alerts) is used up. */
+/** 402, as L4M: a quota (metric sets per detector) is used up. */
 export class ServiceQuotaExceededException extends ResourceError {
   override readonly name = "ServiceQuotaExceededException";
   readonly code = "ServiceQuotaExceededException";

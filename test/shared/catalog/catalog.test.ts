@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Catalog } from "../../../shared/catalog/catalog.ts";
-import { ConflictException, ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
+import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../../../shared/model/errors.ts";
 import { LOCAL_ARN_SCOPE } from "../../../shared/model/ids.ts";
 import { LocalRecordStore } from "../../../shared/store/local-records.ts";
 import { metricSetRequest, T0, tempDir } from "../../builders.ts";
@@ -36,7 +36,7 @@ describe("catalog", () => {
     const { MetricSetFrequency: _, ...withoutFrequency } = metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn });
     const m = await c.createMetricSet(withoutFrequency);
     expect(m).toMatchObject({ MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/orders", MetricSetFrequency: "PT1H", Offset: 0, Timezone: "UTC" });
-    await expect(c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSetName: "other" }))).rejects.toBeInstanceOf(ConflictException);
+    await expect(c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSetName: "other" }))).rejects.toBeInstanceOf(ServiceQuotaExceededException);
     await expect(c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:nope" }))).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 

@@ -1,0 +1,54 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { routes } from "../../../shared/api/routes.ts";
+import { router } from "../../../shared/api/router.ts";
+import { localRuntime } from "../../../shared/runtime/local.ts";
+import { T0, tempDir } from "../../builders.ts";
+
+/** Every file under `dir` with its content: what a request wrote, if anything. */
+async function contents(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.set(p, await readFile(p, "utf8"));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+describe("every route, any body", () => {
+  it("answers a well-formed L4M error, never a 500, and a refused request writes nothing", async () => {
+    const dir = await tempDir();
+    const rt = localRuntime(dir, () => T0);
+    const d = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" }, Tags: { "vigil:tenant": "t" } });
+    const table = routes((at) => localRuntime(dir, () => at), () => T0);
+    const serve = router(table);
+    const operations = [...Object.keys(table.post).map((op) => ["POST", `/${op}`] as const), ...(["GET", "POST", "DELETE"] as const).map((m) => [m, `/tags/${encodeURIComponent(d.AnomalyDetectorArn)}`] as const)];
+    const arn = fc.constantFrom(d.AnomalyDetectorArn, `${d.AnomalyDetectorArn}x`, "arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:a", "not an arn");
+    const body = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc.dictionary(fc.constantFrom("AnomalyDetectorArn", "MetricSetArn", "AlertArn", "AnomalyGroupId", "MaxResults", "NextToken", "Tags", "tags", "Rows", "AnomalyDetectorName", "AnomalyDetectorConfig", "SensitivityThreshold", "Extra"), fc.oneof(fc.anything(), arn)).map((o) => JSON.stringify(o)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...operations), body, async ([method, path], text) => {
+        const before = await contents(dir);
+        const res = await serve({ method, path, query: "tagKeys=team", body: text, requestId: "r", principal: { tenant: "t" } });
+        expect(res.status, res.body).toBeLessThan(500);
+        const parsed = JSON.parse(res.body) as { __type?: string; Message?: string };
+        if (res.status !== 200) {
+          expect(parsed.__type).toMatch(/Exception$/);
+          expect(typeof parsed.Message).toBe("string");
+          expect(res.headers["x-amzn-errortype"]).toBe(parsed.__type);
+          expect(await contents(dir)).toEqual(before);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  }, 120_000);
+});
