@@ -88,7 +88,7 @@ function intervalOf50k(): void {
     const read = readRecords("f.csv", bytes, undefined);
     const agg = aggregateRows(read.rows, read.malformed, spec, { intervalMs: HOUR, window: { from: t, to: t + HOUR } });
     scoreInterval(bank, metricSet, agg.intervals.get(t), t);
-    encodeSnapshot({ bank, through: t, openGroup: undefined });
+    encodeSnapshot({ bank, through: t, openGroup: undefined, feedbackThrough: 0 });
   });
   report("one PT1H interval of 50,000 series, parse → aggregate → score → save (ms)", fmt(ms), "< 2,000");
 }

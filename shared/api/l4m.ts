@@ -15,6 +15,10 @@ import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import { Arn } from "../model/shapes.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import type { Runtime } from "../runtime/local.ts";
+import { feedbackKey, type FeedbackRecord } from "../detect/feedback.ts";
+import { intervalUri } from "../detect/results.ts";
+import { BOUND_Z } from "../detect/score-interval.ts";
+import { joinUri } from "../ingest/path-template.ts";
 import { page } from "./paging.ts";
 import type { ApiRequest, Routes } from "./router.ts";
 
@@ -285,7 +289,8 @@ export function l4mRoutes(runtimeAt: (now: number) => Runtime, now: () => number
         const { group, metricSet } = await groupOf(r, req.AnomalyDetectorArn, f.AnomalyGroupId, request);
         const series = Object.values(group.impacts).find((i) => f.TimeSeriesId in i.series);
         if (!series) throw new ResourceNotFoundException(`Time series ${f.TimeSeriesId} is not in anomaly group ${f.AnomalyGroupId}`, f.TimeSeriesId, "TimeSeries");
-        const record: FeedbackRecord = { AnomalyGroupId: f.AnomalyGroupId, TimeSeriesId: f.TimeSeriesId, IsAnomaly: f.IsAnomaly, measure: series.measure, dimensions: series.series[f.TimeSeriesId]!, givenAt: now() };
+        const deviation = await largestDeviation(r, metricSet, group, f.TimeSeriesId);
+        const record: FeedbackRecord = { AnomalyGroupId: f.AnomalyGroupId, TimeSeriesId: f.TimeSeriesId, IsAnomaly: f.IsAnomaly, measure: series.measure, dimensions: series.series[f.TimeSeriesId]!, z: deviation, givenAt: now() };
         await r.records.put("feedback", feedbackKey(metricSet, f.AnomalyGroupId, f.TimeSeriesId), record);
         return {};
       },
@@ -332,19 +337,6 @@ export function l4mRoutes(runtimeAt: (now: number) => Runtime, now: () => number
   };
 }
 
-/** A person's verdict on one series of one group, as PutFeedback stores it for the engine. */
-export interface FeedbackRecord {
-  readonly AnomalyGroupId: string;
-  readonly TimeSeriesId: string;
-  readonly IsAnomaly: boolean;
-  readonly measure: string;
-  readonly dimensions: Readonly<Record<string, string>>;
-  /** Epoch ms. */
-  readonly givenAt: number;
-}
-
-export const feedbackKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string, seriesId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}/${seriesId}`;
-
 /** Intervals shown before a group in ListAnomalyGroupTimeSeries. */
 const CONTEXT_INTERVALS = 24;
 
@@ -380,6 +372,25 @@ async function timeSeriesAround(r: Runtime, metricSet: MetricSet, group: Anomaly
     })),
     ...(NextToken ? { NextToken } : {}),
   };
+}
+
+/**
+ * The series' largest deviation in the group in units of its scale then, from the anomalies
+ * detection wrote (their band is expected ± BOUND_Z scales): what the person judged.
+ */
+async function largestDeviation(r: Runtime, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<number> {
+  const root = metricSetRoot(r.resultsRoot, metricSet);
+  let peak = 0;
+  for (let t = group.startMs; t <= group.endMs; t += intervalMs(metricSet.MetricSetFrequency)) {
+    const bytes = await r.blobs.get(joinUri(intervalUri(root, t), "anomalies.jsonl"));
+    for (const line of new TextDecoder().decode(bytes ?? new Uint8Array()).split("\n")) {
+      if (!line.includes(seriesId)) continue;
+      const a = JSON.parse(line) as { timeSeriesId: string; actual: number; expected: number; lower: number; upper: number };
+      const scale = (a.upper - a.lower) / (2 * BOUND_Z);
+      if (a.timeSeriesId === seriesId && scale > 0) peak = Math.max(peak, Math.abs(a.actual - a.expected) / scale);
+    }
+  }
+  return peak;
 }
 
 interface QualityRecord {

@@ -10,6 +10,7 @@ import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
 import type { RecordStore } from "../store/records.ts";
 import { groupEvent } from "./group-event.ts";
+import { learnFeedback } from "./feedback.ts";
 import { readableOf, readHistory, readInterval } from "./read-files.ts";
 import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "./results.ts";
 import { scoreInterval } from "./score-interval.ts";
@@ -61,7 +62,7 @@ export async function loadModel(deps: DetectDeps, metricSet: MetricSet, before: 
   const bytes = await deps.blobs.get(modelUri(metricSetRoot(deps.resultsRoot, metricSet)));
   if (bytes) return decodeSnapshot(bytes);
   const len = intervalMs(metricSet.MetricSetFrequency);
-  const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined };
+  const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined, feedbackThrough: 0 };
   const history = await readHistory(deps.blobs, readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet)));
   for (const t of [...history.intervals.keys()].filter((t) => t < before).sort((a, b) => a - b)) {
     scoreInterval(snapshot.bank, metricSet, history.intervals.get(t), t, { learnOnly: true });
@@ -94,6 +95,7 @@ export async function detectInterval(deps: DetectDeps, metricSet: MetricSet, int
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
   }
+  await learnFeedback(deps.records, metricSet, model);
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const data = await readInterval(deps.blobs, readableOf(metricSet, root), intervalStart);
   const anomalies = scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);

@@ -11,10 +11,12 @@ export interface ModelSnapshot {
   /** Start (epoch ms) of the last interval learned; NaN before any. */
   through: number;
   openGroup: AnomalyGroupRecord | undefined;
+  /** When (epoch ms) the last feedback the model learned from was given; 0 before any. */
+  feedbackThrough: number;
 }
 
 export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
-  const meta = new TextEncoder().encode(JSON.stringify({ through: Number.isNaN(s.through) ? null : s.through, openGroup: s.openGroup ?? null }));
+  const meta = new TextEncoder().encode(JSON.stringify({ through: Number.isNaN(s.through) ? null : s.through, openGroup: s.openGroup ?? null, feedbackThrough: s.feedbackThrough }));
   const bank = s.bank.serialize();
   const out = new Uint8Array(4 + meta.length + bank.length);
   new DataView(out.buffer).setUint32(0, meta.length, true);
@@ -25,6 +27,6 @@ export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
 
 export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
   const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
-  const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))) as { through: number | null; openGroup: AnomalyGroupRecord | null };
-  return { bank: SeriesBank.deserialize(bytes.subarray(4 + length)), through: meta.through ?? NaN, openGroup: meta.openGroup ?? undefined };
+  const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))) as { through: number | null; openGroup: AnomalyGroupRecord | null; feedbackThrough?: number };
+  return { bank: SeriesBank.deserialize(bytes.subarray(4 + length)), through: meta.through ?? NaN, openGroup: meta.openGroup ?? undefined, feedbackThrough: meta.feedbackThrough ?? 0 };
 }
