@@ -44,6 +44,8 @@ export function errorResponse(error: unknown, requestId: string): ApiResponse {
   return json(known.httpStatus, known.toJSON(), { "x-amzn-errortype": known.code, "x-amzn-requestid": requestId });
 }
 
+const own = <T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined => (table && Object.hasOwn(table, key) ? table[key] : undefined);
+
 function parseBody(body: string): unknown {
   if (body.trim() === "") return {};
   try {
@@ -58,14 +60,15 @@ export function router(routes: Routes, onError: (error: unknown, request: ApiReq
     try {
       const name = request.path.replace(/^\/+|\/+$/g, "");
       if (name.startsWith("tags/") && routes.tags) {
-        const handler = routes.tags[request.method as "GET" | "POST" | "DELETE"];
+        const handler = own(routes.tags, request.method);
         if (!handler) return json(405, { __type: "UnknownOperationException", Message: `${request.method} is not allowed on /tags` }, { "x-amzn-errortype": "UnknownOperationException" });
         const input = request.method === "POST" ? parseBody(request.body) : {};
         return json(200, await handler(decodeURIComponent(name.slice("tags/".length)), input, request), { "x-amzn-requestid": request.requestId });
       }
-      const get = request.method === "GET" ? routes.get?.[name] : undefined;
+      // Own properties only: a path like /valueOf must not reach Object.prototype.
+      const get = request.method === "GET" ? own(routes.get, name) : undefined;
       if (get) return json(200, await get(request), { "x-amzn-requestid": request.requestId });
-      const op = request.method === "POST" ? routes.post[name] : undefined;
+      const op = request.method === "POST" ? own(routes.post, name) : undefined;
       if (!op) {
         const known = Object.hasOwn(routes.post, name) || Object.hasOwn(routes.get ?? {}, name);
         const message = known ? `${request.method} is not allowed on /${name}` : `No operation at ${request.method} /${name}`;
