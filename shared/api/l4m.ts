@@ -1,7 +1,9 @@
 import * as z from "zod";
 import type { Catalog } from "../catalog/catalog.ts";
 import { groupKey, type IntervalExecution } from "../detect/detect-interval.ts";
-import { readableOf, readInterval } from "../detect/read-files.ts";
+import { readableOf, readHistory, readInterval } from "../detect/read-files.ts";
+import { backtest } from "../detect/backtest.ts";
+import { detectMetricSetConfig, getSampleData } from "./discovery.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import { cellValue } from "../ingest/aggregate.ts";
 import { primaryImpact, toAnomalyGroup } from "../incidents/contribution.ts";
@@ -256,6 +258,32 @@ export function l4mRoutes(runtimeAt: (now: number) => Runtime, now: () => number
         return timeSeriesAround(r, metricSet, group, req.MetricName, req);
       },
 
+      BackTestAnomalyDetector: async (input, request) => {
+        const r = rt();
+        const arn = parseOrThrow(DetectorRef, input, "BackTestAnomalyDetector request").AnomalyDetectorArn;
+        await detectorOf(r.catalog, arn, request);
+        await backTest(r, arn);
+        return {};
+      },
+      ListAnomalyGroupRelatedMetrics: async (input, request) => {
+        const req = parseOrThrow(
+          z.strictObject({ AnomalyDetectorArn: Arn, AnomalyGroupId: GroupId, RelationshipTypeFilter: z.enum(["CAUSE_OF_INPUT_ANOMALY_GROUP", "EFFECT_OF_INPUT_ANOMALY_GROUP"]).optional(), ...Paging }),
+          input,
+          "ListAnomalyGroupRelatedMetrics request",
+        );
+        const r = rt();
+        const { group } = await groupOf(r, req.AnomalyDetectorArn, req.AnomalyGroupId, request);
+        const related = relatedMetrics(group, await groupsOf(r, req.AnomalyDetectorArn)).filter((x) => !req.RelationshipTypeFilter || x.RelationshipType === req.RelationshipTypeFilter);
+        const { items, NextToken } = page(related, req, `related:${req.AnomalyGroupId}:${req.RelationshipTypeFilter ?? ""}`);
+        return { InterMetricImpactList: items, ...(NextToken ? { NextToken } : {}) };
+      },
+      DetectMetricSetConfig: async (input, request) => {
+        const r = rt();
+        await detectorOf(r.catalog, parseOrThrow(z.looseObject({ AnomalyDetectorArn: Arn }), input, "DetectMetricSetConfig request").AnomalyDetectorArn, request);
+        return detectMetricSetConfig(r.blobs, input);
+      },
+      GetSampleData: async (input) => getSampleData(rt().blobs, input),
+
       // Runs and data quality
       DescribeAnomalyDetectionExecutions: async (input, request) => {
         const req = parseOrThrow(z.strictObject({ AnomalyDetectorArn: Arn, Timestamp: z.iso.datetime({ offset: true }).optional(), ...Paging }), input, "DescribeAnomalyDetectionExecutions request");
@@ -335,6 +363,44 @@ export function l4mRoutes(runtimeAt: (now: number) => Runtime, now: () => number
       },
     },
   };
+}
+
+/** L4M's backtest: the first 70% of the history teaches, the last 30% is scored and its groups kept. */
+const BACKTEST_LEARN_SHARE = 0.7;
+
+async function backTest(r: Runtime, detectorArn: string): Promise<void> {
+  await r.catalog.setDetectorStatus(detectorArn, "BACK_TEST_ACTIVE");
+  for (const metricSet of await r.catalog.listMetricSets(detectorArn)) {
+    const readable = readableOf(metricSet, metricSetRoot(r.resultsRoot, metricSet));
+    const data = await readHistory(r.blobs, readable);
+    const starts = [...data.intervals.keys()].sort((a, b) => a - b);
+    if (starts.length < 2) throw new ValidationException(`Metric set ${metricSet.MetricSetName} has no history to back-test: give it a HistoricalDataPathList with data`);
+    const len = intervalMs(metricSet.MetricSetFrequency);
+    const from = starts[0]! + Math.floor(((starts.at(-1)! - starts[0]!) / len) * BACKTEST_LEARN_SHARE) * len;
+    for (const g of backtest(metricSet, data, { from }).groups) await r.records.put("groups", groupKey(metricSet, g.AnomalyGroupId), g);
+  }
+  await r.catalog.setDetectorStatus(detectorArn, "BACK_TEST_COMPLETE");
+}
+
+/**
+ * Groups of the detector's other measures that overlap the group in time: a group that
+ * began earlier is a possible cause, one that began later a possible effect; the share is
+ * the overlap in time.
+ */
+function relatedMetrics(group: AnomalyGroupRecord, all: readonly AnomalyGroupRecord[]) {
+  const measure = primaryImpact(group).measure;
+  return all
+    .filter((g) => g.AnomalyGroupId !== group.AnomalyGroupId && g.startMs <= group.endMs && group.startMs <= g.endMs && primaryImpact(g).measure !== measure)
+    .map((g) => {
+      const overlap = Math.min(g.endMs, group.endMs) - Math.max(g.startMs, group.startMs);
+      const span = Math.max(g.endMs - g.startMs, group.endMs - group.startMs);
+      return {
+        MetricName: primaryImpact(g).measure,
+        AnomalyGroupId: g.AnomalyGroupId,
+        RelationshipType: g.startMs <= group.startMs ? ("CAUSE_OF_INPUT_ANOMALY_GROUP" as const) : ("EFFECT_OF_INPUT_ANOMALY_GROUP" as const),
+        ContributionPercentage: span > 0 ? Math.round((100 * Math.max(0, overlap)) / span) : 100,
+      };
+    });
 }
 
 /** Intervals shown before a group in ListAnomalyGroupTimeSeries. */

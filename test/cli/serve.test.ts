@@ -2,6 +2,10 @@ import { join } from "node:path";
 import {
   AccessDeniedException,
   ActivateAnomalyDetectorCommand,
+  BackTestAnomalyDetectorCommand,
+  DetectMetricSetConfigCommand,
+  GetSampleDataCommand,
+  ListAnomalyGroupRelatedMetricsCommand,
   ConflictException,
   CreateAlertCommand,
   CreateAnomalyDetectorCommand,
@@ -71,6 +75,8 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     const rt = localRuntime(join(dir, "vigil"), () => T0);
     const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 4 * HOUR && p.t < LIVE + 6 * HOUR ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
     await rt.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
+    const spike = (p: ShopPoint): ShopPoint => (p.marketplace === "fr" && p.t === T0 + 12 * 24 * HOUR + 5 * HOUR ? { ...p, views: Number(p.views) * 4 } : p);
+    await rt.blobs.put(join(dir, "files", "spiky", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES, spike)));
     for (let h = 0; h < 10; h++) await rt.blobs.put(join(dir, "files", "live", folder(LIVE + h * HOUR), "part.csv"), csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
@@ -156,6 +162,40 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     expect((await l4m.send(new ListAlertsCommand({ AnomalyDetectorArn }))).AlertSummaryList).toEqual([]);
     await l4m.send(new DeleteAnomalyDetectorCommand({ AnomalyDetectorArn }));
     await expect(l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it("detects a metric set's config from a sample, shows sample rows, and back-tests over the history", async () => {
+    const l4m = client();
+    const { AnomalyDetectorArn } = await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "backtested", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } }));
+    const source = { TemplatedPathList: [join(dir, "files", "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(dir, "files", "history")] };
+    const detected = (await l4m.send(new DetectMetricSetConfigCommand({ AnomalyDetectorArn, AutoDetectionMetricSource: { S3SourceConfig: source } }))).DetectedMetricSetConfig!;
+    expect(detected.MetricSetFrequency).toEqual({ Value: { S: "PT1H" }, Confidence: "HIGH" });
+    expect(detected.MetricSource?.S3SourceConfig?.FileFormatDescriptor?.CsvFormatDescriptor).toMatchObject({ Delimiter: { Value: { S: "," }, Confidence: "HIGH" }, ContainsHeader: { Value: { S: "true" } }, HeaderList: { Value: { SS: ["timestamp", "platform", "marketplace", "views", "revenue"] } } });
+    const raw = (await signedPost("DetectMetricSetConfig", { AnomalyDetectorArn, AutoDetectionMetricSource: { S3SourceConfig: source } })) as { DetectedMetricSetConfig: Record<string, { Value: unknown }> };
+    expect(raw.DetectedMetricSetConfig["TimestampColumn"]!.Value).toEqual({ ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" });
+    expect(raw.DetectedMetricSetConfig["MetricList"]!.Value).toEqual({ SS: ["views", "revenue"] });
+    expect(raw.DetectedMetricSetConfig["DimensionList"]!.Value).toEqual({ SS: ["platform", "marketplace"] });
+
+    const sample = await l4m.send(new GetSampleDataCommand({ S3SourceConfig: { RoleArn: "arn:aws:iam::000000000000:role/r", ...source, FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } } }));
+    expect(sample.HeaderValues).toEqual(["timestamp", "platform", "marketplace", "views", "revenue"]);
+    expect(sample.SampleRows).toHaveLength(10);
+
+    await l4m.send(
+      new CreateMetricSetCommand({
+        AnomalyDetectorArn,
+        MetricSetName: "history",
+        MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }],
+        DimensionList: ["platform", "marketplace"],
+        TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+        MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "files", "spiky")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
+      }),
+    );
+    await l4m.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn }));
+    expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).Status).toBe("BACK_TEST_COMPLETE");
+    const groups = await l4m.send(new ListAnomalyGroupSummariesCommand({ AnomalyDetectorArn, SensitivityThreshold: 70 }));
+    expect(groups.AnomalyGroupSummaryList?.map((g) => g.StartTime)).toContain(new Date(T0 + 12 * 24 * HOUR + 5 * HOUR).toISOString().replace(".000", ""));
+    const related = await l4m.send(new ListAnomalyGroupRelatedMetricsCommand({ AnomalyDetectorArn, AnomalyGroupId: groups.AnomalyGroupSummaryList![0]!.AnomalyGroupId }));
+    expect(related.InterMetricImpactList).toEqual([]); // one measure: nothing else to relate
   });
 
   it("answers with L4M's errors: bad fields, unknown ARNs, taken names, another tenant's resources, bad signatures", async () => {
