@@ -4,7 +4,7 @@
  * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SeriesBank } from "../shared/engine/bank.ts";
@@ -26,6 +26,11 @@ import { webhookBody } from "../shared/alerts/render/webhook.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
 import type { AlertArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
 import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
+import { anomalyRecords, loadMetricSetFile, runBacktest } from "../cli/backtest.ts";
+import { toJsonLines } from "../shared/detect/results.ts";
+import type { Anomaly } from "../shared/model/anomaly.ts";
+import { LocalBlobStore } from "../shared/store/local-blobs.ts";
+import { RoutingBlobStore } from "../shared/store/routing-blobs.ts";
 import { parse } from "yaml";
 
 const HOUR = 3_600_000;
@@ -93,6 +98,8 @@ function intervalOf50k(): void {
   report("one PT1H interval of 50,000 series, parse → aggregate → score → save (ms)", fmt(ms), "< 2,000");
 }
 
+const run_ = (cmd: string, args: string[]) => run(cmd, args);
+
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
@@ -119,6 +126,43 @@ function ecommerce(bench: string): void {
   report("ecommerce at severity 70: event precision", fmt(at.precision, 3));
   report("ecommerce at severity 70: F1", fmt(at.f1, 3), "≥ 0.95");
   report("ecommerce best threshold: F1 (at score)", `${fmt(scored.best.f1, 3)} (${scored.best.threshold})`);
+}
+
+/**
+ * Feedback that teaches, measured: L4M's ecommerce sample is replayed, scored from Oct 15;
+ * on Nov 23 a person marks every false event of the weeks before as "not an anomaly" (an
+ * anomaly at severity ≥ 70 of a series with no labelled hour within 6 h); false events and
+ * recall after that, with and without the review.
+ */
+async function feedbackOnEcommerce(bench: string): Promise<void> {
+  const data = resolve(bench, "../data/l4m-ecommerce/ecommerce");
+  const labels = join(data, "label-dev.csv");
+  const labelled = new Set<string>();
+  const lines = readFileSync(labels, "utf8").trim().split("\n");
+  const cols = lines[0]!.split(",");
+  const [p, m, t, l] = ["platform", "marketplace", "timestamp", "views_label"].map((c) => cols.indexOf(c));
+  for (const line of lines.slice(1)) {
+    const f = line.split(",");
+    if (f[l!] === "1") labelled.add(`${f[p!]}|${f[m!]}|${Date.parse(`${f[t!]!.replace(" ", "T")}Z`)}`);
+  }
+  const near = (a: { dimensions: Readonly<Record<string, string>>; timestamp: number }) => Array.from({ length: 13 }, (_, i) => a.timestamp + (i - 6) * HOUR).some((h) => labelled.has(`${a.dimensions["platform"]}|${a.dimensions["marketplace"]}|${h}`));
+  const metricSet = await loadMetricSetFile("bench/ecommerce/metric-set.json");
+  const blobs = new RoutingBlobStore({ local: new LocalBlobStore() });
+  const from = Date.parse("2020-10-15T00:00:00Z");
+  const reviewAt = Date.parse("2020-11-23T00:00:00Z");
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
+  const second = async (review: boolean) => {
+    const run = await runBacktest(blobs, metricSet, [join(data, "backtest/input.csv")], { from, ...(review ? { review: { at: reviewAt, verdict: (a: Anomaly) => (a.score >= 70 && !near(a) ? false : undefined) } } : {}) });
+    const out = join(dir, `anomalies-${review}.jsonl`);
+    writeFileSync(out, toJsonLines(anomalyRecords(run)));
+    const judged = run.anomalies.filter((a) => a.timestamp < reviewAt && a.score >= 70 && !near(a)).length;
+    return { ...JSON.parse(run_(process.execPath, [join(bench, "ecommerce/score.mjs"), "--labels", labels, "--anomalies", out, "--from", "2020-11-23", "--to", "2021-01-01", "--threshold", "70"])).atThreshold, judged };
+  };
+  const [without, withReview] = [await second(false), await second(true)];
+  rmSync(dir, { recursive: true, force: true });
+  report("feedback: anomalies marked 'not an anomaly' (Oct 15 – Nov 22)", fmt(withReview.judged));
+  report("feedback: false events Nov 23 – Dec 31, without → with", `${without.falseEvents} → ${withReview.falseEvents}`);
+  report("feedback: segment recall Nov 23 – Dec 31, without → with", `${fmt(without.recall, 3)} → ${fmt(withReview.recall, 3)}`);
 }
 
 function nab(bench: string): void {
@@ -221,17 +265,21 @@ async function alertPipeline(): Promise<void> {
   report("alerts routed → signed → sent → recorded per second, local webhook, one at a time", fmt(events.length / (ms / 1000)));
 }
 
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, ecommerce, feedback, nab). */
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
-await alertPipeline();
-await functionBundles();
-engineSpeed();
-intervalOf50k();
-demo();
+if (wanted("alerts")) await alertPipeline();
+if (wanted("bundles")) await functionBundles();
+if (wanted("engine")) engineSpeed();
+if (wanted("interval")) intervalOf50k();
+if (wanted("demo")) demo();
 const bench = resolve(process.env.VIGIL_BENCH_DIR ?? "../shared/bench");
 if (existsSync(join(bench, "ecommerce/score.mjs"))) {
-  ecommerce(bench);
-  nab(bench);
-} else report("ecommerce and NAB", `skipped: no benchmark folder at ${bench}`);
+  if (wanted("ecommerce")) ecommerce(bench);
+  if (wanted("feedback")) await feedbackOnEcommerce(bench);
+  if (wanted("nab")) nab(bench);
+} else report("ecommerce, feedback and NAB", `skipped: no benchmark folder at ${bench}`);
 
 const width = Math.max(...figures.map((f) => f[0].length));
 console.log(`\n${"figure".padEnd(width)}  ${"value".padStart(14)}  target`);

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { backtest, type BacktestResult } from "../shared/detect/backtest.ts";
+import { backtest, type BacktestOptions, type BacktestResult } from "../shared/detect/backtest.ts";
 import { readAndAggregate } from "../shared/detect/read-files.ts";
 import type { DataQualityReport } from "../shared/ingest/aggregate.ts";
 import type { RejectedRow } from "../shared/ingest/rows.ts";
@@ -50,7 +50,7 @@ export function sourcePrefixes(metricSet: MetricSet): string[] {
   return [...(s3?.HistoricalDataPathList ?? []), ...(template ? [template.slice(0, template.search(/\{\{|$/))] : [])];
 }
 
-export async function runBacktest(blobs: BlobStore, metricSet: MetricSet, data: readonly string[], options: { from?: number; onProgress?: (done: number, total: number) => void }): Promise<BacktestRun> {
+export async function runBacktest(blobs: BlobStore, metricSet: MetricSet, data: readonly string[], options: BacktestOptions): Promise<BacktestRun> {
   const aggregation = await readAndAggregate(blobs, metricSet, data.length ? data : sourcePrefixes(metricSet));
   if (aggregation.quality.rowsRead === 0) throw new ValidationException(`no rows found under ${(data.length ? data : sourcePrefixes(metricSet)).join(", ")}`);
   const result = backtest(metricSet, aggregation, options);

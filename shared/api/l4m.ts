@@ -19,7 +19,7 @@ import { parseOrThrow } from "../model/validate.ts";
 import type { Runtime } from "../runtime/local.ts";
 import { feedbackKey, type FeedbackRecord } from "../detect/feedback.ts";
 import { intervalUri } from "../detect/results.ts";
-import { BOUND_Z } from "../detect/score-interval.ts";
+import { deviationOf } from "../detect/score-interval.ts";
 import { joinUri } from "../ingest/path-template.ts";
 import { page } from "./paging.ts";
 import type { ApiRequest, Routes } from "./router.ts";
@@ -452,8 +452,7 @@ async function largestDeviation(r: Runtime, metricSet: MetricSet, group: Anomaly
     for (const line of new TextDecoder().decode(bytes ?? new Uint8Array()).split("\n")) {
       if (!line.includes(seriesId)) continue;
       const a = JSON.parse(line) as { timeSeriesId: string; actual: number; expected: number; lower: number; upper: number };
-      const scale = (a.upper - a.lower) / (2 * BOUND_Z);
-      if (a.timeSeriesId === seriesId && scale > 0) peak = Math.max(peak, Math.abs(a.actual - a.expected) / scale);
+      if (a.timeSeriesId === seriesId) peak = Math.max(peak, deviationOf(a));
     }
   }
   return peak;

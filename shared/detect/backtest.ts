@@ -5,7 +5,8 @@ import { rankGroups } from "../incidents/ranking.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { scoreInterval } from "./score-interval.ts";
+import { applyVerdict } from "./feedback.ts";
+import { deviationOf, scoreInterval } from "./score-interval.ts";
 
 export interface BacktestResult {
   readonly anomalies: (Anomaly & { readonly anomalyGroupId: string })[];
@@ -20,7 +21,18 @@ export interface BacktestResult {
  * only teach the model; from `from` on, each interval is scored causally, in order, and
  * grouped. Empty intervals are walked too, so a quiet interval closes a group.
  */
-export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">, data: Aggregation, options: { from?: number; onProgress?: (done: number, total: number) => void } = {}): BacktestResult {
+export interface BacktestOptions {
+  readonly from?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * A person's review: before the interval starting `at`, each anomaly found so far is shown
+   * to `verdict` (true: an anomaly; false: not one; undefined: no opinion), and the engine
+   * learns the verdicts, as it learns PutFeedback's.
+   */
+  readonly review?: { readonly at: number; readonly verdict: (a: Anomaly) => boolean | undefined };
+}
+
+export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">, data: Aggregation, options: BacktestOptions = {}): BacktestResult {
   const len = intervalMs(metricSet.MetricSetFrequency);
   const bank = new SeriesBank(len);
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);
@@ -35,6 +47,12 @@ export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDet
   if (first === undefined || last === undefined) return { anomalies: [], groups: [], intervalsLearned: 0, intervalsScored: 0 };
   const total = (last - first) / len + 1;
   for (let t = first, i = 0; t <= last; t += len, i++) {
+    if (options.review?.at === t) {
+      for (const a of anomalies) {
+        const isAnomaly = options.review.verdict(a);
+        if (isAnomaly !== undefined) applyVerdict(bank, metricSet, { measure: a.measure, dimensions: a.dimensions, z: deviationOf(a), IsAnomaly: isAnomaly });
+      }
+    }
     const learnOnly = options.from !== undefined && t < options.from;
     const found = scoreInterval(bank, metricSet, data.intervals.get(t), t, { learnOnly });
     if (learnOnly) learned++;

@@ -5,6 +5,7 @@ import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import type { RecordStore } from "../store/records.ts";
 import { bankKey } from "./score-interval.ts";
 import type { ModelSnapshot } from "./snapshot.ts";
+import type { SeriesBank } from "../engine/bank.ts";
 
 /** A person's verdict on one series of one group (PutFeedback), kept for the engine. */
 export interface FeedbackRecord {
@@ -21,6 +22,12 @@ export interface FeedbackRecord {
 
 export const feedbackKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string, seriesId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}/${seriesId}`;
 
+/** One verdict on one series, applied to the engine's state of that series (if it has one). */
+export function applyVerdict(bank: SeriesBank, metricSet: Pick<MetricSet, "DimensionList">, v: Pick<FeedbackRecord, "measure" | "dimensions" | "z" | "IsAnomaly">): void {
+  const key = bankKey(v.measure, seriesKeyOf(dimensionsOf(metricSet).map((d) => v.dimensions[d] ?? "")));
+  if (bank.has(key)) applyFeedback(bank, bank.slot(key), v.IsAnomaly, v.z);
+}
+
 /**
  * Hands the feedback given since the model last learned to the engine, oldest first, so
  * each verdict changes how its series is scored from the next interval on. The watermark
@@ -29,10 +36,8 @@ export const feedbackKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId:
  */
 export async function learnFeedback(records: RecordStore, metricSet: MetricSet, model: ModelSnapshot): Promise<number> {
   const pending = (await records.list<FeedbackRecord>("feedback", `${metricSetKey(metricSet.MetricSetArn)}/`)).filter((f) => f.givenAt > model.feedbackThrough).sort((a, b) => a.givenAt - b.givenAt);
-  const dims = dimensionsOf(metricSet);
   for (const f of pending) {
-    const key = bankKey(f.measure, seriesKeyOf(dims.map((d) => f.dimensions[d] ?? "")));
-    if (model.bank.has(key)) applyFeedback(model.bank, model.bank.slot(key), f.IsAnomaly, f.z);
+    applyVerdict(model.bank, metricSet, f);
     model.feedbackThrough = Math.max(model.feedbackThrough, f.givenAt);
   }
   return pending.length;

@@ -13,6 +13,12 @@ export const MIN_ANOMALY_SCORE = 60;
 /** Bounds shown with an anomaly: the band of values that score below the default alert threshold. */
 export const BOUND_Z = zOfScore(DEFAULT_ALERT_THRESHOLD);
 
+/** How far an anomaly was from expected, in units of its series' residual scale then (its band is expected ± BOUND_Z scales). */
+export function deviationOf(a: Pick<Anomaly, "actual" | "expected" | "lower" | "upper">): number {
+  const scale = (a.upper - a.lower) / (2 * BOUND_Z);
+  return scale > 0 ? Math.abs(a.actual - a.expected) / scale : 0;
+}
+
 export const bankKey = (measure: string, seriesKey: string) => `${measure}\u001e${seriesKey}`;
 
 export type ScoredMetricSet = Pick<MetricSet, "MetricSetArn" | "MetricList" | "DimensionList">;
