@@ -156,13 +156,16 @@ async function feedbackOnEcommerce(bench: string): Promise<void> {
     const out = join(dir, `anomalies-${review}.jsonl`);
     writeFileSync(out, toJsonLines(anomalyRecords(run)));
     const judged = run.anomalies.filter((a) => a.timestamp < reviewAt && a.score >= 70 && !near(a)).length;
-    return { ...JSON.parse(run_(process.execPath, [join(bench, "ecommerce/score.mjs"), "--labels", labels, "--anomalies", out, "--from", "2020-11-23", "--to", "2021-01-01", "--threshold", "70"])).atThreshold, judged };
+    const at = (threshold: number) => JSON.parse(run_(process.execPath, [join(bench, "ecommerce/score.mjs"), "--labels", labels, "--anomalies", out, "--from", "2020-11-23", "--to", "2021-01-01", "--threshold", String(threshold)])).atThreshold;
+    return { ...at(70), at60: at(60), judged };
   };
   const [without, withReview] = [await second(false), await second(true)];
   rmSync(dir, { recursive: true, force: true });
   report("feedback: anomalies marked 'not an anomaly' (Oct 15 – Nov 22)", fmt(withReview.judged));
   report("feedback: false events Nov 23 – Dec 31, without → with", `${without.falseEvents} → ${withReview.falseEvents}`);
   report("feedback: segment recall Nov 23 – Dec 31, without → with", `${fmt(without.recall, 3)} → ${fmt(withReview.recall, 3)}`);
+  report("feedback: at severity 60, false events, without → with", `${without.at60.falseEvents} → ${withReview.at60.falseEvents}`);
+  report("feedback: at severity 60, segment recall, without → with", `${fmt(without.at60.recall, 3)} → ${fmt(withReview.at60.recall, 3)}`);
 }
 
 function nab(bench: string): void {

@@ -441,7 +441,7 @@ async function timeSeriesAround(r: Runtime, metricSet: MetricSet, group: Anomaly
 }
 
 /**
- * The series' largest deviation in the group in units of its scale then, from the anomalies
+ * The series' largest deviation in the group (signed: above or below expected) in units of its scale then, from the anomalies
  * detection wrote (their band is expected ± BOUND_Z scales): what the person judged.
  */
 async function largestDeviation(r: Runtime, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<number> {
@@ -452,7 +452,8 @@ async function largestDeviation(r: Runtime, metricSet: MetricSet, group: Anomaly
     for (const line of new TextDecoder().decode(bytes ?? new Uint8Array()).split("\n")) {
       if (!line.includes(seriesId)) continue;
       const a = JSON.parse(line) as { timeSeriesId: string; actual: number; expected: number; lower: number; upper: number };
-      if (a.timeSeriesId === seriesId) peak = Math.max(peak, deviationOf(a));
+      const z = a.timeSeriesId === seriesId ? deviationOf(a) : 0;
+      if (Math.abs(z) > Math.abs(peak)) peak = z;
     }
   }
   return peak;

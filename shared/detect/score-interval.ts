@@ -13,10 +13,14 @@ export const MIN_ANOMALY_SCORE = 60;
 /** Bounds shown with an anomaly: the band of values that score below the default alert threshold. */
 export const BOUND_Z = zOfScore(DEFAULT_ALERT_THRESHOLD);
 
-/** How far an anomaly was from expected, in units of its series' residual scale then (its band is expected ± BOUND_Z scales). */
+/**
+ * How far an anomaly was from expected, signed, in units of its series' residual scale on
+ * that side then (its band is expected − BOUND_Z·below … expected + BOUND_Z·above).
+ */
 export function deviationOf(a: Pick<Anomaly, "actual" | "expected" | "lower" | "upper">): number {
-  const scale = (a.upper - a.lower) / (2 * BOUND_Z);
-  return scale > 0 ? Math.abs(a.actual - a.expected) / scale : 0;
+  const r = a.actual - a.expected;
+  const scale = (r >= 0 ? a.upper - a.expected : a.expected - a.lower) / BOUND_Z;
+  return scale > 0 ? r / scale : 0;
 }
 
 export const bankKey = (measure: string, seriesKey: string) => `${measure}\u001e${seriesKey}`;
@@ -52,8 +56,8 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
         timestamp: intervalStart,
         actual: x,
         expected: out.expected,
-        lower: out.expected - BOUND_Z * out.scale,
-        upper: out.expected + BOUND_Z * out.scale,
+        lower: out.expected - BOUND_Z * out.scaleBelow,
+        upper: out.expected + BOUND_Z * out.scaleAbove,
         direction: out.z >= 0 ? "UP" : "DOWN",
         score: Math.round(out.score * 100) / 100,
       });

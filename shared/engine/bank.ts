@@ -22,8 +22,9 @@ export class SeriesBank {
   run = new Int16Array(0);
   /** 1 while every value seen was an integer (counts): enables the count noise floor. */
   integral = new Uint8Array(0);
-  /** Multiplier on the residual scale raised by "not an anomaly" feedback. */
-  tolerance = new Float32Array(0);
+  /** Multipliers on the residual scale raised by "not an anomaly" feedback, for values above and below expected. */
+  toleranceUp = new Float32Array(0);
+  toleranceDown = new Float32Array(0);
   daily = new Float32Array(0);
   weekly = new Float32Array(0);
   /** Direction (−1, 0, 1) of the anomaly last seen at each daily slot: a repeat means the cycle changed. */
@@ -55,7 +56,8 @@ export class SeriesBank {
     this.index.set(key, slot);
     this.keys.push(key);
     this.integral[slot] = 1;
-    this.tolerance[slot] = 1;
+    this.toleranceUp[slot] = 1;
+    this.toleranceDown[slot] = 1;
     return slot;
   }
 
@@ -75,7 +77,8 @@ export class SeriesBank {
     this.seen = copy(this.seen, capacity);
     this.run = copy(this.run, capacity);
     this.integral = copy(this.integral, capacity);
-    this.tolerance = copy(this.tolerance, capacity);
+    this.toleranceUp = copy(this.toleranceUp, capacity);
+    this.toleranceDown = copy(this.toleranceDown, capacity);
     this.daily = copy(this.daily, capacity * daily.buckets);
     this.weekly = copy(this.weekly, capacity * weekly.buckets);
     this.dailyMark = copy(this.dailyMark, capacity * daily.buckets);
@@ -90,7 +93,7 @@ export class SeriesBank {
   /** Bytes of state one series takes. */
   bytesPerSeries(): number {
     const { daily, weekly } = this.layout;
-    return 8 + 8 + 4 + 2 + 1 + 4 + 5 * daily.buckets + 5 * weekly.buckets + 4 + 12 * RECENT;
+    return 8 + 8 + 4 + 2 + 1 + 8 + 5 * daily.buckets + 5 * weekly.buckets + 4 + 12 * RECENT;
   }
 
   private arrays() {
@@ -100,7 +103,8 @@ export class SeriesBank {
       this.level.subarray(0, n),
       this.scale.subarray(0, n),
       this.seen.subarray(0, n),
-      this.tolerance.subarray(0, n),
+      this.toleranceUp.subarray(0, n),
+      this.toleranceDown.subarray(0, n),
       this.daily.subarray(0, n * daily.buckets),
       this.weekly.subarray(0, n * weekly.buckets),
       this.run.subarray(0, n),
@@ -155,4 +159,4 @@ export class SeriesBank {
 }
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
-const SNAPSHOT_FORMAT = 2;
+const SNAPSHOT_FORMAT = 3;

@@ -3,10 +3,10 @@ import { zOfScore } from "./calibration.ts";
 
 /**
  * A person's verdict on one series at one time (L4M's `IsAnomaly`), applied to its state.
- * "Not an anomaly" widens the series' tolerance so that a deviation of the same size
- * (`z`, in units of its scale at the time) scores below the alert threshold from then on;
- * "an anomaly" keeps the series as sensitive as it is, and undoes part of an earlier
- * widening, since the person wants such deviations reported.
+ * "Not an anomaly" widens the series' tolerance on that side of expected (`z` is signed:
+ * above or below), so that a deviation of the same size and direction scores below the
+ * alert threshold from then on, while the other direction stays as sensitive; "an anomaly"
+ * keeps that side as sensitive as it is, and undoes part of an earlier widening.
  */
 
 /** The score a "not an anomaly" deviation should fall below: L4M's default alert threshold. */
@@ -17,13 +17,14 @@ const MARGIN = 1.1;
 const MAX_TOLERANCE = 20;
 
 export function applyFeedback(bank: SeriesBank, slot: number, isAnomaly: boolean, z: number): void {
-  const current = bank.tolerance[slot]!;
+  if (!Number.isFinite(z)) return;
+  const side = z >= 0 ? bank.toleranceUp : bank.toleranceDown;
+  const current = side[slot]!;
   if (isAnomaly) {
-    bank.tolerance[slot] = Math.max(1, current * 0.5);
+    side[slot] = Math.max(1, current * 0.5);
     return;
   }
-  if (!Number.isFinite(z)) return;
   // z was measured with the tolerance then in force; widen relative to the series' own scale.
   const needed = (Math.abs(z) * current * MARGIN) / zOfScore(QUIET_SCORE);
-  bank.tolerance[slot] = Math.min(MAX_TOLERANCE, Math.max(current, needed));
+  side[slot] = Math.min(MAX_TOLERANCE, Math.max(current, needed));
 }

@@ -20,8 +20,15 @@ export function scaleFloor(expected: number, integral: boolean): number {
   return integral ? Math.max(relative, Math.sqrt(Math.max(size, 1)) * Math.exp(-size / 50)) : relative;
 }
 
-/** The scale a residual is judged by: the learned one, widened by feedback, never below the floor. */
-export const effectiveScale = (bank: SeriesBank, i: number, expected: number) => Math.max(bank.scale[i]! * bank.tolerance[i]!, scaleFloor(expected, bank.integral[i] === 1));
+/**
+ * The scale a residual is judged by: the learned one, widened by feedback on that side of
+ * expected (a spike judged harmless does not hide a dip), never below the floor.
+ */
+export const effectiveScale = (bank: SeriesBank, i: number, expected: number, above: boolean) =>
+  Math.max(bank.scale[i]! * (above ? bank.toleranceUp[i]! : bank.toleranceDown[i]!), scaleFloor(expected, bank.integral[i] === 1));
+
+/** The scale without feedback: what learning judges residuals by, so a verdict changes what is reported, not what is learned. */
+export const learningScale = (bank: SeriesBank, i: number, expected: number) => Math.max(bank.scale[i]!, scaleFloor(expected, bank.integral[i] === 1));
 
 /**
  * Learns residual `r`. It starts after the first cycle, whose residuals are the cycle

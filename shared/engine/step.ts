@@ -3,7 +3,7 @@ import { expectedValue, learnBaseline } from "./baseline.ts";
 import { scoreOfZ } from "./calibration.ts";
 import { acceptsShift, DAILY_CHANGED, surpriseDirection, trackCycles, trackShift, WEEKLY_CHANGED } from "./change.ts";
 import { slotOf } from "./layout.ts";
-import { effectiveScale, learnScale } from "./scale.ts";
+import { effectiveScale, learningScale, learnScale } from "./scale.ts";
 
 /**
  * One causal step for one series: predict the interval (baseline.ts), judge the value by
@@ -15,13 +15,16 @@ import { effectiveScale, learnScale } from "./scale.ts";
 /** Where one step writes its result, reused across calls to keep the hot loop allocation-free. */
 export interface StepResult {
   expected: number;
-  /** Robust residual scale after floors, in the series' units. */
+  /** Robust residual scale after floors and feedback, in the series' units, on the side of expected the value fell. */
   scale: number;
+  /** The same on each side, for the band shown: expected − BOUND·below … expected + BOUND·above. */
+  scaleBelow: number;
+  scaleAbove: number;
   z: number;
   score: number;
 }
 
-export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, z: 0, score: 0 });
+export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, scaleBelow: NaN, scaleAbove: NaN, z: 0, score: 0 });
 
 /** A residual beyond this many scales is treated as an anomaly when learning. */
 const CLIP_Z = 3;
@@ -29,6 +32,8 @@ const CLIP_Z = 3;
 function nothing(out: StepResult, expected: number): void {
   out.expected = expected;
   out.scale = NaN;
+  out.scaleBelow = NaN;
+  out.scaleAbove = NaN;
   out.z = 0;
   out.score = 0;
 }
@@ -53,15 +58,20 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   const warm = seen >= layout.warmup;
 
   const expected = expectedValue(bank, i, di, wi);
-  const scale = effectiveScale(bank, i, expected);
   const r = x - expected;
+  const below = effectiveScale(bank, i, expected, false);
+  const above = effectiveScale(bank, i, expected, true);
+  const scale = r >= 0 ? above : below;
   const z = r / scale;
   out.expected = expected;
   out.scale = scale;
+  out.scaleBelow = below;
+  out.scaleAbove = above;
   out.z = z;
   out.score = learnOnly || !warm ? 0 : scoreOfZ(z);
 
-  const dir = surpriseDirection(z, warm);
+  const base = learningScale(bank, i, expected);
+  const dir = surpriseDirection(r / base, warm);
   const run = trackShift(bank, i, dir);
   bank.seen[i] = seen + 1;
   if (acceptsShift(bank, run)) {
@@ -71,7 +81,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     return;
   }
   const moved = trackCycles(bank, di, wi, dir, run);
-  const limit = CLIP_Z * scale;
+  const limit = CLIP_Z * base;
   const rc = warm && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
   learnBaseline(bank, i, di, wi, rc, seen, warm, (moved & DAILY_CHANGED) !== 0, (moved & WEEKLY_CHANGED) !== 0);
   learnScale(bank, i, r, seen, warm, 2 * limit);

@@ -147,6 +147,7 @@ describe("feedback", () => {
     const next = scoreOf(bank, s, k + 24, value(k + 24) + 60);
     expect(next.score).toBeLessThan(70);
     expect(scoreOf(bank, s, k + 48, value(k + 48) + 600).score).toBeGreaterThanOrEqual(70); // a far larger one still alarms
+    expect(scoreOf(bank, s, k + 72, value(k + 72) - 60).score).toBeGreaterThanOrEqual(70); // and a dip of the same size still does
   });
 
   it("'an anomaly' keeps the series as sensitive as it was", () => {
