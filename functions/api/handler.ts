@@ -10,8 +10,9 @@ import { runtimeFactory } from "../../shared/runtime/wiring.ts";
 
 /** api: the HTTP API's requests (payload format 2.0, IAM-authorised) to the router, and back. */
 const runtimeAt = runtimeFactory(configFromEnv(process.env));
+let functionArn: string | undefined;
 const serve = router(
-  routes((now) => runtimeAt(() => now), Date.now),
+  routes((now) => runtimeAt(() => now, functionArn), Date.now),
   (error, request) => logger.error("request failed", { requestId: request.requestId, error: error as Error }),
 );
 
@@ -28,7 +29,8 @@ const HttpApiEvent = z.looseObject({
   }),
 });
 
-export async function api(event: unknown) {
+export async function api(event: unknown, context?: { invokedFunctionArn?: string }) {
+  functionArn = context?.invokedFunctionArn;
   const e = parseOrThrow(HttpApiEvent, event, "HTTP API event");
   const body = e.body && e.isBase64Encoded ? Buffer.from(e.body, "base64").toString("utf8") : (e.body ?? "");
   const tenant = e.requestContext.authorizer?.iam.accountId;

@@ -35,7 +35,7 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
     AWS_REGION: z.string().min(1),
     /** The name of the SNS topic detection announces anomaly groups on (its ARN is completed from the function's own). */
     VIGIL_EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic name").optional(),
-    /** Needed only to mint ARNs (the API); detection and ingest never do. */
+    /** The account in the ARNs the API mints; by default the one the function runs in. */
     VIGIL_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id").optional(),
   }),
 ]);

@@ -34,9 +34,14 @@ export function runtimeFactory(
     if (!publishers.has(topicArn)) publishers.set(topicArn, sources.events(config.AWS_REGION, topicArn));
     return publishers.get(topicArn);
   };
-  const scope: ArnScope = { partition: "aws", region: config.AWS_REGION, accountId: config.VIGIL_ACCOUNT_ID ?? "000000000000" };
+  // ARNs carry the account the function runs in, unless the settings name one.
+  const scopeOf = (functionArn: string | undefined): ArnScope => {
+    const [, partition, , , account] = functionArn?.split(":") ?? [];
+    return { partition: partition || "aws", region: config.AWS_REGION, accountId: config.VIGIL_ACCOUNT_ID ?? (account && /^\d{12}$/.test(account) ? account : "000000000000") };
+  };
   return (now, functionArn) => {
     const events = eventsFor(functionArn);
+    const scope = scopeOf(functionArn);
     return runtimeOf({ records, blobs, resultsRoot: config.VIGIL_RESULTS_ROOT, scope, ...(cloudwatch ? { cloudwatch } : {}), ...(events ? { events } : {}), now });
   };
 }
