@@ -135,6 +135,14 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     await l4m.send(new PutFeedbackCommand({ AnomalyDetectorArn, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: top.AnomalyGroupId, TimeSeriesId: de.TimeSeriesId!, IsAnomaly: true } }));
     const feedback = await l4m.send(new GetFeedbackCommand({ AnomalyDetectorArn, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: top.AnomalyGroupId } }));
     expect(feedback.AnomalyGroupTimeSeriesFeedback).toEqual([{ TimeSeriesId: de.TimeSeriesId, IsAnomaly: true }]);
+    // Another tenant sees neither the groups nor the feedback, and cannot give any.
+    const other = client("OTHERKEY", "other-secret");
+    await expect(other.send(new ListAnomalyGroupSummariesCommand({ AnomalyDetectorArn, SensitivityThreshold: 0 }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(other.send(new GetAnomalyGroupCommand({ AnomalyDetectorArn, AnomalyGroupId: top.AnomalyGroupId }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(other.send(new GetFeedbackCommand({ AnomalyDetectorArn, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: top.AnomalyGroupId } }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(other.send(new PutFeedbackCommand({ AnomalyDetectorArn, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: top.AnomalyGroupId, TimeSeriesId: de.TimeSeriesId!, IsAnomaly: false } }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(other.send(new DescribeAlertCommand({ AlertArn }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect((await l4m.send(new GetFeedbackCommand({ AnomalyDetectorArn, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: top.AnomalyGroupId } }))).AnomalyGroupTimeSeriesFeedback).toEqual([{ TimeSeriesId: de.TimeSeriesId, IsAnomaly: true }]);
 
     const quality = await l4m.send(new GetDataQualityMetricsCommand({ AnomalyDetectorArn }));
     expect(quality.AnomalyDetectorDataQualityMetricList).toHaveLength(10);
