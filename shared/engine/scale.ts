@@ -21,14 +21,18 @@ export function scaleFloor(expected: number, integral: boolean): number {
 }
 
 /**
- * The scale a residual is judged by: the learned one, widened by feedback on that side of
- * expected (a spike judged harmless does not hide a dip), never below the floor.
+ * The scales a residual is judged by, never below the floor: without feedback (what
+ * learning uses, so a verdict changes what is reported, not what is learned), and widened
+ * by feedback on each side of expected (a spike judged harmless does not hide a dip).
+ * Written into `out`, so the hot loop allocates nothing.
  */
-export const effectiveScale = (bank: SeriesBank, i: number, expected: number, above: boolean) =>
-  Math.max(bank.scale[i]! * (above ? bank.toleranceUp[i]! : bank.toleranceDown[i]!), scaleFloor(expected, bank.integral[i] === 1));
-
-/** The scale without feedback: what learning judges residuals by, so a verdict changes what is reported, not what is learned. */
-export const learningScale = (bank: SeriesBank, i: number, expected: number) => Math.max(bank.scale[i]!, scaleFloor(expected, bank.integral[i] === 1));
+export function judgingScales(bank: SeriesBank, i: number, expected: number, out: { scaleBelow: number; scaleAbove: number }): number {
+  const floor = scaleFloor(expected, bank.integral[i] === 1);
+  const s = bank.scale[i]!;
+  out.scaleBelow = Math.max(s * bank.toleranceDown[i]!, floor);
+  out.scaleAbove = Math.max(s * bank.toleranceUp[i]!, floor);
+  return Math.max(s, floor);
+}
 
 /**
  * Learns residual `r`. It starts after the first cycle, whose residuals are the cycle

@@ -3,7 +3,7 @@ import { expectedValue, learnBaseline } from "./baseline.ts";
 import { scoreOfZ } from "./calibration.ts";
 import { acceptsShift, DAILY_CHANGED, surpriseDirection, trackCycles, trackShift, WEEKLY_CHANGED } from "./change.ts";
 import { slotOf } from "./layout.ts";
-import { effectiveScale, learningScale, learnScale } from "./scale.ts";
+import { judgingScales, learnScale } from "./scale.ts";
 
 /**
  * One causal step for one series: predict the interval (baseline.ts), judge the value by
@@ -59,18 +59,14 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
 
   const expected = expectedValue(bank, i, di, wi);
   const r = x - expected;
-  const below = effectiveScale(bank, i, expected, false);
-  const above = effectiveScale(bank, i, expected, true);
-  const scale = r >= 0 ? above : below;
+  const base = judgingScales(bank, i, expected, out);
+  const scale = r >= 0 ? out.scaleAbove : out.scaleBelow;
   const z = r / scale;
   out.expected = expected;
   out.scale = scale;
-  out.scaleBelow = below;
-  out.scaleAbove = above;
   out.z = z;
   out.score = learnOnly || !warm ? 0 : scoreOfZ(z);
 
-  const base = learningScale(bank, i, expected);
   const dir = surpriseDirection(r / base, warm);
   const run = trackShift(bank, i, dir);
   bank.seen[i] = seen + 1;
