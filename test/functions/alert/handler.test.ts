@@ -1,15 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localAlertingRuntime } from "../../../shared/runtime/local-alerting.ts";
 import { T0, tempDir } from "../../builders.ts";
+import { inLocalMode } from "../local-mode.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 
-async function loadHandler(dataDir: string) {
-  vi.resetModules();
-  vi.stubEnv("VIGIL_MODE", "local");
-  vi.stubEnv("VIGIL_DATA_DIR", dataDir);
-  return (await import("../../../functions/alert/handler.ts")).alert;
-}
+const loadHandler = async (dataDir: string) => (await inLocalMode(() => import("../../../functions/alert/handler.ts"), dataDir)).alert;
 
 describe("alert handler (local mode)", () => {
   let receiver: HttpReceiver;

@@ -1,31 +1,17 @@
 import { readFile } from "node:fs/promises";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { localRuntime } from "../../../shared/runtime/local.ts";
-import { T0, tempDir } from "../../builders.ts";
+import { metricSetRequest, T0, tempDir } from "../../builders.ts";
+import { inLocalMode } from "../local-mode.ts";
 
-async function loadHandler(dataDir: string) {
-  vi.resetModules();
-  vi.stubEnv("VIGIL_MODE", "local");
-  vi.stubEnv("VIGIL_DATA_DIR", dataDir);
-  return (await import("../../../functions/api/handler.ts")).api;
-}
+const loadHandler = async (dataDir: string) => (await inLocalMode(() => import("../../../functions/api/handler.ts"), dataDir)).api;
 
 describe("api handler (local mode)", () => {
   it("takes pushed rows from the sample HTTP API event and says which it refused", async () => {
     const dir = await tempDir();
     const rt = localRuntime(dir, () => T0);
     const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await rt.catalog.createMetricSet({
-      AnomalyDetectorArn: detector.AnomalyDetectorArn,
-      MetricSetName: "pushed",
-      MetricList: [
-        { MetricName: "views", AggregationFunction: "SUM" },
-        { MetricName: "revenue", AggregationFunction: "SUM" },
-      ],
-      DimensionList: ["platform", "marketplace"],
-      TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
-      MetricSource: { HttpPushConfig: {} },
-    });
+    await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricSource: { HttpPushConfig: {} } }));
     const api = await loadHandler(dir);
     const res = await api(JSON.parse(await readFile("events/api/put-metric-rows.json", "utf8")));
     expect(res.statusCode).toBe(200);

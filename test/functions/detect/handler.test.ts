@@ -4,13 +4,9 @@ import { describe, expect, it, vi } from "vitest";
 import { ValidationException } from "../../../shared/model/errors.ts";
 import { localRuntime } from "../../../shared/runtime/local.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir } from "../../builders.ts";
+import { inLocalMode } from "../local-mode.ts";
 
-async function loadModule(dataDir: string) {
-  vi.resetModules();
-  vi.stubEnv("VIGIL_MODE", "local");
-  vi.stubEnv("VIGIL_DATA_DIR", dataDir);
-  return import("../../../functions/detect/handler.ts");
-}
+const loadModule = (dataDir: string) => inLocalMode(() => import("../../../functions/detect/handler.ts"), dataDir);
 const loadHandler = async (dataDir: string) => (await loadModule(dataDir)).detect;
 
 async function activeShop(dir: string) {

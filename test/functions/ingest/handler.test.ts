@@ -1,14 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { localRuntime } from "../../../shared/runtime/local.ts";
 import { T0, tempDir } from "../../builders.ts";
+import { inLocalMode } from "../local-mode.ts";
 
-async function loadHandler(dataDir: string) {
-  vi.resetModules();
-  vi.stubEnv("VIGIL_MODE", "local");
-  vi.stubEnv("VIGIL_DATA_DIR", dataDir);
-  return (await import("../../../functions/ingest/handler.ts")).ingest;
-}
+const loadHandler = async (dataDir: string) => (await inLocalMode(() => import("../../../functions/ingest/handler.ts"), dataDir)).ingest;
 
 describe("ingest handler", () => {
   it("has nothing to pull when no active metric set reads CloudWatch", async () => {

@@ -7,7 +7,7 @@ import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { localRuntime } from "../../../shared/runtime/local.ts";
 import { putMetricRows } from "../../../shared/sources/push.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
-import { HOUR, shopPoints, sqlTime, T0, tempDir, type ShopPoint } from "../../builders.ts";
+import { HOUR, metricSetRequest, shopPoints, sqlTime, T0, tempDir, type ShopPoint } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -19,14 +19,7 @@ async function pushedShop(now: () => number) {
   const dir = await tempDir();
   const rt = localRuntime(dir, now);
   const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  const metricSet = await rt.catalog.createMetricSet({
-    AnomalyDetectorArn: detector.AnomalyDetectorArn,
-    MetricSetName: "pushed",
-    MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }],
-    DimensionList: ["platform", "marketplace"],
-    TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
-    MetricSource: { HttpPushConfig: {} },
-  });
+  const metricSet = await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], MetricSource: { HttpPushConfig: {} } }));
   await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
   return { rt, metricSet, dir };
 }
