@@ -65,7 +65,8 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
   let clock = DEMO_LIVE_START;
   const alerts: AlertReport[] = [];
   const settings = { ...DEFAULT_ALERT_SETTINGS, ...(channels.smtp ? { smtpUrl: channels.smtp } : {}), policy: DEMO_RETRY_POLICY };
-  const rt = localAlertingRuntime(root, () => clock, { settings, onAlert: (r) => alerts.push(r) });
+  // The demo's clock walks through 2021; links in its messages expire from the real clock.
+  const rt = localAlertingRuntime(root, () => clock, { settings, onAlert: (r) => alerts.push(r), linkClock: Date.now });
   const incidents = demoIncidents(DEMO_LIVE_START);
   const historyStart = DEMO_LIVE_START - HISTORY_DAYS * 24 * HOUR;
   const rows = generateShop({ start: historyStart, hours: HISTORY_DAYS * 24 + LIVE_HOURS, incidents });

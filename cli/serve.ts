@@ -6,6 +6,8 @@ import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { errorResponse } from "../shared/api/router.ts";
 import { ValidationException } from "../shared/model/errors.ts";
 import { localRuntime } from "../shared/runtime/local.ts";
+import { localLinkSecret } from "../shared/runtime/local-alerting.ts";
+import { isPage, page } from "../shared/api/pages.ts";
 
 /** The access key `vigil serve` accepts when none is configured, for trying it out (README). */
 export const DEFAULT_ACCESS_KEY_ID = "VIGILLOCALKEY";
@@ -30,9 +32,10 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Map<string, Credenti
  * AWS SDK client (`endpoint: http://localhost:<port>`). Every request but `GET /health`
  * must carry a valid Signature V4 for the service `lookoutmetrics`.
  */
-export async function serve(options: { port: number; host?: string; dataDir: string; credentials: Map<string, Credential>; now?: () => number }): Promise<{ server: Server; url: string }> {
+export async function serve(options: { port: number; host?: string; dataDir: string; credentials: Map<string, Credential>; linkSecret?: string; now?: () => number }): Promise<{ server: Server; url: string }> {
   const now = options.now ?? Date.now;
   const verifier = new SigV4Verifier((key) => options.credentials.get(key), now);
+  const linkSecret = options.linkSecret ?? localLinkSecret(options.dataDir);
   const handle = router(routes((at) => localRuntime(options.dataDir, () => at), now), (error, request) => process.stderr.write(`vigil serve: ${request.requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`));
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -44,6 +47,8 @@ export async function serve(options: { port: number; host?: string; dataDir: str
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
       const reply = async () => {
         if (req.method === "GET" && path === "/health") return handle({ method: "GET", path, query, body, requestId });
+        // The links in alert messages carry their own signature.
+        if (isPage(path)) return page(localRuntime(options.dataDir, now), linkSecret, { method: req.method ?? "GET", path, query, body }, now()).catch((e: unknown) => errorResponse(e, requestId));
         try {
           const principal = await verifier.verify({ method: req.method ?? "GET", path, query, headers, body });
           return handle({ method: req.method ?? "GET", path, query, body, requestId, principal });

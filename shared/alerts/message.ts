@@ -4,6 +4,7 @@ import type { Direction } from "../model/anomaly.ts";
 import { arnResourceName } from "../model/ids.ts";
 import type { NotifyReason } from "./renotify.ts";
 import { severityOf, type SeverityBand } from "./severity.ts";
+import { signedQuery } from "./links.ts";
 
 /**
  * Everything one alert message says, channel-neutral: each renderer (render/) lays the
@@ -42,14 +43,19 @@ export interface AlertMessage {
 
 export const deliveryIdOf = (alertArn: string, event: AnomalyGroupEvent) => `${arnResourceName(alertArn)}/${eventIdOf(event)}`;
 
+/** Where links point, and the key that signs them (links.ts) so a person can open them without AWS credentials. */
+export type LinkBase = string | { readonly publicUrl: string; readonly secret: string; readonly now: number };
+
 /** Links into the API (`vigil serve` or the HTTP API) that a person can open. */
-export function linksOf(publicUrl: string, event: AnomalyGroupEvent): AlertMessage["links"] {
-  // Group ids are unique across detectors: the id alone keeps links short enough for SMS.
-  const group = `${publicUrl.replace(/\/+$/, "")}/anomaly-groups/${event.anomalyGroup.AnomalyGroupId}`;
-  return { anomalyGroup: group, feedback: `${group}/feedback` };
+export function linksOf(base: LinkBase, event: AnomalyGroupEvent): AlertMessage["links"] {
+  const publicUrl = typeof base === "string" ? base : base.publicUrl;
+  // Group ids are unique across detectors: the id alone keeps links short.
+  const group = `/anomaly-groups/${event.anomalyGroup.AnomalyGroupId}`;
+  const url = (path: string) => `${publicUrl.replace(/\/+$/, "")}${path}${typeof base === "string" ? "" : `?${signedQuery(base.secret, path, base.now)}`}`;
+  return { anomalyGroup: url(group), feedback: url(`${group}/feedback`) };
 }
 
-export function alertMessage(alert: Pick<Alert, "AlertName" | "AlertArn" | "AlertDescription">, event: AnomalyGroupEvent, reason: AlertMessage["reason"], publicUrl: string): AlertMessage {
+export function alertMessage(alert: Pick<Alert, "AlertName" | "AlertArn" | "AlertDescription">, event: AnomalyGroupEvent, reason: AlertMessage["reason"], publicUrl: LinkBase): AlertMessage {
   const g = event.anomalyGroup;
   const s = event.summary;
   const severity = severityOf(g.AnomalyGroupScore);

@@ -18,8 +18,11 @@ export interface RouteDeps {
   /** The detector's alerts. */
   readonly alertsOf: (detectorArn: string) => Promise<Alert[]>;
   readonly queue: DeliveryQueue;
-  /** Base URL of the API, for the links in messages. */
+  /** Base URL of the API for the links in messages, and the key that signs them. */
   readonly publicUrl: string;
+  readonly linkSecret?: string | undefined;
+  /** When links are made (epoch ms), for their expiry: `now` unless a simulation runs its own clock. */
+  readonly linksMadeAt?: number;
   readonly repeatMs: number;
   /** Epoch ms, read once per invocation at the edge. */
   readonly now: number;
@@ -74,7 +77,8 @@ export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) 
   // Enqueued before the state is saved: a crash in between re-enqueues the same delivery ids, which delivery drops.
   const enqueue: Stage = async (event, candidates, verdicts) => {
     const deliveries: Delivery[] = candidates.map((c) => {
-      const message = alertMessage(c.alert, event, c.reason as Exclude<NotifyReason, "none">, deps.publicUrl);
+      const base = deps.linkSecret ? { publicUrl: deps.publicUrl, secret: deps.linkSecret, now: deps.linksMadeAt ?? deps.now } : deps.publicUrl;
+      const message = alertMessage(c.alert, event, c.reason as Exclude<NotifyReason, "none">, base);
       return { deliveryId: message.deliveryId, alertArn: c.alert.AlertArn, message };
     });
     if (deliveries.length) await deps.queue.enqueue(deliveries);

@@ -315,11 +315,7 @@ export function l4mRoutes(runtimeAt: (now: number) => Runtime, now: () => number
         const r = rt();
         const f = req.AnomalyGroupTimeSeriesFeedback;
         const { group, metricSet } = await groupOf(r, req.AnomalyDetectorArn, f.AnomalyGroupId, request);
-        const series = Object.values(group.impacts).find((i) => f.TimeSeriesId in i.series);
-        if (!series) throw new ResourceNotFoundException(`Time series ${f.TimeSeriesId} is not in anomaly group ${f.AnomalyGroupId}`, f.TimeSeriesId, "TimeSeries");
-        const deviation = await largestDeviation(r, metricSet, group, f.TimeSeriesId);
-        const record: FeedbackRecord = { AnomalyGroupId: f.AnomalyGroupId, TimeSeriesId: f.TimeSeriesId, IsAnomaly: f.IsAnomaly, measure: series.measure, dimensions: series.series[f.TimeSeriesId]!, z: deviation, givenAt: now() };
-        await r.records.put("feedback", feedbackKey(metricSet, f.AnomalyGroupId, f.TimeSeriesId), record);
+        await recordFeedback(r, metricSet, group, f.TimeSeriesId, f.IsAnomaly, now());
         return {};
       },
       GetFeedback: async (input, request) => {
@@ -438,6 +434,26 @@ async function timeSeriesAround(r: Runtime, metricSet: MetricSet, group: Anomaly
     })),
     ...(NextToken ? { NextToken } : {}),
   };
+}
+
+/** Keeps a verdict on one series of a group, with the size of the deviation judged, for detection to hand to the engine. */
+export async function recordFeedback(r: Runtime, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string, isAnomaly: boolean, now: number): Promise<void> {
+  const series = Object.values(group.impacts).find((i) => seriesId in i.series);
+  if (!series) throw new ResourceNotFoundException(`Time series ${seriesId} is not in anomaly group ${group.AnomalyGroupId}`, seriesId, "TimeSeries");
+  const z = await largestDeviation(r, metricSet, group, seriesId);
+  const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure: series.measure, dimensions: series.series[seriesId]!, z, givenAt: now };
+  await r.records.put("feedback", feedbackKey(metricSet, group.AnomalyGroupId, seriesId), record);
+}
+
+/** A group by its id alone (ids are unique across detectors), as links name it. */
+export async function findGroup(r: Runtime, groupId: string): Promise<{ group: AnomalyGroupRecord; metricSet: MetricSet } | undefined> {
+  for (const d of await r.catalog.listDetectors()) {
+    for (const metricSet of await r.catalog.listMetricSets(d.AnomalyDetectorArn)) {
+      const group = await r.records.get<AnomalyGroupRecord>("groups", groupKey(metricSet, groupId));
+      if (group) return { group, metricSet };
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -12,6 +12,8 @@ export interface AlertSettings {
   /** smtp(s)://user:pass@host:port, or a {{resolve:…}} reference to one; none = email cannot be sent. */
   readonly smtpUrl?: string | undefined;
   readonly emailFrom: string;
+  /** Signs the links in messages (alerts/links.ts); none = links are not signed and the API will not open them. */
+  readonly linkSecret?: string | undefined;
   /** How long one attempt on each channel may take before it counts as failed (and is retried). */
   readonly timeoutsMs: Readonly<Record<ChannelKind, number>>;
   readonly policy: RetryPolicy;
@@ -35,5 +37,6 @@ export function alertSettingsOf(config: RuntimeConfig): AlertSettings {
     emailFrom: config.VIGIL_EMAIL_FROM ?? d.emailFrom,
     repeatMs: config.VIGIL_REPEAT_INTERVAL ? Duration.fromISO(config.VIGIL_REPEAT_INTERVAL).toMillis() : d.repeatMs,
     ...(config.VIGIL_SMTP_URL ? { smtpUrl: config.VIGIL_SMTP_URL } : {}),
+    ...(config.VIGIL_LINK_SECRET ? { linkSecret: config.VIGIL_LINK_SECRET } : {}),
   };
 }

@@ -62,7 +62,7 @@ export interface AlertReport {
  */
 export class InlineAlerting implements EventPublisher {
   constructor(
-    private readonly parts: { records: RecordStore; catalog: Catalog; settings: AlertSettings; deliver: DeliverDeps; now: () => number; onReport?: (report: AlertReport) => void },
+    private readonly parts: { records: RecordStore; catalog: Catalog; settings: AlertSettings; deliver: DeliverDeps; now: () => number; linkClock?: () => number; onReport?: (report: AlertReport) => void },
   ) {}
 
   async publish(event: AnomalyGroupEvent): Promise<void> {
@@ -82,6 +82,8 @@ export class InlineAlerting implements EventPublisher {
         },
       },
       publicUrl: this.parts.settings.publicUrl,
+      linkSecret: this.parts.settings.linkSecret,
+      ...(this.parts.linkClock ? { linksMadeAt: this.parts.linkClock() } : {}),
       repeatMs: this.parts.settings.repeatMs,
       now: this.parts.now(),
     });

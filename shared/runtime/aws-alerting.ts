@@ -39,7 +39,7 @@ export function awsRouting(config: AwsConfig): (event: AnomalyGroupEvent, now: n
   const settings = alertSettingsOf(config);
   return (event, now) => {
     const catalog = catalogAt(() => now);
-    return buildAlertPipeline({ records, alertsOf: (arn) => catalog.listAlerts(arn), queue, publicUrl: settings.publicUrl, repeatMs: settings.repeatMs, now })(event);
+    return buildAlertPipeline({ records, alertsOf: (arn) => catalog.listAlerts(arn), queue, publicUrl: settings.publicUrl, linkSecret: settings.linkSecret, repeatMs: settings.repeatMs, now })(event);
   };
 }
 

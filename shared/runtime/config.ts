@@ -15,6 +15,8 @@ const Alerting = {
   VIGIL_SMTP_URL: z.string().regex(/^(smtps?:\/\/.+|\{\{resolve:(secretsmanager|ssm):[^{}\s]+\}\})$/, "must be an smtp(s):// URL or a {{resolve:…}} reference").optional(),
   VIGIL_EMAIL_FROM: z.string().min(3).max(320).optional(),
   /** ISO-8601 duration between reminders of a group that lasts, e.g. PT4H. */
+  /** Key that signs the links in alert messages (at least 32 characters); locally one is made and kept in the data directory. */
+  VIGIL_LINK_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   VIGIL_REPEAT_INTERVAL: z.string().regex(/^PT?(\d+[DHMS])+$/, "must be an ISO-8601 duration such as PT4H").optional(),
 };
 
@@ -41,7 +43,7 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
 ]);
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
-const ALERTING_KEYS = ["VIGIL_PUBLIC_URL", "VIGIL_SMTP_URL", "VIGIL_EMAIL_FROM", "VIGIL_REPEAT_INTERVAL"] as const;
+const ALERTING_KEYS = ["VIGIL_PUBLIC_URL", "VIGIL_SMTP_URL", "VIGIL_EMAIL_FROM", "VIGIL_REPEAT_INTERVAL", "VIGIL_LINK_SECRET"] as const;
 const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_ACCOUNT_ID", "VIGIL_DELIVERY_QUEUE_URL", "VIGIL_DEAD_LETTER_QUEUE_URL", ...ALERTING_KEYS] as const;
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {

@@ -1,4 +1,6 @@
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { DeliverDeps } from "../alerts/deliver.ts";
 import { OutboxSender } from "../channels/outbox.ts";
 import { literalSecrets } from "../channels/secrets.ts";
@@ -7,6 +9,18 @@ import { LocalEventPublisher } from "../store/local-events.ts";
 import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from "./alert-settings.ts";
 import { allOf, deliverDepsOf, InlineAlerting, senders, type AlertReport } from "./alerting.ts";
 import { localRuntime, type LocalRuntime } from "./local.ts";
+
+/** The local mode's key for signing links: made once, kept in the data directory, shared by alerting and `vigil serve`. */
+export function localLinkSecret(dataDir: string): string {
+  const file = join(dataDir, "state", "link-secret");
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString("hex"), { flag: "wx", mode: 0o600 });
+  } catch (e) {
+    if ((e as { code?: string }).code !== "EEXIST") throw e;
+  }
+  return readFileSync(file, "utf8").trim();
+}
 
 /** The local mode with its alerting: what the CLI runs, and the alert and deliver functions locally. */
 export interface LocalAlertingRuntime extends LocalRuntime {
@@ -21,6 +35,8 @@ export interface LocalAlertingOptions {
   readonly settings?: AlertSettings;
   /** Told of every anomaly group event's alerts and deliveries (the demo prints them). */
   readonly onAlert?: (report: AlertReport) => void;
+  /** The real clock, when `now` is a simulation's (the demo): links in messages expire from real time. */
+  readonly linkClock?: () => number;
 }
 
 /**
@@ -30,8 +46,9 @@ export interface LocalAlertingOptions {
  * (The detect function's bundle leaves this out: it carries email and HTTP senders.)
  */
 export function localAlertingRuntime(dataDir: string, now: () => number, options: LocalAlertingOptions = {}): LocalAlertingRuntime {
-  const settings = options.settings ?? DEFAULT_ALERT_SETTINGS;
+  const given = options.settings ?? DEFAULT_ALERT_SETTINGS;
   const base = localRuntime(dataDir, now);
+  const settings = { ...given, linkSecret: given.linkSecret ?? localLinkSecret(base.dataDir) };
   const dir = base.dataDir;
   const records = base.records;
   const deadLetters = new LocalDeadLetters(join(dir, "dead-letters.jsonl"));
@@ -43,7 +60,7 @@ export function localAlertingRuntime(dataDir: string, now: () => number, options
     settings,
     now,
   });
-  const alerting = new InlineAlerting({ records, catalog: base.catalog, settings, deliver: delivery, now, ...(options.onAlert ? { onReport: options.onAlert } : {}) });
+  const alerting = new InlineAlerting({ records, catalog: base.catalog, settings, deliver: delivery, now, ...(options.linkClock ? { linkClock: options.linkClock } : {}), ...(options.onAlert ? { onReport: options.onAlert } : {}) });
   const events = allOf(new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl")), alerting);
   return { ...base, events, delivery, deadLetters, alerting };
 }

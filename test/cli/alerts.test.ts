@@ -3,6 +3,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentialsFromEnv, serve } from "../../cli/serve.ts";
+import { localRuntime } from "../../shared/runtime/local.ts";
 import { verifySignature } from "../../shared/channels/webhook/signature.ts";
 import { tempDir } from "../builders.ts";
 import { HttpReceiver } from "../receivers/http-receiver.ts";
@@ -47,6 +49,29 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
     expect(r.stdout).toMatch(/Alerts: 24 message\(s\) sent/);
     const sns = (await readFile(join(dir, "demo", "outbox", "sns.jsonl"), "utf8")).trim().split("\n");
     expect(sns).toHaveLength(hooks.length);
+
+    // The links in a message open, without AWS credentials, on `vigil serve` over the same data.
+    const links = (JSON.parse(hooks[0]!.body) as { links: { anomalyGroup: string; feedback: string } }).links;
+    const { server, url } = await serve({ port: 0, dataDir: join(dir, "demo"), credentials: credentialsFromEnv({}) });
+    try {
+      const at = (link: string) => link.replace("http://localhost:8087", url);
+      const group = await fetch(at(links.anomalyGroup));
+      expect(group.status).toBe(200);
+      expect(((await group.json()) as { AnomalyGroup: { AnomalyGroupId: string } }).AnomalyGroup.AnomalyGroupId).toBe(groups[0]);
+      const form = await fetch(at(links.feedback));
+      const page = await form.text();
+      expect(page).toContain("Not an anomaly");
+      const seriesId = /name="TimeSeriesId" value="([0-9a-f]+)"/.exec(page)![1]!;
+      const posted = await fetch(at(links.feedback), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `TimeSeriesId=${seriesId}&IsAnomaly=false` });
+      expect(await posted.text()).toContain("noted as not an anomaly");
+      const kept = await localRuntime(join(dir, "demo"), Date.now).records.list<{ TimeSeriesId: string; IsAnomaly: boolean; AnomalyGroupId: string }>("feedback");
+      expect(kept).toMatchObject([{ AnomalyGroupId: groups[0], TimeSeriesId: seriesId, IsAnomaly: false }]);
+      expect((await fetch(at(links.feedback).replace(/signature=[0-9a-f]{4}/, "signature=0000"))).status).toBe(403);
+      expect((await fetch(at(links.feedback).replace(groups[0]!, groups[1]!))).status).toBe(403);
+      expect((await fetch(at(links.feedback).split("?")[0]!)).status).toBe(403);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   }, 120_000);
 
   it("parks what a channel refuses, and vigil replay sends it once the channel is back", async () => {
