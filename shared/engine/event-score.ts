@@ -9,7 +9,9 @@ import { scoreOfZ } from "./calibration.ts";
  *    sizes are *for this series*, against the long-run distribution of its own residual
  *    sizes. A heavy-tailed series stops alarming on its ordinary bursts; a calm one alarms
  *    on a small but sustained change.
- * 2. Onset: once an event has been reported, the points that follow for a while report
+ * 2. A shape not seen recently (shingle-knn.ts): when its conformal score is rarer than 1 in
+ *    2,000, it is reported at SHAPE_WEIGHT (above the onset), whatever the residuals say.
+ * 3. Onset: once an event has been reported, the points that follow for a while report
  *    nothing, because they are the same event (an L4M anomaly group does the same for
  *    alerts). Without this, one incident reads as a run of alarms.
  */
@@ -22,6 +24,10 @@ const LONG_RATE = 0.0005;
 const MIN_HISTORY = 50;
 /** Event score (0–1) at which an event is taken as reported. */
 const ONSET = 0.7;
+/** A shape score at or above this is an event of its own. */
+const SHAPE_THRESHOLD = 0.9995;
+/** What such a shape reports: above the onset, below the residual test's strongest scores. */
+const SHAPE_WEIGHT = 0.75;
 /** Points after a report that belong to the same event. */
 const QUIET_AFTER = 60;
 
@@ -32,8 +38,11 @@ export class EventScorer {
   private variance = 0;
   private quiet = 0;
 
-  /** The event score in [0, 1] of a point whose engine residual is `z`; `scored` is false during the engine's warm-up. */
-  next(z: number, scored: boolean): number {
+  /**
+   * The event score in [0, 1] of a point whose engine residual is `z` and whose shape
+   * score is `shape`; `scored` is false during the engine's warm-up.
+   */
+  next(z: number, scored: boolean, shape = 0): number {
     if (!scored || Number.isNaN(z)) return 0;
     const u = Math.log1p(Math.min(Math.abs(z), 1e6));
     this.recent[this.seen % SHORT] = u;
@@ -53,6 +62,7 @@ export class EventScorer {
     this.variance = (1 - a) * (this.variance + a * d * d);
     this.seen++;
 
+    if (shape >= SHAPE_THRESHOLD) score = Math.max(score, shape * SHAPE_WEIGHT);
     const reported = this.quiet > 0 ? 0 : score;
     if (this.quiet > 0) this.quiet--;
     if (score > ONSET) this.quiet = QUIET_AFTER;
