@@ -29,7 +29,7 @@ const SHAPE_THRESHOLD = 0.9995;
 /** What such a shape reports: above the onset, below the residual test's strongest scores. */
 const SHAPE_WEIGHT = 0.75;
 /** Points after a report that belong to the same event. */
-const QUIET_AFTER = 60;
+const QUIET_AFTER = 100;
 
 export class EventScorer {
   private readonly recent = new Float64Array(SHORT);
