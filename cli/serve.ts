@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { router } from "../shared/api/router.ts";
+import { errorResponse, router } from "../shared/api/router.ts";
 import { routes } from "../shared/api/routes.ts";
 import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
-import { errorResponse } from "../shared/api/router.ts";
 import { ValidationException } from "../shared/model/errors.ts";
 import { localRuntime } from "../shared/runtime/local.ts";
 import { localLinkSecret } from "../shared/runtime/local-alerting.ts";

@@ -1,4 +1,6 @@
+import { blockedReason } from "./address.ts";
 import { failed, type SendResult } from "./channel.ts";
+import { SecretUnavailable, type SecretResolver } from "./secrets.ts";
 
 /**
  * One classifier of HTTP answers for every HTTP channel, as Alertmanager's: 2xx is sent;
@@ -46,4 +48,30 @@ export async function post(url: string, body: string, options: PostOptions): Pro
     if (options.signal.aborted) return failed(true, "TIMEOUT", "the invocation ran out of time");
     return failed(true, "NETWORK", e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e));
   }
+}
+
+export interface HttpChannelOptions {
+  readonly secrets: SecretResolver;
+  readonly timeoutMs: number;
+  /** AWS mode: refuse URLs that resolve to private, loopback or link-local addresses. */
+  readonly blockPrivateAddresses: boolean;
+  readonly now: () => number;
+}
+
+/**
+ * A POST to a URL an alert names (Slack, webhooks): the request is prepared with the
+ * alert's secrets resolved (a store that cannot be read is worth another try), the
+ * address is checked, then it is sent and its answer classified.
+ */
+export async function postToAlertUrl(options: HttpChannelOptions, prepare: () => Promise<{ url: string; body: string; headers?: Record<string, string> }>, signal: AbortSignal): Promise<SendResult> {
+  let request: Awaited<ReturnType<typeof prepare>>;
+  try {
+    request = await prepare();
+  } catch (e) {
+    if (e instanceof SecretUnavailable) return failed(true, "SECRET", e.message);
+    throw e;
+  }
+  const refused = options.blockPrivateAddresses ? await blockedReason(request.url) : undefined;
+  if (refused) return failed(false, "BLOCKED_URL", refused);
+  return post(request.url, request.body, { ...(request.headers ? { headers: request.headers } : {}), timeoutMs: options.timeoutMs, signal, now: options.now });
 }

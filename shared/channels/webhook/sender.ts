@@ -1,10 +1,7 @@
 import type { Channel } from "../../model/alert.ts";
 import { webhookBody } from "../../alerts/render/webhook.ts";
-import { failed, type Sender } from "../channel.ts";
-import { blockedReason } from "../address.ts";
-import { post } from "../http.ts";
-import { SecretUnavailable } from "../secrets.ts";
-import type { HttpChannelOptions } from "../slack/sender.ts";
+import type { Sender } from "../channel.ts";
+import { postToAlertUrl, type HttpChannelOptions } from "../http.ts";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signatureOf, TIMESTAMP_HEADER } from "./signature.ts";
 
 type WebhookChannel = Extract<Channel, { kind: "webhook" }>;
@@ -13,23 +10,22 @@ type WebhookChannel = Extract<Channel, { kind: "webhook" }>;
 export class WebhookSender implements Sender<WebhookChannel> {
   constructor(private readonly options: HttpChannelOptions) {}
 
-  async send(message: Parameters<Sender["send"]>[0], channel: WebhookChannel, signal: AbortSignal) {
-    const refused = this.options.blockPrivateAddresses ? await blockedReason(channel.url) : undefined;
-    if (refused) return failed(false, "BLOCKED_URL", refused);
-    let secret: string | undefined;
-    const headers: Record<string, string> = {};
-    try {
-      secret = channel.secret === undefined ? undefined : await this.options.secrets.resolve(channel.secret);
-      for (const [k, v] of Object.entries(channel.headers ?? {})) headers[k] = await this.options.secrets.resolve(v);
-    } catch (e) {
-      if (e instanceof SecretUnavailable) return failed(true, "SECRET", e.message);
-      throw e;
-    }
-    const body = JSON.stringify(webhookBody(message));
-    const timestamp = Math.floor(this.options.now() / 1000);
-    headers[DELIVERY_HEADER] = message.deliveryId;
-    headers[TIMESTAMP_HEADER] = String(timestamp);
-    if (secret !== undefined) headers[SIGNATURE_HEADER] = signatureOf(secret, timestamp, body);
-    return post(channel.url, body, { headers, timeoutMs: this.options.timeoutMs, signal, now: this.options.now });
+  send(message: Parameters<Sender["send"]>[0], channel: WebhookChannel, signal: AbortSignal) {
+    return postToAlertUrl(
+      this.options,
+      async () => {
+        const { secrets, now } = this.options;
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(channel.headers ?? {})) headers[k] = await secrets.resolve(v);
+        const secret = channel.secret === undefined ? undefined : await secrets.resolve(channel.secret);
+        const body = JSON.stringify(webhookBody(message));
+        const timestamp = Math.floor(now() / 1000);
+        headers[DELIVERY_HEADER] = message.deliveryId;
+        headers[TIMESTAMP_HEADER] = String(timestamp);
+        if (secret !== undefined) headers[SIGNATURE_HEADER] = signatureOf(secret, timestamp, body);
+        return { url: channel.url, body, headers };
+      },
+      signal,
+    );
   }
 }
