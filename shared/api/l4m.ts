@@ -233,7 +233,10 @@ export function l4mRoutes(runtimeAt: (now: number) => Runtime, now: () => number
         const groups = (await groupsOf(r, req.AnomalyDetectorArn)).filter((g) => g.score >= req.SensitivityThreshold).sort((a, b) => b.score - a.score || a.startMs - b.startMs);
         const { items, NextToken } = page(groups, req, `groups:${req.AnomalyDetectorArn}:${req.SensitivityThreshold}`);
         const counts = new Map<string, number>();
-        for (const g of groups) counts.set(primaryImpact(g).measure, (counts.get(primaryImpact(g).measure) ?? 0) + 1);
+        for (const g of groups) {
+          const measure = primaryImpact(g).measure;
+          counts.set(measure, (counts.get(measure) ?? 0) + 1);
+        }
         return {
           AnomalyGroupSummaryList: items.map((g) => {
             const a = toAnomalyGroup(g);

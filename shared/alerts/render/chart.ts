@@ -21,6 +21,3 @@ export function textChart(chart: GroupChart): string[] {
   });
   return [`actual   ${chart.actual.map(bar).join("")}`, `expected ${chart.expected.map(bar).join("")}`, `outside  ${marks.join("")}`];
 }
-
-/** The chart's first and last interval, for a caption. */
-export const chartSpan = (chart: GroupChart) => ({ from: chart.start, to: chart.start + (chart.actual.length - 1) * chart.intervalMs });
