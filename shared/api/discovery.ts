@@ -1,7 +1,7 @@
 import * as z from "zod";
-import { inferConfig, type Guess } from "../ingest/infer.ts";
+import { inferConfig, type Guess, type InferredConfig } from "../ingest/infer.ts";
 import { isTemplated } from "../ingest/path-template.ts";
-import { readRecords } from "../ingest/readers.ts";
+import { readRecords, UnreadableFile } from "../ingest/readers.ts";
 import { ValidationException } from "../model/errors.ts";
 import { FileFormatDescriptor } from "../model/metric-set.ts";
 import { Arn } from "../model/shapes.ts";
@@ -34,13 +34,26 @@ async function sampleFile(blobs: BlobStore, source: z.infer<typeof SourcePaths>)
   throw new ValidationException(`No file to sample under ${prefixes.join(" or ")}`, { fields: [{ Name: "S3SourceConfig", Message: "no file found under its paths" }] });
 }
 
+function unreadableSample(file: string, detail: string): ValidationException {
+  return new ValidationException(`The sample file ${file} cannot be read: ${detail}`, { fields: [{ Name: "S3SourceConfig", Message: "its first file is not readable" }] });
+}
+
+function inferOrRefuse(file: string, bytes: Uint8Array): InferredConfig {
+  try {
+    return inferConfig(bytes);
+  } catch (e) {
+    if (e instanceof UnreadableFile) throw unreadableSample(file, e.message);
+    throw e;
+  }
+}
+
 const field = <T>(g: Guess<T>, toValue: (v: T) => Record<string, unknown>) => ({ ...(g.value !== undefined ? { Value: toValue(g.value) } : {}), Confidence: g.confidence, ...(g.message ? { Message: g.message } : {}) });
 const S = (v: string | boolean) => ({ S: String(v) });
 
 export async function detectMetricSetConfig(blobs: BlobStore, input: unknown) {
   const req = parseOrThrow(DetectMetricSetConfigRequest, input, "DetectMetricSetConfig request");
-  const { bytes } = await sampleFile(blobs, req.AutoDetectionMetricSource.S3SourceConfig);
-  const g = inferConfig(bytes);
+  const { file, bytes } = await sampleFile(blobs, req.AutoDetectionMetricSource.S3SourceConfig);
+  const g = inferOrRefuse(file, bytes);
   const common = { FileCompression: field(g.compression, S), Charset: { Value: { S: "utf-8" }, Confidence: "HIGH" } };
   const format = g.format.JsonFormatDescriptor
     ? { JsonFormatDescriptor: common }
@@ -62,6 +75,8 @@ export async function getSampleData(blobs: BlobStore, input: unknown) {
   const req = parseOrThrow(GetSampleDataRequest, input, "GetSampleData request");
   const { file, bytes } = await sampleFile(blobs, req.S3SourceConfig);
   const read = readRecords(file, bytes, req.S3SourceConfig.FileFormatDescriptor);
+  const unreadable = read.malformed.find((m) => m.line === 0);
+  if (unreadable) throw unreadableSample(file, unreadable.detail);
   const header = [...new Set(read.rows.flatMap((r) => Object.keys(r.fields)))].filter((h) => !h.startsWith("\u0000"));
   return { HeaderValues: header, SampleRows: read.rows.slice(0, 10).map((r) => header.map((h) => (r.fields[h] === undefined || r.fields[h] === null ? "" : String(r.fields[h])))) };
 }

@@ -27,13 +27,9 @@ export async function readAndAggregate(blobs: BlobStore, metricSet: ReadableMetr
       files++;
       const bytes = await blobs.get(file);
       if (!bytes) continue;
-      try {
-        const read = readRecords(file, bytes, format);
-        for (const r of read.rows) rows.push(r);
-        malformed.push(...read.malformed);
-      } catch (e) {
-        malformed.push({ file, line: 0, raw: "", detail: `unreadable file: ${e instanceof Error ? e.message : String(e)}` });
-      }
+      const read = readRecords(file, bytes, format);
+      for (const r of read.rows) rows.push(r);
+      malformed.push(...read.malformed);
     }
   }
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));

@@ -25,19 +25,40 @@ export interface ReadResult {
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
-/** Decompresses (GZIP when declared or when the bytes say so) and decodes a file's bytes. */
-export function decodeFile(bytes: Uint8Array, compression: "NONE" | "GZIP" | undefined, charset = "utf-8"): string {
-  const gzipped = compression === "GZIP" || (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]);
-  const plain = gzipped ? gunzipSync(bytes) : bytes;
-  return new TextDecoder(charset).decode(plain);
+/** A file whose bytes cannot be turned into text at all: a truncated or corrupt GZIP stream, an unknown charset. */
+export class UnreadableFile extends Error {
+  override readonly name = "UnreadableFile";
+  readonly code = "UnreadableFile";
 }
 
-/** Reads a file in the metric set's format into raw rows; unreadable records are returned, not thrown. */
+/** Decompresses (GZIP when declared or when the bytes say so) and decodes a file's bytes; throws UnreadableFile. */
+export function decodeFile(bytes: Uint8Array, compression: "NONE" | "GZIP" | undefined, charset = "utf-8"): string {
+  const gzipped = compression === "GZIP" || (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]);
+  try {
+    const plain = gzipped ? gunzipSync(bytes) : bytes;
+    return new TextDecoder(charset).decode(plain);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new UnreadableFile(gzipped ? `not a readable GZIP file (${why})` : `cannot be decoded as ${charset} (${why})`, { cause: e });
+  }
+}
+
+/**
+ * Reads a file in the metric set's format into raw rows. Nothing throws: an unreadable
+ * record is returned with its line, and an unreadable file as one record at line 0.
+ */
 export function readRecords(file: string, bytes: Uint8Array, format: FileFormatDescriptor | undefined): ReadResult {
   const json = format?.JsonFormatDescriptor;
-  if (json) return readJsonLines(file, decodeFile(bytes, json.FileCompression, json.Charset));
   const csv = format?.CsvFormatDescriptor ?? {};
-  return readCsv(file, decodeFile(bytes, csv.FileCompression, csv.Charset), csv);
+  const descriptor = json ?? csv;
+  let text: string;
+  try {
+    text = decodeFile(bytes, descriptor.FileCompression, descriptor.Charset);
+  } catch (e) {
+    if (!(e instanceof UnreadableFile)) throw e;
+    return { rows: [], malformed: [{ file, line: 0, raw: "", detail: `unreadable file: ${e.message}` }] };
+  }
+  return json ? readJsonLines(file, text) : readCsv(file, text, csv);
 }
 
 type CsvOptions = NonNullable<FileFormatDescriptor["CsvFormatDescriptor"]>;

@@ -21,6 +21,15 @@ describe("readers", () => {
     ]);
   });
 
+  it("reports a truncated GZIP file as one unreadable record at line 0, in either format", () => {
+    const truncated = gzipSync(enc("ts,v\n1,2\n")).subarray(0, 12);
+    for (const format of [undefined, { JsonFormatDescriptor: {} }]) {
+      const { rows, malformed } = readRecords("f.gz", truncated, format);
+      expect(rows).toEqual([]);
+      expect(malformed).toEqual([{ file: "f.gz", line: 0, raw: "", detail: expect.stringMatching(/^unreadable file: not a readable GZIP file/) }]);
+    }
+  });
+
   it("keeps short and long rows for the validator, and reports broken quoting", () => {
     const { rows, malformed } = readRecords("f.csv", enc('a,b\n1\n1,2,3\n"unclosed,2\n'), undefined);
     expect(rows[0]!.fields).toEqual({ a: "1" });
