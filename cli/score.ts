@@ -1,16 +1,12 @@
-import { SeriesBank } from "../shared/engine/bank.ts";
-import { EventScorer } from "../shared/engine/event-score.ts";
-import { ShingleKnn } from "../shared/engine/shingle-knn.ts";
-import { newStepResult, step } from "../shared/engine/step.ts";
+import { StreamScorer } from "../shared/engine/stream.ts";
 import { makeTimestampParser } from "../shared/ingest/timestamp.ts";
 import { ValidationException } from "../shared/model/errors.ts";
 
 /**
  * `vigil score`: CSV `timestamp,value` (header first, oldest first) in, one anomaly score
- * in [0, 1] per data row out, in order: the event score of the engine's residual and of
- * the shape of the last values (engine/event-score.ts, engine/shingle-knn.ts). Causal: row i is scored before it is learned, and
- * the interval is the median spacing of the first timestamps only (INTERVAL_ROWS), which the
- * engine's warm-up has not yet scored.
+ * in [0, 1] per data row out, in order (engine/stream.ts). Causal: row i is scored before it
+ * is learned, and the interval is the median spacing of the first timestamps only
+ * (INTERVAL_ROWS), before any row is scored.
  */
 export function scoreCsv(text: string): string[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
@@ -24,18 +20,8 @@ export function scoreCsv(text: string): string[] {
     const cell = line.slice(comma + 1).trim();
     return { t, x: cell === "" ? NaN : Number(cell) };
   });
-  const bank = new SeriesBank(inferInterval(body.slice(0, INTERVAL_ROWS).map((r) => r.t)));
-  const series = bank.slot("value");
-  const out = newStepResult();
-  const events = new EventScorer();
-  const shapes = new ShingleKnn();
-  return body.map(({ t, x }) => {
-    if (!Number.isFinite(x)) return "0";
-    const warm = bank.seen[series]! >= bank.layout.warmup;
-    step(bank, series, Math.floor(t / bank.intervalMs), x, out);
-    const shape = shapes.next(x);
-    return events.next(out.z, warm, shape).toFixed(6);
-  });
+  const stream = new StreamScorer(inferInterval(body.slice(0, INTERVAL_ROWS).map((r) => r.t)));
+  return body.map(({ t, x }) => stream.next(t, x).toFixed(6));
 }
 
 /** Rows read to infer the interval: fewer than any layout's warm-up (layout.ts). */

@@ -15,7 +15,7 @@ const TRAIN = 300;
 const K = 50;
 const CALIBRATION = 1500;
 /** Nonconformities seen before a score is given. */
-const MIN_CALIBRATION = 500;
+const MIN_CALIBRATION = 150;
 
 export class ShingleKnn {
   private readonly values = new Float64Array(TRAIN + SHINGLE);
