@@ -4,6 +4,7 @@ import { groupKey, type IntervalExecution } from "../detect/detect-interval.ts";
 import { readableOf, readHistory, readInterval } from "../detect/read-files.ts";
 import { backtest } from "../detect/backtest.ts";
 import { detectMetricSetConfig, getSampleData } from "./discovery.ts";
+import { purgeResults } from "../detect/purge.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import { cellValue } from "../ingest/aggregate.ts";
 import { primaryImpact, toAnomalyGroup } from "../incidents/contribution.ts";
@@ -132,6 +133,8 @@ export function l4mRoutes(runtimeAt: (now: number) => Runtime, now: () => number
         const r = rt();
         const arn = parseOrThrow(DetectorRef, input, "DeleteAnomalyDetector request").AnomalyDetectorArn;
         await detectorOf(r.catalog, arn, request);
+        await r.catalog.assertDeletable(arn);
+        for (const m of await r.catalog.listMetricSets(arn)) await purgeResults(r, m);
         await r.catalog.deleteDetector(arn);
         return {};
       },

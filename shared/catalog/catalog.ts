@@ -141,9 +141,16 @@ export class Catalog {
   }
 
   /** Deletes a detector with its metric sets and alerts (L4M's cascade); an active one must be deactivated first. */
-  async deleteDetector(arn: string): Promise<void> {
+  /** L4M deletes only a detector that is not running: this throws ConflictException while it is. */
+  async assertDeletable(arn: string): Promise<AnomalyDetector> {
     const detector = await this.getDetector(arn);
     if (detector.Status === "ACTIVE" || detector.Status === "ACTIVATING") throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is ${detector.Status}: deactivate it first`, arn, "AnomalyDetector");
+    return detector;
+  }
+
+  /** Deletes the detector's configuration: its alerts, metric sets, then itself (results are purged before, detect/purge.ts). */
+  async deleteDetector(arn: string): Promise<void> {
+    const detector = await this.assertDeletable(arn);
     for (const a of await this.listAlerts(arn)) await this.deps.records.delete("alerts", a.AlertName);
     for (const m of await this.listMetricSets(arn)) await this.deps.records.delete("metricSets", metricSetKey(m.MetricSetArn));
     await this.deps.records.delete("detectors", detector.AnomalyDetectorName);

@@ -8,7 +8,14 @@ export interface BlobStore {
   put(uri: string, body: Uint8Array | string, kind?: BlobKind): Promise<void>;
   /** Addresses of every object under `prefix` (a folder, a key prefix or one file), sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Deletes every object under the folder `folder` (ending in `/`); answers how many there were. */
+  deleteFolder(folder: string): Promise<number>;
 }
 
 /** Labels for retention: rejected rows expire sooner than results and models. */
 export type BlobKind = "rejects";
+
+/** A folder, not a key prefix: deleting `…/shop/` must not take `…/shop-2/` with it. */
+export function assertFolder(folder: string): void {
+  if (!folder.endsWith("/")) throw new Error(`not a folder (no trailing /): ${folder}`);
+}

@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
@@ -8,6 +9,7 @@ import {
   type AttributeValue,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { RecordExists, type RecordStore, type Table } from "./records.ts";
 
@@ -43,7 +45,30 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
-    const out: T[] = [];
+    return (await this.query(table, prefix)).map((found) => decode<T>(found));
+  }
+
+  async delete(table: Table, id: string): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(table, id) }));
+  }
+
+  /** In batches of DynamoDB's limit of 25; what a batch leaves unprocessed (throttling) is sent again, after a pause. */
+  async deletePrefix(table: Table, prefix: string): Promise<number> {
+    const keys = (await this.query(table, prefix, "pk, sk")).map((found) => ({ pk: found["pk"]!, sk: found["sk"]! }));
+    for (let i = 0; i < keys.length; i += WRITE_BATCH) {
+      let pending: WriteRequest[] = keys.slice(i, i + WRITE_BATCH).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; pending.length; attempt++) {
+        if (attempt === UNPROCESSED_ATTEMPTS) throw new Error(`DynamoDB left ${pending.length} deletes of ${table}/${prefix}… unprocessed after ${attempt} attempts`);
+        if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = out.UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
+    return keys.length;
+  }
+
+  private async query(table: Table, prefix: string, projection?: string): Promise<Record<string, AttributeValue>[]> {
+    const out: Record<string, AttributeValue>[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.client.send(
@@ -51,18 +76,15 @@ export class DynamoRecordStore implements RecordStore {
           TableName: this.tableName,
           KeyConditionExpression: prefix ? "pk = :pk AND begins_with(sk, :prefix)" : "pk = :pk",
           ExpressionAttributeValues: prefix ? { ":pk": { S: table }, ":prefix": { S: prefix } } : { ":pk": { S: table } },
+          ...(projection ? { ProjectionExpression: projection } : {}),
           ExclusiveStartKey: start,
           ConsistentRead: true,
         }),
       );
-      for (const found of page.Items ?? []) out.push(decode<T>(found));
+      out.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
     return out;
-  }
-
-  async delete(table: Table, id: string): Promise<void> {
-    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(table, id) }));
   }
 
   async claim(id: string, until: number, now: number): Promise<boolean> {
@@ -84,6 +106,9 @@ export class DynamoRecordStore implements RecordStore {
     }
   }
 }
+
+const WRITE_BATCH = 25;
+const UNPROCESSED_ATTEMPTS = 8;
 
 /** The attribute DynamoDB's TTL reads (epoch seconds), enabled on the table in serverless.yml. */
 export const TTL_ATTRIBUTE = "expiresAt";

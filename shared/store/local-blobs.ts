@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import type { BlobStore } from "./blobs.ts";
+import { assertFolder, type BlobStore } from "./blobs.ts";
 
 /** Blobs as files on local disk; writes go through a temporary file and a rename, so a reader never sees half a file. */
 export class LocalBlobStore implements BlobStore {
@@ -34,6 +34,13 @@ export class LocalBlobStore implements BlobStore {
       .filter((e) => e.isFile() && !e.name.endsWith(".tmp"))
       .map((e) => join(base, relativeTo(root, join(e.parentPath, e.name))))
       .sort();
+  }
+
+  async deleteFolder(folder: string): Promise<number> {
+    assertFolder(folder);
+    const count = (await this.list(folder)).length;
+    await rm(this.local(folder), { recursive: true, force: true });
+    return count;
   }
 
   private local(path: string): string {

@@ -38,14 +38,8 @@ export class LocalRecordStore implements RecordStore {
   }
 
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
-    const names = await readdir(join(this.dir, table)).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
-    const ids = names
-      .filter((n) => n.endsWith(".json"))
-      .map((n) => decodeURIComponent(n.slice(0, -".json".length)))
-      .filter((id) => id.startsWith(prefix))
-      .sort();
     const out: T[] = [];
-    for (const id of ids) {
+    for (const id of await this.ids(table, prefix)) {
       const v = await this.get<T>(table, id);
       if (v !== undefined) out.push(v);
     }
@@ -54,6 +48,12 @@ export class LocalRecordStore implements RecordStore {
 
   async delete(table: Table, id: string): Promise<void> {
     await rm(this.file(table, id), { force: true });
+  }
+
+  async deletePrefix(table: Table, prefix: string): Promise<number> {
+    const ids = await this.ids(table, prefix);
+    for (const id of ids) await this.delete(table, id);
+    return ids.length;
   }
 
   async claim(id: string, until: number, now: number): Promise<boolean> {
@@ -68,6 +68,15 @@ export class LocalRecordStore implements RecordStore {
     // An expired lease: take it over. Local mode has one writer, so no race is left here.
     await this.put("leases", id, { until });
     return true;
+  }
+
+  private async ids(table: Table, prefix: string): Promise<string[]> {
+    const names = await readdir(join(this.dir, table)).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
+    return names
+      .filter((n) => n.endsWith(".json"))
+      .map((n) => decodeURIComponent(n.slice(0, -".json".length)))
+      .filter((id) => id.startsWith(prefix))
+      .sort();
   }
 
   private file(table: Table, id: string): string {

@@ -24,6 +24,8 @@ export interface RecordStore {
   /** Records whose id starts with `prefix`, in id order. */
   list<T>(table: Table, prefix?: string): Promise<T[]>;
   delete(table: Table, id: string): Promise<void>;
+  /** Deletes every record whose id starts with `prefix`; answers how many there were. */
+  deletePrefix(table: Table, prefix: string): Promise<number>;
   /**
    * Takes the lease `id` until `until` (epoch ms) when nobody holds it, or its holder's
    * lease ran out before `now`: true when taken. Two racing callers cannot both get it.

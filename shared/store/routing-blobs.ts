@@ -14,6 +14,9 @@ export class RoutingBlobStore implements BlobStore {
   async list(prefix: string) {
     return this.pick(prefix).list(prefix);
   }
+  async deleteFolder(folder: string) {
+    return this.pick(folder).deleteFolder(folder);
+  }
 
   private pick(uri: string): BlobStore {
     if (parseLocation(uri).kind === "local") return this.stores.local;

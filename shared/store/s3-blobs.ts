@@ -1,6 +1,6 @@
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { parseLocation } from "../ingest/path-template.ts";
-import type { BlobKind, BlobStore } from "./blobs.ts";
+import { assertFolder, type BlobKind, type BlobStore } from "./blobs.ts";
 
 /** Blobs in S3 through the AWS SDK v3 client it is given. */
 export class S3BlobStore implements BlobStore {
@@ -35,7 +35,23 @@ export class S3BlobStore implements BlobStore {
     } while (token);
     return out.sort();
   }
+
+  /** Deletes in batches of S3's limit of 1,000 keys; a key S3 could not delete fails the call, so a retry finishes the job. */
+  async deleteFolder(folder: string): Promise<number> {
+    assertFolder(folder);
+    const { bucket } = s3Address(folder);
+    const keys = (await this.list(folder)).map((uri) => s3Address(uri).key);
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const batch = keys.slice(i, i + DELETE_BATCH);
+      const out = await this.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+      const failed = out.Errors ?? [];
+      if (failed.length) throw new Error(`S3 did not delete ${failed.length} of ${batch.length} objects under ${folder}: ${failed[0]?.Key} (${failed[0]?.Code})`);
+    }
+    return keys.length;
+  }
 }
+
+const DELETE_BATCH = 1000;
 
 function s3Address(uri: string): { bucket: string; key: string } {
   const loc = parseLocation(uri);

@@ -168,8 +168,26 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     await l4m.send(new DeactivateAnomalyDetectorCommand({ AnomalyDetectorArn }));
     await l4m.send(new DeleteAlertCommand({ AlertArn }));
     expect((await l4m.send(new ListAlertsCommand({ AnomalyDetectorArn }))).AlertSummaryList).toEqual([]);
+    expect(await rt.blobs.list(join(dir, "vigil", "results", "shop", "orders"))).toContain(join(dir, "vigil", "results", "shop", "orders", "model.bin"));
     await l4m.send(new DeleteAnomalyDetectorCommand({ AnomalyDetectorArn }));
     await expect(l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+
+    // Deleted with all it held: made again under the same name, it starts afresh.
+    await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } }));
+    await l4m.send(
+      new CreateMetricSetCommand({
+        AnomalyDetectorArn,
+        MetricSetName: "orders",
+        MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }],
+        TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+        MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "files", "history")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
+      }),
+    );
+    expect((await l4m.send(new ListAnomalyGroupSummariesCommand({ AnomalyDetectorArn, SensitivityThreshold: 0 }))).AnomalyGroupStatistics?.TotalCount).toBe(0);
+    expect((await l4m.send(new DescribeAnomalyDetectionExecutionsCommand({ AnomalyDetectorArn }))).ExecutionList).toEqual([]);
+    expect((await l4m.send(new GetDataQualityMetricsCommand({ AnomalyDetectorArn }))).AnomalyDetectorDataQualityMetricList).toEqual([]);
+    expect(await rt.blobs.list(join(dir, "vigil", "results", "shop"))).toEqual([]);
+    await l4m.send(new DeleteAnomalyDetectorCommand({ AnomalyDetectorArn }));
   });
 
   it("detects a metric set's config from a sample, shows sample rows, and back-tests over the history", async () => {

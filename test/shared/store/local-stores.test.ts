@@ -23,6 +23,18 @@ describe("LocalBlobStore", () => {
     expect(await blobs.get(join(dir, "nope"))).toBeUndefined();
   });
 
+  it("deletes a folder and nothing beside it", async () => {
+    const dir = await tempDir();
+    const blobs = new RoutingBlobStore({ local: new LocalBlobStore() });
+    await blobs.put(join(dir, "results/shop/orders/20210101/0100/anomalies.jsonl"), "{}");
+    await blobs.put(join(dir, "results/shop/orders/model.bin"), "m");
+    await blobs.put(join(dir, "results/shop/orders-2/model.bin"), "kept");
+    expect(await blobs.deleteFolder(join(dir, "results/shop/orders/"))).toBe(2);
+    expect(await blobs.list(join(dir, "results"))).toEqual([join(dir, "results/shop/orders-2/model.bin")]);
+    expect(await blobs.deleteFolder(join(dir, "results/shop/orders/"))).toBe(0);
+    await expect(blobs.deleteFolder(join(dir, "results/shop/orders"))).rejects.toThrow(/not a folder/);
+  });
+
   it("refuses s3:// addresses when no S3 client is configured", async () => {
     await expect(new RoutingBlobStore({ local: new LocalBlobStore() }).get("s3://bucket/key")).rejects.toThrow(/no S3 client/);
   });

@@ -33,5 +33,17 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Recor
       await store.delete("metricSets", "shop/a");
       expect(await store.get("metricSets", "shop/a")).toBeUndefined();
     });
+
+    it("deletes by id prefix, across batches, and leaves the ids that only look alike", async () => {
+      const store = await makeStore();
+      const ids = Array.from({ length: 60 }, (_, i) => `shop/orders/${String(i).padStart(3, "0")}`);
+      for (const id of ids) await store.put("executions", id, { id });
+      await store.put("executions", "shop/orders-2/000", { kept: true });
+      await store.put("quality", "shop/orders/000", { kept: true });
+      expect(await store.deletePrefix("executions", "shop/orders/")).toBe(60);
+      expect(await store.list("executions", "shop/")).toEqual([{ kept: true }]);
+      expect(await store.get("quality", "shop/orders/000")).toEqual({ kept: true });
+      expect(await store.deletePrefix("executions", "shop/orders/")).toBe(0);
+    });
   });
 }

@@ -23,6 +23,15 @@ describe("S3BlobStore against a local S3 server", () => {
     expect(new TextDecoder().decode(await blobs.get(listed[3]!))).toBe(`row ${keys[3]}`);
   });
 
+  it("deletes a folder in batches of 1,000, and nothing beside it", async () => {
+    const keys = Array.from({ length: 1002 }, (_, i) => `results/shop/orders/${String(i).padStart(4, "0")}/anomalies.jsonl`);
+    for (let i = 0; i < keys.length; i += 25) await Promise.all(keys.slice(i, i + 25).map((k) => blobs.put(`s3://metrics/${k}`, "{}\n")));
+    await blobs.put("s3://metrics/results/shop/orders-2/model.bin", "kept");
+    expect(await blobs.deleteFolder("s3://metrics/results/shop/orders/")).toBe(1002);
+    expect(await blobs.list("s3://metrics/results/shop/")).toEqual(["s3://metrics/results/shop/orders-2/model.bin"]);
+    await expect(blobs.deleteFolder("s3://metrics/results/shop/orders")).rejects.toThrow(/not a folder/);
+  });
+
   it("tags rejected rows so a retention rule can find them", async () => {
     await blobs.put("s3://metrics/results/x/rejects.jsonl", "{}\n", "rejects");
     await blobs.put("s3://metrics/results/x/anomalies.jsonl", "{}\n");
