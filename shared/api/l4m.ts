@@ -8,6 +8,7 @@ import { purgeResults } from "../detect/purge.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import { cellValue } from "../ingest/aggregate.ts";
 import { primaryImpact, toAnomalyGroup } from "../incidents/contribution.ts";
+import { relatedMetrics } from "../incidents/related.ts";
 import { redactAlert, type Alert } from "../model/alert.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import type { AnomalyDetector } from "../model/detector.ts";
@@ -278,8 +279,8 @@ export function l4mRoutes(runtimeAt: (now: number) => Runtime, now: () => number
           "ListAnomalyGroupRelatedMetrics request",
         );
         const r = rt();
-        const { group } = await groupOf(r, req.AnomalyDetectorArn, req.AnomalyGroupId, request);
-        const related = relatedMetrics(group, await groupsOf(r, req.AnomalyDetectorArn)).filter((x) => !req.RelationshipTypeFilter || x.RelationshipType === req.RelationshipTypeFilter);
+        const { group, metricSet } = await groupOf(r, req.AnomalyDetectorArn, req.AnomalyGroupId, request);
+        const related = relatedMetrics(group, await groupsOf(r, req.AnomalyDetectorArn), intervalMs(metricSet.MetricSetFrequency)).filter((x) => !req.RelationshipTypeFilter || x.RelationshipType === req.RelationshipTypeFilter);
         const { items, NextToken } = page(related, req, `related:${req.AnomalyGroupId}:${req.RelationshipTypeFilter ?? ""}`);
         return { InterMetricImpactList: items, ...(NextToken ? { NextToken } : {}) };
       },
@@ -389,22 +390,6 @@ async function backTest(r: Runtime, detectorArn: string): Promise<void> {
  * began earlier is a possible cause, one that began later a possible effect; the share is
  * the overlap in time.
  */
-function relatedMetrics(group: AnomalyGroupRecord, all: readonly AnomalyGroupRecord[]) {
-  const measure = primaryImpact(group).measure;
-  return all
-    .filter((g) => g.AnomalyGroupId !== group.AnomalyGroupId && g.startMs <= group.endMs && group.startMs <= g.endMs && primaryImpact(g).measure !== measure)
-    .map((g) => {
-      const overlap = Math.min(g.endMs, group.endMs) - Math.max(g.startMs, group.startMs);
-      const span = Math.max(g.endMs - g.startMs, group.endMs - group.startMs);
-      return {
-        MetricName: primaryImpact(g).measure,
-        AnomalyGroupId: g.AnomalyGroupId,
-        RelationshipType: g.startMs <= group.startMs ? ("CAUSE_OF_INPUT_ANOMALY_GROUP" as const) : ("EFFECT_OF_INPUT_ANOMALY_GROUP" as const),
-        ContributionPercentage: span > 0 ? Math.round((100 * Math.max(0, overlap)) / span) : 100,
-      };
-    });
-}
-
 /** Intervals shown before a group in ListAnomalyGroupTimeSeries. */
 const CONTEXT_INTERVALS = 24;
 

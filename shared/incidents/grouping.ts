@@ -44,7 +44,7 @@ function newGroup(ctx: GroupingContext, startMs: number): AnomalyGroupRecord {
 }
 
 function addAnomaly(group: AnomalyGroupRecord, a: Anomaly): void {
-  const impact: MeasureImpact = (group.impacts[a.measure] ??= { measure: a.measure, series: {}, actual: 0, expected: 0, peakScore: 0, strength: 0, deviation: {} });
+  const impact: MeasureImpact = (group.impacts[a.measure] ??= { measure: a.measure, series: {}, actual: 0, expected: 0, peakScore: 0, strength: 0, deviation: {}, startMs: a.timestamp });
   impact.series[a.timeSeriesId] = a.dimensions;
   impact.actual += a.actual;
   impact.expected += a.expected;

@@ -56,6 +56,8 @@ export interface MeasureImpact {
   strength: number;
   /** Σ|actual − expected| per dimension, per value. */
   deviation: Record<string, Record<string, number>>;
+  /** Start of this measure's first anomaly in the group (epoch ms); absent on groups stored before it was kept. */
+  startMs?: number;
 }
 
 /** An anomaly group as Vigil stores it: what is needed to grow it and render it. */

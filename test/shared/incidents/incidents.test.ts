@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { changePercent, contributionMatrix, primaryImpact, toAnomalyGroup, topContributors } from "../../../shared/incidents/contribution.ts";
 import { groupInterval } from "../../../shared/incidents/grouping.ts";
 import { rankGroups } from "../../../shared/incidents/ranking.ts";
+import { relatedMetrics } from "../../../shared/incidents/related.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { timeSeriesId, type AnomalyDetectorArn, type MetricSetArn } from "../../../shared/model/ids.ts";
 import { HOUR, T0 } from "../../builders.ts";
@@ -83,5 +84,26 @@ describe("ranking", () => {
     const narrow = make(T0 + 9 * HOUR, [95]);
     const early = make(T0 - 9 * HOUR, [95]);
     expect(rankGroups<AnomalyGroupRecord>([mild, narrow, wide, early]).map((g) => g.startMs)).toEqual([wide.startMs, early.startMs, narrow.startMs, mild.startMs]);
+  });
+});
+
+describe("related metrics", () => {
+  it("names the group's other measures with their share and whether they began first, and overlapping groups of another measure", () => {
+    const first = groupInterval(ctx, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "views", actual: 50, expected: 100, score: 80 })], T0)!;
+    const group = groupInterval(ctx, first, [
+      anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100, score: 95, t: T0 + HOUR }),
+      anomaly({ marketplace: "de", platform: "app", actual: 10, expected: 100, score: 90, t: T0 + HOUR }),
+    ], T0 + HOUR)!;
+    const otherSet = { ...ctx, metricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/payments" as MetricSetArn };
+    const payments = groupInterval(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + HOUR })], T0 + HOUR)!;
+    const later = groupInterval(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + 9 * HOUR })], T0 + 9 * HOUR)!;
+
+    expect(primaryImpact(group).measure).toBe("revenue");
+    expect(relatedMetrics(group, [group, payments, later], HOUR)).toEqual([
+      // views: 50 off a band of 20 (2.5) against revenue's 2 × 90 (9): 22 % of the group's strength, an hour earlier
+      { MetricName: "views", AnomalyGroupId: group.AnomalyGroupId, RelationshipType: "CAUSE_OF_INPUT_ANOMALY_GROUP", ContributionPercentage: 22 },
+      // failures began with revenue (an effect: the primary measure leads), for one of the group's two hours
+      { MetricName: "failures", AnomalyGroupId: payments.AnomalyGroupId, RelationshipType: "EFFECT_OF_INPUT_ANOMALY_GROUP", ContributionPercentage: 50 },
+    ]);
   });
 });
