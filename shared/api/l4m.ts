@@ -385,11 +385,6 @@ async function backTest(r: Runtime, detectorArn: string): Promise<void> {
   await r.catalog.setDetectorStatus(detectorArn, "BACK_TEST_COMPLETE");
 }
 
-/**
- * Groups of the detector's other measures that overlap the group in time: a group that
- * began earlier is a possible cause, one that began later a possible effect; the share is
- * the overlap in time.
- */
 /** Intervals shown before a group in ListAnomalyGroupTimeSeries. */
 const CONTEXT_INTERVALS = 24;
 

@@ -140,7 +140,6 @@ export class Catalog {
     return updated;
   }
 
-  /** Deletes a detector with its metric sets and alerts (L4M's cascade); an active one must be deactivated first. */
   /** L4M deletes only a detector that is not running: this throws ConflictException while it is. */
   async assertDeletable(arn: string): Promise<AnomalyDetector> {
     const detector = await this.getDetector(arn);
@@ -148,7 +147,7 @@ export class Catalog {
     return detector;
   }
 
-  /** Deletes the detector's configuration: its alerts, metric sets, then itself (results are purged before, detect/purge.ts). */
+  /** Deletes a detector with its alerts and metric sets (L4M's cascade); its results are purged before (detect/purge.ts). */
   async deleteDetector(arn: string): Promise<void> {
     const detector = await this.assertDeletable(arn);
     for (const a of await this.listAlerts(arn)) await this.deps.records.delete("alerts", a.AlertName);
