@@ -1,6 +1,6 @@
 import { channelOf, type Alert } from "../model/alert.ts";
 import type { RecordStore } from "../store/records.ts";
-import { sendVia, type Senders } from "../channels/channel.ts";
+import { sendVia, type Senders } from "./channel.ts";
 import type { DeadLetters, Delivery, ParkedDelivery } from "./delivery.ts";
 import { sendWithRetry, type RetryClock, type RetryPolicy } from "./retry.ts";
 

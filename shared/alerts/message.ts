@@ -1,45 +1,51 @@
+import * as z from "zod";
 import type { Alert } from "../model/alert.ts";
-import { eventIdOf, type AnomalyGroupEvent, type Contributor, type GroupChart, type RelevantTimeSeries } from "../model/anomaly-event.ts";
-import type { Direction } from "../model/anomaly.ts";
+import { ContributorSchema, eventIdOf, GroupChartSchema, RelevantTimeSeriesSchema, type AnomalyGroupEvent } from "../model/anomaly-event.ts";
 import { arnResourceName } from "../model/ids.ts";
 import type { NotifyReason } from "./renotify.ts";
-import { severityOf, type SeverityBand } from "./severity.ts";
+import { SEVERITY_BANDS, severityOf, type SeverityBand } from "./severity.ts";
 import { signedQuery } from "./links.ts";
 
+const num = z.number().finite();
+
 /**
- * Everything one alert message says, channel-neutral: each renderer (render/) lays the
- * same facts out for its medium, so Slack, email, SNS and webhooks never disagree.
+ * Everything one alert message says, channel-neutral: each channel's renderer lays the
+ * same facts out for its medium, so Slack, email, SNS and webhooks never disagree. It
+ * travels from alerting to delivery (an SQS message in AWS), so it is a schema: the
+ * deliver step checks what it receives. Times are epoch ms: the group's first interval
+ * (`start`), the interval reported (`at`) and the end of the group's last one (`end`);
+ * `changePercent` is (actual − expected) / expected in %, null when nothing was expected;
+ * `contributions` lists every contributing value per dimension of the primary measure
+ * (L4M's ContributionMatrix).
  */
-export interface AlertMessage {
+export const AlertMessageSchema = z.strictObject({
   /** The delivery's idempotency key: alert, group and revision (or "end"). */
-  readonly deliveryId: string;
-  readonly eventId: string;
-  readonly reason: Exclude<NotifyReason, "none">;
-  readonly alert: { readonly name: string; readonly arn: string; readonly description: string | null };
-  readonly detector: { readonly name: string; readonly arn: string };
-  readonly metricSetArn: string;
-  readonly anomalyGroupId: string;
-  readonly score: number;
-  readonly severity: SeverityBand;
-  readonly color: string;
-  readonly measure: string;
-  readonly direction: Direction;
-  readonly actual: number;
-  readonly expected: number;
-  /** (actual − expected) / expected in %; null when nothing was expected. */
-  readonly changePercent: number | null;
-  /** Epoch ms: the group's first interval, the interval reported, and the end of the group's last one. */
-  readonly start: number;
-  readonly at: number;
-  readonly end: number;
-  readonly ended: boolean;
-  readonly contributors: readonly Contributor[];
-  /** Every contributing value per dimension, for the primary measure (L4M's ContributionMatrix). */
-  readonly contributions: readonly { readonly name: string; readonly values: readonly { readonly value: string; readonly share: number }[] }[];
-  readonly relevantTimeSeries: readonly RelevantTimeSeries[];
-  readonly chart: GroupChart;
-  readonly links: { readonly anomalyGroup: string; readonly feedback: string };
-}
+  deliveryId: z.string().min(1).max(1024),
+  eventId: z.string(),
+  reason: z.enum(["first", "severityChanged", "grew", "repeatElapsed", "ended"]) satisfies z.ZodType<Exclude<NotifyReason, "none">>,
+  alert: z.strictObject({ name: z.string(), arn: z.string(), description: z.string().nullable() }),
+  detector: z.strictObject({ name: z.string(), arn: z.string() }),
+  metricSetArn: z.string(),
+  anomalyGroupId: z.string(),
+  score: num,
+  severity: z.enum(SEVERITY_BANDS.map((b) => b.band) as [SeverityBand, ...SeverityBand[]]),
+  color: z.string(),
+  measure: z.string(),
+  direction: z.enum(["UP", "DOWN"]),
+  actual: num,
+  expected: num,
+  changePercent: num.nullable(),
+  start: num,
+  at: num,
+  end: num,
+  ended: z.boolean(),
+  contributors: z.array(ContributorSchema).max(100).readonly(),
+  contributions: z.array(z.strictObject({ name: z.string(), values: z.array(z.strictObject({ value: z.string(), share: num })).readonly() })).readonly(),
+  relevantTimeSeries: z.array(RelevantTimeSeriesSchema).max(100).readonly(),
+  chart: GroupChartSchema,
+  links: z.strictObject({ anomalyGroup: z.string(), feedback: z.string() }),
+});
+export type AlertMessage = z.infer<typeof AlertMessageSchema>;
 
 export const deliveryIdOf = (alertArn: string, event: AnomalyGroupEvent) => `${arnResourceName(alertArn)}/${eventIdOf(event)}`;
 

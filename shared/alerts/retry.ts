@@ -1,4 +1,4 @@
-import type { SendResult } from "../channels/channel.ts";
+import type { SendResult } from "./channel.ts";
 
 /**
  * Bounded retries with exponential backoff and full jitter (AWS's "Exponential Backoff

@@ -2,8 +2,8 @@ import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Channel } from "../model/alert.ts";
 import type { AlertMessage } from "../alerts/message.ts";
-import { l4mAlertJson } from "../alerts/render/l4m.ts";
-import type { Sender, SendResult } from "./channel.ts";
+import { l4mAlertJson } from "./common/l4m-alert.ts";
+import type { Sender, SendResult } from "../alerts/channel.ts";
 import { snsBody } from "./sns/sender.ts";
 
 type AwsChannel = Extract<Channel, { kind: "sns" | "lambda" }>;

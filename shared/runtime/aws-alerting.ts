@@ -8,7 +8,7 @@ import type { DeliverDeps } from "../alerts/deliver.ts";
 import { buildAlertPipeline, type AlertVerdict } from "../alerts/route.ts";
 import { Catalog } from "../catalog/catalog.ts";
 import { LambdaSender } from "../channels/lambda/sender.ts";
-import { AwsSecrets } from "../channels/secrets.ts";
+import { AwsSecrets } from "../channels/common/secrets.ts";
 import { SnsSender } from "../channels/sns/sender.ts";
 import type { AnomalyGroupEvent } from "../model/anomaly-event.ts";
 import { ValidationException } from "../model/errors.ts";

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { DeliverDeps } from "../alerts/deliver.ts";
 import { OutboxSender } from "../channels/outbox.ts";
-import { literalSecrets } from "../channels/secrets.ts";
+import { literalSecrets } from "../channels/common/secrets.ts";
 import { LocalDeadLetters } from "../store/local-dead-letters.ts";
 import { LocalEventPublisher } from "../store/local-events.ts";
 import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from "./alert-settings.ts";

@@ -1,7 +1,7 @@
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { l4mAlertJson } from "../../shared/alerts/render/l4m.ts";
+import { l4mAlertJson } from "../../shared/channels/common/l4m-alert.ts";
 import { replayParked } from "../../shared/alerts/deliver.ts";
 import { DeliverySchema } from "../../shared/alerts/delivery.ts";
 import { Catalog } from "../../shared/catalog/catalog.ts";

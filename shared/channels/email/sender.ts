@@ -1,7 +1,7 @@
 import type { Transporter } from "nodemailer";
 import type { Channel } from "../../model/alert.ts";
-import { emailMessage } from "../../alerts/render/email.ts";
-import { failed, type Sender, type SendResult } from "../channel.ts";
+import { emailMessage } from "./render.ts";
+import { failed, type Sender, type SendResult } from "../../alerts/channel.ts";
 
 type EmailChannel = Extract<Channel, { kind: "email" }>;
 

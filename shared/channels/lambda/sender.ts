@@ -1,9 +1,9 @@
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { Channel } from "../../model/alert.ts";
 import type { AlertMessage } from "../../alerts/message.ts";
-import { l4mAlertJson } from "../../alerts/render/l4m.ts";
-import { failed, type Sender, type SendResult } from "../channel.ts";
-import { classifyAwsError } from "../aws-errors.ts";
+import { l4mAlertJson } from "../common/l4m-alert.ts";
+import { failed, type Sender, type SendResult } from "../../alerts/channel.ts";
+import { classifyAwsError } from "../common/aws-errors.ts";
 
 type LambdaChannel = Extract<Channel, { kind: "lambda" }>;
 

@@ -1,7 +1,7 @@
 import type { Channel } from "../../model/alert.ts";
-import { slackMessage } from "../../alerts/render/slack.ts";
-import type { Sender } from "../channel.ts";
-import { postToAlertUrl, type HttpChannelOptions } from "../http.ts";
+import { slackMessage } from "./render.ts";
+import type { Sender } from "../../alerts/channel.ts";
+import { postToAlertUrl, type HttpChannelOptions } from "../common/http.ts";
 
 /** Slack incoming webhooks: Block Kit JSON POSTed to the webhook URL (itself a secret). */
 export class SlackSender implements Sender<Extract<Channel, { kind: "slack" }>> {

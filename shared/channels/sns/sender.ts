@@ -1,10 +1,10 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { Channel } from "../../model/alert.ts";
 import type { AlertMessage } from "../../alerts/message.ts";
-import { l4mAlertJson } from "../../alerts/render/l4m.ts";
-import { longText, shortText, subjectOf } from "../../alerts/render/text.ts";
-import type { Sender, SendResult } from "../channel.ts";
-import { classifyAwsError } from "../aws-errors.ts";
+import { l4mAlertJson } from "../common/l4m-alert.ts";
+import { longText, shortText, subjectOf } from "../common/text.ts";
+import type { Sender, SendResult } from "../../alerts/channel.ts";
+import { classifyAwsError } from "../common/aws-errors.ts";
 
 type SnsChannel = Extract<Channel, { kind: "sns" }>;
 

@@ -1,7 +1,7 @@
 import type { Channel } from "../../model/alert.ts";
-import { webhookBody } from "../../alerts/render/webhook.ts";
-import type { Sender } from "../channel.ts";
-import { postToAlertUrl, type HttpChannelOptions } from "../http.ts";
+import { webhookBody } from "./render.ts";
+import type { Sender } from "../../alerts/channel.ts";
+import { postToAlertUrl, type HttpChannelOptions } from "../common/http.ts";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signatureOf, TIMESTAMP_HEADER } from "./signature.ts";
 
 type WebhookChannel = Extract<Channel, { kind: "webhook" }>;

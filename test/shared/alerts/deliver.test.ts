@@ -4,7 +4,7 @@ import { deliver, DeliveryInterrupted, replayParked, type DeliverDeps } from "..
 import type { Delivery } from "../../../shared/alerts/delivery.ts";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { Catalog } from "../../../shared/catalog/catalog.ts";
-import { literalSecrets } from "../../../shared/channels/secrets.ts";
+import { literalSecrets } from "../../../shared/channels/common/secrets.ts";
 import { OutboxSender } from "../../../shared/channels/outbox.ts";
 import type { Alert } from "../../../shared/model/alert.ts";
 import { LOCAL_ARN_SCOPE } from "../../../shared/model/ids.ts";

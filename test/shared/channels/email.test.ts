@@ -1,7 +1,7 @@
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
-import { textChart } from "../../../shared/alerts/render/chart.ts";
+import { textChart } from "../../../shared/channels/common/chart.ts";
 import { EmailSender } from "../../../shared/channels/email/sender.ts";
 import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
 import { SmtpReceiver } from "../../receivers/smtp-receiver.ts";

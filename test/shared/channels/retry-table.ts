@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SendResult } from "../../../shared/channels/channel.ts";
+import type { SendResult } from "../../../shared/alerts/channel.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 
 /** What every HTTP channel must make of each status code (Alertmanager's RetryTests). */

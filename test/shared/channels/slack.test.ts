@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
-import { literalSecrets } from "../../../shared/channels/secrets.ts";
+import { literalSecrets } from "../../../shared/channels/common/secrets.ts";
 import { SlackSender } from "../../../shared/channels/slack/sender.ts";
 import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";

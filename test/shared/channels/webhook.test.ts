@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
-import { WEBHOOK_SCHEMA } from "../../../shared/alerts/render/webhook.ts";
-import { literalSecrets } from "../../../shared/channels/secrets.ts";
+import { WEBHOOK_SCHEMA } from "../../../shared/channels/webhook/render.ts";
+import { literalSecrets } from "../../../shared/channels/common/secrets.ts";
 import { WebhookSender } from "../../../shared/channels/webhook/sender.ts";
 import { signatureOf, verifySignature } from "../../../shared/channels/webhook/signature.ts";
 import { alertNamed, anomalyGroupEvent } from "../../builders.ts";

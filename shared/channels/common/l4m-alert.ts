@@ -1,5 +1,5 @@
 import { stableUuid } from "../../model/ids.ts";
-import type { AlertMessage } from "../message.ts";
+import type { AlertMessage } from "../../alerts/message.ts";
 
 /**
  * L4M's alert document, as SNS (SnsFormat JSON) and Lambda targets received it, field for

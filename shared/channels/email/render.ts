@@ -1,7 +1,7 @@
-import type { AlertMessage } from "../message.ts";
-import { textChart } from "./chart.ts";
-import { arrow, duration, num, pct, utc } from "./format.ts";
-import { longText, subjectOf } from "./text.ts";
+import type { AlertMessage } from "../../alerts/message.ts";
+import { textChart } from "../common/chart.ts";
+import { arrow, duration, num, pct, utc } from "../common/format.ts";
+import { longText, subjectOf } from "../common/text.ts";
 
 /**
  * An email with the same content in HTML and plain text. The chart is drawn twice: as

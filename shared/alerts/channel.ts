@@ -1,5 +1,5 @@
 import type { Channel, ChannelKind } from "../model/alert.ts";
-import type { AlertMessage } from "../alerts/message.ts";
+import type { AlertMessage } from "./message.ts";
 
 /**
  * A channel does one thing: send one message. It never throws for a failed send; it says

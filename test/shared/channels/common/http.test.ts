@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { classifyStatus, retryAfterMs } from "../../../shared/channels/http.ts";
-import { isPrivateAddress } from "../../../shared/channels/address.ts";
-import { expectedOf } from "./retry-table.ts";
+import { classifyStatus, retryAfterMs } from "../../../../shared/channels/common/http.ts";
+import { isPrivateAddress } from "../../../../shared/channels/common/address.ts";
+import { expectedOf } from "../retry-table.ts";
 
 describe("classifyStatus", () => {
   it("classifies every status code from 100 to 599", () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
-import { textChart } from "../../../shared/alerts/render/chart.ts";
-import { emailMessage } from "../../../shared/alerts/render/email.ts";
-import { l4mAlertJson } from "../../../shared/alerts/render/l4m.ts";
-import { slackMessage } from "../../../shared/alerts/render/slack.ts";
-import { longText, shortText } from "../../../shared/alerts/render/text.ts";
-import { webhookBody, WEBHOOK_SCHEMA } from "../../../shared/alerts/render/webhook.ts";
+import { textChart } from "../../../shared/channels/common/chart.ts";
+import { emailMessage } from "../../../shared/channels/email/render.ts";
+import { l4mAlertJson } from "../../../shared/channels/common/l4m-alert.ts";
+import { slackMessage } from "../../../shared/channels/slack/render.ts";
+import { longText, shortText } from "../../../shared/channels/common/text.ts";
+import { webhookBody, WEBHOOK_SCHEMA } from "../../../shared/channels/webhook/render.ts";
 import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
 
 const ALERT = alertNamed("shop-severe", "Revenue alerts");

@@ -1,4 +1,4 @@
-import { failed, type SendResult } from "./channel.ts";
+import { failed, type SendResult } from "../../alerts/channel.ts";
 
 /** An AWS SDK error as a send result: throttling and 5xx are worth another try, the rest is final. */
 export function classifyAwsError(e: unknown): SendResult {

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
-import { secretRefOf, type SecretRef } from "../model/alert.ts";
+import { secretRefOf, type SecretRef } from "../../model/alert.ts";
 
 /** Turns an alert's secret (a literal or a `{{resolve:…}}` reference) into its value when sending. */
 export interface SecretResolver {

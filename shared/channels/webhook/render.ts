@@ -1,4 +1,4 @@
-import type { AlertMessage } from "../message.ts";
+import type { AlertMessage } from "../../alerts/message.ts";
 
 /**
  * The webhook body: a stable, versioned schema (docs/webhooks.md). Fields are only ever

@@ -1,5 +1,5 @@
 import { blockedReason } from "./address.ts";
-import { failed, type SendResult } from "./channel.ts";
+import { failed, type SendResult } from "../../alerts/channel.ts";
 import { SecretUnavailable, type SecretResolver } from "./secrets.ts";
 
 /**

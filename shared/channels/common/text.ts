@@ -1,4 +1,4 @@
-import type { AlertMessage } from "../message.ts";
+import type { AlertMessage } from "../../alerts/message.ts";
 import { textChart } from "./chart.ts";
 import { arrow, duration, num, pct, utc } from "./format.ts";
 

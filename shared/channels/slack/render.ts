@@ -1,7 +1,7 @@
-import type { AlertMessage } from "../message.ts";
-import { textChart } from "./chart.ts";
-import { arrow, duration, num, pct, utc } from "./format.ts";
-import { subjectOf } from "./text.ts";
+import type { AlertMessage } from "../../alerts/message.ts";
+import { textChart } from "../common/chart.ts";
+import { arrow, duration, num, pct, utc } from "../common/format.ts";
+import { subjectOf } from "../common/text.ts";
 
 /**
  * Slack's incoming-webhook body: Block Kit inside an attachment, whose bar takes the

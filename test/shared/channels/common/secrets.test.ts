@@ -1,9 +1,9 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
-import { AwsSecrets, literalSecrets, SecretUnavailable } from "../../../shared/channels/secrets.ts";
-import { CreateAlertRequest, redactAlert } from "../../../shared/model/alert.ts";
-import { startFakeSecrets } from "../../fakes/secrets-server.ts";
+import { AwsSecrets, literalSecrets, SecretUnavailable } from "../../../../shared/channels/common/secrets.ts";
+import { CreateAlertRequest, redactAlert } from "../../../../shared/model/alert.ts";
+import { startFakeSecrets } from "../../../fakes/secrets-server.ts";
 
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
