@@ -8,7 +8,7 @@ import { topContributors, primaryImpact } from "../shared/incidents/contribution
 import { rankGroups } from "../shared/incidents/ranking.ts";
 import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
-import { joinUri } from "../shared/ingest/path-template.ts";
+import { joinUri } from "../shared/model/path-template.ts";
 import type { AlertReport } from "../shared/runtime/alerting.ts";
 import { DEFAULT_ALERT_SETTINGS } from "../shared/runtime/alert-settings.ts";
 import type { RetryPolicy } from "../shared/alerts/retry.ts";

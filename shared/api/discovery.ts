@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { inferConfig, type Guess, type InferredConfig } from "../ingest/infer.ts";
-import { isTemplated } from "../ingest/path-template.ts";
+import { isTemplated } from "../model/path-template.ts";
 import { readRecords, UnreadableFile } from "../ingest/readers.ts";
 import { ValidationException } from "../model/errors.ts";
 import { FileFormatDescriptor } from "../model/metric-set.ts";

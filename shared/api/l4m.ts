@@ -22,7 +22,7 @@ import type { Runtime } from "../runtime/local.ts";
 import { feedbackKey, type FeedbackRecord } from "../detect/feedback.ts";
 import { intervalUri } from "../detect/results.ts";
 import { deviationOf } from "../detect/score-interval.ts";
-import { joinUri } from "../ingest/path-template.ts";
+import { joinUri } from "../model/path-template.ts";
 import { page } from "./paging.ts";
 import type { ApiRequest, Routes } from "./router.ts";
 

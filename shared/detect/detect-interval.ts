@@ -5,7 +5,7 @@ import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { joinUri } from "../ingest/path-template.ts";
+import { joinUri } from "../model/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
 import type { RecordStore } from "../store/records.ts";

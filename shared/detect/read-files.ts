@@ -1,6 +1,6 @@
 import { aggregateRows, type Aggregation } from "../ingest/aggregate.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
-import { isTemplated, renderTemplate } from "../ingest/path-template.ts";
+import { isTemplated, renderTemplate } from "../model/path-template.ts";
 import { readRecords, type MalformedRecord, type RawRow } from "../ingest/readers.ts";
 import { rowSpecOf } from "../ingest/rows.ts";
 import { makeTimestampParser } from "../ingest/timestamp.ts";

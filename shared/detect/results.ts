@@ -1,7 +1,7 @@
 import { DateTime } from "luxon";
 import { arnResourceName } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { joinUri } from "../ingest/path-template.ts";
+import { joinUri } from "../model/path-template.ts";
 
 /**
  * Where a metric set's results live under the results root:

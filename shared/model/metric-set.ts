@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { templateProblem } from "../ingest/path-template.ts";
+import { templateProblem } from "./path-template.ts";
 import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags, Timezone, uniqueNames } from "./shapes.ts";

@@ -2,7 +2,7 @@ import type { Catalog } from "../catalog/catalog.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import { lastClosedInterval } from "../detect/run-due.ts";
 import { canonicalCsv, canonicalTemplate, type CanonicalRow } from "../ingest/canonical.ts";
-import { joinUri, renderTemplate } from "../ingest/path-template.ts";
+import { joinUri, renderTemplate } from "../model/path-template.ts";
 import { intervalMs } from "../model/frequency.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";

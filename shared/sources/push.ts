@@ -2,7 +2,7 @@ import type { Catalog } from "../catalog/catalog.ts";
 import { executionKey } from "../detect/detect-interval.ts";
 import { metricSetRoot, toJsonLines } from "../detect/results.ts";
 import { canonicalCsv, canonicalTemplate } from "../ingest/canonical.ts";
-import { joinUri, renderTemplate } from "../ingest/path-template.ts";
+import { joinUri, renderTemplate } from "../model/path-template.ts";
 import { classifyPushedRows, PutMetricRowsRequest } from "../ingest/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
 import { ValidationException } from "../model/errors.ts";

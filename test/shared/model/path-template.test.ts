@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseLocation, renderTemplate, templateProblem } from "../../../shared/ingest/path-template.ts";
+import { parseLocation, renderTemplate, templateProblem } from "../../../shared/model/path-template.ts";
 
 const t = Date.UTC(2021, 2, 8, 22, 5);
 
