@@ -25,12 +25,11 @@ import { longText, shortText } from "../shared/channels/common/text.ts";
 import { webhookBody } from "../shared/channels/webhook/render.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
 import type { AlertArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
-import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
-import { anomalyRecords, loadMetricSetFile, runBacktest } from "../cli/backtest.ts";
+import { backtestFiles, createAlert, createDetector, OPERATOR, routeEvent } from "../shared/app/index.ts";
+import { localFiles, localServices } from "../shared/runtime/local.ts";
+import { anomalyRecords, loadMetricSetFile } from "../cli/backtest.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
 import type { Anomaly } from "../shared/model/anomaly.ts";
-import { LocalBlobStore } from "../shared/store/local-blobs.ts";
-import { RoutingBlobStore } from "../shared/store/routing-blobs.ts";
 import { parse } from "yaml";
 
 const HOUR = 3_600_000;
@@ -147,12 +146,12 @@ async function feedbackOnEcommerce(bench: string): Promise<void> {
   }
   const near = (a: { dimensions: Readonly<Record<string, string>>; timestamp: number }) => Array.from({ length: 13 }, (_, i) => a.timestamp + (i - 6) * HOUR).some((h) => labelled.has(`${a.dimensions["platform"]}|${a.dimensions["marketplace"]}|${h}`));
   const metricSet = await loadMetricSetFile("bench/ecommerce/metric-set.json");
-  const blobs = new RoutingBlobStore({ local: new LocalBlobStore() });
+  const blobs = localFiles();
   const from = Date.parse("2020-10-15T00:00:00Z");
   const reviewAt = Date.parse("2020-11-23T00:00:00Z");
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
   const second = async (review: boolean) => {
-    const run = await runBacktest(blobs, metricSet, [join(data, "backtest/input.csv")], { from, ...(review ? { review: { at: reviewAt, verdict: (a: Anomaly) => (a.score >= 70 && !near(a) ? false : undefined) } } : {}) });
+    const run = await backtestFiles(blobs, metricSet, [join(data, "backtest/input.csv")], { from, ...(review ? { review: { at: reviewAt, verdict: (a: Anomaly) => (a.score >= 70 && !near(a) ? false : undefined) } } : {}) });
     const out = join(dir, `anomalies-${review}.jsonl`);
     writeFileSync(out, toJsonLines(anomalyRecords(run)));
     const judged = run.anomalies.filter((a) => a.timestamp < reviewAt && a.score >= 70 && !near(a)).length;
@@ -256,11 +255,11 @@ async function alertPipeline(): Promise<void> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as { port: number }).port;
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-alerts-"));
-  const rt = localAlertingRuntime(dir, () => Date.UTC(2021, 2, 1));
-  const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "bench", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  await rt.catalog.createAlert({ AlertName: "bench", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `http://127.0.0.1:${port}/hook`, Secret: "k" } } });
+  const rt = localServices(dir, { clock: () => Date.UTC(2021, 2, 1) });
+  const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "bench", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  await createAlert(rt, OPERATOR, { AlertName: "bench", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `http://127.0.0.1:${port}/hook`, Secret: "k" } } });
   const start = performance.now();
-  for (const e of events) await rt.alerting.route(e);
+  for (const e of events) await routeEvent(rt, e);
   const ms = performance.now() - start;
   server.close();
   rmSync(dir, { recursive: true, force: true });

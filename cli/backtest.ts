@@ -1,19 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { backtest, type BacktestOptions, type BacktestResult } from "../shared/detect/backtest.ts";
-import { readAndAggregate } from "../shared/detect/read-files.ts";
-import type { DataQualityReport } from "../shared/ingest/aggregate.ts";
-import type { RejectedRow } from "../shared/ingest/rows.ts";
+import type { BacktestRun } from "../shared/app/backtest.ts";
 import { ValidationException } from "../shared/model/errors.ts";
 import { anomalyDetectorArn, LOCAL_ARN_SCOPE, metricSetArn, arnResourceName } from "../shared/model/ids.ts";
 import { CreateMetricSetRequest, type MetricSet } from "../shared/model/metric-set.ts";
 import { parseOrThrow } from "../shared/model/validate.ts";
-import type { BlobStore } from "../shared/store/blobs.ts";
-
-export interface BacktestRun extends BacktestResult {
-  readonly metricSet: MetricSet;
-  readonly quality: DataQualityReport;
-  readonly rejects: RejectedRow[];
-}
 
 /**
  * Reads a CreateMetricSet JSON (its AnomalyDetectorArn may be left out), so that a file
@@ -41,20 +31,6 @@ export async function loadMetricSetFile(path: string): Promise<MetricSet> {
     CreationTime: now,
     LastModificationTime: now,
   };
-}
-
-/** Where a metric set's files are when no --data is given: its history and the fixed part of its template. */
-export function sourcePrefixes(metricSet: MetricSet): string[] {
-  const s3 = metricSet.MetricSource.S3SourceConfig;
-  const template = s3?.TemplatedPathList?.[0];
-  return [...(s3?.HistoricalDataPathList ?? []), ...(template ? [template.slice(0, template.search(/\{\{|$/))] : [])];
-}
-
-export async function runBacktest(blobs: BlobStore, metricSet: MetricSet, data: readonly string[], options: BacktestOptions): Promise<BacktestRun> {
-  const aggregation = await readAndAggregate(blobs, metricSet, data.length ? data : sourcePrefixes(metricSet));
-  if (aggregation.quality.rowsRead === 0) throw new ValidationException(`no rows found under ${(data.length ? data : sourcePrefixes(metricSet)).join(", ")}`);
-  const result = backtest(metricSet, aggregation, options);
-  return { ...result, metricSet, quality: aggregation.quality, rejects: aggregation.rejects };
 }
 
 /** One record per anomalous series-interval, the shape `bench/ecommerce` and users read. */

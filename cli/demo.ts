@@ -1,17 +1,16 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DateTime } from "luxon";
-import { groupKey } from "../shared/detect/detect-interval.ts";
-import { detectDue } from "../shared/detect/run-due.ts";
+import type { DeliveryOutcome } from "../shared/alerts/deliver.ts";
+import type { RetryPolicy } from "../shared/alerts/retry.ts";
+import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, groupRecords, OPERATOR, silentObserver } from "../shared/app/index.ts";
 import { demoIncidents, generateShop, toCsv, type Incident, type ShopRow } from "../shared/demo/shop.ts";
-import { topContributors, primaryImpact } from "../shared/incidents/contribution.ts";
+import { primaryImpact, topContributors } from "../shared/incidents/contribution.ts";
 import { rankGroups } from "../shared/incidents/ranking.ts";
 import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
-import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
 import { joinUri } from "../shared/model/path-template.ts";
-import type { AlertReport } from "../shared/runtime/alerting.ts";
-import { DEFAULT_ALERT_SETTINGS } from "../shared/runtime/alert-settings.ts";
-import type { RetryPolicy } from "../shared/alerts/retry.ts";
+import { localServices } from "../shared/runtime/local.ts";
+import { DEFAULT_ALERT_SETTINGS } from "../shared/runtime/settings.ts";
 import { describeGroup } from "./describe.ts";
 
 const HOUR = 3_600_000;
@@ -39,9 +38,17 @@ export interface DemoChannels {
   readonly smtp?: string;
 }
 
+/** One delivery the demo's alerts made, and what became of it. */
+export interface DemoDelivery {
+  readonly deliveryId: string;
+  /** The alert's name: a delivery id starts with it. */
+  readonly alert: string;
+  readonly outcome: DeliveryOutcome;
+}
+
 export interface DemoReport {
   readonly dataDir: string;
-  readonly alerts: AlertReport[];
+  readonly deliveries: DemoDelivery[];
   readonly groups: DemoGroup[];
   readonly incidents: Incident[];
   readonly rowsRejected: number;
@@ -63,10 +70,11 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
   const root = join(dataDir, "demo");
   await rm(root, { recursive: true, force: true });
   let clock = DEMO_LIVE_START;
-  const alerts: AlertReport[] = [];
+  const deliveries: DemoDelivery[] = [];
   const settings = { ...DEFAULT_ALERT_SETTINGS, ...(channels.smtp ? { smtpUrl: channels.smtp } : {}), policy: DEMO_RETRY_POLICY };
+  const observer = { ...silentObserver, delivered: (deliveryId: string, outcome: DeliveryOutcome) => void deliveries.push({ deliveryId, alert: deliveryId.split("/")[0]!, outcome }) };
   // The demo's clock walks through 2021; links in its messages expire from the real clock.
-  const rt = localAlertingRuntime(root, () => clock, { settings, onAlert: (r) => alerts.push(r), linkClock: Date.now });
+  const rt = localServices(root, { clock: () => clock, linkClock: Date.now, settings, observer });
   const incidents = demoIncidents(DEMO_LIVE_START);
   const historyStart = DEMO_LIVE_START - HISTORY_DAYS * 24 * HOUR;
   const rows = generateShop({ start: historyStart, hours: HISTORY_DAYS * 24 + LIVE_HOURS, incidents });
@@ -85,8 +93,8 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
   }
   log(`Wrote ${HISTORY_DAYS} days of history and ${LIVE_HOURS} hourly files (${rows.length} rows) under ${files}`);
 
-  const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorDescription: "Online shop views and revenue", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  const metricSet = await rt.catalog.createMetricSet({
+  const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorDescription: "Online shop views and revenue", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  const metricSet = await createMetricSet(rt, OPERATOR, {
     AnomalyDetectorArn: detector.AnomalyDetectorArn,
     MetricSetName: "orders",
     MetricList: [
@@ -111,16 +119,16 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
     ...(channels.email ? [{ EmailConfiguration: { To: [channels.email] } }] : []),
   ];
   for (const [i, Action] of actions.entries()) {
-    await rt.catalog.createAlert({ AlertName: i === 0 ? "shop-severe" : `shop-severe-${Object.keys(Action)[0]!.replace("Configuration", "").toLowerCase()}`, AnomalyDetectorArn: detector.AnomalyDetectorArn, AlertSensitivityThreshold: 70, Action });
+    await createAlert(rt, OPERATOR, { AlertName: i === 0 ? "shop-severe" : `shop-severe-${Object.keys(Action)[0]!.replace("Configuration", "").toLowerCase()}`, AnomalyDetectorArn: detector.AnomalyDetectorArn, AlertSensitivityThreshold: 70, Action });
   }
-  await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
+  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
   log(`Created detector ${detector.AnomalyDetectorArn} with metric set ${metricSet.MetricSetName} (2 measures × 21 series) and ${actions.length} alert(s) at severity 70`);
 
   let rowsRejected = 0;
   const groupIds = new Set<string>();
   for (let h = 1; h <= LIVE_HOURS; h++) {
     clock = DEMO_LIVE_START + h * HOUR; // the scheduler fires as each hour closes
-    for (const run of await detectDue(rt, rt.catalog, clock)) {
+    for (const run of await detectDue(rt, clock)) {
       if (run.outcome.kind !== "processed") continue;
       rowsRejected += run.outcome.execution.rowsRejected;
       if (run.outcome.group) groupIds.add(run.outcome.group.AnomalyGroupId);
@@ -128,14 +136,14 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
     if (h % 24 === 0) log(`Detected ${h}/${LIVE_HOURS} live hours: ${groupIds.size} anomaly group(s) so far`);
   }
 
-  const stored = await Promise.all([...groupIds].map((id) => rt.records.get<AnomalyGroupRecord>("groups", groupKey(metricSet, id))));
-  const groups = rankGroups(stored.filter((g): g is AnomalyGroupRecord => g !== undefined)).map((group) => {
+  const stored = (await groupRecords(rt, OPERATOR, detector.AnomalyDetectorArn)).filter((g) => groupIds.has(g.AnomalyGroupId));
+  const groups = rankGroups(stored).map((group) => {
     const incident = incidents.find((i) => group.startMs < i.start + i.hours * HOUR && i.start <= group.endMs);
     const first = topContributors(primaryImpact(group), group.dimensionNames)[0];
     const causeNamedFirst = !!incident && !!first && incident.cause[first.name] === first.value;
     return { group, line: describeGroup(group, HOUR), incident, causeNamedFirst };
   });
-  return { dataDir: root, alerts, groups, incidents, rowsRejected };
+  return { dataDir: root, deliveries, groups, incidents, rowsRejected };
 }
 
 export function printDemo(report: DemoReport, log: (line: string) => void): void {
@@ -153,10 +161,9 @@ export function printDemo(report: DemoReport, log: (line: string) => void): void
   log("");
   log(`Found ${found} of ${report.incidents.length} injected incidents. ${report.rowsRejected} bad rows were kept aside with their reasons.`);
   log(`Results (anomalies.jsonl, rejects.jsonl, quality.json per hour) are under ${join(report.dataDir, "results")}`);
-  const deliveries = report.alerts.flatMap((a) => a.deliveries);
-  const byOutcome = (kind: string) => deliveries.filter((d) => d.outcome.kind === kind);
+  const byOutcome = (kind: string) => report.deliveries.filter((d) => d.outcome.kind === kind);
   const sent = byOutcome("sent");
-  const perAlert = [...new Set(sent.map((d) => d.delivery.message.alert.name))].map((name) => `${name} ${sent.filter((d) => d.delivery.message.alert.name === name).length}`);
+  const perAlert = [...new Set(sent.map((d) => d.alert))].map((name) => `${name} ${sent.filter((d) => d.alert === name).length}`);
   log(`Alerts: ${sent.length} message(s) sent (${perAlert.join(", ") || "none"}); SNS messages are in ${join(report.dataDir, "outbox", "sns.jsonl")}`);
-  for (const d of byOutcome("parked")) log(`  parked ${d.delivery.deliveryId}: ${d.outcome.kind === "parked" ? d.outcome.detail : ""} — \`vigil replay --data-dir ${join(report.dataDir, "..")}\` sends it again`);
+  for (const d of byOutcome("parked")) log(`  parked ${d.deliveryId}: ${d.outcome.kind === "parked" ? d.outcome.detail : ""} — \`vigil replay --data-dir ${join(report.dataDir, "..")}\` sends it again`);
 }

@@ -1,41 +1,58 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
+import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/index.ts";
+import { isPage, page } from "../shared/api/pages.ts";
 import { errorResponse, router } from "../shared/api/router.ts";
-import { routes } from "../shared/api/routes.ts";
 import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ValidationException } from "../shared/model/errors.ts";
-import { localRuntime } from "../shared/runtime/local.ts";
-import { localLinkSecret } from "../shared/runtime/local-alerting.ts";
-import { isPage, page } from "../shared/api/pages.ts";
 
 /** The access key `vigil serve` accepts when none is configured, for trying it out (README). */
 export const DEFAULT_ACCESS_KEY_ID = "VIGILLOCALKEY";
 export const DEFAULT_SECRET_ACCESS_KEY = "vigil-local-secret";
 
-/**
- * Who may call: VIGIL_ACCESS_KEY_ID / VIGIL_SECRET_ACCESS_KEY (tenant "default"), and any
- * more in VIGIL_TENANTS as `tenant:accessKeyId:secret` separated by commas.
- */
-export function credentialsFromEnv(env: NodeJS.ProcessEnv): Map<string, Credential> {
-  const out = new Map<string, Credential>([[env["VIGIL_ACCESS_KEY_ID"] ?? DEFAULT_ACCESS_KEY_ID, { secretAccessKey: env["VIGIL_SECRET_ACCESS_KEY"] ?? DEFAULT_SECRET_ACCESS_KEY, tenant: "default" }]]);
-  for (const entry of (env["VIGIL_TENANTS"] ?? "").split(",").filter((e) => e.trim())) {
-    const [tenant, key, secret] = entry.trim().split(":");
-    if (!tenant || !key || !secret) throw new ValidationException(`VIGIL_TENANTS entry '${entry.trim().split(":")[0]}:…' is not tenant:accessKeyId:secret`);
-    out.set(key, { secretAccessKey: secret, tenant });
-  }
-  return out;
+/** A tenant's account, in its ARNs: the default tenant's is all zeros, another's is derived from its name (or given). */
+export function accountOf(tenant: string): string {
+  if (tenant === "default") return DEFAULT_ACCOUNT_ID;
+  const n = BigInt(`0x${createHash("sha256").update(`vigil-tenant:${tenant}`).digest("hex").slice(0, 15)}`) % 999_999_999_999n;
+  return String(n + 1n).padStart(12, "0");
+}
+
+export interface Tenants {
+  /** Who may call, by access key. */
+  readonly credentials: ReadonlyMap<string, Credential>;
+  /** Each tenant's scope, by tenant name. */
+  readonly scopes: ReadonlyMap<string, Scope>;
 }
 
 /**
- * `vigil serve`: L4M's API on localhost, over the local data directory, for the official
- * AWS SDK client (`endpoint: http://localhost:<port>`). Every request but `GET /health`
- * must carry a valid Signature V4 for the service `lookoutmetrics`.
+ * Who may call: VIGIL_ACCESS_KEY_ID / VIGIL_SECRET_ACCESS_KEY (tenant "default"), and any
+ * more in VIGIL_TENANTS as `tenant:accessKeyId:secret[:account]` separated by commas.
  */
-export async function serve(options: { port: number; host?: string; dataDir: string; credentials: Map<string, Credential>; linkSecret?: string; now?: () => number }): Promise<{ server: Server; url: string }> {
-  const now = options.now ?? Date.now;
-  const verifier = new SigV4Verifier((key) => options.credentials.get(key), now);
-  const linkSecret = options.linkSecret ?? localLinkSecret(options.dataDir);
-  const handle = router(routes((at) => localRuntime(options.dataDir, () => at), now), (error, request) => process.stderr.write(`vigil serve: ${request.requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`));
+export function tenantsFromEnv(env: NodeJS.ProcessEnv): Tenants {
+  const credentials = new Map<string, Credential>([[env["VIGIL_ACCESS_KEY_ID"] ?? DEFAULT_ACCESS_KEY_ID, { secretAccessKey: env["VIGIL_SECRET_ACCESS_KEY"] ?? DEFAULT_SECRET_ACCESS_KEY, tenant: "default" }]]);
+  const scopes = new Map<string, Scope>([["default", { tenant: "default", accountId: DEFAULT_ACCOUNT_ID }]]);
+  for (const entry of (env["VIGIL_TENANTS"] ?? "").split(",").filter((e) => e.trim())) {
+    const [tenant, key, secret, account, ...rest] = entry.trim().split(":");
+    if (!tenant || !key || !secret || rest.length) throw new ValidationException(`VIGIL_TENANTS entry '${entry.trim().split(":")[0]}:…' is not tenant:accessKeyId:secret[:account]`);
+    if (account !== undefined && !/^\d{12}$/.test(account)) throw new ValidationException(`VIGIL_TENANTS entry '${tenant}:…' names an account that is not 12 digits`);
+    credentials.set(key, { secretAccessKey: secret, tenant });
+    scopes.set(tenant, { tenant, accountId: account ?? accountOf(tenant) });
+  }
+  const accounts = [...scopes.values()].map((s) => s.accountId);
+  if (new Set(accounts).size !== accounts.length) throw new ValidationException("VIGIL_TENANTS: two tenants share an account");
+  return { credentials, scopes };
+}
+
+/**
+ * `vigil serve`: L4M's API on localhost, over the local mode's services, for the official
+ * AWS SDK client (`endpoint: http://localhost:<port>`). Every request but `GET /health` and
+ * the signed links of alert messages must carry a valid Signature V4 for the service
+ * `lookoutmetrics`.
+ */
+export async function serve(options: { port: number; host?: string; services: Services; tenants: Tenants }): Promise<{ server: Server; url: string }> {
+  const { services, tenants } = options;
+  const verifier = new SigV4Verifier((key) => tenants.credentials.get(key), services.clock);
+  const handle = router(services);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -44,13 +61,14 @@ export async function serve(options: { port: number; host?: string; dataDir: str
       const [path = "/", query = ""] = (req.url ?? "/").split("?", 2) as [string, string?];
       const body = Buffer.concat(chunks).toString("utf8");
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
+      const method = req.method ?? "GET";
       const reply = async () => {
-        if (req.method === "GET" && path === "/health") return handle({ method: "GET", path, query, body, requestId });
-        // The links in alert messages carry their own signature.
-        if (isPage(path)) return page(localRuntime(options.dataDir, now), linkSecret, { method: req.method ?? "GET", path, query, body }, now()).catch((e: unknown) => errorResponse(e, requestId));
+        if (method === "GET" && path === "/health") return handle({ method, path, query, body, requestId });
         try {
-          const principal = await verifier.verify({ method: req.method ?? "GET", path, query, headers, body });
-          return handle({ method: req.method ?? "GET", path, query, body, requestId, principal });
+          // The links in alert messages carry their own signature.
+          if (isPage(path)) return await page(services, { method, path, query, body });
+          const principal = await verifier.verify({ method, path, query, headers, body });
+          return handle({ method, path, query, body, requestId, ...(tenants.scopes.has(principal.tenant) ? { scope: tenants.scopes.get(principal.tenant)! } : {}) });
         } catch (e) {
           return errorResponse(e, requestId);
         }

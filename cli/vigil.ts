@@ -1,20 +1,19 @@
 import { writeFile } from "node:fs/promises";
 import { text } from "node:stream/consumers";
 import { Command, InvalidArgumentError } from "commander";
-import { describeError, ValidationException } from "../shared/model/errors.ts";
-import { LocalBlobStore } from "../shared/store/local-blobs.ts";
-import { RoutingBlobStore } from "../shared/store/routing-blobs.ts";
+import { Duration } from "luxon";
+import { backtestFiles, createSilence, expireSilence, listSilences, OPERATOR, replayDeliveries, type Observer } from "../shared/app/index.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
-import { anomalyRecords, loadMetricSetFile, runBacktest } from "./backtest.ts";
+import { describeError, ValidationException } from "../shared/model/errors.ts";
+import { intervalMs } from "../shared/model/frequency.ts";
+import { configFromEnv } from "../shared/runtime/config.ts";
+import { servicesFor } from "../shared/runtime/index.ts";
+import { localFiles } from "../shared/runtime/local.ts";
+import { anomalyRecords, loadMetricSetFile } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
 import { printDemo, runDemo, type DemoChannels } from "./demo.ts";
-import { Duration } from "luxon";
-import { replayParked } from "../shared/alerts/deliver.ts";
-import { localAlertingRuntime } from "../shared/runtime/local-alerting.ts";
-import { deliveryRuntime } from "./replay.ts";
-import { credentialsFromEnv, serve } from "./serve.ts";
 import { scoreCsv } from "./score.ts";
-import { intervalMs } from "../shared/model/frequency.ts";
+import { serve, tenantsFromEnv } from "./serve.ts";
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -35,7 +34,17 @@ function dimensionValue(pair: string): { DimensionName: string; DimensionValue: 
   return { DimensionName: pair.slice(0, at), DimensionValue: pair.slice(at + 1) };
 }
 
-const dataDirOfEnv = () => process.env["VIGIL_DATA_DIR"] ?? "vigil-data";
+/** The local mode's services over the data directory a command names, or the environment's. */
+const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(configFromEnv({ ...process.env, VIGIL_MODE: "local", ...(dataDir ? { VIGIL_DATA_DIR: dataDir } : {}) }), options);
+
+/** Failures a server meets, one line each on stderr. */
+const stderrObserver: Observer = {
+  intervalRun() {},
+  ingestRun() {},
+  routed() {},
+  delivered() {},
+  failed: (what, error, context) => say(`vigil serve: ${what} failed${context?.["requestId"] ? ` (request ${String(context["requestId"])})` : ""}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+};
 
 const program = new Command("vigil").description("Anomaly detection for business metrics, compatible with Amazon Lookout for Metrics").showHelpAfterError();
 
@@ -61,8 +70,9 @@ program
   .description("send again the alert deliveries that were parked after failing (the local dead-letter file, or the dead-letter queue in AWS mode)")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (opts: { dataDir?: string }) => {
-    const { deliver, deadLetters } = await deliveryRuntime(opts.dataDir);
-    const result = await replayParked({ ...deliver, deadLetters }, new AbortController().signal);
+    // VIGIL_MODE=aws replays the dead-letter queue; otherwise the data directory's file.
+    const services = await servicesFor(configFromEnv(opts.dataDir ? { ...process.env, VIGIL_DATA_DIR: opts.dataDir } : process.env));
+    const result = await replayDeliveries(services, new AbortController().signal);
     say(`replay: ${result.retried} delivery(ies) sent or found already sent, ${result.remaining} still parked`);
     if (result.remaining > 0) process.exitCode = 1;
   });
@@ -75,7 +85,7 @@ program
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (opts: { port: number; host: string; dataDir?: string }) => {
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new ValidationException(`--port ${opts.port} is not a port`);
-    const { url } = await serve({ port: opts.port, host: opts.host, dataDir: opts.dataDir ?? dataDirOfEnv(), credentials: credentialsFromEnv(process.env) });
+    const { url } = await serve({ port: opts.port, host: opts.host, services: await localServicesAt(opts.dataDir, { observer: stderrObserver }), tenants: tenantsFromEnv(process.env) });
     say(`vigil serve: L4M's API at ${url} (region any, service lookoutmetrics); Ctrl-C stops it`);
   });
 
@@ -95,8 +105,8 @@ silence
     const span = opts.for ? Duration.fromISO(opts.for) : undefined;
     if (span && !span.isValid) throw new ValidationException(`--for '${opts.for}' is not an ISO-8601 duration such as PT2H`);
     if (!span === (opts.until === undefined)) throw new ValidationException("give one of --for <duration> and --until <time>");
-    const rt = localAlertingRuntime(opts.dataDir ?? dataDirOfEnv(), () => now);
-    const created = await rt.catalog.createSilence({
+    const services = await localServicesAt(opts.dataDir, { clock: () => now });
+    const created = await createSilence(services, OPERATOR, {
       ...(opts.detector ? { AnomalyDetectorArn: opts.detector } : {}),
       ...(opts.measure ? { MetricName: opts.measure } : {}),
       ...(opts.dimension ? { DimensionValues: opts.dimension.map(dimensionValue) } : {}),
@@ -111,16 +121,14 @@ silence
   .description("list silences, active and past")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (opts: { dataDir?: string }) => {
-    const rt = localAlertingRuntime(opts.dataDir ?? dataDirOfEnv(), Date.now);
-    process.stdout.write(toJsonLines(await rt.catalog.listSilences()));
+    process.stdout.write(toJsonLines(await listSilences(await localServicesAt(opts.dataDir), OPERATOR)));
   });
 silence
   .command("expire <id>")
   .description("end a silence now")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (id: string, opts: { dataDir?: string }) => {
-    const rt = localAlertingRuntime(opts.dataDir ?? dataDirOfEnv(), Date.now);
-    console.log(JSON.stringify(await rt.catalog.expireSilence(id), null, 2));
+    console.log(JSON.stringify(await expireSilence(await localServicesAt(opts.dataDir), OPERATOR, id), null, 2));
   });
 
 program
@@ -132,8 +140,7 @@ program
   .option("--out <file>", "write anomalies here instead of stdout (rejected rows go beside it)")
   .action(async (opts: { metricSet: string; data?: string[]; from?: number; out?: string }) => {
     const metricSet = await loadMetricSetFile(opts.metricSet);
-    const blobs = new RoutingBlobStore({ local: new LocalBlobStore() });
-    const run = await runBacktest(blobs, metricSet, opts.data ?? [], { ...(opts.from !== undefined ? { from: opts.from } : {}), onProgress: (done, total) => say(`backtest: ${done}/${total} intervals`) });
+    const run = await backtestFiles(localFiles(), metricSet, opts.data ?? [], { ...(opts.from !== undefined ? { from: opts.from } : {}), onProgress: (done, total) => say(`backtest: ${done}/${total} intervals`) });
     const body = toJsonLines(anomalyRecords(run));
     if (opts.out) {
       await writeFile(opts.out, body);

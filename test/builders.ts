@@ -7,6 +7,8 @@ import { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
 import { parseOrThrow } from "../shared/model/validate.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
 import type { AlertArn, AnomalyGroupId } from "../shared/model/ids.ts";
+import type { Services } from "../shared/app/index.ts";
+import { localServices, type LocalOptions } from "../shared/runtime/local.ts";
 
 /** A valid CreateMetricSet request for a local folder; override any field. */
 export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> & Record<string, unknown> = {}): Record<string, unknown> {
@@ -137,3 +139,6 @@ export const alertNamed = (name: string, description?: string) => ({
   AlertArn: `arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:${name}` as AlertArn,
   ...(description ? { AlertDescription: description } : {}),
 });
+
+/** The local mode's services over `dir`, at a fixed clock unless told otherwise. */
+export const localAt = (dir: string, clock: () => number = () => T0, options: Omit<LocalOptions, "clock"> = {}): Services => localServices(dir, { clock, ...options });

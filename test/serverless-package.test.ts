@@ -1,11 +1,11 @@
+import { OPERATOR, activateDetector, createDetector, createMetricSet } from "../shared/app/index.ts";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { localRuntime } from "../shared/runtime/local.ts";
 import { TTL_ATTRIBUTE } from "../shared/store/dynamo-records.ts";
-import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir } from "./builders.ts";
+import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir, localAt } from "./builders.ts";
 import { tempDirOnce } from "./servers.ts";
 
 const serverless = (args: string[]) =>
@@ -92,11 +92,11 @@ describe("serverless package", () => {
 describe("serverless invoke local", () => {
   it("runs detect on its sample event against the local mode, with no AWS account", async () => {
     const dir = await tempDir();
-    const rt = localRuntime(dir, () => T0);
+    const rt = localAt(dir);
     await rt.blobs.put(join(dir, "files", "history.csv"), csvOf(shopPoints(T0, 24 * 7, [{ platform: "web", marketplace: "de", base: 300 }])));
-    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files/live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "files/history.csv")] } } }));
-    await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files/live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "files/history.csv")] } } }));
+    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
     const event = join(dir, "event.json");
     const sample = JSON.parse(readFileSync("events/detect/schedule.json", "utf8")) as Record<string, unknown>;
     await writeFile(event, JSON.stringify({ ...sample, time: new Date(T0 + 24 * 7 * HOUR + HOUR).toISOString() }));

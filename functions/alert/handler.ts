@@ -2,28 +2,23 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
-import { AnomalyGroupEventSchema, eventIdOf } from "../../shared/model/anomaly-event.ts";
-import { routingFor } from "../../shared/runtime/alert-wiring.ts";
+import { routeEvent } from "../../shared/app/index.ts";
+import { AnomalyGroupEventSchema } from "../../shared/model/anomaly-event.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
-import { logger, metrics, recordVerdicts } from "../../shared/runtime/observability.ts";
+import { servicesOnce } from "../../shared/runtime/index.ts";
+import { powertoolsObserver } from "../../shared/runtime/observability.ts";
 import { messageOf, sqsEventOf } from "../../shared/runtime/queue-events.ts";
 
 /** alert: anomaly group events (from the topic, through a queue) in; one delivery per alert to tell, onto the delivery queue. */
-const route = routingFor(configFromEnv(process.env));
+const observer = powertoolsObserver();
+const services = servicesOnce(configFromEnv(process.env), { observer });
 const processor = new BatchProcessor(EventType.SQS);
 
 export async function alert(event: unknown, context?: object) {
   const batch = sqsEventOf(event);
   const now = Date.now(); // one clock reading per invocation
-  return processPartialResponse(
-    batch,
-    async (record: { body: string }) => {
-      const groupEvent = messageOf(AnomalyGroupEventSchema, record.body, "anomaly group event");
-      recordVerdicts(eventIdOf(groupEvent), await route(groupEvent, now));
-    },
-    processor,
-    context ? { context: context as never } : {},
-  );
+  const routing = { ...(await services()), clock: () => now };
+  return processPartialResponse(batch, async (record: { body: string }) => void (await routeEvent(routing, messageOf(AnomalyGroupEventSchema, record.body, "anomaly group event"))), processor, context ? { context: context as never } : {});
 }
 
-export const handler = middy(alert).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(alert).use(injectLambdaContext(observer.logger)).use(logMetrics(observer.metrics));

@@ -2,11 +2,11 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
-import { deliver as deliverOne } from "../../shared/alerts/deliver.ts";
+import { deliverOne } from "../../shared/app/index.ts";
 import { DeliverySchema } from "../../shared/alerts/delivery.ts";
-import { deliveryFor } from "../../shared/runtime/alert-wiring.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
-import { logger, metrics, recordDelivery } from "../../shared/runtime/observability.ts";
+import { servicesOnce } from "../../shared/runtime/index.ts";
+import { powertoolsObserver } from "../../shared/runtime/observability.ts";
 import { messageOf, sqsEventOf } from "../../shared/runtime/queue-events.ts";
 
 /**
@@ -14,23 +14,16 @@ import { messageOf, sqsEventOf } from "../../shared/runtime/queue-events.ts";
  * queue. A record fails the batch (and comes back) only when the invocation ran out of
  * time or crashed on it; the queue's redrive policy parks it after repeated crashes.
  */
-const runtime = deliveryFor(configFromEnv(process.env));
+const observer = powertoolsObserver();
+const services = servicesOnce(configFromEnv(process.env), { observer });
 const processor = new BatchProcessor(EventType.SQS);
 
 export async function deliver(event: unknown, context?: object, options: { signal?: AbortSignal } = {}) {
   const batch = sqsEventOf(event);
-  const { deliver: deps } = runtime(Date.now);
   const signal = options.signal ?? new AbortController().signal;
-  return processPartialResponse(
-    batch,
-    async (record: { body: string }) => {
-      const delivery = messageOf(DeliverySchema, record.body, "delivery");
-      recordDelivery(delivery.deliveryId, await deliverOne(deps, delivery, signal));
-    },
-    processor,
-    context ? { context: context as never } : {},
-  );
+  const s = await services();
+  return processPartialResponse(batch, async (record: { body: string }) => void (await deliverOne(s, messageOf(DeliverySchema, record.body, "delivery"), signal)), processor, context ? { context: context as never } : {});
 }
 
 /** Stops sends 10 s before Lambda's deadline, so unfinished records go back to the queue. */
-export const handler = middy(deliver, { timeoutEarlyInMillis: 10_000 }).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(deliver, { timeoutEarlyInMillis: 10_000 }).use(injectLambdaContext(observer.logger)).use(logMetrics(observer.metrics));

@@ -1,21 +1,21 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { SNSClient } from "@aws-sdk/client-sns";
 import middy from "@middy/core";
-import { detectDue } from "../../shared/detect/run-due.ts";
-import { triggerOf } from "../../shared/runtime/trigger.ts";
+import { detectDue } from "../../shared/app/index.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
-import { logger, metrics, recordIntervalRun } from "../../shared/runtime/observability.ts";
-import { runtimeFactory } from "../../shared/runtime/wiring.ts";
-import { SnsEventPublisher } from "../../shared/store/sns-events.ts";
+import { servicesOnce } from "../../shared/runtime/index.ts";
+import { powertoolsObserver } from "../../shared/runtime/observability.ts";
+import { triggerOf } from "../../shared/runtime/trigger.ts";
 
 /** detect: on the schedule or a new file, every due interval of every active detector, oldest first. */
-const runtimeAt = runtimeFactory(configFromEnv(process.env), { events: (region, topicArn) => new SnsEventPublisher(new SNSClient({ region }), topicArn) });
+const observer = powertoolsObserver();
+let functionArn: string | undefined;
+const services = servicesOnce(configFromEnv(process.env), { observer, invokedFunctionArn: () => functionArn });
 
 export async function detect(event: unknown, context?: { invokedFunctionArn?: string }) {
+  functionArn = context?.invokedFunctionArn;
   const trigger = triggerOf(event);
-  const runtime = runtimeAt(() => trigger.now, context?.invokedFunctionArn);
-  const runs = await detectDue(runtime, runtime.catalog, trigger.now, (run) => recordIntervalRun(run, trigger.now));
+  const runs = await detectDue(await services(), trigger.now);
   return {
     trigger: trigger.kind,
     intervals: runs.map((r) => ({
@@ -27,4 +27,4 @@ export async function detect(event: unknown, context?: { invokedFunctionArn?: st
   };
 }
 
-export const handler = middy(detect).use(injectLambdaContext(logger)).use(logMetrics(metrics, { captureColdStartMetric: true }));
+export const handler = middy(detect).use(injectLambdaContext(observer.logger)).use(logMetrics(observer.metrics, { captureColdStartMetric: true }));

@@ -2,7 +2,7 @@ import { channelOf, type Alert } from "../model/alert.ts";
 import type { RecordStore } from "../store/records.ts";
 import { sendVia, type Senders } from "./channel.ts";
 import type { DeadLetters, Delivery, ParkedDelivery } from "./delivery.ts";
-import { sendWithRetry, type RetryClock, type RetryPolicy } from "./retry.ts";
+import { sendWithRetry, type RetryTimer, type RetryPolicy } from "./retry.ts";
 
 /**
  * The deliver step (DESIGN, flow 4): dedup → send with retries → record, as Alertmanager
@@ -16,7 +16,7 @@ export interface DeliverDeps {
   readonly senders: Senders;
   readonly deadLetters: DeadLetters;
   readonly policy: RetryPolicy;
-  readonly clock: RetryClock;
+  readonly timer: RetryTimer;
   readonly now: () => number;
 }
 
@@ -61,7 +61,7 @@ export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: Abo
   const fail = (reason: ParkedDelivery["reason"], detail: string, attempts: number) => (options.replay ? Promise.resolve({ kind: "parked" as const, attempts, detail }) : park(deps, delivery, reason, detail, attempts));
   if (!alert) return fail("ALERT_GONE", `alert ${delivery.alertArn} no longer exists`, 0);
   const channel = channelOf(alert.Action);
-  const { result, attempts } = await sendWithRetry(() => sendVia(deps.senders, delivery.message, channel, signal), deps.policy, deps.clock, signal);
+  const { result, attempts } = await sendWithRetry(() => sendVia(deps.senders, delivery.message, channel, signal), deps.policy, deps.timer, signal);
   if (!result.ok && signal.aborted) {
     // The invocation ran out of time, not the channel: let the queue hand it over again.
     await deps.records.delete("leases", lease);

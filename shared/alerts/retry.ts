@@ -15,7 +15,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseMs: 1_000, capMs: 20_000, maxRetryAfterMs: 60_000 };
 
-export interface RetryClock {
+export interface RetryTimer {
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Uniform in [0, 1). */
   readonly random: () => number;
@@ -28,7 +28,7 @@ export function backoff(policy: RetryPolicy, attempt: number, result: Exclude<Se
   return Math.floor(random() * Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1)));
 }
 
-export async function sendWithRetry(send: () => Promise<SendResult>, policy: RetryPolicy, clock: RetryClock, signal: AbortSignal): Promise<{ result: SendResult; attempts: number }> {
+export async function sendWithRetry(send: () => Promise<SendResult>, policy: RetryPolicy, clock: RetryTimer, signal: AbortSignal): Promise<{ result: SendResult; attempts: number }> {
   for (let attempt = 1; ; attempt++) {
     const result = await send();
     if (result.ok) return { result, attempts: attempt };

@@ -1,5 +1,6 @@
 import type { Alert } from "../model/alert.ts";
 import type { AnomalyGroupEvent } from "../model/anomaly-event.ts";
+import { arnAccount, resourceKey } from "../model/ids.ts";
 import type { Silence } from "../model/silence.ts";
 import type { RecordStore } from "../store/records.ts";
 import type { Delivery, DeliveryQueue } from "./delivery.ts";
@@ -42,7 +43,7 @@ interface Candidate {
 
 type Stage = (event: AnomalyGroupEvent, candidates: Candidate[], verdicts: AlertVerdict[]) => Promise<Candidate[]>;
 
-const notificationKey = (alert: Alert, event: AnomalyGroupEvent) => `${alert.AlertName}/${event.anomalyGroup.AnomalyGroupId}`;
+const notificationKey = (alert: Alert, event: AnomalyGroupEvent) => `${resourceKey(alert.AlertArn)}/${event.anomalyGroup.AnomalyGroupId}`;
 const DAY = 86_400_000;
 /** Notification state outlives any group by far; kept a month after the last event. */
 const NOTIFICATION_RETENTION_MS = 30 * DAY;
@@ -51,10 +52,10 @@ export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) 
   const match: Stage = async (event, candidates, verdicts) =>
     candidates.filter((c) => alertMatches(c.alert, event) || void verdicts.push({ alert: c.alert.AlertName, outcome: "unmatched" }));
 
-  // Read once per event: silences are few.
+  // Read once per event: silences are few. They are the detector's account's own.
   const silence: Stage = async (event, candidates, verdicts) => {
     if (candidates.length === 0) return candidates;
-    const all = await deps.records.list<Silence>("silences");
+    const all = await deps.records.list<Silence>("silences", `${arnAccount(event.anomalyDetectorArn)}/`);
     const muting = silenceFor(all, event, deps.now);
     if (!muting) return candidates;
     for (const c of candidates) verdicts.push({ alert: c.alert.AlertName, outcome: "silenced", silenceId: muting.SilenceId, reason: muting.Reason });

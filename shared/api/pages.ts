@@ -1,8 +1,5 @@
-import { linkRefusal } from "../alerts/links.ts";
-import { toAnomalyGroup } from "../incidents/contribution.ts";
+import { feedbackByLink, linkedGroup, signedLinkRefusal, type Services } from "../app/index.ts";
 import { VigilError } from "../model/errors.ts";
-import type { Runtime } from "../runtime/local.ts";
-import { findGroup, recordFeedback } from "./l4m.ts";
 import type { ApiResponse } from "./router.ts";
 
 /**
@@ -22,19 +19,19 @@ const html = (status: number, title: string, body: string): ApiResponse => ({
 });
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-export async function page(r: Runtime, secret: string | undefined, request: { method: string; path: string; query: string; body: string }, now: number): Promise<ApiResponse> {
+export async function page(services: Services, request: { method: string; path: string; query: string; body: string }): Promise<ApiResponse> {
   const m = PAGE.exec(request.path);
   if (!m) return html(404, "Not found", "<h1>Not found</h1>");
   const query = new URLSearchParams(request.query);
-  const refused = secret ? linkRefusal(secret, request.path, query, now) : "links are not signed here (no VIGIL_LINK_SECRET)";
+  const refused = signedLinkRefusal(services, request.path, query);
   if (refused) return html(403, "Link refused", `<h1>This link cannot be used</h1><p>${esc(refused)}.</p>`);
-  const found = await findGroup(r, m[1]!);
+  const groupId = m[1]!;
+  const found = await linkedGroup(services, groupId);
   if (!found) return html(404, "Not found", "<h1>This anomaly group no longer exists</h1>");
-  const { group, metricSet } = found;
-  const l4m = toAnomalyGroup(group);
+  const l4m = found.anomalyGroup;
   if (!m[2]) {
     if (request.method !== "GET") return html(405, "Not allowed", "<h1>Not allowed</h1>");
-    return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ AnomalyDetectorArn: group.AnomalyDetectorArn, MetricSetArn: group.MetricSetArn, AnomalyGroup: l4m }) };
+    return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ AnomalyDetectorArn: found.anomalyDetectorArn, MetricSetArn: found.metricSetArn, AnomalyGroup: l4m }) };
   }
   let said = "";
   if (request.method === "POST") {
@@ -43,7 +40,7 @@ export async function page(r: Runtime, secret: string | undefined, request: { me
     const verdict = form.get("IsAnomaly");
     if (verdict !== "true" && verdict !== "false") return html(400, "Bad request", "<h1>IsAnomaly must be true or false</h1>");
     try {
-      await recordFeedback(r, metricSet, group, seriesId, verdict === "true", now);
+      if (!(await feedbackByLink(services, groupId, seriesId, verdict === "true"))) return html(404, "Not found", "<h1>This anomaly group no longer exists</h1>");
     } catch (e) {
       if (e instanceof VigilError && e.httpStatus < 500) return html(400, "Bad request", `<h1>${esc(e.message)}</h1>`);
       throw e;
@@ -51,13 +48,12 @@ export async function page(r: Runtime, secret: string | undefined, request: { me
     said = `<p style="background:#e6f4ea;padding:.5em">Thank you: noted as ${verdict === "true" ? "an anomaly" : "not an anomaly"}. Vigil learns it at its next interval.</p>`;
   } else if (request.method !== "GET") return html(405, "Not allowed", "<h1>Not allowed</h1>");
   const action = esc(`${request.path}?${request.query}`);
-  const rows = Object.values(group.impacts)
-    .flatMap((impact) => Object.entries(impact.series).map(([id, dims]) => ({ measure: impact.measure, id, dims })))
+  const rows = found.series
     .map(
       (s) =>
-        `<tr><td>${esc(s.measure)}</td><td>${esc(Object.entries(s.dims).map(([k, v]) => `${k}=${v}`).join(", "))}</td><td>` +
+        `<tr><td>${esc(s.measure)}</td><td>${esc(Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(", "))}</td><td>` +
         ["true", "false"]
-          .map((v) => `<form method="post" action="${action}" style="display:inline"><input type="hidden" name="TimeSeriesId" value="${esc(s.id)}"><input type="hidden" name="IsAnomaly" value="${v}"><button>${v === "true" ? "An anomaly" : "Not an anomaly"}</button></form>`)
+          .map((v) => `<form method="post" action="${action}" style="display:inline"><input type="hidden" name="TimeSeriesId" value="${esc(s.timeSeriesId)}"><input type="hidden" name="IsAnomaly" value="${v}"><button>${v === "true" ? "An anomaly" : "Not an anomaly"}</button></form>`)
           .join(" ") +
         "</td></tr>",
     )
@@ -65,6 +61,6 @@ export async function page(r: Runtime, secret: string | undefined, request: { me
   return html(
     200,
     `Anomaly group ${l4m.AnomalyGroupId}`,
-    `<h1>Anomaly group, severity ${l4m.AnomalyGroupScore}</h1>${said}<p>${esc(l4m.PrimaryMetricName)}, ${esc(l4m.StartTime)} – ${esc(l4m.EndTime)}<br>Detector ${esc(group.AnomalyDetectorArn)}</p><table cellpadding="4"><tr><th>Measure</th><th>Series</th><th>Was this an anomaly?</th></tr>${rows}</table>`,
+    `<h1>Anomaly group, severity ${l4m.AnomalyGroupScore}</h1>${said}<p>${esc(l4m.PrimaryMetricName)}, ${esc(l4m.StartTime)} – ${esc(l4m.EndTime)}<br>Detector ${esc(found.anomalyDetectorArn)}</p><table cellpadding="4"><tr><th>Measure</th><th>Series</th><th>Was this an anomaly?</th></tr>${rows}</table>`,
   );
 }

@@ -1,11 +1,16 @@
-import { InternalServerException, ValidationException, VigilError } from "../model/errors.ts";
+import type { Scope, Services } from "../app/index.ts";
+import { AccessDeniedException, InternalServerException, ValidationException, VigilError } from "../model/errors.ts";
+import { operations, TAG_OPERATIONS, type Operation } from "./l4m/index.ts";
 
 /**
- * The API as plain data in and out, served the same by the `api` Lambda (HTTP API) and,
- * later, `vigil serve`: L4M's rest-json convention, `POST /<Operation>` with a JSON body,
- * errors as `{__type, Message, …}` with `x-amzn-errortype`. Only 4xx errors say what went
- * wrong; anything else is an InternalServerException carrying the request id alone.
+ * The API as plain data in and out, served the same by the `api` Lambda (HTTP API) and
+ * `vigil serve`: L4M's rest-json convention, `POST /<Operation>` with a JSON body,
+ * `GET|POST|DELETE /tags/{resourceArn}`, errors as `{__type, Message, …}` with
+ * `x-amzn-errortype`. Only 4xx errors say what went wrong; anything else is an
+ * InternalServerException carrying the request id alone.
  */
+export const VERSION = "0.1.0";
+
 export interface ApiRequest {
   readonly method: string;
   /** Percent-encoded, as received. */
@@ -13,24 +18,14 @@ export interface ApiRequest {
   readonly query?: string;
   readonly body: string;
   readonly requestId: string;
-  /** Who signed the request, when the edge checked a signature. */
-  readonly principal?: { readonly tenant: string };
+  /** Who calls, as the edge established it (a signature, IAM, a session); none = anonymous. */
+  readonly scope?: Scope;
 }
 
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
-}
-
-/** One operation: the parsed JSON body in, the response body out. */
-export type Operation = (input: unknown, request: ApiRequest) => Promise<unknown>;
-
-export interface Routes {
-  readonly get?: Readonly<Record<string, (request: ApiRequest) => Promise<unknown>>>;
-  readonly post: Readonly<Record<string, Operation>>;
-  /** `/tags/{resourceArn}`: GET lists, POST tags, DELETE untags (`?tagKeys=`). */
-  readonly tags?: Readonly<Partial<Record<"GET" | "POST" | "DELETE", (resourceArn: string, input: unknown, request: ApiRequest) => Promise<unknown>>>>;
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
@@ -44,7 +39,8 @@ export function errorResponse(error: unknown, requestId: string): ApiResponse {
   return json(known.httpStatus, known.toJSON(), { "x-amzn-errortype": known.code, "x-amzn-requestid": requestId });
 }
 
-const own = <T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined => (table && Object.hasOwn(table, key) ? table[key] : undefined);
+const unknownOperation = (status: number, message: string, requestId: string) =>
+  json(status, { __type: "UnknownOperationException", Message: message }, { "x-amzn-errortype": "UnknownOperationException", "x-amzn-requestid": requestId });
 
 function parseBody(body: string): unknown {
   if (body.trim() === "") return {};
@@ -55,28 +51,45 @@ function parseBody(body: string): unknown {
   }
 }
 
-export function router(routes: Routes, onError: (error: unknown, request: ApiRequest) => void = () => {}): (request: ApiRequest) => Promise<ApiResponse> {
+/** `/tags/{arn}`: the operation its method names, and the body it is given. */
+function tagCall(request: ApiRequest, arn: string): { name: string; body: unknown } | undefined {
+  if (request.method === "GET") return { name: "ListTagsForResource", body: { ResourceArn: arn } };
+  if (request.method === "POST") {
+    const body = parseBody(request.body);
+    return { name: "TagResource", body: typeof body === "object" && body !== null && !Array.isArray(body) ? { ...body, ResourceArn: arn } : body };
+  }
+  if (request.method === "DELETE") return { name: "UntagResource", body: { ResourceArn: arn, TagKeys: new URLSearchParams(request.query ?? "").getAll("tagKeys") } };
+  return undefined;
+}
+
+export function router(services: Services): (request: ApiRequest) => Promise<ApiResponse> {
+  const run = async (request: ApiRequest, name: string, body: unknown) => {
+    // Own properties only: a path like /valueOf must not reach Object.prototype.
+    const operation: Operation | undefined = Object.hasOwn(operations, name) ? operations[name] : undefined;
+    if (!operation) return unknownOperation(404, `No operation at ${request.method} /${name}`, request.requestId);
+    if (!request.scope) throw new AccessDeniedException("The request names no caller");
+    return json(200, await operation.handle(services, body, { scope: request.scope, requestId: request.requestId }, name), { "x-amzn-requestid": request.requestId });
+  };
   return async (request) => {
     try {
       const name = request.path.replace(/^\/+|\/+$/g, "");
-      if (name.startsWith("tags/") && routes.tags) {
-        const handler = own(routes.tags, request.method);
-        if (!handler) return json(405, { __type: "UnknownOperationException", Message: `${request.method} is not allowed on /tags` }, { "x-amzn-errortype": "UnknownOperationException" });
-        const input = request.method === "POST" ? parseBody(request.body) : {};
-        return json(200, await handler(decodeURIComponent(name.slice("tags/".length)), input, request), { "x-amzn-requestid": request.requestId });
+      if (name === "health") {
+        if (request.method !== "GET") return unknownOperation(405, `${request.method} is not allowed on /health`, request.requestId);
+        return json(200, { status: "ok", version: VERSION }, { "x-amzn-requestid": request.requestId });
       }
-      // Own properties only: a path like /valueOf must not reach Object.prototype.
-      const get = request.method === "GET" ? own(routes.get, name) : undefined;
-      if (get) return json(200, await get(request), { "x-amzn-requestid": request.requestId });
-      const op = request.method === "POST" ? own(routes.post, name) : undefined;
-      if (!op) {
-        const known = Object.hasOwn(routes.post, name) || Object.hasOwn(routes.get ?? {}, name);
-        const message = known ? `${request.method} is not allowed on /${name}` : `No operation at ${request.method} /${name}`;
-        return json(known ? 405 : 404, { __type: "UnknownOperationException", Message: message }, { "x-amzn-errortype": "UnknownOperationException", "x-amzn-requestid": request.requestId });
+      if (name.startsWith("tags/")) {
+        const call = tagCall(request, decodeURIComponent(name.slice("tags/".length)));
+        if (!call) return unknownOperation(405, `${request.method} is not allowed on /tags`, request.requestId);
+        return await run(request, call.name, call.body);
       }
-      return json(200, await op(parseBody(request.body), request), { "x-amzn-requestid": request.requestId });
+      if (TAG_OPERATIONS.has(name)) return unknownOperation(404, `No operation at ${request.method} /${name}: use /tags/{resourceArn}`, request.requestId);
+      if (request.method !== "POST") {
+        const known = Object.hasOwn(operations, name);
+        return unknownOperation(known ? 405 : 404, known ? `${request.method} is not allowed on /${name}` : `No operation at ${request.method} /${name}`, request.requestId);
+      }
+      return await run(request, name, parseBody(request.body));
     } catch (e) {
-      if (!(e instanceof VigilError) || e.httpStatus >= 500) onError(e, request);
+      if (!(e instanceof VigilError) || e.httpStatus >= 500) services.observer.failed("api request", e, { requestId: request.requestId, path: request.path });
       return errorResponse(e, request.requestId);
     }
   };

@@ -1,7 +1,7 @@
 import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, UpdateAlertRequest, type Alert } from "../model/alert.ts";
 import { CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
-import { alertArn, anomalyDetectorArn, arnResourceName, metricSetArn, metricSetKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
+import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, resourceKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
 import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import { CreateSilenceRequest, type Silence } from "../model/silence.ts";
@@ -9,9 +9,11 @@ import { randomUUID } from "node:crypto";
 import { RecordExists, type RecordStore } from "../store/records.ts";
 
 /**
- * Detectors, metric sets and alerts: L4M's create/describe/list rules over the record
- * port. Every input is validated before anything is written, and creation is a
- * conditional write, so a name is taken once even by racing callers.
+ * Detectors, metric sets and alerts of one account (a tenant's namespace, as an AWS
+ * account is): L4M's create/describe/list rules over the record port. Records are filed
+ * under their account, so one tenant's names neither collide with nor reveal another's.
+ * Every input is validated before anything is written, and creation is a conditional
+ * write, so a name is taken once even by racing callers.
  */
 export interface CatalogDeps {
   readonly records: RecordStore;
@@ -29,18 +31,24 @@ export class Catalog {
     const req = parseOrThrow(CreateAnomalyDetectorRequest, input, "CreateAnomalyDetector request");
     const now = iso(this.deps.now());
     const detector: AnomalyDetector = { ...req, AnomalyDetectorArn: anomalyDetectorArn(this.deps.scope, req.AnomalyDetectorName), Status: "INACTIVE", CreationTime: now, LastModificationTime: now };
-    await this.createOnce("detectors", req.AnomalyDetectorName, detector, "AnomalyDetector");
+    await this.createOnce("detectors", resourceKey(detector.AnomalyDetectorArn), detector, "AnomalyDetector", req.AnomalyDetectorName);
     return detector;
   }
 
   async getDetector(arn: string): Promise<AnomalyDetector> {
-    const found = await this.deps.records.get<AnomalyDetector>("detectors", arnResourceName(arn));
+    const found = this.mine(arn) ? await this.deps.records.get<AnomalyDetector>("detectors", resourceKey(arn)) : undefined;
     if (!found || found.AnomalyDetectorArn !== arn) throw new ResourceNotFoundException(`No anomaly detector ${arn}`, arn, "AnomalyDetector");
     return found;
   }
 
+  /** This account's detectors. */
   listDetectors(): Promise<AnomalyDetector[]> {
-    return this.deps.records.list<AnomalyDetector>("detectors");
+    return this.deps.records.list<AnomalyDetector>("detectors", `${this.deps.scope.accountId}/`);
+  }
+
+  /** Every account's detectors: for the scheduled work that runs them all. */
+  static allDetectors(records: RecordStore): Promise<AnomalyDetector[]> {
+    return records.list<AnomalyDetector>("detectors");
   }
 
   async setDetectorStatus(arn: string, status: AnomalyDetectorStatus): Promise<AnomalyDetector> {
@@ -49,7 +57,7 @@ export class Catalog {
       throw new ValidationException(`Detector ${detector.AnomalyDetectorName} has no metric set to activate`);
     }
     const updated = { ...detector, Status: status, LastModificationTime: iso(this.deps.now()) };
-    await this.deps.records.put("detectors", detector.AnomalyDetectorName, updated);
+    await this.deps.records.put("detectors", resourceKey(arn), updated);
     return updated;
   }
 
@@ -78,18 +86,19 @@ export class Catalog {
       CreationTime: now,
       LastModificationTime: now,
     };
-    await this.createOnce("metricSets", metricSetKey(arn), metricSet, "MetricSet");
+    await this.createOnce("metricSets", metricSetKey(arn), metricSet, "MetricSet", req.MetricSetName);
     return metricSet;
   }
 
   async getMetricSet(arn: string): Promise<MetricSet> {
-    const found = await this.deps.records.get<MetricSet>("metricSets", metricSetKey(arn));
+    const found = this.mine(arn) ? await this.deps.records.get<MetricSet>("metricSets", metricSetKey(arn)) : undefined;
     if (!found || found.MetricSetArn !== arn) throw new ResourceNotFoundException(`No metric set ${arn}`, arn, "MetricSet");
     return found;
   }
 
-  listMetricSets(detectorArn: AnomalyDetectorArn | string): Promise<MetricSet[]> {
-    return this.deps.records.list<MetricSet>("metricSets", `${arnResourceName(detectorArn)}/`);
+  async listMetricSets(detectorArn: AnomalyDetectorArn | string): Promise<MetricSet[]> {
+    if (!this.mine(detectorArn)) return [];
+    return this.deps.records.list<MetricSet>("metricSets", `${resourceKey(detectorArn)}/`);
   }
 
   async createAlert(input: unknown): Promise<Alert> {
@@ -106,18 +115,18 @@ export class Catalog {
       CreationTime: now,
       LastModificationTime: now,
     };
-    await this.createOnce("alerts", req.AlertName, alert, "Alert");
+    await this.createOnce("alerts", resourceKey(alert.AlertArn), alert, "Alert", req.AlertName);
     return alert;
   }
 
   async getAlert(arn: string): Promise<Alert> {
-    const found = await this.deps.records.get<Alert>("alerts", arnResourceName(arn));
+    const found = this.mine(arn) ? await this.deps.records.get<Alert>("alerts", resourceKey(arn)) : undefined;
     if (!found || found.AlertArn !== arn) throw new ResourceNotFoundException(`No alert ${arn}`, arn, "Alert");
     return found;
   }
 
   async listAlerts(detectorArn?: string): Promise<Alert[]> {
-    const all = await this.deps.records.list<Alert>("alerts");
+    const all = await this.deps.records.list<Alert>("alerts", `${this.deps.scope.accountId}/`);
     return detectorArn ? all.filter((a) => a.AnomalyDetectorArn === detectorArn) : all;
   }
 
@@ -136,7 +145,7 @@ export class Catalog {
       ...(frequency ? { AnomalyDetectorConfig: { AnomalyDetectorFrequency: frequency } } : {}),
       LastModificationTime: iso(this.deps.now()),
     };
-    await this.deps.records.put("detectors", detector.AnomalyDetectorName, updated);
+    await this.deps.records.put("detectors", resourceKey(detector.AnomalyDetectorArn), updated);
     return updated;
   }
 
@@ -150,9 +159,9 @@ export class Catalog {
   /** Deletes a detector with its alerts and metric sets (L4M's cascade); its results are purged before (detect/purge.ts). */
   async deleteDetector(arn: string): Promise<void> {
     const detector = await this.assertDeletable(arn);
-    for (const a of await this.listAlerts(arn)) await this.deps.records.delete("alerts", a.AlertName);
+    for (const a of await this.listAlerts(arn)) await this.deps.records.delete("alerts", resourceKey(a.AlertArn));
     for (const m of await this.listMetricSets(arn)) await this.deps.records.delete("metricSets", metricSetKey(m.MetricSetArn));
-    await this.deps.records.delete("detectors", detector.AnomalyDetectorName);
+    await this.deps.records.delete("detectors", resourceKey(detector.AnomalyDetectorArn));
   }
 
   /** L4M's UpdateMetricSet: what may change without a new model (description, offset, measures' list, filters, source). */
@@ -184,13 +193,13 @@ export class Catalog {
       ...(req.AlertFilters ? { AlertFilters: req.AlertFilters } : {}),
       LastModificationTime: iso(this.deps.now()),
     };
-    await this.deps.records.put("alerts", alert.AlertName, updated);
+    await this.deps.records.put("alerts", resourceKey(alert.AlertArn), updated);
     return updated;
   }
 
   async deleteAlert(arn: string): Promise<void> {
     const alert = await this.getAlert(arn);
-    await this.deps.records.delete("alerts", alert.AlertName);
+    await this.deps.records.delete("alerts", resourceKey(alert.AlertArn));
   }
 
   /** The tags of a detector, metric set or alert, by ARN. */
@@ -209,7 +218,7 @@ export class Catalog {
   private async taggable(arn: string): Promise<{ resource: { Tags?: Record<string, string> }; save: (value: object) => Promise<void> }> {
     if (/:AnomalyDetector:[^:/]+$/.test(arn)) {
       const d = await this.getDetector(arn);
-      return { resource: d, save: (v) => this.deps.records.put("detectors", d.AnomalyDetectorName, v) };
+      return { resource: d, save: (v) => this.deps.records.put("detectors", resourceKey(d.AnomalyDetectorArn), v) };
     }
     if (/:MetricSet\/[^/]+\/[^/]+$/.test(arn)) {
       const m = await this.getMetricSet(arn);
@@ -217,7 +226,7 @@ export class Catalog {
     }
     if (/:Alert:[^:/]+$/.test(arn)) {
       const a = await this.getAlert(arn);
-      return { resource: a, save: (v) => this.deps.records.put("alerts", a.AlertName, v) };
+      return { resource: a, save: (v) => this.deps.records.put("alerts", resourceKey(a.AlertArn), v) };
     }
     throw new ResourceNotFoundException(`No taggable resource ${arn}`, arn);
   }
@@ -229,28 +238,38 @@ export class Catalog {
     if (Date.parse(req.EndsAt) <= now) throw new ValidationException("The silence would already be over", { fields: [{ Name: "EndsAt", Message: `is not after now (${iso(now)})` }] });
     if (req.AnomalyDetectorArn) await this.getDetector(req.AnomalyDetectorArn);
     const silence: Silence = { ...req, SilenceId: newId(), StartsAt: req.StartsAt ?? iso(now), CreationTime: iso(now) };
-    await this.deps.records.create("silences", silence.SilenceId, silence);
+    await this.deps.records.create("silences", this.silenceKey(silence.SilenceId), silence);
     return silence;
   }
 
   listSilences(): Promise<Silence[]> {
-    return this.deps.records.list<Silence>("silences");
+    return this.deps.records.list<Silence>("silences", `${this.deps.scope.accountId}/`);
   }
 
   /** Ends a silence now; it is kept, so what was muted and why stays on record. */
   async expireSilence(id: string): Promise<Silence> {
-    const found = await this.deps.records.get<Silence>("silences", id);
+    const found = await this.deps.records.get<Silence>("silences", this.silenceKey(id));
     if (!found) throw new ResourceNotFoundException(`No silence ${id}`, id, "Silence");
     const ended = { ...found, EndsAt: iso(Math.min(this.deps.now(), Date.parse(found.EndsAt))) };
-    await this.deps.records.put("silences", id, ended);
+    await this.deps.records.put("silences", this.silenceKey(id), ended);
     return ended;
   }
 
-  private async createOnce(table: "detectors" | "metricSets" | "alerts", id: string, value: unknown, type: string): Promise<void> {
+  /** Another account's resource answers exactly as a missing one. */
+  private mine(arn: string): boolean {
+    return arnAccount(arn) === this.deps.scope.accountId;
+  }
+
+  /** Silences are the account's too: one tenant's silence mutes only its own alerts. */
+  private silenceKey(id: string): string {
+    return `${this.deps.scope.accountId}/${id}`;
+  }
+
+  private async createOnce(table: "detectors" | "metricSets" | "alerts", id: string, value: unknown, type: string, name: string): Promise<void> {
     try {
       await this.deps.records.create(table, id, value);
     } catch (e) {
-      if (e instanceof RecordExists) throw new ConflictException(`${type} ${id} already exists`, id, type);
+      if (e instanceof RecordExists) throw new ConflictException(`${type} ${name} already exists`, name, type);
       throw e;
     }
   }

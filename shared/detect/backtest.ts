@@ -5,8 +5,7 @@ import { rankGroups } from "../incidents/ranking.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { applyVerdict } from "./feedback.ts";
-import { deviationOf, scoreInterval } from "./score-interval.ts";
+import { applyVerdict, deviationOf, scoreInterval } from "./score-interval.ts";
 
 export interface BacktestResult {
   readonly anomalies: (Anomaly & { readonly anomalyGroupId: string })[];

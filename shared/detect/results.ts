@@ -1,17 +1,17 @@
 import { DateTime } from "luxon";
-import { arnResourceName } from "../model/ids.ts";
+import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/path-template.ts";
 
 /**
  * Where a metric set's results live under the results root:
- *   <root>/<detector>/<metric set>/model.bin                      the model snapshot
- *   <root>/<detector>/<metric set>/<yyyyMMdd>/<HHmm>/anomalies.jsonl
+ *   <root>/<account>/<detector>/<metric set>/model.bin            the model snapshot
+ *   <root>/<account>/<detector>/<metric set>/<yyyyMMdd>/<HHmm>/anomalies.jsonl
  *                                                  /rejects.jsonl  rows kept aside, with reasons
  *                                                  /quality.json   the data quality report
  */
-export function metricSetRoot(resultsRoot: string, metricSet: Pick<MetricSet, "AnomalyDetectorArn" | "MetricSetName">): string {
-  return joinUri(resultsRoot, arnResourceName(metricSet.AnomalyDetectorArn), metricSet.MetricSetName);
+export function metricSetRoot(resultsRoot: string, metricSet: Pick<MetricSet, "MetricSetArn">): string {
+  return joinUri(resultsRoot, metricSetKey(metricSet.MetricSetArn));
 }
 
 export const modelUri = (root: string) => joinUri(root, "model.bin");

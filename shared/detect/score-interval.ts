@@ -2,7 +2,8 @@ import type { SeriesBank } from "../engine/bank.ts";
 import { zOfScore } from "../engine/calibration.ts";
 import { remember } from "../engine/recent.ts";
 import { newStepResult, step } from "../engine/step.ts";
-import { cellValue, type IntervalCells } from "../ingest/aggregate.ts";
+import { applyFeedback } from "../engine/feedback.ts";
+import { cellValue, seriesKeyOf, type IntervalCells } from "../ingest/aggregate.ts";
 import { DEFAULT_ALERT_THRESHOLD } from "../model/alert.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { timeSeriesId } from "../model/ids.ts";
@@ -64,4 +65,10 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
     });
   }
   return anomalies;
+}
+
+/** A person's verdict on one series, applied to that series' state in the bank (if it has one). */
+export function applyVerdict(bank: SeriesBank, metricSet: Pick<MetricSet, "DimensionList">, v: { readonly measure: string; readonly dimensions: Readonly<Record<string, string>>; readonly z: number; readonly IsAnomaly: boolean }): void {
+  const key = bankKey(v.measure, seriesKeyOf(dimensionsOf(metricSet).map((d) => v.dimensions[d] ?? "")));
+  if (bank.has(key)) applyFeedback(bank, bank.slot(key), v.IsAnomaly, v.z);
 }

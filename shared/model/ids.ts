@@ -29,11 +29,20 @@ export const metricSetArn = (scope: ArnScope, detectorName: string, name: string
 
 export const alertArn = (scope: ArnScope, name: string) => `${prefix(scope)}:Alert:${name}` as AlertArn;
 
-/** `<detector>/<metric set>`: the id records of one metric set are filed under. */
-export const metricSetKey = (arn: string) => arn.split(":MetricSet/")[1] ?? arn;
+/** The account an ARN names (its fifth field): whose resource it is. */
+export const arnAccount = (arn: string) => arn.split(":")[4] ?? "";
 
 /** The resource name after the last `:` or `/` of an ARN. */
 export const arnResourceName = (arn: string) => arn.slice(Math.max(arn.lastIndexOf(":"), arn.lastIndexOf("/")) + 1);
+
+/**
+ * `<account>/<detector>/<metric set>`: the id records of one metric set are filed under,
+ * and the folder of its results. The account keeps one tenant's names apart from another's.
+ */
+export const metricSetKey = (arn: string) => `${arnAccount(arn)}/${arn.split(":MetricSet/")[1] ?? arn}`;
+
+/** `<account>/<name>`: the id a detector or an alert is filed under. */
+export const resourceKey = (arn: string) => `${arnAccount(arn)}/${arnResourceName(arn)}`;
 
 /**
  * A series' id is a SHA-512 hex digest, as in L4M's alerts, over the metric set, the

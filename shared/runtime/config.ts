@@ -37,14 +37,12 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
     AWS_REGION: z.string().min(1),
     /** The name of the SNS topic detection announces anomaly groups on (its ARN is completed from the function's own). */
     VIGIL_EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic name").optional(),
-    /** The account in the ARNs the API mints; by default the one the function runs in. */
-    VIGIL_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id").optional(),
   }),
 ]);
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
 const ALERTING_KEYS = ["VIGIL_PUBLIC_URL", "VIGIL_SMTP_URL", "VIGIL_EMAIL_FROM", "VIGIL_REPEAT_INTERVAL", "VIGIL_LINK_SECRET"] as const;
-const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_ACCOUNT_ID", "VIGIL_DELIVERY_QUEUE_URL", "VIGIL_DEAD_LETTER_QUEUE_URL", ...ALERTING_KEYS] as const;
+const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_DELIVERY_QUEUE_URL", "VIGIL_DEAD_LETTER_QUEUE_URL", ...ALERTING_KEYS] as const;
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {
   const mode = env["VIGIL_MODE"] ?? "local";

@@ -1,50 +1,87 @@
-import { join, resolve } from "node:path";
-import { Catalog } from "../catalog/catalog.ts";
-import type { DetectDeps } from "../detect/detect-interval.ts";
-import { LOCAL_ARN_SCOPE, type ArnScope } from "../model/ids.ts";
-import type { BlobStore } from "../store/blobs.ts";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { Delivery } from "../alerts/delivery.ts";
+import { deliverOne, routeEvent, silentObserver, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
+import { literalSecrets } from "../channels/common/secrets.ts";
+import { OutboxSender } from "../channels/outbox.ts";
 import { LocalBlobStore } from "../store/local-blobs.ts";
-import { LocalRecordStore } from "../store/local-records.ts";
-import type { RecordStore } from "../store/records.ts";
-import type { EventPublisher } from "../store/events.ts";
+import { LocalDeadLetters } from "../store/local-dead-letters.ts";
 import { LocalEventPublisher } from "../store/local-events.ts";
-import type { IngestDeps, PulledSource } from "../sources/ingest.ts";
+import { LocalRecordStore } from "../store/local-records.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
+import { DEFAULT_ALERT_SETTINGS } from "./settings.ts";
+import { realSleep, senders } from "./senders.ts";
 
-/** What the services need, over whichever adapters the mode picks. */
-export interface Runtime extends DetectDeps, IngestDeps {
-  readonly catalog: Catalog;
+/** The local mode's key for signing links: made once, kept in the data directory, shared by alerting and `vigil serve`. */
+export function localLinkSecret(dataDir: string): string {
+  const file = join(dataDir, "state", "link-secret");
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString("hex"), { flag: "wx", mode: 0o600 });
+  } catch (e) {
+    if ((e as { code?: string }).code !== "EEXIST") throw e;
+  }
+  return readFileSync(file, "utf8").trim();
 }
 
-export function runtimeOf(parts: { records: RecordStore; blobs: BlobStore; resultsRoot: string; scope?: ArnScope; cloudwatch?: PulledSource; events?: EventPublisher; now: () => number }): Runtime {
-  const { records, blobs, resultsRoot, now } = parts;
-  return {
-    records,
-    blobs,
-    resultsRoot,
-    ...(parts.cloudwatch ? { cloudwatch: parts.cloudwatch } : {}),
-    ...(parts.events ? { events: parts.events } : {}),
-    catalog: new Catalog({ records, scope: parts.scope ?? LOCAL_ARN_SCOPE, now }),
-  };
-}
-
-/** The local mode: records, results and model snapshots under one data directory. */
-export interface LocalRuntime extends Runtime {
-  readonly dataDir: string;
+export interface LocalOptions {
+  readonly clock?: Clock;
+  /** The real clock, when `clock` is a simulation's (the demo). */
+  readonly linkClock?: Clock;
+  readonly settings?: AlertSettings;
+  readonly observer?: Observer;
+  readonly cloudwatch?: PulledSource;
 }
 
 /**
- * Under `dataDir`: `state/` records, `results/` results and models, `events/` the anomaly
- * group events (alerting reads them: local-alerting.ts). `events` replaces the file.
+ * The local mode: one process, no AWS account. Under `dataDir`: `state/` the records,
+ * `results/` results and models, `events/anomaly-groups.jsonl` every anomaly group event,
+ * `outbox/` what SNS and Lambda alerts would send, `dead-letters.jsonl` the deliveries that
+ * kept failing. An anomaly group event is routed, and its deliveries sent, as soon as
+ * detection announces it: the queues of the AWS mode are calls here.
  */
-export function localRuntime(dataDir: string, now: () => number, options: { events?: EventPublisher } = {}): LocalRuntime {
+export function localServices(dataDir: string, options: LocalOptions = {}): Services {
   const dir = resolve(dataDir);
-  const runtime = runtimeOf({
+  const clock = options.clock ?? Date.now;
+  const given = options.settings ?? DEFAULT_ALERT_SETTINGS;
+  let made: string | undefined;
+  // Made on first use: a services object that never signs a link writes no key.
+  const alertSettings: AlertSettings = {
+    ...given,
+    get linkSecret() {
+      return given.linkSecret ?? (made ??= localLinkSecret(dir));
+    },
+  };
+  const file = new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl"));
+  const signal = new AbortController().signal;
+  const services: Services = {
     records: new LocalRecordStore(join(dir, "state")),
     blobs: new RoutingBlobStore({ local: new LocalBlobStore() }),
     resultsRoot: join(dir, "results"),
-    events: options.events ?? new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl")),
-    now,
-  });
-  return { ...runtime, dataDir: dir };
+    events: {
+      async publish(event) {
+        await file.publish(event);
+        await routeEvent(services, event);
+      },
+    },
+    deliveryQueue: {
+      async enqueue(deliveries: readonly Delivery[]) {
+        for (const delivery of deliveries) await deliverOne(services, delivery, signal);
+      },
+    },
+    deadLetters: new LocalDeadLetters(join(dir, "dead-letters.jsonl")),
+    senders: senders({ settings: alertSettings, secrets: literalSecrets, blockPrivateAddresses: false, aws: new OutboxSender(join(dir, "outbox")), clock }),
+    sources: { cloudwatch: options.cloudwatch },
+    alertSettings,
+    region: { partition: "aws", region: "us-east-1" },
+    clock,
+    linkClock: options.linkClock ?? clock,
+    timer: { sleep: realSleep, random: Math.random },
+    observer: options.observer ?? silentObserver,
+  };
+  return services;
 }
+
+/** Local files alone, for commands that read metric files and keep nothing (`vigil backtest`). */
+export const localFiles = () => new RoutingBlobStore({ local: new LocalBlobStore() });

@@ -2,7 +2,7 @@ import { GetMetricDataCommand, ListMetricsCommand, type CloudWatchClient, type M
 import type { CanonicalRow } from "../ingest/canonical.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { dimensionsOf } from "../model/metric-set.ts";
-import type { PulledSource } from "./ingest.ts";
+import type { PulledSource } from "../app/index.ts";
 
 /**
  * L4M's CloudWatch source: every metric of the metric set's measures (by `Namespace` and

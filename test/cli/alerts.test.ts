@@ -3,10 +3,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsFromEnv, serve } from "../../cli/serve.ts";
-import { localRuntime } from "../../shared/runtime/local.ts";
+import { serve, tenantsFromEnv } from "../../cli/serve.ts";
 import { verifySignature } from "../../shared/channels/webhook/signature.ts";
-import { tempDir } from "../builders.ts";
+import { localAt, tempDir } from "../builders.ts";
 import { HttpReceiver } from "../receivers/http-receiver.ts";
 import { SmtpReceiver } from "../receivers/smtp-receiver.ts";
 
@@ -52,7 +51,8 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
 
     // The links in a message open, without AWS credentials, on `vigil serve` over the same data.
     const links = (JSON.parse(hooks[0]!.body) as { links: { anomalyGroup: string; feedback: string } }).links;
-    const { server, url } = await serve({ port: 0, dataDir: join(dir, "demo"), credentials: credentialsFromEnv({}) });
+    const services = localAt(join(dir, "demo"), Date.now);
+    const { server, url } = await serve({ port: 0, services, tenants: tenantsFromEnv({}) });
     try {
       const at = (link: string) => link.replace("http://localhost:8087", url);
       const group = await fetch(at(links.anomalyGroup));
@@ -64,7 +64,7 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
       const seriesId = /name="TimeSeriesId" value="([0-9a-f]+)"/.exec(page)![1]!;
       const posted = await fetch(at(links.feedback), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `TimeSeriesId=${seriesId}&IsAnomaly=false` });
       expect(await posted.text()).toContain("noted as not an anomaly");
-      const kept = await localRuntime(join(dir, "demo"), Date.now).records.list<{ TimeSeriesId: string; IsAnomaly: boolean; AnomalyGroupId: string }>("feedback");
+      const kept = await services.records.list<{ TimeSeriesId: string; IsAnomaly: boolean; AnomalyGroupId: string }>("feedback");
       expect(kept).toMatchObject([{ AnomalyGroupId: groups[0], TimeSeriesId: seriesId, IsAnomaly: false }]);
       expect((await fetch(at(links.feedback).replace(/signature=[0-9a-f]{4}/, "signature=0000"))).status).toBe(403);
       expect((await fetch(at(links.feedback).replace(groups[0]!, groups[1]!))).status).toBe(403);

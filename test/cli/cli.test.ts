@@ -26,7 +26,7 @@ describe("vigil demo", () => {
     expect(stdout).not.toMatch(/NOT named first/);
     expect(stdout).toMatch(/revenue −\d+ % vs expected, 2021-03-01 20:00 UTC for 3 h, severity \d+: marketplace=de 100 %/);
     expect(stdout).toMatch(/bad rows were kept aside/);
-    expect(existsSync(join(dir, "demo", "results", "shop", "orders", "20210301", "0500", "rejects.jsonl"))).toBe(true);
+    expect(existsSync(join(dir, "demo", "results", "000000000000", "shop", "orders", "20210301", "0500", "rejects.jsonl"))).toBe(true);
   });
 });
 

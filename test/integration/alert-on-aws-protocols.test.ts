@@ -2,8 +2,10 @@ import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { l4mAlertJson } from "../../shared/channels/common/l4m-alert.ts";
-import { replayParked } from "../../shared/alerts/deliver.ts";
 import { DeliverySchema } from "../../shared/alerts/delivery.ts";
+import { replayDeliveries } from "../../shared/app/index.ts";
+import { configFromEnv } from "../../shared/runtime/config.ts";
+import { servicesFor } from "../../shared/runtime/index.ts";
 import { Catalog } from "../../shared/catalog/catalog.ts";
 import { DynamoRecordStore, recordTableDefinition } from "../../shared/store/dynamo-records.ts";
 import { anomalyGroupEvent, T0 } from "../builders.ts";
@@ -97,9 +99,9 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
     expect(JSON.parse(sqs.messages("dead-letters")[0]!.body)).toMatchObject({ reason: "AWS", attempts: 1 });
 
     topics.push(ALERT_TOPIC);
-    const { deliveryRuntime } = await import("../../cli/replay.ts");
-    const { deliver: deps, deadLetters } = await deliveryRuntime(undefined);
-    expect(await replayParked({ ...deps, deadLetters }, new AbortController().signal)).toEqual({ retried: 1, remaining: 0 });
+    // What `vigil replay` does with VIGIL_MODE=aws: the services of the environment's mode.
+    const services = await servicesFor(configFromEnv(process.env));
+    expect(await replayDeliveries(services, new AbortController().signal)).toEqual({ retried: 1, remaining: 0 });
     expect(sns.published.length - before).toBe(1);
     expect(sqs.messages("dead-letters")).toHaveLength(0);
   });

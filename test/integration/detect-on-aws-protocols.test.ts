@@ -1,17 +1,17 @@
-import type { AnomalyGroupEvent } from "../../shared/model/anomaly-event.ts";
 import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectDue, type DueRun } from "../../shared/detect/run-due.ts";
+import { EXECUTION_RETENTION_MS } from "../../shared/app/detect.ts";
+import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, type DueRun, type Services } from "../../shared/app/index.ts";
+import type { AnomalyGroupEvent } from "../../shared/model/anomaly-event.ts";
 import type { AnomalyGroupRecord } from "../../shared/model/anomaly.ts";
-import { runtimeOf, type Runtime } from "../../shared/runtime/local.ts";
+import type { BlobStore } from "../../shared/store/blobs.ts";
 import { DynamoRecordStore, recordTableDefinition, TTL_ATTRIBUTE } from "../../shared/store/dynamo-records.ts";
-import { EXECUTION_RETENTION_MS } from "../../shared/detect/detect-interval.ts";
 import { S3BlobStore } from "../../shared/store/s3-blobs.ts";
 import { SnsEventPublisher } from "../../shared/store/sns-events.ts";
 import { startFakeSns } from "../fakes/sns-server.ts";
-import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint } from "../builders.ts";
+import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../builders.ts";
 import { startDynamoDbLocal, startS3rver } from "../servers.ts";
 
 /**
@@ -44,14 +44,19 @@ describe("detect on S3 and DynamoDB", () => {
 
   afterAll(() => dynamo?.stop());
 
+  /** Services over the record table and results prefix `name`, the AWS adapters in place of the local ones. */
+  async function onAws(name: string, blobs: BlobStore = new S3BlobStore(s3)): Promise<Services> {
+    const events = new SnsEventPublisher(new SNSClient({ endpoint: sns.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), () => TOPIC);
+    return { ...localAt(await tempDir(), () => LIVE), records: new DynamoRecordStore(dynamo.client, name), blobs, resultsRoot: `s3://metrics/results-${name}`, events };
+  }
+
   /** A Vigil on its own results prefix and record table, with one detector set up. */
-  async function vigil(name: string): Promise<Runtime> {
+  async function vigil(name: string, blobs?: BlobStore): Promise<Services> {
     await dynamo.client.send(new CreateTableCommand(recordTableDefinition(name)));
-    const events = new SnsEventPublisher(new SNSClient({ endpoint: sns.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), TOPIC);
-    const rt = runtimeOf({ records: new DynamoRecordStore(dynamo.client, name), blobs: new S3BlobStore(s3), resultsRoot: `s3://metrics/results-${name}`, events, now: () => LIVE });
-    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: ["s3://metrics/live/{{yyyyMMdd}}/{{HHmm}}"], HistoricalDataPathList: ["s3://metrics/history/"] } } }));
-    await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
+    const rt = await onAws(name, blobs);
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: ["s3://metrics/live/{{yyyyMMdd}}/{{HHmm}}"], HistoricalDataPathList: ["s3://metrics/history/"] } } }));
+    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
     return rt;
   }
 
@@ -60,8 +65,8 @@ describe("detect on S3 and DynamoDB", () => {
   it("catches up after an outage and finds the dip, with results in S3 and groups in DynamoDB", async () => {
     const rt = await vigil("catchup");
     const before = sns.published.length;
-    expect(processed(await detectDue(rt, rt.catalog, LIVE + HOUR))).toEqual([LIVE]);
-    const caught = await detectDue(rt, rt.catalog, LIVE + LIVE_HOURS * HOUR);
+    expect(processed(await detectDue(rt, LIVE + HOUR))).toEqual([LIVE]);
+    const caught = await detectDue(rt, LIVE + LIVE_HOURS * HOUR);
     expect(processed(caught)).toEqual(Array.from({ length: LIVE_HOURS - 1 }, (_, h) => LIVE + (h + 1) * HOUR));
     const groups = await rt.records.list<AnomalyGroupRecord>("groups");
     expect(groups).toHaveLength(1);
@@ -79,30 +84,55 @@ describe("detect on S3 and DynamoDB", () => {
     expect(chart.actual.at(-1)!).toBeLessThan(chart.lower.at(-1)!);
     expect(chart.actual.at(-3)!).toBeGreaterThanOrEqual(chart.lower.at(-3)!);
     expect(announced[1]!.summary.contributors).toContainEqual({ name: "marketplace", value: "de", share: 100 });
-    const anomalies = new TextDecoder().decode(await rt.blobs.get(`s3://metrics/results-catchup/shop/orders/${folder(LIVE + 4 * HOUR)}/anomalies.jsonl`));
+    const anomalies = new TextDecoder().decode(await rt.blobs.get(`s3://metrics/results-catchup/000000000000/shop/orders/${folder(LIVE + 4 * HOUR)}/anomalies.jsonl`));
     expect(anomalies).toMatch(/"marketplace":"de"/);
-    expect(await detectDue(rt, rt.catalog, LIVE + LIVE_HOURS * HOUR)).toEqual([]);
+    expect(await detectDue(rt, LIVE + LIVE_HOURS * HOUR)).toEqual([]);
     // Execution records expire on their own, 90 days after the run that wrote them.
-    const item = await dynamo.client.send(new GetItemCommand({ TableName: "catchup", Key: { pk: { S: "executions" }, sk: { S: `shop/orders/${LIVE + 4 * HOUR}` } } }));
+    const item = await dynamo.client.send(new GetItemCommand({ TableName: "catchup", Key: { pk: { S: "executions" }, sk: { S: `000000000000/shop/orders/${LIVE + 4 * HOUR}` } } }));
     expect(Number(item.Item?.[TTL_ATTRIBUTE]?.N)).toBe(Math.ceil((LIVE + LIVE_HOURS * HOUR + EXECUTION_RETENTION_MS) / 1000));
   });
 
   it("processes each interval once when two invocations race, and ends as one run would", async () => {
-    const [a, b] = [await vigil("race"), runtimeOf({ records: new DynamoRecordStore(dynamo.client, "race"), blobs: new S3BlobStore(s3), resultsRoot: "s3://metrics/results-race", now: () => LIVE })];
-    await detectDue(a, a.catalog, LIVE + HOUR); // both start from the same committed model
+    // Invocation a is held inside its first interval (after taking its lease, before committing) while b runs.
+    let entered!: () => void;
+    let release!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const held = new Promise<void>((r) => (release = r));
+    const s3Blobs = new S3BlobStore(s3);
+    let armed = false;
+    const gated: BlobStore = {
+      ...s3Blobs,
+      get: (uri) => s3Blobs.get(uri),
+      list: (prefix) => s3Blobs.list(prefix),
+      deleteFolder: (folder) => s3Blobs.deleteFolder(folder),
+      put: async (uri, body, kind) => {
+        if (armed && uri.endsWith("anomalies.jsonl")) {
+          armed = false;
+          entered();
+          await held;
+        }
+        return s3Blobs.put(uri, body, kind);
+      },
+    };
+    const a = await vigil("race", gated);
+    const b = await onAws("race");
+    await detectDue(a, LIVE + HOUR); // both start from the same committed model
+    armed = true;
     const now = LIVE + LIVE_HOURS * HOUR;
-    const [runA, runB] = await Promise.all([detectDue(a, a.catalog, now), detectDue(b, b.catalog, now)]);
-    const yielded = [...runA, ...runB].filter((r) => r.outcome.kind === "in-progress" || r.outcome.kind === "processed-elsewhere");
-    expect(yielded.length).toBeGreaterThan(0); // they did collide, and one gave way
-    const after = await detectDue(a, a.catalog, now); // whatever the loser left, the next schedule finishes
-    const all = [...processed(runA), ...processed(runB), ...processed(after)].sort((x, y) => x - y);
-    expect(all).toEqual(Array.from({ length: LIVE_HOURS - 1 }, (_, h) => LIVE + (h + 1) * HOUR));
+    const runA = detectDue(a, now);
+    await inside;
+    const runB = await detectDue(b, now); // a holds the next interval's lease: b gives way at once
+    expect(runB.map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[LIVE + HOUR, "in-progress"]]);
+    release();
+    expect(processed(await runA)).toEqual(Array.from({ length: LIVE_HOURS - 1 }, (_, h) => LIVE + (h + 1) * HOUR));
+    expect(await detectDue(b, now)).toEqual([]); // b's next run finds everything done
+    // Racing left no trace: the groups and model are those of one run alone.
     const reference = await vigil("reference");
-    await detectDue(reference, reference.catalog, LIVE + HOUR);
-    await detectDue(reference, reference.catalog, now);
+    await detectDue(reference, LIVE + HOUR);
+    await detectDue(reference, now);
     const strip = (g: AnomalyGroupRecord) => ({ ...g, AnomalyDetectorArn: undefined });
     expect((await a.records.list<AnomalyGroupRecord>("groups")).map(strip)).toEqual((await reference.records.list<AnomalyGroupRecord>("groups")).map(strip));
-    const model = async (prefix: string) => a.blobs.get(`s3://metrics/${prefix}/shop/orders/model.bin`);
+    const model = async (prefix: string) => s3Blobs.get(`s3://metrics/${prefix}/000000000000/shop/orders/model.bin`);
     expect(await model("results-race")).toEqual(await model("results-reference"));
   });
 });

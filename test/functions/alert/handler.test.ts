@@ -1,7 +1,7 @@
+import { OPERATOR, createAlert, createDetector } from "../../../shared/app/index.ts";
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localAlertingRuntime } from "../../../shared/runtime/local-alerting.ts";
-import { T0, tempDir } from "../../builders.ts";
+import { T0, tempDir, localAt } from "../../builders.ts";
 import { inLocalMode } from "../local-mode.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 
@@ -14,9 +14,9 @@ describe("alert handler (local mode)", () => {
 
   it("routes the sample SQS batch's event to the detector's Slack alert, once, and reports a bad record as a batch item failure", async () => {
     const dir = await tempDir();
-    const rt = localAlertingRuntime(dir, () => T0);
-    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await rt.catalog.createAlert({ AlertName: "slack", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { SlackConfiguration: { WebhookUrl: `${receiver.url}/services/x` } } });
+    const rt = localAt(dir);
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createAlert(rt, OPERATOR, { AlertName: "slack", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { SlackConfiguration: { WebhookUrl: `${receiver.url}/services/x` } } });
     const sample = JSON.parse(await readFile("events/alert/sqs-batch.json", "utf8"));
     const alert = await loadHandler(dir);
 
@@ -30,11 +30,17 @@ describe("alert handler (local mode)", () => {
     expect(receiver.requests).toHaveLength(1);
   });
 
-  it("accepts an event wrapped in an SNS notification", async () => {
+  it("accepts an event wrapped in an SNS notification, and routes it as the bare one", async () => {
     const dir = await tempDir();
+    const rt = localAt(dir);
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createAlert(rt, OPERATOR, { AlertName: "slack", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { SlackConfiguration: { WebhookUrl: `${receiver.url}/services/wrapped` } } });
     const sample = JSON.parse(await readFile("events/alert/sqs-batch.json", "utf8"));
     const wrapped = { ...sample.Records[0], body: JSON.stringify({ Type: "Notification", MessageId: "m", TopicArn: "arn:aws:sns:us-east-1:000000000000:t", Message: sample.Records[0].body }) };
     expect(await (await loadHandler(dir))({ Records: [wrapped] })).toEqual({ batchItemFailures: [] });
+    const sent = receiver.requests.filter((r) => r.path === "/services/wrapped");
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse(sent[0]!.body).text).toContain("revenue");
   });
 
   it("answers an event that is not an SQS batch with a ValidationException", async () => {

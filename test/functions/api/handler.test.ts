@@ -1,7 +1,7 @@
+import { OPERATOR, createDetector, createMetricSet } from "../../../shared/app/index.ts";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { localRuntime } from "../../../shared/runtime/local.ts";
-import { metricSetRequest, T0, tempDir } from "../../builders.ts";
+import { metricSetRequest, T0, tempDir, localAt } from "../../builders.ts";
 import { inLocalMode } from "../local-mode.ts";
 
 const loadHandler = async (dataDir: string) => (await inLocalMode(() => import("../../../functions/api/handler.ts"), dataDir)).api;
@@ -9,9 +9,9 @@ const loadHandler = async (dataDir: string) => (await inLocalMode(() => import("
 describe("api handler (local mode)", () => {
   it("takes pushed rows from the sample HTTP API event and says which it refused", async () => {
     const dir = await tempDir();
-    const rt = localRuntime(dir, () => T0);
-    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricSource: { HttpPushConfig: {} } }));
+    const rt = localAt(dir);
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricSource: { HttpPushConfig: {} } }));
     const api = await loadHandler(dir);
     const res = await api(JSON.parse(await readFile("events/api/put-metric-rows.json", "utf8")));
     expect(res.statusCode).toBe(200);

@@ -1,7 +1,9 @@
+import { OPERATOR, createAlert, createDetector } from "../../../shared/app/index.ts";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { LocalDeadLetters } from "../../../shared/store/local-dead-letters.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localAlertingRuntime } from "../../../shared/runtime/local-alerting.ts";
-import { T0, tempDir } from "../../builders.ts";
+import { T0, tempDir, localAt } from "../../builders.ts";
 import { inLocalMode } from "../local-mode.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 
@@ -14,9 +16,9 @@ describe("deliver handler (local mode)", () => {
 
   it("sends the sample delivery to its alert's webhook once, however often the queue hands it over", async () => {
     const dir = await tempDir();
-    const rt = localAlertingRuntime(dir, () => T0);
-    const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await rt.catalog.createAlert({ AlertName: "shop-severe", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}/hook`, Secret: "k" } } });
+    const rt = localAt(dir);
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createAlert(rt, OPERATOR, { AlertName: "shop-severe", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}/hook`, Secret: "k" } } });
     const sample = JSON.parse(await readFile("events/deliver/sqs-batch.json", "utf8"));
     const deliver = await loadHandler(dir);
     expect(await deliver(sample)).toEqual({ batchItemFailures: [] });
@@ -30,7 +32,7 @@ describe("deliver handler (local mode)", () => {
     const deliver = await loadHandler(dir);
     const bad = { ...sample.Records[0], messageId: "bad-1", body: "not json" };
     expect(await deliver({ Records: [sample.Records[0], bad] })).toEqual({ batchItemFailures: [{ itemIdentifier: "bad-1" }] });
-    expect(await localAlertingRuntime(dir, () => T0).deadLetters.list()).toMatchObject([{ reason: "ALERT_GONE" }]);
+    expect(await new LocalDeadLetters(join(dir, "dead-letters.jsonl")).list()).toMatchObject([{ reason: "ALERT_GONE" }]);
     await expect(deliver({})).rejects.toMatchObject({ name: "ValidationException" }); // the class of the module loaded afresh
   });
 });

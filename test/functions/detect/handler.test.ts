@@ -1,20 +1,20 @@
+import { OPERATOR, activateDetector, createDetector, createMetricSet } from "../../../shared/app/index.ts";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { ValidationException } from "../../../shared/model/errors.ts";
-import { localRuntime } from "../../../shared/runtime/local.ts";
-import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir } from "../../builders.ts";
+import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir, localAt } from "../../builders.ts";
 import { inLocalMode } from "../local-mode.ts";
 
 const loadModule = (dataDir: string) => inLocalMode(() => import("../../../functions/detect/handler.ts"), dataDir);
 const loadHandler = async (dataDir: string) => (await loadModule(dataDir)).detect;
 
 async function activeShop(dir: string) {
-  const rt = localRuntime(dir, () => T0);
+  const rt = localAt(dir);
   await rt.blobs.put(join(dir, "files", "history.csv"), csvOf(shopPoints(T0, 24 * 7, [{ platform: "web", marketplace: "de", base: 300 }])));
-  const detector = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  await rt.catalog.createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files/live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "files/history.csv")] } } }));
-  await rt.catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
+  const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files/live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "files/history.csv")] } } }));
+  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
 }
 
 describe("detect handler", () => {

@@ -3,16 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliver, DeliveryInterrupted, replayParked, type DeliverDeps } from "../../../shared/alerts/deliver.ts";
 import type { Delivery } from "../../../shared/alerts/delivery.ts";
 import { alertMessage } from "../../../shared/alerts/message.ts";
-import { Catalog } from "../../../shared/catalog/catalog.ts";
-import { literalSecrets } from "../../../shared/channels/common/secrets.ts";
-import { OutboxSender } from "../../../shared/channels/outbox.ts";
+import { deliverDepsOf } from "../../../shared/app/alerting.ts";
+import { createAlert, createDetector, deleteAlert, OPERATOR } from "../../../shared/app/index.ts";
 import type { Alert } from "../../../shared/model/alert.ts";
-import { LOCAL_ARN_SCOPE } from "../../../shared/model/ids.ts";
-import { DEFAULT_ALERT_SETTINGS } from "../../../shared/runtime/alert-settings.ts";
-import { deliverDepsOf, senders } from "../../../shared/runtime/alerting.ts";
+import { DEFAULT_ALERT_SETTINGS } from "../../../shared/runtime/settings.ts";
 import { LocalDeadLetters } from "../../../shared/store/local-dead-letters.ts";
-import { LocalRecordStore } from "../../../shared/store/local-records.ts";
-import { anomalyGroupEvent, tempDir, T0 } from "../../builders.ts";
+import { anomalyGroupEvent, localAt, tempDir } from "../../builders.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 
 const signal = new AbortController().signal;
@@ -20,18 +16,14 @@ const signal = new AbortController().signal;
 /** A store, a catalog with one webhook alert, and the delivery step with a clock that records the waits it is asked for. */
 async function setup(url: string, maxAttempts = 4) {
   const dir = await tempDir();
-  const records = new LocalRecordStore(join(dir, "state"));
-  const catalog = new Catalog({ records, scope: LOCAL_ARN_SCOPE, now: () => T0 });
-  const detector = await catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  const alert = await catalog.createAlert({ AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: url, Secret: "k" } } });
   const settings = { ...DEFAULT_ALERT_SETTINGS, timeoutsMs: { ...DEFAULT_ALERT_SETTINGS.timeoutsMs, webhook: 300 }, policy: { maxAttempts, baseMs: 100, capMs: 1000, maxRetryAfterMs: 5000 } };
-  const deadLetters = new LocalDeadLetters(join(dir, "dead-letters.jsonl"));
+  const services = localAt(dir, undefined, { settings });
+  const detector = await createDetector(services, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  const alert = await createAlert(services, OPERATOR, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: url, Secret: "k" } } });
+  const deadLetters = services.deadLetters as LocalDeadLetters;
   const waits: number[] = [];
-  const deps: DeliverDeps = {
-    ...deliverDepsOf({ records, catalog, senders: senders({ settings, secrets: literalSecrets, blockPrivateAddresses: false, aws: new OutboxSender(join(dir, "outbox")), now: () => T0 }), deadLetters, settings, now: () => T0 }),
-    clock: { sleep: async (ms) => void waits.push(ms), random: () => 0.5 },
-  };
-  return { deps, deadLetters, waits, alert, records, catalog };
+  const deps: DeliverDeps = { ...deliverDepsOf(services), timer: { sleep: async (ms) => void waits.push(ms), random: () => 0.5 } };
+  return { deps, deadLetters, waits, alert, records: services.records, services };
 }
 
 const deliveryFor = (alert: Alert, revision = 1): Delivery => {
@@ -91,10 +83,10 @@ describe("deliver", () => {
   });
 
   it("parks without trying a 4xx more than once, and a delivery whose alert was deleted", async () => {
-    const { deps, deadLetters, alert, records } = await setup(receiver.url);
+    const { deps, deadLetters, alert, services } = await setup(receiver.url);
     receiver.answer({ status: 404 });
     expect(await deliver(deps, deliveryFor(alert, 1), signal)).toMatchObject({ kind: "parked", attempts: 1, detail: "HTTP 404" });
-    await records.delete("alerts", alert.AlertName);
+    await deleteAlert(services, OPERATOR, alert.AlertArn);
     expect(await deliver(deps, deliveryFor(alert, 2), signal)).toMatchObject({ kind: "parked", attempts: 0 });
     expect((await deadLetters.list()).map((p) => p.reason)).toEqual(["HTTP_STATUS", "ALERT_GONE"]);
   });

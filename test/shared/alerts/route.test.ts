@@ -77,7 +77,10 @@ describe("alert routing over a group's life", () => {
   it("holds messages back while a silence covers the group, and tells of it once the silence is over", async () => {
     const { records, at: routeAt } = await pipeline();
     const silence: Silence = { SilenceId: "s1", MetricName: "revenue", StartsAt: new Date(at(0)).toISOString(), EndsAt: new Date(at(3)).toISOString(), Reason: "load test", CreationTime: "" };
-    await records.put("silences", silence.SilenceId, silence);
+    // Silences are filed under their account: another tenant's silence of the same measure mutes nothing here.
+    await records.put("silences", "123456789012/s0", { ...silence, SilenceId: "s0", Reason: "theirs" });
+    expect(await routeAt(at(1))(anomalyGroupEvent({ revision: 1, score: 99, intervalStart: at(1), groupId: "0f1c2d3e-aaaa-4bbb-8ccc-0123456789ab" }))).toMatchObject([{ outcome: "enqueued" }, { outcome: "enqueued" }]);
+    await records.put("silences", `000000000000/${silence.SilenceId}`, silence);
     const during = await routeAt(at(1))(anomalyGroupEvent({ revision: 1, score: 99, intervalStart: at(1) }));
     expect(during).toEqual([
       { alert: "all", outcome: "silenced", silenceId: "s1", reason: "load test" },

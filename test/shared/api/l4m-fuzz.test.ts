@@ -2,10 +2,10 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { routes } from "../../../shared/api/routes.ts";
+import { createDetector, OPERATOR } from "../../../shared/app/index.ts";
+import { operations, TAG_OPERATIONS } from "../../../shared/api/l4m/index.ts";
 import { router } from "../../../shared/api/router.ts";
-import { localRuntime } from "../../../shared/runtime/local.ts";
-import { T0, tempDir } from "../../builders.ts";
+import { localAt, tempDir } from "../../builders.ts";
 
 /** Every file under `dir` with its content: what a request wrote, if anything. */
 async function contents(dir: string): Promise<Map<string, string>> {
@@ -24,11 +24,10 @@ async function contents(dir: string): Promise<Map<string, string>> {
 describe("every route, any body", () => {
   it("answers a well-formed L4M error, never a 500, and a refused request writes nothing", async () => {
     const dir = await tempDir();
-    const rt = localRuntime(dir, () => T0);
-    const d = await rt.catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" }, Tags: { "vigil:tenant": "t" } });
-    const table = routes((at) => localRuntime(dir, () => at), () => T0);
-    const serve = router(table);
-    const operations = [...Object.keys(table.post).map((op) => ["POST", `/${op}`] as const), ...(["GET", "POST", "DELETE"] as const).map((m) => [m, `/tags/${encodeURIComponent(d.AnomalyDetectorArn)}`] as const)];
+    const rt = localAt(dir);
+    const d = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" }, Tags: { team: "t" } });
+    const serve = router(rt);
+    const routes = [...Object.keys(operations).filter((op) => !TAG_OPERATIONS.has(op)).map((op) => ["POST", `/${op}`] as const), ...(["GET", "POST", "DELETE"] as const).map((m) => [m, `/tags/${encodeURIComponent(d.AnomalyDetectorArn)}`] as const)];
     const arn = fc.constantFrom(d.AnomalyDetectorArn, `${d.AnomalyDetectorArn}x`, "arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:a", "not an arn");
     const body = fc.oneof(
       fc.string(),
@@ -36,9 +35,9 @@ describe("every route, any body", () => {
       fc.dictionary(fc.constantFrom("AnomalyDetectorArn", "MetricSetArn", "AlertArn", "AnomalyGroupId", "MaxResults", "NextToken", "Tags", "tags", "Rows", "AnomalyDetectorName", "AnomalyDetectorConfig", "SensitivityThreshold", "Extra"), fc.oneof(fc.anything(), arn)).map((o) => JSON.stringify(o)),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...operations), body, async ([method, path], text) => {
+      fc.asyncProperty(fc.constantFrom(...routes), body, async ([method, path], text) => {
         const before = await contents(dir);
-        const res = await serve({ method, path, query: "tagKeys=team", body: text, requestId: "r", principal: { tenant: "t" } });
+        const res = await serve({ method, path, query: "tagKeys=team", body: text, requestId: "r", scope: OPERATOR });
         expect(res.status, res.body).toBeLessThan(500);
         const parsed = JSON.parse(res.body) as { __type?: string; Message?: string };
         if (res.status !== 200) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ValidationException } from "../../../shared/model/errors.ts";
 import { configFromEnv } from "../../../shared/runtime/config.ts";
 
-const aws = { VIGIL_MODE: "aws", VIGIL_TABLE: "vigil-dev", VIGIL_RESULTS_ROOT: "s3://vigil-data/results", AWS_REGION: "eu-west-1", VIGIL_ACCOUNT_ID: "123456789012" };
+const aws = { VIGIL_MODE: "aws", VIGIL_TABLE: "vigil-dev", VIGIL_RESULTS_ROOT: "s3://vigil-data/results", AWS_REGION: "eu-west-1" };
 
 describe("runtime config", () => {
   it("defaults to the local mode", () => {

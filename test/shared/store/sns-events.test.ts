@@ -11,7 +11,7 @@ const event: AnomalyGroupEvent = anomalyGroupEvent({ revision: 2, score: 96.4, g
 describe("SnsEventPublisher against a local SNS", () => {
   it("publishes the event with attributes subscribers can filter on", async () => {
     const { endpoint, published } = await startFakeSns([TOPIC]);
-    const publisher = new SnsEventPublisher(new SNSClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), TOPIC);
+    const publisher = new SnsEventPublisher(new SNSClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), () => TOPIC);
     await publisher.publish(event);
     expect(published).toHaveLength(1);
     expect(JSON.parse(published[0]!.message)).toEqual(event);
@@ -26,7 +26,14 @@ describe("SnsEventPublisher against a local SNS", () => {
 
   it("fails loudly on a topic that does not exist", async () => {
     const { endpoint } = await startFakeSns([TOPIC]);
-    const publisher = new SnsEventPublisher(new SNSClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 }), `${TOPIC}-gone`);
+    const publisher = new SnsEventPublisher(new SNSClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 }), () => `${TOPIC}-gone`);
     await expect(publisher.publish(event)).rejects.toThrow(/Topic does not exist/);
+  });
+
+  it("announces nothing while no topic is known", async () => {
+    const { endpoint, published } = await startFakeSns([TOPIC]);
+    const publisher = new SnsEventPublisher(new SNSClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), () => undefined);
+    await publisher.publish(event);
+    expect(published).toEqual([]);
   });
 });

@@ -1,0 +1,22 @@
+import * as z from "zod";
+import { getFeedback, putFeedback } from "../../app/index.ts";
+import { Arn } from "../../model/shapes.ts";
+import { page } from "../paging.ts";
+import { GroupId, nothing, op, Paging, TimeSeriesId } from "./operation.ts";
+
+export const feedbackOperations = {
+  PutFeedback: op(
+    z.strictObject({ AnomalyDetectorArn: Arn, AnomalyGroupTimeSeriesFeedback: z.strictObject({ AnomalyGroupId: GroupId, TimeSeriesId, IsAnomaly: z.boolean() }) }),
+    (s, req, { scope }) => putFeedback(s, scope, { AnomalyDetectorArn: req.AnomalyDetectorArn, ...req.AnomalyGroupTimeSeriesFeedback }),
+    nothing,
+  ),
+  GetFeedback: op(
+    z.strictObject({ AnomalyDetectorArn: Arn, AnomalyGroupTimeSeriesFeedback: z.strictObject({ AnomalyGroupId: GroupId, TimeSeriesId: TimeSeriesId.optional() }), ...Paging }),
+    (s, req, { scope }) => getFeedback(s, scope, { AnomalyDetectorArn: req.AnomalyDetectorArn, ...req.AnomalyGroupTimeSeriesFeedback }),
+    (all, req) => {
+      const q = req.AnomalyGroupTimeSeriesFeedback;
+      const { items, NextToken } = page(all, req, `feedback:${q.AnomalyGroupId}:${q.TimeSeriesId ?? ""}`);
+      return { AnomalyGroupTimeSeriesFeedback: items.map((f) => ({ TimeSeriesId: f.TimeSeriesId, IsAnomaly: f.IsAnomaly })), ...(NextToken ? { NextToken } : {}) };
+    },
+  ),
+};

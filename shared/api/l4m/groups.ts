@@ -1,0 +1,58 @@
+import * as z from "zod";
+import { getGroup, groupRelatedMetrics, groupTimeSeries, listGroupSummaries } from "../../app/index.ts";
+import { Arn } from "../../model/shapes.ts";
+import { page } from "../paging.ts";
+import { GroupId, isoSeconds, op, Paging } from "./operation.ts";
+
+const GroupRef = { AnomalyDetectorArn: Arn, AnomalyGroupId: GroupId };
+
+export const groupOperations = {
+  ListAnomalyGroupSummaries: op(
+    z.strictObject({ AnomalyDetectorArn: Arn, SensitivityThreshold: z.number().int().min(0).max(100), ...Paging }),
+    (s, req, { scope }) => listGroupSummaries(s, scope, req.AnomalyDetectorArn, req.SensitivityThreshold),
+    ({ groups, countsByMeasure, evaluationStart }, req) => {
+      const { items, NextToken } = page(groups, req, `groups:${req.AnomalyDetectorArn}:${req.SensitivityThreshold}`);
+      return {
+        AnomalyGroupSummaryList: items.map((a) => ({ StartTime: a.StartTime, EndTime: a.EndTime, AnomalyGroupId: a.AnomalyGroupId, AnomalyGroupScore: a.AnomalyGroupScore, PrimaryMetricName: a.PrimaryMetricName })),
+        AnomalyGroupStatistics: {
+          ...(evaluationStart ? { EvaluationStartDate: evaluationStart } : {}),
+          TotalCount: groups.length,
+          ItemizedMetricStatsList: [...countsByMeasure].map(([MetricName, OccurrenceCount]) => ({ MetricName, OccurrenceCount })),
+        },
+        ...(NextToken ? { NextToken } : {}),
+      };
+    },
+  ),
+  GetAnomalyGroup: op(z.strictObject(GroupRef), (s, req, { scope }) => getGroup(s, scope, req.AnomalyDetectorArn, req.AnomalyGroupId), (AnomalyGroup) => ({ AnomalyGroup })),
+  ListAnomalyGroupTimeSeries: op(
+    z.strictObject({ ...GroupRef, MetricName: z.string().min(1).max(256), ...Paging }),
+    async (s, req, { scope }) => {
+      let NextToken: string | undefined;
+      const found = await groupTimeSeries(s, scope, req, (ids) => {
+        const p = page(ids, req, `timeseries:${req.AnomalyGroupId}:${req.MetricName}`);
+        NextToken = p.NextToken;
+        return p.items;
+      });
+      return { found, NextToken };
+    },
+    ({ found, NextToken }) => ({
+      AnomalyGroupId: found.anomalyGroupId,
+      MetricName: found.measure,
+      TimestampList: found.starts.map(isoSeconds),
+      TimeSeriesList: found.series.map((s) => ({
+        TimeSeriesId: s.id,
+        DimensionList: Object.entries(s.dimensions).map(([DimensionName, DimensionValue]) => ({ DimensionName, DimensionValue })),
+        MetricValueList: s.values,
+      })),
+      ...(NextToken ? { NextToken } : {}),
+    }),
+  ),
+  ListAnomalyGroupRelatedMetrics: op(
+    z.strictObject({ ...GroupRef, RelationshipTypeFilter: z.enum(["CAUSE_OF_INPUT_ANOMALY_GROUP", "EFFECT_OF_INPUT_ANOMALY_GROUP"]).optional(), ...Paging }),
+    (s, req, { scope }) => groupRelatedMetrics(s, scope, req),
+    (related, req) => {
+      const { items, NextToken } = page(related, req, `related:${req.AnomalyGroupId}:${req.RelationshipTypeFilter ?? ""}`);
+      return { InterMetricImpactList: items, ...(NextToken ? { NextToken } : {}) };
+    },
+  ),
+};

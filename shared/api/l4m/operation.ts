@@ -1,0 +1,40 @@
+import * as z from "zod";
+import type { Scope, Services } from "../../app/index.ts";
+import { Arn } from "../../model/shapes.ts";
+import { parseOrThrow } from "../../model/validate.ts";
+
+/** What an operation knows of its call beyond the body: who calls, and the request's id. */
+export interface Call {
+  readonly scope: Scope;
+  readonly requestId: string;
+}
+
+/** One operation on the wire: its request checked, a use case run, the answer in L4M's shape. */
+export interface Operation {
+  handle(services: Services, body: unknown, call: Call, name: string): Promise<unknown>;
+}
+
+/** A table row: the request schema, the use case, and how its result is put on the wire. */
+export function op<S extends z.ZodType, O>(input: S, run: (services: Services, request: z.output<S>, call: Call) => Promise<O>, toWire: (out: O, request: z.output<S>) => unknown = (out) => out): Operation {
+  return {
+    async handle(services, body, call, name) {
+      const request = parseOrThrow(input, body, `${name} request`);
+      return toWire(await run(services, request, call), request);
+    },
+  };
+}
+
+/** L4M's list paging fields. */
+export const Paging = { MaxResults: z.number().int().min(1).max(100).optional(), NextToken: z.string().min(1).max(3000).optional() };
+export const GroupId = z.string().max(63).regex(/^[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}$/, "is not an anomaly group id");
+export const DetectorRef = z.strictObject({ AnomalyDetectorArn: Arn });
+export const TimeSeriesId = z.string().min(1).max(520);
+
+/** rest-json timestamps are epoch seconds. */
+export const seconds = (iso: string) => Date.parse(iso) / 1000;
+
+/** An ISO time without milliseconds, as L4M writes its string timestamps. */
+export const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** `{}` for an operation that answers nothing. */
+export const nothing = () => ({});

@@ -1,0 +1,41 @@
+import * as z from "zod";
+import { backTestDetector, dataQuality, executions, type QualityRecord } from "../../app/index.ts";
+import type { MetricSet } from "../../model/metric-set.ts";
+import { Arn } from "../../model/shapes.ts";
+import { page } from "../paging.ts";
+import { DetectorRef, isoSeconds, nothing, op, Paging } from "./operation.ts";
+
+/** L4M's data quality metrics of one interval, from what detection recorded of it. */
+const qualityWire = (metricSet: MetricSet, q: QualityRecord) => ({
+  StartTimestamp: Date.parse(q.intervalStart) / 1000,
+  MetricSetDataQualityMetricList: [
+    {
+      MetricSetArn: metricSet.MetricSetArn,
+      DataQualityMetricList: [
+        { MetricType: "ROWS_PROCESSED", MetricDescription: "Rows read", MetricValue: q.rowsRead },
+        { MetricType: "ROWS_PARTIAL_COMPLIANCE", MetricDescription: "Rows with at least one unusable measure", MetricValue: q.rowsPartial },
+        { MetricType: "INVALID_ROWS_COMPLIANCE", MetricDescription: "Rows that could not be used", MetricValue: q.rowsRejected },
+        { MetricType: "TIME_SERIES_COUNT", MetricDescription: "Time series seen", MetricValue: q.timeSeriesCount },
+        ...Object.entries(q.columnCompleteness).map(([c, v]) => ({ MetricType: "COLUMN_COMPLETENESS", MetricDescription: "Share of rows with a usable value", RelatedColumnName: c, MetricValue: v })),
+        ...Object.entries(q.dimensionUniqueness).map(([c, v]) => ({ MetricType: "DIMENSION_UNIQUENESS", MetricDescription: "Distinct values", RelatedColumnName: c, MetricValue: v })),
+      ],
+    },
+  ],
+});
+
+export const runOperations = {
+  DescribeAnomalyDetectionExecutions: op(
+    z.strictObject({ AnomalyDetectorArn: Arn, Timestamp: z.iso.datetime({ offset: true }).optional(), ...Paging }),
+    (s, req, { scope }) => executions(s, scope, req.AnomalyDetectorArn, req.Timestamp === undefined ? undefined : Date.parse(req.Timestamp)),
+    (runs, req) => {
+      const { items, NextToken } = page(runs, req, `executions:${req.AnomalyDetectorArn}:${req.Timestamp ?? ""}`);
+      return { ExecutionList: items.map((e) => ({ Timestamp: isoSeconds(Date.parse(e.Timestamp)), Status: e.Status, ...(e.FailureReason ? { FailureReason: e.FailureReason } : {}) })), ...(NextToken ? { NextToken } : {}) };
+    },
+  ),
+  GetDataQualityMetrics: op(
+    z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: Arn.optional() }),
+    (s, req, { scope }) => dataQuality(s, scope, req.AnomalyDetectorArn, req.MetricSetArn),
+    (sets) => ({ AnomalyDetectorDataQualityMetricList: sets.flatMap(({ metricSet, intervals }) => intervals.map((q) => qualityWire(metricSet, q))) }),
+  ),
+  BackTestAnomalyDetector: op(DetectorRef, (s, req, { scope }) => backTestDetector(s, scope, req.AnomalyDetectorArn), nothing),
+};

@@ -1,0 +1,103 @@
+import { intervalUri, metricSetRoot } from "../detect/results.ts";
+import { applyVerdict, deviationOf } from "../detect/score-interval.ts";
+import type { ModelSnapshot } from "../detect/snapshot.ts";
+import type { AnomalyGroupRecord } from "../model/anomaly.ts";
+import { ResourceNotFoundException } from "../model/errors.ts";
+import { intervalMs } from "../model/frequency.ts";
+import { metricSetKey } from "../model/ids.ts";
+import type { MetricSet } from "../model/metric-set.ts";
+import { joinUri } from "../model/path-template.ts";
+import type { RecordStore } from "../store/records.ts";
+import { groupByLink, groupOf } from "./groups.ts";
+import type { Scope } from "./scope.ts";
+import type { Services } from "./services.ts";
+
+/**
+ * Feedback, written and learned: a person's verdict on one series of one anomaly group
+ * (PutFeedback) is kept with the size of the deviation judged, and detection hands it to
+ * the engine at its next interval (the maths is engine/feedback.ts's).
+ */
+export interface FeedbackRecord {
+  readonly AnomalyGroupId: string;
+  readonly TimeSeriesId: string;
+  readonly IsAnomaly: boolean;
+  readonly measure: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** The series' largest deviation in the group, in units of its residual scale then: the size judged. */
+  readonly z: number;
+  /** Epoch ms. */
+  readonly givenAt: number;
+}
+
+export const feedbackKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string, seriesId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}/${seriesId}`;
+
+export interface FeedbackInput {
+  readonly AnomalyDetectorArn: string;
+  readonly AnomalyGroupId: string;
+  readonly TimeSeriesId: string;
+  readonly IsAnomaly: boolean;
+}
+
+export async function putFeedback(services: Services, scope: Scope, input: FeedbackInput): Promise<FeedbackRecord> {
+  const { group, metricSet } = await groupOf(services, scope, input.AnomalyDetectorArn, input.AnomalyGroupId);
+  return recordFeedback(services, metricSet, group, input.TimeSeriesId, input.IsAnomaly);
+}
+
+/** A verdict given through a signed link to the group (the link is the authority); false when the group is gone. */
+export async function feedbackByLink(services: Services, groupId: string, seriesId: string, isAnomaly: boolean): Promise<boolean> {
+  const found = await groupByLink(services, groupId);
+  if (!found) return false;
+  await recordFeedback(services, found.metricSet, found.group, seriesId, isAnomaly);
+  return true;
+}
+
+/** The verdicts given on a group, all or one series'. */
+export async function getFeedback(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly AnomalyGroupId: string; readonly TimeSeriesId?: string | undefined }): Promise<FeedbackRecord[]> {
+  const { metricSet } = await groupOf(services, scope, input.AnomalyDetectorArn, input.AnomalyGroupId);
+  const all = await services.records.list<FeedbackRecord>("feedback", feedbackKey(metricSet, input.AnomalyGroupId, ""));
+  return input.TimeSeriesId ? all.filter((f) => f.TimeSeriesId === input.TimeSeriesId) : all;
+}
+
+/** Keeps a verdict on one series of a group (found and checked by the caller), with the size of the deviation judged. */
+export async function recordFeedback(services: Pick<Services, "records" | "blobs" | "resultsRoot" | "clock">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string, isAnomaly: boolean): Promise<FeedbackRecord> {
+  const series = Object.values(group.impacts).find((i) => seriesId in i.series);
+  if (!series) throw new ResourceNotFoundException(`Time series ${seriesId} is not in anomaly group ${group.AnomalyGroupId}`, seriesId, "TimeSeries");
+  const z = await largestDeviation(services, metricSet, group, seriesId);
+  const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure: series.measure, dimensions: series.series[seriesId]!, z, givenAt: services.clock() };
+  await services.records.put("feedback", feedbackKey(metricSet, group.AnomalyGroupId, seriesId), record);
+  return record;
+}
+
+/**
+ * The series' largest deviation in the group (signed: above or below expected) in units of
+ * its scale then, from the anomalies detection wrote: what the person judged.
+ */
+async function largestDeviation(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<number> {
+  const root = metricSetRoot(services.resultsRoot, metricSet);
+  let peak = 0;
+  for (let t = group.startMs; t <= group.endMs; t += intervalMs(metricSet.MetricSetFrequency)) {
+    const bytes = await services.blobs.get(joinUri(intervalUri(root, t), "anomalies.jsonl"));
+    for (const line of new TextDecoder().decode(bytes ?? new Uint8Array()).split("\n")) {
+      if (!line.includes(seriesId)) continue;
+      const a = JSON.parse(line) as { timeSeriesId: string; actual: number; expected: number; lower: number; upper: number };
+      const z = a.timeSeriesId === seriesId ? deviationOf(a) : 0;
+      if (Math.abs(z) > Math.abs(peak)) peak = z;
+    }
+  }
+  return peak;
+}
+
+/**
+ * Hands the feedback given since the model last learned to the engine, oldest first, so
+ * each verdict changes how its series is scored from the next interval on. The watermark
+ * lives in the model snapshot, so it commits with the interval: a re-run learns the same.
+ * A later verdict on the same series and group replaces the earlier one and is learned again.
+ */
+export async function learnFeedback(records: RecordStore, metricSet: MetricSet, model: ModelSnapshot): Promise<number> {
+  const pending = (await records.list<FeedbackRecord>("feedback", `${metricSetKey(metricSet.MetricSetArn)}/`)).filter((f) => f.givenAt > model.feedbackThrough).sort((a, b) => a.givenAt - b.givenAt);
+  for (const f of pending) {
+    applyVerdict(model.bank, metricSet, f);
+    model.feedbackThrough = Math.max(model.feedbackThrough, f.givenAt);
+  }
+  return pending.length;
+}

@@ -1,0 +1,141 @@
+import { readableOf, readInterval } from "../detect/read-files.ts";
+import { metricSetRoot } from "../detect/results.ts";
+import { cellValue } from "../ingest/aggregate.ts";
+import { primaryImpact, toAnomalyGroup } from "../incidents/contribution.ts";
+import { relatedMetrics, type RelatedMetric, type RelationshipType } from "../incidents/related.ts";
+import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
+import { ResourceNotFoundException } from "../model/errors.ts";
+import { intervalMs } from "../model/frequency.ts";
+import { arnAccount, metricSetKey, timeSeriesId } from "../model/ids.ts";
+import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+import { Catalog } from "../catalog/catalog.ts";
+import { groupKey } from "./detect.ts";
+import { catalogOf, type Scope } from "./scope.ts";
+import type { Services } from "./services.ts";
+
+/** A group of one of the scope's detectors, with its metric set; anything else is not found. */
+export async function groupOf(services: Services, scope: Scope, detectorArn: string, groupId: string): Promise<{ group: AnomalyGroupRecord; metricSet: MetricSet }> {
+  const catalog = catalogOf(services, scope);
+  await catalog.getDetector(detectorArn);
+  for (const metricSet of await catalog.listMetricSets(detectorArn)) {
+    const group = await services.records.get<AnomalyGroupRecord>("groups", groupKey(metricSet, groupId));
+    if (group) return { group, metricSet };
+  }
+  throw new ResourceNotFoundException(`No anomaly group ${groupId} in ${detectorArn}`, groupId, "AnomalyGroup");
+}
+
+/** Every group of one of the scope's detectors. */
+export async function groupRecords(services: Services, scope: Scope, detectorArn: string): Promise<AnomalyGroupRecord[]> {
+  const catalog = catalogOf(services, scope);
+  await catalog.getDetector(detectorArn);
+  const all = await Promise.all((await catalog.listMetricSets(detectorArn)).map((m) => services.records.list<AnomalyGroupRecord>("groups", `${metricSetKey(m.MetricSetArn)}/`)));
+  return all.flat();
+}
+
+export interface GroupSummaries {
+  /** In L4M's shape, most severe first, then oldest first. */
+  readonly groups: AnomalyGroup[];
+  /** Groups per primary measure. */
+  readonly countsByMeasure: ReadonlyMap<string, number>;
+  /** Start of the oldest group. */
+  readonly evaluationStart?: string | undefined;
+}
+
+/** L4M's ListAnomalyGroupSummaries: the detector's groups at or above a severity. */
+export async function listGroupSummaries(services: Services, scope: Scope, detectorArn: string, threshold: number): Promise<GroupSummaries> {
+  const groups = (await groupRecords(services, scope, detectorArn)).filter((g) => g.score >= threshold).sort((a, b) => b.score - a.score || a.startMs - b.startMs);
+  const countsByMeasure = new Map<string, number>();
+  for (const g of groups) {
+    const measure = primaryImpact(g).measure;
+    countsByMeasure.set(measure, (countsByMeasure.get(measure) ?? 0) + 1);
+  }
+  const oldest = groups.reduce<AnomalyGroupRecord | undefined>((a, b) => (a && a.startMs <= b.startMs ? a : b), undefined);
+  return { groups: groups.map(toAnomalyGroup), countsByMeasure, evaluationStart: oldest && toAnomalyGroup(oldest).StartTime };
+}
+
+/** Intervals shown before a group in its time series. */
+export const CONTEXT_INTERVALS = 24;
+
+export interface GroupTimeSeries {
+  readonly anomalyGroupId: string;
+  readonly measure: string;
+  /** Interval starts, epoch ms: CONTEXT_INTERVALS before the group, then through it. */
+  readonly starts: readonly number[];
+  readonly series: readonly { readonly id: string; readonly dimensions: Readonly<Record<string, string>>; readonly values: readonly (number | null)[] }[];
+}
+
+/**
+ * The group's series of one measure, read again from the interval files around it,
+ * `null` where a series had no value. `page` picks which series ids to read (sorted ids in, the
+ * page's out), so a page reads only its own series.
+ */
+export async function groupTimeSeries(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly AnomalyGroupId: string; readonly MetricName: string }, page: (ids: readonly string[]) => readonly string[]): Promise<GroupTimeSeries> {
+  const { group, metricSet } = await groupOf(services, scope, input.AnomalyDetectorArn, input.AnomalyGroupId);
+  const measure = input.MetricName;
+  const impact = group.impacts[measure];
+  if (!impact) throw new ResourceNotFoundException(`Measure ${measure} is not in anomaly group ${group.AnomalyGroupId}`, measure, "Metric");
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const starts = Array.from({ length: CONTEXT_INTERVALS + (group.endMs - group.startMs) / len + 1 }, (_, i) => group.startMs - CONTEXT_INTERVALS * len + i * len);
+  const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
+  const m = metricSet.MetricList.findIndex((x) => x.MetricName === measure);
+  const ids = page(Object.keys(impact.series).sort());
+  const values = new Map<string, (number | null)[]>(ids.map((id) => [id, []]));
+  const dims = dimensionsOf(metricSet);
+  for (const t of starts) {
+    const cells = (await readInterval(services.blobs, readable, t)).intervals.get(t);
+    const byId = new Map<string, number>();
+    for (const cell of cells?.values() ?? []) {
+      const v = cellValue(cell, m, metricSet.MetricList[m]!.AggregationFunction);
+      if (v !== undefined) byId.set(timeSeriesId(metricSet.MetricSetArn, measure, dims.map((d, i) => [d, cell.dimensions[i]!] as const)), v);
+    }
+    for (const id of ids) values.get(id)!.push(byId.get(id) ?? null);
+  }
+  return { anomalyGroupId: group.AnomalyGroupId, measure, starts, series: ids.map((id) => ({ id, dimensions: impact.series[id]!, values: values.get(id)! })) };
+}
+
+/** The group's other measures and overlapping groups of other measures, as cause or effect. */
+export async function groupRelatedMetrics(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly AnomalyGroupId: string; readonly RelationshipTypeFilter?: RelationshipType | undefined }): Promise<RelatedMetric[]> {
+  const { group, metricSet } = await groupOf(services, scope, input.AnomalyDetectorArn, input.AnomalyGroupId);
+  const related = relatedMetrics(group, await groupRecords(services, scope, input.AnomalyDetectorArn), intervalMs(metricSet.MetricSetFrequency));
+  return related.filter((x) => !input.RelationshipTypeFilter || x.RelationshipType === input.RelationshipTypeFilter);
+}
+
+/**
+ * A group by its id alone (ids are unique across detectors and tenants), as the signed
+ * links in alert messages name it: the link's signature is the authority, not a scope.
+ */
+export async function groupByLink(services: Services, groupId: string): Promise<{ group: AnomalyGroupRecord; metricSet: MetricSet } | undefined> {
+  for (const d of await Catalog.allDetectors(services.records)) {
+    const catalog = catalogOf(services, { tenant: "", accountId: arnAccount(d.AnomalyDetectorArn) });
+    for (const metricSet of await catalog.listMetricSets(d.AnomalyDetectorArn)) {
+      const group = await services.records.get<AnomalyGroupRecord>("groups", groupKey(metricSet, groupId));
+      if (group) return { group, metricSet };
+    }
+  }
+  return undefined;
+}
+
+/** What a signed link's page shows of a group: L4M's shape and the series a person may judge. */
+export interface LinkedGroup {
+  readonly anomalyGroup: AnomalyGroup;
+  readonly anomalyDetectorArn: string;
+  readonly metricSetArn: string;
+  readonly series: readonly { readonly measure: string; readonly timeSeriesId: string; readonly dimensions: Readonly<Record<string, string>> }[];
+}
+
+export async function linkedGroup(services: Services, groupId: string): Promise<LinkedGroup | undefined> {
+  const found = await groupByLink(services, groupId);
+  if (!found) return undefined;
+  const { group } = found;
+  return {
+    anomalyGroup: toAnomalyGroup(group),
+    anomalyDetectorArn: group.AnomalyDetectorArn,
+    metricSetArn: group.MetricSetArn,
+    series: Object.values(group.impacts).flatMap((impact) => Object.entries(impact.series).map(([timeSeriesId, dimensions]) => ({ measure: impact.measure, timeSeriesId, dimensions }))),
+  };
+}
+
+/** L4M's GetAnomalyGroup. */
+export async function getGroup(services: Services, scope: Scope, detectorArn: string, groupId: string): Promise<AnomalyGroup> {
+  return toAnomalyGroup((await groupOf(services, scope, detectorArn, groupId)).group);
+}

@@ -1,0 +1,27 @@
+/**
+ * The application's front door: every use case the edges (the L4M API, the console, the
+ * CLI, the Lambda handlers) may call, and the types they exchange. Tenant use cases take a
+ * Scope; the scheduled ones (detect, ingest, alerting) run for the system.
+ */
+export type { Clock, AlertSettings, Services } from "./services.ts";
+export type { Observer } from "./observer.ts";
+export { silentObserver } from "./observer.ts";
+export type { Scope } from "./scope.ts";
+export { DEFAULT_ACCOUNT_ID, OPERATOR } from "./scope.ts";
+
+export { activateDetector, createDetector, deactivateDetector, deleteDetector, describeDetector, listDetectors, updateDetector } from "./detectors.ts";
+export { createMetricSet, describeMetricSet, listMetricSets, updateMetricSet } from "./metric-sets.ts";
+export { createAlert, deleteAlert, describeAlert, listAlerts, updateAlert } from "./alerts.ts";
+export { listTags, tagResource, untagResource } from "./tags.ts";
+export { createSilence, expireSilence, listSilences } from "./silences.ts";
+export { getGroup, groupRelatedMetrics, groupRecords, groupTimeSeries, linkedGroup, listGroupSummaries, type GroupSummaries, type GroupTimeSeries, type LinkedGroup } from "./groups.ts";
+export { feedbackByLink, getFeedback, putFeedback, type FeedbackRecord } from "./feedback.ts";
+export { dataQuality, executions } from "./quality.ts";
+export { backTestDetector, backtestFiles, type BacktestRun } from "./backtest.ts";
+export { detectMetricSetConfig, getSampleData } from "./discovery.ts";
+export type { Guess, InferredConfig } from "../ingest/infer.ts";
+export { putMetricRows, type PutMetricRowsResponse } from "./push.ts";
+export { detectDue, detectInterval, lastClosedInterval, loadModel, type DueRun, type IntervalExecution, type IntervalOutcome, type QualityRecord } from "./detect.ts";
+export { ingestDue, type IngestRun, type PulledSource } from "./ingest.ts";
+export { deliverOne, replayDeliveries, routeEvent } from "./alerting.ts";
+export { signedLinkRefusal } from "./links.ts";

@@ -1,0 +1,59 @@
+import { Catalog } from "../catalog/catalog.ts";
+import { metricSetRoot } from "../detect/results.ts";
+import { arnAccount } from "../model/ids.ts";
+import { lastClosedInterval } from "./detect.ts";
+import { canonicalCsv, canonicalTemplate, type CanonicalRow } from "../ingest/canonical.ts";
+import { joinUri, renderTemplate } from "../model/path-template.ts";
+import { intervalMs } from "../model/frequency.ts";
+import type { MetricSet } from "../model/metric-set.ts";
+import { catalogOf } from "./scope.ts";
+import type { Services } from "./services.ts";
+
+/** A source Vigil pulls (a discriminated port: one kind per L4M source it reads). */
+export interface PulledSource {
+  readonly kind: "cloudwatch";
+  readInterval(metricSet: MetricSet, start: number, periodSeconds: number): Promise<CanonicalRow[]>;
+}
+
+export interface IngestRun {
+  readonly metricSet: MetricSet;
+  readonly intervalStart: number;
+  readonly rows: number;
+  readonly file: string;
+}
+
+/**
+ * Pulls every closed interval that detection has not reached yet (it waits the metric
+ * set's Offset), so data that arrives late at the source is re-read until it is used.
+ * Rewriting the same canonical file is harmless: ingest is idempotent.
+ */
+export async function ingestDue(services: Services, now: number): Promise<IngestRun[]> {
+  const runs: IngestRun[] = [];
+  for (const detector of await Catalog.allDetectors(services.records)) {
+    if (detector.Status !== "ACTIVE") continue;
+    const account = arnAccount(detector.AnomalyDetectorArn);
+    for (const metricSet of await catalogOf(services, { tenant: account, accountId: account }).listMetricSets(detector.AnomalyDetectorArn)) {
+      if (!metricSet.MetricSource.CloudWatchConfig) continue;
+      const source = services.sources.cloudwatch;
+      if (!source) throw new Error(`metric set ${metricSet.MetricSetName} reads CloudWatch, and no CloudWatch client is configured`);
+      const len = intervalMs(metricSet.MetricSetFrequency);
+      // Ingest runs as soon as an interval closes; detection waits the Offset.
+      const lastClosed = lastClosedInterval({ ...metricSet, Offset: 0 }, now);
+      const pending = Math.ceil(((metricSet.Offset ?? 0) * 1000) / len);
+      for (let t = lastClosed - pending * len; t <= lastClosed; t += len) {
+        const run = await ingestInterval(services, source, metricSet, t);
+        services.observer.ingestRun(run, now);
+        runs.push(run);
+      }
+    }
+  }
+  return runs;
+}
+
+async function ingestInterval(deps: Pick<Services, "blobs" | "resultsRoot">, source: PulledSource, metricSet: MetricSet, start: number): Promise<IngestRun> {
+  const rows = await source.readInterval(metricSet, start, intervalMs(metricSet.MetricSetFrequency) / 1000);
+  const folder = renderTemplate(canonicalTemplate(metricSetRoot(deps.resultsRoot, metricSet)), start, metricSet.Timezone ?? "UTC");
+  const file = joinUri(folder, `${source.kind}.csv`);
+  await deps.blobs.put(file, canonicalCsv(metricSet, rows));
+  return { metricSet, intervalStart: start, rows: rows.length, file };
+}

@@ -1,0 +1,27 @@
+import { ResourceNotFoundException } from "../model/errors.ts";
+import { metricSetKey } from "../model/ids.ts";
+import type { MetricSet } from "../model/metric-set.ts";
+import type { IntervalExecution, QualityRecord } from "./detect.ts";
+import { catalogOf, type Scope } from "./scope.ts";
+import type { Services } from "./services.ts";
+
+/** What detection recorded of each interval it ran: its executions and their data quality. */
+
+/** The detector's interval runs, newest first; one interval's alone when `at` (epoch ms) is given. */
+export async function executions(services: Services, scope: Scope, detectorArn: string, at?: number): Promise<IntervalExecution[]> {
+  const catalog = catalogOf(services, scope);
+  await catalog.getDetector(detectorArn);
+  const sets = await catalog.listMetricSets(detectorArn);
+  const runs = (await Promise.all(sets.map((m) => services.records.list<IntervalExecution>("executions", `${metricSetKey(m.MetricSetArn)}/`)))).flat();
+  const wanted = at === undefined ? runs : runs.filter((e) => Date.parse(e.Timestamp) === at);
+  return wanted.sort((a, b) => Date.parse(b.Timestamp) - Date.parse(a.Timestamp));
+}
+
+/** The data quality of each interval of the detector's metric sets (one of them when named). */
+export async function dataQuality(services: Services, scope: Scope, detectorArn: string, metricSetArn?: string): Promise<{ metricSet: MetricSet; intervals: QualityRecord[] }[]> {
+  const catalog = catalogOf(services, scope);
+  await catalog.getDetector(detectorArn);
+  const sets = (await catalog.listMetricSets(detectorArn)).filter((m) => !metricSetArn || m.MetricSetArn === metricSetArn);
+  if (metricSetArn && sets.length === 0) throw new ResourceNotFoundException(`No metric set ${metricSetArn} in ${detectorArn}`, metricSetArn, "MetricSet");
+  return Promise.all(sets.map(async (metricSet) => ({ metricSet, intervals: await services.records.list<QualityRecord>("quality", `${metricSetKey(metricSet.MetricSetArn)}/`) })));
+}

@@ -1,0 +1,55 @@
+import type { Senders } from "../alerts/channel.ts";
+import type { DeadLetters, DeliveryQueue } from "../alerts/delivery.ts";
+import type { RetryPolicy, RetryTimer } from "../alerts/retry.ts";
+import type { ChannelKind } from "../model/alert.ts";
+import type { BlobStore } from "../store/blobs.ts";
+import type { EventPublisher } from "../store/events.ts";
+import type { RecordStore } from "../store/records.ts";
+import type { PulledSource } from "./ingest.ts";
+import type { Observer } from "./observer.ts";
+
+/** Epoch ms of "now". One type for every clock: the real one, a schedule's, a simulation's. */
+export type Clock = () => number;
+
+/** How alerts are sent, from the settings. */
+export interface AlertSettings {
+  /** Base URL of the API, for links in messages. */
+  readonly publicUrl: string;
+  readonly repeatMs: number;
+  /** smtp(s)://user:pass@host:port, or a {{resolve:…}} reference to one; none = email cannot be sent. */
+  readonly smtpUrl?: string | undefined;
+  readonly emailFrom: string;
+  /** Signs the links in messages (alerts/links.ts); none = links are not signed and not served. */
+  readonly linkSecret?: string | undefined;
+  /** How long one attempt on each channel may take before it counts as failed (and is retried). */
+  readonly timeoutsMs: Readonly<Record<ChannelKind, number>>;
+  readonly policy: RetryPolicy;
+}
+
+/**
+ * Everything the use cases need from the world, whichever mode built it (runtime/local.ts,
+ * runtime/aws.ts). Use cases take it as their first argument; nothing else reaches out.
+ */
+export interface Services {
+  readonly records: RecordStore;
+  readonly blobs: BlobStore;
+  /** Folder or s3:// prefix where results and model snapshots are written. */
+  readonly resultsRoot: string;
+  /** Where detection announces anomaly groups (alerting listens). */
+  readonly events: EventPublisher;
+  /** Where alerting hands deliveries over (SQS in AWS; sent at once locally). */
+  readonly deliveryQueue: DeliveryQueue;
+  /** Where deliveries that keep failing wait to be replayed. */
+  readonly deadLetters: DeadLetters;
+  readonly senders: Senders;
+  /** Sources Vigil pulls; a mode or function without one says so when asked. */
+  readonly sources: { readonly cloudwatch?: PulledSource | undefined };
+  readonly alertSettings: AlertSettings;
+  /** Partition and region of the ARNs this deployment mints; the account is the caller's. */
+  readonly region: { readonly partition: string; readonly region: string };
+  readonly clock: Clock;
+  /** The real clock, where `clock` is a simulation's (the demo): links in messages expire by it. */
+  readonly linkClock: Clock;
+  readonly timer: RetryTimer;
+  readonly observer: Observer;
+}

@@ -1,0 +1,14 @@
+import * as z from "zod";
+import { FileFormatDescriptor } from "./metric-set.ts";
+import { Arn } from "./shapes.ts";
+
+/** The requests of L4M's DetectMetricSetConfig and GetSampleData: one source to sample. */
+const Path = z.string().min(1).max(1024);
+export const SourcePaths = z.strictObject({ TemplatedPathList: z.array(Path).length(1).optional(), HistoricalDataPathList: z.array(Path).length(1).optional() });
+export type SourcePaths = z.infer<typeof SourcePaths>;
+
+export const DetectMetricSetConfigRequest = z.strictObject({ AnomalyDetectorArn: Arn, AutoDetectionMetricSource: z.strictObject({ S3SourceConfig: SourcePaths }) });
+export type DetectMetricSetConfigRequest = z.infer<typeof DetectMetricSetConfigRequest>;
+
+export const GetSampleDataRequest = z.strictObject({ S3SourceConfig: SourcePaths.extend({ RoleArn: Arn, FileFormatDescriptor }) });
+export type GetSampleDataRequest = z.infer<typeof GetSampleDataRequest>;

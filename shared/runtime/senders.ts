@@ -1,0 +1,48 @@
+import type { Transporter } from "nodemailer";
+import type { Sender, Senders } from "../alerts/channel.ts";
+import type { AlertSettings, Clock } from "../app/index.ts";
+import type { SecretResolver } from "../channels/common/secrets.ts";
+import type { Channel } from "../model/alert.ts";
+
+type AwsChannel = Extract<Channel, { kind: "sns" | "lambda" }>;
+
+/** A sender made on its first message: a function that never emails never loads the mailer. */
+function lazy<C extends Channel>(make: () => Promise<Sender<C>>): Sender<C> {
+  let made: Promise<Sender<C>> | undefined;
+  return { send: async (message, channel, signal) => (await (made ??= make())).send(message, channel, signal) };
+}
+
+/**
+ * The senders of both modes: Slack, webhooks and email are the same everywhere; SNS and
+ * Lambda are the mode's own (AWS clients, or the local outbox).
+ */
+export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: boolean; aws: Sender<AwsChannel>; clock: Clock }): Senders {
+  const { settings, secrets } = parts;
+  const http = (timeoutMs: number) => ({ secrets, timeoutMs, blockPrivateAddresses: parts.blockPrivateAddresses, now: parts.clock });
+  let transport: Promise<Transporter> | undefined;
+  const smtp = () => {
+    if (!settings.smtpUrl) return Promise.reject(Object.assign(new Error("no SMTP server is configured (VIGIL_SMTP_URL)"), { responseCode: 550 }));
+    const timeout = settings.timeoutsMs.email;
+    transport ??= Promise.all([secrets.resolve(settings.smtpUrl), import("nodemailer")]).then(([url, { createTransport }]) => createTransport(url, { connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout } as never));
+    return transport;
+  };
+  return {
+    slack: lazy(async () => new (await import("../channels/slack/sender.ts")).SlackSender(http(settings.timeoutsMs.slack))),
+    webhook: lazy(async () => new (await import("../channels/webhook/sender.ts")).WebhookSender(http(settings.timeoutsMs.webhook))),
+    email: lazy(async () => new (await import("../channels/email/sender.ts")).EmailSender({ transport: smtp, from: settings.emailFrom })),
+    sns: parts.aws,
+    lambda: parts.aws,
+  };
+}
+
+/** A sleep that an abort cuts short. */
+export const realSleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });

@@ -1,0 +1,140 @@
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { backtest } from "../../../shared/detect/backtest.ts";
+import { groupKey } from "../../../shared/app/detect.ts";
+import { activateDetector, createDetector, createMetricSet, detectDue, detectInterval, OPERATOR } from "../../../shared/app/index.ts";
+import { readAndAggregate } from "../../../shared/detect/read-files.ts";
+import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
+import { csvOf, HOUR, localAt, metricSetRequest, readableMetricSet, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
+
+const SERIES = [
+  { platform: "web", marketplace: "de", base: 400 },
+  { platform: "web", marketplace: "fr", base: 300 },
+  { platform: "app", marketplace: "de", base: 500 },
+];
+const HISTORY_HOURS = 24 * 14;
+const LIVE = T0 + HISTORY_HOURS * HOUR;
+/** The incident: revenue of marketplace=de collapses for hours 5–6 of the live data. */
+const incident = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 5 * HOUR && p.t < LIVE + 7 * HOUR ? { ...p, revenue: Math.round(Number(p.revenue) * 20) / 100 } : p);
+
+async function setUp(liveHours: number) {
+  const dir = await tempDir();
+  let now = LIVE;
+  const rt = localAt(join(dir, "vigil"), () => now);
+  const files = join(dir, "files");
+  await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, HISTORY_HOURS, SERIES)));
+  for (let h = 0; h < liveHours; h++) {
+    const t = LIVE + h * HOUR;
+    const day = new Date(t).toISOString().slice(0, 10).replaceAll("-", "");
+    const hhmm = new Date(t).toISOString().slice(11, 16).replace(":", "");
+    const bad = h === 2 ? `${new Date(t).toISOString().slice(0, 19).replace("T", " ")},web,de,lots,1.0\n` : "";
+    await rt.blobs.put(join(files, "live", day, hhmm, "part.csv"), csvOf(shopPoints(t, 1, SERIES, incident)) + bad);
+  }
+  const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  const metricSet = await createMetricSet(
+    rt,
+    OPERATOR,
+    metricSetRequest({
+      AnomalyDetectorArn: detector.AnomalyDetectorArn,
+      MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(files, "history")] } },
+    }),
+  );
+  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+  return { rt, metricSet, files, setNow: (t: number) => (now = t) };
+}
+
+describe("detection of intervals", () => {
+  it("learns the history, detects the incident, names its cause, and keeps bad rows with their reasons", async () => {
+    const { rt, metricSet, setNow } = await setUp(10);
+    const runs = [];
+    for (let h = 1; h <= 10; h++) {
+      setNow(LIVE + h * HOUR);
+      runs.push(...(await detectDue(rt, LIVE + h * HOUR)));
+    }
+    expect(runs.map((r) => r.intervalStart)).toEqual(Array.from({ length: 10 }, (_, h) => LIVE + h * HOUR));
+    const groups = new Set(runs.flatMap((r) => (r.outcome.kind === "processed" && r.outcome.group ? [r.outcome.group.AnomalyGroupId] : [])));
+    expect(groups.size).toBe(1);
+    const group = (await rt.records.get<AnomalyGroupRecord>("groups", groupKey(metricSet, [...groups][0]!)))!;
+    expect(group.startMs).toBe(LIVE + 5 * HOUR);
+    expect(group.endMs).toBe(LIVE + 6 * HOUR);
+    expect(Object.keys(group.impacts)).toEqual(["revenue"]);
+    expect(group.impacts["revenue"]!.deviation["marketplace"]).toEqual({ de: expect.any(Number) });
+
+    const at = (h: number, file: string) => join(rt.resultsRoot, "000000000000", "shop", "orders", new Date(LIVE + h * HOUR).toISOString().slice(0, 10).replaceAll("-", ""), new Date(LIVE + h * HOUR).toISOString().slice(11, 16).replace(":", ""), file);
+    const rejects = new TextDecoder().decode(await rt.blobs.get(at(2, "rejects.jsonl")));
+    expect(JSON.parse(rejects.trim())).toMatchObject({ reason: "NON_NUMERIC_MEASURE", partial: true, row: { views: "lots" } });
+    const quality = JSON.parse(new TextDecoder().decode(await rt.blobs.get(at(2, "quality.json"))));
+    expect(quality).toMatchObject({ rowsRead: 4, rowsAccepted: 4, rowsPartial: 1, rejectsByReason: { NON_NUMERIC_MEASURE: 1 } });
+    const anomalies = new TextDecoder().decode(await rt.blobs.get(at(5, "anomalies.jsonl"))).trim().split("\n").map((l) => JSON.parse(l));
+    expect(anomalies.map((a) => a.dimensions.marketplace)).toEqual(["de", "de"]);
+    expect(anomalies[0]).toMatchObject({ measure: "revenue", direction: "DOWN", anomalyGroupId: group.AnomalyGroupId });
+  });
+
+  it("processes an interval once: a re-run changes nothing", async () => {
+    const { rt, metricSet } = await setUp(8);
+    for (let h = 0; h < 7; h++) await detectInterval(rt, metricSet, LIVE + h * HOUR, LIVE + (h + 1) * HOUR);
+    const before = await rt.records.list<AnomalyGroupRecord>("groups");
+    expect(await detectInterval(rt, metricSet, LIVE + 6 * HOUR, LIVE + 8 * HOUR)).toEqual({ kind: "already-processed" });
+    expect(await detectInterval(rt, metricSet, LIVE + 5 * HOUR, LIVE + 8 * HOUR)).toEqual({ kind: "already-processed" });
+    expect(await rt.records.list<AnomalyGroupRecord>("groups")).toEqual(before);
+    expect(before).toHaveLength(1);
+    expect(before[0]!.anomalyCount).toBe(4);
+  });
+
+  it("catches up every missed interval, oldest first, after an outage", async () => {
+    const { rt, setNow } = await setUp(12);
+    setNow(LIVE + HOUR);
+    expect((await detectDue(rt, LIVE + HOUR)).map((r) => r.intervalStart)).toEqual([LIVE]);
+    setNow(LIVE + 12 * HOUR); // eleven hours without a run
+    const caught = await detectDue(rt, LIVE + 12 * HOUR);
+    expect(caught.map((r) => r.intervalStart)).toEqual(Array.from({ length: 11 }, (_, i) => LIVE + (i + 1) * HOUR));
+    expect(await detectDue(rt, LIVE + 12 * HOUR)).toEqual([]);
+  });
+
+  it("waits for the metric set's Offset before an interval is due", async () => {
+    const { rt, metricSet } = await setUp(2);
+    const delayed = { ...metricSet, Offset: 1800 };
+    await rt.records.put("metricSets", "000000000000/shop/orders", delayed);
+    // 30 minutes after the live hour closed its files may still be arriving: the previous hour is the newest due.
+    expect((await detectDue(rt, LIVE + HOUR + 1000)).map((r) => r.intervalStart)).toEqual([LIVE - HOUR]);
+    expect((await detectDue(rt, LIVE + HOUR + 1800_000)).map((r) => r.intervalStart)).toEqual([LIVE]);
+  });
+
+  it("finds the same anomalies interval by interval as a backtest does in one pass", async () => {
+    const { rt, metricSet, files } = await setUp(10);
+    for (let h = 0; h < 10; h++) await detectInterval(rt, metricSet, LIVE + h * HOUR, LIVE + (h + 1) * HOUR);
+    const live: unknown[] = [];
+    for (let h = 0; h < 10; h++) {
+      const text = new TextDecoder().decode(await rt.blobs.get(join(rt.resultsRoot, "000000000000", "shop", "orders", new Date(LIVE + h * HOUR).toISOString().slice(0, 10).replaceAll("-", ""), new Date(LIVE + h * HOUR).toISOString().slice(11, 16).replace(":", ""), "anomalies.jsonl")));
+      live.push(...text.split("\n").filter(Boolean).map((l) => JSON.parse(l)));
+    }
+    const data = await readAndAggregate(rt.blobs, metricSet, [join(files, "history"), join(files, "live")]);
+    const result = backtest(metricSet, data, { from: LIVE });
+    expect(result.anomalies.map((a) => ({ ...a, timestamp: new Date(a.timestamp).toISOString() }))).toEqual(live);
+  });
+});
+
+describe("reading any supported format end to end", () => {
+  it("reads gzipped JSON Lines with epoch timestamps, and CSV without a header in another zone, to the same series", async () => {
+    const dir = await tempDir();
+    const blobs = new LocalBlobStore();
+    const points = shopPoints(T0, 48, SERIES);
+    await blobs.put(join(dir, "a.jsonl.gz"), gzipSync(points.map((p) => JSON.stringify({ ts: p.t / 1000, platform: p.platform, marketplace: p.marketplace, views: p.views, revenue: p.revenue })).join("\n")));
+    // Berlin is UTC+1 in January: local 01:00 is 00:00 UTC.
+    const local = (t: number) => new Date(t + HOUR).toISOString().slice(0, 19).replace("T", " ");
+    await blobs.put(join(dir, "b.csv"), points.map((p) => `${local(p.t)};${p.platform};${p.marketplace};${p.views};${p.revenue}`).join("\n"));
+    const json = await readAndAggregate(blobs, readableMetricSet({ TimestampColumn: { ColumnName: "ts", ColumnFormat: "EPOCH_SECONDS" }, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "a.jsonl.gz")], FileFormatDescriptor: { JsonFormatDescriptor: { FileCompression: "GZIP" } } } } }), [join(dir, "a.jsonl.gz")]);
+    const csv = await readAndAggregate(
+      blobs,
+      readableMetricSet({ Timezone: "Europe/Berlin", TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" }, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "b.csv")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: false, Delimiter: ";", HeaderList: ["timestamp", "platform", "marketplace", "views", "revenue"] } } } } }),
+      [join(dir, "b.csv")],
+    );
+    expect(json.quality.rowsRejected).toBe(0);
+    expect(csv.quality.rowsRejected).toBe(0);
+    expect([...json.intervals.keys()]).toEqual([...csv.intervals.keys()]);
+    expect(json.intervals.get(T0 + 5 * HOUR)).toEqual(csv.intervals.get(T0 + 5 * HOUR));
+    expect(json.intervals.size).toBe(48);
+  });
+});

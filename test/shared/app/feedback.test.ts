@@ -1,0 +1,50 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, putFeedback } from "../../../shared/app/index.ts";
+import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
+
+const SERIES = [
+  { platform: "web", marketplace: "de", base: 400 },
+  { platform: "app", marketplace: "fr", base: 300 },
+];
+const LIVE = T0 + 14 * 24 * HOUR;
+/** The same dip in de twice: at live hour 3, and a day later. */
+const dips = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && (p.t === LIVE + 3 * HOUR || p.t === LIVE + 27 * HOUR) ? { ...p, views: Math.round(Number(p.views) * 0.45) } : p);
+const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
+
+/** Runs a shop through 30 live hours; after the first dip's group, `verdict` (if any) is given on the de series. */
+async function run(verdict: boolean | undefined): Promise<{ first: number; second: number }> {
+  const dir = await tempDir();
+  let now = LIVE;
+  const rt = localAt(dir, () => now);
+  await rt.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
+  for (let h = 0; h < 30; h++) await rt.blobs.put(join(dir, "files", "live", folder(LIVE + h * HOUR), "p.csv"), csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dips)));
+  const d = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  const ms = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files/live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "files/history")] } } }));
+  await activateDetector(rt, OPERATOR, d.AnomalyDetectorArn);
+  const scores: number[] = [];
+  for (let h = 1; h <= 30; h++) {
+    now = LIVE + h * HOUR;
+    for (const r of await detectDue(rt, now)) if (r.outcome.kind === "processed" && r.outcome.group) scores[r.intervalStart === LIVE + 3 * HOUR ? 0 : 1] = Math.max(scores[r.intervalStart === LIVE + 3 * HOUR ? 0 : 1] ?? 0, r.outcome.group.impacts["views"]?.peakScore ?? 0);
+    if (h === 5 && verdict !== undefined) {
+      const group = (await rt.records.list<AnomalyGroupRecord>("groups")).find((g) => g.startMs === LIVE + 3 * HOUR)!;
+      const seriesId = Object.entries(group.impacts["views"]!.series).find(([, dims]) => dims["marketplace"] === "de")![0];
+      const given = await putFeedback(rt, OPERATOR, { AnomalyDetectorArn: ms.AnomalyDetectorArn, AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: verdict });
+      expect(given).toMatchObject({ IsAnomaly: verdict, measure: "views", givenAt: now });
+      expect(given.z).toBeLessThan(-3);
+    }
+  }
+  return { first: scores[0] ?? 0, second: scores[1] ?? 0 };
+}
+
+describe("feedback teaches the engine", () => {
+  it("scores the same dip lower once a person said it was not an anomaly, and keeps it when they said it was", async () => {
+    const [none, notAnomaly, anomaly] = [await run(undefined), await run(false), await run(true)];
+    expect(none.first).toBeGreaterThanOrEqual(70);
+    expect(none.second).toBeGreaterThanOrEqual(70);
+    expect(notAnomaly.first).toBe(none.first);
+    expect(notAnomaly.second).toBeLessThan(70);
+    expect(anomaly.second).toBeGreaterThanOrEqual(none.second - 1e-9);
+  });
+});

@@ -1,0 +1,119 @@
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, putMetricRows, type Services } from "../../../shared/app/index.ts";
+import { classifyPushedRows } from "../../../shared/ingest/pushed-rows.ts";
+import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import type { MetricSet } from "../../../shared/model/metric-set.ts";
+import { PutMetricRowsRequest } from "../../../shared/model/push.ts";
+import { parseOrThrow } from "../../../shared/model/validate.ts";
+import { HOUR, localAt, metricSetRequest, shopPoints, sqlTime, T0, tempDir, type ShopPoint } from "../../builders.ts";
+
+const SERIES = [
+  { platform: "web", marketplace: "de", base: 400 },
+  { platform: "app", marketplace: "fr", base: 300 },
+];
+/** PutMetricRows as the wire takes it: the request checked, then the use case. */
+const push = async (rt: Services, body: unknown, requestId: string) => putMetricRows(rt, OPERATOR, parseOrThrow(PutMetricRowsRequest, body, "PutMetricRows request"), requestId);
+
+const rowsOf = (points: readonly ShopPoint[]) => points.map((p) => ({ timestamp: sqlTime(p.t), platform: p.platform, marketplace: p.marketplace, views: p.views }));
+
+async function pushedShop(now: () => number) {
+  const dir = await tempDir();
+  const rt = localAt(dir, now);
+  const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], MetricSource: { HttpPushConfig: {} } }));
+  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+  return { rt, metricSet, dir };
+}
+
+describe("classifyPushedRows", () => {
+  it("accounts for every row: accepted under its interval or rejected with its index", () => {
+    const metricSet = { MetricSetArn: "arn:x", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], DimensionList: ["platform"], TimestampColumn: { ColumnName: "ts", ColumnFormat: "ISO_8601" }, Timezone: "UTC" } as unknown as MetricSet;
+    const row = fc.oneof(
+      fc.record({ ts: fc.oneof(fc.date({ min: new Date(T0), max: new Date(T0 + 100 * HOUR), noInvalidDate: true }).map((d) => d.toISOString()), fc.string()), platform: fc.oneof(fc.constantFrom("web", "app"), fc.constant(""), fc.integer()), views: fc.oneof(fc.integer(), fc.string(), fc.constant(null)) }, { requiredKeys: [] }),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 40 }), (rows) => {
+        const { intervals, rejects } = classifyPushedRows(metricSet, rows, HOUR, "test");
+        const accepted = [...intervals.values()].flat().map((r) => r.line);
+        const rejected = rejects.filter((r) => !r.partial).map((r) => r.line);
+        expect([...accepted, ...rejected].sort((a, b) => a - b)).toEqual(rows.map((_, i) => i + 1));
+        for (const [start, rs] of intervals) for (const r of rs) expect(Math.floor(r.timestamp / HOUR) * HOUR).toBe(start);
+      }),
+    );
+  });
+});
+
+describe("PutMetricRows", () => {
+  it("files pushed rows by interval, which detection reads, and finds the dip", async () => {
+    let now = T0;
+    const { rt, metricSet } = await pushedShop(() => now);
+    const live = T0 + 14 * 24 * HOUR;
+    const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t === live + 3 * HOUR ? { ...p, views: Math.round(Number(p.views) / 6) } : p);
+    const history = rowsOf(shopPoints(T0, 14 * 24, SERIES));
+    for (let i = 0; i < history.length; i += 5000) {
+      now = T0 + 14 * 24 * HOUR;
+      const r = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: history.slice(i, i + 5000) }, `history-${i}`);
+      expect(r).toMatchObject({ RowsRejected: 0, Rejects: [] });
+    }
+    const groups: string[] = [];
+    for (let h = 0; h < 6; h++) {
+      now = live + (h + 1) * HOUR - 30 * 60_000;
+      await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(live + h * HOUR, 1, SERIES, dip)) }, `live-${h}`);
+      now = live + (h + 1) * HOUR;
+      for (const run of await detectDue(rt, now)) if (run.outcome.kind === "processed" && run.outcome.group) groups.push(run.outcome.group.AnomalyGroupId);
+    }
+    const found = await rt.records.list<AnomalyGroupRecord>("groups");
+    expect(found.map((g) => g.startMs)).toContain(live + 3 * HOUR);
+    expect(groups.length).toBeGreaterThan(0);
+  });
+
+  it("says which rows it refused and why, keeps them, and refuses rows for an interval already detected", async () => {
+    const now = T0 + 30 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await rt.records.put("executions", `000000000000/shop/pushed/${T0 + 2 * HOUR}`, { Status: "COMPLETED" });
+    const rows = [
+      { timestamp: sqlTime(T0 + 29 * HOUR), platform: "web", marketplace: "de", views: 10 },
+      { timestamp: "yesterday", platform: "web", marketplace: "de", views: 10 },
+      { timestamp: sqlTime(T0 + 29 * HOUR), platform: "web", marketplace: "", views: 10 },
+      { timestamp: sqlTime(T0 + 29 * HOUR), platform: "web", marketplace: "fr", views: "many" },
+      { timestamp: sqlTime(T0 + 2 * HOUR), platform: "web", marketplace: "de", views: 10 },
+      { timestamp: sqlTime(T0 + 40 * HOUR), platform: "web", marketplace: "de", views: 10 },
+      "not a row",
+    ];
+    const r = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "req-1");
+    expect(r.RowsAccepted).toBe(1);
+    expect(r.RowsRejected).toBe(6);
+    expect(r.Rejects.map((x) => [x.Index, x.Reason])).toEqual([
+      [1, "INVALID_TIMESTAMP"],
+      [2, "MISSING_DIMENSION_VALUE"],
+      [3, "NON_NUMERIC_MEASURE"],
+      [6, "MALFORMED_RECORD"],
+      [4, "OUTSIDE_INTERVAL"],
+      [5, "OUTSIDE_INTERVAL"],
+    ]);
+    expect(r.Rejects.find((x) => x.Index === 4)?.Message).toMatch(/already detected/);
+    const kept = new TextDecoder().decode(await rt.blobs.get(r.RejectsFile!));
+    expect(kept.trim().split("\n")).toHaveLength(6);
+  });
+
+  it("replaces, not adds to, the rows of a retried request with the same ClientToken", async () => {
+    const now = T0 + 30 * HOUR;
+    const { rt, metricSet, dir } = await pushedShop(() => now);
+    const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "batch-7", Rows: rowsOf(shopPoints(T0 + 29 * HOUR, 1, SERIES)) };
+    await push(rt, body, "req-1");
+    await push(rt, body, "req-2");
+    const files = await rt.blobs.list(join(dir, "results", "000000000000", "shop", "pushed", "ingested"));
+    expect(files.map((f) => f.slice(f.lastIndexOf("/") + 1))).toEqual(["push-batch-7.csv"]);
+  });
+
+  it("refuses a metric set that does not take pushed rows, and an unknown one, writing nothing", async () => {
+    const now = T0;
+    const { rt, metricSet, dir } = await pushedShop(() => now);
+    await expect(push(rt, { MetricSetArn: `${metricSet.MetricSetArn}x`, Rows: [{}] }, "r")).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    await expect(push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: [] }, "r")).rejects.toMatchObject({ name: "ValidationException", fields: [{ Name: "Rows" }] });
+    expect(await rt.blobs.list(join(dir, "results"))).toEqual([]);
+  });
+});
