@@ -2,8 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
-import { deliverOne } from "../../shared/app/index.ts";
-import { DeliverySchema } from "../../shared/alerts/delivery.ts";
+import { deliverOne, DeliverySchema } from "../../shared/app/index.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
 import { powertoolsObserver } from "../../shared/runtime/observability.ts";

@@ -24,4 +24,5 @@ export { putMetricRows, type PutMetricRowsResponse } from "./push.ts";
 export { detectDue, detectInterval, lastClosedInterval, loadModel, type DueRun, type IntervalExecution, type IntervalOutcome, type QualityRecord } from "./detect.ts";
 export { ingestDue, type IngestRun, type PulledSource } from "./ingest.ts";
 export { deliverOne, replayDeliveries, routeEvent } from "./alerting.ts";
+export { DeliverySchema, type Delivery } from "../alerts/delivery.ts";
 export { signedLinkRefusal } from "./links.ts";
