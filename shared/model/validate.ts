@@ -19,7 +19,10 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
     Name: fieldName(issue.path),
     Message: issue.message,
   }));
-  throw new ValidationException(`Invalid ${what}: ${fields.length} field(s) failed validation`, {
+  // The message names the first fields, as L4M's did: a CLI or SDK user reads the message, not the body's Fields.
+  const named = fields.slice(0, 3).map((f) => `${f.Name} ${f.Message}`).join("; ");
+  const more = fields.length > 3 ? `; and ${fields.length - 3} more` : "";
+  throw new ValidationException(`Invalid ${what}: ${named}${more}`, {
     reason: "FIELD_VALIDATION_FAILED",
     fields,
   });
