@@ -1,10 +1,11 @@
-import { createHash, randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createHash } from "node:crypto";
+import type { Server } from "node:http";
 import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/index.ts";
+import { createBoundedServer, type Handler, type HttpLimits } from "../shared/api/http-server.ts";
 import { isPage, page } from "../shared/api/pages.ts";
 import { errorResponse, router } from "../shared/api/router.ts";
 import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
-import { ValidationException } from "../shared/model/errors.ts";
+import { ValidationException, VigilError } from "../shared/model/errors.ts";
 
 /** The access key `vigil serve` accepts when none is configured, for trying it out (README). */
 export const DEFAULT_ACCESS_KEY_ID = "VIGILLOCALKEY";
@@ -47,38 +48,27 @@ export function tenantsFromEnv(env: NodeJS.ProcessEnv): Tenants {
  * `vigil serve`: L4M's API on localhost, over the local mode's services, for the official
  * AWS SDK client (`endpoint: http://localhost:<port>`). Every request but `GET /health` and
  * the signed links of alert messages must carry a valid Signature V4 for the service
- * `lookoutmetrics`.
+ * `lookoutmetrics`. Requests are bounded (body, headers, time) before any of this runs
+ * (shared/api/http-server.ts).
  */
-export async function serve(options: { port: number; host?: string; services: Services; tenants: Tenants }): Promise<{ server: Server; url: string }> {
+export async function serve(options: { port: number; host?: string; services: Services; tenants: Tenants; limits?: Partial<HttpLimits> }): Promise<{ server: Server; url: string }> {
   const { services, tenants } = options;
   const verifier = new SigV4Verifier((key) => tenants.credentials.get(key), services.clock);
   const handle = router(services);
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const requestId = randomUUID();
-      const [path = "/", query = ""] = (req.url ?? "/").split("?", 2) as [string, string?];
-      const body = Buffer.concat(chunks).toString("utf8");
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
-      const method = req.method ?? "GET";
-      const reply = async () => {
-        if (method === "GET" && path === "/health") return handle({ method, path, query, body, requestId });
-        try {
-          // The links in alert messages carry their own signature.
-          if (isPage(path)) return await page(services, { method, path, query, body });
-          const principal = await verifier.verify({ method, path, query, headers, body });
-          return handle({ method, path, query, body, requestId, ...(tenants.scopes.has(principal.tenant) ? { scope: tenants.scopes.get(principal.tenant)! } : {}) });
-        } catch (e) {
-          return errorResponse(e, requestId);
-        }
-      };
-      void reply().then((r) => {
-        res.writeHead(r.status, r.headers);
-        res.end(r.body);
-      });
-    });
-  });
+  const answer: Handler = async ({ method, path, query, headers, body, requestId }) => {
+    if (method === "GET" && path === "/health") return handle({ method, path, query, body, requestId });
+    try {
+      // The links in alert messages carry their own signature.
+      if (isPage(path)) return await page(services, { method, path, query, body });
+      const principal = await verifier.verify({ method, path, query, headers, body });
+      return await handle({ method, path, query, body, requestId, ...(tenants.scopes.has(principal.tenant) ? { scope: tenants.scopes.get(principal.tenant)! } : {}) });
+    } catch (e) {
+      // A refusal is answered; anything else is the server's 500, reported with its request id.
+      if (e instanceof VigilError && e.httpStatus < 500) return errorResponse(e, requestId);
+      throw e;
+    }
+  };
+  const server = createBoundedServer(answer, { ...(options.limits ? { limits: options.limits } : {}), onError: (error, requestId) => services.observer.failed("api request", error, { requestId }) });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host ?? "127.0.0.1", resolve);

@@ -7,8 +7,18 @@ import { AccessDeniedException } from "../model/errors.ts";
 /**
  * AWS Signature Version 4, checked as AWS checks it: the signature is computed again
  * (by the AWS SDK's own signer) from the request, the signed headers and the caller's
- * secret, and must match. A request more than five minutes from the server's clock is
- * refused, and so is a signature seen before within that window (a replay).
+ * secret, and must match.
+ *
+ * Replay protection is AWS's, no more: a request more than five minutes from the server's
+ * clock is refused, and the signature binds method, path, query, host and the body's hash,
+ * so a captured request can only be sent again as it was, within those five minutes. The
+ * same signature twice is accepted, as AWS accepts it: boto3, the AWS CLI and curl sign
+ * byte-identical requests when a call repeats within a second (polling a status, deactivate
+ * then delete), and a cache of seen signatures refused them. What a repeat can do is what
+ * the operation does twice: reads and PutFeedback are idempotent, Create answers
+ * ConflictException, Delete ResourceNotFoundException; PutMetricRows with a ClientToken
+ * writes the same file again, without one it adds the rows again, as a client's own retry
+ * would. Keeping requests from being captured is the job of TLS in front of the server.
  */
 export const SIGNING_SERVICE = "lookoutmetrics";
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -42,8 +52,6 @@ function amzDate(value: string | undefined): number {
 }
 
 export class SigV4Verifier {
-  private readonly seen = new Map<string, number>();
-
   constructor(
     private readonly credentials: (accessKeyId: string) => Credential | undefined,
     private readonly now: () => number,
@@ -77,13 +85,6 @@ export class SigV4Verifier {
     if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
       throw new AccessDeniedException("The request signature we calculated does not match the signature you provided");
     }
-    this.forgetOld(now);
-    if (this.seen.has(signature)) throw new AccessDeniedException("This signed request was already received: replays are refused");
-    this.seen.set(signature, at);
     return { accessKeyId, tenant: credential.tenant };
-  }
-
-  private forgetOld(now: number): void {
-    for (const [sig, at] of this.seen) if (Math.abs(now - at) > MAX_CLOCK_SKEW_MS) this.seen.delete(sig);
   }
 }
