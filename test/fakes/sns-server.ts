@@ -4,7 +4,8 @@ import { startFakeAwsServer } from "./aws-server.ts";
 /**
  * A local SNS speaking the AWS Query protocol the SDK v3 client uses, for Publish: it
  * records each message with its attributes and answers with a message id. It refuses
- * requests that are not SigV4-signed, and unknown topics.
+ * requests that are not SigV4-signed, unknown topics, and subjects SNS refuses (a line
+ * break or control character, or 100 characters or more).
  */
 export interface Published {
   readonly topicArn: string;
@@ -23,11 +24,13 @@ export async function startFakeSns(topics: string[]): Promise<{ endpoint: string
       if (form.get("Action") !== "Publish") return error(400, "InvalidAction", String(form.get("Action")));
       const topicArn = form.get("TopicArn") ?? "";
       if (!topics.includes(topicArn)) return error(404, "NotFound", "Topic does not exist");
+      const subject = form.get("Subject");
+      if (subject !== null && (/[\p{Cc}]/u.test(subject) || [...subject].length >= 100)) return error(400, "InvalidParameter", "Invalid parameter: Subject");
       const attributes: Published["attributes"] = {};
       for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
         attributes[form.get(`MessageAttributes.entry.${i}.Name`)!] = { dataType: form.get(`MessageAttributes.entry.${i}.Value.DataType`) ?? "", value: form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? "" };
       }
-      published.push({ topicArn, message: form.get("Message") ?? "", subject: form.get("Subject"), attributes });
+      published.push({ topicArn, message: form.get("Message") ?? "", subject, attributes });
       return xml(200, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`);
     },
     () => error(403, "MissingAuthenticationToken", "unsigned request"),

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { CreateAnomalyDetectorCommand, DeactivateAnomalyDetectorCommand, DeleteAnomalyDetectorCommand, DescribeAnomalyDetectorCommand, LookoutMetricsClient } from "@aws-sdk/client-lookoutmetrics";
+import { CreateAnomalyDetectorCommand, DeactivateAnomalyDetectorCommand, DeleteAnomalyDetectorCommand, DescribeAnomalyDetectorCommand, LookoutMetricsClient, type ServiceInputTypes, type ServiceOutputTypes } from "@aws-sdk/client-lookoutmetrics";
+import type { DeserializeMiddleware, FinalizeRequestMiddleware } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "../../cli/serve.ts";
 import { tempDir } from "../builders.ts";
@@ -12,22 +13,18 @@ import { startVigilServe } from "./wire.ts";
  */
 function sameSecondClient(url: string, signatures: string[]): LookoutMetricsClient {
   const client = new LookoutMetricsClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY }, maxAttempts: 1 });
-  client.middlewareStack.addRelativeTo(
-    (next) => async (args) => {
-      const headers = (args.request as { headers: Record<string, string> }).headers;
-      delete headers["amz-sdk-invocation-id"];
-      delete headers["amz-sdk-request"];
-      return next(args);
-    },
-    { relation: "before", toMiddleware: "httpSigningMiddleware", name: "signLikeBoto3" },
-  );
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      signatures.push((args.request as { headers: Record<string, string> }).headers["authorization"] ?? "");
-      return next(args);
-    },
-    { step: "deserialize", name: "recordSignature" },
-  );
+  const headersOf = (args: { request: unknown }) => (args.request as { headers: Record<string, string> }).headers;
+  const unsignedIds: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
+    delete headersOf(args)["amz-sdk-invocation-id"];
+    delete headersOf(args)["amz-sdk-request"];
+    return next(args);
+  };
+  const record: DeserializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
+    signatures.push(headersOf(args)["authorization"] ?? "");
+    return next(args);
+  };
+  client.middlewareStack.addRelativeTo(unsignedIds, { relation: "before", toMiddleware: "httpSigningMiddleware", name: "signLikeBoto3" });
+  client.middlewareStack.add(record, { step: "deserialize", name: "recordSignature" });
   return client;
 }
 

@@ -17,3 +17,18 @@ export function duration(ms: number): string {
 }
 
 export const arrow = (direction: "UP" | "DOWN") => (direction === "UP" ? "▲" : "▼");
+
+/** At most `max` characters, cut between code points (never inside a surrogate pair), "…" marking a cut. */
+export function truncate(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const points = [...s];
+  return points.length <= max ? s : `${points.slice(0, max - 1).join("")}…`;
+}
+
+/**
+ * A value from the data (a dimension value) as a message shows it: on one line, without
+ * control, line-separator or bidirectional-override characters (which could forge lines,
+ * break a subject header or reorder what a reader sees), and at most `max` characters,
+ * so no value can push a message past a channel's limits.
+ */
+export const shown = (value: string, max = 64) => truncate(value.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]+/gu, " "), max);

@@ -1,8 +1,11 @@
 import type { AlertMessage } from "../../alerts/message.ts";
 import { textChart } from "./chart.ts";
-import { arrow, duration, num, pct, utc } from "./format.ts";
+import { arrow, duration, num, pct, shown, utc } from "./format.ts";
 
-/** L4M's SnsFormat LONG_TEXT and SHORT_TEXT, and the plain-text part of emails: readable on a phone. */
+/**
+ * L4M's SnsFormat LONG_TEXT and SHORT_TEXT, and the plain-text part of emails: readable on a
+ * phone. Values from the data are `shown`: one line each, so none can forge a line.
+ */
 
 const WHY: Record<AlertMessage["reason"], string> = {
   first: "new",
@@ -14,7 +17,7 @@ const WHY: Record<AlertMessage["reason"], string> = {
 
 export function subjectOf(m: AlertMessage): string {
   const what = `${m.measure} ${arrow(m.direction)} ${pct(m.changePercent)}`;
-  const where = m.contributors[0] ? ` in ${m.contributors[0].name}=${m.contributors[0].value}` : "";
+  const where = m.contributors[0] ? ` in ${m.contributors[0].name}=${shown(m.contributors[0].value)}` : "";
   return `[${m.ended ? "ENDED" : m.severity}] ${m.detector.name}: ${what}${where} (${WHY[m.reason]})`;
 }
 
@@ -31,7 +34,7 @@ export function longText(m: AlertMessage): string {
     `Started ${utc(m.start)}, ${m.ended ? "lasted" : "lasting"} ${duration(m.end - m.start)}`,
     "",
     "Top contributors:",
-    ...m.contributors.slice(0, 5).map((c) => `  ${c.name}=${c.value}  ${num(c.share)}%`),
+    ...m.contributors.slice(0, 5).map((c) => `  ${c.name}=${shown(c.value)}  ${num(c.share)}%`),
     "",
     `Last ${m.chart.actual.length} intervals:`,
     ...textChart(m.chart).map((l) => `  ${l}`),

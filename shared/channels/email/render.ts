@@ -1,6 +1,6 @@
 import type { AlertMessage } from "../../alerts/message.ts";
 import { textChart } from "../common/chart.ts";
-import { arrow, duration, num, pct, utc } from "../common/format.ts";
+import { arrow, duration, num, pct, shown, utc } from "../common/format.ts";
 import { longText, subjectOf } from "../common/text.ts";
 
 /**
@@ -14,7 +14,7 @@ export function emailMessage(m: AlertMessage): { subject: string; text: string; 
 function html(m: AlertMessage): string {
   const rows = m.contributors
     .slice(0, 5)
-    .map((c) => `<tr><td style="padding:2px 12px 2px 0">${esc(c.name)}=${esc(c.value)}</td><td style="text-align:right">${num(c.share)}%</td></tr>`)
+    .map((c) => `<tr><td style="padding:2px 12px 2px 0">${esc(c.name)}=${esc(shown(c.value))}</td><td style="text-align:right">${num(c.share)}%</td></tr>`)
     .join("");
   return `<!doctype html><html><body style="font-family:Helvetica,Arial,sans-serif;color:#1d1c1d">
 <div style="border-left:6px solid ${m.ended ? "#2eb67d" : m.color};padding:4px 12px">

@@ -1,20 +1,23 @@
 import type { AlertMessage } from "../../alerts/message.ts";
 import { textChart } from "../common/chart.ts";
-import { arrow, duration, num, pct, utc } from "../common/format.ts";
+import { arrow, duration, num, pct, shown, truncate, utc } from "../common/format.ts";
 import { subjectOf } from "../common/text.ts";
 
 /**
  * Slack's incoming-webhook body: Block Kit inside an attachment, whose bar takes the
  * severity colour (blocks alone cannot be coloured); `text` is the notification preview.
+ * Every mrkdwn text, `text` included, is escaped as Slack asks (&, <, >), so a dimension
+ * value like `<!channel>` or `<https://evil|click me>` shows as typed and is neither a
+ * mention nor a link; plain_text (the header) is never parsed.
  */
 export function slackMessage(m: AlertMessage) {
   const table = m.contributors
     .slice(0, 5)
-    .map((c) => `${`${c.name}=${c.value}`.padEnd(32)} ${num(c.share).padStart(5)}%`)
+    .map((c) => `${`${c.name}=${shown(c.value)}`.padEnd(32)} ${num(c.share).padStart(5)}%`)
     .join("\n");
   const chart = textChart(m.chart);
   return {
-    text: subjectOf(m),
+    text: escape(subjectOf(m)),
     attachments: [
       {
         color: m.ended ? "#2eb67d" : m.color,
@@ -29,7 +32,7 @@ export function slackMessage(m: AlertMessage) {
               { type: "mrkdwn", text: `*${m.ended ? "Lasted" : "Lasting"}*\n${duration(m.end - m.start)}` },
             ],
           },
-          ...(table ? [{ type: "section", text: { type: "mrkdwn", text: `*Top contributors*\n\`\`\`${escape(table)}\`\`\`` } }] : []),
+          ...(table ? [{ type: "section", text: { type: "mrkdwn", text: `*Top contributors*\n\`\`\`${inCode(table)}\`\`\`` } }] : []),
           ...(chart.length ? [{ type: "section", text: { type: "mrkdwn", text: `*Last ${m.chart.actual.length} intervals*\n\`\`\`${chart.join("\n")}\`\`\`` } }] : []),
           {
             type: "actions",
@@ -47,4 +50,5 @@ export function slackMessage(m: AlertMessage) {
 
 /** Slack's three control characters in mrkdwn. */
 const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const truncate = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+/** Inside a code block, a backtick from the data could close it: it shows as a look-alike. */
+const inCode = (s: string) => escape(s).replace(/`/g, "ˋ");

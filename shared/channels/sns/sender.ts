@@ -5,6 +5,10 @@ import { l4mAlertJson } from "../common/l4m-alert.ts";
 import { longText, shortText, subjectOf } from "../common/text.ts";
 import type { Sender, SendResult } from "../../alerts/channel.ts";
 import { classifyAwsError } from "../common/aws-errors.ts";
+import { truncate } from "../common/format.ts";
+
+/** SNS takes a subject of less than 100 characters, on one line (subjectOf keeps it to one). */
+const SNS_SUBJECT_MAX = 99;
 
 type SnsChannel = Extract<Channel, { kind: "sns" }>;
 
@@ -34,7 +38,7 @@ export class SnsSender implements Sender<SnsChannel> {
   async send(message: AlertMessage, channel: SnsChannel, signal: AbortSignal): Promise<SendResult> {
     try {
       await this.client(channel.topicArn).send(
-        new PublishCommand({ TopicArn: channel.topicArn, Subject: subjectOf(message).slice(0, 100), Message: snsBody(message, channel.format), MessageAttributes: snsAttributes(message) }),
+        new PublishCommand({ TopicArn: channel.topicArn, Subject: truncate(subjectOf(message), SNS_SUBJECT_MAX), Message: snsBody(message, channel.format), MessageAttributes: snsAttributes(message) }),
         { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) },
       );
       return { ok: true };
