@@ -1,4 +1,7 @@
-import { blockedReason } from "./address.ts";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { LookupFunction } from "node:net";
+import { checkedAddress, type Resolver } from "./address.ts";
 import { failed, type SendResult } from "../../alerts/channel.ts";
 import { SecretUnavailable, type SecretResolver } from "./secrets.ts";
 
@@ -28,33 +31,47 @@ export interface PostOptions {
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   readonly now: () => number;
+  /** Connect to this address, already checked, instead of resolving the URL's host (which still names the server: Host, TLS SNI and certificate). */
+  readonly pinned?: { readonly address: string; readonly family: 4 | 6 };
 }
 
-/** POSTs a body and classifies the outcome; a timeout or a network error is retryable. */
+/** POSTs a body and classifies the outcome; a timeout or a network error is retryable. Redirects are not followed. */
 export async function post(url: string, body: string, options: PostOptions): Promise<SendResult> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   try {
-    const res = await fetch(url, {
-      method: "POST",
-      body,
-      headers: { "content-type": "application/json", "user-agent": "Vigil", ...options.headers },
-      signal: AbortSignal.any([options.signal, timeout]),
-      redirect: "manual",
-    });
-    await res.body?.cancel();
-    return classifyStatus(res.status, res.headers.get("retry-after"), options.now());
+    const { status, retryAfter } = await exchange(url, body, { "content-type": "application/json", "user-agent": "Vigil", ...options.headers }, AbortSignal.any([options.signal, timeout]), options.pinned);
+    return classifyStatus(status, retryAfter, options.now());
   } catch (e) {
     if (timeout.aborted) return failed(true, "TIMEOUT", `no answer within ${options.timeoutMs} ms`);
     if (options.signal.aborted) return failed(true, "TIMEOUT", "the invocation ran out of time");
-    return failed(true, "NETWORK", e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e));
+    return failed(true, "NETWORK", e instanceof Error ? e.message : String(e));
   }
+}
+
+/** One request on a connection of its own (no pool could hand over a socket to another address); the answer's body is not read. */
+function exchange(url: string, body: string, headers: Record<string, string>, signal: AbortSignal, pinned?: PostOptions["pinned"]): Promise<{ status: number; retryAfter: string | null }> {
+  const target = new URL(url);
+  const send = target.protocol === "https:" ? httpsRequest : target.protocol === "http:" ? httpRequest : undefined;
+  if (!send) return Promise.reject(new Error(`${target.protocol} is not http: or https:`));
+  const lookup: LookupFunction | undefined = pinned && ((_host, opts, done) => (opts.all ? done(null, [pinned]) : done(null, pinned.address, pinned.family)));
+  return new Promise((resolve, reject) => {
+    const req = send(target, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, signal, agent: false, ...(lookup ? { lookup } : {}) }, (res) => {
+      const retryAfter = res.headers["retry-after"];
+      res.destroy();
+      resolve({ status: res.statusCode ?? 0, retryAfter: retryAfter ?? null });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 export interface HttpChannelOptions {
   readonly secrets: SecretResolver;
   readonly timeoutMs: number;
-  /** AWS mode: refuse URLs that resolve to private, loopback or link-local addresses. */
+  /** AWS mode: refuse URLs that resolve to anything but public addresses, and connect to the address checked. */
   readonly blockPrivateAddresses: boolean;
+  /** How names are resolved for that check (the system's resolver unless given). */
+  readonly resolve?: Resolver;
   readonly now: () => number;
 }
 
@@ -71,7 +88,7 @@ export async function postToAlertUrl(options: HttpChannelOptions, prepare: () =>
     if (e instanceof SecretUnavailable) return failed(true, "SECRET", e.message);
     throw e;
   }
-  const refused = options.blockPrivateAddresses ? await blockedReason(request.url) : undefined;
-  if (refused) return failed(false, "BLOCKED_URL", refused);
-  return post(request.url, request.body, { ...(request.headers ? { headers: request.headers } : {}), timeoutMs: options.timeoutMs, signal, now: options.now });
+  const checked = options.blockPrivateAddresses ? await checkedAddress(request.url, options.resolve) : undefined;
+  if (checked && !checked.ok) return failed(false, "BLOCKED_URL", checked.reason);
+  return post(request.url, request.body, { ...(request.headers ? { headers: request.headers } : {}), timeoutMs: options.timeoutMs, signal, now: options.now, ...(checked?.ok ? { pinned: { address: checked.address, family: checked.family } } : {}) });
 }

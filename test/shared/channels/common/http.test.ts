@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { classifyStatus, retryAfterMs } from "../../../../shared/channels/common/http.ts";
-import { isPrivateAddress } from "../../../../shared/channels/common/address.ts";
+import { classifyStatus, post, retryAfterMs } from "../../../../shared/channels/common/http.ts";
+import { checkedAddress, isPrivateAddress } from "../../../../shared/channels/common/address.ts";
+import { HttpReceiver } from "../../../receivers/http-receiver.ts";
 import { RETRY_TABLE } from "../retry-table.ts";
 
 describe("classifyStatus", () => {
@@ -43,4 +44,31 @@ describe("isPrivateAddress", () => {
     ["172.32.0.1", false],
     ["2600:1f18::1", false],
   ])("%s → %s", (ip, want) => expect(isPrivateAddress(ip)).toBe(want));
+});
+
+describe("checkedAddress and a pinned post", () => {
+  it("resolves once, refuses a name with any address that is not public, and names the first one to connect to", async () => {
+    const calls: string[] = [];
+    const resolver = (answers: string[]) => async (host: string) => (calls.push(host), answers);
+    expect(await checkedAddress("https://hooks.example.com/x", resolver(["52.94.236.248", "2600:1f18::1"]))).toEqual({ ok: true, address: "52.94.236.248", family: 4 });
+    expect(await checkedAddress("https://hooks.example.com/x", resolver(["2600:1f18::1", "52.94.236.248"]))).toEqual({ ok: true, address: "2600:1f18::1", family: 6 });
+    expect(await checkedAddress("https://hooks.example.com/x", resolver(["52.94.236.248", "10.0.0.7"]))).toMatchObject({ ok: false, reason: expect.stringMatching(/10\.0\.0\.7/) });
+    expect(await checkedAddress("https://hooks.example.com/x", resolver([]))).toMatchObject({ ok: false, reason: expect.stringMatching(/does not resolve/) });
+    expect(calls).toEqual(Array(4).fill("hooks.example.com"));
+    expect(await checkedAddress("http://[::ffff:8.8.8.8]/", resolver([]))).toEqual({ ok: true, address: "::ffff:808:808", family: 6 });
+  });
+
+  it("connects to the pinned address, never resolving the name, which still goes as the Host", async () => {
+    const receiver = await HttpReceiver.start();
+    try {
+      const port = new URL(receiver.url).port;
+      // The name does not exist: only the pinned address can be reached.
+      const result = await post(`http://hooks.vigil.invalid:${port}/in`, "{}", { timeoutMs: 2000, signal: new AbortController().signal, now: Date.now, pinned: { address: "127.0.0.1", family: 4 } });
+      expect(result).toEqual({ ok: true });
+      expect(receiver.requests.at(-1)).toMatchObject({ path: "/in", body: "{}", headers: { host: `hooks.vigil.invalid:${port}` } });
+      expect(await post(`http://hooks.vigil.invalid:${port}/in`, "{}", { timeoutMs: 2000, signal: new AbortController().signal, now: Date.now })).toMatchObject({ ok: false, reason: "NETWORK" });
+    } finally {
+      await receiver.stop();
+    }
+  });
 });
