@@ -3,7 +3,7 @@ import { isTemplated } from "../model/path-template.ts";
 import { readRecords, UnreadableFile } from "../ingest/readers.ts";
 import { ValidationException } from "../model/errors.ts";
 import type { DetectMetricSetConfigRequest, GetSampleDataRequest, SourcePaths } from "../model/discovery.ts";
-import type { BlobStore } from "../store/blobs.ts";
+import { ListingTooLarge, type BlobStore } from "../store/blobs.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -14,18 +14,28 @@ import type { Services } from "./services.ts";
  * dimensions, each with a confidence.
  */
 
-/** The first file of a source: under the historical path, else under the template's fixed prefix. */
-async function sampleFile(blobs: BlobStore, source: SourcePaths): Promise<{ file: string; bytes: Uint8Array }> {
+/**
+ * The first file of a source: under the historical path, else under the template's fixed
+ * prefix (which the request's schema requires to name a folder). A listing past its bound
+ * is refused naming the field, `at` being where the source sits in the request.
+ */
+async function sampleFile(blobs: BlobStore, source: SourcePaths, at: string): Promise<{ file: string; bytes: Uint8Array }> {
   const template = source.TemplatedPathList?.[0];
-  const prefixes = [...(source.HistoricalDataPathList ?? []), ...(template ? [isTemplated(template) ? template.slice(0, template.indexOf("{{")) : template] : [])];
+  const prefixes: [string, string][] = [
+    ...(source.HistoricalDataPathList ?? []).map((p): [string, string] => [`${at}.HistoricalDataPathList[0]`, p]),
+    ...(template ? [[`${at}.TemplatedPathList[0]`, isTemplated(template) ? template.slice(0, template.indexOf("{{")) : template] as [string, string]] : []),
+  ];
   if (prefixes.length === 0) throw new ValidationException("Give a TemplatedPathList or a HistoricalDataPathList to sample", { fields: [{ Name: "S3SourceConfig", Message: "names no path" }] });
-  for (const prefix of prefixes) {
-    for (const file of (await blobs.list(prefix)).slice(0, 1)) {
+  for (const [field, prefix] of prefixes) {
+    const files = await blobs.list(prefix).catch((e: unknown) => {
+      throw e instanceof ListingTooLarge ? new ValidationException(e.message, { fields: [{ Name: field, Message: "names a folder too large to list" }] }) : e;
+    });
+    for (const file of files.slice(0, 1)) {
       const bytes = await blobs.get(file);
       if (bytes) return { file, bytes };
     }
   }
-  throw new ValidationException(`No file to sample under ${prefixes.join(" or ")}`, { fields: [{ Name: "S3SourceConfig", Message: "no file found under its paths" }] });
+  throw new ValidationException(`No file to sample under ${prefixes.map(([, p]) => p).join(" or ")}`, { fields: [{ Name: "S3SourceConfig", Message: "no file found under its paths" }] });
 }
 
 function unreadableSample(file: string, detail: string): ValidationException {
@@ -44,12 +54,12 @@ function inferOrRefuse(file: string, bytes: Uint8Array): InferredConfig {
 /** DetectMetricSetConfig: what one sample file of the source shows, each guess with a confidence. */
 export async function detectMetricSetConfig(services: Services, scope: Scope, req: DetectMetricSetConfigRequest): Promise<InferredConfig> {
   await catalogOf(services, scope).getDetector(req.AnomalyDetectorArn);
-  const { file, bytes } = await sampleFile(services.blobs, req.AutoDetectionMetricSource.S3SourceConfig);
+  const { file, bytes } = await sampleFile(services.blobs, req.AutoDetectionMetricSource.S3SourceConfig, "AutoDetectionMetricSource.S3SourceConfig");
   return inferOrRefuse(file, bytes);
 }
 
 export async function getSampleData(services: Services, _scope: Scope, req: GetSampleDataRequest) {
-  const { file, bytes } = await sampleFile(services.blobs, req.S3SourceConfig);
+  const { file, bytes } = await sampleFile(services.blobs, req.S3SourceConfig, "S3SourceConfig");
   const read = readRecords(file, bytes, req.S3SourceConfig.FileFormatDescriptor);
   const unreadable = read.malformed.find((m) => m.line === 0);
   if (unreadable) throw unreadableSample(file, unreadable.detail);

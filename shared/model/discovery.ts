@@ -1,10 +1,10 @@
 import * as z from "zod";
-import { FileFormatDescriptor } from "./metric-set.ts";
+import { DataPath, FileFormatDescriptor } from "./metric-set.ts";
 import { Arn } from "./shapes.ts";
 
 /** The requests of L4M's DetectMetricSetConfig and GetSampleData: one source to sample. */
-const Path = z.string().min(1).max(1024);
-export const SourcePaths = z.strictObject({ TemplatedPathList: z.array(Path).length(1).optional(), HistoricalDataPathList: z.array(Path).length(1).optional() });
+/** Paths as a metric set takes them: a template or path whose fixed part names no folder is refused here, before anything is listed. */
+export const SourcePaths = z.strictObject({ TemplatedPathList: z.array(DataPath).length(1).optional(), HistoricalDataPathList: z.array(DataPath).length(1).optional() });
 export type SourcePaths = z.infer<typeof SourcePaths>;
 
 export const DetectMetricSetConfigRequest = z.strictObject({ AnomalyDetectorArn: Arn, AutoDetectionMetricSource: z.strictObject({ S3SourceConfig: SourcePaths }) });

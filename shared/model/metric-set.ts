@@ -42,7 +42,7 @@ export const FileFormatDescriptor = z
 export type FileFormatDescriptor = z.infer<typeof FileFormatDescriptor>;
 
 /** An `s3://` URI as L4M allows it, or — in Vigil's local mode — a path on local disk. */
-const DataPath = z
+export const DataPath = z
   .string()
   .min(1)
   .max(1024)

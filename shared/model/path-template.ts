@@ -24,7 +24,36 @@ export function templateProblem(path: string): string | undefined {
   }
   if (/\{\{|\}\}/.test(path.replace(TOKEN_RE, ""))) return "has an unbalanced {{ or }}";
   if (path.startsWith("s3://") && !S3_RE.test(path.replace(TOKEN_RE, "x"))) return "is not a valid s3://bucket/key URI";
+  if (namesNoFolder(path)) {
+    return isTemplated(path)
+      ? "has no fixed prefix: the text before its first placeholder must name a folder, as in /data/live/{{yyyyMMdd}}/{{HHmm}}"
+      : "names the root of the file system or the working folder: name the folder that holds the files";
+  }
   return undefined;
+}
+
+/**
+ * The folder all of a path's files lie under: `/data/live/` for
+ * `/data/live/{{yyyyMMdd}}/{{HHmm}}`, the path itself when it has no placeholder.
+ */
+export function fixedFolder(path: string): string {
+  const at = path.indexOf("{{");
+  return at < 0 ? path : path.slice(0, path.lastIndexOf("/", at) + 1);
+}
+
+/** A local path whose fixed folder is the root or the working folder (`/`, `./`, `/../{{yyyy}}`): reading it would walk everything below. */
+function namesNoFolder(path: string): boolean {
+  const location = parseLocation(fixedFolder(path));
+  if (location.kind === "s3") return false;
+  const absolute = location.path.startsWith("/");
+  const kept: string[] = [];
+  for (const part of location.path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part !== "..") kept.push(part);
+    else if (kept.length > 0 && kept.at(-1) !== "..") kept.pop();
+    else if (!absolute) kept.push(part);
+  }
+  return kept.length === 0;
 }
 
 export const isTemplated = (path: string) => /\{\{[^{}]+\}\}/.test(path);

@@ -1,12 +1,15 @@
+import { ValidationException } from "../model/errors.ts";
+
 /**
  * The blob port: where metric files, interval results and model snapshots live. Addresses
- * are `s3://bucket/key` URIs or local paths; `list` takes a folder or key prefix.
+ * are `s3://bucket/key` URIs or local paths; `list` takes a folder or key prefix, and
+ * stops with ListingTooLarge past LISTING_LIMITS.
  */
 export interface BlobStore {
   get(uri: string): Promise<Uint8Array | undefined>;
   /** `kind` labels the object (an S3 tag), so retention rules can tell rejects from results. */
   put(uri: string, body: Uint8Array | string, kind?: BlobKind): Promise<void>;
-  /** Addresses of every object under `prefix` (a folder, a key prefix or one file), sorted. */
+  /** Addresses of every object under `prefix` (a folder, a key prefix or one file), sorted; ListingTooLarge past the limits. */
   list(prefix: string): Promise<string[]>;
   /** Deletes every object under the folder `folder` (ending in `/`); answers how many there were. */
   deleteFolder(folder: string): Promise<number>;
@@ -18,4 +21,26 @@ export type BlobKind = "rejects";
 /** A folder, not a key prefix: deleting `…/shop/` must not take `…/shop-2/` with it. */
 export function assertFolder(folder: string): void {
   if (!folder.endsWith("/")) throw new Error(`not a folder (no trailing /): ${folder}`);
+}
+
+/**
+ * How much one listing may walk: entries seen (files and folders) and folder depth below the
+ * prefix. A year of 5-minute intervals, one folder and one file each, is 210,000 entries;
+ * path templates nest 2 to 5 folders deep.
+ */
+export interface ListingLimits {
+  readonly maxEntries: number;
+  readonly maxDepth: number;
+}
+
+export const LISTING_LIMITS: ListingLimits = { maxEntries: 250_000, maxDepth: 16 };
+
+/** A listing stopped at its bound: the path names too broad a folder. */
+export class ListingTooLarge extends ValidationException {
+  constructor(
+    readonly prefix: string,
+    detail: string,
+  ) {
+    super(`Listing ${prefix} stopped: ${detail}; name a narrower folder`);
+  }
 }

@@ -1,10 +1,16 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, opendir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { assertFolder, type BlobStore } from "./blobs.ts";
+import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobStore, type ListingLimits } from "./blobs.ts";
 
-/** Blobs as files on local disk; writes go through a temporary file and a rename, so a reader never sees half a file. */
+/**
+ * Blobs as files on local disk; writes go through a temporary file and a rename, so a reader
+ * never sees half a file. Listing walks folder by folder, entry by entry, and stops at its
+ * limits; it follows no symbolic link.
+ */
 export class LocalBlobStore implements BlobStore {
   private counter = 0;
+
+  constructor(private readonly limits: ListingLimits = LISTING_LIMITS) {}
 
   async get(path: string): Promise<Uint8Array | undefined> {
     try {
@@ -24,30 +30,47 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const root = this.local(prefix);
-    const info = await stat(root).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
-    if (!info) return [];
-    if (info.isFile()) return [prefix];
-    const entries = await readdir(root, { recursive: true, withFileTypes: true });
     const base = prefix.replace(/\/+$/, "");
-    return entries
-      .filter((e) => e.isFile() && !e.name.endsWith(".tmp"))
-      .map((e) => join(base, relativeTo(root, join(e.parentPath, e.name))))
-      .sort();
+    const out: string[] = [];
+    await this.walk(prefix, this.limits, (relative) => out.push(relative === "" ? prefix : join(base, relative)));
+    return out.sort();
   }
 
   async deleteFolder(folder: string): Promise<number> {
     assertFolder(folder);
-    const count = (await this.list(folder)).length;
+    // Counted without the listing's limits: what is deleted is Vigil's own results, however many.
+    let count = 0;
+    await this.walk(folder, { maxEntries: Infinity, maxDepth: Infinity }, () => count++);
     await rm(this.local(folder), { recursive: true, force: true });
     return count;
+  }
+
+  /** Calls `onFile` with the path of each regular file under `prefix`, relative to it ("" when `prefix` is a file). */
+  private async walk(prefix: string, limits: ListingLimits, onFile: (relative: string) => void): Promise<void> {
+    const root = this.local(prefix);
+    const info = await stat(root).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+    if (!info) return;
+    if (info.isFile()) return onFile("");
+    let entries = 0;
+    const folders: { path: string; depth: number }[] = [{ path: "", depth: 0 }];
+    for (let folder = folders.pop(); folder; folder = folders.pop()) {
+      const dir = await opendir(join(root, folder.path)).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+      if (!dir) continue;
+      for await (const entry of dir) {
+        if (++entries > limits.maxEntries) throw new ListingTooLarge(prefix, `it holds more than ${limits.maxEntries} files and folders`);
+        const path = folder.path ? join(folder.path, entry.name) : entry.name;
+        if (entry.isFile() && !entry.name.endsWith(".tmp")) onFile(path);
+        else if (entry.isDirectory()) {
+          if (folder.depth + 1 > limits.maxDepth) throw new ListingTooLarge(prefix, `its folders nest more than ${limits.maxDepth} deep`);
+          folders.push({ path, depth: folder.depth + 1 });
+        }
+      }
+    }
   }
 
   private local(path: string): string {
     return resolve(path.startsWith("file://") ? path.slice("file://".length) : path);
   }
 }
-
-const relativeTo = (root: string, full: string) => full.slice(resolve(root).length + 1);
 
 export const isMissing = (e: unknown) => typeof e === "object" && e !== null && "code" in e && (e as { code: unknown }).code === "ENOENT";

@@ -1,10 +1,13 @@
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { parseLocation } from "../model/path-template.ts";
-import { assertFolder, type BlobKind, type BlobStore } from "./blobs.ts";
+import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobKind, type BlobStore, type ListingLimits } from "./blobs.ts";
 
-/** Blobs in S3 through the AWS SDK v3 client it is given. */
+/** Blobs in S3 through the AWS SDK v3 client it is given; a listing stops at its limit of keys. */
 export class S3BlobStore implements BlobStore {
-  constructor(private readonly client: S3Client) {}
+  constructor(
+    private readonly client: S3Client,
+    private readonly limits: Pick<ListingLimits, "maxEntries"> = LISTING_LIMITS,
+  ) {}
 
   async get(uri: string): Promise<Uint8Array | undefined> {
     const { bucket, key } = s3Address(uri);
@@ -25,11 +28,18 @@ export class S3BlobStore implements BlobStore {
   }
 
   async list(prefix: string): Promise<string[]> {
+    return this.keys(prefix, this.limits.maxEntries);
+  }
+
+  private async keys(prefix: string, maxEntries: number): Promise<string[]> {
     const { bucket, key } = s3Address(prefix);
     const out: string[] = [];
+    let seen = 0;
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
+      seen += page.Contents?.length ?? 0;
+      if (seen > maxEntries) throw new ListingTooLarge(prefix, `it holds more than ${maxEntries} objects`);
       for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith("/")) out.push(`s3://${bucket}/${o.Key}`);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -40,7 +50,8 @@ export class S3BlobStore implements BlobStore {
   async deleteFolder(folder: string): Promise<number> {
     assertFolder(folder);
     const { bucket } = s3Address(folder);
-    const keys = (await this.list(folder)).map((uri) => s3Address(uri).key);
+    // Vigil's own results, however many: not bounded as a listing of customer data is.
+    const keys = (await this.keys(folder, Infinity)).map((uri) => s3Address(uri).key);
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH);
       const out = await this.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseLocation, renderTemplate, templateProblem } from "../../../shared/model/path-template.ts";
+import { fixedFolder, parseLocation, renderTemplate, templateProblem } from "../../../shared/model/path-template.ts";
 
 const t = Date.UTC(2021, 2, 8, 22, 5);
 
@@ -21,6 +21,18 @@ describe("path templates", () => {
     expect(templateProblem("s3://bucket/{{HH}")).toMatch(/unbalanced/);
     expect(templateProblem("gs://bucket/x")).toMatch(/s3:\/\/ URI or a local path/);
     expect(templateProblem("s3://B_ad/x")).toMatch(/not a valid s3/);
+  });
+
+  it("refuses a local path or template whose fixed part names no folder, and takes an S3 bucket's root as L4M does", () => {
+    for (const p of ["/{{yyyyMMdd}}/{{HHmm}}", "{{yyyy}}", "./{{HH}}", "/x{{HH}}", "/a/../{{yyyy}}", "file:///{{yyyy}}"]) expect(templateProblem(p), p).toMatch(/no fixed prefix/);
+    for (const p of ["/", ".", "/..", "file:///", "a/.."]) expect(templateProblem(p), p).toMatch(/names the root of the file system or the working folder/);
+    for (const p of ["/data/{{yyyy}}", "data/x{{HH}}", "../{{yyyy}}", "s3://bucket/{{yyyyMMdd}}", "s3://bucket/", "/data"]) expect(templateProblem(p), p).toBeUndefined();
+  });
+
+  it("names the fixed folder of a template", () => {
+    expect(fixedFolder("/data/live/{{yyyyMMdd}}/{{HHmm}}")).toBe("/data/live/");
+    expect(fixedFolder("s3://b/live/x{{HH}}")).toBe("s3://b/live/");
+    expect(fixedFolder("/data/all.csv")).toBe("/data/all.csv");
   });
 
   it("tells S3 from local addresses", () => {
