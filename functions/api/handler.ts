@@ -1,6 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import * as z from "zod";
+import { bodyTooLarge, DEFAULT_LIMITS } from "../../shared/api/http-server.ts";
 import { isPage, page } from "../../shared/api/pages.ts";
 import { router } from "../../shared/api/router.ts";
 import { parseOrThrow } from "../../shared/model/validate.ts";
@@ -27,6 +28,11 @@ const HttpApiEvent = z.looseObject({
 
 export async function api(event: unknown) {
   const e = parseOrThrow(HttpApiEvent, event, "HTTP API event");
+  // Measured before decoding: the HTTP API caps what it receives, not what base64 decodes to.
+  if (e.body && Buffer.byteLength(e.body, e.isBase64Encoded ? "base64" : "utf8") > DEFAULT_LIMITS.maxBodyBytes) {
+    const res = bodyTooLarge(DEFAULT_LIMITS.maxBodyBytes, e.requestContext.requestId);
+    return { statusCode: res.status, headers: res.headers, body: res.body };
+  }
   const body = e.body && e.isBase64Encoded ? Buffer.from(e.body, "base64").toString("utf8") : (e.body ?? "");
   const request = { method: e.requestContext.http.method, path: e.rawPath, query: e.rawQueryString ?? "", body };
   const account = e.requestContext.authorizer?.iam.accountId;

@@ -78,10 +78,16 @@ export interface BoundedServerOptions {
 function refusal(status: number, type: string, message: string, requestId: string): PlainResponse {
   return {
     status,
-    headers: { "content-type": "application/json", "x-amzn-errortype": type, "x-amzn-requestid": requestId, connection: "close" },
+    headers: { "content-type": "application/json", "x-amzn-errortype": type, "x-amzn-requestid": requestId },
     body: JSON.stringify({ __type: type, Message: message }),
   };
 }
+
+/** The answer to a body over `maxBodyBytes`, here and at the api Lambda. */
+export const bodyTooLarge = (maxBodyBytes: number, requestId: string) => refusal(413, "ValidationException", `The request body is larger than ${maxBodyBytes} bytes: send less per request (for PutMetricRows, fewer rows)`, requestId);
+
+/** A refusal after which the connection is closed: what the client still sends is not read. */
+const closing = (r: PlainResponse): PlainResponse => ({ ...r, headers: { ...r.headers, connection: "close" } });
 
 const REASONS: Record<number, string> = { 400: "Bad Request", 408: "Request Timeout", 413: "Payload Too Large", 431: "Request Header Fields Too Large", 500: "Internal Server Error" };
 
@@ -116,7 +122,7 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
   server.maxHeadersCount = limits.maxHeaders + 1;
   server.maxConnections = limits.maxConnections;
 
-  const tooLarge = (requestId: string) => refusal(413, "ValidationException", `The request body is larger than ${limits.maxBodyBytes} bytes: send less per request (for PutMetricRows, fewer rows)`, requestId);
+  const tooLarge = (requestId: string) => closing(bodyTooLarge(limits.maxBodyBytes, requestId));
   const declaredTooLarge = (req: IncomingMessage) => Number(req.headers["content-length"] ?? 0) > limits.maxBodyBytes;
 
   const serveOne = (req: IncomingMessage, res: ServerResponse) => {
@@ -130,7 +136,7 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
       res.writeHead(r.status, { ...r.headers, "x-amzn-requestid": requestId });
       res.end(r.body);
     };
-    if (req.rawHeaders.length / 2 > limits.maxHeaders) return send(refusal(431, "ValidationException", `The request has more than ${limits.maxHeaders} headers`, requestId));
+    if (req.rawHeaders.length / 2 > limits.maxHeaders) return send(closing(refusal(431, "ValidationException", `The request has more than ${limits.maxHeaders} headers`, requestId)));
     if (declaredTooLarge(req)) return send(tooLarge(requestId));
 
     let chunks: Buffer[] = [];
@@ -183,7 +189,7 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
         : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
           ? [408, "The request was not received in time"]
           : [400, "The request is not valid HTTP/1.1"];
-    const r = refusal(status, status === 408 ? "RequestTimeoutException" : "ValidationException", message, randomUUID());
+    const r = closing(refusal(status, status === 408 ? "RequestTimeoutException" : "ValidationException", message, randomUUID()));
     const head = Object.entries({ ...r.headers, "content-length": String(Buffer.byteLength(r.body)) }).map(([k, v]) => `${k}: ${v}\r\n`).join("");
     socket.end(`HTTP/1.1 ${status} ${REASONS[status]}\r\n${head}\r\n${r.body}`);
   });

@@ -26,4 +26,19 @@ describe("api handler (local mode)", () => {
     expect(res.headers["x-amzn-errortype"]).toBe("ResourceNotFoundException");
     await expect(api({ Records: [] })).rejects.toMatchObject({ name: "ValidationException" });
   });
+
+  it("refuses a body larger than 6 MiB once decoded, measured before decoding, and takes one of exactly 6 MiB", async () => {
+    const api = await loadHandler(await tempDir());
+    const event = JSON.parse(await readFile("events/api/put-metric-rows.json", "utf8"));
+    const limit = 6 * 1024 * 1024;
+    const over = await api({ ...event, isBase64Encoded: true, body: Buffer.alloc(limit + 1, 0x20).toString("base64") });
+    expect(over.statusCode).toBe(413);
+    expect(JSON.parse(over.body)).toMatchObject({ __type: "ValidationException", Message: expect.stringMatching(/larger than 6291456 bytes/) });
+    expect(over.headers["x-amzn-requestid"]).toBe(event.requestContext.requestId);
+    // Exactly the limit, 8 MiB as base64: read, then refused for what it says (blank JSON is an empty request).
+    const at = await api({ ...event, isBase64Encoded: true, body: Buffer.alloc(limit, 0x20).toString("base64") });
+    expect(at.statusCode).toBe(400);
+    expect(at.headers["x-amzn-errortype"]).toBe("ValidationException");
+    expect((await api({ ...event, isBase64Encoded: false, body: " ".repeat(limit + 1) })).statusCode).toBe(413);
+  });
 });
