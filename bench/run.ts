@@ -3,7 +3,7 @@
  * Speed is measured here, never in tests. The NAB and ecommerce figures need the benchmark
  * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,6 +31,7 @@ import { anomalyRecords, loadMetricSetFile } from "../cli/backtest.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
 import type { Anomaly } from "../shared/model/anomaly.ts";
 import { parse } from "yaml";
+import { fuzzRequests, OPERATIONS, runFuzz, seedFuzzData, type FuzzFigures, type Tenant } from "../test/security/fuzz.ts";
 
 const HOUR = 3_600_000;
 const figures: [string, string, string][] = [];
@@ -267,7 +268,53 @@ async function alertPipeline(): Promise<void> {
   report("alerts routed → signed → sent → recorded per second, local webhook, one at a time", fmt(events.length / (ms / 1000)));
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, ecommerce, feedback, nab). */
+/**
+ * The long fuzz run: signed requests over every route against `vigil serve` in its own
+ * process (the shipped bundle), one at a time and then 8 at a time; any answer of 500 or
+ * more is printed with its request.
+ */
+async function fuzz(): Promise<void> {
+  const tenants: [Tenant, Tenant] = [
+    { accessKeyId: "FUZZKEY", secretAccessKey: "fuzz-secret" },
+    { accessKeyId: "OTHERKEY", secretAccessKey: "other-secret" },
+  ];
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-fuzz-"));
+  const env = { ...process.env, VIGIL_ACCESS_KEY_ID: tenants[0].accessKeyId, VIGIL_SECRET_ACCESS_KEY: tenants[0].secretAccessKey, VIGIL_TENANTS: `other:${tenants[1].accessKeyId}:${tenants[1].secretAccessKey}` };
+  const child = spawn(process.execPath, ["bin/vigil.mjs", "serve", "--port", "0", "--data-dir", join(dir, "vigil")], { env, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on("data", (c: Buffer) => {
+      log += c.toString();
+      const m = /L4M's API at (http:\/\/[^\s]+)/.exec(log);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`vigil serve exited with ${code}: ${log}`)));
+  });
+  try {
+    const world = await seedFuzzData(url, tenants[0], dir);
+    const show = (label: string, f: FuzzFigures) => {
+      report(`fuzz ${label}: requests (signed by a tenant)`, `${fmt(f.requests)} (${fmt(f.signed)})`, "≥ 10,000 in all");
+      report(`fuzz ${label}: routes covered`, `${f.routes.length} of ${OPERATIONS.length + 4}`);
+      report(`fuzz ${label}: answers by status`, Object.entries(f.byStatus).map(([s, n]) => `${s}:${n}`).join(" "));
+      report(`fuzz ${label}: answers of 500 or more`, fmt(Object.entries(f.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0)), "0");
+      report(`fuzz ${label}: error answers not in L4M's shape`, fmt(f.malformed.length), "0");
+      report(`fuzz ${label}: requests per second`, fmt(f.requests / (f.ms / 1000)));
+      for (const e of f.serverErrors.slice(0, 5)) console.error(`    ${e.status} ${e.request.method} ${e.request.path.slice(0, 80)} ${e.request.body.slice(0, 120)}`);
+    };
+    show("one at a time", await runFuzz(url, fuzzRequests(world, 1, 12_000), tenants, 1));
+    show("8 at a time", await runFuzz(url, fuzzRequests(world, 2, 4_000), tenants, 8));
+    const alive = child.exitCode === null && (await fetch(`${url}/health`)).status === 200;
+    report("fuzz: vigil serve still answering afterwards", alive ? "yes" : "NO", "yes");
+    const logged = log.match(/^vigil serve: [0-9a-f-]{36}: .*$/gm) ?? [];
+    report("fuzz: unexpected errors logged with their request id", fmt(logged.length), "0");
+    for (const line of logged.slice(0, 5)) console.error(`    ${line.slice(0, 240)}`);
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, ecommerce, feedback, nab, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -276,6 +323,7 @@ if (wanted("bundles")) await functionBundles();
 if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
 if (wanted("demo")) demo();
+if (wanted("fuzz")) await fuzz();
 const bench = resolve(process.env.VIGIL_BENCH_DIR ?? "../shared/bench");
 if (existsSync(join(bench, "ecommerce/score.mjs"))) {
   if (wanted("ecommerce")) ecommerce(bench);

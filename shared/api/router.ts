@@ -1,5 +1,6 @@
 import type { Scope, Services } from "../app/index.ts";
 import { AccessDeniedException, InternalServerException, ValidationException, VigilError } from "../model/errors.ts";
+import { Arn } from "../model/shapes.ts";
 import { operations, TAG_OPERATIONS, type Operation } from "./l4m/index.ts";
 
 /**
@@ -62,6 +63,19 @@ function tagCall(request: ApiRequest, arn: string): { name: string; body: unknow
   return undefined;
 }
 
+/** `/tags/{resourceArn}`: the ARN as L4M takes it (percent-encoded, at most 256 characters), checked before anything looks it up. */
+function decodedArn(encoded: string): string {
+  let arn: string;
+  try {
+    arn = decodeURIComponent(encoded);
+  } catch {
+    throw new ValidationException("The resource ARN in the path is not valid percent-encoding", { fields: [{ Name: "ResourceArn", Message: "is not valid percent-encoding" }] });
+  }
+  const problem = Arn.safeParse(arn).error?.issues[0]?.message;
+  if (problem) throw new ValidationException(`The resource ARN in the path is not valid: ${problem}`, { fields: [{ Name: "ResourceArn", Message: problem }] });
+  return arn;
+}
+
 export function router(services: Services): (request: ApiRequest) => Promise<ApiResponse> {
   const run = async (request: ApiRequest, name: string, body: unknown) => {
     // Own properties only: a path like /valueOf must not reach Object.prototype.
@@ -78,7 +92,7 @@ export function router(services: Services): (request: ApiRequest) => Promise<Api
         return json(200, { status: "ok", version: VERSION }, { "x-amzn-requestid": request.requestId });
       }
       if (name.startsWith("tags/")) {
-        const call = tagCall(request, decodeURIComponent(name.slice("tags/".length)));
+        const call = tagCall(request, decodedArn(name.slice("tags/".length)));
         if (!call) return unknownOperation(405, `${request.method} is not allowed on /tags`, request.requestId);
         return await run(request, call.name, call.body);
       }
