@@ -125,6 +125,16 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
   const tooLarge = (requestId: string) => closing(bodyTooLarge(limits.maxBodyBytes, requestId));
   const declaredTooLarge = (req: IncomingMessage) => Number(req.headers["content-length"] ?? 0) > limits.maxBodyBytes;
 
+  // Whatever fails here, the handler or writing its answer (a header Node refuses), is the server's 500.
+  const answer = async (request: PlainRequest, send: (r: PlainResponse) => void) => {
+    try {
+      send(await handler(request));
+    } catch (e) {
+      onError(e, request.requestId);
+      send(refusal(500, "InternalServerException", `Internal error; request id ${request.requestId}`, request.requestId));
+    }
+  };
+
   const serveOne = (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
     // An aborted upload or a vanished client is an error event on these; unheard, it would end the process.
@@ -158,12 +168,7 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
       const request: PlainRequest = { method: req.method ?? "GET", path, query, headers, body: Buffer.concat(chunks).toString("utf8"), requestId };
       chunks = [];
-      void Promise.resolve()
-        .then(() => handler(request))
-        .then(send, (e: unknown) => {
-          onError(e, requestId);
-          send(refusal(500, "InternalServerException", `Internal error; request id ${requestId}`, requestId));
-        });
+      void answer(request, send);
     });
   };
 
@@ -173,6 +178,7 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
     if (declaredTooLarge(req)) {
       res.on("error", () => {});
       const r = tooLarge(randomUUID());
+      lingerAfter(res);
       res.writeHead(r.status, r.headers).end(r.body);
       return;
     }

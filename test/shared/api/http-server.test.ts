@@ -32,6 +32,7 @@ describe("createBoundedServer", () => {
         calls++;
         if (r.path === "/sync") throw new RangeError("sync boom");
         if (r.path === "/async") return Promise.reject(new Error("async boom"));
+        if (r.path === "/header") return Promise.resolve({ status: 200, headers: { "x-value": "line\nbreak" }, body: "" });
         return echo(r);
       },
       {},
@@ -44,8 +45,12 @@ describe("createBoundedServer", () => {
       expect(await res.json()).toEqual({ __type: "InternalServerException", Message: `Internal error; request id ${id}` });
       expect(logged).toContain(`${id}: ${path.slice(1)} boom`);
     }
+    // An answer Node cannot write (a line break in a header) is the server's 500 too.
+    const res = await fetch(`http://127.0.0.1:${port}/header`);
+    expect(res.status).toBe(500);
+    expect(logged.at(-1)).toMatch(new RegExp(`^${res.headers.get("x-amzn-requestid")}: Invalid character in header content`));
     expect((await fetch(`http://127.0.0.1:${port}/ok`)).status).toBe(200);
-    expect(calls).toBe(3);
+    expect(calls).toBe(4);
   });
 
   it("takes exactly the limits, and one more is refused", async () => {
