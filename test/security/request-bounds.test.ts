@@ -1,8 +1,8 @@
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsFromEnv, serve } from "../../cli/serve.ts";
-import { tempDir } from "../builders.ts";
+import { tenantsFromEnv, serve } from "../../cli/serve.ts";
+import { tempDir, localAt } from "../builders.ts";
 import { peakRss, rawExchange, signedHeaders, startVigilServe } from "./wire.ts";
 
 const MiB = 1 << 20;
@@ -59,7 +59,7 @@ describe("slow senders and oversized headers", () => {
   let url: string;
   const limits = { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutMs: 300, timeoutCheckMs: 50 };
   beforeAll(async () => {
-    ({ server, url } = await serve({ port: 0, dataDir: join(await tempDir(), "vigil"), credentials: credentialsFromEnv({}), limits }));
+    ({ server, url } = await serve({ port: 0, services: localAt(join(await tempDir(), "vigil"), Date.now), tenants: tenantsFromEnv({}), limits }));
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 

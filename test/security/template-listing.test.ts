@@ -3,11 +3,12 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { CreateAnomalyDetectorCommand, CreateMetricSetCommand, DetectMetricSetConfigCommand, GetSampleDataCommand, LookoutMetricsClient, ValidationException } from "@aws-sdk/client-lookoutmetrics";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsFromEnv, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve } from "../../cli/serve.ts";
-import { getSampleData } from "../../shared/api/discovery.ts";
+import { tenantsFromEnv, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve } from "../../cli/serve.ts";
+import { getSampleData, OPERATOR } from "../../shared/app/index.ts";
+import { GetSampleDataRequest } from "../../shared/model/discovery.ts";
 import { readHistory } from "../../shared/detect/read-files.ts";
 import { LocalBlobStore } from "../../shared/store/local-blobs.ts";
-import { csvOf, readableMetricSet, shopPoints, T0, tempDir } from "../builders.ts";
+import { csvOf, readableMetricSet, shopPoints, T0, tempDir, localAt } from "../builders.ts";
 
 const ROLE = "arn:aws:iam::000000000000:role/r";
 const CSV = { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } };
@@ -28,7 +29,7 @@ describe("a template or path with no fixed prefix, through the L4M API", () => {
   let l4m: LookoutMetricsClient;
   let AnomalyDetectorArn: string;
   beforeAll(async () => {
-    const started = await serve({ port: 0, dataDir: join(await tempDir(), "vigil"), credentials: credentialsFromEnv({}) });
+    const started = await serve({ port: 0, services: localAt(join(await tempDir(), "vigil"), Date.now), tenants: tenantsFromEnv({}) });
     server = started.server;
     l4m = new LookoutMetricsClient({ endpoint: started.url, region: "us-east-1", credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY }, maxAttempts: 1 });
     ({ AnomalyDetectorArn: AnomalyDetectorArn! } = await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "d", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } })) as { AnomalyDetectorArn: string });
@@ -72,7 +73,9 @@ describe("listing a prefix is bounded in entries and depth", () => {
     await writeFile(join(dir, "000.csv"), csvOf(shopPoints(T0, 2, [{ platform: "web", marketplace: "de", base: 10 }])));
     for (let i = 1; i <= 60; i++) await writeFile(join(dir, `${String(i).padStart(3, "0")}.csv`), "x");
     const blobs = new LocalBlobStore(limits);
-    await expect(getSampleData(blobs, { S3SourceConfig: { RoleArn: ROLE, HistoricalDataPathList: [dir], FileFormatDescriptor: CSV } })).rejects.toMatchObject({ code: "ValidationException", fields: [{ Name: "S3SourceConfig.HistoricalDataPathList[0]", Message: "names a folder too large to list" }] });
+    const services = { ...localAt(await tempDir()), blobs };
+    const request = GetSampleDataRequest.parse({ S3SourceConfig: { RoleArn: ROLE, HistoricalDataPathList: [dir], FileFormatDescriptor: CSV } });
+    await expect(getSampleData(services, OPERATOR, request)).rejects.toMatchObject({ code: "ValidationException", fields: [{ Name: "S3SourceConfig.HistoricalDataPathList[0]", Message: "names a folder too large to list" }] });
     await expect(readHistory(blobs, readableMetricSet({ MetricSource: { S3SourceConfig: { HistoricalDataPathList: [dir] } } }))).rejects.toThrow(/stopped: it holds more than 50 files and folders/);
   });
 });
