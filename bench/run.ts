@@ -305,7 +305,7 @@ async function fuzz(): Promise<void> {
     show("8 at a time", await runFuzz(url, fuzzRequests(world, 2, 4_000), tenants, 8));
     const alive = child.exitCode === null && (await fetch(`${url}/health`)).status === 200;
     report("fuzz: vigil serve still answering afterwards", alive ? "yes" : "NO", "yes");
-    const logged = log.match(/^vigil serve: [0-9a-f-]{36}: .*$/gm) ?? [];
+    const logged = log.match(/^vigil serve: .+ failed \(request [0-9a-f-]{36}\): .*$/gm) ?? [];
     report("fuzz: unexpected errors logged with their request id", fmt(logged.length), "0");
     for (const line of logged.slice(0, 5)) console.error(`    ${line.slice(0, 240)}`);
   } finally {
