@@ -6,9 +6,10 @@ import type { ReadableMetricSet } from "../shared/detect/read-files.ts";
 import { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
 import { parseOrThrow } from "../shared/model/validate.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
-import type { AlertArn, AnomalyGroupId } from "../shared/model/ids.ts";
 import type { Services } from "../shared/app/index.ts";
 import { localServices, type LocalOptions } from "../shared/runtime/local.ts";
+import type { AnomalyGroupRecord, MeasureImpact } from "../shared/model/anomaly.ts";
+import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
 
 /** A valid CreateMetricSet request for a local folder; override any field. */
 export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> & Record<string, unknown> = {}): Record<string, unknown> {
@@ -142,3 +143,21 @@ export const alertNamed = (name: string, description?: string) => ({
 
 /** The local mode's services over `dir`, at a fixed clock unless told otherwise. */
 export const localAt = (dir: string, clock: () => number = () => T0, options: Omit<LocalOptions, "clock"> = {}): Services => localServices(dir, { clock, ...options });
+/** An anomaly group as detection stores it, in metric set shop/orders; `peaks` gives each measure's peak score (the first peak leads). */
+export function anomalyGroupRecord(overrides: { groupId?: string; score?: number; peaks?: Record<string, number> } = {}): AnomalyGroupRecord {
+  const score = overrides.score ?? 80;
+  const peaks = overrides.peaks ?? { revenue: score };
+  const impact = (measure: string, peakScore: number): MeasureImpact => ({ measure, series: { s1: { marketplace: "de" } }, actual: 400, expected: 1000, peakScore, strength: 3, deviation: { marketplace: { de: 600 } }, startMs: T0 });
+  return {
+    AnomalyGroupId: (overrides.groupId ?? "4f1c2d3e-aaaa-4bbb-8ccc-0123456789ab") as AnomalyGroupId,
+    AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop" as AnomalyDetectorArn,
+    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/orders" as MetricSetArn,
+    dimensionNames: ["marketplace"],
+    startMs: T0,
+    endMs: T0 + HOUR,
+    score,
+    anomalyCount: 1,
+    revision: 1,
+    impacts: Object.fromEntries(Object.entries(peaks).map(([m, p]) => [m, impact(m, p)])),
+  };
+}

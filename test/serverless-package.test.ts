@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { TTL_ATTRIBUTE } from "../shared/store/dynamo-records.ts";
+import { recordTableDefinition, TTL_ATTRIBUTE } from "../shared/store/dynamo-records.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir, localAt } from "./builders.ts";
 import { tempDirOnce } from "./servers.ts";
 
@@ -84,8 +84,11 @@ describe("serverless package", () => {
     expect(resources["AnomalyGroupTopic"]).toMatchObject({ Type: "AWS::SNS::Topic", Properties: { TopicName: "vigil-ci-anomaly-groups", KmsMasterKeyId: "alias/aws/sns" } });
   });
 
-  it("keeps records in one table with point-in-time recovery", () => {
+  it("keeps records in one table with point-in-time recovery, keyed and indexed as the adapter expects", () => {
     expect(resources["RecordTable"]?.Properties).toMatchObject({ BillingMode: "PAY_PER_REQUEST", PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } });
+    const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes } = recordTableDefinition("x");
+    expect(resources["RecordTable"]?.Properties).toMatchObject({ AttributeDefinitions, KeySchema, GlobalSecondaryIndexes });
+    expect(resources["RecordTable"]?.Properties["GlobalSecondaryIndexes"]).toHaveLength(1);
   });
 });
 

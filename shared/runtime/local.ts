@@ -8,8 +8,8 @@ import { OutboxSender } from "../channels/outbox.ts";
 import { LocalBlobStore } from "../store/local-blobs.ts";
 import { LocalDeadLetters } from "../store/local-dead-letters.ts";
 import { LocalEventPublisher } from "../store/local-events.ts";
-import { LocalRecordStore } from "../store/local-records.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
+import { SqliteRecordStore } from "../store/sqlite-records.ts";
 import { DEFAULT_ALERT_SETTINGS } from "./settings.ts";
 import { realSleep, senders } from "./senders.ts";
 
@@ -35,10 +35,10 @@ export interface LocalOptions {
 }
 
 /**
- * The local mode: one process, no AWS account. Under `dataDir`: `state/` the records,
- * `results/` results and models, `events/anomaly-groups.jsonl` every anomaly group event,
- * `outbox/` what SNS and Lambda alerts would send, `dead-letters.jsonl` the deliveries that
- * kept failing. An anomaly group event is routed, and its deliveries sent, as soon as
+ * The local mode: no AWS account. Under `dataDir`: `state/records.db` the records (one
+ * SQLite database, which any number of processes may share), `results/` results and
+ * models, `events/anomaly-groups.jsonl` every anomaly group event, `outbox/` what SNS and
+ * Lambda alerts would send, `dead-letters.jsonl` the deliveries that kept failing. An anomaly group event is routed, and its deliveries sent, as soon as
  * detection announces it: the queues of the AWS mode are calls here.
  */
 export function localServices(dataDir: string, options: LocalOptions = {}): Services {
@@ -55,8 +55,13 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
   };
   const file = new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl"));
   const signal = new AbortController().signal;
+  const observer = options.observer ?? silentObserver;
   const services: Services = {
-    records: new LocalRecordStore(join(dir, "state")),
+    records: SqliteRecordStore.open(join(dir, "state", "records.db"), {
+      now: clock,
+      // Skipped by every read; the operator is told which, to repair or remove it.
+      onDamaged: (d) => observer.failed("reading the local records", new Error(`${d.table}/${d.id} is unreadable: ${d.reason}`), { table: d.table, id: d.id }),
+    }),
     blobs: new RoutingBlobStore({ local: new LocalBlobStore() }),
     resultsRoot: join(dir, "results"),
     events: {
@@ -78,7 +83,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
     clock,
     linkClock: options.linkClock ?? clock,
     timer: { sleep: realSleep, random: Math.random },
-    observer: options.observer ?? silentObserver,
+    observer,
   };
   return services;
 }

@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -7,11 +8,15 @@ import {
   PutItemCommand,
   QueryCommand,
   type AttributeValue,
+  type BatchGetItemCommandOutput,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  type KeysAndAttributes,
+  type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { RecordExists, type RecordStore, type Table } from "./records.ts";
+import { checkLimit, decodeCursor, encodeCursor, pageListing, rankedListing, rankEntryOf, type CursorKey } from "./record-indexes.ts";
+import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedQuery, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
 
 /**
  * Records in one DynamoDB table (single-table design): partition key = the record kind
@@ -19,21 +24,42 @@ import { RecordExists, type RecordStore, type Table } from "./records.ts";
  * (`body`, exact round trip, a quarter of the size). `create` and `claim` are conditional
  * puts, so of racing writers exactly one wins. Items are few attributes of fixed types, so
  * they are written as raw attribute values (no document marshalling to bundle).
+ *
+ * Records of a ranked table also carry their partition (`rpk`), a sort key that orders them
+ * highest rank first, then by id (`rsk`), and their label (`rlabel`): the `ranked` index
+ * holds these alone, so counting a partition reads small entries, and a page of records is
+ * fetched by key once the index has named it. Items TTL has not yet removed read as absent.
  */
 export class DynamoRecordStore implements RecordStore {
+  private readonly now: () => number;
+  private readonly onDamaged: (damage: DamagedRecord) => void;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-  ) {}
+    options: RecordStoreOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.onDamaged = options.onDamaged ?? (() => {});
+  }
 
   async get<T>(table: Table, id: string): Promise<T | undefined> {
     const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(table, id), ConsistentRead: true }));
-    return out.Item ? decode<T>(out.Item) : undefined;
+    return out.Item && this.live(out.Item) ? this.decode<T>(out.Item) : undefined;
   }
 
   async create<T>(table: Table, id: string, value: T): Promise<void> {
     try {
-      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item(table, id, value), ConditionExpression: "attribute_not_exists(pk)" }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item(table, id, value),
+          // An item past its expiry that TTL has not removed yet reads as absent, so it may be created over.
+          ConditionExpression: "attribute_not_exists(pk) OR #expires <= :now",
+          ExpressionAttributeNames: { "#expires": TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ":now": { N: String(Math.floor(this.now() / 1000)) } },
+        }),
+      );
     } catch (e) {
       if (e instanceof ConditionalCheckFailedException) throw new RecordExists(table, id);
       throw e;
@@ -45,7 +71,68 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
-    return (await this.query(table, prefix)).map((found) => decode<T>(found));
+    return this.decoded<T>((await this.query(table, prefix)).filter((found) => this.live(found)));
+  }
+
+  async listPage<T>(table: Table, query: PageQuery): Promise<Page<T>> {
+    checkLimit(query.limit);
+    const listing = pageListing(table, query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor).id;
+    const prefix = query.prefix ?? "";
+    const found = await this.firstLive(query.limit + 1, {
+      KeyConditionExpression: prefix ? "pk = :pk AND begins_with(sk, :prefix)" : "pk = :pk",
+      ExpressionAttributeValues: prefix ? { ":pk": { S: table }, ":prefix": { S: prefix } } : { ":pk": { S: table } },
+      ConsistentRead: true,
+      ...(after === undefined ? {} : { ExclusiveStartKey: key(table, after) }),
+    });
+    const page = found.slice(0, query.limit);
+    const last = page.at(-1);
+    return { items: this.decoded<T>(page), ...(found.length > query.limit && last ? { cursor: encodeCursor(listing, { id: last["sk"]!.S! }) } : {}) };
+  }
+
+  /** The index names the page; the records are then read by key (consistently), in its order. */
+  async listRanked<T>(table: RankedTable, query: RankedQuery): Promise<Page<T>> {
+    checkLimit(query.limit);
+    const listing = rankedListing(table, query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor);
+    const found = await this.firstLive(query.limit + 1, {
+      ...this.rankedCondition(table, query.partition, query.min),
+      ...(after ? { ExclusiveStartKey: rankedKey(table, query.partition, after) } : {}),
+    });
+    const page = found.slice(0, query.limit);
+    const records = await this.getMany(page.map((entry) => ({ pk: entry["pk"]!, sk: entry["sk"]! })));
+    const items = page.flatMap((entry) => {
+      const record = records.get(entry["sk"]!.S!);
+      return record && this.live(record) ? this.decoded<T>([record]) : [];
+    });
+    const last = page.at(-1);
+    return { items, ...(found.length > query.limit && last ? { cursor: encodeCursor(listing, { id: last["sk"]!.S!, rank: rankOfKey(last[RANK_SORT]!.S!) }) } : {}) };
+  }
+
+  /** Reads every index entry of the partition above the minimum: a few dozen bytes each, never a record. */
+  async countRanked(table: RankedTable, partition: string, min?: number): Promise<RankCounts> {
+    const byLabel: Record<string, number> = {};
+    let total = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...this.rankedCondition(table, partition, min),
+          ProjectionExpression: `${RANK_LABEL}, #expires`,
+          ExpressionAttributeNames: { "#expires": TTL_ATTRIBUTE },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const entry of page.Items ?? []) {
+        if (!this.live(entry)) continue;
+        const label = entry[RANK_LABEL]?.S ?? "";
+        byLabel[label] = (byLabel[label] ?? 0) + 1;
+        total++;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return { total, byLabel };
   }
 
   async delete(table: Table, id: string): Promise<void> {
@@ -54,7 +141,8 @@ export class DynamoRecordStore implements RecordStore {
 
   /** In batches of DynamoDB's limit of 25; what a batch leaves unprocessed (throttling) is sent again, after a pause. */
   async deletePrefix(table: Table, prefix: string): Promise<number> {
-    const keys = (await this.query(table, prefix, "pk, sk")).map((found) => ({ pk: found["pk"]!, sk: found["sk"]! }));
+    const found = await this.query(table, prefix, `pk, sk, ${TTL_ATTRIBUTE}`);
+    const keys = found.map((f) => ({ pk: f["pk"]!, sk: f["sk"]! }));
     for (let i = 0; i < keys.length; i += WRITE_BATCH) {
       let pending: WriteRequest[] = keys.slice(i, i + WRITE_BATCH).map((Key) => ({ DeleteRequest: { Key } }));
       for (let attempt = 0; pending.length; attempt++) {
@@ -64,7 +152,7 @@ export class DynamoRecordStore implements RecordStore {
         pending = out.UnprocessedItems?.[this.tableName] ?? [];
       }
     }
-    return keys.length;
+    return found.filter((f) => this.live(f)).length;
   }
 
   private async query(table: Table, prefix: string, projection?: string): Promise<Record<string, AttributeValue>[]> {
@@ -94,9 +182,9 @@ export class DynamoRecordStore implements RecordStore {
           TableName: this.tableName,
           // An abandoned lease goes a day after it ran out.
           Item: { ...item("leases", id, { until }, until + 86_400_000), until: { N: String(until) } },
-          ConditionExpression: "attribute_not_exists(pk) OR #until < :now",
-          ExpressionAttributeNames: { "#until": "until" },
-          ExpressionAttributeValues: { ":now": { N: String(now) } },
+          ConditionExpression: "attribute_not_exists(pk) OR #until < :now OR #expires <= :nowSeconds",
+          ExpressionAttributeNames: { "#until": "until", "#expires": TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ":now": { N: String(now) }, ":nowSeconds": { N: String(Math.floor(now / 1000)) } },
         }),
       );
       return true;
@@ -105,9 +193,68 @@ export class DynamoRecordStore implements RecordStore {
       throw e;
     }
   }
+
+  /** Past its expiry (TTL's epoch seconds) reads as absent, as TTL may take up to two days to remove it. */
+  private live(found: Record<string, AttributeValue>): boolean {
+    const expires = found[TTL_ATTRIBUTE]?.N;
+    return expires === undefined || Number(expires) * 1000 > this.now();
+  }
+
+  private decoded<T>(found: readonly Record<string, AttributeValue>[]): T[] {
+    return found.flatMap((f) => {
+      try {
+        return [JSON.parse(gunzipSync(f["body"]?.B ?? new Uint8Array()).toString("utf8")) as T];
+      } catch (e) {
+        this.onDamaged({ table: f["pk"]?.S as Table, id: f["sk"]?.S ?? "", reason: e instanceof Error ? e.message : String(e) });
+        return [];
+      }
+    });
+  }
+
+  private decode<T>(found: Record<string, AttributeValue>): T | undefined {
+    return this.decoded<T>([found])[0];
+  }
+
+  private rankedCondition(table: RankedTable, partition: string, min?: number): Pick<QueryCommandInput, "IndexName" | "KeyConditionExpression" | "ExpressionAttributeValues"> {
+    const bounded = min !== undefined && min !== -Infinity;
+    return {
+      IndexName: RANKED_INDEX,
+      KeyConditionExpression: bounded ? `${RANK_PARTITION} = :p AND ${RANK_SORT} < :below` : `${RANK_PARTITION} = :p`,
+      ExpressionAttributeValues: { ":p": { S: rankPartition(table, partition) }, ...(bounded ? { ":below": { S: rankBelow(min) } } : {}) },
+    };
+  }
+
+  /** Queries page by page until `count` live items are found or none are left. */
+  private async firstLive(count: number, input: Omit<QueryCommandInput, "Limit" | "TableName">): Promise<Record<string, AttributeValue>[]> {
+    const out: Record<string, AttributeValue>[] = [];
+    let start = input.ExclusiveStartKey;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start, Limit: count - out.length }));
+      out.push(...(page.Items ?? []).filter((f) => this.live(f)));
+      start = page.LastEvaluatedKey;
+    } while (start && out.length < count);
+    return out;
+  }
+
+  /** BatchGetItem in DynamoDB's batches of 100, sending again what it leaves unprocessed. */
+  private async getMany(keys: Record<string, AttributeValue>[]): Promise<Map<string, Record<string, AttributeValue>>> {
+    const out = new Map<string, Record<string, AttributeValue>>();
+    for (let i = 0; i < keys.length; i += READ_BATCH) {
+      let pending: KeysAndAttributes | undefined = { Keys: keys.slice(i, i + READ_BATCH), ConsistentRead: true };
+      for (let attempt = 0; pending?.Keys?.length; attempt++) {
+        if (attempt === UNPROCESSED_ATTEMPTS) throw new Error(`DynamoDB left ${pending.Keys.length} reads unprocessed after ${attempt} attempts`);
+        if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const got: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: pending } }));
+        for (const found of got.Responses?.[this.tableName] ?? []) out.set(found["sk"]!.S!, found);
+        pending = got.UnprocessedKeys?.[this.tableName];
+      }
+    }
+    return out;
+  }
 }
 
 const WRITE_BATCH = 25;
+const READ_BATCH = 100;
 const UNPROCESSED_ATTEMPTS = 8;
 
 /** The attribute DynamoDB's TTL reads (epoch seconds), enabled on the table in serverless.yml. */
@@ -116,10 +263,55 @@ export const TTL_ATTRIBUTE = "expiresAt";
 const key = (table: Table, id: string): Record<string, AttributeValue> => ({ pk: { S: table }, sk: { S: id } });
 
 function item(table: Table, id: string, value: unknown, expiresAt?: number): Record<string, AttributeValue> {
-  return { ...key(table, id), body: { B: gzipSync(JSON.stringify(value)) }, ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: String(Math.ceil(expiresAt / 1000)) } }) };
+  const entry = rankEntryOf(table, id, value);
+  return {
+    ...key(table, id),
+    body: { B: gzipSync(JSON.stringify(value)) },
+    ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: String(Math.ceil(expiresAt / 1000)) } }),
+    ...(entry ? { [RANK_PARTITION]: { S: rankPartition(table, entry.partition) }, [RANK_SORT]: { S: rankSortKey(entry.rank, id) }, [RANK_LABEL]: { S: entry.label } } : {}),
+  };
 }
 
-const decode = <T>(found: Record<string, AttributeValue>): T => JSON.parse(gunzipSync(found["body"]?.B ?? new Uint8Array()).toString("utf8")) as T;
+/** The ranked index: its name and the attributes it is keyed by and holds. */
+export const RANKED_INDEX = "ranked";
+const RANK_PARTITION = "rpk";
+const RANK_SORT = "rsk";
+const RANK_LABEL = "rlabel";
+
+const rankPartition = (table: Table, partition: string) => `${table}#${partition}`;
+
+/**
+ * A rank as 16 hex digits that sort in descending numeric order: the float's bits made to
+ * sort as unsigned integers (negatives flipped, positives given the sign bit), then inverted.
+ * The id follows, so equal ranks sort by id, as in SQLite.
+ */
+const SIGN = 1n << 63n;
+const ALL = (1n << 64n) - 1n;
+
+function descendingBits(rank: number): bigint {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, rank === 0 ? 0 : rank);
+  const bits = view.getBigUint64(0);
+  return ~(bits & SIGN ? ~bits & ALL : bits | SIGN) & ALL;
+}
+
+const hex16 = (bits: bigint) => bits.toString(16).padStart(16, "0");
+export const rankSortKey = (rank: number, id: string) => hex16(descendingBits(rank)) + id;
+/** The least sort key of a rank below `min`: keys less than it rank at least `min`. */
+const rankBelow = (min: number) => hex16(descendingBits(min) + 1n);
+
+export function rankOfKey(sortKey: string): number {
+  const ascending = ~BigInt(`0x${sortKey.slice(0, 16)}`) & ALL;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setBigUint64(0, ascending & SIGN ? ascending ^ SIGN : ~ascending & ALL);
+  return view.getFloat64(0);
+}
+
+const rankedKey = (table: RankedTable, partition: string, after: CursorKey): Record<string, AttributeValue> => ({
+  ...key(table, after.id),
+  [RANK_PARTITION]: { S: rankPartition(table, partition) },
+  [RANK_SORT]: { S: rankSortKey(after.rank!, after.id) },
+});
 
 /** The table's key schema, for the serverless resources and the tests alike. */
 export const recordTableDefinition = (TableName: string): CreateTableCommandInput => ({
@@ -128,9 +320,22 @@ export const recordTableDefinition = (TableName: string): CreateTableCommandInpu
   AttributeDefinitions: [
     { AttributeName: "pk", AttributeType: "S" },
     { AttributeName: "sk", AttributeType: "S" },
+    { AttributeName: RANK_PARTITION, AttributeType: "S" },
+    { AttributeName: RANK_SORT, AttributeType: "S" },
   ],
   KeySchema: [
     { AttributeName: "pk", KeyType: "HASH" },
     { AttributeName: "sk", KeyType: "RANGE" },
+  ],
+  // Sparse: only ranked tables' items carry its keys.
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: RANKED_INDEX,
+      KeySchema: [
+        { AttributeName: RANK_PARTITION, KeyType: "HASH" },
+        { AttributeName: RANK_SORT, KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [RANK_LABEL, TTL_ATTRIBUTE] },
+    },
   ],
 });

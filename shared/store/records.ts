@@ -1,9 +1,13 @@
 /**
  * The record port: configuration and results that are looked up by id (detectors,
  * metric sets, alerts, anomaly groups, executions). `create` and `claim` are conditional
- * writes, so two racing writers cannot both win.
+ * writes, so two racing writers cannot both win. A record whose `expiresAt` has passed
+ * reads as absent everywhere, whether or not the store has dropped it yet.
  */
 export type Table = "detectors" | "metricSets" | "alerts" | "groups" | "executions" | "quality" | "leases" | "notifications" | "deliveries" | "silences" | "feedback";
+
+/** Tables whose records are also kept in a ranked index (record-indexes.ts says by what). */
+export type RankedTable = "groups";
 
 export class RecordExists extends Error {
   override readonly name = "RecordExists";
@@ -15,14 +19,57 @@ export class RecordExists extends Error {
   }
 }
 
+/** A record the store holds but cannot read (edited by hand, say): reads skip it and report it. */
+export interface DamagedRecord {
+  readonly table: Table;
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** One page of a listing; `cursor` continues it and is absent on the last page. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly cursor?: string;
+}
+
+export interface PageQuery {
+  /** Only ids starting with this. */
+  readonly prefix?: string;
+  /** At most this many records (1 to 1,000). */
+  readonly limit: number;
+  /** The previous page's cursor, from the same listing. */
+  readonly cursor?: string;
+}
+
+export interface RankedQuery {
+  /** The records' partition: their id up to and including its last "/" (a group's: its metric set's key and "/"). */
+  readonly partition: string;
+  /** Only records ranked at least this. */
+  readonly min?: number;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** How many records of a partition rank at least the minimum, in all and per label. */
+export interface RankCounts {
+  readonly total: number;
+  readonly byLabel: Readonly<Record<string, number>>;
+}
+
 export interface RecordStore {
   get<T>(table: Table, id: string): Promise<T | undefined>;
   /** Creates the record; throws RecordExists when it is there already. */
   create<T>(table: Table, id: string, value: T): Promise<void>;
-  /** `expiresAt` (epoch ms): the store may drop the record after then (DynamoDB's TTL); local disk keeps it. */
+  /** `expiresAt` (epoch ms): the record reads as absent from then on, and the store may drop it. */
   put<T>(table: Table, id: string, value: T, options?: { expiresAt?: number }): Promise<void>;
   /** Records whose id starts with `prefix`, in id order. */
   list<T>(table: Table, prefix?: string): Promise<T[]>;
+  /** The same, a page at a time: read from the index, never every record. */
+  listPage<T>(table: Table, query: PageQuery): Promise<Page<T>>;
+  /** Records of one partition ranked at least `min`, highest rank first (ties in id order), a page at a time. */
+  listRanked<T>(table: RankedTable, query: RankedQuery): Promise<Page<T>>;
+  /** Counts of what listRanked would list, from the index alone. */
+  countRanked(table: RankedTable, partition: string, min?: number): Promise<RankCounts>;
   delete(table: Table, id: string): Promise<void>;
   /** Deletes every record whose id starts with `prefix`; answers how many there were. */
   deletePrefix(table: Table, prefix: string): Promise<number>;
@@ -31,4 +78,12 @@ export interface RecordStore {
    * lease ran out before `now`: true when taken. Two racing callers cannot both get it.
    */
   claim(id: string, until: number, now: number): Promise<boolean>;
+}
+
+/** What both adapters are given besides their connection. */
+export interface RecordStoreOptions {
+  /** The clock `expiresAt` is read against (the runtime's: a simulation's clock in the demo). */
+  readonly now?: () => number;
+  /** Told of each damaged record a read skipped. */
+  readonly onDamaged?: (damage: DamagedRecord) => void;
 }

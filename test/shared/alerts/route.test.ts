@@ -4,7 +4,7 @@ import type { Delivery } from "../../../shared/alerts/delivery.ts";
 import { buildAlertPipeline } from "../../../shared/alerts/route.ts";
 import type { Alert } from "../../../shared/model/alert.ts";
 import type { Silence } from "../../../shared/model/silence.ts";
-import { LocalRecordStore } from "../../../shared/store/local-records.ts";
+import { SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
 import { anomalyGroupEvent, HOUR, tempDir, T0 } from "../../builders.ts";
 
 const DETECTOR = anomalyGroupEvent().anomalyDetectorArn;
@@ -24,7 +24,7 @@ function alert(name: string, threshold: number): Alert {
 }
 
 async function pipeline(now = T0) {
-  const records = new LocalRecordStore(join(await tempDir(), "state"));
+  const records = SqliteRecordStore.open(join(await tempDir(), "state", "records.db"), { now: () => now });
   const queued: Delivery[] = [];
   const make = (at: number) =>
     buildAlertPipeline({ records, alertsOf: async () => [alert("all", 70), alert("critical", 95)], queue: { enqueue: async (ds) => void queued.push(...ds) }, publicUrl: "http://localhost:8087", repeatMs: 4 * HOUR, now: at });

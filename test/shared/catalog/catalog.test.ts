@@ -1,12 +1,13 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Catalog } from "../../../shared/catalog/catalog.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../../../shared/model/errors.ts";
 import { LOCAL_ARN_SCOPE } from "../../../shared/model/ids.ts";
-import { LocalRecordStore } from "../../../shared/store/local-records.ts";
+import { SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
 import { metricSetRequest, T0, tempDir } from "../../builders.ts";
 
 async function catalog() {
-  const records = new LocalRecordStore(await tempDir());
+  const records = SqliteRecordStore.open(join(await tempDir(), "records.db"), { now: () => T0 });
   return { records, catalog: new Catalog({ records, scope: LOCAL_ARN_SCOPE, now: () => T0 }) };
 }
 const detector = { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } };

@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoRecordStore, recordTableDefinition, TTL_ATTRIBUTE } from "../../../shared/store/dynamo-records.ts";
+import fc from "fast-check";
+import { DynamoRecordStore, rankOfKey, rankSortKey, recordTableDefinition, TTL_ATTRIBUTE } from "../../../shared/store/dynamo-records.ts";
+import type { RecordStoreOptions } from "../../../shared/store/records.ts";
+import { anomalyGroupRecord } from "../../builders.ts";
 import { startDynamoDbLocal } from "../../servers.ts";
 import { recordStoreContract } from "./record-store-contract.ts";
 
@@ -14,19 +17,40 @@ beforeAll(async () => {
 afterAll(() => dynamo?.stop());
 
 /** A store over a fresh table, so each contract case starts empty. */
-async function freshStore(): Promise<DynamoRecordStore> {
+async function freshStore(options: RecordStoreOptions = {}): Promise<DynamoRecordStore> {
   const name = `contract-${tables++}`;
   await dynamo.client.send(new CreateTableCommand(recordTableDefinition(name)));
-  return new DynamoRecordStore(dynamo.client, name);
+  return new DynamoRecordStore(dynamo.client, name, options);
 }
 
-recordStoreContract("DynamoRecordStore", freshStore);
+recordStoreContract("DynamoRecordStore", async (options) => {
+  const store = await freshStore(options);
+  const TableName = `contract-${tables - 1}`;
+  return {
+    store,
+    // A body that is not gzip, the other attributes (index keys included) left as they were.
+    damage: async (table, id) => {
+      await dynamo.client.send(new UpdateItemCommand({ TableName, Key: { pk: { S: table }, sk: { S: id } }, UpdateExpression: "SET body = :b", ExpressionAttributeValues: { ":b": { B: new TextEncoder().encode("{torn") } } }));
+    },
+  };
+});
 
 describe("DynamoRecordStore", () => {
+  it("sorts ranks highest first by their sort key, and reads the rank back from it, for every number", () => {
+    const rank = fc.double({ noNaN: true });
+    fc.assert(
+      fc.property(rank, rank, (a, b) => {
+        const [ka, kb] = [rankSortKey(a, "x"), rankSortKey(b, "x")];
+        expect(Math.sign(ka < kb ? -1 : ka > kb ? 1 : 0)).toBe(Math.sign(b - a) || 0);
+        expect(rankOfKey(ka)).toBe(a === 0 ? 0 : a);
+      }),
+    );
+  });
+
   it("writes the TTL attribute, in epoch seconds, when a record may expire", async () => {
     const store = await freshStore();
     await store.put("executions", "shop/orders/1", { ok: true }, { expiresAt: 1_700_000_000_500 });
-    await store.put("groups", "shop/orders/g", { ok: true });
+    await store.put("groups", "shop/orders/g", anomalyGroupRecord());
     const raw = async (pk: string, sk: string) => (await dynamo.client.send(new GetItemCommand({ TableName: `contract-${tables - 1}`, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
     expect((await raw("executions", "shop/orders/1"))?.[TTL_ATTRIBUTE]).toEqual({ N: "1700000001" });
     expect((await raw("groups", "shop/orders/g"))?.[TTL_ATTRIBUTE]).toBeUndefined();
@@ -38,5 +62,26 @@ describe("DynamoRecordStore", () => {
     for (let i = 0; i < 120; i++) await store.put("metricSets", `shop/${String(i).padStart(3, "0")}`, { i, noise: randomBytes(9000).toString("base64") });
     const listed = await store.list<{ i: number }>("metricSets", "shop/");
     expect(listed.map((r) => r.i)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+  });
+
+  it("reads a ranked page of more records than one BatchGetItem takes, in rank order", async () => {
+    const store = await freshStore();
+    for (let i = 0; i < 150; i++) await store.put("groups", `shop/orders/g${String(i).padStart(3, "0")}`, anomalyGroupRecord({ groupId: `g${i}`, score: i % 101 }));
+    const page = await store.listRanked<{ score: number }>("groups", { partition: "shop/orders/", limit: 140 });
+    expect(page.items).toHaveLength(140);
+    const ranked = Array.from({ length: 150 }, (_, i) => i % 101).sort((a, b) => b - a);
+    expect(page.items.map((g) => g.score)).toEqual(ranked.slice(0, 140));
+    const rest = await store.listRanked<{ score: number }>("groups", { partition: "shop/orders/", limit: 140, cursor: page.cursor! });
+    expect(rest.items.map((g) => g.score)).toEqual(ranked.slice(140));
+    expect(rest.cursor).toBeUndefined();
+  });
+
+  it("keeps the ranked index keys on the item: partition, a sort key ordering by rank then id, and the label", async () => {
+    const store = await freshStore();
+    await store.put("groups", "shop/orders/g", anomalyGroupRecord({ score: 87.5, peaks: { views: 87.5, revenue: 10 } }));
+    await store.put("detectors", "shop", { ok: true });
+    const raw = async (pk: string, sk: string) => (await dynamo.client.send(new GetItemCommand({ TableName: `contract-${tables - 1}`, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
+    expect(await raw("groups", "shop/orders/g")).toMatchObject({ rpk: { S: "groups#shop/orders/" }, rsk: { S: expect.stringMatching(/^[0-9a-f]{16}shop\/orders\/g$/) }, rlabel: { S: "views" } });
+    expect(Object.keys((await raw("detectors", "shop"))!).sort()).toEqual(["body", "pk", "sk"]);
   });
 });

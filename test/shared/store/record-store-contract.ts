@@ -1,8 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { RecordExists, type RecordStore } from "../../../shared/store/records.ts";
+import { ValidationException } from "../../../shared/model/errors.ts";
+import { RecordExists, type DamagedRecord, type RecordStore, type RecordStoreOptions, type Table } from "../../../shared/store/records.ts";
+import { anomalyGroupRecord, HOUR, T0 } from "../../builders.ts";
 
-/** What every RecordStore adapter must do, run against each of them. */
-export function recordStoreContract(name: string, makeStore: () => Promise<RecordStore>): void {
+/** A store under test, and a way to damage one of its records as a hand edit would. */
+export interface ContractSubject {
+  readonly store: RecordStore;
+  damage(table: Table, id: string): Promise<void>;
+}
+
+/** What every RecordStore adapter must do, run against each of them. Each case gets an empty store. */
+export function recordStoreContract(name: string, makeSubject: (options: Required<RecordStoreOptions>) => Promise<ContractSubject>): void {
+  let clock = T0;
+  let damaged: DamagedRecord[] = [];
+  const make = async () => {
+    clock = T0;
+    damaged = [];
+    return makeSubject({ now: () => clock, onDamaged: (d) => damaged.push(d) });
+  };
+  const makeStore = async () => (await make()).store;
+
   describe(`${name} (record store contract)`, () => {
     it("creates once: of racing creators exactly one wins", async () => {
       const store = await makeStore();
@@ -13,19 +30,26 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Recor
       expect(await store.get("detectors", "shop")).toEqual({ writer: winner });
     });
 
-    it("leases: one holder at a time, taken over once it runs out", async () => {
+    it("leases: one holder at a time, taken over once it runs out, never while marked done", async () => {
       const store = await makeStore();
       const claims = await Promise.all(Array.from({ length: 6 }, () => store.claim("i1", 1000, 0)));
       expect(claims.filter(Boolean)).toHaveLength(1);
       expect(await store.claim("i1", 2000, 999)).toBe(false);
       expect(await store.claim("i1", 3000, 1001)).toBe(true);
+      // Racing takeovers of a lease that ran out: one wins.
+      const takeovers = await Promise.all(Array.from({ length: 6 }, (_, i) => store.claim("i1", 5000 + i, 3001)));
+      expect(takeovers.filter(Boolean)).toHaveLength(1);
+      // A lease marked done (detection's marker) is not taken, however late; once the marker expires it is gone.
+      await store.put("leases", "i2", { until: Number.MAX_SAFE_INTEGER }, { expiresAt: T0 + HOUR });
+      expect(await store.claim("i2", T0 + 2 * HOUR, T0)).toBe(false);
+      expect(await store.claim("i2", T0 + 3 * HOUR, T0 + 2 * HOUR)).toBe(true);
     });
 
     it("round-trips records exactly, lists by id prefix in order, and deletes", async () => {
       const store = await makeStore();
       const record = { n: 0.1 + 0.2, s: "", nested: { list: [1, "two", null, { deep: true }] }, unicode: "Zürich — 東京" };
-      await store.put("groups", "shop/orders/g1", record);
-      expect(await store.get("groups", "shop/orders/g1")).toEqual(record);
+      await store.put("groups", "shop/orders/g1", { ...anomalyGroupRecord(), extra: record });
+      expect(await store.get("groups", "shop/orders/g1")).toEqual({ ...anomalyGroupRecord(), extra: record });
       await store.put("metricSets", "shop/b", { n: 2 });
       await store.put("metricSets", "shop/a", { n: 1 });
       await store.put("metricSets", "other/a", { n: 3 });
@@ -44,6 +68,116 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Recor
       expect(await store.list("executions", "shop/")).toEqual([{ kept: true }]);
       expect(await store.get("quality", "shop/orders/000")).toEqual({ kept: true });
       expect(await store.deletePrefix("executions", "shop/orders/")).toBe(0);
+    });
+
+    it("reads a record past its expiry as absent everywhere, and lets it be created again", async () => {
+      const store = await makeStore();
+      await store.put("executions", "shop/orders/1", { n: 1 }, { expiresAt: T0 + HOUR });
+      await store.put("executions", "shop/orders/2", { n: 2 });
+      expect(await store.get("executions", "shop/orders/1")).toEqual({ n: 1 });
+      clock = T0 + 2 * HOUR;
+      expect(await store.get("executions", "shop/orders/1")).toBeUndefined();
+      expect(await store.list("executions", "shop/")).toEqual([{ n: 2 }]);
+      expect((await store.listPage("executions", { prefix: "shop/", limit: 10 })).items).toEqual([{ n: 2 }]);
+      await store.create("executions", "shop/orders/1", { n: 3 });
+      expect(await store.get("executions", "shop/orders/1")).toEqual({ n: 3 });
+    });
+
+    it("pages through a prefix in id order, the cursor continuing where the page ended", async () => {
+      const store = await makeStore();
+      const ids = Array.from({ length: 25 }, (_, i) => `a/${String(i).padStart(2, "0")}`);
+      for (const id of [...ids].reverse()) await store.put("detectors", id, { id });
+      await store.put("detectors", "a-b/00", { id: "a-b/00" });
+      await store.put("detectors", "b/00", { id: "b/00" });
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listPage<{ id: string }>("detectors", { prefix: "a/", limit: 10, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((r) => r.id));
+        sizes.push(page.items.length);
+        cursor = page.cursor;
+      } while (cursor);
+      expect(seen).toEqual(ids);
+      expect(sizes).toEqual([10, 10, 5]);
+      // A page that ends exactly at the end says so.
+      expect((await store.listPage("detectors", { prefix: "a/", limit: 25 })).cursor).toBeUndefined();
+      const all = await store.listPage<{ id: string }>("detectors", { limit: 1000 });
+      expect(all.items.map((r) => r.id)).toEqual([...ids, "a-b/00", "b/00"].sort());
+      expect(await store.listPage("detectors", { prefix: "zz/", limit: 5 })).toEqual({ items: [] });
+    });
+
+    it("refuses a cursor from another listing, a made-up one, and a limit out of range", async () => {
+      const store = await makeStore();
+      for (const p of ["a", "b"]) for (let i = 0; i < 3; i++) await store.put("detectors", `${p}/${i}`, { i });
+      for (let i = 0; i < 3; i++) await store.put("groups", `shop/orders/g${i}`, anomalyGroupRecord({ score: 50 + i }));
+      const { cursor } = await store.listPage("detectors", { prefix: "a/", limit: 1 });
+      expect(cursor).toBeDefined();
+      await expect(store.listPage("detectors", { prefix: "b/", limit: 1, cursor: cursor! })).rejects.toBeInstanceOf(ValidationException);
+      await expect(store.listPage("alerts", { prefix: "a/", limit: 1, cursor: cursor! })).rejects.toBeInstanceOf(ValidationException);
+      await expect(store.listPage("detectors", { prefix: "a/", limit: 1, cursor: "not-a-cursor" })).rejects.toBeInstanceOf(ValidationException);
+      await expect(store.listPage("detectors", { prefix: "a/", limit: 1, cursor: Buffer.from('["x","b/0"]').toString("base64url") })).rejects.toBeInstanceOf(ValidationException);
+      const ranked = await store.listRanked("groups", { partition: "shop/orders/", min: 10, limit: 1 });
+      await expect(store.listRanked("groups", { partition: "shop/orders/", min: 70, limit: 1, cursor: ranked.cursor! })).rejects.toBeInstanceOf(ValidationException);
+      await expect(store.listRanked("groups", { partition: "shop/orders/", min: 10, limit: 1, cursor: cursor! })).rejects.toBeInstanceOf(ValidationException);
+      for (const limit of [0, -1, 1.5, 1001]) await expect(store.listPage("detectors", { limit })).rejects.toBeInstanceOf(ValidationException);
+    });
+
+    it("ranks a partition's records most severe first (ties by id), above a minimum, and counts them per label", async () => {
+      const store = await makeStore();
+      const scores = [12, 95.5, 70, 70, 88, 40, 70, 100, 69.99];
+      for (const [i, score] of scores.entries()) {
+        // The primary measure: the highest peak; every third group is led by views.
+        const peaks = i % 3 === 0 ? { revenue: score - 1, views: score } : { revenue: score, views: score - 5 };
+        await store.put("groups", `shop/orders/g${i}`, anomalyGroupRecord({ groupId: `g${i}`, score, peaks }));
+      }
+      await store.put("groups", "shop/orders-2/x", anomalyGroupRecord({ groupId: "x", score: 99 }));
+      await store.put("groups", "shop/orders/sub/y", anomalyGroupRecord({ groupId: "y", score: 99 }));
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listRanked<{ AnomalyGroupId: string; score: number }>("groups", { partition: "shop/orders/", min: 70, limit: 2, ...(cursor ? { cursor } : {}) });
+        ids.push(...page.items.map((g) => `${g.AnomalyGroupId}:${g.score}`));
+        cursor = page.cursor;
+      } while (cursor);
+      expect(ids).toEqual(["g7:100", "g1:95.5", "g4:88", "g2:70", "g3:70", "g6:70"]);
+      expect(await store.countRanked("groups", "shop/orders/", 70)).toEqual({ total: 6, byLabel: { revenue: 4, views: 2 } });
+      expect(await store.countRanked("groups", "shop/orders/")).toEqual({ total: 9, byLabel: { revenue: 6, views: 3 } });
+      expect(await store.countRanked("groups", "shop/nothing/", 0)).toEqual({ total: 0, byLabel: {} });
+      const all = await store.listRanked<{ score: number }>("groups", { partition: "shop/orders/", limit: 100 });
+      expect(all.items.map((g) => g.score)).toEqual([...scores].sort((a, b) => b - a));
+      expect(all.cursor).toBeUndefined();
+    });
+
+    it("keeps the ranking as records change: a new score moves a record, a deleted or expired one leaves it", async () => {
+      const store = await makeStore();
+      for (let i = 0; i < 4; i++) await store.put("groups", `shop/orders/g${i}`, anomalyGroupRecord({ groupId: `g${i}`, score: 60 + i }));
+      await store.put("groups", "shop/orders/g0", anomalyGroupRecord({ groupId: "g0", score: 99, peaks: { views: 99 } }));
+      await store.delete("groups", "shop/orders/g1");
+      await store.put("groups", "shop/orders/g2", anomalyGroupRecord({ groupId: "g2", score: 62 }), { expiresAt: T0 + HOUR });
+      clock = T0 + 2 * HOUR;
+      const page = await store.listRanked<{ AnomalyGroupId: string }>("groups", { partition: "shop/orders/", min: 0, limit: 10 });
+      expect(page.items.map((g) => g.AnomalyGroupId)).toEqual(["g0", "g3"]);
+      expect(await store.countRanked("groups", "shop/orders/", 0)).toEqual({ total: 2, byLabel: { views: 1, revenue: 1 } });
+      expect(await store.deletePrefix("groups", "shop/orders/")).toBe(2);
+      expect(await store.countRanked("groups", "shop/orders/")).toEqual({ total: 0, byLabel: {} });
+    });
+
+    it("skips a damaged record in every read and reports it, until a write repairs it", async () => {
+      const { store, damage } = await make();
+      for (let i = 0; i < 3; i++) await store.put("detectors", `shop/d${i}`, { i });
+      for (let i = 0; i < 3; i++) await store.put("groups", `shop/orders/g${i}`, anomalyGroupRecord({ groupId: `g${i}`, score: 90 - i }));
+      await damage("detectors", "shop/d1");
+      await damage("groups", "shop/orders/g0");
+      expect(await store.list("detectors", "shop/")).toEqual([{ i: 0 }, { i: 2 }]);
+      expect((await store.listPage("detectors", { prefix: "shop/", limit: 10 })).items).toEqual([{ i: 0 }, { i: 2 }]);
+      expect(await store.get("detectors", "shop/d1")).toBeUndefined();
+      const ranked = await store.listRanked<{ AnomalyGroupId: string }>("groups", { partition: "shop/orders/", limit: 10 });
+      expect(ranked.items.map((g) => g.AnomalyGroupId)).toEqual(["g1", "g2"]);
+      expect(damaged.map((d) => `${d.table}/${d.id}`)).toEqual(["detectors/shop/d1", "detectors/shop/d1", "detectors/shop/d1", "groups/shop/orders/g0"]);
+      expect(damaged.every((d) => d.reason.length > 0)).toBe(true);
+      await store.put("detectors", "shop/d1", { i: 1, repaired: true });
+      expect(await store.get("detectors", "shop/d1")).toEqual({ i: 1, repaired: true });
     });
   });
 }

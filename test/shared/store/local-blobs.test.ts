@@ -1,12 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
-import { LocalRecordStore } from "../../../shared/store/local-records.ts";
 import { RoutingBlobStore } from "../../../shared/store/routing-blobs.ts";
 import { tempDir } from "../../builders.ts";
-import { recordStoreContract } from "./record-store-contract.ts";
-
-recordStoreContract("LocalRecordStore", async () => new LocalRecordStore(await tempDir()));
 
 describe("LocalBlobStore", () => {
   it("puts, gets and lists a folder recursively, or a single file", async () => {

@@ -1,0 +1,99 @@
+import { createHash } from "node:crypto";
+import { primaryImpact } from "../incidents/contribution.ts";
+import type { AnomalyGroupRecord } from "../model/anomaly.ts";
+import { ValidationException } from "../model/errors.ts";
+import type { PageQuery, RankedQuery, RankedTable, Table } from "./records.ts";
+
+/**
+ * What the record stores index besides the id, so lists are answered from an index: the
+ * number a ranked table's records are ordered by and the label they are counted under.
+ * Every adapter derives both from the record as it is written, so no caller can forget.
+ */
+interface Ranking<T> {
+  rank(value: T): number;
+  label(value: T): string;
+}
+
+const RANKINGS: { readonly [K in RankedTable]: Ranking<AnomalyGroupRecord> } = {
+  // ListAnomalyGroupSummaries: most severe first, counted per primary measure.
+  groups: { rank: (g) => g.score, label: (g) => (Object.keys(g.impacts).length ? primaryImpact(g).measure : "") },
+};
+
+/** A record's entry in its table's ranked index, or undefined for tables that have none. */
+export interface RankEntry {
+  readonly partition: string;
+  readonly rank: number;
+  readonly label: string;
+}
+
+export function rankEntryOf(table: Table, id: string, value: unknown): RankEntry | undefined {
+  if (!isRanked(table)) return undefined;
+  const ranking = RANKINGS[table];
+  const rank = ranking.rank(value as AnomalyGroupRecord);
+  if (typeof rank !== "number" || Number.isNaN(rank)) throw new TypeError(`${table}/${id}: its rank is not a number`);
+  return { partition: partitionOf(id), rank: rank === 0 ? 0 : rank, label: ranking.label(value as AnomalyGroupRecord) };
+}
+
+export const isRanked = (table: Table): table is RankedTable => Object.hasOwn(RANKINGS, table);
+
+/** The id up to and including its last "/". */
+export const partitionOf = (id: string): string => id.slice(0, id.lastIndexOf("/") + 1);
+
+export const MAX_PAGE = 1000;
+
+export function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ValidationException(`A page holds 1 to ${MAX_PAGE} records, not ${limit}`, { fields: [{ Name: "MaxResults", Message: `must be an integer from 1 to ${MAX_PAGE}` }] });
+}
+
+/**
+ * Cursors are opaque to callers: the last key given, and a digest of the listing it
+ * belongs to, so a cursor from another listing (another tenant's, say) is refused rather
+ * than read as a position in this one.
+ */
+type Listing = { kind: "page"; table: Table; prefix: string } | { kind: "ranked"; table: RankedTable; partition: string; min: number };
+
+export const pageListing = (table: Table, q: PageQuery): Listing => ({ kind: "page", table, prefix: q.prefix ?? "" });
+export const rankedListing = (table: RankedTable, q: RankedQuery): Listing => ({ kind: "ranked", table, partition: q.partition, min: q.min ?? -Infinity });
+
+const digest = (listing: Listing) => createHash("sha256").update(JSON.stringify([listing.kind, listing.table, listing.kind === "page" ? listing.prefix : listing.partition, listing.kind === "ranked" ? String(listing.min) : ""])).digest("base64url").slice(0, 12);
+
+/** After an id (a page listing) or after a rank and id (a ranked one). */
+export interface CursorKey {
+  readonly id: string;
+  readonly rank?: number;
+}
+
+export function encodeCursor(listing: Listing, key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key.rank === undefined ? [digest(listing), key.id] : [digest(listing), key.id, rankText(key.rank)])).toString("base64url");
+}
+
+export function decodeCursor(listing: Listing, cursor: string): CursorKey {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  if (Array.isArray(parsed) && parsed[0] === digest(listing) && typeof parsed[1] === "string") {
+    const id: string = parsed[1];
+    if (listing.kind === "page" && parsed.length === 2 && id.startsWith(listing.prefix)) return { id };
+    const rank = typeof parsed[2] === "string" ? Number(parsed[2]) : NaN;
+    if (listing.kind === "ranked" && parsed.length === 3 && id.startsWith(listing.partition) && !Number.isNaN(rank)) return { id, rank };
+  }
+  throw new ValidationException("NextToken does not belong to this request", { fields: [{ Name: "NextToken", Message: "is not a token this listing gave" }] });
+}
+
+// JSON has no Infinity; ranks may be infinite.
+const rankText = (rank: number) => (Number.isFinite(rank) ? String(rank) : rank > 0 ? "Infinity" : "-Infinity");
+
+/** The least string greater than every string starting with `prefix`, in code point (UTF-8 byte) order; undefined when none is. */
+export function prefixEnd(prefix: string): string | undefined {
+  const points = [...prefix];
+  while (points.length) {
+    const last = points.pop()!.codePointAt(0)!;
+    if (last === 0x10ffff) continue;
+    const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
+    return points.join("") + String.fromCodePoint(next);
+  }
+  return undefined;
+}

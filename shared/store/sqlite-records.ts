@@ -1,0 +1,254 @@
+import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
+import { checkLimit, decodeCursor, encodeCursor, pageListing, prefixEnd, rankedListing, rankEntryOf } from "./record-indexes.ts";
+import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedQuery, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
+
+/**
+ * Records in one SQLite database file (node:sqlite), shared by every process that uses
+ * the same data directory: WAL, so readers never wait for the writer; a busy timeout, so
+ * writers of several processes queue instead of failing; every write one statement, so
+ * atomic. Conditional writes (`create`, `claim`) are upserts whose condition SQLite checks
+ * under its write lock. Ranked tables keep their rank and label in columns of a partial
+ * index, so ranked lists and their counts read the index, not the records.
+ *
+ * The calls are synchronous underneath (node:sqlite has no async API): a statement answers
+ * in microseconds, and a writer of another process holds the lock for as long as one
+ * statement takes.
+ */
+export class SqliteRecordStore implements RecordStore {
+  private readonly now: () => number;
+  private readonly onDamaged: (damage: DamagedRecord) => void;
+  private connection: Connection | undefined;
+
+  private constructor(
+    private readonly file: string,
+    options: RecordStoreOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.onDamaged = options.onDamaged ?? (() => {});
+  }
+
+  /**
+   * The store over `file`, which is created at the first read or write. Cheap to call per
+   * request: each process keeps one connection per file.
+   */
+  static open(file: string, options: RecordStoreOptions = {}): SqliteRecordStore {
+    return new SqliteRecordStore(resolve(file), options);
+  }
+
+  private get db(): Connection {
+    return (this.connection ??= Connection.of(this.file));
+  }
+
+  /** The SQL this process has prepared on `file`, to inspect its query plans. */
+  static preparedOn(file: string): string[] {
+    return Connection.preparedOn(resolve(file));
+  }
+
+  async get<T>(table: Table, id: string): Promise<T | undefined> {
+    const row = this.db.get("SELECT body FROM records WHERE tbl = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)", table, id, this.now());
+    return row ? this.parse<T>(table, id, row["body"]) : undefined;
+  }
+
+  async create<T>(table: Table, id: string, value: T): Promise<void> {
+    // An expired or damaged record reads as absent, so it may be created over.
+    const sql = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?) OR NOT json_valid(records.body)`;
+    if (this.db.run(sql, ...row(table, id, value), this.now()) === 0) throw new RecordExists(table, id);
+  }
+
+  async put<T>(table: Table, id: string, value: T, options: { expiresAt?: number } = {}): Promise<void> {
+    this.db.run(UPSERT, ...row(table, id, value, options.expiresAt));
+  }
+
+  async list<T>(table: Table, prefix = ""): Promise<T[]> {
+    const [range, bounds] = idRange(prefix);
+    return this.parsed<T>(table, this.db.all(`SELECT id, body FROM records WHERE tbl = ? AND ${range} AND ${LIVE} ORDER BY id`, table, ...bounds, this.now()));
+  }
+
+  async listPage<T>(table: Table, query: PageQuery): Promise<Page<T>> {
+    checkLimit(query.limit);
+    const listing = pageListing(table, query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor).id;
+    const [range, bounds] = idRange(query.prefix ?? "", after);
+    const rows = this.db.all(`SELECT id, body FROM records WHERE tbl = ? AND ${range} AND ${LIVE} ORDER BY id LIMIT ?`, table, ...bounds, this.now(), query.limit + 1);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return { items: this.parsed<T>(table, page), ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]) }) } : {}) };
+  }
+
+  async listRanked<T>(table: RankedTable, query: RankedQuery): Promise<Page<T>> {
+    checkLimit(query.limit);
+    const listing = rankedListing(table, query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor);
+    // The index holds −rank, so that "highest first, then by id" is one ascending order.
+    const from = after ? "AND (nrank, id) > (?, ?)" : "";
+    const rows = this.db.all(
+      `SELECT id, body, nrank FROM records WHERE tbl = ? AND part = ? AND nrank <= ? ${from} AND ${LIVE} ORDER BY nrank, id LIMIT ?`,
+      table,
+      query.partition,
+      -(query.min ?? -Infinity),
+      ...(after ? [-after.rank!, after.id] : []),
+      this.now(),
+      query.limit + 1,
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return { items: this.parsed<T>(table, page), ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]), rank: -Number(last["nrank"]) }) } : {}) };
+  }
+
+  async countRanked(table: RankedTable, partition: string, min = -Infinity): Promise<RankCounts> {
+    const rows = this.db.all(`SELECT label, count(*) AS n FROM records WHERE tbl = ? AND part = ? AND nrank <= ? AND ${LIVE} GROUP BY label`, table, partition, -min, this.now());
+    const byLabel: Record<string, number> = {};
+    for (const r of rows) byLabel[String(r["label"])] = Number(r["n"]);
+    return { total: Object.values(byLabel).reduce((a, b) => a + b, 0), byLabel };
+  }
+
+  async delete(table: Table, id: string): Promise<void> {
+    this.db.run("DELETE FROM records WHERE tbl = ? AND id = ?", table, id);
+  }
+
+  /** One statement, so one transaction: another process sees all of them or none gone. */
+  async deletePrefix(table: Table, prefix: string): Promise<number> {
+    const [range, bounds] = idRange(prefix);
+    const now = this.now();
+    const gone = this.db.all(`DELETE FROM records WHERE tbl = ? AND ${range} RETURNING expires_at`, table, ...bounds);
+    return gone.filter((r) => r["expires_at"] === null || Number(r["expires_at"]) > now).length;
+  }
+
+  async claim(id: string, until: number, now: number): Promise<boolean> {
+    // Taken when absent, expired, unreadable, or held until before `now`; SQLite evaluates this under its write lock.
+    const sql = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?)
+      OR CASE WHEN json_valid(records.body) THEN coalesce(json_extract(records.body, '$.until') < ?, 0) ELSE 1 END`;
+    return this.db.run(sql, ...row("leases", id, { until }, until + ABANDONED_LEASE_MS), now, now) === 1;
+  }
+
+  private parse<T>(table: Table, id: string, body: unknown): T | undefined {
+    try {
+      return JSON.parse(String(body)) as T;
+    } catch (e) {
+      this.onDamaged({ table, id, reason: e instanceof Error ? e.message : String(e) });
+      return undefined;
+    }
+  }
+
+  private parsed<T>(table: Table, rows: readonly Record<string, SQLOutputValue>[]): T[] {
+    return rows.flatMap((r) => {
+      const v = this.parse<T>(table, String(r["id"]), r["body"]);
+      return v === undefined ? [] : [v];
+    });
+  }
+}
+
+/** A lease nobody released is dropped a day after it ran out, as DynamoDB's TTL does. */
+const ABANDONED_LEASE_MS = 86_400_000;
+
+const LIVE = "(expires_at IS NULL OR expires_at > ?)";
+
+const UPSERT = `INSERT INTO records (tbl, id, body, expires_at, part, nrank, label) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at, part = excluded.part, nrank = excluded.nrank, label = excluded.label`;
+
+function row(table: Table, id: string, value: unknown, expiresAt?: number): SQLInputValue[] {
+  const entry = rankEntryOf(table, id, value);
+  return [table, id, JSON.stringify(value), expiresAt ?? null, entry?.partition ?? null, entry ? -entry.rank : null, entry?.label ?? null];
+}
+
+/** Ids starting with `prefix` (and after `after`), as a range of the primary key. */
+function idRange(prefix: string, after?: string): [string, SQLInputValue[]] {
+  const end = prefixEnd(prefix);
+  const lower: [string, SQLInputValue] = after === undefined ? ["id >= ?", prefix] : ["id > ?", after];
+  return end === undefined ? [lower[0], [lower[1]]] : [`${lower[0]} AND id < ?`, [lower[1], end]];
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS records (
+    tbl TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    expires_at INTEGER,
+    part TEXT,
+    nrank REAL,
+    label TEXT,
+    PRIMARY KEY (tbl, id)
+  );
+  CREATE INDEX IF NOT EXISTS records_ranked ON records (tbl, part, nrank, id, label, expires_at) WHERE part IS NOT NULL;
+`;
+
+/** One connection per database file and process, with its prepared statements. */
+class Connection {
+  private static readonly open = new Map<string, Connection>();
+  private readonly statements = new Map<string, StatementSync>();
+
+  private constructor(
+    private readonly db: DatabaseSync,
+    readonly inode: number,
+  ) {}
+
+  static of(file: string): Connection {
+    const known = Connection.open.get(file);
+    // A data directory removed and made again (the demo starts afresh) is a new database.
+    if (known && inodeOf(file) === known.inode) return known;
+    known?.db.close();
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // Created private before SQLite opens it; its -wal and -shm files take the same mode.
+    closeSync(openSync(file, "a", 0o600));
+    const { DatabaseSync } = loadSqlite();
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA busy_timeout = 10000");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec(SCHEMA);
+    const made = new Connection(db, inodeOf(file)!);
+    Connection.open.set(file, made);
+    return made;
+  }
+
+  static preparedOn(file: string): string[] {
+    return [...(Connection.open.get(file)?.statements.keys() ?? [])];
+  }
+
+  get(sql: string, ...params: SQLInputValue[]): Record<string, SQLOutputValue> | undefined {
+    return this.statement(sql).get(...params) as Record<string, SQLOutputValue> | undefined;
+  }
+
+  all(sql: string, ...params: SQLInputValue[]): Record<string, SQLOutputValue>[] {
+    return this.statement(sql).all(...params) as Record<string, SQLOutputValue>[];
+  }
+
+  /** Runs a write; answers how many rows it changed. */
+  run(sql: string, ...params: SQLInputValue[]): number {
+    return Number(this.statement(sql).run(...params).changes);
+  }
+
+  private statement(sql: string): StatementSync {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+}
+
+function inodeOf(file: string): number | undefined {
+  return statSync(file, { throwIfNoEntry: false })?.ino;
+}
+
+/**
+ * node:sqlite, loaded when a store is first opened (modes that never open one never load
+ * it). Node 22 announces it as experimental when it loads; that one warning is dropped,
+ * every other passes.
+ */
+function loadSqlite(): typeof import("node:sqlite") {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === "string" ? rest[0] : ((rest[0] as { type?: string } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined));
+    const text = typeof warning === "string" ? warning : warning.message;
+    if (type === "ExperimentalWarning" && text.startsWith("SQLite ")) return;
+    (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    const sqlite = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule("node:sqlite") : undefined;
+    if (!sqlite) throw new Error(`the local mode's records need node:sqlite, in Node 22.13 or later; this is Node ${process.versions.node} (run Vigil through npm: npx vigil, npm run …)`);
+    return sqlite;
+  } finally {
+    process.emitWarning = emit;
+  }
+}

@@ -1,0 +1,80 @@
+import { mkdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
+import { anomalyGroupRecord, tempDir } from "../../builders.ts";
+import { recordStoreContract } from "./record-store-contract.ts";
+
+/** A connection of its own to the store's file, as a person with the sqlite3 shell would have. */
+function rawDatabase(file: string) {
+  const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+  return new DatabaseSync(file);
+}
+
+recordStoreContract("SqliteRecordStore", async (options) => {
+  const file = join(await tempDir(), "state", "records.db");
+  return {
+    store: SqliteRecordStore.open(file, options),
+    damage: async (table, id) => {
+      const db = rawDatabase(file);
+      db.prepare("UPDATE records SET body = '{\"torn' WHERE tbl = ? AND id = ?").run(table, id);
+      db.close();
+    },
+  };
+});
+
+describe("SqliteRecordStore", () => {
+  it("is one database per file: stores opened again, as per request, see each other's writes at once", async () => {
+    const file = join(await tempDir(), "records.db");
+    await SqliteRecordStore.open(file).put("detectors", "shop", { n: 1 });
+    expect(await SqliteRecordStore.open(file).get("detectors", "shop")).toEqual({ n: 1 });
+    const db = rawDatabase(file);
+    expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
+    expect(db.prepare("SELECT tbl, id FROM records").all()).toEqual([{ tbl: "detectors", id: "shop" }]);
+    db.close();
+  });
+
+  it("opens afresh a database whose directory was removed and made again", async () => {
+    const dir = join(await tempDir(), "state");
+    const file = join(dir, "records.db");
+    await SqliteRecordStore.open(file).put("detectors", "old", { n: 1 });
+    await rm(dir, { recursive: true });
+    await mkdir(dir);
+    const store = SqliteRecordStore.open(file);
+    expect(await store.get("detectors", "old")).toBeUndefined();
+    await store.put("detectors", "new", { n: 2 });
+    expect(await SqliteRecordStore.open(file).list("detectors")).toEqual([{ n: 2 }]);
+  });
+
+  it("keeps the database and its write-ahead log readable by its owner alone", async () => {
+    const dir = join(await tempDir(), "state");
+    const file = join(dir, "records.db");
+    await SqliteRecordStore.open(file).put("alerts", "a", { Secret: "s" });
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) expect((await stat(f)).mode & 0o077, f).toBe(0);
+  });
+
+  it("answers every read and deletion from the primary key or the ranked index, never a scan of the table", async () => {
+    const file = join(await tempDir(), "records.db");
+    const store = SqliteRecordStore.open(file);
+    for (let i = 0; i < 3; i++) await store.put("groups", `shop/orders/g${i}`, anomalyGroupRecord({ score: i }));
+    await store.get("groups", "shop/orders/g1");
+    await store.list("groups", "shop/");
+    await store.list("groups");
+    const page = await store.listPage("groups", { prefix: "shop/", limit: 1 });
+    await store.listPage("groups", { prefix: "shop/", limit: 1, cursor: page.cursor! });
+    const ranked = await store.listRanked("groups", { partition: "shop/orders/", min: 0, limit: 1 });
+    await store.listRanked("groups", { partition: "shop/orders/", min: 0, limit: 1, cursor: ranked.cursor! });
+    await store.countRanked("groups", "shop/orders/", 1);
+    await store.deletePrefix("groups", "shop/");
+    await store.delete("groups", "x");
+    const db = rawDatabase(file);
+    const reads = SqliteRecordStore.preparedOn(file).filter((sql) => /^(SELECT|DELETE)/.test(sql));
+    expect(reads.length).toBeGreaterThanOrEqual(9);
+    for (const sql of reads) {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
+      expect(plan[0], sql).toMatch(/^SEARCH records USING (COVERING )?INDEX (sqlite_autoindex_records_1|records_ranked) \((tbl=\? AND (id|part)|tbl=\? AND part=\? AND)/);
+    }
+    db.close();
+  });
+});
