@@ -24,7 +24,7 @@ import { slackMessage } from "../shared/channels/slack/render.ts";
 import { longText, shortText } from "../shared/channels/common/text.ts";
 import { webhookBody } from "../shared/channels/webhook/render.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
-import type { AlertArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
+import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
 import { backtestFiles, createAlert, createDetector, OPERATOR, routeEvent } from "../shared/app/index.ts";
 import { localFiles, localServices } from "../shared/runtime/local.ts";
 import { anomalyRecords, loadMetricSetFile } from "../cli/backtest.ts";
@@ -32,6 +32,8 @@ import { toJsonLines } from "../shared/detect/results.ts";
 import type { Anomaly } from "../shared/model/anomaly.ts";
 import { parse } from "yaml";
 import { fuzzRequests, OPERATIONS, runFuzz, seedFuzzData, type FuzzFigures, type Tenant } from "../test/security/fuzz.ts";
+import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
+import type { Page, RecordStore } from "../shared/store/records.ts";
 
 const HOUR = 3_600_000;
 const figures: [string, string, string][] = [];
@@ -314,7 +316,92 @@ async function fuzz(): Promise<void> {
   }
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, ecommerce, feedback, nab, fuzz). */
+/** An anomaly group of one metric set as detection stores it: two measures, ten series each (about 2.5 KB of JSON). */
+function benchGroup(i: number): AnomalyGroupRecord {
+  const impact = (measure: string, peakScore: number) => ({
+    measure,
+    series: Object.fromEntries(Array.from({ length: 10 }, (_, j) => [`${measure}-${i}-${j}`.padEnd(64, "0"), { platform: `p${j % 3}`, marketplace: `m${j}` }])),
+    actual: 400 + i,
+    expected: 1000,
+    peakScore,
+    strength: 3 + (i % 7),
+    deviation: { platform: { p0: 300, p1: 200, p2: 100 }, marketplace: { m0: 600 } },
+    startMs: Date.UTC(2021, 2, 1) + i * HOUR,
+  });
+  const score = (i * 7919) % 101;
+  return {
+    AnomalyGroupId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}` as AnomalyGroupId,
+    AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:bench" as AnomalyDetectorArn,
+    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/bench/orders" as MetricSetArn,
+    dimensionNames: ["platform", "marketplace"],
+    startMs: Date.UTC(2021, 2, 1) + i * HOUR,
+    endMs: Date.UTC(2021, 2, 1) + (i + 2) * HOUR,
+    score,
+    anomalyCount: 12,
+    revision: 1,
+    impacts: { revenue: impact("revenue", score), views: impact("views", i % 3 ? score - 1 : score + 1) },
+  };
+}
+
+/** `clients` concurrent callers, each making `perClient` calls in turn: calls per second and the 99th percentile latency. */
+async function load(clients: number, perClient: number, call: (client: number, n: number) => Promise<unknown>): Promise<{ perSecond: number; p99: number }> {
+  const latencies: number[] = [];
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let n = 0; n < perClient; n++) {
+        const t = performance.now();
+        await call(c, n);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSecond: latencies.length / seconds, p99: latencies[Math.ceil(latencies.length * 0.99) - 1]! };
+}
+
+/**
+ * Lists over 10,000 anomaly groups of one metric set in the local mode's record store, 20
+ * clients at once, through the one store of the local services, as `vigil serve` has it: a
+ * page of 100 in id order (walking on by cursor), and what ListAnomalyGroupSummaries needs
+ * (the 100 most severe at score 50 or more, with their count per measure).
+ */
+async function recordLists(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-records-"));
+  const records: RecordStore = localServices(dir, { clock: () => Date.UTC(2021, 2, 1) }).records;
+  const groups = Array.from({ length: 10_000 }, (_, i) => benchGroup(i));
+  const [, writeMs] = await timeAsync(async () => {
+    for (const g of groups) await records.put("groups", `bench/orders/${g.AnomalyGroupId}`, g);
+  });
+  report("records: 10,000 anomaly groups written one at a time, per second", fmt(groups.length / (writeMs / 1000)));
+
+  const cursors = new Map<number, string | undefined>();
+  const paged = await load(20, 250, async (c) => {
+    const cursor = cursors.get(c);
+    const page: Page<AnomalyGroupRecord> = await records.listPage("groups", { prefix: "bench/orders/", limit: 100, ...(cursor ? { cursor } : {}) });
+    if (page.items.length !== 100) throw new Error(`a page of ${page.items.length} groups`);
+    cursors.set(c, page.cursor);
+  });
+  report("records: list a page of 100 of 10,000 groups, 20 clients, per second", fmt(paged.perSecond));
+  report("records: list a page of 100 of 10,000 groups, 20 clients, p99 ms", fmt(paged.p99, 1));
+
+  const ranked = await load(20, 250, async () => {
+    const [page, counts] = await Promise.all([records.listRanked("groups", { partition: "bench/orders/", min: 50, limit: 100 }), records.countRanked("groups", "bench/orders/", 50)]);
+    if (page.items.length !== 100 || counts.total < 100) throw new Error(`${page.items.length} groups of ${counts.total}`);
+  });
+  report("records: 100 most severe of 10,000 groups + counts per measure, 20 clients, per second", fmt(ranked.perSecond), "≥ 1,000/s (issue 4 of 6, whole API)");
+  report("records: 100 most severe of 10,000 groups + counts per measure, 20 clients, p99 ms", fmt(ranked.p99, 1), "< 50 ms");
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const out = await fn();
+  return [out, performance.now() - start];
+}
+
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, records, ecommerce, feedback, nab, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -324,6 +411,7 @@ if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
 if (wanted("demo")) demo();
 if (wanted("fuzz")) await fuzz();
+if (wanted("records")) await recordLists();
 const bench = resolve(process.env.VIGIL_BENCH_DIR ?? "../shared/bench");
 if (existsSync(join(bench, "ecommerce/score.mjs"))) {
   if (wanted("ecommerce")) ecommerce(bench);

@@ -1,6 +1,5 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
-  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -8,15 +7,13 @@ import {
   PutItemCommand,
   QueryCommand,
   type AttributeValue,
-  type BatchGetItemCommandOutput,
   type CreateTableCommandInput,
   type DynamoDBClient,
-  type KeysAndAttributes,
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { checkLimit, decodeCursor, encodeCursor, pageListing, rankedListing, rankEntryOf, type CursorKey } from "./record-indexes.ts";
-import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedQuery, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
+import { checkLimit, decodeCursor, encodeCursor, pageListing, rankedListing, indexEntryOf, type CursorKey } from "./record-indexes.ts";
+import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
 
 /**
  * Records in one DynamoDB table (single-table design): partition key = the record kind
@@ -26,9 +23,10 @@ import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankC
  * they are written as raw attribute values (no document marshalling to bundle).
  *
  * Records of a ranked table also carry their partition (`rpk`), a sort key that orders them
- * highest rank first, then by id (`rsk`), and their label (`rlabel`): the `ranked` index
- * holds these alone, so counting a partition reads small entries, and a page of records is
- * fetched by key once the index has named it. Items TTL has not yet removed read as absent.
+ * highest rank first, then by id (`rsk`), their label (`rlabel`) and summary (`rsum`): the
+ * sparse `ranked` index holds these alone, so a ranked page and its counts read small
+ * entries of one index, never a record. (The index is eventually consistent, as GSIs are.)
+ * Items TTL has not yet removed read as absent.
  */
 export class DynamoRecordStore implements RecordStore {
   private readonly now: () => number;
@@ -90,8 +88,8 @@ export class DynamoRecordStore implements RecordStore {
     return { items: this.decoded<T>(page), ...(found.length > query.limit && last ? { cursor: encodeCursor(listing, { id: last["sk"]!.S! }) } : {}) };
   }
 
-  /** The index names the page; the records are then read by key (consistently), in its order. */
-  async listRanked<T>(table: RankedTable, query: RankedQuery): Promise<Page<T>> {
+  /** One query of the index: its entries carry all a ranked list shows, so no record is read. */
+  async listRanked<K extends RankedTable>(table: K, query: RankedQuery): Promise<Page<RankedEntry<RankedSummaries[K]>>> {
     checkLimit(query.limit);
     const listing = rankedListing(table, query);
     const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor);
@@ -100,10 +98,14 @@ export class DynamoRecordStore implements RecordStore {
       ...(after ? { ExclusiveStartKey: rankedKey(table, query.partition, after) } : {}),
     });
     const page = found.slice(0, query.limit);
-    const records = await this.getMany(page.map((entry) => ({ pk: entry["pk"]!, sk: entry["sk"]! })));
     const items = page.flatMap((entry) => {
-      const record = records.get(entry["sk"]!.S!);
-      return record && this.live(record) ? this.decoded<T>([record]) : [];
+      const id = entry["sk"]!.S!;
+      try {
+        return [{ id, rank: rankOfKey(entry[RANK_SORT]!.S!), label: entry[RANK_LABEL]?.S ?? "", summary: JSON.parse(entry[RANK_SUMMARY]?.S ?? "") as RankedSummaries[K] }];
+      } catch (e) {
+        this.onDamaged({ table, id, reason: `its index entry: ${e instanceof Error ? e.message : String(e)}` });
+        return [];
+      }
     });
     const last = page.at(-1);
     return { items, ...(found.length > query.limit && last ? { cursor: encodeCursor(listing, { id: last["sk"]!.S!, rank: rankOfKey(last[RANK_SORT]!.S!) }) } : {}) };
@@ -235,26 +237,9 @@ export class DynamoRecordStore implements RecordStore {
     } while (start && out.length < count);
     return out;
   }
-
-  /** BatchGetItem in DynamoDB's batches of 100, sending again what it leaves unprocessed. */
-  private async getMany(keys: Record<string, AttributeValue>[]): Promise<Map<string, Record<string, AttributeValue>>> {
-    const out = new Map<string, Record<string, AttributeValue>>();
-    for (let i = 0; i < keys.length; i += READ_BATCH) {
-      let pending: KeysAndAttributes | undefined = { Keys: keys.slice(i, i + READ_BATCH), ConsistentRead: true };
-      for (let attempt = 0; pending?.Keys?.length; attempt++) {
-        if (attempt === UNPROCESSED_ATTEMPTS) throw new Error(`DynamoDB left ${pending.Keys.length} reads unprocessed after ${attempt} attempts`);
-        if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-        const got: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: pending } }));
-        for (const found of got.Responses?.[this.tableName] ?? []) out.set(found["sk"]!.S!, found);
-        pending = got.UnprocessedKeys?.[this.tableName];
-      }
-    }
-    return out;
-  }
 }
 
 const WRITE_BATCH = 25;
-const READ_BATCH = 100;
 const UNPROCESSED_ATTEMPTS = 8;
 
 /** The attribute DynamoDB's TTL reads (epoch seconds), enabled on the table in serverless.yml. */
@@ -263,12 +248,12 @@ export const TTL_ATTRIBUTE = "expiresAt";
 const key = (table: Table, id: string): Record<string, AttributeValue> => ({ pk: { S: table }, sk: { S: id } });
 
 function item(table: Table, id: string, value: unknown, expiresAt?: number): Record<string, AttributeValue> {
-  const entry = rankEntryOf(table, id, value);
+  const entry = indexEntryOf(table, id, value);
   return {
     ...key(table, id),
     body: { B: gzipSync(JSON.stringify(value)) },
     ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: String(Math.ceil(expiresAt / 1000)) } }),
-    ...(entry ? { [RANK_PARTITION]: { S: rankPartition(table, entry.partition) }, [RANK_SORT]: { S: rankSortKey(entry.rank, id) }, [RANK_LABEL]: { S: entry.label } } : {}),
+    ...(entry ? { [RANK_PARTITION]: { S: rankPartition(table, entry.partition) }, [RANK_SORT]: { S: rankSortKey(entry.rank, id) }, [RANK_LABEL]: { S: entry.label }, [RANK_SUMMARY]: { S: entry.summary } } : {}),
   };
 }
 
@@ -277,6 +262,7 @@ export const RANKED_INDEX = "ranked";
 const RANK_PARTITION = "rpk";
 const RANK_SORT = "rsk";
 const RANK_LABEL = "rlabel";
+const RANK_SUMMARY = "rsum";
 
 const rankPartition = (table: Table, partition: string) => `${table}#${partition}`;
 
@@ -335,7 +321,7 @@ export const recordTableDefinition = (TableName: string): CreateTableCommandInpu
         { AttributeName: RANK_PARTITION, KeyType: "HASH" },
         { AttributeName: RANK_SORT, KeyType: "RANGE" },
       ],
-      Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [RANK_LABEL, TTL_ATTRIBUTE] },
+      Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [RANK_LABEL, RANK_SUMMARY, TTL_ATTRIBUTE] },
     },
   ],
 });

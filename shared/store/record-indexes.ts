@@ -2,36 +2,44 @@ import { createHash } from "node:crypto";
 import { primaryImpact } from "../incidents/contribution.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ValidationException } from "../model/errors.ts";
-import type { PageQuery, RankedQuery, RankedTable, Table } from "./records.ts";
+import type { PageQuery, RankedQuery, RankedSummaries, RankedTable, Table } from "./records.ts";
 
 /**
  * What the record stores index besides the id, so lists are answered from an index: the
- * number a ranked table's records are ordered by and the label they are counted under.
- * Every adapter derives both from the record as it is written, so no caller can forget.
+ * number a ranked table's records are ordered by, the label they are counted under, and a
+ * summary small enough to list them by. Every adapter derives these from the record as it
+ * is written, so no caller can forget them.
  */
-interface Ranking<T> {
+interface Ranking<T, S> {
   rank(value: T): number;
   label(value: T): string;
+  summary(value: T): S;
 }
 
-const RANKINGS: { readonly [K in RankedTable]: Ranking<AnomalyGroupRecord> } = {
+const RANKINGS: { readonly [K in RankedTable]: Ranking<AnomalyGroupRecord, RankedSummaries[K]> } = {
   // ListAnomalyGroupSummaries: most severe first, counted per primary measure.
-  groups: { rank: (g) => g.score, label: (g) => (Object.keys(g.impacts).length ? primaryImpact(g).measure : "") },
+  groups: {
+    rank: (g) => g.score,
+    label: (g) => (Object.keys(g.impacts).length ? primaryImpact(g).measure : ""),
+    summary: (g) => ({ startMs: g.startMs, endMs: g.endMs }),
+  },
 };
 
 /** A record's entry in its table's ranked index, or undefined for tables that have none. */
-export interface RankEntry {
+export interface IndexEntry {
   readonly partition: string;
   readonly rank: number;
   readonly label: string;
+  /** The summary, as JSON. */
+  readonly summary: string;
 }
 
-export function rankEntryOf(table: Table, id: string, value: unknown): RankEntry | undefined {
+export function indexEntryOf(table: Table, id: string, value: unknown): IndexEntry | undefined {
   if (!isRanked(table)) return undefined;
   const ranking = RANKINGS[table];
   const rank = ranking.rank(value as AnomalyGroupRecord);
   if (typeof rank !== "number" || Number.isNaN(rank)) throw new TypeError(`${table}/${id}: its rank is not a number`);
-  return { partition: partitionOf(id), rank: rank === 0 ? 0 : rank, label: ranking.label(value as AnomalyGroupRecord) };
+  return { partition: partitionOf(id), rank: rank === 0 ? 0 : rank, label: ranking.label(value as AnomalyGroupRecord), summary: JSON.stringify(ranking.summary(value as AnomalyGroupRecord)) };
 }
 
 export const isRanked = (table: Table): table is RankedTable => Object.hasOwn(RANKINGS, table);

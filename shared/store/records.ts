@@ -50,6 +50,23 @@ export interface RankedQuery {
   readonly cursor?: string;
 }
 
+/**
+ * What a ranked index keeps of each record: enough to list it without reading it. Its rank
+ * and label come with it; the summary holds the rest a list shows.
+ */
+export interface RankedEntry<S> {
+  readonly id: string;
+  readonly rank: number;
+  readonly label: string;
+  readonly summary: S;
+}
+
+/** The summary each ranked table's index keeps (record-indexes.ts fills it). */
+export interface RankedSummaries {
+  /** An anomaly group: ranked by score, labelled with its primary measure. */
+  readonly groups: { readonly startMs: number; readonly endMs: number };
+}
+
 /** How many records of a partition rank at least the minimum, in all and per label. */
 export interface RankCounts {
   readonly total: number;
@@ -66,8 +83,8 @@ export interface RecordStore {
   list<T>(table: Table, prefix?: string): Promise<T[]>;
   /** The same, a page at a time: read from the index, never every record. */
   listPage<T>(table: Table, query: PageQuery): Promise<Page<T>>;
-  /** Records of one partition ranked at least `min`, highest rank first (ties in id order), a page at a time. */
-  listRanked<T>(table: RankedTable, query: RankedQuery): Promise<Page<T>>;
+  /** Index entries of one partition ranked at least `min`, highest rank first (ties in id order), a page at a time. */
+  listRanked<K extends RankedTable>(table: K, query: RankedQuery): Promise<Page<RankedEntry<RankedSummaries[K]>>>;
   /** Counts of what listRanked would list, from the index alone. */
   countRanked(table: RankedTable, partition: string, min?: number): Promise<RankCounts>;
   delete(table: Table, id: string): Promise<void>;

@@ -1,8 +1,8 @@
 import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
-import { checkLimit, decodeCursor, encodeCursor, pageListing, prefixEnd, rankedListing, rankEntryOf } from "./record-indexes.ts";
-import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedQuery, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
+import { checkLimit, decodeCursor, encodeCursor, pageListing, prefixEnd, rankedListing, indexEntryOf } from "./record-indexes.ts";
+import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
 
 /**
  * Records in one SQLite database file (node:sqlite), shared by every process that uses
@@ -77,14 +77,15 @@ export class SqliteRecordStore implements RecordStore {
     return { items: this.parsed<T>(table, page), ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]) }) } : {}) };
   }
 
-  async listRanked<T>(table: RankedTable, query: RankedQuery): Promise<Page<T>> {
+  /** From the index alone (it covers the query): no record is read. */
+  async listRanked<K extends RankedTable>(table: K, query: RankedQuery): Promise<Page<RankedEntry<RankedSummaries[K]>>> {
     checkLimit(query.limit);
     const listing = rankedListing(table, query);
     const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor);
     // The index holds −rank, so that "highest first, then by id" is one ascending order.
     const from = after ? "AND (nrank, id) > (?, ?)" : "";
     const rows = this.db.all(
-      `SELECT id, body, nrank FROM records WHERE tbl = ? AND part = ? AND nrank <= ? ${from} AND ${LIVE} ORDER BY nrank, id LIMIT ?`,
+      `SELECT id, nrank, label, summary FROM records WHERE tbl = ? AND part = ? AND nrank <= ? ${from} AND ${LIVE} ORDER BY nrank, id LIMIT ?`,
       table,
       query.partition,
       -(query.min ?? -Infinity),
@@ -93,14 +94,23 @@ export class SqliteRecordStore implements RecordStore {
       query.limit + 1,
     );
     const page = rows.slice(0, query.limit);
+    const items = page.flatMap((r) => {
+      const id = String(r["id"]);
+      const summary = this.parse<RankedSummaries[K]>(table, id, r["summary"]);
+      return summary === undefined ? [] : [{ id, rank: -Number(r["nrank"]), label: String(r["label"]), summary }];
+    });
     const last = page.at(-1);
-    return { items: this.parsed<T>(table, page), ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]), rank: -Number(last["nrank"]) }) } : {}) };
+    return { items, ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]), rank: -Number(last["nrank"]) }) } : {}) };
   }
 
+  /**
+   * Each label's count is a range of the label index; the labels themselves are found by
+   * skipping from one to the next (a handful: a metric set's measures), so no row is sorted.
+   */
   async countRanked(table: RankedTable, partition: string, min = -Infinity): Promise<RankCounts> {
-    const rows = this.db.all(`SELECT label, count(*) AS n FROM records WHERE tbl = ? AND part = ? AND nrank <= ? AND ${LIVE} GROUP BY label`, table, partition, -min, this.now());
+    const rows = this.db.allNamed(COUNT_BY_LABEL, { tbl: table, part: partition, nrank: -min, now: this.now() });
     const byLabel: Record<string, number> = {};
-    for (const r of rows) byLabel[String(r["label"])] = Number(r["n"]);
+    for (const r of rows) if (Number(r["n"]) > 0) byLabel[String(r["label"])] = Number(r["n"]);
     return { total: Object.values(byLabel).reduce((a, b) => a + b, 0), byLabel };
   }
 
@@ -145,12 +155,18 @@ const ABANDONED_LEASE_MS = 86_400_000;
 
 const LIVE = "(expires_at IS NULL OR expires_at > ?)";
 
-const UPSERT = `INSERT INTO records (tbl, id, body, expires_at, part, nrank, label) VALUES (?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at, part = excluded.part, nrank = excluded.nrank, label = excluded.label`;
+const COUNT_BY_LABEL = `WITH RECURSIVE labels(l) AS (
+    SELECT (SELECT min(label) FROM records WHERE tbl = :tbl AND part = :part)
+    UNION ALL SELECT (SELECT min(label) FROM records WHERE tbl = :tbl AND part = :part AND label > l) FROM labels WHERE l IS NOT NULL)
+  SELECT l AS label, (SELECT count(*) FROM records WHERE tbl = :tbl AND part = :part AND label = l AND nrank <= :nrank AND (expires_at IS NULL OR expires_at > :now)) AS n
+  FROM labels WHERE l IS NOT NULL`;
+
+const UPSERT = `INSERT INTO records (tbl, id, body, expires_at, part, nrank, label, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at, part = excluded.part, nrank = excluded.nrank, label = excluded.label, summary = excluded.summary`;
 
 function row(table: Table, id: string, value: unknown, expiresAt?: number): SQLInputValue[] {
-  const entry = rankEntryOf(table, id, value);
-  return [table, id, JSON.stringify(value), expiresAt ?? null, entry?.partition ?? null, entry ? -entry.rank : null, entry?.label ?? null];
+  const entry = indexEntryOf(table, id, value);
+  return [table, id, JSON.stringify(value), expiresAt ?? null, entry?.partition ?? null, entry ? -entry.rank : null, entry?.label ?? null, entry?.summary ?? null];
 }
 
 /** Ids starting with `prefix` (and after `after`), as a range of the primary key. */
@@ -160,19 +176,41 @@ function idRange(prefix: string, after?: string): [string, SQLInputValue[]] {
   return end === undefined ? [lower[0], [lower[1]]] : [`${lower[0]} AND id < ?`, [lower[1], end]];
 }
 
+/** The schema's version, in SQLite's user_version. */
+const SCHEMA_VERSION = 1;
+
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS records (
+  CREATE TABLE records (
     tbl TEXT NOT NULL,
     id TEXT NOT NULL,
     body TEXT NOT NULL,
     expires_at INTEGER,
+    -- A ranked table's index entry (record-indexes.ts); NULL elsewhere.
     part TEXT,
     nrank REAL,
     label TEXT,
+    summary TEXT,
     PRIMARY KEY (tbl, id)
   );
-  CREATE INDEX IF NOT EXISTS records_ranked ON records (tbl, part, nrank, id, label, expires_at) WHERE part IS NOT NULL;
+  CREATE INDEX records_ranked ON records (tbl, part, nrank, id, label, expires_at, summary) WHERE part IS NOT NULL;
+  CREATE INDEX records_labelled ON records (tbl, part, label, nrank, expires_at) WHERE part IS NOT NULL;
+  PRAGMA user_version = ${SCHEMA_VERSION};
 `;
+
+/** Makes the schema in a new database (one process does, the others wait on the lock and find it made). */
+function ensureSchema(db: DatabaseSync, file: string): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const version = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+    const empty = db.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number };
+    if (version === 0 && Number(empty.n) === 0) db.exec(SCHEMA);
+    else if (version !== SCHEMA_VERSION) throw new Error(`${file} is not a records database of this version of Vigil (schema ${version}, expected ${SCHEMA_VERSION}); move it away to start afresh`);
+    db.exec("COMMIT");
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw e;
+  }
+}
 
 /** One connection per database file and process, with its prepared statements. */
 class Connection {
@@ -194,10 +232,15 @@ class Connection {
     closeSync(openSync(file, "a", 0o600));
     const { DatabaseSync } = loadSqlite();
     const db = new DatabaseSync(file);
-    db.exec("PRAGMA busy_timeout = 10000");
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec(SCHEMA);
+    try {
+      db.exec("PRAGMA busy_timeout = 10000");
+      ensureSchema(db, file);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+    } catch (e) {
+      db.close();
+      throw e;
+    }
     const made = new Connection(db, inodeOf(file)!);
     Connection.open.set(file, made);
     return made;
@@ -213,6 +256,10 @@ class Connection {
 
   all(sql: string, ...params: SQLInputValue[]): Record<string, SQLOutputValue>[] {
     return this.statement(sql).all(...params) as Record<string, SQLOutputValue>[];
+  }
+
+  allNamed(sql: string, params: Record<string, SQLInputValue>): Record<string, SQLOutputValue>[] {
+    return this.statement(sql).all(params) as Record<string, SQLOutputValue>[];
   }
 
   /** Runs a write; answers how many rows it changed. */

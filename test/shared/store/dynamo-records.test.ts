@@ -28,9 +28,10 @@ recordStoreContract("DynamoRecordStore", async (options) => {
   const TableName = `contract-${tables - 1}`;
   return {
     store,
-    // A body that is not gzip, the other attributes (index keys included) left as they were.
-    damage: async (table, id) => {
-      await dynamo.client.send(new UpdateItemCommand({ TableName, Key: { pk: { S: table }, sk: { S: id } }, UpdateExpression: "SET body = :b", ExpressionAttributeValues: { ":b": { B: new TextEncoder().encode("{torn") } } }));
+    // A body that is not gzip, or a summary that is not JSON; the other attributes left as they were.
+    damage: async (table, id, part = "record") => {
+      const [UpdateExpression, value] = part === "record" ? ["SET body = :v", { B: new TextEncoder().encode("{torn") }] : ["SET rsum = :v", { S: "{torn" }];
+      await dynamo.client.send(new UpdateItemCommand({ TableName, Key: { pk: { S: table }, sk: { S: id } }, UpdateExpression, ExpressionAttributeValues: { ":v": value } }));
     },
   };
 });
@@ -64,24 +65,24 @@ describe("DynamoRecordStore", () => {
     expect(listed.map((r) => r.i)).toEqual(Array.from({ length: 120 }, (_, i) => i));
   });
 
-  it("reads a ranked page of more records than one BatchGetItem takes, in rank order", async () => {
+  it("pages a ranked list of 150 through the index's keys", async () => {
     const store = await freshStore();
     for (let i = 0; i < 150; i++) await store.put("groups", `shop/orders/g${String(i).padStart(3, "0")}`, anomalyGroupRecord({ groupId: `g${i}`, score: i % 101 }));
-    const page = await store.listRanked<{ score: number }>("groups", { partition: "shop/orders/", limit: 140 });
+    const page = await store.listRanked("groups", { partition: "shop/orders/", limit: 140 });
     expect(page.items).toHaveLength(140);
     const ranked = Array.from({ length: 150 }, (_, i) => i % 101).sort((a, b) => b - a);
-    expect(page.items.map((g) => g.score)).toEqual(ranked.slice(0, 140));
-    const rest = await store.listRanked<{ score: number }>("groups", { partition: "shop/orders/", limit: 140, cursor: page.cursor! });
-    expect(rest.items.map((g) => g.score)).toEqual(ranked.slice(140));
+    expect(page.items.map((g) => g.rank)).toEqual(ranked.slice(0, 140));
+    const rest = await store.listRanked("groups", { partition: "shop/orders/", limit: 140, cursor: page.cursor! });
+    expect(rest.items.map((g) => g.rank)).toEqual(ranked.slice(140));
     expect(rest.cursor).toBeUndefined();
   });
 
-  it("keeps the ranked index keys on the item: partition, a sort key ordering by rank then id, and the label", async () => {
+  it("keeps the ranked index's attributes on the item: partition, a sort key ordering by rank then id, label and summary", async () => {
     const store = await freshStore();
     await store.put("groups", "shop/orders/g", anomalyGroupRecord({ score: 87.5, peaks: { views: 87.5, revenue: 10 } }));
     await store.put("detectors", "shop", { ok: true });
     const raw = async (pk: string, sk: string) => (await dynamo.client.send(new GetItemCommand({ TableName: `contract-${tables - 1}`, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
-    expect(await raw("groups", "shop/orders/g")).toMatchObject({ rpk: { S: "groups#shop/orders/" }, rsk: { S: expect.stringMatching(/^[0-9a-f]{16}shop\/orders\/g$/) }, rlabel: { S: "views" } });
+    expect(await raw("groups", "shop/orders/g")).toMatchObject({ rpk: { S: "groups#shop/orders/" }, rsk: { S: expect.stringMatching(/^[0-9a-f]{16}shop\/orders\/g$/) }, rlabel: { S: "views" }, rsum: { S: expect.stringMatching(/^\{"startMs":/) } });
     expect(Object.keys((await raw("detectors", "shop"))!).sort()).toEqual(["body", "pk", "sk"]);
   });
 });

@@ -3,10 +3,10 @@ import { ValidationException } from "../../../shared/model/errors.ts";
 import { RecordExists, type DamagedRecord, type RecordStore, type RecordStoreOptions, type Table } from "../../../shared/store/records.ts";
 import { anomalyGroupRecord, HOUR, T0 } from "../../builders.ts";
 
-/** A store under test, and a way to damage one of its records as a hand edit would. */
+/** A store under test, and a way to damage one of its records, or a record's index entry, as a hand edit would. */
 export interface ContractSubject {
   readonly store: RecordStore;
-  damage(table: Table, id: string): Promise<void>;
+  damage(table: Table, id: string, part?: "record" | "index entry"): Promise<void>;
 }
 
 /** What every RecordStore adapter must do, run against each of them. Each case gets an empty store. */
@@ -136,17 +136,19 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       const ids: string[] = [];
       let cursor: string | undefined;
       do {
-        const page = await store.listRanked<{ AnomalyGroupId: string; score: number }>("groups", { partition: "shop/orders/", min: 70, limit: 2, ...(cursor ? { cursor } : {}) });
-        ids.push(...page.items.map((g) => `${g.AnomalyGroupId}:${g.score}`));
+        const page = await store.listRanked("groups", { partition: "shop/orders/", min: 70, limit: 2, ...(cursor ? { cursor } : {}) });
+        ids.push(...page.items.map((g) => `${g.id}:${g.rank}:${g.label}`));
         cursor = page.cursor;
       } while (cursor);
-      expect(ids).toEqual(["g7:100", "g1:95.5", "g4:88", "g2:70", "g3:70", "g6:70"]);
+      expect(ids).toEqual(["shop/orders/g7:100:revenue", "shop/orders/g1:95.5:revenue", "shop/orders/g4:88:revenue", "shop/orders/g2:70:revenue", "shop/orders/g3:70:views", "shop/orders/g6:70:views"]);
       expect(await store.countRanked("groups", "shop/orders/", 70)).toEqual({ total: 6, byLabel: { revenue: 4, views: 2 } });
       expect(await store.countRanked("groups", "shop/orders/")).toEqual({ total: 9, byLabel: { revenue: 6, views: 3 } });
       expect(await store.countRanked("groups", "shop/nothing/", 0)).toEqual({ total: 0, byLabel: {} });
-      const all = await store.listRanked<{ score: number }>("groups", { partition: "shop/orders/", limit: 100 });
-      expect(all.items.map((g) => g.score)).toEqual([...scores].sort((a, b) => b - a));
+      const all = await store.listRanked("groups", { partition: "shop/orders/", limit: 100 });
+      expect(all.items.map((g) => g.rank)).toEqual([...scores].sort((a, b) => b - a));
       expect(all.cursor).toBeUndefined();
+      // An entry carries what a list shows: the group's span, beside its score (the rank) and primary measure (the label).
+      expect(all.items[0]).toEqual({ id: "shop/orders/g7", rank: 100, label: "revenue", summary: { startMs: anomalyGroupRecord().startMs, endMs: anomalyGroupRecord().endMs } });
     });
 
     it("keeps the ranking as records change: a new score moves a record, a deleted or expired one leaves it", async () => {
@@ -156,8 +158,11 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       await store.delete("groups", "shop/orders/g1");
       await store.put("groups", "shop/orders/g2", anomalyGroupRecord({ groupId: "g2", score: 62 }), { expiresAt: T0 + HOUR });
       clock = T0 + 2 * HOUR;
-      const page = await store.listRanked<{ AnomalyGroupId: string }>("groups", { partition: "shop/orders/", min: 0, limit: 10 });
-      expect(page.items.map((g) => g.AnomalyGroupId)).toEqual(["g0", "g3"]);
+      const page = await store.listRanked("groups", { partition: "shop/orders/", min: 0, limit: 10 });
+      expect(page.items.map((g) => [g.id, g.rank, g.label])).toEqual([
+        ["shop/orders/g0", 99, "views"],
+        ["shop/orders/g3", 63, "revenue"],
+      ]);
       expect(await store.countRanked("groups", "shop/orders/", 0)).toEqual({ total: 2, byLabel: { views: 1, revenue: 1 } });
       expect(await store.deletePrefix("groups", "shop/orders/")).toBe(2);
       expect(await store.countRanked("groups", "shop/orders/")).toEqual({ total: 0, byLabel: {} });
@@ -169,15 +174,20 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       for (let i = 0; i < 3; i++) await store.put("groups", `shop/orders/g${i}`, anomalyGroupRecord({ groupId: `g${i}`, score: 90 - i }));
       await damage("detectors", "shop/d1");
       await damage("groups", "shop/orders/g0");
+      await damage("groups", "shop/orders/g1", "index entry");
       expect(await store.list("detectors", "shop/")).toEqual([{ i: 0 }, { i: 2 }]);
       expect((await store.listPage("detectors", { prefix: "shop/", limit: 10 })).items).toEqual([{ i: 0 }, { i: 2 }]);
       expect(await store.get("detectors", "shop/d1")).toBeUndefined();
-      const ranked = await store.listRanked<{ AnomalyGroupId: string }>("groups", { partition: "shop/orders/", limit: 10 });
-      expect(ranked.items.map((g) => g.AnomalyGroupId)).toEqual(["g1", "g2"]);
-      expect(damaged.map((d) => `${d.table}/${d.id}`)).toEqual(["detectors/shop/d1", "detectors/shop/d1", "detectors/shop/d1", "groups/shop/orders/g0"]);
+      expect((await store.list<{ AnomalyGroupId: string }>("groups", "shop/orders/")).map((g) => g.AnomalyGroupId)).toEqual(["g1", "g2"]);
+      // A ranked list reads the index alone: a damaged record keeps its entry; a damaged entry is skipped.
+      const ranked = await store.listRanked("groups", { partition: "shop/orders/", limit: 10 });
+      expect(ranked.items.map((g) => g.id)).toEqual(["shop/orders/g0", "shop/orders/g2"]);
+      expect(damaged.map((d) => `${d.table}/${d.id}`)).toEqual(["detectors/shop/d1", "detectors/shop/d1", "detectors/shop/d1", "groups/shop/orders/g0", "groups/shop/orders/g1"]);
       expect(damaged.every((d) => d.reason.length > 0)).toBe(true);
       await store.put("detectors", "shop/d1", { i: 1, repaired: true });
       expect(await store.get("detectors", "shop/d1")).toEqual({ i: 1, repaired: true });
+      await store.put("groups", "shop/orders/g1", anomalyGroupRecord({ groupId: "g1", score: 89 }));
+      expect((await store.listRanked("groups", { partition: "shop/orders/", limit: 10 })).items.map((g) => g.id)).toEqual(["shop/orders/g0", "shop/orders/g1", "shop/orders/g2"]);
     });
   });
 }
