@@ -390,8 +390,8 @@ async function recordLists(): Promise<void> {
     const [page, counts] = await Promise.all([records.listRanked("groups", { partition: "bench/orders/", min: 50, limit: 100 }), records.countRanked("groups", "bench/orders/", 50)]);
     if (page.items.length !== 100 || counts.total < 100) throw new Error(`${page.items.length} groups of ${counts.total}`);
   });
-  report("records: 100 most severe of 10,000 groups + counts per measure, 20 clients, per second", fmt(ranked.perSecond), "≥ 1,000/s (issue 4 of 6, whole API)");
-  report("records: 100 most severe of 10,000 groups + counts per measure, 20 clients, p99 ms", fmt(ranked.p99, 1), "< 50 ms");
+  report("records: 100 most severe of 10,000 groups + counts per measure, 20 clients, per second", fmt(ranked.perSecond));
+  report("records: 100 most severe of 10,000 groups + counts per measure, 20 clients, p99 ms", fmt(ranked.p99, 1));
   rmSync(dir, { recursive: true, force: true });
 }
 
