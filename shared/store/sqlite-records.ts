@@ -9,12 +9,13 @@ import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankC
  * the same data directory: WAL, so readers never wait for the writer; a busy timeout, so
  * writers of several processes queue instead of failing; every write one statement, so
  * atomic. Conditional writes (`create`, `claim`) are upserts whose condition SQLite checks
- * under its write lock. Ranked tables keep their rank and label in columns of a partial
- * index, so ranked lists and their counts read the index, not the records.
+ * under its write lock. A ranked table's records carry their index entry (partition, rank,
+ * label, summary) in columns of two partial indexes, so ranked lists and their counts read
+ * those indexes, not the records. Expired records read as absent; none is deleted for it.
  *
- * The calls are synchronous underneath (node:sqlite has no async API): a statement answers
- * in microseconds, and a writer of another process holds the lock for as long as one
- * statement takes.
+ * The calls are synchronous underneath (node:sqlite has no async API): a statement takes
+ * microseconds to a few milliseconds, and a writer of another process holds the lock for
+ * as long as one statement takes.
  */
 export class SqliteRecordStore implements RecordStore {
   private readonly now: () => number;
