@@ -284,7 +284,7 @@ function inodeOf(file: string): number | undefined {
  * it). Node 22 announces it as experimental when it loads; that one warning is dropped,
  * every other passes.
  */
-function loadSqlite(): typeof import("node:sqlite") {
+export function loadSqlite(): typeof import("node:sqlite") {
   const emit = process.emitWarning;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const type = typeof rest[0] === "string" ? rest[0] : ((rest[0] as { type?: string } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined));

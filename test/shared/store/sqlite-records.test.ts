@@ -1,13 +1,15 @@
+import { spawnSync } from "node:child_process";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
+import { loadSqlite, SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
 import { anomalyGroupRecord, tempDir } from "../../builders.ts";
 import { recordStoreContract } from "./record-store-contract.ts";
 
 /** A connection of its own to the store's file, as a person with the sqlite3 shell would have. */
 function rawDatabase(file: string) {
-  const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+  const { DatabaseSync } = loadSqlite();
   return new DatabaseSync(file);
 }
 
@@ -55,6 +57,15 @@ describe("SqliteRecordStore", () => {
     const again = rawDatabase(file);
     expect(again.prepare("PRAGMA user_version").get()).toEqual({ user_version: 7 });
     again.close();
+  });
+
+  it("silences node:sqlite's experimental warning when it loads, and no other warning", async () => {
+    const script = join(await tempDir(), "load.mjs");
+    await build({ entryPoints: [join(import.meta.dirname, "load-sqlite.ts")], outfile: script, bundle: true, platform: "node", format: "esm", logLevel: "warning" });
+    const run = spawnSync(process.execPath, [script], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/ExperimentalWarning: Something else is experimental/);
+    expect(run.stderr).not.toMatch(/SQLite/);
   });
 
   it("keeps the database and its write-ahead log readable by its owner alone", async () => {
