@@ -143,18 +143,19 @@ export const alertNamed = (name: string, description?: string) => ({
 
 /** The local mode's services over `dir`, at a fixed clock unless told otherwise. */
 export const localAt = (dir: string, clock: () => number = () => T0, options: Omit<LocalOptions, "clock"> = {}): Services => localServices(dir, { clock, ...options });
-/** An anomaly group as detection stores it, in metric set shop/orders; `peaks` gives each measure's peak score (the first peak leads). */
-export function anomalyGroupRecord(overrides: { groupId?: string; score?: number; peaks?: Record<string, number> } = {}): AnomalyGroupRecord {
+/** An anomaly group as detection stores it, in metric set shop/orders, an hour long; `peaks` gives each measure's peak score (the highest leads). */
+export function anomalyGroupRecord(overrides: { groupId?: string; score?: number; peaks?: Record<string, number>; startMs?: number } = {}): AnomalyGroupRecord {
   const score = overrides.score ?? 80;
+  const startMs = overrides.startMs ?? T0;
   const peaks = overrides.peaks ?? { revenue: score };
-  const impact = (measure: string, peakScore: number): MeasureImpact => ({ measure, series: { s1: { marketplace: "de" } }, actual: 400, expected: 1000, peakScore, strength: 3, deviation: { marketplace: { de: 600 } }, startMs: T0 });
+  const impact = (measure: string, peakScore: number): MeasureImpact => ({ measure, series: { s1: { marketplace: "de" } }, actual: 400, expected: 1000, peakScore, strength: 3, deviation: { marketplace: { de: 600 } }, startMs });
   return {
     AnomalyGroupId: (overrides.groupId ?? "4f1c2d3e-aaaa-4bbb-8ccc-0123456789ab") as AnomalyGroupId,
     AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop" as AnomalyDetectorArn,
     MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/orders" as MetricSetArn,
     dimensionNames: ["marketplace"],
-    startMs: T0,
-    endMs: T0 + HOUR,
+    startMs,
+    endMs: startMs + HOUR,
     score,
     anomalyCount: 1,
     revision: 1,

@@ -23,7 +23,7 @@ import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankC
  * they are written as raw attribute values (no document marshalling to bundle).
  *
  * Records of a ranked table also carry their partition (`rpk`), a sort key that orders them
- * highest rank first, then by id (`rsk`), their label (`rlabel`) and summary (`rsum`): the
+ * highest rank first, then lowest tie-break, then by id (`rsk`), their label (`rlabel`) and summary (`rsum`): the
  * sparse `ranked` index holds these alone, so a ranked page and its counts read small
  * entries of one index, never a record. (The index is eventually consistent, as GSIs are.)
  * Items TTL has not yet removed read as absent.
@@ -101,27 +101,28 @@ export class DynamoRecordStore implements RecordStore {
     const items = page.flatMap((entry) => {
       const id = entry["sk"]!.S!;
       try {
-        return [{ id, rank: rankOfKey(entry[RANK_SORT]!.S!), label: entry[RANK_LABEL]?.S ?? "", summary: JSON.parse(entry[RANK_SUMMARY]?.S ?? "") as RankedSummaries[K] }];
+        return [{ id, ...ofSortKey(entry[RANK_SORT]!.S!), label: entry[RANK_LABEL]?.S ?? "", summary: JSON.parse(entry[RANK_SUMMARY]?.S ?? "") as RankedSummaries[K] }];
       } catch (e) {
         this.onDamaged({ table, id, reason: `its index entry: ${e instanceof Error ? e.message : String(e)}` });
         return [];
       }
     });
     const last = page.at(-1);
-    return { items, ...(found.length > query.limit && last ? { cursor: encodeCursor(listing, { id: last["sk"]!.S!, rank: rankOfKey(last[RANK_SORT]!.S!) }) } : {}) };
+    return { items, ...(found.length > query.limit && last ? { cursor: encodeCursor(listing, { id: last["sk"]!.S!, ...ofSortKey(last[RANK_SORT]!.S!) }) } : {}) };
   }
 
   /** Reads every index entry of the partition above the minimum: a few dozen bytes each, never a record. */
   async countRanked(table: RankedTable, partition: string, min?: number): Promise<RankCounts> {
     const byLabel: Record<string, number> = {};
     let total = 0;
+    let earliest: number | undefined;
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           ...this.rankedCondition(table, partition, min),
-          ProjectionExpression: `${RANK_LABEL}, #expires`,
+          ProjectionExpression: `${RANK_SORT}, ${RANK_LABEL}, #expires`,
           ExpressionAttributeNames: { "#expires": TTL_ATTRIBUTE },
           ExclusiveStartKey: start,
         }),
@@ -131,10 +132,11 @@ export class DynamoRecordStore implements RecordStore {
         const label = entry[RANK_LABEL]?.S ?? "";
         byLabel[label] = (byLabel[label] ?? 0) + 1;
         total++;
+        earliest = Math.min(earliest ?? Infinity, ofSortKey(entry[RANK_SORT]!.S!).at);
       }
       start = page.LastEvaluatedKey;
     } while (start);
-    return { total, byLabel };
+    return { total, byLabel, ...(earliest === undefined ? {} : { earliest }) };
   }
 
   async delete(table: Table, id: string): Promise<void> {
@@ -253,7 +255,7 @@ function item(table: Table, id: string, value: unknown, expiresAt?: number): Rec
     ...key(table, id),
     body: { B: gzipSync(JSON.stringify(value)) },
     ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: String(Math.ceil(expiresAt / 1000)) } }),
-    ...(entry ? { [RANK_PARTITION]: { S: rankPartition(table, entry.partition) }, [RANK_SORT]: { S: rankSortKey(entry.rank, id) }, [RANK_LABEL]: { S: entry.label }, [RANK_SUMMARY]: { S: entry.summary } } : {}),
+    ...(entry ? { [RANK_PARTITION]: { S: rankPartition(table, entry.partition) }, [RANK_SORT]: { S: rankSortKey(entry.rank, entry.at, id) }, [RANK_LABEL]: { S: entry.label }, [RANK_SUMMARY]: { S: entry.summary } } : {}),
   };
 }
 
@@ -267,36 +269,41 @@ const RANK_SUMMARY = "rsum";
 const rankPartition = (table: Table, partition: string) => `${table}#${partition}`;
 
 /**
- * A rank as 16 hex digits that sort in descending numeric order: the float's bits made to
- * sort as unsigned integers (negatives flipped, positives given the sign bit), then inverted.
- * The id follows, so equal ranks sort by id, as in SQLite.
+ * The ranked sort key: the rank as 16 hex digits that sort in descending numeric order,
+ * then the tie-break as 16 that sort in ascending order, then the id, so entries sort as
+ * in SQLite. A float's bits sort as unsigned integers once negatives are flipped and
+ * positives given the sign bit; inverted, they sort the other way.
  */
 const SIGN = 1n << 63n;
 const ALL = (1n << 64n) - 1n;
 
-function descendingBits(rank: number): bigint {
+function ascendingBits(n: number): bigint {
   const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, rank === 0 ? 0 : rank);
+  view.setFloat64(0, n === 0 ? 0 : n);
   const bits = view.getBigUint64(0);
-  return ~(bits & SIGN ? ~bits & ALL : bits | SIGN) & ALL;
+  return bits & SIGN ? ~bits & ALL : bits | SIGN;
 }
 
-const hex16 = (bits: bigint) => bits.toString(16).padStart(16, "0");
-export const rankSortKey = (rank: number, id: string) => hex16(descendingBits(rank)) + id;
-/** The least sort key of a rank below `min`: keys less than it rank at least `min`. */
-const rankBelow = (min: number) => hex16(descendingBits(min) + 1n);
-
-export function rankOfKey(sortKey: string): number {
-  const ascending = ~BigInt(`0x${sortKey.slice(0, 16)}`) & ALL;
+function fromAscendingBits(ascending: bigint): number {
   const view = new DataView(new ArrayBuffer(8));
   view.setBigUint64(0, ascending & SIGN ? ascending ^ SIGN : ~ascending & ALL);
   return view.getFloat64(0);
 }
 
+const hex16 = (bits: bigint) => bits.toString(16).padStart(16, "0");
+export const rankSortKey = (rank: number, at: number, id: string) => hex16(~ascendingBits(rank) & ALL) + hex16(ascendingBits(at)) + id;
+/** The least sort key of a rank below `min`: keys less than it rank at least `min`. */
+const rankBelow = (min: number) => hex16((~ascendingBits(min) & ALL) + 1n);
+
+/** The rank and tie-break a sort key was made of. */
+export function ofSortKey(sortKey: string): { rank: number; at: number } {
+  return { rank: fromAscendingBits(~BigInt(`0x${sortKey.slice(0, 16)}`) & ALL), at: fromAscendingBits(BigInt(`0x${sortKey.slice(16, 32)}`)) };
+}
+
 const rankedKey = (table: RankedTable, partition: string, after: CursorKey): Record<string, AttributeValue> => ({
   ...key(table, after.id),
   [RANK_PARTITION]: { S: rankPartition(table, partition) },
-  [RANK_SORT]: { S: rankSortKey(after.rank!, after.id) },
+  [RANK_SORT]: { S: rankSortKey(after.rank!, after.at!, after.id) },
 });
 
 /** The table's key schema, for the serverless resources and the tests alike. */

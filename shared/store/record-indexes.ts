@@ -1,45 +1,27 @@
 import { createHash } from "node:crypto";
-import { primaryImpact } from "../incidents/contribution.ts";
+import { RANKINGS } from "../app/rankings.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ValidationException } from "../model/errors.ts";
-import type { PageQuery, RankedQuery, RankedSummaries, RankedTable, Table } from "./records.ts";
+import type { PageQuery, RankedQuery, RankedTable, Table } from "./records.ts";
 
-/**
- * What the record stores index besides the id, so lists are answered from an index: the
- * number a ranked table's records are ordered by, the label they are counted under, and a
- * summary small enough to list them by. Every adapter derives these from the record as it
- * is written, so no caller can forget them.
- */
-interface Ranking<T, S> {
-  rank(value: T): number;
-  label(value: T): string;
-  summary(value: T): S;
-}
-
-const RANKINGS: { readonly [K in RankedTable]: Ranking<AnomalyGroupRecord, RankedSummaries[K]> } = {
-  // ListAnomalyGroupSummaries: most severe first, counted per primary measure.
-  groups: {
-    rank: (g) => g.score,
-    label: (g) => (Object.keys(g.impacts).length ? primaryImpact(g).measure : ""),
-    summary: (g) => ({ startMs: g.startMs, endMs: g.endMs }),
-  },
-};
-
-/** A record's entry in its table's ranked index, or undefined for tables that have none. */
+/** A record's entry in its table's ranked index (shared/app/rankings.ts says what it holds). */
 export interface IndexEntry {
   readonly partition: string;
   readonly rank: number;
+  readonly at: number;
   readonly label: string;
   /** The summary, as JSON. */
   readonly summary: string;
 }
 
+/** Derived from the record as every adapter writes it, so no caller can forget it; undefined for tables that are not ranked. */
 export function indexEntryOf(table: Table, id: string, value: unknown): IndexEntry | undefined {
   if (!isRanked(table)) return undefined;
   const ranking = RANKINGS[table];
-  const rank = ranking.rank(value as AnomalyGroupRecord);
-  if (typeof rank !== "number" || Number.isNaN(rank)) throw new TypeError(`${table}/${id}: its rank is not a number`);
-  return { partition: partitionOf(id), rank: rank === 0 ? 0 : rank, label: ranking.label(value as AnomalyGroupRecord), summary: JSON.stringify(ranking.summary(value as AnomalyGroupRecord)) };
+  const group = value as AnomalyGroupRecord;
+  const [rank, at] = [ranking.rank(group), ranking.at(group)];
+  for (const [name, n] of [["rank", rank], ["at", at]] as const) if (typeof n !== "number" || Number.isNaN(n)) throw new TypeError(`${table}/${id}: its ${name} is not a number`);
+  return { partition: partitionOf(id), rank: rank === 0 ? 0 : rank, at: at === 0 ? 0 : at, label: ranking.label(group), summary: JSON.stringify(ranking.summary(group)) };
 }
 
 export const isRanked = (table: Table): table is RankedTable => Object.hasOwn(RANKINGS, table);
@@ -65,14 +47,16 @@ export const rankedListing = (table: RankedTable, q: RankedQuery): Listing => ({
 
 const digest = (listing: Listing) => createHash("sha256").update(JSON.stringify([listing.kind, listing.table, listing.kind === "page" ? listing.prefix : listing.partition, listing.kind === "ranked" ? String(listing.min) : ""])).digest("base64url").slice(0, 12);
 
-/** After an id (a page listing) or after a rank and id (a ranked one). */
+/** After an id (a page listing) or after a rank, tie-break and id (a ranked one). */
 export interface CursorKey {
   readonly id: string;
   readonly rank?: number;
+  readonly at?: number;
 }
 
 export function encodeCursor(listing: Listing, key: CursorKey): string {
-  return Buffer.from(JSON.stringify(key.rank === undefined ? [digest(listing), key.id] : [digest(listing), key.id, rankText(key.rank)])).toString("base64url");
+  const ranked = key.rank === undefined ? [] : [numberText(key.rank), numberText(key.at ?? 0)];
+  return Buffer.from(JSON.stringify([digest(listing), key.id, ...ranked])).toString("base64url");
 }
 
 export function decodeCursor(listing: Listing, cursor: string): CursorKey {
@@ -85,14 +69,14 @@ export function decodeCursor(listing: Listing, cursor: string): CursorKey {
   if (Array.isArray(parsed) && parsed[0] === digest(listing) && typeof parsed[1] === "string") {
     const id: string = parsed[1];
     if (listing.kind === "page" && parsed.length === 2 && id.startsWith(listing.prefix)) return { id };
-    const rank = typeof parsed[2] === "string" ? Number(parsed[2]) : NaN;
-    if (listing.kind === "ranked" && parsed.length === 3 && id.startsWith(listing.partition) && !Number.isNaN(rank)) return { id, rank };
+    const [rank, at] = [parsed[2], parsed[3]].map((n) => (typeof n === "string" ? Number(n) : NaN));
+    if (listing.kind === "ranked" && parsed.length === 4 && id.startsWith(listing.partition) && !Number.isNaN(rank) && !Number.isNaN(at)) return { id, rank: rank!, at: at! };
   }
   throw new ValidationException("NextToken does not belong to this request", { fields: [{ Name: "NextToken", Message: "is not a token this listing gave" }] });
 }
 
 // JSON has no Infinity; ranks may be infinite.
-const rankText = (rank: number) => (Number.isFinite(rank) ? String(rank) : rank > 0 ? "Infinity" : "-Infinity");
+const numberText = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? "Infinity" : "-Infinity");
 
 /** The least string greater than every string starting with `prefix`, in code point (UTF-8 byte) order; undefined when none is. */
 export function prefixEnd(prefix: string): string | undefined {

@@ -51,26 +51,37 @@ export interface RankedQuery {
 }
 
 /**
- * What a ranked index keeps of each record: enough to list it without reading it. Its rank
- * and label come with it; the summary holds the rest a list shows.
+ * What a ranked index keeps of each record: enough to list it without reading it. Records
+ * are ordered by `rank`, highest first, then by `at`, lowest first, then by id.
  */
 export interface RankedEntry<S> {
   readonly id: string;
   readonly rank: number;
+  readonly at: number;
   readonly label: string;
   readonly summary: S;
 }
 
-/** The summary each ranked table's index keeps (record-indexes.ts fills it). */
+/** The summary each ranked table's index keeps. */
 export interface RankedSummaries {
-  /** An anomaly group: ranked by score, labelled with its primary measure. */
   readonly groups: { readonly startMs: number; readonly endMs: number };
 }
 
-/** How many records of a partition rank at least the minimum, in all and per label. */
+/** How a ranked table's records are indexed: derived from each record as it is written (shared/app/rankings.ts). */
+export interface Ranking<T, S> {
+  rank(value: T): number;
+  /** The tie-break, lowest first (a time, say). */
+  at(value: T): number;
+  /** What the records are counted under. */
+  label(value: T): string;
+  summary(value: T): S;
+}
+
+/** How many records of a partition rank at least the minimum: in all, per label, and the least `at` among them. */
 export interface RankCounts {
   readonly total: number;
   readonly byLabel: Readonly<Record<string, number>>;
+  readonly earliest?: number;
 }
 
 export interface RecordStore {
@@ -83,7 +94,7 @@ export interface RecordStore {
   list<T>(table: Table, prefix?: string): Promise<T[]>;
   /** The same, a page at a time: read from the index, never every record. */
   listPage<T>(table: Table, query: PageQuery): Promise<Page<T>>;
-  /** Index entries of one partition ranked at least `min`, highest rank first (ties in id order), a page at a time. */
+  /** Index entries of one partition ranked at least `min`, in rank order (RankedEntry), a page at a time. */
   listRanked<K extends RankedTable>(table: K, query: RankedQuery): Promise<Page<RankedEntry<RankedSummaries[K]>>>;
   /** Counts of what listRanked would list, from the index alone. */
   countRanked(table: RankedTable, partition: string, min?: number): Promise<RankCounts>;

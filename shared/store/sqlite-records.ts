@@ -10,7 +10,7 @@ import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankC
  * writers of several processes queue instead of failing; every write one statement, so
  * atomic. Conditional writes (`create`, `claim`) are upserts whose condition SQLite checks
  * under its write lock. A ranked table's records carry their index entry (partition, rank,
- * label, summary) in columns of two partial indexes, so ranked lists and their counts read
+ * tie-break, label, summary) in columns of two partial indexes, so ranked lists and their counts read
  * those indexes, not the records. Expired records read as absent; none is deleted for it.
  *
  * The calls are synchronous underneath (node:sqlite has no async API): a statement takes
@@ -83,14 +83,14 @@ export class SqliteRecordStore implements RecordStore {
     checkLimit(query.limit);
     const listing = rankedListing(table, query);
     const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor);
-    // The index holds −rank, so that "highest first, then by id" is one ascending order.
-    const from = after ? "AND (nrank, id) > (?, ?)" : "";
+    // The index holds −rank, so that "highest rank, then lowest at, then id" is one ascending order.
+    const from = after ? "AND (nrank, at, id) > (?, ?, ?)" : "";
     const rows = this.db.all(
-      `SELECT id, nrank, label, summary FROM records WHERE tbl = ? AND part = ? AND nrank <= ? ${from} AND ${LIVE} ORDER BY nrank, id LIMIT ?`,
+      `SELECT id, nrank, at, label, summary FROM records WHERE tbl = ? AND part = ? AND nrank <= ? ${from} AND ${LIVE} ORDER BY nrank, at, id LIMIT ?`,
       table,
       query.partition,
       -(query.min ?? -Infinity),
-      ...(after ? [-after.rank!, after.id] : []),
+      ...(after ? [-after.rank!, after.at!, after.id] : []),
       this.now(),
       query.limit + 1,
     );
@@ -98,10 +98,10 @@ export class SqliteRecordStore implements RecordStore {
     const items = page.flatMap((r) => {
       const id = String(r["id"]);
       const summary = this.parse<RankedSummaries[K]>(table, id, r["summary"]);
-      return summary === undefined ? [] : [{ id, rank: -Number(r["nrank"]), label: String(r["label"]), summary }];
+      return summary === undefined ? [] : [{ id, rank: -Number(r["nrank"]), at: Number(r["at"]), label: String(r["label"]), summary }];
     });
     const last = page.at(-1);
-    return { items, ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]), rank: -Number(last["nrank"]) }) } : {}) };
+    return { items, ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]), rank: -Number(last["nrank"]), at: Number(last["at"]) }) } : {}) };
   }
 
   /**
@@ -111,8 +111,13 @@ export class SqliteRecordStore implements RecordStore {
   async countRanked(table: RankedTable, partition: string, min = -Infinity): Promise<RankCounts> {
     const rows = this.db.allNamed(COUNT_BY_LABEL, { tbl: table, part: partition, nrank: -min, now: this.now() });
     const byLabel: Record<string, number> = {};
-    for (const r of rows) if (Number(r["n"]) > 0) byLabel[String(r["label"])] = Number(r["n"]);
-    return { total: Object.values(byLabel).reduce((a, b) => a + b, 0), byLabel };
+    let earliest: number | undefined;
+    for (const r of rows) {
+      if (Number(r["n"]) === 0) continue;
+      byLabel[String(r["label"])] = Number(r["n"]);
+      earliest = Math.min(earliest ?? Infinity, Number(r["earliest"]));
+    }
+    return { total: Object.values(byLabel).reduce((a, b) => a + b, 0), byLabel, ...(earliest === undefined ? {} : { earliest }) };
   }
 
   async delete(table: Table, id: string): Promise<void> {
@@ -156,18 +161,20 @@ const ABANDONED_LEASE_MS = 86_400_000;
 
 const LIVE = "(expires_at IS NULL OR expires_at > ?)";
 
+/** Per label, a range of the label index gives its count, and another its least `at`. */
+const LABELLED = "FROM records WHERE tbl = :tbl AND part = :part AND label = l AND nrank <= :nrank AND (expires_at IS NULL OR expires_at > :now)";
 const COUNT_BY_LABEL = `WITH RECURSIVE labels(l) AS (
     SELECT (SELECT min(label) FROM records WHERE tbl = :tbl AND part = :part)
     UNION ALL SELECT (SELECT min(label) FROM records WHERE tbl = :tbl AND part = :part AND label > l) FROM labels WHERE l IS NOT NULL)
-  SELECT l AS label, (SELECT count(*) FROM records WHERE tbl = :tbl AND part = :part AND label = l AND nrank <= :nrank AND (expires_at IS NULL OR expires_at > :now)) AS n
+  SELECT l AS label, (SELECT count(*) ${LABELLED}) AS n, (SELECT min(at) ${LABELLED}) AS earliest
   FROM labels WHERE l IS NOT NULL`;
 
-const UPSERT = `INSERT INTO records (tbl, id, body, expires_at, part, nrank, label, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at, part = excluded.part, nrank = excluded.nrank, label = excluded.label, summary = excluded.summary`;
+const UPSERT = `INSERT INTO records (tbl, id, body, expires_at, part, nrank, at, label, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at, part = excluded.part, nrank = excluded.nrank, at = excluded.at, label = excluded.label, summary = excluded.summary`;
 
 function row(table: Table, id: string, value: unknown, expiresAt?: number): SQLInputValue[] {
   const entry = indexEntryOf(table, id, value);
-  return [table, id, JSON.stringify(value), expiresAt ?? null, entry?.partition ?? null, entry ? -entry.rank : null, entry?.label ?? null, entry?.summary ?? null];
+  return [table, id, JSON.stringify(value), expiresAt ?? null, entry?.partition ?? null, entry ? -entry.rank : null, entry?.at ?? null, entry?.label ?? null, entry?.summary ?? null];
 }
 
 /** Ids starting with `prefix` (and after `after`), as a range of the primary key. */
@@ -189,12 +196,13 @@ const SCHEMA = `
     -- A ranked table's index entry (record-indexes.ts); NULL elsewhere.
     part TEXT,
     nrank REAL,
+    at REAL,
     label TEXT,
     summary TEXT,
     PRIMARY KEY (tbl, id)
   );
-  CREATE INDEX records_ranked ON records (tbl, part, nrank, id, label, expires_at, summary) WHERE part IS NOT NULL;
-  CREATE INDEX records_labelled ON records (tbl, part, label, nrank, expires_at) WHERE part IS NOT NULL;
+  CREATE INDEX records_ranked ON records (tbl, part, nrank, at, id, label, expires_at, summary) WHERE part IS NOT NULL;
+  CREATE INDEX records_labelled ON records (tbl, part, label, nrank, expires_at, at) WHERE part IS NOT NULL;
   PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 

@@ -40,7 +40,7 @@ import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountOf, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromEnv } from "../../cli/serve.ts";
 import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, type Services } from "../../shared/app/index.ts";
-import { csvOf, HOUR, localAt, shopPoints, T0, tempDir, type ShopPoint } from "../builders.ts";
+import { csvOf, HOUR, localAt, shopPoints, T0 as MONDAY, tempDir, type ShopPoint } from "../builders.ts";
 
 /**
  * `vigil serve` through the official client, one spec per operation: what each answers on
@@ -51,6 +51,9 @@ const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
   { platform: "app", marketplace: "fr", base: 300 },
 ];
+// The server reads records' expiry (executions: 90 days) by the real clock, so the data is dated a month back, on a Monday.
+const WEEK = 7 * 24 * HOUR;
+const T0 = MONDAY + Math.floor((Date.now() - 30 * 24 * HOUR - MONDAY) / WEEK) * WEEK;
 const LIVE = T0 + 14 * 24 * HOUR;
 const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 const seconds = (ms: number) => new Date(ms).toISOString().replace(".000", "");

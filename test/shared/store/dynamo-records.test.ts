@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { CreateTableCommand, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { DynamoRecordStore, rankOfKey, rankSortKey, recordTableDefinition, TTL_ATTRIBUTE } from "../../../shared/store/dynamo-records.ts";
+import { DynamoRecordStore, ofSortKey, rankSortKey, recordTableDefinition, TTL_ATTRIBUTE } from "../../../shared/store/dynamo-records.ts";
 import type { RecordStoreOptions } from "../../../shared/store/records.ts";
 import { anomalyGroupRecord } from "../../builders.ts";
 import { startDynamoDbLocal } from "../../servers.ts";
@@ -37,13 +37,14 @@ recordStoreContract("DynamoRecordStore", async (options) => {
 });
 
 describe("DynamoRecordStore", () => {
-  it("sorts ranks highest first by their sort key, and reads the rank back from it, for every number", () => {
-    const rank = fc.double({ noNaN: true });
+  it("sorts by rank, highest first, then by tie-break, lowest first, and reads both back from the sort key, for every number", () => {
+    const n = fc.double({ noNaN: true });
+    const order = (x: number, y: number) => Math.sign(x - y) || 0;
     fc.assert(
-      fc.property(rank, rank, (a, b) => {
-        const [ka, kb] = [rankSortKey(a, "x"), rankSortKey(b, "x")];
-        expect(Math.sign(ka < kb ? -1 : ka > kb ? 1 : 0)).toBe(Math.sign(b - a) || 0);
-        expect(rankOfKey(ka)).toBe(a === 0 ? 0 : a);
+      fc.property(n, n, n, n, (ra, aa, rb, ab) => {
+        const [ka, kb] = [rankSortKey(ra, aa, "x"), rankSortKey(rb, ab, "x")];
+        expect(Math.sign(ka < kb ? -1 : ka > kb ? 1 : 0)).toBe(order(rb, ra) || order(aa, ab));
+        expect(ofSortKey(ka)).toEqual({ rank: ra === 0 ? 0 : ra, at: aa === 0 ? 0 : aa });
       }),
     );
   });
@@ -82,7 +83,7 @@ describe("DynamoRecordStore", () => {
     await store.put("groups", "shop/orders/g", anomalyGroupRecord({ score: 87.5, peaks: { views: 87.5, revenue: 10 } }));
     await store.put("detectors", "shop", { ok: true });
     const raw = async (pk: string, sk: string) => (await dynamo.client.send(new GetItemCommand({ TableName: `contract-${tables - 1}`, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
-    expect(await raw("groups", "shop/orders/g")).toMatchObject({ rpk: { S: "groups#shop/orders/" }, rsk: { S: expect.stringMatching(/^[0-9a-f]{16}shop\/orders\/g$/) }, rlabel: { S: "views" }, rsum: { S: expect.stringMatching(/^\{"startMs":/) } });
+    expect(await raw("groups", "shop/orders/g")).toMatchObject({ rpk: { S: "groups#shop/orders/" }, rsk: { S: expect.stringMatching(/^[0-9a-f]{32}shop\/orders\/g$/) }, rlabel: { S: "views" }, rsum: { S: expect.stringMatching(/^\{"startMs":/) } });
     expect(Object.keys((await raw("detectors", "shop"))!).sort()).toEqual(["body", "pk", "sk"]);
   });
 });

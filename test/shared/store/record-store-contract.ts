@@ -123,32 +123,34 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       for (const limit of [0, -1, 1.5, 1001]) await expect(store.listPage("detectors", { limit })).rejects.toBeInstanceOf(ValidationException);
     });
 
-    it("ranks a partition's records most severe first (ties by id), above a minimum, and counts them per label", async () => {
+    it("ranks a partition's records most severe first, then oldest first, then by id, above a minimum, and counts them per label", async () => {
       const store = await makeStore();
-      const scores = [12, 95.5, 70, 70, 88, 40, 70, 100, 69.99];
+      const scores = [12, 95.5, 70, 70, 88, 40, 70, 100, 69.99, 70];
+      // Groups g2, g3, g6 and g9 tie at 70: g6 started first, g9 with g2, then g3.
+      const starts = [5, 5, 2, 3, 5, 0, 1, 5, 5, 2].map((h) => T0 + h * HOUR);
       for (const [i, score] of scores.entries()) {
         // The primary measure: the highest peak; every third group is led by views.
         const peaks = i % 3 === 0 ? { revenue: score - 1, views: score } : { revenue: score, views: score - 5 };
-        await store.put("groups", `shop/orders/g${i}`, anomalyGroupRecord({ groupId: `g${i}`, score, peaks }));
+        await store.put("groups", `shop/orders/g${i}`, anomalyGroupRecord({ groupId: `g${i}`, score, peaks, startMs: starts[i]! }));
       }
-      await store.put("groups", "shop/orders-2/x", anomalyGroupRecord({ groupId: "x", score: 99 }));
-      await store.put("groups", "shop/orders/sub/y", anomalyGroupRecord({ groupId: "y", score: 99 }));
-      const ids: string[] = [];
+      await store.put("groups", "shop/orders-2/x", anomalyGroupRecord({ groupId: "x", score: 99, startMs: T0 - HOUR }));
+      await store.put("groups", "shop/orders/sub/y", anomalyGroupRecord({ groupId: "y", score: 99, startMs: T0 - HOUR }));
+      const seen: string[] = [];
       let cursor: string | undefined;
       do {
         const page = await store.listRanked("groups", { partition: "shop/orders/", min: 70, limit: 2, ...(cursor ? { cursor } : {}) });
-        ids.push(...page.items.map((g) => `${g.id}:${g.rank}:${g.label}`));
+        seen.push(...page.items.map((g) => `${g.id.slice("shop/orders/".length)}:${g.rank}:${(g.at - T0) / HOUR}:${g.label}`));
         cursor = page.cursor;
       } while (cursor);
-      expect(ids).toEqual(["shop/orders/g7:100:revenue", "shop/orders/g1:95.5:revenue", "shop/orders/g4:88:revenue", "shop/orders/g2:70:revenue", "shop/orders/g3:70:views", "shop/orders/g6:70:views"]);
-      expect(await store.countRanked("groups", "shop/orders/", 70)).toEqual({ total: 6, byLabel: { revenue: 4, views: 2 } });
-      expect(await store.countRanked("groups", "shop/orders/")).toEqual({ total: 9, byLabel: { revenue: 6, views: 3 } });
+      expect(seen).toEqual(["g7:100:5:revenue", "g1:95.5:5:revenue", "g4:88:5:revenue", "g6:70:1:views", "g2:70:2:revenue", "g9:70:2:views", "g3:70:3:views"]);
+      expect(await store.countRanked("groups", "shop/orders/", 70)).toEqual({ total: 7, byLabel: { revenue: 4, views: 3 }, earliest: T0 + HOUR });
+      expect(await store.countRanked("groups", "shop/orders/")).toEqual({ total: 10, byLabel: { revenue: 6, views: 4 }, earliest: T0 });
       expect(await store.countRanked("groups", "shop/nothing/", 0)).toEqual({ total: 0, byLabel: {} });
       const all = await store.listRanked("groups", { partition: "shop/orders/", limit: 100 });
       expect(all.items.map((g) => g.rank)).toEqual([...scores].sort((a, b) => b - a));
       expect(all.cursor).toBeUndefined();
       // An entry carries what a list shows: the group's span, beside its score (the rank) and primary measure (the label).
-      expect(all.items[0]).toEqual({ id: "shop/orders/g7", rank: 100, label: "revenue", summary: { startMs: anomalyGroupRecord().startMs, endMs: anomalyGroupRecord().endMs } });
+      expect(all.items[0]).toEqual({ id: "shop/orders/g7", rank: 100, at: T0 + 5 * HOUR, label: "revenue", summary: { startMs: T0 + 5 * HOUR, endMs: T0 + 6 * HOUR } });
     });
 
     it("keeps the ranking as records change: a new score moves a record, a deleted or expired one leaves it", async () => {
@@ -163,7 +165,7 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
         ["shop/orders/g0", 99, "views"],
         ["shop/orders/g3", 63, "revenue"],
       ]);
-      expect(await store.countRanked("groups", "shop/orders/", 0)).toEqual({ total: 2, byLabel: { views: 1, revenue: 1 } });
+      expect(await store.countRanked("groups", "shop/orders/", 0)).toEqual({ total: 2, byLabel: { views: 1, revenue: 1 }, earliest: T0 });
       expect(await store.deletePrefix("groups", "shop/orders/")).toBe(2);
       expect(await store.countRanked("groups", "shop/orders/")).toEqual({ total: 0, byLabel: {} });
     });
