@@ -93,7 +93,7 @@ describe("architecture", () => {
     expect(check("shared/alerts/deliver.ts", "shared/channels/slack/sender.ts")).toBe(false);
     expect(check("shared/model/ids.ts", "shared/ingest/readers.ts")).toBe(false);
     expect(check("shared/alerts/route.ts", "shared/store/records.ts")).toBe(true);
-    expect(check("shared/alerts/route.ts", "shared/store/local-records.ts")).toBe(false);
+    expect(check("shared/alerts/route.ts", "shared/store/sqlite-records.ts")).toBe(false);
   });
 
   it("handlers stay thin", () => {
