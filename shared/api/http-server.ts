@@ -108,6 +108,16 @@ function lingerAfter(res: ServerResponse): void {
   };
 }
 
+/**
+ * Node 22 refuses headers past maxHeadersCount as a header overflow, as it does headers past
+ * maxHeaderSize; the request's packet tells which limit it passed.
+ */
+function headerOverflow(error: NodeJS.ErrnoException, limits: { maxHeaderBytes: number; maxHeaders: number }): string {
+  const packet = (error as { rawPacket?: Buffer }).rawPacket;
+  const headerLines = packet ? packet.toString("latin1").split("\r\n\r\n")[0]!.split("\r\n").length - 1 : 0;
+  return packet && packet.length <= limits.maxHeaderBytes && headerLines > limits.maxHeaders ? `The request has more than ${limits.maxHeaders} headers` : `The request line and headers are larger than ${limits.maxHeaderBytes} bytes`;
+}
+
 export function createBoundedServer(handler: Handler, options: BoundedServerOptions = {}): Server {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const onError = options.onError ?? (() => {});
@@ -118,7 +128,7 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckMs,
   });
-  // Node ignores headers past maxHeadersCount; one more than allowed lets the excess be seen and refused.
+  // One more than allowed, so the first header too many is seen and refused here; past that, Node refuses them (headerOverflow).
   server.maxHeadersCount = limits.maxHeaders + 1;
   server.maxConnections = limits.maxConnections;
 
@@ -191,7 +201,7 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
     if (error.code === "ECONNRESET" || !socket.writable || answering?.headersSent) return void socket.destroy();
     const [status, message] =
       error.code === "HPE_HEADER_OVERFLOW"
-        ? [431, `The request line and headers are larger than ${limits.maxHeaderBytes} bytes`]
+        ? [431, headerOverflow(error, limits)]
         : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
           ? [408, "The request was not received in time"]
           : [400, "The request is not valid HTTP/1.1"];
