@@ -61,6 +61,12 @@ describe("serverless package", () => {
     for (const s of statements) if (!s.Action.every((a) => a.startsWith("cloudwatch:"))) expect(s.Resource).not.toBe("*");
   });
 
+  it("lets the api query the records' ranked index, and only the api", () => {
+    const onIndex = (name: string) => resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement.filter((st) => JSON.stringify(st.Resource).includes("/index/ranked"));
+    expect(onIndex("Api")).toEqual([expect.objectContaining({ Action: ["dynamodb:Query"], Resource: { "Fn::Sub": "${RecordTable.Arn}/index/ranked" } })]);
+    for (const name of ["Detect", "Ingest", "Alert", "Deliver"]) expect(onIndex(name)).toEqual([]);
+  });
+
   it("feeds alert and deliver from their queues in batches, reporting partial failures", () => {
     for (const [fn, queue] of [
       ["Alert", "AlertQueue"],

@@ -1,10 +1,11 @@
 import { readableOf, readInterval } from "../detect/read-files.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import { cellValue } from "../ingest/aggregate.ts";
-import { primaryImpact, toAnomalyGroup } from "../incidents/contribution.ts";
+import { l4mTime, toAnomalyGroup } from "../incidents/contribution.ts";
 import { relatedMetrics, type RelatedMetric, type RelationshipType } from "../incidents/related.ts";
 import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
-import { ResourceNotFoundException } from "../model/errors.ts";
+import { ResourceNotFoundException, ValidationException } from "../model/errors.ts";
+import type { RankedEntry, RankedSummaries } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { arnAccount, metricSetKey, timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
@@ -32,25 +33,52 @@ export async function groupRecords(services: Services, scope: Scope, detectorArn
   return all.flat();
 }
 
+/** One line of ListAnomalyGroupSummaries. */
+export interface GroupSummary {
+  readonly AnomalyGroupId: string;
+  readonly StartTime: string;
+  readonly EndTime: string;
+  readonly AnomalyGroupScore: number;
+  readonly PrimaryMetricName: string;
+}
+
 export interface GroupSummaries {
-  /** In L4M's shape, most severe first, then oldest first. */
-  readonly groups: AnomalyGroup[];
-  /** Groups per primary measure. */
-  readonly countsByMeasure: ReadonlyMap<string, number>;
-  /** Start of the oldest group. */
+  /** This page, most severe first, then oldest first. */
+  readonly groups: readonly GroupSummary[];
+  /** Continues the listing; absent on the last page. */
+  readonly next?: string | undefined;
+  /** Of every group at or above the threshold, not only this page's. */
+  readonly totalCount: number;
+  readonly countsByMeasure: Readonly<Record<string, number>>;
+  /** Start of the oldest such group. */
   readonly evaluationStart?: string | undefined;
 }
 
-/** L4M's ListAnomalyGroupSummaries: the detector's groups at or above a severity. */
-export async function listGroupSummaries(services: Services, scope: Scope, detectorArn: string, threshold: number): Promise<GroupSummaries> {
-  const groups = (await groupRecords(services, scope, detectorArn)).filter((g) => g.score >= threshold).sort((a, b) => b.score - a.score || a.startMs - b.startMs);
-  const countsByMeasure = new Map<string, number>();
-  for (const g of groups) {
-    const measure = primaryImpact(g).measure;
-    countsByMeasure.set(measure, (countsByMeasure.get(measure) ?? 0) + 1);
-  }
-  const oldest = groups.reduce<AnomalyGroupRecord | undefined>((a, b) => (a && a.startMs <= b.startMs ? a : b), undefined);
-  return { groups: groups.map(toAnomalyGroup), countsByMeasure, evaluationStart: oldest && toAnomalyGroup(oldest).StartTime };
+const summaryOf = (e: RankedEntry<RankedSummaries["groups"]>): GroupSummary => ({
+  AnomalyGroupId: e.id.slice(e.id.lastIndexOf("/") + 1),
+  StartTime: l4mTime(e.summary.startMs),
+  EndTime: l4mTime(e.summary.endMs),
+  AnomalyGroupScore: Math.round(e.rank * 100) / 100,
+  PrimaryMetricName: e.label,
+});
+
+/**
+ * L4M's ListAnomalyGroupSummaries: the detector's groups at or above a severity, a page at a
+ * time, with statistics of them all. Answered from the record store's ranked index (no
+ * group is read); a detector holds one metric set (L4M's quota), whose index is the list.
+ */
+export async function listGroupSummaries(services: Services, scope: Scope, detectorArn: string, threshold: number, page: { readonly limit: number; readonly cursor?: string | undefined }): Promise<GroupSummaries> {
+  const catalog = catalogOf(services, scope);
+  await catalog.getDetector(detectorArn);
+  const partitions = (await catalog.listMetricSets(detectorArn)).map((m) => `${metricSetKey(m.MetricSetArn)}/`);
+  if (partitions.length > 1) throw new ValidationException(`Detector ${detectorArn} holds ${partitions.length} metric sets; its anomaly groups are listed per metric set`);
+  const partition = partitions[0];
+  if (!partition) return { groups: [], totalCount: 0, countsByMeasure: {} };
+  const [found, counts] = await Promise.all([
+    services.records.listRanked("groups", { partition, min: threshold, limit: page.limit, ...(page.cursor ? { cursor: page.cursor } : {}) }),
+    services.records.countRanked("groups", partition, threshold),
+  ]);
+  return { groups: found.items.map(summaryOf), next: found.cursor, totalCount: counts.total, countsByMeasure: counts.byLabel, evaluationStart: counts.earliest === undefined ? undefined : l4mTime(counts.earliest) };
 }
 
 /** Intervals shown before a group in its time series. */

@@ -9,19 +9,16 @@ const GroupRef = { AnomalyDetectorArn: Arn, AnomalyGroupId: GroupId };
 export const groupOperations = {
   ListAnomalyGroupSummaries: op(
     z.strictObject({ AnomalyDetectorArn: Arn, SensitivityThreshold: z.number().int().min(0).max(100), ...Paging }),
-    (s, req, { scope }) => listGroupSummaries(s, scope, req.AnomalyDetectorArn, req.SensitivityThreshold),
-    ({ groups, countsByMeasure, evaluationStart }, req) => {
-      const { items, NextToken } = page(groups, req, `groups:${req.AnomalyDetectorArn}:${req.SensitivityThreshold}`);
-      return {
-        AnomalyGroupSummaryList: items.map((a) => ({ StartTime: a.StartTime, EndTime: a.EndTime, AnomalyGroupId: a.AnomalyGroupId, AnomalyGroupScore: a.AnomalyGroupScore, PrimaryMetricName: a.PrimaryMetricName })),
-        AnomalyGroupStatistics: {
-          ...(evaluationStart ? { EvaluationStartDate: evaluationStart } : {}),
-          TotalCount: groups.length,
-          ItemizedMetricStatsList: [...countsByMeasure].map(([MetricName, OccurrenceCount]) => ({ MetricName, OccurrenceCount })),
-        },
-        ...(NextToken ? { NextToken } : {}),
-      };
-    },
+    (s, req, { scope }) => listGroupSummaries(s, scope, req.AnomalyDetectorArn, req.SensitivityThreshold, { limit: req.MaxResults ?? 100, cursor: req.NextToken }),
+    ({ groups, next, totalCount, countsByMeasure, evaluationStart }) => ({
+      AnomalyGroupSummaryList: groups,
+      AnomalyGroupStatistics: {
+        ...(evaluationStart ? { EvaluationStartDate: evaluationStart } : {}),
+        TotalCount: totalCount,
+        ItemizedMetricStatsList: Object.entries(countsByMeasure).map(([MetricName, OccurrenceCount]) => ({ MetricName, OccurrenceCount })),
+      },
+      ...(next ? { NextToken: next } : {}),
+    }),
   ),
   GetAnomalyGroup: op(z.strictObject(GroupRef), (s, req, { scope }) => getGroup(s, scope, req.AnomalyDetectorArn, req.AnomalyGroupId), (AnomalyGroup) => ({ AnomalyGroup })),
   ListAnomalyGroupTimeSeries: op(
