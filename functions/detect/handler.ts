@@ -1,13 +1,13 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
-import { detectDue } from "../../shared/app/index.ts";
+import { detectDue, runBackTests } from "../../shared/app/index.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
 import { powertoolsObserver } from "../../shared/runtime/observability.ts";
 import { triggerOf } from "../../shared/runtime/trigger.ts";
 
-/** detect: on the schedule or a new file, every due interval of every active detector, oldest first. */
+/** detect: on the schedule or a new file, the back-tests asked for, then every due interval of every detecting detector, oldest first. */
 const observer = powertoolsObserver();
 let functionArn: string | undefined;
 const services = servicesOnce(configFromEnv(process.env), { observer, invokedFunctionArn: () => functionArn });
@@ -15,9 +15,12 @@ const services = servicesOnce(configFromEnv(process.env), { observer, invokedFun
 export async function detect(event: unknown, context?: { invokedFunctionArn?: string }) {
   functionArn = context?.invokedFunctionArn;
   const trigger = triggerOf(event);
+  // Back-tests asked for through the API run here, as work apart from the request.
+  const backTests = await runBackTests(await services());
   const runs = await detectDue(await services(), trigger.now);
   return {
     trigger: trigger.kind,
+    backTests,
     intervals: runs.map((r) => ({
       metricSetArn: r.metricSet.MetricSetArn,
       intervalStart: new Date(r.intervalStart).toISOString(),

@@ -1,33 +1,101 @@
+import { Catalog } from "../catalog/catalog.ts";
 import { backtest, type BacktestOptions, type BacktestResult } from "../detect/backtest.ts";
-import { readableOf, readAndAggregate, readHistory } from "../detect/read-files.ts";
+import { readableOf, readAndAggregate } from "../detect/read-files.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import type { DataQualityReport } from "../ingest/aggregate.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
+import { BUSY } from "../model/detector.ts";
 import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
+import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
+import { templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
-import { groupKey } from "./detect.ts";
-import { catalogOf, type Scope } from "./scope.ts";
+import { failureReasonOf, groupKey } from "./detect.ts";
+import { accountScopeOf, catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** L4M's backtest: the first 70% of the history teaches, the last 30% is scored and its groups kept. */
 const BACKTEST_LEARN_SHARE = 0.7;
 
-/** BackTestAnomalyDetector: runs the detector's metric sets over their history and keeps the groups found. */
+/** The spans a back-test learned from and scored (epoch ms, interval starts), for GetDataQualityMetrics' BACKTEST_* figures. */
+export interface BackTestWindow {
+  readonly MetricSetArn: string;
+  readonly trainingStart: number;
+  readonly trainingEnd: number;
+  readonly inferenceStart: number;
+  readonly inferenceEnd: number;
+}
+export const backTestWindowKey = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/backtest`;
+
+/**
+ * What a back-test reads: the metric set's HistoricalDataPathList, or, without one, the
+ * folder its continuous path (TemplatedPathList) writes under, as L4M documents.
+ */
+export function backTestPrefixes(metricSet: Pick<MetricSet, "MetricSource">): string[] {
+  const s3 = metricSet.MetricSource.S3SourceConfig;
+  if (s3?.HistoricalDataPathList?.length) return [...s3.HistoricalDataPathList];
+  const template = s3?.TemplatedPathList?.[0];
+  return template ? [templatePrefix(template)] : [];
+}
+
+/**
+ * BackTestAnomalyDetector: asks for a back-test and answers at once; the work runs apart
+ * (runBackTests, from the service loop or the detect function), and the detector's status
+ * tells how far it is: BACK_TEST_ACTIVATING, BACK_TEST_ACTIVE, then BACK_TEST_COMPLETE, or
+ * FAILED with the reason. A refused request changes nothing.
+ */
 export async function backTestDetector(services: Services, scope: Scope, detectorArn: string): Promise<void> {
   const catalog = catalogOf(services, scope);
-  await catalog.setDetectorStatus(detectorArn, "BACK_TEST_ACTIVE");
-  for (const metricSet of await catalog.listMetricSets(detectorArn)) {
-    const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
-    const data = await readHistory(services.blobs, readable);
-    const starts = [...data.intervals.keys()].sort((a, b) => a - b);
-    if (starts.length < 2) throw new ValidationException(`Metric set ${metricSet.MetricSetName} has no history to back-test: give it a HistoricalDataPathList with data`);
-    const len = intervalMs(metricSet.MetricSetFrequency);
-    const from = starts[0]! + Math.floor(((starts.at(-1)! - starts[0]!) / len) * BACKTEST_LEARN_SHARE) * len;
-    for (const g of backtest(metricSet, data, { from }).groups) await services.records.put("groups", groupKey(metricSet, g.AnomalyGroupId), g);
+  const detector = await catalog.getDetector(detectorArn);
+  if (BUSY.has(detector.Status)) {
+    throw new ValidationException(`Detector ${detector.AnomalyDetectorName} is ${detector.Status}: only a detector that is not detecting or back-testing can be back-tested`, { fields: [{ Name: "AnomalyDetectorArn", Message: `names a detector that is ${detector.Status}` }] });
   }
-  await catalog.setDetectorStatus(detectorArn, "BACK_TEST_COMPLETE");
+  for (const metricSet of await catalog.listMetricSets(detectorArn)) {
+    if (!backTestPrefixes(readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet))).length) {
+      throw new ValidationException(`Metric set ${metricSet.MetricSetName} names no data to back-test: give it a HistoricalDataPathList or a TemplatedPathList`, { fields: [{ Name: "AnomalyDetectorArn", Message: "names a detector whose metric set has no data path" }] });
+    }
+  }
+  await catalog.setDetectorStatus(detectorArn, "BACK_TEST_ACTIVATING");
+  services.wake?.();
+}
+
+/**
+ * Runs every back-test asked for (and any a stopped process left BACK_TEST_ACTIVE): each
+ * metric set's history is read, the first 70 % teaches, the groups of the rest are kept,
+ * with the spans in its data quality. Answers how many ran.
+ */
+export async function runBackTests(services: Services): Promise<number> {
+  let ran = 0;
+  for (const detector of await Catalog.allDetectors(services.records)) {
+    if (detector.Status !== "BACK_TEST_ACTIVATING" && detector.Status !== "BACK_TEST_ACTIVE") continue;
+    const catalog = catalogOf(services, accountScopeOf(arnAccount(detector.AnomalyDetectorArn)));
+    await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "BACK_TEST_ACTIVE");
+    ran++;
+    try {
+      for (const metricSet of await catalog.listMetricSets(detector.AnomalyDetectorArn)) await backTestMetricSet(services, metricSet);
+      await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "BACK_TEST_COMPLETE");
+    } catch (e) {
+      services.observer.failed("back-test", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
+      await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: failureReasonOf(e) });
+    }
+  }
+  return ran;
+}
+
+async function backTestMetricSet(services: Services, metricSet: MetricSet): Promise<void> {
+  const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
+  const prefixes = backTestPrefixes(readable);
+  const data = await readAndAggregate(services.blobs, readable, prefixes);
+  const starts = [...data.intervals.keys()].sort((a, b) => a - b);
+  if (starts.length < 2) throw new ValidationException(`Metric set ${metricSet.MetricSetName} has no history to back-test under ${prefixes.join(", ")}`);
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const first = starts[0]!;
+  const last = starts.at(-1)!;
+  const from = first + Math.floor(((last - first) / len) * BACKTEST_LEARN_SHARE) * len;
+  for (const g of backtest(metricSet, data, { from }).groups) await services.records.put("groups", groupKey(metricSet, g.AnomalyGroupId), g);
+  const window: BackTestWindow = { MetricSetArn: metricSet.MetricSetArn, trainingStart: first, trainingEnd: from - len, inferenceStart: from, inferenceEnd: last };
+  await services.records.put("quality", backTestWindowKey(metricSet), window);
 }
 
 export interface BacktestRun extends BacktestResult {
@@ -36,18 +104,35 @@ export interface BacktestRun extends BacktestResult {
   readonly rejects: RejectedRow[];
 }
 
-/** Where a metric set's files are when no others are named: its history and the fixed part of its template. */
-export function sourcePrefixes(metricSet: MetricSet): string[] {
+/**
+ * `vigil backtest`: a metric set run over files (those named, or its own history and live
+ * files), nothing kept. When its own history and live folder both hold an interval (L4M's
+ * sample is laid out so), that interval's rows are read from the live files alone: each
+ * row is counted once.
+ */
+export async function backtestFiles(blobs: BlobStore, metricSet: MetricSet, data: readonly string[], options: BacktestOptions): Promise<BacktestRun> {
   const s3 = metricSet.MetricSource.S3SourceConfig;
   const template = s3?.TemplatedPathList?.[0];
-  return [...(s3?.HistoricalDataPathList ?? []), ...(template ? [template.slice(0, template.search(/\{\{|$/))] : [])];
-}
-
-/** `vigil backtest`: a metric set run over files (its own, or those named), nothing kept. */
-export async function backtestFiles(blobs: BlobStore, metricSet: MetricSet, data: readonly string[], options: BacktestOptions): Promise<BacktestRun> {
-  const prefixes = data.length ? data : sourcePrefixes(metricSet);
-  const aggregation = await readAndAggregate(blobs, metricSet, prefixes);
+  const history = s3?.HistoricalDataPathList ?? [];
+  const prefixes = data.length ? data : [...history, ...(template ? [templatePrefix(template)] : [])];
+  const skip = !data.length && template && history.length ? await historyCoveredByLive(blobs, metricSet, template, history) : undefined;
+  const aggregation = await readAndAggregate(blobs, metricSet, prefixes, undefined, skip);
   if (aggregation.quality.rowsRead === 0) throw new ValidationException(`no rows found under ${prefixes.join(", ")}`);
   const result = backtest(metricSet, aggregation, options);
   return { ...result, metricSet, quality: aggregation.quality, rejects: aggregation.rejects };
+}
+
+/** Skips a history file's rows of every interval the live folder has a file for. */
+async function historyCoveredByLive(blobs: BlobStore, metricSet: MetricSet, template: string, history: readonly string[]): Promise<(file: string, intervalStart: number) => boolean> {
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const intervalOf = templateInterval(template, metricSet.Timezone ?? "UTC");
+  const span = templateSpanMs(template, len);
+  const live = new Set<number>();
+  for (const file of await blobs.list(templatePrefix(template))) {
+    const t = intervalOf(file);
+    if (t === undefined) continue;
+    for (let i = Math.floor(t / len) * len; i < t + span; i += len) live.add(i);
+  }
+  const fromHistory = (file: string) => history.some((h) => file === h || file.startsWith(h.endsWith("/") ? h : `${h}/`));
+  return (file, intervalStart) => live.has(intervalStart) && fromHistory(file);
 }

@@ -1,27 +1,32 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent } from "../detect/group-event.ts";
-import { readableOf, readHistory, readInterval } from "../detect/read-files.ts";
+import { intervalFolder, readableOf, readHistory, readInterval } from "../detect/read-files.ts";
 import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "../detect/results.ts";
 import { scoreInterval } from "../detect/score-interval.ts";
 import { decodeSnapshot, encodeSnapshot, type ModelSnapshot } from "../detect/snapshot.ts";
 import { SeriesBank } from "../engine/bank.ts";
+import { layoutFor } from "../engine/layout.ts";
 import type { DataQualityReport, IntervalCells } from "../ingest/aggregate.ts";
 import { groupingContextOf, groupInterval } from "../incidents/grouping.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
+import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
+import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { joinUri } from "../model/path-template.ts";
+import { joinUri, templateInterval, templatePrefix } from "../model/path-template.ts";
 import { learnFeedback } from "./feedback.ts";
+import { accountScopeOf, catalogOf } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** What detection reads and writes. */
-export type DetectServices = Pick<Services, "blobs" | "records" | "events" | "resultsRoot">;
+export type DetectServices = Pick<Services, "blobs" | "records" | "events" | "resultsRoot" | "quotas">;
 
 /** L4M's ExecutionStatus for one interval, with Vigil's figures. */
 export interface IntervalExecution {
   readonly MetricSetArn: string;
   readonly Timestamp: string;
+  /** FAILED: the interval had no rows (it is not run again), or its run failed (it is run again). */
   readonly Status: "COMPLETED" | "FAILED";
   readonly FailureReason?: string;
   readonly rowsRead: number;
@@ -55,16 +60,22 @@ const DONE_MARKER_RETENTION_MS = 30 * DAY;
 
 /** The model of a metric set, learned from its history the first time. */
 export async function loadModel(deps: DetectServices, metricSet: MetricSet, before: number): Promise<ModelSnapshot> {
+  return (await loadOrLearn(deps, metricSet, before)).model;
+}
+
+/** The saved model, or one learned from the history before `before`, with how many intervals it learned (Infinity: saved). */
+async function loadOrLearn(deps: DetectServices, metricSet: MetricSet, before: number): Promise<{ model: ModelSnapshot; learned: number }> {
   const bytes = await deps.blobs.get(modelUri(metricSetRoot(deps.resultsRoot, metricSet)));
-  if (bytes) return decodeSnapshot(bytes);
+  if (bytes) return { model: decodeSnapshot(bytes), learned: Infinity };
   const len = intervalMs(metricSet.MetricSetFrequency);
   const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined, feedbackThrough: 0 };
   const history = await readHistory(deps.blobs, readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet)));
-  for (const t of [...history.intervals.keys()].filter((t) => t < before).sort((a, b) => a - b)) {
+  const starts = [...history.intervals.keys()].filter((t) => t < before).sort((a, b) => a - b);
+  for (const t of starts) {
     scoreInterval(snapshot.bank, metricSet, history.intervals.get(t), t, { learnOnly: true });
     snapshot.through = t;
   }
-  return snapshot;
+  return { model: snapshot, learned: starts.length };
 }
 
 function seriesWithValues(cells: IntervalCells | undefined, metricSet: MetricSet): number {
@@ -91,10 +102,24 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
   }
+  try {
+    return await runInterval(deps, metricSet, intervalStart, now, model, lease);
+  } catch (e) {
+    // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed.
+    await deps.records.put("executions", lease, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(intervalStart).toISOString(), Status: "FAILED", FailureReason: failureReasonOf(e), rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
+    await deps.records.delete("leases", lease);
+    throw e;
+  }
+}
+
+async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, model: ModelSnapshot, lease: string): Promise<IntervalOutcome> {
   await learnFeedback(deps.records, metricSet, model);
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const data = await readInterval(deps.blobs, readableOf(metricSet, root), intervalStart);
-  const anomalies = scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);
+  // L4M's quota on series: an interval over it is not scored, and says why.
+  const seriesQuota = (deps.quotas ?? L4M_QUOTAS).seriesPerMetricSet[metricSet.MetricSetFrequency];
+  const overQuota = data.quality.timeSeriesCount > seriesQuota;
+  const anomalies = overQuota ? [] : scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);
   const group = groupInterval(groupingContextOf(metricSet), model.openGroup, anomalies, intervalStart);
 
   const at = intervalUri(root, intervalStart);
@@ -103,6 +128,7 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
   await deps.blobs.put(joinUri(at, "anomalies.jsonl"), toJsonLines(tagged));
   await deps.blobs.put(joinUri(at, "rejects.jsonl"), toJsonLines(data.rejects), "rejects");
   const quality: QualityRecord = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...data.quality };
+  const noRows = data.quality.rowsRead === 0;
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
   const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
@@ -115,7 +141,9 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
   const execution: IntervalExecution = {
     MetricSetArn: metricSet.MetricSetArn,
     Timestamp: stamp,
-    Status: "COMPLETED",
+    Status: noRows || overQuota ? "FAILED" : "COMPLETED",
+    ...(noRows ? { FailureReason: `${NO_DATA} (${intervalFolder(readableOf(metricSet, root), intervalStart) ?? "no path"})`.slice(0, 256) } : {}),
+    ...(overQuota ? { FailureReason: `ServiceQuotaExceeded ${QUOTA_CODES.seriesPerMetricSet}: ${data.quality.timeSeriesCount} time series, the quota is ${seriesQuota}` } : {}),
     rowsRead: data.quality.rowsRead,
     rowsRejected: data.quality.rowsRejected,
     seriesScored: seriesWithValues(data.intervals.get(intervalStart), metricSet),
@@ -140,35 +168,144 @@ export function lastClosedInterval(metricSet: Pick<MetricSet, "MetricSetFrequenc
   return Math.floor((now - (metricSet.Offset ?? 0) * 1000) / len) * len - len;
 }
 
+/** An interval whose files held no row says so in its execution (FAILED, with this reason) and its data quality. */
+export const NO_DATA = "No data: no rows were found for this interval";
+
 export interface DueRun {
   readonly metricSet: MetricSet;
   readonly intervalStart: number;
   readonly outcome: IntervalOutcome;
 }
 
+type DueServices = DetectServices & Pick<Services, "region" | "clock" | "observer" | "quotas">;
+
+/** A failure's reason as L4M's FailureReason carries it (at most 256 characters). */
+export const failureReasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 256);
+
 /**
- * Processes every due interval of every active detector, oldest first: an outage is
- * caught up interval by interval, nothing is skipped. A detector's first run starts at
- * the newest closed interval, after learning its history.
+ * Processes every due interval of every detecting detector, oldest first: an outage is
+ * caught up interval by interval, nothing is skipped, from where the metric set's data
+ * starts. A detector asked to activate learns its history first and moves to ACTIVE, or
+ * LEARNING while its model has seen too little to score; one whose data cannot be read
+ * moves to FAILED with the reason. A metric set whose run fails does not stop the others;
+ * the first failure is thrown at the end, so the invocation is retried.
  */
-export async function detectDue(services: DetectServices & Pick<Services, "region" | "clock" | "observer">, now: number): Promise<DueRun[]> {
+export async function detectDue(services: DueServices, now: number): Promise<DueRun[]> {
   const runs: DueRun[] = [];
-  for (const detector of await Catalog.allDetectors(services.records)) {
-    if (detector.Status !== "ACTIVE") continue;
-    const catalog = new Catalog({ records: services.records, scope: { ...services.region, accountId: arnAccount(detector.AnomalyDetectorArn) }, now: services.clock });
-    for (const metricSet of await catalog.listMetricSets(detector.AnomalyDetectorArn)) {
+  const failures: unknown[] = [];
+  for (const found of await Catalog.allDetectors(services.records)) {
+    if (found.Status !== "ACTIVATING" && !DETECTING.has(found.Status)) continue;
+    const catalog = catalogOf(services, accountScopeOf(arnAccount(found.AnomalyDetectorArn)));
+    const sets = await catalog.listMetricSets(found.AnomalyDetectorArn);
+    const models = new Map<string, ModelSnapshot>();
+    let detector: AnomalyDetector | undefined = found;
+    if (found.Status === "ACTIVATING") detector = await activate(services, catalog, found, sets, models, now);
+    if (!detector) continue;
+    let through = Infinity;
+    for (const metricSet of sets) {
+      try {
+        const done = await detectMetricSet(services, metricSet, now, models.get(metricSet.MetricSetArn));
+        runs.push(...done.runs);
+        through = Math.min(through, done.through);
+      } catch (e) {
+        failures.push(e);
+        through = -Infinity;
+        services.observer.failed("detection", e, { metricSetArn: metricSet.MetricSetArn });
+      }
+    }
+    if (detector.Status === "LEARNING" && detector.LearningUntil && through >= Date.parse(detector.LearningUntil)) await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
+  }
+  if (failures.length) throw failures[0];
+  return runs;
+}
+
+/** ACTIVATING → ACTIVE, LEARNING or FAILED: learns each metric set's history once (the models are kept for the first run). */
+async function activate(services: DueServices, catalog: Catalog, detector: AnomalyDetector, sets: readonly MetricSet[], models: Map<string, ModelSnapshot>, now: number): Promise<AnomalyDetector | undefined> {
+  try {
+    let short = 0;
+    let until = 0;
+    for (const metricSet of sets) {
       const len = intervalMs(metricSet.MetricSetFrequency);
       const last = lastClosedInterval(metricSet, now);
-      const model = await loadModel(services, metricSet, last);
-      const from = Number.isNaN(model.through) ? last : Math.max(model.through + len, last - (MAX_CATCH_UP - 1) * len);
-      for (let t = from; t <= last; t += len) {
-        // Oldest first; when another invocation is on this metric set, leave the rest to it.
-        const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };
-        runs.push(run);
-        services.observer.intervalRun(run, now);
-        if (run.outcome.kind === "in-progress" || run.outcome.kind === "processed-elsewhere") break;
+      const { model, learned } = await loadOrLearn(services, metricSet, last);
+      models.set(metricSet.MetricSetArn, model);
+      const missing = Math.max(0, layoutFor(len).warmup - learned);
+      short = Math.max(short, missing);
+      until = Math.max(until, last + missing * len);
+    }
+    return short === 0 ? await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE") : await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "LEARNING", { LearningUntil: new Date(until).toISOString() });
+  } catch (e) {
+    services.observer.failed("activation", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
+    await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: failureReasonOf(e) });
+    return undefined;
+  }
+}
+
+/** One metric set's due intervals, oldest first; `through` is the last interval its model has learned. */
+async function detectMetricSet(services: DueServices, metricSet: MetricSet, now: number, given?: ModelSnapshot): Promise<{ runs: DueRun[]; through: number }> {
+  const runs: DueRun[] = [];
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const last = lastClosedInterval(metricSet, now);
+  const model = given ?? (await loadModel(services, metricSet, last));
+  let from = Number.isNaN(model.through) ? last : Math.max(model.through + len, last - (MAX_CATCH_UP - 1) * len);
+  if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
+  for (let t = from; t <= last; t += len) {
+    // Oldest first; when another invocation is on this metric set, leave the rest to it.
+    const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };
+    runs.push(run);
+    services.observer.intervalRun(run, now);
+    if (run.outcome.kind === "in-progress" || run.outcome.kind === "processed-elsewhere") break;
+  }
+  return { runs, through: model.through };
+}
+
+/**
+ * Where catching up from `from` to `last` starts: at the first interval that has files, so
+ * a detector whose data stopped (or a clock far past it) does not walk empty intervals;
+ * `last` when none has, so the newest says it had no data.
+ */
+async function firstIntervalWithData(services: DetectServices, metricSet: MetricSet, from: number, last: number): Promise<number> {
+  const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
+  const template = readable.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
+  if (!template) return from;
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const intervalOf = templateInterval(template, readable.Timezone ?? "UTC");
+  let first = Infinity;
+  for (const file of await services.blobs.list(templatePrefix(template))) {
+    const t = intervalOf(file);
+    if (t === undefined) continue;
+    // A template coarser than the frequency (a daily folder of hourly data) names the first interval of its span.
+    const start = Math.max(from, Math.floor(t / len) * len);
+    if (start <= last && start < first) first = start;
+  }
+  return first === Infinity ? last : first;
+}
+
+/**
+ * After the only process that runs detection stopped without finishing (a crash, `kill -9`),
+ * the leases it held would keep their intervals waiting for LEASE_MS: the next start,
+ * which knows no other process runs, releases them. Only an interval a model has not
+ * learned can hold one: the next after the model's last, or, before any, a recent one.
+ */
+export async function releaseStaleLeases(services: DueServices, now: number): Promise<number> {
+  let released = 0;
+  for (const detector of await Catalog.allDetectors(services.records)) {
+    if (!DETECTING.has(detector.Status)) continue;
+    for (const metricSet of await catalogOf(services, accountScopeOf(arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)) {
+      const len = intervalMs(metricSet.MetricSetFrequency);
+      const bytes = await services.blobs.get(modelUri(metricSetRoot(services.resultsRoot, metricSet)));
+      const through = bytes ? decodeSnapshot(bytes).through : NaN;
+      const last = lastClosedInterval(metricSet, now);
+      const candidates = Number.isNaN(through) ? Array.from({ length: 48 }, (_, i) => last - i * len) : [through + len];
+      for (const t of candidates) {
+        const key = executionKey(metricSet, t);
+        const held = await services.records.get<{ until: number }>("leases", key);
+        if (held && held.until !== DONE) {
+          await services.records.delete("leases", key);
+          released++;
+        }
       }
     }
   }
-  return runs;
+  return released;
 }

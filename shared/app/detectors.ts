@@ -1,5 +1,6 @@
 import { purgeResults } from "../detect/purge.ts";
-import type { AnomalyDetector, CreateAnomalyDetectorRequest } from "../model/detector.ts";
+import { DETECTING, type AnomalyDetector, type CreateAnomalyDetectorRequest } from "../model/detector.ts";
+import { ConflictException } from "../model/errors.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -13,7 +14,19 @@ export const listDetectors = (services: Services, scope: Scope): Promise<Anomaly
 
 export const updateDetector = (services: Services, scope: Scope, request: unknown): Promise<AnomalyDetector> => catalogOf(services, scope).updateDetector(request);
 
-export const activateDetector = (services: Services, scope: Scope, arn: string): Promise<AnomalyDetector> => catalogOf(services, scope).setDetectorStatus(arn, "ACTIVE");
+/**
+ * L4M's ActivateAnomalyDetector: the detector moves to ACTIVATING, and the scheduled work
+ * learns its history and moves it on (app/detect.ts). Activating one already detecting changes nothing.
+ */
+export async function activateDetector(services: Services, scope: Scope, arn: string): Promise<AnomalyDetector> {
+  const catalog = catalogOf(services, scope);
+  const detector = await catalog.getDetector(arn);
+  if (detector.Status === "ACTIVATING" || DETECTING.has(detector.Status)) return detector;
+  if (detector.Status === "BACK_TEST_ACTIVATING" || detector.Status === "BACK_TEST_ACTIVE") throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is back-testing (${detector.Status})`, arn, "AnomalyDetector");
+  const updated = await catalog.setDetectorStatus(arn, "ACTIVATING");
+  services.wake?.();
+  return updated;
+}
 
 export const deactivateDetector = (services: Services, scope: Scope, arn: string): Promise<AnomalyDetector> => catalogOf(services, scope).setDetectorStatus(arn, "DEACTIVATED");
 

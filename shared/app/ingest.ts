@@ -1,5 +1,6 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { metricSetRoot } from "../detect/results.ts";
+import { DETECTING } from "../model/detector.ts";
 import { arnAccount } from "../model/ids.ts";
 import { lastClosedInterval } from "./detect.ts";
 import { canonicalCsv, canonicalTemplate, type CanonicalRow } from "../ingest/canonical.ts";
@@ -30,7 +31,7 @@ export interface IngestRun {
 export async function ingestDue(services: Services, now: number): Promise<IngestRun[]> {
   const runs: IngestRun[] = [];
   for (const detector of await Catalog.allDetectors(services.records)) {
-    if (detector.Status !== "ACTIVE") continue;
+    if (detector.Status !== "ACTIVATING" && !DETECTING.has(detector.Status)) continue;
     const account = arnAccount(detector.AnomalyDetectorArn);
     for (const metricSet of await catalogOf(services, { tenant: account, accountId: account }).listMetricSets(detector.AnomalyDetectorArn)) {
       if (!metricSet.MetricSource.CloudWatchConfig) continue;

@@ -28,5 +28,8 @@ export const OPERATOR: Scope = { tenant: "default", accountId: DEFAULT_ACCOUNT_I
 export const arnScopeOf = (services: Pick<Services, "region">, scope: Scope): ArnScope => ({ ...services.region, accountId: scope.accountId });
 
 /** The scope's detectors, metric sets and alerts: another account's are not found. */
-export const catalogOf = (services: Pick<Services, "records" | "region" | "clock">, scope: Scope): Catalog =>
-  new Catalog({ records: services.records, scope: arnScopeOf(services, scope), now: services.clock });
+export const catalogOf = (services: Pick<Services, "records" | "region" | "clock" | "quotas">, scope: Scope): Catalog =>
+  new Catalog({ records: services.records, scope: arnScopeOf(services, scope), now: services.clock, ...(services.quotas ? { quotas: services.quotas } : {}) });
+
+/** The scope of scheduled work on a resource: its own account's. */
+export const accountScopeOf = (accountId: string): Scope => ({ tenant: accountId, accountId });

@@ -4,6 +4,7 @@ import type { RetryPolicy, RetryTimer } from "../alerts/retry.ts";
 import type { ChannelKind } from "../model/alert.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
+import type { Quotas } from "../model/quotas.ts";
 import type { RecordStore } from "../store/records.ts";
 import type { PulledSource } from "./ingest.ts";
 import type { Observer } from "./observer.ts";
@@ -52,4 +53,12 @@ export interface Services {
   readonly linkClock: Clock;
   readonly timer: RetryTimer;
   readonly observer: Observer;
+  /** L4M's quotas (model/quotas.ts) unless the deployment configured higher ones. */
+  readonly quotas?: Quotas | undefined;
+  /**
+   * Tells the mode's scheduler that work was asked for (a back-test, an activation), so a
+   * process that runs the service loop starts it now; where none runs, the next scheduled
+   * run picks it up.
+   */
+  readonly wake?: (() => void) | undefined;
 }

@@ -1,9 +1,10 @@
 import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, UpdateAlertRequest, type Alert } from "../model/alert.ts";
-import { CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorStatus } from "../model/detector.ts";
+import { BUSY, CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorFailureType, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, resourceKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
 import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
+import { L4M_QUOTAS, QUOTA_CODES, type QuotaName, type Quotas } from "../model/quotas.ts";
 import { CreateSilenceRequest, type Silence } from "../model/silence.ts";
 import { randomUUID } from "node:crypto";
 import { RecordExists, type RecordStore } from "../store/records.ts";
@@ -20,6 +21,15 @@ export interface CatalogDeps {
   readonly scope: ArnScope;
   /** Epoch ms of "now", read once at the edge. */
   readonly now: () => number;
+  /** L4M's quotas unless the deployment set higher ones. */
+  readonly quotas?: Quotas;
+}
+
+/** What a status change may say besides the status. */
+export interface StatusDetails {
+  readonly FailureType?: AnomalyDetectorFailureType;
+  readonly FailureReason?: string;
+  readonly LearningUntil?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -29,6 +39,8 @@ export class Catalog {
 
   async createDetector(input: unknown): Promise<AnomalyDetector> {
     const req = parseOrThrow(CreateAnomalyDetectorRequest, input, "CreateAnomalyDetector request");
+    const held = (await this.listDetectors()).length;
+    this.withinQuota("detectorsPerAccount", held + 1, `Account ${this.deps.scope.accountId} holds ${held} anomaly detectors`, this.deps.scope.accountId, "Account");
     const now = iso(this.deps.now());
     const detector: AnomalyDetector = { ...req, AnomalyDetectorArn: anomalyDetectorArn(this.deps.scope, req.AnomalyDetectorName), Status: "INACTIVE", CreationTime: now, LastModificationTime: now };
     await this.createOnce("detectors", resourceKey(detector.AnomalyDetectorArn), detector, "AnomalyDetector", req.AnomalyDetectorName);
@@ -51,14 +63,22 @@ export class Catalog {
     return records.list<AnomalyDetector>("detectors");
   }
 
-  async setDetectorStatus(arn: string, status: AnomalyDetectorStatus): Promise<AnomalyDetector> {
+  /** Moves a detector to `status`; a failure's type and reason, or the end of learning, go with it and leave with the next change. */
+  async setDetectorStatus(arn: string, status: AnomalyDetectorStatus, details: StatusDetails = {}): Promise<AnomalyDetector> {
     const detector = await this.getDetector(arn);
-    if (status === "ACTIVE" && (await this.listMetricSets(detector.AnomalyDetectorArn)).length === 0) {
-      throw new ValidationException(`Detector ${detector.AnomalyDetectorName} has no metric set to activate`);
+    if ((status === "ACTIVATING" || status === "BACK_TEST_ACTIVATING") && (await this.listMetricSets(detector.AnomalyDetectorArn)).length === 0) {
+      throw new ValidationException(`Detector ${detector.AnomalyDetectorName} has no metric set to ${status === "ACTIVATING" ? "activate" : "back-test"}`, { fields: [{ Name: "AnomalyDetectorArn", Message: "names a detector without a metric set" }] });
     }
-    const updated = { ...detector, Status: status, LastModificationTime: iso(this.deps.now()) };
+    const { FailureType: _t, FailureReason: _r, LearningUntil: _l, ...rest } = detector;
+    const updated: AnomalyDetector = { ...rest, Status: status, ...details, LastModificationTime: iso(this.deps.now()) };
     await this.deps.records.put("detectors", resourceKey(arn), updated);
     return updated;
+  }
+
+  /** Throws L4M's ServiceQuotaExceededException, naming the quota, when `wanted` is over it. */
+  private withinQuota(quota: Exclude<QuotaName, "seriesPerMetricSet">, wanted: number, what: string, resourceId: string, resourceType: string): void {
+    const limit = (this.deps.quotas ?? L4M_QUOTAS)[quota];
+    if (wanted > limit) throw new ServiceQuotaExceededException(`${what}: the quota ${QUOTA_CODES[quota]} is ${limit}`, resourceId, resourceType, QUOTA_CODES[quota]);
   }
 
   async createMetricSet(input: unknown): Promise<MetricSet> {
@@ -70,10 +90,9 @@ export class Catalog {
         fields: [{ Name: "MetricSetFrequency", Message: `is ${req.MetricSetFrequency}, the detector runs at ${frequency}` }],
       });
     }
-    if ((await this.listMetricSets(detector.AnomalyDetectorArn)).length > 0) {
-      // L4M's quota: one metric set per detector.
-      throw new ServiceQuotaExceededException(`Detector ${detector.AnomalyDetectorName} already has a metric set: L4M's quota is one per detector`, detector.AnomalyDetectorArn, "AnomalyDetector");
-    }
+    const sets = (await this.listMetricSets(detector.AnomalyDetectorArn)).length;
+    this.withinQuota("metricSetsPerDetector", sets + 1, `Detector ${detector.AnomalyDetectorName} already has ${sets} metric set(s)`, detector.AnomalyDetectorArn, "AnomalyDetector");
+    this.withinMetricSetQuotas(req, req.MetricSetName);
     const now = iso(this.deps.now());
     const arn = metricSetArn(this.deps.scope, detector.AnomalyDetectorName, req.MetricSetName);
     const metricSet: MetricSet = {
@@ -104,6 +123,8 @@ export class Catalog {
   async createAlert(input: unknown): Promise<Alert> {
     const req = parseOrThrow(CreateAlertRequest, input, "CreateAlert request");
     const detector = await this.getDetector(req.AnomalyDetectorArn);
+    const alerts = (await this.listAlerts(detector.AnomalyDetectorArn)).length;
+    this.withinQuota("alertsPerDetector", alerts + 1, `Detector ${detector.AnomalyDetectorName} has ${alerts} alerts`, detector.AnomalyDetectorArn, "AnomalyDetector");
     const now = iso(this.deps.now());
     const alert: Alert = {
       ...req,
@@ -152,7 +173,7 @@ export class Catalog {
   /** L4M deletes only a detector that is not running: this throws ConflictException while it is. */
   async assertDeletable(arn: string): Promise<AnomalyDetector> {
     const detector = await this.getDetector(arn);
-    if (detector.Status === "ACTIVE" || detector.Status === "ACTIVATING") throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is ${detector.Status}: deactivate it first`, arn, "AnomalyDetector");
+    if (BUSY.has(detector.Status)) throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is ${detector.Status}: deactivate it first`, arn, "AnomalyDetector");
     return detector;
   }
 
@@ -176,6 +197,7 @@ export class Catalog {
       Object.fromEntries(Object.entries({ AnomalyDetectorArn, MetricSetName, MetricSetDescription, MetricList, Offset, TimestampColumn, DimensionList, MetricSetFrequency, MetricSource, Timezone, Tags, DimensionFilterList }).filter(([, v]) => v !== undefined)),
       "UpdateMetricSet request",
     );
+    this.withinMetricSetQuotas(checked, current.MetricSetName);
     const updated: MetricSet = { ...current, ...checked, MetricSetArn: current.MetricSetArn, AnomalyDetectorArn: current.AnomalyDetectorArn, MetricSetFrequency: current.MetricSetFrequency, LastModificationTime: iso(this.deps.now()) };
     await this.deps.records.put("metricSets", metricSetKey(current.MetricSetArn), updated);
     return updated;
@@ -253,6 +275,11 @@ export class Catalog {
     const ended = { ...found, EndsAt: iso(Math.min(this.deps.now(), Date.parse(found.EndsAt))) };
     await this.deps.records.put("silences", this.silenceKey(id), ended);
     return ended;
+  }
+
+  private withinMetricSetQuotas(req: Pick<MetricSet, "MetricList" | "DimensionList">, name: string): void {
+    this.withinQuota("measuresPerMetricSet", req.MetricList.length, `Metric set ${name} names ${req.MetricList.length} measures`, name, "MetricSet");
+    this.withinQuota("dimensionsPerMetricSet", req.DimensionList?.length ?? 0, `Metric set ${name} names ${req.DimensionList?.length ?? 0} dimensions`, name, "MetricSet");
   }
 
   /** Another account's resource answers exactly as a missing one. */

@@ -1,4 +1,4 @@
-import { aggregateRows, type Aggregation } from "../ingest/aggregate.ts";
+import { aggregateRows, type AggregateOptions, type Aggregation } from "../ingest/aggregate.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
 import { readRecords, type MalformedRecord, type RawRow } from "../ingest/readers.ts";
@@ -17,7 +17,7 @@ export function readableOf<M extends ReadableMetricSet>(metricSet: M, metricSetR
 }
 
 /** Reads every file under the given addresses and aggregates their rows; a file that cannot be read is reported, not thrown. */
-export async function readAndAggregate(blobs: BlobStore, metricSet: ReadableMetricSet, prefixes: readonly string[], window?: { from: number; to: number }): Promise<Aggregation> {
+export async function readAndAggregate(blobs: BlobStore, metricSet: ReadableMetricSet, prefixes: readonly string[], window?: { from: number; to: number }, skip?: AggregateOptions["skip"]): Promise<Aggregation> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const rows: RawRow[] = [];
   const malformed: MalformedRecord[] = [];
@@ -33,7 +33,7 @@ export async function readAndAggregate(blobs: BlobStore, metricSet: ReadableMetr
     }
   }
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
-  return aggregateRows(rows, malformed, spec, { intervalMs: intervalMs(metricSet.MetricSetFrequency), ...(window ? { window } : {}) }, files);
+  return aggregateRows(rows, malformed, spec, { intervalMs: intervalMs(metricSet.MetricSetFrequency), ...(window ? { window } : {}), ...(skip ? { skip } : {}) }, files);
 }
 
 /** The folder of one interval's files: the templated path rendered for its start. */

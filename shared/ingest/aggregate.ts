@@ -42,6 +42,8 @@ export interface AggregateOptions {
   readonly intervalMs: number;
   /** Only rows in [from, to) are used; the others are rejected as OUTSIDE_INTERVAL. */
   readonly window?: { readonly from: number; readonly to: number };
+  /** Rows another source already gives (the same interval read from two places): neither used nor counted. */
+  readonly skip?: (file: string, intervalStart: number) => boolean;
 }
 
 const emptyReasons = () => Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
@@ -60,8 +62,9 @@ export function aggregateRows(rows: Iterable<RawRow>, malformed: readonly Malfor
   const nDims = spec.dimensions.length;
 
   for (const raw of rows) {
-    rowsRead++;
     const verdict = classifyRow(raw, spec, options.window);
+    if (verdict.ok && options.skip?.(raw.file, Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs)) continue;
+    rowsRead++;
     if (!verdict.ok) {
       rejects.push(verdict.rejected);
       continue;
@@ -106,7 +109,8 @@ export function aggregateRows(rows: Iterable<RawRow>, malformed: readonly Malfor
       rowsPartial,
       rowsRejected: rowsRead - rowsAccepted,
       rejectsByReason,
-      columnCompleteness: Object.fromEntries(columns.map((c, i) => [c, rowsRead ? filled[i]! / rowsRead : 1])),
+      // No row at all: no column is complete.
+      columnCompleteness: Object.fromEntries(columns.map((c, i) => [c, rowsRead ? filled[i]! / rowsRead : 0])),
       dimensionUniqueness: Object.fromEntries(spec.dimensions.map((d, i) => [d, distinct[i]!.size])),
       timeSeriesCount: series.size * spec.measures.length,
     },

@@ -19,7 +19,21 @@ export const UpdateAnomalyDetectorRequest = z.strictObject({
   AnomalyDetectorConfig: z.strictObject({ AnomalyDetectorFrequency: Frequency }).optional(),
 });
 
-export type AnomalyDetectorStatus = "INACTIVE" | "ACTIVATING" | "ACTIVE" | "LEARNING" | "BACK_TEST_ACTIVE" | "BACK_TEST_COMPLETE" | "DEACTIVATED" | "FAILED";
+/**
+ * L4M's statuses as Vigil moves them: ActivateAnomalyDetector asks for ACTIVATING, and the
+ * scheduled work learns the history and moves on to ACTIVE (enough history to score) or
+ * LEARNING (scoring waits for more intervals); BackTestAnomalyDetector asks for
+ * BACK_TEST_ACTIVATING, and the work moves through BACK_TEST_ACTIVE to BACK_TEST_COMPLETE.
+ * Either ends in FAILED, with a FailureType and FailureReason, when its data cannot be used.
+ */
+export type AnomalyDetectorStatus = "INACTIVE" | "ACTIVATING" | "ACTIVE" | "LEARNING" | "BACK_TEST_ACTIVATING" | "BACK_TEST_ACTIVE" | "BACK_TEST_COMPLETE" | "DEACTIVATED" | "FAILED";
+
+export type AnomalyDetectorFailureType = "ACTIVATION_FAILURE" | "BACK_TEST_ACTIVATION_FAILURE" | "DELETION_FAILURE" | "DEACTIVATION_FAILURE";
+
+/** Statuses in which scheduled detection runs the detector's intervals. */
+export const DETECTING: ReadonlySet<AnomalyDetectorStatus> = new Set(["ACTIVE", "LEARNING"]);
+/** Statuses in which work is under way or asked for: the detector cannot be back-tested or deleted then. */
+export const BUSY: ReadonlySet<AnomalyDetectorStatus> = new Set(["ACTIVATING", "ACTIVE", "LEARNING", "BACK_TEST_ACTIVATING", "BACK_TEST_ACTIVE"]);
 
 /** A detector as stored: the request plus what Vigil adds. */
 export interface AnomalyDetector extends CreateAnomalyDetectorRequest {
@@ -27,4 +41,8 @@ export interface AnomalyDetector extends CreateAnomalyDetectorRequest {
   readonly Status: AnomalyDetectorStatus;
   readonly CreationTime: string;
   readonly LastModificationTime: string;
+  readonly FailureType?: AnomalyDetectorFailureType;
+  readonly FailureReason?: string;
+  /** LEARNING: the start (ISO) of the interval after which the model has seen enough to score. */
+  readonly LearningUntil?: string;
 }

@@ -75,11 +75,23 @@ export class AccessDeniedException extends VigilError {
   readonly httpStatus = 403;
 }
 
-/** 402, as L4M: a quota (metric sets per detector) is used up. */
+/** 402, as L4M: a quota (model/quotas.ts) is used up; the body names it (QuotaCode, ServiceCode). */
 export class ServiceQuotaExceededException extends ResourceError {
   override readonly name = "ServiceQuotaExceededException";
   readonly code = "ServiceQuotaExceededException";
   readonly httpStatus = 402;
+  constructor(
+    message: string,
+    resourceId: string | undefined,
+    resourceType: string | undefined,
+    readonly quotaCode: string,
+  ) {
+    super(message, resourceId, resourceType);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), QuotaCode: this.quotaCode, ServiceCode: "lookoutmetrics" };
+  }
 }
 
 export class InternalServerException extends VigilError {

@@ -4,9 +4,11 @@ import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags, Timezone, uniqueNames } from "./shapes.ts";
 
-/** L4M allows 5 measures and 5 dimensions per metric set. */
-export const MAX_MEASURES = 5;
-export const MAX_DIMENSIONS = 5;
+/**
+ * How many measures or dimensions a request may list at all; how many a metric set may
+ * hold is a quota (model/quotas.ts), refused with ServiceQuotaExceededException as L4M did.
+ */
+const MAX_LISTED = 100;
 
 const Charset = z
   .string()
@@ -109,10 +111,10 @@ const metricSetFields = {
   AnomalyDetectorArn: Arn,
   MetricSetName: ResourceName,
   MetricSetDescription: Description.optional(),
-  MetricList: z.array(Metric).min(1).max(MAX_MEASURES, `must hold at most ${MAX_MEASURES} measures`),
+  MetricList: z.array(Metric).min(1).max(MAX_LISTED, `must hold at most ${MAX_LISTED} measures`),
   Offset: z.number().int().min(0).max(432000).optional(),
   TimestampColumn: TimestampColumn.optional(),
-  DimensionList: z.array(ColumnName).min(1).max(MAX_DIMENSIONS, `must hold at most ${MAX_DIMENSIONS} dimensions`).optional(),
+  DimensionList: z.array(ColumnName).min(1).max(MAX_LISTED, `must hold at most ${MAX_LISTED} dimensions`).optional(),
   MetricSetFrequency: Frequency.optional(),
   MetricSource,
   Timezone: Timezone.optional(),
@@ -167,10 +169,10 @@ function checkS3Source(s3: S3SourceConfig, columns: string[], ts: string | undef
 export const UpdateMetricSetRequest = z.strictObject({
   MetricSetArn: Arn,
   MetricSetDescription: Description.optional(),
-  MetricList: z.array(Metric).min(1).max(MAX_MEASURES).optional(),
+  MetricList: z.array(Metric).min(1).max(MAX_LISTED).optional(),
   Offset: z.number().int().min(0).max(432000).optional(),
   TimestampColumn: TimestampColumn.optional(),
-  DimensionList: z.array(ColumnName).min(1).max(MAX_DIMENSIONS).optional(),
+  DimensionList: z.array(ColumnName).min(1).max(MAX_LISTED).optional(),
   MetricSetFrequency: Frequency.optional(),
   MetricSource: MetricSource.optional(),
   DimensionFilterList: z.array(MetricSetDimensionFilter).optional(),

@@ -72,3 +72,38 @@ export function parseLocation(path: string): DataLocation {
 
 /** Joins address parts with `/`, whatever the scheme. */
 export const joinUri = (base: string, ...parts: string[]) => [base.replace(/\/+$/, ""), ...parts.map((p) => p.replace(/^\/+|\/+$/g, ""))].join("/");
+
+const TOKEN_DIGITS: Record<(typeof TEMPLATE_TOKENS)[number], number> = { yyyyMMdd: 8, HHmm: 4, yyyy: 4, MM: 2, dd: 2, HH: 2, mm: 2 };
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The part of a template before its first placeholder: the folder every interval's files are under. */
+export const templatePrefix = (template: string) => template.slice(0, template.search(/\{\{|$/));
+
+/**
+ * The reverse of renderTemplate: the start (epoch ms) of the interval whose folder holds
+ * `path`, read from the placeholders' digits, or undefined when `path` is not under one.
+ */
+export function templateInterval(template: string, timezone = "UTC"): (path: string) => number | undefined {
+  const tokens: string[] = [];
+  const source = template.split(TOKEN_RE).map((part, i) => {
+    if (i % 2 === 0) return escapeRe(part);
+    tokens.push(part);
+    return `(\\d{${TOKEN_DIGITS[part as keyof typeof TOKEN_DIGITS] ?? 1}})`;
+  });
+  const re = new RegExp(`^${source.join("")}(?:/|$)`);
+  return (path) => {
+    const m = re.exec(path);
+    if (!m) return undefined;
+    const t = DateTime.fromFormat(m.slice(1).join(" "), tokens.join(" "), { zone: timezone });
+    return t.isValid ? t.toMillis() : undefined;
+  };
+}
+
+/** How long the span one rendered folder names is (ms): a template down to the minute names one interval, a daily one a day. */
+export function templateSpanMs(template: string, intervalMs: number): number {
+  const tokens = [...template.matchAll(TOKEN_RE)].map((m) => m[1]);
+  if (tokens.some((t) => t === "mm" || t === "HHmm")) return intervalMs;
+  if (tokens.includes("HH")) return Math.max(intervalMs, 3_600_000);
+  if (tokens.some((t) => t === "dd" || t === "yyyyMMdd")) return Math.max(intervalMs, 86_400_000);
+  return intervalMs;
+}

@@ -13,6 +13,8 @@ const detectorWire = (d: AnomalyDetector) => ({
   LastModificationTime: seconds(d.LastModificationTime),
   Status: d.Status,
   ...(d.KmsKeyArn ? { KmsKeyArn: d.KmsKeyArn } : {}),
+  ...(d.FailureType ? { FailureType: d.FailureType } : {}),
+  ...(d.FailureReason ? { FailureReason: d.FailureReason } : {}),
 });
 
 export const detectorOperations = {

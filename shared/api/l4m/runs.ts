@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { backTestDetector, dataQuality, executions, type QualityRecord } from "../../app/index.ts";
+import { backTestDetector, dataQuality, executions, type BackTestWindow, type QualityRecord } from "../../app/index.ts";
 import type { MetricSet } from "../../model/metric-set.ts";
 import { Arn } from "../../model/shapes.ts";
 import { page } from "../paging.ts";
@@ -23,6 +23,22 @@ const qualityWire = (metricSet: MetricSet, q: QualityRecord) => ({
   ],
 });
 
+/** L4M's BACKTEST_* figures: where the last back-test's training and inference data started and ended (epoch seconds). */
+const backTestWire = (metricSet: MetricSet, w: BackTestWindow) => ({
+  StartTimestamp: w.inferenceStart / 1000,
+  MetricSetDataQualityMetricList: [
+    {
+      MetricSetArn: metricSet.MetricSetArn,
+      DataQualityMetricList: [
+        { MetricType: "BACKTEST_TRAINING_DATA_START_TIME_STAMP", MetricDescription: "First interval the back-test learned from", MetricValue: w.trainingStart / 1000 },
+        { MetricType: "BACKTEST_TRAINING_DATA_END_TIME_STAMP", MetricDescription: "Last interval the back-test learned from", MetricValue: w.trainingEnd / 1000 },
+        { MetricType: "BACKTEST_INFERENCE_DATA_START_TIME_STAMP", MetricDescription: "First interval the back-test scored", MetricValue: w.inferenceStart / 1000 },
+        { MetricType: "BACKTEST_INFERENCE_DATA_END_TIME_STAMP", MetricDescription: "Last interval the back-test scored", MetricValue: w.inferenceEnd / 1000 },
+      ],
+    },
+  ],
+});
+
 export const runOperations = {
   DescribeAnomalyDetectionExecutions: op(
     z.strictObject({ AnomalyDetectorArn: Arn, Timestamp: z.iso.datetime({ offset: true }).optional(), ...Paging }),
@@ -35,7 +51,7 @@ export const runOperations = {
   GetDataQualityMetrics: op(
     z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: Arn.optional() }),
     (s, req, { scope }) => dataQuality(s, scope, req.AnomalyDetectorArn, req.MetricSetArn),
-    (sets) => ({ AnomalyDetectorDataQualityMetricList: sets.flatMap(({ metricSet, intervals }) => intervals.map((q) => qualityWire(metricSet, q))) }),
+    (sets) => ({ AnomalyDetectorDataQualityMetricList: sets.flatMap(({ metricSet, intervals, backTest }) => [...(backTest ? [backTestWire(metricSet, backTest)] : []), ...intervals.map((q) => qualityWire(metricSet, q))]) }),
   ),
   BackTestAnomalyDetector: op(DetectorRef, (s, req, { scope }) => backTestDetector(s, scope, req.AnomalyDetectorArn), nothing),
 };

@@ -4,6 +4,7 @@ import { Catalog } from "../../../shared/catalog/catalog.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../../../shared/model/errors.ts";
 import { LOCAL_ARN_SCOPE } from "../../../shared/model/ids.ts";
 import { SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
+import { L4M_QUOTAS, QUOTA_CODES } from "../../../shared/model/quotas.ts";
 import { metricSetRequest, T0, tempDir } from "../../builders.ts";
 
 async function catalog() {
@@ -41,12 +42,44 @@ describe("catalog", () => {
     await expect(c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:nope" }))).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
-  it("activates a detector only when it has a metric set", async () => {
+  it("activates or back-tests a detector only when it has a metric set", async () => {
     const { catalog: c } = await catalog();
     const d = await c.createDetector(detector);
-    await expect(c.setDetectorStatus(d.AnomalyDetectorArn, "ACTIVE")).rejects.toBeInstanceOf(ValidationException);
+    await expect(c.setDetectorStatus(d.AnomalyDetectorArn, "ACTIVATING")).rejects.toBeInstanceOf(ValidationException);
+    await expect(c.setDetectorStatus(d.AnomalyDetectorArn, "BACK_TEST_ACTIVATING")).rejects.toBeInstanceOf(ValidationException);
+    expect((await c.getDetector(d.AnomalyDetectorArn)).Status).toBe("INACTIVE");
     await c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn }));
-    expect((await c.setDetectorStatus(d.AnomalyDetectorArn, "ACTIVE")).Status).toBe("ACTIVE");
+    expect((await c.setDetectorStatus(d.AnomalyDetectorArn, "ACTIVATING")).Status).toBe("ACTIVATING");
+  });
+
+  it("answers L4M's quotas with ServiceQuotaExceededException naming the quota, unless configured higher", async () => {
+    const { catalog: c } = await catalog();
+    for (let i = 0; i < L4M_QUOTAS.detectorsPerAccount; i++) await c.createDetector({ ...detector, AnomalyDetectorName: `d${i}` });
+    await expect(c.createDetector(detector)).rejects.toMatchObject({ code: "ServiceQuotaExceededException", quotaCode: QUOTA_CODES.detectorsPerAccount });
+    const arn = (await c.listDetectors())[0]!.AnomalyDetectorArn;
+    const six = Array.from({ length: 6 }, (_, i) => ({ MetricName: `m${i}`, AggregationFunction: "SUM" as const }));
+    await expect(c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: arn, MetricList: six }))).rejects.toMatchObject({ quotaCode: QUOTA_CODES.measuresPerMetricSet });
+    await expect(c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: arn, DimensionList: ["a", "b", "c", "d", "e", "f"] }))).rejects.toMatchObject({ quotaCode: QUOTA_CODES.dimensionsPerMetricSet });
+    expect(await c.listMetricSets(arn)).toEqual([]);
+    const alert = (n: number) => ({ AlertName: `a${n}`, AnomalyDetectorArn: arn, AlertSensitivityThreshold: 50, Action: { SNSConfiguration: { RoleArn: "arn:aws:iam::000000000000:role/r", SnsTopicArn: "arn:aws:sns:us-east-1:000000000000:t" } } });
+    for (let i = 0; i < L4M_QUOTAS.alertsPerDetector; i++) await c.createAlert(alert(i));
+    await expect(c.createAlert(alert(99))).rejects.toMatchObject({ quotaCode: QUOTA_CODES.alertsPerDetector });
+
+    const records = SqliteRecordStore.open(join(await tempDir(), "roomy.db"), { now: () => T0 });
+    const roomy = new Catalog({ records, scope: LOCAL_ARN_SCOPE, now: () => T0, quotas: { ...L4M_QUOTAS, measuresPerMetricSet: 6 } });
+    const d = await roomy.createDetector(detector);
+    expect((await roomy.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricList: six }))).MetricList).toHaveLength(6);
+  });
+
+  it("keeps a failure's type and reason until the next change", async () => {
+    const { catalog: c } = await catalog();
+    const d = await c.createDetector(detector);
+    await c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn }));
+    const failed = await c.setDetectorStatus(d.AnomalyDetectorArn, "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: "no such folder" });
+    expect(failed).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: "no such folder" });
+    const again = await c.setDetectorStatus(d.AnomalyDetectorArn, "ACTIVATING");
+    expect(again.FailureReason).toBeUndefined();
+    expect(again.FailureType).toBeUndefined();
   });
 
   it("creates alerts with L4M's default threshold and type", async () => {

@@ -36,9 +36,10 @@ describe("CreateMetricSetRequest", () => {
     expect(fieldsOf(metricSetRequest(override)).map((f) => f.Name)).toContain(field);
   });
 
-  it("refuses more than 5 measures and more than 5 dimensions", () => {
-    const six = (p: string) => Array.from({ length: 6 }, (_, i) => `${p}${i}`);
-    const fields = fieldsOf(metricSetRequest({ MetricList: six("m").map((MetricName) => ({ MetricName, AggregationFunction: "SUM" })), DimensionList: six("d") }));
+  it("leaves how many measures and dimensions a metric set may hold to the quotas, and refuses a list past any quota", () => {
+    const many = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
+    expect(CreateMetricSetRequest.safeParse(metricSetRequest({ MetricList: many("m", 6).map((MetricName) => ({ MetricName, AggregationFunction: "SUM" })), DimensionList: many("d", 6) })).success).toBe(true);
+    const fields = fieldsOf(metricSetRequest({ MetricList: many("m", 101).map((MetricName) => ({ MetricName, AggregationFunction: "SUM" })), DimensionList: many("d", 101) }));
     expect(fields.map((f) => f.Name)).toEqual(expect.arrayContaining(["MetricList", "DimensionList"]));
   });
 

@@ -1,0 +1,41 @@
+import type { Frequency } from "./frequency.ts";
+
+/**
+ * L4M's quotas on what an account may hold (its "Lookout for Metrics quotas" page): each
+ * refusal names the quota it met, as ServiceQuotaExceededException's QuotaCode. A
+ * deployment may configure higher ones. Measures and dimensions stay at Vigil's engine
+ * limits (5 each), below L4M's 10.
+ */
+export interface Quotas {
+  readonly detectorsPerAccount: number;
+  readonly alertsPerDetector: number;
+  readonly metricSetsPerDetector: number;
+  readonly measuresPerMetricSet: number;
+  readonly dimensionsPerMetricSet: number;
+  /** Time series (measure × dimension values) one interval of a metric set may hold, by frequency. */
+  readonly seriesPerMetricSet: Readonly<Record<Frequency, number>>;
+}
+
+export type QuotaName = Exclude<keyof Quotas, "seriesPerMetricSet"> | "seriesPerMetricSet";
+
+export const L4M_QUOTAS: Quotas = {
+  detectorsPerAccount: 10,
+  alertsPerDetector: 10,
+  metricSetsPerDetector: 1,
+  measuresPerMetricSet: 5,
+  dimensionsPerMetricSet: 5,
+  seriesPerMetricSet: { PT5M: 5_000, PT10M: 10_000, PT1H: 50_000, P1D: 50_000 },
+};
+
+/**
+ * The code each refusal carries. AWS's own Service Quotas codes for the retired service are
+ * not published anywhere Vigil can check, so these are Vigil's names for the same quotas.
+ */
+export const QUOTA_CODES: Readonly<Record<QuotaName, string>> = {
+  detectorsPerAccount: "AnomalyDetectorsPerAccount",
+  alertsPerDetector: "AlertsPerAnomalyDetector",
+  metricSetsPerDetector: "MetricSetsPerAnomalyDetector",
+  measuresPerMetricSet: "MeasuresPerMetricSet",
+  dimensionsPerMetricSet: "DimensionsPerMetricSet",
+  seriesPerMetricSet: "TimeSeriesPerMetricSet",
+};
