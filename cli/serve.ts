@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Server } from "node:http";
+import { resolve } from "node:path";
 import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/index.ts";
 import { createBoundedServer, type Handler, type HttpLimits } from "../shared/api/http-server.ts";
 import { isPage, page } from "../shared/api/pages.ts";
-import { errorResponse, router } from "../shared/api/router.ts";
+import { errorResponse, router, type ApiResponse } from "../shared/api/router.ts";
 import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ValidationException, VigilError } from "../shared/model/errors.ts";
+import type { ServeConfig } from "../shared/runtime/service/index.ts";
 
 /** The access key `vigil serve` accepts when none is configured, for trying it out (README). */
 export const DEFAULT_ACCESS_KEY_ID = "VIGILLOCALKEY";
@@ -44,6 +46,24 @@ export function tenantsFromEnv(env: NodeJS.ProcessEnv): Tenants {
   return { credentials, scopes };
 }
 
+/** The tenants `vigil serve`'s settings name; each may read metric files under the data roots alone, when given. */
+export function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" | "secretAccessKey" | "tenants" | "dataRoots">): Tenants {
+  const roots = config.dataRoots ? { dataRoots: config.dataRoots.map((r) => resolve(r)) } : {};
+  const credentials = new Map<string, Credential>([[config.accessKeyId ?? DEFAULT_ACCESS_KEY_ID, { secretAccessKey: config.secretAccessKey ?? DEFAULT_SECRET_ACCESS_KEY, tenant: "default" }]]);
+  const scopes = new Map<string, Scope>([["default", { tenant: "default", accountId: DEFAULT_ACCOUNT_ID, ...roots }]]);
+  for (const t of config.tenants ?? []) {
+    if (scopes.has(t.name) || credentials.has(t.accessKeyId)) throw new ValidationException(`Tenant ${t.name} is named twice, or its access key is another's`);
+    credentials.set(t.accessKeyId, { secretAccessKey: t.secretAccessKey, tenant: t.name });
+    scopes.set(t.name, { tenant: t.name, accountId: t.accountId ?? accountOf(t.name), ...roots });
+  }
+  const accounts = [...scopes.values()].map((s) => s.accountId);
+  if (new Set(accounts).size !== accounts.length) throw new ValidationException("Two tenants share an account");
+  return { credentials, scopes };
+}
+
+/** What `vigil serve` answers beside the API, unsigned: `GET /ready` and `GET /metrics` (the service's operations). */
+export type OperationsRoute = (path: string) => Promise<ApiResponse | undefined>;
+
 /**
  * `vigil serve`: L4M's API on localhost, over the local mode's services, for the official
  * AWS SDK client (`endpoint: http://localhost:<port>`). Every request but `GET /health` and
@@ -51,12 +71,15 @@ export function tenantsFromEnv(env: NodeJS.ProcessEnv): Tenants {
  * `lookoutmetrics`. Requests are bounded (body, headers, time) before any of this runs
  * (shared/api/http-server.ts).
  */
-export async function serve(options: { port: number; host?: string; services: Services; tenants: Tenants; limits?: Partial<HttpLimits> }): Promise<{ server: Server; url: string }> {
+export async function serve(options: { port: number; host?: string; services: Services; tenants: Tenants; limits?: Partial<HttpLimits>; operations?: OperationsRoute; onAnswer?: (entry: { requestId: string; method: string; path: string; status: number; ms: number }) => void }): Promise<{ server: Server; url: string }> {
   const { services, tenants } = options;
-  const verifier = new SigV4Verifier((key) => tenants.credentials.get(key), services.clock);
+  // Signatures are checked against the real clock, also when detection runs on a simulated one.
+  const verifier = new SigV4Verifier((key) => tenants.credentials.get(key), services.linkClock);
   const handle = router(services);
-  const answer: Handler = async ({ method, path, query, headers, body, requestId }) => {
+  const respond: Handler = async ({ method, path, query, headers, body, requestId }) => {
     if (method === "GET" && path === "/health") return handle({ method, path, query, body, requestId });
+    const operation = method === "GET" && options.operations ? await options.operations(path) : undefined;
+    if (operation) return operation;
     try {
       // The links in alert messages carry their own signature.
       if (isPage(path)) return await page(services, { method, path, query, body });
@@ -67,6 +90,13 @@ export async function serve(options: { port: number; host?: string; services: Se
       if (e instanceof VigilError && e.httpStatus < 500) return errorResponse(e, requestId);
       throw e;
     }
+  };
+  // One log line per request answered, with its id.
+  const answer: Handler = async (request) => {
+    const started = performance.now();
+    const response = await respond(request);
+    options.onAnswer?.({ requestId: request.requestId, method: request.method, path: request.path, status: response.status, ms: Math.round(performance.now() - started) });
+    return response;
   };
   const server = createBoundedServer(answer, { ...(options.limits ? { limits: options.limits } : {}), onError: (error, requestId) => services.observer.failed("api request", error, { requestId }) });
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { text } from "node:stream/consumers";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { Duration } from "luxon";
 import { backtestFiles, createSilence, expireSilence, listSilences, OPERATOR, replayDeliveries, type Observer } from "../shared/app/index.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
@@ -13,7 +13,8 @@ import { anomalyRecords, loadMetricSetFile } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
 import { printDemo, runDemo, type DemoChannels } from "./demo.ts";
 import { scoreCsv } from "./score.ts";
-import { serve, tenantsFromEnv } from "./serve.ts";
+import { startServing } from "./service.ts";
+import { DEFAULT_CONFIG_FILE, loadServeConfig } from "../shared/runtime/service/config.ts";
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -21,6 +22,17 @@ function isoTime(value: string): number {
   const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) || !value.includes("T") ? value : `${value}Z`);
   if (!Number.isFinite(t)) throw new InvalidArgumentError(`'${value}' is not an ISO 8601 time`);
   return t;
+}
+
+function port(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`'${value}' is not a port (0 to 65535)`);
+  return Number(value);
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError(`'${value}' is not a positive number`);
+  return n;
 }
 
 function httpUrl(value: string): string {
@@ -37,16 +49,7 @@ function dimensionValue(pair: string): { DimensionName: string; DimensionValue: 
 /** The local mode's services over the data directory a command names, or the environment's. */
 const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(configFromEnv({ ...process.env, VIGIL_MODE: "local", ...(dataDir ? { VIGIL_DATA_DIR: dataDir } : {}) }), options);
 
-/** Failures a server meets, one line each on stderr. */
-const stderrObserver: Observer = {
-  intervalRun() {},
-  ingestRun() {},
-  routed() {},
-  delivered() {},
-  failed: (what, error, context) => say(`vigil serve: ${what} failed${context?.["requestId"] ? ` (request ${String(context["requestId"])})` : ""}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
-};
-
-const program = new Command("vigil").description("Anomaly detection for business metrics, compatible with Amazon Lookout for Metrics").showHelpAfterError();
+const program = new Command("vigil").description("Anomaly detection for business metrics, compatible with Amazon Lookout for Metrics").showHelpAfterError().exitOverride();
 
 program
   .command("demo")
@@ -79,14 +82,27 @@ program
 
 program
   .command("serve")
-  .description("serve L4M's API on localhost for the AWS SDK client (signed requests; see the README)")
-  .option("--port <n>", "port to listen on", (v: string) => Number(v), 8087)
-  .option("--host <address>", "address to listen on", "127.0.0.1")
+  .description("run Vigil on this machine: L4M's API for the AWS SDK client (signed requests; see the README) and the service loop (detection, ingestion, alerts)")
+  .option("--config <file>", `settings file (default ${DEFAULT_CONFIG_FILE} when present); the environment and these flags override it`)
+  .option("--port <n>", "port to listen on (default 8087)", port)
+  .option("--host <address>", "address to listen on (default 127.0.0.1)")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
-  .action(async (opts: { port: number; host: string; dataDir?: string }) => {
-    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new ValidationException(`--port ${opts.port} is not a port`);
-    const { url } = await serve({ port: opts.port, host: opts.host, services: await localServicesAt(opts.dataDir, { observer: stderrObserver }), tenants: tenantsFromEnv(process.env) });
-    say(`vigil serve: L4M's API at ${url} (region any, service lookoutmetrics); Ctrl-C stops it`);
+  .option("--clock-start <time>", "run on a simulated clock from this ISO 8601 time (with --clock-rate)", isoTime)
+  .option("--clock-rate <n>", "how many times faster than real time the simulated clock runs", positiveNumber)
+  .action(async (opts: { config?: string; port?: number; host?: string; dataDir?: string; clockStart?: number; clockRate?: number }) => {
+    if ((opts.clockStart === undefined) !== (opts.clockRate === undefined)) throw new ValidationException("--clock-start and --clock-rate go together");
+    const config = loadServeConfig({ file: opts.config, env: process.env, flags: { port: opts.port, host: opts.host, dataDir: opts.dataDir } });
+    const running = await startServing(config, opts.clockStart !== undefined ? { simulate: { start: opts.clockStart, rate: opts.clockRate! } } : {});
+    say(`vigil serve: L4M's API at ${running.url} (region any, service lookoutmetrics), data in ${running.service.dataDir}; /health, /ready, /metrics; SIGTERM or Ctrl-C stops it`);
+    const stop = (signal: string) => {
+      say(`vigil serve: ${signal}: draining (at most ${config.drainSeconds} s)`);
+      void running.stop().then((outcome) => {
+        say(`vigil serve: stopped (${outcome === "drained" ? "work under way finished" : "work under way was cut; it runs again at the next start"})`);
+        process.exit(0);
+      });
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
   });
 
 const silence = program.command("silence").description("mute alerts for a while, by detector, measure or dimension values");
@@ -162,6 +178,8 @@ program
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  // Commander has said what was wrong with the command line (or printed the help asked for): a usage error exits 2, as the README says.
+  if (e instanceof CommanderError) return void (process.exitCode = e.exitCode === 0 ? 0 : 2);
   say(`vigil: ${describeError(e)}`);
   process.exitCode = e instanceof ValidationException ? 2 : 1;
 });

@@ -17,7 +17,7 @@ export async function detect(event: unknown, context?: { invokedFunctionArn?: st
   const trigger = triggerOf(event);
   // Back-tests asked for through the API run here, as work apart from the request.
   const backTests = await runBackTests(await services());
-  const runs = await detectDue(await services(), trigger.now);
+  const runs = await detectDue(await services(), trigger.now, trigger.kind === "object-created" ? { arrived: trigger.objects } : {});
   return {
     trigger: trigger.kind,
     backTests,

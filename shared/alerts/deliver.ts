@@ -82,3 +82,15 @@ async function park(deps: DeliverDeps, delivery: Delivery, reason: ParkedDeliver
 export function replayParked(deps: DeliverDeps, signal: AbortSignal) {
   return deps.deadLetters.drain(async (parked) => (await deliver(deps, parked.delivery, signal, { replay: true })).kind !== "parked");
 }
+
+/**
+ * A delivery a stopped process was sending (a crash, `kill -9`) holds its lease until it
+ * runs out; the next start of the only process that delivers, which knows nobody else is
+ * sending, releases it unless the delivery was recorded as sent. True when released.
+ */
+export async function releaseStaleDeliveryLease(records: RecordStore, deliveryId: string): Promise<boolean> {
+  if (await records.get("deliveries", deliveryId)) return false;
+  if (!(await records.get("leases", leaseOf(deliveryId)))) return false;
+  await records.delete("leases", leaseOf(deliveryId));
+  return true;
+}

@@ -1,4 +1,4 @@
-import { deliver, replayParked, type DeliverDeps, type DeliveryOutcome } from "../alerts/deliver.ts";
+import { deliver, releaseStaleDeliveryLease, replayParked, type DeliverDeps, type DeliveryOutcome } from "../alerts/deliver.ts";
 import type { Delivery } from "../alerts/delivery.ts";
 import { buildAlertPipeline, type AlertVerdict } from "../alerts/route.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
@@ -70,3 +70,6 @@ export async function deliverOne(services: Services, delivery: Delivery, signal:
 export function replayDeliveries(services: Services, signal: AbortSignal): Promise<{ retried: number; remaining: number }> {
   return replayParked(deliverDepsOf(services), signal);
 }
+
+/** After a stop without draining, the deliveries still queued are sent again by the next start: their stale leases go first. */
+export const releaseStaleDelivery = (services: Services, deliveryId: string): Promise<boolean> => releaseStaleDeliveryLease(services.records, deliveryId);

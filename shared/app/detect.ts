@@ -14,7 +14,7 @@ import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { joinUri, templateInterval, templatePrefix } from "../model/path-template.ts";
+import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import { learnFeedback } from "./feedback.ts";
 import { accountScopeOf, catalogOf } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -190,7 +190,18 @@ export const failureReasonOf = (e: unknown) => (e instanceof Error ? e.message :
  * moves to FAILED with the reason. A metric set whose run fails does not stop the others;
  * the first failure is thrown at the end, so the invocation is retried.
  */
-export async function detectDue(services: DueServices, now: number): Promise<DueRun[]> {
+export interface DueOptions {
+  /** Stops between intervals once aborted: the interval under way finishes, the rest wait for the next run. */
+  readonly signal?: AbortSignal;
+  /**
+   * Files that just landed (S3 ObjectCreated, a local watcher): a file in the folder of an
+   * interval that has closed makes that interval due at once, without waiting for the
+   * Offset (DESIGN: a new file may wake detection early).
+   */
+  readonly arrived?: readonly string[];
+}
+
+export async function detectDue(services: DueServices, now: number, options: DueOptions = {}): Promise<DueRun[]> {
   const runs: DueRun[] = [];
   const failures: unknown[] = [];
   for (const found of await Catalog.allDetectors(services.records)) {
@@ -204,7 +215,7 @@ export async function detectDue(services: DueServices, now: number): Promise<Due
     let through = Infinity;
     for (const metricSet of sets) {
       try {
-        const done = await detectMetricSet(services, metricSet, now, models.get(metricSet.MetricSetArn));
+        const done = await detectMetricSet(services, metricSet, now, models.get(metricSet.MetricSetArn), options);
         runs.push(...done.runs);
         through = Math.min(through, done.through);
       } catch (e) {
@@ -242,14 +253,14 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
 }
 
 /** One metric set's due intervals, oldest first; `through` is the last interval its model has learned. */
-async function detectMetricSet(services: DueServices, metricSet: MetricSet, now: number, given?: ModelSnapshot): Promise<{ runs: DueRun[]; through: number }> {
+async function detectMetricSet(services: DueServices, metricSet: MetricSet, now: number, given: ModelSnapshot | undefined, options: DueOptions): Promise<{ runs: DueRun[]; through: number }> {
   const runs: DueRun[] = [];
   const len = intervalMs(metricSet.MetricSetFrequency);
-  const last = lastClosedInterval(metricSet, now);
+  const last = Math.max(lastClosedInterval(metricSet, now), landedInterval(services, metricSet, now, options.arrived ?? []));
   const model = given ?? (await loadModel(services, metricSet, last));
   let from = Number.isNaN(model.through) ? last : Math.max(model.through + len, last - (MAX_CATCH_UP - 1) * len);
   if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
-  for (let t = from; t <= last; t += len) {
+  for (let t = from; t <= last && !options.signal?.aborted; t += len) {
     // Oldest first; when another invocation is on this metric set, leave the rest to it.
     const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };
     runs.push(run);
@@ -257,6 +268,22 @@ async function detectMetricSet(services: DueServices, metricSet: MetricSet, now:
     if (run.outcome.kind === "in-progress" || run.outcome.kind === "processed-elsewhere") break;
   }
   return { runs, through: model.through };
+}
+
+/** The newest closed interval (before `now`) one of `files` landed in, or -Infinity. */
+function landedInterval(services: Pick<Services, "resultsRoot">, metricSet: MetricSet, now: number, files: readonly string[]): number {
+  const template = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet)).MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
+  if (!template || !files.length) return -Infinity;
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const intervalOf = templateInterval(template, metricSet.Timezone ?? "UTC");
+  const span = templateSpanMs(template, len);
+  let newest = -Infinity;
+  for (const file of files) {
+    const t = intervalOf(file);
+    // A folder coarser than the interval (a day of hourly files) counts only once the whole span has closed.
+    if (t !== undefined && t + span <= now) newest = Math.max(newest, Math.floor((t + span - len) / len) * len);
+  }
+  return newest;
 }
 
 /**

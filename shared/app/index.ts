@@ -21,8 +21,10 @@ export { backTestDetector, backtestFiles, backTestPrefixes, runBackTests, type B
 export { detectMetricSetConfig, getSampleData } from "./discovery.ts";
 export type { Guess, InferredConfig } from "../ingest/infer.ts";
 export { putMetricRows, type PutMetricRowsResponse } from "./push.ts";
-export { detectDue, detectInterval, lastClosedInterval, loadModel, NO_DATA, releaseStaleLeases, type DueRun, type IntervalExecution, type IntervalOutcome, type QualityRecord } from "./detect.ts";
+export { detectDue, detectInterval, lastClosedInterval, loadModel, NO_DATA, releaseStaleLeases, type DueOptions, type DueRun, type IntervalExecution, type IntervalOutcome, type QualityRecord } from "./detect.ts";
 export { ingestDue, type IngestRun, type PulledSource } from "./ingest.ts";
-export { deliverOne, replayDeliveries, routeEvent } from "./alerting.ts";
+export { deliverOne, releaseStaleDelivery, replayDeliveries, routeEvent } from "./alerting.ts";
 export { DeliverySchema, type Delivery } from "../alerts/delivery.ts";
+export { DeliveryInterrupted, type DeliveryOutcome } from "../alerts/deliver.ts";
 export { signedLinkRefusal } from "./links.ts";
+export { awaitedMetricSets, nextDueAt, nextWakeAt } from "./schedule.ts";

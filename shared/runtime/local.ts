@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import type { Delivery } from "../alerts/delivery.ts";
+import type { Delivery, DeliveryQueue } from "../alerts/delivery.ts";
+import type { Quotas } from "../model/quotas.ts";
 import { deliverOne, routeEvent, silentObserver, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
 import { literalSecrets } from "../channels/common/secrets.ts";
 import { OutboxSender } from "../channels/outbox.ts";
@@ -32,6 +33,11 @@ export interface LocalOptions {
   readonly settings?: AlertSettings;
   readonly observer?: Observer;
   readonly cloudwatch?: PulledSource;
+  /** Where alerting hands deliveries over; by default each is sent at once, in the same call. */
+  readonly deliveryQueue?: DeliveryQueue;
+  readonly quotas?: Quotas;
+  /** The service loop's doorbell, when one runs. */
+  readonly wake?: () => void;
 }
 
 /**
@@ -70,7 +76,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
         await routeEvent(services, event);
       },
     },
-    deliveryQueue: {
+    deliveryQueue: options.deliveryQueue ?? {
       async enqueue(deliveries: readonly Delivery[]) {
         for (const delivery of deliveries) await deliverOne(services, delivery, signal);
       },
@@ -84,6 +90,8 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
     linkClock: options.linkClock ?? clock,
     timer: { sleep: realSleep, random: Math.random },
     observer,
+    quotas: options.quotas,
+    wake: options.wake,
   };
   return services;
 }

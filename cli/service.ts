@@ -1,0 +1,58 @@
+import type { Server } from "node:http";
+import { openService, simulatedClock, systemClock, type OpenServiceOptions, type RunningService, type ServeConfig } from "../shared/runtime/service/index.ts";
+import { serve, tenantsFromConfig, type OperationsRoute } from "./serve.ts";
+
+/** `GET /ready` (store and scheduler up, else 503) and `GET /metrics` (Prometheus' text format). */
+export function operationsOf(service: RunningService): OperationsRoute {
+  return async (path) => {
+    if (path === "/ready") {
+      const { ready, checks } = await service.ready();
+      return { status: ready ? 200 : 503, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: ready ? "ready" : "not ready", checks }) };
+    }
+    if (path === "/metrics") return { status: 200, headers: { "content-type": service.observer.registry.contentType }, body: await service.observer.registry.metrics() };
+    return undefined;
+  };
+}
+
+export interface ServingService {
+  readonly service: RunningService;
+  readonly server: Server;
+  readonly url: string;
+  /** Stops taking requests, drains the loop within the config's drainSeconds, and closes. */
+  stop(): Promise<"drained" | "cut">;
+}
+
+/** `vigil serve`: the API and the service loop over one data directory. */
+export async function startServing(config: ServeConfig, options: OpenServiceOptions & { simulate?: { start: number; rate: number } } = {}): Promise<ServingService> {
+  const clock = options.clock ?? (options.simulate ? simulatedClock(options.simulate.start, options.simulate.rate) : systemClock);
+  const service = await openService(config, { ...options, clock, ...(options.simulate ? { linkClock: Date.now } : {}), url: `http://${config.host}:${config.port}` });
+  try {
+    const { server, url } = await serve({
+      port: config.port,
+      host: config.host,
+      services: service.services,
+      tenants: tenantsFromConfig(config),
+      operations: operationsOf(service),
+      onAnswer: (entry) => service.observer.request(entry),
+    });
+    let stopping: Promise<"drained" | "cut"> | undefined;
+    return {
+      service,
+      server,
+      url,
+      stop: () =>
+        (stopping ??= (async () => {
+          // No new requests; those under way finish. Idle keep-alive connections are closed.
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          const outcome = await service.stop(config.drainSeconds * 1000);
+          server.closeAllConnections();
+          await closed;
+          return outcome;
+        })()),
+    };
+  } catch (e) {
+    await service.stop(0);
+    throw e;
+  }
+}

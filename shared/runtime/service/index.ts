@@ -1,0 +1,128 @@
+import { join, resolve } from "node:path";
+import { Duration } from "luxon";
+import { awaitedMetricSets, type AlertSettings, type PulledSource, type Services } from "../../app/index.ts";
+import { LocalDeliverySpool } from "../../store/local-spool.ts";
+import { localServices } from "../local.ts";
+import { DEFAULT_ALERT_SETTINGS } from "../settings.ts";
+import { systemClock, type ServiceClock } from "./clock.ts";
+import { quotasOf, type ServeConfig } from "./config.ts";
+import { lockDataDir } from "./lock.ts";
+import { ServiceLoop } from "./loop.ts";
+import { serviceObserver, type ServiceObserver } from "./observe.ts";
+import { TemplateWatcher } from "./watch.ts";
+
+export { simulatedClock, systemClock, type ServiceClock } from "./clock.ts";
+export { loadServeConfig, ServeConfig, type TenantConfig } from "./config.ts";
+export { ServiceLoop } from "./loop.ts";
+export { serviceObserver, type ServiceObserver } from "./observe.ts";
+
+export interface OpenServiceOptions {
+  readonly clock?: ServiceClock;
+  readonly observer?: ServiceObserver;
+  /** A CloudWatch source (tests point one at a local server); else one is made from the settings' cloudWatch. */
+  readonly cloudwatch?: PulledSource;
+  /** Retries of deliveries, over the defaults (the demo shortens them). */
+  readonly settings?: Partial<AlertSettings>;
+  /** Watch for files landing (default true). */
+  readonly watch?: boolean;
+  /** The real clock, for the expiry of links, when `clock` is a simulation's. */
+  readonly linkClock?: () => number;
+}
+
+/** The one-machine service: the local services, with the loop that runs them and the watcher that wakes it. */
+export interface RunningService {
+  readonly services: Services;
+  readonly loop: ServiceLoop;
+  readonly observer: ServiceObserver;
+  readonly dataDir: string;
+  /** Store and scheduler up: `/ready`. */
+  ready(): Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** Drains (see ServiceLoop.stop), then lets the data directory go. */
+  stop(graceMs: number): Promise<"drained" | "cut">;
+}
+
+/** The alert settings `vigil serve`'s settings give. */
+export function serveAlertSettings(config: ServeConfig, url: string | undefined): AlertSettings {
+  const d = DEFAULT_ALERT_SETTINGS;
+  return {
+    ...d,
+    publicUrl: config.publicUrl ?? url ?? d.publicUrl,
+    ...(config.smtp ? { smtpUrl: config.smtp.url, ...(config.smtp.from ? { emailFrom: config.smtp.from } : {}) } : {}),
+    ...(config.linkKey ? { linkSecret: config.linkKey } : {}),
+    ...(config.repeatInterval ? { repeatMs: Duration.fromISO(config.repeatInterval).toMillis() } : {}),
+  };
+}
+
+/** CloudWatch, read with the AWS SDK's usual credentials, its client made on first use. */
+function cloudWatchOf(config: ServeConfig): PulledSource | undefined {
+  const cw = config.cloudWatch;
+  if (!cw) return undefined;
+  let made: Promise<PulledSource> | undefined;
+  const source = () =>
+    (made ??= Promise.all([import("../../sources/cloudwatch.ts"), import("@aws-sdk/client-cloudwatch")]).then(([{ cloudWatchSource }, { CloudWatchClient }]) => cloudWatchSource(new CloudWatchClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) }))));
+  return { kind: "cloudwatch", readInterval: async (m, start, period) => (await source()).readInterval(m, start, period) };
+}
+
+/**
+ * Opens the service over `config.dataDir`: takes the data directory's lock, builds the
+ * local services with a delivery spool and the loop's doorbell, and starts the loop (which
+ * first releases what a stopped run left held and catches up).
+ */
+export async function openService(config: ServeConfig, options: OpenServiceOptions & { url?: string } = {}): Promise<RunningService> {
+  const dir = resolve(config.dataDir);
+  const unlock = lockDataDir(join(dir, "state", "serve.lock"));
+  try {
+    const clock = options.clock ?? systemClock;
+    const observer = options.observer ?? serviceObserver();
+    const spool = new LocalDeliverySpool(join(dir, "queue", "deliveries"));
+    let loop: ServiceLoop | undefined;
+    const cloudwatch = options.cloudwatch ?? cloudWatchOf(config);
+    const services = localServices(dir, {
+      clock: clock.now,
+      linkClock: options.linkClock ?? clock.now,
+      settings: { ...serveAlertSettings(config, options.url), ...options.settings },
+      observer,
+      deliveryQueue: spool,
+      quotas: quotasOf(config),
+      wake: () => loop?.wake(),
+      ...(cloudwatch ? { cloudwatch } : {}),
+    });
+    const watcher = options.watch === false ? undefined : new TemplateWatcher((file) => loop?.wake([file]));
+    const arm = (now: number) =>
+      void awaitedMetricSets(services)
+        .then((sets) => watcher?.arm(sets, now))
+        .catch((e: unknown) => observer.failed("file watch", e));
+    loop = new ServiceLoop({ services, clock, spool, onTick: arm });
+    observer.queueDepth(() => spool.depth());
+    await loop.start();
+    const running = loop;
+    return {
+      services,
+      loop: running,
+      observer,
+      dataDir: dir,
+      async ready() {
+        const checks: Record<string, string> = {};
+        checks["scheduler"] = running.ready ? "up" : running.phase;
+        try {
+          await services.records.list("detectors", "\u0000none/");
+          checks["store"] = "up";
+        } catch (e) {
+          checks["store"] = e instanceof Error ? e.message : String(e);
+        }
+        return { ready: Object.values(checks).every((c) => c === "up"), checks };
+      },
+      async stop(graceMs) {
+        try {
+          return await running.stop(graceMs);
+        } finally {
+          await watcher?.close();
+          unlock();
+        }
+      },
+    };
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}

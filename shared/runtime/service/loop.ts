@@ -1,0 +1,187 @@
+import { DeliveryInterrupted, deliverOne, detectDue, ingestDue, nextWakeAt, releaseStaleDelivery, releaseStaleLeases, runBackTests, type Delivery, type Services } from "../../app/index.ts";
+import type { LocalDeliverySpool } from "../../store/local-spool.ts";
+import { realSleep } from "../senders.ts";
+import type { ServiceClock } from "./clock.ts";
+import { Doorbell } from "./wake.ts";
+
+/**
+ * `vigil serve`'s service loop: in one process, what the Lambda functions do on AWS.
+ * Detection runs each interval at its end plus the metric set's Offset (and at once when a
+ * file lands for a closed interval, or work is asked for); CloudWatch sources are pulled
+ * as intervals close; back-tests asked for run; alerting enqueues deliveries on the spool
+ * and a worker sends them with the same retries, parking and exactly-once records as the
+ * deliver function. A start first catches up every interval missed while stopped. `stop`
+ * drains: nothing new is started, work under way finishes, or past the grace period is cut
+ * and left to be run again.
+ */
+export interface ServiceLoopOptions {
+  readonly services: Services;
+  readonly clock: ServiceClock;
+  readonly spool: LocalDeliverySpool;
+  /** The longest sleep between two looks at the catalog (clock ms), so a detector activated by another process is seen. */
+  readonly pollMs?: number;
+  /** Deliveries sent at once. */
+  readonly deliveryConcurrency?: number;
+  /** Called at each tick with the clock's time, to re-arm what watches for files. */
+  readonly onTick?: (now: number) => void;
+}
+
+/** A delivery that fails this many times unexpectedly (not the channel's answer) is parked, as the queue's redrive policy does on AWS. */
+const UNHANDLED_LIMIT = 5;
+/** Most file arrivals remembered between two ticks; more still wake the loop. */
+const MAX_ARRIVALS = 1_000;
+
+export type LoopPhase = "new" | "ticking" | "sleeping" | "stopped";
+
+export class ServiceLoop {
+  private readonly services: Services;
+  private readonly clock: ServiceClock;
+  private readonly spool: LocalDeliverySpool;
+  private readonly pollMs: number;
+  private readonly concurrency: number;
+  /** Aborted on stop: no new work. */
+  private readonly draining = new AbortController();
+  /** Aborted when the grace period ends: work under way is cut. */
+  private readonly cut = new AbortController();
+  private readonly tickBell = new Doorbell();
+  private readonly deliveryBell = new Doorbell();
+  private arrived: string[] = [];
+  private unhandled = new Map<string, number>();
+  private running: Promise<unknown> | undefined;
+  private _phase: LoopPhase = "new";
+  private _sleepingUntil = -Infinity;
+  private _deliveriesIdle = false;
+  private _ticks = 0;
+
+  constructor(private readonly options: ServiceLoopOptions) {
+    this.services = options.services;
+    this.clock = options.clock;
+    this.spool = options.spool;
+    this.pollMs = options.pollMs ?? 60_000;
+    this.concurrency = options.deliveryConcurrency ?? 4;
+  }
+
+  get phase(): LoopPhase {
+    return this._phase;
+  }
+  /** Clock time the loop sleeps until, while it sleeps. */
+  get sleepingUntil(): number {
+    return this._sleepingUntil;
+  }
+  /** The worker waits with nothing queued. */
+  get deliveriesIdle(): boolean {
+    return this._deliveriesIdle && !this.deliveryBell.pending;
+  }
+  get ticks(): number {
+    return this._ticks;
+  }
+  /** Started and not stopping: for `/ready`. */
+  get ready(): boolean {
+    return this.running !== undefined && !this.draining.signal.aborted;
+  }
+
+  /** Releases what a stopped process left held, then runs: the first tick catches up. */
+  async start(): Promise<void> {
+    const released = await releaseStaleLeases(this.services, this.clock.now());
+    let deliveries = 0;
+    for (const d of await this.spool.pending(Number.MAX_SAFE_INTEGER)) if (await releaseStaleDelivery(this.services, d.deliveryId)) deliveries++;
+    if (released || deliveries) this.services.observer.failed("previous run", new Error(`stopped without finishing: released ${released} interval lease(s) and ${deliveries} delivery lease(s)`));
+    this.running = Promise.all([this.mainLoop(), this.deliveryLoop()]);
+  }
+
+  /** Work was asked for, or files landed: tick now. */
+  wake(files: readonly string[] = []): void {
+    if (this.arrived.length < MAX_ARRIVALS) this.arrived.push(...files.slice(0, MAX_ARRIVALS - this.arrived.length));
+    this.tickBell.ring();
+  }
+
+  /** Drains: answers "drained" when work under way finished within `graceMs` (real ms), "cut" when it had to be cut. */
+  async stop(graceMs: number): Promise<"drained" | "cut"> {
+    this.draining.abort();
+    this.tickBell.ring();
+    this.deliveryBell.ring();
+    const running = this.running ?? Promise.resolve();
+    const gone = new AbortController();
+    const timedOut = await Promise.race([running.then(() => false), realSleep(graceMs, gone.signal).then(() => true)]);
+    gone.abort();
+    if (timedOut) this.cut.abort();
+    this._phase = "stopped";
+    return timedOut ? "cut" : "drained";
+  }
+
+  private async mainLoop(): Promise<void> {
+    while (!this.draining.signal.aborted) {
+      this._phase = "ticking";
+      await this.tick(this.arrived.splice(0));
+      this._ticks++;
+      if (this.draining.signal.aborted) break;
+      if (this.arrived.length || this.tickBell.pending) {
+        await this.tickBell.wait(async () => {});
+        continue;
+      }
+      const now = this.clock.now();
+      const next = await nextWakeAt(this.services, now).catch((e: unknown) => void this.services.observer.failed("scheduling", e));
+      this._sleepingUntil = Math.min(next ?? Infinity, now + this.pollMs);
+      this._phase = "sleeping";
+      await this.tickBell.wait((signal) => this.clock.sleepUntil(this._sleepingUntil, anySignal(signal, this.draining.signal)));
+      this._sleepingUntil = -Infinity;
+    }
+    this._phase = "stopped";
+  }
+
+  /** One pass: pull sources, run the back-tests asked for, detect what is due. Each part's failure is reported and left to the next tick. */
+  private async tick(arrived: readonly string[]): Promise<void> {
+    const { services } = this;
+    const now = this.clock.now();
+    this.options.onTick?.(now);
+    await ingestDue(services, now).catch((e: unknown) => services.observer.failed("ingest", e));
+    if (!this.draining.signal.aborted) await runBackTests(services).catch((e: unknown) => services.observer.failed("back-test", e));
+    if (!this.draining.signal.aborted) await detectDue(services, now, { signal: this.draining.signal, arrived }).catch((e: unknown) => services.observer.failed("detection", e));
+    this.deliveryBell.ring();
+  }
+
+  private async deliveryLoop(): Promise<void> {
+    while (!this.draining.signal.aborted) {
+      const batch = await this.spool.pending(this.concurrency * 4).catch((e: unknown) => (this.services.observer.failed("delivery queue", e), [] as Delivery[]));
+      if (!batch.length) {
+        this._deliveriesIdle = true;
+        await this.deliveryBell.wait((signal) => realSleep(this.pollMs, anySignal(signal, this.draining.signal)));
+        this._deliveriesIdle = false;
+        continue;
+      }
+      await inPool(batch, this.concurrency, (d) => this.sendOne(d));
+    }
+  }
+
+  private async sendOne(delivery: Delivery): Promise<void> {
+    if (this.draining.signal.aborted) return;
+    try {
+      await deliverOne(this.services, delivery, this.cut.signal);
+      await this.spool.remove(delivery.deliveryId);
+      this.unhandled.delete(delivery.deliveryId);
+    } catch (e) {
+      // Cut by the end of the grace period: it stays queued for the next start.
+      if (e instanceof DeliveryInterrupted) return;
+      this.services.observer.failed("delivery", e, { deliveryId: delivery.deliveryId });
+      const times = (this.unhandled.get(delivery.deliveryId) ?? 0) + 1;
+      this.unhandled.set(delivery.deliveryId, times);
+      if (times >= UNHANDLED_LIMIT) {
+        await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: e instanceof Error ? e.message : String(e), attempts: times, parkedAt: this.services.clock() });
+        await this.spool.remove(delivery.deliveryId);
+        this.unhandled.delete(delivery.deliveryId);
+      } else await realSleep(1_000 * 2 ** times, this.draining.signal);
+    }
+  }
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+function anySignal(...signals: AbortSignal[]): AbortSignal {
+  return AbortSignal.any(signals);
+}
