@@ -26,8 +26,11 @@ export type DetectServices = Pick<Services, "blobs" | "records" | "events" | "re
 export interface IntervalExecution {
   readonly MetricSetArn: string;
   readonly Timestamp: string;
-  /** FAILED: the interval had no rows (it is not run again), or its run failed (it is run again). */
-  readonly Status: "COMPLETED" | "FAILED";
+  /**
+   * L4M's: PENDING while a catch-up has yet to reach it, IN_PROGRESS while it runs; FAILED
+   * when it had no rows or too many series (it is not run again) or its run failed (it is).
+   */
+  readonly Status: "PENDING" | "IN_PROGRESS" | "COMPLETED" | "FAILED";
   readonly FailureReason?: string;
   readonly rowsRead: number;
   readonly rowsRejected: number;
@@ -84,6 +87,9 @@ function seriesWithValues(cells: IntervalCells | undefined, metricSet: MetricSet
   return n;
 }
 
+/** An execution record before its figures are known. */
+const notRun = (metricSet: Pick<MetricSet, "MetricSetArn">, stamp: string) => ({ MetricSetArn: metricSet.MetricSetArn, Timestamp: stamp, rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+
 export const executionKey = (metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number) => `${metricSetKey(metricSet.MetricSetArn)}/${intervalStart}`;
 export const groupKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}`;
 
@@ -102,11 +108,14 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
   }
+  const stamp = new Date(intervalStart).toISOString();
+  const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
+  await deps.records.put("executions", lease, { ...notRun(metricSet, stamp), Status: "IN_PROGRESS" } satisfies IntervalExecution, kept);
   try {
     return await runInterval(deps, metricSet, intervalStart, now, model, lease);
   } catch (e) {
     // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed.
-    await deps.records.put("executions", lease, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(intervalStart).toISOString(), Status: "FAILED", FailureReason: failureReasonOf(e), rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
+    await deps.records.put("executions", lease, { ...notRun(metricSet, stamp), Status: "FAILED", FailureReason: failureReasonOf(e) } satisfies IntervalExecution, kept);
     await deps.records.delete("leases", lease);
     throw e;
   }
@@ -260,6 +269,8 @@ async function detectMetricSet(services: DueServices, metricSet: MetricSet, now:
   const model = given ?? (await loadModel(services, metricSet, last));
   let from = Number.isNaN(model.through) ? last : Math.max(model.through + len, last - (MAX_CATCH_UP - 1) * len);
   if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
+  // A catch-up says which intervals wait their turn.
+  if (from < last) for (let t = from + len; t <= last; t += len) await services.records.put("executions", executionKey(metricSet, t), { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
     // Oldest first; when another invocation is on this metric set, leave the rest to it.
     const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };

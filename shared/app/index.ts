@@ -16,7 +16,7 @@ export { listTags, tagResource, untagResource } from "./tags.ts";
 export { createSilence, expireSilence, listSilences } from "./silences.ts";
 export { getGroup, groupRelatedMetrics, groupRecords, groupTimeSeries, linkedGroup, listGroupSummaries, type GroupSummaries, type GroupTimeSeries, type LinkedGroup } from "./groups.ts";
 export { feedbackByLink, getFeedback, putFeedback, type FeedbackRecord } from "./feedback.ts";
-export { dataQuality, executions, type ExecutionStatus } from "./quality.ts";
+export { dataQuality, executions } from "./quality.ts";
 export { backTestDetector, backtestFiles, backTestPrefixes, runBackTests, type BacktestRun, type BackTestWindow } from "./backtest.ts";
 export { detectMetricSetConfig, getSampleData } from "./discovery.ts";
 export type { Guess, InferredConfig } from "../ingest/infer.ts";

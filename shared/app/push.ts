@@ -6,7 +6,7 @@ import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
 import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { executionKey } from "./detect.ts";
+import { executionKey, type IntervalExecution } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -39,7 +39,8 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const len = intervalMs(metricSet.MetricSetFrequency);
   const { intervals, rejects } = classifyPushedRows(metricSet, req.Rows, len, `PutMetricRows:${token}`);
   for (const [start, rows] of [...intervals]) {
-    const late = await deps.records.get("executions", executionKey(metricSet, start));
+    const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
+    const late = run && run.Status !== "PENDING";
     const early = start > now + len;
     if (!late && !early) continue;
     intervals.delete(start);

@@ -39,7 +39,7 @@ import {
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountOf, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromEnv } from "../../cli/serve.ts";
-import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, type Services } from "../../shared/app/index.ts";
+import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, runBackTests, type Services } from "../../shared/app/index.ts";
 import { csvOf, HOUR, localAt, shopPoints, T0 as MONDAY, tempDir, type ShopPoint } from "../builders.ts";
 
 /**
@@ -127,6 +127,8 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     await expect(l4m.send(new ActivateAnomalyDetectorCommand({ AnomalyDetectorArn }))).rejects.toBeInstanceOf(ValidationException); // nothing to run yet
     await createMetricSet(services, OPERATOR, metricSetOf(AnomalyDetectorArn!));
     await l4m.send(new ActivateAnomalyDetectorCommand({ AnomalyDetectorArn }));
+    expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).Status).toBe("ACTIVATING");
+    await detectDue(services, now); // the scheduled work learns the history: two weeks is enough to score
     expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).Status).toBe("ACTIVE");
     await expect(l4m.send(new DeleteAnomalyDetectorCommand({ AnomalyDetectorArn }))).rejects.toBeInstanceOf(ConflictException);
     await l4m.send(new DeactivateAnomalyDetectorCommand({ AnomalyDetectorArn }));
@@ -251,6 +253,8 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     const { AnomalyDetectorArn } = await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "backtested", ...hourly }));
     await l4m.send(new CreateMetricSetCommand({ ...metricSetOf(AnomalyDetectorArn!, "history"), MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "files", "spiky")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } } }));
     await l4m.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn }));
+    expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).Status).toBe("BACK_TEST_ACTIVATING");
+    await runBackTests(services); // the work the request asked for
     expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).Status).toBe("BACK_TEST_COMPLETE");
     const groups = await l4m.send(new ListAnomalyGroupSummariesCommand({ AnomalyDetectorArn, SensitivityThreshold: 70 }));
     expect(groups.AnomalyGroupSummaryList?.map((g) => g.StartTime)).toContain(seconds(T0 + 12 * 24 * HOUR + 5 * HOUR));
