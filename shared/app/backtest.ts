@@ -11,7 +11,7 @@ import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
-import { failureReasonOf, groupKey } from "./detect.ts";
+import { failureReasonOf, groupKey, historyPrefixes } from "./detect.ts";
 import { accountScopeOf, catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -28,16 +28,8 @@ export interface BackTestWindow {
 }
 export const backTestWindowKey = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/backtest`;
 
-/**
- * What a back-test reads: the metric set's HistoricalDataPathList, or, without one, the
- * folder its continuous path (TemplatedPathList) writes under, as L4M documents.
- */
-export function backTestPrefixes(metricSet: Pick<MetricSet, "MetricSource">): string[] {
-  const s3 = metricSet.MetricSource.S3SourceConfig;
-  if (s3?.HistoricalDataPathList?.length) return [...s3.HistoricalDataPathList];
-  const template = s3?.TemplatedPathList?.[0];
-  return template ? [templatePrefix(template)] : [];
-}
+/** What a back-test reads: the metric set's history, or its continuous path without one (L4M's documented behaviour). */
+export const backTestPrefixes = historyPrefixes;
 
 /**
  * BackTestAnomalyDetector: asks for a back-test and answers at once; the work runs apart

@@ -1,6 +1,6 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent } from "../detect/group-event.ts";
-import { intervalFolder, readableOf, readHistory, readInterval } from "../detect/read-files.ts";
+import { intervalFolder, readableOf, readAndAggregate, readInterval } from "../detect/read-files.ts";
 import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "../detect/results.ts";
 import { scoreInterval } from "../detect/score-interval.ts";
 import { decodeSnapshot, encodeSnapshot, type ModelSnapshot } from "../detect/snapshot.ts";
@@ -61,6 +61,17 @@ export const EXECUTION_RETENTION_MS = 90 * DAY;
 /** A done marker only guards against a stale invocation, which cannot outlive a day; kept a month. */
 const DONE_MARKER_RETENTION_MS = 30 * DAY;
 
+/**
+ * Where a metric set's history is: its HistoricalDataPathList, or, without one, the folder
+ * its continuous path (TemplatedPathList) writes under, as L4M looked back in it.
+ */
+export function historyPrefixes(metricSet: Pick<MetricSet, "MetricSource">): string[] {
+  const s3 = metricSet.MetricSource.S3SourceConfig;
+  if (s3?.HistoricalDataPathList?.length) return [...s3.HistoricalDataPathList];
+  const template = s3?.TemplatedPathList?.[0];
+  return template ? [templatePrefix(template)] : [];
+}
+
 /** The model of a metric set, learned from its history the first time. */
 export async function loadModel(deps: DetectServices, metricSet: MetricSet, before: number): Promise<ModelSnapshot> {
   return (await loadOrLearn(deps, metricSet, before)).model;
@@ -72,7 +83,8 @@ async function loadOrLearn(deps: DetectServices, metricSet: MetricSet, before: n
   if (bytes) return { model: decodeSnapshot(bytes), learned: Infinity };
   const len = intervalMs(metricSet.MetricSetFrequency);
   const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined, feedbackThrough: 0 };
-  const history = await readHistory(deps.blobs, readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet)));
+  const readable = readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet));
+  const history = await readAndAggregate(deps.blobs, readable, historyPrefixes(readable));
   const starts = [...history.intervals.keys()].filter((t) => t < before).sort((a, b) => a - b);
   for (const t of starts) {
     scoreInterval(snapshot.bank, metricSet, history.intervals.get(t), t, { learnOnly: true });
