@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
-import { activateDetector, createDetector, createMetricSet, detectDue, detectInterval, OPERATOR } from "../../../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, detectDue, detectInterval, executions, OPERATOR } from "../../../shared/app/index.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
@@ -136,5 +136,20 @@ describe("reading any supported format end to end", () => {
     expect([...json.intervals.keys()]).toEqual([...csv.intervals.keys()]);
     expect(json.intervals.get(T0 + 5 * HOUR)).toEqual(csv.intervals.get(T0 + 5 * HOUR));
     expect(json.intervals.size).toBe(48);
+  });
+
+  it("reports a catch-up's intervals PENDING until it reaches them, and stops between intervals when told", async () => {
+    const { rt } = await setUp(8);
+    await detectDue(rt, LIVE + HOUR); // activation, and the first hour
+    const stop = new AbortController();
+    const watching = { ...rt, observer: { ...rt.observer, intervalRun: () => stop.abort() } };
+    const runs = await detectDue(watching, LIVE + 8 * HOUR, { signal: stop.signal });
+    expect(runs.map((r) => r.intervalStart)).toEqual([LIVE + HOUR]);
+    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
+    const listed = await executions(rt, OPERATOR, arn!);
+    expect(listed.filter((e) => Date.parse(e.Timestamp) > LIVE + HOUR).map((e) => e.Status)).toEqual(Array(6).fill("PENDING"));
+    expect(listed.find((e) => Date.parse(e.Timestamp) === LIVE + HOUR)?.Status).toBe("COMPLETED");
+    await detectDue(rt, LIVE + 8 * HOUR);
+    expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(Array(8).fill("COMPLETED"));
   });
 });
