@@ -11,10 +11,13 @@ import { messageOf, sqsEventOf } from "../../shared/runtime/queue-events.ts";
 
 /** alert: anomaly group events (from the topic, through a queue) in; one delivery per alert to tell, onto the delivery queue. */
 const observer = powertoolsObserver();
-const services = servicesOnce(configFromEnv(process.env), { observer });
+// The queues' URLs are completed from the running function's ARN (serverless.yml gives their names).
+let functionArn: string | undefined;
+const services = servicesOnce(configFromEnv(process.env), { observer, invokedFunctionArn: () => functionArn });
 const processor = new BatchProcessor(EventType.SQS);
 
-export async function alert(event: unknown, context?: object) {
+export async function alert(event: unknown, context?: { invokedFunctionArn?: string }) {
+  functionArn = context?.invokedFunctionArn;
   const batch = sqsEventOf(event);
   const now = Date.now(); // one clock reading per invocation
   const routing = { ...(await services()), clock: () => now };

@@ -14,10 +14,13 @@ import { messageOf, sqsEventOf } from "../../shared/runtime/queue-events.ts";
  * time or crashed on it; the queue's redrive policy parks it after repeated crashes.
  */
 const observer = powertoolsObserver();
-const services = servicesOnce(configFromEnv(process.env), { observer });
+// The queues' URLs are completed from the running function's ARN (serverless.yml gives their names).
+let functionArn: string | undefined;
+const services = servicesOnce(configFromEnv(process.env), { observer, invokedFunctionArn: () => functionArn });
 const processor = new BatchProcessor(EventType.SQS);
 
-export async function deliver(event: unknown, context?: object, options: { signal?: AbortSignal } = {}) {
+export async function deliver(event: unknown, context?: { invokedFunctionArn?: string }, options: { signal?: AbortSignal } = {}) {
+  functionArn = context?.invokedFunctionArn;
   const batch = sqsEventOf(event);
   const signal = options.signal ?? new AbortController().signal;
   const s = await services();

@@ -29,10 +29,17 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   return () => (made ??= make());
 }
 
-function required(config: AwsConfig, key: "VIGIL_DELIVERY_QUEUE_URL" | "VIGIL_DEAD_LETTER_QUEUE_URL"): string {
-  const value = config[key];
-  if (!value) throw new ValidationException(`Bad Vigil settings: ${key} is required here`, { fields: [{ Name: key, Message: "is required" }] });
-  return value;
+/** DNS suffix of each partition's endpoints. */
+const DNS_SUFFIX: Readonly<Record<string, string>> = { aws: "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com" };
+
+/** A queue's URL: given, or completed from its name and the running function's ARN (partition, region, account). */
+function queueUrl(config: AwsConfig, key: "VIGIL_DELIVERY_QUEUE_URL" | "VIGIL_DEAD_LETTER_QUEUE_URL", functionArn: string | undefined): string {
+  const given = config[key];
+  if (given) return given;
+  const name = config[key === "VIGIL_DELIVERY_QUEUE_URL" ? "VIGIL_DELIVERY_QUEUE" : "VIGIL_DEAD_LETTER_QUEUE"];
+  const [, partition = "aws", , region, account] = functionArn?.split(":") ?? [];
+  if (!name || !region || !account) throw new ValidationException(`Bad Vigil settings: ${key} is required here`, { fields: [{ Name: key, Message: "is required (or the queue's name, in a function)" }] });
+  return `https://sqs.${region}.${DNS_SUFFIX[partition] ?? "amazonaws.com"}/${account}/${name}`;
 }
 
 /** An SDK client per region an ARN names, made once. */
@@ -66,9 +73,9 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   const publisher = once(async () => new (await import("../store/sns-events.ts")).SnsEventPublisher(await sns(), topicArn));
   const events: EventPublisher = { publish: async (event) => (await publisher()).publish(event) };
 
-  const queue = once(async () => new (await import("../store/sqs-deliveries.ts")).SqsDeliveryQueue(await sqs(), required(config, "VIGIL_DELIVERY_QUEUE_URL")));
+  const queue = once(async () => new (await import("../store/sqs-deliveries.ts")).SqsDeliveryQueue(await sqs(), queueUrl(config, "VIGIL_DELIVERY_QUEUE_URL", options.invokedFunctionArn?.())));
   const deliveryQueue: DeliveryQueue = { enqueue: async (deliveries) => (await queue()).enqueue(deliveries) };
-  const parked = once(async () => new (await import("../store/sqs-deliveries.ts")).SqsDeadLetters(await sqs(), required(config, "VIGIL_DEAD_LETTER_QUEUE_URL"), clock));
+  const parked = once(async () => new (await import("../store/sqs-deliveries.ts")).SqsDeadLetters(await sqs(), queueUrl(config, "VIGIL_DEAD_LETTER_QUEUE_URL", options.invokedFunctionArn?.()), clock));
   const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), drain: async (retry) => (await parked()).drain(retry) };
 
   const secrets = once(async () => {

@@ -1,0 +1,48 @@
+import { execFile } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "./builders.ts";
+
+/**
+ * Every function's sample event, run as the README shows it (`serverless invoke local`, the
+ * local mode), offline and without AWS credentials: nothing may need CloudFormation or an
+ * account. Three at a time: each takes the framework's start-up.
+ */
+const SAMPLES = readdirSync("events").flatMap((fn) => readdirSync(join("events", fn)).filter((f) => f.endsWith(".json")).map((f) => [fn, join("events", fn, f)] as const));
+
+const invoke = (fn: string, path: string, dataDir: string) =>
+  promisify(execFile)(process.execPath, ["node_modules/serverless/bin/serverless.js", "invoke", "local", "-f", fn, "--path", path, "-e", "VIGIL_MODE=local", "-e", `VIGIL_DATA_DIR=${dataDir}`], {
+    env: { PATH: process.env["PATH"] ?? "", HOME: dataDir, SLS_TELEMETRY_DISABLED: "1", AWS_CONFIG_FILE: join(dataDir, "none"), AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "none") },
+    timeout: 120_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+
+/** The result `serverless invoke local` prints last: an indented JSON document. */
+const resultOf = (stdout: string) => JSON.parse(stdout.slice(stdout.lastIndexOf("\n{\n") + 1)) as Record<string, unknown>;
+
+describe("serverless invoke local, offline", () => {
+  it("runs every function on each of its sample events", { timeout: 300_000 }, async () => {
+    expect(SAMPLES.map(([fn]) => fn).sort()).toEqual(["alert", "api", "api", "deliver", "detect", "detect", "ingest"]);
+    const dataDir = await tempDir();
+    const results: Record<string, Record<string, unknown>> = {};
+    const queue = [...SAMPLES];
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          const [fn, path] = next;
+          const { stdout } = await invoke(fn, path, dataDir);
+          results[path] = resultOf(stdout);
+        }
+      }),
+    );
+    expect(results["events/detect/schedule.json"]).toMatchObject({ trigger: "schedule", intervals: [] });
+    expect(results["events/detect/s3-object-created.json"]).toMatchObject({ trigger: "object-created" });
+    expect(results["events/ingest/schedule.json"]).toEqual({ ingested: [] });
+    expect(results["events/alert/sqs-batch.json"]).toEqual({ batchItemFailures: [] });
+    expect(results["events/deliver/sqs-batch.json"]).toEqual({ batchItemFailures: [] });
+    expect(results["events/api/health.json"]).toMatchObject({ statusCode: 200 });
+    expect(results["events/api/put-metric-rows.json"]).toMatchObject({ statusCode: expect.any(Number) });
+  });
+});
