@@ -117,6 +117,3 @@ describe("serverless invoke local", () => {
     expect(result).toMatchObject({ trigger: "schedule", intervals: [{ outcome: "processed" }] });
   }, 180_000);
 });
-
-describe("serverless invoke local, api", () => {
-});
