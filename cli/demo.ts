@@ -165,5 +165,6 @@ export function printDemo(report: DemoReport, log: (line: string) => void): void
   const sent = byOutcome("sent");
   const perAlert = [...new Set(sent.map((d) => d.alert))].map((name) => `${name} ${sent.filter((d) => d.alert === name).length}`);
   log(`Alerts: ${sent.length} message(s) sent (${perAlert.join(", ") || "none"}); SNS messages are in ${join(report.dataDir, "outbox", "sns.jsonl")}`);
-  for (const d of byOutcome("parked")) log(`  parked ${d.deliveryId}: ${d.outcome.kind === "parked" ? d.outcome.detail : ""} — \`vigil replay --data-dir ${join(report.dataDir, "..")}\` sends it again`);
+  for (const d of byOutcome("parked")) log(`  parked ${d.deliveryId}: ${d.outcome.kind === "parked" ? d.outcome.detail : ""} — \`vigil replay --data-dir ${report.dataDir}\` sends it again`);
+  log(`The links in the messages open while \`vigil serve --data-dir ${report.dataDir}\` runs (it holds the key they are signed with).`);
 }

@@ -1,4 +1,5 @@
-import { writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { text } from "node:stream/consumers";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { Duration } from "luxon";
@@ -155,6 +156,8 @@ program
   .option("--from <time>", "ISO time where scoring starts; earlier data only teaches the model", isoTime)
   .option("--out <file>", "write anomalies here instead of stdout (rejected rows go beside it)")
   .action(async (opts: { metricSet: string; data?: string[]; from?: number; out?: string }) => {
+    // Before the run, not after it: a folder that is not there fails at once.
+    if (opts.out && !(await stat(dirname(resolve(opts.out))).then((s) => s.isDirectory(), () => false))) throw new ValidationException(`--out ${opts.out}: the folder ${dirname(resolve(opts.out))} does not exist`);
     const metricSet = await loadMetricSetFile(opts.metricSet);
     const run = await backtestFiles(localFiles(), metricSet, opts.data ?? [], { ...(opts.from !== undefined ? { from: opts.from } : {}), onProgress: (done, total) => say(`backtest: ${done}/${total} intervals`) });
     const body = toJsonLines(anomalyRecords(run));
@@ -167,6 +170,8 @@ program
     say(`backtest: ${q.rowsRead} rows read, ${q.rowsRejected} rejected${reasons.length ? ` (${reasons.join(", ")})` : ""}, ${q.rowsPartial} partial; ${run.intervalsLearned} intervals learned, ${run.intervalsScored} scored`);
     say(`backtest: ${run.anomalies.length} anomalies in ${run.groups.length} anomaly groups${opts.out ? ` written to ${opts.out}` : ""}`);
     for (const g of run.groups.slice(0, 5)) say(`  ${describeGroup(g, intervalMs(metricSet.MetricSetFrequency))}`);
+    if (q.rowsAccepted === 0) throw new ValidationException(`every one of the ${q.rowsRead} rows was rejected (see ${opts.out ? `${opts.out}.rejects.jsonl` : "the reasons above"}): nothing was scored`);
+    if (opts.from !== undefined && run.intervalsScored === 0) throw new ValidationException(`--from ${new Date(opts.from).toISOString()} is after the data's last interval: its ${run.intervalsLearned} intervals only taught the model, none was scored`);
   });
 
 program

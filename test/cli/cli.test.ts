@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../builders.ts";
@@ -69,6 +69,68 @@ describe("vigil backtest", () => {
     expect(r.stderr).toMatch(/^vigil: ValidationException: .*MetricList\[0\]\.AggregationFunction/);
     expect(vigil(["backtest", "--metric-set", join(dir, "missing.json")]).stderr).toMatch(/cannot read metric set/);
     expect(vigil(["backtest", "--metric-set", join(dir, "bad.json"), "--from", "soon"]).code).not.toBe(0);
+  });
+});
+
+describe("vigil backtest, what it refuses and says", () => {
+  async function fixture(rows: string): Promise<{ dir: string; metricSet: string; data: string }> {
+    const dir = await tempDir();
+    await writeFile(join(dir, "data.csv"), rows);
+    const { AnomalyDetectorArn: _, ...request } = metricSetRequest({ MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "data.csv")] } } });
+    await writeFile(join(dir, "metric-set.json"), JSON.stringify(request));
+    return { dir, metricSet: join(dir, "metric-set.json"), data: join(dir, "data.csv") };
+  }
+
+  it("exits non-zero when every row was rejected", async () => {
+    const { metricSet } = await fixture("timestamp,platform,marketplace,views,revenue\nyesterday,web,de,1,2\nlater,web,fr,3,4\n");
+    const r = vigil(["backtest", "--metric-set", metricSet]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/INVALID_TIMESTAMP 2/);
+    expect(r.stderr).toMatch(/every one of the 2 rows was rejected/);
+  });
+
+  it("refuses --out into a folder that does not exist before reading anything", async () => {
+    const { dir, metricSet } = await fixture(csvOf(shopPoints(T0, 48, SERIES)));
+    const r = vigil(["backtest", "--metric-set", metricSet, "--out", join(dir, "missing", "anomalies.jsonl")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the folder .*missing does not exist/);
+    expect(r.stderr).not.toMatch(/rows read/);
+  });
+
+  it("says so when --from is after the data's end", async () => {
+    const { metricSet } = await fixture(csvOf(shopPoints(T0, 48, SERIES)));
+    const r = vigil(["backtest", "--metric-set", metricSet, "--from", new Date(T0 + 60 * HOUR).toISOString()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is after the data's last interval: its 48 intervals only taught the model/);
+  });
+
+  it("counts each row once when the history and the live folder hold the same hours, as L4M's sample does", async () => {
+    const dir = await tempDir();
+    const points = shopPoints(T0, 24 * 15, SERIES);
+    await mkdir(join(dir, "backtest"), { recursive: true });
+    await writeFile(join(dir, "backtest", "input.csv"), csvOf(points));
+    for (let h = 24 * 14; h < 24 * 15; h++) {
+      const t = T0 + h * HOUR;
+      const folder = join(dir, "live", new Date(t).toISOString().slice(0, 10).replaceAll("-", ""), new Date(t).toISOString().slice(11, 16).replace(":", ""));
+      await mkdir(folder, { recursive: true });
+      await writeFile(join(folder, "part.csv"), csvOf(points.filter((p) => p.t === t)));
+    }
+    const { AnomalyDetectorArn: _, ...request } = metricSetRequest({ MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(dir, "backtest")] } } });
+    await writeFile(join(dir, "metric-set.json"), JSON.stringify(request));
+    const r = vigil(["backtest", "--metric-set", join(dir, "metric-set.json")]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`backtest: ${points.length} rows read, 0 rejected`));
+  });
+});
+
+describe("vigil's command line", () => {
+  it("exits 2 on a usage error, as the README says, and names a port that is not one", () => {
+    const unknown = vigil(["backtest", "--no-such-flag"]);
+    expect(unknown.code).toBe(2);
+    const port = vigil(["serve", "--port", "notanumber"]);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/'notanumber' is not a port/);
+    expect(vigil(["--help"]).code).toBe(0);
   });
 });
 
