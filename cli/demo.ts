@@ -15,9 +15,9 @@ import { describeGroup } from "./describe.ts";
 
 const HOUR = 3_600_000;
 /** A newcomer's URL that does not answer should not hold the demo up for long. */
-const DEMO_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseMs: 500, capMs: 2_000, maxRetryAfterMs: 10_000 };
+export const DEMO_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseMs: 500, capMs: 2_000, maxRetryAfterMs: 10_000 };
 const HISTORY_DAYS = 28;
-const LIVE_HOURS = 72;
+export const LIVE_HOURS = 72;
 /** The demo's live data starts here; history is the four weeks before. */
 export const DEMO_LIVE_START = Date.UTC(2021, 2, 1);
 

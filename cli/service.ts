@@ -56,3 +56,16 @@ export async function startServing(config: ServeConfig, options: OpenServiceOpti
     throw e;
   }
 }
+
+/** Stops `running` on SIGTERM or SIGINT (draining), then exits 0. */
+export function stopOnSignal(running: Pick<ServingService, "stop">, drainSeconds: number, say: (line: string) => void): void {
+  const stop = (signal: string) => {
+    say(`vigil serve: ${signal}: draining (at most ${drainSeconds} s)`);
+    void running.stop().then((outcome) => {
+      say(`vigil serve: stopped (${outcome === "drained" ? "work under way finished" : "work under way was cut; it runs again at the next start"})`);
+      process.exit(0);
+    });
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}

@@ -14,7 +14,8 @@ import { anomalyRecords, loadMetricSetFile } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
 import { printDemo, runDemo, type DemoChannels } from "./demo.ts";
 import { scoreCsv } from "./score.ts";
-import { startServing } from "./service.ts";
+import { startServing, stopOnSignal } from "./service.ts";
+import { DEMO_RATE, serveDemo } from "./demo-serve.ts";
 import { DEFAULT_CONFIG_FILE, loadServeConfig } from "../shared/runtime/service/config.ts";
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -61,12 +62,21 @@ program
   .option("--webhook-secret <secret>", "the key the webhook's signature is made with")
   .option("--email <address>", "also email the demo's alerts to this address (needs --smtp)")
   .option("--smtp <url>", "SMTP server for --email, smtp://user:pass@host:port")
-  .action(async (opts: { dataDir: string } & DemoChannels) => {
+  .option("--serve", "then keep the demo's detector running live in vigil serve, on a simulated clock (an hour every 5 s): new hours land, alerts arrive")
+  .option("--port <n>", "with --serve: port to listen on (default 8087)", port)
+  .option("--rate <n>", "with --serve: how many times faster than real time the simulated clock runs (default 720)", positiveNumber)
+  .action(async (opts: { dataDir: string; serve?: boolean; port?: number; rate?: number } & DemoChannels) => {
     if (opts.email && !opts.smtp) throw new ValidationException("--email needs --smtp <url>, the SMTP server to send through");
     if (opts.webhookSecret && !opts.webhook) throw new ValidationException("--webhook-secret goes with --webhook <url>");
-    const { dataDir, ...channels } = opts;
+    if (!opts.serve && (opts.port !== undefined || opts.rate !== undefined)) throw new ValidationException("--port and --rate go with --serve");
+    const { dataDir, serve: live, port: listen, rate, ...channels } = opts;
     const report = await runDemo(dataDir, (l) => console.log(l), channels);
     printDemo(report, (l) => console.log(l));
+    if (!live) return;
+    const running = await serveDemo(report, { port: listen ?? 8087, ...(rate ? { rate } : {}), log: (l) => console.log(l) });
+    console.log("");
+    console.log(`The demo's detector now runs live at ${running.url} on a simulated clock (${rate ?? DEMO_RATE}× real time): a new hour lands every ${Math.round(3600 / (rate ?? DEMO_RATE))} s and alerts arrive as incidents begin. Ctrl-C stops it.`);
+    stopOnSignal(running, 10, say);
   });
 
 program
@@ -95,15 +105,7 @@ program
     const config = loadServeConfig({ file: opts.config, env: process.env, flags: { port: opts.port, host: opts.host, dataDir: opts.dataDir } });
     const running = await startServing(config, opts.clockStart !== undefined ? { simulate: { start: opts.clockStart, rate: opts.clockRate! } } : {});
     say(`vigil serve: L4M's API at ${running.url} (region any, service lookoutmetrics), data in ${running.service.dataDir}; /health, /ready, /metrics; SIGTERM or Ctrl-C stops it`);
-    const stop = (signal: string) => {
-      say(`vigil serve: ${signal}: draining (at most ${config.drainSeconds} s)`);
-      void running.stop().then((outcome) => {
-        say(`vigil serve: stopped (${outcome === "drained" ? "work under way finished" : "work under way was cut; it runs again at the next start"})`);
-        process.exit(0);
-      });
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    stopOnSignal(running, config.drainSeconds, say);
   });
 
 const silence = program.command("silence").description("mute alerts for a while, by detector, measure or dimension values");

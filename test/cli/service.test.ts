@@ -134,4 +134,18 @@ describe("vigil serve as a process", () => {
     expect(served.stderr).toMatch(/stopped \(work under way finished\)/);
     expect(existsSync(join(data, "state", "serve.lock"))).toBe(false);
   });
+
+  it("vigil demo --serve keeps the demo's detector running live on a simulated clock, and its alerts arrive", async () => {
+    const dir = await tempDir();
+    const child = spawn(process.execPath, ["bin/vigil.mjs", "demo", "--data-dir", dir, "--serve", "--port", "0", "--rate", "36000"], { stdio: ["ignore", "pipe", "pipe"] });
+    const served: Served = { child, stdout: "", stderr: "", exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
+    child.stdout!.on("data", (c: Buffer) => (served.stdout += c.toString()));
+    child.stderr!.on("data", (c: Buffer) => (served.stderr += c.toString()));
+    all.push(served);
+    afterEach(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")));
+    const live = () => served.stdout.slice(served.stdout.indexOf("now runs live"));
+    await until(() => /now runs live/.test(served.stdout) && /begins in the shop's data\)\n2021-03-\d\d \d\d:00 UTC: 21 rows, \d+ anomal[a-z]+ — .*\n {2}ALERT sent: shop-severe\//.test(live()), "a live alert");
+    child.kill("SIGTERM");
+    expect(await served.exited).toBe(0);
+  });
 });
