@@ -54,13 +54,16 @@ export function rowSpecOf(metricSet: Pick<MetricSet, "TimestampColumn" | "Dimens
 
 const isBlank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
 
+/** Beyond this a value is no business figure, and sums of such could overflow to Infinity. */
+const MAX_MEASURE = 1e100;
+
 function parseMeasure(v: unknown): number | undefined {
-  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
+  if (typeof v === "number") return Number.isFinite(v) && Math.abs(v) <= MAX_MEASURE ? v : undefined;
   if (typeof v !== "string") return undefined;
   const s = v.trim();
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return undefined;
   const n = Number(s);
-  return Number.isFinite(n) ? n : undefined;
+  return Number.isFinite(n) && Math.abs(n) <= MAX_MEASURE ? n : undefined;
 }
 
 /**

@@ -80,7 +80,8 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
     await l4m.send(new CreateMetricSetCommand(metricSet(broken, "orders", { TemplatedPathList: ["s3://somebody-elses-bucket/live/{{yyyyMMdd}}/{{HHmm}}"], HistoricalDataPathList: ["s3://somebody-elses-bucket/history/"] })));
 
     for (const arn of [ready, young, broken]) await l4m.send(new ActivateAnomalyDetectorCommand({ AnomalyDetectorArn: arn }));
-    expect((await status(ready)).Status).toBe("ACTIVATING");
+    // The loop, woken by the request, may already be learning (test/cli/serve.test.ts shows the request alone).
+    expect(["ACTIVATING", "ACTIVE"]).toContain((await status(ready)).Status);
     await settled(serving.service.loop, clock);
     expect((await status(ready)).Status).toBe("ACTIVE");
     expect((await status(young)).Status).toBe("LEARNING");
@@ -101,10 +102,8 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
     await hourlyFiles(join(dir, "live"), T0, 14 * 24, spike);
     const arn = (await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "backtested", ...hourly }))).AnomalyDetectorArn!;
     await l4m.send(new CreateMetricSetCommand(metricSet(arn, "orders", { TemplatedPathList: [join(dir, "live", "{{yyyyMMdd}}", "{{HHmm}}")] })));
+    // The request only asks: the loop, woken by it, does the work (test/cli/serve.test.ts shows the request alone).
     await l4m.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn: arn }));
-    expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: arn }))).Status).toBe("BACK_TEST_ACTIVATING");
-    // Asked again while it runs: refused, and the status stays.
-    await expect(l4m.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn: arn }))).rejects.toBeInstanceOf(ValidationException);
     await settled(serving.service.loop, clock);
     expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: arn }))).Status).toBe("BACK_TEST_COMPLETE");
 
@@ -122,6 +121,15 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
       BACKTEST_INFERENCE_DATA_START_TIME_STAMP: scoredFrom / 1000,
       BACKTEST_INFERENCE_DATA_END_TIME_STAMP: last / 1000,
     });
+
+    // A detector that detects is refused, and stays as it was.
+    const active = (await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "active", ...hourly }))).AnomalyDetectorArn!;
+    await l4m.send(new CreateMetricSetCommand(metricSet(active, "orders", { TemplatedPathList: [join(dir, "live", "{{yyyyMMdd}}", "{{HHmm}}")] })));
+    await l4m.send(new ActivateAnomalyDetectorCommand({ AnomalyDetectorArn: active }));
+    await settled(serving.service.loop, clock);
+    expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: active }))).Status).toBe("ACTIVE");
+    await expect(l4m.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn: active }))).rejects.toBeInstanceOf(ValidationException);
+    expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: active }))).Status).toBe("ACTIVE");
 
     // A back-test with nothing to read fails with its reason instead of staying BACK_TEST_ACTIVE.
     const empty = (await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "empty", ...hourly }))).AnomalyDetectorArn!;

@@ -254,6 +254,9 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     await l4m.send(new CreateMetricSetCommand({ ...metricSetOf(AnomalyDetectorArn!, "history"), MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "files", "spiky")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } } }));
     await l4m.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn }));
     expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).Status).toBe("BACK_TEST_ACTIVATING");
+    // Asked again before it ran: refused, and the status stays.
+    await expect(l4m.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn }))).rejects.toBeInstanceOf(ValidationException);
+    expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).Status).toBe("BACK_TEST_ACTIVATING");
     await runBackTests(services); // the work the request asked for
     expect((await l4m.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).Status).toBe("BACK_TEST_COMPLETE");
     const groups = await l4m.send(new ListAnomalyGroupSummariesCommand({ AnomalyDetectorArn, SensitivityThreshold: 70 }));
