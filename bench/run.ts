@@ -34,6 +34,7 @@ import { parse } from "yaml";
 import { fuzzRequests, OPERATIONS, runFuzz, seedFuzzData, type FuzzFigures, type Tenant } from "../test/security/fuzz.ts";
 import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import type { Page, RecordStore } from "../shared/store/records.ts";
+import { serviceFigures } from "./service.ts";
 
 const HOUR = 3_600_000;
 const figures: [string, string, string][] = [];
@@ -401,7 +402,7 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [out, performance.now() - start];
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, records, ecommerce, feedback, nab, fuzz). */
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, records, service, ecommerce, feedback, nab, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -412,6 +413,7 @@ if (wanted("interval")) intervalOf50k();
 if (wanted("demo")) demo();
 if (wanted("fuzz")) await fuzz();
 if (wanted("records")) await recordLists();
+if (wanted("service")) await serviceFigures(report);
 const bench = resolve(process.env.VIGIL_BENCH_DIR ?? "../shared/bench");
 if (existsSync(join(bench, "ecommerce/score.mjs"))) {
   if (wanted("ecommerce")) ecommerce(bench);

@@ -1,0 +1,102 @@
+/**
+ * The service loop's figures: how long after a file lands its alert reaches a webhook (the
+ * file lands once its hour has closed, before the Offset, so the watcher wakes detection),
+ * and how long a start takes to catch up a day of missed PT1H hours, on the demo's shop.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { DateTime } from "luxon";
+import { createAlert, listMetricSets, listDetectors, OPERATOR, updateMetricSet } from "../shared/app/index.ts";
+import { generateShop, toCsv, type Incident } from "../shared/demo/shop.ts";
+import { joinUri } from "../shared/model/path-template.ts";
+import { ServeConfig } from "../shared/runtime/service/config.ts";
+import { openService } from "../shared/runtime/service/index.ts";
+import { LocalBlobStore } from "../shared/store/local-blobs.ts";
+import { DEMO_LIVE_START, LIVE_HOURS, runDemo } from "../cli/demo.ts";
+import { ManualClock, quietObserver, settled } from "../test/clock.ts";
+
+const HOUR = 3_600_000;
+const END = DEMO_LIVE_START + LIVE_HOURS * HOUR;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function demoDir(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-service-"));
+  await runDemo(dir, () => {});
+  return join(dir, "demo");
+}
+
+function hourFile(root: string, t: number, incidents: Incident[]): [string, string] {
+  const day = DateTime.fromMillis(t, { zone: "UTC" });
+  return [joinUri(root, "files", "live", day.toFormat("yyyyMMdd"), day.toFormat("HHmm"), `shop_${day.toFormat("yyyyMMdd_HHmmss")}.csv`), toCsv(generateShop({ start: t, hours: 1, incidents, seed: t / HOUR }))];
+}
+
+export async function serviceFigures(report: (name: string, value: string, target?: string) => void): Promise<void> {
+  report("service bench: load average at start (1 min, 2 cores)", loadavg()[0]!.toFixed(1));
+  const files = new LocalBlobStore();
+
+  // File landing → alert at a local webhook, five incidents three hours apart.
+  {
+    const root = await demoDir();
+    const received: number[] = [];
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => (received.push(performance.now()), res.end("ok")));
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const address = receiver.address();
+    const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    const clock = new ManualClock(END + 10_000);
+    const service = await openService(ServeConfig.parse({ dataDir: root }), { clock, observer: quietObserver() });
+    const s = service.services;
+    const detector = (await listDetectors(s, OPERATOR))[0]!;
+    const metricSet = (await listMetricSets(s, OPERATOR, detector.AnomalyDetectorArn))[0]!;
+    // An Offset, so the timer would wait ten minutes: the landing file is what wakes detection.
+    await updateMetricSet(s, OPERATOR, { MetricSetArn: metricSet.MetricSetArn, Offset: 600 });
+    await createAlert(s, OPERATOR, { AlertName: "bench-hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, AlertSensitivityThreshold: 70, Action: { WebhookConfiguration: { Url: url } } });
+    await settled(service.loop, clock);
+    const incidents: Incident[] = Array.from({ length: 5 }, (_, k) => ({ title: "outage", start: END + 3 * k * HOUR, hours: 1, cause: { marketplace: "us" }, measure: "views", factor: 0.1 }));
+    const latencies: number[] = [];
+    for (let h = 0; h < 15; h++) {
+      const t = END + h * HOUR;
+      clock.set(t + HOUR + 10_000);
+      await settled(service.loop, clock);
+      const before = received.length;
+      const [path, body] = hourFile(root, t, incidents);
+      const landed = performance.now();
+      await files.put(path, body);
+      if (h % 3 !== 0) {
+        for (let i = 0; i < 2_000 && !(await service.services.records.get("executions", `000000000000/shop/orders/${t}`).then((e) => (e as { Status?: string } | undefined)?.Status === "COMPLETED")); i++) await new Promise((r) => setTimeout(r, 10));
+        await settled(service.loop, clock);
+        continue;
+      }
+      for (let i = 0; i < 3_000 && received.length === before; i++) await new Promise((r) => setTimeout(r, 5));
+      if (received.length > before) latencies.push(received[before]! - landed);
+      await settled(service.loop, clock);
+    }
+    await service.stop(5_000);
+    receiver.close();
+    rmSync(join(root, ".."), { recursive: true, force: true });
+    report(`service: file landing → alert at a local webhook, median of the ${latencies.length} of 5 incidents alerted (ms)`, latencies.length ? String(Math.round(median(latencies))) : "no alert");
+    report("service: file landing → alert, slowest (ms)", latencies.length ? String(Math.round(Math.max(...latencies))) : "-");
+  }
+
+  // A day of missed hours: the demo stopped 24 hours ago; the files are there.
+  {
+    const root = await demoDir();
+    for (let h = 0; h < 24; h++) {
+      const [path, body] = hourFile(root, END + h * HOUR, []);
+      await files.put(path, body);
+    }
+    const clock = new ManualClock(END + 24 * HOUR + 1_000);
+    const start = performance.now();
+    const service = await openService(ServeConfig.parse({ dataDir: root }), { clock, observer: quietObserver() });
+    await settled(service.loop, clock);
+    const ms = performance.now() - start;
+    const runs = (await service.services.records.list<{ Timestamp: string; Status: string }>("executions", "000000000000/shop/orders/")).filter((e) => Date.parse(e.Timestamp) >= END && e.Status === "COMPLETED").length;
+    await service.stop(5_000);
+    rmSync(join(root, ".."), { recursive: true, force: true });
+    report(`service: catch-up of a day of missed PT1H hours (${runs} run) on the demo's shop, start to settled (s)`, (ms / 1000).toFixed(2));
+  }
+}
