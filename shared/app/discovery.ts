@@ -4,7 +4,7 @@ import { readRecords, UnreadableFile } from "../ingest/readers.ts";
 import { ValidationException } from "../model/errors.ts";
 import type { DetectMetricSetConfigRequest, GetSampleDataRequest, SourcePaths } from "../model/discovery.ts";
 import { ListingTooLarge, type BlobStore } from "../store/blobs.ts";
-import { catalogOf, type Scope } from "./scope.ts";
+import { assertWithinDataRoots, catalogOf, sourcePaths, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /**
@@ -54,11 +54,13 @@ function inferOrRefuse(file: string, bytes: Uint8Array): InferredConfig {
 /** DetectMetricSetConfig: what one sample file of the source shows, each guess with a confidence. */
 export async function detectMetricSetConfig(services: Services, scope: Scope, req: DetectMetricSetConfigRequest): Promise<InferredConfig> {
   await catalogOf(services, scope).getDetector(req.AnomalyDetectorArn);
+  assertWithinDataRoots(scope, sourcePaths(req.AutoDetectionMetricSource.S3SourceConfig, "AutoDetectionMetricSource.S3SourceConfig"));
   const { file, bytes } = await sampleFile(services.blobs, req.AutoDetectionMetricSource.S3SourceConfig, "AutoDetectionMetricSource.S3SourceConfig");
   return inferOrRefuse(file, bytes);
 }
 
-export async function getSampleData(services: Services, _scope: Scope, req: GetSampleDataRequest) {
+export async function getSampleData(services: Services, scope: Scope, req: GetSampleDataRequest) {
+  assertWithinDataRoots(scope, sourcePaths(req.S3SourceConfig, "S3SourceConfig"));
   const { file, bytes } = await sampleFile(services.blobs, req.S3SourceConfig, "S3SourceConfig");
   const read = readRecords(file, bytes, req.S3SourceConfig.FileFormatDescriptor);
   const unreadable = read.malformed.find((m) => m.line === 0);
