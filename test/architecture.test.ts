@@ -96,6 +96,13 @@ describe("architecture", () => {
     expect(check("shared/alerts/route.ts", "shared/store/sqlite-records.ts")).toBe(false);
   });
 
+  it("the service loop lives in shared/runtime/service: the one place that schedules work and watches files", () => {
+    const source = (f: string) => readFileSync(f, "utf8");
+    expect(files("shared").filter((f) => /from "chokidar"|\bfs\.watch\(/.test(source(f)))).toEqual(["shared/runtime/service/watch.ts"]);
+    expect(files("shared").filter((f) => /\b(detectDue|ingestDue|runBackTests)\(/.test(source(f)) && !f.startsWith("shared/app/"))).toEqual(["shared/runtime/service/loop.ts"]);
+    expect(files("functions").filter((f) => /\bdetectDue\(/.test(source(f)))).toEqual(["functions/detect/handler.ts"]);
+  });
+
   it("handlers stay thin", () => {
     for (const file of files("functions")) expect(readFileSync(file, "utf8").split("\n").length, file).toBeLessThan(60);
   });

@@ -26,6 +26,10 @@ describe("vigil demo", () => {
     expect(stdout).not.toMatch(/NOT named first/);
     expect(stdout).toMatch(/revenue −\d+ % vs expected, 2021-03-01 20:00 UTC for 3 h, severity \d+: marketplace=de 100 %/);
     expect(stdout).toMatch(/bad rows were kept aside/);
+    // The README shows lines of this run: they must still be what it prints.
+    const readme = await readFile("README.md", "utf8");
+    const excerpt = readme.slice(readme.indexOf("prints the anomaly groups, most severe first:")).split("```")[1]!.split("\n").filter((l) => l.trim());
+    for (const line of excerpt) expect(stdout.split("\n")).toContain(line);
     expect(existsSync(join(dir, "demo", "results", "000000000000", "shop", "orders", "20210301", "0500", "rejects.jsonl"))).toBe(true);
   });
 });
