@@ -1,0 +1,60 @@
+import { chmod, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadServeConfig, quotasOf } from "../../../../shared/runtime/service/config.ts";
+import { lockDataDir } from "../../../../shared/runtime/service/lock.ts";
+import { ConflictException, ValidationException } from "../../../../shared/model/errors.ts";
+import { tempDir } from "../../../builders.ts";
+
+describe("vigil serve's settings", () => {
+  it("reads the file, then the environment over it, then the flags over both", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "vigil.config.json");
+    await writeFile(file, JSON.stringify({ port: 9000, dataDir: "from-file", drainSeconds: 5, quotas: { detectorsPerAccount: 50, seriesPerMetricSet: 200_000 } }));
+    const config = loadServeConfig({ file, env: { VIGIL_DATA_DIR: "from-env", VIGIL_DATA_ROOTS: "/srv/a, /srv/b", VIGIL_TENANTS: "team-a:TEAMAKEY01:a-long-enough-secret" }, flags: { port: 9100, host: undefined } });
+    expect(config).toMatchObject({ port: 9100, host: "127.0.0.1", dataDir: "from-env", dataRoots: ["/srv/a", "/srv/b"], drainSeconds: 5, tenants: [{ name: "team-a", accessKeyId: "TEAMAKEY01" }] });
+    expect(quotasOf(config)).toMatchObject({ detectorsPerAccount: 50, alertsPerDetector: 10, seriesPerMetricSet: { PT5M: 200_000, P1D: 200_000 } });
+    expect(loadServeConfig({ env: {} , file: undefined }).port).toBe(8087);
+  });
+
+  it("refuses an unknown or misspelt key, a bad value, a file that is not JSON, and one other users can read that holds a secret", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "vigil.config.json");
+    const refusal = (env: NodeJS.ProcessEnv = {}) => {
+      try {
+        loadServeConfig({ file, env });
+      } catch (e) {
+        return e as ValidationException;
+      }
+      throw new Error("accepted");
+    };
+    await writeFile(file, JSON.stringify({ prot: 9000 }));
+    expect(refusal().message).toMatch(/prot/);
+    await writeFile(file, JSON.stringify({ port: 70000, smtp: { url: "http://mail" } }), { mode: 0o600 });
+    await chmod(file, 0o600);
+    expect(refusal().fields.map((f) => f.Name)).toEqual(["port", "smtp.url"]);
+    expect(refusal({ VIGIL_PORT: "notanumber" }).fields.map((f) => f.Name)).toContain("port");
+    await writeFile(file, "{ port: 1 }");
+    expect(refusal().message).toMatch(/is not JSON/);
+    await writeFile(file, JSON.stringify({ linkKey: "k".repeat(40) }));
+    await chmod(file, 0o644);
+    expect(refusal().message).toMatch(/other users may read it: chmod 600/);
+    await chmod(file, 0o600);
+    expect(loadServeConfig({ file, env: {} }).linkKey).toBe("k".repeat(40));
+    expect(() => loadServeConfig({ file: join(dir, "missing.json"), env: {} })).toThrow(/Cannot read the config file/);
+  });
+});
+
+describe("the data directory's lock", () => {
+  it("lets one vigil serve hold a data directory, and takes over a lock whose process is gone", async () => {
+    const dir = await tempDir();
+    const lock = join(dir, "serve.lock");
+    const release = lockDataDir(lock);
+    await writeFile(lock, "1"); // pid 1 is alive: another serve holds it
+    expect(() => lockDataDir(lock)).toThrow(ConflictException);
+    await writeFile(lock, "999999999"); // no such process
+    const again = lockDataDir(lock);
+    again();
+    release();
+  });
+});
