@@ -74,7 +74,7 @@ describe("the service loop, on an injected clock", () => {
     }
     expect((await ran(service, arn)).filter((e) => Date.parse(e.Timestamp) >= LIVE)).toHaveLength(9);
 
-    const { groups } = await listGroupSummaries(services, OPERATOR, arn, 50);
+    const { groups } = await listGroupSummaries(services, OPERATOR, arn, 50, { limit: 100 });
     expect(groups.map((g) => g.StartTime)).toContain(new Date(DIP[0]!).toISOString().replace(".000", ""));
     const ids = deliveryIds(receiver);
     expect(ids.length).toBeGreaterThan(0);
