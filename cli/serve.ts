@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Server } from "node:http";
+import { join } from "node:path";
 import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/index.ts";
 import { createBoundedServer, type Handler, type HttpLimits } from "../shared/api/http-server.ts";
 import { isPage, page } from "../shared/api/pages.ts";
 import { errorResponse, router } from "../shared/api/router.ts";
 import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ValidationException, VigilError } from "../shared/model/errors.ts";
+import { checkedRoots, DATA_FOLDER, dataRootsFromText } from "../shared/runtime/data-roots.ts";
 
 /** The access key `vigil serve` accepts when none is configured, for trying it out (README). */
 export const DEFAULT_ACCESS_KEY_ID = "VIGILLOCALKEY";
@@ -21,27 +23,37 @@ export function accountOf(tenant: string): string {
 export interface Tenants {
   /** Who may call, by access key. */
   readonly credentials: ReadonlyMap<string, Credential>;
-  /** Each tenant's scope, by tenant name. */
+  /** Each tenant's scope (its account, the folders it may read), by tenant name. */
   readonly scopes: ReadonlyMap<string, Scope>;
+  /** The folders an account may read, for what detection reads on its behalf; an account of no tenant reads none. */
+  readonly dataRootsOf: (accountId: string) => readonly string[];
 }
 
 /**
  * Who may call: VIGIL_ACCESS_KEY_ID / VIGIL_SECRET_ACCESS_KEY (tenant "default"), and any
  * more in VIGIL_TENANTS as `tenant:accessKeyId:secret[:account]` separated by commas.
+ * Where each may read metric files: VIGIL_DATA_ROOTS (`tenant=folder[:folder…]` separated
+ * by `;`); the default tenant reads `<data dir>/files` unless given others (`--data-root`,
+ * then VIGIL_DATA_ROOTS), another tenant reads no local file unless granted one.
  */
-export function tenantsFromEnv(env: NodeJS.ProcessEnv): Tenants {
+export async function tenantsFromEnv(env: NodeJS.ProcessEnv, where: { readonly dataDir: string; readonly dataRoots?: readonly string[] | undefined }): Promise<Tenants> {
   const credentials = new Map<string, Credential>([[env["VIGIL_ACCESS_KEY_ID"] ?? DEFAULT_ACCESS_KEY_ID, { secretAccessKey: env["VIGIL_SECRET_ACCESS_KEY"] ?? DEFAULT_SECRET_ACCESS_KEY, tenant: "default" }]]);
-  const scopes = new Map<string, Scope>([["default", { tenant: "default", accountId: DEFAULT_ACCOUNT_ID }]]);
+  const accounts = new Map<string, string>([["default", DEFAULT_ACCOUNT_ID]]);
   for (const entry of (env["VIGIL_TENANTS"] ?? "").split(",").filter((e) => e.trim())) {
     const [tenant, key, secret, account, ...rest] = entry.trim().split(":");
     if (!tenant || !key || !secret || rest.length) throw new ValidationException(`VIGIL_TENANTS entry '${entry.trim().split(":")[0]}:…' is not tenant:accessKeyId:secret[:account]`);
     if (account !== undefined && !/^\d{12}$/.test(account)) throw new ValidationException(`VIGIL_TENANTS entry '${tenant}:…' names an account that is not 12 digits`);
     credentials.set(key, { secretAccessKey: secret, tenant });
-    scopes.set(tenant, { tenant, accountId: account ?? accountOf(tenant) });
+    accounts.set(tenant, account ?? accountOf(tenant));
   }
-  const accounts = [...scopes.values()].map((s) => s.accountId);
-  if (new Set(accounts).size !== accounts.length) throw new ValidationException("VIGIL_TENANTS: two tenants share an account");
-  return { credentials, scopes };
+  if (new Set(accounts.values()).size !== accounts.size) throw new ValidationException("VIGIL_TENANTS: two tenants share an account");
+
+  const granted = dataRootsFromText(env["VIGIL_DATA_ROOTS"] ?? "");
+  for (const tenant of Object.keys(granted)) if (!accounts.has(tenant)) throw new ValidationException(`VIGIL_DATA_ROOTS names tenant ${tenant}, which VIGIL_TENANTS does not`, { fields: [{ Name: "VIGIL_DATA_ROOTS", Message: `names an unknown tenant ${tenant}` }] });
+  const roots = await checkedRoots({ ...granted, default: [...(where.dataRoots ?? granted["default"] ?? [join(where.dataDir, DATA_FOLDER)])] }, where.dataDir);
+  const scopes = new Map<string, Scope>([...accounts].map(([tenant, accountId]) => [tenant, { tenant, accountId, dataRoots: roots.get(tenant) ?? [] }]));
+  const byAccount = new Map([...scopes.values()].map((s) => [s.accountId, s.dataRoots ?? []]));
+  return { credentials, scopes, dataRootsOf: (accountId) => byAccount.get(accountId) ?? [] };
 }
 
 /**

@@ -6,7 +6,7 @@ import { backtestFiles, createSilence, expireSilence, listSilences, OPERATOR, re
 import { toJsonLines } from "../shared/detect/results.ts";
 import { describeError, ValidationException } from "../shared/model/errors.ts";
 import { intervalMs } from "../shared/model/frequency.ts";
-import { configFromEnv } from "../shared/runtime/config.ts";
+import { configFromEnv, type RuntimeConfig } from "../shared/runtime/config.ts";
 import { servicesFor } from "../shared/runtime/index.ts";
 import { localFiles } from "../shared/runtime/local.ts";
 import { anomalyRecords, loadMetricSetFile } from "./backtest.ts";
@@ -34,8 +34,11 @@ function dimensionValue(pair: string): { DimensionName: string; DimensionValue: 
   return { DimensionName: pair.slice(0, at), DimensionValue: pair.slice(at + 1) };
 }
 
+/** The local mode's settings, with the data directory a command names, or the environment's. */
+const localConfig = (dataDir: string | undefined) => configFromEnv({ ...process.env, VIGIL_MODE: "local", ...(dataDir ? { VIGIL_DATA_DIR: dataDir } : {}) }) as Extract<RuntimeConfig, { VIGIL_MODE: "local" }>;
+
 /** The local mode's services over the data directory a command names, or the environment's. */
-const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(configFromEnv({ ...process.env, VIGIL_MODE: "local", ...(dataDir ? { VIGIL_DATA_DIR: dataDir } : {}) }), options);
+const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(localConfig(dataDir), options);
 
 /** Failures a server meets, one line each on stderr. */
 const stderrObserver: Observer = {
@@ -83,10 +86,15 @@ program
   .option("--port <n>", "port to listen on", (v: string) => Number(v), 8087)
   .option("--host <address>", "address to listen on", "127.0.0.1")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
-  .action(async (opts: { port: number; host: string; dataDir?: string }) => {
+  .option("--data-root <dir...>", "a folder the default tenant may read metric files from (default <data dir>/files; VIGIL_DATA_ROOTS grants others')", (v: string, all: string[] = []) => [...all, v])
+  .action(async (opts: { port: number; host: string; dataDir?: string; dataRoot?: string[] }) => {
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new ValidationException(`--port ${opts.port} is not a port`);
-    const { url } = await serve({ port: opts.port, host: opts.host, services: await localServicesAt(opts.dataDir, { observer: stderrObserver }), tenants: tenantsFromEnv(process.env) });
+    const config = localConfig(opts.dataDir);
+    const tenants = await tenantsFromEnv(process.env, { dataDir: config.VIGIL_DATA_DIR, dataRoots: opts.dataRoot });
+    const services = await servicesFor(config, { observer: stderrObserver, dataRootsOf: tenants.dataRootsOf });
+    const { url } = await serve({ port: opts.port, host: opts.host, services, tenants });
     say(`vigil serve: L4M's API at ${url} (region any, service lookoutmetrics); Ctrl-C stops it`);
+    for (const scope of tenants.scopes.values()) say(`vigil serve: tenant ${scope.tenant} (account ${scope.accountId}) reads metric files under ${scope.dataRoots?.length ? scope.dataRoots.join(", ") : "no local folder"}`);
   });
 
 const silence = program.command("silence").description("mute alerts for a while, by detector, measure or dimension values");

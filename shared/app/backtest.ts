@@ -7,6 +7,7 @@ import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";
+import { metricSetFiles } from "./data.ts";
 import { groupKey } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -20,7 +21,7 @@ export async function backTestDetector(services: Services, scope: Scope, detecto
   await catalog.setDetectorStatus(detectorArn, "BACK_TEST_ACTIVE");
   for (const metricSet of await catalog.listMetricSets(detectorArn)) {
     const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
-    const data = await readHistory(services.blobs, readable);
+    const data = await readHistory(metricSetFiles(services, scope, metricSet), readable);
     const starts = [...data.intervals.keys()].sort((a, b) => a - b);
     if (starts.length < 2) throw new ValidationException(`Metric set ${metricSet.MetricSetName} has no history to back-test: give it a HistoricalDataPathList with data`);
     const len = intervalMs(metricSet.MetricSetFrequency);

@@ -12,11 +12,17 @@ import { intervalMs } from "../model/frequency.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/path-template.ts";
+import { AccessDeniedException } from "../model/errors.ts";
+import { metricSetFiles } from "./data.ts";
 import { learnFeedback } from "./feedback.ts";
+import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** What detection reads and writes. */
-export type DetectServices = Pick<Services, "blobs" | "records" | "events" | "resultsRoot">;
+export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot">;
+
+/** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role). */
+const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
 
 /** L4M's ExecutionStatus for one interval, with Vigil's figures. */
 export interface IntervalExecution {
@@ -41,7 +47,9 @@ export type IntervalOutcome =
   /** Another invocation holds the interval's lease: it is being processed now. */
   | { readonly kind: "in-progress" }
   /** Another invocation processed it after this one loaded its model: that model is stale. */
-  | { readonly kind: "processed-elsewhere" };
+  | { readonly kind: "processed-elsewhere" }
+  /** Its files may not be read (outside the tenant's data roots, or its role refused): recorded FAILED, tried again next run. */
+  | { readonly kind: "failed"; readonly execution: IntervalExecution };
 
 /** How long an invocation may hold an interval: Lambda's longest run. */
 export const LEASE_MS = 15 * 60_000;
@@ -59,7 +67,7 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   if (bytes) return decodeSnapshot(bytes);
   const len = intervalMs(metricSet.MetricSetFrequency);
   const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined, feedbackThrough: 0 };
-  const history = await readHistory(deps.blobs, readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet)));
+  const history = await readHistory(filesOf(deps, metricSet), readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet)));
   for (const t of [...history.intervals.keys()].filter((t) => t < before).sort((a, b) => a - b)) {
     scoreInterval(snapshot.bank, metricSet, history.intervals.get(t), t, { learnOnly: true });
     snapshot.through = t;
@@ -91,9 +99,17 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
   }
-  await learnFeedback(deps.records, metricSet, model);
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const data = await readInterval(deps.blobs, readableOf(metricSet, root), intervalStart);
+  let data: Awaited<ReturnType<typeof readInterval>>;
+  try {
+    data = await readInterval(filesOf(deps, metricSet), readableOf(metricSet, root), intervalStart);
+  } catch (e) {
+    if (!(e instanceof AccessDeniedException)) throw e;
+    // The lease is this run's, taken above: given back, so a run after the tenant's fix takes the interval up.
+    await deps.records.delete("leases", lease);
+    return refused(deps, metricSet, intervalStart, now, e);
+  }
+  await learnFeedback(deps.records, metricSet, model);
   const anomalies = scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);
   const group = groupInterval(groupingContextOf(metricSet), model.openGroup, anomalies, intervalStart);
 
@@ -131,6 +147,13 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
   return { kind: "processed", execution, group };
 }
 
+/** An interval whose files may not be read: kept as L4M's FAILED execution, with why, and nothing else written. */
+async function refused(deps: Pick<DetectServices, "records">, metricSet: MetricSet, intervalStart: number, now: number, error: AccessDeniedException): Promise<IntervalOutcome> {
+  const execution: IntervalExecution = { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(intervalStart).toISOString(), Status: "FAILED", FailureReason: error.message, rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 };
+  await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
+  return { kind: "failed", execution };
+}
+
 /** At most this many intervals are caught up in one run (over 10 weeks at PT1H); the next run goes on. */
 export const MAX_CATCH_UP = 2000;
 
@@ -155,18 +178,28 @@ export async function detectDue(services: DetectServices & Pick<Services, "regio
   const runs: DueRun[] = [];
   for (const detector of await Catalog.allDetectors(services.records)) {
     if (detector.Status !== "ACTIVE") continue;
-    const catalog = new Catalog({ records: services.records, scope: { ...services.region, accountId: arnAccount(detector.AnomalyDetectorArn) }, now: services.clock });
+    const catalog = catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn)));
     for (const metricSet of await catalog.listMetricSets(detector.AnomalyDetectorArn)) {
       const len = intervalMs(metricSet.MetricSetFrequency);
       const last = lastClosedInterval(metricSet, now);
-      const model = await loadModel(services, metricSet, last);
+      let model: ModelSnapshot;
+      try {
+        model = await loadModel(services, metricSet, last);
+      } catch (e) {
+        if (!(e instanceof AccessDeniedException)) throw e;
+        // One tenant's unreadable history stops its own metric set, not the others'.
+        const run = { metricSet, intervalStart: last, outcome: await refused(services, metricSet, last, now, e) };
+        runs.push(run);
+        services.observer.intervalRun(run, now);
+        continue;
+      }
       const from = Number.isNaN(model.through) ? last : Math.max(model.through + len, last - (MAX_CATCH_UP - 1) * len);
       for (let t = from; t <= last; t += len) {
         // Oldest first; when another invocation is on this metric set, leave the rest to it.
         const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };
         runs.push(run);
         services.observer.intervalRun(run, now);
-        if (run.outcome.kind === "in-progress" || run.outcome.kind === "processed-elsewhere") break;
+        if (run.outcome.kind === "in-progress" || run.outcome.kind === "processed-elsewhere" || run.outcome.kind === "failed") break;
       }
     }
   }

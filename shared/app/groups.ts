@@ -10,6 +10,7 @@ import { intervalMs } from "../model/frequency.ts";
 import { arnAccount, metricSetKey, timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import { Catalog } from "../catalog/catalog.ts";
+import { metricSetFiles } from "./data.ts";
 import { groupKey } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -109,8 +110,9 @@ export async function groupTimeSeries(services: Services, scope: Scope, input: {
   const ids = page(Object.keys(impact.series).sort());
   const values = new Map<string, (number | null)[]>(ids.map((id) => [id, []]));
   const dims = dimensionsOf(metricSet);
+  const files = metricSetFiles(services, scope, metricSet);
   for (const t of starts) {
-    const cells = (await readInterval(services.blobs, readable, t)).intervals.get(t);
+    const cells = (await readInterval(files, readable, t)).intervals.get(t);
     const byId = new Map<string, number>();
     for (const cell of cells?.values() ?? []) {
       const v = cellValue(cell, m, metricSet.MetricList[m]!.AggregationFunction);

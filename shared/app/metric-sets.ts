@@ -1,10 +1,17 @@
-import type { MetricSet } from "../model/metric-set.ts";
+import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
+import { parseOrThrow } from "../model/validate.ts";
+import { checkSource } from "./data.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** L4M's metric set operations, in the scope's account. */
 
-export const createMetricSet = (services: Services, scope: Scope, request: unknown): Promise<MetricSet> => catalogOf(services, scope).createMetricSet(request);
+/** A source the scope may not read is refused (AccessDeniedException) before anything is kept. */
+export async function createMetricSet(services: Services, scope: Scope, request: unknown): Promise<MetricSet> {
+  const req = parseOrThrow(CreateMetricSetRequest, request, "CreateMetricSet request");
+  await checkSource(services, scope, req.MetricSource);
+  return catalogOf(services, scope).createMetricSet(req);
+}
 
 export const describeMetricSet = (services: Services, scope: Scope, arn: string): Promise<MetricSet> => catalogOf(services, scope).getMetricSet(arn);
 
@@ -15,4 +22,11 @@ export async function listMetricSets(services: Services, scope: Scope, detectorA
   return (await Promise.all(detectors.map((d) => catalog.listMetricSets(d.AnomalyDetectorArn)))).flat();
 }
 
-export const updateMetricSet = (services: Services, scope: Scope, request: unknown): Promise<MetricSet> => catalogOf(services, scope).updateMetricSet(request);
+/** A new source is checked as a new metric set's is. */
+export async function updateMetricSet(services: Services, scope: Scope, request: unknown): Promise<MetricSet> {
+  const req = parseOrThrow(UpdateMetricSetRequest, request, "UpdateMetricSet request");
+  const catalog = catalogOf(services, scope);
+  await catalog.getMetricSet(req.MetricSetArn);
+  await checkSource(services, scope, req.MetricSource);
+  return catalog.updateMetricSet(req);
+}

@@ -30,3 +30,9 @@ export const arnScopeOf = (services: Pick<Services, "region">, scope: Scope): Ar
 /** The scope's detectors, metric sets and alerts: another account's are not found. */
 export const catalogOf = (services: Pick<Services, "records" | "region" | "clock">, scope: Scope): Catalog =>
   new Catalog({ records: services.records, scope: arnScopeOf(services, scope), now: services.clock });
+
+/**
+ * The scope the system acts in for an account, when no caller is there (detection, ingest,
+ * alerting, signed links): the account's own namespace, and its tenant's data roots.
+ */
+export const systemScope = (services: Pick<Services, "dataRootsOf">, accountId: string): Scope => ({ tenant: accountId, accountId, dataRoots: services.dataRootsOf(accountId) });

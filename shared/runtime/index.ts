@@ -11,6 +11,8 @@ export interface ServiceOptions {
   readonly invokedFunctionArn?: () => string | undefined;
   /** Local mode: a CloudWatch source (tests point one at a local server). */
   readonly cloudwatch?: PulledSource;
+  /** Local mode: the folders each account may read metric files from (vigil serve's tenants). */
+  readonly dataRootsOf?: (accountId: string) => readonly string[] | undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import { LocalDeadLetters } from "../store/local-dead-letters.ts";
 import { LocalEventPublisher } from "../store/local-events.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import { SqliteRecordStore } from "../store/sqlite-records.ts";
+import { ConfinedFiles } from "./data-roots.ts";
 import { DEFAULT_ALERT_SETTINGS } from "./settings.ts";
 import { realSleep, senders } from "./senders.ts";
 
@@ -32,6 +33,11 @@ export interface LocalOptions {
   readonly settings?: AlertSettings;
   readonly observer?: Observer;
   readonly cloudwatch?: PulledSource;
+  /**
+   * The local folders each account may read metric files from (`vigil serve`'s tenants);
+   * none given, the operator alone uses this data directory and reads where pointed.
+   */
+  readonly dataRootsOf?: (accountId: string) => readonly string[] | undefined;
 }
 
 /**
@@ -53,6 +59,8 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
       return given.linkSecret ?? (made ??= localLinkSecret(dir));
     },
   };
+  const local = new LocalBlobStore();
+  const blobs = new RoutingBlobStore({ local });
   const file = new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl"));
   const signal = new AbortController().signal;
   const observer = options.observer ?? silentObserver;
@@ -62,7 +70,9 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
       // Skipped by every read; the operator is told which, to repair or remove it.
       onDamaged: (d) => observer.failed("reading the local records", new Error(`${d.table}/${d.id} is unreadable: ${d.reason}`), { table: d.table, id: d.id }),
     }),
-    blobs: new RoutingBlobStore({ local: new LocalBlobStore() }),
+    blobs,
+    dataFiles: (grant) => (grant.dataRoots ? new ConfinedFiles(local, grant.dataRoots, dir) : { get: (uri) => blobs.get(uri), list: (prefix) => blobs.list(prefix), check: async () => {} }),
+    dataRootsOf: options.dataRootsOf ?? (() => undefined),
     resultsRoot: join(dir, "results"),
     events: {
       async publish(event) {

@@ -52,7 +52,7 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
     // The links in a message open, without AWS credentials, on `vigil serve` over the same data.
     const links = (JSON.parse(hooks[0]!.body) as { links: { anomalyGroup: string; feedback: string } }).links;
     const services = localAt(join(dir, "demo"), Date.now);
-    const { server, url } = await serve({ port: 0, services, tenants: tenantsFromEnv({}) });
+    const { server, url } = await serve({ port: 0, services, tenants: await tenantsFromEnv({}, { dataDir: join(dir, "demo") }) });
     try {
       const at = (link: string) => link.replace("http://localhost:8087", url);
       const group = await fetch(at(links.anomalyGroup));
