@@ -17,7 +17,7 @@ describe("signed requests over every route, fuzzed", () => {
   let world: FuzzWorld;
   beforeAll(async () => {
     const dir = await tempDir();
-    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), Date.now), tenants: tenantsFromEnv({ VIGIL_TENANTS: `other:${TENANTS[1].accessKeyId}:${TENANTS[1].secretAccessKey}` }) }));
+    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), Date.now), tenants: await tenantsFromEnv({ VIGIL_TENANTS: `other:${TENANTS[1].accessKeyId}:${TENANTS[1].secretAccessKey}` }, { dataDir: join(dir, "vigil"), dataRoots: [join(dir, "files")] }) }));
     world = await seedFuzzData(url, TENANTS[0], dir);
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));

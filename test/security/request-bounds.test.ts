@@ -59,7 +59,8 @@ describe("slow senders and oversized headers", () => {
   let url: string;
   const limits = { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutMs: 300, timeoutCheckMs: 50 };
   beforeAll(async () => {
-    ({ server, url } = await serve({ port: 0, services: localAt(join(await tempDir(), "vigil"), Date.now), tenants: tenantsFromEnv({}), limits }));
+    const dataDir = join(await tempDir(), "vigil");
+    ({ server, url } = await serve({ port: 0, services: localAt(dataDir, Date.now), tenants: await tenantsFromEnv({}, { dataDir }), limits }));
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
