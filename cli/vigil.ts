@@ -8,6 +8,7 @@ import { describeError, ValidationException } from "../shared/model/errors.ts";
 import { intervalMs } from "../shared/model/frequency.ts";
 import { configFromEnv, type RuntimeConfig } from "../shared/runtime/config.ts";
 import { servicesFor } from "../shared/runtime/index.ts";
+import { rotateLocalLinkKey } from "../shared/runtime/link-key.ts";
 import { localFiles } from "../shared/runtime/local.ts";
 import { anomalyRecords, loadMetricSetFile } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
@@ -95,6 +96,18 @@ program
     const { url } = await serve({ port: opts.port, host: opts.host, services, tenants });
     say(`vigil serve: L4M's API at ${url} (region any, service lookoutmetrics); Ctrl-C stops it`);
     for (const scope of tenants.scopes.values()) say(`vigil serve: tenant ${scope.tenant} (account ${scope.accountId}) reads metric files under ${scope.dataRoots?.length ? scope.dataRoots.join(", ") : "no local folder"}`);
+  });
+
+program
+  .command("links")
+  .description("the key that signs the links in alert messages")
+  .command("rotate")
+  .description("replace the local key that signs links: every link signed before stops working (for a leaked key)")
+  .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
+  .action((opts: { dataDir?: string }) => {
+    if (process.env["VIGIL_LINK_SECRET"]) throw new ValidationException("The link key comes from VIGIL_LINK_SECRET here: set a new value there (at least 32 characters) and restart; links signed with the old one stop working");
+    const id = rotateLocalLinkKey(localConfig(opts.dataDir).VIGIL_DATA_DIR);
+    say(`links: a new key (id ${id}) signs links from now on; links signed with the old key no longer open`);
   });
 
 const silence = program.command("silence").description("mute alerts for a while, by detector, measure or dimension values");

@@ -25,4 +25,4 @@ export { detectDue, detectInterval, lastClosedInterval, loadModel, type DueRun, 
 export { ingestDue, type IngestRun, type PulledSource } from "./ingest.ts";
 export { deliverOne, replayDeliveries, routeEvent } from "./alerting.ts";
 export { DeliverySchema, type Delivery } from "../alerts/delivery.ts";
-export { signedLinkRefusal } from "./links.ts";
+export { verifiedLink } from "./links.ts";

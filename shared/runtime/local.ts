@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Delivery } from "../alerts/delivery.ts";
 import { deliverOne, routeEvent, silentObserver, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
 import { literalSecrets } from "../channels/common/secrets.ts";
@@ -11,20 +9,9 @@ import { LocalEventPublisher } from "../store/local-events.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import { SqliteRecordStore } from "../store/sqlite-records.ts";
 import { ConfinedFiles } from "./data-roots.ts";
+import { localLinkKey } from "./link-key.ts";
 import { DEFAULT_ALERT_SETTINGS } from "./settings.ts";
 import { realSleep, senders } from "./senders.ts";
-
-/** The local mode's key for signing links: made once, kept in the data directory, shared by alerting and `vigil serve`. */
-export function localLinkSecret(dataDir: string): string {
-  const file = join(dataDir, "state", "link-secret");
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, randomBytes(32).toString("hex"), { flag: "wx", mode: 0o600 });
-  } catch (e) {
-    if ((e as { code?: string }).code !== "EEXIST") throw e;
-  }
-  return readFileSync(file, "utf8").trim();
-}
 
 export interface LocalOptions {
   readonly clock?: Clock;
@@ -51,12 +38,12 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
   const dir = resolve(dataDir);
   const clock = options.clock ?? Date.now;
   const given = options.settings ?? DEFAULT_ALERT_SETTINGS;
-  let made: string | undefined;
-  // Made on first use: a services object that never signs a link writes no key.
+  // Made on first use (a services object that never signs a link writes no key), and read again once rotated.
+  const linkKey = localLinkKey(dir);
   const alertSettings: AlertSettings = {
     ...given,
     get linkSecret() {
-      return given.linkSecret ?? (made ??= localLinkSecret(dir));
+      return given.linkSecret ?? linkKey();
     },
   };
   const local = new LocalBlobStore();

@@ -19,7 +19,7 @@ import { activateDetector, createDetector, createMetricSet, detectDue, type Scop
 import { localServices } from "../../shared/runtime/local.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint } from "../builders.ts";
 import { tempDirOnce } from "../servers.ts";
-import { l4m, runVigil, startServe, type Key } from "./vigil-process.ts";
+import { l4m, runVigil, startVigilServe, type Key } from "./wire.ts";
 
 /**
  * Finding 1: a tenant read any file of the machine through GetSampleData and the other
@@ -65,7 +65,7 @@ describe("where a tenant of vigil serve may read data", () => {
   let dataDir: string;
   let rootA: string;
   let rootB: string;
-  let server: Awaited<ReturnType<typeof startServe>>;
+  let server: Awaited<ReturnType<typeof startVigilServe>>;
 
   beforeAll(async () => {
     base = await tempDirOnce();
@@ -89,7 +89,7 @@ describe("where a tenant of vigil serve may read data", () => {
     }
     await symlink(join(rootA, "history", "all.csv"), join(rootB, "escape.csv"));
     await symlink("/", join(rootB, "slash"));
-    server = await startServe(dataDir, { env: { VIGIL_TENANTS: `a:${A.accessKeyId}:${A.secretAccessKey},b:${B.accessKeyId}:${B.secretAccessKey}`, VIGIL_DATA_ROOTS: `a=${rootA};b=${rootB}` } });
+    server = await startVigilServe(dataDir, { env: { VIGIL_TENANTS: `a:${A.accessKeyId}:${A.secretAccessKey},b:${B.accessKeyId}:${B.secretAccessKey}`, VIGIL_DATA_ROOTS: `a=${rootA};b=${rootB}` } });
   }, 120_000);
   afterAll(() => server?.stop());
 
@@ -181,7 +181,7 @@ describe("the default tenant", () => {
     await writeFile(join(base, "elsewhere", "more.csv"), csvOf(shopPoints(T0, 24, SERIES)));
     const sampleOf = (url: string, path: string) => l4m(url).send(new GetSampleDataCommand({ S3SourceConfig: { RoleArn: ROLE, HistoricalDataPathList: [path], ...csv } }));
 
-    const plain = await startServe(dataDir);
+    const plain = await startVigilServe(dataDir);
     try {
       expect((await sampleOf(plain.url, join(dataDir, "files", "mine.csv"))).HeaderValues).toHaveLength(5);
       await refused(sampleOf(plain.url, join(dataDir, "state", "link-secret")), join(dataDir, "state", "link-secret"));
@@ -190,7 +190,7 @@ describe("the default tenant", () => {
     } finally {
       plain.stop();
     }
-    const flagged = await startServe(dataDir, { args: ["--data-root", join(base, "elsewhere")] });
+    const flagged = await startVigilServe(dataDir, { args: ["--data-root", join(base, "elsewhere")] });
     try {
       expect((await sampleOf(flagged.url, join(base, "elsewhere", "more.csv"))).HeaderValues).toHaveLength(5);
       await refused(sampleOf(flagged.url, join(dataDir, "files", "mine.csv")), join(dataDir, "files", "mine.csv"));
