@@ -15,11 +15,25 @@ import type { Services } from "./services.ts";
 /** L4M's backtest: the first 70% of the history teaches, the last 30% is scored and its groups kept. */
 const BACKTEST_LEARN_SHARE = 0.7;
 
-/** BackTestAnomalyDetector: runs the detector's metric sets over their history and keeps the groups found. */
+/**
+ * BackTestAnomalyDetector: runs the detector's metric sets over their history and keeps the
+ * groups found. Refused (no history, files it may not read), the detector keeps its status.
+ */
 export async function backTestDetector(services: Services, scope: Scope, detectorArn: string): Promise<void> {
   const catalog = catalogOf(services, scope);
+  const before = (await catalog.getDetector(detectorArn)).Status;
   await catalog.setDetectorStatus(detectorArn, "BACK_TEST_ACTIVE");
-  for (const metricSet of await catalog.listMetricSets(detectorArn)) {
+  try {
+    await backTestMetricSets(services, scope, detectorArn);
+  } catch (e) {
+    await catalog.setDetectorStatus(detectorArn, before);
+    throw e;
+  }
+  await catalog.setDetectorStatus(detectorArn, "BACK_TEST_COMPLETE");
+}
+
+async function backTestMetricSets(services: Services, scope: Scope, detectorArn: string): Promise<void> {
+  for (const metricSet of await catalogOf(services, scope).listMetricSets(detectorArn)) {
     const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
     const data = await readHistory(metricSetFiles(services, scope, metricSet), readable);
     const starts = [...data.intervals.keys()].sort((a, b) => a - b);
@@ -28,7 +42,6 @@ export async function backTestDetector(services: Services, scope: Scope, detecto
     const from = starts[0]! + Math.floor(((starts.at(-1)! - starts[0]!) / len) * BACKTEST_LEARN_SHARE) * len;
     for (const g of backtest(metricSet, data, { from }).groups) await services.records.put("groups", groupKey(metricSet, g.AnomalyGroupId), g);
   }
-  await catalog.setDetectorStatus(detectorArn, "BACK_TEST_COMPLETE");
 }
 
 export interface BacktestRun extends BacktestResult {

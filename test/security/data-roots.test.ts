@@ -5,6 +5,7 @@ import {
   BackTestAnomalyDetectorCommand,
   CreateAnomalyDetectorCommand,
   CreateMetricSetCommand,
+  DescribeAnomalyDetectorCommand,
   DescribeMetricSetCommand,
   DetectMetricSetConfigCommand,
   GetSampleDataCommand,
@@ -155,6 +156,7 @@ describe("where a tenant of vigil serve may read data", () => {
     await symlink(join(rootA, "history"), join(rootB, "history"));
     await symlink(join(rootA, "live"), join(rootB, "live"));
     await refused(b.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn })), join(rootB, "history"));
+    expect((await b.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn }))).Status).toBe("BACK_TEST_COMPLETE");
     await refused(series(), join(rootB, "live"));
   });
 
