@@ -92,6 +92,9 @@ export async function checkedRoots(settings: DataRootsSettings, dataDir: string)
  * it holds or whether it exists. `s3://` addresses are not read here.
  */
 export class ConfinedFiles implements DataFiles {
+  /** The roots as written and as the file system resolves them, and Vigil's own directory's real path: found once per reader (one request, one metric set's run). */
+  private resolved: Promise<{ roots: (readonly [string, string])[]; own: string }> | undefined;
+
   constructor(
     private readonly files: Pick<BlobStore, "list">,
     private readonly roots: readonly string[],
@@ -131,12 +134,12 @@ export class ConfinedFiles implements DataFiles {
     const location = parseLocation(uri);
     if (location.kind === "s3") throw denied(uri, "is an S3 address: vigil serve reads local files, inside the data roots granted to you");
     const path = absolute(location.path);
-    const roots = await Promise.all(this.roots.map(async (r) => [resolve(r), (await realOf(resolve(r))).real] as const));
+    this.resolved ??= (async () => ({ roots: await Promise.all(this.roots.map(async (r) => [resolve(r), (await realOf(resolve(r))).real] as const)), own: (await realOf(resolve(this.dataDir))).real }))();
+    const { roots, own } = await this.resolved;
     // Checked as written first, so a path outside is refused before the file system is asked about it.
     if (!roots.some((pair) => pair.some((r) => inside(r, resolve(path))))) throw denied(uri, this.roots.length ? "is outside the folders you may read (your data roots)" : "cannot be read: no data roots are granted to you");
     const target = await realOf(path);
     if (!roots.some(([, r]) => inside(r, target.real))) throw denied(uri, "leads outside the folders you may read (through a symbolic link or ..)");
-    const own = (await realOf(resolve(this.dataDir))).real;
     if (inside(own, target.real) && !inside(join(own, DATA_FOLDER), target.real)) throw denied(uri, "is in Vigil's own data directory");
     return target;
   }
