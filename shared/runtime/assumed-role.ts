@@ -41,10 +41,18 @@ export function assumedRoleFiles(deps: AssumedRoleDeps): (grant: DataGrant) => D
     const key = `${roleArn}\n${accountId}`;
     let store = clients.get(key);
     if (!store) {
-      let held: Credentials | undefined;
-      const credentials = async () => {
-        if (!held?.expiration || held.expiration.getTime() - REFRESH_BEFORE_MS <= deps.clock()) held = await assume(deps, roleArn, accountId);
-        return held;
+      // One AssumeRole in flight per role and account, however many reads wait on it; a refusal is not kept.
+      let held: { credentials: Promise<Credentials>; until: number } | undefined;
+      const credentials = () => {
+        if (!held || held.until - REFRESH_BEFORE_MS <= deps.clock()) {
+          const entry = { credentials: assume(deps, roleArn, accountId), until: Infinity };
+          held = entry;
+          entry.credentials.then(
+            (c) => void (entry.until = c.expiration?.getTime() ?? 0),
+            () => void (held === entry && (held = undefined)),
+          );
+        }
+        return held.credentials;
       };
       store = new S3BlobStore(deps.s3With(credentials));
       clients.set(key, store);

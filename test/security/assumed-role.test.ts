@@ -78,9 +78,10 @@ describe("reading a tenant's bucket in AWS", () => {
     expect((e as Error).message).toMatch(message);
   };
 
-  it("reads a tenant's bucket as the role named, assumed with the tenant's account as ExternalId", async () => {
-    const got = await sample(scopeOf(ACCOUNT_B), "s3://tenant-b-data/history/all.csv", ROLE_B);
-    expect(got.HeaderValues).toEqual(["timestamp", "platform", "marketplace", "views", "revenue"]);
+  it("reads a tenant's bucket as the role named, assumed once for reads at once, with the tenant's account as ExternalId", async () => {
+    const [got] = await Promise.all([1, 2, 3].map(() => sample(scopeOf(ACCOUNT_B), "s3://tenant-b-data/history/all.csv", ROLE_B)));
+    expect(got).toBeDefined();
+    expect(got!.HeaderValues).toEqual(["timestamp", "platform", "marketplace", "views", "revenue"]);
     expect(sts.calls).toEqual([{ roleArn: ROLE_B, externalId: ACCOUNT_B, sessionName: `vigil-${ACCOUNT_B}`, caller: FUNCTION_KEY, issued: expect.anything() }]);
     const reads = gate.requests.filter((r) => r.bucket === "tenant-b-data");
     expect(reads.length).toBeGreaterThan(0);
