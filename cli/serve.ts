@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Server } from "node:http";
-import { resolve } from "node:path";
+import { join } from "node:path";
 import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/index.ts";
 import { createBoundedServer, type Handler, type HttpLimits } from "../shared/api/http-server.ts";
 import { isPage, page } from "../shared/api/pages.ts";
 import { errorResponse, router, type ApiResponse } from "../shared/api/router.ts";
 import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ValidationException, VigilError } from "../shared/model/errors.ts";
+import { checkedRoots, DATA_FOLDER } from "../shared/runtime/data-roots.ts";
 import type { ServeConfig } from "../shared/runtime/service/index.ts";
 
 /** The access key `vigil serve` accepts when none is configured, for trying it out (README). */
@@ -23,42 +24,36 @@ export function accountOf(tenant: string): string {
 export interface Tenants {
   /** Who may call, by access key. */
   readonly credentials: ReadonlyMap<string, Credential>;
-  /** Each tenant's scope, by tenant name. */
+  /** Each tenant's scope (its account, the folders it may read), by tenant name. */
   readonly scopes: ReadonlyMap<string, Scope>;
+  /** The folders an account may read, for what detection reads on its behalf; an account of no tenant reads none. */
+  readonly dataRootsOf: (accountId: string) => readonly string[];
 }
 
 /**
- * Who may call: VIGIL_ACCESS_KEY_ID / VIGIL_SECRET_ACCESS_KEY (tenant "default"), and any
- * more in VIGIL_TENANTS as `tenant:accessKeyId:secret[:account]` separated by commas.
+ * Who may call, from `vigil serve`'s settings (config.ts: the file, then VIGIL_ACCESS_KEY_ID,
+ * VIGIL_SECRET_ACCESS_KEY and VIGIL_TENANTS, then flags): the default tenant and each tenant
+ * named. Where each may read metric files: its data roots (`dataRoots`, VIGIL_DATA_ROOTS,
+ * `--data-root` for the default tenant), checked against Vigil's own data directory; the
+ * default tenant reads `<data dir>/files` unless given others, another tenant reads no
+ * local file unless granted one. Roots for a tenant there is not are refused.
  */
-export function tenantsFromEnv(env: NodeJS.ProcessEnv): Tenants {
-  const credentials = new Map<string, Credential>([[env["VIGIL_ACCESS_KEY_ID"] ?? DEFAULT_ACCESS_KEY_ID, { secretAccessKey: env["VIGIL_SECRET_ACCESS_KEY"] ?? DEFAULT_SECRET_ACCESS_KEY, tenant: "default" }]]);
-  const scopes = new Map<string, Scope>([["default", { tenant: "default", accountId: DEFAULT_ACCOUNT_ID }]]);
-  for (const entry of (env["VIGIL_TENANTS"] ?? "").split(",").filter((e) => e.trim())) {
-    const [tenant, key, secret, account, ...rest] = entry.trim().split(":");
-    if (!tenant || !key || !secret || rest.length) throw new ValidationException(`VIGIL_TENANTS entry '${entry.trim().split(":")[0]}:…' is not tenant:accessKeyId:secret[:account]`);
-    if (account !== undefined && !/^\d{12}$/.test(account)) throw new ValidationException(`VIGIL_TENANTS entry '${tenant}:…' names an account that is not 12 digits`);
-    credentials.set(key, { secretAccessKey: secret, tenant });
-    scopes.set(tenant, { tenant, accountId: account ?? accountOf(tenant) });
-  }
-  const accounts = [...scopes.values()].map((s) => s.accountId);
-  if (new Set(accounts).size !== accounts.length) throw new ValidationException("VIGIL_TENANTS: two tenants share an account");
-  return { credentials, scopes };
-}
-
-/** The tenants `vigil serve`'s settings name; each may read metric files under the data roots alone, when given. */
-export function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" | "secretAccessKey" | "tenants" | "dataRoots">): Tenants {
-  const roots = config.dataRoots ? { dataRoots: config.dataRoots.map((r) => resolve(r)) } : {};
+export async function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" | "secretAccessKey" | "tenants" | "dataRoots" | "dataDir">): Promise<Tenants> {
   const credentials = new Map<string, Credential>([[config.accessKeyId ?? DEFAULT_ACCESS_KEY_ID, { secretAccessKey: config.secretAccessKey ?? DEFAULT_SECRET_ACCESS_KEY, tenant: "default" }]]);
-  const scopes = new Map<string, Scope>([["default", { tenant: "default", accountId: DEFAULT_ACCOUNT_ID, ...roots }]]);
+  const accounts = new Map<string, string>([["default", DEFAULT_ACCOUNT_ID]]);
   for (const t of config.tenants ?? []) {
-    if (scopes.has(t.name) || credentials.has(t.accessKeyId)) throw new ValidationException(`Tenant ${t.name} is named twice, or its access key is another's`);
+    if (accounts.has(t.name) || credentials.has(t.accessKeyId)) throw new ValidationException(`Tenant ${t.name} is named twice, or its access key is another's`);
     credentials.set(t.accessKeyId, { secretAccessKey: t.secretAccessKey, tenant: t.name });
-    scopes.set(t.name, { tenant: t.name, accountId: t.accountId ?? accountOf(t.name), ...roots });
+    accounts.set(t.name, t.accountId ?? accountOf(t.name));
   }
-  const accounts = [...scopes.values()].map((s) => s.accountId);
-  if (new Set(accounts).size !== accounts.length) throw new ValidationException("Two tenants share an account");
-  return { credentials, scopes };
+  if (new Set(accounts.values()).size !== accounts.size) throw new ValidationException("Two tenants share an account");
+
+  const granted = config.dataRoots ?? {};
+  for (const tenant of Object.keys(granted)) if (!accounts.has(tenant)) throw new ValidationException(`The data roots (dataRoots, VIGIL_DATA_ROOTS) name tenant ${tenant}, which is none of the tenants (tenants, VIGIL_TENANTS)`, { fields: [{ Name: "dataRoots", Message: `names an unknown tenant ${tenant}` }] });
+  const roots = await checkedRoots({ ...granted, default: granted["default"] ?? [join(config.dataDir, DATA_FOLDER)] }, config.dataDir);
+  const scopes = new Map<string, Scope>([...accounts].map(([tenant, accountId]) => [tenant, { tenant, accountId, dataRoots: roots.get(tenant) ?? [] }]));
+  const byAccount = new Map([...scopes.values()].map((s) => [s.accountId, s.dataRoots ?? []]));
+  return { credentials, scopes, dataRootsOf: (accountId) => byAccount.get(accountId) ?? [] };
 }
 
 /** What `vigil serve` answers beside the API, unsigned: `GET /ready` and `GET /metrics` (the service's operations). */

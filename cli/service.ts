@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import { openService, simulatedClock, systemClock, type OpenServiceOptions, type RunningService, type ServeConfig } from "../shared/runtime/service/index.ts";
-import { serve, tenantsFromConfig, type OperationsRoute } from "./serve.ts";
+import { serve, tenantsFromConfig, type OperationsRoute, type Tenants } from "./serve.ts";
 
 /** `GET /ready` (store and scheduler up, else 503) and `GET /metrics` (Prometheus' text format). */
 export function operationsOf(service: RunningService): OperationsRoute {
@@ -16,28 +16,36 @@ export function operationsOf(service: RunningService): OperationsRoute {
 
 export interface ServingService {
   readonly service: RunningService;
+  /** Who may call, and where each tenant may read. */
+  readonly tenants: Tenants;
   readonly server: Server;
   readonly url: string;
   /** Stops taking requests, drains the loop within the config's drainSeconds, and closes. */
   stop(): Promise<"drained" | "cut">;
 }
 
-/** `vigil serve`: the API and the service loop over one data directory. */
-export async function startServing(config: ServeConfig, options: OpenServiceOptions & { simulate?: { start: number; rate: number } } = {}): Promise<ServingService> {
+/**
+ * `vigil serve`: the API and the service loop over one data directory. The tenants' data
+ * roots are checked first: a root that would grant Vigil's own data, or names no tenant,
+ * stops the start before the data directory is touched.
+ */
+export async function startServing(config: ServeConfig, options: Omit<OpenServiceOptions, "dataRootsOf"> & { simulate?: { start: number; rate: number } } = {}): Promise<ServingService> {
+  const tenants = await tenantsFromConfig(config);
   const clock = options.clock ?? (options.simulate ? simulatedClock(options.simulate.start, options.simulate.rate) : systemClock);
-  const service = await openService(config, { ...options, clock, ...(options.simulate ? { linkClock: Date.now } : {}), url: `http://${config.host}:${config.port}` });
+  const service = await openService(config, { ...options, clock, ...(options.simulate ? { linkClock: Date.now } : {}), url: `http://${config.host}:${config.port}`, dataRootsOf: tenants.dataRootsOf });
   try {
     const { server, url } = await serve({
       port: config.port,
       host: config.host,
       services: service.services,
-      tenants: tenantsFromConfig(config),
+      tenants,
       operations: operationsOf(service),
       onAnswer: (entry) => service.observer.request(entry),
     });
     let stopping: Promise<"drained" | "cut"> | undefined;
     return {
       service,
+      tenants,
       server,
       url,
       stop: () =>

@@ -7,8 +7,9 @@ import { backtestFiles, createSilence, expireSilence, listSilences, OPERATOR, re
 import { toJsonLines } from "../shared/detect/results.ts";
 import { describeError, ValidationException } from "../shared/model/errors.ts";
 import { intervalMs } from "../shared/model/frequency.ts";
-import { configFromEnv } from "../shared/runtime/config.ts";
+import { configFromEnv, type RuntimeConfig } from "../shared/runtime/config.ts";
 import { servicesFor } from "../shared/runtime/index.ts";
+import { rotateLocalLinkKey } from "../shared/runtime/link-key.ts";
 import { localFiles } from "../shared/runtime/local.ts";
 import { anomalyRecords, loadMetricSetFile } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
@@ -48,8 +49,11 @@ function dimensionValue(pair: string): { DimensionName: string; DimensionValue: 
   return { DimensionName: pair.slice(0, at), DimensionValue: pair.slice(at + 1) };
 }
 
+/** The local mode's settings, with the data directory a command names, or the environment's. */
+const localConfig = (dataDir: string | undefined) => configFromEnv({ ...process.env, VIGIL_MODE: "local", ...(dataDir ? { VIGIL_DATA_DIR: dataDir } : {}) }) as Extract<RuntimeConfig, { VIGIL_MODE: "local" }>;
+
 /** The local mode's services over the data directory a command names, or the environment's. */
-const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(configFromEnv({ ...process.env, VIGIL_MODE: "local", ...(dataDir ? { VIGIL_DATA_DIR: dataDir } : {}) }), options);
+const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(localConfig(dataDir), options);
 
 const program = new Command("vigil").description("Anomaly detection for business metrics, compatible with Amazon Lookout for Metrics").showHelpAfterError().exitOverride();
 
@@ -98,14 +102,31 @@ program
   .option("--port <n>", "port to listen on (default 8087)", port)
   .option("--host <address>", "address to listen on (default 127.0.0.1)")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
+  .option("--data-root <dir...>", "a folder the default tenant may read metric files from (default <data dir>/files; dataRoots or VIGIL_DATA_ROOTS grant other tenants theirs)", (v: string, all: string[] = []) => [...all, v])
   .option("--clock-start <time>", "run on a simulated clock from this ISO 8601 time (with --clock-rate)", isoTime)
   .option("--clock-rate <n>", "how many times faster than real time the simulated clock runs", positiveNumber)
-  .action(async (opts: { config?: string; port?: number; host?: string; dataDir?: string; clockStart?: number; clockRate?: number }) => {
+  .action(async (opts: { config?: string; port?: number; host?: string; dataDir?: string; dataRoot?: string[]; clockStart?: number; clockRate?: number }) => {
     if ((opts.clockStart === undefined) !== (opts.clockRate === undefined)) throw new ValidationException("--clock-start and --clock-rate go together");
-    const config = loadServeConfig({ file: opts.config, env: process.env, flags: { port: opts.port, host: opts.host, dataDir: opts.dataDir } });
+    const config = loadServeConfig({ file: opts.config, env: process.env, flags: { port: opts.port, host: opts.host, dataDir: opts.dataDir, dataRoots: opts.dataRoot ? { default: opts.dataRoot } : undefined } });
     const running = await startServing(config, opts.clockStart !== undefined ? { simulate: { start: opts.clockStart, rate: opts.clockRate! } } : {});
     say(`vigil serve: L4M's API at ${running.url} (region any, service lookoutmetrics), data in ${running.service.dataDir}; /health, /ready, /metrics; SIGTERM or Ctrl-C stops it`);
+    for (const scope of running.tenants.scopes.values()) say(`vigil serve: tenant ${scope.tenant} (account ${scope.accountId}) reads metric files under ${scope.dataRoots?.length ? scope.dataRoots.join(", ") : "no local folder"}`);
     stopOnSignal(running, config.drainSeconds, say);
+  });
+
+program
+  .command("links")
+  .description("the key that signs the links in alert messages")
+  .command("rotate")
+  .description("replace the local key that signs links: every link signed before stops working (for a leaked key)")
+  .option("--config <file>", `vigil serve's settings file (default ${DEFAULT_CONFIG_FILE} when present), for its data directory and link key`)
+  .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
+  .action((opts: { config?: string; dataDir?: string }) => {
+    // The key vigil serve signs with: a given one (settings or environment) is changed where it is given.
+    const config = loadServeConfig({ file: opts.config, env: process.env, flags: { dataDir: opts.dataDir } });
+    if (config.linkKey) throw new ValidationException(`The link key comes from ${process.env["VIGIL_LINK_SECRET"] ? "VIGIL_LINK_SECRET" : "the settings' linkKey"} here: set a new value there (at least 32 characters) and restart; links signed with the old one stop working`);
+    const id = rotateLocalLinkKey(resolve(config.dataDir));
+    say(`links: a new key (id ${id}) signs links from now on; links signed with the old key no longer open`);
   });
 
 const silence = program.command("silence").description("mute alerts for a while, by detector, measure or dimension values");

@@ -47,13 +47,14 @@ describe("serverless package", () => {
   });
 
   it.each([
-    ["Detect", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish"]],
+    ["Detect", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish", "sts:AssumeRole"]],
     ["Ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
     ["Alert", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"]],
     [
       "Deliver",
       ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "lambda:InvokeFunction", "secretsmanager:GetSecretValue", "sns:Publish", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage", "ssm:GetParameter"],
     ],
+    ["Api", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sts:AssumeRole"]],
   ])("gives %s its own role, with only the actions its adapters call", (name, expected) => {
     expect(resources[`${name}LambdaFunction`]!.Properties["Role"]).toEqual({ "Fn::GetAtt": [`${name}IamRoleLambdaExecution`, "Arn"] });
     const statements = resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement;
@@ -65,6 +66,25 @@ describe("serverless package", () => {
     const onIndex = (name: string) => resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement.filter((st) => JSON.stringify(st.Resource).includes("/index/ranked"));
     expect(onIndex("Api")).toEqual([expect.objectContaining({ Action: ["dynamodb:Query"], Resource: { "Fn::Sub": "${RecordTable.Arn}/index/ranked" } })]);
     for (const name of ["Detect", "Ingest", "Alert", "Deliver"]) expect(onIndex(name)).toEqual([]);
+  });
+
+  it("lets no function read customer data with its own role: S3 only under Vigil's results/, a tenant's bucket through the role its metric set names", () => {
+    const roles = Object.entries(resources).filter(([name]) => name.endsWith("IamRoleLambdaExecution"));
+    expect(roles.map(([name]) => name)).toEqual(expect.arrayContaining(["Ingest", "Detect", "Alert", "Deliver", "Api"].map((f) => `${f}IamRoleLambdaExecution`)));
+    for (const [name, role] of roles) {
+      for (const s of role.Properties.Policies![0]!.PolicyDocument.Statement as { Action: string[]; Resource: unknown; Condition?: unknown }[]) {
+        if (!s.Action.some((a) => a.startsWith("s3:"))) continue;
+        const where = JSON.stringify(s.Resource);
+        if (s.Action.includes("s3:ListBucket")) {
+          expect(s.Action, name).toEqual(["s3:ListBucket"]);
+          expect(s.Condition, name).toEqual({ StringLike: { "s3:prefix": "results/*" } });
+        } else expect(where, name).toMatch(/^"arn:aws:s3:::vigil-ci-us-east-1-data\/results\/\*"$/);
+      }
+    }
+    for (const name of ["Detect", "Api"]) {
+      const assume = (resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]).find((s) => s.Action.includes("sts:AssumeRole"));
+      expect(assume?.Resource).toEqual({ "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/*" });
+    }
   });
 
   it("feeds alert and deliver from their queues in batches, reporting partial failures", () => {

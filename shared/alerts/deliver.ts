@@ -7,8 +7,12 @@ import { sendWithRetry, type RetryTimer, type RetryPolicy } from "./retry.ts";
 /**
  * The deliver step (DESIGN, flow 4): dedup → send with retries → record, as Alertmanager
  * does. The record of a delivery is written only after the channel took it, and read
- * first, so a re-run never sends twice; a lease keeps two concurrent runs of the same
- * delivery from both sending. What cannot be sent is parked with its reason.
+ * before and again once the delivery's lease is taken, so a re-run never sends twice and a
+ * run that waited on another sends nothing that one sent; the lease keeps concurrent runs
+ * of the same delivery (queue redeliveries, any number of `vigil replay`) from both
+ * sending. A run gives its lease back only when it is done without sending (parked, or
+ * cut short) and while the lease is surely still its own; nothing takes or deletes a lease
+ * another run holds. What cannot be sent is parked with its reason.
  */
 export interface DeliverDeps {
   readonly records: RecordStore;
@@ -23,6 +27,8 @@ export interface DeliverDeps {
 export type DeliveryOutcome =
   | { readonly kind: "sent"; readonly attempts: number }
   | { readonly kind: "duplicate" }
+  /** A replay found another run on it: it stays parked, for that run to settle or the next replay to take. */
+  | { readonly kind: "in-progress" }
   | { readonly kind: "parked"; readonly attempts: number; readonly detail: string };
 
 /** What is kept of a sent delivery: enough to answer "was this sent, when, where". */
@@ -46,25 +52,36 @@ const DAY = 86_400_000;
 export const DELIVERY_RETENTION_MS = 90 * DAY;
 /** Longer than any delivery's retries can take. */
 const DELIVERY_LEASE_MS = 15 * 60_000;
+/** A lease is given back only this long before it runs out, at the latest: past then it may be another run's soon. */
+const RELEASE_MARGIN_MS = 60_000;
 const leaseOf = (deliveryId: string) => `delivery/${deliveryId}`;
+const wasSent = async (deps: DeliverDeps, delivery: Delivery) => (await deps.records.get("deliveries", delivery.deliveryId)) !== undefined;
 
 export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: AbortSignal, options: { replay?: boolean } = {}): Promise<DeliveryOutcome> {
-  if (await deps.records.get("deliveries", delivery.deliveryId)) return { kind: "duplicate" };
+  if (await wasSent(deps, delivery)) return { kind: "duplicate" };
   const lease = leaseOf(delivery.deliveryId);
-  if (!(await deps.records.claim(lease, deps.now() + DELIVERY_LEASE_MS, deps.now()))) {
-    if (!options.replay) return { kind: "duplicate" };
-    await deps.records.delete("leases", lease); // a replay is deliberate: it takes over a parked delivery's lease
-    if (!(await deps.records.claim(lease, deps.now() + DELIVERY_LEASE_MS, deps.now()))) return { kind: "duplicate" };
-  }
+  const until = deps.now() + DELIVERY_LEASE_MS;
+  // Held: another run is on it. A replay leaves it parked; a redelivered message is dropped (the holder records or parks it).
+  if (!(await deps.records.claim(lease, until, deps.now()))) return options.replay ? { kind: "in-progress" } : { kind: "duplicate" };
+  // The run that held the lease before may have sent it since the first look.
+  if (await wasSent(deps, delivery)) return { kind: "duplicate" };
+  const release = async () => {
+    if (deps.now() < until - RELEASE_MARGIN_MS) await deps.records.delete("leases", lease);
+  };
   const alert = await deps.alert(delivery.alertArn);
   // A replayed delivery that fails again stays where it is parked.
-  const fail = (reason: ParkedDelivery["reason"], detail: string, attempts: number) => (options.replay ? Promise.resolve({ kind: "parked" as const, attempts, detail }) : park(deps, delivery, reason, detail, attempts));
+  const fail = async (reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<DeliveryOutcome> => {
+    const outcome = options.replay ? { kind: "parked" as const, attempts, detail } : await park(deps, delivery, reason, detail, attempts);
+    // Parked, it is done with: the next replay may take it at once.
+    await release();
+    return outcome;
+  };
   if (!alert) return fail("ALERT_GONE", `alert ${delivery.alertArn} no longer exists`, 0);
   const channel = channelOf(alert.Action);
   const { result, attempts } = await sendWithRetry(() => sendVia(deps.senders, delivery.message, channel, signal), deps.policy, deps.timer, signal);
   if (!result.ok && signal.aborted) {
     // The invocation ran out of time, not the channel: let the queue hand it over again.
-    await deps.records.delete("leases", lease);
+    await release();
     throw new DeliveryInterrupted(delivery.deliveryId);
   }
   if (!result.ok) return fail(result.reason, result.detail, attempts);
@@ -78,9 +95,15 @@ async function park(deps: DeliverDeps, delivery: Delivery, reason: ParkedDeliver
   return { kind: "parked", attempts, detail };
 }
 
-/** `vigil replay`: every parked delivery is tried again; those sent (or already sent) leave the dead letters. */
+/**
+ * `vigil replay`: every parked delivery is tried again; those sent (or already sent) leave
+ * the dead letters. One another run is sending stays: any number of replays may run at once.
+ */
 export function replayParked(deps: DeliverDeps, signal: AbortSignal) {
-  return deps.deadLetters.drain(async (parked) => (await deliver(deps, parked.delivery, signal, { replay: true })).kind !== "parked");
+  return deps.deadLetters.drain(async (parked) => {
+    const outcome = await deliver(deps, parked.delivery, signal, { replay: true });
+    return outcome.kind === "sent" || outcome.kind === "duplicate";
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import type { Alert } from "../model/alert.ts";
 import { ContributorSchema, eventIdOf, GroupChartSchema, RelevantTimeSeriesSchema, type AnomalyGroupEvent } from "../model/anomaly-event.ts";
-import { arnResourceName } from "../model/ids.ts";
+import { arnAccount, arnResourceName } from "../model/ids.ts";
 import type { NotifyReason } from "./renotify.ts";
 import { SEVERITY_BANDS, severityOf, type SeverityBand } from "./severity.ts";
 import { signedQuery } from "./links.ts";
@@ -55,9 +55,9 @@ export type LinkBase = string | { readonly publicUrl: string; readonly secret: s
 /** Links into the API (`vigil serve` or the HTTP API) that a person can open. */
 export function linksOf(base: LinkBase, event: AnomalyGroupEvent): AlertMessage["links"] {
   const publicUrl = typeof base === "string" ? base : base.publicUrl;
-  // Group ids are unique across detectors: the id alone keeps links short.
+  // Group ids are unique across detectors: the id alone keeps links short; the account is signed into the query.
   const group = `/anomaly-groups/${event.anomalyGroup.AnomalyGroupId}`;
-  const url = (path: string) => `${publicUrl.replace(/\/+$/, "")}${path}${typeof base === "string" ? "" : `?${signedQuery(base.secret, path, base.now)}`}`;
+  const url = (path: string) => `${publicUrl.replace(/\/+$/, "")}${path}${typeof base === "string" ? "" : `?${signedQuery(base.secret, path, arnAccount(event.anomalyDetectorArn), base.now)}`}`;
   return { anomalyGroup: url(group), feedback: url(`${group}/feedback`) };
 }
 

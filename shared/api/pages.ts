@@ -1,4 +1,4 @@
-import { feedbackByLink, linkedGroup, signedLinkRefusal, type Services } from "../app/index.ts";
+import { feedbackByLink, linkedGroup, verifiedLink, type Services } from "../app/index.ts";
 import { VigilError } from "../model/errors.ts";
 import type { ApiResponse } from "./router.ts";
 
@@ -23,10 +23,11 @@ export async function page(services: Services, request: { method: string; path: 
   const m = PAGE.exec(request.path);
   if (!m) return html(404, "Not found", "<h1>Not found</h1>");
   const query = new URLSearchParams(request.query);
-  const refused = signedLinkRefusal(services, request.path, query);
-  if (refused) return html(403, "Link refused", `<h1>This link cannot be used</h1><p>${esc(refused)}.</p>`);
+  const link = verifiedLink(services, request.path, query);
+  if (!link.ok) return html(403, "Link refused", `<h1>This link cannot be used</h1><p>${esc(link.reason)}.</p>`);
   const groupId = m[1]!;
-  const found = await linkedGroup(services, groupId);
+  // The account signed into the link: a group of any other account is not there for it.
+  const found = await linkedGroup(services, link.accountId, groupId);
   if (!found) return html(404, "Not found", "<h1>This anomaly group no longer exists</h1>");
   const l4m = found.anomalyGroup;
   if (!m[2]) {
@@ -40,7 +41,7 @@ export async function page(services: Services, request: { method: string; path: 
     const verdict = form.get("IsAnomaly");
     if (verdict !== "true" && verdict !== "false") return html(400, "Bad request", "<h1>IsAnomaly must be true or false</h1>");
     try {
-      if (!(await feedbackByLink(services, groupId, seriesId, verdict === "true"))) return html(404, "Not found", "<h1>This anomaly group no longer exists</h1>");
+      if (!(await feedbackByLink(services, link.accountId, groupId, seriesId, verdict === "true"))) return html(404, "Not found", "<h1>This anomaly group no longer exists</h1>");
     } catch (e) {
       if (e instanceof VigilError && e.httpStatus < 500) return html(400, "Bad request", `<h1>${esc(e.message)}</h1>`);
       throw e;

@@ -5,7 +5,7 @@ import { ResourceNotFoundException } from "../model/errors.ts";
 import { eventIdOf, type AnomalyGroupEvent } from "../model/anomaly-event.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { Alert } from "../model/alert.ts";
-import { catalogOf } from "./scope.ts";
+import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /**
@@ -15,11 +15,9 @@ import type { Services } from "./services.ts";
  * detector's account; these steps run for the system, not for a caller.
  */
 
-const accountScope = (arn: string) => ({ tenant: arnAccount(arn), accountId: arnAccount(arn) });
-
 /** Routes one event: which alerts match, are silenced, or have something new to tell. */
 export async function routeEvent(services: Services, event: AnomalyGroupEvent): Promise<AlertVerdict[]> {
-  const catalog = catalogOf(services, accountScope(event.anomalyDetectorArn));
+  const catalog = catalogOf(services, systemScope(services, arnAccount(event.anomalyDetectorArn)));
   const settings = services.alertSettings;
   const now = services.clock();
   const route = buildAlertPipeline({
@@ -52,7 +50,7 @@ export function deliverDepsOf(services: Services): DeliverDeps {
 
 async function alertByArn(services: Services, arn: string): Promise<Alert | undefined> {
   try {
-    return await catalogOf(services, accountScope(arn)).getAlert(arn);
+    return await catalogOf(services, systemScope(services, arnAccount(arn))).getAlert(arn);
   } catch (e) {
     if (e instanceof ResourceNotFoundException) return undefined;
     throw e;

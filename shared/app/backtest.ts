@@ -11,8 +11,9 @@ import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
+import { checkSource, metricSetFiles } from "./data.ts";
 import { failureReasonOf, groupKey, historyPrefixes } from "./detect.ts";
-import { accountScopeOf, catalogOf, type Scope } from "./scope.ts";
+import { catalogOf, systemScope, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** L4M's backtest: the first 70% of the history teaches, the last 30% is scored and its groups kept. */
@@ -35,7 +36,8 @@ export const backTestPrefixes = historyPrefixes;
  * BackTestAnomalyDetector: asks for a back-test and answers at once; the work runs apart
  * (runBackTests, from the service loop or the detect function), and the detector's status
  * tells how far it is: BACK_TEST_ACTIVATING, BACK_TEST_ACTIVE, then BACK_TEST_COMPLETE, or
- * FAILED with the reason. A refused request changes nothing.
+ * FAILED with the reason. A refused request (busy, no data path, files the tenant may not
+ * read) changes nothing.
  */
 export async function backTestDetector(services: Services, scope: Scope, detectorArn: string): Promise<void> {
   const catalog = catalogOf(services, scope);
@@ -47,6 +49,8 @@ export async function backTestDetector(services: Services, scope: Scope, detecto
     if (!backTestPrefixes(readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet))).length) {
       throw new ValidationException(`Metric set ${metricSet.MetricSetName} names no data to back-test: give it a HistoricalDataPathList or a TemplatedPathList`, { fields: [{ Name: "AnomalyDetectorArn", Message: "names a detector whose metric set has no data path" }] });
     }
+    // Checked while the caller is there: the work, apart, reads with the same grant.
+    await checkSource(services, scope, metricSet.MetricSource);
   }
   await catalog.setDetectorStatus(detectorArn, "BACK_TEST_ACTIVATING");
   services.wake?.();
@@ -61,7 +65,7 @@ export async function runBackTests(services: Services): Promise<number> {
   let ran = 0;
   for (const detector of await Catalog.allDetectors(services.records)) {
     if (detector.Status !== "BACK_TEST_ACTIVATING" && detector.Status !== "BACK_TEST_ACTIVE") continue;
-    const catalog = catalogOf(services, accountScopeOf(arnAccount(detector.AnomalyDetectorArn)));
+    const catalog = catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn)));
     await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "BACK_TEST_ACTIVE");
     ran++;
     try {
@@ -75,10 +79,12 @@ export async function runBackTests(services: Services): Promise<number> {
   return ran;
 }
 
+/** One metric set's back-test, reading its files as its tenant may (its data roots, or its role). */
 async function backTestMetricSet(services: Services, metricSet: MetricSet): Promise<void> {
   const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
   const prefixes = backTestPrefixes(readable);
-  const data = await readAndAggregate(services.blobs, readable, prefixes);
+  const files = metricSetFiles(services, systemScope(services, arnAccount(metricSet.MetricSetArn)), metricSet);
+  const data = await readAndAggregate(files, readable, prefixes);
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);
   if (starts.length < 2) throw new ValidationException(`Metric set ${metricSet.MetricSetName} has no history to back-test under ${prefixes.join(", ")}`);
   const len = intervalMs(metricSet.MetricSetFrequency);

@@ -15,12 +15,17 @@ import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
+import { AccessDeniedException } from "../model/errors.ts";
+import { metricSetFiles } from "./data.ts";
 import { learnFeedback } from "./feedback.ts";
-import { accountScopeOf, catalogOf } from "./scope.ts";
+import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** What detection reads and writes. */
-export type DetectServices = Pick<Services, "blobs" | "records" | "events" | "resultsRoot" | "quotas">;
+export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas">;
+
+/** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role). */
+const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
 
 /** L4M's ExecutionStatus for one interval, with Vigil's figures. */
 export interface IntervalExecution {
@@ -49,7 +54,9 @@ export type IntervalOutcome =
   /** Another invocation holds the interval's lease: it is being processed now. */
   | { readonly kind: "in-progress" }
   /** Another invocation processed it after this one loaded its model: that model is stale. */
-  | { readonly kind: "processed-elsewhere" };
+  | { readonly kind: "processed-elsewhere" }
+  /** Its files may not be read (outside the tenant's data roots, or its role refused): recorded FAILED, tried again next run. */
+  | { readonly kind: "failed"; readonly execution: IntervalExecution };
 
 /** How long an invocation may hold an interval: Lambda's longest run. */
 export const LEASE_MS = 15 * 60_000;
@@ -84,7 +91,7 @@ async function loadOrLearn(deps: DetectServices, metricSet: MetricSet, before: n
   const len = intervalMs(metricSet.MetricSetFrequency);
   const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined, feedbackThrough: 0 };
   const readable = readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet));
-  const history = await readAndAggregate(deps.blobs, readable, historyPrefixes(readable));
+  const history = await readAndAggregate(filesOf(deps, metricSet), readable, historyPrefixes(readable));
   const starts = [...history.intervals.keys()].filter((t) => t < before).sort((a, b) => a - b);
   for (const t of starts) {
     scoreInterval(snapshot.bank, metricSet, history.intervals.get(t), t, { learnOnly: true });
@@ -127,16 +134,30 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
     return await runInterval(deps, metricSet, intervalStart, now, model, lease);
   } catch (e) {
     // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed.
-    await deps.records.put("executions", lease, { ...notRun(metricSet, stamp), Status: "FAILED", FailureReason: failureReasonOf(e) } satisfies IntervalExecution, kept);
+    const execution = failedExecution(metricSet, intervalStart, e);
+    await deps.records.put("executions", lease, execution, kept);
     await deps.records.delete("leases", lease);
+    // Files the tenant may not read fail the interval, not the run: the other metric sets and tenants go on.
+    if (e instanceof AccessDeniedException) return { kind: "failed", execution };
     throw e;
   }
 }
 
+/** An interval that could not run, as L4M's FAILED execution says it: with why. */
+const failedExecution = (metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, e: unknown): IntervalExecution => ({ ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(e) });
+
+/** An interval whose history or folders may not be read, found before its lease was taken: recorded FAILED, nothing else written. */
+async function refused(deps: Pick<DetectServices, "records">, metricSet: MetricSet, intervalStart: number, now: number, error: AccessDeniedException): Promise<IntervalOutcome> {
+  const execution = failedExecution(metricSet, intervalStart, error);
+  await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
+  return { kind: "failed", execution };
+}
+
 async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, model: ModelSnapshot, lease: string): Promise<IntervalOutcome> {
-  await learnFeedback(deps.records, metricSet, model);
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const data = await readInterval(deps.blobs, readableOf(metricSet, root), intervalStart);
+  // Read first: an interval whose files are refused leaves the model as it was.
+  const data = await readInterval(filesOf(deps, metricSet), readableOf(metricSet, root), intervalStart);
+  await learnFeedback(deps.records, metricSet, model);
   // L4M's quota on series: an interval over it is not scored, and says why.
   const seriesQuota = (deps.quotas ?? L4M_QUOTAS).seriesPerMetricSet[metricSet.MetricSetFrequency];
   const overQuota = data.quality.timeSeriesCount > seriesQuota;
@@ -227,7 +248,7 @@ export async function detectDue(services: DueServices, now: number, options: Due
   const failures: unknown[] = [];
   for (const found of await Catalog.allDetectors(services.records)) {
     if (found.Status !== "ACTIVATING" && !DETECTING.has(found.Status)) continue;
-    const catalog = catalogOf(services, accountScopeOf(arnAccount(found.AnomalyDetectorArn)));
+    const catalog = catalogOf(services, systemScope(services, arnAccount(found.AnomalyDetectorArn)));
     const sets = await catalog.listMetricSets(found.AnomalyDetectorArn);
     const models = new Map<string, ModelSnapshot>();
     let detector: AnomalyDetector | undefined = found;
@@ -278,9 +299,19 @@ async function detectMetricSet(services: DueServices, metricSet: MetricSet, now:
   const runs: DueRun[] = [];
   const len = intervalMs(metricSet.MetricSetFrequency);
   const last = Math.max(lastClosedInterval(metricSet, now), landedInterval(services, metricSet, now, options.arrived ?? []));
-  const model = given ?? (await loadModel(services, metricSet, last));
-  let from = Number.isNaN(model.through) ? last : Math.max(model.through + len, last - (MAX_CATCH_UP - 1) * len);
-  if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
+  let model: ModelSnapshot;
+  let from: number;
+  try {
+    model = given ?? (await loadModel(services, metricSet, last));
+    from = Number.isNaN(model.through) ? last : Math.max(model.through + len, last - (MAX_CATCH_UP - 1) * len);
+    if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
+  } catch (e) {
+    if (!(e instanceof AccessDeniedException)) throw e;
+    // One tenant's unreadable history or folders stop its own metric set, not the others'.
+    const run = { metricSet, intervalStart: last, outcome: await refused(services, metricSet, last, now, e) };
+    services.observer.intervalRun(run, now);
+    return { runs: [run], through: -Infinity };
+  }
   // A catch-up says which intervals wait their turn.
   if (from < last) for (let t = from + len; t <= last; t += len) await services.records.put("executions", executionKey(metricSet, t), { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
@@ -288,7 +319,7 @@ async function detectMetricSet(services: DueServices, metricSet: MetricSet, now:
     const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };
     runs.push(run);
     services.observer.intervalRun(run, now);
-    if (run.outcome.kind === "in-progress" || run.outcome.kind === "processed-elsewhere") break;
+    if (run.outcome.kind === "in-progress" || run.outcome.kind === "processed-elsewhere" || run.outcome.kind === "failed") break;
   }
   return { runs, through: model.through };
 }
@@ -321,7 +352,7 @@ async function firstIntervalWithData(services: DetectServices, metricSet: Metric
   const len = intervalMs(metricSet.MetricSetFrequency);
   const intervalOf = templateInterval(template, readable.Timezone ?? "UTC");
   let first = Infinity;
-  for (const file of await services.blobs.list(templatePrefix(template))) {
+  for (const file of await filesOf(services, metricSet).list(templatePrefix(template))) {
     const t = intervalOf(file);
     if (t === undefined) continue;
     // A template coarser than the frequency (a daily folder of hourly data) names the first interval of its span.
@@ -341,7 +372,7 @@ export async function releaseStaleLeases(services: DueServices, now: number): Pr
   let released = 0;
   for (const detector of await Catalog.allDetectors(services.records)) {
     if (!DETECTING.has(detector.Status)) continue;
-    for (const metricSet of await catalogOf(services, accountScopeOf(arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)) {
+    for (const metricSet of await catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)) {
       const len = intervalMs(metricSet.MetricSetFrequency);
       const bytes = await services.blobs.get(modelUri(metricSetRoot(services.resultsRoot, metricSet)));
       const through = bytes ? decodeSnapshot(bytes).through : NaN;

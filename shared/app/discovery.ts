@@ -3,9 +3,10 @@ import { isTemplated } from "../model/path-template.ts";
 import { readRecords, UnreadableFile } from "../ingest/readers.ts";
 import { ValidationException } from "../model/errors.ts";
 import type { DetectMetricSetConfigRequest, GetSampleDataRequest, SourcePaths } from "../model/discovery.ts";
-import { ListingTooLarge, type BlobStore } from "../store/blobs.ts";
-import { assertWithinDataRoots, catalogOf, sourcePaths, type Scope } from "./scope.ts";
-import type { Services } from "./services.ts";
+import { ListingTooLarge } from "../store/blobs.ts";
+import { tenantFiles } from "./data.ts";
+import { catalogOf, type Scope } from "./scope.ts";
+import type { DataFiles, Services } from "./services.ts";
 
 /**
  * DetectMetricSetConfig and GetSampleData: read one sample file of a source that is not a
@@ -19,7 +20,7 @@ import type { Services } from "./services.ts";
  * prefix (which the request's schema requires to name a folder). A listing past its bound
  * is refused naming the field, `at` being where the source sits in the request.
  */
-async function sampleFile(blobs: BlobStore, source: SourcePaths, at: string): Promise<{ file: string; bytes: Uint8Array }> {
+async function sampleFile(blobs: DataFiles, source: SourcePaths, at: string): Promise<{ file: string; bytes: Uint8Array }> {
   const template = source.TemplatedPathList?.[0];
   const prefixes: [string, string][] = [
     ...(source.HistoricalDataPathList ?? []).map((p): [string, string] => [`${at}.HistoricalDataPathList[0]`, p]),
@@ -54,14 +55,14 @@ function inferOrRefuse(file: string, bytes: Uint8Array): InferredConfig {
 /** DetectMetricSetConfig: what one sample file of the source shows, each guess with a confidence. */
 export async function detectMetricSetConfig(services: Services, scope: Scope, req: DetectMetricSetConfigRequest): Promise<InferredConfig> {
   await catalogOf(services, scope).getDetector(req.AnomalyDetectorArn);
-  assertWithinDataRoots(scope, sourcePaths(req.AutoDetectionMetricSource.S3SourceConfig, "AutoDetectionMetricSource.S3SourceConfig"));
-  const { file, bytes } = await sampleFile(services.blobs, req.AutoDetectionMetricSource.S3SourceConfig, "AutoDetectionMetricSource.S3SourceConfig");
+  const source = req.AutoDetectionMetricSource.S3SourceConfig;
+  const { file, bytes } = await sampleFile(tenantFiles(services, scope, source.RoleArn), source, "AutoDetectionMetricSource.S3SourceConfig");
   return inferOrRefuse(file, bytes);
 }
 
+/** GetSampleData: the header and first rows of one sample file, read as the scope may read (its data roots, or the role named). */
 export async function getSampleData(services: Services, scope: Scope, req: GetSampleDataRequest) {
-  assertWithinDataRoots(scope, sourcePaths(req.S3SourceConfig, "S3SourceConfig"));
-  const { file, bytes } = await sampleFile(services.blobs, req.S3SourceConfig, "S3SourceConfig");
+  const { file, bytes } = await sampleFile(tenantFiles(services, scope, req.S3SourceConfig.RoleArn), req.S3SourceConfig, "S3SourceConfig");
   const read = readRecords(file, bytes, req.S3SourceConfig.FileFormatDescriptor);
   const unreadable = read.malformed.find((m) => m.line === 0);
   if (unreadable) throw unreadableSample(file, unreadable.detail);

@@ -43,9 +43,9 @@ export async function putFeedback(services: Services, scope: Scope, input: Feedb
   return recordFeedback(services, metricSet, group, input.TimeSeriesId, input.IsAnomaly);
 }
 
-/** A verdict given through a signed link to the group (the link is the authority); false when the group is gone. */
-export async function feedbackByLink(services: Services, groupId: string, seriesId: string, isAnomaly: boolean): Promise<boolean> {
-  const found = await groupByLink(services, groupId);
+/** A verdict given through a signed link to a group of the account it names (the link is the authority); false when the group is gone. */
+export async function feedbackByLink(services: Services, accountId: string, groupId: string, seriesId: string, isAnomaly: boolean): Promise<boolean> {
+  const found = await groupByLink(services, accountId, groupId);
   if (!found) return false;
   await recordFeedback(services, found.metricSet, found.group, seriesId, isAnomaly);
   return true;

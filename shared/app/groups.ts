@@ -7,11 +7,11 @@ import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException, ValidationException } from "../model/errors.ts";
 import type { RankedEntry, RankedSummaries } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { arnAccount, metricSetKey, timeSeriesId } from "../model/ids.ts";
+import { metricSetKey, timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
-import { Catalog } from "../catalog/catalog.ts";
+import { metricSetFiles } from "./data.ts";
 import { groupKey } from "./detect.ts";
-import { catalogOf, type Scope } from "./scope.ts";
+import { catalogOf, systemScope, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** A group of one of the scope's detectors, with its metric set; anything else is not found. */
@@ -109,8 +109,9 @@ export async function groupTimeSeries(services: Services, scope: Scope, input: {
   const ids = page(Object.keys(impact.series).sort());
   const values = new Map<string, (number | null)[]>(ids.map((id) => [id, []]));
   const dims = dimensionsOf(metricSet);
+  const files = metricSetFiles(services, scope, metricSet);
   for (const t of starts) {
-    const cells = (await readInterval(services.blobs, readable, t)).intervals.get(t);
+    const cells = (await readInterval(files, readable, t)).intervals.get(t);
     const byId = new Map<string, number>();
     for (const cell of cells?.values() ?? []) {
       const v = cellValue(cell, m, metricSet.MetricList[m]!.AggregationFunction);
@@ -129,12 +130,12 @@ export async function groupRelatedMetrics(services: Services, scope: Scope, inpu
 }
 
 /**
- * A group by its id alone (ids are unique across detectors and tenants), as the signed
- * links in alert messages name it: the link's signature is the authority, not a scope.
+ * A group by its id, in the account a signed link names (alerts/links.ts): the link's
+ * signature is the authority, not a caller's scope, and it opens that account's groups only.
  */
-export async function groupByLink(services: Services, groupId: string): Promise<{ group: AnomalyGroupRecord; metricSet: MetricSet } | undefined> {
-  for (const d of await Catalog.allDetectors(services.records)) {
-    const catalog = catalogOf(services, { tenant: "", accountId: arnAccount(d.AnomalyDetectorArn) });
+export async function groupByLink(services: Services, accountId: string, groupId: string): Promise<{ group: AnomalyGroupRecord; metricSet: MetricSet } | undefined> {
+  const catalog = catalogOf(services, systemScope(services, accountId));
+  for (const d of await catalog.listDetectors()) {
     for (const metricSet of await catalog.listMetricSets(d.AnomalyDetectorArn)) {
       const group = await services.records.get<AnomalyGroupRecord>("groups", groupKey(metricSet, groupId));
       if (group) return { group, metricSet };
@@ -151,8 +152,8 @@ export interface LinkedGroup {
   readonly series: readonly { readonly measure: string; readonly timeSeriesId: string; readonly dimensions: Readonly<Record<string, string>> }[];
 }
 
-export async function linkedGroup(services: Services, groupId: string): Promise<LinkedGroup | undefined> {
-  const found = await groupByLink(services, groupId);
+export async function linkedGroup(services: Services, accountId: string, groupId: string): Promise<LinkedGroup | undefined> {
+  const found = await groupByLink(services, accountId, groupId);
   if (!found) return undefined;
   const { group } = found;
   return {

@@ -3,11 +3,11 @@
  * CLI, the Lambda handlers) may call, and the types they exchange. Tenant use cases take a
  * Scope; the scheduled ones (detect, ingest, alerting) run for the system.
  */
-export type { Clock, AlertSettings, Services } from "./services.ts";
+export type { Clock, AlertSettings, DataFiles, DataGrant, Services } from "./services.ts";
 export type { Observer } from "./observer.ts";
 export { silentObserver } from "./observer.ts";
 export type { Scope } from "./scope.ts";
-export { DEFAULT_ACCOUNT_ID, OPERATOR } from "./scope.ts";
+export { DEFAULT_ACCOUNT_ID, OPERATOR, systemScope } from "./scope.ts";
 
 export { activateDetector, createDetector, deactivateDetector, deleteDetector, describeDetector, listDetectors, updateDetector } from "./detectors.ts";
 export { createMetricSet, describeMetricSet, listMetricSets, updateMetricSet } from "./metric-sets.ts";
@@ -26,5 +26,5 @@ export { ingestDue, type IngestRun, type PulledSource } from "./ingest.ts";
 export { deliverOne, releaseStaleDelivery, replayDeliveries, routeEvent } from "./alerting.ts";
 export { DeliverySchema, type Delivery } from "../alerts/delivery.ts";
 export { DeliveryInterrupted, type DeliveryOutcome } from "../alerts/deliver.ts";
-export { signedLinkRefusal } from "./links.ts";
+export { verifiedLink } from "./links.ts";
 export { awaitedMetricSets, nextDueAt, nextWakeAt } from "./schedule.ts";

@@ -7,7 +7,7 @@ import { canonicalCsv, canonicalTemplate, type CanonicalRow } from "../ingest/ca
 import { joinUri, renderTemplate } from "../model/path-template.ts";
 import { intervalMs } from "../model/frequency.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { catalogOf } from "./scope.ts";
+import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** A source Vigil pulls (a discriminated port: one kind per L4M source it reads). */
@@ -33,7 +33,7 @@ export async function ingestDue(services: Services, now: number): Promise<Ingest
   for (const detector of await Catalog.allDetectors(services.records)) {
     if (detector.Status !== "ACTIVATING" && !DETECTING.has(detector.Status)) continue;
     const account = arnAccount(detector.AnomalyDetectorArn);
-    for (const metricSet of await catalogOf(services, { tenant: account, accountId: account }).listMetricSets(detector.AnomalyDetectorArn)) {
+    for (const metricSet of await catalogOf(services, systemScope(services, account)).listMetricSets(detector.AnomalyDetectorArn)) {
       if (!metricSet.MetricSource.CloudWatchConfig) continue;
       const source = services.sources.cloudwatch;
       if (!source) throw new Error(`metric set ${metricSet.MetricSetName} reads CloudWatch, and no CloudWatch client is configured`);

@@ -1,18 +1,16 @@
-import type { MetricSet } from "../model/metric-set.ts";
-import { assertWithinDataRoots, catalogOf, sourcePaths, type Scope } from "./scope.ts";
+import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
+import { parseOrThrow } from "../model/validate.ts";
+import { checkSource } from "./data.ts";
+import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** L4M's metric set operations, in the scope's account. */
 
-/** The local paths a request to create or update a metric set names, checked against the tenant's data roots first. */
-function confined(scope: Scope, request: unknown): void {
-  const source = (request as { MetricSource?: { S3SourceConfig?: Parameters<typeof sourcePaths>[0] } } | null)?.MetricSource?.S3SourceConfig;
-  if (source && typeof source === "object") assertWithinDataRoots(scope, sourcePaths(source, "MetricSource.S3SourceConfig"));
-}
-
+/** A source the scope may not read is refused (AccessDeniedException) before anything is kept. */
 export async function createMetricSet(services: Services, scope: Scope, request: unknown): Promise<MetricSet> {
-  confined(scope, request);
-  return catalogOf(services, scope).createMetricSet(request);
+  const req = parseOrThrow(CreateMetricSetRequest, request, "CreateMetricSet request");
+  await checkSource(services, scope, req.MetricSource);
+  return catalogOf(services, scope).createMetricSet(req);
 }
 
 export const describeMetricSet = (services: Services, scope: Scope, arn: string): Promise<MetricSet> => catalogOf(services, scope).getMetricSet(arn);
@@ -24,7 +22,11 @@ export async function listMetricSets(services: Services, scope: Scope, detectorA
   return (await Promise.all(detectors.map((d) => catalog.listMetricSets(d.AnomalyDetectorArn)))).flat();
 }
 
+/** A new source is checked as a new metric set's is. */
 export async function updateMetricSet(services: Services, scope: Scope, request: unknown): Promise<MetricSet> {
-  confined(scope, request);
-  return catalogOf(services, scope).updateMetricSet(request);
+  const req = parseOrThrow(UpdateMetricSetRequest, request, "UpdateMetricSet request");
+  const catalog = catalogOf(services, scope);
+  await catalog.getMetricSet(req.MetricSetArn);
+  await checkSource(services, scope, req.MetricSource);
+  return catalog.updateMetricSet(req);
 }

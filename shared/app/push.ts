@@ -1,10 +1,14 @@
+import { createHash } from "node:crypto";
 import { metricSetRoot, toJsonLines } from "../detect/results.ts";
 import { canonicalCsv, canonicalTemplate } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../model/path-template.ts";
 import { classifyPushedRows } from "../ingest/pushed-rows.ts";
 import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
-import { ValidationException } from "../model/errors.ts";
+import { ConflictException, ValidationException } from "../model/errors.ts";
+import { metricSetKey } from "../model/ids.ts";
+import type { MetricSet } from "../model/metric-set.ts";
+import { RecordExists } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { executionKey, type IntervalExecution } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
@@ -22,12 +26,28 @@ export interface PutMetricRowsResponse {
   readonly RejectsFile?: string;
 }
 
+/** What is kept of a request made with a ClientToken: its rows' fingerprint, then its answer. */
+interface PushRecord {
+  readonly rows: string;
+  readonly response?: PutMetricRowsResponse;
+}
+
+/** A ClientToken is the metric set's (so the tenant's): another metric set may use the same one. */
+const pushKey = (metricSet: Pick<MetricSet, "MetricSetArn">, token: string) => `${metricSetKey(metricSet.MetricSetArn)}/${token}`;
+const fingerprintOf = (rows: readonly unknown[]) => createHash("sha256").update(JSON.stringify(rows)).digest("hex");
+/** Long after any interval a token's rows went to was detected. */
+const TOKEN_RETENTION_MS = 90 * 86_400_000;
+
 /**
  * `PutMetricRows`: rows pushed to an HttpPushConfig metric set become one canonical file
  * per interval and request (the ClientToken, else the request id) beside the ingested
  * files, which detection reads as it reads CloudWatch's. Rows for an interval that was
  * already detected, or more than an interval ahead of now, are refused with the reason;
- * nothing is written before the whole request is judged.
+ * nothing is written before the whole request is judged. A ClientToken is taken once per
+ * metric set, by a conditional write, before any file: the same token with the same rows
+ * again answers as the first request did (a client's retry), with other rows it is
+ * refused with ConflictException (L4M's rule for a token reused for another request) and
+ * nothing is overwritten.
  */
 export async function putMetricRows(deps: Services, scope: Scope, req: PutMetricRowsRequest, requestId: string): Promise<PutMetricRowsResponse> {
   const now = deps.clock();
@@ -35,6 +55,8 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   if (!metricSet.MetricSource.HttpPushConfig) {
     throw new ValidationException(`Metric set ${metricSet.MetricSetName} does not take pushed rows: its source is not HttpPushConfig`, { fields: [{ Name: "MetricSetArn", Message: "names a metric set without an HttpPushConfig source" }] });
   }
+  const kept = req.ClientToken ? await takeToken(deps, metricSet, req.ClientToken, fingerprintOf(req.Rows)) : undefined;
+  if (kept?.response) return kept.response;
   const token = req.ClientToken ?? requestId.replace(/[^A-Za-z0-9_-]/g, "_");
   const len = intervalMs(metricSet.MetricSetFrequency);
   const { intervals, rejects } = classifyPushedRows(metricSet, req.Rows, len, `PutMetricRows:${token}`);
@@ -56,10 +78,30 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const rejectsFile = rejects.length ? joinUri(root, "pushed-rejects", new Date(now).toISOString().slice(0, 10), `${token}.jsonl`) : undefined;
   if (rejectsFile) await deps.blobs.put(rejectsFile, toJsonLines(rejects), "rejects");
   const accepted = [...intervals.values()].reduce((n, rows) => n + rows.length, 0);
-  return {
+  const response: PutMetricRowsResponse = {
     RowsAccepted: accepted,
     RowsRejected: new Set(rejects.filter((r) => !r.partial).map((r) => r.line)).size,
     Rejects: rejects.slice(0, LISTED_REJECTS).map((r: RejectedRow) => ({ Index: r.line - 1, Reason: r.reason, Message: r.detail })),
     ...(rejectsFile ? { RejectsFile: rejectsFile } : {}),
   };
+  if (req.ClientToken && kept) await deps.records.put("pushes", pushKey(metricSet, req.ClientToken), { rows: kept.rows, response } satisfies PushRecord, { expiresAt: now + TOKEN_RETENTION_MS });
+  return response;
+}
+
+/**
+ * Takes the token for these rows. Taken before with the same rows: what was kept of it (its
+ * answer, or none yet when that request has not finished, whose files are written again,
+ * the same). Taken with other rows: ConflictException.
+ */
+async function takeToken(deps: Pick<Services, "records">, metricSet: MetricSet, token: string, rows: string): Promise<PushRecord> {
+  const key = pushKey(metricSet, token);
+  try {
+    await deps.records.create<PushRecord>("pushes", key, { rows });
+    return { rows };
+  } catch (e) {
+    if (!(e instanceof RecordExists)) throw e;
+  }
+  const prior = await deps.records.get<PushRecord>("pushes", key);
+  if (prior && prior.rows !== rows) throw new ConflictException(`ClientToken ${token} was used before with other rows for metric set ${metricSet.MetricSetName}: send new rows with a new token`, token, "ClientToken");
+  return prior ?? { rows };
 }

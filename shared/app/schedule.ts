@@ -4,7 +4,7 @@ import { intervalMs } from "../model/frequency.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { lastClosedInterval } from "./detect.ts";
-import { accountScopeOf, catalogOf } from "./scope.ts";
+import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** When the interval after the newest closed one becomes due: its end plus the Offset. */
@@ -19,12 +19,12 @@ export function nextDueAt(metricSet: Pick<MetricSet, "MetricSetFrequency" | "Off
  * and, for a pulled source, the next interval's close (ingest does not wait the Offset).
  * Undefined when nothing is scheduled at all.
  */
-export async function nextWakeAt(services: Pick<Services, "records" | "region" | "clock" | "quotas">, now: number): Promise<number | undefined> {
+export async function nextWakeAt(services: Pick<Services, "records" | "region" | "clock" | "quotas" | "dataRootsOf">, now: number): Promise<number | undefined> {
   let soonest: number | undefined;
   for (const detector of await Catalog.allDetectors(services.records)) {
     if (detector.Status === "ACTIVATING" || detector.Status === "BACK_TEST_ACTIVATING" || detector.Status === "BACK_TEST_ACTIVE") return now;
     if (!DETECTING.has(detector.Status)) continue;
-    for (const metricSet of await catalogOf(services, accountScopeOf(arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)) {
+    for (const metricSet of await catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)) {
       const due = Math.min(nextDueAt(metricSet, now), metricSet.MetricSource.CloudWatchConfig ? nextDueAt({ ...metricSet, Offset: 0 }, now) : Infinity);
       soonest = Math.min(soonest ?? Infinity, due);
     }
@@ -33,11 +33,11 @@ export async function nextWakeAt(services: Pick<Services, "records" | "region" |
 }
 
 /** The metric sets of every detector that detects or is activating: those whose files are awaited. */
-export async function awaitedMetricSets(services: Pick<Services, "records" | "region" | "clock" | "quotas">): Promise<MetricSet[]> {
+export async function awaitedMetricSets(services: Pick<Services, "records" | "region" | "clock" | "quotas" | "dataRootsOf">): Promise<MetricSet[]> {
   const out: MetricSet[] = [];
   for (const detector of await Catalog.allDetectors(services.records)) {
     if (detector.Status !== "ACTIVATING" && !DETECTING.has(detector.Status)) continue;
-    out.push(...(await catalogOf(services, accountScopeOf(arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)));
+    out.push(...(await catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)));
   }
   return out;
 }

@@ -1,7 +1,4 @@
-import { normalize } from "node:path/posix";
 import { Catalog } from "../catalog/catalog.ts";
-import { AccessDeniedException } from "../model/errors.ts";
-import { parseLocation, templatePrefix } from "../model/path-template.ts";
 import type { ArnScope } from "../model/ids.ts";
 import type { Services } from "./services.ts";
 
@@ -34,30 +31,8 @@ export const arnScopeOf = (services: Pick<Services, "region">, scope: Scope): Ar
 export const catalogOf = (services: Pick<Services, "records" | "region" | "clock" | "quotas">, scope: Scope): Catalog =>
   new Catalog({ records: services.records, scope: arnScopeOf(services, scope), now: services.clock, ...(services.quotas ? { quotas: services.quotas } : {}) });
 
-/** The scope of scheduled work on a resource: its own account's. */
-export const accountScopeOf = (accountId: string): Scope => ({ tenant: accountId, accountId });
-
-/** The paths of an S3SourceConfig (or its like) that name local files, with the field each came from. */
-export function sourcePaths(source: { readonly TemplatedPathList?: readonly string[] | undefined; readonly HistoricalDataPathList?: readonly string[] | undefined } | undefined, at: string): [string, string][] {
-  return [
-    ...(source?.TemplatedPathList ?? []).map((p, i): [string, string] => [`${at}.TemplatedPathList[${i}]`, templatePrefix(p)]),
-    ...(source?.HistoricalDataPathList ?? []).map((p, i): [string, string] => [`${at}.HistoricalDataPathList[${i}]`, p]),
-  ];
-}
-
 /**
- * A tenant given data roots reads local files under them alone: a local path elsewhere, or
- * not absolute, or climbing out with `..`, is refused before anything is read or written.
- * (A symbolic link inside a root is followed: the operator owns what the roots hold.)
+ * The scope the system acts in for an account, when no caller is there (detection, ingest,
+ * alerting, back-tests, signed links): the account's own namespace, and its tenant's data roots.
  */
-export function assertWithinDataRoots(scope: Scope, paths: readonly [field: string, path: string][]): void {
-  const roots = scope.dataRoots;
-  if (!roots) return;
-  for (const [field, path] of paths) {
-    const location = parseLocation(path);
-    if (location.kind !== "local") continue;
-    const local = normalize(location.path);
-    const inside = local.startsWith("/") && roots.some((root) => local === normalize(root) || local.startsWith(`${normalize(root).replace(/\/+$/, "")}/`));
-    if (!inside) throw new AccessDeniedException(`${field} (${path}) is not under this tenant's data roots (${roots.join(", ")})`);
-  }
-}
+export const systemScope = (services: Pick<Services, "dataRootsOf">, accountId: string): Scope => ({ tenant: accountId, accountId, dataRoots: services.dataRootsOf(accountId) });

@@ -28,12 +28,43 @@ export interface AlertSettings {
 }
 
 /**
+ * Who metric files are read for: a tenant's account, the local folders it was granted, and
+ * the role its source names. Files a tenant names are read with this, never with Vigil's
+ * own access: its data roots locally, the role (assumed with an ExternalId bound to the
+ * account) in AWS.
+ */
+export interface DataGrant {
+  readonly accountId: string;
+  /** Local folders the tenant may read; undefined for the operator's own commands, which read where pointed. */
+  readonly dataRoots?: readonly string[] | undefined;
+  /** The IAM role the source names (S3SourceConfig.RoleArn): what reads its bucket in AWS. */
+  readonly roleArn?: string | undefined;
+}
+
+/** Metric files as a grant may read them: anything else is refused with an AccessDeniedException naming why. */
+export interface DataFiles {
+  get(uri: string): Promise<Uint8Array | undefined>;
+  /** Addresses of every file under `prefix`, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Refuses a path the grant may not read, reading nothing: for a source named before its files exist. */
+  check(uri: string): Promise<void>;
+}
+
+/**
  * Everything the use cases need from the world, whichever mode built it (runtime/local.ts,
  * runtime/aws.ts). Use cases take it as their first argument; nothing else reaches out.
  */
 export interface Services {
   readonly records: RecordStore;
+  /** Vigil's own files: results, model snapshots, canonical files of pushed and pulled sources. */
   readonly blobs: BlobStore;
+  /** A tenant's metric files, read as the grant allows (DataGrant). */
+  readonly dataFiles: (grant: DataGrant) => DataFiles;
+  /**
+   * The data roots of an account, for what the system reads on a tenant's behalf
+   * (detection); undefined where the operator alone uses Vigil (the demo, local commands).
+   */
+  readonly dataRootsOf: (accountId: string) => readonly string[] | undefined;
   /** Folder or s3:// prefix where results and model snapshots are written. */
   readonly resultsRoot: string;
   /** Where detection announces anomaly groups (alerting listens). */

@@ -8,6 +8,9 @@ import { intervalMs } from "../model/frequency.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";
 
+/** Reading is all detection does with a metric set's files. */
+export type FileReader = Pick<BlobStore, "get" | "list">;
+
 export type ReadableMetricSet = Pick<MetricSet, "MetricSource" | "TimestampColumn" | "Timezone" | "DimensionList" | "MetricList" | "DimensionFilterList" | "MetricSetFrequency">;
 
 /** The metric set as detection reads it: a CloudWatch source is read from the canonical files ingest wrote. */
@@ -17,7 +20,7 @@ export function readableOf<M extends ReadableMetricSet>(metricSet: M, metricSetR
 }
 
 /** Reads every file under the given addresses and aggregates their rows; a file that cannot be read is reported, not thrown. */
-export async function readAndAggregate(blobs: BlobStore, metricSet: ReadableMetricSet, prefixes: readonly string[], window?: { from: number; to: number }, skip?: AggregateOptions["skip"]): Promise<Aggregation> {
+export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], window?: { from: number; to: number }, skip?: AggregateOptions["skip"]): Promise<Aggregation> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const rows: RawRow[] = [];
   const malformed: MalformedRecord[] = [];
@@ -44,12 +47,12 @@ export function intervalFolder(metricSet: ReadableMetricSet, intervalStart: numb
   return isTemplated(template) && !rendered.endsWith("/") ? `${rendered}/` : rendered;
 }
 
-export function readInterval(blobs: BlobStore, metricSet: ReadableMetricSet, intervalStart: number): Promise<Aggregation> {
+export function readInterval(blobs: FileReader, metricSet: ReadableMetricSet, intervalStart: number): Promise<Aggregation> {
   const folder = intervalFolder(metricSet, intervalStart);
   const len = intervalMs(metricSet.MetricSetFrequency);
   return readAndAggregate(blobs, metricSet, folder ? [folder] : [], { from: intervalStart, to: intervalStart + len });
 }
 
-export function readHistory(blobs: BlobStore, metricSet: ReadableMetricSet): Promise<Aggregation> {
+export function readHistory(blobs: FileReader, metricSet: ReadableMetricSet): Promise<Aggregation> {
   return readAndAggregate(blobs, metricSet, metricSet.MetricSource.S3SourceConfig?.HistoricalDataPathList ?? []);
 }

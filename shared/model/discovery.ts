@@ -7,7 +7,8 @@ import { Arn } from "./shapes.ts";
 export const SourcePaths = z.strictObject({ TemplatedPathList: z.array(DataPath).length(1).optional(), HistoricalDataPathList: z.array(DataPath).length(1).optional() });
 export type SourcePaths = z.infer<typeof SourcePaths>;
 
-export const DetectMetricSetConfigRequest = z.strictObject({ AnomalyDetectorArn: Arn, AutoDetectionMetricSource: z.strictObject({ S3SourceConfig: SourcePaths }) });
+/** Beyond L4M: the role that may read the source, which Vigil needs in AWS to read a bucket (as GetSampleData's). */
+export const DetectMetricSetConfigRequest = z.strictObject({ AnomalyDetectorArn: Arn, AutoDetectionMetricSource: z.strictObject({ S3SourceConfig: SourcePaths.extend({ RoleArn: Arn.optional() }) }) });
 export type DetectMetricSetConfigRequest = z.infer<typeof DetectMetricSetConfigRequest>;
 
 export const GetSampleDataRequest = z.strictObject({ S3SourceConfig: SourcePaths.extend({ RoleArn: Arn, FileFormatDescriptor }) });

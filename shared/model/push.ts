@@ -9,7 +9,7 @@ export const MAX_PUSHED_ROWS = 10_000;
 
 export const PutMetricRowsRequest = z.strictObject({
   MetricSetArn: Arn,
-  /** The same token again (a client's retry) replaces the rows it sent before instead of adding to them. */
+  /** The same token again with the same rows (a client's retry) answers as the first did; with other rows it is refused (ConflictException). Per metric set. */
   ClientToken: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, - or _").optional(),
   Rows: z.array(z.unknown()).min(1).max(MAX_PUSHED_ROWS, `must hold at most ${MAX_PUSHED_ROWS} rows`),
 });

@@ -11,6 +11,7 @@ import { LocalBlobStore } from "../store/local-blobs.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import { S3BlobStore } from "../store/s3-blobs.ts";
 import type { RuntimeConfig } from "./config.ts";
+import { assumedRoleFiles } from "./assumed-role.ts";
 import { realSleep, senders } from "./senders.ts";
 import { alertSettingsOf } from "./settings.ts";
 
@@ -102,9 +103,14 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     return cloudWatchSource(new CloudWatchClient({ region }));
   });
 
+  const sts = once(async () => new (await import("@aws-sdk/client-sts")).STSClient({ region }));
+
   return {
     records: new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE),
     blobs: new RoutingBlobStore({ local: new LocalBlobStore(), s3: new S3BlobStore(new S3Client({ region })) }),
+    // Customer data is read as the role its metric set names, never with the function's own.
+    dataFiles: assumedRoleFiles({ sts, s3With: (credentials) => new S3Client({ region, credentials }), clock }),
+    dataRootsOf: () => [],
     resultsRoot: config.VIGIL_RESULTS_ROOT,
     events,
     deliveryQueue,

@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Delivery, DeliveryQueue } from "../alerts/delivery.ts";
 import type { Quotas } from "../model/quotas.ts";
 import { deliverOne, routeEvent, silentObserver, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
@@ -11,20 +9,10 @@ import { LocalDeadLetters } from "../store/local-dead-letters.ts";
 import { LocalEventPublisher } from "../store/local-events.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import { SqliteRecordStore } from "../store/sqlite-records.ts";
+import { ConfinedFiles } from "./data-roots.ts";
+import { localLinkKey } from "./link-key.ts";
 import { DEFAULT_ALERT_SETTINGS } from "./settings.ts";
 import { realSleep, senders } from "./senders.ts";
-
-/** The local mode's key for signing links: made once, kept in the data directory, shared by alerting and `vigil serve`. */
-export function localLinkSecret(dataDir: string): string {
-  const file = join(dataDir, "state", "link-secret");
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, randomBytes(32).toString("hex"), { flag: "wx", mode: 0o600 });
-  } catch (e) {
-    if ((e as { code?: string }).code !== "EEXIST") throw e;
-  }
-  return readFileSync(file, "utf8").trim();
-}
 
 export interface LocalOptions {
   readonly clock?: Clock;
@@ -38,6 +26,11 @@ export interface LocalOptions {
   readonly quotas?: Quotas;
   /** The service loop's doorbell, when one runs. */
   readonly wake?: () => void;
+  /**
+   * The local folders each account may read metric files from (`vigil serve`'s tenants);
+   * none given, the operator alone uses this data directory and reads where pointed.
+   */
+  readonly dataRootsOf?: (accountId: string) => readonly string[] | undefined;
 }
 
 /**
@@ -51,14 +44,16 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
   const dir = resolve(dataDir);
   const clock = options.clock ?? Date.now;
   const given = options.settings ?? DEFAULT_ALERT_SETTINGS;
-  let made: string | undefined;
-  // Made on first use: a services object that never signs a link writes no key.
+  // Made on first use (a services object that never signs a link writes no key), and read again once rotated.
+  const linkKey = localLinkKey(dir);
   const alertSettings: AlertSettings = {
     ...given,
     get linkSecret() {
-      return given.linkSecret ?? (made ??= localLinkSecret(dir));
+      return given.linkSecret ?? linkKey();
     },
   };
+  const local = new LocalBlobStore();
+  const blobs = new RoutingBlobStore({ local });
   const file = new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl"));
   const signal = new AbortController().signal;
   const observer = options.observer ?? silentObserver;
@@ -68,7 +63,9 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
       // Skipped by every read; the operator is told which, to repair or remove it.
       onDamaged: (d) => observer.failed("reading the local records", new Error(`${d.table}/${d.id} is unreadable: ${d.reason}`), { table: d.table, id: d.id }),
     }),
-    blobs: new RoutingBlobStore({ local: new LocalBlobStore() }),
+    blobs,
+    dataFiles: (grant) => (grant.dataRoots ? new ConfinedFiles(local, grant.dataRoots, dir) : { get: (uri) => blobs.get(uri), list: (prefix) => blobs.list(prefix), check: async () => {} }),
+    dataRootsOf: options.dataRootsOf ?? (() => undefined),
     resultsRoot: join(dir, "results"),
     events: {
       async publish(event) {

@@ -26,6 +26,7 @@ export function powertoolsObserver(logger = new Logger({ serviceName: "vigil" })
     metrics,
     intervalRun(run, now) {
       const correlationId = correlationIdOf(run);
+      if (run.outcome.kind === "failed") return void logger.warn("interval failed", { correlationId, reason: run.outcome.execution.FailureReason });
       if (run.outcome.kind !== "processed") return void logger.info("interval skipped", { correlationId, outcome: run.outcome.kind });
       const e = run.outcome.execution;
       const lag = lagSeconds(run, now);

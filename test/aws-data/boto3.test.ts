@@ -4,7 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serve, tenantsFromEnv } from "../../cli/serve.ts";
+import { serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { csvOf, localAt, shopPoints, T0, tempDir } from "../builders.ts";
 
 /**
@@ -21,7 +21,7 @@ describe("boto3 through aws-data/", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir();
-    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), Date.now), tenants: tenantsFromEnv({}) }));
+    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), Date.now), tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), dataRoots: { default: [join(dir, "history"), join(dir, "live")] } }) }));
     await mkdir(join(dir, "history"), { recursive: true });
     await writeFile(join(dir, "history", "h.csv"), csvOf(shopPoints(T0, 48, [{ platform: "web", marketplace: "de", base: 300 }])));
   });

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serve, tenantsFromEnv } from "../../cli/serve.ts";
+import { serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { verifySignature } from "../../shared/channels/webhook/signature.ts";
 import { localAt, tempDir } from "../builders.ts";
 import { HttpReceiver } from "../receivers/http-receiver.ts";
@@ -52,7 +52,7 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
     // The links in a message open, without AWS credentials, on `vigil serve` over the same data.
     const links = (JSON.parse(hooks[0]!.body) as { links: { anomalyGroup: string; feedback: string } }).links;
     const services = localAt(join(dir, "demo"), Date.now);
-    const { server, url } = await serve({ port: 0, services, tenants: tenantsFromEnv({}) });
+    const { server, url } = await serve({ port: 0, services, tenants: await tenantsFromConfig({ dataDir: join(dir, "demo") }) });
     try {
       const at = (link: string) => link.replace("http://localhost:8087", url);
       const group = await fetch(at(links.anomalyGroup));

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   ActivateAnomalyDetectorCommand,
@@ -41,7 +41,8 @@ const spike = (p: ShopPoint): ShopPoint => (p.marketplace === "fr" && p.t === T0
 async function running(): Promise<{ dir: string; clock: ManualClock; serving: ServingService; l4m: LookoutMetricsClient; metricSet: (arn: string, name: string, source: Record<string, unknown>) => CreateMetricSetCommandInput }> {
   const dir = await tempDir();
   const clock = new ManualClock(LIVE);
-  const serving = await startServing(ServeConfig.parse({ dataDir: join(dir, "data"), port: 0 }), { clock, linkClock: Date.now, observer: quietObserver(), watch: false });
+  // The metric files live in a folder granted as the default tenant's data root, apart from Vigil's own data.
+  const serving = await startServing(ServeConfig.parse({ dataDir: join(await tempDir(), "data"), dataRoots: { default: [dir] }, port: 0 }), { clock, linkClock: Date.now, observer: quietObserver(), watch: false });
   afterEach(() => serving.stop());
   const l4m = new LookoutMetricsClient({ endpoint: serving.url, region: "us-east-1", credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY }, maxAttempts: 1 });
   const metricSet = (AnomalyDetectorArn: string, MetricSetName: string, source: Record<string, unknown>): CreateMetricSetCommandInput => ({
@@ -77,7 +78,16 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
     const young = (await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "young", ...hourly }))).AnomalyDetectorArn!;
     await l4m.send(new CreateMetricSetCommand(metricSet(young, "orders", { TemplatedPathList: [join(dir, "young", "{{yyyyMMdd}}", "{{HHmm}}")] })));
     const broken = (await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "broken", ...hourly }))).AnomalyDetectorArn!;
-    await l4m.send(new CreateMetricSetCommand(metricSet(broken, "orders", { TemplatedPathList: ["s3://somebody-elses-bucket/live/{{yyyyMMdd}}/{{HHmm}}"], HistoricalDataPathList: ["s3://somebody-elses-bucket/history/"] })));
+    // Its history is in the data root when the metric set is made; when the detector learns,
+    // the folder has become a link to a folder outside the roots, which the read refuses.
+    const gone = join(dir, "gone");
+    await mkdir(join(gone, "history"), { recursive: true });
+    await writeFile(join(gone, "history", "h.csv"), csvOf(shopPoints(T0, 24, SERIES)));
+    await l4m.send(new CreateMetricSetCommand(metricSet(broken, "orders", { TemplatedPathList: [join(gone, "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(gone, "history")] })));
+    const outside = await tempDir();
+    await writeFile(join(outside, "h.csv"), csvOf(shopPoints(T0, 24, SERIES)));
+    await rm(join(gone, "history"), { recursive: true });
+    await symlink(outside, join(gone, "history"));
 
     for (const arn of [ready, young, broken]) await l4m.send(new ActivateAnomalyDetectorCommand({ AnomalyDetectorArn: arn }));
     // The loop, woken by the request, may already be learning (test/cli/serve.test.ts shows the request alone).
@@ -85,7 +95,7 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
     await settled(serving.service.loop, clock);
     expect((await status(ready)).Status).toBe("ACTIVE");
     expect((await status(young)).Status).toBe("LEARNING");
-    expect(await status(broken)).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: expect.stringContaining("s3://somebody-elses-bucket") });
+    expect(await status(broken)).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: expect.stringContaining(join(gone, "history")) });
 
     // The young detector has learned the live hours it was given (one ran at activation): two more, and it scores.
     clock.set(LIVE + 3 * HOUR);

@@ -38,7 +38,7 @@ import {
 } from "@aws-sdk/client-lookoutmetrics";
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountOf, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromEnv } from "../../cli/serve.ts";
+import { accountOf, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, runBackTests, type Services } from "../../shared/app/index.ts";
 import { csvOf, HOUR, localAt, shopPoints, T0 as MONDAY, tempDir, type ShopPoint } from "../builders.ts";
 
@@ -90,7 +90,7 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     dir = await tempDir();
     // The server's clock is the real one (signatures are checked against it); detection is driven here.
     services = localAt(join(dir, "vigil"), Date.now);
-    ({ server, url } = await serve({ port: 0, services, tenants: tenantsFromEnv({ VIGIL_TENANTS: "other:OTHERKEY:other-secret" }) }));
+    ({ server, url } = await serve({ port: 0, services, tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), tenants: [{ name: "other", accessKeyId: "OTHERKEY", secretAccessKey: "other-secret" }], dataRoots: { default: [join(dir, "files")] } }) }));
     const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 4 * HOUR && p.t < LIVE + 6 * HOUR ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
     await services.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
     const spike = (p: ShopPoint): ShopPoint => (p.marketplace === "fr" && p.t === T0 + 12 * 24 * HOUR + 5 * HOUR ? { ...p, views: Number(p.views) * 4 } : p);

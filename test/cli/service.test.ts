@@ -33,7 +33,7 @@ interface Served {
 const all: Served[] = [];
 
 function serveProcess(dataDir: string, clockStart: number, rate: number): Served {
-  const child = spawn(process.execPath, ["bin/vigil.mjs", "serve", "--data-dir", dataDir, "--port", "0", "--clock-start", new Date(clockStart).toISOString(), "--clock-rate", String(rate)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["bin/vigil.mjs", "serve", "--data-dir", dataDir, "--data-root", join(dataDir, "..", "files"), "--port", "0", "--clock-start", new Date(clockStart).toISOString(), "--clock-rate", String(rate)], { stdio: ["ignore", "pipe", "pipe"] });
   const served: Served = { child, stdout: "", stderr: "", exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
   child.stdout!.on("data", (c: Buffer) => (served.stdout += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (served.stderr += c.toString()));

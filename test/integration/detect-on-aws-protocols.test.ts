@@ -47,7 +47,9 @@ describe("detect on S3 and DynamoDB", () => {
   /** Services over the record table and results prefix `name`, the AWS adapters in place of the local ones. */
   async function onAws(name: string, blobs: BlobStore = new S3BlobStore(s3)): Promise<Services> {
     const events = new SnsEventPublisher(new SNSClient({ endpoint: sns.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), () => TOPIC);
-    return { ...localAt(await tempDir(), () => LIVE), records: new DynamoRecordStore(dynamo.client, name), blobs, resultsRoot: `s3://metrics/results-${name}`, events };
+    // The metric set's bucket is read as the operator's own here (no tenant): test/security/assumed-role.test.ts reads it as a role.
+    const dataFiles = () => ({ get: (uri: string) => blobs.get(uri), list: (prefix: string) => blobs.list(prefix), check: async () => {} });
+    return { ...localAt(await tempDir(), () => LIVE), records: new DynamoRecordStore(dynamo.client, name), blobs, dataFiles, resultsRoot: `s3://metrics/results-${name}`, events };
   }
 
   /** A Vigil on its own results prefix and record table, with one detector set up. */

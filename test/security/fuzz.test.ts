@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tenantsFromEnv, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve } from "../../cli/serve.ts";
+import { tenantsFromConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve } from "../../cli/serve.ts";
 import { tempDir, localAt } from "../builders.ts";
 import { fuzzRequests, OPERATIONS, runFuzz, seedFuzzData, type FuzzWorld, type Tenant } from "./fuzz.ts";
 
@@ -17,7 +17,7 @@ describe("signed requests over every route, fuzzed", () => {
   let world: FuzzWorld;
   beforeAll(async () => {
     const dir = await tempDir();
-    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), Date.now), tenants: tenantsFromEnv({ VIGIL_TENANTS: `other:${TENANTS[1].accessKeyId}:${TENANTS[1].secretAccessKey}` }) }));
+    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), Date.now), tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), tenants: [{ name: "other", ...TENANTS[1] }], dataRoots: { default: [join(dir, "files")] } }) }));
     world = await seedFuzzData(url, TENANTS[0], dir);
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));

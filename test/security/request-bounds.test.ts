@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tenantsFromEnv, serve } from "../../cli/serve.ts";
+import { tenantsFromConfig, serve } from "../../cli/serve.ts";
 import { tempDir, localAt } from "../builders.ts";
 import { peakRss, rawExchange, signedHeaders, startVigilServe } from "./wire.ts";
 
@@ -59,7 +59,8 @@ describe("slow senders and oversized headers", () => {
   let url: string;
   const limits = { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutMs: 300, timeoutCheckMs: 50 };
   beforeAll(async () => {
-    ({ server, url } = await serve({ port: 0, services: localAt(join(await tempDir(), "vigil"), Date.now), tenants: tenantsFromEnv({}), limits }));
+    const dataDir = join(await tempDir(), "vigil");
+    ({ server, url } = await serve({ port: 0, services: localAt(dataDir, Date.now), tenants: await tenantsFromConfig({ dataDir }), limits }));
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { LookoutMetricsClient } from "@aws-sdk/client-lookoutmetrics";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "../../cli/serve.ts";
 import { freePort } from "../servers.ts";
 
@@ -16,10 +17,10 @@ export async function signedHeaders(url: string, method: string, pathAndQuery: s
   return signed.headers;
 }
 
-/** `vigil serve` as a user runs it: the built CLI in a process of its own. */
-export async function startVigilServe(dataDir: string): Promise<{ url: string; child: ChildProcess; stop: () => void }> {
+/** `vigil serve` as a user runs it: the built CLI in a process of its own, with the environment and flags given. */
+export async function startVigilServe(dataDir: string, options: { env?: Record<string, string>; args?: string[] } = {}): Promise<{ url: string; child: ChildProcess; stderr: () => string; stop: () => void }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["bin/vigil.mjs", "serve", "--port", String(port), "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["bin/vigil.mjs", "serve", "--port", String(port), "--data-dir", dataDir, ...(options.args ?? [])], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   const stop = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
@@ -32,8 +33,23 @@ export async function startVigilServe(dataDir: string): Promise<{ url: string; c
     });
     child.once("exit", (code) => reject(new Error(`vigil serve exited with ${code}: ${stderr}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, child, stop };
+  return { url: `http://127.0.0.1:${port}`, child, stderr: () => stderr, stop };
 }
+
+/** A `vigil` command run to its end, in a process of its own. */
+export function runVigil(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["bin/vigil.mjs", ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A tenant's key pair. */
+export interface Key {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** The official L4M client, signing as `key` (the default tenant's unless given), pointed at `url`. */
+export const l4m = (url: string, key: Key = { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY }) => new LookoutMetricsClient({ endpoint: url, region: "us-east-1", credentials: key, maxAttempts: 1 });
 
 export interface RawAnswer {
   /** The status line's code, or undefined when the connection closed without an answer. */

@@ -3,6 +3,7 @@ import * as z from "zod";
 import { ValidationException } from "../../model/errors.ts";
 import { L4M_QUOTAS, type Quotas } from "../../model/quotas.ts";
 import { parseOrThrow } from "../../model/validate.ts";
+import { DataRootsSettings, dataRootsFromText } from "../data-roots.ts";
 
 /**
  * `vigil serve`'s settings: a JSON file (vigil.config.json by default), checked strictly
@@ -23,8 +24,12 @@ export const ServeConfig = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8087),
   host: z.string().min(1).default("127.0.0.1"),
   dataDir: z.string().min(1).default("vigil-data"),
-  /** Local folders metric sets may read files from; none = anywhere the process may read. */
-  dataRoots: z.array(z.string().min(1)).min(1).optional(),
+  /**
+   * The folders each tenant may read metric files from (data-roots.ts), by tenant name:
+   * `{ "default": ["/srv/metrics"], "team-a": ["/srv/team-a"] }`. The default tenant reads
+   * `<dataDir>/files` unless given others; another tenant reads no local file unless granted one.
+   */
+  dataRoots: DataRootsSettings.optional(),
   /** Base URL people reach `vigil serve` at, for the links in alert messages. */
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Key that signs those links (32+ characters); one is made and kept in the data directory when none is given. */
@@ -60,7 +65,7 @@ const ENV: Readonly<Record<string, (v: string) => Partial<Record<keyof ServeConf
   VIGIL_PORT: (v) => ({ port: /^\d+$/.test(v) ? Number(v) : v }),
   VIGIL_HOST: (v) => ({ host: v }),
   VIGIL_DATA_DIR: (v) => ({ dataDir: v }),
-  VIGIL_DATA_ROOTS: (v) => ({ dataRoots: v.split(",").map((s) => s.trim()).filter(Boolean) }),
+  VIGIL_DATA_ROOTS: (v) => ({ dataRoots: dataRootsFromText(v) }),
   VIGIL_PUBLIC_URL: (v) => ({ publicUrl: v }),
   VIGIL_LINK_SECRET: (v) => ({ linkKey: v }),
   VIGIL_ACCESS_KEY_ID: (v) => ({ accessKeyId: v }),
@@ -80,6 +85,8 @@ function tenantsOfEnv(value: string): TenantConfig[] {
       return { name, accessKeyId, secretAccessKey, ...(accountId !== undefined ? { accountId } : {}) };
     });
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Whether the file gives away a secret to other users of the machine. */
 const holdsSecret = (raw: Record<string, unknown>) => ["linkKey", "secretAccessKey", "tenants", "smtp"].some((k) => raw[k] !== undefined);
@@ -111,8 +118,12 @@ export function loadServeConfig(options: { file?: string | undefined; env: NodeJ
   if (options.env["VIGIL_SMTP_URL"]) fromEnv["smtp"] = { ...(fromFile["smtp"] as object | undefined), url: options.env["VIGIL_SMTP_URL"], ...(options.env["VIGIL_EMAIL_FROM"] ? { from: options.env["VIGIL_EMAIL_FROM"] } : {}) };
   if (options.env["VIGIL_TENANTS"]) fromEnv["tenants"] = tenantsOfEnv(options.env["VIGIL_TENANTS"]);
   const flags = Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, v]) => v !== undefined));
+  const settings: Record<string, unknown> = { ...fromFile, ...fromEnv, ...flags };
+  // A flag's data roots (--data-root, the default tenant's) replace that tenant's alone: the others' stay as given (and a malformed value given is reported, not hidden).
+  const given = fromEnv["dataRoots"] ?? fromFile["dataRoots"];
+  if (flags["dataRoots"] !== undefined && given !== undefined) settings["dataRoots"] = isRecord(given) && isRecord(flags["dataRoots"]) ? { ...given, ...flags["dataRoots"] } : given;
   try {
-    return parseOrThrow(ServeConfig, { ...fromFile, ...fromEnv, ...flags }, "vigil serve settings");
+    return parseOrThrow(ServeConfig, settings, "vigil serve settings");
   } catch (e) {
     if (e instanceof ValidationException) throw new ValidationException(`Bad vigil serve settings (${text !== undefined ? path : "no config file"}, environment, flags): ${e.fields.map((f) => `${f.Name} ${f.Message}`).join("; ")}`, { fields: e.fields });
     throw e;

@@ -27,6 +27,12 @@ export interface OpenServiceOptions {
   readonly watch?: boolean;
   /** The real clock, for the expiry of links, when `clock` is a simulation's. */
   readonly linkClock?: () => number;
+  /**
+   * The folders each account may read metric files from (the tenants' checked data roots):
+   * detection, ingestion and back-tests read a tenant's files with them. Without it, the
+   * operator's own data, read where pointed.
+   */
+  readonly dataRootsOf?: (accountId: string) => readonly string[] | undefined;
 }
 
 /** The one-machine service: the local services, with the loop that runs them and the watcher that wakes it. */
@@ -86,6 +92,7 @@ export async function openService(config: ServeConfig, options: OpenServiceOptio
       quotas: quotasOf(config),
       wake: () => loop?.wake(),
       ...(cloudwatch ? { cloudwatch } : {}),
+      ...(options.dataRootsOf ? { dataRootsOf: options.dataRootsOf } : {}),
     });
     const watcher = options.watch === false ? undefined : new TemplateWatcher((file) => loop?.wake([file]));
     const arm = (now: number) =>

@@ -52,6 +52,7 @@ export function serviceObserver(logger = new Logger({ serviceName: "vigil" })): 
     intervalRun(run, now) {
       const intervalId = correlationIdOf(run);
       intervals.inc({ outcome: run.outcome.kind });
+      if (run.outcome.kind === "failed") return void logger.warn("interval failed", { intervalId, reason: run.outcome.execution.FailureReason });
       if (run.outcome.kind !== "processed") return void logger.info("interval skipped", { intervalId, outcome: run.outcome.kind });
       const e = run.outcome.execution;
       const seconds = Math.max(0, (now - (run.intervalStart + intervalMs(run.metricSet.MetricSetFrequency))) / 1000);

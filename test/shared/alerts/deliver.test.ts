@@ -70,8 +70,6 @@ describe("deliver", () => {
     receiver.answer("hang", "hang", "hang");
     expect(await deliver(deps, d, signal)).toEqual({ kind: "parked", attempts: 3, detail: "no answer within 300 ms" });
     expect(await deadLetters.list()).toMatchObject([{ delivery: { deliveryId: d.deliveryId }, reason: "TIMEOUT", attempts: 3 }]);
-    // The same delivery, redelivered by the queue while parked, is not sent behind the dead letter's back.
-    expect(await deliver(deps, d, signal)).toEqual({ kind: "duplicate" });
     receiver.answer({ status: 500 }, { status: 500 }, { status: 500 });
     expect(await replayParked(deps, signal)).toEqual({ retried: 0, remaining: 1 }); // still failing: it stays parked, once
     expect(await deadLetters.list()).toHaveLength(1);
@@ -80,6 +78,32 @@ describe("deliver", () => {
     const sent = receiver.requests.slice(before).filter((r) => r.headers["vigil-delivery-id"] === d.deliveryId);
     expect(sent).toHaveLength(3 + 3 + 1);
     expect(await deliver(deps, d, signal)).toEqual({ kind: "duplicate" });
+  });
+
+  it("sends a parked delivery the queue hands over again once, and the replay then finds it sent", async () => {
+    const { deps, deadLetters, alert } = await setup(receiver.url, 1);
+    const d = deliveryFor(alert);
+    const before = receiver.requests.length;
+    receiver.answer({ status: 500 });
+    expect(await deliver(deps, d, signal)).toMatchObject({ kind: "parked" });
+    expect(await deliver(deps, d, signal)).toEqual({ kind: "sent", attempts: 1 });
+    expect(await replayParked(deps, signal)).toEqual({ retried: 1, remaining: 0 });
+    expect(await deadLetters.list()).toEqual([]);
+    expect(receiver.requests.slice(before).filter((r) => r.headers["vigil-delivery-id"] === d.deliveryId)).toHaveLength(2);
+  });
+
+  it("leaves to a replay a delivery another run holds, and takes no lease it does not hold", async () => {
+    const { deps, deadLetters, alert, records } = await setup(receiver.url, 1);
+    const d = deliveryFor(alert);
+    receiver.answer({ status: 500 });
+    expect(await deliver(deps, d, signal)).toMatchObject({ kind: "parked" });
+    // Another run (a replay elsewhere) holds it now.
+    expect(await records.claim(`delivery/${d.deliveryId}`, deps.now() + 600_000, deps.now())).toBe(true);
+    const before = receiver.requests.length;
+    expect(await replayParked(deps, signal)).toEqual({ retried: 0, remaining: 1 });
+    expect(await records.get("leases", `delivery/${d.deliveryId}`)).toEqual({ until: deps.now() + 600_000 });
+    expect(receiver.requests.length).toBe(before);
+    expect(await deadLetters.list()).toHaveLength(1);
   });
 
   it("parks without trying a 4xx more than once, and a delivery whose alert was deleted", async () => {

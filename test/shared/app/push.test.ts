@@ -99,12 +99,12 @@ describe("PutMetricRows", () => {
     expect(kept.trim().split("\n")).toHaveLength(6);
   });
 
-  it("replaces, not adds to, the rows of a retried request with the same ClientToken", async () => {
+  it("answers a retried request with the same ClientToken and rows as the first, adding no rows", async () => {
     const now = T0 + 30 * HOUR;
     const { rt, metricSet, dir } = await pushedShop(() => now);
     const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "batch-7", Rows: rowsOf(shopPoints(T0 + 29 * HOUR, 1, SERIES)) };
-    await push(rt, body, "req-1");
-    await push(rt, body, "req-2");
+    const first = await push(rt, body, "req-1");
+    expect(await push(rt, body, "req-2")).toEqual(first);
     const files = await rt.blobs.list(join(dir, "results", "000000000000", "shop", "pushed", "ingested"));
     expect(files.map((f) => f.slice(f.lastIndexOf("/") + 1))).toEqual(["push-batch-7.csv"]);
   });
