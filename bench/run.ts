@@ -34,6 +34,8 @@ import { parse } from "yaml";
 import { fuzzRequests, OPERATIONS, runFuzz, seedFuzzData, type FuzzFigures, type Tenant } from "../test/security/fuzz.ts";
 import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import type { Page, RecordStore } from "../shared/store/records.ts";
+import { apiFigures } from "./api.ts";
+import { benchGroup } from "./groups.ts";
 import { serviceFigures } from "./service.ts";
 
 const HOUR = 3_600_000;
@@ -317,33 +319,6 @@ async function fuzz(): Promise<void> {
   }
 }
 
-/** An anomaly group of one metric set as detection stores it: two measures, ten series each (about 2.5 KB of JSON). */
-function benchGroup(i: number): AnomalyGroupRecord {
-  const impact = (measure: string, peakScore: number) => ({
-    measure,
-    series: Object.fromEntries(Array.from({ length: 10 }, (_, j) => [`${measure}-${i}-${j}`.padEnd(64, "0"), { platform: `p${j % 3}`, marketplace: `m${j}` }])),
-    actual: 400 + i,
-    expected: 1000,
-    peakScore,
-    strength: 3 + (i % 7),
-    deviation: { platform: { p0: 300, p1: 200, p2: 100 }, marketplace: { m0: 600 } },
-    startMs: Date.UTC(2021, 2, 1) + i * HOUR,
-  });
-  const score = (i * 7919) % 101;
-  return {
-    AnomalyGroupId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}` as AnomalyGroupId,
-    AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:bench" as AnomalyDetectorArn,
-    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/bench/orders" as MetricSetArn,
-    dimensionNames: ["platform", "marketplace"],
-    startMs: Date.UTC(2021, 2, 1) + i * HOUR,
-    endMs: Date.UTC(2021, 2, 1) + (i + 2) * HOUR,
-    score,
-    anomalyCount: 12,
-    revision: 1,
-    impacts: { revenue: impact("revenue", score), views: impact("views", i % 3 ? score - 1 : score + 1) },
-  };
-}
-
 /** `clients` concurrent callers, each making `perClient` calls in turn: calls per second and the 99th percentile latency. */
 async function load(clients: number, perClient: number, call: (client: number, n: number) => Promise<unknown>): Promise<{ perSecond: number; p99: number }> {
   const latencies: number[] = [];
@@ -402,7 +377,7 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [out, performance.now() - start];
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, records, service, ecommerce, feedback, nab, fuzz). */
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, records, service, api, ecommerce, feedback, nab, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -414,6 +389,7 @@ if (wanted("demo")) demo();
 if (wanted("fuzz")) await fuzz();
 if (wanted("records")) await recordLists();
 if (wanted("service")) await serviceFigures(report);
+if (wanted("api")) await apiFigures(report);
 const bench = resolve(process.env.VIGIL_BENCH_DIR ?? "../shared/bench");
 if (existsSync(join(bench, "ecommerce/score.mjs"))) {
   if (wanted("ecommerce")) ecommerce(bench);

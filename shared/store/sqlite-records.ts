@@ -78,30 +78,37 @@ export class SqliteRecordStore implements RecordStore {
     return { items: this.parsed<T>(table, page), ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]) }) } : {}) };
   }
 
-  /** From the index alone (it covers the query): no record is read. */
+  /**
+   * From the index alone (it covers the query): no record is read. Kept while nothing in
+   * the database changes (a console or client polling the same list reads it once).
+   */
   async listRanked<K extends RankedTable>(table: K, query: RankedQuery): Promise<Page<RankedEntry<RankedSummaries[K]>>> {
     checkLimit(query.limit);
     const listing = rankedListing(table, query);
     const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor);
-    // The index holds −rank, so that "highest rank, then lowest at, then id" is one ascending order.
-    const from = after ? "AND (nrank, at, id) > (?, ?, ?)" : "";
-    const rows = this.db.all(
-      `SELECT id, nrank, at, label, summary FROM records WHERE tbl = ? AND part = ? AND nrank <= ? ${from} AND ${LIVE} ORDER BY nrank, at, id LIMIT ?`,
-      table,
-      query.partition,
-      -(query.min ?? -Infinity),
-      ...(after ? [-after.rank!, after.at!, after.id] : []),
-      this.now(),
-      query.limit + 1,
-    );
-    const page = rows.slice(0, query.limit);
-    const items = page.flatMap((r) => {
-      const id = String(r["id"]);
-      const summary = this.parse<RankedSummaries[K]>(table, id, r["summary"]);
-      return summary === undefined ? [] : [{ id, rank: -Number(r["nrank"]), at: Number(r["at"]), label: String(r["label"]), summary }];
+    const now = this.now();
+    const key = ["list", table, query.partition, query.min ?? -Infinity, query.limit, query.cursor ?? ""].join("\0");
+    return this.db.remember(key, now, table, query.partition, () => {
+      // The index holds −rank, so that "highest rank, then lowest at, then id" is one ascending order.
+      const from = after ? "AND (nrank, at, id) > (?, ?, ?)" : "";
+      const rows = this.db.all(
+        `SELECT id, nrank, at, label, summary FROM records WHERE tbl = ? AND part = ? AND nrank <= ? ${from} AND ${LIVE} ORDER BY nrank, at, id LIMIT ?`,
+        table,
+        query.partition,
+        -(query.min ?? -Infinity),
+        ...(after ? [-after.rank!, after.at!, after.id] : []),
+        now,
+        query.limit + 1,
+      );
+      const page = rows.slice(0, query.limit);
+      const items = page.flatMap((r) => {
+        const id = String(r["id"]);
+        const summary = this.parse<RankedSummaries[K]>(table, id, r["summary"]);
+        return summary === undefined ? [] : [{ id, rank: -Number(r["nrank"]), at: Number(r["at"]), label: String(r["label"]), summary }];
+      });
+      const last = page.at(-1);
+      return { items, ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]), rank: -Number(last["nrank"]), at: Number(last["at"]) }) } : {}) };
     });
-    const last = page.at(-1);
-    return { items, ...(rows.length > query.limit && last ? { cursor: encodeCursor(listing, { id: String(last["id"]), rank: -Number(last["nrank"]), at: Number(last["at"]) }) } : {}) };
   }
 
   /**
@@ -109,15 +116,18 @@ export class SqliteRecordStore implements RecordStore {
    * skipping from one to the next (a handful: a metric set's measures), so no row is sorted.
    */
   async countRanked(table: RankedTable, partition: string, min = -Infinity): Promise<RankCounts> {
-    const rows = this.db.allNamed(COUNT_BY_LABEL, { tbl: table, part: partition, nrank: -min, now: this.now() });
-    const byLabel: Record<string, number> = {};
-    let earliest: number | undefined;
-    for (const r of rows) {
-      if (Number(r["n"]) === 0) continue;
-      byLabel[String(r["label"])] = Number(r["n"]);
-      earliest = Math.min(earliest ?? Infinity, Number(r["earliest"]));
-    }
-    return { total: Object.values(byLabel).reduce((a, b) => a + b, 0), byLabel, ...(earliest === undefined ? {} : { earliest }) };
+    const now = this.now();
+    return this.db.remember(["count", table, partition, min].join("\0"), now, table, partition, () => {
+      const rows = this.db.allNamed(COUNT_BY_LABEL, { tbl: table, part: partition, nrank: -min, now });
+      const byLabel: Record<string, number> = {};
+      let earliest: number | undefined;
+      for (const r of rows) {
+        if (Number(r["n"]) === 0) continue;
+        byLabel[String(r["label"])] = Number(r["n"]);
+        earliest = Math.min(earliest ?? Infinity, Number(r["earliest"]));
+      }
+      return { total: Object.values(byLabel).reduce((a, b) => a + b, 0), byLabel, ...(earliest === undefined ? {} : { earliest }) };
+    });
   }
 
   async delete(table: Table, id: string): Promise<void> {
@@ -225,6 +235,8 @@ function ensureSchema(db: DatabaseSync, file: string): void {
 class Connection {
   private static readonly open = new Map<string, Connection>();
   private readonly statements = new Map<string, StatementSync>();
+  /** Ranked reads' answers (remember), oldest first. */
+  private readonly remembered = new Map<string, Remembered>();
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -276,11 +288,53 @@ class Connection {
     return Number(this.statement(sql).run(...params).changes);
   }
 
+  /**
+   * A ranked read's answer, computed once and given again while it still holds: the
+   * database unchanged since (no write of this connection, no commit of another process:
+   * SQLite's total_changes and data_version), the clock not gone back, and no record of the
+   * partition expired meanwhile. Answers are frozen, being shared.
+   */
+  remember<T>(key: string, now: number, table: string, partition: string, compute: () => T): T {
+    const version = this.version();
+    const known = this.remembered.get(key);
+    if (known && known.version === version && now >= known.from && now < known.until) return known.value as T;
+    const value = deepFreeze(compute());
+    const expiry = this.get("SELECT min(expires_at) AS e FROM records WHERE tbl = ? AND part = ? AND expires_at > ?", table, partition, now)?.["e"];
+    this.remembered.delete(key);
+    if (this.remembered.size >= REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
+    this.remembered.set(key, { version, from: now, until: typeof expiry === "number" ? expiry : Infinity, value });
+    return value;
+  }
+
+  /** Moves whenever the database changes: by this connection's writes or another connection's commits. */
+  private version(): string {
+    const r = this.get("SELECT total_changes() AS changes, (SELECT data_version FROM pragma_data_version) AS version")!;
+    return `${String(r["changes"])}:${String(r["version"])}`;
+  }
+
   private statement(sql: string): StatementSync {
     let s = this.statements.get(sql);
     if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
     return s;
   }
+}
+
+/** How many ranked answers a connection keeps (each at most a page of summaries). */
+const REMEMBERED = 256;
+
+interface Remembered {
+  readonly version: string;
+  readonly from: number;
+  readonly until: number;
+  readonly value: unknown;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function inodeOf(file: string): number | undefined {

@@ -26,6 +26,28 @@ recordStoreContract("SqliteRecordStore", async (options) => {
 });
 
 describe("SqliteRecordStore", () => {
+  it("answers a ranked list or count again only while it holds: after its own write, another process's commit or an expiry it reads afresh", async () => {
+    const file = join(await tempDir(), "records.db");
+    let now = 1_000;
+    const store = SqliteRecordStore.open(file, { now: () => now });
+    const counted = async () => (await store.countRanked("groups", "shop/orders/", 50)).total;
+    const listed = async () => (await store.listRanked("groups", { partition: "shop/orders/", min: 50, limit: 10 })).items.map((i) => i.id);
+    await store.put("groups", "shop/orders/a", anomalyGroupRecord({ score: 80 }));
+    expect([await counted(), await listed()]).toEqual([1, ["shop/orders/a"]]);
+    expect(await store.listRanked("groups", { partition: "shop/orders/", min: 50, limit: 10 })).toBe(await store.listRanked("groups", { partition: "shop/orders/", min: 50, limit: 10 }));
+
+    await store.put("groups", "shop/orders/b", anomalyGroupRecord({ score: 90 }), { expiresAt: 2_000 });
+    expect([await counted(), await listed()]).toEqual([2, ["shop/orders/b", "shop/orders/a"]]);
+
+    const other = rawDatabase(file);
+    other.prepare("DELETE FROM records WHERE tbl = 'groups' AND id = 'shop/orders/a'").run();
+    other.close();
+    expect([await counted(), await listed()]).toEqual([1, ["shop/orders/b"]]);
+
+    now = 2_000;
+    expect([await counted(), await listed()]).toEqual([0, []]);
+  });
+
   it("is one database per file: stores opened again, as per request, see each other's writes at once", async () => {
     const file = join(await tempDir(), "records.db");
     await SqliteRecordStore.open(file).put("detectors", "shop", { n: 1 });
@@ -91,7 +113,8 @@ describe("SqliteRecordStore", () => {
     await store.deletePrefix("groups", "shop/");
     await store.delete("groups", "x");
     const db = rawDatabase(file);
-    const reads = SqliteRecordStore.preparedOn(file).filter((sql) => /^(SELECT|DELETE|WITH)/.test(sql));
+    // Every statement that reads the records (the change mark ranked answers are kept by reads none).
+    const reads = SqliteRecordStore.preparedOn(file).filter((sql) => /^(SELECT|DELETE|WITH)/.test(sql) && /\brecords\b/.test(sql));
     expect(reads.length).toBeGreaterThanOrEqual(10);
     for (const sql of reads) {
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
