@@ -153,7 +153,8 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
     const send = (r: PlainResponse) => {
       if (res.headersSent || res.destroyed) return;
       if (r.headers["connection"] === "close") lingerAfter(res);
-      res.writeHead(r.status, { ...r.headers, "x-amzn-requestid": requestId });
+      // A declared length sends head and body in one write, not chunked.
+      res.writeHead(r.status, { ...r.headers, "content-length": String(Buffer.byteLength(r.body)), "x-amzn-requestid": requestId });
       res.end(r.body);
     };
     if (req.rawHeaders.length / 2 > limits.maxHeaders) return send(closing(refusal(431, "ValidationException", `The request has more than ${limits.maxHeaders} headers`, requestId)));
