@@ -1,5 +1,6 @@
 import type { Senders } from "../alerts/channel.ts";
 import type { DeadLetters, DeliveryQueue } from "../alerts/delivery.ts";
+import type { DeliveryGate } from "../alerts/gate.ts";
 import type { RetryPolicy, RetryTimer } from "../alerts/retry.ts";
 import type { ChannelKind } from "../model/alert.ts";
 import type { BlobStore } from "../store/blobs.ts";
@@ -74,6 +75,8 @@ export interface Services {
   /** Where deliveries that keep failing wait to be replayed. */
   readonly deadLetters: DeadLetters;
   readonly senders: Senders;
+  /** Where every delivery of the process waits its turn within its channel's limits. */
+  readonly deliveryGate: DeliveryGate;
   /** Sources Vigil pulls; a mode or function without one says so when asked. */
   readonly sources: { readonly cloudwatch?: PulledSource | undefined };
   readonly alertSettings: AlertSettings;

@@ -12,7 +12,7 @@ import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import { S3BlobStore } from "../store/s3-blobs.ts";
 import type { RuntimeConfig } from "./config.ts";
 import { assumedRoleFiles } from "./assumed-role.ts";
-import { realSleep, senders } from "./senders.ts";
+import { deliveryGate, realSleep, senders } from "./senders.ts";
 import { alertSettingsOf } from "./settings.ts";
 
 type AwsConfig = Extract<RuntimeConfig, { VIGIL_MODE: "aws" }>;
@@ -116,6 +116,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     deliveryQueue,
     deadLetters,
     senders: senders({ settings: alertSettings, secrets: { resolve: async (value) => (await secrets()).resolve(value) }, blockPrivateAddresses: true, aws, clock }),
+    deliveryGate: deliveryGate(),
     sources: { cloudwatch: { kind: "cloudwatch", readInterval: async (metricSet, start, period) => (await cloudwatch()).readInterval(metricSet, start, period) } },
     alertSettings,
     region: { partition: "aws", region },
