@@ -3,9 +3,9 @@
  * Speed is measured here, never in tests. The NAB and ecommerce figures need the benchmark
  * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SeriesBank } from "../shared/engine/bank.ts";
 import { newStepResult, step } from "../shared/engine/step.ts";
@@ -25,7 +25,7 @@ import { longText, shortText } from "../shared/channels/common/text.ts";
 import { webhookBody } from "../shared/channels/webhook/render.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
 import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
-import { backtestFiles, createAlert, createDetector, OPERATOR, routeEvent } from "../shared/app/index.ts";
+import { backtestFiles, createAlert, createDetector, OPERATOR, routeEvents } from "../shared/app/index.ts";
 import { localFiles, localServices } from "../shared/runtime/local.ts";
 import { anomalyRecords, loadMetricSetFile } from "../cli/backtest.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
@@ -237,7 +237,12 @@ function benchEvent(i: number, series: number): AnomalyGroupEvent {
   };
 }
 
-/** Alerts rendered per second (every channel's format), and routed → sent → recorded per second to a local webhook. */
+/**
+ * Alerts rendered per second (every channel's format); then alert fan-out, side by side
+ * with Prometheus Alertmanager: 2,000 distinct anomaly groups, each told to a signed
+ * webhook on loopback (routed, signed, sent and recorded), against 2,000 alerts posted to
+ * Alertmanager with the same receiver as its webhook.
+ */
 async function alertPipeline(): Promise<void> {
   const events = Array.from({ length: 2000 }, (_, i) => benchEvent(i, 20));
   const alert = { AlertName: "bench", AlertArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:bench" as AlertArn };
@@ -254,21 +259,137 @@ async function alertPipeline(): Promise<void> {
   });
   report("alert messages rendered per second, all six formats each", fmt(events.length / (renderMs / 1000)));
 
-  let received = 0;
-  const server = createServer((req, res) => req.resume().on("end", () => (received++, res.end("ok"))));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
+  const receiver = await Receiver.start();
+  try {
+    const vigil: number[] = [];
+    const manager: number[] = [];
+    const binary = alertmanagerBinary();
+    if (!binary) report("Prometheus Alertmanager", "skipped: no prometheus-alertmanager on PATH (apt-get install prometheus-alertmanager)");
+    // Interleaved, three runs each: the machine may be shared, and each run meets the same load.
+    for (let run = 0; run < 3; run++) {
+      vigil.push(await vigilFanOut(receiver, events));
+      if (binary) manager.push(await alertmanagerFanOut(binary, receiver, events.length, run));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const rate = (ms: number) => events.length / (ms / 1000);
+    report(`alert fan-out, ${fmt(events.length)} groups → signed webhook on loopback, Vigil (per second, median of 3)`, fmt(rate(median(vigil))));
+    if (binary) {
+      report(`alert fan-out, the same ${fmt(events.length)} alerts → the same receiver, Alertmanager ${alertmanagerVersion(binary)} (per second, median of 3)`, fmt(rate(median(manager))));
+      report("alert fan-out, Vigil ÷ Alertmanager", fmt(median(manager) / median(vigil), 2), "≥ 2.0");
+    }
+  } finally {
+    await receiver.stop();
+  }
+}
+
+/** The webhook receiver of bench/webhook-receiver.mjs, in its own process. */
+class Receiver {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<Receiver> {
+    const child = fork(resolve("bench/webhook-receiver.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const { port } = await Receiver.next<{ port: number }>(child, "port");
+    return new Receiver(child, `http://127.0.0.1:${port}`);
+  }
+
+  private static next<T>(child: ChildProcess, key: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const on = (m: Record<string, unknown>) => {
+        if (!(key in m)) return;
+        child.off("message", on);
+        resolve(m as T);
+      };
+      child.on("message", on);
+      child.once("exit", (code) => reject(new Error(`the bench receiver exited (${code})`)));
+    });
+  }
+
+  /** Expects `n` requests; resolves with the epoch ms (sub-ms) at which the n-th arrived. */
+  async expect(n: number): Promise<{ readonly last: Promise<number> }> {
+    const last = Receiver.next<{ done: number }>(this.child, "done").then((m) => m.done);
+    this.child.send({ expect: n });
+    await Receiver.next(this.child, "expecting");
+    return { last };
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((r) => this.child.once("exit", r));
+    this.child.send({ stop: true });
+    await exited;
+  }
+}
+
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/** Vigil in local mode, one webhook alert with a secret: the events routed as one batch, each delivery signed, sent and recorded. */
+async function vigilFanOut(receiver: Receiver, events: AnomalyGroupEvent[]): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-alerts-"));
-  const rt = localServices(dir, { clock: () => Date.UTC(2021, 2, 1) });
-  const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "bench", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  await createAlert(rt, OPERATOR, { AlertName: "bench", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `http://127.0.0.1:${port}/hook`, Secret: "k" } } });
-  const start = performance.now();
-  for (const e of events) await routeEvent(rt, e);
-  const ms = performance.now() - start;
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
-  if (received !== events.length) throw new Error(`the receiver got ${received} of ${events.length} alerts`);
-  report("alerts routed → signed → sent → recorded per second, local webhook, one at a time", fmt(events.length / (ms / 1000)));
+  try {
+    const rt = localServices(dir, { clock: () => Date.UTC(2021, 2, 1) });
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "bench", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createAlert(rt, OPERATOR, { AlertName: "bench", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}/hook`, Secret: "bench-secret" } } });
+    const { last } = await receiver.expect(events.length);
+    const start = epochNow();
+    const routed = await routeEvents(rt, events);
+    const failed = routed.filter((r) => r.status === "rejected" || !r.value.some((v) => v.outcome === "enqueued"));
+    if (failed.length) throw new Error(`${failed.length} of ${events.length} events were not told`);
+    return (await last) - start;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function alertmanagerBinary(): string | undefined {
+  for (const name of ["prometheus-alertmanager", "alertmanager"]) if (spawnSync(name, ["--version"]).status === 0) return name;
+  return undefined;
+}
+
+const alertmanagerVersion = (binary: string) => /version (\S+)/.exec(spawnSync(binary, ["--version"], { encoding: "utf8" }).stderr + spawnSync(binary, ["--version"], { encoding: "utf8" }).stdout)?.[1] ?? "";
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const { port } = probe.address() as { port: number };
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+/**
+ * Alertmanager driven the same way: its webhook receiver is the bench's receiver, every
+ * alert its own group (group_by: ['...']) sent at once (group_wait 0s), the alerts posted
+ * to its API in one request, timed up to the receipt of the last notification.
+ */
+async function alertmanagerFanOut(binary: string, receiver: Receiver, n: number, run: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-am-"));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, "alertmanager.yml"),
+    ["route:", "  receiver: bench", "  group_by: ['...']", "  group_wait: 0s", "  group_interval: 1h", "  repeat_interval: 24h", "receivers:", "  - name: bench", "    webhook_configs:", `      - url: ${receiver.url}/alertmanager`, "        send_resolved: false", ""].join("\n"),
+  );
+  const child = spawn(binary, [`--config.file=${join(dir, "alertmanager.yml")}`, `--storage.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="], { stdio: "ignore" });
+  try {
+    const api = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (await fetch(`${api}/-/ready`).then((r) => r.ok, () => false)) break;
+      if (i === 100) throw new Error("Alertmanager did not become ready within 10 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const startsAt = new Date().toISOString();
+    const alerts = Array.from({ length: n }, (_, i) => ({ labels: { alertname: "bench", run: String(run), group: `g${i}` }, annotations: { summary: `revenue down in group ${i}` }, startsAt }));
+    const { last } = await receiver.expect(n);
+    const start = epochNow();
+    const posted = await fetch(`${api}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alerts) });
+    if (!posted.ok) throw new Error(`Alertmanager refused the alerts: ${posted.status} ${await posted.text()}`);
+    return (await last) - start;
+  } finally {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill();
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -406,6 +527,8 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
+// Figures depend on what else runs: the machine's load is printed with them.
+report("machine load at the start (1-minute average; cores)", `${fmt(loadavg()[0]!, 2)}; ${availableParallelism()}`);
 if (wanted("alerts")) await alertPipeline();
 if (wanted("bundles")) await functionBundles();
 if (wanted("engine")) engineSpeed();

@@ -76,7 +76,7 @@ class Slots {
 interface Destination {
   readonly slot: Slots;
   tokens: number;
-  /** When `tokens` was last counted (epoch ms). */
+  /** From when `tokens` grows again (epoch ms): when last counted, or the end of a pause. */
   at: number;
   /** Nothing is sent before this (a Retry-After). */
   pausedUntil: number;
@@ -109,9 +109,10 @@ export class DeliveryGate {
       pace: (s) => (dest ? this.pace(dest, limit.destination!, s) : Promise.resolve(!s.aborted)),
       after: (result) => {
         if (dest && !result.ok && result.retryAfterMs !== undefined) {
-          dest.tokens = 0;
-          dest.at = this.clock.now();
-          dest.pausedUntil = Math.max(dest.pausedUntil, dest.at + result.retryAfterMs);
+          // Paused, then one message, then the pace again: no burst right after a 429.
+          dest.pausedUntil = Math.max(dest.pausedUntil, this.clock.now() + result.retryAfterMs);
+          dest.tokens = 1;
+          dest.at = dest.pausedUntil;
         }
       },
       release: () => {
@@ -139,8 +140,8 @@ export class DeliveryGate {
     for (;;) {
       if (signal.aborted) return false;
       const now = this.clock.now();
-      dest.tokens = Math.min(limit.burst, dest.tokens + (now - dest.at) / limit.intervalMs);
-      dest.at = now;
+      dest.tokens = Math.min(limit.burst, dest.tokens + Math.max(0, now - dest.at) / limit.intervalMs);
+      dest.at = Math.max(dest.at, now);
       const wait = Math.max(dest.pausedUntil - now, dest.tokens >= 1 ? 0 : Math.ceil((1 - dest.tokens) * limit.intervalMs));
       if (wait <= 0) {
         dest.tokens -= 1;
