@@ -45,6 +45,8 @@ export interface DataGrant {
 /** Metric files as a grant may read them: anything else is refused with an AccessDeniedException naming why. */
 export interface DataFiles {
   get(uri: string): Promise<Uint8Array | undefined>;
+  /** The file's bytes as they arrive (undefined when there is none): a reader keeps none longer than it needs. */
+  read(uri: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Addresses of every file under `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Refuses a path the grant may not read, reading nothing: for a source named before its files exist. */

@@ -90,6 +90,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   });
   const s3Blobs: BlobStore = {
     get: async (uri) => (await s3()).get(uri),
+    read: async (uri) => (await s3()).read(uri),
     put: async (uri, body, kind) => (await s3()).put(uri, body, kind),
     list: async (prefix) => (await s3()).list(prefix),
     deleteFolder: async (folder) => (await s3()).deleteFolder(folder),
@@ -131,6 +132,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     // Customer data is read as the role its metric set names, never with the function's own.
     dataFiles: (grant) => ({
       get: async (uri) => (await tenantFiles())(grant).get(uri),
+      read: async (uri) => (await tenantFiles())(grant).read(uri),
       list: async (prefix) => (await tenantFiles())(grant).list(prefix),
       check: async (uri) => (await tenantFiles())(grant).check(uri),
     }),

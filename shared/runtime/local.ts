@@ -64,7 +64,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
       onDamaged: (d) => observer.failed("reading the local records", new Error(`${d.table}/${d.id} is unreadable: ${d.reason}`), { table: d.table, id: d.id }),
     }),
     blobs,
-    dataFiles: (grant) => (grant.dataRoots ? new ConfinedFiles(local, grant.dataRoots, dir) : { get: (uri) => blobs.get(uri), list: (prefix) => blobs.list(prefix), check: async () => {} }),
+    dataFiles: (grant) => (grant.dataRoots ? new ConfinedFiles(local, grant.dataRoots, dir) : { get: (uri) => blobs.get(uri), read: (uri) => blobs.read(uri), list: (prefix) => blobs.list(prefix), check: async () => {} }),
     dataRootsOf: options.dataRootsOf ?? (() => undefined),
     resultsRoot: join(dir, "results"),
     events: {
