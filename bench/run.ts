@@ -4,7 +4,7 @@
  * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -130,6 +130,49 @@ function ecommerce(bench: string): void {
   report("ecommerce at severity 70: event precision", fmt(at.precision, 3));
   report("ecommerce at severity 70: F1", fmt(at.f1, 3), "≥ 0.95");
   report("ecommerce best threshold: F1 (at score)", `${fmt(scored.best.f1, 3)} (${scored.best.threshold})`);
+}
+
+/**
+ * `vigil backtest` on a 1,000,000-row CSV (1,000 series × 1,000 hours, about 34 MB): its
+ * peak memory, from the kernel's count (bench/max-rss.cjs), and its time.
+ */
+function backtestMemory(): void {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
+  try {
+    const file = join(dir, "history.csv");
+    const fd = openSync(file, "w");
+    writeSync(fd, "timestamp,marketplace,platform,revenue\n");
+    const t0 = Date.UTC(2021, 0, 1);
+    for (let h = 0; h < 1000; h++) {
+      const stamp = new Date(t0 + h * HOUR).toISOString().slice(0, 19).replace("T", " ");
+      const lines: string[] = [];
+      for (let m = 0; m < 100; m++) for (let p = 0; p < 10; p++) lines.push(`${stamp},m${m},p${p},${(100 + ((m * 7 + p * 3 + h) % 17) + 20 * Math.sin((2 * Math.PI * h) / 24)).toFixed(2)}`);
+      writeSync(fd, lines.join("\n") + "\n");
+    }
+    closeSync(fd);
+    const metricSet = join(dir, "metric-set.json");
+    writeFileSync(
+      metricSet,
+      JSON.stringify({
+        MetricSetName: "big",
+        MetricSetFrequency: "PT1H",
+        MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" }],
+        DimensionList: ["marketplace", "platform"],
+        TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+        Timezone: "UTC",
+        MetricSource: { S3SourceConfig: { HistoricalDataPathList: [file], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } } },
+      }),
+    );
+    const rssFile = join(dir, "rss");
+    const start = performance.now();
+    const r = spawnSync(process.execPath, ["-r", resolve("bench/max-rss.cjs"), "bin/vigil.mjs", "backtest", "--metric-set", metricSet, "--data", file, "--out", join(dir, "anomalies.jsonl")], { encoding: "utf8", env: { ...process.env, VIGIL_BENCH_RSS_FILE: rssFile }, maxBuffer: 1 << 26 });
+    const ms = performance.now() - start;
+    if (r.status !== 0) throw new Error(`vigil backtest failed: ${r.stderr}`);
+    report(`vigil backtest, 1,000,000-row CSV (${fmt(statSync(file).size / 1e6)} MB): peak RSS (MB)`, fmt(Number(readFileSync(rssFile, "utf8")) / 1e6), "≤ 300");
+    report("vigil backtest, 1,000,000-row CSV: whole run (s)", fmt(ms / 1000, 1));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -566,7 +609,7 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [out, performance.now() - start];
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, records, service, ecommerce, feedback, nab, fuzz). */
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, backtest, records, service, ecommerce, feedback, nab, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -577,6 +620,7 @@ if (wanted("bundles")) await functionBundles();
 if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
 if (wanted("demo")) demo();
+if (wanted("backtest")) backtestMemory();
 if (wanted("fuzz")) await fuzz();
 if (wanted("records")) await recordLists();
 if (wanted("service")) await serviceFigures(report);

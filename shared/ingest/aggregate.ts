@@ -58,8 +58,8 @@ export class Aggregator {
   private readonly rejects: RejectedRow[] = [];
   private readonly filled: Float64Array;
   private readonly distinct: Set<string>[];
-  /** Series key → its dimension values, shared by its cells. */
-  private readonly series = new Map<string, readonly string[]>();
+  /** Series key → the key and dimension values its cells share (one string and one array per series, not per row). */
+  private readonly series = new Map<string, { readonly key: string; readonly dimensions: readonly string[] }>();
   private rowsRead = 0;
   private rowsAccepted = 0;
   private rowsPartial = 0;
@@ -96,13 +96,13 @@ export class Aggregator {
     const start = Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs;
     let cells = this.intervals.get(start);
     if (!cells) this.intervals.set(start, (cells = new Map()));
-    const key = seriesKeyOf(verdict.dimensions);
-    let dimensions = this.series.get(key);
-    if (!dimensions) this.series.set(key, (dimensions = verdict.dimensions));
-    let cell = cells.get(key);
+    const made = seriesKeyOf(verdict.dimensions);
+    let series = this.series.get(made);
+    if (!series) this.series.set(made, (series = { key: made, dimensions: verdict.dimensions }));
+    let cell = cells.get(series.key);
     if (!cell) {
-      cell = { dimensions, sums: spec.measures.map(() => 0), counts: spec.measures.map(() => 0) };
-      cells.set(key, cell);
+      cell = { dimensions: series.dimensions, sums: spec.measures.map(() => 0), counts: spec.measures.map(() => 0) };
+      cells.set(series.key, cell);
     }
     const nDims = spec.dimensions.length;
     for (let d = 0; d < nDims; d++) {
