@@ -1,5 +1,6 @@
 import { deliver, releaseStaleDeliveryLease, replayParked, type DeliverDeps, type DeliveryOutcome } from "../alerts/deliver.ts";
 import type { Delivery } from "../alerts/delivery.ts";
+export { DeliverySchema } from "../alerts/delivery.ts";
 import { buildAlertPipeline, type AlertVerdict } from "../alerts/route.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { eventIdOf, type AnomalyGroupEvent } from "../model/anomaly-event.ts";
