@@ -241,11 +241,12 @@ async function functionBundles(): Promise<void> {
   const empty = join(dir, "empty.mjs");
   writeFileSync(empty, "");
   const env = { ...process.env, VIGIL_MODE: "aws", VIGIL_TABLE: "vigil-records", VIGIL_RESULTS_ROOT: "s3://vigil-data/results", AWS_REGION: "us-east-1" };
+  // Wall time of the whole process, and the CPU time it used (which the machine's other load disturbs less).
   const started = (file: string) => {
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(file).href)});`], { env, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(file).href)}); const u = process.cpuUsage(); console.log((u.user + u.system) / 1000);`], { env, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`importing ${file} failed: ${r.stderr}`);
-    return Number(process.hrtime.bigint() - t) / 1e6;
+    return { wall: Number(process.hrtime.bigint() - t) / 1e6, cpu: Number(r.stdout.trim()) };
   };
   const esbuild = config.custom.esbuild;
   for (const [name, fn] of Object.entries(config.functions)) {
@@ -277,14 +278,15 @@ async function functionBundles(): Promise<void> {
     visit(entry);
     const kb = (files: Iterable<string>) => [...files].reduce((sum, f) => sum + outputs[f]!.bytes, 0) / 1024;
     report(`${name} bundle, loaded at a cold start / all it ships (KB)`, `${fmt(kb(loaded))} / ${fmt(kb(Object.keys(outputs)))}`, "< 600");
-    const over: number[] = [];
-    const base: number[] = [];
+    const over: { wall: number; cpu: number }[] = [];
+    const base: { wall: number; cpu: number }[] = [];
     for (let i = 0; i < 9; i++) {
       base.push(started(empty));
       over.push(started(resolve(entry)));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[4]!;
-    report(`${name} cold import over an empty module, fresh node, median of 9 (ms)`, `+${fmt(median(over) - median(base))}`, "< +50");
+    const extra = (k: "wall" | "cpu") => median(over.map((o) => o[k])) - median(base.map((b) => b[k]));
+    report(`${name} cold import over an empty module, fresh node, median of 9: wall (CPU) ms`, `+${fmt(extra("wall"))} (+${fmt(extra("cpu"))})`, "< +50");
   }
   rmSync(dir, { recursive: true, force: true });
 }
