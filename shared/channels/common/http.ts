@@ -50,8 +50,8 @@ export async function post(url: string, body: string, options: PostOptions): Pro
 
 /** What one answer's body may hold before its connection is dropped rather than kept. */
 const MAX_ANSWER_BYTES = 64 * 1024;
-/** Pools kept; the least recently used is closed past this. */
-const MAX_POOLS = 64;
+/** Pools kept; the least recently used is dropped past this (more than the sends in flight at once). */
+const MAX_POOLS = 256;
 const pools = new Map<string, HttpAgent>();
 
 /**
@@ -68,9 +68,10 @@ function poolFor(target: URL, pinned: PostOptions["pinned"]): HttpAgent {
     const options = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, timeout: 30_000, scheduling: "lifo" as const };
     pool = target.protocol === "https:" ? new HttpsAgent(options) : new HttpAgent(options);
     if (pools.size >= MAX_POOLS) {
+      // The least recently used pool is dropped: its idle connections closed, those still answering left to finish (and time out).
       const [oldest, agent] = pools.entries().next().value as [string, HttpAgent];
       pools.delete(oldest);
-      agent.destroy();
+      for (const idle of Object.values(agent.freeSockets)) for (const socket of idle ?? []) socket.destroy();
     }
   }
   pools.set(key, pool);
