@@ -12,8 +12,9 @@ import { tempDir } from "./builders.ts";
  */
 const SAMPLES = readdirSync("events").flatMap((fn) => readdirSync(join("events", fn)).filter((f) => f.endsWith(".json")).map((f) => [fn, join("events", fn, f)] as const));
 
-const invoke = (fn: string, path: string, dataDir: string) =>
-  promisify(execFile)(process.execPath, ["node_modules/serverless/bin/serverless.js", "invoke", "local", "-f", fn, "--path", path, "-e", "VIGIL_MODE=local", "-e", `VIGIL_DATA_DIR=${dataDir}`], {
+/** Each lane builds into a folder of its own: a bundle is a handler and its chunks, which another lane's build would replace under it. */
+const invoke = (fn: string, path: string, dataDir: string, lane: number) =>
+  promisify(execFile)(process.execPath, ["node_modules/serverless/bin/serverless.js", "invoke", "local", "-f", fn, "--path", path, "-e", "VIGIL_MODE=local", "-e", `VIGIL_DATA_DIR=${dataDir}`, `--param=buildFolder=.esbuild-${lane}`], {
     env: { PATH: process.env["PATH"] ?? "", HOME: dataDir, SLS_TELEMETRY_DISABLED: "1", AWS_CONFIG_FILE: join(dataDir, "none"), AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "none") },
     timeout: 120_000,
     maxBuffer: 16 * 1024 * 1024,
@@ -29,10 +30,10 @@ describe("serverless invoke local, offline", () => {
     const results: Record<string, Record<string, unknown>> = {};
     const queue = [...SAMPLES];
     await Promise.all(
-      Array.from({ length: 3 }, async () => {
+      Array.from({ length: 3 }, async (_, lane) => {
         for (let next = queue.shift(); next; next = queue.shift()) {
           const [fn, path] = next;
-          const { stdout } = await invoke(fn, path, dataDir);
+          const { stdout } = await invoke(fn, path, dataDir, lane);
           results[path] = resultOf(stdout);
         }
       }),

@@ -1,6 +1,7 @@
 import { OPERATOR, activateDetector, createDetector, createMetricSet } from "../shared/app/index.ts";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { inflateRawSync } from "node:zlib";
 import { join } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +19,23 @@ const serverless = (args: string[]) =>
 interface Resource {
   Type: string;
   Properties: Record<string, unknown> & { Policies?: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] } }[] };
+}
+
+/** The files of a zip archive, by name (stored or deflated entries, as serverless writes them). */
+function unzip(file: string): Map<string, Buffer> {
+  const zip = readFileSync(file);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  const files = new Map<string, Buffer>();
+  for (let i = 0, at = zip.readUInt32LE(end + 16); i < count; i++) {
+    const [method, size, nameLength, extra, comment, local] = [zip.readUInt16LE(at + 10), zip.readUInt32LE(at + 20), zip.readUInt16LE(at + 28), zip.readUInt16LE(at + 30), zip.readUInt16LE(at + 32), zip.readUInt32LE(at + 42)];
+    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    files.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
+    at += 46 + nameLength + extra + comment;
+  }
+  return files;
 }
 
 /** `serverless package` (osls, offline, no AWS account) and the CloudFormation it produces. */
@@ -39,6 +57,19 @@ describe("serverless package", () => {
     expect(bucket.NotificationConfiguration.LambdaConfigurations).toEqual([expect.objectContaining({ Event: "s3:ObjectCreated:*", Filter: { S3Key: { Rules: [{ Name: "prefix", Value: "data/" }] } } })]);
     expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
     expect(bucket.BucketEncryption).toBeDefined();
+  });
+
+  it.each(["ingest", "detect", "alert", "deliver", "api"])("packages %s as its handler and the files it loads, every import found in its zip", (name) => {
+    const files = unzip(join(dir, `${name}.zip`));
+    expect(files.has(`functions/${name}/handler.js`)).toBe(true);
+    expect(JSON.parse(files.get("functions/package.json")!.toString("utf8"))).toMatchObject({ type: "module" });
+    // Nothing of another function's: each zip holds its own handler and chunks, and the ES module marker.
+    expect([...files.keys()].filter((f) => !f.startsWith(`functions/${name}/`) && f !== "functions/package.json")).toEqual([]);
+    // Code split into files of its own (loaded on first use) is shipped beside the handler: each relative import resolves.
+    const code = [...files].filter(([f]) => f.endsWith(".js"));
+    expect(code.length).toBeGreaterThan(1);
+    for (const [file, body] of code)
+      for (const m of body.toString("utf8").matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+\.js)"/g)) expect(files.has(join(file, "..", m[1]!)), `${file} imports ${m[1]}`).toBe(true);
   });
 
   it("packages ingest on its schedule", () => {

@@ -1,7 +1,8 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
-import { detectDue, runBackTests } from "../../shared/app/index.ts";
+import { runBackTests } from "../../shared/app/backtest.ts";
+import { detectDue } from "../../shared/app/detect.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
 import { powertoolsObserver } from "../../shared/runtime/observability.ts";

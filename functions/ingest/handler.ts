@@ -1,7 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
-import { ingestDue } from "../../shared/app/index.ts";
+import { ingestDue } from "../../shared/app/ingest.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
 import { powertoolsObserver } from "../../shared/runtime/observability.ts";

@@ -1,23 +1,29 @@
 import { channelOf, type Alert } from "../model/alert.ts";
 import type { RecordStore } from "../store/records.ts";
-import { sendVia, type Senders } from "./channel.ts";
+import { failed, sendVia, type Senders } from "./channel.ts";
 import type { DeadLetters, Delivery, ParkedDelivery } from "./delivery.ts";
+import type { DeliveryGate } from "./gate.ts";
 import { sendWithRetry, type RetryTimer, type RetryPolicy } from "./retry.ts";
 
 /**
- * The deliver step (DESIGN, flow 4): dedup → send with retries → record, as Alertmanager
- * does. The record of a delivery is written only after the channel took it, and read
- * before and again once the delivery's lease is taken, so a re-run never sends twice and a
- * run that waited on another sends nothing that one sent; the lease keeps concurrent runs
- * of the same delivery (queue redeliveries, any number of `vigil replay`) from both
- * sending. A run gives its lease back only when it is done without sending (parked, or
- * cut short) and while the lease is surely still its own; nothing takes or deletes a lease
- * another run holds. What cannot be sent is parked with its reason.
+ * The deliver step (DESIGN, flow 4): dedup → wait for a turn on the channel → send with
+ * retries → record, as Alertmanager does. The record of a delivery is written only after
+ * the channel took it, and read before and again once the delivery's lease is taken, so a
+ * re-run never sends twice and a run that waited (on another, or for its turn) sends
+ * nothing that one sent; the lease keeps concurrent runs of the same delivery (queue
+ * redeliveries, any number of `vigil replay`) from both sending. A run gives its lease back
+ * only when it is done without sending (parked, or cut short) and while the lease is surely
+ * still its own; nothing takes or deletes a lease another run holds. Many deliveries run at
+ * once; the gate keeps each channel within its limits (gate.ts), and a delivery waits its
+ * turn before it takes its lease, so a lease is held only while sending. What cannot be
+ * sent is parked with its reason.
  */
 export interface DeliverDeps {
   readonly records: RecordStore;
   readonly alert: (alertArn: string) => Promise<Alert | undefined>;
   readonly senders: Senders;
+  /** One per process: every delivery in flight queues there. */
+  readonly gate: DeliveryGate;
   readonly deadLetters: DeadLetters;
   readonly policy: RetryPolicy;
   readonly timer: RetryTimer;
@@ -59,35 +65,48 @@ const wasSent = async (deps: DeliverDeps, delivery: Delivery) => (await deps.rec
 
 export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: AbortSignal, options: { replay?: boolean } = {}): Promise<DeliveryOutcome> {
   if (await wasSent(deps, delivery)) return { kind: "duplicate" };
-  const lease = leaseOf(delivery.deliveryId);
-  const until = deps.now() + DELIVERY_LEASE_MS;
-  // Held: another run is on it. A replay leaves it parked; a redelivered message is dropped (the holder records or parks it).
-  if (!(await deps.records.claim(lease, until, deps.now()))) return options.replay ? { kind: "in-progress" } : { kind: "duplicate" };
-  // The run that held the lease before may have sent it since the first look.
-  if (await wasSent(deps, delivery)) return { kind: "duplicate" };
-  const release = async () => {
-    if (deps.now() < until - RELEASE_MARGIN_MS) await deps.records.delete("leases", lease);
-  };
   const alert = await deps.alert(delivery.alertArn);
-  // A replayed delivery that fails again stays where it is parked.
-  const fail = async (reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<DeliveryOutcome> => {
-    const outcome = options.replay ? { kind: "parked" as const, attempts, detail } : await park(deps, delivery, reason, detail, attempts);
-    // Parked, it is done with: the next replay may take it at once.
-    await release();
-    return outcome;
-  };
-  if (!alert) return fail("ALERT_GONE", `alert ${delivery.alertArn} no longer exists`, 0);
-  const channel = channelOf(alert.Action);
-  const { result, attempts } = await sendWithRetry(() => sendVia(deps.senders, delivery.message, channel, signal), deps.policy, deps.timer, signal);
-  if (!result.ok && signal.aborted) {
-    // The invocation ran out of time, not the channel: let the queue hand it over again.
-    await release();
-    throw new DeliveryInterrupted(delivery.deliveryId);
+  const channel = alert && channelOf(alert.Action);
+  // Its turn is awaited before its lease is taken: a lease is held only while sending.
+  const turn = channel && (await deps.gate.enter(channel, signal));
+  if (channel && !turn) throw new DeliveryInterrupted(delivery.deliveryId);
+  try {
+    const lease = leaseOf(delivery.deliveryId);
+    const until = deps.now() + DELIVERY_LEASE_MS;
+    // Held: another run is on it. A replay leaves it parked; a redelivered message is dropped (the holder records or parks it).
+    if (!(await deps.records.claim(lease, until, deps.now()))) return options.replay ? { kind: "in-progress" } : { kind: "duplicate" };
+    // The run that held the lease before may have sent it since the first look (while this one waited for its turn, too).
+    if (await wasSent(deps, delivery)) return { kind: "duplicate" };
+    const release = async () => {
+      if (deps.now() < until - RELEASE_MARGIN_MS) await deps.records.delete("leases", lease);
+    };
+    // A replayed delivery that fails again stays where it is parked.
+    const fail = async (reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<DeliveryOutcome> => {
+      const outcome = options.replay ? { kind: "parked" as const, attempts, detail } : await park(deps, delivery, reason, detail, attempts);
+      // Parked, it is done with: the next replay may take it at once.
+      await release();
+      return outcome;
+    };
+    if (!alert || !channel || !turn) return fail("ALERT_GONE", `alert ${delivery.alertArn} no longer exists`, 0);
+    const attempt = async () => {
+      if (!(await turn.pace(signal))) return failed(true, "TIMEOUT", "the invocation ran out of time");
+      const result = await sendVia(deps.senders, delivery.message, channel, signal);
+      turn.after(result);
+      return result;
+    };
+    const { result, attempts } = await sendWithRetry(attempt, deps.policy, deps.timer, signal);
+    if (!result.ok && signal.aborted) {
+      // The invocation ran out of time, not the channel: let the queue hand it over again.
+      await release();
+      throw new DeliveryInterrupted(delivery.deliveryId);
+    }
+    if (!result.ok) return fail(result.reason, result.detail, attempts);
+    const record: DeliveryRecord = { deliveryId: delivery.deliveryId, alertArn: delivery.alertArn, channel: channel.kind, sentAt: deps.now(), attempts };
+    await deps.records.put("deliveries", delivery.deliveryId, record, { expiresAt: deps.now() + DELIVERY_RETENTION_MS });
+    return { kind: "sent", attempts };
+  } finally {
+    turn?.release();
   }
-  if (!result.ok) return fail(result.reason, result.detail, attempts);
-  const record: DeliveryRecord = { deliveryId: delivery.deliveryId, alertArn: delivery.alertArn, channel: channel.kind, sentAt: deps.now(), attempts };
-  await deps.records.put("deliveries", delivery.deliveryId, record, { expiresAt: deps.now() + DELIVERY_RETENTION_MS });
-  return { kind: "sent", attempts };
 }
 
 async function park(deps: DeliverDeps, delivery: Delivery, reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<DeliveryOutcome> {

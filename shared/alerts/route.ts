@@ -18,6 +18,8 @@ export interface RouteDeps {
   readonly records: RecordStore;
   /** The detector's alerts. */
   readonly alertsOf: (detectorArn: string) => Promise<Alert[]>;
+  /** The account's silences. */
+  readonly silencesOf: (accountId: string) => Promise<Silence[]>;
   readonly queue: DeliveryQueue;
   /** Base URL of the API for the links in messages, and the key that signs them. */
   readonly publicUrl: string;
@@ -52,10 +54,10 @@ export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) 
   const match: Stage = async (event, candidates, verdicts) =>
     candidates.filter((c) => alertMatches(c.alert, event) || void verdicts.push({ alert: c.alert.AlertName, outcome: "unmatched" }));
 
-  // Read once per event: silences are few. They are the detector's account's own.
+  // Silences are the detector's account's own.
   const silence: Stage = async (event, candidates, verdicts) => {
     if (candidates.length === 0) return candidates;
-    const all = await deps.records.list<Silence>("silences", `${arnAccount(event.anomalyDetectorArn)}/`);
+    const all = await deps.silencesOf(arnAccount(event.anomalyDetectorArn));
     const muting = silenceFor(all, event, deps.now);
     if (!muting) return candidates;
     for (const c of candidates) verdicts.push({ alert: c.alert.AlertName, outcome: "silenced", silenceId: muting.SilenceId, reason: muting.Reason });
@@ -63,16 +65,16 @@ export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) 
   };
 
   const renotify: Stage = async (event, candidates, verdicts) => {
-    const kept: Candidate[] = [];
-    for (const c of candidates) {
-      c.previous = await deps.records.get<NotificationState>("notifications", notificationKey(c.alert, event));
-      c.reason = notifyReason(c.previous, event, deps.repeatMs);
-      if (c.reason === "none") {
-        verdicts.push({ alert: c.alert.AlertName, outcome: "unchanged" });
-        await remember(event, c);
-      } else kept.push(c);
-    }
-    return kept;
+    await Promise.all(
+      candidates.map(async (c) => {
+        c.previous = await deps.records.get<NotificationState>("notifications", notificationKey(c.alert, event));
+        c.reason = notifyReason(c.previous, event, deps.repeatMs);
+      }),
+    );
+    const unchanged = candidates.filter((c) => c.reason === "none");
+    for (const c of unchanged) verdicts.push({ alert: c.alert.AlertName, outcome: "unchanged" });
+    await Promise.all(unchanged.map((c) => remember(event, c)));
+    return candidates.filter((c) => c.reason !== "none");
   };
 
   // Enqueued before the state is saved: a crash in between re-enqueues the same delivery ids, which delivery drops.
@@ -83,10 +85,8 @@ export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) 
       return { deliveryId: message.deliveryId, alertArn: c.alert.AlertArn, message };
     });
     if (deliveries.length) await deps.queue.enqueue(deliveries);
-    for (const [i, c] of candidates.entries()) {
-      verdicts.push({ alert: c.alert.AlertName, outcome: "enqueued", deliveryId: deliveries[i]!.deliveryId, reason: c.reason as Exclude<NotifyReason, "none"> });
-      await remember(event, c);
-    }
+    for (const [i, c] of candidates.entries()) verdicts.push({ alert: c.alert.AlertName, outcome: "enqueued", deliveryId: deliveries[i]!.deliveryId, reason: c.reason as Exclude<NotifyReason, "none"> });
+    await Promise.all(candidates.map((c) => remember(event, c)));
     return candidates;
   };
 

@@ -21,7 +21,7 @@ export const tenantFiles = (services: Pick<Services, "dataFiles">, scope: Scope,
  * grant allows; a pushed or pulled source's are the canonical files Vigil wrote itself under
  * the metric set's results (readableOf names them).
  */
-export function metricSetFiles(services: Pick<Services, "dataFiles" | "blobs">, scope: Scope, metricSet: Pick<MetricSet, "MetricSource">): Pick<BlobStore, "get" | "list"> {
+export function metricSetFiles(services: Pick<Services, "dataFiles" | "blobs">, scope: Scope, metricSet: Pick<MetricSet, "MetricSource">): Pick<BlobStore, "get" | "read" | "list"> {
   const s3 = metricSet.MetricSource.S3SourceConfig;
   return s3 ? tenantFiles(services, scope, s3.RoleArn) : services.blobs;
 }

@@ -1,5 +1,6 @@
 import type { Senders } from "../alerts/channel.ts";
 import type { DeadLetters, DeliveryQueue } from "../alerts/delivery.ts";
+import type { DeliveryGate } from "../alerts/gate.ts";
 import type { RetryPolicy, RetryTimer } from "../alerts/retry.ts";
 import type { ChannelKind } from "../model/alert.ts";
 import type { BlobStore } from "../store/blobs.ts";
@@ -44,6 +45,8 @@ export interface DataGrant {
 /** Metric files as a grant may read them: anything else is refused with an AccessDeniedException naming why. */
 export interface DataFiles {
   get(uri: string): Promise<Uint8Array | undefined>;
+  /** The file's bytes as they arrive (undefined when there is none): a reader keeps none longer than it needs. */
+  read(uri: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Addresses of every file under `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Refuses a path the grant may not read, reading nothing: for a source named before its files exist. */
@@ -74,6 +77,8 @@ export interface Services {
   /** Where deliveries that keep failing wait to be replayed. */
   readonly deadLetters: DeadLetters;
   readonly senders: Senders;
+  /** Where every delivery of the process waits its turn within its channel's limits. */
+  readonly deliveryGate: DeliveryGate;
   /** Sources Vigil pulls; a mode or function without one says so when asked. */
   readonly sources: { readonly cloudwatch?: PulledSource | undefined };
   readonly alertSettings: AlertSettings;

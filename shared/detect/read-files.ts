@@ -1,15 +1,15 @@
-import { aggregateRows, type AggregateOptions, type Aggregation } from "../ingest/aggregate.ts";
+import { Aggregator, type AggregateOptions, type Aggregation } from "../ingest/aggregate.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
-import { readRecords, type MalformedRecord, type RawRow } from "../ingest/readers.ts";
+import { streamRecords } from "../ingest/readers.ts";
 import { rowSpecOf } from "../ingest/rows.ts";
 import { makeTimestampParser } from "../ingest/timestamp.ts";
 import { intervalMs } from "../model/frequency.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";
 
-/** Reading is all detection does with a metric set's files. */
-export type FileReader = Pick<BlobStore, "get" | "list">;
+/** Reading is all detection does with a metric set's files: listed, then each read as a stream. */
+export type FileReader = Pick<BlobStore, "get" | "list" | "read">;
 
 export type ReadableMetricSet = Pick<MetricSet, "MetricSource" | "TimestampColumn" | "Timezone" | "DimensionList" | "MetricList" | "DimensionFilterList" | "MetricSetFrequency">;
 
@@ -19,24 +19,28 @@ export function readableOf<M extends ReadableMetricSet>(metricSet: M, metricSetR
   return metricSet.MetricSource.S3SourceConfig || !source ? metricSet : { ...metricSet, MetricSource: { S3SourceConfig: source }, TimestampColumn: CANONICAL_TIMESTAMP };
 }
 
-/** Reads every file under the given addresses and aggregates their rows; a file that cannot be read is reported, not thrown. */
+/**
+ * Reads every file under the given addresses and aggregates their rows as they stream in:
+ * memory holds the aggregate, never a whole file or its rows. A file that cannot be read
+ * is reported, not thrown.
+ */
 export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], window?: { from: number; to: number }, skip?: AggregateOptions["skip"]): Promise<Aggregation> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
-  const rows: RawRow[] = [];
-  const malformed: MalformedRecord[] = [];
+  const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
+  const aggregator = new Aggregator(spec, { intervalMs: intervalMs(metricSet.MetricSetFrequency), ...(window ? { window } : {}), ...(skip ? { skip } : {}) });
   let files = 0;
   for (const prefix of prefixes) {
     for (const file of await blobs.list(prefix)) {
       files++;
-      const bytes = await blobs.get(file);
+      const bytes = await blobs.read(file);
       if (!bytes) continue;
-      const read = readRecords(file, bytes, format);
-      for (const r of read.rows) rows.push(r);
-      malformed.push(...read.malformed);
+      for await (const item of streamRecords(file, bytes, format)) {
+        if ("row" in item) aggregator.add(item.row);
+        else aggregator.malformed(item.malformed);
+      }
     }
   }
-  const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
-  return aggregateRows(rows, malformed, spec, { intervalMs: intervalMs(metricSet.MetricSetFrequency), ...(window ? { window } : {}), ...(skip ? { skip } : {}) }, files);
+  return aggregator.finish(files);
 }
 
 /** The folder of one interval's files: the templated path rendered for its start. */

@@ -48,73 +48,107 @@ export interface AggregateOptions {
 
 const emptyReasons = () => Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
 
-/** Validates rows and sums them per interval and series; every unusable row is kept with its reason. */
-export function aggregateRows(rows: Iterable<RawRow>, malformed: readonly MalformedRecord[], spec: RowSpec, options: AggregateOptions, files = 0): Aggregation {
-  const intervals = new Map<number, IntervalCells>();
-  const rejects: RejectedRow[] = malformed.map((m) => ({ file: m.file, line: m.line, reason: m.raw === "" ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw }));
-  const columns = [spec.timestampColumn, ...spec.dimensions, ...spec.measures];
-  const filled = new Float64Array(columns.length);
-  const distinct = spec.dimensions.map(() => new Set<string>());
-  const series = new Set<string>();
-  let rowsRead = malformed.length;
-  let rowsAccepted = 0;
-  let rowsPartial = 0;
-  const nDims = spec.dimensions.length;
+/**
+ * Validates rows and sums them per interval and series as they come (`add`), so a file of
+ * any size is aggregated without holding its rows; every unusable row is kept with its
+ * reason. A series' dimension values are kept once, however many intervals it has.
+ */
+export class Aggregator {
+  private readonly intervals = new Map<number, IntervalCells>();
+  private readonly rejects: RejectedRow[] = [];
+  private readonly filled: Float64Array;
+  private readonly distinct: Set<string>[];
+  /** Series key → the key and dimension values its cells share (one string and one array per series, not per row). */
+  private readonly series = new Map<string, { readonly key: string; readonly dimensions: readonly string[] }>();
+  private rowsRead = 0;
+  private rowsAccepted = 0;
+  private rowsPartial = 0;
 
-  for (const raw of rows) {
+  constructor(
+    private readonly spec: RowSpec,
+    private readonly options: AggregateOptions,
+  ) {
+    this.filled = new Float64Array(1 + spec.dimensions.length + spec.measures.length);
+    this.distinct = spec.dimensions.map(() => new Set<string>());
+  }
+
+  /** A record that could not be read as a row. */
+  malformed(m: MalformedRecord): void {
+    this.rowsRead++;
+    this.rejects.push({ file: m.file, line: m.line, reason: m.raw === "" ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
+  }
+
+  add(raw: RawRow): void {
+    const { spec, options, filled } = this;
     const verdict = classifyRow(raw, spec, options.window);
-    if (verdict.ok && options.skip?.(raw.file, Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs)) continue;
-    rowsRead++;
+    if (verdict.ok && options.skip?.(raw.file, Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs)) return;
+    this.rowsRead++;
     if (!verdict.ok) {
-      rejects.push(verdict.rejected);
-      continue;
+      this.rejects.push(verdict.rejected);
+      return;
     }
-    rowsAccepted++;
+    this.rowsAccepted++;
     if (verdict.problems.length) {
-      rowsPartial++;
-      rejects.push(...verdict.problems);
+      this.rowsPartial++;
+      this.rejects.push(...verdict.problems);
     }
     filled[0]!++;
     const start = Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs;
-    let cells = intervals.get(start);
-    if (!cells) intervals.set(start, (cells = new Map()));
-    const key = seriesKeyOf(verdict.dimensions);
-    series.add(key);
-    let cell = cells.get(key);
+    let cells = this.intervals.get(start);
+    if (!cells) this.intervals.set(start, (cells = new Map()));
+    const made = seriesKeyOf(verdict.dimensions);
+    let series = this.series.get(made);
+    if (!series) this.series.set(made, (series = { key: made, dimensions: verdict.dimensions }));
+    let cell = cells.get(series.key);
     if (!cell) {
-      cell = { dimensions: verdict.dimensions, sums: spec.measures.map(() => 0), counts: spec.measures.map(() => 0) };
-      cells.set(key, cell);
+      cell = { dimensions: series.dimensions, sums: spec.measures.map(() => 0), counts: spec.measures.map(() => 0) };
+      cells.set(series.key, cell);
     }
+    const nDims = spec.dimensions.length;
     for (let d = 0; d < nDims; d++) {
       filled[1 + d]!++;
-      distinct[d]!.add(verdict.dimensions[d]!);
+      this.distinct[d]!.add(verdict.dimensions[d]!);
     }
-    verdict.values.forEach((v, m) => {
-      if (v === undefined) return;
+    const values = verdict.values;
+    for (let m = 0; m < values.length; m++) {
+      const v = values[m];
+      if (v === undefined) continue;
       filled[1 + nDims + m]!++;
       cell.sums[m]! += v;
       cell.counts[m]!++;
-    });
+    }
   }
 
-  const rejectsByReason = emptyReasons();
-  for (const r of rejects) rejectsByReason[r.reason]++;
-  return {
-    intervals,
-    rejects,
-    quality: {
-      files,
-      rowsRead,
-      rowsAccepted,
-      rowsPartial,
-      rowsRejected: rowsRead - rowsAccepted,
-      rejectsByReason,
-      // No row at all: no column is complete.
-      columnCompleteness: Object.fromEntries(columns.map((c, i) => [c, rowsRead ? filled[i]! / rowsRead : 0])),
-      dimensionUniqueness: Object.fromEntries(spec.dimensions.map((d, i) => [d, distinct[i]!.size])),
-      timeSeriesCount: series.size * spec.measures.length,
-    },
-  };
+  finish(files = 0): Aggregation {
+    const { spec, rejects, rowsRead, filled } = this;
+    const columns = [spec.timestampColumn, ...spec.dimensions, ...spec.measures];
+    const rejectsByReason = emptyReasons();
+    for (const r of rejects) rejectsByReason[r.reason]++;
+    return {
+      intervals: this.intervals,
+      rejects,
+      quality: {
+        files,
+        rowsRead,
+        rowsAccepted: this.rowsAccepted,
+        rowsPartial: this.rowsPartial,
+        rowsRejected: rowsRead - this.rowsAccepted,
+        rejectsByReason,
+        // No row at all: no column is complete.
+        columnCompleteness: Object.fromEntries(columns.map((c, i) => [c, rowsRead ? filled[i]! / rowsRead : 0])),
+        dimensionUniqueness: Object.fromEntries(spec.dimensions.map((d, i) => [d, this.distinct[i]!.size])),
+        timeSeriesCount: this.series.size * spec.measures.length,
+      },
+    };
+  }
+}
+
+/** Validates rows and sums them per interval and series; every unusable row is kept with its reason. */
+export function aggregateRows(rows: Iterable<RawRow>, malformed: readonly MalformedRecord[], spec: RowSpec, options: AggregateOptions, files = 0): Aggregation {
+  const aggregator = new Aggregator(spec, options);
+  for (const m of malformed) aggregator.malformed(m);
+  for (const raw of rows) aggregator.add(raw);
+  return aggregator.finish(files);
 }
 
 /** The value of measure `m` of a cell after the metric's aggregation; undefined when no row gave one. */

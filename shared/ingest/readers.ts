@@ -1,4 +1,5 @@
-import { gunzipSync } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
+import { parse as parseStream, type Options as CsvParseOptions } from "csv-parse";
 import { parse } from "csv-parse/sync";
 import type { FileFormatDescriptor } from "../model/metric-set.ts";
 
@@ -68,9 +69,9 @@ interface CsvRecordInfo {
   info: { lines: number };
 }
 
-export function readCsv(file: string, text: string, options: CsvOptions): ReadResult {
-  const malformed: MalformedRecord[] = [];
-  const records = parse(text, {
+/** csv-parse's options for a metric set's CSV descriptor; an unreadable record goes to `skipped`. */
+function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: string; detail: string }) => void): CsvParseOptions {
+  return {
     delimiter: options.Delimiter ?? ",",
     quote: options.QuoteSymbol === "" ? false : (options.QuoteSymbol ?? '"'),
     relax_column_count: true,
@@ -79,24 +80,30 @@ export function readCsv(file: string, text: string, options: CsvOptions): ReadRe
     bom: true,
     info: true,
     on_skip: (err: { message: string; lines?: number } | undefined, chunk: string | undefined) => {
-      malformed.push({ file, line: err?.lines ?? 0, raw: String(chunk ?? "").slice(0, 2000), detail: err?.message ?? "unreadable CSV record" });
+      skipped({ line: err?.lines ?? 0, raw: String(chunk ?? "").slice(0, 2000), detail: err?.message ?? "unreadable CSV record" });
     },
-  }) as unknown as CsvRecordInfo[];
+  } as CsvParseOptions;
+}
+
+/** A CSV record as a row of the header's columns. Cells past the header stay unnamed: the row validator reports the width mismatch. */
+function csvRow(file: string, header: readonly string[], { record, info }: CsvRecordInfo): RawRow {
+  const fields: Record<string, unknown> = {};
+  header.forEach((name, i) => {
+    if (i < record.length) fields[name] = record[i];
+  });
+  if (record.length > header.length) fields[EXTRA_CELLS] = record.slice(header.length);
+  return { file, line: info.lines, fields };
+}
+
+export function readCsv(file: string, text: string, options: CsvOptions): ReadResult {
+  const malformed: MalformedRecord[] = [];
+  const records = parse(text, csvParseOptions(options, (m) => malformed.push({ file, ...m }))) as unknown as CsvRecordInfo[];
   const hasHeader = options.ContainsHeader ?? true;
   const first = records[0];
   const header = options.HeaderList ?? (hasHeader && first ? first.record.map((c) => c.trim()) : undefined);
   if (!header) return { rows: [], malformed };
   const body = hasHeader ? records.slice(1) : records;
-  const rows = body.map(({ record, info }) => {
-    const fields: Record<string, unknown> = {};
-    // Cells past the header stay unnamed: the row validator reports the width mismatch.
-    header.forEach((name, i) => {
-      if (i < record.length) fields[name] = record[i];
-    });
-    if (record.length > header.length) fields[EXTRA_CELLS] = record.slice(header.length);
-    return { file, line: info.lines, fields };
-  });
-  return { rows, malformed };
+  return { rows: body.map((r) => csvRow(file, header, r)), malformed };
 }
 
 /** Key under which a CSV row's cells beyond the header are kept. */
@@ -105,16 +112,138 @@ export const EXTRA_CELLS = "\u0000extra";
 export function readJsonLines(file: string, text: string): ReadResult {
   const rows: RawRow[] = [];
   const malformed: MalformedRecord[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, i) => {
+  text.split(/\r?\n/).forEach((raw, i) => {
     if (!raw.trim()) return;
-    try {
-      const value: unknown = JSON.parse(raw);
-      if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("a JSON line must be an object");
-      rows.push({ file, line: i + 1, fields: value as Record<string, unknown> });
-    } catch (e) {
-      malformed.push({ file, line: i + 1, raw: raw.slice(0, 2000), detail: e instanceof Error ? e.message : String(e) });
-    }
+    const read = readJsonLine(file, i + 1, raw);
+    if ("fields" in read) rows.push(read);
+    else malformed.push(read);
   });
   return { rows, malformed };
+}
+
+/** One thing read from a file: a row, or a record that could not be read as one. */
+export type ReadItem = { readonly row: RawRow } | { readonly malformed: MalformedRecord };
+
+/**
+ * Reads a file as its bytes arrive, record by record, in file order: what readRecords
+ * answers for the whole file, with no more of the file in memory than the record being
+ * read. GZIP (declared, or told by its first bytes) is inflated as it streams. Nothing
+ * throws: an unreadable record is yielded with its line, and a file that stops being
+ * readable (a truncated GZIP stream) as one record at line 0, after the rows read before.
+ */
+export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Array>, format: FileFormatDescriptor | undefined): AsyncGenerator<ReadItem> {
+  const json = format?.JsonFormatDescriptor;
+  const csv = format?.CsvFormatDescriptor ?? {};
+  const descriptor = json ?? csv;
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(descriptor.Charset ?? "utf-8");
+  } catch (e) {
+    yield unreadable(file, `cannot be decoded as ${descriptor.Charset} (${e instanceof Error ? e.message : String(e)})`);
+    return;
+  }
+  const failure: { detail?: string } = {};
+  const text = textOf(chunks, decoder, descriptor.FileCompression, failure);
+  yield* json ? streamJsonLines(file, text) : streamCsv(file, text, csv);
+  if (failure.detail) yield unreadable(file, failure.detail);
+}
+
+const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { file, line: 0, raw: "", detail: `unreadable file: ${detail}` } });
+
+/** The file's text as it arrives; a GZIP stream that breaks ends the text, and says why in `failure`. */
+async function* textOf(chunks: AsyncIterable<Uint8Array>, decoder: InstanceType<typeof TextDecoder>, compression: "NONE" | "GZIP" | undefined, failure: { detail?: string }): AsyncGenerator<string> {
+  const bytes = chunks[Symbol.asyncIterator]();
+  let first = await bytes.next();
+  while (!first.done && first.value.length < 2) {
+    // Too short to tell GZIP's magic number: joined with what follows.
+    const next = await bytes.next();
+    if (next.done) break;
+    first = { done: false, value: Buffer.concat([first.value, next.value]) };
+  }
+  const head = first.done ? new Uint8Array() : first.value;
+  const rest: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      if (head.length) yield head;
+      for (let n = await bytes.next(); !n.done; n = await bytes.next()) yield n.value;
+    },
+  };
+  const gzipped = compression === "GZIP" || (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]);
+  if (!gzipped) {
+    for await (const chunk of rest) yield decoder.decode(chunk, { stream: true });
+    const tail = decoder.decode();
+    if (tail) yield tail;
+    return;
+  }
+  const gunzip = createGunzip();
+  const feeding = (async () => {
+    try {
+      for await (const chunk of rest) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once("drain", r));
+      gunzip.end();
+    } catch (e) {
+      gunzip.destroy(e instanceof Error ? e : new Error(String(e)));
+    }
+  })();
+  try {
+    for await (const plain of gunzip) yield decoder.decode(plain as Buffer, { stream: true });
+    const tail = decoder.decode();
+    if (tail) yield tail;
+  } catch (e) {
+    failure.detail = `not a readable GZIP file (${e instanceof Error ? e.message : String(e)})`;
+  }
+  await feeding;
+}
+
+async function* streamCsv(file: string, text: AsyncIterable<string>, options: CsvOptions): AsyncGenerator<ReadItem> {
+  const skipped: MalformedRecord[] = [];
+  const parser = parseStream(csvParseOptions(options, (m) => skipped.push({ file, ...m })));
+  const feeding = (async () => {
+    for await (const t of text) if (!parser.write(t)) await new Promise((r) => parser.once("drain", r));
+    parser.end();
+  })();
+  const hasHeader = options.ContainsHeader ?? true;
+  let header = options.HeaderList;
+  let skipHeader = hasHeader;
+  for await (const record of parser as AsyncIterable<CsvRecordInfo>) {
+    // Records that could not be read came before this one.
+    for (const malformed of skipped.splice(0)) yield { malformed };
+    if (skipHeader) {
+      skipHeader = false;
+      header ??= record.record.map((c) => c.trim());
+      continue;
+    }
+    if (header) yield { row: csvRow(file, header, record) };
+  }
+  await feeding;
+  for (const malformed of skipped.splice(0)) yield { malformed };
+}
+
+async function* streamJsonLines(file: string, text: AsyncIterable<string>): AsyncGenerator<ReadItem> {
+  let rest = "";
+  let line = 0;
+  const item = (raw: string): ReadItem | undefined => {
+    line++;
+    if (!raw.trim()) return undefined;
+    const read = readJsonLine(file, line, raw);
+    return "fields" in read ? { row: read } : { malformed: read };
+  };
+  for await (const t of text) {
+    const lines = (rest + t).split("\n");
+    rest = lines.pop()!;
+    for (const l of lines) {
+      const it = item(l.endsWith("\r") ? l.slice(0, -1) : l);
+      if (it) yield it;
+    }
+  }
+  const last = item(rest);
+  if (last) yield last;
+}
+
+function readJsonLine(file: string, line: number, raw: string): RawRow | MalformedRecord {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("a JSON line must be an object");
+    return { file, line, fields: value as Record<string, unknown> };
+  } catch (e) {
+    return { file, line, raw: raw.slice(0, 2000), detail: e instanceof Error ? e.message : String(e) };
+  }
 }

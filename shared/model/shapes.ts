@@ -1,4 +1,3 @@
-import { IANAZone } from "luxon";
 import * as z from "zod";
 
 /** L4M's scalar shapes (names, ARNs, tags) with their documented constraints. */
@@ -19,10 +18,17 @@ export const Tags = z
   .record(z.string().min(1).max(128), z.string().max(256))
   .refine((t) => Object.keys(t).length >= 1 && Object.keys(t).length <= 50, "must hold 1 to 50 tags");
 
-export const Timezone = z
-  .string()
-  .max(60)
-  .refine((tz) => IANAZone.isValidZone(tz), "is not an IANA time zone (e.g. UTC, Europe/Berlin)");
+/** Whether the runtime's time zone database knows `tz` (as luxon's IANAZone asks it), without loading a date library. */
+function isKnownZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz }).format();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const Timezone = z.string().max(60).refine(isKnownZone, "is not an IANA time zone (e.g. UTC, Europe/Berlin)");
 
 /** Flags entries of `values` that occur more than once. */
 export function uniqueNames(values: readonly string[], ctx: z.RefinementCtx, path: (string | number)[], what: string): void {

@@ -78,6 +78,8 @@ export function assumedRoleFiles(deps: AssumedRoleDeps): (grant: DataGrant) => D
     return {
       check: async (uri) => void confine(uri),
       get: (uri) => asTenant(uri, (s) => s.get(uri)),
+      // A refusal comes with the object's first answer: the stream is asked for as the tenant, then read as it arrives.
+      read: (uri) => asTenant(uri, (s) => s.read(uri)),
       list: (prefix) => asTenant(prefix, (s) => s.list(prefix)),
     };
   };

@@ -1,18 +1,17 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
 import type { Sender } from "../alerts/channel.ts";
 import type { DeadLetters, DeliveryQueue } from "../alerts/delivery.ts";
-import { silentObserver, type Clock, type Observer, type Services } from "../app/index.ts";
+import { silentObserver, type Observer } from "../app/observer.ts";
+import type { Clock, Services } from "../app/services.ts";
 import type { Channel } from "../model/alert.ts";
 import { ValidationException } from "../model/errors.ts";
 import { DynamoRecordStore } from "../store/dynamo-records.ts";
+import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
 import { LocalBlobStore } from "../store/local-blobs.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
-import { S3BlobStore } from "../store/s3-blobs.ts";
 import type { RuntimeConfig } from "./config.ts";
-import { assumedRoleFiles } from "./assumed-role.ts";
-import { realSleep, senders } from "./senders.ts";
+import { deliveryGate, realSleep, senders } from "./senders.ts";
 import { alertSettingsOf } from "./settings.ts";
 
 type AwsConfig = Extract<RuntimeConfig, { VIGIL_MODE: "aws" }>;
@@ -24,7 +23,11 @@ export interface AwsOptions {
   readonly invokedFunctionArn?: () => string | undefined;
 }
 
-/** Made once, on first use: a function that never sends email or reads CloudWatch never loads those clients. */
+/**
+ * Made once, on first use: a function that never sends email or reads CloudWatch never
+ * loads those clients. Each part is a module of aws-parts/ naming only what it needs, so the
+ * bundler keeps each client apart, in a file of its own loaded when first asked for.
+ */
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let made: Promise<T> | undefined;
   return () => (made ??= make());
@@ -63,59 +66,83 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   const region = config.AWS_REGION;
   const clock = options.clock ?? Date.now;
   const alertSettings = alertSettingsOf(config);
-  const sqs = once(async () => new (await import("@aws-sdk/client-sqs")).SQSClient({ region }));
-  const sns = once(async () => new (await import("@aws-sdk/client-sns")).SNSClient({ region }));
+  const sqs = once(async () => new (await import("./aws-parts/sqs.ts")).SQSClient({ region }));
 
   // The topic's ARN shares the function's partition, region and account.
   const topicArn = () => {
     const [, partition, , fnRegion, account] = options.invokedFunctionArn?.()?.split(":") ?? [];
     return config.VIGIL_EVENTS_TOPIC && account ? `arn:${partition}:sns:${fnRegion}:${account}:${config.VIGIL_EVENTS_TOPIC}` : undefined;
   };
-  const publisher = once(async () => new (await import("../store/sns-events.ts")).SnsEventPublisher(await sns(), topicArn));
+  const publisher = once(async () => {
+    const { SNSClient, SnsEventPublisher } = await import("./aws-parts/sns-events.ts");
+    return new SnsEventPublisher(new SNSClient({ region }), topicArn);
+  });
   const events: EventPublisher = { publish: async (event) => (await publisher()).publish(event) };
 
-  const queue = once(async () => new (await import("../store/sqs-deliveries.ts")).SqsDeliveryQueue(await sqs(), queueUrl(config, "VIGIL_DELIVERY_QUEUE_URL", options.invokedFunctionArn?.())));
+  const queue = once(async () => new (await import("./aws-parts/sqs.ts")).SqsDeliveryQueue(await sqs(), queueUrl(config, "VIGIL_DELIVERY_QUEUE_URL", options.invokedFunctionArn?.())));
   const deliveryQueue: DeliveryQueue = { enqueue: async (deliveries) => (await queue()).enqueue(deliveries) };
-  const parked = once(async () => new (await import("../store/sqs-deliveries.ts")).SqsDeadLetters(await sqs(), queueUrl(config, "VIGIL_DEAD_LETTER_QUEUE_URL", options.invokedFunctionArn?.()), clock));
+  const parked = once(async () => new (await import("./aws-parts/sqs.ts")).SqsDeadLetters(await sqs(), queueUrl(config, "VIGIL_DEAD_LETTER_QUEUE_URL", options.invokedFunctionArn?.()), clock));
   const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), drain: async (retry) => (await parked()).drain(retry) };
 
+  const s3 = once(async () => {
+    const { S3Client, S3BlobStore } = await import("./aws-parts/s3.ts");
+    return new S3BlobStore(new S3Client({ region }));
+  });
+  const s3Blobs: BlobStore = {
+    get: async (uri) => (await s3()).get(uri),
+    read: async (uri) => (await s3()).read(uri),
+    put: async (uri, body, kind) => (await s3()).put(uri, body, kind),
+    list: async (prefix) => (await s3()).list(prefix),
+    deleteFolder: async (folder) => (await s3()).deleteFolder(folder),
+  };
+
   const secrets = once(async () => {
-    const [{ AwsSecrets }, { SecretsManagerClient }, { SSMClient }] = await Promise.all([import("../channels/common/secrets.ts"), import("@aws-sdk/client-secrets-manager"), import("@aws-sdk/client-ssm")]);
+    const { AwsSecrets, SecretsManagerClient, SSMClient } = await import("./aws-parts/secrets.ts");
     let secretsManager: InstanceType<typeof SecretsManagerClient> | undefined;
     let ssm: InstanceType<typeof SSMClient> | undefined;
     return new AwsSecrets({ secretsManager: () => (secretsManager ??= new SecretsManagerClient({ region })), ssm: () => (ssm ??= new SSMClient({ region })) }, clock);
   });
-  const awsSenders = once(async () => {
-    const [{ SnsSender }, { LambdaSender }, { LambdaClient }, { SNSClient }] = await Promise.all([import("../channels/sns/sender.ts"), import("../channels/lambda/sender.ts"), import("@aws-sdk/client-lambda"), import("@aws-sdk/client-sns")]);
-    return {
-      sns: new SnsSender(perRegion((r) => new SNSClient({ region: r }), region), alertSettings.timeoutsMs.sns),
-      lambda: new LambdaSender(perRegion((r) => new LambdaClient({ region: r }), region), alertSettings.timeoutsMs.lambda),
-    };
+  // SNS and Lambda alerts each load their own client, on their first message.
+  const snsSender = once(async () => {
+    const { SNSClient, SnsSender } = await import("./aws-parts/sns-sender.ts");
+    return new SnsSender(perRegion((r) => new SNSClient({ region: r }), region), alertSettings.timeoutsMs.sns);
+  });
+  const lambdaSender = once(async () => {
+    const { LambdaClient, LambdaSender } = await import("./aws-parts/lambda-sender.ts");
+    return new LambdaSender(perRegion((r) => new LambdaClient({ region: r }), region), alertSettings.timeoutsMs.lambda);
   });
   const aws: Sender<Extract<Channel, { kind: "sns" | "lambda" }>> = {
-    send: async (message, channel, signal) => {
-      const made = await awsSenders();
-      return channel.kind === "sns" ? made.sns.send(message, channel, signal) : made.lambda.send(message, channel, signal);
-    },
+    send: async (message, channel, signal) => (channel.kind === "sns" ? (await snsSender()).send(message, channel, signal) : (await lambdaSender()).send(message, channel, signal)),
   };
   const cloudwatch = once(async () => {
-    const [{ cloudWatchSource }, { CloudWatchClient }] = await Promise.all([import("../sources/cloudwatch.ts"), import("@aws-sdk/client-cloudwatch")]);
+    const { cloudWatchSource, CloudWatchClient } = await import("./aws-parts/cloudwatch.ts");
     return cloudWatchSource(new CloudWatchClient({ region }));
   });
 
-  const sts = once(async () => new (await import("@aws-sdk/client-sts")).STSClient({ region }));
+  // A tenant's files: its role assumed through STS, its bucket read with the credentials; loaded on the first read.
+  const tenantFiles = once(async () => {
+    const { assumedRoleFiles, S3Client, STSClient } = await import("./aws-parts/tenant-files.ts");
+    const sts = new STSClient({ region });
+    return assumedRoleFiles({ sts: async () => sts, s3With: (credentials) => new S3Client({ region, credentials }), clock });
+  });
 
   return {
     records: new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE),
-    blobs: new RoutingBlobStore({ local: new LocalBlobStore(), s3: new S3BlobStore(new S3Client({ region })) }),
+    blobs: new RoutingBlobStore({ local: new LocalBlobStore(), s3: s3Blobs }),
     // Customer data is read as the role its metric set names, never with the function's own.
-    dataFiles: assumedRoleFiles({ sts, s3With: (credentials) => new S3Client({ region, credentials }), clock }),
+    dataFiles: (grant) => ({
+      get: async (uri) => (await tenantFiles())(grant).get(uri),
+      read: async (uri) => (await tenantFiles())(grant).read(uri),
+      list: async (prefix) => (await tenantFiles())(grant).list(prefix),
+      check: async (uri) => (await tenantFiles())(grant).check(uri),
+    }),
     dataRootsOf: () => [],
     resultsRoot: config.VIGIL_RESULTS_ROOT,
     events,
     deliveryQueue,
     deadLetters,
     senders: senders({ settings: alertSettings, secrets: { resolve: async (value) => (await secrets()).resolve(value) }, blockPrivateAddresses: true, aws, clock }),
+    deliveryGate: deliveryGate(),
     sources: { cloudwatch: { kind: "cloudwatch", readInterval: async (metricSet, start, period) => (await cloudwatch()).readInterval(metricSet, start, period) } },
     alertSettings,
     region: { partition: "aws", region },

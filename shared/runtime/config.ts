@@ -8,6 +8,9 @@ import { parseOrThrow } from "../model/validate.ts";
  * results and models under VIGIL_DATA_DIR; `aws` keeps records in the DynamoDB table
  * VIGIL_TABLE and results and models under the S3 prefix VIGIL_RESULTS_ROOT.
  */
+/** An ISO-8601 duration of days and time (PT4H, P1DT12H, PT90M): what a reminder interval is counted in. */
+export const REPEAT_INTERVAL = /^P(?=\d|T\d)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+
 const Alerting = {
   /** Base URL of the API, for the links in alert messages. */
   VIGIL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -17,7 +20,7 @@ const Alerting = {
   /** ISO-8601 duration between reminders of a group that lasts, e.g. PT4H. */
   /** Key that signs the links in alert messages (at least 32 characters); locally one is made and kept in the data directory. */
   VIGIL_LINK_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-  VIGIL_REPEAT_INTERVAL: z.string().regex(/^PT?(\d+[DHMS])+$/, "must be an ISO-8601 duration such as PT4H").optional(),
+  VIGIL_REPEAT_INTERVAL: z.string().regex(REPEAT_INTERVAL, "must be an ISO-8601 duration of days, hours, minutes or seconds, such as PT4H").optional(),
 };
 
 export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [

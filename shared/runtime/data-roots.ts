@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { open, realpath } from "node:fs/promises";
+import { open, realpath, type FileHandle } from "node:fs/promises";
 import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
 import * as z from "zod";
 import type { DataFiles } from "../app/index.ts";
@@ -106,6 +106,22 @@ export class ConfinedFiles implements DataFiles {
   }
 
   async get(uri: string): Promise<Uint8Array | undefined> {
+    const file = await this.open(uri);
+    if (!file) return undefined;
+    try {
+      return await file.readFile();
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** The file as a stream, through the same checks as `get`; the stream closes the file when read to its end (or destroyed). */
+  async read(uri: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    return (await this.open(uri))?.createReadStream();
+  }
+
+  /** The confined path opened as a regular file, or undefined when there is none. */
+  private async open(uri: string): Promise<FileHandle | undefined> {
     const { real, exists } = await this.confine(uri);
     if (!exists) return undefined;
     // The path checked is the path opened; a link put in its place since is not followed.
@@ -118,10 +134,11 @@ export class ConfinedFiles implements DataFiles {
     if (!file) return undefined;
     try {
       if (!(await file.stat()).isFile()) throw denied(uri, "is not a regular file");
-      return await file.readFile();
-    } finally {
+    } catch (e) {
       await file.close();
+      throw e;
     }
+    return file;
   }
 
   /** Lists under the real folder, so every file listed lies inside the root that folder is in (listing follows no link). */

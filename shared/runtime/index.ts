@@ -1,7 +1,6 @@
 import type { Clock, Observer, PulledSource, Services } from "../app/index.ts";
+import { awsServices } from "./aws.ts";
 import type { RuntimeConfig } from "./config.ts";
-import { localServices } from "./local.ts";
-import { alertSettingsOf } from "./settings.ts";
 
 /** What an edge may add to the services its mode builds. */
 export interface ServiceOptions {
@@ -15,11 +14,13 @@ export interface ServiceOptions {
 
 /**
  * The one place a mode is chosen: every Lambda handler, `vigil serve`, `vigil replay`, the
- * demo and the tests get their services here. The AWS root is loaded only in AWS mode.
+ * demo and the tests get their services here. The AWS root is part of every function (its
+ * clients are made on first use); the local root is loaded only in local mode.
  */
 export async function servicesFor(config: RuntimeConfig, options: ServiceOptions = {}): Promise<Services> {
-  if (config.VIGIL_MODE === "local") return localServices(config.VIGIL_DATA_DIR, { ...options, settings: alertSettingsOf(config) });
-  return (await import("./aws.ts")).awsServices(config, options);
+  if (config.VIGIL_MODE === "aws") return awsServices(config, options);
+  const [{ localServices }, { alertSettingsOf }] = await Promise.all([import("./local.ts"), import("./settings.ts")]);
+  return localServices(config.VIGIL_DATA_DIR, { ...options, settings: alertSettingsOf(config) });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import type { Delivery, DeliveryQueue } from "../alerts/delivery.ts";
 import type { Quotas } from "../model/quotas.ts";
-import { deliverOne, routeEvent, silentObserver, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
+import { deliverAll, routeEvent, silentObserver, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
 import { literalSecrets } from "../channels/common/secrets.ts";
 import { OutboxSender } from "../channels/outbox.ts";
 import { LocalBlobStore } from "../store/local-blobs.ts";
@@ -12,7 +12,7 @@ import { SqliteRecordStore } from "../store/sqlite-records.ts";
 import { ConfinedFiles } from "./data-roots.ts";
 import { localLinkKey } from "./link-key.ts";
 import { DEFAULT_ALERT_SETTINGS } from "./settings.ts";
-import { realSleep, senders } from "./senders.ts";
+import { deliveryGate, realSleep, senders } from "./senders.ts";
 
 export interface LocalOptions {
   readonly clock?: Clock;
@@ -64,7 +64,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
       onDamaged: (d) => observer.failed("reading the local records", new Error(`${d.table}/${d.id} is unreadable: ${d.reason}`), { table: d.table, id: d.id }),
     }),
     blobs,
-    dataFiles: (grant) => (grant.dataRoots ? new ConfinedFiles(local, grant.dataRoots, dir) : { get: (uri) => blobs.get(uri), list: (prefix) => blobs.list(prefix), check: async () => {} }),
+    dataFiles: (grant) => (grant.dataRoots ? new ConfinedFiles(local, grant.dataRoots, dir) : { get: (uri) => blobs.get(uri), read: (uri) => blobs.read(uri), list: (prefix) => blobs.list(prefix), check: async () => {} }),
     dataRootsOf: options.dataRootsOf ?? (() => undefined),
     resultsRoot: join(dir, "results"),
     events: {
@@ -74,12 +74,15 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
       },
     },
     deliveryQueue: options.deliveryQueue ?? {
+      // Sent at once, each within its channel's limits; a crash of one fails the enqueue once all are done.
       async enqueue(deliveries: readonly Delivery[]) {
-        for (const delivery of deliveries) await deliverOne(services, delivery, signal);
+        const crashed = (await deliverAll(services, deliveries, signal)).find((r) => r.status === "rejected");
+        if (crashed) throw crashed.reason;
       },
     },
     deadLetters: new LocalDeadLetters(join(dir, "dead-letters.jsonl")),
     senders: senders({ settings: alertSettings, secrets: literalSecrets, blockPrivateAddresses: false, aws: new OutboxSender(join(dir, "outbox")), clock }),
+    deliveryGate: deliveryGate(),
     sources: { cloudwatch: options.cloudwatch },
     alertSettings,
     region: { partition: "aws", region: "us-east-1" },

@@ -1,5 +1,7 @@
 import type { Transporter } from "nodemailer";
 import type { Sender, Senders } from "../alerts/channel.ts";
+import { DeliveryGate, type ChannelLimits } from "../alerts/gate.ts";
+import { SLACK_WEBHOOK_PACE } from "../channels/slack/limits.ts";
 import type { AlertSettings, Clock } from "../app/index.ts";
 import type { SecretResolver } from "../channels/common/secrets.ts";
 import type { Channel } from "../model/alert.ts";
@@ -34,6 +36,23 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
     lambda: parts.aws,
   };
 }
+
+/**
+ * Sends in flight at once, per channel kind, in one process (a Lambda invocation's batch,
+ * or `vigil serve`): enough to keep a receiver on a fast network busy without opening
+ * hundreds of sockets; SMTP servers take few connections from one client; Slack's pace is
+ * its own (channels/slack/limits.ts).
+ */
+export const CHANNEL_LIMITS: ChannelLimits = {
+  webhook: { concurrency: 32 },
+  slack: { concurrency: 16, destination: SLACK_WEBHOOK_PACE },
+  email: { concurrency: 4 },
+  sns: { concurrency: 32 },
+  lambda: { concurrency: 32 },
+};
+
+/** The gate every delivery of a process queues at, on the real clock (a simulation's clock does not pace Slack). */
+export const deliveryGate = (limits: ChannelLimits = CHANNEL_LIMITS) => new DeliveryGate(limits, { now: Date.now, sleep: realSleep });
 
 /** A sleep that an abort cuts short. */
 export const realSleep = (ms: number, signal: AbortSignal) =>

@@ -1,8 +1,13 @@
-import { Duration } from "luxon";
 import { DEFAULT_REPEAT_MS } from "../alerts/renotify.ts";
 import { DEFAULT_RETRY_POLICY } from "../alerts/retry.ts";
 import type { AlertSettings } from "../app/index.ts";
-import type { RuntimeConfig } from "./config.ts";
+import { REPEAT_INTERVAL, type RuntimeConfig } from "./config.ts";
+
+/** Milliseconds of a duration REPEAT_INTERVAL matched (checked with the rest of the settings). */
+export function repeatIntervalMs(iso: string): number {
+  const [d, h, m, s] = (REPEAT_INTERVAL.exec(iso) ?? []).slice(1, 5).map((part) => Number(part ?? 0));
+  return ((((d ?? 0) * 24 + (h ?? 0)) * 60 + (m ?? 0)) * 60 + (s ?? 0)) * 1000;
+}
 
 export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
   publicUrl: "http://localhost:8087",
@@ -20,7 +25,7 @@ export function alertSettingsOf(config: RuntimeConfig): AlertSettings {
     ...d,
     publicUrl: config.VIGIL_PUBLIC_URL ?? d.publicUrl,
     emailFrom: config.VIGIL_EMAIL_FROM ?? d.emailFrom,
-    repeatMs: config.VIGIL_REPEAT_INTERVAL ? Duration.fromISO(config.VIGIL_REPEAT_INTERVAL).toMillis() : d.repeatMs,
+    repeatMs: config.VIGIL_REPEAT_INTERVAL ? repeatIntervalMs(config.VIGIL_REPEAT_INTERVAL) : d.repeatMs,
     ...(config.VIGIL_SMTP_URL ? { smtpUrl: config.VIGIL_SMTP_URL } : {}),
     ...(config.VIGIL_LINK_SECRET ? { linkSecret: config.VIGIL_LINK_SECRET } : {}),
   };

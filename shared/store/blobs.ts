@@ -7,6 +7,8 @@ import { ValidationException } from "../model/errors.ts";
  */
 export interface BlobStore {
   get(uri: string): Promise<Uint8Array | undefined>;
+  /** The object's bytes as they arrive, for a reader that keeps none of them longer than it needs; undefined when there is none. */
+  read(uri: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** `kind` labels the object (an S3 tag), so retention rules can tell rejects from results. */
   put(uri: string, body: Uint8Array | string, kind?: BlobKind): Promise<void>;
   /** Addresses of every object under `prefix` (a folder, a key prefix or one file), sorted; ListingTooLarge past the limits. */

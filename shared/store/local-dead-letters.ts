@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { DeadLetters, ParkedDelivery } from "../alerts/delivery.ts";
+import { Coalescer } from "./coalesce.ts";
 import { isMissing } from "./local-blobs.ts";
 
 /** A line that settles a parked delivery: it was sent, or found sent, by a replay. */
@@ -13,14 +14,23 @@ const idOf = (deliveryId: string, parkedAt: number) => `${parkedAt} ${deliveryId
 /**
  * The local mode's dead-letter queue: one file that is only ever appended to, one JSON line
  * per parked delivery and one per parked delivery a replay settled. Any number of
- * processes may park and replay at once: each line is one append, so none is lost or
- * overwritten, and what is still parked is what was parked and not settled since.
+ * processes may park and replay at once: lines are only appended, so none is lost or
+ * overwritten, and what is still parked is what was parked and not settled since. Lines
+ * written at about the same time (deliveries parked at once) go in one append.
  */
 export class LocalDeadLetters implements DeadLetters {
-  constructor(private readonly file: string) {}
+  private readonly appender: Coalescer<ParkedDelivery | Settled>;
 
-  async park(parked: ParkedDelivery): Promise<void> {
-    await this.append(parked);
+  constructor(private readonly file: string) {
+    // One write per batch, opened for appending: lines of concurrent writers never interleave.
+    this.appender = new Coalescer(1_000, async (lines) => {
+      await mkdir(dirname(this.file), { recursive: true });
+      await appendFile(this.file, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    });
+  }
+
+  park(parked: ParkedDelivery): Promise<void> {
+    return this.appender.add([parked]);
   }
 
   /** The deliveries parked and not settled, oldest first. */
@@ -40,21 +50,16 @@ export class LocalDeadLetters implements DeadLetters {
     return lines.filter((l): l is ParkedDelivery => !("settled" in l) && !settled.has(idOf(l.delivery.deliveryId, l.parkedAt)));
   }
 
+  /** Every parked delivery is retried at once (deliveries keep to their channels' limits); each one sent is settled as it is. */
   async drain(retry: (parked: ParkedDelivery) => Promise<boolean>): Promise<{ retried: number; remaining: number }> {
-    let retried = 0;
-    let remaining = 0;
-    for (const parked of await this.list()) {
-      if (await retry(parked)) {
-        await this.append({ settled: { deliveryId: parked.delivery.deliveryId, parkedAt: parked.parkedAt } } satisfies Settled);
-        retried++;
-      } else remaining++;
-    }
-    return { retried, remaining };
-  }
-
-  /** One write per line, opened for appending: lines of concurrent writers never interleave. */
-  private async append(line: ParkedDelivery | Settled): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true });
-    await appendFile(this.file, `${JSON.stringify(line)}\n`);
+    const done = await Promise.all(
+      (await this.list()).map(async (parked) => {
+        if (!(await retry(parked))) return false;
+        await this.appender.add([{ settled: { deliveryId: parked.delivery.deliveryId, parkedAt: parked.parkedAt } }]);
+        return true;
+      }),
+    );
+    const retried = done.filter(Boolean).length;
+    return { retried, remaining: done.length - retried };
   }
 }

@@ -8,6 +8,9 @@ export class RoutingBlobStore implements BlobStore {
   async get(uri: string) {
     return this.pick(uri).get(uri);
   }
+  async read(uri: string) {
+    return this.pick(uri).read(uri);
+  }
   async put(uri: string, body: Uint8Array | string, kind?: BlobKind) {
     return this.pick(uri).put(uri, body, kind);
   }

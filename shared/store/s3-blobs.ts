@@ -20,6 +20,17 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  async read(uri: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const { bucket, key } = s3Address(uri);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return (out.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
+    } catch (e) {
+      if (e instanceof NoSuchKey || (e as { name?: string }).name === "NoSuchKey") return undefined;
+      throw e;
+    }
+  }
+
   async put(uri: string, body: Uint8Array | string, kind?: BlobKind): Promise<void> {
     const { bucket, key } = s3Address(uri);
     await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));

@@ -1,24 +1,28 @@
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DeadLetters, Delivery, DeliveryQueue, ParkedDelivery } from "../alerts/delivery.ts";
+import { Coalescer } from "./coalesce.ts";
 
 /** SQS takes at most ten messages per batch. */
 const BATCH = 10;
 
-/** Deliveries on an SQS queue, which the deliver function consumes. */
-export class SqsDeliveryQueue implements DeliveryQueue {
-  constructor(
-    private readonly client: SQSClient,
-    private readonly queueUrl: string,
-  ) {}
+/** Sends bodies in batches of ten; a body SQS refuses fails the call (and the batch it came in). */
+function batchSender(client: SQSClient, queueUrl: string, what: string): Coalescer<string> {
+  return new Coalescer(BATCH, async (bodies) => {
+    const out = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.map((MessageBody, j) => ({ Id: String(j), MessageBody })) }));
+    if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} ${what}: ${out.Failed.map((f) => `${f.Code} ${f.Message ?? ""}`).join("; ")}`);
+  });
+}
 
-  async enqueue(deliveries: readonly Delivery[]): Promise<void> {
-    for (let i = 0; i < deliveries.length; i += BATCH) {
-      const chunk = deliveries.slice(i, i + BATCH);
-      const out = await this.client.send(
-        new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: chunk.map((d, j) => ({ Id: String(j), MessageBody: JSON.stringify(d) })) }),
-      );
-      if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} deliveries: ${out.Failed.map((f) => `${f.Code} ${f.Message ?? ""}`).join("; ")}`);
-    }
+/** Deliveries on an SQS queue, which the deliver function consumes; those enqueued at once share batches. */
+export class SqsDeliveryQueue implements DeliveryQueue {
+  private readonly sender: Coalescer<string>;
+
+  constructor(client: SQSClient, queueUrl: string) {
+    this.sender = batchSender(client, queueUrl, "deliveries");
+  }
+
+  enqueue(deliveries: readonly Delivery[]): Promise<void> {
+    return this.sender.add(deliveries.map((d) => JSON.stringify(d)));
   }
 }
 
@@ -28,18 +32,23 @@ export function parkedOf(body: string, now: number): ParkedDelivery {
   return "delivery" in value ? value : { delivery: value, reason: "UNHANDLED", detail: "delivery failed on it until the queue moved it here", attempts: 0, parkedAt: now };
 }
 
-/** The delivery queue's dead-letter queue: parked deliveries wait there for `vigil replay`. */
+/** The delivery queue's dead-letter queue: parked deliveries wait there for `vigil replay`; those parked at once share batches. */
 export class SqsDeadLetters implements DeadLetters {
+  private readonly sender: Coalescer<string>;
+
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
     private readonly now: () => number,
-  ) {}
-
-  async park(parked: ParkedDelivery): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(parked) }));
+  ) {
+    this.sender = batchSender(client, queueUrl, "parked deliveries");
   }
 
+  park(parked: ParkedDelivery): Promise<void> {
+    return this.sender.add([JSON.stringify(parked)]);
+  }
+
+  /** Each received batch is retried at once (deliveries keep to their channels' limits), and what was sent is deleted in one call. */
   async drain(retry: (parked: ParkedDelivery) => Promise<boolean>): Promise<{ retried: number; remaining: number }> {
     let retried = 0;
     let remaining = 0;
@@ -47,12 +56,14 @@ export class SqsDeadLetters implements DeadLetters {
       // Messages that fail stay invisible for the rest of the drain, then come back for the next one.
       const out = await this.client.send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: 0, VisibilityTimeout: 900 }));
       if (!out.Messages?.length) return { retried, remaining };
-      for (const m of out.Messages) {
-        if (await retry(parkedOf(m.Body ?? "{}", this.now()))) {
-          await this.client.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }));
-          retried++;
-        } else remaining++;
-      }
+      const done = await Promise.all(out.Messages.map((m) => retry(parkedOf(m.Body ?? "{}", this.now()))));
+      const sent = out.Messages.filter((_, i) => done[i]);
+      remaining += out.Messages.length - sent.length;
+      if (!sent.length) continue;
+      const deleted = await this.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: sent.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+      // One SQS could not delete comes back later, to be found already sent and dropped.
+      retried += sent.length - (deleted.Failed?.length ?? 0);
+      remaining += deleted.Failed?.length ?? 0;
     }
   }
 }

@@ -4,7 +4,7 @@ import { startFakeAwsServer } from "./aws-server.ts";
 /**
  * A local SQS speaking the AWS JSON 1.0 protocol of the SDK v3 client, for what Vigil
  * calls: SendMessage, SendMessageBatch, ReceiveMessage (with visibility timeouts, so a
- * message not deleted comes back) and DeleteMessage. Bodies carry their MD5, which the
+ * message not deleted comes back), DeleteMessage and DeleteMessageBatch. Bodies carry their MD5, which the
  * client checks. Unsigned requests and unknown queues are refused.
  */
 interface Stored {
@@ -58,6 +58,14 @@ export async function startFakeSqs(names: string[], clock: () => number = Date.n
         const at = q.findIndex((m) => m.receipt === input["ReceiptHandle"]);
         if (at >= 0) q.splice(at, 1);
         return json(200, {});
+      }
+      if (operation === "DeleteMessageBatch") {
+        const entries = input["Entries"] as { Id: string; ReceiptHandle: string }[];
+        for (const e of entries) {
+          const at = q.findIndex((m) => m.receipt === e.ReceiptHandle);
+          if (at >= 0) q.splice(at, 1);
+        }
+        return json(200, { Successful: entries.map((e) => ({ Id: e.Id })), Failed: [] });
       }
       return json(400, { __type: "UnknownOperationException", message: operation });
     },

@@ -48,7 +48,7 @@ describe("detect on S3 and DynamoDB", () => {
   async function onAws(name: string, blobs: BlobStore = new S3BlobStore(s3)): Promise<Services> {
     const events = new SnsEventPublisher(new SNSClient({ endpoint: sns.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), () => TOPIC);
     // The metric set's bucket is read as the operator's own here (no tenant): test/security/assumed-role.test.ts reads it as a role.
-    const dataFiles = () => ({ get: (uri: string) => blobs.get(uri), list: (prefix: string) => blobs.list(prefix), check: async () => {} });
+    const dataFiles = () => ({ get: (uri: string) => blobs.get(uri), read: (uri: string) => blobs.read(uri), list: (prefix: string) => blobs.list(prefix), check: async () => {} });
     return { ...localAt(await tempDir(), () => LIVE), records: new DynamoRecordStore(dynamo.client, name), blobs, dataFiles, resultsRoot: `s3://metrics/results-${name}`, events };
   }
 
@@ -105,6 +105,7 @@ describe("detect on S3 and DynamoDB", () => {
     const gated: BlobStore = {
       ...s3Blobs,
       get: (uri) => s3Blobs.get(uri),
+      read: (uri) => s3Blobs.read(uri),
       list: (prefix) => s3Blobs.list(prefix),
       deleteFolder: (folder) => s3Blobs.deleteFolder(folder),
       put: async (uri, body, kind) => {

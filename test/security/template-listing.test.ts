@@ -75,7 +75,7 @@ describe("listing a prefix is bounded in entries and depth", () => {
     for (let i = 1; i <= 60; i++) await writeFile(join(dir, `${String(i).padStart(3, "0")}.csv`), "x");
     const blobs = new LocalBlobStore(limits);
     // The operator's own reads (no data roots) go through this listing's bounds.
-    const services = { ...localAt(await tempDir()), dataFiles: () => ({ get: (uri: string) => blobs.get(uri), list: (prefix: string) => blobs.list(prefix), check: async () => {} }) };
+    const services = { ...localAt(await tempDir()), dataFiles: () => ({ get: (uri: string) => blobs.get(uri), read: (uri: string) => blobs.read(uri), list: (prefix: string) => blobs.list(prefix), check: async () => {} }) };
     const request = GetSampleDataRequest.parse({ S3SourceConfig: { RoleArn: ROLE, HistoricalDataPathList: [dir], FileFormatDescriptor: CSV } });
     await expect(getSampleData(services, OPERATOR, request)).rejects.toMatchObject({ code: "ValidationException", fields: [{ Name: "S3SourceConfig.HistoricalDataPathList[0]", Message: "names a folder too large to list" }] });
     await expect(readHistory(blobs, readableMetricSet({ MetricSource: { S3SourceConfig: { HistoricalDataPathList: [dir] } } }))).rejects.toThrow(/stopped: it holds more than 50 files and folders/);

@@ -1,5 +1,5 @@
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { checkedAddress, type Resolver } from "./address.ts";
 import { failed, type SendResult } from "../../alerts/channel.ts";
@@ -48,17 +48,51 @@ export async function post(url: string, body: string, options: PostOptions): Pro
   }
 }
 
-/** One request on a connection of its own (no pool could hand over a socket to another address); the answer's body is not read. */
+/** What one answer's body may hold before its connection is dropped rather than kept. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+/** Pools kept; the least recently used is dropped past this (more than the sends in flight at once). */
+const MAX_POOLS = 256;
+const pools = new Map<string, HttpAgent>();
+
+/**
+ * Connections are kept open and reused, per origin and per address connected to: a pool's
+ * sockets all reach the one address checked for it (with `pinned`), so no pool hands a
+ * socket over to another address, and a receiver is not made to accept a connection per
+ * message.
+ */
+function poolFor(target: URL, pinned: PostOptions["pinned"]): HttpAgent {
+  const key = `${target.protocol}//${target.host}@${pinned?.address ?? ""}`;
+  let pool = pools.get(key);
+  if (pool) pools.delete(key); // moved to the back: the most recently used
+  else {
+    const options = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, timeout: 30_000, scheduling: "lifo" as const };
+    pool = target.protocol === "https:" ? new HttpsAgent(options) : new HttpAgent(options);
+    if (pools.size >= MAX_POOLS) {
+      // The least recently used pool is dropped: its idle connections closed, those still answering left to finish (and time out).
+      const [oldest, agent] = pools.entries().next().value as [string, HttpAgent];
+      pools.delete(oldest);
+      for (const idle of Object.values(agent.freeSockets)) for (const socket of idle ?? []) socket.destroy();
+    }
+  }
+  pools.set(key, pool);
+  return pool;
+}
+
+/** One request on a pooled connection (poolFor); the answer is classified on its head, and its body read in the background, bounded, so the connection can be reused. */
 function exchange(url: string, body: string, headers: Record<string, string>, signal: AbortSignal, pinned?: PostOptions["pinned"]): Promise<{ status: number; retryAfter: string | null }> {
   const target = new URL(url);
   const send = target.protocol === "https:" ? httpsRequest : target.protocol === "http:" ? httpRequest : undefined;
   if (!send) return Promise.reject(new Error(`${target.protocol} is not http: or https:`));
   const lookup: LookupFunction | undefined = pinned && ((_host, opts, done) => (opts.all ? done(null, [pinned]) : done(null, pinned.address, pinned.family)));
   return new Promise((resolve, reject) => {
-    const req = send(target, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, signal, agent: false, ...(lookup ? { lookup } : {}) }, (res) => {
+    const req = send(target, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, signal, agent: poolFor(target, pinned), ...(lookup ? { lookup } : {}) }, (res) => {
       const retryAfter = res.headers["retry-after"];
-      res.destroy();
       resolve({ status: res.statusCode ?? 0, retryAfter: retryAfter ?? null });
+      let read = 0;
+      res.on("data", (chunk: Buffer) => {
+        if ((read += chunk.length) > MAX_ANSWER_BYTES) res.destroy();
+      });
+      res.on("error", () => {}); // the answer was classified already; a broken body only loses the connection
     });
     req.on("error", reject);
     req.end(body);

@@ -27,7 +27,7 @@ async function pipeline(now = T0) {
   const records = SqliteRecordStore.open(join(await tempDir(), "state", "records.db"), { now: () => now });
   const queued: Delivery[] = [];
   const make = (at: number) =>
-    buildAlertPipeline({ records, alertsOf: async () => [alert("all", 70), alert("critical", 95)], queue: { enqueue: async (ds) => void queued.push(...ds) }, publicUrl: "http://localhost:8087", repeatMs: 4 * HOUR, now: at });
+    buildAlertPipeline({ records, alertsOf: async () => [alert("all", 70), alert("critical", 95)], silencesOf: (account) => records.list<Silence>("silences", `${account}/`), queue: { enqueue: async (ds) => void queued.push(...ds) }, publicUrl: "http://localhost:8087", repeatMs: 4 * HOUR, now: at });
   return { records, queued, route: make(now), at: make };
 }
 

@@ -1,7 +1,8 @@
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EXTRA_CELLS, readRecords } from "../../../shared/ingest/readers.ts";
+import { EXTRA_CELLS, readRecords, streamRecords, type ReadItem } from "../../../shared/ingest/readers.ts";
+import type { FileFormatDescriptor } from "../../../shared/model/metric-set.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -71,5 +72,68 @@ describe("readers", () => {
         expect(rows.map((r) => r.fields)).toEqual(objs.map((o) => JSON.parse(JSON.stringify(o))));
       }),
     );
+  });
+
+  describe("streamed", () => {
+    /** The bytes in pieces cut at the given offsets, as a stream would hand them over. */
+    async function* pieces(bytes: Uint8Array, cuts: readonly number[]) {
+      let at = 0;
+      for (const cut of [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)) {
+        yield bytes.subarray(at, cut);
+        at = cut;
+      }
+      yield bytes.subarray(at);
+    }
+    async function streamed(bytes: Uint8Array, cuts: readonly number[], format: FileFormatDescriptor | undefined) {
+      const items: ReadItem[] = [];
+      for await (const item of streamRecords("x", pieces(bytes, cuts), format)) items.push(item);
+      return { rows: items.flatMap((i) => ("row" in i ? [i.row] : [])), malformed: items.flatMap((i) => ("malformed" in i ? [i.malformed] : [])) };
+    }
+
+    // Cells with separators, quotes, line breaks and characters of two to four bytes, so cuts fall inside them.
+    const cell = fc.oneof(fc.stringMatching(/^[a-z0-9 .-]{0,6}$/), fc.constantFrom('"a,b"', '"say ""hi"""', '"two\nlines"', "é", "€uro", "😀", '"broken', ""));
+    const csvText = fc
+      .tuple(fc.array(fc.array(cell, { minLength: 1, maxLength: 4 }), { maxLength: 25 }), fc.constantFrom("\n", "\r\n"))
+      .map(([lines, eol]) => ["a,b,c", ...lines.map((l) => l.join(","))].join(eol) + eol);
+    const jsonText = fc.array(fc.oneof(fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), fc.oneof(fc.integer(), fc.string({ unit: "grapheme" }))).map((o) => JSON.stringify(o)), fc.constantFrom("{bad", "[1]", "", "  ")), { maxLength: 20 }).map((l) => l.join("\n"));
+    const cuts = fc.array(fc.nat(), { maxLength: 12 });
+
+    it("parses a file cut into pieces at any bytes as the whole file (property)", async () => {
+      await fc.assert(
+        fc.asyncProperty(csvText, cuts, async (text, at) => {
+          const bytes = enc(text);
+          expect(await streamed(bytes, at, undefined)).toEqual(readRecords("x", bytes, undefined));
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(jsonText, cuts, async (text, at) => {
+          const bytes = enc(text);
+          expect(await streamed(bytes, at, { JsonFormatDescriptor: {} })).toEqual(readRecords("x", bytes, { JsonFormatDescriptor: {} }));
+        }),
+      );
+    });
+
+    it("inflates a GZIP file cut anywhere, declared or told by its first bytes (property)", async () => {
+      await fc.assert(
+        fc.asyncProperty(csvText, cuts, fc.boolean(), async (text, at, declared) => {
+          const bytes = gzipSync(enc(text));
+          const format = declared ? { CsvFormatDescriptor: { FileCompression: "GZIP" as const } } : undefined;
+          expect(await streamed(bytes, at, format)).toEqual(readRecords("x", bytes, format));
+        }),
+        { numRuns: 50 },
+      );
+    });
+
+    it("reports a GZIP stream that breaks off as an unreadable file, and never throws on arbitrary bytes", async () => {
+      const truncated = gzipSync(enc("ts,v\n1,2\n")).subarray(0, 12);
+      expect((await streamed(truncated, [5], undefined)).malformed).toEqual([{ file: "x", line: 0, raw: "", detail: expect.stringMatching(/^unreadable file: not a readable GZIP file/) }]);
+      expect((await streamed(enc("a\n1\n"), [], { CsvFormatDescriptor: { Charset: "no-such-charset" } })).malformed).toEqual([{ file: "x", line: 0, raw: "", detail: expect.stringMatching(/^unreadable file: cannot be decoded as no-such-charset/) }]);
+      await fc.assert(
+        fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), cuts, async (bytes, at) => {
+          await streamed(bytes, at, undefined);
+          await streamed(bytes, at, { JsonFormatDescriptor: {} });
+        }),
+      );
+    });
   });
 });

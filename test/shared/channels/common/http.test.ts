@@ -1,4 +1,6 @@
 import fc from "fast-check";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { classifyStatus, post, retryAfterMs } from "../../../../shared/channels/common/http.ts";
 import { checkedAddress, isPrivateAddress } from "../../../../shared/channels/common/address.ts";
@@ -69,6 +71,40 @@ describe("checkedAddress and a pinned post", () => {
       expect(await post(`http://hooks.vigil.invalid:${port}/in`, "{}", { timeoutMs: 2000, signal: new AbortController().signal, now: Date.now })).toMatchObject({ ok: false, reason: "NETWORK" });
     } finally {
       await receiver.stop();
+    }
+  });
+
+  it("keeps connections open for the next message, but never hands a connection made to one address to a request pinned to another", async () => {
+    const connections: string[] = [];
+    const requests: string[] = [];
+    const servers = await Promise.all(
+      ["127.0.0.1", "127.0.0.2"].map(async (address) => {
+        const server = createServer((req, res) => {
+          requests.push(`${address} ${req.socket.remotePort}`);
+          req.resume().on("end", () => res.end("ok"));
+        });
+        server.on("connection", () => connections.push(address));
+        return server;
+      }),
+    );
+    await new Promise<void>((r) => servers[0]!.listen(0, "127.0.0.1", r));
+    const port = (servers[0]!.address() as AddressInfo).port;
+    await new Promise<void>((r) => servers[1]!.listen(port, "127.0.0.2", r));
+    try {
+      const send = (address: string) => post(`http://hooks.vigil.invalid:${port}/in`, "{}", { timeoutMs: 2000, signal: new AbortController().signal, now: Date.now, pinned: { address, family: 4 } });
+      for (const address of ["127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.1", "127.0.0.2"]) {
+        expect(await send(address)).toEqual({ ok: true });
+        await new Promise((r) => setImmediate(r)); // the answer's body is read, and the connection freed
+      }
+      // Each address got its own connection, reused for its later messages; none went to the other address.
+      expect(connections.sort()).toEqual(["127.0.0.1", "127.0.0.2"]);
+      expect(requests.map((r) => r.split(" ")[0])).toEqual(["127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.1", "127.0.0.2"]);
+      expect(new Set(requests.filter((r) => r.startsWith("127.0.0.1 "))).size).toBe(1);
+    } finally {
+      for (const s of servers) {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(r));
+      }
     }
   });
 });

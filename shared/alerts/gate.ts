@@ -1,0 +1,162 @@
+import type { Channel, ChannelKind } from "../model/alert.ts";
+import type { SendResult } from "./channel.ts";
+
+/**
+ * How many sends run at once, per channel kind and per destination, and how fast one
+ * destination may be sent to. Deliveries run concurrently; the gate is where they queue.
+ * A destination with a pace (Slack's incoming webhooks: about one message a second, short
+ * bursts allowed) is sent to by one delivery at a time, which keeps its turn through its
+ * retries: a 429's Retry-After then holds every message to that destination, not just the
+ * one refused.
+ */
+export interface ChannelLimit {
+  /** Sends of this kind in flight at once, in this process. */
+  readonly concurrency: number;
+  /** A destination's own limit: what identifies it, and a token bucket (`burst` messages, one more every `intervalMs`). */
+  readonly destination?: { readonly key: (channel: Channel) => string; readonly burst: number; readonly intervalMs: number };
+}
+
+export type ChannelLimits = Readonly<Record<ChannelKind, ChannelLimit>>;
+
+export interface GateClock {
+  readonly now: () => number;
+  /** Resolves after `ms`, or early when `signal` aborts. */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** A delivery's turn on its channel: `pace` before each attempt, `after` each answer, `release` once done. */
+export interface Turn {
+  /** Whether it had to wait for its turn (so what was read before may have changed). */
+  readonly waited: boolean;
+  /** Waits until the destination may be sent to; false when `signal` aborted first. */
+  pace(signal: AbortSignal): Promise<boolean>;
+  /** Told each answer: a Retry-After pauses the whole destination. */
+  after(result: SendResult): void;
+  release(): void;
+}
+
+/** FIFO slots: `take` resolves once one is free (at once, or after waiting), or to "aborted" when the signal aborts first. */
+type Taken = "free" | "waited" | "aborted";
+
+class Slots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  take(signal: AbortSignal): Promise<Taken> {
+    if (signal.aborted) return Promise.resolve("aborted");
+    if (this.used < this.size) {
+      this.used++;
+      return Promise.resolve("free");
+    }
+    return new Promise((resolve) => {
+      const wake = () => {
+        signal.removeEventListener("abort", abort);
+        resolve("waited"); // the slot was handed over by give()
+      };
+      const abort = () => {
+        const at = this.waiting.indexOf(wake);
+        if (at >= 0) this.waiting.splice(at, 1);
+        resolve("aborted");
+      };
+      this.waiting.push(wake);
+      signal.addEventListener("abort", abort, { once: true });
+    });
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.used--;
+  }
+}
+
+/** One destination's token bucket and its single slot. */
+interface Destination {
+  readonly slot: Slots;
+  tokens: number;
+  /** From when `tokens` grows again (epoch ms): when last counted, or the end of a pause. */
+  at: number;
+  /** Nothing is sent before this (a Retry-After). */
+  pausedUntil: number;
+}
+
+export class DeliveryGate {
+  private readonly kinds = new Map<ChannelKind, Slots>();
+  private readonly destinations = new Map<string, Destination>();
+
+  constructor(
+    private readonly limits: ChannelLimits,
+    private readonly clock: GateClock,
+  ) {}
+
+  /** Waits for a turn on `channel` (its destination's slot first, then its kind's); undefined when `signal` aborted first. */
+  async enter(channel: Channel, signal: AbortSignal): Promise<Turn | undefined> {
+    const limit = this.limits[channel.kind];
+    const dest = limit.destination ? this.destination(`${channel.kind}:${limit.destination.key(channel)}`, limit.destination.burst) : undefined;
+    const first = dest ? await dest.slot.take(signal) : "free";
+    if (first === "aborted") return undefined;
+    const kind = this.kind(channel.kind, limit.concurrency);
+    const second = await kind.take(signal);
+    if (second === "aborted") {
+      dest?.slot.give();
+      return undefined;
+    }
+    let released = false;
+    return {
+      waited: first === "waited" || second === "waited",
+      pace: (s) => (dest ? this.pace(dest, limit.destination!, s) : Promise.resolve(!s.aborted)),
+      after: (result) => {
+        if (dest && !result.ok && result.retryAfterMs !== undefined) {
+          // Paused, then one message, then the pace again: no burst right after a 429.
+          dest.pausedUntil = Math.max(dest.pausedUntil, this.clock.now() + result.retryAfterMs);
+          dest.tokens = 1;
+          dest.at = dest.pausedUntil;
+        }
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        kind.give();
+        dest?.slot.give();
+      },
+    };
+  }
+
+  private kind(kind: ChannelKind, size: number): Slots {
+    let slots = this.kinds.get(kind);
+    if (!slots) this.kinds.set(kind, (slots = new Slots(size)));
+    return slots;
+  }
+
+  private destination(key: string, burst: number): Destination {
+    let dest = this.destinations.get(key);
+    if (!dest) this.destinations.set(key, (dest = { slot: new Slots(1), tokens: burst, at: this.clock.now(), pausedUntil: 0 }));
+    return dest;
+  }
+
+  private async pace(dest: Destination, limit: NonNullable<ChannelLimit["destination"]>, signal: AbortSignal): Promise<boolean> {
+    for (;;) {
+      if (signal.aborted) return false;
+      const now = this.clock.now();
+      dest.tokens = Math.min(limit.burst, dest.tokens + Math.max(0, now - dest.at) / limit.intervalMs);
+      dest.at = Math.max(dest.at, now);
+      const wait = Math.max(dest.pausedUntil - now, dest.tokens >= 1 ? 0 : Math.ceil((1 - dest.tokens) * limit.intervalMs));
+      if (wait <= 0) {
+        dest.tokens -= 1;
+        return true;
+      }
+      await this.clock.sleep(wait, signal);
+    }
+  }
+}
+
+/** No limits: every send goes at once (tests of other things; tools that send one message). */
+export const unlimited: ChannelLimits = {
+  sns: { concurrency: Infinity },
+  lambda: { concurrency: Infinity },
+  slack: { concurrency: Infinity },
+  webhook: { concurrency: Infinity },
+  email: { concurrency: Infinity },
+};

@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest";
+import { failed } from "../../../shared/alerts/channel.ts";
+import { DeliveryGate, type ChannelLimits, type GateClock } from "../../../shared/alerts/gate.ts";
+import type { Channel } from "../../../shared/model/alert.ts";
+import { CHANNEL_LIMITS } from "../../../shared/runtime/senders.ts";
+
+/**
+ * A clock that only moves when every task is waiting on it: sleeps are queued, and `run`
+ * lets the tasks go as far as they can, then jumps to the earliest wake-up, until all are
+ * done. Times are virtual; nothing here depends on how fast the machine is.
+ */
+function virtualClock() {
+  let now = 0;
+  const sleepers: { at: number; wake: () => void }[] = [];
+  const clock: GateClock = {
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        const sleeper = { at: now + ms, wake: resolve };
+        sleepers.push(sleeper);
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      }),
+  };
+  const settle = async () => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  };
+  async function run<T>(tasks: Promise<T>[]): Promise<T[]> {
+    let done = false;
+    const all = Promise.all(tasks).finally(() => (done = true));
+    for (;;) {
+      await settle();
+      if (done) return all;
+      sleepers.sort((a, b) => a.at - b.at);
+      const next = sleepers.shift();
+      if (!next) throw new Error("every task waits, and nothing will wake it");
+      now = Math.max(now, next.at);
+      next.wake();
+    }
+  }
+  return { clock, run, now: () => now };
+}
+
+const slack = (url: string): Channel => ({ kind: "slack", webhookUrl: url });
+const webhook: Channel = { kind: "webhook", url: "https://example.com/hook" };
+const never = new AbortController().signal;
+
+/** One delivery through the gate: its turn, then `sends` attempts, each answered by `answer`. */
+async function send(gate: DeliveryGate, channel: Channel, log: { at: number; to: string }[], now: () => number, answers: ReturnType<typeof failed>[] = []) {
+  const turn = await gate.enter(channel, never);
+  if (!turn) return "aborted";
+  try {
+    for (let attempt = 0; ; attempt++) {
+      await turn.pace(never);
+      log.push({ at: now(), to: channel.kind === "slack" ? channel.webhookUrl : channel.kind });
+      const answer = answers[attempt];
+      if (!answer) {
+        turn.after({ ok: true });
+        return "sent";
+      }
+      turn.after(answer);
+    }
+  } finally {
+    turn.release();
+  }
+}
+
+describe("the delivery gate", () => {
+  it("keeps a channel kind's sends in flight within its limit, in order of arrival", async () => {
+    const { clock } = virtualClock();
+    const limits: ChannelLimits = { ...CHANNEL_LIMITS, webhook: { concurrency: 3 } };
+    const gate = new DeliveryGate(limits, clock);
+    let inFlight = 0;
+    let most = 0;
+    const order: number[] = [];
+    const release: (() => void)[] = [];
+    const one = async (i: number) => {
+      const turn = (await gate.enter(webhook, never))!;
+      inFlight++;
+      most = Math.max(most, inFlight);
+      order.push(i);
+      await new Promise<void>((r) => release.push(r));
+      inFlight--;
+      turn.release();
+    };
+    const all = Promise.all(Array.from({ length: 10 }, (_, i) => one(i)));
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setImmediate(r));
+      release.shift()?.();
+    }
+    while (release.length || inFlight) {
+      await new Promise((r) => setImmediate(r));
+      release.shift()?.();
+    }
+    await all;
+    expect(most).toBe(3);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it("sends to one Slack webhook three at once, then one a second, while another webhook goes its own pace", async () => {
+    const { clock, run, now } = virtualClock();
+    const gate = new DeliveryGate(CHANNEL_LIMITS, clock);
+    const log: { at: number; to: string }[] = [];
+    await run([...Array.from({ length: 6 }, () => send(gate, slack("https://hooks.slack.test/a"), log, now)), send(gate, slack("https://hooks.slack.test/b"), log, now)]);
+    expect(log.filter((l) => l.to.endsWith("/a")).map((l) => l.at)).toEqual([0, 0, 0, 1000, 2000, 3000]);
+    expect(log.filter((l) => l.to.endsWith("/b")).map((l) => l.at)).toEqual([0]);
+  });
+
+  it("holds every message to a Slack webhook for as long as a 429's Retry-After asks, then resumes one a second", async () => {
+    const { clock, run, now } = virtualClock();
+    const gate = new DeliveryGate(CHANNEL_LIMITS, clock);
+    const log: { at: number; to: string }[] = [];
+    const throttled = failed(true, "HTTP_STATUS", "HTTP 429", 5_000);
+    // The first is refused with Retry-After: 5 and tries again itself when told; the other two wait behind it.
+    const first = send(gate, slack("https://hooks.slack.test/a"), log, now, [throttled]);
+    await run([first, send(gate, slack("https://hooks.slack.test/a"), log, now), send(gate, slack("https://hooks.slack.test/a"), log, now)]);
+    expect(log.map((l) => l.at)).toEqual([0, 5000, 6000, 7000]);
+  });
+
+  it("gives up a wait for a turn when the invocation's time runs out", async () => {
+    const { clock } = virtualClock();
+    const gate = new DeliveryGate({ ...CHANNEL_LIMITS, email: { concurrency: 1 } }, clock);
+    const email: Channel = { kind: "email", to: ["a@example.com"] };
+    const held = (await gate.enter(email, never))!;
+    const deadline = new AbortController();
+    const waiting = gate.enter(email, deadline.signal);
+    deadline.abort();
+    expect(await waiting).toBeUndefined();
+    held.release();
+    // The slot given up is not lost: the next delivery gets it at once.
+    expect(await gate.enter(email, never)).toMatchObject({ waited: false });
+  });
+});
