@@ -78,9 +78,9 @@ program
     printDemo(report, (l) => console.log(l));
     if (!live) return;
     const running = await serveDemo(report, { port: listen ?? 8087, ...(rate ? { rate } : {}), log: (l) => console.log(l) });
+    stopOnSignal(running, 10, say);
     console.log("");
     console.log(`The demo's detector now runs live at ${running.url} on a simulated clock (${rate ?? DEMO_RATE}× real time): a new hour lands every ${Math.round(3600 / (rate ?? DEMO_RATE))} s and alerts arrive as incidents begin. Ctrl-C stops it.`);
-    stopOnSignal(running, 10, say);
   });
 
 program
@@ -109,9 +109,10 @@ program
     if ((opts.clockStart === undefined) !== (opts.clockRate === undefined)) throw new ValidationException("--clock-start and --clock-rate go together");
     const config = loadServeConfig({ file: opts.config, env: process.env, flags: { port: opts.port, host: opts.host, dataDir: opts.dataDir, dataRoots: opts.dataRoot ? { default: opts.dataRoot } : undefined } });
     const running = await startServing(config, opts.clockStart !== undefined ? { simulate: { start: opts.clockStart, rate: opts.clockRate! } } : {});
+    // Drains from the moment it says it is up: a SIGTERM sent on reading that line is heard.
+    stopOnSignal(running, config.drainSeconds, say);
     say(`vigil serve: L4M's API at ${running.url} (region any, service lookoutmetrics), data in ${running.service.dataDir}; /health, /ready, /metrics; SIGTERM or Ctrl-C stops it`);
     for (const scope of running.tenants.scopes.values()) say(`vigil serve: tenant ${scope.tenant} (account ${scope.accountId}) reads metric files under ${scope.dataRoots?.length ? scope.dataRoots.join(", ") : "no local folder"}`);
-    stopOnSignal(running, config.drainSeconds, say);
   });
 
 program
