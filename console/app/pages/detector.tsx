@@ -1,0 +1,261 @@
+import type { JSX } from "preact";
+import { useState } from "preact/hooks";
+import { call, callAll, mapLimited } from "../api.ts";
+import { PageTitle, Show, useLoad } from "../components/common.tsx";
+import { frequency, number, utc } from "../format.ts";
+import { href, Link, type Place } from "../router.tsx";
+import type { AlertSummary, Detector, Execution, IntervalQuality, MetricSet } from "../wire.ts";
+
+const FIRST_ROWS = 24;
+
+interface DetectorData {
+  readonly detector: Detector;
+  readonly metricSets: MetricSet[];
+  readonly executions: { items: Execution[]; truncated: boolean };
+  readonly quality: IntervalQuality[];
+  readonly alerts: AlertSummary[];
+}
+
+async function loadDetector(arn: string): Promise<DetectorData> {
+  const ref = { AnomalyDetectorArn: arn };
+  const detector = await call("DescribeAnomalyDetector", ref);
+  const [sets, executions, quality, alerts] = await Promise.all([
+    callAll("ListMetricSets", { ...ref, MaxResults: 100 }, (p) => p.MetricSetSummaryList),
+    callAll("DescribeAnomalyDetectionExecutions", { ...ref, MaxResults: 100 }, (p) => p.ExecutionList, 2000),
+    call("GetDataQualityMetrics", ref),
+    callAll("ListAlerts", { ...ref, MaxResults: 100 }, (p) => p.AlertSummaryList),
+  ]);
+  const metricSets = await mapLimited(sets.items, 4, (m) => call("DescribeMetricSet", { MetricSetArn: m.MetricSetArn }));
+  const newestFirst = [...quality.AnomalyDetectorDataQualityMetricList].sort((a, b) => b.StartTimestamp - a.StartTimestamp);
+  return { detector, metricSets, executions, quality: newestFirst, alerts: alerts.items };
+}
+
+/** Rows kept in a short table, with the rest behind a button. */
+function useMore<T>(rows: readonly T[]): [readonly T[], JSX.Element | null] {
+  const [all, setAll] = useState(false);
+  const shown = all ? rows : rows.slice(0, FIRST_ROWS);
+  const more =
+    shown.length < rows.length ? (
+      <button type="button" class="secondary" onClick={() => setAll(true)}>
+        Show all {rows.length}
+      </button>
+    ) : null;
+  return [shown, more];
+}
+
+function Executions(props: { executions: DetectorData["executions"] }): JSX.Element {
+  const [failuresOnly, setFailuresOnly] = useState(false);
+  const failed = props.executions.items.filter((e) => e.Status === "FAILED");
+  const [shown, more] = useMore(failuresOnly ? failed : props.executions.items);
+  return (
+    <section aria-labelledby="executions">
+      <h2 id="executions">Executions</h2>
+      <p>
+        {props.executions.items.length}
+        {props.executions.truncated ? "+" : ""} interval{props.executions.items.length === 1 ? "" : "s"} run, {failed.length} failed.{" "}
+        <label class="inline">
+          <input type="checkbox" checked={failuresOnly} onChange={(e) => setFailuresOnly(e.currentTarget.checked)} /> Failures only
+        </label>
+      </p>
+      <div class="table-wrap">
+        <table>
+          <caption class="visually-hidden">Executions, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Interval (UTC)</th>
+              <th scope="col">Status</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((e) => (
+              <tr class={e.Status === "FAILED" ? "failed" : undefined}>
+                <td>{utc(Date.parse(e.Timestamp))}</td>
+                <td>{e.Status}</td>
+                <td>{e.FailureReason ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {more}
+    </section>
+  );
+}
+
+const metricOf = (q: IntervalQuality, type: string) => q.MetricSetDataQualityMetricList.flatMap((m) => m.DataQualityMetricList).filter((x) => x.MetricType === type && !x.RelatedColumnName).reduce((sum, x) => sum + x.MetricValue, 0);
+
+function Quality(props: { quality: IntervalQuality[] }): JSX.Element {
+  const [shown, more] = useMore(props.quality);
+  const rejected = props.quality.reduce((sum, q) => sum + metricOf(q, "INVALID_ROWS_COMPLIANCE"), 0);
+  return (
+    <section aria-labelledby="quality">
+      <h2 id="quality">Data quality per interval</h2>
+      <p>
+        {props.quality.length} interval{props.quality.length === 1 ? "" : "s"} read; {rejected} row{rejected === 1 ? "" : "s"} could not be used (kept aside with their reason in each interval's rejects file).
+      </p>
+      <div class="table-wrap">
+        <table>
+          <caption class="visually-hidden">Data quality per interval, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Interval (UTC)</th>
+              <th scope="col">Rows read</th>
+              <th scope="col">Partial rows</th>
+              <th scope="col">Rejected rows</th>
+              <th scope="col">Series</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((q) => {
+              const bad = metricOf(q, "INVALID_ROWS_COMPLIANCE");
+              return (
+                <tr class={bad > 0 ? "failed" : undefined}>
+                  <td>{utc(q.StartTimestamp * 1000)}</td>
+                  <td>{number(metricOf(q, "ROWS_PROCESSED"))}</td>
+                  <td>{number(metricOf(q, "ROWS_PARTIAL_COMPLIANCE"))}</td>
+                  <td>{number(bad)}</td>
+                  <td>{number(metricOf(q, "TIME_SERIES_COUNT"))}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      {more}
+    </section>
+  );
+}
+
+/** A metric set's configuration, as CreateMetricSet took it. */
+function MetricSetConfig(props: { metricSet: MetricSet }): JSX.Element {
+  const m = props.metricSet;
+  const source = Object.entries(m.MetricSource)[0];
+  const rows: [string, string][] = [
+    ["Measures", m.MetricList.map((x) => `${x.MetricName} (${x.AggregationFunction})`).join(", ")],
+    ["Dimensions", m.DimensionList?.join(", ") || "none"],
+    ["Frequency", frequency(m.MetricSetFrequency)],
+    ["Timestamp column", m.TimestampColumn ? `${m.TimestampColumn.ColumnName ?? "?"}${m.TimestampColumn.ColumnFormat ? ` (${m.TimestampColumn.ColumnFormat})` : ""}` : "none"],
+    ["Time zone", m.Timezone ?? "UTC"],
+    ["Offset", `${m.Offset ?? 0} s`],
+    ["Filters", m.DimensionFilterList?.map((f) => `${f.Name} ${f.FilterList.map((x) => `${x.FilterOperation} ${x.DimensionValue}`).join(" or ")}`).join("; ") || "none"],
+  ];
+  return (
+    <section class="card" aria-labelledby={`ms-${m.MetricSetName}`}>
+      <h3 id={`ms-${m.MetricSetName}`}>Metric set {m.MetricSetName}</h3>
+      {m.MetricSetDescription ? <p>{m.MetricSetDescription}</p> : null}
+      <dl class="config">
+        {rows.map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </>
+        ))}
+        <dt>Source</dt>
+        <dd>
+          {source ? (
+            <>
+              {source[0]}
+              <pre>{JSON.stringify(source[1], null, 2)}</pre>
+            </>
+          ) : (
+            "none"
+          )}
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+function Alerts(props: { alerts: AlertSummary[] }): JSX.Element {
+  return (
+    <section aria-labelledby="alerts">
+      <h2 id="alerts">Alerts</h2>
+      {props.alerts.length ? (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Channel</th>
+                <th scope="col">Severity at least</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.alerts.map((a) => (
+                <tr>
+                  <td>{a.AlertName}</td>
+                  <td>{a.AlertType ?? ""}</td>
+                  <td>{a.AlertSensitivityThreshold ?? ""}</td>
+                  <td>{a.AlertStatus ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p>No alert: incidents are recorded but nobody is told.</p>
+      )}
+    </section>
+  );
+}
+
+export function DetectorPage(props: { place: Place }): JSX.Element {
+  const arn = props.place.query.get("arn") ?? "";
+  const [loaded, retry] = useLoad(() => loadDetector(arn), [arn]);
+  return (
+    <Show loaded={loaded} what="the detector" retry={retry}>
+      {(data) => (
+        <>
+          <PageTitle sub={data.detector.AnomalyDetectorDescription ?? ""}>{`Detector ${data.detector.AnomalyDetectorName}`}</PageTitle>
+          <dl class="facts">
+            <dt>Status</dt>
+            <dd class={`status status-${data.detector.Status.toLowerCase()}`}>{data.detector.Status}</dd>
+            <dt>Runs</dt>
+            <dd>{frequency(data.detector.AnomalyDetectorConfig.AnomalyDetectorFrequency)}</dd>
+            <dt>Created</dt>
+            <dd>{utc(data.detector.CreationTime * 1000)}</dd>
+            <dt>Changed</dt>
+            <dd>{utc(data.detector.LastModificationTime * 1000)}</dd>
+          </dl>
+          <p>
+            <Link href={href("/", { detector: data.detector.AnomalyDetectorArn })}>Its incidents</Link>
+          </p>
+          <Executions executions={data.executions} />
+          <Quality quality={data.quality} />
+          <section aria-labelledby="configuration">
+            <h2 id="configuration">Configuration</h2>
+            {data.metricSets.length ? data.metricSets.map((m) => <MetricSetConfig metricSet={m} />) : <p>No metric set yet.</p>}
+          </section>
+          <Alerts alerts={data.alerts} />
+        </>
+      )}
+    </Show>
+  );
+}
+
+export function Detectors(): JSX.Element {
+  const [loaded, retry] = useLoad(() => callAll("ListAnomalyDetectors", { MaxResults: 100 }, (p) => p.AnomalyDetectorSummaryList), []);
+  return (
+    <>
+      <PageTitle>Detectors</PageTitle>
+      <Show loaded={loaded} what="detectors" retry={retry}>
+        {({ items }) =>
+          items.length ? (
+            <ul class="detectors">
+              {items.map((d) => (
+                <li>
+                  <Link href={href("/detector", { arn: d.AnomalyDetectorArn })}>{d.AnomalyDetectorName}</Link> <span class={`status status-${d.Status.toLowerCase()}`}>{d.Status}</span> {frequency(d.AnomalyDetectorConfig?.AnomalyDetectorFrequency)}
+                  {d.AnomalyDetectorDescription ? ` · ${d.AnomalyDetectorDescription}` : ""}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>No detector yet: create one with the SDK or the CLI.</p>
+          )
+        }
+      </Show>
+    </>
+  );
+}

@@ -1,0 +1,170 @@
+import type { JSX } from "preact";
+import { call, callAll, mapLimited } from "../api.ts";
+import { PageTitle, Severity, Show, useLoad } from "../components/common.tsx";
+import { arnName, duration, intervalMs, utc } from "../format.ts";
+import { applyFilter, choicesOf, filterOf, localField, primaryOf, queryOf, topContributors, type IncidentFilter, type IncidentRow } from "../incidents.ts";
+import { href, Link, navigate, type Place } from "../router.tsx";
+import type { DetectorSummary } from "../wire.ts";
+
+/** Groups whose detail (contributions, other measures) is read for the list; past it, the list shows summaries. */
+const DETAILED = 200;
+const GROUPS_PER_DETECTOR = 1000;
+
+interface Listing {
+  readonly detectors: DetectorSummary[];
+  readonly rows: IncidentRow[];
+  readonly truncated: boolean;
+}
+
+/** Every group of the tenant's detectors at or above the severity asked, with the detail of the most severe. */
+async function loadIncidents(severity: number): Promise<Listing> {
+  const detectors = (await callAll("ListAnomalyDetectors", { MaxResults: 100 }, (p) => p.AnomalyDetectorSummaryList)).items;
+  const lists = await mapLimited(detectors, 4, (d) => callAll("ListAnomalyGroupSummaries", { AnomalyDetectorArn: d.AnomalyDetectorArn, SensitivityThreshold: severity, MaxResults: 100 }, (p) => p.AnomalyGroupSummaryList, GROUPS_PER_DETECTOR));
+  const summaries = detectors.flatMap((detector, i) => lists[i]!.items.map((summary) => ({ detector, summary })));
+  summaries.sort((a, b) => b.summary.AnomalyGroupScore - a.summary.AnomalyGroupScore);
+  const detailed = await mapLimited(summaries.slice(0, DETAILED), 6, async (r) => ({ ...r, group: (await call("GetAnomalyGroup", { AnomalyDetectorArn: r.detector.AnomalyDetectorArn, AnomalyGroupId: r.summary.AnomalyGroupId })).AnomalyGroup }));
+  return { detectors, rows: [...detailed, ...summaries.slice(DETAILED)], truncated: lists.some((l) => l.truncated) || summaries.length > DETAILED };
+}
+
+function Filters(props: { filter: IncidentFilter; listing: Listing }): JSX.Element {
+  const { filter, listing } = props;
+  const { measures, dimensions } = choicesOf(listing.rows);
+  const set = (change: Partial<IncidentFilter>) => {
+    const q = queryOf({ ...filter, ...change }).toString();
+    navigate(`${href("/")}${q ? `?${q}` : ""}`, { replace: true });
+  };
+  const time = (value: string) => (value ? Date.parse(`${value}Z`) : undefined);
+  return (
+    <form class="filters" role="search" aria-label="Filter incidents" onSubmit={(e) => e.preventDefault()}>
+      <div class="field">
+        <label for="f-detector">Detector</label>
+        <select id="f-detector" value={filter.detector ?? ""} onChange={(e) => set({ detector: e.currentTarget.value || undefined })}>
+          <option value="">All detectors</option>
+          {listing.detectors.map((d) => (
+            <option value={d.AnomalyDetectorArn}>{d.AnomalyDetectorName}</option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="f-measure">Measure</label>
+        <select id="f-measure" value={filter.measure ?? ""} onChange={(e) => set({ measure: e.currentTarget.value || undefined })}>
+          <option value="">All measures</option>
+          {measures.map((m) => (
+            <option value={m}>{m}</option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="f-dimension">Dimension value</label>
+        <select id="f-dimension" value={filter.dimension ?? ""} onChange={(e) => set({ dimension: e.currentTarget.value || undefined })}>
+          <option value="">Any</option>
+          {dimensions.map((d) => (
+            <option value={d}>{d}</option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="f-severity">Severity at least</label>
+        <input id="f-severity" type="number" min={0} max={100} step={1} value={filter.severity} onChange={(e) => set({ severity: Math.max(0, Math.min(100, Math.round(Number(e.currentTarget.value) || 0))) })} />
+      </div>
+      <div class="field">
+        <label for="f-from">From (UTC)</label>
+        <input id="f-from" type="datetime-local" value={filter.from === undefined ? "" : localField(filter.from)} onChange={(e) => set({ from: time(e.currentTarget.value) })} />
+      </div>
+      <div class="field">
+        <label for="f-to">To (UTC)</label>
+        <input id="f-to" type="datetime-local" value={filter.to === undefined ? "" : localField(filter.to)} onChange={(e) => set({ to: time(e.currentTarget.value) })} />
+      </div>
+      <div class="field">
+        <label for="f-order">Order</label>
+        <select id="f-order" value={filter.order} onChange={(e) => set({ order: e.currentTarget.value === "newest" ? "newest" : "severity" })}>
+          <option value="severity">Most severe first</option>
+          <option value="newest">Newest first</option>
+        </select>
+      </div>
+      <div class="field field-action">
+        <button type="button" class="secondary" onClick={() => navigate(href("/"), { replace: true })}>
+          Clear filters
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function IncidentItem(props: { row: IncidentRow }): JSX.Element {
+  const { detector, summary, group } = props.row;
+  const start = Date.parse(summary.StartTime);
+  const span = Date.parse(summary.EndTime) - start + intervalMs(detector.AnomalyDetectorConfig?.AnomalyDetectorFrequency);
+  const contributors = topContributors(group ? primaryOf(group) : undefined);
+  const others = (group?.MetricLevelImpactList ?? []).map((m) => m.MetricName).filter((m) => m !== summary.PrimaryMetricName);
+  return (
+    <li class="incident">
+      <Severity score={summary.AnomalyGroupScore} />
+      <div class="incident-body">
+        <h2>
+          <Link href={href("/incident", { detector: detector.AnomalyDetectorArn, group: summary.AnomalyGroupId })}>
+            {summary.PrimaryMetricName} on {detector.AnomalyDetectorName}, {utc(start)}
+          </Link>
+        </h2>
+        <p class="meta">
+          {span ? `${duration(span)} long` : `through ${utc(Date.parse(summary.EndTime))}`}
+          {others.length ? ` · also ${others.join(", ")}` : ""}
+        </p>
+        {contributors.length ? (
+          <p class="contributors">
+            <span class="visually-hidden">Carried by </span>
+            {contributors.map((c) => (
+              <span class="chip">
+                {c.name}={c.value} {Math.round(c.score)} %
+              </span>
+            ))}
+          </p>
+        ) : null}
+      </div>
+    </li>
+  );
+}
+
+export function Incidents(props: { place: Place }): JSX.Element {
+  const filter = filterOf(props.place.query);
+  const [loaded, retry] = useLoad(() => loadIncidents(filter.severity), [filter.severity]);
+  return (
+    <>
+      <PageTitle sub="Anomaly groups of every detector of your tenant.">Incidents</PageTitle>
+      <Show loaded={loaded} what="incidents" retry={retry}>
+        {(listing) => {
+          const rows = applyFilter(listing.rows, filter);
+          return (
+            <>
+              <Filters filter={filter} listing={listing} />
+              <p class="count" role="status">
+                {rows.length} of {listing.rows.length} incident{listing.rows.length === 1 ? "" : "s"} shown
+                {listing.truncated ? `; the measure and dimension filters see the ${DETAILED} most severe` : ""}
+              </p>
+              {rows.length ? (
+                <ol class="incidents">
+                  {rows.map((r) => (
+                    <IncidentItem key={`${r.detector.AnomalyDetectorArn} ${r.summary.AnomalyGroupId}`} row={r} />
+                  ))}
+                </ol>
+              ) : (
+                <p class="empty">{listing.rows.length ? "No incident matches these filters." : listing.detectors.length ? "No incident yet." : "No detector yet: create one with the SDK or the CLI."}</p>
+              )}
+              {listing.detectors.length ? (
+                <p class="more">
+                  Detectors:{" "}
+                  {listing.detectors.map((d, i) => (
+                    <>
+                      {i ? ", " : ""}
+                      <Link href={href("/detector", { arn: d.AnomalyDetectorArn })}>{arnName(d.AnomalyDetectorArn)}</Link>
+                    </>
+                  ))}
+                </p>
+              ) : null}
+            </>
+          );
+        }}
+      </Show>
+    </>
+  );
+}
