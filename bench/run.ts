@@ -4,7 +4,8 @@
  * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SeriesBank } from "../shared/engine/bank.ts";
@@ -377,12 +378,23 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [out, performance.now() - start];
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, records, service, api, ecommerce, feedback, nab, fuzz). */
+/** The console as a browser downloads it: the built script and stylesheet, minified, then gzipped (dist/console, from `npm run build`). */
+function consoleSize(): void {
+  const dir = join("dist", "console", "assets");
+  const files = readdirSync(dir).filter((f) => f.endsWith(".js") || f.endsWith(".css"));
+  const raw = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+  const zipped = files.reduce((sum, f) => sum + gzipSync(readFileSync(join(dir, f))).length, 0);
+  report("console JS+CSS, minified", `${fmt(raw / 1024, 1)} KB`);
+  report("console JS+CSS, gzipped", `${fmt(zipped / 1024, 1)} KB`, "< 300 KB");
+}
+
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, demo, records, service, api, ecommerce, feedback, nab, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
 if (wanted("alerts")) await alertPipeline();
 if (wanted("bundles")) await functionBundles();
+if (wanted("console")) consoleSize();
 if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
 if (wanted("demo")) demo();

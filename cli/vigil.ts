@@ -97,7 +97,7 @@ program
 
 program
   .command("serve")
-  .description("run Vigil on this machine: L4M's API for the AWS SDK client (signed requests; see the README) and the service loop (detection, ingestion, alerts)")
+  .description("run Vigil on this machine: L4M's API for the AWS SDK client (signed requests; see the README), the web console at /console, and the service loop (detection, ingestion, alerts)")
   .option("--config <file>", `settings file (default ${DEFAULT_CONFIG_FILE} when present); the environment and these flags override it`)
   .option("--port <n>", "port to listen on (default 8087)", port)
   .option("--host <address>", "address to listen on (default 127.0.0.1)")

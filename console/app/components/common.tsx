@@ -94,3 +94,12 @@ export function Severity(props: { score: number }): JSX.Element {
     </span>
   );
 }
+
+/** A table that may scroll sideways on a narrow screen: a named region the keyboard can reach and scroll. */
+export function TableWrap(props: { label: string; children: ComponentChildren }): JSX.Element {
+  return (
+    <div class="table-wrap" role="region" aria-label={props.label} tabIndex={0}>
+      {props.children}
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { call, callAll, mapLimited } from "../api.ts";
-import { PageTitle, Show, useLoad } from "../components/common.tsx";
+import { PageTitle, Show, TableWrap, useLoad } from "../components/common.tsx";
 import { frequency, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
 import type { AlertSummary, Detector, Execution, IntervalQuality, MetricSet } from "../wire.ts";
@@ -57,7 +57,7 @@ function Executions(props: { executions: DetectorData["executions"] }): JSX.Elem
           <input type="checkbox" checked={failuresOnly} onChange={(e) => setFailuresOnly(e.currentTarget.checked)} /> Failures only
         </label>
       </p>
-      <div class="table-wrap">
+      <TableWrap label="Executions, newest first">
         <table>
           <caption class="visually-hidden">Executions, newest first</caption>
           <thead>
@@ -77,7 +77,7 @@ function Executions(props: { executions: DetectorData["executions"] }): JSX.Elem
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {more}
     </section>
   );
@@ -94,7 +94,7 @@ function Quality(props: { quality: IntervalQuality[] }): JSX.Element {
       <p>
         {props.quality.length} interval{props.quality.length === 1 ? "" : "s"} read; {rejected} row{rejected === 1 ? "" : "s"} could not be used (kept aside with their reason in each interval's rejects file).
       </p>
-      <div class="table-wrap">
+      <TableWrap label="Data quality per interval, newest first">
         <table>
           <caption class="visually-hidden">Data quality per interval, newest first</caption>
           <thead>
@@ -121,7 +121,7 @@ function Quality(props: { quality: IntervalQuality[] }): JSX.Element {
             })}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {more}
     </section>
   );
@@ -172,7 +172,7 @@ function Alerts(props: { alerts: AlertSummary[] }): JSX.Element {
     <section aria-labelledby="alerts">
       <h2 id="alerts">Alerts</h2>
       {props.alerts.length ? (
-        <div class="table-wrap">
+        <TableWrap label="Alerts">
           <table>
             <thead>
               <tr>
@@ -193,7 +193,7 @@ function Alerts(props: { alerts: AlertSummary[] }): JSX.Element {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : (
         <p>No alert: incidents are recorded but nobody is told.</p>
       )}

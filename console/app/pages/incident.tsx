@@ -2,7 +2,7 @@ import type { JSX } from "preact";
 import { useMemo, useState } from "preact/hooks";
 import { ApiError, call, callAll, mapLimited } from "../api.ts";
 import { Chart } from "../components/chart.tsx";
-import { Failure, PageTitle, Severity, ShareBar, Show, useLoad } from "../components/common.tsx";
+import { Failure, PageTitle, Severity, ShareBar, Show, TableWrap, useLoad } from "../components/common.tsx";
 import { dimensionText, duration, intervalMs, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
 import { chartDescription, movement, seriesChart, type SeriesChart } from "../series.ts";
@@ -99,11 +99,11 @@ function Related(props: { related: RelatedMetric[]; detectorArn: string; groupId
   );
 }
 
-function ValuesTable(props: { chart: SeriesChart; measure: string }): JSX.Element {
+function ValuesTable(props: { chart: SeriesChart; measure: string; dims: string }): JSX.Element {
   return (
     <details class="values">
       <summary>Values</summary>
-      <div class="table-wrap">
+      <TableWrap label={`${props.measure} values for ${props.dims}`}>
         <table>
           <thead>
             <tr>
@@ -123,7 +123,7 @@ function ValuesTable(props: { chart: SeriesChart; measure: string }): JSX.Elemen
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </details>
   );
 }
@@ -154,7 +154,7 @@ function SeriesCard(props: { detectorArn: string; groupId: string; measure: stri
     <li class="series card" data-series={props.ts.TimeSeriesId} aria-labelledby={headingId}>
       <h4 id={headingId}>{dims}</h4>
       <Chart measure={props.measure} chart={props.chart} description={description} />
-      <ValuesTable chart={props.chart} measure={props.measure} />
+      <ValuesTable chart={props.chart} measure={props.measure} dims={dims} />
       <div class="feedback" role="group" aria-label={`Is this series relevant to the incident? ${dims}`}>
         <span class="feedback-question">Relevant to this incident?</span>
         <button type="button" aria-pressed={recorded === true} disabled={busy} onClick={() => give(true)}>
