@@ -133,6 +133,20 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     expect(await seriousViolations(page)).toEqual([]);
 
+    // The filters: a dimension value (read from each group's detail), then a least severity (asked of the server).
+    const withDe = report.groups.filter((g) => Object.values(g.group.impacts).some((i) => Object.values(i.series).some((d) => d["marketplace"] === "de")));
+    expect(withDe.length).toBeGreaterThan(0);
+    expect(withDe.length).toBeLessThan(report.groups.length);
+    await page.getByLabel("Dimension value").selectOption("marketplace=de");
+    await expect.poll(() => items.count()).toBe(withDe.length);
+    expect(new URL(page.url()).searchParams.get("dimension")).toBe("marketplace=de");
+    await page.getByLabel("Dimension value").selectOption("");
+    await page.getByLabel("Severity at least").fill("95");
+    await page.getByLabel("Severity at least").press("Enter");
+    await expect.poll(() => items.count()).toBe(report.groups.filter((g) => g.group.score >= 95).length);
+    await page.getByRole("button", { name: "Clear filters" }).click();
+    await expect.poll(() => items.count()).toBe(report.groups.length);
+
     const top = mostSevere();
     await items.first().getByRole("link").click();
     await page.waitForURL(incidentUrl(top));

@@ -1,4 +1,5 @@
 import type { JSX } from "preact";
+import { useRef } from "preact/hooks";
 import { call, callAll, mapLimited } from "../api.ts";
 import { PageTitle, Severity, Show, useLoad } from "../components/common.tsx";
 import { arnName, duration, intervalMs, utc } from "../format.ts";
@@ -128,15 +129,18 @@ function IncidentItem(props: { row: IncidentRow }): JSX.Element {
 export function Incidents(props: { place: Place }): JSX.Element {
   const filter = filterOf(props.place.query);
   const [loaded, retry] = useLoad(() => loadIncidents(filter.severity), [filter.severity]);
+  // The filters stay in place (and keep the focus) while a new severity loads.
+  const last = useRef<Listing | undefined>(undefined);
+  if (loaded.state === "done") last.current = loaded.value;
   return (
     <>
       <PageTitle sub="Anomaly groups of every detector of your tenant.">Incidents</PageTitle>
+      {last.current ? <Filters filter={filter} listing={last.current} /> : null}
       <Show loaded={loaded} what="incidents" retry={retry}>
         {(listing) => {
           const rows = applyFilter(listing.rows, filter);
           return (
             <>
-              <Filters filter={filter} listing={listing} />
               <p class="count" role="status">
                 {rows.length} of {listing.rows.length} incident{listing.rows.length === 1 ? "" : "s"} shown
                 {listing.truncated ? `; the measure and dimension filters see the ${DETAILED} most severe` : ""}
