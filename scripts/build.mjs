@@ -58,7 +58,7 @@ async function buildConsole() {
 <script type="module" src="/console/assets/${script}"></script>
 </head>
 <body>
-<div id="app"></div>
+<div id="app"><noscript>The Vigil console needs JavaScript.</noscript></div>
 </body>
 </html>
 `,

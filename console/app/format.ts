@@ -1,23 +1,5 @@
-/** How the console writes times, durations and dimension values: UTC always, as the data's intervals are. */
-
-const pad = (n: number) => String(n).padStart(2, "0");
-
-/** `2021-03-03 10:00 UTC` from epoch ms. */
-export function utc(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
-}
-
-/** `3 h`, `45 min`, `2 d 4 h`. */
-export function duration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  const rest = minutes % 60;
-  if (hours < 48) return rest ? `${hours} h ${rest} min` : `${hours} h`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
-}
+/** How the console writes times, durations and dimension values: UTC always, as the data's intervals are, and as alert messages do. */
+export { duration, utc } from "../../shared/channels/common/format.ts";
 
 const INTERVAL_MS: Readonly<Record<string, number>> = { PT5M: 300_000, PT10M: 600_000, PT1H: 3_600_000, P1D: 86_400_000 };
 

@@ -95,11 +95,38 @@ export function Severity(props: { score: number }): JSX.Element {
   );
 }
 
-/** A table that may scroll sideways on a narrow screen: a named region the keyboard can reach and scroll. */
-export function TableWrap(props: { label: string; children: ComponentChildren }): JSX.Element {
+export interface Row {
+  readonly cells: readonly ComponentChildren[];
+  /** Drawn as needing attention (a failure, rejected rows, the incident's span). */
+  readonly marked?: boolean;
+}
+
+/**
+ * A table of rows under column headings, named by `label` (its caption, read but not shown).
+ * It may scroll sideways on a narrow screen, so it sits in a named region the keyboard can reach.
+ */
+export function Table(props: { label: string; columns: readonly string[]; rows: readonly Row[] }): JSX.Element {
   return (
     <div class="table-wrap" role="region" aria-label={props.label} tabIndex={0}>
-      {props.children}
+      <table>
+        <caption class="visually-hidden">{props.label}</caption>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th scope="col">{c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr class={r.marked ? "marked" : undefined}>
+              {r.cells.map((c) => (
+                <td>{c}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

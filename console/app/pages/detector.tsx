@@ -1,7 +1,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { call, callAll, mapLimited } from "../api.ts";
-import { PageTitle, Show, TableWrap, useLoad } from "../components/common.tsx";
+import { PageTitle, Show, Table, useLoad } from "../components/common.tsx";
 import { frequency, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
 import type { AlertSummary, Detector, Execution, IntervalQuality, MetricSet } from "../wire.ts";
@@ -57,27 +57,7 @@ function Executions(props: { executions: DetectorData["executions"] }): JSX.Elem
           <input type="checkbox" checked={failuresOnly} onChange={(e) => setFailuresOnly(e.currentTarget.checked)} /> Failures only
         </label>
       </p>
-      <TableWrap label="Executions, newest first">
-        <table>
-          <caption class="visually-hidden">Executions, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Interval (UTC)</th>
-              <th scope="col">Status</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((e) => (
-              <tr class={e.Status === "FAILED" ? "failed" : undefined}>
-                <td>{utc(Date.parse(e.Timestamp))}</td>
-                <td>{e.Status}</td>
-                <td>{e.FailureReason ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+      <Table label="Executions, newest first" columns={["Interval (UTC)", "Status", "Reason"]} rows={shown.map((e) => ({ cells: [utc(Date.parse(e.Timestamp)), e.Status, e.FailureReason ?? ""], marked: e.Status === "FAILED" }))} />
       {more}
     </section>
   );
@@ -94,34 +74,14 @@ function Quality(props: { quality: IntervalQuality[] }): JSX.Element {
       <p>
         {props.quality.length} interval{props.quality.length === 1 ? "" : "s"} read; {rejected} row{rejected === 1 ? "" : "s"} could not be used (kept aside with their reason in each interval's rejects file).
       </p>
-      <TableWrap label="Data quality per interval, newest first">
-        <table>
-          <caption class="visually-hidden">Data quality per interval, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Interval (UTC)</th>
-              <th scope="col">Rows read</th>
-              <th scope="col">Partial rows</th>
-              <th scope="col">Rejected rows</th>
-              <th scope="col">Series</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((q) => {
-              const bad = metricOf(q, "INVALID_ROWS_COMPLIANCE");
-              return (
-                <tr class={bad > 0 ? "failed" : undefined}>
-                  <td>{utc(q.StartTimestamp * 1000)}</td>
-                  <td>{number(metricOf(q, "ROWS_PROCESSED"))}</td>
-                  <td>{number(metricOf(q, "ROWS_PARTIAL_COMPLIANCE"))}</td>
-                  <td>{number(bad)}</td>
-                  <td>{number(metricOf(q, "TIME_SERIES_COUNT"))}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </TableWrap>
+      <Table
+        label="Data quality per interval, newest first"
+        columns={["Interval (UTC)", "Rows read", "Partial rows", "Rejected rows", "Series"]}
+        rows={shown.map((q) => {
+          const bad = metricOf(q, "INVALID_ROWS_COMPLIANCE");
+          return { cells: [utc(q.StartTimestamp * 1000), number(metricOf(q, "ROWS_PROCESSED")), number(metricOf(q, "ROWS_PARTIAL_COMPLIANCE")), number(bad), number(metricOf(q, "TIME_SERIES_COUNT"))], marked: bad > 0 };
+        })}
+      />
       {more}
     </section>
   );
@@ -172,28 +132,7 @@ function Alerts(props: { alerts: AlertSummary[] }): JSX.Element {
     <section aria-labelledby="alerts">
       <h2 id="alerts">Alerts</h2>
       {props.alerts.length ? (
-        <TableWrap label="Alerts">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Channel</th>
-                <th scope="col">Severity at least</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.alerts.map((a) => (
-                <tr>
-                  <td>{a.AlertName}</td>
-                  <td>{a.AlertType ?? ""}</td>
-                  <td>{a.AlertSensitivityThreshold ?? ""}</td>
-                  <td>{a.AlertStatus ?? ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <Table label="Alerts" columns={["Name", "Channel", "Severity at least", "Status"]} rows={props.alerts.map((a) => ({ cells: [a.AlertName, a.AlertType ?? "", a.AlertSensitivityThreshold ?? "", a.AlertStatus ?? ""] }))} />
       ) : (
         <p>No alert: incidents are recorded but nobody is told.</p>
       )}

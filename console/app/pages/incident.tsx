@@ -2,7 +2,7 @@ import type { JSX } from "preact";
 import { useMemo, useState } from "preact/hooks";
 import { ApiError, call, callAll, mapLimited } from "../api.ts";
 import { Chart } from "../components/chart.tsx";
-import { Failure, PageTitle, Severity, ShareBar, Show, TableWrap, useLoad } from "../components/common.tsx";
+import { Failure, PageTitle, Severity, ShareBar, Show, Table, useLoad } from "../components/common.tsx";
 import { dimensionText, duration, intervalMs, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
 import { chartDescription, movement, seriesChart, type SeriesChart } from "../series.ts";
@@ -103,27 +103,11 @@ function ValuesTable(props: { chart: SeriesChart; measure: string; dims: string 
   return (
     <details class="values">
       <summary>Values</summary>
-      <TableWrap label={`${props.measure} values for ${props.dims}`}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Interval (UTC)</th>
-              <th scope="col">{props.measure}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.chart.times.map((t, i) => (
-              <tr class={i >= props.chart.onsetIndex ? "in-incident" : undefined}>
-                <td>
-                  {utc(t * 1000)}
-                  {i === props.chart.onsetIndex ? " (onset)" : ""}
-                </td>
-                <td>{props.chart.values[i] === null ? "no value" : number(props.chart.values[i]!)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+      <Table
+        label={`${props.measure} values for ${props.dims}`}
+        columns={["Interval (UTC)", props.measure]}
+        rows={props.chart.times.map((t, i) => ({ cells: [`${utc(t * 1000)}${i === props.chart.onsetIndex ? " (onset)" : ""}`, props.chart.values[i] === null ? "no value" : number(props.chart.values[i]!)], marked: i >= props.chart.onsetIndex }))}
+      />
     </details>
   );
 }
