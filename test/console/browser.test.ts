@@ -8,10 +8,9 @@ import { GetFeedbackCommand, LookoutMetricsClient } from "@aws-sdk/client-lookou
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemo, type DemoReport } from "../../cli/demo.ts";
-import { credentialsFromEnv, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve } from "../../cli/serve.ts";
-import { TENANT_TAG } from "../../shared/api/l4m.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromEnv } from "../../cli/serve.ts";
 import { primaryImpact } from "../../shared/incidents/contribution.ts";
-import { localRuntime } from "../../shared/runtime/local.ts";
+import { localServices } from "../../shared/runtime/local.ts";
 
 /**
  * The console in a real browser (Debian's Chromium, headless) against `vigil serve` over the
@@ -110,10 +109,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "vigil-console-"));
     report = await runDemo(dir, () => {});
-    // The demo writes its catalog directly; here its detector belongs to the default key's tenant.
-    const rt = localRuntime(report.dataDir, Date.now);
-    for (const d of await rt.catalog.listDetectors()) await rt.catalog.setTags(d.AnomalyDetectorArn, (t) => ({ ...t, [TENANT_TAG]: "default" }));
-    ({ server, url } = await serve({ port: 0, dataDir: report.dataDir, credentials: credentialsFromEnv({ VIGIL_TENANTS: `other:${OTHER.id}:${OTHER.secret}` }) }));
+    ({ server, url } = await serve({ port: 0, services: localServices(report.dataDir), tenants: tenantsFromEnv({ VIGIL_TENANTS: `other:${OTHER.id}:${OTHER.secret}` }) }));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     mine = await browser.newContext({ viewport: LAPTOP });
   });

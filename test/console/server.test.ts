@@ -2,9 +2,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsFromEnv, serve } from "../../cli/serve.ts";
+import { serve, tenantsFromEnv } from "../../cli/serve.ts";
 import { consoleFiles, isConsolePath } from "../../console/server.ts";
-import { tempDir } from "../builders.ts";
+import { localAt, tempDir } from "../builders.ts";
 
 describe("consoleFiles", () => {
   async function built(): Promise<string> {
@@ -55,7 +55,7 @@ describe("vigil serve at /console", () => {
   let server: Server;
   let url: string;
   beforeAll(async () => {
-    ({ server, url } = await serve({ port: 0, dataDir: join(await tempDir(), "vigil"), credentials: credentialsFromEnv({}) }));
+    ({ server, url } = await serve({ port: 0, services: localAt(join(await tempDir(), "vigil"), Date.now), tenants: tenantsFromEnv({}) }));
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
