@@ -1,10 +1,11 @@
-import { deliver, releaseStaleDeliveryLease, replayParked, type DeliverDeps, type DeliveryOutcome } from "../alerts/deliver.ts";
+import { deliver, releaseStaleDeliveryLease, type DeliverDeps, type DeliveryOutcome } from "../alerts/deliver.ts";
 import type { Delivery } from "../alerts/delivery.ts";
 import { buildAlertPipeline, type AlertVerdict } from "../alerts/route.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { eventIdOf, type AnomalyGroupEvent } from "../model/anomaly-event.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { Alert } from "../model/alert.ts";
+import { recordOutcome, recordVerdicts, replayParkedDeliveries } from "./notices.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -20,9 +21,10 @@ export async function routeEvent(services: Services, event: AnomalyGroupEvent): 
   const catalog = catalogOf(services, systemScope(services, arnAccount(event.anomalyDetectorArn)));
   const settings = services.alertSettings;
   const now = services.clock();
+  let alerts: Alert[] = [];
   const route = buildAlertPipeline({
     records: services.records,
-    alertsOf: (arn) => catalog.listAlerts(arn),
+    alertsOf: async (arn) => (alerts = await catalog.listAlerts(arn)),
     queue: services.deliveryQueue,
     publicUrl: settings.publicUrl,
     linkSecret: settings.linkSecret,
@@ -31,6 +33,7 @@ export async function routeEvent(services: Services, event: AnomalyGroupEvent): 
     now,
   });
   const verdicts = await route(event);
+  await recordVerdicts(services, event, alerts, verdicts);
   services.observer.routed(eventIdOf(event), verdicts);
   return verdicts;
 }
@@ -60,13 +63,14 @@ async function alertByArn(services: Services, arn: string): Promise<Alert | unde
 /** Sends one delivery once, with retries; parks it when it keeps failing. */
 export async function deliverOne(services: Services, delivery: Delivery, signal: AbortSignal): Promise<DeliveryOutcome> {
   const outcome = await deliver(deliverDepsOf(services), delivery, signal);
+  await recordOutcome(services, delivery, outcome, await alertByArn(services, delivery.alertArn));
   services.observer.delivered(delivery.deliveryId, outcome);
   return outcome;
 }
 
 /** `vigil replay`: every parked delivery is tried again; those sent (or already sent) leave the dead letters. */
 export function replayDeliveries(services: Services, signal: AbortSignal): Promise<{ retried: number; remaining: number }> {
-  return replayParked(deliverDepsOf(services), signal);
+  return replayParkedDeliveries(services, undefined, signal);
 }
 
 /** After a stop without draining, the deliveries still queued are sent again by the next start: their stale leases go first. */

@@ -187,7 +187,9 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     const de = series.TimeSeriesList!.find((s) => s.DimensionList!.some((d) => d.DimensionValue === "de"))!.TimeSeriesId!;
     await l4m.send(new PutFeedbackCommand({ AnomalyDetectorArn: shop.detector, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: shop.group, TimeSeriesId: de, IsAnomaly: true } }));
     const feedback = await l4m.send(new GetFeedbackCommand({ AnomalyDetectorArn: shop.detector, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: shop.group } }));
-    expect(feedback.AnomalyGroupTimeSeriesFeedback).toEqual([{ TimeSeriesId: de, IsAnomaly: true }]);
+    // L4M's fields, and Vigil's beside them: the dip judged (below expected) and the tolerance it leaves.
+    expect(feedback.AnomalyGroupTimeSeriesFeedback).toEqual([expect.objectContaining({ TimeSeriesId: de, IsAnomaly: true, Tolerance: { Side: "BELOW", Before: 1, After: 1 } })]);
+    expect((feedback.AnomalyGroupTimeSeriesFeedback![0] as { Deviation?: number }).Deviation).toBeLessThan(-3);
     await expect(l4m.send(new PutFeedbackCommand({ AnomalyDetectorArn: shop.detector, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: shop.group, TimeSeriesId: "f".repeat(128), IsAnomaly: true } }))).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
