@@ -7,7 +7,7 @@ import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/ind
 import { createBoundedServer, type Handler, type HttpLimits } from "../shared/api/http-server.ts";
 import { isPage, page } from "../shared/api/pages.ts";
 import { errorResponse, router, type ApiResponse } from "../shared/api/router.ts";
-import { ConsoleSessions } from "../shared/api/session.ts";
+import { consoleOperationPath, ConsoleSessions } from "../shared/api/session.ts";
 import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ValidationException, VigilError } from "../shared/model/errors.ts";
 import { checkedRoots, DATA_FOLDER } from "../shared/runtime/data-roots.ts";
@@ -80,6 +80,16 @@ export async function serve(options: { port: number; host?: string; services: Se
   const respond: Handler = async ({ method, path, query, headers, body, requestId }) => {
     // vigil serve speaks plain HTTP: its session cookie is not marked Secure.
     const edge = { method, path, headers, body, requestId, secure: false };
+    const consoleCall = consoleOperationPath(path);
+    if (consoleCall) {
+      try {
+        const { tenant } = sessions.principalOf(edge);
+        return await handle({ method, path: consoleCall, query, body, requestId, ...(tenants.scopes.has(tenant) ? { scope: tenants.scopes.get(tenant)! } : {}) });
+      } catch (e) {
+        if (e instanceof VigilError && e.httpStatus < 500) return errorResponse(e, requestId);
+        throw e;
+      }
+    }
     if (isConsolePath(path)) return sessions.handle(edge) ?? consolePages(edge);
     if (method === "GET" && path === "/health") return handle({ method, path, query, body, requestId });
     const operation = method === "GET" && options.operations ? await options.operations(path) : undefined;
@@ -87,7 +97,7 @@ export async function serve(options: { port: number; host?: string; services: Se
     try {
       // The links in alert messages carry their own signature.
       if (isPage(path)) return await page(services, { method, path, query, body });
-      const principal = sessions.principalOf(edge) ?? (await verifier.verify({ method, path, query, headers, body }));
+      const principal = await verifier.verify({ method, path, query, headers, body });
       return await handle({ method, path, query, body, requestId, ...(tenants.scopes.has(principal.tenant) ? { scope: tenants.scopes.get(principal.tenant)! } : {}) });
     } catch (e) {
       // A refusal is answered; anything else is the server's 500, reported with its request id.

@@ -13,13 +13,17 @@ const ASSETS = `${CONSOLE_PREFIX}/assets/`;
 
 const TYPES: Readonly<Record<string, string>> = { ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
 
-/** The page may load only its own script, styles and API; it may not be framed. */
-const SECURITY = {
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+/** The page may load only its own script, styles and API (and, on AWS, Cognito's token endpoint); it may not be framed. */
+const security = (connect: readonly string[]) => ({
+  "content-security-policy": `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${["'self'", ...connect].join(" ")}; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
-};
+});
+
+/** How the console signs in, as `/console/config.json` tells the page: a key pair (vigil serve) or Cognito (AWS). */
+export type SignInConfig = { readonly SignIn: "keys" } | { readonly SignIn: "cognito"; readonly Domain: string; readonly ClientId: string };
+const CONFIG_PATH = `${CONSOLE_PREFIX}/config.json`;
 
 export const isConsolePath = (path: string) => path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`);
 
@@ -40,11 +44,13 @@ async function load(dir: string): Promise<Built | undefined> {
   }
 }
 
-/** Serves GET requests under /console from the built folder `dir`, read once. */
-export function consoleFiles(dir: string): (request: { method: string; path: string }) => Promise<ApiResponse> {
+/** Serves GET requests under /console from the built folder `dir`, read once, and the page's sign-in configuration. */
+export function consoleFiles(dir: string, signIn: SignInConfig = { SignIn: "keys" }): (request: { method: string; path: string }) => Promise<ApiResponse> {
   let built: Promise<Built | undefined> | undefined;
+  const SECURITY = security(signIn.SignIn === "cognito" ? [`https://${signIn.Domain}`] : []);
   return async ({ method, path }): Promise<ApiResponse> => {
     if (method !== "GET" && method !== "HEAD") return { status: 405, headers: { "content-type": "text/plain; charset=utf-8", allow: "GET" }, body: `${method} is not allowed on the console's pages\n` };
+    if (path === CONFIG_PATH) return { status: 200, headers: { "content-type": "application/json", "cache-control": "no-cache", ...SECURITY }, body: JSON.stringify(signIn) };
     const files = await (built ??= load(dir));
     if (!files) return { status: 503, headers: { "content-type": "text/plain; charset=utf-8" }, body: "The console is not built: run `npm run build`\n" };
     if (path.startsWith(ASSETS)) {

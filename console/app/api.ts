@@ -1,12 +1,16 @@
-import type { OperationName, Operations, SessionInfo } from "./wire.ts";
+import { tokenSession } from "./cognito.ts";
+import type { ConsoleConfig, OperationName, Operations, SessionInfo } from "./wire.ts";
 
 /**
- * The console's one way to the server: L4M's operations as the SDK calls them
- * (`POST /<Operation>`, JSON), authenticated by the session cookie the browser holds, each
- * carrying the session's CSRF token. No other back end.
+ * The console's one way to the server: the operations as the SDK calls them (`POST
+ * /<Operation>`, JSON), under `/console/api/`. Locally they are authenticated by the session
+ * cookie the browser holds, each carrying the session's CSRF token; on AWS by the Cognito ID
+ * token, which the HTTP API's JWT authorizer checks before the api function does. No other
+ * back end.
  */
 
 const SESSION = "/console/session";
+const API = "/console/api/";
 const CSRF_HEADER = "x-vigil-csrf";
 
 /** An operation's L4M error: its code (`__type`) and message, as the server said them. */
@@ -43,8 +47,20 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(code, message, res.status);
 }
 
-/** The session the browser's cookie holds, if any. */
+let config: ConsoleConfig | undefined;
+
+/** How this console signs in: with a key pair (vigil serve) or through Cognito (AWS). */
+export async function consoleConfig(): Promise<ConsoleConfig> {
+  if (config) return config;
+  const res = await fetch("/console/config.json", { credentials: "same-origin", cache: "no-store" });
+  if (!res.ok) throw await errorOf(res);
+  return (config = (await res.json()) as ConsoleConfig);
+}
+
+/** The session the browser holds (a cookie, or a Cognito token), if any. */
 export async function currentSession(): Promise<SessionInfo | undefined> {
+  const c = await consoleConfig();
+  if (c.SignIn === "cognito") return (session = tokenSession());
   const res = await fetch(SESSION, { credentials: "same-origin", cache: "no-store" });
   if (res.status === 403) return (session = undefined);
   if (!res.ok) throw await errorOf(res);
@@ -58,6 +74,10 @@ export async function signIn(accessKeyId: string, secretAccessKey: string): Prom
 }
 
 export async function signOut(): Promise<void> {
+  if (session?.IdToken) {
+    session = undefined;
+    return;
+  }
   const res = await fetch(SESSION, { method: "DELETE", credentials: "same-origin", headers: session ? { [CSRF_HEADER]: session.CsrfToken } : {} });
   session = undefined;
   if (!res.ok) throw await errorOf(res);
@@ -65,7 +85,8 @@ export async function signOut(): Promise<void> {
 
 export async function call<K extends OperationName>(operation: K, input: Operations[K][0]): Promise<Operations[K][1]> {
   if (!session) throw new ApiError("AccessDeniedException", "Not signed in", 403);
-  const res = await fetch(`/${operation}`, { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json", [CSRF_HEADER]: session.CsrfToken }, body: JSON.stringify(input) });
+  const auth: Record<string, string> = session.IdToken ? { authorization: `Bearer ${session.IdToken}` } : { [CSRF_HEADER]: session.CsrfToken };
+  const res = await fetch(`${API}${operation}`, { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(input) });
   if (res.ok) return (await res.json()) as Operations[K][1];
   const error = await errorOf(res);
   // A refusal of the session itself (not of the resource): back to sign-in.

@@ -22,6 +22,12 @@ export interface IncidentFilter {
   readonly order: IncidentOrder;
 }
 
+/**
+ * How often the incident list asks for new groups (docs/console.md: polling, not a stream,
+ * because the HTTP API in front of the api function cannot hold a response open).
+ */
+export const POLL_MS = 30_000;
+
 export const DEFAULT_FILTER: IncidentFilter = { severity: 0, order: "severity" };
 
 /** A time in a filter: `2021-03-01T10:00` (as a datetime-local field gives it) is read as UTC. */

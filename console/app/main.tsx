@@ -1,17 +1,24 @@
 import type { JSX } from "preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { currentSession, onSignedOut, signOut } from "./api.ts";
+import { consoleConfig, currentSession, onSignedOut, signOut } from "./api.ts";
+import { CALLBACK, endSession, finishSignIn } from "./cognito.ts";
 import { Failure, Loading, PageTitle } from "./components/common.tsx";
+import { Deliveries } from "./pages/deliveries.tsx";
 import { DetectorPage, Detectors } from "./pages/detector.tsx";
 import { Incident } from "./pages/incident.tsx";
 import { Incidents } from "./pages/incidents.tsx";
+import { Series } from "./pages/series.tsx";
 import { SignIn } from "./pages/sign-in.tsx";
-import { href, Link, usePlace, type Place } from "./router.tsx";
-import type { SessionInfo } from "./wire.ts";
+import { href, Link, navigate, usePlace, type Place } from "./router.tsx";
+import type { ConsoleConfig, SessionInfo } from "./wire.ts";
 import "./styles.css";
 
-type SessionState = { readonly state: "checking" } | { readonly state: "out"; readonly notice?: string } | { readonly state: "in"; readonly session: SessionInfo } | { readonly state: "failed"; readonly error: Error };
+type SessionState =
+  | { readonly state: "checking" }
+  | { readonly state: "out"; readonly config: ConsoleConfig; readonly notice?: string }
+  | { readonly state: "in"; readonly config: ConsoleConfig; readonly session: SessionInfo }
+  | { readonly state: "failed"; readonly error: Error };
 
 function Page(props: { place: Place }): JSX.Element {
   switch (props.place.page) {
@@ -23,6 +30,10 @@ function Page(props: { place: Place }): JSX.Element {
       return <Detectors />;
     case "/detector":
       return <DetectorPage place={props.place} />;
+    case "/series":
+      return <Series place={props.place} />;
+    case "/deliveries":
+      return <Deliveries place={props.place} />;
     default:
       return <PageTitle sub="The console has no page at this address.">Not found</PageTitle>;
   }
@@ -41,6 +52,9 @@ function Header(props: { session: SessionInfo; onSignOut: () => void; page: stri
         </Link>
         <Link href={href("/detectors")} {...current("/detectors")}>
           Detectors
+        </Link>
+        <Link href={href("/deliveries")} {...current("/deliveries")}>
+          Deliveries
         </Link>
       </nav>
       <div class="who">
@@ -61,15 +75,24 @@ function App(): JSX.Element {
   const place = usePlace();
   const [state, setState] = useState<SessionState>({ state: "checking" });
   useEffect(() => {
-    currentSession().then(
-      (session) => setState(session ? { state: "in", session } : { state: "out" }),
-      (error: unknown) => setState({ state: "failed", error: error instanceof Error ? error : new Error(String(error)) }),
-    );
-    return onSignedOut((why) => setState({ state: "out", notice: why }));
+    const start = async (): Promise<SessionState> => {
+      const config = await consoleConfig();
+      // Back from Cognito's sign-in page with a code to exchange.
+      if (config.SignIn === "cognito" && location.pathname === CALLBACK) {
+        const session = await finishSignIn(config, new URLSearchParams(location.search)).catch((e: unknown) => e as Error);
+        navigate(href("/"), { replace: true });
+        return session instanceof Error ? { state: "out", config, notice: session.message } : { state: "in", config, session };
+      }
+      const session = await currentSession();
+      return session ? { state: "in", config, session } : { state: "out", config };
+    };
+    start().then(setState, (error: unknown) => setState({ state: "failed", error: error instanceof Error ? error : new Error(String(error)) }));
+    return onSignedOut((why) => setState((s) => ({ state: "out", config: "config" in s ? s.config : { SignIn: "keys" }, notice: why })));
   }, []);
   const out = async () => {
     await signOut().catch(() => undefined);
-    setState({ state: "out", notice: "Signed out." });
+    if (state.state === "in" && state.config.SignIn === "cognito") return endSession(state.config);
+    setState({ state: "out", config: state.state === "in" ? state.config : { SignIn: "keys" }, notice: "Signed out." });
   };
   return (
     <>
@@ -80,7 +103,7 @@ function App(): JSX.Element {
       <main id="main" tabIndex={-1}>
         {state.state === "checking" ? <Loading what="your session" /> : null}
         {state.state === "failed" ? <Failure error={state.error} /> : null}
-        {state.state === "out" ? <SignIn {...(state.notice ? { notice: state.notice } : {})} onSignedIn={(session) => setState({ state: "in", session })} /> : null}
+        {state.state === "out" ? <SignIn config={state.config} {...(state.notice ? { notice: state.notice } : {})} onSignedIn={(session) => setState({ state: "in", config: state.config, session })} /> : null}
         {state.state === "in" ? <Page place={place} /> : null}
       </main>
     </>

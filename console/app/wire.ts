@@ -53,7 +53,15 @@ export interface DimensionValue {
   readonly DimensionValue: string;
 }
 
-export interface TimeSeries {
+/** Vigil's band lists, beside a MetricValueList: what detection kept of each interval, null where nothing. */
+export interface BandLists {
+  readonly ExpectedValueList?: readonly (number | null)[];
+  readonly LowerBoundList?: readonly (number | null)[];
+  readonly UpperBoundList?: readonly (number | null)[];
+  readonly AnomalyScoreList?: readonly (number | null)[];
+}
+
+export interface TimeSeries extends BandLists {
   readonly TimeSeriesId: string;
   readonly DimensionList: readonly DimensionValue[];
   readonly MetricValueList: readonly (number | null)[];
@@ -71,6 +79,10 @@ export interface RelatedMetric {
 export interface Feedback {
   readonly TimeSeriesId: string;
   readonly IsAnomaly: boolean;
+  /** Vigil's: the deviation judged, in residual scales (signed), and the tolerance the verdict sets. */
+  readonly Deviation?: number;
+  readonly GivenTime?: string;
+  readonly Tolerance?: { readonly Side: "ABOVE" | "BELOW"; readonly Before: number; readonly After: number };
 }
 
 export interface Execution {
@@ -88,7 +100,115 @@ export interface QualityMetric {
 
 export interface IntervalQuality {
   readonly StartTimestamp: number;
-  readonly MetricSetDataQualityMetricList: readonly { readonly MetricSetArn: string; readonly DataQualityMetricList: readonly QualityMetric[] }[];
+  readonly MetricSetDataQualityMetricList: readonly { readonly MetricSetArn: string; readonly DataQualityMetricList: readonly QualityMetric[]; readonly RejectedRowsByReason?: Readonly<Record<string, number>> }[];
+}
+
+export interface RejectedRow {
+  readonly File: string;
+  readonly Line: number;
+  readonly Reason: string;
+  readonly Detail: string;
+  readonly Partial: boolean;
+  readonly Row: unknown;
+}
+
+export type DeliveryStatus = "PENDING" | "SENT" | "PARKED";
+
+export interface Delivery {
+  readonly DeliveryId: string;
+  readonly AlertArn: string;
+  readonly AlertName: string;
+  readonly Channel?: string;
+  readonly Target?: string;
+  readonly AnomalyDetectorArn: string;
+  readonly AnomalyGroupId: string;
+  readonly Revision?: number;
+  readonly Ended: boolean;
+  readonly NotifyReason?: string;
+  readonly Status: DeliveryStatus;
+  readonly Attempts: number;
+  readonly LastError?: string;
+  readonly IntervalStart: string;
+  readonly Time: string;
+}
+
+export interface Silence {
+  readonly SilenceId: string;
+  readonly AnomalyDetectorArn?: string;
+  readonly MetricName?: string;
+  readonly DimensionValues?: readonly DimensionValue[];
+  readonly StartsAt: string;
+  readonly EndsAt: string;
+  readonly Reason: string;
+  readonly CreatedBy?: string;
+  readonly CreationTime: string;
+}
+
+export interface SilenceRequest {
+  readonly AnomalyDetectorArn?: string;
+  readonly MetricName?: string;
+  readonly DimensionValues?: readonly DimensionValue[];
+  readonly StartsAt?: string;
+  readonly EndsAt: string;
+  readonly Reason: string;
+  readonly CreatedBy?: string;
+}
+
+export interface SeriesHistory extends BandLists {
+  readonly MetricSetArn: string;
+  readonly TimeSeriesId: string;
+  readonly MetricName?: string;
+  readonly DimensionList?: readonly DimensionValue[];
+  readonly TimestampList: readonly string[];
+  readonly MetricValueList: readonly (number | null)[];
+}
+
+export type AlertReason = "NOT_ANOMALOUS" | "NO_GROUP" | "ALERT_INACTIVE" | "BELOW_THRESHOLD" | "FILTERED_OUT" | "SILENCED" | "ALREADY_NOTIFIED" | "NOTIFIED" | "NOT_ROUTED";
+
+export interface AlertExplanation {
+  readonly AlertArn: string;
+  readonly AlertName: string;
+  readonly AlertSensitivityThreshold: number;
+  readonly AlertStatus: string;
+  readonly Reason: AlertReason;
+  readonly EventTime?: string;
+  readonly GroupScore?: number;
+  readonly Outcome?: string;
+  readonly SilenceId?: string;
+  readonly SilenceReason?: string;
+  readonly DeliveryId?: string;
+  readonly DeliveryStatus?: DeliveryStatus;
+  readonly NotifyReason?: string;
+  readonly LastNotifiedTime?: string;
+}
+
+export interface Explanation {
+  readonly Timestamp: string;
+  readonly TimeSeriesId: string;
+  readonly MetricSetArn: string;
+  readonly MetricName?: string;
+  readonly DimensionList?: readonly DimensionValue[];
+  readonly ActualValue: number | null;
+  readonly ExpectedValue: number | null;
+  readonly LowerBound: number | null;
+  readonly UpperBound: number | null;
+  readonly AnomalyScore: number | null;
+  readonly MinAnomalyScore: number;
+  readonly AnomalyGroup?: { readonly AnomalyGroupId: string; readonly StartTime: string; readonly EndTime: string; readonly AnomalyGroupScore: number; readonly PrimaryMetricName: string; readonly ContainsTimeSeries: boolean };
+  readonly Alerts: readonly AlertExplanation[];
+  readonly Silences: readonly Silence[];
+  readonly RepeatIntervalSeconds: number;
+}
+
+export interface BackTestReport {
+  readonly MetricSetArn: string;
+  readonly StartTime: string;
+  readonly EndTime: string;
+  readonly IntervalSeconds: number;
+  readonly IntervalsLearned: number;
+  readonly IntervalsScored: number;
+  readonly PeakList: readonly { readonly Timestamp: string; readonly Score: number }[];
+  readonly AnomalyGroupList: readonly GroupSummary[];
 }
 
 export interface MetricSetSummary {
@@ -132,14 +252,30 @@ export interface Operations {
   ListMetricSets: [{ AnomalyDetectorArn?: string } & Paged, { MetricSetSummaryList: MetricSetSummary[]; NextToken?: string }];
   DescribeMetricSet: [{ MetricSetArn: string }, MetricSet];
   ListAlerts: [{ AnomalyDetectorArn?: string } & Paged, { AlertSummaryList: AlertSummary[]; NextToken?: string }];
+  BackTestAnomalyDetector: [{ AnomalyDetectorArn: string }, Record<string, never>];
+  GetBackTestReport: [{ AnomalyDetectorArn: string }, { BackTestReportList: BackTestReport[] }];
+  GetRejectedRows: [{ AnomalyDetectorArn: string; MetricSetArn: string; Timestamp: string } & Paged, { RejectedRowList: RejectedRow[]; NextToken?: string }];
+  ListDeliveries: [{ AnomalyDetectorArn?: string; AnomalyGroupId?: string; AlertArn?: string; Status?: DeliveryStatus } & Paged, { DeliveryList: Delivery[]; NextToken?: string }];
+  ReplayDeliveries: [{ DeliveryIds?: readonly string[] }, { Retried: number; Remaining: number }];
+  ListSilences: [{ AnomalyDetectorArn?: string; Active?: boolean } & Paged, { Silences: Silence[]; NextToken?: string }];
+  CreateSilence: [SilenceRequest, { Silence: Silence }];
+  UpdateSilence: [Partial<SilenceRequest> & { SilenceId: string }, { Silence: Silence }];
+  ExpireSilence: [{ SilenceId: string }, { Silence: Silence }];
+  GetTimeSeriesHistory: [{ MetricSetArn: string; TimeSeriesId: string; StartTime: string; EndTime: string }, SeriesHistory];
+  ExplainAlerting: [{ AnomalyDetectorArn: string; MetricSetArn?: string; TimeSeriesId: string; Timestamp: string }, Explanation];
 }
 
 export type OperationName = keyof Operations;
 
-/** What `GET /console/session` and a sign-in answer. */
+/** What `GET /console/session` and a sign-in answer (locally); on AWS, what the Cognito ID token says. */
 export interface SessionInfo {
   readonly Tenant: string;
   readonly AccessKeyId: string;
   readonly CsrfToken: string;
   readonly ExpiresAt: number;
+  /** On AWS: the bearer token each call carries. */
+  readonly IdToken?: string;
 }
+
+/** `GET /console/config.json`: how this console signs in. */
+export type ConsoleConfig = { readonly SignIn: "keys" } | { readonly SignIn: "cognito"; readonly Domain: string; readonly ClientId: string };

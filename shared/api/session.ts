@@ -15,6 +15,19 @@ import type { Credential, Principal } from "./sigv4.ts";
  */
 
 export const SESSION_PATH = "/console/session";
+/**
+ * The console calls the operations at `POST /console/api/<Operation>`: the SDK's paths keep
+ * their signatures (and, on AWS, their IAM authorizer), the console's take a session here
+ * and a Cognito token behind the HTTP API's JWT authorizer there.
+ */
+export const CONSOLE_API = "/console/api/";
+
+/** `/<Operation>` for a console API path, as the router takes it; undefined for any other path. */
+export function consoleOperationPath(path: string): string | undefined {
+  if (!path.startsWith(CONSOLE_API)) return undefined;
+  const name = path.slice(CONSOLE_API.length);
+  return /^[A-Za-z]{1,64}$/.test(name) ? `/${name}` : undefined;
+}
 export const CSRF_HEADER = "x-vigil-csrf";
 const COOKIE = "vigil_session";
 /** Browsers accept a `__Host-` cookie only if Secure, with Path=/ and no Domain: it cannot be set by a sibling host. */
@@ -108,12 +121,8 @@ export class ConsoleSessions {
     }
   }
 
-  /**
-   * The principal of a request made with a session cookie, or undefined when it carries none
-   * (it may be signed instead). A write must carry the session's CSRF token.
-   */
-  principalOf(request: EdgeRequest): Principal | undefined {
-    if (cookieValue(request.headers["cookie"], this.cookieName(request)) === undefined) return undefined;
+  /** The principal of a console API request: its session's. A write must carry the session's CSRF token. */
+  principalOf(request: EdgeRequest): Principal {
     const session = this.current(request);
     if (request.method !== "GET" && request.method !== "HEAD") {
       const sent = request.headers[CSRF_HEADER] ?? "";

@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyFilter, choicesOf, DEFAULT_FILTER, filterOf, queryOf, topContributors, type IncidentFilter, type IncidentRow } from "../../console/app/incidents.ts";
-import { seriesChart, movement, chartDescription } from "../../console/app/series.ts";
+import { atSeverity, rateText } from "../../console/app/backtest.ts";
+import { rejectsCsv } from "../../console/app/download.ts";
+import { chartDescription, movement, outsideBand, rangeChart, seriesChart } from "../../console/app/series.ts";
 import type { AnomalyGroup, DetectorSummary } from "../../console/app/wire.ts";
 
 const HOUR = 3_600_000;
@@ -122,6 +124,39 @@ describe("a series' chart", () => {
   });
 
   it("describes itself in words for a screen reader", () => {
-    expect(chartDescription("views", chart, "marketplace=jp")).toBe("views for marketplace=jp: 27 intervals, values from 100 to 300; 300 at the onset, 280 to 300 during the incident.");
+    expect(chartDescription("views", chart, "marketplace=jp")).toBe("views for marketplace=jp: 27 intervals, values from 100 to 300; 300 at the onset, 280 to 300 during the incident; 0 outside the expected band.");
+  });
+
+  it("carries the band detection kept, null where it kept none, and counts the values outside it", () => {
+    const expected = values.map((_, i) => (i < 2 ? null : 101));
+    const banded = seriesChart(timestamps, { TimeSeriesId: "s", DimensionList: [], MetricValueList: values, ExpectedValueList: expected, LowerBoundList: expected.map((e) => (e === null ? null : e - 5)), UpperBoundList: expected.map((e) => (e === null ? null : e + 5)), AnomalyScoreList: values.map((v) => (v !== null && v > 200 ? 99 : 3)) }, iso(T), iso(T + 2 * HOUR));
+    expect(banded.expected).toEqual(expected);
+    expect(banded.scores[24]).toBe(99);
+    expect(outsideBand(banded)).toBe(2);
+    expect(chartDescription("views", banded, "marketplace=jp")).toBe("views for marketplace=jp: 27 intervals, values from 100 to 300; 300 at the onset (expected 101), 280 to 300 during the incident; 2 outside the expected band.");
+    // A series' history over a range has no incident.
+    const range = rangeChart(timestamps, values, {});
+    expect([range.onset, range.end, range.onsetIndex, range.lower.every((x) => x === null)]).toEqual([undefined, undefined, 27, true]);
+  });
+});
+
+describe("the back-test report", () => {
+  const group = (score: number, day: number) => ({ AnomalyGroupId: `g${day}`, AnomalyGroupScore: score, PrimaryMetricName: "views", StartTime: iso(T + day * 24 * HOUR), EndTime: iso(T + day * 24 * HOUR) });
+  const groups = [group(95, 3), group(72, 1), group(40, 9), group(70, 12)];
+
+  it("counts the incidents a week at or above a severity over the period scored, oldest first", () => {
+    const twoWeeks = { from: T, to: T + 14 * 24 * HOUR };
+    expect(atSeverity(groups, 70, twoWeeks.from, twoWeeks.to)).toEqual({ groups: [groups[1], groups[0], groups[3]], perWeek: 1.5 });
+    expect(atSeverity(groups, 96, twoWeeks.from, twoWeeks.to).perWeek).toBe(0);
+    expect(atSeverity(groups, 0, twoWeeks.from, twoWeeks.to).perWeek).toBe(2);
+    expect([rateText(0), rateText(1), rateText(1.5), rateText(0.04), rateText(12.4)]).toEqual(["no incident", "1.0 incident a week", "1.5 incidents a week", "under 0.1 incidents a week", "12 incidents a week"]);
+  });
+
+  it("writes the rows kept aside as CSV a spreadsheet reads back", () => {
+    const csv = rejectsCsv([
+      { File: "s3://b/k.csv", Line: 7, Reason: "NON_NUMERIC_MEASURE", Detail: 'views is "lots", not a number', Partial: false, Row: { views: "lots", marketplace: "de" } },
+      { File: "f.csv", Line: 8, Reason: "MALFORMED_RECORD", Detail: "a,b\nc", Partial: true, Row: "a,b" },
+    ]);
+    expect(csv).toBe('file,line,reason,detail,partial,row\ns3://b/k.csv,7,NON_NUMERIC_MEASURE,"views is ""lots"", not a number",false,"{""views"":""lots"",""marketplace"":""de""}"\nf.csv,8,MALFORMED_RECORD,"a,b\nc",true,"a,b"\n');
   });
 });

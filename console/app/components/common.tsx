@@ -103,12 +103,13 @@ export interface Row {
 
 /**
  * A table of rows under column headings, named by `label` (its caption, read but not shown).
- * It may scroll sideways on a narrow screen, so it sits in a named region the keyboard can reach.
+ * It may scroll sideways on a narrow screen (a `wide` one keeps a width its columns can be
+ * read at), so it sits in a named region the keyboard can reach.
  */
-export function Table(props: { label: string; columns: readonly string[]; rows: readonly Row[] }): JSX.Element {
+export function Table(props: { label: string; columns: readonly string[]; rows: readonly Row[]; wide?: boolean }): JSX.Element {
   return (
     <div class="table-wrap" role="region" aria-label={props.label} tabIndex={0}>
-      <table>
+      <table class={props.wide ? "wide" : undefined}>
         <caption class="visually-hidden">{props.label}</caption>
         <thead>
           <tr>

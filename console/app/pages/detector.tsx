@@ -1,12 +1,15 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { call, callAll, mapLimited } from "../api.ts";
-import { PageTitle, Show, Table, useLoad } from "../components/common.tsx";
+import { Failure, PageTitle, Show, Table, useLoad } from "../components/common.tsx";
 import { frequency, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
 import type { AlertSummary, Detector, Execution, IntervalQuality, MetricSet } from "../wire.ts";
+import { BackTest } from "./backtest.tsx";
+import { downloadRejects } from "../download.ts";
+import { Silences } from "./silences.tsx";
 
-const FIRST_ROWS = 24;
+const FIRST_ROWS = 10;
 
 interface DetectorData {
   readonly detector: Detector;
@@ -65,21 +68,77 @@ function Executions(props: { executions: DetectorData["executions"] }): JSX.Elem
 
 const metricOf = (q: IntervalQuality, type: string) => q.MetricSetDataQualityMetricList.flatMap((m) => m.DataQualityMetricList).filter((x) => x.MetricType === type && !x.RelatedColumnName).reduce((sum, x) => sum + x.MetricValue, 0);
 
-function Quality(props: { quality: IntervalQuality[] }): JSX.Element {
+const REASON_TEXT: Readonly<Record<string, string>> = {
+  MALFORMED_RECORD: "unreadable row",
+  UNREADABLE_FILE: "unreadable file",
+  EXTRA_CELLS: "extra cells",
+  MISSING_COLUMN: "missing column",
+  INVALID_TIMESTAMP: "bad timestamp",
+  OUTSIDE_INTERVAL: "outside the interval",
+  MISSING_DIMENSION_VALUE: "no dimension value",
+  FILTERED_DIMENSION_VALUE: "filtered out",
+  MISSING_MEASURE_VALUE: "no measure value",
+  NON_NUMERIC_MEASURE: "measure not a number",
+};
+
+/** Rows kept aside in one interval, by reason, summed over its metric sets. */
+function byReason(q: IntervalQuality): [string, number][] {
+  const sums = new Map<string, number>();
+  for (const m of q.MetricSetDataQualityMetricList) for (const [reason, n] of Object.entries(m.RejectedRowsByReason ?? {})) sums.set(reason, (sums.get(reason) ?? 0) + n);
+  return [...sums].sort((a, b) => b[1] - a[1]);
+}
+
+function Quality(props: { detectorArn: string; quality: IntervalQuality[] }): JSX.Element {
   const [shown, more] = useMore(props.quality);
+  const [busy, setBusy] = useState<number | undefined>();
+  const [error, setError] = useState<Error | undefined>();
   const rejected = props.quality.reduce((sum, q) => sum + metricOf(q, "INVALID_ROWS_COMPLIANCE"), 0);
+  const totals = new Map<string, number>();
+  for (const q of props.quality) for (const [r, n] of byReason(q)) totals.set(r, (totals.get(r) ?? 0) + n);
+  const download = async (q: IntervalQuality) => {
+    setBusy(q.StartTimestamp);
+    setError(undefined);
+    try {
+      for (const m of q.MetricSetDataQualityMetricList) await downloadRejects(props.detectorArn, m.MetricSetArn, q.StartTimestamp * 1000);
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      setBusy(undefined);
+    }
+  };
   return (
     <section aria-labelledby="quality">
       <h2 id="quality">Data quality per interval</h2>
       <p>
-        {props.quality.length} interval{props.quality.length === 1 ? "" : "s"} read; {rejected} row{rejected === 1 ? "" : "s"} could not be used (kept aside with their reason in each interval's rejects file).
+        {props.quality.length} interval{props.quality.length === 1 ? "" : "s"} read; {rejected} row{rejected === 1 ? "" : "s"} could not be used
+        {totals.size ? ` (${[...totals].map(([r, n]) => `${REASON_TEXT[r] ?? r}: ${n}`).join(", ")})` : ""}. Each interval's rows kept aside can be downloaded with their reasons.
       </p>
+      {error ? <Failure error={error} /> : null}
       <Table
+        wide
         label="Data quality per interval, newest first"
-        columns={["Interval (UTC)", "Rows read", "Partial rows", "Rejected rows", "Series"]}
+        columns={["Interval (UTC)", "Rows read", "Partial rows", "Rejected rows", "Why", "Series", ""]}
         rows={shown.map((q) => {
           const bad = metricOf(q, "INVALID_ROWS_COMPLIANCE");
-          return { cells: [utc(q.StartTimestamp * 1000), number(metricOf(q, "ROWS_PROCESSED")), number(metricOf(q, "ROWS_PARTIAL_COMPLIANCE")), number(bad), number(metricOf(q, "TIME_SERIES_COUNT"))], marked: bad > 0 };
+          const reasons = byReason(q);
+          return {
+            cells: [
+              utc(q.StartTimestamp * 1000),
+              number(metricOf(q, "ROWS_PROCESSED")),
+              number(metricOf(q, "ROWS_PARTIAL_COMPLIANCE")),
+              number(bad),
+              reasons.map(([r, n]) => `${REASON_TEXT[r] ?? r} ${n}`).join(", "),
+              number(metricOf(q, "TIME_SERIES_COUNT")),
+              reasons.length ? (
+                <button type="button" class="secondary" disabled={busy !== undefined} onClick={() => download(q)} aria-label={`Download the rows kept aside at ${utc(q.StartTimestamp * 1000)}`}>
+                  {busy === q.StartTimestamp ? "Downloading…" : "Download"}
+                </button>
+              ) : (
+                ""
+              ),
+            ],
+            marked: bad > 0,
+          };
         })}
       />
       {more}
@@ -162,12 +221,14 @@ export function DetectorPage(props: { place: Place }): JSX.Element {
             <Link href={href("/", { detector: data.detector.AnomalyDetectorArn })}>Its incidents</Link>
           </p>
           <Executions executions={data.executions} />
-          <Quality quality={data.quality} />
+          <Quality detectorArn={data.detector.AnomalyDetectorArn} quality={data.quality} />
           <section aria-labelledby="configuration">
             <h2 id="configuration">Configuration</h2>
             {data.metricSets.length ? data.metricSets.map((m) => <MetricSetConfig metricSet={m} />) : <p>No metric set yet.</p>}
           </section>
           <Alerts alerts={data.alerts} />
+          <Silences detector={data.detector} metricSets={data.metricSets} />
+          <BackTest detector={data.detector} onRun={retry} />
         </>
       )}
     </Show>

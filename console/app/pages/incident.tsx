@@ -2,11 +2,13 @@ import type { JSX } from "preact";
 import { useMemo, useState } from "preact/hooks";
 import { ApiError, call, callAll, mapLimited } from "../api.ts";
 import { Chart } from "../components/chart.tsx";
-import { Failure, PageTitle, Severity, ShareBar, Show, Table, useLoad } from "../components/common.tsx";
+import { Failure, PageTitle, Severity, ShareBar, Show, useLoad } from "../components/common.tsx";
 import { dimensionText, duration, intervalMs, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
 import { chartDescription, movement, seriesChart, type SeriesChart } from "../series.ts";
-import type { AnomalyGroup, Detector, Feedback, MetricImpact, RelatedMetric, TimeSeries } from "../wire.ts";
+import type { AnomalyGroup, Delivery, Detector, Feedback, MetricImpact, RelatedMetric, TimeSeries } from "../wire.ts";
+import { DeliveryTable } from "./deliveries.tsx";
+import { ValuesTable } from "../components/values.tsx";
 
 /** Series charted at first per measure; the rest on request. */
 const FIRST_SERIES = 12;
@@ -23,7 +25,8 @@ interface IncidentData {
   readonly group: AnomalyGroup;
   readonly related: RelatedMetric[];
   readonly measures: MeasureSeries[];
-  readonly feedback: Map<string, boolean>;
+  readonly feedback: Map<string, Feedback>;
+  readonly deliveries: Delivery[];
 }
 
 async function feedbackOf(detectorArn: string, groupId: string, timeSeriesId?: string): Promise<Feedback[]> {
@@ -34,9 +37,10 @@ async function feedbackOf(detectorArn: string, groupId: string, timeSeriesId?: s
 async function loadIncident(detectorArn: string, groupId: string): Promise<IncidentData> {
   const ref = { AnomalyDetectorArn: detectorArn, AnomalyGroupId: groupId };
   const [detector, { AnomalyGroup: group }] = await Promise.all([call("DescribeAnomalyDetector", { AnomalyDetectorArn: detectorArn }), call("GetAnomalyGroup", ref)]);
-  const [related, feedback, measures] = await Promise.all([
+  const [related, feedback, deliveries, measures] = await Promise.all([
     callAll("ListAnomalyGroupRelatedMetrics", { ...ref, MaxResults: 100 }, (p) => p.InterMetricImpactList),
     feedbackOf(detectorArn, groupId),
+    callAll("ListDeliveries", { ...ref, MaxResults: 100 }, (p) => p.DeliveryList),
     mapLimited(group.MetricLevelImpactList, 3, async (impact): Promise<MeasureSeries> => {
       let timestamps: string[] = [];
       const listed = await callAll("ListAnomalyGroupTimeSeries", { ...ref, MetricName: impact.MetricName, MaxResults: 100 }, (p) => ((timestamps = p.TimestampList), p.TimeSeriesList), MAX_SERIES);
@@ -45,7 +49,7 @@ async function loadIncident(detectorArn: string, groupId: string): Promise<Incid
       return { measure: impact.MetricName, series, truncated: listed.truncated };
     }),
   ]);
-  return { detector, group, related: related.items, measures, feedback: new Map(feedback.map((f) => [f.TimeSeriesId, f.IsAnomaly])) };
+  return { detector, group, related: related.items, measures, feedback: new Map(feedback.map((f) => [f.TimeSeriesId, f])), deliveries: deliveries.items };
 }
 
 function Contributions(props: { impact: MetricImpact }): JSX.Element {
@@ -99,22 +103,30 @@ function Related(props: { related: RelatedMetric[]; detectorArn: string; groupId
   );
 }
 
-function ValuesTable(props: { chart: SeriesChart; measure: string; dims: string }): JSX.Element {
+const verdictText = (v: boolean) => (v ? "relevant (an anomaly)" : "not relevant (not an anomaly)");
+
+/** What the verdict did: the deviation judged, and the tolerance it sets on that side of expected. */
+function FeedbackEffect(props: { feedback: Feedback }): JSX.Element | null {
+  const { Deviation, Tolerance } = props.feedback;
+  if (Deviation === undefined) return null;
+  const side = Deviation >= 0 ? "above" : "below";
   return (
-    <details class="values">
-      <summary>Values</summary>
-      <Table
-        label={`${props.measure} values for ${props.dims}`}
-        columns={["Interval (UTC)", props.measure]}
-        rows={props.chart.times.map((t, i) => ({ cells: [`${utc(t * 1000)}${i === props.chart.onsetIndex ? " (onset)" : ""}`, props.chart.values[i] === null ? "no value" : number(props.chart.values[i]!)], marked: i >= props.chart.onsetIndex }))}
-      />
-    </details>
+    <p class="effect">
+      Judged: {number(Math.abs(Deviation))} × the usual spread {side} expected.{" "}
+      {Tolerance ? (
+        Tolerance.After === Tolerance.Before ? (
+          <>Tolerance {Tolerance.Side === "ABOVE" ? "above" : "below"} expected stays {number(Tolerance.Before)} ×.</>
+        ) : (
+          <>
+            Tolerance {Tolerance.Side === "ABOVE" ? "above" : "below"} expected: <strong class="tolerance">{number(Tolerance.Before)} × → {number(Tolerance.After)} ×</strong>, from the next interval detection runs{Tolerance.After > Tolerance.Before ? ": a deviation this size there will no longer alert" : ""}.
+          </>
+        )
+      ) : null}
+    </p>
   );
 }
 
-const verdictText = (v: boolean) => (v ? "relevant (an anomaly)" : "not relevant (not an anomaly)");
-
-function SeriesCard(props: { detectorArn: string; groupId: string; measure: string; ts: TimeSeries; chart: SeriesChart; recorded: boolean | undefined }): JSX.Element {
+function SeriesCard(props: { detectorArn: string; groupId: string; measure: string; ts: TimeSeries; chart: SeriesChart; recorded: Feedback | undefined; at: string }): JSX.Element {
   const [recorded, setRecorded] = useState(props.recorded);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | undefined>();
@@ -126,7 +138,7 @@ function SeriesCard(props: { detectorArn: string; groupId: string; measure: stri
     try {
       await call("PutFeedback", { AnomalyDetectorArn: props.detectorArn, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: props.groupId, TimeSeriesId: props.ts.TimeSeriesId, IsAnomaly: isAnomaly } });
       // What the server now holds, not what was clicked.
-      setRecorded((await feedbackOf(props.detectorArn, props.groupId, props.ts.TimeSeriesId))[0]?.IsAnomaly);
+      setRecorded((await feedbackOf(props.detectorArn, props.groupId, props.ts.TimeSeriesId))[0]);
     } catch (e) {
       setError(e instanceof Error ? e : new ApiError("Error", String(e), 0));
     } finally {
@@ -139,18 +151,22 @@ function SeriesCard(props: { detectorArn: string; groupId: string; measure: stri
       <h4 id={headingId}>{dims}</h4>
       <Chart measure={props.measure} chart={props.chart} description={description} />
       <ValuesTable chart={props.chart} measure={props.measure} dims={dims} />
+      <p class="series-links">
+        <Link href={href("/series", { detector: props.detectorArn, id: props.ts.TimeSeriesId, at: props.at })}>History and “why was I not alerted?”</Link>
+      </p>
       <div class="feedback" role="group" aria-label={`Is this series relevant to the incident? ${dims}`}>
         <span class="feedback-question">Relevant to this incident?</span>
-        <button type="button" aria-pressed={recorded === true} disabled={busy} onClick={() => give(true)}>
+        <button type="button" aria-pressed={recorded?.IsAnomaly === true} disabled={busy} onClick={() => give(true)}>
           Relevant
         </button>
-        <button type="button" aria-pressed={recorded === false} disabled={busy} onClick={() => give(false)}>
+        <button type="button" aria-pressed={recorded?.IsAnomaly === false} disabled={busy} onClick={() => give(false)}>
           Not relevant
         </button>
         <span class="feedback-state" role="status">
-          {busy ? "Saving…" : recorded === undefined ? "No feedback yet" : `Recorded: ${verdictText(recorded)}`}
+          {busy ? "Saving…" : recorded === undefined ? "No feedback yet" : `Recorded: ${verdictText(recorded.IsAnomaly)}`}
         </span>
       </div>
+      {recorded && !busy ? <FeedbackEffect feedback={recorded} /> : null}
       {error ? <Failure error={error} /> : null}
     </li>
   );
@@ -167,7 +183,7 @@ function MeasureCharts(props: { data: IncidentData; measure: MeasureSeries }): J
       </h3>
       <ul class="series-list">
         {shown.map((s) => (
-          <SeriesCard key={s.ts.TimeSeriesId} detectorArn={data.detector.AnomalyDetectorArn} groupId={data.group.AnomalyGroupId} measure={measure.measure} ts={s.ts} chart={s.chart} recorded={data.feedback.get(s.ts.TimeSeriesId)} />
+          <SeriesCard key={s.ts.TimeSeriesId} detectorArn={data.detector.AnomalyDetectorArn} groupId={data.group.AnomalyGroupId} measure={measure.measure} ts={s.ts} chart={s.chart} recorded={data.feedback.get(s.ts.TimeSeriesId)} at={data.group.StartTime} />
         ))}
       </ul>
       {shown.length < measure.series.length ? (
@@ -211,10 +227,14 @@ export function Incident(props: { place: Place }): JSX.Element {
               <h2 id="related">Related measures</h2>
               <Related related={data.related} detectorArn={detector.AnomalyDetectorArn} groupId={group.AnomalyGroupId} />
             </section>
+            <section aria-labelledby="told">
+              <h2 id="told">Alerts sent</h2>
+              <DeliveryTable deliveries={data.deliveries} label="Alerts sent for this incident, newest first" empty="No alert told anyone of this incident (none matched it, or it was silenced: see “why was I not alerted?” on a series)." />
+            </section>
             <section aria-labelledby="series">
               <h2 id="series">Affected series</h2>
               <p class="hint">
-                Each chart shows the intervals before the incident and through it; the shaded span is the incident, the red line its onset. Marking a series not relevant teaches the detector that a deviation of that size there is not an anomaly.
+                Each chart shows the intervals before the incident and through it against the expected band (shaded; dashed: the expected value); the red span is the incident, the red line its onset. Marking a series not relevant teaches the detector that a deviation of that size there is not an anomaly.
               </p>
               {data.measures.map((m) => (
                 <MeasureCharts data={data} measure={m} />

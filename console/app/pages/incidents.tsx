@@ -1,15 +1,17 @@
 import type { JSX } from "preact";
-import { useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { call, callAll, mapLimited } from "../api.ts";
 import { PageTitle, Severity, Show, useLoad } from "../components/common.tsx";
 import { arnName, duration, intervalMs, utc } from "../format.ts";
-import { applyFilter, choicesOf, filterOf, localField, primaryOf, queryOf, topContributors, type IncidentFilter, type IncidentRow } from "../incidents.ts";
+import { applyFilter, choicesOf, POLL_MS, filterOf, localField, primaryOf, queryOf, topContributors, type IncidentFilter, type IncidentRow } from "../incidents.ts";
 import { href, Link, navigate, type Place } from "../router.tsx";
 import type { DetectorSummary } from "../wire.ts";
 
 /** Groups whose detail (contributions, other measures) is read for the list; past it, the list shows summaries. */
 const DETAILED = 200;
 const GROUPS_PER_DETECTOR = 1000;
+/** A detector in back-test holds its back-test's groups, not incidents: they are on its page. */
+const live = (d: DetectorSummary) => d.Status !== "BACK_TEST_ACTIVE" && d.Status !== "BACK_TEST_COMPLETE";
 
 interface Listing {
   readonly detectors: DetectorSummary[];
@@ -19,7 +21,7 @@ interface Listing {
 
 /** Every group of the tenant's detectors at or above the severity asked, with the detail of the most severe. */
 async function loadIncidents(severity: number): Promise<Listing> {
-  const detectors = (await callAll("ListAnomalyDetectors", { MaxResults: 100 }, (p) => p.AnomalyDetectorSummaryList)).items;
+  const detectors = (await callAll("ListAnomalyDetectors", { MaxResults: 100 }, (p) => p.AnomalyDetectorSummaryList)).items.filter(live);
   const lists = await mapLimited(detectors, 4, (d) => callAll("ListAnomalyGroupSummaries", { AnomalyDetectorArn: d.AnomalyDetectorArn, SensitivityThreshold: severity, MaxResults: 100 }, (p) => p.AnomalyGroupSummaryList, GROUPS_PER_DETECTOR));
   const summaries = detectors.flatMap((detector, i) => lists[i]!.items.map((summary) => ({ detector, summary })));
   summaries.sort((a, b) => b.summary.AnomalyGroupScore - a.summary.AnomalyGroupScore);
@@ -92,14 +94,51 @@ function Filters(props: { filter: IncidentFilter; listing: Listing }): JSX.Eleme
   );
 }
 
-function IncidentItem(props: { row: IncidentRow }): JSX.Element {
+/** Groups that appeared since the list was read, with their detail. */
+async function newIncidents(severity: number, known: ReadonlySet<string>): Promise<IncidentRow[]> {
+  const detectors = (await callAll("ListAnomalyDetectors", { MaxResults: 100 }, (p) => p.AnomalyDetectorSummaryList)).items.filter(live);
+  const lists = await mapLimited(detectors, 4, (d) => callAll("ListAnomalyGroupSummaries", { AnomalyDetectorArn: d.AnomalyDetectorArn, SensitivityThreshold: severity, MaxResults: 100 }, (p) => p.AnomalyGroupSummaryList, GROUPS_PER_DETECTOR));
+  const fresh = detectors.flatMap((detector, i) => lists[i]!.items.filter((summary) => !known.has(summary.AnomalyGroupId)).map((summary) => ({ detector, summary })));
+  return mapLimited(fresh.slice(0, DETAILED), 6, async (r) => ({ ...r, group: (await call("GetAnomalyGroup", { AnomalyDetectorArn: r.detector.AnomalyDetectorArn, AnomalyGroupId: r.summary.AnomalyGroupId })).AnomalyGroup }));
+}
+
+/** Asks for new groups every POLL_MS while the page is open; they are added to the list, marked new, and announced. */
+function useNewIncidents(listing: Listing | undefined, severity: number): { rows: IncidentRow[]; fresh: ReadonlySet<string>; announced: string } {
+  const [added, setAdded] = useState<IncidentRow[]>([]);
+  const [announced, setAnnounced] = useState("");
+  useEffect(() => {
+    setAdded([]);
+    setAnnounced("");
+    if (!listing) return;
+    let known = new Set(listing.rows.map((r) => r.summary.AnomalyGroupId));
+    let stopped = false;
+    const timer = setInterval(() => {
+      newIncidents(severity, known).then(
+        (rows) => {
+          if (stopped || !rows.length) return;
+          known = new Set([...known, ...rows.map((r) => r.summary.AnomalyGroupId)]);
+          setAdded((a) => [...rows, ...a]);
+          setAnnounced(`${rows.length} new incident${rows.length === 1 ? "" : "s"}: ${rows.map((r) => `${r.summary.PrimaryMetricName} on ${r.detector.AnomalyDetectorName}, severity ${Math.round(r.summary.AnomalyGroupScore)}`).join("; ")}`);
+        },
+        () => undefined, // the next poll tries again
+      );
+    }, POLL_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [listing, severity]);
+  return { rows: added, fresh: new Set(added.map((r) => r.summary.AnomalyGroupId)), announced };
+}
+
+function IncidentItem(props: { row: IncidentRow; fresh?: boolean }): JSX.Element {
   const { detector, summary, group } = props.row;
   const start = Date.parse(summary.StartTime);
   const span = Date.parse(summary.EndTime) - start + intervalMs(detector.AnomalyDetectorConfig?.AnomalyDetectorFrequency);
   const contributors = topContributors(group ? primaryOf(group) : undefined);
   const others = (group?.MetricLevelImpactList ?? []).map((m) => m.MetricName).filter((m) => m !== summary.PrimaryMetricName);
   return (
-    <li class="incident">
+    <li class={`incident${props.fresh ? " fresh" : ""}`}>
       <Severity score={summary.AnomalyGroupScore} />
       <div class="incident-body">
         <h2>
@@ -108,6 +147,7 @@ function IncidentItem(props: { row: IncidentRow }): JSX.Element {
           </Link>
         </h2>
         <p class="meta">
+          {props.fresh ? <span class="new-badge">New</span> : null}
           {span ? `${duration(span)} long` : `through ${utc(Date.parse(summary.EndTime))}`}
           {others.length ? ` · also ${others.join(", ")}` : ""}
         </p>
@@ -132,12 +172,17 @@ export function Incidents(props: { place: Place }): JSX.Element {
   // The filters stay in place (and keep the focus) while a new severity loads.
   const last = useRef<Listing | undefined>(undefined);
   if (loaded.state === "done") last.current = loaded.value;
+  const added = useNewIncidents(loaded.state === "done" ? loaded.value : undefined, filter.severity);
   return (
     <>
-      <PageTitle sub="Anomaly groups of every detector of your tenant.">Incidents</PageTitle>
+      <PageTitle sub="Anomaly groups of every detector of your tenant; new ones appear as detection finds them.">Incidents</PageTitle>
       {last.current ? <Filters filter={filter} listing={last.current} /> : null}
+      <p class="visually-hidden" role="status" aria-live="polite">
+        {added.announced}
+      </p>
       <Show loaded={loaded} what="incidents" retry={retry}>
-        {(listing) => {
+        {(loadedListing) => {
+          const listing = { ...loadedListing, rows: [...added.rows, ...loadedListing.rows] };
           const rows = applyFilter(listing.rows, filter);
           return (
             <>
@@ -148,7 +193,7 @@ export function Incidents(props: { place: Place }): JSX.Element {
               {rows.length ? (
                 <ol class="incidents">
                   {rows.map((r) => (
-                    <IncidentItem key={`${r.detector.AnomalyDetectorArn} ${r.summary.AnomalyGroupId}`} row={r} />
+                    <IncidentItem key={`${r.detector.AnomalyDetectorArn} ${r.summary.AnomalyGroupId}`} row={r} fresh={added.fresh.has(r.summary.AnomalyGroupId)} />
                   ))}
                 </ol>
               ) : (

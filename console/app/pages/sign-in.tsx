@@ -1,11 +1,34 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { ApiError, signIn } from "../api.ts";
+import { startSignIn } from "../cognito.ts";
 import { PageTitle } from "../components/common.tsx";
-import type { SessionInfo } from "../wire.ts";
+import type { ConsoleConfig, SessionInfo } from "../wire.ts";
 
-/** Sign-in with a tenant's access key pair, the one its SDK clients sign with. */
-export function SignIn(props: { notice?: string; onSignedIn: (s: SessionInfo) => void }): JSX.Element {
+/** On AWS: Cognito's sign-in page, whose account claim names the tenant. */
+function CognitoSignIn(props: { config: Extract<ConsoleConfig, { SignIn: "cognito" }>; notice?: string }): JSX.Element {
+  return (
+    <div class="sign-in">
+      <PageTitle sub="With your organisation's account: it names your tenant.">Sign in to Vigil</PageTitle>
+      {props.notice ? (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      <button type="button" onClick={() => void startSignIn(props.config)}>
+        Sign in
+      </button>
+    </div>
+  );
+}
+
+/** Sign-in with a tenant's access key pair, the one its SDK clients sign with (vigil serve); through Cognito on AWS. */
+export function SignIn(props: { config: ConsoleConfig; notice?: string; onSignedIn: (s: SessionInfo) => void }): JSX.Element {
+  if (props.config.SignIn === "cognito") return <CognitoSignIn config={props.config} {...(props.notice ? { notice: props.notice } : {})} />;
+  return <KeySignIn {...props} />;
+}
+
+function KeySignIn(props: { notice?: string; onSignedIn: (s: SessionInfo) => void }): JSX.Element {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {

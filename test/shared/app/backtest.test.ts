@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, detectDue, getGroup, listGroupSummaries, OPERATOR } from "../../../shared/app/index.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
-import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
+import { ConflictException, ResourceNotFoundException } from "../../../shared/model/errors.ts";
 import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
 
 const SERIES = [
@@ -42,8 +42,9 @@ describe("the back-test report, kept apart from live detection", () => {
     expect((await listGroupSummaries(s, OPERATOR, d.AnomalyDetectorArn, 0)).groups.map((g) => g.AnomalyGroupId).sort()).toEqual(groups.map((g) => g.AnomalyGroupId).sort());
     expect(await getGroup(s, OPERATOR, d.AnomalyDetectorArn, found!.AnomalyGroupId)).toEqual(found);
 
-    // Made live: its own groups only (none in three quiet hours), the report still there.
+    // Made live: its own groups only (none in three quiet hours), the report still there; no back-test while live.
     await activateDetector(s, OPERATOR, d.AnomalyDetectorArn);
+    await expect(backTestDetector(s, OPERATOR, d.AnomalyDetectorArn)).rejects.toBeInstanceOf(ConflictException);
     for (let h = 1; h <= 3; h++) {
       now += HOUR;
       await detectDue(s, now);

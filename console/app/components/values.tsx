@@ -1,0 +1,30 @@
+import type { JSX } from "preact";
+import { number, utc } from "../format.ts";
+import type { SeriesChart } from "../series.ts";
+import { Table } from "./common.tsx";
+
+const cell = (x: number | null | undefined) => (x === null || x === undefined ? "–" : number(x));
+
+/** A chart's values as a table, for screen readers and keyboards: value, expected, band and score per interval. */
+export function ValuesTable(props: { chart: SeriesChart; measure: string; dims: string }): JSX.Element {
+  const { chart } = props;
+  return (
+    <details class="values">
+      <summary>Values</summary>
+      <Table
+        label={`${props.measure} values for ${props.dims}`}
+        columns={["Interval (UTC)", props.measure, "Expected", "Band", "Score"]}
+        rows={chart.times.map((t, i) => ({
+          cells: [
+            `${utc(t * 1000)}${i === chart.onsetIndex && chart.onset !== undefined ? " (onset)" : ""}`,
+            chart.values[i] === null ? "no value" : number(chart.values[i]!),
+            cell(chart.expected[i]),
+            chart.lower[i] === null || chart.upper[i] === null ? "–" : `${number(chart.lower[i]!)} to ${number(chart.upper[i]!)}`,
+            cell(chart.scores[i]),
+          ],
+          marked: chart.onset !== undefined ? i >= chart.onsetIndex : (chart.scores[i] ?? 0) >= 60,
+        }))}
+      />
+    </details>
+  );
+}
