@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyFilter, choicesOf, DEFAULT_FILTER, filterOf, queryOf, topContributors, type IncidentFilter, type IncidentRow } from "../../console/app/incidents.ts";
 import { atSeverity, rateText } from "../../console/app/backtest.ts";
-import { rejectsCsv } from "../../console/app/download.ts";
+import { rejectsCsv } from "../../console/app/csv.ts";
 import { chartDescription, movement, outsideBand, rangeChart, seriesChart } from "../../console/app/series.ts";
 import type { AnomalyGroup, DetectorSummary } from "../../console/app/wire.ts";
 
