@@ -1,8 +1,13 @@
 import type { RejectedRow } from "./wire.ts";
 
-/** A CSV cell: quoted when it holds a comma, quote or line break. */
+/**
+ * A CSV cell: quoted when it holds a comma, quote or line break. Text from the data that a
+ * spreadsheet would run as a formula (=, +, -, @, tab, carriage return first) is kept as text
+ * with a leading apostrophe, as OWASP advises for CSV downloads.
+ */
 const csvCell = (v: unknown) => {
-  const s = typeof v === "string" ? v : JSON.stringify(v);
+  const raw = typeof v === "string" ? v : JSON.stringify(v);
+  const s = typeof v === "string" && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 

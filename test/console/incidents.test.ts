@@ -152,6 +152,11 @@ describe("the back-test report", () => {
     expect([rateText(0), rateText(1), rateText(1.5), rateText(0.04), rateText(12.4)]).toEqual(["no incident", "1.0 incident a week", "1.5 incidents a week", "under 0.1 incidents a week", "12 incidents a week"]);
   });
 
+  it("keeps a formula in the data as text in the CSV", () => {
+    const csv = rejectsCsv([{ File: "f.csv", Line: 2, Reason: "NON_NUMERIC_MEASURE", Detail: "=HYPERLINK(\"http://x\")", Partial: false, Row: "@SUM(A1)" }]);
+    expect(csv.split("\n")[1]).toBe(`f.csv,2,NON_NUMERIC_MEASURE,"'=HYPERLINK(""http://x"")",false,'@SUM(A1)`);
+  });
+
   it("writes the rows kept aside as CSV a spreadsheet reads back", () => {
     const csv = rejectsCsv([
       { File: "s3://b/k.csv", Line: 7, Reason: "NON_NUMERIC_MEASURE", Detail: 'views is "lots", not a number', Partial: false, Row: { views: "lots", marketplace: "de" } },
