@@ -1,4 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { JwtVerifier } from "aws-jwt-verify";
+import type { Scope } from "../app/index.ts";
 import { AccessDeniedException, ValidationException } from "../model/errors.ts";
 import { errorResponse, type ApiResponse } from "./router.ts";
 import type { Credential, Principal } from "./sigv4.ts";
@@ -220,4 +222,65 @@ function parseSignIn(body: string): { AccessKeyId: string; SecretAccessKey: stri
   ];
   if (fields.length) throw new ValidationException("Sign in needs an access key ID and a secret access key", { fields });
   return { AccessKeyId: AccessKeyId as string, SecretAccessKey: SecretAccessKey as string };
+}
+
+/** The ID token's claim that names the tenant: its account, set by an administrator (the app client cannot write it). */
+export const ACCOUNT_CLAIM = "custom:vigil_account";
+
+/** Where the console's tokens come from: the user pool (its issuer URL) and the console's app client. */
+export interface TokenIssuer {
+  /** `https://cognito-idp.<region>.amazonaws.com/<user pool id>`. */
+  readonly issuer: string;
+  /** The console's app client id: the ID token's audience. */
+  readonly clientId: string;
+  /** Where the pool's keys are; `<issuer>/.well-known/jwks.json` unless given. */
+  readonly jwksUri?: string | undefined;
+}
+
+/**
+ * On AWS the console's calls carry a Cognito ID token as a bearer token. The HTTP API's JWT
+ * authorizer checks it first; the api function checks it again with aws-jwt-verify, AWS's
+ * own library (signature against the pool's published keys, issuer, audience = the console's
+ * app client, `token_use` = id, expiry), and takes the tenant from its account claim.
+ */
+export class ConsoleTokens {
+  private readonly verifier: { verify(token: string): Promise<Record<string, unknown>> };
+
+  constructor(issuer: TokenIssuer) {
+    this.verifier = JwtVerifier.create(
+      {
+        issuer: issuer.issuer,
+        audience: issuer.clientId,
+        jwksUri: issuer.jwksUri ?? `${issuer.issuer}/.well-known/jwks.json`,
+        customJwtCheck: ({ payload }) => {
+          if (payload["token_use"] !== "id") throw new Error("not an ID token");
+        },
+      },
+    ) as unknown as { verify(token: string): Promise<Record<string, unknown>> };
+  }
+
+  /** The tenant a request's bearer token names; refused when there is none, or it does not verify, or names no account. */
+  async scopeOf(headers: Readonly<Record<string, string | undefined>>): Promise<Scope> {
+    const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(headers["authorization"] ?? "")?.[1];
+    if (!token) throw new AccessDeniedException("Not signed in: the console's calls carry a Cognito ID token (Authorization: Bearer …)");
+    let claims: Record<string, unknown>;
+    try {
+      claims = await this.verifier.verify(token);
+    } catch (e) {
+      throw new AccessDeniedException(`The sign-in token was refused (${e instanceof Error ? e.message : String(e)}): sign in again`);
+    }
+    const account = claims[ACCOUNT_CLAIM];
+    if (typeof account !== "string" || !/^\d{12}$/.test(account)) throw new AccessDeniedException(`The signed-in user has no tenant: an administrator sets its ${ACCOUNT_CLAIM} attribute to the tenant's 12-digit account`);
+    return { tenant: account, accountId: account };
+  }
+}
+
+/**
+ * The console's sign-in on AWS, from the api function's settings; without a user pool
+ * configured, its calls are refused and its page offers no sign-in.
+ */
+export function cognitoFromEnv(env: Readonly<Record<string, string | undefined>>): { tokens: Pick<ConsoleTokens, "scopeOf">; signIn?: { SignIn: "cognito"; Domain: string; ClientId: string } } {
+  const [issuer, clientId, domain] = [env["VIGIL_CONSOLE_ISSUER"], env["VIGIL_CONSOLE_CLIENT_ID"], env["VIGIL_CONSOLE_DOMAIN"]];
+  if (!issuer || !clientId || !domain) return { tokens: { scopeOf: () => Promise.reject(new AccessDeniedException("The console's sign-in is not configured here (VIGIL_CONSOLE_ISSUER, VIGIL_CONSOLE_CLIENT_ID, VIGIL_CONSOLE_DOMAIN)")) } };
+  return { tokens: new ConsoleTokens({ issuer, clientId }), signIn: { SignIn: "cognito", Domain: domain, ClientId: clientId } };
 }
