@@ -59,9 +59,9 @@ export async function consoleConfig(): Promise<ConsoleConfig> {
 
 /** The session the browser holds (a cookie, or a Cognito token), if any. */
 export async function currentSession(): Promise<SessionInfo | undefined> {
-  const c = await consoleConfig();
+  // Both at once: a page waits on one round trip, not two.
+  const [c, res] = await Promise.all([consoleConfig(), fetch(SESSION, { credentials: "same-origin", cache: "no-store" })]);
   if (c.SignIn === "cognito") return (session = tokenSession());
-  const res = await fetch(SESSION, { credentials: "same-origin", cache: "no-store" });
   if (res.status === 403) return (session = undefined);
   if (!res.ok) throw await errorOf(res);
   return (session = (await res.json()) as SessionInfo);

@@ -18,7 +18,10 @@ export type SeverityBand = "high" | "medium" | "low";
 /** The bands an alert threshold usually falls in (L4M's console coloured groups the same way). */
 export const severityBand = (score: number): SeverityBand => (score >= 70 ? "high" : score >= 40 ? "medium" : "low");
 
-export const number = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: Math.abs(x) >= 100 ? 0 : 2 });
+// One formatter each, made once: a page formats thousands of figures.
+const WHOLE = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const FINE = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+export const number = (x: number) => (Math.abs(x) >= 100 ? WHOLE : FINE).format(x);
 
 /** The resource name at the end of an ARN (`…:AnomalyDetector:shop` → `shop`). */
 export const arnName = (arn: string) => arn.slice(Math.max(arn.lastIndexOf(":"), arn.lastIndexOf("/")) + 1);

@@ -76,14 +76,14 @@ function App(): JSX.Element {
   const [state, setState] = useState<SessionState>({ state: "checking" });
   useEffect(() => {
     const start = async (): Promise<SessionState> => {
-      const config = await consoleConfig();
+      // Asked together: the page waits on one round trip.
+      const [config, session] = await Promise.all([consoleConfig(), location.pathname === CALLBACK ? undefined : currentSession()]);
       // Back from Cognito's sign-in page with a code to exchange.
       if (config.SignIn === "cognito" && location.pathname === CALLBACK) {
         const session = await finishSignIn(config, new URLSearchParams(location.search)).catch((e: unknown) => e as Error);
         navigate(href("/"), { replace: true });
         return session instanceof Error ? { state: "out", config, notice: session.message } : { state: "in", config, session };
       }
-      const session = await currentSession();
       return session ? { state: "in", config, session } : { state: "out", config };
     };
     start().then(setState, (error: unknown) => setState({ state: "failed", error: error instanceof Error ? error : new Error(String(error)) }));

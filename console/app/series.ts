@@ -1,3 +1,4 @@
+import { number } from "./format.ts";
 import type { BandLists, TimeSeries } from "./wire.ts";
 
 /**
@@ -59,7 +60,7 @@ export function movement(chart: SeriesChart): number {
 export const outsideBand = (chart: SeriesChart) =>
   chart.values.reduce<number>((n, v, i) => n + (v !== null && chart.lower[i] !== null && chart.upper[i] !== null && (v < chart.lower[i]! || v > chart.upper[i]!) ? 1 : 0), 0);
 
-const fmt = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: Math.abs(x) >= 100 ? 0 : 2 });
+const fmt = number;
 
 /** Summary a screen reader hears in place of the picture. */
 export function chartDescription(measure: string, chart: SeriesChart, dims: string): string {

@@ -1,4 +1,5 @@
 import type { JSX } from "preact";
+import { useState } from "preact/hooks";
 import { number, utc } from "../format.ts";
 import type { SeriesChart } from "../series.ts";
 import { Table } from "./common.tsx";
@@ -8,10 +9,12 @@ const cell = (x: number | null | undefined) => (x === null || x === undefined ? 
 /** A chart's values as a table, for screen readers and keyboards: value, expected, band and score per interval. */
 export function ValuesTable(props: { chart: SeriesChart; measure: string; dims: string }): JSX.Element {
   const { chart } = props;
+  // Made when first opened: a page of charts need not format every value it may never show.
+  const [open, setOpen] = useState(false);
   return (
-    <details class="values">
+    <details class="values" onToggle={(e) => setOpen(open || e.currentTarget.open)}>
       <summary>Values</summary>
-      <Table
+      {open ? <Table
         label={`${props.measure} values for ${props.dims}`}
         columns={["Interval (UTC)", props.measure, "Expected", "Band", "Score"]}
         rows={chart.times.map((t, i) => ({
@@ -24,7 +27,7 @@ export function ValuesTable(props: { chart: SeriesChart; measure: string; dims: 
           ],
           marked: chart.onset !== undefined ? i >= chart.onsetIndex : (chart.scores[i] ?? 0) >= 60,
         }))}
-      />
+      /> : null}
     </details>
   );
 }

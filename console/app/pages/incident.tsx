@@ -36,18 +36,23 @@ async function feedbackOf(detectorArn: string, groupId: string, timeSeriesId?: s
 
 async function loadIncident(detectorArn: string, groupId: string): Promise<IncidentData> {
   const ref = { AnomalyDetectorArn: detectorArn, AnomalyGroupId: groupId };
-  const [detector, { AnomalyGroup: group }] = await Promise.all([call("DescribeAnomalyDetector", { AnomalyDetectorArn: detectorArn }), call("GetAnomalyGroup", ref)]);
-  const [related, feedback, deliveries, measures] = await Promise.all([
-    callAll("ListAnomalyGroupRelatedMetrics", { ...ref, MaxResults: 100 }, (p) => p.InterMetricImpactList),
-    feedbackOf(detectorArn, groupId),
-    callAll("ListDeliveries", { ...ref, MaxResults: 100 }, (p) => p.DeliveryList),
+  // All asked at once; only the series wait, for the group's measures.
+  const groupAsked = call("GetAnomalyGroup", ref).then((r) => r.AnomalyGroup);
+  const seriesOf = async (group: AnomalyGroup) =>
     mapLimited(group.MetricLevelImpactList, 3, async (impact): Promise<MeasureSeries> => {
       let timestamps: string[] = [];
       const listed = await callAll("ListAnomalyGroupTimeSeries", { ...ref, MetricName: impact.MetricName, MaxResults: 100 }, (p) => ((timestamps = p.TimestampList), p.TimeSeriesList), MAX_SERIES);
       const series = listed.items.map((ts) => ({ ts, chart: seriesChart(timestamps, ts, group.StartTime, group.EndTime) }));
       series.sort((a, b) => movement(b.chart) - movement(a.chart));
       return { measure: impact.MetricName, series, truncated: listed.truncated };
-    }),
+    });
+  const [detector, group, related, feedback, deliveries, measures] = await Promise.all([
+    call("DescribeAnomalyDetector", { AnomalyDetectorArn: detectorArn }),
+    groupAsked,
+    callAll("ListAnomalyGroupRelatedMetrics", { ...ref, MaxResults: 100 }, (p) => p.InterMetricImpactList),
+    feedbackOf(detectorArn, groupId),
+    callAll("ListDeliveries", { ...ref, MaxResults: 100 }, (p) => p.DeliveryList),
+    groupAsked.then(seriesOf),
   ]);
   return { detector, group, related: related.items, measures, feedback: new Map(feedback.map((f) => [f.TimeSeriesId, f])), deliveries: deliveries.items };
 }
