@@ -29,6 +29,7 @@ import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from 
 import { activateDetector, backtestFiles, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, routeEvent } from "../shared/app/index.ts";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromEnv } from "../cli/serve.ts";
 import { localFiles, localServices } from "../shared/runtime/local.ts";
+import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keptPoints, seriesHash } from "../shared/app/history.ts";
 import { anomalyRecords, loadMetricSetFile } from "../cli/backtest.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
 import type { Anomaly } from "../shared/model/anomaly.ts";
@@ -390,6 +391,41 @@ function consoleSize(): void {
 }
 
 /**
+ * What keeping every series' value, band and score costs detection (shared/app/history.ts):
+ * the bytes of one interval's series.bin and the time to score every series (not only the
+ * anomalies) and write it, at 50,000 series; and reading one series back from it.
+ */
+function keptHistoryCost(): void {
+  const markets = 1000;
+  const platforms = 50;
+  const metricSet = {
+    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/bench/big" as MetricSetArn,
+    MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" as const }],
+    DimensionList: ["market", "platform"],
+    TimestampColumn: { ColumnName: "timestamp" },
+  };
+  const spec = rowSpecOf(metricSet, makeTimestampParser("yyyy-MM-dd HH:mm:ss"));
+  const t0 = Date.UTC(2021, 0, 1);
+  const cells = (t: number) => {
+    const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+    const lines = ["timestamp,market,platform,revenue"];
+    for (let m = 0; m < markets; m++) for (let p = 0; p < platforms; p++) lines.push(`${stamp},m${m},p${p},${100 + ((m * 7 + p * 3 + t / HOUR) % 17)}`);
+    return aggregateRows(readRecords("f.csv", new TextEncoder().encode(lines.join("\n") + "\n"), undefined).rows, [], spec, { intervalMs: HOUR }).intervals.get(t);
+  };
+  const bank = new SeriesBank(HOUR, markets * platforms);
+  for (let h = 0; h < 30; h++) scoreInterval(bank, metricSet, cells(t0 + h * HOUR), t0 + h * HOUR, { learnOnly: true });
+  const [a, b] = [t0 + 30 * HOUR, t0 + 31 * HOUR].map((t) => [t, cells(t)] as const);
+  const [, anomaliesOnly] = timeIt(() => scoreInterval(bank, metricSet, a![1], a![0]));
+  const [bytes, withKept] = timeIt(() => encodeSeriesPoints(keptPoints(bank, metricSet, b![1], b![0], scoreInterval(bank, metricSet, b![1], b![0]))));
+  report("kept history: series.bin, one interval of 50,000 series (bytes)", fmt(bytes.byteLength), `${BYTES_PER_POINT} a series`);
+  report("kept history: scoring an interval of 50,000 series, then also keeping every series (ms)", `${fmt(anomaliesOnly)} → ${fmt(withKept)}`);
+  const key = seriesHash(metricSet, { measure: "revenue", dimensions: { market: "m123", platform: "p45" } });
+  const [found, readMs] = timeIt(() => decodeSeriesPoints(bytes, [key]));
+  if (!found.has(key)) throw new Error("the bench's series was not kept");
+  report("kept history: one series read back from a 50,000-series interval (ms)", fmt(readMs, 2));
+}
+
+/**
  * Time to the first chart of an incident of 100 series, in Debian's Chromium against `vigil
  * serve`: 100 stores' orders learned over two weeks, then all 100 collapse in the same hour.
  * Measured in the page, from the navigation's start to the mark the page makes when it has
@@ -479,6 +515,7 @@ if (wanted("alerts")) await alertPipeline();
 if (wanted("bundles")) await functionBundles();
 if (wanted("console")) consoleSize();
 if (wanted("console")) await consoleFirstChart();
+if (wanted("console")) keptHistoryCost();
 if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
 if (wanted("demo")) demo();

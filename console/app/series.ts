@@ -1,5 +1,5 @@
 import { number } from "./format.ts";
-import type { BandLists, TimeSeries } from "./wire.ts";
+import type { BandLists, ScoreKind, TimeSeries } from "./wire.ts";
 
 /**
  * One series as its chart draws it: the values, and the band detection kept of each interval
@@ -14,6 +14,7 @@ export interface SeriesChart {
   readonly lower: readonly (number | null)[];
   readonly upper: readonly (number | null)[];
   readonly scores: readonly (number | null)[];
+  readonly kinds: readonly (ScoreKind | null)[];
   /** Epoch seconds: the group's first interval. */
   readonly onset?: number;
   /** Epoch seconds: the end of the group's last interval. */
@@ -28,7 +29,7 @@ const list = (xs: readonly (number | null)[] | undefined, n: number) => xs ?? nu
 /** A series over a range (a series' history): no incident. */
 export function rangeChart(timestamps: readonly string[], values: readonly (number | null)[], band: BandLists): SeriesChart {
   const n = timestamps.length;
-  return { times: timestamps.map((t) => Date.parse(t) / 1000), values, expected: list(band.ExpectedValueList, n), lower: list(band.LowerBoundList, n), upper: list(band.UpperBoundList, n), scores: list(band.AnomalyScoreList, n), onsetIndex: n };
+  return { times: timestamps.map((t) => Date.parse(t) / 1000), values, expected: list(band.ExpectedValueList, n), lower: list(band.LowerBoundList, n), upper: list(band.UpperBoundList, n), scores: list(band.AnomalyScoreList, n), kinds: band.ScoreKindList ?? nulls(n), onsetIndex: n };
 }
 
 /** A series of an incident: the intervals before the group, then the group's own. */

@@ -58,8 +58,13 @@ export interface BandLists {
   readonly ExpectedValueList?: readonly (number | null)[];
   readonly LowerBoundList?: readonly (number | null)[];
   readonly UpperBoundList?: readonly (number | null)[];
+  /** The score where the value was an anomaly, else null. */
   readonly AnomalyScoreList?: readonly (number | null)[];
+  /** What detection did with each interval: found an anomaly, scored it below the floor (60), or learned it from history. */
+  readonly ScoreKindList?: readonly (ScoreKind | null)[];
 }
+
+export type ScoreKind = "ANOMALY" | "BELOW_FLOOR" | "LEARNED";
 
 export interface TimeSeries extends BandLists {
   readonly TimeSeriesId: string;
@@ -193,6 +198,7 @@ export interface Explanation {
   readonly LowerBound: number | null;
   readonly UpperBound: number | null;
   readonly AnomalyScore: number | null;
+  readonly ScoreKind: ScoreKind | null;
   readonly MinAnomalyScore: number;
   readonly AnomalyGroup?: { readonly AnomalyGroupId: string; readonly StartTime: string; readonly EndTime: string; readonly AnomalyGroupScore: number; readonly PrimaryMetricName: string; readonly ContainsTimeSeries: boolean };
   readonly Alerts: readonly AlertExplanation[];

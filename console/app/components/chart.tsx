@@ -15,6 +15,7 @@ export const CHART_COLOURS = {
   score: "#7c2d12",
   threshold: "#b91c1c",
   floor: "#6b7280",
+  belowFloor: "rgba(107, 114, 128, 0.14)",
 } as const;
 const HEIGHT = 180;
 export const FIRST_CHART = "vigil:first-chart";
@@ -149,19 +150,43 @@ export function Chart(props: { measure: string; chart: SeriesChart; description:
   return <UPlot options={options} data={data} description={props.description} class="band-chart" />;
 }
 
-/** A series' anomaly score over time (0–100), with the floor below which nothing is an anomaly and each alert's threshold. */
-export function ScoreChart(props: { times: readonly number[]; scores: readonly (number | null)[]; floor: number; thresholds: readonly number[]; description: string }): JSX.Element {
+/** Shades, from 0 to the floor, each interval detection scored without finding an anomaly (its exact score is not kept). */
+function belowFloorPlugin(times: readonly number[], below: readonly boolean[], floor: number): Plugin {
+  return {
+    hooks: {
+      drawClear: (u) => {
+        const step = times.length > 1 ? times[1]! - times[0]! : 0;
+        const top = u.valToPos(floor, "y", true);
+        const bottom = u.valToPos(0, "y", true);
+        u.ctx.save();
+        u.ctx.fillStyle = CHART_COLOURS.belowFloor;
+        times.forEach((t, i) => {
+          if (!below[i]) return;
+          const [from, to] = [xPos(u, t - step / 2), xPos(u, t + step / 2)];
+          u.ctx.fillRect(from, top, to - from, bottom - top);
+        });
+        u.ctx.restore();
+      },
+    },
+  };
+}
+
+/**
+ * A series' anomaly score over time (0–100): each anomaly's score, the intervals scored below
+ * the floor shaded up to it, the floor (dashed) and each alert's threshold.
+ */
+export function ScoreChart(props: { times: readonly number[]; scores: readonly (number | null)[]; below: readonly boolean[]; floor: number; thresholds: readonly number[]; description: string }): JSX.Element {
   const data = useMemo((): uPlot.AlignedData => [props.times as number[], props.scores as (number | null)[]], [props.times, props.scores]);
   const options = (width: number): uPlot.Options => ({
     width,
     height: 140,
     tzDate,
     scales: { x: { time: true }, y: { range: [0, 100] } },
-    series: [timeSeries, { label: "score", stroke: CHART_COLOURS.score, width: 2, spanGaps: false, points: { show: props.times.length <= 60 } }],
+    series: [timeSeries, { label: "anomaly score", stroke: CHART_COLOURS.score, width: 2, spanGaps: false, points: { show: true, size: 6, fill: CHART_COLOURS.score } }],
     axes: [timeAxis, { ...valueAxis, size: 40 }],
     legend: { show: true, live: true },
     cursor: { drag: { x: false, y: false } },
-    plugins: [levelsPlugin([{ value: props.floor, colour: CHART_COLOURS.floor, dash: [4, 3] }, ...props.thresholds.map((value) => ({ value, colour: CHART_COLOURS.threshold }))])],
+    plugins: [belowFloorPlugin(props.times, props.below, props.floor), levelsPlugin([{ value: props.floor, colour: CHART_COLOURS.floor, dash: [4, 3] }, ...props.thresholds.map((value) => ({ value, colour: CHART_COLOURS.threshold }))])],
   });
   return <UPlot options={options} data={data} description={props.description} class="score-chart" />;
 }

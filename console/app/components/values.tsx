@@ -5,6 +5,7 @@ import type { SeriesChart } from "../series.ts";
 import { Table } from "./common.tsx";
 
 const cell = (x: number | null | undefined) => (x === null || x === undefined ? "–" : number(x));
+const scoreCell = (chart: SeriesChart, i: number) => (chart.kinds[i] === "BELOW_FLOOR" ? "below 60" : chart.kinds[i] === "LEARNED" ? "learned" : cell(chart.scores[i]));
 
 /** A chart's values as a table, for screen readers and keyboards: value, expected, band and score per interval. */
 export function ValuesTable(props: { chart: SeriesChart; measure: string; dims: string }): JSX.Element {
@@ -23,9 +24,9 @@ export function ValuesTable(props: { chart: SeriesChart; measure: string; dims: 
             chart.values[i] === null ? "no value" : number(chart.values[i]!),
             cell(chart.expected[i]),
             chart.lower[i] === null || chart.upper[i] === null ? "–" : `${number(chart.lower[i]!)} to ${number(chart.upper[i]!)}`,
-            cell(chart.scores[i]),
+            scoreCell(chart, i),
           ],
-          marked: chart.onset !== undefined ? i >= chart.onsetIndex : (chart.scores[i] ?? 0) >= 60,
+          marked: chart.onset !== undefined ? i >= chart.onsetIndex : chart.kinds[i] === "ANOMALY",
         }))}
       /> : null}
     </details>

@@ -42,7 +42,7 @@ const told = (a: AlertExplanation) => (a.LastNotifiedTime ? ` (last told ${utc(D
 export function reasonText(a: AlertExplanation, e: Explanation): string {
   switch (a.Reason) {
     case "NOT_ANOMALOUS":
-      return `Not alerted: the series was not anomalous then (score ${e.AnomalyScore === null ? "unknown" : number(e.AnomalyScore)}, below ${e.MinAnomalyScore}), and no incident held it.`;
+      return `Not alerted: the series was not anomalous then (${e.ScoreKind === "BELOW_FLOOR" ? `it scored below ${e.MinAnomalyScore}` : e.ScoreKind === "LEARNED" ? "the interval was learned from history, not scored" : "detection kept nothing of it then"}), and no incident held it.`;
     case "NO_GROUP":
       return "Not alerted: anomalous, but in no incident of this detector then.";
     case "ALERT_INACTIVE":
@@ -64,7 +64,6 @@ export function reasonText(a: AlertExplanation, e: Explanation): string {
 
 function ExplanationView(props: { e: Explanation; detectorArn: string }): JSX.Element {
   const { e } = props;
-  const anomalous = e.AnomalyScore !== null && e.AnomalyScore >= e.MinAnomalyScore;
   return (
     <div class="explanation" aria-live="polite">
       <p>
@@ -75,8 +74,18 @@ function ExplanationView(props: { e: Explanation; detectorArn: string }): JSX.El
           <>
             value {number(e.ActualValue)}
             {e.ExpectedValue !== null ? `, expected ${number(e.ExpectedValue)}` : ""}
-            {e.LowerBound !== null && e.UpperBound !== null ? ` (band ${number(e.LowerBound)} to ${number(e.UpperBound)})` : ""}; anomaly score <strong class="score">{e.AnomalyScore === null ? "not scored (learned from history)" : number(e.AnomalyScore)}</strong>
-            {e.AnomalyScore !== null ? (anomalous ? ": an anomaly." : `: below ${e.MinAnomalyScore}, not an anomaly.`) : "."}
+            {e.LowerBound !== null && e.UpperBound !== null ? ` (band ${number(e.LowerBound)} to ${number(e.UpperBound)})` : ""};{" "}
+            {e.ScoreKind === "ANOMALY" ? (
+              <>
+                anomaly score <strong class="score">{number(e.AnomalyScore ?? 0)}</strong>: an anomaly.
+              </>
+            ) : e.ScoreKind === "BELOW_FLOOR" ? (
+              <>
+                <strong class="score">scored below {e.MinAnomalyScore}</strong>: not an anomaly.
+              </>
+            ) : (
+              "learned from history, not scored."
+            )}
           </>
         )}
       </p>
@@ -214,9 +223,16 @@ function SeriesView(props: { data: SeriesData; detectorArn: string; id: string; 
           <ValuesTable chart={data.chart} measure={measure} dims={dims} />
         </div>
         <h3>Anomaly score</h3>
-        <p class="hint">Dashed: {60}, below which nothing is an anomaly; red: each alert's least severity.</p>
+        <p class="hint">Points: each anomaly's score. Shaded: intervals scored below 60 (the dashed line), where nothing is an anomaly and no alert can go out. Red: each alert's least severity.</p>
         <div class="card">
-          <ScoreChart times={data.chart.times} scores={data.chart.scores} floor={60} thresholds={thresholds} description={`Anomaly score of ${measure} for ${dims}, ${data.chart.scores.filter((s) => s !== null).length} intervals scored; highest ${number(Math.max(0, ...data.chart.scores.filter((s): s is number => s !== null)))}.`} />
+          <ScoreChart
+            times={data.chart.times}
+            scores={data.chart.scores}
+            below={data.chart.kinds.map((k) => k === "BELOW_FLOOR")}
+            floor={60}
+            thresholds={thresholds}
+            description={`Anomaly score of ${measure} for ${dims}: ${data.chart.kinds.filter((k) => k === "ANOMALY").length} anomalies (highest ${number(Math.max(0, ...data.chart.scores.filter((s): s is number => s !== null)))}), ${data.chart.kinds.filter((k) => k === "BELOW_FLOOR").length} intervals scored below 60.`}
+          />
         </div>
       </section>
       <WhyNotAlerted detectorArn={props.detectorArn} metricSetArn={data.history.MetricSetArn} id={props.id} at={props.at} />

@@ -25,14 +25,17 @@ describe("Vigil's operations on the wire", () => {
     const call = caller(s);
     const ts = (await call("ListAnomalyGroupTimeSeries", { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, MetricName: "views" })).body as { TimeSeriesList: Record<string, (number | null)[] | string>[] };
     const de = ts.TimeSeriesList.find((x) => x["TimeSeriesId"] === s.deViews)!;
-    for (const list of ["MetricValueList", "ExpectedValueList", "LowerBoundList", "UpperBoundList", "AnomalyScoreList"]) expect(de[list]).toHaveLength(26);
+    for (const list of ["MetricValueList", "ExpectedValueList", "LowerBoundList", "UpperBoundList", "AnomalyScoreList", "ScoreKindList"]) expect(de[list]).toHaveLength(26);
+    expect((de["ScoreKindList"] as unknown as string[])[0]).toBe("LEARNED");
     expect((de["AnomalyScoreList"] as (number | null)[])[0]).toBeNull(); // learned from history
     expect((de["AnomalyScoreList"] as number[])[24]).toBeGreaterThanOrEqual(60);
 
     const history = (await call("GetTimeSeriesHistory", { MetricSetArn: s.metricSet.MetricSetArn, TimeSeriesId: s.deViews, StartTime: iso(LIVE), EndTime: iso(LIVE + 7 * HOUR) })).body;
     expect(history).toMatchObject({ MetricName: "views", DimensionList: [{ DimensionName: "platform", DimensionValue: "web" }, { DimensionName: "marketplace", DimensionValue: "de" }] });
     expect(history["TimestampList"]).toEqual(Array.from({ length: 8 }, (_, h) => iso(LIVE + h * HOUR)));
-    expect((history["AnomalyScoreList"] as number[]).every((x) => typeof x === "number")).toBe(true);
+    // Every live interval scored; the dip's two an anomaly with its score, the others below the floor.
+    expect(history["ScoreKindList"]).toEqual(Array.from({ length: 8 }, (_, h) => (h === 4 || h === 5 ? "ANOMALY" : "BELOW_FLOOR")));
+    expect((history["AnomalyScoreList"] as (number | null)[]).map((x) => x !== null && x >= 60)).toEqual(Array.from({ length: 8 }, (_, h) => h === 4 || h === 5));
     const tooLong = await call("GetTimeSeriesHistory", { MetricSetArn: s.metricSet.MetricSetArn, TimeSeriesId: s.deViews, StartTime: iso(LIVE), EndTime: iso(LIVE + 2000 * HOUR) });
     expect(tooLong).toMatchObject({ status: 400, body: { __type: "ValidationException", Fields: [{ Name: "EndTime" }] } });
 
