@@ -5,10 +5,9 @@
 // through each page. Needs `npm run build` first and /usr/bin/chromium.
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { BackTestAnomalyDetectorCommand, CreateAnomalyDetectorCommand, CreateMetricSetCommand, DescribeMetricSetCommand, ListAnomalyDetectorsCommand, ListAnomalyGroupSummariesCommand, ListMetricSetsCommand, LookoutMetricsClient } from "@aws-sdk/client-lookoutmetrics";
+import { BackTestAnomalyDetectorCommand, CreateAnomalyDetectorCommand, DescribeAnomalyDetectorCommand, CreateMetricSetCommand, DescribeMetricSetCommand, ListAnomalyDetectorsCommand, ListAnomalyGroupSummariesCommand, ListMetricSetsCommand, LookoutMetricsClient } from "@aws-sdk/client-lookoutmetrics";
 import { chromium } from "playwright-core";
 
 const OUT = "docs/console";
@@ -16,14 +15,17 @@ const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const KEY = { accessKeyId: "VIGILLOCALKEY", secretAccessKey: "vigil-local-secret" };
 const WIDTHS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
 /** Long pages are cut here: the top of a page is what a screenshot is for. */
-const MAX_HEIGHT = { desktop: 2200, phone: 2600 };
+const MAX_HEIGHT = { desktop: 3000, phone: 2600 };
 
-const dir = await mkdtemp(join(tmpdir(), "vigil-screens-"));
+// Relative, so the pages show no path of this machine.
+const dir = join("vigil-data", "screenshots");
+await rm(dir, { recursive: true, force: true });
 const refusing = createServer((req, res) => req.resume().on("end", () => res.writeHead(410).end("gone")));
 await new Promise((r) => refusing.listen(0, "127.0.0.1", r));
 const hook = `http://127.0.0.1:${refusing.address().port}/hook`;
 
-const demo = spawn(process.execPath, ["bin/vigil.mjs", "demo", "--console", "--port", "0", "--data-dir", dir, "--webhook", hook], { stdio: ["ignore", "pipe", "inherit"] });
+// At real-time speed the demo's live mode adds no hour while the pages are shot.
+const demo = spawn(process.execPath, ["bin/vigil.mjs", "demo", "--console", "--port", "0", "--rate", "1", "--data-dir", dir, "--webhook", hook], { stdio: ["ignore", "pipe", "inherit"] });
 let printed = "";
 const url = await new Promise((resolve, reject) => {
   demo.stdout.on("data", (c) => {
@@ -45,6 +47,11 @@ try {
   const { MetricSetArn: _, AnomalyDetectorArn: __, CreationTime: ___, LastModificationTime: ____, $metadata, ...config } = described;
   await sdk.send(new CreateMetricSetCommand({ ...config, AnomalyDetectorArn: trial.AnomalyDetectorArn, MetricSetName: "orders-trial", MetricSource: { S3SourceConfig: { ...config.MetricSource.S3SourceConfig, TemplatedPathList: undefined } } }));
   await sdk.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn: trial.AnomalyDetectorArn }));
+  // The service loop runs it apart from the request.
+  for (let status = ""; status !== "BACK_TEST_COMPLETE"; await new Promise((r) => setTimeout(r, 500))) {
+    status = (await sdk.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: trial.AnomalyDetectorArn }))).Status;
+    if (status === "FAILED") throw new Error("the trial's back-test failed");
+  }
   const groups = (await sdk.send(new ListAnomalyGroupSummariesCommand({ AnomalyDetectorArn: shop.AnomalyDetectorArn, SensitivityThreshold: 0 }))).AnomalyGroupSummaryList;
   const worst = groups[0];
 

@@ -146,7 +146,9 @@ export async function groupTimeSeries(services: Services, scope: Scope, input: {
     for (const id of ids) values.get(id)!.push(byId.get(id) ?? null);
   }
   const band = await readSeriesPoints(services.blobs, metricSet, services.resultsRoot, starts, new Map(ids.map((id) => [id, { measure, dimensions: impact.series[id]! }])));
-  return { anomalyGroupId: group.AnomalyGroupId, measure, starts, series: ids.map((id) => ({ id, dimensions: impact.series[id]!, values: values.get(id)!, band: band.map((b) => b.get(id)) })) };
+  // Intervals learned from history have no interval files: their values are the ones detection kept.
+  const filled = (id: string) => values.get(id)!.map((v, i) => v ?? band[i]!.get(id)?.actual ?? null);
+  return { anomalyGroupId: group.AnomalyGroupId, measure, starts, series: ids.map((id) => ({ id, dimensions: impact.series[id]!, values: filled(id), band: band.map((b) => b.get(id)) })) };
 }
 
 /** The group's other measures and overlapping groups of other measures, as cause or effect. */

@@ -1,5 +1,5 @@
 import type { JSX } from "preact";
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { call } from "../api.ts";
 import { atSeverity, rateText } from "../backtest.ts";
 import { PeakChart } from "../components/chart.tsx";
@@ -7,7 +7,10 @@ import { Failure, Severity, Show, Table, useLoad } from "../components/common.ts
 import { duration, utc } from "../format.ts";
 import type { BackTestReport, Detector } from "../wire.ts";
 
-const LIVE = new Set(["ACTIVE", "ACTIVATING"]);
+const LIVE = new Set(["ACTIVE", "ACTIVATING", "LEARNING"]);
+const RUNNING = new Set(["BACK_TEST_ACTIVATING", "BACK_TEST_ACTIVE"]);
+/** How often the page asks how far a back-test got: it runs apart from the request (the service loop, or the detect function). */
+const BACK_TEST_POLL_MS = 2000;
 
 function Report(props: { report: BackTestReport; threshold: number }): JSX.Element {
   const r = props.report;
@@ -46,22 +49,35 @@ function Report(props: { report: BackTestReport; threshold: number }): JSX.Eleme
  */
 export function BackTest(props: { detector: Detector; onRun: () => void }): JSX.Element {
   const arn = props.detector.AnomalyDetectorArn;
-  const [loaded, retry] = useLoad(() => call("GetBackTestReport", { AnomalyDetectorArn: arn }), [arn, props.detector.Status]);
+  const [status, setStatus] = useState(props.detector.Status);
+  const [loaded, retry] = useLoad(() => call("GetBackTestReport", { AnomalyDetectorArn: arn }), [arn, status]);
   const [threshold, setThreshold] = useState(70);
-  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | undefined>();
-  const live = LIVE.has(props.detector.Status);
+  const live = LIVE.has(status);
+  const busy = RUNNING.has(status);
+  // While it runs, ask how far it got; when it is done, the report is read again.
+  useEffect(() => {
+    if (!busy) return;
+    const timer = setInterval(() => {
+      call("DescribeAnomalyDetector", { AnomalyDetectorArn: arn }).then(
+        (d) => {
+          if (RUNNING.has(d.Status)) return;
+          setStatus(d.Status);
+          if (d.Status === "FAILED") setError(new Error(d.FailureReason ?? "The back-test failed"));
+          props.onRun();
+        },
+        () => undefined, // the next poll tries again
+      );
+    }, BACK_TEST_POLL_MS);
+    return () => clearInterval(timer);
+  }, [busy, arn]);
   const run = async () => {
-    setBusy(true);
     setError(undefined);
     try {
       await call("BackTestAnomalyDetector", { AnomalyDetectorArn: arn });
-      props.onRun();
-      retry();
+      setStatus("BACK_TEST_ACTIVATING");
     } catch (e) {
       setError(e instanceof Error ? e : new Error(String(e)));
-    } finally {
-      setBusy(false);
     }
   };
   return (

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, detectDue, getGroup, listGroupSummaries, OPERATOR } from "../../../shared/app/index.ts";
+import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, detectDue, getGroup, listGroupSummaries, OPERATOR, runBackTests } from "../../../shared/app/index.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
-import { ConflictException, ResourceNotFoundException } from "../../../shared/model/errors.ts";
+import { ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
 import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
 
 const SERIES = [
@@ -22,7 +22,9 @@ describe("the back-test report, kept apart from live detection", () => {
     for (let h = 0; h < 3; h++) await s.blobs.put(join(dir, "live", folder(now + h * HOUR), "p.csv"), csvOf(shopPoints(now + h * HOUR, 1, SERIES)));
     const d = await createDetector(s, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     const ms = await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "history")] } } }));
+    // Asked for, then run apart (the service loop's or the detect function's work).
     await backTestDetector(s, OPERATOR, d.AnomalyDetectorArn);
+    expect(await runBackTests(s)).toBe(1);
 
     const [one, ...rest] = await backTestReports(s, OPERATOR, d.AnomalyDetectorArn);
     expect(rest).toEqual([]);
@@ -39,17 +41,21 @@ describe("the back-test report, kept apart from live detection", () => {
 
     // Nothing joined the live groups; in back-test, the group operations answer the back-test's.
     expect(await s.records.list<AnomalyGroupRecord>("groups")).toEqual([]);
-    expect((await listGroupSummaries(s, OPERATOR, d.AnomalyDetectorArn, 0)).groups.map((g) => g.AnomalyGroupId).sort()).toEqual(groups.map((g) => g.AnomalyGroupId).sort());
+    expect((await listGroupSummaries(s, OPERATOR, d.AnomalyDetectorArn, 0, { limit: 100 })).groups.map((g) => g.AnomalyGroupId).sort()).toEqual(groups.map((g) => g.AnomalyGroupId).sort());
     expect(await getGroup(s, OPERATOR, d.AnomalyDetectorArn, found!.AnomalyGroupId)).toEqual(found);
+    // Paged as L4M pages: most severe first, then oldest first.
+    const first = await listGroupSummaries(s, OPERATOR, d.AnomalyDetectorArn, 0, { limit: 1 });
+    expect(first.totalCount).toBe(groups.length);
+    if (groups.length > 1) expect((await listGroupSummaries(s, OPERATOR, d.AnomalyDetectorArn, 0, { limit: 1, cursor: first.next })).groups[0]!.AnomalyGroupScore).toBeLessThanOrEqual(first.groups[0]!.AnomalyGroupScore);
 
     // Made live: its own groups only (none in three quiet hours), the report still there; no back-test while live.
     await activateDetector(s, OPERATOR, d.AnomalyDetectorArn);
-    await expect(backTestDetector(s, OPERATOR, d.AnomalyDetectorArn)).rejects.toBeInstanceOf(ConflictException);
+    await expect(backTestDetector(s, OPERATOR, d.AnomalyDetectorArn)).rejects.toBeInstanceOf(ValidationException);
     for (let h = 1; h <= 3; h++) {
       now += HOUR;
       await detectDue(s, now);
     }
-    expect((await listGroupSummaries(s, OPERATOR, d.AnomalyDetectorArn, 0)).groups).toEqual([]);
+    expect((await listGroupSummaries(s, OPERATOR, d.AnomalyDetectorArn, 0, { limit: 100 })).groups).toEqual([]);
     await expect(getGroup(s, OPERATOR, d.AnomalyDetectorArn, found!.AnomalyGroupId)).rejects.toBeInstanceOf(ResourceNotFoundException);
     expect((await backTestReports(s, OPERATOR, d.AnomalyDetectorArn))[0]!.groups).toEqual(groups);
     await expect(backTestReports(s, { tenant: "other", accountId: "123456789012" }, d.AnomalyDetectorArn)).rejects.toBeInstanceOf(ResourceNotFoundException);
