@@ -27,7 +27,7 @@ import { webhookBody } from "../shared/channels/webhook/render.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
 import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
 import { activateDetector, backtestFiles, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, routeEvent } from "../shared/app/index.ts";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromEnv } from "../cli/serve.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../cli/serve.ts";
 import { localFiles, localServices } from "../shared/runtime/local.ts";
 import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keptPoints, seriesHash } from "../shared/app/history.ts";
 import { anomalyRecords, loadMetricSetFile } from "../cli/backtest.ts";
@@ -471,7 +471,8 @@ async function consoleFirstChart(): Promise<void> {
     clock = live + h * HOUR;
     for (const r of await detectDue(setup, clock)) if (r.outcome.kind === "processed" && r.outcome.group) group = { AnomalyGroupId: r.outcome.group.AnomalyGroupId, series: Object.keys(r.outcome.group.impacts["orders"]?.series ?? {}).length };
   }
-  const { server, url } = await serve({ port: 0, services: localServices(dir), tenants: tenantsFromEnv({}) });
+  const tenants = await tenantsFromConfig({ dataDir: dir });
+  const { server, url } = await serve({ port: 0, services: localServices(dir, { dataRootsOf: tenants.dataRootsOf }), tenants });
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
   try {
     if (!group) throw new Error("the bench's incident was not found");

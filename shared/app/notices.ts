@@ -108,7 +108,8 @@ const targetFields = (alert: Alert) => {
 
 /** Records what became of a delivery (sent or parked), from the delivery itself when routing has not yet recorded it. */
 export async function recordOutcome(services: Services, delivery: Delivery, outcome: DeliveryOutcome, alert: Alert | undefined): Promise<void> {
-  if (outcome.kind === "duplicate") return;
+  // Already sent, or another run holds it (it stays parked for that run or the next replay): nothing new.
+  if (outcome.kind === "duplicate" || outcome.kind === "in-progress") return;
   const m = delivery.message;
   const key = noticeKey(arnAccount(delivery.alertArn), m.eventId, m.alert.name);
   const found = await services.records.get<Notice>("notices", key);
@@ -185,9 +186,11 @@ export async function replayParkedDeliveries(services: Services, scope: Scope | 
     const outcome = await deliver(deps, parked.delivery, signal, { replay: true });
     await recordOutcome(services, parked.delivery, outcome, alert);
     services.observer.delivered(parked.delivery.deliveryId, outcome);
-    if (outcome.kind === "parked") remaining++;
-    else retried++;
-    return outcome.kind !== "parked";
+    // Settled when sent (or sent already); one another run holds stays parked for it.
+    const settled = outcome.kind === "sent" || outcome.kind === "duplicate";
+    if (settled) retried++;
+    else remaining++;
+    return settled;
   });
   return { retried, remaining };
 }

@@ -8,7 +8,7 @@ import { GetFeedbackCommand, LookoutMetricsClient } from "@aws-sdk/client-lookou
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_LIVE_START, runDemo, type DemoReport } from "../../cli/demo.ts";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromEnv } from "../../cli/serve.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { POLL_MS } from "../../console/app/incidents.ts";
 import { backTestReports, runBackTests, createDetector, createMetricSet, describeMetricSet, detectDue, findSilences, groupTimeSeries, listDeliveries, OPERATOR, type Services } from "../../shared/app/index.ts";
 import { primaryImpact } from "../../shared/incidents/contribution.ts";
@@ -128,13 +128,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     report = await runDemo(dir, () => {}, { webhook: `${receiver.url}/hook` });
     // Served as the demo's live mode serves it: the store's clock where the demo stopped (its
     // records expire by it), the real one for sessions, signatures and links.
-    services = localServices(report.dataDir, { clock: () => DEMO_LIVE_START + 72 * HOUR, linkClock: Date.now });
+    const tenants = await tenantsFromConfig({ dataDir: report.dataDir, tenants: [{ name: "other", accessKeyId: OTHER.id, secretAccessKey: OTHER.secret }] });
+    services = localServices(report.dataDir, { clock: () => DEMO_LIVE_START + 72 * HOUR, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf });
     const shop = await describeMetricSet(services, OPERATOR, report.groups[0]!.group.MetricSetArn);
     const created = await createDetector(services, OPERATOR, { AnomalyDetectorName: "shop-trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     const { MetricSetArn: _, AnomalyDetectorArn: __, CreationTime: ___, LastModificationTime: ____, Tags: _____, ...config } = shop as typeof shop & { Tags?: unknown };
     await createMetricSet(services, OPERATOR, { ...config, AnomalyDetectorArn: created.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { ...config.MetricSource.S3SourceConfig, TemplatedPathList: undefined } } });
     trial = created.AnomalyDetectorArn;
-    ({ server, url } = await serve({ port: 0, services, tenants: tenantsFromEnv({ VIGIL_TENANTS: `other:${OTHER.id}:${OTHER.secret}` }) }));
+    ({ server, url } = await serve({ port: 0, services, tenants }));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     mine = await browser.newContext({ viewport: LAPTOP });
   });

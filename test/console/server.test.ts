@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serve, tenantsFromEnv } from "../../cli/serve.ts";
+import { serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { consoleFiles, isConsolePath } from "../../console/server.ts";
 import { localAt, tempDir } from "../builders.ts";
 
@@ -55,7 +55,8 @@ describe("vigil serve at /console", () => {
   let server: Server;
   let url: string;
   beforeAll(async () => {
-    ({ server, url } = await serve({ port: 0, services: localAt(join(await tempDir(), "vigil"), Date.now), tenants: tenantsFromEnv({}) }));
+    const dataDir = join(await tempDir(), "vigil");
+    ({ server, url } = await serve({ port: 0, services: localAt(dataDir, Date.now), tenants: await tenantsFromConfig({ dataDir }) }));
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 

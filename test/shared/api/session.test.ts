@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Server } from "node:http";
 import { CreateAnomalyDetectorCommand, LookoutMetricsClient } from "@aws-sdk/client-lookoutmetrics";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromEnv } from "../../../cli/serve.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../../../cli/serve.ts";
 import { ConsoleSessions, DEFAULT_IDLE_MS, DEFAULT_LIFETIME_MS, type EdgeRequest } from "../../../shared/api/session.ts";
 import { localAt, tempDir } from "../../builders.ts";
 
@@ -46,7 +46,7 @@ describe("console sessions through vigil serve", () => {
 
   beforeAll(async () => {
     const dir = await tempDir();
-    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), () => Date.now() + skew), tenants: tenantsFromEnv({ VIGIL_TENANTS: `other:${OTHER.id}:${OTHER.secret}` }) }));
+    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), () => Date.now() + skew), tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), tenants: [{ name: "other", accessKeyId: OTHER.id, secretAccessKey: OTHER.secret }] }) }));
     const client = (accessKeyId: string, secretAccessKey: string) => new LookoutMetricsClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
     const create = (c: LookoutMetricsClient, name: string) => c.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: name, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } }));
     mine = (await create(client(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY), "mine")).AnomalyDetectorArn;
@@ -165,7 +165,7 @@ describe("console sessions through vigil serve", () => {
 });
 
 describe("ConsoleSessions", () => {
-  const { credentials } = tenantsFromEnv({});
+  const credentials = new Map([[DEFAULT_ACCESS_KEY_ID, { secretAccessKey: DEFAULT_SECRET_ACCESS_KEY, tenant: "default" }]]);
   const request = (over: Partial<EdgeRequest>): EdgeRequest => ({ method: "POST", path: "/console/session", headers: { "content-type": "application/json", host: "console.example" }, body: JSON.stringify({ AccessKeyId: DEFAULT_ACCESS_KEY_ID, SecretAccessKey: DEFAULT_SECRET_ACCESS_KEY }), secure: false, requestId: "r", ...over });
 
   it("over TLS, names the cookie __Host- and marks it Secure, and takes no cookie without the prefix", () => {
