@@ -54,7 +54,29 @@ describe("serverless package", () => {
       "Deliver",
       ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "lambda:InvokeFunction", "secretsmanager:GetSecretValue", "sns:Publish", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage", "ssm:GetParameter"],
     ],
-    ["Api", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sts:AssumeRole"]],
+    [
+      "Api",
+      [
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:Query",
+        "lambda:InvokeFunction",
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "secretsmanager:GetSecretValue",
+        "sns:Publish",
+        "sqs:DeleteMessage",
+        "sqs:ReceiveMessage",
+        "ssm:GetParameter",
+        "sts:AssumeRole",
+      ],
+    ],
   ])("gives %s its own role, with only the actions its adapters call", (name, expected) => {
     expect(resources[`${name}LambdaFunction`]!.Properties["Role"]).toEqual({ "Fn::GetAtt": [`${name}IamRoleLambdaExecution`, "Arn"] });
     const statements = resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement;

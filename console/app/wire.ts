@@ -243,6 +243,40 @@ export interface AlertSummary {
   readonly AlertStatus?: string;
 }
 
+/** Where an alert sends: exactly one channel (secrets come back hidden as `****`). */
+export interface AlertAction {
+  readonly WebhookConfiguration?: { readonly Url: string; readonly Secret?: string; readonly Headers?: Readonly<Record<string, string>> };
+  readonly SlackConfiguration?: { readonly WebhookUrl: string };
+  readonly EmailConfiguration?: { readonly To: readonly string[]; readonly From?: string };
+  readonly SNSConfiguration?: { readonly SnsTopicArn: string; readonly RoleArn: string; readonly SnsFormat?: "JSON" | "LONG_TEXT" | "SHORT_TEXT" };
+  readonly LambdaConfiguration?: { readonly LambdaArn: string; readonly RoleArn: string };
+}
+
+export interface AlertFilters {
+  readonly MetricList?: readonly string[];
+  readonly DimensionFilterList?: readonly { readonly DimensionName: string; readonly DimensionValueList: readonly string[] }[];
+}
+
+/** DescribeAlert's answer. */
+export interface AlertDetail {
+  readonly AlertArn: string;
+  readonly AnomalyDetectorArn: string;
+  readonly AlertName: string;
+  readonly AlertDescription?: string;
+  readonly AlertSensitivityThreshold: number;
+  readonly AlertType: string;
+  readonly AlertStatus: string;
+  readonly Action: AlertAction;
+  readonly AlertFilters?: AlertFilters;
+}
+
+export interface AlertRequest {
+  readonly AlertDescription?: string;
+  readonly AlertSensitivityThreshold: number;
+  readonly Action?: AlertAction;
+  readonly AlertFilters: AlertFilters;
+}
+
 /** Operation name → [request, response]. */
 export interface Operations {
   ListAnomalyDetectors: [Paged, { AnomalyDetectorSummaryList: DetectorSummary[]; NextToken?: string }];
@@ -258,6 +292,10 @@ export interface Operations {
   ListMetricSets: [{ AnomalyDetectorArn?: string } & Paged, { MetricSetSummaryList: MetricSetSummary[]; NextToken?: string }];
   DescribeMetricSet: [{ MetricSetArn: string }, MetricSet];
   ListAlerts: [{ AnomalyDetectorArn?: string } & Paged, { AlertSummaryList: AlertSummary[]; NextToken?: string }];
+  DescribeAlert: [{ AlertArn: string }, { Alert: AlertDetail }];
+  CreateAlert: [AlertRequest & { AlertName: string; AnomalyDetectorArn: string; Action: AlertAction }, { AlertArn: string }];
+  UpdateAlert: [Partial<AlertRequest> & { AlertArn: string }, { AlertArn: string }];
+  DeleteAlert: [{ AlertArn: string }, Record<string, never>];
   BackTestAnomalyDetector: [{ AnomalyDetectorArn: string }, Record<string, never>];
   GetBackTestReport: [{ AnomalyDetectorArn: string }, { BackTestReportList: BackTestReport[] }];
   GetRejectedRows: [{ AnomalyDetectorArn: string; MetricSetArn: string; Timestamp: string } & Paged, { RejectedRowList: RejectedRow[]; NextToken?: string }];

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_LIVE_START, runDemo, type DemoReport } from "../../cli/demo.ts";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { POLL_MS } from "../../console/app/incidents.ts";
-import { backTestReports, runBackTests, createDetector, createMetricSet, describeMetricSet, detectDue, findSilences, groupTimeSeries, listDeliveries, OPERATOR, type Services } from "../../shared/app/index.ts";
+import { backTestReports, runBackTests, createDetector, createMetricSet, describeMetricSet, detectDue, findSilences, groupTimeSeries, listAlerts, listDeliveries, listMetricSets, OPERATOR, type Services } from "../../shared/app/index.ts";
 import { primaryImpact } from "../../shared/incidents/contribution.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { HttpReceiver } from "../receivers/http-receiver.ts";
@@ -370,6 +370,60 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await page.locator("ol.incidents > li").first().waitFor();
     expect(await page.locator("ol.incidents > li").count()).toBe(report.groups.length);
     expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("creates, edits and deletes an alert on the detector's page; its secret is kept and never shown", async () => {
+    const page = await mine.newPage();
+    await page.goto(`${url}/console/detector?arn=${encodeURIComponent(trial)}`);
+    await page.getByRole("heading", { level: 2, name: "Alerts" }).waitFor();
+    await page.getByText("No alert: incidents are recorded but nobody is told.").waitFor();
+    const [metricSet] = await listMetricSets(services, OPERATOR, trial);
+    const measure = metricSet!.MetricList[0]!.MetricName;
+    const secret = "whsec-console-7f3a9c";
+    const form = page.getByRole("form", { name: "New alert" });
+    await page.locator("#new-alert-name").fill("ops-hook");
+    await page.locator("#new-alert-threshold").fill("80");
+    await page.locator("#new-alert-target").fill(`${receiver.url}/ops`);
+    await page.locator("#new-alert-secret").fill(secret);
+    await form.getByRole("checkbox", { name: measure }).check();
+    await page.locator("#new-alert-dimension").selectOption("marketplace");
+    await page.locator("#new-alert-values").fill("de, fr");
+    await page.getByRole("button", { name: "Create alert" }).click();
+    await page.getByText("Alert ops-hook created: incidents of severity 80 and above go to Webhook.").waitFor();
+    const row = page.getByRole("region", { name: "Alerts" }).locator("tbody tr", { hasText: "ops-hook" });
+    await row.waitFor();
+    expect(await row.locator("td").allTextContents()).toEqual(["ops-hook", `Webhook: ${receiver.url}/ops`, "80", `measure ${measure}; marketplace de or fr`, "ACTIVE", "Edit Delete"]);
+    const [made] = await listAlerts(services, OPERATOR, trial);
+    expect(made).toMatchObject({ AlertName: "ops-hook", AlertSensitivityThreshold: 80, Action: { WebhookConfiguration: { Url: `${receiver.url}/ops`, Secret: secret } }, AlertFilters: { MetricList: [measure], DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de", "fr"] }] } });
+
+    // The same name again: the server's ConflictException, told as it said it.
+    await page.locator("#new-alert-name").fill("ops-hook");
+    await page.getByRole("button", { name: "Create alert" }).click();
+    await form.getByRole("alert").getByText("ConflictException").waitFor();
+
+    // Edited without touching where it sends: the secret stays as it was; the measure filter is cleared.
+    await page.getByRole("button", { name: "Edit the alert ops-hook" }).click();
+    const edit = page.getByRole("form", { name: "Edit the alert ops-hook" });
+    expect(await edit.locator("#edit-ops-hook-target").count()).toBe(0);
+    await page.locator("#edit-ops-hook-threshold").fill("60");
+    await edit.getByRole("checkbox", { name: measure }).uncheck();
+    await page.locator("#edit-ops-hook-values").fill("de");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Alert ops-hook saved.").waitFor();
+    await expect.poll(async () => (await row.locator("td").allTextContents()).slice(2, 4)).toEqual(["60", "marketplace de"]);
+    const [edited] = await listAlerts(services, OPERATOR, trial);
+    expect(edited).toMatchObject({ AlertSensitivityThreshold: 60, Action: { WebhookConfiguration: { Secret: secret } }, AlertFilters: { DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de"] }] } });
+    expect(edited!.AlertFilters!.MetricList).toBeUndefined();
+    expect(await page.content()).not.toContain(secret);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Deleted after a second, explicit click.
+    await page.getByRole("button", { name: "Delete the alert ops-hook" }).click();
+    await page.getByRole("button", { name: "Delete ops-hook" }).click();
+    await page.getByText("Alert ops-hook deleted.").waitFor();
+    await page.getByText("No alert: incidents are recorded but nobody is told.").waitFor();
+    expect(await listAlerts(services, OPERATOR, trial)).toEqual([]);
     await page.close();
   });
 

@@ -4,9 +4,10 @@ import { call, callAll, mapLimited } from "../api.ts";
 import { Failure, PageTitle, Show, Table, useLoad } from "../components/common.tsx";
 import { frequency, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
-import type { AlertSummary, Detector, Execution, IntervalQuality, MetricSet } from "../wire.ts";
+import type { Detector, Execution, IntervalQuality, MetricSet } from "../wire.ts";
 import { BackTest } from "./backtest.tsx";
 import { downloadRejects } from "../download.ts";
+import { Alerts } from "./alerts.tsx";
 import { Silences } from "./silences.tsx";
 
 const FIRST_ROWS = 10;
@@ -16,21 +17,19 @@ interface DetectorData {
   readonly metricSets: MetricSet[];
   readonly executions: { items: Execution[]; truncated: boolean };
   readonly quality: IntervalQuality[];
-  readonly alerts: AlertSummary[];
 }
 
 async function loadDetector(arn: string): Promise<DetectorData> {
   const ref = { AnomalyDetectorArn: arn };
   const detector = await call("DescribeAnomalyDetector", ref);
-  const [sets, executions, quality, alerts] = await Promise.all([
+  const [sets, executions, quality] = await Promise.all([
     callAll("ListMetricSets", { ...ref, MaxResults: 100 }, (p) => p.MetricSetSummaryList),
     callAll("DescribeAnomalyDetectionExecutions", { ...ref, MaxResults: 100 }, (p) => p.ExecutionList, 2000),
     call("GetDataQualityMetrics", ref),
-    callAll("ListAlerts", { ...ref, MaxResults: 100 }, (p) => p.AlertSummaryList),
   ]);
   const metricSets = await mapLimited(sets.items, 4, (m) => call("DescribeMetricSet", { MetricSetArn: m.MetricSetArn }));
   const newestFirst = [...quality.AnomalyDetectorDataQualityMetricList].sort((a, b) => b.StartTimestamp - a.StartTimestamp);
-  return { detector, metricSets, executions, quality: newestFirst, alerts: alerts.items };
+  return { detector, metricSets, executions, quality: newestFirst };
 }
 
 /** Rows kept in a short table, with the rest behind a button. */
@@ -186,19 +185,6 @@ function MetricSetConfig(props: { metricSet: MetricSet }): JSX.Element {
   );
 }
 
-function Alerts(props: { alerts: AlertSummary[] }): JSX.Element {
-  return (
-    <section aria-labelledby="alerts">
-      <h2 id="alerts">Alerts</h2>
-      {props.alerts.length ? (
-        <Table label="Alerts" columns={["Name", "Channel", "Severity at least", "Status"]} rows={props.alerts.map((a) => ({ cells: [a.AlertName, a.AlertType ?? "", a.AlertSensitivityThreshold ?? "", a.AlertStatus ?? ""] }))} />
-      ) : (
-        <p>No alert: incidents are recorded but nobody is told.</p>
-      )}
-    </section>
-  );
-}
-
 export function DetectorPage(props: { place: Place }): JSX.Element {
   const arn = props.place.query.get("arn") ?? "";
   const [loaded, retry] = useLoad(() => loadDetector(arn), [arn]);
@@ -226,7 +212,7 @@ export function DetectorPage(props: { place: Place }): JSX.Element {
             <h2 id="configuration">Configuration</h2>
             {data.metricSets.length ? data.metricSets.map((m) => <MetricSetConfig metricSet={m} />) : <p>No metric set yet.</p>}
           </section>
-          <Alerts alerts={data.alerts} />
+          <Alerts detector={data.detector} metricSets={data.metricSets} />
           <Silences detector={data.detector} metricSets={data.metricSets} />
           <BackTest detector={data.detector} onRun={retry} />
         </>
