@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { JwtVerifier } from "aws-jwt-verify";
 import type { Scope } from "../app/index.ts";
-import { AccessDeniedException, ValidationException } from "../model/errors.ts";
+import { AccessDeniedException, TooManyRequestsException, ValidationException } from "../model/errors.ts";
 import { errorResponse, type ApiResponse } from "./router.ts";
 import type { Credential, Principal } from "./sigv4.ts";
 
@@ -38,6 +38,9 @@ const SECURE_COOKIE = `__Host-${COOKIE}`;
 export const DEFAULT_IDLE_MS = 60 * 60_000;
 export const DEFAULT_LIFETIME_MS = 12 * 60 * 60_000;
 const DEFAULT_MAX_SESSIONS = 10_000;
+/** Wrong secrets tried for one access key before its sign-ins are refused for the rest of the window. */
+export const DEFAULT_MAX_FAILED_SIGN_INS = 10;
+export const DEFAULT_FAILED_SIGN_IN_WINDOW_MS = 15 * 60_000;
 /** Sign-in bodies hold two short strings; anything larger is refused unread. */
 const MAX_SIGN_IN_BYTES = 4096;
 const KEY_ID = /^[A-Za-z0-9_+=,.@-]{1,128}$/;
@@ -73,6 +76,8 @@ export interface SessionOptions {
   readonly idleMs?: number;
   readonly lifetimeMs?: number;
   readonly maxSessions?: number;
+  readonly maxFailedSignIns?: number;
+  readonly failedSignInWindowMs?: number;
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
@@ -100,6 +105,11 @@ export class ConsoleSessions {
   private readonly idleMs: number;
   private readonly lifetimeMs: number;
   private readonly maxSessions: number;
+  /**
+   * Failed sign-ins by access key, for keys of a tenant only (an unknown key has no secret to
+   * guess, and counting them would let a flood of made-up keys grow this without end).
+   */
+  private readonly failures = new Map<string, { count: number; since: number }>();
 
   constructor(
     private readonly credentials: (accessKeyId: string) => Credential | undefined,
@@ -139,17 +149,38 @@ export class ConsoleSessions {
     this.checkOrigin(request);
     if (Buffer.byteLength(request.body) > MAX_SIGN_IN_BYTES) throw new ValidationException(`The sign-in body is over ${MAX_SIGN_IN_BYTES} bytes`);
     const { AccessKeyId, SecretAccessKey } = parseSignIn(request.body);
+    const now = this.options.now();
+    this.checkFailures(AccessKeyId, now);
     const credential = this.credentials(AccessKeyId);
     // Compare against something even for an unknown key, so timing does not tell keys apart.
     const matches = sameSecret(SecretAccessKey, credential?.secretAccessKey ?? token());
-    if (!credential || !matches) throw new AccessDeniedException("The access key ID and secret access key do not match any tenant's: check both and try again");
-    const now = this.options.now();
+    if (!credential || !matches) {
+      if (credential) this.countFailure(AccessKeyId, now);
+      throw new AccessDeniedException("The access key ID and secret access key do not match any tenant's: check both and try again");
+    }
+    this.failures.delete(AccessKeyId);
     this.forgetExpired(now);
     while (this.sessions.size >= this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
     const cookie = token();
     const session: Session = { principal: { accessKeyId: AccessKeyId, tenant: credential.tenant }, csrfToken: token(), createdAt: now, lastSeen: now };
     this.sessions.set(digest(cookie).toString("hex"), session);
     return json(200, this.infoOf(session), { "set-cookie": this.cookie(request, cookie, Math.floor(this.lifetimeMs / 1000)) });
+  }
+
+  /** A key whose secret was guessed wrong too often in the window is refused, right or wrong, until the window ends. */
+  private checkFailures(accessKeyId: string, now: number): void {
+    const failed = this.failures.get(accessKeyId);
+    if (!failed) return;
+    const until = failed.since + (this.options.failedSignInWindowMs ?? DEFAULT_FAILED_SIGN_IN_WINDOW_MS);
+    if (now >= until) this.failures.delete(accessKeyId);
+    else if (failed.count >= (this.options.maxFailedSignIns ?? DEFAULT_MAX_FAILED_SIGN_INS)) {
+      throw new TooManyRequestsException(`Too many failed sign-ins with access key ${accessKeyId}: try again after ${new Date(until).toISOString()}`);
+    }
+  }
+
+  private countFailure(accessKeyId: string, now: number): void {
+    const failed = this.failures.get(accessKeyId);
+    this.failures.set(accessKeyId, failed ? { count: failed.count + 1, since: failed.since } : { count: 1, since: now });
   }
 
   private signOut(request: EdgeRequest): ApiResponse {

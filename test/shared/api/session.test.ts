@@ -193,6 +193,26 @@ describe("ConsoleSessions", () => {
     expect(use(c)()).toBeDefined();
   });
 
+  it("refuses a tenant's key, right secret or wrong, after too many wrong ones, until the window ends; other keys and a success are not held", () => {
+    let now = 0;
+    const all = new Map([...credentials, ["OTHERKEY", { secretAccessKey: "other-secret", tenant: "other" }]]);
+    const sessions = new ConsoleSessions((k) => all.get(k), { now: () => now, maxFailedSignIns: 3, failedSignInWindowMs: 60_000 });
+    const signIn = (AccessKeyId: string, SecretAccessKey: string) => {
+      const res = sessions.handle(request({ body: JSON.stringify({ AccessKeyId, SecretAccessKey }) }))!;
+      return { status: res.status, code: (JSON.parse(res.body) as { __type?: string }).__type, message: (JSON.parse(res.body) as { Message?: string }).Message };
+    };
+    // Two wrong, one right: the count starts again.
+    expect([signIn(DEFAULT_ACCESS_KEY_ID, "guess-1").status, signIn(DEFAULT_ACCESS_KEY_ID, "guess-2").status, signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY).status]).toEqual([403, 403, 200]);
+    for (let i = 0; i < 3; i++) expect(signIn(DEFAULT_ACCESS_KEY_ID, `guess-${i}`)).toMatchObject({ status: 403, code: "AccessDeniedException" });
+    now = 30_000;
+    expect(signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)).toEqual({ status: 429, code: "TooManyRequestsException", message: `Too many failed sign-ins with access key ${DEFAULT_ACCESS_KEY_ID}: try again after 1970-01-01T00:01:00.000Z` });
+    expect(signIn("OTHERKEY", "other-secret").status).toBe(200);
+    // Keys of no tenant are never held (nothing to guess), nor kept.
+    for (let i = 0; i < 5; i++) expect(signIn(`MADEUP${i % 2}`, "x").status).toBe(403);
+    now = 60_000;
+    expect(signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY).status).toBe(200);
+  });
+
   it("answers only its own path", () => {
     const sessions = new ConsoleSessions((k) => credentials.get(k), { now: () => 0 });
     expect(sessions.handle(request({ path: "/console/sessions" }))).toBeUndefined();
