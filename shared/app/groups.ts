@@ -119,9 +119,10 @@ export interface GroupTimeSeries {
 }
 
 /**
- * The group's series of one measure, read again from the interval files around it,
- * `null` where a series had no value. `page` picks which series ids to read (sorted ids in, the
- * page's out), so a page reads only its own series.
+ * The group's series of one measure around it, `null` where a series had no value: the values
+ * detection kept (series.bin, with their band), and the interval files read again only for the
+ * intervals where a series asked for has nothing kept. `page` picks which series ids to read
+ * (sorted ids in, the page's out), so a page reads only its own series.
  */
 export async function groupTimeSeries(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly AnomalyGroupId: string; readonly MetricName: string }, page: (ids: readonly string[]) => readonly string[]): Promise<GroupTimeSeries> {
   const { group, metricSet } = await groupOf(services, scope, input.AnomalyDetectorArn, input.AnomalyGroupId);
@@ -130,25 +131,27 @@ export async function groupTimeSeries(services: Services, scope: Scope, input: {
   if (!impact) throw new ResourceNotFoundException(`Measure ${measure} is not in anomaly group ${group.AnomalyGroupId}`, measure, "Metric");
   const len = intervalMs(metricSet.MetricSetFrequency);
   const starts = Array.from({ length: CONTEXT_INTERVALS + (group.endMs - group.startMs) / len + 1 }, (_, i) => group.startMs - CONTEXT_INTERVALS * len + i * len);
-  const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
-  const m = metricSet.MetricList.findIndex((x) => x.MetricName === measure);
   const ids = page(Object.keys(impact.series).sort());
-  const values = new Map<string, (number | null)[]>(ids.map((id) => [id, []]));
-  const dims = dimensionsOf(metricSet);
-  const files = metricSetFiles(services, scope, metricSet);
-  for (const t of starts) {
-    const cells = (await readInterval(files, readable, t)).intervals.get(t);
-    const byId = new Map<string, number>();
-    for (const cell of cells?.values() ?? []) {
-      const v = cellValue(cell, m, metricSet.MetricList[m]!.AggregationFunction);
-      if (v !== undefined) byId.set(timeSeriesId(metricSet.MetricSetArn, measure, dims.map((d, i) => [d, cell.dimensions[i]!] as const)), v);
-    }
-    for (const id of ids) values.get(id)!.push(byId.get(id) ?? null);
-  }
   const band = await readSeriesPoints(services.blobs, metricSet, services.resultsRoot, starts, new Map(ids.map((id) => [id, { measure, dimensions: impact.series[id]! }])));
-  // Intervals learned from history have no interval files: their values are the ones detection kept.
-  const filled = (id: string) => values.get(id)!.map((v, i) => v ?? band[i]!.get(id)?.actual ?? null);
-  return { anomalyGroupId: group.AnomalyGroupId, measure, starts, series: ids.map((id) => ({ id, dimensions: impact.series[id]!, values: filled(id), band: band.map((b) => b.get(id)) })) };
+  const values = new Map<string, (number | null)[]>(ids.map((id) => [id, starts.map((_, i) => band[i]!.get(id)?.actual ?? null)]));
+  // What detection kept is what it scored; a series it kept nothing of then is looked for in the files.
+  const missing = starts.flatMap((t, i) => (ids.some((id) => values.get(id)![i] === null) ? [[t, i] as const] : []));
+  if (missing.length) {
+    const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
+    const m = metricSet.MetricList.findIndex((x) => x.MetricName === measure);
+    const dims = dimensionsOf(metricSet);
+    const files = metricSetFiles(services, scope, metricSet);
+    for (const [t, i] of missing) {
+      const cells = (await readInterval(files, readable, t)).intervals.get(t);
+      const byId = new Map<string, number>();
+      for (const cell of cells?.values() ?? []) {
+        const v = cellValue(cell, m, metricSet.MetricList[m]!.AggregationFunction);
+        if (v !== undefined) byId.set(timeSeriesId(metricSet.MetricSetArn, measure, dims.map((d, k) => [d, cell.dimensions[k]!] as const)), v);
+      }
+      for (const id of ids) values.get(id)![i] ??= byId.get(id) ?? null;
+    }
+  }
+  return { anomalyGroupId: group.AnomalyGroupId, measure, starts, series: ids.map((id) => ({ id, dimensions: impact.series[id]!, values: values.get(id)!, band: band.map((b) => b.get(id)) })) };
 }
 
 /** The group's other measures and overlapping groups of other measures, as cause or effect. */

@@ -80,9 +80,17 @@ describe("series.bin: every series' value and band per interval, and its anomali
     const de = ts.series.find((x) => x.id === s.deViews)!;
     expect(ts.starts).toHaveLength(24 + 2);
     expect(de.band.every((p) => p !== undefined)).toBe(true);
-    // The values detection kept are the values read again from the files (and stand in for history's, which have no interval files).
+    // The values are those detection kept (history's too, which have no interval files).
     expect(de.band.map((p) => p!.actual)).toEqual(de.values);
     expect(de.values.every((v) => v !== null)).toBe(true);
+    // Where nothing is kept, the interval files are read again: the same values, no band.
+    const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
+    for (let h = 0; h < 8; h++) await s.services.blobs.put(seriesHistoryUri(root, LIVE + h * HOUR), encodeSeriesPoints([]));
+    const again = (await groupTimeSeries(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, MetricName: "views" }, (ids) => ids)).series.find((x) => x.id === s.deViews)!;
+    expect(again.values).toEqual(de.values);
+    const live = ts.starts.indexOf(LIVE);
+    expect(again.band.slice(live).every((p) => p === undefined)).toBe(true);
+    expect(again.band.slice(0, live).every((p) => p !== undefined)).toBe(true);
     const onset = ts.starts.indexOf(DIP[0]!);
     expect(de.values[onset]!).toBeLessThan(de.band[onset]!.lower);
     expect(de.band[onset]!.score).toBeGreaterThanOrEqual(60);
