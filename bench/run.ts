@@ -4,8 +4,9 @@
  * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SeriesBank } from "../shared/engine/bank.ts";
@@ -26,8 +27,10 @@ import { longText, shortText } from "../shared/channels/common/text.ts";
 import { webhookBody } from "../shared/channels/webhook/render.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
 import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
-import { backtestFiles, createAlert, createDetector, OPERATOR, routeEvents } from "../shared/app/index.ts";
+import { activateDetector, backtestFiles, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, routeEvents } from "../shared/app/index.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../cli/serve.ts";
 import { localFiles, localServices } from "../shared/runtime/local.ts";
+import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keptPoints, seriesHash } from "../shared/app/history.ts";
 import { anomalyRecords, loadMetricSetFile } from "../cli/backtest.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
 import type { Anomaly } from "../shared/model/anomaly.ts";
@@ -586,7 +589,135 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [out, performance.now() - start];
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, backtest, records, service, api, ecommerce, feedback, nab, fuzz). */
+/** The console as a browser downloads it: the built script and stylesheet, minified, then gzipped (dist/console, from `npm run build`). */
+function consoleSize(): void {
+  const dir = join("dist", "console", "assets");
+  const files = readdirSync(dir).filter((f) => f.endsWith(".js") || f.endsWith(".css"));
+  const raw = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+  const zipped = files.reduce((sum, f) => sum + gzipSync(readFileSync(join(dir, f))).length, 0);
+  report("console JS+CSS, minified", `${fmt(raw / 1024, 1)} KB`);
+  report("console JS+CSS, gzipped", `${fmt(zipped / 1024, 1)} KB`, "< 300 KB");
+}
+
+/**
+ * What keeping every series' value, band and score costs detection (shared/app/history.ts):
+ * the bytes of one interval's series.bin and the time to score every series (not only the
+ * anomalies) and write it, at 50,000 series; and reading one series back from it.
+ */
+function keptHistoryCost(): void {
+  const markets = 1000;
+  const platforms = 50;
+  const metricSet = {
+    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/bench/big" as MetricSetArn,
+    MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" as const }],
+    DimensionList: ["market", "platform"],
+    TimestampColumn: { ColumnName: "timestamp" },
+  };
+  const spec = rowSpecOf(metricSet, makeTimestampParser("yyyy-MM-dd HH:mm:ss"));
+  const t0 = Date.UTC(2021, 0, 1);
+  const cells = (t: number) => {
+    const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+    const lines = ["timestamp,market,platform,revenue"];
+    for (let m = 0; m < markets; m++) for (let p = 0; p < platforms; p++) lines.push(`${stamp},m${m},p${p},${100 + ((m * 7 + p * 3 + t / HOUR) % 17)}`);
+    return aggregateRows(readRecords("f.csv", new TextEncoder().encode(lines.join("\n") + "\n"), undefined).rows, [], spec, { intervalMs: HOUR }).intervals.get(t);
+  };
+  const bank = new SeriesBank(HOUR, markets * platforms);
+  for (let h = 0; h < 30; h++) scoreInterval(bank, metricSet, cells(t0 + h * HOUR), t0 + h * HOUR, { learnOnly: true });
+  const [a, b] = [t0 + 30 * HOUR, t0 + 31 * HOUR].map((t) => [t, cells(t)] as const);
+  const [, anomaliesOnly] = timeIt(() => scoreInterval(bank, metricSet, a![1], a![0]));
+  const [bytes, withKept] = timeIt(() => encodeSeriesPoints(keptPoints(bank, metricSet, b![1], b![0], scoreInterval(bank, metricSet, b![1], b![0]))));
+  report("kept history: series.bin, one interval of 50,000 series (bytes)", fmt(bytes.byteLength), `${BYTES_PER_POINT} a series`);
+  report("kept history: scoring an interval of 50,000 series, then also keeping every series (ms)", `${fmt(anomaliesOnly)} → ${fmt(withKept)}`);
+  const key = seriesHash(metricSet, { measure: "revenue", dimensions: { market: "m123", platform: "p45" } });
+  const [found, readMs] = timeIt(() => decodeSeriesPoints(bytes, [key]));
+  if (!found.has(key)) throw new Error("the bench's series was not kept");
+  report("kept history: one series read back from a 50,000-series interval (ms)", fmt(readMs, 2));
+}
+
+/**
+ * Time to the first chart of an incident of 100 series, in Debian's Chromium against `vigil
+ * serve`: 100 stores' orders learned over two weeks, then all 100 collapse in the same hour.
+ * Measured in the page, from the navigation's start to the mark the page makes when it has
+ * drawn its first chart: the median of 7 visits (after one that warms the server), then a
+ * visit with an empty browser cache.
+ */
+async function consoleFirstChart(): Promise<void> {
+  const chromiumPath = "/usr/bin/chromium";
+  if (!existsSync(chromiumPath)) return report("console: time to first chart", "skipped: no /usr/bin/chromium");
+  const { chromium } = await import("playwright-core");
+  const dir = mkdtempSync(join(tmpdir(), "vigil-bench-console-"));
+  const stores = 100;
+  const t0 = Date.UTC(2021, 0, 4);
+  const live = t0 + 14 * 24 * HOUR;
+  const rows = (t: number, drop: boolean) =>
+    Array.from({ length: stores }, (_, i) => {
+      const level = 50 + i + 30 * Math.sin((2 * Math.PI * ((t / HOUR) % 24)) / 24) + ((t / HOUR + i) % 5);
+      return `${new Date(t).toISOString().slice(0, 19).replace("T", " ")},s${String(i).padStart(3, "0")},${Math.round(drop ? level / 6 : level)}`;
+    });
+  let clock = live;
+  const setup = localServices(dir, { clock: () => clock });
+  const history = ["timestamp,store,orders"];
+  for (let h = 0; h < 14 * 24; h++) history.push(...rows(t0 + h * HOUR, false));
+  await setup.blobs.put(join(dir, "files", "history", "all.csv"), `${history.join("\n")}\n`);
+  for (let h = 0; h < 6; h++) {
+    const t = live + h * HOUR;
+    const at = new Date(t).toISOString();
+    await setup.blobs.put(join(dir, "files", "live", at.slice(0, 10).replaceAll("-", ""), at.slice(11, 13) + "00", "p.csv"), `timestamp,store,orders\n${rows(t, h === 4).join("\n")}\n`);
+  }
+  const detector = await createDetector(setup, OPERATOR, { AnomalyDetectorName: "stores", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  await createMetricSet(setup, OPERATOR, {
+    AnomalyDetectorArn: detector.AnomalyDetectorArn,
+    MetricSetName: "orders",
+    MetricSetFrequency: "PT1H",
+    MetricList: [{ MetricName: "orders", AggregationFunction: "SUM" }],
+    DimensionList: ["store"],
+    TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+    MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files", "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(dir, "files", "history")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
+  });
+  await activateDetector(setup, OPERATOR, detector.AnomalyDetectorArn);
+  let group: { AnomalyGroupId: string; series: number } | undefined;
+  for (let h = 1; h <= 6; h++) {
+    clock = live + h * HOUR;
+    for (const r of await detectDue(setup, clock)) if (r.outcome.kind === "processed" && r.outcome.group) group = { AnomalyGroupId: r.outcome.group.AnomalyGroupId, series: Object.keys(r.outcome.group.impacts["orders"]?.series ?? {}).length };
+  }
+  const tenants = await tenantsFromConfig({ dataDir: dir });
+  const { server, url } = await serve({ port: 0, services: localServices(dir, { dataRootsOf: tenants.dataRootsOf }), tenants });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+  try {
+    if (!group) throw new Error("the bench's incident was not found");
+    report("console: series in the bench's incident", fmt(group.series), "100");
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${url}/console/`);
+    await page.getByLabel("Access key ID").fill(DEFAULT_ACCESS_KEY_ID);
+    await page.getByLabel("Secret access key").fill(DEFAULT_SECRET_ACCESS_KEY);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Incidents" }).waitFor();
+    const incident = `${url}/console/incident?${new URLSearchParams({ detector: detector.AnomalyDetectorArn, group: group.AnomalyGroupId })}`;
+    const firstChart = async (p: typeof page) => {
+      await p.goto(incident);
+      await p.locator(".series .chart canvas").first().waitFor();
+      // The page marks when it drew its first chart (console/app/components/chart.tsx), from the navigation's start.
+      return (await p.evaluate(`performance.getEntriesByName("vigil:first-chart")[0].startTime`)) as number;
+    };
+    const warm: number[] = [];
+    for (let i = 0; i < 8; i++) warm.push(await firstChart(page));
+    warm.shift(); // the server's first answers warm its code up
+    warm.sort((a, b) => a - b);
+    report("console: time to first chart, 100-series incident, median of 7 (ms)", fmt(warm[3]!), "< 500");
+    // A fresh context: signed in, with nothing in its cache (the page, script and stylesheet fetched anew).
+    const cold = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, storageState: await context.storageState() })).newPage();
+    report("console: time to first chart, 100-series incident, empty browser cache (ms)", fmt(await firstChart(cold)), "< 500");
+    const charts = await page.locator(".series .chart canvas").count();
+    report("console: charts drawn at first (of 100 series; the rest on request)", fmt(charts));
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, demo, backtest, records, service, api, ecommerce, feedback, nab, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -594,6 +725,9 @@ console.error("vigil bench");
 report("machine load at the start (1-minute average; cores)", `${fmt(loadavg()[0]!, 2)}; ${availableParallelism()}`);
 if (wanted("alerts")) await alertPipeline();
 if (wanted("bundles")) await functionBundles();
+if (wanted("console")) consoleSize();
+if (wanted("console")) await consoleFirstChart();
+if (wanted("console")) keptHistoryCost();
 if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
 if (wanted("demo")) demo();

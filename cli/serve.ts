@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Server } from "node:http";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { consoleFiles, isConsolePath } from "../console/server.ts";
 import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/index.ts";
 import { createBoundedServer, type Handler, type HttpLimits } from "../shared/api/http-server.ts";
 import { isPage, page } from "../shared/api/pages.ts";
 import { errorResponse, router, type ApiResponse } from "../shared/api/router.ts";
+import { consoleOperationPath, ConsoleSessions } from "../shared/api/session.ts";
 import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ValidationException, VigilError } from "../shared/model/errors.ts";
 import { checkedRoots, DATA_FOLDER } from "../shared/runtime/data-roots.ts";
@@ -71,7 +74,23 @@ export async function serve(options: { port: number; host?: string; services: Se
   // Signatures are checked against the real clock, also when detection runs on a simulated one.
   const verifier = new SigV4Verifier((key) => tenants.credentials.get(key), services.linkClock);
   const handle = router(services);
+  // Sessions expire by the real clock too.
+  const sessions = new ConsoleSessions((key) => tenants.credentials.get(key), { now: services.linkClock });
+  const consolePages = consoleFiles(fileURLToPath(new URL("../dist/console/", import.meta.url)));
   const respond: Handler = async ({ method, path, query, headers, body, requestId }) => {
+    // vigil serve speaks plain HTTP: its session cookie is not marked Secure.
+    const edge = { method, path, headers, body, requestId, secure: false };
+    const consoleCall = consoleOperationPath(path);
+    if (consoleCall) {
+      try {
+        const { tenant } = sessions.principalOf(edge);
+        return await handle({ method, path: consoleCall, query, body, requestId, ...(tenants.scopes.has(tenant) ? { scope: tenants.scopes.get(tenant)! } : {}) });
+      } catch (e) {
+        if (e instanceof VigilError && e.httpStatus < 500) return errorResponse(e, requestId);
+        throw e;
+      }
+    }
+    if (isConsolePath(path)) return sessions.handle(edge) ?? consolePages(edge);
     if (method === "GET" && path === "/health") return handle({ method, path, query, body, requestId });
     const operation = method === "GET" && options.operations ? await options.operations(path) : undefined;
     if (operation) return operation;

@@ -15,6 +15,7 @@ import { anomalyRecords, loadMetricSetFile } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
 import { printDemo, runDemo, type DemoChannels } from "./demo.ts";
 import { scoreCsv } from "./score.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "./serve.ts";
 import { startServing, stopOnSignal } from "./service.ts";
 import { DEMO_RATE, serveDemo } from "./demo-serve.ts";
 import { DEFAULT_CONFIG_FILE, loadServeConfig } from "../shared/runtime/service/config.ts";
@@ -67,20 +68,23 @@ program
   .option("--email <address>", "also email the demo's alerts to this address (needs --smtp)")
   .option("--smtp <url>", "SMTP server for --email, smtp://user:pass@host:port")
   .option("--serve", "then keep the demo's detector running live in vigil serve, on a simulated clock (an hour every 5 s): new hours land, alerts arrive")
-  .option("--port <n>", "with --serve: port to listen on (default 8087)", port)
-  .option("--rate <n>", "with --serve: how many times faster than real time the simulated clock runs (default 720)", positiveNumber)
-  .action(async (opts: { dataDir: string; serve?: boolean; port?: number; rate?: number } & DemoChannels) => {
+  .option("--console", "as --serve, and print the address of the web console to watch it in")
+  .option("--port <n>", "with --serve or --console: port to listen on (default 8087; 0 picks a free one)", port)
+  .option("--rate <n>", "with --serve or --console: how many times faster than real time the simulated clock runs (default 720)", positiveNumber)
+  .action(async (opts: { dataDir: string; serve?: boolean; console?: boolean; port?: number; rate?: number } & DemoChannels) => {
     if (opts.email && !opts.smtp) throw new ValidationException("--email needs --smtp <url>, the SMTP server to send through");
     if (opts.webhookSecret && !opts.webhook) throw new ValidationException("--webhook-secret goes with --webhook <url>");
-    if (!opts.serve && (opts.port !== undefined || opts.rate !== undefined)) throw new ValidationException("--port and --rate go with --serve");
-    const { dataDir, serve: live, port: listen, rate, ...channels } = opts;
+    if (!opts.serve && !opts.console && (opts.port !== undefined || opts.rate !== undefined)) throw new ValidationException("--port and --rate go with --serve or --console");
+    const { dataDir, serve: live, console: withConsole, port: listen, rate, ...channels } = opts;
     const report = await runDemo(dataDir, (l) => console.log(l), channels);
     printDemo(report, (l) => console.log(l));
-    if (!live) return;
+    if (!live && !withConsole) return;
     const running = await serveDemo(report, { port: listen ?? 8087, ...(rate ? { rate } : {}), log: (l) => console.log(l) });
     stopOnSignal(running, 10, say);
     console.log("");
     console.log(`The demo's detector now runs live at ${running.url} on a simulated clock (${rate ?? DEMO_RATE}× real time): a new hour lands every ${Math.round(3600 / (rate ?? DEMO_RATE))} s and alerts arrive as incidents begin. Ctrl-C stops it.`);
+    // The demo's service takes the default key pair (vigil serve's settings are not read here).
+    if (withConsole) console.log(`The console: ${running.url}/console (sign in with access key ID ${DEFAULT_ACCESS_KEY_ID} and secret ${DEFAULT_SECRET_ACCESS_KEY}).`);
   });
 
 program
@@ -97,7 +101,7 @@ program
 
 program
   .command("serve")
-  .description("run Vigil on this machine: L4M's API for the AWS SDK client (signed requests; see the README) and the service loop (detection, ingestion, alerts)")
+  .description("run Vigil on this machine: L4M's API for the AWS SDK client (signed requests; see the README), the web console at /console, and the service loop (detection, ingestion, alerts)")
   .option("--config <file>", `settings file (default ${DEFAULT_CONFIG_FILE} when present); the environment and these flags override it`)
   .option("--port <n>", "port to listen on (default 8087)", port)
   .option("--host <address>", "address to listen on (default 127.0.0.1)")
@@ -111,7 +115,7 @@ program
     const running = await startServing(config, opts.clockStart !== undefined ? { simulate: { start: opts.clockStart, rate: opts.clockRate! } } : {});
     // Drains from the moment it says it is up: a SIGTERM sent on reading that line is heard.
     stopOnSignal(running, config.drainSeconds, say);
-    say(`vigil serve: L4M's API at ${running.url} (region any, service lookoutmetrics), data in ${running.service.dataDir}; /health, /ready, /metrics; SIGTERM or Ctrl-C stops it`);
+    say(`vigil serve: L4M's API at ${running.url} (region any, service lookoutmetrics), data in ${running.service.dataDir}; the console at ${running.url}/console; /health, /ready, /metrics; SIGTERM or Ctrl-C stops it`);
     for (const scope of running.tenants.scopes.values()) say(`vigil serve: tenant ${scope.tenant} (account ${scope.accountId}) reads metric files under ${scope.dataRoots?.length ? scope.dataRoots.join(", ") : "no local folder"}`);
   });
 

@@ -1,5 +1,8 @@
-// Bundles the CLI into dist/vigil.mjs (run by `npm install` through `prepare`, and by the
-// tests); with --bench, also the benchmark into dist/bench.mjs, so it times the code as shipped.
+// Bundles the CLI into dist/vigil.mjs and the console into dist/console (run by `npm install`
+// through `prepare`, and by the tests); with --bench, also the benchmark into dist/bench.mjs,
+// so it times the code as shipped.
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { build } from "esbuild";
 
 const common = {
@@ -14,5 +17,51 @@ const common = {
 };
 
 await build({ ...common, entryPoints: ["cli/vigil.ts"], outfile: "dist/vigil.mjs" });
+await buildConsole();
 // The bench imports its tools (esbuild, yaml) from node_modules; Vigil's own code is bundled.
 if (process.argv.includes("--bench")) await build({ ...common, entryPoints: ["bench/run.ts"], outfile: "dist/bench.mjs", packages: "external" });
+
+/**
+ * The console: one script and one stylesheet, minified, named by their content's hash (so
+ * `vigil serve` can let browsers keep them), and the page that loads them.
+ */
+async function buildConsole() {
+  await rm("dist/console", { recursive: true, force: true });
+  const { metafile } = await build({
+    entryPoints: ["console/app/main.tsx"],
+    outdir: "dist/console/assets",
+    entryNames: "[name]-[hash]",
+    bundle: true,
+    minify: true,
+    format: "esm",
+    target: ["es2022", "chrome110", "firefox110", "safari16"],
+    jsx: "automatic",
+    jsxImportSource: "preact",
+    tsconfig: "console/tsconfig.json",
+    legalComments: "none",
+    metafile: true,
+    logLevel: "warning",
+  });
+  const outputs = Object.keys(metafile.outputs).map((o) => basename(o));
+  const script = outputs.find((o) => o.endsWith(".js"));
+  const style = outputs.find((o) => o.endsWith(".css"));
+  await mkdir("dist/console", { recursive: true });
+  await writeFile(
+    "dist/console/index.html",
+    `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Vigil</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/console/assets/${style}">
+<script type="module" src="/console/assets/${script}"></script>
+</head>
+<body>
+<div id="app"><noscript>The Vigil console needs JavaScript.</noscript></div>
+</body>
+</html>
+`,
+  );
+}

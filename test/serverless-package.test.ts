@@ -63,8 +63,9 @@ describe("serverless package", () => {
     const files = unzip(join(dir, `${name}.zip`));
     expect(files.has(`functions/${name}/handler.js`)).toBe(true);
     expect(JSON.parse(files.get("functions/package.json")!.toString("utf8"))).toMatchObject({ type: "module" });
-    // Nothing of another function's: each zip holds its own handler and chunks, and the ES module marker.
-    expect([...files.keys()].filter((f) => !f.startsWith(`functions/${name}/`) && f !== "functions/package.json")).toEqual([]);
+    // Nothing of another function's: each zip holds its own handler and chunks, and the ES module marker (and api the console's assets).
+    const own = (f: string) => f.startsWith(`functions/${name}/`) || f === "functions/package.json" || (name === "api" && f.startsWith("dist/console/"));
+    expect([...files.keys()].filter((f) => !own(f))).toEqual([]);
     // Code split into files of its own (loaded on first use) is shipped beside the handler: each relative import resolves.
     const code = [...files].filter(([f]) => f.endsWith(".js"));
     expect(code.length).toBeGreaterThan(1);
@@ -85,7 +86,29 @@ describe("serverless package", () => {
       "Deliver",
       ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "lambda:InvokeFunction", "secretsmanager:GetSecretValue", "sns:Publish", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage", "ssm:GetParameter"],
     ],
-    ["Api", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sts:AssumeRole"]],
+    [
+      "Api",
+      [
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:Query",
+        "lambda:InvokeFunction",
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "secretsmanager:GetSecretValue",
+        "sns:Publish",
+        "sqs:DeleteMessage",
+        "sqs:ReceiveMessage",
+        "ssm:GetParameter",
+        "sts:AssumeRole",
+      ],
+    ],
   ])("gives %s its own role, with only the actions its adapters call", (name, expected) => {
     expect(resources[`${name}LambdaFunction`]!.Properties["Role"]).toEqual({ "Fn::GetAtt": [`${name}IamRoleLambdaExecution`, "Arn"] });
     const statements = resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement;
@@ -132,11 +155,58 @@ describe("serverless package", () => {
     expect(resources["DeliveryQueue"]?.Properties?.["QueueName"]).toBe("vigil-ci-deliveries");
   });
 
-  it("serves the api behind an HTTP API that takes only IAM-signed requests", () => {
+  it("serves the api behind an HTTP API: IAM for the SDK's routes, the user pool's JWT for the console's calls", () => {
     expect(resources["ApiLambdaFunction"]?.Properties).toMatchObject({ Handler: "functions/api/handler.handler", Timeout: 29 });
     const routes = Object.values(resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route").map((r) => [r.Properties["RouteKey"], r.Properties["AuthorizationType"] ?? "NONE"]);
-    // The links in alert messages carry their own signature (shared/alerts/links.ts).
-    expect(routes.sort()).toEqual([["ANY /{proxy+}", "AWS_IAM"], ["GET /anomaly-groups/{proxy+}", "NONE"], ["POST /anomaly-groups/{proxy+}", "NONE"]]);
+    // The links in alert messages carry their own signature (shared/alerts/links.ts); the console's page and files hold no data.
+    expect(routes.sort()).toEqual([
+      ["ANY /{proxy+}", "AWS_IAM"],
+      ["GET /anomaly-groups/{proxy+}", "NONE"],
+      ["GET /console", "NONE"],
+      ["GET /console/{proxy+}", "NONE"],
+      ["POST /anomaly-groups/{proxy+}", "NONE"],
+      ["POST /console/api/{operation}", "JWT"],
+    ]);
+    const consoleRoute = Object.values(resources).find((r) => r.Properties["RouteKey"] === "POST /console/api/{operation}")!;
+    const authorizer = Object.entries(resources).find(([, r]) => r.Type === "AWS::ApiGatewayV2::Authorizer")!;
+    expect(consoleRoute.Properties["AuthorizerId"]).toEqual({ Ref: authorizer[0] });
+    expect(authorizer[1].Properties).toMatchObject({
+      AuthorizerType: "JWT",
+      IdentitySource: ["$request.header.Authorization"],
+      JwtConfiguration: { Audience: [{ Ref: "ConsoleUserPoolClient" }], Issuer: { "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${ConsoleUserPool}" } },
+    });
+  });
+
+  it("declares the console's user pool: people made by an administrator, the tenant a claim they cannot write, a code flow with PKCE", () => {
+    expect(resources["ConsoleUserPool"]?.Properties).toMatchObject({
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      Schema: [{ Name: "vigil_account", AttributeDataType: "String", StringAttributeConstraints: { MinLength: "12", MaxLength: "12" } }],
+    });
+    const client = resources["ConsoleUserPoolClient"]!.Properties;
+    expect(client).toMatchObject({ UserPoolId: { Ref: "ConsoleUserPool" }, GenerateSecret: false, AllowedOAuthFlows: ["code"], AllowedOAuthScopes: ["openid", "email"], PreventUserExistenceErrors: "ENABLED" });
+    expect(client["ReadAttributes"]).toContain("custom:vigil_account");
+    expect(client["WriteAttributes"]).not.toContain("custom:vigil_account");
+    expect(JSON.stringify(client["CallbackURLs"])).toContain("/console/callback");
+    expect(resources["ConsoleUserPoolDomain"]?.Properties).toMatchObject({ UserPoolId: { Ref: "ConsoleUserPool" }, Domain: "vigil-console-ci" });
+    // The api function checks the token again against the same pool and client, and serves the page that signs in there.
+    expect(resources["ApiLambdaFunction"]?.Properties).toMatchObject({
+      Environment: {
+        Variables: {
+          VIGIL_CONSOLE_ISSUER: { "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${ConsoleUserPool}" },
+          VIGIL_CONSOLE_CLIENT_ID: { Ref: "ConsoleUserPoolClient" },
+          VIGIL_CONSOLE_DOMAIN: { "Fn::Sub": "${ConsoleUserPoolDomain}.auth.${AWS::Region}.amazoncognito.com" },
+          VIGIL_DEAD_LETTER_QUEUE_URL: { Ref: "DeliveryDeadLetterQueue" },
+        },
+      },
+    });
+  });
+
+  it("packages the console's built page and files with the api function", () => {
+    const listed = spawnSync("unzip", ["-l", join(dir, "api.zip")], { encoding: "utf8" });
+    expect(listed.status).toBe(0);
+    const names = listed.stdout.split("\n").map((l) => l.trim().split(/\s+/).at(-1) ?? "");
+    expect(names).toContain("dist/console/index.html");
+    expect(names.filter((n) => /^dist\/console\/assets\/main-[A-Z0-9]+\.(js|css)$/.test(n))).toHaveLength(2);
   });
 
   it("has the anomaly group topic, encrypted, that detect may publish to", () => {

@@ -1,43 +1,56 @@
+import { fileURLToPath } from "node:url";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import * as z from "zod";
+import { consoleFiles, isConsolePath } from "../../console/server.ts";
 import { bodyTooLarge, DEFAULT_LIMITS } from "../../shared/api/http-server.ts";
 import { isPage, page } from "../../shared/api/pages.ts";
-import { router } from "../../shared/api/router.ts";
+import { errorResponse, router } from "../../shared/api/router.ts";
+import { cognitoFromEnv, consoleOperationPath } from "../../shared/api/session.ts";
 import { parseOrThrow } from "../../shared/model/validate.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
 import { powertoolsObserver } from "../../shared/runtime/observability.ts";
 
-/** api: the HTTP API's requests (payload format 2.0, IAM-authorised) to the router, and back. */
+/** api: the HTTP API's requests (payload format 2.0; IAM for the SDK's routes, a Cognito ID token for the console's) to the router, and back. */
 const observer = powertoolsObserver();
 const services = servicesOnce(configFromEnv(process.env), { observer });
+const cognito = cognitoFromEnv(process.env);
+// The console's files are packaged with the handler (serverless.yml); it signs in with the user pool.
+const files = consoleFiles(fileURLToPath(new URL("../../dist/console/", import.meta.url)), cognito.signIn);
 
 const HttpApiEvent = z.looseObject({
   rawPath: z.string(),
   body: z.string().optional(),
   isBase64Encoded: z.boolean().optional(),
   rawQueryString: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
   requestContext: z.looseObject({
     requestId: z.string(),
     http: z.looseObject({ method: z.string() }),
-    // IAM authorisation: the caller's account is its tenant, and the account in its ARNs.
-    authorizer: z.looseObject({ iam: z.looseObject({ accountId: z.string().regex(/^\d{12}$/) }) }).optional(),
+    // IAM authorisation: the caller's account is its tenant, and the account in its ARNs (the console's routes have a JWT instead).
+    authorizer: z.looseObject({ iam: z.looseObject({ accountId: z.string().regex(/^\d{12}$/) }).optional() }).optional(),
   }),
 });
 
 export async function api(event: unknown) {
   const e = parseOrThrow(HttpApiEvent, event, "HTTP API event");
+  const requestId = e.requestContext.requestId;
   // Measured before decoding: the HTTP API caps what it receives, not what base64 decodes to.
-  if (e.body && Buffer.byteLength(e.body, e.isBase64Encoded ? "base64" : "utf8") > DEFAULT_LIMITS.maxBodyBytes) {
-    const res = bodyTooLarge(DEFAULT_LIMITS.maxBodyBytes, e.requestContext.requestId);
-    return { statusCode: res.status, headers: res.headers, body: res.body };
-  }
-  const body = e.body && e.isBase64Encoded ? Buffer.from(e.body, "base64").toString("utf8") : (e.body ?? "");
-  const request = { method: e.requestContext.http.method, path: e.rawPath, query: e.rawQueryString ?? "", body };
-  const account = e.requestContext.authorizer?.iam.accountId;
-  const s = await services();
-  const res = isPage(e.rawPath) ? await page(s, request) : await router(s)({ ...request, requestId: e.requestContext.requestId, ...(account ? { scope: { tenant: account, accountId: account } } : {}) });
+  const tooLarge = e.body && Buffer.byteLength(e.body, e.isBase64Encoded ? "base64" : "utf8") > DEFAULT_LIMITS.maxBodyBytes;
+  const body = !tooLarge && e.body && e.isBase64Encoded ? Buffer.from(e.body, "base64").toString("utf8") : (e.body ?? "");
+  const request = { method: e.requestContext.http.method, path: e.rawPath, query: e.rawQueryString ?? "", body, requestId };
+  const [account, s, operation] = [e.requestContext.authorizer?.iam?.accountId, await services(), consoleOperationPath(e.rawPath)];
+  const console = async () => router(s)({ ...request, path: operation!, scope: await cognito.tokens.scopeOf(e.headers ?? {}) });
+  const res = tooLarge
+    ? bodyTooLarge(DEFAULT_LIMITS.maxBodyBytes, requestId)
+    : operation
+      ? await console().catch((error: unknown) => errorResponse(error, requestId))
+      : isConsolePath(e.rawPath)
+        ? await files(request)
+        : isPage(e.rawPath)
+          ? await page(s, request)
+          : await router(s)({ ...request, ...(account ? { scope: { tenant: account, accountId: account } } : {}) });
   return { statusCode: res.status, headers: res.headers, body: res.body };
 }
 

@@ -1,4 +1,4 @@
-import { deliver, releaseStaleDeliveryLease, replayParked, type DeliverDeps, type DeliveryOutcome } from "../alerts/deliver.ts";
+import { deliver, releaseStaleDeliveryLease, type DeliverDeps, type DeliveryOutcome } from "../alerts/deliver.ts";
 import type { Delivery } from "../alerts/delivery.ts";
 export { DeliverySchema } from "../alerts/delivery.ts";
 import { buildAlertPipeline, type AlertVerdict } from "../alerts/route.ts";
@@ -7,6 +7,7 @@ import { eventIdOf, type AnomalyGroupEvent } from "../model/anomaly-event.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { Alert } from "../model/alert.ts";
 import type { Silence } from "../model/silence.ts";
+import { recordOutcome, recordVerdicts, replayParkedDeliveries } from "./notices.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -40,9 +41,10 @@ function perBatch<T>(load: (key: string) => Promise<T>): (key: string) => Promis
 export async function routeEvents(services: Services, events: readonly AnomalyGroupEvent[]): Promise<PromiseSettledResult<AlertVerdict[]>[]> {
   const settings = services.alertSettings;
   const now = services.clock();
+  const alertsOf = perBatch((detectorArn) => catalogOf(services, systemScope(services, arnAccount(detectorArn))).listAlerts(detectorArn));
   const route = buildAlertPipeline({
     records: services.records,
-    alertsOf: perBatch((detectorArn) => catalogOf(services, systemScope(services, arnAccount(detectorArn))).listAlerts(detectorArn)),
+    alertsOf,
     silencesOf: perBatch((account) => services.records.list<Silence>("silences", `${account}/`)),
     queue: services.deliveryQueue,
     publicUrl: settings.publicUrl,
@@ -64,6 +66,8 @@ export async function routeEvents(services: Services, events: readonly AnomalyGr
       const event = events[i]!;
       try {
         const verdicts = await route(event);
+        // What each alert decided, for the console's "why was I not alerted?".
+        await recordVerdicts(services, event, await alertsOf(event.anomalyDetectorArn), verdicts);
         services.observer.routed(eventIdOf(event), verdicts);
         results[i] = { status: "fulfilled", value: verdicts };
       } catch (reason) {
@@ -113,6 +117,8 @@ export async function deliverAll(services: Services, deliveries: readonly Delive
   return Promise.allSettled(
     deliveries.map(async (delivery) => {
       const outcome = await deliver(deps, delivery, signal);
+      // What became of it, for the console's deliveries page.
+      await recordOutcome(services, delivery, outcome, await deps.alert(delivery.alertArn));
       services.observer.delivered(delivery.deliveryId, outcome);
       return outcome;
     }),
@@ -128,7 +134,7 @@ export async function deliverOne(services: Services, delivery: Delivery, signal:
 
 /** `vigil replay`: every parked delivery is tried again; those sent (or already sent) leave the dead letters. */
 export function replayDeliveries(services: Services, signal: AbortSignal): Promise<{ retried: number; remaining: number }> {
-  return replayParked(deliverDepsOf(services), signal);
+  return replayParkedDeliveries(services, undefined, signal);
 }
 
 /** After a stop without draining, the deliveries still queued are sent again by the next start: their stale leases go first. */

@@ -7,9 +7,11 @@ import type { RejectedRow } from "../ingest/rows.ts";
 import { BUSY } from "../model/detector.ts";
 import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
+import { toAnomalyGroup } from "../incidents/contribution.ts";
+import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
+import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import { checkSource, metricSetFiles } from "./data.ts";
 import { failureReasonOf, groupKey, historyPrefixes } from "./detect.ts";
@@ -31,6 +33,45 @@ export const backTestWindowKey = (metricSet: Pick<MetricSet, "MetricSetArn">) =>
 
 /** What a back-test reads: the metric set's history, or its continuous path without one (L4M's documented behaviour). */
 export const backTestPrefixes = historyPrefixes;
+
+/**
+ * What a back-test found in one metric set's history, kept beside its results
+ * (`backtest.json`), apart from the live groups: the period scored, each interval's highest
+ * anomaly score, and the groups a live detector would have opened. While the detector is in
+ * back-test, its group operations answer these groups (as L4M's did); once it is activated,
+ * its live ones.
+ */
+export interface BacktestReport {
+  readonly MetricSetArn: string;
+  /** Epoch ms: the first interval scored, and the end of the last. */
+  readonly from: number;
+  readonly to: number;
+  readonly intervalMs: number;
+  readonly intervalsLearned: number;
+  readonly intervalsScored: number;
+  /** Intervals with an anomaly: [start (epoch ms), highest score]. */
+  readonly peaks: readonly (readonly [number, number])[];
+  readonly groups: readonly AnomalyGroupRecord[];
+}
+
+const reportUri = (services: Pick<Services, "resultsRoot">, metricSet: Pick<MetricSet, "MetricSetArn">) => joinUri(metricSetRoot(services.resultsRoot, metricSet), "backtest.json");
+
+/** The back-test reports of the scope's detector, one per metric set that has one (GetBackTestReport). */
+export async function backTestReports(services: Services, scope: Scope, detectorArn: string): Promise<{ metricSet: MetricSet; report: BacktestReport; groups: AnomalyGroup[] }[]> {
+  const catalog = catalogOf(services, scope);
+  await catalog.getDetector(detectorArn);
+  const out: { metricSet: MetricSet; report: BacktestReport; groups: AnomalyGroup[] }[] = [];
+  for (const metricSet of await catalog.listMetricSets(detectorArn)) {
+    const report = await backTestReportOf(services, metricSet);
+    if (report) out.push({ metricSet, report, groups: report.groups.map(toAnomalyGroup) });
+  }
+  return out;
+}
+
+export async function backTestReportOf(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: Pick<MetricSet, "MetricSetArn">): Promise<BacktestReport | undefined> {
+  const bytes = await services.blobs.get(reportUri(services, metricSet));
+  return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as BacktestReport) : undefined;
+}
 
 /**
  * BackTestAnomalyDetector: asks for a back-test and answers at once; the work runs apart
@@ -58,8 +99,8 @@ export async function backTestDetector(services: Services, scope: Scope, detecto
 
 /**
  * Runs every back-test asked for (and any a stopped process left BACK_TEST_ACTIVE): each
- * metric set's history is read, the first 70 % teaches, the groups of the rest are kept,
- * with the spans in its data quality. Answers how many ran.
+ * metric set's history is read, the first 70 % teaches, what the rest raised is kept in its
+ * report, with the spans in its data quality. Answers how many ran.
  */
 export async function runBackTests(services: Services): Promise<number> {
   let ran = 0;
@@ -91,7 +132,12 @@ async function backTestMetricSet(services: Services, metricSet: MetricSet): Prom
   const first = starts[0]!;
   const last = starts.at(-1)!;
   const from = first + Math.floor(((last - first) / len) * BACKTEST_LEARN_SHARE) * len;
-  for (const g of backtest(metricSet, data, { from }).groups) await services.records.put("groups", groupKey(metricSet, g.AnomalyGroupId), g);
+  // Its groups are kept in its report, apart from live ones.
+  const result = backtest(metricSet, data, { from });
+  const peaks = new Map<number, number>();
+  for (const a of result.anomalies) peaks.set(a.timestamp, Math.max(peaks.get(a.timestamp) ?? 0, a.score));
+  const report: BacktestReport = { MetricSetArn: metricSet.MetricSetArn, from, to: last + len, intervalMs: len, intervalsLearned: result.intervalsLearned, intervalsScored: result.intervalsScored, peaks: [...peaks].sort((a, b) => a[0] - b[0]), groups: result.groups };
+  await services.blobs.put(reportUri(services, metricSet), JSON.stringify(report));
   const window: BackTestWindow = { MetricSetArn: metricSet.MetricSetArn, trainingStart: first, trainingEnd: from - len, inferenceStart: from, inferenceEnd: last };
   await services.records.put("quality", backTestWindowKey(metricSet), window);
 }

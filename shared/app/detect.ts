@@ -4,7 +4,7 @@ import { intervalFolder, readableOf, readAndAggregate, readInterval } from "../d
 import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "../detect/results.ts";
 import { scoreInterval } from "../detect/score-interval.ts";
 import { decodeSnapshot, encodeSnapshot, type ModelSnapshot } from "../detect/snapshot.ts";
-import { SeriesBank } from "../engine/bank.ts";
+import { RECENT, SeriesBank } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
 import type { DataQualityReport, IntervalCells } from "../ingest/aggregate.ts";
 import { groupingContextOf, groupInterval } from "../incidents/grouping.ts";
@@ -18,6 +18,7 @@ import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../mo
 import { AccessDeniedException } from "../model/errors.ts";
 import { metricSetFiles } from "./data.ts";
 import { learnFeedback } from "./feedback.ts";
+import { keepSeriesPoints, keptPoints } from "./history.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -97,6 +98,9 @@ async function loadOrLearn(deps: DetectServices, metricSet: MetricSet, before: n
     scoreInterval(snapshot.bank, metricSet, history.intervals.get(t), t, { learnOnly: true });
     snapshot.through = t;
   }
+  // The last learned intervals' bands, from the engine's ring: the context of the first live incidents.
+  const root = metricSetRoot(deps.resultsRoot, metricSet);
+  for (const t of starts.slice(-RECENT)) await keepSeriesPoints(deps.blobs, root, t, keptPoints(snapshot.bank, metricSet, history.intervals.get(t), t, "learned"));
   return { model: snapshot, learned: starts.length };
 }
 
@@ -169,6 +173,8 @@ async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalS
   const tagged = anomalies.map((a) => ({ ...a, timestamp: stamp, anomalyGroupId: group?.AnomalyGroupId }));
   await deps.blobs.put(joinUri(at, "anomalies.jsonl"), toJsonLines(tagged));
   await deps.blobs.put(joinUri(at, "rejects.jsonl"), toJsonLines(data.rejects), "rejects");
+  // Every series' value and band this interval, and the anomalies' scores (history.ts).
+  if (!overQuota) await keepSeriesPoints(deps.blobs, root, intervalStart, keptPoints(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart, anomalies));
   const quality: QualityRecord = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...data.quality };
   const noRows = data.quality.rowsRead === 0;
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));

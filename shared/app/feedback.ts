@@ -1,11 +1,12 @@
-import { intervalUri, metricSetRoot } from "../detect/results.ts";
-import { applyVerdict, deviationOf } from "../detect/score-interval.ts";
-import type { ModelSnapshot } from "../detect/snapshot.ts";
+import { intervalUri, metricSetRoot, modelUri } from "../detect/results.ts";
+import { applyVerdict, bankKey, deviationOf } from "../detect/score-interval.ts";
+import { decodeSnapshot, type ModelSnapshot } from "../detect/snapshot.ts";
+import { seriesKeyOf } from "../ingest/aggregate.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey } from "../model/ids.ts";
-import type { MetricSet } from "../model/metric-set.ts";
+import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/path-template.ts";
 import type { RecordStore } from "../store/records.ts";
 import { groupByLink, groupOf } from "./groups.ts";
@@ -27,6 +28,13 @@ export interface FeedbackRecord {
   readonly z: number;
   /** Epoch ms. */
   readonly givenAt: number;
+  /**
+   * The verdict's effect: the series' tolerance on the side of expected it was judged on (a
+   * multiplier of its residual scale, 1 by default), before and once detection has learned
+   * it (with any verdicts given before it), as the engine will set it at the next interval.
+   * Absent when the series has no model yet.
+   */
+  readonly tolerance?: { readonly side: "ABOVE" | "BELOW"; readonly before: number; readonly after: number };
 }
 
 export const feedbackKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string, seriesId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}/${seriesId}`;
@@ -64,9 +72,35 @@ export async function recordFeedback(services: Pick<Services, "records" | "blobs
   if (!series) throw new ResourceNotFoundException(`Time series ${seriesId} is not in anomaly group ${group.AnomalyGroupId}`, seriesId, "TimeSeries");
   const z = await largestDeviation(services, metricSet, group, seriesId);
   const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure: series.measure, dimensions: series.series[seriesId]!, z, givenAt: services.clock() };
-  await services.records.put("feedback", feedbackKey(metricSet, group.AnomalyGroupId, seriesId), record);
-  return record;
+  const key = feedbackKey(metricSet, group.AnomalyGroupId, seriesId);
+  await services.records.put("feedback", key, record);
+  const tolerance = await toleranceEffect(services, metricSet, record);
+  if (!tolerance) return record;
+  const withEffect = { ...record, tolerance };
+  await services.records.put("feedback", key, withEffect);
+  return withEffect;
 }
+
+/**
+ * What the engine will make of the verdict: the model is read and the pending verdicts
+ * (this one among them) are learned on that copy, as the next interval will learn them,
+ * and the series' tolerance read before and after. Nothing is saved: detection learns them itself.
+ */
+async function toleranceEffect(services: Pick<Services, "records" | "blobs" | "resultsRoot">, metricSet: MetricSet, record: FeedbackRecord): Promise<FeedbackRecord["tolerance"]> {
+  const bytes = await services.blobs.get(modelUri(metricSetRoot(services.resultsRoot, metricSet)));
+  if (!bytes) return undefined;
+  const model = decodeSnapshot(bytes);
+  const key = bankKey(record.measure, seriesKeyOf(dimensionsOf(metricSet).map((d) => record.dimensions[d] ?? "")));
+  if (!model.bank.has(key)) return undefined;
+  const slot = model.bank.slot(key);
+  const side = record.z >= 0 ? model.bank.toleranceUp : model.bank.toleranceDown;
+  const before = side[slot]!;
+  await learnFeedback(services.records, metricSet, model);
+  const after = (record.z >= 0 ? model.bank.toleranceUp : model.bank.toleranceDown)[slot]!;
+  return { side: record.z >= 0 ? "ABOVE" : "BELOW", before: round3(before), after: round3(after) };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
  * The series' largest deviation in the group (signed: above or below expected) in units of

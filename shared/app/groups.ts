@@ -9,17 +9,24 @@ import type { RankedEntry, RankedSummaries } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey, timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+import { Catalog } from "../catalog/catalog.ts";
+import type { AnomalyDetector } from "../model/detector.ts";
+import { backTestReportOf } from "./backtest.ts";
 import { metricSetFiles } from "./data.ts";
 import { groupKey } from "./detect.ts";
+import { readSeriesPoints, type SeriesPoint } from "./history.ts";
 import { catalogOf, systemScope, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
+
+/** A detector in back-test answers its back-test's groups; otherwise its live ones. */
+const inBackTest = (d: AnomalyDetector) => d.Status === "BACK_TEST_ACTIVATING" || d.Status === "BACK_TEST_ACTIVE" || d.Status === "BACK_TEST_COMPLETE";
 
 /** A group of one of the scope's detectors, with its metric set; anything else is not found. */
 export async function groupOf(services: Services, scope: Scope, detectorArn: string, groupId: string): Promise<{ group: AnomalyGroupRecord; metricSet: MetricSet }> {
   const catalog = catalogOf(services, scope);
-  await catalog.getDetector(detectorArn);
+  const detector = await catalog.getDetector(detectorArn);
   for (const metricSet of await catalog.listMetricSets(detectorArn)) {
-    const group = await services.records.get<AnomalyGroupRecord>("groups", groupKey(metricSet, groupId));
+    const group = inBackTest(detector) ? (await backTestReportOf(services, metricSet))?.groups.find((g) => g.AnomalyGroupId === groupId) : await services.records.get<AnomalyGroupRecord>("groups", groupKey(metricSet, groupId));
     if (group) return { group, metricSet };
   }
   throw new ResourceNotFoundException(`No anomaly group ${groupId} in ${detectorArn}`, groupId, "AnomalyGroup");
@@ -28,8 +35,9 @@ export async function groupOf(services: Services, scope: Scope, detectorArn: str
 /** Every group of one of the scope's detectors. */
 export async function groupRecords(services: Services, scope: Scope, detectorArn: string): Promise<AnomalyGroupRecord[]> {
   const catalog = catalogOf(services, scope);
-  await catalog.getDetector(detectorArn);
-  const all = await Promise.all((await catalog.listMetricSets(detectorArn)).map((m) => services.records.list<AnomalyGroupRecord>("groups", `${metricSetKey(m.MetricSetArn)}/`)));
+  const detector = await catalog.getDetector(detectorArn);
+  const sets = await catalog.listMetricSets(detectorArn);
+  const all = await Promise.all(sets.map(async (m) => (inBackTest(detector) ? [...((await backTestReportOf(services, m))?.groups ?? [])] : services.records.list<AnomalyGroupRecord>("groups", `${metricSetKey(m.MetricSetArn)}/`))));
   return all.flat();
 }
 
@@ -69,7 +77,8 @@ const summaryOf = (e: RankedEntry<RankedSummaries["groups"]>): GroupSummary => (
  */
 export async function listGroupSummaries(services: Services, scope: Scope, detectorArn: string, threshold: number, page: { readonly limit: number; readonly cursor?: string | undefined }): Promise<GroupSummaries> {
   const catalog = catalogOf(services, scope);
-  await catalog.getDetector(detectorArn);
+  const detector = await catalog.getDetector(detectorArn);
+  if (inBackTest(detector)) return backTestSummaries(await groupRecords(services, scope, detectorArn), threshold, page);
   const partitions = (await catalog.listMetricSets(detectorArn)).map((m) => `${metricSetKey(m.MetricSetArn)}/`);
   if (partitions.length > 1) throw new ValidationException(`Detector ${detectorArn} holds ${partitions.length} metric sets; its anomaly groups are listed per metric set`);
   const partition = partitions[0];
@@ -81,6 +90,23 @@ export async function listGroupSummaries(services: Services, scope: Scope, detec
   return { groups: found.items.map(summaryOf), next: found.cursor, totalCount: counts.total, countsByMeasure: counts.byLabel, evaluationStart: counts.earliest === undefined ? undefined : l4mTime(counts.earliest) };
 }
 
+/** A back-test's groups as ListAnomalyGroupSummaries answers them, from its report: most severe first, then oldest first. */
+function backTestSummaries(all: readonly AnomalyGroupRecord[], threshold: number, page: { readonly limit: number; readonly cursor?: string | undefined }): GroupSummaries {
+  const kept = all.filter((g) => g.score >= threshold).sort((a, b) => b.score - a.score || a.startMs - b.startMs);
+  const from = page.cursor === undefined ? 0 : Number(page.cursor);
+  if (!Number.isInteger(from) || from < 0) throw new ValidationException("NextToken does not belong to this request", { fields: [{ Name: "NextToken", Message: "is not a token this listing gave" }] });
+  const countsByMeasure: Record<string, number> = {};
+  for (const g of kept.map(toAnomalyGroup)) countsByMeasure[g.PrimaryMetricName] = (countsByMeasure[g.PrimaryMetricName] ?? 0) + 1;
+  const earliest = kept.reduce<number | undefined>((a, g) => (a === undefined || g.startMs < a ? g.startMs : a), undefined);
+  return {
+    groups: kept.slice(from, from + page.limit).map((g) => ({ AnomalyGroupId: g.AnomalyGroupId, StartTime: l4mTime(g.startMs), EndTime: l4mTime(g.endMs), AnomalyGroupScore: Math.round(g.score * 100) / 100, PrimaryMetricName: toAnomalyGroup(g).PrimaryMetricName })),
+    ...(from + page.limit < kept.length ? { next: String(from + page.limit) } : {}),
+    totalCount: kept.length,
+    countsByMeasure,
+    evaluationStart: earliest === undefined ? undefined : l4mTime(earliest),
+  };
+}
+
 /** Intervals shown before a group in its time series. */
 export const CONTEXT_INTERVALS = 24;
 
@@ -89,13 +115,14 @@ export interface GroupTimeSeries {
   readonly measure: string;
   /** Interval starts, epoch ms: CONTEXT_INTERVALS before the group, then through it. */
   readonly starts: readonly number[];
-  readonly series: readonly { readonly id: string; readonly dimensions: Readonly<Record<string, string>>; readonly values: readonly (number | null)[] }[];
+  readonly series: readonly { readonly id: string; readonly dimensions: Readonly<Record<string, string>>; readonly values: readonly (number | null)[]; readonly band: readonly (SeriesPoint | undefined)[] }[];
 }
 
 /**
- * The group's series of one measure, read again from the interval files around it,
- * `null` where a series had no value. `page` picks which series ids to read (sorted ids in, the
- * page's out), so a page reads only its own series.
+ * The group's series of one measure around it, `null` where a series had no value: the values
+ * detection kept (series.bin, with their band), and the interval files read again only for the
+ * intervals where a series asked for has nothing kept. `page` picks which series ids to read
+ * (sorted ids in, the page's out), so a page reads only its own series.
  */
 export async function groupTimeSeries(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly AnomalyGroupId: string; readonly MetricName: string }, page: (ids: readonly string[]) => readonly string[]): Promise<GroupTimeSeries> {
   const { group, metricSet } = await groupOf(services, scope, input.AnomalyDetectorArn, input.AnomalyGroupId);
@@ -104,22 +131,27 @@ export async function groupTimeSeries(services: Services, scope: Scope, input: {
   if (!impact) throw new ResourceNotFoundException(`Measure ${measure} is not in anomaly group ${group.AnomalyGroupId}`, measure, "Metric");
   const len = intervalMs(metricSet.MetricSetFrequency);
   const starts = Array.from({ length: CONTEXT_INTERVALS + (group.endMs - group.startMs) / len + 1 }, (_, i) => group.startMs - CONTEXT_INTERVALS * len + i * len);
-  const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
-  const m = metricSet.MetricList.findIndex((x) => x.MetricName === measure);
   const ids = page(Object.keys(impact.series).sort());
-  const values = new Map<string, (number | null)[]>(ids.map((id) => [id, []]));
-  const dims = dimensionsOf(metricSet);
-  const files = metricSetFiles(services, scope, metricSet);
-  for (const t of starts) {
-    const cells = (await readInterval(files, readable, t)).intervals.get(t);
-    const byId = new Map<string, number>();
-    for (const cell of cells?.values() ?? []) {
-      const v = cellValue(cell, m, metricSet.MetricList[m]!.AggregationFunction);
-      if (v !== undefined) byId.set(timeSeriesId(metricSet.MetricSetArn, measure, dims.map((d, i) => [d, cell.dimensions[i]!] as const)), v);
+  const band = await readSeriesPoints(services.blobs, metricSet, services.resultsRoot, starts, new Map(ids.map((id) => [id, { measure, dimensions: impact.series[id]! }])));
+  const values = new Map<string, (number | null)[]>(ids.map((id) => [id, starts.map((_, i) => band[i]!.get(id)?.actual ?? null)]));
+  // What detection kept is what it scored; a series it kept nothing of then is looked for in the files.
+  const missing = starts.flatMap((t, i) => (ids.some((id) => values.get(id)![i] === null) ? [[t, i] as const] : []));
+  if (missing.length) {
+    const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
+    const m = metricSet.MetricList.findIndex((x) => x.MetricName === measure);
+    const dims = dimensionsOf(metricSet);
+    const files = metricSetFiles(services, scope, metricSet);
+    for (const [t, i] of missing) {
+      const cells = (await readInterval(files, readable, t)).intervals.get(t);
+      const byId = new Map<string, number>();
+      for (const cell of cells?.values() ?? []) {
+        const v = cellValue(cell, m, metricSet.MetricList[m]!.AggregationFunction);
+        if (v !== undefined) byId.set(timeSeriesId(metricSet.MetricSetArn, measure, dims.map((d, k) => [d, cell.dimensions[k]!] as const)), v);
+      }
+      for (const id of ids) values.get(id)![i] ??= byId.get(id) ?? null;
     }
-    for (const id of ids) values.get(id)!.push(byId.get(id) ?? null);
   }
-  return { anomalyGroupId: group.AnomalyGroupId, measure, starts, series: ids.map((id) => ({ id, dimensions: impact.series[id]!, values: values.get(id)! })) };
+  return { anomalyGroupId: group.AnomalyGroupId, measure, starts, series: ids.map((id) => ({ id, dimensions: impact.series[id]!, values: values.get(id)!, band: band.map((b) => b.get(id)) })) };
 }
 
 /** The group's other measures and overlapping groups of other measures, as cause or effect. */

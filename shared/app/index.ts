@@ -13,11 +13,14 @@ export { activateDetector, createDetector, deactivateDetector, deleteDetector, d
 export { createMetricSet, describeMetricSet, listMetricSets, updateMetricSet } from "./metric-sets.ts";
 export { createAlert, deleteAlert, describeAlert, listAlerts, updateAlert } from "./alerts.ts";
 export { listTags, tagResource, untagResource } from "./tags.ts";
-export { createSilence, expireSilence, listSilences } from "./silences.ts";
+export { createSilence, expireSilence, findSilences, listSilences, updateSilence } from "./silences.ts";
 export { getGroup, groupRelatedMetrics, groupRecords, groupTimeSeries, linkedGroup, listGroupSummaries, type GroupSummaries, type GroupTimeSeries, type LinkedGroup } from "./groups.ts";
 export { feedbackByLink, getFeedback, putFeedback, type FeedbackRecord } from "./feedback.ts";
-export { dataQuality, executions } from "./quality.ts";
-export { backTestDetector, backtestFiles, backTestPrefixes, runBackTests, type BacktestRun, type BackTestWindow } from "./backtest.ts";
+export { dataQuality, executions, rejectedRows } from "./quality.ts";
+export { backTestDetector, backTestReports, backtestFiles, backTestPrefixes, runBackTests, type BacktestReport, type BacktestRun, type BackTestWindow } from "./backtest.ts";
+export { seriesHistory, MAX_HISTORY_INTERVALS, type SeriesHistory, type SeriesPoint, type SeriesQuery } from "./history.ts";
+export { explainAlerting, type AlertExplanation, type AlertingExplanation, type AlertReason } from "./explain.ts";
+export { listDeliveries, replayParkedDeliveries, type DeliveryFilter, type DeliveryStatus, type Notice } from "./notices.ts";
 export { detectMetricSetConfig, getSampleData } from "./discovery.ts";
 export type { Guess, InferredConfig } from "../ingest/infer.ts";
 export { putMetricRows, type PutMetricRowsResponse } from "./push.ts";

@@ -1,4 +1,8 @@
+import { intervalUri, metricSetRoot } from "../detect/results.ts";
+import type { RejectedRow } from "../ingest/rows.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
+import { intervalMs } from "../model/frequency.ts";
+import { joinUri } from "../model/path-template.ts";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { backTestWindowKey, type BackTestWindow } from "./backtest.ts";
@@ -37,3 +41,19 @@ export async function dataQuality(services: Services, scope: Scope, detectorArn:
   );
 }
 
+/** At most this many rejected rows are answered per call (GetRejectedRows pages through them). */
+export const MAX_REJECTS_READ = 100_000;
+
+/** The rows one interval of a metric set of the scope's detector kept aside, with their reasons. */
+export async function rejectedRows(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly MetricSetArn: string; readonly Timestamp: number }): Promise<RejectedRow[]> {
+  const catalog = catalogOf(services, scope);
+  await catalog.getDetector(input.AnomalyDetectorArn);
+  const metricSet = (await catalog.listMetricSets(input.AnomalyDetectorArn)).find((m) => m.MetricSetArn === input.MetricSetArn);
+  if (!metricSet) throw new ResourceNotFoundException(`No metric set ${input.MetricSetArn} in ${input.AnomalyDetectorArn}`, input.MetricSetArn, "MetricSet");
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const at = Math.floor(input.Timestamp / len) * len;
+  const bytes = await services.blobs.get(joinUri(intervalUri(metricSetRoot(services.resultsRoot, metricSet), at), "rejects.jsonl"));
+  if (!bytes) return [];
+  const lines = new TextDecoder().decode(bytes).split("\n").filter((l) => l.trim());
+  return lines.slice(0, MAX_REJECTS_READ).map((l) => JSON.parse(l) as RejectedRow);
+}

@@ -5,7 +5,7 @@ import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, r
 import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import { L4M_QUOTAS, QUOTA_CODES, type QuotaName, type Quotas } from "../model/quotas.ts";
-import { CreateSilenceRequest, type Silence } from "../model/silence.ts";
+import { CreateSilenceRequest, UpdateSilenceRequest, type Silence } from "../model/silence.ts";
 import { randomUUID } from "node:crypto";
 import { RecordExists, type RecordStore } from "../store/records.ts";
 
@@ -266,6 +266,22 @@ export class Catalog {
 
   listSilences(): Promise<Silence[]> {
     return this.deps.records.list<Silence>("silences", `${this.deps.scope.accountId}/`);
+  }
+
+  /** Changes a silence that has not ended; one that has is kept as it was (create another). */
+  async updateSilence(input: unknown): Promise<Silence> {
+    const { SilenceId, ...change } = parseOrThrow(UpdateSilenceRequest, input, "UpdateSilence request");
+    const found = await this.deps.records.get<Silence>("silences", this.silenceKey(SilenceId));
+    if (!found) throw new ResourceNotFoundException(`No silence ${SilenceId}`, SilenceId, "Silence");
+    const now = this.deps.now();
+    if (Date.parse(found.EndsAt) <= now) throw new ConflictException(`Silence ${SilenceId} has ended; create another`, SilenceId, "Silence");
+    const { SilenceId: _, CreationTime, ...current } = found;
+    const req = parseOrThrow(CreateSilenceRequest, { ...current, ...change }, "UpdateSilence request");
+    if (Date.parse(req.EndsAt) <= now) throw new ValidationException("The silence would already be over", { fields: [{ Name: "EndsAt", Message: `is not after now (${iso(now)})` }] });
+    if (req.AnomalyDetectorArn) await this.getDetector(req.AnomalyDetectorArn);
+    const updated: Silence = { ...req, SilenceId, StartsAt: req.StartsAt ?? found.StartsAt, CreationTime };
+    await this.deps.records.put("silences", this.silenceKey(SilenceId), updated);
+    return updated;
   }
 
   /** Ends a silence now; it is kept, so what was muted and why stays on record. */

@@ -94,6 +94,13 @@ export class ServiceQuotaExceededException extends ResourceError {
   }
 }
 
+/** L4M's answer to a caller asking too often; here, sign-ins after too many failures. */
+export class TooManyRequestsException extends VigilError {
+  override readonly name = "TooManyRequestsException";
+  readonly code = "TooManyRequestsException";
+  readonly httpStatus = 429;
+}
+
 export class InternalServerException extends VigilError {
   override readonly name = "InternalServerException";
   readonly code = "InternalServerException";

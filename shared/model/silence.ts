@@ -21,6 +21,17 @@ export const CreateSilenceRequest = z
   .refine((s) => !s.StartsAt || Date.parse(s.StartsAt) < Date.parse(s.EndsAt), { message: "must end after it starts", path: ["EndsAt"] });
 export type CreateSilenceRequest = z.infer<typeof CreateSilenceRequest>;
 
+/** A silence changed before it ends: the fields given replace its own (its window, reason and matchers). */
+export const UpdateSilenceRequest = z.strictObject({
+  SilenceId: z.uuid(),
+  AnomalyDetectorArn: Arn.optional(),
+  MetricName: z.string().min(1).max(256).optional(),
+  DimensionValues: z.array(z.strictObject({ DimensionName: ColumnName, DimensionValue: z.string().min(1).max(1024) })).min(1).max(5).optional(),
+  StartsAt: z.iso.datetime({ offset: true }).optional(),
+  EndsAt: z.iso.datetime({ offset: true }).optional(),
+  Reason: z.string().min(1).max(1024).optional(),
+});
+
 export interface Silence extends CreateSilenceRequest {
   readonly SilenceId: string;
   readonly StartsAt: string;

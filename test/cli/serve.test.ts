@@ -168,15 +168,17 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     expect(AnomalyGroup?.MetricLevelImpactList?.[0]?.ContributionMatrix?.DimensionContributionList).toContainEqual({ DimensionName: "marketplace", DimensionValueContributionList: [{ DimensionValue: "de", ContributionScore: 100 }] });
   });
 
-  it("ListAnomalyGroupTimeSeries: the group's series from 24 intervals before it, gaps as null", async () => {
+  it("ListAnomalyGroupTimeSeries: the group's series from 24 intervals before it, history's intervals as detection kept them", async () => {
     const series = await client().send(new ListAnomalyGroupTimeSeriesCommand({ AnomalyDetectorArn: shop.detector, AnomalyGroupId: shop.group, MetricName: "views" }));
     expect(series.TimestampList).toHaveLength(24 + 2);
     const de = series.TimeSeriesList!.find((s) => s.DimensionList!.some((d) => d.DimensionValue === "de"))!;
-    // On the wire, as L4M sent it, a gap is null (no live file before LIVE); the SDK drops nulls from the list it hands over.
-    const raw = (await signedPost("ListAnomalyGroupTimeSeries", { AnomalyDetectorArn: shop.detector, AnomalyGroupId: shop.group, MetricName: "views" })) as { TimeSeriesList: { TimeSeriesId: string; MetricValueList: (number | null)[] }[] };
-    const values = raw.TimeSeriesList.find((s) => s.TimeSeriesId === de.TimeSeriesId)!.MetricValueList;
+    // No live file before LIVE: those intervals were learned from history, and their values are the ones detection kept.
+    const raw = (await signedPost("ListAnomalyGroupTimeSeries", { AnomalyDetectorArn: shop.detector, AnomalyGroupId: shop.group, MetricName: "views" })) as { TimeSeriesList: { TimeSeriesId: string; MetricValueList: (number | null)[]; AnomalyScoreList: (number | null)[] }[] };
+    const wire = raw.TimeSeriesList.find((s) => s.TimeSeriesId === de.TimeSeriesId)!;
+    const values = wire.MetricValueList;
     expect(values).toHaveLength(26);
-    expect(values.slice(0, 20)).toEqual(Array(20).fill(null));
+    expect(values.every((v) => v !== null)).toBe(true);
+    expect(wire.AnomalyScoreList.slice(0, 20)).toEqual(Array(20).fill(null)); // learned, not scored
     expect(values[24]!).toBeLessThan(values[23]! / 2);
     expect(de.MetricValueList).toEqual(values.filter((v) => v !== null));
   });
@@ -187,7 +189,9 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     const de = series.TimeSeriesList!.find((s) => s.DimensionList!.some((d) => d.DimensionValue === "de"))!.TimeSeriesId!;
     await l4m.send(new PutFeedbackCommand({ AnomalyDetectorArn: shop.detector, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: shop.group, TimeSeriesId: de, IsAnomaly: true } }));
     const feedback = await l4m.send(new GetFeedbackCommand({ AnomalyDetectorArn: shop.detector, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: shop.group } }));
-    expect(feedback.AnomalyGroupTimeSeriesFeedback).toEqual([{ TimeSeriesId: de, IsAnomaly: true }]);
+    // L4M's fields, and Vigil's beside them: the dip judged (below expected) and the tolerance it leaves.
+    expect(feedback.AnomalyGroupTimeSeriesFeedback).toEqual([expect.objectContaining({ TimeSeriesId: de, IsAnomaly: true, Tolerance: { Side: "BELOW", Before: 1, After: 1 } })]);
+    expect((feedback.AnomalyGroupTimeSeriesFeedback![0] as { Deviation?: number }).Deviation).toBeLessThan(-3);
     await expect(l4m.send(new PutFeedbackCommand({ AnomalyDetectorArn: shop.detector, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: shop.group, TimeSeriesId: "f".repeat(128), IsAnomaly: true } }))).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 

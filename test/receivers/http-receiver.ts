@@ -54,6 +54,12 @@ export class HttpReceiver {
     return this;
   }
 
+  /** Forgets the queued answers: from now on every request is answered 200. */
+  reset(): this {
+    this.script.length = 0;
+    return this;
+  }
+
   async stop(): Promise<void> {
     for (const end of this.hanging) end();
     this.server.closeAllConnections();

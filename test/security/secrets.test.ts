@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, tenantsFromConfig, type Tenants } from "../../cli/serve.ts";
 import { signedQuery } from "../../shared/alerts/links.ts";
-import { operations } from "../../shared/api/l4m/index.ts";
+import { operations, TAG_OPERATIONS } from "../../shared/api/l4m/index.ts";
 import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, type Scope, type Services } from "../../shared/app/index.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint } from "../builders.ts";
@@ -17,7 +17,8 @@ import { runVigil, signedHeaders, type Key } from "./wire.ts";
  * path or the link key, whatever it is asked (finding 1 read them from Vigil's own files);
  * the links in alert messages name the account that owns the group and open that account's
  * groups only; a leaked link key is rotated with `vigil links rotate`, after which every
- * link it signed is refused, in a server that was running all along.
+ * link it signed is refused, in a server that was running all along. The web console's calls
+ * (`/console/api/<Operation>`, a session's) are the same operations, swept the same way.
  */
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -73,13 +74,26 @@ describe("secrets and the links in alert messages", () => {
       made[tenant] = { detector: detector.AnomalyDetectorArn, metricSet: metricSet.MetricSetArn, alert: alert.AlertArn, slack: slack.AlertArn };
     }
     await detectThrough(6);
-    // The server runs on the real clock, over the same data directory, as `vigil serve` would.
-    ({ server, url } = await serve({ port: 0, services: localServices(dataDir, { dataRootsOf: tenants.dataRootsOf }), tenants }));
+    // The server runs over the same data directory, as `vigil serve` would, at detection's
+    // clock (records such as the deliveries expire by it), on the real one for links.
+    ({ server, url } = await serve({ port: 0, services: localServices(dataDir, { clock: () => now, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf }), tenants }));
   }, 120_000);
   afterAll(async () => {
     await new Promise<void>((r) => server?.close(() => r()));
     await receiver?.stop();
   });
+
+  /** The raw answer of an operation through the console's path, as a page signed in with `key` calls it. */
+  async function consoleCaller(key: Key): Promise<(operation: string, body: unknown) => Promise<{ status: number; text: string }>> {
+    const signIn = await fetch(`${url}/console/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey }) });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+    const { CsrfToken } = (await signIn.json()) as { CsrfToken: string };
+    return async (operation, body) => {
+      const res = await fetch(`${url}/console/api/${operation}`, { method: "POST", headers: { "content-type": "application/json", cookie, "x-vigil-csrf": CsrfToken }, body: JSON.stringify(body) });
+      return { status: res.status, text: await res.text() };
+    };
+  }
 
   /** The raw answer of an operation, signed as `key`. */
   async function call(key: Key, operation: string, body: unknown): Promise<{ status: number; text: string }> {
@@ -94,6 +108,8 @@ describe("secrets and the links in alert messages", () => {
     const csv = { CsvFormatDescriptor: { ContainsHeader: false, HeaderList: ["x"], Delimiter: "\u0000" } };
     const own = [join(dataDir, "state", "link-secret"), join(dataDir, "state"), dataDir, join(dataDir, "state", "alerts"), join(dataDir, "events")];
     const ref = { AnomalyDetectorArn: d.detector, AnomalyGroupId: group };
+    const series = { MetricName: "views", DimensionList: [{ DimensionName: "platform", DimensionValue: "web" }, { DimensionName: "marketplace", DimensionValue: "de" }] };
+    const iso = (t: number) => new Date(t).toISOString();
     const throwaway = await call(DEFAULT, "CreateAnomalyDetector", { AnomalyDetectorName: "throwaway", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     const throwawayArn = (JSON.parse(throwaway.text) as { AnomalyDetectorArn: string }).AnomalyDetectorArn;
     const bodies: Record<string, unknown[]> = {
@@ -125,6 +141,19 @@ describe("secrets and the links in alert messages", () => {
       GetSampleData: own.map((p) => ({ S3SourceConfig: { RoleArn: "arn:aws:iam::000000000000:role/r", HistoricalDataPathList: [p], FileFormatDescriptor: csv } })),
       DetectMetricSetConfig: own.map((p) => ({ AnomalyDetectorArn: d.detector, AutoDetectionMetricSource: { S3SourceConfig: { HistoricalDataPathList: [p] } } })),
       PutMetricRows: [{ MetricSetArn: d.metricSet, Rows: [{}] }],
+      // Vigil's own, the console's calls: a series' history and why it was (not) alerted, the
+      // deliveries (channel and target), their replay, silences, rejected rows, the back-test.
+      GetTimeSeriesHistory: [{ MetricSetArn: d.metricSet, ...series, StartTime: iso(LIVE), EndTime: iso(LIVE + 6 * HOUR) }],
+      ExplainAlerting: [{ AnomalyDetectorArn: d.detector, ...series, Timestamp: iso(LIVE + 4 * HOUR) }],
+      ListDeliveries: [{}, { AnomalyDetectorArn: d.detector, AnomalyGroupId: group }],
+      ReplayDeliveries: [{}],
+      // Over before detection's next interval, so it silences nothing the rotation test waits for.
+      CreateSilence: [{ AnomalyDetectorArn: d.detector, EndsAt: iso(now + 10 * 60_000), Reason: "sweep" }],
+      ListSilences: [{}],
+      UpdateSilence: [{ SilenceId: "0".repeat(32), Reason: "sweep" }],
+      ExpireSilence: [{ SilenceId: "0".repeat(32) }],
+      GetRejectedRows: [{ AnomalyDetectorArn: d.detector, MetricSetArn: d.metricSet, Timestamp: iso(LIVE + 4 * HOUR) }],
+      GetBackTestReport: [{ AnomalyDetectorArn: d.detector }],
       ListTagsForResource: [],
       TagResource: [],
       UntagResource: [],
@@ -132,8 +161,13 @@ describe("secrets and the links in alert messages", () => {
     // Every operation served is asked: one added later must be added here.
     expect(Object.keys(bodies).sort()).toEqual(Object.keys(operations).sort());
     const answers: string[] = [];
+    const consoleOf = { DEFAULT: await consoleCaller(DEFAULT), B: await consoleCaller(B) };
     for (const [operation, list] of Object.entries(bodies)) {
-      for (const body of list) for (const key of [DEFAULT, B]) answers.push(`${operation} ${(await call(key, operation, body)).text}`);
+      for (const body of list) {
+        for (const key of [DEFAULT, B]) answers.push(`${operation} ${(await call(key, operation, body)).text}`);
+        if (TAG_OPERATIONS.has(operation)) continue;
+        for (const console of [consoleOf.DEFAULT, consoleOf.B]) answers.push(`${operation} ${(await console(operation, body)).text}`);
+      }
     }
     for (const arn of [d.alert, d.slack, d.detector]) {
       const path = `/tags/${encodeURIComponent(arn)}`;
@@ -146,6 +180,9 @@ describe("secrets and the links in alert messages", () => {
     // Asked: the secrets were there to be answered (alerts describe with their settings, paths point at Vigil's own files).
     expect(answers.some((a) => a.startsWith("DescribeAlert") && a.includes('"WebhookConfiguration"') && a.includes('"Secret":"****"'))).toBe(true);
     expect(answers.some((a) => a.startsWith("GetAnomalyGroup") && a.includes(`"AnomalyGroupId":"${group}"`))).toBe(true);
+    // The console's: the deliveries name both channels' targets, and the explanation the alerts.
+    expect(answers.some((a) => a.startsWith("ListDeliveries") && a.includes('"Channel":"SLACK"') && a.includes('"Channel":"WEBHOOK"'))).toBe(true);
+    expect(answers.some((a) => a.startsWith("ExplainAlerting") && a.includes('"AlertName":"slack"') && a.includes('"AlertName":"hook"'))).toBe(true);
     const key = await linkKey();
     for (const tenant of ["default", "b"]) {
       const s = secretsOf(tenant);

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { getFeedback, putFeedback } from "../../app/index.ts";
 import { Arn } from "../../model/shapes.ts";
 import { page } from "../paging.ts";
-import { GroupId, nothing, op, Paging, TimeSeriesId } from "./operation.ts";
+import { GroupId, isoSeconds, nothing, op, Paging, TimeSeriesId } from "./operation.ts";
 
 export const feedbackOperations = {
   PutFeedback: op(
@@ -16,7 +16,17 @@ export const feedbackOperations = {
     (all, req) => {
       const q = req.AnomalyGroupTimeSeriesFeedback;
       const { items, NextToken } = page(all, req, `feedback:${q.AnomalyGroupId}:${q.TimeSeriesId ?? ""}`);
-      return { AnomalyGroupTimeSeriesFeedback: items.map((f) => ({ TimeSeriesId: f.TimeSeriesId, IsAnomaly: f.IsAnomaly })), ...(NextToken ? { NextToken } : {}) };
+      return {
+        AnomalyGroupTimeSeriesFeedback: items.map((f) => ({
+          TimeSeriesId: f.TimeSeriesId,
+          IsAnomaly: f.IsAnomaly,
+          // Vigil's, beside L4M's: the deviation judged (in residual scales, signed) and the tolerance it sets.
+          Deviation: Math.round(f.z * 100) / 100,
+          GivenTime: isoSeconds(f.givenAt),
+          ...(f.tolerance ? { Tolerance: { Side: f.tolerance.side, Before: f.tolerance.before, After: f.tolerance.after } } : {}),
+        })),
+        ...(NextToken ? { NextToken } : {}),
+      };
     },
   ),
 };

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { getGroup, groupRelatedMetrics, groupTimeSeries, listGroupSummaries } from "../../app/index.ts";
 import { Arn } from "../../model/shapes.ts";
 import { page } from "../paging.ts";
-import { GroupId, isoSeconds, op, Paging } from "./operation.ts";
+import { bandLists, GroupId, isoSeconds, op, Paging } from "./operation.ts";
 
 const GroupRef = { AnomalyDetectorArn: Arn, AnomalyGroupId: GroupId };
 
@@ -40,6 +40,8 @@ export const groupOperations = {
         TimeSeriesId: s.id,
         DimensionList: Object.entries(s.dimensions).map(([DimensionName, DimensionValue]) => ({ DimensionName, DimensionValue })),
         MetricValueList: s.values,
+        // Vigil's, beside L4M's: the band and score detection kept, null where it kept none.
+        ...bandLists(s.band),
       })),
       ...(NextToken ? { NextToken } : {}),
     }),

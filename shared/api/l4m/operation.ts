@@ -38,3 +38,22 @@ export const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.
 
 /** `{}` for an operation that answers nothing. */
 export const nothing = () => ({});
+
+/** A float32 kept by detection, to the digits it holds. */
+const kept = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : Number(x.toPrecision(7)));
+
+/**
+ * Vigil's band lists beside a MetricValueList: expected value, lower and upper bound, null
+ * where detection kept nothing; the anomaly score where the value was an anomaly; and what
+ * detection did with each interval: ANOMALY, BELOW_FLOOR (scored, not an anomaly), LEARNED
+ * (learned from history), or null.
+ */
+export function bandLists(points: readonly ({ expected: number; lower: number; upper: number; score: number; kind: string } | undefined)[]) {
+  return {
+    ExpectedValueList: points.map((p) => kept(p?.expected)),
+    LowerBoundList: points.map((p) => kept(p?.lower)),
+    UpperBoundList: points.map((p) => kept(p?.upper)),
+    AnomalyScoreList: points.map((p) => kept(p?.score)),
+    ScoreKindList: points.map((p) => p?.kind ?? null),
+  };
+}

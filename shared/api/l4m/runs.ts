@@ -1,9 +1,10 @@
 import * as z from "zod";
-import { backTestDetector, dataQuality, executions, type BackTestWindow, type QualityRecord } from "../../app/index.ts";
+import { backTestDetector, backTestReports, dataQuality, executions, rejectedRows, type BackTestWindow, type QualityRecord } from "../../app/index.ts";
 import type { MetricSet } from "../../model/metric-set.ts";
 import { Arn } from "../../model/shapes.ts";
 import { page } from "../paging.ts";
 import { DetectorRef, isoSeconds, nothing, op, Paging } from "./operation.ts";
+
 
 /** L4M's data quality metrics of one interval, from what detection recorded of it. */
 const qualityWire = (metricSet: MetricSet, q: QualityRecord) => ({
@@ -19,6 +20,8 @@ const qualityWire = (metricSet: MetricSet, q: QualityRecord) => ({
         ...Object.entries(q.columnCompleteness).map(([c, v]) => ({ MetricType: "COLUMN_COMPLETENESS", MetricDescription: "Share of rows with a usable value", RelatedColumnName: c, MetricValue: v })),
         ...Object.entries(q.dimensionUniqueness).map(([c, v]) => ({ MetricType: "DIMENSION_UNIQUENESS", MetricDescription: "Distinct values", RelatedColumnName: c, MetricValue: v })),
       ],
+      // Vigil's, beside L4M's: the rows kept aside, by reason (GetRejectedRows lists them).
+      RejectedRowsByReason: Object.fromEntries(Object.entries(q.rejectsByReason ?? {}).filter(([, n]) => n > 0)),
     },
   ],
 });
@@ -54,4 +57,26 @@ export const runOperations = {
     (sets) => ({ AnomalyDetectorDataQualityMetricList: sets.flatMap(({ metricSet, intervals, backTest }) => [...(backTest ? [backTestWire(metricSet, backTest)] : []), ...intervals.map((q) => qualityWire(metricSet, q))]) }),
   ),
   BackTestAnomalyDetector: op(DetectorRef, (s, req, { scope }) => backTestDetector(s, scope, req.AnomalyDetectorArn), nothing),
+  /** Vigil's: the rows one interval kept aside, with their reasons, to read or download. */
+  GetRejectedRows: op(
+    z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: Arn, Timestamp: z.iso.datetime({ offset: true }), MaxResults: z.number().int().min(1).max(1000).optional(), NextToken: Paging.NextToken }),
+    (s, req, { scope }) => rejectedRows(s, scope, { ...req, Timestamp: Date.parse(req.Timestamp) }),
+    (rows, req) => {
+      const { items, NextToken } = page(rows, req, `rejects:${req.MetricSetArn}:${req.Timestamp}`);
+      return { RejectedRowList: items.map((r) => ({ File: r.file, Line: r.line, Reason: r.reason, Detail: r.detail, Partial: r.partial, Row: r.row })), ...(NextToken ? { NextToken } : {}) };
+    },
+  ),
+  /** Vigil's: what BackTestAnomalyDetector found, per metric set, kept apart from live groups. */
+  GetBackTestReport: op(DetectorRef, (s, req, { scope }) => backTestReports(s, scope, req.AnomalyDetectorArn), (reports) => ({
+    BackTestReportList: reports.map(({ report, groups }) => ({
+      MetricSetArn: report.MetricSetArn,
+      StartTime: isoSeconds(report.from),
+      EndTime: isoSeconds(report.to),
+      IntervalSeconds: report.intervalMs / 1000,
+      IntervalsLearned: report.intervalsLearned,
+      IntervalsScored: report.intervalsScored,
+      PeakList: report.peaks.map(([t, score]) => ({ Timestamp: isoSeconds(t), Score: score })),
+      AnomalyGroupList: groups.map((g) => ({ AnomalyGroupId: g.AnomalyGroupId, StartTime: g.StartTime, EndTime: g.EndTime, AnomalyGroupScore: g.AnomalyGroupScore, PrimaryMetricName: g.PrimaryMetricName })),
+    })),
+  })),
 };

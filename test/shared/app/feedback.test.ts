@@ -1,8 +1,13 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, putFeedback } from "../../../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, detectDue, getFeedback, OPERATOR, putFeedback } from "../../../shared/app/index.ts";
+import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
+import { bankKey } from "../../../shared/detect/score-interval.ts";
+import { decodeSnapshot } from "../../../shared/detect/snapshot.ts";
+import { seriesKeyOf } from "../../../shared/ingest/aggregate.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
+import { shop } from "./shop.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -46,5 +51,23 @@ describe("feedback teaches the engine", () => {
     expect(notAnomaly.first).toBe(none.first);
     expect(notAnomaly.second).toBeLessThan(70);
     expect(anomaly.second).toBeGreaterThanOrEqual(none.second - 1e-9);
+  });
+});
+
+describe("the feedback's effect", () => {
+  it("is the tolerance the engine sets when it learns the verdict at the next interval", async () => {
+    const s = await shop(8);
+    const given = await putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false });
+    expect(given.tolerance).toMatchObject({ side: "BELOW", before: 1 });
+    expect(given.tolerance!.after).toBeGreaterThan(1.5);
+    expect((await getFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId }))[0]!.tolerance).toEqual(given.tolerance);
+    await s.runTo(9);
+    const model = decodeSnapshot((await s.services.blobs.get(modelUri(metricSetRoot(s.services.resultsRoot, s.metricSet))))!);
+    const slot = model.bank.slot(bankKey("views", seriesKeyOf(["web", "de"])));
+    expect(model.bank.toleranceDown[slot]).toBeCloseTo(given.tolerance!.after, 3);
+    // Saying it was an anomaly after all narrows it again.
+    const back = await putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: true });
+    expect(back.tolerance!.before).toBeCloseTo(given.tolerance!.after, 3);
+    expect(back.tolerance!.after).toBeLessThan(back.tolerance!.before);
   });
 });

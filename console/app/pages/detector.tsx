@@ -1,0 +1,247 @@
+import type { JSX } from "preact";
+import { useState } from "preact/hooks";
+import { call, callAll, mapLimited } from "../api.ts";
+import { Failure, PageTitle, Show, Table, useLoad } from "../components/common.tsx";
+import { frequency, number, utc } from "../format.ts";
+import { href, Link, type Place } from "../router.tsx";
+import type { Detector, Execution, IntervalQuality, MetricSet } from "../wire.ts";
+import { BackTest } from "./backtest.tsx";
+import { downloadRejects } from "../download.ts";
+import { Alerts } from "./alerts.tsx";
+import { Silences } from "./silences.tsx";
+
+const FIRST_ROWS = 10;
+
+interface DetectorData {
+  readonly detector: Detector;
+  readonly metricSets: MetricSet[];
+  readonly executions: { items: Execution[]; truncated: boolean };
+  readonly quality: IntervalQuality[];
+}
+
+async function loadDetector(arn: string): Promise<DetectorData> {
+  const ref = { AnomalyDetectorArn: arn };
+  const detector = await call("DescribeAnomalyDetector", ref);
+  const [sets, executions, quality] = await Promise.all([
+    callAll("ListMetricSets", { ...ref, MaxResults: 100 }, (p) => p.MetricSetSummaryList),
+    callAll("DescribeAnomalyDetectionExecutions", { ...ref, MaxResults: 100 }, (p) => p.ExecutionList, 2000),
+    call("GetDataQualityMetrics", ref),
+  ]);
+  const metricSets = await mapLimited(sets.items, 4, (m) => call("DescribeMetricSet", { MetricSetArn: m.MetricSetArn }));
+  const newestFirst = [...quality.AnomalyDetectorDataQualityMetricList].sort((a, b) => b.StartTimestamp - a.StartTimestamp);
+  return { detector, metricSets, executions, quality: newestFirst };
+}
+
+/** Rows kept in a short table, with the rest behind a button. */
+function useMore<T>(rows: readonly T[]): [readonly T[], JSX.Element | null] {
+  const [all, setAll] = useState(false);
+  const shown = all ? rows : rows.slice(0, FIRST_ROWS);
+  const more =
+    shown.length < rows.length ? (
+      <button type="button" class="secondary" onClick={() => setAll(true)}>
+        Show all {rows.length}
+      </button>
+    ) : null;
+  return [shown, more];
+}
+
+function Executions(props: { executions: DetectorData["executions"] }): JSX.Element {
+  const [failuresOnly, setFailuresOnly] = useState(false);
+  const failed = props.executions.items.filter((e) => e.Status === "FAILED");
+  const [shown, more] = useMore(failuresOnly ? failed : props.executions.items);
+  return (
+    <section aria-labelledby="executions">
+      <h2 id="executions">Executions</h2>
+      <p>
+        {props.executions.items.length}
+        {props.executions.truncated ? "+" : ""} interval{props.executions.items.length === 1 ? "" : "s"} run, {failed.length} failed.{" "}
+        <label class="inline">
+          <input type="checkbox" checked={failuresOnly} onChange={(e) => setFailuresOnly(e.currentTarget.checked)} /> Failures only
+        </label>
+      </p>
+      <Table label="Executions, newest first" columns={["Interval (UTC)", "Status", "Reason"]} rows={shown.map((e) => ({ cells: [utc(Date.parse(e.Timestamp)), e.Status, e.FailureReason ?? ""], marked: e.Status === "FAILED" }))} />
+      {more}
+    </section>
+  );
+}
+
+const metricOf = (q: IntervalQuality, type: string) => q.MetricSetDataQualityMetricList.flatMap((m) => m.DataQualityMetricList).filter((x) => x.MetricType === type && !x.RelatedColumnName).reduce((sum, x) => sum + x.MetricValue, 0);
+
+const REASON_TEXT: Readonly<Record<string, string>> = {
+  MALFORMED_RECORD: "unreadable row",
+  UNREADABLE_FILE: "unreadable file",
+  EXTRA_CELLS: "extra cells",
+  MISSING_COLUMN: "missing column",
+  INVALID_TIMESTAMP: "bad timestamp",
+  OUTSIDE_INTERVAL: "outside the interval",
+  MISSING_DIMENSION_VALUE: "no dimension value",
+  FILTERED_DIMENSION_VALUE: "filtered out",
+  MISSING_MEASURE_VALUE: "no measure value",
+  NON_NUMERIC_MEASURE: "measure not a number",
+};
+
+/** Rows kept aside in one interval, by reason, summed over its metric sets. */
+function byReason(q: IntervalQuality): [string, number][] {
+  const sums = new Map<string, number>();
+  for (const m of q.MetricSetDataQualityMetricList) for (const [reason, n] of Object.entries(m.RejectedRowsByReason ?? {})) sums.set(reason, (sums.get(reason) ?? 0) + n);
+  return [...sums].sort((a, b) => b[1] - a[1]);
+}
+
+function Quality(props: { detectorArn: string; quality: IntervalQuality[] }): JSX.Element {
+  const [shown, more] = useMore(props.quality);
+  const [busy, setBusy] = useState<number | undefined>();
+  const [error, setError] = useState<Error | undefined>();
+  const rejected = props.quality.reduce((sum, q) => sum + metricOf(q, "INVALID_ROWS_COMPLIANCE"), 0);
+  const totals = new Map<string, number>();
+  for (const q of props.quality) for (const [r, n] of byReason(q)) totals.set(r, (totals.get(r) ?? 0) + n);
+  const download = async (q: IntervalQuality) => {
+    setBusy(q.StartTimestamp);
+    setError(undefined);
+    try {
+      for (const m of q.MetricSetDataQualityMetricList) await downloadRejects(props.detectorArn, m.MetricSetArn, q.StartTimestamp * 1000);
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  return (
+    <section aria-labelledby="quality">
+      <h2 id="quality">Data quality per interval</h2>
+      <p>
+        {props.quality.length} interval{props.quality.length === 1 ? "" : "s"} read; {rejected} row{rejected === 1 ? "" : "s"} could not be used
+        {totals.size ? ` (${[...totals].map(([r, n]) => `${REASON_TEXT[r] ?? r}: ${n}`).join(", ")})` : ""}. Each interval's rows kept aside can be downloaded with their reasons.
+      </p>
+      {error ? <Failure error={error} /> : null}
+      <Table
+        wide
+        label="Data quality per interval, newest first"
+        columns={["Interval (UTC)", "Rows read", "Partial rows", "Rejected rows", "Why", "Series", ""]}
+        rows={shown.map((q) => {
+          const bad = metricOf(q, "INVALID_ROWS_COMPLIANCE");
+          const reasons = byReason(q);
+          return {
+            cells: [
+              utc(q.StartTimestamp * 1000),
+              number(metricOf(q, "ROWS_PROCESSED")),
+              number(metricOf(q, "ROWS_PARTIAL_COMPLIANCE")),
+              number(bad),
+              reasons.map(([r, n]) => `${REASON_TEXT[r] ?? r} ${n}`).join(", "),
+              number(metricOf(q, "TIME_SERIES_COUNT")),
+              reasons.length ? (
+                <button type="button" class="secondary" disabled={busy !== undefined} onClick={() => download(q)} aria-label={`Download the rows kept aside at ${utc(q.StartTimestamp * 1000)}`}>
+                  {busy === q.StartTimestamp ? "Downloading…" : "Download"}
+                </button>
+              ) : (
+                ""
+              ),
+            ],
+            marked: bad > 0,
+          };
+        })}
+      />
+      {more}
+    </section>
+  );
+}
+
+/** A metric set's configuration, as CreateMetricSet took it. */
+function MetricSetConfig(props: { metricSet: MetricSet }): JSX.Element {
+  const m = props.metricSet;
+  const source = Object.entries(m.MetricSource)[0];
+  const rows: [string, string][] = [
+    ["Measures", m.MetricList.map((x) => `${x.MetricName} (${x.AggregationFunction})`).join(", ")],
+    ["Dimensions", m.DimensionList?.join(", ") || "none"],
+    ["Frequency", frequency(m.MetricSetFrequency)],
+    ["Timestamp column", m.TimestampColumn ? `${m.TimestampColumn.ColumnName ?? "?"}${m.TimestampColumn.ColumnFormat ? ` (${m.TimestampColumn.ColumnFormat})` : ""}` : "none"],
+    ["Time zone", m.Timezone ?? "UTC"],
+    ["Offset", `${m.Offset ?? 0} s`],
+    ["Filters", m.DimensionFilterList?.map((f) => `${f.Name} ${f.FilterList.map((x) => `${x.FilterOperation} ${x.DimensionValue}`).join(" or ")}`).join("; ") || "none"],
+  ];
+  return (
+    <section class="card" aria-labelledby={`ms-${m.MetricSetName}`}>
+      <h3 id={`ms-${m.MetricSetName}`}>Metric set {m.MetricSetName}</h3>
+      {m.MetricSetDescription ? <p>{m.MetricSetDescription}</p> : null}
+      <dl class="config">
+        {rows.map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </>
+        ))}
+        <dt>Source</dt>
+        <dd>
+          {source ? (
+            <>
+              {source[0]}
+              <pre>{JSON.stringify(source[1], null, 2)}</pre>
+            </>
+          ) : (
+            "none"
+          )}
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+export function DetectorPage(props: { place: Place }): JSX.Element {
+  const arn = props.place.query.get("arn") ?? "";
+  const [loaded, retry] = useLoad(() => loadDetector(arn), [arn]);
+  return (
+    <Show loaded={loaded} what="the detector" retry={retry}>
+      {(data) => (
+        <>
+          <PageTitle sub={data.detector.AnomalyDetectorDescription ?? ""}>{`Detector ${data.detector.AnomalyDetectorName}`}</PageTitle>
+          <dl class="facts">
+            <dt>Status</dt>
+            <dd class={`status status-${data.detector.Status.toLowerCase()}`}>{data.detector.Status}</dd>
+            <dt>Runs</dt>
+            <dd>{frequency(data.detector.AnomalyDetectorConfig.AnomalyDetectorFrequency)}</dd>
+            <dt>Created</dt>
+            <dd>{utc(data.detector.CreationTime * 1000)}</dd>
+            <dt>Changed</dt>
+            <dd>{utc(data.detector.LastModificationTime * 1000)}</dd>
+          </dl>
+          <p>
+            <Link href={href("/", { detector: data.detector.AnomalyDetectorArn })}>Its incidents</Link>
+          </p>
+          <Executions executions={data.executions} />
+          <Quality detectorArn={data.detector.AnomalyDetectorArn} quality={data.quality} />
+          <section aria-labelledby="configuration">
+            <h2 id="configuration">Configuration</h2>
+            {data.metricSets.length ? data.metricSets.map((m) => <MetricSetConfig metricSet={m} />) : <p>No metric set yet.</p>}
+          </section>
+          <Alerts detector={data.detector} metricSets={data.metricSets} />
+          <Silences detector={data.detector} metricSets={data.metricSets} />
+          <BackTest detector={data.detector} onRun={retry} />
+        </>
+      )}
+    </Show>
+  );
+}
+
+export function Detectors(): JSX.Element {
+  const [loaded, retry] = useLoad(() => callAll("ListAnomalyDetectors", { MaxResults: 100 }, (p) => p.AnomalyDetectorSummaryList), []);
+  return (
+    <>
+      <PageTitle>Detectors</PageTitle>
+      <Show loaded={loaded} what="detectors" retry={retry}>
+        {({ items }) =>
+          items.length ? (
+            <ul class="detectors">
+              {items.map((d) => (
+                <li>
+                  <Link href={href("/detector", { arn: d.AnomalyDetectorArn })}>{d.AnomalyDetectorName}</Link> <span class={`status status-${d.Status.toLowerCase()}`}>{d.Status}</span> {frequency(d.AnomalyDetectorConfig?.AnomalyDetectorFrequency)}
+                  {d.AnomalyDetectorDescription ? ` · ${d.AnomalyDetectorDescription}` : ""}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>No detector yet: create one with the SDK or the CLI.</p>
+          )
+        }
+      </Show>
+    </>
+  );
+}

@@ -1,0 +1,317 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { JwtVerifier } from "aws-jwt-verify";
+import type { Scope } from "../app/index.ts";
+import { AccessDeniedException, TooManyRequestsException, ValidationException } from "../model/errors.ts";
+import { errorResponse, type ApiResponse } from "./router.ts";
+import type { Credential, Principal } from "./sigv4.ts";
+
+/**
+ * Console sessions: a person signs in once with a tenant's access key pair (the pair the SDK
+ * signs with) and the browser then holds a session cookie instead of signing each request.
+ * The session carries the same principal a signature would, so every operation applies the
+ * same tenant checks. The cookie is HttpOnly, SameSite=Strict, and Secure (with the
+ * `__Host-` prefix) when served over TLS; every write (POST, DELETE) must also carry the
+ * session's CSRF token in a header, which a page of another origin can neither read nor set.
+ * Sessions end after a while idle and after a fixed lifetime, and on sign-out. They live in
+ * the serving process: a restart signs everyone out.
+ */
+
+export const SESSION_PATH = "/console/session";
+/**
+ * The console calls the operations at `POST /console/api/<Operation>`: the SDK's paths keep
+ * their signatures (and, on AWS, their IAM authorizer), the console's take a session here
+ * and a Cognito token behind the HTTP API's JWT authorizer there.
+ */
+export const CONSOLE_API = "/console/api/";
+
+/** `/<Operation>` for a console API path, as the router takes it; undefined for any other path. */
+export function consoleOperationPath(path: string): string | undefined {
+  if (!path.startsWith(CONSOLE_API)) return undefined;
+  const name = path.slice(CONSOLE_API.length);
+  return /^[A-Za-z]{1,64}$/.test(name) ? `/${name}` : undefined;
+}
+export const CSRF_HEADER = "x-vigil-csrf";
+const COOKIE = "vigil_session";
+/** Browsers accept a `__Host-` cookie only if Secure, with Path=/ and no Domain: it cannot be set by a sibling host. */
+const SECURE_COOKIE = `__Host-${COOKIE}`;
+
+export const DEFAULT_IDLE_MS = 60 * 60_000;
+export const DEFAULT_LIFETIME_MS = 12 * 60 * 60_000;
+const DEFAULT_MAX_SESSIONS = 10_000;
+/** Wrong secrets tried for one access key before its sign-ins are refused for the rest of the window. */
+export const DEFAULT_MAX_FAILED_SIGN_INS = 10;
+export const DEFAULT_FAILED_SIGN_IN_WINDOW_MS = 15 * 60_000;
+/** Sign-in bodies hold two short strings; anything larger is refused unread. */
+const MAX_SIGN_IN_BYTES = 4096;
+const KEY_ID = /^[A-Za-z0-9_+=,.@-]{1,128}$/;
+
+/** A request at the console's edge: headers lower-cased, `secure` when it arrived over TLS. */
+export interface EdgeRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+  readonly secure: boolean;
+  readonly requestId: string;
+}
+
+interface Session {
+  readonly principal: Principal;
+  readonly csrfToken: string;
+  readonly createdAt: number;
+  lastSeen: number;
+}
+
+/** What the console's script learns of its session: who, until when, and the token its writes carry. */
+export interface SessionInfo {
+  readonly Tenant: string;
+  readonly AccessKeyId: string;
+  readonly CsrfToken: string;
+  /** Epoch seconds: when the session ends if left idle (never after its lifetime). */
+  readonly ExpiresAt: number;
+}
+
+export interface SessionOptions {
+  readonly now: () => number;
+  readonly idleMs?: number;
+  readonly lifetimeMs?: number;
+  readonly maxSessions?: number;
+  readonly maxFailedSignIns?: number;
+  readonly failedSignInWindowMs?: number;
+}
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+const token = () => randomBytes(32).toString("base64url");
+
+/** The value of one cookie in a Cookie header, if there. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? "").split(";")) {
+    const at = part.indexOf("=");
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return undefined;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
+  status,
+  headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  body: JSON.stringify(body),
+});
+
+export class ConsoleSessions {
+  /** By the SHA-256 of the cookie's token: the store never holds a usable token. */
+  private readonly sessions = new Map<string, Session>();
+  private readonly idleMs: number;
+  private readonly lifetimeMs: number;
+  private readonly maxSessions: number;
+  /**
+   * Failed sign-ins by access key, for keys of a tenant only (an unknown key has no secret to
+   * guess, and counting them would let a flood of made-up keys grow this without end).
+   */
+  private readonly failures = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    private readonly credentials: (accessKeyId: string) => Credential | undefined,
+    private readonly options: SessionOptions,
+  ) {
+    this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    this.lifetimeMs = options.lifetimeMs ?? DEFAULT_LIFETIME_MS;
+    this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  }
+
+  /** `POST /console/session` signs in, `GET` tells the session, `DELETE` signs out; other paths are not this module's. */
+  handle(request: EdgeRequest): ApiResponse | undefined {
+    if (request.path !== SESSION_PATH) return undefined;
+    try {
+      if (request.method === "POST") return this.signIn(request);
+      if (request.method === "GET") return json(200, this.infoOf(this.current(request)));
+      if (request.method === "DELETE") return this.signOut(request);
+      return json(405, { __type: "UnknownOperationException", Message: `${request.method} is not allowed on ${SESSION_PATH}` }, { "x-amzn-errortype": "UnknownOperationException" });
+    } catch (e) {
+      return errorResponse(e, request.requestId);
+    }
+  }
+
+  /** The principal of a console API request: its session's. A write must carry the session's CSRF token. */
+  principalOf(request: EdgeRequest): Principal {
+    const session = this.current(request);
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      const sent = request.headers[CSRF_HEADER] ?? "";
+      if (!sent || !sameSecret(sent, session.csrfToken)) throw new AccessDeniedException(`The request has no valid ${CSRF_HEADER} header: the console sends the token its session was given`);
+    }
+    return session.principal;
+  }
+
+  private signIn(request: EdgeRequest): ApiResponse {
+    // A form of another site can post only form encodings without a preflight, and never JSON.
+    if (!/^application\/json\b/i.test(request.headers["content-type"] ?? "")) throw new ValidationException("Sign in with a JSON body: {AccessKeyId, SecretAccessKey}");
+    this.checkOrigin(request);
+    if (Buffer.byteLength(request.body) > MAX_SIGN_IN_BYTES) throw new ValidationException(`The sign-in body is over ${MAX_SIGN_IN_BYTES} bytes`);
+    const { AccessKeyId, SecretAccessKey } = parseSignIn(request.body);
+    const now = this.options.now();
+    this.checkFailures(AccessKeyId, now);
+    const credential = this.credentials(AccessKeyId);
+    // Compare against something even for an unknown key, so timing does not tell keys apart.
+    const matches = sameSecret(SecretAccessKey, credential?.secretAccessKey ?? token());
+    if (!credential || !matches) {
+      if (credential) this.countFailure(AccessKeyId, now);
+      throw new AccessDeniedException("The access key ID and secret access key do not match any tenant's: check both and try again");
+    }
+    this.failures.delete(AccessKeyId);
+    this.forgetExpired(now);
+    while (this.sessions.size >= this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+    const cookie = token();
+    const session: Session = { principal: { accessKeyId: AccessKeyId, tenant: credential.tenant }, csrfToken: token(), createdAt: now, lastSeen: now };
+    this.sessions.set(digest(cookie).toString("hex"), session);
+    return json(200, this.infoOf(session), { "set-cookie": this.cookie(request, cookie, Math.floor(this.lifetimeMs / 1000)) });
+  }
+
+  /** A key whose secret was guessed wrong too often in the window is refused, right or wrong, until the window ends. */
+  private checkFailures(accessKeyId: string, now: number): void {
+    const failed = this.failures.get(accessKeyId);
+    if (!failed) return;
+    const until = failed.since + (this.options.failedSignInWindowMs ?? DEFAULT_FAILED_SIGN_IN_WINDOW_MS);
+    if (now >= until) this.failures.delete(accessKeyId);
+    else if (failed.count >= (this.options.maxFailedSignIns ?? DEFAULT_MAX_FAILED_SIGN_INS)) {
+      throw new TooManyRequestsException(`Too many failed sign-ins with access key ${accessKeyId}: try again after ${new Date(until).toISOString()}`);
+    }
+  }
+
+  private countFailure(accessKeyId: string, now: number): void {
+    const failed = this.failures.get(accessKeyId);
+    this.failures.set(accessKeyId, failed ? { count: failed.count + 1, since: failed.since } : { count: 1, since: now });
+  }
+
+  private signOut(request: EdgeRequest): ApiResponse {
+    this.checkOrigin(request);
+    const cookie = cookieValue(request.headers["cookie"], this.cookieName(request));
+    const key = cookie === undefined ? undefined : digest(cookie).toString("hex");
+    // A session already gone needs no token to forget; a live one is ended only by its own page.
+    if (key !== undefined && this.sessions.has(key) && !this.expired(this.sessions.get(key)!, this.options.now())) this.principalOf(request);
+    if (key !== undefined) this.sessions.delete(key);
+    return json(200, {}, { "set-cookie": this.cookie(request, "", 0) });
+  }
+
+  /** The live session the request's cookie names, its idle clock restarted. */
+  private current(request: EdgeRequest): Session {
+    const cookie = cookieValue(request.headers["cookie"], this.cookieName(request));
+    if (cookie === undefined) throw new AccessDeniedException("Not signed in: sign in with an access key pair");
+    const key = digest(cookie).toString("hex");
+    const session = this.sessions.get(key);
+    const now = this.options.now();
+    if (!session) throw new AccessDeniedException("This session has ended: sign in again");
+    if (this.expired(session, now)) {
+      this.sessions.delete(key);
+      throw new AccessDeniedException("This session has expired: sign in again");
+    }
+    session.lastSeen = now;
+    return session;
+  }
+
+  private infoOf(session: Session): SessionInfo {
+    const end = Math.min(session.lastSeen + this.idleMs, session.createdAt + this.lifetimeMs);
+    return { Tenant: session.principal.tenant, AccessKeyId: session.principal.accessKeyId, CsrfToken: session.csrfToken, ExpiresAt: Math.floor(end / 1000) };
+  }
+
+  private expired(session: Session, now: number): boolean {
+    return now - session.lastSeen > this.idleMs || now - session.createdAt > this.lifetimeMs;
+  }
+
+  private forgetExpired(now: number): void {
+    for (const [key, session] of this.sessions) if (this.expired(session, now)) this.sessions.delete(key);
+  }
+
+  /** A browser always sends Origin on a cross-origin write; when it is there it must be this host. */
+  private checkOrigin(request: EdgeRequest): void {
+    const origin = request.headers["origin"];
+    if (origin === undefined) return;
+    const host = request.headers["host"];
+    if (!URL.canParse(origin) || !host || new URL(origin).host !== host) throw new AccessDeniedException("Sign-in and sign-out are taken only from the console's own origin");
+  }
+
+  private cookieName(request: EdgeRequest): string {
+    return request.secure ? SECURE_COOKIE : COOKIE;
+  }
+
+  private cookie(request: EdgeRequest, value: string, maxAgeSeconds: number): string {
+    return [`${this.cookieName(request)}=${value}`, "Path=/", `Max-Age=${maxAgeSeconds}`, "HttpOnly", "SameSite=Strict", ...(request.secure ? ["Secure"] : [])].join("; ");
+  }
+}
+
+function parseSignIn(body: string): { AccessKeyId: string; SecretAccessKey: string } {
+  let input: unknown;
+  try {
+    input = JSON.parse(body);
+  } catch {
+    throw new ValidationException("The sign-in body is not JSON", { reason: "CANNOT_PARSE" });
+  }
+  const { AccessKeyId, SecretAccessKey } = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
+  const fields = [
+    ...(typeof AccessKeyId === "string" && KEY_ID.test(AccessKeyId) ? [] : [{ Name: "AccessKeyId", Message: "is required: the access key ID, 1 to 128 letters, digits or _+=,.@-" }]),
+    ...(typeof SecretAccessKey === "string" && SecretAccessKey.length > 0 && SecretAccessKey.length <= 1024 ? [] : [{ Name: "SecretAccessKey", Message: "is required: 1 to 1024 characters" }]),
+  ];
+  if (fields.length) throw new ValidationException("Sign in needs an access key ID and a secret access key", { fields });
+  return { AccessKeyId: AccessKeyId as string, SecretAccessKey: SecretAccessKey as string };
+}
+
+/** The ID token's claim that names the tenant: its account, set by an administrator (the app client cannot write it). */
+export const ACCOUNT_CLAIM = "custom:vigil_account";
+
+/** Where the console's tokens come from: the user pool (its issuer URL) and the console's app client. */
+export interface TokenIssuer {
+  /** `https://cognito-idp.<region>.amazonaws.com/<user pool id>`. */
+  readonly issuer: string;
+  /** The console's app client id: the ID token's audience. */
+  readonly clientId: string;
+  /** Where the pool's keys are; `<issuer>/.well-known/jwks.json` unless given. */
+  readonly jwksUri?: string | undefined;
+}
+
+/**
+ * On AWS the console's calls carry a Cognito ID token as a bearer token. The HTTP API's JWT
+ * authorizer checks it first; the api function checks it again with aws-jwt-verify, AWS's
+ * own library (signature against the pool's published keys, issuer, audience = the console's
+ * app client, `token_use` = id, expiry), and takes the tenant from its account claim.
+ */
+export class ConsoleTokens {
+  private readonly verifier: { verify(token: string): Promise<Record<string, unknown>> };
+
+  constructor(issuer: TokenIssuer) {
+    this.verifier = JwtVerifier.create(
+      {
+        issuer: issuer.issuer,
+        audience: issuer.clientId,
+        jwksUri: issuer.jwksUri ?? `${issuer.issuer}/.well-known/jwks.json`,
+        customJwtCheck: ({ payload }) => {
+          if (payload["token_use"] !== "id") throw new Error("not an ID token");
+        },
+      },
+    ) as unknown as { verify(token: string): Promise<Record<string, unknown>> };
+  }
+
+  /** The tenant a request's bearer token names; refused when there is none, or it does not verify, or names no account. */
+  async scopeOf(headers: Readonly<Record<string, string | undefined>>): Promise<Scope> {
+    const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(headers["authorization"] ?? "")?.[1];
+    if (!token) throw new AccessDeniedException("Not signed in: the console's calls carry a Cognito ID token (Authorization: Bearer …)");
+    let claims: Record<string, unknown>;
+    try {
+      claims = await this.verifier.verify(token);
+    } catch (e) {
+      throw new AccessDeniedException(`The sign-in token was refused (${e instanceof Error ? e.message : String(e)}): sign in again`);
+    }
+    const account = claims[ACCOUNT_CLAIM];
+    if (typeof account !== "string" || !/^\d{12}$/.test(account)) throw new AccessDeniedException(`The signed-in user has no tenant: an administrator sets its ${ACCOUNT_CLAIM} attribute to the tenant's 12-digit account`);
+    return { tenant: account, accountId: account };
+  }
+}
+
+/**
+ * The console's sign-in on AWS, from the api function's settings; without a user pool
+ * configured, its calls are refused and its page offers no sign-in.
+ */
+export function cognitoFromEnv(env: Readonly<Record<string, string | undefined>>): { tokens: Pick<ConsoleTokens, "scopeOf">; signIn?: { SignIn: "cognito"; Domain: string; ClientId: string } } {
+  const [issuer, clientId, domain] = [env["VIGIL_CONSOLE_ISSUER"], env["VIGIL_CONSOLE_CLIENT_ID"], env["VIGIL_CONSOLE_DOMAIN"]];
+  if (!issuer || !clientId || !domain) return { tokens: { scopeOf: () => Promise.reject(new AccessDeniedException("The console's sign-in is not configured here (VIGIL_CONSOLE_ISSUER, VIGIL_CONSOLE_CLIENT_ID, VIGIL_CONSOLE_DOMAIN)")) } };
+  return { tokens: new ConsoleTokens({ issuer, clientId }), signIn: { SignIn: "cognito", Domain: domain, ClientId: clientId } };
+}
