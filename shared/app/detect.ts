@@ -7,7 +7,7 @@ import { decodeSnapshot, encodeSnapshot, type ModelSnapshot } from "../detect/sn
 import { SeriesBank } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
 import type { DataQualityReport, IntervalCells } from "../ingest/aggregate.ts";
-import { groupingContextOf, groupInterval } from "../incidents/grouping.ts";
+import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
@@ -161,8 +161,9 @@ async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalS
   // L4M's quota on series: an interval over it is not scored, and says why.
   const seriesQuota = (deps.quotas ?? L4M_QUOTAS).seriesPerMetricSet[metricSet.MetricSetFrequency];
   const overQuota = data.quality.timeSeriesCount > seriesQuota;
-  const anomalies = overQuota ? [] : scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);
-  const group = groupInterval(groupingContextOf(metricSet), model.openGroup, anomalies, intervalStart);
+  const persisting = new Set<string>();
+  const anomalies = overQuota ? [] : scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart, { persisting });
+  const { changed: group, ended, open } = advanceGroup(groupingContextOf(metricSet), model.openGroup, anomalies, persisting, intervalStart);
 
   const at = intervalUri(root, intervalStart);
   const stamp = new Date(intervalStart).toISOString();
@@ -174,8 +175,6 @@ async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalS
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
   const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
-  // The open group always ends at the interval before: a quiet interval closes it.
-  const ended = group ? undefined : model.openGroup;
   if (group) await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
   // Announced before the commit: a re-run announces the same revision again, which listeners drop.
   if (group) await deps.events.publish(groupEvent("AnomalyGroupChanged", group, anomalies, model.bank, intervalStart));
@@ -195,7 +194,7 @@ async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalS
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   model.through = intervalStart;
-  model.openGroup = group ?? (ended ? undefined : model.openGroup);
+  model.openGroup = open;
   await deps.blobs.put(modelUri(root), encodeSnapshot(model));
   await deps.records.put("leases", lease, { until: DONE }, { expiresAt: now + DONE_MARKER_RETENTION_MS });
   return { kind: "processed", execution, group };

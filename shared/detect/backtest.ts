@@ -1,6 +1,6 @@
 import { SeriesBank } from "../engine/bank.ts";
 import type { Aggregation } from "../ingest/aggregate.ts";
-import { groupingContextOf, groupInterval, isOpenAt } from "../incidents/grouping.ts";
+import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
 import { rankGroups } from "../incidents/ranking.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -53,16 +53,16 @@ export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDet
       }
     }
     const learnOnly = options.from !== undefined && t < options.from;
-    const found = scoreInterval(bank, metricSet, data.intervals.get(t), t, { learnOnly });
+    const persisting = new Set<string>();
+    const found = scoreInterval(bank, metricSet, data.intervals.get(t), t, { learnOnly, persisting });
     if (learnOnly) learned++;
     else scored++;
-    const grown = groupInterval(ctx, open, found, t);
+    const advance = advanceGroup(ctx, open, found, persisting, t);
+    open = advance.open;
+    const grown = advance.changed;
     if (grown) {
       groups.set(grown.AnomalyGroupId, grown);
-      open = grown;
       for (const a of found) anomalies.push({ ...a, anomalyGroupId: grown.AnomalyGroupId });
-    } else if (open && !isOpenAt(open, t + len, len)) {
-      open = undefined;
     }
     if (options.onProgress && i % 500 === 0) options.onProgress(i, total);
   }

@@ -1,5 +1,5 @@
 import type { SeriesBank } from "./bank.ts";
-import { zOfScore } from "./calibration.ts";
+import { BAND_Z } from "./calibration.ts";
 
 /**
  * A person's verdict on one series at one time (L4M's `IsAnomaly`), applied to its state.
@@ -9,8 +9,6 @@ import { zOfScore } from "./calibration.ts";
  * keeps that side as sensitive as it is, and undoes part of an earlier widening.
  */
 
-/** The score a "not an anomaly" deviation should fall below: L4M's default alert threshold. */
-const QUIET_SCORE = 70;
 /** Headroom beyond the reported deviation, so a slightly larger one stays quiet too. */
 const MARGIN = 1.1;
 /** A tolerance never grows past this: feedback can quieten a series, not mute it. */
@@ -25,6 +23,6 @@ export function applyFeedback(bank: SeriesBank, slot: number, isAnomaly: boolean
     return;
   }
   // z was measured with the tolerance then in force; widen relative to the series' own scale.
-  const needed = (Math.abs(z) * current * MARGIN) / zOfScore(QUIET_SCORE);
+  const needed = (Math.abs(z) * current * MARGIN) / BAND_Z;
   side[slot] = Math.min(MAX_TOLERANCE, Math.max(current, needed));
 }

@@ -1,3 +1,4 @@
+import { TUNE } from "./tune.ts";
 /**
  * Which cycles a series learns, derived from its interval alone so that any cadence works
  * (L4M's four frequencies and the irregular ones `vigil score` meets). A cycle has
@@ -10,10 +11,27 @@ export interface Cycle {
   readonly divisor: number;
 }
 
+/**
+ * A ring of the largest residual size seen at each bucket of a cycle, and where in the
+ * bucket it was (routine.ts), long enough that every bucket within `drift` intervals of
+ * "one cycle ago" still holds that cycle's value.
+ */
+export interface RoutineRing {
+  readonly buckets: number;
+  /** Intervals per bucket. */
+  readonly divisor: number;
+  /** How far either side of one cycle ago a routine may wander, in intervals. */
+  readonly drift: number;
+  /** Elements per series: 0 when the cycle is not learned. */
+  readonly length: number;
+}
+
 export interface SeasonLayout {
   readonly intervalMs: number;
   readonly daily: Cycle;
   readonly weekly: Cycle;
+  /** Where routines are remembered: the last day of sub-daily data and the last week. */
+  readonly routine: { readonly day: RoutineRing; readonly week: RoutineRing };
   /** Intervals of the first cycle, whose residuals are the cycle itself: the scale starts after it. */
   readonly firstCycle: number;
   /** Intervals of history before a series is scored at all. */
@@ -40,14 +58,25 @@ function cycle(periodMs: number, intervalMs: number, maxBuckets: number): Cycle 
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
+/** A routine may come this share of its cycle early or late (a nightly job at 03:15 ± 45 minutes). */
+const ROUTINE_DRIFT = 1 / 32;
+
+function routineRing(c: Cycle, drift: number): RoutineRing {
+  if (c.buckets <= 1) return { buckets: c.buckets, divisor: c.divisor, drift: 0, length: 0 };
+  return { buckets: c.buckets, divisor: c.divisor, drift, length: c.buckets + Math.ceil(drift / c.divisor) + 1 };
+}
+
 export function layoutFor(intervalMs: number): SeasonLayout {
-  const daily = intervalMs < DAY ? cycle(DAY, intervalMs, MAX_DAILY_BUCKETS) : { buckets: 1, divisor: 1 };
+  const daily = intervalMs < DAY ? cycle(DAY, intervalMs, TUNE.DAILY_MAX ?? MAX_DAILY_BUCKETS) : { buckets: 1, divisor: 1 };
   const weekly = intervalMs < WEEK ? cycle(WEEK, intervalMs, MAX_WEEKLY_BUCKETS) : { buckets: 1, divisor: 1 };
   const firstCycle = daily.buckets > 1 ? daily.buckets * daily.divisor : Math.max(weekly.buckets * weekly.divisor, 2);
+  // Routines may wander 1/32 of their cycle: of a day for sub-daily data, of a week for daily data.
+  const routineDrift = Math.ceil(firstCycle * ROUTINE_DRIFT);
   return {
     intervalMs,
     daily,
     weekly,
+    routine: { day: routineRing(daily, routineDrift), week: routineRing(weekly, TUNE.WEEK_DRIFT ?? routineDrift) },
     firstCycle,
     warmup: Math.max(2 * firstCycle, MIN_WARMUP),
     acceptShiftAfter: clamp(Math.round((12 * HOUR) / intervalMs), 3, 36),

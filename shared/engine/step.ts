@@ -1,9 +1,10 @@
 import type { SeriesBank } from "./bank.ts";
 import { expectedValue, learnBaseline } from "./baseline.ts";
-import { scoreOfZ } from "./calibration.ts";
 import { acceptsShift, DAILY_CHANGED, surpriseDirection, trackCycles, trackShift, WEEKLY_CHANGED } from "./change.ts";
+import { eventSeverity, trackEvent } from "./event.ts";
 import { slotOf } from "./layout.ts";
 import { judgingScales, learnScale } from "./scale.ts";
+import { TUNE } from "./tune.ts";
 
 /**
  * One causal step for one series: predict the interval (baseline.ts), judge the value by
@@ -21,10 +22,13 @@ export interface StepResult {
   scaleBelow: number;
   scaleAbove: number;
   z: number;
+  /** Severity 0–100 of this interval (event.ts). */
   score: number;
+  /** Whether the series' event is still open after this interval: its deviation persists. */
+  open: boolean;
 }
 
-export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, scaleBelow: NaN, scaleAbove: NaN, z: 0, score: 0 });
+export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, scaleBelow: NaN, scaleAbove: NaN, z: 0, score: 0, open: false });
 
 /** A residual beyond this many scales is treated as an anomaly when learning. */
 const CLIP_Z = 3;
@@ -36,6 +40,7 @@ function nothing(out: StepResult, expected: number): void {
   out.scaleAbove = NaN;
   out.z = 0;
   out.score = 0;
+  out.open = false;
 }
 
 /**
@@ -65,7 +70,8 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   out.expected = expected;
   out.scale = scale;
   out.z = z;
-  out.score = learnOnly || !warm ? 0 : scoreOfZ(z);
+  out.score = TUNE.NO_EVENT ? 0 : eventSeverity(bank, i, k, x, z, learnOnly || !warm);
+  out.open = trackEvent(bank, i, out.score);
 
   const dir = surpriseDirection(r / base, warm);
   const run = trackShift(bank, i, dir);
@@ -78,7 +84,8 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   }
   const moved = trackCycles(bank, di, wi, dir, run);
   const limit = CLIP_Z * base;
-  const rc = warm && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
+  const clipping = TUNE.EARLY_CLIP ? seen > layout.firstCycle : warm;
+  const rc = clipping && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
   learnBaseline(bank, i, di, wi, rc, seen, warm, (moved & DAILY_CHANGED) !== 0, (moved & WEEKLY_CHANGED) !== 0);
   learnScale(bank, i, r, seen, warm, 2 * limit);
 }

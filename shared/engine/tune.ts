@@ -1,0 +1,20 @@
+/** Development knobs (removed once settled). */
+export const TUNE: Record<string, number> = {
+  LONG_RATE: 0.0005,
+  MIN_HISTORY: 50,
+  SPREAD_FLOOR: 0.05,
+  HOLD: 36,
+  RENEW: 70,
+  WEEK: 2,
+  L70: 3.3,
+  LF: 0.5,
+  PF: 0.8,
+  Q_RATE: 0.01,
+  REC_T: 1000,
+  REC_MIN: 150,
+  REC_L: 3.48,
+  EARLY_CLIP: 1,
+  MIN_SCORE: 70,
+  LIK_GATE: 0,
+  LIK_SHORT_GATE: 0,
+};
