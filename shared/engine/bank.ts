@@ -60,6 +60,7 @@ export class SeriesBank {
   tailSeen = new Uint16Array(0);
   /** Records (records.ts): the long-run mean of values, values learned, the largest distance from it in each of the last blocks, in the block under way, its points, the next block's place, the blocks kept. */
   recMean = new Float64Array(0);
+  recEnergy = new Float64Array(0);
   recSeen = new Uint32Array(0);
   recMax = new Float32Array(0);
   recCur = new Float32Array(0);
@@ -117,6 +118,7 @@ export class SeriesBank {
       ["q95", 1],
       ["tailSeen", 1],
       ["recMean", 1],
+      ["recEnergy", 1],
       ["recSeen", 1],
       ["recMax", RECORD_BLOCKS],
       ["recCur", 1],

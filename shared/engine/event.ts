@@ -1,7 +1,7 @@
 import { SHORT, type SeriesBank } from "./bank.ts";
 import { gaussianRarity, scoreOfRarity } from "./calibration.ts";
 import { RECORD_BLOCK } from "./records.ts";
-import { recordOf, restartRecords } from "./records.ts";
+import { LAST_RATIO, recordOf, restartRecords } from "./records.ts";
 import { DAILY_ROUTINE, quantised, recordRecurs, rememberSurprise, routineOf, WEEKLY_ROUTINE } from "./routine.ts";
 import { restartTails, tailRarity } from "./tails.ts";
 import { TUNE } from "./tune.ts";
@@ -81,10 +81,10 @@ export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number,
   // A sustained change is reported at intervals that are part of it, not at the calm ones after it.
   const lik = Math.abs(z) >= TUNE.LIK_GATE! * bank.q75[i]! && (TUNE.LIK_SHORT_GATE! === 0 || u >= TUNE.LIK_SHORT_GATE! * LAST_SHORT) ? liked : 0;
   const tail = tailRarity(bank, i, z);
-  DEBUG[0] = lik; DEBUG[1] = tail; DEBUG[2] = beaten; DEBUG[3] = kinds; DEBUG[4] = recordRoutine ? 1 : 0; DEBUG[5] = z; DEBUG[6] = bank.q95[i]! / bank.q75[i]!;
+  DEBUG[0] = liked; DEBUG[1] = tail; DEBUG[2] = beaten; DEBUG[3] = kinds; DEBUG[4] = (recordRoutine ? -1 : 1) * Math.min(LAST_RATIO, 1e6); DEBUG[5] = z; DEBUG[6] = u; DEBUG[7] = LAST_SHORT;
   let rarity = Math.max(lik, tail);
   if (kinds & (DAILY_ROUTINE | WEEKLY_ROUTINE)) rarity = 0;
-  if (beaten > 0 && !recordRoutine) rarity = Math.max(rarity, TUNE.REC_L! > 0 ? TUNE.REC_L! : Math.log10(beaten + 1));
+  if (beaten > 0 && !recordRoutine) rarity = Math.max(rarity, TUNE.REC_L! > 0 ? TUNE.REC_L! : Math.log10(beaten + 1) + TUNE.REC_ALPHA! * Math.log10(Math.max(1, LAST_RATIO)));
   return silent ? 0 : scoreOfRarity(rarity);
 }
 

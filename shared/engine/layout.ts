@@ -71,7 +71,7 @@ export function layoutFor(intervalMs: number): SeasonLayout {
   const weekly = intervalMs < WEEK ? cycle(WEEK, intervalMs, MAX_WEEKLY_BUCKETS) : { buckets: 1, divisor: 1 };
   const firstCycle = daily.buckets > 1 ? daily.buckets * daily.divisor : Math.max(weekly.buckets * weekly.divisor, 2);
   // Routines may wander 1/32 of their cycle: of a day for sub-daily data, of a week for daily data.
-  const routineDrift = Math.ceil(firstCycle * ROUTINE_DRIFT);
+  const routineDrift = Math.ceil(firstCycle * (TUNE.ROUTINE_DRIFT ?? ROUTINE_DRIFT));
   return {
     intervalMs,
     daily,

@@ -9,6 +9,7 @@ import { TUNE } from "./tune.ts";
  * days, or a level no value has reached. The window's largest distances are kept per block,
  * so the test is a handful of comparisons.
  */
+export let LAST_RATIO = 0;
 export const RECORD_BLOCKS = 24;
 export const RECORD_BLOCK = 128;
 
@@ -24,10 +25,16 @@ export function restartRecords(bank: SeriesBank, i: number): void {
 export function recordOf(bank: SeriesBank, i: number, x: number): number {
   const seen = bank.recSeen[i]!;
   const mean = seen === 0 ? x : bank.recMean[i]!;
-  const d = Math.abs(x - mean);
+  let d = Math.abs(x - mean);
+  if (TUNE.REC_W! > 1) {
+    const e = seen === 0 ? 0 : bank.recEnergy[i]! + (d * d - bank.recEnergy[i]!) / TUNE.REC_W!;
+    bank.recEnergy[i] = e;
+    d = Math.sqrt(e);
+  }
   const blocks = bank.recBlocks[i]!;
   const inBlock = bank.recCount[i]!;
   let beaten = 0;
+  LAST_RATIO = 0;
   if (blocks > 0 || inBlock >= TUNE.REC_MIN!) {
     beaten = inBlock > 0 && d <= bank.recCur[i]! ? 0 : inBlock;
     if (beaten > 0 || inBlock === 0) {
@@ -41,6 +48,11 @@ export function recordOf(bank: SeriesBank, i: number, x: number): number {
       }
     }
     if (beaten < TUNE.REC_MIN!) beaten = 0;
+    if (beaten > 0) {
+      let prev = inBlock > 0 ? bank.recCur[i]! : 0;
+      for (let b = 0; b < blocks; b++) prev = Math.max(prev, bank.recMax[i * RECORD_BLOCKS + b]!);
+      LAST_RATIO = prev > 0 ? d / prev : 1e6;
+    }
   }
   // Learn: the long-run mean (1/n early), then the block maxima.
   const a = Math.max(1 / TUNE.REC_T!, 1 / (seen + 1));

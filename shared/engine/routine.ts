@@ -32,7 +32,7 @@ function seenWithin(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: numb
   for (let b = first; b <= last; b++) {
     const j = base + mod(b, r.length);
     const past = ring[j]!;
-    if ((past & 127) < q || (repeated && (past & FLAG) === 0)) continue;
+    if ((past & 127) + TUNE.ROUTINE_SLACK! < q || (repeated && (past & FLAG) === 0)) continue;
     // The largest surprise of that bucket, where it was: within the drift of one cycle ago?
     const at = r.divisor === 1 ? b : b * r.divisor + (place[j]! * r.divisor) / 256;
     if (Math.abs(at - ago) <= r.drift + 0.5) return true;
