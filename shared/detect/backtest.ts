@@ -29,15 +29,17 @@ export interface BacktestOptions {
    * learns the verdicts, as it learns PutFeedback's.
    */
   readonly review?: { readonly at: number; readonly verdict: (a: Anomaly) => boolean | undefined };
+  /** The interval, when it is none of the metric set frequencies (`vigil score` runs at the data's own step). */
+  readonly intervalMs?: number;
 }
 
-export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">, data: Aggregation, options: BacktestOptions = {}): BacktestResult {
-  const len = intervalMs(metricSet.MetricSetFrequency);
+export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">, data: Pick<Aggregation, "intervals">, options: BacktestOptions = {}): BacktestResult {
+  const len = options.intervalMs ?? intervalMs(metricSet.MetricSetFrequency);
   const bank = new SeriesBank(len);
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);
   const anomalies: BacktestResult["anomalies"][number][] = [];
   const groups = new Map<string, AnomalyGroupRecord>();
-  const ctx = groupingContextOf(metricSet);
+  const ctx = { ...groupingContextOf(metricSet), intervalMs: len };
   let open: AnomalyGroupRecord | undefined;
   let learned = 0;
   let scored = 0;

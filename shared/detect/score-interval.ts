@@ -1,6 +1,6 @@
-import { TUNE } from "../engine/tune.ts";
 import type { SeriesBank } from "../engine/bank.ts";
 import { BAND_Z } from "../engine/calibration.ts";
+import { EVENT_SCORE } from "../engine/event.ts";
 import { remember } from "../engine/recent.ts";
 import { newStepResult, step } from "../engine/step.ts";
 import { applyFeedback } from "../engine/feedback.ts";
@@ -9,8 +9,8 @@ import type { Anomaly } from "../model/anomaly.ts";
 import { timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 
-/** Points scoring below this (rarer than about 1 in 10^5) are normal and not recorded as anomalies. */
-export const MIN_ANOMALY_SCORE = 60;
+/** Points scoring below this (rarer than one interval in 2,000: engine/calibration.ts) are normal and not recorded as anomalies. */
+export const MIN_ANOMALY_SCORE = EVENT_SCORE;
 /** Bounds shown with an anomaly: the band of normal values, in residual scales either side of expected. */
 export const BOUND_Z = BAND_Z;
 
@@ -37,7 +37,7 @@ export type ScoredMetricSet = Pick<MetricSet, "MetricSetArn" | "MetricList" | "D
  */
 export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: IntervalCells | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number; persisting?: Set<string> } = {}): Anomaly[] {
   if (!cells) return [];
-  const minScore = options.minScore ?? TUNE.MIN_SCORE ?? MIN_ANOMALY_SCORE;
+  const minScore = options.minScore ?? MIN_ANOMALY_SCORE;
   const k = Math.floor(intervalStart / bank.intervalMs);
   const dims = dimensionsOf(metricSet);
   const out = newStepResult();
@@ -63,11 +63,13 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
         dimensions: Object.fromEntries(pairs),
         timestamp: intervalStart,
         actual: x,
-        expected: out.expected,
+        // A drift is shown against where the level was before it moved.
+        expected: out.expected - out.drift,
         lower: out.expected - BOUND_Z * out.scaleBelow,
         upper: out.expected + BOUND_Z * out.scaleAbove,
-        direction: out.z >= 0 ? "UP" : "DOWN",
+        direction: (out.drift !== 0 ? out.drift : out.z) >= 0 ? "UP" : "DOWN",
         score: Math.round(out.score * 100) / 100,
+        ...(out.drift !== 0 ? { kind: "drift" as const } : {}),
       });
     });
   }

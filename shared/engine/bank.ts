@@ -60,13 +60,14 @@ export class SeriesBank {
   tailSeen = new Uint16Array(0);
   /** Records (records.ts): the long-run mean of values, values learned, the largest distance from it in each of the last blocks, in the block under way, its points, the next block's place, the blocks kept. */
   recMean = new Float64Array(0);
-  recEnergy = new Float64Array(0);
   recSeen = new Uint32Array(0);
   recMax = new Float32Array(0);
   recCur = new Float32Array(0);
   recCount = new Uint8Array(0);
   recNext = new Uint8Array(0);
   recBlocks = new Uint8Array(0);
+  /** The reference the level is compared with for slow drift (drift.ts). */
+  driftRef = new Float64Array(0);
   /** Intervals the series' current event stays open without a new anomaly; 0: no event. */
   eventLeft = new Uint16Array(0);
   /** Largest severity reported in the current event. */
@@ -118,13 +119,13 @@ export class SeriesBank {
       ["q95", 1],
       ["tailSeen", 1],
       ["recMean", 1],
-      ["recEnergy", 1],
       ["recSeen", 1],
       ["recMax", RECORD_BLOCKS],
       ["recCur", 1],
       ["recCount", 1],
       ["recNext", 1],
       ["recBlocks", 1],
+      ["driftRef", 1],
       ["eventLeft", 1],
       ["eventPeak", 1],
       ["lastK", 1],

@@ -1,11 +1,11 @@
 /**
  * Severity means the same rarity on every series. Each detector of the event layer states
  * how rare what it sees is, as −log10 of a chance per interval (its rarity); the severity
- * is 100 · (1 − exp(−rarity / SCALE)), so that 70 is one in RARITY_AT_70 intervals. The
- * curve approaches 100 without reaching it, and rarities beyond one in 10^15 are compressed
- * (no model knows such odds), so the rarest events still rank apart.
+ * is 100 · (1 − exp(−rarity / SCALE)), so that 70 is one interval in 2,000 (RARITY_AT_70),
+ * 90 one in 10^6.3, 99 one in 10^12.6. The curve approaches 100 without reaching it, and
+ * rarities beyond one in 10^15 are compressed (no model knows such odds), so the rarest
+ * events still rank apart.
  */
-import { TUNE } from "./tune.ts";
 
 /** erfc with fractional error < 1.2e-7 (Numerical Recipes' erfcc, Chebyshev fit). */
 function erfc(x: number): number {
@@ -19,7 +19,7 @@ function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
-/** −log10 of the one-sided Gaussian tail P(Z > z), computed in log space so large z stays finite; 0 for z ≤ 0... rather log10 2 at 0. */
+/** −log10 of the one-sided Gaussian tail P(Z > z), in log space so that large z stays finite. */
 export function gaussianRarity(z: number): number {
   const a = z / Math.SQRT2;
   if (a < 5) return -Math.log10(erfc(a) / 2);
@@ -85,19 +85,23 @@ export function studentRarity(t: number, nu: number): number {
 /** Rarities beyond one in 10^15 are compressed: no model knows such odds, but larger still ranks higher. */
 const TRUSTED = 15;
 
-/** The rarity at which the severity reaches 70 (the default alert threshold). */
-export const rarityAt70 = () => TUNE.L70!;
-const scaleOf = () => rarityAt70() / -Math.log(1 - 0.7);
+/**
+ * The rarity at which the severity reaches 70, L4M's default alert threshold: one interval
+ * in 2,000, a little over a week of 5-minute data, under three months of hourly data. A
+ * quiet series stays well under one alert a month (bench: quiet).
+ */
+export const RARITY_AT_70 = 3.3;
+const SCALE = RARITY_AT_70 / -Math.log(1 - 0.7);
 
 /** The severity (0–100) of an event whose chance per interval is 10^−rarity. */
 export function scoreOfRarity(rarity: number): number {
   if (!(rarity > 0)) return 0;
   const r = rarity <= TRUSTED ? rarity : TRUSTED + 3 * Math.log10(1 + (rarity - TRUSTED));
-  return 100 * -Math.expm1(-r / scaleOf());
+  return 100 * -Math.expm1(-r / SCALE);
 }
 
-/** The rarity whose severity is `score` (inverse of scoreOfRarity below TRUSTED). */
-export const rarityOfScore = (score: number) => -Math.log(1 - score / 100) * scaleOf();
+/** The rarity whose severity is `score` (the inverse of scoreOfRarity, below one in 10^15). */
+export const rarityOfScore = (score: number) => -Math.log(1 - score / 100) * SCALE;
 
 /**
  * The band of normal values shown with an anomaly, in residual scales either side of

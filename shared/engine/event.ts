@@ -1,10 +1,8 @@
 import { SHORT, type SeriesBank } from "./bank.ts";
 import { gaussianRarity, scoreOfRarity } from "./calibration.ts";
-import { RECORD_BLOCK } from "./records.ts";
-import { LAST_RATIO, recordOf, restartRecords } from "./records.ts";
+import { recordRarity } from "./records.ts";
 import { DAILY_ROUTINE, quantised, recordRecurs, rememberSurprise, routineOf, WEEKLY_ROUTINE } from "./routine.ts";
 import { restartTails, tailRarity } from "./tails.ts";
-import { TUNE } from "./tune.ts";
 
 /**
  * The event layer: what makes an interval an event worth a severity, on top of the
@@ -16,20 +14,39 @@ import { TUNE } from "./tune.ts";
  *    (Ahmad, Lavin, Purdy, Agha 2017, "Unsupervised real-time anomaly detection for
  *    streaming data"): the mean of the last sizes log(1 + |z|) against the long-run
  *    distribution of the series' own sizes. A heavy-tailed series stops alarming on its
- *    ordinary bursts; a calm one alarms on a small but sustained change.
+ *    ordinary bursts; a calm one alarms on a small but sustained change. It speaks at the
+ *    intervals that are part of the change, not at the calm ones after it.
  * 3. A record (records.ts): a value further out than any of the last days, which residuals
  *    miss on bursty series.
  *
  * A surprise no larger than one seen about this time a day ago, or a week ago when that
  * one was itself a weekly repeat, is a routine (routine.ts) and reports nothing; a record
- * at the time of a record a day before likewise.
+ * at the time of a record the day before likewise.
  */
 
-export const DEBUG = new Float64Array(8);
-let LAST_SHORT = 0;
+/** Long-run statistics of residual sizes learn at this rate: a memory of about 2,000 points. */
+const LONG_RATE = 0.0005;
+/** Points of history before any likelihood is reported. */
+const MIN_HISTORY = 50;
+/** Floor of the long-run spread of residual sizes, so float noise on a flat series stays ordinary. */
+const SPREAD_FLOOR = 0.05;
+/**
+ * What the likelihood's Gaussian rarity counts for: the last SHORT sizes of a real series
+ * are neither independent nor Gaussian, and a change shows in several windows in a row, so
+ * its nominal rarity overstates it (NAB's development set: 0.44–0.48 is a plateau).
+ */
+const LIKELIHOOD_WEIGHT = 0.46;
+/** A surprise of this quantised size (|z| ≈ 1.7) or more is remembered with whether it was a weekly repeat (routine.ts). */
+const NOTABLE = 8;
+/** The current size must be at least this share of the recent mean for the likelihood to speak. */
+const PART_OF_CHANGE = 0.5;
+
+/** An interval at or above this severity is an anomaly: L4M's default alert threshold. It opens or renews its series' event. */
+export const EVENT_SCORE = 70;
+
 export const sizeOf = (z: number) => Math.log1p(Math.min(Math.abs(z), 1e6));
 
-/** Forgets the long-run statistics, as when the residuals change footing (the seasonal model turned warm). */
+/** Forgets the long-run statistics of residuals, as when they change footing (the seasonal model turned warm). */
 export function restartEvents(bank: SeriesBank, i: number): void {
   bank.sizeMean[i] = 0;
   bank.sizeVar[i] = 0;
@@ -46,15 +63,15 @@ function likelihood(bank: SeriesBank, i: number, u: number): number {
   let short = 0;
   for (let j = 0; j < k; j++) short += bank.sizeRing[base + ((n - j) % SHORT)]!;
   short /= k;
-  LAST_SHORT = short;
   const mean = bank.sizeMean[i]!;
   const variance = bank.sizeVar[i]!;
   let rarity = 0;
-  if (n > TUNE.MIN_HISTORY!) {
-    const zl = (short - mean) / ((Math.sqrt(variance) + TUNE.SPREAD_FLOOR!) / Math.sqrt(k));
-    if (zl > 0) rarity = gaussianRarity(zl) * TUNE.LF!;
+  if (n > MIN_HISTORY && u >= PART_OF_CHANGE * short) {
+    const zl = (short - mean) / ((Math.sqrt(variance) + SPREAD_FLOOR) / Math.sqrt(k));
+    // Below 2 its rarity could not count anyway: skip the tail.
+    if (zl > 2) rarity = gaussianRarity(zl) * LIKELIHOOD_WEIGHT;
   }
-  const a = Math.max(TUNE.LONG_RATE!, 1 / (n + 1));
+  const a = n < 1 / LONG_RATE ? 1 / (n + 1) : LONG_RATE;
   const d = u - mean;
   bank.sizeMean[i] = mean + a * d;
   bank.sizeVar[i] = (1 - a) * (variance + a * d * d);
@@ -73,29 +90,25 @@ export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number,
   if (bank.seen[i] === bank.layout.warmup) restartEvents(bank, i);
   const u = sizeOf(z);
   const q = quantised(u);
-  const kinds = routineOf(bank, i, k, q);
-  const beaten = recordOf(bank, i, x);
-  const recordRoutine = beaten > 0 && recordRecurs(bank, i, k);
-  rememberSurprise(bank, i, k, q, kinds, beaten > 0);
-  const liked = likelihood(bank, i, u);
-  // A sustained change is reported at intervals that are part of it, not at the calm ones after it.
-  const lik = Math.abs(z) >= TUNE.LIK_GATE! * bank.q75[i]! && (TUNE.LIK_SHORT_GATE! === 0 || u >= TUNE.LIK_SHORT_GATE! * LAST_SHORT) ? liked : 0;
-  const tail = tailRarity(bank, i, z);
-  DEBUG[0] = liked; DEBUG[1] = tail; DEBUG[2] = beaten; DEBUG[3] = kinds; DEBUG[4] = (recordRoutine ? -1 : 1) * Math.min(LAST_RATIO, 1e6); DEBUG[5] = z; DEBUG[6] = u; DEBUG[7] = LAST_SHORT;
-  let rarity = Math.max(lik, tail);
+  const record = recordRarity(bank, i, x);
+  let rarity = Math.max(likelihood(bank, i, u), tailRarity(bank, i, z));
+  // Whether it is a routine matters when a detector speaks, or for remembering a surprise large enough to excuse a later one.
+  const kinds = rarity > 0 || q >= NOTABLE ? routineOf(bank, i, k, q) : 0;
   if (kinds & (DAILY_ROUTINE | WEEKLY_ROUTINE)) rarity = 0;
-  if (beaten > 0 && !recordRoutine) rarity = Math.max(rarity, TUNE.REC_L! > 0 ? TUNE.REC_L! : Math.log10(beaten + 1) + TUNE.REC_ALPHA! * Math.log10(Math.max(1, LAST_RATIO)));
+  if (record > 0 && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
+  rememberSurprise(bank, i, k, q, kinds, record > 0);
   return silent ? 0 : scoreOfRarity(rarity);
 }
 
 /**
- * Keeps series `i`'s event open while its deviation persists: a severity at or above RENEW
- * (re)opens it for HOLD intervals. Returns whether it is open after this interval.
+ * Keeps series `i`'s event open while its deviation persists: an anomaly at or above the
+ * alert threshold (re)opens it for the layout's eventHold intervals. Returns whether it is
+ * open after this interval.
  */
-export function trackEvent(bank: SeriesBank, i: number, severity: number): boolean {
+export function trackEvent(bank: SeriesBank, i: number, severity: number, openAt: number): boolean {
   const left = bank.eventLeft[i]!;
-  if (severity >= TUNE.RENEW!) {
-    bank.eventLeft[i] = TUNE.HOLD!;
+  if (severity >= openAt) {
+    bank.eventLeft[i] = bank.layout.eventHold;
     bank.eventPeak[i] = left > 0 ? Math.max(bank.eventPeak[i]!, severity) : severity;
     return true;
   }
@@ -103,5 +116,3 @@ export function trackEvent(bank: SeriesBank, i: number, severity: number): boole
   if (left <= 1) bank.eventPeak[i] = 0;
   return left > 1;
 }
-
-export { RECORD_BLOCK, restartRecords };

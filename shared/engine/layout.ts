@@ -1,7 +1,6 @@
-import { TUNE } from "./tune.ts";
 /**
  * Which cycles a series learns, derived from its interval alone so that any cadence works
- * (L4M's four frequencies and the irregular ones `vigil score` meets). A cycle has
+ * (the metric set frequencies, PT1M to P1D, and whatever step `vigil score` meets). A cycle has
  * `buckets` slots and interval k falls in slot floor(k / divisor) % buckets. Sub-daily data
  * learns its daily cycle at up to 288 slots and its weekly cycle by hour of week (168 slots),
  * so state stays small at PT5M; daily data learns the day of week.
@@ -38,6 +37,8 @@ export interface SeasonLayout {
   readonly warmup: number;
   /** Consecutive anomalies in one direction after which a shift is taken as the new level. */
   readonly acceptShiftAfter: number;
+  /** Intervals a series' event stays open after its last anomaly (event.ts): two hours, at least one interval. */
+  readonly eventHold: number;
   /** Learning rates per update: level, daily slot, weekly slot, residual scale. */
   readonly rates: { readonly level: number; readonly daily: number; readonly weekly: number; readonly scale: number };
 }
@@ -67,19 +68,20 @@ function routineRing(c: Cycle, drift: number): RoutineRing {
 }
 
 export function layoutFor(intervalMs: number): SeasonLayout {
-  const daily = intervalMs < DAY ? cycle(DAY, intervalMs, TUNE.DAILY_MAX ?? MAX_DAILY_BUCKETS) : { buckets: 1, divisor: 1 };
+  const daily = intervalMs < DAY ? cycle(DAY, intervalMs, MAX_DAILY_BUCKETS) : { buckets: 1, divisor: 1 };
   const weekly = intervalMs < WEEK ? cycle(WEEK, intervalMs, MAX_WEEKLY_BUCKETS) : { buckets: 1, divisor: 1 };
   const firstCycle = daily.buckets > 1 ? daily.buckets * daily.divisor : Math.max(weekly.buckets * weekly.divisor, 2);
   // Routines may wander 1/32 of their cycle: of a day for sub-daily data, of a week for daily data.
-  const routineDrift = Math.ceil(firstCycle * (TUNE.ROUTINE_DRIFT ?? ROUTINE_DRIFT));
+  const routineDrift = Math.ceil(firstCycle * ROUTINE_DRIFT);
   return {
     intervalMs,
     daily,
     weekly,
-    routine: { day: routineRing(daily, routineDrift), week: routineRing(weekly, TUNE.WEEK_DRIFT ?? routineDrift) },
+    routine: { day: routineRing(daily, routineDrift), week: routineRing(weekly, routineDrift) },
     firstCycle,
     warmup: Math.max(2 * firstCycle, MIN_WARMUP),
     acceptShiftAfter: clamp(Math.round((12 * HOUR) / intervalMs), 3, 36),
+    eventHold: clamp(Math.round((2 * HOUR) / intervalMs), 1, 65535),
     rates: {
       level: clamp(intervalMs / (20 * HOUR), 0.01, 0.2),
       daily: daily.buckets > 1 ? 0.1 : 0,

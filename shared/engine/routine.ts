@@ -1,17 +1,17 @@
-import { TUNE } from "./tune.ts";
 import type { SeriesBank } from "./bank.ts";
 import type { RoutineRing } from "./layout.ts";
 
 /**
- * Routines: a surprise no larger than one seen at the same time of the previous day or week,
- * give or take a little (layout.ts: 1/32 of the cycle), is a routine, like a nightly job that
- * runs a few minutes early or late or a report every Thursday at 09:00, which the baseline's
- * seasonal slots cannot learn because it does not land in the same slot twice or is too
- * rare to move a slot. Each ring keeps the largest residual size seen at each bucket of its
- * last cycle, quantised to a byte, in the series' state.
+ * Routines: a surprise no larger than one seen about the same time the day before, or the
+ * week before when that one was itself a weekly repeat, give or take 1/32 of a day
+ * (layout.ts), is a routine: a nightly job that runs a few minutes early or late, a report
+ * every Thursday at 09:00. The baseline's seasonal slots cannot learn those, because they
+ * do not land in the same slot twice or are too rare to move a slot. Each ring keeps, per
+ * bucket of its last cycle, the largest residual size seen and where in the bucket it was,
+ * a byte each, in the series' state.
  */
 
-/** Quantisation of residual sizes log(1 + |z|): 1/16 per step, up to |z| ≈ 8·10^6. */
+/** Quantisation of residual sizes log(1 + |z|): 1/8 per step, 7 bits, so up to |z| ≈ 8·10^6. */
 const STEPS = 8;
 /** A residual size quantised to 7 bits. */
 export const quantised = (u: number) => Math.min(127, Math.ceil(u * STEPS));
@@ -32,7 +32,7 @@ function seenWithin(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: numb
   for (let b = first; b <= last; b++) {
     const j = base + mod(b, r.length);
     const past = ring[j]!;
-    if ((past & 127) + TUNE.ROUTINE_SLACK! < q || (repeated && (past & FLAG) === 0)) continue;
+    if ((past & 127) < q || (repeated && (past & FLAG) === 0)) continue;
     // The largest surprise of that bucket, where it was: within the drift of one cycle ago?
     const at = r.divisor === 1 ? b : b * r.divisor + (place[j]! * r.divisor) / 256;
     if (Math.abs(at - ago) <= r.drift + 0.5) return true;
@@ -54,9 +54,8 @@ export const WEEKLY_ROUTINE = 4;
 export function routineOf(bank: SeriesBank, i: number, k: number, q: number): number {
   const { day, week } = bank.layout.routine;
   const daily = seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, false) ? DAILY_ROUTINE : 0;
-  if (!TUNE.WEEK || week.length === 0) return daily;
-  if (!seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, false)) return daily;
-  return daily | WEEKLY_REPEAT | (TUNE.WEEK === 1 || seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, true) ? WEEKLY_ROUTINE : 0);
+  if (week.length === 0 || !seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, false)) return daily;
+  return daily | WEEKLY_REPEAT | (seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, true) ? WEEKLY_ROUTINE : 0);
 }
 
 function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, i: number, k: number, q: number, flag: number): void {

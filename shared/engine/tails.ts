@@ -1,6 +1,5 @@
 import type { SeriesBank } from "./bank.ts";
 import { studentRarity } from "./calibration.ts";
-import { TUNE } from "./tune.ts";
 
 /**
  * How rare one residual this far out is for this series: its tails, read from the bulk.
@@ -38,12 +37,46 @@ const FAMILY: readonly (readonly [number, number, number])[] = [
 
 /** Points of |z| seen before the quantiles are trusted. */
 const MIN_SEEN = 200;
+/** Step of the quantiles' stochastic approximation, in log scale: a memory of a few hundred points. */
+const STEP = 0.01;
+const UP75 = Math.exp(STEP * 0.75);
+const DOWN75 = Math.exp(-STEP * 0.25);
+const UP95 = Math.exp(STEP * 0.95);
+const DOWN95 = Math.exp(-STEP * 0.05);
+/**
+ * What one residual's rarity counts for. The fit is anchored on the 75th and 95th
+ * percentiles; on a near-Gaussian series (ν ≥ 15) its far tail holds and counts in full,
+ * while on a heavy-tailed one (ν ≤ 5: bursts, retries, one bad reading) it understates the
+ * farthest tail, and counts for 0.7 (NAB's development set and the quiet series of `npm run
+ * bench`; docs/engine.md has the neighbours), in between in proportion.
+ */
+const HEAVY_NU = 5;
+const LIGHT_NU = 15;
+const HEAVY_WEIGHT = 0.7;
+const weightOf = (nu: number) => HEAVY_WEIGHT + (1 - HEAVY_WEIGHT) * Math.max(0, Math.min(1, (nu - HEAVY_NU) / (LIGHT_NU - HEAVY_NU)));
 
 /** Starts the quantiles afresh at their Gaussian values (z is already in units of the series' scale). */
 export function restartTails(bank: SeriesBank, i: number): void {
   bank.q75[i] = 1.15;
   bank.q95[i] = 1.96;
   bank.tailSeen[i] = 0;
+}
+
+/** The Student t fitted to series `i`'s tails: its degrees of freedom and the 75th percentile of its |T|. */
+function fitted(bank: SeriesBank, i: number): [nu: number, q75nu: number] {
+  const ratio = bank.q95[i]! / bank.q75[i]!;
+  let j = 1;
+  while (j < FAMILY.length - 1 && FAMILY[j]![0] > ratio) j++;
+  const [h0, n0, s0] = FAMILY[j - 1]!;
+  const [h1, n1, s1] = FAMILY[j]!;
+  const f = Math.max(0, Math.min(1, (ratio - h1) / (h0 - h1)));
+  return [n1 + f * (n0 - n1), s1 + f * (s0 - s1)];
+}
+
+/** The rarity of a lone residual |z| = `a` for series `i`, without learning it. */
+export function rarityOfResidual(bank: SeriesBank, i: number, a: number): number {
+  const [nu, q75nu] = fitted(bank, i);
+  return studentRarity((a * q75nu) / bank.q75[i]!, nu) * weightOf(nu);
 }
 
 /** −log10 of the chance of a residual at least as far out as `z`, either side; then learns |z|. */
@@ -54,20 +87,9 @@ export function tailRarity(bank: SeriesBank, i: number, z: number): number {
   const seen = bank.tailSeen[i]!;
   let rarity = 0;
   // Only residuals well out of the bulk can be rare: the tail is computed for them alone.
-  if (seen >= MIN_SEEN && a > 2 * q95) {
-    const ratio = q95 / q75;
-    let j = 1;
-    while (j < FAMILY.length - 1 && FAMILY[j]![0] > ratio) j++;
-    const [h0, n0, s0] = FAMILY[j - 1]!;
-    const [h1, n1, s1] = FAMILY[j]!;
-    const f = Math.max(0, Math.min(1, (ratio - h1) / (h0 - h1)));
-    const nu = n1 + f * (n0 - n1);
-    const q75nu = s1 + f * (s0 - s1);
-    rarity = studentRarity((a * q75nu) / q75, nu) * TUNE.PF!;
-  }
-  const e = TUNE.Q_RATE!;
-  bank.q75[i] = q75 * Math.exp(e * ((a > q75 ? 1 : 0) - 0.25));
-  bank.q95[i] = q95 * Math.exp(e * ((a > q95 ? 1 : 0) - 0.05));
+  if (seen >= MIN_SEEN && a > 2 * q95) rarity = rarityOfResidual(bank, i, a);
+  bank.q75[i] = q75 * (a > q75 ? UP75 : DOWN75);
+  bank.q95[i] = q95 * (a > q95 ? UP95 : DOWN95);
   if (seen < 65535) bank.tailSeen[i] = seen + 1;
   return rarity;
 }
