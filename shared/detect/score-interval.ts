@@ -11,6 +11,8 @@ import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 
 /** Points scoring below this (rarer than one interval in 2,000: engine/calibration.ts) are normal and not recorded as anomalies. */
 export const MIN_ANOMALY_SCORE = EVENT_SCORE;
+/** Within an incident already under way, a series' deviations down to this severity (one interval in 80) are recorded as its anomalies too, so a group spans its incident. */
+export const ONGOING_ANOMALY_SCORE = 50;
 /** Bounds shown with an anomaly: the band of normal values, in residual scales either side of expected. */
 export const BOUND_Z = BAND_Z;
 
@@ -49,10 +51,11 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
       const slot = bank.slot(bankKey(metric.MetricName, seriesKey));
       step(bank, slot, k, x, out, options.learnOnly);
       if (Number.isFinite(x)) remember(bank, slot, k, x, out.expected, out.scale);
-      if (out.score < minScore && !(out.open && options.persisting)) return;
+      const recorded = out.score >= minScore || (out.ongoing && out.score >= Math.min(minScore, ONGOING_ANOMALY_SCORE));
+      if (!recorded && !(out.open && options.persisting)) return;
       const pairs = dims.map((d, i) => [d, cell.dimensions[i]!] as const);
       const id = timeSeriesId(metricSet.MetricSetArn, metric.MetricName, pairs);
-      if (out.score < minScore) {
+      if (!recorded) {
         options.persisting?.add(id);
         return;
       }

@@ -35,6 +35,9 @@ export class SeriesBank {
   toleranceDown = new Float32Array(0);
   daily = new Float32Array(0);
   weekly = new Float32Array(0);
+  /** Sums of the daily and weekly slots, kept as they learn (the level with cycles averaged out: baseline.ts). */
+  dailyTotal = new Float64Array(0);
+  weeklyTotal = new Float64Array(0);
   /** Direction (−1, 0, 1) of the surprise last seen at each daily slot: a repeat means the cycle changed. */
   dailyMark = new Int8Array(0);
   /** The same for each weekly slot. */
@@ -101,6 +104,8 @@ export class SeriesBank {
       ["toleranceDown", 1],
       ["daily", daily.buckets],
       ["weekly", weekly.buckets],
+      ["dailyTotal", 1],
+      ["weeklyTotal", 1],
       ["run", 1],
       ["integral", 1],
       ["dailyMark", daily.buckets],

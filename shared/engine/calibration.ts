@@ -96,7 +96,7 @@ const SCALE = RARITY_AT_70 / -Math.log(1 - 0.7);
 /** The severity (0–100) of an event whose chance per interval is 10^−rarity. */
 export function scoreOfRarity(rarity: number): number {
   if (!(rarity > 0)) return 0;
-  const r = rarity <= TRUSTED ? rarity : TRUSTED + 3 * Math.log10(1 + (rarity - TRUSTED));
+  const r = rarity <= TRUSTED ? rarity : TRUSTED + Math.log10(1 + (rarity - TRUSTED));
   return 100 * -Math.expm1(-r / SCALE);
 }
 

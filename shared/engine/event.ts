@@ -1,7 +1,7 @@
 import { SHORT, type SeriesBank } from "./bank.ts";
 import { gaussianRarity, scoreOfRarity } from "./calibration.ts";
 import { recordRarity } from "./records.ts";
-import { DAILY_ROUTINE, quantised, recordRecurs, rememberSurprise, routineOf, WEEKLY_ROUTINE } from "./routine.ts";
+import { quantised, recordRecurs, rememberSurprise, ROUTINE, routineOf } from "./routine.ts";
 import { restartTails, tailRarity } from "./tails.ts";
 
 /**
@@ -19,9 +19,9 @@ import { restartTails, tailRarity } from "./tails.ts";
  * 3. A record (records.ts): a value further out than any of the last days, which residuals
  *    miss on bursty series.
  *
- * A surprise no larger than one seen about this time a day ago, or a week ago when that
- * one was itself a weekly repeat, is a routine (routine.ts) and reports nothing; a record
- * at the time of a record the day before likewise.
+ * A surprise no larger than one seen about this time a day ago, or like one seen a day or
+ * a week ago that was itself a repeat, is a routine (routine.ts) and reports nothing; a
+ * record at the time of a record the day before likewise.
  */
 
 /** Long-run statistics of residual sizes learn at this rate: a memory of about 2,000 points. */
@@ -86,7 +86,7 @@ function likelihood(bank: SeriesBank, i: number, u: number): number {
  * full when reporting starts, and restarts its statistics of residuals when the seasonal
  * model turns warm, because the residuals of a learning model are on another footing.
  */
-export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number, z: number, silent: boolean): number {
+export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number, z: number, silent: boolean, out: { routine: boolean }): number {
   if (bank.seen[i] === bank.layout.warmup) restartEvents(bank, i);
   const u = sizeOf(z);
   const q = quantised(u);
@@ -94,8 +94,9 @@ export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number,
   let rarity = Math.max(likelihood(bank, i, u), tailRarity(bank, i, z));
   // Whether it is a routine matters when a detector speaks, or for remembering a surprise large enough to excuse a later one.
   const kinds = rarity > 0 || q >= NOTABLE ? routineOf(bank, i, k, q) : 0;
-  if (kinds & (DAILY_ROUTINE | WEEKLY_ROUTINE)) rarity = 0;
-  if (record > 0 && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
+  out.routine = (kinds & ROUTINE) !== 0 && q >= NOTABLE;
+  if (kinds & ROUTINE) rarity = 0;
+  if (record > 0 && !(kinds & ROUTINE) && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
   rememberSurprise(bank, i, k, q, kinds, record > 0);
   return silent ? 0 : scoreOfRarity(rarity);
 }

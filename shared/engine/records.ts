@@ -14,6 +14,8 @@ export const RECORD_BLOCKS = 24;
 export const RECORD_BLOCK = 128;
 /** Values of history before a record means anything. */
 const MIN_RECORD = 150;
+/** Counts below this mean take no records: a new maximum of a few counts is a record by one whole count, which the residual's count floor judges better. */
+const MIN_COUNT_MEAN = 20;
 /** Values the long-run mean averages over. */
 const MEAN_MEMORY = 1000;
 /** Index of the power law extrapolated beyond the previous record (NAB's development set: 8–16 is a plateau). */
@@ -38,7 +40,7 @@ export function recordRarity(bank: SeriesBank, i: number, x: number): number {
   const inBlock = bank.recCount[i]!;
   let beaten = 0;
   let rarity = 0;
-  if (blocks > 0 || inBlock >= MIN_RECORD) {
+  if ((blocks > 0 || inBlock >= MIN_RECORD) && !(bank.integral[i] && Math.abs(mean) < MIN_COUNT_MEAN)) {
     beaten = inBlock > 0 && d <= bank.recCur[i]! ? 0 : inBlock;
     if (beaten > 0 || inBlock === 0) {
       const base = i * RECORD_BLOCKS;

@@ -11,19 +11,24 @@ import type { RoutineRing } from "./layout.ts";
  * a byte each, in the series' state.
  */
 
-/** Quantisation of residual sizes log(1 + |z|): 1/8 per step, 7 bits, so up to |z| ≈ 8·10^6. */
+/** Quantisation of residual sizes log(1 + |z|): 1/8 per step, 6 bits, so up to |z| ≈ 2,600 (larger ones are alike). */
 const STEPS = 8;
-/** A residual size quantised to 7 bits. */
-export const quantised = (u: number) => Math.min(127, Math.ceil(u * STEPS));
-/** The eighth bit of a stored surprise: in the week ring, it was itself a repeat of the week before; in the day ring, a record fell in that bucket (records.ts). */
-const FLAG = 128;
+const SIZE = 63;
+export const quantised = (u: number) => Math.min(SIZE, Math.ceil(u * STEPS));
+/** Bit of a stored byte: a record fell in that bucket (records.ts; day ring). */
+const RECORD = 64;
+/** Bit of a stored byte: that surprise was itself like one a cycle before. */
+const REPEAT = 128;
+/** "Like": no larger by more than this many steps (3/8 of log size: |z| up to 1.45 times as large, so a job whose residual varies by 40 % night to night is still one job). */
+const LIKE = 3;
 
 const mod = (a: number, n: number) => ((a % n) + n) % n;
 
 /** Where in its bucket interval `k` falls, as a byte (exact for up to 256 intervals a bucket). */
 const placeOf = (k: number, divisor: number) => (divisor === 1 ? 0 : Math.floor((mod(k, divisor) * 256) / divisor));
 
-function seenWithin(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: number, k: number, q: number, repeated: boolean): boolean {
+/** Whether a stored surprise within the drift of one cycle before interval `k` is at least `q − slack`, and a repeat itself when `repeated`. */
+function seenWithin(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: number, k: number, q: number, slack: number, repeated: boolean): boolean {
   if (r.length === 0) return false;
   const base = i * r.length;
   const ago = k - r.buckets * r.divisor;
@@ -32,7 +37,7 @@ function seenWithin(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: numb
   for (let b = first; b <= last; b++) {
     const j = base + mod(b, r.length);
     const past = ring[j]!;
-    if ((past & 127) < q || (repeated && (past & FLAG) === 0)) continue;
+    if ((past & SIZE) + slack < q || (repeated && (past & REPEAT) === 0)) continue;
     // The largest surprise of that bucket, where it was: within the drift of one cycle ago?
     const at = r.divisor === 1 ? b : b * r.divisor + (place[j]! * r.divisor) / 256;
     if (Math.abs(at - ago) <= r.drift + 0.5) return true;
@@ -41,38 +46,46 @@ function seenWithin(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: numb
 }
 
 /** Bits of `routineOf`. */
-export const DAILY_ROUTINE = 1;
-export const WEEKLY_REPEAT = 2;
-export const WEEKLY_ROUTINE = 4;
+export const ROUTINE = 1;
+const DAILY_REPEAT = 2;
+const WEEKLY_REPEAT = 4;
 
 /**
- * Whether a surprise of quantised size `q` at interval `k` of series `i` is a routine: seen
- * about then a day before (DAILY_ROUTINE), or a week before (WEEKLY_REPEAT) when that one
- * was itself seen the week before (WEEKLY_ROUTINE: a weekly job is learned on its third
- * week; one coincidence a week apart is not a routine).
+ * Whether a surprise of quantised size `q` at interval `k` of series `i` is a routine
+ * (ROUTINE): no larger than one seen about then the day before; or like one seen about then
+ * the day or the week before that was itself like one a cycle earlier: a job of varying size
+ * is learned on its third night or its third week, and one coincidence is not a routine.
+ * The other bits say whether it is like one a cycle before, to remember with it.
  */
 export function routineOf(bank: SeriesBank, i: number, k: number, q: number): number {
   const { day, week } = bank.layout.routine;
-  const daily = seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, false) ? DAILY_ROUTINE : 0;
-  if (week.length === 0 || !seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, false)) return daily;
-  return daily | WEEKLY_REPEAT | (seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, true) ? WEEKLY_ROUTINE : 0);
+  let bits = 0;
+  if (seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, LIKE, false)) {
+    bits |= DAILY_REPEAT;
+    if (seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, 0, false) || seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, LIKE, true)) bits |= ROUTINE;
+  }
+  if (week.length > 0 && seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, LIKE, false)) {
+    bits |= WEEKLY_REPEAT;
+    if (seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, LIKE, true)) bits |= ROUTINE;
+  }
+  return bits;
 }
 
 function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, i: number, k: number, q: number, flag: number): void {
   if (r.length === 0) return;
   const bucket = Math.floor(k / r.divisor);
   const j = i * r.length + mod(bucket, r.length);
-  // A new visit of the bucket starts afresh; within one visit the largest size stays, with its place, and a flag once set.
+  // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
   if (at[i] !== bucket) {
     ring[j] = q | flag;
     if (r.divisor > 1) place[j] = placeOf(k, r.divisor);
     at[i] = bucket;
   } else {
     const kept = ring[j]!;
-    if (q > (kept & 127)) {
-      ring[j] = q | (kept & FLAG) | flag;
+    if (q > (kept & SIZE)) {
+      ring[j] = q | (kept & RECORD) | flag;
       if (r.divisor > 1) place[j] = placeOf(k, r.divisor);
-    } else ring[j] = kept | flag;
+    } else ring[j] = kept | (flag & RECORD);
   }
 }
 
@@ -83,13 +96,13 @@ export function recordRecurs(bank: SeriesBank, i: number, k: number): boolean {
   const base = i * r.length;
   const ago = k - r.buckets * r.divisor;
   const last = Math.floor((ago + r.drift) / r.divisor);
-  for (let b = Math.floor((ago - r.drift) / r.divisor); b <= last; b++) if (bank.dayRing[base + mod(b, r.length)]! & FLAG) return true;
+  for (let b = Math.floor((ago - r.drift) / r.divisor); b <= last; b++) if (bank.dayRing[base + mod(b, r.length)]! & RECORD) return true;
   return false;
 }
 
 /** Remembers a surprise of quantised size `q` at interval `k` of series `i`, with what `routineOf` said of it. */
 export function rememberSurprise(bank: SeriesBank, i: number, k: number, q: number, routine: number, record: boolean): void {
   const { day, week } = bank.layout.routine;
-  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, i, k, q, record ? FLAG : 0);
-  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, i, k, q, routine & WEEKLY_REPEAT ? FLAG : 0);
+  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, i, k, q, (record ? RECORD : 0) | (routine & DAILY_REPEAT ? REPEAT : 0));
+  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, i, k, q, routine & WEEKLY_REPEAT ? REPEAT : 0);
 }

@@ -24,13 +24,17 @@ export interface StepResult {
   z: number;
   /** Severity 0–100 of this interval (event.ts). */
   score: number;
+  /** Whether this interval's surprise is a routine (routine.ts): it reports nothing. */
+  routine: boolean;
+  /** Whether the series' event was open when this interval came: it is part of an ongoing incident. */
+  ongoing: boolean;
   /** Whether the series' event is still open after this interval: its deviation persists. */
   open: boolean;
   /** A slow drift of the level reported at this interval (drift.ts), in the series' units; 0 when none. Its score is then at least EVENT_SCORE. */
   drift: number;
 }
 
-export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, scaleBelow: NaN, scaleAbove: NaN, z: 0, score: 0, open: false, drift: 0 });
+export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, scaleBelow: NaN, scaleAbove: NaN, z: 0, score: 0, routine: false, ongoing: false, open: false, drift: 0 });
 
 /** A residual beyond this many scales is treated as an anomaly when learning. */
 const CLIP_Z = 3;
@@ -42,6 +46,8 @@ function nothing(out: StepResult, expected: number): void {
   out.scaleAbove = NaN;
   out.z = 0;
   out.score = 0;
+  out.routine = false;
+  out.ongoing = false;
   out.open = false;
   out.drift = 0;
 }
@@ -73,7 +79,8 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   out.expected = expected;
   out.scale = scale;
   out.z = z;
-  out.score = eventSeverity(bank, i, k, x, z, learnOnly || !warm);
+  out.score = eventSeverity(bank, i, k, x, z, learnOnly || !warm, out);
+  out.ongoing = bank.eventLeft[i]! > 0;
   out.drift = 0;
 
   const dir = surpriseDirection(r / base, warm);
