@@ -15,17 +15,7 @@ import { anomalyDetectorArn, LOCAL_ARN_SCOPE, metricSetArn } from "../shared/mod
  * it is learned.
  */
 export function scoreCsv(text: string): string[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  if (lines.length === 0) throw new ValidationException("no input: expected CSV 'timestamp,value' with a header line");
-  const parse = makeTimestampParser(undefined, "UTC");
-  const rows = lines.slice(1).map((line, i) => {
-    const comma = line.lastIndexOf(",");
-    if (comma < 0) throw new ValidationException(`line ${i + 2}: expected 'timestamp,value', got '${line.slice(0, 80)}'`, { reason: "CANNOT_PARSE" });
-    const t = parse(line.slice(0, comma).trim().replace(/^"|"$/g, ""));
-    if (t === undefined) throw new ValidationException(`line ${i + 2}: '${line.slice(0, comma)}' is not a timestamp`, { reason: "CANNOT_PARSE" });
-    const cell = line.slice(comma + 1).trim();
-    return { t, x: cell === "" ? NaN : Number(cell) };
-  });
+  const rows = readRows(text);
   const step = inferInterval(rows.slice(0, INTERVAL_ROWS).map((r) => r.t));
   const bucket = (t: number) => Math.floor(t / step) * step;
 
@@ -58,6 +48,41 @@ export function scoreCsv(text: string): string[] {
     if (row !== undefined) scores[row] = Math.min(1, a.score / 100);
   }
   return Array.from(scores, (s) => s.toFixed(6));
+}
+
+/** A decimal number as CSV writes one (no hex, no Infinity, no NaN). */
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * The data rows of `text`, each a time and a value. Every row must be used as written, so
+ * nothing is skipped: a row without a comma, a timestamp that does not parse, a value that
+ * is not a finite number, or a time before the previous row's is refused with its line and
+ * data row numbers. An empty value is a missing one (the interval waits for the next).
+ */
+export function readRows(text: string): { t: number; x: number }[] {
+  const lines = text.split(/\r?\n/);
+  const header = lines.findIndex((l) => l.trim() !== "");
+  if (header < 0) throw new ValidationException("no input: expected CSV 'timestamp,value' with a header line");
+  const parse = makeTimestampParser(undefined, "UTC");
+  const rows: { t: number; x: number }[] = [];
+  for (let n = header + 1; n < lines.length; n++) {
+    const line = lines[n]!;
+    if (line.trim() === "") continue;
+    const where = `line ${n + 1} (data row ${rows.length + 1})`;
+    const refuse = (why: string) => new ValidationException(`${where}: ${why}`, { reason: "CANNOT_PARSE" });
+    const comma = line.lastIndexOf(",");
+    if (comma < 0) throw refuse(`expected 'timestamp,value', got '${line.slice(0, 80)}'`);
+    const stamp = line.slice(0, comma).trim().replace(/^"|"$/g, "");
+    const t = parse(stamp);
+    if (t === undefined) throw refuse(`'${stamp.slice(0, 80)}' is not a timestamp`);
+    const cell = line.slice(comma + 1).trim().replace(/^"|"$/g, "");
+    const x = cell === "" ? NaN : NUMBER.test(cell) ? Number(cell) : undefined;
+    if (x === undefined || x === Infinity || x === -Infinity) throw refuse(`value '${cell.slice(0, 80)}' is not a number`);
+    const previous = rows[rows.length - 1];
+    if (previous && t < previous.t) throw refuse(`${new Date(t).toISOString()} comes before the previous row's ${new Date(previous.t).toISOString()}: rows must be oldest first`);
+    rows.push({ t, x });
+  }
+  return rows;
 }
 
 /** Rows read to infer the step: fewer than any layout's warm-up (engine/layout.ts). */
