@@ -96,7 +96,7 @@ export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number,
   const kinds = rarity > 0 || q >= NOTABLE ? routineOf(bank, i, k, q) : 0;
   out.routine = (kinds & ROUTINE) !== 0 && q >= NOTABLE;
   if (kinds & ROUTINE) rarity = 0;
-  if (record > 0 && !(kinds & ROUTINE) && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
+  if (record > 0 && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
   rememberSurprise(bank, i, k, q, kinds, record > 0);
   return silent ? 0 : scoreOfRarity(rarity);
 }
