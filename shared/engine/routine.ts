@@ -2,8 +2,8 @@ import type { SeriesBank } from "./bank.ts";
 import type { RoutineRing } from "./layout.ts";
 
 /**
- * Routines: a surprise no larger than one seen about the same time the day before, or the
- * week before when that one was itself a weekly repeat, give or take 1/32 of a day
+ * Routines: a surprise no larger than one seen about the same time the day before, or
+ * like one seen then the day or the week before that was itself a repeat, give or take 1/32 of a day
  * (layout.ts), is a routine: a nightly job that runs a few minutes early or late, a report
  * every Thursday at 09:00. The baseline's seasonal slots cannot learn those, because they
  * do not land in the same slot twice or are too rare to move a slot. Each ring keeps, per

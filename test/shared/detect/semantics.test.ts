@@ -69,6 +69,18 @@ describe("what a user expects of anomaly groups", () => {
     expect(group!.score).toBe(worst.score);
   });
 
+  it("reports a larger burst an hour after a reported one, in full: no quiet period after a report", () => {
+    const start = at(20, 9);
+    const r = backtestOf("PT1H", at(30), (k) => hourly(k) * (k === start ? 0.75 : k === start + 2 ? 0.1 : 1));
+    const onset = r.anomalies.find((a) => a.timestamp === T0 + start * HOUR)!;
+    const burst = r.anomalies.find((a) => a.timestamp === T0 + (start + 2) * HOUR)!;
+    expect(onset.score).toBeGreaterThanOrEqual(70);
+    expect(burst.score).toBeGreaterThan(onset.score);
+    expect(burst.score).toBeGreaterThanOrEqual(90);
+    const group = r.groups.find((g) => g.AnomalyGroupId === burst.anomalyGroupId)!;
+    expect(group.score).toBe(burst.score);
+  });
+
   it("re-notifies an alert when the incident worsens into a higher severity band (severityChanged)", async () => {
     const dir = await tempDir();
     const events: AnomalyGroupEvent[] = [];

@@ -117,7 +117,7 @@ describe("engine", () => {
     for (const f of FREQUENCIES) {
       const bank = new SeriesBank(intervalMs(f));
       const bytes = bank.bytesPerSeries();
-      expect(bytes, f).toBeLessThanOrEqual(f === "PT1M" ? 5 * 1024 : 4096);
+      expect(bytes, f).toBeLessThanOrEqual(4096);
       const s = bank.slot("a");
       run(bank, s, range(0, 100), value);
       expect(bank.serialize().length, f).toBeGreaterThanOrEqual(bytes);
