@@ -19,7 +19,7 @@ export async function loadMetricSetFile(path: string): Promise<MetricSet> {
   const input = { AnomalyDetectorArn: anomalyDetectorArn(LOCAL_ARN_SCOPE, "backtest"), ...(json as object) };
   const req = parseOrThrow(CreateMetricSetRequest, input, `metric set ${path}`);
   if (!req.MetricSetFrequency) {
-    throw new ValidationException(`metric set ${path} has no MetricSetFrequency`, { fields: [{ Name: "MetricSetFrequency", Message: "is required for a backtest: PT5M, PT10M, PT1H or P1D" }] });
+    throw new ValidationException(`metric set ${path} has no MetricSetFrequency`, { fields: [{ Name: "MetricSetFrequency", Message: "is required for a backtest: PT1M, PT5M, PT10M, PT1H or P1D" }] });
   }
   const now = new Date(0).toISOString();
   return {

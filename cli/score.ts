@@ -1,30 +1,91 @@
-import { StreamScorer } from "../shared/engine/stream.ts";
+import { backtest } from "../shared/detect/backtest.ts";
+import type { IntervalCells } from "../shared/ingest/aggregate.ts";
 import { makeTimestampParser } from "../shared/ingest/timestamp.ts";
 import { ValidationException } from "../shared/model/errors.ts";
+import { FREQUENCIES, intervalMs, type Frequency } from "../shared/model/frequency.ts";
+import { anomalyDetectorArn, LOCAL_ARN_SCOPE, metricSetArn } from "../shared/model/ids.ts";
 
 /**
- * `vigil score`: CSV `timestamp,value` (header first, oldest first) in, one anomaly score
- * in [0, 1] per data row out, in order (engine/stream.ts). Causal: row i is scored before it
- * is learned, and the interval is the median spacing of the first timestamps only
- * (INTERVAL_ROWS), before any row is scored.
+ * `vigil score`: CSV `timestamp,value` (header first, oldest first) in, one score in [0, 1]
+ * per data row out, in order. It is the product's engine, not a second one: the rows become
+ * a one-series metric set (measure `value`, AVG) at the data's own step, run as a backtest;
+ * a row's score is the severity / 100 of an anomaly group at the row that closes the group's
+ * first interval, where an alert fires, and 0 elsewhere. Causal: the step is the median
+ * spacing of the first timestamps only (INTERVAL_ROWS), and every interval is scored before
+ * it is learned.
  */
 export function scoreCsv(text: string): string[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  if (lines.length === 0) throw new ValidationException("no input: expected CSV 'timestamp,value' with a header line");
-  const parse = makeTimestampParser(undefined, "UTC");
-  const body = lines.slice(1).map((line, i) => {
-    const comma = line.lastIndexOf(",");
-    if (comma < 0) throw new ValidationException(`line ${i + 2}: expected 'timestamp,value', got '${line.slice(0, 80)}'`, { reason: "CANNOT_PARSE" });
-    const t = parse(line.slice(0, comma).trim().replace(/^"|"$/g, ""));
-    if (t === undefined) throw new ValidationException(`line ${i + 2}: '${line.slice(0, comma)}' is not a timestamp`, { reason: "CANNOT_PARSE" });
-    const cell = line.slice(comma + 1).trim();
-    return { t, x: cell === "" ? NaN : Number(cell) };
+  const rows = readRows(text);
+  const step = inferInterval(rows.slice(0, INTERVAL_ROWS).map((r) => r.t));
+  const bucket = (t: number) => Math.floor(t / step) * step;
+
+  const intervals = new Map<number, IntervalCells>();
+  const lastRow = new Map<number, number>();
+  rows.forEach(({ t, x }, i) => {
+    const start = bucket(t);
+    lastRow.set(start, i);
+    if (!Number.isFinite(x)) return;
+    const cells = intervals.get(start) ?? intervals.set(start, new Map()).get(start)!;
+    const cell = cells.get("") ?? cells.set("", { dimensions: [], sums: [0], counts: [0] }).get("")!;
+    cell.sums[0]! += x;
+    cell.counts[0]! += 1;
   });
-  const stream = new StreamScorer(inferInterval(body.slice(0, INTERVAL_ROWS).map((r) => r.t)));
-  return body.map(({ t, x }) => stream.next(t, x).toFixed(6));
+  const metricSet = {
+    MetricSetArn: metricSetArn(LOCAL_ARN_SCOPE, "score", "stdin"),
+    AnomalyDetectorArn: anomalyDetectorArn(LOCAL_ARN_SCOPE, "score"),
+    MetricList: [{ MetricName: "value", AggregationFunction: "AVG" as const }],
+    DimensionList: [],
+    MetricSetFrequency: frequencyOf(step) ?? "PT1H",
+  };
+  const run = backtest(metricSet, { intervals }, { intervalMs: step });
+
+  const scores = new Float64Array(rows.length);
+  const told = new Set<string>();
+  for (const a of run.anomalies) {
+    if (told.has(a.anomalyGroupId)) continue;
+    told.add(a.anomalyGroupId);
+    const row = lastRow.get(a.timestamp);
+    if (row !== undefined) scores[row] = Math.min(1, a.score / 100);
+  }
+  return Array.from(scores, (s) => s.toFixed(6));
 }
 
-/** Rows read to infer the interval: fewer than any layout's warm-up (layout.ts). */
+/** A decimal number as CSV writes one (no hex, no Infinity, no NaN). */
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * The data rows of `text`, each a time and a value. Every row must be used as written, so
+ * nothing is skipped: a row without a comma, a timestamp that does not parse, a value that
+ * is not a finite number, or a time before the previous row's is refused with its line and
+ * data row numbers. An empty value is a missing one (the interval waits for the next).
+ */
+export function readRows(text: string): { t: number; x: number }[] {
+  const lines = text.split(/\r?\n/);
+  const header = lines.findIndex((l) => l.trim() !== "");
+  if (header < 0) throw new ValidationException("no input: expected CSV 'timestamp,value' with a header line");
+  const parse = makeTimestampParser(undefined, "UTC");
+  const rows: { t: number; x: number }[] = [];
+  for (let n = header + 1; n < lines.length; n++) {
+    const line = lines[n]!;
+    if (line.trim() === "") continue;
+    const where = `line ${n + 1} (data row ${rows.length + 1})`;
+    const refuse = (why: string) => new ValidationException(`${where}: ${why}`, { reason: "CANNOT_PARSE" });
+    const comma = line.lastIndexOf(",");
+    if (comma < 0) throw refuse(`expected 'timestamp,value', got '${line.slice(0, 80)}'`);
+    const stamp = line.slice(0, comma).trim().replace(/^"|"$/g, "");
+    const t = parse(stamp);
+    if (t === undefined) throw refuse(`'${stamp.slice(0, 80)}' is not a timestamp`);
+    const cell = line.slice(comma + 1).trim().replace(/^"|"$/g, "");
+    const x = cell === "" ? NaN : NUMBER.test(cell) ? Number(cell) : undefined;
+    if (x === undefined || x === Infinity || x === -Infinity) throw refuse(`value '${cell.slice(0, 80)}' is not a number`);
+    const previous = rows[rows.length - 1];
+    if (previous && t < previous.t) throw refuse(`${new Date(t).toISOString()} comes before the previous row's ${new Date(previous.t).toISOString()}: rows must be oldest first`);
+    rows.push({ t, x });
+  }
+  return rows;
+}
+
+/** Rows read to infer the step: fewer than any layout's warm-up (engine/layout.ts). */
 export const INTERVAL_ROWS = 13;
 
 /** Median positive spacing of the timestamps; an hour when there is none. */
@@ -38,3 +99,6 @@ export function inferInterval(times: readonly number[]): number {
   gaps.sort((a, b) => a - b);
   return gaps[Math.floor(gaps.length / 2)]!;
 }
+
+/** The metric set frequency of a step, when it is one. */
+const frequencyOf = (step: number): Frequency | undefined => FREQUENCIES.find((f) => intervalMs(f) === step);

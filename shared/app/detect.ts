@@ -3,11 +3,11 @@ import { groupEvent } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readAndAggregate, readInterval } from "../detect/read-files.ts";
 import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "../detect/results.ts";
 import { scoreInterval } from "../detect/score-interval.ts";
-import { decodeSnapshot, encodeSnapshot, type ModelSnapshot } from "../detect/snapshot.ts";
-import { RECENT, SeriesBank } from "../engine/bank.ts";
+import { decodeSnapshot, decodeSnapshotMeta, encodeSnapshot, type ModelSnapshot } from "../detect/snapshot.ts";
+import { RECENT, SeriesBank, SnapshotFormatChanged } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
 import type { DataQualityReport, IntervalCells } from "../ingest/aggregate.ts";
-import { groupingContextOf, groupInterval } from "../incidents/grouping.ts";
+import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
@@ -88,8 +88,10 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
 /** The saved model, or one learned from the history before `before`, with how many intervals it learned (Infinity: saved). */
 async function loadOrLearn(deps: DetectServices, metricSet: MetricSet, before: number): Promise<{ model: ModelSnapshot; learned: number }> {
   const bytes = await deps.blobs.get(modelUri(metricSetRoot(deps.resultsRoot, metricSet)));
-  if (bytes) return { model: decodeSnapshot(bytes), learned: Infinity };
+  const saved = bytes ? savedModel(bytes) : undefined;
+  if (saved && !("changed" in saved)) return { model: saved, learned: Infinity };
   const len = intervalMs(metricSet.MetricSetFrequency);
+  // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
   const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined, feedbackThrough: 0 };
   const readable = readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet));
   const history = await readAndAggregate(filesOf(deps, metricSet), readable, historyPrefixes(readable));
@@ -101,7 +103,21 @@ async function loadOrLearn(deps: DetectServices, metricSet: MetricSet, before: n
   // The last learned intervals' bands, from the engine's ring: the context of the first live incidents.
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   for (const t of starts.slice(-RECENT)) await keepSeriesPoints(deps.blobs, root, t, keptPoints(snapshot.bank, metricSet, history.intervals.get(t), t, "learned"));
+  if (saved) {
+    const through = [snapshot.through, saved.through].filter(Number.isFinite);
+    return { model: { ...snapshot, through: through.length ? Math.max(...through) : NaN, openGroup: saved.openGroup, feedbackThrough: saved.feedbackThrough }, learned: starts.length };
+  }
   return { model: snapshot, learned: starts.length };
+}
+
+/** The saved snapshot, or, when an older engine saved it, what it says beside its model. */
+function savedModel(bytes: Uint8Array): ModelSnapshot | (Omit<ModelSnapshot, "bank"> & { readonly changed: true }) {
+  try {
+    return decodeSnapshot(bytes);
+  } catch (e) {
+    if (e instanceof SnapshotFormatChanged) return { ...decodeSnapshotMeta(bytes), changed: true };
+    throw e;
+  }
 }
 
 function seriesWithValues(cells: IntervalCells | undefined, metricSet: MetricSet): number {
@@ -165,8 +181,9 @@ async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalS
   // L4M's quota on series: an interval over it is not scored, and says why.
   const seriesQuota = (deps.quotas ?? L4M_QUOTAS).seriesPerMetricSet[metricSet.MetricSetFrequency];
   const overQuota = data.quality.timeSeriesCount > seriesQuota;
-  const anomalies = overQuota ? [] : scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart);
-  const group = groupInterval(groupingContextOf(metricSet), model.openGroup, anomalies, intervalStart);
+  const persisting = new Set<string>();
+  const anomalies = overQuota ? [] : scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart, { persisting });
+  const { changed: group, ended, open } = advanceGroup(groupingContextOf(metricSet), model.openGroup, anomalies, persisting, intervalStart);
 
   const at = intervalUri(root, intervalStart);
   const stamp = new Date(intervalStart).toISOString();
@@ -180,8 +197,6 @@ async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalS
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
   const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
-  // The open group always ends at the interval before: a quiet interval closes it.
-  const ended = group ? undefined : model.openGroup;
   if (group) await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
   // Announced before the commit: a re-run announces the same revision again, which listeners drop.
   if (group) await deps.events.publish(groupEvent("AnomalyGroupChanged", group, anomalies, model.bank, intervalStart));
@@ -201,7 +216,7 @@ async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalS
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   model.through = intervalStart;
-  model.openGroup = group ?? (ended ? undefined : model.openGroup);
+  model.openGroup = open;
   await deps.blobs.put(modelUri(root), encodeSnapshot(model));
   await deps.records.put("leases", lease, { until: DONE }, { expiresAt: now + DONE_MARKER_RETENTION_MS });
   return { kind: "processed", execution, group };

@@ -1,6 +1,6 @@
 import { SeriesBank } from "../engine/bank.ts";
 import type { Aggregation } from "../ingest/aggregate.ts";
-import { groupingContextOf, groupInterval, isOpenAt } from "../incidents/grouping.ts";
+import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
 import { rankGroups } from "../incidents/ranking.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -29,15 +29,17 @@ export interface BacktestOptions {
    * learns the verdicts, as it learns PutFeedback's.
    */
   readonly review?: { readonly at: number; readonly verdict: (a: Anomaly) => boolean | undefined };
+  /** The interval, when it is none of the metric set frequencies (`vigil score` runs at the data's own step). */
+  readonly intervalMs?: number;
 }
 
-export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">, data: Aggregation, options: BacktestOptions = {}): BacktestResult {
-  const len = intervalMs(metricSet.MetricSetFrequency);
+export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">, data: Pick<Aggregation, "intervals">, options: BacktestOptions = {}): BacktestResult {
+  const len = options.intervalMs ?? intervalMs(metricSet.MetricSetFrequency);
   const bank = new SeriesBank(len);
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);
   const anomalies: BacktestResult["anomalies"][number][] = [];
   const groups = new Map<string, AnomalyGroupRecord>();
-  const ctx = groupingContextOf(metricSet);
+  const ctx = { ...groupingContextOf(metricSet), intervalMs: len };
   let open: AnomalyGroupRecord | undefined;
   let learned = 0;
   let scored = 0;
@@ -53,16 +55,16 @@ export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDet
       }
     }
     const learnOnly = options.from !== undefined && t < options.from;
-    const found = scoreInterval(bank, metricSet, data.intervals.get(t), t, { learnOnly });
+    const persisting = new Set<string>();
+    const found = scoreInterval(bank, metricSet, data.intervals.get(t), t, { learnOnly, persisting });
     if (learnOnly) learned++;
     else scored++;
-    const grown = groupInterval(ctx, open, found, t);
+    const advance = advanceGroup(ctx, open, found, persisting, t);
+    open = advance.open;
+    const grown = advance.changed;
     if (grown) {
       groups.set(grown.AnomalyGroupId, grown);
-      open = grown;
       for (const a of found) anomalies.push({ ...a, anomalyGroupId: grown.AnomalyGroupId });
-    } else if (open && !isOpenAt(open, t + len, len)) {
-      open = undefined;
     }
     if (options.onProgress && i % 500 === 0) options.onProgress(i, total);
   }

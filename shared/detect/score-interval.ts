@@ -1,18 +1,20 @@
 import type { SeriesBank } from "../engine/bank.ts";
-import { zOfScore } from "../engine/calibration.ts";
+import { BAND_Z } from "../engine/calibration.ts";
+import { EVENT_SCORE } from "../engine/event.ts";
 import { remember } from "../engine/recent.ts";
 import { newStepResult, step } from "../engine/step.ts";
 import { applyFeedback } from "../engine/feedback.ts";
 import { cellValue, seriesKeyOf, type IntervalCells } from "../ingest/aggregate.ts";
-import { DEFAULT_ALERT_THRESHOLD } from "../model/alert.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 
-/** Points scoring below this (rarer than about 1 in 10^5) are normal and not recorded as anomalies. */
-export const MIN_ANOMALY_SCORE = 60;
-/** Bounds shown with an anomaly: the band of values that score below the default alert threshold. */
-export const BOUND_Z = zOfScore(DEFAULT_ALERT_THRESHOLD);
+/** Points scoring below this (rarer than one interval in 2,000: engine/calibration.ts) are normal and not recorded as anomalies. */
+export const MIN_ANOMALY_SCORE = EVENT_SCORE;
+/** Within an incident already under way, a series' deviations down to this severity (one interval in 80) are recorded as its anomalies too, so a group spans its incident. */
+export const ONGOING_ANOMALY_SCORE = 50;
+/** Bounds shown with an anomaly: the band of normal values, in residual scales either side of expected. */
+export const BOUND_Z = BAND_Z;
 
 /**
  * How far an anomaly was from expected, signed, in units of its series' residual scale on
@@ -31,9 +33,11 @@ export type ScoredMetricSet = Pick<MetricSet, "MetricSetArn" | "MetricList" | "D
 /**
  * Scores every series of one interval against the model and learns it (causal: the
  * score of interval t uses intervals < t only). With `learnOnly` (history), nothing is
- * reported. Series without a value this interval are left as they were.
+ * reported. Series without a value this interval are left as they were. The series whose
+ * event is still open without an anomaly this interval (their deviation persists) are
+ * added to `persisting`, by time series id, when given.
  */
-export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: IntervalCells | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number } = {}): Anomaly[] {
+export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: IntervalCells | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number; persisting?: Set<string> } = {}): Anomaly[] {
   if (!cells) return [];
   const minScore = options.minScore ?? MIN_ANOMALY_SCORE;
   const k = Math.floor(intervalStart / bank.intervalMs);
@@ -47,20 +51,28 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
       const slot = bank.slot(bankKey(metric.MetricName, seriesKey));
       step(bank, slot, k, x, out, options.learnOnly);
       if (Number.isFinite(x)) remember(bank, slot, k, x, out.expected, out.scale);
-      if (out.score < minScore) return;
+      const recorded = out.score >= minScore || (out.ongoing && out.score >= Math.min(minScore, ONGOING_ANOMALY_SCORE));
+      if (!recorded && !(out.open && options.persisting)) return;
       const pairs = dims.map((d, i) => [d, cell.dimensions[i]!] as const);
+      const id = timeSeriesId(metricSet.MetricSetArn, metric.MetricName, pairs);
+      if (!recorded) {
+        options.persisting?.add(id);
+        return;
+      }
       anomalies.push({
         metricSetArn: metricSet.MetricSetArn,
-        timeSeriesId: timeSeriesId(metricSet.MetricSetArn, metric.MetricName, pairs),
+        timeSeriesId: id,
         measure: metric.MetricName,
         dimensions: Object.fromEntries(pairs),
         timestamp: intervalStart,
         actual: x,
-        expected: out.expected,
+        // A drift is shown against where the level was before it moved.
+        expected: out.expected - out.drift,
         lower: out.expected - BOUND_Z * out.scaleBelow,
         upper: out.expected + BOUND_Z * out.scaleAbove,
-        direction: out.z >= 0 ? "UP" : "DOWN",
+        direction: (out.drift !== 0 ? out.drift : out.z) >= 0 ? "UP" : "DOWN",
         score: Math.round(out.score * 100) / 100,
+        ...(out.drift !== 0 ? { kind: "drift" as const } : {}),
       });
     });
   }

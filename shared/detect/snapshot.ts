@@ -27,6 +27,12 @@ export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
 
 export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
   const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+  return { bank: SeriesBank.deserialize(bytes.subarray(4 + length)), ...decodeSnapshotMeta(bytes) };
+}
+
+/** What a snapshot says beside its model (where detection got to, its open group), readable whatever the engine's format. */
+export function decodeSnapshotMeta(bytes: Uint8Array): Omit<ModelSnapshot, "bank"> {
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
   const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))) as { through: number | null; openGroup: AnomalyGroupRecord | null; feedbackThrough?: number };
-  return { bank: SeriesBank.deserialize(bytes.subarray(4 + length)), through: meta.through ?? NaN, openGroup: meta.openGroup ?? undefined, feedbackThrough: meta.feedbackThrough ?? 0 };
+  return { through: meta.through ?? NaN, openGroup: meta.openGroup ?? undefined, feedbackThrough: meta.feedbackThrough ?? 0 };
 }

@@ -1,12 +1,18 @@
+import { RECORD_BLOCKS } from "./records.ts";
 import { layoutFor, type SeasonLayout } from "./layout.ts";
 
 /** Intervals of recent values kept per series, for the chart an alert shows. */
 export const RECENT = 24;
+/** Residual sizes averaged for the short-run likelihood (event.ts). */
+export const SHORT = 6;
+
+type Typed = Float64Array | Float32Array | Uint32Array | Uint16Array | Int16Array | Int8Array | Uint8Array;
 
 /**
  * The engine's state for many series at once, as parallel typed arrays (one slot per
  * series): memory is fixed per series and grows linearly, and a snapshot is the arrays'
- * bytes, so it round-trips exactly.
+ * bytes, so it round-trips exactly. Every array is listed once, in `fields()`, with how
+ * many elements each series takes.
  */
 export class SeriesBank {
   readonly layout: SeasonLayout;
@@ -14,11 +20,13 @@ export class SeriesBank {
   private capacity = 0;
   private readonly index = new Map<string, number>();
   keys: string[] = [];
+
+  // The baseline (baseline.ts, scale.ts, change.ts).
   level = new Float64Array(0);
   scale = new Float64Array(0);
   /** Points learned so far. */
   seen = new Uint32Array(0);
-  /** Signed length of the current run of same-direction anomalies. */
+  /** Signed length of the current run of same-direction surprises. */
   run = new Int16Array(0);
   /** 1 while every value seen was an integer (counts): enables the count noise floor. */
   integral = new Uint8Array(0);
@@ -27,11 +35,49 @@ export class SeriesBank {
   toleranceDown = new Float32Array(0);
   daily = new Float32Array(0);
   weekly = new Float32Array(0);
-  /** Direction (−1, 0, 1) of the anomaly last seen at each daily slot: a repeat means the cycle changed. */
+  /** Sums of the daily and weekly slots, kept as they learn (the level with cycles averaged out: baseline.ts). */
+  dailyTotal = new Float64Array(0);
+  weeklyTotal = new Float64Array(0);
+  /** Direction (−1, 0, 1) of the surprise last seen at each daily slot: a repeat means the cycle changed. */
   dailyMark = new Int8Array(0);
   /** The same for each weekly slot. */
   weeklyMark = new Int8Array(0);
-  /** Interval index of the last value remembered (recent.ts). */
+
+  // The event layer (event.ts, routine.ts, shape.ts, drift.ts).
+  /** Long-run mean and variance of residual sizes, log(1 + |z|), and the points they were learned from. */
+  sizeMean = new Float32Array(0);
+  sizeVar = new Float32Array(0);
+  sizeCount = new Uint32Array(0);
+  /** The last SHORT residual sizes, indexed by sizeCount mod SHORT. */
+  sizeRing = new Float32Array(0);
+  /** Largest residual size at each bucket of the last day and week, quantised (routine.ts), and the absolute bucket last written. */
+  dayRing = new Uint8Array(0);
+  weekRing = new Uint8Array(0);
+  dayPlace = new Uint8Array(0);
+  weekPlace = new Uint8Array(0);
+  dayAt = new Uint32Array(0);
+  weekAt = new Uint32Array(0);
+  /** Running 75th and 95th percentiles of |z| and the points they learned from (tails.ts). */
+  q75 = new Float32Array(0);
+  q95 = new Float32Array(0);
+  tailSeen = new Uint16Array(0);
+  /** Records (records.ts): the long-run mean of values, values learned, the largest distance from it in each of the last blocks, in the block under way, its points, the next block's place, the blocks kept. */
+  recMean = new Float64Array(0);
+  recSeen = new Uint32Array(0);
+  recMax = new Float32Array(0);
+  recCur = new Float32Array(0);
+  recCount = new Uint8Array(0);
+  recNext = new Uint8Array(0);
+  recBlocks = new Uint8Array(0);
+  /** The reference the level is compared with for slow drift (drift.ts). */
+  driftRef = new Float64Array(0);
+  /** Intervals the series' current event stays open without a new anomaly; 0: no event. */
+  eventLeft = new Uint16Array(0);
+  /** Largest severity reported in the current event. */
+  eventPeak = new Float32Array(0);
+
+  // What alerts show (recent.ts).
+  /** Interval index of the last value remembered. */
   lastK = new Uint32Array(0);
   /** Ring of the last RECENT values, their expected values and scales, indexed by k mod RECENT. */
   recentActual = new Float32Array(0);
@@ -45,6 +91,57 @@ export class SeriesBank {
 
   get intervalMs(): number {
     return this.layout.intervalMs;
+  }
+
+  /** Each array of the state with its elements per series, in snapshot order. */
+  private fields(): [keyof SeriesBank & string, number][] {
+    const { daily, weekly, routine } = this.layout;
+    return [
+      ["level", 1],
+      ["scale", 1],
+      ["seen", 1],
+      ["toleranceUp", 1],
+      ["toleranceDown", 1],
+      ["daily", daily.buckets],
+      ["weekly", weekly.buckets],
+      ["dailyTotal", 1],
+      ["weeklyTotal", 1],
+      ["run", 1],
+      ["integral", 1],
+      ["dailyMark", daily.buckets],
+      ["weeklyMark", weekly.buckets],
+      ["sizeMean", 1],
+      ["sizeVar", 1],
+      ["sizeCount", 1],
+      ["sizeRing", SHORT],
+      ["dayRing", routine.day.length],
+      ["weekRing", routine.week.length],
+      ["dayPlace", routine.day.divisor > 1 ? routine.day.length : 0],
+      ["weekPlace", routine.week.divisor > 1 ? routine.week.length : 0],
+      ["dayAt", 1],
+      ["weekAt", 1],
+      ["q75", 1],
+      ["q95", 1],
+      ["tailSeen", 1],
+      ["recMean", 1],
+      ["recSeen", 1],
+      ["recMax", RECORD_BLOCKS],
+      ["recCur", 1],
+      ["recCount", 1],
+      ["recNext", 1],
+      ["recBlocks", 1],
+      ["driftRef", 1],
+      ["eventLeft", 1],
+      ["eventPeak", 1],
+      ["lastK", 1],
+      ["recentActual", RECENT],
+      ["recentExpected", RECENT],
+      ["recentScale", RECENT],
+    ];
+  }
+
+  private array(name: string): Typed {
+    return (this as unknown as Record<string, Typed>)[name]!;
   }
 
   /** The slot of series `key`, creating it when new. */
@@ -66,56 +163,22 @@ export class SeriesBank {
   }
 
   private grow(capacity: number): void {
-    const { daily, weekly } = this.layout;
-    const copy = <T extends Float64Array | Float32Array | Uint32Array | Int16Array | Int8Array | Uint8Array>(a: T, n: number): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
+    for (const [name, per] of this.fields()) {
+      const a = this.array(name);
+      const b = new (a.constructor as new (n: number) => Typed)(capacity * per);
       b.set(a);
-      return b;
-    };
-    this.level = copy(this.level, capacity);
-    this.scale = copy(this.scale, capacity);
-    this.seen = copy(this.seen, capacity);
-    this.run = copy(this.run, capacity);
-    this.integral = copy(this.integral, capacity);
-    this.toleranceUp = copy(this.toleranceUp, capacity);
-    this.toleranceDown = copy(this.toleranceDown, capacity);
-    this.daily = copy(this.daily, capacity * daily.buckets);
-    this.weekly = copy(this.weekly, capacity * weekly.buckets);
-    this.dailyMark = copy(this.dailyMark, capacity * daily.buckets);
-    this.weeklyMark = copy(this.weeklyMark, capacity * weekly.buckets);
-    this.lastK = copy(this.lastK, capacity);
-    this.recentActual = copy(this.recentActual, capacity * RECENT);
-    this.recentExpected = copy(this.recentExpected, capacity * RECENT);
-    this.recentScale = copy(this.recentScale, capacity * RECENT);
+      (this as unknown as Record<string, Typed>)[name] = b;
+    }
     this.capacity = capacity;
   }
 
   /** Bytes of state one series takes. */
   bytesPerSeries(): number {
-    const { daily, weekly } = this.layout;
-    return 8 + 8 + 4 + 2 + 1 + 8 + 5 * daily.buckets + 5 * weekly.buckets + 4 + 12 * RECENT;
+    return this.fields().reduce((sum, [name, per]) => sum + per * this.array(name).BYTES_PER_ELEMENT, 0);
   }
 
-  private arrays() {
-    const n = this.size;
-    const { daily, weekly } = this.layout;
-    return [
-      this.level.subarray(0, n),
-      this.scale.subarray(0, n),
-      this.seen.subarray(0, n),
-      this.toleranceUp.subarray(0, n),
-      this.toleranceDown.subarray(0, n),
-      this.daily.subarray(0, n * daily.buckets),
-      this.weekly.subarray(0, n * weekly.buckets),
-      this.run.subarray(0, n),
-      this.integral.subarray(0, n),
-      this.dailyMark.subarray(0, n * daily.buckets),
-      this.weeklyMark.subarray(0, n * weekly.buckets),
-      this.lastK.subarray(0, n),
-      this.recentActual.subarray(0, n * RECENT),
-      this.recentExpected.subarray(0, n * RECENT),
-      this.recentScale.subarray(0, n * RECENT),
-    ] as const;
+  private arrays(): Typed[] {
+    return this.fields().map(([name, per]) => this.array(name).subarray(0, this.size * per));
   }
 
   /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned. */
@@ -142,7 +205,7 @@ export class SeriesBank {
     if (bytes.byteLength < 8 || view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new Error("not a Vigil model snapshot");
     const headerLength = view.getUint32(4, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { format: number; intervalMs: number; keys: string[] };
-    if (header.format !== SNAPSHOT_FORMAT) throw new Error(`model snapshot format ${header.format} is not ${SNAPSHOT_FORMAT}`);
+    if (header.format !== SNAPSHOT_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
     if (!(header.intervalMs > 0)) throw new Error(`model snapshot has a bad interval ${header.intervalMs} ms`);
     const bank = new SeriesBank(header.intervalMs, Math.max(16, header.keys.length));
     for (const key of header.keys) bank.slot(key);
@@ -151,6 +214,7 @@ export class SeriesBank {
     // A private copy: Buffer#slice (what fs returns) is a view into a shared pool, not a copy.
     const copy = new Uint8Array(bytes).buffer;
     for (const a of bank.arrays()) {
+      if (at + a.byteLength > copy.byteLength) throw new Error("model snapshot is truncated");
       new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(new Uint8Array(copy, at, a.byteLength));
       at += a.byteLength + pad(a.byteLength);
     }
@@ -159,4 +223,15 @@ export class SeriesBank {
 }
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
-const SNAPSHOT_FORMAT = 3;
+const SNAPSHOT_FORMAT = 4;
+
+/** A model saved by another version of the engine, whose state this one cannot read. */
+export class SnapshotFormatChanged extends Error {
+  readonly code = "SnapshotFormatChanged";
+  constructor(
+    readonly found: number,
+    readonly expected: number,
+  ) {
+    super(`model snapshot format ${found} is not ${expected}`);
+  }
+}

@@ -8,7 +8,19 @@ import type { SeriesBank } from "./bank.ts";
  * share of what the previous ones left, so the three never over-correct together.
  */
 
+/** The series' level with its cycles averaged out: where a drift shows, whichever component took it in. */
+export const meanLevel = (bank: SeriesBank, i: number) => bank.level[i]! + bank.dailyTotal[i]! / bank.layout.daily.buckets + bank.weeklyTotal[i]! / bank.layout.weekly.buckets;
+
 export const expectedValue = (bank: SeriesBank, i: number, di: number, wi: number) => bank.level[i]! + bank.daily[di]! + bank.weekly[wi]!;
+
+/**
+ * Rates apply per interval. A slot that spans more than UPDATES_PER_VISIT intervals shares
+ * them out, so that minute data learns its hours of the week no faster than five-minute
+ * data does (where the rates were settled): otherwise sixty updates a visit would make a
+ * weekly slot follow every incident.
+ */
+const UPDATES_PER_VISIT = 12;
+const shareOf = (divisor: number) => Math.min(1, UPDATES_PER_VISIT / divisor);
 
 /** Rate at which a slot re-learns when its cycle is seen to have moved (change.ts). */
 const RELEARN_RATE = 0.5;
@@ -22,18 +34,20 @@ export function learnBaseline(bank: SeriesBank, i: number, di: number, wi: numbe
   const { rates } = layout;
   const dailyVisits = Math.floor(seen / (layout.daily.buckets * layout.daily.divisor));
   const weeklyVisits = Math.floor(seen / (layout.weekly.buckets * layout.weekly.divisor));
-  const aD = layout.daily.buckets > 1 ? Math.max(dailyChanged ? RELEARN_RATE : rates.daily, 1 / (dailyVisits + 1)) : 0;
+  const aD = layout.daily.buckets > 1 ? Math.max(dailyChanged ? RELEARN_RATE : rates.daily, 1 / (dailyVisits + 1)) * shareOf(layout.daily.divisor) : 0;
   // In the first week, the weekly slot takes half of what the daily cycle leaves.
   const firstWeek = dailyVisits > 0 || layout.daily.buckets === 1 ? 0.5 : 0;
-  const aW = Math.max(weeklyChanged ? RELEARN_RATE : rates.weekly, weeklyVisits === 0 ? firstWeek : 1 / (weeklyVisits + 1));
+  const aW = Math.max(weeklyChanged ? RELEARN_RATE : rates.weekly, weeklyVisits === 0 ? firstWeek : 1 / (weeklyVisits + 1)) * shareOf(layout.weekly.divisor);
   const aL = Math.max(rates.level, warm ? 0 : 1 / (seen + 1));
 
   let left = rc;
   const dD = aD * left;
   bank.daily[di] = bank.daily[di]! + dD;
+  bank.dailyTotal[i] = bank.dailyTotal[i]! + dD;
   left -= dD;
   const dW = aW * left;
   bank.weekly[wi] = bank.weekly[wi]! + dW;
+  bank.weeklyTotal[i] = bank.weeklyTotal[i]! + dW;
   left -= dW;
   bank.level[i] = bank.level[i]! + aL * left;
 }

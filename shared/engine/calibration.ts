@@ -1,9 +1,10 @@
 /**
- * Scores mean the same rarity on every series: a residual is first standardised by its
- * series' own robust scale (z), then z is mapped to 0–100 through the two-sided Gaussian
- * tail probability p: score = 100 · (1 − exp(−(−log10 p) / SCALE)). So 50 ≈ 1 in 10^4,
- * 70 ≈ 1 in 10^7 (|z| ≈ 5.3), 90 ≈ 1 in 10^13, whatever the series' size or noise; the
- * curve approaches 100 without reaching it, so the rarest events still rank apart.
+ * Severity means the same rarity on every series. Each detector of the event layer states
+ * how rare what it sees is, as −log10 of a chance per interval (its rarity); the severity
+ * is 100 · (1 − exp(−rarity / SCALE)), so that 70 is one interval in 2,000 (RARITY_AT_70),
+ * 90 one in 10^6.3, 99 one in 10^12.6. The curve approaches 100 without reaching it, and
+ * rarities beyond one in 10^15 are compressed (no model knows such odds), so the rarest
+ * events still rank apart.
  */
 
 /** erfc with fractional error < 1.2e-7 (Numerical Recipes' erfcc, Chebyshev fit). */
@@ -18,33 +19,92 @@ function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
-const LN10 = Math.LN10;
-
-/** −log10 of the two-sided tail probability of |z|, computed in log space so large z stays finite. */
-export function tailLog10(z: number): number {
-  const a = Math.abs(z) / Math.SQRT2;
-  if (a < 5) return -Math.log10(erfc(a));
+/** −log10 of the one-sided Gaussian tail P(Z > z), in log space so that large z stays finite. */
+export function gaussianRarity(z: number): number {
+  const a = z / Math.SQRT2;
+  if (a < 5) return -Math.log10(erfc(a) / 2);
   // erfc(a) ≈ exp(−a²)/(a√π) for large a.
-  return (a * a + Math.log(a * Math.sqrt(Math.PI))) / LN10;
+  return (a * a + Math.log(2 * a * Math.sqrt(Math.PI))) / Math.LN10;
 }
 
-/** −log10 p at which the score reaches 70: one in ten million. */
-const LOG10_P_AT_70 = 7;
-const SCALE = LOG10_P_AT_70 / -Math.log(1 - 0.7);
-
-export function scoreOfZ(z: number): number {
-  if (!Number.isFinite(z)) return Number.isNaN(z) ? 0 : 100;
-  return 100 * -Math.expm1(-tailLog10(z) / SCALE);
+/** ln Γ(x) for x > 0 (Lanczos, Numerical Recipes' gammln). */
+function lnGamma(x: number): number {
+  const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
+  let y = x;
+  let tmp = x + 5.5;
+  tmp -= (x + 0.5) * Math.log(tmp);
+  let ser = 1.000000000190015;
+  for (const ci of c) ser += ci / ++y;
+  return -tmp + Math.log((2.5066282746310005 * ser) / x);
 }
 
-/** The |z| at which the score reaches `score` (bisection; scoreOfZ is monotone in |z|). */
-export function zOfScore(score: number): number {
-  let lo = 0;
-  let hi = 40;
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    if (scoreOfZ(mid) < score) lo = mid;
-    else hi = mid;
+/** Continued fraction of the incomplete beta function (Numerical Recipes' betacf, modified Lentz). */
+function betaFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  const qab = a + b;
+  const qap = a + 1;
+  const qam = a - 1;
+  let c = 1;
+  let d = 1 - (qab * x) / qap;
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 200; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const step = d * c;
+    h *= step;
+    if (Math.abs(step - 1) < 3e-14) break;
   }
-  return hi;
+  return h;
 }
+
+/** −log10 of the two-sided tail P(|T| > t) of a Student t with ν degrees of freedom (the regularised incomplete beta I at ν/(ν + t²)). */
+export function studentRarity(t: number, nu: number): number {
+  if (!(t > 0)) return 0;
+  const x = nu / (nu + t * t);
+  const a = nu / 2;
+  const b = 0.5;
+  const lnFront = lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log1p(-x);
+  if (x < (a + 1) / (a + b + 2)) return -(lnFront + Math.log(betaFraction(a, b, x) / a)) / Math.LN10;
+  return -Math.log10(Math.max(1e-300, 1 - (Math.exp(lnFront) * betaFraction(b, a, 1 - x)) / b));
+}
+
+/** Rarities beyond one in 10^15 are compressed: no model knows such odds, but larger still ranks higher. */
+const TRUSTED = 15;
+
+/**
+ * The rarity at which the severity reaches 70, L4M's default alert threshold: one interval
+ * in 2,000, a little over a week of 5-minute data, under three months of hourly data. A
+ * quiet series stays well under one alert a month (bench: quiet).
+ */
+export const RARITY_AT_70 = 3.3;
+const SCALE = RARITY_AT_70 / -Math.log(1 - 0.7);
+
+/** The severity (0–100) of an event whose chance per interval is 10^−rarity. */
+export function scoreOfRarity(rarity: number): number {
+  if (!(rarity > 0)) return 0;
+  const r = rarity <= TRUSTED ? rarity : TRUSTED + Math.log10(1 + (rarity - TRUSTED));
+  return 100 * -Math.expm1(-r / SCALE);
+}
+
+/** The rarity whose severity is `score` (the inverse of scoreOfRarity, below one in 10^15). */
+export const rarityOfScore = (score: number) => -Math.log(1 - score / 100) * SCALE;
+
+/**
+ * The band of normal values shown with an anomaly, in residual scales either side of
+ * expected: where a lone residual of a calm (Gaussian) series reaches severity 70.
+ */
+export const BAND_Z = 5;

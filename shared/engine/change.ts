@@ -1,5 +1,4 @@
 import type { SeriesBank } from "./bank.ts";
-import { zOfScore } from "./calibration.ts";
 
 /**
  * Change detection: telling a new normal from an incident, with two run counters.
@@ -11,9 +10,8 @@ import { zOfScore } from "./calibration.ts";
  *   moved, or history taught it an incident.
  */
 
-/** Scores at or above this count toward a run. */
-const RUN_SCORE = 40;
-const Z_RUN = zOfScore(RUN_SCORE);
+/** Residuals at least this many scales out count toward a run. */
+const Z_RUN = 3;
 /** Runs up to this long may reveal a changed cycle; longer ones are shifts. */
 const SHORT_EXCURSION = 4;
 /** Consecutive surprised visits before a slot re-learns (this visit makes the third). */

@@ -1,6 +1,6 @@
 /**
  * Which cycles a series learns, derived from its interval alone so that any cadence works
- * (L4M's four frequencies and the irregular ones `vigil score` meets). A cycle has
+ * (the metric set frequencies, PT1M to P1D, and whatever step `vigil score` meets). A cycle has
  * `buckets` slots and interval k falls in slot floor(k / divisor) % buckets. Sub-daily data
  * learns its daily cycle at up to 288 slots and its weekly cycle by hour of week (168 slots),
  * so state stays small at PT5M; daily data learns the day of week.
@@ -10,16 +10,35 @@ export interface Cycle {
   readonly divisor: number;
 }
 
+/**
+ * A ring of the largest residual size seen at each bucket of a cycle, and where in the
+ * bucket it was (routine.ts), long enough that every bucket within `drift` intervals of
+ * "one cycle ago" still holds that cycle's value.
+ */
+export interface RoutineRing {
+  readonly buckets: number;
+  /** Intervals per bucket. */
+  readonly divisor: number;
+  /** How far either side of one cycle ago a routine may wander, in intervals. */
+  readonly drift: number;
+  /** Elements per series: 0 when the cycle is not learned. */
+  readonly length: number;
+}
+
 export interface SeasonLayout {
   readonly intervalMs: number;
   readonly daily: Cycle;
   readonly weekly: Cycle;
+  /** Where routines are remembered: the last day of sub-daily data and the last week. */
+  readonly routine: { readonly day: RoutineRing; readonly week: RoutineRing };
   /** Intervals of the first cycle, whose residuals are the cycle itself: the scale starts after it. */
   readonly firstCycle: number;
   /** Intervals of history before a series is scored at all. */
   readonly warmup: number;
   /** Consecutive anomalies in one direction after which a shift is taken as the new level. */
   readonly acceptShiftAfter: number;
+  /** Intervals a series' event stays open after its last anomaly (event.ts): two hours, at least one interval. */
+  readonly eventHold: number;
   /** Learning rates per update: level, daily slot, weekly slot, residual scale. */
   readonly rates: { readonly level: number; readonly daily: number; readonly weekly: number; readonly scale: number };
 }
@@ -40,17 +59,29 @@ function cycle(periodMs: number, intervalMs: number, maxBuckets: number): Cycle 
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
+/** A routine may come this share of its cycle early or late (a nightly job at 03:15 ± 45 minutes). */
+const ROUTINE_DRIFT = 1 / 32;
+
+function routineRing(c: Cycle, drift: number): RoutineRing {
+  if (c.buckets <= 1) return { buckets: c.buckets, divisor: c.divisor, drift: 0, length: 0 };
+  return { buckets: c.buckets, divisor: c.divisor, drift, length: c.buckets + Math.ceil(drift / c.divisor) + 1 };
+}
+
 export function layoutFor(intervalMs: number): SeasonLayout {
   const daily = intervalMs < DAY ? cycle(DAY, intervalMs, MAX_DAILY_BUCKETS) : { buckets: 1, divisor: 1 };
   const weekly = intervalMs < WEEK ? cycle(WEEK, intervalMs, MAX_WEEKLY_BUCKETS) : { buckets: 1, divisor: 1 };
   const firstCycle = daily.buckets > 1 ? daily.buckets * daily.divisor : Math.max(weekly.buckets * weekly.divisor, 2);
+  // Routines may wander 1/32 of their cycle: of a day for sub-daily data, of a week for daily data.
+  const routineDrift = Math.ceil(firstCycle * ROUTINE_DRIFT);
   return {
     intervalMs,
     daily,
     weekly,
+    routine: { day: routineRing(daily, routineDrift), week: routineRing(weekly, routineDrift) },
     firstCycle,
     warmup: Math.max(2 * firstCycle, MIN_WARMUP),
     acceptShiftAfter: clamp(Math.round((12 * HOUR) / intervalMs), 3, 36),
+    eventHold: clamp(Math.round((2 * HOUR) / intervalMs), 1, 65535),
     rates: {
       level: clamp(intervalMs / (20 * HOUR), 0.01, 0.2),
       daily: daily.buckets > 1 ? 0.1 : 0,

@@ -27,8 +27,8 @@ export function scaleFloor(expected: number, integral: boolean): number {
  * Written into `out`, so the hot loop allocates nothing.
  */
 export function judgingScales(bank: SeriesBank, i: number, expected: number, out: { scaleBelow: number; scaleAbove: number }): number {
-  const floor = scaleFloor(expected, bank.integral[i] === 1);
   const s = bank.scale[i]!;
+  const floor = scaleFloor(expected, bank.integral[i] === 1);
   out.scaleBelow = Math.max(s * bank.toleranceDown[i]!, floor);
   out.scaleAbove = Math.max(s * bank.toleranceUp[i]!, floor);
   return Math.max(s, floor);

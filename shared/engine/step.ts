@@ -1,7 +1,8 @@
 import type { SeriesBank } from "./bank.ts";
 import { expectedValue, learnBaseline } from "./baseline.ts";
-import { scoreOfZ } from "./calibration.ts";
 import { acceptsShift, DAILY_CHANGED, surpriseDirection, trackCycles, trackShift, WEEKLY_CHANGED } from "./change.ts";
+import { resetDrift, driftOf } from "./drift.ts";
+import { EVENT_SCORE, eventSeverity, trackEvent } from "./event.ts";
 import { slotOf } from "./layout.ts";
 import { judgingScales, learnScale } from "./scale.ts";
 
@@ -21,10 +22,19 @@ export interface StepResult {
   scaleBelow: number;
   scaleAbove: number;
   z: number;
+  /** Severity 0–100 of this interval (event.ts). */
   score: number;
+  /** Whether this interval's surprise is a routine (routine.ts): it reports nothing. */
+  routine: boolean;
+  /** Whether the series' event was open when this interval came: it is part of an ongoing incident. */
+  ongoing: boolean;
+  /** Whether the series' event is still open after this interval: its deviation persists. */
+  open: boolean;
+  /** A slow drift of the level reported at this interval (drift.ts), in the series' units; 0 when none. Its score is then at least EVENT_SCORE. */
+  drift: number;
 }
 
-export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, scaleBelow: NaN, scaleAbove: NaN, z: 0, score: 0 });
+export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, scaleBelow: NaN, scaleAbove: NaN, z: 0, score: 0, routine: false, ongoing: false, open: false, drift: 0 });
 
 /** A residual beyond this many scales is treated as an anomaly when learning. */
 const CLIP_Z = 3;
@@ -36,6 +46,10 @@ function nothing(out: StepResult, expected: number): void {
   out.scaleAbove = NaN;
   out.z = 0;
   out.score = 0;
+  out.routine = false;
+  out.ongoing = false;
+  out.open = false;
+  out.drift = 0;
 }
 
 /**
@@ -65,7 +79,9 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   out.expected = expected;
   out.scale = scale;
   out.z = z;
-  out.score = learnOnly || !warm ? 0 : scoreOfZ(z);
+  out.score = eventSeverity(bank, i, k, x, z, learnOnly || !warm, out);
+  out.ongoing = bank.eventLeft[i]! > 0;
+  out.drift = 0;
 
   const dir = surpriseDirection(r / base, warm);
   const run = trackShift(bank, i, dir);
@@ -74,11 +90,23 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     // A shift that lasted: jump to it, keep the seasonal shape, count afresh.
     bank.level[i] = bank.level[i]! + r;
     bank.run[i] = 0;
+    resetDrift(bank, i);
+    out.open = trackEvent(bank, i, out.score, EVENT_SCORE);
     return;
   }
   const moved = trackCycles(bank, di, wi, dir, run);
   const limit = CLIP_Z * base;
-  const rc = warm && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
+  // Clipped from the first cycle on, so that an incident while the model is young is not learned as the cycle.
+  const rc = seen > layout.firstCycle && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
   learnBaseline(bank, i, di, wi, rc, seen, warm, (moved & DAILY_CHANGED) !== 0, (moved & WEEKLY_CHANGED) !== 0);
   learnScale(bank, i, r, seen, warm, 2 * limit);
+  if (seen === layout.warmup) resetDrift(bank, i);
+  else if (warm) {
+    const drift = driftOf(bank, i, base);
+    if (drift !== 0 && !learnOnly) {
+      out.drift = drift;
+      out.score = Math.max(out.score, EVENT_SCORE);
+    }
+  }
+  out.open = trackEvent(bank, i, out.score, EVENT_SCORE);
 }

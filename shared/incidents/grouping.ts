@@ -4,10 +4,13 @@ import { stableUuid, type AnomalyDetectorArn, type AnomalyGroupId, type MetricSe
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 
 /**
- * Anomalies of one metric set at the same or consecutive intervals are one incident: the
- * open group grows while every interval brings anomalies and closes at the first quiet
- * one. The group id is a hash of the metric set and the group's first interval, so a
- * re-run of the same intervals yields the same ids.
+ * Anomalies of one metric set that overlap in time are one incident: the open group takes
+ * every anomaly while it is open, and stays open while the deviation of one of its series
+ * persists (the engine keeps each series' event open while it does, engine/event.ts), so a
+ * long or worsening incident stays one group whose severity follows its worst interval. It
+ * closes at the first interval where none of its series is still deviating. The group id
+ * is a hash of the metric set and the group's first interval, so a re-run of the same
+ * intervals yields the same ids.
  */
 
 export interface GroupingContext {
@@ -23,10 +26,6 @@ export function groupingContextOf(metricSet: Pick<MetricSet, "AnomalyDetectorArn
 }
 
 export const groupIdOf = (metricSetArn: MetricSetArn, startMs: number) => stableUuid(`${metricSetArn}@${startMs}`) as AnomalyGroupId;
-
-/** Whether `group` may take anomalies of the interval starting at `intervalStart`. */
-export const isOpenAt = (group: AnomalyGroupRecord, intervalStart: number, intervalMs: number) =>
-  group.endMs >= intervalStart - intervalMs && group.startMs <= intervalStart;
 
 function newGroup(ctx: GroupingContext, startMs: number): AnomalyGroupRecord {
   return {
@@ -61,14 +60,34 @@ function addAnomaly(group: AnomalyGroupRecord, a: Anomaly): void {
   group.endMs = Math.max(group.endMs, a.timestamp);
 }
 
+/** What one interval did to the metric set's open group. */
+export interface GroupAdvance {
+  /** The group open after this interval, if any. */
+  readonly open: AnomalyGroupRecord | undefined;
+  /** The group that took this interval's anomalies (a new revision), if any. */
+  readonly changed: AnomalyGroupRecord | undefined;
+  /** The group that closed at this interval, if any. */
+  readonly ended: AnomalyGroupRecord | undefined;
+}
+
+const isMember = (group: AnomalyGroupRecord, a: Anomaly) => group.impacts[a.measure]?.series[a.timeSeriesId] !== undefined;
+const seriesOf = (group: AnomalyGroupRecord) => Object.values(group.impacts).flatMap((impact) => Object.keys(impact.series));
+
 /**
- * Folds one interval's anomalies into the metric set's open group (copied, never mutated
- * in place) or starts a new one. Returns the group that took them, if any.
+ * Folds one interval into the metric set's open group (copied, never mutated in place):
+ * its anomalies join the open group or start a new one; without anomalies, the group stays
+ * open while one of its series is in `persisting` (time series ids whose deviation goes on)
+ * and ends otherwise.
  */
-export function groupInterval(ctx: GroupingContext, open: AnomalyGroupRecord | undefined, anomalies: readonly Anomaly[], intervalStart: number): AnomalyGroupRecord | undefined {
-  if (anomalies.length === 0) return undefined;
-  const group = open && isOpenAt(open, intervalStart, ctx.intervalMs) ? (structuredClone(open) as AnomalyGroupRecord) : newGroup(ctx, intervalStart);
-  for (const a of anomalies) addAnomaly(group, a);
-  group.revision++;
-  return group;
+export function advanceGroup(ctx: GroupingContext, open: AnomalyGroupRecord | undefined, anomalies: readonly Anomaly[], persisting: ReadonlySet<string>, intervalStart: number): GroupAdvance {
+  if (anomalies.length > 0) {
+    // The open group takes them when it had anomalies the interval before, or when one of them is its own series, still deviating; otherwise it has ended and they start another.
+    const joins = open !== undefined && (open.endMs >= intervalStart - ctx.intervalMs || anomalies.some((a) => isMember(open, a)));
+    const group = joins ? (structuredClone(open) as AnomalyGroupRecord) : newGroup(ctx, intervalStart);
+    for (const a of anomalies) addAnomaly(group, a);
+    group.revision++;
+    return { open: group, changed: group, ended: joins ? undefined : open };
+  }
+  if (open && seriesOf(open).some((id) => persisting.has(id))) return { open, changed: undefined, ended: undefined };
+  return { open: undefined, changed: undefined, ended: open };
 }

@@ -18,6 +18,8 @@ export interface Anomaly {
   readonly direction: Direction;
   /** 0–100, calibrated: the same score is the same rarity on every series. */
   readonly score: number;
+  /** "drift": the level moved slowly by several residual scales over days, reported once (no one interval was surprising). */
+  readonly kind?: "drift";
 }
 
 /** L4M's ContributionMatrix: which dimension values carry the deviation of one measure. */

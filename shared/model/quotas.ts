@@ -24,7 +24,8 @@ export const L4M_QUOTAS: Quotas = {
   metricSetsPerDetector: 1,
   measuresPerMetricSet: 5,
   dimensionsPerMetricSet: 5,
-  seriesPerMetricSet: { PT5M: 5_000, PT10M: 10_000, PT1H: 50_000, P1D: 50_000 },
+  // PT1M is Vigil's (L4M had none): a fifth of PT5M's, as PT5M is a tenth of PT1H's for a twelfth of its interval.
+  seriesPerMetricSet: { PT1M: 1_000, PT5M: 5_000, PT10M: 10_000, PT1H: 50_000, P1D: 50_000 },
 };
 
 /**

@@ -14,6 +14,7 @@ import { backTestReports, runBackTests, createDetector, createMetricSet, describ
 import { primaryImpact } from "../../shared/incidents/contribution.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { HttpReceiver } from "../receivers/http-receiver.ts";
+import { MIN_ANOMALY_SCORE } from "../../shared/detect/score-interval.ts";
 
 /**
  * The console in a real browser (Debian's Chromium, headless) against `vigil serve` over the
@@ -269,7 +270,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     // An hour before, the series was quiet: no alert could go out.
     await page.getByLabel("Time (UTC)").fill(new Date(top.startMs - 5 * HOUR).toISOString().slice(0, 16));
     await page.getByRole("button", { name: "Explain" }).click();
-    await expect.poll(() => why.textContent()).toMatch(/scored below 60: not an anomaly\..*Not alerted: the series was not anomalous then \(it scored below 60\)/);
+    await expect.poll(() => why.textContent()).toMatch(new RegExp(`scored below ${MIN_ANOMALY_SCORE}: not an anomaly\\..*Not alerted: the series was not anomalous then \\(it scored below ${MIN_ANOMALY_SCORE}\\)`));
     expect(await seriousViolations(page)).toEqual([]);
     await page.close();
   });

@@ -73,12 +73,12 @@ describe("detect on S3 and DynamoDB", () => {
     const groups = await rt.records.list<AnomalyGroupRecord>("groups");
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({ startMs: LIVE + 4 * HOUR, endMs: LIVE + 5 * HOUR });
-    // Alerting hears of the group once per change: it opened, grew, then ended at the first quiet hour.
+    // Alerting hears of the group once per change: it opened, grew, then ended once its series had been quiet for the event's hold (two hours: engine/layout.ts).
     const announced = sns.published.slice(before).map((p) => JSON.parse(p.message) as AnomalyGroupEvent).filter((e) => e.anomalyGroup.AnomalyGroupId === groups[0]!.AnomalyGroupId);
     expect(announced.map((e) => [e.type, e.revision, e.intervalStart])).toEqual([
       ["AnomalyGroupChanged", 1, LIVE + 4 * HOUR],
       ["AnomalyGroupChanged", 2, LIVE + 5 * HOUR],
-      ["AnomalyGroupEnded", 2, LIVE + 6 * HOUR],
+      ["AnomalyGroupEnded", 2, LIVE + 7 * HOUR],
     ]);
     // The event shows the hours before the dip against the expected band, and the series that carry it.
     const chart = announced[1]!.summary.chart;

@@ -140,6 +140,6 @@ export function quotasOf(config: ServeConfig): Quotas {
     ...(q.alertsPerDetector ? { alertsPerDetector: q.alertsPerDetector } : {}),
     ...(q.measuresPerMetricSet ? { measuresPerMetricSet: q.measuresPerMetricSet } : {}),
     ...(q.dimensionsPerMetricSet ? { dimensionsPerMetricSet: q.dimensionsPerMetricSet } : {}),
-    ...(series ? { seriesPerMetricSet: { PT5M: series, PT10M: series, PT1H: series, P1D: series } } : {}),
+    ...(series ? { seriesPerMetricSet: { PT1M: series, PT5M: series, PT10M: series, PT1H: series, P1D: series } } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { backtest } from "../../../shared/detect/backtest.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
 import { activateDetector, createDetector, createMetricSet, detectDue, detectInterval, executions, OPERATOR } from "../../../shared/app/index.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
+import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
 import { csvOf, HOUR, localAt, metricSetRequest, readableMetricSet, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
@@ -151,5 +152,32 @@ describe("reading any supported format end to end", () => {
     expect(listed.find((e) => Date.parse(e.Timestamp) === LIVE + HOUR)?.Status).toBe("COMPLETED");
     await detectDue(rt, LIVE + 8 * HOUR);
     expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(Array(8).fill("COMPLETED"));
+  });
+});
+
+describe("a model saved by an older engine", () => {
+  it("is learned again from the history, and detection goes on from where it had got to", async () => {
+    const { rt, metricSet, setNow } = await setUp(10);
+    for (let h = 1; h <= 3; h++) {
+      setNow(LIVE + h * HOUR);
+      await detectDue(rt, LIVE + h * HOUR);
+    }
+    // The saved model as an older engine wrote it: the same snapshot, its format one behind.
+    const uri = modelUri(metricSetRoot(rt.resultsRoot, metricSet));
+    const saved = Buffer.from((await rt.blobs.get(uri))!);
+    const format = saved.indexOf('"format":');
+    expect(format).toBeGreaterThan(0);
+    const digit = format + '"format":'.length;
+    saved[digit] = saved[digit]! - 1;
+    await rt.blobs.put(uri, saved);
+
+    const runs = [];
+    for (let h = 4; h <= 10; h++) {
+      setNow(LIVE + h * HOUR);
+      runs.push(...(await detectDue(rt, LIVE + h * HOUR)));
+    }
+    // No interval failed, none was run twice, and the incident of hours 5–6 is still found.
+    expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual(Array.from({ length: 7 }, (_, i) => [LIVE + (i + 3) * HOUR, "processed"]));
+    expect(runs.some((r) => r.outcome.kind === "processed" && r.outcome.group?.startMs === LIVE + 5 * HOUR)).toBe(true);
   });
 });

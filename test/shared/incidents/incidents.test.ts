@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { changePercent, contributionMatrix, primaryImpact, toAnomalyGroup, topContributors } from "../../../shared/incidents/contribution.ts";
-import { groupInterval } from "../../../shared/incidents/grouping.ts";
+import { advanceGroup } from "../../../shared/incidents/grouping.ts";
 import { rankGroups } from "../../../shared/incidents/ranking.ts";
 import { relatedMetrics } from "../../../shared/incidents/related.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
@@ -28,29 +28,55 @@ function anomaly(p: { marketplace: string; platform: string; measure?: string; t
   };
 }
 
+/** The group that took an interval's anomalies, when nothing persists. */
+const groupInterval = (open: AnomalyGroupRecord | undefined, anomalies: Anomaly[], t: number) => advanceGroup(ctx, open, anomalies, new Set(), t).changed;
+
 describe("grouping", () => {
   it("groups the same and consecutive intervals and starts anew after a quiet one", () => {
-    const g1 = groupInterval(ctx, undefined, [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100 })], T0)!;
-    const g2 = groupInterval(ctx, g1, [anomaly({ marketplace: "de", platform: "app", actual: 20, expected: 100, t: T0 + HOUR })], T0 + HOUR)!;
+    const g1 = groupInterval(undefined, [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100 })], T0)!;
+    const g2 = groupInterval(g1, [anomaly({ marketplace: "de", platform: "app", actual: 20, expected: 100, t: T0 + HOUR })], T0 + HOUR)!;
     expect(g2.AnomalyGroupId).toBe(g1.AnomalyGroupId);
     expect(g2.endMs).toBe(T0 + HOUR);
     expect(g2.anomalyCount).toBe(2);
     expect(g1.anomalyCount).toBe(1); // the open group is not mutated
-    expect(groupInterval(ctx, g2, [], T0 + 2 * HOUR)).toBeUndefined();
-    const g3 = groupInterval(ctx, g2, [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100, t: T0 + 3 * HOUR })], T0 + 3 * HOUR)!;
+    expect(advanceGroup(ctx, g2, [], new Set(), T0 + 2 * HOUR)).toEqual({ open: undefined, changed: undefined, ended: g2 });
+    const g3 = groupInterval(undefined, [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100, t: T0 + 3 * HOUR })], T0 + 3 * HOUR)!;
     expect(g3.AnomalyGroupId).not.toBe(g1.AnomalyGroupId);
+  });
+
+  it("stays open while one of its series still deviates, takes that series' later anomalies, and its severity follows the worst", () => {
+    const first = anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100, score: 75 });
+    const g1 = groupInterval(undefined, [first], T0)!;
+    const held = advanceGroup(ctx, g1, [], new Set([first.timeSeriesId]), T0 + HOUR);
+    expect(held).toEqual({ open: g1, changed: undefined, ended: undefined });
+    const worse = advanceGroup(ctx, held.open, [anomaly({ marketplace: "de", platform: "web", actual: 1, expected: 100, score: 96, t: T0 + 2 * HOUR })], new Set(), T0 + 2 * HOUR);
+    expect(worse.changed!.AnomalyGroupId).toBe(g1.AnomalyGroupId);
+    expect(worse.changed!.score).toBe(96);
+    expect(worse.changed!.revision).toBe(g1.revision + 1);
+    const calmer = advanceGroup(ctx, worse.open, [anomaly({ marketplace: "de", platform: "web", actual: 60, expected: 100, score: 71, t: T0 + 3 * HOUR })], new Set(), T0 + 3 * HOUR);
+    expect(calmer.changed!.score).toBe(96);
+  });
+
+  it("ends a held group when another series deviates after a quiet interval, and starts a new one for it", () => {
+    const first = anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100 });
+    const g1 = groupInterval(undefined, [first], T0)!;
+    const held = advanceGroup(ctx, g1, [], new Set([first.timeSeriesId]), T0 + HOUR);
+    const other = advanceGroup(ctx, held.open, [anomaly({ marketplace: "fr", platform: "app", actual: 10, expected: 100, t: T0 + 2 * HOUR })], new Set([first.timeSeriesId]), T0 + 2 * HOUR);
+    expect(other.ended).toBe(g1);
+    expect(other.changed!.AnomalyGroupId).not.toBe(g1.AnomalyGroupId);
+    expect(other.changed!.startMs).toBe(T0 + 2 * HOUR);
   });
 
   it("mints the same group id for the same metric set and start, so re-runs agree", () => {
     const a = [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100 })];
-    expect(groupInterval(ctx, undefined, a, T0)!.AnomalyGroupId).toBe(groupInterval(ctx, undefined, a, T0)!.AnomalyGroupId);
-    expect(groupInterval(ctx, undefined, a, T0)!.AnomalyGroupId).toMatch(/^[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}$/);
+    expect(groupInterval(undefined, a, T0)!.AnomalyGroupId).toBe(groupInterval(undefined, a, T0)!.AnomalyGroupId);
+    expect(groupInterval(undefined, a, T0)!.AnomalyGroupId).toMatch(/^[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}$/);
   });
 });
 
 describe("contribution", () => {
   it("gives the dimension value carrying the deviation its share of it", () => {
-    const g = groupInterval(ctx, undefined, [
+    const g = groupInterval(undefined, [
       anomaly({ marketplace: "de", platform: "web", actual: 20, expected: 100 }),
       anomaly({ marketplace: "de", platform: "app", actual: 40, expected: 100 }),
       anomaly({ marketplace: "fr", platform: "web", actual: 80, expected: 100 }),
@@ -65,7 +91,7 @@ describe("contribution", () => {
   });
 
   it("leads with the measure that scored highest, then the one furthest out", () => {
-    const g = groupInterval(ctx, undefined, [
+    const g = groupInterval(undefined, [
       anomaly({ marketplace: "de", platform: "web", measure: "views", actual: 50, expected: 100, score: 100 }),
       anomaly({ marketplace: "de", platform: "web", measure: "revenue", actual: 90, expected: 100, score: 100 }),
     ], T0)!;
@@ -78,7 +104,7 @@ describe("contribution", () => {
 
 describe("ranking", () => {
   it("ranks by severity, then breadth, then start", () => {
-    const make = (t: number, scores: number[]) => groupInterval(ctx, undefined, scores.map((score, i) => anomaly({ marketplace: `m${i}`, platform: "web", actual: 1, expected: 100, score, t })), t)!;
+    const make = (t: number, scores: number[]) => groupInterval(undefined, scores.map((score, i) => anomaly({ marketplace: `m${i}`, platform: "web", actual: 1, expected: 100, score, t })), t)!;
     const mild = make(T0, [60]);
     const wide = make(T0 + 5 * HOUR, [95, 95]);
     const narrow = make(T0 + 9 * HOUR, [95]);
@@ -89,14 +115,14 @@ describe("ranking", () => {
 
 describe("related metrics", () => {
   it("names the group's other measures with their share and whether they began first, and overlapping groups of another measure", () => {
-    const first = groupInterval(ctx, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "views", actual: 50, expected: 100, score: 80 })], T0)!;
-    const group = groupInterval(ctx, first, [
+    const first = groupInterval(undefined, [anomaly({ marketplace: "de", platform: "web", measure: "views", actual: 50, expected: 100, score: 80 })], T0)!;
+    const group = groupInterval(first, [
       anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100, score: 95, t: T0 + HOUR }),
       anomaly({ marketplace: "de", platform: "app", actual: 10, expected: 100, score: 90, t: T0 + HOUR }),
     ], T0 + HOUR)!;
     const otherSet = { ...ctx, metricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/payments" as MetricSetArn };
-    const payments = groupInterval(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + HOUR })], T0 + HOUR)!;
-    const later = groupInterval(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + 9 * HOUR })], T0 + 9 * HOUR)!;
+    const payments = advanceGroup(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + HOUR })], new Set(), T0 + HOUR).changed!;
+    const later = advanceGroup(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + 9 * HOUR })], new Set(), T0 + 9 * HOUR).changed!;
 
     expect(primaryImpact(group).measure).toBe("revenue");
     expect(relatedMetrics(group, [group, payments, later], HOUR)).toEqual([

@@ -3,6 +3,7 @@ import { router } from "../../../../shared/api/router.ts";
 import type { Scope } from "../../../../shared/app/index.ts";
 import { HOUR } from "../../../builders.ts";
 import { DIP, LIVE, shop, type Shop } from "../../app/shop.ts";
+import { MIN_ANOMALY_SCORE } from "../../../../shared/detect/score-interval.ts";
 
 /**
  * Vigil's own operations on the wire (the console's calls): their JSON, their paging and
@@ -40,7 +41,7 @@ describe("Vigil's operations on the wire", () => {
     expect(tooLong).toMatchObject({ status: 400, body: { __type: "ValidationException", Fields: [{ Name: "EndTime" }] } });
 
     const why = (await call("ExplainAlerting", { AnomalyDetectorArn: s.detectorArn, TimeSeriesId: s.deViews, Timestamp: iso(DIP[0]!) })).body;
-    expect(why).toMatchObject({ Timestamp: iso(DIP[0]!), MinAnomalyScore: 60, AnomalyGroup: { AnomalyGroupId: s.group.AnomalyGroupId, ContainsTimeSeries: true }, RepeatIntervalSeconds: 4 * 3600 });
+    expect(why).toMatchObject({ Timestamp: iso(DIP[0]!), MinAnomalyScore: MIN_ANOMALY_SCORE, AnomalyGroup: { AnomalyGroupId: s.group.AnomalyGroupId, ContainsTimeSeries: true }, RepeatIntervalSeconds: 4 * 3600 });
     expect(why["Alerts"]).toEqual(
       expect.arrayContaining([expect.objectContaining({ AlertName: "to-hook", Reason: "NOTIFIED", DeliveryStatus: "PARKED", NotifyReason: "first", AlertSensitivityThreshold: 50 })]),
     );

@@ -1,0 +1,119 @@
+import { SHORT, type SeriesBank } from "./bank.ts";
+import { gaussianRarity, scoreOfRarity } from "./calibration.ts";
+import { recordRarity } from "./records.ts";
+import { quantised, recordRecurs, rememberSurprise, ROUTINE, routineOf } from "./routine.ts";
+import { restartTails, tailRarity } from "./tails.ts";
+
+/**
+ * The event layer: what makes an interval an event worth a severity, on top of the
+ * baseline's residual z. Three detectors each state a rarity (−log10 of a chance per
+ * interval), and the severity is that of the rarest (calibration.ts):
+ *
+ * 1. One residual far out for this series' own tails (tails.ts): a clean break.
+ * 2. The likelihood of the last SHORT residual sizes, after Numenta's "anomaly likelihood"
+ *    (Ahmad, Lavin, Purdy, Agha 2017, "Unsupervised real-time anomaly detection for
+ *    streaming data"): the mean of the last sizes log(1 + |z|) against the long-run
+ *    distribution of the series' own sizes. A heavy-tailed series stops alarming on its
+ *    ordinary bursts; a calm one alarms on a small but sustained change. It speaks at the
+ *    intervals that are part of the change, not at the calm ones after it.
+ * 3. A record (records.ts): a value further out than any of the last days, which residuals
+ *    miss on bursty series.
+ *
+ * A surprise no larger than one seen about this time a day ago, or like one seen a day or
+ * a week ago that was itself a repeat, is a routine (routine.ts) and reports nothing; a
+ * record at the time of a record the day before likewise.
+ */
+
+/** Long-run statistics of residual sizes learn at this rate: a memory of about 2,000 points. */
+const LONG_RATE = 0.0005;
+/** Points of history before any likelihood is reported. */
+const MIN_HISTORY = 50;
+/** Floor of the long-run spread of residual sizes, so float noise on a flat series stays ordinary. */
+const SPREAD_FLOOR = 0.05;
+/**
+ * What the likelihood's Gaussian rarity counts for: the last SHORT sizes of a real series
+ * are neither independent nor Gaussian, and a change shows in several windows in a row, so
+ * its nominal rarity overstates it (NAB's development set: 0.44–0.48 is a plateau).
+ */
+const LIKELIHOOD_WEIGHT = 0.46;
+/** A surprise of this quantised size (|z| ≈ 1.7) or more is remembered with whether it was a weekly repeat (routine.ts). */
+const NOTABLE = 8;
+/** The current size must be at least this share of the recent mean for the likelihood to speak. */
+const PART_OF_CHANGE = 0.5;
+
+/** An interval at or above this severity is an anomaly: L4M's default alert threshold. It opens or renews its series' event. */
+export const EVENT_SCORE = 70;
+
+export const sizeOf = (z: number) => Math.log1p(Math.min(Math.abs(z), 1e6));
+
+/** Forgets the long-run statistics of residuals, as when they change footing (the seasonal model turned warm). */
+export function restartEvents(bank: SeriesBank, i: number): void {
+  bank.sizeMean[i] = 0;
+  bank.sizeVar[i] = 0;
+  bank.sizeCount[i] = 0;
+  restartTails(bank, i);
+}
+
+/** The likelihood rarity of residual size `u` with the SHORT before it; then learns `u`. */
+function likelihood(bank: SeriesBank, i: number, u: number): number {
+  const n = bank.sizeCount[i]!;
+  const base = i * SHORT;
+  bank.sizeRing[base + (n % SHORT)] = u;
+  const k = Math.min(SHORT, n + 1);
+  let short = 0;
+  for (let j = 0; j < k; j++) short += bank.sizeRing[base + ((n - j) % SHORT)]!;
+  short /= k;
+  const mean = bank.sizeMean[i]!;
+  const variance = bank.sizeVar[i]!;
+  let rarity = 0;
+  if (n > MIN_HISTORY && u >= PART_OF_CHANGE * short) {
+    const zl = (short - mean) / ((Math.sqrt(variance) + SPREAD_FLOOR) / Math.sqrt(k));
+    // Below 2 its rarity could not count anyway: skip the tail.
+    if (zl > 2) rarity = gaussianRarity(zl) * LIKELIHOOD_WEIGHT;
+  }
+  const a = n < 1 / LONG_RATE ? 1 / (n + 1) : LONG_RATE;
+  const d = u - mean;
+  bank.sizeMean[i] = mean + a * d;
+  bank.sizeVar[i] = (1 - a) * (variance + a * d * d);
+  if (n < 4294967295) bank.sizeCount[i] = n + 1;
+  return rarity;
+}
+
+/**
+ * The severity of interval `k` of series `i`, whose value is `x` and residual `z`; learns
+ * them. With `silent` (history, or a model still warming up), everything is learned and 0
+ * returned. The layer watches from the first point, so its memory of the last cycle is
+ * full when reporting starts, and restarts its statistics of residuals when the seasonal
+ * model turns warm, because the residuals of a learning model are on another footing.
+ */
+export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number, z: number, silent: boolean, out: { routine: boolean }): number {
+  if (bank.seen[i] === bank.layout.warmup) restartEvents(bank, i);
+  const u = sizeOf(z);
+  const q = quantised(u);
+  const record = recordRarity(bank, i, x);
+  let rarity = Math.max(likelihood(bank, i, u), tailRarity(bank, i, z));
+  // Whether it is a routine matters when a detector speaks, or for remembering a surprise large enough to excuse a later one.
+  const kinds = rarity > 0 || q >= NOTABLE ? routineOf(bank, i, k, q) : 0;
+  out.routine = (kinds & ROUTINE) !== 0 && q >= NOTABLE;
+  if (kinds & ROUTINE) rarity = 0;
+  if (record > 0 && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
+  rememberSurprise(bank, i, k, q, kinds, record > 0);
+  return silent ? 0 : scoreOfRarity(rarity);
+}
+
+/**
+ * Keeps series `i`'s event open while its deviation persists: an anomaly at or above the
+ * alert threshold (re)opens it for the layout's eventHold intervals. Returns whether it is
+ * open after this interval.
+ */
+export function trackEvent(bank: SeriesBank, i: number, severity: number, openAt: number): boolean {
+  const left = bank.eventLeft[i]!;
+  if (severity >= openAt) {
+    bank.eventLeft[i] = bank.layout.eventHold;
+    bank.eventPeak[i] = left > 0 ? Math.max(bank.eventPeak[i]!, severity) : severity;
+    return true;
+  }
+  if (left > 0) bank.eventLeft[i] = left - 1;
+  if (left <= 1) bank.eventPeak[i] = 0;
+  return left > 1;
+}

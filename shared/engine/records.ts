@@ -1,0 +1,76 @@
+import type { SeriesBank } from "./bank.ts";
+
+/**
+ * Records: a value further from the series' long-run mean than any of the last n values
+ * (up to RECORD_BLOCKS · RECORD_BLOCK), above or below. For a series that keeps its habits
+ * its chance is 1/(n + 1), a conformal p-value that needs no model of the noise; beyond the
+ * previous largest distance the tail is extrapolated as a power law of index
+ * RECORD_TAIL_INDEX, so a record that clears the old one by 10 % is twice as rare as one
+ * that just beats it. It sees what residuals miss on bursty series: a burst larger than
+ * every burst of the last days, a level no value has reached. The window's largest
+ * distances are kept per block, so the test is a handful of comparisons.
+ */
+export const RECORD_BLOCKS = 24;
+export const RECORD_BLOCK = 128;
+/** Values of history before a record means anything. */
+const MIN_RECORD = 150;
+/** Counts below this mean take no records: a new maximum of a few counts is a record by one whole count, which the residual's count floor judges better. */
+const MIN_COUNT_MEAN = 20;
+/** Values the long-run mean averages over. */
+const MEAN_MEMORY = 1000;
+/** Index of the power law extrapolated beyond the previous record (NAB's development set: 8–16 is a plateau). */
+const RECORD_TAIL_INDEX = 8;
+
+export function restartRecords(bank: SeriesBank, i: number): void {
+  bank.recCount[i] = 0;
+  bank.recBlocks[i] = 0;
+}
+
+/**
+ * The rarity of value `x` of series `i` as a record (0 when it is none): log10(n + 1) for
+ * beating the last n values, more for clearing the previous record by a margin; then learns
+ * it. `tolerance` (feedback.ts) divides its distance from the mean, on its side.
+ */
+export function recordRarity(bank: SeriesBank, i: number, x: number): number {
+  const seen = bank.recSeen[i]!;
+  const mean = seen === 0 ? x : bank.recMean[i]!;
+  const raw = Math.abs(x - mean);
+  const d = raw / (x >= mean ? bank.toleranceUp[i]! : bank.toleranceDown[i]!);
+  const blocks = bank.recBlocks[i]!;
+  const inBlock = bank.recCount[i]!;
+  let beaten = 0;
+  let rarity = 0;
+  if ((blocks > 0 || inBlock >= MIN_RECORD) && !(bank.integral[i] && Math.abs(mean) < MIN_COUNT_MEAN)) {
+    beaten = inBlock > 0 && d <= bank.recCur[i]! ? 0 : inBlock;
+    if (beaten > 0 || inBlock === 0) {
+      const base = i * RECORD_BLOCKS;
+      for (let b = 0; b < blocks; b++) {
+        if (d <= bank.recMax[base + b]!) {
+          beaten = 0;
+          break;
+        }
+        beaten += RECORD_BLOCK;
+      }
+    }
+    if (beaten >= MIN_RECORD) {
+      let previous = inBlock > 0 ? bank.recCur[i]! : 0;
+      for (let b = 0; b < blocks; b++) previous = Math.max(previous, bank.recMax[i * RECORD_BLOCKS + b]!);
+      const margin = previous > 0 ? Math.min(d / previous, 1e6) : 1e6;
+      rarity = Math.log10(beaten + 1) + RECORD_TAIL_INDEX * Math.log10(margin);
+    }
+  }
+  // Learn the untolerated distance: feedback changes what is reported, not what is learned.
+  const a = Math.max(1 / MEAN_MEMORY, 1 / (seen + 1));
+  bank.recMean[i] = mean + a * (x - mean);
+  if (seen < 4294967295) bank.recSeen[i] = seen + 1;
+  bank.recCur[i] = inBlock === 0 ? raw : Math.max(bank.recCur[i]!, raw);
+  if (inBlock + 1 < RECORD_BLOCK) bank.recCount[i] = inBlock + 1;
+  else {
+    const base = i * RECORD_BLOCKS;
+    bank.recMax[base + (bank.recNext[i]! % RECORD_BLOCKS)] = bank.recCur[i]!;
+    bank.recNext[i] = (bank.recNext[i]! + 1) % RECORD_BLOCKS;
+    bank.recBlocks[i] = Math.min(blocks + 1, RECORD_BLOCKS);
+    bank.recCount[i] = 0;
+  }
+  return rarity;
+}

@@ -1,0 +1,108 @@
+import type { SeriesBank } from "./bank.ts";
+import type { RoutineRing } from "./layout.ts";
+
+/**
+ * Routines: a surprise no larger than one seen about the same time the day before, or
+ * like one seen then the day or the week before that was itself a repeat, give or take 1/32 of a day
+ * (layout.ts), is a routine: a nightly job that runs a few minutes early or late, a report
+ * every Thursday at 09:00. The baseline's seasonal slots cannot learn those, because they
+ * do not land in the same slot twice or are too rare to move a slot. Each ring keeps, per
+ * bucket of its last cycle, the largest residual size seen and where in the bucket it was,
+ * a byte each, in the series' state.
+ */
+
+/** Quantisation of residual sizes log(1 + |z|): 1/8 per step, 6 bits, so up to |z| ≈ 2,600 (larger ones are alike). */
+const STEPS = 8;
+const SIZE = 63;
+export const quantised = (u: number) => Math.min(SIZE, Math.ceil(u * STEPS));
+/** Bit of a stored byte: a record fell in that bucket (records.ts; day ring). */
+const RECORD = 64;
+/** Bit of a stored byte: that surprise was itself like one a cycle before. */
+const REPEAT = 128;
+/** "Like": no larger by more than this many steps (a quarter of log size: |z| up to 1.28 times as large; 3 steps, 1.45 times, lost 1.7 points of NAB's development set). */
+const LIKE = 2;
+
+const mod = (a: number, n: number) => ((a % n) + n) % n;
+
+/** Where in its bucket interval `k` falls, as a byte (exact for up to 256 intervals a bucket). */
+const placeOf = (k: number, divisor: number) => (divisor === 1 ? 0 : Math.floor((mod(k, divisor) * 256) / divisor));
+
+/** Whether a stored surprise within the drift of one cycle before interval `k` is at least `q − slack`, and a repeat itself when `repeated`. */
+function seenWithin(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: number, k: number, q: number, slack: number, repeated: boolean): boolean {
+  if (r.length === 0) return false;
+  const base = i * r.length;
+  const ago = k - r.buckets * r.divisor;
+  const first = Math.floor((ago - r.drift) / r.divisor);
+  const last = Math.floor((ago + r.drift) / r.divisor);
+  for (let b = first; b <= last; b++) {
+    const j = base + mod(b, r.length);
+    const past = ring[j]!;
+    if ((past & SIZE) + slack < q || (repeated && (past & REPEAT) === 0)) continue;
+    // The largest surprise of that bucket, where it was: within the drift of one cycle ago?
+    const at = r.divisor === 1 ? b : b * r.divisor + (place[j]! * r.divisor) / 256;
+    if (Math.abs(at - ago) <= r.drift + 0.5) return true;
+  }
+  return false;
+}
+
+/** Bits of `routineOf`. */
+export const ROUTINE = 1;
+const DAILY_REPEAT = 2;
+const WEEKLY_REPEAT = 4;
+
+/**
+ * Whether a surprise of quantised size `q` at interval `k` of series `i` is a routine
+ * (ROUTINE): no larger than one seen about then the day before; or like one seen about then
+ * the day or the week before that was itself like one a cycle earlier: a job of varying size
+ * is learned on its third night or its third week, and one coincidence is not a routine.
+ * The other bits say whether it is like one a cycle before, to remember with it.
+ */
+export function routineOf(bank: SeriesBank, i: number, k: number, q: number): number {
+  const { day, week } = bank.layout.routine;
+  let bits = 0;
+  if (seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, LIKE, false)) {
+    bits |= DAILY_REPEAT;
+    if (seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, 0, false) || seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, LIKE, true)) bits |= ROUTINE;
+  }
+  if (week.length > 0 && seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, LIKE, false)) {
+    bits |= WEEKLY_REPEAT;
+    if (seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, LIKE, true)) bits |= ROUTINE;
+  }
+  return bits;
+}
+
+function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, i: number, k: number, q: number, flag: number): void {
+  if (r.length === 0) return;
+  const bucket = Math.floor(k / r.divisor);
+  const j = i * r.length + mod(bucket, r.length);
+  // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
+  if (at[i] !== bucket) {
+    ring[j] = q | flag;
+    if (r.divisor > 1) place[j] = placeOf(k, r.divisor);
+    at[i] = bucket;
+  } else {
+    const kept = ring[j]!;
+    if (q > (kept & SIZE)) {
+      ring[j] = q | (kept & RECORD) | flag;
+      if (r.divisor > 1) place[j] = placeOf(k, r.divisor);
+    } else ring[j] = kept | (flag & RECORD);
+  }
+}
+
+/** Whether a record (records.ts) fell within the drift of interval `k`, a day before. */
+export function recordRecurs(bank: SeriesBank, i: number, k: number): boolean {
+  const r = bank.layout.routine.day;
+  if (r.length === 0) return false;
+  const base = i * r.length;
+  const ago = k - r.buckets * r.divisor;
+  const last = Math.floor((ago + r.drift) / r.divisor);
+  for (let b = Math.floor((ago - r.drift) / r.divisor); b <= last; b++) if (bank.dayRing[base + mod(b, r.length)]! & RECORD) return true;
+  return false;
+}
+
+/** Remembers a surprise of quantised size `q` at interval `k` of series `i`, with what `routineOf` said of it. */
+export function rememberSurprise(bank: SeriesBank, i: number, k: number, q: number, routine: number, record: boolean): void {
+  const { day, week } = bank.layout.routine;
+  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, i, k, q, (record ? RECORD : 0) | (routine & DAILY_REPEAT ? REPEAT : 0));
+  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, i, k, q, routine & WEEKLY_REPEAT ? REPEAT : 0);
+}

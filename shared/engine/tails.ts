@@ -1,0 +1,95 @@
+import type { SeriesBank } from "./bank.ts";
+import { studentRarity } from "./calibration.ts";
+
+/**
+ * How rare one residual this far out is for this series: its tails, read from the bulk.
+ * Two running quantiles of |z| (the 75th and 95th percentiles, by stochastic approximation)
+ * say how heavy the series' tails are (their ratio is 1.70 for Gaussian noise, 2.24 for a
+ * Student t with 3 degrees of freedom, 5.26 for a Cauchy law); the Student t of that ratio,
+ * scaled to the 75th percentile, gives the chance of a residual at least this far out. A
+ * spiky series stops alarming on its ordinary spikes, a calm one alarms on a clean break,
+ * and an incident, being rarer than one point in twenty, does not teach either quantile
+ * that it is normal, however often incidents happen.
+ */
+
+/** [ratio q95/q75 of |T_ν|, ν, q75 of |T_ν|], heaviest first. */
+const FAMILY: readonly (readonly [number, number, number])[] = [
+  [25.0868, 0.5, 6.5595],
+  [14.7461, 0.6, 4.6008],
+  [10.1303, 0.7, 3.614],
+  [6.8592, 0.85, 2.8354],
+  [5.2631, 1, 2.4142],
+  [3.9505, 1.25, 2.0321],
+  [3.3003, 1.5, 1.8231],
+  [2.6832, 2, 1.6036],
+  [2.3977, 2.5, 1.4909],
+  [2.237, 3, 1.4226],
+  [2.0652, 4, 1.3444],
+  [1.9759, 5, 1.3009],
+  [1.9216, 6, 1.2733],
+  [1.8592, 8, 1.2403],
+  [1.8245, 10, 1.2213],
+  [1.7811, 15, 1.1967],
+  [1.741, 30, 1.1731],
+  [1.7147, 100, 1.1571],
+  [1.7049, 1000, 1.151],
+];
+
+/** Points of |z| seen before the quantiles are trusted. */
+const MIN_SEEN = 200;
+/** Step of the quantiles' stochastic approximation, in log scale: a memory of a few hundred points. */
+const STEP = 0.01;
+const UP75 = Math.exp(STEP * 0.75);
+const DOWN75 = Math.exp(-STEP * 0.25);
+const UP95 = Math.exp(STEP * 0.95);
+const DOWN95 = Math.exp(-STEP * 0.05);
+/**
+ * What one residual's rarity counts for. The fit is anchored on the 75th and 95th
+ * percentiles; on a near-Gaussian series (ν ≥ 15) its far tail holds and counts in full,
+ * while on a heavy-tailed one (ν ≤ 5: bursts, retries, one bad reading) it understates the
+ * farthest tail, and counts for 0.7 (NAB's development set and the quiet series of `npm run
+ * bench`; docs/engine.md has the neighbours), in between in proportion.
+ */
+const HEAVY_NU = 5;
+const LIGHT_NU = 15;
+const HEAVY_WEIGHT = 0.7;
+const weightOf = (nu: number) => HEAVY_WEIGHT + (1 - HEAVY_WEIGHT) * Math.max(0, Math.min(1, (nu - HEAVY_NU) / (LIGHT_NU - HEAVY_NU)));
+
+/** Starts the quantiles afresh at their Gaussian values (z is already in units of the series' scale). */
+export function restartTails(bank: SeriesBank, i: number): void {
+  bank.q75[i] = 1.15;
+  bank.q95[i] = 1.96;
+  bank.tailSeen[i] = 0;
+}
+
+/** The Student t fitted to series `i`'s tails: its degrees of freedom and the 75th percentile of its |T|. */
+function fitted(bank: SeriesBank, i: number): [nu: number, q75nu: number] {
+  const ratio = bank.q95[i]! / bank.q75[i]!;
+  let j = 1;
+  while (j < FAMILY.length - 1 && FAMILY[j]![0] > ratio) j++;
+  const [h0, n0, s0] = FAMILY[j - 1]!;
+  const [h1, n1, s1] = FAMILY[j]!;
+  const f = Math.max(0, Math.min(1, (ratio - h1) / (h0 - h1)));
+  return [n1 + f * (n0 - n1), s1 + f * (s0 - s1)];
+}
+
+/** The rarity of a lone residual |z| = `a` for series `i`, without learning it. */
+export function rarityOfResidual(bank: SeriesBank, i: number, a: number): number {
+  const [nu, q75nu] = fitted(bank, i);
+  return studentRarity((a * q75nu) / bank.q75[i]!, nu) * weightOf(nu);
+}
+
+/** −log10 of the chance of a residual at least as far out as `z`, either side; then learns |z|. */
+export function tailRarity(bank: SeriesBank, i: number, z: number): number {
+  const a = Math.abs(z);
+  const q75 = bank.q75[i]!;
+  const q95 = bank.q95[i]!;
+  const seen = bank.tailSeen[i]!;
+  let rarity = 0;
+  // Only residuals well out of the bulk can be rare: the tail is computed for them alone.
+  if (seen >= MIN_SEEN && a > 2 * q95) rarity = rarityOfResidual(bank, i, a);
+  bank.q75[i] = q75 * (a > q75 ? UP75 : DOWN75);
+  bank.q95[i] = q95 * (a > q95 ? UP95 : DOWN95);
+  if (seen < 65535) bank.tailSeen[i] = seen + 1;
+  return rarity;
+}
