@@ -2,12 +2,13 @@ import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, UpdateAlertRe
 import { BUSY, CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorFailureType, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, resourceKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
+import type { z } from "zod";
 import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import { L4M_QUOTAS, QUOTA_CODES, type QuotaName, type Quotas } from "../model/quotas.ts";
 import { CreateSilenceRequest, UpdateSilenceRequest, type Silence } from "../model/silence.ts";
 import { randomUUID } from "node:crypto";
-import { RecordExists, type RecordStore } from "../store/records.ts";
+import { RecordExists, type RecordStore, type Table } from "../store/records.ts";
 
 /**
  * Detectors, metric sets and alerts of one account (a tenant's namespace, as an AWS
@@ -69,10 +70,10 @@ export class Catalog {
     if ((status === "ACTIVATING" || status === "BACK_TEST_ACTIVATING") && (await this.listMetricSets(detector.AnomalyDetectorArn)).length === 0) {
       throw new ValidationException(`Detector ${detector.AnomalyDetectorName} has no metric set to ${status === "ACTIVATING" ? "activate" : "back-test"}`, { fields: [{ Name: "AnomalyDetectorArn", Message: "names a detector without a metric set" }] });
     }
-    const { FailureType: _t, FailureReason: _r, LearningUntil: _l, ...rest } = detector;
-    const updated: AnomalyDetector = { ...rest, Status: status, ...details, LastModificationTime: iso(this.deps.now()) };
-    await this.deps.records.put("detectors", resourceKey(arn), updated);
-    return updated;
+    return this.change<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn), detector.AnomalyDetectorArn, "AnomalyDetector", (current) => {
+      const { FailureType: _t, FailureReason: _r, LearningUntil: _l, ...rest } = current;
+      return { ...rest, Status: status, ...details, LastModificationTime: iso(this.deps.now()) };
+    });
   }
 
   /** Throws L4M's ServiceQuotaExceededException, naming the quota, when `wanted` is over it. */
@@ -159,15 +160,13 @@ export class Catalog {
     if (frequency && frequency !== detector.AnomalyDetectorConfig.AnomalyDetectorFrequency && (await this.listMetricSets(detector.AnomalyDetectorArn)).length) {
       throw new ValidationException("The frequency of a detector with a metric set cannot change", { fields: [{ Name: "AnomalyDetectorConfig.AnomalyDetectorFrequency", Message: "is fixed once a metric set exists" }] });
     }
-    const updated: AnomalyDetector = {
-      ...detector,
+    return this.change<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn), detector.AnomalyDetectorArn, "AnomalyDetector", (current) => ({
+      ...current,
       ...(req.AnomalyDetectorDescription !== undefined ? { AnomalyDetectorDescription: req.AnomalyDetectorDescription } : {}),
       ...(req.KmsKeyArn !== undefined ? { KmsKeyArn: req.KmsKeyArn } : {}),
       ...(frequency ? { AnomalyDetectorConfig: { AnomalyDetectorFrequency: frequency } } : {}),
       LastModificationTime: iso(this.deps.now()),
-    };
-    await this.deps.records.put("detectors", resourceKey(detector.AnomalyDetectorArn), updated);
-    return updated;
+    }));
   }
 
   /** L4M deletes only a detector that is not running: this throws ConflictException while it is. */
@@ -188,8 +187,12 @@ export class Catalog {
   /** L4M's UpdateMetricSet: what may change without a new model (description, offset, measures' list, filters, source). */
   async updateMetricSet(input: unknown): Promise<MetricSet> {
     const req = parseOrThrow(UpdateMetricSetRequest, input, "UpdateMetricSet request");
-    const current = await this.getMetricSet(req.MetricSetArn);
+    const found = await this.getMetricSet(req.MetricSetArn);
     const { MetricSetArn: _, ...changes } = req;
+    return this.change<MetricSet>("metricSets", metricSetKey(found.MetricSetArn), found.MetricSetArn, "MetricSet", (current) => this.updatedMetricSet(current, changes));
+  }
+
+  private updatedMetricSet(current: MetricSet, changes: Omit<z.infer<typeof UpdateMetricSetRequest>, "MetricSetArn">): MetricSet {
     const merged = { ...current, ...changes };
     const { AnomalyDetectorArn, MetricSetName, MetricSetDescription, MetricList, Offset, TimestampColumn, DimensionList, MetricSetFrequency, MetricSource, Timezone, Tags, DimensionFilterList } = merged;
     const checked = parseOrThrow(
@@ -198,25 +201,21 @@ export class Catalog {
       "UpdateMetricSet request",
     );
     this.withinMetricSetQuotas(checked, current.MetricSetName);
-    const updated: MetricSet = { ...current, ...checked, MetricSetArn: current.MetricSetArn, AnomalyDetectorArn: current.AnomalyDetectorArn, MetricSetFrequency: current.MetricSetFrequency, LastModificationTime: iso(this.deps.now()) };
-    await this.deps.records.put("metricSets", metricSetKey(current.MetricSetArn), updated);
-    return updated;
+    return { ...current, ...checked, MetricSetArn: current.MetricSetArn, AnomalyDetectorArn: current.AnomalyDetectorArn, MetricSetFrequency: current.MetricSetFrequency, LastModificationTime: iso(this.deps.now()) };
   }
 
   /** L4M's UpdateAlert: threshold, description, action and filters. */
   async updateAlert(input: unknown): Promise<Alert> {
     const req = parseOrThrow(UpdateAlertRequest, input, "UpdateAlert request");
     const alert = await this.getAlert(req.AlertArn);
-    const updated: Alert = {
-      ...alert,
+    return this.change<Alert>("alerts", resourceKey(alert.AlertArn), alert.AlertArn, "Alert", (current) => ({
+      ...current,
       ...(req.AlertDescription !== undefined ? { AlertDescription: req.AlertDescription } : {}),
       ...(req.AlertSensitivityThreshold !== undefined ? { AlertSensitivityThreshold: req.AlertSensitivityThreshold } : {}),
       ...(req.Action ? { Action: req.Action, AlertType: alertTypeOf(req.Action) } : {}),
       ...(req.AlertFilters ? { AlertFilters: req.AlertFilters } : {}),
       LastModificationTime: iso(this.deps.now()),
-    };
-    await this.deps.records.put("alerts", resourceKey(alert.AlertArn), updated);
-    return updated;
+    }));
   }
 
   async deleteAlert(arn: string): Promise<void> {
@@ -226,29 +225,42 @@ export class Catalog {
 
   /** The tags of a detector, metric set or alert, by ARN. */
   async tagsOf(arn: string): Promise<Record<string, string>> {
-    return { ...(await this.taggable(arn)).resource.Tags };
+    const { table, id, arn: owned, type } = await this.taggable(arn);
+    const resource = await this.deps.records.get<{ Tags?: Record<string, string> }>(table, id);
+    if (!resource) throw new ResourceNotFoundException(`${type} ${owned} not found`, owned, type);
+    return { ...resource.Tags };
   }
 
   async setTags(arn: string, change: (tags: Record<string, string>) => Record<string, string>): Promise<void> {
-    const { resource, save } = await this.taggable(arn);
-    const tags = change({ ...resource.Tags });
-    if (Object.keys(tags).length > 50) throw new ValidationException("A resource holds at most 50 tags", { fields: [{ Name: "Tags", Message: "would hold more than 50 tags" }] });
-    const { Tags: _, ...rest } = resource;
-    await save(Object.keys(tags).length ? { ...rest, Tags: tags } : rest);
+    const { table, id, type } = await this.taggable(arn);
+    await this.change<{ Tags?: Record<string, string> }>(table, id, arn, type, (resource) => {
+      const tags = change({ ...resource.Tags });
+      if (Object.keys(tags).length > 50) throw new ValidationException("A resource holds at most 50 tags", { fields: [{ Name: "Tags", Message: "would hold more than 50 tags" }] });
+      const { Tags: _, ...rest } = resource;
+      return Object.keys(tags).length ? { ...rest, Tags: tags } : rest;
+    });
   }
 
-  private async taggable(arn: string): Promise<{ resource: { Tags?: Record<string, string> }; save: (value: object) => Promise<void> }> {
+  /** One record changed atomically (no concurrent change is lost); gone meanwhile, it is not found. */
+  private async change<T>(table: Table, id: string, arn: string, type: string, next: (current: T) => T): Promise<T> {
+    const updated = await this.deps.records.update<T>(table, id, next);
+    if (updated === undefined) throw new ResourceNotFoundException(`${type} ${arn} not found`, arn, type);
+    return updated;
+  }
+
+  /** Where a taggable resource the scope owns is kept (getting it first: another's is not found). */
+  private async taggable(arn: string): Promise<{ table: Table; id: string; arn: string; type: string }> {
     if (/:AnomalyDetector:[^:/]+$/.test(arn)) {
-      const d = await this.getDetector(arn);
-      return { resource: d, save: (v) => this.deps.records.put("detectors", resourceKey(d.AnomalyDetectorArn), v) };
+      const owned = (await this.getDetector(arn)).AnomalyDetectorArn;
+      return { table: "detectors", id: resourceKey(owned), arn: owned, type: "AnomalyDetector" };
     }
     if (/:MetricSet\/[^/]+\/[^/]+$/.test(arn)) {
-      const m = await this.getMetricSet(arn);
-      return { resource: m, save: (v) => this.deps.records.put("metricSets", metricSetKey(m.MetricSetArn), v) };
+      const owned = (await this.getMetricSet(arn)).MetricSetArn;
+      return { table: "metricSets", id: metricSetKey(owned), arn: owned, type: "MetricSet" };
     }
     if (/:Alert:[^:/]+$/.test(arn)) {
-      const a = await this.getAlert(arn);
-      return { resource: a, save: (v) => this.deps.records.put("alerts", resourceKey(a.AlertArn), v) };
+      const owned = (await this.getAlert(arn)).AlertArn;
+      return { table: "alerts", id: resourceKey(owned), arn: owned, type: "Alert" };
     }
     throw new ResourceNotFoundException(`No taggable resource ${arn}`, arn);
   }
@@ -274,23 +286,21 @@ export class Catalog {
     const found = await this.deps.records.get<Silence>("silences", this.silenceKey(SilenceId));
     if (!found) throw new ResourceNotFoundException(`No silence ${SilenceId}`, SilenceId, "Silence");
     const now = this.deps.now();
-    if (Date.parse(found.EndsAt) <= now) throw new ConflictException(`Silence ${SilenceId} has ended; create another`, SilenceId, "Silence");
-    const { SilenceId: _, CreationTime, ...current } = found;
-    const req = parseOrThrow(CreateSilenceRequest, { ...current, ...change }, "UpdateSilence request");
-    if (Date.parse(req.EndsAt) <= now) throw new ValidationException("The silence would already be over", { fields: [{ Name: "EndsAt", Message: `is not after now (${iso(now)})` }] });
-    if (req.AnomalyDetectorArn) await this.getDetector(req.AnomalyDetectorArn);
-    const updated: Silence = { ...req, SilenceId, StartsAt: req.StartsAt ?? found.StartsAt, CreationTime };
-    await this.deps.records.put("silences", this.silenceKey(SilenceId), updated);
-    return updated;
+    const updatedFrom = (latest: Silence): Silence => {
+      if (Date.parse(latest.EndsAt) <= now) throw new ConflictException(`Silence ${SilenceId} has ended; create another`, SilenceId, "Silence");
+      const { SilenceId: _, CreationTime, ...current } = latest;
+      const req = parseOrThrow(CreateSilenceRequest, { ...current, ...change }, "UpdateSilence request");
+      if (Date.parse(req.EndsAt) <= now) throw new ValidationException("The silence would already be over", { fields: [{ Name: "EndsAt", Message: `is not after now (${iso(now)})` }] });
+      return { ...req, SilenceId, StartsAt: req.StartsAt ?? latest.StartsAt, CreationTime };
+    };
+    const detector = updatedFrom(found).AnomalyDetectorArn;
+    if (detector) await this.getDetector(detector);
+    return this.change<Silence>("silences", this.silenceKey(SilenceId), SilenceId, "Silence", updatedFrom);
   }
 
-  /** Ends a silence now; it is kept, so what was muted and why stays on record. */
+  /** Ends a silence now (one already over keeps its end). */
   async expireSilence(id: string): Promise<Silence> {
-    const found = await this.deps.records.get<Silence>("silences", this.silenceKey(id));
-    if (!found) throw new ResourceNotFoundException(`No silence ${id}`, id, "Silence");
-    const ended = { ...found, EndsAt: iso(Math.min(this.deps.now(), Date.parse(found.EndsAt))) };
-    await this.deps.records.put("silences", this.silenceKey(id), ended);
-    return ended;
+    return this.change<Silence>("silences", this.silenceKey(id), id, "Silence", (found) => ({ ...found, EndsAt: iso(Math.min(this.deps.now(), Date.parse(found.EndsAt))) }));
   }
 
   private withinMetricSetQuotas(req: Pick<MetricSet, "MetricList" | "DimensionList">, name: string): void {

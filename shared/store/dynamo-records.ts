@@ -13,7 +13,7 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { checkLimit, decodeCursor, encodeCursor, pageListing, rankedListing, indexEntryOf, type CursorKey } from "./record-indexes.ts";
-import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
+import { RecordContended, RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
 
 /**
  * Records in one DynamoDB table (single-table design): partition key = the record kind
@@ -66,6 +66,36 @@ export class DynamoRecordStore implements RecordStore {
 
   async put<T>(table: Table, id: string, value: T, options: { expiresAt?: number } = {}): Promise<void> {
     await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item(table, id, value, options.expiresAt) }));
+  }
+
+  /**
+   * Read, changed, then put on the condition that the stored body is still the one read
+   * (its gzipped bytes); a writer that came between makes it read and change again.
+   */
+  async update<T>(table: Table, id: string, change: (current: T) => T): Promise<T | undefined> {
+    for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
+      const found = (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(table, id), ConsistentRead: true }))).Item;
+      const current = found && this.live(found) ? this.decode<T>(found) : undefined;
+      if (current === undefined) return undefined;
+      const next = change(current);
+      const expires = found![TTL_ATTRIBUTE]?.N;
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item(table, id, next, expires === undefined ? undefined : Number(expires) * 1000),
+            ConditionExpression: "body = :read",
+            ExpressionAttributeValues: { ":read": found!["body"]! },
+          }),
+        );
+        return next;
+      } catch (e) {
+        if (!(e instanceof ConditionalCheckFailedException)) throw e;
+        // Another writer came between: back off a little, at random, so contenders spread out.
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
+    throw new RecordContended(table, id, UPDATE_ATTEMPTS);
   }
 
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
@@ -258,6 +288,9 @@ function item(table: Table, id: string, value: unknown, expiresAt?: number): Rec
     ...(entry ? { [RANK_PARTITION]: { S: rankPartition(table, entry.partition) }, [RANK_SORT]: { S: rankSortKey(entry.rank, entry.at, id) }, [RANK_LABEL]: { S: entry.label }, [RANK_SUMMARY]: { S: entry.summary } } : {}),
   };
 }
+
+/** How many times an update reads again after losing to another writer. */
+const UPDATE_ATTEMPTS = 25;
 
 /** The ranked index: its name and the attributes it is keyed by and holds. */
 export const RANKED_INDEX = "ranked";

@@ -19,6 +19,18 @@ export class RecordExists extends Error {
   }
 }
 
+/** An update that kept losing to other writers of the same record. */
+export class RecordContended extends Error {
+  override readonly name = "RecordContended";
+  constructor(
+    readonly table: Table,
+    readonly id: string,
+    readonly attempts: number,
+  ) {
+    super(`${table}/${id} was changed by others ${attempts} times while it was being updated`);
+  }
+}
+
 /** A record the store holds but cannot read (edited by hand, say): reads skip it and report it. */
 export interface DamagedRecord {
   readonly table: Table;
@@ -88,6 +100,14 @@ export interface RecordStore {
   get<T>(table: Table, id: string): Promise<T | undefined>;
   /** Creates the record; throws RecordExists when it is there already. */
   create<T>(table: Table, id: string, value: T): Promise<void>;
+  /**
+   * Changes one record atomically: `change` is given the record as stored and answers its
+   * next value, and no other write to the record comes between the two (no update is lost to
+   * a concurrent one). Answers the value written, or undefined when there is no record
+   * (nothing is written). `change` must be synchronous; when it throws, nothing is written.
+   * Throws RecordContended when other writers kept changing the record meanwhile.
+   */
+  update<T>(table: Table, id: string, change: (current: T) => T): Promise<T | undefined>;
   /** `expiresAt` (epoch ms): the record reads as absent from then on, and the store may drop it. */
   put<T>(table: Table, id: string, value: T, options?: { expiresAt?: number }): Promise<void>;
   /** Records whose id starts with `prefix`, in id order. */

@@ -62,6 +62,19 @@ export class SqliteRecordStore implements RecordStore {
     this.db.run(UPSERT, ...row(table, id, value, options.expiresAt));
   }
 
+  /** Read, changed and written in one IMMEDIATE transaction: another process's writer waits for it. */
+  async update<T>(table: Table, id: string, change: (current: T) => T): Promise<T | undefined> {
+    return this.db.transaction(() => {
+      const found = this.db.get("SELECT body, expires_at FROM records WHERE tbl = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)", table, id, this.now());
+      const current = found ? this.parse<T>(table, id, found["body"]) : undefined;
+      if (current === undefined) return undefined;
+      const next = change(current);
+      const expiresAt = found!["expires_at"];
+      this.db.run(UPSERT, ...row(table, id, next, typeof expiresAt === "number" ? expiresAt : undefined));
+      return next;
+    });
+  }
+
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
     const [range, bounds] = idRange(prefix);
     return this.parsed<T>(table, this.db.all(`SELECT id, body FROM records WHERE tbl = ? AND ${range} AND ${LIVE} ORDER BY id`, table, ...bounds, this.now()));
@@ -281,6 +294,19 @@ class Connection {
 
   allNamed(sql: string, params: Record<string, SQLInputValue>): Record<string, SQLOutputValue>[] {
     return this.statement(sql).all(params) as Record<string, SQLOutputValue>[];
+  }
+
+  /** `work` in one IMMEDIATE transaction (the write lock taken first), rolled back when it throws. */
+  transaction<T>(work: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = work();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
   }
 
   /** Runs a write; answers how many rows it changed. */

@@ -30,6 +30,22 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       expect(await store.get("detectors", "shop")).toEqual({ writer: winner });
     });
 
+    it("updates atomically: of racing updates none is lost; a missing record is not made, and a throwing change writes nothing", async () => {
+      const store = await makeStore();
+      await store.put("detectors", "shop", { Tags: {} as Record<string, string>, kept: "yes" });
+      const tagged = await Promise.all(Array.from({ length: 12 }, (_, i) => store.update<{ Tags: Record<string, string> }>("detectors", "shop", (d) => ({ ...d, Tags: { ...d.Tags, [`t${i}`]: String(i) } }))));
+      expect(tagged.every((d) => d !== undefined)).toBe(true);
+      expect(await store.get("detectors", "shop")).toEqual({ kept: "yes", Tags: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`t${i}`, String(i)])) });
+      expect(await store.update("detectors", "absent", (d) => d)).toBeUndefined();
+      expect(await store.get("detectors", "absent")).toBeUndefined();
+      await expect(
+        store.update("detectors", "shop", () => {
+          throw new Error("refused");
+        }),
+      ).rejects.toThrow("refused");
+      expect(Object.keys(((await store.get<{ Tags: object }>("detectors", "shop"))!).Tags)).toHaveLength(12);
+    });
+
     it("leases: one holder at a time, taken over once it runs out, never while marked done", async () => {
       const store = await makeStore();
       const claims = await Promise.all(Array.from({ length: 6 }, () => store.claim("i1", 1000, 0)));
