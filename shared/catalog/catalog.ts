@@ -225,15 +225,12 @@ export class Catalog {
 
   /** The tags of a detector, metric set or alert, by ARN. */
   async tagsOf(arn: string): Promise<Record<string, string>> {
-    const { table, id, arn: owned, type } = await this.taggable(arn);
-    const resource = await this.deps.records.get<{ Tags?: Record<string, string> }>(table, id);
-    if (!resource) throw new ResourceNotFoundException(`${type} ${owned} not found`, owned, type);
-    return { ...resource.Tags };
+    return { ...(await this.taggable(arn)).resource.Tags };
   }
 
   async setTags(arn: string, change: (tags: Record<string, string>) => Record<string, string>): Promise<void> {
-    const { table, id, type } = await this.taggable(arn);
-    await this.change<{ Tags?: Record<string, string> }>(table, id, arn, type, (resource) => {
+    const { table, id, arn: owned, type } = await this.taggable(arn);
+    await this.change<{ Tags?: Record<string, string> }>(table, id, owned, type, (resource) => {
       const tags = change({ ...resource.Tags });
       if (Object.keys(tags).length > 50) throw new ValidationException("A resource holds at most 50 tags", { fields: [{ Name: "Tags", Message: "would hold more than 50 tags" }] });
       const { Tags: _, ...rest } = resource;
@@ -249,18 +246,19 @@ export class Catalog {
   }
 
   /** Where a taggable resource the scope owns is kept (getting it first: another's is not found). */
-  private async taggable(arn: string): Promise<{ table: Table; id: string; arn: string; type: string }> {
+  /** A taggable resource the scope owns, as read, and where it is kept (another's is not found). */
+  private async taggable(arn: string): Promise<{ resource: { Tags?: Record<string, string> }; table: Table; id: string; arn: string; type: string }> {
     if (/:AnomalyDetector:[^:/]+$/.test(arn)) {
-      const owned = (await this.getDetector(arn)).AnomalyDetectorArn;
-      return { table: "detectors", id: resourceKey(owned), arn: owned, type: "AnomalyDetector" };
+      const resource = await this.getDetector(arn);
+      return { resource, table: "detectors", id: resourceKey(resource.AnomalyDetectorArn), arn: resource.AnomalyDetectorArn, type: "AnomalyDetector" };
     }
     if (/:MetricSet\/[^/]+\/[^/]+$/.test(arn)) {
-      const owned = (await this.getMetricSet(arn)).MetricSetArn;
-      return { table: "metricSets", id: metricSetKey(owned), arn: owned, type: "MetricSet" };
+      const resource = await this.getMetricSet(arn);
+      return { resource, table: "metricSets", id: metricSetKey(resource.MetricSetArn), arn: resource.MetricSetArn, type: "MetricSet" };
     }
     if (/:Alert:[^:/]+$/.test(arn)) {
-      const owned = (await this.getAlert(arn)).AlertArn;
-      return { table: "alerts", id: resourceKey(owned), arn: owned, type: "Alert" };
+      const resource = await this.getAlert(arn);
+      return { resource, table: "alerts", id: resourceKey(resource.AlertArn), arn: resource.AlertArn, type: "Alert" };
     }
     throw new ResourceNotFoundException(`No taggable resource ${arn}`, arn);
   }
