@@ -17,6 +17,7 @@ import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "../cli/serve.t
 import { createDetector, createMetricSet, OPERATOR } from "../shared/app/index.ts";
 import { groupKey } from "../shared/app/detect.ts";
 import { localServices } from "../shared/runtime/local.ts";
+import { metricSetRequest } from "../test/builders.ts";
 import { startVigilServe } from "../test/security/wire.ts";
 import { benchGroup } from "./groups.ts";
 
@@ -30,17 +31,8 @@ export async function seeded(dataDir: string): Promise<string> {
   const files = join(dataDir, "files", "orders");
   mkdirSync(files, { recursive: true });
   const detector = await createDetector(services, OPERATOR, { AnomalyDetectorName: "bench", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  const metricSet = await createMetricSet(services, OPERATOR, {
-    AnomalyDetectorArn: detector.AnomalyDetectorArn,
-    MetricSetName: "orders",
-    MetricList: [
-      { MetricName: "revenue", AggregationFunction: "SUM" },
-      { MetricName: "views", AggregationFunction: "SUM" },
-    ],
-    DimensionList: ["platform", "marketplace"],
-    TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
-    MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "{{yyyyMMdd}}", "{{HHmm}}")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
-  });
+  // The shop's metric set (views and revenue by platform × marketplace), as the groups of benchGroup are.
+  const metricSet = await createMetricSet(services, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "{{yyyyMMdd}}", "{{HHmm}}")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } } }));
   const owner = { detector: detector.AnomalyDetectorArn, metricSet: metricSet.MetricSetArn };
   for (let i = 0; i < GROUPS; i++) {
     const group = benchGroup(i, owner);

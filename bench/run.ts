@@ -73,25 +73,28 @@ function engineSpeed(): void {
   report("model state per series, PT5M (bytes)", fmt(new SeriesBank(HOUR / 12).bytesPerSeries()), "≤ 4,096");
 }
 
+/** A metric set of 50,000 series (1,000 markets × 50 platforms, one measure), and its hourly file. */
+const BIG = { markets: 1000, platforms: 50 };
+const bigMetricSet = {
+  MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/bench/big" as MetricSetArn,
+  MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" as const }],
+  DimensionList: ["market", "platform"],
+  TimestampColumn: { ColumnName: "timestamp" },
+};
+function bigCsv(t: number): Uint8Array {
+  const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+  const lines = ["timestamp,market,platform,revenue"];
+  for (let m = 0; m < BIG.markets; m++) for (let p = 0; p < BIG.platforms; p++) lines.push(`${stamp},m${m},p${p},${100 + ((m * 7 + p * 3 + t / HOUR) % 17)}`);
+  return new TextEncoder().encode(lines.join("\n") + "\n");
+}
+
 /** One PT1H interval of a 50,000-series metric set: parse → aggregate → score → save state. */
 function intervalOf50k(): void {
-  const markets = 1000;
-  const platforms = 50;
-  const metricSet = {
-    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/bench/big" as MetricSetArn,
-    MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" as const }],
-    DimensionList: ["market", "platform"],
-    TimestampColumn: { ColumnName: "timestamp" },
-  };
+  const metricSet = bigMetricSet;
   const spec = rowSpecOf(metricSet, makeTimestampParser("yyyy-MM-dd HH:mm:ss"));
   const t0 = Date.UTC(2021, 0, 1);
-  const csvFor = (t: number) => {
-    const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
-    const lines = ["timestamp,market,platform,revenue"];
-    for (let m = 0; m < markets; m++) for (let p = 0; p < platforms; p++) lines.push(`${stamp},m${m},p${p},${100 + ((m * 7 + p * 3 + t / HOUR) % 17)}`);
-    return new TextEncoder().encode(lines.join("\n") + "\n");
-  };
-  const bank = new SeriesBank(HOUR, markets * platforms);
+  const csvFor = bigCsv;
+  const bank = new SeriesBank(HOUR, BIG.markets * BIG.platforms);
   for (let h = 0; h < 72; h++) {
     const t = t0 + h * HOUR;
     const agg = aggregateRows(readRecords("f.csv", csvFor(t), undefined).rows, [], spec, { intervalMs: HOUR });
@@ -620,23 +623,11 @@ function consoleSize(): void {
  * anomalies) and write it, at 50,000 series; and reading one series back from it.
  */
 function keptHistoryCost(): void {
-  const markets = 1000;
-  const platforms = 50;
-  const metricSet = {
-    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/bench/big" as MetricSetArn,
-    MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" as const }],
-    DimensionList: ["market", "platform"],
-    TimestampColumn: { ColumnName: "timestamp" },
-  };
+  const metricSet = bigMetricSet;
   const spec = rowSpecOf(metricSet, makeTimestampParser("yyyy-MM-dd HH:mm:ss"));
   const t0 = Date.UTC(2021, 0, 1);
-  const cells = (t: number) => {
-    const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
-    const lines = ["timestamp,market,platform,revenue"];
-    for (let m = 0; m < markets; m++) for (let p = 0; p < platforms; p++) lines.push(`${stamp},m${m},p${p},${100 + ((m * 7 + p * 3 + t / HOUR) % 17)}`);
-    return aggregateRows(readRecords("f.csv", new TextEncoder().encode(lines.join("\n") + "\n"), undefined).rows, [], spec, { intervalMs: HOUR }).intervals.get(t);
-  };
-  const bank = new SeriesBank(HOUR, markets * platforms);
+  const cells = (t: number) => aggregateRows(readRecords("f.csv", bigCsv(t), undefined).rows, [], spec, { intervalMs: HOUR }).intervals.get(t);
+  const bank = new SeriesBank(HOUR, BIG.markets * BIG.platforms);
   for (let h = 0; h < 30; h++) scoreInterval(bank, metricSet, cells(t0 + h * HOUR), t0 + h * HOUR, { learnOnly: true });
   const [a, b] = [t0 + 30 * HOUR, t0 + 31 * HOUR].map((t) => [t, cells(t)] as const);
   const [, anomaliesOnly] = timeIt(() => scoreInterval(bank, metricSet, a![1], a![0]));
