@@ -131,3 +131,40 @@ export function Table(props: { label: string; columns: readonly string[]; rows: 
     </div>
   );
 }
+
+/** A labelled choice of one of `options` (a value, or a value and its text), or of none (`""`, shown as `none`). */
+export function ChoiceField(props: { id: string; label: string; value: string; none: string; options: readonly (string | readonly [value: string, text: string])[]; onChange: (value: string) => void }): JSX.Element {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        <option value="">{props.none}</option>
+        {props.options.map((o) => {
+          const [value, text] = typeof o === "string" ? [o, o] : o;
+          return <option value={value}>{text}</option>;
+        })}
+      </select>
+    </div>
+  );
+}
+
+/** A form's end: its submit button, Cancel when the form can be left, and what went wrong. */
+export function FormEnd(props: { submit: string; busy: boolean; onCancel?: (() => void) | undefined; error: Error | undefined }): JSX.Element {
+  return (
+    <>
+      <div class="field field-action">
+        <button type="submit" disabled={props.busy}>
+          {props.submit}
+        </button>
+      </div>
+      {props.onCancel ? (
+        <div class="field field-action">
+          <button type="button" class="secondary" onClick={props.onCancel}>
+            Cancel
+          </button>
+        </div>
+      ) : null}
+      {props.error ? <Failure error={props.error} /> : null}
+    </>
+  );
+}

@@ -2,7 +2,7 @@ import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { actionOf, CHANNEL_LABELS, CHANNELS, EMPTY_FORM, filtersOf, filterText, formOf, targetText, thresholdOf, type AlertForm as Form, type ChannelName } from "../alerts.ts";
 import { call, callAll, mapLimited } from "../api.ts";
-import { Failure, Show, Table, useLoad } from "../components/common.tsx";
+import { ChoiceField, Failure, FormEnd, Show, Table, useLoad } from "../components/common.tsx";
 import type { AlertDetail, Detector, MetricSet } from "../wire.ts";
 
 const TARGET_LABEL: Record<ChannelName, string> = { WEBHOOK: "URL", SLACK: "Slack webhook URL", EMAIL: "To (addresses, comma-separated)", SNS: "Topic ARN", LAMBDA: "Function ARN" };
@@ -109,32 +109,12 @@ function AlertFormView(props: { metricSets: readonly MetricSet[]; initial?: Aler
           ))}
         </fieldset>
       ) : null}
-      <div class="field">
-        <label for={id("dimension")}>Only for the dimension</label>
-        <select id={id("dimension")} value={form.dimension} onChange={(e) => set("dimension", e.currentTarget.value)}>
-          <option value="">Any</option>
-          {dimensions.map((d) => (
-            <option value={d}>{d}</option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField id={id("dimension")} label="Only for the dimension" value={form.dimension} none="Any" options={dimensions} onChange={(v) => set("dimension", v)} />
       <div class="field">
         <label for={id("values")}>Values (comma-separated)</label>
         <input id={id("values")} value={form.values} disabled={!form.dimension} onInput={(e) => set("values", e.currentTarget.value)} />
       </div>
-      <div class="field field-action">
-        <button type="submit" disabled={busy}>
-          {props.initial ? "Save" : "Create alert"}
-        </button>
-      </div>
-      {props.onCancel ? (
-        <div class="field field-action">
-          <button type="button" class="secondary" onClick={props.onCancel}>
-            Cancel
-          </button>
-        </div>
-      ) : null}
-      {error ? <Failure error={error} /> : null}
+      <FormEnd submit={props.initial ? "Save" : "Create alert"} busy={busy} onCancel={props.onCancel} error={error} />
     </form>
   );
 }

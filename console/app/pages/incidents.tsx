@@ -1,7 +1,7 @@
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { call, callAll, mapLimited } from "../api.ts";
-import { PageTitle, Severity, Show, useLoad } from "../components/common.tsx";
+import { ChoiceField, PageTitle, Severity, Show, useLoad } from "../components/common.tsx";
 import { arnName, duration, intervalMs, utc } from "../format.ts";
 import { applyFilter, choicesOf, POLL_MS, filterOf, localField, primaryOf, queryOf, topContributors, type IncidentFilter, type IncidentRow } from "../incidents.ts";
 import { href, Link, navigate, type Place } from "../router.tsx";
@@ -39,33 +39,9 @@ function Filters(props: { filter: IncidentFilter; listing: Listing }): JSX.Eleme
   const time = (value: string) => (value ? Date.parse(`${value}Z`) : undefined);
   return (
     <form class="filters" role="search" aria-label="Filter incidents" onSubmit={(e) => e.preventDefault()}>
-      <div class="field">
-        <label for="f-detector">Detector</label>
-        <select id="f-detector" value={filter.detector ?? ""} onChange={(e) => set({ detector: e.currentTarget.value || undefined })}>
-          <option value="">All detectors</option>
-          {listing.detectors.map((d) => (
-            <option value={d.AnomalyDetectorArn}>{d.AnomalyDetectorName}</option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-measure">Measure</label>
-        <select id="f-measure" value={filter.measure ?? ""} onChange={(e) => set({ measure: e.currentTarget.value || undefined })}>
-          <option value="">All measures</option>
-          {measures.map((m) => (
-            <option value={m}>{m}</option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-dimension">Dimension value</label>
-        <select id="f-dimension" value={filter.dimension ?? ""} onChange={(e) => set({ dimension: e.currentTarget.value || undefined })}>
-          <option value="">Any</option>
-          {dimensions.map((d) => (
-            <option value={d}>{d}</option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField id="f-detector" label="Detector" value={filter.detector ?? ""} none="All detectors" options={listing.detectors.map((d) => [d.AnomalyDetectorArn, d.AnomalyDetectorName] as const)} onChange={(v) => set({ detector: v || undefined })} />
+      <ChoiceField id="f-measure" label="Measure" value={filter.measure ?? ""} none="All measures" options={measures} onChange={(v) => set({ measure: v || undefined })} />
+      <ChoiceField id="f-dimension" label="Dimension value" value={filter.dimension ?? ""} none="Any" options={dimensions} onChange={(v) => set({ dimension: v || undefined })} />
       <div class="field">
         <label for="f-severity">Severity at least</label>
         <input id="f-severity" type="number" min={0} max={100} step={1} value={filter.severity} onChange={(e) => set({ severity: Math.max(0, Math.min(100, Math.round(Number(e.currentTarget.value) || 0))) })} />

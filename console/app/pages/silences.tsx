@@ -1,7 +1,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { call, callAll } from "../api.ts";
-import { Failure, Show, Table, useLoad } from "../components/common.tsx";
+import { ChoiceField, Failure, FormEnd, Show, Table, useLoad } from "../components/common.tsx";
 import { utc } from "../format.ts";
 import { localField } from "../incidents.ts";
 import type { Detector, MetricSet, Silence } from "../wire.ts";
@@ -49,41 +49,13 @@ function SilenceForm(props: { metricSets: readonly MetricSet[]; initial?: Silenc
         <label for={id("ends")}>Ends (UTC)</label>
         <input id={id("ends")} type="datetime-local" required value={ends} onInput={(e) => setEnds(e.currentTarget.value)} />
       </div>
-      <div class="field">
-        <label for={id("measure")}>Measure</label>
-        <select id={id("measure")} value={measure} onChange={(e) => setMeasure(e.currentTarget.value)}>
-          <option value="">Any</option>
-          {measures.map((m) => (
-            <option value={m}>{m}</option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for={id("dimension")}>Dimension</label>
-        <select id={id("dimension")} value={dimension} onChange={(e) => setDimension(e.currentTarget.value)}>
-          <option value="">Any</option>
-          {dimensions.map((d) => (
-            <option value={d}>{d}</option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField id={id("measure")} label="Measure" value={measure} none="Any" options={measures} onChange={setMeasure} />
+      <ChoiceField id={id("dimension")} label="Dimension" value={dimension} none="Any" options={dimensions} onChange={setDimension} />
       <div class="field">
         <label for={id("value")}>Dimension value</label>
         <input id={id("value")} value={value} disabled={!dimension} onInput={(e) => setValue(e.currentTarget.value)} />
       </div>
-      <div class="field field-action">
-        <button type="submit" disabled={busy}>
-          {props.initial ? "Save" : "Create silence"}
-        </button>
-      </div>
-      {props.onCancel ? (
-        <div class="field field-action">
-          <button type="button" class="secondary" onClick={props.onCancel}>
-            Cancel
-          </button>
-        </div>
-      ) : null}
-      {error ? <Failure error={error} /> : null}
+      <FormEnd submit={props.initial ? "Save" : "Create silence"} busy={busy} onCancel={props.onCancel} error={error} />
     </form>
   );
 }
