@@ -6,7 +6,9 @@ import type { ReadableMetricSet } from "../shared/detect/read-files.ts";
 import { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
 import { parseOrThrow } from "../shared/model/validate.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
-import type { Services } from "../shared/app/index.ts";
+import { createDetector, createMetricSet, OPERATOR, type Scope, type Services } from "../shared/app/index.ts";
+import type { AnomalyDetector } from "../shared/model/detector.ts";
+import type { MetricSet } from "../shared/model/metric-set.ts";
 import { localServices, type LocalOptions } from "../shared/runtime/local.ts";
 import type { AnomalyGroupRecord, MeasureImpact } from "../shared/model/anomaly.ts";
 import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
@@ -32,6 +34,16 @@ export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSet
     },
     ...overrides,
   };
+}
+
+/**
+ * The shop's detector (PT1H) and its metric set over local files: an hour's files under
+ * `<files>/live/yyyyMMdd/HHmm`, the history under `<files>/history`.
+ */
+export async function shopOnFiles(services: Services, files: string, scope: Scope = OPERATOR): Promise<{ detector: AnomalyDetector; metricSet: MetricSet }> {
+  const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  const metricSet = await createMetricSet(services, scope, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(files, "history")] } } }));
+  return { detector, metricSet };
 }
 
 /** The same request, validated, as the readers take it (hourly). */

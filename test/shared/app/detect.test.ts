@@ -3,12 +3,12 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
-import { activateDetector, createDetector, createMetricSet, detectDue, detectInterval, executions, OPERATOR } from "../../../shared/app/index.ts";
+import { activateDetector, detectDue, detectInterval, executions, OPERATOR } from "../../../shared/app/index.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
 import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
-import { csvOf, HOUR, localAt, metricSetRequest, readableMetricSet, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
+import { csvOf, HOUR, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -33,15 +33,7 @@ async function setUp(liveHours: number) {
     const bad = h === 2 ? `${new Date(t).toISOString().slice(0, 19).replace("T", " ")},web,de,lots,1.0\n` : "";
     await rt.blobs.put(join(files, "live", day, hhmm, "part.csv"), csvOf(shopPoints(t, 1, SERIES, incident)) + bad);
   }
-  const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  const metricSet = await createMetricSet(
-    rt,
-    OPERATOR,
-    metricSetRequest({
-      AnomalyDetectorArn: detector.AnomalyDetectorArn,
-      MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(files, "history")] } },
-    }),
-  );
+  const { detector, metricSet } = await shopOnFiles(rt, files);
   await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
   return { rt, metricSet, files, setNow: (t: number) => (now = t) };
 }

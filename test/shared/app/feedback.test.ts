@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activateDetector, createDetector, createMetricSet, detectDue, getFeedback, OPERATOR, putFeedback } from "../../../shared/app/index.ts";
+import { activateDetector, detectDue, getFeedback, OPERATOR, putFeedback } from "../../../shared/app/index.ts";
 import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
 import { bankKey } from "../../../shared/detect/score-interval.ts";
 import { decodeSnapshot } from "../../../shared/detect/snapshot.ts";
 import { seriesKeyOf } from "../../../shared/ingest/aggregate.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
-import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
+import { csvOf, HOUR, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
 import { shop } from "./shop.ts";
 
 const SERIES = [
@@ -25,8 +25,7 @@ async function run(verdict: boolean | undefined): Promise<{ first: number; secon
   const rt = localAt(dir, () => now);
   await rt.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
   for (let h = 0; h < 30; h++) await rt.blobs.put(join(dir, "files", "live", folder(LIVE + h * HOUR), "p.csv"), csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dips)));
-  const d = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  const ms = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files/live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "files/history")] } } }));
+  const { detector: d, metricSet: ms } = await shopOnFiles(rt, join(dir, "files"));
   await activateDetector(rt, OPERATOR, d.AnomalyDetectorArn);
   const scores: number[] = [];
   for (let h = 1; h <= 30; h++) {

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, type Scope, type Services } from "../../../shared/app/index.ts";
+import { activateDetector, createAlert, detectDue, OPERATOR, type Scope, type Services } from "../../../shared/app/index.ts";
 import type { Alert } from "../../../shared/model/alert.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
-import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
+import { csvOf, HOUR, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
 
 /**
  * A small shop run through detection for the console's operations: 14 days of history,
@@ -55,8 +55,7 @@ export async function shop(liveHours = 8, options: { scope?: Scope; badRowAt?: n
   const receiver = await HttpReceiver.start();
   receiver.answer(...Array.from({ length: 100 }, () => ({ status: 410 })));
   afterEach(() => receiver.stop());
-  const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  const metricSet = await createMetricSet(services, scope, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(files, "history")] } } }));
+  const { detector, metricSet } = await shopOnFiles(services, files, scope);
   const sns = await createAlert(services, scope, { AlertName: "to-sns", AnomalyDetectorArn: detector.AnomalyDetectorArn, AlertSensitivityThreshold: 50, Action: { SNSConfiguration: { RoleArn: `arn:aws:iam::${scope.accountId}:role/r`, SnsTopicArn: `arn:aws:sns:us-east-1:${scope.accountId}:shop`, SnsFormat: "JSON" } } });
   const webhook = await createAlert(services, scope, { AlertName: "to-hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, AlertSensitivityThreshold: 50, Action: { WebhookConfiguration: { Url: `${receiver.url}/hook`, Secret: "hook-secret" } } });
   await activateDetector(services, scope, detector.AnomalyDetectorArn);

@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { backtest, type BacktestResult } from "../../../shared/detect/backtest.ts";
-import { createDetector, createMetricSet, detectInterval, OPERATOR } from "../../../shared/app/index.ts";
+import { detectInterval } from "../../../shared/app/index.ts";
 import { notifyReason, nextState, type NotificationState } from "../../../shared/alerts/renotify.ts";
 import type { IntervalCells } from "../../../shared/ingest/aggregate.ts";
 import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
 import { FREQUENCIES, intervalMs, type Frequency } from "../../../shared/model/frequency.ts";
 import type { MetricSetArn } from "../../../shared/model/ids.ts";
-import { csvOf, HOUR, localAt, metricSetRequest, T0, tempDir } from "../../builders.ts";
+import { csvOf, HOUR, localAt, shopOnFiles, T0, tempDir } from "../../builders.ts";
 import { noise, uniform } from "../engine/series.ts";
 
 const DAY = 24 * HOUR;
@@ -99,16 +99,7 @@ describe("what a user expects of anomaly groups", () => {
       const iso = new Date(p.t).toISOString();
       await rt.blobs.put(join(files, "live", iso.slice(0, 10).replaceAll("-", ""), iso.slice(11, 16).replace(":", ""), "part.csv"), csvOf([p]));
     }
-    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    const metricSet = await createMetricSet(
-      rt,
-      OPERATOR,
-      metricSetRequest({
-        AnomalyDetectorArn: detector.AnomalyDetectorArn,
-        DimensionList: ["platform", "marketplace"],
-        MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(files, "history")] } },
-      }),
-    );
+    const { metricSet } = await shopOnFiles(rt, files);
     for (let h = -3; h < 8; h++) await detectInterval(rt, metricSet, live + h * HOUR, live + (h + 1) * HOUR);
     const changed = events.filter((e) => e.type === "AnomalyGroupChanged" && e.summary.measure === "views");
     expect(new Set(changed.map((e) => e.anomalyGroup.AnomalyGroupId)).size).toBe(1);
