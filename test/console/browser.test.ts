@@ -451,6 +451,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     expect(await page.getByText("72 intervals run, 0 failed.").count()).toBe(1);
     expect(await page.getByText(`${report.rowsRejected} rows could not be used`, { exact: false }).count()).toBe(1);
     expect(await page.locator("dl.config").textContent()).toContain("views (SUM), revenue (SUM)");
+    // The alerts are listed apart from the detector (each one described): wait for them, then count.
+    await page.getByRole("cell", { name: "shop-severe", exact: true }).first().waitFor();
     expect(await page.getByRole("cell", { name: "shop-severe", exact: true }).count()).toBe(1);
     expect(await seriousViolations(page)).toEqual([]);
     await page.close();
