@@ -1,5 +1,5 @@
 import { tokenSession } from "./cognito.ts";
-import type { ConsoleConfig, OperationName, Operations, SessionInfo } from "./wire.ts";
+import { BOOT_ELEMENT, type ConsoleConfig, type OperationName, type Operations, type PageBoot, type SessionInfo } from "./wire.ts";
 
 /**
  * The console's one way to the server: the operations as the SDK calls them (`POST
@@ -47,7 +47,33 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(code, message, res.status);
 }
 
-let config: ConsoleConfig | undefined;
+/**
+ * What the page was served with (console/server.ts): the sign-in configuration and the
+ * session its cookie named then. Read once, when the console's first script loads.
+ */
+function takeBoot(): PageBoot | undefined {
+  const element = document.getElementById(BOOT_ELEMENT);
+  element?.remove();
+  try {
+    return element?.textContent ? (JSON.parse(element.textContent) as PageBoot) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const boot = takeBoot();
+let config: ConsoleConfig | undefined = boot?.Config;
+session = boot && (boot.Config.SignIn === "cognito" ? tokenSession() : boot.Session);
+let bootTaken = !boot;
+
+/** Whether calls can be made now, with the session the page came with (or one since). */
+export const signedIn = () => session !== undefined;
+
+/** The configuration and session the page was served with, once (undefined without them, or once taken): later checks ask the server. */
+export function bootSession(): { config: ConsoleConfig; session: SessionInfo | undefined } | undefined {
+  if (bootTaken || !config) return undefined;
+  bootTaken = true;
+  return { config, session };
+}
 
 /** How this console signs in: with a key pair (vigil serve) or through Cognito (AWS). */
 export async function consoleConfig(): Promise<ConsoleConfig> {
@@ -57,7 +83,7 @@ export async function consoleConfig(): Promise<ConsoleConfig> {
   return (config = (await res.json()) as ConsoleConfig);
 }
 
-/** The session the browser holds (a cookie, or a Cognito token), if any. */
+/** The session the browser holds (a cookie, or a Cognito token), if any, as the server now sees it. */
 export async function currentSession(): Promise<SessionInfo | undefined> {
   // Both at once: a page waits on one round trip, not two.
   const [c, res] = await Promise.all([consoleConfig(), fetch(SESSION, { credentials: "same-origin", cache: "no-store" })]);
