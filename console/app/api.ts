@@ -1,4 +1,4 @@
-import { tokenSession } from "./cognito.ts";
+import { finishSignIn, forgetToken, tokenSession } from "./cognito.ts";
 import { BOOT_ELEMENT, type ConsoleConfig, type OperationName, type Operations, type PageBoot, type SessionInfo } from "./wire.ts";
 
 /**
@@ -99,6 +99,11 @@ export async function signIn(accessKeyId: string, secretAccessKey: string): Prom
   return (session = (await res.json()) as SessionInfo);
 }
 
+/** On AWS, back from Cognito's sign-in page: the code exchanged for the token the calls carry from now on. */
+export async function finishCognitoSignIn(c: Extract<ConsoleConfig, { SignIn: "cognito" }>, query: URLSearchParams): Promise<SessionInfo> {
+  return (session = await finishSignIn(c, query));
+}
+
 export async function signOut(): Promise<void> {
   if (session?.IdToken) {
     session = undefined;
@@ -115,8 +120,10 @@ export async function call<K extends OperationName>(operation: K, input: Operati
   const res = await fetch(`${API}${operation}`, { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(input) });
   if (res.ok) return (await res.json()) as Operations[K][1];
   const error = await errorOf(res);
+  // On AWS a token refused is answered 401 (by the HTTP API's authorizer or the function): it is of no more use.
+  if (res.status === 401 && session.IdToken) forgetToken();
   // A refusal of the session itself (not of the resource): back to sign-in.
-  if (error.code === "AccessDeniedException" && !(await currentSession().catch(() => undefined))) for (const l of signedOutListeners) l(error.message);
+  if ((res.status === 401 || error.code === "AccessDeniedException") && !(await currentSession().catch(() => undefined))) for (const l of signedOutListeners) l(error.message);
   throw error;
 }
 

@@ -1,8 +1,8 @@
 import type { JSX } from "preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { bootSession, consoleConfig, currentSession, onSignedOut, signOut } from "./api.ts";
-import { CALLBACK, endSession, finishSignIn } from "./cognito.ts";
+import { bootSession, consoleConfig, currentSession, finishCognitoSignIn, onSignedOut, signOut } from "./api.ts";
+import { CALLBACK, endSession } from "./cognito.ts";
 import { Failure, Loading, PageTitle } from "./components/common.tsx";
 import { Deliveries } from "./pages/deliveries.tsx";
 import { DetectorPage, Detectors } from "./pages/detector.tsx";
@@ -88,7 +88,7 @@ function App(): JSX.Element {
       const [config, session] = await Promise.all([consoleConfig(), location.pathname === CALLBACK ? undefined : currentSession()]);
       // Back from Cognito's sign-in page with a code to exchange.
       if (config.SignIn === "cognito" && location.pathname === CALLBACK) {
-        const session = await finishSignIn(config, new URLSearchParams(location.search)).catch((e: unknown) => e as Error);
+        const session = await finishCognitoSignIn(config, new URLSearchParams(location.search)).catch((e: unknown) => e as Error);
         navigate(href("/"), { replace: true });
         return session instanceof Error ? { state: "out", config, notice: session.message } : { state: "in", config, session };
       }
