@@ -382,7 +382,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await page.close();
   });
 
-  it("creates, edits and deletes an alert on the detector's page; its secret is kept and never shown", async () => {
+  it("creates, edits and deletes an alert on the detector's page; its secret and headers are kept and never shown", async () => {
     const page = await mine.newPage();
     await page.goto(`${url}/console/detector?arn=${encodeURIComponent(trial)}`);
     await page.getByRole("heading", { level: 2, name: "Alerts" }).waitFor();
@@ -395,6 +395,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await page.locator("#new-alert-threshold").fill("80");
     await page.locator("#new-alert-target").fill(`${receiver.url}/ops`);
     await page.locator("#new-alert-secret").fill(secret);
+    await page.locator("#new-alert-headers").fill("Authorization: Bearer ops-token-1\nX-Team: ops");
     await form.getByRole("checkbox", { name: measure }).check();
     await page.locator("#new-alert-dimension").selectOption("marketplace");
     await page.locator("#new-alert-values").fill("de, fr");
@@ -404,7 +405,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await row.waitFor();
     expect(await row.locator("td").allTextContents()).toEqual(["ops-hook", `Webhook: ${receiver.url}/ops`, "80", `measure ${measure}; marketplace de or fr`, "ACTIVE", "Edit Delete"]);
     const [made] = await listAlerts(services, OPERATOR, trial);
-    expect(made).toMatchObject({ AlertName: "ops-hook", AlertSensitivityThreshold: 80, Action: { WebhookConfiguration: { Url: `${receiver.url}/ops`, Secret: secret } }, AlertFilters: { MetricList: [measure], DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de", "fr"] }] } });
+    expect(made).toMatchObject({ AlertName: "ops-hook", AlertSensitivityThreshold: 80, Action: { WebhookConfiguration: { Url: `${receiver.url}/ops`, Secret: secret, Headers: { Authorization: "Bearer ops-token-1", "X-Team": "ops" } } }, AlertFilters: { MetricList: [measure], DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de", "fr"] }] } });
 
     // The same name again: the server's ConflictException, told as it said it.
     await page.locator("#new-alert-name").fill("ops-hook");
@@ -422,9 +423,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await page.getByText("Alert ops-hook saved.").waitFor();
     await expect.poll(async () => (await row.locator("td").allTextContents()).slice(2, 4)).toEqual(["60", "marketplace de"]);
     const [edited] = await listAlerts(services, OPERATOR, trial);
-    expect(edited).toMatchObject({ AlertSensitivityThreshold: 60, Action: { WebhookConfiguration: { Secret: secret } }, AlertFilters: { DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de"] }] } });
+    expect(edited).toMatchObject({ AlertSensitivityThreshold: 60, Action: { WebhookConfiguration: { Secret: secret, Headers: { Authorization: "Bearer ops-token-1", "X-Team": "ops" } } }, AlertFilters: { DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de"] }] } });
     expect(edited!.AlertFilters!.MetricList).toBeUndefined();
     expect(await page.content()).not.toContain(secret);
+    expect(await page.content()).not.toContain("ops-token-1");
     expect(await seriousViolations(page)).toEqual([]);
 
     // Deleted after a second, explicit click.
