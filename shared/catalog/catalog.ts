@@ -1,4 +1,4 @@
-import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, UpdateAlertRequest, type Alert } from "../model/alert.ts";
+import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, foreignSecrets, tenantSecretPrefix, UpdateAlertRequest, type Action, type Alert } from "../model/alert.ts";
 import { BUSY, CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorFailureType, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, resourceKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
@@ -123,6 +123,7 @@ export class Catalog {
 
   async createAlert(input: unknown): Promise<Alert> {
     const req = parseOrThrow(CreateAlertRequest, input, "CreateAlert request");
+    this.ownSecretsOnly(req.Action);
     const detector = await this.getDetector(req.AnomalyDetectorArn);
     const alerts = (await this.listAlerts(detector.AnomalyDetectorArn)).length;
     this.withinQuota("alertsPerDetector", alerts + 1, `Detector ${detector.AnomalyDetectorName} has ${alerts} alerts`, detector.AnomalyDetectorArn, "AnomalyDetector");
@@ -207,6 +208,7 @@ export class Catalog {
   /** L4M's UpdateAlert: threshold, description, action and filters. */
   async updateAlert(input: unknown): Promise<Alert> {
     const req = parseOrThrow(UpdateAlertRequest, input, "UpdateAlert request");
+    if (req.Action) this.ownSecretsOnly(req.Action);
     const alert = await this.getAlert(req.AlertArn);
     return this.change<Alert>("alerts", resourceKey(alert.AlertArn), alert.AlertArn, "Alert", (current) => ({
       ...current,
@@ -216,6 +218,13 @@ export class Catalog {
       ...(req.AlertFilters ? { AlertFilters: req.AlertFilters } : {}),
       LastModificationTime: iso(this.deps.now()),
     }));
+  }
+
+  private ownSecretsOnly(action: Action): void {
+    const foreign = foreignSecrets(action, this.deps.scope.accountId);
+    if (foreign.length) {
+      throw new ValidationException(`The alert names secrets that are not this account's: ${foreign.join(", ")}; an alert may name only ${tenantSecretPrefix(this.deps.scope.accountId)}… (Secrets Manager) and /${tenantSecretPrefix(this.deps.scope.accountId)}… (SSM)`, { fields: [{ Name: "Action", Message: "names a secret outside the account's own" }] });
+    }
   }
 
   async deleteAlert(arn: string): Promise<void> {

@@ -22,6 +22,16 @@ export const secretRefOf = (value: string): SecretRef | undefined => {
   const m = SECRET_REF.exec(value);
   return m ? { source: m[1] as SecretRef["source"], id: m[2]! } : undefined;
 };
+/**
+ * A tenant's secrets are its own: an alert may name only Secrets Manager secrets called
+ * `vigil/<its account>/…` and SSM parameters `/vigil/<its account>/…`, never the operator's
+ * (`vigil/smtp`) nor another tenant's, though the role that reads them may read all `vigil/`.
+ */
+export const tenantSecretPrefix = (accountId: string) => `vigil/${accountId}/`;
+export const ownsSecret = (ref: SecretRef, accountId: string) => {
+  const name = ref.id.replace(/^\//, "");
+  return name.startsWith(tenantSecretPrefix(accountId)) && !name.split("/").includes("..");
+};
 const Secret = z.string().min(1).max(4096);
 const HttpUrl = z
   .string()
@@ -74,6 +84,15 @@ export function channelOf(action: Action): Channel {
   }
   const email = action.EmailConfiguration!;
   return { kind: "email", to: email.To, ...(email.From ? { from: email.From } : {}) };
+}
+
+/** The references in an action that name a secret outside its tenant's own. */
+export function foreignSecrets(action: Action, accountId: string): string[] {
+  const values = [action.SlackConfiguration?.WebhookUrl, action.WebhookConfiguration?.Secret, ...Object.values(action.WebhookConfiguration?.Headers ?? {})];
+  return values.filter((v): v is string => {
+    const ref = v === undefined ? undefined : secretRefOf(v);
+    return ref !== undefined && !ownsSecret(ref, accountId);
+  });
 }
 
 const ALERT_TYPES = { sns: "SNS", lambda: "LAMBDA", slack: "SLACK", webhook: "WEBHOOK", email: "EMAIL" } as const;

@@ -141,7 +141,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     events,
     deliveryQueue,
     deadLetters,
-    senders: senders({ settings: alertSettings, secrets: { resolve: async (value) => (await secrets()).resolve(value) }, blockPrivateAddresses: true, aws, clock }),
+    senders: senders({ settings: alertSettings, secrets: { resolve: async (value, owner) => (await secrets()).resolve(value, owner) }, blockPrivateAddresses: true, aws, clock }),
     deliveryGate: deliveryGate(),
     sources: { cloudwatch: { kind: "cloudwatch", readInterval: async (metricSet, start, period) => (await cloudwatch()).readInterval(metricSet, start, period) } },
     alertSettings,

@@ -1,10 +1,21 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
-import { secretRefOf, type SecretRef } from "../../model/alert.ts";
+import { ownsSecret, secretRefOf, type SecretRef } from "../../model/alert.ts";
 
-/** Turns an alert's secret (a literal or a `{{resolve:…}}` reference) into its value when sending. */
+/**
+ * Turns an alert's secret (a literal or a `{{resolve:…}}` reference) into its value when
+ * sending; with `owner` (the alert's account), a reference to a secret not its own is refused
+ * (CreateAlert refuses it first: this holds for alerts made before it did).
+ */
 export interface SecretResolver {
-  resolve(value: string): Promise<string>;
+  resolve(value: string, owner?: string): Promise<string>;
+}
+
+/** The reference in `value`, refused when it names a secret that is not `owner`'s. */
+function checkedRef(value: string, owner: string | undefined): SecretRef | undefined {
+  const ref = secretRefOf(value);
+  if (ref && owner !== undefined && !ownsSecret(ref, owner)) throw new SecretUnavailable(ref, `${ref.source} secret ${ref.id} is not account ${owner}'s: an alert may name only its own`);
+  return ref;
 }
 
 export class SecretUnavailable extends Error {
@@ -20,8 +31,8 @@ export class SecretUnavailable extends Error {
 
 /** The local mode keeps literals only: a reference needs AWS. */
 export const literalSecrets: SecretResolver = {
-  async resolve(value) {
-    const ref = secretRefOf(value);
+  async resolve(value, owner) {
+    const ref = checkedRef(value, owner);
     if (ref) throw new SecretUnavailable(ref, `${ref.source} references are resolved in AWS mode only`);
     return value;
   },
@@ -39,8 +50,8 @@ export class AwsSecrets implements SecretResolver {
     private readonly now: () => number,
   ) {}
 
-  async resolve(value: string): Promise<string> {
-    const ref = secretRefOf(value);
+  async resolve(value: string, owner?: string): Promise<string> {
+    const ref = checkedRef(value, owner);
     if (!ref) return value;
     const hit = this.cache.get(value);
     if (hit && hit.until > this.now()) return hit.value;

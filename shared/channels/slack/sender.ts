@@ -1,4 +1,5 @@
 import type { Channel } from "../../model/alert.ts";
+import { arnAccount } from "../../model/ids.ts";
 import { slackMessage } from "./render.ts";
 import type { Sender } from "../../alerts/channel.ts";
 import { postToAlertUrl, type HttpChannelOptions } from "../common/http.ts";
@@ -8,6 +9,6 @@ export class SlackSender implements Sender<Extract<Channel, { kind: "slack" }>> 
   constructor(private readonly options: HttpChannelOptions) {}
 
   send(message: Parameters<Sender["send"]>[0], channel: Extract<Channel, { kind: "slack" }>, signal: AbortSignal) {
-    return postToAlertUrl(this.options, async () => ({ url: await this.options.secrets.resolve(channel.webhookUrl), body: JSON.stringify(slackMessage(message)) }), signal);
+    return postToAlertUrl(this.options, async () => ({ url: await this.options.secrets.resolve(channel.webhookUrl, arnAccount(message.alert.arn)), body: JSON.stringify(slackMessage(message)) }), signal);
   }
 }

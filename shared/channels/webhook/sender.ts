@@ -1,4 +1,5 @@
 import type { Channel } from "../../model/alert.ts";
+import { arnAccount } from "../../model/ids.ts";
 import { webhookBody } from "./render.ts";
 import type { Sender } from "../../alerts/channel.ts";
 import { postToAlertUrl, type HttpChannelOptions } from "../common/http.ts";
@@ -15,9 +16,10 @@ export class WebhookSender implements Sender<WebhookChannel> {
       this.options,
       async () => {
         const { secrets, now } = this.options;
+        const owner = arnAccount(message.alert.arn);
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(channel.headers ?? {})) headers[k] = await secrets.resolve(v);
-        const secret = channel.secret === undefined ? undefined : await secrets.resolve(channel.secret);
+        for (const [k, v] of Object.entries(channel.headers ?? {})) headers[k] = await secrets.resolve(v, owner);
+        const secret = channel.secret === undefined ? undefined : await secrets.resolve(channel.secret, owner);
         const body = JSON.stringify(webhookBody(message));
         const timestamp = Math.floor(now() / 1000);
         headers[DELIVERY_HEADER] = message.deliveryId;
