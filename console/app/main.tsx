@@ -76,11 +76,13 @@ function Header(props: { session: SessionInfo; onSignOut: () => void; page: stri
 
 function App(): JSX.Element {
   const place = usePlace();
-  // The page came with its session: the first render is already the page asked for.
+  // The page came with its session: the first render is already the page asked for. Without
+  // one, a key-pair console still asks: a link followed from another site is served without the
+  // SameSite=Strict cookie, which the console's own request then carries.
   const [state, setState] = useState<SessionState>(() => {
     const booted = location.pathname === CALLBACK ? undefined : bootSession();
-    if (!booted) return { state: "checking" };
-    return booted.session ? { state: "in", config: booted.config, session: booted.session } : { state: "out", config: booted.config };
+    if (booted?.session) return { state: "in", config: booted.config, session: booted.session };
+    return booted?.config.SignIn === "cognito" ? { state: "out", config: booted.config } : { state: "checking" };
   });
   useEffect(() => {
     const start = async (): Promise<SessionState> => {

@@ -9,7 +9,5 @@ import { preload } from "./preload.ts";
  * is in it: no component, no chart.
  */
 const place = placeOf();
-if (signedIn() && place.page === "/incident") {
-  const [detector, group] = [place.query.get("detector") ?? "", place.query.get("group") ?? ""];
-  preload(incidentKey(detector, group), () => loadIncident(detector, group));
-}
+const [detector, group] = [place.query.get("detector"), place.query.get("group")];
+if (signedIn() && place.page === "/incident" && detector && group) preload(incidentKey(detector, group), () => loadIncident(detector, group));

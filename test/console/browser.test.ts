@@ -217,21 +217,38 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await page.close();
   });
 
-  it("marks a series not relevant: PutFeedback records it, and the page shows what GetFeedback answers and the tolerance it sets", async () => {
+  it("opens an incident by its address with its data asked for before the console runs, and from a link on another site too", async () => {
     const top = mostSevere();
     const page = await mine.newPage();
     const asked: string[] = [];
     page.on("request", (r) => asked.push(new URL(r.url()).pathname));
     await page.goto(incidentUrl(top));
-    const card = page.locator("li.series").first();
-    const seriesId = (await card.getAttribute("data-series"))!;
-    await expect.poll(() => card.getByRole("status").textContent()).toBe("No feedback yet");
-    // Opened by its address: the page came with its session, and the early script asked for the
-    // incident before the console itself ran; the console took that answer instead of asking again.
+    await page.locator("li.series .chart canvas").first().waitFor();
+    // The page came with its session, and the early script asked for the incident before the
+    // console itself ran; the console took that answer instead of asking again.
     expect(asked.filter((p) => p === "/console/session" || p === "/console/config.json")).toEqual([]);
     expect(asked.filter((p) => p === "/console/api/GetAnomalyGroup")).toHaveLength(1);
     const [askedAt, consoleAt] = (await page.evaluate(`[performance.getEntriesByType("resource").find((e) => e.name.endsWith("/console/api/GetAnomalyGroup")).startTime, performance.getEntriesByName("vigil:console")[0].startTime]`)) as [number, number];
     expect(askedAt).toBeLessThan(consoleAt);
+
+    // Followed from another site (a chat, a ticket): the SameSite=Strict cookie is not sent with
+    // that navigation, so the page comes without the session; the console asks for it itself.
+    await page.route("http://chat.example/", (r) => r.fulfill({ contentType: "text/html", body: `<a href="${incidentUrl(top)}">the incident</a>` }));
+    await page.goto("http://chat.example/");
+    await page.getByRole("link", { name: "the incident" }).click();
+    await page.locator("li.series .chart canvas").first().waitFor();
+    expect(await page.getByRole("button", { name: "Sign in" }).count()).toBe(0);
+    expect((await mine.cookies()).filter((c) => c.name === "vigil_session")).toHaveLength(1);
+    await page.close();
+  });
+
+  it("marks a series not relevant: PutFeedback records it, and the page shows what GetFeedback answers and the tolerance it sets", async () => {
+    const top = mostSevere();
+    const page = await mine.newPage();
+    await page.goto(incidentUrl(top));
+    const card = page.locator("li.series").first();
+    const seriesId = (await card.getAttribute("data-series"))!;
+    await expect.poll(() => card.getByRole("status").textContent()).toBe("No feedback yet");
     await card.getByRole("button", { name: "Not relevant" }).click();
     await expect.poll(() => card.getByRole("status").textContent()).toBe("Recorded: not relevant (not an anomaly)");
     expect(await card.getByRole("button", { name: "Not relevant" }).getAttribute("aria-pressed")).toBe("true");
