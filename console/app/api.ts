@@ -85,6 +85,7 @@ export async function consoleConfig(): Promise<ConsoleConfig> {
 
 /** The session the browser holds (a cookie, or a Cognito token), if any, as the server now sees it. */
 export async function currentSession(): Promise<SessionInfo | undefined> {
+  if (config?.SignIn === "cognito") return (session = tokenSession());
   // Both at once: a page waits on one round trip, not two.
   const [c, res] = await Promise.all([consoleConfig(), fetch(SESSION, { credentials: "same-origin", cache: "no-store" })]);
   if (c.SignIn === "cognito") return (session = tokenSession());

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { JwtVerifier } from "aws-jwt-verify";
+import { FetchError, JwksNotAvailableInCacheError } from "aws-jwt-verify/error";
 import type { Scope } from "../app/index.ts";
-import { AccessDeniedException, TooManyRequestsException, ValidationException } from "../model/errors.ts";
+import { AccessDeniedException, InternalServerException, TooManyRequestsException, ValidationException } from "../model/errors.ts";
 import { errorResponse, type ApiResponse } from "./router.ts";
 import type { Credential, Principal } from "./sigv4.ts";
 
@@ -265,6 +266,9 @@ function parseSignIn(body: string): { AccessKeyId: string; SecretAccessKey: stri
   return { AccessKeyId: AccessKeyId as string, SecretAccessKey: SecretAccessKey as string };
 }
 
+/** A console token missing, or one that does not verify: the page must sign in again (401), not a refusal of what it asked. */
+export class TokenRefused extends AccessDeniedException {}
+
 /** The ID token's claim that names the tenant: its account, set by an administrator (the app client cannot write it). */
 export const ACCOUNT_CLAIM = "custom:vigil_account";
 
@@ -300,15 +304,20 @@ export class ConsoleTokens {
     ) as unknown as { verify(token: string): Promise<Record<string, unknown>> };
   }
 
-  /** The tenant a request's bearer token names; refused when there is none, or it does not verify, or names no account. */
+  /**
+   * The tenant a request's bearer token names. Refused with TokenRefused when there is none or
+   * it does not verify, with AccessDeniedException when it names no account; the pool's keys
+   * out of reach are the server's failure (InternalServerException), not the token's.
+   */
   async scopeOf(headers: Readonly<Record<string, string | undefined>>): Promise<Scope> {
     const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(headers["authorization"] ?? "")?.[1];
-    if (!token) throw new AccessDeniedException("Not signed in: the console's calls carry a Cognito ID token (Authorization: Bearer …)");
+    if (!token) throw new TokenRefused("Not signed in: the console's calls carry a Cognito ID token (Authorization: Bearer …)");
     let claims: Record<string, unknown>;
     try {
       claims = await this.verifier.verify(token);
     } catch (e) {
-      throw new AccessDeniedException(`The sign-in token was refused (${e instanceof Error ? e.message : String(e)}): sign in again`);
+      if (e instanceof FetchError || e instanceof JwksNotAvailableInCacheError) throw new InternalServerException(`The user pool's keys could not be read to check the sign-in token (${e.message}): try again`);
+      throw new TokenRefused(`The sign-in token was refused (${e instanceof Error ? e.message : String(e)}): sign in again`);
     }
     const account = claims[ACCOUNT_CLAIM];
     if (typeof account !== "string" || !/^\d{12}$/.test(account)) throw new AccessDeniedException(`The signed-in user has no tenant: an administrator sets its ${ACCOUNT_CLAIM} attribute to the tenant's 12-digit account`);
@@ -327,7 +336,7 @@ export async function tokenCall(tokens: Pick<ConsoleTokens, "scopeOf">, headers:
     scope = await tokens.scopeOf(headers);
   } catch (e) {
     const res = errorResponse(e, requestId);
-    return res.status === 403 ? { ...res, status: 401, headers: { ...res.headers, "www-authenticate": 'Bearer error="invalid_token"' } } : res;
+    return e instanceof TokenRefused ? { ...res, status: 401, headers: { ...res.headers, "www-authenticate": 'Bearer error="invalid_token"' } } : res;
   }
   return call(scope).catch((e: unknown) => errorResponse(e, requestId));
 }

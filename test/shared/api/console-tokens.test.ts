@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATOR, createDetector } from "../../../shared/app/index.ts";
 import { ACCOUNT_CLAIM, ConsoleTokens, cognitoFromEnv } from "../../../shared/api/session.ts";
-import { AccessDeniedException } from "../../../shared/model/errors.ts";
+import { AccessDeniedException, InternalServerException } from "../../../shared/model/errors.ts";
 import { inLocalMode } from "../../functions/local-mode.ts";
 import { localAt, tempDir } from "../../builders.ts";
 
@@ -109,10 +109,20 @@ describe("console tokens (Cognito ID tokens, aws-jwt-verify)", () => {
     // Refused as the HTTP API's JWT authorizer refuses: 401, so the page signs in again.
     expect([forged.statusCode, forged.headers["x-amzn-errortype"], forged.headers["www-authenticate"]]).toEqual([401, "AccessDeniedException", 'Bearer error="invalid_token"']);
     expect((await api(event("/console/api/ListAnomalyDetectors"))).statusCode).toBe(401);
+    // A good token whose user has no tenant is a refusal of the user, not of the token: 403, signed in still.
+    const tenantless = await api(event("/console/api/ListAnomalyDetectors", bearer(jwt(pool.privateKey, "pool-key", claims({ [ACCOUNT_CLAIM]: undefined })))));
+    expect([tenantless.statusCode, tenantless.headers["www-authenticate"]]).toEqual([403, undefined]);
     // The page is told to sign in through the user pool, and may fetch its token endpoint.
     const config = await api(event("/console/config.json", {}, "GET"));
     expect(JSON.parse(config.body)).toEqual({ SignIn: "cognito", Domain: "vigil-ci.auth.us-east-1.amazoncognito.com", ClientId: CLIENT });
     expect(config.headers["content-security-policy"]).toContain("connect-src 'self' https://vigil-ci.auth.us-east-1.amazoncognito.com;");
+  });
+
+  it("tells the pool's keys out of reach as the server's failure, not the token's", async () => {
+    const tokens = new ConsoleTokens({ issuer, clientId: CLIENT, jwksUri: "https://127.0.0.1:1/keys.json" });
+    const failed = await tokens.scopeOf(bearer(jwt(pool.privateKey, "pool-key", claims()))).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(InternalServerException);
+    expect((failed as Error).message).toMatch(/keys could not be read/);
   });
 
   it("refuses every console call where no user pool is configured", async () => {
