@@ -32,6 +32,6 @@ export interface DeliveryQueue {
 /** Where failed deliveries wait (the dead-letter queue in AWS, a file locally). */
 export interface DeadLetters {
   park(parked: ParkedDelivery): Promise<void>;
-  /** Hands each parked delivery to `retry`; those it returns true for are removed. */
-  drain(retry: (parked: ParkedDelivery) => Promise<boolean>): Promise<{ retried: number; remaining: number }>;
+  /** Hands each parked delivery to `retry`; those it returns true for are removed. Takes no more once `signal` is aborted. */
+  drain(retry: (parked: ParkedDelivery) => Promise<boolean>, signal?: AbortSignal): Promise<{ retried: number; remaining: number }>;
 }

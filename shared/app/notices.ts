@@ -191,6 +191,6 @@ export async function replayParkedDeliveries(services: Services, scope: Scope | 
     if (settled) retried++;
     else remaining++;
     return settled;
-  });
+  }, signal);
   return { retried, remaining };
 }

@@ -82,7 +82,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   const queue = once(async () => new (await import("./aws-parts/sqs.ts")).SqsDeliveryQueue(await sqs(), queueUrl(config, "VIGIL_DELIVERY_QUEUE_URL", options.invokedFunctionArn?.())));
   const deliveryQueue: DeliveryQueue = { enqueue: async (deliveries) => (await queue()).enqueue(deliveries) };
   const parked = once(async () => new (await import("./aws-parts/sqs.ts")).SqsDeadLetters(await sqs(), queueUrl(config, "VIGIL_DEAD_LETTER_QUEUE_URL", options.invokedFunctionArn?.()), clock));
-  const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), drain: async (retry) => (await parked()).drain(retry) };
+  const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), drain: async (retry, signal) => (await parked()).drain(retry, signal) };
 
   const s3 = once(async () => {
     const { S3Client, S3BlobStore } = await import("./aws-parts/s3.ts");

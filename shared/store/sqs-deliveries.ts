@@ -55,15 +55,20 @@ export class SqsDeadLetters implements DeadLetters {
    * visible again at once: another tenant's replay finds its deliveries there, not hidden
    * for the visibility timeout.
    */
-  async drain(retry: (parked: ParkedDelivery) => Promise<boolean>): Promise<{ retried: number; remaining: number }> {
+  async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, signal?: AbortSignal): Promise<{ retried: number; remaining: number }> {
     let retried = 0;
     let remaining = 0;
     const held: string[] = [];
+    let failure: unknown;
     try {
-      for (;;) {
+      // Stops taking more once the caller's time is up, so what it holds is released before it is stopped.
+      while (!signal?.aborted && failure === undefined) {
         const out = await this.client.send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: 0, VisibilityTimeout: 900 }));
-        if (!out.Messages?.length) return { retried, remaining };
-        const done = await Promise.all(out.Messages.map((m) => retry(parkedOf(m.Body ?? "{}", this.now()))));
+        if (!out.Messages?.length) break;
+        // A retry that throws leaves its message (held and released); the others' outcomes stand, then it is thrown.
+        const settled = await Promise.allSettled(out.Messages.map((m) => retry(parkedOf(m.Body ?? "{}", this.now()))));
+        const done = settled.map((r) => r.status === "fulfilled" && r.value);
+        failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason;
         const sent = out.Messages.filter((_, i) => done[i]);
         held.push(...out.Messages.filter((_, i) => !done[i]).map((m) => m.ReceiptHandle ?? ""));
         remaining += out.Messages.length - sent.length;
@@ -76,13 +81,13 @@ export class SqsDeadLetters implements DeadLetters {
     } finally {
       await this.release(held);
     }
+    if (failure !== undefined) throw failure;
+    return { retried, remaining };
   }
 
   /** Makes held messages visible again now; one SQS could not release comes back after its timeout, as before. */
   private async release(receipts: readonly string[]): Promise<void> {
-    for (let i = 0; i < receipts.length; i += BATCH) {
-      const batch = receipts.slice(i, i + BATCH);
-      await this.client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((ReceiptHandle, k) => ({ Id: String(k), ReceiptHandle, VisibilityTimeout: 0 })) })).catch(() => undefined);
-    }
+    const batches = Array.from({ length: Math.ceil(receipts.length / BATCH) }, (_, i) => receipts.slice(i * BATCH, (i + 1) * BATCH));
+    await Promise.all(batches.map((batch) => this.client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((ReceiptHandle, k) => ({ Id: String(k), ReceiptHandle, VisibilityTimeout: 0 })) })).catch(() => undefined)));
   }
 }

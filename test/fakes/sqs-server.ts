@@ -56,6 +56,8 @@ export async function startFakeSqs(names: string[], clock: () => number = Date.n
       }
       if (operation === "ChangeMessageVisibilityBatch") {
         const entries = input["Entries"] as { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[];
+        if (entries.length > 10) return json(400, { __type: "com.amazonaws.sqs#TooManyEntriesInBatchRequest", message: `Maximum number of entries per request are 10. You have sent ${entries.length}.` });
+        if (new Set(entries.map((e) => e.Id)).size < entries.length) return json(400, { __type: "com.amazonaws.sqs#BatchEntryIdsNotDistinct", message: "Two or more batch entries in the request have the same Id." });
         const now = clock();
         const found = entries.map((e) => [e, q.find((m) => m.receipt === e.ReceiptHandle)] as const);
         for (const [e, m] of found) if (m) m.visibleAt = now + 1000 * e.VisibilityTimeout;

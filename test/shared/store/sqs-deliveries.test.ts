@@ -36,15 +36,29 @@ describe("SQS delivery queue and dead letters, through the SDK against a local S
   it("makes what a drain leaves visible again at once: one tenant's replay does not hide another's parked deliveries", async () => {
     const sqs = await startFakeSqs(["dead"]);
     const dead = new SqsDeadLetters(new SQSClient({ endpoint: sqs.endpoint, region: "us-east-1", credentials }), sqs.queueUrl("dead"), () => T0);
-    for (let r = 1; r <= 14; r++) await dead.park({ delivery: delivery(r), reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: T0 });
-    // The first drain takes only its own (odd revisions); the rest stay, visible for the next one straight away.
-    const mine = (p: ParkedDelivery) => Number(p.delivery.deliveryId.split("#").pop()) % 2 === 1;
-    expect(await dead.drain(async (p) => mine(p))).toEqual({ retried: 7, remaining: 7 });
-    expect(sqs.messages("dead").map((m) => m.visible)).toEqual(Array.from({ length: 7 }, () => true));
+    for (let r = 1; r <= 50; r++) await dead.park({ delivery: delivery(r), reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: T0 });
+    // The first drain takes only its own (a fifth of them); the rest stay, visible for the next one straight away.
+    const mine = (p: ParkedDelivery) => Number(p.delivery.deliveryId.split("#").pop()) % 5 === 0;
+    expect(await dead.drain(async (p) => mine(p))).toEqual({ retried: 10, remaining: 40 });
+    expect(sqs.messages("dead").map((m) => m.visible)).toEqual(Array.from({ length: 40 }, () => true));
     const seen: string[] = [];
-    expect(await dead.drain(async (p) => (seen.push(p.delivery.deliveryId), true))).toEqual({ retried: 7, remaining: 0 });
-    expect(seen).toHaveLength(7);
+    expect(await dead.drain(async (p) => (seen.push(p.delivery.deliveryId), true))).toEqual({ retried: 40, remaining: 0 });
+    expect(seen).toHaveLength(40);
     expect(sqs.messages("dead")).toEqual([]);
+  });
+
+  it("releases what it holds when a retry throws or the caller's time is up, and says so", async () => {
+    const sqs = await startFakeSqs(["dead"]);
+    const dead = new SqsDeadLetters(new SQSClient({ endpoint: sqs.endpoint, region: "us-east-1", credentials }), sqs.queueUrl("dead"), () => T0);
+    for (let r = 1; r <= 25; r++) await dead.park({ delivery: delivery(r), reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: T0 });
+    // A retry throws in the first batch: the batch's others are settled, nothing more is taken, and the rest is visible again.
+    await expect(dead.drain(async (p) => (p.delivery.deliveryId.endsWith("#3") ? Promise.reject(new Error("store down")) : true))).rejects.toThrow("store down");
+    expect(sqs.messages("dead")).toHaveLength(16);
+    expect(sqs.messages("dead").every((m) => m.visible)).toBe(true);
+    // Out of time after the first batch: the drain stops there, releasing what it did not send.
+    const budget = new AbortController();
+    expect(await dead.drain(async () => (budget.abort(), false), budget.signal)).toEqual({ retried: 0, remaining: 10 });
+    expect(sqs.messages("dead").every((m) => m.visible)).toBe(true);
   });
 
   it("takes a raw delivery moved there by the redrive policy as parked for an unhandled failure", async () => {
