@@ -43,7 +43,7 @@ export function headersOf(form: AlertForm): Record<string, string> | undefined {
     lines.map((line) => {
       const at = line.indexOf(":");
       if (at <= 0) throw new RangeError(`A header is a line "Name: value": "${line.trim()}" is not`);
-      return [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+      return [line.slice(0, at).trim(), line.slice(at + 1).trim()] as const;
     }),
   );
 }

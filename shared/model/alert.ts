@@ -38,7 +38,12 @@ const HttpUrl = z
   .max(2048)
   .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL");
 const UrlOrRef = z.union([HttpUrl, Secret.regex(SECRET_REF, "must be an http(s) URL or a {{resolve:…}} reference")]);
-const HeaderName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "is not an HTTP header name");
+/** Headers the request itself is made of (its host, framing, connection) and Vigil's own signature headers. */
+const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|keep-alive|upgrade|te|trailer|proxy-.*|x-vigil-.*)$/i;
+const HeaderName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,64}$/, "is not an HTTP header name")
+  .refine((n) => !RESERVED_HEADERS.test(n), "is a header Vigil sets itself");
 const Email = z.email();
 
 /** Vigil's channels beside L4M's two. */
@@ -47,8 +52,12 @@ const WebhookConfiguration = z.strictObject({
   Url: HttpUrl,
   /** Key of the HMAC-SHA256 signature the receiver checks. */
   Secret: Secret.optional(),
-  // A control character would end the header (or be refused when sending): refused when the alert is made.
-  Headers: z.record(HeaderName, z.string().max(1024).regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "may not hold control characters")).refine((h) => Object.keys(h).length <= 10, "may hold 10 headers at most").optional(),
+  // What Node can send as a header value (tab, printable Latin-1): anything else would be refused when sending, so it is refused when the alert is made.
+  Headers: z
+    .record(HeaderName, z.string().max(1024).regex(/^[\t\x20-\x7e\x80-\xff]*$/, "may hold only tabs and printable Latin-1 characters"))
+    .refine((h) => Object.keys(h).length <= 10, "may hold 10 headers at most")
+    .refine((h) => new Set(Object.keys(h).map((n) => n.toLowerCase())).size === Object.keys(h).length, "names a header twice")
+    .optional(),
 });
 const EmailConfiguration = z.strictObject({ To: z.array(Email).min(1).max(10), From: Email.optional() });
 

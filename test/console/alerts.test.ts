@@ -27,7 +27,10 @@ describe("the alert form", () => {
     expect(() => actionOf({ ...forms[0]!, headers: "Authorization Bearer x" })).toThrow(/A header is a line "Name: value": "Authorization Bearer x" is not/);
     // A name the server does not take is its ValidationException to tell.
     expect(Action.safeParse(actionOf({ ...forms[0]!, headers: "Bad Name: x" })).success).toBe(false);
-    expect(Action.safeParse({ WebhookConfiguration: { Url: "https://hooks.example/x", Headers: { "X-Team": "ops\r\nX-Injected: 1" } } }).success).toBe(false);
+    const hook = (Headers: Record<string, string>) => Action.safeParse({ WebhookConfiguration: { Url: "https://hooks.example/x", Headers } }).success;
+    expect([hook({ "X-Team": "ops\r\nX-Injected: 1" }), hook({ "X-Price": "€5" }), hook({ "X-Price": "£5\tnet" })]).toEqual([false, false, true]);
+    // The request's own headers and Vigil's are not the alert's to set; a name given twice is refused.
+    expect([hook({ Host: "internal" }), hook({ "Transfer-Encoding": "chunked" }), hook({ "x-vigil-signature": "v1=forged" }), hook({ "X-Team": "a", "x-team": "b" })]).toEqual([false, false, false, false]);
     expect(CHANNELS).toHaveLength(forms.length);
   });
 
