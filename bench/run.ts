@@ -36,6 +36,7 @@ import { fuzzRequests, OPERATIONS, runFuzz, seedFuzzData, type FuzzFigures, type
 import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import type { Page, RecordStore } from "../shared/store/records.ts";
 import { serviceFigures } from "./service.ts";
+import { shardChild, shardFigures } from "./shards.ts";
 
 const HOUR = 3_600_000;
 const figures: [string, string, string][] = [];
@@ -611,7 +612,15 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [out, performance.now() - start];
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, demo, backtest, records, service, ecommerce, feedback, nab, fuzz). */
+// A child of the shards section: one step of one size, then out.
+const shardStep = process.env.VIGIL_BENCH_SHARD_CHILD;
+if (shardStep) {
+  const { step, dir, series } = JSON.parse(shardStep) as { step: string; dir: string; series: number };
+  await shardChild(step, dir, series);
+  process.exit(0);
+}
+
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, engine, interval, shards, demo, backtest, records, service, ecommerce, feedback, nab, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -621,6 +630,8 @@ if (wanted("alerts")) await alertPipeline();
 if (wanted("bundles")) await functionBundles();
 if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
+// 1,000,000 series only when asked (VIGIL_BENCH_SHARDS=10000,1000000): its files and history take minutes to make.
+if (wanted("shards")) shardFigures(report, (process.env.VIGIL_BENCH_SHARDS ?? "10000,50000,200000").split(",").map(Number));
 if (wanted("demo")) demo();
 if (wanted("backtest")) backtestMemory();
 if (wanted("fuzz")) await fuzz();

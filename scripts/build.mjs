@@ -1,4 +1,4 @@
-// Bundles the CLI into dist/vigil.mjs (run by `npm install` through `prepare`, and by the
+// Bundles the CLI into dist/vigil.mjs and its shard worker into dist/shard-worker.mjs (run by `npm install` through `prepare`, and by the
 // tests); with --bench, also the benchmark into dist/bench.mjs, so it times the code as shipped.
 import { build } from "esbuild";
 
@@ -14,5 +14,7 @@ const common = {
 };
 
 await build({ ...common, entryPoints: ["cli/vigil.ts"], outfile: "dist/vigil.mjs" });
+// The worker threads the local mode runs a metric set's shards on (shared/runtime/shard-workers.ts finds it beside the bundle).
+await build({ ...common, entryPoints: ["shared/runtime/shard-worker.ts"], outfile: "dist/shard-worker.mjs" });
 // The bench imports its tools (esbuild, yaml) from node_modules; Vigil's own code is bundled.
 if (process.argv.includes("--bench")) await build({ ...common, entryPoints: ["bench/run.ts"], outfile: "dist/bench.mjs", packages: "external" });

@@ -1,6 +1,5 @@
 import { intervalUri, metricSetRoot } from "../detect/results.ts";
-import { applyVerdict, deviationOf } from "../detect/score-interval.ts";
-import type { ModelSnapshot } from "../detect/snapshot.ts";
+import { deviationOf } from "../detect/score-interval.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -88,16 +87,12 @@ async function largestDeviation(services: Pick<Services, "blobs" | "resultsRoot"
 }
 
 /**
- * Hands the feedback given since the model last learned to the engine, oldest first, so
- * each verdict changes how its series is scored from the next interval on. The watermark
- * lives in the model snapshot, so it commits with the interval: a re-run learns the same.
- * A later verdict on the same series and group replaces the earlier one and is learned again.
+ * The feedback given since the model last learned (after `since`, its watermark), oldest
+ * first: detection hands each verdict to the shard holding its series, so it changes how
+ * the series is scored from the next interval on. The watermark lives in the model's head,
+ * so it commits with the interval: a re-run learns the same. A later verdict on the same
+ * series and group replaces the earlier one and is learned again.
  */
-export async function learnFeedback(records: RecordStore, metricSet: MetricSet, model: ModelSnapshot): Promise<number> {
-  const pending = (await records.list<FeedbackRecord>("feedback", `${metricSetKey(metricSet.MetricSetArn)}/`)).filter((f) => f.givenAt > model.feedbackThrough).sort((a, b) => a.givenAt - b.givenAt);
-  for (const f of pending) {
-    applyVerdict(model.bank, metricSet, f);
-    model.feedbackThrough = Math.max(model.feedbackThrough, f.givenAt);
-  }
-  return pending.length;
+export async function pendingFeedback(records: RecordStore, metricSet: Pick<MetricSet, "MetricSetArn">, since: number): Promise<FeedbackRecord[]> {
+  return (await records.list<FeedbackRecord>("feedback", `${metricSetKey(metricSet.MetricSetArn)}/`)).filter((f) => f.givenAt > since).sort((a, b) => a.givenAt - b.givenAt);
 }
