@@ -181,6 +181,19 @@ export class SeriesBank {
     return this.fields().map(([name, per]) => this.array(name).subarray(0, this.size * per));
   }
 
+  /** A bank of the series at `slots` alone, each with its whole state: how a shard of a model splits. */
+  select(slots: readonly number[]): SeriesBank {
+    const out = new SeriesBank(this.intervalMs, Math.max(16, slots.length));
+    for (const i of slots) out.slot(this.keys[i]!);
+    const into = out.arrays();
+    this.arrays().forEach((from, f) => {
+      const per = from.length / this.size;
+      const to = into[f]! as unknown as Float64Array;
+      slots.forEach((i, j) => to.set((from as unknown as Float64Array).subarray(i * per, (i + 1) * per), j * per));
+    });
+    return out;
+  }
+
   /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned. */
   serialize(): Uint8Array {
     const header = new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, intervalMs: this.intervalMs, keys: this.keys }));

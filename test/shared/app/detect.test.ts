@@ -5,7 +5,8 @@ import { backtest } from "../../../shared/detect/backtest.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
 import { activateDetector, detectDue, detectInterval, executions, OPERATOR } from "../../../shared/app/index.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
-import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
+import { metricSetRoot } from "../../../shared/detect/results.ts";
+import { modelFolder, readModel } from "../../../shared/detect/shard-model.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
 import { csvOf, HOUR, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
@@ -154,14 +155,20 @@ describe("a model saved by an older engine", () => {
       setNow(LIVE + h * HOUR);
       await detectDue(rt, LIVE + h * HOUR);
     }
-    // The saved model as an older engine wrote it: the same snapshot, its format one behind.
-    const uri = modelUri(metricSetRoot(rt.resultsRoot, metricSet));
-    const saved = Buffer.from((await rt.blobs.get(uri))!);
-    const format = saved.indexOf('"format":');
-    expect(format).toBeGreaterThan(0);
-    const digit = format + '"format":'.length;
-    saved[digit] = saved[digit]! - 1;
-    await rt.blobs.put(uri, saved);
+    // The saved model as an older engine wrote it: its head and shards, the engine's format one behind.
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    const before = (await readModel(rt.blobs, root))!;
+    const files = await rt.blobs.list(`${modelFolder(root)}/`);
+    expect(files.length).toBeGreaterThan(1);
+    for (const uri of files) {
+      const saved = Buffer.from((await rt.blobs.get(uri))!);
+      const format = saved.lastIndexOf('"format":');
+      expect(format).toBeGreaterThan(0);
+      const digit = format + '"format":'.length;
+      saved[digit] = saved[digit]! - 1;
+      await rt.blobs.put(uri, saved);
+    }
+    expect((await readModel(rt.blobs, root))!).toMatchObject({ outdated: true, head: { through: before.head.through } });
 
     const runs = [];
     for (let h = 4; h <= 10; h++) {
@@ -171,5 +178,10 @@ describe("a model saved by an older engine", () => {
     // No interval failed, none was run twice, and the incident of hours 5–6 is still found.
     expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual(Array.from({ length: 7 }, (_, i) => [LIVE + (i + 3) * HOUR, "processed"]));
     expect(runs.some((r) => r.outcome.kind === "processed" && r.outcome.group?.startMs === LIVE + 5 * HOUR)).toBe(true);
+    // The model learned again is this engine's, and the outdated versions are gone.
+    const after = (await readModel(rt.blobs, root))!;
+    expect(after.outdated).toBeUndefined();
+    expect(after.head.through).toBe(LIVE + 9 * HOUR);
+    expect(after.shards.every((s) => !before.shards.some((b) => b.version === s.version))).toBe(true);
   });
 });
