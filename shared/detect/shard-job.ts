@@ -7,6 +7,7 @@ import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import { CHART_INTERVALS } from "./group-event.ts";
 import { learnSpilled } from "./shard-history.ts";
+import { frame, unframe } from "./framed.ts";
 import { encodeSeriesPoints, keptPoints } from "./series-points.ts";
 import { readShard, writeShard, type ShardInfo } from "./shard-model.ts";
 import { halvesOf, holds, MAX_SHARD_DEPTH, seriesHash, type ShardId } from "./shards.ts";
@@ -199,24 +200,13 @@ export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardRe
 
 /** A result as the shard queue keeps it beside its run's plan: a JSON header, then the kept points' bytes. */
 export function encodeShardResult(result: ShardResult): Uint8Array {
-  const header = new TextEncoder().encode(JSON.stringify({ ...result, kept: result.kept.map((k) => ({ intervalStart: k.intervalStart, bytes: k.points.byteLength })) }));
-  const out = new Uint8Array(4 + header.length + result.kept.reduce((n, k) => n + k.points.byteLength, 0));
-  new DataView(out.buffer).setUint32(0, header.length, true);
-  out.set(header, 4);
-  let at = 4 + header.length;
-  for (const k of result.kept) {
-    out.set(k.points, at);
-    at += k.points.byteLength;
-  }
-  return out;
+  return frame({ ...result, kept: result.kept.map((k) => ({ intervalStart: k.intervalStart, bytes: k.points.byteLength })) }, ...result.kept.map((k) => k.points));
 }
 
 export function decodeShardResult(bytes: Uint8Array): ShardResult {
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))) as Omit<ShardResult, "kept"> & { kept: { intervalStart: number; bytes: number }[] };
-  let at = 4 + length;
-  const kept = header.kept.map((k) => ({ intervalStart: k.intervalStart, points: bytes.subarray(at, (at += k.bytes)) }));
-  return { ...header, kept };
+  const { header, body } = unframe<Omit<ShardResult, "kept"> & { kept: { intervalStart: number; bytes: number }[] }>(bytes);
+  let at = 0;
+  return { ...header, kept: header.kept.map((k) => ({ intervalStart: k.intervalStart, points: body.subarray(at, (at += k.bytes)) })) };
 }
 
 async function required(blobs: BlobStore, uri: string): Promise<Uint8Array> {

@@ -1,6 +1,7 @@
 import { SeriesBank, SnapshotFormatChanged } from "../engine/bank.ts";
 import { joinUri } from "../model/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
+import { frame, unframe } from "./framed.ts";
 import { modelUri } from "./results.ts";
 import { isPartition, seriesHash, ShardLayout, type ShardId } from "./shards.ts";
 import { decodeSnapshot, decodeSnapshotMeta, encodeSnapshot, type ModelSnapshot } from "./snapshot.ts";
@@ -53,21 +54,14 @@ export function emptyModel(intervalMs: number): ShardedModel {
 export const seriesOf = (model: Pick<ShardedModel, "shards">) => model.shards.reduce((n, s) => n + s.series, 0);
 
 export function encodeHead(model: ShardedModel): Uint8Array {
-  const layout = new TextEncoder().encode(JSON.stringify({ format: HEAD_FORMAT, shards: model.shards }));
-  const head = encodeSnapshot({ ...model.head, bank: new SeriesBank(model.head.bank.intervalMs, 0) });
-  const out = new Uint8Array(4 + layout.length + head.length);
-  new DataView(out.buffer).setUint32(0, layout.length, true);
-  out.set(layout, 4);
-  out.set(head, 4 + layout.length);
-  return out;
+  return frame({ format: HEAD_FORMAT, shards: model.shards }, encodeSnapshot({ ...model.head, bank: new SeriesBank(model.head.bank.intervalMs, 0) }));
 }
 
 export function decodeHead(bytes: Uint8Array): ShardedModel {
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
-  const layout = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))) as { format: number; shards: ShardInfo[] };
+  const { header: layout, body } = unframe<{ format: number; shards: ShardInfo[] }>(bytes);
   if (layout.format !== HEAD_FORMAT) throw new Error(`model head format ${layout.format} is not ${HEAD_FORMAT}`);
   if (!isPartition(layout.shards.map((s) => s.id))) throw new Error("model head names shards that do not cover the series exactly once");
-  const { head, outdated } = headOf(bytes.subarray(4 + length));
+  const { head, outdated } = headOf(body);
   return { head, shards: layout.shards, ...(outdated ? { outdated } : {}) };
 }
 

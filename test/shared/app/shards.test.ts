@@ -150,19 +150,25 @@ async function unsharded(rt: Services, metricSet: MetricSet, files: string, verd
   return { anomalies, kept, events: events.map((e) => JSON.stringify(e)), groups: [...groups.values()], states };
 }
 
+/** The same files detected twice: in one shard, and in shards of at most `many.shardCapacity` time series. */
+async function sideBySide(many: { shardCapacity: number; shardWorkers: number }) {
+  const dir = await tempDir();
+  let now = LIVE;
+  const clock = () => now;
+  const files = join(dir, "files");
+  const one = await vigil(join(dir, "one"), files, clock, { shardCapacity: 1_000_000 });
+  const sharded = await vigil(join(dir, "many"), files, clock, many);
+  await writeFiles(one.rt, files);
+  return { one, many: sharded, files, setNow: (t: number) => void (now = t) };
+}
+
 describe("sharded detection", () => {
   it("finds what one unsharded run finds, on worker threads, while the metric set grows and its shards split", async () => {
-    const dir = await tempDir();
-    let now = LIVE;
-    const clock = () => now;
-    const files = join(dir, "files");
-    const one = await vigil(join(dir, "one"), files, clock, { shardCapacity: 1_000_000 });
-    const many = await vigil(join(dir, "many"), files, clock, { shardCapacity: 24, shardWorkers: 2 });
-    await writeFiles(one.rt, files);
-    await runLive(one.rt, one.metricSet, (t) => (now = t), false);
+    const { one, many, files, setNow } = await sideBySide({ shardCapacity: 24, shardWorkers: 2 });
+    await runLive(one.rt, one.metricSet, setNow, false);
     const learned = await readModel(many.rt.blobs, metricSetRoot(many.rt.resultsRoot, many.metricSet));
     expect(learned).toBeUndefined();
-    await runLive(many.rt, many.metricSet, (t) => (now = t), false);
+    await runLive(many.rt, many.metricSet, setNow, false);
 
     const [a, b] = [await outputs(one.rt, one.metricSet), await outputs(many.rt, many.metricSet)];
     expect(b).toEqual(a);
@@ -194,15 +200,9 @@ describe("sharded detection", () => {
   });
 
   it("hands a verdict to the shard that holds its series, as one run learns it", async () => {
-    const dir = await tempDir();
-    let now = LIVE;
-    const clock = () => now;
-    const files = join(dir, "files");
-    const one = await vigil(join(dir, "one"), files, clock, { shardCapacity: 1_000_000 });
-    const many = await vigil(join(dir, "many"), files, clock, { shardCapacity: 40, shardWorkers: 0 });
-    await writeFiles(one.rt, files);
-    await runLive(one.rt, one.metricSet, (t) => (now = t), true);
-    await runLive(many.rt, many.metricSet, (t) => (now = t), true);
+    const { one, many, files, setNow } = await sideBySide({ shardCapacity: 40, shardWorkers: 0 });
+    await runLive(one.rt, one.metricSet, setNow, true);
+    await runLive(many.rt, many.metricSet, setNow, true);
     const [a, b] = [await outputs(one.rt, one.metricSet), await outputs(many.rt, many.metricSet)];
     expect(b).toEqual(a);
     expect(await many.rt.records.list("feedback")).toHaveLength(1);
@@ -221,13 +221,7 @@ describe("sharded detection", () => {
   });
 
   it("learns a model an older engine saved again from the history, shard by shard, keeping where detection had got to, its open group and its feedback", async () => {
-    const dir = await tempDir();
-    let now = LIVE;
-    const clock = () => now;
-    const files = join(dir, "files");
-    const one = await vigil(join(dir, "one"), files, clock, { shardCapacity: 1_000_000 });
-    const many = await vigil(join(dir, "many"), files, clock, { shardCapacity: 40, shardWorkers: 2 });
-    await writeFiles(one.rt, files);
+    const { one, many, setNow } = await sideBySide({ shardCapacity: 40, shardWorkers: 2 });
     // The engine changes while the incident's group is open (hours 5–6), once a verdict on it was learned.
     const upgradeAt = (v: typeof one) => async (h: number) => {
       if (h !== 8) return;
@@ -237,8 +231,8 @@ describe("sharded detection", () => {
       expect(await outdate(v.rt, v.metricSet)).toBeGreaterThan(v === one ? 1 : 3);
       expect(await readModel(v.rt.blobs, metricSetRoot(v.rt.resultsRoot, v.metricSet))).toMatchObject({ outdated: true, head: { through: model.head.through, openGroup: model.head.openGroup, feedbackThrough: model.head.feedbackThrough } });
     };
-    await runLive(one.rt, one.metricSet, (t) => (now = t), true, upgradeAt(one));
-    await runLive(many.rt, many.metricSet, (t) => (now = t), true, upgradeAt(many));
+    await runLive(one.rt, one.metricSet, setNow, true, upgradeAt(one));
+    await runLive(many.rt, many.metricSet, setNow, true, upgradeAt(many));
     const [a, b] = [await outputs(one.rt, one.metricSet), await outputs(many.rt, many.metricSet)];
     expect(b).toEqual(a);
     // Every interval ran once and completed; the model is this engine's again, split as its capacity says.
