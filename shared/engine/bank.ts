@@ -224,11 +224,10 @@ export class SeriesBank {
     for (const key of header.keys) bank.slot(key);
     const pad = (n: number) => (8 - (n % 8)) % 8;
     let at = 8 + headerLength + pad(headerLength);
-    // A private copy: Buffer#slice (what fs returns) is a view into a shared pool, not a copy.
-    const copy = new Uint8Array(bytes).buffer;
+    // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.
     for (const a of bank.arrays()) {
-      if (at + a.byteLength > copy.byteLength) throw new Error("model snapshot is truncated");
-      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(new Uint8Array(copy, at, a.byteLength));
+      if (at + a.byteLength > bytes.byteLength) throw new Error("model snapshot is truncated");
+      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(bytes.subarray(at, at + a.byteLength));
       at += a.byteLength + pad(a.byteLength);
     }
     return bank;
