@@ -5,8 +5,9 @@ import { backtest } from "../../../shared/detect/backtest.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
 import { activateDetector, detectDue, detectInterval, executions, OPERATOR } from "../../../shared/app/index.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
-import { metricSetRoot } from "../../../shared/detect/results.ts";
-import { modelFolder, readModel } from "../../../shared/detect/shard-model.ts";
+import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
+import { LEGACY_VERSION, modelFolder, readModel, readShard } from "../../../shared/detect/shard-model.ts";
+import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
 import { csvOf, HOUR, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
@@ -183,5 +184,35 @@ describe("a model saved by an older engine", () => {
     expect(after.outdated).toBeUndefined();
     expect(after.head.through).toBe(LIVE + 9 * HOUR);
     expect(after.shards.every((s) => !before.shards.some((b) => b.version === s.version))).toBe(true);
+  });
+});
+
+describe("a model saved before models had shards", () => {
+  it("is read as one shard where it was saved (model.bin), and the next commit writes the model's head beside it", async () => {
+    const { rt, metricSet, setNow } = await setUp(10);
+    for (let h = 1; h <= 3; h++) {
+      setNow(LIVE + h * HOUR);
+      await detectDue(rt, LIVE + h * HOUR);
+    }
+    // The same model as one snapshot in model.bin, as detection saved it before shards.
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    const sharded = (await readModel(rt.blobs, root))!;
+    expect(sharded.shards).toHaveLength(1);
+    const bank = await readShard(rt.blobs, root, sharded.shards[0]!.version, "", HOUR);
+    await rt.blobs.put(modelUri(root), encodeSnapshot({ ...sharded.head, bank }));
+    await rt.blobs.deleteFolder(`${modelFolder(root)}/`);
+    expect(await readModel(rt.blobs, root)).toEqual({ head: sharded.head, shards: [{ id: "", series: bank.size, version: LEGACY_VERSION }] });
+
+    const runs = [];
+    for (let h = 4; h <= 10; h++) {
+      setNow(LIVE + h * HOUR);
+      runs.push(...(await detectDue(rt, LIVE + h * HOUR)));
+    }
+    expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual(Array.from({ length: 7 }, (_, i) => [LIVE + (i + 3) * HOUR, "processed"]));
+    expect(runs.some((r) => r.outcome.kind === "processed" && r.outcome.group?.startMs === LIVE + 5 * HOUR)).toBe(true);
+    const after = (await readModel(rt.blobs, root))!;
+    expect(after.head.through).toBe(LIVE + 9 * HOUR);
+    expect(after.shards.map((s) => s.version)).not.toContain(LEGACY_VERSION);
+    expect((await readShard(rt.blobs, root, after.shards[0]!.version, "", HOUR)).size).toBe(bank.size);
   });
 });
