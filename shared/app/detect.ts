@@ -161,9 +161,10 @@ export interface LoadedModel {
 }
 
 /**
- * The model of a metric set: its committed head, or, the first time, its history learned
- * shard by shard and committed. Undefined while another invocation learns it, or while the
- * shards learning it were handed to the queue.
+ * The model of a metric set: its committed head, or, the first time (or the first time an
+ * engine that cannot read it runs), its history learned shard by shard and committed.
+ * Undefined while another invocation learns it, or while the shards learning it were
+ * handed to the queue.
  */
 export async function loadModel(deps: DetectServices, metricSet: MetricSet, before: number, now: number): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
