@@ -671,7 +671,7 @@ async function firstIntervalWithData(services: DetectServices, metricSet: Metric
  * the leases it held would keep their intervals waiting for LEASE_MS: the next start,
  * which knows no other process runs, releases them. Only an interval a model has not
  * learned can hold one: the next after the model's last, or, before any, a recent one, or
- * the learning of its history.
+ * the learning of its history (first, or again for a new engine).
  */
 export async function releaseStaleLeases(services: DueServices, now: number): Promise<number> {
   let released = 0;
@@ -679,9 +679,10 @@ export async function releaseStaleLeases(services: DueServices, now: number): Pr
     if (detector.Status !== "ACTIVATING" && !DETECTING.has(detector.Status)) continue;
     for (const metricSet of await catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)) {
       const len = intervalMs(metricSet.MetricSetFrequency);
-      const through = (await readModel(services.blobs, metricSetRoot(services.resultsRoot, metricSet)))?.head.through ?? NaN;
+      const model = await readModel(services.blobs, metricSetRoot(services.resultsRoot, metricSet));
+      const through = model?.head.through ?? NaN;
       const last = lastClosedInterval(metricSet, now);
-      const keys = Number.isNaN(through) ? [historyKey(metricSet), ...Array.from({ length: 48 }, (_, i) => executionKey(metricSet, last - i * len))] : [executionKey(metricSet, through + len)];
+      const keys = Number.isNaN(through) ? [historyKey(metricSet), ...Array.from({ length: 48 }, (_, i) => executionKey(metricSet, last - i * len))] : [...(model?.outdated ? [historyKey(metricSet)] : []), executionKey(metricSet, through + len)];
       for (const key of keys) {
         const held = await services.records.get<{ until: number }>("leases", key);
         if (held && held.until !== DONE) {

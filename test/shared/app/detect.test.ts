@@ -3,12 +3,13 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
-import { activateDetector, detectDue, detectInterval, executions, OPERATOR } from "../../../shared/app/index.ts";
+import { activateDetector, detectDue, detectInterval, executions, OPERATOR, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
 import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
 import { LEGACY_VERSION, modelFolder, readModel, readShard } from "../../../shared/detect/shard-model.ts";
 import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { metricSetKey } from "../../../shared/model/ids.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
 import { csvOf, HOUR, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
 
@@ -170,6 +171,11 @@ describe("a model saved by an older engine", () => {
       await rt.blobs.put(uri, saved);
     }
     expect((await readModel(rt.blobs, root))!).toMatchObject({ outdated: true, head: { through: before.head.through } });
+    // A process that stopped while learning it again left its lease: the next start gives it back.
+    const learning = `${metricSetKey(metricSet.MetricSetArn)}/history`;
+    expect(await rt.records.claim(learning, LIVE + 4 * HOUR + 15 * 60_000, LIVE + 4 * HOUR)).toBe(true);
+    expect(await releaseStaleLeases(rt, LIVE + 4 * HOUR)).toBe(1);
+    expect(await rt.records.get("leases", learning)).toBeUndefined();
 
     const runs = [];
     for (let h = 4; h <= 10; h++) {
