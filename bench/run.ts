@@ -713,9 +713,20 @@ async function consoleFirstChart(): Promise<void> {
     warm.shift(); // the server's first answers warm its code up
     warm.sort((a, b) => a - b);
     report("console: time to first chart, 100-series incident, median of 7 (ms)", fmt(warm[3]!), "< 500");
-    // A fresh context: signed in, with nothing in its cache (the page, script and stylesheet fetched anew).
-    const cold = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, storageState: await context.storageState() })).newPage();
-    report("console: time to first chart, 100-series incident, empty browser cache (ms)", fmt(await firstChart(cold)), "< 500");
+    // Fresh contexts: signed in, with nothing in their cache (the page, scripts and stylesheet fetched anew); the median of 3.
+    const signedIn = await context.storageState();
+    const colds: { ms: number; at: number[] }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const cold = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, storageState: signedIn })).newPage();
+      const ms = await firstChart(cold);
+      // Where the time went: the incident asked for by the early script, the console running, the series answered.
+      const at = (await cold.evaluate(`[performance.getEntriesByType("resource").find((e) => e.name.endsWith("/GetAnomalyGroup")).startTime, performance.getEntriesByName("vigil:console")[0].startTime, performance.getEntriesByType("resource").find((e) => e.name.endsWith("/ListAnomalyGroupTimeSeries")).responseEnd]`)) as number[];
+      colds.push({ ms, at });
+      await cold.context().close();
+    }
+    colds.sort((a, b) => a.ms - b.ms);
+    report("console: time to first chart, 100-series incident, empty browser cache, median of 3 (ms)", fmt(colds[1]!.ms), "< 500");
+    report("console: that visit: incident asked / console running / series answered (ms)", colds[1]!.at.map((x) => fmt(x)).join(" / "));
     const charts = await page.locator(".series .chart canvas").count();
     report("console: charts drawn at first (of 100 series; the rest on request)", fmt(charts));
   } finally {

@@ -1,6 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ApiResponse } from "../shared/api/router.ts";
+import type { SessionInfo } from "../shared/api/session.ts";
+import { BOOT_ELEMENT, type PageBoot } from "./app/wire.ts";
 
 /**
  * The console's files, as `npm run build` writes them (dist/console): `index.html` for every
@@ -25,6 +27,19 @@ const security = (connect: readonly string[]) => ({
 export type SignInConfig = { readonly SignIn: "keys" } | { readonly SignIn: "cognito"; readonly Domain: string; readonly ClientId: string };
 const CONFIG_PATH = `${CONSOLE_PREFIX}/config.json`;
 
+/** Where the build leaves room in index.html for the page's boot data (scripts/build.mjs). */
+export const BOOT_MARK = "<!--vigil:boot-->";
+
+/** The page's boot data (PageBoot) as JSON inside a script element: `<` escaped, so no value can close the element. */
+const bootScript = (boot: PageBoot) => `<script type="application/json" id="${BOOT_ELEMENT}">${JSON.stringify(boot).replace(/</g, "\\u003c")}</script>`;
+
+/** A request for a console file: the headers matter only to the page, which names its session. */
+export interface FileRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string | undefined>>;
+}
+
 export const isConsolePath = (path: string) => path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`);
 
 interface Built {
@@ -44,11 +59,15 @@ async function load(dir: string): Promise<Built | undefined> {
   }
 }
 
-/** Serves GET requests under /console from the built folder `dir`, read once, and the page's sign-in configuration. */
-export function consoleFiles(dir: string, signIn: SignInConfig = { SignIn: "keys" }): (request: { method: string; path: string }) => Promise<ApiResponse> {
+/**
+ * Serves GET requests under /console from the built folder `dir`, read once, and the page's
+ * sign-in configuration; `sessionOf` tells the session a page request's cookie names.
+ */
+export function consoleFiles(dir: string, signIn: SignInConfig = { SignIn: "keys" }, sessionOf: (request: FileRequest) => SessionInfo | undefined = () => undefined): (request: FileRequest) => Promise<ApiResponse> {
   let built: Promise<Built | undefined> | undefined;
   const SECURITY = security(signIn.SignIn === "cognito" ? [`https://${signIn.Domain}`] : []);
-  return async ({ method, path }): Promise<ApiResponse> => {
+  return async (request): Promise<ApiResponse> => {
+    const { method, path } = request;
     if (method !== "GET" && method !== "HEAD") return { status: 405, headers: { "content-type": "text/plain; charset=utf-8", allow: "GET" }, body: `${method} is not allowed on the console's pages\n` };
     if (path === CONFIG_PATH) return { status: 200, headers: { "content-type": "application/json", "cache-control": "no-cache", ...SECURITY }, body: JSON.stringify(signIn) };
     const files = await (built ??= load(dir));
@@ -58,6 +77,9 @@ export function consoleFiles(dir: string, signIn: SignInConfig = { SignIn: "keys
       if (!asset) return { status: 404, headers: { "content-type": "text/plain; charset=utf-8", ...SECURITY }, body: "No such file\n" };
       return { status: 200, headers: { "content-type": asset.type, "cache-control": "public, max-age=31536000, immutable", ...SECURITY }, body: asset.body.toString("utf8") };
     }
-    return { status: 200, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache", ...SECURITY }, body: files.index };
+    const session = sessionOf(request);
+    const boot = bootScript({ Config: signIn, ...(session ? { Session: session } : {}) });
+    // Never kept: it carries the session's CSRF token.
+    return { status: 200, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...SECURITY }, body: files.index.replace(BOOT_MARK, () => boot) };
   };
 }

@@ -24,16 +24,20 @@ await buildConsole();
 if (process.argv.includes("--bench")) await build({ ...common, entryPoints: ["bench/run.ts"], outfile: "dist/bench.mjs", packages: "external" });
 
 /**
- * The console: one script and one stylesheet, minified, named by their content's hash (so
- * `vigil serve` can let browsers keep them), and the page that loads them.
+ * The console: its early script (console/app/start.ts, which starts the opened page's data),
+ * the console itself and one stylesheet, minified, code they share in chunks, every file
+ * named by its content's hash (so `vigil serve` can let browsers keep them), and the page
+ * that loads them: every script asked for at once, the early one run first.
  */
 async function buildConsole() {
   await rm("dist/console", { recursive: true, force: true });
   const { metafile } = await build({
-    entryPoints: ["console/app/main.tsx"],
+    entryPoints: ["console/app/start.ts", "console/app/main.tsx"],
     outdir: "dist/console/assets",
     entryNames: "[name]-[hash]",
+    chunkNames: "chunk-[hash]",
     bundle: true,
+    splitting: true,
     minify: true,
     format: "esm",
     target: ["es2022", "chrome110", "firefox110", "safari16"],
@@ -44,9 +48,11 @@ async function buildConsole() {
     metafile: true,
     logLevel: "warning",
   });
-  const outputs = Object.keys(metafile.outputs).map((o) => basename(o));
-  const script = outputs.find((o) => o.endsWith(".js"));
-  const style = outputs.find((o) => o.endsWith(".css"));
+  const outputs = Object.entries(metafile.outputs).map(([path, output]) => ({ name: basename(path), entry: output.entryPoint }));
+  const entry = (source) => outputs.find((o) => o.entry === source).name;
+  const chunks = outputs.filter((o) => o.name.startsWith("chunk-") && o.name.endsWith(".js")).map((o) => o.name);
+  const style = outputs.find((o) => o.name.endsWith(".css")).name;
+  const asset = (name) => `/console/assets/${name}`;
   await mkdir("dist/console", { recursive: true });
   await writeFile(
     "dist/console/index.html",
@@ -57,8 +63,11 @@ async function buildConsole() {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Vigil</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/console/assets/${style}">
-<script type="module" src="/console/assets/${script}"></script>
+<!--vigil:boot-->
+<link rel="stylesheet" href="${asset(style)}">
+${chunks.map((c) => `<link rel="modulepreload" href="${asset(c)}">`).join("\n")}
+<script type="module" src="${asset(entry("console/app/start.ts"))}"></script>
+<script type="module" src="${asset(entry("console/app/main.tsx"))}"></script>
 </head>
 <body>
 <div id="app"><noscript>The Vigil console needs JavaScript.</noscript></div>

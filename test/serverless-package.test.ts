@@ -116,6 +116,7 @@ describe("serverless package", () => {
         "s3:PutObjectTagging",
         "secretsmanager:GetSecretValue",
         "sns:Publish",
+        "sqs:ChangeMessageVisibility",
         "sqs:DeleteMessage",
         "sqs:ReceiveMessage",
         "ssm:GetParameter",

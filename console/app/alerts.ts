@@ -16,6 +16,8 @@ export interface AlertForm {
   readonly target: string;
   /** The webhook's signing secret (optional). */
   readonly secret: string;
+  /** The webhook's extra headers, a line each: `Name: value` (optional). */
+  readonly headers: string;
   /** The role SNS and Lambda are called as. */
   readonly role: string;
   readonly snsFormat: "JSON" | "LONG_TEXT" | "SHORT_TEXT";
@@ -25,7 +27,7 @@ export interface AlertForm {
   readonly values: string;
 }
 
-export const EMPTY_FORM: AlertForm = { name: "", description: "", threshold: "70", channel: "WEBHOOK", target: "", secret: "", role: "", snsFormat: "JSON", measures: [], dimension: "", values: "" };
+export const EMPTY_FORM: AlertForm = { name: "", description: "", threshold: "70", channel: "WEBHOOK", target: "", secret: "", headers: "", role: "", snsFormat: "JSON", measures: [], dimension: "", values: "" };
 
 const list = (text: string) =>
   text
@@ -33,12 +35,27 @@ const list = (text: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** The webhook's headers the form names, or what is wrong with a line. The server checks names and values. */
+export function headersOf(form: AlertForm): Record<string, string> | undefined {
+  const lines = form.headers.split("\n").filter((l) => l.trim());
+  if (!lines.length) return undefined;
+  return Object.fromEntries(
+    lines.map((line) => {
+      const at = line.indexOf(":");
+      if (at <= 0) throw new RangeError(`A header is a line "Name: value": "${line.trim()}" is not`);
+      return [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+    }),
+  );
+}
+
 /** Where the form says to send, as the operations take it. The server checks the values. */
 export function actionOf(form: AlertForm): AlertAction {
   const target = form.target.trim();
   switch (form.channel) {
-    case "WEBHOOK":
-      return { WebhookConfiguration: { Url: target, ...(form.secret ? { Secret: form.secret } : {}) } };
+    case "WEBHOOK": {
+      const headers = headersOf(form);
+      return { WebhookConfiguration: { Url: target, ...(form.secret ? { Secret: form.secret } : {}), ...(headers ? { Headers: headers } : {}) } };
+    }
     case "SLACK":
       return { SlackConfiguration: { WebhookUrl: target } };
     case "EMAIL":

@@ -1,5 +1,5 @@
-import { tokenSession } from "./cognito.ts";
-import type { ConsoleConfig, OperationName, Operations, SessionInfo } from "./wire.ts";
+import { finishSignIn, forgetToken, tokenSession } from "./cognito.ts";
+import { BOOT_ELEMENT, type ConsoleConfig, type OperationName, type Operations, type PageBoot, type SessionInfo } from "./wire.ts";
 
 /**
  * The console's one way to the server: the operations as the SDK calls them (`POST
@@ -47,7 +47,33 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(code, message, res.status);
 }
 
-let config: ConsoleConfig | undefined;
+/**
+ * What the page was served with (console/server.ts): the sign-in configuration and the
+ * session its cookie named then. Read once, when the console's first script loads.
+ */
+function takeBoot(): PageBoot | undefined {
+  const element = document.getElementById(BOOT_ELEMENT);
+  element?.remove();
+  try {
+    return element?.textContent ? (JSON.parse(element.textContent) as PageBoot) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const boot = takeBoot();
+let config: ConsoleConfig | undefined = boot?.Config;
+session = boot && (boot.Config.SignIn === "cognito" ? tokenSession() : boot.Session);
+let bootTaken = !boot;
+
+/** Whether calls can be made now, with the session the page came with (or one since). */
+export const signedIn = () => session !== undefined;
+
+/** The configuration and session the page was served with, once (undefined without them, or once taken): later checks ask the server. */
+export function bootSession(): { config: ConsoleConfig; session: SessionInfo | undefined } | undefined {
+  if (bootTaken || !config) return undefined;
+  bootTaken = true;
+  return { config, session };
+}
 
 /** How this console signs in: with a key pair (vigil serve) or through Cognito (AWS). */
 export async function consoleConfig(): Promise<ConsoleConfig> {
@@ -57,7 +83,7 @@ export async function consoleConfig(): Promise<ConsoleConfig> {
   return (config = (await res.json()) as ConsoleConfig);
 }
 
-/** The session the browser holds (a cookie, or a Cognito token), if any. */
+/** The session the browser holds (a cookie, or a Cognito token), if any, as the server now sees it. */
 export async function currentSession(): Promise<SessionInfo | undefined> {
   // Both at once: a page waits on one round trip, not two.
   const [c, res] = await Promise.all([consoleConfig(), fetch(SESSION, { credentials: "same-origin", cache: "no-store" })]);
@@ -71,6 +97,11 @@ export async function signIn(accessKeyId: string, secretAccessKey: string): Prom
   const res = await fetch(SESSION, { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json" }, body: JSON.stringify({ AccessKeyId: accessKeyId, SecretAccessKey: secretAccessKey }) });
   if (!res.ok) throw await errorOf(res);
   return (session = (await res.json()) as SessionInfo);
+}
+
+/** On AWS, back from Cognito's sign-in page: the code exchanged for the token the calls carry from now on. */
+export async function finishCognitoSignIn(c: Extract<ConsoleConfig, { SignIn: "cognito" }>, query: URLSearchParams): Promise<SessionInfo> {
+  return (session = await finishSignIn(c, query));
 }
 
 export async function signOut(): Promise<void> {
@@ -89,8 +120,10 @@ export async function call<K extends OperationName>(operation: K, input: Operati
   const res = await fetch(`${API}${operation}`, { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(input) });
   if (res.ok) return (await res.json()) as Operations[K][1];
   const error = await errorOf(res);
+  // On AWS a token refused is answered 401 (by the HTTP API's authorizer or the function): it is of no more use.
+  if (res.status === 401 && session.IdToken) forgetToken();
   // A refusal of the session itself (not of the resource): back to sign-in.
-  if (error.code === "AccessDeniedException" && !(await currentSession().catch(() => undefined))) for (const l of signedOutListeners) l(error.message);
+  if ((res.status === 401 || error.code === "AccessDeniedException") && !(await currentSession().catch(() => undefined))) for (const l of signedOutListeners) l(error.message);
   throw error;
 }
 

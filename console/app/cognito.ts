@@ -67,8 +67,11 @@ export async function finishSignIn(c: Cognito, query: URLSearchParams): Promise<
   return session;
 }
 
+/** Forgets the tab's token: the server refused it, or the user signs out. */
+export const forgetToken = () => sessionStorage.removeItem(TOKEN);
+
 /** Forgets the token and ends Cognito's own session too. */
 export function endSession(c: Cognito): void {
-  sessionStorage.removeItem(TOKEN);
+  forgetToken();
   location.assign(`https://${c.Domain}/logout?${new URLSearchParams({ client_id: c.ClientId, logout_uri: `${location.origin}/console/` })}`);
 }

@@ -1,8 +1,8 @@
 import type { JSX } from "preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { consoleConfig, currentSession, onSignedOut, signOut } from "./api.ts";
-import { CALLBACK, endSession, finishSignIn } from "./cognito.ts";
+import { bootSession, consoleConfig, currentSession, finishCognitoSignIn, onSignedOut, signOut } from "./api.ts";
+import { CALLBACK, endSession } from "./cognito.ts";
 import { Failure, Loading, PageTitle } from "./components/common.tsx";
 import { Deliveries } from "./pages/deliveries.tsx";
 import { DetectorPage, Detectors } from "./pages/detector.tsx";
@@ -13,6 +13,9 @@ import { SignIn } from "./pages/sign-in.tsx";
 import { href, Link, navigate, usePlace, type Place } from "./router.tsx";
 import type { ConsoleConfig, SessionInfo } from "./wire.ts";
 import "./styles.css";
+
+// When the console itself began to run, after the early script (start.ts) has asked for the opened page's data.
+performance.mark("vigil:console");
 
 type SessionState =
   | { readonly state: "checking" }
@@ -73,20 +76,25 @@ function Header(props: { session: SessionInfo; onSignOut: () => void; page: stri
 
 function App(): JSX.Element {
   const place = usePlace();
-  const [state, setState] = useState<SessionState>({ state: "checking" });
+  // The page came with its session: the first render is already the page asked for.
+  const [state, setState] = useState<SessionState>(() => {
+    const booted = location.pathname === CALLBACK ? undefined : bootSession();
+    if (!booted) return { state: "checking" };
+    return booted.session ? { state: "in", config: booted.config, session: booted.session } : { state: "out", config: booted.config };
+  });
   useEffect(() => {
     const start = async (): Promise<SessionState> => {
       // Asked together: the page waits on one round trip.
       const [config, session] = await Promise.all([consoleConfig(), location.pathname === CALLBACK ? undefined : currentSession()]);
       // Back from Cognito's sign-in page with a code to exchange.
       if (config.SignIn === "cognito" && location.pathname === CALLBACK) {
-        const session = await finishSignIn(config, new URLSearchParams(location.search)).catch((e: unknown) => e as Error);
+        const session = await finishCognitoSignIn(config, new URLSearchParams(location.search)).catch((e: unknown) => e as Error);
         navigate(href("/"), { replace: true });
         return session instanceof Error ? { state: "out", config, notice: session.message } : { state: "in", config, session };
       }
       return session ? { state: "in", config, session } : { state: "out", config };
     };
-    start().then(setState, (error: unknown) => setState({ state: "failed", error: error instanceof Error ? error : new Error(String(error)) }));
+    if (state.state === "checking") start().then(setState, (error: unknown) => setState({ state: "failed", error: error instanceof Error ? error : new Error(String(error)) }));
     return onSignedOut((why) => setState((s) => ({ state: "out", config: "config" in s ? s.config : { SignIn: "keys" }, notice: why })));
   }, []);
   const out = async () => {

@@ -1,19 +1,10 @@
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
-/**
- * Pages are real URLs under /console (the server answers each with the same page), moved
- * between with the History API so a link is a link: it opens in a new tab, and Enter follows it.
- */
-export const BASE = "/console";
+import { placeOf, type Place } from "./place.ts";
 
-export interface Place {
-  /** The path below /console, without a trailing slash: "" is the incident list. */
-  readonly page: string;
-  readonly query: URLSearchParams;
-}
-
-const placeOf = (): Place => ({ page: location.pathname.slice(BASE.length).replace(/\/+$/, ""), query: new URLSearchParams(location.search) });
+/** Moving between pages with the History API, so a link is a link: it opens in a new tab, and Enter follows it. */
+export { BASE, href, type Place } from "./place.ts";
 
 const listeners = new Set<() => void>();
 
@@ -37,7 +28,6 @@ export function usePlace(): Place {
   return place;
 }
 
-export const href = (page: string, query?: Record<string, string>) => `${BASE}${page}${query && Object.keys(query).length ? `?${new URLSearchParams(query)}` : ""}`;
 
 /** An anchor that moves within the console without a reload (a modified click still opens a tab). */
 export function Link(props: { href: string; children: ComponentChildren; class?: string; "aria-current"?: "page" }): JSX.Element {

@@ -323,3 +323,13 @@ export interface SessionInfo {
 
 /** `GET /console/config.json`: how this console signs in. */
 export type ConsoleConfig = { readonly SignIn: "keys" } | { readonly SignIn: "cognito"; readonly Domain: string; readonly ClientId: string };
+
+/**
+ * What the console's page is served with (console/server.ts), in a JSON script element of
+ * this id: its sign-in configuration and, locally, the session the request's cookie named.
+ */
+export interface PageBoot {
+  readonly Config: ConsoleConfig;
+  readonly Session?: SessionInfo;
+}
+export const BOOT_ELEMENT = "vigil-boot";

@@ -133,6 +133,16 @@ export class ConsoleSessions {
     }
   }
 
+  /** The session a request's cookie names, if it is live (its idle clock restarted): what the console's page is served with. */
+  sessionOf(request: Pick<EdgeRequest, "headers" | "secure">): SessionInfo | undefined {
+    try {
+      return this.infoOf(this.current(request));
+    } catch (e) {
+      if (e instanceof AccessDeniedException) return undefined;
+      throw e;
+    }
+  }
+
   /** The principal of a console API request: its session's. A write must carry the session's CSRF token. */
   principalOf(request: EdgeRequest): Principal {
     const session = this.current(request);
@@ -194,7 +204,7 @@ export class ConsoleSessions {
   }
 
   /** The live session the request's cookie names, its idle clock restarted. */
-  private current(request: EdgeRequest): Session {
+  private current(request: Pick<EdgeRequest, "headers" | "secure">): Session {
     const cookie = cookieValue(request.headers["cookie"], this.cookieName(request));
     if (cookie === undefined) throw new AccessDeniedException("Not signed in: sign in with an access key pair");
     const key = digest(cookie).toString("hex");
@@ -230,7 +240,7 @@ export class ConsoleSessions {
     if (!URL.canParse(origin) || !host || new URL(origin).host !== host) throw new AccessDeniedException("Sign-in and sign-out are taken only from the console's own origin");
   }
 
-  private cookieName(request: EdgeRequest): string {
+  private cookieName(request: Pick<EdgeRequest, "secure">): string {
     return request.secure ? SECURE_COOKIE : COOKIE;
   }
 

@@ -37,7 +37,8 @@ const WebhookConfiguration = z.strictObject({
   Url: HttpUrl,
   /** Key of the HMAC-SHA256 signature the receiver checks. */
   Secret: Secret.optional(),
-  Headers: z.record(HeaderName, z.string().max(1024)).refine((h) => Object.keys(h).length <= 10, "may hold 10 headers at most").optional(),
+  // A control character would end the header (or be refused when sending): refused when the alert is made.
+  Headers: z.record(HeaderName, z.string().max(1024).regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "may not hold control characters")).refine((h) => Object.keys(h).length <= 10, "may hold 10 headers at most").optional(),
 });
 const EmailConfiguration = z.strictObject({ To: z.array(Email).min(1).max(10), From: Email.optional() });
 

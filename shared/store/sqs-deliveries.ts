@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DeadLetters, Delivery, DeliveryQueue, ParkedDelivery } from "../alerts/delivery.ts";
 import { Coalescer } from "./coalesce.ts";
 
@@ -48,22 +48,41 @@ export class SqsDeadLetters implements DeadLetters {
     return this.sender.add([JSON.stringify(parked)]);
   }
 
-  /** Each received batch is retried at once (deliveries keep to their channels' limits), and what was sent is deleted in one call. */
+  /**
+   * Each received batch is retried at once (deliveries keep to their channels' limits), and
+   * what was sent is deleted in one call. What stays (failed again, or not the caller's: a
+   * tenant replays its own) is held invisible while the drain lasts, so it ends, then made
+   * visible again at once: another tenant's replay finds its deliveries there, not hidden
+   * for the visibility timeout.
+   */
   async drain(retry: (parked: ParkedDelivery) => Promise<boolean>): Promise<{ retried: number; remaining: number }> {
     let retried = 0;
     let remaining = 0;
-    for (;;) {
-      // Messages that fail stay invisible for the rest of the drain, then come back for the next one.
-      const out = await this.client.send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: 0, VisibilityTimeout: 900 }));
-      if (!out.Messages?.length) return { retried, remaining };
-      const done = await Promise.all(out.Messages.map((m) => retry(parkedOf(m.Body ?? "{}", this.now()))));
-      const sent = out.Messages.filter((_, i) => done[i]);
-      remaining += out.Messages.length - sent.length;
-      if (!sent.length) continue;
-      const deleted = await this.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: sent.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
-      // One SQS could not delete comes back later, to be found already sent and dropped.
-      retried += sent.length - (deleted.Failed?.length ?? 0);
-      remaining += deleted.Failed?.length ?? 0;
+    const held: string[] = [];
+    try {
+      for (;;) {
+        const out = await this.client.send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: 0, VisibilityTimeout: 900 }));
+        if (!out.Messages?.length) return { retried, remaining };
+        const done = await Promise.all(out.Messages.map((m) => retry(parkedOf(m.Body ?? "{}", this.now()))));
+        const sent = out.Messages.filter((_, i) => done[i]);
+        held.push(...out.Messages.filter((_, i) => !done[i]).map((m) => m.ReceiptHandle ?? ""));
+        remaining += out.Messages.length - sent.length;
+        if (!sent.length) continue;
+        const deleted = await this.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: sent.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+        // One SQS could not delete comes back later, to be found already sent and dropped.
+        retried += sent.length - (deleted.Failed?.length ?? 0);
+        remaining += deleted.Failed?.length ?? 0;
+      }
+    } finally {
+      await this.release(held);
+    }
+  }
+
+  /** Makes held messages visible again now; one SQS could not release comes back after its timeout, as before. */
+  private async release(receipts: readonly string[]): Promise<void> {
+    for (let i = 0; i < receipts.length; i += BATCH) {
+      const batch = receipts.slice(i, i + BATCH);
+      await this.client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((ReceiptHandle, k) => ({ Id: String(k), ReceiptHandle, VisibilityTimeout: 0 })) })).catch(() => undefined);
     }
   }
 }

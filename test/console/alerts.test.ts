@@ -20,6 +20,14 @@ describe("the alert form", () => {
     expect(actionOf(forms[0]!)).toEqual({ WebhookConfiguration: { Url: "https://hooks.example/x", Secret: "s3cret" } });
     expect(actionOf({ ...forms[0]!, secret: "" })).toEqual({ WebhookConfiguration: { Url: "https://hooks.example/x" } });
     expect(actionOf(forms[2]!)).toEqual({ EmailConfiguration: { To: ["ana@shop.example", "ops@shop.example"] } });
+    // A webhook's headers, a line each; blank lines left out, a value may hold colons.
+    const withHeaders = actionOf({ ...forms[0]!, headers: "Authorization: Bearer a:b\n\n  X-Team : ops \n" });
+    expect(withHeaders).toEqual({ WebhookConfiguration: { Url: "https://hooks.example/x", Secret: "s3cret", Headers: { Authorization: "Bearer a:b", "X-Team": "ops" } } });
+    expect(Action.safeParse(withHeaders).success).toBe(true);
+    expect(() => actionOf({ ...forms[0]!, headers: "Authorization Bearer x" })).toThrow(/A header is a line "Name: value": "Authorization Bearer x" is not/);
+    // A name the server does not take is its ValidationException to tell.
+    expect(Action.safeParse(actionOf({ ...forms[0]!, headers: "Bad Name: x" })).success).toBe(false);
+    expect(Action.safeParse({ WebhookConfiguration: { Url: "https://hooks.example/x", Headers: { "X-Team": "ops\r\nX-Injected: 1" } } }).success).toBe(false);
     expect(CHANNELS).toHaveLength(forms.length);
   });
 

@@ -220,10 +220,18 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
   it("marks a series not relevant: PutFeedback records it, and the page shows what GetFeedback answers and the tolerance it sets", async () => {
     const top = mostSevere();
     const page = await mine.newPage();
+    const asked: string[] = [];
+    page.on("request", (r) => asked.push(new URL(r.url()).pathname));
     await page.goto(incidentUrl(top));
     const card = page.locator("li.series").first();
     const seriesId = (await card.getAttribute("data-series"))!;
     await expect.poll(() => card.getByRole("status").textContent()).toBe("No feedback yet");
+    // Opened by its address: the page came with its session, and the early script asked for the
+    // incident before the console itself ran; the console took that answer instead of asking again.
+    expect(asked.filter((p) => p === "/console/session" || p === "/console/config.json")).toEqual([]);
+    expect(asked.filter((p) => p === "/console/api/GetAnomalyGroup")).toHaveLength(1);
+    const [askedAt, consoleAt] = (await page.evaluate(`[performance.getEntriesByType("resource").find((e) => e.name.endsWith("/console/api/GetAnomalyGroup")).startTime, performance.getEntriesByName("vigil:console")[0].startTime]`)) as [number, number];
+    expect(askedAt).toBeLessThan(consoleAt);
     await card.getByRole("button", { name: "Not relevant" }).click();
     await expect.poll(() => card.getByRole("status").textContent()).toBe("Recorded: not relevant (not an anomaly)");
     expect(await card.getByRole("button", { name: "Not relevant" }).getAttribute("aria-pressed")).toBe("true");
@@ -374,7 +382,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await page.close();
   });
 
-  it("creates, edits and deletes an alert on the detector's page; its secret is kept and never shown", async () => {
+  it("creates, edits and deletes an alert on the detector's page; its secret and headers are kept and never shown", async () => {
     const page = await mine.newPage();
     await page.goto(`${url}/console/detector?arn=${encodeURIComponent(trial)}`);
     await page.getByRole("heading", { level: 2, name: "Alerts" }).waitFor();
@@ -387,6 +395,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await page.locator("#new-alert-threshold").fill("80");
     await page.locator("#new-alert-target").fill(`${receiver.url}/ops`);
     await page.locator("#new-alert-secret").fill(secret);
+    await page.locator("#new-alert-headers").fill("Authorization: Bearer ops-token-1\nX-Team: ops");
     await form.getByRole("checkbox", { name: measure }).check();
     await page.locator("#new-alert-dimension").selectOption("marketplace");
     await page.locator("#new-alert-values").fill("de, fr");
@@ -396,7 +405,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await row.waitFor();
     expect(await row.locator("td").allTextContents()).toEqual(["ops-hook", `Webhook: ${receiver.url}/ops`, "80", `measure ${measure}; marketplace de or fr`, "ACTIVE", "Edit Delete"]);
     const [made] = await listAlerts(services, OPERATOR, trial);
-    expect(made).toMatchObject({ AlertName: "ops-hook", AlertSensitivityThreshold: 80, Action: { WebhookConfiguration: { Url: `${receiver.url}/ops`, Secret: secret } }, AlertFilters: { MetricList: [measure], DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de", "fr"] }] } });
+    expect(made).toMatchObject({ AlertName: "ops-hook", AlertSensitivityThreshold: 80, Action: { WebhookConfiguration: { Url: `${receiver.url}/ops`, Secret: secret, Headers: { Authorization: "Bearer ops-token-1", "X-Team": "ops" } } }, AlertFilters: { MetricList: [measure], DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de", "fr"] }] } });
 
     // The same name again: the server's ConflictException, told as it said it.
     await page.locator("#new-alert-name").fill("ops-hook");
@@ -414,9 +423,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await page.getByText("Alert ops-hook saved.").waitFor();
     await expect.poll(async () => (await row.locator("td").allTextContents()).slice(2, 4)).toEqual(["60", "marketplace de"]);
     const [edited] = await listAlerts(services, OPERATOR, trial);
-    expect(edited).toMatchObject({ AlertSensitivityThreshold: 60, Action: { WebhookConfiguration: { Secret: secret } }, AlertFilters: { DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de"] }] } });
+    expect(edited).toMatchObject({ AlertSensitivityThreshold: 60, Action: { WebhookConfiguration: { Secret: secret, Headers: { Authorization: "Bearer ops-token-1", "X-Team": "ops" } } }, AlertFilters: { DimensionFilterList: [{ DimensionName: "marketplace", DimensionValueList: ["de"] }] } });
     expect(edited!.AlertFilters!.MetricList).toBeUndefined();
     expect(await page.content()).not.toContain(secret);
+    expect(await page.content()).not.toContain("ops-token-1");
     expect(await seriousViolations(page)).toEqual([]);
 
     // Deleted after a second, explicit click.

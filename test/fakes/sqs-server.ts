@@ -4,7 +4,7 @@ import { startFakeAwsServer } from "./aws-server.ts";
 /**
  * A local SQS speaking the AWS JSON 1.0 protocol of the SDK v3 client, for what Vigil
  * calls: SendMessage, SendMessageBatch, ReceiveMessage (with visibility timeouts, so a
- * message not deleted comes back), DeleteMessage and DeleteMessageBatch. Bodies carry their MD5, which the
+ * message not deleted comes back), ChangeMessageVisibilityBatch, DeleteMessage and DeleteMessageBatch. Bodies carry their MD5, which the
  * client checks. Unsigned requests and unknown queues are refused. A queue given a redrive
  * policy moves a message received maxReceiveCount times to its dead-letter queue when it
  * would be received once more, as SQS does.
@@ -21,7 +21,7 @@ export interface FakeSqs {
   readonly endpoint: string;
   readonly queueUrl: (name: string) => string;
   /** Messages of a queue, visible or not, oldest first. */
-  readonly messages: (name: string) => readonly { body: string; receives: number }[];
+  readonly messages: (name: string) => readonly { body: string; receives: number; visible: boolean }[];
 }
 
 export async function startFakeSqs(names: string[], clock: () => number = Date.now, redrive: Readonly<Record<string, { readonly deadLetter: string; readonly maxReceiveCount: number }>> = {}): Promise<FakeSqs> {
@@ -63,6 +63,13 @@ export async function startFakeSqs(names: string[], clock: () => number = Date.n
         }
         return json(200, visible.length ? { Messages: visible.map((m) => ({ MessageId: m.id, ReceiptHandle: m.receipt, Body: m.body, MD5OfBody: md5(m.body), Attributes: { ApproximateReceiveCount: String(m.receives) } })) } : {});
       }
+      if (operation === "ChangeMessageVisibilityBatch") {
+        const entries = input["Entries"] as { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[];
+        const now = clock();
+        const found = entries.map((e) => [e, q.find((m) => m.receipt === e.ReceiptHandle)] as const);
+        for (const [e, m] of found) if (m) m.visibleAt = now + 1000 * e.VisibilityTimeout;
+        return json(200, { Successful: found.filter(([, m]) => m).map(([e]) => ({ Id: e.Id })), Failed: found.filter(([, m]) => !m).map(([e]) => ({ Id: e.Id, Code: "ReceiptHandleIsInvalid", SenderFault: true })) });
+      }
       if (operation === "DeleteMessage") {
         const at = q.findIndex((m) => m.receipt === input["ReceiptHandle"]);
         if (at >= 0) q.splice(at, 1);
@@ -81,5 +88,5 @@ export async function startFakeSqs(names: string[], clock: () => number = Date.n
     () => json(403, { __type: "MissingAuthenticationToken", message: "unsigned request" }),
   );
   for (const n of names) queues.set(n, []);
-  return { endpoint: base, queueUrl: (n) => `${base}/000000000000/${n}`, messages: (n) => (queues.get(n) ?? []).map((m) => ({ body: m.body, receives: m.receives })) };
+  return { endpoint: base, queueUrl: (n) => `${base}/000000000000/${n}`, messages: (n) => (queues.get(n) ?? []).map((m) => ({ body: m.body, receives: m.receives, visible: m.visibleAt <= clock() })) };
 }

@@ -72,6 +72,20 @@ export function Show<T>(props: { loaded: Loaded<T>; what: string; retry?: () => 
 }
 
 /** A horizontal share bar: the bar is drawn, the figure is text. */
+/** The first `first` of `items`, with the rest behind a button ("Show all N <noun>"). */
+export function useMore<T>(items: readonly T[], first: number, noun?: string): [readonly T[], JSX.Element | null] {
+  const [all, setAll] = useState(false);
+  const shown = all ? items : items.slice(0, first);
+  const more =
+    shown.length < items.length ? (
+      <button type="button" class="secondary" onClick={() => setAll(true)}>
+        Show all {items.length}
+        {noun ? ` ${noun}` : ""}
+      </button>
+    ) : null;
+  return [shown, more];
+}
+
 export function ShareBar(props: { label: string; percent: number }): JSX.Element {
   const width = Math.max(0, Math.min(100, props.percent));
   return (

@@ -30,6 +30,7 @@ function AlertFormView(props: { metricSets: readonly MetricSet[]; initial?: Aler
     setError(undefined);
     try {
       thresholdOf(form);
+      if (changeTarget) actionOf(form);
       await props.onSave({ form, sendsTo: changeTarget });
     } catch (err) {
       setError(err instanceof Error ? err : new Error(String(err)));
@@ -79,6 +80,12 @@ function AlertFormView(props: { metricSets: readonly MetricSet[]; initial?: Aler
             <div class="field">
               <label for={id("secret")}>Signing secret (optional)</label>
               <input id={id("secret")} type="password" autoComplete="new-password" value={form.secret} onInput={(e) => set("secret", e.currentTarget.value)} />
+            </div>
+          ) : null}
+          {form.channel === "WEBHOOK" ? (
+            <div class="field field-wide">
+              <label for={id("headers")}>Headers (optional, a line each: Name: value; never shown again)</label>
+              <textarea id={id("headers")} rows={2} autoComplete="off" spellcheck={false} value={form.headers} onInput={(e) => set("headers", e.currentTarget.value)} />
             </div>
           ) : null}
           {needsRole ? (

@@ -1,7 +1,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { call, callAll, mapLimited } from "../api.ts";
-import { Failure, PageTitle, Show, Table, useLoad } from "../components/common.tsx";
+import { Failure, PageTitle, Show, Table, useLoad, useMore } from "../components/common.tsx";
 import { frequency, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
 import type { Detector, Execution, IntervalQuality, MetricSet } from "../wire.ts";
@@ -32,23 +32,10 @@ async function loadDetector(arn: string): Promise<DetectorData> {
   return { detector, metricSets, executions, quality: newestFirst };
 }
 
-/** Rows kept in a short table, with the rest behind a button. */
-function useMore<T>(rows: readonly T[]): [readonly T[], JSX.Element | null] {
-  const [all, setAll] = useState(false);
-  const shown = all ? rows : rows.slice(0, FIRST_ROWS);
-  const more =
-    shown.length < rows.length ? (
-      <button type="button" class="secondary" onClick={() => setAll(true)}>
-        Show all {rows.length}
-      </button>
-    ) : null;
-  return [shown, more];
-}
-
 function Executions(props: { executions: DetectorData["executions"] }): JSX.Element {
   const [failuresOnly, setFailuresOnly] = useState(false);
   const failed = props.executions.items.filter((e) => e.Status === "FAILED");
-  const [shown, more] = useMore(failuresOnly ? failed : props.executions.items);
+  const [shown, more] = useMore(failuresOnly ? failed : props.executions.items, FIRST_ROWS);
   return (
     <section aria-labelledby="executions">
       <h2 id="executions">Executions</h2>
@@ -88,7 +75,7 @@ function byReason(q: IntervalQuality): [string, number][] {
 }
 
 function Quality(props: { detectorArn: string; quality: IntervalQuality[] }): JSX.Element {
-  const [shown, more] = useMore(props.quality);
+  const [shown, more] = useMore(props.quality, FIRST_ROWS);
   const [busy, setBusy] = useState<number | undefined>();
   const [error, setError] = useState<Error | undefined>();
   const rejected = props.quality.reduce((sum, q) => sum + metricOf(q, "INVALID_ROWS_COMPLIANCE"), 0);

@@ -1,60 +1,37 @@
 import type { JSX } from "preact";
 import { useMemo, useState } from "preact/hooks";
-import { ApiError, call, callAll, mapLimited } from "../api.ts";
+import { ApiError, call } from "../api.ts";
 import { Chart } from "../components/chart.tsx";
-import { Failure, PageTitle, Severity, ShareBar, Show, useLoad } from "../components/common.tsx";
+import { Failure, PageTitle, Severity, ShareBar, Show, useLoad, useMore } from "../components/common.tsx";
 import { dimensionText, duration, intervalMs, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
-import { chartDescription, movement, seriesChart, type SeriesChart } from "../series.ts";
-import type { AnomalyGroup, Delivery, Detector, Feedback, MetricImpact, RelatedMetric, TimeSeries } from "../wire.ts";
+import { feedbackOf, incidentKey, loadIncident, MAX_SERIES, type IncidentData, type MeasureSeries } from "../incident.ts";
+import { preloaded } from "../preload.ts";
+import { chartDescription, type SeriesChart } from "../series.ts";
+import type { Feedback, MetricImpact, RelatedMetric, TimeSeries } from "../wire.ts";
 import { DeliveryTable } from "./deliveries.tsx";
 import { ValuesTable } from "../components/values.tsx";
 
 /** Series charted at first per measure; the rest on request. */
 const FIRST_SERIES = 12;
-const MAX_SERIES = 1000;
 
-interface MeasureSeries {
-  readonly measure: string;
-  readonly series: readonly { readonly ts: TimeSeries; readonly chart: SeriesChart }[];
-  readonly truncated: boolean;
-}
+/** Dimension values shown at first per dimension, largest share first; the rest on request. */
+const FIRST_VALUES = 10;
 
-interface IncidentData {
-  readonly detector: Detector;
-  readonly group: AnomalyGroup;
-  readonly related: RelatedMetric[];
-  readonly measures: MeasureSeries[];
-  readonly feedback: Map<string, Feedback>;
-  readonly deliveries: Delivery[];
-}
-
-async function feedbackOf(detectorArn: string, groupId: string, timeSeriesId?: string): Promise<Feedback[]> {
-  const query = { AnomalyGroupId: groupId, ...(timeSeriesId ? { TimeSeriesId: timeSeriesId } : {}) };
-  return (await callAll("GetFeedback", { AnomalyDetectorArn: detectorArn, AnomalyGroupTimeSeriesFeedback: query, MaxResults: 100 }, (p) => p.AnomalyGroupTimeSeriesFeedback)).items;
-}
-
-async function loadIncident(detectorArn: string, groupId: string): Promise<IncidentData> {
-  const ref = { AnomalyDetectorArn: detectorArn, AnomalyGroupId: groupId };
-  // All asked at once; only the series wait, for the group's measures.
-  const groupAsked = call("GetAnomalyGroup", ref).then((r) => r.AnomalyGroup);
-  const seriesOf = async (group: AnomalyGroup) =>
-    mapLimited(group.MetricLevelImpactList, 3, async (impact): Promise<MeasureSeries> => {
-      let timestamps: string[] = [];
-      const listed = await callAll("ListAnomalyGroupTimeSeries", { ...ref, MetricName: impact.MetricName, MaxResults: 100 }, (p) => ((timestamps = p.TimestampList), p.TimeSeriesList), MAX_SERIES);
-      const series = listed.items.map((ts) => ({ ts, chart: seriesChart(timestamps, ts, group.StartTime, group.EndTime) }));
-      series.sort((a, b) => movement(b.chart) - movement(a.chart));
-      return { measure: impact.MetricName, series, truncated: listed.truncated };
-    });
-  const [detector, group, related, feedback, deliveries, measures] = await Promise.all([
-    call("DescribeAnomalyDetector", { AnomalyDetectorArn: detectorArn }),
-    groupAsked,
-    callAll("ListAnomalyGroupRelatedMetrics", { ...ref, MaxResults: 100 }, (p) => p.InterMetricImpactList),
-    feedbackOf(detectorArn, groupId),
-    callAll("ListDeliveries", { ...ref, MaxResults: 100 }, (p) => p.DeliveryList),
-    groupAsked.then(seriesOf),
-  ]);
-  return { detector, group, related: related.items, measures, feedback: new Map(feedback.map((f) => [f.TimeSeriesId, f])), deliveries: deliveries.items };
+function DimensionShares(props: { dimension: MetricImpact["ContributionMatrix"]["DimensionContributionList"][number] }): JSX.Element {
+  const sorted = useMemo(() => [...props.dimension.DimensionValueContributionList].sort((a, b) => b.ContributionScore - a.ContributionScore), [props.dimension]);
+  const [shown, more] = useMore(sorted, FIRST_VALUES, "values");
+  return (
+    <div class="dimension">
+      <h4>{props.dimension.DimensionName}</h4>
+      <ul class="shares">
+        {shown.map((v) => (
+          <ShareBar label={v.DimensionValue} percent={v.ContributionScore} />
+        ))}
+      </ul>
+      {more}
+    </div>
+  );
 }
 
 function Contributions(props: { impact: MetricImpact }): JSX.Element {
@@ -64,22 +41,7 @@ function Contributions(props: { impact: MetricImpact }): JSX.Element {
       <h3 id={`contrib-${props.impact.MetricName}`}>
         {props.impact.MetricName}: {props.impact.NumTimeSeries} series
       </h3>
-      {dims.length ? (
-        dims.map((d) => (
-          <div class="dimension">
-            <h4>{d.DimensionName}</h4>
-            <ul class="shares">
-              {[...d.DimensionValueContributionList]
-                .sort((a, b) => b.ContributionScore - a.ContributionScore)
-                .map((v) => (
-                  <ShareBar label={v.DimensionValue} percent={v.ContributionScore} />
-                ))}
-            </ul>
-          </div>
-        ))
-      ) : (
-        <p>No dimensions: the measure is one series.</p>
-      )}
+      {dims.length ? dims.map((d) => <DimensionShares dimension={d} />) : <p>No dimensions: the measure is one series.</p>}
     </section>
   );
 }
@@ -178,9 +140,8 @@ function SeriesCard(props: { detectorArn: string; groupId: string; measure: stri
 }
 
 function MeasureCharts(props: { data: IncidentData; measure: MeasureSeries }): JSX.Element {
-  const [all, setAll] = useState(false);
   const { data, measure } = props;
-  const shown = all ? measure.series : measure.series.slice(0, FIRST_SERIES);
+  const [shown, more] = useMore(measure.series, FIRST_SERIES, "series");
   return (
     <section aria-labelledby={`series-${measure.measure}`}>
       <h3 id={`series-${measure.measure}`}>
@@ -191,11 +152,7 @@ function MeasureCharts(props: { data: IncidentData; measure: MeasureSeries }): J
           <SeriesCard key={s.ts.TimeSeriesId} detectorArn={data.detector.AnomalyDetectorArn} groupId={data.group.AnomalyGroupId} measure={measure.measure} ts={s.ts} chart={s.chart} recorded={data.feedback.get(s.ts.TimeSeriesId)} at={data.group.StartTime} />
         ))}
       </ul>
-      {shown.length < measure.series.length ? (
-        <button type="button" class="secondary" onClick={() => setAll(true)}>
-          Show all {measure.series.length} series
-        </button>
-      ) : null}
+      {more}
     </section>
   );
 }
@@ -203,7 +160,8 @@ function MeasureCharts(props: { data: IncidentData; measure: MeasureSeries }): J
 export function Incident(props: { place: Place }): JSX.Element {
   const detectorArn = props.place.query.get("detector") ?? "";
   const groupId = props.place.query.get("group") ?? "";
-  const [loaded, retry] = useLoad(() => loadIncident(detectorArn, groupId), [detectorArn, groupId]);
+  // Asked by the early script (start.ts) when the console opened on this incident.
+  const [loaded, retry] = useLoad(() => preloaded(incidentKey(detectorArn, groupId), () => loadIncident(detectorArn, groupId)), [detectorArn, groupId]);
   return (
     <Show loaded={loaded} what="the incident" retry={retry}>
       {(data) => {

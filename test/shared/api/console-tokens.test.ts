@@ -106,8 +106,9 @@ describe("console tokens (Cognito ID tokens, aws-jwt-verify)", () => {
     expect(listed.statusCode).toBe(200);
     expect((JSON.parse(listed.body) as { AnomalyDetectorSummaryList: { AnomalyDetectorName: string }[] }).AnomalyDetectorSummaryList.map((d) => d.AnomalyDetectorName)).toEqual(["ours"]);
     const forged = await api(event("/console/api/ListAnomalyDetectors", bearer(jwt(stranger.privateKey, "pool-key", claims()))));
-    expect([forged.statusCode, forged.headers["x-amzn-errortype"]]).toEqual([403, "AccessDeniedException"]);
-    expect((await api(event("/console/api/ListAnomalyDetectors"))).statusCode).toBe(403);
+    // Refused as the HTTP API's JWT authorizer refuses: 401, so the page signs in again.
+    expect([forged.statusCode, forged.headers["x-amzn-errortype"], forged.headers["www-authenticate"]]).toEqual([401, "AccessDeniedException", 'Bearer error="invalid_token"']);
+    expect((await api(event("/console/api/ListAnomalyDetectors"))).statusCode).toBe(401);
     // The page is told to sign in through the user pool, and may fetch its token endpoint.
     const config = await api(event("/console/config.json", {}, "GET"));
     expect(JSON.parse(config.body)).toEqual({ SignIn: "cognito", Domain: "vigil-ci.auth.us-east-1.amazoncognito.com", ClientId: CLIENT });

@@ -33,6 +33,20 @@ describe("SQS delivery queue and dead letters, through the SDK against a local S
     expect(sqs.messages("dead")).toHaveLength(1);
   });
 
+  it("makes what a drain leaves visible again at once: one tenant's replay does not hide another's parked deliveries", async () => {
+    const sqs = await startFakeSqs(["dead"]);
+    const dead = new SqsDeadLetters(new SQSClient({ endpoint: sqs.endpoint, region: "us-east-1", credentials }), sqs.queueUrl("dead"), () => T0);
+    for (let r = 1; r <= 14; r++) await dead.park({ delivery: delivery(r), reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: T0 });
+    // The first drain takes only its own (odd revisions); the rest stay, visible for the next one straight away.
+    const mine = (p: ParkedDelivery) => Number(p.delivery.deliveryId.split("#").pop()) % 2 === 1;
+    expect(await dead.drain(async (p) => mine(p))).toEqual({ retried: 7, remaining: 7 });
+    expect(sqs.messages("dead").map((m) => m.visible)).toEqual(Array.from({ length: 7 }, () => true));
+    const seen: string[] = [];
+    expect(await dead.drain(async (p) => (seen.push(p.delivery.deliveryId), true))).toEqual({ retried: 7, remaining: 0 });
+    expect(seen).toHaveLength(7);
+    expect(sqs.messages("dead")).toEqual([]);
+  });
+
   it("takes a raw delivery moved there by the redrive policy as parked for an unhandled failure", async () => {
     const sqs = await startFakeSqs(["deliveries", "dead"]);
     const client = new SQSClient({ endpoint: sqs.endpoint, region: "us-east-1", credentials });
