@@ -5,8 +5,8 @@ import * as z from "zod";
 import { consoleFiles, isConsolePath } from "../../console/server.ts";
 import { bodyTooLarge, DEFAULT_LIMITS } from "../../shared/api/http-server.ts";
 import { isPage, page } from "../../shared/api/pages.ts";
-import { errorResponse, router } from "../../shared/api/router.ts";
-import { cognitoFromEnv, consoleOperationPath } from "../../shared/api/session.ts";
+import { router } from "../../shared/api/router.ts";
+import { cognitoFromEnv, consoleOperationPath, tokenCall } from "../../shared/api/session.ts";
 import { parseOrThrow } from "../../shared/model/validate.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
@@ -41,27 +41,16 @@ export async function api(event: unknown) {
   const body = !tooLarge && e.body && e.isBase64Encoded ? Buffer.from(e.body, "base64").toString("utf8") : (e.body ?? "");
   const request = { method: e.requestContext.http.method, path: e.rawPath, query: e.rawQueryString ?? "", body, requestId };
   const [account, s, operation] = [e.requestContext.authorizer?.iam?.accountId, await services(), consoleOperationPath(e.rawPath)];
-  const console = async () => {
-    const scope = await cognito.tokens.scopeOf(e.headers ?? {}).catch((error: unknown) => error as Error);
-    // A token refused is answered as the HTTP API's JWT authorizer answers it: 401, so the page signs in again.
-    if (scope instanceof Error) return tokenRefused(scope, requestId);
-    return router(s)({ ...request, path: operation!, scope });
-  };
   const res = tooLarge
     ? bodyTooLarge(DEFAULT_LIMITS.maxBodyBytes, requestId)
     : operation
-      ? await console().catch((error: unknown) => errorResponse(error, requestId))
+      ? await tokenCall(cognito.tokens, e.headers ?? {}, requestId, (scope) => router(s)({ ...request, path: operation, scope }))
       : isConsolePath(e.rawPath)
         ? await files(request)
         : isPage(e.rawPath)
           ? await page(s, request)
           : await router(s)({ ...request, ...(account ? { scope: { tenant: account, accountId: account } } : {}) });
   return { statusCode: res.status, headers: res.headers, body: res.body };
-}
-
-function tokenRefused(error: Error, requestId: string) {
-  const res = errorResponse(error, requestId);
-  return res.status === 403 ? { ...res, status: 401, headers: { ...res.headers, "www-authenticate": 'Bearer error="invalid_token"' } } : res;
 }
 
 export const handler = middy(api).use(injectLambdaContext(observer.logger));

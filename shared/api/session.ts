@@ -317,6 +317,22 @@ export class ConsoleTokens {
 }
 
 /**
+ * A console call on AWS: `call` as the tenant the request's token names. A token refused is
+ * answered as the HTTP API's JWT authorizer answers it, 401, so the page signs in again; the
+ * call's own refusals are L4M's errors as ever.
+ */
+export async function tokenCall(tokens: Pick<ConsoleTokens, "scopeOf">, headers: Readonly<Record<string, string | undefined>>, requestId: string, call: (scope: Scope) => Promise<ApiResponse>): Promise<ApiResponse> {
+  let scope: Scope;
+  try {
+    scope = await tokens.scopeOf(headers);
+  } catch (e) {
+    const res = errorResponse(e, requestId);
+    return res.status === 403 ? { ...res, status: 401, headers: { ...res.headers, "www-authenticate": 'Bearer error="invalid_token"' } } : res;
+  }
+  return call(scope).catch((e: unknown) => errorResponse(e, requestId));
+}
+
+/**
  * The console's sign-in on AWS, from the api function's settings; without a user pool
  * configured, its calls are refused and its page offers no sign-in.
  */

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { activateDetector, createAlert, createDetector, createMetricSet, executions, OPERATOR } from "../../shared/app/index.ts";
 import { csvOf, HOUR, localAt, shopPoints, T0, tempDir, type ShopPoint } from "../builders.ts";
 import { HttpReceiver } from "../receivers/http-receiver.ts";
@@ -38,7 +38,7 @@ function serveProcess(dataDir: string, clockStart: number, rate: number): Served
   child.stdout!.on("data", (c: Buffer) => (served.stdout += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (served.stderr += c.toString()));
   all.push(served);
-  afterEach(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")));
+  onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")));
   return served;
 }
 
@@ -60,7 +60,7 @@ const logLines = (stdout: string) =>
 async function shopDir() {
   const dir = await tempDir();
   const receiver = await HttpReceiver.start();
-  afterEach(() => receiver.stop());
+  onTestFinished(() => receiver.stop());
   await mkdir(join(dir, "files", "history"), { recursive: true });
   await writeFile(join(dir, "files", "history", "h.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
   for (let h = 0; h < HOURS; h++) {
@@ -142,7 +142,7 @@ describe("vigil serve as a process", () => {
     child.stdout!.on("data", (c: Buffer) => (served.stdout += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (served.stderr += c.toString()));
     all.push(served);
-    afterEach(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")));
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")));
     const live = () => served.stdout.slice(served.stdout.indexOf("now runs live"));
     await until(() => /now runs live/.test(served.stdout) && /begins in the shop's data\)\n2021-03-\d\d \d\d:00 UTC: 21 rows, \d+ anomal[a-z]+ — .*\n {2}ALERT sent: shop-severe\//.test(live()), "a live alert");
     child.kill("SIGTERM");

@@ -1,24 +1,33 @@
-import type { JSX } from "preact";
+import type { ComponentChildren, JSX } from "preact";
 import { useState } from "preact/hooks";
 import { ApiError, signIn } from "../api.ts";
 import { startSignIn } from "../cognito.ts";
 import { PageTitle } from "../components/common.tsx";
 import type { ConsoleConfig, SessionInfo } from "../wire.ts";
 
-/** On AWS: Cognito's sign-in page, whose account claim names the tenant. */
-function CognitoSignIn(props: { config: Extract<ConsoleConfig, { SignIn: "cognito" }>; notice?: string }): JSX.Element {
+/** Either way of signing in: the title, what to sign in with, and why the person is here again (signed out, expired). */
+function SignInPage(props: { sub: string; notice?: string; children: ComponentChildren }): JSX.Element {
   return (
     <div class="sign-in">
-      <PageTitle sub="With your organisation's account: it names your tenant.">Sign in to Vigil</PageTitle>
+      <PageTitle sub={props.sub}>Sign in to Vigil</PageTitle>
       {props.notice ? (
         <p class="notice" role="status">
           {props.notice}
         </p>
       ) : null}
+      {props.children}
+    </div>
+  );
+}
+
+/** On AWS: Cognito's sign-in page, whose account claim names the tenant. */
+function CognitoSignIn(props: { config: Extract<ConsoleConfig, { SignIn: "cognito" }>; notice?: string }): JSX.Element {
+  return (
+    <SignInPage sub="With your organisation's account: it names your tenant." {...(props.notice ? { notice: props.notice } : {})}>
       <button type="button" onClick={() => void startSignIn(props.config)}>
         Sign in
       </button>
-    </div>
+    </SignInPage>
   );
 }
 
@@ -45,13 +54,7 @@ function KeySignIn(props: { notice?: string; onSignedIn: (s: SessionInfo) => voi
     }
   };
   return (
-    <div class="sign-in">
-      <PageTitle sub="With the access key pair of your tenant, as your AWS SDK clients use it.">Sign in to Vigil</PageTitle>
-      {props.notice ? (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      ) : null}
+    <SignInPage sub="With the access key pair of your tenant, as your AWS SDK clients use it." {...(props.notice ? { notice: props.notice } : {})}>
       <form onSubmit={submit} aria-describedby={error ? "sign-in-error" : undefined}>
         <label for="accessKeyId">Access key ID</label>
         <input id="accessKeyId" name="accessKeyId" autocomplete="username" spellcheck={false} required aria-invalid={error ? true : undefined} />
@@ -66,6 +69,6 @@ function KeySignIn(props: { notice?: string; onSignedIn: (s: SessionInfo) => voi
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>
-    </div>
+    </SignInPage>
   );
 }
