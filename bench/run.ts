@@ -30,7 +30,8 @@ import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from 
 import { activateDetector, backtestFiles, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, routeEvents } from "../shared/app/index.ts";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../cli/serve.ts";
 import { localFiles, localServices } from "../shared/runtime/local.ts";
-import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keptPoints, seriesHash } from "../shared/app/history.ts";
+import { seriesHash } from "../shared/app/history.ts";
+import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keptPoints } from "../shared/detect/series-points.ts";
 import { anomalyRecords, loadMetricSetFile } from "../cli/backtest.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
 import type { Anomaly } from "../shared/model/anomaly.ts";
@@ -41,6 +42,7 @@ import type { Page, RecordStore } from "../shared/store/records.ts";
 import { apiFigures } from "./api.ts";
 import { benchGroup } from "./groups.ts";
 import { serviceFigures } from "./service.ts";
+import { shardChild, shardFigures } from "./shards.ts";
 
 const HOUR = 3_600_000;
 const figures: [string, string, string][] = [];
@@ -618,7 +620,7 @@ function consoleSize(): void {
 }
 
 /**
- * What keeping every series' value, band and score costs detection (shared/app/history.ts):
+ * What keeping every series' value, band and score costs detection (shared/detect/series-points.ts):
  * the bytes of one interval's series.bin and the time to score every series (not only the
  * anomalies) and write it, at 50,000 series; and reading one series back from it.
  */
@@ -734,7 +736,15 @@ async function consoleFirstChart(): Promise<void> {
   }
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, demo, backtest, records, service, api, ecommerce, feedback, nab, kpi, fuzz). */
+// A child of the shards section: one step of one size, then out.
+const shardStep = process.env.VIGIL_BENCH_SHARD_CHILD;
+if (shardStep) {
+  const { step, dir, series } = JSON.parse(shardStep) as { step: string; dir: string; series: number };
+  await shardChild(step, dir, series);
+  process.exit(0);
+}
+
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, shards, demo, backtest, records, service, api, ecommerce, feedback, nab, kpi, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -747,6 +757,8 @@ if (wanted("console")) await consoleFirstChart();
 if (wanted("console")) keptHistoryCost();
 if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
+// 1,000,000 series only when asked (VIGIL_BENCH_SHARDS=10000,1000000): its files and history take minutes to make.
+if (wanted("shards")) shardFigures(report, (process.env.VIGIL_BENCH_SHARDS ?? "10000,50000,200000").split(",").map(Number));
 if (wanted("demo")) demo();
 if (wanted("backtest")) backtestMemory();
 if (wanted("fuzz")) await fuzz();

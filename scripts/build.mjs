@@ -1,6 +1,6 @@
-// Bundles the CLI into dist/vigil.mjs and the console into dist/console (run by `npm install`
-// through `prepare`, and by the tests); with --bench, also the benchmark into dist/bench.mjs,
-// so it times the code as shipped.
+// Bundles the CLI into dist/vigil.mjs, its shard worker into dist/shard-worker.mjs and the
+// console into dist/console (run by `npm install` through `prepare`, and by the tests); with
+// --bench, also the benchmark into dist/bench.mjs, so it times the code as shipped.
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { build } from "esbuild";
@@ -17,6 +17,8 @@ const common = {
 };
 
 await build({ ...common, entryPoints: ["cli/vigil.ts"], outfile: "dist/vigil.mjs" });
+// The worker threads the local mode runs a metric set's shards on (shared/runtime/shard-workers.ts finds it beside the bundle).
+await build({ ...common, entryPoints: ["shared/runtime/shard-worker.ts"], outfile: "dist/shard-worker.mjs" });
 await buildConsole();
 // The bench imports its tools (esbuild, yaml) from node_modules; Vigil's own code is bundled.
 if (process.argv.includes("--bench")) await build({ ...common, entryPoints: ["bench/run.ts"], outfile: "dist/bench.mjs", packages: "external" });

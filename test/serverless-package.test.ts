@@ -59,8 +59,16 @@ describe("serverless package", () => {
     expect(bucket.BucketEncryption).toBeDefined();
   });
 
-  it.each(["ingest", "detect", "alert", "deliver", "api"])("packages %s as its handler and the files it loads, every import found in its zip", (name) => {
-    const files = unzip(join(dir, `${name}.zip`));
+  it.each([
+    ["ingest", "ingest"],
+    ["detect", "detect"],
+    ["shard", "shard"],
+    ["shardParked", "shardParked"],
+    ["alert", "alert"],
+    ["deliver", "deliver"],
+    ["api", "api"],
+  ])("packages %s as its handler and the files it loads, every import found in its zip", (zip, name) => {
+    const files = unzip(join(dir, `${zip}.zip`));
     expect(files.has(`functions/${name}/handler.js`)).toBe(true);
     expect(JSON.parse(files.get("functions/package.json")!.toString("utf8"))).toMatchObject({ type: "module" });
     // Nothing of another function's: each zip holds its own handler and chunks, and the ES module marker (and api the console's assets).
@@ -79,7 +87,12 @@ describe("serverless package", () => {
   });
 
   it.each([
-    ["Detect", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish", "sts:AssumeRole"]],
+    ["Detect", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish", "sqs:SendMessage", "sts:AssumeRole"]],
+    [
+      "Shard",
+      ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"],
+    ],
+    ["ShardParked", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]],
     ["Ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
     ["Alert", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"]],
     [
@@ -120,7 +133,7 @@ describe("serverless package", () => {
   it("lets the api query the records' ranked index, and only the api", () => {
     const onIndex = (name: string) => resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement.filter((st) => JSON.stringify(st.Resource).includes("/index/ranked"));
     expect(onIndex("Api")).toEqual([expect.objectContaining({ Action: ["dynamodb:Query"], Resource: { "Fn::Sub": "${RecordTable.Arn}/index/ranked" } })]);
-    for (const name of ["Detect", "Ingest", "Alert", "Deliver"]) expect(onIndex(name)).toEqual([]);
+    for (const name of ["Detect", "Ingest", "Alert", "Deliver", "Shard", "ShardParked"]) expect(onIndex(name)).toEqual([]);
   });
 
   it("lets no function read customer data with its own role: S3 only under Vigil's results/, a tenant's bucket through the role its metric set names", () => {
@@ -154,6 +167,21 @@ describe("serverless package", () => {
     expect(resources["DeliverLambdaFunction"]?.Properties).toMatchObject({ Environment: { Variables: { VIGIL_DEAD_LETTER_QUEUE: resources["DeliveryDeadLetterQueue"]?.Properties?.["QueueName"] } } });
     expect(resources["AlertLambdaFunction"]?.Properties).toMatchObject({ Environment: { Variables: { VIGIL_DELIVERY_QUEUE: resources["DeliveryQueue"]?.Properties?.["QueueName"] } } });
     expect(resources["DeliveryQueue"]?.Properties?.["QueueName"]).toBe("vigil-ci-deliveries");
+  });
+
+  it("fans a metric set's shards out on the shard queue: one job per invocation, partial failures, bounded concurrency, three attempts, then the dead-letter queue that marks the interval FAILED", () => {
+    const mappingOf = (fn: string) => Object.values(resources).find((r) => r.Type === "AWS::Lambda::EventSourceMapping" && JSON.stringify(r.Properties["FunctionName"]).includes(`${fn}LambdaFunction`));
+    expect(mappingOf("Shard")?.Properties).toMatchObject({ EventSourceArn: { "Fn::GetAtt": ["ShardQueue", "Arn"] }, BatchSize: 1, FunctionResponseTypes: ["ReportBatchItemFailures"], ScalingConfig: { MaximumConcurrency: 100 } });
+    expect(mappingOf("ShardParked")?.Properties).toMatchObject({ EventSourceArn: { "Fn::GetAtt": ["ShardDeadLetterQueue", "Arn"] }, FunctionResponseTypes: ["ReportBatchItemFailures"] });
+    // The queue by name, as the delivery queues: `serverless invoke local` needs no CloudFormation lookup.
+    const queue = resources["ShardQueue"]?.Properties?.["QueueName"];
+    expect(queue).toBe("vigil-ci-shards");
+    expect(resources["ShardLambdaFunction"]?.Properties).toMatchObject({ Handler: "functions/shard/handler.handler", MemorySize: 1024, Timeout: 300, Environment: { Variables: { VIGIL_SHARD_QUEUE: queue } } });
+    expect(resources["ShardParkedLambdaFunction"]?.Properties).toMatchObject({ Handler: "functions/shardParked/handler.handler" });
+    expect(resources["DetectLambdaFunction"]?.Properties).toMatchObject({ Environment: { Variables: { VIGIL_SHARD_QUEUE: queue } } });
+    // Lambda's advice: a visibility timeout of six times the function's, so a message is not given again while it runs.
+    expect(resources["ShardQueue"]?.Properties).toMatchObject({ VisibilityTimeout: 6 * 300, RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": ["ShardDeadLetterQueue", "Arn"] }, maxReceiveCount: 3 } });
+    expect(resources["ShardParkedAlarm"]?.Properties).toMatchObject({ MetricName: "Invocations", AlarmActions: [{ Ref: "OperationsTopic" }] });
   });
 
   it("serves the api behind an HTTP API: IAM for the SDK's routes, the user pool's JWT for the console's calls", () => {

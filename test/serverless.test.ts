@@ -41,7 +41,9 @@ describe("serverless.yml", () => {
   });
 
   it.each([
-    ["detect", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish", "sts:AssumeRole"]],
+    ["detect", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish", "sqs:SendMessage", "sts:AssumeRole"]],
+    ["shard", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish", "sqs:SendMessage"]],
+    ["shardParked", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket"]],
     ["ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
     ["api", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Query", "lambda:InvokeFunction", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "secretsmanager:GetSecretValue", "sns:Publish", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage", "ssm:GetParameter", "sts:AssumeRole"]],
     ["alert", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:SendMessage"]],
@@ -57,7 +59,7 @@ describe("serverless.yml", () => {
         continue;
       }
       expect(s.Resource).not.toBe("*");
-      expect(JSON.stringify(s.Resource)).toMatch(/custom\.dataBucket|RecordTable|AnomalyGroupTopic|DeliveryQueue|DeliveryDeadLetterQueue|AWS::AccountId\}:(\*|function:\*|secret:vigil\/\*|parameter\/vigil\/\*)"/);
+      expect(JSON.stringify(s.Resource)).toMatch(/custom\.dataBucket|RecordTable|AnomalyGroupTopic|DeliveryQueue|ShardQueue|DeliveryDeadLetterQueue|AWS::AccountId\}:(\*|function:\*|secret:vigil\/\*|parameter\/vigil\/\*)"/);
     }
   });
 

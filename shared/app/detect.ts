@@ -1,14 +1,19 @@
 import { Catalog } from "../catalog/catalog.ts";
-import { groupEvent } from "../detect/group-event.ts";
-import { intervalFolder, readableOf, readAndAggregate, readInterval } from "../detect/read-files.ts";
-import { intervalUri, metricSetRoot, modelUri, toJsonLines } from "../detect/results.ts";
-import { scoreInterval } from "../detect/score-interval.ts";
-import { decodeSnapshot, decodeSnapshotMeta, encodeSnapshot, type ModelSnapshot } from "../detect/snapshot.ts";
-import { RECENT, SeriesBank, SnapshotFormatChanged } from "../engine/bank.ts";
+import { groupEvent, type RecentValues } from "../detect/group-event.ts";
+import { intervalFolder, readableOf, readInterval, visitRows } from "../detect/read-files.ts";
+import { intervalUri, metricSetRoot, toJsonLines } from "../detect/results.ts";
+import { HistorySpill, partitionFolder, SPILL_BITS } from "../detect/shard-history.ts";
+import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
+import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
+import { collectVersions, commitModel, emptyModel, readModel, type ShardedModel, type ShardInfo } from "../detect/shard-model.ts";
+import { anomaliesOf, planInterval, recentValuesFrom, shardsAfter } from "../detect/shard-plan.ts";
+import { DEFAULT_SHARD_CAPACITY, halvesOf, holds, isPartition, ROOT_SHARD, type ShardId } from "../detect/shards.ts";
+import type { ModelSnapshot } from "../detect/snapshot.ts";
+import { RECENT } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
 import type { DataQualityReport, IntervalCells } from "../ingest/aggregate.ts";
 import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
-import type { AnomalyGroupRecord } from "../model/anomaly.ts";
+import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
@@ -17,15 +22,16 @@ import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import { AccessDeniedException } from "../model/errors.ts";
 import { metricSetFiles } from "./data.ts";
-import { learnFeedback } from "./feedback.ts";
-import { keepSeriesPoints, keptPoints } from "./history.ts";
+import { pendingFeedback } from "./feedback.ts";
 import { catalogOf, systemScope } from "./scope.ts";
-import type { Services } from "./services.ts";
+import type { HandedRun, Services } from "./services.ts";
 
-/** What detection reads and writes. */
-export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas">;
+export { DEFAULT_SHARD_CAPACITY };
 
-/** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role). */
+/** What detection reads and writes; without a shard runner, a run's shards run here one after another. */
+export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas"> & Partial<Pick<Services, "shards">>;
+
+/** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role): the coordinator reads them, shards read Vigil's own. */
 const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
 
 /** L4M's ExecutionStatus for one interval, with Vigil's figures. */
@@ -33,8 +39,9 @@ export interface IntervalExecution {
   readonly MetricSetArn: string;
   readonly Timestamp: string;
   /**
-   * L4M's: PENDING while a catch-up has yet to reach it, IN_PROGRESS while it runs; FAILED
-   * when it had no rows or too many series (it is not run again) or its run failed (it is).
+   * L4M's: PENDING while a catch-up has yet to reach it, IN_PROGRESS while it runs (its
+   * shards included); FAILED when it had no rows or too many series (it is not run again)
+   * or its run failed, a shard included (it is).
    */
   readonly Status: "PENDING" | "IN_PROGRESS" | "COMPLETED" | "FAILED";
   readonly FailureReason?: string;
@@ -57,10 +64,14 @@ export type IntervalOutcome =
   /** Another invocation processed it after this one loaded its model: that model is stale. */
   | { readonly kind: "processed-elsewhere" }
   /** Its files may not be read (outside the tenant's data roots, or its role refused): recorded FAILED, tried again next run. */
-  | { readonly kind: "failed"; readonly execution: IntervalExecution };
+  | { readonly kind: "failed"; readonly execution: IntervalExecution }
+  /** Its shards were handed to the shard queue: the merge commits it when the last is done. */
+  | { readonly kind: "dispatched"; readonly shards: number };
 
 /** How long an invocation may hold an interval: Lambda's longest run. */
 export const LEASE_MS = 15 * 60_000;
+/** How long a run whose shards were handed over holds its interval: the queue's retries and their waits fit in it. */
+export const HANDED_LEASE_MS = 2 * 3_600_000;
 /** A lease that never runs out marks an interval as done. */
 const DONE = Number.MAX_SAFE_INTEGER;
 const DAY = 86_400_000;
@@ -68,6 +79,18 @@ const DAY = 86_400_000;
 export const EXECUTION_RETENTION_MS = 90 * DAY;
 /** A done marker only guards against a stale invocation, which cannot outlive a day; kept a month. */
 const DONE_MARKER_RETENTION_MS = 30 * DAY;
+
+const capacityOf = (deps: DetectServices) => deps.shards?.capacity ?? DEFAULT_SHARD_CAPACITY;
+
+export const executionKey = (metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number) => `${metricSetKey(metricSet.MetricSetArn)}/${intervalStart}`;
+export const groupKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}`;
+const historyKey = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/history`;
+
+/** A failure's reason as L4M's FailureReason carries it (at most 256 characters). */
+export const failureReasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 256);
+
+/** An execution record before its figures are known. */
+const notRun = (metricSet: Pick<MetricSet, "MetricSetArn">, stamp: string) => ({ MetricSetArn: metricSet.MetricSetArn, Timestamp: stamp, rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
 
 /**
  * Where a metric set's history is: its HistoricalDataPathList, or, without one, the folder
@@ -80,44 +103,184 @@ export function historyPrefixes(metricSet: Pick<MetricSet, "MetricSource">): str
   return template ? [templatePrefix(template)] : [];
 }
 
-/** The model of a metric set, learned from its history the first time. */
-export async function loadModel(deps: DetectServices, metricSet: MetricSet, before: number): Promise<ModelSnapshot> {
-  return (await loadOrLearn(deps, metricSet, before)).model;
+/**
+ * What a run's merge needs, written in its work folder beside its jobs' inputs and
+ * results: the merge reads it back when the shards ran elsewhere.
+ */
+interface RunBase {
+  readonly metricSet: MetricSet;
+  /** The lease the run holds, and the term it holds it until: a merge commits only while it is still the run's. */
+  readonly lease: string;
+  readonly leaseUntil: number;
+  readonly work: string;
+  /** Where its shards are written under model/. */
+  readonly version: string;
+  readonly jobs: readonly { readonly target: ShardId; readonly replaces: ShardId; readonly readOnly: boolean }[];
 }
 
-/** The saved model, or one learned from the history before `before`, with how many intervals it learned (Infinity: saved). */
-async function loadOrLearn(deps: DetectServices, metricSet: MetricSet, before: number): Promise<{ model: ModelSnapshot; learned: number }> {
-  const bytes = await deps.blobs.get(modelUri(metricSetRoot(deps.resultsRoot, metricSet)));
-  const saved = bytes ? savedModel(bytes) : undefined;
-  if (saved && !("changed" in saved)) return { model: saved, learned: Infinity };
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
-  const snapshot: ModelSnapshot = { bank: new SeriesBank(len), through: NaN, openGroup: undefined, feedbackThrough: 0 };
-  const readable = readableOf(metricSet, metricSetRoot(deps.resultsRoot, metricSet));
-  const history = await readAndAggregate(filesOf(deps, metricSet), readable, historyPrefixes(readable));
-  const starts = [...history.intervals.keys()].filter((t) => t < before).sort((a, b) => a - b);
-  for (const t of starts) {
-    scoreInterval(snapshot.bank, metricSet, history.intervals.get(t), t, { learnOnly: true });
-    snapshot.through = t;
-  }
-  // The last learned intervals' bands, from the engine's ring: the context of the first live incidents.
+export interface IntervalPlan extends RunBase {
+  readonly kind: "interval";
+  readonly intervalStart: number;
+  /** The last interval the model had learned when the run was planned (null: none). */
+  readonly base: number | null;
+  readonly feedbackThrough: number;
+  readonly quality: DataQualityReport;
+  readonly seriesScored: number;
+  /** Whether its series were scored (it was within the series quota): their points are kept. */
+  readonly scored: boolean;
+  /** Why the interval, though committed, is FAILED (no rows, too many series): it is not run again. */
+  readonly failure?: string;
+}
+
+export interface HistoryPlan extends RunBase {
+  readonly kind: "history";
+  readonly through: number;
+  readonly intervals: number;
+  /** Shards that hold no series (no job). */
+  readonly empty: readonly ShardInfo[];
+  /** What an older engine's model said beside its series (learned again): where detection had got to, its open group, its feedback watermark. */
+  readonly outdated?: OutdatedHead;
+}
+
+type OutdatedHead = Pick<ModelSnapshot, "openGroup" | "feedbackThrough"> & { readonly through: number | null };
+
+export type RunPlan = IntervalPlan | HistoryPlan;
+
+export const planUri = (work: string) => joinUri(work, "plan.json");
+export const resultUri = (work: string, target: ShardId) => joinUri(work, "results", `s${target}.bin`);
+/** Why a step of a run last failed: `s<shard>` for a shard job, `merge` for the merge. */
+export const failureUri = (work: string, step: string) => joinUri(work, "failed", `${step}.json`);
+export const inputUri = (work: string, target: ShardId) => joinUri(work, "in", `s${target}.bin`);
+/** A run's name: the term of its lease, which no other run of the same interval can hold. */
+const runName = (leaseUntil: number) => leaseUntil.toString(36);
+
+/** A model, and how many intervals of history it learned now (Infinity: it was saved). */
+export interface LoadedModel {
+  readonly model: ShardedModel;
+  readonly learned: number;
+}
+
+/**
+ * The model of a metric set: its committed head, or, the first time (or the first time an
+ * engine that cannot read it runs), its history learned shard by shard and committed.
+ * Undefined while another invocation learns it, or while the shards learning it were
+ * handed to the queue.
+ */
+export async function loadModel(deps: DetectServices, metricSet: MetricSet, before: number, now: number): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  for (const t of starts.slice(-RECENT)) await keepSeriesPoints(deps.blobs, root, t, keptPoints(snapshot.bank, metricSet, history.intervals.get(t), t, "learned"));
-  if (saved) {
-    const through = [snapshot.through, saved.through].filter(Number.isFinite);
-    return { model: { ...snapshot, through: through.length ? Math.max(...through) : NaN, openGroup: saved.openGroup, feedbackThrough: saved.feedbackThrough }, learned: starts.length };
-  }
-  return { model: snapshot, learned: starts.length };
-}
-
-/** The saved snapshot, or, when an older engine saved it, what it says beside its model. */
-function savedModel(bytes: Uint8Array): ModelSnapshot | (Omit<ModelSnapshot, "bank"> & { readonly changed: true }) {
+  const saved = await readModel(deps.blobs, root);
+  if (saved && !saved.outdated) return { model: saved, learned: Infinity };
+  const lease = historyKey(metricSet);
+  const leaseUntil = now + LEASE_MS;
+  if (!(await deps.records.claim(lease, leaseUntil, now))) return undefined;
+  // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
+  const outdated = saved && { through: Number.isNaN(saved.head.through) ? null : saved.head.through, openGroup: saved.head.openGroup, feedbackThrough: saved.head.feedbackThrough };
   try {
-    return decodeSnapshot(bytes);
+    return await learnHistory(deps, metricSet, before, lease, leaseUntil, outdated);
   } catch (e) {
-    if (e instanceof SnapshotFormatChanged) return { ...decodeSnapshotMeta(bytes), changed: true };
+    await deps.records.delete("leases", lease);
     throw e;
   }
+}
+
+/** The shards the spill's partitions fall into: halves while a shard would hold more than `capacity` time series, never below the partitions. */
+function historyShards(partitions: ReadonlyMap<number, number>, measures: number, capacity: number, id: ShardId = ROOT_SHARD): { id: ShardId; partitions: number[]; series: number }[] {
+  const mine = [...partitions].filter(([p]) => holds(id, (p << (32 - SPILL_BITS)) >>> 0));
+  const series = mine.reduce((n, [, combos]) => n + combos * measures, 0);
+  if (series <= capacity || id.length === SPILL_BITS) return [{ id, partitions: mine.map(([p]) => p).sort((a, b) => a - b), series }];
+  return halvesOf(id).flatMap((half) => historyShards(partitions, measures, capacity, half));
+}
+
+async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, lease: string, leaseUntil: number, outdated: OutdatedHead | undefined): Promise<LoadedModel | undefined> {
+  const root = metricSetRoot(deps.resultsRoot, metricSet);
+  const readable = readableOf(metricSet, root);
+  const run = runName(leaseUntil);
+  const work = joinUri(root, "work", "history", run);
+  await deps.blobs.deleteFolder(`${work}/`);
+  const spill = new HistorySpill(deps.blobs, joinUri(work, "spill"), metricSet.MetricList.length, metricSet.MetricSetFrequency, before);
+  await visitRows(filesOf(deps, metricSet), readable, historyPrefixes(readable), (timestamp, dimensions, values) => {
+    spill.add(timestamp, dimensions, values);
+    return spill.full ? spill.flush() : undefined;
+  });
+  // The last learned intervals' points are kept: the context of the first live incidents.
+  const spilled = await spill.finish(RECENT);
+  const version = `h-${run}`;
+  const capacity = capacityOf(deps);
+  const shards = spilled.partitions.size ? historyShards(spilled.partitions, metricSet.MetricList.length, capacity) : [];
+  const learning = shards.filter((s) => s.series > 0);
+  const plan: HistoryPlan = {
+    kind: "history",
+    metricSet,
+    lease,
+    leaseUntil,
+    work,
+    version,
+    jobs: learning.map((s) => ({ target: s.id, replaces: s.id, readOnly: false })),
+    through: spilled.through,
+    intervals: spilled.intervals,
+    empty: shards.filter((s) => s.series === 0).map((s) => ({ id: s.id, series: 0, version: "" })),
+    ...(outdated ? { outdated } : {}),
+  };
+  const jobs: ShardJob[] = learning.map((s) => ({
+    metricSet,
+    root,
+    target: s.id,
+    source: undefined,
+    version,
+    capacity,
+    input: { kind: "history", spills: s.partitions.map((p) => partitionFolder(spilled.folder, p)), before, keep: spilled.latest },
+  }));
+  const results = await runJobs(deps, plan, jobs);
+  return results && finishHistory(deps, plan, results);
+}
+
+/** Commits a model learned from history, with its kept points. */
+async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: readonly ShardResult[]): Promise<LoadedModel | undefined> {
+  const root = metricSetRoot(deps.resultsRoot, plan.metricSet);
+  const current = await readModel(deps.blobs, root);
+  if (current && !current.outdated) return undefined;
+  const shards = [...plan.empty, ...results.flatMap((r) => r.written)].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const empty = emptyModel(intervalMs(plan.metricSet.MetricSetFrequency));
+  const learned: ShardedModel = shards.length ? { head: { ...empty.head, through: plan.through }, shards } : empty;
+  const model = plan.outdated ? { ...learned, head: { ...learned.head, through: laterOf(plan.outdated.through, learned.head.through), openGroup: plan.outdated.openGroup, feedbackThrough: plan.outdated.feedbackThrough } } : learned;
+  if (!isPartition(model.shards.map((s) => s.id))) throw new Error(`the history's shards ${JSON.stringify(model.shards.map((s) => s.id))} do not cover the series exactly once`);
+  await keepPoints(deps, root, results);
+  // A metric set without history starts from nothing at its first interval: nothing to commit.
+  if (shards.length) {
+    await commitModel(deps.blobs, root, model);
+    await collectVersions(deps.blobs, root, model);
+  }
+  await deps.records.delete("leases", plan.lease);
+  await deps.blobs.deleteFolder(`${plan.work}/`);
+  return { model, learned: plan.intervals };
+}
+
+/** The later of two intervals, either unknown (null, NaN); NaN when both are. */
+function laterOf(a: number | null, b: number): number {
+  const known = [a ?? NaN, b].filter(Number.isFinite);
+  return known.length ? Math.max(...known) : NaN;
+}
+
+/** Every series' point at each interval the shards kept (series-points.ts), one file an interval from their parts. */
+async function keepPoints(deps: DetectServices, root: string, results: readonly ShardResult[]): Promise<void> {
+  const parts = new Map<number, Uint8Array[]>();
+  for (const r of results) for (const k of r.kept) parts.set(k.intervalStart, [...(parts.get(k.intervalStart) ?? []), k.points]);
+  for (const [t, points] of parts) await deps.blobs.put(seriesHistoryUri(root, t), mergeSeriesPoints(points));
+}
+
+/**
+ * Runs a run's jobs: one here; several on the shard runner, which either answers their
+ * results or hands them over (undefined: the merge runs when the last is done).
+ */
+async function runJobs(deps: DetectServices, plan: RunPlan, jobs: readonly ShardJob[]): Promise<ShardResult[] | undefined> {
+  if (jobs.length <= 1 || !deps.shards) {
+    const results: ShardResult[] = [];
+    for (const job of jobs) results.push(await runShard(deps.blobs, job));
+    return results;
+  }
+  await deps.blobs.put(planUri(plan.work), JSON.stringify(plan));
+  const handed: HandedRun = { metricSetArn: plan.metricSet.MetricSetArn, work: plan.work, jobs: jobs.length };
+  return deps.shards.run(jobs, handed);
 }
 
 function seriesWithValues(cells: IntervalCells | undefined, metricSet: MetricSet): number {
@@ -126,100 +289,209 @@ function seriesWithValues(cells: IntervalCells | undefined, metricSet: MetricSet
   return n;
 }
 
-/** An execution record before its figures are known. */
-const notRun = (metricSet: Pick<MetricSet, "MetricSetArn">, stamp: string) => ({ MetricSetArn: metricSet.MetricSetArn, Timestamp: stamp, rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
-
-export const executionKey = (metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number) => `${metricSetKey(metricSet.MetricSetArn)}/${intervalStart}`;
-export const groupKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}`;
-
 /**
  * Detects one interval of one metric set: take the interval's lease (so of two racing
- * invocations one does the work), read and validate its files, score every series, group
- * the anomalies, write results, then commit by saving the model snapshot, which records the
+ * invocations one does the work), read and validate its files, split its series over the
+ * model's shards and score each shard, merge their anomalies into groups, write results,
+ * then commit by writing the model's head, which names the shards written and records the
  * interval as done, and mark the lease done. Anything written before the commit is keyed
- * by interval or group id, so a re-run after a crash rewrites the same records.
+ * by interval or group id, so a re-run after a crash rewrites the same records. A run that
+ * fails records its interval as FAILED with the reason, commits nothing, and gives its
+ * lease back for the next run.
  */
-export async function detectInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, snapshot?: ModelSnapshot): Promise<IntervalOutcome> {
-  const model = snapshot ?? (await loadModel(deps, metricSet, intervalStart));
-  if (model.through >= intervalStart) return { kind: "already-processed" };
+export async function detectInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, given?: ShardedModel): Promise<IntervalOutcome> {
+  const model = given ?? (await loadModel(deps, metricSet, intervalStart, now))?.model;
+  if (!model) return { kind: "in-progress" };
+  if (model.head.through >= intervalStart) return { kind: "already-processed" };
   const lease = executionKey(metricSet, intervalStart);
-  if (!(await deps.records.claim(lease, now + LEASE_MS, now))) {
+  const leaseUntil = now + LEASE_MS;
+  if (!(await deps.records.claim(lease, leaseUntil, now))) {
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
   }
-  const stamp = new Date(intervalStart).toISOString();
-  const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
-  await deps.records.put("executions", lease, { ...notRun(metricSet, stamp), Status: "IN_PROGRESS" } satisfies IntervalExecution, kept);
+  await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
   try {
-    return await runInterval(deps, metricSet, intervalStart, now, model, lease);
+    return await startInterval(deps, metricSet, intervalStart, now, model, lease, leaseUntil);
   } catch (e) {
-    // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed.
-    const execution = failedExecution(metricSet, intervalStart, e);
-    await deps.records.put("executions", lease, execution, kept);
-    await deps.records.delete("leases", lease);
+    const execution = await failRun(deps, metricSet, intervalStart, now, lease, joinUri(metricSetRoot(deps.resultsRoot, metricSet), "work", String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
     // Files the tenant may not read fail the interval, not the run: the other metric sets and tenants go on.
     if (e instanceof AccessDeniedException) return { kind: "failed", execution };
     throw e;
   }
 }
 
-/** An interval that could not run, as L4M's FAILED execution says it: with why. */
-const failedExecution = (metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, e: unknown): IntervalExecution => ({ ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(e) });
-
 /** An interval whose history or folders may not be read, found before its lease was taken: recorded FAILED, nothing else written. */
 async function refused(deps: Pick<DetectServices, "records">, metricSet: MetricSet, intervalStart: number, now: number, error: AccessDeniedException): Promise<IntervalOutcome> {
-  const execution = failedExecution(metricSet, intervalStart, error);
+  const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error) };
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
   return { kind: "failed", execution };
 }
 
-async function runInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, model: ModelSnapshot, lease: string): Promise<IntervalOutcome> {
+/** Records an interval whose run failed as FAILED with its reason, and gives its lease back: the next run tries again from the committed model. */
+export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, lease: string, work: string, reason: string): Promise<IntervalExecution> {
+  // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed.
+  const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: reason };
+  await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
+  await deps.records.delete("leases", lease);
+  await deps.blobs.deleteFolder(`${work}/`);
+  return execution;
+}
+
+async function startInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, model: ShardedModel, lease: string, claimedUntil: number): Promise<IntervalOutcome> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  // Read first: an interval whose files are refused leaves the model as it was.
+  const run = runName(claimedUntil);
+  const work = joinUri(root, "work", String(intervalStart), run);
+  const version = `${intervalStart}-${run}`;
+  await deps.blobs.deleteFolder(`${work}/`);
+  await deps.blobs.deleteFolder(`${joinUri(root, "model", version)}/`);
+  const feedback = await pendingFeedback(deps.records, metricSet, model.head.feedbackThrough);
   const data = await readInterval(filesOf(deps, metricSet), readableOf(metricSet, root), intervalStart);
-  await learnFeedback(deps.records, metricSet, model);
-  // L4M's quota on series: an interval over it is not scored, and says why.
+  const cells = data.intervals.get(intervalStart) ?? new Map();
+  // L4M's quota on series: an interval over it is not scored (its feedback is still learned), and says why.
   const seriesQuota = (deps.quotas ?? L4M_QUOTAS).seriesPerMetricSet[metricSet.MetricSetFrequency];
   const overQuota = data.quality.timeSeriesCount > seriesQuota;
-  const persisting = new Set<string>();
-  const anomalies = overQuota ? [] : scoreInterval(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart, { persisting });
-  const { changed: group, ended, open } = advanceGroup(groupingContextOf(metricSet), model.openGroup, anomalies, persisting, intervalStart);
+  const failure = data.quality.rowsRead === 0
+    ? `${NO_DATA} (${intervalFolder(readableOf(metricSet, root), intervalStart) ?? "no path"})`.slice(0, 256)
+    : overQuota
+      ? `ServiceQuotaExceeded ${QUOTA_CODES.seriesPerMetricSet}: ${data.quality.timeSeriesCount} time series, the quota is ${seriesQuota}`
+      : undefined;
+  const verdicts: Verdict[] = feedback.map((f) => ({ measure: f.measure, dimensions: f.dimensions, z: f.z, IsAnomaly: f.IsAnomaly }));
+  const capacity = capacityOf(deps);
+  const planned = planInterval(model, metricSet, overQuota ? new Map() : cells, verdicts, capacity);
+  const handed = planned.length > 1 && deps.shards?.handsOver === true;
+  const leaseUntil = handed ? now + HANDED_LEASE_MS : claimedUntil;
+  if (handed) await deps.records.put("leases", lease, { until: leaseUntil });
+  const plan: IntervalPlan = {
+    kind: "interval",
+    metricSet,
+    lease,
+    leaseUntil,
+    work,
+    version,
+    jobs: planned.map((p) => ({ target: p.target, replaces: p.replaces, readOnly: p.readOnly })),
+    intervalStart,
+    base: Number.isNaN(model.head.through) ? null : model.head.through,
+    feedbackThrough: feedback.reduce((t, f) => Math.max(t, f.givenAt), model.head.feedbackThrough),
+    quality: data.quality,
+    seriesScored: seriesWithValues(cells, metricSet),
+    scored: !overQuota,
+    ...(failure ? { failure } : {}),
+  };
+  await deps.blobs.put(joinUri(intervalUri(root, intervalStart), "rejects.jsonl"), toJsonLines(data.rejects), "rejects");
+  const m = metricSet.MetricList.length;
+  const jobs: ShardJob[] = planned.map((p) => ({
+    metricSet,
+    root,
+    target: p.target,
+    source: p.source,
+    version,
+    capacity,
+    input: { kind: "interval", cells: { bytes: encodeShardCells({ intervalStart, measures: m, cells: p.cells, verdicts: p.verdicts, chart: p.chart }) } },
+    ...(p.readOnly ? { readOnly: true } : {}),
+  }));
+  const results = await runJobs(deps, plan, jobs);
+  if (!results) return { kind: "dispatched", shards: jobs.length };
+  return finishInterval(deps, plan, results, now, model);
+}
+
+/**
+ * The merge: the shards' anomalies, in the order one unsharded run finds them, grouped as
+ * it groups them; the results and events written; then the commit, if the run still holds
+ * its interval and the model is still the one it was planned on.
+ */
+export async function finishInterval(deps: DetectServices, plan: IntervalPlan, results: readonly ShardResult[], now: number, given?: ShardedModel): Promise<IntervalOutcome> {
+  const { metricSet, intervalStart } = plan;
+  const root = metricSetRoot(deps.resultsRoot, metricSet);
+  const model = given ?? (await readModel(deps.blobs, root)) ?? emptyModel(intervalMs(metricSet.MetricSetFrequency));
+  // A merge run elsewhere commits only while the run still holds its interval and the model is the one it was planned on; a run merged where it was planned has held both throughout.
+  if (!given) {
+    const through = Number.isNaN(model.head.through) ? null : model.head.through;
+    const held = await deps.records.get<{ until: number }>("leases", plan.lease);
+    if (through !== plan.base || held?.until !== plan.leaseUntil) return through !== null && through >= intervalStart ? { kind: "already-processed" } : held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
+  }
+  const anomalies = anomaliesOf(results);
+  const recent: RecentValues = recentValuesFrom(results, intervalMs(metricSet.MetricSetFrequency));
+  const persisting = new Set(results.flatMap((r) => r.persisting));
+  const { changed: group, ended, open } = advanceGroup(groupingContextOf(metricSet), model.head.openGroup, anomalies, persisting, intervalStart);
 
   const at = intervalUri(root, intervalStart);
   const stamp = new Date(intervalStart).toISOString();
-  const tagged = anomalies.map((a) => ({ ...a, timestamp: stamp, anomalyGroupId: group?.AnomalyGroupId }));
+  const tagged = anomalies.map((a: Anomaly) => ({ ...a, timestamp: stamp, anomalyGroupId: group?.AnomalyGroupId }));
   await deps.blobs.put(joinUri(at, "anomalies.jsonl"), toJsonLines(tagged));
-  await deps.blobs.put(joinUri(at, "rejects.jsonl"), toJsonLines(data.rejects), "rejects");
-  // Every series' value and band this interval, and the anomalies' scores (history.ts).
-  if (!overQuota) await keepSeriesPoints(deps.blobs, root, intervalStart, keptPoints(model.bank, metricSet, data.intervals.get(intervalStart), intervalStart, anomalies));
-  const quality: QualityRecord = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...data.quality };
-  const noRows = data.quality.rowsRead === 0;
+  // Every series' value and band this interval, and the anomalies' scores (series-points.ts).
+  if (plan.scored) await keepPoints(deps, root, results);
+  const quality: QualityRecord = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...plan.quality };
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
   const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
   if (group) await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
   // Announced before the commit: a re-run announces the same revision again, which listeners drop.
-  if (group) await deps.events.publish(groupEvent("AnomalyGroupChanged", group, anomalies, model.bank, intervalStart));
-  if (ended) await deps.events.publish(groupEvent("AnomalyGroupEnded", ended, [], model.bank, intervalStart));
+  if (group) await deps.events.publish(groupEvent("AnomalyGroupChanged", group, anomalies, recent, intervalStart));
+  if (ended) await deps.events.publish(groupEvent("AnomalyGroupEnded", ended, [], recent, intervalStart));
   const execution: IntervalExecution = {
     MetricSetArn: metricSet.MetricSetArn,
     Timestamp: stamp,
-    Status: noRows || overQuota ? "FAILED" : "COMPLETED",
-    ...(noRows ? { FailureReason: `${NO_DATA} (${intervalFolder(readableOf(metricSet, root), intervalStart) ?? "no path"})`.slice(0, 256) } : {}),
-    ...(overQuota ? { FailureReason: `ServiceQuotaExceeded ${QUOTA_CODES.seriesPerMetricSet}: ${data.quality.timeSeriesCount} time series, the quota is ${seriesQuota}` } : {}),
-    rowsRead: data.quality.rowsRead,
-    rowsRejected: data.quality.rowsRejected,
-    seriesScored: seriesWithValues(data.intervals.get(intervalStart), metricSet),
+    Status: plan.failure ? "FAILED" : "COMPLETED",
+    ...(plan.failure ? { FailureReason: plan.failure } : {}),
+    rowsRead: plan.quality.rowsRead,
+    rowsRejected: plan.quality.rowsRejected,
+    seriesScored: plan.seriesScored,
     anomalies: anomalies.length,
     ...(group ? { anomalyGroupId: group.AnomalyGroupId } : {}),
   };
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
-  model.through = intervalStart;
-  model.openGroup = open;
-  await deps.blobs.put(modelUri(root), encodeSnapshot(model));
-  await deps.records.put("leases", lease, { until: DONE }, { expiresAt: now + DONE_MARKER_RETENTION_MS });
+  const next: ShardedModel = {
+    head: { ...model.head, through: intervalStart, openGroup: open, feedbackThrough: plan.feedbackThrough },
+    shards: shardsAfter(model, plan.jobs, results),
+  };
+  await commitModel(deps.blobs, root, next);
+  await deps.records.put("leases", plan.lease, { until: DONE }, { expiresAt: now + DONE_MARKER_RETENTION_MS });
+  await collectVersions(deps.blobs, root, next);
+  // Every run of the interval is done with: this one, and any a lost lease left behind.
+  await deps.blobs.deleteFolder(`${joinUri(root, "work", String(intervalStart))}/`);
   return { kind: "processed", execution, group };
+}
+
+/**
+ * A run whose shards ran elsewhere, merged once the last of them is done (the shard
+ * queue's merge message): reads its plan and its shards' results, commits, and goes on
+ * with the metric set's next due intervals.
+ */
+export async function mergeRun(deps: DueServices, work: string, now: number): Promise<DueRun[]> {
+  const bytes = await deps.blobs.get(planUri(work));
+  if (!bytes) return []; // merged already: the run's work folder goes with its commit
+  const plan = JSON.parse(new TextDecoder().decode(bytes)) as RunPlan;
+  const results: ShardResult[] = [];
+  for (const job of plan.jobs) {
+    const found = await deps.blobs.get(resultUri(work, job.target));
+    if (!found) throw new Error(`shard s${job.target} of ${work} has no result yet`);
+    results.push(decodeShardResult(found));
+  }
+  if (plan.kind === "history") {
+    if ((await deps.records.get<{ until: number }>("leases", plan.lease))?.until !== plan.leaseUntil) return [];
+    await finishHistory(deps, plan, results);
+    return (await detectMetricSet(deps, plan.metricSet, now)).runs;
+  }
+  const run: DueRun = { metricSet: plan.metricSet, intervalStart: plan.intervalStart, outcome: await finishInterval(deps, plan, results, now) };
+  deps.observer.intervalRun(run, now);
+  return run.outcome.kind === "processed" ? [run, ...(await detectMetricSet(deps, plan.metricSet, now)).runs] : [run];
+}
+
+/** A run whose shard kept failing (parked by the shard queue): its interval is FAILED with the reason, unless the run no longer holds it. */
+export async function parkRun(deps: DetectServices, work: string, step: string, now: number): Promise<boolean> {
+  const bytes = await deps.blobs.get(planUri(work));
+  if (!bytes) return false;
+  const plan = JSON.parse(new TextDecoder().decode(bytes)) as RunPlan;
+  if ((await deps.records.get<{ until: number }>("leases", plan.lease))?.until !== plan.leaseUntil) return false;
+  const recorded = await deps.blobs.get(failureUri(work, step));
+  const why = recorded ? (JSON.parse(new TextDecoder().decode(recorded)) as { reason: string }).reason : "it ran out of time or memory (no error was recorded)";
+  const reason = failureReasonOf(`${step === "merge" ? "the merge" : `shard ${step}`} failed on every attempt: ${why}`);
+  if (plan.kind === "history") {
+    await deps.records.delete("leases", plan.lease);
+    await deps.blobs.deleteFolder(`${work}/`);
+  } else await failRun(deps, plan.metricSet, plan.intervalStart, now, plan.lease, work, reason);
+  return true;
 }
 
 /** At most this many intervals are caught up in one run (over 10 weeks at PT1H); the next run goes on. */
@@ -241,9 +513,6 @@ export interface DueRun {
 }
 
 type DueServices = DetectServices & Pick<Services, "region" | "clock" | "observer" | "quotas">;
-
-/** A failure's reason as L4M's FailureReason carries it (at most 256 characters). */
-export const failureReasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 256);
 
 /**
  * Processes every due interval of every detecting detector, oldest first: an outage is
@@ -271,7 +540,7 @@ export async function detectDue(services: DueServices, now: number, options: Due
     if (found.Status !== "ACTIVATING" && !DETECTING.has(found.Status)) continue;
     const catalog = catalogOf(services, systemScope(services, arnAccount(found.AnomalyDetectorArn)));
     const sets = await catalog.listMetricSets(found.AnomalyDetectorArn);
-    const models = new Map<string, ModelSnapshot>();
+    const models = new Map<string, ShardedModel>();
     let detector: AnomalyDetector | undefined = found;
     if (found.Status === "ACTIVATING") detector = await activate(services, catalog, found, sets, models, now);
     if (!detector) continue;
@@ -293,17 +562,22 @@ export async function detectDue(services: DueServices, now: number, options: Due
   return runs;
 }
 
-/** ACTIVATING → ACTIVE, LEARNING or FAILED: learns each metric set's history once (the models are kept for the first run). */
-async function activate(services: DueServices, catalog: Catalog, detector: AnomalyDetector, sets: readonly MetricSet[], models: Map<string, ModelSnapshot>, now: number): Promise<AnomalyDetector | undefined> {
+/**
+ * ACTIVATING → ACTIVE, LEARNING or FAILED: learns each metric set's history once (the models
+ * are kept for the first run). While a metric set's history is learned elsewhere (its shards
+ * handed to the shard queue, or another invocation on it), the detector stays ACTIVATING.
+ */
+async function activate(services: DueServices, catalog: Catalog, detector: AnomalyDetector, sets: readonly MetricSet[], models: Map<string, ShardedModel>, now: number): Promise<AnomalyDetector | undefined> {
   try {
     let short = 0;
     let until = 0;
     for (const metricSet of sets) {
       const len = intervalMs(metricSet.MetricSetFrequency);
       const last = lastClosedInterval(metricSet, now);
-      const { model, learned } = await loadOrLearn(services, metricSet, last);
-      models.set(metricSet.MetricSetArn, model);
-      const missing = Math.max(0, layoutFor(len).warmup - learned);
+      const loaded = await loadModel(services, metricSet, last, now);
+      if (!loaded) return undefined;
+      models.set(metricSet.MetricSetArn, loaded.model);
+      const missing = Math.max(0, layoutFor(len).warmup - loaded.learned);
       short = Math.max(short, missing);
       until = Math.max(until, last + missing * len);
     }
@@ -315,16 +589,21 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
   }
 }
 
-/** One metric set's due intervals, oldest first; `through` is the last interval its model has learned. */
-async function detectMetricSet(services: DueServices, metricSet: MetricSet, now: number, given: ModelSnapshot | undefined, options: DueOptions): Promise<{ runs: DueRun[]; through: number }> {
+/**
+ * One metric set's due intervals, oldest first, until one is left to another invocation
+ * (its lease is held) or handed to the shard queue (its merge goes on from there);
+ * `through` is the last interval its model has learned.
+ */
+export async function detectMetricSet(services: DueServices, metricSet: MetricSet, now: number, given?: ShardedModel, options: DueOptions = {}): Promise<{ runs: DueRun[]; through: number }> {
   const runs: DueRun[] = [];
   const len = intervalMs(metricSet.MetricSetFrequency);
   const last = Math.max(lastClosedInterval(metricSet, now), landedInterval(services, metricSet, now, options.arrived ?? []));
-  let model: ModelSnapshot;
+  let model: ShardedModel | undefined;
   let from: number;
   try {
-    model = given ?? (await loadModel(services, metricSet, last));
-    from = Number.isNaN(model.through) ? last : Math.max(model.through + len, last - (MAX_CATCH_UP - 1) * len);
+    model = given ?? (await loadModel(services, metricSet, last, now))?.model;
+    if (!model) return { runs, through: NaN };
+    from = Number.isNaN(model.head.through) ? last : Math.max(model.head.through + len, last - (MAX_CATCH_UP - 1) * len);
     if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
   } catch (e) {
     if (!(e instanceof AccessDeniedException)) throw e;
@@ -333,16 +612,20 @@ async function detectMetricSet(services: DueServices, metricSet: MetricSet, now:
     services.observer.intervalRun(run, now);
     return { runs: [run], through: -Infinity };
   }
+  let through = model.head.through;
   // A catch-up says which intervals wait their turn.
   if (from < last) for (let t = from + len; t <= last; t += len) await services.records.put("executions", executionKey(metricSet, t), { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
-    // Oldest first; when another invocation is on this metric set, leave the rest to it.
     const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };
     runs.push(run);
     services.observer.intervalRun(run, now);
-    if (run.outcome.kind === "in-progress" || run.outcome.kind === "processed-elsewhere" || run.outcome.kind === "failed") break;
+    if (run.outcome.kind === "processed") through = t;
+    // Oldest first; when another invocation is on this metric set, or its shards were handed over, leave the rest to it.
+    if (run.outcome.kind !== "processed" && run.outcome.kind !== "already-processed") break;
+    // The committed model goes on to the next interval.
+    model = undefined;
   }
-  return { runs, through: model.through };
+  return { runs, through };
 }
 
 /** The newest closed interval (before `now`) one of `files` landed in, or -Infinity. */
@@ -387,20 +670,20 @@ async function firstIntervalWithData(services: DetectServices, metricSet: Metric
  * After the only process that runs detection stopped without finishing (a crash, `kill -9`),
  * the leases it held would keep their intervals waiting for LEASE_MS: the next start,
  * which knows no other process runs, releases them. Only an interval a model has not
- * learned can hold one: the next after the model's last, or, before any, a recent one.
+ * learned can hold one: the next after the model's last, or, before any, a recent one, or
+ * the learning of its history (first, or again for a new engine).
  */
 export async function releaseStaleLeases(services: DueServices, now: number): Promise<number> {
   let released = 0;
   for (const detector of await Catalog.allDetectors(services.records)) {
-    if (!DETECTING.has(detector.Status)) continue;
+    if (detector.Status !== "ACTIVATING" && !DETECTING.has(detector.Status)) continue;
     for (const metricSet of await catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)) {
       const len = intervalMs(metricSet.MetricSetFrequency);
-      const bytes = await services.blobs.get(modelUri(metricSetRoot(services.resultsRoot, metricSet)));
-      const through = bytes ? decodeSnapshot(bytes).through : NaN;
+      const model = await readModel(services.blobs, metricSetRoot(services.resultsRoot, metricSet));
+      const through = model?.head.through ?? NaN;
       const last = lastClosedInterval(metricSet, now);
-      const candidates = Number.isNaN(through) ? Array.from({ length: 48 }, (_, i) => last - i * len) : [through + len];
-      for (const t of candidates) {
-        const key = executionKey(metricSet, t);
+      const keys = Number.isNaN(through) ? [historyKey(metricSet), ...Array.from({ length: 48 }, (_, i) => executionKey(metricSet, last - i * len))] : [...(model?.outdated ? [historyKey(metricSet)] : []), executionKey(metricSet, through + len)];
+      for (const key of keys) {
         const held = await services.records.get<{ until: number }>("leases", key);
         if (held && held.until !== DONE) {
           await services.records.delete("leases", key);

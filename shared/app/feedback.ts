@@ -1,6 +1,6 @@
-import { intervalUri, metricSetRoot, modelUri } from "../detect/results.ts";
+import { intervalUri, metricSetRoot } from "../detect/results.ts";
 import { applyVerdict, bankKey, deviationOf } from "../detect/score-interval.ts";
-import { decodeSnapshot, type ModelSnapshot } from "../detect/snapshot.ts";
+import { readModel, readShardOf } from "../detect/shard-model.ts";
 import { seriesKeyOf } from "../ingest/aggregate.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
@@ -82,22 +82,24 @@ export async function recordFeedback(services: Pick<Services, "records" | "blobs
 }
 
 /**
- * What the engine will make of the verdict: the model is read and the pending verdicts
- * (this one among them) are learned on that copy, as the next interval will learn them,
- * and the series' tolerance read before and after. Nothing is saved: detection learns them itself.
+ * What the engine will make of the verdict: the shard holding its series is read and the
+ * pending verdicts (this one among them) are learned on that copy, as the next interval will
+ * learn them, and the series' tolerance read before and after. Nothing is saved: detection
+ * learns them itself.
  */
 async function toleranceEffect(services: Pick<Services, "records" | "blobs" | "resultsRoot">, metricSet: MetricSet, record: FeedbackRecord): Promise<FeedbackRecord["tolerance"]> {
-  const bytes = await services.blobs.get(modelUri(metricSetRoot(services.resultsRoot, metricSet)));
-  if (!bytes) return undefined;
-  const model = decodeSnapshot(bytes);
-  const key = bankKey(record.measure, seriesKeyOf(dimensionsOf(metricSet).map((d) => record.dimensions[d] ?? "")));
-  if (!model.bank.has(key)) return undefined;
-  const slot = model.bank.slot(key);
-  const side = record.z >= 0 ? model.bank.toleranceUp : model.bank.toleranceDown;
-  const before = side[slot]!;
-  await learnFeedback(services.records, metricSet, model);
-  const after = (record.z >= 0 ? model.bank.toleranceUp : model.bank.toleranceDown)[slot]!;
-  return { side: record.z >= 0 ? "ABOVE" : "BELOW", before: round3(before), after: round3(after) };
+  const root = metricSetRoot(services.resultsRoot, metricSet);
+  const model = await readModel(services.blobs, root);
+  if (!model || model.outdated) return undefined;
+  const seriesKey = seriesKeyOf(dimensionsOf(metricSet).map((d) => record.dimensions[d] ?? ""));
+  const bank = await readShardOf(services.blobs, root, model, seriesKey, intervalMs(metricSet.MetricSetFrequency));
+  const key = bankKey(record.measure, seriesKey);
+  if (!bank.has(key)) return undefined;
+  const slot = bank.slot(key);
+  const tolerance = () => (record.z >= 0 ? bank.toleranceUp : bank.toleranceDown)[slot]!;
+  const before = tolerance();
+  for (const f of await pendingFeedback(services.records, metricSet, model.head.feedbackThrough)) applyVerdict(bank, metricSet, f);
+  return { side: record.z >= 0 ? "ABOVE" : "BELOW", before: round3(before), after: round3(tolerance()) };
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -122,16 +124,12 @@ async function largestDeviation(services: Pick<Services, "blobs" | "resultsRoot"
 }
 
 /**
- * Hands the feedback given since the model last learned to the engine, oldest first, so
- * each verdict changes how its series is scored from the next interval on. The watermark
- * lives in the model snapshot, so it commits with the interval: a re-run learns the same.
- * A later verdict on the same series and group replaces the earlier one and is learned again.
+ * The feedback given since the model last learned (after `since`, its watermark), oldest
+ * first: detection hands each verdict to the shard holding its series, so it changes how
+ * the series is scored from the next interval on. The watermark lives in the model's head,
+ * so it commits with the interval: a re-run learns the same. A later verdict on the same
+ * series and group replaces the earlier one and is learned again.
  */
-export async function learnFeedback(records: RecordStore, metricSet: MetricSet, model: ModelSnapshot): Promise<number> {
-  const pending = (await records.list<FeedbackRecord>("feedback", `${metricSetKey(metricSet.MetricSetArn)}/`)).filter((f) => f.givenAt > model.feedbackThrough).sort((a, b) => a.givenAt - b.givenAt);
-  for (const f of pending) {
-    applyVerdict(model.bank, metricSet, f);
-    model.feedbackThrough = Math.max(model.feedbackThrough, f.givenAt);
-  }
-  return pending.length;
+export async function pendingFeedback(records: RecordStore, metricSet: Pick<MetricSet, "MetricSetArn">, since: number): Promise<FeedbackRecord[]> {
+  return (await records.list<FeedbackRecord>("feedback", `${metricSetKey(metricSet.MetricSetArn)}/`)).filter((f) => f.givenAt > since).sort((a, b) => a.givenAt - b.givenAt);
 }

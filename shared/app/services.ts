@@ -2,6 +2,7 @@ import type { Senders } from "../alerts/channel.ts";
 import type { DeadLetters, DeliveryQueue } from "../alerts/delivery.ts";
 import type { DeliveryGate } from "../alerts/gate.ts";
 import type { RetryPolicy, RetryTimer } from "../alerts/retry.ts";
+import type { ShardJob, ShardResult } from "../detect/shard-job.ts";
 import type { ChannelKind } from "../model/alert.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
@@ -26,6 +27,33 @@ export interface AlertSettings {
   /** How long one attempt on each channel may take before it counts as failed (and is retried). */
   readonly timeoutsMs: Readonly<Record<ChannelKind, number>>;
   readonly policy: RetryPolicy;
+}
+
+/** A run whose shard jobs were handed over: where its work is, so the last job to finish can queue its merge. */
+export interface HandedRun {
+  readonly metricSetArn: string;
+  /** The run's work folder (its plan, inputs and results). */
+  readonly work: string;
+  readonly jobs: number;
+}
+
+/**
+ * Where a run's shard jobs run when there are several (one runs in the caller): worker
+ * threads locally (runtime/shard-workers.ts), the shard queue in AWS (runtime/shard-queue.ts).
+ */
+export interface ShardRunner {
+  /** Most time series one shard may hold: what one worker or one invocation has the memory for. */
+  readonly capacity: number;
+  /** Whether the jobs run elsewhere (a queue), so that a run's merge comes later. */
+  readonly handsOver: boolean;
+  /**
+   * Runs the jobs to their end and answers their results, in the jobs' order (throwing
+   * ShardFailed when one kept failing), or hands them over and answers undefined: the run's
+   * merge then runs when the last of them is done.
+   */
+  run(jobs: readonly ShardJob[], run: HandedRun): Promise<ShardResult[] | undefined>;
+  /** Queues a handed run's merge, once its last job is done; without it, the job that finished last merges. */
+  queueMerge?(run: HandedRun): Promise<void>;
 }
 
 /**
@@ -81,6 +109,8 @@ export interface Services {
   readonly deliveryGate: DeliveryGate;
   /** Sources Vigil pulls; a mode or function without one says so when asked. */
   readonly sources: { readonly cloudwatch?: PulledSource | undefined };
+  /** Where detection runs a metric set's shards. */
+  readonly shards: ShardRunner;
   readonly alertSettings: AlertSettings;
   /** Partition and region of the ARNs this deployment mints; the account is the caller's. */
   readonly region: { readonly partition: string; readonly region: string };

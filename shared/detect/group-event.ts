@@ -1,5 +1,5 @@
 import type { SeriesBank } from "../engine/bank.ts";
-import { recentWindow } from "../engine/recent.ts";
+import { recentWindow, type RecentPoint } from "../engine/recent.ts";
 import { seriesKeyOf } from "../ingest/aggregate.ts";
 import { contributionMatrix, primaryImpact, toAnomalyGroup, topContributors } from "../incidents/contribution.ts";
 import type { AnomalyGroupEvent, GroupChart, GroupSummary } from "../model/anomaly-event.ts";
@@ -12,8 +12,17 @@ const RELEVANT_SERIES = 10;
 /** A dimension value with this share of a measure's deviation counts as affected. */
 const AFFECTED_SHARE = 10;
 
+/** Where an event's chart reads the recent values of series: a model's bank, or what its shards reported. */
+export interface RecentValues {
+  readonly intervalMs: number;
+  /** The `n` intervals of the series of bank key `key` ending at interval `k`, or undefined when the model has no such series. */
+  window(key: string, k: number, n: number): readonly RecentPoint[] | undefined;
+}
+
+export const recentValuesOf = (bank: SeriesBank): RecentValues => ({ intervalMs: bank.intervalMs, window: (key, k, n) => (bank.has(key) ? recentWindow(bank, bank.slot(key), k, n) : undefined) });
+
 /** The event announcing `group` at `intervalStart`, with everything a message shows. */
-export function groupEvent(type: AnomalyGroupEvent["type"], group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: SeriesBank, intervalStart: number): AnomalyGroupEvent {
+export function groupEvent(type: AnomalyGroupEvent["type"], group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: RecentValues, intervalStart: number): AnomalyGroupEvent {
   return {
     type,
     anomalyDetectorArn: group.AnomalyDetectorArn,
@@ -26,7 +35,7 @@ export function groupEvent(type: AnomalyGroupEvent["type"], group: AnomalyGroupR
   };
 }
 
-function summaryOf(group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: SeriesBank, intervalStart: number): GroupSummary {
+function summaryOf(group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: RecentValues, intervalStart: number): GroupSummary {
   const primary = primaryImpact(group);
   const affected = Object.values(group.impacts).flatMap((impact) =>
     contributionMatrix(impact, group.dimensionNames).DimensionContributionList.flatMap((d) =>
@@ -56,13 +65,12 @@ function summaryOf(group: AnomalyGroupRecord, anomalies: readonly Anomaly[], ban
 }
 
 /** The primary measure of the group's series, summed over the last CHART_INTERVALS intervals. */
-function chartOf(impact: MeasureImpact, dimensionNames: readonly string[], bank: SeriesBank, intervalStart: number): GroupChart {
+function chartOf(impact: MeasureImpact, dimensionNames: readonly string[], bank: RecentValues, intervalStart: number): GroupChart {
   const k = Math.floor(intervalStart / bank.intervalMs);
   const sums = Array.from({ length: CHART_INTERVALS }, () => ({ actual: 0, expected: 0, lower: 0, upper: 0, n: 0 }));
   for (const dimensions of Object.values(impact.series)) {
     const key = bankKey(impact.measure, seriesKeyOf(dimensionNames.map((d) => dimensions[d] ?? "")));
-    if (!bank.has(key)) continue;
-    recentWindow(bank, bank.slot(key), k, CHART_INTERVALS).forEach((p, j) => {
+    bank.window(key, k, CHART_INTERVALS)?.forEach((p, j) => {
       if (!Number.isFinite(p.actual)) return;
       const half = Number.isFinite(p.scale) ? BOUND_Z * p.scale : 0;
       const s = sums[j]!;

@@ -1,11 +1,11 @@
 import { Aggregator, type AggregateOptions, type Aggregation } from "../ingest/aggregate.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
-import { streamRecords } from "../ingest/readers.ts";
-import { rowSpecOf } from "../ingest/rows.ts";
+import { streamRecords, type ReadItem } from "../ingest/readers.ts";
+import { classifyRow, rowSpecOf } from "../ingest/rows.ts";
 import { makeTimestampParser } from "../ingest/timestamp.ts";
 import { intervalMs } from "../model/frequency.ts";
-import type { MetricSet } from "../model/metric-set.ts";
+import type { FileFormatDescriptor, MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";
 
 /** Reading is all detection does with a metric set's files: listed, then each read as a stream. */
@@ -28,19 +28,51 @@ export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMet
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
   const aggregator = new Aggregator(spec, { intervalMs: intervalMs(metricSet.MetricSetFrequency), ...(window ? { window } : {}), ...(skip ? { skip } : {}) });
-  let files = 0;
+  const listed = { files: 0 };
+  for await (const item of recordsUnder(blobs, prefixes, format, listed)) {
+    if ("row" in item) aggregator.add(item.row);
+    else aggregator.malformed(item.malformed);
+  }
+  return aggregator.finish(listed.files);
+}
+
+/** Every record of the files under the given addresses, file by file as each streams in; `listed` counts the files found. */
+async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number }): AsyncGenerator<ReadItem> {
   for (const prefix of prefixes) {
     for (const file of await blobs.list(prefix)) {
-      files++;
+      listed.files++;
       const bytes = await blobs.read(file);
-      if (!bytes) continue;
-      for await (const item of streamRecords(file, bytes, format)) {
-        if ("row" in item) aggregator.add(item.row);
-        else aggregator.malformed(item.malformed);
-      }
+      if (bytes) yield* streamRecords(file, bytes, format);
     }
   }
-  return aggregator.finish(files);
+}
+
+/**
+ * Hands every usable row of the files under the given addresses to `visit` as it is read,
+ * keeping none (files are streamed): how history is spilled shard by shard. Rows that cannot be used are
+ * counted (history's rejects are not reported, as a model learns what it can).
+ */
+export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[]) => void | Promise<void>): Promise<{ files: number; rows: number; rejected: number }> {
+  const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
+  const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
+  const listed = { files: 0 };
+  let rows = 0;
+  let rejected = 0;
+  for await (const item of recordsUnder(blobs, prefixes, format, listed)) {
+    if (!("row" in item)) {
+      rejected++;
+      continue;
+    }
+    rows++;
+    const verdict = classifyRow(item.row, spec);
+    if (!verdict.ok) {
+      rejected++;
+      continue;
+    }
+    const wrote = visit(verdict.timestamp, verdict.dimensions, verdict.values);
+    if (wrote) await wrote;
+  }
+  return { files: listed.files, rows, rejected };
 }
 
 /** The folder of one interval's files: the templated path rendered for its start. */

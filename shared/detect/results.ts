@@ -5,7 +5,10 @@ import { joinUri } from "../model/path-template.ts";
 
 /**
  * Where a metric set's results live under the results root:
- *   <root>/<account>/<detector>/<metric set>/model.bin            the model snapshot
+ *   <root>/<account>/<detector>/<metric set>/model/head.bin       the model's head (the commit point; shard-model.ts)
+ *                                              /model/<version>/s<shard>.bin  one snapshot per shard
+ *                                              /model.bin          a model saved before shards, read as one shard
+ *                                              /work/...           a run's plan, shard inputs and results, until it commits
  *   <root>/<account>/<detector>/<metric set>/<yyyyMMdd>/<HHmm>/anomalies.jsonl
  *                                                  /rejects.jsonl  rows kept aside, with reasons
  *                                                  /quality.json   the data quality report
@@ -14,6 +17,7 @@ export function metricSetRoot(resultsRoot: string, metricSet: Pick<MetricSet, "M
   return joinUri(resultsRoot, metricSetKey(metricSet.MetricSetArn));
 }
 
+/** Where a model saved before shards existed is (read as the root shard; shard-model.ts). */
 export const modelUri = (root: string) => joinUri(root, "model.bin");
 
 export function intervalUri(root: string, intervalStart: number): string {

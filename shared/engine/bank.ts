@@ -181,6 +181,19 @@ export class SeriesBank {
     return this.fields().map(([name, per]) => this.array(name).subarray(0, this.size * per));
   }
 
+  /** A bank of the series at `slots` alone, each with its whole state: how a shard of a model splits. */
+  select(slots: readonly number[]): SeriesBank {
+    const out = new SeriesBank(this.intervalMs, Math.max(16, slots.length));
+    for (const i of slots) out.slot(this.keys[i]!);
+    const into = out.arrays();
+    this.arrays().forEach((from, f) => {
+      const per = from.length / this.size;
+      const to = into[f]! as unknown as Float64Array;
+      slots.forEach((i, j) => to.set((from as unknown as Float64Array).subarray(i * per, (i + 1) * per), j * per));
+    });
+    return out;
+  }
+
   /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned. */
   serialize(): Uint8Array {
     const header = new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, intervalMs: this.intervalMs, keys: this.keys }));
@@ -211,11 +224,10 @@ export class SeriesBank {
     for (const key of header.keys) bank.slot(key);
     const pad = (n: number) => (8 - (n % 8)) % 8;
     let at = 8 + headerLength + pad(headerLength);
-    // A private copy: Buffer#slice (what fs returns) is a view into a shared pool, not a copy.
-    const copy = new Uint8Array(bytes).buffer;
+    // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.
     for (const a of bank.arrays()) {
-      if (at + a.byteLength > copy.byteLength) throw new Error("model snapshot is truncated");
-      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(new Uint8Array(copy, at, a.byteLength));
+      if (at + a.byteLength > bytes.byteLength) throw new Error("model snapshot is truncated");
+      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(bytes.subarray(at, at + a.byteLength));
       at += a.byteLength + pad(a.byteLength);
     }
     return bank;

@@ -12,6 +12,8 @@ import { LocalBlobStore } from "../store/local-blobs.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import type { RuntimeConfig } from "./config.ts";
 import { deliveryGate, realSleep, senders } from "./senders.ts";
+import { DEFAULT_SHARD_CAPACITY } from "../detect/shards.ts";
+import type { ShardRunner } from "../app/services.ts";
 import { alertSettingsOf } from "./settings.ts";
 
 type AwsConfig = Extract<RuntimeConfig, { VIGIL_MODE: "aws" }>;
@@ -36,11 +38,13 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 /** DNS suffix of each partition's endpoints. */
 const DNS_SUFFIX: Readonly<Record<string, string>> = { aws: "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com" };
 
+const QUEUE_NAMES = { VIGIL_DELIVERY_QUEUE_URL: "VIGIL_DELIVERY_QUEUE", VIGIL_DEAD_LETTER_QUEUE_URL: "VIGIL_DEAD_LETTER_QUEUE", VIGIL_SHARD_QUEUE_URL: "VIGIL_SHARD_QUEUE" } as const;
+
 /** A queue's URL: given, or completed from its name and the running function's ARN (partition, region, account). */
-function queueUrl(config: AwsConfig, key: "VIGIL_DELIVERY_QUEUE_URL" | "VIGIL_DEAD_LETTER_QUEUE_URL", functionArn: string | undefined): string {
+function queueUrl(config: AwsConfig, key: keyof typeof QUEUE_NAMES, functionArn: string | undefined): string {
   const given = config[key];
   if (given) return given;
-  const name = config[key === "VIGIL_DELIVERY_QUEUE_URL" ? "VIGIL_DELIVERY_QUEUE" : "VIGIL_DEAD_LETTER_QUEUE"];
+  const name = config[QUEUE_NAMES[key]];
   const [, partition = "aws", , region, account] = functionArn?.split(":") ?? [];
   if (!name || !region || !account) throw new ValidationException(`Bad Vigil settings: ${key} is required here`, { fields: [{ Name: key, Message: "is required (or the queue's name, in a function)" }] });
   return `https://sqs.${region}.${DNS_SUFFIX[partition] ?? "amazonaws.com"}/${account}/${name}`;
@@ -126,9 +130,25 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     return assumedRoleFiles({ sts: async () => sts, s3With: (credentials) => new S3Client({ region, credentials }), clock });
   });
 
+  const blobs = new RoutingBlobStore({ local: new LocalBlobStore(), s3: s3Blobs });
+  // Shards run from the shard queue; a function given none runs a run's shards itself, one after another. Loaded on first use.
+  const capacity = config.VIGIL_SHARD_SERIES ?? DEFAULT_SHARD_CAPACITY;
+  const queued = Boolean(config.VIGIL_SHARD_QUEUE_URL ?? config.VIGIL_SHARD_QUEUE);
+  const runner = once(async (): Promise<ShardRunner> =>
+    queued
+      ? new (await import("./shard-queue.ts")).SqsShardRunner(sqs, queueUrl(config, "VIGIL_SHARD_QUEUE_URL", options.invokedFunctionArn?.()), blobs, capacity)
+      : new (await import("./shard-workers.ts")).WorkerShardRunner({ capacity, blobs, workers: 0 }),
+  );
+  const shards: ShardRunner = {
+    capacity,
+    handsOver: queued,
+    run: async (jobs, run) => (await runner()).run(jobs, run),
+    ...(queued ? { queueMerge: async (run) => (await runner()).queueMerge?.(run) } : {}),
+  };
+
   return {
     records: new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE),
-    blobs: new RoutingBlobStore({ local: new LocalBlobStore(), s3: s3Blobs }),
+    blobs,
     // Customer data is read as the role its metric set names, never with the function's own.
     dataFiles: (grant) => ({
       get: async (uri) => (await tenantFiles())(grant).get(uri),
@@ -144,6 +164,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     senders: senders({ settings: alertSettings, secrets: { resolve: async (value, owner) => (await secrets()).resolve(value, owner) }, blockPrivateAddresses: true, aws, clock }),
     deliveryGate: deliveryGate(),
     sources: { cloudwatch: { kind: "cloudwatch", readInterval: async (metricSet, start, period) => (await cloudwatch()).readInterval(metricSet, start, period) } },
+    shards,
     alertSettings,
     region: { partition: "aws", region },
     clock,

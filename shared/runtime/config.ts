@@ -23,21 +23,31 @@ const Alerting = {
   VIGIL_REPEAT_INTERVAL: z.string().regex(REPEAT_INTERVAL, "must be an ISO-8601 duration of days, hours, minutes or seconds, such as PT4H").optional(),
 };
 
+/** Most time series one shard of a metric set's model holds (docs/scaling.md: what one worker or one invocation of 1,024 MB scores in its memory). */
+const Sharding = {
+  VIGIL_SHARD_SERIES: z.coerce.number().int().min(1_000, "must be at least 1000").max(1_000_000, "must be at most 1000000").optional(),
+};
+
 export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
   z.strictObject({
     VIGIL_MODE: z.literal("local"),
     VIGIL_DATA_DIR: z.string().min(1).default("vigil-data"),
     ...Alerting,
+    ...Sharding,
   }),
   z.strictObject({
     VIGIL_MODE: z.literal("aws"),
     ...Alerting,
+    ...Sharding,
+    /** URL of the shard queue: a metric set's shards are run from it (detect queues them; the shard function takes them). */
+    VIGIL_SHARD_QUEUE_URL: z.url().optional(),
     /** URLs of the delivery queue (alert sends to it) and its dead-letter queue (deliver parks there). */
     VIGIL_DELIVERY_QUEUE_URL: z.url().optional(),
     VIGIL_DEAD_LETTER_QUEUE_URL: z.url().optional(),
     /** Or their names, the URLs completed from the running function's ARN (serverless.yml gives names). */
     VIGIL_DELIVERY_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name").optional(),
     VIGIL_DEAD_LETTER_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name").optional(),
+    VIGIL_SHARD_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name").optional(),
     VIGIL_TABLE: z.string().min(3).max(255),
     VIGIL_RESULTS_ROOT: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI"),
     AWS_REGION: z.string().min(1),
@@ -48,11 +58,11 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
 const ALERTING_KEYS = ["VIGIL_PUBLIC_URL", "VIGIL_SMTP_URL", "VIGIL_EMAIL_FROM", "VIGIL_REPEAT_INTERVAL", "VIGIL_LINK_SECRET"] as const;
-const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_DELIVERY_QUEUE_URL", "VIGIL_DEAD_LETTER_QUEUE_URL", "VIGIL_DELIVERY_QUEUE", "VIGIL_DEAD_LETTER_QUEUE", ...ALERTING_KEYS] as const;
+const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_DELIVERY_QUEUE_URL", "VIGIL_DEAD_LETTER_QUEUE_URL", "VIGIL_DELIVERY_QUEUE", "VIGIL_DEAD_LETTER_QUEUE", "VIGIL_SHARD_QUEUE_URL", "VIGIL_SHARD_QUEUE", "VIGIL_SHARD_SERIES", ...ALERTING_KEYS] as const;
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {
   const mode = env["VIGIL_MODE"] ?? "local";
-  const relevant = mode === "aws" ? KEYS.filter((k) => k !== "VIGIL_DATA_DIR") : ["VIGIL_MODE", "VIGIL_DATA_DIR", ...ALERTING_KEYS];
+  const relevant = mode === "aws" ? KEYS.filter((k) => k !== "VIGIL_DATA_DIR") : ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_SHARD_SERIES", ...ALERTING_KEYS];
   const picked = Object.fromEntries([["VIGIL_MODE", mode], ...relevant.flatMap((k) => (env[k] === undefined || env[k] === "" || k === "VIGIL_MODE" ? [] : [[k, env[k]]]))]);
   try {
     return parseOrThrow(RuntimeConfig, picked, "environment");

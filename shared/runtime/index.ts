@@ -20,7 +20,7 @@ export interface ServiceOptions {
 export async function servicesFor(config: RuntimeConfig, options: ServiceOptions = {}): Promise<Services> {
   if (config.VIGIL_MODE === "aws") return awsServices(config, options);
   const [{ localServices }, { alertSettingsOf }] = await Promise.all([import("./local.ts"), import("./settings.ts")]);
-  return localServices(config.VIGIL_DATA_DIR, { ...options, settings: alertSettingsOf(config) });
+  return localServices(config.VIGIL_DATA_DIR, { ...options, settings: alertSettingsOf(config), ...(config.VIGIL_SHARD_SERIES ? { shardCapacity: config.VIGIL_SHARD_SERIES } : {}) });
 }
 
 /**

@@ -12,6 +12,8 @@ import { SqliteRecordStore } from "../store/sqlite-records.ts";
 import { ConfinedFiles } from "./data-roots.ts";
 import { localLinkKey } from "./link-key.ts";
 import { DEFAULT_ALERT_SETTINGS } from "./settings.ts";
+import { DEFAULT_SHARD_CAPACITY } from "../detect/shards.ts";
+import { WorkerShardRunner } from "./shard-workers.ts";
 import { deliveryGate, realSleep, senders } from "./senders.ts";
 
 export interface LocalOptions {
@@ -31,6 +33,9 @@ export interface LocalOptions {
    * none given, the operator alone uses this data directory and reads where pointed.
    */
   readonly dataRootsOf?: (accountId: string) => readonly string[] | undefined;
+  /** Most time series per shard of a model (VIGIL_SHARD_SERIES), and the worker threads shards run on (the machine's cores by default). */
+  readonly shardCapacity?: number;
+  readonly shardWorkers?: number;
 }
 
 /**
@@ -84,6 +89,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
     senders: senders({ settings: alertSettings, secrets: literalSecrets, blockPrivateAddresses: false, aws: new OutboxSender(join(dir, "outbox")), clock }),
     deliveryGate: deliveryGate(),
     sources: { cloudwatch: options.cloudwatch },
+    shards: new WorkerShardRunner({ capacity: options.shardCapacity ?? DEFAULT_SHARD_CAPACITY, blobs, ...(options.shardWorkers !== undefined ? { workers: options.shardWorkers } : {}) }),
     alertSettings,
     region: { partition: "aws", region: "us-east-1" },
     clock,

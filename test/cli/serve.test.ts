@@ -225,7 +225,7 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     await activateDetector(services, OPERATOR, detector.AnomalyDetectorArn);
     await detectDue(services, LIVE + 2 * HOUR);
     const results = join(dir, "vigil", "results", "000000000000", "doomed");
-    expect(await services.blobs.list(results)).toContain(join(results, "orders", "model.bin"));
+    expect(await services.blobs.list(results)).toContain(join(results, "orders", "model", "head.bin"));
     const AnomalyDetectorArn = detector.AnomalyDetectorArn;
     await l4m.send(new DeactivateAnomalyDetectorCommand({ AnomalyDetectorArn }));
     await l4m.send(new DeleteAnomalyDetectorCommand({ AnomalyDetectorArn }));

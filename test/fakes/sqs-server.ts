@@ -5,7 +5,9 @@ import { startFakeAwsServer } from "./aws-server.ts";
  * A local SQS speaking the AWS JSON 1.0 protocol of the SDK v3 client, for what Vigil
  * calls: SendMessage, SendMessageBatch, ReceiveMessage (with visibility timeouts, so a
  * message not deleted comes back), ChangeMessageVisibilityBatch, DeleteMessage and DeleteMessageBatch. Bodies carry their MD5, which the
- * client checks. Unsigned requests and unknown queues are refused.
+ * client checks. Unsigned requests and unknown queues are refused. A queue given a redrive
+ * policy moves a message received maxReceiveCount times to its dead-letter queue when it
+ * would be received once more, as SQS does.
  */
 interface Stored {
   readonly id: string;
@@ -22,7 +24,7 @@ export interface FakeSqs {
   readonly messages: (name: string) => readonly { body: string; receives: number; visible: boolean }[];
 }
 
-export async function startFakeSqs(names: string[], clock: () => number = Date.now): Promise<FakeSqs> {
+export async function startFakeSqs(names: string[], clock: () => number = Date.now, redrive: Readonly<Record<string, { readonly deadLetter: string; readonly maxReceiveCount: number }>> = {}): Promise<FakeSqs> {
   const queues = new Map<string, Stored[]>();
   const md5 = (s: string) => createHash("md5").update(s).digest("hex");
   const json = (status: number, body: unknown) => ({ status, contentType: "application/x-amz-json-1.0", body: JSON.stringify(body) });
@@ -46,6 +48,13 @@ export async function startFakeSqs(names: string[], clock: () => number = Date.n
       }
       if (operation === "ReceiveMessage") {
         const now = clock();
+        const policy = redrive[String(input["QueueUrl"]).slice(base.length + "/000000000000/".length)];
+        if (policy) {
+          for (const m of q.filter((m) => m.visibleAt <= now && m.receives >= policy.maxReceiveCount)) {
+            q.splice(q.indexOf(m), 1);
+            queues.get(policy.deadLetter)!.push({ ...m, visibleAt: 0, receipt: "", receives: 0 });
+          }
+        }
         const visible = q.filter((m) => m.visibleAt <= now).slice(0, Number(input["MaxNumberOfMessages"] ?? 1));
         for (const m of visible) {
           m.visibleAt = now + 1000 * Number(input["VisibilityTimeout"] ?? 30);

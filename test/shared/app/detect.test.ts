@@ -3,10 +3,13 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
-import { activateDetector, detectDue, detectInterval, executions, OPERATOR } from "../../../shared/app/index.ts";
+import { activateDetector, detectDue, detectInterval, executions, OPERATOR, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
 import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
+import { LEGACY_VERSION, modelFolder, readModel, readShard } from "../../../shared/detect/shard-model.ts";
+import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { metricSetKey } from "../../../shared/model/ids.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
 import { csvOf, HOUR, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
 
@@ -154,14 +157,25 @@ describe("a model saved by an older engine", () => {
       setNow(LIVE + h * HOUR);
       await detectDue(rt, LIVE + h * HOUR);
     }
-    // The saved model as an older engine wrote it: the same snapshot, its format one behind.
-    const uri = modelUri(metricSetRoot(rt.resultsRoot, metricSet));
-    const saved = Buffer.from((await rt.blobs.get(uri))!);
-    const format = saved.indexOf('"format":');
-    expect(format).toBeGreaterThan(0);
-    const digit = format + '"format":'.length;
-    saved[digit] = saved[digit]! - 1;
-    await rt.blobs.put(uri, saved);
+    // The saved model as an older engine wrote it: its head and shards, the engine's format one behind.
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    const before = (await readModel(rt.blobs, root))!;
+    const files = await rt.blobs.list(`${modelFolder(root)}/`);
+    expect(files.length).toBeGreaterThan(1);
+    for (const uri of files) {
+      const saved = Buffer.from((await rt.blobs.get(uri))!);
+      const format = saved.lastIndexOf('"format":');
+      expect(format).toBeGreaterThan(0);
+      const digit = format + '"format":'.length;
+      saved[digit] = saved[digit]! - 1;
+      await rt.blobs.put(uri, saved);
+    }
+    expect((await readModel(rt.blobs, root))!).toMatchObject({ outdated: true, head: { through: before.head.through } });
+    // A process that stopped while learning it again left its lease: the next start gives it back.
+    const learning = `${metricSetKey(metricSet.MetricSetArn)}/history`;
+    expect(await rt.records.claim(learning, LIVE + 4 * HOUR + 15 * 60_000, LIVE + 4 * HOUR)).toBe(true);
+    expect(await releaseStaleLeases(rt, LIVE + 4 * HOUR)).toBe(1);
+    expect(await rt.records.get("leases", learning)).toBeUndefined();
 
     const runs = [];
     for (let h = 4; h <= 10; h++) {
@@ -171,5 +185,40 @@ describe("a model saved by an older engine", () => {
     // No interval failed, none was run twice, and the incident of hours 5–6 is still found.
     expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual(Array.from({ length: 7 }, (_, i) => [LIVE + (i + 3) * HOUR, "processed"]));
     expect(runs.some((r) => r.outcome.kind === "processed" && r.outcome.group?.startMs === LIVE + 5 * HOUR)).toBe(true);
+    // The model learned again is this engine's, and the outdated versions are gone.
+    const after = (await readModel(rt.blobs, root))!;
+    expect(after.outdated).toBeUndefined();
+    expect(after.head.through).toBe(LIVE + 9 * HOUR);
+    expect(after.shards.every((s) => !before.shards.some((b) => b.version === s.version))).toBe(true);
+  });
+});
+
+describe("a model saved before models had shards", () => {
+  it("is read as one shard where it was saved (model.bin), and the next commit writes the model's head beside it", async () => {
+    const { rt, metricSet, setNow } = await setUp(10);
+    for (let h = 1; h <= 3; h++) {
+      setNow(LIVE + h * HOUR);
+      await detectDue(rt, LIVE + h * HOUR);
+    }
+    // The same model as one snapshot in model.bin, as detection saved it before shards.
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    const sharded = (await readModel(rt.blobs, root))!;
+    expect(sharded.shards).toHaveLength(1);
+    const bank = await readShard(rt.blobs, root, sharded.shards[0]!.version, "", HOUR);
+    await rt.blobs.put(modelUri(root), encodeSnapshot({ ...sharded.head, bank }));
+    await rt.blobs.deleteFolder(`${modelFolder(root)}/`);
+    expect(await readModel(rt.blobs, root)).toEqual({ head: sharded.head, shards: [{ id: "", series: bank.size, version: LEGACY_VERSION }] });
+
+    const runs = [];
+    for (let h = 4; h <= 10; h++) {
+      setNow(LIVE + h * HOUR);
+      runs.push(...(await detectDue(rt, LIVE + h * HOUR)));
+    }
+    expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual(Array.from({ length: 7 }, (_, i) => [LIVE + (i + 3) * HOUR, "processed"]));
+    expect(runs.some((r) => r.outcome.kind === "processed" && r.outcome.group?.startMs === LIVE + 5 * HOUR)).toBe(true);
+    const after = (await readModel(rt.blobs, root))!;
+    expect(after.head.through).toBe(LIVE + 9 * HOUR);
+    expect(after.shards.map((s) => s.version)).not.toContain(LEGACY_VERSION);
+    expect((await readShard(rt.blobs, root, after.shards[0]!.version, "", HOUR)).size).toBe(bank.size);
   });
 });

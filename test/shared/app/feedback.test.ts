@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { activateDetector, detectDue, getFeedback, OPERATOR, putFeedback } from "../../../shared/app/index.ts";
-import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
+import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { bankKey } from "../../../shared/detect/score-interval.ts";
-import { decodeSnapshot } from "../../../shared/detect/snapshot.ts";
+import { readModel, readShardOf } from "../../../shared/detect/shard-model.ts";
 import { seriesKeyOf } from "../../../shared/ingest/aggregate.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { csvOf, HOUR, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
@@ -61,9 +61,10 @@ describe("the feedback's effect", () => {
     expect(given.tolerance!.after).toBeGreaterThan(1.5);
     expect((await getFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId }))[0]!.tolerance).toEqual(given.tolerance);
     await s.runTo(9);
-    const model = decodeSnapshot((await s.services.blobs.get(modelUri(metricSetRoot(s.services.resultsRoot, s.metricSet))))!);
-    const slot = model.bank.slot(bankKey("views", seriesKeyOf(["web", "de"])));
-    expect(model.bank.toleranceDown[slot]).toBeCloseTo(given.tolerance!.after, 3);
+    const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
+    const bank = await readShardOf(s.services.blobs, root, (await readModel(s.services.blobs, root))!, seriesKeyOf(["web", "de"]), HOUR);
+    const slot = bank.slot(bankKey("views", seriesKeyOf(["web", "de"])));
+    expect(bank.toleranceDown[slot]).toBeCloseTo(given.tolerance!.after, 3);
     // Saying it was an anomaly after all narrows it again.
     const back = await putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: true });
     expect(back.tolerance!.before).toBeCloseTo(given.tolerance!.after, 3);

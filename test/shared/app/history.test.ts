@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { groupTimeSeries, seriesHistory } from "../../../shared/app/index.ts";
-import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keyHash, seriesHash, seriesHistoryUri, type KeptPoint } from "../../../shared/app/history.ts";
+import { seriesHash } from "../../../shared/app/history.ts";
+import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keyHash, seriesHistoryUri, type KeptPoint } from "../../../shared/detect/series-points.ts";
 import { intervalUri, metricSetRoot } from "../../../shared/detect/results.ts";
 import { ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
 import { HOUR } from "../../builders.ts";

@@ -1,0 +1,22 @@
+/**
+ * How detection's own blobs are laid out (a snapshot, a model's head, a shard's result): a
+ * JSON header, its length first (u32, little-endian), then the bytes it describes.
+ */
+export function frame(header: unknown, ...bodies: readonly Uint8Array[]): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(4 + json.length + bodies.reduce((n, b) => n + b.length, 0));
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 4);
+  let at = 4 + json.length;
+  for (const body of bodies) {
+    out.set(body, at);
+    at += body.length;
+  }
+  return out;
+}
+
+/** A framed blob's header (as its writer typed it) and the bytes after it. */
+export function unframe<T>(bytes: Uint8Array): { readonly header: T; readonly body: Uint8Array } {
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+  return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))) as T, body: bytes.subarray(4 + length) };
+}

@@ -1,0 +1,210 @@
+import type { SeriesBank } from "../engine/bank.ts";
+import { seriesKeyOf, type IntervalCells } from "../ingest/aggregate.ts";
+import { intervalMs } from "../model/frequency.ts";
+import { joinUri } from "../model/path-template.ts";
+import type { BlobStore } from "../store/blobs.ts";
+import type { KeptPart, ShardMetricSet } from "./shard-job.ts";
+import { encodeSeriesPoints, keptPoints } from "./series-points.ts";
+import { seriesHash, type ShardId } from "./shards.ts";
+import { scoreInterval } from "./score-interval.ts";
+
+/**
+ * History, learned shard by shard. The coordinator reads the history's files once and
+ * spills each accepted row into one of 2^SPILL_BITS partitions by its series' hash (the
+ * shards of depth SPILL_BITS), block by block of BLOCK_INTERVALS intervals, keeping only
+ * a bounded buffer; each shard job then reads its partitions' rows a block at a time, in
+ * time order, and learns them as one unsharded run would (the same sums, in the same row
+ * order, interval by interval). Memory holds one buffer on the way in and one block of one
+ * shard on the way out, never the whole history.
+ *
+ *   <folder>/p<partition>/keys.json                  dimension values of each series, by its index
+ *   <folder>/p<partition>/b<block>/<sequence>.bin    rows: interval start, series index, values
+ */
+export const SPILL_BITS = 8;
+export const BLOCK_INTERVALS = 168;
+/** Rows buffered before they are written out. */
+const FLUSH_ROWS = 1 << 20;
+
+const partitionName = (p: number) => p.toString(2).padStart(SPILL_BITS, "0");
+export const partitionFolder = (folder: string, partition: number) => joinUri(folder, `p${partitionName(partition)}`);
+/** The shard a spill partition is: its bits. */
+export const partitionShard = (partition: number): ShardId => partitionName(partition);
+
+interface Buffer {
+  readonly t: number[];
+  readonly series: number[];
+  readonly values: number[];
+}
+
+/** What the spill found: per partition, its series; the last interval before `before`, and how many intervals there were. */
+export interface Spilled {
+  readonly folder: string;
+  /** Partition → dimension combinations in it. */
+  readonly partitions: ReadonlyMap<number, number>;
+  readonly through: number;
+  readonly intervals: number;
+  /** The last `last` intervals' starts (finish's argument), oldest first. */
+  readonly latest: number[];
+}
+
+export class HistorySpill {
+  private readonly keys = new Map<number, Map<string, number>>();
+  private readonly dimensions = new Map<number, string[][]>();
+  private readonly buffers = new Map<string, Buffer>();
+  private readonly starts = new Set<number>();
+  private buffered = 0;
+  private sequence = 0;
+  private readonly len: number;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly folder: string,
+    private readonly measures: number,
+    frequency: ShardMetricSet["MetricSetFrequency"],
+    private readonly before: number,
+  ) {
+    this.len = intervalMs(frequency);
+  }
+
+  /** Whether the buffer should be written out before more rows come. */
+  get full(): boolean {
+    return this.buffered >= FLUSH_ROWS;
+  }
+
+  /** One accepted row; rows of intervals at or after `before` are not history. */
+  add(timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[]): void {
+    const t = Math.floor(timestamp / this.len) * this.len;
+    if (t >= this.before) return;
+    this.starts.add(t);
+    const key = seriesKeyOf(dimensions);
+    const partition = seriesHash(key) >>> (32 - SPILL_BITS);
+    let known = this.keys.get(partition);
+    if (!known) {
+      this.keys.set(partition, (known = new Map()));
+      this.dimensions.set(partition, []);
+    }
+    let series = known.get(key);
+    if (series === undefined) {
+      known.set(key, (series = known.size));
+      this.dimensions.get(partition)!.push([...dimensions]);
+    }
+    const at = `${partition}/${Math.floor(t / this.len / BLOCK_INTERVALS)}`;
+    let buffer = this.buffers.get(at);
+    if (!buffer) this.buffers.set(at, (buffer = { t: [], series: [], values: [] }));
+    buffer.t.push(t);
+    buffer.series.push(series);
+    for (let m = 0; m < this.measures; m++) buffer.values.push(values[m] ?? NaN);
+    this.buffered++;
+  }
+
+  /** Writes every buffered row out, one blob per partition and block. */
+  async flush(): Promise<void> {
+    const sequence = String(this.sequence++).padStart(8, "0");
+    for (const [at, buffer] of this.buffers) {
+      const [partition, block] = at.split("/").map(Number) as [number, number];
+      await this.blobs.put(joinUri(partitionFolder(this.folder, partition), `b${String(block).padStart(10, "0")}`, `${sequence}.bin`), encodeRows(buffer, this.measures));
+    }
+    this.buffers.clear();
+    this.buffered = 0;
+  }
+
+  /** Writes out what is left; answers what was spilled, with the starts of its `last` latest intervals. */
+  async finish(last: number): Promise<Spilled> {
+    await this.flush();
+    for (const [partition, dims] of this.dimensions) await this.blobs.put(joinUri(partitionFolder(this.folder, partition), "keys.json"), JSON.stringify(dims));
+    const starts = [...this.starts].sort((a, b) => a - b);
+    const through = starts.length ? starts[starts.length - 1]! : NaN;
+    return { folder: this.folder, partitions: new Map([...this.keys].map(([p, k]) => [p, k.size])), through, intervals: starts.length, latest: starts.slice(-last) };
+  }
+}
+
+function encodeRows(b: Buffer, measures: number): Uint8Array {
+  const n = b.t.length;
+  const out = new Uint8Array(8 + 8 * n + 8 * n * measures + 4 * n);
+  new DataView(out.buffer).setUint32(0, n, true);
+  new Float64Array(out.buffer, 8, n).set(b.t);
+  new Float64Array(out.buffer, 8 + 8 * n, n * measures).set(b.values);
+  new Uint32Array(out.buffer, 8 + 8 * n + 8 * n * measures, n).set(b.series);
+  return out;
+}
+
+function decodeRows(bytes: Uint8Array, measures: number): { t: Float64Array; values: Float64Array; series: Uint32Array } {
+  const own = new Uint8Array(bytes).buffer;
+  const n = new DataView(own).getUint32(0, true);
+  return { t: new Float64Array(own, 8, n), values: new Float64Array(own, 8 + 8 * n, n * measures), series: new Uint32Array(own, 8 + 8 * n + 8 * n * measures, n) };
+}
+
+/**
+ * Learns the rows spilled into the given partition folders, block by block and interval by
+ * interval in time order, into `bank`: what one unsharded run learns of these series; the
+ * series points of the intervals in `keep` are kept as they are learned.
+ */
+export async function learnSpilled(blobs: BlobStore, bank: SeriesBank, metricSet: ShardMetricSet, partitions: readonly string[], before: number, keep: ReadonlySet<number>): Promise<{ intervals: number; through: number; kept: KeptPart[] }> {
+  const m = metricSet.MetricList.length;
+  const keyed: { dims: string[][]; keys: string[]; blocks: Map<string, string[]> }[] = [];
+  const blocks = new Set<string>();
+  for (const folder of partitions) {
+    const listed = await blobs.list(`${folder}/`);
+    const keysFile = listed.find((uri) => uri.endsWith("/keys.json"));
+    if (!keysFile) continue;
+    const dims = JSON.parse(new TextDecoder().decode(await blobs.get(keysFile))) as string[][];
+    const byBlock = new Map<string, string[]>();
+    for (const uri of listed) {
+      const block = /\/(b\d+)\/\d+\.bin$/.exec(uri)?.[1];
+      if (!block) continue;
+      blocks.add(block);
+      if (!byBlock.has(block)) byBlock.set(block, []);
+      byBlock.get(block)!.push(uri);
+    }
+    keyed.push({ dims, keys: dims.map(seriesKeyOf), blocks: byBlock });
+  }
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  let intervals = 0;
+  let through = NaN;
+  const kept: KeptPart[] = [];
+  for (const block of [...blocks].sort()) {
+    const chunks: { p: number; rows: ReturnType<typeof decodeRows> }[] = [];
+    for (let p = 0; p < keyed.length; p++) for (const uri of keyed[p]!.blocks.get(block) ?? []) chunks.push({ p, rows: decodeRows((await blobs.get(uri))!, m) });
+    // Rows in time order by a counting sort on the interval within the block: stable, so a
+    // series' rows keep their order within an interval and its sums add up as they did.
+    const first = Number(block.slice(1)) * BLOCK_INTERVALS;
+    const count = new Uint32Array(BLOCK_INTERVALS + 1);
+    for (const { rows } of chunks) for (const t of rows.t) count[t / len - first + 1]!++;
+    for (let j = 1; j <= BLOCK_INTERVALS; j++) count[j]! += count[j - 1]!;
+    const n = count[BLOCK_INTERVALS]!;
+    const chunkOf = new Uint32Array(n);
+    const rowOf = new Uint32Array(n);
+    chunks.forEach(({ rows }, c) => {
+      for (let i = 0; i < rows.t.length; i++) {
+        const at = count[rows.t[i]! / len - first]!++;
+        chunkOf[at] = c;
+        rowOf[at] = i;
+      }
+    });
+    for (let i = 0; i < n; ) {
+      const t = chunks[chunkOf[i]!]!.rows.t[rowOf[i]!]!;
+      const cells: IntervalCells = new Map();
+      for (; i < n; i++) {
+        const { p, rows } = chunks[chunkOf[i]!]!;
+        const r = rowOf[i]!;
+        if (rows.t[r] !== t) break;
+        const series = rows.series[r]!;
+        const key = keyed[p]!.keys[series]!;
+        let cell = cells.get(key);
+        if (!cell) cells.set(key, (cell = { dimensions: keyed[p]!.dims[series]!, sums: new Array<number>(m).fill(0), counts: new Array<number>(m).fill(0) }));
+        for (let j = 0; j < m; j++) {
+          const v = rows.values[r * m + j]!;
+          if (Number.isNaN(v)) continue;
+          cell.sums[j]! += v;
+          cell.counts[j]!++;
+        }
+      }
+      if (t >= before) continue;
+      scoreInterval(bank, metricSet, cells, t, { learnOnly: true });
+      if (keep.has(t)) kept.push({ intervalStart: t, points: encodeSeriesPoints(keptPoints(bank, metricSet, cells, t, "learned")) });
+      intervals++;
+      through = t;
+    }
+  }
+  return { intervals, through, kept };
+}

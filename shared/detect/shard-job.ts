@@ -1,0 +1,235 @@
+import { SeriesBank } from "../engine/bank.ts";
+import { recentWindow, type RecentPoint } from "../engine/recent.ts";
+import { seriesKeyOf, type IntervalCells, type SeriesCell } from "../ingest/aggregate.ts";
+import type { Anomaly } from "../model/anomaly.ts";
+import { intervalMs } from "../model/frequency.ts";
+import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+import type { BlobStore } from "../store/blobs.ts";
+import { CHART_INTERVALS } from "./group-event.ts";
+import { learnSpilled } from "./shard-history.ts";
+import { frame, unframe } from "./framed.ts";
+import { encodeSeriesPoints, keptPoints } from "./series-points.ts";
+import { readShard, writeShard, type ShardInfo } from "./shard-model.ts";
+import { halvesOf, holds, MAX_SHARD_DEPTH, seriesHash, type ShardId } from "./shards.ts";
+import { applyVerdict, bankKey, scoreInterval } from "./score-interval.ts";
+
+/** What a shard job knows of its metric set: what scoring and grouping read. */
+export type ShardMetricSet = Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">;
+
+/** A person's verdict on one series, as the engine learns it (app/feedback.ts keeps them). */
+export interface Verdict {
+  readonly measure: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly z: number;
+  readonly IsAnomaly: boolean;
+}
+
+/** Where a job's input is: in memory (handed to a worker thread), or a blob (written for a queued job). */
+export type JobInput = { readonly bytes: Uint8Array } | { readonly uri: string };
+
+/**
+ * One shard's part of a run: load the series of `target` from the committed snapshot of
+ * `source` (the target itself, or the shard it splits from), learn the input (one
+ * interval's cells, or the history spilled for it), and write the result into the run's
+ * version folder, split into halves while it holds more than `capacity` time series.
+ */
+export interface ShardJob {
+  readonly metricSet: ShardMetricSet;
+  /** The metric set's results folder. */
+  readonly root: string;
+  readonly target: ShardId;
+  /** The committed shard holding the target's series; none before the model holds any. */
+  readonly source: { readonly id: ShardId; readonly version: string } | undefined;
+  /** The folder this run writes its shards to. */
+  readonly version: string;
+  readonly capacity: number;
+  readonly input:
+    | { readonly kind: "interval"; readonly cells: JobInput }
+    /** `keep`: the intervals of history whose points are kept (series-points.ts), the last ones before the first live one. */
+    | { readonly kind: "history"; readonly spills: readonly string[]; readonly before: number; readonly keep: readonly number[] };
+  /** Nothing to learn, only recent values to read for the merge's charts: the shard stays as committed. */
+  readonly readOnly?: boolean;
+}
+
+/** A shard job's answer to the merge. */
+export interface ShardResult {
+  readonly target: ShardId;
+  /** The shards written (the target, or its parts); none for a read-only job. */
+  readonly written: ShardInfo[];
+  /** This interval's anomalies of the shard, each with its place in the order one unsharded run finds them. */
+  readonly anomalies: (readonly [order: number, anomaly: Anomaly])[];
+  /** Recent values of the series the merge charts, by bank key: actual, expected and scale per interval, null where unknown. */
+  readonly windows: Readonly<Record<string, (number | null)[]>>;
+  /** Time series whose deviation persists without an anomaly this interval: they hold the open group open. */
+  readonly persisting: string[];
+  /** The shard's part of each kept interval's series points (series-points.ts), sorted by key. */
+  readonly kept: KeptPart[];
+  /** Intervals of history learned. */
+  readonly learned: number;
+}
+
+/** One shard's series points of one interval, encoded. */
+export interface KeptPart {
+  readonly intervalStart: number;
+  readonly points: Uint8Array;
+}
+
+/** One interval's cells of one shard, with what else the shard learns and reports then. */
+export interface ShardCells {
+  readonly intervalStart: number;
+  readonly cells: IntervalCells;
+  /** Series key → the cell's place among all the interval's cells. */
+  readonly ordinals: ReadonlyMap<string, number>;
+  /** Verdicts given since the model last learned, oldest first, on this shard's series. */
+  readonly verdicts: readonly Verdict[];
+  /** Bank keys of series the merge charts (the open group's). */
+  readonly chart: readonly string[];
+}
+
+const pad8 = (n: number) => (8 - (n % 8)) % 8;
+
+/** The cells a coordinator hands one shard: a JSON header (dimension values, verdicts, chart keys), then ordinals, sums and counts. */
+export function encodeShardCells(c: { intervalStart: number; measures: number; cells: readonly (readonly [ordinal: number, cell: SeriesCell])[]; verdicts: readonly Verdict[]; chart: readonly string[] }): Uint8Array {
+  const n = c.cells.length;
+  const m = c.measures;
+  const header = new TextEncoder().encode(JSON.stringify({ intervalStart: c.intervalStart, measures: m, dimensions: c.cells.map(([, cell]) => cell.dimensions), verdicts: c.verdicts, chart: c.chart }));
+  const at = 8 + header.length + pad8(header.length);
+  const out = new Uint8Array(at + 8 * n * m * 2 + 4 * n);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, header.length, true);
+  view.setUint32(4, n, true);
+  out.set(header, 8);
+  const sums = new Float64Array(out.buffer, at, n * m);
+  const counts = new Float64Array(out.buffer, at + 8 * n * m, n * m);
+  const ordinals = new Uint32Array(out.buffer, at + 16 * n * m, n);
+  c.cells.forEach(([ordinal, cell], i) => {
+    ordinals[i] = ordinal;
+    for (let j = 0; j < m; j++) {
+      sums[i * m + j] = cell.sums[j]!;
+      counts[i * m + j] = cell.counts[j]!;
+    }
+  });
+  return out;
+}
+
+export function decodeShardCells(bytes: Uint8Array): ShardCells {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getUint32(0, true);
+  const n = view.getUint32(4, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as { intervalStart: number; measures: number; dimensions: string[][]; verdicts: Verdict[]; chart: string[] };
+  const m = header.measures;
+  const at = 8 + length + pad8(length);
+  // Copied out of the blob: its bytes need not be aligned for a typed array's view.
+  const numbers = new Float64Array(new Uint8Array(bytes.subarray(at, at + 16 * n * m)).buffer);
+  const ordinals = new Uint32Array(new Uint8Array(bytes.subarray(at + 16 * n * m, at + 16 * n * m + 4 * n)).buffer);
+  const cells: IntervalCells = new Map();
+  const places = new Map<string, number>();
+  header.dimensions.forEach((dimensions, i) => {
+    const key = seriesKeyOf(dimensions);
+    cells.set(key, { dimensions, sums: Array.from(numbers.subarray(i * m, i * m + m)), counts: Array.from(numbers.subarray(n * m + i * m, n * m + i * m + m)) });
+    places.set(key, ordinals[i]!);
+  });
+  return { intervalStart: header.intervalStart, cells, ordinals: places, verdicts: header.verdicts, chart: header.chart };
+}
+
+/** The series key of a bank key (`measure␞series key`, score-interval.ts). */
+export const seriesKeyOfBankKey = (key: string) => key.slice(key.indexOf("\u001e") + 1);
+
+/** The part of `bank` that shard `id` holds. */
+function partOf(bank: SeriesBank, id: ShardId): SeriesBank {
+  const slots: number[] = [];
+  bank.keys.forEach((key, i) => {
+    if (holds(id, seriesHash(seriesKeyOfBankKey(key)))) slots.push(i);
+  });
+  return slots.length === bank.size ? bank : bank.select(slots);
+}
+
+/** The shard, or its halves (and theirs) until each holds at most `capacity` time series. */
+function fitted(id: ShardId, bank: SeriesBank, capacity: number): [ShardId, SeriesBank][] {
+  if (bank.size <= capacity || id.length === MAX_SHARD_DEPTH) return [[id, bank]];
+  return halvesOf(id).flatMap((half) => fitted(half, partOf(bank, half), capacity));
+}
+
+/** Where in the unsharded order an anomaly falls: its cell's place, then its measure's. */
+function orderOf(a: Anomaly, metricSet: ShardMetricSet, ordinals: ReadonlyMap<string, number>): number {
+  const key = seriesKeyOf(dimensionsOf(metricSet).map((d) => a.dimensions[d] ?? ""));
+  return ordinals.get(key)! * metricSet.MetricList.length + metricSet.MetricList.findIndex((x) => x.MetricName === a.measure);
+}
+
+const windowOf = (points: readonly RecentPoint[]) => points.flatMap((p) => [p.actual, p.expected, p.scale].map((x) => (Number.isNaN(x) ? null : x)));
+
+/** Runs one shard job: reads its shard, learns, writes the result (unless read-only), and answers what the merge needs. */
+export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardResult> {
+  const len = intervalMs(job.metricSet.MetricSetFrequency);
+  const committed = job.source ? await readShard(blobs, job.root, job.source.version, job.source.id, len) : new SeriesBank(len);
+  const bank = job.source && job.source.id !== job.target ? partOf(committed, job.target) : committed;
+  let anomalies: ShardResult["anomalies"] = [];
+  const windows: Record<string, (number | null)[]> = {};
+  const persisting = new Set<string>();
+  let kept: KeptPart[] = [];
+  let learned = 0;
+  let through = NaN;
+  if (job.input.kind === "interval") {
+    const input = decodeShardCells("bytes" in job.input.cells ? job.input.cells.bytes : await required(blobs, job.input.cells.uri));
+    through = input.intervalStart;
+    if (!job.readOnly) {
+      for (const v of input.verdicts) applyVerdict(bank, job.metricSet, v);
+      const found = scoreInterval(bank, job.metricSet, input.cells, input.intervalStart, { persisting });
+      anomalies = found.map((a) => [orderOf(a, job.metricSet, input.ordinals), a] as const);
+      kept = [{ intervalStart: input.intervalStart, points: encodeSeriesPoints(keptPoints(bank, job.metricSet, input.cells, input.intervalStart, found)) }];
+    }
+    const k = Math.floor(input.intervalStart / len);
+    const dims = dimensionsOf(job.metricSet);
+    const charted = new Set([...input.chart, ...anomalies.map(([, a]) => bankKey(a.measure, seriesKeyOf(dims.map((d) => a.dimensions[d] ?? ""))))]);
+    for (const key of charted) if (bank.has(key)) windows[key] = windowOf(recentWindow(bank, bank.slot(key), k, CHART_INTERVALS));
+  } else {
+    const walked = await learnSpilled(blobs, bank, job.metricSet, job.input.spills, job.input.before, new Set(job.input.keep));
+    learned = walked.intervals;
+    through = walked.through;
+    kept = walked.kept;
+  }
+  const answer = { target: job.target, anomalies, windows, persisting: [...persisting], kept, learned };
+  if (job.readOnly) return { ...answer, written: [] };
+  const written: ShardInfo[] = [];
+  for (const [id, part] of fitted(job.target, bank, job.capacity)) {
+    await writeShard(blobs, job.root, job.version, id, part, { bank: part, through, openGroup: undefined, feedbackThrough: 0 });
+    written.push({ id, series: part.size, version: job.version });
+  }
+  return { ...answer, written };
+}
+
+/** A result as the shard queue keeps it beside its run's plan: a JSON header, then the kept points' bytes. */
+export function encodeShardResult(result: ShardResult): Uint8Array {
+  return frame({ ...result, kept: result.kept.map((k) => ({ intervalStart: k.intervalStart, bytes: k.points.byteLength })) }, ...result.kept.map((k) => k.points));
+}
+
+export function decodeShardResult(bytes: Uint8Array): ShardResult {
+  const { header, body } = unframe<Omit<ShardResult, "kept"> & { kept: { intervalStart: number; bytes: number }[] }>(bytes);
+  let at = 0;
+  return { ...header, kept: header.kept.map((k) => ({ intervalStart: k.intervalStart, points: body.subarray(at, (at += k.bytes)) })) };
+}
+
+async function required(blobs: BlobStore, uri: string): Promise<Uint8Array> {
+  const bytes = await blobs.get(uri);
+  if (!bytes) throw new Error(`the shard job's input ${uri} is missing`);
+  return bytes;
+}
+
+/** The recent values a shard reported, back as the engine's points (NaN where unknown). */
+export function pointsOf(window: readonly (number | null)[], k: number): RecentPoint[] {
+  const n = window.length / 3;
+  return Array.from({ length: n }, (_, j) => ({ k: k - n + 1 + j, actual: window[3 * j] ?? NaN, expected: window[3 * j + 1] ?? NaN, scale: window[3 * j + 2] ?? NaN }));
+}
+
+/** A shard job that kept failing: its run cannot commit, and its interval says why. */
+export class ShardFailed extends Error {
+  override readonly name = "ShardFailed";
+  readonly code = "ShardFailed";
+  readonly shard: ShardId;
+  readonly attempts: number;
+  constructor(shard: ShardId, attempts: number, reason: string) {
+    super(`shard s${shard} failed ${attempts === 1 ? "once" : `${attempts} times`}: ${reason}`);
+    this.shard = shard;
+    this.attempts = attempts;
+  }
+}

@@ -1,0 +1,133 @@
+import { SeriesBank, SnapshotFormatChanged } from "../engine/bank.ts";
+import { joinUri } from "../model/path-template.ts";
+import type { BlobStore } from "../store/blobs.ts";
+import { frame, unframe } from "./framed.ts";
+import { modelUri } from "./results.ts";
+import { isPartition, seriesHash, ShardLayout, type ShardId } from "./shards.ts";
+import { decodeSnapshot, decodeSnapshotMeta, encodeSnapshot, type ModelSnapshot } from "./snapshot.ts";
+
+/**
+ * A metric set's model, kept shard by shard under its results folder:
+ *   model/head.bin                   the head: which shards there are, where their snapshots are, and
+ *                                    the metric set's part of the model (a ModelSnapshot with no series)
+ *   model/<version>/s<shard>.bin     one ModelSnapshot per shard, holding that shard's series
+ * A run writes the shards it changes into a version folder of its own and commits by writing
+ * the head, one write: until then the head names the versions before, whole, so a run that
+ * fails halfway leaves no trace in the model. A shard no run changed keeps its version;
+ * folders no shard names are deleted after a commit.
+ */
+
+export interface ShardInfo {
+  readonly id: ShardId;
+  /** Time series (measure × dimension values) the shard's snapshot holds. */
+  readonly series: number;
+  /** The folder under model/ its snapshot is in: the run that last changed it ("" while it holds nothing). */
+  readonly version: string;
+}
+
+export interface ShardedModel {
+  /** Everything a snapshot carries besides its series (last interval learned, open group, feedback watermark), with an empty bank. */
+  readonly head: ModelSnapshot;
+  /** The shards, covering every hash once; a model that has learned nothing has the root alone, with no series. */
+  readonly shards: readonly ShardInfo[];
+  /**
+   * Saved by an older engine, whose series state this one cannot read: its head says where
+   * detection had got to, and its series are learned again from the history.
+   */
+  readonly outdated?: true;
+}
+
+/** A model saved before shards existed: one root shard, read where it was written. */
+export const LEGACY_VERSION = "legacy";
+const HEAD_FORMAT = 1;
+
+export const modelFolder = (root: string) => joinUri(root, "model");
+export const headUri = (root: string) => joinUri(modelFolder(root), "head.bin");
+export const shardUri = (root: string, version: string, id: ShardId) => (version === LEGACY_VERSION ? modelUri(root) : joinUri(modelFolder(root), version, `s${id}.bin`));
+
+/** The model of a metric set that has learned nothing yet. */
+export function emptyModel(intervalMs: number): ShardedModel {
+  return { head: { bank: new SeriesBank(intervalMs, 0), through: NaN, openGroup: undefined, feedbackThrough: 0 }, shards: [{ id: "", series: 0, version: "" }] };
+}
+
+/** All of a model's time series. */
+export const seriesOf = (model: Pick<ShardedModel, "shards">) => model.shards.reduce((n, s) => n + s.series, 0);
+
+export function encodeHead(model: ShardedModel): Uint8Array {
+  return frame({ format: HEAD_FORMAT, shards: model.shards }, encodeSnapshot({ ...model.head, bank: new SeriesBank(model.head.bank.intervalMs, 0) }));
+}
+
+export function decodeHead(bytes: Uint8Array): ShardedModel {
+  const { header: layout, body } = unframe<{ format: number; shards: ShardInfo[] }>(bytes);
+  if (layout.format !== HEAD_FORMAT) throw new Error(`model head format ${layout.format} is not ${HEAD_FORMAT}`);
+  if (!isPartition(layout.shards.map((s) => s.id))) throw new Error("model head names shards that do not cover the series exactly once");
+  const { head, outdated } = headOf(body);
+  return { head, shards: layout.shards, ...(outdated ? { outdated } : {}) };
+}
+
+/**
+ * A snapshot's part of the model beside its series, with an empty bank; outdated when an
+ * older engine wrote it (every shard a head names was written by the engine that wrote the
+ * head: a new engine's first run learns them all again).
+ */
+function headOf(bytes: Uint8Array): { head: ModelSnapshot; series: number; outdated?: true } {
+  try {
+    const snapshot = decodeSnapshot(bytes);
+    return { head: { ...snapshot, bank: new SeriesBank(snapshot.bank.intervalMs, 0) }, series: snapshot.bank.size };
+  } catch (e) {
+    if (!(e instanceof SnapshotFormatChanged)) throw e;
+    // Its interval is unknown to this engine; nothing reads the bank of an outdated head.
+    return { head: { ...decodeSnapshotMeta(bytes), bank: new SeriesBank(1, 0) }, series: 0, outdated: true };
+  }
+}
+
+/** The committed model of the metric set whose results are under `root`, or undefined before its first. */
+export async function readModel(blobs: BlobStore, root: string): Promise<ShardedModel | undefined> {
+  const saved = await blobs.get(headUri(root));
+  if (saved) return decodeHead(saved);
+  const legacy = await blobs.get(modelUri(root));
+  if (!legacy) return undefined;
+  const { head, series, outdated } = headOf(legacy);
+  return { head, shards: [{ id: "", series, version: LEGACY_VERSION }], ...(outdated ? { outdated } : {}) };
+}
+
+/** The committed series of the shard holding `seriesKey` (a dimension combination, every measure). */
+export async function readShardOf(blobs: BlobStore, root: string, model: ShardedModel, seriesKey: string, intervalMs: number): Promise<SeriesBank> {
+  const shard = model.shards[new ShardLayout(model.shards.map((s) => s.id)).indexOf(seriesHash(seriesKey))]!;
+  return readShard(blobs, root, shard.version, shard.id, intervalMs);
+}
+
+/** One shard's series as committed in `version` (an empty bank for a shard no version holds yet). */
+export async function readShard(blobs: BlobStore, root: string, version: string, id: ShardId, intervalMs: number): Promise<SeriesBank> {
+  if (version === "") return new SeriesBank(intervalMs);
+  const bytes = await blobs.get(shardUri(root, version, id));
+  if (!bytes) throw new Error(`the model's shard s${id} of version ${version} is missing`);
+  try {
+    return decodeSnapshot(bytes).bank;
+  } catch (e) {
+    throw new Error(`the model's shard s${id} of version ${version} is unreadable (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+}
+
+export async function writeShard(blobs: BlobStore, root: string, version: string, id: ShardId, bank: SeriesBank, head: ModelSnapshot): Promise<void> {
+  await blobs.put(shardUri(root, version, id), encodeSnapshot({ ...head, bank }));
+}
+
+/** Commits a model: its head names the version folder of each shard. */
+export async function commitModel(blobs: BlobStore, root: string, model: ShardedModel): Promise<void> {
+  await blobs.put(headUri(root), encodeHead(model));
+}
+
+/** Deletes the version folders the committed model no longer names; answers how many objects went. */
+export async function collectVersions(blobs: BlobStore, root: string, model: Pick<ShardedModel, "shards">): Promise<number> {
+  const keep = new Set(model.shards.map((s) => s.version));
+  const folder = `${modelFolder(root)}/`;
+  const versions = new Set<string>();
+  for (const uri of await blobs.list(folder)) {
+    const rest = uri.slice(folder.length).split("/");
+    if (rest.length > 1 && !keep.has(rest[0]!)) versions.add(rest[0]!);
+  }
+  let deleted = 0;
+  for (const v of versions) deleted += await blobs.deleteFolder(`${joinUri(modelFolder(root), v)}/`);
+  return deleted;
+}
