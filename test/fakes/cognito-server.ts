@@ -101,7 +101,7 @@ export async function startCognito(options: { clientId: string; user: CognitoUse
         const verified = issued && createHash("sha256").update(form.get("code_verifier") ?? "").digest("base64url") === issued.challenge;
         if (form.get("grant_type") !== "authorization_code" || form.get("client_id") !== clientId || !issued || !verified || form.get("redirect_uri") !== issued.redirect) return refuse(res, 400, "invalid_grant", cors);
         res.writeHead(200, { "content-type": "application/json", ...cors }).end(JSON.stringify({ id_token: idToken(user), access_token: "unused", token_type: "Bearer", expires_in: 3600 }));
-      });
+      }, () => refuse(res, 413, "invalid_request", cors));
       return;
     }
     if (req.method === "GET" && url.pathname === "/logout") {

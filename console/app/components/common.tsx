@@ -71,7 +71,6 @@ export function Show<T>(props: { loaded: Loaded<T>; what: string; retry?: () => 
   return <>{props.children(loaded.value)}</>;
 }
 
-/** A horizontal share bar: the bar is drawn, the figure is text. */
 /** The first `first` of `items`, with the rest behind a button ("Show all N <noun>"). */
 export function useMore<T>(items: readonly T[], first: number, noun?: string): [readonly T[], JSX.Element | null] {
   const [all, setAll] = useState(false);
@@ -86,6 +85,7 @@ export function useMore<T>(items: readonly T[], first: number, noun?: string): [
   return [shown, more];
 }
 
+/** A horizontal share bar: the bar is drawn, the figure is text. */
 export function ShareBar(props: { label: string; percent: number }): JSX.Element {
   const width = Math.max(0, Math.min(100, props.percent));
   return (
