@@ -1,4 +1,5 @@
 import { finishSignIn, forgetToken, tokenSession } from "./cognito.ts";
+import { forgetPreloads } from "./preload.ts";
 import { BOOT_ELEMENT, type ConsoleConfig, type OperationName, type Operations, type PageBoot, type SessionInfo } from "./wire.ts";
 
 /**
@@ -28,10 +29,21 @@ export class ApiError extends Error {
 let session: SessionInfo | undefined;
 const signedOutListeners = new Set<(why: string) => void>();
 
-/** Called when the server ends the session under the console (expiry, restart). */
+let signedOutWhy: string | undefined;
+
+/** Called when the server ends the session under the console (expiry, restart); at once if it did before the listener came. */
 export function onSignedOut(listener: (why: string) => void): () => void {
   signedOutListeners.add(listener);
+  const missed = signedOutWhy;
+  signedOutWhy = undefined;
+  if (missed !== undefined) listener(missed);
   return () => signedOutListeners.delete(listener);
+}
+
+function signedOut(why: string): void {
+  forgetPreloads();
+  if (!signedOutListeners.size) signedOutWhy = why;
+  for (const l of signedOutListeners) l(why);
 }
 
 async function errorOf(res: Response): Promise<ApiError> {
@@ -95,6 +107,7 @@ export async function currentSession(): Promise<SessionInfo | undefined> {
 }
 
 export async function signIn(accessKeyId: string, secretAccessKey: string): Promise<SessionInfo> {
+  signedOutWhy = undefined;
   const res = await fetch(SESSION, { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json" }, body: JSON.stringify({ AccessKeyId: accessKeyId, SecretAccessKey: secretAccessKey }) });
   if (!res.ok) throw await errorOf(res);
   return (session = (await res.json()) as SessionInfo);
@@ -102,10 +115,12 @@ export async function signIn(accessKeyId: string, secretAccessKey: string): Prom
 
 /** On AWS, back from Cognito's sign-in page: the code exchanged for the token the calls carry from now on. */
 export async function finishCognitoSignIn(c: Extract<ConsoleConfig, { SignIn: "cognito" }>, query: URLSearchParams): Promise<SessionInfo> {
+  signedOutWhy = undefined;
   return (session = await finishSignIn(c, query));
 }
 
 export async function signOut(): Promise<void> {
+  forgetPreloads();
   if (session?.IdToken) {
     session = undefined;
     return;
@@ -124,7 +139,7 @@ export async function call<K extends OperationName>(operation: K, input: Operati
   // On AWS a token refused is answered 401 (by the HTTP API's authorizer or the function): it is of no more use.
   if (res.status === 401 && session.IdToken) forgetToken();
   // A refusal of the session itself (not of the resource): back to sign-in.
-  if ((res.status === 401 || error.code === "AccessDeniedException") && !(await currentSession().catch(() => undefined))) for (const l of signedOutListeners) l(error.message);
+  if ((res.status === 401 || error.code === "AccessDeniedException") && !(await currentSession().catch(() => undefined))) signedOut(error.message);
   throw error;
 }
 

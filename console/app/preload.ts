@@ -20,3 +20,8 @@ export function preloaded<T>(key: string, load: () => Promise<T>): Promise<T> {
   started.delete(key);
   return promise as Promise<T>;
 }
+
+/** Drops every load not yet taken: asked with a session that has ended, they answer for nobody now. */
+export function forgetPreloads(): void {
+  started.clear();
+}
