@@ -85,11 +85,26 @@ export async function routeEvent(services: Services, event: AnomalyGroupEvent): 
   return result!.value;
 }
 
+/**
+ * The alerts deliveries name, read once per turn of the event loop: batches begun in the
+ * same turn (local mode sends each routed event's deliveries as a batch) share the reads.
+ */
+const alertsThisTurn = new WeakMap<Services, (arn: string) => Promise<Alert | undefined>>();
+
+function alertsOfTurn(services: Services): (arn: string) => Promise<Alert | undefined> {
+  let lookup = alertsThisTurn.get(services);
+  if (!lookup) {
+    alertsThisTurn.set(services, (lookup = perBatch((arn) => alertByArn(services, arn))));
+    setImmediate(() => alertsThisTurn.delete(services));
+  }
+  return lookup;
+}
+
 /** What the deliver step needs of the services, for one batch: the alerts it names are read once. */
 export function deliverDepsOf(services: Services): DeliverDeps {
   return {
     records: services.records,
-    alert: perBatch((arn) => alertByArn(services, arn)),
+    alert: alertsOfTurn(services),
     senders: services.senders,
     gate: services.deliveryGate,
     deadLetters: services.deadLetters,
