@@ -82,8 +82,7 @@ export class SqliteRecordStore implements RecordStore {
 
   /** True when created. An expired or damaged record reads as absent, so it may be created over. */
   private createNow(table: Table, id: string, value: unknown, expiresAt?: number): boolean {
-    const sql = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?) OR NOT json_valid(records.body)`;
-    return this.db.run(sql, ...row(table, id, value, expiresAt), this.now()) === 1;
+    return this.db.run(CREATE, ...row(table, id, value, expiresAt), this.now()) === 1;
   }
 
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
@@ -169,10 +168,7 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   async claim(id: string, until: number, now: number): Promise<boolean> {
-    // Taken when absent, expired, unreadable, or held until before `now`; SQLite evaluates this under its write lock.
-    const sql = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?)
-      OR CASE WHEN json_valid(records.body) THEN coalesce(json_extract(records.body, '$.until') < ?, 0) ELSE 1 END`;
-    return this.db.write(() => this.db.run(sql, ...row("leases", id, { until }, until + ABANDONED_LEASE_MS), now, now) === 1);
+    return this.db.write(() => this.db.run(CLAIM, ...row("leases", id, { until }, until + ABANDONED_LEASE_MS), now, now) === 1);
   }
 
   private parse<T>(table: Table, id: string, body: unknown): T | undefined {
@@ -207,6 +203,13 @@ const COUNT_BY_LABEL = `WITH RECURSIVE labels(l) AS (
 
 const UPSERT = `INSERT INTO records (tbl, id, body, expires_at, part, nrank, at, label, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at, part = excluded.part, nrank = excluded.nrank, at = excluded.at, label = excluded.label, summary = excluded.summary`;
+
+/** Made when absent, expired or unreadable (an expired or damaged record reads as absent). */
+const CREATE = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?) OR NOT json_valid(records.body)`;
+
+/** Taken when absent, expired, unreadable, or held until before `now`; SQLite evaluates this under its write lock. */
+const CLAIM = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?)
+  OR CASE WHEN json_valid(records.body) THEN coalesce(json_extract(records.body, '$.until') < ?, 0) ELSE 1 END`;
 
 function row(table: Table, id: string, value: unknown, expiresAt?: number): SQLInputValue[] {
   const entry = indexEntryOf(table, id, value);
