@@ -411,10 +411,12 @@ class Receiver {
       const on = (m: Record<string, unknown>) => {
         if (!(key in m)) return;
         child.off("message", on);
+        child.off("exit", exited);
         resolve(m as T);
       };
+      const exited = (code: number | null) => reject(new Error(`the bench receiver exited (${code})`));
       child.on("message", on);
-      child.once("exit", (code) => reject(new Error(`the bench receiver exited (${code})`)));
+      child.once("exit", exited);
     });
   }
 
