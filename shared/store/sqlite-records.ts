@@ -55,16 +55,23 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   async create<T>(table: Table, id: string, value: T): Promise<void> {
-    if (!(await this.db.write(() => this.createNow(table, id, value)))) throw new RecordExists(table, id);
+    const created = this.createLater(row(table, id, value));
+    if (!(await this.db.write(created))) throw new RecordExists(table, id);
   }
 
   async put<T>(table: Table, id: string, value: T, options: { expiresAt?: number } = {}): Promise<void> {
-    await this.db.write(() => this.db.run(UPSERT, ...row(table, id, value, options.expiresAt)));
+    const params = row(table, id, value, options.expiresAt);
+    await this.db.write(() => this.db.run(UPSERT, ...params));
   }
 
   /** In the transaction of the turn's writes, in order. */
   putMany(writes: readonly RecordWrite[]): Promise<boolean[]> {
-    return Promise.all(writes.map((w) => this.db.write(() => (w.ifAbsent ? this.createNow(w.table, w.id, w.value, w.expiresAt) : this.db.run(UPSERT, ...row(w.table, w.id, w.value, w.expiresAt)) >= 0))));
+    return Promise.all(
+      writes.map((w) => {
+        const params = row(w.table, w.id, w.value, w.expiresAt);
+        return this.db.write(w.ifAbsent ? this.createLater(params) : () => this.db.run(UPSERT, ...params) >= 0);
+      }),
+    );
   }
 
   /** Read, changed and written in the same IMMEDIATE transaction: another process's writer waits for it. */
@@ -80,9 +87,9 @@ export class SqliteRecordStore implements RecordStore {
     });
   }
 
-  /** True when created. An expired or damaged record reads as absent, so it may be created over. */
-  private createNow(table: Table, id: string, value: unknown, expiresAt?: number): boolean {
-    return this.db.run(CREATE, ...row(table, id, value, expiresAt), this.now()) === 1;
+  /** The write that creates a record (its row made now, as the caller's value is now): true when created. */
+  private createLater(params: SQLInputValue[]): () => boolean {
+    return () => this.db.run(CREATE, ...params, this.now()) === 1;
   }
 
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
@@ -168,7 +175,8 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   async claim(id: string, until: number, now: number): Promise<boolean> {
-    return this.db.write(() => this.db.run(CLAIM, ...row("leases", id, { until }, until + ABANDONED_LEASE_MS), now, now) === 1);
+    const params = row("leases", id, { until }, until + ABANDONED_LEASE_MS);
+    return this.db.write(() => this.db.run(CLAIM, ...params, now, now) === 1);
   }
 
   private parse<T>(table: Table, id: string, body: unknown): T | undefined {

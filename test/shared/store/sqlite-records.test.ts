@@ -72,6 +72,12 @@ describe("SqliteRecordStore", () => {
       { id: "c", body: '{"n":3}' },
     ]);
     db.close();
+    // A write keeps the value as it was when asked for, though it is made at the end of the turn.
+    const value = { n: 1 };
+    const written = Promise.all([store.put("detectors", "d", value), store.putMany([{ table: "detectors", id: "e", value }]), store.create("detectors", "f", value)]);
+    value.n = 2;
+    await written;
+    expect([await store.get("detectors", "d"), await store.get("detectors", "e"), await store.get("detectors", "f")]).toEqual([{ n: 1 }, { n: 1 }, { n: 1 }]);
   });
 
   it("is one database per file: stores opened again, as per request, see each other's writes at once", async () => {
