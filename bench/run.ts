@@ -374,8 +374,8 @@ async function alertPipeline(): Promise<void> {
 
   const receiver = await Receiver.start();
   try {
-    const vigil: number[] = [];
-    const manager: number[] = [];
+    const vigil: FanOut[] = [];
+    const manager: FanOut[] = [];
     const binary = alertmanagerBinary();
     if (!binary) report("Prometheus Alertmanager", "skipped: no prometheus-alertmanager on PATH (apt-get install prometheus-alertmanager)");
     // Interleaved, three runs each: the machine may be shared, and each run meets the same load.
@@ -385,10 +385,14 @@ async function alertPipeline(): Promise<void> {
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rate = (ms: number) => events.length / (ms / 1000);
-    report(`alert fan-out, ${fmt(events.length)} groups → signed webhook on loopback, Vigil (per second, median of 3)`, fmt(rate(median(vigil))));
+    const cpu = (runs: FanOut[]) => fmt(median(runs.map((r) => r.cpuMs / events.length)), 2);
+    const wall = (runs: FanOut[]) => median(runs.map((r) => r.ms));
+    report(`alert fan-out, ${fmt(events.length)} groups → signed webhook on loopback, Vigil (per second, median of 3)`, fmt(rate(wall(vigil))));
+    report("alert fan-out, Vigil's CPU per delivery, all its threads (ms, median of 3)", cpu(vigil));
     if (binary) {
-      report(`alert fan-out, the same ${fmt(events.length)} alerts → the same receiver, Alertmanager ${alertmanagerVersion(binary)} (per second, median of 3)`, fmt(rate(median(manager))));
-      report("alert fan-out, Vigil ÷ Alertmanager", fmt(median(manager) / median(vigil), 2), "≥ 2.0");
+      report(`alert fan-out, the same ${fmt(events.length)} alerts → the same receiver, Alertmanager ${alertmanagerVersion(binary)} (per second, median of 3)`, fmt(rate(wall(manager))));
+      if (manager.every((m) => Number.isFinite(m.cpuMs))) report("alert fan-out, Alertmanager's CPU per alert, all its threads (ms, median of 3)", cpu(manager));
+      report("alert fan-out, Vigil ÷ Alertmanager", fmt(wall(manager) / wall(vigil), 2), "≥ 2.0");
     }
   } finally {
     await receiver.stop();
@@ -413,10 +417,12 @@ class Receiver {
       const on = (m: Record<string, unknown>) => {
         if (!(key in m)) return;
         child.off("message", on);
+        child.off("exit", exited);
         resolve(m as T);
       };
+      const exited = (code: number | null) => reject(new Error(`the bench receiver exited (${code})`));
       child.on("message", on);
-      child.once("exit", (code) => reject(new Error(`the bench receiver exited (${code})`)));
+      child.once("exit", exited);
     });
   }
 
@@ -437,8 +443,27 @@ class Receiver {
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
+/** One fan-out run: its wall time up to the receipt of the last message, and the CPU the sender's process spent meanwhile. */
+interface FanOut {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+/** A process's CPU time so far (user and system, ms), from /proc; NaN where that cannot be read. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Linux's clock ticks per second, in which /proc counts CPU time. */
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
 /** Vigil in local mode, one webhook alert with a secret: the events routed as one batch, each delivery signed, sent and recorded. */
-async function vigilFanOut(receiver: Receiver, events: AnomalyGroupEvent[]): Promise<number> {
+async function vigilFanOut(receiver: Receiver, events: AnomalyGroupEvent[]): Promise<FanOut> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-alerts-"));
   try {
     const rt = localServices(dir, { clock: () => Date.UTC(2021, 2, 1) });
@@ -446,10 +471,13 @@ async function vigilFanOut(receiver: Receiver, events: AnomalyGroupEvent[]): Pro
     await createAlert(rt, OPERATOR, { AlertName: "bench", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}/hook`, Secret: "bench-secret" } } });
     const { last } = await receiver.expect(events.length);
     const start = epochNow();
+    const cpu = process.cpuUsage();
     const routed = await routeEvents(rt, events);
     const failed = routed.filter((r) => r.status === "rejected" || !r.value.some((v) => v.outcome === "enqueued"));
     if (failed.length) throw new Error(`${failed.length} of ${events.length} events were not told`);
-    return (await last) - start;
+    const ms = (await last) - start;
+    const spent = process.cpuUsage(cpu);
+    return { ms, cpuMs: (spent.user + spent.system) / 1000 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -475,7 +503,7 @@ async function freePort(): Promise<number> {
  * alert its own group (group_by: ['...']) sent at once (group_wait 0s), the alerts posted
  * to its API in one request, timed up to the receipt of the last notification.
  */
-async function alertmanagerFanOut(binary: string, receiver: Receiver, n: number, run: number): Promise<number> {
+async function alertmanagerFanOut(binary: string, receiver: Receiver, n: number, run: number): Promise<FanOut> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-am-"));
   const port = await freePort();
   writeFileSync(
@@ -494,9 +522,11 @@ async function alertmanagerFanOut(binary: string, receiver: Receiver, n: number,
     const alerts = Array.from({ length: n }, (_, i) => ({ labels: { alertname: "bench", run: String(run), group: `g${i}` }, annotations: { summary: `revenue down in group ${i}` }, startsAt }));
     const { last } = await receiver.expect(n);
     const start = epochNow();
+    const cpu = processCpuMs(child.pid!);
     const posted = await fetch(`${api}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alerts) });
     if (!posted.ok) throw new Error(`Alertmanager refused the alerts: ${posted.status} ${await posted.text()}`);
-    return (await last) - start;
+    const ms = (await last) - start;
+    return { ms, cpuMs: processCpuMs(child.pid!) - cpu };
   } finally {
     const exited = new Promise((r) => child.once("exit", r));
     child.kill();

@@ -11,7 +11,13 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 export const LINK_LIFETIME_S = 30 * 86_400;
 
 /** A key's id: what a link names, so a link signed by a replaced key is told apart from a forged one. */
-export const linkKeyId = (secret: string) => createHash("sha256").update(`vigil-link-key\n${secret}`).digest("hex").slice(0, 16);
+export function linkKeyId(secret: string): string {
+  // Every link of every message names it: the last key's id is kept.
+  if (lastKey?.secret !== secret) lastKey = { secret, id: createHash("sha256").update(`vigil-link-key\n${secret}`).digest("hex").slice(0, 16) };
+  return lastKey.id;
+}
+
+let lastKey: { readonly secret: string; readonly id: string } | undefined;
 
 const signatureOf = (secret: string, path: string, accountId: string, expires: number) => createHmac("sha256", secret).update(`${path}\n${accountId}\n${expires}\n${linkKeyId(secret)}`).digest("hex");
 

@@ -85,11 +85,16 @@ export async function routeEvent(services: Services, event: AnomalyGroupEvent): 
   return result!.value;
 }
 
+/** The alerts deliveries name, each read once by whoever shares the lookup (a batch, by default). */
+export type AlertLookup = (alertArn: string) => Promise<Alert | undefined>;
+
+export const alertLookup = (services: Services): AlertLookup => perBatch((arn) => alertByArn(services, arn));
+
 /** What the deliver step needs of the services, for one batch: the alerts it names are read once. */
-export function deliverDepsOf(services: Services): DeliverDeps {
+export function deliverDepsOf(services: Services, alerts: AlertLookup = alertLookup(services)): DeliverDeps {
   return {
     records: services.records,
-    alert: perBatch((arn) => alertByArn(services, arn)),
+    alert: alerts,
     senders: services.senders,
     gate: services.deliveryGate,
     deadLetters: services.deadLetters,
@@ -112,8 +117,8 @@ async function alertByArn(services: Services, arn: string): Promise<Alert | unde
  * Sends a batch of deliveries at once, each once, with retries, within its channel's
  * limits (the services' gate); parks those that keep failing. One result per delivery.
  */
-export async function deliverAll(services: Services, deliveries: readonly Delivery[], signal: AbortSignal): Promise<PromiseSettledResult<DeliveryOutcome>[]> {
-  const deps = deliverDepsOf(services);
+export async function deliverAll(services: Services, deliveries: readonly Delivery[], signal: AbortSignal, alerts?: AlertLookup): Promise<PromiseSettledResult<DeliveryOutcome>[]> {
+  const deps = deliverDepsOf(services, alerts);
   return Promise.allSettled(
     deliveries.map(async (delivery) => {
       const outcome = await deliver(deps, delivery, signal);

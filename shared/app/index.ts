@@ -26,7 +26,7 @@ export type { Guess, InferredConfig } from "../ingest/infer.ts";
 export { putMetricRows, type PutMetricRowsResponse } from "./push.ts";
 export { detectDue, detectInterval, lastClosedInterval, loadModel, NO_DATA, releaseStaleLeases, type DueOptions, type DueRun, type IntervalExecution, type IntervalOutcome, type QualityRecord } from "./detect.ts";
 export { ingestDue, type IngestRun, type PulledSource } from "./ingest.ts";
-export { deliverAll, deliverOne, releaseStaleDelivery, replayDeliveries, routeEvent, routeEvents } from "./alerting.ts";
+export { alertLookup, deliverAll, deliverOne, releaseStaleDelivery, replayDeliveries, routeEvent, routeEvents, type AlertLookup } from "./alerting.ts";
 export { DeliverySchema, type Delivery } from "../alerts/delivery.ts";
 export { DeliveryInterrupted, type DeliveryOutcome } from "../alerts/deliver.ts";
 export { verifiedLink } from "./links.ts";

@@ -4,7 +4,7 @@ import type { AlertVerdict } from "../alerts/route.ts";
 import { channelOf, redactAlert, type Alert } from "../model/alert.ts";
 import { eventIdOf, type AnomalyGroupEvent } from "../model/anomaly-event.ts";
 import { arnAccount } from "../model/ids.ts";
-import { RecordExists } from "../store/records.ts";
+import type { RecordWrite } from "../store/records.ts";
 import { deliverDepsOf } from "./alerting.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -76,6 +76,7 @@ const OUTCOMES: Record<AlertVerdict["outcome"], NoticeOutcome> = { unmatched: "U
  */
 export async function recordVerdicts(services: Services, event: AnomalyGroupEvent, alerts: readonly Alert[], verdicts: readonly AlertVerdict[]): Promise<void> {
   const eventId = eventIdOf(event);
+  const writes: RecordWrite<Notice>[] = [];
   for (const v of verdicts) {
     const alert = alerts.find((a) => a.AlertName === v.alert);
     if (!alert) continue;
@@ -93,12 +94,9 @@ export async function recordVerdicts(services: Services, event: AnomalyGroupEven
       ...(v.outcome === "enqueued" ? { NotifyReason: v.reason, DeliveryId: v.deliveryId, Status: "PENDING" as const, ...targetFields(alert) } : {}),
       UpdatedAt: services.clock(),
     };
-    try {
-      await services.records.create("notices", noticeKey(arnAccount(alert.AlertArn), eventId, alert.AlertName), notice);
-    } catch (e) {
-      if (!(e instanceof RecordExists)) throw e;
-    }
+    writes.push({ table: "notices", id: noticeKey(arnAccount(alert.AlertArn), eventId, alert.AlertName), value: notice, ifAbsent: true });
   }
+  if (writes.length) await services.records.putMany(writes);
 }
 
 const targetFields = (alert: Alert) => {

@@ -5,6 +5,7 @@ import { silentObserver, type Observer } from "../app/observer.ts";
 import type { Clock, Services } from "../app/services.ts";
 import type { Channel } from "../model/alert.ts";
 import { ValidationException } from "../model/errors.ts";
+import { withBatchedPuts } from "../store/batched-puts.ts";
 import { DynamoRecordStore } from "../store/dynamo-records.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
@@ -147,7 +148,8 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   };
 
   return {
-    records: new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE),
+    // Puts of one turn share BatchWriteItem requests (a batch's deliveries record what they sent together).
+    records: withBatchedPuts(new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE)),
     blobs,
     // Customer data is read as the role its metric set names, never with the function's own.
     dataFiles: (grant) => ({

@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import type { Delivery, DeliveryQueue } from "../alerts/delivery.ts";
 import type { Quotas } from "../model/quotas.ts";
-import { deliverAll, routeEvent, silentObserver, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
+import { alertLookup, deliverAll, routeEvent, silentObserver, type AlertLookup, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
 import { literalSecrets } from "../channels/common/secrets.ts";
 import { OutboxSender } from "../channels/outbox.ts";
 import { LocalBlobStore } from "../store/local-blobs.ts";
@@ -62,6 +62,15 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
   const file = new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl"));
   const signal = new AbortController().signal;
   const observer = options.observer ?? silentObserver;
+  // Each routed event's deliveries are a batch of their own: those of one turn of the event loop share their alerts' reads.
+  let alertsOfTurn: AlertLookup | undefined;
+  const alertsThisTurn = () => {
+    if (!alertsOfTurn) {
+      alertsOfTurn = alertLookup(services);
+      setImmediate(() => (alertsOfTurn = undefined));
+    }
+    return alertsOfTurn;
+  };
   const services: Services = {
     records: SqliteRecordStore.open(join(dir, "state", "records.db"), {
       now: clock,
@@ -81,7 +90,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
     deliveryQueue: options.deliveryQueue ?? {
       // Sent at once, each within its channel's limits; a crash of one fails the enqueue once all are done.
       async enqueue(deliveries: readonly Delivery[]) {
-        const crashed = (await deliverAll(services, deliveries, signal)).find((r) => r.status === "rejected");
+        const crashed = (await deliverAll(services, deliveries, signal, alertsThisTurn())).find((r) => r.status === "rejected");
         if (crashed) throw crashed.reason;
       },
     },

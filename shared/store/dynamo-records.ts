@@ -13,7 +13,7 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { checkLimit, decodeCursor, encodeCursor, pageListing, rankedListing, indexEntryOf, type CursorKey } from "./record-indexes.ts";
-import { RecordContended, RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
+import { RecordContended, RecordExists, type DamagedRecord, type RecordWrite, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
 
 /**
  * Records in one DynamoDB table (single-table design): partition key = the record kind
@@ -47,21 +47,51 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   async create<T>(table: Table, id: string, value: T): Promise<void> {
+    if (!(await this.createItem(table, id, value))) throw new RecordExists(table, id);
+  }
+
+  /** True when created. */
+  private async createItem(table: Table, id: string, value: unknown, expiresAt?: number): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: item(table, id, value),
+          Item: item(table, id, value, expiresAt),
           // An item past its expiry that TTL has not removed yet reads as absent, so it may be created over.
           ConditionExpression: "attribute_not_exists(pk) OR #expires <= :now",
           ExpressionAttributeNames: { "#expires": TTL_ATTRIBUTE },
           ExpressionAttributeValues: { ":now": { N: String(Math.floor(this.now() / 1000)) } },
         }),
       );
+      return true;
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) throw new RecordExists(table, id);
+      if (e instanceof ConditionalCheckFailedException) return false;
       throw e;
     }
+  }
+
+  /**
+   * Unconditional writes in BatchWriteItem requests of 25 (what one leaves unprocessed sent
+   * again, after a pause); writes `ifAbsent` as conditional puts, at the same time (a batch
+   * takes no condition). A request takes each key once: a batch that names a key twice is
+   * written one write after the other, so the last one stays.
+   */
+  async putMany(writes: readonly RecordWrite[]): Promise<boolean[]> {
+    const keys = new Set(writes.map((w) => `${w.table}\0${w.id}`));
+    if (keys.size < writes.length) {
+      const out: boolean[] = [];
+      for (const w of writes) {
+        if (w.ifAbsent) out.push(await this.createItem(w.table, w.id, w.value, w.expiresAt));
+        else out.push((await this.put(w.table, w.id, w.value, w.expiresAt === undefined ? {} : { expiresAt: w.expiresAt }), true));
+      }
+      return out;
+    }
+    const puts = writes.filter((w) => !w.ifAbsent).map((w): WriteRequest => ({ PutRequest: { Item: item(w.table, w.id, w.value, w.expiresAt) } }));
+    const [created] = await Promise.all([
+      Promise.all(writes.map((w) => (w.ifAbsent ? this.createItem(w.table, w.id, w.value, w.expiresAt) : Promise.resolve(true)))),
+      this.batchWrite(puts, `${puts.length} puts`),
+    ]);
+    return created;
   }
 
   async put<T>(table: Table, id: string, value: T, options: { expiresAt?: number } = {}): Promise<void> {
@@ -176,17 +206,28 @@ export class DynamoRecordStore implements RecordStore {
   /** In batches of DynamoDB's limit of 25; what a batch leaves unprocessed (throttling) is sent again, after a pause. */
   async deletePrefix(table: Table, prefix: string): Promise<number> {
     const found = await this.query(table, prefix, `pk, sk, ${TTL_ATTRIBUTE}`);
-    const keys = found.map((f) => ({ pk: f["pk"]!, sk: f["sk"]! }));
-    for (let i = 0; i < keys.length; i += WRITE_BATCH) {
-      let pending: WriteRequest[] = keys.slice(i, i + WRITE_BATCH).map((Key) => ({ DeleteRequest: { Key } }));
-      for (let attempt = 0; pending.length; attempt++) {
-        if (attempt === UNPROCESSED_ATTEMPTS) throw new Error(`DynamoDB left ${pending.length} deletes of ${table}/${prefix}… unprocessed after ${attempt} attempts`);
-        if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-        const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = out.UnprocessedItems?.[this.tableName] ?? [];
-      }
-    }
+    await this.batchWrite(
+      found.map((f) => ({ DeleteRequest: { Key: { pk: f["pk"]!, sk: f["sk"]! } } })),
+      `deletes of ${table}/${prefix}…`,
+    );
     return found.filter((f) => this.live(f)).length;
+  }
+
+  /** In requests of DynamoDB's limit of 25, at once; what a request leaves unprocessed (throttling) is sent again, after a pause. */
+  private async batchWrite(requests: readonly WriteRequest[], what: string): Promise<void> {
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < requests.length; i += WRITE_BATCH) chunks.push(requests.slice(i, i + WRITE_BATCH));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let pending = chunk;
+        for (let attempt = 0; pending.length; attempt++) {
+          if (attempt === UNPROCESSED_ATTEMPTS) throw new Error(`DynamoDB left ${pending.length} ${what} unprocessed after ${attempt} attempts`);
+          if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+          const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
+          pending = out.UnprocessedItems?.[this.tableName] ?? [];
+        }
+      }),
+    );
   }
 
   private async query(table: Table, prefix: string, projection?: string): Promise<Record<string, AttributeValue>[]> {

@@ -96,6 +96,17 @@ export interface RankCounts {
   readonly earliest?: number;
 }
 
+/** One write of a batch (RecordStore.putMany). */
+export interface RecordWrite<T = unknown> {
+  readonly table: Table;
+  readonly id: string;
+  readonly value: T;
+  /** As put's: the record reads as absent from then on. */
+  readonly expiresAt?: number;
+  /** Written only where no live record is (as create). */
+  readonly ifAbsent?: boolean;
+}
+
 export interface RecordStore {
   get<T>(table: Table, id: string): Promise<T | undefined>;
   /** Creates the record; throws RecordExists when it is there already. */
@@ -110,6 +121,13 @@ export interface RecordStore {
   update<T>(table: Table, id: string, change: (current: T) => T): Promise<T | undefined>;
   /** `expiresAt` (epoch ms): the record reads as absent from then on, and the store may drop it. */
   put<T>(table: Table, id: string, value: T, options?: { expiresAt?: number }): Promise<void>;
+  /**
+   * Several writes in few requests (SQLite: one transaction; DynamoDB: BatchWriteItem, 25
+   * a request), made as if one after the other, in order. Each write is atomic; the batch as
+   * a whole need not be. Answers, per write, whether it was written: a write `ifAbsent` is
+   * not where a live record is there already (create's condition, answered, not thrown).
+   */
+  putMany(writes: readonly RecordWrite[]): Promise<boolean[]>;
   /** Records whose id starts with `prefix`, in id order. */
   list<T>(table: Table, prefix?: string): Promise<T[]>;
   /** The same, a page at a time: read from the index, never every record. */

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 import { checkLimit, decodeCursor, encodeCursor, pageListing, prefixEnd, rankedListing, indexEntryOf } from "./record-indexes.ts";
-import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
+import { RecordExists, type DamagedRecord, type RecordWrite, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
 
 /**
  * Records in one SQLite database file (node:sqlite), shared by every process that uses
@@ -14,8 +14,10 @@ import { RecordExists, type DamagedRecord, type Page, type PageQuery, type RankC
  * those indexes, not the records. Expired records read as absent; none is deleted for it.
  *
  * The calls are synchronous underneath (node:sqlite has no async API): a statement takes
- * microseconds to a few milliseconds, and a writer of another process holds the lock for
- * as long as one statement takes.
+ * microseconds to a few milliseconds. Reads are made at once. Writes asked for in one turn
+ * of the event loop are made together, in one IMMEDIATE transaction (a commit costs more
+ * than the statements it holds), and each caller's promise settles once it is committed: a
+ * writer of another process holds the lock for as long as one turn's writes take.
  */
 export class SqliteRecordStore implements RecordStore {
   private readonly now: () => number;
@@ -53,18 +55,28 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   async create<T>(table: Table, id: string, value: T): Promise<void> {
-    // An expired or damaged record reads as absent, so it may be created over.
-    const sql = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?) OR NOT json_valid(records.body)`;
-    if (this.db.run(sql, ...row(table, id, value), this.now()) === 0) throw new RecordExists(table, id);
+    const created = this.createLater(row(table, id, value));
+    if (!(await this.db.write(created))) throw new RecordExists(table, id);
   }
 
   async put<T>(table: Table, id: string, value: T, options: { expiresAt?: number } = {}): Promise<void> {
-    this.db.run(UPSERT, ...row(table, id, value, options.expiresAt));
+    const params = row(table, id, value, options.expiresAt);
+    await this.db.write(() => this.db.run(UPSERT, ...params));
   }
 
-  /** Read, changed and written in one IMMEDIATE transaction: another process's writer waits for it. */
+  /** In the transaction of the turn's writes, in order. */
+  putMany(writes: readonly RecordWrite[]): Promise<boolean[]> {
+    return Promise.all(
+      writes.map((w) => {
+        const params = row(w.table, w.id, w.value, w.expiresAt);
+        return this.db.write(w.ifAbsent ? this.createLater(params) : () => this.db.run(UPSERT, ...params) >= 0);
+      }),
+    );
+  }
+
+  /** Read, changed and written in the same IMMEDIATE transaction: another process's writer waits for it. */
   async update<T>(table: Table, id: string, change: (current: T) => T): Promise<T | undefined> {
-    return this.db.transaction(() => {
+    return this.db.write(() => {
       const found = this.db.get("SELECT body, expires_at FROM records WHERE tbl = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)", table, id, this.now());
       const current = found ? this.parse<T>(table, id, found["body"]) : undefined;
       if (current === undefined) return undefined;
@@ -73,6 +85,11 @@ export class SqliteRecordStore implements RecordStore {
       this.db.run(UPSERT, ...row(table, id, next, typeof expiresAt === "number" ? expiresAt : undefined));
       return next;
     });
+  }
+
+  /** The write that creates a record (its row made now, as the caller's value is now): true when created. */
+  private createLater(params: SQLInputValue[]): () => boolean {
+    return () => this.db.run(CREATE, ...params, this.now()) === 1;
   }
 
   async list<T>(table: Table, prefix = ""): Promise<T[]> {
@@ -144,22 +161,22 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   async delete(table: Table, id: string): Promise<void> {
-    this.db.run("DELETE FROM records WHERE tbl = ? AND id = ?", table, id);
+    await this.db.write(() => this.db.run("DELETE FROM records WHERE tbl = ? AND id = ?", table, id));
   }
 
-  /** One statement, so one transaction: another process sees all of them or none gone. */
+  /** One statement, in one transaction: another process sees all of them or none gone. */
   async deletePrefix(table: Table, prefix: string): Promise<number> {
     const [range, bounds] = idRange(prefix);
-    const now = this.now();
-    const gone = this.db.all(`DELETE FROM records WHERE tbl = ? AND ${range} RETURNING expires_at`, table, ...bounds);
-    return gone.filter((r) => r["expires_at"] === null || Number(r["expires_at"]) > now).length;
+    return this.db.write(() => {
+      const now = this.now();
+      const gone = this.db.all(`DELETE FROM records WHERE tbl = ? AND ${range} RETURNING expires_at`, table, ...bounds);
+      return gone.filter((r) => r["expires_at"] === null || Number(r["expires_at"]) > now).length;
+    });
   }
 
   async claim(id: string, until: number, now: number): Promise<boolean> {
-    // Taken when absent, expired, unreadable, or held until before `now`; SQLite evaluates this under its write lock.
-    const sql = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?)
-      OR CASE WHEN json_valid(records.body) THEN coalesce(json_extract(records.body, '$.until') < ?, 0) ELSE 1 END`;
-    return this.db.run(sql, ...row("leases", id, { until }, until + ABANDONED_LEASE_MS), now, now) === 1;
+    const params = row("leases", id, { until }, until + ABANDONED_LEASE_MS);
+    return this.db.write(() => this.db.run(CLAIM, ...params, now, now) === 1);
   }
 
   private parse<T>(table: Table, id: string, body: unknown): T | undefined {
@@ -194,6 +211,13 @@ const COUNT_BY_LABEL = `WITH RECURSIVE labels(l) AS (
 
 const UPSERT = `INSERT INTO records (tbl, id, body, expires_at, part, nrank, at, label, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at, part = excluded.part, nrank = excluded.nrank, at = excluded.at, label = excluded.label, summary = excluded.summary`;
+
+/** Made when absent, expired or unreadable (an expired or damaged record reads as absent). */
+const CREATE = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?) OR NOT json_valid(records.body)`;
+
+/** Taken when absent, expired, unreadable, or held until before `now`; SQLite evaluates this under its write lock. */
+const CLAIM = `${UPSERT} WHERE (records.expires_at IS NOT NULL AND records.expires_at <= ?)
+  OR CASE WHEN json_valid(records.body) THEN coalesce(json_extract(records.body, '$.until') < ?, 0) ELSE 1 END`;
 
 function row(table: Table, id: string, value: unknown, expiresAt?: number): SQLInputValue[] {
   const entry = indexEntryOf(table, id, value);
@@ -250,6 +274,8 @@ class Connection {
   private readonly statements = new Map<string, StatementSync>();
   /** Ranked reads' answers (remember), oldest first. */
   private readonly remembered = new Map<string, Remembered>();
+  /** Writes waiting for the end of the turn (write). */
+  private pending: { readonly work: () => unknown; readonly resolve: (value: unknown) => void; readonly reject: (error: unknown) => void }[] = [];
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -296,15 +322,65 @@ class Connection {
     return this.statement(sql).all(params) as Record<string, SQLOutputValue>[];
   }
 
+  /**
+   * Makes `work` (synchronous: reads and writes of one record) in the transaction of this
+   * turn's writes, after those asked for before it; settles once that is committed.
+   */
+  write<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.commitPending());
+      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  /**
+   * The turn's writes, in one IMMEDIATE transaction (the write lock taken first). A write
+   * that throws (a change refused, a statement failed) is undone alone, as SQLite undoes a
+   * failed statement, and its caller told; should the transaction itself fail, none of it
+   * is kept and each write is made again in a transaction of its own, so every caller is
+   * answered for its own write.
+   */
+  private commitPending(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.transaction(() => {
+        for (const w of batch) {
+          try {
+            outcomes.push({ ok: true, value: w.work() });
+          } catch (error) {
+            if (!this.db.isTransaction) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch {
+      for (const w of batch) {
+        try {
+          w.resolve(this.transaction(w.work));
+        } catch (error) {
+          w.reject(error);
+        }
+      }
+      return;
+    }
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) w.resolve(outcome.value);
+      else w.reject(outcome.error);
+    });
+  }
+
   /** `work` in one IMMEDIATE transaction (the write lock taken first), rolled back when it throws. */
-  transaction<T>(work: () => T): T {
+  private transaction<T>(work: () => T): T {
     this.db.exec("BEGIN IMMEDIATE");
     try {
       const out = work();
       this.db.exec("COMMIT");
       return out;
     } catch (e) {
-      this.db.exec("ROLLBACK");
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
       throw e;
     }
   }

@@ -37,15 +37,19 @@ export interface PostOptions {
 
 /** POSTs a body and classifies the outcome; a timeout or a network error is retryable. Redirects are not followed. */
 export async function post(url: string, body: string, options: PostOptions): Promise<SendResult> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
   try {
-    const { status, retryAfter } = await exchange(url, body, { "content-type": "application/json", "user-agent": "Vigil", ...options.headers }, AbortSignal.any([options.signal, timeout]), options.pinned);
+    const { status, retryAfter } = await exchange(url, body, { "content-type": "application/json", "user-agent": "Vigil", ...options.headers }, options.signal, options.timeoutMs, options.pinned);
     return classifyStatus(status, retryAfter, options.now());
   } catch (e) {
-    if (timeout.aborted) return failed(true, "TIMEOUT", `no answer within ${options.timeoutMs} ms`);
+    if (e instanceof NoAnswer) return failed(true, "TIMEOUT", `no answer within ${options.timeoutMs} ms`);
     if (options.signal.aborted) return failed(true, "TIMEOUT", "the invocation ran out of time");
     return failed(true, "NETWORK", e instanceof Error ? e.message : String(e));
   }
+}
+
+/** The request took longer than its timeout. */
+class NoAnswer extends Error {
+  override readonly name = "NoAnswer";
 }
 
 /** What one answer's body may hold before its connection is dropped rather than kept. */
@@ -78,23 +82,41 @@ function poolFor(target: URL, pinned: PostOptions["pinned"]): HttpAgent {
   return pool;
 }
 
-/** One request on a pooled connection (poolFor); the answer is classified on its head, and its body read in the background, bounded, so the connection can be reused. */
-function exchange(url: string, body: string, headers: Record<string, string>, signal: AbortSignal, pinned?: PostOptions["pinned"]): Promise<{ status: number; retryAfter: string | null }> {
+/**
+ * One request on a pooled connection (poolFor); the answer is classified on its head, and
+ * its body read in the background, bounded, so the connection can be reused. The request,
+ * answer included, is cut short after `timeoutMs` or when `signal` aborts.
+ */
+function exchange(url: string, body: string, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number, pinned?: PostOptions["pinned"]): Promise<{ status: number; retryAfter: string | null }> {
   const target = new URL(url);
   const send = target.protocol === "https:" ? httpsRequest : target.protocol === "http:" ? httpRequest : undefined;
   if (!send) return Promise.reject(new Error(`${target.protocol} is not http: or https:`));
+  if (signal.aborted) return Promise.reject(new Error("aborted before it was sent"));
   const lookup: LookupFunction | undefined = pinned && ((_host, opts, done) => (opts.all ? done(null, [pinned]) : done(null, pinned.address, pinned.family)));
   return new Promise((resolve, reject) => {
-    const req = send(target, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, signal, agent: poolFor(target, pinned), ...(lookup ? { lookup } : {}) }, (res) => {
+    const req = send(target, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, agent: poolFor(target, pinned), ...(lookup ? { lookup } : {}) }, (res) => {
       const retryAfter = res.headers["retry-after"];
       resolve({ status: res.statusCode ?? 0, retryAfter: retryAfter ?? null });
       let read = 0;
       res.on("data", (chunk: Buffer) => {
         if ((read += chunk.length) > MAX_ANSWER_BYTES) res.destroy();
       });
+      res.on("end", done);
       res.on("error", () => {}); // the answer was classified already; a broken body only loses the connection
     });
-    req.on("error", reject);
+    // One timer and one listener per request (cheaper than a signal per request, at thousands a second).
+    const timer = setTimeout(() => req.destroy(new NoAnswer()), timeoutMs);
+    const abort = () => req.destroy(new Error("aborted"));
+    signal.addEventListener("abort", abort, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", abort);
+    }
+    req.on("close", done);
+    req.on("error", (e) => {
+      done();
+      reject(e);
+    });
     req.end(body);
   });
 }

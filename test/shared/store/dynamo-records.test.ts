@@ -2,9 +2,10 @@ import { randomBytes } from "node:crypto";
 import { CreateTableCommand, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { withBatchedPuts } from "../../../shared/store/batched-puts.ts";
 import { DynamoRecordStore, ofSortKey, rankSortKey, recordTableDefinition, TTL_ATTRIBUTE } from "../../../shared/store/dynamo-records.ts";
 import type { RecordStoreOptions } from "../../../shared/store/records.ts";
-import { anomalyGroupRecord } from "../../builders.ts";
+import { anomalyGroupRecord, HOUR } from "../../builders.ts";
 import { startDynamoDbLocal } from "../../servers.ts";
 import { recordStoreContract } from "./record-store-contract.ts";
 
@@ -85,5 +86,24 @@ describe("DynamoRecordStore", () => {
     const raw = async (pk: string, sk: string) => (await dynamo.client.send(new GetItemCommand({ TableName: `contract-${tables - 1}`, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
     expect(await raw("groups", "shop/orders/g")).toMatchObject({ rpk: { S: "groups#shop/orders/" }, rsk: { S: expect.stringMatching(/^[0-9a-f]{32}shop\/orders\/g$/) }, rlabel: { S: "views" }, rsum: { S: expect.stringMatching(/^\{"startMs":/) } });
     expect(Object.keys((await raw("detectors", "shop"))!).sort()).toEqual(["body", "pk", "sk"]);
+  });
+
+  it("with puts in batches: one turn's puts share BatchWriteItem requests of 25, and a record DynamoDB refuses fails its own put alone", async () => {
+    const store = withBatchedPuts(await freshStore());
+    const commands: string[] = [];
+    const name = `count-${tables}`;
+    dynamo.client.middlewareStack.add((next, context) => (args) => (commands.push(context.commandName ?? ""), next(args)), { step: "initialize", name });
+    try {
+      await Promise.all(Array.from({ length: 60 }, (_, i) => store.put("deliveries", `d/${String(i).padStart(2, "0")}`, { i }, { expiresAt: Date.now() + HOUR })));
+      expect(commands).toEqual(["BatchWriteItemCommand", "BatchWriteItemCommand", "BatchWriteItemCommand"]);
+      expect((await store.list<{ i: number }>("deliveries", "d/")).map((d) => d.i)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      // Over DynamoDB's 400 KB item limit even gzipped: its request is refused, so the batch is made again a put at a time.
+      const huge = { noise: randomBytes(600_000).toString("base64") };
+      const results = await Promise.allSettled([store.put("notices", "a", { n: 1 }), store.put("notices", "huge", huge), store.put("notices", "b", { n: 2 })]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect([await store.get("notices", "a"), await store.get("notices", "huge"), await store.get("notices", "b")]).toEqual([{ n: 1 }, undefined, { n: 2 }]);
+    } finally {
+      dynamo.client.middlewareStack.remove(name);
+    }
   });
 });

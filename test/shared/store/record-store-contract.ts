@@ -86,6 +86,41 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       expect(await store.deletePrefix("executions", "shop/orders/")).toBe(0);
     });
 
+    it("writes a batch as one write after another: more than a request holds, a key named twice keeps the last, a write if absent is refused where a live record is", async () => {
+      const store = await makeStore();
+      await store.put("notices", "kept", { n: "first" });
+      await store.put("notices", "stale", { n: "old" }, { expiresAt: T0 + HOUR });
+      clock = T0 + 2 * HOUR;
+      const many = Array.from({ length: 60 }, (_, i) => ({ table: "deliveries" as const, id: `d/${String(i).padStart(2, "0")}`, value: { i }, expiresAt: T0 + 3 * HOUR }));
+      const written = await store.putMany([
+        ...many,
+        { table: "notices", id: "kept", value: { n: "second" }, ifAbsent: true },
+        { table: "notices", id: "stale", value: { n: "new" }, ifAbsent: true },
+        { table: "notices", id: "fresh", value: { n: "made" }, ifAbsent: true },
+        { table: "notifications", id: "twice", value: { n: 1 } },
+      ]);
+      expect(written).toEqual([...many.map(() => true), false, true, true, true]);
+      expect(await store.list("deliveries", "d/")).toEqual(many.map((w) => w.value));
+      expect(await store.get("notices", "kept")).toEqual({ n: "first" });
+      expect(await store.get("notices", "stale")).toEqual({ n: "new" });
+      expect(await store.get("notices", "fresh")).toEqual({ n: "made" });
+      // The same key twice in one batch: written in order, the last one stays; once there, a write if absent is refused.
+      expect(
+        await store.putMany([
+          { table: "notifications", id: "twice", value: { n: 2 } },
+          { table: "notifications", id: "twice", value: { n: 3 } },
+          { table: "notifications", id: "new", value: { n: 1 }, ifAbsent: true },
+          { table: "notifications", id: "new", value: { n: 2 }, ifAbsent: true },
+        ]),
+      ).toEqual([true, true, true, false]);
+      expect(await store.get("notifications", "twice")).toEqual({ n: 3 });
+      expect(await store.get("notifications", "new")).toEqual({ n: 1 });
+      // Expiry is kept: past it, the batch's records read as absent.
+      clock = T0 + 4 * HOUR;
+      expect(await store.list("deliveries", "d/")).toEqual([]);
+      expect(await store.putMany([])).toEqual([]);
+    });
+
     it("reads a record past its expiry as absent everywhere, and lets it be created again", async () => {
       const store = await makeStore();
       await store.put("executions", "shop/orders/1", { n: 1 }, { expiresAt: T0 + HOUR });

@@ -3,6 +3,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { RecordExists } from "../../../shared/store/records.ts";
 import { loadSqlite, SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
 import { anomalyGroupRecord, tempDir } from "../../builders.ts";
 import { recordStoreContract } from "./record-store-contract.ts";
@@ -46,6 +47,37 @@ describe("SqliteRecordStore", () => {
 
     now = 2_000;
     expect([await counted(), await listed()]).toEqual([0, []]);
+  });
+
+  it("makes the writes of one turn together, and a write refused among them is refused alone", async () => {
+    const file = join(await tempDir(), "records.db");
+    const store = SqliteRecordStore.open(file);
+    await store.put("detectors", "a", { n: 0 });
+    const refused = new Error("refused");
+    const results = await Promise.allSettled([
+      store.put("detectors", "b", { n: 1 }),
+      store.update("detectors", "a", () => {
+        throw refused;
+      }),
+      store.claim("lease", 10, 0),
+      store.create("detectors", "b", { n: 2 }),
+      store.update<{ n: number }>("detectors", "a", (d) => ({ n: d.n + 1 })),
+      store.putMany([{ table: "detectors", id: "c", value: { n: 3 }, ifAbsent: true }]),
+    ]);
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : r.reason instanceof RecordExists ? "exists" : r.reason))).toEqual([undefined, refused, true, "exists", { n: 1 }, [true]]);
+    const db = rawDatabase(file);
+    expect(db.prepare("SELECT id, body FROM records WHERE tbl = 'detectors' ORDER BY id").all()).toEqual([
+      { id: "a", body: '{"n":1}' },
+      { id: "b", body: '{"n":1}' },
+      { id: "c", body: '{"n":3}' },
+    ]);
+    db.close();
+    // A write keeps the value as it was when asked for, though it is made at the end of the turn.
+    const value = { n: 1 };
+    const written = Promise.all([store.put("detectors", "d", value), store.putMany([{ table: "detectors", id: "e", value }]), store.create("detectors", "f", value)]);
+    value.n = 2;
+    await written;
+    expect([await store.get("detectors", "d"), await store.get("detectors", "e"), await store.get("detectors", "f")]).toEqual([{ n: 1 }, { n: 1 }, { n: 1 }]);
   });
 
   it("is one database per file: stores opened again, as per request, see each other's writes at once", async () => {
