@@ -28,7 +28,7 @@ import { webhookBody } from "../shared/channels/webhook/render.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
 import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
 import { activateDetector, backtestFiles, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, routeEvents } from "../shared/app/index.ts";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../cli/serve.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "../cli/serve.ts";
 import { localFiles, localServices } from "../shared/runtime/local.ts";
 import { seriesHash } from "../shared/app/history.ts";
 import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keptPoints } from "../shared/detect/series-points.ts";
@@ -718,8 +718,17 @@ async function consoleFirstChart(): Promise<void> {
     clock = live + h * HOUR;
     for (const r of await detectDue(setup, clock)) if (r.outcome.kind === "processed" && r.outcome.group) group = { AnomalyGroupId: r.outcome.group.AnomalyGroupId, series: Object.keys(r.outcome.group.impacts["orders"]?.series ?? {}).length };
   }
-  const tenants = await tenantsFromConfig({ dataDir: dir });
-  const { server, url } = await serve({ port: 0, services: localServices(dir, { dataRootsOf: tenants.dataRootsOf }), tenants });
+  // `vigil serve` in a process of its own, as people run it (not sharing this one with the browser's driver), its clock where detection stopped.
+  const server = spawn(process.execPath, ["bin/vigil.mjs", "serve", "--port", "0", "--data-dir", dir, "--clock-start", new Date(clock).toISOString(), "--clock-rate", "1"], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stderr.on("data", (c: Buffer) => {
+      log += c.toString();
+      const m = /L4M's API at (http:\/\/[^\s/]+)/.exec(log);
+      if (m) resolve(m[1]!);
+    });
+    server.once("exit", (code) => reject(new Error(`vigil serve exited with ${code}: ${log}`)));
+  });
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
   try {
     if (!group) throw new Error("the bench's incident was not found");
@@ -761,7 +770,8 @@ async function consoleFirstChart(): Promise<void> {
     report("console: charts drawn at first (of 100 series; the rest on request)", fmt(charts));
   } finally {
     await browser.close();
-    server.close();
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
     rmSync(dir, { recursive: true, force: true });
   }
 }
