@@ -71,6 +71,8 @@ export class SeriesBank {
   recBlocks = new Uint8Array(0);
   /** The reference the level is compared with for slow drift (drift.ts). */
   driftRef = new Float64Array(0);
+  /** How far the level usually strays from that reference: its own slow wander, which a drift must exceed (drift.ts). */
+  driftWander = new Float32Array(0);
   /** Intervals the series' current event stays open without a new anomaly; 0: no event. */
   eventLeft = new Uint16Array(0);
   /** Largest severity reported in the current event. */
@@ -131,6 +133,7 @@ export class SeriesBank {
       ["recNext", 1],
       ["recBlocks", 1],
       ["driftRef", 1],
+      ["driftWander", 1],
       ["eventLeft", 1],
       ["eventPeak", 1],
       ["lastK", 1],
@@ -235,7 +238,7 @@ export class SeriesBank {
 }
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
-const SNAPSHOT_FORMAT = 4;
+const SNAPSHOT_FORMAT = 5;
 
 /** A model saved by another version of the engine, whose state this one cannot read. */
 export class SnapshotFormatChanged extends Error {

@@ -162,6 +162,15 @@ describe("what the engine learns", () => {
     expect(r.anomalies.filter((a) => a.kind !== "drift")).toEqual([]);
   });
 
+  it("does not report as a drift a level whose wander is its habit: a random walk, or two-week swings of ±6 scales", () => {
+    let walk = 0;
+    const walked = Array.from({ length: at(70) }, (_, k) => (walk += 10 * noise(k, 77)));
+    const swings = backtestOf("PT1H", at(70), (k) => hourly(k) + 120 * Math.sin((2 * Math.PI * k) / at(14)), 35);
+    const randomWalk = backtestOf("PT1H", at(70), (k) => hourly(k) + walked[k]!, 35);
+    expect(swings.anomalies.filter((a) => a.kind === "drift")).toEqual([]);
+    expect(randomWalk.anomalies.filter((a) => a.kind === "drift")).toEqual([]);
+  });
+
   it("watches every frequency, PT1M to P1D: alerts on its normal no more often than severity 70 means (one interval in 2,000), an incident found at its start and ranked above them", () => {
     for (const f of FREQUENCIES) {
       const len = intervalMs(f);
