@@ -150,13 +150,26 @@ describe("reading any supported format end to end", () => {
   });
 });
 
+/** Detection at each live hour from `from` to `to`, the clock set to it: every run. */
+async function detectHours(set: Pick<Awaited<ReturnType<typeof setUp>>, "rt" | "setNow">, from: number, to: number) {
+  const runs = [];
+  for (let h = from; h <= to; h++) {
+    set.setNow(LIVE + h * HOUR);
+    runs.push(...(await detectDue(set.rt, LIVE + h * HOUR)));
+  }
+  return runs;
+}
+
+/** The shop set up, and detection run through its first `hours` live hours. */
+async function detectedThrough(hours: number) {
+  const set = await setUp(10);
+  await detectHours(set, 1, hours);
+  return set;
+}
+
 describe("a model saved by an older engine", () => {
   it("is learned again from the history, and detection goes on from where it had got to", async () => {
-    const { rt, metricSet, setNow } = await setUp(10);
-    for (let h = 1; h <= 3; h++) {
-      setNow(LIVE + h * HOUR);
-      await detectDue(rt, LIVE + h * HOUR);
-    }
+    const { rt, metricSet, setNow } = await detectedThrough(3);
     // The saved model as an older engine wrote it: its head and shards, the engine's format one behind.
     const root = metricSetRoot(rt.resultsRoot, metricSet);
     const before = (await readModel(rt.blobs, root))!;
@@ -177,11 +190,7 @@ describe("a model saved by an older engine", () => {
     expect(await releaseStaleLeases(rt, LIVE + 4 * HOUR)).toBe(1);
     expect(await rt.records.get("leases", learning)).toBeUndefined();
 
-    const runs = [];
-    for (let h = 4; h <= 10; h++) {
-      setNow(LIVE + h * HOUR);
-      runs.push(...(await detectDue(rt, LIVE + h * HOUR)));
-    }
+    const runs = await detectHours({ rt, setNow }, 4, 10);
     // No interval failed, none was run twice, and the incident of hours 5–6 is still found.
     expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual(Array.from({ length: 7 }, (_, i) => [LIVE + (i + 3) * HOUR, "processed"]));
     expect(runs.some((r) => r.outcome.kind === "processed" && r.outcome.group?.startMs === LIVE + 5 * HOUR)).toBe(true);
@@ -195,11 +204,7 @@ describe("a model saved by an older engine", () => {
 
 describe("a model saved before models had shards", () => {
   it("is read as one shard where it was saved (model.bin), and the next commit writes the model's head beside it", async () => {
-    const { rt, metricSet, setNow } = await setUp(10);
-    for (let h = 1; h <= 3; h++) {
-      setNow(LIVE + h * HOUR);
-      await detectDue(rt, LIVE + h * HOUR);
-    }
+    const { rt, metricSet, setNow } = await detectedThrough(3);
     // The same model as one snapshot in model.bin, as detection saved it before shards.
     const root = metricSetRoot(rt.resultsRoot, metricSet);
     const sharded = (await readModel(rt.blobs, root))!;
@@ -209,11 +214,7 @@ describe("a model saved before models had shards", () => {
     await rt.blobs.deleteFolder(`${modelFolder(root)}/`);
     expect(await readModel(rt.blobs, root)).toEqual({ head: sharded.head, shards: [{ id: "", series: bank.size, version: LEGACY_VERSION }] });
 
-    const runs = [];
-    for (let h = 4; h <= 10; h++) {
-      setNow(LIVE + h * HOUR);
-      runs.push(...(await detectDue(rt, LIVE + h * HOUR)));
-    }
+    const runs = await detectHours({ rt, setNow }, 4, 10);
     expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual(Array.from({ length: 7 }, (_, i) => [LIVE + (i + 3) * HOUR, "processed"]));
     expect(runs.some((r) => r.outcome.kind === "processed" && r.outcome.group?.startMs === LIVE + 5 * HOUR)).toBe(true);
     const after = (await readModel(rt.blobs, root))!;
