@@ -1,7 +1,7 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readInterval, visitRows } from "../detect/read-files.ts";
-import { intervalUri, metricSetRoot, toJsonLines } from "../detect/results.ts";
+import { intervalUri, metricSetRoot, runsUri, toJsonLines } from "../detect/results.ts";
 import { HistorySpill, partitionFolder, SPILL_BITS } from "../detect/shard-history.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
@@ -195,7 +195,7 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const readable = readableOf(metricSet, root);
   const run = runName(leaseUntil);
-  const work = joinUri(root, "work", "history", run);
+  const work = runsUri(root, "history", run);
   await deps.blobs.deleteFolder(`${work}/`);
   const spill = new HistorySpill(deps.blobs, joinUri(work, "spill"), metricSet.MetricList.length, metricSet.MetricSetFrequency, before);
   await visitRows(filesOf(deps, metricSet), readable, historyPrefixes(readable), (timestamp, dimensions, values) => {
@@ -313,7 +313,7 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
   try {
     return await startInterval(deps, metricSet, intervalStart, now, model, lease, leaseUntil);
   } catch (e) {
-    const execution = await failRun(deps, metricSet, intervalStart, now, lease, joinUri(metricSetRoot(deps.resultsRoot, metricSet), "work", String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
+    const execution = await failRun(deps, metricSet, intervalStart, now, lease, runsUri(metricSetRoot(deps.resultsRoot, metricSet), String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
     // Files the tenant may not read fail the interval, not the run: the other metric sets and tenants go on.
     if (e instanceof AccessDeniedException) return { kind: "failed", execution };
     throw e;
@@ -340,7 +340,7 @@ export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "
 async function startInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, model: ShardedModel, lease: string, claimedUntil: number): Promise<IntervalOutcome> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const run = runName(claimedUntil);
-  const work = joinUri(root, "work", String(intervalStart), run);
+  const work = runsUri(root, String(intervalStart), run);
   const version = `${intervalStart}-${run}`;
   await deps.blobs.deleteFolder(`${work}/`);
   await deps.blobs.deleteFolder(`${joinUri(root, "model", version)}/`);
@@ -449,7 +449,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.records.put("leases", plan.lease, { until: DONE }, { expiresAt: now + DONE_MARKER_RETENTION_MS });
   await collectVersions(deps.blobs, root, next);
   // Every run of the interval is done with: this one, and any a lost lease left behind.
-  await deps.blobs.deleteFolder(`${joinUri(root, "work", String(intervalStart))}/`);
+  await deps.blobs.deleteFolder(`${runsUri(root, String(intervalStart))}/`);
   return { kind: "processed", execution, group };
 }
 

@@ -8,7 +8,7 @@ import { joinUri } from "../model/path-template.ts";
  *   <root>/<account>/<detector>/<metric set>/model/head.bin       the model's head (the commit point; shard-model.ts)
  *                                              /model/<version>/s<shard>.bin  one snapshot per shard
  *                                              /model.bin          a model saved before shards, read as one shard
- *                                              /work/...           a run's plan, shard inputs and results, until it commits
+ *                                              /runs/...           a run's plan, shard inputs and results, until it commits
  *   <root>/<account>/<detector>/<metric set>/<yyyyMMdd>/<HHmm>/anomalies.jsonl
  *                                                  /rejects.jsonl  rows kept aside, with reasons
  *                                                  /quality.json   the data quality report
@@ -16,6 +16,9 @@ import { joinUri } from "../model/path-template.ts";
 export function metricSetRoot(resultsRoot: string, metricSet: Pick<MetricSet, "MetricSetArn">): string {
   return joinUri(resultsRoot, metricSetKey(metricSet.MetricSetArn));
 }
+
+/** Where a run keeps its plan, shard inputs and results until it commits: `runs/<interval start or "history">/<run>`. */
+export const runsUri = (root: string, ...parts: string[]) => joinUri(root, "runs", ...parts);
 
 /** Where a model saved before shards existed is (read as the root shard; shard-model.ts). */
 export const modelUri = (root: string) => joinUri(root, "model.bin");

@@ -143,7 +143,7 @@ describe("sharded detection on SQS, S3 and DynamoDB", () => {
     expect(model.head.through).toBe(LIVE + (LIVE_HOURS - 1) * HOUR);
     expect(model.shards.length).toBeGreaterThanOrEqual((MARKETS * PLATFORMS.length * 2) / CAPACITY);
     // The work of every run went with its commit.
-    expect((await rt.blobs.list(`${root}/`)).filter((uri) => uri.includes("/work/"))).toEqual([]);
+    expect((await rt.blobs.list(`${root}/`)).filter((uri) => uri.includes("/runs/"))).toEqual([]);
 
     // One local run with one shard finds the same.
     const localDir = await tempDir();
@@ -201,7 +201,7 @@ describe("sharded detection on SQS, S3 and DynamoDB", () => {
     expect(await readModel(rt.blobs, root)).toEqual(committed);
     expect(await rt.records.list("groups")).toEqual([]);
     expect(await rt.records.get("leases", `000000000000/shop/orders/${LIVE + HOUR}`)).toBeUndefined();
-    expect((await rt.blobs.list(`${root}/`)).filter((u) => u.includes(`/work/${LIVE + HOUR}/`))).toEqual([]);
+    expect((await rt.blobs.list(`${root}/`)).filter((u) => u.includes(`/runs/${LIVE + HOUR}/`))).toEqual([]);
 
     // Repaired, the next run does the interval.
     await rt.blobs.put(uri, intact);
