@@ -30,7 +30,6 @@ function AlertFormView(props: { metricSets: readonly MetricSet[]; initial?: Aler
     setError(undefined);
     try {
       thresholdOf(form);
-      if (changeTarget) actionOf(form);
       await props.onSave({ form, sendsTo: changeTarget });
     } catch (err) {
       setError(err instanceof Error ? err : new Error(String(err)));
