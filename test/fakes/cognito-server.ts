@@ -40,10 +40,11 @@ const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringi
 const POOL = "us-east-1_Local";
 const KEY_ID = "pool-key";
 
-async function certificate(): Promise<{ key: Buffer; cert: Buffer }> {
+/** A certificate for 127.0.0.1 made for a test (openssl), with its key: trust `cert` where it is fetched. */
+export async function loopbackCertificate(): Promise<{ key: Buffer; cert: Buffer }> {
   const dir = await tempDir();
   const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { encoding: "utf8" });
-  if (made.status !== 0) throw new Error(`openssl could not make the pool's certificate: ${made.stderr}`);
+  if (made.status !== 0) throw new Error(`openssl could not make the test's certificate: ${made.stderr}`);
   return { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) };
 }
 
@@ -63,7 +64,7 @@ function body(req: IncomingMessage): Promise<string> {
 export async function startCognito(options: { clientId: string; user: CognitoUser; callbacks: readonly string[] }): Promise<CognitoPool> {
   const { clientId, user } = options;
   const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const tls = await certificate();
+  const tls = await loopbackCertificate();
   const codes = new Map<string, { challenge: string; redirect: string }>();
   const requests: string[] = [];
   let issuer = "";

@@ -1,13 +1,11 @@
-import { spawnSync } from "node:child_process";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { globalAgent } from "node:https";
 import { createServer, type Server } from "node:https";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATOR, createDetector } from "../../../shared/app/index.ts";
 import { ACCOUNT_CLAIM, ConsoleTokens, cognitoFromEnv } from "../../../shared/api/session.ts";
 import { AccessDeniedException, InternalServerException } from "../../../shared/model/errors.ts";
+import { loopbackCertificate } from "../../fakes/cognito-server.ts";
 import { inLocalMode } from "../../functions/local-mode.ts";
 import { localAt, tempDir } from "../../builders.ts";
 
@@ -39,12 +37,9 @@ describe("console tokens (Cognito ID tokens, aws-jwt-verify)", () => {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
-    const dir = await tempDir();
-    const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { encoding: "utf8" });
-    if (made.status !== 0) throw new Error(`openssl could not make the test's certificate: ${made.stderr}`);
-    const cert = readFileSync(join(dir, "cert.pem"));
+    const { key, cert } = await loopbackCertificate();
     const jwks = { keys: [{ ...pool.publicKey.export({ format: "jwk" }), kid: "pool-key", alg: "RS256", use: "sig" }] };
-    server = createServer({ key: readFileSync(join(dir, "key.pem")), cert }, (req, res) => {
+    server = createServer({ key, cert }, (req, res) => {
       if (req.url !== "/us-east-1_Pool/.well-known/jwks.json") return res.writeHead(404).end();
       fetched++;
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks));
