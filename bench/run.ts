@@ -4,6 +4,7 @@
  * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
@@ -37,6 +38,7 @@ import { toJsonLines } from "../shared/detect/results.ts";
 import type { Anomaly } from "../shared/model/anomaly.ts";
 import { parse } from "yaml";
 import { fuzzRequests, OPERATIONS, runFuzz, seedFuzzData, type FuzzFigures, type Tenant } from "../test/security/fuzz.ts";
+import { startVigilServe } from "../test/security/wire.ts";
 import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import type { Page, RecordStore } from "../shared/store/records.ts";
 import { apiFigures } from "./api.ts";
@@ -542,21 +544,14 @@ async function alertmanagerFanOut(binary: string, receiver: Receiver, n: number,
  */
 async function fuzz(): Promise<void> {
   const tenants: [Tenant, Tenant] = [
-    { accessKeyId: "FUZZKEY", secretAccessKey: "fuzz-secret" },
-    { accessKeyId: "OTHERKEY", secretAccessKey: "other-secret" },
+    { accessKeyId: "FUZZKEY1", secretAccessKey: "fuzz-secret-0123456789" },
+    { accessKeyId: "OTHERKEY", secretAccessKey: "other-secret-0123456789" },
   ];
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-fuzz-"));
   const env = { ...process.env, VIGIL_ACCESS_KEY_ID: tenants[0].accessKeyId, VIGIL_SECRET_ACCESS_KEY: tenants[0].secretAccessKey, VIGIL_TENANTS: `other:${tenants[1].accessKeyId}:${tenants[1].secretAccessKey}` };
-  const child = spawn(process.execPath, ["bin/vigil.mjs", "serve", "--port", "0", "--data-dir", join(dir, "vigil")], { env, stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", (c: Buffer) => {
-      log += c.toString();
-      const m = /L4M's API at (http:\/\/[^\s]+)/.exec(log);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`vigil serve exited with ${code}: ${log}`)));
-  });
+  // The default tenant may read the files the seed writes (its data root), as in the fuzz test.
+  const server = await startVigilServe(join(dir, "vigil"), { env, args: ["--data-root", join(dir, "files")] });
+  const { url, child } = server;
   try {
     const world = await seedFuzzData(url, tenants[0], dir);
     const show = (label: string, f: FuzzFigures) => {
@@ -572,7 +567,7 @@ async function fuzz(): Promise<void> {
     show("8 at a time", await runFuzz(url, fuzzRequests(world, 2, 4_000), tenants, 8));
     const alive = child.exitCode === null && (await fetch(`${url}/health`)).status === 200;
     report("fuzz: vigil serve still answering afterwards", alive ? "yes" : "NO", "yes");
-    const logged = log.match(/^vigil serve: .+ failed \(request [0-9a-f-]{36}\): .*$/gm) ?? [];
+    const logged = server.stderr().match(/^vigil serve: .+ failed \(request [0-9a-f-]{36}\): .*$/gm) ?? [];
     report("fuzz: unexpected errors logged with their request id", fmt(logged.length), "0");
     for (const line of logged.slice(0, 5)) console.error(`    ${line.slice(0, 240)}`);
   } finally {
@@ -719,16 +714,8 @@ async function consoleFirstChart(): Promise<void> {
     for (const r of await detectDue(setup, clock)) if (r.outcome.kind === "processed" && r.outcome.group) group = { AnomalyGroupId: r.outcome.group.AnomalyGroupId, series: Object.keys(r.outcome.group.impacts["orders"]?.series ?? {}).length };
   }
   // `vigil serve` in a process of its own, as people run it (not sharing this one with the browser's driver), its clock where detection stopped.
-  const server = spawn(process.execPath, ["bin/vigil.mjs", "serve", "--port", "0", "--data-dir", dir, "--clock-start", new Date(clock).toISOString(), "--clock-rate", "1"], { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    server.stderr.on("data", (c: Buffer) => {
-      log += c.toString();
-      const m = /L4M's API at (http:\/\/[^\s/]+)/.exec(log);
-      if (m) resolve(m[1]!);
-    });
-    server.once("exit", (code) => reject(new Error(`vigil serve exited with ${code}: ${log}`)));
-  });
+  const server = await startVigilServe(dir, { args: ["--clock-start", new Date(clock).toISOString(), "--clock-rate", "1"] });
+  const { url } = server;
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
   try {
     if (!group) throw new Error("the bench's incident was not found");
@@ -770,8 +757,9 @@ async function consoleFirstChart(): Promise<void> {
     report("console: charts drawn at first (of 100 series; the rest on request)", fmt(charts));
   } finally {
     await browser.close();
-    server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
+    const exited = once(server.child, "exit");
+    server.child.kill("SIGTERM");
+    await exited;
     rmSync(dir, { recursive: true, force: true });
   }
 }
