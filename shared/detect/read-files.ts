@@ -29,15 +29,17 @@ export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMet
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
   const aggregator = new Aggregator(spec, { intervalMs: intervalMs(metricSet.MetricSetFrequency), ...(window ? { window } : {}), ...(skip ? { skip } : {}) });
   const listed = { files: 0 };
-  for await (const item of recordsUnder(blobs, prefixes, format, listed)) {
-    if ("row" in item) aggregator.add(item.row);
-    else aggregator.malformed(item.malformed);
+  for await (const batch of recordsUnder(blobs, prefixes, format, listed)) {
+    for (const item of batch) {
+      if ("row" in item) aggregator.add(item.row);
+      else aggregator.malformed(item.malformed);
+    }
   }
   return aggregator.finish(listed.files);
 }
 
-/** Every record of the files under the given addresses, file by file as each streams in; `listed` counts the files found. */
-async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number }): AsyncGenerator<ReadItem> {
+/** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found. */
+async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number }): AsyncGenerator<ReadItem[]> {
   for (const prefix of prefixes) {
     for (const file of await blobs.list(prefix)) {
       listed.files++;
@@ -58,19 +60,21 @@ export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet,
   const listed = { files: 0 };
   let rows = 0;
   let rejected = 0;
-  for await (const item of recordsUnder(blobs, prefixes, format, listed)) {
-    if (!("row" in item)) {
-      rejected++;
-      continue;
+  for await (const batch of recordsUnder(blobs, prefixes, format, listed)) {
+    for (const item of batch) {
+      if (!("row" in item)) {
+        rejected++;
+        continue;
+      }
+      rows++;
+      const verdict = classifyRow(item.row, spec);
+      if (!verdict.ok) {
+        rejected++;
+        continue;
+      }
+      const wrote = visit(verdict.timestamp, verdict.dimensions, verdict.values);
+      if (wrote) await wrote;
     }
-    rows++;
-    const verdict = classifyRow(item.row, spec);
-    if (!verdict.ok) {
-      rejected++;
-      continue;
-    }
-    const wrote = visit(verdict.timestamp, verdict.dimensions, verdict.values);
-    if (wrote) await wrote;
   }
   return { files: listed.files, rows, rejected };
 }

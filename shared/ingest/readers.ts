@@ -66,7 +66,7 @@ type CsvOptions = NonNullable<FileFormatDescriptor["CsvFormatDescriptor"]>;
 
 interface CsvRecordInfo {
   record: string[];
-  info: { lines: number };
+  info: { lines: number; records: number };
 }
 
 /** csv-parse's options for a metric set's CSV descriptor; an unreadable record goes to `skipped`. */
@@ -125,13 +125,13 @@ export function readJsonLines(file: string, text: string): ReadResult {
 export type ReadItem = { readonly row: RawRow } | { readonly malformed: MalformedRecord };
 
 /**
- * Reads a file as its bytes arrive, record by record, in file order: what readRecords
- * answers for the whole file, with no more of the file in memory than the record being
- * read. GZIP (declared, or told by its first bytes) is inflated as it streams. Nothing
+ * Reads a file as its bytes arrive, in batches of records (those of each piece read), in
+ * file order: what readRecords answers for the whole file, with no more of the file in
+ * memory than the piece being read. GZIP (declared, or told by its first bytes) is inflated as it streams. Nothing
  * throws: an unreadable record is yielded with its line, and a file that stops being
  * readable (a truncated GZIP stream) as one record at line 0, after the rows read before.
  */
-export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Array>, format: FileFormatDescriptor | undefined): AsyncGenerator<ReadItem> {
+export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Array>, format: FileFormatDescriptor | undefined): AsyncGenerator<ReadItem[]> {
   const json = format?.JsonFormatDescriptor;
   const csv = format?.CsvFormatDescriptor ?? {};
   const descriptor = json ?? csv;
@@ -139,13 +139,13 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
   try {
     decoder = new TextDecoder(descriptor.Charset ?? "utf-8");
   } catch (e) {
-    yield unreadable(file, `cannot be decoded as ${descriptor.Charset} (${e instanceof Error ? e.message : String(e)})`);
+    yield [unreadable(file, `cannot be decoded as ${descriptor.Charset} (${e instanceof Error ? e.message : String(e)})`)];
     return;
   }
   const failure: { detail?: string } = {};
   const text = textOf(chunks, decoder, descriptor.FileCompression, failure);
   yield* json ? streamJsonLines(file, text) : streamCsv(file, text, csv);
-  if (failure.detail) yield unreadable(file, failure.detail);
+  if (failure.detail) yield [unreadable(file, failure.detail)];
 }
 
 const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { file, line: 0, raw: "", detail: `unreadable file: ${detail}` } });
@@ -193,31 +193,49 @@ async function* textOf(chunks: AsyncIterable<Uint8Array>, decoder: InstanceType<
   await feeding;
 }
 
-async function* streamCsv(file: string, text: AsyncIterable<string>, options: CsvOptions): AsyncGenerator<ReadItem> {
-  const skipped: MalformedRecord[] = [];
-  const parser = parseStream(csvParseOptions(options, (m) => skipped.push({ file, ...m })));
-  const feeding = (async () => {
-    for await (const t of text) if (!parser.write(t)) await new Promise((r) => parser.once("drain", r));
-    parser.end();
-  })();
+/**
+ * CSV records as each piece of text is parsed, in batches: a piece's records are taken from
+ * the parser at once (one await per piece, not per record, which cost more than parsing).
+ * Records that could not be read are put back in their place among the rows.
+ */
+async function* streamCsv(file: string, text: AsyncIterable<string>, options: CsvOptions): AsyncGenerator<ReadItem[]> {
+  /** Unreadable records, each with how many records the parser had given before it. */
+  const skipped: { before: number; malformed: MalformedRecord }[] = [];
+  const parser = parseStream(csvParseOptions(options, (m) => skipped.push({ before: parser.info.records, malformed: { file, ...m } })));
   const hasHeader = options.ContainsHeader ?? true;
   let header = options.HeaderList;
   let skipHeader = hasHeader;
-  for await (const record of parser as AsyncIterable<CsvRecordInfo>) {
-    // Records that could not be read came before this one.
-    for (const malformed of skipped.splice(0)) yield { malformed };
+  let batch: ReadItem[] = [];
+  const skippedBefore = (records: number) => {
+    let n = 0;
+    while (n < skipped.length && skipped[n]!.before < records) batch.push({ malformed: skipped[n++]!.malformed });
+    skipped.splice(0, n);
+  };
+  const take = (record: CsvRecordInfo) => {
+    skippedBefore(record.info.records);
     if (skipHeader) {
       skipHeader = false;
       header ??= record.record.map((c) => c.trim());
-      continue;
-    }
-    if (header) yield { row: csvRow(file, header, record) };
+    } else if (header) batch.push({ row: csvRow(file, header, record) });
+  };
+  const taken = () => {
+    const out = batch;
+    batch = [];
+    return out;
+  };
+  for await (const t of text) {
+    // The parser works as it is written to; what it made is read back before the next piece.
+    parser.write(t);
+    for (let r = parser.read() as CsvRecordInfo | null; r !== null; r = parser.read() as CsvRecordInfo | null) take(r);
+    if (batch.length) yield taken();
   }
-  await feeding;
-  for (const malformed of skipped.splice(0)) yield { malformed };
+  parser.end();
+  for await (const record of parser as AsyncIterable<CsvRecordInfo>) take(record);
+  skippedBefore(Infinity);
+  if (batch.length) yield taken();
 }
 
-async function* streamJsonLines(file: string, text: AsyncIterable<string>): AsyncGenerator<ReadItem> {
+async function* streamJsonLines(file: string, text: AsyncIterable<string>): AsyncGenerator<ReadItem[]> {
   let rest = "";
   let line = 0;
   const item = (raw: string): ReadItem | undefined => {
@@ -229,13 +247,15 @@ async function* streamJsonLines(file: string, text: AsyncIterable<string>): Asyn
   for await (const t of text) {
     const lines = (rest + t).split("\n");
     rest = lines.pop()!;
+    const batch: ReadItem[] = [];
     for (const l of lines) {
       const it = item(l.endsWith("\r") ? l.slice(0, -1) : l);
-      if (it) yield it;
+      if (it) batch.push(it);
     }
+    if (batch.length) yield batch;
   }
   const last = item(rest);
-  if (last) yield last;
+  if (last) yield [last];
 }
 
 function readJsonLine(file: string, line: number, raw: string): RawRow | MalformedRecord {
