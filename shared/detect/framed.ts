@@ -3,16 +3,24 @@
  * JSON header, its length first (u32, little-endian), then the bytes it describes.
  */
 export function frame(header: unknown, ...bodies: readonly Uint8Array[]): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(4 + json.length + bodies.reduce((n, b) => n + b.length, 0));
-  new DataView(out.buffer).setUint32(0, json.length, true);
-  out.set(json, 4);
-  let at = 4 + json.length;
+  const head = frameHead(header);
+  const out = new Uint8Array(head.length + bodies.reduce((n, b) => n + b.length, 0));
+  out.set(head, 0);
+  let at = head.length;
   for (const body of bodies) {
     out.set(body, at);
     at += body.length;
   }
   return out;
+}
+
+/** The bytes a frame starts with: what a writer that lays out its body in place puts before it. */
+export function frameHead(header: unknown): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const head = new Uint8Array(4 + json.length);
+  new DataView(head.buffer).setUint32(0, json.length, true);
+  head.set(json, 4);
+  return head;
 }
 
 /** A framed blob's header (as its writer typed it) and the bytes after it. */

@@ -1,6 +1,6 @@
 import { SeriesBank } from "../engine/bank.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
-import { frame, unframe } from "./framed.ts";
+import { frameHead, unframe } from "./framed.ts";
 
 /**
  * What one metric set's detection carries from interval to interval, saved as one blob so
@@ -23,7 +23,11 @@ interface SnapshotMeta {
 }
 
 export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
-  return frame({ through: Number.isNaN(s.through) ? null : s.through, openGroup: s.openGroup ?? null, feedbackThrough: s.feedbackThrough } satisfies SnapshotMeta, s.bank.serialize());
+  const head = frameHead({ through: Number.isNaN(s.through) ? null : s.through, openGroup: s.openGroup ?? null, feedbackThrough: s.feedbackThrough } satisfies SnapshotMeta);
+  // The state is written after the head in one buffer: a shard's state is tens of MB, not copied twice.
+  const out = s.bank.serialize(head.length);
+  out.set(head, 0);
+  return out;
 }
 
 export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {

@@ -197,18 +197,18 @@ export class SeriesBank {
     return out;
   }
 
-  /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned. */
-  serialize(): Uint8Array {
+  /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned; after `before` bytes left for the caller. */
+  serialize(before = 0): Uint8Array {
     const header = new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, intervalMs: this.intervalMs, keys: this.keys }));
     const arrays = this.arrays();
     const pad = (n: number) => (8 - (n % 8)) % 8;
     let total = 8 + header.length + pad(header.length);
     for (const a of arrays) total += a.byteLength + pad(a.byteLength);
-    const out = new Uint8Array(total);
-    new DataView(out.buffer).setUint32(0, SNAPSHOT_MAGIC, true);
-    new DataView(out.buffer).setUint32(4, header.length, true);
-    out.set(header, 8);
-    let at = 8 + header.length + pad(header.length);
+    const out = new Uint8Array(before + total);
+    new DataView(out.buffer).setUint32(before, SNAPSHOT_MAGIC, true);
+    new DataView(out.buffer).setUint32(before + 4, header.length, true);
+    out.set(header, before + 8);
+    let at = before + 8 + header.length + pad(header.length);
     for (const a of arrays) {
       out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
       at += a.byteLength + pad(a.byteLength);
@@ -224,7 +224,11 @@ export class SeriesBank {
     if (header.format !== SNAPSHOT_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
     if (!(header.intervalMs > 0)) throw new Error(`model snapshot has a bad interval ${header.intervalMs} ms`);
     const bank = new SeriesBank(header.intervalMs, Math.max(16, header.keys.length));
-    for (const key of header.keys) bank.slot(key);
+    // The keys as they were saved (distinct, in slot order); their arrays are overwritten below.
+    bank.keys = header.keys;
+    bank.size = header.keys.length;
+    header.keys.forEach((key, i) => bank.index.set(key, i));
+    if (bank.index.size !== bank.size) throw new Error("model snapshot repeats a series key");
     const pad = (n: number) => (8 - (n % 8)) % 8;
     let at = 8 + headerLength + pad(headerLength);
     // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.
