@@ -88,9 +88,8 @@ function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: 
 /** A CSV record as a row of the header's columns. Cells past the header stay unnamed: the row validator reports the width mismatch. */
 function csvRow(file: string, header: readonly string[], { record, info }: CsvRecordInfo): RawRow {
   const fields: Record<string, unknown> = {};
-  header.forEach((name, i) => {
-    if (i < record.length) fields[name] = record[i];
-  });
+  const n = Math.min(header.length, record.length);
+  for (let i = 0; i < n; i++) fields[header[i]!] = record[i];
   if (record.length > header.length) fields[EXTRA_CELLS] = record.slice(header.length);
   return { file, line: info.lines, fields };
 }

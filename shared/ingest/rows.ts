@@ -66,46 +66,49 @@ function parseMeasure(v: unknown): number | undefined {
   return Number.isFinite(n) && Math.abs(n) <= MAX_MEASURE ? n : undefined;
 }
 
+const rejectOf = (raw: RawRow, reason: RejectReason, detail: string, partial = false): RejectedRow => ({ file: raw.file, line: raw.line, reason, detail, partial, row: raw.fields });
+
 /**
  * Checks one row against the metric set and, when `window` is given, the interval
  * [from, to). A row is rejected whole when it cannot name its series or time; a bad
  * measure only loses that measure and is reported as a partial row.
  */
 export function classifyRow(raw: RawRow, spec: RowSpec, window?: { from: number; to: number }): RowVerdict {
-  const reject = (reason: RejectReason, detail: string, partial = false): RejectedRow => ({ file: raw.file, line: raw.line, reason, detail, partial, row: raw.fields });
-  if (raw.fields[EXTRA_CELLS] !== undefined) return { ok: false, rejected: reject("EXTRA_CELLS", "row has more cells than the header") };
-  for (const col of [spec.timestampColumn, ...spec.dimensions]) {
-    if (!(col in raw.fields)) return { ok: false, rejected: reject("MISSING_COLUMN", `column '${col}' is missing`) };
+  const fields = raw.fields;
+  if (fields[EXTRA_CELLS] !== undefined) return { ok: false, rejected: rejectOf(raw, "EXTRA_CELLS", "row has more cells than the header") };
+  if (!(spec.timestampColumn in fields)) return { ok: false, rejected: rejectOf(raw, "MISSING_COLUMN", `column '${spec.timestampColumn}' is missing`) };
+  for (const col of spec.dimensions) {
+    if (!(col in fields)) return { ok: false, rejected: rejectOf(raw, "MISSING_COLUMN", `column '${col}' is missing`) };
   }
-  const tsCell = raw.fields[spec.timestampColumn];
+  const tsCell = fields[spec.timestampColumn];
   const timestamp = spec.parseTimestamp(tsCell);
-  if (timestamp === undefined) return { ok: false, rejected: reject("INVALID_TIMESTAMP", `'${String(tsCell)}' is not a timestamp`) };
+  if (timestamp === undefined) return { ok: false, rejected: rejectOf(raw, "INVALID_TIMESTAMP", `'${String(tsCell)}' is not a timestamp`) };
   if (window && (timestamp < window.from || timestamp >= window.to)) {
     return {
       ok: false,
-      rejected: reject("OUTSIDE_INTERVAL", `${new Date(timestamp).toISOString()} is outside [${new Date(window.from).toISOString()}, ${new Date(window.to).toISOString()})`),
+      rejected: rejectOf(raw, "OUTSIDE_INTERVAL", `${new Date(timestamp).toISOString()} is outside [${new Date(window.from).toISOString()}, ${new Date(window.to).toISOString()})`),
     };
   }
   const dimensions: string[] = [];
   for (const d of spec.dimensions) {
-    const v = raw.fields[d];
-    if (isBlank(v)) return { ok: false, rejected: reject("MISSING_DIMENSION_VALUE", `dimension '${d}' has no value`) };
+    const v = fields[d];
+    if (isBlank(v)) return { ok: false, rejected: rejectOf(raw, "MISSING_DIMENSION_VALUE", `dimension '${d}' has no value`) };
     const value = String(v).trim();
     const allowed = spec.allowed.get(d);
-    if (allowed && !allowed.has(value)) return { ok: false, rejected: reject("FILTERED_DIMENSION_VALUE", `${d}='${value}' is excluded by DimensionFilterList`) };
+    if (allowed && !allowed.has(value)) return { ok: false, rejected: rejectOf(raw, "FILTERED_DIMENSION_VALUE", `${d}='${value}' is excluded by DimensionFilterList`) };
     dimensions.push(value);
   }
   const values: (number | undefined)[] = [];
   const problems: RejectedRow[] = [];
   for (const m of spec.measures) {
-    const cell = raw.fields[m];
-    if (!(m in raw.fields) || isBlank(cell)) {
+    const cell = fields[m];
+    if (!(m in fields) || isBlank(cell)) {
       values.push(undefined);
-      problems.push(reject(m in raw.fields ? "MISSING_MEASURE_VALUE" : "MISSING_COLUMN", `measure '${m}' has no value`, true));
+      problems.push(rejectOf(raw, m in fields ? "MISSING_MEASURE_VALUE" : "MISSING_COLUMN", `measure '${m}' has no value`, true));
       continue;
     }
     const n = parseMeasure(cell);
-    if (n === undefined) problems.push(reject("NON_NUMERIC_MEASURE", `measure '${m}' = '${String(cell)}' is not a number`, true));
+    if (n === undefined) problems.push(rejectOf(raw, "NON_NUMERIC_MEASURE", `measure '${m}' = '${String(cell)}' is not a number`, true));
     values.push(n);
   }
   if (values.every((v) => v === undefined)) {
