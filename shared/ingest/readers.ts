@@ -1,5 +1,5 @@
 import { createGunzip, gunzipSync } from "node:zlib";
-import { parse as parseStream, type Options as CsvParseOptions } from "csv-parse";
+import { Parser, type Options as CsvParseOptions } from "csv-parse";
 import { parse } from "csv-parse/sync";
 import type { FileFormatDescriptor } from "../model/metric-set.ts";
 
@@ -86,7 +86,7 @@ function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: 
 }
 
 /** A CSV record as a row of the header's columns. Cells past the header stay unnamed: the row validator reports the width mismatch. */
-function csvRow(file: string, header: readonly string[], { record, info }: CsvRecordInfo): RawRow {
+function csvRow(file: string, header: readonly string[], { record, info }: Pick<CsvRecordInfo, "record"> & { info: Pick<CsvRecordInfo["info"], "lines"> }): RawRow {
   const fields: Record<string, unknown> = {};
   const n = Math.min(header.length, record.length);
   for (let i = 0; i < n; i++) fields[header[i]!] = record[i];
@@ -193,6 +193,17 @@ async function* textOf(chunks: AsyncIterable<Uint8Array>, decoder: InstanceType<
 }
 
 /**
+ * csv-parse's stream, each record tagged as it is made with the line it ended on and how many
+ * records came before: what the `info` option gives, without a copy of the parser's whole
+ * state per record (a fifth of the time of reading a large file).
+ */
+class LinedParser extends Parser {
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    return super.push(chunk === null ? null : ({ record: chunk as string[], info: { lines: this.info.lines, records: this.info.records } } satisfies CsvRecordInfo), encoding);
+  }
+}
+
+/**
  * CSV records as each piece of text is parsed, in batches: a piece's records are taken from
  * the parser at once (one await per piece, not per record, which cost more than parsing).
  * Records that could not be read are put back in their place among the rows.
@@ -200,7 +211,7 @@ async function* textOf(chunks: AsyncIterable<Uint8Array>, decoder: InstanceType<
 async function* streamCsv(file: string, text: AsyncIterable<string>, options: CsvOptions): AsyncGenerator<ReadItem[]> {
   /** Unreadable records, each with how many records the parser had given before it. */
   const skipped: { before: number; malformed: MalformedRecord }[] = [];
-  const parser = parseStream(csvParseOptions(options, (m) => skipped.push({ before: parser.info.records, malformed: { file, ...m } })));
+  const parser = new LinedParser({ ...csvParseOptions(options, (m) => skipped.push({ before: parser.info.records, malformed: { file, ...m } })), info: false });
   const hasHeader = options.ContainsHeader ?? true;
   let header = options.HeaderList;
   let skipHeader = hasHeader;
