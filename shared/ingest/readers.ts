@@ -142,15 +142,17 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
     return;
   }
   const failure: { detail?: string } = {};
-  const text = textOf(chunks, decoder, descriptor.FileCompression, failure);
-  yield* json ? streamJsonLines(file, text) : streamCsv(file, text, csv);
+  const plain = plainBytesOf(chunks, descriptor.FileCompression, failure);
+  // UTF-8 CSV goes to csv-parse as bytes (it decodes each field): decoding the file first only for csv-parse to encode it again cost a tenth of reading it.
+  if (json) yield* streamJsonLines(file, decoded(plain, decoder));
+  else yield* streamCsv(file, decoder.encoding === "utf-8" ? plain : decoded(plain, decoder), csv);
   if (failure.detail) yield [unreadable(file, failure.detail)];
 }
 
 const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { file, line: 0, raw: "", detail: `unreadable file: ${detail}` } });
 
-/** The file's text as it arrives; a GZIP stream that breaks ends the text, and says why in `failure`. */
-async function* textOf(chunks: AsyncIterable<Uint8Array>, decoder: InstanceType<typeof TextDecoder>, compression: "NONE" | "GZIP" | undefined, failure: { detail?: string }): AsyncGenerator<string> {
+/** The file's bytes as they arrive, inflated when GZIP; a GZIP stream that breaks ends them, and says why in `failure`. */
+async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NONE" | "GZIP" | undefined, failure: { detail?: string }): AsyncGenerator<Uint8Array> {
   const bytes = chunks[Symbol.asyncIterator]();
   let first = await bytes.next();
   while (!first.done && first.value.length < 2) {
@@ -168,9 +170,7 @@ async function* textOf(chunks: AsyncIterable<Uint8Array>, decoder: InstanceType<
   };
   const gzipped = compression === "GZIP" || (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]);
   if (!gzipped) {
-    for await (const chunk of rest) yield decoder.decode(chunk, { stream: true });
-    const tail = decoder.decode();
-    if (tail) yield tail;
+    yield* rest;
     return;
   }
   const gunzip = createGunzip();
@@ -183,13 +183,18 @@ async function* textOf(chunks: AsyncIterable<Uint8Array>, decoder: InstanceType<
     }
   })();
   try {
-    for await (const plain of gunzip) yield decoder.decode(plain as Buffer, { stream: true });
-    const tail = decoder.decode();
-    if (tail) yield tail;
+    for await (const plain of gunzip) yield plain as Buffer;
   } catch (e) {
     failure.detail = `not a readable GZIP file (${e instanceof Error ? e.message : String(e)})`;
   }
   await feeding;
+}
+
+/** Text from bytes as they arrive (a character cut between two pieces is joined). */
+async function* decoded(pieces: AsyncIterable<Uint8Array>, decoder: InstanceType<typeof TextDecoder>): AsyncGenerator<string> {
+  for await (const piece of pieces) yield decoder.decode(piece, { stream: true });
+  const tail = decoder.decode();
+  if (tail) yield tail;
 }
 
 /**
@@ -208,7 +213,7 @@ class LinedParser extends Parser {
  * the parser at once (one await per piece, not per record, which cost more than parsing).
  * Records that could not be read are put back in their place among the rows.
  */
-async function* streamCsv(file: string, text: AsyncIterable<string>, options: CsvOptions): AsyncGenerator<ReadItem[]> {
+async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>, options: CsvOptions): AsyncGenerator<ReadItem[]> {
   /** Unreadable records, each with how many records the parser had given before it. */
   const skipped: { before: number; malformed: MalformedRecord }[] = [];
   const parser = new LinedParser({ ...csvParseOptions(options, (m) => skipped.push({ before: parser.info.records, malformed: { file, ...m } })), info: false });

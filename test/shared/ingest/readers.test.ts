@@ -119,6 +119,16 @@ describe("readers", () => {
       );
     });
 
+    it("reads bytes that are not UTF-8 as the whole file does, cut anywhere (property)", async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.uint8Array({ maxLength: 80 }), cuts, async (body, at) => {
+          const bytes = new Uint8Array([...enc("a,b,c\n"), ...body]);
+          expect(rowsAndMalformed(await streamed(bytes, at, undefined))).toEqual(readRecords("x", bytes, undefined));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
     it("inflates a GZIP file cut anywhere, declared or told by its first bytes (property)", async () => {
       await fc.assert(
         fc.asyncProperty(csvText, cuts, fc.boolean(), async (text, at, declared) => {
