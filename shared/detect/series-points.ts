@@ -172,11 +172,24 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, n, true);
   const c = layout(buffer, n);
+  // A binary heap of the parts by their next key: log(parts) comparisons a point, not a scan of every part.
+  const heap = from.map((_, p) => p).filter((p) => from[p]!.n > 0);
+  const head = (p: number) => from[p]!.c.keys[from[p]!.at]!;
+  const sift = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let least = i;
+      if (l < heap.length && head(heap[l]!) < head(heap[least]!)) least = l;
+      if (r < heap.length && head(heap[r]!) < head(heap[least]!)) least = r;
+      if (least === i) return;
+      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+      i = least;
+    }
+  };
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) sift(i);
   for (let i = 0; i < n; i++) {
-    // Few parts (a run's shards): the smallest head is found by a scan.
-    let best = -1;
-    for (let p = 0; p < from.length; p++) if (from[p]!.at < from[p]!.n && (best < 0 || from[p]!.c.keys[from[p]!.at]! < from[best]!.c.keys[from[best]!.at]!)) best = p;
-    const part = from[best]!;
+    const part = from[heap[0]!]!;
     const j = part.at++;
     c.keys[i] = part.c.keys[j]!;
     c.actual[i] = part.c.actual[j]!;
@@ -184,6 +197,11 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
     c.lower[i] = part.c.lower[j]!;
     c.upper[i] = part.c.upper[j]!;
     c.score[i] = part.c.score[j]!;
+    if (part.at === part.n) {
+      const last = heap.pop()!;
+      if (heap.length) heap[0] = last;
+    }
+    if (heap.length) sift(0);
   }
   return new Uint8Array(buffer);
 }
