@@ -76,7 +76,8 @@ const scoreCode = (p: SeriesPoint) => (p.kind === "LEARNED" ? LEARNED : p.kind =
 
 export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
   const n = points.length;
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => points[a]!.key - points[b]!.key);
+  const keys = Float64Array.from(points, (p) => p.key);
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]!);
   const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
   const view = new DataView(buffer);
   view.setUint32(0, MAGIC, true);
