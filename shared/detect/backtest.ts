@@ -1,5 +1,5 @@
 import { SeriesBank } from "../engine/bank.ts";
-import type { Aggregation } from "../ingest/aggregate.ts";
+import { cellsAt, type Aggregation } from "../ingest/aggregate.ts";
 import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
 import { rankGroups } from "../incidents/ranking.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
@@ -56,7 +56,7 @@ export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDet
     }
     const learnOnly = options.from !== undefined && t < options.from;
     const persisting = new Set<string>();
-    const found = scoreInterval(bank, metricSet, data.intervals.get(t), t, { learnOnly, persisting });
+    const found = scoreInterval(bank, metricSet, cellsAt(data.intervals, t), t, { learnOnly, persisting });
     if (learnOnly) learned++;
     else scored++;
     const advance = advanceGroup(ctx, open, found, persisting, t);

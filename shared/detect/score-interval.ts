@@ -4,7 +4,7 @@ import { EVENT_SCORE } from "../engine/event.ts";
 import { remember } from "../engine/recent.ts";
 import { newStepResult, step } from "../engine/step.ts";
 import { applyFeedback } from "../engine/feedback.ts";
-import { cellValue, seriesKeyOf, type IntervalCells } from "../ingest/aggregate.ts";
+import { cellValue, seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
@@ -37,14 +37,14 @@ export type ScoredMetricSet = Pick<MetricSet, "MetricSetArn" | "MetricList" | "D
  * event is still open without an anomaly this interval (their deviation persists) are
  * added to `persisting`, by time series id, when given.
  */
-export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: IntervalCells | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number; persisting?: Set<string> } = {}): Anomaly[] {
+export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: CellWalk | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number; persisting?: Set<string> } = {}): Anomaly[] {
   if (!cells) return [];
   const minScore = options.minScore ?? MIN_ANOMALY_SCORE;
   const k = Math.floor(intervalStart / bank.intervalMs);
   const dims = dimensionsOf(metricSet);
   const out = newStepResult();
   const anomalies: Anomaly[] = [];
-  for (const [seriesKey, cell] of cells) {
+  cells.forEach((cell, seriesKey) => {
     metricSet.MetricList.forEach((metric, m) => {
       const x = cellValue(cell, m, metric.AggregationFunction);
       if (x === undefined) return;
@@ -75,7 +75,7 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
         ...(out.drift !== 0 ? { kind: "drift" as const } : {}),
       });
     });
-  }
+  });
   return anomalies;
 }
 

@@ -16,6 +16,22 @@ export interface SeriesCell {
 /** All series of one interval, by series key. */
 export type IntervalCells = Map<string, SeriesCell>;
 
+/** Interval start (ms) → series of that interval. */
+export type IntervalsOf = ReadonlyMap<number, IntervalCells>;
+
+/**
+ * What reading one interval's cells in order needs (a Map of cells is one). The cell handed
+ * to `visit` may be reused for the next one: keep its dimensions, not the cell.
+ */
+export interface CellWalk {
+  forEach(visit: (cell: SeriesCell, seriesKey: string) => void): void;
+}
+
+/** One interval's cells to read in order, without making an object per cell when the aggregate is kept in columns. */
+export function cellsAt(intervals: IntervalsOf, start: number): CellWalk | undefined {
+  return intervals instanceof ColumnIntervals ? intervals.walk(start) : intervals.get(start);
+}
+
 /** L4M's data quality figures for one interval (or one backtest's history). */
 export interface DataQualityReport {
   files: number;
@@ -32,8 +48,11 @@ export interface DataQualityReport {
 }
 
 export interface Aggregation {
-  /** Interval start (ms) → series of that interval. */
-  readonly intervals: Map<number, IntervalCells>;
+  /**
+   * Interval start (ms) → series of that interval, in the order the rows brought them. An
+   * interval's cells are made when asked for (the aggregate itself is kept in columns).
+   */
+  readonly intervals: IntervalsOf;
   readonly rejects: RejectedRow[];
   readonly quality: DataQualityReport;
 }
@@ -49,17 +68,190 @@ export interface AggregateOptions {
 const emptyReasons = () => Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
 
 /**
+ * Every (series, interval) cell's sums and counts, in columns: a cell costs a few typed-array
+ * slots (about 20 + 12 bytes per measure), not an object and two arrays. Cells are numbered
+ * in the order rows first brought them; an open-addressing table finds a cell by its series
+ * and interval numbers.
+ */
+class CellColumns {
+  size = 0;
+  series = new Int32Array(64);
+  interval = new Int32Array(64);
+  sums: Float64Array;
+  counts: Uint32Array;
+  /** Cell number + 1 per slot; 0 is an empty slot. Kept at most half full. */
+  private slots = new Int32Array(128);
+
+  constructor(private readonly measures: number) {
+    this.sums = new Float64Array(64 * measures);
+    this.counts = new Uint32Array(64 * measures);
+  }
+
+  /** The cell of `series` in `interval`, made (all zero) when it is new. */
+  cellOf(series: number, interval: number): number {
+    const { slots } = this;
+    const mask = slots.length - 1;
+    for (let i = hashOf(series, interval) & mask; ; i = (i + 1) & mask) {
+      const held = slots[i]!;
+      if (held === 0) break;
+      if (this.series[held - 1] === series && this.interval[held - 1] === interval) return held - 1;
+    }
+    const cell = this.size++;
+    if (cell === this.series.length) this.growColumns();
+    this.series[cell] = series;
+    this.interval[cell] = interval;
+    if (this.size * 2 > slots.length) this.rehash(slots.length * 2);
+    else this.place(cell);
+    return cell;
+  }
+
+  private place(cell: number): void {
+    const { slots } = this;
+    const mask = slots.length - 1;
+    let i = hashOf(this.series[cell]!, this.interval[cell]!) & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = cell + 1;
+  }
+
+  private rehash(length: number): void {
+    this.slots = new Int32Array(length);
+    for (let c = 0; c < this.size; c++) this.place(c);
+  }
+
+  private growColumns(): void {
+    const n = this.series.length * 2;
+    const grown = <T extends Int32Array | Float64Array | Uint32Array>(a: T, make: (n: number) => T, per = 1): T => {
+      const b = make(n * per);
+      b.set(a);
+      return b;
+    };
+    this.series = grown(this.series, (k) => new Int32Array(k));
+    this.interval = grown(this.interval, (k) => new Int32Array(k));
+    this.sums = grown(this.sums, (k) => new Float64Array(k), this.measures);
+    this.counts = grown(this.counts, (k) => new Uint32Array(k), this.measures);
+  }
+}
+
+/** A 32-bit mix of two small integers (murmur3's finalizer over their combination). */
+function hashOf(a: number, b: number): number {
+  let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  return h ^ (h >>> 15);
+}
+
+/**
+ * The aggregate read as intervals of cells: each interval's cells (a Map by series key, in
+ * the order rows brought them) are made when asked for and not kept, so a reader that walks
+ * the intervals one by one holds one interval's objects at a time.
+ */
+class ColumnIntervals implements ReadonlyMap<number, IntervalCells> {
+  /** Cell numbers grouped by interval number (each group in cell order), and where each group starts. */
+  private readonly order: Int32Array;
+  private readonly offsets: Int32Array;
+
+  constructor(
+    private readonly numbers: Map<number, number>,
+    private readonly columns: CellColumns,
+    private readonly seriesKeys: readonly string[],
+    private readonly seriesDimensions: readonly (readonly string[])[],
+    private readonly measures: number,
+  ) {
+    const offsets = new Int32Array(numbers.size + 1);
+    for (let c = 0; c < columns.size; c++) offsets[columns.interval[c]! + 1]!++;
+    for (let i = 0; i < numbers.size; i++) offsets[i + 1]! += offsets[i]!;
+    const next = offsets.slice(0, numbers.size);
+    const order = new Int32Array(columns.size);
+    for (let c = 0; c < columns.size; c++) order[next[columns.interval[c]!]!++] = c;
+    this.order = order;
+    this.offsets = offsets;
+  }
+
+  get size(): number {
+    return this.numbers.size;
+  }
+
+  has(start: number): boolean {
+    return this.numbers.has(start);
+  }
+
+  get(start: number): IntervalCells | undefined {
+    const n = this.numbers.get(start);
+    return n === undefined ? undefined : this.cellsOf(n);
+  }
+
+  /** The cells of the interval starting at `start`, read in order through one reused cell. */
+  walk(start: number): CellWalk | undefined {
+    const n = this.numbers.get(start);
+    if (n === undefined) return undefined;
+    return {
+      forEach: (visit) => {
+        const { columns, measures } = this;
+        const cell = { dimensions: [] as readonly string[], sums: new Array<number>(measures).fill(0), counts: new Array<number>(measures).fill(0) };
+        for (let k = this.offsets[n]!; k < this.offsets[n + 1]!; k++) {
+          const c = this.order[k]!;
+          const s = columns.series[c]!;
+          cell.dimensions = this.seriesDimensions[s]!;
+          for (let m = 0; m < measures; m++) {
+            cell.sums[m] = columns.sums[c * measures + m]!;
+            cell.counts[m] = columns.counts[c * measures + m]!;
+          }
+          visit(cell, this.seriesKeys[s]!);
+        }
+      },
+    };
+  }
+
+  private cellsOf(n: number): IntervalCells {
+    const { columns, measures } = this;
+    const cells: IntervalCells = new Map();
+    for (let k = this.offsets[n]!; k < this.offsets[n + 1]!; k++) {
+      const c = this.order[k]!;
+      const s = columns.series[c]!;
+      const at = c * measures;
+      cells.set(this.seriesKeys[s]!, { dimensions: this.seriesDimensions[s]!, sums: Array.from(columns.sums.subarray(at, at + measures)), counts: Array.from(columns.counts.subarray(at, at + measures)) });
+    }
+    return cells;
+  }
+
+  keys(): MapIterator<number> {
+    return this.numbers.keys();
+  }
+
+  *values(): MapIterator<IntervalCells> {
+    for (const n of this.numbers.values()) yield this.cellsOf(n);
+  }
+
+  *entries(): MapIterator<[number, IntervalCells]> {
+    for (const [start, n] of this.numbers) yield [start, this.cellsOf(n)];
+  }
+
+  [Symbol.iterator](): MapIterator<[number, IntervalCells]> {
+    return this.entries();
+  }
+
+  forEach(visit: (cells: IntervalCells, start: number, map: ReadonlyMap<number, IntervalCells>) => void): void {
+    for (const [start, cells] of this.entries()) visit(cells, start, this);
+  }
+}
+
+/**
  * Validates rows and sums them per interval and series as they come (`add`), so a file of
  * any size is aggregated without holding its rows; every unusable row is kept with its
- * reason. A series' dimension values are kept once, however many intervals it has.
+ * reason. A series' key and dimension values are kept once, however many intervals it has,
+ * and its sums and counts in typed columns (CellColumns).
  */
 export class Aggregator {
-  private readonly intervals = new Map<number, IntervalCells>();
+  /** Interval start → its number (in the order rows first brought it). */
+  private readonly intervalNumbers = new Map<number, number>();
   private readonly rejects: RejectedRow[] = [];
   private readonly filled: Float64Array;
   private readonly distinct: Set<string>[];
-  /** Series key → the key and dimension values its cells share (one string and one array per series, not per row). */
-  private readonly series = new Map<string, { readonly key: string; readonly dimensions: readonly string[] }>();
+  /** Series key → its number; its key and dimension values by number (one string and one array per series, not per cell). */
+  private readonly seriesNumbers = new Map<string, number>();
+  private readonly seriesKeys: string[] = [];
+  private readonly seriesDimensions: (readonly string[])[] = [];
+  private readonly columns: CellColumns;
   private rowsRead = 0;
   private rowsAccepted = 0;
   private rowsPartial = 0;
@@ -70,6 +262,7 @@ export class Aggregator {
   ) {
     this.filled = new Float64Array(1 + spec.dimensions.length + spec.measures.length);
     this.distinct = spec.dimensions.map(() => new Set<string>());
+    this.columns = new CellColumns(spec.measures.length);
   }
 
   /** A record that could not be read as a row. */
@@ -79,7 +272,7 @@ export class Aggregator {
   }
 
   add(raw: RawRow): void {
-    const { spec, options, filled } = this;
+    const { spec, options, filled, columns } = this;
     const verdict = classifyRow(raw, spec, options.window);
     if (verdict.ok && options.skip?.(raw.file, Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs)) return;
     this.rowsRead++;
@@ -94,16 +287,16 @@ export class Aggregator {
     }
     filled[0]!++;
     const start = Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs;
-    let cells = this.intervals.get(start);
-    if (!cells) this.intervals.set(start, (cells = new Map()));
-    const made = seriesKeyOf(verdict.dimensions);
-    let series = this.series.get(made);
-    if (!series) this.series.set(made, (series = { key: made, dimensions: verdict.dimensions }));
-    let cell = cells.get(series.key);
-    if (!cell) {
-      cell = { dimensions: series.dimensions, sums: spec.measures.map(() => 0), counts: spec.measures.map(() => 0) };
-      cells.set(series.key, cell);
+    let interval = this.intervalNumbers.get(start);
+    if (interval === undefined) this.intervalNumbers.set(start, (interval = this.intervalNumbers.size));
+    const key = seriesKeyOf(verdict.dimensions);
+    let series = this.seriesNumbers.get(key);
+    if (series === undefined) {
+      this.seriesNumbers.set(key, (series = this.seriesKeys.length));
+      this.seriesKeys.push(key);
+      this.seriesDimensions.push(verdict.dimensions);
     }
+    const at = columns.cellOf(series, interval) * spec.measures.length;
     const nDims = spec.dimensions.length;
     for (let d = 0; d < nDims; d++) {
       filled[1 + d]!++;
@@ -114,8 +307,8 @@ export class Aggregator {
       const v = values[m];
       if (v === undefined) continue;
       filled[1 + nDims + m]!++;
-      cell.sums[m]! += v;
-      cell.counts[m]!++;
+      columns.sums[at + m]! += v;
+      columns.counts[at + m]!++;
     }
   }
 
@@ -125,7 +318,7 @@ export class Aggregator {
     const rejectsByReason = emptyReasons();
     for (const r of rejects) rejectsByReason[r.reason]++;
     return {
-      intervals: this.intervals,
+      intervals: new ColumnIntervals(this.intervalNumbers, this.columns, this.seriesKeys, this.seriesDimensions, spec.measures.length),
       rejects,
       quality: {
         files,
@@ -137,7 +330,7 @@ export class Aggregator {
         // No row at all: no column is complete.
         columnCompleteness: Object.fromEntries(columns.map((c, i) => [c, rowsRead ? filled[i]! / rowsRead : 0])),
         dimensionUniqueness: Object.fromEntries(spec.dimensions.map((d, i) => [d, this.distinct[i]!.size])),
-        timeSeriesCount: this.series.size * spec.measures.length,
+        timeSeriesCount: this.seriesKeys.length * spec.measures.length,
       },
     };
   }

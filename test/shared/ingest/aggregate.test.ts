@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { aggregateRows, cellValue, seriesKeyOf } from "../../../shared/ingest/aggregate.ts";
+import { aggregateRows, cellsAt, cellValue, seriesKeyOf, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
 import type { RawRow } from "../../../shared/ingest/readers.ts";
-import { rowSpecOf } from "../../../shared/ingest/rows.ts";
+import { classifyRow, rowSpecOf, type RowSpec } from "../../../shared/ingest/rows.ts";
 import { makeTimestampParser } from "../../../shared/ingest/timestamp.ts";
 import { HOUR } from "../../builders.ts";
 
@@ -24,6 +24,27 @@ let line = 1;
 const row = (fields: Record<string, unknown>): RawRow => ({ file: "f.csv", line: ++line, fields });
 const T = Date.UTC(2021, 0, 1, 10);
 const ts = (ms: number) => new Date(ms).toISOString();
+
+/** The aggregate as plainly as it can be written: a Map of intervals, each a Map of cells, each cell its own arrays. */
+function plainIntervals(rows: readonly RawRow[], rowSpec: RowSpec, intervalMs: number): [number, [string, { dimensions: readonly string[]; sums: number[]; counts: number[] }][]][] {
+  const intervals = new Map<number, IntervalCells>();
+  for (const raw of rows) {
+    const verdict = classifyRow(raw, rowSpec);
+    if (!verdict.ok) continue;
+    const start = Math.floor(verdict.timestamp / intervalMs) * intervalMs;
+    if (!intervals.has(start)) intervals.set(start, new Map());
+    const cells = intervals.get(start)!;
+    const key = seriesKeyOf(verdict.dimensions);
+    if (!cells.has(key)) cells.set(key, { dimensions: verdict.dimensions, sums: rowSpec.measures.map(() => 0), counts: rowSpec.measures.map(() => 0) });
+    const cell = cells.get(key)!;
+    verdict.values.forEach((v, m) => {
+      if (v === undefined) return;
+      cell.sums[m]! += v;
+      cell.counts[m]!++;
+    });
+  }
+  return [...intervals].map(([start, cells]) => [start, [...cells]]);
+}
 
 describe("aggregation", () => {
   it("sums SUM measures and averages AVG measures per series and interval", () => {
@@ -87,6 +108,38 @@ describe("aggregation", () => {
         expect(agg.rejects.filter((r) => !r.partial)).toHaveLength(q.rowsRejected);
         for (const cells of agg.intervals.values()) for (const c of cells.values()) for (const v of c.sums) expect(Number.isFinite(v)).toBe(true);
       }),
+    );
+  });
+
+  it("keeps in its columns exactly what a plain Map of cells would, in the same order (property)", () => {
+    // Enough series × intervals to outgrow the columns' first size and rehash their table, rows in any order.
+    const rowArb = fc.record({
+      ts: fc.oneof(fc.constant("bad"), fc.integer({ min: -3, max: 40 }).map((h) => ts(T + h * 7 * 60_000))),
+      market: fc.oneof(fc.constant(""), fc.integer({ min: 0, max: 12 }).map((n) => `m${n}`)),
+      views: fc.oneof(fc.constant(""), fc.constant("x"), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map(String)),
+      price: fc.oneof(fc.constant(""), fc.integer({ min: -50, max: 50 }).map(String)),
+    });
+    const rowSpec = spec();
+    fc.assert(
+      fc.property(fc.array(rowArb, { maxLength: 400 }), fc.constantFrom(HOUR, 15 * 60_000), (fields, intervalMs) => {
+        const rows = fields.map(row);
+        const agg = aggregateRows(rows, [], rowSpec, { intervalMs });
+        const plain = plainIntervals(rows, rowSpec, intervalMs);
+        expect([...agg.intervals].map(([start, cells]) => [start, [...cells]])).toEqual(plain);
+        expect([...agg.intervals.keys()]).toEqual(plain.map(([start]) => start));
+        expect(agg.intervals.size).toBe(plain.length);
+        for (const [start, cells] of plain) {
+          expect([...agg.intervals.get(start)!]).toEqual(cells);
+          // Walked through one reused cell: the same cells, in the same order.
+          const walked: (typeof cells)[number][] = [];
+          cellsAt(agg.intervals, start)!.forEach((cell, key) => walked.push([key, { dimensions: cell.dimensions, sums: [...cell.sums], counts: [...cell.counts] }]));
+          expect(walked).toEqual(cells);
+        }
+        expect(cellsAt(agg.intervals, T - HOUR * 1000)).toBeUndefined();
+        expect(agg.intervals.get(T - HOUR * 1000)).toBeUndefined();
+        expect(agg.quality.timeSeriesCount).toBe(new Set(plain.flatMap(([, cells]) => cells.map(([key]) => key))).size * rowSpec.measures.length);
+      }),
+      { numRuns: 200 },
     );
   });
 });
