@@ -11,7 +11,7 @@ import { DEFAULT_SHARD_CAPACITY, halvesOf, holds, isPartition, ROOT_SHARD, type 
 import type { ModelSnapshot } from "../detect/snapshot.ts";
 import { RECENT } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
-import type { DataQualityReport, IntervalCells } from "../ingest/aggregate.ts";
+import { cellsAt, type CellWalk, type DataQualityReport } from "../ingest/aggregate.ts";
 import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -283,9 +283,9 @@ async function runJobs(deps: DetectServices, plan: RunPlan, jobs: readonly Shard
   return deps.shards.run(jobs, handed);
 }
 
-function seriesWithValues(cells: IntervalCells | undefined, metricSet: MetricSet): number {
+function seriesWithValues(cells: CellWalk | undefined, metricSet: MetricSet): number {
   let n = 0;
-  for (const cell of cells?.values() ?? []) metricSet.MetricList.forEach((_, m) => (n += cell.counts[m]! > 0 ? 1 : 0));
+  cells?.forEach((cell) => metricSet.MetricList.forEach((_, m) => (n += cell.counts[m]! > 0 ? 1 : 0)));
   return n;
 }
 
@@ -346,7 +346,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   await deps.blobs.deleteFolder(`${joinUri(root, "model", version)}/`);
   const feedback = await pendingFeedback(deps.records, metricSet, model.head.feedbackThrough);
   const data = await readInterval(filesOf(deps, metricSet), readableOf(metricSet, root), intervalStart);
-  const cells = data.intervals.get(intervalStart) ?? new Map();
+  const cells = cellsAt(data.intervals, intervalStart);
   // L4M's quota on series: an interval over it is not scored (its feedback is still learned), and says why.
   const seriesQuota = (deps.quotas ?? L4M_QUOTAS).seriesPerMetricSet[metricSet.MetricSetFrequency];
   const overQuota = data.quality.timeSeriesCount > seriesQuota;
@@ -357,7 +357,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
       : undefined;
   const verdicts: Verdict[] = feedback.map((f) => ({ measure: f.measure, dimensions: f.dimensions, z: f.z, IsAnomaly: f.IsAnomaly }));
   const capacity = capacityOf(deps);
-  const planned = planInterval(model, metricSet, overQuota ? new Map() : cells, verdicts, capacity);
+  const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   const leaseUntil = handed ? now + HANDED_LEASE_MS : claimedUntil;
   if (handed) await deps.records.put("leases", lease, { until: leaseUntil });

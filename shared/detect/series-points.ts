@@ -1,6 +1,6 @@
 import type { SeriesBank } from "../engine/bank.ts";
 import { recentWindow } from "../engine/recent.ts";
-import { cellValue, seriesKeyOf, type IntervalCells } from "../ingest/aggregate.ts";
+import { cellValue, seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/path-template.ts";
@@ -127,16 +127,18 @@ export function decodeSeriesPoints(bytes: Uint8Array, wanted: readonly number[])
  * Every series with a value this interval, as the engine's ring holds it after scoring (or
  * learning) the interval; an anomaly's own band and score where detection found one.
  */
-export function keptPoints(bank: SeriesBank, metricSet: Pick<MetricSet, "MetricList" | "DimensionList">, cells: IntervalCells | undefined, intervalStart: number, anomalies: readonly Anomaly[] | "learned"): KeptPoint[] {
+export function keptPoints(bank: SeriesBank, metricSet: Pick<MetricSet, "MetricList" | "DimensionList">, cells: CellWalk | undefined, intervalStart: number, anomalies: readonly Anomaly[] | "learned"): KeptPoint[] {
   const k = Math.floor(intervalStart / bank.intervalMs);
   const dims = dimensionsOf(metricSet);
   const found = new Map(anomalies === "learned" ? [] : anomalies.map((a) => [bankKey(a.measure, seriesKeyOf(dims.map((d) => a.dimensions[d] ?? ""))), a] as const));
   const out: KeptPoint[] = [];
-  for (const [seriesKey, cell] of cells ?? []) {
+  cells?.forEach((cell, seriesKey) => {
     metricSet.MetricList.forEach((metric, m) => {
+      if (cellValue(cell, m, metric.AggregationFunction) === undefined) return;
       const key = bankKey(metric.MetricName, seriesKey);
-      if (cellValue(cell, m, metric.AggregationFunction) === undefined || !bank.has(key)) return;
-      const p = recentWindow(bank, bank.slot(key), k, 1)[0]!;
+      const slot = bank.find(key);
+      if (slot === undefined) return;
+      const p = recentWindow(bank, slot, k, 1)[0]!;
       if (!Number.isFinite(p.actual)) return;
       const a = found.get(key);
       const half = Number.isFinite(p.scale) ? BOUND_Z * p.scale : NaN;
@@ -150,7 +152,7 @@ export function keptPoints(bank: SeriesBank, metricSet: Pick<MetricSet, "MetricL
         score: a?.score ?? NaN,
       });
     });
-  }
+  });
   return out;
 }
 

@@ -1,6 +1,6 @@
 import { SeriesBank } from "../engine/bank.ts";
 import { recentWindow, type RecentPoint } from "../engine/recent.ts";
-import { seriesKeyOf, type IntervalCells, type SeriesCell } from "../ingest/aggregate.ts";
+import { SERIES_KEY_SEPARATOR, seriesKeyOf, type CellWalk, type SeriesCell } from "../ingest/aggregate.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
@@ -12,6 +12,7 @@ import { encodeSeriesPoints, keptPoints } from "./series-points.ts";
 import { readShard, writeShard, type ShardInfo } from "./shard-model.ts";
 import { halvesOf, holds, MAX_SHARD_DEPTH, seriesHash, type ShardId } from "./shards.ts";
 import { applyVerdict, bankKey, scoreInterval } from "./score-interval.ts";
+import type { ShardCellColumns } from "./shard-plan.ts";
 
 /** What a shard job knows of its metric set: what scoring and grouping read. */
 export type ShardMetricSet = Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">;
@@ -77,9 +78,10 @@ export interface KeptPart {
 /** One interval's cells of one shard, with what else the shard learns and reports then. */
 export interface ShardCells {
   readonly intervalStart: number;
-  readonly cells: IntervalCells;
-  /** Series key → the cell's place among all the interval's cells. */
-  readonly ordinals: ReadonlyMap<string, number>;
+  /** The cells, in the interval's order, read through one reused cell. */
+  readonly cells: CellWalk;
+  /** A series' place among all the interval's cells. */
+  readonly ordinalOf: (seriesKey: string) => number | undefined;
   /** Verdicts given since the model last learned, oldest first, on this shard's series. */
   readonly verdicts: readonly Verdict[];
   /** Bank keys of series the merge charts (the open group's). */
@@ -88,27 +90,20 @@ export interface ShardCells {
 
 const pad8 = (n: number) => (8 - (n % 8)) % 8;
 
-/** The cells a coordinator hands one shard: a JSON header (dimension values, verdicts, chart keys), then ordinals, sums and counts. */
-export function encodeShardCells(c: { intervalStart: number; measures: number; cells: readonly (readonly [ordinal: number, cell: SeriesCell])[]; verdicts: readonly Verdict[]; chart: readonly string[] }): Uint8Array {
-  const n = c.cells.length;
+/** The cells a coordinator hands one shard: a JSON header (series keys, verdicts, chart keys), then sums, counts and ordinals. */
+export function encodeShardCells(c: { intervalStart: number; measures: number; cells: ShardCellColumns; verdicts: readonly Verdict[]; chart: readonly string[] }): Uint8Array {
+  const n = c.cells.keys.length;
   const m = c.measures;
-  const header = new TextEncoder().encode(JSON.stringify({ intervalStart: c.intervalStart, measures: m, dimensions: c.cells.map(([, cell]) => cell.dimensions), verdicts: c.verdicts, chart: c.chart }));
+  const header = new TextEncoder().encode(JSON.stringify({ intervalStart: c.intervalStart, measures: m, keys: c.cells.keys, verdicts: c.verdicts, chart: c.chart }));
   const at = 8 + header.length + pad8(header.length);
   const out = new Uint8Array(at + 8 * n * m * 2 + 4 * n);
   const view = new DataView(out.buffer);
   view.setUint32(0, header.length, true);
   view.setUint32(4, n, true);
   out.set(header, 8);
-  const sums = new Float64Array(out.buffer, at, n * m);
-  const counts = new Float64Array(out.buffer, at + 8 * n * m, n * m);
-  const ordinals = new Uint32Array(out.buffer, at + 16 * n * m, n);
-  c.cells.forEach(([ordinal, cell], i) => {
-    ordinals[i] = ordinal;
-    for (let j = 0; j < m; j++) {
-      sums[i * m + j] = cell.sums[j]!;
-      counts[i * m + j] = cell.counts[j]!;
-    }
-  });
+  new Float64Array(out.buffer, at, n * m).set(c.cells.sums);
+  new Float64Array(out.buffer, at + 8 * n * m, n * m).set(c.cells.counts);
+  new Uint32Array(out.buffer, at + 16 * n * m, n).set(c.cells.ordinals);
   return out;
 }
 
@@ -116,20 +111,46 @@ export function decodeShardCells(bytes: Uint8Array): ShardCells {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint32(0, true);
   const n = view.getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as { intervalStart: number; measures: number; dimensions: string[][]; verdicts: Verdict[]; chart: string[] };
+  // `dimensions`: what a coordinator of the version before sent, still queued while one is deployed.
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as { intervalStart: number; measures: number; keys?: string[]; dimensions?: string[][]; verdicts: Verdict[]; chart: string[] };
+  const keys = header.keys ?? (header.dimensions ?? []).map(seriesKeyOf);
   const m = header.measures;
   const at = 8 + length + pad8(length);
   // Copied out of the blob: its bytes need not be aligned for a typed array's view.
   const numbers = new Float64Array(new Uint8Array(bytes.subarray(at, at + 16 * n * m)).buffer);
   const ordinals = new Uint32Array(new Uint8Array(bytes.subarray(at + 16 * n * m, at + 16 * n * m + 4 * n)).buffer);
-  const cells: IntervalCells = new Map();
-  const places = new Map<string, number>();
-  header.dimensions.forEach((dimensions, i) => {
-    const key = seriesKeyOf(dimensions);
-    cells.set(key, { dimensions, sums: Array.from(numbers.subarray(i * m, i * m + m)), counts: Array.from(numbers.subarray(n * m + i * m, n * m + i * m + m)) });
-    places.set(key, ordinals[i]!);
-  });
-  return { intervalStart: header.intervalStart, cells, ordinals: places, verdicts: header.verdicts, chart: header.chart };
+  let places: Map<string, number> | undefined;
+  return {
+    intervalStart: header.intervalStart,
+    cells: { forEach: (visit) => walkColumns(keys, numbers, m, visit) },
+    // Asked for each anomaly only: the map is made on the first.
+    ordinalOf: (key) => (places ??= new Map(keys.map((k, i) => [k, ordinals[i]!]))).get(key),
+    verdicts: header.verdicts,
+    chart: header.chart,
+  };
+}
+
+/** The cells of decoded columns through one reused cell; its dimensions are split from the key when asked for. */
+function walkColumns(keys: readonly string[], numbers: Float64Array, m: number, visit: (cell: SeriesCell, seriesKey: string) => void): void {
+  const n = keys.length;
+  let key = "";
+  let split: string[] | undefined;
+  const cell: SeriesCell = {
+    get dimensions() {
+      return (split ??= key.split(SERIES_KEY_SEPARATOR));
+    },
+    sums: new Array<number>(m).fill(0),
+    counts: new Array<number>(m).fill(0),
+  };
+  for (let i = 0; i < n; i++) {
+    key = keys[i]!;
+    split = undefined;
+    for (let j = 0; j < m; j++) {
+      cell.sums[j] = numbers[i * m + j]!;
+      cell.counts[j] = numbers[n * m + i * m + j]!;
+    }
+    visit(cell, key);
+  }
 }
 
 /** The series key of a bank key (`measure␞series key`, score-interval.ts). */
@@ -151,9 +172,9 @@ function fitted(id: ShardId, bank: SeriesBank, capacity: number): [ShardId, Seri
 }
 
 /** Where in the unsharded order an anomaly falls: its cell's place, then its measure's. */
-function orderOf(a: Anomaly, metricSet: ShardMetricSet, ordinals: ReadonlyMap<string, number>): number {
+function orderOf(a: Anomaly, metricSet: ShardMetricSet, ordinalOf: ShardCells["ordinalOf"]): number {
   const key = seriesKeyOf(dimensionsOf(metricSet).map((d) => a.dimensions[d] ?? ""));
-  return ordinals.get(key)! * metricSet.MetricList.length + metricSet.MetricList.findIndex((x) => x.MetricName === a.measure);
+  return ordinalOf(key)! * metricSet.MetricList.length + metricSet.MetricList.findIndex((x) => x.MetricName === a.measure);
 }
 
 const windowOf = (points: readonly RecentPoint[]) => points.flatMap((p) => [p.actual, p.expected, p.scale].map((x) => (Number.isNaN(x) ? null : x)));
@@ -175,7 +196,7 @@ export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardRe
     if (!job.readOnly) {
       for (const v of input.verdicts) applyVerdict(bank, job.metricSet, v);
       const found = scoreInterval(bank, job.metricSet, input.cells, input.intervalStart, { persisting });
-      anomalies = found.map((a) => [orderOf(a, job.metricSet, input.ordinals), a] as const);
+      anomalies = found.map((a) => [orderOf(a, job.metricSet, input.ordinalOf), a] as const);
       kept = [{ intervalStart: input.intervalStart, points: encodeSeriesPoints(keptPoints(bank, job.metricSet, input.cells, input.intervalStart, found)) }];
     }
     const k = Math.floor(input.intervalStart / len);

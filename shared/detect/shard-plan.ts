@@ -1,4 +1,4 @@
-import { seriesKeyOf, type IntervalCells, type SeriesCell } from "../ingest/aggregate.ts";
+import { seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { dimensionsOf } from "../model/metric-set.ts";
 import type { RecentValues } from "./group-event.ts";
@@ -19,11 +19,44 @@ export interface PlannedShard {
   readonly replaces: ShardId;
   readonly source: ShardJob["source"];
   /** The cells of the target's series, each with its place in the interval. */
-  readonly cells: (readonly [ordinal: number, cell: SeriesCell])[];
+  readonly cells: ShardCellColumns;
   readonly verdicts: Verdict[];
   /** Bank keys of the open group's series in the target, whose recent values the events chart. */
   readonly chart: string[];
   readonly readOnly: boolean;
+}
+
+/**
+ * One shard's cells of one interval in columns: each cell's place among the interval's
+ * cells, its series key, and its sums and counts (`measures` numbers each, in order). An
+ * interval of a million series is routed without an object per cell.
+ */
+export interface ShardCellColumns {
+  readonly ordinals: number[];
+  readonly keys: string[];
+  readonly sums: number[];
+  readonly counts: number[];
+}
+
+interface Routed extends ShardCellColumns {
+  readonly hashes: number[];
+  readonly verdicts: (readonly [Verdict, number])[];
+  readonly chart: (readonly [string, number])[];
+}
+
+/** The cells of `r` whose series hash `keep` takes. */
+function picked(r: Routed, measures: number, keep: (hash: number) => boolean): ShardCellColumns {
+  const out: ShardCellColumns = { ordinals: [], keys: [], sums: [], counts: [] };
+  r.hashes.forEach((hash, i) => {
+    if (!keep(hash)) return;
+    out.ordinals.push(r.ordinals[i]!);
+    out.keys.push(r.keys[i]!);
+    for (let m = 0; m < measures; m++) {
+      out.sums.push(r.sums[i * measures + m]!);
+      out.counts.push(r.counts[i * measures + m]!);
+    }
+  });
+  return out;
 }
 
 const sourceOf = (s: ShardInfo): ShardJob["source"] => (s.version === "" ? undefined : { id: s.id, version: s.version });
@@ -40,16 +73,23 @@ function groupKeys(group: AnomalyGroupRecord | undefined): string[] {
  * shard given more cells than `capacity` time series is split first, by as many bits as
  * it takes, each part a job of its own that reads the shard's committed snapshot.
  */
-export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cells: IntervalCells, verdicts: readonly Verdict[], capacity: number): PlannedShard[] {
+export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cells: CellWalk | undefined, verdicts: readonly Verdict[], capacity: number): PlannedShard[] {
   const layout = new ShardLayout(model.shards.map((s) => s.id));
   const measures = metricSet.MetricList.length;
   const dims = dimensionsOf(metricSet);
-  const routed = model.shards.map(() => ({ cells: [] as (readonly [number, SeriesCell, number])[], verdicts: [] as (readonly [Verdict, number])[], chart: [] as (readonly [string, number])[] }));
+  const routed = model.shards.map((): Routed => ({ ordinals: [], keys: [], hashes: [], sums: [], counts: [], verdicts: [], chart: [] }));
   let ordinal = 0;
-  for (const [key, cell] of cells) {
+  cells?.forEach((cell, key) => {
     const hash = seriesHash(key);
-    routed[layout.indexOf(hash)]!.cells.push([ordinal++, cell, hash]);
-  }
+    const r = routed[layout.indexOf(hash)]!;
+    r.ordinals.push(ordinal++);
+    r.keys.push(key);
+    r.hashes.push(hash);
+    for (let m = 0; m < measures; m++) {
+      r.sums.push(cell.sums[m]!);
+      r.counts.push(cell.counts[m]!);
+    }
+  });
   for (const v of verdicts) {
     const hash = seriesHash(seriesKeyOf(dims.map((d) => v.dimensions[d] ?? "")));
     routed[layout.indexOf(hash)]!.verdicts.push([v, hash]);
@@ -61,14 +101,15 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
   return model.shards.flatMap((shard, s): PlannedShard[] => {
     const r = routed[s]!;
     const source = sourceOf(shard);
-    const learns = r.cells.length > 0 || r.verdicts.length > 0 || shard.series > capacity;
-    if (!learns) return r.chart.length ? [{ target: shard.id, replaces: shard.id, source, cells: [], verdicts: [], chart: r.chart.map(([k]) => k), readOnly: true }] : [];
-    const parts = descendantsOf(shard.id, levelsFor(r.cells.length * measures, capacity));
+    const learns = r.keys.length > 0 || r.verdicts.length > 0 || shard.series > capacity;
+    const none: ShardCellColumns = { ordinals: [], keys: [], sums: [], counts: [] };
+    if (!learns) return r.chart.length ? [{ target: shard.id, replaces: shard.id, source, cells: none, verdicts: [], chart: r.chart.map(([k]) => k), readOnly: true }] : [];
+    const parts = descendantsOf(shard.id, levelsFor(r.keys.length * measures, capacity));
     return parts.map((target) => ({
       target,
       replaces: shard.id,
       source,
-      cells: r.cells.filter(([, , h]) => holds(target, h)).map(([o, c]) => [o, c] as const),
+      cells: parts.length === 1 ? r : picked(r, measures, (h) => holds(target, h)),
       verdicts: r.verdicts.filter(([, h]) => holds(target, h)).map(([v]) => v),
       chart: r.chart.filter(([, h]) => holds(target, h)).map(([k]) => k),
       readOnly: false,

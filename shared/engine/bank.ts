@@ -161,6 +161,11 @@ export class SeriesBank {
     return slot;
   }
 
+  /** The slot of series `key`, if the bank has it. */
+  find(key: string): number | undefined {
+    return this.index.get(key);
+  }
+
   has(key: string): boolean {
     return this.index.has(key);
   }
