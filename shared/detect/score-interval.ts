@@ -35,9 +35,10 @@ export type ScoredMetricSet = Pick<MetricSet, "MetricSetArn" | "MetricList" | "D
  * score of interval t uses intervals < t only). With `learnOnly` (history), nothing is
  * reported. Series without a value this interval are left as they were. The series whose
  * event is still open without an anomaly this interval (their deviation persists) are
- * added to `persisting`, by time series id, when given.
+ * added to `persisting`, by time series id, when given; the slot of every series given a
+ * value to `slots`, in order, when given (what keptPointsOf reads back).
  */
-export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: CellWalk | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number; persisting?: Set<string> } = {}): Anomaly[] {
+export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: CellWalk | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number; persisting?: Set<string>; slots?: number[] } = {}): Anomaly[] {
   if (!cells) return [];
   const minScore = options.minScore ?? MIN_ANOMALY_SCORE;
   const k = Math.floor(intervalStart / bank.intervalMs);
@@ -49,6 +50,7 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
       const x = cellValue(cell, m, metric.AggregationFunction);
       if (x === undefined) return;
       const slot = bank.slot(bankKey(metric.MetricName, seriesKey));
+      options.slots?.push(slot);
       step(bank, slot, k, x, out, options.learnOnly);
       if (Number.isFinite(x)) remember(bank, slot, k, x, out.expected, out.scale);
       const recorded = out.score >= minScore || (out.ongoing && out.score >= Math.min(minScore, ONGOING_ANOMALY_SCORE));

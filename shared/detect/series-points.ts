@@ -128,31 +128,39 @@ export function decodeSeriesPoints(bytes: Uint8Array, wanted: readonly number[])
  * learning) the interval; an anomaly's own band and score where detection found one.
  */
 export function keptPoints(bank: SeriesBank, metricSet: Pick<MetricSet, "MetricList" | "DimensionList">, cells: CellWalk | undefined, intervalStart: number, anomalies: readonly Anomaly[] | "learned"): KeptPoint[] {
+  const slots: number[] = [];
+  cells?.forEach((cell, seriesKey) => {
+    metricSet.MetricList.forEach((metric, m) => {
+      if (cellValue(cell, m, metric.AggregationFunction) === undefined) return;
+      const slot = bank.find(bankKey(metric.MetricName, seriesKey));
+      if (slot !== undefined) slots.push(slot);
+    });
+  });
+  return keptPointsOf(bank, metricSet, slots, intervalStart, anomalies);
+}
+
+/** The same, of the series at `slots` (those scoreInterval just gave a value, which it lists). */
+export function keptPointsOf(bank: SeriesBank, metricSet: Pick<MetricSet, "DimensionList">, slots: readonly number[], intervalStart: number, anomalies: readonly Anomaly[] | "learned"): KeptPoint[] {
   const k = Math.floor(intervalStart / bank.intervalMs);
   const dims = dimensionsOf(metricSet);
   const found = new Map(anomalies === "learned" ? [] : anomalies.map((a) => [bankKey(a.measure, seriesKeyOf(dims.map((d) => a.dimensions[d] ?? ""))), a] as const));
   const out: KeptPoint[] = [];
-  cells?.forEach((cell, seriesKey) => {
-    metricSet.MetricList.forEach((metric, m) => {
-      if (cellValue(cell, m, metric.AggregationFunction) === undefined) return;
-      const key = bankKey(metric.MetricName, seriesKey);
-      const slot = bank.find(key);
-      if (slot === undefined) return;
-      const p = recentWindow(bank, slot, k, 1)[0]!;
-      if (!Number.isFinite(p.actual)) return;
-      const a = found.get(key);
-      const half = Number.isFinite(p.scale) ? BOUND_Z * p.scale : NaN;
-      out.push({
-        key: keyHash(key),
-        actual: p.actual,
-        expected: a?.expected ?? p.expected,
-        lower: a?.lower ?? p.expected - half,
-        upper: a?.upper ?? p.expected + half,
-        kind: a ? "ANOMALY" : anomalies === "learned" ? "LEARNED" : "BELOW_FLOOR",
-        score: a?.score ?? NaN,
-      });
+  for (const slot of slots) {
+    const p = recentWindow(bank, slot, k, 1)[0]!;
+    if (!Number.isFinite(p.actual)) continue;
+    const key = bank.keys[slot]!;
+    const a = found.get(key);
+    const half = Number.isFinite(p.scale) ? BOUND_Z * p.scale : NaN;
+    out.push({
+      key: keyHash(key),
+      actual: p.actual,
+      expected: a?.expected ?? p.expected,
+      lower: a?.lower ?? p.expected - half,
+      upper: a?.upper ?? p.expected + half,
+      kind: a ? "ANOMALY" : anomalies === "learned" ? "LEARNED" : "BELOW_FLOOR",
+      score: a?.score ?? NaN,
     });
-  });
+  }
   return out;
 }
 
