@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from "node:http";
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { urlToHttpOptions } from "node:url";
@@ -137,13 +137,12 @@ function exchange(url: string, body: string, headers: Record<string, string>, si
       res.on("end", done);
       res.on("error", () => {}); // the answer was classified already; a broken body only loses the connection
     });
-    // One timer and one listener per request (cheaper than a signal per request, at thousands a second).
+    // One timer per request, and one abort listener per signal (cheaper than a signal or a listener per request, at thousands a second).
     const timer = setTimeout(() => req.destroy(new NoAnswer()), timeoutMs);
-    const abort = () => req.destroy(new Error("aborted"));
-    signal.addEventListener("abort", abort, { once: true });
+    const untrack = track(signal, req);
     function done() {
       clearTimeout(timer);
-      signal.removeEventListener("abort", abort);
+      untrack();
     }
     req.on("close", done);
     req.on("error", (e) => {
@@ -152,6 +151,28 @@ function exchange(url: string, body: string, headers: Record<string, string>, si
     });
     req.end(body);
   });
+}
+
+/** The requests in flight under each signal: its one listener ends them all when it aborts. */
+const inFlight = new WeakMap<AbortSignal, Set<ClientRequest>>();
+
+/** Ends `req` when `signal` aborts; the answer forgets it. */
+function track(signal: AbortSignal, req: ClientRequest): () => void {
+  let requests = inFlight.get(signal);
+  if (!requests) {
+    const made = new Set<ClientRequest>();
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const r of made) r.destroy(new Error("aborted"));
+        made.clear();
+      },
+      { once: true },
+    );
+    inFlight.set(signal, (requests = made));
+  }
+  requests.add(req);
+  return () => void requests.delete(req);
 }
 
 export interface HttpChannelOptions {
