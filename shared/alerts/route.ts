@@ -43,14 +43,18 @@ interface Candidate {
   reason?: NotifyReason;
 }
 
-type Stage = (event: AnomalyGroupEvent, candidates: Candidate[], verdicts: AlertVerdict[]) => Promise<Candidate[]>;
+/** `saving`: writes a stage started and the pipeline awaits at its end (with the caller's own record of the verdicts, in the same turn). */
+type Stage = (event: AnomalyGroupEvent, candidates: Candidate[], verdicts: AlertVerdict[], saving: Promise<unknown>[]) => Promise<Candidate[]>;
+
+/** Routes one event; `record`, when given, keeps its verdicts, written together with the alerts' new notification state. */
+export type AlertPipeline = (event: AnomalyGroupEvent, record?: (verdicts: readonly AlertVerdict[]) => Promise<unknown>) => Promise<AlertVerdict[]>;
 
 const notificationKey = (alert: Alert, event: AnomalyGroupEvent) => `${resourceKey(alert.AlertArn)}/${event.anomalyGroup.AnomalyGroupId}`;
 const DAY = 86_400_000;
 /** Notification state outlives any group by far; kept a month after the last event. */
 const NOTIFICATION_RETENTION_MS = 30 * DAY;
 
-export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) => Promise<AlertVerdict[]> {
+export function buildAlertPipeline(deps: RouteDeps): AlertPipeline {
   const match: Stage = async (event, candidates, verdicts) =>
     candidates.filter((c) => alertMatches(c.alert, event) || void verdicts.push({ alert: c.alert.AlertName, outcome: "unmatched" }));
 
@@ -78,7 +82,7 @@ export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) 
   };
 
   // Enqueued before the state is saved: a crash in between re-enqueues the same delivery ids, which delivery drops.
-  const enqueue: Stage = async (event, candidates, verdicts) => {
+  const enqueue: Stage = async (event, candidates, verdicts, saving) => {
     const deliveries: Delivery[] = candidates.map((c) => {
       const base = deps.linkSecret ? { publicUrl: deps.publicUrl, secret: deps.linkSecret, now: deps.linksMadeAt ?? deps.now } : deps.publicUrl;
       const message = alertMessage(c.alert, event, c.reason as Exclude<NotifyReason, "none">, base);
@@ -86,7 +90,7 @@ export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) 
     });
     if (deliveries.length) await deps.queue.enqueue(deliveries);
     for (const [i, c] of candidates.entries()) verdicts.push({ alert: c.alert.AlertName, outcome: "enqueued", deliveryId: deliveries[i]!.deliveryId, reason: c.reason as Exclude<NotifyReason, "none"> });
-    await Promise.all(candidates.map((c) => remember(event, c)));
+    saving.push(...candidates.map((c) => remember(event, c)));
     return candidates;
   };
 
@@ -96,10 +100,14 @@ export function buildAlertPipeline(deps: RouteDeps): (event: AnomalyGroupEvent) 
   }
 
   const stages = [match, silence, renotify, enqueue];
-  return async (event) => {
+  return async (event, record) => {
     const verdicts: AlertVerdict[] = [];
+    const saving: Promise<unknown>[] = [];
     let candidates: Candidate[] = (await deps.alertsOf(event.anomalyDetectorArn)).map((alert) => ({ alert }));
-    for (const stage of stages) candidates = await stage(event, candidates, verdicts);
+    for (const stage of stages) candidates = await stage(event, candidates, verdicts, saving);
+    // Issued together: a store that batches the writes of a turn makes them in one go.
+    if (record) saving.push(record(verdicts));
+    await Promise.all(saving);
     return verdicts;
   };
 }

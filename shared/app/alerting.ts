@@ -21,7 +21,7 @@ import type { Services } from "./services.ts";
  */
 
 /** Events of different groups routed at once, at most this many. */
-const GROUPS_AT_ONCE = 32;
+const GROUPS_AT_ONCE = 64;
 
 /** A lookup made once per batch: every caller of the same key shares the first answer. */
 function perBatch<T>(load: (key: string) => Promise<T>): (key: string) => Promise<T> {
@@ -65,9 +65,9 @@ export async function routeEvents(services: Services, events: readonly AnomalyGr
     for (const i of indexes) {
       const event = events[i]!;
       try {
-        const verdicts = await route(event);
-        // What each alert decided, for the console's "why was I not alerted?".
-        await recordVerdicts(services, event, await alertsOf(event.anomalyDetectorArn), verdicts);
+        const alerts = await alertsOf(event.anomalyDetectorArn);
+        // What each alert decided, for the console's "why was I not alerted?", kept with the alerts' new state.
+        const verdicts = await route(event, (v) => recordVerdicts(services, event, alerts, v));
         services.observer.routed(eventIdOf(event), verdicts);
         results[i] = { status: "fulfilled", value: verdicts };
       } catch (reason) {

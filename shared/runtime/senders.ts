@@ -44,7 +44,7 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
  * its own (channels/slack/limits.ts).
  */
 export const CHANNEL_LIMITS: ChannelLimits = {
-  webhook: { concurrency: 32 },
+  webhook: { concurrency: 64 },
   slack: { concurrency: 16, destination: SLACK_WEBHOOK_PACE },
   email: { concurrency: 4 },
   sns: { concurrency: 32 },

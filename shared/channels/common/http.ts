@@ -1,6 +1,7 @@
-import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
+import { urlToHttpOptions } from "node:url";
 import { checkedAddress, type Resolver } from "./address.ts";
 import { failed, type SendResult } from "../../alerts/channel.ts";
 import { SecretUnavailable, type SecretResolver } from "./secrets.ts";
@@ -64,13 +65,13 @@ const pools = new Map<string, HttpAgent>();
  * socket over to another address, and a receiver is not made to accept a connection per
  * message.
  */
-function poolFor(target: URL, pinned: PostOptions["pinned"]): HttpAgent {
-  const key = `${target.protocol}//${target.host}@${pinned?.address ?? ""}`;
+function poolFor(target: Target, pinned: PostOptions["pinned"]): HttpAgent {
+  const key = `${target.origin}@${pinned?.address ?? ""}`;
   let pool = pools.get(key);
   if (pool) pools.delete(key); // moved to the back: the most recently used
   else {
     const options = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, timeout: 30_000, scheduling: "lifo" as const };
-    pool = target.protocol === "https:" ? new HttpsAgent(options) : new HttpAgent(options);
+    pool = target.https ? new HttpsAgent(options) : new HttpAgent(options);
     if (pools.size >= MAX_POOLS) {
       // The least recently used pool is dropped: its idle connections closed, those still answering left to finish (and time out).
       const [oldest, agent] = pools.entries().next().value as [string, HttpAgent];
@@ -82,19 +83,51 @@ function poolFor(target: URL, pinned: PostOptions["pinned"]): HttpAgent {
   return pool;
 }
 
+/** A URL as a request takes it, parsed once: every message to the same URL reuses it. */
+interface Target {
+  readonly https: boolean;
+  readonly origin: string;
+  readonly options: Readonly<RequestOptions>;
+}
+
+/** URLs parsed; emptied when full (a parse is cheap, but not per message). */
+const targets = new Map<string, Target | string>();
+const MAX_TARGETS = 1024;
+
+/** The URL's request options, or why it cannot be sent to. */
+function targetOf(url: string): Target | string {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const parsed = new URL(url);
+    target =
+      parsed.protocol === "https:" || parsed.protocol === "http:"
+        ? { https: parsed.protocol === "https:", origin: `${parsed.protocol}//${parsed.host}`, options: Object.freeze(urlToHttpOptions(parsed)) }
+        : `${parsed.protocol} is not http: or https:`;
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(url, target);
+  }
+  return target;
+}
+
 /**
  * One request on a pooled connection (poolFor); the answer is classified on its head, and
  * its body read in the background, bounded, so the connection can be reused. The request,
  * answer included, is cut short after `timeoutMs` or when `signal` aborts.
  */
 function exchange(url: string, body: string, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number, pinned?: PostOptions["pinned"]): Promise<{ status: number; retryAfter: string | null }> {
-  const target = new URL(url);
-  const send = target.protocol === "https:" ? httpsRequest : target.protocol === "http:" ? httpRequest : undefined;
-  if (!send) return Promise.reject(new Error(`${target.protocol} is not http: or https:`));
+  let target: Target | string;
+  try {
+    target = targetOf(url);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (typeof target === "string") return Promise.reject(new Error(target));
   if (signal.aborted) return Promise.reject(new Error("aborted before it was sent"));
+  const send = target.https ? httpsRequest : httpRequest;
   const lookup: LookupFunction | undefined = pinned && ((_host, opts, done) => (opts.all ? done(null, [pinned]) : done(null, pinned.address, pinned.family)));
+  headers["content-length"] = String(Buffer.byteLength(body));
   return new Promise((resolve, reject) => {
-    const req = send(target, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, agent: poolFor(target, pinned), ...(lookup ? { lookup } : {}) }, (res) => {
+    const req = send({ ...target.options, method: "POST", headers, agent: poolFor(target, pinned), ...(lookup ? { lookup } : {}) }, (res) => {
       const retryAfter = res.headers["retry-after"];
       resolve({ status: res.statusCode ?? 0, retryAfter: retryAfter ?? null });
       let read = 0;
@@ -104,13 +137,12 @@ function exchange(url: string, body: string, headers: Record<string, string>, si
       res.on("end", done);
       res.on("error", () => {}); // the answer was classified already; a broken body only loses the connection
     });
-    // One timer and one listener per request (cheaper than a signal per request, at thousands a second).
+    // One timer per request, and one abort listener per signal (cheaper than a signal or a listener per request, at thousands a second).
     const timer = setTimeout(() => req.destroy(new NoAnswer()), timeoutMs);
-    const abort = () => req.destroy(new Error("aborted"));
-    signal.addEventListener("abort", abort, { once: true });
+    const untrack = track(signal, req);
     function done() {
       clearTimeout(timer);
-      signal.removeEventListener("abort", abort);
+      untrack();
     }
     req.on("close", done);
     req.on("error", (e) => {
@@ -119,6 +151,28 @@ function exchange(url: string, body: string, headers: Record<string, string>, si
     });
     req.end(body);
   });
+}
+
+/** The requests in flight under each signal: its one listener ends them all when it aborts. */
+const inFlight = new WeakMap<AbortSignal, Set<ClientRequest>>();
+
+/** Ends `req` when `signal` aborts; the answer forgets it. */
+function track(signal: AbortSignal, req: ClientRequest): () => void {
+  let requests = inFlight.get(signal);
+  if (!requests) {
+    const made = new Set<ClientRequest>();
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const r of made) r.destroy(new Error("aborted"));
+        made.clear();
+      },
+      { once: true },
+    );
+    inFlight.set(signal, (requests = made));
+  }
+  requests.add(req);
+  return () => void requests.delete(req);
 }
 
 export interface HttpChannelOptions {

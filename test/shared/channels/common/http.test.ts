@@ -108,3 +108,32 @@ describe("checkedAddress and a pinned post", () => {
     }
   });
 });
+
+describe("post under an invocation's signal", () => {
+  it("ends every request in flight under a signal when it aborts, and only those", async () => {
+    const receiver = await HttpReceiver.start();
+    try {
+      receiver.answer("hang", "hang", "hang", "hang");
+      const [first, second] = [new AbortController(), new AbortController()];
+      const send = (signal: AbortSignal) => post(`${receiver.url}/in`, "{}", { timeoutMs: 30_000, signal, now: Date.now });
+      const cut = [send(first.signal), send(first.signal), send(first.signal)];
+      const other = send(second.signal);
+      let otherDone = false;
+      void other.then(() => (otherDone = true));
+      // Aborted while the receiver holds all four, whatever the machine's pace.
+      while (receiver.requests.length < 4) await new Promise((r) => setTimeout(r, 5));
+      first.abort();
+      expect(await Promise.all(cut)).toEqual(Array(3).fill({ ok: false, retryable: true, reason: "TIMEOUT", detail: "the invocation ran out of time" }));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(otherDone).toBe(false);
+      second.abort();
+      expect(await other).toMatchObject({ ok: false, reason: "TIMEOUT" });
+      // A signal already aborted sends nothing; a new one sends as before.
+      expect(await send(first.signal)).toMatchObject({ ok: false, retryable: true });
+      expect(receiver.requests).toHaveLength(4);
+      expect(await send(new AbortController().signal)).toEqual({ ok: true });
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
