@@ -51,7 +51,12 @@ function amzDate(value: string | undefined): number {
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
 }
 
+/** Signers kept (one per key, region and service: each keeps its own derived state), the oldest dropped past this. */
+const KEPT_SIGNERS = 64;
+
 export class SigV4Verifier {
+  private readonly signers = new Map<string, { readonly secret: string; readonly signer: SignatureV4 }>();
+
   constructor(
     private readonly credentials: (accessKeyId: string) => Credential | undefined,
     private readonly now: () => number,
@@ -78,7 +83,7 @@ export class SigV4Verifier {
     for (const n of names) headers[n] = request.headers[n] ?? "";
     const query: Record<string, string | string[]> = {};
     for (const [k, v] of new URLSearchParams(request.query)) query[k] = k in query ? [...[query[k]!].flat(), v] : v;
-    const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: credential.secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
+    const signer = this.signerFor(accessKeyId, credential.secretAccessKey, region, service);
     const unsigned = new HttpRequest({ method: request.method, protocol: "http:", hostname: headers["host"] ?? "", path: request.path, query, headers, body: request.body });
     const signed = await signer.sign(unsigned, { signingDate: new Date(at), signableHeaders: new Set(names), signingRegion: region, signingService: service });
     const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers["authorization"]))?.[1] ?? "";
@@ -86,5 +91,17 @@ export class SigV4Verifier {
       throw new AccessDeniedException("The request signature we calculated does not match the signature you provided");
     }
     return { accessKeyId, tenant: credential.tenant };
+  }
+
+  /** The SDK's signer for a key, region and service, made once (and again when the key's secret changed). */
+  private signerFor(accessKeyId: string, secretAccessKey: string, region: string, service: string): SignatureV4 {
+    const key = `${accessKeyId}\n${region}\n${service}`;
+    const kept = this.signers.get(key);
+    if (kept && kept.secret === secretAccessKey) return kept.signer;
+    const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
+    this.signers.delete(key);
+    if (this.signers.size >= KEPT_SIGNERS) this.signers.delete(this.signers.keys().next().value!);
+    this.signers.set(key, { secret: secretAccessKey, signer });
+    return signer;
   }
 }
