@@ -1,6 +1,7 @@
 import type { Scope, Services } from "../app/index.ts";
 import { AccessDeniedException, InternalServerException, ValidationException, VigilError } from "../model/errors.ts";
 import { Arn } from "../model/shapes.ts";
+import { jsonOf } from "../model/shared-answers.ts";
 import { operations, TAG_OPERATIONS, type Operation } from "./l4m/index.ts";
 
 /**
@@ -32,7 +33,7 @@ export interface ApiResponse {
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
   status,
   headers: { "content-type": "application/json", ...headers },
-  body: JSON.stringify(body),
+  body: jsonOf(body),
 });
 
 export function errorResponse(error: unknown, requestId: string): ApiResponse {

@@ -1,13 +1,15 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { getCanonicalHeaders, prepareRequest, SignatureV4 } from "@smithy/signature-v4";
 import { AccessDeniedException } from "../model/errors.ts";
 
 /**
  * AWS Signature Version 4, checked as AWS checks it: the signature is computed again
- * (by the AWS SDK's own signer) from the request, the signed headers and the caller's
- * secret, and must match.
+ * from the request, the signed headers and the caller's secret, and must match. The
+ * canonical request is the AWS SDK signer's own (its path escaping, query and header
+ * rules); its digests are made with node:crypto, and the signing key, derived from the
+ * secret and the day, is kept while the day lasts.
  *
  * Replay protection is AWS's, no more: a request more than five minutes from the server's
  * clock is refused, and the signature binds method, path, query, host and the body's hash,
@@ -51,7 +53,49 @@ function amzDate(value: string | undefined): number {
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
 }
 
+/**
+ * The SDK's signer, answering the signature of a request synchronously: the canonical request
+ * as its signRequest builds it (generated headers dropped, X-Amz-Date set, the signed headers
+ * picked), then the string to sign and its HMAC under the day's signing key, kept.
+ */
+class Signer extends SignatureV4 {
+  private readonly secret: string;
+  private readonly region: string;
+  private readonly keys = new Map<string, Buffer>();
+
+  constructor(init: ConstructorParameters<typeof SignatureV4>[0] & { credentials: { accessKeyId: string; secretAccessKey: string }; region: string }) {
+    super(init);
+    this.secret = init.credentials.secretAccessKey;
+    this.region = init.region;
+  }
+
+  signatureOf(unsigned: HttpRequest, at: number, signed: Set<string>, payloadHash: string): string {
+    const request = prepareRequest(unsigned);
+    const { longDate, shortDate } = this.formatDate(new Date(at));
+    request.headers["x-amz-date"] = longDate;
+    const canonical = this.createCanonicalRequest(request, getCanonicalHeaders(request, undefined, signed), payloadHash);
+    const scope = `${shortDate}/${this.region}/${this.service}/aws4_request`;
+    const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${createHash("sha256").update(canonical).digest("hex")}`;
+    return createHmac("sha256", this.signingKey(shortDate)).update(stringToSign).digest("hex");
+  }
+
+  /** The day's key (AWS4 + secret, then the day, region, service and "aws4_request" in turn); the last few days' kept. */
+  private signingKey(shortDate: string): Buffer {
+    let key = this.keys.get(shortDate);
+    if (key) return key;
+    key = [shortDate, this.region, this.service, "aws4_request"].reduce<Buffer>((k, part) => createHmac("sha256", k).update(part).digest(), Buffer.from(`AWS4${this.secret}`));
+    if (this.keys.size >= 3) this.keys.delete(this.keys.keys().next().value!);
+    this.keys.set(shortDate, key);
+    return key;
+  }
+}
+
+/** Signers kept (one per key, region and service: each keeps its own derived state), the oldest dropped past this. */
+const KEPT_SIGNERS = 64;
+
 export class SigV4Verifier {
+  private readonly signers = new Map<string, { readonly secret: string; readonly signer: Signer }>();
+
   constructor(
     private readonly credentials: (accessKeyId: string) => Credential | undefined,
     private readonly now: () => number,
@@ -71,20 +115,32 @@ export class SigV4Verifier {
 
     // The signer trusts a declared payload hash; the body must be the one declared.
     const declared = request.headers["x-amz-content-sha256"];
-    if (declared !== undefined && declared !== createHash("sha256").update(request.body).digest("hex")) throw new AccessDeniedException("The body is not the one whose hash was signed");
+    const bodyHash = createHash("sha256").update(request.body).digest("hex");
+    if (declared !== undefined && declared !== bodyHash) throw new AccessDeniedException("The body is not the one whose hash was signed");
     const names = signedHeaders.split(";");
     if (!names.includes("host")) throw new AccessDeniedException("The host header must be signed");
     const headers: Record<string, string> = {};
     for (const n of names) headers[n] = request.headers[n] ?? "";
     const query: Record<string, string | string[]> = {};
     for (const [k, v] of new URLSearchParams(request.query)) query[k] = k in query ? [...[query[k]!].flat(), v] : v;
-    const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: credential.secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
+    const signer = this.signerFor(accessKeyId, credential.secretAccessKey, region, service);
     const unsigned = new HttpRequest({ method: request.method, protocol: "http:", hostname: headers["host"] ?? "", path: request.path, query, headers, body: request.body });
-    const signed = await signer.sign(unsigned, { signingDate: new Date(at), signableHeaders: new Set(names), signingRegion: region, signingService: service });
-    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers["authorization"]))?.[1] ?? "";
+    const expected = signer.signatureOf(unsigned, at, new Set(names), bodyHash);
     if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
       throw new AccessDeniedException("The request signature we calculated does not match the signature you provided");
     }
     return { accessKeyId, tenant: credential.tenant };
+  }
+
+  /** The SDK's signer for a key, region and service, made once (and again when the key's secret changed). */
+  private signerFor(accessKeyId: string, secretAccessKey: string, region: string, service: string): Signer {
+    const key = `${accessKeyId}\n${region}\n${service}`;
+    const kept = this.signers.get(key);
+    if (kept && kept.secret === secretAccessKey) return kept.signer;
+    const signer = new Signer({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
+    this.signers.delete(key);
+    if (this.signers.size >= KEPT_SIGNERS) this.signers.delete(this.signers.keys().next().value!);
+    this.signers.set(key, { secret: secretAccessKey, signer });
+    return signer;
   }
 }

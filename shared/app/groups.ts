@@ -5,7 +5,8 @@ import { l4mTime, toAnomalyGroup } from "../incidents/contribution.ts";
 import { relatedMetrics, type RelatedMetric, type RelationshipType } from "../incidents/related.ts";
 import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException, ValidationException } from "../model/errors.ts";
-import type { RankedEntry, RankedSummaries } from "../store/records.ts";
+import type { Page, RankCounts, RankedEntry, RankedSummaries } from "../store/records.ts";
+import { sharedAnswer } from "../model/shared-answers.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey, timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
@@ -87,7 +88,25 @@ export async function listGroupSummaries(services: Services, scope: Scope, detec
     services.records.listRanked("groups", { partition, min: threshold, limit: page.limit, ...(page.cursor ? { cursor: page.cursor } : {}) }),
     services.records.countRanked("groups", partition, threshold),
   ]);
-  return { groups: found.items.map(summaryOf), next: found.cursor, totalCount: counts.total, countsByMeasure: counts.byLabel, evaluationStart: counts.earliest === undefined ? undefined : l4mTime(counts.earliest) };
+  return summariesOf(found, counts);
+}
+
+/** Summaries made from a kept page and its kept counts, by page, then by counts. */
+const keptSummaries = new WeakMap<object, WeakMap<object, GroupSummaries>>();
+
+/**
+ * A page and its counts as summaries. A store that keeps its ranked answers while nothing
+ * changes (sqlite-records) gives the same frozen page and counts again; their summaries are
+ * then made once and shared too (sharedAnswer), not formatted again per request.
+ */
+function summariesOf(found: Page<RankedEntry<RankedSummaries["groups"]>>, counts: RankCounts): GroupSummaries {
+  const make = (): GroupSummaries => ({ groups: found.items.map(summaryOf), next: found.cursor, totalCount: counts.total, countsByMeasure: counts.byLabel, evaluationStart: counts.earliest === undefined ? undefined : l4mTime(counts.earliest) });
+  if (!Object.isFrozen(found) || !Object.isFrozen(counts)) return make();
+  let byCounts = keptSummaries.get(found);
+  if (!byCounts) keptSummaries.set(found, (byCounts = new WeakMap()));
+  let made = byCounts.get(counts);
+  if (!made) byCounts.set(counts, (made = sharedAnswer(make())));
+  return made;
 }
 
 /** A back-test's groups as ListAnomalyGroupSummaries answers them, from its report: most severe first, then oldest first. */

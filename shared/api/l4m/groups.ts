@@ -1,24 +1,29 @@
 import * as z from "zod";
-import { getGroup, groupRelatedMetrics, groupTimeSeries, listGroupSummaries } from "../../app/index.ts";
+import { getGroup, groupRelatedMetrics, groupTimeSeries, listGroupSummaries, type GroupSummaries } from "../../app/index.ts";
 import { Arn } from "../../model/shapes.ts";
+import { derivedOnce } from "../../model/shared-answers.ts";
 import { page } from "../paging.ts";
 import { bandLists, GroupId, isoSeconds, op, Paging } from "./operation.ts";
 
 const GroupRef = { AnomalyDetectorArn: Arn, AnomalyGroupId: GroupId };
 
+const summaryWire = ({ groups, next, totalCount, countsByMeasure, evaluationStart }: GroupSummaries) => ({
+  AnomalyGroupSummaryList: groups,
+  AnomalyGroupStatistics: {
+    ...(evaluationStart ? { EvaluationStartDate: evaluationStart } : {}),
+    TotalCount: totalCount,
+    ItemizedMetricStatsList: Object.entries(countsByMeasure).map(([MetricName, OccurrenceCount]) => ({ MetricName, OccurrenceCount })),
+  },
+  ...(next ? { NextToken: next } : {}),
+});
+const summaryWires = new WeakMap<GroupSummaries, ReturnType<typeof summaryWire>>();
+
 export const groupOperations = {
   ListAnomalyGroupSummaries: op(
     z.strictObject({ AnomalyDetectorArn: Arn, SensitivityThreshold: z.number().int().min(0).max(100), ...Paging }),
     (s, req, { scope }) => listGroupSummaries(s, scope, req.AnomalyDetectorArn, req.SensitivityThreshold, { limit: req.MaxResults ?? 100, cursor: req.NextToken }),
-    ({ groups, next, totalCount, countsByMeasure, evaluationStart }) => ({
-      AnomalyGroupSummaryList: groups,
-      AnomalyGroupStatistics: {
-        ...(evaluationStart ? { EvaluationStartDate: evaluationStart } : {}),
-        TotalCount: totalCount,
-        ItemizedMetricStatsList: Object.entries(countsByMeasure).map(([MetricName, OccurrenceCount]) => ({ MetricName, OccurrenceCount })),
-      },
-      ...(next ? { NextToken: next } : {}),
-    }),
+    // The same summaries (kept while nothing changed) give the same answer, made once.
+    (summaries) => derivedOnce(summaryWires, summaries, summaryWire),
   ),
   GetAnomalyGroup: op(z.strictObject(GroupRef), (s, req, { scope }) => getGroup(s, scope, req.AnomalyDetectorArn, req.AnomalyGroupId), (AnomalyGroup) => ({ AnomalyGroup })),
   ListAnomalyGroupTimeSeries: op(
