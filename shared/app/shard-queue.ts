@@ -2,7 +2,7 @@ import { metricSetRoot } from "../detect/results.ts";
 import { encodeShardResult, runShard, type ShardJob } from "../detect/shard-job.ts";
 import { ValidationException } from "../model/errors.ts";
 import type { MetricSetArn } from "../model/ids.ts";
-import { joinUri } from "../model/path-template.ts";
+import { joinUri } from "../model/location.ts";
 import { failureReasonOf, failureUri, mergeRun, parkRun, resultUri, type DetectServices, type DueRun } from "./detect.ts";
 import type { HandedRun, Services } from "./services.ts";
 

@@ -1,7 +1,6 @@
-import { DateTime } from "luxon";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { joinUri } from "../model/path-template.ts";
+import { joinUri } from "../model/location.ts";
 
 /**
  * Where a metric set's results live under the results root:
@@ -23,9 +22,10 @@ export const runsUri = (root: string, ...parts: string[]) => joinUri(root, "runs
 /** Where a model saved before shards existed is (read as the root shard; shard-model.ts). */
 export const modelUri = (root: string) => joinUri(root, "model.bin");
 
+/** An interval's folder, `<yyyyMMdd>/<HHmm>` in UTC (no date library: the time of day in UTC is all it needs). */
 export function intervalUri(root: string, intervalStart: number): string {
-  const t = DateTime.fromMillis(intervalStart, { zone: "UTC" });
-  return joinUri(root, t.toFormat("yyyyMMdd"), t.toFormat("HHmm"));
+  const [date = "", time = ""] = new Date(intervalStart).toISOString().split("T");
+  return joinUri(root, date.replaceAll("-", ""), time.slice(0, 5).replace(":", ""));
 }
 
 export const toJsonLines = (items: readonly unknown[]) => items.map((i) => JSON.stringify(i)).join("\n") + (items.length ? "\n" : "");
