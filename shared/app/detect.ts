@@ -14,7 +14,7 @@ import { layoutFor } from "../engine/layout.ts";
 import { cellsAt, type CellWalk, type DataQualityReport } from "../ingest/aggregate.ts";
 import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
-import { intervalMs } from "../model/frequency.ts";
+import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
@@ -497,11 +497,7 @@ export async function parkRun(deps: DetectServices, work: string, step: string, 
 /** At most this many intervals are caught up in one run (over 10 weeks at PT1H); the next run goes on. */
 export const MAX_CATCH_UP = 2000;
 
-/** Start of the newest interval that has closed by `now`, allowing for the metric set's Offset (seconds). */
-export function lastClosedInterval(metricSet: Pick<MetricSet, "MetricSetFrequency" | "Offset">, now: number): number {
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  return Math.floor((now - (metricSet.Offset ?? 0) * 1000) / len) * len - len;
-}
+export { lastClosedInterval } from "../model/frequency.ts";
 
 /** An interval whose files held no row says so in its execution (FAILED, with this reason) and its data quality. */
 export const NO_DATA = "No data: no rows were found for this interval";
