@@ -1,7 +1,7 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readInterval, visitRows } from "../detect/read-files.ts";
-import { intervalUri, metricSetRoot, runsUri, toJsonLines } from "../detect/results.ts";
+import { failureReasonOf, failureUri, inputUri, intervalUri, metricSetRoot, resultUri, runsUri, toJsonLines } from "../detect/results.ts";
 import { HistorySpill, partitionFolder, SPILL_BITS } from "../detect/shard-history.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
@@ -86,8 +86,7 @@ export const executionKey = (metricSet: Pick<MetricSet, "MetricSetArn">, interva
 export const groupKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}`;
 const historyKey = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/history`;
 
-/** A failure's reason as L4M's FailureReason carries it (at most 256 characters). */
-export const failureReasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 256);
+export { failureReasonOf, failureUri, inputUri, resultUri } from "../detect/results.ts";
 
 /** An execution record before its figures are known. */
 const notRun = (metricSet: Pick<MetricSet, "MetricSetArn">, stamp: string) => ({ MetricSetArn: metricSet.MetricSetArn, Timestamp: stamp, rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
@@ -147,10 +146,6 @@ type OutdatedHead = Pick<ModelSnapshot, "openGroup" | "feedbackThrough"> & { rea
 export type RunPlan = IntervalPlan | HistoryPlan;
 
 export const planUri = (work: string) => joinUri(work, "plan.json");
-export const resultUri = (work: string, target: ShardId) => joinUri(work, "results", `s${target}.bin`);
-/** Why a step of a run last failed: `s<shard>` for a shard job, `merge` for the merge. */
-export const failureUri = (work: string, step: string) => joinUri(work, "failed", `${step}.json`);
-export const inputUri = (work: string, target: ShardId) => joinUri(work, "in", `s${target}.bin`);
 /** A run's name: the term of its lease, which no other run of the same interval can hold. */
 const runName = (leaseUntil: number) => leaseUntil.toString(36);
 

@@ -1,6 +1,7 @@
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/location.ts";
+import type { ShardId } from "./shards.ts";
 
 /**
  * Where a metric set's results live under the results root:
@@ -18,6 +19,15 @@ export function metricSetRoot(resultsRoot: string, metricSet: Pick<MetricSet, "M
 
 /** Where a run keeps its plan, shard inputs and results until it commits: `runs/<interval start or "history">/<run>`. */
 export const runsUri = (root: string, ...parts: string[]) => joinUri(root, "runs", ...parts);
+
+/** Where a run's shard job writes its result, and where its input is. */
+export const resultUri = (work: string, target: ShardId) => joinUri(work, "results", `s${target}.bin`);
+export const inputUri = (work: string, target: ShardId) => joinUri(work, "in", `s${target}.bin`);
+/** Why a step of a run last failed: `s<shard>` for a shard job, `merge` for the merge. */
+export const failureUri = (work: string, step: string) => joinUri(work, "failed", `${step}.json`);
+
+/** A failure's reason as L4M's FailureReason carries it (at most 256 characters). */
+export const failureReasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 256);
 
 /** Where a model saved before shards existed is (read as the root shard; shard-model.ts). */
 export const modelUri = (root: string) => joinUri(root, "model.bin");
