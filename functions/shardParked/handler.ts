@@ -2,7 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
-import { parkedMessage, type ShardMessage } from "../../shared/app/shard-queue.ts";
+import { parkedMessage } from "../../shared/app/shard-parked.ts";
+import type { ShardMessage } from "../../shared/app/shard-queue.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
 import { powertoolsObserver } from "../../shared/runtime/observability.ts";

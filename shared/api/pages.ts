@@ -1,4 +1,4 @@
-import { feedbackByLink, linkedGroup, verifiedLink, type Services } from "../app/index.ts";
+import type { Services } from "../app/index.ts";
 import { VigilError } from "../model/errors.ts";
 import type { ApiResponse } from "./router.ts";
 
@@ -22,6 +22,8 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 export async function page(services: Services, request: { method: string; path: string; query: string; body: string }): Promise<ApiResponse> {
   const m = PAGE.exec(request.path);
   if (!m) return html(404, "Not found", "<h1>Not found</h1>");
+  // Its use cases are loaded when a link is first opened: the api function's other routes never read them.
+  const { feedbackByLink, linkedGroup, verifiedLink } = await import("../app/index.ts");
   const query = new URLSearchParams(request.query);
   const link = verifiedLink(services, request.path, query);
   if (!link.ok) return html(403, "Link refused", `<h1>This link cannot be used</h1><p>${esc(link.reason)}.</p>`);

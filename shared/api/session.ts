@@ -1,6 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { JwtVerifier } from "aws-jwt-verify";
-import { FetchError, JwksNotAvailableInCacheError } from "aws-jwt-verify/error";
 import type { Scope } from "../app/index.ts";
 import { AccessDeniedException, InternalServerException, TooManyRequestsException, ValidationException } from "../model/errors.ts";
 import { errorResponse, type ApiResponse } from "./router.ts";
@@ -289,19 +287,24 @@ export interface TokenIssuer {
  * app client, `token_use` = id, expiry), and takes the tenant from its account claim.
  */
 export class ConsoleTokens {
-  private readonly verifier: { verify(token: string): Promise<Record<string, unknown>> };
+  private verifier: Promise<{ verify(token: string): Promise<Record<string, unknown>>; keysOutOfReach(e: unknown): boolean }> | undefined;
 
-  constructor(issuer: TokenIssuer) {
-    this.verifier = JwtVerifier.create(
-      {
+  constructor(private readonly issuer: TokenIssuer) {}
+
+  /** The verifier, made at the first token checked: the api function's IAM routes never load aws-jwt-verify. */
+  private verifierOnce() {
+    return (this.verifier ??= Promise.all([import("aws-jwt-verify"), import("aws-jwt-verify/error")]).then(([{ JwtVerifier }, { FetchError, JwksNotAvailableInCacheError }]) => {
+      const issuer = this.issuer;
+      const verifier = JwtVerifier.create({
         issuer: issuer.issuer,
         audience: issuer.clientId,
         jwksUri: issuer.jwksUri ?? `${issuer.issuer}/.well-known/jwks.json`,
         customJwtCheck: ({ payload }) => {
           if (payload["token_use"] !== "id") throw new Error("not an ID token");
         },
-      },
-    ) as unknown as { verify(token: string): Promise<Record<string, unknown>> };
+      }) as unknown as { verify(token: string): Promise<Record<string, unknown>> };
+      return { verify: (token: string) => verifier.verify(token), keysOutOfReach: (e: unknown) => e instanceof FetchError || e instanceof JwksNotAvailableInCacheError };
+    }));
   }
 
   /**
@@ -312,11 +315,12 @@ export class ConsoleTokens {
   async scopeOf(headers: Readonly<Record<string, string | undefined>>): Promise<Scope> {
     const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(headers["authorization"] ?? "")?.[1];
     if (!token) throw new TokenRefused("Not signed in: the console's calls carry a Cognito ID token (Authorization: Bearer …)");
+    const verifier = await this.verifierOnce();
     let claims: Record<string, unknown>;
     try {
-      claims = await this.verifier.verify(token);
+      claims = await verifier.verify(token);
     } catch (e) {
-      if (e instanceof FetchError || e instanceof JwksNotAvailableInCacheError) throw new InternalServerException(`The user pool's keys could not be read to check the sign-in token (${e.message}): try again`);
+      if (verifier.keysOutOfReach(e) && e instanceof Error) throw new InternalServerException(`The user pool's keys could not be read to check the sign-in token (${e.message}): try again`);
       throw new TokenRefused(`The sign-in token was refused (${e instanceof Error ? e.message : String(e)}): sign in again`);
     }
     const account = claims[ACCOUNT_CLAIM];

@@ -1,7 +1,7 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readInterval, visitRows } from "../detect/read-files.ts";
-import { intervalUri, metricSetRoot, runsUri, toJsonLines } from "../detect/results.ts";
+import { failureReasonOf, failureUri, inputUri, intervalUri, metricSetRoot, resultUri, runsUri, toJsonLines } from "../detect/results.ts";
 import { HistorySpill, partitionFolder, SPILL_BITS } from "../detect/shard-history.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
@@ -14,7 +14,7 @@ import { layoutFor } from "../engine/layout.ts";
 import { cellsAt, type CellWalk, type DataQualityReport } from "../ingest/aggregate.ts";
 import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
-import { intervalMs } from "../model/frequency.ts";
+import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
@@ -86,8 +86,7 @@ export const executionKey = (metricSet: Pick<MetricSet, "MetricSetArn">, interva
 export const groupKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}`;
 const historyKey = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/history`;
 
-/** A failure's reason as L4M's FailureReason carries it (at most 256 characters). */
-export const failureReasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 256);
+export { failureReasonOf, failureUri, inputUri, resultUri } from "../detect/results.ts";
 
 /** An execution record before its figures are known. */
 const notRun = (metricSet: Pick<MetricSet, "MetricSetArn">, stamp: string) => ({ MetricSetArn: metricSet.MetricSetArn, Timestamp: stamp, rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
@@ -147,10 +146,6 @@ type OutdatedHead = Pick<ModelSnapshot, "openGroup" | "feedbackThrough"> & { rea
 export type RunPlan = IntervalPlan | HistoryPlan;
 
 export const planUri = (work: string) => joinUri(work, "plan.json");
-export const resultUri = (work: string, target: ShardId) => joinUri(work, "results", `s${target}.bin`);
-/** Why a step of a run last failed: `s<shard>` for a shard job, `merge` for the merge. */
-export const failureUri = (work: string, step: string) => joinUri(work, "failed", `${step}.json`);
-export const inputUri = (work: string, target: ShardId) => joinUri(work, "in", `s${target}.bin`);
 /** A run's name: the term of its lease, which no other run of the same interval can hold. */
 const runName = (leaseUntil: number) => leaseUntil.toString(36);
 
@@ -497,11 +492,7 @@ export async function parkRun(deps: DetectServices, work: string, step: string, 
 /** At most this many intervals are caught up in one run (over 10 weeks at PT1H); the next run goes on. */
 export const MAX_CATCH_UP = 2000;
 
-/** Start of the newest interval that has closed by `now`, allowing for the metric set's Offset (seconds). */
-export function lastClosedInterval(metricSet: Pick<MetricSet, "MetricSetFrequency" | "Offset">, now: number): number {
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  return Math.floor((now - (metricSet.Offset ?? 0) * 1000) / len) * len - len;
-}
+export { lastClosedInterval } from "../model/frequency.ts";
 
 /** An interval whose files held no row says so in its execution (FAILED, with this reason) and its data quality. */
 export const NO_DATA = "No data: no rows were found for this interval";

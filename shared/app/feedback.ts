@@ -7,7 +7,7 @@ import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
-import { joinUri } from "../model/path-template.ts";
+import { joinUri } from "../model/location.ts";
 import type { RecordStore } from "../store/records.ts";
 import { groupByLink, groupOf } from "./groups.ts";
 import type { Scope } from "./scope.ts";

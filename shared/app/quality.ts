@@ -2,7 +2,7 @@ import { intervalUri, metricSetRoot } from "../detect/results.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { joinUri } from "../model/path-template.ts";
+import { joinUri } from "../model/location.ts";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { backTestWindowKey, type BackTestWindow } from "./backtest.ts";

@@ -1,9 +1,8 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { DETECTING } from "../model/detector.ts";
-import { intervalMs } from "../model/frequency.ts";
+import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { lastClosedInterval } from "./detect.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 

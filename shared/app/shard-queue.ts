@@ -1,10 +1,9 @@
-import { metricSetRoot } from "../detect/results.ts";
+import { failureReasonOf, failureUri, resultUri } from "../detect/results.ts";
 import { encodeShardResult, runShard, type ShardJob } from "../detect/shard-job.ts";
-import { ValidationException } from "../model/errors.ts";
-import type { MetricSetArn } from "../model/ids.ts";
-import { joinUri } from "../model/path-template.ts";
-import { failureReasonOf, failureUri, mergeRun, parkRun, resultUri, type DetectServices, type DueRun } from "./detect.ts";
+import { joinUri } from "../model/location.ts";
+import type { DetectServices, DueRun } from "./detect.ts";
 import type { HandedRun, Services } from "./services.ts";
+import { confine } from "./shard-confine.ts";
 
 /**
  * The shard queue's messages (AWS: SQS with the Lambda event source; docs/scaling.md): a
@@ -24,7 +23,8 @@ type QueueServices = DetectServices & Pick<Services, "shards" | "region" | "cloc
 export async function shardMessage(services: QueueServices, message: ShardMessage, now: number): Promise<DueRun[]> {
   confine(services, message);
   const { run } = message;
-  if (message.kind === "merge") return recordingFailure(services, run, "merge", () => mergeRun(services, run.work, now));
+  // The merge (with the rest of detection: grouping, events, the model's commit) is loaded by the first merge; a shard job never loads it.
+  if (message.kind === "merge") return recordingFailure(services, run, "merge", async () => (await import("./detect.ts")).mergeRun(services, run.work, now));
   const { job } = message;
   const done = resultUri(run.work, job.target);
   if (!(await services.blobs.get(done))) {
@@ -41,11 +41,6 @@ export async function shardMessage(services: QueueServices, message: ShardMessag
   return shardMessage(services, { kind: "merge", run }, now);
 }
 
-/** A message the queue gave up on (its dead-letter queue): the run's interval is FAILED with the reason its step last gave. */
-export async function parkedMessage(services: DetectServices, message: ShardMessage, now: number): Promise<boolean> {
-  confine(services, message);
-  return parkRun(services, message.run.work, message.kind === "merge" ? "merge" : `s${message.job.target}`, now);
-}
 
 async function recordingFailure<T>(services: DetectServices, run: HandedRun, step: string, work: () => Promise<T>): Promise<T> {
   try {
@@ -54,18 +49,4 @@ async function recordingFailure<T>(services: DetectServices, run: HandedRun, ste
     await services.blobs.put(failureUri(run.work, step), JSON.stringify({ reason: failureReasonOf(e) }));
     throw e;
   }
-}
-
-/** A message reads and writes its own metric set's results folder, and nothing else. */
-function confine(services: Pick<Services, "resultsRoot">, message: ShardMessage): void {
-  const root = metricSetRoot(services.resultsRoot, { MetricSetArn: message.run.metricSetArn as MetricSetArn });
-  const inside = (uri: string) => uri.startsWith(`${root}/`) && !uri.split(/[\\/]/).includes("..");
-  const uris = [message.run.work];
-  if (message.kind === "shard") {
-    const { job } = message;
-    if (job.metricSet.MetricSetArn !== message.run.metricSetArn || job.root !== root) throw new ValidationException(`The shard message's job is not of metric set ${message.run.metricSetArn}`);
-    uris.push(...(job.input.kind === "history" ? job.input.spills : "uri" in job.input.cells ? [job.input.cells.uri] : []));
-  }
-  const outside = uris.find((uri) => !inside(uri));
-  if (outside !== undefined) throw new ValidationException(`The shard message names ${outside}, outside its metric set's results`);
 }

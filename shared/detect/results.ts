@@ -1,7 +1,7 @@
-import { DateTime } from "luxon";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { joinUri } from "../model/path-template.ts";
+import { joinUri } from "../model/location.ts";
+import type { ShardId } from "./shards.ts";
 
 /**
  * Where a metric set's results live under the results root:
@@ -20,12 +20,22 @@ export function metricSetRoot(resultsRoot: string, metricSet: Pick<MetricSet, "M
 /** Where a run keeps its plan, shard inputs and results until it commits: `runs/<interval start or "history">/<run>`. */
 export const runsUri = (root: string, ...parts: string[]) => joinUri(root, "runs", ...parts);
 
+/** Where a run's shard job writes its result, and where its input is. */
+export const resultUri = (work: string, target: ShardId) => joinUri(work, "results", `s${target}.bin`);
+export const inputUri = (work: string, target: ShardId) => joinUri(work, "in", `s${target}.bin`);
+/** Why a step of a run last failed: `s<shard>` for a shard job, `merge` for the merge. */
+export const failureUri = (work: string, step: string) => joinUri(work, "failed", `${step}.json`);
+
+/** A failure's reason as L4M's FailureReason carries it (at most 256 characters). */
+export const failureReasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 256);
+
 /** Where a model saved before shards existed is (read as the root shard; shard-model.ts). */
 export const modelUri = (root: string) => joinUri(root, "model.bin");
 
+/** An interval's folder, `<yyyyMMdd>/<HHmm>` in UTC (no date library: the time of day in UTC is all it needs). */
 export function intervalUri(root: string, intervalStart: number): string {
-  const t = DateTime.fromMillis(intervalStart, { zone: "UTC" });
-  return joinUri(root, t.toFormat("yyyyMMdd"), t.toFormat("HHmm"));
+  const [date = "", time = ""] = new Date(intervalStart).toISOString().split("T");
+  return joinUri(root, date.replaceAll("-", ""), time.slice(0, 5).replace(":", ""));
 }
 
 export const toJsonLines = (items: readonly unknown[]) => items.map((i) => JSON.stringify(i)).join("\n") + (items.length ? "\n" : "");

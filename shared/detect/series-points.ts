@@ -3,7 +3,7 @@ import { recentWindow } from "../engine/recent.ts";
 import { cellValue, seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
-import { joinUri } from "../model/path-template.ts";
+import { joinUri } from "../model/location.ts";
 import { intervalUri } from "./results.ts";
 import { bankKey, BOUND_Z } from "./score-interval.ts";
 

@@ -1,7 +1,7 @@
 import type { SeriesBank } from "../engine/bank.ts";
 import { seriesKeyOf, type IntervalCells } from "../ingest/aggregate.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { joinUri } from "../model/path-template.ts";
+import { joinUri } from "../model/location.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { KeptPart, ShardMetricSet } from "./shard-job.ts";
 import { encodeSeriesPoints, keptPoints } from "./series-points.ts";

@@ -1,5 +1,5 @@
 import { SeriesBank, SnapshotFormatChanged } from "../engine/bank.ts";
-import { joinUri } from "../model/path-template.ts";
+import { joinUri } from "../model/location.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import { frame, unframe } from "./framed.ts";
 import { modelUri } from "./results.ts";

@@ -1,4 +1,4 @@
-import { joinUri } from "../model/path-template.ts";
+import { joinUri } from "../model/location.ts";
 import type { MetricSet, S3SourceConfig } from "../model/metric-set.ts";
 import { dimensionsOf, measuresOf } from "../model/metric-set.ts";
 

@@ -1,16 +1,10 @@
 import * as z from "zod";
 import type { AlertArn, AnomalyDetectorArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags } from "./shapes.ts";
+import { onFirstUse } from "./validate.ts";
 
 /** L4M's default: alerts fire for anomaly groups of severity 70 and above. */
 export const DEFAULT_ALERT_THRESHOLD = 70;
-
-const SNSConfiguration = z.strictObject({
-  RoleArn: Arn,
-  SnsTopicArn: Arn,
-  SnsFormat: z.enum(["LONG_TEXT", "SHORT_TEXT", "JSON"]).optional(),
-});
-const LambdaConfiguration = z.strictObject({ RoleArn: Arn, LambdaArn: Arn });
 
 /**
  * A secret: a literal, or a reference resolved when sending, in CloudFormation's dynamic
@@ -32,47 +26,10 @@ export const ownsSecret = (ref: SecretRef, accountId: string) => {
   const name = ref.id.replace(/^\//, "");
   return name.startsWith(tenantSecretPrefix(accountId)) && !name.split("/").includes("..");
 };
-const Secret = z.string().min(1).max(4096);
-const HttpUrl = z
-  .string()
-  .max(2048)
-  .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL");
-const UrlOrRef = z.union([HttpUrl, Secret.regex(SECRET_REF, "must be an http(s) URL or a {{resolve:…}} reference")]);
 /** Headers the request itself is made of (its host, framing, connection) and Vigil's own signature headers. */
 const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|keep-alive|upgrade|te|trailer|proxy-.*|x-vigil-.*)$/i;
-const HeaderName = z
-  .string()
-  .regex(/^[A-Za-z0-9-]{1,64}$/, "is not an HTTP header name")
-  .refine((n) => !RESERVED_HEADERS.test(n), "is a header Vigil sets itself");
-const Email = z.email();
-
-/** Vigil's channels beside L4M's two. */
-const SlackConfiguration = z.strictObject({ WebhookUrl: UrlOrRef });
-const WebhookConfiguration = z.strictObject({
-  Url: HttpUrl,
-  /** Key of the HMAC-SHA256 signature the receiver checks. */
-  Secret: Secret.optional(),
-  // What Node can send as a header value (tab, printable Latin-1): anything else would be refused when sending, so it is refused when the alert is made.
-  Headers: z
-    .record(HeaderName, z.string().max(1024).regex(/^[\t\x20-\x7e\x80-\xff]*$/, "may hold only tabs and printable Latin-1 characters"))
-    .refine((h) => Object.keys(h).length <= 10, "may hold 10 headers at most")
-    .refine((h) => new Set(Object.keys(h).map((n) => n.toLowerCase())).size === Object.keys(h).length, "names a header twice")
-    .optional(),
-});
-const EmailConfiguration = z.strictObject({ To: z.array(Email).min(1).max(10), From: Email.optional() });
 
 const ACTIONS = ["SNSConfiguration", "LambdaConfiguration", "SlackConfiguration", "WebhookConfiguration", "EmailConfiguration"] as const;
-
-export const Action = z
-  .strictObject({
-    SNSConfiguration: SNSConfiguration.optional(),
-    LambdaConfiguration: LambdaConfiguration.optional(),
-    SlackConfiguration: SlackConfiguration.optional(),
-    WebhookConfiguration: WebhookConfiguration.optional(),
-    EmailConfiguration: EmailConfiguration.optional(),
-  })
-  .refine((a) => ACTIONS.filter((k) => a[k]).length === 1, `must hold exactly one of ${ACTIONS.join(", ")}`);
-export type Action = z.infer<typeof Action>;
 
 /** Where an alert sends, one case per channel. */
 export type Channel =
@@ -132,26 +89,7 @@ export function redactAlert<T extends { Action: Action }>(alert: T): T {
   return { ...alert, Action: action };
 }
 
-export const AlertFilters = z.strictObject({
-  MetricList: z.array(z.string().max(256).regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/)).min(1).max(5).optional(),
-  DimensionFilterList: z
-    .array(z.strictObject({ DimensionName: ColumnName, DimensionValueList: z.array(z.string()).min(1).max(10) }))
-    .min(1)
-    .max(5)
-    .optional(),
-});
-export type AlertFilters = z.infer<typeof AlertFilters>;
 
-export const CreateAlertRequest = z.strictObject({
-  AlertName: ResourceName,
-  AlertSensitivityThreshold: z.number().int().min(0).max(100).optional(),
-  AlertDescription: Description.optional(),
-  AnomalyDetectorArn: Arn,
-  Action,
-  Tags: Tags.optional(),
-  AlertFilters: AlertFilters.optional(),
-});
-export type CreateAlertRequest = z.infer<typeof CreateAlertRequest>;
 
 export interface Alert extends CreateAlertRequest {
   readonly AlertArn: AlertArn;
@@ -163,10 +101,85 @@ export interface Alert extends CreateAlertRequest {
   readonly LastModificationTime: string;
 }
 
-export const UpdateAlertRequest = z.strictObject({
-  AlertArn: Arn,
-  AlertDescription: Description.optional(),
-  AlertSensitivityThreshold: z.number().int().min(0).max(100).optional(),
-  Action: Action.optional(),
-  AlertFilters: AlertFilters.optional(),
+/** An alert's requests and their parts, built on first use: a function that parses no alert request builds none (see onFirstUse). */
+const schemas = onFirstUse(() => {
+  const SNSConfiguration = z.strictObject({
+    RoleArn: Arn,
+    SnsTopicArn: Arn,
+    SnsFormat: z.enum(["LONG_TEXT", "SHORT_TEXT", "JSON"]).optional(),
+  });
+  const LambdaConfiguration = z.strictObject({ RoleArn: Arn, LambdaArn: Arn });
+
+  const Secret = z.string().min(1).max(4096);
+  const HttpUrl = z
+    .string()
+    .max(2048)
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL");
+  const UrlOrRef = z.union([HttpUrl, Secret.regex(SECRET_REF, "must be an http(s) URL or a {{resolve:…}} reference")]);
+  const HeaderName = z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, "is not an HTTP header name")
+    .refine((n) => !RESERVED_HEADERS.test(n), "is a header Vigil sets itself");
+  const Email = z.email();
+
+  /** Vigil's channels beside L4M's two. */
+  const SlackConfiguration = z.strictObject({ WebhookUrl: UrlOrRef });
+  const WebhookConfiguration = z.strictObject({
+    Url: HttpUrl,
+    /** Key of the HMAC-SHA256 signature the receiver checks. */
+    Secret: Secret.optional(),
+    // What Node can send as a header value (tab, printable Latin-1): anything else would be refused when sending, so it is refused when the alert is made.
+    Headers: z
+      .record(HeaderName, z.string().max(1024).regex(/^[\t\x20-\x7e\x80-\xff]*$/, "may hold only tabs and printable Latin-1 characters"))
+      .refine((h) => Object.keys(h).length <= 10, "may hold 10 headers at most")
+      .refine((h) => new Set(Object.keys(h).map((n) => n.toLowerCase())).size === Object.keys(h).length, "names a header twice")
+      .optional(),
+  });
+  const EmailConfiguration = z.strictObject({ To: z.array(Email).min(1).max(10), From: Email.optional() });
+
+  const Action = z
+    .strictObject({
+      SNSConfiguration: SNSConfiguration.optional(),
+      LambdaConfiguration: LambdaConfiguration.optional(),
+      SlackConfiguration: SlackConfiguration.optional(),
+      WebhookConfiguration: WebhookConfiguration.optional(),
+      EmailConfiguration: EmailConfiguration.optional(),
+    })
+    .refine((a) => ACTIONS.filter((k) => a[k]).length === 1, `must hold exactly one of ${ACTIONS.join(", ")}`);
+
+  const AlertFilters = z.strictObject({
+    MetricList: z.array(z.string().max(256).regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/)).min(1).max(5).optional(),
+    DimensionFilterList: z
+      .array(z.strictObject({ DimensionName: ColumnName, DimensionValueList: z.array(z.string()).min(1).max(10) }))
+      .min(1)
+      .max(5)
+      .optional(),
+  });
+
+  const CreateAlertRequest = z.strictObject({
+    AlertName: ResourceName,
+    AlertSensitivityThreshold: z.number().int().min(0).max(100).optional(),
+    AlertDescription: Description.optional(),
+    AnomalyDetectorArn: Arn,
+    Action,
+    Tags: Tags.optional(),
+    AlertFilters: AlertFilters.optional(),
+  });
+
+  const UpdateAlertRequest = z.strictObject({
+    AlertArn: Arn,
+    AlertDescription: Description.optional(),
+    AlertSensitivityThreshold: z.number().int().min(0).max(100).optional(),
+    Action: Action.optional(),
+    AlertFilters: AlertFilters.optional(),
+  });
+  return { Action, AlertFilters, CreateAlertRequest, UpdateAlertRequest };
 });
+
+export const Action = z.lazy(() => schemas().Action);
+export const AlertFilters = z.lazy(() => schemas().AlertFilters);
+export const CreateAlertRequest = z.lazy(() => schemas().CreateAlertRequest);
+export const UpdateAlertRequest = z.lazy(() => schemas().UpdateAlertRequest);
+export type Action = z.infer<typeof Action>;
+export type AlertFilters = z.infer<typeof AlertFilters>;
+export type CreateAlertRequest = z.infer<typeof CreateAlertRequest>;

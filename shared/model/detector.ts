@@ -2,22 +2,30 @@ import * as z from "zod";
 import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn } from "./ids.ts";
 import { Arn, Description, ResourceName, Tags } from "./shapes.ts";
+import { onFirstUse } from "./validate.ts";
 
-export const CreateAnomalyDetectorRequest = z.strictObject({
-  AnomalyDetectorName: ResourceName,
-  AnomalyDetectorDescription: Description.optional(),
-  AnomalyDetectorConfig: z.strictObject({ AnomalyDetectorFrequency: Frequency }),
-  KmsKeyArn: Arn.optional(),
-  Tags: Tags.optional(),
+/** Built on first use: a function that parses none of these requests builds none of them (see onFirstUse). */
+const schemas = onFirstUse(() => {
+  const CreateAnomalyDetectorRequest = z.strictObject({
+    AnomalyDetectorName: ResourceName,
+    AnomalyDetectorDescription: Description.optional(),
+    AnomalyDetectorConfig: z.strictObject({ AnomalyDetectorFrequency: Frequency }),
+    KmsKeyArn: Arn.optional(),
+    Tags: Tags.optional(),
+  });
+
+  const UpdateAnomalyDetectorRequest = z.strictObject({
+    AnomalyDetectorArn: Arn,
+    KmsKeyArn: Arn.optional(),
+    AnomalyDetectorDescription: Description.optional(),
+    AnomalyDetectorConfig: z.strictObject({ AnomalyDetectorFrequency: Frequency }).optional(),
+  });
+  return { CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest };
 });
+
+export const CreateAnomalyDetectorRequest = z.lazy(() => schemas().CreateAnomalyDetectorRequest);
+export const UpdateAnomalyDetectorRequest = z.lazy(() => schemas().UpdateAnomalyDetectorRequest);
 export type CreateAnomalyDetectorRequest = z.infer<typeof CreateAnomalyDetectorRequest>;
-
-export const UpdateAnomalyDetectorRequest = z.strictObject({
-  AnomalyDetectorArn: Arn,
-  KmsKeyArn: Arn.optional(),
-  AnomalyDetectorDescription: Description.optional(),
-  AnomalyDetectorConfig: z.strictObject({ AnomalyDetectorFrequency: Frequency }).optional(),
-});
 
 /**
  * L4M's statuses as Vigil moves them: ActivateAnomalyDetector asks for ACTIVATING, and the

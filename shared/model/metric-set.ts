@@ -3,6 +3,7 @@ import { templateProblem } from "./path-template.ts";
 import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags, Timezone, uniqueNames } from "./shapes.ts";
+import { onFirstUse } from "./validate.ts";
 
 /**
  * How many measures or dimensions a request may list at all; how many a metric set may
@@ -10,173 +11,191 @@ import { Arn, ColumnName, Description, ResourceName, Tags, Timezone, uniqueNames
  */
 const MAX_LISTED = 100;
 
-const Charset = z
-  .string()
-  .max(63)
-  .refine((c) => {
-    try {
-      new TextDecoder(c);
-      return true;
-    } catch {
-      return false;
-    }
-  }, "is not a known character set (e.g. UTF-8, ISO-8859-1)");
+/** Built on first use: a function that parses none of these requests builds none of them (see onFirstUse). */
+const schemas = onFirstUse(() => {
+  const Charset = z
+    .string()
+    .max(63)
+    .refine((c) => {
+      try {
+        new TextDecoder(c);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "is not a known character set (e.g. UTF-8, ISO-8859-1)");
 
-export const CsvFormatDescriptor = z.strictObject({
-  FileCompression: z.enum(["NONE", "GZIP"]).optional(),
-  Charset: Charset.optional(),
-  ContainsHeader: z.boolean().optional(),
-  Delimiter: z.string().length(1, "must be one character").regex(/^[^\r\n]$/, "must not be a line break").optional(),
-  HeaderList: z.array(ColumnName).min(1).optional(),
-  QuoteSymbol: z.string().max(1, "must be at most one character").regex(/^[^\r\n]?$/, "must not be a line break").optional(),
-});
-export type CsvFormatDescriptor = z.infer<typeof CsvFormatDescriptor>;
-
-export const JsonFormatDescriptor = z.strictObject({
-  FileCompression: z.enum(["NONE", "GZIP"]).optional(),
-  Charset: Charset.optional(),
-});
-export type JsonFormatDescriptor = z.infer<typeof JsonFormatDescriptor>;
-
-export const FileFormatDescriptor = z
-  .strictObject({ CsvFormatDescriptor: CsvFormatDescriptor.optional(), JsonFormatDescriptor: JsonFormatDescriptor.optional() })
-  .refine((f) => (f.CsvFormatDescriptor ? 1 : 0) + (f.JsonFormatDescriptor ? 1 : 0) === 1, "must hold exactly one of CsvFormatDescriptor and JsonFormatDescriptor");
-export type FileFormatDescriptor = z.infer<typeof FileFormatDescriptor>;
-
-/** An `s3://` URI as L4M allows it, or — in Vigil's local mode — a path on local disk. */
-export const DataPath = z
-  .string()
-  .min(1)
-  .max(1024)
-  .superRefine((p, ctx) => {
-    const problem = templateProblem(p);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  const CsvFormatDescriptor = z.strictObject({
+    FileCompression: z.enum(["NONE", "GZIP"]).optional(),
+    Charset: Charset.optional(),
+    ContainsHeader: z.boolean().optional(),
+    Delimiter: z.string().length(1, "must be one character").regex(/^[^\r\n]$/, "must not be a line break").optional(),
+    HeaderList: z.array(ColumnName).min(1).optional(),
+    QuoteSymbol: z.string().max(1, "must be at most one character").regex(/^[^\r\n]?$/, "must not be a line break").optional(),
   });
 
-export const S3SourceConfig = z.strictObject({
-  RoleArn: Arn.optional(),
-  TemplatedPathList: z.array(DataPath).length(1, "must hold exactly one path").optional(),
-  HistoricalDataPathList: z.array(DataPath).length(1, "must hold exactly one path").optional(),
-  FileFormatDescriptor: FileFormatDescriptor.optional(),
-});
-export type S3SourceConfig = z.infer<typeof S3SourceConfig>;
-
-export const CloudWatchConfig = z.strictObject({
-  RoleArn: Arn.optional(),
-  BackTestConfiguration: z.strictObject({ RunBackTestMode: z.boolean() }).optional(),
-});
-
-/** Sources L4M had that Vigil does not read: refused with a message that says so. */
-/** Vigil's own source: rows POSTed to the API (`PutMetricRows`), written by ingest into canonical files. */
-export const HttpPushConfig = z.strictObject({});
-
-const UNSUPPORTED_SOURCES = ["AppFlowConfig", "RDSSourceConfig", "RedshiftSourceConfig", "AthenaSourceConfig"] as const;
-
-export const MetricSource = z
-  .strictObject({
-    S3SourceConfig: S3SourceConfig.optional(),
-    CloudWatchConfig: CloudWatchConfig.optional(),
-    HttpPushConfig: HttpPushConfig.optional(),
-    ...Object.fromEntries(UNSUPPORTED_SOURCES.map((k) => [k, z.unknown().optional()])),
-  })
-  .superRefine((source, ctx) => {
-    const given = Object.keys(source).filter((k) => source[k as keyof typeof source] !== undefined);
-    for (const k of given.filter((k) => (UNSUPPORTED_SOURCES as readonly string[]).includes(k))) {
-      ctx.addIssue({ code: "custom", path: [k], message: `Vigil does not read ${k} sources; use S3SourceConfig, CloudWatchConfig or HttpPushConfig` });
-    }
-    if (given.length !== 1) ctx.addIssue({ code: "custom", message: "must hold exactly one source" });
+  const JsonFormatDescriptor = z.strictObject({
+    FileCompression: z.enum(["NONE", "GZIP"]).optional(),
+    Charset: Charset.optional(),
   });
-export type MetricSource = { S3SourceConfig?: S3SourceConfig; CloudWatchConfig?: z.infer<typeof CloudWatchConfig>; HttpPushConfig?: z.infer<typeof HttpPushConfig> };
 
-export const Metric = z.strictObject({
-  MetricName: ResourceName,
-  AggregationFunction: z.enum(["SUM", "AVG"]),
-  Namespace: z.string().min(1).max(255).optional(),
-});
-export type Metric = z.infer<typeof Metric>;
+  const FileFormatDescriptor = z
+    .strictObject({ CsvFormatDescriptor: CsvFormatDescriptor.optional(), JsonFormatDescriptor: JsonFormatDescriptor.optional() })
+    .refine((f) => (f.CsvFormatDescriptor ? 1 : 0) + (f.JsonFormatDescriptor ? 1 : 0) === 1, "must hold exactly one of CsvFormatDescriptor and JsonFormatDescriptor");
 
-export const TimestampColumn = z.strictObject({
-  ColumnName: ColumnName.optional(),
-  ColumnFormat: z.string().max(63).regex(/\S/, "must not be blank").optional(),
-});
-export type TimestampColumn = z.infer<typeof TimestampColumn>;
-
-export const MetricSetDimensionFilter = z.strictObject({
-  Name: ColumnName,
-  FilterList: z.array(z.strictObject({ DimensionValue: z.string(), FilterOperation: z.literal("EQUALS").optional() })).min(1),
-});
-export type MetricSetDimensionFilter = z.infer<typeof MetricSetDimensionFilter>;
-
-const metricSetFields = {
-  AnomalyDetectorArn: Arn,
-  MetricSetName: ResourceName,
-  MetricSetDescription: Description.optional(),
-  MetricList: z.array(Metric).min(1).max(MAX_LISTED, `must hold at most ${MAX_LISTED} measures`),
-  Offset: z.number().int().min(0).max(432000).optional(),
-  TimestampColumn: TimestampColumn.optional(),
-  DimensionList: z.array(ColumnName).min(1).max(MAX_LISTED, `must hold at most ${MAX_LISTED} dimensions`).optional(),
-  MetricSetFrequency: Frequency.optional(),
-  MetricSource,
-  Timezone: Timezone.optional(),
-  Tags: Tags.optional(),
-  DimensionFilterList: z.array(MetricSetDimensionFilter).optional(),
-};
-
-export const CreateMetricSetRequest = z.strictObject(metricSetFields).superRefine((req, ctx) => {
-  const measures = req.MetricList.map((m) => m.MetricName);
-  const dimensions = req.DimensionList ?? [];
-  uniqueNames(measures, ctx, ["MetricList"], "measure");
-  uniqueNames(dimensions, ctx, ["DimensionList"], "dimension");
-  dimensions.forEach((d, i) => {
-    if (measures.includes(d)) ctx.addIssue({ code: "custom", path: ["DimensionList", i], message: `'${d}' is also a measure` });
-  });
-  const ts = req.TimestampColumn?.ColumnName;
-  if (ts && (measures.includes(ts) || dimensions.includes(ts))) {
-    ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: `'${ts}' is also a measure or dimension` });
-  }
-  req.DimensionFilterList?.forEach((f, i) => {
-    if (!dimensions.includes(f.Name)) ctx.addIssue({ code: "custom", path: ["DimensionFilterList", i, "Name"], message: `'${f.Name}' is not in DimensionList` });
-  });
-  const s3 = req.MetricSource.S3SourceConfig;
-  if (s3) checkS3Source(s3, [...measures, ...dimensions, ...(ts ? [ts] : [])], ts, ctx);
-  if (req.MetricSource.HttpPushConfig && !ts) ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: "is required for pushed rows: it names their timestamp field" });
-  if (req.MetricSource.CloudWatchConfig) {
-    req.MetricList.forEach((m, i) => {
-      if (!m.Namespace) ctx.addIssue({ code: "custom", path: ["MetricList", i, "Namespace"], message: "is required for a CloudWatch source (e.g. AWS/EC2)" });
+  /** An `s3://` URI as L4M allows it, or — in Vigil's local mode — a path on local disk. */
+  const DataPath = z
+    .string()
+    .min(1)
+    .max(1024)
+    .superRefine((p, ctx) => {
+      const problem = templateProblem(p);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
     });
-  }
-});
-export type CreateMetricSetRequest = z.infer<typeof CreateMetricSetRequest>;
 
-function checkS3Source(s3: S3SourceConfig, columns: string[], ts: string | undefined, ctx: z.RefinementCtx): void {
-  const at = ["MetricSource", "S3SourceConfig"];
-  if (!s3.TemplatedPathList && !s3.HistoricalDataPathList) {
-    ctx.addIssue({ code: "custom", path: at, message: "must give TemplatedPathList or HistoricalDataPathList" });
-  }
-  if (!ts) ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: "is required for an S3 source" });
-  const csv = s3.FileFormatDescriptor?.CsvFormatDescriptor;
-  if (csv?.ContainsHeader === false && !csv.HeaderList) {
-    ctx.addIssue({ code: "custom", path: [...at, "FileFormatDescriptor", "CsvFormatDescriptor", "HeaderList"], message: "is required when ContainsHeader is false" });
-  }
-  if (csv?.HeaderList) {
-    for (const c of columns.filter((c) => !csv.HeaderList?.includes(c))) {
-      ctx.addIssue({ code: "custom", path: [...at, "FileFormatDescriptor", "CsvFormatDescriptor", "HeaderList"], message: `lacks column '${c}'` });
+  const S3SourceConfig = z.strictObject({
+    RoleArn: Arn.optional(),
+    TemplatedPathList: z.array(DataPath).length(1, "must hold exactly one path").optional(),
+    HistoricalDataPathList: z.array(DataPath).length(1, "must hold exactly one path").optional(),
+    FileFormatDescriptor: FileFormatDescriptor.optional(),
+  });
+
+  const CloudWatchConfig = z.strictObject({
+    RoleArn: Arn.optional(),
+    BackTestConfiguration: z.strictObject({ RunBackTestMode: z.boolean() }).optional(),
+  });
+
+  /** Sources L4M had that Vigil does not read: refused with a message that says so. */
+  /** Vigil's own source: rows POSTed to the API (`PutMetricRows`), written by ingest into canonical files. */
+  const HttpPushConfig = z.strictObject({});
+
+  const UNSUPPORTED_SOURCES = ["AppFlowConfig", "RDSSourceConfig", "RedshiftSourceConfig", "AthenaSourceConfig"] as const;
+
+  const MetricSource = z
+    .strictObject({
+      S3SourceConfig: S3SourceConfig.optional(),
+      CloudWatchConfig: CloudWatchConfig.optional(),
+      HttpPushConfig: HttpPushConfig.optional(),
+      ...Object.fromEntries(UNSUPPORTED_SOURCES.map((k) => [k, z.unknown().optional()])),
+    })
+    .superRefine((source, ctx) => {
+      const given = Object.keys(source).filter((k) => source[k as keyof typeof source] !== undefined);
+      for (const k of given.filter((k) => (UNSUPPORTED_SOURCES as readonly string[]).includes(k))) {
+        ctx.addIssue({ code: "custom", path: [k], message: `Vigil does not read ${k} sources; use S3SourceConfig, CloudWatchConfig or HttpPushConfig` });
+      }
+      if (given.length !== 1) ctx.addIssue({ code: "custom", message: "must hold exactly one source" });
+    });
+
+  const Metric = z.strictObject({
+    MetricName: ResourceName,
+    AggregationFunction: z.enum(["SUM", "AVG"]),
+    Namespace: z.string().min(1).max(255).optional(),
+  });
+
+  const TimestampColumn = z.strictObject({
+    ColumnName: ColumnName.optional(),
+    ColumnFormat: z.string().max(63).regex(/\S/, "must not be blank").optional(),
+  });
+
+  const MetricSetDimensionFilter = z.strictObject({
+    Name: ColumnName,
+    FilterList: z.array(z.strictObject({ DimensionValue: z.string(), FilterOperation: z.literal("EQUALS").optional() })).min(1),
+  });
+
+  const metricSetFields = {
+    AnomalyDetectorArn: Arn,
+    MetricSetName: ResourceName,
+    MetricSetDescription: Description.optional(),
+    MetricList: z.array(Metric).min(1).max(MAX_LISTED, `must hold at most ${MAX_LISTED} measures`),
+    Offset: z.number().int().min(0).max(432000).optional(),
+    TimestampColumn: TimestampColumn.optional(),
+    DimensionList: z.array(ColumnName).min(1).max(MAX_LISTED, `must hold at most ${MAX_LISTED} dimensions`).optional(),
+    MetricSetFrequency: Frequency.optional(),
+    MetricSource,
+    Timezone: Timezone.optional(),
+    Tags: Tags.optional(),
+    DimensionFilterList: z.array(MetricSetDimensionFilter).optional(),
+  };
+
+  const CreateMetricSetRequest = z.strictObject(metricSetFields).superRefine((req, ctx) => {
+    const measures = req.MetricList.map((m) => m.MetricName);
+    const dimensions = req.DimensionList ?? [];
+    uniqueNames(measures, ctx, ["MetricList"], "measure");
+    uniqueNames(dimensions, ctx, ["DimensionList"], "dimension");
+    dimensions.forEach((d, i) => {
+      if (measures.includes(d)) ctx.addIssue({ code: "custom", path: ["DimensionList", i], message: `'${d}' is also a measure` });
+    });
+    const ts = req.TimestampColumn?.ColumnName;
+    if (ts && (measures.includes(ts) || dimensions.includes(ts))) {
+      ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: `'${ts}' is also a measure or dimension` });
+    }
+    req.DimensionFilterList?.forEach((f, i) => {
+      if (!dimensions.includes(f.Name)) ctx.addIssue({ code: "custom", path: ["DimensionFilterList", i, "Name"], message: `'${f.Name}' is not in DimensionList` });
+    });
+    const s3 = req.MetricSource.S3SourceConfig;
+    if (s3) checkS3Source(s3, [...measures, ...dimensions, ...(ts ? [ts] : [])], ts, ctx);
+    if (req.MetricSource.HttpPushConfig && !ts) ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: "is required for pushed rows: it names their timestamp field" });
+    if (req.MetricSource.CloudWatchConfig) {
+      req.MetricList.forEach((m, i) => {
+        if (!m.Namespace) ctx.addIssue({ code: "custom", path: ["MetricList", i, "Namespace"], message: "is required for a CloudWatch source (e.g. AWS/EC2)" });
+      });
+    }
+  });
+
+  function checkS3Source(s3: S3SourceConfig, columns: string[], ts: string | undefined, ctx: z.RefinementCtx): void {
+    const at = ["MetricSource", "S3SourceConfig"];
+    if (!s3.TemplatedPathList && !s3.HistoricalDataPathList) {
+      ctx.addIssue({ code: "custom", path: at, message: "must give TemplatedPathList or HistoricalDataPathList" });
+    }
+    if (!ts) ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: "is required for an S3 source" });
+    const csv = s3.FileFormatDescriptor?.CsvFormatDescriptor;
+    if (csv?.ContainsHeader === false && !csv.HeaderList) {
+      ctx.addIssue({ code: "custom", path: [...at, "FileFormatDescriptor", "CsvFormatDescriptor", "HeaderList"], message: "is required when ContainsHeader is false" });
+    }
+    if (csv?.HeaderList) {
+      for (const c of columns.filter((c) => !csv.HeaderList?.includes(c))) {
+        ctx.addIssue({ code: "custom", path: [...at, "FileFormatDescriptor", "CsvFormatDescriptor", "HeaderList"], message: `lacks column '${c}'` });
+      }
     }
   }
-}
 
-/** L4M's UpdateMetricSet: the fields that may change; the whole is checked again as a CreateMetricSet. */
-export const UpdateMetricSetRequest = z.strictObject({
-  MetricSetArn: Arn,
-  MetricSetDescription: Description.optional(),
-  MetricList: z.array(Metric).min(1).max(MAX_LISTED).optional(),
-  Offset: z.number().int().min(0).max(432000).optional(),
-  TimestampColumn: TimestampColumn.optional(),
-  DimensionList: z.array(ColumnName).min(1).max(MAX_LISTED).optional(),
-  MetricSetFrequency: Frequency.optional(),
-  MetricSource: MetricSource.optional(),
-  DimensionFilterList: z.array(MetricSetDimensionFilter).optional(),
+  /** L4M's UpdateMetricSet: the fields that may change; the whole is checked again as a CreateMetricSet. */
+  const UpdateMetricSetRequest = z.strictObject({
+    MetricSetArn: Arn,
+    MetricSetDescription: Description.optional(),
+    MetricList: z.array(Metric).min(1).max(MAX_LISTED).optional(),
+    Offset: z.number().int().min(0).max(432000).optional(),
+    TimestampColumn: TimestampColumn.optional(),
+    DimensionList: z.array(ColumnName).min(1).max(MAX_LISTED).optional(),
+    MetricSetFrequency: Frequency.optional(),
+    MetricSource: MetricSource.optional(),
+    DimensionFilterList: z.array(MetricSetDimensionFilter).optional(),
+  });
+  return { CsvFormatDescriptor, JsonFormatDescriptor, FileFormatDescriptor, DataPath, S3SourceConfig, CloudWatchConfig, HttpPushConfig, MetricSource, Metric, TimestampColumn, MetricSetDimensionFilter, CreateMetricSetRequest, UpdateMetricSetRequest };
 });
+
+export const CsvFormatDescriptor = z.lazy(() => schemas().CsvFormatDescriptor);
+export const JsonFormatDescriptor = z.lazy(() => schemas().JsonFormatDescriptor);
+export const FileFormatDescriptor = z.lazy(() => schemas().FileFormatDescriptor);
+export const DataPath = z.lazy(() => schemas().DataPath);
+export const S3SourceConfig = z.lazy(() => schemas().S3SourceConfig);
+export const CloudWatchConfig = z.lazy(() => schemas().CloudWatchConfig);
+export const HttpPushConfig = z.lazy(() => schemas().HttpPushConfig);
+export const MetricSource = z.lazy(() => schemas().MetricSource);
+export const Metric = z.lazy(() => schemas().Metric);
+export const TimestampColumn = z.lazy(() => schemas().TimestampColumn);
+export const MetricSetDimensionFilter = z.lazy(() => schemas().MetricSetDimensionFilter);
+export const CreateMetricSetRequest = z.lazy(() => schemas().CreateMetricSetRequest);
+export const UpdateMetricSetRequest = z.lazy(() => schemas().UpdateMetricSetRequest);
+export type CsvFormatDescriptor = z.infer<typeof CsvFormatDescriptor>;
+export type JsonFormatDescriptor = z.infer<typeof JsonFormatDescriptor>;
+export type FileFormatDescriptor = z.infer<typeof FileFormatDescriptor>;
+export type S3SourceConfig = z.infer<typeof S3SourceConfig>;
+export type Metric = z.infer<typeof Metric>;
+export type TimestampColumn = z.infer<typeof TimestampColumn>;
+export type MetricSetDimensionFilter = z.infer<typeof MetricSetDimensionFilter>;
+export type CreateMetricSetRequest = z.infer<typeof CreateMetricSetRequest>;
+export type MetricSource = { S3SourceConfig?: S3SourceConfig; CloudWatchConfig?: z.infer<typeof CloudWatchConfig>; HttpPushConfig?: z.infer<typeof HttpPushConfig> };
 
 /** A metric set as stored: the request with its ARN, its resolved frequency and times. */
 export interface MetricSet extends CreateMetricSetRequest {

@@ -1,4 +1,5 @@
 import { DateTime } from "luxon";
+import { parseLocation, S3_URI } from "./location.ts";
 
 /**
  * L4M path templates: `s3://bucket/ecommerce/live/{{yyyyMMdd}}/{{HHmm}}` names the folder
@@ -8,9 +9,8 @@ import { DateTime } from "luxon";
 export const TEMPLATE_TOKENS = ["yyyyMMdd", "HHmm", "yyyy", "MM", "dd", "HH", "mm"] as const;
 
 const TOKEN_RE = /\{\{([^{}]*)\}\}/g;
-const S3_RE = /^s3:\/\/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(\/.*)?$/;
 
-export type DataLocation = { readonly kind: "s3"; readonly bucket: string; readonly key: string } | { readonly kind: "local"; readonly path: string };
+export { joinUri, parseLocation, type DataLocation } from "./location.ts";
 
 /** Why `path` is not a usable data path or template, or undefined when it is. */
 export function templateProblem(path: string): string | undefined {
@@ -23,7 +23,7 @@ export function templateProblem(path: string): string | undefined {
     }
   }
   if (/\{\{|\}\}/.test(path.replace(TOKEN_RE, ""))) return "has an unbalanced {{ or }}";
-  if (path.startsWith("s3://") && !S3_RE.test(path.replace(TOKEN_RE, "x"))) return "is not a valid s3://bucket/key URI";
+  if (path.startsWith("s3://") && !S3_URI.test(path.replace(TOKEN_RE, "x"))) return "is not a valid s3://bucket/key URI";
   if (namesNoFolder(path)) {
     return isTemplated(path)
       ? "has no fixed prefix: the text before its first placeholder must name a folder, as in /data/live/{{yyyyMMdd}}/{{HHmm}}"
@@ -63,15 +63,6 @@ export function renderTemplate(template: string, intervalStartMs: number, timezo
   const t = DateTime.fromMillis(intervalStartMs, { zone: timezone });
   return template.replace(TOKEN_RE, (_, token: string) => t.toFormat(token));
 }
-
-export function parseLocation(path: string): DataLocation {
-  const s3 = S3_RE.exec(path);
-  if (s3) return { kind: "s3", bucket: s3[1] ?? "", key: (s3[2] ?? "/").slice(1) };
-  return { kind: "local", path: path.startsWith("file://") ? path.slice("file://".length) : path };
-}
-
-/** Joins address parts with `/`, whatever the scheme. */
-export const joinUri = (base: string, ...parts: string[]) => [base.replace(/\/+$/, ""), ...parts.map((p) => p.replace(/^\/+|\/+$/g, ""))].join("/");
 
 const TOKEN_DIGITS: Record<(typeof TEMPLATE_TOKENS)[number], number> = { yyyyMMdd: 8, HHmm: 4, yyyy: 4, MM: 2, dd: 2, HH: 2, mm: 2 };
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -2,7 +2,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { STSClient } from "@aws-sdk/client-sts";
 import type { DataFiles, DataGrant } from "../app/index.ts";
 import { AccessDeniedException } from "../model/errors.ts";
-import { parseLocation } from "../model/path-template.ts";
+import { parseLocation } from "../model/location.ts";
 import { S3BlobStore } from "../store/s3-blobs.ts";
 
 /** Temporary credentials, in the shape SDK clients take them. */

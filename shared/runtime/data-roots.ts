@@ -4,7 +4,7 @@ import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
 import * as z from "zod";
 import type { DataFiles } from "../app/index.ts";
 import { AccessDeniedException, ValidationException } from "../model/errors.ts";
-import { parseLocation } from "../model/path-template.ts";
+import { parseLocation } from "../model/location.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import type { BlobStore } from "../store/blobs.ts";
 

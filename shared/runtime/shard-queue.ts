@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { inputUri } from "../app/detect.ts";
+import { inputUri } from "../detect/results.ts";
 import type { ShardMessage } from "../app/shard-queue.ts";
 import type { HandedRun, ShardRunner } from "../app/services.ts";
 import type { ShardJob } from "../detect/shard-job.ts";

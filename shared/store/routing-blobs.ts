@@ -1,4 +1,4 @@
-import { parseLocation } from "../model/path-template.ts";
+import { parseLocation } from "../model/location.ts";
 import type { BlobKind, BlobStore } from "./blobs.ts";
 
 /** One BlobStore over several: `s3://` addresses go to S3, everything else to local disk. */

@@ -1,5 +1,5 @@
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
-import { parseLocation } from "../model/path-template.ts";
+import { parseLocation } from "../model/location.ts";
 import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobKind, type BlobStore, type ListingLimits } from "./blobs.ts";
 
 /** Blobs in S3 through the AWS SDK v3 client it is given; a listing stops at its limit of keys. */

@@ -4,7 +4,7 @@ import { watch, type FSWatcher } from "chokidar";
 import { intervalFolder } from "../../detect/read-files.ts";
 import { intervalMs } from "../../model/frequency.ts";
 import type { MetricSet } from "../../model/metric-set.ts";
-import { parseLocation } from "../../model/path-template.ts";
+import { parseLocation } from "../../model/location.ts";
 
 /** Folders watched at most, whatever the number of metric sets: each costs an inotify watch per level. */
 export const MAX_WATCHED_FOLDERS = 256;

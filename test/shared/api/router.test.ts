@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OPERATOR, type Services } from "../../../shared/app/index.ts";
+import { operations, resourceTables, TAG_OPERATIONS } from "../../../shared/api/l4m/index.ts";
 import { router } from "../../../shared/api/router.ts";
 import { localAt, tempDir } from "../../builders.ts";
 
@@ -63,5 +64,12 @@ describe("the API router", () => {
         expect(() => JSON.parse(res.body)).not.toThrow();
       }),
     );
+  });
+
+  it("names every operation its resource modules serve, each once, before loading any of them", async () => {
+    const served = (await resourceTables()).flatMap((table) => Object.keys(table));
+    expect(new Set(served).size).toBe(served.length);
+    expect(Object.keys(operations).sort()).toEqual([...served].sort());
+    expect([...TAG_OPERATIONS].every((name) => served.includes(name))).toBe(true);
   });
 });
