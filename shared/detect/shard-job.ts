@@ -94,7 +94,7 @@ const pad8 = (n: number) => (8 - (n % 8)) % 8;
 export function encodeShardCells(c: { intervalStart: number; measures: number; cells: ShardCellColumns; verdicts: readonly Verdict[]; chart: readonly string[] }): Uint8Array {
   const n = c.cells.keys.length;
   const m = c.measures;
-  const header = new TextEncoder().encode(JSON.stringify({ intervalStart: c.intervalStart, measures: m, keys: c.cells.keys, verdicts: c.verdicts, chart: c.chart }));
+  const header = new TextEncoder().encode(JSON.stringify({ intervalStart: c.intervalStart, measures: m, keys: c.cells.keys, exact: [...c.cells.exact], verdicts: c.verdicts, chart: c.chart }));
   const at = 8 + header.length + pad8(header.length);
   const out = new Uint8Array(at + 8 * n * m * 2 + 4 * n);
   const view = new DataView(out.buffer);
@@ -112,8 +112,9 @@ export function decodeShardCells(bytes: Uint8Array): ShardCells {
   const length = view.getUint32(0, true);
   const n = view.getUint32(4, true);
   // `dimensions`: what a coordinator of the version before sent, still queued while one is deployed.
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as { intervalStart: number; measures: number; keys?: string[]; dimensions?: string[][]; verdicts: Verdict[]; chart: string[] };
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as { intervalStart: number; measures: number; keys?: string[]; exact?: [number, string[]][]; dimensions?: string[][]; verdicts: Verdict[]; chart: string[] };
   const keys = header.keys ?? (header.dimensions ?? []).map(seriesKeyOf);
+  const exact = new Map<number, readonly string[]>(header.exact ?? (header.dimensions ?? []).map((d, i) => [i, d] as const));
   const m = header.measures;
   const at = 8 + length + pad8(length);
   // Copied out of the blob: its bytes need not be aligned for a typed array's view.
@@ -122,7 +123,7 @@ export function decodeShardCells(bytes: Uint8Array): ShardCells {
   let places: Map<string, number> | undefined;
   return {
     intervalStart: header.intervalStart,
-    cells: { forEach: (visit) => walkColumns(keys, numbers, m, visit) },
+    cells: { forEach: (visit) => walkColumns(keys, exact, numbers, m, visit) },
     // Asked for each anomaly only: the map is made on the first.
     ordinalOf: (key) => (places ??= new Map(keys.map((k, i) => [k, ordinals[i]!]))).get(key),
     verdicts: header.verdicts,
@@ -130,11 +131,11 @@ export function decodeShardCells(bytes: Uint8Array): ShardCells {
   };
 }
 
-/** The cells of decoded columns through one reused cell; its dimensions are split from the key when asked for. */
-function walkColumns(keys: readonly string[], numbers: Float64Array, m: number, visit: (cell: SeriesCell, seriesKey: string) => void): void {
+/** The cells of decoded columns through one reused cell; its dimensions are split from the key when asked for (or given, when the key cannot say them). */
+function walkColumns(keys: readonly string[], exact: ReadonlyMap<number, readonly string[]>, numbers: Float64Array, m: number, visit: (cell: SeriesCell, seriesKey: string) => void): void {
   const n = keys.length;
   let key = "";
-  let split: string[] | undefined;
+  let split: readonly string[] | undefined;
   const cell: SeriesCell = {
     get dimensions() {
       return (split ??= key.split(SERIES_KEY_SEPARATOR));
@@ -144,7 +145,7 @@ function walkColumns(keys: readonly string[], numbers: Float64Array, m: number, 
   };
   for (let i = 0; i < n; i++) {
     key = keys[i]!;
-    split = undefined;
+    split = exact.size ? exact.get(i) : undefined;
     for (let j = 0; j < m; j++) {
       cell.sums[j] = numbers[i * m + j]!;
       cell.counts[j] = numbers[n * m + i * m + j]!;

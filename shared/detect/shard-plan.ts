@@ -1,4 +1,4 @@
-import { seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
+import { SERIES_KEY_SEPARATOR, seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { dimensionsOf } from "../model/metric-set.ts";
 import type { RecentValues } from "./group-event.ts";
@@ -36,7 +36,12 @@ export interface ShardCellColumns {
   readonly keys: string[];
   readonly sums: number[];
   readonly counts: number[];
+  /** The dimension values of cells whose key does not split back into them (a value holds the separator), by index. */
+  readonly exact: Map<number, readonly string[]>;
 }
+
+const holdsSeparator = (value: string) => value.includes(SERIES_KEY_SEPARATOR);
+const noCells = (): ShardCellColumns => ({ ordinals: [], keys: [], sums: [], counts: [], exact: new Map() });
 
 interface Routed extends ShardCellColumns {
   readonly hashes: number[];
@@ -46,9 +51,11 @@ interface Routed extends ShardCellColumns {
 
 /** The cells of `r` whose series hash `keep` takes. */
 function picked(r: Routed, measures: number, keep: (hash: number) => boolean): ShardCellColumns {
-  const out: ShardCellColumns = { ordinals: [], keys: [], sums: [], counts: [] };
+  const out = noCells();
   r.hashes.forEach((hash, i) => {
     if (!keep(hash)) return;
+    const exact = r.exact.get(i);
+    if (exact) out.exact.set(out.keys.length, exact);
     out.ordinals.push(r.ordinals[i]!);
     out.keys.push(r.keys[i]!);
     for (let m = 0; m < measures; m++) {
@@ -77,11 +84,12 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
   const layout = new ShardLayout(model.shards.map((s) => s.id));
   const measures = metricSet.MetricList.length;
   const dims = dimensionsOf(metricSet);
-  const routed = model.shards.map((): Routed => ({ ordinals: [], keys: [], hashes: [], sums: [], counts: [], verdicts: [], chart: [] }));
+  const routed = model.shards.map((): Routed => ({ ...noCells(), hashes: [], verdicts: [], chart: [] }));
   let ordinal = 0;
   cells?.forEach((cell, key) => {
     const hash = seriesHash(key);
     const r = routed[layout.indexOf(hash)]!;
+    if (cell.dimensions.some(holdsSeparator)) r.exact.set(r.keys.length, [...cell.dimensions]);
     r.ordinals.push(ordinal++);
     r.keys.push(key);
     r.hashes.push(hash);
@@ -102,8 +110,7 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
     const r = routed[s]!;
     const source = sourceOf(shard);
     const learns = r.keys.length > 0 || r.verdicts.length > 0 || shard.series > capacity;
-    const none: ShardCellColumns = { ordinals: [], keys: [], sums: [], counts: [] };
-    if (!learns) return r.chart.length ? [{ target: shard.id, replaces: shard.id, source, cells: none, verdicts: [], chart: r.chart.map(([k]) => k), readOnly: true }] : [];
+    if (!learns) return r.chart.length ? [{ target: shard.id, replaces: shard.id, source, cells: noCells(), verdicts: [], chart: r.chart.map(([k]) => k), readOnly: true }] : [];
     const parts = descendantsOf(shard.id, levelsFor(r.keys.length * measures, capacity));
     return parts.map((target) => ({
       target,

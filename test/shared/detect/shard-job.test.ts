@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { SeriesCell } from "../../../shared/ingest/aggregate.ts";
+import { Aggregator, cellsAt, type SeriesCell } from "../../../shared/ingest/aggregate.ts";
+import { rowSpecOf } from "../../../shared/ingest/rows.ts";
 import { decodeShardCells, encodeShardCells } from "../../../shared/detect/shard-job.ts";
+import { planInterval } from "../../../shared/detect/shard-plan.ts";
+import type { ShardedModel } from "../../../shared/detect/shard-model.ts";
+import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
 
 const walked = (bytes: Uint8Array) => {
   const out: [string, SeriesCell][] = [];
@@ -11,7 +15,7 @@ const walked = (bytes: Uint8Array) => {
 
 describe("a shard job's cells", () => {
   it("are read back in order with their dimensions, sums, counts and places", () => {
-    const bytes = encodeShardCells({ intervalStart: 7, measures: 2, cells: { ordinals: [4, 9], keys: ["de\u001fios", "fr\u001fweb"], sums: [1, 2, 3, 4], counts: [1, 1, 2, 0] }, verdicts: [], chart: ["k"] });
+    const bytes = encodeShardCells({ intervalStart: 7, measures: 2, cells: { ordinals: [4, 9], keys: ["de\u001fios", "fr\u001fweb"], sums: [1, 2, 3, 4], counts: [1, 1, 2, 0], exact: new Map() }, verdicts: [], chart: ["k"] });
     const { out, input } = walked(bytes);
     expect(out).toEqual([
       ["de\u001fios", { dimensions: ["de", "ios"], sums: [1, 2], counts: [1, 1] }],
@@ -34,5 +38,21 @@ describe("a shard job's cells", () => {
     const { out, input } = walked(bytes);
     expect(out).toEqual([["de\u001fios", { dimensions: ["de", "ios"], sums: [5], counts: [1] }]]);
     expect(input.ordinalOf("de\u001fios")).toBe(3);
+  });
+
+  it("keep dimension values that hold the series key's separator, as the unsharded path reads them", () => {
+    const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d" as AnomalyDetectorArn, MetricSetFrequency: "PT1H" as const, TimestampColumn: { ColumnName: "ts" }, DimensionList: ["country", "device"], MetricList: [{ MetricName: "v", AggregationFunction: "SUM" as const }] };
+    const aggregator = new Aggregator(rowSpecOf(metricSet, (v) => Date.parse(String(v))), { intervalMs: 3_600_000 });
+    const t = Date.parse("2024-01-01T00:00:00Z");
+    aggregator.add({ file: "f", line: 2, fields: { ts: "2024-01-01T00:00:00Z", country: "de\u001fx", device: "ios", v: "1" } });
+    aggregator.add({ file: "f", line: 3, fields: { ts: "2024-01-01T00:00:00Z", country: "fr", device: "web", v: "2" } });
+    const { intervals } = aggregator.finish(1);
+    const unsharded: string[][] = [];
+    cellsAt(intervals, t)!.forEach((cell) => unsharded.push([...cell.dimensions]));
+    const model: ShardedModel = { head: { through: NaN, openGroup: undefined, feedbackThrough: 0 }, shards: [{ id: "", version: "", series: 0 }] } as unknown as ShardedModel;
+    const [job] = planInterval(model, metricSet, cellsAt(intervals, t), [], 1000);
+    const { out } = walked(encodeShardCells({ intervalStart: t, measures: 1, cells: job!.cells, verdicts: [], chart: [] }));
+    expect(out.map(([, cell]) => cell.dimensions)).toEqual(unsharded);
+    expect(unsharded).toEqual([["de\u001fx", "ios"], ["fr", "web"]]);
   });
 });
