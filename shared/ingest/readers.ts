@@ -145,7 +145,7 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
   const plain = plainBytesOf(chunks, descriptor.FileCompression, failure);
   // UTF-8 CSV goes to csv-parse as bytes (it decodes each field): decoding the file first only for csv-parse to encode it again cost a tenth of reading it.
   if (json) yield* streamJsonLines(file, decoded(plain, decoder));
-  else yield* streamCsv(file, decoder.encoding === "utf-8" ? plain : decoded(plain, decoder), csv);
+  else yield* streamCsv(file, decoder.encoding === "utf-8" ? utf8ForCsv(plain, decoder) : decoded(plain, decoder), csv);
   if (failure.detail) yield [unreadable(file, failure.detail)];
 }
 
@@ -188,6 +188,31 @@ async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NO
     failure.detail = `not a readable GZIP file (${e instanceof Error ? e.message : String(e)})`;
   }
   await feeding;
+}
+
+/**
+ * A UTF-8 file's bytes for csv-parse as they arrive; decoded here instead when it starts like
+ * UTF-16 (FF FE or FE FF), which csv-parse would take as a byte order mark and read as UTF-16.
+ */
+async function* utf8ForCsv(pieces: AsyncIterable<Uint8Array>, decoder: InstanceType<typeof TextDecoder>): AsyncGenerator<string | Uint8Array> {
+  const it = pieces[Symbol.asyncIterator]();
+  const first: Uint8Array[] = [];
+  let length = 0;
+  while (length < 2) {
+    const n = await it.next();
+    if (n.done) break;
+    first.push(n.value);
+    length += n.value.length;
+  }
+  const head = first.length === 1 ? first[0]! : Buffer.concat(first);
+  const rest: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      if (head.length) yield head;
+      for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+    },
+  };
+  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+  yield* utf16 ? decoded(rest, decoder) : rest;
 }
 
 /** Text from bytes as they arrive (a character cut between two pieces is joined). */

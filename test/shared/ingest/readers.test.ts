@@ -129,6 +129,13 @@ describe("readers", () => {
       );
     });
 
+    it("reads a UTF-8 file that starts like a UTF-16 byte order mark as the whole file does, cut anywhere", async () => {
+      for (const mark of [[0xff, 0xfe], [0xfe, 0xff]]) {
+        const bytes = new Uint8Array([...mark, ...enc("ts,v\n1,2\n3,4\n")]);
+        for (const at of [[], [1], [1, 2], [3, 7]]) expect(rowsAndMalformed(await streamed(bytes, at, undefined))).toEqual(readRecords("x", bytes, undefined));
+      }
+    });
+
     it("inflates a GZIP file cut anywhere, declared or told by its first bytes (property)", async () => {
       await fc.assert(
         fc.asyncProperty(csvText, cuts, fc.boolean(), async (text, at, declared) => {
