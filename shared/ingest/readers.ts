@@ -86,7 +86,7 @@ function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: 
 }
 
 /** A CSV record as a row of the header's columns. Cells past the header stay unnamed: the row validator reports the width mismatch. */
-function csvRow(file: string, header: readonly string[], { record, info }: Pick<CsvRecordInfo, "record"> & { info: Pick<CsvRecordInfo["info"], "lines"> }): RawRow {
+function csvRow(file: string, header: readonly string[], { record, info }: CsvRecordInfo): RawRow {
   const fields: Record<string, unknown> = {};
   const n = Math.min(header.length, record.length);
   for (let i = 0; i < n; i++) fields[header[i]!] = record[i];
@@ -153,21 +153,7 @@ const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { f
 
 /** The file's bytes as they arrive, inflated when GZIP; a GZIP stream that breaks ends them, and says why in `failure`. */
 async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NONE" | "GZIP" | undefined, failure: { detail?: string }): AsyncGenerator<Uint8Array> {
-  const bytes = chunks[Symbol.asyncIterator]();
-  let first = await bytes.next();
-  while (!first.done && first.value.length < 2) {
-    // Too short to tell GZIP's magic number: joined with what follows.
-    const next = await bytes.next();
-    if (next.done) break;
-    first = { done: false, value: Buffer.concat([first.value, next.value]) };
-  }
-  const head = first.done ? new Uint8Array() : first.value;
-  const rest: AsyncIterable<Uint8Array> = {
-    async *[Symbol.asyncIterator]() {
-      if (head.length) yield head;
-      for (let n = await bytes.next(); !n.done; n = await bytes.next()) yield n.value;
-    },
-  };
+  const { head, rest } = await peeked(chunks, 2);
   const gzipped = compression === "GZIP" || (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]);
   if (!gzipped) {
     yield* rest;
@@ -195,24 +181,30 @@ async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NO
  * UTF-16 (FF FE or FE FF), which csv-parse would take as a byte order mark and read as UTF-16.
  */
 async function* utf8ForCsv(pieces: AsyncIterable<Uint8Array>, decoder: InstanceType<typeof TextDecoder>): AsyncGenerator<string | Uint8Array> {
+  const { head, rest } = await peeked(pieces, 2);
+  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+  yield* utf16 ? decoded(rest, decoder) : rest;
+}
+
+/** The first `n` bytes or more (pieces too short to tell are joined; fewer when the file ends), and every piece from its start on. */
+async function peeked(pieces: AsyncIterable<Uint8Array>, n: number): Promise<{ head: Uint8Array; rest: AsyncIterable<Uint8Array> }> {
   const it = pieces[Symbol.asyncIterator]();
   const first: Uint8Array[] = [];
   let length = 0;
-  while (length < 2) {
-    const n = await it.next();
-    if (n.done) break;
-    first.push(n.value);
-    length += n.value.length;
+  while (length < n) {
+    const next = await it.next();
+    if (next.done) break;
+    first.push(next.value);
+    length += next.value.length;
   }
   const head = first.length === 1 ? first[0]! : Buffer.concat(first);
   const rest: AsyncIterable<Uint8Array> = {
     async *[Symbol.asyncIterator]() {
       if (head.length) yield head;
-      for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
     },
   };
-  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
-  yield* utf16 ? decoded(rest, decoder) : rest;
+  return { head, rest };
 }
 
 /** Text from bytes as they arrive (a character cut between two pieces is joined). */
