@@ -2,7 +2,7 @@ import { SERIES_KEY_SEPARATOR, seriesKeyOf, type CellWalk } from "../ingest/aggr
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { dimensionsOf } from "../model/metric-set.ts";
 import type { RecentValues } from "./group-event.ts";
-import { pointsOf, type ShardJob, type ShardMetricSet, type ShardResult, type Verdict } from "./shard-job.ts";
+import { pointsOf, seriesKeyOfBankKey, type ShardJob, type ShardMetricSet, type ShardResult, type Verdict } from "./shard-job.ts";
 import type { ShardedModel, ShardInfo } from "./shard-model.ts";
 import { descendantsOf, holds, isPartition, levelsFor, seriesHash, ShardLayout, type ShardId } from "./shards.ts";
 import { bankKey } from "./score-interval.ts";
@@ -103,7 +103,7 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
     routed[layout.indexOf(hash)]!.verdicts.push([v, hash]);
   }
   for (const key of new Set(groupKeys(model.head.openGroup))) {
-    const hash = seriesHash(key.slice(key.indexOf("\u001e") + 1));
+    const hash = seriesHash(seriesKeyOfBankKey(key));
     routed[layout.indexOf(hash)]!.chart.push([key, hash]);
   }
   return model.shards.flatMap((shard, s): PlannedShard[] => {
