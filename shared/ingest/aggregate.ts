@@ -268,7 +268,7 @@ export class Aggregator {
   /** A record that could not be read as a row. */
   malformed(m: MalformedRecord): void {
     this.rowsRead++;
-    this.rejects.push({ file: m.file, line: m.line, reason: m.raw === "" ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
+    this.rejects.push({ file: m.file, line: m.line, reason: m.line === 0 ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
   }
 
   add(raw: RawRow): void {

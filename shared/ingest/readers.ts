@@ -26,6 +26,13 @@ export interface ReadResult {
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
+/**
+ * The longest record read (bytes of CSV, characters of a JSON line): far above any metric
+ * set's row, it bounds what a broken file (a quote never closed, a line never ended) makes
+ * the reader hold.
+ */
+export const MAX_RECORD_SIZE = 1024 * 1024;
+
 /** A file whose bytes cannot be turned into text at all: a truncated or corrupt GZIP stream, an unknown charset. */
 export class UnreadableFile extends Error {
   override readonly name = "UnreadableFile";
@@ -69,18 +76,33 @@ interface CsvRecordInfo {
   info: { lines: number; records: number };
 }
 
-/** csv-parse's options for a metric set's CSV descriptor; an unreadable record goes to `skipped`. */
+/**
+ * csv-parse's options for a metric set's CSV descriptor; an unreadable record goes to
+ * `skipped`. A quote inside a field or after a closing one is kept as a character
+ * (`relax_quotes`): one stray quote otherwise opened a field that ran to the end of the file,
+ * losing every row after it. A quote never closed still does, as CSV says; the record is
+ * given up at MAX_RECORD_SIZE and reported once.
+ */
 function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: string; detail: string }) => void): CsvParseOptions {
+  /** Records read when the parser last gave up on a record too long, if it did. */
+  let givenUpAfter = -1;
   return {
     delimiter: options.Delimiter ?? ",",
     quote: options.QuoteSymbol === "" ? false : (options.QuoteSymbol ?? '"'),
     relax_column_count: true,
+    relax_quotes: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
+    max_record_size: MAX_RECORD_SIZE,
     bom: true,
     info: true,
-    on_skip: (err: { message: string; lines?: number } | undefined, chunk: string | undefined) => {
-      skipped({ line: err?.lines ?? 0, raw: String(chunk ?? "").slice(0, 2000), detail: err?.message ?? "unreadable CSV record" });
+    on_skip: (err: { code?: string; message: string; lines?: number; records?: number } | undefined) => {
+      const line = err?.lines ?? 1;
+      if (err?.code !== "CSV_MAX_RECORD_SIZE") return skipped({ line, raw: "", detail: err?.message ?? "unreadable CSV record" });
+      // The parser gives up on such a record again at every MAX_RECORD_SIZE it reads of it: one report.
+      if (err.records === givenUpAfter) return;
+      givenUpAfter = err.records ?? -1;
+      skipped({ line, raw: "", detail: `a record longer than ${MAX_RECORD_SIZE} bytes, given up at line ${line} (a quote not closed?): the rest of it is not read as rows` });
     },
   } as CsvParseOptions;
 }
@@ -259,6 +281,8 @@ async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>
     // The parser works as it is written to; what it made is read back before the next piece.
     parser.write(t);
     for (let r = parser.read() as CsvRecordInfo | null; r !== null; r = parser.read() as CsvRecordInfo | null) take(r);
+    // Every record made so far is taken: what could not be read is reported now, not when a record next comes.
+    skippedBefore(Infinity);
     if (batch.length) yield taken();
   }
   parser.end();
@@ -267,9 +291,11 @@ async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>
   if (batch.length) yield taken();
 }
 
+/** JSON Lines as each piece of text arrives. A line longer than MAX_RECORD_SIZE is reported when it grows past it, and the rest of it passed over. */
 async function* streamJsonLines(file: string, text: AsyncIterable<string>): AsyncGenerator<ReadItem[]> {
   let rest = "";
   let line = 0;
+  let passingOver = false;
   const item = (raw: string): ReadItem | undefined => {
     line++;
     if (!raw.trim()) return undefined;
@@ -277,20 +303,32 @@ async function* streamJsonLines(file: string, text: AsyncIterable<string>): Asyn
     return "fields" in read ? { row: read } : { malformed: read };
   };
   for await (const t of text) {
-    const lines = (rest + t).split("\n");
+    let piece = t;
+    if (passingOver) {
+      const end = piece.indexOf("\n");
+      if (end < 0) continue;
+      passingOver = false;
+      piece = piece.slice(end + 1);
+    }
+    const lines = (rest + piece).split("\n");
     rest = lines.pop()!;
     const batch: ReadItem[] = [];
     for (const l of lines) {
       const it = item(l.endsWith("\r") ? l.slice(0, -1) : l);
       if (it) batch.push(it);
     }
+    if (rest.length > MAX_RECORD_SIZE) {
+      batch.push(item(rest)!);
+      [rest, passingOver] = ["", true];
+    }
     if (batch.length) yield batch;
   }
-  const last = item(rest);
+  const last = passingOver ? undefined : item(rest);
   if (last) yield [last];
 }
 
 function readJsonLine(file: string, line: number, raw: string): RawRow | MalformedRecord {
+  if (raw.length > MAX_RECORD_SIZE) return { file, line, raw: raw.slice(0, 2000), detail: `a line longer than ${MAX_RECORD_SIZE} characters: not read` };
   try {
     const value: unknown = JSON.parse(raw);
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("a JSON line must be an object");

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import type { AlertArn, AnomalyDetectorArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags } from "./shapes.ts";
-import { onFirstUse } from "./validate.ts";
+import { onFirstUse } from "./first-use.ts";
 
 /** L4M's default: alerts fire for anomaly groups of severity 70 and above. */
 export const DEFAULT_ALERT_THRESHOLD = 70;

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn } from "./ids.ts";
 import { Arn, Description, ResourceName, Tags } from "./shapes.ts";
-import { onFirstUse } from "./validate.ts";
+import { onFirstUse } from "./first-use.ts";
 
 /** Built on first use: a function that parses none of these requests builds none of them (see onFirstUse). */
 const schemas = onFirstUse(() => {

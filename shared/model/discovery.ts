@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { DataPath, FileFormatDescriptor } from "./metric-set.ts";
 import { Arn } from "./shapes.ts";
-import { onFirstUse } from "./validate.ts";
+import { onFirstUse } from "./first-use.ts";
 
 /** The requests of L4M's DetectMetricSetConfig and GetSampleData: one source to sample. Built on first use (see onFirstUse). */
 const schemas = onFirstUse(() => {

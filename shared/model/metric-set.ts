@@ -3,7 +3,7 @@ import { templateProblem } from "./path-template.ts";
 import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags, Timezone, uniqueNames } from "./shapes.ts";
-import { onFirstUse } from "./validate.ts";
+import { onFirstUse } from "./first-use.ts";
 
 /**
  * How many measures or dimensions a request may list at all; how many a metric set may

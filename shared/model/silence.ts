@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { Arn, ColumnName } from "./shapes.ts";
-import { onFirstUse } from "./validate.ts";
+import { onFirstUse } from "./first-use.ts";
 
 /**
  * A silence mutes alerts for a time window, by detector, measure or dimension values (all

@@ -27,14 +27,3 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
     fields,
   });
 }
-
-/**
- * A module's schemas, built when first asked for and kept: zod builds a schema's whole tree
- * when it is declared, so a module whose requests a function never parses costs it nothing
- * at a cold start. Its exported schemas are `z.lazy` over these, which parse exactly as the
- * schemas they stand for (same issues, same paths, same messages).
- */
-export function onFirstUse<T>(build: () => T): () => T {
-  let built: T | undefined;
-  return () => (built ??= build());
-}

@@ -5,6 +5,7 @@ import { silentObserver, type Observer } from "../app/observer.ts";
 import type { Clock, Services } from "../app/services.ts";
 import type { Channel } from "../model/alert.ts";
 import { ValidationException } from "../model/errors.ts";
+import { madeOnFirstUse } from "../model/first-use.ts";
 import { withBatchedPuts } from "../store/batched-puts.ts";
 import { DynamoRecordStore } from "../store/dynamo-records.ts";
 import type { BlobStore } from "../store/blobs.ts";
@@ -24,16 +25,6 @@ export interface AwsOptions {
   readonly observer?: Observer;
   /** The running function's ARN (Lambda's context): the events topic shares its partition, region and account. */
   readonly invokedFunctionArn?: () => string | undefined;
-}
-
-/**
- * Made once, on first use: a function that never sends email or reads CloudWatch never
- * loads those clients. Each part is a module of aws-parts/ naming only what it needs, so the
- * bundler keeps each client apart, in a file of its own loaded when first asked for.
- */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => (made ??= make());
 }
 
 /** DNS suffix of each partition's endpoints. */
@@ -65,31 +56,33 @@ function perRegion<C>(make: (region: string) => C, fallback: string): (arn: stri
  * The AWS mode: records in DynamoDB, files and models in S3, anomaly group events on SNS,
  * deliveries on SQS with a dead-letter queue, senders with AWS clients and secrets from
  * Secrets Manager or SSM. Clients are made once per process; those only some functions
- * need are made on first use.
+ * need are made on first use, each from a module of aws-parts/ naming only what it needs, so
+ * the bundler keeps each client in a file of its own and a function that never emails never
+ * loads it.
  */
 export function awsServices(config: AwsConfig, options: AwsOptions = {}): Services {
   const region = config.AWS_REGION;
   const clock = options.clock ?? Date.now;
   const alertSettings = alertSettingsOf(config);
-  const sqs = once(async () => new (await import("./aws-parts/sqs.ts")).SQSClient({ region }));
+  const sqs = madeOnFirstUse(async () => new (await import("./aws-parts/sqs.ts")).SQSClient({ region }));
 
   // The topic's ARN shares the function's partition, region and account.
   const topicArn = () => {
     const [, partition, , fnRegion, account] = options.invokedFunctionArn?.()?.split(":") ?? [];
     return config.VIGIL_EVENTS_TOPIC && account ? `arn:${partition}:sns:${fnRegion}:${account}:${config.VIGIL_EVENTS_TOPIC}` : undefined;
   };
-  const publisher = once(async () => {
+  const publisher = madeOnFirstUse(async () => {
     const { SNSClient, SnsEventPublisher } = await import("./aws-parts/sns-events.ts");
     return new SnsEventPublisher(new SNSClient({ region }), topicArn);
   });
   const events: EventPublisher = { publish: async (event) => (await publisher()).publish(event) };
 
-  const queue = once(async () => new (await import("./aws-parts/sqs.ts")).SqsDeliveryQueue(await sqs(), queueUrl(config, "VIGIL_DELIVERY_QUEUE_URL", options.invokedFunctionArn?.())));
+  const queue = madeOnFirstUse(async () => new (await import("./aws-parts/sqs.ts")).SqsDeliveryQueue(await sqs(), queueUrl(config, "VIGIL_DELIVERY_QUEUE_URL", options.invokedFunctionArn?.())));
   const deliveryQueue: DeliveryQueue = { enqueue: async (deliveries) => (await queue()).enqueue(deliveries) };
-  const parked = once(async () => new (await import("./aws-parts/sqs.ts")).SqsDeadLetters(await sqs(), queueUrl(config, "VIGIL_DEAD_LETTER_QUEUE_URL", options.invokedFunctionArn?.()), clock));
+  const parked = madeOnFirstUse(async () => new (await import("./aws-parts/sqs.ts")).SqsDeadLetters(await sqs(), queueUrl(config, "VIGIL_DEAD_LETTER_QUEUE_URL", options.invokedFunctionArn?.()), clock));
   const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), drain: async (retry, signal) => (await parked()).drain(retry, signal) };
 
-  const s3 = once(async () => {
+  const s3 = madeOnFirstUse(async () => {
     const { S3Client, S3BlobStore } = await import("./aws-parts/s3.ts");
     return new S3BlobStore(new S3Client({ region }));
   });
@@ -101,31 +94,31 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     deleteFolder: async (folder) => (await s3()).deleteFolder(folder),
   };
 
-  const secrets = once(async () => {
+  const secrets = madeOnFirstUse(async () => {
     const { AwsSecrets, SecretsManagerClient, SSMClient } = await import("./aws-parts/secrets.ts");
     let secretsManager: InstanceType<typeof SecretsManagerClient> | undefined;
     let ssm: InstanceType<typeof SSMClient> | undefined;
     return new AwsSecrets({ secretsManager: () => (secretsManager ??= new SecretsManagerClient({ region })), ssm: () => (ssm ??= new SSMClient({ region })) }, clock);
   });
   // SNS and Lambda alerts each load their own client, on their first message.
-  const snsSender = once(async () => {
+  const snsSender = madeOnFirstUse(async () => {
     const { SNSClient, SnsSender } = await import("./aws-parts/sns-sender.ts");
     return new SnsSender(perRegion((r) => new SNSClient({ region: r }), region), alertSettings.timeoutsMs.sns);
   });
-  const lambdaSender = once(async () => {
+  const lambdaSender = madeOnFirstUse(async () => {
     const { LambdaClient, LambdaSender } = await import("./aws-parts/lambda-sender.ts");
     return new LambdaSender(perRegion((r) => new LambdaClient({ region: r }), region), alertSettings.timeoutsMs.lambda);
   });
   const aws: Sender<Extract<Channel, { kind: "sns" | "lambda" }>> = {
     send: async (message, channel, signal) => (channel.kind === "sns" ? (await snsSender()).send(message, channel, signal) : (await lambdaSender()).send(message, channel, signal)),
   };
-  const cloudwatch = once(async () => {
+  const cloudwatch = madeOnFirstUse(async () => {
     const { cloudWatchSource, CloudWatchClient } = await import("./aws-parts/cloudwatch.ts");
     return cloudWatchSource(new CloudWatchClient({ region }));
   });
 
   // A tenant's files: its role assumed through STS, its bucket read with the credentials; loaded on the first read.
-  const tenantFiles = once(async () => {
+  const tenantFiles = madeOnFirstUse(async () => {
     const { assumedRoleFiles, S3Client, STSClient } = await import("./aws-parts/tenant-files.ts");
     const sts = new STSClient({ region });
     return assumedRoleFiles({ sts: async () => sts, s3With: (credentials) => new S3Client({ region, credentials }), clock });
@@ -135,7 +128,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   // Shards run from the shard queue; a function given none runs a run's shards itself, one after another. Loaded on first use.
   const capacity = config.VIGIL_SHARD_SERIES ?? DEFAULT_SHARD_CAPACITY;
   const queued = Boolean(config.VIGIL_SHARD_QUEUE_URL ?? config.VIGIL_SHARD_QUEUE);
-  const runner = once(async (): Promise<ShardRunner> =>
+  const runner = madeOnFirstUse(async (): Promise<ShardRunner> =>
     queued
       ? new (await import("./shard-queue.ts")).SqsShardRunner(sqs, queueUrl(config, "VIGIL_SHARD_QUEUE_URL", options.invokedFunctionArn?.()), blobs, capacity)
       : new (await import("./shard-workers.ts")).WorkerShardRunner({ capacity, blobs, workers: 0 }),

@@ -5,13 +5,14 @@ import { SLACK_WEBHOOK_PACE } from "../channels/slack/limits.ts";
 import type { AlertSettings, Clock } from "../app/index.ts";
 import type { SecretResolver } from "../channels/common/secrets.ts";
 import type { Channel } from "../model/alert.ts";
+import { madeOnFirstUse } from "../model/first-use.ts";
 
 type AwsChannel = Extract<Channel, { kind: "sns" | "lambda" }>;
 
 /** A sender made on its first message: a function that never emails never loads the mailer. */
 function lazy<C extends Channel>(make: () => Promise<Sender<C>>): Sender<C> {
-  let made: Promise<Sender<C>> | undefined;
-  return { send: async (message, channel, signal) => (await (made ??= make())).send(message, channel, signal) };
+  const made = madeOnFirstUse(make);
+  return { send: async (message, channel, signal) => (await made()).send(message, channel, signal) };
 }
 
 /**
@@ -21,13 +22,12 @@ function lazy<C extends Channel>(make: () => Promise<Sender<C>>): Sender<C> {
 export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: boolean; aws: Sender<AwsChannel>; clock: Clock }): Senders {
   const { settings, secrets } = parts;
   const http = (timeoutMs: number) => ({ secrets, timeoutMs, blockPrivateAddresses: parts.blockPrivateAddresses, now: parts.clock });
-  let transport: Promise<Transporter> | undefined;
-  const smtp = () => {
-    if (!settings.smtpUrl) return Promise.reject(Object.assign(new Error("no SMTP server is configured (VIGIL_SMTP_URL)"), { responseCode: 550 }));
+  const transport = madeOnFirstUse(async (): Promise<Transporter> => {
     const timeout = settings.timeoutsMs.email;
-    transport ??= Promise.all([secrets.resolve(settings.smtpUrl), import("nodemailer")]).then(([url, { createTransport }]) => createTransport(url, { connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout } as never));
-    return transport;
-  };
+    const [url, { createTransport }] = await Promise.all([secrets.resolve(settings.smtpUrl!), import("nodemailer")]);
+    return createTransport(url, { connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout } as never);
+  });
+  const smtp = () => (settings.smtpUrl ? transport() : Promise.reject(Object.assign(new Error("no SMTP server is configured (VIGIL_SMTP_URL)"), { responseCode: 550 })));
   return {
     slack: lazy(async () => new (await import("../channels/slack/sender.ts")).SlackSender(http(settings.timeoutsMs.slack))),
     webhook: lazy(async () => new (await import("../channels/webhook/sender.ts")).WebhookSender(http(settings.timeoutsMs.webhook))),

@@ -7,8 +7,15 @@ declare module "s3rver" {
     directory: string;
     configureBuckets?: { name: string; configs: unknown[] }[];
   }
+  /** Its filesystem store, whose object writes the tests replace (test/servers.ts). */
+  export interface S3rverStore {
+    getResourcePath(bucket: string, key: string, resource: string): string;
+    putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
+    putObject(object: { bucket: string; key: string; content: Buffer | AsyncIterable<unknown>; metadata: unknown }): Promise<{ size: number; md5: string }>;
+  }
   export default class S3rver {
     constructor(options: S3rverOptions);
+    readonly store: S3rverStore;
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }

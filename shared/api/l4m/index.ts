@@ -1,3 +1,4 @@
+import { madeOnFirstUse } from "../../model/first-use.ts";
 import type { Operation } from "./operation.ts";
 
 type Table = Readonly<Record<string, Operation>>;
@@ -28,10 +29,10 @@ const RESOURCES: readonly (readonly [load: () => Promise<Table>, names: readonly
 
 /** An operation whose module is loaded on its first call (and kept). */
 function loaded(load: () => Promise<Table>, name: string): Operation {
-  let table: Promise<Table> | undefined;
+  const table = madeOnFirstUse(load);
   return {
     async handle(services, body, call, called) {
-      const operation = (await (table ??= load()))[name];
+      const operation = (await table())[name];
       if (!operation) throw new Error(`${name} is missing from its module`);
       return operation.handle(services, body, call, called);
     },

@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import { Duration } from "luxon";
 import { awaitedMetricSets, type AlertSettings, type PulledSource, type Services } from "../../app/index.ts";
+import { madeOnFirstUse } from "../../model/first-use.ts";
 import { LocalDeliverySpool } from "../../store/local-spool.ts";
 import { localServices } from "../local.ts";
 import { DEFAULT_ALERT_SETTINGS } from "../settings.ts";
@@ -63,9 +64,9 @@ export function serveAlertSettings(config: ServeConfig, url: string | undefined)
 function cloudWatchOf(config: ServeConfig): PulledSource | undefined {
   const cw = config.cloudWatch;
   if (!cw) return undefined;
-  let made: Promise<PulledSource> | undefined;
-  const source = () =>
-    (made ??= Promise.all([import("../../sources/cloudwatch.ts"), import("@aws-sdk/client-cloudwatch")]).then(([{ cloudWatchSource }, { CloudWatchClient }]) => cloudWatchSource(new CloudWatchClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) }))));
+  const source = madeOnFirstUse(() =>
+    Promise.all([import("../../sources/cloudwatch.ts"), import("@aws-sdk/client-cloudwatch")]).then(([{ cloudWatchSource }, { CloudWatchClient }]) => cloudWatchSource(new CloudWatchClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) }))),
+  );
   return { kind: "cloudwatch", readInterval: async (m, start, period) => (await source()).readInterval(m, start, period) };
 }
 

@@ -92,6 +92,18 @@ describe("aggregation", () => {
     expect(agg.rejects.find((r) => r.reason === "NON_NUMERIC_MEASURE")).toMatchObject({ partial: true, line: rows[0]!.line, detail: "measure 'price' = 'abc' is not a number" });
   });
 
+  it("tells a record that could not be read (any line, even with no text kept) from a file that could not be (line 0)", () => {
+    const malformed = [
+      { file: "f.csv", line: 7, raw: "", detail: "Invalid Opening Quote" },
+      { file: "g.csv", line: 0, raw: "", detail: "unreadable file: not a readable GZIP file" },
+    ];
+    const agg = aggregateRows([], malformed, spec(["de"]), { intervalMs: HOUR, window: { from: T, to: T + HOUR } });
+    expect(agg.rejects.map((r) => [r.file, r.line, r.reason])).toEqual([
+      ["f.csv", 7, "MALFORMED_RECORD"],
+      ["g.csv", 0, "UNREADABLE_FILE"],
+    ]);
+  });
+
   it("accounts for every row: accepted + rejected = read (property)", () => {
     const cellArb = fc.oneof(fc.constant(""), fc.constant("x"), fc.integer({ min: -5, max: 5 }).map(String), fc.double({ noNaN: true }).map(String));
     const rowArb = fc.record({

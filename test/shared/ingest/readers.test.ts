@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EXTRA_CELLS, readRecords, streamRecords, type ReadItem } from "../../../shared/ingest/readers.ts";
+import { EXTRA_CELLS, MAX_RECORD_SIZE, readRecords, streamRecords, type ReadItem } from "../../../shared/ingest/readers.ts";
 import type { FileFormatDescriptor } from "../../../shared/model/metric-set.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -37,6 +37,16 @@ describe("readers", () => {
     expect(rows[1]!.fields[EXTRA_CELLS]).toEqual(["3"]);
     expect(malformed).toHaveLength(1);
     expect(malformed[0]!.detail).toMatch(/quote/i);
+  });
+
+  it("keeps a quote inside a field or after a closing one as a character: the rows after it are read", () => {
+    const { rows, malformed } = readRecords("f.csv", enc('ts,d,v\n1,5" screen,2\n2,"x"y,3\n3,z,4\n'), undefined);
+    expect(malformed).toEqual([]);
+    expect(rows.map((r) => [r.line, r.fields["d"], r.fields["v"]])).toEqual([
+      [2, '5" screen', "2"],
+      [3, '"x"y', "3"],
+      [4, "z", "4"],
+    ]);
   });
 
   it("reads JSON Lines and reports lines that are not objects", () => {
@@ -145,6 +155,57 @@ describe("readers", () => {
         }),
         { numRuns: 50 },
       );
+    });
+
+    /** A file that streams on past the end of a broken record: a head, then the same filler piece `count` times; `sent` counts the bytes handed over. */
+    function endless(head: string, filler: string, count: number) {
+      const piece = enc(filler);
+      const state = { sent: 0 };
+      async function* bytes() {
+        state.sent += head.length;
+        yield enc(head);
+        for (let i = 0; i < count; i++) {
+          state.sent += piece.length;
+          yield piece;
+        }
+      }
+      return { bytes: bytes(), state };
+    }
+
+    it("gives up a CSV record at MAX_RECORD_SIZE, reported once, before the file ends: a quote never closed does not hold the rest of the file", async () => {
+      const file = endless('ts,v\n1,2\n3,"never closed\n', "4,5\n".repeat(16 * 1024), 64); // 4 MiB after the quote
+      let reportedAt: number | undefined;
+      const malformed = [];
+      for await (const batch of streamRecords("big.csv", file.bytes, undefined))
+        for (const item of batch)
+          if ("malformed" in item) {
+            reportedAt ??= file.state.sent;
+            malformed.push(item.malformed);
+          }
+      expect(malformed).toEqual([{ file: "big.csv", line: expect.any(Number), raw: "", detail: expect.stringContaining(`a record longer than ${MAX_RECORD_SIZE} bytes`) }]);
+      expect(reportedAt).toBeLessThan(2 * MAX_RECORD_SIZE);
+    });
+
+    it("gives up a JSON line at MAX_RECORD_SIZE, reported once with its start, before it ends; the lines after it are read", async () => {
+      const file = endless('{"ts":1}\n{"ts":"', "x".repeat(64 * 1024), 48); // a 3 MiB line
+      const tail = (async function* () {
+        yield* file.bytes;
+        yield enc('"}\n{"ts":3}\n');
+      })();
+      let reportedAt: number | undefined;
+      const items: ReadItem[] = [];
+      for await (const batch of streamRecords("big.jsonl", tail, { JsonFormatDescriptor: {} }))
+        for (const item of batch) {
+          if ("malformed" in item) reportedAt ??= file.state.sent;
+          items.push(item);
+        }
+      expect(items).toEqual([
+        { row: { file: "big.jsonl", line: 1, fields: { ts: 1 } } },
+        { malformed: { file: "big.jsonl", line: 2, raw: expect.stringMatching(/^\{"ts":"x+$/), detail: `a line longer than ${MAX_RECORD_SIZE} characters: not read` } },
+        { row: { file: "big.jsonl", line: 3, fields: { ts: 3 } } },
+      ]);
+      expect((items[1] as { malformed: { raw: string } }).malformed.raw).toHaveLength(2000);
+      expect(reportedAt).toBeLessThan(2 * MAX_RECORD_SIZE);
     });
 
     it("reports a GZIP stream that breaks off as an unreadable file, and never throws on arbitrary bytes", async () => {

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alertMessage } from "../../../shared/alerts/message.ts";
+import type { SecretResolver } from "../../../shared/channels/common/secrets.ts";
+import { senders } from "../../../shared/runtime/senders.ts";
+import { DEFAULT_ALERT_SETTINGS } from "../../../shared/runtime/settings.ts";
+import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
+import { SmtpReceiver } from "../../receivers/smtp-receiver.ts";
+
+const message = alertMessage(alertNamed("a"), anomalyGroupEvent(), "first", "http://localhost:8087");
+const channel = { kind: "email" as const, to: ["oncall@example.com"] };
+const unused = { send: () => Promise.reject(new Error("not an email")) };
+
+describe("the senders of a warm function", () => {
+  let smtp: SmtpReceiver;
+  beforeAll(async () => void (smtp = await SmtpReceiver.start()));
+  afterAll(() => smtp.stop());
+
+  it("email: a secret out of reach at the first message fails that delivery only; the retry reaches the SMTP server", async () => {
+    let lookups = 0;
+    const secrets: SecretResolver = {
+      resolve: async (value) => {
+        if (++lookups === 1) throw new Error("Secrets Manager: rate exceeded");
+        return value === "{{resolve:secretsmanager:smtp}}" ? smtp.url : value;
+      },
+    };
+    const email = senders({ settings: { ...DEFAULT_ALERT_SETTINGS, smtpUrl: "{{resolve:secretsmanager:smtp}}" }, secrets, blockPrivateAddresses: false, aws: unused, clock: Date.now }).email;
+    const signal = new AbortController().signal;
+    expect(await email.send(message, channel, signal)).toMatchObject({ ok: false, retryable: true });
+    const before = smtp.mails.length;
+    expect(await email.send(message, channel, signal)).toEqual({ ok: true });
+    expect(await email.send(message, channel, signal)).toEqual({ ok: true });
+    expect(smtp.mails.length - before).toBe(2);
+    expect(lookups).toBe(2);
+  });
+});
