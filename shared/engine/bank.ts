@@ -151,7 +151,7 @@ export class SeriesBank {
   slot(key: string): number {
     const found = this.index.get(key);
     if (found !== undefined) return found;
-    if (this.size === this.capacity) this.grow(this.capacity * 2);
+    if (this.size === this.capacity) this.grow(Math.max(16, this.capacity * 2));
     const slot = this.size++;
     this.index.set(key, slot);
     this.keys.push(key);
@@ -204,47 +204,80 @@ export class SeriesBank {
 
   /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned; after `before` bytes left for the caller. */
   serialize(before = 0): Uint8Array {
-    const header = new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, intervalMs: this.intervalMs, keys: this.keys }));
-    const arrays = this.arrays();
-    const pad = (n: number) => (8 - (n % 8)) % 8;
-    let total = 8 + header.length + pad(header.length);
-    for (const a of arrays) total += a.byteLength + pad(a.byteLength);
-    const out = new Uint8Array(before + total);
-    new DataView(out.buffer).setUint32(before, SNAPSHOT_MAGIC, true);
-    new DataView(out.buffer).setUint32(before + 4, header.length, true);
-    out.set(header, before + 8);
-    let at = before + 8 + header.length + pad(header.length);
-    for (const a of arrays) {
-      out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
-      at += a.byteLength + pad(a.byteLength);
+    const parts = this.serializeParts();
+    const out = new Uint8Array(before + parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = before;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
     }
     return out;
   }
 
-  static deserialize(bytes: Uint8Array): SeriesBank {
+  /**
+   * The snapshot's bytes in order, as views of the bank's own arrays (no copy): what a
+   * writer writes one after another. Valid until the bank next changes.
+   */
+  serializeParts(): Uint8Array[] {
+    const json = new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, intervalMs: this.intervalMs, keys: this.keys }));
+    const head = new Uint8Array(8 + json.length + pad8(json.length));
+    const view = new DataView(head.buffer);
+    view.setUint32(0, SNAPSHOT_MAGIC, true);
+    view.setUint32(4, json.length, true);
+    head.set(json, 8);
+    const parts: Uint8Array[] = [head];
+    for (const a of this.arrays()) {
+      parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      if (pad8(a.byteLength)) parts.push(ZEROS.subarray(0, pad8(a.byteLength)));
+    }
+    return parts;
+  }
+
+  /**
+   * A bank from a snapshot. With `adopt`, the caller hands the bytes over: where they are
+   * 8-byte aligned, the bank's arrays are views of them (a shard's state is tens of MB, not
+   * copied again); otherwise, and without `adopt`, they are copied into the bank's own arrays.
+   */
+  static deserialize(bytes: Uint8Array, options: { adopt?: boolean } = {}): SeriesBank {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (bytes.byteLength < 8 || view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new Error("not a Vigil model snapshot");
     const headerLength = view.getUint32(4, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { format: number; intervalMs: number; keys: string[] };
     if (header.format !== SNAPSHOT_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
     if (!(header.intervalMs > 0)) throw new Error(`model snapshot has a bad interval ${header.intervalMs} ms`);
-    const bank = new SeriesBank(header.intervalMs, Math.max(16, header.keys.length));
+    const start = 8 + headerLength + pad8(headerLength);
+    const adopt = options.adopt === true && (bytes.byteOffset + start) % 8 === 0;
+    const bank = new SeriesBank(header.intervalMs, adopt ? 0 : Math.max(16, header.keys.length));
     // The keys as they were saved (distinct, in slot order); their arrays are overwritten below.
     bank.keys = header.keys;
     bank.size = header.keys.length;
     header.keys.forEach((key, i) => bank.index.set(key, i));
     if (bank.index.size !== bank.size) throw new Error("model snapshot repeats a series key");
-    const pad = (n: number) => (8 - (n % 8)) % 8;
-    let at = 8 + headerLength + pad(headerLength);
+    let at = start;
+    if (adopt) {
+      for (const [name, per] of bank.fields()) {
+        const Kind = bank.array(name).constructor as TypedKind;
+        const length = bank.size * per;
+        if (at + length * Kind.BYTES_PER_ELEMENT > bytes.byteLength) throw new Error("model snapshot is truncated");
+        (bank as unknown as Record<string, Typed>)[name] = new Kind(bytes.buffer, bytes.byteOffset + at, length);
+        at += length * Kind.BYTES_PER_ELEMENT + pad8(length * Kind.BYTES_PER_ELEMENT);
+      }
+      bank.capacity = bank.size;
+      return bank;
+    }
     // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.
     for (const a of bank.arrays()) {
       if (at + a.byteLength > bytes.byteLength) throw new Error("model snapshot is truncated");
       new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(bytes.subarray(at, at + a.byteLength));
-      at += a.byteLength + pad(a.byteLength);
+      at += a.byteLength + pad8(a.byteLength);
     }
     return bank;
   }
 }
+
+type TypedKind = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): Typed; readonly BYTES_PER_ELEMENT: number };
+const pad8 = (n: number) => (8 - (n % 8)) % 8;
+const ZEROS = new Uint8Array(8);
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
 const SNAPSHOT_FORMAT = 5;
