@@ -97,6 +97,26 @@ describe("engine", () => {
     expect(second.serialize()).toEqual(whole.serialize());
   });
 
+  it("adopts a snapshot's aligned bytes as its state without a copy, copies unaligned ones, and grows past them", () => {
+    const bank = new SeriesBank(HOUR);
+    for (const key of ["a", "b", "c"]) run(bank, bank.slot(key), range(0, 30), value);
+    const bytes = bank.serialize();
+    const adopted = SeriesBank.deserialize(bytes, { adopt: true });
+    expect(adopted.level.buffer).toBe(bytes.buffer);
+    const shifted = Buffer.concat([Buffer.alloc(3), bytes]).subarray(3);
+    const copied = SeriesBank.deserialize(shifted, { adopt: true });
+    expect(copied.level.buffer).not.toBe(shifted.buffer);
+    expect(adopted.serialize()).toEqual(bytes);
+    expect(copied.serialize()).toEqual(bytes);
+    // Learning on, and a new series that outgrows the adopted arrays, end where a bank never saved ends.
+    for (const b of [adopted, bank]) {
+      run(b, b.slot("a"), range(30, 40), value);
+      run(b, b.slot("d"), range(0, 40), value);
+    }
+    expect(adopted.serialize()).toEqual(bank.serialize());
+    expect(Buffer.concat(bank.serializeParts())).toEqual(Buffer.from(bank.serialize()));
+  });
+
   it("refuses a truncated snapshot or one of another format, with a clear error", () => {
     const bank = new SeriesBank(HOUR);
     run(bank, bank.slot("s"), range(0, 10), value);
