@@ -63,13 +63,13 @@ export function keyHash(s: string): number {
 }
 
 
-const layout = (buffer: ArrayBuffer, n: number) => ({
-  keys: new Float64Array(buffer, HEADER, n),
-  actual: new Float64Array(buffer, HEADER + 8 * n, n),
-  expected: new Float32Array(buffer, HEADER + 16 * n, n),
-  lower: new Float32Array(buffer, HEADER + 20 * n, n),
-  upper: new Float32Array(buffer, HEADER + 24 * n, n),
-  score: new Uint16Array(buffer, HEADER + 28 * n, n),
+const layout = (buffer: ArrayBufferLike, n: number, at = 0) => ({
+  keys: new Float64Array(buffer, at + HEADER, n),
+  actual: new Float64Array(buffer, at + HEADER + 8 * n, n),
+  expected: new Float32Array(buffer, at + HEADER + 16 * n, n),
+  lower: new Float32Array(buffer, at + HEADER + 20 * n, n),
+  upper: new Float32Array(buffer, at + HEADER + 24 * n, n),
+  score: new Uint16Array(buffer, at + HEADER + 28 * n, n),
 });
 
 const scoreCode = (p: SeriesPoint) => (p.kind === "LEARNED" ? LEARNED : p.kind === "BELOW_FLOOR" ? BELOW : Math.round(Math.max(0, Math.min(100, p.score)) * 100));
@@ -171,11 +171,13 @@ export function keptPointsOf(bank: SeriesBank, metricSet: Pick<MetricSet, "Dimen
 export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const from = parts.map((bytes) => {
-    const buffer = bytes.slice().buffer;
-    const view = new DataView(buffer);
-    if (bytes.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
+    // Read where they lie when aligned (a part handed over by a worker is its own buffer); copied to align otherwise.
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const view = new DataView(aligned.buffer, aligned.byteOffset, aligned.byteLength);
+    if (aligned.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
     const n = view.getUint32(4, true);
-    return { c: layout(buffer, n), n, at: 0 };
+    if (aligned.byteLength !== HEADER + BYTES_PER_POINT * n) throw new Error("a series history file of the wrong length");
+    return { c: layout(aligned.buffer, n, aligned.byteOffset), n, at: 0 };
   });
   const n = from.reduce((sum, p) => sum + p.n, 0);
   const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
@@ -183,24 +185,28 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, n, true);
   const c = layout(buffer, n);
-  // A binary heap of the parts by their next key: log(parts) comparisons a point, not a scan of every part.
-  const heap = from.map((_, p) => p).filter((p) => from[p]!.n > 0);
-  const head = (p: number) => from[p]!.c.keys[from[p]!.at]!;
+  // A binary heap of the parts by their next key (kept beside it): log(parts) comparisons a point, not a scan of every part.
+  const heap = Int32Array.from(from.map((_, p) => p).filter((p) => from[p]!.n > 0));
+  const next = new Float64Array(from.map((p) => (p.n > 0 ? p.c.keys[0]! : Infinity)));
+  let size = heap.length;
   const sift = (i: number) => {
+    const part = heap[i]!;
+    const key = next[part]!;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= size) break;
       const r = l + 1;
-      let least = i;
-      if (l < heap.length && head(heap[l]!) < head(heap[least]!)) least = l;
-      if (r < heap.length && head(heap[r]!) < head(heap[least]!)) least = r;
-      if (least === i) return;
-      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
-      i = least;
+      const child = r < size && next[heap[r]!]! < next[heap[l]!]! ? r : l;
+      if (next[heap[child]!]! >= key) break;
+      heap[i] = heap[child]!;
+      i = child;
     }
+    heap[i] = part;
   };
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) sift(i);
+  for (let i = (size >> 1) - 1; i >= 0; i--) sift(i);
   for (let i = 0; i < n; i++) {
-    const part = from[heap[0]!]!;
+    const p = heap[0]!;
+    const part = from[p]!;
     const j = part.at++;
     c.keys[i] = part.c.keys[j]!;
     c.actual[i] = part.c.actual[j]!;
@@ -208,11 +214,9 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
     c.lower[i] = part.c.lower[j]!;
     c.upper[i] = part.c.upper[j]!;
     c.score[i] = part.c.score[j]!;
-    if (part.at === part.n) {
-      const last = heap.pop()!;
-      if (heap.length) heap[0] = last;
-    }
-    if (heap.length) sift(0);
+    if (part.at === part.n) heap[0] = heap[--size]!;
+    else next[p] = part.c.keys[part.at]!;
+    if (size) sift(0);
   }
   return new Uint8Array(buffer);
 }
