@@ -1,5 +1,5 @@
-import type { SeriesBank } from "../engine/bank.ts";
-import { recentWindow } from "../engine/recent.ts";
+import { RECENT, type SeriesBank } from "../engine/bank.ts";
+import { recentAt, recentWindow } from "../engine/recent.ts";
 import { cellValue, seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
@@ -97,8 +97,8 @@ export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
 
 /** The points of the series asked for (by key hash) that the file holds. */
 export function decodeSeriesPoints(bytes: Uint8Array, wanted: readonly number[]): Map<number, SeriesPoint> {
-  // A copy aligns the typed views (a buffer read from disk may start anywhere in its pool).
-  const buffer = bytes.slice().buffer;
+  // A copy aligns the typed views (a buffer read from disk may start anywhere in its pool; a Buffer's slice() would be a view).
+  const buffer = new Uint8Array(bytes).buffer;
   const view = new DataView(buffer);
   if (bytes.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
   const n = view.getUint32(4, true);
@@ -165,6 +165,48 @@ export function keptPointsOf(bank: SeriesBank, metricSet: Pick<MetricSet, "Dimen
 }
 
 /**
+ * What encodeSeriesPoints(keptPointsOf(…)) writes, written from the bank's rings straight into
+ * the file's columns: a shard keeps tens of thousands of points an interval, and an object
+ * per point (and per window read) cost more than scoring them.
+ */
+export function encodeKeptPoints(bank: SeriesBank, metricSet: Pick<MetricSet, "DimensionList">, slots: readonly number[], intervalStart: number, anomalies: readonly Anomaly[]): Uint8Array {
+  const k = Math.floor(intervalStart / bank.intervalMs);
+  const dims = dimensionsOf(metricSet);
+  const found = new Map(anomalies.map((a) => [bankKey(a.measure, seriesKeyOf(dims.map((d) => a.dimensions[d] ?? ""))), a] as const));
+  // The points in slot order first (where the engine's ring has a value), then written in key order.
+  const taken = new Int32Array(slots.length);
+  const keys = new Float64Array(slots.length);
+  let n = 0;
+  for (const slot of slots) {
+    const at = recentAt(bank, slot, k);
+    if (at < 0 || !Number.isFinite(bank.recentActual[at]!)) continue;
+    taken[n] = at;
+    keys[n++] = keyHash(bank.keys[slot]!);
+  }
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]!);
+  const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
+  const view = new DataView(buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, n, true);
+  const c = layout(buffer, n);
+  for (let i = 0; i < n; i++) {
+    const from = order[i]!;
+    const at = taken[from]!;
+    const a = found.size ? found.get(bank.keys[Math.floor(at / RECENT)]!) : undefined;
+    const expected = bank.recentExpected[at]!;
+    const scale = bank.recentScale[at]!;
+    const half = Number.isFinite(scale) ? BOUND_Z * scale : NaN;
+    c.keys[i] = keys[from]!;
+    c.actual[i] = bank.recentActual[at]!;
+    c.expected[i] = a?.expected ?? expected;
+    c.lower[i] = a?.lower ?? expected - half;
+    c.upper[i] = a?.upper ?? expected + half;
+    c.score[i] = a ? Math.round(Math.max(0, Math.min(100, a.score)) * 100) : BELOW;
+  }
+  return new Uint8Array(buffer);
+}
+
+/**
  * One interval's file from the parts its shards kept, each sorted by key: merged in key
  * order, as one encode of all their points would write it.
  */
@@ -172,7 +214,7 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const from = parts.map((bytes) => {
     // Read where they lie when aligned (a part handed over by a worker is its own buffer); copied to align otherwise.
-    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
     const view = new DataView(aligned.buffer, aligned.byteOffset, aligned.byteLength);
     if (aligned.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
     const n = view.getUint32(4, true);
