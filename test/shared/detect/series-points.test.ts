@@ -4,6 +4,7 @@ import { SeriesBank } from "../../../shared/engine/bank.ts";
 import { bankKey, scoreInterval } from "../../../shared/detect/score-interval.ts";
 import { decodeSeriesPoints, encodeKeptPoints, encodeSeriesPoints, keptPointsOf, mergeSeriesPoints, type KeptPoint } from "../../../shared/detect/series-points.ts";
 import { seriesKeyOf, type SeriesCell } from "../../../shared/ingest/aggregate.ts";
+import type { MetricSetArn } from "../../../shared/model/ids.ts";
 
 const point = (key: number, i: number): KeptPoint => ({ key, actual: i, expected: i / 2, lower: i / 4, upper: i, kind: i % 3 === 0 ? "ANOMALY" : i % 3 === 1 ? "BELOW_FLOOR" : "LEARNED", score: i % 3 === 0 ? i % 100 : NaN });
 
@@ -31,7 +32,7 @@ describe("series points", () => {
   });
   it("writes a shard's kept points from the bank's rings as the points read one by one would be written", () => {
     const HOUR = 3_600_000;
-    const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m", MetricList: [{ MetricName: "v", AggregationFunction: "SUM" as const }], DimensionList: ["market"] };
+    const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, MetricList: [{ MetricName: "v", AggregationFunction: "SUM" as const }], DimensionList: ["market"] };
     const bank = new SeriesBank(HOUR);
     const markets = Array.from({ length: 60 }, (_, i) => `m${i}`);
     const walk = (t: number) => ({
