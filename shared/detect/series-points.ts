@@ -74,10 +74,42 @@ const layout = (buffer: ArrayBufferLike, n: number, at = 0) => ({
 
 const scoreCode = (p: SeriesPoint) => (p.kind === "LEARNED" ? LEARNED : p.kind === "BELOW_FLOOR" ? BELOW : Math.round(Math.max(0, Math.min(100, p.score)) * 100));
 
+/**
+ * The first `n` indices in the order of their keys, equal keys in index order. Keys are
+ * 53-bit hashes, near uniform: counted into about n buckets by their leading bits, then
+ * put right by insertion (a bucket holds one or two), where a sort that calls a comparator
+ * for every pair cost ten times as much. Keys that crowd into few buckets (a metric set's
+ * names chosen to) would make insertion quadratic: past a budget of moves, the comparator
+ * sort takes over.
+ */
+export function keyOrder(keys: Float64Array, n: number): Uint32Array {
+  const bits = Math.min(20, Math.max(1, Math.ceil(Math.log2(n + 1))));
+  const buckets = 2 ** bits;
+  const width = 2 ** 53 / buckets;
+  const bucketOf = (key: number) => Math.max(0, Math.min(buckets - 1, Math.floor(key / width)));
+  const starts = new Uint32Array(buckets + 1);
+  for (let i = 0; i < n; i++) starts[bucketOf(keys[i]!) + 1]!++;
+  for (let b = 0; b < buckets; b++) starts[b + 1]! += starts[b]!;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[starts[bucketOf(keys[i]!)]!++] = i;
+  let budget = 8 * n + 64;
+  for (let i = 1; i < n; i++) {
+    const index = order[i]!;
+    const key = keys[index]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[order[j]!]! > key; j--) {
+      order[j + 1] = order[j]!;
+      if (--budget < 0) return Uint32Array.from({ length: n }, (_, k) => k).sort((a, b) => keys[a]! - keys[b]!);
+    }
+    order[j + 1] = index;
+  }
+  return order;
+}
+
 export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
   const n = points.length;
   const keys = Float64Array.from(points, (p) => p.key);
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]!);
+  const order = keyOrder(keys, n);
   const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
   const view = new DataView(buffer);
   view.setUint32(0, MAGIC, true);
@@ -183,7 +215,7 @@ export function encodeKeptPoints(bank: SeriesBank, metricSet: Pick<MetricSet, "D
     taken[n] = at;
     keys[n++] = keyHash(bank.keys[slot]!);
   }
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]!);
+  const order = keyOrder(keys, n);
   const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
   const view = new DataView(buffer);
   view.setUint32(0, MAGIC, true);

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SeriesBank } from "../../../shared/engine/bank.ts";
 import { bankKey, scoreInterval } from "../../../shared/detect/score-interval.ts";
-import { decodeSeriesPoints, encodeKeptPoints, encodeSeriesPoints, keptPointsOf, mergeSeriesPoints, type KeptPoint } from "../../../shared/detect/series-points.ts";
+import { decodeSeriesPoints, encodeKeptPoints, encodeSeriesPoints, keptPointsOf, keyOrder, mergeSeriesPoints, type KeptPoint } from "../../../shared/detect/series-points.ts";
 import { seriesKeyOf, type SeriesCell } from "../../../shared/ingest/aggregate.ts";
 import type { MetricSetArn } from "../../../shared/model/ids.ts";
 
@@ -49,5 +49,18 @@ describe("series points", () => {
     const kept = keptPointsOf(bank, metricSet, slots, 240 * HOUR, found);
     expect(kept.length).toBe(40);
     expect(Buffer.from(encodeKeptPoints(bank, metricSet, slots, 240 * HOUR, found)).equals(Buffer.from(encodeSeriesPoints(kept)))).toBe(true);
+  });
+  it("orders points by key as a stable sort does, keys crowded together or repeated included (property)", () => {
+    const key = fc.oneof(fc.nat({ max: 2 ** 53 - 1 }), fc.nat({ max: 40 }), fc.constantFrom(2 ** 53 - 1, 2 ** 52));
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 300 }), (list) => {
+        const keys = Float64Array.from(list);
+        const sorted = Array.from(list.keys()).sort((a, b) => keys[a]! - keys[b]!);
+        expect([...keyOrder(keys, keys.length)]).toEqual(sorted);
+      }),
+    );
+    // Thousands of keys in one bucket: the same order, without quadratic insertion.
+    const crowded = Float64Array.from({ length: 5000 }, (_, i) => (i * 7919) % 5000);
+    expect([...keyOrder(crowded, crowded.length)]).toEqual(Array.from(crowded.keys()).sort((a, b) => crowded[a]! - crowded[b]!));
   });
 });
