@@ -18,7 +18,13 @@ export class SeriesBank {
   readonly layout: SeasonLayout;
   size = 0;
   private capacity = 0;
-  private readonly index = new Map<string, number>();
+  /**
+   * The series' slots by key: an open-addressing table of slot + 1 (0 empty, at most half
+   * full) over the keys' FNV-1a hashes, kept per slot. A shard finds tens of thousands of
+   * series an interval by keys made for the lookup; a Map hashed and copied each one.
+   */
+  private table = new Int32Array(32);
+  private hashes = new Uint32Array(0);
   keys: string[] = [];
 
   // The baseline (baseline.ts, scale.ts, change.ts).
@@ -149,12 +155,19 @@ export class SeriesBank {
 
   /** The slot of series `key`, creating it when new. */
   slot(key: string): number {
-    const found = this.index.get(key);
-    if (found !== undefined) return found;
+    return this.slotOf(key, "");
+  }
+
+  /** The slot of series `head + tail` (a key in two parts, not joined for the lookup), creating it when new. */
+  slotOf(head: string, tail: string): number {
+    const hash = hashOf(head, tail);
+    const found = this.lookup(hash, head, tail);
+    if (found >= 0) return found;
     if (this.size === this.capacity) this.grow(Math.max(16, this.capacity * 2));
     const slot = this.size++;
-    this.index.set(key, slot);
-    this.keys.push(key);
+    this.keys.push(tail === "" ? head : head + tail);
+    this.hashes[slot] = hash;
+    this.index(slot);
     this.integral[slot] = 1;
     this.toleranceUp[slot] = 1;
     this.toleranceDown[slot] = 1;
@@ -163,11 +176,44 @@ export class SeriesBank {
 
   /** The slot of series `key`, if the bank has it. */
   find(key: string): number | undefined {
-    return this.index.get(key);
+    const found = this.lookup(hashOf(key, ""), key, "");
+    return found >= 0 ? found : undefined;
   }
 
   has(key: string): boolean {
-    return this.index.has(key);
+    return this.lookup(hashOf(key, ""), key, "") >= 0;
+  }
+
+  /** The slot whose key is `head + tail` and has hash `hash`, or −1. */
+  private lookup(hash: number, head: string, tail: string): number {
+    const { table, hashes, keys } = this;
+    const mask = table.length - 1;
+    const length = head.length + tail.length;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const held = table[i]!;
+      if (held === 0) return -1;
+      const key = keys[held - 1]!;
+      if (hashes[held - 1] === hash && key.length === length && key.startsWith(head) && key.endsWith(tail)) return held - 1;
+    }
+  }
+
+  /** Puts `slot` (its key and hash set) into the table, growing the table to stay at most half full. */
+  private index(slot: number): void {
+    if (2 * (slot + 1) > this.table.length) {
+      let length = this.table.length;
+      while (2 * (slot + 1) > length) length *= 2;
+      this.table = new Int32Array(length);
+      for (let s = 0; s < slot; s++) this.place(s);
+    }
+    this.place(slot);
+  }
+
+  private place(slot: number): void {
+    const { table } = this;
+    const mask = table.length - 1;
+    let i = this.hashes[slot]! & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot + 1;
   }
 
   private grow(capacity: number): void {
@@ -177,6 +223,9 @@ export class SeriesBank {
       b.set(a);
       (this as unknown as Record<string, Typed>)[name] = b;
     }
+    const hashes = new Uint32Array(capacity);
+    hashes.set(this.hashes.subarray(0, Math.min(this.hashes.length, capacity)));
+    this.hashes = hashes;
     this.capacity = capacity;
   }
 
@@ -251,8 +300,14 @@ export class SeriesBank {
     // The keys as they were saved (distinct, in slot order); their arrays are overwritten below.
     bank.keys = header.keys;
     bank.size = header.keys.length;
-    header.keys.forEach((key, i) => bank.index.set(key, i));
-    if (bank.index.size !== bank.size) throw new Error("model snapshot repeats a series key");
+    if (bank.hashes.length < bank.size) bank.hashes = new Uint32Array(bank.size);
+    bank.table = new Int32Array(2 ** Math.ceil(Math.log2(Math.max(32, 2 * bank.size + 2))));
+    header.keys.forEach((key, i) => {
+      const hash = hashOf(key, "");
+      if (bank.lookup(hash, key, "") >= 0) throw new Error("model snapshot repeats a series key");
+      bank.hashes[i] = hash;
+      bank.index(i);
+    });
     let at = start;
     if (adopt) {
       for (const [name, per] of bank.fields()) {
@@ -273,6 +328,20 @@ export class SeriesBank {
     }
     return bank;
   }
+}
+
+/** FNV-1a over `head` then `tail`: the hash of their join, without joining them. */
+function hashOf(head: string, tail: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < head.length; i++) {
+    h ^= head.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  for (let i = 0; i < tail.length; i++) {
+    h ^= tail.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 type TypedKind = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): Typed; readonly BYTES_PER_ELEMENT: number };
