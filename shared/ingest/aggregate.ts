@@ -88,11 +88,11 @@ class CellColumns {
     this.counts = new Uint32Array(64 * measures);
   }
 
-  /** The cell of `series` in `interval`, made (all zero) when it is new. */
-  cellOf(series: number, interval: number): number {
+  /** The cell of `series` in `interval`, made (all zero) when it is new; `fresh`: the series is new, so is its cell (not looked for). */
+  cellOf(series: number, interval: number, fresh = false): number {
     const { slots } = this;
     const mask = slots.length - 1;
-    for (let i = hashOf(series, interval) & mask; ; i = (i + 1) & mask) {
+    for (let i = hashOf(series, interval) & mask; !fresh; i = (i + 1) & mask) {
       const held = slots[i]!;
       if (held === 0) break;
       if (this.series[held - 1] === series && this.interval[held - 1] === interval) return held - 1;
@@ -368,7 +368,7 @@ export class Aggregator {
     const known = this.series.size;
     const series = this.series.intern(seriesKeyOf(verdict.dimensions));
     if (series === known && verdict.dimensions.some(holdsSeparator)) this.exact.set(series, verdict.dimensions);
-    const at = columns.cellOf(series, interval) * spec.measures.length;
+    const at = columns.cellOf(series, interval, series === known) * spec.measures.length;
     const nDims = spec.dimensions.length;
     for (let d = 0; d < nDims; d++) {
       filled[1 + d]!++;
