@@ -14,11 +14,16 @@ export function frame(header: unknown, ...bodies: readonly Uint8Array[]): Uint8A
   return out;
 }
 
-/** The bytes a frame starts with: what a writer that lays out its body in place puts before it. */
-export function frameHead(header: unknown): Uint8Array {
+/**
+ * The bytes a frame starts with: what a writer that lays out its body in place puts before it.
+ * With `align`, the header is padded with spaces (JSON allows them) so that the body starts
+ * at a multiple of it: a reader may then view the body's numbers where they lie.
+ */
+export function frameHead(header: unknown, align = 1): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const head = new Uint8Array(4 + json.length);
-  new DataView(head.buffer).setUint32(0, json.length, true);
+  const length = json.length + ((align - ((4 + json.length) % align)) % align);
+  const head = new Uint8Array(4 + length).fill(0x20);
+  new DataView(head.buffer).setUint32(0, length, true);
   head.set(json, 4);
   return head;
 }

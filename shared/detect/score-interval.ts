@@ -45,11 +45,13 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
   const dims = dimensionsOf(metricSet);
   const out = newStepResult();
   const anomalies: Anomaly[] = [];
+  // Each measure's part of its bank keys: a series is found by its key's two parts, not a key made for the lookup.
+  const heads = metricSet.MetricList.map((metric) => bankKey(metric.MetricName, ""));
   cells.forEach((cell, seriesKey) => {
     metricSet.MetricList.forEach((metric, m) => {
       const x = cellValue(cell, m, metric.AggregationFunction);
       if (x === undefined) return;
-      const slot = bank.slot(bankKey(metric.MetricName, seriesKey));
+      const slot = bank.slotOf(heads[m]!, seriesKey);
       options.slots?.push(slot);
       step(bank, slot, k, x, out, options.learnOnly);
       if (Number.isFinite(x)) remember(bank, slot, k, x, out.expected, out.scale);

@@ -1,5 +1,5 @@
-import type { SeriesBank } from "../engine/bank.ts";
-import { recentWindow } from "../engine/recent.ts";
+import { RECENT, type SeriesBank } from "../engine/bank.ts";
+import { recentAt, recentWindow } from "../engine/recent.ts";
 import { cellValue, seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
@@ -63,21 +63,53 @@ export function keyHash(s: string): number {
 }
 
 
-const layout = (buffer: ArrayBuffer, n: number) => ({
-  keys: new Float64Array(buffer, HEADER, n),
-  actual: new Float64Array(buffer, HEADER + 8 * n, n),
-  expected: new Float32Array(buffer, HEADER + 16 * n, n),
-  lower: new Float32Array(buffer, HEADER + 20 * n, n),
-  upper: new Float32Array(buffer, HEADER + 24 * n, n),
-  score: new Uint16Array(buffer, HEADER + 28 * n, n),
+const layout = (buffer: ArrayBufferLike, n: number, at = 0) => ({
+  keys: new Float64Array(buffer, at + HEADER, n),
+  actual: new Float64Array(buffer, at + HEADER + 8 * n, n),
+  expected: new Float32Array(buffer, at + HEADER + 16 * n, n),
+  lower: new Float32Array(buffer, at + HEADER + 20 * n, n),
+  upper: new Float32Array(buffer, at + HEADER + 24 * n, n),
+  score: new Uint16Array(buffer, at + HEADER + 28 * n, n),
 });
 
 const scoreCode = (p: SeriesPoint) => (p.kind === "LEARNED" ? LEARNED : p.kind === "BELOW_FLOOR" ? BELOW : Math.round(Math.max(0, Math.min(100, p.score)) * 100));
 
+/**
+ * The first `n` indices in the order of their keys, equal keys in index order. Keys are
+ * 53-bit hashes, near uniform: counted into about n buckets by their leading bits, then
+ * put right by insertion (a bucket holds one or two), where a sort that calls a comparator
+ * for every pair cost ten times as much. Keys that crowd into few buckets (a metric set's
+ * names chosen to) would make insertion quadratic: past a budget of moves, the comparator
+ * sort takes over.
+ */
+export function keyOrder(keys: Float64Array, n: number): Uint32Array {
+  const bits = Math.min(20, Math.max(1, Math.ceil(Math.log2(n + 1))));
+  const buckets = 2 ** bits;
+  const width = 2 ** 53 / buckets;
+  const bucketOf = (key: number) => Math.max(0, Math.min(buckets - 1, Math.floor(key / width)));
+  const starts = new Uint32Array(buckets + 1);
+  for (let i = 0; i < n; i++) starts[bucketOf(keys[i]!) + 1]!++;
+  for (let b = 0; b < buckets; b++) starts[b + 1]! += starts[b]!;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[starts[bucketOf(keys[i]!)]!++] = i;
+  let budget = 8 * n + 64;
+  for (let i = 1; i < n; i++) {
+    const index = order[i]!;
+    const key = keys[index]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[order[j]!]! > key; j--) {
+      order[j + 1] = order[j]!;
+      if (--budget < 0) return Uint32Array.from({ length: n }, (_, k) => k).sort((a, b) => keys[a]! - keys[b]!);
+    }
+    order[j + 1] = index;
+  }
+  return order;
+}
+
 export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
   const n = points.length;
   const keys = Float64Array.from(points, (p) => p.key);
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]!);
+  const order = keyOrder(keys, n);
   const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
   const view = new DataView(buffer);
   view.setUint32(0, MAGIC, true);
@@ -97,8 +129,8 @@ export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
 
 /** The points of the series asked for (by key hash) that the file holds. */
 export function decodeSeriesPoints(bytes: Uint8Array, wanted: readonly number[]): Map<number, SeriesPoint> {
-  // A copy aligns the typed views (a buffer read from disk may start anywhere in its pool).
-  const buffer = bytes.slice().buffer;
+  // A copy aligns the typed views (a buffer read from disk may start anywhere in its pool; a Buffer's slice() would be a view).
+  const buffer = new Uint8Array(bytes).buffer;
   const view = new DataView(buffer);
   if (bytes.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
   const n = view.getUint32(4, true);
@@ -165,17 +197,61 @@ export function keptPointsOf(bank: SeriesBank, metricSet: Pick<MetricSet, "Dimen
 }
 
 /**
+ * What encodeSeriesPoints(keptPointsOf(…)) writes, written from the bank's rings straight into
+ * the file's columns: a shard keeps tens of thousands of points an interval, and an object
+ * per point (and per window read) cost more than scoring them.
+ */
+export function encodeKeptPoints(bank: SeriesBank, metricSet: Pick<MetricSet, "DimensionList">, slots: readonly number[], intervalStart: number, anomalies: readonly Anomaly[]): Uint8Array {
+  const k = Math.floor(intervalStart / bank.intervalMs);
+  const dims = dimensionsOf(metricSet);
+  const found = new Map(anomalies.map((a) => [bankKey(a.measure, seriesKeyOf(dims.map((d) => a.dimensions[d] ?? ""))), a] as const));
+  // The points in slot order first (where the engine's ring has a value), then written in key order.
+  const taken = new Int32Array(slots.length);
+  const keys = new Float64Array(slots.length);
+  let n = 0;
+  for (const slot of slots) {
+    const at = recentAt(bank, slot, k);
+    if (at < 0 || !Number.isFinite(bank.recentActual[at]!)) continue;
+    taken[n] = at;
+    keys[n++] = keyHash(bank.keys[slot]!);
+  }
+  const order = keyOrder(keys, n);
+  const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
+  const view = new DataView(buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, n, true);
+  const c = layout(buffer, n);
+  for (let i = 0; i < n; i++) {
+    const from = order[i]!;
+    const at = taken[from]!;
+    const a = found.size ? found.get(bank.keys[Math.floor(at / RECENT)]!) : undefined;
+    const expected = bank.recentExpected[at]!;
+    const scale = bank.recentScale[at]!;
+    const half = Number.isFinite(scale) ? BOUND_Z * scale : NaN;
+    c.keys[i] = keys[from]!;
+    c.actual[i] = bank.recentActual[at]!;
+    c.expected[i] = a?.expected ?? expected;
+    c.lower[i] = a?.lower ?? expected - half;
+    c.upper[i] = a?.upper ?? expected + half;
+    c.score[i] = a ? Math.round(Math.max(0, Math.min(100, a.score)) * 100) : BELOW;
+  }
+  return new Uint8Array(buffer);
+}
+
+/**
  * One interval's file from the parts its shards kept, each sorted by key: merged in key
  * order, as one encode of all their points would write it.
  */
 export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const from = parts.map((bytes) => {
-    const buffer = bytes.slice().buffer;
-    const view = new DataView(buffer);
-    if (bytes.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
+    // Read where they lie when aligned (a part handed over by a worker is its own buffer); copied to align otherwise.
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
+    const view = new DataView(aligned.buffer, aligned.byteOffset, aligned.byteLength);
+    if (aligned.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
     const n = view.getUint32(4, true);
-    return { c: layout(buffer, n), n, at: 0 };
+    if (aligned.byteLength !== HEADER + BYTES_PER_POINT * n) throw new Error("a series history file of the wrong length");
+    return { c: layout(aligned.buffer, n, aligned.byteOffset), n, at: 0 };
   });
   const n = from.reduce((sum, p) => sum + p.n, 0);
   const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
@@ -183,24 +259,28 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, n, true);
   const c = layout(buffer, n);
-  // A binary heap of the parts by their next key: log(parts) comparisons a point, not a scan of every part.
-  const heap = from.map((_, p) => p).filter((p) => from[p]!.n > 0);
-  const head = (p: number) => from[p]!.c.keys[from[p]!.at]!;
+  // A binary heap of the parts by their next key (kept beside it): log(parts) comparisons a point, not a scan of every part.
+  const heap = Int32Array.from(from.map((_, p) => p).filter((p) => from[p]!.n > 0));
+  const next = new Float64Array(from.map((p) => (p.n > 0 ? p.c.keys[0]! : Infinity)));
+  let size = heap.length;
   const sift = (i: number) => {
+    const part = heap[i]!;
+    const key = next[part]!;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= size) break;
       const r = l + 1;
-      let least = i;
-      if (l < heap.length && head(heap[l]!) < head(heap[least]!)) least = l;
-      if (r < heap.length && head(heap[r]!) < head(heap[least]!)) least = r;
-      if (least === i) return;
-      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
-      i = least;
+      const child = r < size && next[heap[r]!]! < next[heap[l]!]! ? r : l;
+      if (next[heap[child]!]! >= key) break;
+      heap[i] = heap[child]!;
+      i = child;
     }
+    heap[i] = part;
   };
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) sift(i);
+  for (let i = (size >> 1) - 1; i >= 0; i--) sift(i);
   for (let i = 0; i < n; i++) {
-    const part = from[heap[0]!]!;
+    const p = heap[0]!;
+    const part = from[p]!;
     const j = part.at++;
     c.keys[i] = part.c.keys[j]!;
     c.actual[i] = part.c.actual[j]!;
@@ -208,11 +288,9 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
     c.lower[i] = part.c.lower[j]!;
     c.upper[i] = part.c.upper[j]!;
     c.score[i] = part.c.score[j]!;
-    if (part.at === part.n) {
-      const last = heap.pop()!;
-      if (heap.length) heap[0] = last;
-    }
-    if (heap.length) sift(0);
+    if (part.at === part.n) heap[0] = heap[--size]!;
+    else next[p] = part.c.keys[part.at]!;
+    if (size) sift(0);
   }
   return new Uint8Array(buffer);
 }

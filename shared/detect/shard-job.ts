@@ -8,7 +8,7 @@ import type { BlobStore } from "../store/blobs.ts";
 import { CHART_INTERVALS } from "./group-event.ts";
 import { learnSpilled } from "./shard-history.ts";
 import { frame, unframe } from "./framed.ts";
-import { encodeSeriesPoints, keptPointsOf } from "./series-points.ts";
+import { encodeKeptPoints } from "./series-points.ts";
 import { readShard, writeShard, type ShardInfo } from "./shard-model.ts";
 import { halvesOf, holds, MAX_SHARD_DEPTH, seriesHash, type ShardId } from "./shards.ts";
 import { applyVerdict, bankKey, scoreInterval } from "./score-interval.ts";
@@ -199,7 +199,7 @@ export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardRe
       const slots: number[] = [];
       const found = scoreInterval(bank, job.metricSet, input.cells, input.intervalStart, { persisting, slots });
       anomalies = found.map((a) => [orderOf(a, job.metricSet, input.ordinalOf), a] as const);
-      kept = [{ intervalStart: input.intervalStart, points: encodeSeriesPoints(keptPointsOf(bank, job.metricSet, slots, input.intervalStart, found)) }];
+      kept = [{ intervalStart: input.intervalStart, points: encodeKeptPoints(bank, job.metricSet, slots, input.intervalStart, found) }];
     }
     const k = Math.floor(input.intervalStart / len);
     const dims = dimensionsOf(job.metricSet);

@@ -4,7 +4,7 @@ import type { BlobStore } from "../store/blobs.ts";
 import { frame, unframe } from "./framed.ts";
 import { modelUri } from "./results.ts";
 import { isPartition, seriesHash, ShardLayout, type ShardId } from "./shards.ts";
-import { decodeSnapshot, decodeSnapshotMeta, encodeSnapshot, type ModelSnapshot } from "./snapshot.ts";
+import { decodeSnapshot, decodeSnapshotMeta, encodeSnapshot, snapshotParts, type ModelSnapshot } from "./snapshot.ts";
 
 /**
  * A metric set's model, kept shard by shard under its results folder:
@@ -103,14 +103,15 @@ export async function readShard(blobs: BlobStore, root: string, version: string,
   const bytes = await blobs.get(shardUri(root, version, id));
   if (!bytes) throw new Error(`the model's shard s${id} of version ${version} is missing`);
   try {
-    return decodeSnapshot(bytes).bank;
+    // The bytes are this read's own: the bank keeps its state where they lie.
+    return decodeSnapshot(bytes, { adopt: true }).bank;
   } catch (e) {
     throw new Error(`the model's shard s${id} of version ${version} is unreadable (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
 }
 
 export async function writeShard(blobs: BlobStore, root: string, version: string, id: ShardId, bank: SeriesBank, head: ModelSnapshot): Promise<void> {
-  await blobs.put(shardUri(root, version, id), encodeSnapshot({ ...head, bank }));
+  await blobs.put(shardUri(root, version, id), snapshotParts({ ...head, bank }));
 }
 
 /** Commits a model: its head names the version folder of each shard. */

@@ -1,4 +1,4 @@
-import { SERIES_KEY_SEPARATOR, seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
+import { seriesKeyOf, splitsBack, type CellWalk } from "../ingest/aggregate.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { dimensionsOf } from "../model/metric-set.ts";
 import type { RecentValues } from "./group-event.ts";
@@ -40,7 +40,6 @@ export interface ShardCellColumns {
   readonly exact: Map<number, readonly string[]>;
 }
 
-const holdsSeparator = (value: string) => value.includes(SERIES_KEY_SEPARATOR);
 const noCells = (): ShardCellColumns => ({ ordinals: [], keys: [], sums: [], counts: [], exact: new Map() });
 
 interface Routed extends ShardCellColumns {
@@ -89,7 +88,7 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
   cells?.forEach((cell, key) => {
     const hash = seriesHash(key);
     const r = routed[layout.indexOf(hash)]!;
-    if (cell.dimensions.some(holdsSeparator)) r.exact.set(r.keys.length, [...cell.dimensions]);
+    if (!splitsBack(key, dims.length)) r.exact.set(r.keys.length, [...cell.dimensions]);
     r.ordinals.push(ordinal++);
     r.keys.push(key);
     r.hashes.push(hash);

@@ -23,15 +23,29 @@ interface SnapshotMeta {
 }
 
 export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
-  const head = frameHead({ through: Number.isNaN(s.through) ? null : s.through, openGroup: s.openGroup ?? null, feedbackThrough: s.feedbackThrough } satisfies SnapshotMeta);
-  // The state is written after the head in one buffer: a shard's state is tens of MB, not copied twice.
-  const out = s.bank.serialize(head.length);
-  out.set(head, 0);
+  const parts = snapshotParts(s);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
   return out;
 }
 
-export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
-  return { bank: SeriesBank.deserialize(unframe(bytes).body), ...decodeSnapshotMeta(bytes) };
+/**
+ * A snapshot as the parts to write one after another: its head, then the state as views of
+ * the bank's arrays (a shard's state is tens of MB, not copied into one buffer first). The
+ * state starts 8-byte aligned, so decodeSnapshot can adopt it where it lies.
+ */
+export function snapshotParts(s: ModelSnapshot): Uint8Array[] {
+  const head = frameHead({ through: Number.isNaN(s.through) ? null : s.through, openGroup: s.openGroup ?? null, feedbackThrough: s.feedbackThrough } satisfies SnapshotMeta, 8);
+  return [head, ...s.bank.serializeParts()];
+}
+
+/** With `adopt`, the bytes are the caller's to give away: the bank's state may be views of them (SeriesBank.deserialize). */
+export function decodeSnapshot(bytes: Uint8Array, options: { adopt?: boolean } = {}): ModelSnapshot {
+  return { bank: SeriesBank.deserialize(unframe(bytes).body, options), ...decodeSnapshotMeta(bytes) };
 }
 
 /** What a snapshot says beside its model (where detection got to, its open group), readable whatever the engine's format. */

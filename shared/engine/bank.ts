@@ -18,7 +18,13 @@ export class SeriesBank {
   readonly layout: SeasonLayout;
   size = 0;
   private capacity = 0;
-  private readonly index = new Map<string, number>();
+  /**
+   * The series' slots by key: an open-addressing table of slot + 1 (0 empty, at most half
+   * full) over the keys' FNV-1a hashes, kept per slot. A shard finds tens of thousands of
+   * series an interval by keys made for the lookup; a Map hashed and copied each one.
+   */
+  private table = new Int32Array(32);
+  private hashes = new Uint32Array(0);
   keys: string[] = [];
 
   // The baseline (baseline.ts, scale.ts, change.ts).
@@ -149,12 +155,19 @@ export class SeriesBank {
 
   /** The slot of series `key`, creating it when new. */
   slot(key: string): number {
-    const found = this.index.get(key);
-    if (found !== undefined) return found;
-    if (this.size === this.capacity) this.grow(this.capacity * 2);
+    return this.slotOf(key, "");
+  }
+
+  /** The slot of series `head + tail` (a key in two parts, not joined for the lookup), creating it when new. */
+  slotOf(head: string, tail: string): number {
+    const hash = hashOf(head, tail);
+    const found = this.lookup(hash, head, tail);
+    if (found >= 0) return found;
+    if (this.size === this.capacity) this.grow(Math.max(16, this.capacity * 2));
     const slot = this.size++;
-    this.index.set(key, slot);
-    this.keys.push(key);
+    this.keys.push(tail === "" ? head : head + tail);
+    this.hashes[slot] = hash;
+    this.index(slot);
     this.integral[slot] = 1;
     this.toleranceUp[slot] = 1;
     this.toleranceDown[slot] = 1;
@@ -163,11 +176,44 @@ export class SeriesBank {
 
   /** The slot of series `key`, if the bank has it. */
   find(key: string): number | undefined {
-    return this.index.get(key);
+    const found = this.lookup(hashOf(key, ""), key, "");
+    return found >= 0 ? found : undefined;
   }
 
   has(key: string): boolean {
-    return this.index.has(key);
+    return this.lookup(hashOf(key, ""), key, "") >= 0;
+  }
+
+  /** The slot whose key is `head + tail` and has hash `hash`, or −1. */
+  private lookup(hash: number, head: string, tail: string): number {
+    const { table, hashes, keys } = this;
+    const mask = table.length - 1;
+    const length = head.length + tail.length;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const held = table[i]!;
+      if (held === 0) return -1;
+      const key = keys[held - 1]!;
+      if (hashes[held - 1] === hash && key.length === length && key.startsWith(head) && key.endsWith(tail)) return held - 1;
+    }
+  }
+
+  /** Puts `slot` (its key and hash set) into the table, growing the table to stay at most half full. */
+  private index(slot: number): void {
+    if (2 * (slot + 1) > this.table.length) {
+      let length = this.table.length;
+      while (2 * (slot + 1) > length) length *= 2;
+      this.table = new Int32Array(length);
+      for (let s = 0; s < slot; s++) this.place(s);
+    }
+    this.place(slot);
+  }
+
+  private place(slot: number): void {
+    const { table } = this;
+    const mask = table.length - 1;
+    let i = this.hashes[slot]! & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot + 1;
   }
 
   private grow(capacity: number): void {
@@ -177,6 +223,9 @@ export class SeriesBank {
       b.set(a);
       (this as unknown as Record<string, Typed>)[name] = b;
     }
+    const hashes = new Uint32Array(capacity);
+    hashes.set(this.hashes.subarray(0, Math.min(this.hashes.length, capacity)));
+    this.hashes = hashes;
     this.capacity = capacity;
   }
 
@@ -204,47 +253,100 @@ export class SeriesBank {
 
   /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned; after `before` bytes left for the caller. */
   serialize(before = 0): Uint8Array {
-    const header = new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, intervalMs: this.intervalMs, keys: this.keys }));
-    const arrays = this.arrays();
-    const pad = (n: number) => (8 - (n % 8)) % 8;
-    let total = 8 + header.length + pad(header.length);
-    for (const a of arrays) total += a.byteLength + pad(a.byteLength);
-    const out = new Uint8Array(before + total);
-    new DataView(out.buffer).setUint32(before, SNAPSHOT_MAGIC, true);
-    new DataView(out.buffer).setUint32(before + 4, header.length, true);
-    out.set(header, before + 8);
-    let at = before + 8 + header.length + pad(header.length);
-    for (const a of arrays) {
-      out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
-      at += a.byteLength + pad(a.byteLength);
+    const parts = this.serializeParts();
+    const out = new Uint8Array(before + parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = before;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
     }
     return out;
   }
 
-  static deserialize(bytes: Uint8Array): SeriesBank {
+  /**
+   * The snapshot's bytes in order, as views of the bank's own arrays (no copy): what a
+   * writer writes one after another. Valid until the bank next changes.
+   */
+  serializeParts(): Uint8Array[] {
+    const json = new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, intervalMs: this.intervalMs, keys: this.keys }));
+    const head = new Uint8Array(8 + json.length + pad8(json.length));
+    const view = new DataView(head.buffer);
+    view.setUint32(0, SNAPSHOT_MAGIC, true);
+    view.setUint32(4, json.length, true);
+    head.set(json, 8);
+    const parts: Uint8Array[] = [head];
+    for (const a of this.arrays()) {
+      parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      if (pad8(a.byteLength)) parts.push(ZEROS.subarray(0, pad8(a.byteLength)));
+    }
+    return parts;
+  }
+
+  /**
+   * A bank from a snapshot. With `adopt`, the caller hands the bytes over: where they are
+   * 8-byte aligned, the bank's arrays are views of them (a shard's state is tens of MB, not
+   * copied again); otherwise, and without `adopt`, they are copied into the bank's own arrays.
+   */
+  static deserialize(bytes: Uint8Array, options: { adopt?: boolean } = {}): SeriesBank {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (bytes.byteLength < 8 || view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new Error("not a Vigil model snapshot");
     const headerLength = view.getUint32(4, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { format: number; intervalMs: number; keys: string[] };
     if (header.format !== SNAPSHOT_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
     if (!(header.intervalMs > 0)) throw new Error(`model snapshot has a bad interval ${header.intervalMs} ms`);
-    const bank = new SeriesBank(header.intervalMs, Math.max(16, header.keys.length));
+    const start = 8 + headerLength + pad8(headerLength);
+    const adopt = options.adopt === true && (bytes.byteOffset + start) % 8 === 0;
+    const bank = new SeriesBank(header.intervalMs, adopt ? 0 : Math.max(16, header.keys.length));
     // The keys as they were saved (distinct, in slot order); their arrays are overwritten below.
     bank.keys = header.keys;
     bank.size = header.keys.length;
-    header.keys.forEach((key, i) => bank.index.set(key, i));
-    if (bank.index.size !== bank.size) throw new Error("model snapshot repeats a series key");
-    const pad = (n: number) => (8 - (n % 8)) % 8;
-    let at = 8 + headerLength + pad(headerLength);
+    if (bank.hashes.length < bank.size) bank.hashes = new Uint32Array(bank.size);
+    bank.table = new Int32Array(2 ** Math.ceil(Math.log2(Math.max(32, 2 * bank.size + 2))));
+    header.keys.forEach((key, i) => {
+      const hash = hashOf(key, "");
+      if (bank.lookup(hash, key, "") >= 0) throw new Error("model snapshot repeats a series key");
+      bank.hashes[i] = hash;
+      bank.index(i);
+    });
+    let at = start;
+    if (adopt) {
+      for (const [name, per] of bank.fields()) {
+        const Kind = bank.array(name).constructor as TypedKind;
+        const length = bank.size * per;
+        if (at + length * Kind.BYTES_PER_ELEMENT > bytes.byteLength) throw new Error("model snapshot is truncated");
+        (bank as unknown as Record<string, Typed>)[name] = new Kind(bytes.buffer, bytes.byteOffset + at, length);
+        at += length * Kind.BYTES_PER_ELEMENT + pad8(length * Kind.BYTES_PER_ELEMENT);
+      }
+      bank.capacity = bank.size;
+      return bank;
+    }
     // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.
     for (const a of bank.arrays()) {
       if (at + a.byteLength > bytes.byteLength) throw new Error("model snapshot is truncated");
       new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(bytes.subarray(at, at + a.byteLength));
-      at += a.byteLength + pad(a.byteLength);
+      at += a.byteLength + pad8(a.byteLength);
     }
     return bank;
   }
 }
+
+/** FNV-1a over `head` then `tail`: the hash of their join, without joining them. */
+function hashOf(head: string, tail: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < head.length; i++) {
+    h ^= head.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  for (let i = 0; i < tail.length; i++) {
+    h ^= tail.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+type TypedKind = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): Typed; readonly BYTES_PER_ELEMENT: number };
+const pad8 = (n: number) => (8 - (n % 8)) % 8;
+const ZEROS = new Uint8Array(8);
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
 const SNAPSHOT_FORMAT = 5;

@@ -35,14 +35,18 @@ export interface RecentPoint {
 
 /** Series `i` over the `n` (≤ RECENT) intervals ending at `k`, oldest first; NaN where nothing is known. */
 export function recentWindow(bank: SeriesBank, i: number, k: number, n = RECENT): RecentPoint[] {
-  const last = bank.lastK[i]!;
   const out: RecentPoint[] = [];
   for (let j = k - Math.min(n, RECENT) + 1; j <= k; j++) {
-    const known = last !== 0 && j <= last && last - j < RECENT;
-    const at = i * RECENT + mod(j);
-    out.push(known ? { k: j, actual: bank.recentActual[at]!, expected: bank.recentExpected[at]!, scale: bank.recentScale[at]! } : { k: j, actual: NaN, expected: NaN, scale: NaN });
+    const at = recentAt(bank, i, j);
+    out.push(at >= 0 ? { k: j, actual: bank.recentActual[at]!, expected: bank.recentExpected[at]!, scale: bank.recentScale[at]! } : { k: j, actual: NaN, expected: NaN, scale: NaN });
   }
   return out;
+}
+
+/** Where in the rings interval `k` of series `i` is, or −1 when the rings no longer (or never) held it: a reader of one point needs no window. */
+export function recentAt(bank: SeriesBank, i: number, k: number): number {
+  const last = bank.lastK[i]!;
+  return last !== 0 && k <= last && last - k < RECENT ? i * RECENT + mod(k) : -1;
 }
 
 const mod = (j: number) => ((j % RECENT) + RECENT) % RECENT;

@@ -5,6 +5,7 @@ import { REJECT_REASONS, classifyRow, type RejectReason, type RejectedRow, type 
 /** Key of one dimension combination: its values joined by a separator no CSV cell holds. */
 export const SERIES_KEY_SEPARATOR = "\u001f";
 export const seriesKeyOf = (dimensions: readonly string[]) => dimensions.join(SERIES_KEY_SEPARATOR);
+const holdsSeparator = (value: string) => value.includes(SERIES_KEY_SEPARATOR);
 
 /** One dimension combination's raw sums within one interval, per measure (metric set order). */
 export interface SeriesCell {
@@ -87,11 +88,11 @@ class CellColumns {
     this.counts = new Uint32Array(64 * measures);
   }
 
-  /** The cell of `series` in `interval`, made (all zero) when it is new. */
-  cellOf(series: number, interval: number): number {
+  /** The cell of `series` in `interval`, made (all zero) when it is new; `fresh`: the series is new, so is its cell (not looked for). */
+  cellOf(series: number, interval: number, fresh = false): number {
     const { slots } = this;
     const mask = slots.length - 1;
-    for (let i = hashOf(series, interval) & mask; ; i = (i + 1) & mask) {
+    for (let i = hashOf(series, interval) & mask; !fresh; i = (i + 1) & mask) {
       const held = slots[i]!;
       if (held === 0) break;
       if (this.series[held - 1] === series && this.interval[held - 1] === interval) return held - 1;
@@ -141,6 +142,72 @@ function hashOf(a: number, b: number): number {
 }
 
 /**
+ * The series seen so far, numbered in the order rows first brought them: their keys and an
+ * open-addressing table over the keys' hashes (FNV-1a). A million series cost a few typed
+ * arrays and their key strings, where a Map of them cost four times the time to build and
+ * a structure the garbage collector walked again and again.
+ */
+class SeriesTable {
+  readonly keys: string[] = [];
+  private hashes = new Uint32Array(64);
+  /** Series number + 1 per slot; 0 is an empty slot. Kept at most half full. */
+  private slots = new Int32Array(128);
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** The number of series `key`, and whether it is new (numbered now). */
+  intern(key: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) {
+      h ^= key.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    h >>>= 0;
+    const { slots, hashes, keys } = this;
+    const mask = slots.length - 1;
+    let i = h & mask;
+    for (let held = slots[i]!; held !== 0; i = (i + 1) & mask, held = slots[i]!) {
+      if (hashes[held - 1] === h && keys[held - 1] === key) return held - 1;
+    }
+    const series = keys.length;
+    keys.push(key);
+    if (series === hashes.length) {
+      const grown = new Uint32Array(series * 2);
+      grown.set(hashes);
+      this.hashes = grown;
+    }
+    this.hashes[series] = h;
+    if (keys.length * 2 > slots.length) this.rehash(slots.length * 2);
+    else slots[i] = series + 1;
+    return series;
+  }
+
+  private rehash(length: number): void {
+    const slots = new Int32Array(length);
+    const mask = length - 1;
+    for (let s = 0; s < this.keys.length; s++) {
+      let i = this.hashes[s]! & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = s + 1;
+    }
+    this.slots = slots;
+  }
+}
+
+/** Whether a series key splits back into its `n` dimension values (none of them holds the separator). */
+export function splitsBack(key: string, n: number): boolean {
+  if (n === 0) return true;
+  let found = 0;
+  for (let at = key.indexOf(SERIES_KEY_SEPARATOR); at >= 0; at = key.indexOf(SERIES_KEY_SEPARATOR, at + 1)) if (++found >= n) return false;
+  return found === n - 1;
+}
+
+/** A series' dimension values: split from its key, or as kept when the key cannot say them. */
+export type DimensionsOf = (series: number) => readonly string[];
+
+/**
  * The aggregate read as intervals of cells: each interval's cells (a Map by series key, in
  * the order rows brought them) are made when asked for and not kept, so a reader that walks
  * the intervals one by one holds one interval's objects at a time.
@@ -154,7 +221,7 @@ class ColumnIntervals implements ReadonlyMap<number, IntervalCells> {
     private readonly numbers: Map<number, number>,
     private readonly columns: CellColumns,
     private readonly seriesKeys: readonly string[],
-    private readonly seriesDimensions: readonly (readonly string[])[],
+    private readonly dimensionsOf: DimensionsOf,
     private readonly measures: number,
   ) {
     const offsets = new Int32Array(numbers.size + 1);
@@ -186,12 +253,21 @@ class ColumnIntervals implements ReadonlyMap<number, IntervalCells> {
     if (n === undefined) return undefined;
     return {
       forEach: (visit) => {
-        const { columns, measures } = this;
-        const cell = { dimensions: [] as readonly string[], sums: new Array<number>(measures).fill(0), counts: new Array<number>(measures).fill(0) };
+        const { columns, measures, dimensionsOf } = this;
+        let s = 0;
+        let split: readonly string[] | undefined;
+        // Dimension values are split from the key only for the cells whose reader asks for them.
+        const cell: SeriesCell = {
+          get dimensions() {
+            return (split ??= dimensionsOf(s));
+          },
+          sums: new Array<number>(measures).fill(0),
+          counts: new Array<number>(measures).fill(0),
+        };
         for (let k = this.offsets[n]!; k < this.offsets[n + 1]!; k++) {
           const c = this.order[k]!;
-          const s = columns.series[c]!;
-          cell.dimensions = this.seriesDimensions[s]!;
+          s = columns.series[c]!;
+          split = undefined;
           for (let m = 0; m < measures; m++) {
             cell.sums[m] = columns.sums[c * measures + m]!;
             cell.counts[m] = columns.counts[c * measures + m]!;
@@ -209,7 +285,7 @@ class ColumnIntervals implements ReadonlyMap<number, IntervalCells> {
       const c = this.order[k]!;
       const s = columns.series[c]!;
       const at = c * measures;
-      cells.set(this.seriesKeys[s]!, { dimensions: this.seriesDimensions[s]!, sums: Array.from(columns.sums.subarray(at, at + measures)), counts: Array.from(columns.counts.subarray(at, at + measures)) });
+      cells.set(this.seriesKeys[s]!, { dimensions: this.dimensionsOf(s), sums: Array.from(columns.sums.subarray(at, at + measures)), counts: Array.from(columns.counts.subarray(at, at + measures)) });
     }
     return cells;
   }
@@ -247,10 +323,10 @@ export class Aggregator {
   private readonly rejects: RejectedRow[] = [];
   private readonly filled: Float64Array;
   private readonly distinct: Set<string>[];
-  /** Series key → its number; its key and dimension values by number (one string and one array per series, not per cell). */
-  private readonly seriesNumbers = new Map<string, number>();
-  private readonly seriesKeys: string[] = [];
-  private readonly seriesDimensions: (readonly string[])[] = [];
+  /** Series key → its number (one string per series, not per cell). */
+  private readonly series = new SeriesTable();
+  /** The dimension values of the series whose key does not split back into them, by number. */
+  private readonly exact = new Map<number, readonly string[]>();
   private readonly columns: CellColumns;
   private rowsRead = 0;
   private rowsAccepted = 0;
@@ -289,14 +365,10 @@ export class Aggregator {
     const start = Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs;
     let interval = this.intervalNumbers.get(start);
     if (interval === undefined) this.intervalNumbers.set(start, (interval = this.intervalNumbers.size));
-    const key = seriesKeyOf(verdict.dimensions);
-    let series = this.seriesNumbers.get(key);
-    if (series === undefined) {
-      this.seriesNumbers.set(key, (series = this.seriesKeys.length));
-      this.seriesKeys.push(key);
-      this.seriesDimensions.push(verdict.dimensions);
-    }
-    const at = columns.cellOf(series, interval) * spec.measures.length;
+    const known = this.series.size;
+    const series = this.series.intern(seriesKeyOf(verdict.dimensions));
+    if (series === known && verdict.dimensions.some(holdsSeparator)) this.exact.set(series, verdict.dimensions);
+    const at = columns.cellOf(series, interval, series === known) * spec.measures.length;
     const nDims = spec.dimensions.length;
     for (let d = 0; d < nDims; d++) {
       filled[1 + d]!++;
@@ -312,13 +384,15 @@ export class Aggregator {
     }
   }
 
+  private readonly dimensionsOf: DimensionsOf = (series) => this.exact.get(series) ?? (this.spec.dimensions.length === 0 ? [] : this.series.keys[series]!.split(SERIES_KEY_SEPARATOR));
+
   finish(files = 0): Aggregation {
     const { spec, rejects, rowsRead, filled } = this;
     const columns = [spec.timestampColumn, ...spec.dimensions, ...spec.measures];
     const rejectsByReason = emptyReasons();
     for (const r of rejects) rejectsByReason[r.reason]++;
     return {
-      intervals: new ColumnIntervals(this.intervalNumbers, this.columns, this.seriesKeys, this.seriesDimensions, spec.measures.length),
+      intervals: new ColumnIntervals(this.intervalNumbers, this.columns, this.series.keys, this.dimensionsOf, spec.measures.length),
       rejects,
       quality: {
         files,
@@ -330,7 +404,7 @@ export class Aggregator {
         // No row at all: no column is complete.
         columnCompleteness: Object.fromEntries(columns.map((c, i) => [c, rowsRead ? filled[i]! / rowsRead : 0])),
         dimensionUniqueness: Object.fromEntries(spec.dimensions.map((d, i) => [d, this.distinct[i]!.size])),
-        timeSeriesCount: this.seriesKeys.length * spec.measures.length,
+        timeSeriesCount: this.series.size * spec.measures.length,
       },
     };
   }

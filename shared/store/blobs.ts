@@ -10,12 +10,15 @@ export interface BlobStore {
   /** The object's bytes as they arrive, for a reader that keeps none of them longer than it needs; undefined when there is none. */
   read(uri: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** `kind` labels the object (an S3 tag), so retention rules can tell rejects from results. */
-  put(uri: string, body: Uint8Array | string, kind?: BlobKind): Promise<void>;
+  put(uri: string, body: BlobBody, kind?: BlobKind): Promise<void>;
   /** Addresses of every object under `prefix` (a folder, a key prefix or one file), sorted; ListingTooLarge past the limits. */
   list(prefix: string): Promise<string[]>;
   /** Deletes every object under the folder `folder` (ending in `/`); answers how many there were. */
   deleteFolder(folder: string): Promise<number>;
 }
+
+/** An object's bytes: one buffer, text, or parts that follow one another (a large object written without being joined into one buffer first). */
+export type BlobBody = Uint8Array | string | readonly Uint8Array[];
 
 /** Labels for retention: rejected rows expire sooner than results and models. */
 export type BlobKind = "rejects";

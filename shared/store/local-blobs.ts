@@ -1,6 +1,6 @@
-import { mkdir, open, opendir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, opendir, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobStore, type ListingLimits } from "./blobs.ts";
+import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobStore, type ListingLimits } from "./blobs.ts";
 
 /**
  * Blobs as files on local disk; writes go through a temporary file and a rename, so a reader
@@ -13,11 +13,12 @@ export class LocalBlobStore implements BlobStore {
   constructor(private readonly limits: ListingLimits = LISTING_LIMITS) {}
 
   async get(path: string): Promise<Uint8Array | undefined> {
+    const handle = await open(this.local(path)).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+    if (!handle) return undefined;
     try {
-      return await readFile(this.local(path));
-    } catch (e) {
-      if (isMissing(e)) return undefined;
-      throw e;
+      return await readWhole(handle);
+    } finally {
+      await handle.close();
     }
   }
 
@@ -28,11 +29,12 @@ export class LocalBlobStore implements BlobStore {
     return handle?.createReadStream();
   }
 
-  async put(path: string, body: Uint8Array | string): Promise<void> {
+  async put(path: string, body: BlobBody): Promise<void> {
     const target = this.local(path);
     await mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.${process.pid}.${this.counter++}.tmp`;
-    await writeFile(tmp, body);
+    if (typeof body === "string") await writeFile(tmp, body);
+    else await writeParts(tmp, body instanceof Uint8Array ? [body] : body);
     await rename(tmp, target);
   }
 
@@ -79,5 +81,44 @@ export class LocalBlobStore implements BlobStore {
     return resolve(path.startsWith("file://") ? path.slice("file://".length) : path);
   }
 }
+
+/**
+ * A file's bytes in one buffer of its own, read in as few calls as the system takes (readFile
+ * reads in 512 KiB pieces); a file that grew while it was read is read again whole.
+ */
+async function readWhole(handle: FileHandle): Promise<Uint8Array> {
+  const { size } = await handle.stat();
+  const bytes = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  while (at < size) {
+    const { bytesRead } = await handle.read(bytes, at, size - at, at);
+    if (bytesRead === 0) return bytes.subarray(0, at);
+    at += bytesRead;
+  }
+  const grown = await handle.read(Buffer.alloc(1), 0, 1, size);
+  return grown.bytesRead ? handle.readFile() : bytes;
+}
+
+/** Writes the parts one after another in as few calls as the system takes (writeFile would cut a large buffer into 512 KiB writes). */
+async function writeParts(path: string, parts: readonly Uint8Array[]): Promise<void> {
+  const handle = await open(path, "w");
+  try {
+    let left = parts.filter((p) => p.byteLength > 0);
+    while (left.length) {
+      const { bytesWritten } = await handle.writev(left.slice(0, MAX_PARTS_PER_WRITE));
+      if (bytesWritten === 0) throw new Error(`nothing could be written to ${path}`);
+      let written = bytesWritten;
+      let done = 0;
+      while (done < left.length && written >= left[done]!.byteLength) written -= left[done++]!.byteLength;
+      left = left.slice(done);
+      if (written) left[0] = left[0]!.subarray(written);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Buffers one writev may take (the system's IOV_MAX). */
+const MAX_PARTS_PER_WRITE = 1024;
 
 export const isMissing = (e: unknown) => typeof e === "object" && e !== null && "code" in e && (e as { code: unknown }).code === "ENOENT";

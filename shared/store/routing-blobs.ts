@@ -1,5 +1,5 @@
 import { parseLocation } from "../model/location.ts";
-import type { BlobKind, BlobStore } from "./blobs.ts";
+import type { BlobBody, BlobKind, BlobStore } from "./blobs.ts";
 
 /** One BlobStore over several: `s3://` addresses go to S3, everything else to local disk. */
 export class RoutingBlobStore implements BlobStore {
@@ -11,7 +11,7 @@ export class RoutingBlobStore implements BlobStore {
   async read(uri: string) {
     return this.pick(uri).read(uri);
   }
-  async put(uri: string, body: Uint8Array | string, kind?: BlobKind) {
+  async put(uri: string, body: BlobBody, kind?: BlobKind) {
     return this.pick(uri).put(uri, body, kind);
   }
   async list(prefix: string) {

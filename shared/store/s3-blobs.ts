@@ -1,6 +1,6 @@
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { parseLocation } from "../model/location.ts";
-import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobKind, type BlobStore, type ListingLimits } from "./blobs.ts";
+import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobKind, type BlobStore, type ListingLimits } from "./blobs.ts";
 
 /** Blobs in S3 through the AWS SDK v3 client it is given; a listing stops at its limit of keys. */
 export class S3BlobStore implements BlobStore {
@@ -31,9 +31,10 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async put(uri: string, body: Uint8Array | string, kind?: BlobKind): Promise<void> {
+  async put(uri: string, body: BlobBody, kind?: BlobKind): Promise<void> {
     const { bucket, key } = s3Address(uri);
-    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    // One request per object: parts are joined for it.
+    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: typeof body === "string" || body instanceof Uint8Array ? body : Buffer.concat(body) }));
     // Tagged in a second call (any S3 implements it); should it fail, the object is kept longer, never lost.
     if (kind) await this.client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: [{ Key: "vigil-kind", Value: kind }] } }));
   }

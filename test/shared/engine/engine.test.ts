@@ -97,6 +97,58 @@ describe("engine", () => {
     expect(second.serialize()).toEqual(whole.serialize());
   });
 
+  it("finds every series by its key, whole or in two parts, as a map would, keys of one hash included (property)", () => {
+    // Two keys with the same FNV-1a hash, found by brute force: the bank must still tell them apart.
+    const fnv = (s: string) => [...s].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 0x01000193), 0x811c9dc5) >>> 0;
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair; i++) {
+      const key = `k${i}`;
+      const other = seen.get(fnv(key));
+      if (other !== undefined) pair = [other, key];
+      else seen.set(fnv(key), key);
+    }
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom(...pair)), { maxLength: 300 }), fc.array(fc.nat(), { maxLength: 300 }), (keys, cuts) => {
+        const bank = new SeriesBank(HOUR);
+        const reference = new Map<string, number>();
+        keys.forEach((key, i) => {
+          expect(bank.find(key)).toBe(reference.get(key));
+          expect(bank.has(key)).toBe(reference.has(key));
+          const cut = (cuts[i] ?? 0) % (key.length + 1);
+          const slot = i % 2 ? bank.slot(key) : bank.slotOf(key.slice(0, cut), key.slice(cut));
+          if (!reference.has(key)) reference.set(key, reference.size);
+          expect(slot).toBe(reference.get(key));
+        });
+        expect(bank.keys).toEqual([...reference.keys()]);
+        const back = SeriesBank.deserialize(bank.serialize(), { adopt: true });
+        for (const [key, slot] of reference) expect(back.find(key)).toBe(slot);
+        expect(back.find(`${pair[0]}x`)).toBeUndefined();
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("adopts a snapshot's aligned bytes as its state without a copy, copies unaligned ones, and grows past them", () => {
+    const bank = new SeriesBank(HOUR);
+    for (const key of ["a", "b", "c"]) run(bank, bank.slot(key), range(0, 30), value);
+    const bytes = bank.serialize();
+    const adopted = SeriesBank.deserialize(bytes, { adopt: true });
+    expect(adopted.level.buffer).toBe(bytes.buffer);
+    const shifted = Buffer.concat([Buffer.alloc(3), bytes]).subarray(3);
+    const copied = SeriesBank.deserialize(shifted, { adopt: true });
+    expect(copied.level.buffer).not.toBe(shifted.buffer);
+    expect(adopted.serialize()).toEqual(bytes);
+    expect(copied.serialize()).toEqual(bytes);
+    // Learning on, and a new series that outgrows the adopted arrays, end where a bank never saved ends.
+    for (const b of [adopted, bank]) {
+      run(b, b.slot("a"), range(30, 40), value);
+      run(b, b.slot("d"), range(0, 40), value);
+    }
+    expect(adopted.serialize()).toEqual(bank.serialize());
+    expect(Buffer.concat(bank.serializeParts())).toEqual(Buffer.from(bank.serialize()));
+  });
+
   it("refuses a truncated snapshot or one of another format, with a clear error", () => {
     const bank = new SeriesBank(HOUR);
     run(bank, bank.slot("s"), range(0, 10), value);

@@ -154,4 +154,29 @@ describe("aggregation", () => {
       { numRuns: 200 },
     );
   });
+  it("numbers many series of several dimensions as a Map would, values holding the key's separator included (property)", () => {
+    // Past the series table's first size (it rehashes at 64 series), with values the key cannot split back into.
+    const rowSpec = rowSpecOf({ TimestampColumn: { ColumnName: "ts" }, DimensionList: ["market", "device"], MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }] }, makeTimestampParser(undefined));
+    const rowArb = fc.record({
+      ts: fc.integer({ min: 0, max: 2 }).map((h) => ts(T + h * HOUR)),
+      market: fc.integer({ min: 0, max: 150 }).map((n) => (n % 17 === 0 ? `m\u001f${n}` : `m${n}`)),
+      device: fc.constantFrom("ios", "web", "a\u001fb", "\u001f"),
+      views: fc.integer({ min: 0, max: 9 }).map(String),
+    });
+    fc.assert(
+      fc.property(fc.array(rowArb, { minLength: 100, maxLength: 600 }), (fields) => {
+        const rows = fields.map(row);
+        const agg = aggregateRows(rows, [], rowSpec, { intervalMs: HOUR });
+        const plain = plainIntervals(rows, rowSpec, HOUR);
+        for (const [start, cells] of plain) {
+          const walked: (typeof cells)[number][] = [];
+          cellsAt(agg.intervals, start)!.forEach((cell, key) => walked.push([key, { dimensions: [...cell.dimensions], sums: [...cell.sums], counts: [...cell.counts] }]));
+          expect(walked).toEqual(cells);
+          expect([...agg.intervals.get(start)!]).toEqual(cells);
+        }
+        expect(agg.quality.timeSeriesCount).toBe(new Set(plain.flatMap(([, cells]) => cells.map(([key]) => key))).size);
+      }),
+      { numRuns: 60 },
+    );
+  });
 });

@@ -19,6 +19,20 @@ describe("LocalBlobStore", () => {
     expect(await blobs.get(join(dir, "nope"))).toBeUndefined();
   });
 
+  it("writes an object given in parts as their bytes one after another, and reads it back whole", async () => {
+    const dir = await tempDir();
+    const blobs = new LocalBlobStore();
+    // Past the 512 KiB a single write of writeFile takes.
+    const parts = [Buffer.from("head"), new Uint8Array(0), Buffer.alloc(3 << 20, 7), Buffer.from("tail")];
+    await blobs.put(join(dir, "model/s0.bin"), parts);
+    const back = Buffer.from((await blobs.get(join(dir, "model/s0.bin")))!);
+    expect(back.length).toBe(4 + (3 << 20) + 4);
+    expect(back.equals(Buffer.concat(parts))).toBe(true);
+    await blobs.put(join(dir, "model/s0.bin"), Buffer.from("smaller"));
+    expect(new TextDecoder().decode(await blobs.get(join(dir, "model/s0.bin")))).toBe("smaller");
+    expect(await blobs.list(join(dir, "model/"))).toEqual([join(dir, "model/s0.bin")]);
+  });
+
   it("deletes a folder and nothing beside it", async () => {
     const dir = await tempDir();
     const blobs = new RoutingBlobStore({ local: new LocalBlobStore() });

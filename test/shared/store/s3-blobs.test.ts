@@ -21,6 +21,9 @@ describe("S3BlobStore against a local S3 server", () => {
     expect(listed).toHaveLength(1005);
     expect(listed[0]).toBe("s3://metrics/live/20210101/0100/part-0000.csv");
     expect(new TextDecoder().decode(await blobs.get(listed[3]!))).toBe(`row ${keys[3]}`);
+    // An object given in parts is one object of their bytes in order.
+    await blobs.put("s3://metrics/model/s0.bin", [Buffer.from("head,"), new Uint8Array(0), Buffer.from("state")]);
+    expect(new TextDecoder().decode(await blobs.get("s3://metrics/model/s0.bin"))).toBe("head,state");
   });
 
   it("deletes a folder in batches of 1,000, and nothing beside it", async () => {
