@@ -174,3 +174,41 @@ export function anomalyGroupRecord(overrides: { groupId?: string; score?: number
     impacts: Object.fromEntries(Object.entries(peaks).map(([m, p]) => [m, impact(m, p)])),
   };
 }
+
+/** FNV-1a (32 bits) from `state` over a string's UTF-16 code units. */
+const fnv1a = (text: string, state = 0x811c9dc5) => {
+  let h = state;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+};
+
+/**
+ * 2^`blocks` distinct keys of one FNV-1a hash, as a tenant could write them: for each block,
+ * two code units a, c whose products (state ^ a)·p, (state ^ c)·p share their high 16 bits,
+ * each followed by a code unit (b, d) that undoes the low bits' difference; then every choice
+ * of one of the two per block. No key holds a control character or a lone surrogate.
+ */
+const printable = (u: number) => u >= 0x20 && !(u >= 0x7f && u < 0xa0) && !(u >= 0xd800 && u < 0xe000) && u < 0xfffe;
+
+export function collidingKeys(blocks: number): string[] {
+  const pairs: [string, string][] = [];
+  let state = 0x811c9dc5;
+  for (let n = 0; n < blocks; n++) {
+    const byHigh = new Map<number, number>();
+    let pair: [string, string] | undefined;
+    for (let a = 0x4e00; !pair; a++) {
+      const x = Math.imul(state ^ a, 0x01000193) >>> 0;
+      const c = byHigh.get(x >>> 16);
+      if (c === undefined) {
+        byHigh.set(x >>> 16, a);
+        continue;
+      }
+      const diff = (x ^ Math.imul(state ^ c, 0x01000193)) & 0xffff;
+      const b = [0x4e00, 0x41, 0x3400, 0xe000].find((b) => printable(b) && printable(b ^ diff));
+      if (b !== undefined) pair = [String.fromCharCode(a, b), String.fromCharCode(c, b ^ diff)];
+    }
+    pairs.push(pair);
+    state = fnv1a(pair[0], state);
+  }
+  return Array.from({ length: 2 ** blocks }, (_, i) => pairs.map((p, b) => p[(i >> b) & 1]).join(""));
+}

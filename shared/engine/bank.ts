@@ -1,3 +1,4 @@
+import { MAX_PROBES } from "../model/key-tables.ts";
 import { RECORD_BLOCKS } from "./records.ts";
 import { layoutFor, type SeasonLayout } from "./layout.ts";
 
@@ -25,6 +26,8 @@ export class SeriesBank {
    */
   private table = new Int32Array(32);
   private hashes = new Uint32Array(0);
+  /** The slots by key once a lookup ran past MAX_PROBES (keys chosen to collide): the table gives way to it. */
+  private crowded: Map<string, number> | undefined;
   keys: string[] = [];
 
   // The baseline (baseline.ts, scale.ts, change.ts).
@@ -186,19 +189,38 @@ export class SeriesBank {
 
   /** The slot whose key is `head + tail` and has hash `hash`, or −1. */
   private lookup(hash: number, head: string, tail: string): number {
+    if (this.crowded) return this.crowded.get(tail === "" ? head : head + tail) ?? -1;
     const { table, hashes, keys } = this;
     const mask = table.length - 1;
     const length = head.length + tail.length;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
+    for (let i = hash & mask, probes = 0; ; i = (i + 1) & mask) {
       const held = table[i]!;
       if (held === 0) return -1;
       const key = keys[held - 1]!;
       if (hashes[held - 1] === hash && key.length === length && key.startsWith(head) && key.endsWith(tail)) return held - 1;
+      if (++probes > MAX_PROBES) return this.giveWay(head, tail);
     }
+  }
+
+  /** Whether the bank's table gave way to a Map. */
+  get gaveWay(): boolean {
+    return this.crowded !== undefined;
+  }
+
+  /** From now on the slots the table holds are found through a Map. */
+  private giveWay(head: string, tail: string): number {
+    const crowded = new Map<string, number>();
+    for (const held of this.table) if (held !== 0) crowded.set(this.keys[held - 1]!, held - 1);
+    this.crowded = crowded;
+    return this.lookup(0, head, tail);
   }
 
   /** Puts `slot` (its key and hash set) into the table, growing the table to stay at most half full. */
   private index(slot: number): void {
+    if (this.crowded) {
+      this.crowded.set(this.keys[slot]!, slot);
+      return;
+    }
     if (2 * (slot + 1) > this.table.length) {
       let length = this.table.length;
       while (2 * (slot + 1) > length) length *= 2;

@@ -6,7 +6,7 @@ import { applyFeedback } from "../../../shared/engine/feedback.ts";
 import { layoutFor } from "../../../shared/engine/layout.ts";
 import { newStepResult, step } from "../../../shared/engine/step.ts";
 import { FREQUENCIES, intervalMs } from "../../../shared/model/frequency.ts";
-import { HOUR } from "../../builders.ts";
+import { collidingKeys, HOUR } from "../../builders.ts";
 import { noise, run, range } from "./series.ts";
 
 /** A daily cycle with noise. */
@@ -98,16 +98,8 @@ describe("engine", () => {
   });
 
   it("finds every series by its key, whole or in two parts, as a map would, keys of one hash included (property)", () => {
-    // Two keys with the same FNV-1a hash, found by brute force: the bank must still tell them apart.
-    const fnv = (s: string) => [...s].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 0x01000193), 0x811c9dc5) >>> 0;
-    const seen = new Map<number, string>();
-    let pair: [string, string] | undefined;
-    for (let i = 0; !pair; i++) {
-      const key = `k${i}`;
-      const other = seen.get(fnv(key));
-      if (other !== undefined) pair = [other, key];
-      else seen.set(fnv(key), key);
-    }
+    // Two keys with the same FNV-1a hash: the bank must still tell them apart.
+    const pair = collidingKeys(1) as [string, string];
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom(...pair)), { maxLength: 300 }), fc.array(fc.nat(), { maxLength: 300 }), (keys, cuts) => {
         const bank = new SeriesBank(HOUR);
@@ -127,6 +119,22 @@ describe("engine", () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("gives way to a Map when a tenant's keys are chosen to share one hash: every series still found, and after a snapshot", () => {
+    const keys = collidingKeys(10);
+    const bank = new SeriesBank(HOUR);
+    keys.forEach((key, i) => expect(i % 2 ? bank.slot(key) : bank.slotOf(key.slice(0, 9), key.slice(9))).toBe(i));
+    expect(bank.gaveWay).toBe(true);
+    keys.forEach((key, i) => expect(bank.find(key)).toBe(i));
+    expect(bank.find(`${keys[0]}x`)).toBeUndefined();
+    const back = SeriesBank.deserialize(bank.serialize());
+    expect(back.gaveWay).toBe(true);
+    keys.forEach((key, i) => expect(back.find(key)).toBe(i));
+    // Keys that are not chosen to collide keep the table.
+    const plain = new SeriesBank(HOUR);
+    for (let i = 0; i < 50_000; i++) plain.slot(`shop\u001fde\u001f${i}`);
+    expect(plain.gaveWay).toBe(false);
   });
 
   it("adopts a snapshot's aligned bytes as its state without a copy, copies unaligned ones, and grows past them", () => {

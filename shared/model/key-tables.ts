@@ -1,0 +1,9 @@
+/**
+ * Series keys come from a tenant's files, and the engine and the aggregate number them
+ * through open-addressing tables over FNV-1a hashes, whose collisions are cheap to make.
+ * A lookup that goes through more slots than this means keys chosen to collide (keys that
+ * are not make tens at a million, a table at most half full): the table gives way to a Map,
+ * which hashes strings with a seed of the process's own, so one file of such keys costs
+ * what a Map costs, not time quadratic in its series.
+ */
+export const MAX_PROBES = 512;
