@@ -100,6 +100,8 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   const rc = seen > layout.firstCycle && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
   learnBaseline(bank, i, di, wi, rc, seen, warm, (moved & DAILY_CHANGED) !== 0, (moved & WEEKLY_CHANGED) !== 0);
   learnScale(bank, i, r, seen, warm, 2 * limit);
+  // The event follows the interval's own deviation: a drift is reported once and holds no incident open, so an incident that follows it is alerted at its own onset.
+  const deviation = out.score;
   if (seen === layout.warmup) resetDrift(bank, i);
   else if (warm) {
     const drift = driftOf(bank, i, base);
@@ -108,5 +110,5 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
       out.score = Math.max(out.score, EVENT_SCORE);
     }
   }
-  out.open = trackEvent(bank, i, out.score, EVENT_SCORE);
+  out.open = trackEvent(bank, i, deviation, EVENT_SCORE);
 }

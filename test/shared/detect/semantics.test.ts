@@ -162,6 +162,20 @@ describe("what the engine learns", () => {
     expect(r.anomalies.filter((a) => a.kind !== "drift")).toEqual([]);
   });
 
+  it("alerts on an incident that comes soon after a drift report at the incident's own onset: the drift does not hold its group open", () => {
+    const from = at(21);
+    const level = (k: number) => (k < from ? 0 : k < from + 72 ? (60 * (k - from)) / 72 : 60);
+    const drifting = (k: number) => 1000 + 400 * Math.sin((2 * Math.PI * k) / 24) + level(k) + 20 * noise(k);
+    const drift = backtestOf("PT1H", at(35), drifting, 14).anomalies.find((a) => a.kind === "drift")!;
+    const start = (drift.timestamp - T0) / HOUR + 2;
+    const r = backtestOf("PT1H", at(35), (k) => drifting(k) * (k >= start && k < start + 3 ? 0.4 : 1), 14);
+    const incident = r.groups.find((g) => g.startMs === T0 + start * HOUR);
+    expect(incident?.score).toBeGreaterThanOrEqual(90);
+    const driftGroup = r.groups.find((g) => g.AnomalyGroupId === r.anomalies.find((a) => a.kind === "drift")!.anomalyGroupId)!;
+    expect(driftGroup.AnomalyGroupId).not.toBe(incident!.AnomalyGroupId);
+    expect(driftGroup.score).toBe(70);
+  });
+
   it("does not report as a drift a level whose wander is its habit: a random walk, or two-week swings of ±6 scales", () => {
     let walk = 0;
     const walked = Array.from({ length: at(70) }, (_, k) => (walk += 10 * noise(k, 77)));
