@@ -58,10 +58,13 @@ export function restartEvents(bank: SeriesBank, i: number): void {
 function likelihood(bank: SeriesBank, i: number, u: number): number {
   const n = bank.sizeCount[i]!;
   const base = i * SHORT;
-  bank.sizeRing[base + (n % SHORT)] = u;
+  // One modulo, then the ring walked back: a count read from a Uint32Array is not a small
+  // integer to the compiler, and a modulo of it per element is a floating-point call.
+  const newest = n % SHORT;
+  bank.sizeRing[base + newest] = u;
   const k = Math.min(SHORT, n + 1);
   let short = 0;
-  for (let j = 0; j < k; j++) short += bank.sizeRing[base + ((n - j) % SHORT)]!;
+  for (let j = 0, at = newest; j < k; j++, at = at === 0 ? SHORT - 1 : at - 1) short += bank.sizeRing[base + at]!;
   short /= k;
   const mean = bank.sizeMean[i]!;
   const variance = bank.sizeVar[i]!;

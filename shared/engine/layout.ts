@@ -91,4 +91,8 @@ export function layoutFor(intervalMs: number): SeasonLayout {
   };
 }
 
-export const slotOf = (c: Cycle, k: number) => ((Math.floor(k / c.divisor) % c.buckets) + c.buckets) % c.buckets;
+/** One modulo, made non-negative after (k is negative only before 1970): each one is an integer division. */
+export function slotOf(c: Cycle, k: number): number {
+  const s = Math.floor(k / c.divisor) % c.buckets;
+  return s < 0 ? s + c.buckets : s;
+}
