@@ -69,7 +69,8 @@ function likelihood(bank: SeriesBank, i: number, u: number): number {
   const mean = bank.sizeMean[i]!;
   const variance = bank.sizeVar[i]!;
   let rarity = 0;
-  if (n > MIN_HISTORY && u >= PART_OF_CHANGE * short) {
+  // Recent sizes at or below the long-run mean cannot be rare: the square roots are skipped for them.
+  if (n > MIN_HISTORY && u >= PART_OF_CHANGE * short && short > mean) {
     const zl = (short - mean) / ((Math.sqrt(variance) + SPREAD_FLOOR) / Math.sqrt(k));
     // Below 2 its rarity could not count anyway: skip the tail.
     if (zl > 2) rarity = gaussianRarity(zl) * LIKELIHOOD_WEIGHT;
