@@ -91,8 +91,8 @@ export function layoutFor(intervalMs: number): SeasonLayout {
   };
 }
 
-/** One modulo, made non-negative after (k is negative only before 1970): each one is an integer division. */
+/** One modulo, made non-negative after (k is negative only before 1970), and no division by a divisor of 1: each is costly in the hot loop. */
 export function slotOf(c: Cycle, k: number): number {
-  const s = Math.floor(k / c.divisor) % c.buckets;
+  const s = (c.divisor === 1 ? Math.floor(k) : Math.floor(k / c.divisor)) % c.buckets;
   return s < 0 ? s + c.buckets : s;
 }

@@ -77,7 +77,7 @@ export function routineOf(bank: SeriesBank, i: number, k: number, q: number): nu
 
 function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, i: number, k: number, q: number, flag: number): void {
   if (r.length === 0) return;
-  const bucket = Math.floor(k / r.divisor);
+  const bucket = r.divisor === 1 ? Math.floor(k) : Math.floor(k / r.divisor);
   const j = i * r.length + mod(bucket, r.length);
   // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
   if (at[i] !== bucket) {
