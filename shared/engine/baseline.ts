@@ -1,4 +1,5 @@
 import type { SeriesBank } from "./bank.ts";
+import { DAILY_CHANGED, WEEKLY_CHANGED } from "./change.ts";
 
 /**
  * The seasonal baseline: an additive Holt-Winters form, level + daily slot + weekly slot
@@ -20,7 +21,8 @@ export const expectedValue = (bank: SeriesBank, i: number, di: number, wi: numbe
  * weekly slot follow every incident.
  */
 const UPDATES_PER_VISIT = 12;
-const shareOf = (divisor: number) => Math.min(1, UPDATES_PER_VISIT / divisor);
+// Compared before dividing: most cadences share nothing out, and a division is costly in the hot loop.
+const shareOf = (divisor: number) => (divisor <= UPDATES_PER_VISIT ? 1 : UPDATES_PER_VISIT / divisor);
 
 /** Rate at which a slot re-learns when its cycle is seen to have moved (change.ts). */
 const RELEARN_RATE = 0.5;
@@ -28,8 +30,12 @@ const RELEARN_RATE = 0.5;
 /**
  * Learns residual `rc` (already clipped when anomalous). Early on, each slot learns at
  * 1/visits, so the first cycles are taken in fast; later at the layout's fixed rates.
+ * `moved` says which cycle was seen to move (change.ts' bits), as a number: booleans
+ * passed to a function the compiler does not inline are tested the generic way.
  */
-export function learnBaseline(bank: SeriesBank, i: number, di: number, wi: number, rc: number, seen: number, warm: boolean, dailyChanged: boolean, weeklyChanged: boolean): void {
+export function learnBaseline(bank: SeriesBank, i: number, di: number, wi: number, rc: number, seen: number, warm: boolean, moved: number): void {
+  const dailyChanged = (moved & DAILY_CHANGED) !== 0;
+  const weeklyChanged = (moved & WEEKLY_CHANGED) !== 0;
   const { layout } = bank;
   const { rates } = layout;
   const dailyVisits = Math.floor(seen / (layout.daily.buckets * layout.daily.divisor));

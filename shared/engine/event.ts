@@ -58,15 +58,19 @@ export function restartEvents(bank: SeriesBank, i: number): void {
 function likelihood(bank: SeriesBank, i: number, u: number): number {
   const n = bank.sizeCount[i]!;
   const base = i * SHORT;
-  bank.sizeRing[base + (n % SHORT)] = u;
+  // One modulo, then the ring walked back: a count read from a Uint32Array is not a small
+  // integer to the compiler, and a modulo of it per element is a floating-point call.
+  const newest = n % SHORT;
+  bank.sizeRing[base + newest] = u;
   const k = Math.min(SHORT, n + 1);
   let short = 0;
-  for (let j = 0; j < k; j++) short += bank.sizeRing[base + ((n - j) % SHORT)]!;
+  for (let j = 0, at = newest; j < k; j++, at = at === 0 ? SHORT - 1 : at - 1) short += bank.sizeRing[base + at]!;
   short /= k;
   const mean = bank.sizeMean[i]!;
   const variance = bank.sizeVar[i]!;
   let rarity = 0;
-  if (n > MIN_HISTORY && u >= PART_OF_CHANGE * short) {
+  // Recent sizes at or below the long-run mean cannot be rare: the square roots are skipped for them.
+  if (n > MIN_HISTORY && u >= PART_OF_CHANGE * short && short > mean) {
     const zl = (short - mean) / ((Math.sqrt(variance) + SPREAD_FLOOR) / Math.sqrt(k));
     // Below 2 its rarity could not count anyway: skip the tail.
     if (zl > 2) rarity = gaussianRarity(zl) * LIKELIHOOD_WEIGHT;

@@ -91,4 +91,8 @@ export function layoutFor(intervalMs: number): SeasonLayout {
   };
 }
 
-export const slotOf = (c: Cycle, k: number) => ((Math.floor(k / c.divisor) % c.buckets) + c.buckets) % c.buckets;
+/** One modulo, made non-negative after (k is negative only before 1970), and no division by a divisor of 1: each is costly in the hot loop. */
+export function slotOf(c: Cycle, k: number): number {
+  const s = (c.divisor === 1 ? Math.floor(k) : Math.floor(k / c.divisor)) % c.buckets;
+  return s < 0 ? s + c.buckets : s;
+}

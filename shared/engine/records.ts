@@ -35,7 +35,9 @@ export function recordRarity(bank: SeriesBank, i: number, x: number): number {
   const seen = bank.recSeen[i]!;
   const mean = seen === 0 ? x : bank.recMean[i]!;
   const raw = Math.abs(x - mean);
-  const d = raw / (x >= mean ? bank.toleranceUp[i]! : bank.toleranceDown[i]!);
+  const tolerance = x >= mean ? bank.toleranceUp[i]! : bank.toleranceDown[i]!;
+  // Most series have no verdict: a division by 1 is skipped.
+  const d = tolerance === 1 ? raw : raw / tolerance;
   const blocks = bank.recBlocks[i]!;
   const inBlock = bank.recCount[i]!;
   let beaten = 0;
@@ -60,7 +62,7 @@ export function recordRarity(bank: SeriesBank, i: number, x: number): number {
     }
   }
   // Learn the untolerated distance: feedback changes what is reported, not what is learned.
-  const a = Math.max(1 / MEAN_MEMORY, 1 / (seen + 1));
+  const a = seen + 1 >= MEAN_MEMORY ? 1 / MEAN_MEMORY : Math.max(1 / MEAN_MEMORY, 1 / (seen + 1));
   bank.recMean[i] = mean + a * (x - mean);
   if (seen < 4294967295) bank.recSeen[i] = seen + 1;
   bank.recCur[i] = inBlock === 0 ? raw : Math.max(bank.recCur[i]!, raw);

@@ -22,10 +22,14 @@ const REPEAT = 128;
 /** "Like": no larger by more than this many steps (a quarter of log size: |z| up to 1.28 times as large; 3 steps, 1.45 times, lost 1.7 points of NAB's development set). */
 const LIKE = 2;
 
-const mod = (a: number, n: number) => ((a % n) + n) % n;
+/** `a` mod `n` for an integer `a` (a bucket): one modulo, made non-negative after, as each one is an integer division. */
+const mod = (a: number, n: number) => {
+  const m = a % n;
+  return m < 0 ? m + n : m;
+};
 
 /** Where in its bucket interval `k` falls, as a byte (exact for up to 256 intervals a bucket). */
-const placeOf = (k: number, divisor: number) => (divisor === 1 ? 0 : Math.floor((mod(k, divisor) * 256) / divisor));
+const placeOf = (k: number, divisor: number) => (divisor === 1 ? 0 : Math.floor((((k % divisor) + divisor) % divisor) * 256 / divisor));
 
 /** Whether a stored surprise within the drift of one cycle before interval `k` is at least `q − slack`, and a repeat itself when `repeated`. */
 function seenWithin(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: number, k: number, q: number, slack: number, repeated: boolean): boolean {
@@ -73,7 +77,7 @@ export function routineOf(bank: SeriesBank, i: number, k: number, q: number): nu
 
 function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, i: number, k: number, q: number, flag: number): void {
   if (r.length === 0) return;
-  const bucket = Math.floor(k / r.divisor);
+  const bucket = r.divisor === 1 ? Math.floor(k) : Math.floor(k / r.divisor);
   const j = i * r.length + mod(bucket, r.length);
   // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
   if (at[i] !== bucket) {

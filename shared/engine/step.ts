@@ -1,6 +1,6 @@
 import type { SeriesBank } from "./bank.ts";
 import { expectedValue, learnBaseline } from "./baseline.ts";
-import { acceptsShift, DAILY_CHANGED, surpriseDirection, trackCycles, trackShift, WEEKLY_CHANGED } from "./change.ts";
+import { acceptsShift, surpriseDirection, trackCycles, trackShift } from "./change.ts";
 import { resetDrift, driftOf } from "./drift.ts";
 import { EVENT_SCORE, eventSeverity, trackEvent } from "./event.ts";
 import { slotOf } from "./layout.ts";
@@ -98,7 +98,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   const limit = CLIP_Z * base;
   // Clipped from the first cycle on, so that an incident while the model is young is not learned as the cycle.
   const rc = seen > layout.firstCycle && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
-  learnBaseline(bank, i, di, wi, rc, seen, warm, (moved & DAILY_CHANGED) !== 0, (moved & WEEKLY_CHANGED) !== 0);
+  learnBaseline(bank, i, di, wi, rc, seen, warm, moved);
   learnScale(bank, i, r, seen, warm, 2 * limit);
   // The event follows the interval's own deviation: a drift is reported once and holds no incident open, so an incident that follows it is alerted at its own onset.
   const deviation = out.score;
