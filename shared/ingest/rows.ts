@@ -13,10 +13,19 @@ export const REJECT_REASONS = [
   "OUTSIDE_INTERVAL",
   "MISSING_DIMENSION_VALUE",
   "FILTERED_DIMENSION_VALUE",
+  "DIMENSION_VALUES_TOO_LONG",
   "MISSING_MEASURE_VALUE",
   "NON_NUMERIC_MEASURE",
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/**
+ * The most characters a row's dimension values hold together (its series key): far beyond
+ * any labels, and well under 16,384, from which V8 hashes a string by its length alone, so
+ * the Maps and Sets series keys and values go into (distinct values, a series table that
+ * gave way: key-tables.ts) cannot be made quadratic by a file of long values.
+ */
+export const MAX_SERIES_KEY_LENGTH = 8192;
 
 /** A row kept aside with its reason; `partial` rows still gave some measures. */
 export interface RejectedRow {
@@ -90,10 +99,13 @@ export function classifyRow(raw: RawRow, spec: RowSpec, window?: { from: number;
     };
   }
   const dimensions: string[] = [];
+  let length = 0;
   for (const d of spec.dimensions) {
     const v = fields[d];
     if (isBlank(v)) return { ok: false, rejected: rejectOf(raw, "MISSING_DIMENSION_VALUE", `dimension '${d}' has no value`) };
     const value = String(v).trim();
+    length += value.length + 1;
+    if (length > MAX_SERIES_KEY_LENGTH + 1) return { ok: false, rejected: rejectOf(raw, "DIMENSION_VALUES_TOO_LONG", `the dimension values hold more than ${MAX_SERIES_KEY_LENGTH} characters together (reached at '${d}', ${value.length} characters)`) };
     const allowed = spec.allowed.get(d);
     if (allowed && !allowed.has(value)) return { ok: false, rejected: rejectOf(raw, "FILTERED_DIMENSION_VALUE", `${d}='${value}' is excluded by DimensionFilterList`) };
     dimensions.push(value);

@@ -63,6 +63,7 @@ const REASON_TEXT: Readonly<Record<string, string>> = {
   OUTSIDE_INTERVAL: "outside the interval",
   MISSING_DIMENSION_VALUE: "no dimension value",
   FILTERED_DIMENSION_VALUE: "filtered out",
+  DIMENSION_VALUES_TOO_LONG: "dimension values too long",
   MISSING_MEASURE_VALUE: "no measure value",
   NON_NUMERIC_MEASURE: "measure not a number",
 };
