@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdir, open, opendir, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobStore, type ListingLimits } from "./blobs.ts";
@@ -8,7 +9,6 @@ import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobBody, type Blob
  * limits; it follows no symbolic link.
  */
 export class LocalBlobStore implements BlobStore {
-  private counter = 0;
 
   constructor(private readonly limits: ListingLimits = LISTING_LIMITS) {}
 
@@ -32,7 +32,8 @@ export class LocalBlobStore implements BlobStore {
   async put(path: string, body: BlobBody): Promise<void> {
     const target = this.local(path);
     await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.${process.pid}.${this.counter++}.tmp`;
+    // Named apart from every other writer (worker threads share the pid).
+    const tmp = `${target}.${randomUUID()}.tmp`;
     if (typeof body === "string") await writeFile(tmp, body);
     else await writeParts(tmp, body instanceof Uint8Array ? [body] : body);
     await rename(tmp, target);

@@ -49,3 +49,16 @@ describe("LocalBlobStore", () => {
     await expect(new RoutingBlobStore({ local: new LocalBlobStore() }).get("s3://bucket/key")).rejects.toThrow(/no S3 client/);
   });
 });
+
+describe("LocalBlobStore: two stores of one process writing one object at once", () => {
+  // Two worker threads share the pid: their stores once picked the same temporary file and wrote into each other's.
+  it("leave the object whole, one writer's or the other's", async () => {
+    const path = join(await tempDir(), "m", "head.bin");
+    const a = new Uint8Array(4 * 1024 * 1024).fill(0x61);
+    const b = new Uint8Array(1024 * 1024).fill(0x62);
+    const results = await Promise.allSettled([new LocalBlobStore().put(path, [a]), new LocalBlobStore().put(path, [b])]);
+    const got = await new LocalBlobStore().get(path);
+    const whole = got !== undefined && (Buffer.from(got).equals(Buffer.from(a)) || Buffer.from(got).equals(Buffer.from(b)));
+    expect({ whole, puts: results.map((r) => r.status) }).toEqual({ whole: true, puts: ["fulfilled", "fulfilled"] });
+  });
+});
