@@ -80,10 +80,11 @@ interface CsvRecordInfo {
  * csv-parse's options for a metric set's CSV descriptor; an unreadable record goes to
  * `skipped`. A quote inside a field or after a closing one is kept as a character
  * (`relax_quotes`): one stray quote otherwise opened a field that ran to the end of the file,
- * losing every row after it. A quote never closed still does, as CSV says; the record is
- * given up at MAX_RECORD_SIZE and reported once.
+ * losing every row after it. A record is given up at MAX_RECORD_SIZE and reported once;
+ * csv-parse reads nothing after it, so a reader that goes on (`gaveUp`, streamCsv) starts a
+ * parser of its own at the next line, and the whole-file reader stops there.
  */
-function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: string; detail: string }) => void): CsvParseOptions {
+function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: string; detail: string }) => void, gaveUp?: (line: number) => void): CsvParseOptions {
   /** Records read when the parser last gave up on a record too long, if it did. */
   let givenUpAfter = -1;
   return {
@@ -102,7 +103,9 @@ function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: 
       // The parser gives up on such a record again at every MAX_RECORD_SIZE it reads of it: one report.
       if (err.records === givenUpAfter) return;
       givenUpAfter = err.records ?? -1;
-      skipped({ line, raw: "", detail: `a record longer than ${MAX_RECORD_SIZE} bytes, given up at line ${line} (a quote not closed?): the rest of it is not read as rows` });
+      const after = gaveUp ? "reading goes on at the next line" : "the rest of the file is not read";
+      skipped({ line, raw: "", detail: `a record longer than ${MAX_RECORD_SIZE} bytes, given up at line ${line} (a quote not closed?): ${after}` });
+      gaveUp?.(line);
     },
   } as CsvParseOptions;
 }
@@ -242,9 +245,28 @@ async function* decoded(pieces: AsyncIterable<Uint8Array>, decoder: InstanceType
  * state per record (a fifth of the time of reading a large file).
  */
 class LinedParser extends Parser {
+  /** Lines of the file before this parser's first (one started again after a record given up). */
+  lineOffset = 0;
+
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
-    return super.push(chunk === null ? null : ({ record: chunk as string[], info: { lines: this.info.lines, records: this.info.records } } satisfies CsvRecordInfo), encoding);
+    return super.push(chunk === null ? null : ({ record: chunk as string[], info: { lines: this.info.lines + this.lineOffset, records: this.info.records } } satisfies CsvRecordInfo), encoding);
   }
+}
+
+/** Bytes written to csv-parse at once at most: a record it gives up on (MAX_RECORD_SIZE) then began in an earlier piece, so the piece's first line break ends it, when it is not quoted. */
+const CSV_PIECE = 256 * 1024;
+
+/** Where the line after the first line break of `piece` starts, or −1. */
+function afterFirstLineBreak(piece: string | Uint8Array): number {
+  const [lf, cr] = typeof piece === "string" ? [piece.indexOf("\n"), piece.indexOf("\r")] : [piece.indexOf(10), piece.indexOf(13)];
+  if (cr >= 0 && (lf < 0 || cr < lf)) return cr + (lf === cr + 1 ? 2 : 1);
+  return lf < 0 ? -1 : lf + 1;
+}
+
+/** Byte pieces no larger than CSV_PIECE (text pieces are a decoded chunk each, already small). */
+function* csvPieces(piece: string | Uint8Array): Generator<string | Uint8Array> {
+  if (typeof piece === "string" || piece.length <= CSV_PIECE) yield piece;
+  else for (let at = 0; at < piece.length; at += CSV_PIECE) yield piece.subarray(at, at + CSV_PIECE);
 }
 
 /**
@@ -255,7 +277,23 @@ class LinedParser extends Parser {
 async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>, options: CsvOptions): AsyncGenerator<ReadItem[]> {
   /** Unreadable records, each with how many records the parser had given before it. */
   const skipped: { before: number; malformed: MalformedRecord }[] = [];
-  const parser = new LinedParser({ ...csvParseOptions(options, (m) => skipped.push({ before: parser.info.records, malformed: { file, ...m } })), info: false });
+  /** The file line a record was given up at, by the parser now reading, or 0. */
+  let gaveUpAt = 0;
+  const parserFrom = (lineOffset: number) => {
+    const made: LinedParser = new LinedParser({
+      ...csvParseOptions(
+        options,
+        (m) => skipped.push({ before: made.info.records, malformed: { file, ...m, line: m.line + lineOffset } }),
+        (line) => (gaveUpAt = line + lineOffset),
+      ),
+      info: false,
+    });
+    made.lineOffset = lineOffset;
+    return made;
+  };
+  let parser = parserFrom(0);
+  /** Passing over the rest of a record given up, to the next line break. */
+  let passingOver = false;
   const hasHeader = options.ContainsHeader ?? true;
   let header = options.HeaderList;
   let skipHeader = hasHeader;
@@ -272,19 +310,35 @@ async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>
       header ??= record.record.map((c) => c.trim());
     } else if (header) batch.push({ row: csvRow(file, header, record) });
   };
+  /** Writes a piece to the parser and takes what it made: the parser works as it is written to. */
+  const written = (t: string | Uint8Array) => {
+    parser.write(t);
+    for (let r = parser.read() as CsvRecordInfo | null; r !== null; r = parser.read() as CsvRecordInfo | null) take(r);
+    // Every record made so far is taken: what could not be read is reported now, not when a record next comes.
+    skippedBefore(Infinity);
+  };
   const taken = () => {
     const out = batch;
     batch = [];
     return out;
   };
-  for await (const t of text) {
-    // The parser works as it is written to; what it made is read back before the next piece.
-    parser.write(t);
-    for (let r = parser.read() as CsvRecordInfo | null; r !== null; r = parser.read() as CsvRecordInfo | null) take(r);
-    // Every record made so far is taken: what could not be read is reported now, not when a record next comes.
-    skippedBefore(Infinity);
-    if (batch.length) yield taken();
-  }
+  for await (const whole of text)
+    for (let t of csvPieces(whole)) {
+      if (passingOver) {
+        const next = afterFirstLineBreak(t);
+        if (next < 0) continue;
+        [passingOver, t] = [false, t.slice(next)];
+      }
+      written(t);
+      if (gaveUpAt !== 0) {
+        // csv-parse reads nothing after a record it gave up: a parser of its own reads on from the line after it.
+        [parser, gaveUpAt] = [parserFrom(gaveUpAt), 0];
+        const next = afterFirstLineBreak(t);
+        if (next < 0) passingOver = true;
+        else written(t.slice(next));
+      }
+      if (batch.length) yield taken();
+    }
   parser.end();
   for await (const record of parser as AsyncIterable<CsvRecordInfo>) take(record);
   skippedBefore(Infinity);

@@ -208,6 +208,19 @@ describe("readers", () => {
       expect(reportedAt).toBeLessThan(2 * MAX_RECORD_SIZE);
     });
 
+    it("reads on after a record it gave up at MAX_RECORD_SIZE with no quote in it: every row after it, at its line, in pieces of any size", async () => {
+      const text = "ts,d,v\n1,a,1\n2,b," + "x".repeat(MAX_RECORD_SIZE + 1024) + "\n" + Array.from({ length: 2000 }, (_, i) => `${i + 3},c,1`).join("\n") + "\n";
+      const bytes = enc(text);
+      for (const size of [16 * 1024, 64 * 1024, bytes.length]) {
+        const cuts = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => i * size);
+        const { rows, malformed } = await streamed(bytes, cuts, undefined);
+        expect(malformed).toEqual([{ file: "x", line: 3, raw: "", detail: expect.stringMatching(/a record longer than .* reading goes on at the next line/) }]);
+        expect(rows.map((r) => [r.line, r.fields["ts"]])).toEqual([[2, "1"], ...Array.from({ length: 2000 }, (_, i) => [i + 4, String(i + 3)])]);
+      }
+      // The whole-file reader (samples) says it stops there.
+      expect(readRecords("x", bytes, undefined).malformed[0]!.detail).toMatch(/the rest of the file is not read/);
+    });
+
     it("reports a GZIP stream that breaks off as an unreadable file, and never throws on arbitrary bytes", async () => {
       const truncated = gzipSync(enc("ts,v\n1,2\n")).subarray(0, 12);
       expect((await streamed(truncated, [5], undefined)).malformed).toEqual([{ file: "x", line: 0, raw: "", detail: expect.stringMatching(/^unreadable file: not a readable GZIP file/) }]);
