@@ -106,15 +106,20 @@ export function keyOrder(keys: Float64Array, n: number): Uint32Array {
   return order;
 }
 
-export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
-  const n = points.length;
-  const keys = Float64Array.from(points, (p) => p.key);
-  const order = keyOrder(keys, n);
+/** A file of `n` kept points: its head written, its columns to fill. */
+function pointsFile(n: number): { buffer: ArrayBuffer; c: ReturnType<typeof layout> } {
   const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
   const view = new DataView(buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, n, true);
-  const c = layout(buffer, n);
+  return { buffer, c: layout(buffer, n) };
+}
+
+export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
+  const n = points.length;
+  const keys = Float64Array.from(points, (p) => p.key);
+  const order = keyOrder(keys, n);
+  const { buffer, c } = pointsFile(n);
   order.forEach((from, i) => {
     const p = points[from]!;
     c.keys[i] = p.key;
@@ -216,11 +221,7 @@ export function encodeKeptPoints(bank: SeriesBank, metricSet: Pick<MetricSet, "D
     keys[n++] = keyHash(bank.keys[slot]!);
   }
   const order = keyOrder(keys, n);
-  const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
-  const view = new DataView(buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, n, true);
-  const c = layout(buffer, n);
+  const { buffer, c } = pointsFile(n);
   for (let i = 0; i < n; i++) {
     const from = order[i]!;
     const at = taken[from]!;
@@ -254,11 +255,7 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
     return { c: layout(aligned.buffer, n, aligned.byteOffset), n, at: 0 };
   });
   const n = from.reduce((sum, p) => sum + p.n, 0);
-  const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
-  const view = new DataView(buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, n, true);
-  const c = layout(buffer, n);
+  const { buffer, c } = pointsFile(n);
   // A binary heap of the parts by their next key (kept beside it): log(parts) comparisons a point, not a scan of every part.
   const heap = Int32Array.from(from.map((_, p) => p).filter((p) => from[p]!.n > 0));
   const next = new Float64Array(from.map((p) => (p.n > 0 ? p.c.keys[0]! : Infinity)));
