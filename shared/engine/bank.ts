@@ -1,4 +1,4 @@
-import { MAX_PROBES } from "../model/key-tables.ts";
+import { KeyTable } from "../model/key-tables.ts";
 import { RECORD_BLOCKS } from "./records.ts";
 import { layoutFor, type SeasonLayout } from "./layout.ts";
 
@@ -20,15 +20,15 @@ export class SeriesBank {
   size = 0;
   private capacity = 0;
   /**
-   * The series' slots by key: an open-addressing table of slot + 1 (0 empty, at most half
-   * full) over the keys' FNV-1a hashes, kept per slot. A shard finds tens of thousands of
-   * series an interval by keys made for the lookup; a Map hashed and copied each one.
+   * The series' slots by key, numbered as they came. A shard finds tens of thousands of
+   * series an interval by keys made for the lookup (in two parts); a Map hashed and copied each one.
    */
-  private table = new Int32Array(32);
-  private hashes = new Uint32Array(0);
-  /** The slots by key once a lookup ran past MAX_PROBES (keys chosen to collide): the table gives way to it. */
-  private crowded: Map<string, number> | undefined;
-  keys: string[] = [];
+  private index = new KeyTable();
+
+  /** Each slot's series key. */
+  get keys(): readonly string[] {
+    return this.index.keys;
+  }
 
   // The baseline (baseline.ts, scale.ts, change.ts).
   level = new Float64Array(0);
@@ -163,14 +163,10 @@ export class SeriesBank {
 
   /** The slot of series `head + tail` (a key in two parts, not joined for the lookup), creating it when new. */
   slotOf(head: string, tail: string): number {
-    const hash = hashOf(head, tail);
-    const found = this.lookup(hash, head, tail);
-    if (found >= 0) return found;
+    const slot = this.index.intern(head, tail);
+    if (slot < this.size) return slot;
     if (this.size === this.capacity) this.grow(Math.max(16, this.capacity * 2));
-    const slot = this.size++;
-    this.keys.push(tail === "" ? head : head + tail);
-    this.hashes[slot] = hash;
-    this.index(slot);
+    this.size++;
     this.integral[slot] = 1;
     this.toleranceUp[slot] = 1;
     this.toleranceDown[slot] = 1;
@@ -179,63 +175,17 @@ export class SeriesBank {
 
   /** The slot of series `key`, if the bank has it. */
   find(key: string): number | undefined {
-    const found = this.lookup(hashOf(key, ""), key, "");
+    const found = this.index.find(key);
     return found >= 0 ? found : undefined;
   }
 
   has(key: string): boolean {
-    return this.lookup(hashOf(key, ""), key, "") >= 0;
+    return this.index.find(key) >= 0;
   }
 
-  /** The slot whose key is `head + tail` and has hash `hash`, or −1. */
-  private lookup(hash: number, head: string, tail: string): number {
-    if (this.crowded) return this.crowded.get(tail === "" ? head : head + tail) ?? -1;
-    const { table, hashes, keys } = this;
-    const mask = table.length - 1;
-    const length = head.length + tail.length;
-    for (let i = hash & mask, probes = 0; ; i = (i + 1) & mask) {
-      const held = table[i]!;
-      if (held === 0) return -1;
-      const key = keys[held - 1]!;
-      if (hashes[held - 1] === hash && key.length === length && key.startsWith(head) && key.endsWith(tail)) return held - 1;
-      if (++probes > MAX_PROBES) return this.giveWay(head, tail);
-    }
-  }
-
-  /** Whether the bank's table gave way to a Map. */
+  /** Whether the bank's key table gave way to a Map. */
   get gaveWay(): boolean {
-    return this.crowded !== undefined;
-  }
-
-  /** From now on the slots the table holds are found through a Map. */
-  private giveWay(head: string, tail: string): number {
-    const crowded = new Map<string, number>();
-    for (const held of this.table) if (held !== 0) crowded.set(this.keys[held - 1]!, held - 1);
-    this.crowded = crowded;
-    return this.lookup(0, head, tail);
-  }
-
-  /** Puts `slot` (its key and hash set) into the table, growing the table to stay at most half full. */
-  private index(slot: number): void {
-    if (this.crowded) {
-      this.crowded.set(this.keys[slot]!, slot);
-      return;
-    }
-    if (2 * (slot + 1) > this.table.length) {
-      let length = this.table.length;
-      while (2 * (slot + 1) > length) length *= 2;
-      this.table = new Int32Array(length);
-      for (let s = 0; s < slot; s++) this.place(s);
-    }
-    this.place(slot);
-  }
-
-  private place(slot: number): void {
-    const { table } = this;
-    const mask = table.length - 1;
-    let i = this.hashes[slot]! & mask;
-    while (table[i] !== 0) i = (i + 1) & mask;
-    table[i] = slot + 1;
+    return this.index.gaveWay;
   }
 
   private grow(capacity: number): void {
@@ -245,9 +195,6 @@ export class SeriesBank {
       b.set(a);
       (this as unknown as Record<string, Typed>)[name] = b;
     }
-    const hashes = new Uint32Array(capacity);
-    hashes.set(this.hashes.subarray(0, Math.min(this.hashes.length, capacity)));
-    this.hashes = hashes;
     this.capacity = capacity;
   }
 
@@ -320,16 +267,9 @@ export class SeriesBank {
     const adopt = options.adopt === true && (bytes.byteOffset + start) % 8 === 0;
     const bank = new SeriesBank(header.intervalMs, adopt ? 0 : Math.max(16, header.keys.length));
     // The keys as they were saved (distinct, in slot order); their arrays are overwritten below.
-    bank.keys = header.keys;
+    bank.index = KeyTable.of(header.keys);
+    if (bank.index.size !== header.keys.length) throw new Error("model snapshot repeats a series key");
     bank.size = header.keys.length;
-    if (bank.hashes.length < bank.size) bank.hashes = new Uint32Array(bank.size);
-    bank.table = new Int32Array(2 ** Math.ceil(Math.log2(Math.max(32, 2 * bank.size + 2))));
-    header.keys.forEach((key, i) => {
-      const hash = hashOf(key, "");
-      if (bank.lookup(hash, key, "") >= 0) throw new Error("model snapshot repeats a series key");
-      bank.hashes[i] = hash;
-      bank.index(i);
-    });
     let at = start;
     if (adopt) {
       for (const [name, per] of bank.fields()) {
@@ -350,20 +290,6 @@ export class SeriesBank {
     }
     return bank;
   }
-}
-
-/** FNV-1a over `head` then `tail`: the hash of their join, without joining them. */
-function hashOf(head: string, tail: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < head.length; i++) {
-    h ^= head.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  for (let i = 0; i < tail.length; i++) {
-    h ^= tail.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 type TypedKind = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): Typed; readonly BYTES_PER_ELEMENT: number };

@@ -1,6 +1,6 @@
 import type { Metric } from "../model/metric-set.ts";
 import type { MalformedRecord, RawRow } from "./readers.ts";
-import { MAX_PROBES } from "../model/key-tables.ts";
+import { KeyTable } from "../model/key-tables.ts";
 import { REJECT_REASONS, classifyRow, type RejectReason, type RejectedRow, type RowSpec } from "./rows.ts";
 
 /** Key of one dimension combination: its values joined by a separator no CSV cell holds. */
@@ -142,83 +142,6 @@ function hashOf(a: number, b: number): number {
   return h ^ (h >>> 15);
 }
 
-/**
- * The series seen so far, numbered in the order rows first brought them: their keys and an
- * open-addressing table over the keys' hashes (FNV-1a). A million series cost a few typed
- * arrays and their key strings, where a Map of them cost four times the time to build and
- * a structure the garbage collector walked again and again.
- */
-export class SeriesTable {
-  readonly keys: string[] = [];
-  private hashes = new Uint32Array(64);
-  /** Series number + 1 per slot; 0 is an empty slot. Kept at most half full. */
-  private slots = new Int32Array(128);
-  /** The series by key once a lookup ran past MAX_PROBES (keys chosen to collide): the table gives way to it. */
-  private crowded: Map<string, number> | undefined;
-
-  get size(): number {
-    return this.keys.length;
-  }
-
-  /** Whether the table gave way to a Map. */
-  get gaveWay(): boolean {
-    return this.crowded !== undefined;
-  }
-
-  /** The number of series `key`, and whether it is new (numbered now). */
-  intern(key: string): number {
-    if (this.crowded) return this.internCrowded(key);
-    let h = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) {
-      h ^= key.charCodeAt(i);
-      h = Math.imul(h, 0x01000193);
-    }
-    h >>>= 0;
-    const { slots, hashes, keys } = this;
-    const mask = slots.length - 1;
-    let i = h & mask;
-    let probes = 0;
-    for (let held = slots[i]!; held !== 0; i = (i + 1) & mask, held = slots[i]!) {
-      if (hashes[held - 1] === h && keys[held - 1] === key) return held - 1;
-      if (++probes > MAX_PROBES) return this.giveWay(key);
-    }
-    const series = keys.length;
-    keys.push(key);
-    if (series === hashes.length) {
-      const grown = new Uint32Array(series * 2);
-      grown.set(hashes);
-      this.hashes = grown;
-    }
-    this.hashes[series] = h;
-    if (keys.length * 2 > slots.length) this.rehash(slots.length * 2);
-    else slots[i] = series + 1;
-    return series;
-  }
-
-  private giveWay(key: string): number {
-    this.crowded = new Map(this.keys.map((k, s) => [k, s]));
-    return this.internCrowded(key);
-  }
-
-  private internCrowded(key: string): number {
-    const found = this.crowded!.get(key);
-    if (found !== undefined) return found;
-    this.crowded!.set(key, this.keys.length);
-    return this.keys.push(key) - 1;
-  }
-
-  private rehash(length: number): void {
-    const slots = new Int32Array(length);
-    const mask = length - 1;
-    for (let s = 0; s < this.keys.length; s++) {
-      let i = this.hashes[s]! & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = s + 1;
-    }
-    this.slots = slots;
-  }
-}
-
 /** Whether a series key splits back into its `n` dimension values (none of them holds the separator). */
 export function splitsBack(key: string, n: number): boolean {
   if (n === 0) return true;
@@ -347,7 +270,7 @@ export class Aggregator {
   private readonly filled: Float64Array;
   private readonly distinct: Set<string>[];
   /** Series key → its number (one string per series, not per cell). */
-  private readonly series = new SeriesTable();
+  private readonly series = new KeyTable();
   /** The dimension values of the series whose key does not split back into them, by number. */
   private readonly exact = new Map<number, readonly string[]>();
   private readonly columns: CellColumns;

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { aggregateRows, cellsAt, cellValue, seriesKeyOf, SeriesTable, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
+import { aggregateRows, cellsAt, cellValue, seriesKeyOf, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
 import type { RawRow } from "../../../shared/ingest/readers.ts";
 import { classifyRow, MAX_SERIES_KEY_LENGTH, rowSpecOf, type RowSpec } from "../../../shared/ingest/rows.ts";
 import { makeTimestampParser } from "../../../shared/ingest/timestamp.ts";
-import { collidingKeys, HOUR } from "../../builders.ts";
+import { HOUR } from "../../builders.ts";
 
 const spec = (filter?: string[]) =>
   rowSpecOf(
@@ -170,17 +170,6 @@ describe("aggregation", () => {
       add.mockRestore();
       set.mockRestore();
     }
-  });
-
-  it("numbers series whose keys are chosen to share one hash as a Map would, its table giving way to a Map", () => {
-    const keys = collidingKeys(10);
-    const table = new SeriesTable();
-    for (const round of [0, 1]) keys.forEach((key, i) => expect([round, table.intern(key)]).toEqual([round, i]));
-    expect(table.size).toBe(keys.length);
-    expect(table.gaveWay).toBe(true);
-    const plain = new SeriesTable();
-    for (let i = 0; i < 50_000; i++) expect(plain.intern(`web\u001fde\u001f${i}`)).toBe(i);
-    expect(plain.gaveWay).toBe(false);
   });
 
   it("numbers many series of several dimensions as a Map would, values holding the key's separator included (property)", () => {
