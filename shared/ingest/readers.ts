@@ -104,7 +104,7 @@ function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: 
       if (err.records === givenUpAfter) return;
       givenUpAfter = err.records ?? -1;
       const after = gaveUp ? "reading goes on at the next line" : "the rest of the file is not read";
-      skipped({ line, raw: "", detail: `a record longer than ${MAX_RECORD_SIZE} bytes, given up at line ${line} (a quote not closed?): ${after}` });
+      skipped({ line, raw: "", detail: `a record longer than ${MAX_RECORD_SIZE} bytes (a quote not closed?): ${after}` });
       gaveUp?.(line);
     },
   } as CsvParseOptions;
