@@ -3,13 +3,16 @@
  * JSON header, its length first (u32, little-endian), then the bytes it describes.
  */
 export function frame(header: unknown, ...bodies: readonly Uint8Array[]): Uint8Array {
-  const head = frameHead(header);
-  const out = new Uint8Array(head.length + bodies.reduce((n, b) => n + b.length, 0));
-  out.set(head, 0);
-  let at = head.length;
-  for (const body of bodies) {
-    out.set(body, at);
-    at += body.length;
+  return joined([frameHead(header), ...bodies]);
+}
+
+/** Parts written one after another, as one buffer. */
+export function joined(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
   }
   return out;
 }

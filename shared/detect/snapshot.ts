@@ -1,6 +1,6 @@
 import { SeriesBank } from "../engine/bank.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
-import { frameHead, unframe } from "./framed.ts";
+import { frameHead, joined, unframe } from "./framed.ts";
 
 /**
  * What one metric set's detection carries from interval to interval, saved as one blob so
@@ -23,14 +23,7 @@ interface SnapshotMeta {
 }
 
 export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
-  const parts = snapshotParts(s);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return joined(snapshotParts(s));
 }
 
 /**

@@ -220,11 +220,11 @@ export class SeriesBank {
     return out;
   }
 
-  /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned; after `before` bytes left for the caller. */
-  serialize(before = 0): Uint8Array {
+  /** Snapshot: a JSON header (format, frequency, keys) then the arrays' bytes, 8-byte aligned, in one buffer. */
+  serialize(): Uint8Array {
     const parts = this.serializeParts();
-    const out = new Uint8Array(before + parts.reduce((n, p) => n + p.byteLength, 0));
-    let at = before;
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = 0;
     for (const p of parts) {
       out.set(p, at);
       at += p.byteLength;
