@@ -6,7 +6,6 @@ import { REJECT_REASONS, classifyRow, type RejectReason, type RejectedRow, type 
 /** Key of one dimension combination: its values joined by a separator no CSV cell holds. */
 export const SERIES_KEY_SEPARATOR = "\u001f";
 export const seriesKeyOf = (dimensions: readonly string[]) => dimensions.join(SERIES_KEY_SEPARATOR);
-const holdsSeparator = (value: string) => value.includes(SERIES_KEY_SEPARATOR);
 
 /** One dimension combination's raw sums within one interval, per measure (metric set order). */
 export interface SeriesCell {
@@ -312,8 +311,9 @@ export class Aggregator {
     let interval = this.intervalNumbers.get(start);
     if (interval === undefined) this.intervalNumbers.set(start, (interval = this.intervalNumbers.size));
     const known = this.series.size;
-    const series = this.series.intern(seriesKeyOf(verdict.dimensions));
-    if (series === known && verdict.dimensions.some(holdsSeparator)) this.exact.set(series, verdict.dimensions);
+    const key = seriesKeyOf(verdict.dimensions);
+    const series = this.series.intern(key);
+    if (series === known && !splitsBack(key, verdict.dimensions.length)) this.exact.set(series, verdict.dimensions);
     const at = columns.cellOf(series, interval, series === known) * spec.measures.length;
     const nDims = spec.dimensions.length;
     for (let d = 0; d < nDims; d++) {
