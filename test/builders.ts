@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "vitest";
 import type { ReadableMetricSet } from "../shared/detect/read-files.ts";
 import { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
 import { parseOrThrow } from "../shared/model/validate.ts";
@@ -87,12 +84,7 @@ export function shopPoints(from: number, hours: number, series: readonly { platf
   return out;
 }
 
-/** A fresh temporary folder, removed after the test. */
-export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "vigil-test-"));
-  afterEach(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { tempDir } from "./temp-dirs.ts";
 
 /** An anomaly group event as detection announces it: revenue down in marketplace=de. */
 export function anomalyGroupEvent(overrides: { type?: AnomalyGroupEvent["type"]; revision?: number; score?: number; measures?: string[]; affected?: string[]; groupId?: string; intervalStart?: number } = {}): AnomalyGroupEvent {

