@@ -93,6 +93,17 @@ const TRUSTED = 15;
 export const RARITY_AT_70 = 3.3;
 const SCALE = RARITY_AT_70 / -Math.log(1 - 0.7);
 
+/**
+ * The shortest interval severity is calibrated for: L4M's finest, PT5M. A shorter interval
+ * (PT1M, or the step `vigil score` meets) is judged per five minutes: its rarity is the
+ * chance that any of the intervals in five minutes is as rare (m intervals: m times the
+ * chance, log10 m off the rarity). A series then alarms no more often a day at PT1M than
+ * at PT5M, where one interval in 2,000 would otherwise be five times the alerts: a minute
+ * series is finer in time, not noisier to its owner.
+ */
+export const CALIBRATED_INTERVAL_MS = 300_000;
+export const rarityDiscountOf = (intervalMs: number) => (intervalMs < CALIBRATED_INTERVAL_MS ? Math.log10(CALIBRATED_INTERVAL_MS / intervalMs) : 0);
+
 /** The severity (0–100) of an event whose chance per interval is 10^−rarity. */
 export function scoreOfRarity(rarity: number): number {
   if (!(rarity > 0)) return 0;

@@ -102,7 +102,8 @@ export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number,
   if (kinds & ROUTINE) rarity = 0;
   if (record > 0 && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
   rememberSurprise(bank, i, k, q, kinds, record > 0);
-  return silent ? 0 : scoreOfRarity(rarity);
+  // The discount is 0 at L4M's frequencies: the subtraction is skipped there.
+  return silent ? 0 : scoreOfRarity(bank.layout.rarityDiscount === 0 ? rarity : rarity - bank.layout.rarityDiscount);
 }
 
 /**

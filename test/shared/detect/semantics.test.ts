@@ -236,4 +236,21 @@ describe("severity is calibrated", () => {
       expect(alerts / SERIES / (DAYS / 30), name).toBeLessThan(1);
     }
   });
+
+  it("judges a minute series per five minutes: a quiet series alarms no more often a day at PT1M than at PT5M", () => {
+    const SERIES = 6;
+    const DAYS = 30;
+    const alertsPerDay = (frequency: Frequency) => {
+      const perDay = DAY / intervalMs(frequency);
+      const daily = (k: number) => Math.sin((2 * Math.PI * k) / perDay);
+      let alerts = 0;
+      for (let s = 1; s <= SERIES; s++) alerts += backtestOf(frequency, (14 + DAYS) * perDay, (k) => 100 + 20 * daily(k) + 5 * noise(k, s)).groups.filter((g) => g.score >= 70).length;
+      return alerts / SERIES / DAYS;
+    };
+    const fiveMinutes = alertsPerDay("PT5M");
+    const minutes = alertsPerDay("PT1M");
+    // Judged per interval, the minute series would alarm about five times as often.
+    expect(fiveMinutes).toBeGreaterThan(0);
+    expect(minutes).toBeLessThan(1.5 * fiveMinutes);
+  });
 });
