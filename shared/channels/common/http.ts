@@ -36,8 +36,11 @@ export interface PostOptions {
   readonly pinned?: { readonly address: string; readonly family: 4 | 6 };
 }
 
-/** POSTs a body and classifies the outcome; a timeout or a network error is retryable. Redirects are not followed. */
-export async function post(url: string, body: string, options: PostOptions): Promise<SendResult> {
+/**
+ * POSTs a body and classifies the outcome; a timeout or a network error is retryable. Redirects are not followed.
+ * A body given as bytes is sent as it is (encoded once by whoever also signed it).
+ */
+export async function post(url: string, body: string | Buffer, options: PostOptions): Promise<SendResult> {
   try {
     const { status, retryAfter } = await exchange(url, body, { "content-type": "application/json", "user-agent": "Vigil", ...options.headers }, options.signal, options.timeoutMs, options.pinned);
     return classifyStatus(status, retryAfter, options.now());
@@ -114,7 +117,7 @@ function targetOf(url: string): Target | string {
  * its body read in the background, bounded, so the connection can be reused. The request,
  * answer included, is cut short after `timeoutMs` or when `signal` aborts.
  */
-function exchange(url: string, body: string, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number, pinned?: PostOptions["pinned"]): Promise<{ status: number; retryAfter: string | null }> {
+function exchange(url: string, body: string | Buffer, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number, pinned?: PostOptions["pinned"]): Promise<{ status: number; retryAfter: string | null }> {
   let target: Target | string;
   try {
     target = targetOf(url);
@@ -125,7 +128,7 @@ function exchange(url: string, body: string, headers: Record<string, string>, si
   if (signal.aborted) return Promise.reject(new Error("aborted before it was sent"));
   const send = target.https ? httpsRequest : httpRequest;
   const lookup: LookupFunction | undefined = pinned && ((_host, opts, done) => (opts.all ? done(null, [pinned]) : done(null, pinned.address, pinned.family)));
-  headers["content-length"] = String(Buffer.byteLength(body));
+  headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
   return new Promise((resolve, reject) => {
     const req = send({ ...target.options, method: "POST", headers, agent: poolFor(target, pinned), ...(lookup ? { lookup } : {}) }, (res) => {
       const retryAfter = res.headers["retry-after"];
@@ -190,7 +193,7 @@ export interface HttpChannelOptions {
  * alert's secrets resolved (a store that cannot be read is worth another try), the
  * address is checked, then it is sent and its answer classified.
  */
-export async function postToAlertUrl(options: HttpChannelOptions, prepare: () => Promise<{ url: string; body: string; headers?: Record<string, string> }>, signal: AbortSignal): Promise<SendResult> {
+export async function postToAlertUrl(options: HttpChannelOptions, prepare: () => Promise<{ url: string; body: string | Buffer; headers?: Record<string, string> }>, signal: AbortSignal): Promise<SendResult> {
   let request: Awaited<ReturnType<typeof prepare>>;
   try {
     request = await prepare();

@@ -20,7 +20,8 @@ export class WebhookSender implements Sender<WebhookChannel> {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(channel.headers ?? {})) headers[k] = await secrets.resolve(v, owner);
         const secret = channel.secret === undefined ? undefined : await secrets.resolve(channel.secret, owner);
-        const body = JSON.stringify(webhookBody(message));
+        // Encoded once: the bytes signed are the bytes sent.
+        const body = Buffer.from(JSON.stringify(webhookBody(message)));
         const timestamp = Math.floor(now() / 1000);
         headers[DELIVERY_HEADER] = message.deliveryId;
         headers[TIMESTAMP_HEADER] = String(timestamp);

@@ -12,7 +12,7 @@ export const DELIVERY_HEADER = "vigil-delivery-id";
 /** How old a signed request a receiver should accept. */
 export const DEFAULT_TOLERANCE_S = 300;
 
-export const signatureOf = (secret: string, timestamp: number, body: string) => `v1=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;
+export const signatureOf = (secret: string, timestamp: number, body: string | Buffer) => `v1=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;
 
 /** What a receiver does: true when the signature is the secret's and the timestamp recent. */
 export function verifySignature(secret: string, headers: { signature: string | undefined; timestamp: string | undefined }, body: string, nowS: number, toleranceS = DEFAULT_TOLERANCE_S): boolean {
