@@ -1,4 +1,4 @@
-import { channelOf, type Alert } from "../model/alert.ts";
+import { channelOf, type Alert, type Channel } from "../model/alert.ts";
 import type { RecordStore } from "../store/records.ts";
 import { failed, sendVia, type Senders } from "./channel.ts";
 import type { DeadLetters, Delivery, ParkedDelivery } from "./delivery.ts";
@@ -63,10 +63,18 @@ const RELEASE_MARGIN_MS = 60_000;
 const leaseOf = (deliveryId: string) => `delivery/${deliveryId}`;
 const wasSent = async (deps: DeliverDeps, delivery: Delivery) => (await deps.records.get("deliveries", delivery.deliveryId)) !== undefined;
 
+/** An alert's channel, made once per alert read: a batch's deliveries to one alert share it (channels are not changed). */
+const channels = new WeakMap<Alert, Channel>();
+function channelFor(alert: Alert): Channel {
+  let channel = channels.get(alert);
+  if (!channel) channels.set(alert, (channel = channelOf(alert.Action)));
+  return channel;
+}
+
 export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: AbortSignal, options: { replay?: boolean } = {}): Promise<DeliveryOutcome> {
   if (await wasSent(deps, delivery)) return { kind: "duplicate" };
   const alert = await deps.alert(delivery.alertArn);
-  const channel = alert && channelOf(alert.Action);
+  const channel = alert && channelFor(alert);
   // Its turn is awaited before its lease is taken: a lease is held only while sending.
   const turn = channel && (await deps.gate.enter(channel, signal));
   if (channel && !turn) throw new DeliveryInterrupted(delivery.deliveryId);

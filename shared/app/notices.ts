@@ -99,9 +99,15 @@ export async function recordVerdicts(services: Services, event: AnomalyGroupEven
   if (writes.length) await services.records.putMany(writes);
 }
 
+/** Per alert read (alerts are not changed once read): every notice of a batch names the same target. */
+const targets = new WeakMap<Alert, { readonly Channel: string; readonly Target: string }>();
 const targetFields = (alert: Alert) => {
-  const { channel, target } = targetOf(alert);
-  return { Channel: channel, Target: target };
+  let fields = targets.get(alert);
+  if (!fields) {
+    const { channel, target } = targetOf(alert);
+    targets.set(alert, (fields = { Channel: channel, Target: target }));
+  }
+  return fields;
 };
 
 /** Records what became of a delivery (sent or parked), from the delivery itself when routing has not yet recorded it. */
