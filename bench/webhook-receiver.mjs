@@ -2,7 +2,7 @@
 // Alertmanager) shares no thread with it. It answers every POST 200 once read; told to
 // expect n requests, it reports when the n-th arrived (ms since the epoch, sub-ms), so the
 // sender's rate is timed up to the receipt of its last message.
-import { createServer } from "node:http";
+import { Agent, createServer, request } from "node:http";
 
 const now = () => performance.timeOrigin + performance.now();
 let expected = 0;
@@ -14,7 +14,30 @@ const server = createServer((req, res) => {
     if (++count === expected) process.send({ done: now(), count });
   });
 });
-server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
+// Warmed up on requests of its own before anyone is timed: otherwise whoever is timed first
+// meets a receiver still compiling its code, and those after it one already warm.
+server.listen(0, "127.0.0.1", async () => {
+  const { port } = server.address();
+  await warmUp(port, 4000);
+  count = 0;
+  process.send({ port });
+});
+
+async function warmUp(port, n) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const body = JSON.stringify({ warmUp: "x".repeat(6000) });
+  const post = () =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/warm-up", method: "POST", agent, headers: { "content-type": "application/json" } }, (res) => res.resume().on("end", resolve));
+      req.on("error", reject);
+      req.end(body);
+    });
+  let sent = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (sent++ < n) await post();
+  }));
+  agent.destroy();
+}
 process.on("message", (m) => {
   if (m.expect !== undefined) {
     expected = m.expect;
