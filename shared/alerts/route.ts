@@ -82,9 +82,9 @@ export function buildAlertPipeline(deps: RouteDeps): AlertPipeline {
   };
 
   // Enqueued before the state is saved: a crash in between re-enqueues the same delivery ids, which delivery drops.
+  const base = deps.linkSecret ? { publicUrl: deps.publicUrl, secret: deps.linkSecret, now: deps.linksMadeAt ?? deps.now } : deps.publicUrl;
   const enqueue: Stage = async (event, candidates, verdicts, saving) => {
     const deliveries: Delivery[] = candidates.map((c) => {
-      const base = deps.linkSecret ? { publicUrl: deps.publicUrl, secret: deps.linkSecret, now: deps.linksMadeAt ?? deps.now } : deps.publicUrl;
       const message = alertMessage(c.alert, event, c.reason as Exclude<NotifyReason, "none">, base);
       return { deliveryId: message.deliveryId, alertArn: c.alert.AlertArn, message };
     });
