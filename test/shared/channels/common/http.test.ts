@@ -137,3 +137,37 @@ describe("post under an invocation's signal", () => {
     }
   });
 });
+
+describe("post to a URL with credentials", () => {
+  it("sends them as Basic authorization, unless the channel's own headers hold one", async () => {
+    const receiver = await HttpReceiver.start();
+    try {
+      const url = new URL(`${receiver.url}/in`);
+      url.username = "hook";
+      url.password = "p@ss:word";
+      const send = (headers?: Record<string, string>) => post(url.href, "{}", { timeoutMs: 2000, signal: new AbortController().signal, now: Date.now, ...(headers ? { headers } : {}) });
+      expect(await send()).toEqual({ ok: true });
+      expect(receiver.requests.at(-1)?.headers["authorization"]).toBe(`Basic ${Buffer.from("hook:p@ss:word").toString("base64")}`);
+      expect(await send({ Authorization: "Bearer own" })).toEqual({ ok: true });
+      expect(receiver.requests.at(-1)?.headers["authorization"]).toBe("Bearer own");
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
+
+describe("post's headers", () => {
+  it("sends each name once, the last given winning whatever its case, as node:http's setHeader did", async () => {
+    const receiver = await HttpReceiver.start();
+    try {
+      const result = await post(`${receiver.url}/in`, "{}", { timeoutMs: 2000, signal: new AbortController().signal, now: Date.now, headers: { "X-Team": "a", "Vigil-Signature": "forged", "vigil-signature": "v1=ours" } });
+      expect(result).toEqual({ ok: true });
+      const sent = receiver.requests.at(-1)!;
+      expect(sent.headers["vigil-signature"]).toBe("v1=ours");
+      expect(sent.headers["x-team"]).toBe("a");
+      expect(sent.headers["content-type"]).toBe("application/json");
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
