@@ -55,19 +55,21 @@ export function restartEvents(bank: SeriesBank, i: number): void {
 }
 
 /**
- * The severity of interval `k` of series `i`, whose value is `x` and residual `z`, at
- * `seen` points learned; learns them. With `silent` (history, or a model still warming
- * up), everything is learned and 0 returned. The layer watches from the first point, so its
+ * The severity of interval `k` of series `i`, whose value is `x` and residual `out.z`, at
+ * `seen` points learned, into `out.score`; learns them. With `silent` (history, or a model
+ * still warming up), everything is learned and the severity is 0. The layer watches from the first point, so its
  * memory of the last cycle is full when reporting starts, and restarts its statistics of
  * residuals when the seasonal model turns warm, because the residuals of a learning model
  * are on another footing.
  *
- * One pass over the series' event state: the likelihood and the tails are written out here
- * rather than called, each array read once, because this runs for every point and a call
- * the compiler does not inline boxes every number it passes.
+ * One pass over the series' event state: the likelihood is written out here rather than
+ * called, each array read once, and the residual and severity pass through `out`, because
+ * this runs for every point and a number passed to or returned from a call the compiler
+ * does not inline is boxed.
  */
-export function eventSeverity(bank: SeriesBank, i: number, seen: number, k: number, x: number, z: number, silent: boolean, out: { routine: boolean }): number {
+export function eventSeverity(bank: SeriesBank, i: number, seen: number, k: number, x: number, silent: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
   if (seen === bank.layout.warmup) restartEvents(bank, i);
+  const z = out.z;
   const u = sizeOf(z);
   const q = quantised(u);
   const record = recordRarity(bank, i, x);
@@ -107,7 +109,7 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, k: numb
   if (record > 0 && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
   rememberSurprise(bank, i, k, q, kinds, record > 0);
   // The discount is 0 at L4M's frequencies: the subtraction is skipped there.
-  return silent ? 0 : scoreOfRarity(bank.layout.rarityDiscount === 0 ? rarity : rarity - bank.layout.rarityDiscount);
+  out.score = silent ? 0 : scoreOfRarity(bank.layout.rarityDiscount === 0 ? rarity : rarity - bank.layout.rarityDiscount);
 }
 
 /**

@@ -52,14 +52,16 @@ export function recordRarity(bank: SeriesBank, i: number, x: number): number {
   if (seen < 4294967295) bank.recSeen[i] = seen + 1;
   bank.recCur[i] = inBlock === 0 ? raw : Math.max(current, raw);
   if (inBlock + 1 < RECORD_BLOCK) bank.recCount[i] = inBlock + 1;
-  else {
-    const base = i * RECORD_BLOCKS;
-    bank.recMax[base + (bank.recNext[i]! % RECORD_BLOCKS)] = bank.recCur[i]!;
-    bank.recNext[i] = (bank.recNext[i]! + 1) % RECORD_BLOCKS;
-    bank.recBlocks[i] = Math.min(blocks + 1, RECORD_BLOCKS);
-    bank.recCount[i] = 0;
-  }
+  else closeBlock(bank, i, blocks);
   return rarity;
+}
+
+/** Keeps the largest distance of the block just ended, in place of the oldest block when `blocks` are kept already. */
+function closeBlock(bank: SeriesBank, i: number, blocks: number): void {
+  bank.recMax[i * RECORD_BLOCKS + (bank.recNext[i]! % RECORD_BLOCKS)] = bank.recCur[i]!;
+  bank.recNext[i] = (bank.recNext[i]! + 1) % RECORD_BLOCKS;
+  bank.recBlocks[i] = Math.min(blocks + 1, RECORD_BLOCKS);
+  bank.recCount[i] = 0;
 }
 
 /** The rarity of distance `d` beyond the block under way (its `inBlock` values) and the kept `blocks` before it. */

@@ -98,8 +98,8 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   out.scaleAbove = scaleAbove;
   out.z = z;
   // The event follows the interval's own deviation: a drift is reported once and holds no incident open, so an incident that follows it is alerted at its own onset.
-  const deviation = eventSeverity(bank, i, seen, k, x, z, learnOnly || !warm, out);
-  out.score = deviation;
+  eventSeverity(bank, i, seen, k, x, learnOnly || !warm, out);
+  const deviation = out.score;
   const left = bank.eventLeft[i]!;
   out.ongoing = left > 0;
   out.drift = 0;
