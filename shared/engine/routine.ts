@@ -85,21 +85,17 @@ export function routineOf(bank: SeriesBank, i: number, k: number, q: number): nu
 }
 
 function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, i: number, k: number, q: number, flag: number): void {
-  if (r.length === 0) return;
-  const bucket = r.divisor === 1 ? Math.floor(k) : Math.floor(k / r.divisor);
-  const j = i * r.length + mod(bucket, r.length);
+  const { length, divisor } = r;
+  if (length === 0) return;
+  const bucket = divisor === 1 ? Math.floor(k) : Math.floor(k / divisor);
+  const j = i * length + mod(bucket, length);
   // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
-  if (at[i] !== bucket) {
-    ring[j] = q | flag;
-    if (r.divisor > 1) place[j] = placeOf(k, r.divisor);
+  const kept = at[i] !== bucket ? -1 : ring[j]!;
+  if (kept < 0 || q > (kept & SIZE)) {
+    ring[j] = q | (kept < 0 ? 0 : kept & RECORD) | flag;
+    if (divisor > 1) place[j] = placeOf(k, divisor);
     at[i] = bucket;
-  } else {
-    const kept = ring[j]!;
-    if (q > (kept & SIZE)) {
-      ring[j] = q | (kept & RECORD) | flag;
-      if (r.divisor > 1) place[j] = placeOf(k, r.divisor);
-    } else ring[j] = kept | (flag & RECORD);
-  }
+  } else ring[j] = kept | (flag & RECORD);
 }
 
 /** Whether a record (records.ts) fell within the drift of interval `k`, a day before. */
