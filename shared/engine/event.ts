@@ -79,12 +79,17 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, k: numb
   const n = bank.sizeCount[i]!;
   const ring = i * SHORT;
   // One modulo, then the ring walked back: a count read from a Uint32Array is not a small
-  // integer to the compiler, and a modulo of it per element is a floating-point call.
+  // integer to the compiler, and a modulo of it per element is a floating-point call. The
+  // walk wraps by a sign mask, not a branch: where it wraps differs from series to series,
+  // which no branch predictor follows.
   const newest = n % SHORT;
   sizeRing[ring + newest] = u;
   const kept = Math.min(SHORT, n + 1);
   let short = 0;
-  for (let j = 0, at = newest; j < kept; j++, at = at === 0 ? SHORT - 1 : at - 1) short += sizeRing[ring + at]!;
+  for (let j = 0; j < kept; j++) {
+    const back = newest - j;
+    short += sizeRing[ring + back + ((back >> 31) & SHORT)]!;
+  }
   short /= kept;
   const mean = bank.sizeMean[i]!;
   const variance = bank.sizeVar[i]!;
