@@ -57,10 +57,10 @@ export function restartEvents(bank: SeriesBank, i: number): void {
 /**
  * The severity of interval `k` of series `i`, whose value is `x` and residual `out.z`, at
  * `seen` points learned, into `out.score`; learns them. With `silent` (history, or a model
- * still warming up), everything is learned and the severity is 0. The layer watches from the first point, so its
- * memory of the last cycle is full when reporting starts, and restarts its statistics of
- * residuals when the seasonal model turns warm, because the residuals of a learning model
- * are on another footing.
+ * still warming up), everything is learned and the severity is 0. The layer watches from
+ * the first point, so its memory of the last cycle is full when reporting starts, and
+ * restarts its statistics of residuals when the seasonal model turns warm, because the
+ * residuals of a learning model are on another footing.
  *
  * One pass over the series' event state: the likelihood is written out here rather than
  * called, each array read once, and the residual and severity pass through `out`, because
