@@ -57,12 +57,13 @@ function nothing(out: StepResult, expected: number): void {
  * learns it. With `learnOnly` (history), the score is not computed. A missing value is
  * not passed here at all: gaps leave the state as it was.
  *
- * One pass over the series' state, run for every point of every series: the baseline's,
- * the scale's, change detection's and the event's learning are written out here rather than
- * called, so each array is read once and each index computed once, and no number is boxed
- * across a call the compiler does not inline. What each part means, and its constants,
- * stay with its module (baseline.ts, scale.ts, change.ts, drift.ts, event.ts); every
- * expression keeps its order of operations, so results are the same to the bit.
+ * One pass over the series' state, run for every point of every series: the baseline, the
+ * scale, change detection and the event's hold are read and learned here rather than in
+ * calls, so each array is read once and each index computed once, and no number is boxed
+ * across a call the compiler does not inline; the event layer (event.ts) takes the residual
+ * and gives the severity through `out`. What each part means, and its constants, stay with
+ * its module (baseline.ts, scale.ts, change.ts, drift.ts); every expression keeps its
+ * order of operations, so results are the same to the bit.
  */
 export function step(bank: SeriesBank, i: number, k: number, x: number, out: StepResult, learnOnly = false): void {
   if (!Number.isFinite(x)) return nothing(out, NaN);
