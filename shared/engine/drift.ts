@@ -1,5 +1,4 @@
 import type { SeriesBank } from "./bank.ts";
-import { meanLevel } from "./baseline.ts";
 
 /**
  * Slow drift: a level that moves a few residual scales over days is absorbed by the
@@ -21,18 +20,14 @@ const MEMORY_MS = 21 * 86_400_000;
  */
 const WANDER_TIMES = 6;
 
-/** Starts the reference at the level (the model turned warm, or the level jumped). */
-export function resetDrift(bank: SeriesBank, i: number): void {
-  bank.driftRef[i] = meanLevel(bank, i);
-}
-
 /**
- * How far series `i`'s level has drifted from its reference, when that reaches DRIFT_SCALES
- * of residual scale `scale` and WANDER_TIMES its usual distance (0 otherwise); then the
- * reference follows the level, and the usual distance learns this one.
+ * How far series `i`'s level, with its cycles averaged out (`level`), has drifted from its
+ * reference, when that reaches DRIFT_SCALES of residual scale `scale` and WANDER_TIMES its
+ * usual distance (0 otherwise); then the reference follows the level, and the usual
+ * distance learns this one. The reference starts at the level when the model turns warm or
+ * the level jumps (step.ts).
  */
-export function driftOf(bank: SeriesBank, i: number, scale: number): number {
-  const level = meanLevel(bank, i);
+export function driftOf(bank: SeriesBank, i: number, level: number, scale: number): number {
   const ref = bank.driftRef[i]!;
   const d = Math.abs(level - ref);
   const wander = bank.driftWander[i]!;

@@ -54,48 +54,59 @@ export function restartEvents(bank: SeriesBank, i: number): void {
   restartTails(bank, i);
 }
 
-/** The likelihood rarity of residual size `u` with the SHORT before it; then learns `u`. */
-function likelihood(bank: SeriesBank, i: number, u: number): number {
+/**
+ * The severity of interval `k` of series `i`, whose value is `x` and residual `out.z`, at
+ * `seen` points learned, into `out.score`; learns them. With `silent` (history, or a model
+ * still warming up), everything is learned and the severity is 0. The layer watches from
+ * the first point, so its memory of the last cycle is full when reporting starts, and
+ * restarts its statistics of residuals when the seasonal model turns warm, because the
+ * residuals of a learning model are on another footing.
+ *
+ * One pass over the series' event state: the likelihood is written out here rather than
+ * called, each array read once, and the residual and severity pass through `out`, because
+ * this runs for every point and a number passed to or returned from a call the compiler
+ * does not inline is boxed.
+ */
+export function eventSeverity(bank: SeriesBank, i: number, seen: number, k: number, x: number, silent: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
+  if (seen === bank.layout.warmup) restartEvents(bank, i);
+  const z = out.z;
+  const u = sizeOf(z);
+  const q = quantised(u);
+  const record = recordRarity(bank, i, x);
+
+  // The likelihood of the last SHORT sizes, u the newest (see the top of this file); then u is learned.
+  const sizeRing = bank.sizeRing;
   const n = bank.sizeCount[i]!;
-  const base = i * SHORT;
+  const ring = i * SHORT;
   // One modulo, then the ring walked back: a count read from a Uint32Array is not a small
-  // integer to the compiler, and a modulo of it per element is a floating-point call.
+  // integer to the compiler, and a modulo of it per element is a floating-point call. The
+  // walk wraps by a sign mask, not a branch: where it wraps differs from series to series,
+  // which no branch predictor follows.
   const newest = n % SHORT;
-  bank.sizeRing[base + newest] = u;
-  const k = Math.min(SHORT, n + 1);
+  sizeRing[ring + newest] = u;
+  const kept = Math.min(SHORT, n + 1);
   let short = 0;
-  for (let j = 0, at = newest; j < k; j++, at = at === 0 ? SHORT - 1 : at - 1) short += bank.sizeRing[base + at]!;
-  short /= k;
+  for (let j = 0; j < kept; j++) {
+    const back = newest - j;
+    short += sizeRing[ring + back + ((back >> 31) & SHORT)]!;
+  }
+  short /= kept;
   const mean = bank.sizeMean[i]!;
   const variance = bank.sizeVar[i]!;
-  let rarity = 0;
+  let likely = 0;
   // Recent sizes at or below the long-run mean cannot be rare: the square roots are skipped for them.
   if (n > MIN_HISTORY && u >= PART_OF_CHANGE * short && short > mean) {
-    const zl = (short - mean) / ((Math.sqrt(variance) + SPREAD_FLOOR) / Math.sqrt(k));
+    const zl = (short - mean) / ((Math.sqrt(variance) + SPREAD_FLOOR) / Math.sqrt(kept));
     // Below 2 its rarity could not count anyway: skip the tail.
-    if (zl > 2) rarity = gaussianRarity(zl) * LIKELIHOOD_WEIGHT;
+    if (zl > 2) likely = gaussianRarity(zl) * LIKELIHOOD_WEIGHT;
   }
   const a = n < 1 / LONG_RATE ? 1 / (n + 1) : LONG_RATE;
   const d = u - mean;
   bank.sizeMean[i] = mean + a * d;
   bank.sizeVar[i] = (1 - a) * (variance + a * d * d);
   if (n < 4294967295) bank.sizeCount[i] = n + 1;
-  return rarity;
-}
 
-/**
- * The severity of interval `k` of series `i`, whose value is `x` and residual `z`; learns
- * them. With `silent` (history, or a model still warming up), everything is learned and 0
- * returned. The layer watches from the first point, so its memory of the last cycle is
- * full when reporting starts, and restarts its statistics of residuals when the seasonal
- * model turns warm, because the residuals of a learning model are on another footing.
- */
-export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number, z: number, silent: boolean, out: { routine: boolean }): number {
-  if (bank.seen[i] === bank.layout.warmup) restartEvents(bank, i);
-  const u = sizeOf(z);
-  const q = quantised(u);
-  const record = recordRarity(bank, i, x);
-  let rarity = Math.max(likelihood(bank, i, u), tailRarity(bank, i, z));
+  let rarity = Math.max(likely, tailRarity(bank, i, z));
   // Whether it is a routine matters when a detector speaks, or for remembering a surprise large enough to excuse a later one.
   const kinds = rarity > 0 || q >= NOTABLE ? routineOf(bank, i, k, q) : 0;
   out.routine = (kinds & ROUTINE) !== 0 && q >= NOTABLE;
@@ -103,17 +114,16 @@ export function eventSeverity(bank: SeriesBank, i: number, k: number, x: number,
   if (record > 0 && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
   rememberSurprise(bank, i, k, q, kinds, record > 0);
   // The discount is 0 at L4M's frequencies: the subtraction is skipped there.
-  return silent ? 0 : scoreOfRarity(bank.layout.rarityDiscount === 0 ? rarity : rarity - bank.layout.rarityDiscount);
+  out.score = silent ? 0 : scoreOfRarity(bank.layout.rarityDiscount === 0 ? rarity : rarity - bank.layout.rarityDiscount);
 }
 
 /**
  * Keeps series `i`'s event open while its deviation persists: an anomaly at or above the
- * alert threshold (re)opens it for the layout's eventHold intervals. Returns whether it is
- * open after this interval.
+ * alert threshold (re)opens it for the layout's eventHold intervals. `left` is what was left
+ * of it before this interval. Returns whether it is open after this interval.
  */
-export function trackEvent(bank: SeriesBank, i: number, severity: number, openAt: number): boolean {
-  const left = bank.eventLeft[i]!;
-  if (severity >= openAt) {
+export function holdEvent(bank: SeriesBank, i: number, left: number, severity: number): boolean {
+  if (severity >= EVENT_SCORE) {
     bank.eventLeft[i] = bank.layout.eventHold;
     bank.eventPeak[i] = left > 0 ? Math.max(bank.eventPeak[i]!, severity) : severity;
     return true;

@@ -35,44 +35,46 @@ export function recordRarity(bank: SeriesBank, i: number, x: number): number {
   const seen = bank.recSeen[i]!;
   const mean = seen === 0 ? x : bank.recMean[i]!;
   const raw = Math.abs(x - mean);
-  const tolerance = x >= mean ? bank.toleranceUp[i]! : bank.toleranceDown[i]!;
-  // Most series have no verdict: a division by 1 is skipped.
-  const d = tolerance === 1 ? raw : raw / tolerance;
   const blocks = bank.recBlocks[i]!;
   const inBlock = bank.recCount[i]!;
-  let beaten = 0;
+  const current = bank.recCur[i]!;
   let rarity = 0;
   if ((blocks > 0 || inBlock >= MIN_RECORD) && !(bank.integral[i] && Math.abs(mean) < MIN_COUNT_MEAN)) {
-    beaten = inBlock > 0 && d <= bank.recCur[i]! ? 0 : inBlock;
-    if (beaten > 0 || inBlock === 0) {
-      const base = i * RECORD_BLOCKS;
-      for (let b = 0; b < blocks; b++) {
-        if (d <= bank.recMax[base + b]!) {
-          beaten = 0;
-          break;
-        }
-        beaten += RECORD_BLOCK;
-      }
-    }
-    if (beaten >= MIN_RECORD) {
-      let previous = inBlock > 0 ? bank.recCur[i]! : 0;
-      for (let b = 0; b < blocks; b++) previous = Math.max(previous, bank.recMax[i * RECORD_BLOCKS + b]!);
-      const margin = previous > 0 ? Math.min(d / previous, 1e6) : 1e6;
-      rarity = Math.log10(beaten + 1) + RECORD_TAIL_INDEX * Math.log10(margin);
-    }
+    const tolerance = x >= mean ? bank.toleranceUp[i]! : bank.toleranceDown[i]!;
+    // Most series have no verdict: a division by 1 is skipped.
+    const d = tolerance === 1 ? raw : raw / tolerance;
+    // Most values are within the block under way: the blocks before it are read only for one that is not.
+    if (!(inBlock > 0 && d <= current)) rarity = beyondBlocks(bank, i, d, inBlock, blocks);
   }
   // Learn the untolerated distance: feedback changes what is reported, not what is learned.
   const a = seen + 1 >= MEAN_MEMORY ? 1 / MEAN_MEMORY : Math.max(1 / MEAN_MEMORY, 1 / (seen + 1));
   bank.recMean[i] = mean + a * (x - mean);
   if (seen < 4294967295) bank.recSeen[i] = seen + 1;
-  bank.recCur[i] = inBlock === 0 ? raw : Math.max(bank.recCur[i]!, raw);
+  bank.recCur[i] = inBlock === 0 ? raw : Math.max(current, raw);
   if (inBlock + 1 < RECORD_BLOCK) bank.recCount[i] = inBlock + 1;
-  else {
-    const base = i * RECORD_BLOCKS;
-    bank.recMax[base + (bank.recNext[i]! % RECORD_BLOCKS)] = bank.recCur[i]!;
-    bank.recNext[i] = (bank.recNext[i]! + 1) % RECORD_BLOCKS;
-    bank.recBlocks[i] = Math.min(blocks + 1, RECORD_BLOCKS);
-    bank.recCount[i] = 0;
-  }
+  else closeBlock(bank, i, blocks);
   return rarity;
+}
+
+/** Keeps the largest distance of the block just ended, in place of the oldest block when `blocks` are kept already. */
+function closeBlock(bank: SeriesBank, i: number, blocks: number): void {
+  bank.recMax[i * RECORD_BLOCKS + (bank.recNext[i]! % RECORD_BLOCKS)] = bank.recCur[i]!;
+  bank.recNext[i] = (bank.recNext[i]! + 1) % RECORD_BLOCKS;
+  bank.recBlocks[i] = Math.min(blocks + 1, RECORD_BLOCKS);
+  bank.recCount[i] = 0;
+}
+
+/** The rarity of distance `d` beyond the block under way (its `inBlock` values) and the kept `blocks` before it. */
+function beyondBlocks(bank: SeriesBank, i: number, d: number, inBlock: number, blocks: number): number {
+  let beaten = inBlock;
+  const base = i * RECORD_BLOCKS;
+  for (let b = 0; b < blocks; b++) {
+    if (d <= bank.recMax[base + b]!) return 0;
+    beaten += RECORD_BLOCK;
+  }
+  if (beaten < MIN_RECORD) return 0;
+  let previous = inBlock > 0 ? bank.recCur[i]! : 0;
+  for (let b = 0; b < blocks; b++) previous = Math.max(previous, bank.recMax[base + b]!);
+  const margin = previous > 0 ? Math.min(d / previous, 1e6) : 1e6;
+  return Math.log10(beaten + 1) + RECORD_TAIL_INDEX * Math.log10(margin);
 }

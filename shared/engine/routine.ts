@@ -31,22 +31,35 @@ const mod = (a: number, n: number) => {
 /** Where in its bucket interval `k` falls, as a byte (exact for up to 256 intervals a bucket). */
 const placeOf = (k: number, divisor: number) => (divisor === 1 ? 0 : Math.floor((((k % divisor) + divisor) % divisor) * 256 / divisor));
 
-/** Whether a stored surprise within the drift of one cycle before interval `k` is at least `q − slack`, and a repeat itself when `repeated`. */
-function seenWithin(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: number, k: number, q: number, slack: number, repeated: boolean): boolean {
-  if (r.length === 0) return false;
+/** Bits of `scan`: a stored surprise within the drift of one cycle ago is at least q − LIKE; at least q; at least q − LIKE and a repeat itself. */
+const LIKE_SEEN = 1;
+const NO_LARGER = 2;
+const LIKE_REPEAT = 4;
+
+/**
+ * What ring `r` holds of series `i` within the drift of one cycle before interval `k`,
+ * against a surprise of quantised size `q` (the bits above). One walk over the buckets
+ * answers all three questions: `routineOf` asks them for every notable surprise.
+ */
+function scan(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: number, k: number, q: number): number {
+  if (r.length === 0) return 0;
   const base = i * r.length;
   const ago = k - r.buckets * r.divisor;
   const first = Math.floor((ago - r.drift) / r.divisor);
   const last = Math.floor((ago + r.drift) / r.divisor);
-  for (let b = first; b <= last; b++) {
-    const j = base + mod(b, r.length);
+  let bits = 0;
+  // The ring's place of bucket b, walked forward from one modulo.
+  for (let b = first, m = mod(first, r.length); b <= last; b++, m = m + 1 === r.length ? 0 : m + 1) {
+    const j = base + m;
     const past = ring[j]!;
-    if ((past & SIZE) + slack < q || (repeated && (past & REPEAT) === 0)) continue;
+    const size = past & SIZE;
+    if (size + LIKE < q) continue;
     // The largest surprise of that bucket, where it was: within the drift of one cycle ago?
     const at = r.divisor === 1 ? b : b * r.divisor + (place[j]! * r.divisor) / 256;
-    if (Math.abs(at - ago) <= r.drift + 0.5) return true;
+    if (!(Math.abs(at - ago) <= r.drift + 0.5)) continue;
+    bits |= LIKE_SEEN | (size >= q ? NO_LARGER : 0) | (past & REPEAT ? LIKE_REPEAT : 0);
   }
-  return false;
+  return bits;
 }
 
 /** Bits of `routineOf`. */
@@ -64,33 +77,25 @@ const WEEKLY_REPEAT = 4;
 export function routineOf(bank: SeriesBank, i: number, k: number, q: number): number {
   const { day, week } = bank.layout.routine;
   let bits = 0;
-  if (seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, LIKE, false)) {
-    bits |= DAILY_REPEAT;
-    if (seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, 0, false) || seenWithin(bank.dayRing, bank.dayPlace, day, i, k, q, LIKE, true)) bits |= ROUTINE;
-  }
-  if (week.length > 0 && seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, LIKE, false)) {
-    bits |= WEEKLY_REPEAT;
-    if (seenWithin(bank.weekRing, bank.weekPlace, week, i, k, q, LIKE, true)) bits |= ROUTINE;
-  }
+  const daySeen = scan(bank.dayRing, bank.dayPlace, day, i, k, q);
+  if (daySeen & LIKE_SEEN) bits |= daySeen & (NO_LARGER | LIKE_REPEAT) ? DAILY_REPEAT | ROUTINE : DAILY_REPEAT;
+  const weekSeen = scan(bank.weekRing, bank.weekPlace, week, i, k, q);
+  if (weekSeen & LIKE_SEEN) bits |= weekSeen & LIKE_REPEAT ? WEEKLY_REPEAT | ROUTINE : WEEKLY_REPEAT;
   return bits;
 }
 
 function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, i: number, k: number, q: number, flag: number): void {
-  if (r.length === 0) return;
-  const bucket = r.divisor === 1 ? Math.floor(k) : Math.floor(k / r.divisor);
-  const j = i * r.length + mod(bucket, r.length);
+  const { length, divisor } = r;
+  if (length === 0) return;
+  const bucket = divisor === 1 ? Math.floor(k) : Math.floor(k / divisor);
+  const j = i * length + mod(bucket, length);
   // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
-  if (at[i] !== bucket) {
-    ring[j] = q | flag;
-    if (r.divisor > 1) place[j] = placeOf(k, r.divisor);
+  const kept = at[i] !== bucket ? -1 : ring[j]!;
+  if (kept < 0 || q > (kept & SIZE)) {
+    ring[j] = q | (kept < 0 ? 0 : kept & RECORD) | flag;
+    if (divisor > 1) place[j] = placeOf(k, divisor);
     at[i] = bucket;
-  } else {
-    const kept = ring[j]!;
-    if (q > (kept & SIZE)) {
-      ring[j] = q | (kept & RECORD) | flag;
-      if (r.divisor > 1) place[j] = placeOf(k, r.divisor);
-    } else ring[j] = kept | (flag & RECORD);
-  }
+  } else ring[j] = kept | (flag & RECORD);
 }
 
 /** Whether a record (records.ts) fell within the drift of interval `k`, a day before. */

@@ -1,10 +1,10 @@
 import type { SeriesBank } from "./bank.ts";
-import { expectedValue, learnBaseline } from "./baseline.ts";
-import { acceptsShift, surpriseDirection, trackCycles, trackShift } from "./change.ts";
-import { resetDrift, driftOf } from "./drift.ts";
-import { EVENT_SCORE, eventSeverity, trackEvent } from "./event.ts";
+import { meanLevel, RELEARN_RATE, shareOf } from "./baseline.ts";
+import { DAILY_CHANGED, nextMark, nextRun, repeats, SHORT_EXCURSION, surpriseDirection, WEEKLY_CHANGED } from "./change.ts";
+import { driftOf } from "./drift.ts";
+import { EVENT_SCORE, eventSeverity, holdEvent } from "./event.ts";
 import { slotOf } from "./layout.ts";
-import { judgingScales, learnScale } from "./scale.ts";
+import { MAD_TO_SIGMA, scaleFloor } from "./scale.ts";
 
 /**
  * One causal step for one series: predict the interval (baseline.ts), judge the value by
@@ -56,6 +56,14 @@ function nothing(out: StepResult, expected: number): void {
  * Scores value `x` of interval index `k` (epoch ms / interval ms) for series `i`, then
  * learns it. With `learnOnly` (history), the score is not computed. A missing value is
  * not passed here at all: gaps leave the state as it was.
+ *
+ * One pass over the series' state, run for every point of every series: the baseline, the
+ * scale, change detection and the event's hold are read and learned here rather than in
+ * calls, so each array is read once and each index computed once, and no number is boxed
+ * across a call the compiler does not inline; the event layer (event.ts) takes the residual
+ * and gives the severity through `out`. What each part means, and its constants, stay with
+ * its module (baseline.ts, scale.ts, change.ts, drift.ts); every expression keeps its
+ * order of operations, so results are the same to the bit.
  */
 export function step(bank: SeriesBank, i: number, k: number, x: number, out: StepResult, learnOnly = false): void {
   if (!Number.isFinite(x)) return nothing(out, NaN);
@@ -67,48 +75,106 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     bank.seen[i] = 1;
     return nothing(out, x);
   }
-  const di = i * layout.daily.buckets + slotOf(layout.daily, k);
-  const wi = i * layout.weekly.buckets + slotOf(layout.weekly, k);
-  const warm = seen >= layout.warmup;
+  const { daily, weekly, rates, firstCycle, warmup } = layout;
+  const di = i * daily.buckets + slotOf(daily, k);
+  const wi = i * weekly.buckets + slotOf(weekly, k);
+  const warm = seen >= warmup;
 
-  const expected = expectedValue(bank, i, di, wi);
+  // Predict (baseline.ts) and judge by the residual scale (scale.ts).
+  const level = bank.level[i]!;
+  const dailySlot = bank.daily[di]!;
+  const weeklySlot = bank.weekly[wi]!;
+  const expected = level + dailySlot + weeklySlot;
   const r = x - expected;
-  const base = judgingScales(bank, i, expected, out);
-  const scale = r >= 0 ? out.scaleAbove : out.scaleBelow;
+  const s = bank.scale[i]!;
+  const floor = scaleFloor(expected, bank.integral[i] === 1);
+  const scaleBelow = Math.max(s * bank.toleranceDown[i]!, floor);
+  const scaleAbove = Math.max(s * bank.toleranceUp[i]!, floor);
+  const base = Math.max(s, floor);
+  const scale = r >= 0 ? scaleAbove : scaleBelow;
   const z = r / scale;
   out.expected = expected;
   out.scale = scale;
+  out.scaleBelow = scaleBelow;
+  out.scaleAbove = scaleAbove;
   out.z = z;
-  out.score = eventSeverity(bank, i, k, x, z, learnOnly || !warm, out);
-  out.ongoing = bank.eventLeft[i]! > 0;
+  // The event follows the interval's own deviation: a drift is reported once and holds no incident open, so an incident that follows it is alerted at its own onset.
+  eventSeverity(bank, i, seen, k, x, learnOnly || !warm, out);
+  const deviation = out.score;
+  const left = bank.eventLeft[i]!;
+  out.ongoing = left > 0;
   out.drift = 0;
 
+  // Change detection (change.ts): the run of same-direction surprises, then the cycles' marks.
   const dir = surpriseDirection(r / base, warm);
-  const run = trackShift(bank, i, dir);
+  const run = nextRun(bank.run[i]!, dir);
+  bank.run[i] = run;
   bank.seen[i] = seen + 1;
-  if (acceptsShift(bank, run)) {
-    // A shift that lasted: jump to it, keep the seasonal shape, count afresh.
-    bank.level[i] = bank.level[i]! + r;
+  const dailyTotal = bank.dailyTotal[i]!;
+  const weeklyTotal = bank.weeklyTotal[i]!;
+  if (Math.abs(run) >= layout.acceptShiftAfter) {
+    // A shift that lasted: jump to it, keep the seasonal shape, count afresh; the drift's reference moves with it.
+    const shifted = level + r;
+    bank.level[i] = shifted;
     bank.run[i] = 0;
-    resetDrift(bank, i);
-    out.open = trackEvent(bank, i, out.score, EVENT_SCORE);
+    bank.driftRef[i] = meanLevel(layout, shifted, dailyTotal, weeklyTotal);
+    out.open = holdEvent(bank, i, left, deviation);
     return;
   }
-  const moved = trackCycles(bank, di, wi, dir, run);
+  const slotDir = Math.abs(run) > SHORT_EXCURSION ? 0 : dir;
+  let moved = 0;
+  // Most points surprise no slot: a mark then only needs clearing, if it is set.
+  const dailyMark = bank.dailyMark[di]!;
+  const weeklyMark = bank.weeklyMark[wi]!;
+  if (slotDir === 0) {
+    if (dailyMark !== 0) bank.dailyMark[di] = 0;
+    if (weeklyMark !== 0) bank.weeklyMark[wi] = 0;
+  } else {
+    bank.dailyMark[di] = nextMark(dailyMark, slotDir);
+    bank.weeklyMark[wi] = nextMark(weeklyMark, slotDir);
+    moved = (daily.buckets > 1 && repeats(dailyMark, slotDir) ? DAILY_CHANGED : 0) | (repeats(weeklyMark, slotDir) ? WEEKLY_CHANGED : 0);
+  }
+
+  // Learn (baseline.ts): clipped from the first cycle on, so that an incident while the model is young is not learned as the cycle.
   const limit = CLIP_Z * base;
-  // Clipped from the first cycle on, so that an incident while the model is young is not learned as the cycle.
-  const rc = seen > layout.firstCycle && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
-  learnBaseline(bank, i, di, wi, rc, seen, warm, moved);
-  learnScale(bank, i, r, seen, warm, 2 * limit);
-  // The event follows the interval's own deviation: a drift is reported once and holds no incident open, so an incident that follows it is alerted at its own onset.
-  const deviation = out.score;
-  if (seen === layout.warmup) resetDrift(bank, i);
+  const rc = seen > firstCycle && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
+  const dailyVisits = Math.floor(seen / (daily.buckets * daily.divisor));
+  const weeklyVisits = Math.floor(seen / (weekly.buckets * weekly.divisor));
+  const aD = daily.buckets > 1 ? Math.max(moved & DAILY_CHANGED ? RELEARN_RATE : rates.daily, 1 / (dailyVisits + 1)) * shareOf(daily.divisor) : 0;
+  // In the first week, the weekly slot takes half of what the daily cycle leaves.
+  const firstWeek = dailyVisits > 0 || daily.buckets === 1 ? 0.5 : 0;
+  const aW = Math.max(moved & WEEKLY_CHANGED ? RELEARN_RATE : rates.weekly, weeklyVisits === 0 ? firstWeek : 1 / (weeklyVisits + 1)) * shareOf(weekly.divisor);
+  const aL = Math.max(rates.level, warm ? 0 : 1 / (seen + 1));
+  let rest = rc;
+  const dD = aD * rest;
+  bank.daily[di] = dailySlot + dD;
+  const dailyTotalNow = dailyTotal + dD;
+  bank.dailyTotal[i] = dailyTotalNow;
+  rest -= dD;
+  const dW = aW * rest;
+  bank.weekly[wi] = weeklySlot + dW;
+  const weeklyTotalNow = weeklyTotal + dW;
+  bank.weeklyTotal[i] = weeklyTotalNow;
+  rest -= dW;
+  const levelNow = level + aL * rest;
+  bank.level[i] = levelNow;
+
+  // The scale (scale.ts) starts after the first cycle, whose residuals are the cycle itself, at 1/n, then at the layout's rate; once warm, residuals are capped.
+  if (seen >= firstCycle) {
+    const a = Math.max(rates.scale, 1 / (seen - firstCycle + 1));
+    const size = Math.abs(r);
+    const capped = seen > firstCycle && warm ? Math.min(size, 2 * limit) : size;
+    bank.scale[i] = s + a * (MAD_TO_SIGMA * capped - s);
+  }
+
+  // Slow drift (drift.ts), of the level with its cycles averaged out.
+  if (seen === warmup) bank.driftRef[i] = meanLevel(layout, levelNow, dailyTotalNow, weeklyTotalNow);
   else if (warm) {
-    const drift = driftOf(bank, i, base);
+    const drift = driftOf(bank, i, meanLevel(layout, levelNow, dailyTotalNow, weeklyTotalNow), base);
     if (drift !== 0 && !learnOnly) {
       out.drift = drift;
-      out.score = Math.max(out.score, EVENT_SCORE);
+      out.score = Math.max(deviation, EVENT_SCORE);
     }
   }
-  out.open = trackEvent(bank, i, deviation, EVENT_SCORE);
+  out.open = holdEvent(bank, i, left, deviation);
 }
