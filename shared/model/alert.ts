@@ -26,8 +26,12 @@ export const ownsSecret = (ref: SecretRef, accountId: string) => {
   const name = ref.id.replace(/^\//, "");
   return name.startsWith(tenantSecretPrefix(accountId)) && !name.split("/").includes("..");
 };
-/** Headers the request itself is made of (its host, framing, connection) and Vigil's own signature headers. */
-const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|keep-alive|upgrade|te|trailer|proxy-.*|x-vigil-.*)$/i;
+/**
+ * Headers the request itself is made of (its host, framing, connection; `Expect`, which the
+ * HTTP client refuses to send, so a message naming it could never be delivered) and Vigil's
+ * own signature headers.
+ */
+const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|keep-alive|upgrade|expect|te|trailer|proxy-.*|x-vigil-.*)$/i;
 
 const ACTIONS = ["SNSConfiguration", "LambdaConfiguration", "SlackConfiguration", "WebhookConfiguration", "EmailConfiguration"] as const;
 

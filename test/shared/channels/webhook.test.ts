@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
+import { CreateAlertRequest } from "../../../shared/model/alert.ts";
 import { WEBHOOK_SCHEMA } from "../../../shared/channels/webhook/render.ts";
 import { literalSecrets } from "../../../shared/channels/common/secrets.ts";
 import { WebhookSender } from "../../../shared/channels/webhook/sender.ts";
@@ -46,6 +47,16 @@ describe("webhook sender", () => {
       expect(await sender(true).send(message, { kind: "webhook", url }, signal)).toMatchObject({ ok: false, retryable: false, reason: "BLOCKED_URL" });
     }
     expect(receiver.requests).toHaveLength(before);
+  });
+
+  it("sends every header an alert may name: one the HTTP client would refuse is refused when the alert is made", async () => {
+    const names = ["Expect", "Accept", "Authorization", "Cookie", "Date", "Origin", "Referer", "Via", "Forwarded", "Max-Forwards", "Range", "If-Match", "Priority", "X-Team"];
+    const allowed = names.filter((name) => CreateAlertRequest.safeParse({ AlertName: "h", AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop", Action: { WebhookConfiguration: { Url: receiver.url, Headers: { [name]: "100-continue" } } } }).success);
+    expect(allowed).toContain("X-Team");
+    for (const name of allowed) {
+      expect(await sender().send(message, { kind: "webhook", url: receiver.url, headers: { [name]: "100-continue" } }, signal), name).toEqual({ ok: true });
+      expect(receiver.requests.at(-1)!.headers[name.toLowerCase()], name).toBe("100-continue");
+    }
   });
 
   it("signs as documented: HMAC-SHA256 of '<timestamp>.<body>'", () => {

@@ -50,6 +50,7 @@ describe("CreateAlertRequest", () => {
     [{ SlackConfiguration: { WebhookUrl: "ftp://example.com" } }, ["Action.SlackConfiguration.WebhookUrl"]],
     [{ WebhookConfiguration: { Url: "https://example.com/h", Secret: "{{resolve:ssm:/vigil/k}}", Headers: { "X-Team": "growth" } } }, []],
     [{ WebhookConfiguration: { Url: "https://example.com/h", Headers: { "bad header": "x" } } }, ["Action.WebhookConfiguration.Headers.bad header"]],
+    [{ WebhookConfiguration: { Url: "https://example.com/h", Headers: { Expect: "100-continue" } } }, ["Action.WebhookConfiguration.Headers.Expect"]],
     [{ WebhookConfiguration: { Url: "not a url" } }, ["Action.WebhookConfiguration.Url"]],
     [{ EmailConfiguration: { To: ["oncall@example.com"], From: "vigil@example.com" } }, []],
     [{ EmailConfiguration: { To: [] } }, ["Action.EmailConfiguration.To"]],

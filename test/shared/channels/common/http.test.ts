@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { classifyStatus, post, retryAfterMs } from "../../../../shared/channels/common/http.ts";
 import { checkedAddress, isPrivateAddress } from "../../../../shared/channels/common/address.ts";
@@ -168,6 +168,31 @@ describe("post's headers", () => {
       expect(sent.headers["content-type"]).toBe("application/json");
     } finally {
       await receiver.stop();
+    }
+  });
+});
+
+describe("post to a receiver that sends an interim answer", () => {
+  // KNOWN DEFECT (marked `it.fails` until fixed): RFC 9110 §15.2 has a client parse any 1xx
+  // before the final answer, even one it did not ask for; node:http did, and such a receiver
+  // got its messages. undici's HTTP/1.1 client destroys the connection on an unasked-for
+  // `100 Continue` ("bad response"), so every message to such a receiver is retried, then
+  // parked. Drop `.fails` once post reads past it.
+  it.fails("takes the final answer after an unasked-for 100 Continue", async () => {
+    const server = createNetServer((socket) => {
+      let head = "";
+      socket.on("data", (chunk) => {
+        head += chunk.toString("latin1");
+        if (head.includes("\r\n\r\n") && head.endsWith("{}")) socket.end("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      });
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      expect(await post(`http://127.0.0.1:${port}/in`, "{}", { timeoutMs: 2000, signal: new AbortController().signal, now: Date.now })).toEqual({ ok: true });
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 });
