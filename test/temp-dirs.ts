@@ -12,7 +12,7 @@ const fileDirs: string[] = [];
 try {
   afterAll(() => Promise.all(fileDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true }))));
 } catch {}
-// A file cut short (a worker killed on a timeout) still leaves nothing behind.
+// A worker that exits before its file's hooks run still removes them (one killed by a signal cannot).
 process.once("exit", () => fileDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 /**

@@ -95,14 +95,26 @@ const SCALE = RARITY_AT_70 / -Math.log(1 - 0.7);
 
 /**
  * The shortest interval severity is calibrated for: L4M's finest, PT5M. A shorter interval
- * (PT1M, or the step `vigil score` meets) is judged per five minutes: its rarity is the
- * chance that any of the intervals in five minutes is as rare (m intervals: m times the
- * chance, log10 m off the rarity). A series then alarms no more often a day at PT1M than
- * at PT5M, where one interval in 2,000 would otherwise be five times the alerts: a minute
- * series is finer in time, not noisier to its owner.
+ * (PT1M, or the step `vigil score` meets) is judged per five minutes: its rarity is that of
+ * the chance that any of the intervals in five minutes is as rare (rarityOverIntervals). A
+ * series then alarms no more often a day at PT1M than at PT5M, where one interval in 2,000
+ * would otherwise be five times the alerts: a minute series is finer in time, not noisier
+ * to its owner.
  */
 export const CALIBRATED_INTERVAL_MS = 300_000;
-export const rarityDiscountOf = (intervalMs: number) => (intervalMs < CALIBRATED_INTERVAL_MS ? Math.log10(CALIBRATED_INTERVAL_MS / intervalMs) : 0);
+/** How many intervals of `intervalMs` one calibrated interval holds: 1 at L4M's frequencies, 5 at PT1M. */
+export const intervalsPerCalibrated = (intervalMs: number) => (intervalMs < CALIBRATED_INTERVAL_MS ? CALIBRATED_INTERVAL_MS / intervalMs : 1);
+
+/**
+ * The rarity of "any of m intervals is as rare as `rarity`": −log10(1 − (1 − p)^m) for
+ * p = 10^−rarity (Šidák), exact, so it stays above 0 and keeps distinct rarities distinct;
+ * past 10^−100, where p underflows soon, it is log10 m off the rarity, as the exact one is there.
+ */
+export function rarityOverIntervals(rarity: number, m: number): number {
+  if (!(rarity > 0)) return 0;
+  if (rarity > 100) return rarity - Math.log10(m);
+  return -Math.log10(-Math.expm1(m * Math.log1p(-(10 ** -rarity))));
+}
 
 /** The severity (0–100) of an event whose chance per interval is 10^−rarity. */
 export function scoreOfRarity(rarity: number): number {

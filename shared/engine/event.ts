@@ -1,5 +1,5 @@
 import { SHORT, type SeriesBank } from "./bank.ts";
-import { gaussianRarity, scoreOfRarity } from "./calibration.ts";
+import { gaussianRarity, rarityOverIntervals, scoreOfRarity } from "./calibration.ts";
 import { recordRarity } from "./records.ts";
 import { quantised, recordRecurs, rememberSurprise, ROUTINE, routineOf } from "./routine.ts";
 import { restartTails, tailRarity } from "./tails.ts";
@@ -113,8 +113,8 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, k: numb
   if (kinds & ROUTINE) rarity = 0;
   if (record > 0 && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
   rememberSurprise(bank, i, k, q, kinds, record > 0);
-  // The discount is 0 at L4M's frequencies: the subtraction is skipped there.
-  out.score = silent ? 0 : scoreOfRarity(bank.layout.rarityDiscount === 0 ? rarity : rarity - bank.layout.rarityDiscount);
+  // At L4M's frequencies an interval is a calibrated one: nothing to judge over several.
+  out.score = silent ? 0 : scoreOfRarity(bank.layout.perCalibrated === 1 ? rarity : rarityOverIntervals(rarity, bank.layout.perCalibrated));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { rarityDiscountOf } from "./calibration.ts";
+import { intervalsPerCalibrated } from "./calibration.ts";
 
 /**
  * Which cycles a series learns, derived from its interval alone so that any cadence works
@@ -41,11 +41,8 @@ export interface SeasonLayout {
   readonly acceptShiftAfter: number;
   /** Intervals a series' event stays open after its last anomaly (event.ts): two hours, at least one interval. */
   readonly eventHold: number;
-  /**
-   * What an interval's rarity is discounted by before it becomes a severity: log10 of the
-   * intervals in five minutes, for intervals shorter than that (calibration.ts), else 0.
-   */
-  readonly rarityDiscount: number;
+  /** Intervals in one calibrated interval (calibration.ts): 1 at L4M's frequencies, 5 at PT1M, whose rarities are judged per five minutes. */
+  readonly perCalibrated: number;
   /** Learning rates per update: level, daily slot, weekly slot, residual scale. */
   readonly rates: { readonly level: number; readonly daily: number; readonly weekly: number; readonly scale: number };
 }
@@ -89,7 +86,7 @@ export function layoutFor(intervalMs: number): SeasonLayout {
     warmup: Math.max(2 * firstCycle, MIN_WARMUP),
     acceptShiftAfter: clamp(Math.round((12 * HOUR) / intervalMs), 3, 36),
     eventHold: clamp(Math.round((2 * HOUR) / intervalMs), 1, 65535),
-    rarityDiscount: rarityDiscountOf(intervalMs),
+    perCalibrated: intervalsPerCalibrated(intervalMs),
     rates: {
       level: clamp(intervalMs / (20 * HOUR), 0.01, 0.2),
       daily: daily.buckets > 1 ? 0.1 : 0,

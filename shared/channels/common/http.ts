@@ -1,5 +1,7 @@
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type RequestOptions } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
-import { Pool, type Dispatcher } from "undici";
+import { urlToHttpOptions } from "node:url";
 import { checkedAddress, type Resolver } from "./address.ts";
 import { failed, type SendResult } from "../../alerts/channel.ts";
 import { SecretUnavailable, type SecretResolver } from "./secrets.ts";
@@ -40,9 +42,8 @@ export interface PostOptions {
  */
 export async function post(url: string, body: string | Buffer, options: PostOptions): Promise<SendResult> {
   try {
-    // Names are case-insensitive: the last one given of a name is sent, once (a channel's header never doubles one of Vigil's).
     const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Vigil" };
-    if (options.headers) for (const name in options.headers) headers[name.toLowerCase()] = options.headers[name]!;
+    if (options.headers) Object.assign(headers, options.headers);
     const { status, retryAfter } = await exchange(url, body, headers, options.signal, options.timeoutMs, options.pinned);
     return classifyStatus(status, retryAfter, options.now());
   } catch (e) {
@@ -61,29 +62,26 @@ class NoAnswer extends Error {
 const MAX_ANSWER_BYTES = 64 * 1024;
 /** Pools kept; the least recently used is dropped past this (more than the sends in flight at once). */
 const MAX_POOLS = 256;
-/** Connections one pool opens at most: as many as the most sends of one channel kind in flight (runtime/senders.ts). */
-const CONNECTIONS_PER_POOL = 64;
-const pools = new Map<string, Pool>();
+const pools = new Map<string, HttpAgent>();
 
 /**
  * Connections are kept open and reused, per origin and per address connected to: a pool's
- * connections all reach the one address checked for it (with `pinned`), so no pool hands a
- * connection over to another address, and a receiver is not made to accept a connection per
- * message. The pools are undici's (Node's own HTTP/1.1 client, under its fetch): a request
- * costs a fraction of node:http's, and alerting sends thousands a second.
+ * sockets all reach the one address checked for it (with `pinned`), so no pool hands a
+ * socket over to another address, and a receiver is not made to accept a connection per
+ * message.
  */
-function poolFor(target: Target, pinned: PostOptions["pinned"]): Pool {
+function poolFor(target: Target, pinned: PostOptions["pinned"]): HttpAgent {
   const key = `${target.origin}@${pinned?.address ?? ""}`;
   let pool = pools.get(key);
   if (pool) pools.delete(key); // moved to the back: the most recently used
   else {
-    const lookup: LookupFunction | undefined = pinned && ((_host, opts, done) => (opts.all ? done(null, [pinned]) : done(null, pinned.address, pinned.family)));
-    pool = new Pool(target.origin, { connections: CONNECTIONS_PER_POOL, keepAliveTimeout: 30_000, connect: lookup ? { lookup } : {} });
+    const options = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, timeout: 30_000, scheduling: "lifo" as const };
+    pool = target.https ? new HttpsAgent(options) : new HttpAgent(options);
     if (pools.size >= MAX_POOLS) {
       // The least recently used pool is dropped: its idle connections closed, those still answering left to finish (and time out).
-      const [oldest, dropped] = pools.entries().next().value as [string, Pool];
+      const [oldest, agent] = pools.entries().next().value as [string, HttpAgent];
       pools.delete(oldest);
-      void dropped.close().catch(() => {});
+      for (const idle of Object.values(agent.freeSockets)) for (const socket of idle ?? []) socket.destroy();
     }
   }
   pools.set(key, pool);
@@ -92,29 +90,23 @@ function poolFor(target: Target, pinned: PostOptions["pinned"]): Pool {
 
 /** A URL as a request takes it, parsed once: every message to the same URL reuses it. */
 interface Target {
+  readonly https: boolean;
   readonly origin: string;
-  /** Path and query. */
-  readonly path: string;
-  /** Basic credentials the URL carries (`https://user:pass@host/…`), sent unless the channel's headers hold their own. */
-  readonly authorization?: string;
+  readonly options: Readonly<RequestOptions>;
 }
 
 /** URLs parsed; emptied when full (a parse is cheap, but not per message). */
 const targets = new Map<string, Target | string>();
 const MAX_TARGETS = 1024;
 
-/** The URL's origin and path, or why it cannot be sent to. */
+/** The URL's request options, or why it cannot be sent to. */
 function targetOf(url: string): Target | string {
   let target = targets.get(url);
   if (target === undefined) {
     const parsed = new URL(url);
     target =
       parsed.protocol === "https:" || parsed.protocol === "http:"
-        ? {
-            origin: parsed.origin,
-            path: `${parsed.pathname}${parsed.search}`,
-            ...(parsed.username || parsed.password ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString("base64")}` } : {}),
-          }
+        ? { https: parsed.protocol === "https:", origin: `${parsed.protocol}//${parsed.host}`, options: Object.freeze(urlToHttpOptions(parsed)) }
         : `${parsed.protocol} is not http: or https:`;
     if (targets.size >= MAX_TARGETS) targets.clear();
     targets.set(url, target);
@@ -127,56 +119,65 @@ function targetOf(url: string): Target | string {
  * its body read in the background, bounded, so the connection can be reused. The request,
  * answer included, is cut short after `timeoutMs` or when `signal` aborts.
  */
-async function exchange(url: string, body: string | Buffer, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number, pinned?: PostOptions["pinned"]): Promise<{ status: number; retryAfter: string | null }> {
-  const target = targetOf(url);
-  if (typeof target === "string") throw new Error(target);
-  if (signal.aborted) throw new Error("aborted before it was sent");
-  if (target.authorization && headers["authorization"] === undefined) headers["authorization"] = target.authorization;
-  const cut = new AbortController();
-  // One timer per request, and one abort listener per signal (cheaper than a listener per request, at thousands a second).
-  const timer = setTimeout(() => cut.abort(new NoAnswer()), timeoutMs);
-  const untrack = track(signal, cut);
-  const done = () => {
-    clearTimeout(timer);
-    untrack();
-  };
-  let answer: Dispatcher.ResponseData;
+function exchange(url: string, body: string | Buffer, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number, pinned?: PostOptions["pinned"]): Promise<{ status: number; retryAfter: string | null }> {
+  let target: Target | string;
   try {
-    answer = await poolFor(target, pinned).request({ origin: target.origin, path: target.path, method: "POST", headers, body, signal: cut.signal, headersTimeout: 0, bodyTimeout: 0 });
+    target = targetOf(url);
   } catch (e) {
-    done();
-    throw cut.signal.reason instanceof NoAnswer ? cut.signal.reason : e;
+    return Promise.reject(e);
   }
-  const retryAfter = answer.headers["retry-after"];
-  let read = 0;
-  answer.body.on("data", (chunk: Buffer) => {
-    if ((read += chunk.length) > MAX_ANSWER_BYTES) answer.body.destroy();
+  if (typeof target === "string") return Promise.reject(new Error(target));
+  if (signal.aborted) return Promise.reject(new Error("aborted before it was sent"));
+  const send = target.https ? httpsRequest : httpRequest;
+  const lookup: LookupFunction | undefined = pinned && ((_host, opts, done) => (opts.all ? done(null, [pinned]) : done(null, pinned.address, pinned.family)));
+  headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
+  return new Promise((resolve, reject) => {
+    const req = send({ ...target.options, method: "POST", headers, agent: poolFor(target, pinned), ...(lookup ? { lookup } : {}) }, (res) => {
+      const retryAfter = res.headers["retry-after"];
+      resolve({ status: res.statusCode ?? 0, retryAfter: retryAfter ?? null });
+      let read = 0;
+      res.on("data", (chunk: Buffer) => {
+        if ((read += chunk.length) > MAX_ANSWER_BYTES) res.destroy();
+      });
+      res.on("end", done);
+      res.on("error", () => {}); // the answer was classified already; a broken body only loses the connection
+    });
+    // One timer per request, and one abort listener per signal (cheaper than a signal or a listener per request, at thousands a second).
+    const timer = setTimeout(() => req.destroy(new NoAnswer()), timeoutMs);
+    const untrack = track(signal, req);
+    function done() {
+      clearTimeout(timer);
+      untrack();
+    }
+    req.on("close", done);
+    req.on("error", (e) => {
+      done();
+      reject(e);
+    });
+    req.end(body);
   });
-  answer.body.on("close", done);
-  answer.body.on("error", () => {}); // the answer was classified already; a broken body only loses the connection
-  return { status: answer.statusCode, retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null };
 }
 
 /** The requests in flight under each signal: its one listener ends them all when it aborts. */
-const inFlight = new WeakMap<AbortSignal, Set<AbortController>>();
+const inFlight = new WeakMap<AbortSignal, Set<ClientRequest>>();
 
-/** Ends the request `cut` aborts when `signal` aborts; the answer forgets it. */
-function track(signal: AbortSignal, cut: AbortController): () => void {
+/** Ends `req` when `signal` aborts; the answer forgets it. */
+function track(signal: AbortSignal, req: ClientRequest): () => void {
   let requests = inFlight.get(signal);
   if (!requests) {
-    const made = new Set<AbortController>();
+    const made = new Set<ClientRequest>();
     signal.addEventListener(
       "abort",
       () => {
-        for (const r of made) r.abort(new Error("aborted"));
+        for (const r of made) r.destroy(new Error("aborted"));
         made.clear();
       },
       { once: true },
     );
     inFlight.set(signal, (requests = made));
   }
-  requests.add(cut);
-  return () => void requests.delete(cut);
+  requests.add(req);
+  return () => void requests.delete(req);
 }
 
 export interface HttpChannelOptions {

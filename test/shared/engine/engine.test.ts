@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SeriesBank } from "../../../shared/engine/bank.ts";
-import { RARITY_AT_70, rarityOfScore, scoreOfRarity, studentRarity } from "../../../shared/engine/calibration.ts";
+import { RARITY_AT_70, rarityOfScore, rarityOverIntervals, scoreOfRarity, studentRarity } from "../../../shared/engine/calibration.ts";
 import { applyFeedback } from "../../../shared/engine/feedback.ts";
 import { layoutFor } from "../../../shared/engine/layout.ts";
 import { newStepResult, step } from "../../../shared/engine/step.ts";
@@ -26,6 +26,24 @@ describe("calibration", () => {
     for (let r = 1; r < 15; r++) expect(shown(r + 1)).toBeGreaterThan(shown(r));
     expect(scoreOfRarity(1e6)).toBeLessThan(100);
     expect(shown(300)).toBeLessThan(100);
+  });
+
+  it("judges a rarity over m intervals (PT1M: 5) as the chance that any of them is as rare: above 0, in order, log10 m off when rare", () => {
+    fc.assert(
+      // Rarities from one interval in 10 on, steps down to a second (m up to 300).
+      fc.property(fc.double({ min: 1, max: 1e6, noNaN: true }), fc.double({ min: 1, max: 1e6, noNaN: true }), fc.double({ min: 1, max: 300, noNaN: true }), (a, b, m) => {
+        const [lo, hi] = a < b ? [a, b] : [b, a];
+        const over = rarityOverIntervals(lo, m);
+        expect(over).toBeGreaterThan(0);
+        expect(over).toBeLessThanOrEqual(lo * (1 + 1e-9));
+        if (hi - lo > 1e-6 * hi) expect(rarityOverIntervals(hi, m)).toBeGreaterThan(over);
+      }),
+    );
+    expect(rarityOverIntervals(0, 5)).toBe(0);
+    expect(rarityOverIntervals(3.3, 1)).toBeCloseTo(3.3, 12);
+    // 1 − (1 − 0.1)^5 = 0.40951
+    expect(rarityOverIntervals(1, 5)).toBeCloseTo(-Math.log10(0.40951), 12);
+    for (const r of [8, 15, 99.9, 100.1, 300]) expect(rarityOverIntervals(r, 5)).toBeCloseTo(r - Math.log10(5), 6);
   });
 
   it("computes the Student t tail exactly enough: known quantiles, and the Gaussian in the limit", () => {
