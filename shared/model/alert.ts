@@ -31,7 +31,7 @@ export const ownsSecret = (ref: SecretRef, accountId: string) => {
  * HTTP client refuses to send, so a message naming it could never be delivered) and Vigil's
  * own signature headers.
  */
-const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|keep-alive|upgrade|expect|te|trailer|proxy-.*|x-vigil-.*)$/i;
+const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|keep-alive|upgrade|expect|te|trailer|proxy-.*|(x-)?vigil-.*)$/i;
 
 const ACTIONS = ["SNSConfiguration", "LambdaConfiguration", "SlackConfiguration", "WebhookConfiguration", "EmailConfiguration"] as const;
 

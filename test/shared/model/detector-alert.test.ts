@@ -51,6 +51,8 @@ describe("CreateAlertRequest", () => {
     [{ WebhookConfiguration: { Url: "https://example.com/h", Secret: "{{resolve:ssm:/vigil/k}}", Headers: { "X-Team": "growth" } } }, []],
     [{ WebhookConfiguration: { Url: "https://example.com/h", Headers: { "bad header": "x" } } }, ["Action.WebhookConfiguration.Headers.bad header"]],
     [{ WebhookConfiguration: { Url: "https://example.com/h", Headers: { Expect: "100-continue" } } }, ["Action.WebhookConfiguration.Headers.Expect"]],
+    [{ WebhookConfiguration: { Url: "https://example.com/h", Headers: { "Vigil-Delivery-Id": "x" } } }, ["Action.WebhookConfiguration.Headers.Vigil-Delivery-Id"]],
+    [{ WebhookConfiguration: { Url: "https://example.com/h", Headers: { "vigil-signature": "x" } } }, ["Action.WebhookConfiguration.Headers.vigil-signature"]],
     [{ WebhookConfiguration: { Url: "not a url" } }, ["Action.WebhookConfiguration.Url"]],
     [{ EmailConfiguration: { To: ["oncall@example.com"], From: "vigil@example.com" } }, []],
     [{ EmailConfiguration: { To: [] } }, ["Action.EmailConfiguration.To"]],
