@@ -157,7 +157,7 @@ describe("post to a URL with credentials", () => {
 });
 
 describe("post's headers", () => {
-  it("sends each name once, the last given winning whatever its case, as node:http's setHeader did", async () => {
+  it("sends each name once, the last given winning whatever its case (node:http's setHeader)", async () => {
     const receiver = await HttpReceiver.start();
     try {
       const result = await post(`${receiver.url}/in`, "{}", { timeoutMs: 2000, signal: new AbortController().signal, now: Date.now, headers: { "X-Team": "a", "Vigil-Signature": "forged", "vigil-signature": "v1=ours" } });
