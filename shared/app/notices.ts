@@ -80,40 +80,23 @@ export async function recordVerdicts(services: Services, event: AnomalyGroupEven
   for (const v of verdicts) {
     const alert = alerts.find((a) => a.AlertName === v.alert);
     if (!alert) continue;
-    writes.push({ table: "notices", id: noticeKey(arnAccount(alert.AlertArn), eventId, alert.AlertName), value: verdictNotice(event, alert, v, services.clock()), ifAbsent: true });
+    const notice: Notice = {
+      AnomalyDetectorArn: event.anomalyDetectorArn,
+      AnomalyGroupId: event.anomalyGroup.AnomalyGroupId,
+      ...(event.type === "AnomalyGroupEnded" ? {} : { Revision: event.revision }),
+      Ended: event.type === "AnomalyGroupEnded",
+      IntervalStart: event.intervalStart,
+      GroupScore: event.anomalyGroup.AnomalyGroupScore,
+      AlertArn: alert.AlertArn,
+      AlertName: alert.AlertName,
+      Outcome: OUTCOMES[v.outcome],
+      ...(v.outcome === "silenced" ? { SilenceId: v.silenceId, SilenceReason: v.reason } : {}),
+      ...(v.outcome === "enqueued" ? { NotifyReason: v.reason, DeliveryId: v.deliveryId, Status: "PENDING" as const, ...targetFields(alert) } : {}),
+      UpdatedAt: services.clock(),
+    };
+    writes.push({ table: "notices", id: noticeKey(arnAccount(alert.AlertArn), eventId, alert.AlertName), value: notice, ifAbsent: true });
   }
   if (writes.length) await services.records.putMany(writes);
-}
-
-type Draft = { -readonly [K in keyof Notice]?: Notice[K] };
-
-/**
- * One verdict's notice. Its fields are set one by one, in the order they are stored and
- * answered (no conditional spreads: this runs for every message sent, and is compiled early).
- */
-function verdictNotice(event: AnomalyGroupEvent, alert: Alert, v: AlertVerdict, at: number): Notice {
-  const n: Draft = { AnomalyDetectorArn: event.anomalyDetectorArn, AnomalyGroupId: event.anomalyGroup.AnomalyGroupId };
-  const ended = event.type === "AnomalyGroupEnded";
-  if (!ended) n.Revision = event.revision;
-  n.Ended = ended;
-  n.IntervalStart = event.intervalStart;
-  n.GroupScore = event.anomalyGroup.AnomalyGroupScore;
-  n.AlertArn = alert.AlertArn;
-  n.AlertName = alert.AlertName;
-  n.Outcome = OUTCOMES[v.outcome];
-  if (v.outcome === "silenced") {
-    n.SilenceId = v.silenceId;
-    n.SilenceReason = v.reason;
-  } else if (v.outcome === "enqueued") {
-    const target = targetFields(alert);
-    n.NotifyReason = v.reason;
-    n.DeliveryId = v.deliveryId;
-    n.Status = "PENDING";
-    n.Channel = target.Channel;
-    n.Target = target.Target;
-  }
-  n.UpdatedAt = at;
-  return n as Notice;
 }
 
 /** Per alert read (alerts are not changed once read): every notice of a batch names the same target. */
@@ -134,41 +117,31 @@ export async function recordOutcome(services: Services, delivery: Delivery, outc
   const m = delivery.message;
   const key = noticeKey(arnAccount(delivery.alertArn), m.eventId, m.alert.name);
   const found = await services.records.get<Notice>("notices", key);
-  // What was recorded, less its last error; fields set again keep their place, new ones follow, as a spread would have it.
-  let next: Draft;
-  if (found === undefined) next = noticeOf(m);
-  else if (found.LastError === undefined) next = { ...found };
-  else {
-    const { LastError: _, ...rest } = found;
-    next = rest;
-  }
-  if (alert) {
-    const target = targetFields(alert);
-    next.Channel = target.Channel;
-    next.Target = target.Target;
-  }
-  next.Status = outcome.kind === "sent" ? "SENT" : "PARKED";
-  next.Attempts = (found?.Attempts ?? 0) + outcome.attempts;
-  if (outcome.kind === "parked") next.LastError = outcome.detail;
-  next.UpdatedAt = services.clock();
-  await services.records.put("notices", key, next as Notice, kept(services));
-}
-
-/** A delivery's notice made from its message, when routing has not recorded one. */
-function noticeOf(m: Delivery["message"]): Draft {
-  const n: Draft = { AnomalyDetectorArn: m.detector.arn, AnomalyGroupId: m.anomalyGroupId };
   const revision = Number(m.eventId.split("#")[1]);
-  if (Number.isInteger(revision)) n.Revision = revision;
-  n.Ended = m.ended;
-  n.IntervalStart = m.at;
-  n.GroupScore = m.score;
-  n.AlertArn = m.alert.arn;
-  n.AlertName = m.alert.name;
-  n.Outcome = "ENQUEUED";
-  n.NotifyReason = m.reason;
-  n.DeliveryId = m.deliveryId;
-  n.UpdatedAt = 0;
-  return n;
+  const base: Notice = found ?? {
+    AnomalyDetectorArn: m.detector.arn,
+    AnomalyGroupId: m.anomalyGroupId,
+    ...(Number.isInteger(revision) ? { Revision: revision } : {}),
+    Ended: m.ended,
+    IntervalStart: m.at,
+    GroupScore: m.score,
+    AlertArn: m.alert.arn,
+    AlertName: m.alert.name,
+    Outcome: "ENQUEUED",
+    NotifyReason: m.reason,
+    DeliveryId: m.deliveryId,
+    UpdatedAt: 0,
+  };
+  const { LastError: _, ...rest } = base;
+  const next: Notice = {
+    ...rest,
+    ...(alert ? targetFields(alert) : {}),
+    Status: outcome.kind === "sent" ? "SENT" : "PARKED",
+    Attempts: (found?.Attempts ?? 0) + outcome.attempts,
+    ...(outcome.kind === "parked" ? { LastError: outcome.detail } : {}),
+    UpdatedAt: services.clock(),
+  };
+  await services.records.put("notices", key, next, kept(services));
 }
 
 export interface DeliveryFilter {

@@ -42,9 +42,7 @@ export interface PostOptions {
  */
 export async function post(url: string, body: string | Buffer, options: PostOptions): Promise<SendResult> {
   try {
-    const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Vigil" };
-    if (options.headers) Object.assign(headers, options.headers);
-    const { status, retryAfter } = await exchange(url, body, headers, options.signal, options.timeoutMs, options.pinned);
+    const { status, retryAfter } = await exchange(url, body, { "content-type": "application/json", "user-agent": "Vigil", ...options.headers }, options.signal, options.timeoutMs, options.pinned);
     return classifyStatus(status, retryAfter, options.now());
   } catch (e) {
     if (e instanceof NoAnswer) return failed(true, "TIMEOUT", `no answer within ${options.timeoutMs} ms`);
@@ -205,8 +203,5 @@ export async function postToAlertUrl(options: HttpChannelOptions, prepare: () =>
   }
   const checked = options.blockPrivateAddresses ? await checkedAddress(request.url, options.resolve) : undefined;
   if (checked && !checked.ok) return failed(false, "BLOCKED_URL", checked.reason);
-  const postOptions: { -readonly [K in keyof PostOptions]: PostOptions[K] } = { timeoutMs: options.timeoutMs, signal, now: options.now };
-  if (request.headers) postOptions.headers = request.headers;
-  if (checked?.ok) postOptions.pinned = { address: checked.address, family: checked.family };
-  return post(request.url, request.body, postOptions);
+  return post(request.url, request.body, { ...(request.headers ? { headers: request.headers } : {}), timeoutMs: options.timeoutMs, signal, now: options.now, ...(checked?.ok ? { pinned: { address: checked.address, family: checked.family } } : {}) });
 }
