@@ -29,7 +29,7 @@ const mod = (a: number, n: number) => {
 };
 
 /** Where in its bucket interval `k` falls, as a byte (exact for up to 256 intervals a bucket). */
-const placeOf = (k: number, divisor: number) => (divisor === 1 ? 0 : Math.floor((((k % divisor) + divisor) % divisor) * 256 / divisor));
+const placeOf = (k: number, divisor: number) => (divisor === 1 ? 0 : Math.floor((mod(k, divisor) * 256) / divisor));
 
 /** Bits of `scan`: a stored surprise within the drift of one cycle ago is at least q − LIKE; at least q; at least q − LIKE and a repeat itself. */
 const LIKE_SEEN = 1;

@@ -27,9 +27,9 @@ export const ownsSecret = (ref: SecretRef, accountId: string) => {
   return name.startsWith(tenantSecretPrefix(accountId)) && !name.split("/").includes("..");
 };
 /**
- * Headers the request itself is made of (its host, framing, connection; `Expect`, which the
- * HTTP client refuses to send, so a message naming it could never be delivered) and Vigil's
- * own signature headers.
+ * Headers the request itself is made of (its host, framing, connection; `Expect`, which
+ * changes how its body is sent: the HTTP client's to decide) and Vigil's own delivery and
+ * signature headers.
  */
 const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|keep-alive|upgrade|expect|te|trailer|proxy-.*|(x-)?vigil-.*)$/i;
 
