@@ -14,11 +14,18 @@ type Typed = Float64Array | Float32Array | Uint32Array | Uint16Array | Int16Arra
  * series): memory is fixed per series and grows linearly, and a snapshot is the arrays'
  * bytes, so it round-trips exactly. Every array is listed once, in `fields()`, with how
  * many elements each series takes.
+ *
+ * The arrays indexed by a cycle's slot (the seasonal slots, their marks, the routine rings)
+ * are slot-major: element b of series i is at b · stride + i. An interval visits one slot
+ * of every series, so those reads run along memory rather than one cache line (and, for the
+ * weekly slots, one page in six) per series. The other per-series blocks are series-major.
  */
 export class SeriesBank {
   readonly layout: SeasonLayout;
   size = 0;
   private capacity = 0;
+  /** Series a slot-major array holds per slot: its capacity (the saved series, in a snapshot). */
+  stride = 0;
   /**
    * The series' slots by key, numbered as they came. A shard finds tens of thousands of
    * series an interval by keys made for the lookup (in two parts); a Map hashed and copied each one.
@@ -104,10 +111,10 @@ export class SeriesBank {
     return this.layout.intervalMs;
   }
 
-  /** Each array of the state with its elements per series, in snapshot order. */
-  private fields(): [keyof SeriesBank & string, number][] {
+  /** Each array of the state with its elements per series and whether it is slot-major, in snapshot order. */
+  private fields(): [keyof SeriesBank & string, number, boolean][] {
     const { daily, weekly, routine } = this.layout;
-    return [
+    const list: [keyof SeriesBank & string, number][] = [
       ["level", 1],
       ["scale", 1],
       ["seen", 1],
@@ -150,6 +157,7 @@ export class SeriesBank {
       ["recentExpected", RECENT],
       ["recentScale", RECENT],
     ];
+    return list.map(([name, per]) => [name, per, BY_SLOT.has(name)]);
   }
 
   private array(name: string): Typed {
@@ -189,13 +197,16 @@ export class SeriesBank {
   }
 
   private grow(capacity: number): void {
-    for (const [name, per] of this.fields()) {
+    for (const [name, per, bySlot] of this.fields()) {
       const a = this.array(name);
       const b = new (a.constructor as new (n: number) => Typed)(capacity * per);
-      b.set(a);
+      // A slot-major array's rows move to the new stride; a series-major one keeps its place.
+      if (bySlot) for (let r = 0; r < per && this.capacity > 0; r++) b.set(a.subarray(r * this.capacity, r * this.capacity + Math.min(this.capacity, capacity)), r * capacity);
+      else b.set(a);
       (this as unknown as Record<string, Typed>)[name] = b;
     }
     this.capacity = capacity;
+    this.stride = capacity;
   }
 
   /** Bytes of state one series takes. */
@@ -203,20 +214,25 @@ export class SeriesBank {
     return this.fields().reduce((sum, [name, per]) => sum + per * this.array(name).BYTES_PER_ELEMENT, 0);
   }
 
-  private arrays(): Typed[] {
-    return this.fields().map(([name, per]) => this.array(name).subarray(0, this.size * per));
+  /** The state of the bank's series, as views in snapshot order: each field's elements, a slot-major one row by row. */
+  private views(): Typed[][] {
+    return this.fields().map(([name, per, bySlot]) => {
+      const a = this.array(name);
+      if (!bySlot || this.capacity === this.size) return [a.subarray(0, this.size * per)];
+      return Array.from({ length: per }, (_, r) => a.subarray(r * this.capacity, r * this.capacity + this.size));
+    });
   }
 
   /** A bank of the series at `slots` alone, each with its whole state: how a shard of a model splits. */
   select(slots: readonly number[]): SeriesBank {
     const out = new SeriesBank(this.intervalMs, Math.max(16, slots.length));
     for (const i of slots) out.slot(this.keys[i]!);
-    const into = out.arrays();
-    this.arrays().forEach((from, f) => {
-      const per = from.length / this.size;
-      const to = into[f]! as unknown as Float64Array;
-      slots.forEach((i, j) => to.set((from as unknown as Float64Array).subarray(i * per, (i + 1) * per), j * per));
-    });
+    for (const [name, per, bySlot] of this.fields()) {
+      const from = this.array(name) as unknown as Float64Array;
+      const to = out.array(name) as unknown as Float64Array;
+      if (bySlot) for (let r = 0; r < per; r++) slots.forEach((i, j) => (to[r * out.capacity + j] = from[r * this.capacity + i]!));
+      else slots.forEach((i, j) => to.set(from.subarray(i * per, (i + 1) * per), j * per));
+    }
     return out;
   }
 
@@ -244,9 +260,13 @@ export class SeriesBank {
     view.setUint32(4, json.length, true);
     head.set(json, 8);
     const parts: Uint8Array[] = [head];
-    for (const a of this.arrays()) {
-      parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-      if (pad8(a.byteLength)) parts.push(ZEROS.subarray(0, pad8(a.byteLength)));
+    for (const field of this.views()) {
+      let bytes = 0;
+      for (const a of field) {
+        parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+        bytes += a.byteLength;
+      }
+      if (pad8(bytes)) parts.push(ZEROS.subarray(0, pad8(bytes)));
     }
     return parts;
   }
@@ -255,16 +275,18 @@ export class SeriesBank {
    * A bank from a snapshot. With `adopt`, the caller hands the bytes over: where they are
    * 8-byte aligned, the bank's arrays are views of them (a shard's state is tens of MB, not
    * copied again); otherwise, and without `adopt`, they are copied into the bank's own arrays.
+   * A snapshot of the format before (every array series-major) is read into the layout of now.
    */
   static deserialize(bytes: Uint8Array, options: { adopt?: boolean } = {}): SeriesBank {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (bytes.byteLength < 8 || view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new Error("not a Vigil model snapshot");
     const headerLength = view.getUint32(4, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { format: number; intervalMs: number; keys: string[] };
-    if (header.format !== SNAPSHOT_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
+    if (header.format !== SNAPSHOT_FORMAT && header.format !== SERIES_MAJOR_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
+    const seriesMajor = header.format === SERIES_MAJOR_FORMAT;
     if (!(header.intervalMs > 0)) throw new Error(`model snapshot has a bad interval ${header.intervalMs} ms`);
     const start = 8 + headerLength + pad8(headerLength);
-    const adopt = options.adopt === true && (bytes.byteOffset + start) % 8 === 0;
+    const adopt = options.adopt === true && !seriesMajor && (bytes.byteOffset + start) % 8 === 0;
     const bank = new SeriesBank(header.intervalMs, adopt ? 0 : Math.max(16, header.keys.length));
     // The keys as they were saved (distinct, in slot order); their arrays are overwritten below.
     bank.index = KeyTable.of(header.keys);
@@ -280,13 +302,23 @@ export class SeriesBank {
         at += length * Kind.BYTES_PER_ELEMENT + pad8(length * Kind.BYTES_PER_ELEMENT);
       }
       bank.capacity = bank.size;
+      bank.stride = bank.size;
       return bank;
     }
     // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.
-    for (const a of bank.arrays()) {
-      if (at + a.byteLength > bytes.byteLength) throw new Error("model snapshot is truncated");
-      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(bytes.subarray(at, at + a.byteLength));
-      at += a.byteLength + pad8(a.byteLength);
+    for (const [name, per, bySlot] of bank.fields()) {
+      const a = bank.array(name);
+      const length = bank.size * per * a.BYTES_PER_ELEMENT;
+      if (at + length > bytes.byteLength) throw new Error("model snapshot is truncated");
+      if (!bySlot) new Uint8Array(a.buffer, a.byteOffset, length).set(bytes.subarray(at, at + length));
+      else if (!seriesMajor) for (let r = 0; r < per; r++) new Uint8Array(a.buffer, a.byteOffset + r * bank.capacity * a.BYTES_PER_ELEMENT, bank.size * a.BYTES_PER_ELEMENT).set(bytes.subarray(at + r * bank.size * a.BYTES_PER_ELEMENT, at + (r + 1) * bank.size * a.BYTES_PER_ELEMENT));
+      else {
+        // The format before: each series' elements side by side, turned into rows here.
+        const saved = new (a.constructor as new (n: number) => Typed)(bank.size * per);
+        new Uint8Array(saved.buffer).set(bytes.subarray(at, at + length));
+        for (let i = 0; i < bank.size; i++) for (let r = 0; r < per; r++) a[r * bank.capacity + i] = saved[i * per + r]!;
+      }
+      at += length + pad8(length);
     }
     return bank;
   }
@@ -297,7 +329,12 @@ const pad8 = (n: number) => (8 - (n % 8)) % 8;
 const ZEROS = new Uint8Array(8);
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
-const SNAPSHOT_FORMAT = 5;
+/** 6: the arrays indexed by a cycle's slot are slot-major (BY_SLOT). */
+const SNAPSHOT_FORMAT = 6;
+/** The format before, every array series-major: still read. */
+const SERIES_MAJOR_FORMAT = 5;
+/** The slot-major arrays: what an interval reads of every series at one slot of a cycle. */
+const BY_SLOT: ReadonlySet<string> = new Set(["daily", "weekly", "dailyMark", "weeklyMark", "dayRing", "weekRing", "dayPlace", "weekPlace"]);
 
 /** A model saved by another version of the engine, whose state this one cannot read. */
 export class SnapshotFormatChanged extends Error {

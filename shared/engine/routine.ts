@@ -41,16 +41,15 @@ const LIKE_REPEAT = 4;
  * against a surprise of quantised size `q` (the bits above). One walk over the buckets
  * answers all three questions: `routineOf` asks them for every notable surprise.
  */
-function scan(ring: Uint8Array, place: Uint8Array, r: RoutineRing, i: number, k: number, q: number): number {
+function scan(ring: Uint8Array, place: Uint8Array, r: RoutineRing, stride: number, i: number, k: number, q: number): number {
   if (r.length === 0) return 0;
-  const base = i * r.length;
   const ago = k - r.buckets * r.divisor;
   const first = Math.floor((ago - r.drift) / r.divisor);
   const last = Math.floor((ago + r.drift) / r.divisor);
   let bits = 0;
   // The ring's place of bucket b, walked forward from one modulo.
   for (let b = first, m = mod(first, r.length); b <= last; b++, m = m + 1 === r.length ? 0 : m + 1) {
-    const j = base + m;
+    const j = m * stride + i;
     const past = ring[j]!;
     const size = past & SIZE;
     if (size + LIKE < q) continue;
@@ -77,18 +76,18 @@ const WEEKLY_REPEAT = 4;
 export function routineOf(bank: SeriesBank, i: number, k: number, q: number): number {
   const { day, week } = bank.layout.routine;
   let bits = 0;
-  const daySeen = scan(bank.dayRing, bank.dayPlace, day, i, k, q);
+  const daySeen = scan(bank.dayRing, bank.dayPlace, day, bank.stride, i, k, q);
   if (daySeen & LIKE_SEEN) bits |= daySeen & (NO_LARGER | LIKE_REPEAT) ? DAILY_REPEAT | ROUTINE : DAILY_REPEAT;
-  const weekSeen = scan(bank.weekRing, bank.weekPlace, week, i, k, q);
+  const weekSeen = scan(bank.weekRing, bank.weekPlace, week, bank.stride, i, k, q);
   if (weekSeen & LIKE_SEEN) bits |= weekSeen & LIKE_REPEAT ? WEEKLY_REPEAT | ROUTINE : WEEKLY_REPEAT;
   return bits;
 }
 
-function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, i: number, k: number, q: number, flag: number): void {
+function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, stride: number, i: number, k: number, q: number, flag: number): void {
   const { length, divisor } = r;
   if (length === 0) return;
   const bucket = divisor === 1 ? Math.floor(k) : Math.floor(k / divisor);
-  const j = i * length + mod(bucket, length);
+  const j = mod(bucket, length) * stride + i;
   // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
   const kept = at[i] !== bucket ? -1 : ring[j]!;
   if (kept < 0 || q > (kept & SIZE)) {
@@ -102,16 +101,15 @@ function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineR
 export function recordRecurs(bank: SeriesBank, i: number, k: number): boolean {
   const r = bank.layout.routine.day;
   if (r.length === 0) return false;
-  const base = i * r.length;
   const ago = k - r.buckets * r.divisor;
   const last = Math.floor((ago + r.drift) / r.divisor);
-  for (let b = Math.floor((ago - r.drift) / r.divisor); b <= last; b++) if (bank.dayRing[base + mod(b, r.length)]! & RECORD) return true;
+  for (let b = Math.floor((ago - r.drift) / r.divisor); b <= last; b++) if (bank.dayRing[mod(b, r.length) * bank.stride + i]! & RECORD) return true;
   return false;
 }
 
 /** Remembers a surprise of quantised size `q` at interval `k` of series `i`, with what `routineOf` said of it. */
 export function rememberSurprise(bank: SeriesBank, i: number, k: number, q: number, routine: number, record: boolean): void {
   const { day, week } = bank.layout.routine;
-  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, i, k, q, (record ? RECORD : 0) | (routine & DAILY_REPEAT ? REPEAT : 0));
-  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, i, k, q, routine & WEEKLY_REPEAT ? REPEAT : 0);
+  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, bank.stride, i, k, q, (record ? RECORD : 0) | (routine & DAILY_REPEAT ? REPEAT : 0));
+  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, bank.stride, i, k, q, routine & WEEKLY_REPEAT ? REPEAT : 0);
 }

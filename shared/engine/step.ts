@@ -76,8 +76,10 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     return nothing(out, x);
   }
   const { daily, weekly, rates, firstCycle, warmup } = layout;
-  const di = i * daily.buckets + slotOf(daily, k);
-  const wi = i * weekly.buckets + slotOf(weekly, k);
+  // The slots are slot-major (bank.ts): this interval's slot of every series side by side.
+  const stride = bank.stride;
+  const di = slotOf(daily, k) * stride + i;
+  const wi = slotOf(weekly, k) * stride + i;
   const warm = seen >= warmup;
 
   // Predict (baseline.ts) and judge by the residual scale (scale.ts).

@@ -87,13 +87,13 @@ async function seriesStates(rt: Services, metricSet: MetricSet, model: ShardedMo
   return out;
 }
 
-/** The model as an older engine would have saved it: every snapshot under model/ (head and shards) one engine format behind. */
+/** The model as an older engine would have saved it: every snapshot under model/ (head and shards) two engine formats behind (the one just before is still read). */
 async function outdate(rt: Services, metricSet: MetricSet): Promise<number> {
   const files = await rt.blobs.list(`${modelFolder(metricSetRoot(rt.resultsRoot, metricSet))}/`);
   for (const uri of files) {
     const saved = Buffer.from((await rt.blobs.get(uri))!);
     const digit = saved.lastIndexOf('"format":') + '"format":'.length;
-    saved[digit] = saved[digit]! - 1;
+    saved[digit] = saved[digit]! - 2;
     await rt.blobs.put(uri, saved);
   }
   return files.length;
