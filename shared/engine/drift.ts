@@ -1,5 +1,3 @@
-import type { SeriesBank } from "./bank.ts";
-
 /**
  * Slow drift: a level that moves a few residual scales over days is absorbed by the
  * baseline (its level and, in part, its cycles) without any single interval being
@@ -18,25 +16,16 @@ const MEMORY_MS = 21 * 86_400_000;
  * AIOps KPIs: 4 / 6 / 8 give 147 / 126 / 117 false alarms (243 without); NAB's development
  * set 67.90 / 69.16 / 69.16 (69.36 without); 12 misses a drift of 3 scales over three days.
  */
-const WANDER_TIMES = 6;
+export const WANDER_TIMES = 6;
 
-/**
- * How far series `i`'s level, with its cycles averaged out (`level`), has drifted from its
- * reference, when that reaches DRIFT_SCALES of residual scale `scale` and WANDER_TIMES its
- * usual distance (0 otherwise); then the reference follows the level, and the usual
- * distance learns this one. The reference starts at the level when the model turns warm or
- * the level jumps (step.ts).
+/** How fast the reference follows the level, per interval of `intervalMs`: a memory of three weeks. */
+export const driftRate = (intervalMs: number) => Math.min(1, intervalMs / MEMORY_MS);
+
+/*
+ * step.ts judges and learns the drift in its one pass over a series: how far the level, with
+ * its cycles averaged out, has drifted from its reference; when that reaches DRIFT_SCALES of
+ * the residual scale and WANDER_TIMES its usual distance, the drift is reported and the
+ * reference jumps to the level; otherwise the reference follows the level at driftRate and
+ * the usual distance learns this one. The reference starts at the level when the model
+ * turns warm or the level jumps.
  */
-export function driftOf(bank: SeriesBank, i: number, level: number, scale: number): number {
-  const ref = bank.driftRef[i]!;
-  const d = Math.abs(level - ref);
-  const wander = bank.driftWander[i]!;
-  const rate = Math.min(1, bank.intervalMs / MEMORY_MS);
-  if (d >= DRIFT_SCALES * scale && d >= WANDER_TIMES * wander) {
-    bank.driftRef[i] = level;
-    return level - ref;
-  }
-  bank.driftWander[i] = wander + rate * (d - wander);
-  bank.driftRef[i] = ref + rate * (level - ref);
-  return 0;
-}

@@ -1,7 +1,7 @@
 import type { SeriesBank } from "./bank.ts";
 import { meanLevel, RELEARN_RATE, shareOf } from "./baseline.ts";
 import { DAILY_CHANGED, nextMark, nextRun, repeats, SHORT_EXCURSION, surpriseDirection, WEEKLY_CHANGED } from "./change.ts";
-import { driftOf } from "./drift.ts";
+import { DRIFT_SCALES, driftRate, WANDER_TIMES } from "./drift.ts";
 import { EVENT_SCORE, eventSeverity, holdEvent } from "./event.ts";
 import { slotOf } from "./layout.ts";
 import { MAD_TO_SIGMA, scaleFloor } from "./scale.ts";
@@ -169,13 +169,24 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     bank.scale[i] = s + a * (MAD_TO_SIGMA * capped - s);
   }
 
-  // Slow drift (drift.ts), of the level with its cycles averaged out.
-  if (seen === warmup) bank.driftRef[i] = meanLevel(layout, levelNow, dailyTotalNow, weeklyTotalNow);
+  // Slow drift (drift.ts), of the level with its cycles averaged out (baseline.ts' meanLevel, written out here).
+  if (seen === warmup) bank.driftRef[i] = levelNow + dailyTotalNow / daily.buckets + weeklyTotalNow / weekly.buckets;
   else if (warm) {
-    const drift = driftOf(bank, i, meanLevel(layout, levelNow, dailyTotalNow, weeklyTotalNow), base);
-    if (drift !== 0 && !learnOnly) {
-      out.drift = drift;
-      out.score = Math.max(deviation, EVENT_SCORE);
+    const mean = levelNow + dailyTotalNow / daily.buckets + weeklyTotalNow / weekly.buckets;
+    const ref = bank.driftRef[i]!;
+    const d = Math.abs(mean - ref);
+    const wander = bank.driftWander[i]!;
+    const rate = driftRate(layout.intervalMs);
+    if (d >= DRIFT_SCALES * base && d >= WANDER_TIMES * wander) {
+      bank.driftRef[i] = mean;
+      const drift = mean - ref;
+      if (drift !== 0 && !learnOnly) {
+        out.drift = drift;
+        out.score = Math.max(deviation, EVENT_SCORE);
+      }
+    } else {
+      bank.driftWander[i] = wander + rate * (d - wander);
+      bank.driftRef[i] = ref + rate * (mean - ref);
     }
   }
   out.open = holdEvent(bank, i, left, deviation);
