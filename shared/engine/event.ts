@@ -40,6 +40,8 @@ const LIKELIHOOD_WEIGHT = 0.46;
 const NOTABLE = 8;
 /** The current size must be at least this share of the recent mean for the likelihood to speak. */
 const PART_OF_CHANGE = 0.5;
+/** √n for the n ≤ SHORT sizes kept, as Math.sqrt gives it: a table read, not a square root per point. */
+const ROOT_OF = Float64Array.from({ length: SHORT + 1 }, (_, n) => Math.sqrt(n));
 
 /** An interval at or above this severity is an anomaly: L4M's default alert threshold. It opens or renews its series' event. */
 export const EVENT_SCORE = 70;
@@ -85,20 +87,24 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, k: numb
   const newest = n % SHORT;
   sizeRing[ring + newest] = u;
   const kept = Math.min(SHORT, n + 1);
-  let short = 0;
-  for (let j = 0; j < kept; j++) {
-    const back = newest - j;
-    short += sizeRing[ring + back + ((back >> 31) & SHORT)]!;
-  }
-  short /= kept;
   const mean = bank.sizeMean[i]!;
   const variance = bank.sizeVar[i]!;
   let likely = 0;
-  // Recent sizes at or below the long-run mean cannot be rare: the square roots are skipped for them.
-  if (n > MIN_HISTORY && u >= PART_OF_CHANGE * short && short > mean) {
-    const zl = (short - mean) / ((Math.sqrt(variance) + SPREAD_FLOOR) / Math.sqrt(kept));
-    // Below 2 its rarity could not count anyway: skip the tail.
-    if (zl > 2) likely = gaussianRarity(zl) * LIKELIHOOD_WEIGHT;
+  // The likelihood speaks only when u ≥ PART_OF_CHANGE · short > mean: never when 2u ≤ mean
+  // (PART_OF_CHANGE is ½, exact in floating point), and then the ring is not walked.
+  if (n > MIN_HISTORY && !(u / PART_OF_CHANGE <= mean)) {
+    let short = 0;
+    for (let j = 0; j < kept; j++) {
+      const back = newest - j;
+      short += sizeRing[ring + back + ((back >> 31) & SHORT)]!;
+    }
+    short /= kept;
+    // Recent sizes at or below the long-run mean cannot be rare: the square roots are skipped for them.
+    if (u >= PART_OF_CHANGE * short && short > mean) {
+      const zl = (short - mean) / ((Math.sqrt(variance) + SPREAD_FLOOR) / ROOT_OF[kept]!);
+      // Below 2 its rarity could not count anyway: skip the tail.
+      if (zl > 2) likely = gaussianRarity(zl) * LIKELIHOOD_WEIGHT;
+    }
   }
   const a = n < 1 / LONG_RATE ? 1 / (n + 1) : LONG_RATE;
   const d = u - mean;
