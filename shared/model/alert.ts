@@ -50,10 +50,21 @@ export function channelOf(action: Action): Channel {
   if (action.SlackConfiguration) return { kind: "slack", webhookUrl: action.SlackConfiguration.WebhookUrl };
   if (action.WebhookConfiguration) {
     const { Url, Secret: secret, Headers } = action.WebhookConfiguration;
-    return { kind: "webhook", url: Url, ...(secret ? { secret } : {}), ...(Headers ? { headers: Headers } : {}) };
+    const headers = Headers && ownHeaders(Headers);
+    return { kind: "webhook", url: Url, ...(secret ? { secret } : {}), ...(headers ? { headers } : {}) };
   }
   const email = action.EmailConfiguration!;
   return { kind: "email", to: email.To, ...(email.From ? { from: email.From } : {}) };
+}
+
+/**
+ * An alert's own headers without the reserved ones: an alert stored before a name became
+ * reserved (`Expect` and `Vigil-…` were not, once) keeps it in its record, and is sent without it.
+ */
+function ownHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const names = Object.keys(headers);
+  if (!names.some((n) => RESERVED_HEADERS.test(n))) return headers;
+  return Object.fromEntries(names.filter((n) => !RESERVED_HEADERS.test(n)).map((n) => [n, headers[n]!]));
 }
 
 /** The references in an action that name a secret outside its tenant's own. */

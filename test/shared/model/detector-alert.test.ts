@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CreateAlertRequest } from "../../../shared/model/alert.ts";
+import { channelOf, CreateAlertRequest } from "../../../shared/model/alert.ts";
 import { CreateAnomalyDetectorRequest } from "../../../shared/model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
 import { parseOrThrow } from "../../../shared/model/validate.ts";
@@ -59,6 +59,14 @@ describe("CreateAlertRequest", () => {
     [{ EmailConfiguration: { To: ["not-an-address"] } }, ["Action.EmailConfiguration.To[0]"]],
   ])("checks Vigil's channels: %j", (Action, fields) => {
     expect(fieldNames(CreateAlertRequest, { ...alert, Action })).toEqual(fields);
+  });
+});
+
+describe("channelOf", () => {
+  it("sends an alert stored before a header name became reserved without that header, and keeps its others", () => {
+    const Headers = { "X-Team": "growth", Expect: "100-continue", "vigil-signature": "forged", "X-Vigil-Delivery-Id": "x" };
+    expect(channelOf({ WebhookConfiguration: { Url: "https://example.com/h", Headers } })).toEqual({ kind: "webhook", url: "https://example.com/h", headers: { "X-Team": "growth" } });
+    expect(channelOf({ WebhookConfiguration: { Url: "https://example.com/h", Headers: { "X-Team": "growth" } } })).toEqual({ kind: "webhook", url: "https://example.com/h", headers: { "X-Team": "growth" } });
   });
 });
 
