@@ -37,7 +37,13 @@ const SECURE_COOKIE = `__Host-${COOKIE}`;
 
 export const DEFAULT_IDLE_MS = 60 * 60_000;
 export const DEFAULT_LIFETIME_MS = 12 * 60 * 60_000;
-const DEFAULT_MAX_SESSIONS = 10_000;
+/**
+ * Sessions one tenant may hold (a person signing in again starts another): past it, that
+ * tenant's oldest ends. No tenant can so sign another's people out.
+ */
+export const DEFAULT_MAX_SESSIONS_PER_TENANT = 500;
+/** Sessions in all, against memory (a few hundred bytes each): the tenants' caps together may pass it. */
+export const DEFAULT_MAX_SESSIONS = 20_000;
 /** Wrong secrets tried for one access key before its sign-ins are refused for the rest of the window. */
 export const DEFAULT_MAX_FAILED_SIGN_INS = 10;
 export const DEFAULT_FAILED_SIGN_IN_WINDOW_MS = 15 * 60_000;
@@ -76,6 +82,7 @@ export interface SessionOptions {
   readonly idleMs?: number;
   readonly lifetimeMs?: number;
   readonly maxSessions?: number;
+  readonly maxSessionsPerTenant?: number;
   readonly maxFailedSignIns?: number;
   readonly failedSignInWindowMs?: number;
 }
@@ -102,9 +109,12 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 export class ConsoleSessions {
   /** By the SHA-256 of the cookie's token: the store never holds a usable token. */
   private readonly sessions = new Map<string, Session>();
+  /** Each tenant's sessions' keys, oldest first. */
+  private readonly byTenant = new Map<string, Set<string>>();
   private readonly idleMs: number;
   private readonly lifetimeMs: number;
   private readonly maxSessions: number;
+  private readonly maxPerTenant: number;
   /**
    * Failed sign-ins by access key, for keys of a tenant only (an unknown key has no secret to
    * guess, and counting them would let a flood of made-up keys grow this without end).
@@ -118,6 +128,7 @@ export class ConsoleSessions {
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.lifetimeMs = options.lifetimeMs ?? DEFAULT_LIFETIME_MS;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.maxPerTenant = options.maxSessionsPerTenant ?? DEFAULT_MAX_SESSIONS_PER_TENANT;
   }
 
   /** `POST /console/session` signs in, `GET` tells the session, `DELETE` signs out; other paths are not this module's. */
@@ -170,11 +181,35 @@ export class ConsoleSessions {
     }
     this.failures.delete(AccessKeyId);
     this.forgetExpired(now);
-    while (this.sessions.size >= this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+    this.makeRoomFor(credential.tenant);
     const cookie = token();
     const session: Session = { principal: { accessKeyId: AccessKeyId, tenant: credential.tenant }, csrfToken: token(), createdAt: now, lastSeen: now };
-    this.sessions.set(digest(cookie).toString("hex"), session);
+    const key = digest(cookie).toString("hex");
+    this.sessions.set(key, session);
+    const own = this.byTenant.get(credential.tenant) ?? new Set<string>();
+    this.byTenant.set(credential.tenant, own.add(key));
     return json(200, this.infoOf(session), { "set-cookie": this.cookie(request, cookie, Math.floor(this.lifetimeMs / 1000)) });
+  }
+
+  /**
+   * Room for one more session of `tenant`: its own oldest ends when it holds its cap, or when
+   * all sessions together are at theirs; if they are and none is its own, the sign-in is
+   * refused (TooManyRequestsException) rather than ending another tenant's.
+   */
+  private makeRoomFor(tenant: string): void {
+    const own = this.byTenant.get(tenant);
+    while (own?.size && (own.size >= this.maxPerTenant || this.sessions.size >= this.maxSessions)) this.end(own.values().next().value!);
+    if (this.sessions.size >= this.maxSessions) throw new TooManyRequestsException(`The console holds as many sessions as it may (${this.maxSessions}), all of other tenants: try again when some have ended`);
+  }
+
+  /** Forgets a session, and its place in its tenant's. */
+  private end(key: string): void {
+    const session = this.sessions.get(key);
+    if (!session) return;
+    this.sessions.delete(key);
+    const own = this.byTenant.get(session.principal.tenant);
+    own?.delete(key);
+    if (own?.size === 0) this.byTenant.delete(session.principal.tenant);
   }
 
   /** A key whose secret was guessed wrong too often in the window is refused, right or wrong, until the window ends. */
@@ -199,7 +234,7 @@ export class ConsoleSessions {
     const key = cookie === undefined ? undefined : digest(cookie).toString("hex");
     // A session already gone needs no token to forget; a live one is ended only by its own page.
     if (key !== undefined && this.sessions.has(key) && !this.expired(this.sessions.get(key)!, this.options.now())) this.principalOf(request);
-    if (key !== undefined) this.sessions.delete(key);
+    if (key !== undefined) this.end(key);
     return json(200, {}, { "set-cookie": this.cookie(request, "", 0) });
   }
 
@@ -212,7 +247,7 @@ export class ConsoleSessions {
     const now = this.options.now();
     if (!session) throw new AccessDeniedException("This session has ended: sign in again");
     if (this.expired(session, now)) {
-      this.sessions.delete(key);
+      this.end(key);
       throw new AccessDeniedException("This session has expired: sign in again");
     }
     session.lastSeen = now;
@@ -229,7 +264,7 @@ export class ConsoleSessions {
   }
 
   private forgetExpired(now: number): void {
-    for (const [key, session] of this.sessions) if (this.expired(session, now)) this.sessions.delete(key);
+    for (const [key, session] of this.sessions) if (this.expired(session, now)) this.end(key);
   }
 
   /** A browser always sends Origin on a cross-origin write; when it is there it must be this host. */
