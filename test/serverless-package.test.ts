@@ -18,7 +18,7 @@ const serverless = (args: string[]) =>
 
 interface Resource {
   Type: string;
-  Properties: Record<string, unknown> & { Policies?: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] } }[] };
+  Properties: Record<string, unknown> & { Policies?: { PolicyDocument: { Statement: { Effect: "Allow" | "Deny"; Action: string[]; Resource: unknown }[] } }[] };
 }
 
 /** The files of a zip archive, by name (stored or deflated entries, as serverless writes them). */
@@ -126,8 +126,24 @@ describe("serverless package", () => {
   ])("gives %s its own role, with only the actions its adapters call", (name, expected) => {
     expect(resources[`${name}LambdaFunction`]!.Properties["Role"]).toEqual({ "Fn::GetAtt": [`${name}IamRoleLambdaExecution`, "Arn"] });
     const statements = resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement;
-    expect(statements.flatMap((s) => s.Action).filter((a) => !a.startsWith("logs:")).sort()).toEqual(expected);
+    expect(statements.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action).filter((a) => !a.startsWith("logs:")).sort()).toEqual(expected);
     for (const s of statements) if (!s.Action.every((a) => a.startsWith("cloudwatch:"))) expect(s.Resource).not.toBe("*");
+  });
+
+  it.each(["Deliver", "Api"])("denies %s, which sends to the topics and functions alerts name, every topic and function of the stack", (name) => {
+    const denied = resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement.filter((s) => s.Effect === "Deny");
+    const topics = Object.entries(resources).filter(([, r]) => r.Type === "AWS::SNS::Topic").map(([id]) => ({ Ref: id }));
+    const functions = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::Function").map((r) => r.Properties["FunctionName"] as string);
+    expect(topics).toEqual(expect.arrayContaining([{ Ref: "AnomalyGroupTopic" }, { Ref: "OperationsTopic" }]));
+    expect(functions).toEqual(expect.arrayContaining(["vigil-ci-detect", "vigil-ci-shard", "vigil-ci-deliver", "vigil-ci-api"]));
+    const sns = denied.find((s) => s.Action.includes("sns:Publish"));
+    expect(sns?.Resource).toEqual(expect.arrayContaining(topics));
+    const lambda = denied.find((s) => s.Action.includes("lambda:InvokeFunction"));
+    const pattern = (lambda?.Resource as { "Fn::Sub": string } | undefined)?.["Fn::Sub"] ?? "";
+    expect(pattern).toBe("arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:vigil-ci-*");
+    // IAM's * matches any run of characters, a version's or an alias's colon included.
+    const matches = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.$^{}()|[\]\\+?]/g, "\\$&")).join(".*")}$`);
+    for (const f of functions) expect(`arn:\${AWS::Partition}:lambda:us-east-1:\${AWS::AccountId}:function:${f}:live`).toMatch(matches);
   });
 
   it("lets the api query the records' ranked index, and only the api", () => {

@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 
 interface Statement {
+  Effect: "Allow" | "Deny";
   Action: string[];
   Resource: unknown;
 }
@@ -49,7 +50,7 @@ describe("serverless.yml", () => {
     ["alert", ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:SendMessage"]],
     ["deliver", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "lambda:InvokeFunction", "secretsmanager:GetSecretValue", "sns:Publish", "sqs:SendMessage", "ssm:GetParameter"]],
   ])("gives %s a role of its own with only the actions it calls, on Vigil's resources or the account's", (name, expected) => {
-    const statements = config.functions[name]!.iamRoleStatements!;
+    const statements = config.functions[name]!.iamRoleStatements!.filter((s) => s.Effect === "Allow");
     expect(statements.flatMap((s) => s.Action).sort()).toEqual(expected);
     for (const s of statements) {
       if (s.Action.every((a) => a.startsWith("cloudwatch:"))) continue; // no resource-level permissions exist for these
@@ -61,6 +62,18 @@ describe("serverless.yml", () => {
       expect(s.Resource).not.toBe("*");
       expect(JSON.stringify(s.Resource)).toMatch(/custom\.dataBucket|RecordTable|AnomalyGroupTopic|DeliveryQueue|ShardQueue|DeliveryDeadLetterQueue|AWS::AccountId\}:(\*|function:\*|secret:vigil\/\*|parameter\/vigil\/\*)"/);
     }
+  });
+
+  it.each(["deliver", "api"])("keeps %s, which sends to the topics and functions alerts name, off Vigil's own topics and functions", (name) => {
+    const denied = config.functions[name]!.iamRoleStatements!.filter((s) => s.Effect === "Deny");
+    const topics = Object.entries(config.resources.Resources).filter(([, r]) => r.Type === "AWS::SNS::Topic").map(([id]) => ({ Ref: id }));
+    expect(topics.length).toBeGreaterThan(1);
+    expect(denied).toEqual([
+      { Effect: "Deny", Action: ["sns:Publish"], Resource: expect.arrayContaining(topics) },
+      // Every function of the stack is named <service>-<stage>-<function> (none is named otherwise).
+      { Effect: "Deny", Action: ["lambda:InvokeFunction"], Resource: { Sub: "arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:${self:service}-${sls:stage}-*" } },
+    ]);
+    for (const fn of Object.values(config.functions)) expect(fn).not.toHaveProperty("name");
   });
 
   it("puts a dead-letter queue behind each queue, with an alarm on its depth", () => {

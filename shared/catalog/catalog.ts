@@ -1,4 +1,4 @@
-import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, foreignSecrets, tenantSecretPrefix, UpdateAlertRequest, type Action, type Alert } from "../model/alert.ts";
+import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, foreignSecrets, foreignTarget, tenantSecretPrefix, UpdateAlertRequest, type Action, type Alert } from "../model/alert.ts";
 import { BUSY, CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorFailureType, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, resourceKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
@@ -123,7 +123,7 @@ export class Catalog {
 
   async createAlert(input: unknown): Promise<Alert> {
     const req = parseOrThrow(CreateAlertRequest, input, "CreateAlert request");
-    this.ownSecretsOnly(req.Action);
+    this.ownOnly(req.Action);
     const detector = await this.getDetector(req.AnomalyDetectorArn);
     const alerts = (await this.listAlerts(detector.AnomalyDetectorArn)).length;
     this.withinQuota("alertsPerDetector", alerts + 1, `Detector ${detector.AnomalyDetectorName} has ${alerts} alerts`, detector.AnomalyDetectorArn, "AnomalyDetector");
@@ -208,7 +208,7 @@ export class Catalog {
   /** L4M's UpdateAlert: threshold, description, action and filters. */
   async updateAlert(input: unknown): Promise<Alert> {
     const req = parseOrThrow(UpdateAlertRequest, input, "UpdateAlert request");
-    if (req.Action) this.ownSecretsOnly(req.Action);
+    if (req.Action) this.ownOnly(req.Action);
     const alert = await this.getAlert(req.AlertArn);
     return this.change<Alert>("alerts", resourceKey(alert.AlertArn), alert.AlertArn, "Alert", (current) => ({
       ...current,
@@ -220,7 +220,15 @@ export class Catalog {
     }));
   }
 
-  private ownSecretsOnly(action: Action): void {
+  /** An action names only its account's own secrets, topics and functions (model/alert.ts says why). */
+  private ownOnly(action: Action): void {
+    const account = this.deps.scope.accountId;
+    const target = foreignTarget(action, account);
+    if (target) {
+      throw new ValidationException(`The alert names ${target.arn}, which is not in this account (${account}): an alert may publish only to SNS topics and invoke only Lambda functions of its own account`, {
+        fields: [{ Name: target.field, Message: `is in account ${arnAccount(target.arn) || "(none)"}, not ${account}` }],
+      });
+    }
     const foreign = foreignSecrets(action, this.deps.scope.accountId);
     if (foreign.length) {
       throw new ValidationException(`The alert names secrets that are not this account's: ${foreign.join(", ")}; an alert may name only ${tenantSecretPrefix(this.deps.scope.accountId)}… (Secrets Manager) and /${tenantSecretPrefix(this.deps.scope.accountId)}… (SSM)`, { fields: [{ Name: "Action", Message: "names a secret outside the account's own" }] });

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import type { AlertArn, AnomalyDetectorArn } from "./ids.ts";
+import { arnAccount, type AlertArn, type AnomalyDetectorArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags } from "./shapes.ts";
 import { onFirstUse } from "./first-use.ts";
 
@@ -74,6 +74,28 @@ export function foreignSecrets(action: Action, accountId: string): string[] {
     const ref = v === undefined ? undefined : secretRefOf(v);
     return ref !== undefined && !ownsSecret(ref, accountId);
   });
+}
+
+/**
+ * A tenant's SNS topics and Lambda functions are its own: Vigil publishes and invokes with
+ * its own role (the action's RoleArn is not assumed), which may reach every topic and
+ * function of Vigil's account, so an alert may name only those of its own account, never
+ * another tenant's nor Vigil's own. Checked when the alert is made and again when it sends.
+ */
+export function ownsTarget(channel: Channel, accountId: string): boolean {
+  if (channel.kind === "sns") return arnAccount(channel.topicArn) === accountId;
+  if (channel.kind === "lambda") return arnAccount(channel.functionArn) === accountId;
+  return true;
+}
+
+/** The field of an action naming a topic or function outside its tenant's account, and the ARN it names. */
+export function foreignTarget(action: Action, accountId: string): { readonly field: string; readonly arn: string } | undefined {
+  const named = action.SNSConfiguration
+    ? { field: "Action.SNSConfiguration.SnsTopicArn", arn: action.SNSConfiguration.SnsTopicArn }
+    : action.LambdaConfiguration
+      ? { field: "Action.LambdaConfiguration.LambdaArn", arn: action.LambdaConfiguration.LambdaArn }
+      : undefined;
+  return named && arnAccount(named.arn) !== accountId ? named : undefined;
 }
 
 const ALERT_TYPES = { sns: "SNS", lambda: "LAMBDA", slack: "SLACK", webhook: "WEBHOOK", email: "EMAIL" } as const;

@@ -2,6 +2,7 @@ import type { Transporter } from "nodemailer";
 import type { Sender, Senders } from "../alerts/channel.ts";
 import { DeliveryGate, type ChannelLimits } from "../alerts/gate.ts";
 import { SLACK_WEBHOOK_PACE } from "../channels/slack/limits.ts";
+import { ownAccountOnly } from "../channels/common/own-account.ts";
 import type { AlertSettings, Clock } from "../app/index.ts";
 import type { SecretResolver } from "../channels/common/secrets.ts";
 import type { Channel } from "../model/alert.ts";
@@ -17,7 +18,7 @@ function lazy<C extends Channel>(make: () => Promise<Sender<C>>): Sender<C> {
 
 /**
  * The senders of both modes: Slack, webhooks and email are the same everywhere; SNS and
- * Lambda are the mode's own (AWS clients, or the local outbox).
+ * Lambda are the mode's own (AWS clients, or the local outbox), held to the alert's account.
  */
 export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: boolean; aws: Sender<AwsChannel>; clock: Clock }): Senders {
   const { settings, secrets } = parts;
@@ -32,8 +33,9 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
     slack: lazy(async () => new (await import("../channels/slack/sender.ts")).SlackSender(http(settings.timeoutsMs.slack))),
     webhook: lazy(async () => new (await import("../channels/webhook/sender.ts")).WebhookSender(http(settings.timeoutsMs.webhook))),
     email: lazy(async () => new (await import("../channels/email/sender.ts")).EmailSender({ transport: smtp, from: settings.emailFrom })),
-    sns: parts.aws,
-    lambda: parts.aws,
+    // Both modes: in AWS, the deliver role could reach any topic or function of Vigil's account.
+    sns: ownAccountOnly(parts.aws),
+    lambda: ownAccountOnly(parts.aws),
   };
 }
 

@@ -81,7 +81,7 @@ describe("50 concurrent writers over two tenants, through vigil serve", () => {
     for (let k = 1; k <= UPDATES; k++) await counted(c.send(new UpdateAnomalyDetectorCommand({ AnomalyDetectorArn, AnomalyDetectorDescription: signature(tenant, name, `v${k}`) })));
     await counted(c.send(new TagResourceCommand({ ResourceArn: AnomalyDetectorArn, Tags: { writer: signature(tenant, name, "tag") } })));
     const { AlertArn } = await counted(
-      c.send(new CreateAlertCommand({ AlertName: `alert-${name}`, AnomalyDetectorArn, AlertDescription: signature(tenant, name, "alert"), Action: { SNSConfiguration: { RoleArn: "arn:aws:iam::000000000000:role/r", SnsTopicArn: "arn:aws:sns:us-east-1:000000000000:t" } } })),
+      c.send(new CreateAlertCommand({ AlertName: `alert-${name}`, AnomalyDetectorArn, AlertDescription: signature(tenant, name, "alert"), Action: { SNSConfiguration: { RoleArn: `arn:aws:iam::${accountOf(tenant)}:role/r`, SnsTopicArn: `arn:aws:sns:us-east-1:${accountOf(tenant)}:t` } } })),
     );
     await counted(c.send(new UpdateAlertCommand({ AlertArn, AlertDescription: signature(tenant, name, "alert-final") })));
   }

@@ -1,0 +1,140 @@
+import { join } from "node:path";
+import type { Server } from "node:http";
+import { readFile } from "node:fs/promises";
+import { CreateAlertCommand, CreateAnomalyDetectorCommand, LookoutMetricsClient, ValidationException as L4mValidationException } from "@aws-sdk/client-lookoutmetrics";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serve, tenantsFromConfig } from "../../cli/serve.ts";
+import { alertMessage } from "../../shared/alerts/message.ts";
+import { createAlert, createDetector, listAlerts, listDeliveries, updateAlert, type Scope } from "../../shared/app/index.ts";
+import { literalSecrets } from "../../shared/channels/common/secrets.ts";
+import { LambdaSender } from "../../shared/channels/lambda/sender.ts";
+import { SnsSender } from "../../shared/channels/sns/sender.ts";
+import type { Alert } from "../../shared/model/alert.ts";
+import { ValidationException } from "../../shared/model/errors.ts";
+import { resourceKey, type AlertArn } from "../../shared/model/ids.ts";
+import { senders } from "../../shared/runtime/senders.ts";
+import { DEFAULT_ALERT_SETTINGS } from "../../shared/runtime/settings.ts";
+import { LocalDeadLetters } from "../../shared/store/local-dead-letters.ts";
+import { anomalyGroupEvent, localAt, tempDir } from "../builders.ts";
+import { startFakeLambda } from "../fakes/lambda-server.ts";
+import { startFakeSns } from "../fakes/sns-server.ts";
+import { shop } from "../shared/app/shop.ts";
+
+/**
+ * Finding: an alert could name any SNS topic or Lambda function. Vigil publishes and invokes
+ * with its own role (not the action's RoleArn), which reaches every topic and function of
+ * Vigil's account: a tenant could publish to another tenant's topic or Vigil's own anomaly
+ * group topic, or invoke Vigil's own functions. An alert names only its own account's:
+ * refused when made or changed, and an alert stored before is parked when sending, not sent.
+ */
+/** A tenant reading where its metric sets point (the shop's files). */
+const TEAM_A: Scope = { tenant: "team-a", accountId: "111111111111" };
+const role = "arn:aws:iam::111111111111:role/r";
+const OWN_TOPIC = "arn:aws:sns:us-east-1:111111111111:team-a-oncall";
+const OTHER_TENANTS_TOPIC = "arn:aws:sns:us-east-1:222222222222:team-b-oncall";
+const VIGILS_TOPIC = "arn:aws:sns:us-east-1:000000000000:vigil-prod-anomaly-groups";
+const OWN_FUNCTION = "arn:aws:lambda:us-east-1:111111111111:function:on-anomaly";
+const VIGILS_FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:vigil-prod-shard";
+const sns = (SnsTopicArn: string) => ({ SNSConfiguration: { RoleArn: role, SnsTopicArn, SnsFormat: "JSON" as const } });
+const lambda = (LambdaArn: string) => ({ LambdaConfiguration: { RoleArn: role, LambdaArn } });
+
+describe("an alert's SNS topic and Lambda function", () => {
+  it("must be its own account's when the alert is made or changed: ValidationException naming the field, nothing written", async () => {
+    const services = localAt(await tempDir(), () => Date.UTC(2021, 0, 1));
+    const d = await createDetector(services, TEAM_A, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    const made = (name: string, Action: unknown) => createAlert(services, TEAM_A, { AlertName: name, AnomalyDetectorArn: d.AnomalyDetectorArn, Action });
+    for (const [name, action, field] of [
+      ["other-tenants-topic", sns(OTHER_TENANTS_TOPIC), "Action.SNSConfiguration.SnsTopicArn"],
+      ["vigils-topic", sns(VIGILS_TOPIC), "Action.SNSConfiguration.SnsTopicArn"],
+      ["vigils-function", lambda(VIGILS_FUNCTION), "Action.LambdaConfiguration.LambdaArn"],
+    ] as const) {
+      const refused = await made(name, action).catch((e: unknown) => e);
+      expect(refused, name).toBeInstanceOf(ValidationException);
+      expect((refused as ValidationException).fields, name).toEqual([{ Name: field, Message: expect.stringMatching(/^is in account \d{12}, not 111111111111$/) }]);
+    }
+    expect(await listAlerts(services, TEAM_A)).toEqual([]);
+
+    const topic = await made("own-topic", sns(OWN_TOPIC));
+    const fn = await made("own-function", lambda(OWN_FUNCTION));
+    await expect(updateAlert(services, TEAM_A, { AlertArn: topic.AlertArn, Action: sns(VIGILS_TOPIC) })).rejects.toMatchObject({ fields: [{ Name: "Action.SNSConfiguration.SnsTopicArn" }] });
+    await expect(updateAlert(services, TEAM_A, { AlertArn: fn.AlertArn, Action: lambda(VIGILS_FUNCTION) })).rejects.toMatchObject({ fields: [{ Name: "Action.LambdaConfiguration.LambdaArn" }] });
+    expect((await listAlerts(services, TEAM_A)).map((a) => a.Action).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([lambda(OWN_FUNCTION), sns(OWN_TOPIC)]);
+  });
+
+  describe("through the official client against vigil serve", () => {
+    let server: Server;
+    let url: string;
+    beforeAll(async () => {
+      const dir = await tempDir();
+      ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), Date.now), tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), tenants: [{ name: "team-a", accessKeyId: "TEAMAKEY01", secretAccessKey: "team-a-secret-key", accountId: "111111111111" }] }) }));
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    it("answers L4M's ValidationException with the field in Fields", async () => {
+      const l4m = new LookoutMetricsClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId: "TEAMAKEY01", secretAccessKey: "team-a-secret-key" }, maxAttempts: 1 });
+      const { AnomalyDetectorArn } = await l4m.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } }));
+      const refused = await l4m.send(new CreateAlertCommand({ AlertName: "to-vigil", AnomalyDetectorArn, Action: sns(VIGILS_TOPIC) })).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(L4mValidationException);
+      expect((refused as L4mValidationException).Fields).toEqual([{ Name: "Action.SNSConfiguration.SnsTopicArn", Message: "is in account 000000000000, not 111111111111" }]);
+      expect((refused as Error).message).toContain(VIGILS_TOPIC);
+    });
+  });
+
+  it("an alert stored before the rule is not sent: its delivery is parked at once, saying why, and not retried", async () => {
+    // Alerts written as they were kept before CreateAlert checked the account.
+    let stored: Alert[] = [];
+    const s = await shop(8, {
+      scope: TEAM_A,
+      beforeRun: async (services, detectorArn) => {
+        const now = new Date().toISOString();
+        stored = [
+          ["old-to-vigils-topic", sns(VIGILS_TOPIC)],
+          ["old-to-vigils-function", lambda(VIGILS_FUNCTION)],
+        ].map(([name, Action]) => ({
+          AlertName: name as string,
+          AlertArn: `arn:aws:lookoutmetrics:us-east-1:111111111111:Alert:${name as string}` as AlertArn,
+          AnomalyDetectorArn: detectorArn as Alert["AnomalyDetectorArn"],
+          AlertSensitivityThreshold: 50,
+          AlertType: (name as string).endsWith("topic") ? "SNS" : "LAMBDA",
+          AlertStatus: "ACTIVE",
+          Action: Action as Alert["Action"],
+          CreationTime: now,
+          LastModificationTime: now,
+        }));
+        for (const a of stored) await services.records.put("alerts", resourceKey(a.AlertArn), a);
+      },
+    });
+    const outbox = (kind: string) => readFile(join(s.dir, "vigil", "outbox", `${kind}.jsonl`), "utf8").then((t) => t.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>), () => []);
+    // The tenant's own topic got its messages; Vigil's topic and function got none.
+    expect((await outbox("sns")).map((l) => l["TopicArn"])).toContain(s.sns.Action.SNSConfiguration!.SnsTopicArn);
+    expect((await outbox("sns")).map((l) => l["TopicArn"])).not.toContain(VIGILS_TOPIC);
+    expect(await outbox("lambda")).toEqual([]);
+
+    const parked = (await new LocalDeadLetters(join(s.dir, "vigil", "dead-letters.jsonl")).list()).filter((p) => stored.some((a) => a.AlertArn === p.delivery.alertArn));
+    expect(parked.length).toBeGreaterThanOrEqual(2);
+    for (const p of parked) expect(p).toMatchObject({ reason: "FOREIGN_TARGET", attempts: 1, detail: expect.stringMatching(/is not in the alert's account \(111111111111\)/) });
+    const notices = (await listDeliveries(s.services, TEAM_A, {})).filter((n) => stored.some((a) => a.AlertArn === n.AlertArn));
+    expect(notices.length).toBe(parked.length);
+    for (const n of notices) expect(n).toMatchObject({ Status: "PARKED", Attempts: 1, LastError: expect.stringContaining("not in the alert's account") });
+  }, 120_000);
+
+  it("in AWS mode too: Publish and Invoke are never called for another account's topic or function, though both exist and would take it", async () => {
+    const [topics, functions] = await Promise.all([startFakeSns([OWN_TOPIC, VIGILS_TOPIC]), startFakeLambda([OWN_FUNCTION, VIGILS_FUNCTION])]);
+    const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+    const snsSender = new SnsSender(() => new SNSClient({ endpoint: topics.endpoint, region: "us-east-1", credentials }));
+    const lambdaSender = new LambdaSender(() => new LambdaClient({ endpoint: functions.endpoint, region: "us-east-1", credentials }));
+    const all = senders({ settings: DEFAULT_ALERT_SETTINGS, secrets: literalSecrets, blockPrivateAddresses: true, clock: Date.now, aws: { send: (m, c, signal) => (c.kind === "sns" ? snsSender.send(m, c, signal) : lambdaSender.send(m, c, signal)) } });
+    const message = alertMessage({ AlertName: "a", AlertArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:Alert:a" as AlertArn }, anomalyGroupEvent(), "first", "https://vigil.example.com");
+    const signal = new AbortController().signal;
+    expect(await all.sns.send(message, { kind: "sns", topicArn: VIGILS_TOPIC, format: "JSON" }, signal)).toMatchObject({ ok: false, retryable: false, reason: "FOREIGN_TARGET" });
+    expect(await all.lambda.send(message, { kind: "lambda", functionArn: VIGILS_FUNCTION }, signal)).toMatchObject({ ok: false, retryable: false, reason: "FOREIGN_TARGET" });
+    expect(topics.published).toEqual([]);
+    expect(functions.invocations).toEqual([]);
+    // The alert's own account's are sent as ever.
+    expect(await all.sns.send(message, { kind: "sns", topicArn: OWN_TOPIC, format: "JSON" }, signal)).toEqual({ ok: true });
+    expect(await all.lambda.send(message, { kind: "lambda", functionArn: OWN_FUNCTION }, signal)).toEqual({ ok: true });
+    expect([topics.published.map((p) => p.topicArn), functions.invocations.map((i) => i.functionName)]).toEqual([[OWN_TOPIC], [OWN_FUNCTION]]);
+  });
+});
