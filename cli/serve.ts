@@ -31,6 +31,8 @@ export interface Tenants {
   readonly scopes: ReadonlyMap<string, Scope>;
   /** The folders an account may read, for what detection reads on its behalf; an account of no tenant reads none. */
   readonly dataRootsOf: (accountId: string) => readonly string[];
+  /** Whether an account's Slack and webhook URLs may reach private addresses: the default tenant's, and those of the tenants `privateTargets` names. */
+  readonly privateTargets: (accountId: string) => boolean;
 }
 
 /**
@@ -39,9 +41,11 @@ export interface Tenants {
  * named. Where each may read metric files: its data roots (`dataRoots`, VIGIL_DATA_ROOTS,
  * `--data-root` for the default tenant), checked against Vigil's own data directory; the
  * default tenant reads `<data dir>/files` unless given others, another tenant reads no
- * local file unless granted one. Roots for a tenant there is not are refused.
+ * local file unless granted one. Roots for a tenant there is not are refused. Whose Slack
+ * and webhook URLs may reach private addresses: the default tenant's, and those of the
+ * tenants `privateTargets` names.
  */
-export async function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" | "secretAccessKey" | "tenants" | "dataRoots" | "dataDir">): Promise<Tenants> {
+export async function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" | "secretAccessKey" | "tenants" | "dataRoots" | "dataDir" | "privateTargets">): Promise<Tenants> {
   const credentials = new Map<string, Credential>([[config.accessKeyId ?? DEFAULT_ACCESS_KEY_ID, { secretAccessKey: config.secretAccessKey ?? DEFAULT_SECRET_ACCESS_KEY, tenant: "default" }]]);
   const accounts = new Map<string, string>([["default", DEFAULT_ACCOUNT_ID]]);
   for (const t of config.tenants ?? []) {
@@ -56,7 +60,9 @@ export async function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" 
   const roots = await checkedRoots({ ...granted, default: granted["default"] ?? [join(config.dataDir, DATA_FOLDER)] }, config.dataDir);
   const scopes = new Map<string, Scope>([...accounts].map(([tenant, accountId]) => [tenant, { tenant, accountId, dataRoots: roots.get(tenant) ?? [] }]));
   const byAccount = new Map([...scopes.values()].map((s) => [s.accountId, s.dataRoots ?? []]));
-  return { credentials, scopes, dataRootsOf: (accountId) => byAccount.get(accountId) ?? [] };
+  for (const tenant of config.privateTargets ?? []) if (!accounts.has(tenant)) throw new ValidationException(`The private targets (privateTargets, VIGIL_PRIVATE_TARGETS) name tenant ${tenant}, which is none of the tenants (tenants, VIGIL_TENANTS)`, { fields: [{ Name: "privateTargets", Message: `names an unknown tenant ${tenant}` }] });
+  const mayReachPrivate = new Set([DEFAULT_ACCOUNT_ID, ...(config.privateTargets ?? []).map((t) => accounts.get(t)!)]);
+  return { credentials, scopes, dataRootsOf: (accountId) => byAccount.get(accountId) ?? [], privateTargets: (accountId) => mayReachPrivate.has(accountId) };
 }
 
 /** What `vigil serve` answers beside the API, unsigned: `GET /ready` and `GET /metrics` (the service's operations). */

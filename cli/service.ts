@@ -29,10 +29,10 @@ export interface ServingService {
  * roots are checked first: a root that would grant Vigil's own data, or names no tenant,
  * stops the start before the data directory is touched.
  */
-export async function startServing(config: ServeConfig, options: Omit<OpenServiceOptions, "dataRootsOf"> & { simulate?: { start: number; rate: number } } = {}): Promise<ServingService> {
+export async function startServing(config: ServeConfig, options: Omit<OpenServiceOptions, "dataRootsOf" | "privateTargets"> & { simulate?: { start: number; rate: number } } = {}): Promise<ServingService> {
   const tenants = await tenantsFromConfig(config);
   const clock = options.clock ?? (options.simulate ? simulatedClock(options.simulate.start, options.simulate.rate) : systemClock);
-  const service = await openService(config, { ...options, clock, ...(options.simulate ? { linkClock: Date.now } : {}), url: `http://${config.host}:${config.port}`, dataRootsOf: tenants.dataRootsOf });
+  const service = await openService(config, { ...options, clock, ...(options.simulate ? { linkClock: Date.now } : {}), url: `http://${config.host}:${config.port}`, dataRootsOf: tenants.dataRootsOf, privateTargets: tenants.privateTargets });
   try {
     const { server, url } = await serve({
       port: config.port,

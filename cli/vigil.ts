@@ -116,7 +116,7 @@ program
     // Drains from the moment it says it is up: a SIGTERM sent on reading that line is heard.
     stopOnSignal(running, config.drainSeconds, say);
     say(`vigil serve: L4M's API at ${running.url} (region any, service lookoutmetrics), data in ${running.service.dataDir}; the console at ${running.url}/console; /health, /ready, /metrics; SIGTERM or Ctrl-C stops it`);
-    for (const scope of running.tenants.scopes.values()) say(`vigil serve: tenant ${scope.tenant} (account ${scope.accountId}) reads metric files under ${scope.dataRoots?.length ? scope.dataRoots.join(", ") : "no local folder"}`);
+    for (const scope of running.tenants.scopes.values()) say(`vigil serve: tenant ${scope.tenant} (account ${scope.accountId}) reads metric files under ${scope.dataRoots?.length ? scope.dataRoots.join(", ") : "no local folder"}; its Slack and webhook alerts reach ${running.tenants.privateTargets(scope.accountId) ? "any address" : "public addresses only"}`);
   });
 
 program

@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import type { Delivery, DeliveryQueue } from "../alerts/delivery.ts";
 import type { Quotas } from "../model/quotas.ts";
-import { alertLookup, deliverAll, routeEvent, silentObserver, type AlertLookup, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
+import { alertLookup, DEFAULT_ACCOUNT_ID, deliverAll, routeEvent, silentObserver, type AlertLookup, type AlertSettings, type Clock, type Observer, type PulledSource, type Services } from "../app/index.ts";
 import { literalSecrets } from "../channels/common/secrets.ts";
 import { OutboxSender } from "../channels/outbox.ts";
 import { LocalBlobStore } from "../store/local-blobs.ts";
@@ -33,6 +33,12 @@ export interface LocalOptions {
    * none given, the operator alone uses this data directory and reads where pointed.
    */
   readonly dataRootsOf?: (accountId: string) => readonly string[] | undefined;
+  /**
+   * The accounts whose Slack and webhook URLs may reach private, loopback and link-local
+   * addresses: by default the operator's alone (the default account); any other tenant's are
+   * held to the public internet, as every alert is in AWS, unless the operator allows it.
+   */
+  readonly privateTargets?: (accountId: string) => boolean;
   /** Most time series per shard of a model (VIGIL_SHARD_SERIES), and the worker threads shards run on (the machine's cores by default). */
   readonly shardCapacity?: number;
   readonly shardWorkers?: number;
@@ -62,6 +68,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
   const file = new LocalEventPublisher(join(dir, "events", "anomaly-groups.jsonl"));
   const signal = new AbortController().signal;
   const observer = options.observer ?? silentObserver;
+  const privateTargets = options.privateTargets ?? ((account: string) => account === DEFAULT_ACCOUNT_ID);
   // Each routed event's deliveries are a batch of their own: those of one turn of the event loop share their alerts' reads.
   let alertsOfTurn: AlertLookup | undefined;
   const alertsThisTurn = () => {
@@ -95,7 +102,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
       },
     },
     deadLetters: new LocalDeadLetters(join(dir, "dead-letters.jsonl")),
-    senders: senders({ settings: alertSettings, secrets: literalSecrets, blockPrivateAddresses: false, aws: new OutboxSender(join(dir, "outbox")), clock }),
+    senders: senders({ settings: alertSettings, secrets: literalSecrets, blockPrivateAddresses: (account) => !privateTargets(account), aws: new OutboxSender(join(dir, "outbox")), clock }),
     deliveryGate: deliveryGate(),
     sources: { cloudwatch: options.cloudwatch },
     shards: new WorkerShardRunner({ capacity: options.shardCapacity ?? DEFAULT_SHARD_CAPACITY, blobs, ...(options.shardWorkers !== undefined ? { workers: options.shardWorkers } : {}) }),

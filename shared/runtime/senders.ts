@@ -5,6 +5,7 @@ import { SLACK_WEBHOOK_PACE } from "../channels/slack/limits.ts";
 import { ownAccountOnly } from "../channels/common/own-account.ts";
 import type { AlertSettings, Clock } from "../app/index.ts";
 import type { SecretResolver } from "../channels/common/secrets.ts";
+import type { HttpChannelOptions } from "../channels/common/http.ts";
 import type { Channel } from "../model/alert.ts";
 import { madeOnFirstUse } from "../model/first-use.ts";
 
@@ -20,7 +21,7 @@ function lazy<C extends Channel>(make: () => Promise<Sender<C>>): Sender<C> {
  * The senders of both modes: Slack, webhooks and email are the same everywhere; SNS and
  * Lambda are the mode's own (AWS clients, or the local outbox), held to the alert's account.
  */
-export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: boolean; aws: Sender<AwsChannel>; clock: Clock }): Senders {
+export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: HttpChannelOptions["blockPrivateAddresses"]; aws: Sender<AwsChannel>; clock: Clock }): Senders {
   const { settings, secrets } = parts;
   const http = (timeoutMs: number) => ({ secrets, timeoutMs, blockPrivateAddresses: parts.blockPrivateAddresses, now: parts.clock });
   const transport = madeOnFirstUse(async (): Promise<Transporter> => {

@@ -57,8 +57,9 @@ describe("secrets and the links in alert messages", () => {
     base = await tempDirOnce();
     dataDir = join(base, "vigil");
     receiver = await HttpReceiver.start();
-    tenants = await tenantsFromConfig({ dataDir, tenants: [{ name: "b", ...B }], dataRoots: { b: [join(base, "b-files")] } });
-    detection = localServices(dataDir, { clock: () => now, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf });
+    // Tenant b's webhook is the receiver on loopback: the operator lets it reach private addresses.
+    tenants = await tenantsFromConfig({ dataDir, tenants: [{ name: "b", ...B }], dataRoots: { b: [join(base, "b-files")] }, privateTargets: ["b"] });
+    detection = localServices(dataDir, { clock: () => now, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf, privateTargets: tenants.privateTargets });
     for (const [tenant, files] of [
       ["default", join(dataDir, "files")],
       ["b", join(base, "b-files")],
@@ -76,7 +77,7 @@ describe("secrets and the links in alert messages", () => {
     await detectThrough(6);
     // The server runs over the same data directory, as `vigil serve` would, at detection's
     // clock (records such as the deliveries expire by it), on the real one for links.
-    ({ server, url } = await serve({ port: 0, services: localServices(dataDir, { clock: () => now, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf }), tenants }));
+    ({ server, url } = await serve({ port: 0, services: localServices(dataDir, { clock: () => now, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf, privateTargets: tenants.privateTargets }), tenants }));
   }, 120_000);
   afterAll(async () => {
     await new Promise<void>((r) => server?.close(() => r()));

@@ -56,13 +56,18 @@ export function isPrivateAddress(ip: string): boolean {
 
 export type CheckedAddress = { readonly ok: true; readonly address: string; readonly family: 4 | 6 } | { readonly ok: false; readonly reason: string };
 
+/**
+ * Why a URL may not be called, as its alert's owner is told: one reason whether its name
+ * does not resolve or resolves to an address that is not public, and never that address,
+ * so an alert learns nothing of the names and addresses of the network Vigil runs in.
+ */
+const notPublic = (host: string) => `${host} does not resolve to public addresses only: a name that does not resolve, or resolves to a private, loopback, link-local, reserved or transition-range address, is not called`;
+
 /** The address a request to `url` is to connect to, checked; or why `url` may not be called. */
 export async function checkedAddress(url: string, resolve: Resolver = systemResolver): Promise<CheckedAddress> {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
   const addresses = isIP(host) ? [host] : await resolve(host).catch(() => []);
-  if (addresses.length === 0) return { ok: false, reason: `${host} does not resolve` };
-  const bad = addresses.find(isPrivateAddress);
-  if (bad !== undefined) return { ok: false, reason: `${host} resolves to ${bad}, which is not a public address (private, loopback, link-local, reserved or a transition range)` };
+  if (addresses.length === 0 || addresses.some(isPrivateAddress)) return { ok: false, reason: notPublic(host) };
   const first = canonical(addresses[0]!)!;
   return { ok: true, address: first, family: isIP(first) === 6 ? 6 : 4 };
 }

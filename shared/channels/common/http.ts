@@ -47,8 +47,36 @@ export async function post(url: string, body: string | Buffer, options: PostOpti
   } catch (e) {
     if (e instanceof NoAnswer) return failed(true, "TIMEOUT", `no answer within ${options.timeoutMs} ms`);
     if (options.signal.aborted) return failed(true, "TIMEOUT", "the invocation ran out of time");
-    return failed(true, "NETWORK", e instanceof Error ? e.message : String(e));
+    return failed(true, "NETWORK", networkFailure(e));
   }
+}
+
+/** Failures of a connection by their system code, as the alert's owner is told of them. */
+const NETWORK_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "the connection was refused",
+  ECONNRESET: "the connection was reset",
+  EPIPE: "the connection was closed while sending",
+  ETIMEDOUT: "the connection timed out",
+  EHOSTUNREACH: "the host is unreachable",
+  ENETUNREACH: "the network is unreachable",
+  EHOSTDOWN: "the host is down",
+  ENOTFOUND: "the host name does not resolve",
+  EAI_AGAIN: "the host name could not be resolved for now",
+};
+
+/**
+ * What failed, by its kind and code, never with Node's message: that names the address and
+ * port connected to ("connect ECONNREFUSED 10.0.0.5:6379") or a certificate's names, and a
+ * tenant reading it in ListDeliveries would learn what listens where behind Vigil.
+ */
+function networkFailure(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return e instanceof Error && !(e instanceof AggregateError) ? e.message : "the connection failed";
+  const known = NETWORK_FAILURES[code];
+  if (known) return `${known} (${code})`;
+  if (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/.test(code)) return `the TLS handshake failed (${code})`;
+  if (code.startsWith("HPE_")) return `the answer was not HTTP (${code})`;
+  return `the request failed (${code})`;
 }
 
 /** The request took longer than its timeout. */
@@ -181,19 +209,23 @@ function track(signal: AbortSignal, req: ClientRequest): () => void {
 export interface HttpChannelOptions {
   readonly secrets: SecretResolver;
   readonly timeoutMs: number;
-  /** AWS mode: refuse URLs that resolve to anything but public addresses, and connect to the address checked. */
-  readonly blockPrivateAddresses: boolean;
+  /**
+   * Refuse URLs that resolve to anything but public addresses, and connect to the address
+   * checked: for every alert (AWS), or for the alerts of the accounts it answers true for
+   * (`vigil serve`: every tenant's but the operator's, unless allowed).
+   */
+  readonly blockPrivateAddresses: boolean | ((account: string) => boolean);
   /** How names are resolved for that check (the system's resolver unless given). */
   readonly resolve?: Resolver;
   readonly now: () => number;
 }
 
 /**
- * A POST to a URL an alert names (Slack, webhooks): the request is prepared with the
- * alert's secrets resolved (a store that cannot be read is worth another try), the
- * address is checked, then it is sent and its answer classified.
+ * A POST to a URL an alert of account `owner` names (Slack, webhooks): the request is
+ * prepared with the alert's secrets resolved (a store that cannot be read is worth another
+ * try), the address is checked, then it is sent and its answer classified.
  */
-export async function postToAlertUrl(options: HttpChannelOptions, prepare: () => Promise<{ url: string; body: string | Buffer; headers?: Record<string, string> }>, signal: AbortSignal): Promise<SendResult> {
+export async function postToAlertUrl(options: HttpChannelOptions, owner: string, prepare: () => Promise<{ url: string; body: string | Buffer; headers?: Record<string, string> }>, signal: AbortSignal): Promise<SendResult> {
   let request: Awaited<ReturnType<typeof prepare>>;
   try {
     request = await prepare();
@@ -201,7 +233,8 @@ export async function postToAlertUrl(options: HttpChannelOptions, prepare: () =>
     if (e instanceof SecretUnavailable) return failed(true, "SECRET", e.message);
     throw e;
   }
-  const checked = options.blockPrivateAddresses ? await checkedAddress(request.url, options.resolve) : undefined;
+  const block = typeof options.blockPrivateAddresses === "function" ? options.blockPrivateAddresses(owner) : options.blockPrivateAddresses;
+  const checked = block ? await checkedAddress(request.url, options.resolve) : undefined;
   if (checked && !checked.ok) return failed(false, "BLOCKED_URL", checked.reason);
   return post(request.url, request.body, { ...(request.headers ? { headers: request.headers } : {}), timeoutMs: options.timeoutMs, signal, now: options.now, ...(checked?.ok ? { pinned: { address: checked.address, family: checked.family } } : {}) });
 }

@@ -9,6 +9,7 @@ export class SlackSender implements Sender<Extract<Channel, { kind: "slack" }>> 
   constructor(private readonly options: HttpChannelOptions) {}
 
   send(message: Parameters<Sender["send"]>[0], channel: Extract<Channel, { kind: "slack" }>, signal: AbortSignal) {
-    return postToAlertUrl(this.options, async () => ({ url: await this.options.secrets.resolve(channel.webhookUrl, arnAccount(message.alert.arn)), body: JSON.stringify(slackMessage(message)) }), signal);
+    const owner = arnAccount(message.alert.arn);
+    return postToAlertUrl(this.options, owner, async () => ({ url: await this.options.secrets.resolve(channel.webhookUrl, owner), body: JSON.stringify(slackMessage(message)) }), signal);
   }
 }

@@ -12,11 +12,12 @@ export class WebhookSender implements Sender<WebhookChannel> {
   constructor(private readonly options: HttpChannelOptions) {}
 
   send(message: Parameters<Sender["send"]>[0], channel: WebhookChannel, signal: AbortSignal) {
+    const owner = arnAccount(message.alert.arn);
     return postToAlertUrl(
       this.options,
+      owner,
       async () => {
         const { secrets, now } = this.options;
-        const owner = arnAccount(message.alert.arn);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(channel.headers ?? {})) headers[k] = await secrets.resolve(v, owner);
         const secret = channel.secret === undefined ? undefined : await secrets.resolve(channel.secret, owner);

@@ -39,6 +39,12 @@ export const ServeConfig = z.strictObject({
   accessKeyId: z.string().regex(/^[A-Za-z0-9]{8,128}$/, "must be 8 to 128 letters and digits").optional(),
   secretAccessKey: z.string().min(16, "must be at least 16 characters").max(256).optional(),
   tenants: z.array(Tenant).optional(),
+  /**
+   * The tenants whose Slack and webhook URLs may reach private, loopback and link-local
+   * addresses, by name. The default tenant's always may (it is the operator's); any other
+   * tenant's are held to public addresses, as in AWS, unless named here.
+   */
+  privateTargets: z.array(Tenant.shape.name).max(1000).optional(),
   /** Quotas over L4M's (model/quotas.ts). */
   quotas: z
     .strictObject({
@@ -72,6 +78,7 @@ const ENV: Readonly<Record<string, (v: string) => Partial<Record<keyof ServeConf
   VIGIL_SECRET_ACCESS_KEY: (v) => ({ secretAccessKey: v }),
   VIGIL_DRAIN_SECONDS: (v) => ({ drainSeconds: /^\d+$/.test(v) ? Number(v) : v }),
   VIGIL_REPEAT_INTERVAL: (v) => ({ repeatInterval: v }),
+  VIGIL_PRIVATE_TARGETS: (v) => ({ privateTargets: v.split(",").map((t) => t.trim()).filter(Boolean) }),
 };
 
 /** `VIGIL_TENANTS="a:KEY:secret[:account],…"`, as before the config file. */

@@ -34,6 +34,8 @@ export interface OpenServiceOptions {
    * operator's own data, read where pointed.
    */
   readonly dataRootsOf?: (accountId: string) => readonly string[] | undefined;
+  /** The accounts whose Slack and webhook URLs may reach private addresses (local.ts: the operator's alone by default). */
+  readonly privateTargets?: (accountId: string) => boolean;
 }
 
 /** The one-machine service: the local services, with the loop that runs them and the watcher that wakes it. */
@@ -94,6 +96,7 @@ export async function openService(config: ServeConfig, options: OpenServiceOptio
       wake: () => loop?.wake(),
       ...(cloudwatch ? { cloudwatch } : {}),
       ...(options.dataRootsOf ? { dataRootsOf: options.dataRootsOf } : {}),
+      ...(options.privateTargets ? { privateTargets: options.privateTargets } : {}),
     });
     const watcher = options.watch === false ? undefined : new TemplateWatcher((file) => loop?.wake([file]));
     const arm = (now: number) =>

@@ -40,11 +40,11 @@ export interface Shop {
 }
 
 /** The shop, detected through `liveHours`; the webhook refuses (410) until told otherwise. */
-export async function shop(liveHours = 8, options: { scope?: Scope; badRowAt?: number; beforeRun?: (services: Services, detectorArn: string) => Promise<unknown> } = {}): Promise<Shop> {
+export async function shop(liveHours = 8, options: { scope?: Scope; badRowAt?: number; beforeRun?: (services: Services, detectorArn: string) => Promise<unknown>; local?: Parameters<typeof localAt>[2] } = {}): Promise<Shop> {
   const dir = await tempDir();
   const scope = options.scope ?? OPERATOR;
   let now = LIVE;
-  const services = localAt(join(dir, "vigil"), () => now);
+  const services = localAt(join(dir, "vigil"), () => now, options.local);
   const files = join(dir, "files");
   await services.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
   for (let h = 0; h < 12; h++) {
