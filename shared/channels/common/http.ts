@@ -5,6 +5,7 @@ import { urlToHttpOptions } from "node:url";
 import { checkedAddress, type Resolver } from "./address.ts";
 import { failed, type SendResult } from "../../alerts/channel.ts";
 import { SecretUnavailable, type SecretResolver } from "./secrets.ts";
+import { connectionFailure } from "./connection-failure.ts";
 
 /**
  * One classifier of HTTP answers for every HTTP channel, as Alertmanager's: 2xx is sent;
@@ -47,36 +48,8 @@ export async function post(url: string, body: string | Buffer, options: PostOpti
   } catch (e) {
     if (e instanceof NoAnswer) return failed(true, "TIMEOUT", `no answer within ${options.timeoutMs} ms`);
     if (options.signal.aborted) return failed(true, "TIMEOUT", "the invocation ran out of time");
-    return failed(true, "NETWORK", networkFailure(e));
+    return failed(true, "NETWORK", connectionFailure(e));
   }
-}
-
-/** Failures of a connection by their system code, as the alert's owner is told of them. */
-const NETWORK_FAILURES: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "the connection was refused",
-  ECONNRESET: "the connection was reset",
-  EPIPE: "the connection was closed while sending",
-  ETIMEDOUT: "the connection timed out",
-  EHOSTUNREACH: "the host is unreachable",
-  ENETUNREACH: "the network is unreachable",
-  EHOSTDOWN: "the host is down",
-  ENOTFOUND: "the host name does not resolve",
-  EAI_AGAIN: "the host name could not be resolved for now",
-};
-
-/**
- * What failed, by its kind and code, never with Node's message: that names the address and
- * port connected to ("connect ECONNREFUSED 10.0.0.5:6379") or a certificate's names, and a
- * tenant reading it in ListDeliveries would learn what listens where behind Vigil.
- */
-function networkFailure(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return e instanceof Error && !(e instanceof AggregateError) ? e.message : "the connection failed";
-  const known = NETWORK_FAILURES[code];
-  if (known) return `${known} (${code})`;
-  if (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/.test(code)) return `the TLS handshake failed (${code})`;
-  if (code.startsWith("HPE_")) return `the answer was not HTTP (${code})`;
-  return `the request failed (${code})`;
 }
 
 /** The request took longer than its timeout. */

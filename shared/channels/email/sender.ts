@@ -2,6 +2,7 @@ import type { Transporter } from "nodemailer";
 import type { Channel } from "../../model/alert.ts";
 import { emailMessage } from "./render.ts";
 import { failed, type Sender, type SendResult } from "../../alerts/channel.ts";
+import { connectionFailure } from "../common/connection-failure.ts";
 
 type EmailChannel = Extract<Channel, { kind: "email" }>;
 
@@ -35,6 +36,6 @@ export class EmailSender implements Sender<EmailChannel> {
 export function classifySmtpError(e: unknown): SendResult {
   const err = e as { responseCode?: number; code?: string; message?: string };
   if (typeof err.responseCode === "number") return failed(err.responseCode < 500, "SMTP", `SMTP ${err.responseCode}: ${err.message ?? ""}`.trim());
-  if (err.code === "ETIMEDOUT") return failed(true, "TIMEOUT", err.message ?? "SMTP timeout");
-  return failed(true, "NETWORK", err.message ?? String(e));
+  if (err.code === "ETIMEDOUT") return failed(true, "TIMEOUT", "the SMTP server did not answer in time");
+  return failed(true, "NETWORK", `SMTP: ${connectionFailure(e)}`);
 }
