@@ -8,6 +8,7 @@ import { intervalMs } from "../model/frequency.ts";
 import { resourceKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import type { Silence } from "../model/silence.ts";
+import { own } from "../model/shapes.ts";
 import { groupRecords } from "./groups.ts";
 import { readSeriesPoints, seriesOf, type SeriesPoint, type SeriesQuery, type SeriesRef } from "./history.ts";
 import { listNotices, type Notice } from "./notices.ts";
@@ -63,7 +64,7 @@ export interface AlertingExplanation {
 /** The group of the detector open at `t` that holds the series, else any open at `t`. */
 function groupAt(groups: readonly AnomalyGroupRecord[], t: number, id: string): AlertingExplanation["group"] {
   const open = groups.filter((g) => g.startMs <= t && t <= g.endMs);
-  const holding = open.find((g) => Object.values(g.impacts).some((i) => id in i.series));
+  const holding = open.find((g) => Object.values(g.impacts).some((i) => own(i.series, id) !== undefined));
   if (holding) return { record: holding, anomalyGroup: toAnomalyGroup(holding), containsSeries: true };
   const other = open.sort((a, b) => b.score - a.score)[0];
   return other ? { record: other, anomalyGroup: toAnomalyGroup(other), containsSeries: false } : undefined;

@@ -8,6 +8,7 @@ import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/location.ts";
+import { own } from "../model/shapes.ts";
 import type { RecordStore } from "../store/records.ts";
 import { groupByLink, groupOf } from "./groups.ts";
 import type { Scope } from "./scope.ts";
@@ -68,10 +69,10 @@ export async function getFeedback(services: Services, scope: Scope, input: { rea
 
 /** Keeps a verdict on one series of a group (found and checked by the caller), with the size of the deviation judged. */
 export async function recordFeedback(services: Pick<Services, "records" | "blobs" | "resultsRoot" | "clock">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string, isAnomaly: boolean): Promise<FeedbackRecord> {
-  const series = Object.values(group.impacts).find((i) => seriesId in i.series);
+  const series = Object.values(group.impacts).find((i) => own(i.series, seriesId) !== undefined);
   if (!series) throw new ResourceNotFoundException(`Time series ${seriesId} is not in anomaly group ${group.AnomalyGroupId}`, seriesId, "TimeSeries");
   const z = await largestDeviation(services, metricSet, group, seriesId);
-  const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure: series.measure, dimensions: series.series[seriesId]!, z, givenAt: services.clock() };
+  const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure: series.measure, dimensions: own(series.series, seriesId)!, z, givenAt: services.clock() };
   const key = feedbackKey(metricSet, group.AnomalyGroupId, seriesId);
   await services.records.put("feedback", key, record);
   const tolerance = await toleranceEffect(services, metricSet, record);

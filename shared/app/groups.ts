@@ -10,6 +10,7 @@ import { sharedAnswer } from "../model/shared-answers.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey, timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+import { own } from "../model/shapes.ts";
 import { Catalog } from "../catalog/catalog.ts";
 import type { AnomalyDetector } from "../model/detector.ts";
 import { backTestReportOf } from "./backtest.ts";
@@ -146,7 +147,7 @@ export interface GroupTimeSeries {
 export async function groupTimeSeries(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly AnomalyGroupId: string; readonly MetricName: string }, page: (ids: readonly string[]) => readonly string[]): Promise<GroupTimeSeries> {
   const { group, metricSet } = await groupOf(services, scope, input.AnomalyDetectorArn, input.AnomalyGroupId);
   const measure = input.MetricName;
-  const impact = group.impacts[measure];
+  const impact = own(group.impacts, measure);
   if (!impact) throw new ResourceNotFoundException(`Measure ${measure} is not in anomaly group ${group.AnomalyGroupId}`, measure, "Metric");
   const len = intervalMs(metricSet.MetricSetFrequency);
   const starts = Array.from({ length: CONTEXT_INTERVALS + (group.endMs - group.startMs) / len + 1 }, (_, i) => group.startMs - CONTEXT_INTERVALS * len + i * len);

@@ -7,6 +7,7 @@ import { ResourceNotFoundException, ValidationException } from "../model/errors.
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey, timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+import { own } from "../model/shapes.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -57,12 +58,12 @@ export async function seriesOf(services: Pick<Services, "records">, metricSet: P
   if ("MetricName" in query) {
     if (!metricSet.MetricList.some((m) => m.MetricName === query.MetricName)) return undefined;
     const dims = dimensionsOf(metricSet);
-    const id = timeSeriesId(metricSet.MetricSetArn as Parameters<typeof timeSeriesId>[0], query.MetricName, dims.map((d) => [d, query.Dimensions[d] ?? ""] as const));
-    return { id, measure: query.MetricName, dimensions: Object.fromEntries(dims.map((d) => [d, query.Dimensions[d] ?? ""])) };
+    const id = timeSeriesId(metricSet.MetricSetArn as Parameters<typeof timeSeriesId>[0], query.MetricName, dims.map((d) => [d, own(query.Dimensions, d) ?? ""] as const));
+    return { id, measure: query.MetricName, dimensions: Object.fromEntries(dims.map((d) => [d, own(query.Dimensions, d) ?? ""])) };
   }
   for (const g of await services.records.list<AnomalyGroupRecord>("groups", `${metricSetKey(metricSet.MetricSetArn)}/`)) {
     for (const impact of Object.values(g.impacts)) {
-      const dimensions = impact.series[query.TimeSeriesId];
+      const dimensions = own(impact.series, query.TimeSeriesId);
       if (dimensions) return { id: query.TimeSeriesId, measure: impact.measure, dimensions };
     }
   }

@@ -14,6 +14,9 @@ import { executionKey, type IntervalExecution } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
+/** The folder of a metric set's results where rejected pushed rows are kept. */
+export const PUSHED_REJECTS = "pushed-rejects";
+
 /** How many rejected rows an answer lists; all of them are kept in the rejects file. */
 const LISTED_REJECTS = 100;
 
@@ -22,7 +25,7 @@ export interface PutMetricRowsResponse {
   readonly RowsRejected: number;
   /** The first rejected rows, by their index in the request (from 0), with why. */
   readonly Rejects: readonly { readonly Index: number; readonly Reason: string; readonly Message: string }[];
-  /** Where all rejected rows are kept. */
+  /** Where all rejected rows are kept: a path within the metric set's results, not where they lie on Vigil's storage. */
   readonly RejectsFile?: string;
 }
 
@@ -75,8 +78,8 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
     const folder = renderTemplate(canonicalTemplate(root), start, metricSet.Timezone ?? "UTC");
     await deps.blobs.put(joinUri(folder, `push-${token}.csv`), canonicalCsv(metricSet, rows));
   }
-  const rejectsFile = rejects.length ? joinUri(root, "pushed-rejects", new Date(now).toISOString().slice(0, 10), `${token}.jsonl`) : undefined;
-  if (rejectsFile) await deps.blobs.put(rejectsFile, toJsonLines(rejects), "rejects");
+  const rejectsFile = rejects.length ? `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl` : undefined;
+  if (rejectsFile) await deps.blobs.put(joinUri(root, rejectsFile), toJsonLines(rejects), "rejects");
   const accepted = [...intervals.values()].reduce((n, rows) => n + rows.length, 0);
   const response: PutMetricRowsResponse = {
     RowsAccepted: accepted,

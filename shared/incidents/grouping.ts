@@ -2,6 +2,7 @@ import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../model/anomal
 import { intervalMs } from "../model/frequency.ts";
 import { stableUuid, type AnomalyDetectorArn, type AnomalyGroupId, type MetricSetArn } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
+import { own } from "../model/shapes.ts";
 
 /**
  * Anomalies of one metric set that overlap in time are one incident: the open group takes
@@ -43,7 +44,7 @@ function newGroup(ctx: GroupingContext, startMs: number): AnomalyGroupRecord {
 }
 
 function addAnomaly(group: AnomalyGroupRecord, a: Anomaly): void {
-  const impact: MeasureImpact = (group.impacts[a.measure] ??= { measure: a.measure, series: {}, actual: 0, expected: 0, peakScore: 0, strength: 0, deviation: {}, startMs: a.timestamp });
+  const impact: MeasureImpact = own(group.impacts, a.measure) ?? (group.impacts[a.measure] = { measure: a.measure, series: {}, actual: 0, expected: 0, peakScore: 0, strength: 0, deviation: {}, startMs: a.timestamp });
   impact.series[a.timeSeriesId] = a.dimensions;
   impact.actual += a.actual;
   impact.expected += a.expected;
@@ -52,8 +53,9 @@ function addAnomaly(group: AnomalyGroupRecord, a: Anomaly): void {
   const band = a.upper - a.lower;
   impact.strength += band > 0 ? dev / band : 0;
   for (const [name, value] of Object.entries(a.dimensions)) {
-    const byValue = (impact.deviation[name] ??= {});
-    byValue[value] = (byValue[value] ?? 0) + dev;
+    // A dimension's values come from the data: a value such as `constructor` or `__proto__` is a key like any other.
+    const byValue = own(impact.deviation, name) ?? (impact.deviation[name] = Object.create(null) as Record<string, number>);
+    byValue[value] = (own(byValue, value) ?? 0) + dev;
   }
   group.score = Math.max(group.score, a.score);
   group.anomalyCount++;
@@ -70,7 +72,7 @@ export interface GroupAdvance {
   readonly ended: AnomalyGroupRecord | undefined;
 }
 
-const isMember = (group: AnomalyGroupRecord, a: Anomaly) => group.impacts[a.measure]?.series[a.timeSeriesId] !== undefined;
+const isMember = (group: AnomalyGroupRecord, a: Anomaly) => own(group.impacts, a.measure)?.series[a.timeSeriesId] !== undefined;
 const seriesOf = (group: AnomalyGroupRecord) => Object.values(group.impacts).flatMap((impact) => Object.keys(impact.series));
 
 /**

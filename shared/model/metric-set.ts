@@ -87,7 +87,7 @@ const schemas = onFirstUse(() => {
     });
 
   const Metric = z.strictObject({
-    MetricName: ResourceName,
+    MetricName: ColumnName,
     AggregationFunction: z.enum(["SUM", "AVG"]),
     Namespace: z.string().min(1).max(255).optional(),
   });

@@ -8,7 +8,17 @@ export const ResourceName = z
   .max(63)
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/, "must start with a letter or digit and hold only letters, digits, '-' and '_'");
 
-export const ColumnName = ResourceName;
+/** Names every object answers to (`constructor`, `toString`, …). */
+const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** A column (measure, dimension, timestamp): never a name every object already holds, as rows and groups are keyed by column. */
+export const ColumnName = ResourceName.refine((n) => !INHERITED.has(n), "is a name every object holds (constructor, toString, valueOf, …): rename the column");
+
+/**
+ * `record[key]` when the record holds `key` itself, else undefined: a key a client sends (a
+ * series id, a measure) is never one every object inherits, such as `constructor`.
+ */
+export const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
 
 export const Description = z.string().min(1).max(256).regex(/\S/, "must not be blank");
 

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { open, realpath, type FileHandle } from "node:fs/promises";
+import { open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
 import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
 import * as z from "zod";
 import type { DataFiles } from "../app/index.ts";
@@ -133,7 +133,9 @@ export class ConfinedFiles implements DataFiles {
     });
     if (!file) return undefined;
     try {
-      if (!(await file.stat()).isFile()) throw denied(uri, "is not a regular file");
+      const info = await file.stat();
+      if (!info.isFile()) throw denied(uri, "is not a regular file");
+      await this.confineOpened(uri, descriptorPath(file.fd), real, info);
     } catch (e) {
       await file.close();
       throw e;
@@ -141,10 +143,53 @@ export class ConfinedFiles implements DataFiles {
     return file;
   }
 
-  /** Lists under the real folder, so every file listed lies inside the root that folder is in (listing follows no link). */
+  /**
+   * Checks what was opened, not only the path: O_NOFOLLOW guards the path's last part only, so
+   * a folder higher up swapped for a link between the check and the open leads elsewhere.
+   * The system names the file it opened (/proc/self/fd on Linux); where it cannot, the path
+   * is resolved again and must lead to the very file opened.
+   */
+  private async confineOpened(uri: string, fdPath: string, checked: string, info: { dev: number; ino: number }): Promise<void> {
+    const opened = await readlink(fdPath).catch(() => undefined);
+    if (opened !== undefined) {
+      if (opened !== checked) await this.confineReal(uri, opened, "changed while it was read");
+      return;
+    }
+    const again = await realOf(checked);
+    const now = again.exists ? await stat(again.real).catch(() => undefined) : undefined;
+    if (!now || now.dev !== info.dev || now.ino !== info.ino) throw denied(uri, "changed while it was read");
+    await this.confineReal(uri, again.real, "changed while it was read");
+  }
+
+  /**
+   * Lists under the real folder, so every file listed lies inside the root that folder is in
+   * (listing follows no link). The folder is opened first and listed through what was opened,
+   * so a folder on the path swapped for a link after the check lists nothing outside.
+   */
   async list(prefix: string): Promise<string[]> {
     const { real, exists } = await this.confine(prefix);
-    return exists ? this.files.list(real) : [];
+    if (!exists) return [];
+    const folder = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
+      const code = (e as { code?: string }).code;
+      if (code === "ENOENT") return undefined;
+      if (code === "ELOOP") throw denied(prefix, "leads through a symbolic link that changed while it was read");
+      throw e;
+    });
+    if (!folder) return [];
+    try {
+      const info = await folder.stat();
+      if (!info.isDirectory()) return info.isFile() ? [real] : [];
+      const through = descriptorPath(folder.fd);
+      await this.confineOpened(prefix, through, real, info);
+      // Listed through the open folder where the system offers it, then named as the checked path.
+      const opened = await readlink(through).then(
+        () => through,
+        () => real,
+      );
+      return (await this.files.list(opened)).map((f) => (opened === real ? f : real + f.slice(opened.length)));
+    } finally {
+      await folder.close();
+    }
   }
 
   private async confine(uri: string): Promise<{ real: string; exists: boolean }> {
@@ -156,10 +201,19 @@ export class ConfinedFiles implements DataFiles {
     // Checked as written first, so a path outside is refused before the file system is asked about it.
     if (!roots.some((pair) => pair.some((r) => inside(r, resolve(path))))) throw denied(uri, this.roots.length ? "is outside the folders you may read (your data roots)" : "cannot be read: no data roots are granted to you");
     const target = await realOf(path);
-    if (!roots.some(([, r]) => inside(r, target.real))) throw denied(uri, "leads outside the folders you may read (through a symbolic link or ..)");
-    if (inside(own, target.real) && !inside(join(own, DATA_FOLDER), target.real)) throw denied(uri, "is in Vigil's own data directory");
+    await this.confineReal(uri, target.real, "leads outside the folders you may read (through a symbolic link or ..)");
     return target;
   }
+
+  /** Refuses a real path outside the roots' real paths, or in Vigil's own data but `files/`. */
+  private async confineReal(uri: string, real: string, outside: string): Promise<void> {
+    const { roots, own } = await this.resolved!;
+    if (!roots.some(([, r]) => inside(r, real))) throw denied(uri, outside);
+    if (inside(own, real) && !inside(join(own, DATA_FOLDER), real)) throw denied(uri, "is in Vigil's own data directory");
+  }
 }
+
+/** Where the system shows an open file descriptor's target. */
+const descriptorPath = (fd: number) => `/proc/self/fd/${fd}`;
 
 const denied = (uri: string, problem: string) => new AccessDeniedException(`Access denied to ${uri}: it ${problem}`);

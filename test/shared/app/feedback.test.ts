@@ -6,6 +6,7 @@ import { bankKey } from "../../../shared/detect/score-interval.ts";
 import { readModel, readShardOf } from "../../../shared/detect/shard-model.ts";
 import { seriesKeyOf } from "../../../shared/ingest/aggregate.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
 import { csvOf, HOUR, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
 import { shop } from "./shop.ts";
 
@@ -50,6 +51,16 @@ describe("feedback teaches the engine", () => {
     expect(notAnomaly.first).toBe(none.first);
     expect(notAnomaly.second).toBeLessThan(70);
     expect(anomaly.second).toBeGreaterThanOrEqual(none.second - 1e-9);
+  });
+});
+
+describe("feedback on a series not in the group", () => {
+  it("is refused even when its id is a name every object holds, and detection goes on", async () => {
+    const s = await shop(8);
+    for (const TimeSeriesId of ["constructor", "toString", "f".repeat(128)])
+      await expect(putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId, IsAnomaly: false })).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect(await getFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId })).toEqual([]);
+    await s.runTo(9);
   });
 });
 

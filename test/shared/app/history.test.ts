@@ -89,6 +89,8 @@ describe("series.bin: every series' value and band per interval, and its anomali
     for (let h = 0; h < 8; h++) await s.services.blobs.put(seriesHistoryUri(root, LIVE + h * HOUR), encodeSeriesPoints([]));
     const again = (await groupTimeSeries(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, MetricName: "views" }, (ids) => ids)).series.find((x) => x.id === s.deViews)!;
     expect(again.values).toEqual(de.values);
+    // A measure named as every object's own member is not in the group.
+    await expect(groupTimeSeries(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, MetricName: "constructor" }, (ids) => ids)).rejects.toBeInstanceOf(ResourceNotFoundException);
     const live = ts.starts.indexOf(LIVE);
     expect(again.band.slice(live).every((p) => p === undefined)).toBe(true);
     expect(again.band.slice(0, live).every((p) => p !== undefined)).toBe(true);
@@ -116,6 +118,8 @@ describe("series.bin: every series' value and band per interval, and its anomali
     expect(fr.points.filter((p) => p !== undefined)).toHaveLength(32);
     expect(fr.points.every((p) => p === undefined || p.kind !== "ANOMALY")).toBe(true);
     await expect(ask({ TimeSeriesId: "f".repeat(128) })).rejects.toBeInstanceOf(ResourceNotFoundException);
+    // A name every object holds is no series either.
+    await expect(ask({ TimeSeriesId: "constructor" })).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(ask({ MetricName: "clicks", Dimensions: {} })).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(ask({ TimeSeriesId: s.deViews }, LIVE, LIVE + 1000 * HOUR)).rejects.toThrow(/at most 1000/);
     await expect(ask({ TimeSeriesId: s.deViews }, LIVE, LIVE - HOUR)).rejects.toBeInstanceOf(ValidationException);

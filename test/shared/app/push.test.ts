@@ -2,7 +2,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, putMetricRows, type Services } from "../../../shared/app/index.ts";
+import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { classifyPushedRows } from "../../../shared/ingest/pushed-rows.ts";
+import { joinUri } from "../../../shared/model/location.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { PutMetricRowsRequest } from "../../../shared/model/push.ts";
@@ -95,7 +97,9 @@ describe("PutMetricRows", () => {
       [5, "OUTSIDE_INTERVAL"],
     ]);
     expect(r.Rejects.find((x) => x.Index === 4)?.Message).toMatch(/already detected/);
-    const kept = new TextDecoder().decode(await rt.blobs.get(r.RejectsFile!));
+    // Named within the metric set's results, not by where Vigil keeps them.
+    expect(r.RejectsFile).toMatch(/^pushed-rejects\/\d{4}-\d\d-\d\d\/[^/]+\.jsonl$/);
+    const kept = new TextDecoder().decode(await rt.blobs.get(joinUri(metricSetRoot(rt.resultsRoot, metricSet), r.RejectsFile!)));
     expect(kept.trim().split("\n")).toHaveLength(6);
   });
 

@@ -90,6 +90,15 @@ describe("contribution", () => {
     expect(changePercent(impact)).toBeCloseTo(-160 / 3, 6);
   });
 
+  it("takes any dimension value the data holds as a key like any other, even one every object inherits, and over intervals", () => {
+    const values = ["constructor", "__proto__", "toString"];
+    let g = groupInterval(undefined, values.map((v) => anomaly({ marketplace: v, platform: "web", actual: 50, expected: 100 })), T0)!;
+    g = groupInterval(g, values.map((v) => anomaly({ marketplace: v, platform: "web", actual: 50, expected: 100, t: T0 + HOUR })), T0 + HOUR)!;
+    const [marketplace] = contributionMatrix(g.impacts["revenue"]!, ctx.dimensionNames).DimensionContributionList;
+    expect(marketplace!.DimensionValueContributionList).toEqual(["__proto__", "constructor", "toString"].map((v) => ({ DimensionValue: v, ContributionScore: 33.33 })));
+    expect(Object.prototype.toString).not.toHaveProperty("web");
+  });
+
   it("leads with the measure that scored highest, then the one furthest out", () => {
     const g = groupInterval(undefined, [
       anomaly({ marketplace: "de", platform: "web", measure: "views", actual: 50, expected: 100, score: 100 }),

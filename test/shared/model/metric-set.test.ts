@@ -30,6 +30,8 @@ describe("CreateMetricSetRequest", () => {
     ["an unknown aggregation", { MetricList: [{ MetricName: "views", AggregationFunction: "MAX" }] }, "MetricList[0].AggregationFunction"],
     ["no measure", { MetricList: [] }, "MetricList"],
     ["a bad name", { MetricSetName: "-orders" }, "MetricSetName"],
+    ["a measure named as every object's own member", { MetricList: [{ MetricName: "constructor", AggregationFunction: "SUM" }] }, "MetricList[0].MetricName"],
+    ["a dimension named as every object's own member", { DimensionList: ["toString"] }, "DimensionList[0]"],
     ["an unknown time zone", { Timezone: "Mars/Olympus" }, "Timezone"],
     ["an unknown field", { Colour: "red" }, "(request)"],
   ])("names the field for %s", (_, override, field) => {
