@@ -191,7 +191,7 @@ program
     const body = toJsonLines(anomalyRecords(run));
     if (opts.out) {
       await writeFile(opts.out, body);
-      await writeFile(`${opts.out}.rejects.jsonl`, toJsonLines(run.rejects));
+      await writeFile(`${opts.out}.rejects.jsonl`, toJsonLines([...run.rejects, ...run.rejectsNotKept]));
     } else process.stdout.write(body);
     const q = run.quality;
     const reasons = Object.entries(q.rejectsByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);

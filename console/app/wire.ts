@@ -105,7 +105,7 @@ export interface QualityMetric {
 
 export interface IntervalQuality {
   readonly StartTimestamp: number;
-  readonly MetricSetDataQualityMetricList: readonly { readonly MetricSetArn: string; readonly DataQualityMetricList: readonly QualityMetric[]; readonly RejectedRowsByReason?: Readonly<Record<string, number>> }[];
+  readonly MetricSetDataQualityMetricList: readonly { readonly MetricSetArn: string; readonly DataQualityMetricList: readonly QualityMetric[]; readonly RejectedRowsByReason?: Readonly<Record<string, number>>; readonly RejectedRowsNotKept?: number }[];
 }
 
 export interface RejectedRow {
@@ -115,6 +115,9 @@ export interface RejectedRow {
   readonly Detail: string;
   readonly Partial: boolean;
   readonly Row: unknown;
+  /** On a count of rows not kept (past the limits of what an interval keeps): how many, and the last line (Line is the first). */
+  readonly NotKept?: number;
+  readonly LastLine?: number;
 }
 
 export type DeliveryStatus = "PENDING" | "SENT" | "PARKED";

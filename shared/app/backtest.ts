@@ -4,6 +4,7 @@ import { readableOf, readAndAggregate } from "../detect/read-files.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import type { DataQualityReport } from "../ingest/aggregate.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
+import type { RejectsNotKept } from "../ingest/rejects.ts";
 import { BUSY } from "../model/detector.ts";
 import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -146,6 +147,7 @@ export interface BacktestRun extends BacktestResult {
   readonly metricSet: MetricSet;
   readonly quality: DataQualityReport;
   readonly rejects: RejectedRow[];
+  readonly rejectsNotKept: RejectsNotKept[];
 }
 
 /**
@@ -160,10 +162,10 @@ export async function backtestFiles(blobs: BlobStore, metricSet: MetricSet, data
   const history = s3?.HistoricalDataPathList ?? [];
   const prefixes = data.length ? data : [...history, ...(template ? [templatePrefix(template)] : [])];
   const skip = !data.length && template && history.length ? await historyCoveredByLive(blobs, metricSet, template, history) : undefined;
-  const aggregation = await readAndAggregate(blobs, metricSet, prefixes, undefined, skip);
+  const aggregation = await readAndAggregate(blobs, metricSet, prefixes, skip ? { skip } : {});
   if (aggregation.quality.rowsRead === 0) throw new ValidationException(`no rows found under ${prefixes.join(", ")}`);
   const result = backtest(metricSet, aggregation, options);
-  return { ...result, metricSet, quality: aggregation.quality, rejects: aggregation.rejects };
+  return { ...result, metricSet, quality: aggregation.quality, rejects: aggregation.rejects, rejectsNotKept: aggregation.rejectsNotKept };
 }
 
 /** Skips a history file's rows of every interval the live folder has a file for. */

@@ -372,7 +372,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
     scored: !overQuota,
     ...(failure ? { failure } : {}),
   };
-  await deps.blobs.put(joinUri(intervalUri(root, intervalStart), "rejects.jsonl"), toJsonLines(data.rejects), "rejects");
+  await deps.blobs.put(joinUri(intervalUri(root, intervalStart), "rejects.jsonl"), toJsonLines([...data.rejects, ...data.rejectsNotKept]), "rejects");
   const m = metricSet.MetricList.length;
   const jobs: ShardJob[] = planned.map((p) => ({
     metricSet,

@@ -1,6 +1,6 @@
 import { inferConfig, type InferredConfig } from "../ingest/infer.ts";
 import { isTemplated } from "../model/path-template.ts";
-import { readRecords, UnreadableFile } from "../ingest/readers.ts";
+import { readHead, readText, SAMPLE_LIMITS, UnreadableFile, type FileHead, type SampleLimits } from "../ingest/readers.ts";
 import { ValidationException } from "../model/errors.ts";
 import type { DetectMetricSetConfigRequest, GetSampleDataRequest, SourcePaths } from "../model/discovery.ts";
 import { ListingTooLarge } from "../store/blobs.ts";
@@ -16,11 +16,12 @@ import type { DataFiles, Services } from "./services.ts";
  */
 
 /**
- * The first file of a source: under the historical path, else under the template's fixed
- * prefix (which the request's schema requires to name a folder). A listing past its bound
- * is refused naming the field, `at` being where the source sits in the request.
+ * The start of the first file of a source (readHead: at most SAMPLE_LIMITS of its text, the
+ * file streamed, never read whole): under the historical path, else under the template's
+ * fixed prefix (which the request's schema requires to name a folder). A listing past its
+ * bound is refused naming the field, `at` being where the source sits in the request.
  */
-async function sampleFile(blobs: DataFiles, source: SourcePaths, at: string): Promise<{ file: string; bytes: Uint8Array }> {
+async function sampleFile(blobs: DataFiles, source: SourcePaths, at: string, descriptor: Parameters<typeof readHead>[1], limits: SampleLimits): Promise<{ file: string; head: FileHead }> {
   const template = source.TemplatedPathList?.[0];
   const prefixes: [string, string][] = [
     ...(source.HistoricalDataPathList ?? []).map((p): [string, string] => [`${at}.HistoricalDataPathList[0]`, p]),
@@ -32,8 +33,8 @@ async function sampleFile(blobs: DataFiles, source: SourcePaths, at: string): Pr
       throw e instanceof ListingTooLarge ? new ValidationException(e.message, { fields: [{ Name: field, Message: "names a folder too large to list" }] }) : e;
     });
     for (const file of files.slice(0, 1)) {
-      const bytes = await blobs.get(file);
-      if (bytes) return { file, bytes };
+      const chunks = await blobs.read(file);
+      if (chunks) return { file, head: await headOrRefuse(file, chunks, descriptor, limits) };
     }
   }
   throw new ValidationException(`No file to sample under ${prefixes.map(([, p]) => p).join(" or ")}`, { fields: [{ Name: "S3SourceConfig", Message: "no file found under its paths" }] });
@@ -43,29 +44,28 @@ function unreadableSample(file: string, detail: string): ValidationException {
   return new ValidationException(`The sample file ${file} cannot be read: ${detail}`, { fields: [{ Name: "S3SourceConfig", Message: "its first file is not readable" }] });
 }
 
-function inferOrRefuse(file: string, bytes: Uint8Array): InferredConfig {
-  try {
-    return inferConfig(bytes);
-  } catch (e) {
-    if (e instanceof UnreadableFile) throw unreadableSample(file, e.message);
-    throw e;
-  }
+/** The file's head; refused when unreadable, or when the limits cut its first line (nothing to sample). */
+async function headOrRefuse(file: string, chunks: AsyncIterable<Uint8Array>, descriptor: Parameters<typeof readHead>[1], limits: SampleLimits): Promise<FileHead> {
+  const head = await readHead(chunks, descriptor, limits).catch((e: unknown) => {
+    throw e instanceof UnreadableFile ? unreadableSample(file, e.message) : e;
+  });
+  if (head.cut && !head.text) throw unreadableSample(file, `its first line is longer than ${limits.bytes} bytes, the most a sample reads`);
+  return head;
 }
 
-/** DetectMetricSetConfig: what one sample file of the source shows, each guess with a confidence. */
-export async function detectMetricSetConfig(services: Services, scope: Scope, req: DetectMetricSetConfigRequest): Promise<InferredConfig> {
+/** DetectMetricSetConfig: what the start of one sample file of the source shows (at most `limits` of it), each guess with a confidence. */
+export async function detectMetricSetConfig(services: Services, scope: Scope, req: DetectMetricSetConfigRequest, limits: SampleLimits = SAMPLE_LIMITS): Promise<InferredConfig> {
   await catalogOf(services, scope).getDetector(req.AnomalyDetectorArn);
   const source = req.AutoDetectionMetricSource.S3SourceConfig;
-  const { file, bytes } = await sampleFile(tenantFiles(services, scope, source.RoleArn), source, "AutoDetectionMetricSource.S3SourceConfig");
-  return inferOrRefuse(file, bytes);
+  const { head } = await sampleFile(tenantFiles(services, scope, source.RoleArn), source, "AutoDetectionMetricSource.S3SourceConfig", {}, limits);
+  return inferConfig(head);
 }
 
-/** GetSampleData: the header and first rows of one sample file, read as the scope may read (its data roots, or the role named). */
-export async function getSampleData(services: Services, scope: Scope, req: GetSampleDataRequest) {
-  const { file, bytes } = await sampleFile(tenantFiles(services, scope, req.S3SourceConfig.RoleArn), req.S3SourceConfig, "S3SourceConfig");
-  const read = readRecords(file, bytes, req.S3SourceConfig.FileFormatDescriptor);
-  const unreadable = read.malformed.find((m) => m.line === 0);
-  if (unreadable) throw unreadableSample(file, unreadable.detail);
+/** GetSampleData: the header and first rows of one sample file (read up to `limits`), read as the scope may read (its data roots, or the role named). */
+export async function getSampleData(services: Services, scope: Scope, req: GetSampleDataRequest, limits: SampleLimits = SAMPLE_LIMITS) {
+  const format = req.S3SourceConfig.FileFormatDescriptor;
+  const { file, head } = await sampleFile(tenantFiles(services, scope, req.S3SourceConfig.RoleArn), req.S3SourceConfig, "S3SourceConfig", format?.JsonFormatDescriptor ?? format?.CsvFormatDescriptor, limits);
+  const read = readText(file, head.text, format);
   const header = [...new Set(read.rows.flatMap((r) => Object.keys(r.fields)))].filter((h) => !h.startsWith("\u0000"));
   return { HeaderValues: header, SampleRows: read.rows.slice(0, 10).map((r) => header.map((h) => (r.fields[h] === undefined || r.fields[h] === null ? "" : String(r.fields[h])))) };
 }

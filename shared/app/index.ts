@@ -16,7 +16,7 @@ export { listTags, tagResource, untagResource } from "./tags.ts";
 export { createSilence, expireSilence, findSilences, listSilences, updateSilence } from "./silences.ts";
 export { getGroup, groupRelatedMetrics, groupRecords, groupTimeSeries, linkedGroup, listGroupSummaries, type GroupSummaries, type GroupTimeSeries, type LinkedGroup } from "./groups.ts";
 export { feedbackByLink, getFeedback, putFeedback, type FeedbackRecord } from "./feedback.ts";
-export { dataQuality, executions, rejectedRows } from "./quality.ts";
+export { dataQuality, executions, isNotKept, rejectedRows } from "./quality.ts";
 export { backTestDetector, backTestReports, backtestFiles, backTestPrefixes, runBackTests, type BacktestReport, type BacktestRun, type BackTestWindow } from "./backtest.ts";
 export { seriesHistory, MAX_HISTORY_INTERVALS, type SeriesHistory, type SeriesPoint, type SeriesQuery } from "./history.ts";
 export { explainAlerting, type AlertExplanation, type AlertingExplanation, type AlertReason } from "./explain.ts";

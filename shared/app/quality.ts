@@ -1,5 +1,7 @@
 import { intervalUri, metricSetRoot } from "../detect/results.ts";
-import type { RejectedRow } from "../ingest/rows.ts";
+import type { RejectEntry } from "../ingest/rejects.ts";
+
+export { isNotKept } from "../ingest/rejects.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { joinUri } from "../model/location.ts";
@@ -41,19 +43,56 @@ export async function dataQuality(services: Services, scope: Scope, detectorArn:
   );
 }
 
-/** At most this many rejected rows are answered per call (GetRejectedRows pages through them). */
-export const MAX_REJECTS_READ = 100_000;
+/**
+ * How much of an interval's rejects file one call reads (GetRejectedRows pages through what
+ * it answers): above what detection writes (REJECT_LIMITS: 8 MiB of rows, then their counts),
+ * it bounds a file written before those limits, whose lines past it are not answered.
+ */
+export interface RejectsReadLimits {
+  readonly lines: number;
+  readonly bytes: number;
+}
 
-/** The rows one interval of a metric set of the scope's detector kept aside, with their reasons. */
-export async function rejectedRows(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly MetricSetArn: string; readonly Timestamp: number }): Promise<RejectedRow[]> {
+export const REJECTS_READ_LIMITS: RejectsReadLimits = { lines: 100_000, bytes: 16 * 1024 * 1024 };
+
+/** The rows one interval of a metric set of the scope's detector kept aside, with their reasons, then the counts of those not kept. */
+export async function rejectedRows(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly MetricSetArn: string; readonly Timestamp: number }, limits: RejectsReadLimits = REJECTS_READ_LIMITS): Promise<RejectEntry[]> {
   const catalog = catalogOf(services, scope);
   await catalog.getDetector(input.AnomalyDetectorArn);
   const metricSet = (await catalog.listMetricSets(input.AnomalyDetectorArn)).find((m) => m.MetricSetArn === input.MetricSetArn);
   if (!metricSet) throw new ResourceNotFoundException(`No metric set ${input.MetricSetArn} in ${input.AnomalyDetectorArn}`, input.MetricSetArn, "MetricSet");
   const len = intervalMs(metricSet.MetricSetFrequency);
   const at = Math.floor(input.Timestamp / len) * len;
-  const bytes = await services.blobs.get(joinUri(intervalUri(metricSetRoot(services.resultsRoot, metricSet), at), "rejects.jsonl"));
-  if (!bytes) return [];
-  const lines = new TextDecoder().decode(bytes).split("\n").filter((l) => l.trim());
-  return lines.slice(0, MAX_REJECTS_READ).map((l) => JSON.parse(l) as RejectedRow);
+  const chunks = await services.blobs.read(joinUri(intervalUri(metricSetRoot(services.resultsRoot, metricSet), at), "rejects.jsonl"));
+  const out: RejectEntry[] = [];
+  if (!chunks) return out;
+  for await (const line of linesOf(chunks, limits.bytes)) {
+    if (!line.trim()) continue;
+    out.push(JSON.parse(line) as RejectEntry);
+    // Leaving the loop closes the file.
+    if (out.length >= limits.lines) break;
+  }
+  return out;
+}
+
+/** The complete lines within the first `maxBytes` of a file, as they arrive; a line the bound cuts is not answered. */
+async function* linesOf(chunks: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  /** The pieces of the line not ended yet (joined once it ends, not at every piece). */
+  let pending: string[] = [];
+  let read = 0;
+  for await (const chunk of chunks) {
+    const piece = chunk.subarray(0, maxBytes - read);
+    read += piece.length;
+    const lines = decoder.decode(piece, { stream: true }).split("\n");
+    if (lines.length > 1) {
+      yield pending.join("") + lines[0]!;
+      pending = [];
+      for (let i = 1; i < lines.length - 1; i++) yield lines[i]!;
+    }
+    pending.push(lines.at(-1)!);
+    if (read >= maxBytes) return;
+  }
+  const last = pending.join("") + decoder.decode();
+  if (last) yield last;
 }

@@ -1,4 +1,5 @@
 import { Aggregator, type AggregateOptions, type Aggregation } from "../ingest/aggregate.ts";
+import type { RejectLimits } from "../ingest/rejects.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
 import { streamRecords, type ReadItem } from "../ingest/readers.ts";
@@ -24,10 +25,10 @@ export function readableOf<M extends ReadableMetricSet>(metricSet: M, metricSetR
  * memory holds the aggregate, never a whole file or its rows. A file that cannot be read
  * is reported, not thrown.
  */
-export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], window?: { from: number; to: number }, skip?: AggregateOptions["skip"]): Promise<Aggregation> {
+export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], options: Omit<AggregateOptions, "intervalMs"> = {}): Promise<Aggregation> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
-  const aggregator = new Aggregator(spec, { intervalMs: intervalMs(metricSet.MetricSetFrequency), ...(window ? { window } : {}), ...(skip ? { skip } : {}) });
+  const aggregator = new Aggregator(spec, { ...options, intervalMs: intervalMs(metricSet.MetricSetFrequency) });
   const listed = { files: 0 };
   for await (const batch of recordsUnder(blobs, prefixes, format, listed)) {
     for (const item of batch) {
@@ -87,10 +88,11 @@ export function intervalFolder(metricSet: ReadableMetricSet, intervalStart: numb
   return isTemplated(template) && !rendered.endsWith("/") ? `${rendered}/` : rendered;
 }
 
-export function readInterval(blobs: FileReader, metricSet: ReadableMetricSet, intervalStart: number): Promise<Aggregation> {
+/** One interval's files; `rejectLimits` bounds the rejects kept (REJECT_LIMITS unless told). */
+export function readInterval(blobs: FileReader, metricSet: ReadableMetricSet, intervalStart: number, rejectLimits?: RejectLimits): Promise<Aggregation> {
   const folder = intervalFolder(metricSet, intervalStart);
   const len = intervalMs(metricSet.MetricSetFrequency);
-  return readAndAggregate(blobs, metricSet, folder ? [folder] : [], { from: intervalStart, to: intervalStart + len });
+  return readAndAggregate(blobs, metricSet, folder ? [folder] : [], { window: { from: intervalStart, to: intervalStart + len }, ...(rejectLimits ? { rejectLimits } : {}) });
 }
 
 export function readHistory(blobs: FileReader, metricSet: ReadableMetricSet): Promise<Aggregation> {

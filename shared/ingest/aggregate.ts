@@ -1,7 +1,8 @@
 import type { Metric } from "../model/metric-set.ts";
 import type { MalformedRecord, RawRow } from "./readers.ts";
 import { KeyTable } from "../model/key-tables.ts";
-import { REJECT_REASONS, classifyRow, type RejectReason, type RejectedRow, type RowSpec } from "./rows.ts";
+import { classifyRow, type RejectReason, type RejectedRow, type RowSpec } from "./rows.ts";
+import { RejectKeeper, REJECT_LIMITS, type RejectLimits, type RejectsNotKept } from "./rejects.ts";
 
 /** Key of one dimension combination: its values joined by a separator no CSV cell holds. */
 export const SERIES_KEY_SEPARATOR = "\u001f";
@@ -40,7 +41,10 @@ export interface DataQualityReport {
   rowsAccepted: number;
   rowsPartial: number;
   rowsRejected: number;
+  /** Every reject (a row, or a measure of a partial row), kept or not. */
   rejectsByReason: Record<RejectReason, number>;
+  /** Rejects counted but not kept with their fields (past REJECT_LIMITS): the rejects' summaries say where they are. Absent from records written before. */
+  rejectsNotKept?: number;
   /** Share of rows with a usable value, per column (0–1). */
   columnCompleteness: Record<string, number>;
   /** Distinct values seen per dimension. */
@@ -54,7 +58,10 @@ export interface Aggregation {
    * interval's cells are made when asked for (the aggregate itself is kept in columns).
    */
   readonly intervals: IntervalsOf;
+  /** The first rejects, with their fields (within the limits). */
   readonly rejects: RejectedRow[];
+  /** The others, counted per file and reason. */
+  readonly rejectsNotKept: RejectsNotKept[];
   readonly quality: DataQualityReport;
 }
 
@@ -64,9 +71,9 @@ export interface AggregateOptions {
   readonly window?: { readonly from: number; readonly to: number };
   /** Rows another source already gives (the same interval read from two places): neither used nor counted. */
   readonly skip?: (file: string, intervalStart: number) => boolean;
+  /** How many rejects are kept with their fields (REJECT_LIMITS unless told). */
+  readonly rejectLimits?: RejectLimits;
 }
-
-const emptyReasons = () => Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
 
 /**
  * Every (series, interval) cell's sums and counts, in columns: a cell costs a few typed-array
@@ -258,14 +265,14 @@ class ColumnIntervals implements ReadonlyMap<number, IntervalCells> {
 
 /**
  * Validates rows and sums them per interval and series as they come (`add`), so a file of
- * any size is aggregated without holding its rows; every unusable row is kept with its
- * reason. A series' key and dimension values are kept once, however many intervals it has,
+ * any size is aggregated without holding its rows; every unusable row is counted with its
+ * reason, and the first ones kept (RejectKeeper). A series' key and dimension values are kept once, however many intervals it has,
  * and its sums and counts in typed columns (CellColumns).
  */
 export class Aggregator {
   /** Interval start → its number (in the order rows first brought it). */
   private readonly intervalNumbers = new Map<number, number>();
-  private readonly rejects: RejectedRow[] = [];
+  private readonly rejects: RejectKeeper;
   private readonly filled: Float64Array;
   private readonly distinct: Set<string>[];
   /** Series key → its number (one string per series, not per cell). */
@@ -284,12 +291,13 @@ export class Aggregator {
     this.filled = new Float64Array(1 + spec.dimensions.length + spec.measures.length);
     this.distinct = spec.dimensions.map(() => new Set<string>());
     this.columns = new CellColumns(spec.measures.length);
+    this.rejects = new RejectKeeper(options.rejectLimits ?? REJECT_LIMITS);
   }
 
   /** A record that could not be read as a row. */
   malformed(m: MalformedRecord): void {
     this.rowsRead++;
-    this.rejects.push({ file: m.file, line: m.line, reason: m.line === 0 ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
+    this.rejects.add({ file: m.file, line: m.line, reason: m.line === 0 ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
   }
 
   add(raw: RawRow): void {
@@ -298,13 +306,13 @@ export class Aggregator {
     if (verdict.ok && options.skip?.(raw.file, Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs)) return;
     this.rowsRead++;
     if (!verdict.ok) {
-      this.rejects.push(verdict.rejected);
+      this.rejects.add(verdict.rejected);
       return;
     }
     this.rowsAccepted++;
     if (verdict.problems.length) {
       this.rowsPartial++;
-      this.rejects.push(...verdict.problems);
+      for (const p of verdict.problems) this.rejects.add(p);
     }
     filled[0]!++;
     const start = Math.floor(verdict.timestamp / options.intervalMs) * options.intervalMs;
@@ -335,18 +343,18 @@ export class Aggregator {
   finish(files = 0): Aggregation {
     const { spec, rejects, rowsRead, filled } = this;
     const columns = [spec.timestampColumn, ...spec.dimensions, ...spec.measures];
-    const rejectsByReason = emptyReasons();
-    for (const r of rejects) rejectsByReason[r.reason]++;
     return {
       intervals: new ColumnIntervals(this.intervalNumbers, this.columns, this.series.keys, this.dimensionsOf, spec.measures.length),
-      rejects,
+      rejects: rejects.rows,
+      rejectsNotKept: rejects.notKeptSummaries,
       quality: {
         files,
         rowsRead,
         rowsAccepted: this.rowsAccepted,
         rowsPartial: this.rowsPartial,
         rowsRejected: rowsRead - this.rowsAccepted,
-        rejectsByReason,
+        rejectsByReason: rejects.rejectsByReason,
+        rejectsNotKept: rejects.notKeptCount,
         // No row at all: no column is complete.
         columnCompleteness: Object.fromEntries(columns.map((c, i) => [c, rowsRead ? filled[i]! / rowsRead : 0])),
         dimensionUniqueness: Object.fromEntries(spec.dimensions.map((d, i) => [d, this.distinct[i]!.size])),
@@ -356,7 +364,7 @@ export class Aggregator {
   }
 }
 
-/** Validates rows and sums them per interval and series; every unusable row is kept with its reason. */
+/** Validates rows and sums them per interval and series; every unusable row is counted with its reason, the first ones kept. */
 export function aggregateRows(rows: Iterable<RawRow>, malformed: readonly MalformedRecord[], spec: RowSpec, options: AggregateOptions, files = 0): Aggregation {
   const aggregator = new Aggregator(spec, options);
   for (const m of malformed) aggregator.malformed(m);

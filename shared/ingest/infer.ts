@@ -1,6 +1,6 @@
 import type { FileFormatDescriptor } from "../model/metric-set.ts";
 import type { Frequency } from "../model/frequency.ts";
-import { decodeFile, readCsv, readJsonLines, type RawRow } from "./readers.ts";
+import { readCsv, readJsonLines, type FileHead, type RawRow } from "./readers.ts";
 import { makeTimestampParser } from "./timestamp.ts";
 
 /**
@@ -62,9 +62,10 @@ function bestDelimiter(lines: readonly string[]): { delimiter: string; share: nu
   return best;
 }
 
-export function inferConfig(bytes: Uint8Array): InferredConfig {
-  const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
-  const text = decodeFile(bytes, gzip ? "GZIP" : "NONE");
+/** What the start of a sample file says of it (readHead reads it: a bounded part of the file, never all of it). */
+export function inferConfig(head: Pick<FileHead, "text" | "gzipped">): InferredConfig {
+  const gzip = head.gzipped;
+  const text = head.text;
   const lines = text.split(/\r?\n/).filter((l) => l.trim()).slice(0, SAMPLE + 1);
   const compression: Guess<"NONE" | "GZIP"> = { value: gzip ? "GZIP" : "NONE", confidence: "HIGH" };
   const json = lines[0]?.trimStart().startsWith("{") ?? false;

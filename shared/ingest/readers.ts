@@ -1,4 +1,4 @@
-import { createGunzip, gunzipSync } from "node:zlib";
+import { createGunzip, gunzipSync, type Gunzip } from "node:zlib";
 import { Parser, type Options as CsvParseOptions } from "csv-parse";
 import { parse } from "csv-parse/sync";
 import type { FileFormatDescriptor } from "../model/metric-set.ts";
@@ -39,14 +39,17 @@ export class UnreadableFile extends Error {
   readonly code = "UnreadableFile";
 }
 
-/** Decompresses (GZIP when declared or when the bytes say so) and decodes a file's bytes; throws UnreadableFile. */
-export function decodeFile(bytes: Uint8Array, compression: "NONE" | "GZIP" | undefined, charset = "utf-8"): string {
+/** The most a whole file read at once (readRecords) inflates to: past it, the file is unreadable, not inflated on. */
+export const MAX_DECODED_BYTES = 64 * 1024 * 1024;
+
+/** Decompresses (GZIP when declared or when the bytes say so) and decodes a file's bytes; throws UnreadableFile, as for GZIP inflating past `maxBytes`. */
+export function decodeFile(bytes: Uint8Array, compression: "NONE" | "GZIP" | undefined, charset = "utf-8", maxBytes = MAX_DECODED_BYTES): string {
   const gzipped = compression === "GZIP" || (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]);
   try {
-    const plain = gzipped ? gunzipSync(bytes) : bytes;
+    const plain = gzipped ? gunzipSync(bytes, { maxOutputLength: maxBytes }) : bytes;
     return new TextDecoder(charset).decode(plain);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = (e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" ? `it inflates to more than ${maxBytes} bytes` : e instanceof Error ? e.message : String(e);
     throw new UnreadableFile(gzipped ? `not a readable GZIP file (${why})` : `cannot be decoded as ${charset} (${why})`, { cause: e });
   }
 }
@@ -56,9 +59,7 @@ export function decodeFile(bytes: Uint8Array, compression: "NONE" | "GZIP" | und
  * record is returned with its line, and an unreadable file as one record at line 0.
  */
 export function readRecords(file: string, bytes: Uint8Array, format: FileFormatDescriptor | undefined): ReadResult {
-  const json = format?.JsonFormatDescriptor;
-  const csv = format?.CsvFormatDescriptor ?? {};
-  const descriptor = json ?? csv;
+  const descriptor = format?.JsonFormatDescriptor ?? format?.CsvFormatDescriptor ?? {};
   let text: string;
   try {
     text = decodeFile(bytes, descriptor.FileCompression, descriptor.Charset);
@@ -66,7 +67,64 @@ export function readRecords(file: string, bytes: Uint8Array, format: FileFormatD
     if (!(e instanceof UnreadableFile)) throw e;
     return { rows: [], malformed: [{ file, line: 0, raw: "", detail: `unreadable file: ${e.message}` }] };
   }
-  return json ? readJsonLines(file, text) : readCsv(file, text, csv);
+  return readText(file, text, format);
+}
+
+/** A file's text (decoded, inflated) in the metric set's format as raw rows. */
+export function readText(file: string, text: string, format: FileFormatDescriptor | undefined): ReadResult {
+  return format?.JsonFormatDescriptor ? readJsonLines(file, text) : readCsv(file, text, format?.CsvFormatDescriptor ?? {});
+}
+
+/** How much of a file a sample reads (DetectMetricSetConfig, GetSampleData): its first `lines`, from at most `bytes` of its text (inflated). */
+export interface SampleLimits {
+  readonly bytes: number;
+  readonly lines: number;
+}
+
+/** A sample looks at 200 rows at most (GetSampleData answers 10): 1,000 lines, or 1 MiB of rows a kilobyte long, hold them. */
+export const SAMPLE_LIMITS: SampleLimits = { bytes: 1024 * 1024, lines: 1_000 };
+
+/** The start of a file, as a sample reads it. */
+export interface FileHead {
+  /** Its first whole lines: all of the file when it ends within the limits. */
+  readonly text: string;
+  readonly gzipped: boolean;
+  /** Whether the limits stopped the read before the file's end. */
+  readonly cut: boolean;
+}
+
+/**
+ * The start of a file as its bytes arrive, GZIP (declared, or told by its first bytes)
+ * inflated as it streams, up to the limits: no more of the file is read, nor inflated, and
+ * what is read is let go as it is decoded. Throws UnreadableFile (a GZIP stream that breaks
+ * before the limits, an unknown charset).
+ */
+export async function readHead(chunks: AsyncIterable<Uint8Array>, descriptor: { readonly FileCompression?: "NONE" | "GZIP"; readonly Charset?: string } = {}, limits: SampleLimits = SAMPLE_LIMITS): Promise<FileHead> {
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(descriptor.Charset ?? "utf-8");
+  } catch (e) {
+    throw new UnreadableFile(`cannot be decoded as ${descriptor.Charset} (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+  const state: PlainState = {};
+  const pieces: string[] = [];
+  let [bytes, lines, cut] = [0, 0, false];
+  for await (const plain of plainBytesOf(chunks, descriptor.FileCompression, state)) {
+    const piece = plain.subarray(0, limits.bytes - bytes);
+    bytes += piece.length;
+    const text = decoder.decode(piece, { stream: true });
+    pieces.push(text);
+    for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) lines++;
+    // Leaving the loop stops the inflating and closes the file.
+    if (bytes >= limits.bytes || lines >= limits.lines) {
+      cut = true;
+      break;
+    }
+  }
+  if (state.detail) throw new UnreadableFile(state.detail);
+  const text = pieces.join("");
+  // A line the limits cut is not part of the head.
+  return { text: cut ? text.slice(0, text.lastIndexOf("\n") + 1) : text + decoder.decode(), gzipped: state.gzipped === true, cut };
 }
 
 type CsvOptions = NonNullable<FileFormatDescriptor["CsvFormatDescriptor"]>;
@@ -166,7 +224,7 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
     yield [unreadable(file, `cannot be decoded as ${descriptor.Charset} (${e instanceof Error ? e.message : String(e)})`)];
     return;
   }
-  const failure: { detail?: string } = {};
+  const failure: PlainState = {};
   const plain = plainBytesOf(chunks, descriptor.FileCompression, failure);
   // UTF-8 CSV goes to csv-parse as bytes (it decodes each field): decoding the file first only for csv-parse to encode it again cost a tenth of reading it.
   if (json) yield* streamJsonLines(file, decoded(plain, decoder));
@@ -176,30 +234,59 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
 
 const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { file, line: 0, raw: "", detail: `unreadable file: ${detail}` } });
 
-/** The file's bytes as they arrive, inflated when GZIP; a GZIP stream that breaks ends them, and says why in `failure`. */
-async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NONE" | "GZIP" | undefined, failure: { detail?: string }): AsyncGenerator<Uint8Array> {
+/** What reading a file's bytes found: whether it was GZIP, and why a GZIP stream broke (which ends the bytes). */
+interface PlainState {
+  gzipped?: boolean;
+  detail?: string;
+}
+
+/**
+ * The file's bytes as they arrive, inflated when GZIP; a GZIP stream that breaks ends them,
+ * and says why in `state`. A reader that stops early (returns) stops the inflating and the
+ * file's stream with it.
+ */
+async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NONE" | "GZIP" | undefined, state: PlainState): AsyncGenerator<Uint8Array> {
   const { head, rest } = await peeked(chunks, 2);
   const gzipped = compression === "GZIP" || (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]);
   if (!gzipped) {
     yield* rest;
     return;
   }
+  state.gzipped = true;
   const gunzip = createGunzip();
   const feeding = (async () => {
+    const source = rest[Symbol.asyncIterator]();
     try {
-      for await (const chunk of rest) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once("drain", r));
-      gunzip.end();
+      for (let next = await source.next(); !next.done && !gunzip.destroyed; next = await source.next()) if (!gunzip.write(next.value)) await drainedOrClosed(gunzip);
+      if (!gunzip.destroyed) gunzip.end();
     } catch (e) {
       gunzip.destroy(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      // Closes the file's stream when the inflating stopped before its end.
+      await source.return?.();
     }
   })();
   try {
     for await (const plain of gunzip) yield plain as Buffer;
   } catch (e) {
-    failure.detail = `not a readable GZIP file (${e instanceof Error ? e.message : String(e)})`;
+    state.detail = `not a readable GZIP file (${e instanceof Error ? e.message : String(e)})`;
+  } finally {
+    gunzip.destroy();
+    await feeding;
   }
-  await feeding;
 }
+
+/** Resolves when the stream can take more, or is closed (destroyed by a reader that stopped). */
+const drainedOrClosed = (stream: Gunzip) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.once("drain", done);
+    stream.once("close", done);
+  });
 
 /**
  * A UTF-8 file's bytes for csv-parse as they arrive; decoded here instead when it starts like
@@ -225,8 +312,15 @@ async function peeked(pieces: AsyncIterable<Uint8Array>, n: number): Promise<{ h
   const head = first.length === 1 ? first[0]! : Buffer.concat(first);
   const rest: AsyncIterable<Uint8Array> = {
     async *[Symbol.asyncIterator]() {
-      if (head.length) yield head;
-      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+      let ended = false;
+      try {
+        if (head.length) yield head;
+        for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+        ended = true;
+      } finally {
+        // A reader that stopped early closes the pieces' source (a file's stream) with it.
+        if (!ended) await it.return?.();
+      }
     },
   };
   return { head, rest };

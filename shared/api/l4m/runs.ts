@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { backTestDetector, backTestReports, dataQuality, executions, rejectedRows, type BackTestWindow, type QualityRecord } from "../../app/index.ts";
+import { backTestDetector, backTestReports, dataQuality, executions, isNotKept, rejectedRows, type BackTestWindow, type QualityRecord } from "../../app/index.ts";
 import type { MetricSet } from "../../model/metric-set.ts";
 import { Arn } from "../../model/shapes.ts";
 import { page } from "../paging.ts";
@@ -22,6 +22,8 @@ const qualityWire = (metricSet: MetricSet, q: QualityRecord) => ({
       ],
       // Vigil's, beside L4M's: the rows kept aside, by reason (GetRejectedRows lists them).
       RejectedRowsByReason: Object.fromEntries(Object.entries(q.rejectsByReason ?? {}).filter(([, n]) => n > 0)),
+      // Those counted but not kept with their fields (GetRejectedRows answers their counts per file and reason).
+      ...(q.rejectsNotKept ? { RejectedRowsNotKept: q.rejectsNotKept } : {}),
     },
   ],
 });
@@ -63,7 +65,14 @@ export const runOperations = {
     (s, req, { scope }) => rejectedRows(s, scope, { ...req, Timestamp: Date.parse(req.Timestamp) }),
     (rows, req) => {
       const { items, NextToken } = page(rows, req, `rejects:${req.MetricSetArn}:${req.Timestamp}`);
-      return { RejectedRowList: items.map((r) => ({ File: r.file, Line: r.line, Reason: r.reason, Detail: r.detail, Partial: r.partial, Row: r.row })), ...(NextToken ? { NextToken } : {}) };
+      return {
+        RejectedRowList: items.map((r) =>
+          isNotKept(r)
+            ? { File: r.file, Line: r.firstLine, LastLine: r.lastLine, NotKept: r.notKept, Reason: r.reason, Detail: r.detail, Partial: r.partial, Row: "" }
+            : { File: r.file, Line: r.line, Reason: r.reason, Detail: r.detail, Partial: r.partial, Row: r.row },
+        ),
+        ...(NextToken ? { NextToken } : {}),
+      };
     },
   ),
   /** Vigil's: what BackTestAnomalyDetector found, per metric set, kept apart from live groups. */

@@ -3,9 +3,10 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
-import { activateDetector, detectDue, detectInterval, executions, OPERATOR, releaseStaleLeases } from "../../../shared/app/index.ts";
+import { activateDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
+import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
-import { metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
+import { intervalUri, metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
 import { LEGACY_VERSION, modelFolder, readModel, readShard } from "../../../shared/detect/shard-model.ts";
 import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
@@ -96,6 +97,27 @@ describe("detection of intervals", () => {
     // 30 minutes after the live hour closed its files may still be arriving: the previous hour is the newest due.
     expect((await detectDue(rt, LIVE + HOUR + 1000)).map((r) => r.intervalStart)).toEqual([LIVE - HOUR]);
     expect((await detectDue(rt, LIVE + HOUR + 1800_000)).map((r) => r.intervalStart)).toEqual([LIVE]);
+  });
+
+  it("keeps the first 10,000 rows of an interval full of bad rows and counts the rest, in its rejects and data quality", async () => {
+    const { rt, metricSet, files } = await setUp(3);
+    const t = LIVE + HOUR;
+    const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+    const hourFolder = join(files, "live", new Date(t).toISOString().slice(0, 10).replaceAll("-", ""), new Date(t).toISOString().slice(11, 16).replace(":", ""));
+    // 25,000 rows no measure of which is a number: 15,000 past REJECT_LIMITS.rows.
+    const bad = 25_000;
+    await rt.blobs.put(join(hourFolder, "zz-bad.csv.gz"), gzipSync(`timestamp,platform,marketplace,views,revenue\n${`${stamp},web,de,lots,lots\n`.repeat(bad)}`));
+    await detectInterval(rt, metricSet, t, t + HOUR);
+    const at = intervalUri(metricSetRoot(rt.resultsRoot, metricSet), t);
+    const lines = new TextDecoder().decode(await rt.blobs.get(join(at, "rejects.jsonl"))).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(REJECT_LIMITS.rows + 1);
+    expect(lines[0]).toMatchObject({ file: join(hourFolder, "zz-bad.csv.gz"), line: 2, reason: "NON_NUMERIC_MEASURE", row: { views: "lots" } });
+    expect(lines.at(-1)).toMatchObject({ file: join(hourFolder, "zz-bad.csv.gz"), reason: "NON_NUMERIC_MEASURE", notKept: bad - REJECT_LIMITS.rows, firstLine: REJECT_LIMITS.rows + 2, lastLine: bad + 1 });
+    const quality = JSON.parse(new TextDecoder().decode(await rt.blobs.get(join(at, "quality.json"))));
+    expect(quality).toMatchObject({ rowsRead: SERIES.length + bad, rowsAccepted: SERIES.length, rowsRejected: bad, rejectsNotKept: bad - REJECT_LIMITS.rows, rejectsByReason: { NON_NUMERIC_MEASURE: bad } });
+    const answered = await rejectedRows(rt, OPERATOR, { AnomalyDetectorArn: metricSet.AnomalyDetectorArn, MetricSetArn: metricSet.MetricSetArn, Timestamp: t });
+    expect(answered).toHaveLength(REJECT_LIMITS.rows + 1);
+    expect(answered.filter(isNotKept)).toEqual([lines.at(-1)]);
   });
 
   it("finds the same anomalies interval by interval as a backtest does in one pass", async () => {

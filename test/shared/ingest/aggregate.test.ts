@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { aggregateRows, cellsAt, cellValue, seriesKeyOf, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
-import type { RawRow } from "../../../shared/ingest/readers.ts";
+import { aggregateRows, Aggregator, cellsAt, cellValue, seriesKeyOf, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
+import { OTHER_FILES, REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
+import { MAX_RECORD_SIZE, type RawRow } from "../../../shared/ingest/readers.ts";
 import { classifyRow, MAX_SERIES_KEY_LENGTH, rowSpecOf, type RowSpec } from "../../../shared/ingest/rows.ts";
 import { makeTimestampParser } from "../../../shared/ingest/timestamp.ts";
 import { HOUR } from "../../builders.ts";
@@ -154,6 +155,56 @@ describe("aggregation", () => {
       { numRuns: 200 },
     );
   });
+  describe("rejected rows past the limits", () => {
+    const bad = (file: string, line: number, views = "x"): RawRow => ({ file, line, fields: { ts: ts(T), market: "de", views, price: "" } });
+    const aggregatorOf = (limits: typeof REJECT_LIMITS) => new Aggregator(spec(), { intervalMs: HOUR, window: { from: T, to: T + HOUR }, rejectLimits: limits });
+
+    it("keeps the first rows within the count, and counts the rest per file and reason with their first and last line", () => {
+      const agg = aggregatorOf({ rows: 100, bytes: REJECT_LIMITS.bytes, summaries: 1_000 });
+      for (let i = 0; i < 5_000; i++) agg.add(bad("a.csv", i + 2));
+      for (let i = 0; i < 3_000; i++) agg.add({ file: "b.csv", line: i + 2, fields: { ts: "never", market: "de", views: "1", price: "1" } });
+      agg.add({ file: "b.csv", line: 3_002, fields: { ts: ts(T), market: "de", views: "1", price: "x" } });
+      agg.malformed({ file: "c.csv", line: 0, raw: "", detail: "unreadable file: not a readable GZIP file" });
+      const { rejects, rejectsNotKept, quality } = agg.finish(3);
+      expect(rejects).toHaveLength(100);
+      expect(rejects.map((r) => r.line)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+      expect(rejectsNotKept.map(({ detail, ...count }) => count)).toEqual([
+        { file: "a.csv", reason: "NON_NUMERIC_MEASURE", partial: false, notKept: 4_900, firstLine: 102, lastLine: 5_001 },
+        { file: "b.csv", reason: "INVALID_TIMESTAMP", partial: false, notKept: 3_000, firstLine: 2, lastLine: 3_001 },
+        { file: "b.csv", reason: "NON_NUMERIC_MEASURE", partial: true, notKept: 1, firstLine: 3_002, lastLine: 3_002 },
+        { file: "c.csv", reason: "UNREADABLE_FILE", partial: false, notKept: 1, firstLine: 0, lastLine: 0 },
+      ]);
+      expect(rejectsNotKept[0]!.detail).toMatch(/4900 more rejected rows .* not kept: the first 100 rejected rows.* are kept; the source file itself is left where it is/);
+      // The figures count every row, kept or not.
+      expect(quality).toMatchObject({ rowsRead: 8_002, rowsAccepted: 1, rowsPartial: 1, rowsRejected: 8_001, rejectsNotKept: 7_902 });
+      expect(quality.rejectsByReason).toMatchObject({ NON_NUMERIC_MEASURE: 5_001, INVALID_TIMESTAMP: 3_000, UNREADABLE_FILE: 1 });
+    });
+
+    it("keeps rows within the byte limit however long they are, up to records of MAX_RECORD_SIZE, with the real limits", () => {
+      const agg = aggregatorOf(REJECT_LIMITS);
+      const long = "x".repeat(MAX_RECORD_SIZE - 100);
+      for (let i = 0; i < 40; i++) agg.add({ file: "long.csv", line: i + 2, fields: { ts: "never", market: "de", views: "1", price: "1", note: long } });
+      const { rejects, rejectsNotKept, quality } = agg.finish(1);
+      const kept = rejects.reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)) + 1, 0);
+      expect(kept).toBeLessThanOrEqual(REJECT_LIMITS.bytes);
+      expect(rejects.length).toBeGreaterThanOrEqual(7);
+      expect(rejectsNotKept).toMatchObject([{ file: "long.csv", notKept: 40 - rejects.length, firstLine: rejects.length + 2, lastLine: 41 }]);
+      expect(quality).toMatchObject({ rowsRejected: 40, rejectsNotKept: 40 - rejects.length, rejectsByReason: { INVALID_TIMESTAMP: 40 } });
+    });
+
+    it("counts per reason alone the rows of files past the summaries' limit", () => {
+      const agg = aggregatorOf({ rows: 1, bytes: REJECT_LIMITS.bytes, summaries: 2 });
+      for (let f = 0; f < 5; f++) for (let i = 0; i < 10; i++) agg.add(bad(`f${f}.csv`, i + 2));
+      const { rejectsNotKept, quality } = agg.finish(5);
+      expect(rejectsNotKept.map((s) => [s.file, s.notKept])).toEqual([
+        ["f0.csv", 9],
+        ["f1.csv", 10],
+        [OTHER_FILES, 30],
+      ]);
+      expect(quality.rejectsNotKept).toBe(49);
+    });
+  });
+
   it("keeps aside a row whose dimension values hold more than MAX_SERIES_KEY_LENGTH characters, before they reach a Set or Map", () => {
     // V8 hashes a string of 16,384 code units or more by its length alone: 4,000 rows of distinct 17,000-character values took 55 s to aggregate.
     const rows = Array.from({ length: 50 }, (_, i) => row({ ts: ts(T), market: "m".repeat(17_000) + String(i).padStart(3, "0"), views: "1", price: "2" }));

@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EXTRA_CELLS, MAX_RECORD_SIZE, readRecords, streamRecords, type ReadItem } from "../../../shared/ingest/readers.ts";
+import { decodeFile, EXTRA_CELLS, MAX_RECORD_SIZE, readHead, readRecords, streamRecords, type ReadItem } from "../../../shared/ingest/readers.ts";
 import type { FileFormatDescriptor } from "../../../shared/model/metric-set.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -231,6 +231,72 @@ describe("readers", () => {
           await streamed(bytes, at, { JsonFormatDescriptor: {} });
         }),
       );
+    });
+  });
+
+  describe("a reader that stops early", () => {
+    const line = "2024-01-01 00:00:00,eu,10\n";
+    /** A file that never ends (GZIP: members one after another), which tells whether it was closed and how many pieces were taken from it. */
+    function endless(gzip: boolean) {
+      const state = { pieces: 0, closed: false };
+      const rows = Buffer.from(line.repeat(2_500));
+      const [first, next] = [Buffer.concat([Buffer.from("timestamp,region,revenue\n"), rows]), rows].map((b) => (gzip ? gzipSync(b) : b));
+      const chunks = (async function* () {
+        try {
+          for (;;) {
+            state.pieces++;
+            yield state.pieces === 1 ? first! : next!;
+          }
+        } finally {
+          state.closed = true;
+        }
+      })();
+      return { chunks, state };
+    }
+
+    it.each([false, true])("closes the file it reads, and inflates no further (GZIP: %s)", async (gzip) => {
+      const { chunks, state } = endless(gzip);
+      let rows = 0;
+      for await (const batch of streamRecords("x", chunks, undefined)) {
+        rows += batch.length;
+        if (rows >= 10_000) break;
+      }
+      expect(state.closed).toBe(true);
+      const taken = state.pieces;
+      await new Promise((r) => setImmediate(r));
+      expect(state.pieces).toBe(taken);
+    });
+
+    it.each([false, true])("readHead answers the first whole lines within its limits, of a file that never ends (GZIP: %s)", async (gzip) => {
+      const byBytes = endless(gzip);
+      const head = await readHead(byBytes.chunks, {}, { bytes: 10_000, lines: 1_000 });
+      expect(head).toMatchObject({ gzipped: gzip, cut: true });
+      expect(head.text.length).toBeLessThanOrEqual(10_000);
+      expect(head.text.length).toBeGreaterThan(10_000 - line.length);
+      expect(head.text.split("\n").slice(1, -1).every((l) => `${l}\n` === line)).toBe(true);
+      expect(head.text.endsWith("\n")).toBe(true);
+      expect(byBytes.state.closed).toBe(true);
+
+      const byLines = endless(gzip);
+      const lines = await readHead(byLines.chunks, {}, { bytes: 1_000_000, lines: 10 });
+      expect(lines.cut).toBe(true);
+      expect(lines.text.split("\n").length).toBeGreaterThan(10);
+      expect(byLines.state.closed).toBe(true);
+    });
+
+    it("readHead reads a short file whole, and refuses a broken GZIP stream or an unknown charset", async () => {
+      const one = (b: Uint8Array) =>
+        (async function* () {
+          yield b;
+        })();
+      expect(await readHead(one(gzipSync("a,b\n1,2")))).toEqual({ text: "a,b\n1,2", gzipped: true, cut: false });
+      await expect(readHead(one(gzipSync("a,b\n1,2").subarray(0, 12)))).rejects.toMatchObject({ code: "UnreadableFile", message: expect.stringMatching(/not a readable GZIP file/) });
+      await expect(readHead(one(enc("a,b")), { Charset: "no-such-charset" })).rejects.toMatchObject({ code: "UnreadableFile", message: expect.stringMatching(/cannot be decoded as no-such-charset/) });
+    });
+
+    it("inflates a whole file read at once no further than its bound", () => {
+      expect(() => decodeFile(gzipSync(Buffer.alloc(100_000, line)), "GZIP", "utf-8", 10_000)).toThrow(/not a readable GZIP file \(it inflates to more than 10000 bytes\)/);
+      expect(decodeFile(gzipSync(Buffer.alloc(10_000, line)), "GZIP", "utf-8", 10_000)).toHaveLength(10_000);
     });
   });
 });
