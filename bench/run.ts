@@ -18,6 +18,7 @@ import { rowSpecOf } from "../shared/ingest/rows.ts";
 import { makeTimestampParser } from "../shared/ingest/timestamp.ts";
 import { encodeSnapshot } from "../shared/detect/snapshot.ts";
 import { scoreInterval } from "../shared/detect/score-interval.ts";
+import { chartValue } from "../shared/detect/group-event.ts";
 import { createServer } from "node:http";
 import { build } from "esbuild";
 import { alertMessage } from "../shared/alerts/message.ts";
@@ -328,10 +329,10 @@ async function functionBundles(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** An anomaly group event of `series` series, as detection announces it. */
+/** An anomaly group event of `series` series, as detection announces it (its chart's values rounded as detection rounds them). */
 function benchEvent(i: number, series: number): AnomalyGroupEvent {
   const t = Date.UTC(2021, 2, 1) + i * HOUR;
-  const expected = Array.from({ length: 24 }, (_, j) => 1000 + 100 * Math.sin(j / 3));
+  const expected = Array.from({ length: 24 }, (_, j) => chartValue(1000 + 100 * Math.sin(j / 3)));
   const values = (v: string[]) => v.map((value, j) => ({ DimensionValue: value, ContributionScore: 100 / (j + 1) }));
   const markets = Array.from({ length: series }, (_, j) => `m${j}`);
   return {
@@ -357,7 +358,7 @@ function benchEvent(i: number, series: number): AnomalyGroupEvent {
       contributors: [{ name: "marketplace", value: "m0", share: 100 }],
       affected: ["marketplace=m0"],
       relevantTimeSeries: markets.slice(0, 10).map((m, j) => ({ timeSeriesId: String(j).repeat(128).slice(0, 128), dimensions: [{ dimensionName: "marketplace", dimensionValue: m }], metricValue: 40, expectedValue: 100 })),
-      chart: { start: t - 23 * HOUR, intervalMs: HOUR, actual: expected.map((e, j) => (j === 23 ? e * 0.4 : e)), expected, lower: expected.map((e) => e - 50), upper: expected.map((e) => e + 50) },
+      chart: { start: t - 23 * HOUR, intervalMs: HOUR, actual: expected.map((e, j) => chartValue(j === 23 ? e * 0.4 : e)), expected, lower: expected.map((e) => chartValue(e - 50)), upper: expected.map((e) => chartValue(e + 50)) },
     },
   };
 }

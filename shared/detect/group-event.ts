@@ -81,7 +81,7 @@ function chartOf(impact: MeasureImpact, dimensionNames: readonly string[], bank:
       s.n++;
     });
   }
-  const pick = (f: (s: (typeof sums)[number]) => number) => sums.map((s) => (s.n > 0 ? round(f(s)) : null));
+  const pick = (f: (s: (typeof sums)[number]) => number) => sums.map((s) => (s.n > 0 ? chartValue(f(s)) : null));
   return {
     start: (k - CHART_INTERVALS + 1) * bank.intervalMs,
     intervalMs: bank.intervalMs,
@@ -92,4 +92,9 @@ function chartOf(impact: MeasureImpact, dimensionNames: readonly string[], bank:
   };
 }
 
-const round = (x: number) => Math.round(x * 1000) / 1000;
+/**
+ * A chart's value as events carry it (and webhooks send it, docs/webhooks.md): to three
+ * decimals, and below one to four significant digits, so a rate such as 0.00042 crashes a
+ * session is drawn as it is, not as 0.
+ */
+export const chartValue = (x: number) => (x === 0 || Math.abs(x) >= 1 ? Math.round(x * 1000) / 1000 : Number(x.toPrecision(4)));
