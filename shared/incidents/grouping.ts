@@ -2,7 +2,7 @@ import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../model/anomal
 import { intervalMs } from "../model/frequency.ts";
 import { stableUuid, type AnomalyDetectorArn, type AnomalyGroupId, type MetricSetArn } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
-import { own } from "../model/shapes.ts";
+import { own, setOwn } from "../model/shapes.ts";
 
 /**
  * Anomalies of one metric set that overlap in time are one incident: the open group takes
@@ -53,9 +53,9 @@ function addAnomaly(group: AnomalyGroupRecord, a: Anomaly): void {
   const band = a.upper - a.lower;
   impact.strength += band > 0 ? dev / band : 0;
   for (const [name, value] of Object.entries(a.dimensions)) {
-    // A dimension's values come from the data: a value such as `constructor` or `__proto__` is a key like any other.
+    // A dimension's values come from the data: a value such as `constructor` or `__proto__` is a key like any other, in a group read back from its record too.
     const byValue = own(impact.deviation, name) ?? (impact.deviation[name] = Object.create(null) as Record<string, number>);
-    byValue[value] = (own(byValue, value) ?? 0) + dev;
+    setOwn(byValue, value, (own(byValue, value) ?? 0) + dev);
   }
   group.score = Math.max(group.score, a.score);
   group.anomalyCount++;

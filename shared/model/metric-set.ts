@@ -30,7 +30,8 @@ const schemas = onFirstUse(() => {
     Charset: Charset.optional(),
     ContainsHeader: z.boolean().optional(),
     Delimiter: z.string().length(1, "must be one character").regex(/^[^\r\n]$/, "must not be a line break").optional(),
-    HeaderList: z.array(ColumnName).min(1).optional(),
+    // Every column of the file, used or not: a column the metric set does not use may be named anything.
+    HeaderList: z.array(ResourceName).min(1).optional(),
     QuoteSymbol: z.string().max(1, "must be at most one character").regex(/^[^\r\n]?$/, "must not be a line break").optional(),
   });
 

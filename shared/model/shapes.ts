@@ -20,6 +20,9 @@ export const ColumnName = ResourceName.refine((n) => !INHERITED.has(n), "is a na
  */
 export const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
 
+/** Sets `record[key]` as the record's own property, even for `__proto__`, which plain assignment would take as the record's prototype. */
+export const setOwn = <T>(record: Record<string, T>, key: string, value: T): void => void Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+
 export const Description = z.string().min(1).max(256).regex(/\S/, "must not be blank");
 
 export const Arn = z.string().max(256).regex(/^arn:([a-z\d-]+):.*:.*:.*:.+$/, "is not an ARN");

@@ -32,6 +32,7 @@ describe("CreateMetricSetRequest", () => {
     ["a bad name", { MetricSetName: "-orders" }, "MetricSetName"],
     ["a measure named as every object's own member", { MetricList: [{ MetricName: "constructor", AggregationFunction: "SUM" }] }, "MetricList[0].MetricName"],
     ["a dimension named as every object's own member", { DimensionList: ["toString"] }, "DimensionList[0]"],
+    ["a timestamp column named as every object's own member", { TimestampColumn: { ColumnName: "valueOf", ColumnFormat: "yyyy-MM-dd HH:mm:ss" } }, "TimestampColumn.ColumnName"],
     ["an unknown time zone", { Timezone: "Mars/Olympus" }, "Timezone"],
     ["an unknown field", { Colour: "red" }, "(request)"],
   ])("names the field for %s", (_, override, field) => {
@@ -71,6 +72,8 @@ describe("CreateMetricSetRequest", () => {
       metricSetRequest({ MetricSource: { S3SourceConfig: { TemplatedPathList: ["s3://bucket/{{yyyyMMdd}}"], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: false, ...(HeaderList ? { HeaderList } : {}) } } } } });
     expect(fieldsOf(noHeader()).map((f) => f.Name)).toContain("MetricSource.S3SourceConfig.FileFormatDescriptor.CsvFormatDescriptor.HeaderList");
     expect(fieldsOf(noHeader(["timestamp", "platform", "views", "revenue"]))).toContainEqual(expect.objectContaining({ Message: "lacks column 'marketplace'" }));
+    // A column the metric set does not use may be named anything a name may be, even as every object's own member.
+    expect(CreateMetricSetRequest.safeParse(noHeader(["timestamp", "platform", "marketplace", "views", "revenue", "valueOf"])).success).toBe(true);
   });
 
   it("needs exactly one file format", () => {
