@@ -23,9 +23,8 @@ type Typed = Float64Array | Float32Array | Uint32Array | Uint16Array | Int16Arra
 export class SeriesBank {
   readonly layout: SeasonLayout;
   size = 0;
-  private capacity = 0;
-  /** Series a slot-major array holds per slot: its capacity (the saved series, in a snapshot). */
-  stride = 0;
+  /** Series the arrays have room for (the saved series, in a snapshot): a slot-major array's stride. */
+  capacity = 0;
   /**
    * The series' slots by key, numbered as they came. A shard finds tens of thousands of
    * series an interval by keys made for the lookup (in two parts); a Map hashed and copied each one.
@@ -206,7 +205,6 @@ export class SeriesBank {
       (this as unknown as Record<string, Typed>)[name] = b;
     }
     this.capacity = capacity;
-    this.stride = capacity;
   }
 
   /** Bytes of state one series takes. */
@@ -302,7 +300,6 @@ export class SeriesBank {
         at += length * Kind.BYTES_PER_ELEMENT + pad8(length * Kind.BYTES_PER_ELEMENT);
       }
       bank.capacity = bank.size;
-      bank.stride = bank.size;
       return bank;
     }
     // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.

@@ -76,9 +76,9 @@ const WEEKLY_REPEAT = 4;
 export function routineOf(bank: SeriesBank, i: number, k: number, q: number): number {
   const { day, week } = bank.layout.routine;
   let bits = 0;
-  const daySeen = scan(bank.dayRing, bank.dayPlace, day, bank.stride, i, k, q);
+  const daySeen = scan(bank.dayRing, bank.dayPlace, day, bank.capacity, i, k, q);
   if (daySeen & LIKE_SEEN) bits |= daySeen & (NO_LARGER | LIKE_REPEAT) ? DAILY_REPEAT | ROUTINE : DAILY_REPEAT;
-  const weekSeen = scan(bank.weekRing, bank.weekPlace, week, bank.stride, i, k, q);
+  const weekSeen = scan(bank.weekRing, bank.weekPlace, week, bank.capacity, i, k, q);
   if (weekSeen & LIKE_SEEN) bits |= weekSeen & LIKE_REPEAT ? WEEKLY_REPEAT | ROUTINE : WEEKLY_REPEAT;
   return bits;
 }
@@ -103,13 +103,13 @@ export function recordRecurs(bank: SeriesBank, i: number, k: number): boolean {
   if (r.length === 0) return false;
   const ago = k - r.buckets * r.divisor;
   const last = Math.floor((ago + r.drift) / r.divisor);
-  for (let b = Math.floor((ago - r.drift) / r.divisor); b <= last; b++) if (bank.dayRing[mod(b, r.length) * bank.stride + i]! & RECORD) return true;
+  for (let b = Math.floor((ago - r.drift) / r.divisor); b <= last; b++) if (bank.dayRing[mod(b, r.length) * bank.capacity + i]! & RECORD) return true;
   return false;
 }
 
 /** Remembers a surprise of quantised size `q` at interval `k` of series `i`, with what `routineOf` said of it. */
 export function rememberSurprise(bank: SeriesBank, i: number, k: number, q: number, routine: number, record: boolean): void {
   const { day, week } = bank.layout.routine;
-  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, bank.stride, i, k, q, (record ? RECORD : 0) | (routine & DAILY_REPEAT ? REPEAT : 0));
-  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, bank.stride, i, k, q, routine & WEEKLY_REPEAT ? REPEAT : 0);
+  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, bank.capacity, i, k, q, (record ? RECORD : 0) | (routine & DAILY_REPEAT ? REPEAT : 0));
+  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, bank.capacity, i, k, q, routine & WEEKLY_REPEAT ? REPEAT : 0);
 }

@@ -77,7 +77,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   }
   const { daily, weekly, rates, firstCycle, warmup } = layout;
   // The slots are slot-major (bank.ts): this interval's slot of every series side by side.
-  const stride = bank.stride;
+  const stride = bank.capacity;
   const di = slotOf(daily, k) * stride + i;
   const wi = slotOf(weekly, k) * stride + i;
   const warm = seen >= warmup;
