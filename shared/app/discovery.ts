@@ -1,6 +1,6 @@
 import { inferConfig, type InferredConfig } from "../ingest/infer.ts";
 import { isTemplated } from "../model/path-template.ts";
-import { readHead, readText, SAMPLE_LIMITS, UnreadableFile, type FileHead, type SampleLimits } from "../ingest/readers.ts";
+import { readHead, readText, SAMPLE_LIMITS, UnreadableFile, type FileHead, type HeadLimits } from "../ingest/readers.ts";
 import { ValidationException } from "../model/errors.ts";
 import type { DetectMetricSetConfigRequest, GetSampleDataRequest, SourcePaths } from "../model/discovery.ts";
 import { ListingTooLarge } from "../store/blobs.ts";
@@ -21,7 +21,7 @@ import type { DataFiles, Services } from "./services.ts";
  * fixed prefix (which the request's schema requires to name a folder). A listing past its
  * bound is refused naming the field, `at` being where the source sits in the request.
  */
-async function sampleFile(blobs: DataFiles, source: SourcePaths, at: string, descriptor: Parameters<typeof readHead>[1], limits: SampleLimits): Promise<{ file: string; head: FileHead }> {
+async function sampleFile(blobs: DataFiles, source: SourcePaths, at: string, descriptor: Parameters<typeof readHead>[1], limits: HeadLimits): Promise<{ file: string; head: FileHead }> {
   const template = source.TemplatedPathList?.[0];
   const prefixes: [string, string][] = [
     ...(source.HistoricalDataPathList ?? []).map((p): [string, string] => [`${at}.HistoricalDataPathList[0]`, p]),
@@ -45,7 +45,7 @@ function unreadableSample(file: string, detail: string): ValidationException {
 }
 
 /** The file's head; refused when unreadable, or when the limits cut its first line (nothing to sample). */
-async function headOrRefuse(file: string, chunks: AsyncIterable<Uint8Array>, descriptor: Parameters<typeof readHead>[1], limits: SampleLimits): Promise<FileHead> {
+async function headOrRefuse(file: string, chunks: AsyncIterable<Uint8Array>, descriptor: Parameters<typeof readHead>[1], limits: HeadLimits): Promise<FileHead> {
   const head = await readHead(chunks, descriptor, limits).catch((e: unknown) => {
     throw e instanceof UnreadableFile ? unreadableSample(file, e.message) : e;
   });
@@ -54,7 +54,7 @@ async function headOrRefuse(file: string, chunks: AsyncIterable<Uint8Array>, des
 }
 
 /** DetectMetricSetConfig: what the start of one sample file of the source shows (at most `limits` of it), each guess with a confidence. */
-export async function detectMetricSetConfig(services: Services, scope: Scope, req: DetectMetricSetConfigRequest, limits: SampleLimits = SAMPLE_LIMITS): Promise<InferredConfig> {
+export async function detectMetricSetConfig(services: Services, scope: Scope, req: DetectMetricSetConfigRequest, limits: HeadLimits = SAMPLE_LIMITS): Promise<InferredConfig> {
   await catalogOf(services, scope).getDetector(req.AnomalyDetectorArn);
   const source = req.AutoDetectionMetricSource.S3SourceConfig;
   const { head } = await sampleFile(tenantFiles(services, scope, source.RoleArn), source, "AutoDetectionMetricSource.S3SourceConfig", {}, limits);
@@ -62,7 +62,7 @@ export async function detectMetricSetConfig(services: Services, scope: Scope, re
 }
 
 /** GetSampleData: the header and first rows of one sample file (read up to `limits`), read as the scope may read (its data roots, or the role named). */
-export async function getSampleData(services: Services, scope: Scope, req: GetSampleDataRequest, limits: SampleLimits = SAMPLE_LIMITS) {
+export async function getSampleData(services: Services, scope: Scope, req: GetSampleDataRequest, limits: HeadLimits = SAMPLE_LIMITS) {
   const format = req.S3SourceConfig.FileFormatDescriptor;
   const { file, head } = await sampleFile(tenantFiles(services, scope, req.S3SourceConfig.RoleArn), req.S3SourceConfig, "S3SourceConfig", format?.JsonFormatDescriptor ?? format?.CsvFormatDescriptor, limits);
   const read = readText(file, head.text, format);

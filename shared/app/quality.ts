@@ -1,4 +1,5 @@
 import { intervalUri, metricSetRoot } from "../detect/results.ts";
+import { readHead, type HeadLimits } from "../ingest/readers.ts";
 import type { RejectEntry } from "../ingest/rejects.ts";
 
 export { isNotKept } from "../ingest/rejects.ts";
@@ -48,15 +49,10 @@ export async function dataQuality(services: Services, scope: Scope, detectorArn:
  * it answers): above what detection writes (REJECT_LIMITS: 8 MiB of rows, then their counts),
  * it bounds a file written before those limits, whose lines past it are not answered.
  */
-export interface RejectsReadLimits {
-  readonly lines: number;
-  readonly bytes: number;
-}
-
-export const REJECTS_READ_LIMITS: RejectsReadLimits = { lines: 100_000, bytes: 16 * 1024 * 1024 };
+export const REJECTS_READ_LIMITS: HeadLimits = { lines: 100_000, bytes: 16 * 1024 * 1024 };
 
 /** The rows one interval of a metric set of the scope's detector kept aside, with their reasons, then the counts of those not kept. */
-export async function rejectedRows(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly MetricSetArn: string; readonly Timestamp: number }, limits: RejectsReadLimits = REJECTS_READ_LIMITS): Promise<RejectEntry[]> {
+export async function rejectedRows(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly MetricSetArn: string; readonly Timestamp: number }, limits: HeadLimits = REJECTS_READ_LIMITS): Promise<RejectEntry[]> {
   const catalog = catalogOf(services, scope);
   await catalog.getDetector(input.AnomalyDetectorArn);
   const metricSet = (await catalog.listMetricSets(input.AnomalyDetectorArn)).find((m) => m.MetricSetArn === input.MetricSetArn);
@@ -64,35 +60,9 @@ export async function rejectedRows(services: Services, scope: Scope, input: { re
   const len = intervalMs(metricSet.MetricSetFrequency);
   const at = Math.floor(input.Timestamp / len) * len;
   const chunks = await services.blobs.read(joinUri(intervalUri(metricSetRoot(services.resultsRoot, metricSet), at), "rejects.jsonl"));
-  const out: RejectEntry[] = [];
-  if (!chunks) return out;
-  for await (const line of linesOf(chunks, limits.bytes)) {
-    if (!line.trim()) continue;
-    out.push(JSON.parse(line) as RejectEntry);
-    // Leaving the loop closes the file.
-    if (out.length >= limits.lines) break;
-  }
-  return out;
-}
-
-/** The complete lines within the first `maxBytes` of a file, as they arrive; a line the bound cuts is not answered. */
-async function* linesOf(chunks: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  /** The pieces of the line not ended yet (joined once it ends, not at every piece). */
-  let pending: string[] = [];
-  let read = 0;
-  for await (const chunk of chunks) {
-    const piece = chunk.subarray(0, maxBytes - read);
-    read += piece.length;
-    const lines = decoder.decode(piece, { stream: true }).split("\n");
-    if (lines.length > 1) {
-      yield pending.join("") + lines[0]!;
-      pending = [];
-      for (let i = 1; i < lines.length - 1; i++) yield lines[i]!;
-    }
-    pending.push(lines.at(-1)!);
-    if (read >= maxBytes) return;
-  }
-  const last = pending.join("") + decoder.decode();
-  if (last) yield last;
+  if (!chunks) return [];
+  // The file's complete lines within the limits, read as a sample reads a file's start (a line the bound cuts is not answered).
+  const { text } = await readHead(chunks, {}, limits);
+  const lines = text.split("\n").filter((l) => l.trim());
+  return lines.slice(0, limits.lines).map((l) => JSON.parse(l) as RejectEntry);
 }

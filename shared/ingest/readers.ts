@@ -75,14 +75,14 @@ export function readText(file: string, text: string, format: FileFormatDescripto
   return format?.JsonFormatDescriptor ? readJsonLines(file, text) : readCsv(file, text, format?.CsvFormatDescriptor ?? {});
 }
 
-/** How much of a file a sample reads (DetectMetricSetConfig, GetSampleData): its first `lines`, from at most `bytes` of its text (inflated). */
-export interface SampleLimits {
+/** How much of a file's start is read (readHead): its first `lines`, from at most `bytes` of its text (inflated). */
+export interface HeadLimits {
   readonly bytes: number;
   readonly lines: number;
 }
 
-/** A sample looks at 200 rows at most (GetSampleData answers 10): 1,000 lines, or 1 MiB of rows a kilobyte long, hold them. */
-export const SAMPLE_LIMITS: SampleLimits = { bytes: 1024 * 1024, lines: 1_000 };
+/** What a sample reads (DetectMetricSetConfig, GetSampleData): it looks at 200 rows at most (GetSampleData answers 10), and 1,000 lines, or 1 MiB of rows a kilobyte long, hold them. */
+export const SAMPLE_LIMITS: HeadLimits = { bytes: 1024 * 1024, lines: 1_000 };
 
 /** The start of a file, as a sample reads it. */
 export interface FileHead {
@@ -99,7 +99,7 @@ export interface FileHead {
  * what is read is let go as it is decoded. Throws UnreadableFile (a GZIP stream that breaks
  * before the limits, an unknown charset).
  */
-export async function readHead(chunks: AsyncIterable<Uint8Array>, descriptor: { readonly FileCompression?: "NONE" | "GZIP"; readonly Charset?: string } = {}, limits: SampleLimits = SAMPLE_LIMITS): Promise<FileHead> {
+export async function readHead(chunks: AsyncIterable<Uint8Array>, descriptor: { readonly FileCompression?: "NONE" | "GZIP"; readonly Charset?: string } = {}, limits: HeadLimits = SAMPLE_LIMITS): Promise<FileHead> {
   let decoder: InstanceType<typeof TextDecoder>;
   try {
     decoder = new TextDecoder(descriptor.Charset ?? "utf-8");
