@@ -83,19 +83,14 @@ export function foreignSecrets(action: Action, accountId: string): string[] {
  * another tenant's nor Vigil's own. Checked when the alert is made and again when it sends.
  */
 export function ownsTarget(channel: Channel, accountId: string): boolean {
-  if (channel.kind === "sns") return arnAccount(channel.topicArn) === accountId;
-  if (channel.kind === "lambda") return arnAccount(channel.functionArn) === accountId;
-  return true;
+  const arn = channel.kind === "sns" ? channel.topicArn : channel.kind === "lambda" ? channel.functionArn : undefined;
+  return arn === undefined || arnAccount(arn) === accountId;
 }
 
 /** The field of an action naming a topic or function outside its tenant's account, and the ARN it names. */
 export function foreignTarget(action: Action, accountId: string): { readonly field: string; readonly arn: string } | undefined {
-  const named = action.SNSConfiguration
-    ? { field: "Action.SNSConfiguration.SnsTopicArn", arn: action.SNSConfiguration.SnsTopicArn }
-    : action.LambdaConfiguration
-      ? { field: "Action.LambdaConfiguration.LambdaArn", arn: action.LambdaConfiguration.LambdaArn }
-      : undefined;
-  return named && arnAccount(named.arn) !== accountId ? named : undefined;
+  if (ownsTarget(channelOf(action), accountId)) return undefined;
+  return action.SNSConfiguration ? { field: "Action.SNSConfiguration.SnsTopicArn", arn: action.SNSConfiguration.SnsTopicArn } : { field: "Action.LambdaConfiguration.LambdaArn", arn: action.LambdaConfiguration!.LambdaArn };
 }
 
 const ALERT_TYPES = { sns: "SNS", lambda: "LAMBDA", slack: "SLACK", webhook: "WEBHOOK", email: "EMAIL" } as const;
