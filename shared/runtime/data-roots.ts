@@ -124,18 +124,12 @@ export class ConfinedFiles implements DataFiles {
   private async open(uri: string): Promise<FileHandle | undefined> {
     const { real, exists } = await this.confine(uri);
     if (!exists) return undefined;
-    // The path checked is the path opened; a link put in its place since is not followed.
-    const file = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
-      const code = (e as { code?: string }).code;
-      if (code === "ENOENT") return undefined;
-      if (code === "ELOOP") throw denied(uri, "leads through a symbolic link that changed while it was read");
-      throw e;
-    });
+    const file = await openUnlinked(uri, real);
     if (!file) return undefined;
     try {
       const info = await file.stat();
       if (!info.isFile()) throw denied(uri, "is not a regular file");
-      await this.confineOpened(uri, descriptorPath(file.fd), real, info);
+      await this.confineOpened(uri, file, real, info);
     } catch (e) {
       await file.close();
       throw e;
@@ -147,18 +141,21 @@ export class ConfinedFiles implements DataFiles {
    * Checks what was opened, not only the path: O_NOFOLLOW guards the path's last part only, so
    * a folder higher up swapped for a link between the check and the open leads elsewhere.
    * The system names the file it opened (/proc/self/fd on Linux); where it cannot, the path
-   * is resolved again and must lead to the very file opened.
+   * is resolved again and must lead to the very file opened. Answers the path to read it
+   * through: the system's name of the open file where it has one, else the path checked.
    */
-  private async confineOpened(uri: string, fdPath: string, checked: string, info: { dev: number; ino: number }): Promise<void> {
-    const opened = await readlink(fdPath).catch(() => undefined);
+  private async confineOpened(uri: string, handle: FileHandle, checked: string, info: { dev: number; ino: number }): Promise<string> {
+    const through = descriptorPath(handle.fd);
+    const opened = await readlink(through).catch(() => undefined);
     if (opened !== undefined) {
       if (opened !== checked) await this.confineReal(uri, opened, "changed while it was read");
-      return;
+      return through;
     }
     const again = await realOf(checked);
     const now = again.exists ? await stat(again.real).catch(() => undefined) : undefined;
     if (!now || now.dev !== info.dev || now.ino !== info.ino) throw denied(uri, "changed while it was read");
     await this.confineReal(uri, again.real, "changed while it was read");
+    return checked;
   }
 
   /**
@@ -169,23 +166,13 @@ export class ConfinedFiles implements DataFiles {
   async list(prefix: string): Promise<string[]> {
     const { real, exists } = await this.confine(prefix);
     if (!exists) return [];
-    const folder = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
-      const code = (e as { code?: string }).code;
-      if (code === "ENOENT") return undefined;
-      if (code === "ELOOP") throw denied(prefix, "leads through a symbolic link that changed while it was read");
-      throw e;
-    });
+    const folder = await openUnlinked(prefix, real);
     if (!folder) return [];
     try {
       const info = await folder.stat();
       if (!info.isDirectory()) return info.isFile() ? [real] : [];
-      const through = descriptorPath(folder.fd);
-      await this.confineOpened(prefix, through, real, info);
       // Listed through the open folder where the system offers it, then named as the checked path.
-      const opened = await readlink(through).then(
-        () => through,
-        () => real,
-      );
+      const opened = await this.confineOpened(prefix, folder, real, info);
       return (await this.files.list(opened)).map((f) => (opened === real ? f : real + f.slice(opened.length)));
     } finally {
       await folder.close();
@@ -211,6 +198,16 @@ export class ConfinedFiles implements DataFiles {
     if (!roots.some(([, r]) => inside(r, real))) throw denied(uri, outside);
     if (inside(own, real) && !inside(join(own, DATA_FOLDER), real)) throw denied(uri, "is in Vigil's own data directory");
   }
+}
+
+/** The checked path opened, or undefined when it is gone; a link put in its place since is not followed. */
+async function openUnlinked(uri: string, real: string): Promise<FileHandle | undefined> {
+  return open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") throw denied(uri, "leads through a symbolic link that changed while it was read");
+    throw e;
+  });
 }
 
 /** Where the system shows an open file descriptor's target. */
