@@ -57,6 +57,16 @@ describe("what a user expects of anomaly groups", () => {
     expect(groupsFrom(r, T0 + 14 * DAY)).toHaveLength(1);
   });
 
+  it("alerts an incident that comes over an hour after the last one's last anomaly at its own onset, in a group of its own", () => {
+    // Five-minute data; two bursts of 15 minutes, the second 75 minutes after the first ends.
+    const first = 15 * 288 + 100;
+    const second = first + 3 + 15;
+    const burst = (k: number) => (k >= first && k < first + 3) || (k >= second && k < second + 3);
+    const r = backtestOf("PT5M", 16 * 288, (k) => 100 + 2 * noise(k) + (burst(k) ? 40 : 0));
+    const groups = groupsFrom(r, T0 + 14 * DAY);
+    expect(groups.map((g) => (g.startMs - T0) / (5 * 60_000))).toEqual([first, second]);
+  });
+
   it("lets the group's severity follow its worst interval, recording a larger deviation after the onset: no quiet period hides it", () => {
     const start = at(20, 9);
     const r = backtestOf("PT1H", at(30), (k) => hourly(k) * (k >= start && k < start + 2 ? 0.75 : k >= start + 2 && k < start + 4 ? 0.1 : 1));
