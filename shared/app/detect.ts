@@ -295,7 +295,14 @@ function seriesWithValues(cells: CellWalk | undefined, metricSet: MetricSet): nu
  * lease back for the next run.
  */
 export async function detectInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, given?: ShardedModel): Promise<IntervalOutcome> {
-  const model = given ?? (await loadModel(deps, metricSet, intervalStart, now))?.model;
+  let model: ShardedModel | undefined;
+  try {
+    model = given ?? (await loadModel(deps, metricSet, intervalStart, now))?.model;
+  } catch (e) {
+    const outcome = await failedBeforeLease(deps, metricSet, intervalStart, now, e);
+    if (e instanceof AccessDeniedException) return outcome;
+    throw e;
+  }
   if (!model) return { kind: "in-progress" };
   if (model.head.through >= intervalStart) return { kind: "already-processed" };
   const lease = executionKey(metricSet, intervalStart);
@@ -315,10 +322,19 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
   }
 }
 
-/** An interval whose history or folders may not be read, found before its lease was taken: recorded FAILED, nothing else written. */
-async function refused(deps: Pick<DetectServices, "records">, metricSet: MetricSet, intervalStart: number, now: number, error: AccessDeniedException): Promise<IntervalOutcome> {
+/**
+ * An interval stopped before its lease was taken (its model unreadable, its history or
+ * folders refused): recorded FAILED with the reason, nothing else written, so that
+ * DescribeAnomalyDetectionExecutions says why and not the logs alone. Should that record
+ * fail too, the error that stopped the interval is the one thrown.
+ */
+async function failedBeforeLease(deps: Pick<DetectServices, "records">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<IntervalOutcome> {
   const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error) };
-  await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
+  try {
+    await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
+  } catch {
+    throw error;
+  }
   return { kind: "failed", execution };
 }
 
@@ -597,10 +613,10 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
     from = Number.isNaN(model.head.through) ? last : Math.max(model.head.through + len, last - (MAX_CATCH_UP - 1) * len);
     if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
   } catch (e) {
-    if (!(e instanceof AccessDeniedException)) throw e;
-    // One tenant's unreadable history or folders stop its own metric set, not the others'.
-    const run = { metricSet, intervalStart: last, outcome: await refused(services, metricSet, last, now, e) };
+    const run = { metricSet, intervalStart: last, outcome: await failedBeforeLease(services, metricSet, last, now, e) };
     services.observer.intervalRun(run, now);
+    // One tenant's unreadable history or folders stop its own metric set, not the others'; any other error fails the invocation too, after the other metric sets.
+    if (!(e instanceof AccessDeniedException)) throw e;
     return { runs: [run], through: -Infinity };
   }
   let through = model.head.through;

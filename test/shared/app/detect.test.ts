@@ -172,6 +172,33 @@ describe("reading any supported format end to end", () => {
   });
 });
 
+describe("an interval that cannot start", () => {
+  it("is recorded FAILED with the reason when the model cannot be read, and detected once it can", async () => {
+    const { rt, metricSet, setNow } = await setUp(3);
+    setNow(LIVE + HOUR);
+    await detectDue(rt, LIVE + HOUR);
+    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const saved = (await rt.blobs.get(head))!;
+    await rt.blobs.put(head, new TextEncoder().encode("not a model"));
+    setNow(LIVE + 2 * HOUR);
+    await expect(detectDue(rt, LIVE + 2 * HOUR)).rejects.toThrow();
+    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
+    const [failed] = await executions(rt, OPERATOR, arn!, LIVE + HOUR);
+    expect(failed).toMatchObject({ Status: "FAILED", FailureReason: expect.any(String) });
+    expect(failed!.FailureReason!.length).toBeGreaterThan(0);
+    // A catch-up's later interval loads the model itself: the same is said there.
+    await expect(detectInterval(rt, metricSet, LIVE + 2 * HOUR, LIVE + 3 * HOUR)).rejects.toThrow();
+    expect((await executions(rt, OPERATOR, arn!, LIVE + 2 * HOUR))[0]?.Status).toBe("FAILED");
+    await rt.blobs.put(head, saved);
+    setNow(LIVE + 3 * HOUR);
+    expect((await detectDue(rt, LIVE + 3 * HOUR)).map((r) => [r.intervalStart, r.outcome.kind])).toEqual([
+      [LIVE + HOUR, "processed"],
+      [LIVE + 2 * HOUR, "processed"],
+    ]);
+    expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
+  });
+});
+
 /** Detection at each live hour from `from` to `to`, the clock set to it: every run. */
 async function detectHours(set: Pick<Awaited<ReturnType<typeof setUp>>, "rt" | "setNow">, from: number, to: number) {
   const runs = [];
