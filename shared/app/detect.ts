@@ -325,13 +325,16 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
 /**
  * An interval stopped before its lease was taken (its model unreadable, its history or
  * folders refused): recorded FAILED with the reason, nothing else written, so that
- * DescribeAnomalyDetectionExecutions says why and not the logs alone. Should that record
- * fail too, the error that stopped the interval is the one thrown.
+ * DescribeAnomalyDetectionExecutions says why and not the logs alone. An interval another
+ * invocation has completed meanwhile keeps its record. Should the record fail too, the
+ * error that stopped the interval is the one thrown.
  */
 async function failedBeforeLease(deps: Pick<DetectServices, "records">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<IntervalOutcome> {
   const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error) };
+  const id = executionKey(metricSet, intervalStart);
   try {
-    await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
+    const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (current.Status === "COMPLETED" ? current : execution));
+    if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true }]);
   } catch {
     throw error;
   }

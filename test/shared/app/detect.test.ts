@@ -186,6 +186,9 @@ describe("an interval that cannot start", () => {
     const [failed] = await executions(rt, OPERATOR, arn!, LIVE + HOUR);
     expect(failed).toMatchObject({ Status: "FAILED", FailureReason: expect.any(String) });
     expect(failed!.FailureReason!.length).toBeGreaterThan(0);
+    // An interval completed before keeps its record.
+    await expect(detectInterval(rt, metricSet, LIVE, LIVE + 2 * HOUR)).rejects.toThrow();
+    expect((await executions(rt, OPERATOR, arn!, LIVE))[0]?.Status).toBe("COMPLETED");
     // A catch-up's later interval loads the model itself: the same is said there.
     await expect(detectInterval(rt, metricSet, LIVE + 2 * HOUR, LIVE + 3 * HOUR)).rejects.toThrow();
     expect((await executions(rt, OPERATOR, arn!, LIVE + 2 * HOUR))[0]?.Status).toBe("FAILED");
