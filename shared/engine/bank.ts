@@ -1,6 +1,6 @@
 import { KeyTable } from "../model/key-tables.ts";
 import { RECORD_BLOCKS } from "./records.ts";
-import { layoutFor, type SeasonLayout } from "./layout.ts";
+import { IntervalPlaces, layoutFor, type SeasonLayout } from "./layout.ts";
 
 /** Intervals of recent values kept per series, for the chart an alert shows. */
 export const RECENT = 24;
@@ -101,8 +101,12 @@ export class SeriesBank {
   recentExpected = new Float32Array(0);
   recentScale = new Float32Array(0);
 
+  /** Where the interval last stepped falls in the cycles (not state: made again from k). */
+  readonly places: IntervalPlaces;
+
   constructor(intervalMs: number, capacity = 16) {
     this.layout = layoutFor(intervalMs);
+    this.places = new IntervalPlaces(this.layout);
     this.grow(capacity);
   }
 

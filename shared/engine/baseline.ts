@@ -25,3 +25,22 @@ export const shareOf = (divisor: number) => (divisor <= UPDATES_PER_VISIT ? 1 : 
 
 /** Rate at which a slot re-learns when its cycle is seen to have moved (change.ts). */
 export const RELEARN_RATE = 0.5;
+
+/**
+ * Early on a component learns at 1/(visits + 1), then at its `rate`: it takes the larger.
+ * This is the point count (visits = ⌊seen / period⌋) from which 1/(visits + 1) ≤ rate, found
+ * by the very division the step would make (a correctly rounded division only falls as
+ * visits grow), so that from there the step takes the rate without two divisions.
+ */
+export function rateRulesFrom(rate: number, period: number): number {
+  if (!(rate > 0)) return Infinity;
+  let visits = 0;
+  while (!(1 / (visits + 1) <= rate)) visits++;
+  return visits * period;
+}
+
+/**
+ * 1/(visits + 1), the early rate of a component at `seen` points, for Math.max with its rate
+ * (or a larger one); 0 once the rate rules (`from`: rateRulesFrom), where the max is the rate all the same.
+ */
+export const earlyRate = (seen: number, from: number, period: number) => (seen >= from ? 0 : 1 / (Math.floor(seen / period) + 1));

@@ -1,4 +1,5 @@
 import { SHORT, type SeriesBank } from "./bank.ts";
+import type { IntervalPlaces } from "./layout.ts";
 import { gaussianRarity, rarityOverIntervals, scoreOfRarity } from "./calibration.ts";
 import { recordRarity } from "./records.ts";
 import { quantised, recordRecurs, rememberSurprise, ROUTINE, routineOf } from "./routine.ts";
@@ -57,7 +58,7 @@ export function restartEvents(bank: SeriesBank, i: number): void {
 }
 
 /**
- * The severity of interval `k` of series `i`, whose value is `x` and residual `out.z`, at
+ * The severity of series `i` at the interval `at` (layout.ts' IntervalPlaces), whose value is `x` and residual `out.z`, at
  * `seen` points learned, into `out.score`; learns them. With `silent` (history, or a model
  * still warming up), everything is learned and the severity is 0. The layer watches from
  * the first point, so its memory of the last cycle is full when reporting starts, and
@@ -69,7 +70,7 @@ export function restartEvents(bank: SeriesBank, i: number): void {
  * this runs for every point and a number passed to or returned from a call the compiler
  * does not inline is boxed.
  */
-export function eventSeverity(bank: SeriesBank, i: number, seen: number, k: number, x: number, silent: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
+export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: IntervalPlaces, x: number, silent: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
   if (seen === bank.layout.warmup) restartEvents(bank, i);
   const z = out.z;
   const u = sizeOf(z);
@@ -114,11 +115,11 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, k: numb
 
   let rarity = Math.max(likely, tailRarity(bank, i, z));
   // Whether it is a routine matters when a detector speaks, or for remembering a surprise large enough to excuse a later one.
-  const kinds = rarity > 0 || q >= NOTABLE ? routineOf(bank, i, k, q) : 0;
+  const kinds = rarity > 0 || q >= NOTABLE ? routineOf(bank, i, at, q) : 0;
   out.routine = (kinds & ROUTINE) !== 0 && q >= NOTABLE;
   if (kinds & ROUTINE) rarity = 0;
-  if (record > 0 && !recordRecurs(bank, i, k)) rarity = Math.max(rarity, record);
-  rememberSurprise(bank, i, k, q, kinds, record > 0);
+  if (record > 0 && !recordRecurs(bank, i, at)) rarity = Math.max(rarity, record);
+  rememberSurprise(bank, i, at, q, kinds, record > 0);
   // At L4M's frequencies an interval is a calibrated one: nothing to judge over several.
   out.score = silent ? 0 : scoreOfRarity(bank.layout.perCalibrated === 1 ? rarity : rarityOverIntervals(rarity, bank.layout.perCalibrated));
 }

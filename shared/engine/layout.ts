@@ -1,4 +1,7 @@
+import { rateRulesFrom } from "./baseline.ts";
 import { intervalsPerCalibrated } from "./calibration.ts";
+import { driftRate } from "./drift.ts";
+import { RingPlace } from "./routine.ts";
 
 /**
  * Which cycles a series learns, derived from its interval alone so that any cadence works
@@ -45,6 +48,10 @@ export interface SeasonLayout {
   readonly perCalibrated: number;
   /** Learning rates per update: level, daily slot, weekly slot, residual scale. */
   readonly rates: { readonly level: number; readonly daily: number; readonly weekly: number; readonly scale: number };
+  /** Points learned from which each rate is taken as it is, not the early 1/(visits + 1) (baseline.ts' rateRulesFrom); the scale's, in points after the first cycle. */
+  readonly ratesRuleFrom: { readonly daily: number; readonly weekly: number; readonly scale: number };
+  /** How fast the drift's reference follows the level (drift.ts), per interval. */
+  readonly driftRate: number;
 }
 
 const HOUR = 3_600_000;
@@ -95,6 +102,12 @@ export function layoutFor(intervalMs: number): SeasonLayout {
   const firstCycle = daily.buckets > 1 ? daily.buckets * daily.divisor : Math.max(weekly.buckets * weekly.divisor, 2);
   // Routines may wander 1/32 of their cycle: of a day for sub-daily data, of a week for daily data.
   const routineDrift = Math.ceil(firstCycle * ROUTINE_DRIFT);
+  const rates = {
+    level: clamp(intervalMs / (20 * HOUR), Math.min(0.01, intervalMs / LEVEL_MEMORY_MS), 0.2),
+    daily: daily.buckets > 1 ? 0.1 : 0,
+    weekly: weekly.buckets > 1 ? 0.05 : 0,
+    scale: clamp(intervalMs / (50 * HOUR), 0.003, 0.05),
+  };
   return {
     intervalMs,
     daily,
@@ -105,12 +118,13 @@ export function layoutFor(intervalMs: number): SeasonLayout {
     acceptShiftAfter: clamp(Math.round((12 * HOUR) / intervalMs), 3, 36),
     eventHold: clamp(Math.round(EVENT_HOLD_MS / intervalMs), 2, 65535),
     perCalibrated: intervalsPerCalibrated(intervalMs),
-    rates: {
-      level: clamp(intervalMs / (20 * HOUR), Math.min(0.01, intervalMs / LEVEL_MEMORY_MS), 0.2),
-      daily: daily.buckets > 1 ? 0.1 : 0,
-      weekly: weekly.buckets > 1 ? 0.05 : 0,
-      scale: clamp(intervalMs / (50 * HOUR), 0.003, 0.05),
+    rates,
+    ratesRuleFrom: {
+      daily: rateRulesFrom(rates.daily, daily.buckets * daily.divisor),
+      weekly: rateRulesFrom(rates.weekly, weekly.buckets * weekly.divisor),
+      scale: rateRulesFrom(rates.scale, 1),
     },
+    driftRate: driftRate(intervalMs),
   };
 }
 
@@ -118,4 +132,35 @@ export function layoutFor(intervalMs: number): SeasonLayout {
 export function slotOf(c: Cycle, k: number): number {
   const s = (c.divisor === 1 ? Math.floor(k) : Math.floor(k / c.divisor)) % c.buckets;
   return s < 0 ? s + c.buckets : s;
+}
+
+/**
+ * Where interval k falls in a layout's cycles and routine rings (routine.ts' RingPlace):
+ * every series of an interval shares it, so a bank makes it once per interval rather than
+ * once per point, each part being a division or a modulo.
+ */
+export class IntervalPlaces {
+  k = NaN;
+  /** The slot of k in the daily and the weekly cycle (slotOf). */
+  daily = 0;
+  weekly = 0;
+  readonly day = new RingPlace();
+  readonly week = new RingPlace();
+
+  constructor(private readonly layout: SeasonLayout) {}
+
+  /** The places of interval `k`, made anew when k is not the interval last asked for. */
+  of(k: number): IntervalPlaces {
+    if (k !== this.k) this.set(k);
+    return this;
+  }
+
+  private set(k: number): void {
+    const { daily, weekly, routine } = this.layout;
+    this.daily = slotOf(daily, k);
+    this.weekly = slotOf(weekly, k);
+    if (routine.day.length > 0) this.day.set(routine.day, k);
+    if (routine.week.length > 0) this.week.set(routine.week, k);
+    this.k = k;
+  }
 }

@@ -1,5 +1,5 @@
 import type { SeriesBank } from "./bank.ts";
-import type { RoutineRing } from "./layout.ts";
+import type { IntervalPlaces, RoutineRing } from "./layout.ts";
 
 /**
  * Routines: a surprise no larger than one seen about the same time the day before, or
@@ -31,24 +31,50 @@ const mod = (a: number, n: number) => {
 /** Where in its bucket interval `k` falls, as a byte (exact for up to 256 intervals a bucket). */
 const placeOf = (k: number, divisor: number) => (divisor === 1 ? 0 : Math.floor((mod(k, divisor) * 256) / divisor));
 
+/**
+ * Where interval k falls in one ring: the same for every series of the interval, so made
+ * once per interval (layout.ts' IntervalPlaces) rather than once per point, where each part
+ * is a division or a modulo.
+ */
+export class RingPlace {
+  /** The absolute bucket of interval k, its row in the ring, and where in the bucket k falls (a byte). */
+  bucket = 0;
+  row = 0;
+  place = 0;
+  /** One cycle before k, and the buckets within the drift of it: first…last, the first one's row. */
+  ago = 0;
+  first = 0;
+  last = 0;
+  firstRow = 0;
+
+  /** Places interval `k` in ring `r` (of a cycle that is learned: r.length > 0). */
+  set(r: RoutineRing, k: number): void {
+    this.bucket = r.divisor === 1 ? Math.floor(k) : Math.floor(k / r.divisor);
+    this.row = mod(this.bucket, r.length);
+    this.place = placeOf(k, r.divisor);
+    this.ago = k - r.buckets * r.divisor;
+    this.first = Math.floor((this.ago - r.drift) / r.divisor);
+    this.last = Math.floor((this.ago + r.drift) / r.divisor);
+    this.firstRow = mod(this.first, r.length);
+  }
+}
+
 /** Bits of `scan`: a stored surprise within the drift of one cycle ago is at least q − LIKE; at least q; at least q − LIKE and a repeat itself. */
 const LIKE_SEEN = 1;
 const NO_LARGER = 2;
 const LIKE_REPEAT = 4;
 
 /**
- * What ring `r` holds of series `i` within the drift of one cycle before interval `k`,
+ * What ring `r` holds of series `i` within the drift of one cycle before the interval at `p`,
  * against a surprise of quantised size `q` (the bits above). One walk over the buckets
  * answers all three questions: `routineOf` asks them for every notable surprise.
  */
-function scan(ring: Uint8Array, place: Uint8Array, r: RoutineRing, stride: number, i: number, k: number, q: number): number {
+function scan(ring: Uint8Array, place: Uint8Array, r: RoutineRing, stride: number, i: number, p: RingPlace, q: number): number {
   if (r.length === 0) return 0;
-  const ago = k - r.buckets * r.divisor;
-  const first = Math.floor((ago - r.drift) / r.divisor);
-  const last = Math.floor((ago + r.drift) / r.divisor);
+  const { ago, last } = p;
   let bits = 0;
-  // The ring's place of bucket b, walked forward from one modulo.
-  for (let b = first, m = mod(first, r.length); b <= last; b++, m = m + 1 === r.length ? 0 : m + 1) {
+  // The ring's place of bucket b, walked forward from the first one's.
+  for (let b = p.first, m = p.firstRow; b <= last; b++, m = m + 1 === r.length ? 0 : m + 1) {
     const j = m * stride + i;
     const past = ring[j]!;
     const size = past & SIZE;
@@ -67,49 +93,47 @@ const DAILY_REPEAT = 2;
 const WEEKLY_REPEAT = 4;
 
 /**
- * Whether a surprise of quantised size `q` at interval `k` of series `i` is a routine
+ * Whether a surprise of quantised size `q` at the interval `at` of series `i` is a routine
  * (ROUTINE): no larger than one seen about then the day before; or like one seen about then
  * the day or the week before that was itself like one a cycle earlier: a job of varying size
  * is learned on its third night or its third week, and one coincidence is not a routine.
  * The other bits say whether it is like one a cycle before, to remember with it.
  */
-export function routineOf(bank: SeriesBank, i: number, k: number, q: number): number {
+export function routineOf(bank: SeriesBank, i: number, at: IntervalPlaces, q: number): number {
   const { day, week } = bank.layout.routine;
   let bits = 0;
-  const daySeen = scan(bank.dayRing, bank.dayPlace, day, bank.capacity, i, k, q);
+  const daySeen = scan(bank.dayRing, bank.dayPlace, day, bank.capacity, i, at.day, q);
   if (daySeen & LIKE_SEEN) bits |= daySeen & (NO_LARGER | LIKE_REPEAT) ? DAILY_REPEAT | ROUTINE : DAILY_REPEAT;
-  const weekSeen = scan(bank.weekRing, bank.weekPlace, week, bank.capacity, i, k, q);
+  const weekSeen = scan(bank.weekRing, bank.weekPlace, week, bank.capacity, i, at.week, q);
   if (weekSeen & LIKE_SEEN) bits |= weekSeen & LIKE_REPEAT ? WEEKLY_REPEAT | ROUTINE : WEEKLY_REPEAT;
   return bits;
 }
 
-function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, stride: number, i: number, k: number, q: number, flag: number): void {
-  const { length, divisor } = r;
-  if (length === 0) return;
-  const bucket = divisor === 1 ? Math.floor(k) : Math.floor(k / divisor);
-  const j = mod(bucket, length) * stride + i;
+function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, stride: number, i: number, p: RingPlace, q: number, flag: number): void {
+  if (r.length === 0) return;
+  const bucket = p.bucket;
+  const j = p.row * stride + i;
   // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
   const kept = at[i] !== bucket ? -1 : ring[j]!;
   if (kept < 0 || q > (kept & SIZE)) {
     ring[j] = q | (kept < 0 ? 0 : kept & RECORD) | flag;
-    if (divisor > 1) place[j] = placeOf(k, divisor);
+    if (r.divisor > 1) place[j] = p.place;
     at[i] = bucket;
   } else ring[j] = kept | (flag & RECORD);
 }
 
-/** Whether a record (records.ts) fell within the drift of interval `k`, a day before. */
-export function recordRecurs(bank: SeriesBank, i: number, k: number): boolean {
+/** Whether a record (records.ts) fell within the drift of the interval `at`, a day before. */
+export function recordRecurs(bank: SeriesBank, i: number, at: IntervalPlaces): boolean {
   const r = bank.layout.routine.day;
   if (r.length === 0) return false;
-  const ago = k - r.buckets * r.divisor;
-  const last = Math.floor((ago + r.drift) / r.divisor);
-  for (let b = Math.floor((ago - r.drift) / r.divisor); b <= last; b++) if (bank.dayRing[mod(b, r.length) * bank.capacity + i]! & RECORD) return true;
+  const p = at.day;
+  for (let b = p.first, m = p.firstRow; b <= p.last; b++, m = m + 1 === r.length ? 0 : m + 1) if (bank.dayRing[m * bank.capacity + i]! & RECORD) return true;
   return false;
 }
 
-/** Remembers a surprise of quantised size `q` at interval `k` of series `i`, with what `routineOf` said of it. */
-export function rememberSurprise(bank: SeriesBank, i: number, k: number, q: number, routine: number, record: boolean): void {
+/** Remembers a surprise of quantised size `q` at the interval `at` of series `i`, with what `routineOf` said of it. */
+export function rememberSurprise(bank: SeriesBank, i: number, at: IntervalPlaces, q: number, routine: number, record: boolean): void {
   const { day, week } = bank.layout.routine;
-  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, bank.capacity, i, k, q, (record ? RECORD : 0) | (routine & DAILY_REPEAT ? REPEAT : 0));
-  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, bank.capacity, i, k, q, routine & WEEKLY_REPEAT ? REPEAT : 0);
+  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, bank.capacity, i, at.day, q, (record ? RECORD : 0) | (routine & DAILY_REPEAT ? REPEAT : 0));
+  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, bank.capacity, i, at.week, q, routine & WEEKLY_REPEAT ? REPEAT : 0);
 }

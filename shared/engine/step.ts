@@ -1,9 +1,8 @@
 import type { SeriesBank } from "./bank.ts";
-import { meanLevel, RELEARN_RATE, shareOf } from "./baseline.ts";
+import { earlyRate, meanLevel, RELEARN_RATE, shareOf } from "./baseline.ts";
 import { DAILY_CHANGED, nextMark, nextRun, repeats, SHORT_EXCURSION, surpriseDirection, WEEKLY_CHANGED } from "./change.ts";
-import { DRIFT_SCALES, driftRate, WANDER_TIMES } from "./drift.ts";
+import { DRIFT_SCALES, WANDER_TIMES } from "./drift.ts";
 import { EVENT_SCORE, eventSeverity, holdEvent } from "./event.ts";
-import { slotOf } from "./layout.ts";
 import { MAD_TO_SIGMA, scaleFloor } from "./scale.ts";
 
 /**
@@ -75,11 +74,12 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     bank.seen[i] = 1;
     return nothing(out, x);
   }
-  const { daily, weekly, rates, firstCycle, warmup } = layout;
+  const { daily, weekly, rates, ratesRuleFrom, firstCycle, warmup } = layout;
   // The slots are slot-major (bank.ts): this interval's slot of every series side by side.
   const stride = bank.capacity;
-  const di = slotOf(daily, k) * stride + i;
-  const wi = slotOf(weekly, k) * stride + i;
+  const at = bank.places.of(k);
+  const di = at.daily * stride + i;
+  const wi = at.weekly * stride + i;
   const warm = seen >= warmup;
 
   // Predict (baseline.ts) and judge by the residual scale (scale.ts).
@@ -101,7 +101,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   out.scaleAbove = scaleAbove;
   out.z = z;
   // The event follows the interval's own deviation: a drift is reported once and holds no incident open, so an incident that follows it is alerted at its own onset.
-  eventSeverity(bank, i, seen, k, x, learnOnly || !warm, out);
+  eventSeverity(bank, i, seen, at, x, learnOnly || !warm, out);
   const deviation = out.score;
   const left = bank.eventLeft[i]!;
   out.ongoing = left > 0;
@@ -140,12 +140,13 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   // Learn (baseline.ts): clipped from the first cycle on, so that an incident while the model is young is not learned as the cycle.
   const limit = CLIP_Z * base;
   const rc = seen > firstCycle && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
-  const dailyVisits = Math.floor(seen / (daily.buckets * daily.divisor));
-  const weeklyVisits = Math.floor(seen / (weekly.buckets * weekly.divisor));
-  const aD = daily.buckets > 1 ? Math.max(moved & DAILY_CHANGED ? RELEARN_RATE : rates.daily, 1 / (dailyVisits + 1)) * shareOf(daily.divisor) : 0;
+  // Each slot learns at 1/visits early on (earlyRate: no division once its rate rules).
+  const dailyPeriod = daily.buckets * daily.divisor;
+  const weeklyPeriod = weekly.buckets * weekly.divisor;
+  const aD = daily.buckets > 1 ? Math.max(moved & DAILY_CHANGED ? RELEARN_RATE : rates.daily, earlyRate(seen, ratesRuleFrom.daily, dailyPeriod)) * shareOf(daily.divisor) : 0;
   // In the first week, the weekly slot takes half of what the daily cycle leaves.
-  const firstWeek = dailyVisits > 0 || daily.buckets === 1 ? 0.5 : 0;
-  const aW = Math.max(moved & WEEKLY_CHANGED ? RELEARN_RATE : rates.weekly, weeklyVisits === 0 ? firstWeek : 1 / (weeklyVisits + 1)) * shareOf(weekly.divisor);
+  const firstWeek = seen >= dailyPeriod || daily.buckets === 1 ? 0.5 : 0;
+  const aW = Math.max(moved & WEEKLY_CHANGED ? RELEARN_RATE : rates.weekly, seen < weeklyPeriod ? firstWeek : earlyRate(seen, ratesRuleFrom.weekly, weeklyPeriod)) * shareOf(weekly.divisor);
   const aL = Math.max(rates.level, warm ? 0 : 1 / (seen + 1));
   let rest = rc;
   const dD = aD * rest;
@@ -163,7 +164,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
 
   // The scale (scale.ts) starts after the first cycle, whose residuals are the cycle itself, at 1/n, then at the layout's rate; once warm, residuals are capped.
   if (seen >= firstCycle) {
-    const a = Math.max(rates.scale, 1 / (seen - firstCycle + 1));
+    const a = Math.max(rates.scale, earlyRate(seen - firstCycle, ratesRuleFrom.scale, 1));
     const size = Math.abs(r);
     const capped = seen > firstCycle && warm ? Math.min(size, 2 * limit) : size;
     bank.scale[i] = s + a * (MAD_TO_SIGMA * capped - s);
@@ -176,7 +177,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     const ref = bank.driftRef[i]!;
     const d = Math.abs(mean - ref);
     const wander = bank.driftWander[i]!;
-    const rate = driftRate(layout.intervalMs);
+    const rate = layout.driftRate;
     if (d >= DRIFT_SCALES * base && d >= WANDER_TIMES * wander) {
       bank.driftRef[i] = mean;
       const drift = mean - ref;
