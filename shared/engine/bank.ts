@@ -1,4 +1,5 @@
 import { KeyTable } from "../model/key-tables.ts";
+import { LearningRates } from "./baseline.ts";
 import { RECORD_BLOCKS } from "./records.ts";
 import { IntervalPlaces, layoutFor, type SeasonLayout } from "./layout.ts";
 
@@ -103,10 +104,13 @@ export class SeriesBank {
 
   /** Where the interval last stepped falls in the cycles (not state: made again from k). */
   readonly places: IntervalPlaces;
+  /** The learning rates at the point count last stepped (not state: made again from it). */
+  readonly learning: LearningRates;
 
   constructor(intervalMs: number, capacity = 16) {
     this.layout = layoutFor(intervalMs);
     this.places = new IntervalPlaces(this.layout);
+    this.learning = new LearningRates(this.layout);
     this.grow(capacity);
   }
 

@@ -1,3 +1,4 @@
+import { DAILY_CHANGED, WEEKLY_CHANGED } from "./change.ts";
 import type { SeasonLayout } from "./layout.ts";
 
 /**
@@ -26,21 +27,50 @@ export const shareOf = (divisor: number) => (divisor <= UPDATES_PER_VISIT ? 1 : 
 /** Rate at which a slot re-learns when its cycle is seen to have moved (change.ts). */
 export const RELEARN_RATE = 0.5;
 
-/**
- * Early on a component learns at 1/(visits + 1), then at its `rate`: it takes the larger.
- * This is the point count (visits = ⌊seen / period⌋) from which 1/(visits + 1) ≤ rate, found
- * by the very division the step would make (a correctly rounded division only falls as
- * visits grow), so that from there the step takes the rate without two divisions.
- */
-export function rateRulesFrom(rate: number, period: number): number {
-  if (!(rate > 0)) return Infinity;
-  let visits = 0;
-  while (!(1 / (visits + 1) <= rate)) visits++;
-  return visits * period;
+/** The daily slot's share of a residual at `seen` points learned, `moved` the cycles seen to have moved (change.ts). */
+export function dailyRate(layout: SeasonLayout, seen: number, moved: number): number {
+  const { daily, rates } = layout;
+  const visits = Math.floor(seen / (daily.buckets * daily.divisor));
+  return daily.buckets > 1 ? Math.max(moved & DAILY_CHANGED ? RELEARN_RATE : rates.daily, 1 / (visits + 1)) * shareOf(daily.divisor) : 0;
+}
+
+/** The weekly slot's share of what the daily slot left. */
+export function weeklyRate(layout: SeasonLayout, seen: number, moved: number): number {
+  const { daily, weekly, rates } = layout;
+  const dailyVisits = Math.floor(seen / (daily.buckets * daily.divisor));
+  const weeklyVisits = Math.floor(seen / (weekly.buckets * weekly.divisor));
+  // In the first week, the weekly slot takes half of what the daily cycle leaves.
+  const firstWeek = dailyVisits > 0 || daily.buckets === 1 ? 0.5 : 0;
+  return Math.max(moved & WEEKLY_CHANGED ? RELEARN_RATE : rates.weekly, weeklyVisits === 0 ? firstWeek : 1 / (weeklyVisits + 1)) * shareOf(weekly.divisor);
 }
 
 /**
- * 1/(visits + 1), the early rate of a component at `seen` points, for Math.max with its rate
- * (or a larger one); 0 once the rate rules (`from`: rateRulesFrom), where the max is the rate all the same.
+ * The rates a series learns at, at `seen` points learned, when no cycle was seen to move:
+ * each component at 1/visits early on, then at the layout's rate. They depend on the count
+ * alone, which the series of a metric set mostly share, so a bank keeps those of the count
+ * last asked for, and most points take them without the divisions.
  */
-export const earlyRate = (seen: number, from: number, period: number) => (seen >= from ? 0 : 1 / (Math.floor(seen / period) + 1));
+export class LearningRates {
+  seen = -1;
+  /** The daily and weekly slots' and the level's shares of a residual (step.ts), and the residual scale's rate (scale.ts; from the first cycle on). */
+  daily = 0;
+  weekly = 0;
+  level = 0;
+  scale = 0;
+
+  constructor(private readonly layout: SeasonLayout) {}
+
+  at(seen: number): LearningRates {
+    if (seen !== this.seen) this.set(seen);
+    return this;
+  }
+
+  private set(seen: number): void {
+    const { rates, warmup, firstCycle } = this.layout;
+    this.daily = dailyRate(this.layout, seen, 0);
+    this.weekly = weeklyRate(this.layout, seen, 0);
+    this.level = Math.max(rates.level, seen >= warmup ? 0 : 1 / (seen + 1));
+    this.scale = Math.max(rates.scale, 1 / (seen - firstCycle + 1));
+    this.seen = seen;
+  }
+}

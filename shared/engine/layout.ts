@@ -1,4 +1,3 @@
-import { rateRulesFrom } from "./baseline.ts";
 import { intervalsPerCalibrated } from "./calibration.ts";
 import { driftRate } from "./drift.ts";
 import { RingPlace } from "./routine.ts";
@@ -48,8 +47,6 @@ export interface SeasonLayout {
   readonly perCalibrated: number;
   /** Learning rates per update: level, daily slot, weekly slot, residual scale. */
   readonly rates: { readonly level: number; readonly daily: number; readonly weekly: number; readonly scale: number };
-  /** Points learned from which each rate is taken as it is, not the early 1/(visits + 1) (baseline.ts' rateRulesFrom); the scale's, in points after the first cycle. */
-  readonly ratesRuleFrom: { readonly daily: number; readonly weekly: number; readonly scale: number };
   /** How fast the drift's reference follows the level (drift.ts), per interval. */
   readonly driftRate: number;
 }
@@ -119,11 +116,6 @@ export function layoutFor(intervalMs: number): SeasonLayout {
     eventHold: clamp(Math.round(EVENT_HOLD_MS / intervalMs), 2, 65535),
     perCalibrated: intervalsPerCalibrated(intervalMs),
     rates,
-    ratesRuleFrom: {
-      daily: rateRulesFrom(rates.daily, daily.buckets * daily.divisor),
-      weekly: rateRulesFrom(rates.weekly, weekly.buckets * weekly.divisor),
-      scale: rateRulesFrom(rates.scale, 1),
-    },
     driftRate: driftRate(intervalMs),
   };
 }

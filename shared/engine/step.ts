@@ -1,5 +1,5 @@
 import type { SeriesBank } from "./bank.ts";
-import { earlyRate, meanLevel, RELEARN_RATE, shareOf } from "./baseline.ts";
+import { dailyRate, meanLevel, weeklyRate } from "./baseline.ts";
 import { DAILY_CHANGED, nextMark, nextRun, repeats, SHORT_EXCURSION, surpriseDirection, WEEKLY_CHANGED } from "./change.ts";
 import { DRIFT_SCALES, WANDER_TIMES } from "./drift.ts";
 import { EVENT_SCORE, eventSeverity, holdEvent } from "./event.ts";
@@ -74,7 +74,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     bank.seen[i] = 1;
     return nothing(out, x);
   }
-  const { daily, weekly, rates, ratesRuleFrom, firstCycle, warmup } = layout;
+  const { daily, weekly, firstCycle, warmup } = layout;
   // The slots are slot-major (bank.ts): this interval's slot of every series side by side.
   const stride = bank.capacity;
   const at = bank.places.of(k);
@@ -140,14 +140,11 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   // Learn (baseline.ts): clipped from the first cycle on, so that an incident while the model is young is not learned as the cycle.
   const limit = CLIP_Z * base;
   const rc = seen > firstCycle && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
-  // Each slot learns at 1/visits early on (earlyRate: no division once its rate rules).
-  const dailyPeriod = daily.buckets * daily.divisor;
-  const weeklyPeriod = weekly.buckets * weekly.divisor;
-  const aD = daily.buckets > 1 ? Math.max(moved & DAILY_CHANGED ? RELEARN_RATE : rates.daily, earlyRate(seen, ratesRuleFrom.daily, dailyPeriod)) * shareOf(daily.divisor) : 0;
-  // In the first week, the weekly slot takes half of what the daily cycle leaves.
-  const firstWeek = seen >= dailyPeriod || daily.buckets === 1 ? 0.5 : 0;
-  const aW = Math.max(moved & WEEKLY_CHANGED ? RELEARN_RATE : rates.weekly, seen < weeklyPeriod ? firstWeek : earlyRate(seen, ratesRuleFrom.weekly, weeklyPeriod)) * shareOf(weekly.divisor);
-  const aL = Math.max(rates.level, warm ? 0 : 1 / (seen + 1));
+  // The rates of this point count, kept by the bank (baseline.ts); a cycle that moved re-learns faster.
+  const learning = bank.learning.at(seen);
+  const aD = moved === 0 ? learning.daily : dailyRate(layout, seen, moved);
+  const aW = moved === 0 ? learning.weekly : weeklyRate(layout, seen, moved);
+  const aL = learning.level;
   let rest = rc;
   const dD = aD * rest;
   bank.daily[di] = dailySlot + dD;
@@ -164,7 +161,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
 
   // The scale (scale.ts) starts after the first cycle, whose residuals are the cycle itself, at 1/n, then at the layout's rate; once warm, residuals are capped.
   if (seen >= firstCycle) {
-    const a = Math.max(rates.scale, earlyRate(seen - firstCycle, ratesRuleFrom.scale, 1));
+    const a = learning.scale;
     const size = Math.abs(r);
     const capped = seen > firstCycle && warm ? Math.min(size, 2 * limit) : size;
     bank.scale[i] = s + a * (MAD_TO_SIGMA * capped - s);
