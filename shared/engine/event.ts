@@ -81,10 +81,9 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: Int
   const sizeRing = bank.sizeRing;
   const n = bank.sizeCount[i]!;
   const ring = i * SHORT;
-  // One modulo, then the ring walked back: a count read from a Uint32Array is not a small
-  // integer to the compiler, and a modulo of it per element is a floating-point call. The
-  // walk wraps by a sign mask, not a branch: where it wraps differs from series to series,
-  // which no branch predictor follows.
+  // One modulo, then the ring walked back from the newest place to the first, then from the
+  // last down to the newest (when the ring is full): the order of the sum is the sizes' order,
+  // newest first, with no index arithmetic per element.
   const newest = n % SHORT;
   sizeRing[ring + newest] = u;
   const kept = Math.min(SHORT, n + 1);
@@ -95,10 +94,8 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: Int
   // (PART_OF_CHANGE is ½, exact in floating point), and then the ring is not walked.
   if (n > MIN_HISTORY && !(u / PART_OF_CHANGE <= mean)) {
     let short = 0;
-    for (let j = 0; j < kept; j++) {
-      const back = newest - j;
-      short += sizeRing[ring + back + ((back >> 31) & SHORT)]!;
-    }
+    for (let j = ring + newest; j >= ring; j--) short += sizeRing[j]!;
+    if (n >= SHORT) for (let j = ring + SHORT - 1; j > ring + newest; j--) short += sizeRing[j]!;
     short /= kept;
     // Recent sizes at or below the long-run mean cannot be rare: the square roots are skipped for them.
     if (u >= PART_OF_CHANGE * short && short > mean) {
