@@ -19,14 +19,33 @@ const MARK_CAP = 3;
 /** The direction of a surprise: +1 above, −1 below, 0 none or not yet warm. */
 export const surpriseDirection = (z: number, warm: boolean) => (!warm ? 0 : z >= Z_RUN ? 1 : z <= -Z_RUN ? -1 : 0);
 
+/*
+ * The helpers below compute every part whatever the direction, then choose: a series'
+ * first surprise then runs no operation the compiler has not seen (each would undo its
+ * optimised code, mid-interval, for every series).
+ */
+
 /** The run after a surprise in direction `dir`, from run `run` (signed length; step.ts keeps it per series). */
-export const nextRun = (run: number, dir: number) => (dir === 0 ? 0 : Math.sign(run) === dir ? Math.min(run * dir + 1, 32000) * dir : dir);
+export function nextRun(run: number, dir: number): number {
+  const same = Math.sign(run) === dir;
+  const grown = Math.min(run * dir + 1, 32000) * dir;
+  return dir === 0 ? 0 : same ? grown : dir;
+}
 
 /** Which cycle was seen to move (a number, to keep the hot loop allocation-free): a slot whose mark `repeats` (step.ts). */
 export const DAILY_CHANGED = 1;
 export const WEEKLY_CHANGED = 2;
 
-/** The mark of a slot after a visit surprised in direction `dir`. */
-export const nextMark = (mark: number, dir: number) => (dir === 0 ? 0 : Math.sign(mark) === dir ? Math.max(-MARK_CAP, Math.min(MARK_CAP, mark + dir)) : dir);
+/** The mark of a slot after a visit surprised in direction `dir` (0: none). */
+export function nextMark(mark: number, dir: number): number {
+  const same = Math.sign(mark) === dir;
+  const grown = Math.max(-MARK_CAP, Math.min(MARK_CAP, mark + dir));
+  return dir === 0 ? 0 : same ? grown : dir;
+}
+
 /** Whether this visit, surprised in direction `dir`, makes the slot's third surprised visit in a row. */
-export const repeats = (mark: number, dir: number) => dir !== 0 && Math.sign(mark) === dir && Math.abs(mark) >= CYCLE_REPEATS;
+export function repeats(mark: number, dir: number): boolean {
+  const same = Math.sign(mark) === dir;
+  const often = Math.abs(mark) >= CYCLE_REPEATS;
+  return dir !== 0 && same && often;
+}

@@ -124,18 +124,13 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     return;
   }
   const slotDir = Math.abs(run) > SHORT_EXCURSION ? 0 : dir;
-  let moved = 0;
-  // Most points surprise no slot: a mark then only needs clearing, if it is set.
+  // The marks are written whether or not the point surprised its slots (a mark is cleared
+  // when not), so a series' first surprise runs the code every point runs (change.ts).
   const dailyMark = bank.dailyMark[di]!;
   const weeklyMark = bank.weeklyMark[wi]!;
-  if (slotDir === 0) {
-    if (dailyMark !== 0) bank.dailyMark[di] = 0;
-    if (weeklyMark !== 0) bank.weeklyMark[wi] = 0;
-  } else {
-    bank.dailyMark[di] = nextMark(dailyMark, slotDir);
-    bank.weeklyMark[wi] = nextMark(weeklyMark, slotDir);
-    moved = (daily.buckets > 1 && repeats(dailyMark, slotDir) ? DAILY_CHANGED : 0) | (repeats(weeklyMark, slotDir) ? WEEKLY_CHANGED : 0);
-  }
+  bank.dailyMark[di] = nextMark(dailyMark, slotDir);
+  bank.weeklyMark[wi] = nextMark(weeklyMark, slotDir);
+  const moved = (daily.buckets > 1 && repeats(dailyMark, slotDir) ? DAILY_CHANGED : 0) | (repeats(weeklyMark, slotDir) ? WEEKLY_CHANGED : 0);
 
   // Learn (baseline.ts): clipped from the first cycle on, so that an incident while the model is young is not learned as the cycle.
   const limit = CLIP_Z * base;

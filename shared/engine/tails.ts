@@ -86,8 +86,9 @@ export function tailRarity(bank: SeriesBank, i: number, z: number): number {
   const q95 = bank.q95[i]!;
   const seen = bank.tailSeen[i]!;
   let rarity = 0;
-  // Only residuals well out of the bulk can be rare: the tail is computed for them alone.
-  if (seen >= MIN_SEEN && a > 2 * q95) rarity = rarityOfResidual(bank, i, a);
+  // Only residuals well out of the bulk can be rare: the tail is computed for them alone. (The
+  // size is compared first, from the first point on, so the compiler has seen it when the count is reached.)
+  if (a > 2 * q95 && seen >= MIN_SEEN) rarity = rarityOfResidual(bank, i, a);
   bank.q75[i] = q75 * (a > q75 ? UP75 : DOWN75);
   bank.q95[i] = q95 * (a > q95 ? UP95 : DOWN95);
   if (seen < 65535) bank.tailSeen[i] = seen + 1;
