@@ -7,7 +7,7 @@ import { layoutFor } from "../../../shared/engine/layout.ts";
 import { newStepResult, step } from "../../../shared/engine/step.ts";
 import { FREQUENCIES, intervalMs } from "../../../shared/model/frequency.ts";
 import { collidingKeys, HOUR } from "../../builders.ts";
-import { noise, run, range } from "./series.ts";
+import { noise, run, range, uniform } from "./series.ts";
 
 /** A daily cycle with noise. */
 const value = (k: number) => 500 + 300 * Math.cos((2 * Math.PI * k) / 24) + 8 * noise(k);
@@ -113,6 +113,46 @@ describe("engine", () => {
     expect([...part1, ...part2]).toEqual(expected);
     expect(expected.some((s) => s >= 70)).toBe(true);
     expect(second.serialize()).toEqual(whole.serialize());
+  });
+
+  it("scores each series of a shared bank as a bank of its own would, series starting apart and with gaps (what a bank keeps per interval and per point count)", () => {
+    for (const interval of [60_000, 300_000, HOUR]) {
+      const perDay = 86_400_000 / interval;
+      const n = Math.round(perDay * 9);
+      const kinds = [
+        (j: number) => 500 + 300 * Math.cos((2 * Math.PI * j) / perDay) + 8 * noise(j, 1) + (j % 997 === 500 ? 400 : 0),
+        (j: number) => Math.floor(-Math.log(uniform(j, 2)) * 6) + (j % 701 === 350 ? 40 : 0),
+        (j: number) => 20 + 2 * noise(j, 3) + (j > n / 2 ? 15 : 0),
+        (j: number) => 100 + 5 * Math.tan(Math.PI * (uniform(j, 4) - 0.5)),
+      ];
+      const series = range(0, 12).map((s) => ({ key: `s${s}`, f: kinds[s % kinds.length]!, start: (s * 37) % 200 }));
+      const shared = new SeriesBank(interval, 4);
+      const own = series.map(() => new SeriesBank(interval));
+      const out = newStepResult();
+      const fields = (into: number[]) => into.push(out.expected, out.scale, out.scaleBelow, out.scaleAbove, out.z, out.score, out.drift, +out.routine + 2 * +out.ongoing + 4 * +out.open);
+      const inShared: number[] = [];
+      const alone: number[] = [];
+      const k0 = Math.floor(Date.UTC(2024, 0, 1) / interval);
+      let anomalies = 0;
+      for (let j = 0; j < n; j++) {
+        series.forEach(({ key, f, start }, s) => {
+          if (j < start || uniform(j * 13 + s, 5) < 0.05) return;
+          const x = f(j);
+          step(shared, shared.slot(key), k0 + j, x, out, j < start + n / 10);
+          fields(inShared);
+          step(own[s]!, own[s]!.slot(key), k0 + j, x, out, j < start + n / 10);
+          fields(alone);
+          if (out.score >= 70) anomalies++;
+        });
+      }
+      // Compared bit for bit; the first step that differs is named.
+      const a = new Uint8Array(Float64Array.from(inShared).buffer);
+      const b = new Uint8Array(Float64Array.from(alone).buffer);
+      expect(a.findIndex((byte, at) => byte !== b[at]) >> 3, `${interval} ms: the field that differs first`).toBe(-1);
+      expect(a.length).toBe(b.length);
+      series.forEach(({ key }, s) => expect(shared.select([shared.find(key)!]).serialize()).toEqual(own[s]!.serialize()));
+      expect(anomalies).toBeGreaterThan(0);
+    }
   });
 
   it("finds every series by its key, whole or in two parts, as a map would, keys of one hash included (property)", () => {
