@@ -202,6 +202,23 @@ describe("an interval that cannot start", () => {
   });
 });
 
+describe("an interval that cannot start while another invocation runs it", () => {
+  it("keeps the record of the run that holds the interval (IN_PROGRESS), so rows pushed meanwhile are not taken for a run that will not read them", async () => {
+    const { rt, metricSet, setNow } = await setUp(3);
+    setNow(LIVE + HOUR);
+    await detectDue(rt, LIVE + HOUR);
+    // Another invocation holds interval LIVE + HOUR, as detectInterval takes it.
+    const key = `${metricSetKey(metricSet.MetricSetArn)}/${LIVE + HOUR}`;
+    expect(await rt.records.claim(key, LIVE + 2 * HOUR, LIVE + HOUR)).toBe(true);
+    await rt.records.put("executions", key, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(LIVE + HOUR).toISOString(), Status: "IN_PROGRESS", rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+    // This one cannot read the model.
+    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    await rt.blobs.put(head, new TextEncoder().encode("not a model"));
+    await expect(detectInterval(rt, metricSet, LIVE + HOUR, LIVE + HOUR + 60_000)).rejects.toThrow();
+    expect(await rt.records.get("executions", key)).toMatchObject({ Status: "IN_PROGRESS" });
+  });
+});
+
 /** Detection at each live hour from `from` to `to`, the clock set to it: every run. */
 async function detectHours(set: Pick<Awaited<ReturnType<typeof setUp>>, "rt" | "setNow">, from: number, to: number) {
   const runs = [];

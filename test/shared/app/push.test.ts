@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, putMetricRows, type Services } from "../../../shared/app/index.ts";
 import { metricSetRoot } from "../../../shared/detect/results.ts";
+import { headUri } from "../../../shared/detect/shard-model.ts";
 import { classifyPushedRows } from "../../../shared/ingest/pushed-rows.ts";
 import { joinUri } from "../../../shared/model/location.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
@@ -101,6 +102,26 @@ describe("PutMetricRows", () => {
     expect(r.RejectsFile).toMatch(/^pushed-rejects\/\d{4}-\d\d-\d\d\/[^/]+\.jsonl$/);
     const kept = new TextDecoder().decode(await rt.blobs.get(joinUri(metricSetRoot(rt.resultsRoot, metricSet), r.RejectsFile!)));
     expect(kept.trim().split("\n")).toHaveLength(6);
+  });
+
+  it("takes rows for an interval whose detection stopped before it began (its model unreadable for a while), and detects it with them", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history")).toMatchObject({ RowsRejected: 0 });
+    await detectDue(rt, now);
+    const head = headUri(metricSetRoot(rt.resultsRoot, metricSet));
+    const saved = (await rt.blobs.get(head))!;
+    await rt.blobs.put(head, new TextEncoder().encode("not a model"));
+    now = T0 + 25 * HOUR;
+    await expect(detectDue(rt, now)).rejects.toThrow();
+    // The interval was not detected: its rows, pushed a minute later, are still taken.
+    now += 60_000;
+    const late = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "late");
+    expect(late).toMatchObject({ RowsAccepted: 2, RowsRejected: 0 });
+    await rt.blobs.put(head, saved);
+    const runs = await detectDue(rt, now);
+    expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[T0 + 24 * HOUR, "processed"]]);
+    expect(runs[0]!.outcome).toMatchObject({ execution: { Status: "COMPLETED", rowsRead: 2 } });
   });
 
   it("answers a retried request with the same ClientToken and rows as the first, adding no rows", async () => {
