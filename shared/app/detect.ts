@@ -51,6 +51,8 @@ export interface IntervalExecution {
   readonly seriesScored: number;
   readonly anomalies: number;
   readonly anomalyGroupId?: string;
+  /** FAILED before anything was committed: the next run tries the interval again, and rows pushed for it meanwhile are read. */
+  readonly runsAgain?: true;
 }
 
 /** What detection recorded of one interval's rows: L4M's data quality metrics come from it. */
@@ -330,10 +332,10 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
  * error that stopped the interval is the one thrown.
  */
 async function failedBeforeLease(deps: Pick<DetectServices, "records">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<IntervalOutcome> {
-  const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error) };
+  const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error), runsAgain: true };
   const id = executionKey(metricSet, intervalStart);
   try {
-    const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (current.Status === "COMPLETED" ? current : execution));
+    const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (replaceable(current) ? execution : current));
     if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true }]);
   } catch {
     throw error;
@@ -341,10 +343,17 @@ async function failedBeforeLease(deps: Pick<DetectServices, "records">, metricSe
   return { kind: "failed", execution };
 }
 
+/**
+ * Whether an interval's record says no less than that it has not been run: waiting for a
+ * catch-up, or failed and to be tried again. A run another invocation holds (IN_PROGRESS),
+ * or one it committed (COMPLETED, or FAILED for want of rows), keeps its record.
+ */
+const replaceable = (e: IntervalExecution) => e.Status === "PENDING" || (e.Status === "FAILED" && e.runsAgain === true);
+
 /** Records an interval whose run failed as FAILED with its reason, and gives its lease back: the next run tries again from the committed model. */
 export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, lease: string, work: string, reason: string): Promise<IntervalExecution> {
   // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed.
-  const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: reason };
+  const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: reason, runsAgain: true };
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
   await deps.records.delete("leases", lease);
   await deps.blobs.deleteFolder(`${work}/`);

@@ -65,7 +65,8 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const { intervals, rejects } = classifyPushedRows(metricSet, req.Rows, len, `PutMetricRows:${token}`);
   for (const [start, rows] of [...intervals]) {
     const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
-    const late = run && run.Status !== "PENDING";
+    // A run that failed before its commit is tried again, and reads the rows pushed meanwhile.
+    const late = run && run.Status !== "PENDING" && run.runsAgain !== true;
     const early = start > now + len;
     if (!late && !early) continue;
     intervals.delete(start);
