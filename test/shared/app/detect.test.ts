@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
-import { groupKey } from "../../../shared/app/detect.ts";
+import { detectMetricSet, groupKey } from "../../../shared/app/detect.ts";
 import { activateDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
@@ -216,6 +216,22 @@ describe("an interval that cannot start while another invocation runs it", () =>
     await rt.blobs.put(head, new TextEncoder().encode("not a model"));
     await expect(detectInterval(rt, metricSet, LIVE + HOUR, LIVE + HOUR + 60_000)).rejects.toThrow();
     expect(await rt.records.get("executions", key)).toMatchObject({ Status: "IN_PROGRESS" });
+  });
+});
+
+describe("a catch-up that read the model before another invocation went on", () => {
+  it("leaves the intervals the other invocation completed COMPLETED, not PENDING", async () => {
+    const { rt, metricSet, setNow } = await setUp(3);
+    setNow(LIVE + HOUR);
+    await detectDue(rt, LIVE + HOUR);
+    // This invocation read the model here; another one then detects the next two intervals.
+    const read = (await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!;
+    setNow(LIVE + 3 * HOUR);
+    expect((await detectDue(rt, LIVE + 3 * HOUR)).map((r) => r.outcome.kind)).toEqual(["processed", "processed"]);
+    const done = await detectMetricSet(rt, metricSet, LIVE + 3 * HOUR, read);
+    expect(done.runs.map((r) => r.outcome.kind)).toEqual(["processed-elsewhere"]);
+    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
+    expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
   });
 });
 
