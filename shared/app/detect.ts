@@ -18,6 +18,7 @@ import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
+import type { RecordWrite } from "../store/records.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import { AccessDeniedException } from "../model/errors.ts";
@@ -632,8 +633,10 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
     return { runs: [run], through: -Infinity };
   }
   let through = model.head.through;
-  // A catch-up says which intervals wait their turn.
-  if (from < last) for (let t = from + len; t <= last; t += len) await services.records.put("executions", executionKey(metricSet, t), { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
+  // A catch-up says which intervals wait their turn: those without a record, as another invocation may have run some since the model was read.
+  const waiting: RecordWrite[] = [];
+  for (let t = from + len; t <= last; t += len) waiting.push({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true });
+  if (waiting.length) await services.records.putMany(waiting);
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
     const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };
     runs.push(run);
