@@ -520,6 +520,8 @@ export async function parkRun(deps: DetectServices, work: string, step: string, 
 
 /** At most this many intervals are caught up in one run (over 10 weeks at PT1H); the next run goes on. */
 export const MAX_CATCH_UP = 2000;
+/** PENDING records a catch-up writes at once. */
+const PENDING_WRITES = 25;
 
 export { lastClosedInterval } from "../model/frequency.ts";
 
@@ -636,7 +638,8 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   // A catch-up says which intervals wait their turn: those without a record, as another invocation may have run some since the model was read.
   const waiting: RecordWrite[] = [];
   for (let t = from + len; t <= last; t += len) waiting.push({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true });
-  if (waiting.length) await services.records.putMany(waiting);
+  // Conditional writes go one request each (DynamoDB): a bounded number at a time.
+  for (let i = 0; i < waiting.length; i += PENDING_WRITES) await services.records.putMany(waiting.slice(i, i + PENDING_WRITES));
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
     const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };
     runs.push(run);
