@@ -336,7 +336,7 @@ async function failedBeforeLease(deps: Pick<DetectServices, "records">, metricSe
   const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error), runsAgain: true };
   const id = executionKey(metricSet, intervalStart);
   try {
-    const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (replaceable(current) ? execution : current));
+    const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (awaitsRun(current) ? execution : current));
     if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true }]);
   } catch {
     throw error;
@@ -345,11 +345,12 @@ async function failedBeforeLease(deps: Pick<DetectServices, "records">, metricSe
 }
 
 /**
- * Whether an interval's record says no less than that it has not been run: waiting for a
- * catch-up, or failed and to be tried again. A run another invocation holds (IN_PROGRESS),
- * or one it committed (COMPLETED, or FAILED for want of rows), keeps its record.
+ * Whether an interval's record says it has yet to be run: waiting for a catch-up, or failed
+ * and to be tried again. Such a record may be replaced, and rows pushed for its interval are
+ * read (push.ts); a run another invocation holds (IN_PROGRESS), or one it committed
+ * (COMPLETED, or FAILED for want of rows), keeps its record.
  */
-const replaceable = (e: IntervalExecution) => e.Status === "PENDING" || (e.Status === "FAILED" && e.runsAgain === true);
+export const awaitsRun = (e: IntervalExecution) => e.Status === "PENDING" || (e.Status === "FAILED" && e.runsAgain === true);
 
 /** Records an interval whose run failed as FAILED with its reason, and gives its lease back: the next run tries again from the committed model. */
 export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, lease: string, work: string, reason: string): Promise<IntervalExecution> {

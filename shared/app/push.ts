@@ -10,7 +10,7 @@ import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { RecordExists } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { executionKey, type IntervalExecution } from "./detect.ts";
+import { awaitsRun, executionKey, type IntervalExecution } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -65,8 +65,8 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const { intervals, rejects } = classifyPushedRows(metricSet, req.Rows, len, `PutMetricRows:${token}`);
   for (const [start, rows] of [...intervals]) {
     const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
-    // A run that failed before its commit is tried again, and reads the rows pushed meanwhile.
-    const late = run && run.Status !== "PENDING" && run.runsAgain !== true;
+    // An interval waiting for its run, or failed before its commit and tried again, reads the rows pushed meanwhile.
+    const late = run && !awaitsRun(run);
     const early = start > now + len;
     if (!late && !early) continue;
     intervals.delete(start);
