@@ -202,6 +202,27 @@ describe("an interval that cannot start", () => {
   });
 });
 
+describe("50 invocations at once on an interval that cannot start", () => {
+  it("leave a COMPLETED interval COMPLETED and the next one FAILED with its reason, and once the model reads again one of 50 detects it", async () => {
+    const { rt, metricSet, setNow } = await setUp(3);
+    setNow(LIVE + HOUR);
+    await detectDue(rt, LIVE + HOUR);
+    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const saved = (await rt.blobs.get(head))!;
+    await rt.blobs.put(head, new TextEncoder().encode("not a model"));
+    setNow(LIVE + 2 * HOUR);
+    const tries = await Promise.allSettled(Array.from({ length: 50 }, (_, n) => detectInterval(rt, metricSet, n % 2 ? LIVE : LIVE + HOUR, LIVE + 2 * HOUR)));
+    expect(tries.every((t) => t.status === "rejected")).toBe(true);
+    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
+    expect((await executions(rt, OPERATOR, arn!, LIVE))[0]?.Status).toBe("COMPLETED");
+    expect((await executions(rt, OPERATOR, arn!, LIVE + HOUR))[0]).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/\S/) });
+    await rt.blobs.put(head, saved);
+    const runs = await Promise.all(Array.from({ length: 50 }, () => detectInterval(rt, metricSet, LIVE + HOUR, LIVE + 2 * HOUR)));
+    expect(runs.filter((r) => r.kind === "processed")).toHaveLength(1);
+    expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED"]);
+  });
+});
+
 describe("an interval that cannot start while another invocation runs it", () => {
   it("keeps the record of the run that holds the interval (IN_PROGRESS), so rows pushed meanwhile are not taken for a run that will not read them", async () => {
     const { rt, metricSet, setNow } = await setUp(3);
