@@ -297,31 +297,47 @@ function seriesWithValues(cells: CellWalk | undefined, metricSet: MetricSet): nu
  * fails records its interval as FAILED with the reason, commits nothing, and gives its
  * lease back for the next run.
  */
-export async function detectInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, given?: ShardedModel): Promise<IntervalOutcome> {
+export async function detectInterval(deps: IntervalServices, metricSet: MetricSet, intervalStart: number, now: number, given?: ShardedModel): Promise<IntervalOutcome> {
+  const attempt = await attemptInterval(deps, metricSet, intervalStart, now, given);
+  if (attempt.thrown) throw attempt.thrown.error;
+  return attempt.outcome;
+}
+
+/** What detection needs to run an interval: its stores, and the observer told of what could not be recorded. */
+export type IntervalServices = DetectServices & Pick<Services, "observer">;
+
+/**
+ * An interval's outcome, and, when the error that stopped it must also fail the invocation
+ * (anything but files the tenant may not read), that error: the caller reports the outcome
+ * like any other, then throws it.
+ */
+interface Attempt {
+  readonly outcome: IntervalOutcome;
+  readonly thrown?: { readonly error: unknown };
+}
+
+async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, intervalStart: number, now: number, given?: ShardedModel): Promise<Attempt> {
   let model: ShardedModel | undefined;
   try {
     model = given ?? (await loadModel(deps, metricSet, intervalStart, now))?.model;
   } catch (e) {
-    const outcome = await failedBeforeLease(deps, metricSet, intervalStart, now, e);
-    if (e instanceof AccessDeniedException) return outcome;
-    throw e;
+    return failedBeforeLease(deps, metricSet, intervalStart, now, e);
   }
-  if (!model) return { kind: "in-progress" };
-  if (model.head.through >= intervalStart) return { kind: "already-processed" };
+  if (!model) return { outcome: { kind: "in-progress" } };
+  if (model.head.through >= intervalStart) return { outcome: { kind: "already-processed" } };
   const lease = executionKey(metricSet, intervalStart);
   const leaseUntil = now + LEASE_MS;
   if (!(await deps.records.claim(lease, leaseUntil, now))) {
     const held = await deps.records.get<{ until: number }>("leases", lease);
-    return held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
+    return { outcome: held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" } };
   }
   await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
   try {
-    return await startInterval(deps, metricSet, intervalStart, now, model, lease, leaseUntil);
+    return { outcome: await startInterval(deps, metricSet, intervalStart, now, model, lease, leaseUntil) };
   } catch (e) {
     const execution = await failRun(deps, metricSet, intervalStart, now, lease, runsUri(metricSetRoot(deps.resultsRoot, metricSet), String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
     // Files the tenant may not read fail the interval, not the run: the other metric sets and tenants go on.
-    if (e instanceof AccessDeniedException) return { kind: "failed", execution };
-    throw e;
+    return { outcome: { kind: "failed", execution }, ...(e instanceof AccessDeniedException ? {} : { thrown: { error: e } }) };
   }
 }
 
@@ -329,19 +345,22 @@ export async function detectInterval(deps: DetectServices, metricSet: MetricSet,
  * An interval stopped before its lease was taken (its model unreadable, its history or
  * folders refused): recorded FAILED with the reason, nothing else written, so that
  * DescribeAnomalyDetectionExecutions says why and not the logs alone. An interval another
- * invocation has completed meanwhile keeps its record. Should the record fail too, the
- * error that stopped the interval is the one thrown.
+ * invocation has completed meanwhile keeps its record. Should the record fail too, that is
+ * logged and the error that stopped the interval is the one thrown, whatever it was.
  */
-async function failedBeforeLease(deps: Pick<DetectServices, "records">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<IntervalOutcome> {
+async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "observer">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<Attempt> {
   const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error), runsAgain: true };
   const id = executionKey(metricSet, intervalStart);
+  const outcome: IntervalOutcome = { kind: "failed", execution };
   try {
     const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (awaitsRun(current) ? execution : current));
     if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true }]);
-  } catch {
-    throw error;
+  } catch (recording) {
+    deps.observer.failed("recording why an interval could not start", recording, { metricSetArn: metricSet.MetricSetArn, intervalStart: execution.Timestamp, reason: execution.FailureReason });
+    return { outcome, thrown: { error } };
   }
-  return { kind: "failed", execution };
+  // Files the tenant may not read fail the interval, not the run: the other metric sets and tenants go on.
+  return error instanceof AccessDeniedException ? { outcome } : { outcome, thrown: { error } };
 }
 
 /**
@@ -629,10 +648,11 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
     from = Number.isNaN(model.head.through) ? last : Math.max(model.head.through + len, last - (MAX_CATCH_UP - 1) * len);
     if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
   } catch (e) {
-    const run = { metricSet, intervalStart: last, outcome: await failedBeforeLease(services, metricSet, last, now, e) };
+    const attempt = await failedBeforeLease(services, metricSet, last, now, e);
+    const run = { metricSet, intervalStart: last, outcome: attempt.outcome };
     services.observer.intervalRun(run, now);
     // One tenant's unreadable history or folders stop its own metric set, not the others'; any other error fails the invocation too, after the other metric sets.
-    if (!(e instanceof AccessDeniedException)) throw e;
+    if (attempt.thrown) throw attempt.thrown.error;
     return { runs: [run], through: -Infinity };
   }
   let through = model.head.through;
@@ -642,9 +662,11 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   // Conditional writes go one request each (DynamoDB): a bounded number at a time.
   for (let i = 0; i < waiting.length; i += PENDING_WRITES) await services.records.putMany(waiting.slice(i, i + PENDING_WRITES));
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
-    const run = { metricSet, intervalStart: t, outcome: await detectInterval(services, metricSet, t, now, model) };
+    const attempt = await attemptInterval(services, metricSet, t, now, model);
+    const run = { metricSet, intervalStart: t, outcome: attempt.outcome };
     runs.push(run);
     services.observer.intervalRun(run, now);
+    if (attempt.thrown) throw attempt.thrown.error;
     if (run.outcome.kind === "processed") through = t;
     // Oldest first; when another invocation is on this metric set, or its shards were handed over, leave the rest to it.
     if (run.outcome.kind !== "processed" && run.outcome.kind !== "already-processed") break;

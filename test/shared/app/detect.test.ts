@@ -1,8 +1,9 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
-import { detectMetricSet, groupKey } from "../../../shared/app/detect.ts";
+import { detectMetricSet, groupKey, type DueRun } from "../../../shared/app/detect.ts";
 import { activateDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
@@ -199,6 +200,55 @@ describe("an interval that cannot start", () => {
       [LIVE + 2 * HOUR, "processed"],
     ]);
     expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
+  });
+});
+
+describe("an interval that cannot start, and whose FAILED record cannot be written either", () => {
+  it("logs why the record could not be written and still throws the error that stopped the interval", async () => {
+    const { rt, metricSet, setNow } = await setUp(3);
+    setNow(LIVE + HOUR);
+    await detectDue(rt, LIVE + HOUR);
+    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    await rt.blobs.put(head, new TextEncoder().encode("not a model"));
+    const stopped = await detectInterval(rt, metricSet, LIVE + HOUR, LIVE + 2 * HOUR).catch((e: unknown) => e);
+    // The records store refuses every update of an execution (a table down, say).
+    const down = new Error("the executions table is down");
+    const records = new Proxy(rt.records, { get: (target, key) => (key === "update" ? () => Promise.reject(down) : Reflect.get(target, key, target)) });
+    const failed: { what: string; error: unknown; context?: Readonly<Record<string, unknown>> }[] = [];
+    const watched = { ...rt, records, observer: { ...rt.observer, failed: (what: string, error: unknown, context?: Readonly<Record<string, unknown>>) => void failed.push({ what, error, context }) } };
+    const thrown = await detectInterval(watched, metricSet, LIVE + 2 * HOUR, LIVE + 3 * HOUR).catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(SyntaxError);
+    expect(String(thrown)).toBe(String(stopped));
+    expect(failed).toEqual([{ what: expect.stringMatching(/record/), error: down, context: expect.objectContaining({ metricSetArn: metricSet.MetricSetArn, intervalStart: new Date(LIVE + 2 * HOUR).toISOString() }) }]);
+  });
+});
+
+describe("a catch-up interval that cannot start", () => {
+  it("is reported to the observer as FAILED, as every other interval of the catch-up is", async () => {
+    const { rt, metricSet, setNow } = await setUp(3);
+    setNow(LIVE + HOUR);
+    await detectDue(rt, LIVE + HOUR);
+    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const reported: [number, string, string?][] = [];
+    const watched = {
+      ...rt,
+      observer: {
+        ...rt.observer,
+        intervalRun: (run: DueRun) => {
+          reported.push([run.intervalStart - LIVE, run.outcome.kind, run.outcome.kind === "failed" ? run.outcome.execution.Status : undefined]);
+          // Once the first interval of the catch-up is committed, the model can no longer be read: the next interval loads it itself.
+          if (run.intervalStart === LIVE + HOUR) writeFileSync(head, "not a model");
+        },
+      },
+    };
+    setNow(LIVE + 3 * HOUR);
+    await expect(detectDue(watched, LIVE + 3 * HOUR)).rejects.toThrow(SyntaxError);
+    expect(reported).toEqual([
+      [HOUR, "processed", undefined],
+      [2 * HOUR, "failed", "FAILED"],
+    ]);
+    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
+    expect((await executions(rt, OPERATOR, arn!, LIVE + 2 * HOUR))[0]).toMatchObject({ Status: "FAILED", runsAgain: true });
   });
 });
 
