@@ -52,7 +52,11 @@ export interface IntervalExecution {
   readonly seriesScored: number;
   readonly anomalies: number;
   readonly anomalyGroupId?: string;
-  /** FAILED before anything was committed: the next run tries the interval again, and rows pushed for it meanwhile are read. */
+  /**
+   * FAILED before anything was committed: the next run tries the interval again, and rows
+   * pushed for it meanwhile are read; unless detection goes past it first (it falls out of
+   * the catch-up window), when it is FAILED for that (outOfWindow) without runsAgain.
+   */
   readonly runsAgain?: true;
 }
 
@@ -573,6 +577,8 @@ export interface DueOptions {
    * Offset (DESIGN: a new file may wake detection early).
    */
   readonly arrived?: readonly string[];
+  /** At most this many intervals are caught up in one run: MAX_CATCH_UP unless told. */
+  readonly maxCatchUp?: number;
 }
 
 export async function detectDue(services: DueServices, now: number, options: DueOptions = {}): Promise<DueRun[]> {
@@ -640,12 +646,14 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   const runs: DueRun[] = [];
   const len = intervalMs(metricSet.MetricSetFrequency);
   const last = Math.max(lastClosedInterval(metricSet, now), landedInterval(services, metricSet, now, options.arrived ?? []));
+  const window = options.maxCatchUp ?? MAX_CATCH_UP;
+  const windowStart = last - (window - 1) * len;
   let model: ShardedModel | undefined;
   let from: number;
   try {
     model = given ?? (await loadModel(services, metricSet, last, now))?.model;
     if (!model) return { runs, through: NaN };
-    from = Number.isNaN(model.head.through) ? last : Math.max(model.head.through + len, last - (MAX_CATCH_UP - 1) * len);
+    from = Number.isNaN(model.head.through) ? last : Math.max(model.head.through + len, windowStart);
     if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
   } catch (e) {
     const attempt = await failedBeforeLease(services, metricSet, last, now, e);
@@ -656,6 +664,13 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
     return { runs: [run], through: -Infinity };
   }
   let through = model.head.through;
+  // Intervals detection goes past will not be run: their records stop saying they will. One whose run another invocation still holds is waited for, as the next interval would be.
+  const held = Number.isNaN(through) || from > through + len ? await passOver(services, metricSet, Number.isNaN(through) ? -Infinity : through, from, windowStart, window, now) : undefined;
+  if (held !== undefined) {
+    const run: DueRun = { metricSet, intervalStart: held, outcome: { kind: "in-progress" } };
+    services.observer.intervalRun(run, now);
+    return { runs: [run], through };
+  }
   // A catch-up says which intervals wait their turn: those without a record, as another invocation may have run some since the model was read.
   const waiting: RecordWrite[] = [];
   for (let t = from + len; t <= last; t += len) waiting.push({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true });
@@ -674,6 +689,61 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
     model = undefined;
   }
   return { runs, through };
+}
+
+/** Why an interval older than a catch-up's window (`window` intervals: MAX_CATCH_UP) is not detected. */
+export const outOfWindow = (window: number) => `Not detected: it fell out of the catch-up window (the newest ${window} closed intervals), and detection went on from there`;
+/** Why an interval a catch-up went past is not detected: it had no files then, or came before the first interval a model without history detected. */
+export const PASSED_OVER = "Not detected: detection went on from a later interval (this one had no files when it was caught up, or came before the first interval detected)";
+
+/**
+ * The intervals after `after` and before `from`, which detection goes past, whose records
+ * still say they will run (PENDING, FAILED to be run again, or IN_PROGRESS though their run's
+ * lease ran out: its invocation stopped) are marked FAILED with why, not to be run again:
+ * DescribeAnomalyDetectionExecutions promises no run that will not happen. Each is reported
+ * to the observer by the one invocation that changed it. Answers the first interval whose
+ * run another invocation still holds, if any. Bounded: the metric set's records are kept
+ * EXECUTION_RETENTION_MS, read a page at a time.
+ */
+async function passOver(services: DueServices, metricSet: MetricSet, after: number, from: number, windowStart: number, window: number, now: number): Promise<number | undefined> {
+  const prefix = `${metricSetKey(metricSet.MetricSetArn)}/`;
+  let cursor: string | undefined;
+  do {
+    const page = await services.records.listPage<IntervalExecution>("executions", { prefix, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+    for (const found of page.items) {
+      const t = Date.parse(found.Timestamp);
+      if (t <= after || t >= from || (!awaitsRun(found) && found.Status !== "IN_PROGRESS")) continue;
+      const given = await giveUp(services, metricSet, t, now, t < windowStart ? outOfWindow(window) : PASSED_OVER);
+      if (given === "held") return t;
+      if (given) services.observer.intervalRun({ metricSet, intervalStart: t, outcome: { kind: "failed", execution: given } }, now);
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return undefined;
+}
+
+/**
+ * Marks one interval FAILED, not to be run again, when its record awaits a run, or says
+ * IN_PROGRESS while no invocation holds its lease: that lease is taken first (claim), so of
+ * racing invocations one alone takes over a run that stopped, and a live run keeps its
+ * interval ("held"). Answers the record written, or undefined when this invocation changed nothing.
+ */
+async function giveUp(services: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, reason: string): Promise<IntervalExecution | "held" | undefined> {
+  const id = executionKey(metricSet, intervalStart);
+  const running = (await services.records.get<IntervalExecution>("executions", id))?.Status === "IN_PROGRESS";
+  if (running && !(await services.records.claim(id, now + LEASE_MS, now))) {
+    // Held by a live run, or marked done: a committed run's record says so once written.
+    const lease = await services.records.get<{ until: number }>("leases", id);
+    return lease?.until === DONE ? undefined : "held";
+  }
+  let changed: IntervalExecution | undefined;
+  await services.records.update<IntervalExecution>("executions", id, (current) => {
+    const before = current.Status === "FAILED" && current.FailureReason ? ` (it had failed: ${current.FailureReason})` : "";
+    changed = awaitsRun(current) || (running && current.Status === "IN_PROGRESS") ? { ...notRun(metricSet, current.Timestamp), Status: "FAILED", FailureReason: `${reason}${before}`.slice(0, 256) } : undefined;
+    return changed ?? current;
+  });
+  if (running) await services.records.delete("leases", id);
+  return changed;
 }
 
 /** The newest closed interval (before `now`) one of `files` landed in, or -Infinity. */

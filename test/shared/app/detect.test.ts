@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
-import { detectMetricSet, groupKey, type DueRun } from "../../../shared/app/detect.ts";
+import { detectMetricSet, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
 import { activateDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
@@ -287,6 +287,108 @@ describe("an interval that cannot start while another invocation runs it", () =>
     await rt.blobs.put(head, new TextEncoder().encode("not a model"));
     await expect(detectInterval(rt, metricSet, LIVE + HOUR, LIVE + HOUR + 60_000)).rejects.toThrow();
     expect(await rt.records.get("executions", key)).toMatchObject({ Status: "IN_PROGRESS" });
+  });
+});
+
+/** The shop with its first live interval detected and the next one FAILED to be run again (its model could not be read), the model readable again. */
+async function failedToRunAgain() {
+  const set = await setUp(3);
+  set.setNow(LIVE + HOUR);
+  await detectDue(set.rt, LIVE + HOUR);
+  const head = join(modelFolder(metricSetRoot(set.rt.resultsRoot, set.metricSet)), "head.bin");
+  const saved = (await set.rt.blobs.get(head))!;
+  await set.rt.blobs.put(head, new TextEncoder().encode("not a model"));
+  set.setNow(LIVE + 2 * HOUR);
+  await expect(detectDue(set.rt, LIVE + 2 * HOUR)).rejects.toThrow();
+  await set.rt.blobs.put(head, saved);
+  const [arn] = (await set.rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
+  expect((await executions(set.rt, OPERATOR, arn!, LIVE + HOUR))[0]).toMatchObject({ Status: "FAILED", runsAgain: true });
+  return { ...set, arn: arn! };
+}
+
+/** The services, with every interval the observer is told of. */
+function reporting(rt: Awaited<ReturnType<typeof setUp>>["rt"]) {
+  const told: DueRun[] = [];
+  return { told, services: { ...rt, observer: { ...rt.observer, intervalRun: (run: DueRun) => void told.push(run) } } };
+}
+
+describe("an interval to be run again that falls out of the catch-up window", () => {
+  it("is FAILED for that, not to be run again, with the reason it had failed, and said once", async () => {
+    const { rt, metricSet, arn, setNow } = await failedToRunAgain();
+    // Detection stops until the interval is further back than the catch-up window (MAX_CATCH_UP, here 3 intervals) from the newest closed one.
+    const later = LIVE + 6 * HOUR;
+    setNow(later);
+    const { told, services } = reporting(rt);
+    await Promise.all(Array.from({ length: 10 }, () => detectMetricSet(services, metricSet, later, undefined, { maxCatchUp: 3 })));
+    const [given] = await executions(rt, OPERATOR, arn, LIVE + HOUR);
+    expect(given).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/^Not detected: it fell out of the catch-up window .* \(it had failed: .+\)$/) });
+    expect(given!.FailureReason).toContain(outOfWindow(3));
+    expect(outOfWindow(MAX_CATCH_UP)).toContain(String(MAX_CATCH_UP));
+    expect(given!.runsAgain).toBeUndefined();
+    expect(told.filter((r) => r.intervalStart === LIVE + HOUR).map((r) => r.outcome.kind)).toEqual(["failed"]);
+    // The catch-up went on from the window's first interval, and a later one leaves the record as it is.
+    expect((await executions(rt, OPERATOR, arn)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => [Date.parse(e.Timestamp) - LIVE, e.Status])).toEqual([
+      [5 * HOUR, "FAILED"],
+      [4 * HOUR, "FAILED"],
+      [3 * HOUR, "FAILED"],
+      [HOUR, "FAILED"],
+      [0, "COMPLETED"],
+    ]);
+    setNow(later + HOUR);
+    await detectMetricSet(rt, metricSet, later + HOUR, undefined, { maxCatchUp: 3 });
+    expect((await executions(rt, OPERATOR, arn, LIVE + HOUR))[0]).toEqual(given);
+  });
+});
+
+describe("an interval left IN_PROGRESS by an invocation that stopped", () => {
+  it("is taken over once its lease runs out, by exactly one of 50 invocations, and never while the lease is held", async () => {
+    const { rt, metricSet, arn, setNow } = await setUp(3).then(async (set) => {
+      set.setNow(LIVE + HOUR);
+      await detectDue(set.rt, LIVE + HOUR);
+      const [a] = (await set.rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
+      return { ...set, arn: a! };
+    });
+    // An invocation took interval LIVE + HOUR, as detectInterval does, and stopped; its lease runs until `until`.
+    const later = LIVE + 6 * HOUR;
+    const until = later + 30 * 60_000;
+    const key = `${metricSetKey(metricSet.MetricSetArn)}/${LIVE + HOUR}`;
+    expect(await rt.records.claim(key, until, LIVE + 2 * HOUR)).toBe(true);
+    await rt.records.put("executions", key, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(LIVE + HOUR).toISOString(), Status: "IN_PROGRESS", rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+    // While its lease is held, 50 invocations at once leave it to its holder.
+    setNow(later);
+    const { told, services } = reporting(rt);
+    const waiting = await Promise.all(Array.from({ length: 50 }, () => detectMetricSet(services, metricSet, later, undefined, { maxCatchUp: 3 })));
+    expect(waiting.flatMap((d) => d.runs.map((r) => [r.intervalStart, r.outcome.kind]))).toEqual(Array(50).fill([LIVE + HOUR, "in-progress"]));
+    expect((await executions(rt, OPERATOR, arn, LIVE + HOUR))[0]?.Status).toBe("IN_PROGRESS");
+    expect(await rt.records.get("leases", key)).toEqual({ until });
+    // Once it ran out, one of 50 takes it over: the interval is FAILED, not run again, and the lease given back.
+    setNow(until + 1);
+    await Promise.all(Array.from({ length: 50 }, () => detectMetricSet(services, metricSet, until + 1, undefined, { maxCatchUp: 3 })));
+    expect((await executions(rt, OPERATOR, arn, LIVE + HOUR))[0]).toMatchObject({ Status: "FAILED", FailureReason: outOfWindow(3) });
+    // Detection went on from the window's first interval.
+    expect((await executions(rt, OPERATOR, arn)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["FAILED", "FAILED", "FAILED", "FAILED", "COMPLETED"]);
+    expect(told.filter((r) => r.intervalStart === LIVE + HOUR && r.outcome.kind === "failed")).toHaveLength(1);
+    expect(await rt.records.get("leases", key)).toBeUndefined();
+  });
+
+  it("is run again by a later catch-up once its lease runs out, by exactly one of 50 invocations, and never while the lease is held", async () => {
+    const set = await setUp(3);
+    set.setNow(LIVE + HOUR);
+    await detectDue(set.rt, LIVE + HOUR);
+    const { rt, metricSet } = set;
+    const key = `${metricSetKey(metricSet.MetricSetArn)}/${LIVE + HOUR}`;
+    expect(await rt.records.claim(key, LIVE + 2 * HOUR + LEASE_MS, LIVE + 2 * HOUR)).toBe(true);
+    await rt.records.put("executions", key, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(LIVE + HOUR).toISOString(), Status: "IN_PROGRESS", rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+    const held = LIVE + 2 * HOUR + LEASE_MS - 1;
+    set.setNow(held);
+    const waiting = await Promise.all(Array.from({ length: 50 }, () => detectMetricSet(rt, metricSet, held)));
+    expect(waiting.flatMap((d) => d.runs.map((r) => r.outcome.kind))).toEqual(Array(50).fill("in-progress"));
+    const after = LIVE + 2 * HOUR + LEASE_MS + 1;
+    set.setNow(after);
+    const runs = (await Promise.all(Array.from({ length: 50 }, () => detectMetricSet(rt, metricSet, after)))).flatMap((d) => d.runs);
+    expect(runs.filter((r) => r.intervalStart === LIVE + HOUR && r.outcome.kind === "processed")).toHaveLength(1);
+    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
+    expect((await executions(rt, OPERATOR, arn!, LIVE + HOUR))[0]?.Status).toBe("COMPLETED");
   });
 });
 
