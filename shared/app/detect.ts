@@ -408,7 +408,8 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   const leaseUntil = handed ? now + HANDED_LEASE_MS : claimedUntil;
-  if (handed) await deps.records.put("leases", lease, { until: leaseUntil });
+  // Dropped, as a claimed lease is, a day after it ran out, should nobody take it over.
+  if (handed) await deps.records.put("leases", lease, { until: leaseUntil }, { expiresAt: leaseUntil + DAY });
   const plan: IntervalPlan = {
     kind: "interval",
     metricSet,

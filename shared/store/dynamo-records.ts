@@ -256,7 +256,7 @@ export class DynamoRecordStore implements RecordStore {
         new PutItemCommand({
           TableName: this.tableName,
           // An abandoned lease goes a day after it ran out.
-          Item: { ...item("leases", id, { until }, until + 86_400_000), until: { N: String(until) } },
+          Item: item("leases", id, { until }, until + 86_400_000),
           ConditionExpression: "attribute_not_exists(pk) OR #until < :now OR #expires <= :nowSeconds",
           ExpressionAttributeNames: { "#until": "until", "#expires": TTL_ATTRIBUTE },
           ExpressionAttributeValues: { ":now": { N: String(now) }, ":nowSeconds": { N: String(Math.floor(now / 1000)) } },
@@ -320,10 +320,17 @@ export const TTL_ATTRIBUTE = "expiresAt";
 
 const key = (table: Table, id: string): Record<string, AttributeValue> => ({ pk: { S: table }, sk: { S: id } });
 
+/** A lease's term, beside its body, where claim's condition reads it: a lease its holder writes (extends, or marks done) runs out as a claimed one does. */
+const leaseTerm = (table: Table, value: unknown): Record<string, AttributeValue> => {
+  const until = table === "leases" && typeof value === "object" && value !== null ? (value as { until?: unknown }).until : undefined;
+  return typeof until === "number" ? { until: { N: String(until) } } : {};
+};
+
 function item(table: Table, id: string, value: unknown, expiresAt?: number): Record<string, AttributeValue> {
   const entry = indexEntryOf(table, id, value);
   return {
     ...key(table, id),
+    ...leaseTerm(table, value),
     body: { B: gzipSync(JSON.stringify(value)) },
     ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: String(Math.ceil(expiresAt / 1000)) } }),
     ...(entry ? { [RANK_PARTITION]: { S: rankPartition(table, entry.partition) }, [RANK_SORT]: { S: rankSortKey(entry.rank, entry.at, id) }, [RANK_LABEL]: { S: entry.label }, [RANK_SUMMARY]: { S: entry.summary } } : {}),

@@ -61,6 +61,15 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       expect(await store.claim("i2", T0 + 3 * HOUR, T0 + 2 * HOUR)).toBe(true);
     });
 
+    it("leases: one written by its holder (a run handed to the shard queue extends its own) is taken over once it runs out, and not before", async () => {
+      const store = await makeStore();
+      expect(await store.claim("i3", 1000, 0)).toBe(true);
+      await store.put("leases", "i3", { until: 5000 });
+      expect(await store.claim("i3", 6000, 4999)).toBe(false);
+      const takeovers = await Promise.all(Array.from({ length: 6 }, (_, i) => store.claim("i3", 9000 + i, 5001)));
+      expect(takeovers.filter(Boolean)).toHaveLength(1);
+    });
+
     it("round-trips records exactly, lists by id prefix in order, and deletes", async () => {
       const store = await makeStore();
       const record = { n: 0.1 + 0.2, s: "", nested: { list: [1, "two", null, { deep: true }] }, unicode: "Zürich — 東京" };
