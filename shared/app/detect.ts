@@ -349,7 +349,8 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
  * An interval stopped before its lease was taken (its model unreadable, its history or
  * folders refused): recorded FAILED with the reason, nothing else written, so that
  * DescribeAnomalyDetectionExecutions says why and not the logs alone. An interval another
- * invocation has completed meanwhile keeps its record. Should the record fail too, that is
+ * invocation has completed meanwhile, or runs now, keeps its record; one left IN_PROGRESS by
+ * a run that stopped (its lease ran out) does not. Should the record fail too, that is
  * logged and the error that stopped the interval is the one thrown, whatever it was.
  */
 async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "observer">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<Attempt> {
@@ -357,8 +358,14 @@ async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "obser
   const id = executionKey(metricSet, intervalStart);
   const outcome: IntervalOutcome = { kind: "failed", execution };
   try {
-    const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (awaitsRun(current) ? execution : current));
-    if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true }]);
+    // A run that stopped (its lease ran out) is taken over first, so that one invocation alone replaces its IN_PROGRESS, and a live run keeps it.
+    const stopped = (await deps.records.get<IntervalExecution>("executions", id))?.Status === "IN_PROGRESS" && (await deps.records.claim(id, now + LEASE_MS, now));
+    try {
+      const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (awaitsRun(current) || (stopped && current.Status === "IN_PROGRESS") ? execution : current));
+      if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true }]);
+    } finally {
+      if (stopped) await deps.records.delete("leases", id);
+    }
   } catch (recording) {
     deps.observer.failed("recording why an interval could not start", recording, { metricSetArn: metricSet.MetricSetArn, intervalStart: execution.Timestamp, reason: execution.FailureReason });
     return { outcome, thrown: { error } };

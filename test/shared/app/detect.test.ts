@@ -392,6 +392,31 @@ describe("an interval left IN_PROGRESS by an invocation that stopped", () => {
   });
 });
 
+describe("an interval that cannot start, left IN_PROGRESS by an invocation that stopped", () => {
+  it("is FAILED with the reason once the stopped run's lease ran out, by one of 50 invocations, and detected once the model reads again", async () => {
+    const { rt, metricSet, setNow } = await setUp(3);
+    setNow(LIVE + HOUR);
+    await detectDue(rt, LIVE + HOUR);
+    // An invocation took interval LIVE + HOUR, as detectInterval does, and stopped.
+    const key = `${metricSetKey(metricSet.MetricSetArn)}/${LIVE + HOUR}`;
+    expect(await rt.records.claim(key, LIVE + 2 * HOUR + LEASE_MS, LIVE + 2 * HOUR)).toBe(true);
+    await rt.records.put("executions", key, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(LIVE + HOUR).toISOString(), Status: "IN_PROGRESS", rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const saved = (await rt.blobs.get(head))!;
+    await rt.blobs.put(head, new TextEncoder().encode("not a model"));
+    const after = LIVE + 2 * HOUR + LEASE_MS + 1;
+    setNow(after);
+    const tries = await Promise.allSettled(Array.from({ length: 50 }, () => detectInterval(rt, metricSet, LIVE + HOUR, after)));
+    expect(tries.every((t) => t.status === "rejected")).toBe(true);
+    expect(await rt.records.get("executions", key)).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/\S/), runsAgain: true });
+    expect(await rt.records.get("leases", key)).toBeUndefined();
+    await rt.blobs.put(head, saved);
+    const runs = await Promise.all(Array.from({ length: 50 }, () => detectInterval(rt, metricSet, LIVE + HOUR, after)));
+    expect(runs.filter((r) => r.kind === "processed")).toHaveLength(1);
+    expect(await rt.records.get("executions", key)).toMatchObject({ Status: "COMPLETED" });
+  });
+});
+
 describe("a catch-up that read the model before another invocation went on", () => {
   it("leaves the intervals the other invocation completed COMPLETED, not PENDING", async () => {
     const { rt, metricSet, setNow } = await setUp(3);
