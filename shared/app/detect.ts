@@ -745,12 +745,15 @@ async function giveUp(services: DetectServices, metricSet: MetricSet, intervalSt
     return lease?.until === DONE ? undefined : "held";
   }
   let changed: IntervalExecution | undefined;
-  await services.records.update<IntervalExecution>("executions", id, (current) => {
-    const before = current.Status === "FAILED" && current.FailureReason ? ` (it had failed: ${current.FailureReason})` : "";
-    changed = awaitsRun(current) || (running && current.Status === "IN_PROGRESS") ? { ...notRun(metricSet, current.Timestamp), Status: "FAILED", FailureReason: `${reason}${before}`.slice(0, 256) } : undefined;
-    return changed ?? current;
-  });
-  if (running) await services.records.delete("leases", id);
+  try {
+    await services.records.update<IntervalExecution>("executions", id, (current) => {
+      const before = current.Status === "FAILED" && current.FailureReason ? ` (it had failed: ${current.FailureReason})` : "";
+      changed = awaitsRun(current) || (running && current.Status === "IN_PROGRESS") ? { ...notRun(metricSet, current.Timestamp), Status: "FAILED", FailureReason: `${reason}${before}`.slice(0, 256) } : undefined;
+      return changed ?? current;
+    });
+  } finally {
+    if (running) await services.records.delete("leases", id);
+  }
   return changed;
 }
 
