@@ -710,20 +710,32 @@ export const PASSED_OVER = "Not detected: detection went on from a later interva
  * lease ran out: its invocation stopped) are marked FAILED with why, not to be run again:
  * DescribeAnomalyDetectionExecutions promises no run that will not happen. Each is reported
  * to the observer by the one invocation that changed it. Answers the first interval whose
- * run another invocation still holds, if any. Bounded: the metric set's records are kept
- * EXECUTION_RETENTION_MS, read a page at a time.
+ * run another invocation still holds, if any. A jump of up to a window's intervals (a few
+ * intervals without files, most often) reads those intervals' records alone; a longer one,
+ * or one from a model without history, reads the metric set's records a page at a time
+ * (they are kept EXECUTION_RETENTION_MS).
  */
 async function passOver(services: DueServices, metricSet: MetricSet, after: number, from: number, windowStart: number, window: number, now: number): Promise<number | undefined> {
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const reasonAt = (t: number) => (t < windowStart ? outOfWindow(window) : PASSED_OVER);
+  const visit = async (t: number, found: IntervalExecution | undefined): Promise<boolean> => {
+    if (!found || (!awaitsRun(found) && found.Status !== "IN_PROGRESS")) return false;
+    const given = await giveUp(services, metricSet, t, now, reasonAt(t));
+    if (given === "held") return true;
+    if (given) services.observer.intervalRun({ metricSet, intervalStart: t, outcome: { kind: "failed", execution: given } }, now);
+    return false;
+  };
+  if (Number.isFinite(after) && (from - after) / len <= window) {
+    for (let t = after + len; t < from; t += len) if (await visit(t, await services.records.get<IntervalExecution>("executions", executionKey(metricSet, t)))) return t;
+    return undefined;
+  }
   const prefix = `${metricSetKey(metricSet.MetricSetArn)}/`;
   let cursor: string | undefined;
   do {
     const page = await services.records.listPage<IntervalExecution>("executions", { prefix, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
     for (const found of page.items) {
       const t = Date.parse(found.Timestamp);
-      if (t <= after || t >= from || (!awaitsRun(found) && found.Status !== "IN_PROGRESS")) continue;
-      const given = await giveUp(services, metricSet, t, now, t < windowStart ? outOfWindow(window) : PASSED_OVER);
-      if (given === "held") return t;
-      if (given) services.observer.intervalRun({ metricSet, intervalStart: t, outcome: { kind: "failed", execution: given } }, now);
+      if (t > after && t < from && (await visit(t, found))) return t;
     }
     cursor = page.cursor;
   } while (cursor !== undefined);

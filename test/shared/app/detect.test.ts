@@ -338,6 +338,19 @@ describe("an interval to be run again that falls out of the catch-up window", ()
     await detectMetricSet(rt, metricSet, later + HOUR, undefined, { maxCatchUp: 3 });
     expect((await executions(rt, OPERATOR, arn, LIVE + HOUR))[0]).toEqual(given);
   });
+
+  it("is FAILED for that too when detection jumps further than the window, where the metric set's records are read a page at a time", async () => {
+    const { rt, metricSet, arn, setNow } = await failedToRunAgain();
+    // Ten intervals on, the jump from the last detected interval (LIVE) is longer than the window of 3.
+    const later = LIVE + 11 * HOUR;
+    setNow(later);
+    const { told, services } = reporting(rt);
+    await Promise.all(Array.from({ length: 10 }, () => detectMetricSet(services, metricSet, later, undefined, { maxCatchUp: 3 })));
+    const [given] = await executions(rt, OPERATOR, arn, LIVE + HOUR);
+    expect(given).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/^Not detected: it fell out of the catch-up window .* \(it had failed: .+\)$/) });
+    expect(given!.runsAgain).toBeUndefined();
+    expect(told.filter((r) => r.intervalStart === LIVE + HOUR).map((r) => r.outcome.kind)).toEqual(["failed"]);
+  });
 });
 
 describe("an interval left IN_PROGRESS by an invocation that stopped", () => {
