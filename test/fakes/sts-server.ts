@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { startFakeAwsServer } from "./aws-server.ts";
+import { signerOf, startFakeAwsServer } from "./aws-server.ts";
 
 /**
  * A local STS speaking the AWS Query protocol the SDK v3 client uses, for AssumeRole: each
@@ -32,7 +32,7 @@ export async function startFakeSts(roles: Record<string, Role>, options: { lifet
     (headers, body) => {
       const form = new URLSearchParams(body);
       if (form.get("Action") !== "AssumeRole") return error(400, "InvalidAction", `Could not find operation ${String(form.get("Action"))}`);
-      const caller = /Credential=([^/]+)\//.exec(String(headers["authorization"]))?.[1] ?? "";
+      const caller = signerOf(headers).accessKeyId;
       const roleArn = form.get("RoleArn") ?? "";
       const sessionName = form.get("RoleSessionName") ?? "";
       const externalId = form.get("ExternalId");
