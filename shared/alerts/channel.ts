@@ -6,7 +6,7 @@ import type { AlertMessage } from "./message.ts";
  * whether trying again may help (a 5xx, a 429, a timeout) or not (a 4xx, a bad URL), and
  * how long the receiver asked us to wait.
  */
-export type FailureReason = "HTTP_STATUS" | "TIMEOUT" | "NETWORK" | "BLOCKED_URL" | "FOREIGN_TARGET" | "SECRET" | "SMTP" | "AWS";
+export type FailureReason = "HTTP_STATUS" | "TIMEOUT" | "NETWORK" | "BLOCKED_URL" | "FOREIGN_TARGET" | "SECRET" | "SMTP" | "AWS" | "ROLE";
 
 export type SendResult =
   | { readonly ok: true }

@@ -28,8 +28,8 @@ export const OPERATOR: Scope = { tenant: "default", accountId: DEFAULT_ACCOUNT_I
 export const arnScopeOf = (services: Pick<Services, "region">, scope: Scope): ArnScope => ({ ...services.region, accountId: scope.accountId });
 
 /** The scope's detectors, metric sets and alerts: another account's are not found. */
-export const catalogOf = (services: Pick<Services, "records" | "region" | "clock" | "quotas">, scope: Scope): Catalog =>
-  new Catalog({ records: services.records, scope: arnScopeOf(services, scope), now: services.clock, ...(services.quotas ? { quotas: services.quotas } : {}) });
+export const catalogOf = (services: Pick<Services, "records" | "region" | "clock" | "quotas" | "actionsAs">, scope: Scope): Catalog =>
+  new Catalog({ records: services.records, scope: arnScopeOf(services, scope), now: services.clock, ...(services.quotas ? { quotas: services.quotas } : {}), ...(services.actionsAs ? { actionsAs: services.actionsAs } : {}) });
 
 /**
  * The scope the system acts in for an account, when no caller is there (detection, ingest,

@@ -3,7 +3,7 @@ import type { DeadLetters, DeliveryQueue } from "../alerts/delivery.ts";
 import type { DeliveryGate } from "../alerts/gate.ts";
 import type { RetryPolicy, RetryTimer } from "../alerts/retry.ts";
 import type { ShardJob, ShardResult } from "../detect/shard-job.ts";
-import type { ChannelKind } from "../model/alert.ts";
+import type { ActionIdentity, ChannelKind } from "../model/alert.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
 import type { Quotas } from "../model/quotas.ts";
@@ -121,6 +121,8 @@ export interface Services {
   readonly observer: Observer;
   /** L4M's quotas (model/quotas.ts) unless the deployment configured higher ones. */
   readonly quotas?: Quotas | undefined;
+  /** Who SNS and Lambda actions are sent as (model/alert.ts): their RoleArn in AWS, Vigil itself (the default) locally. */
+  readonly actionsAs?: ActionIdentity | undefined;
   /**
    * Tells the mode's scheduler that work was asked for (a back-test, an activation), so a
    * process that runs the service loop starts it now; where none runs, the next scheduled

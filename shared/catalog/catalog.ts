@@ -1,4 +1,4 @@
-import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, foreignSecrets, foreignTarget, tenantSecretPrefix, UpdateAlertRequest, type Action, type Alert } from "../model/alert.ts";
+import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, foreignSecrets, foreignTarget, tenantSecretPrefix, UpdateAlertRequest, type Action, type ActionIdentity, type Alert } from "../model/alert.ts";
 import { BUSY, CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorFailureType, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, resourceKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
@@ -24,6 +24,8 @@ export interface CatalogDeps {
   readonly now: () => number;
   /** L4M's quotas unless the deployment set higher ones. */
   readonly quotas?: Quotas;
+  /** Who SNS and Lambda actions are sent as (model/alert.ts): Vigil itself unless said. */
+  readonly actionsAs?: ActionIdentity;
 }
 
 /** What a status change may say besides the status. */
@@ -220,12 +222,16 @@ export class Catalog {
     }));
   }
 
-  /** An action names only its account's own secrets, topics and functions (model/alert.ts says why). */
+  /** An action names only its account's own secrets and roles, and, sent as Vigil itself, topics and functions (model/alert.ts says why). */
   private ownOnly(action: Action): void {
     const account = this.deps.scope.accountId;
-    const target = foreignTarget(action, account);
+    const target = foreignTarget(action, account, this.deps.actionsAs ?? "vigil");
     if (target) {
-      throw new ValidationException(`The alert names ${target.arn}, which is not in this account (${account}): an alert may publish only to SNS topics and invoke only Lambda functions of its own account`, {
+      const why =
+        target.part === "role"
+          ? "an alert's SNS and Lambda actions are sent as its RoleArn, which must be a role of the alert's own account"
+          : "an alert may publish only to SNS topics and invoke only Lambda functions of its own account";
+      throw new ValidationException(`The alert names ${target.arn}, which is not in this account (${account}): ${why}`, {
         fields: [{ Name: target.field, Message: `is in account ${arnAccount(target.arn) || "(none)"}, not ${account}` }],
       });
     }

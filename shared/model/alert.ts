@@ -37,16 +37,16 @@ const ACTIONS = ["SNSConfiguration", "LambdaConfiguration", "SlackConfiguration"
 
 /** Where an alert sends, one case per channel. */
 export type Channel =
-  | { readonly kind: "sns"; readonly topicArn: string; readonly format: "LONG_TEXT" | "SHORT_TEXT" | "JSON" }
-  | { readonly kind: "lambda"; readonly functionArn: string }
+  | { readonly kind: "sns"; readonly topicArn: string; readonly roleArn: string; readonly format: "LONG_TEXT" | "SHORT_TEXT" | "JSON" }
+  | { readonly kind: "lambda"; readonly functionArn: string; readonly roleArn: string }
   | { readonly kind: "slack"; readonly webhookUrl: string }
   | { readonly kind: "webhook"; readonly url: string; readonly secret?: string; readonly headers?: Readonly<Record<string, string>> }
   | { readonly kind: "email"; readonly to: readonly string[]; readonly from?: string };
 export type ChannelKind = Channel["kind"];
 
 export function channelOf(action: Action): Channel {
-  if (action.SNSConfiguration) return { kind: "sns", topicArn: action.SNSConfiguration.SnsTopicArn, format: action.SNSConfiguration.SnsFormat ?? "JSON" };
-  if (action.LambdaConfiguration) return { kind: "lambda", functionArn: action.LambdaConfiguration.LambdaArn };
+  if (action.SNSConfiguration) return { kind: "sns", topicArn: action.SNSConfiguration.SnsTopicArn, roleArn: action.SNSConfiguration.RoleArn, format: action.SNSConfiguration.SnsFormat ?? "JSON" };
+  if (action.LambdaConfiguration) return { kind: "lambda", functionArn: action.LambdaConfiguration.LambdaArn, roleArn: action.LambdaConfiguration.RoleArn };
   if (action.SlackConfiguration) return { kind: "slack", webhookUrl: action.SlackConfiguration.WebhookUrl };
   if (action.WebhookConfiguration) {
     const { Url, Secret: secret, Headers } = action.WebhookConfiguration;
@@ -77,20 +77,35 @@ export function foreignSecrets(action: Action, accountId: string): string[] {
 }
 
 /**
- * A tenant's SNS topics and Lambda functions are its own: Vigil publishes and invokes with
- * its own role (the action's RoleArn is not assumed), which may reach every topic and
- * function of Vigil's account, so an alert may name only those of its own account, never
- * another tenant's nor Vigil's own. Checked when the alert is made and again when it sends.
+ * Who SNS and Lambda actions are sent as. In AWS, as L4M did, as the action's RoleArn:
+ * Vigil assumes it with the tenant's account as ExternalId, so AWS itself decides which
+ * topics and functions the tenant's role may reach, and Vigil's own role reaches none. The
+ * local mode has no STS: its outbox sends as Vigil itself.
  */
-export function ownsTarget(channel: Channel, accountId: string): boolean {
-  const arn = channel.kind === "sns" ? channel.topicArn : channel.kind === "lambda" ? channel.functionArn : undefined;
-  return arn === undefined || arnAccount(arn) === accountId;
+export type ActionIdentity = "role" | "vigil";
+
+/**
+ * The ARN an SNS or Lambda action names outside its tenant's account, if any. Its RoleArn
+ * must be the tenant's own, whoever sends: another tenant's role is refused by STS already
+ * (the ExternalId is the caller's account), and is refused here too, before STS is asked.
+ * Sent as Vigil itself (local), the topic or function must be the tenant's own as well: Vigil
+ * may reach every topic and function of its account, another tenant's and its own among
+ * them. Sent as the role, the target is the role's to reach: a topic or function of another
+ * account is the tenant's to grant, as in L4M. Checked when the alert is made and again when it sends.
+ */
+export function foreignArn(channel: Channel, accountId: string, as: ActionIdentity): { readonly part: "role" | "target"; readonly arn: string } | undefined {
+  if (channel.kind !== "sns" && channel.kind !== "lambda") return undefined;
+  if (arnAccount(channel.roleArn) !== accountId) return { part: "role", arn: channel.roleArn };
+  const target = channel.kind === "sns" ? channel.topicArn : channel.functionArn;
+  return as === "vigil" && arnAccount(target) !== accountId ? { part: "target", arn: target } : undefined;
 }
 
-/** The field of an action naming a topic or function outside its tenant's account, and the ARN it names. */
-export function foreignTarget(action: Action, accountId: string): { readonly field: string; readonly arn: string } | undefined {
-  if (ownsTarget(channelOf(action), accountId)) return undefined;
-  return action.SNSConfiguration ? { field: "Action.SNSConfiguration.SnsTopicArn", arn: action.SNSConfiguration.SnsTopicArn } : { field: "Action.LambdaConfiguration.LambdaArn", arn: action.LambdaConfiguration!.LambdaArn };
+/** The field of an action naming a role, topic or function outside its tenant's account (see foreignArn), and the ARN it names. */
+export function foreignTarget(action: Action, accountId: string, as: ActionIdentity): { readonly field: string; readonly part: "role" | "target"; readonly arn: string } | undefined {
+  const foreign = foreignArn(channelOf(action), accountId, as);
+  if (!foreign) return undefined;
+  const [config, target] = action.SNSConfiguration ? ["SNSConfiguration", "SnsTopicArn"] : ["LambdaConfiguration", "LambdaArn"];
+  return { ...foreign, field: `Action.${config}.${foreign.part === "role" ? "RoleArn" : target}` };
 }
 
 const ALERT_TYPES = { sns: "SNS", lambda: "LAMBDA", slack: "SLACK", webhook: "WEBHOOK", email: "EMAIL" } as const;

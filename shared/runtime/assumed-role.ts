@@ -1,60 +1,30 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { STSClient } from "@aws-sdk/client-sts";
 import type { DataFiles, DataGrant } from "../app/index.ts";
 import { AccessDeniedException } from "../model/errors.ts";
 import { parseLocation } from "../model/location.ts";
 import { S3BlobStore } from "../store/s3-blobs.ts";
-
-/** Temporary credentials, in the shape SDK clients take them. */
-export interface Credentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  readonly expiration?: Date;
-}
+import type { Credentials, RoleCredentials } from "./role-credentials.ts";
 
 /**
  * In AWS, a tenant's bucket is read as the role its metric set names, as L4M did: Vigil
- * assumes that role (STS AssumeRole) with the tenant's account as the ExternalId, so a role
- * whose trust policy asks for `sts:ExternalId` = its own account admits Vigil on its
- * owner's behalf only; a tenant naming another's role is refused by AWS itself. Vigil's own
- * function role never reads customer data: it holds Vigil's bucket and table alone. Local
+ * assumes that role with the tenant's account as the ExternalId (role-credentials.ts). Vigil's
+ * own function role never reads customer data: it holds Vigil's bucket and table alone. Local
  * paths are refused for every tenant.
  */
 export interface AssumedRoleDeps {
-  readonly sts: () => Promise<STSClient>;
+  readonly credentials: RoleCredentials;
   /** An S3 client that signs with the credentials `credentials` gives. */
   readonly s3With: (credentials: () => Promise<Credentials>) => S3Client;
-  readonly clock: () => number;
 }
 
-/** Credentials are used until this long before they expire, then the role is assumed again. */
-const REFRESH_BEFORE_MS = 5 * 60_000;
-
-/** The session name AWS logs (CloudTrail) for reads made on a tenant's behalf. */
-export const sessionNameOf = (accountId: string) => `vigil-${accountId}`;
-
-/** Reads as a tenant, one S3 client per role and account, credentials kept until they near their expiry. */
+/** Reads as a tenant, one S3 client per role and account. */
 export function assumedRoleFiles(deps: AssumedRoleDeps): (grant: DataGrant) => DataFiles {
   const clients = new Map<string, S3BlobStore>();
   const storeFor = (roleArn: string, accountId: string): S3BlobStore => {
     const key = `${roleArn}\n${accountId}`;
     let store = clients.get(key);
     if (!store) {
-      // One AssumeRole in flight per role and account, however many reads wait on it; a refusal is not kept.
-      let held: { credentials: Promise<Credentials>; until: number } | undefined;
-      const credentials = () => {
-        if (!held || held.until - REFRESH_BEFORE_MS <= deps.clock()) {
-          const entry = { credentials: assume(deps, roleArn, accountId), until: Infinity };
-          held = entry;
-          entry.credentials.then(
-            (c) => void (entry.until = c.expiration?.getTime() ?? 0),
-            () => void (held === entry && (held = undefined)),
-          );
-        }
-        return held.credentials;
-      };
-      store = new S3BlobStore(deps.s3With(credentials));
+      store = new S3BlobStore(deps.s3With(deps.credentials(roleArn, accountId)));
       clients.set(key, store);
     }
     return store;
@@ -83,20 +53,6 @@ export function assumedRoleFiles(deps: AssumedRoleDeps): (grant: DataGrant) => D
       list: (prefix) => asTenant(prefix, (s) => s.list(prefix)),
     };
   };
-}
-
-async function assume(deps: AssumedRoleDeps, roleArn: string, accountId: string): Promise<Credentials> {
-  const { AssumeRoleCommand } = await import("@aws-sdk/client-sts");
-  try {
-    const out = await (await deps.sts()).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionNameOf(accountId), ExternalId: accountId }));
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error("STS answered without credentials");
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}), ...(c.Expiration ? { expiration: c.Expiration } : {}) };
-  } catch (e) {
-    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status !== 403 && (e as { name?: string }).name !== "AccessDenied") throw e;
-    throw new AccessDeniedException(`Vigil could not assume the role ${roleArn} for account ${accountId}: its trust policy must let Vigil assume it with sts:ExternalId ${accountId}`);
-  }
 }
 
 /** What S3 or STS refused, said as L4M says it; anything else is not a refusal. */

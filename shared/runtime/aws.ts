@@ -13,6 +13,8 @@ import type { EventPublisher } from "../store/events.ts";
 import { LocalBlobStore } from "../store/local-blobs.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import type { RuntimeConfig } from "./config.ts";
+import type { ActionClient } from "../channels/common/aws-errors.ts";
+import type { Credentials, RoleCredentials } from "./role-credentials.ts";
 import { deliveryGate, realSleep, senders } from "./senders.ts";
 import { DEFAULT_SHARD_CAPACITY } from "../detect/shards.ts";
 import type { ShardRunner } from "../app/services.ts";
@@ -42,13 +44,18 @@ function queueUrl(config: AwsConfig, key: keyof typeof QUEUE_NAMES, functionArn:
   return `https://sqs.${region}.${DNS_SUFFIX[partition] ?? "amazonaws.com"}/${account}/${name}`;
 }
 
-/** An SDK client per region an ARN names, made once. */
-function perRegion<C>(make: (region: string) => C, fallback: string): (arn: string) => C {
+/**
+ * An SDK client per region the target's ARN names and role it is sent as, made once: it signs
+ * as that role, assumed for the alert's account (role-credentials.ts).
+ */
+function asRole<C>(make: (region: string, credentials: () => Promise<Credentials>) => C, fallback: string, roles: RoleCredentials): ActionClient<C> {
   const made = new Map<string, C>();
-  return (arn) => {
+  return (arn, roleArn, accountId) => {
     const region = arn.split(":")[3] || fallback;
-    if (!made.has(region)) made.set(region, make(region));
-    return made.get(region)!;
+    const key = `${region}\n${roleArn}\n${accountId}`;
+    let client = made.get(key);
+    if (!client) made.set(key, (client = make(region, roles(roleArn, accountId))));
+    return client;
   };
 }
 
@@ -100,14 +107,22 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     let ssm: InstanceType<typeof SSMClient> | undefined;
     return new AwsSecrets({ secretsManager: () => (secretsManager ??= new SecretsManagerClient({ region })), ssm: () => (ssm ??= new SSMClient({ region })) }, clock);
   });
-  // SNS and Lambda alerts each load their own client, on their first message.
+  // A tenant's roles, assumed through STS for its reads and its alerts' actions alike; loaded on first use.
+  const tenantRoles = madeOnFirstUse(async () => {
+    const { roleCredentials, STSClient } = await import("./aws-parts/role-credentials.ts");
+    const sts = new STSClient({ region });
+    return roleCredentials({ sts: async () => sts, clock });
+  });
+  const roles: RoleCredentials = (roleArn, accountId) => async () => (await tenantRoles())(roleArn, accountId)();
+
+  // SNS and Lambda alerts each load their own client, on their first message, and send as the action's RoleArn.
   const snsSender = madeOnFirstUse(async () => {
     const { SNSClient, SnsSender } = await import("./aws-parts/sns-sender.ts");
-    return new SnsSender(perRegion((r) => new SNSClient({ region: r }), region), alertSettings.timeoutsMs.sns);
+    return new SnsSender(asRole((r, credentials) => new SNSClient({ region: r, credentials }), region, roles), alertSettings.timeoutsMs.sns);
   });
   const lambdaSender = madeOnFirstUse(async () => {
     const { LambdaClient, LambdaSender } = await import("./aws-parts/lambda-sender.ts");
-    return new LambdaSender(perRegion((r) => new LambdaClient({ region: r }), region), alertSettings.timeoutsMs.lambda);
+    return new LambdaSender(asRole((r, credentials) => new LambdaClient({ region: r, credentials }), region, roles), alertSettings.timeoutsMs.lambda);
   });
   const aws: Sender<Extract<Channel, { kind: "sns" | "lambda" }>> = {
     send: async (message, channel, signal) => (channel.kind === "sns" ? (await snsSender()).send(message, channel, signal) : (await lambdaSender()).send(message, channel, signal)),
@@ -117,11 +132,10 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     return cloudWatchSource(new CloudWatchClient({ region }));
   });
 
-  // A tenant's files: its role assumed through STS, its bucket read with the credentials; loaded on the first read.
+  // A tenant's files: its bucket read as its role; loaded on the first read.
   const tenantFiles = madeOnFirstUse(async () => {
-    const { assumedRoleFiles, S3Client, STSClient } = await import("./aws-parts/tenant-files.ts");
-    const sts = new STSClient({ region });
-    return assumedRoleFiles({ sts: async () => sts, s3With: (credentials) => new S3Client({ region, credentials }), clock });
+    const { assumedRoleFiles, S3Client } = await import("./aws-parts/tenant-files.ts");
+    return assumedRoleFiles({ credentials: roles, s3With: (credentials) => new S3Client({ region, credentials }) });
   });
 
   const blobs = new RoutingBlobStore({ local: new LocalBlobStore(), s3: s3Blobs });
@@ -156,12 +170,13 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     events,
     deliveryQueue,
     deadLetters,
-    senders: senders({ settings: alertSettings, secrets: { resolve: async (value, owner) => (await secrets()).resolve(value, owner) }, blockPrivateAddresses: true, aws, clock }),
+    senders: senders({ settings: alertSettings, secrets: { resolve: async (value, owner) => (await secrets()).resolve(value, owner) }, blockPrivateAddresses: true, aws, clock, actionsAs: "role" }),
     deliveryGate: deliveryGate(),
     sources: { cloudwatch: { kind: "cloudwatch", readInterval: async (metricSet, start, period) => (await cloudwatch()).readInterval(metricSet, start, period) } },
     shards,
     alertSettings,
     region: { partition: "aws", region },
+    actionsAs: "role",
     clock,
     linkClock: clock,
     timer: { sleep: realSleep, random: Math.random },

@@ -6,7 +6,7 @@ import { ownAccountOnly } from "../channels/common/own-account.ts";
 import type { AlertSettings, Clock } from "../app/index.ts";
 import type { SecretResolver } from "../channels/common/secrets.ts";
 import type { HttpChannelOptions } from "../channels/common/http.ts";
-import type { Channel } from "../model/alert.ts";
+import type { ActionIdentity, Channel } from "../model/alert.ts";
 import { madeOnFirstUse } from "../model/first-use.ts";
 
 type AwsChannel = Extract<Channel, { kind: "sns" | "lambda" }>;
@@ -21,7 +21,7 @@ function lazy<C extends Channel>(make: () => Promise<Sender<C>>): Sender<C> {
  * The senders of both modes: Slack, webhooks and email are the same everywhere; SNS and
  * Lambda are the mode's own (AWS clients, or the local outbox), held to the alert's account.
  */
-export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: HttpChannelOptions["blockPrivateAddresses"]; aws: Sender<AwsChannel>; clock: Clock }): Senders {
+export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: HttpChannelOptions["blockPrivateAddresses"]; aws: Sender<AwsChannel>; clock: Clock; actionsAs?: ActionIdentity }): Senders {
   const { settings, secrets } = parts;
   const http = (timeoutMs: number) => ({ secrets, timeoutMs, blockPrivateAddresses: parts.blockPrivateAddresses, now: parts.clock });
   const transport = madeOnFirstUse(async (): Promise<Transporter> => {
@@ -34,9 +34,9 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
     slack: lazy(async () => new (await import("../channels/slack/sender.ts")).SlackSender(http(settings.timeoutsMs.slack))),
     webhook: lazy(async () => new (await import("../channels/webhook/sender.ts")).WebhookSender(http(settings.timeoutsMs.webhook))),
     email: lazy(async () => new (await import("../channels/email/sender.ts")).EmailSender({ transport: smtp, from: settings.emailFrom })),
-    // Both modes: in AWS, the deliver role could reach any topic or function of Vigil's account.
-    sns: ownAccountOnly(parts.aws),
-    lambda: ownAccountOnly(parts.aws),
+    // Both modes: the role is the tenant's own, and so is the target where Vigil sends as itself (model/alert.ts).
+    sns: ownAccountOnly(parts.aws, parts.actionsAs ?? "vigil"),
+    lambda: ownAccountOnly(parts.aws, parts.actionsAs ?? "vigil"),
   };
 }
 

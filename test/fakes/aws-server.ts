@@ -1,5 +1,11 @@
 import { createServer } from "node:http";
 
+/** Who signed a request: the access key in its SigV4 Authorization header, and its session token, if any. */
+export const signerOf = (headers: Record<string, string | string[] | undefined>) => ({
+  accessKeyId: /Credential=([^/]+)\//.exec(String(headers["authorization"]))?.[1] ?? "",
+  sessionToken: typeof headers["x-amz-security-token"] === "string" ? headers["x-amz-security-token"] : null,
+});
+
 /** What a fake AWS service answers: a status, a content type and a body. */
 export interface FakeReply {
   readonly status: number;

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { startFakeAwsServer } from "./aws-server.ts";
+import { signerOf, startFakeAwsServer } from "./aws-server.ts";
 
 /**
  * A local STS speaking the AWS Query protocol the SDK v3 client uses, for AssumeRole: each
@@ -12,6 +12,8 @@ export interface Role {
   readonly trusts: readonly string[];
   /** The ExternalId its trust policy requires. */
   readonly externalId: string;
+  /** An error STS answers for it instead, whoever asks (throttling, a 5xx). */
+  readonly fails?: { readonly status: number; readonly code: string };
 }
 
 export interface AssumeRoleCall {
@@ -32,7 +34,7 @@ export async function startFakeSts(roles: Record<string, Role>, options: { lifet
     (headers, body) => {
       const form = new URLSearchParams(body);
       if (form.get("Action") !== "AssumeRole") return error(400, "InvalidAction", `Could not find operation ${String(form.get("Action"))}`);
-      const caller = /Credential=([^/]+)\//.exec(String(headers["authorization"]))?.[1] ?? "";
+      const caller = signerOf(headers).accessKeyId;
       const roleArn = form.get("RoleArn") ?? "";
       const sessionName = form.get("RoleSessionName") ?? "";
       const externalId = form.get("ExternalId");
@@ -41,6 +43,10 @@ export async function startFakeSts(roles: Record<string, Role>, options: { lifet
       if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
         calls.push(call);
         return error(400, "ValidationError", "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint");
+      }
+      if (role?.fails) {
+        calls.push(call);
+        return error(role.fails.status, role.fails.code, `${role.fails.code} for ${roleArn}`);
       }
       if (!role || !role.trusts.includes(caller) || externalId !== role.externalId) {
         calls.push(call);

@@ -11,16 +11,20 @@ import { DynamoRecordStore, recordTableDefinition } from "../../shared/store/dyn
 import { anomalyGroupEvent, T0 } from "../builders.ts";
 import { startFakeSns } from "../fakes/sns-server.ts";
 import { startFakeSqs, type FakeSqs } from "../fakes/sqs-server.ts";
+import { startFakeSts, type Role } from "../fakes/sts-server.ts";
 import { startDynamoDbLocal } from "../servers.ts";
 
 /**
  * The alert → deliver flow in AWS mode, as deployed: the real handlers, configured by the
  * environment, reach DynamoDB Local, a local SQS and a local SNS through the SDK clients
  * (AWS_ENDPOINT_URL_<SERVICE>). Queues deliver at least once; Vigil must send exactly once.
+ * The alert's topic is published to as its RoleArn, assumed through a local STS.
  */
 const TABLE = "alerting";
 const ALERT_TOPIC = "arn:aws:sns:us-east-1:000000000000:shop-alerts";
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+const ROLE = "arn:aws:iam::000000000000:role/r";
+const UNTRUSTED_ROLE = "arn:aws:iam::000000000000:role/not-yet-trusting";
 
 const sqsRecord = (body: string, messageId: string) => ({ messageId, receiptHandle: messageId, body, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:q", awsRegion: "us-east-1" });
 
@@ -28,13 +32,18 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
   let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
   let sqs: FakeSqs;
   let sns: Awaited<ReturnType<typeof startFakeSns>>;
+  let sts: Awaited<ReturnType<typeof startFakeSts>>;
   const topics: string[] = [];
+  /** The roles STS lets the function's key ("local") assume, with the account's ExternalId. */
+  const roles: Record<string, Role> = { [ROLE]: { trusts: ["local"], externalId: "000000000000" } };
+  let catalog: Catalog;
 
   beforeAll(async () => {
     dynamo = await startDynamoDbLocal();
     await dynamo.client.send(new CreateTableCommand(recordTableDefinition(TABLE)));
     sqs = await startFakeSqs(["deliveries", "dead-letters"]);
     sns = await startFakeSns(topics);
+    sts = await startFakeSts(roles);
     const endpoint = String(await dynamo.client.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`));
     for (const [k, v] of Object.entries({
       VIGIL_MODE: "aws",
@@ -46,13 +55,14 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
       AWS_ENDPOINT_URL_DYNAMODB: endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       AWS_ENDPOINT_URL_SNS: sns.endpoint,
+      AWS_ENDPOINT_URL_STS: sts.endpoint,
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
     }))
       vi.stubEnv(k, v);
-    const catalog = new Catalog({ records: new DynamoRecordStore(dynamo.client, TABLE), scope: { partition: "aws", region: "us-east-1", accountId: "000000000000" }, now: () => T0 });
+    catalog = new Catalog({ records: new DynamoRecordStore(dynamo.client, TABLE), scope: { partition: "aws", region: "us-east-1", accountId: "000000000000" }, now: () => T0 });
     const detector = await catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await catalog.createAlert({ AlertName: "shop-sns", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { SNSConfiguration: { RoleArn: "arn:aws:iam::000000000000:role/r", SnsTopicArn: ALERT_TOPIC, SnsFormat: "JSON" } } });
+    await catalog.createAlert({ AlertName: "shop-sns", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { SNSConfiguration: { RoleArn: ROLE, SnsTopicArn: ALERT_TOPIC, SnsFormat: "JSON" } } });
   });
 
   afterAll(() => {
@@ -85,6 +95,9 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
     expect(toTopic).toHaveLength(1);
     const delivery = DeliverySchema.parse(JSON.parse(deliveries[0]!.body));
     expect(JSON.parse(toTopic[0]!.message)).toEqual(l4mAlertJson(delivery.message));
+    // Published as the alert's role, assumed for its account, not with the function's own key.
+    expect(sts.calls).toEqual([{ roleArn: ROLE, externalId: "000000000000", sessionName: "vigil-000000000000", caller: "local", issued: expect.anything() }]);
+    expect(toTopic[0]).toMatchObject({ accessKeyId: sts.calls[0]!.issued!.accessKeyId, sessionToken: sts.calls[0]!.issued!.sessionToken });
   });
 
   it("parks what the channel refuses on the dead-letter queue, and replay sends it once the channel is fixed", async () => {
@@ -104,5 +117,30 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
     expect(await replayDeliveries(services, new AbortController().signal)).toEqual({ retried: 1, remaining: 0 });
     expect(sns.published.length - before).toBe(1);
     expect(sqs.messages("dead-letters")).toHaveLength(0);
+  });
+
+  it("parks at once a delivery whose role does not let Vigil in, saying what its trust policy needs; replay sends it once the role does", async () => {
+    const { alert } = await import("../../functions/alert/handler.ts");
+    const { deliver } = await import("../../functions/deliver/handler.ts");
+    const [shop] = await catalog.listAlerts();
+    await catalog.updateAlert({ AlertArn: shop!.AlertArn, Action: { SNSConfiguration: { RoleArn: UNTRUSTED_ROLE, SnsTopicArn: ALERT_TOPIC, SnsFormat: "JSON" } } });
+    const before = sns.published.length;
+    await alert({ Records: [sqsRecord(JSON.stringify(anomalyGroupEvent({ revision: 1, score: 92, groupId: "7b1c2d3e-aaaa-4bbb-8ccc-0123456789ab" })), "e3")] });
+    expect(await deliver({ Records: await receiveDeliveries() })).toEqual({ batchItemFailures: [] });
+    expect(sns.published.length).toBe(before);
+    expect(sts.calls.filter((c) => c.roleArn === UNTRUSTED_ROLE)).toEqual([{ roleArn: UNTRUSTED_ROLE, externalId: "000000000000", sessionName: "vigil-000000000000", caller: "local" }]);
+    expect(sqs.messages("dead-letters")).toHaveLength(1);
+    expect(JSON.parse(sqs.messages("dead-letters")[0]!.body)).toMatchObject({
+      reason: "ROLE",
+      attempts: 1,
+      detail: `Vigil could not assume the role ${UNTRUSTED_ROLE} for account 000000000000: its trust policy must let Vigil assume it with sts:ExternalId 000000000000`,
+    });
+
+    roles[UNTRUSTED_ROLE] = { trusts: ["local"], externalId: "000000000000" };
+    const services = await servicesFor(configFromEnv(process.env));
+    expect(await replayDeliveries(services, new AbortController().signal)).toEqual({ retried: 1, remaining: 0 });
+    const issued = sts.calls.filter((c) => c.roleArn === UNTRUSTED_ROLE && c.issued).map((c) => c.issued!.accessKeyId);
+    expect(issued).toHaveLength(1);
+    expect(sns.published.slice(before).map((p) => p.accessKeyId)).toEqual(issued);
   });
 });

@@ -36,6 +36,8 @@ const hostile = messageWith(HOSTILE);
 const benign = messageWith(HOSTILE.map((_, i) => `value${i}`));
 const signal = new AbortController().signal;
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+/** The action's role: these clients sign with their own credentials, as the local mode does. */
+const ROLE = "arn:aws:iam::000000000000:role/vigil-alerts";
 
 /** Every mrkdwn string of a Slack payload, `text` included. */
 function mrkdwnOf(payload: { text: string; attachments: { blocks: Record<string, unknown>[] }[] }): string[] {
@@ -105,8 +107,8 @@ describe("every channel, with hostile dimension values", () => {
     const { endpoint, published } = await startFakeSns([topic]);
     const sender = new SnsSender(() => new SNSClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 }));
     for (const format of ["LONG_TEXT", "SHORT_TEXT", "JSON"] as const) {
-      expect(await sender.send(benign, { kind: "sns", topicArn: topic, format }, signal)).toEqual({ ok: true });
-      expect(await sender.send(hostile, { kind: "sns", topicArn: topic, format }, signal)).toEqual({ ok: true });
+      expect(await sender.send(benign, { kind: "sns", roleArn: ROLE, topicArn: topic, format }, signal)).toEqual({ ok: true });
+      expect(await sender.send(hostile, { kind: "sns", roleArn: ROLE, topicArn: topic, format }, signal)).toEqual({ ok: true });
       const [plain, sent] = published.slice(-2) as [(typeof published)[0], (typeof published)[0]];
       expect(sent!.subject).not.toMatch(/[\p{Cc}\u202e]/u);
       if (format !== "JSON") expect(sent!.message.split("\n")).toHaveLength(plain!.message.split("\n").length);
@@ -115,7 +117,7 @@ describe("every channel, with hostile dimension values", () => {
     expect(JSON.parse(published.at(-1)!.message).impactedMetric.relevantTimeSeries.map((t: { dimensions: { dimensionValue: string }[] }) => t.dimensions[0]!.dimensionValue)).toEqual(HOSTILE);
     // The subject names the first contributor: a line break there would make SNS refuse the message.
     for (const first of [HOSTILE[3]!, HOSTILE[5]!, HOSTILE[6]!]) {
-      expect(await sender.send(messageWith([first]), { kind: "sns", topicArn: topic, format: "SHORT_TEXT" }, signal)).toEqual({ ok: true });
+      expect(await sender.send(messageWith([first]), { kind: "sns", roleArn: ROLE, topicArn: topic, format: "SHORT_TEXT" }, signal)).toEqual({ ok: true });
       expect(published.at(-1)!.subject).not.toMatch(/[\p{Cc}\u202e]/u);
     }
   });
@@ -127,7 +129,7 @@ describe("every channel, with hostile dimension values", () => {
     const fn = "arn:aws:lambda:us-east-1:000000000000:function:f";
     const { endpoint, invocations } = await startFakeLambda([fn]);
     const lambda = new LambdaSender(() => new LambdaClient({ endpoint, region: "us-east-1", credentials }));
-    expect(await lambda.send(hostile, { kind: "lambda", functionArn: fn }, signal)).toEqual({ ok: true });
+    expect(await lambda.send(hostile, { kind: "lambda", roleArn: ROLE, functionArn: fn }, signal)).toEqual({ ok: true });
     const series = (JSON.parse(invocations[0]!.payload) as { impactedMetric: { relevantTimeSeries: { dimensions: { dimensionValue: string }[] }[] } }).impactedMetric.relevantTimeSeries;
     expect(series.map((s) => s.dimensions[0]!.dimensionValue)).toEqual(HOSTILE);
   });

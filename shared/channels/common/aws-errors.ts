@@ -1,7 +1,18 @@
 import { failed, type SendResult } from "../../alerts/channel.ts";
+import { AccessDeniedException } from "../../model/errors.ts";
 
-/** An AWS SDK error as a send result: throttling and 5xx are worth another try, the rest is final. */
+/**
+ * The SDK client an SNS or Lambda action is sent with: for the topic's or function's ARN (its
+ * region), signing as the action's role assumed for the alert's account (AWS), or as the mode sends.
+ */
+export type ActionClient<C> = (targetArn: string, roleArn: string, accountId: string) => C;
+
+/**
+ * An AWS SDK error as a send result: throttling and 5xx are worth another try, the rest is
+ * final; so is a role STS refused to let Vigil assume (its trust policy must change first).
+ */
 export function classifyAwsError(e: unknown): SendResult {
+  if (e instanceof AccessDeniedException) return failed(false, "ROLE", e.message);
   const err = e as { name?: string; message?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
   const status = err.$metadata?.httpStatusCode;
   const retryable = !!err.$retryable || status === undefined || status >= 500 || status === 429 || /Throttl/i.test(err.name ?? "");

@@ -3,20 +3,21 @@ import type { Channel } from "../../model/alert.ts";
 import type { AlertMessage } from "../../alerts/message.ts";
 import { l4mAlertJson } from "../common/l4m-alert.ts";
 import { failed, type Sender, type SendResult } from "../../alerts/channel.ts";
-import { classifyAwsError } from "../common/aws-errors.ts";
+import { classifyAwsError, type ActionClient } from "../common/aws-errors.ts";
+import { arnAccount } from "../../model/ids.ts";
 
 type LambdaChannel = Extract<Channel, { kind: "lambda" }>;
 
-/** L4M's Lambda action: the function is invoked asynchronously with L4M's alert document. */
+/** L4M's Lambda action: the function is invoked asynchronously with L4M's alert document, as the action's role assumed for the alert's account. */
 export class LambdaSender implements Sender<LambdaChannel> {
   constructor(
-    private readonly client: (functionArn: string) => LambdaClient,
+    private readonly client: ActionClient<LambdaClient>,
     private readonly timeoutMs = 10_000,
   ) {}
 
   async send(message: AlertMessage, channel: LambdaChannel, signal: AbortSignal): Promise<SendResult> {
     try {
-      const out = await this.client(channel.functionArn).send(
+      const out = await this.client(channel.functionArn, channel.roleArn, arnAccount(message.alert.arn)).send(
         new InvokeCommand({ FunctionName: channel.functionArn, InvocationType: "Event", Payload: new TextEncoder().encode(JSON.stringify(l4mAlertJson(message))) }),
         { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) },
       );

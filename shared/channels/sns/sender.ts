@@ -4,7 +4,8 @@ import type { AlertMessage } from "../../alerts/message.ts";
 import { l4mAlertJson } from "../common/l4m-alert.ts";
 import { longText, shortText, subjectOf } from "../common/text.ts";
 import type { Sender, SendResult } from "../../alerts/channel.ts";
-import { classifyAwsError } from "../common/aws-errors.ts";
+import { classifyAwsError, type ActionClient } from "../common/aws-errors.ts";
+import { arnAccount } from "../../model/ids.ts";
 import { truncate } from "../common/format.ts";
 
 /** SNS takes a subject of less than 100 characters, on one line (subjectOf keeps it to one). */
@@ -28,16 +29,16 @@ export const snsAttributes = (m: AlertMessage) => ({
   reason: { DataType: "String", StringValue: m.reason },
 });
 
-/** L4M's SNS action: publish to the alert's topic in its format. */
+/** L4M's SNS action: publish to the alert's topic in its format, as the action's role assumed for the alert's account. */
 export class SnsSender implements Sender<SnsChannel> {
   constructor(
-    private readonly client: (topicArn: string) => SNSClient,
+    private readonly client: ActionClient<SNSClient>,
     private readonly timeoutMs = 10_000,
   ) {}
 
   async send(message: AlertMessage, channel: SnsChannel, signal: AbortSignal): Promise<SendResult> {
     try {
-      await this.client(channel.topicArn).send(
+      await this.client(channel.topicArn, channel.roleArn, arnAccount(message.alert.arn)).send(
         new PublishCommand({ TopicArn: channel.topicArn, Subject: truncate(subjectOf(message), SNS_SUBJECT_MAX), Message: snsBody(message, channel.format), MessageAttributes: snsAttributes(message) }),
         { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) },
       );
