@@ -1,6 +1,6 @@
 import type { SeriesBank } from "../engine/bank.ts";
 import { BAND_Z } from "../engine/calibration.ts";
-import { EVENT_SCORE } from "../engine/event.ts";
+import { EventLayer } from "../engine/event.ts";
 import { remember } from "../engine/recent.ts";
 import { newStepResult, step } from "../engine/step.ts";
 import { applyFeedback } from "../engine/feedback.ts";
@@ -10,7 +10,7 @@ import { timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 
 /** Points scoring below this (rarer than one interval in 2,000: engine/calibration.ts) are normal and not recorded as anomalies. */
-export const MIN_ANOMALY_SCORE = EVENT_SCORE;
+export const MIN_ANOMALY_SCORE = EventLayer.EVENT_SCORE;
 /** Within an incident already under way, a series' deviations down to this severity (one interval in 80) are recorded as its anomalies too, so a group spans its incident. */
 export const ONGOING_ANOMALY_SCORE = 50;
 /** Bounds shown with an anomaly: the band of normal values, in residual scales either side of expected. */

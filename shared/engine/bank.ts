@@ -1,12 +1,14 @@
 import { KeyTable } from "../model/key-tables.ts";
 import { LearningRates } from "./baseline.ts";
-import { RECORD_BLOCKS } from "./records.ts";
+import { Records } from "./records.ts";
 import { IntervalPlaces, layoutFor, type SeasonLayout } from "./layout.ts";
 
 /** Intervals of recent values kept per series, for the chart an alert shows. */
 export const RECENT = 24;
-/** Residual sizes averaged for the short-run likelihood (event.ts). */
-export const SHORT = 6;
+/** The residual sizes kept per series (SHORT, averaged for the short-run likelihood: event.ts): an enum, read every point, so that a bundle writes it in place (docs/engine.md, "Constants in place"). */
+export enum Kept {
+  SHORT = 6,
+}
 
 type Typed = Float64Array | Float32Array | Uint32Array | Uint16Array | Int16Array | Int8Array | Uint8Array;
 
@@ -138,7 +140,7 @@ export class SeriesBank {
       ["sizeMean", 1],
       ["sizeVar", 1],
       ["sizeCount", 1],
-      ["sizeRing", SHORT],
+      ["sizeRing", Kept.SHORT],
       ["dayRing", routine.day.length],
       ["weekRing", routine.week.length],
       ["dayPlace", routine.day.divisor > 1 ? routine.day.length : 0],
@@ -150,7 +152,7 @@ export class SeriesBank {
       ["tailSeen", 1],
       ["recMean", 1],
       ["recSeen", 1],
-      ["recMax", RECORD_BLOCKS],
+      ["recMax", Records.RECORD_BLOCKS],
       ["recCur", 1],
       ["recCount", 1],
       ["recNext", 1],

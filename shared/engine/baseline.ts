@@ -1,4 +1,4 @@
-import { DAILY_CHANGED, WEEKLY_CHANGED } from "./change.ts";
+import { Change } from "./change.ts";
 import type { SeasonLayout } from "./layout.ts";
 
 /**
@@ -31,7 +31,7 @@ export const RELEARN_RATE = 0.5;
 export function dailyRate(layout: SeasonLayout, seen: number, moved: number): number {
   const { daily, rates } = layout;
   const visits = Math.floor(seen / (daily.buckets * daily.divisor));
-  return daily.buckets > 1 ? Math.max(moved & DAILY_CHANGED ? RELEARN_RATE : rates.daily, 1 / (visits + 1)) * shareOf(daily.divisor) : 0;
+  return daily.buckets > 1 ? Math.max(moved & Change.DAILY_CHANGED ? RELEARN_RATE : rates.daily, 1 / (visits + 1)) * shareOf(daily.divisor) : 0;
 }
 
 /** The weekly slot's share of what the daily slot left. */
@@ -41,7 +41,7 @@ export function weeklyRate(layout: SeasonLayout, seen: number, moved: number): n
   const weeklyVisits = Math.floor(seen / (weekly.buckets * weekly.divisor));
   // In the first week, the weekly slot takes half of what the daily cycle leaves.
   const firstWeek = dailyVisits > 0 || daily.buckets === 1 ? 0.5 : 0;
-  return Math.max(moved & WEEKLY_CHANGED ? RELEARN_RATE : rates.weekly, weeklyVisits === 0 ? firstWeek : 1 / (weeklyVisits + 1)) * shareOf(weekly.divisor);
+  return Math.max(moved & Change.WEEKLY_CHANGED ? RELEARN_RATE : rates.weekly, weeklyVisits === 0 ? firstWeek : 1 / (weeklyVisits + 1)) * shareOf(weekly.divisor);
 }
 
 /**

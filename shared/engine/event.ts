@@ -1,8 +1,8 @@
-import { SHORT, type SeriesBank } from "./bank.ts";
+import { Kept, type SeriesBank } from "./bank.ts";
 import type { IntervalPlaces } from "./layout.ts";
 import { gaussianRarity, rarityOverIntervals, scoreOfRarity } from "./calibration.ts";
 import { recordRarity } from "./records.ts";
-import { quantised, recordRecurs, rememberSurprise, ROUTINE, routineOf } from "./routine.ts";
+import { quantised, recordRecurs, rememberSurprise, Routine, routineOf } from "./routine.ts";
 import { restartTails, tailRarity } from "./tails.ts";
 
 /**
@@ -25,27 +25,30 @@ import { restartTails, tailRarity } from "./tails.ts";
  * record at the time of a record the day before likewise.
  */
 
-/** Long-run statistics of residual sizes learn at this rate: a memory of about 2,000 points. */
-const LONG_RATE = 0.0005;
-/** Points of history before any likelihood is reported. */
-const MIN_HISTORY = 50;
-/** Floor of the long-run spread of residual sizes, so float noise on a flat series stays ordinary. */
-const SPREAD_FLOOR = 0.05;
-/**
- * What the likelihood's Gaussian rarity counts for: the last SHORT sizes of a real series
- * are neither independent nor Gaussian, and a change shows in several windows in a row, so
- * its nominal rarity overstates it (NAB's development set: 0.44–0.48 is a plateau).
- */
-const LIKELIHOOD_WEIGHT = 0.46;
-/** A surprise of this quantised size (|z| ≈ 1.7) or more is remembered with whether it was a weekly repeat (routine.ts). */
-const NOTABLE = 8;
-/** The current size must be at least this share of the recent mean for the likelihood to speak. */
-const PART_OF_CHANGE = 0.5;
-/** √n for the n ≤ SHORT sizes kept, as Math.sqrt gives it: a table read, not a square root per point. */
-const ROOT_OF = Float64Array.from({ length: SHORT + 1 }, (_, n) => Math.sqrt(n));
+/** The layer's constants, read every point: an enum, so that a bundle writes its members in place (docs/engine.md, "Constants in place"). */
+export enum EventLayer {
+  /** Long-run statistics of residual sizes learn at this rate: a memory of about 2,000 points. */
+  LONG_RATE = 0.0005,
+  /** Points of history before any likelihood is reported. */
+  MIN_HISTORY = 50,
+  /** Floor of the long-run spread of residual sizes, so float noise on a flat series stays ordinary. */
+  SPREAD_FLOOR = 0.05,
+  /**
+   * What the likelihood's Gaussian rarity counts for: the last SHORT sizes of a real series
+   * are neither independent nor Gaussian, and a change shows in several windows in a row, so
+   * its nominal rarity overstates it (NAB's development set: 0.44–0.48 is a plateau).
+   */
+  LIKELIHOOD_WEIGHT = 0.46,
+  /** A surprise of this quantised size (|z| ≈ 1.7) or more is remembered with whether it was a weekly repeat (routine.ts). */
+  NOTABLE = 8,
+  /** The current size must be at least this share of the recent mean for the likelihood to speak. */
+  PART_OF_CHANGE = 0.5,
+  /** An interval at or above this severity is an anomaly: L4M's default alert threshold. It opens or renews its series' event. */
+  EVENT_SCORE = 70,
+}
 
-/** An interval at or above this severity is an anomaly: L4M's default alert threshold. It opens or renews its series' event. */
-export const EVENT_SCORE = 70;
+/** √n for the n ≤ SHORT sizes kept, as Math.sqrt gives it: a table read, not a square root per point. */
+const ROOT_OF = Float64Array.from({ length: Kept.SHORT + 1 }, (_, n) => Math.sqrt(n));
 
 export const sizeOf = (z: number) => Math.log1p(Math.min(Math.abs(z), 1e6));
 
@@ -80,31 +83,31 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: Int
   // The likelihood of the last SHORT sizes, u the newest (see the top of this file); then u is learned.
   const sizeRing = bank.sizeRing;
   const n = bank.sizeCount[i]!;
-  const ring = i * SHORT;
+  const ring = i * Kept.SHORT;
   // One modulo, then the ring walked back from the newest place to the first, then from the
   // last down to the newest (when the ring is full): the order of the sum is the sizes' order,
   // newest first, with no index arithmetic per element.
-  const newest = n % SHORT;
+  const newest = n % Kept.SHORT;
   sizeRing[ring + newest] = u;
-  const kept = Math.min(SHORT, n + 1);
+  const kept = Math.min(Kept.SHORT, n + 1);
   const mean = bank.sizeMean[i]!;
   const variance = bank.sizeVar[i]!;
   let likely = 0;
   // The likelihood speaks only when u ≥ PART_OF_CHANGE · short > mean: never when 2u ≤ mean
   // (PART_OF_CHANGE is ½, exact in floating point), and then the ring is not walked.
-  if (n > MIN_HISTORY && !(u / PART_OF_CHANGE <= mean)) {
+  if (n > EventLayer.MIN_HISTORY && !(u / EventLayer.PART_OF_CHANGE <= mean)) {
     let short = 0;
     for (let j = ring + newest; j >= ring; j--) short += sizeRing[j]!;
-    if (n >= SHORT) for (let j = ring + SHORT - 1; j > ring + newest; j--) short += sizeRing[j]!;
+    if (n >= Kept.SHORT) for (let j = ring + Kept.SHORT - 1; j > ring + newest; j--) short += sizeRing[j]!;
     short /= kept;
     // Recent sizes at or below the long-run mean cannot be rare: the square roots are skipped for them.
-    if (u >= PART_OF_CHANGE * short && short > mean) {
-      const zl = (short - mean) / ((Math.sqrt(variance) + SPREAD_FLOOR) / ROOT_OF[kept]!);
+    if (u >= EventLayer.PART_OF_CHANGE * short && short > mean) {
+      const zl = (short - mean) / ((Math.sqrt(variance) + EventLayer.SPREAD_FLOOR) / ROOT_OF[kept]!);
       // Below 2 its rarity could not count anyway: skip the tail.
-      if (zl > 2) likely = gaussianRarity(zl) * LIKELIHOOD_WEIGHT;
+      if (zl > 2) likely = gaussianRarity(zl) * EventLayer.LIKELIHOOD_WEIGHT;
     }
   }
-  const a = n < 1 / LONG_RATE ? 1 / (n + 1) : LONG_RATE;
+  const a = n < 1 / EventLayer.LONG_RATE ? 1 / (n + 1) : EventLayer.LONG_RATE;
   const d = u - mean;
   bank.sizeMean[i] = mean + a * d;
   bank.sizeVar[i] = (1 - a) * (variance + a * d * d);
@@ -112,9 +115,9 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: Int
 
   let rarity = Math.max(likely, tailRarity(bank, i, z));
   // Whether it is a routine matters when a detector speaks, or for remembering a surprise large enough to excuse a later one.
-  const kinds = rarity > 0 || q >= NOTABLE ? routineOf(bank, i, at, q) : 0;
-  out.routine = (kinds & ROUTINE) !== 0 && q >= NOTABLE;
-  if (kinds & ROUTINE) rarity = 0;
+  const kinds = rarity > 0 || q >= EventLayer.NOTABLE ? routineOf(bank, i, at, q) : 0;
+  out.routine = (kinds & Routine.ROUTINE) !== 0 && q >= EventLayer.NOTABLE;
+  if (kinds & Routine.ROUTINE) rarity = 0;
   if (record > 0 && !recordRecurs(bank, i, at)) rarity = Math.max(rarity, record);
   rememberSurprise(bank, i, at, q, kinds, record > 0);
   // At L4M's frequencies an interval is a calibrated one: nothing to judge over several.
@@ -127,7 +130,7 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: Int
  * of it before this interval. Returns whether it is open after this interval.
  */
 export function holdEvent(bank: SeriesBank, i: number, left: number, severity: number): boolean {
-  if (severity >= EVENT_SCORE) {
+  if (severity >= EventLayer.EVENT_SCORE) {
     bank.eventLeft[i] = bank.layout.eventHold;
     bank.eventPeak[i] = left > 0 ? Math.max(bank.eventPeak[i]!, severity) : severity;
     return true;

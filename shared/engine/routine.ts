@@ -11,16 +11,28 @@ import type { IntervalPlaces, RoutineRing } from "./layout.ts";
  * a byte each, in the series' state.
  */
 
-/** Quantisation of residual sizes log(1 + |z|): 1/8 per step, 6 bits, so up to |z| ≈ 2,600 (larger ones are alike). */
-const STEPS = 8;
-const SIZE = 63;
-export const quantised = (u: number) => Math.min(SIZE, Math.ceil(u * STEPS));
-/** Bit of a stored byte: a record fell in that bucket (records.ts; day ring). */
-const RECORD = 64;
-/** Bit of a stored byte: that surprise was itself like one a cycle before. */
-const REPEAT = 128;
-/** "Like": no larger by more than this many steps (a quarter of log size: |z| up to 1.28 times as large; 3 steps, 1.45 times, lost 1.7 points of NAB's development set). */
-const LIKE = 2;
+/** The rings' constants and the bits of their bytes and answers, read every point: an enum, so that a bundle writes its members in place (docs/engine.md, "Constants in place"). */
+export enum Routine {
+  /** Quantisation of residual sizes log(1 + |z|): 1/8 per step, 6 bits, so up to |z| ≈ 2,600 (larger ones are alike). */
+  STEPS = 8,
+  SIZE = 63,
+  /** Bit of a stored byte: a record fell in that bucket (records.ts; day ring). */
+  RECORD = 64,
+  /** Bit of a stored byte: that surprise was itself like one a cycle before. */
+  REPEAT = 128,
+  /** "Like": no larger by more than this many steps (a quarter of log size: |z| up to 1.28 times as large; 3 steps, 1.45 times, lost 1.7 points of NAB's development set). */
+  LIKE = 2,
+  /** Bits of `scan`: a stored surprise within the drift of one cycle ago is at least q − LIKE; at least q; at least q − LIKE and a repeat itself. */
+  LIKE_SEEN = 1,
+  NO_LARGER = 2,
+  LIKE_REPEAT = 4,
+  /** Bits of `routineOf`. */
+  ROUTINE = 1,
+  DAILY_REPEAT = 2,
+  WEEKLY_REPEAT = 4,
+}
+
+export const quantised = (u: number) => Math.min(Routine.SIZE, Math.ceil(u * Routine.STEPS));
 
 /** `a` mod `n` for an integer `a` (a bucket): one modulo, made non-negative after, as each one is an integer division. */
 const mod = (a: number, n: number) => {
@@ -59,11 +71,6 @@ export class RingPlace {
   }
 }
 
-/** Bits of `scan`: a stored surprise within the drift of one cycle ago is at least q − LIKE; at least q; at least q − LIKE and a repeat itself. */
-const LIKE_SEEN = 1;
-const NO_LARGER = 2;
-const LIKE_REPEAT = 4;
-
 /**
  * What ring `r` holds of series `i` within the drift of one cycle before the interval at `p`,
  * against a surprise of quantised size `q` (the bits above). One walk over the buckets
@@ -77,20 +84,15 @@ function scan(ring: Uint8Array, place: Uint8Array, r: RoutineRing, stride: numbe
   for (let b = p.first, m = p.firstRow; b <= last; b++, m = m + 1 === r.length ? 0 : m + 1) {
     const j = m * stride + i;
     const past = ring[j]!;
-    const size = past & SIZE;
-    if (size + LIKE < q) continue;
+    const size = past & Routine.SIZE;
+    if (size + Routine.LIKE < q) continue;
     // The largest surprise of that bucket, where it was: within the drift of one cycle ago?
     const at = r.divisor === 1 ? b : b * r.divisor + (place[j]! * r.divisor) / 256;
     if (!(Math.abs(at - ago) <= r.drift + 0.5)) continue;
-    bits |= LIKE_SEEN | (size >= q ? NO_LARGER : 0) | (past & REPEAT ? LIKE_REPEAT : 0);
+    bits |= Routine.LIKE_SEEN | (size >= q ? Routine.NO_LARGER : 0) | (past & Routine.REPEAT ? Routine.LIKE_REPEAT : 0);
   }
   return bits;
 }
-
-/** Bits of `routineOf`. */
-export const ROUTINE = 1;
-const DAILY_REPEAT = 2;
-const WEEKLY_REPEAT = 4;
 
 /**
  * Whether a surprise of quantised size `q` at the interval `at` of series `i` is a routine
@@ -103,9 +105,9 @@ export function routineOf(bank: SeriesBank, i: number, at: IntervalPlaces, q: nu
   const { day, week } = bank.layout.routine;
   let bits = 0;
   const daySeen = scan(bank.dayRing, bank.dayPlace, day, bank.capacity, i, at.day, q);
-  if (daySeen & LIKE_SEEN) bits |= daySeen & (NO_LARGER | LIKE_REPEAT) ? DAILY_REPEAT | ROUTINE : DAILY_REPEAT;
+  if (daySeen & Routine.LIKE_SEEN) bits |= daySeen & (Routine.NO_LARGER | Routine.LIKE_REPEAT) ? Routine.DAILY_REPEAT | Routine.ROUTINE : Routine.DAILY_REPEAT;
   const weekSeen = scan(bank.weekRing, bank.weekPlace, week, bank.capacity, i, at.week, q);
-  if (weekSeen & LIKE_SEEN) bits |= weekSeen & LIKE_REPEAT ? WEEKLY_REPEAT | ROUTINE : WEEKLY_REPEAT;
+  if (weekSeen & Routine.LIKE_SEEN) bits |= weekSeen & Routine.LIKE_REPEAT ? Routine.WEEKLY_REPEAT | Routine.ROUTINE : Routine.WEEKLY_REPEAT;
   return bits;
 }
 
@@ -115,11 +117,11 @@ function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineR
   const j = p.row * stride + i;
   // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
   const kept = at[i] !== bucket ? -1 : ring[j]!;
-  if (kept < 0 || q > (kept & SIZE)) {
-    ring[j] = q | (kept < 0 ? 0 : kept & RECORD) | flag;
+  if (kept < 0 || q > (kept & Routine.SIZE)) {
+    ring[j] = q | (kept < 0 ? 0 : kept & Routine.RECORD) | flag;
     if (r.divisor > 1) place[j] = p.place;
     at[i] = bucket;
-  } else ring[j] = kept | (flag & RECORD);
+  } else ring[j] = kept | (flag & Routine.RECORD);
 }
 
 /** Whether a record (records.ts) fell within the drift of the interval `at`, a day before. */
@@ -127,13 +129,13 @@ export function recordRecurs(bank: SeriesBank, i: number, at: IntervalPlaces): b
   const r = bank.layout.routine.day;
   if (r.length === 0) return false;
   const p = at.day;
-  for (let b = p.first, m = p.firstRow; b <= p.last; b++, m = m + 1 === r.length ? 0 : m + 1) if (bank.dayRing[m * bank.capacity + i]! & RECORD) return true;
+  for (let b = p.first, m = p.firstRow; b <= p.last; b++, m = m + 1 === r.length ? 0 : m + 1) if (bank.dayRing[m * bank.capacity + i]! & Routine.RECORD) return true;
   return false;
 }
 
 /** Remembers a surprise of quantised size `q` at the interval `at` of series `i`, with what `routineOf` said of it. */
 export function rememberSurprise(bank: SeriesBank, i: number, at: IntervalPlaces, q: number, routine: number, record: boolean): void {
   const { day, week } = bank.layout.routine;
-  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, bank.capacity, i, at.day, q, (record ? RECORD : 0) | (routine & DAILY_REPEAT ? REPEAT : 0));
-  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, bank.capacity, i, at.week, q, routine & WEEKLY_REPEAT ? REPEAT : 0);
+  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, bank.capacity, i, at.day, q, (record ? Routine.RECORD : 0) | (routine & Routine.DAILY_REPEAT ? Routine.REPEAT : 0));
+  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, bank.capacity, i, at.week, q, routine & Routine.WEEKLY_REPEAT ? Routine.REPEAT : 0);
 }

@@ -9,8 +9,11 @@
  * step.ts does both, in its one pass over a series.
  */
 
-/** √(π/2): mean absolute deviation → standard deviation, for Gaussian noise. */
-export const MAD_TO_SIGMA = 1.2533;
+/** The residual scale's constant, read every point: an enum, so that a bundle writes its members in place (docs/engine.md, "Constants in place"). */
+export enum Scale {
+  /** √(π/2): mean absolute deviation → standard deviation, for Gaussian noise. */
+  MAD_TO_SIGMA = 1.2533,
+}
 
 /**
  * The smallest scale a series may have, so flat or near-zero series do not score 1 → 3

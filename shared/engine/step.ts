@@ -1,9 +1,9 @@
 import type { SeriesBank } from "./bank.ts";
 import { dailyRate, meanLevel, weeklyRate } from "./baseline.ts";
-import { DAILY_CHANGED, nextMark, nextRun, repeats, SHORT_EXCURSION, surpriseDirection, WEEKLY_CHANGED } from "./change.ts";
-import { DRIFT_SCALES, WANDER_TIMES } from "./drift.ts";
-import { EVENT_SCORE, eventSeverity, holdEvent } from "./event.ts";
-import { MAD_TO_SIGMA, scaleFloor } from "./scale.ts";
+import { Change, nextMark, nextRun, repeats, surpriseDirection } from "./change.ts";
+import { Drift } from "./drift.ts";
+import { EventLayer, eventSeverity, holdEvent } from "./event.ts";
+import { Scale, scaleFloor } from "./scale.ts";
 
 /**
  * One causal step for one series: predict the interval (baseline.ts), judge the value by
@@ -35,8 +35,10 @@ export interface StepResult {
 
 export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, scaleBelow: NaN, scaleAbove: NaN, z: 0, score: 0, routine: false, ongoing: false, open: false, drift: 0 });
 
-/** A residual beyond this many scales is treated as an anomaly when learning. */
-const CLIP_Z = 3;
+/** A residual beyond this many scales is treated as an anomaly when learning (an enum, so that a bundle writes its members in place (docs/engine.md, "Constants in place")). */
+enum Learning {
+  CLIP_Z = 3,
+}
 
 function nothing(out: StepResult, expected: number): void {
   out.expected = expected;
@@ -123,17 +125,17 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     out.open = holdEvent(bank, i, left, deviation);
     return;
   }
-  const slotDir = Math.abs(run) > SHORT_EXCURSION ? 0 : dir;
+  const slotDir = Math.abs(run) > Change.SHORT_EXCURSION ? 0 : dir;
   // The marks are written whether or not the point surprised its slots (a mark is cleared
   // when not), so a series' first surprise runs the code every point runs (change.ts).
   const dailyMark = bank.dailyMark[di]!;
   const weeklyMark = bank.weeklyMark[wi]!;
   bank.dailyMark[di] = nextMark(dailyMark, slotDir);
   bank.weeklyMark[wi] = nextMark(weeklyMark, slotDir);
-  const moved = (daily.buckets > 1 && repeats(dailyMark, slotDir) ? DAILY_CHANGED : 0) | (repeats(weeklyMark, slotDir) ? WEEKLY_CHANGED : 0);
+  const moved = (daily.buckets > 1 && repeats(dailyMark, slotDir) ? Change.DAILY_CHANGED : 0) | (repeats(weeklyMark, slotDir) ? Change.WEEKLY_CHANGED : 0);
 
   // Learn (baseline.ts): clipped from the first cycle on, so that an incident while the model is young is not learned as the cycle.
-  const limit = CLIP_Z * base;
+  const limit = Learning.CLIP_Z * base;
   const rc = seen > firstCycle && moved === 0 ? Math.max(-limit, Math.min(limit, r)) : r;
   // The rates of this point count, kept by the bank (baseline.ts); a cycle that moved re-learns faster.
   const learning = bank.learning.at(seen);
@@ -159,7 +161,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     const a = learning.scale;
     const size = Math.abs(r);
     const capped = seen > firstCycle && warm ? Math.min(size, 2 * limit) : size;
-    bank.scale[i] = s + a * (MAD_TO_SIGMA * capped - s);
+    bank.scale[i] = s + a * (Scale.MAD_TO_SIGMA * capped - s);
   }
 
   // Slow drift (drift.ts), of the level with its cycles averaged out (baseline.ts' meanLevel, written out here).
@@ -170,12 +172,12 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     const d = Math.abs(mean - ref);
     const wander = bank.driftWander[i]!;
     const rate = layout.driftRate;
-    if (d >= DRIFT_SCALES * base && d >= WANDER_TIMES * wander) {
+    if (d >= Drift.DRIFT_SCALES * base && d >= Drift.WANDER_TIMES * wander) {
       bank.driftRef[i] = mean;
       const drift = mean - ref;
       if (drift !== 0 && !learnOnly) {
         out.drift = drift;
-        out.score = Math.max(deviation, EVENT_SCORE);
+        out.score = Math.max(deviation, EventLayer.EVENT_SCORE);
       }
     } else {
       bank.driftWander[i] = wander + rate * (d - wander);

@@ -35,14 +35,23 @@ const FAMILY: readonly (readonly [number, number, number])[] = [
   [1.7049, 1000, 1.151],
 ];
 
-/** Points of |z| seen before the quantiles are trusted. */
-const MIN_SEEN = 200;
-/** Step of the quantiles' stochastic approximation, in log scale: a memory of a few hundred points. */
-const STEP = 0.01;
-const UP75 = Math.exp(STEP * 0.75);
-const DOWN75 = Math.exp(-STEP * 0.25);
-const UP95 = Math.exp(STEP * 0.95);
-const DOWN95 = Math.exp(-STEP * 0.05);
+/**
+ * The quantiles' constants, read every point: an enum, so that a bundle writes its members
+ * in place (docs/engine.md, "Constants in place"); an enum's members are literals, so the
+ * factors are written out as the doubles Math.exp gives (tails.test.ts checks them).
+ */
+export enum Tails {
+  /** Points of |z| seen before the quantiles are trusted. */
+  MIN_SEEN = 200,
+  /** Step of the quantiles' stochastic approximation, in log scale: a memory of a few hundred points. */
+  STEP = 0.01,
+  /** exp(STEP · 0.75), exp(−STEP · 0.25): the 75th percentile's factors up and down. */
+  UP75 = 1.0075281954445339,
+  DOWN75 = 0.9975031223974601,
+  /** exp(STEP · 0.95), exp(−STEP · 0.05): the 95th percentile's. */
+  UP95 = 1.0095452682358568,
+  DOWN95 = 0.9995001249791693,
+}
 /**
  * What one residual's rarity counts for. The fit is anchored on the 75th and 95th
  * percentiles; on a near-Gaussian series (ν ≥ 15) its far tail holds and counts in full,
@@ -88,9 +97,9 @@ export function tailRarity(bank: SeriesBank, i: number, z: number): number {
   let rarity = 0;
   // Only residuals well out of the bulk can be rare: the tail is computed for them alone. (The
   // size is compared first, from the first point on, so the compiler has seen it when the count is reached.)
-  if (a > 2 * q95 && seen >= MIN_SEEN) rarity = rarityOfResidual(bank, i, a);
-  bank.q75[i] = q75 * (a > q75 ? UP75 : DOWN75);
-  bank.q95[i] = q95 * (a > q95 ? UP95 : DOWN95);
+  if (a > 2 * q95 && seen >= Tails.MIN_SEEN) rarity = rarityOfResidual(bank, i, a);
+  bank.q75[i] = q75 * (a > q75 ? Tails.UP75 : Tails.DOWN75);
+  bank.q95[i] = q95 * (a > q95 ? Tails.UP95 : Tails.DOWN95);
   if (seen < 65535) bank.tailSeen[i] = seen + 1;
   return rarity;
 }
