@@ -1,10 +1,11 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { getSampleData, type Scope, type Services } from "../../shared/app/index.ts";
+import { createDetector, createMetricSet, getSampleData, listMetricSets, updateMetricSet, type Scope, type Services } from "../../shared/app/index.ts";
+import { metricSetFiles } from "../../shared/app/data.ts";
 import { AccessDeniedException } from "../../shared/model/errors.ts";
 import { awsServices } from "../../shared/runtime/aws.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
-import { localAt } from "../builders.ts";
+import { localAt, metricSetRequest } from "../builders.ts";
 import { startFakeSts } from "../fakes/sts-server.ts";
 import { tempDirOnce } from "../servers.ts";
 
@@ -39,13 +40,30 @@ describe("a source naming another account's role", () => {
   });
   afterAll(() => vi.unstubAllEnvs());
 
-  it("is refused before STS is asked, as an alert's action naming it is", async () => {
-    const read = getSampleData(services, scopeB, { S3SourceConfig: { RoleArn: CARELESS_ROLE_A, HistoricalDataPathList: ["s3://tenant-a-data/history/"], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } } });
-    const refused = await read.then(
+  const s3 = { S3SourceConfig: { RoleArn: CARELESS_ROLE_A, HistoricalDataPathList: ["s3://tenant-a-data/history/"], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } } };
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(sts.calls.filter((c) => c.roleArn === CARELESS_ROLE_A)).toEqual([]);
+
+  it("is refused before STS is asked, as an alert's action naming it is: GetSampleData and metric sets, made or updated, name the field", async () => {
+    expect(await outcome(getSampleData(services, scopeB, s3))).toMatchObject({ name: "ValidationException", fields: [{ Name: "S3SourceConfig.RoleArn", Message: `is in account ${A}, not ${B}` }] });
+    const detector = await createDetector(services, scopeB, { AnomalyDetectorName: "probe", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    const request = metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { ...s3.S3SourceConfig, RoleArn: `arn:aws:iam::${B}:role/vigil-reader` } } });
+    const made = await createMetricSet(services, scopeB, request);
+    expect(await outcome(createMetricSet(services, scopeB, { ...request, MetricSetName: "other", MetricSource: s3 }))).toMatchObject({ name: "ValidationException", fields: [{ Name: "MetricSource.S3SourceConfig.RoleArn" }] });
+    expect(await outcome(updateMetricSet(services, scopeB, { MetricSetArn: made.MetricSetArn, MetricSource: s3 }))).toMatchObject({ name: "ValidationException", fields: [{ Name: "MetricSource.S3SourceConfig.RoleArn" }] });
+    expect(await outcome(createMetricSet(services, scopeB, { ...request, MetricSetName: "pulled", MetricList: [{ MetricName: "views", AggregationFunction: "SUM", Namespace: "AWS/EC2" }], MetricSource: { CloudWatchConfig: { RoleArn: CARELESS_ROLE_A } } }))).toMatchObject({ name: "ValidationException", fields: [{ Name: "MetricSource.CloudWatchConfig.RoleArn" }] });
+    expect((await listMetricSets(services, scopeB)).map((m) => [m.MetricSetName, m.MetricSource.S3SourceConfig?.RoleArn])).toEqual([["orders", `arn:aws:iam::${B}:role/vigil-reader`]]);
+    expect(sts.calls).toEqual([]);
+  });
+
+  it("is refused at read, before STS is asked, for a metric set kept before the rule", async () => {
+    const kept = metricSetFiles(services, scopeB, { MetricSource: s3 });
+    const refused = await outcome(kept.get("s3://tenant-a-data/history/all.csv"));
     expect(refused).toBeInstanceOf(AccessDeniedException);
+    expect((refused as Error).message).toMatch(`Vigil does not assume the role ${CARELESS_ROLE_A} for account ${B}`);
+    expect(sts.calls.filter((c) => c.roleArn === CARELESS_ROLE_A)).toEqual([]);
   });
 });
