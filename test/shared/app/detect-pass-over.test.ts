@@ -50,4 +50,37 @@ describe("a model without history, passing over the intervals before the newest"
     await detectMetricSet({ ...rt, records }, metricSet, now, emptyModel(HOUR), { maxCatchUp: 3 });
     expect(read).toBeLessThanOrEqual(3);
   });
+
+  it("still passes over what awaits a run within the window, once: a run trying the same interval again reads none of those before it", async () => {
+    const dir = await tempDir();
+    const live = T0 + 24 * HOUR;
+    let now = live;
+    const rt = localAt(join(dir, "vigil"), () => now);
+    const files = join(dir, "files");
+    await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, 24, [{ platform: "web", marketplace: "de", base: 100 }])));
+    const { detector, metricSet } = await shopOnFiles(rt, files);
+    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+    // An earlier run's interval, FAILED to be run again, which detection now goes past.
+    const earlier = live - HOUR;
+    const key = (t: number) => `${metricSetKey(metricSet.MetricSetArn)}/${t}`;
+    await rt.records.put("executions", key(earlier), { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(earlier).toISOString(), Status: "FAILED", FailureReason: "Access denied", runsAgain: true, rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+    const before: number[] = [];
+    const records = new Proxy(rt.records, {
+      get: (target, k) =>
+        k === "get"
+          ? async (...args: Parameters<RecordStore["get"]>) => {
+              const t = Number(args[1].split("/").pop());
+              if (args[0] === "executions" && t < live) before.push(t);
+              return target.get(...args);
+            }
+          : Reflect.get(target, k, target),
+    });
+    now = live + HOUR;
+    await detectMetricSet({ ...rt, records }, metricSet, now, emptyModel(HOUR), { maxCatchUp: 3 });
+    expect((await rt.records.get<{ Status: string; FailureReason: string; runsAgain?: true }>("executions", key(earlier)))).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/^Not detected: detection went on from a later interval .*\(it had failed: Access denied\)$/) });
+    expect(new Set(before)).toEqual(new Set([live - 2 * HOUR, earlier]));
+    before.length = 0;
+    await detectMetricSet({ ...rt, records }, metricSet, now, emptyModel(HOUR), { maxCatchUp: 3 });
+    expect(before).toEqual([]);
+  });
 });
