@@ -59,7 +59,7 @@ export function roleCredentials(deps: RoleCredentialsDeps): RoleCredentials {
 /**
  * The role's credentials. STS's AccessDenied is the role's trust policy refusing Vigil: an
  * AccessDeniedException saying what the policy needs, the tenant's to fix. Any other 403
- * (InvalidClientTokenId, SignatureDoesNotMatch, ExpiredToken, RegionDisabledException) is
+ * (InvalidClientTokenId, SignatureDoesNotMatch, RegionDisabledException) is
  * Vigil's own credentials or region refused: no fault of the tenant's, and none it can fix,
  * so it is an InternalServerException naming the cause for the operator, which a delivery
  * retries rather than parks as the role's fault. Anything else as STS threw it (throttling
