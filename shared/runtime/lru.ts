@@ -8,10 +8,6 @@ export class Lru<V> {
 
   constructor(readonly capacity: number) {}
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   /** The entry at `key`, made by `make` when there is none (and counted as the newest either way). */
   of(key: string, make: () => V): V {
     let value = this.entries.get(key);
