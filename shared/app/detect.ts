@@ -673,7 +673,7 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   }
   let through = model.head.through;
   // Intervals detection goes past will not be run: their records stop saying they will. One whose run another invocation still holds is waited for, as the next interval would be.
-  const held = Number.isNaN(through) || from > through + len ? await passOver(services, metricSet, Number.isNaN(through) ? -Infinity : through, from, windowStart, window, now) : undefined;
+  const held = (Number.isNaN(through) || from > through + len) && (await notAttempted(services, metricSet, from)) ? await passOver(services, metricSet, Number.isNaN(through) ? windowStart - len : through, from, windowStart, window, now) : undefined;
   if (held !== undefined) {
     const run: DueRun = { metricSet, intervalStart: held, outcome: { kind: "in-progress" } };
     services.observer.intervalRun(run, now);
@@ -705,15 +705,32 @@ export const outOfWindow = (window: number) => `Not detected: it fell out of the
 export const PASSED_OVER = "Not detected: detection went on from a later interval (this one had no files when it was caught up, or came before the first interval detected)";
 
 /**
+ * Whether no run has reached `from` yet (it has no record, or a PENDING one): a run passes
+ * over the intervals before `from` first, then attempts it, so once `from` has a record of
+ * its own they were passed over, and a run trying `from` again (it keeps failing) does not
+ * read them again. Should the record have been written before any pass (the model could not
+ * be read), they are passed over once detection moves on from `from`.
+ */
+async function notAttempted(services: DetectServices, metricSet: MetricSet, from: number): Promise<boolean> {
+  const found = await services.records.get<IntervalExecution>("executions", executionKey(metricSet, from));
+  return !found || found.Status === "PENDING";
+}
+
+/**
  * The intervals after `after` and before `from`, which detection goes past, whose records
  * still say they will run (PENDING, FAILED to be run again, or IN_PROGRESS though their run's
  * lease ran out: its invocation stopped) are marked FAILED with why, not to be run again:
  * DescribeAnomalyDetectionExecutions promises no run that will not happen. Each is reported
  * to the observer by the one invocation that changed it. Answers the first interval whose
  * run another invocation still holds, if any. A jump of up to a window's intervals (a few
- * intervals without files, most often) reads those intervals' records alone; a longer one,
- * or one from a model without history, reads the metric set's records a page at a time
- * (they are kept EXECUTION_RETENTION_MS).
+ * intervals without files, most often) reads those intervals' records alone; a longer one
+ * reads the metric set's records a page at a time (they are kept EXECUTION_RETENTION_MS).
+ * A model without history is passed from the window's start: it begins at the newest
+ * interval and writes no PENDING record before it, so what can still await a run before
+ * `from` is what earlier runs left at their own newest interval (a FAILED run to try again,
+ * a stopped IN_PROGRESS) and PENDING records an earlier catch-up wrote, always within its
+ * window; each run passes over what precedes it, so those older than the window were
+ * passed over already, unless detection stopped for longer than the window.
  */
 async function passOver(services: DueServices, metricSet: MetricSet, after: number, from: number, windowStart: number, window: number, now: number): Promise<number | undefined> {
   const len = intervalMs(metricSet.MetricSetFrequency);
@@ -725,7 +742,7 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
     if (given) services.observer.intervalRun({ metricSet, intervalStart: t, outcome: { kind: "failed", execution: given } }, now);
     return false;
   };
-  if (Number.isFinite(after) && (from - after) / len <= window) {
+  if ((from - after) / len <= window) {
     for (let t = after + len; t < from; t += len) if (await visit(t, await services.records.get<IntervalExecution>("executions", executionKey(metricSet, t)))) return t;
     return undefined;
   }

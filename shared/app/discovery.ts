@@ -3,6 +3,7 @@ import { isTemplated } from "../model/path-template.ts";
 import { readHead, readText, SAMPLE_LIMITS, UnreadableFile, type FileHead, type HeadLimits } from "../ingest/readers.ts";
 import { ValidationException } from "../model/errors.ts";
 import type { DetectMetricSetConfigRequest, GetSampleDataRequest, SourcePaths } from "../model/discovery.ts";
+import { ownRoleOnly } from "../model/metric-set.ts";
 import { ListingTooLarge } from "../store/blobs.ts";
 import { tenantFiles } from "./data.ts";
 import { catalogOf, type Scope } from "./scope.ts";
@@ -57,12 +58,14 @@ async function headOrRefuse(file: string, chunks: AsyncIterable<Uint8Array>, des
 export async function detectMetricSetConfig(services: Services, scope: Scope, req: DetectMetricSetConfigRequest, limits: HeadLimits = SAMPLE_LIMITS): Promise<InferredConfig> {
   await catalogOf(services, scope).getDetector(req.AnomalyDetectorArn);
   const source = req.AutoDetectionMetricSource.S3SourceConfig;
+  ownRoleOnly(source.RoleArn, scope.accountId, "AutoDetectionMetricSource.S3SourceConfig.RoleArn");
   const { head } = await sampleFile(tenantFiles(services, scope, source.RoleArn), source, "AutoDetectionMetricSource.S3SourceConfig", {}, limits);
   return inferConfig(head);
 }
 
 /** GetSampleData: the header and first rows of one sample file (read up to `limits`), read as the scope may read (its data roots, or the role named). */
 export async function getSampleData(services: Services, scope: Scope, req: GetSampleDataRequest, limits: HeadLimits = SAMPLE_LIMITS) {
+  ownRoleOnly(req.S3SourceConfig.RoleArn, scope.accountId, "S3SourceConfig.RoleArn");
   const format = req.S3SourceConfig.FileFormatDescriptor;
   const { file, head } = await sampleFile(tenantFiles(services, scope, req.S3SourceConfig.RoleArn), req.S3SourceConfig, "S3SourceConfig", format?.JsonFormatDescriptor ?? format?.CsvFormatDescriptor, limits);
   const read = readText(file, head.text, format);

@@ -3,7 +3,7 @@ import { BUSY, CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type 
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, resourceKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
 import type { z } from "zod";
-import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
+import { CreateMetricSetRequest, ownSourceRolesOnly, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import { L4M_QUOTAS, QUOTA_CODES, type QuotaName, type Quotas } from "../model/quotas.ts";
 import { CreateSilenceRequest, UpdateSilenceRequest, type Silence } from "../model/silence.ts";
@@ -86,6 +86,7 @@ export class Catalog {
 
   async createMetricSet(input: unknown): Promise<MetricSet> {
     const req = parseOrThrow(CreateMetricSetRequest, input, "CreateMetricSet request");
+    ownSourceRolesOnly(req.MetricSource, this.deps.scope.accountId);
     const detector = await this.getDetector(req.AnomalyDetectorArn);
     const frequency = detector.AnomalyDetectorConfig.AnomalyDetectorFrequency;
     if (req.MetricSetFrequency && req.MetricSetFrequency !== frequency) {
@@ -190,6 +191,7 @@ export class Catalog {
   /** L4M's UpdateMetricSet: what may change without a new model (description, offset, measures' list, filters, source). */
   async updateMetricSet(input: unknown): Promise<MetricSet> {
     const req = parseOrThrow(UpdateMetricSetRequest, input, "UpdateMetricSet request");
+    ownSourceRolesOnly(req.MetricSource, this.deps.scope.accountId);
     const found = await this.getMetricSet(req.MetricSetArn);
     const { MetricSetArn: _, ...changes } = req;
     return this.change<MetricSet>("metricSets", metricSetKey(found.MetricSetArn), found.MetricSetArn, "MetricSet", (current) => this.updatedMetricSet(current, changes));

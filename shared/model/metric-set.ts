@@ -1,7 +1,8 @@
 import * as z from "zod";
 import { templateProblem } from "./path-template.ts";
 import { Frequency } from "./frequency.ts";
-import type { AnomalyDetectorArn, MetricSetArn } from "./ids.ts";
+import { ValidationException } from "./errors.ts";
+import { arnAccount, type AnomalyDetectorArn, type MetricSetArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags, Timezone, uniqueNames } from "./shapes.ts";
 import { onFirstUse } from "./first-use.ts";
 
@@ -205,6 +206,25 @@ export interface MetricSet extends CreateMetricSetRequest {
   readonly MetricSetFrequency: Frequency;
   readonly CreationTime: string;
   readonly LastModificationTime: string;
+}
+
+/**
+ * Refuses a source's RoleArn outside the account it reads for, as an alert action's is
+ * refused (model/alert.ts): Vigil assumes the role with that account as its ExternalId, so
+ * another account's role whose trust policy forgot the condition would admit the wrong
+ * tenant. `field` names the RoleArn in the request. Checked again when the role is assumed.
+ */
+export function ownRoleOnly(roleArn: string | undefined, accountId: string, field: string): void {
+  if (roleArn === undefined || arnAccount(roleArn) === accountId) return;
+  throw new ValidationException(`The source names the role ${roleArn}, which is not in this account (${accountId}): Vigil reads a source only as a role of the account it reads for`, {
+    fields: [{ Name: field, Message: `is in account ${arnAccount(roleArn) || "(none)"}, not ${accountId}` }],
+  });
+}
+
+/** A metric set's source names only roles of its own account (ownRoleOnly). */
+export function ownSourceRolesOnly(source: MetricSource | undefined, accountId: string): void {
+  ownRoleOnly(source?.S3SourceConfig?.RoleArn, accountId, "MetricSource.S3SourceConfig.RoleArn");
+  ownRoleOnly(source?.CloudWatchConfig?.RoleArn, accountId, "MetricSource.CloudWatchConfig.RoleArn");
 }
 
 export const measuresOf = (m: Pick<CreateMetricSetRequest, "MetricList">) => m.MetricList.map((x) => x.MetricName);

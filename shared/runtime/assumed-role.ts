@@ -3,6 +3,7 @@ import type { DataFiles, DataGrant } from "../app/index.ts";
 import { AccessDeniedException } from "../model/errors.ts";
 import { parseLocation } from "../model/location.ts";
 import { S3BlobStore } from "../store/s3-blobs.ts";
+import { Lru, ROLE_CACHE_ENTRIES } from "./lru.ts";
 import type { Credentials, RoleCredentials } from "./role-credentials.ts";
 
 /**
@@ -17,18 +18,10 @@ export interface AssumedRoleDeps {
   readonly s3With: (credentials: () => Promise<Credentials>) => S3Client;
 }
 
-/** Reads as a tenant, one S3 client per role and account. */
+/** Reads as a tenant, one S3 client per role and account (the most recently used ROLE_CACHE_ENTRIES kept). */
 export function assumedRoleFiles(deps: AssumedRoleDeps): (grant: DataGrant) => DataFiles {
-  const clients = new Map<string, S3BlobStore>();
-  const storeFor = (roleArn: string, accountId: string): S3BlobStore => {
-    const key = `${roleArn}\n${accountId}`;
-    let store = clients.get(key);
-    if (!store) {
-      store = new S3BlobStore(deps.s3With(deps.credentials(roleArn, accountId)));
-      clients.set(key, store);
-    }
-    return store;
-  };
+  const clients = new Lru<S3BlobStore>(ROLE_CACHE_ENTRIES);
+  const storeFor = (roleArn: string, accountId: string): S3BlobStore => clients.of(`${roleArn}\n${accountId}`, () => new S3BlobStore(deps.s3With(deps.credentials(roleArn, accountId))));
 
   return (grant) => {
     const confine = (uri: string): S3BlobStore => {

@@ -19,6 +19,7 @@ import { deliveryGate, realSleep, senders } from "./senders.ts";
 import { DEFAULT_SHARD_CAPACITY } from "../detect/shards.ts";
 import type { ShardRunner } from "../app/services.ts";
 import { alertSettingsOf } from "./settings.ts";
+import { Lru, ROLE_CACHE_ENTRIES } from "./lru.ts";
 
 type AwsConfig = Extract<RuntimeConfig, { VIGIL_MODE: "aws" }>;
 
@@ -46,18 +47,23 @@ function queueUrl(config: AwsConfig, key: keyof typeof QUEUE_NAMES, functionArn:
 
 /**
  * An SDK client per region the target's ARN names and role it is sent as, made once: it signs
- * as that role, assumed for the alert's account (role-credentials.ts).
+ * as that role, assumed for the alert's account (role-credentials.ts). The most recently used
+ * ROLE_CACHE_ENTRIES are kept: regions and roles are the tenants' to name.
  */
-function asRole<C>(make: (region: string, credentials: () => Promise<Credentials>) => C, fallback: string, roles: RoleCredentials): ActionClient<C> {
-  const made = new Map<string, C>();
+export function asRole<C>(make: (region: string, credentials: () => Promise<Credentials>) => C, fallback: string, roles: RoleCredentials): ActionClient<C> {
+  const made = new Lru<C>(ROLE_CACHE_ENTRIES);
   return (arn, roleArn, accountId) => {
     const region = arn.split(":")[3] || fallback;
-    const key = `${region}\n${roleArn}\n${accountId}`;
-    let client = made.get(key);
-    if (!client) made.set(key, (client = make(region, roles(roleArn, accountId))));
-    return client;
+    return made.of(`${region}\n${roleArn}\n${accountId}`, () => make(region, roles(roleArn, accountId)));
   };
 }
+
+/**
+ * STS is asked with bounded waits: an AssumeRole that does not answer fails (and, its
+ * attempts spent, frees the role's cache for the next caller) instead of holding every
+ * read and send of that role. A send gives up sooner, on its own signal.
+ */
+export const STS_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true } as const;
 
 /**
  * The AWS mode: records in DynamoDB, files and models in S3, anomaly group events on SNS,
@@ -110,7 +116,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   // A tenant's roles, assumed through STS for its reads and its alerts' actions alike; loaded on first use.
   const tenantRoles = madeOnFirstUse(async () => {
     const { roleCredentials, STSClient } = await import("./aws-parts/role-credentials.ts");
-    const sts = new STSClient({ region });
+    const sts = new STSClient({ region, requestHandler: STS_TIMEOUTS });
     return roleCredentials({ sts: async () => sts, clock });
   });
   const roles: RoleCredentials = (roleArn, accountId) => async () => (await tenantRoles())(roleArn, accountId)();

@@ -1,5 +1,7 @@
 import type { STSClient } from "@aws-sdk/client-sts";
-import { AccessDeniedException } from "../model/errors.ts";
+import { AccessDeniedException, InternalServerException } from "../model/errors.ts";
+import { arnAccount } from "../model/ids.ts";
+import { Lru, ROLE_CACHE_ENTRIES } from "./lru.ts";
 
 /** Temporary credentials, in the shape SDK clients take them. */
 export interface Credentials {
@@ -26,18 +28,20 @@ export const sessionNameOf = (accountId: string) => `vigil-${accountId}`;
 /**
  * A tenant's role, assumed by Vigil (STS AssumeRole) with the tenant's account as the
  * ExternalId, so a role whose trust policy asks for `sts:ExternalId` = its own account admits
- * Vigil on its owner's behalf only: a tenant naming another's role is refused by AWS itself.
+ * Vigil on its owner's behalf only. A role of another account is refused before STS is asked:
+ * its trust policy may have forgotten the condition, and would then admit any tenant naming
+ * it (metric sets and alerts refuse such a role when made; this covers those kept before).
  * One provider per role and account, its credentials kept until they near their expiry, one
- * AssumeRole in flight however many callers wait on it; a refusal is not kept.
+ * AssumeRole in flight however many callers wait on it; a refusal is not kept. The most
+ * recently used ROLE_CACHE_ENTRIES providers are kept, the keys being tenants' choice.
  */
 export function roleCredentials(deps: RoleCredentialsDeps): RoleCredentials {
-  const providers = new Map<string, () => Promise<Credentials>>();
+  const providers = new Lru<() => Promise<Credentials>>(ROLE_CACHE_ENTRIES);
   return (roleArn, accountId) => {
-    const key = `${roleArn}\n${accountId}`;
-    let provider = providers.get(key);
-    if (!provider) {
+    if (arnAccount(roleArn) !== accountId) return () => Promise.reject(new AccessDeniedException(`Vigil does not assume the role ${roleArn} for account ${accountId}: it is not a role of that account; name a role of account ${accountId}`));
+    return providers.of(`${roleArn}\n${accountId}`, () => {
       let held: { credentials: Promise<Credentials>; until: number } | undefined;
-      provider = () => {
+      return () => {
         if (!held || held.until - REFRESH_BEFORE_MS <= deps.clock()) {
           const entry = { credentials: assume(deps, roleArn, accountId), until: Infinity };
           held = entry;
@@ -48,13 +52,19 @@ export function roleCredentials(deps: RoleCredentialsDeps): RoleCredentials {
         }
         return held.credentials;
       };
-      providers.set(key, provider);
-    }
-    return provider;
+    });
   };
 }
 
-/** The role's credentials; STS's refusal as AccessDeniedException saying what the trust policy needs, anything else as STS threw it (throttling and 5xx stay worth another try). */
+/**
+ * The role's credentials. STS's AccessDenied is the role's trust policy refusing Vigil: an
+ * AccessDeniedException saying what the policy needs, the tenant's to fix. Any other 403
+ * (InvalidClientTokenId, SignatureDoesNotMatch, RegionDisabledException) is
+ * Vigil's own credentials or region refused: no fault of the tenant's, and none it can fix,
+ * so it is an InternalServerException naming the cause for the operator, which a delivery
+ * retries rather than parks as the role's fault. Anything else as STS threw it (throttling
+ * and 5xx stay worth another try).
+ */
 async function assume(deps: RoleCredentialsDeps, roleArn: string, accountId: string): Promise<Credentials> {
   const { AssumeRoleCommand } = await import("@aws-sdk/client-sts");
   try {
@@ -63,8 +73,11 @@ async function assume(deps: RoleCredentialsDeps, roleArn: string, accountId: str
     if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error("STS answered without credentials");
     return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}), ...(c.Expiration ? { expiration: c.Expiration } : {}) };
   } catch (e) {
-    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status !== 403 && (e as { name?: string }).name !== "AccessDenied") throw e;
-    throw new AccessDeniedException(`Vigil could not assume the role ${roleArn} for account ${accountId}: its trust policy must let Vigil assume it with sts:ExternalId ${accountId}`);
+    const err = e as { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    if (err.name === "AccessDenied" || (err.$metadata?.httpStatusCode === 403 && err.Code === "AccessDenied")) {
+      throw new AccessDeniedException(`Vigil could not assume the role ${roleArn} for account ${accountId}: its trust policy must let Vigil assume it with sts:ExternalId ${accountId}`);
+    }
+    if (err.$metadata?.httpStatusCode !== 403) throw e;
+    throw new InternalServerException(`STS refused Vigil's own credentials while assuming the role ${roleArn} for account ${accountId} (${err.name ?? "403"}: ${err.message ?? ""}): the operator must fix Vigil's credentials, clock or region; the role is not at fault`);
   }
 }

@@ -90,9 +90,11 @@ describe("reading a tenant's bucket in AWS", () => {
 
   it("refuses another tenant's role, a role that may not read the bucket, a source without a role, and every local path", async () => {
     const b = scopeOf(ACCOUNT_B);
-    // b names a's role: STS refuses it, for the ExternalId is b's account; a's bucket is never asked.
-    await denied(sample(b, "s3://tenant-a-data/history/all.csv", ROLE_A), new RegExp(`could not assume the role ${ROLE_A} for account ${ACCOUNT_B}.*sts:ExternalId ${ACCOUNT_B}`));
-    expect(sts.calls.at(-1)).toEqual({ roleArn: ROLE_A, externalId: ACCOUNT_B, sessionName: `vigil-${ACCOUNT_B}`, caller: FUNCTION_KEY });
+    // b names a's role: refused, naming the field, before STS is asked (role-account.test.ts: even a role that would admit b); a's bucket is never asked.
+    const asked = sts.calls.length;
+    const named = await sample(b, "s3://tenant-a-data/history/all.csv", ROLE_A).catch((e: unknown) => e);
+    expect(named).toMatchObject({ name: "ValidationException", fields: [{ Name: "S3SourceConfig.RoleArn", Message: `is in account ${ACCOUNT_A}, not ${ACCOUNT_B}` }] });
+    expect(sts.calls).toHaveLength(asked);
     // b's own role may not read a's bucket: S3 refuses, and the refusal says so.
     await denied(sample(b, "s3://tenant-a-data/history/all.csv", ROLE_B), /Access denied to s3:\/\/tenant-a-data\/history\/all\.csv: the role .* may not read it/);
     expect(gate.requests.filter((r) => r.bucket === "tenant-a-data").every((r) => !r.allowed)).toBe(true);

@@ -43,6 +43,8 @@ const spike = (p: ShopPoint): ShopPoint => (p.marketplace === "fr" && p.t === T0
 const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 const csv = { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } };
 const ROLE = "arn:aws:iam::000000000000:role/reader";
+/** A role of the tenant's own account: a source naming another account's role is refused before any path is looked at. */
+const roleOf = (key: Key) => `arn:aws:iam::${accountOf(key === A ? "a" : "b")}:role/reader`;
 const hourly = { AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" as const } };
 const views = { MetricList: [{ MetricName: "views", AggregationFunction: "SUM" as const }], DimensionList: ["platform", "marketplace"], TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" } };
 
@@ -104,7 +106,7 @@ describe("where a tenant of vigil serve may read data", () => {
   }, 120_000);
   afterAll(() => server?.stop());
 
-  const sample = (key: Key, path: string, format: typeof csv | { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: boolean; HeaderList: string[]; Delimiter: string } } } = csv) => l4m(server.url, key).send(new GetSampleDataCommand({ S3SourceConfig: { RoleArn: ROLE, HistoricalDataPathList: [path], ...format } }));
+  const sample = (key: Key, path: string, format: typeof csv | { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: boolean; HeaderList: string[]; Delimiter: string } } } = csv) => l4m(server.url, key).send(new GetSampleDataCommand({ S3SourceConfig: { RoleArn: roleOf(key), HistoricalDataPathList: [path], ...format } }));
 
   it("reads a tenant's own files", async () => {
     const own = await sample(B, join(rootB, "history", "all.csv"));

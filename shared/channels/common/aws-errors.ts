@@ -18,3 +18,21 @@ export function classifyAwsError(e: unknown): SendResult {
   const retryable = !!err.$retryable || status === undefined || status >= 500 || status === 429 || /Throttl/i.test(err.name ?? "");
   return failed(retryable, "AWS", `${err.name ?? "Error"}: ${err.message ?? String(e)}`);
 }
+
+/**
+ * The SDK call `send` makes with `signal`, given up on when the signal aborts, whatever it
+ * waits on: a client resolves its credentials (the role's AssumeRole) before it looks at its
+ * abort signal, so a stalled STS would otherwise hold the send. What it later settles to is dropped.
+ */
+export function untilAborted<T>(signal: AbortSignal, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  signal.throwIfAborted();
+  const sent = send(signal);
+  sent.catch(() => {});
+  let stop = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    stop = () => signal.removeEventListener("abort", abort);
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+  });
+  return Promise.race([sent, aborted]).finally(stop);
+}

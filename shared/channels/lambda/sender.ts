@@ -3,7 +3,7 @@ import type { Channel } from "../../model/alert.ts";
 import type { AlertMessage } from "../../alerts/message.ts";
 import { l4mAlertJson } from "../common/l4m-alert.ts";
 import { failed, type Sender, type SendResult } from "../../alerts/channel.ts";
-import { classifyAwsError, type ActionClient } from "../common/aws-errors.ts";
+import { classifyAwsError, untilAborted, type ActionClient } from "../common/aws-errors.ts";
 import { arnAccount } from "../../model/ids.ts";
 
 type LambdaChannel = Extract<Channel, { kind: "lambda" }>;
@@ -17,10 +17,9 @@ export class LambdaSender implements Sender<LambdaChannel> {
 
   async send(message: AlertMessage, channel: LambdaChannel, signal: AbortSignal): Promise<SendResult> {
     try {
-      const out = await this.client(channel.functionArn, channel.roleArn, arnAccount(message.alert.arn)).send(
-        new InvokeCommand({ FunctionName: channel.functionArn, InvocationType: "Event", Payload: new TextEncoder().encode(JSON.stringify(l4mAlertJson(message))) }),
-        { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) },
-      );
+      const client = this.client(channel.functionArn, channel.roleArn, arnAccount(message.alert.arn));
+      const command = new InvokeCommand({ FunctionName: channel.functionArn, InvocationType: "Event", Payload: new TextEncoder().encode(JSON.stringify(l4mAlertJson(message))) });
+      const out = await untilAborted(AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]), (abortSignal) => client.send(command, { abortSignal }));
       return out.StatusCode === 202 ? { ok: true } : failed(true, "AWS", `Invoke answered ${out.StatusCode}`);
     } catch (e) {
       return classifyAwsError(e);

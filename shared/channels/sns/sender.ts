@@ -4,7 +4,7 @@ import type { AlertMessage } from "../../alerts/message.ts";
 import { l4mAlertJson } from "../common/l4m-alert.ts";
 import { longText, shortText, subjectOf } from "../common/text.ts";
 import type { Sender, SendResult } from "../../alerts/channel.ts";
-import { classifyAwsError, type ActionClient } from "../common/aws-errors.ts";
+import { classifyAwsError, untilAborted, type ActionClient } from "../common/aws-errors.ts";
 import { arnAccount } from "../../model/ids.ts";
 import { truncate } from "../common/format.ts";
 
@@ -38,10 +38,9 @@ export class SnsSender implements Sender<SnsChannel> {
 
   async send(message: AlertMessage, channel: SnsChannel, signal: AbortSignal): Promise<SendResult> {
     try {
-      await this.client(channel.topicArn, channel.roleArn, arnAccount(message.alert.arn)).send(
-        new PublishCommand({ TopicArn: channel.topicArn, Subject: truncate(subjectOf(message), SNS_SUBJECT_MAX), Message: snsBody(message, channel.format), MessageAttributes: snsAttributes(message) }),
-        { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) },
-      );
+      const client = this.client(channel.topicArn, channel.roleArn, arnAccount(message.alert.arn));
+      const command = new PublishCommand({ TopicArn: channel.topicArn, Subject: truncate(subjectOf(message), SNS_SUBJECT_MAX), Message: snsBody(message, channel.format), MessageAttributes: snsAttributes(message) });
+      await untilAborted(AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]), (abortSignal) => client.send(command, { abortSignal }));
       return { ok: true };
     } catch (e) {
       return classifyAwsError(e);
