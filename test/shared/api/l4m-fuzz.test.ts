@@ -7,14 +7,18 @@ import { operations, TAG_OPERATIONS } from "../../../shared/api/l4m/index.ts";
 import { router } from "../../../shared/api/router.ts";
 import { localAt, tempDir } from "../../builders.ts";
 
-/** Every file under `dir` with its content: what a request wrote, if anything. */
+/**
+ * Every file under `dir` with its content: what a request wrote, if anything. SQLite's
+ * `-shm` file is left out: it is the WAL's shared-memory index, whose read marks a reader
+ * moves (a refused request reads its detector), not data; the database and its WAL are compared.
+ */
 async function contents(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const walk = async (d: string) => {
     for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else out.set(p, await readFile(p, "utf8"));
+      else if (!e.name.endsWith("-shm")) out.set(p, await readFile(p, "utf8"));
     }
   };
   await walk(dir);
