@@ -15,16 +15,22 @@ import { csvOf, HOUR, localAt, shopOnFiles, shopPoints, T0, tempDir } from "../.
  * 25,920 records at PT5M) on every run, in the one invocation that detects every tenant, is
  * what a tenant can make Vigil do by breaking its own role.
  */
+/** An active detector's metric set, a day of history learned; its live intervals start a day after T0. */
+async function activeShop() {
+  const dir = await tempDir();
+  const live = T0 + 24 * HOUR;
+  const clock = { now: live };
+  const rt = localAt(join(dir, "vigil"), () => clock.now);
+  const files = join(dir, "files");
+  await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, 24, [{ platform: "web", marketplace: "de", base: 100 }])));
+  const { detector, metricSet } = await shopOnFiles(rt, files);
+  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+  return { rt, metricSet, live, clock };
+}
+
 describe("a model without history, passing over the intervals before the newest", () => {
   it("reads no more execution records than the catch-up window, however many the metric set keeps", async () => {
-    const dir = await tempDir();
-    const live = T0 + 24 * HOUR;
-    let now = live;
-    const rt = localAt(join(dir, "vigil"), () => now);
-    const files = join(dir, "files");
-    await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, 24, [{ platform: "web", marketplace: "de", base: 100 }])));
-    const { detector, metricSet } = await shopOnFiles(rt, files);
-    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+    const { rt, metricSet, live, clock } = await activeShop();
     // 3,000 earlier intervals, each FAILED and settled (not to be run again), as passing over left them.
     const kept = 3000;
     for (let i = 0; i < kept; i += 500) {
@@ -46,20 +52,13 @@ describe("a model without history, passing over the intervals before the newest"
             }
           : Reflect.get(target, key, target),
     });
-    now = live + HOUR;
+    const now = (clock.now = live + HOUR);
     await detectMetricSet({ ...rt, records }, metricSet, now, emptyModel(HOUR), { maxCatchUp: 3 });
     expect(read).toBeLessThanOrEqual(3);
   });
 
   it("still passes over what awaits a run within the window, once: a run trying the same interval again reads none of those before it", async () => {
-    const dir = await tempDir();
-    const live = T0 + 24 * HOUR;
-    let now = live;
-    const rt = localAt(join(dir, "vigil"), () => now);
-    const files = join(dir, "files");
-    await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, 24, [{ platform: "web", marketplace: "de", base: 100 }])));
-    const { detector, metricSet } = await shopOnFiles(rt, files);
-    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+    const { rt, metricSet, live, clock } = await activeShop();
     // An earlier run's interval, FAILED to be run again, which detection now goes past.
     const earlier = live - HOUR;
     const key = (t: number) => `${metricSetKey(metricSet.MetricSetArn)}/${t}`;
@@ -75,7 +74,7 @@ describe("a model without history, passing over the intervals before the newest"
             }
           : Reflect.get(target, k, target),
     });
-    now = live + HOUR;
+    const now = (clock.now = live + HOUR);
     await detectMetricSet({ ...rt, records }, metricSet, now, emptyModel(HOUR), { maxCatchUp: 3 });
     expect((await rt.records.get<{ Status: string; FailureReason: string; runsAgain?: true }>("executions", key(earlier)))).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/^Not detected: detection went on from a later interval .*\(it had failed: Access denied\)$/) });
     expect(new Set(before)).toEqual(new Set([live - 2 * HOUR, earlier]));
