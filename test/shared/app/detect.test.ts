@@ -43,6 +43,26 @@ async function setUp(liveHours: number) {
   return { rt, metricSet, files, setNow: (t: number) => (now = t) };
 }
 
+type Runtime = ReturnType<typeof localAt>;
+type ShopMetricSet = Awaited<ReturnType<typeof setUp>>["metricSet"];
+
+/** The metric set's saved model head: made unreadable, the model cannot be read. */
+const modelHead = (rt: Runtime, metricSet: ShopMetricSet) => join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+
+/** The one detector's ARN. */
+async function detectorArn(rt: Runtime): Promise<string> {
+  const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
+  return arn!;
+}
+
+/** Another invocation runs interval LIVE + HOUR, as detectInterval takes it: its lease, claimed at `at`, runs until `until`. Answers the interval's key. */
+async function runElsewhere(rt: Runtime, metricSet: ShopMetricSet, until: number, at: number): Promise<string> {
+  const key = `${metricSetKey(metricSet.MetricSetArn)}/${LIVE + HOUR}`;
+  expect(await rt.records.claim(key, until, at)).toBe(true);
+  await rt.records.put("executions", key, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(LIVE + HOUR).toISOString(), Status: "IN_PROGRESS", rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+  return key;
+}
+
 describe("detection of intervals", () => {
   it("learns the history, detects the incident, names its cause, and keeps bad rows with their reasons", async () => {
     const { rt, metricSet, setNow } = await setUp(10);
@@ -164,51 +184,47 @@ describe("reading any supported format end to end", () => {
     const watching = { ...rt, observer: { ...rt.observer, intervalRun: () => stop.abort() } };
     const runs = await detectDue(watching, LIVE + 8 * HOUR, { signal: stop.signal });
     expect(runs.map((r) => r.intervalStart)).toEqual([LIVE + HOUR]);
-    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
-    const listed = await executions(rt, OPERATOR, arn!);
+    const arn = await detectorArn(rt);
+    const listed = await executions(rt, OPERATOR, arn);
     expect(listed.filter((e) => Date.parse(e.Timestamp) > LIVE + HOUR).map((e) => e.Status)).toEqual(Array(6).fill("PENDING"));
     expect(listed.find((e) => Date.parse(e.Timestamp) === LIVE + HOUR)?.Status).toBe("COMPLETED");
     await detectDue(rt, LIVE + 8 * HOUR);
-    expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(Array(8).fill("COMPLETED"));
+    expect((await executions(rt, OPERATOR, arn)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(Array(8).fill("COMPLETED"));
   });
 });
 
 describe("an interval that cannot start", () => {
   it("is recorded FAILED with the reason when the model cannot be read, and detected once it can", async () => {
-    const { rt, metricSet, setNow } = await setUp(3);
-    setNow(LIVE + HOUR);
-    await detectDue(rt, LIVE + HOUR);
-    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const { rt, metricSet, setNow } = await detectedThrough(1, 3);
+    const head = modelHead(rt, metricSet);
     const saved = (await rt.blobs.get(head))!;
     await rt.blobs.put(head, new TextEncoder().encode("not a model"));
     setNow(LIVE + 2 * HOUR);
     await expect(detectDue(rt, LIVE + 2 * HOUR)).rejects.toThrow();
-    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
-    const [failed] = await executions(rt, OPERATOR, arn!, LIVE + HOUR);
+    const arn = await detectorArn(rt);
+    const [failed] = await executions(rt, OPERATOR, arn, LIVE + HOUR);
     expect(failed).toMatchObject({ Status: "FAILED", FailureReason: expect.any(String) });
     expect(failed!.FailureReason!.length).toBeGreaterThan(0);
     // An interval completed before keeps its record.
     await expect(detectInterval(rt, metricSet, LIVE, LIVE + 2 * HOUR)).rejects.toThrow();
-    expect((await executions(rt, OPERATOR, arn!, LIVE))[0]?.Status).toBe("COMPLETED");
+    expect((await executions(rt, OPERATOR, arn, LIVE))[0]?.Status).toBe("COMPLETED");
     // A catch-up's later interval loads the model itself: the same is said there.
     await expect(detectInterval(rt, metricSet, LIVE + 2 * HOUR, LIVE + 3 * HOUR)).rejects.toThrow();
-    expect((await executions(rt, OPERATOR, arn!, LIVE + 2 * HOUR))[0]?.Status).toBe("FAILED");
+    expect((await executions(rt, OPERATOR, arn, LIVE + 2 * HOUR))[0]?.Status).toBe("FAILED");
     await rt.blobs.put(head, saved);
     setNow(LIVE + 3 * HOUR);
     expect((await detectDue(rt, LIVE + 3 * HOUR)).map((r) => [r.intervalStart, r.outcome.kind])).toEqual([
       [LIVE + HOUR, "processed"],
       [LIVE + 2 * HOUR, "processed"],
     ]);
-    expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
+    expect((await executions(rt, OPERATOR, arn)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
   });
 });
 
 describe("an interval that cannot start, and whose FAILED record cannot be written either", () => {
   it("logs why the record could not be written and still throws the error that stopped the interval", async () => {
-    const { rt, metricSet, setNow } = await setUp(3);
-    setNow(LIVE + HOUR);
-    await detectDue(rt, LIVE + HOUR);
-    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const { rt, metricSet, setNow } = await detectedThrough(1, 3);
+    const head = modelHead(rt, metricSet);
     await rt.blobs.put(head, new TextEncoder().encode("not a model"));
     const stopped = await detectInterval(rt, metricSet, LIVE + HOUR, LIVE + 2 * HOUR).catch((e: unknown) => e);
     // The records store refuses every update of an execution (a table down, say).
@@ -225,10 +241,8 @@ describe("an interval that cannot start, and whose FAILED record cannot be writt
 
 describe("a catch-up interval that cannot start", () => {
   it("is reported to the observer as FAILED, as every other interval of the catch-up is", async () => {
-    const { rt, metricSet, setNow } = await setUp(3);
-    setNow(LIVE + HOUR);
-    await detectDue(rt, LIVE + HOUR);
-    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const { rt, metricSet, setNow } = await detectedThrough(1, 3);
+    const head = modelHead(rt, metricSet);
     const reported: [number, string, string?][] = [];
     const watched = {
       ...rt,
@@ -247,43 +261,37 @@ describe("a catch-up interval that cannot start", () => {
       [HOUR, "processed", undefined],
       [2 * HOUR, "failed", "FAILED"],
     ]);
-    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
-    expect((await executions(rt, OPERATOR, arn!, LIVE + 2 * HOUR))[0]).toMatchObject({ Status: "FAILED", runsAgain: true });
+    const arn = await detectorArn(rt);
+    expect((await executions(rt, OPERATOR, arn, LIVE + 2 * HOUR))[0]).toMatchObject({ Status: "FAILED", runsAgain: true });
   });
 });
 
 describe("50 invocations at once on an interval that cannot start", () => {
   it("leave a COMPLETED interval COMPLETED and the next one FAILED with its reason, and once the model reads again one of 50 detects it", async () => {
-    const { rt, metricSet, setNow } = await setUp(3);
-    setNow(LIVE + HOUR);
-    await detectDue(rt, LIVE + HOUR);
-    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const { rt, metricSet, setNow } = await detectedThrough(1, 3);
+    const head = modelHead(rt, metricSet);
     const saved = (await rt.blobs.get(head))!;
     await rt.blobs.put(head, new TextEncoder().encode("not a model"));
     setNow(LIVE + 2 * HOUR);
     const tries = await Promise.allSettled(Array.from({ length: 50 }, (_, n) => detectInterval(rt, metricSet, n % 2 ? LIVE : LIVE + HOUR, LIVE + 2 * HOUR)));
     expect(tries.every((t) => t.status === "rejected")).toBe(true);
-    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
-    expect((await executions(rt, OPERATOR, arn!, LIVE))[0]?.Status).toBe("COMPLETED");
-    expect((await executions(rt, OPERATOR, arn!, LIVE + HOUR))[0]).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/\S/) });
+    const arn = await detectorArn(rt);
+    expect((await executions(rt, OPERATOR, arn, LIVE))[0]?.Status).toBe("COMPLETED");
+    expect((await executions(rt, OPERATOR, arn, LIVE + HOUR))[0]).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/\S/) });
     await rt.blobs.put(head, saved);
     const runs = await Promise.all(Array.from({ length: 50 }, () => detectInterval(rt, metricSet, LIVE + HOUR, LIVE + 2 * HOUR)));
     expect(runs.filter((r) => r.kind === "processed")).toHaveLength(1);
-    expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED"]);
+    expect((await executions(rt, OPERATOR, arn)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED"]);
   });
 });
 
 describe("an interval that cannot start while another invocation runs it", () => {
   it("keeps the record of the run that holds the interval (IN_PROGRESS), so rows pushed meanwhile are not taken for a run that will not read them", async () => {
-    const { rt, metricSet, setNow } = await setUp(3);
-    setNow(LIVE + HOUR);
-    await detectDue(rt, LIVE + HOUR);
+    const { rt, metricSet, setNow } = await detectedThrough(1, 3);
     // Another invocation holds interval LIVE + HOUR, as detectInterval takes it.
-    const key = `${metricSetKey(metricSet.MetricSetArn)}/${LIVE + HOUR}`;
-    expect(await rt.records.claim(key, LIVE + 2 * HOUR, LIVE + HOUR)).toBe(true);
-    await rt.records.put("executions", key, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(LIVE + HOUR).toISOString(), Status: "IN_PROGRESS", rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+    const key = await runElsewhere(rt, metricSet, LIVE + 2 * HOUR, LIVE + HOUR);
     // This one cannot read the model.
-    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const head = modelHead(rt, metricSet);
     await rt.blobs.put(head, new TextEncoder().encode("not a model"));
     await expect(detectInterval(rt, metricSet, LIVE + HOUR, LIVE + HOUR + 60_000)).rejects.toThrow();
     expect(await rt.records.get("executions", key)).toMatchObject({ Status: "IN_PROGRESS" });
@@ -292,22 +300,20 @@ describe("an interval that cannot start while another invocation runs it", () =>
 
 /** The shop with its first live interval detected and the next one FAILED to be run again (its model could not be read), the model readable again. */
 async function failedToRunAgain() {
-  const set = await setUp(3);
-  set.setNow(LIVE + HOUR);
-  await detectDue(set.rt, LIVE + HOUR);
-  const head = join(modelFolder(metricSetRoot(set.rt.resultsRoot, set.metricSet)), "head.bin");
+  const set = await detectedThrough(1, 3);
+  const head = modelHead(set.rt, set.metricSet);
   const saved = (await set.rt.blobs.get(head))!;
   await set.rt.blobs.put(head, new TextEncoder().encode("not a model"));
   set.setNow(LIVE + 2 * HOUR);
   await expect(detectDue(set.rt, LIVE + 2 * HOUR)).rejects.toThrow();
   await set.rt.blobs.put(head, saved);
-  const [arn] = (await set.rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
-  expect((await executions(set.rt, OPERATOR, arn!, LIVE + HOUR))[0]).toMatchObject({ Status: "FAILED", runsAgain: true });
-  return { ...set, arn: arn! };
+  const arn = await detectorArn(set.rt);
+  expect((await executions(set.rt, OPERATOR, arn, LIVE + HOUR))[0]).toMatchObject({ Status: "FAILED", runsAgain: true });
+  return { ...set, arn };
 }
 
 /** The services, with every interval the observer is told of. */
-function reporting(rt: Awaited<ReturnType<typeof setUp>>["rt"]) {
+function reporting(rt: Runtime) {
   const told: DueRun[] = [];
   return { told, services: { ...rt, observer: { ...rt.observer, intervalRun: (run: DueRun) => void told.push(run) } } };
 }
@@ -355,18 +361,12 @@ describe("an interval to be run again that falls out of the catch-up window", ()
 
 describe("an interval left IN_PROGRESS by an invocation that stopped", () => {
   it("is taken over once its lease runs out, by exactly one of 50 invocations, and never while the lease is held", async () => {
-    const { rt, metricSet, arn, setNow } = await setUp(3).then(async (set) => {
-      set.setNow(LIVE + HOUR);
-      await detectDue(set.rt, LIVE + HOUR);
-      const [a] = (await set.rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
-      return { ...set, arn: a! };
-    });
+    const { rt, metricSet, setNow } = await detectedThrough(1, 3);
+    const arn = await detectorArn(rt);
     // An invocation took interval LIVE + HOUR, as detectInterval does, and stopped; its lease runs until `until`.
     const later = LIVE + 6 * HOUR;
     const until = later + 30 * 60_000;
-    const key = `${metricSetKey(metricSet.MetricSetArn)}/${LIVE + HOUR}`;
-    expect(await rt.records.claim(key, until, LIVE + 2 * HOUR)).toBe(true);
-    await rt.records.put("executions", key, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(LIVE + HOUR).toISOString(), Status: "IN_PROGRESS", rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+    const key = await runElsewhere(rt, metricSet, until, LIVE + 2 * HOUR);
     // While its lease is held, 50 invocations at once leave it to its holder.
     setNow(later);
     const { told, services } = reporting(rt);
@@ -385,13 +385,9 @@ describe("an interval left IN_PROGRESS by an invocation that stopped", () => {
   });
 
   it("is run again by a later catch-up once its lease runs out, by exactly one of 50 invocations, and never while the lease is held", async () => {
-    const set = await setUp(3);
-    set.setNow(LIVE + HOUR);
-    await detectDue(set.rt, LIVE + HOUR);
+    const set = await detectedThrough(1, 3);
     const { rt, metricSet } = set;
-    const key = `${metricSetKey(metricSet.MetricSetArn)}/${LIVE + HOUR}`;
-    expect(await rt.records.claim(key, LIVE + 2 * HOUR + LEASE_MS, LIVE + 2 * HOUR)).toBe(true);
-    await rt.records.put("executions", key, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(LIVE + HOUR).toISOString(), Status: "IN_PROGRESS", rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
+    const key = await runElsewhere(rt, metricSet, LIVE + 2 * HOUR + LEASE_MS, LIVE + 2 * HOUR);
     const held = LIVE + 2 * HOUR + LEASE_MS - 1;
     set.setNow(held);
     const waiting = await Promise.all(Array.from({ length: 50 }, () => detectMetricSet(rt, metricSet, held)));
@@ -400,21 +396,17 @@ describe("an interval left IN_PROGRESS by an invocation that stopped", () => {
     set.setNow(after);
     const runs = (await Promise.all(Array.from({ length: 50 }, () => detectMetricSet(rt, metricSet, after)))).flatMap((d) => d.runs);
     expect(runs.filter((r) => r.intervalStart === LIVE + HOUR && r.outcome.kind === "processed")).toHaveLength(1);
-    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
-    expect((await executions(rt, OPERATOR, arn!, LIVE + HOUR))[0]?.Status).toBe("COMPLETED");
+    const arn = await detectorArn(rt);
+    expect((await executions(rt, OPERATOR, arn, LIVE + HOUR))[0]?.Status).toBe("COMPLETED");
   });
 });
 
 describe("an interval that cannot start, left IN_PROGRESS by an invocation that stopped", () => {
   it("is FAILED with the reason once the stopped run's lease ran out, by one of 50 invocations, and detected once the model reads again", async () => {
-    const { rt, metricSet, setNow } = await setUp(3);
-    setNow(LIVE + HOUR);
-    await detectDue(rt, LIVE + HOUR);
+    const { rt, metricSet, setNow } = await detectedThrough(1, 3);
     // An invocation took interval LIVE + HOUR, as detectInterval does, and stopped.
-    const key = `${metricSetKey(metricSet.MetricSetArn)}/${LIVE + HOUR}`;
-    expect(await rt.records.claim(key, LIVE + 2 * HOUR + LEASE_MS, LIVE + 2 * HOUR)).toBe(true);
-    await rt.records.put("executions", key, { MetricSetArn: metricSet.MetricSetArn, Timestamp: new Date(LIVE + HOUR).toISOString(), Status: "IN_PROGRESS", rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
-    const head = join(modelFolder(metricSetRoot(rt.resultsRoot, metricSet)), "head.bin");
+    const key = await runElsewhere(rt, metricSet, LIVE + 2 * HOUR + LEASE_MS, LIVE + 2 * HOUR);
+    const head = modelHead(rt, metricSet);
     const saved = (await rt.blobs.get(head))!;
     await rt.blobs.put(head, new TextEncoder().encode("not a model"));
     const after = LIVE + 2 * HOUR + LEASE_MS + 1;
@@ -432,17 +424,15 @@ describe("an interval that cannot start, left IN_PROGRESS by an invocation that 
 
 describe("a catch-up that read the model before another invocation went on", () => {
   it("leaves the intervals the other invocation completed COMPLETED, not PENDING", async () => {
-    const { rt, metricSet, setNow } = await setUp(3);
-    setNow(LIVE + HOUR);
-    await detectDue(rt, LIVE + HOUR);
+    const { rt, metricSet, setNow } = await detectedThrough(1, 3);
     // This invocation read the model here; another one then detects the next two intervals.
     const read = (await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!;
     setNow(LIVE + 3 * HOUR);
     expect((await detectDue(rt, LIVE + 3 * HOUR)).map((r) => r.outcome.kind)).toEqual(["processed", "processed"]);
     const done = await detectMetricSet(rt, metricSet, LIVE + 3 * HOUR, read);
     expect(done.runs.map((r) => r.outcome.kind)).toEqual(["processed-elsewhere"]);
-    const [arn] = (await rt.records.list<{ AnomalyDetectorArn: string }>("detectors")).map((d) => d.AnomalyDetectorArn);
-    expect((await executions(rt, OPERATOR, arn!)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
+    const arn = await detectorArn(rt);
+    expect((await executions(rt, OPERATOR, arn)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => e.Status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
   });
 });
 
@@ -456,9 +446,9 @@ async function detectHours(set: Pick<Awaited<ReturnType<typeof setUp>>, "rt" | "
   return runs;
 }
 
-/** The shop set up, and detection run through its first `hours` live hours. */
-async function detectedThrough(hours: number) {
-  const set = await setUp(10);
+/** The shop set up with `liveHours` of live files, and detection run through its first `hours` live hours. */
+async function detectedThrough(hours: number, liveHours = 10) {
+  const set = await setUp(liveHours);
   await detectHours(set, 1, hours);
   return set;
 }
