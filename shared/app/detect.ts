@@ -358,14 +358,10 @@ async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "obser
   const id = executionKey(metricSet, intervalStart);
   const outcome: IntervalOutcome = { kind: "failed", execution };
   try {
-    // A run that stopped (its lease ran out) is taken over first, so that one invocation alone replaces its IN_PROGRESS, and a live run keeps it.
-    const stopped = (await deps.records.get<IntervalExecution>("executions", id))?.Status === "IN_PROGRESS" && (await deps.records.claim(id, now + LEASE_MS, now));
-    try {
-      const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (awaitsRun(current) || (stopped && current.Status === "IN_PROGRESS") ? execution : current));
+    await asHeirOfStoppedRun(deps.records, id, now, async (found) => {
+      const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (replaceable(current, found) ? execution : current));
       if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true }]);
-    } finally {
-      if (stopped) await deps.records.delete("leases", id);
-    }
+    });
   } catch (recording) {
     deps.observer.failed("recording why an interval could not start", recording, { metricSetArn: metricSet.MetricSetArn, intervalStart: execution.Timestamp, reason: execution.FailureReason });
     return { outcome, thrown: { error } };
@@ -767,24 +763,43 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
  */
 async function giveUp(services: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, reason: string): Promise<IntervalExecution | "held" | undefined> {
   const id = executionKey(metricSet, intervalStart);
-  const running = (await services.records.get<IntervalExecution>("executions", id))?.Status === "IN_PROGRESS";
-  if (running && !(await services.records.claim(id, now + LEASE_MS, now))) {
-    // Held by a live run, or marked done: a committed run's record says so once written.
-    const lease = await services.records.get<{ until: number }>("leases", id);
-    return lease?.until === DONE ? undefined : "held";
-  }
-  let changed: IntervalExecution | undefined;
-  try {
+  return asHeirOfStoppedRun(services.records, id, now, async (found) => {
+    if (found === "live") {
+      // Held by a live run, or marked done: a committed run's record says so once written.
+      const lease = await services.records.get<{ until: number }>("leases", id);
+      return lease?.until === DONE ? undefined : "held";
+    }
+    let changed: IntervalExecution | undefined;
     await services.records.update<IntervalExecution>("executions", id, (current) => {
       const before = current.Status === "FAILED" && current.FailureReason ? ` (it had failed: ${current.FailureReason})` : "";
-      changed = awaitsRun(current) || (running && current.Status === "IN_PROGRESS") ? { ...notRun(metricSet, current.Timestamp), Status: "FAILED", FailureReason: `${reason}${before}`.slice(0, 256) } : undefined;
+      changed = replaceable(current, found) ? { ...notRun(metricSet, current.Timestamp), Status: "FAILED", FailureReason: `${reason}${before}`.slice(0, 256) } : undefined;
       return changed ?? current;
     });
-  } finally {
-    if (running) await services.records.delete("leases", id);
-  }
-  return changed;
+    return changed;
+  });
 }
+
+/** How an interval's record was found: left IN_PROGRESS by a run that stopped (its lease ran out, and is now taken), IN_PROGRESS under a live run's lease, or neither. */
+type RunFound = "stopped" | "live" | "none";
+
+/**
+ * Replaces interval `id`'s record through `replace`, told how its run was found. A run that
+ * stopped is taken over first (its expired lease claimed), so of racing invocations one alone
+ * replaces its IN_PROGRESS, a live run keeps its interval, and the lease is given back after.
+ * The pre-lease FAILED write and passing over share it.
+ */
+async function asHeirOfStoppedRun<T>(records: DetectServices["records"], id: string, now: number, replace: (found: RunFound) => Promise<T>): Promise<T> {
+  const running = (await records.get<IntervalExecution>("executions", id))?.Status === "IN_PROGRESS";
+  const found: RunFound = !running ? "none" : (await records.claim(id, now + LEASE_MS, now)) ? "stopped" : "live";
+  try {
+    return await replace(found);
+  } finally {
+    if (found === "stopped") await records.delete("leases", id);
+  }
+}
+
+/** Whether a record may be replaced by an invocation that found its run so: it awaits a run, or its run stopped. */
+const replaceable = (current: IntervalExecution, found: RunFound) => awaitsRun(current) || (found === "stopped" && current.Status === "IN_PROGRESS");
 
 /** The newest closed interval (before `now`) one of `files` landed in, or -Infinity. */
 function landedInterval(services: Pick<Services, "resultsRoot">, metricSet: MetricSet, now: number, files: readonly string[]): number {
