@@ -3,7 +3,8 @@ import type { ReadableMetricSet } from "../shared/detect/read-files.ts";
 import { CreateMetricSetRequest } from "../shared/model/metric-set.ts";
 import { parseOrThrow } from "../shared/model/validate.ts";
 import type { AnomalyGroupEvent } from "../shared/model/anomaly-event.ts";
-import { createDetector, createMetricSet, OPERATOR, type Scope, type Services } from "../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, OPERATOR, type Scope, type Services } from "../shared/app/index.ts";
+import { tempDir } from "./temp-dirs.ts";
 import type { AnomalyDetector } from "../shared/model/detector.ts";
 import type { MetricSet } from "../shared/model/metric-set.ts";
 import { localServices, type LocalOptions } from "../shared/runtime/local.ts";
@@ -147,6 +148,28 @@ export const alertNamed = (name: string, description?: string) => ({
 
 /** The local mode's services over `dir`, at a fixed clock unless told otherwise. */
 export const localAt = (dir: string, clock: () => number = () => T0, options: Omit<LocalOptions, "clock"> = {}): Services => localServices(dir, { clock, ...options });
+
+/**
+ * An active detector's metric set over local files (one series), its day of history learned
+ * by the first run; its live intervals start a day after T0, and the first `liveHours` of
+ * them have files. `clock.now` is the services' clock.
+ */
+export async function activeShop(liveHours = 0) {
+  const dir = await tempDir();
+  const live = T0 + 24 * HOUR;
+  const clock = { now: live };
+  const rt = localAt(join(dir, "vigil"), () => clock.now);
+  const files = join(dir, "files");
+  const series = [{ platform: "web", marketplace: "de", base: 100 }];
+  await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, 24, series)));
+  for (let h = 0; h < liveHours; h++) {
+    const [day, time] = new Date(live + h * HOUR).toISOString().replace(/[-:]/g, "").split("T");
+    await rt.blobs.put(join(files, "live", day!, time!.slice(0, 4), "part.csv"), csvOf(shopPoints(live + h * HOUR, 1, series)));
+  }
+  const { detector, metricSet } = await shopOnFiles(rt, files);
+  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+  return { rt, metricSet, live, clock };
+}
 /** An anomaly group as detection stores it, in metric set shop/orders, an hour long; `peaks` gives each measure's peak score (the highest leads). */
 export function anomalyGroupRecord(overrides: { groupId?: string; score?: number; peaks?: Record<string, number>; startMs?: number } = {}): AnomalyGroupRecord {
   const score = overrides.score ?? 80;

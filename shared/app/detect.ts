@@ -30,7 +30,7 @@ import type { HandedRun, Services } from "./services.ts";
 export { DEFAULT_SHARD_CAPACITY };
 
 /** What detection reads and writes; without a shard runner, a run's shards run here one after another. */
-export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas"> & Partial<Pick<Services, "shards">>;
+export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas" | "clock"> & Partial<Pick<Services, "shards">>;
 
 /** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role): the coordinator reads them, shards read Vigil's own. */
 const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
@@ -73,7 +73,9 @@ export type IntervalOutcome =
   /** Its files may not be read (outside the tenant's data roots, or its role refused): recorded FAILED, tried again next run. */
   | { readonly kind: "failed"; readonly execution: IntervalExecution }
   /** Its shards were handed to the shard queue: the merge commits it when the last is done. */
-  | { readonly kind: "dispatched"; readonly shards: number };
+  | { readonly kind: "dispatched"; readonly shards: number }
+  /** Its run outlived its lease: it committed nothing, and the interval is taken over as a stopped run's (and run again). */
+  | { readonly kind: "lease-expired" };
 
 /** How long an invocation may hold an interval: Lambda's longest run. */
 export const LEASE_MS = 15 * 60_000;
@@ -81,6 +83,8 @@ export const LEASE_MS = 15 * 60_000;
 export const HANDED_LEASE_MS = 2 * 3_600_000;
 /** A lease that never runs out marks an interval as done. */
 const DONE = Number.MAX_SAFE_INTEGER;
+/** What a run's last writes (its execution record, the model's head) may take: it commits only with this much of its lease left. */
+export const COMMIT_MARGIN_MS = 60_000;
 const DAY = 86_400_000;
 /** Execution and data quality records are kept this long (the API reports recent runs). */
 export const EXECUTION_RETENTION_MS = 90 * DAY;
@@ -155,6 +159,27 @@ export type RunPlan = IntervalPlan | HistoryPlan;
 export const planUri = (work: string) => joinUri(work, "plan.json");
 /** A run's name: the term of its lease, which no other run of the same interval can hold. */
 const runName = (leaseUntil: number) => leaseUntil.toString(36);
+
+/**
+ * `now` moved on by the time the clock says has passed since: a long invocation claims and
+ * checks its leases at the time it has reached, not the time it was started at (its trigger's).
+ */
+function movingOn(deps: Pick<Services, "clock">, now: number): () => number {
+  const started = deps.clock();
+  return () => now + Math.max(0, deps.clock() - started);
+}
+
+/**
+ * Whether a run still holds its interval at `now` with time left to commit: COMMIT_MARGIN_MS
+ * of its lease is left, and no other term is recorded (another run's, or the done mark). A
+ * lease read as absent is held by nobody else: the store's clock may have dropped it (a
+ * trigger's time long past, as a sample event's), and no run could claim it before it runs out.
+ */
+async function holdsLease(records: DetectServices["records"], run: Pick<RunBase, "lease" | "leaseUntil">, now: number): Promise<boolean> {
+  if (now + COMMIT_MARGIN_MS > run.leaseUntil) return false;
+  const until = (await records.get<{ until: number }>("leases", run.lease))?.until;
+  return until === undefined || until === run.leaseUntil;
+}
 
 /** A model, and how many intervals of history it learned now (Infinity: it was saved). */
 export interface LoadedModel {
@@ -336,13 +361,21 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
     return { outcome: held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" } };
   }
   await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
+  const at = movingOn(deps, now);
+  const term: LeaseTerm = { lease, leaseUntil };
   try {
-    return { outcome: await startInterval(deps, metricSet, intervalStart, now, model, lease, leaseUntil) };
+    return { outcome: await startInterval(deps, metricSet, intervalStart, at, model, term) };
   } catch (e) {
-    const execution = await failRun(deps, metricSet, intervalStart, now, lease, runsUri(metricSetRoot(deps.resultsRoot, metricSet), String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
+    const execution = await failRun(deps, metricSet, intervalStart, at(), term, runsUri(metricSetRoot(deps.resultsRoot, metricSet), String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
     // Files the tenant may not read fail the interval, not the run: the other metric sets and tenants go on.
-    return { outcome: { kind: "failed", execution }, ...(e instanceof AccessDeniedException ? {} : { thrown: { error: e } }) };
+    return { outcome: execution ? { kind: "failed", execution } : { kind: "lease-expired" }, ...(e instanceof AccessDeniedException ? {} : { thrown: { error: e } }) };
   }
+}
+
+/** The lease a run holds, and the term it holds it until: moved on once, should the run hand its shards over. */
+interface LeaseTerm {
+  readonly lease: string;
+  leaseUntil: number;
 }
 
 /**
@@ -378,19 +411,26 @@ async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "obser
  */
 export const awaitsRun = (e: IntervalExecution) => e.Status === "PENDING" || (e.Status === "FAILED" && e.runsAgain === true);
 
-/** Records an interval whose run failed as FAILED with its reason, and gives its lease back: the next run tries again from the committed model. */
-export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, lease: string, work: string, reason: string): Promise<IntervalExecution> {
+/**
+ * Records an interval whose run failed as FAILED with its reason, and gives its lease back:
+ * the next run tries again from the committed model. A run that no longer holds its interval
+ * (its lease ran out, and may have been taken over) writes no record and leaves the lease as
+ * it is, so that it cannot overwrite another run's or remove its done mark; its interval is
+ * taken over as a stopped run's. Answers the record written, if any.
+ */
+export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, run: Pick<RunBase, "lease" | "leaseUntil">, work: string, reason: string): Promise<IntervalExecution | undefined> {
+  await deps.blobs.deleteFolder(`${work}/`);
+  if (!(await holdsLease(deps.records, run, now))) return undefined;
   // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed.
   const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: reason, runsAgain: true };
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
-  await deps.records.delete("leases", lease);
-  await deps.blobs.deleteFolder(`${work}/`);
+  await deps.records.delete("leases", run.lease);
   return execution;
 }
 
-async function startInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, model: ShardedModel, lease: string, claimedUntil: number): Promise<IntervalOutcome> {
+async function startInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, at: () => number, model: ShardedModel, term: LeaseTerm): Promise<IntervalOutcome> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const run = runName(claimedUntil);
+  const run = runName(term.leaseUntil);
   const work = runsUri(root, String(intervalStart), run);
   const version = `${intervalStart}-${run}`;
   await deps.blobs.deleteFolder(`${work}/`);
@@ -410,14 +450,13 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const capacity = capacityOf(deps);
   const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
-  const leaseUntil = handed ? now + HANDED_LEASE_MS : claimedUntil;
-  // Dropped, as a claimed lease is, a day after it ran out, should nobody take it over.
-  if (handed) await deps.records.put("leases", lease, { until: leaseUntil }, { expiresAt: leaseUntil + DAY });
+  // The queue's retries need longer than the claimed term: the lease is extended, if it is still the run's (a conditional write, as a claim is).
+  if (handed && !(await extendLease(deps.records, term, at() + HANDED_LEASE_MS))) return { kind: "lease-expired" };
   const plan: IntervalPlan = {
     kind: "interval",
     metricSet,
-    lease,
-    leaseUntil,
+    lease: term.lease,
+    leaseUntil: term.leaseUntil,
     work,
     version,
     jobs: planned.map((p) => ({ target: p.target, replaces: p.replaces, readOnly: p.readOnly })),
@@ -443,24 +482,35 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   }));
   const results = await runJobs(deps, plan, jobs);
   if (!results) return { kind: "dispatched", shards: jobs.length };
-  return finishInterval(deps, plan, results, now, model);
+  return finishInterval(deps, plan, results, at(), model);
+}
+
+/**
+ * Moves a run's lease on to `until` unless another run took it over after it ran out: false
+ * then, and nothing is written. One read as absent (see holdsLease) is written again, as a
+ * claimed lease is, to be dropped a day after it runs out.
+ */
+async function extendLease(records: DetectServices["records"], term: LeaseTerm, until: number): Promise<boolean> {
+  const held = await records.update<{ until: number }>("leases", term.lease, (current) => (current.until === term.leaseUntil ? { until } : current));
+  if (held === undefined) await records.put("leases", term.lease, { until }, { expiresAt: until + DAY });
+  else if (held.until !== until) return false;
+  term.leaseUntil = until;
+  return true;
 }
 
 /**
  * The merge: the shards' anomalies, in the order one unsharded run finds them, grouped as
  * it groups them; the results and events written; then the commit, if the run still holds
- * its interval and the model is still the one it was planned on.
+ * its interval (with COMMIT_MARGIN_MS of its lease left) and the model is still the one it
+ * was planned on.
  */
 export async function finishInterval(deps: DetectServices, plan: IntervalPlan, results: readonly ShardResult[], now: number, given?: ShardedModel): Promise<IntervalOutcome> {
   const { metricSet, intervalStart } = plan;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
+  const later = movingOn(deps, now);
   const model = given ?? (await readModel(deps.blobs, root)) ?? emptyModel(intervalMs(metricSet.MetricSetFrequency));
-  // A merge run elsewhere commits only while the run still holds its interval and the model is the one it was planned on; a run merged where it was planned has held both throughout.
-  if (!given) {
-    const through = Number.isNaN(model.head.through) ? null : model.head.through;
-    const held = await deps.records.get<{ until: number }>("leases", plan.lease);
-    if (through !== plan.base || held?.until !== plan.leaseUntil) return through !== null && through >= intervalStart ? { kind: "already-processed" } : held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" };
-  }
+  // A merge run elsewhere starts only while the run still holds its interval and the model is the one it was planned on; a run merged where it was planned has held the model throughout.
+  if (!given && (modelThrough(model) !== plan.base || !(await holdsLease(deps.records, plan, now)))) return notCommitted(deps, plan, model);
   const anomalies = anomaliesOf(results);
   const recent: RecentValues = recentValuesFrom(results, intervalMs(metricSet.MetricSetFrequency));
   const persisting = new Set(results.flatMap((r) => r.persisting));
@@ -491,6 +541,8 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
     anomalies: anomalies.length,
     ...(group ? { anomalyGroupId: group.AnomalyGroupId } : {}),
   };
+  // Written since are the interval's own records: a run that outlived its lease (another may have taken its interval over) stops before them.
+  if (!(await holdsLease(deps.records, plan, later()))) return notCommitted(deps, plan);
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   const next: ShardedModel = {
@@ -503,6 +555,24 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   // Every run of the interval is done with: this one, and any a lost lease left behind.
   await deps.blobs.deleteFolder(`${runsUri(root, String(intervalStart))}/`);
   return { kind: "processed", execution, group };
+}
+
+const modelThrough = (model: ShardedModel) => (Number.isNaN(model.head.through) ? null : model.head.through);
+
+/**
+ * What a run that may not commit answers: the interval was committed (by another run), is
+ * marked done, is still its own but its lease ran out (it is taken over as a stopped run's),
+ * its model moved on under it, or another run holds it. `read` is the committed model, when
+ * the run read it itself.
+ */
+async function notCommitted(deps: DetectServices, plan: IntervalPlan, read?: ShardedModel): Promise<IntervalOutcome> {
+  const model = read ?? (await readModel(deps.blobs, metricSetRoot(deps.resultsRoot, plan.metricSet)));
+  const through = model ? modelThrough(model) : null;
+  if (through !== null && through >= plan.intervalStart) return { kind: "already-processed" };
+  const held = (await deps.records.get<{ until: number }>("leases", plan.lease))?.until;
+  if (held === DONE) return { kind: "processed-elsewhere" };
+  if (held !== plan.leaseUntil) return { kind: "in-progress" };
+  return through === plan.base ? { kind: "lease-expired" } : { kind: "processed-elsewhere" };
 }
 
 /**
@@ -520,14 +590,15 @@ export async function mergeRun(deps: DueServices, work: string, now: number): Pr
     if (!found) throw new Error(`shard s${job.target} of ${work} has no result yet`);
     results.push(decodeShardResult(found));
   }
+  const at = movingOn(deps, now);
   if (plan.kind === "history") {
-    if ((await deps.records.get<{ until: number }>("leases", plan.lease))?.until !== plan.leaseUntil) return [];
+    if (!(await holdsLease(deps.records, plan, at()))) return [];
     await finishHistory(deps, plan, results);
-    return (await detectMetricSet(deps, plan.metricSet, now)).runs;
+    return (await detectMetricSet(deps, plan.metricSet, at())).runs;
   }
-  const run: DueRun = { metricSet: plan.metricSet, intervalStart: plan.intervalStart, outcome: await finishInterval(deps, plan, results, now) };
+  const run: DueRun = { metricSet: plan.metricSet, intervalStart: plan.intervalStart, outcome: await finishInterval(deps, plan, results, at()) };
   deps.observer.intervalRun(run, now);
-  return run.outcome.kind === "processed" ? [run, ...(await detectMetricSet(deps, plan.metricSet, now)).runs] : [run];
+  return run.outcome.kind === "processed" ? [run, ...(await detectMetricSet(deps, plan.metricSet, at())).runs] : [run];
 }
 
 /** A run whose shard kept failing (parked by the shard queue): its interval is FAILED with the reason, unless the run no longer holds it. */
@@ -535,15 +606,16 @@ export async function parkRun(deps: DetectServices, work: string, step: string, 
   const bytes = await deps.blobs.get(planUri(work));
   if (!bytes) return false;
   const plan = JSON.parse(new TextDecoder().decode(bytes)) as RunPlan;
-  if ((await deps.records.get<{ until: number }>("leases", plan.lease))?.until !== plan.leaseUntil) return false;
+  if (!(await holdsLease(deps.records, plan, now))) return false;
   const recorded = await deps.blobs.get(failureUri(work, step));
   const why = recorded ? (JSON.parse(new TextDecoder().decode(recorded)) as { reason: string }).reason : "it ran out of time or memory (no error was recorded)";
   const reason = failureReasonOf(`${step === "merge" ? "the merge" : `shard ${step}`} failed on every attempt: ${why}`);
   if (plan.kind === "history") {
     await deps.records.delete("leases", plan.lease);
     await deps.blobs.deleteFolder(`${work}/`);
-  } else await failRun(deps, plan.metricSet, plan.intervalStart, now, plan.lease, work, reason);
-  return true;
+    return true;
+  }
+  return (await failRun(deps, plan.metricSet, plan.intervalStart, now, plan, work, reason)) !== undefined;
 }
 
 /** At most this many intervals are caught up in one run (over 10 weeks at PT1H); the next run goes on. */
@@ -588,18 +660,19 @@ export interface DueOptions {
 export async function detectDue(services: DueServices, now: number, options: DueOptions = {}): Promise<DueRun[]> {
   const runs: DueRun[] = [];
   const failures: unknown[] = [];
+  const at = movingOn(services, now);
   for (const found of await Catalog.allDetectors(services.records)) {
     if (found.Status !== "ACTIVATING" && !DETECTING.has(found.Status)) continue;
     const catalog = catalogOf(services, systemScope(services, arnAccount(found.AnomalyDetectorArn)));
     const sets = await catalog.listMetricSets(found.AnomalyDetectorArn);
     const models = new Map<string, ShardedModel>();
     let detector: AnomalyDetector | undefined = found;
-    if (found.Status === "ACTIVATING") detector = await activate(services, catalog, found, sets, models, now);
+    if (found.Status === "ACTIVATING") detector = await activate(services, catalog, found, sets, models, at());
     if (!detector) continue;
     let through = Infinity;
     for (const metricSet of sets) {
       try {
-        const done = await detectMetricSet(services, metricSet, now, models.get(metricSet.MetricSetArn), options);
+        const done = await detectMetricSet(services, metricSet, at(), models.get(metricSet.MetricSetArn), options);
         runs.push(...done.runs);
         through = Math.min(through, done.through);
       } catch (e) {
@@ -680,8 +753,9 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   for (let t = from + len; t <= last; t += len) waiting.push({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true });
   // Conditional writes go one request each (DynamoDB): a bounded number at a time.
   for (let i = 0; i < waiting.length; i += PENDING_WRITES) await services.records.putMany(waiting.slice(i, i + PENDING_WRITES));
+  const at = movingOn(services, now);
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
-    const attempt = await attemptInterval(services, metricSet, t, now, model);
+    const attempt = await attemptInterval(services, metricSet, t, at(), model);
     const run = { metricSet, intervalStart: t, outcome: attempt.outcome };
     runs.push(run);
     services.observer.intervalRun(run, now);

@@ -1,11 +1,9 @@
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { detectMetricSet } from "../../../shared/app/detect.ts";
-import { activateDetector, OPERATOR } from "../../../shared/app/index.ts";
 import { emptyModel } from "../../../shared/detect/shard-model.ts";
 import { metricSetKey } from "../../../shared/model/ids.ts";
 import type { RecordStore } from "../../../shared/store/records.ts";
-import { csvOf, HOUR, localAt, shopOnFiles, shopPoints, T0, tempDir } from "../../builders.ts";
+import { activeShop, HOUR } from "../../builders.ts";
 
 /**
  * A metric set whose model has no history (through NaN) stays so while none of its live
@@ -15,19 +13,6 @@ import { csvOf, HOUR, localAt, shopOnFiles, shopPoints, T0, tempDir } from "../.
  * 25,920 records at PT5M) on every run, in the one invocation that detects every tenant, is
  * what a tenant can make Vigil do by breaking its own role.
  */
-/** An active detector's metric set, a day of history learned; its live intervals start a day after T0. */
-async function activeShop() {
-  const dir = await tempDir();
-  const live = T0 + 24 * HOUR;
-  const clock = { now: live };
-  const rt = localAt(join(dir, "vigil"), () => clock.now);
-  const files = join(dir, "files");
-  await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, 24, [{ platform: "web", marketplace: "de", base: 100 }])));
-  const { detector, metricSet } = await shopOnFiles(rt, files);
-  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
-  return { rt, metricSet, live, clock };
-}
-
 describe("a model without history, passing over the intervals before the newest", () => {
   it("reads no more execution records than the catch-up window, however many the metric set keeps", async () => {
     const { rt, metricSet, live, clock } = await activeShop();
