@@ -5,7 +5,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectDue, type IntervalExecution } from "../../shared/app/detect.ts";
+import { detectDue, HANDED_LEASE_MS, type IntervalExecution } from "../../shared/app/detect.ts";
 import { activateDetector, createDetector, createMetricSet, OPERATOR, type Services } from "../../shared/app/index.ts";
 import { parkedMessage } from "../../shared/app/shard-parked.ts";
 import { shardMessage, type ShardMessage } from "../../shared/app/shard-queue.ts";
@@ -210,5 +210,46 @@ describe("sharded detection on SQS, S3 and DynamoDB", () => {
     expect(await drain(rt, now)).toMatchObject({ failures: 0, parked: 0, merges: 1 });
     expect(await rt.records.get<IntervalExecution>("executions", `000000000000/shop/orders/${LIVE + HOUR}`)).toMatchObject({ Status: "COMPLETED" });
     expect((await readModel(rt.blobs, root))?.head.through).toBe(LIVE + HOUR);
+  });
+
+  it("lets a merge or a park that comes after its run's lease ran out write nothing: the next run takes the interval over", async () => {
+    let at = LIVE + HOUR;
+    const now = () => at;
+    const { rt, metricSet } = await vigil("late", now);
+    await detectDue(rt, at);
+    await drain(rt, now);
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    const committed = (await readModel(rt.blobs, root))!;
+    const key = `000000000000/shop/orders/${LIVE + HOUR}`;
+
+    // The merge comes once the handed run's lease has run out (the queue held it too long).
+    at = LIVE + 2 * HOUR;
+    expect((await detectDue(rt, at)).map((r) => r.outcome.kind)).toEqual(["dispatched"]);
+    const held = await rt.records.get<{ until: number }>("leases", key);
+    at += HANDED_LEASE_MS + 60_000;
+    expect(await drain(rt, now)).toMatchObject({ failures: 0, parked: 0, merges: 1 });
+    expect(await readModel(rt.blobs, root)).toEqual(committed);
+    expect(await rt.records.get<IntervalExecution>("executions", key)).toMatchObject({ Status: "IN_PROGRESS" });
+    expect(await rt.records.get("leases", key)).toEqual(held);
+
+    // So does a park: one shard fails on every attempt after the lease ran out.
+    const victim = committed.shards.find((s) => s.series > 0)!;
+    const uri = shardUri(root, victim.version, victim.id);
+    const intact = (await rt.blobs.get(uri))!;
+    await rt.blobs.put(uri, "not a snapshot");
+    expect((await detectDue(rt, at)).map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[LIVE + HOUR, "dispatched"]]);
+    const taken = await rt.records.get<{ until: number }>("leases", key);
+    at += HANDED_LEASE_MS + 60_000;
+    expect(await drain(rt, now)).toMatchObject({ failures: 3, parked: 1, merges: 0 });
+    expect(await rt.records.get<IntervalExecution>("executions", key)).toMatchObject({ Status: "IN_PROGRESS" });
+    expect(await rt.records.get("leases", key)).toEqual(taken);
+
+    // Repaired, the next run takes it over and commits it.
+    await rt.blobs.put(uri, intact);
+    expect((await detectDue(rt, at)).map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[LIVE + HOUR, "dispatched"]]);
+    expect(await drain(rt, now)).toMatchObject({ failures: 0, parked: 0 });
+    expect(await rt.records.get<IntervalExecution>("executions", key)).toMatchObject({ Status: "COMPLETED" });
+    // And goes on to every interval closed since.
+    expect((await readModel(rt.blobs, root))?.head.through).toBe(LIVE + 5 * HOUR);
   });
 });
