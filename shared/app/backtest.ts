@@ -1,5 +1,5 @@
 import { Catalog } from "../catalog/catalog.ts";
-import { backtest, type BacktestOptions, type BacktestResult } from "../detect/backtest.ts";
+import type { BacktestOptions, BacktestResult } from "../detect/backtest.ts";
 import { readableOf, readAndAggregate } from "../detect/read-files.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import type { DataQualityReport } from "../ingest/aggregate.ts";
@@ -21,6 +21,9 @@ import type { Services } from "./services.ts";
 
 /** L4M's backtest: the first 70% of the history teaches, the last 30% is scored and its groups kept. */
 const BACKTEST_LEARN_SHARE = 0.7;
+
+/** The back-test itself, loaded by the first: a detect invocation that runs none never loads it. */
+const backTester = async () => (await import("../detect/backtest.ts")).backtest;
 
 /** The spans a back-test learned from and scored (epoch ms, interval starts), for GetDataQualityMetrics' BACKTEST_* figures. */
 export interface BackTestWindow {
@@ -134,7 +137,7 @@ async function backTestMetricSet(services: Services, metricSet: MetricSet): Prom
   const last = starts.at(-1)!;
   const from = first + Math.floor(((last - first) / len) * BACKTEST_LEARN_SHARE) * len;
   // Its groups are kept in its report, apart from live ones.
-  const result = backtest(metricSet, data, { from });
+  const result = (await backTester())(metricSet, data, { from });
   const peaks = new Map<number, number>();
   for (const a of result.anomalies) peaks.set(a.timestamp, Math.max(peaks.get(a.timestamp) ?? 0, a.score));
   const report: BacktestReport = { MetricSetArn: metricSet.MetricSetArn, from, to: last + len, intervalMs: len, intervalsLearned: result.intervalsLearned, intervalsScored: result.intervalsScored, peaks: [...peaks].sort((a, b) => a[0] - b[0]), groups: result.groups };
@@ -164,7 +167,7 @@ export async function backtestFiles(blobs: BlobStore, metricSet: MetricSet, data
   const skip = !data.length && template && history.length ? await historyCoveredByLive(blobs, metricSet, template, history) : undefined;
   const aggregation = await readAndAggregate(blobs, metricSet, prefixes, skip ? { skip } : {});
   if (aggregation.quality.rowsRead === 0) throw new ValidationException(`no rows found under ${prefixes.join(", ")}`);
-  const result = backtest(metricSet, aggregation, options);
+  const result = (await backTester())(metricSet, aggregation, options);
   return { ...result, metricSet, quality: aggregation.quality, rejects: aggregation.rejects, rejectsNotKept: aggregation.rejectsNotKept };
 }
 

@@ -10,7 +10,6 @@ import { withBatchedPuts } from "../store/batched-puts.ts";
 import { DynamoRecordStore } from "../store/dynamo-records.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { EventPublisher } from "../store/events.ts";
-import { LocalBlobStore } from "../store/local-blobs.ts";
 import { RoutingBlobStore } from "../store/routing-blobs.ts";
 import type { RuntimeConfig } from "./config.ts";
 import type { ActionClient } from "../channels/common/aws-errors.ts";
@@ -65,6 +64,18 @@ export function asRole<C>(make: (region: string, credentials: () => Promise<Cred
  */
 export const STS_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true } as const;
 
+/** A blob store made, and its module loaded, on its first use. */
+function blobsOnFirstUse(make: () => Promise<BlobStore>): BlobStore {
+  const store = madeOnFirstUse(make);
+  return {
+    get: async (uri) => (await store()).get(uri),
+    read: async (uri) => (await store()).read(uri),
+    put: async (uri, body, kind) => (await store()).put(uri, body, kind),
+    list: async (prefix) => (await store()).list(prefix),
+    deleteFolder: async (folder) => (await store()).deleteFolder(folder),
+  };
+}
+
 /**
  * The AWS mode: records in DynamoDB, files and models in S3, anomaly group events on SNS,
  * deliveries on SQS with a dead-letter queue, senders with AWS clients and secrets from
@@ -95,17 +106,10 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   const parked = madeOnFirstUse(async () => new (await import("./aws-parts/sqs.ts")).SqsDeadLetters(await sqs(), queueUrl(config, "VIGIL_DEAD_LETTER_QUEUE_URL", options.invokedFunctionArn?.()), clock));
   const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), drain: async (retry, signal) => (await parked()).drain(retry, signal) };
 
-  const s3 = madeOnFirstUse(async () => {
+  const s3Blobs = blobsOnFirstUse(async () => {
     const { S3Client, S3BlobStore } = await import("./aws-parts/s3.ts");
     return new S3BlobStore(new S3Client({ region }));
   });
-  const s3Blobs: BlobStore = {
-    get: async (uri) => (await s3()).get(uri),
-    read: async (uri) => (await s3()).read(uri),
-    put: async (uri, body, kind) => (await s3()).put(uri, body, kind),
-    list: async (prefix) => (await s3()).list(prefix),
-    deleteFolder: async (folder) => (await s3()).deleteFolder(folder),
-  };
 
   const secrets = madeOnFirstUse(async () => {
     const { AwsSecrets, SecretsManagerClient, SSMClient } = await import("./aws-parts/secrets.ts");
@@ -144,7 +148,8 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     return assumedRoleFiles({ credentials: roles, s3With: (credentials) => new S3Client({ region, credentials }) });
   });
 
-  const blobs = new RoutingBlobStore({ local: new LocalBlobStore(), s3: s3Blobs });
+  // Local paths (a file given by hand) are rare in AWS: their store loads on the first.
+  const blobs = new RoutingBlobStore({ local: blobsOnFirstUse(async () => new (await import("../store/local-blobs.ts")).LocalBlobStore()), s3: s3Blobs });
   // Shards run from the shard queue; a function given none runs a run's shards itself, one after another. Loaded on first use.
   const capacity = config.VIGIL_SHARD_SERIES ?? DEFAULT_SHARD_CAPACITY;
   const queued = Boolean(config.VIGIL_SHARD_QUEUE_URL ?? config.VIGIL_SHARD_QUEUE);
