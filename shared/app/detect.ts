@@ -197,15 +197,16 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const saved = await readModel(deps.blobs, root);
   if (saved && !saved.outdated) return { model: saved, learned: Infinity };
-  const lease = historyKey(metricSet);
-  const leaseUntil = now + LEASE_MS;
-  if (!(await deps.records.claim(lease, leaseUntil, now))) return undefined;
+  const term: LeaseTerm = { lease: historyKey(metricSet), leaseUntil: now + LEASE_MS };
+  if (!(await deps.records.claim(term.lease, term.leaseUntil, now))) return undefined;
   // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
   const outdated = saved && { through: Number.isNaN(saved.head.through) ? null : saved.head.through, openGroup: saved.head.openGroup, feedbackThrough: saved.head.feedbackThrough };
+  const at = movingOn(deps, now);
   try {
-    return await learnHistory(deps, metricSet, before, lease, leaseUntil, outdated);
+    return await learnHistory(deps, metricSet, before, term, at, outdated);
   } catch (e) {
-    await deps.records.delete("leases", lease);
+    // Given back while still its own: a lease another run took over stays that run's.
+    if (await holdsLease(deps.records, term, at())) await deps.records.delete("leases", term.lease);
     throw e;
   }
 }
@@ -218,10 +219,10 @@ function historyShards(partitions: ReadonlyMap<number, number>, measures: number
   return halvesOf(id).flatMap((half) => historyShards(partitions, measures, capacity, half));
 }
 
-async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, lease: string, leaseUntil: number, outdated: OutdatedHead | undefined): Promise<LoadedModel | undefined> {
+async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, term: LeaseTerm, at: () => number, outdated: OutdatedHead | undefined): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const readable = readableOf(metricSet, root);
-  const run = runName(leaseUntil);
+  const run = runName(term.leaseUntil);
   const work = runsUri(root, "history", run);
   await deps.blobs.deleteFolder(`${work}/`);
   const spill = new HistorySpill(deps.blobs, joinUri(work, "spill"), metricSet.MetricList.length, metricSet.MetricSetFrequency, before);
@@ -235,11 +236,13 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const capacity = capacityOf(deps);
   const shards = spilled.partitions.size ? historyShards(spilled.partitions, metricSet.MetricList.length, capacity) : [];
   const learning = shards.filter((s) => s.series > 0);
+  // Shards handed to the queue hold the history's lease as an interval's do (startInterval).
+  if (learning.length > 1 && deps.shards?.handsOver === true && !(await extendLease(deps.records, term, at() + HANDED_LEASE_MS))) return undefined;
   const plan: HistoryPlan = {
     kind: "history",
     metricSet,
-    lease,
-    leaseUntil,
+    lease: term.lease,
+    leaseUntil: term.leaseUntil,
     work,
     version,
     jobs: learning.map((s) => ({ target: s.id, replaces: s.id, readOnly: false })),
@@ -258,12 +261,13 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
     input: { kind: "history", spills: s.partitions.map((p) => partitionFolder(spilled.folder, p)), before, keep: spilled.latest },
   }));
   const results = await runJobs(deps, plan, jobs);
-  return results && finishHistory(deps, plan, results);
+  return results && finishHistory(deps, plan, results, at());
 }
 
-/** Commits a model learned from history, with its kept points. */
-async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: readonly ShardResult[]): Promise<LoadedModel | undefined> {
+/** Commits a model learned from history, with its kept points, if the run still holds the history's lease (as finishInterval). */
+async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: readonly ShardResult[], now: number): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, plan.metricSet);
+  const later = movingOn(deps, now);
   const current = await readModel(deps.blobs, root);
   if (current && !current.outdated) return undefined;
   const shards = [...plan.empty, ...results.flatMap((r) => r.written)].sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -272,6 +276,11 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
   const model = plan.outdated ? { ...learned, head: { ...learned.head, through: laterOf(plan.outdated.through, learned.head.through), openGroup: plan.outdated.openGroup, feedbackThrough: plan.outdated.feedbackThrough } } : learned;
   if (!isPartition(model.shards.map((s) => s.id))) throw new Error(`the history's shards ${JSON.stringify(model.shards.map((s) => s.id))} do not cover the series exactly once`);
   await keepPoints(deps, root, results);
+  // A run that outlived its lease leaves the history to the run that took it over: two commits would each collect the other's shards.
+  if (!(await holdsLease(deps.records, plan, later()))) {
+    await deps.blobs.deleteFolder(`${plan.work}/`);
+    return undefined;
+  }
   // A metric set without history starts from nothing at its first interval: nothing to commit.
   if (shards.length) {
     await commitModel(deps.blobs, root, model);
@@ -592,8 +601,7 @@ export async function mergeRun(deps: DueServices, work: string, now: number): Pr
   }
   const at = movingOn(deps, now);
   if (plan.kind === "history") {
-    if (!(await holdsLease(deps.records, plan, at()))) return [];
-    await finishHistory(deps, plan, results);
+    if (!(await finishHistory(deps, plan, results, at()))) return [];
     return (await detectMetricSet(deps, plan.metricSet, at())).runs;
   }
   const run: DueRun = { metricSet: plan.metricSet, intervalStart: plan.intervalStart, outcome: await finishInterval(deps, plan, results, at()) };

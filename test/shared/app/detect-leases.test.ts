@@ -14,14 +14,14 @@ import { activeShop, HOUR } from "../../builders.ts";
  * remove its done mark. The services' clock is moved on while a run merges.
  */
 
-/** The services, with `during` run once as a run writes its interval's anomalies: its merge under way, before its records and its commit. */
-function duringMerge(rt: Services, during: () => Promise<void>): Services {
+/** The services, with `during` run once, as the first file named `name` is written. */
+function duringWrite(rt: Services, name: string, during: () => Promise<void>): Services {
   let done = false;
   const blobs = new Proxy(rt.blobs, {
     get: (target, key) =>
       key === "put"
         ? async (...args: Parameters<BlobStore["put"]>) => {
-            if (!done && args[0].endsWith("/anomalies.jsonl")) {
+            if (!done && args[0].endsWith(`/${name}`)) {
               done = true;
               await during();
             }
@@ -31,6 +31,9 @@ function duringMerge(rt: Services, during: () => Promise<void>): Services {
   });
   return { ...rt, blobs };
 }
+
+/** The services, with `during` run once as a run writes its interval's anomalies: its merge under way, before its records and its commit. */
+const duringMerge = (rt: Services, during: () => Promise<void>) => duringWrite(rt, "anomalies.jsonl", during);
 
 const DONE_MARK = { until: Number.MAX_SAFE_INTEGER };
 
@@ -100,5 +103,23 @@ describe("a catch-up of several intervals", () => {
     ]);
     expect(terms.get(executionKey(metricSet, live))).toBe(now + LEASE_MS);
     expect(terms.get(executionKey(metricSet, live + HOUR))).toBe(now + 10 * 60_000 + LEASE_MS);
+  });
+});
+
+describe("learning a history that outlives its lease", () => {
+  it("leaves the model committed by the run that took the history over: it does not take its model back to the history's end", async () => {
+    const { rt, metricSet, live, clock } = await activeShop(1);
+    const now = (clock.now = live + HOUR);
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    let committed: Uint8Array | undefined;
+    // The history's kept points are written just before its commit.
+    const slow = duringWrite(rt, "series.bin", async () => {
+      clock.now += LEASE_MS + 1000;
+      expect((await detectInterval(rt, metricSet, live, clock.now)).kind).toBe("processed");
+      committed = await rt.blobs.get(headUri(root));
+    });
+    expect(await detectInterval(slow, metricSet, live, now)).toEqual({ kind: "in-progress" });
+    expect(await rt.blobs.get(headUri(root))).toEqual(committed);
+    expect((await readModel(rt.blobs, root))!.head.through).toBe(live);
   });
 });
