@@ -150,21 +150,23 @@ export const alertNamed = (name: string, description?: string) => ({
 export const localAt = (dir: string, clock: () => number = () => T0, options: Omit<LocalOptions, "clock"> = {}): Services => localServices(dir, { clock, ...options });
 
 /**
- * An active detector's metric set over local files (one series), its day of history learned
- * by the first run; its live intervals start a day after T0, and the first `liveHours` of
- * them have files. `clock.now` is the services' clock.
+ * An active detector's metric set over local files (one series), its history (a day, unless
+ * told) learned by the first run; its live intervals start after the history, and the first
+ * `liveHours` of them have files (their points changed by `tweak`). `clock.now` is the
+ * services' clock.
  */
-export async function activeShop(liveHours = 0) {
+export async function activeShop(options: { liveHours?: number; historyHours?: number; tweak?: (p: ShopPoint) => ShopPoint } = {}) {
+  const { liveHours = 0, historyHours = 24, tweak } = options;
   const dir = await tempDir();
-  const live = T0 + 24 * HOUR;
+  const live = T0 + historyHours * HOUR;
   const clock = { now: live };
   const rt = localAt(join(dir, "vigil"), () => clock.now);
   const files = join(dir, "files");
   const series = [{ platform: "web", marketplace: "de", base: 100 }];
-  await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, 24, series)));
+  await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, historyHours, series)));
   for (let h = 0; h < liveHours; h++) {
     const [day, time] = new Date(live + h * HOUR).toISOString().replace(/[-:]/g, "").split("T");
-    await rt.blobs.put(join(files, "live", day!, time!.slice(0, 4), "part.csv"), csvOf(shopPoints(live + h * HOUR, 1, series)));
+    await rt.blobs.put(join(files, "live", day!, time!.slice(0, 4), "part.csv"), csvOf(shopPoints(live + h * HOUR, 1, series, tweak)));
   }
   const { detector, metricSet } = await shopOnFiles(rt, files);
   await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);

@@ -161,24 +161,22 @@ export const planUri = (work: string) => joinUri(work, "plan.json");
 const runName = (leaseUntil: number) => leaseUntil.toString(36);
 
 /**
- * `now` moved on by the time the clock says has passed since: a long invocation claims and
- * checks its leases at the time it has reached, not the time it was started at (its trigger's).
+ * The time leases are claimed and checked at: the clock's, read afresh, or the time an
+ * invocation was given when that is later (a test's or a simulation's clock that stands
+ * still). A trigger's time says which intervals are due; it lags for a retried invocation
+ * (and a long one moves past it), so it does not time a lease: the store's clock, which
+ * drops expired records, is the services' clock.
  */
-function movingOn(deps: Pick<Services, "clock">, now: number): () => number {
-  const started = deps.clock();
-  return () => now + Math.max(0, deps.clock() - started);
-}
+const leaseTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now, deps.clock());
 
 /**
- * Whether a run still holds its interval at `now` with time left to commit: COMMIT_MARGIN_MS
- * of its lease is left, and no other term is recorded (another run's, or the done mark). A
- * lease read as absent is held by nobody else: the store's clock may have dropped it (a
- * trigger's time long past, as a sample event's), and no run could claim it before it runs out.
+ * Whether a run still holds its interval with time left to write its records and commit:
+ * COMMIT_MARGIN_MS of its lease is left, and its term is the one recorded (not another run's,
+ * nor the done mark, nor gone: given back by a run that took over after it ran out).
  */
-async function holdsLease(records: DetectServices["records"], run: Pick<RunBase, "lease" | "leaseUntil">, now: number): Promise<boolean> {
-  if (now + COMMIT_MARGIN_MS > run.leaseUntil) return false;
-  const until = (await records.get<{ until: number }>("leases", run.lease))?.until;
-  return until === undefined || until === run.leaseUntil;
+async function holdsLease(deps: Pick<DetectServices, "records" | "clock">, run: Pick<RunBase, "lease" | "leaseUntil">, now: number): Promise<boolean> {
+  if (leaseTime(deps, now) + COMMIT_MARGIN_MS > run.leaseUntil) return false;
+  return (await deps.records.get<{ until: number }>("leases", run.lease))?.until === run.leaseUntil;
 }
 
 /** A model, and how many intervals of history it learned now (Infinity: it was saved). */
@@ -197,16 +195,16 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const saved = await readModel(deps.blobs, root);
   if (saved && !saved.outdated) return { model: saved, learned: Infinity };
-  const term: LeaseTerm = { lease: historyKey(metricSet), leaseUntil: now + LEASE_MS };
-  if (!(await deps.records.claim(term.lease, term.leaseUntil, now))) return undefined;
+  const claimedAt = leaseTime(deps, now);
+  const term: LeaseTerm = { lease: historyKey(metricSet), leaseUntil: claimedAt + LEASE_MS };
+  if (!(await deps.records.claim(term.lease, term.leaseUntil, claimedAt))) return undefined;
   // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
   const outdated = saved && { through: Number.isNaN(saved.head.through) ? null : saved.head.through, openGroup: saved.head.openGroup, feedbackThrough: saved.head.feedbackThrough };
-  const at = movingOn(deps, now);
   try {
-    return await learnHistory(deps, metricSet, before, term, at, outdated);
+    return await learnHistory(deps, metricSet, before, term, now, outdated);
   } catch (e) {
-    // Given back while still its own: a lease another run took over stays that run's.
-    if (await holdsLease(deps.records, term, at())) await deps.records.delete("leases", term.lease);
+    // Given back only while still its own: a lease another run took over stays that run's.
+    await deps.records.release(term.lease, term.leaseUntil);
     throw e;
   }
 }
@@ -219,7 +217,7 @@ function historyShards(partitions: ReadonlyMap<number, number>, measures: number
   return halvesOf(id).flatMap((half) => historyShards(partitions, measures, capacity, half));
 }
 
-async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, term: LeaseTerm, at: () => number, outdated: OutdatedHead | undefined): Promise<LoadedModel | undefined> {
+async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, term: LeaseTerm, now: number, outdated: OutdatedHead | undefined): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const readable = readableOf(metricSet, root);
   const run = runName(term.leaseUntil);
@@ -237,7 +235,7 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const shards = spilled.partitions.size ? historyShards(spilled.partitions, metricSet.MetricList.length, capacity) : [];
   const learning = shards.filter((s) => s.series > 0);
   // Shards handed to the queue hold the history's lease as an interval's do (startInterval).
-  if (learning.length > 1 && deps.shards?.handsOver === true && !(await extendLease(deps.records, term, at() + HANDED_LEASE_MS))) return undefined;
+  if (learning.length > 1 && deps.shards?.handsOver === true && !(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return undefined;
   const plan: HistoryPlan = {
     kind: "history",
     metricSet,
@@ -261,13 +259,12 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
     input: { kind: "history", spills: s.partitions.map((p) => partitionFolder(spilled.folder, p)), before, keep: spilled.latest },
   }));
   const results = await runJobs(deps, plan, jobs);
-  return results && finishHistory(deps, plan, results, at());
+  return results && finishHistory(deps, plan, results, now);
 }
 
 /** Commits a model learned from history, with its kept points, if the run still holds the history's lease (as finishInterval). */
 async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: readonly ShardResult[], now: number): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, plan.metricSet);
-  const later = movingOn(deps, now);
   const current = await readModel(deps.blobs, root);
   if (current && !current.outdated) return undefined;
   const shards = [...plan.empty, ...results.flatMap((r) => r.written)].sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -277,7 +274,7 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
   if (!isPartition(model.shards.map((s) => s.id))) throw new Error(`the history's shards ${JSON.stringify(model.shards.map((s) => s.id))} do not cover the series exactly once`);
   await keepPoints(deps, root, results);
   // A run that outlived its lease leaves the history to the run that took it over: two commits would each collect the other's shards.
-  if (!(await holdsLease(deps.records, plan, later()))) {
+  if (!(await holdsLease(deps, plan, now))) {
     await deps.blobs.deleteFolder(`${plan.work}/`);
     return undefined;
   }
@@ -286,7 +283,7 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
     await commitModel(deps.blobs, root, model);
     await collectVersions(deps.blobs, root, model);
   }
-  await deps.records.delete("leases", plan.lease);
+  await deps.records.release(plan.lease, plan.leaseUntil);
   await deps.blobs.deleteFolder(`${plan.work}/`);
   return { model, learned: plan.intervals };
 }
@@ -364,18 +361,18 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
   if (!model) return { outcome: { kind: "in-progress" } };
   if (model.head.through >= intervalStart) return { outcome: { kind: "already-processed" } };
   const lease = executionKey(metricSet, intervalStart);
-  const leaseUntil = now + LEASE_MS;
-  if (!(await deps.records.claim(lease, leaseUntil, now))) {
+  const claimedAt = leaseTime(deps, now);
+  const leaseUntil = claimedAt + LEASE_MS;
+  if (!(await deps.records.claim(lease, leaseUntil, claimedAt))) {
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return { outcome: held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" } };
   }
   await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
-  const at = movingOn(deps, now);
   const term: LeaseTerm = { lease, leaseUntil };
   try {
-    return { outcome: await startInterval(deps, metricSet, intervalStart, at, model, term) };
+    return { outcome: await startInterval(deps, metricSet, intervalStart, now, model, term) };
   } catch (e) {
-    const execution = await failRun(deps, metricSet, intervalStart, at(), term, runsUri(metricSetRoot(deps.resultsRoot, metricSet), String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
+    const execution = await failRun(deps, metricSet, intervalStart, now, term, runsUri(metricSetRoot(deps.resultsRoot, metricSet), String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
     // Files the tenant may not read fail the interval, not the run: the other metric sets and tenants go on.
     return { outcome: execution ? { kind: "failed", execution } : { kind: "lease-expired" }, ...(e instanceof AccessDeniedException ? {} : { thrown: { error: e } }) };
   }
@@ -395,12 +392,12 @@ interface LeaseTerm {
  * a run that stopped (its lease ran out) does not. Should the record fail too, that is
  * logged and the error that stopped the interval is the one thrown, whatever it was.
  */
-async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "observer">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<Attempt> {
+async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "observer" | "clock">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<Attempt> {
   const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error), runsAgain: true };
   const id = executionKey(metricSet, intervalStart);
   const outcome: IntervalOutcome = { kind: "failed", execution };
   try {
-    await asHeirOfStoppedRun(deps.records, id, now, async (found) => {
+    await asHeirOfStoppedRun(deps, id, now, async (found) => {
       const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (replaceable(current, found) ? execution : current));
       if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true }]);
     });
@@ -428,16 +425,20 @@ export const awaitsRun = (e: IntervalExecution) => e.Status === "PENDING" || (e.
  * taken over as a stopped run's. Answers the record written, if any.
  */
 export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, run: Pick<RunBase, "lease" | "leaseUntil">, work: string, reason: string): Promise<IntervalExecution | undefined> {
-  await deps.blobs.deleteFolder(`${work}/`);
-  if (!(await holdsLease(deps.records, run, now))) return undefined;
-  // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed.
-  const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: reason, runsAgain: true };
-  await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, { expiresAt: now + EXECUTION_RETENTION_MS });
-  await deps.records.delete("leases", run.lease);
-  return execution;
+  let recorded: IntervalExecution | undefined;
+  if (await holdsLease(deps, run, now)) {
+    // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed. Written over the run's own IN_PROGRESS alone.
+    const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: reason, runsAgain: true };
+    const written = await deps.records.update<IntervalExecution>("executions", executionKey(metricSet, intervalStart), (current) => (current.Status === "IN_PROGRESS" ? execution : current));
+    recorded = written === execution ? execution : undefined;
+    await deps.records.release(run.lease, run.leaseUntil);
+  }
+  // Last, and at best: should the store that failed the run fail this too, the interval's commit removes every run's work.
+  await deps.blobs.deleteFolder(`${work}/`).catch(() => 0);
+  return recorded;
 }
 
-async function startInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, at: () => number, model: ShardedModel, term: LeaseTerm): Promise<IntervalOutcome> {
+async function startInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, model: ShardedModel, term: LeaseTerm): Promise<IntervalOutcome> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const run = runName(term.leaseUntil);
   const work = runsUri(root, String(intervalStart), run);
@@ -460,7 +461,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   // The queue's retries need longer than the claimed term: the lease is extended, if it is still the run's (a conditional write, as a claim is).
-  if (handed && !(await extendLease(deps.records, term, at() + HANDED_LEASE_MS))) return { kind: "lease-expired" };
+  if (handed && !(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return { kind: "lease-expired" };
   const plan: IntervalPlan = {
     kind: "interval",
     metricSet,
@@ -491,35 +492,32 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   }));
   const results = await runJobs(deps, plan, jobs);
   if (!results) return { kind: "dispatched", shards: jobs.length };
-  return finishInterval(deps, plan, results, at(), model);
+  return finishInterval(deps, plan, results, now, model);
 }
 
-/**
- * Moves a run's lease on to `until` unless another run took it over after it ran out: false
- * then, and nothing is written. One read as absent (see holdsLease) is written again, as a
- * claimed lease is, to be dropped a day after it runs out.
- */
+/** Moves a run's lease on to `until` unless it is no longer the run's (see holdsLease): false then, and nothing is written. */
 async function extendLease(records: DetectServices["records"], term: LeaseTerm, until: number): Promise<boolean> {
   const held = await records.update<{ until: number }>("leases", term.lease, (current) => (current.until === term.leaseUntil ? { until } : current));
-  if (held === undefined) await records.put("leases", term.lease, { until }, { expiresAt: until + DAY });
-  else if (held.until !== until) return false;
+  if (held?.until !== until) return false;
   term.leaseUntil = until;
   return true;
 }
 
+
 /**
  * The merge: the shards' anomalies, in the order one unsharded run finds them, grouped as
- * it groups them; the results and events written; then the commit, if the run still holds
- * its interval (with COMMIT_MARGIN_MS of its lease left) and the model is still the one it
- * was planned on.
+ * it groups them; the results and events written; then the commit. Each step is taken only
+ * while the run still holds its interval (with COMMIT_MARGIN_MS of its lease left) and the
+ * model is still the one it was planned on: the results, checked first, are the interval's
+ * own (a re-run writes them again); the group, its events, the execution record and the
+ * commit are checked again, just before.
  */
 export async function finishInterval(deps: DetectServices, plan: IntervalPlan, results: readonly ShardResult[], now: number, given?: ShardedModel): Promise<IntervalOutcome> {
   const { metricSet, intervalStart } = plan;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const later = movingOn(deps, now);
   const model = given ?? (await readModel(deps.blobs, root)) ?? emptyModel(intervalMs(metricSet.MetricSetFrequency));
-  // A merge run elsewhere starts only while the run still holds its interval and the model is the one it was planned on; a run merged where it was planned has held the model throughout.
-  if (!given && (modelThrough(model) !== plan.base || !(await holdsLease(deps.records, plan, now)))) return notCommitted(deps, plan, model);
+  // A run merged where it was planned has held the model throughout; a merge run elsewhere reads it again.
+  if ((!given && modelThrough(model) !== plan.base) || !(await holdsLease(deps, plan, now))) return notCommitted(deps, plan, given ? undefined : model);
   const anomalies = anomaliesOf(results);
   const recent: RecentValues = recentValuesFrom(results, intervalMs(metricSet.MetricSetFrequency));
   const persisting = new Set(results.flatMap((r) => r.persisting));
@@ -535,6 +533,8 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
   const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
+  // A run that outlived its lease (another may have taken its interval over) stops before its group, its events and its commit.
+  if (!(await holdsLease(deps, plan, now))) return notCommitted(deps, plan);
   if (group) await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
   // Announced before the commit: a re-run announces the same revision again, which listeners drop.
   if (group) await deps.events.publish(groupEvent("AnomalyGroupChanged", group, anomalies, recent, intervalStart));
@@ -550,8 +550,6 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
     anomalies: anomalies.length,
     ...(group ? { anomalyGroupId: group.AnomalyGroupId } : {}),
   };
-  // Written since are the interval's own records: a run that outlived its lease (another may have taken its interval over) stops before them.
-  if (!(await holdsLease(deps.records, plan, later()))) return notCommitted(deps, plan);
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   const next: ShardedModel = {
@@ -559,6 +557,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
     shards: shardsAfter(model, plan.jobs, results),
   };
   await commitModel(deps.blobs, root, next);
+  // Marked done whoever holds the lease now: a run that took the interval over after the check above would commit it again.
   await deps.records.put("leases", plan.lease, { until: DONE }, { expiresAt: now + DONE_MARKER_RETENTION_MS });
   await collectVersions(deps.blobs, root, next);
   // Every run of the interval is done with: this one, and any a lost lease left behind.
@@ -570,7 +569,7 @@ const modelThrough = (model: ShardedModel) => (Number.isNaN(model.head.through) 
 
 /**
  * What a run that may not commit answers: the interval was committed (by another run), is
- * marked done, is still its own but its lease ran out (it is taken over as a stopped run's),
+ * marked done, is held by nobody but its lease ran out (it is taken over as a stopped run's),
  * its model moved on under it, or another run holds it. `read` is the committed model, when
  * the run read it itself.
  */
@@ -580,7 +579,8 @@ async function notCommitted(deps: DetectServices, plan: IntervalPlan, read?: Sha
   if (through !== null && through >= plan.intervalStart) return { kind: "already-processed" };
   const held = (await deps.records.get<{ until: number }>("leases", plan.lease))?.until;
   if (held === DONE) return { kind: "processed-elsewhere" };
-  if (held !== plan.leaseUntil) return { kind: "in-progress" };
+  // Its own lease, or none (given back by a run that took it over and failed): nobody holds the interval.
+  if (held !== undefined && held !== plan.leaseUntil) return { kind: "in-progress" };
   return through === plan.base ? { kind: "lease-expired" } : { kind: "processed-elsewhere" };
 }
 
@@ -599,14 +599,13 @@ export async function mergeRun(deps: DueServices, work: string, now: number): Pr
     if (!found) throw new Error(`shard s${job.target} of ${work} has no result yet`);
     results.push(decodeShardResult(found));
   }
-  const at = movingOn(deps, now);
   if (plan.kind === "history") {
-    if (!(await finishHistory(deps, plan, results, at()))) return [];
-    return (await detectMetricSet(deps, plan.metricSet, at())).runs;
+    if (!(await finishHistory(deps, plan, results, now))) return [];
+    return (await detectMetricSet(deps, plan.metricSet, now)).runs;
   }
-  const run: DueRun = { metricSet: plan.metricSet, intervalStart: plan.intervalStart, outcome: await finishInterval(deps, plan, results, at()) };
+  const run: DueRun = { metricSet: plan.metricSet, intervalStart: plan.intervalStart, outcome: await finishInterval(deps, plan, results, now) };
   deps.observer.intervalRun(run, now);
-  return run.outcome.kind === "processed" ? [run, ...(await detectMetricSet(deps, plan.metricSet, at())).runs] : [run];
+  return run.outcome.kind === "processed" ? [run, ...(await detectMetricSet(deps, plan.metricSet, now)).runs] : [run];
 }
 
 /** A run whose shard kept failing (parked by the shard queue): its interval is FAILED with the reason, unless the run no longer holds it. */
@@ -614,12 +613,12 @@ export async function parkRun(deps: DetectServices, work: string, step: string, 
   const bytes = await deps.blobs.get(planUri(work));
   if (!bytes) return false;
   const plan = JSON.parse(new TextDecoder().decode(bytes)) as RunPlan;
-  if (!(await holdsLease(deps.records, plan, now))) return false;
+  if (!(await holdsLease(deps, plan, now))) return false;
   const recorded = await deps.blobs.get(failureUri(work, step));
   const why = recorded ? (JSON.parse(new TextDecoder().decode(recorded)) as { reason: string }).reason : "it ran out of time or memory (no error was recorded)";
   const reason = failureReasonOf(`${step === "merge" ? "the merge" : `shard ${step}`} failed on every attempt: ${why}`);
   if (plan.kind === "history") {
-    await deps.records.delete("leases", plan.lease);
+    await deps.records.release(plan.lease, plan.leaseUntil);
     await deps.blobs.deleteFolder(`${work}/`);
     return true;
   }
@@ -668,19 +667,18 @@ export interface DueOptions {
 export async function detectDue(services: DueServices, now: number, options: DueOptions = {}): Promise<DueRun[]> {
   const runs: DueRun[] = [];
   const failures: unknown[] = [];
-  const at = movingOn(services, now);
   for (const found of await Catalog.allDetectors(services.records)) {
     if (found.Status !== "ACTIVATING" && !DETECTING.has(found.Status)) continue;
     const catalog = catalogOf(services, systemScope(services, arnAccount(found.AnomalyDetectorArn)));
     const sets = await catalog.listMetricSets(found.AnomalyDetectorArn);
     const models = new Map<string, ShardedModel>();
     let detector: AnomalyDetector | undefined = found;
-    if (found.Status === "ACTIVATING") detector = await activate(services, catalog, found, sets, models, at());
+    if (found.Status === "ACTIVATING") detector = await activate(services, catalog, found, sets, models, now);
     if (!detector) continue;
     let through = Infinity;
     for (const metricSet of sets) {
       try {
-        const done = await detectMetricSet(services, metricSet, at(), models.get(metricSet.MetricSetArn), options);
+        const done = await detectMetricSet(services, metricSet, now, models.get(metricSet.MetricSetArn), options);
         runs.push(...done.runs);
         through = Math.min(through, done.through);
       } catch (e) {
@@ -761,9 +759,8 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   for (let t = from + len; t <= last; t += len) waiting.push({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true });
   // Conditional writes go one request each (DynamoDB): a bounded number at a time.
   for (let i = 0; i < waiting.length; i += PENDING_WRITES) await services.records.putMany(waiting.slice(i, i + PENDING_WRITES));
-  const at = movingOn(services, now);
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
-    const attempt = await attemptInterval(services, metricSet, t, at(), model);
+    const attempt = await attemptInterval(services, metricSet, t, now, model);
     const run = { metricSet, intervalStart: t, outcome: attempt.outcome };
     runs.push(run);
     services.observer.intervalRun(run, now);
@@ -845,7 +842,7 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
  */
 async function giveUp(services: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, reason: string): Promise<IntervalExecution | "held" | undefined> {
   const id = executionKey(metricSet, intervalStart);
-  return asHeirOfStoppedRun(services.records, id, now, async (found) => {
+  return asHeirOfStoppedRun(services, id, now, async (found) => {
     if (found === "live") {
       // Held by a live run, or marked done: a committed run's record says so once written.
       const lease = await services.records.get<{ until: number }>("leases", id);
@@ -870,13 +867,15 @@ type RunFound = "stopped" | "live" | "none";
  * replaces its IN_PROGRESS, a live run keeps its interval, and the lease is given back after.
  * The pre-lease FAILED write and passing over share it.
  */
-async function asHeirOfStoppedRun<T>(records: DetectServices["records"], id: string, now: number, replace: (found: RunFound) => Promise<T>): Promise<T> {
+async function asHeirOfStoppedRun<T>(deps: Pick<DetectServices, "records" | "clock">, id: string, now: number, replace: (found: RunFound) => Promise<T>): Promise<T> {
+  const { records } = deps;
   const running = (await records.get<IntervalExecution>("executions", id))?.Status === "IN_PROGRESS";
-  const found: RunFound = !running ? "none" : (await records.claim(id, now + LEASE_MS, now)) ? "stopped" : "live";
+  const claimedAt = leaseTime(deps, now);
+  const found: RunFound = !running ? "none" : (await records.claim(id, claimedAt + LEASE_MS, claimedAt)) ? "stopped" : "live";
   try {
     return await replace(found);
   } finally {
-    if (found === "stopped") await records.delete("leases", id);
+    if (found === "stopped") await records.release(id, claimedAt + LEASE_MS);
   }
 }
 

@@ -167,7 +167,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
 
   return {
     // Puts of one turn share BatchWriteItem requests (a batch's deliveries record what they sent together).
-    records: withBatchedPuts(new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE)),
+    records: withBatchedPuts(new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE, { now: clock })),
     blobs,
     // Customer data is read as the role its metric set names, never with the function's own.
     dataFiles: (grant) => ({

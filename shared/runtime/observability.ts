@@ -27,6 +27,11 @@ export function powertoolsObserver(logger = new Logger({ serviceName: "vigil" })
     intervalRun(run, now) {
       const correlationId = correlationIdOf(run);
       if (run.outcome.kind === "failed") return void logger.warn("interval failed", { correlationId, reason: run.outcome.execution.FailureReason });
+      // Its work was thrown away, and its events may have gone unsaid: the interval is run again.
+      if (run.outcome.kind === "lease-expired") {
+        metrics.addMetric("RunsPastTheirLease", MetricUnit.Count, 1);
+        return void logger.warn("interval run outlived its lease: nothing committed, it runs again", { correlationId });
+      }
       if (run.outcome.kind !== "processed") return void logger.info("interval skipped", { correlationId, outcome: run.outcome.kind });
       const e = run.outcome.execution;
       const lag = lagSeconds(run, now);

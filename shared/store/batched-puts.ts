@@ -49,5 +49,6 @@ export function withBatchedPuts(store: RecordStore): RecordStore {
     delete: (table, id) => store.delete(table, id),
     deletePrefix: (table, prefix) => store.deletePrefix(table, prefix),
     claim: (id, until, now) => store.claim(id, until, now),
+    release: (id, until) => store.release(id, until),
   };
 }

@@ -269,6 +269,16 @@ export class DynamoRecordStore implements RecordStore {
     }
   }
 
+  async release(id: string, until: number): Promise<boolean> {
+    try {
+      await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key("leases", id), ConditionExpression: "#until = :until", ExpressionAttributeNames: { "#until": "until" }, ExpressionAttributeValues: { ":until": { N: String(until) } } }));
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
   /** Past its expiry (TTL's epoch seconds) reads as absent, as TTL may take up to two days to remove it. */
   private live(found: Record<string, AttributeValue>): boolean {
     const expires = found[TTL_ATTRIBUTE]?.N;

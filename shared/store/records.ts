@@ -144,6 +144,11 @@ export interface RecordStore {
    * lease ran out before `now`: true when taken. Two racing callers cannot both get it.
    */
   claim(id: string, until: number, now: number): Promise<boolean>;
+  /**
+   * Gives the lease `id` back (it goes) while its term is still `until`, its holder's: true
+   * when given back. A lease another caller took over once it ran out is left as it is.
+   */
+  release(id: string, until: number): Promise<boolean>;
 }
 
 /** What both adapters are given besides their connection. */

@@ -179,6 +179,10 @@ export class SqliteRecordStore implements RecordStore {
     return this.db.write(() => this.db.run(CLAIM, ...params, now, now) === 1);
   }
 
+  async release(id: string, until: number): Promise<boolean> {
+    return this.db.write(() => this.db.run("DELETE FROM records WHERE tbl = 'leases' AND id = ? AND json_valid(body) AND json_extract(body, '$.until') = ?", id, until) === 1);
+  }
+
   private parse<T>(table: Table, id: string, body: unknown): T | undefined {
     try {
       return JSON.parse(String(body)) as T;

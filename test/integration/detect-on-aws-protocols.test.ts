@@ -51,7 +51,8 @@ describe("detect on S3 and DynamoDB", () => {
     const events = new SnsEventPublisher(new SNSClient({ endpoint: sns.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), () => TOPIC);
     // The metric set's bucket is read as the operator's own here (no tenant): test/security/assumed-role.test.ts reads it as a role.
     const dataFiles = () => ({ get: (uri: string) => blobs.get(uri), read: (uri: string) => blobs.read(uri), list: (prefix: string) => blobs.list(prefix), check: async () => {} });
-    return { ...localAt(await tempDir(), () => LIVE), records: new DynamoRecordStore(dynamo.client, name), blobs, dataFiles, resultsRoot: `s3://metrics/results-${name}`, events };
+    // The store reads expiries on the services' clock, as in AWS, where both are the real one.
+    return { ...localAt(await tempDir(), () => LIVE), records: new DynamoRecordStore(dynamo.client, name, { now: () => LIVE }), blobs, dataFiles, resultsRoot: `s3://metrics/results-${name}`, events };
   }
 
   /** A Vigil on its own results prefix and record table, with one detector set up. */

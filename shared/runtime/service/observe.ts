@@ -23,7 +23,7 @@ const LAG_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 7200, 21_600, 
 export function serviceObserver(logger = new Logger({ serviceName: "vigil" })): ServiceObserver {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "vigil_" });
-  const intervals = new Counter({ name: "vigil_intervals_total", help: "Interval runs of detection, by outcome (processed, already-processed, in-progress, processed-elsewhere)", labelNames: ["outcome"], registers: [registry] });
+  const intervals = new Counter({ name: "vigil_intervals_total", help: "Interval runs of detection, by outcome (processed, already-processed, in-progress, processed-elsewhere, dispatched, failed, lease-expired)", labelNames: ["outcome"], registers: [registry] });
   const lag = new Histogram({ name: "vigil_detection_lag_seconds", help: "Seconds from an interval's end to its detection", buckets: LAG_BUCKETS, registers: [registry] });
   const lastLag = new Gauge({ name: "vigil_detection_last_lag_seconds", help: "Lag of the last interval detected", registers: [registry] });
   const rowsRead = new Counter({ name: "vigil_rows_read_total", help: "Rows read by detection", registers: [registry] });
@@ -53,6 +53,7 @@ export function serviceObserver(logger = new Logger({ serviceName: "vigil" })): 
       const intervalId = correlationIdOf(run);
       intervals.inc({ outcome: run.outcome.kind });
       if (run.outcome.kind === "failed") return void logger.warn("interval failed", { intervalId, reason: run.outcome.execution.FailureReason });
+      if (run.outcome.kind === "lease-expired") return void logger.warn("interval run outlived its lease: nothing committed, it runs again", { intervalId });
       if (run.outcome.kind !== "processed") return void logger.info("interval skipped", { intervalId, outcome: run.outcome.kind });
       const e = run.outcome.execution;
       const seconds = Math.max(0, (now - (run.intervalStart + intervalMs(run.metricSet.MetricSetFrequency))) / 1000);

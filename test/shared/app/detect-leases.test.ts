@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { detectMetricSet, executionKey, LEASE_MS } from "../../../shared/app/detect.ts";
+import { COMMIT_MARGIN_MS, detectMetricSet, executionKey, LEASE_MS, loadModel } from "../../../shared/app/detect.ts";
 import { detectInterval, type Services } from "../../../shared/app/index.ts";
 import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { headUri, readModel } from "../../../shared/detect/shard-model.ts";
+import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
 import type { BlobStore } from "../../../shared/store/blobs.ts";
 import type { RecordStore } from "../../../shared/store/records.ts";
+import { serviceObserver } from "../../../shared/runtime/service/observe.ts";
 import { activeShop, HOUR } from "../../builders.ts";
 
 /**
@@ -39,7 +41,7 @@ const DONE_MARK = { until: Number.MAX_SAFE_INTEGER };
 
 describe("a run that outlives its lease", () => {
   it("commits nothing, and the interval is taken over and run again by the next run", async () => {
-    const { rt, metricSet, live, clock } = await activeShop(1);
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
     const now = (clock.now = live + HOUR);
     const slow = duringMerge(rt, async () => void (clock.now += LEASE_MS + 1000));
     expect(await detectInterval(slow, metricSet, live, now)).toEqual({ kind: "lease-expired" });
@@ -49,8 +51,56 @@ describe("a run that outlives its lease", () => {
     expect(await rt.records.get("executions", executionKey(metricSet, live))).toMatchObject({ Status: "COMPLETED" });
   });
 
+  it("commits nothing with less of its lease left than its last writes may take", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    const slow = duringMerge(rt, async () => void (clock.now += LEASE_MS - COMMIT_MARGIN_MS / 2));
+    expect(await detectInterval(slow, metricSet, live, now)).toEqual({ kind: "lease-expired" });
+    expect(await rt.records.get("executions", executionKey(metricSet, live))).toMatchObject({ Status: "IN_PROGRESS" });
+  });
+
+  it("hands no shard over once its lease was taken over: its extension is written only while the lease is its own", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    await loadModel(rt, metricSet, live, now);
+    const key = executionKey(metricSet, live);
+    let handed = 0;
+    let stalled = false;
+    // Reading the interval's files outlasts the lease, and another run takes the interval over.
+    const dataFiles: Services["dataFiles"] = (grant) => {
+      const files = rt.dataFiles(grant);
+      return {
+        ...files,
+        list: async (prefix) => {
+          if (!stalled) {
+            stalled = true;
+            clock.now += LEASE_MS + 1000;
+            expect(await rt.records.claim(key, clock.now + LEASE_MS, clock.now)).toBe(true);
+          }
+          return files.list(prefix);
+        },
+      };
+    };
+    // One series a shard: the interval's two series go to the queue.
+    const shards = { capacity: 1, handsOver: true, run: async () => void handed++ };
+    expect(await detectInterval({ ...rt, dataFiles, shards }, metricSet, live, now)).toEqual({ kind: "lease-expired" });
+    expect(handed).toBe(0);
+    expect(await rt.records.get("leases", key)).toEqual({ until: clock.now + LEASE_MS });
+  });
+
+  it("is counted by its outcome where operators watch it", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    const observer = serviceObserver();
+    const slow = duringMerge({ ...rt, observer }, async () => void (clock.now += LEASE_MS + 1000));
+    const { runs } = await detectMetricSet(slow, metricSet, now);
+    expect(runs.map((r) => r.outcome.kind)).toEqual(["lease-expired"]);
+    const counted = (await observer.registry.getSingleMetric("vigil_intervals_total")!.get()).values;
+    expect(counted.find((v) => v.labels["outcome"] === "lease-expired")?.value).toBe(1);
+  });
+
   it("leaves the commit of the run that took its interval over: its model, its COMPLETED record and its done mark", async () => {
-    const { rt, metricSet, live, clock } = await activeShop(1);
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
     const now = (clock.now = live + HOUR);
     const head = headUri(metricSetRoot(rt.resultsRoot, metricSet));
     let committed: Uint8Array | undefined;
@@ -66,7 +116,7 @@ describe("a run that outlives its lease", () => {
   });
 
   it("and then fails, leaves that run's COMPLETED record and done mark: the interval is not run again", async () => {
-    const { rt, metricSet, live, clock } = await activeShop(1);
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
     const now = (clock.now = live + HOUR);
     const slow = duringMerge(rt, async () => {
       clock.now += LEASE_MS + 1000;
@@ -80,9 +130,28 @@ describe("a run that outlives its lease", () => {
   });
 });
 
+describe("a run whose lease runs out while it writes its results", () => {
+  it("writes no group and announces nothing: the run that takes the interval over does, once", async () => {
+    // Two weeks of history, then a collapse: the live interval opens a group.
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1, historyHours: 14 * 24, tweak: (p) => ({ ...p, views: 1, revenue: 0.01 }) });
+    const now = (clock.now = live + HOUR);
+    const announced: AnomalyGroupEvent[] = [];
+    const events = { publish: async (e: AnomalyGroupEvent) => void announced.push(e) };
+    // The interval's data quality is its last result written before its group.
+    const slow = duringWrite({ ...rt, events }, "quality.json", async () => void (clock.now += LEASE_MS + 1000));
+    expect(await detectInterval(slow, metricSet, live, now)).toEqual({ kind: "lease-expired" });
+    expect(await rt.records.list("groups")).toEqual([]);
+    expect(announced).toEqual([]);
+    const next = await detectInterval({ ...rt, events }, metricSet, live, clock.now);
+    expect(next.kind === "processed" && next.group !== undefined).toBe(true);
+    expect(await rt.records.list("groups")).toHaveLength(1);
+    expect(announced.map((e) => e.type)).toEqual(["AnomalyGroupChanged"]);
+  });
+});
+
 describe("a catch-up of several intervals", () => {
-  it("claims each interval's lease at the time it has reached, not the time it started at", async () => {
-    const { rt, metricSet, live, clock } = await activeShop(2);
+  it("claims each interval's lease at the clock's time, not the time the invocation was given", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 2 });
     const now = (clock.now = live + 2 * HOUR);
     const terms = new Map<string, number>();
     const records = new Proxy(rt.records, {
@@ -108,7 +177,7 @@ describe("a catch-up of several intervals", () => {
 
 describe("learning a history that outlives its lease", () => {
   it("leaves the model committed by the run that took the history over: it does not take its model back to the history's end", async () => {
-    const { rt, metricSet, live, clock } = await activeShop(1);
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
     const now = (clock.now = live + HOUR);
     const root = metricSetRoot(rt.resultsRoot, metricSet);
     let committed: Uint8Array | undefined;

@@ -61,6 +61,23 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       expect(await store.claim("i2", T0 + 3 * HOUR, T0 + 2 * HOUR)).toBe(true);
     });
 
+    it("leases: given back by their holder alone, while their term is still its own", async () => {
+      const store = await makeStore();
+      const at = (minutes: number) => T0 + minutes * 60_000;
+      expect(await store.claim("i4", at(15), at(0))).toBe(true);
+      expect(await store.release("i4", at(14))).toBe(false);
+      expect(await store.get("leases", "i4")).toEqual({ until: at(15) });
+      // Taken over once it ran out: the first holder's give-back leaves it to the new one.
+      expect(await store.claim("i4", at(31), at(16))).toBe(true);
+      expect(await store.release("i4", at(15))).toBe(false);
+      expect(await store.get("leases", "i4")).toEqual({ until: at(31) });
+      const releases = await Promise.all(Array.from({ length: 6 }, () => store.release("i4", at(31))));
+      expect(releases.filter(Boolean)).toHaveLength(1);
+      expect(await store.get("leases", "i4")).toBeUndefined();
+      expect(await store.claim("i4", at(20), at(5))).toBe(true);
+      expect(await store.release("absent", at(15))).toBe(false);
+    });
+
     it("leases: one written by its holder (a run handed to the shard queue extends its own) is taken over once it runs out, and not before", async () => {
       const store = await makeStore();
       expect(await store.claim("i3", 1000, 0)).toBe(true);
