@@ -161,13 +161,14 @@ export const planUri = (work: string) => joinUri(work, "plan.json");
 const runName = (leaseUntil: number) => leaseUntil.toString(36);
 
 /**
- * The time leases are claimed and checked at: the clock's, read afresh, or the time an
- * invocation was given when that is later (a test's or a simulation's clock that stands
+ * The time detection's records are timed by: leases are claimed and checked at it, and
+ * records are kept for their retention from it. It is the clock's, read afresh, or the time
+ * an invocation was given when that is later (a test's or a simulation's clock that stands
  * still). A trigger's time says which intervals are due; it lags for a retried invocation
- * (and a long one moves past it), so it does not time a lease: the store's clock, which
- * drops expired records, is the services' clock.
+ * (and a long one moves past it), and a sample event's is long past, so it times no record:
+ * the store's clock, which drops expired records, is the services' clock.
  */
-const leaseTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now, deps.clock());
+const recordTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now, deps.clock());
 
 /**
  * Whether a run still holds its interval with time left to write its records and commit:
@@ -175,7 +176,7 @@ const leaseTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now, 
  * nor the done mark, nor gone: given back by a run that took over after it ran out).
  */
 async function holdsLease(deps: Pick<DetectServices, "records" | "clock">, run: Pick<RunBase, "lease" | "leaseUntil">, now: number): Promise<boolean> {
-  if (leaseTime(deps, now) + COMMIT_MARGIN_MS > run.leaseUntil) return false;
+  if (recordTime(deps, now) + COMMIT_MARGIN_MS > run.leaseUntil) return false;
   return (await deps.records.get<{ until: number }>("leases", run.lease))?.until === run.leaseUntil;
 }
 
@@ -195,7 +196,7 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const saved = await readModel(deps.blobs, root);
   if (saved && !saved.outdated) return { model: saved, learned: Infinity };
-  const claimedAt = leaseTime(deps, now);
+  const claimedAt = recordTime(deps, now);
   const term: LeaseTerm = { lease: historyKey(metricSet), leaseUntil: claimedAt + LEASE_MS };
   if (!(await deps.records.claim(term.lease, term.leaseUntil, claimedAt))) return undefined;
   // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
@@ -235,7 +236,7 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const shards = spilled.partitions.size ? historyShards(spilled.partitions, metricSet.MetricList.length, capacity) : [];
   const learning = shards.filter((s) => s.series > 0);
   // Shards handed to the queue hold the history's lease as an interval's do (startInterval).
-  if (learning.length > 1 && deps.shards?.handsOver === true && !(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return undefined;
+  if (learning.length > 1 && deps.shards?.handsOver === true && !(await extendLease(deps.records, term, recordTime(deps, now) + HANDED_LEASE_MS))) return undefined;
   const plan: HistoryPlan = {
     kind: "history",
     metricSet,
@@ -361,13 +362,13 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
   if (!model) return { outcome: { kind: "in-progress" } };
   if (model.head.through >= intervalStart) return { outcome: { kind: "already-processed" } };
   const lease = executionKey(metricSet, intervalStart);
-  const claimedAt = leaseTime(deps, now);
+  const claimedAt = recordTime(deps, now);
   const leaseUntil = claimedAt + LEASE_MS;
   if (!(await deps.records.claim(lease, leaseUntil, claimedAt))) {
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return { outcome: held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" } };
   }
-  await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: now + EXECUTION_RETENTION_MS });
+  await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: claimedAt + EXECUTION_RETENTION_MS });
   const term: LeaseTerm = { lease, leaseUntil };
   try {
     return { outcome: await startInterval(deps, metricSet, intervalStart, now, model, term) };
@@ -399,7 +400,7 @@ async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "obser
   try {
     await asHeirOfStoppedRun(deps, id, now, async (found) => {
       const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (replaceable(current, found) ? execution : current));
-      if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true }]);
+      if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS, ifAbsent: true }]);
     });
   } catch (recording) {
     deps.observer.failed("recording why an interval could not start", recording, { metricSetArn: metricSet.MetricSetArn, intervalStart: execution.Timestamp, reason: execution.FailureReason });
@@ -461,7 +462,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   // The queue's retries need longer than the claimed term: the lease is extended, if it is still the run's (a conditional write, as a claim is).
-  if (handed && !(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return { kind: "lease-expired" };
+  if (handed && !(await extendLease(deps.records, term, recordTime(deps, now) + HANDED_LEASE_MS))) return { kind: "lease-expired" };
   const plan: IntervalPlan = {
     kind: "interval",
     metricSet,
@@ -531,7 +532,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   if (plan.scored) await keepPoints(deps, root, results);
   const quality: QualityRecord = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...plan.quality };
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
-  const kept = { expiresAt: now + EXECUTION_RETENTION_MS };
+  const kept = { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS };
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
   // A run that outlived its lease (another may have taken its interval over) stops before its group, its events and its commit.
   if (!(await holdsLease(deps, plan, now))) return notCommitted(deps, plan);
@@ -558,7 +559,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   };
   await commitModel(deps.blobs, root, next);
   // Marked done whoever holds the lease now: a run that took the interval over after the check above would commit it again.
-  await deps.records.put("leases", plan.lease, { until: DONE }, { expiresAt: now + DONE_MARKER_RETENTION_MS });
+  await deps.records.put("leases", plan.lease, { until: DONE }, { expiresAt: recordTime(deps, now) + DONE_MARKER_RETENTION_MS });
   await collectVersions(deps.blobs, root, next);
   // Every run of the interval is done with: this one, and any a lost lease left behind.
   await deps.blobs.deleteFolder(`${runsUri(root, String(intervalStart))}/`);
@@ -756,7 +757,7 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   }
   // A catch-up says which intervals wait their turn: those without a record, as another invocation may have run some since the model was read.
   const waiting: RecordWrite[] = [];
-  for (let t = from + len; t <= last; t += len) waiting.push({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: now + EXECUTION_RETENTION_MS, ifAbsent: true });
+  for (let t = from + len; t <= last; t += len) waiting.push({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: recordTime(services, now) + EXECUTION_RETENTION_MS, ifAbsent: true });
   // Conditional writes go one request each (DynamoDB): a bounded number at a time.
   for (let i = 0; i < waiting.length; i += PENDING_WRITES) await services.records.putMany(waiting.slice(i, i + PENDING_WRITES));
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
@@ -870,7 +871,7 @@ type RunFound = "stopped" | "live" | "none";
 async function asHeirOfStoppedRun<T>(deps: Pick<DetectServices, "records" | "clock">, id: string, now: number, replace: (found: RunFound) => Promise<T>): Promise<T> {
   const { records } = deps;
   const running = (await records.get<IntervalExecution>("executions", id))?.Status === "IN_PROGRESS";
-  const claimedAt = leaseTime(deps, now);
+  const claimedAt = recordTime(deps, now);
   const found: RunFound = !running ? "none" : (await records.claim(id, claimedAt + LEASE_MS, claimedAt)) ? "stopped" : "live";
   try {
     return await replace(found);

@@ -1,4 +1,4 @@
-import { OPERATOR, activateDetector, createDetector, createMetricSet } from "../../../shared/app/index.ts";
+import { OPERATOR, activateDetector, createDetector, createMetricSet, executions } from "../../../shared/app/index.ts";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -30,6 +30,10 @@ describe("detect handler", () => {
     expect(result.intervals.map((i) => i.intervalStart)).toEqual([new Date(T0 + 24 * 7 * HOUR + HOUR).toISOString()]);
     expect(result.intervals[0]!.outcome).toBe("processed");
     expect((await detect(fired)).intervals).toEqual([]);
+    // Its record is kept from when it was written, not from the event's time, long past: DescribeAnomalyDetectionExecutions reports it.
+    const now = localAt(dir, Date.now);
+    const [detector] = await now.records.list<{ AnomalyDetectorArn: string }>("detectors");
+    expect((await executions(now, OPERATOR, detector!.AnomalyDetectorArn)).map((e) => e.Timestamp)).toEqual([new Date(T0 + 24 * 7 * HOUR + HOUR).toISOString()]);
 
     // A file arriving wakes detection early; the same rules decide what is due.
     const s3Event = JSON.parse(await readFile("events/detect/s3-object-created.json", "utf8"));
