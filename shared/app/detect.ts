@@ -570,8 +570,9 @@ const modelThrough = (model: ShardedModel) => (Number.isNaN(model.head.through) 
 
 /**
  * What a run that may not commit answers: the interval was committed (by another run), is
- * marked done, is held by nobody but its lease ran out (it is taken over as a stopped run's),
- * its model moved on under it, or another run holds it. `read` is the committed model, when
+ * marked done, is held by nobody but its lease ran out (or has too little left: it is given
+ * back, and the next run takes the interval over), its model moved on under it, or another
+ * run holds it. `read` is the committed model, when
  * the run read it itself.
  */
 async function notCommitted(deps: DetectServices, plan: IntervalPlan, read?: ShardedModel): Promise<IntervalOutcome> {
@@ -582,6 +583,7 @@ async function notCommitted(deps: DetectServices, plan: IntervalPlan, read?: Sha
   if (held === DONE) return { kind: "processed-elsewhere" };
   // Its own lease, or none (given back by a run that took it over and failed): nobody holds the interval.
   if (held !== undefined && held !== plan.leaseUntil) return { kind: "in-progress" };
+  if (held !== undefined) await deps.records.release(plan.lease, plan.leaseUntil);
   return through === plan.base ? { kind: "lease-expired" } : { kind: "processed-elsewhere" };
 }
 

@@ -51,12 +51,14 @@ describe("a run that outlives its lease", () => {
     expect(await rt.records.get("executions", executionKey(metricSet, live))).toMatchObject({ Status: "COMPLETED" });
   });
 
-  it("commits nothing with less of its lease left than its last writes may take", async () => {
+  it("commits nothing with less of its lease left than its last writes may take, and gives it back", async () => {
     const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
     const now = (clock.now = live + HOUR);
     const slow = duringMerge(rt, async () => void (clock.now += LEASE_MS - COMMIT_MARGIN_MS / 2));
     expect(await detectInterval(slow, metricSet, live, now)).toEqual({ kind: "lease-expired" });
     expect(await rt.records.get("executions", executionKey(metricSet, live))).toMatchObject({ Status: "IN_PROGRESS" });
+    // Its lease is given back: the next run need not wait for it to run out.
+    expect((await detectInterval(rt, metricSet, live, clock.now)).kind).toBe("processed");
   });
 
   it("hands no shard over once its lease was taken over: its extension is written only while the lease is its own", async () => {
