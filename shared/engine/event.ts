@@ -84,9 +84,6 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: Int
   const sizeRing = bank.sizeRing;
   const n = bank.sizeCount[i]!;
   const ring = i * Kept.SHORT;
-  // One modulo, then the ring walked back from the newest place to the first, then from the
-  // last down to the newest (when the ring is full): the order of the sum is the sizes' order,
-  // newest first, with no index arithmetic per element.
   const newest = n % Kept.SHORT;
   sizeRing[ring + newest] = u;
   const kept = Math.min(Kept.SHORT, n + 1);
@@ -96,15 +93,31 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: Int
   // The likelihood speaks only when u ≥ PART_OF_CHANGE · short > mean: never when 2u ≤ mean
   // (PART_OF_CHANGE is ½, exact in floating point), and then the ring is not walked.
   if (n > EventLayer.MIN_HISTORY && !(u / EventLayer.PART_OF_CHANGE <= mean)) {
-    let short = 0;
-    for (let j = ring + newest; j >= ring; j--) short += sizeRing[j]!;
-    if (n >= Kept.SHORT) for (let j = ring + Kept.SHORT - 1; j > ring + newest; j--) short += sizeRing[j]!;
-    short /= kept;
-    // Recent sizes at or below the long-run mean cannot be rare: the square roots are skipped for them.
-    if (u >= EventLayer.PART_OF_CHANGE * short && short > mean) {
-      const zl = (short - mean) / ((Math.sqrt(variance) + EventLayer.SPREAD_FLOOR) / ROOT_OF[kept]!);
-      // Below 2 its rarity could not count anyway: skip the tail.
-      if (zl > 2) likely = gaussianRarity(zl) * EventLayer.LIKELIHOOD_WEIGHT;
+    const spread = (Math.sqrt(variance) + EventLayer.SPREAD_FLOOR) / ROOT_OF[kept]!;
+    // Nor when 2u − mean ≤ 2 · spread: it needs zl = (short − mean) / spread > 2, so short − mean
+    // > 2 · spread, and short ≤ 2u; rounding keeps that order, so such a u is skipped to the bit.
+    if (!(u / EventLayer.PART_OF_CHANGE - mean <= 2 * spread)) {
+      // Past MIN_HISTORY the ring is full: its SHORT sizes summed newest first, back round the
+      // ring, written out (a loop cost more than the sum), in the order they always were.
+      let t = newest;
+      let short = 0 + sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      short /= kept;
+      // Recent sizes at or below the long-run mean cannot be rare.
+      if (u >= EventLayer.PART_OF_CHANGE * short && short > mean) {
+        const zl = (short - mean) / spread;
+        // Below 2 its rarity could not count anyway: skip the tail.
+        if (zl > 2) likely = gaussianRarity(zl) * EventLayer.LIKELIHOOD_WEIGHT;
+      }
     }
   }
   const a = n < 1 / EventLayer.LONG_RATE ? 1 / (n + 1) : EventLayer.LONG_RATE;
