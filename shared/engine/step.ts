@@ -79,9 +79,9 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   const { daily, weekly, firstCycle, warmup } = layout;
   // The slots are slot-major (bank.ts): this interval's slot of every series side by side.
   const stride = bank.capacity;
-  const at = bank.places.of(k);
-  const di = at.daily * stride + i;
-  const wi = at.weekly * stride + i;
+  const at = bank.places.of(k, stride);
+  const di = at.dailyBase + i;
+  const wi = at.weeklyBase + i;
   const warm = seen >= warmup;
 
   // Predict (baseline.ts) and judge by the residual scale (scale.ts).
