@@ -36,7 +36,9 @@ export function restartRecords(bank: SeriesBank, i: number): void {
  */
 export function recordRarity(bank: SeriesBank, i: number, x: number): number {
   const seen = bank.recSeen[i]!;
-  const mean = seen === 0 ? x : bank.recMean[i]!;
+  // `+x` is x (a number), but read as a double: a choice between the argument as passed and a
+  // double from the array was a boxed number, allocated every point.
+  const mean = seen === 0 ? +x : bank.recMean[i]!;
   const raw = Math.abs(x - mean);
   const blocks = bank.recBlocks[i]!;
   const inBlock = bank.recCount[i]!;
