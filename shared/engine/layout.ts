@@ -132,8 +132,8 @@ export function slotOf(c: Cycle, k: number): number {
  * once per point, each part being a division or a modulo.
  */
 export class IntervalPlaces {
-  k = NaN;
-  /** The slot-major arrays' stride (the bank's capacity) the offsets below were made for; none yet. */
+  /** The interval and the slot-major arrays' stride (the bank's capacity) the places were made for; none yet (no stride is −1). */
+  k = 0;
   stride = -1;
   /** The slot of k in the daily and the weekly cycle (slotOf). */
   daily = 0;
