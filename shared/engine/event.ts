@@ -1,7 +1,7 @@
 import { Kept, type SeriesBank } from "./bank.ts";
 import type { IntervalPlaces } from "./layout.ts";
 import { gaussianRarity, rarityOverIntervals, scoreOfRarity } from "./calibration.ts";
-import { recordRarity } from "./records.ts";
+import { beyondBlocks, closeBlock, Records } from "./records.ts";
 import { quantised, recordRecurs, rememberSurprise, Routine, routineOf } from "./routine.ts";
 import { restartTails, tailRarity } from "./tails.ts";
 
@@ -61,32 +61,51 @@ export function restartEvents(bank: SeriesBank, i: number): void {
 }
 
 /**
- * The severity of series `i` at the interval `at` (layout.ts' IntervalPlaces), whose value is `x` and residual `out.z`, at
- * `seen` points learned, into `out.score`; learns them. With `silent` (history, or a model
- * still warming up), everything is learned and the severity is 0. The layer watches from
- * the first point, so its memory of the last cycle is full when reporting starts, and
- * restarts its statistics of residuals when the seasonal model turns warm, because the
+ * The severity of series `i` at the interval `at` (layout.ts' IntervalPlaces), whose value is `x` and residual `out.z`,
+ * into `out.score`; learns them. With `silent` (history, or a model still warming up),
+ * everything is learned and the severity is 0. The layer watches from the first point, so
+ * its memory of the last cycle is full when reporting starts; step.ts restarts its
+ * statistics of residuals (restartEvents) when the seasonal model turns warm, because the
  * residuals of a learning model are on another footing.
  *
- * One pass over the series' event state: the likelihood is written out here rather than
- * called, each array read once, and the residual and severity pass through `out`, because
+ * One pass over the series' event state: the record test and the likelihood are written out
+ * here rather than called, each array read once, and the residual and severity pass through `out`, because
  * this runs for every point and a number passed to or returned from a call the compiler
  * does not inline is boxed.
  */
-export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: IntervalPlaces, x: number, silent: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
-  if (seen === bank.layout.warmup) restartEvents(bank, i);
+export function eventSeverity(bank: SeriesBank, i: number, at: IntervalPlaces, x: number, silent: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
   const z = out.z;
   const u = sizeOf(z);
   const q = quantised(u);
-  const record = recordRarity(bank, i, x);
+  // Whether x is a record (records.ts): the largest distance from the long-run mean of the
+  // last blocks of values. `+x` is x, read as a double: a choice between the argument as
+  // passed and the array's double was a boxed number, made every point.
+  const recSeen = bank.recSeen[i]!;
+  const recMean = recSeen === 0 ? +x : bank.recMean[i]!;
+  const raw = Math.abs(x - recMean);
+  const blocks = bank.recBlocks[i]!;
+  const inBlock = bank.recCount[i]!;
+  const current = bank.recCur[i]!;
+  let record = 0;
+  if ((blocks > 0 || inBlock >= Records.MIN_RECORD) && !(bank.integral[i] && Math.abs(recMean) < Records.MIN_COUNT_MEAN)) {
+    const tolerance = x >= recMean ? bank.toleranceUp[i]! : bank.toleranceDown[i]!;
+    // Most series have no verdict: a division by 1 is skipped.
+    const beyond = tolerance === 1 ? raw : raw / tolerance;
+    // Most values are within the block under way: the blocks before it are read only for one that is not.
+    if (!(inBlock > 0 && beyond <= current)) record = beyondBlocks(bank, i, beyond, inBlock, blocks);
+  }
+  // Learn the untolerated distance: feedback changes what is reported, not what is learned.
+  const recRate = recSeen + 1 >= Records.MEAN_MEMORY ? 1 / Records.MEAN_MEMORY : Math.max(1 / Records.MEAN_MEMORY, 1 / (recSeen + 1));
+  bank.recMean[i] = recMean + recRate * (x - recMean);
+  if (recSeen < 4294967295) bank.recSeen[i] = recSeen + 1;
+  bank.recCur[i] = inBlock === 0 ? raw : Math.max(current, raw);
+  if (inBlock + 1 < Records.RECORD_BLOCK) bank.recCount[i] = inBlock + 1;
+  else closeBlock(bank, i, blocks);
 
   // The likelihood of the last SHORT sizes, u the newest (see the top of this file); then u is learned.
   const sizeRing = bank.sizeRing;
   const n = bank.sizeCount[i]!;
   const ring = i * Kept.SHORT;
-  // One modulo, then the ring walked back from the newest place to the first, then from the
-  // last down to the newest (when the ring is full): the order of the sum is the sizes' order,
-  // newest first, with no index arithmetic per element.
   const newest = n % Kept.SHORT;
   sizeRing[ring + newest] = u;
   const kept = Math.min(Kept.SHORT, n + 1);
@@ -96,15 +115,31 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: Int
   // The likelihood speaks only when u ≥ PART_OF_CHANGE · short > mean: never when 2u ≤ mean
   // (PART_OF_CHANGE is ½, exact in floating point), and then the ring is not walked.
   if (n > EventLayer.MIN_HISTORY && !(u / EventLayer.PART_OF_CHANGE <= mean)) {
-    let short = 0;
-    for (let j = ring + newest; j >= ring; j--) short += sizeRing[j]!;
-    if (n >= Kept.SHORT) for (let j = ring + Kept.SHORT - 1; j > ring + newest; j--) short += sizeRing[j]!;
-    short /= kept;
-    // Recent sizes at or below the long-run mean cannot be rare: the square roots are skipped for them.
-    if (u >= EventLayer.PART_OF_CHANGE * short && short > mean) {
-      const zl = (short - mean) / ((Math.sqrt(variance) + EventLayer.SPREAD_FLOOR) / ROOT_OF[kept]!);
-      // Below 2 its rarity could not count anyway: skip the tail.
-      if (zl > 2) likely = gaussianRarity(zl) * EventLayer.LIKELIHOOD_WEIGHT;
+    const spread = (Math.sqrt(variance) + EventLayer.SPREAD_FLOOR) / ROOT_OF[kept]!;
+    // Nor when 2u − mean ≤ 2 · spread: it needs zl = (short − mean) / spread > 2, so short − mean
+    // > 2 · spread, and short ≤ 2u; rounding keeps that order, so such a u is skipped to the bit.
+    if (!(u / EventLayer.PART_OF_CHANGE - mean <= 2 * spread)) {
+      // Past MIN_HISTORY the ring is full: its SHORT sizes summed newest first, back round the
+      // ring, written out (a loop cost more than the sum), in the order they always were.
+      let t = newest;
+      let short = 0 + sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      t = t === 0 ? Kept.SHORT - 1 : t - 1;
+      short += sizeRing[ring + t]!;
+      short /= kept;
+      // Recent sizes at or below the long-run mean cannot be rare.
+      if (u >= EventLayer.PART_OF_CHANGE * short && short > mean) {
+        const zl = (short - mean) / spread;
+        // Below 2 its rarity could not count anyway: skip the tail.
+        if (zl > 2) likely = gaussianRarity(zl) * EventLayer.LIKELIHOOD_WEIGHT;
+      }
     }
   }
   const a = n < 1 / EventLayer.LONG_RATE ? 1 / (n + 1) : EventLayer.LONG_RATE;
@@ -120,8 +155,9 @@ export function eventSeverity(bank: SeriesBank, i: number, seen: number, at: Int
   if (kinds & Routine.ROUTINE) rarity = 0;
   if (record > 0 && !recordRecurs(bank, i, at)) rarity = Math.max(rarity, record);
   rememberSurprise(bank, i, at, q, kinds, record > 0);
-  // At L4M's frequencies an interval is a calibrated one: nothing to judge over several.
-  out.score = silent ? 0 : scoreOfRarity(bank.layout.perCalibrated === 1 ? rarity : rarityOverIntervals(rarity, bank.layout.perCalibrated));
+  // Most intervals are rare in nothing: their severity is 0, as scoreOfRarity gives. At L4M's
+  // frequencies an interval is a calibrated one: nothing to judge over several.
+  out.score = silent || !(rarity > 0) ? 0 : scoreOfRarity(bank.layout.perCalibrated === 1 ? rarity : rarityOverIntervals(rarity, bank.layout.perCalibrated));
 }
 
 /**

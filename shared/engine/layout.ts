@@ -132,27 +132,35 @@ export function slotOf(c: Cycle, k: number): number {
  * once per point, each part being a division or a modulo.
  */
 export class IntervalPlaces {
-  k = NaN;
+  /** The interval and the slot-major arrays' stride (the bank's capacity) the places were made for; none yet (no stride is −1). */
+  k = 0;
+  stride = -1;
   /** The slot of k in the daily and the weekly cycle (slotOf). */
   daily = 0;
   weekly = 0;
+  /** Where those slots' rows start in a slot-major array: slot · stride (series i's element is at that + i). */
+  dailyBase = 0;
+  weeklyBase = 0;
   readonly day = new RingPlace();
   readonly week = new RingPlace();
 
   constructor(private readonly layout: SeasonLayout) {}
 
-  /** The places of interval `k`, made anew when k is not the interval last asked for. */
-  of(k: number): IntervalPlaces {
-    if (k !== this.k) this.set(k);
+  /** The places of interval `k` in arrays of `stride`, made anew when k or the stride is not the one last asked for. */
+  of(k: number, stride: number): IntervalPlaces {
+    if (k !== this.k || stride !== this.stride) this.set(k, stride);
     return this;
   }
 
-  private set(k: number): void {
+  private set(k: number, stride: number): void {
     const { daily, weekly, routine } = this.layout;
     this.daily = slotOf(daily, k);
     this.weekly = slotOf(weekly, k);
-    if (routine.day.length > 0) this.day.set(routine.day, k);
-    if (routine.week.length > 0) this.week.set(routine.week, k);
+    this.dailyBase = this.daily * stride;
+    this.weeklyBase = this.weekly * stride;
+    if (routine.day.length > 0) this.day.set(routine.day, k, stride);
+    if (routine.week.length > 0) this.week.set(routine.week, k, stride);
+    this.stride = stride;
     this.k = k;
   }
 }

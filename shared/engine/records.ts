@@ -29,38 +29,17 @@ export function restartRecords(bank: SeriesBank, i: number): void {
   bank.recBlocks[i] = 0;
 }
 
-/**
- * The rarity of value `x` of series `i` as a record (0 when it is none): log10(n + 1) for
- * beating the last n values, more for clearing the previous record by a margin; then learns
- * it. `tolerance` (feedback.ts) divides its distance from the mean, on its side.
+/*
+ * The rarity of a value as a record (0 when it is none) is log10(n + 1) for beating the
+ * last n values, more for clearing the previous record by a margin (beyondBlocks); then the
+ * value is learned (closeBlock when its block is full). event.ts tests and learns it in its
+ * one pass over a series' event state, written out there (as a call it cost some thirty
+ * instructions a point more). A verdict's tolerance (feedback.ts) divides the distance from
+ * the mean on its side; the untolerated distance is learned.
  */
-export function recordRarity(bank: SeriesBank, i: number, x: number): number {
-  const seen = bank.recSeen[i]!;
-  const mean = seen === 0 ? x : bank.recMean[i]!;
-  const raw = Math.abs(x - mean);
-  const blocks = bank.recBlocks[i]!;
-  const inBlock = bank.recCount[i]!;
-  const current = bank.recCur[i]!;
-  let rarity = 0;
-  if ((blocks > 0 || inBlock >= Records.MIN_RECORD) && !(bank.integral[i] && Math.abs(mean) < Records.MIN_COUNT_MEAN)) {
-    const tolerance = x >= mean ? bank.toleranceUp[i]! : bank.toleranceDown[i]!;
-    // Most series have no verdict: a division by 1 is skipped.
-    const d = tolerance === 1 ? raw : raw / tolerance;
-    // Most values are within the block under way: the blocks before it are read only for one that is not.
-    if (!(inBlock > 0 && d <= current)) rarity = beyondBlocks(bank, i, d, inBlock, blocks);
-  }
-  // Learn the untolerated distance: feedback changes what is reported, not what is learned.
-  const a = seen + 1 >= Records.MEAN_MEMORY ? 1 / Records.MEAN_MEMORY : Math.max(1 / Records.MEAN_MEMORY, 1 / (seen + 1));
-  bank.recMean[i] = mean + a * (x - mean);
-  if (seen < 4294967295) bank.recSeen[i] = seen + 1;
-  bank.recCur[i] = inBlock === 0 ? raw : Math.max(current, raw);
-  if (inBlock + 1 < Records.RECORD_BLOCK) bank.recCount[i] = inBlock + 1;
-  else closeBlock(bank, i, blocks);
-  return rarity;
-}
 
 /** Keeps the largest distance of the block just ended, in place of the oldest block when `blocks` are kept already. */
-function closeBlock(bank: SeriesBank, i: number, blocks: number): void {
+export function closeBlock(bank: SeriesBank, i: number, blocks: number): void {
   bank.recMax[i * Records.RECORD_BLOCKS + (bank.recNext[i]! % Records.RECORD_BLOCKS)] = bank.recCur[i]!;
   bank.recNext[i] = (bank.recNext[i]! + 1) % Records.RECORD_BLOCKS;
   bank.recBlocks[i] = Math.min(blocks + 1, Records.RECORD_BLOCKS);
@@ -68,7 +47,7 @@ function closeBlock(bank: SeriesBank, i: number, blocks: number): void {
 }
 
 /** The rarity of distance `d` beyond the block under way (its `inBlock` values) and the kept `blocks` before it. */
-function beyondBlocks(bank: SeriesBank, i: number, d: number, inBlock: number, blocks: number): number {
+export function beyondBlocks(bank: SeriesBank, i: number, d: number, inBlock: number, blocks: number): number {
   let beaten = inBlock;
   const base = i * Records.RECORD_BLOCKS;
   for (let b = 0; b < blocks; b++) {

@@ -32,7 +32,7 @@ export enum Routine {
   WEEKLY_REPEAT = 4,
 }
 
-export const quantised = (u: number) => Math.min(Routine.SIZE, Math.ceil(u * Routine.STEPS));
+export const quantised = (u: number) => Math.min(Routine.SIZE, Math.ceil(u * Routine.STEPS)) | 0;
 
 /** `a` mod `n` for an integer `a` (a bucket): one modulo, made non-negative after, as each one is an integer division. */
 const mod = (a: number, n: number) => {
@@ -52,6 +52,8 @@ export class RingPlace {
   /** The absolute bucket of interval k, its row in the ring, and where in the bucket k falls (a byte). */
   bucket = 0;
   row = 0;
+  /** Where that row starts in a ring of the stride it was placed for: row · stride. */
+  rowBase = 0;
   place = 0;
   /** One cycle before k, and the buckets within the drift of it: first…last, the first one's row. */
   ago = 0;
@@ -59,10 +61,11 @@ export class RingPlace {
   last = 0;
   firstRow = 0;
 
-  /** Places interval `k` in ring `r` (of a cycle that is learned: r.length > 0). */
-  set(r: RoutineRing, k: number): void {
+  /** Places interval `k` in ring `r` (of a cycle that is learned: r.length > 0), of `stride` series. */
+  set(r: RoutineRing, k: number, stride: number): void {
     this.bucket = r.divisor === 1 ? Math.floor(k) : Math.floor(k / r.divisor);
     this.row = mod(this.bucket, r.length);
+    this.rowBase = this.row * stride;
     this.place = placeOf(k, r.divisor);
     this.ago = k - r.buckets * r.divisor;
     this.first = Math.floor((this.ago - r.drift) / r.divisor);
@@ -111,10 +114,10 @@ export function routineOf(bank: SeriesBank, i: number, at: IntervalPlaces, q: nu
   return bits;
 }
 
-function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, stride: number, i: number, p: RingPlace, q: number, flag: number): void {
+function write(ring: Uint8Array, place: Uint8Array, at: Uint32Array, r: RoutineRing, i: number, p: RingPlace, q: number, flag: number): void {
   if (r.length === 0) return;
   const bucket = p.bucket;
-  const j = p.row * stride + i;
+  const j = p.rowBase + i;
   // A new visit of the bucket starts afresh; within one visit the largest surprise stays, with its place and repeat bit; a record bit once set stays.
   const kept = at[i] !== bucket ? -1 : ring[j]!;
   if (kept < 0 || q > (kept & Routine.SIZE)) {
@@ -136,6 +139,6 @@ export function recordRecurs(bank: SeriesBank, i: number, at: IntervalPlaces): b
 /** Remembers a surprise of quantised size `q` at the interval `at` of series `i`, with what `routineOf` said of it. */
 export function rememberSurprise(bank: SeriesBank, i: number, at: IntervalPlaces, q: number, routine: number, record: boolean): void {
   const { day, week } = bank.layout.routine;
-  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, bank.capacity, i, at.day, q, (record ? Routine.RECORD : 0) | (routine & Routine.DAILY_REPEAT ? Routine.REPEAT : 0));
-  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, bank.capacity, i, at.week, q, routine & Routine.WEEKLY_REPEAT ? Routine.REPEAT : 0);
+  write(bank.dayRing, bank.dayPlace, bank.dayAt, day, i, at.day, q, (record ? Routine.RECORD : 0) | (routine & Routine.DAILY_REPEAT ? Routine.REPEAT : 0));
+  write(bank.weekRing, bank.weekPlace, bank.weekAt, week, i, at.week, q, routine & Routine.WEEKLY_REPEAT ? Routine.REPEAT : 0);
 }

@@ -2,7 +2,7 @@ import type { SeriesBank } from "./bank.ts";
 import { dailyRate, meanLevel, weeklyRate } from "./baseline.ts";
 import { Change, nextMark, nextRun, repeats, surpriseDirection } from "./change.ts";
 import { Drift } from "./drift.ts";
-import { EventLayer, eventSeverity, holdEvent } from "./event.ts";
+import { EventLayer, eventSeverity, holdEvent, restartEvents } from "./event.ts";
 import { Scale, scaleFloor } from "./scale.ts";
 
 /**
@@ -79,9 +79,9 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   const { daily, weekly, firstCycle, warmup } = layout;
   // The slots are slot-major (bank.ts): this interval's slot of every series side by side.
   const stride = bank.capacity;
-  const at = bank.places.of(k);
-  const di = at.daily * stride + i;
-  const wi = at.weekly * stride + i;
+  const at = bank.places.of(k, stride);
+  const di = at.dailyBase + i;
+  const wi = at.weeklyBase + i;
   const warm = seen >= warmup;
 
   // Predict (baseline.ts) and judge by the residual scale (scale.ts).
@@ -103,7 +103,8 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   out.scaleAbove = scaleAbove;
   out.z = z;
   // The event follows the interval's own deviation: a drift is reported once and holds no incident open, so an incident that follows it is alerted at its own onset.
-  eventSeverity(bank, i, seen, at, x, learnOnly || !warm, out);
+  if (seen === warmup) restartEvents(bank, i);
+  eventSeverity(bank, i, at, x, learnOnly || !warm, out);
   const deviation = out.score;
   const left = bank.eventLeft[i]!;
   out.ongoing = left > 0;

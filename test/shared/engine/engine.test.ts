@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SeriesBank } from "../../../shared/engine/bank.ts";
+import { Kept, SeriesBank } from "../../../shared/engine/bank.ts";
 import { RARITY_AT_70, rarityOfScore, rarityOverIntervals, scoreOfRarity, studentRarity } from "../../../shared/engine/calibration.ts";
+import { EventLayer } from "../../../shared/engine/event.ts";
 import { applyFeedback } from "../../../shared/engine/feedback.ts";
 import { layoutFor } from "../../../shared/engine/layout.ts";
 import { newStepResult, step } from "../../../shared/engine/step.ts";
@@ -229,6 +230,10 @@ describe("engine", () => {
       const scores = run(bank, bank.slot("s"), range(0, 16), (k) => (k % 2 ? 1e6 : -1e6));
       expect(scores.every((s) => s === 0), `interval ${interval}`).toBe(true);
     }
+  });
+
+  it("speaks of the likelihood only once its ring of sizes is full (event.ts sums the whole ring, written out)", () => {
+    expect(EventLayer.MIN_HISTORY).toBeGreaterThanOrEqual(Kept.SHORT);
   });
 
   it("keeps state per series fixed and within 4 KB at every frequency", () => {
