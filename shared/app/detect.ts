@@ -30,7 +30,7 @@ import type { HandedRun, Services } from "./services.ts";
 export { DEFAULT_SHARD_CAPACITY };
 
 /** What detection reads and writes; without a shard runner, a run's shards run here one after another. */
-export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas" | "clock"> & Partial<Pick<Services, "shards">>;
+export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas" | "clock" | "linkClock"> & Partial<Pick<Services, "shards">>;
 
 /** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role): the coordinator reads them, shards read Vigil's own. */
 const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
@@ -161,22 +161,28 @@ export const planUri = (work: string) => joinUri(work, "plan.json");
 const runName = (leaseUntil: number) => leaseUntil.toString(36);
 
 /**
- * The time detection's records are timed by: leases are claimed and checked at it, and
- * records are kept for their retention from it. It is the clock's, read afresh, or the time
- * an invocation was given when that is later (a test's or a simulation's clock that stands
- * still). A trigger's time says which intervals are due; it lags for a retried invocation
- * (and a long one moves past it), and a sample event's is long past, so it times no record:
- * the store's clock, which drops expired records, is the services' clock.
+ * A trigger's time says which intervals are due; it times no record: it lags for a retried
+ * invocation (and a long one moves past it), and a sample event's is long past. Records are
+ * kept for their retention from the clock's time, read afresh (the store's clock, which drops
+ * expired records), or from the time an invocation was given when that is later (a test's
+ * clock that stands still).
  */
 const recordTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now, deps.clock());
+
+/**
+ * Leases bound how long real work may take: they are claimed and checked on the real clock
+ * (`linkClock`: the clock itself, but in a simulation, whose hours may pass in milliseconds),
+ * or at the time an invocation was given when that is later, as records are.
+ */
+const leaseTime = (deps: Pick<Services, "linkClock">, now: number) => Math.max(now, deps.linkClock());
 
 /**
  * Whether a run still holds its interval with time left to write its records and commit:
  * COMMIT_MARGIN_MS of its lease is left, and its term is the one recorded (not another run's,
  * nor the done mark, nor gone: given back by a run that took over after it ran out).
  */
-async function holdsLease(deps: Pick<DetectServices, "records" | "clock">, run: Pick<RunBase, "lease" | "leaseUntil">, now: number): Promise<boolean> {
-  if (recordTime(deps, now) + COMMIT_MARGIN_MS > run.leaseUntil) return false;
+async function holdsLease(deps: Pick<DetectServices, "records" | "linkClock">, run: Pick<RunBase, "lease" | "leaseUntil">, now: number): Promise<boolean> {
+  if (leaseTime(deps, now) + COMMIT_MARGIN_MS > run.leaseUntil) return false;
   return (await deps.records.get<{ until: number }>("leases", run.lease))?.until === run.leaseUntil;
 }
 
@@ -196,7 +202,7 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const saved = await readModel(deps.blobs, root);
   if (saved && !saved.outdated) return { model: saved, learned: Infinity };
-  const claimedAt = recordTime(deps, now);
+  const claimedAt = leaseTime(deps, now);
   const term: LeaseTerm = { lease: historyKey(metricSet), leaseUntil: claimedAt + LEASE_MS };
   if (!(await deps.records.claim(term.lease, term.leaseUntil, claimedAt))) return undefined;
   // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
@@ -236,7 +242,7 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const shards = spilled.partitions.size ? historyShards(spilled.partitions, metricSet.MetricList.length, capacity) : [];
   const learning = shards.filter((s) => s.series > 0);
   // Shards handed to the queue hold the history's lease as an interval's do (startInterval).
-  if (learning.length > 1 && deps.shards?.handsOver === true && !(await extendLease(deps.records, term, recordTime(deps, now) + HANDED_LEASE_MS))) return undefined;
+  if (learning.length > 1 && deps.shards?.handsOver === true && !(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return undefined;
   const plan: HistoryPlan = {
     kind: "history",
     metricSet,
@@ -276,6 +282,7 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
   await keepPoints(deps, root, results);
   // A run that outlived its lease leaves the history to the run that took it over: two commits would each collect the other's shards.
   if (!(await holdsLease(deps, plan, now))) {
+    await deps.records.release(plan.lease, plan.leaseUntil);
     await deps.blobs.deleteFolder(`${plan.work}/`);
     return undefined;
   }
@@ -362,13 +369,13 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
   if (!model) return { outcome: { kind: "in-progress" } };
   if (model.head.through >= intervalStart) return { outcome: { kind: "already-processed" } };
   const lease = executionKey(metricSet, intervalStart);
-  const claimedAt = recordTime(deps, now);
+  const claimedAt = leaseTime(deps, now);
   const leaseUntil = claimedAt + LEASE_MS;
   if (!(await deps.records.claim(lease, leaseUntil, claimedAt))) {
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return { outcome: held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" } };
   }
-  await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: claimedAt + EXECUTION_RETENTION_MS });
+  await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS });
   const term: LeaseTerm = { lease, leaseUntil };
   try {
     return { outcome: await startInterval(deps, metricSet, intervalStart, now, model, term) };
@@ -393,7 +400,7 @@ interface LeaseTerm {
  * a run that stopped (its lease ran out) does not. Should the record fail too, that is
  * logged and the error that stopped the interval is the one thrown, whatever it was.
  */
-async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "observer" | "clock">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<Attempt> {
+async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "observer" | "clock" | "linkClock">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<Attempt> {
   const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error), runsAgain: true };
   const id = executionKey(metricSet, intervalStart);
   const outcome: IntervalOutcome = { kind: "failed", execution };
@@ -432,8 +439,9 @@ export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "
     const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: reason, runsAgain: true };
     const written = await deps.records.update<IntervalExecution>("executions", executionKey(metricSet, intervalStart), (current) => (current.Status === "IN_PROGRESS" ? execution : current));
     recorded = written === execution ? execution : undefined;
-    await deps.records.release(run.lease, run.leaseUntil);
   }
+  // Given back whether or not it was recorded, if still its own (run out, or nearly: the next run need not wait).
+  await deps.records.release(run.lease, run.leaseUntil);
   // Last, and at best: should the store that failed the run fail this too, the interval's commit removes every run's work.
   await deps.blobs.deleteFolder(`${work}/`).catch(() => 0);
   return recorded;
@@ -462,7 +470,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   // The queue's retries need longer than the claimed term: the lease is extended, if it is still the run's (a conditional write, as a claim is).
-  if (handed && !(await extendLease(deps.records, term, recordTime(deps, now) + HANDED_LEASE_MS))) return { kind: "lease-expired" };
+  if (handed && !(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return { kind: "lease-expired" };
   const plan: IntervalPlan = {
     kind: "interval",
     metricSet,
@@ -551,6 +559,8 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
     anomalies: anomalies.length,
     ...(group ? { anomalyGroupId: group.AnomalyGroupId } : {}),
   };
+  // And again after the events, which may take long (a channel sent to inline): the record and the commit say the interval is done.
+  if (!(await holdsLease(deps, plan, now))) return notCommitted(deps, plan);
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   const next: ShardedModel = {
@@ -616,7 +626,11 @@ export async function parkRun(deps: DetectServices, work: string, step: string, 
   const bytes = await deps.blobs.get(planUri(work));
   if (!bytes) return false;
   const plan = JSON.parse(new TextDecoder().decode(bytes)) as RunPlan;
-  if (!(await holdsLease(deps, plan, now))) return false;
+  if (!(await holdsLease(deps, plan, now))) {
+    // Its own lease, run out, is given back; another run's is left as it is.
+    await deps.records.release(plan.lease, plan.leaseUntil);
+    return false;
+  }
   const recorded = await deps.blobs.get(failureUri(work, step));
   const why = recorded ? (JSON.parse(new TextDecoder().decode(recorded)) as { reason: string }).reason : "it ran out of time or memory (no error was recorded)";
   const reason = failureReasonOf(`${step === "merge" ? "the merge" : `shard ${step}`} failed on every attempt: ${why}`);
@@ -870,10 +884,10 @@ type RunFound = "stopped" | "live" | "none";
  * replaces its IN_PROGRESS, a live run keeps its interval, and the lease is given back after.
  * The pre-lease FAILED write and passing over share it.
  */
-async function asHeirOfStoppedRun<T>(deps: Pick<DetectServices, "records" | "clock">, id: string, now: number, replace: (found: RunFound) => Promise<T>): Promise<T> {
+async function asHeirOfStoppedRun<T>(deps: Pick<DetectServices, "records" | "linkClock">, id: string, now: number, replace: (found: RunFound) => Promise<T>): Promise<T> {
   const { records } = deps;
   const running = (await records.get<IntervalExecution>("executions", id))?.Status === "IN_PROGRESS";
-  const claimedAt = recordTime(deps, now);
+  const claimedAt = leaseTime(deps, now);
   const found: RunFound = !running ? "none" : (await records.claim(id, claimedAt + LEASE_MS, claimedAt)) ? "stopped" : "live";
   try {
     return await replace(found);

@@ -39,6 +39,9 @@ const duringMerge = (rt: Services, during: () => Promise<void>) => duringWrite(r
 
 const DONE_MARK = { until: Number.MAX_SAFE_INTEGER };
 
+/** Two weeks of history, then a collapse: the live interval opens a group. */
+const collapsedShop = () => activeShop({ liveHours: 1, historyHours: 14 * 24, tweak: (p) => ({ ...p, views: 1, revenue: 0.01 }) });
+
 describe("a run that outlives its lease", () => {
   it("commits nothing, and the interval is taken over and run again by the next run", async () => {
     const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
@@ -90,6 +93,31 @@ describe("a run that outlives its lease", () => {
     expect(await rt.records.get("leases", key)).toEqual({ until: clock.now + LEASE_MS });
   });
 
+  it("hands no shard over, and writes no lease, once its lease is gone from under it", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    await loadModel(rt, metricSet, live, now);
+    const key = executionKey(metricSet, live);
+    let handed = 0;
+    const dataFiles: Services["dataFiles"] = (grant) => {
+      const files = rt.dataFiles(grant);
+      return { ...files, list: async (prefix) => (await rt.records.delete("leases", key), files.list(prefix)) };
+    };
+    const shards = { capacity: 1, handsOver: true, run: async () => void handed++ };
+    expect(await detectInterval({ ...rt, dataFiles, shards }, metricSet, live, now)).toEqual({ kind: "lease-expired" });
+    expect(handed).toBe(0);
+    expect(await rt.records.get("leases", key)).toBeUndefined();
+  });
+
+  it("commits nothing once its lease is gone from under it (released, as a restart releases stale ones): it cannot tell who took it since", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    const slow = duringMerge(rt, async () => void (await rt.records.delete("leases", executionKey(metricSet, live))));
+    expect(await detectInterval(slow, metricSet, live, now)).toEqual({ kind: "lease-expired" });
+    expect((await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!.head.through).toBe(live - HOUR);
+    expect((await detectInterval(rt, metricSet, live, clock.now)).kind).toBe("processed");
+  });
+
   it("is counted by its outcome where operators watch it", async () => {
     const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
     const now = (clock.now = live + HOUR);
@@ -134,8 +162,7 @@ describe("a run that outlives its lease", () => {
 
 describe("a run whose lease runs out while it writes its results", () => {
   it("writes no group and announces nothing: the run that takes the interval over does, once", async () => {
-    // Two weeks of history, then a collapse: the live interval opens a group.
-    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1, historyHours: 14 * 24, tweak: (p) => ({ ...p, views: 1, revenue: 0.01 }) });
+    const { rt, metricSet, live, clock } = await collapsedShop();
     const now = (clock.now = live + HOUR);
     const announced: AnomalyGroupEvent[] = [];
     const events = { publish: async (e: AnomalyGroupEvent) => void announced.push(e) };
@@ -151,10 +178,44 @@ describe("a run whose lease runs out while it writes its results", () => {
   });
 });
 
+describe("a run that stalls while it announces its group", () => {
+  it("past its lease, leaves the commit of the run that took the interval over: its record and its model, whose shards it would have collected", async () => {
+    const { rt, metricSet, live, clock } = await collapsedShop();
+    const now = (clock.now = live + HOUR);
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    let committed: Uint8Array | undefined;
+    let stalled = false;
+    const events = {
+      publish: async () => {
+        if (stalled) return;
+        stalled = true;
+        clock.now += LEASE_MS + 1000;
+        expect((await detectInterval(rt, metricSet, live, clock.now)).kind).toBe("processed");
+        committed = await rt.blobs.get(headUri(root));
+      },
+    };
+    expect(await detectInterval({ ...rt, events }, metricSet, live, now)).toEqual({ kind: "already-processed" });
+    expect(await rt.blobs.get(headUri(root))).toEqual(committed);
+    expect((await readModel(rt.blobs, root))!.head.through).toBe(live);
+  });
+});
+
+describe("a simulated clock, whose hours pass in moments", () => {
+  it("does not run a lease out: leases are timed by the real clock", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    // Two simulated hours pass while the run merges; the real clock stands still.
+    const simulated = duringMerge({ ...rt, linkClock: () => now }, async () => void (clock.now += 2 * HOUR));
+    expect((await detectInterval(simulated, metricSet, live, now)).kind).toBe("processed");
+  });
+});
+
 describe("a catch-up of several intervals", () => {
   it("claims each interval's lease at the clock's time, not the time the invocation was given", async () => {
     const { rt, metricSet, live, clock } = await activeShop({ liveHours: 2 });
-    const now = (clock.now = live + 2 * HOUR);
+    const now = live + 2 * HOUR;
+    // The invocation was given its trigger's time, twenty minutes late (a retried invocation).
+    clock.now = now + 20 * 60_000;
     const terms = new Map<string, number>();
     const records = new Proxy(rt.records, {
       get: (target, key) =>
@@ -172,8 +233,8 @@ describe("a catch-up of several intervals", () => {
       [live, "processed"],
       [live + HOUR, "processed"],
     ]);
-    expect(terms.get(executionKey(metricSet, live))).toBe(now + LEASE_MS);
-    expect(terms.get(executionKey(metricSet, live + HOUR))).toBe(now + 10 * 60_000 + LEASE_MS);
+    expect(terms.get(executionKey(metricSet, live))).toBe(now + 20 * 60_000 + LEASE_MS);
+    expect(terms.get(executionKey(metricSet, live + HOUR))).toBe(now + 30 * 60_000 + LEASE_MS);
   });
 });
 
