@@ -58,8 +58,6 @@ const DAY = 86_400_000;
 export const DELIVERY_RETENTION_MS = 90 * DAY;
 /** Longer than any delivery's retries can take. */
 const DELIVERY_LEASE_MS = 15 * 60_000;
-/** A lease is given back only this long before it runs out, at the latest: past then it may be another run's soon. */
-const RELEASE_MARGIN_MS = 60_000;
 const leaseOf = (deliveryId: string) => `delivery/${deliveryId}`;
 const wasSent = async (deps: DeliverDeps, delivery: Delivery) => (await deps.records.get("deliveries", delivery.deliveryId)) !== undefined;
 
@@ -85,9 +83,8 @@ export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: Abo
     if (!(await deps.records.claim(lease, until, deps.now()))) return options.replay ? { kind: "in-progress" } : { kind: "duplicate" };
     // The run that held the lease before may have sent it since the first look (while this one waited for its turn, too).
     if (await wasSent(deps, delivery)) return { kind: "duplicate" };
-    const release = async () => {
-      if (deps.now() < until - RELEASE_MARGIN_MS) await deps.records.delete("leases", lease);
-    };
+    // Given back while still its own (a conditional delete): one another run took over once it ran out stays that run's.
+    const release = () => deps.records.release(lease, until);
     // A replayed delivery that fails again stays where it is parked.
     const fail = async (reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<DeliveryOutcome> => {
       const outcome = options.replay ? { kind: "parked" as const, attempts, detail } : await park(deps, delivery, reason, detail, attempts);
