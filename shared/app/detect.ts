@@ -428,9 +428,10 @@ export const awaitsRun = (e: IntervalExecution) => e.Status === "PENDING" || (e.
 /**
  * Records an interval whose run failed as FAILED with its reason, and gives its lease back:
  * the next run tries again from the committed model. A run that no longer holds its interval
- * (its lease ran out, and may have been taken over) writes no record and leaves the lease as
- * it is, so that it cannot overwrite another run's or remove its done mark; its interval is
- * taken over as a stopped run's. Answers the record written, if any.
+ * (its lease ran out, and may have been taken over) writes no record, and gives the lease
+ * back only if it is still its own, so that it cannot overwrite another run's record or
+ * remove its done mark; its interval is taken over as a stopped run's. Answers the record
+ * written, if any.
  */
 export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, run: Pick<RunBase, "lease" | "leaseUntil">, work: string, reason: string): Promise<IntervalExecution | undefined> {
   let recorded: IntervalExecution | undefined;
@@ -511,7 +512,6 @@ async function extendLease(records: DetectServices["records"], term: LeaseTerm, 
   term.leaseUntil = until;
   return true;
 }
-
 
 /**
  * The merge: the shards' anomalies, in the order one unsharded run finds them, grouped as
