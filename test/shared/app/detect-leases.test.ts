@@ -39,6 +39,35 @@ const duringMerge = (rt: Services, during: () => Promise<void>) => duringWrite(r
 
 const DONE_MARK = { until: Number.MAX_SAFE_INTEGER };
 
+/**
+ * A shop whose history is learned and whose live interval's two series go to a queue, one a
+ * shard (`handed` counts them); `onFirstListing` runs as the run first lists the interval's
+ * files, before it hands its shards over.
+ */
+async function handingShop() {
+  const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+  const now = (clock.now = live + HOUR);
+  await loadModel(rt, metricSet, live, now);
+  let listed = false;
+  const dataFiles: Services["dataFiles"] = (grant) => {
+    const files = rt.dataFiles(grant);
+    return {
+      ...files,
+      list: async (prefix) => {
+        if (!listed) {
+          listed = true;
+          await shop.onFirstListing();
+        }
+        return files.list(prefix);
+      },
+    };
+  };
+  const shards = { capacity: 1, handsOver: true, run: async () => void shop.handed++ };
+  const shop = { rt, services: { ...rt, dataFiles, shards }, metricSet, live, now, clock, key: executionKey(metricSet, live), handed: 0, onFirstListing: async () => {} };
+  return shop;
+}
+
+
 /** Two weeks of history, then a collapse: the live interval opens a group. */
 const collapsedShop = () => activeShop({ liveHours: 1, historyHours: 14 * 24, tweak: (p) => ({ ...p, views: 1, revenue: 0.01 }) });
 
@@ -65,48 +94,23 @@ describe("a run that outlives its lease", () => {
   });
 
   it("hands no shard over once its lease was taken over: its extension is written only while the lease is its own", async () => {
-    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
-    const now = (clock.now = live + HOUR);
-    await loadModel(rt, metricSet, live, now);
-    const key = executionKey(metricSet, live);
-    let handed = 0;
-    let stalled = false;
+    const shop = await handingShop();
     // Reading the interval's files outlasts the lease, and another run takes the interval over.
-    const dataFiles: Services["dataFiles"] = (grant) => {
-      const files = rt.dataFiles(grant);
-      return {
-        ...files,
-        list: async (prefix) => {
-          if (!stalled) {
-            stalled = true;
-            clock.now += LEASE_MS + 1000;
-            expect(await rt.records.claim(key, clock.now + LEASE_MS, clock.now)).toBe(true);
-          }
-          return files.list(prefix);
-        },
-      };
+    shop.onFirstListing = async () => {
+      shop.clock.now += LEASE_MS + 1000;
+      expect(await shop.rt.records.claim(shop.key, shop.clock.now + LEASE_MS, shop.clock.now)).toBe(true);
     };
-    // One series a shard: the interval's two series go to the queue.
-    const shards = { capacity: 1, handsOver: true, run: async () => void handed++ };
-    expect(await detectInterval({ ...rt, dataFiles, shards }, metricSet, live, now)).toEqual({ kind: "lease-expired" });
-    expect(handed).toBe(0);
-    expect(await rt.records.get("leases", key)).toEqual({ until: clock.now + LEASE_MS });
+    expect(await detectInterval(shop.services, shop.metricSet, shop.live, shop.now)).toEqual({ kind: "lease-expired" });
+    expect(shop.handed).toBe(0);
+    expect(await shop.rt.records.get("leases", shop.key)).toEqual({ until: shop.clock.now + LEASE_MS });
   });
 
   it("hands no shard over, and writes no lease, once its lease is gone from under it", async () => {
-    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
-    const now = (clock.now = live + HOUR);
-    await loadModel(rt, metricSet, live, now);
-    const key = executionKey(metricSet, live);
-    let handed = 0;
-    const dataFiles: Services["dataFiles"] = (grant) => {
-      const files = rt.dataFiles(grant);
-      return { ...files, list: async (prefix) => (await rt.records.delete("leases", key), files.list(prefix)) };
-    };
-    const shards = { capacity: 1, handsOver: true, run: async () => void handed++ };
-    expect(await detectInterval({ ...rt, dataFiles, shards }, metricSet, live, now)).toEqual({ kind: "lease-expired" });
-    expect(handed).toBe(0);
-    expect(await rt.records.get("leases", key)).toBeUndefined();
+    const shop = await handingShop();
+    shop.onFirstListing = async () => void (await shop.rt.records.delete("leases", shop.key));
+    expect(await detectInterval(shop.services, shop.metricSet, shop.live, shop.now)).toEqual({ kind: "lease-expired" });
+    expect(shop.handed).toBe(0);
+    expect(await shop.rt.records.get("leases", shop.key)).toBeUndefined();
   });
 
   it("commits nothing once its lease is gone from under it (released, as a restart releases stale ones): it cannot tell who took it since", async () => {
