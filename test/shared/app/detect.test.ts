@@ -318,20 +318,30 @@ function reporting(rt: Runtime) {
   return { told, services: { ...rt, observer: { ...rt.observer, intervalRun: (run: DueRun) => void told.push(run) } } };
 }
 
+/**
+ * The interval failedToRunAgain leaves FAILED to be run again, once detection stopped until
+ * `later` and ten invocations at once catch up with a window of 3 intervals: it is FAILED for
+ * falling out of the window, with the reason it had failed, not to be run again, and said once.
+ */
+async function fallenOutOfWindow(later: number) {
+  const set = await failedToRunAgain();
+  set.setNow(later);
+  const { told, services } = reporting(set.rt);
+  await Promise.all(Array.from({ length: 10 }, () => detectMetricSet(services, set.metricSet, later, undefined, { maxCatchUp: 3 })));
+  const [given] = await executions(set.rt, OPERATOR, set.arn, LIVE + HOUR);
+  expect(given).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/^Not detected: it fell out of the catch-up window .* \(it had failed: .+\)$/) });
+  expect(given!.runsAgain).toBeUndefined();
+  expect(told.filter((r) => r.intervalStart === LIVE + HOUR).map((r) => r.outcome.kind)).toEqual(["failed"]);
+  return { ...set, given: given! };
+}
+
 describe("an interval to be run again that falls out of the catch-up window", () => {
   it("is FAILED for that, not to be run again, with the reason it had failed, and said once", async () => {
-    const { rt, metricSet, arn, setNow } = await failedToRunAgain();
     // Detection stops until the interval is further back than the catch-up window (MAX_CATCH_UP, here 3 intervals) from the newest closed one.
     const later = LIVE + 6 * HOUR;
-    setNow(later);
-    const { told, services } = reporting(rt);
-    await Promise.all(Array.from({ length: 10 }, () => detectMetricSet(services, metricSet, later, undefined, { maxCatchUp: 3 })));
-    const [given] = await executions(rt, OPERATOR, arn, LIVE + HOUR);
-    expect(given).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/^Not detected: it fell out of the catch-up window .* \(it had failed: .+\)$/) });
-    expect(given!.FailureReason).toContain(outOfWindow(3));
+    const { rt, metricSet, arn, setNow, given } = await fallenOutOfWindow(later);
+    expect(given.FailureReason).toContain(outOfWindow(3));
     expect(outOfWindow(MAX_CATCH_UP)).toContain(String(MAX_CATCH_UP));
-    expect(given!.runsAgain).toBeUndefined();
-    expect(told.filter((r) => r.intervalStart === LIVE + HOUR).map((r) => r.outcome.kind)).toEqual(["failed"]);
     // The catch-up went on from the window's first interval, and a later one leaves the record as it is.
     expect((await executions(rt, OPERATOR, arn)).filter((e) => Date.parse(e.Timestamp) >= LIVE).map((e) => [Date.parse(e.Timestamp) - LIVE, e.Status])).toEqual([
       [5 * HOUR, "FAILED"],
@@ -346,16 +356,8 @@ describe("an interval to be run again that falls out of the catch-up window", ()
   });
 
   it("is FAILED for that too when detection jumps further than the window, where the metric set's records are read a page at a time", async () => {
-    const { rt, metricSet, arn, setNow } = await failedToRunAgain();
     // Ten intervals on, the jump from the last detected interval (LIVE) is longer than the window of 3.
-    const later = LIVE + 11 * HOUR;
-    setNow(later);
-    const { told, services } = reporting(rt);
-    await Promise.all(Array.from({ length: 10 }, () => detectMetricSet(services, metricSet, later, undefined, { maxCatchUp: 3 })));
-    const [given] = await executions(rt, OPERATOR, arn, LIVE + HOUR);
-    expect(given).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/^Not detected: it fell out of the catch-up window .* \(it had failed: .+\)$/) });
-    expect(given!.runsAgain).toBeUndefined();
-    expect(told.filter((r) => r.intervalStart === LIVE + HOUR).map((r) => r.outcome.kind)).toEqual(["failed"]);
+    await fallenOutOfWindow(LIVE + 11 * HOUR);
   });
 });
 
