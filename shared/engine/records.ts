@@ -24,11 +24,6 @@ export enum Records {
   RECORD_TAIL_INDEX = 8,
 }
 
-export function restartRecords(bank: SeriesBank, i: number): void {
-  bank.recCount[i] = 0;
-  bank.recBlocks[i] = 0;
-}
-
 /*
  * The rarity of a value as a record (0 when it is none) is log10(n + 1) for beating the
  * last n values, more for clearing the previous record by a margin (beyondBlocks); then the
