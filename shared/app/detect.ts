@@ -582,8 +582,7 @@ const modelThrough = (model: ShardedModel) => (Number.isNaN(model.head.through) 
  * What a run that may not commit answers: the interval was committed (by another run), is
  * marked done, is held by nobody but its lease ran out (or has too little left: it is given
  * back, and the next run takes the interval over), its model moved on under it, or another
- * run holds it. `read` is the committed model, when
- * the run read it itself.
+ * run holds it. `read` is the committed model, when the run read it itself.
  */
 async function notCommitted(deps: DetectServices, plan: IntervalPlan, read?: ShardedModel): Promise<IntervalOutcome> {
   const model = read ?? (await readModel(deps.blobs, metricSetRoot(deps.resultsRoot, plan.metricSet)));
