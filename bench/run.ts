@@ -20,7 +20,7 @@ import { encodeSnapshot } from "../shared/detect/snapshot.ts";
 import { scoreInterval } from "../shared/detect/score-interval.ts";
 import { chartValue } from "../shared/detect/group-event.ts";
 import { createServer } from "node:http";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { alertMessage } from "../shared/alerts/message.ts";
 import { emailMessage } from "../shared/channels/email/render.ts";
 import { l4mAlertJson } from "../shared/channels/common/l4m-alert.ts";
@@ -273,7 +273,7 @@ function kpi(bench: string): void {
 async function functionBundles(): Promise<void> {
   const config = parse(readFileSync("serverless.yml", "utf8"), { customTags: ["!Ref", "!GetAtt", "!Sub"].map((tag) => ({ tag, resolve: (v: string) => v })) }) as {
     functions: Record<string, { handler: string }>;
-    custom: { esbuild: { banner: { js: string }; mainFields: string[]; splitting: boolean; chunkNames: string } };
+    custom: { esbuild: { banner: { js: string }; mainFields: string[]; splitting: boolean; chunkNames: string; plugins: string } };
   };
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
   const empty = join(dir, "empty.mjs");
@@ -287,6 +287,7 @@ async function functionBundles(): Promise<void> {
     return { wall: Number(process.hrtime.bigint() - t) / 1e6, cpu: Number(r.stdout.trim()) };
   };
   const esbuild = config.custom.esbuild;
+  const plugins = ((await import(pathToFileURL(resolve(esbuild.plugins)).href)) as { default: Plugin[] }).default;
   for (const [name, fn] of Object.entries(config.functions)) {
     const outdir = join(dir, name);
     const out = await build({
@@ -301,6 +302,7 @@ async function functionBundles(): Promise<void> {
       chunkNames: esbuild.chunkNames,
       banner: esbuild.banner,
       mainFields: esbuild.mainFields,
+      plugins,
       metafile: true,
       logLevel: "error",
     });
@@ -325,8 +327,27 @@ async function functionBundles(): Promise<void> {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[4]!;
     const extra = (k: "wall" | "cpu") => median(over.map((o) => o[k])) - median(base.map((b) => b[k]));
     report(`${name} cold import over an empty module, fresh node, median of 9: wall (CPU) ms`, `+${fmt(extra("wall"))} (+${fmt(extra("cpu"))})`, "< +50");
+    // The first invocation of the function's sample event, AWS at a port that refuses connections: the clients' first request is made (credentials, endpoint, HTTP agent) and fails at once.
+    const sample = readdirSync(join("events", name)).filter((f) => f.endsWith(".json")).sort()[0]!;
+    const firsts = Array.from({ length: 9 }, () => firstInvocationCpu(resolve(entry), join("events", name, sample), env));
+    report(`${name} first invocation (${sample}, AWS unreachable) after its import, CPU ms, median of 9`, fmt([...firsts].sort((a, b) => a - b)[4]!));
   }
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** CPU time (ms) a fresh node spends in a handler's first invocation of `event`, every AWS endpoint at a closed local port. */
+function firstInvocationCpu(handler: string, event: string, env: NodeJS.ProcessEnv): number {
+  const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(handler).href)});
+const event = JSON.parse((await import("node:fs")).readFileSync(${JSON.stringify(event)}, "utf8"));
+const before = process.cpuUsage();
+try { await handler(event, { functionName: "bench", awsRequestId: "bench", invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:bench", getRemainingTimeInMillis: () => 60_000 }); } catch {}
+const u = process.cpuUsage(before);
+process.stdout.write("\\ncpu " + (u.user + u.system) / 1000);`;
+  const closed = { AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_MAX_ATTEMPTS: "1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench", AWS_SESSION_TOKEN: "" };
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...env, ...closed }, encoding: "utf8" });
+  const cpu = /\ncpu (\S+)$/.exec(r.stdout);
+  if (r.status !== 0 || !cpu) throw new Error(`invoking ${handler} failed: ${r.stderr}`);
+  return Number(cpu[1]);
 }
 
 /** An anomaly group event of `series` series, as detection announces it (its chart's values rounded as detection rounds them). */

@@ -4,6 +4,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { build } from "esbuild";
+import plugins from "./esbuild-plugins.cjs";
 
 const common = {
   bundle: true,
@@ -12,6 +13,7 @@ const common = {
   format: "esm",
   sourcemap: "linked",
   logLevel: "warning",
+  plugins,
   // CommonJS dependencies inside an ES module bundle need a require of their own.
   banner: { js: "import { createRequire as __vigilRequire } from 'node:module'; const require = __vigilRequire(import.meta.url);" },
 };

@@ -79,6 +79,8 @@ describe("serverless package", () => {
     expect(code.length).toBeGreaterThan(1);
     for (const [file, body] of code)
       for (const m of body.toString("utf8").matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+\.js)"/g)) expect(files.has(join(file, "..", m[1]!)), `${file} imports ${m[1]}`).toBe(true);
+    // node:http is read through require (scripts/esbuild-plugins.cjs): an ES module import of it would load undici.
+    for (const [file, body] of code) expect(body.toString("utf8"), file).not.toMatch(/(?:from|import\()\s*"(?:node:)?http"/);
   });
 
   it("packages ingest on its schedule", () => {
