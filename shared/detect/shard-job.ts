@@ -1,6 +1,6 @@
 import { SeriesBank } from "../engine/bank.ts";
 import { recentWindow, type RecentPoint } from "../engine/recent.ts";
-import { SERIES_KEY_SEPARATOR, seriesKeyOf, type CellWalk, type SeriesCell } from "../ingest/aggregate.ts";
+import { dimensionsOfKey, seriesKeyOf, type CellWalk, type SeriesCell } from "../ingest/aggregate.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
@@ -94,7 +94,7 @@ const pad8 = (n: number) => (8 - (n % 8)) % 8;
 export function encodeShardCells(c: { intervalStart: number; measures: number; cells: ShardCellColumns; verdicts: readonly Verdict[]; chart: readonly string[] }): Uint8Array {
   const n = c.cells.keys.length;
   const m = c.measures;
-  const header = new TextEncoder().encode(JSON.stringify({ intervalStart: c.intervalStart, measures: m, keys: c.cells.keys, exact: [...c.cells.exact], verdicts: c.verdicts, chart: c.chart }));
+  const header = new TextEncoder().encode(JSON.stringify({ intervalStart: c.intervalStart, measures: m, keys: c.cells.keys, verdicts: c.verdicts, chart: c.chart }));
   const at = 8 + header.length + pad8(header.length);
   const out = new Uint8Array(at + 8 * n * m * 2 + 4 * n);
   const view = new DataView(out.buffer);
@@ -111,7 +111,7 @@ export function decodeShardCells(bytes: Uint8Array): ShardCells {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint32(0, true);
   const n = view.getUint32(4, true);
-  // `dimensions`: what a coordinator of the version before sent, still queued while one is deployed.
+  // `dimensions` and `exact`: what coordinators of earlier versions sent, still queued while one is deployed (their keys joined every value).
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as { intervalStart: number; measures: number; keys?: string[]; exact?: [number, string[]][]; dimensions?: string[][]; verdicts: Verdict[]; chart: string[] };
   const keys = header.keys ?? (header.dimensions ?? []).map(seriesKeyOf);
   const exact = new Map<number, readonly string[]>(header.exact ?? (header.dimensions ?? []).map((d, i) => [i, d] as const));
@@ -131,14 +131,14 @@ export function decodeShardCells(bytes: Uint8Array): ShardCells {
   };
 }
 
-/** The cells of decoded columns through one reused cell; its dimensions are split from the key when asked for (or given, when the key cannot say them). */
+/** The cells of decoded columns through one reused cell; its dimensions are read from the key when asked for (or given, by an earlier version's coordinator). */
 function walkColumns(keys: readonly string[], exact: ReadonlyMap<number, readonly string[]>, numbers: Float64Array, m: number, visit: (cell: SeriesCell, seriesKey: string) => void): void {
   const n = keys.length;
   let key = "";
   let split: readonly string[] | undefined;
   const cell: SeriesCell = {
     get dimensions() {
-      return (split ??= key.split(SERIES_KEY_SEPARATOR));
+      return (split ??= dimensionsOfKey(key));
     },
     sums: new Array<number>(m).fill(0),
     counts: new Array<number>(m).fill(0),

@@ -1,4 +1,4 @@
-import { seriesKeyOf, splitsBack, type CellWalk } from "../ingest/aggregate.ts";
+import { seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { dimensionsOf } from "../model/metric-set.ts";
 import type { RecentValues } from "./group-event.ts";
@@ -36,11 +36,9 @@ export interface ShardCellColumns {
   readonly keys: string[];
   readonly sums: number[];
   readonly counts: number[];
-  /** The dimension values of cells whose key does not split back into them (a value holds the separator), by index. */
-  readonly exact: Map<number, readonly string[]>;
 }
 
-const noCells = (): ShardCellColumns => ({ ordinals: [], keys: [], sums: [], counts: [], exact: new Map() });
+const noCells = (): ShardCellColumns => ({ ordinals: [], keys: [], sums: [], counts: [] });
 
 interface Routed extends ShardCellColumns {
   readonly hashes: number[];
@@ -53,8 +51,6 @@ function picked(r: Routed, measures: number, keep: (hash: number) => boolean): S
   const out = noCells();
   r.hashes.forEach((hash, i) => {
     if (!keep(hash)) return;
-    const exact = r.exact.get(i);
-    if (exact) out.exact.set(out.keys.length, exact);
     out.ordinals.push(r.ordinals[i]!);
     out.keys.push(r.keys[i]!);
     for (let m = 0; m < measures; m++) {
@@ -88,7 +84,6 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
   cells?.forEach((cell, key) => {
     const hash = seriesHash(key);
     const r = routed[layout.indexOf(hash)]!;
-    if (!splitsBack(key, dims.length)) r.exact.set(r.keys.length, [...cell.dimensions]);
     r.ordinals.push(ordinal++);
     r.keys.push(key);
     r.hashes.push(hash);

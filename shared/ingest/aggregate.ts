@@ -4,9 +4,26 @@ import { KeyTable } from "../model/key-tables.ts";
 import { classifyRow, type RejectReason, type RejectedRow, type RowSpec } from "./rows.ts";
 import { RejectKeeper, REJECT_LIMITS, type RejectLimits, type RejectsNotKept } from "./rejects.ts";
 
-/** Key of one dimension combination: its values joined by a separator no CSV cell holds. */
 export const SERIES_KEY_SEPARATOR = "\u001f";
-export const seriesKeyOf = (dimensions: readonly string[]) => dimensions.join(SERIES_KEY_SEPARATOR);
+/** How a key written as JSON begins: no joined key does (none of its values is empty or holds the separator). */
+const JSON_KEY = SERIES_KEY_SEPARATOR + SERIES_KEY_SEPARATOR;
+
+/**
+ * Key of one dimension combination: its values joined by U+001F. A combination with a value
+ * that holds U+001F (or is empty) is keyed by two separators and its values in JSON, which
+ * writes U+001F as an escape: joined, ["a␟b", "c"] and ["a", "b␟c"] would be one series. So
+ * no two combinations share a key, and every key gives its values back (`dimensionsOfKey`).
+ */
+export function seriesKeyOf(dimensions: readonly string[]): string {
+  for (const value of dimensions) if (value === "" || value.includes(SERIES_KEY_SEPARATOR)) return JSON_KEY + JSON.stringify(dimensions);
+  return dimensions.join(SERIES_KEY_SEPARATOR);
+}
+
+/** The dimension values a series key was made of (`seriesKeyOf`). */
+export function dimensionsOfKey(key: string): string[] {
+  if (key === "") return [];
+  return key.startsWith(JSON_KEY) ? (JSON.parse(key.slice(JSON_KEY.length)) as string[]) : key.split(SERIES_KEY_SEPARATOR);
+}
 
 /** One dimension combination's raw sums within one interval, per measure (metric set order). */
 export interface SeriesCell {
@@ -148,15 +165,7 @@ function hashOf(a: number, b: number): number {
   return h ^ (h >>> 15);
 }
 
-/** Whether a series key splits back into its `n` dimension values (none of them holds the separator). */
-export function splitsBack(key: string, n: number): boolean {
-  if (n === 0) return true;
-  let found = 0;
-  for (let at = key.indexOf(SERIES_KEY_SEPARATOR); at >= 0; at = key.indexOf(SERIES_KEY_SEPARATOR, at + 1)) if (++found >= n) return false;
-  return found === n - 1;
-}
-
-/** A series' dimension values: split from its key, or as kept when the key cannot say them. */
+/** A series' dimension values, from its number. */
 export type DimensionsOf = (series: number) => readonly string[];
 
 /**
@@ -277,8 +286,6 @@ export class Aggregator {
   private readonly distinct: Set<string>[];
   /** Series key → its number (one string per series, not per cell). */
   private readonly series = new KeyTable();
-  /** The dimension values of the series whose key does not split back into them, by number. */
-  private readonly exact = new Map<number, readonly string[]>();
   private readonly columns: CellColumns;
   private rowsRead = 0;
   private rowsAccepted = 0;
@@ -319,9 +326,7 @@ export class Aggregator {
     let interval = this.intervalNumbers.get(start);
     if (interval === undefined) this.intervalNumbers.set(start, (interval = this.intervalNumbers.size));
     const known = this.series.size;
-    const key = seriesKeyOf(verdict.dimensions);
-    const series = this.series.intern(key);
-    if (series === known && !splitsBack(key, verdict.dimensions.length)) this.exact.set(series, verdict.dimensions);
+    const series = this.series.intern(seriesKeyOf(verdict.dimensions));
     const at = columns.cellOf(series, interval, series === known) * spec.measures.length;
     const nDims = spec.dimensions.length;
     for (let d = 0; d < nDims; d++) {
@@ -338,7 +343,7 @@ export class Aggregator {
     }
   }
 
-  private readonly dimensionsOf: DimensionsOf = (series) => this.exact.get(series) ?? (this.spec.dimensions.length === 0 ? [] : this.series.keys[series]!.split(SERIES_KEY_SEPARATOR));
+  private readonly dimensionsOf: DimensionsOf = (series) => dimensionsOfKey(this.series.keys[series]!);
 
   finish(files = 0): Aggregation {
     const { spec, rejects, rowsRead, filled } = this;

@@ -15,7 +15,7 @@ const walked = (bytes: Uint8Array) => {
 
 describe("a shard job's cells", () => {
   it("are read back in order with their dimensions, sums, counts and places", () => {
-    const bytes = encodeShardCells({ intervalStart: 7, measures: 2, cells: { ordinals: [4, 9], keys: ["de\u001fios", "fr\u001fweb"], sums: [1, 2, 3, 4], counts: [1, 1, 2, 0], exact: new Map() }, verdicts: [], chart: ["k"] });
+    const bytes = encodeShardCells({ intervalStart: 7, measures: 2, cells: { ordinals: [4, 9], keys: ["de\u001fios", "fr\u001fweb"], sums: [1, 2, 3, 4], counts: [1, 1, 2, 0] }, verdicts: [], chart: ["k"] });
     const { out, input } = walked(bytes);
     expect(out).toEqual([
       ["de\u001fios", { dimensions: ["de", "ios"], sums: [1, 2], counts: [1, 1] }],
@@ -46,6 +46,9 @@ describe("a shard job's cells", () => {
     const t = Date.parse("2024-01-01T00:00:00Z");
     aggregator.add({ file: "f", line: 2, fields: { ts: "2024-01-01T00:00:00Z", country: "de\u001fx", device: "ios", v: "1" } });
     aggregator.add({ file: "f", line: 3, fields: { ts: "2024-01-01T00:00:00Z", country: "fr", device: "web", v: "2" } });
+    // Joined, these two would be the first one's key: they are series of their own.
+    aggregator.add({ file: "f", line: 4, fields: { ts: "2024-01-01T00:00:00Z", country: "de", device: "x\u001fios", v: "4" } });
+    aggregator.add({ file: "f", line: 5, fields: { ts: "2024-01-01T00:00:00Z", country: "de\u001fx\u001fios", device: "ios", v: "8" } });
     const { intervals } = aggregator.finish(1);
     const unsharded: string[][] = [];
     cellsAt(intervals, t)!.forEach((cell) => unsharded.push([...cell.dimensions]));
@@ -53,6 +56,7 @@ describe("a shard job's cells", () => {
     const [job] = planInterval(model, metricSet, cellsAt(intervals, t), [], 1000);
     const { out } = walked(encodeShardCells({ intervalStart: t, measures: 1, cells: job!.cells, verdicts: [], chart: [] }));
     expect(out.map(([, cell]) => cell.dimensions)).toEqual(unsharded);
-    expect(unsharded).toEqual([["de\u001fx", "ios"], ["fr", "web"]]);
+    expect(unsharded).toEqual([["de\u001fx", "ios"], ["fr", "web"], ["de", "x\u001fios"], ["de\u001fx\u001fios", "ios"]]);
+    expect(out.map(([, cell]) => cell.sums[0])).toEqual([1, 2, 4, 8]);
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { aggregateRows, Aggregator, cellsAt, cellValue, seriesKeyOf, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
+import { aggregateRows, Aggregator, cellsAt, cellValue, dimensionsOfKey, seriesKeyOf, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
 import { OTHER_FILES, REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { MAX_RECORD_SIZE, type RawRow } from "../../../shared/ingest/readers.ts";
 import { classifyRow, MAX_SERIES_KEY_LENGTH, rowSpecOf, type RowSpec } from "../../../shared/ingest/rows.ts";
@@ -223,13 +223,41 @@ describe("aggregation", () => {
     }
   });
 
+  it("keys every combination of dimension values apart, and reads its values back from its key (property)", () => {
+    const value = fc.string({ unit: fc.constantFrom("a", "b", "\u001f", '"', "\\", "[", "é"), maxLength: 4 });
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 4 }), fc.array(value, { maxLength: 4 }), (a, b) => {
+        expect(dimensionsOfKey(seriesKeyOf(a))).toEqual(a);
+        expect(seriesKeyOf(a) === seriesKeyOf(b)).toBe(a.length === b.length && a.every((v, i) => v === b[i]));
+      }),
+      { numRuns: 2000 },
+    );
+    // Values without the separator are joined, as every key was before.
+    expect(seriesKeyOf(["web", "de"])).toBe("web\u001fde");
+    expect(seriesKeyOf(["a\u001fb", "c"])).not.toBe(seriesKeyOf(["a", "b\u001fc"]));
+  });
+
+  it("sums rows whose values join alike as two series, each with its own dimension values", () => {
+    const rowSpec = rowSpecOf({ TimestampColumn: { ColumnName: "ts" }, DimensionList: ["market", "device"], MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }] }, makeTimestampParser(undefined));
+    const rows = [row({ ts: ts(T), market: "de\u001fx", device: "ios", views: "1" }), row({ ts: ts(T), market: "de", device: "x\u001fios", views: "2" }), row({ ts: ts(T), market: "de", device: "x\u001fios", views: "4" })];
+    const agg = aggregateRows(rows, [], rowSpec, { intervalMs: HOUR });
+    const cells: [readonly string[], number][] = [];
+    cellsAt(agg.intervals, T)!.forEach((cell) => cells.push([[...cell.dimensions], cell.sums[0]!]));
+    expect(cells).toEqual([
+      [["de\u001fx", "ios"], 1],
+      [["de", "x\u001fios"], 6],
+    ]);
+    expect(agg.quality.timeSeriesCount).toBe(2);
+  });
+
   it("numbers many series of several dimensions as a Map would, values holding the key's separator included (property)", () => {
     // Past the series table's first size (it rehashes at 64 series), with values the key cannot split back into.
     const rowSpec = rowSpecOf({ TimestampColumn: { ColumnName: "ts" }, DimensionList: ["market", "device"], MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }] }, makeTimestampParser(undefined));
     const rowArb = fc.record({
       ts: fc.integer({ min: 0, max: 2 }).map((h) => ts(T + h * HOUR)),
-      market: fc.integer({ min: 0, max: 150 }).map((n) => (n % 17 === 0 ? `m\u001f${n}` : `m${n}`)),
-      device: fc.constantFrom("ios", "web", "a\u001fb", "\u001f"),
+      // m1␟a with b joins as m1 with a␟b does: each is a series of its own.
+      market: fc.integer({ min: 0, max: 150 }).map((n) => (n % 17 === 0 ? `m\u001f${n}` : n % 13 === 0 ? `m${n % 4}\u001fa` : `m${n}`)),
+      device: fc.constantFrom("ios", "web", "a\u001fb", "\u001f", "b"),
       views: fc.integer({ min: 0, max: 9 }).map(String),
     });
     fc.assert(
