@@ -30,7 +30,7 @@ import type { HandedRun, Services } from "./services.ts";
 export { DEFAULT_SHARD_CAPACITY };
 
 /** What detection reads and writes; without a shard runner, a run's shards run here one after another. */
-export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas" | "clock" | "linkClock"> & Partial<Pick<Services, "shards">>;
+export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas" | "clock" | "linkClock" | "timer"> & Partial<Pick<Services, "shards">>;
 
 /** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role): the coordinator reads them, shards read Vigil's own. */
 const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
@@ -207,12 +207,16 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   if (!(await deps.records.claim(term.lease, term.leaseUntil, claimedAt))) return undefined;
   // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
   const outdated = saved && { through: Number.isNaN(saved.head.through) ? null : saved.head.through, openGroup: saved.head.openGroup, feedbackThrough: saved.head.feedbackThrough };
+  const stopKeeping = keepLease(deps, term, now);
   try {
-    return await learnHistory(deps, metricSet, before, term, now, outdated);
+    return await learnHistory(deps, metricSet, before, term, now, outdated, stopKeeping);
   } catch (e) {
+    await stopKeeping();
     // Given back only while still its own: a lease another run took over stays that run's.
     await deps.records.release(term.lease, term.leaseUntil);
     throw e;
+  } finally {
+    await stopKeeping();
   }
 }
 
@@ -224,7 +228,7 @@ function historyShards(partitions: ReadonlyMap<number, number>, measures: number
   return halvesOf(id).flatMap((half) => historyShards(partitions, measures, capacity, half));
 }
 
-async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, term: LeaseTerm, now: number, outdated: OutdatedHead | undefined): Promise<LoadedModel | undefined> {
+async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, term: LeaseTerm, now: number, outdated: OutdatedHead | undefined, stopKeeping: () => Promise<void>): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const readable = readableOf(metricSet, root);
   const run = runName(term.leaseUntil);
@@ -242,7 +246,10 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const shards = spilled.partitions.size ? historyShards(spilled.partitions, metricSet.MetricList.length, capacity) : [];
   const learning = shards.filter((s) => s.series > 0);
   // Shards handed to the queue hold the history's lease as an interval's do (startInterval).
-  if (learning.length > 1 && deps.shards?.handsOver === true && !(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return undefined;
+  if (learning.length > 1 && deps.shards?.handsOver === true) {
+    await stopKeeping();
+    if (!(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return undefined;
+  }
   const plan: HistoryPlan = {
     kind: "history",
     metricSet,
@@ -266,7 +273,8 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
     input: { kind: "history", spills: s.partitions.map((p) => partitionFolder(spilled.folder, p)), before, keep: spilled.latest },
   }));
   const results = await runJobs(deps, plan, jobs);
-  return results && finishHistory(deps, plan, results, now);
+  await stopKeeping();
+  return results && finishHistory(deps, { ...plan, leaseUntil: term.leaseUntil }, results, now);
 }
 
 /** Commits a model learned from history, with its kept points, if the run still holds the history's lease (as finishInterval). */
@@ -377,16 +385,20 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
   }
   await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS });
   const term: LeaseTerm = { lease, leaseUntil };
+  const stopKeeping = keepLease(deps, term, now);
   try {
-    return { outcome: await startInterval(deps, metricSet, intervalStart, now, model, term) };
+    return { outcome: await startInterval(deps, metricSet, intervalStart, now, model, term, stopKeeping) };
   } catch (e) {
+    await stopKeeping();
     const execution = await failRun(deps, metricSet, intervalStart, now, term, runsUri(metricSetRoot(deps.resultsRoot, metricSet), String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
     // Files the tenant may not read fail the interval, not the run: the other metric sets and tenants go on.
     return { outcome: execution ? { kind: "failed", execution } : { kind: "lease-expired" }, ...(e instanceof AccessDeniedException ? {} : { thrown: { error: e } }) };
+  } finally {
+    await stopKeeping();
   }
 }
 
-/** The lease a run holds, and the term it holds it until: moved on once, should the run hand its shards over. */
+/** The lease a run holds, and the term it holds it until: moved on while the run works here (keepLease), and once more should it hand its shards over. */
 interface LeaseTerm {
   readonly lease: string;
   leaseUntil: number;
@@ -448,7 +460,7 @@ export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "
   return recorded;
 }
 
-async function startInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, model: ShardedModel, term: LeaseTerm): Promise<IntervalOutcome> {
+async function startInterval(deps: DetectServices, metricSet: MetricSet, intervalStart: number, now: number, model: ShardedModel, term: LeaseTerm, stopKeeping: () => Promise<void>): Promise<IntervalOutcome> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const run = runName(term.leaseUntil);
   const work = runsUri(root, String(intervalStart), run);
@@ -471,7 +483,10 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   // The queue's retries need longer than the claimed term: the lease is extended, if it is still the run's (a conditional write, as a claim is).
-  if (handed && !(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return { kind: "lease-expired" };
+  if (handed) {
+    await stopKeeping();
+    if (!(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return { kind: "lease-expired" };
+  }
   const plan: IntervalPlan = {
     kind: "interval",
     metricSet,
@@ -501,8 +516,34 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
     ...(p.readOnly ? { readOnly: true } : {}),
   }));
   const results = await runJobs(deps, plan, jobs);
+  await stopKeeping();
   if (!results) return { kind: "dispatched", shards: jobs.length };
-  return finishInterval(deps, plan, results, now, model);
+  return finishInterval(deps, { ...plan, leaseUntil: term.leaseUntil }, results, now, model);
+}
+
+/** How often a run working here moves its lease on: two thirds of a term are left each time. */
+const KEEP_EVERY_MS = LEASE_MS / 3;
+
+/**
+ * Keeps a run's lease while the run works in this process: every KEEP_EVERY_MS the lease is
+ * moved on to LEASE_MS from then, while it is still the run's, so a run longer than one term
+ * (a long history read here, a slow store) still commits. The answer stops it, once its last
+ * extension has landed: before the run hands its shards over, writes its results or fails, so
+ * those steps have at least two thirds of a term, and no extension moves the term under them.
+ * A failed extension stops it too; the run's own checks (holdsLease) then decide.
+ */
+function keepLease(deps: Pick<DetectServices, "records" | "linkClock" | "timer">, term: LeaseTerm, now: number): () => Promise<void> {
+  const stopped = new AbortController();
+  const kept = (async () => {
+    for (;;) {
+      await deps.timer.sleep(KEEP_EVERY_MS, stopped.signal);
+      if (stopped.signal.aborted || !(await extendLease(deps.records, term, Math.max(term.leaseUntil, leaseTime(deps, now) + LEASE_MS)))) return;
+    }
+  })().catch(() => undefined);
+  return async () => {
+    stopped.abort();
+    await kept;
+  };
 }
 
 /** Moves a run's lease on to `until` unless it is no longer the run's (see holdsLease): false then, and nothing is written. */

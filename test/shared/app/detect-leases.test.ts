@@ -68,8 +68,113 @@ async function handingShop() {
 }
 
 
+/** The services' data files, with `during` run once, as a run first lists a metric set's files. */
+function duringFirstListing(rt: Services, during: () => Promise<void>): Services["dataFiles"] {
+  let listed = false;
+  return (grant) => {
+    const files = rt.dataFiles(grant);
+    return {
+      ...files,
+      list: async (prefix) => {
+        if (!listed) {
+          listed = true;
+          await during();
+        }
+        return files.list(prefix);
+      },
+    };
+  };
+}
+
+/**
+ * A timer whose sleeps end when the test says: `wake` ends the sleep under way, if any, and
+ * answers once the next one has begun (so what the sleeper did in between is done).
+ */
+function steppedTimer(): { timer: Services["timer"]; wake: () => Promise<void> } {
+  let asleep: (() => void) | undefined;
+  let began: (() => void) | undefined;
+  const timer: Services["timer"] = {
+    random: Math.random,
+    sleep: (_ms, signal) =>
+      new Promise<void>((resolve) => {
+        asleep = resolve;
+        signal.addEventListener("abort", () => resolve(), { once: true });
+        began?.();
+      }),
+  };
+  const wake = async () => {
+    const sleeping = asleep;
+    if (!sleeping) return;
+    asleep = undefined;
+    const next = new Promise<void>((resolve) => (began = resolve));
+    sleeping();
+    await next;
+  };
+  return { timer, wake };
+}
+
+/** Twenty-five minutes of the real clock pass, five at a time, the timer woken at each. */
+const twentyFiveMinutes = (clock: { now: number }, wake: () => Promise<void>) => async () => {
+  for (let i = 0; i < 5; i++) {
+    clock.now += 5 * 60_000;
+    await wake();
+  }
+};
+
 /** Two weeks of history, then a collapse: the live interval opens a group. */
 const collapsedShop = () => activeShop({ liveHours: 1, historyHours: 14 * 24, tweak: (p) => ({ ...p, views: 1, revenue: 0.01 }) });
+
+describe("a run that works here longer than one term", () => {
+  it("keeps its lease while it works, and commits", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    await loadModel(rt, metricSet, live, now);
+    const { timer, wake } = steppedTimer();
+    // Reading the interval's files takes longer than a term.
+    const dataFiles = duringFirstListing(rt, twentyFiveMinutes(clock, wake));
+    expect(await detectInterval({ ...rt, timer, dataFiles }, metricSet, live, now)).toMatchObject({ kind: "processed" });
+    expect((await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!.head.through).toBe(live);
+  });
+
+  it("learning a history, keeps its lease while it reads, and commits the model", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    const { timer, wake } = steppedTimer();
+    const dataFiles = duringFirstListing(rt, twentyFiveMinutes(clock, wake));
+    expect(await loadModel({ ...rt, timer, dataFiles }, metricSet, live, now)).toMatchObject({ learned: 24 });
+    expect((await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!.head.through).toBe(live - HOUR);
+  });
+
+  it("writes no extension over a lease another run has taken over: it commits nothing, and leaves the interval to that run", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    await loadModel(rt, metricSet, live, now);
+    const { timer, wake } = steppedTimer();
+    const key = executionKey(metricSet, live);
+    let extended: (() => void) | undefined;
+    const records = new Proxy(rt.records, {
+      get: (target, name) =>
+        name === "update"
+          ? async (...args: Parameters<RecordStore["update"]>) => {
+              const answer = await target.update(...args);
+              if (args[0] === "leases" && args[1] === key) extended?.();
+              return answer;
+            }
+          : Reflect.get(target, name, target),
+    });
+    const dataFiles = duringFirstListing(rt, async () => {
+      // Another run holds the interval now (as after a pause past the term).
+      await rt.records.put("leases", key, { until: clock.now + 10 * LEASE_MS });
+      clock.now += 5 * 60_000;
+      const tried = new Promise<void>((resolve) => (extended = resolve));
+      void wake();
+      await tried;
+    });
+    expect(await detectInterval({ ...rt, records, timer, dataFiles }, metricSet, live, now)).toEqual({ kind: "in-progress" });
+    expect(await rt.records.get("leases", key)).toEqual({ until: now + 10 * LEASE_MS });
+    expect((await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!.head.through).toBe(live - HOUR);
+  });
+});
 
 describe("a run that outlives its lease", () => {
   it("commits nothing, and the interval is taken over and run again by the next run", async () => {
