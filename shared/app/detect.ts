@@ -30,7 +30,7 @@ import type { HandedRun, Services } from "./services.ts";
 export { DEFAULT_SHARD_CAPACITY };
 
 /** What detection reads and writes; without a shard runner, a run's shards run here one after another. */
-export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas" | "clock" | "linkClock" | "timer"> & Partial<Pick<Services, "shards">>;
+export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf" | "records" | "events" | "resultsRoot" | "quotas" | "clock" | "linkClock" | "timer" | "keepsLeases"> & Partial<Pick<Services, "shards">>;
 
 /** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role): the coordinator reads them, shards read Vigil's own. */
 const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
@@ -530,12 +530,14 @@ const KEEP_EVERY_MS = LEASE_MS / 3;
  * (a long history read here, a slow store) still commits. The answer stops it, once its last
  * extension has landed: before the run hands its shards over, writes its results or fails, so
  * those steps have at least two thirds of a term, and no extension moves the term under them.
- * A failed extension stops it too; the run's own checks (holdsLease) then decide.
+ * A failed extension stops it too; the run's own checks (holdsLease) then decide. Where
+ * runs end with their term (a Lambda invocation: `keepsLeases`), nothing is kept.
  */
-function keepLease(deps: Pick<DetectServices, "records" | "linkClock" | "timer">, term: LeaseTerm, now: number): () => Promise<void> {
+function keepLease(deps: Pick<DetectServices, "records" | "linkClock" | "timer" | "keepsLeases">, term: LeaseTerm, now: number): () => Promise<void> {
+  if (!deps.keepsLeases) return async () => undefined;
   const stopped = new AbortController();
   const kept = (async () => {
-    for (;;) {
+    while (!stopped.signal.aborted) {
       await deps.timer.sleep(KEEP_EVERY_MS, stopped.signal);
       if (stopped.signal.aborted || !(await extendLease(deps.records, term, Math.max(term.leaseUntil, leaseTime(deps, now) + LEASE_MS)))) return;
     }

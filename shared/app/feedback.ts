@@ -1,7 +1,7 @@
 import { intervalUri, metricSetRoot } from "../detect/results.ts";
 import { applyVerdict, bankKey, deviationOf } from "../detect/score-interval.ts";
 import { readModel, readShardOf } from "../detect/shard-model.ts";
-import { seriesKeyOf } from "../ingest/aggregate.ts";
+import { seriesKeyOf } from "../ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";

@@ -1,7 +1,7 @@
 import { metricSetRoot } from "../detect/results.ts";
 import { bankKey } from "../detect/score-interval.ts";
 import { decodeSeriesPoints, keyHash, seriesHistoryUri, type SeriesPoint } from "../detect/series-points.ts";
-import { seriesKeyOf } from "../ingest/aggregate.ts";
+import { seriesKeyOf } from "../ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException, ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";

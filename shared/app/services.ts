@@ -118,6 +118,12 @@ export interface Services {
   /** The real clock, where `clock` is a simulation's (the demo, `vigil serve --clock-rate`): links in messages expire by it, and detection's leases, which bound how long real work may take, are timed by it. */
   readonly linkClock: Clock;
   readonly timer: RetryTimer;
+  /**
+   * Whether a detection run keeps its lease past its first term while it works: a process
+   * that lives on (the local mode) does; a Lambda invocation, which its timeout ends with the
+   * term, does not (a kept lease would hold an interval a killed invocation left).
+   */
+  readonly keepsLeases: boolean;
   readonly observer: Observer;
   /** L4M's quotas (model/quotas.ts) unless the deployment configured higher ones. */
   readonly quotas?: Quotas | undefined;

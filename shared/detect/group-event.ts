@@ -1,6 +1,6 @@
 import type { SeriesBank } from "../engine/bank.ts";
 import { recentWindow, type RecentPoint } from "../engine/recent.ts";
-import { seriesKeyOf } from "../ingest/aggregate.ts";
+import { seriesKeyOf } from "../ingest/series-key.ts";
 import { contributionMatrix, primaryImpact, toAnomalyGroup, topContributors } from "../incidents/contribution.ts";
 import type { AnomalyGroupEvent, GroupChart, GroupSummary } from "../model/anomaly-event.ts";
 import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";

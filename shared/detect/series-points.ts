@@ -1,6 +1,7 @@
 import { RECENT, type SeriesBank } from "../engine/bank.ts";
 import { recentAt, recentWindow } from "../engine/recent.ts";
-import { cellValue, seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
+import { cellValue, type CellWalk } from "../ingest/aggregate.ts";
+import { seriesKeyOf } from "../ingest/series-key.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/location.ts";

@@ -1,5 +1,6 @@
 import type { SeriesBank } from "../engine/bank.ts";
-import { seriesKeyOf, type IntervalCells } from "../ingest/aggregate.ts";
+import { type IntervalCells } from "../ingest/aggregate.ts";
+import { seriesKeyOf } from "../ingest/series-key.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { joinUri } from "../model/location.ts";
 import type { BlobStore } from "../store/blobs.ts";

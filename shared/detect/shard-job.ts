@@ -1,6 +1,7 @@
 import { SeriesBank } from "../engine/bank.ts";
 import { recentWindow, type RecentPoint } from "../engine/recent.ts";
-import { dimensionsOfKey, seriesKeyOf, type CellWalk, type SeriesCell } from "../ingest/aggregate.ts";
+import { type CellWalk, type SeriesCell } from "../ingest/aggregate.ts";
+import { dimensionsOfKey, seriesKeyOf } from "../ingest/series-key.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";

@@ -1,4 +1,5 @@
-import { seriesKeyOf, type CellWalk } from "../ingest/aggregate.ts";
+import { type CellWalk } from "../ingest/aggregate.ts";
+import { seriesKeyOf } from "../ingest/series-key.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { dimensionsOf } from "../model/metric-set.ts";
 import type { RecentValues } from "./group-event.ts";

@@ -1,29 +1,9 @@
 import type { Metric } from "../model/metric-set.ts";
 import type { MalformedRecord, RawRow } from "./readers.ts";
 import { KeyTable } from "../model/key-tables.ts";
+import { dimensionsOfKey } from "./series-key.ts";
 import { classifyRow, type RejectReason, type RejectedRow, type RowSpec } from "./rows.ts";
 import { RejectKeeper, REJECT_LIMITS, type RejectLimits, type RejectsNotKept } from "./rejects.ts";
-
-export const SERIES_KEY_SEPARATOR = "\u001f";
-/** How a key written as JSON begins: no joined key does (none of its values is empty or holds the separator). */
-const JSON_KEY = SERIES_KEY_SEPARATOR + SERIES_KEY_SEPARATOR;
-
-/**
- * Key of one dimension combination: its values joined by U+001F. A combination with a value
- * that holds U+001F (or is empty) is keyed by two separators and its values in JSON, which
- * writes U+001F as an escape: joined, ["a␟b", "c"] and ["a", "b␟c"] would be one series. So
- * no two combinations share a key, and every key gives its values back (`dimensionsOfKey`).
- */
-export function seriesKeyOf(dimensions: readonly string[]): string {
-  for (const value of dimensions) if (value === "" || value.includes(SERIES_KEY_SEPARATOR)) return JSON_KEY + JSON.stringify(dimensions);
-  return dimensions.join(SERIES_KEY_SEPARATOR);
-}
-
-/** The dimension values a series key was made of (`seriesKeyOf`). */
-export function dimensionsOfKey(key: string): string[] {
-  if (key === "") return [];
-  return key.startsWith(JSON_KEY) ? (JSON.parse(key.slice(JSON_KEY.length)) as string[]) : key.split(SERIES_KEY_SEPARATOR);
-}
 
 /** One dimension combination's raw sums within one interval, per measure (metric set order). */
 export interface SeriesCell {
@@ -326,7 +306,7 @@ export class Aggregator {
     let interval = this.intervalNumbers.get(start);
     if (interval === undefined) this.intervalNumbers.set(start, (interval = this.intervalNumbers.size));
     const known = this.series.size;
-    const series = this.series.intern(seriesKeyOf(verdict.dimensions));
+    const series = this.series.intern(verdict.seriesKey);
     const at = columns.cellOf(series, interval, series === known) * spec.measures.length;
     const nDims = spec.dimensions.length;
     for (let d = 0; d < nDims; d++) {

@@ -1,6 +1,7 @@
 import type { MetricSet } from "../model/metric-set.ts";
 import { dimensionsOf, measuresOf } from "../model/metric-set.ts";
 import { EXTRA_CELLS, type RawRow } from "./readers.ts";
+import { seriesKeyOf } from "./series-key.ts";
 import type { TimestampParser } from "./timestamp.ts";
 
 /** Why a row (or one of its measures) could not be used. */
@@ -38,7 +39,7 @@ export interface RejectedRow {
 }
 
 export type RowVerdict =
-  | { readonly ok: true; readonly timestamp: number; readonly dimensions: string[]; readonly values: (number | undefined)[]; readonly problems: RejectedRow[] }
+  | { readonly ok: true; readonly timestamp: number; readonly dimensions: string[]; readonly seriesKey: string; readonly values: (number | undefined)[]; readonly problems: RejectedRow[] }
   | { readonly ok: false; readonly rejected: RejectedRow };
 
 /** What the row validator needs to know of a metric set. */
@@ -110,6 +111,9 @@ export function classifyRow(raw: RawRow, spec: RowSpec, window?: { from: number;
     if (allowed && !allowed.has(value)) return { ok: false, rejected: rejectOf(raw, "FILTERED_DIMENSION_VALUE", `${d}='${value}' is excluded by DimensionFilterList`) };
     dimensions.push(value);
   }
+  // A key in JSON (a value holds U+001F) is longer than its values, up to six times: it is bounded as they are.
+  const seriesKey = seriesKeyOf(dimensions);
+  if (seriesKey.length > MAX_SERIES_KEY_LENGTH) return { ok: false, rejected: rejectOf(raw, "DIMENSION_VALUES_TOO_LONG", `the dimension values' series key holds more than ${MAX_SERIES_KEY_LENGTH} characters (${seriesKey.length}: a value holds U+001F, so the key writes the values in JSON)`) };
   const values: (number | undefined)[] = [];
   const problems: RejectedRow[] = [];
   for (const m of spec.measures) {
@@ -127,5 +131,5 @@ export function classifyRow(raw: RawRow, spec: RowSpec, window?: { from: number;
     const first = problems[0]!;
     return { ok: false, rejected: { ...first, partial: false } };
   }
-  return { ok: true, timestamp, dimensions, values, problems };
+  return { ok: true, timestamp, dimensions, seriesKey, values, problems };
 }

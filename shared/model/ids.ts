@@ -57,17 +57,22 @@ export const resourceKey = (arn: string) => `${arnAccount(arn)}/${arnResourceNam
 /**
  * A series' id is a SHA-512 hex digest, as in L4M's alerts, over the metric set, the
  * measure and the dimension values in the metric set's dimension order: stable across
- * runs, processes and row order. Where a value holds NUL (the separator of that text), the
- * digest is of the parts in JSON after a NUL, which no metric set's ARN begins with: one
- * series could otherwise name itself as another (`a\0device=b` with `c`, and `a` with `b\0device=c`).
+ * runs, processes and row order. Where a value holds NUL (the separator of that text) or a
+ * lone surrogate (which UTF-8 writes as U+FFFD), the digest is of the parts in JSON after a
+ * NUL, which no metric set's ARN begins with: one series could otherwise name itself as
+ * another (`a\0device=b` with `c`, and `a` with `b\0device=c`; `de\ud800` and `de\ufffd`).
  */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A part the plain digest cannot tell apart from another: it holds NUL, or a lone surrogate. */
+const notPlain = (part: string) => part.includes("\0") || LONE_SURROGATE.test(part);
+
 export function timeSeriesId(
   metricSet: MetricSetArn,
   measure: string,
   dimensions: readonly (readonly [name: string, value: string])[],
 ): TimeSeriesId {
   const h = createHash("sha512");
-  if (dimensions.some(([name, value]) => name.includes("\0") || value.includes("\0"))) return h.update("\0").update(JSON.stringify([metricSet, measure, dimensions])).digest("hex") as TimeSeriesId;
+  if (dimensions.some(([name, value]) => notPlain(name) || notPlain(value))) return h.update("\0").update(JSON.stringify([metricSet, measure, dimensions])).digest("hex") as TimeSeriesId;
   h.update(metricSet).update("\0").update(measure);
   for (const [name, value] of dimensions) h.update("\0").update(name).update("=").update(value);
   return h.digest("hex") as TimeSeriesId;

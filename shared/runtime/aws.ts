@@ -191,6 +191,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     clock,
     linkClock: clock,
     timer: { sleep: realSleep, random: Math.random },
+    keepsLeases: false,
     observer: options.observer ?? silentObserver,
   };
 }

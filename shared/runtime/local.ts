@@ -111,6 +111,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
     clock,
     linkClock: options.linkClock ?? clock,
     timer: { sleep: realSleep, random: Math.random },
+    keepsLeases: true,
     observer,
     quotas: options.quotas,
     wake: options.wake,

@@ -60,6 +60,8 @@ export const deliveryGate = (limits: ChannelLimits = CHANNEL_LIMITS) => new Deli
 /** A sleep that an abort cuts short. */
 export const realSleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
+    // Aborted already: its abort event has fired, and would not end the sleep.
+    if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);

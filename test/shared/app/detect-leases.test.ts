@@ -6,6 +6,7 @@ import { headUri, readModel } from "../../../shared/detect/shard-model.ts";
 import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
 import type { BlobStore } from "../../../shared/store/blobs.ts";
 import type { RecordStore } from "../../../shared/store/records.ts";
+import { realSleep } from "../../../shared/runtime/senders.ts";
 import { serviceObserver } from "../../../shared/runtime/service/observe.ts";
 import { activeShop, HOUR } from "../../builders.ts";
 
@@ -98,7 +99,14 @@ function steppedTimer(): { timer: Services["timer"]; wake: () => Promise<void> }
     sleep: (_ms, signal) =>
       new Promise<void>((resolve) => {
         asleep = resolve;
-        signal.addEventListener("abort", () => resolve(), { once: true });
+        signal.addEventListener(
+          "abort",
+          () => {
+            asleep = undefined;
+            resolve();
+          },
+          { once: true },
+        );
         began?.();
       }),
   };
@@ -143,6 +151,52 @@ describe("a run that works here longer than one term", () => {
     const dataFiles = duringFirstListing(rt, twentyFiveMinutes(clock, wake));
     expect(await loadModel({ ...rt, timer, dataFiles }, metricSet, live, now)).toMatchObject({ learned: 24 });
     expect((await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!.head.through).toBe(live - HOUR);
+  });
+
+  it("goes on at once when it stops keeping its lease while an extension is being written, not a keeping period later", { timeout: 15_000 }, async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    await loadModel(rt, metricSet, live, now);
+    const key = executionKey(metricSet, live);
+    // The keeper's first sleep ends when the test says; every later one is the process's own sleep.
+    let first: { resolve: () => void; signal: AbortSignal } | undefined;
+    const timer: Services["timer"] = { random: Math.random, sleep: (ms, signal) => (first ? realSleep(ms, signal) : new Promise<void>((resolve) => (first = { resolve, signal }))) };
+    // The extension lands only once the run has stopped its keeper (its round trip outlasts the rest of the run's work).
+    const records = new Proxy(rt.records, {
+      get: (target, name) =>
+        name === "update"
+          ? async (...args: Parameters<RecordStore["update"]>) => {
+              if (args[0] === "leases" && args[1] === key && first && !first.signal.aborted) await new Promise<void>((resolve) => first!.signal.addEventListener("abort", () => resolve(), { once: true }));
+              return target.update(...args);
+            }
+          : Reflect.get(target, name, target),
+    });
+    const dataFiles = duringFirstListing(rt, async () => {
+      clock.now += 5 * 60_000;
+      first!.resolve();
+    });
+    expect(await detectInterval({ ...rt, records, timer, dataFiles }, metricSet, live, now)).toMatchObject({ kind: "processed" });
+  });
+
+  it("stops keeping it before it writes its results: a keeper's turn during them moves nothing under the run, which commits", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    await loadModel(rt, metricSet, live, now);
+    const { timer, wake } = steppedTimer();
+    const slow = duringMerge({ ...rt, timer }, async () => {
+      clock.now += 5 * 60_000;
+      await wake();
+    });
+    expect(await detectInterval(slow, metricSet, live, now)).toMatchObject({ kind: "processed" });
+  });
+
+  it("keeps nothing where runs end with their term (a Lambda invocation): the lease is as claimed", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
+    const now = (clock.now = live + HOUR);
+    await loadModel(rt, metricSet, live, now);
+    const { timer, wake } = steppedTimer();
+    const dataFiles = duringFirstListing(rt, twentyFiveMinutes(clock, wake));
+    expect(await detectInterval({ ...rt, timer, dataFiles, keepsLeases: false }, metricSet, live, now)).toEqual({ kind: "lease-expired" });
   });
 
   it("writes no extension over a lease another run has taken over: it commits nothing, and leaves the interval to that run", async () => {

@@ -4,7 +4,7 @@ import { activateDetector, detectDue, getFeedback, OPERATOR, putFeedback } from 
 import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { bankKey } from "../../../shared/detect/score-interval.ts";
 import { readModel, readShardOf } from "../../../shared/detect/shard-model.ts";
-import { seriesKeyOf } from "../../../shared/ingest/aggregate.ts";
+import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
 import { csvOf, HOUR, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";

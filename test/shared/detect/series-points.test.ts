@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { SeriesBank } from "../../../shared/engine/bank.ts";
 import { bankKey, scoreInterval } from "../../../shared/detect/score-interval.ts";
 import { decodeSeriesPoints, encodeKeptPoints, encodeSeriesPoints, keptPointsOf, keyOrder, mergeSeriesPoints, type KeptPoint } from "../../../shared/detect/series-points.ts";
-import { seriesKeyOf, type SeriesCell } from "../../../shared/ingest/aggregate.ts";
+import { type SeriesCell } from "../../../shared/ingest/aggregate.ts";
+import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import type { MetricSetArn } from "../../../shared/model/ids.ts";
 
 const point = (key: number, i: number): KeptPoint => ({ key, actual: i, expected: i / 2, lower: i / 4, upper: i, kind: i % 3 === 0 ? "ANOMALY" : i % 3 === 1 ? "BELOW_FLOOR" : "LEARNED", score: i % 3 === 0 ? i % 100 : NaN });

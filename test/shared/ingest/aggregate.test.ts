@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { aggregateRows, Aggregator, cellsAt, cellValue, dimensionsOfKey, seriesKeyOf, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
+import { aggregateRows, Aggregator, cellsAt, cellValue, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
+import { dimensionsOfKey, seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import { OTHER_FILES, REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { MAX_RECORD_SIZE, type RawRow } from "../../../shared/ingest/readers.ts";
 import { classifyRow, MAX_SERIES_KEY_LENGTH, rowSpecOf, type RowSpec } from "../../../shared/ingest/rows.ts";
@@ -248,6 +249,20 @@ describe("aggregation", () => {
       [["de", "x\u001fios"], 6],
     ]);
     expect(agg.quality.timeSeriesCount).toBe(2);
+  });
+
+  it("keeps aside a row whose series key in JSON (a value holds U+001F) would pass MAX_SERIES_KEY_LENGTH, though its values do not", () => {
+    // Each U+0001 is six characters in JSON: the key would be 49,158 long, past the 16,384 from which V8 hashes by length alone.
+    const long = "\u001f" + "\u0001".repeat(MAX_SERIES_KEY_LENGTH - 1);
+    const fits = "\u001f" + "\u0001".repeat(1000);
+    const rows = [row({ ts: ts(T), market: long, views: "1", price: "2" }), row({ ts: ts(T), market: fits, views: "1", price: "2" })];
+    const agg = aggregateRows(rows, [], spec(), { intervalMs: HOUR, window: { from: T, to: T + HOUR } });
+    expect(agg.quality.rejectsByReason).toMatchObject({ DIMENSION_VALUES_TOO_LONG: 1 });
+    expect(agg.rejects[0]).toMatchObject({ reason: "DIMENSION_VALUES_TOO_LONG", line: rows[0]!.line, detail: expect.stringContaining("series key holds more than") });
+    const keys: string[] = [];
+    cellsAt(agg.intervals, T)!.forEach((_, key) => keys.push(key));
+    expect(keys).toEqual([seriesKeyOf([fits])]);
+    expect(keys[0]!.length).toBeLessThanOrEqual(MAX_SERIES_KEY_LENGTH);
   });
 
   it("numbers many series of several dimensions as a Map would, values holding the key's separator included (property)", () => {

@@ -11,8 +11,8 @@ describe("timeSeriesId", () => {
     expect(timeSeriesId(SET, "revenue", [["marketplace", "de"], ["platform", "web"]])).toBe(plain);
   });
 
-  it("gives two series distinct ids, values holding NUL included (property)", () => {
-    const value = fc.string({ unit: fc.constantFrom("a", "b", "\0", "=", "d"), maxLength: 5 });
+  it("gives two series distinct ids, values holding NUL or lone surrogates included (property)", () => {
+    const value = fc.string({ unit: fc.constantFrom("a", "b", "\0", "=", "d", "\ud800", "\udc00", "\ufffd"), maxLength: 5 });
     fc.assert(
       fc.property(fc.tuple(value, value), fc.tuple(value, value), ([a1, a2], [b1, b2]) => {
         const id = (x: string, y: string) => timeSeriesId(SET, "revenue", [["country", x], ["device", y]]);
@@ -21,5 +21,7 @@ describe("timeSeriesId", () => {
       { numRuns: 3000 },
     );
     expect(timeSeriesId(SET, "revenue", [["country", "a\0device=b"], ["device", "c"]])).not.toBe(timeSeriesId(SET, "revenue", [["country", "a"], ["device", "b\0device=c"]]));
+    // A JSON Lines file may write a lone surrogate ("\ud800"); UTF-8 would write it as U+FFFD.
+    expect(timeSeriesId(SET, "revenue", [["country", "de\ud800"]])).not.toBe(timeSeriesId(SET, "revenue", [["country", "de\ufffd"]]));
   });
 });
