@@ -31,11 +31,11 @@ export class ManualClock implements ServiceClock {
 
 /**
  * Resolves once the loop has nothing left to do at the clock's time: it sleeps until later
- * and its delivery worker waits with an empty queue. Gives up after `rounds` looks.
+ * its delivery worker waits with an empty queue, and no back-test runs. Gives up after `rounds` looks.
  */
 export async function settled(loop: ServiceLoop, clock: ManualClock, rounds = 20_000): Promise<void> {
   for (let i = 0; i < rounds; i++) {
-    if (loop.phase === "sleeping" && loop.sleepingUntil > clock.now() && loop.deliveriesIdle) return;
+    if (loop.phase === "sleeping" && loop.sleepingUntil > clock.now() && loop.deliveriesIdle && loop.backTestsIdle) return;
     await new Promise((r) => setTimeout(r, 2));
   }
   throw new Error(`the service loop did not settle (phase ${loop.phase})`);

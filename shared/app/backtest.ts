@@ -24,6 +24,15 @@ const BACKTEST_LEARN_SHARE = 0.7;
 
 /** The back-test itself, loaded by the first: a detect invocation that runs none never loads it. */
 const backTester = async () => (await import("../detect/backtest.ts")).backtest;
+const backTestSlicer = async () => (await import("../detect/backtest.ts")).backtestSlices;
+
+/** A back-test stopped between two slices by a drain: its detector stays BACK_TEST_ACTIVE, and the next start runs it again. */
+export class BackTestInterrupted extends Error {
+  override readonly name = "BackTestInterrupted";
+  constructor(readonly metricSetArn: string) {
+    super(`the back-test of ${metricSetArn} was stopped by a drain; it runs again at the next start`);
+  }
+}
 
 /** The spans a back-test learned from and scored (epoch ms, interval starts), for GetDataQualityMetrics' BACKTEST_* figures. */
 export interface BackTestWindow {
@@ -104,9 +113,11 @@ export async function backTestDetector(services: Services, scope: Scope, detecto
 /**
  * Runs every back-test asked for (and any a stopped process left BACK_TEST_ACTIVE): each
  * metric set's history is read, the first 70 % teaches, what the rest raised is kept in its
- * report, with the spans in its data quality. Answers how many ran.
+ * report, with the spans in its data quality. Answers how many ran. The engine runs in
+ * slices, and other work of the process goes on between them; `signal` (a drain) stops it
+ * between two, leaving the detector BACK_TEST_ACTIVE for the next start.
  */
-export async function runBackTests(services: Services): Promise<number> {
+export async function runBackTests(services: Services, signal: AbortSignal = new AbortController().signal): Promise<number> {
   let ran = 0;
   for (const detector of await Catalog.allDetectors(services.records)) {
     if (detector.Status !== "BACK_TEST_ACTIVATING" && detector.Status !== "BACK_TEST_ACTIVE") continue;
@@ -114,9 +125,10 @@ export async function runBackTests(services: Services): Promise<number> {
     await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "BACK_TEST_ACTIVE");
     ran++;
     try {
-      for (const metricSet of await catalog.listMetricSets(detector.AnomalyDetectorArn)) await backTestMetricSet(services, metricSet);
+      for (const metricSet of await catalog.listMetricSets(detector.AnomalyDetectorArn)) await backTestMetricSet(services, metricSet, signal);
       await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "BACK_TEST_COMPLETE");
     } catch (e) {
+      if (e instanceof BackTestInterrupted) return ran;
       services.observer.failed("back-test", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
       await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: failureReasonOf(e) });
     }
@@ -125,7 +137,7 @@ export async function runBackTests(services: Services): Promise<number> {
 }
 
 /** One metric set's back-test, reading its files as its tenant may (its data roots, or its role). */
-async function backTestMetricSet(services: Services, metricSet: MetricSet): Promise<void> {
+async function backTestMetricSet(services: Services, metricSet: MetricSet, signal: AbortSignal): Promise<void> {
   const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
   const prefixes = backTestPrefixes(readable);
   const files = metricSetFiles(services, systemScope(services, arnAccount(metricSet.MetricSetArn)), metricSet);
@@ -136,8 +148,17 @@ async function backTestMetricSet(services: Services, metricSet: MetricSet): Prom
   const first = starts[0]!;
   const last = starts.at(-1)!;
   const from = first + Math.floor(((last - first) / len) * BACKTEST_LEARN_SHARE) * len;
+  if (signal.aborted) throw new BackTestInterrupted(metricSet.MetricSetArn);
+  const slices = (await backTestSlicer())(metricSet, data, { from });
+  let slice = slices.next();
+  while (!slice.done) {
+    // A turn for the process's other work (detection, requests), which a back-test of many series would hold up for minutes.
+    await services.timer.sleep(0, signal);
+    if (signal.aborted) throw new BackTestInterrupted(metricSet.MetricSetArn);
+    slice = slices.next();
+  }
   // Its groups are kept in its report, apart from live ones.
-  const result = (await backTester())(metricSet, data, { from });
+  const result = slice.value;
   const peaks = new Map<number, number>();
   for (const a of result.anomalies) peaks.set(a.timestamp, Math.max(peaks.get(a.timestamp) ?? 0, a.score));
   const report: BacktestReport = { MetricSetArn: metricSet.MetricSetArn, from, to: last + len, intervalMs: len, intervalsLearned: result.intervalsLearned, intervalsScored: result.intervalsScored, peaks: [...peaks].sort((a, b) => a[0] - b[0]), groups: result.groups };

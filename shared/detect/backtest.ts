@@ -31,9 +31,29 @@ export interface BacktestOptions {
   readonly review?: { readonly at: number; readonly verdict: (a: Anomaly) => boolean | undefined };
   /** The interval, when it is none of the metric set frequencies (`vigil score` runs at the data's own step). */
   readonly intervalMs?: number;
+  /** Series-intervals between two pauses of `backtestSlices` (SLICE_POINTS unless told). */
+  readonly slicePoints?: number;
 }
 
-export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">, data: Pick<Aggregation, "intervals">, options: BacktestOptions = {}): BacktestResult {
+export function backtest(metricSet: BacktestMetricSet, data: Pick<Aggregation, "intervals">, options: BacktestOptions = {}): BacktestResult {
+  const slices = backtestSlices(metricSet, data, options);
+  for (;;) {
+    const next = slices.next();
+    if (next.done) return next.value;
+  }
+}
+
+type BacktestMetricSet = Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">;
+
+/** Series-intervals a slice of a back-test scores, about: some tens of milliseconds of the engine. */
+export const SLICE_POINTS = 200_000;
+
+/**
+ * The same back-test, a slice at a time: it pauses (yields) once it has scored SLICE_POINTS
+ * series-intervals since its last pause, so whoever runs it can let other work go on between
+ * slices (a service's detection and requests), or stop it. Its answer is `backtest`'s.
+ */
+export function* backtestSlices(metricSet: BacktestMetricSet, data: Pick<Aggregation, "intervals">, options: BacktestOptions = {}): Generator<void, BacktestResult, void> {
   const len = options.intervalMs ?? intervalMs(metricSet.MetricSetFrequency);
   const bank = new SeriesBank(len);
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);
@@ -47,6 +67,7 @@ export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDet
   const last = starts[starts.length - 1];
   if (first === undefined || last === undefined) return { anomalies: [], groups: [], intervalsLearned: 0, intervalsScored: 0 };
   const total = (last - first) / len + 1;
+  let sliced = 0;
   for (let t = first, i = 0; t <= last; t += len, i++) {
     if (options.review?.at === t) {
       for (const a of anomalies) {
@@ -56,7 +77,8 @@ export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDet
     }
     const learnOnly = options.from !== undefined && t < options.from;
     const persisting = new Set<string>();
-    const found = scoreInterval(bank, metricSet, cellsAt(data.intervals, t), t, { learnOnly, persisting });
+    const cells = cellsAt(data.intervals, t);
+    const found = scoreInterval(bank, metricSet, cells, t, { learnOnly, persisting });
     if (learnOnly) learned++;
     else scored++;
     const advance = advanceGroup(ctx, open, found, persisting, t);
@@ -67,6 +89,11 @@ export function backtest(metricSet: Pick<MetricSet, "MetricSetArn" | "AnomalyDet
       for (const a of found) anomalies.push({ ...a, anomalyGroupId: grown.AnomalyGroupId });
     }
     if (options.onProgress && i % 500 === 0) options.onProgress(i, total);
+    cells?.forEach(() => (sliced += metricSet.MetricList.length));
+    if (sliced >= (options.slicePoints ?? SLICE_POINTS)) {
+      sliced = 0;
+      yield;
+    }
   }
   return { anomalies, groups: rankGroups([...groups.values()]), intervalsLearned: learned, intervalsScored: scored };
 }

@@ -10,9 +10,11 @@ import { Doorbell } from "./wake.ts";
  * file lands for a closed interval, or work is asked for); CloudWatch sources are pulled
  * as intervals close; back-tests asked for run; alerting enqueues deliveries on the spool
  * and a worker sends them with the same retries, parking and exactly-once records as the
- * deliver function. A start first catches up every interval missed while stopped. `stop`
- * drains: nothing new is started, work under way finishes, or past the grace period is cut
- * and left to be run again.
+ * deliver function. Back-tests run beside the ticks, a slice of the engine at a time, so
+ * one tenant's back-test of many series holds up no detection. A start first catches up
+ * every interval missed while stopped. `stop` drains: nothing new is started, work under way
+ * finishes (a back-test stops between two slices, to run again at the next start), or past
+ * the grace period is cut and left to be run again.
  */
 export interface ServiceLoopOptions {
   readonly services: Services;
@@ -45,6 +47,8 @@ export class ServiceLoop {
   private readonly cut = new AbortController();
   private readonly tickBell = new Doorbell();
   private readonly deliveryBell = new Doorbell();
+  private readonly backTestBell = new Doorbell();
+  private _backTestsIdle = false;
   private arrived: string[] = [];
   private unhandled = new Map<string, number>();
   private running: Promise<unknown> | undefined;
@@ -72,6 +76,10 @@ export class ServiceLoop {
   get deliveriesIdle(): boolean {
     return this._deliveriesIdle && !this.deliveryBell.pending;
   }
+  /** No back-test runs, and none was asked for since the last look. */
+  get backTestsIdle(): boolean {
+    return this._backTestsIdle && !this.backTestBell.pending;
+  }
   get ticks(): number {
     return this._ticks;
   }
@@ -86,7 +94,7 @@ export class ServiceLoop {
     let deliveries = 0;
     for (const d of await this.spool.pending(Number.MAX_SAFE_INTEGER)) if (await releaseStaleDelivery(this.services, d.deliveryId)) deliveries++;
     if (released || deliveries) this.services.observer.failed("previous run", new Error(`stopped without finishing: released ${released} interval lease(s) and ${deliveries} delivery lease(s)`));
-    this.running = Promise.all([this.mainLoop(), this.deliveryLoop()]);
+    this.running = Promise.all([this.mainLoop(), this.deliveryLoop(), this.backTestLoop()]);
   }
 
   /** Work was asked for, or files landed: tick now. */
@@ -100,6 +108,7 @@ export class ServiceLoop {
     this.draining.abort();
     this.tickBell.ring();
     this.deliveryBell.ring();
+    this.backTestBell.ring();
     const running = this.running ?? Promise.resolve();
     const gone = new AbortController();
     const timedOut = await Promise.race([running.then(() => false), realSleep(graceMs, gone.signal).then(() => true)]);
@@ -129,15 +138,25 @@ export class ServiceLoop {
     this._phase = "stopped";
   }
 
-  /** One pass: pull sources, run the back-tests asked for, detect what is due. Each part's failure is reported and left to the next tick. */
+  /** One pass: pull sources, detect what is due, and look for back-tests asked for. Each part's failure is reported and left to the next tick. */
   private async tick(arrived: readonly string[]): Promise<void> {
     const { services } = this;
     const now = this.clock.now();
     this.options.onTick?.(now);
     await ingestDue(services, now).catch((e: unknown) => services.observer.failed("ingest", e));
-    if (!this.draining.signal.aborted) await runBackTests(services).catch((e: unknown) => services.observer.failed("back-test", e));
     if (!this.draining.signal.aborted) await detectDue(services, now, { signal: this.draining.signal, arrived }).catch((e: unknown) => services.observer.failed("detection", e));
     this.deliveryBell.ring();
+    this.backTestBell.ring();
+  }
+
+  /** Back-tests asked for, run beside the ticks (runBackTests gives way between slices); looked for at each tick. */
+  private async backTestLoop(): Promise<void> {
+    while (!this.draining.signal.aborted) {
+      await runBackTests(this.services, this.draining.signal).catch((e: unknown) => this.services.observer.failed("back-test", e));
+      this._backTestsIdle = true;
+      await this.backTestBell.wait((signal) => realSleep(this.pollMs, anySignal(signal, this.draining.signal)));
+      this._backTestsIdle = false;
+    }
   }
 
   private async deliveryLoop(): Promise<void> {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, detectDue, getGroup, listGroupSummaries, OPERATOR, runBackTests } from "../../../shared/app/index.ts";
+import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, describeDetector, detectDue, getGroup, listGroupSummaries, OPERATOR, runBackTests } from "../../../shared/app/index.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
 import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
@@ -59,5 +59,24 @@ describe("the back-test report, kept apart from live detection", () => {
     await expect(getGroup(s, OPERATOR, d.AnomalyDetectorArn, found!.AnomalyGroupId)).rejects.toBeInstanceOf(ResourceNotFoundException);
     expect((await backTestReports(s, OPERATOR, d.AnomalyDetectorArn))[0]!.groups).toEqual(groups);
     await expect(backTestReports(s, { tenant: "other", accountId: "123456789012" }, d.AnomalyDetectorArn)).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+});
+
+describe("a back-test stopped by a drain", () => {
+  it("leaves its detector BACK_TEST_ACTIVE, writes no report, and is run whole by the next start", async () => {
+    const dir = await tempDir();
+    const s = localAt(dir, () => T0 + 14 * 24 * HOUR);
+    await s.blobs.put(join(dir, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES, spike)));
+    const d = await createDetector(s, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "history")] } } }));
+    await backTestDetector(s, OPERATOR, d.AnomalyDetectorArn);
+    const drained = new AbortController();
+    drained.abort();
+    expect(await runBackTests(s, drained.signal)).toBe(1);
+    expect((await describeDetector(s, OPERATOR, d.AnomalyDetectorArn)).Status).toBe("BACK_TEST_ACTIVE");
+    expect(await backTestReports(s, OPERATOR, d.AnomalyDetectorArn)).toEqual([]);
+    expect(await runBackTests(s)).toBe(1);
+    expect((await describeDetector(s, OPERATOR, d.AnomalyDetectorArn)).Status).toBe("BACK_TEST_COMPLETE");
+    expect((await backTestReports(s, OPERATOR, d.AnomalyDetectorArn))[0]!.report.intervalsLearned).toBeGreaterThan(0);
   });
 });

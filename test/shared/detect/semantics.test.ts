@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { backtest, type BacktestResult } from "../../../shared/detect/backtest.ts";
+import { backtest, backtestSlices, type BacktestResult } from "../../../shared/detect/backtest.ts";
 import { detectInterval } from "../../../shared/app/index.ts";
 import { notifyReason, nextState, type NotificationState } from "../../../shared/alerts/renotify.ts";
 import type { IntervalCells } from "../../../shared/ingest/aggregate.ts";
@@ -31,10 +31,42 @@ function backtestOf(frequency: Frequency, intervals: number, value: (k: number) 
   return backtest(metricSet, { intervals: data }, { from: T0 + fromDay * DAY });
 }
 
+/** The data and metric set backtestOf runs, for a run of its own. */
+function oneSeries(frequency: Frequency, intervals: number, value: (k: number) => number) {
+  const len = intervalMs(frequency);
+  const data = new Map<number, IntervalCells>();
+  for (let k = 0; k < intervals; k++) {
+    const x = value(k);
+    if (Number.isFinite(x)) data.set(T0 + k * len, new Map([["", { dimensions: [], sums: [x], counts: [1] }]]));
+  }
+  const metricSet = {
+    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/test/one" as MetricSetArn,
+    AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:test" as never,
+    MetricList: [{ MetricName: "value", AggregationFunction: "AVG" as const }],
+    DimensionList: [],
+    MetricSetFrequency: frequency,
+  };
+  return { metricSet, data };
+}
+
 /** An hourly shop-like series: a daily cycle around 1,000 with 2 % noise. */
 const hourly = (k: number) => 1000 + 400 * Math.sin((2 * Math.PI * k) / 24) + 20 * noise(k);
 const at = (day: number, hour = 0) => day * 24 + hour;
 const groupsFrom = (r: BacktestResult, fromMs: number) => r.groups.filter((g) => g.startMs >= fromMs).sort((a, b) => a.startMs - b.startMs);
+
+describe("a back-test run a slice at a time", () => {
+  it("pauses after each slice of series-intervals, and answers what the back-test run at once answers", () => {
+    const { metricSet, data } = oneSeries("PT1H", at(28), (k) => hourly(k) * (k === at(20, 9) ? 3 : 1));
+    const options = { from: T0 + 14 * DAY, slicePoints: 50 };
+    const slices = backtestSlices(metricSet, { intervals: data }, options);
+    let pauses = 0;
+    let next = slices.next();
+    for (; !next.done; next = slices.next()) pauses++;
+    expect(pauses).toBe(Math.floor(at(28) / 50));
+    expect(next.value).toEqual(backtest(metricSet, { intervals: data }, { from: options.from }));
+    expect(next.value.anomalies.some((a) => a.timestamp === T0 + at(20, 9) * HOUR)).toBe(true);
+  });
+});
 
 describe("what a user expects of anomaly groups", () => {
   it("raises an incident at its onset, at alert severity, in one group for as long as it lasts, and closes it after", () => {

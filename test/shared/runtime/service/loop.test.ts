@@ -1,7 +1,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { activateDetector, createAlert, createDetector, createMetricSet, describeDetector, executions, listGroupSummaries, OPERATOR } from "../../../../shared/app/index.ts";
+import { activateDetector, backTestDetector, createAlert, createDetector, createMetricSet, describeDetector, executions, listGroupSummaries, OPERATOR, type Services } from "../../../../shared/app/index.ts";
+import { localServices } from "../../../../shared/runtime/local.ts";
+import { ServiceLoop } from "../../../../shared/runtime/service/loop.ts";
+import { LocalDeliverySpool } from "../../../../shared/store/local-spool.ts";
 import { openService, type RunningService } from "../../../../shared/runtime/service/index.ts";
 import { ServeConfig } from "../../../../shared/runtime/service/config.ts";
 import { csvOf, HOUR, shopPoints, T0, tempDir, type ShopPoint } from "../../../builders.ts";
@@ -114,5 +117,54 @@ describe("the service loop, on an injected clock", () => {
     const ids = deliveryIds(receiver);
     expect(ids.length).toBeGreaterThan(0);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("runs a back-test beside the ticks: one that waits on its files holds up no detection, and completes once they come", async () => {
+    const dir = await tempDir();
+    const clock = new ManualClock(LIVE);
+    const spool = new LocalDeliverySpool(join(dir, "data", "queue", "deliveries"));
+    let loop: ServiceLoop | undefined;
+    const base = localServices(join(dir, "data"), { clock: clock.now, observer: quietObserver(), deliveryQueue: spool, wake: () => loop?.wake() });
+    // The back-test's files are slow to list (a large bucket): they come when the test says.
+    let filesCome = () => {};
+    const slow = new Promise<void>((resolve) => (filesCome = resolve));
+    const dataFiles: Services["dataFiles"] = (grant) => {
+      const files = base.dataFiles(grant);
+      return { ...files, list: async (prefix) => (prefix.includes("backtested") ? slow.then(() => files.list(prefix)) : files.list(prefix)) };
+    };
+    const services: Services = { ...base, dataFiles };
+    const history = (name: string) => join(dir, "files", name);
+    for (const name of ["live-history", "backtested"]) {
+      await mkdir(history(name), { recursive: true });
+      await writeFile(join(history(name), "h.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
+    }
+    const metricSetOf = (arn: string, name: string) => ({
+      AnomalyDetectorArn: arn,
+      MetricSetName: "orders",
+      MetricList: [{ MetricName: "views", AggregationFunction: "SUM" as const }],
+      DimensionList: ["platform", "marketplace"],
+      TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+      MetricSource: { S3SourceConfig: { HistoricalDataPathList: [history(name)], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
+    });
+    const live = await createDetector(services, OPERATOR, { AnomalyDetectorName: "live", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createMetricSet(services, OPERATOR, metricSetOf(live.AnomalyDetectorArn, "live-history"));
+    const trial = await createDetector(services, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createMetricSet(services, OPERATOR, metricSetOf(trial.AnomalyDetectorArn, "backtested"));
+    await backTestDetector(services, OPERATOR, trial.AnomalyDetectorArn);
+    loop = new ServiceLoop({ services, clock, spool });
+    await loop.start();
+    afterEach(() => loop!.stop(5_000));
+    // The live detector is activated, learns its history and runs its first interval while the back-test waits.
+    await activateDetector(services, OPERATOR, live.AnomalyDetectorArn);
+    let status = (await describeDetector(services, OPERATOR, live.AnomalyDetectorArn)).Status;
+    for (let i = 0; i < 500 && status !== "ACTIVE"; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      status = (await describeDetector(services, OPERATOR, live.AnomalyDetectorArn)).Status;
+    }
+    expect(status).toBe("ACTIVE");
+    expect((await describeDetector(services, OPERATOR, trial.AnomalyDetectorArn)).Status).toBe("BACK_TEST_ACTIVE");
+    filesCome();
+    await settled(loop, clock);
+    expect((await describeDetector(services, OPERATOR, trial.AnomalyDetectorArn)).Status).toBe("BACK_TEST_COMPLETE");
   });
 });
