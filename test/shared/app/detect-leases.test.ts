@@ -46,28 +46,12 @@ const DONE_MARK = { until: Number.MAX_SAFE_INTEGER };
  * files, before it hands its shards over.
  */
 async function handingShop() {
-  const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
-  const now = (clock.now = live + HOUR);
-  await loadModel(rt, metricSet, live, now);
-  let listed = false;
-  const dataFiles: Services["dataFiles"] = (grant) => {
-    const files = rt.dataFiles(grant);
-    return {
-      ...files,
-      list: async (prefix) => {
-        if (!listed) {
-          listed = true;
-          await shop.onFirstListing();
-        }
-        return files.list(prefix);
-      },
-    };
-  };
+  const { rt, metricSet, live, clock, now, key } = await learnedShop();
+  const dataFiles = duringFirstListing(rt, () => shop.onFirstListing());
   const shards = { capacity: 1, handsOver: true, run: async () => void shop.handed++ };
-  const shop = { rt, services: { ...rt, dataFiles, shards }, metricSet, live, now, clock, key: executionKey(metricSet, live), handed: 0, onFirstListing: async () => {} };
+  const shop = { rt, services: { ...rt, dataFiles, shards }, metricSet, live, now, clock, key, handed: 0, onFirstListing: async () => {} };
   return shop;
 }
-
 
 /** The services' data files, with `during` run once, as a run first lists a metric set's files. */
 function duringFirstListing(rt: Services, during: () => Promise<void>): Services["dataFiles"] {
@@ -129,14 +113,36 @@ const twentyFiveMinutes = (clock: { now: number }, wake: () => Promise<void>) =>
   }
 };
 
+/** A shop whose history is learned, its live interval due: `now` is its end. */
+async function learnedShop() {
+  const shop = await activeShop({ liveHours: 1 });
+  const now = (shop.clock.now = shop.live + HOUR);
+  await loadModel(shop.rt, shop.metricSet, shop.live, now);
+  return { ...shop, now, key: executionKey(shop.metricSet, shop.live) };
+}
+
+/** The services' records, with `before` awaited before each update of lease `key` and `after` called once it is written. */
+function aroundLeaseUpdates(records: RecordStore, key: string, hooks: { before?: () => Promise<void>; after?: () => void }): RecordStore {
+  return new Proxy(records, {
+    get: (target, name) =>
+      name === "update"
+        ? async (...args: Parameters<RecordStore["update"]>) => {
+            const lease = args[0] === "leases" && args[1] === key;
+            if (lease) await hooks.before?.();
+            const answer = await target.update(...args);
+            if (lease) hooks.after?.();
+            return answer;
+          }
+        : Reflect.get(target, name, target),
+  });
+}
+
 /** Two weeks of history, then a collapse: the live interval opens a group. */
 const collapsedShop = () => activeShop({ liveHours: 1, historyHours: 14 * 24, tweak: (p) => ({ ...p, views: 1, revenue: 0.01 }) });
 
 describe("a run that works here longer than one term", () => {
   it("keeps its lease while it works, and commits", async () => {
-    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
-    const now = (clock.now = live + HOUR);
-    await loadModel(rt, metricSet, live, now);
+    const { rt, metricSet, live, clock, now, key } = await learnedShop();
     const { timer, wake } = steppedTimer();
     // Reading the interval's files takes longer than a term.
     const dataFiles = duringFirstListing(rt, twentyFiveMinutes(clock, wake));
@@ -154,22 +160,15 @@ describe("a run that works here longer than one term", () => {
   });
 
   it("goes on at once when it stops keeping its lease while an extension is being written, not a keeping period later", { timeout: 15_000 }, async () => {
-    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
-    const now = (clock.now = live + HOUR);
-    await loadModel(rt, metricSet, live, now);
-    const key = executionKey(metricSet, live);
+    const { rt, metricSet, live, clock, now, key } = await learnedShop();
     // The keeper's first sleep ends when the test says; every later one is the process's own sleep.
     let first: { resolve: () => void; signal: AbortSignal } | undefined;
     const timer: Services["timer"] = { random: Math.random, sleep: (ms, signal) => (first ? realSleep(ms, signal) : new Promise<void>((resolve) => (first = { resolve, signal }))) };
     // The extension lands only once the run has stopped its keeper (its round trip outlasts the rest of the run's work).
-    const records = new Proxy(rt.records, {
-      get: (target, name) =>
-        name === "update"
-          ? async (...args: Parameters<RecordStore["update"]>) => {
-              if (args[0] === "leases" && args[1] === key && first && !first.signal.aborted) await new Promise<void>((resolve) => first!.signal.addEventListener("abort", () => resolve(), { once: true }));
-              return target.update(...args);
-            }
-          : Reflect.get(target, name, target),
+    const records = aroundLeaseUpdates(rt.records, key, {
+      before: async () => {
+        if (first && !first.signal.aborted) await new Promise<void>((resolve) => first!.signal.addEventListener("abort", () => resolve(), { once: true }));
+      },
     });
     const dataFiles = duringFirstListing(rt, async () => {
       clock.now += 5 * 60_000;
@@ -179,9 +178,7 @@ describe("a run that works here longer than one term", () => {
   });
 
   it("stops keeping it before it writes its results: a keeper's turn during them moves nothing under the run, which commits", async () => {
-    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
-    const now = (clock.now = live + HOUR);
-    await loadModel(rt, metricSet, live, now);
+    const { rt, metricSet, live, clock, now, key } = await learnedShop();
     const { timer, wake } = steppedTimer();
     const slow = duringMerge({ ...rt, timer }, async () => {
       clock.now += 5 * 60_000;
@@ -191,31 +188,17 @@ describe("a run that works here longer than one term", () => {
   });
 
   it("keeps nothing where runs end with their term (a Lambda invocation): the lease is as claimed", async () => {
-    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
-    const now = (clock.now = live + HOUR);
-    await loadModel(rt, metricSet, live, now);
+    const { rt, metricSet, live, clock, now, key } = await learnedShop();
     const { timer, wake } = steppedTimer();
     const dataFiles = duringFirstListing(rt, twentyFiveMinutes(clock, wake));
     expect(await detectInterval({ ...rt, timer, dataFiles, keepsLeases: false }, metricSet, live, now)).toEqual({ kind: "lease-expired" });
   });
 
   it("writes no extension over a lease another run has taken over: it commits nothing, and leaves the interval to that run", async () => {
-    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 1 });
-    const now = (clock.now = live + HOUR);
-    await loadModel(rt, metricSet, live, now);
+    const { rt, metricSet, live, clock, now, key } = await learnedShop();
     const { timer, wake } = steppedTimer();
-    const key = executionKey(metricSet, live);
     let extended: (() => void) | undefined;
-    const records = new Proxy(rt.records, {
-      get: (target, name) =>
-        name === "update"
-          ? async (...args: Parameters<RecordStore["update"]>) => {
-              const answer = await target.update(...args);
-              if (args[0] === "leases" && args[1] === key) extended?.();
-              return answer;
-            }
-          : Reflect.get(target, name, target),
-    });
+    const records = aroundLeaseUpdates(rt.records, key, { after: () => extended?.() });
     const dataFiles = duringFirstListing(rt, async () => {
       // Another run holds the interval now (as after a pause past the term).
       await rt.records.put("leases", key, { until: clock.now + 10 * LEASE_MS });

@@ -13,25 +13,7 @@ import { noise, uniform } from "../engine/series.ts";
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
 
-/** One series (measure `value`, AVG), one value per interval from `value(k)` (k counts intervals from T0; NaN: none), run as a backtest scored from `fromDay` on. */
-function backtestOf(frequency: Frequency, intervals: number, value: (k: number) => number, fromDay = 14): BacktestResult {
-  const len = intervalMs(frequency);
-  const data = new Map<number, IntervalCells>();
-  for (let k = 0; k < intervals; k++) {
-    const x = value(k);
-    if (Number.isFinite(x)) data.set(T0 + k * len, new Map([["", { dimensions: [], sums: [x], counts: [1] }]]));
-  }
-  const metricSet = {
-    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/test/one" as MetricSetArn,
-    AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:test" as never,
-    MetricList: [{ MetricName: "value", AggregationFunction: "AVG" as const }],
-    DimensionList: [],
-    MetricSetFrequency: frequency,
-  };
-  return backtest(metricSet, { intervals: data }, { from: T0 + fromDay * DAY });
-}
-
-/** The data and metric set backtestOf runs, for a run of its own. */
+/** One series (measure `value`, AVG, no dimensions), one value per interval from `value(k)` (k counts intervals from T0; NaN: none). */
 function oneSeries(frequency: Frequency, intervals: number, value: (k: number) => number) {
   const len = intervalMs(frequency);
   const data = new Map<number, IntervalCells>();
@@ -47,6 +29,12 @@ function oneSeries(frequency: Frequency, intervals: number, value: (k: number) =
     MetricSetFrequency: frequency,
   };
   return { metricSet, data };
+}
+
+/** That series run as a backtest scored from `fromDay` on. */
+function backtestOf(frequency: Frequency, intervals: number, value: (k: number) => number, fromDay = 14): BacktestResult {
+  const { metricSet, data } = oneSeries(frequency, intervals, value);
+  return backtest(metricSet, { intervals: data }, { from: T0 + fromDay * DAY });
 }
 
 /** An hourly shop-like series: a daily cycle around 1,000 with 2 % noise. */
