@@ -17,7 +17,8 @@ const UNDICI_EXPORTS = new Set(["WebSocket", "CloseEvent", "MessageEvent"]);
  * `node:http`. The AWS SDK imports `node:http` at a client's first request, and the local
  * mode's server at its start, so each paid for a WebSocket client nothing uses. `require`
  * hands over the module object itself; every other export is read from it once, at the
- * import, as the facade does. A static import of one of the three fails the build. Other
+ * import, as the facade does. A named import of one of the three fails the build (a
+ * namespace's `WebSocket` only warns, and `import()` answers it undefined: use the global). Other
  * builtins' facades cost what their `require` does (measured on Node 22), and are left as
  * they are.
  */
