@@ -1,7 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
-import { runBackTests } from "../../shared/app/backtest.ts";
+import { runBackTests, type BackTestStop } from "../../shared/app/backtest.ts";
 import { detectDue } from "../../shared/app/detect.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
@@ -13,11 +13,26 @@ const observer = powertoolsObserver();
 let functionArn: string | undefined;
 const services = servicesOnce(configFromEnv(process.env), { observer, invokedFunctionArn: () => functionArn });
 
-export async function detect(event: unknown, context?: { invokedFunctionArn?: string }) {
+/** The share of an invocation's time back-tests may take: detection of every tenant has the rest. */
+const BACK_TEST_SHARE = 0.5;
+
+/**
+ * What stops the invocation's back-tests: half of its time, after which the one running fails
+ * with the reason (the next invocation would give it no longer). Without a deadline (invoked
+ * locally), nothing stops them.
+ */
+function backTestStop(context: { getRemainingTimeInMillis?: () => number } | undefined): BackTestStop {
+  if (!context?.getRemainingTimeInMillis) return { signal: new AbortController().signal, then: "wait" };
+  const ms = Math.max(0, Math.floor(context.getRemainingTimeInMillis() * BACK_TEST_SHARE));
+  const reason = `The back-test did not finish within the ${Math.round(ms / 1000)} s a detect invocation gives back-tests (half of its time); back-test a shorter history`;
+  return { signal: AbortSignal.timeout(ms), then: "fail", reason };
+}
+
+export async function detect(event: unknown, context?: { invokedFunctionArn?: string; getRemainingTimeInMillis?: () => number }) {
   functionArn = context?.invokedFunctionArn;
   const trigger = triggerOf(event);
-  // Back-tests asked for through the API run here, as work apart from the request.
-  const backTests = await runBackTests(await services());
+  // Back-tests asked for through the API run here, as work apart from the request, within their share of the invocation.
+  const backTests = await runBackTests(await services(), backTestStop(context));
   const runs = await detectDue(await services(), trigger.now, trigger.kind === "object-created" ? { arrived: trigger.objects } : {});
   return {
     trigger: trigger.kind,

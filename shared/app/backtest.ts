@@ -26,11 +26,18 @@ const BACKTEST_LEARN_SHARE = 0.7;
 const backTester = async () => (await import("../detect/backtest.ts")).backtest;
 const backTestSlicer = async () => (await import("../detect/backtest.ts")).backtestSlices;
 
-/** A back-test stopped between two slices by a drain: its detector stays BACK_TEST_ACTIVE, and the next start runs it again. */
+/** What stops back-tests between two slices, and what becomes of the one stopped: run again later ("wait"), or FAILED with `reason`. */
+export interface BackTestStop {
+  readonly signal: AbortSignal;
+  readonly then: "wait" | "fail";
+  readonly reason?: string;
+}
+
+/** A back-test stopped between two slices (a drain, or the end of the time it was given). */
 export class BackTestInterrupted extends Error {
   override readonly name = "BackTestInterrupted";
   constructor(readonly metricSetArn: string) {
-    super(`the back-test of ${metricSetArn} was stopped by a drain; it runs again at the next start`);
+    super(`the back-test of ${metricSetArn} was stopped before it finished`);
   }
 }
 
@@ -114,10 +121,13 @@ export async function backTestDetector(services: Services, scope: Scope, detecto
  * Runs every back-test asked for (and any a stopped process left BACK_TEST_ACTIVE): each
  * metric set's history is read, the first 70 % teaches, what the rest raised is kept in its
  * report, with the spans in its data quality. Answers how many ran. The engine runs in
- * slices, and other work of the process goes on between them; `signal` (a drain) stops it
- * between two, leaving the detector BACK_TEST_ACTIVE for the next start.
+ * slices, and other work of the process goes on between them; `stop` stops it between two,
+ * and no other back-test starts. A drain (`stop.then: "wait"`) leaves the detector
+ * BACK_TEST_ACTIVE for the next start; the end of the time an invocation gives back-tests
+ * (`"fail"`) fails it with the reason, since the next invocation would give it no longer.
  */
-export async function runBackTests(services: Services, signal: AbortSignal = new AbortController().signal): Promise<number> {
+export async function runBackTests(services: Services, stop: BackTestStop = { signal: new AbortController().signal, then: "wait" }): Promise<number> {
+  const { signal } = stop;
   let ran = 0;
   for (const detector of await Catalog.allDetectors(services.records)) {
     if (detector.Status !== "BACK_TEST_ACTIVATING" && detector.Status !== "BACK_TEST_ACTIVE") continue;
@@ -128,7 +138,11 @@ export async function runBackTests(services: Services, signal: AbortSignal = new
       for (const metricSet of await catalog.listMetricSets(detector.AnomalyDetectorArn)) await backTestMetricSet(services, metricSet, signal);
       await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "BACK_TEST_COMPLETE");
     } catch (e) {
-      if (e instanceof BackTestInterrupted) return ran;
+      if (e instanceof BackTestInterrupted && stop.then === "wait") return ran;
+      if (e instanceof BackTestInterrupted) {
+        await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: stop.reason ?? e.message });
+        return ran;
+      }
       services.observer.failed("back-test", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
       await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: failureReasonOf(e) });
     }

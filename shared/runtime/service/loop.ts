@@ -152,7 +152,7 @@ export class ServiceLoop {
   /** Back-tests asked for, run beside the ticks (runBackTests gives way between slices); looked for at each tick. */
   private async backTestLoop(): Promise<void> {
     while (!this.draining.signal.aborted) {
-      await runBackTests(this.services, this.draining.signal).catch((e: unknown) => this.services.observer.failed("back-test", e));
+      await runBackTests(this.services, { signal: this.draining.signal, then: "wait" }).catch((e: unknown) => this.services.observer.failed("back-test", e));
       this._backTestsIdle = true;
       await this.backTestBell.wait((signal) => realSleep(this.pollMs, anySignal(signal, this.draining.signal)));
       this._backTestsIdle = false;

@@ -1,4 +1,4 @@
-import { OPERATOR, activateDetector, createDetector, createMetricSet, executions } from "../../../shared/app/index.ts";
+import { OPERATOR, activateDetector, backTestDetector, createDetector, createMetricSet, describeDetector, executions } from "../../../shared/app/index.ts";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -62,6 +62,23 @@ describe("detect handler", () => {
     const emf = json.find((l) => l["_aws"] !== undefined) as { _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] } } | undefined;
     expect(emf?._aws.CloudWatchMetrics[0]?.Namespace).toBe("Vigil");
     expect(emf?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual(expect.arrayContaining(["RowsRead", "RowsRejected", "SeriesScored", "Anomalies", "AnomalyGroups", "DetectionLag"]));
+  });
+
+  it("gives back-tests half of the invocation's time: one that does not finish within it fails with the reason, and detection runs", async () => {
+    const dir = await tempDir();
+    await activeShop(dir);
+    const rt = localAt(dir);
+    await rt.blobs.put(join(dir, "trial", "history.csv"), csvOf(shopPoints(T0, 24 * 14, [{ platform: "web", marketplace: "de", base: 300 }])));
+    const trial = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: trial.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "trial")] } } }));
+    await backTestDetector(rt, OPERATOR, trial.AnomalyDetectorArn);
+    const detect = await loadHandler(dir);
+    const event = JSON.parse(await readFile("events/detect/schedule.json", "utf8"));
+    // No time left: its share is none.
+    const result = await detect({ ...event, time: new Date(T0 + 24 * 7 * HOUR + HOUR).toISOString() }, { getRemainingTimeInMillis: () => 0 });
+    expect(result.backTests).toBe(1);
+    expect(await describeDetector(rt, OPERATOR, trial.AnomalyDetectorArn)).toMatchObject({ Status: "FAILED", FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: expect.stringContaining("did not finish within the 0 s a detect invocation gives back-tests") });
+    expect(result.intervals.map((i) => i.outcome)).toEqual(["processed"]);
   });
 
   it("answers a malformed event with a ValidationException naming the field", async () => {

@@ -72,7 +72,7 @@ describe("a back-test stopped by a drain", () => {
     await backTestDetector(s, OPERATOR, d.AnomalyDetectorArn);
     const drained = new AbortController();
     drained.abort();
-    expect(await runBackTests(s, drained.signal)).toBe(1);
+    expect(await runBackTests(s, { signal: drained.signal, then: "wait" })).toBe(1);
     expect((await describeDetector(s, OPERATOR, d.AnomalyDetectorArn)).Status).toBe("BACK_TEST_ACTIVE");
     expect(await backTestReports(s, OPERATOR, d.AnomalyDetectorArn)).toEqual([]);
     expect(await runBackTests(s)).toBe(1);
