@@ -130,9 +130,9 @@ export async function deliverAll(services: Services, deliveries: readonly Delive
   );
 }
 
-/** Sends one delivery once, with retries; parks it when it keeps failing. `alerts`: the lookup of the batch it is one of. */
-export async function deliverOne(services: Services, delivery: Delivery, signal: AbortSignal, alerts?: AlertLookup): Promise<DeliveryOutcome> {
-  const [result] = await deliverAll(services, [delivery], signal, alerts);
+/** Sends one delivery once, with retries; parks it when it keeps failing. */
+export async function deliverOne(services: Services, delivery: Delivery, signal: AbortSignal): Promise<DeliveryOutcome> {
+  const [result] = await deliverAll(services, [delivery], signal);
   if (result!.status === "rejected") throw result!.reason;
   return result!.value;
 }

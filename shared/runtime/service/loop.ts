@@ -1,4 +1,4 @@
-import { alertLookup, DeliveryInterrupted, deliverOne, detectDue, ingestDue, nextWakeAt, releaseStaleDelivery, releaseStaleLeases, runBackTests, type AlertLookup, type Delivery, type Services } from "../../app/index.ts";
+import { DeliveryInterrupted, deliverOne, detectDue, ingestDue, nextWakeAt, releaseStaleDelivery, releaseStaleLeases, runBackTests, type Delivery, type Services } from "../../app/index.ts";
 import type { LocalDeliverySpool } from "../../store/local-spool.ts";
 import { realSleep } from "../senders.ts";
 import type { ServiceClock } from "./clock.ts";
@@ -168,16 +168,14 @@ export class ServiceLoop {
         this._deliveriesIdle = false;
         continue;
       }
-      // The alerts a batch names are read once (as an SQS batch's are on AWS): the next batch reads them afresh.
-      const alerts = alertLookup(this.services);
-      await inPool(batch, this.concurrency, (d) => this.sendOne(d, alerts));
+      await inPool(batch, this.concurrency, (d) => this.sendOne(d));
     }
   }
 
-  private async sendOne(delivery: Delivery, alerts: AlertLookup): Promise<void> {
+  private async sendOne(delivery: Delivery): Promise<void> {
     if (this.draining.signal.aborted) return;
     try {
-      await deliverOne(this.services, delivery, this.cut.signal, alerts);
+      await deliverOne(this.services, delivery, this.cut.signal);
       await this.spool.remove(delivery.deliveryId);
       this.unhandled.delete(delivery.deliveryId);
     } catch (e) {

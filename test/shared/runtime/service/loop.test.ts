@@ -2,13 +2,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { activateDetector, backTestDetector, createAlert, createDetector, createMetricSet, describeDetector, executions, listGroupSummaries, OPERATOR, type Services } from "../../../../shared/app/index.ts";
-import { alertMessage } from "../../../../shared/alerts/message.ts";
-import type { Delivery } from "../../../../shared/alerts/delivery.ts";
 import { localServices } from "../../../../shared/runtime/local.ts";
-import { openService, ServiceLoop, type RunningService } from "../../../../shared/runtime/service/index.ts";
+import { ServiceLoop } from "../../../../shared/runtime/service/loop.ts";
 import { LocalDeliverySpool } from "../../../../shared/store/local-spool.ts";
+import { openService, type RunningService } from "../../../../shared/runtime/service/index.ts";
 import { ServeConfig } from "../../../../shared/runtime/service/config.ts";
-import { anomalyGroupEvent, csvOf, HOUR, localAt, shopPoints, T0, tempDir, type ShopPoint } from "../../../builders.ts";
+import { csvOf, HOUR, shopPoints, T0, tempDir, type ShopPoint } from "../../../builders.ts";
 import { ManualClock, quietObserver, settled } from "../../../clock.ts";
 import { HttpReceiver } from "../../../receivers/http-receiver.ts";
 
@@ -167,39 +166,5 @@ describe("the service loop, on an injected clock", () => {
     filesCome();
     await settled(loop, clock);
     expect((await describeDetector(services, OPERATOR, trial.AnomalyDetectorArn)).Status).toBe("BACK_TEST_COMPLETE");
-  });
-});
-
-describe("the service loop's deliveries", () => {
-  it("reads the alert a batch of deliveries names once, and afresh for the next batch", async () => {
-    const dir = await tempDir();
-    const receiver = await HttpReceiver.start();
-    afterEach(() => receiver.stop());
-    const spool = new LocalDeliverySpool(join(dir, "queue"));
-    const clock = new ManualClock(LIVE);
-    const local = localAt(join(dir, "data"), () => clock.now(), { deliveryQueue: spool });
-    const detector = await createDetector(local, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    const alert = await createAlert(local, OPERATOR, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: receiver.url } } });
-    let alertReads = 0;
-    const records = Object.assign(Object.create(local.records) as typeof local.records, {
-      get: <T>(table: Parameters<typeof local.records.get>[0], id: string) => ((alertReads += table === "alerts" ? 1 : 0), local.records.get<T>(table, id)),
-    });
-    const deliveryFor = (revision: number): Delivery => {
-      const message = alertMessage(alert, anomalyGroupEvent({ revision }), "first", "http://localhost:8087");
-      return { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
-    };
-    await spool.enqueue([1, 2, 3, 4, 5, 6].map(deliveryFor));
-    const loop = new ServiceLoop({ services: { ...local, records }, clock, spool });
-    await loop.start();
-    afterEach(() => loop.stop(5_000));
-    await settled(loop, clock);
-    expect(receiver.requests).toHaveLength(6);
-    expect(alertReads).toBe(1);
-    await spool.enqueue([deliveryFor(7)]);
-    loop.wake();
-    for (let i = 0; i < 2_000 && receiver.requests.length < 7; i++) await new Promise((r) => setTimeout(r, 5));
-    await settled(loop, clock);
-    expect(receiver.requests).toHaveLength(7);
-    expect(alertReads).toBe(2);
   });
 });
