@@ -10,7 +10,7 @@ import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { toAnomalyGroup } from "../incidents/contribution.ts";
 import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
-import { arnAccount, metricSetKey } from "../model/ids.ts";
+import { arnAccount, metricSetKey, resourceKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
@@ -127,31 +127,61 @@ export async function backTestDetector(services: Services, scope: Scope, detecto
  * (`"fail"`) fails it with the reason, since the next invocation would give it no longer.
  */
 export async function runBackTests(services: Services, stop: BackTestStop = { signal: new AbortController().signal, then: "wait" }): Promise<number> {
-  const { signal } = stop;
   let ran = 0;
-  for (const detector of await Catalog.allDetectors(services.records)) {
-    if (detector.Status !== "BACK_TEST_ACTIVATING" && detector.Status !== "BACK_TEST_ACTIVE") continue;
-    const catalog = catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn)));
-    await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "BACK_TEST_ACTIVE");
-    ran++;
+  for (const listed of await Catalog.allDetectors(services.records)) {
+    if (stop.signal.aborted) return ran;
+    if (listed.Status !== "BACK_TEST_ACTIVATING" && listed.Status !== "BACK_TEST_ACTIVE") continue;
+    const arn = listed.AnomalyDetectorArn;
+    // One runner at a time: another detect invocation, or process, running it leaves it be.
+    const lease = `backtest/${resourceKey(arn)}`;
+    const claimedAt = services.linkClock();
+    const until = claimedAt + BACK_TEST_LEASE_MS;
+    if (!(await services.records.claim(lease, until, claimedAt))) continue;
     try {
-      for (const metricSet of await catalog.listMetricSets(detector.AnomalyDetectorArn)) await backTestMetricSet(services, metricSet, signal);
-      await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "BACK_TEST_COMPLETE");
-    } catch (e) {
-      if (e instanceof BackTestInterrupted && stop.then === "wait") return ran;
-      if (e instanceof BackTestInterrupted) {
-        await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: stop.reason ?? e.message });
-        return ran;
-      }
-      services.observer.failed("back-test", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
-      await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: failureReasonOf(e) });
+      const outcome = await runDetectorBackTest(services, arn, stop);
+      if (outcome !== "skipped") ran++;
+      if (outcome === "stopped") return ran;
+    } finally {
+      await services.records.release(lease, until);
     }
   }
   return ran;
 }
 
+/** A held lease on a detector's back-test outlasts any one run of it (a detect invocation's 15 minutes). */
+const BACK_TEST_LEASE_MS = 15 * 60_000;
+
+/**
+ * One detector's back-test, its status moved only from where the back-test left it: one
+ * a request changed meanwhile (deactivated, activated, deleted) is left as the request
+ * left it, with no report. "skipped": it was no longer asked for; "stopped": `stop` came.
+ */
+async function runDetectorBackTest(services: Services, arn: string, stop: BackTestStop): Promise<"ran" | "skipped" | "stopped"> {
+  const catalog = catalogOf(services, systemScope(services, arnAccount(arn)));
+  if (!(await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVATING", "BACK_TEST_ACTIVE"], "BACK_TEST_ACTIVE"))) return "skipped";
+  const stillAsked = async () => (await catalog.getDetector(arn).catch(() => undefined))?.Status === "BACK_TEST_ACTIVE";
+  try {
+    for (const metricSet of await catalog.listMetricSets(arn)) await backTestMetricSet(services, metricSet, stop.signal, stillAsked);
+    await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "BACK_TEST_COMPLETE");
+    return "ran";
+  } catch (e) {
+    if (e instanceof BackTestCalledOff) return "ran";
+    if (e instanceof BackTestInterrupted && stop.then === "wait") return "stopped";
+    if (!(e instanceof BackTestInterrupted)) services.observer.failed("back-test", e, { anomalyDetectorArn: arn });
+    const reason = e instanceof BackTestInterrupted ? (stop.reason ?? e.message) : failureReasonOf(e);
+    await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: reason });
+    return e instanceof BackTestInterrupted ? "stopped" : "ran";
+  }
+}
+
+/** A back-test whose detector a request changed while it ran: nothing more of it is written. */
+class BackTestCalledOff extends Error {
+  override readonly name = "BackTestCalledOff";
+}
+
 /** One metric set's back-test, reading its files as its tenant may (its data roots, or its role). */
-async function backTestMetricSet(services: Services, metricSet: MetricSet, signal: AbortSignal): Promise<void> {
+async function backTestMetricSet(services: Services, metricSet: MetricSet, signal: AbortSignal, stillAsked: () => Promise<boolean>): Promise<void> {
+  if (signal.aborted) throw new BackTestInterrupted(metricSet.MetricSetArn);
   const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
   const prefixes = backTestPrefixes(readable);
   const files = metricSetFiles(services, systemScope(services, arnAccount(metricSet.MetricSetArn)), metricSet);
@@ -171,8 +201,9 @@ async function backTestMetricSet(services: Services, metricSet: MetricSet, signa
     if (signal.aborted) throw new BackTestInterrupted(metricSet.MetricSetArn);
     slice = slices.next();
   }
-  // Its groups are kept in its report, apart from live ones.
+  // Its groups are kept in its report, apart from live ones; none for a detector a request changed meanwhile.
   const result = slice.value;
+  if (!(await stillAsked())) throw new BackTestCalledOff();
   const peaks = new Map<number, number>();
   for (const a of result.anomalies) peaks.set(a.timestamp, Math.max(peaks.get(a.timestamp) ?? 0, a.score));
   const report: BacktestReport = { MetricSetArn: metricSet.MetricSetArn, from, to: last + len, intervalMs: len, intervalsLearned: result.intervalsLearned, intervalsScored: result.intervalsScored, peaks: [...peaks].sort((a, b) => a[0] - b[0]), groups: result.groups };

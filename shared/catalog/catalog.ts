@@ -78,6 +78,24 @@ export class Catalog {
     });
   }
 
+  /**
+   * Sets a detector's status only while it is one of `from` (one atomic change of its record):
+   * false, and nothing written, when it is not, or the detector is gone. Work that runs apart
+   * from requests (a back-test) moves its detector so, and never over what a request set since.
+   */
+  async moveDetectorStatus(arn: string, from: readonly AnomalyDetectorStatus[], to: AnomalyDetectorStatus, details: StatusDetails = {}): Promise<boolean> {
+    if (!this.mine(arn)) return false;
+    let moved = false;
+    const id = resourceKey(arn);
+    const updated = await this.deps.records.update<AnomalyDetector>("detectors", id, (current) => {
+      moved = current.AnomalyDetectorArn === arn && from.includes(current.Status);
+      if (!moved) return current;
+      const { FailureType: _t, FailureReason: _r, LearningUntil: _l, ...rest } = current;
+      return { ...rest, Status: to, ...details, LastModificationTime: iso(this.deps.now()) };
+    });
+    return updated !== undefined && moved;
+  }
+
   /** Throws L4M's ServiceQuotaExceededException, naming the quota, when `wanted` is over it. */
   private withinQuota(quota: Exclude<QuotaName, "seriesPerMetricSet">, wanted: number, what: string, resourceId: string, resourceType: string): void {
     const limit = (this.deps.quotas ?? L4M_QUOTAS)[quota];

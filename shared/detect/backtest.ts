@@ -45,8 +45,8 @@ export function backtest(metricSet: BacktestMetricSet, data: Pick<Aggregation, "
 
 type BacktestMetricSet = Pick<MetricSet, "MetricSetArn" | "AnomalyDetectorArn" | "MetricList" | "DimensionList" | "MetricSetFrequency">;
 
-/** Series-intervals a slice of a back-test scores, about: some tens of milliseconds of the engine. */
-export const SLICE_POINTS = 200_000;
+/** Series-intervals a slice of a back-test scores, about: a few milliseconds of the engine (200,000 took 120 ms with the event layer). */
+export const SLICE_POINTS = 5_000;
 
 /**
  * The same back-test, a slice at a time: it pauses (yields) once it has scored SLICE_POINTS

@@ -62,6 +62,8 @@ export const realSleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     // Aborted already: its abort event has fired, and would not end the sleep.
     if (signal.aborted) return resolve();
+    // No wait: a turn for what else is due (I/O first), without a timer's millisecond.
+    if (ms <= 0) return void setImmediate(resolve);
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);

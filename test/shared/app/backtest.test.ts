@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, describeDetector, detectDue, getGroup, listGroupSummaries, OPERATOR, runBackTests } from "../../../shared/app/index.ts";
+import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, deactivateDetector, deleteDetector, describeDetector, detectDue, getGroup, listGroupSummaries, OPERATOR, runBackTests, type Services } from "../../../shared/app/index.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
 import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
@@ -62,21 +62,99 @@ describe("the back-test report, kept apart from live detection", () => {
   });
 });
 
-describe("a back-test stopped by a drain", () => {
-  it("leaves its detector BACK_TEST_ACTIVE, writes no report, and is run whole by the next start", async () => {
-    const dir = await tempDir();
-    const s = localAt(dir, () => T0 + 14 * 24 * HOUR);
-    await s.blobs.put(join(dir, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES, spike)));
-    const d = await createDetector(s, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "history")] } } }));
-    await backTestDetector(s, OPERATOR, d.AnomalyDetectorArn);
+/** A detector asked to back-test two weeks of `series` series; `during` runs once, while the back-test first lists its files. */
+async function backTestAsked(options: { series?: number; during?: (s: Services, arn: string) => Promise<void> } = {}) {
+  const dir = await tempDir();
+  const base = localAt(dir, () => T0 + 14 * 24 * HOUR);
+  const series = Array.from({ length: options.series ?? 2 }, (_, i) => ({ platform: "web", marketplace: `m${i}`, base: 300 + 10 * i }));
+  await base.blobs.put(join(dir, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, series)));
+  let arn = "";
+  let listed = 0;
+  const s: Services = {
+    ...base,
+    dataFiles: (grant) => {
+      const files = base.dataFiles(grant);
+      return {
+        ...files,
+        list: async (prefix) => {
+          if (prefix.includes("history") && listed++ === 0) await options.during?.(s, arn);
+          return files.list(prefix);
+        },
+      };
+    },
+  };
+  const d = await createDetector(s, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  arn = d.AnomalyDetectorArn;
+  await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: arn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "history")] } } }));
+  await backTestDetector(s, OPERATOR, arn);
+  return { s, arn, dir, listings: () => listed };
+}
+
+describe("a back-test and what requests do while it runs", () => {
+  it("leaves an activation asked for while it ran as the request left it (the detector detects)", async () => {
+    const { s, arn } = await backTestAsked({
+      during: async (s, arn) => {
+        await deactivateDetector(s, OPERATOR, arn);
+        await activateDetector(s, OPERATOR, arn);
+      },
+    });
+    expect(await runBackTests(s)).toBe(1);
+    expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("ACTIVATING");
+    expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
+  });
+
+  it("leaves no report for a detector deleted while it ran: one made again under the name starts afresh", async () => {
+    const { s, arn, dir } = await backTestAsked({
+      during: async (s, arn) => {
+        await deactivateDetector(s, OPERATOR, arn);
+        await deleteDetector(s, OPERATOR, arn);
+      },
+    });
+    await runBackTests(s);
+    const again = await createDetector(s, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    expect(again.AnomalyDetectorArn).toBe(arn);
+    await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: arn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "history")] } } }));
+    expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
+  });
+
+  it("is run by one runner at a time: a second (another detect invocation) leaves the one the first holds", async () => {
+    let second: number | undefined;
+    const { s, arn } = await backTestAsked({ during: async (s) => void (second = await runBackTests(s)) });
+    expect(await runBackTests(s)).toBe(1);
+    expect(second).toBe(0);
+    expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("BACK_TEST_COMPLETE");
+  });
+});
+
+describe("a back-test stopped", () => {
+  it("by a drain before it begins, reads nothing, and stays BACK_TEST_ACTIVATING for the next start", async () => {
+    const { s, arn, listings } = await backTestAsked();
     const drained = new AbortController();
     drained.abort();
-    expect(await runBackTests(s, { signal: drained.signal, then: "wait" })).toBe(1);
-    expect((await describeDetector(s, OPERATOR, d.AnomalyDetectorArn)).Status).toBe("BACK_TEST_ACTIVE");
-    expect(await backTestReports(s, OPERATOR, d.AnomalyDetectorArn)).toEqual([]);
+    expect(await runBackTests(s, { signal: drained.signal, then: "wait" })).toBe(0);
+    expect(listings()).toBe(0);
+    expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("BACK_TEST_ACTIVATING");
+  });
+
+  it("by a drain between two slices of the engine, stays BACK_TEST_ACTIVE with no report, and is run whole by the next start", async () => {
+    // 16 series over two weeks: more series-intervals than one slice.
+    const { s, arn } = await backTestAsked({ series: 16 });
+    const drained = new AbortController();
+    let turns = 0;
+    const timer: Services["timer"] = { random: Math.random, sleep: async () => void (turns++, drained.abort()) };
+    expect(await runBackTests({ ...s, timer }, { signal: drained.signal, then: "wait" })).toBe(1);
+    expect(turns).toBe(1);
+    expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("BACK_TEST_ACTIVE");
+    expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
     expect(await runBackTests(s)).toBe(1);
-    expect((await describeDetector(s, OPERATOR, d.AnomalyDetectorArn)).Status).toBe("BACK_TEST_COMPLETE");
-    expect((await backTestReports(s, OPERATOR, d.AnomalyDetectorArn))[0]!.report.intervalsLearned).toBeGreaterThan(0);
+    expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("BACK_TEST_COMPLETE");
+  });
+
+  it("by the end of its share of an invocation, fails with the reason given", async () => {
+    const { s, arn } = await backTestAsked({ series: 16 });
+    const ended = new AbortController();
+    const timer: Services["timer"] = { random: Math.random, sleep: async () => void ended.abort() };
+    await runBackTests({ ...s, timer }, { signal: ended.signal, then: "fail", reason: "no time left" });
+    expect(await describeDetector(s, OPERATOR, arn)).toMatchObject({ Status: "FAILED", FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: "no time left" });
   });
 });
