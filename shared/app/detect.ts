@@ -235,8 +235,8 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const work = runsUri(root, "history", run);
   await deps.blobs.deleteFolder(`${work}/`);
   const spill = new HistorySpill(deps.blobs, joinUri(work, "spill"), metricSet.MetricList.length, metricSet.MetricSetFrequency, before);
-  await visitRows(filesOf(deps, metricSet), readable, historyPrefixes(readable), (timestamp, dimensions, values) => {
-    spill.add(timestamp, dimensions, values);
+  await visitRows(filesOf(deps, metricSet), readable, historyPrefixes(readable), (timestamp, dimensions, values, seriesKey) => {
+    spill.add(timestamp, dimensions, values, seriesKey);
     return spill.full ? spill.flush() : undefined;
   });
   // The last learned intervals' points are kept: the context of the first live incidents.

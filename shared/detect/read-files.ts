@@ -55,7 +55,7 @@ async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], for
  * keeping none (files are streamed): how history is spilled shard by shard. Rows that cannot be used are
  * counted (history's rejects are not reported, as a model learns what it can).
  */
-export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[]) => void | Promise<void>): Promise<{ files: number; rows: number; rejected: number }> {
+export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>): Promise<{ files: number; rows: number; rejected: number }> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
   const listed = { files: 0 };
@@ -73,7 +73,7 @@ export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet,
         rejected++;
         continue;
       }
-      const wrote = visit(verdict.timestamp, verdict.dimensions, verdict.values);
+      const wrote = visit(verdict.timestamp, verdict.dimensions, verdict.values, verdict.seriesKey);
       if (wrote) await wrote;
     }
   }

@@ -72,12 +72,11 @@ export class HistorySpill {
     return this.buffered >= FLUSH_ROWS;
   }
 
-  /** One accepted row; rows of intervals at or after `before` are not history. */
-  add(timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[]): void {
+  /** One accepted row (its series key made already, or made here); rows of intervals at or after `before` are not history. */
+  add(timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], key = seriesKeyOf(dimensions)): void {
     const t = Math.floor(timestamp / this.len) * this.len;
     if (t >= this.before) return;
     this.starts.add(t);
-    const key = seriesKeyOf(dimensions);
     const partition = seriesHash(key) >>> (32 - SPILL_BITS);
     let known = this.keys.get(partition);
     if (!known) {
