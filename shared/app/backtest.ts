@@ -133,7 +133,7 @@ export async function runBackTests(services: Services, stop: BackTestStop = { si
     if (listed.Status !== "BACK_TEST_ACTIVATING" && listed.Status !== "BACK_TEST_ACTIVE") continue;
     const arn = listed.AnomalyDetectorArn;
     // One runner at a time: another detect invocation, or process, running it leaves it be.
-    const lease = `backtest/${resourceKey(arn)}`;
+    const lease = backTestLease(arn);
     const claimedAt = services.linkClock();
     const until = claimedAt + BACK_TEST_LEASE_MS;
     if (!(await services.records.claim(lease, until, claimedAt))) continue;
@@ -150,6 +150,23 @@ export async function runBackTests(services: Services, stop: BackTestStop = { si
 
 /** A held lease on a detector's back-test outlasts any one run of it (a detect invocation's 15 minutes). */
 const BACK_TEST_LEASE_MS = 15 * 60_000;
+const backTestLease = (arn: string) => `backtest/${resourceKey(arn)}`;
+
+/**
+ * The back-test leases a stopped process left held (a crash mid-back-test): released at the
+ * start of the only process that runs back-tests (`vigil serve`, which holds its data
+ * directory), so its back-tests run again at once, not once the leases run out. Answers how many.
+ */
+export async function releaseStaleBackTestLeases(services: Services): Promise<number> {
+  let released = 0;
+  for (const detector of await Catalog.allDetectors(services.records)) {
+    if (detector.Status !== "BACK_TEST_ACTIVATING" && detector.Status !== "BACK_TEST_ACTIVE") continue;
+    if (!(await services.records.get("leases", backTestLease(detector.AnomalyDetectorArn)))) continue;
+    await services.records.delete("leases", backTestLease(detector.AnomalyDetectorArn));
+    released++;
+  }
+  return released;
+}
 
 /**
  * One detector's back-test, its status moved only from where the back-test left it: one

@@ -1,4 +1,4 @@
-import { DeliveryInterrupted, deliverOne, detectDue, ingestDue, nextWakeAt, releaseStaleDelivery, releaseStaleLeases, runBackTests, type Delivery, type Services } from "../../app/index.ts";
+import { DeliveryInterrupted, deliverOne, detectDue, ingestDue, nextWakeAt, releaseStaleBackTestLeases, releaseStaleDelivery, releaseStaleLeases, runBackTests, type Delivery, type Services } from "../../app/index.ts";
 import type { LocalDeliverySpool } from "../../store/local-spool.ts";
 import { realSleep } from "../senders.ts";
 import type { ServiceClock } from "./clock.ts";
@@ -91,9 +91,10 @@ export class ServiceLoop {
   /** Releases what a stopped process left held, then runs: the first tick catches up. */
   async start(): Promise<void> {
     const released = await releaseStaleLeases(this.services, this.clock.now());
+    const backTests = await releaseStaleBackTestLeases(this.services);
     let deliveries = 0;
     for (const d of await this.spool.pending(Number.MAX_SAFE_INTEGER)) if (await releaseStaleDelivery(this.services, d.deliveryId)) deliveries++;
-    if (released || deliveries) this.services.observer.failed("previous run", new Error(`stopped without finishing: released ${released} interval lease(s) and ${deliveries} delivery lease(s)`));
+    if (released || deliveries || backTests) this.services.observer.failed("previous run", new Error(`stopped without finishing: released ${released} interval lease(s), ${deliveries} delivery lease(s) and ${backTests} back-test lease(s)`));
     this.running = Promise.all([this.mainLoop(), this.deliveryLoop(), this.backTestLoop()]);
   }
 

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { activateDetector, backTestDetector, createAlert, createDetector, createMetricSet, describeDetector, executions, listGroupSummaries, OPERATOR, type Services } from "../../../../shared/app/index.ts";
+import { resourceKey } from "../../../../shared/model/ids.ts";
 import { localServices } from "../../../../shared/runtime/local.ts";
 import { ServiceLoop } from "../../../../shared/runtime/service/loop.ts";
 import { LocalDeliverySpool } from "../../../../shared/store/local-spool.ts";
@@ -166,5 +167,29 @@ describe("the service loop, on an injected clock", () => {
     filesCome();
     await settled(loop, clock);
     expect((await describeDetector(services, OPERATOR, trial.AnomalyDetectorArn)).Status).toBe("BACK_TEST_COMPLETE");
+  });
+
+  it("releases at its start the back-test lease a stopped process left held: the back-test runs again at once", async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, "files", "history"), { recursive: true });
+    await writeFile(join(dir, "files", "history", "h.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
+    const before = localServices(join(dir, "data"), { clock: () => LIVE });
+    const trial = await createDetector(before, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createMetricSet(before, OPERATOR, {
+      AnomalyDetectorArn: trial.AnomalyDetectorArn,
+      MetricSetName: "orders",
+      MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }],
+      DimensionList: ["platform", "marketplace"],
+      TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+      MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "files", "history")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
+    });
+    await backTestDetector(before, OPERATOR, trial.AnomalyDetectorArn);
+    // A process that ran it stopped mid-way: its lease is held for another quarter of an hour.
+    await before.records.put("leases", `backtest/${resourceKey(trial.AnomalyDetectorArn)}`, { until: Date.now() + 15 * 60_000 });
+    const clock = new ManualClock(LIVE);
+    const service = await openService(ServeConfig.parse({ dataDir: join(dir, "data") }), { clock, observer: quietObserver(), watch: false });
+    afterEach(() => service.stop(5_000));
+    await settled(service.loop, clock);
+    expect((await describeDetector(service.services, OPERATOR, trial.AnomalyDetectorArn)).Status).toBe("BACK_TEST_COMPLETE");
   });
 });
