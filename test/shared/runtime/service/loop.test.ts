@@ -22,27 +22,35 @@ const DIP = [LIVE + 5 * HOUR, LIVE + 6 * HOUR];
 const dip = (p: ShopPoint): ShopPoint => (DIP.includes(p.t) && p.marketplace === "de" ? { ...p, views: Math.round(Number(p.views) * 0.1) } : p);
 const folderOf = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 
+/** The shop's metric set, `orders` (views by platform and marketplace), of detector `arn`, over CSV files with a header at `source`. */
+const ordersOf = (arn: string, source: { HistoricalDataPathList?: string[]; TemplatedPathList?: string[] }, offsetS?: number) => ({
+  AnomalyDetectorArn: arn,
+  MetricSetName: "orders",
+  ...(offsetS === undefined ? {} : { Offset: offsetS }),
+  MetricList: [{ MetricName: "views", AggregationFunction: "SUM" as const }],
+  DimensionList: ["platform", "marketplace"],
+  TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+  MetricSource: { S3SourceConfig: { ...source, FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
+});
+
+/** Two weeks of the shop's history in `folder`. */
+async function historyIn(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, "h.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
+}
+
 /** A shop's detector with two weeks of history, an hourly template with a 10-minute Offset, and a webhook alert to a real local receiver. */
 async function shop(options: { watch?: boolean } = {}) {
   const dir = await tempDir();
   const receiver = await HttpReceiver.start();
   afterEach(() => receiver.stop());
-  await mkdir(join(dir, "files", "history"), { recursive: true });
-  await writeFile(join(dir, "files", "history", "h.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
+  await historyIn(join(dir, "files", "history"));
   const clock = new ManualClock(LIVE);
   const service = await openService(ServeConfig.parse({ dataDir: join(dir, "data") }), { clock, observer: quietObserver(), watch: options.watch ?? false, settings: { policy: { maxAttempts: 3, baseMs: 1, capMs: 5, maxRetryAfterMs: 10 } } });
   afterEach(() => service.stop(5_000));
   const s = service.services;
   const detector = await createDetector(s, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  await createMetricSet(s, OPERATOR, {
-    AnomalyDetectorArn: detector.AnomalyDetectorArn,
-    MetricSetName: "orders",
-    Offset: OFFSET_S,
-    MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }],
-    DimensionList: ["platform", "marketplace"],
-    TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
-    MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files", "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(dir, "files", "history")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
-  });
+  await createMetricSet(s, OPERATOR, ordersOf(detector.AnomalyDetectorArn, { TemplatedPathList: [join(dir, "files", "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(dir, "files", "history")] }, OFFSET_S));
   await createAlert(s, OPERATOR, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, AlertSensitivityThreshold: 50, Action: { WebhookConfiguration: { Url: receiver.url } } });
   const writeHour = async (t: number) => {
     await mkdir(join(dir, "files", "live", folderOf(t)), { recursive: true });
@@ -135,18 +143,8 @@ describe("the service loop, on an injected clock", () => {
     };
     const services: Services = { ...base, dataFiles };
     const history = (name: string) => join(dir, "files", name);
-    for (const name of ["live-history", "backtested"]) {
-      await mkdir(history(name), { recursive: true });
-      await writeFile(join(history(name), "h.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
-    }
-    const metricSetOf = (arn: string, name: string) => ({
-      AnomalyDetectorArn: arn,
-      MetricSetName: "orders",
-      MetricList: [{ MetricName: "views", AggregationFunction: "SUM" as const }],
-      DimensionList: ["platform", "marketplace"],
-      TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
-      MetricSource: { S3SourceConfig: { HistoricalDataPathList: [history(name)], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
-    });
+    for (const name of ["live-history", "backtested"]) await historyIn(history(name));
+    const metricSetOf = (arn: string, name: string) => ordersOf(arn, { HistoricalDataPathList: [history(name)] });
     const live = await createDetector(services, OPERATOR, { AnomalyDetectorName: "live", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     await createMetricSet(services, OPERATOR, metricSetOf(live.AnomalyDetectorArn, "live-history"));
     const trial = await createDetector(services, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
@@ -171,18 +169,10 @@ describe("the service loop, on an injected clock", () => {
 
   it("releases at its start the back-test lease a stopped process left held: the back-test runs again at once", async () => {
     const dir = await tempDir();
-    await mkdir(join(dir, "files", "history"), { recursive: true });
-    await writeFile(join(dir, "files", "history", "h.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
+    await historyIn(join(dir, "files", "history"));
     const before = localServices(join(dir, "data"), { clock: () => LIVE });
     const trial = await createDetector(before, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await createMetricSet(before, OPERATOR, {
-      AnomalyDetectorArn: trial.AnomalyDetectorArn,
-      MetricSetName: "orders",
-      MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }],
-      DimensionList: ["platform", "marketplace"],
-      TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
-      MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "files", "history")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } },
-    });
+    await createMetricSet(before, OPERATOR, ordersOf(trial.AnomalyDetectorArn, { HistoricalDataPathList: [join(dir, "files", "history")] }));
     await backTestDetector(before, OPERATOR, trial.AnomalyDetectorArn);
     // A process that ran it stopped mid-way: its lease is held for another quarter of an hour.
     await before.records.put("leases", `backtest/${resourceKey(trial.AnomalyDetectorArn)}`, { until: Date.now() + 15 * 60_000 });
