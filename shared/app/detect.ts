@@ -2,7 +2,6 @@ import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readInterval, visitRows } from "../detect/read-files.ts";
 import { failureReasonOf, failureUri, inputUri, intervalUri, metricSetRoot, resultUri, runsUri, toJsonLines } from "../detect/results.ts";
-import { HistorySpill, partitionFolder, SPILL_BITS } from "../detect/shard-history.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
 import { collectVersions, commitModel, emptyModel, readModel, type ShardedModel, type ShardInfo } from "../detect/shard-model.ts";
@@ -220,15 +219,19 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   }
 }
 
-/** The shards the spill's partitions fall into: halves while a shard would hold more than `capacity` time series, never below the partitions. */
-function historyShards(partitions: ReadonlyMap<number, number>, measures: number, capacity: number, id: ShardId = ROOT_SHARD): { id: ShardId; partitions: number[]; series: number }[] {
-  const mine = [...partitions].filter(([p]) => holds(id, (p << (32 - SPILL_BITS)) >>> 0));
+/** The shards the spill's partitions (of `bits` bits) fall into: halves while a shard would hold more than `capacity` time series, never below the partitions. */
+function historyShards(partitions: ReadonlyMap<number, number>, bits: number, measures: number, capacity: number, id: ShardId = ROOT_SHARD): { id: ShardId; partitions: number[]; series: number }[] {
+  const mine = [...partitions].filter(([p]) => holds(id, (p << (32 - bits)) >>> 0));
   const series = mine.reduce((n, [, combos]) => n + combos * measures, 0);
-  if (series <= capacity || id.length === SPILL_BITS) return [{ id, partitions: mine.map(([p]) => p).sort((a, b) => a - b), series }];
-  return halvesOf(id).flatMap((half) => historyShards(partitions, measures, capacity, half));
+  if (series <= capacity || id.length === bits) return [{ id, partitions: mine.map(([p]) => p).sort((a, b) => a - b), series }];
+  return halvesOf(id).flatMap((half) => historyShards(partitions, bits, measures, capacity, half));
 }
 
+/** The history's spill, loaded by the first history learned: most invocations learn none. */
+const historySpill = () => import("../detect/shard-history.ts");
+
 async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, term: LeaseTerm, now: number, outdated: OutdatedHead | undefined, stopKeeping: () => Promise<void>): Promise<LoadedModel | undefined> {
+  const { HistorySpill, partitionFolder, SPILL_BITS } = await historySpill();
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const readable = readableOf(metricSet, root);
   const run = runName(term.leaseUntil);
@@ -243,7 +246,7 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const spilled = await spill.finish(RECENT);
   const version = `h-${run}`;
   const capacity = capacityOf(deps);
-  const shards = spilled.partitions.size ? historyShards(spilled.partitions, metricSet.MetricList.length, capacity) : [];
+  const shards = spilled.partitions.size ? historyShards(spilled.partitions, SPILL_BITS, metricSet.MetricList.length, capacity) : [];
   const learning = shards.filter((s) => s.series > 0);
   // Shards handed to the queue hold the history's lease as an interval's do (startInterval).
   if (learning.length > 1 && deps.shards?.handsOver === true) {

@@ -7,7 +7,6 @@ import { intervalMs } from "../model/frequency.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import { CHART_INTERVALS } from "./group-event.ts";
-import { learnSpilled } from "./shard-history.ts";
 import { frame, unframe } from "./framed.ts";
 import { encodeKeptPoints } from "./series-points.ts";
 import { readShard, writeShard, type ShardInfo } from "./shard-model.ts";
@@ -207,6 +206,8 @@ export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardRe
     const charted = new Set([...input.chart, ...anomalies.map(([, a]) => bankKey(a.measure, seriesKeyOf(dims.map((d) => a.dimensions[d] ?? ""))))]);
     for (const key of charted) if (bank.has(key)) windows[key] = windowOf(recentWindow(bank, bank.slot(key), k, CHART_INTERVALS));
   } else {
+    // Loaded by the first history job: most jobs score an interval.
+    const { learnSpilled } = await import("./shard-history.ts");
     const walked = await learnSpilled(blobs, bank, job.metricSet, job.input.spills, job.input.before, new Set(job.input.keep));
     learned = walked.intervals;
     through = walked.through;
