@@ -19,10 +19,10 @@ const BACK_TEST_SHARE = 0.5;
 /**
  * What stops the invocation's back-tests: half of its time, after which the one running fails
  * with the reason (the next invocation would give it no longer). Without a deadline (invoked
- * locally), nothing stops them.
+ * locally), nothing does: runBackTests' own default.
  */
-function backTestStop(context: { getRemainingTimeInMillis?: () => number } | undefined): BackTestStop {
-  if (!context?.getRemainingTimeInMillis) return { signal: new AbortController().signal, then: "wait" };
+function backTestStop(context: { getRemainingTimeInMillis?: () => number } | undefined): BackTestStop | undefined {
+  if (!context?.getRemainingTimeInMillis) return undefined;
   const ms = Math.max(0, Math.floor(context.getRemainingTimeInMillis() * BACK_TEST_SHARE));
   const reason = `The back-test did not finish within the ${Math.round(ms / 1000)} s a detect invocation gives back-tests (half of its time); back-test a shorter history`;
   return { signal: AbortSignal.timeout(ms), then: "fail", reason };

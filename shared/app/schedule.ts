@@ -13,15 +13,15 @@ export function nextDueAt(metricSet: Pick<MetricSet, "MetricSetFrequency" | "Off
 }
 
 /**
- * When the scheduled work next has something to do (epoch ms): now, for an activation
- * (back-tests asked for run beside the ticks, in the service's back-test loop); else the soonest of each detecting metric set's next due interval
- * and, for a pulled source, the next interval's close (ingest does not wait the Offset).
+ * When the scheduled work next has something to do (epoch ms): now, for an activation (a
+ * back-test asked for is the service's back-test loop's, beside the ticks); else the soonest
+ * of each detecting metric set's next due interval and, for a pulled source, the next
+ * interval's close (ingest does not wait the Offset).
  * Undefined when nothing is scheduled at all.
  */
 export async function nextWakeAt(services: Pick<Services, "records" | "region" | "clock" | "quotas" | "dataRootsOf">, now: number): Promise<number | undefined> {
   let soonest: number | undefined;
   for (const detector of await Catalog.allDetectors(services.records)) {
-    // A back-test asked for is the back-test loop's, which the service runs beside the ticks.
     if (detector.Status === "ACTIVATING") return now;
     if (!DETECTING.has(detector.Status)) continue;
     for (const metricSet of await catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)) {

@@ -72,10 +72,13 @@ export class Catalog {
     if ((status === "ACTIVATING" || status === "BACK_TEST_ACTIVATING") && (await this.listMetricSets(detector.AnomalyDetectorArn)).length === 0) {
       throw new ValidationException(`Detector ${detector.AnomalyDetectorName} has no metric set to ${status === "ACTIVATING" ? "activate" : "back-test"}`, { fields: [{ Name: "AnomalyDetectorArn", Message: "names a detector without a metric set" }] });
     }
-    return this.change<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn), detector.AnomalyDetectorArn, "AnomalyDetector", (current) => {
-      const { FailureType: _t, FailureReason: _r, LearningUntil: _l, ...rest } = current;
-      return { ...rest, Status: status, ...details, LastModificationTime: iso(this.deps.now()) };
-    });
+    return this.change<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn), detector.AnomalyDetectorArn, "AnomalyDetector", (current) => this.withStatus(current, status, details));
+  }
+
+  /** A detector at `status`: the failure and learning details of the status before go, `details` come. */
+  private withStatus(current: AnomalyDetector, status: AnomalyDetectorStatus, details: StatusDetails): AnomalyDetector {
+    const { FailureType: _t, FailureReason: _r, LearningUntil: _l, ...rest } = current;
+    return { ...rest, Status: status, ...details, LastModificationTime: iso(this.deps.now()) };
   }
 
   /**
@@ -89,9 +92,7 @@ export class Catalog {
     const id = resourceKey(arn);
     const updated = await this.deps.records.update<AnomalyDetector>("detectors", id, (current) => {
       moved = current.AnomalyDetectorArn === arn && from.includes(current.Status);
-      if (!moved) return current;
-      const { FailureType: _t, FailureReason: _r, LearningUntil: _l, ...rest } = current;
-      return { ...rest, Status: to, ...details, LastModificationTime: iso(this.deps.now()) };
+      return moved ? this.withStatus(current, to, details) : current;
     });
     return updated !== undefined && moved;
   }
