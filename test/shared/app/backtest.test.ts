@@ -117,6 +117,14 @@ describe("a back-test and what requests do while it runs", () => {
     expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
   });
 
+  it("is run once by 50 runners at once (detect invocations racing on one records store)", async () => {
+    const { s, arn } = await backTestAsked();
+    const ran = await Promise.all(Array.from({ length: 50 }, () => runBackTests(s)));
+    expect(ran.reduce((a, b) => a + b, 0)).toBe(1);
+    expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("BACK_TEST_COMPLETE");
+    expect(await backTestReports(s, OPERATOR, arn)).toHaveLength(1);
+  });
+
   it("is run by one runner at a time: a second (another detect invocation) leaves the one the first holds", async () => {
     let second: number | undefined;
     const { s, arn } = await backTestAsked({ during: async (s) => void (second = await runBackTests(s)) });

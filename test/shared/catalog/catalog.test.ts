@@ -82,6 +82,24 @@ describe("catalog", () => {
     expect(again.FailureType).toBeUndefined();
   });
 
+  it("moves a detector's status only from the statuses named, and never another tenant's detector", async () => {
+    const { catalog: c, records } = await catalog();
+    const d = await c.createDetector(detector);
+    await c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn }));
+    expect(await c.moveDetectorStatus(d.AnomalyDetectorArn, ["BACK_TEST_ACTIVE"], "BACK_TEST_COMPLETE")).toBe(false);
+    expect((await c.getDetector(d.AnomalyDetectorArn)).Status).toBe("INACTIVE");
+    await c.setDetectorStatus(d.AnomalyDetectorArn, "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: "before" });
+    expect(await c.moveDetectorStatus(d.AnomalyDetectorArn, ["FAILED"], "BACK_TEST_ACTIVE")).toBe(true);
+    // As a plain status change: the failure of the status before goes.
+    const moved = await c.getDetector(d.AnomalyDetectorArn);
+    expect([moved.Status, moved.FailureType, moved.FailureReason]).toEqual(["BACK_TEST_ACTIVE", undefined, undefined]);
+    // A second tenant, naming the first one's detector, moves nothing.
+    const other = new Catalog({ records, scope: { ...LOCAL_ARN_SCOPE, accountId: "123456789012" }, now: () => T0 });
+    expect(await other.moveDetectorStatus(d.AnomalyDetectorArn, ["BACK_TEST_ACTIVE"], "FAILED")).toBe(false);
+    expect((await c.getDetector(d.AnomalyDetectorArn)).Status).toBe("BACK_TEST_ACTIVE");
+    expect(await c.moveDetectorStatus("arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:gone", ["BACK_TEST_ACTIVE"], "FAILED")).toBe(false);
+  });
+
   it("creates alerts with L4M's default threshold and type", async () => {
     const { catalog: c } = await catalog();
     const d = await c.createDetector(detector);
