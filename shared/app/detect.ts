@@ -57,6 +57,8 @@ export interface IntervalExecution {
    * the catch-up window), when it is FAILED for that (outOfWindow) without runsAgain.
    */
   readonly runsAgain?: true;
+  /** IN_PROGRESS: the name of the run that holds it (runName), so that a run that fails overwrites its own record and never a successor's. */
+  readonly run?: string;
 }
 
 /** What detection recorded of one interval's rows: L4M's data quality metrics come from it. */
@@ -158,6 +160,8 @@ export type RunPlan = IntervalPlan | HistoryPlan;
 export const planUri = (work: string) => joinUri(work, "plan.json");
 /** A run's name: the term of its lease, which no other run of the same interval can hold. */
 const runName = (leaseUntil: number) => leaseUntil.toString(36);
+/** The name of the run whose work folder is `work` (runsUri ends with it). */
+const runOfWork = (work: string) => work.slice(work.lastIndexOf("/") + 1);
 
 /**
  * A trigger's time says which intervals are due; it times no record: it lags for a retried
@@ -386,7 +390,7 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return { outcome: held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" } };
   }
-  await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS" } satisfies IntervalExecution, { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS });
+  await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS", run: runName(leaseUntil) } satisfies IntervalExecution, { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS });
   const term: LeaseTerm = { lease, leaseUntil };
   const stopKeeping = keepLease(deps, term, now);
   try {
@@ -451,9 +455,11 @@ export const awaitsRun = (e: IntervalExecution) => e.Status === "PENDING" || (e.
 export async function failRun(deps: DetectServices, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, run: Pick<RunBase, "lease" | "leaseUntil">, work: string, reason: string): Promise<IntervalExecution | undefined> {
   let recorded: IntervalExecution | undefined;
   if (await holdsLease(deps, run, now)) {
-    // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed. Written over the run's own IN_PROGRESS alone.
+    // Said in the interval's execution, and left to the next run: the lease goes, the model was not committed. Written over the run's own IN_PROGRESS alone:
+    // its lease may run out between the check and the write, and a successor's IN_PROGRESS is the successor's (a record of an earlier version names no run).
     const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: reason, runsAgain: true };
-    const written = await deps.records.update<IntervalExecution>("executions", executionKey(metricSet, intervalStart), (current) => (current.Status === "IN_PROGRESS" ? execution : current));
+    const own = runOfWork(work);
+    const written = await deps.records.update<IntervalExecution>("executions", executionKey(metricSet, intervalStart), (current) => (current.Status === "IN_PROGRESS" && (current.run ?? own) === own ? execution : current));
     recorded = written === execution ? execution : undefined;
   }
   // Given back whether or not it was recorded, if still its own (run out, or nearly: the next run need not wait).

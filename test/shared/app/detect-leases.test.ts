@@ -306,6 +306,48 @@ describe("a run that outlives its lease", () => {
   });
 });
 
+describe("a run that fails as its lease runs out", () => {
+  it("leaves the IN_PROGRESS record of the run that took its interval over between its check of the lease and its record", async () => {
+    const { rt, metricSet, live, clock, now, key } = await learnedShop();
+    // The run that takes over is held at its first listing of the interval's files, its IN_PROGRESS written.
+    let heldAtListing!: () => void;
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (heldAtListing = resolve));
+    const goOn = new Promise<void>((resolve) => (letGo = resolve));
+    const takerFiles = duringFirstListing(rt, async () => {
+      heldAtListing();
+      await goOn;
+    });
+    let taker: ReturnType<typeof detectInterval> | undefined;
+    let failing = false;
+    // The failing run reads its lease as its own; its term runs out, and the interval is taken over, before it writes its record.
+    const records = new Proxy(rt.records, {
+      get: (target, name) =>
+        name === "get"
+          ? async (...args: Parameters<RecordStore["get"]>) => {
+              const answer = await target.get(...args);
+              if (failing && args[0] === "leases" && args[1] === key) {
+                failing = false;
+                clock.now += LEASE_MS + 1000;
+                taker = detectInterval({ ...rt, dataFiles: takerFiles }, metricSet, live, clock.now);
+                await held;
+              }
+              return answer;
+            }
+          : Reflect.get(target, name, target),
+    });
+    const failingRun = duringMerge({ ...rt, records }, async () => {
+      failing = true;
+      throw new Error("the results store went away");
+    });
+    await expect(detectInterval(failingRun, metricSet, live, now)).rejects.toThrow("the results store went away");
+    expect(await rt.records.get("executions", key)).toMatchObject({ Status: "IN_PROGRESS" });
+    letGo();
+    expect((await taker!).kind).toBe("processed");
+    expect(await rt.records.get("executions", key)).toMatchObject({ Status: "COMPLETED" });
+  });
+});
+
 describe("a run whose lease runs out while it writes its results", () => {
   it("writes no group and announces nothing: the run that takes the interval over does, once", async () => {
     const { rt, metricSet, live, clock } = await collapsedShop();
