@@ -1,6 +1,6 @@
 import { Catalog } from "../catalog/catalog.ts";
 import type { BacktestOptions, BacktestResult } from "../detect/backtest.ts";
-import { readableOf, readAndAggregate } from "../detect/read-files.ts";
+import { readableOf, readAndAggregate, ReadStopped } from "../detect/read-files.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import type { DataQualityReport } from "../ingest/aggregate.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
@@ -26,18 +26,18 @@ const BACKTEST_LEARN_SHARE = 0.7;
 const backTester = async () => (await import("../detect/backtest.ts")).backtest;
 const backTestSlicer = async () => (await import("../detect/backtest.ts")).backtestSlices;
 
-/** What stops back-tests between two slices, and what becomes of the one stopped: run again later ("wait"), or FAILED with `reason`. */
+/** What stops back-tests (as a history is read, or between two slices), and what becomes of the one stopped: run again later ("wait"), or FAILED with `reason`. */
 export interface BackTestStop {
   readonly signal: AbortSignal;
   readonly then: "wait" | "fail";
   readonly reason?: string;
 }
 
-/** A back-test stopped between two slices (a drain, or the end of the time it was given). */
+/** A back-test stopped while its history was read or between two slices (a drain, or the end of the time it was given); `detail` says how far a read got. */
 export class BackTestInterrupted extends Error {
   override readonly name = "BackTestInterrupted";
-  constructor(readonly metricSetArn: string) {
-    super(`the back-test of ${metricSetArn} was stopped before it finished`);
+  constructor(readonly metricSetArn: string, readonly detail?: string) {
+    super(detail ?? `the back-test of ${metricSetArn} was stopped before it finished`);
   }
 }
 
@@ -121,10 +121,12 @@ export async function backTestDetector(services: Services, scope: Scope, detecto
  * Runs every back-test asked for (and any a stopped process left BACK_TEST_ACTIVE): each
  * metric set's history is read, the first 70 % teaches, what the rest raised is kept in its
  * report, with the spans in its data quality. Answers how many ran. The engine runs in
- * slices, and other work of the process goes on between them; `stop` stops it between two,
- * and no other back-test starts. A drain (`stop.then: "wait"`) leaves the detector
- * BACK_TEST_ACTIVE for the next start; the end of the time an invocation gives back-tests
- * (`"fail"`) fails it with the reason, since the next invocation would give it no longer.
+ * slices, and other work of the process goes on between them; `stop` stops it between two
+ * (or while its history is read, between two pieces of it), and no other back-test starts.
+ * A drain (`stop.then: "wait"`) leaves the detector BACK_TEST_ACTIVE for the next start; the
+ * end of the time an invocation gives back-tests (`"fail"`) fails it with the reason (and
+ * how far its history was read, when that was not done), since the next invocation would
+ * give it no longer.
  */
 export async function runBackTests(services: Services, stop: BackTestStop = { signal: new AbortController().signal, then: "wait" }): Promise<number> {
   let ran = 0;
@@ -185,7 +187,7 @@ async function runDetectorBackTest(services: Services, arn: string, stop: BackTe
     if (e instanceof BackTestCalledOff) return "ran";
     if (e instanceof BackTestInterrupted && stop.then === "wait") return "stopped";
     if (!(e instanceof BackTestInterrupted)) services.observer.failed("back-test", e, { anomalyDetectorArn: arn });
-    const reason = e instanceof BackTestInterrupted ? (stop.reason ?? e.message) : failureReasonOf(e);
+    const reason = e instanceof BackTestInterrupted ? ([e.detail, stop.reason].filter(Boolean).join(". ") || e.message) : failureReasonOf(e);
     await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: reason });
     return e instanceof BackTestInterrupted ? "stopped" : "ran";
   }
@@ -202,7 +204,10 @@ async function backTestMetricSet(services: Services, metricSet: MetricSet, signa
   const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
   const prefixes = backTestPrefixes(readable);
   const files = metricSetFiles(services, systemScope(services, arnAccount(metricSet.MetricSetArn)), metricSet);
-  const data = await readAndAggregate(files, readable, prefixes);
+  // A history too long to read in the time given is stopped as it is read: read whole, it would outlast the invocation, and every next one.
+  const data = await readAndAggregate(files, readable, prefixes, { signal }).catch((e: unknown) => {
+    throw e instanceof ReadStopped ? new BackTestInterrupted(metricSet.MetricSetArn, `The history of metric set ${metricSet.MetricSetName} could not be read within the time given (${e.rows} rows of ${e.files} files read)`) : e;
+  });
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);
   if (starts.length < 2) throw new ValidationException(`Metric set ${metricSet.MetricSetName} has no history to back-test under ${prefixes.join(", ")}`);
   const len = intervalMs(metricSet.MetricSetFrequency);

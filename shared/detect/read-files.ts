@@ -20,17 +20,29 @@ export function readableOf<M extends ReadableMetricSet>(metricSet: M, metricSetR
   return metricSet.MetricSource.S3SourceConfig || !source ? metricSet : { ...metricSet, MetricSource: { S3SourceConfig: source }, TimestampColumn: CANONICAL_TIMESTAMP };
 }
 
+/** A read its signal stopped: how far it had got (files begun, rows read). */
+export class ReadStopped extends Error {
+  override readonly name = "ReadStopped";
+  constructor(readonly files: number, readonly rows: number) {
+    super(`the read was stopped after ${rows} rows of ${files} files`);
+  }
+}
+
 /**
  * Reads every file under the given addresses and aggregates their rows as they stream in:
  * memory holds the aggregate, never a whole file or its rows. A file that cannot be read
- * is reported, not thrown.
+ * is reported, not thrown. `signal` (a back-test's stop) is looked at before each file and
+ * each piece of one read: once aborted, the read ends with ReadStopped.
  */
-export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], options: Omit<AggregateOptions, "intervalMs"> = {}): Promise<Aggregation> {
+export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], options: Omit<AggregateOptions, "intervalMs"> & { readonly signal?: AbortSignal } = {}): Promise<Aggregation> {
+  const { signal, ...aggregate } = options;
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
-  const aggregator = new Aggregator(spec, { ...options, intervalMs: intervalMs(metricSet.MetricSetFrequency) });
-  const listed = { files: 0 };
-  for await (const batch of recordsUnder(blobs, prefixes, format, listed)) {
+  const aggregator = new Aggregator(spec, { ...aggregate, intervalMs: intervalMs(metricSet.MetricSetFrequency) });
+  const listed = { files: 0, rows: 0 };
+  for await (const batch of recordsUnder(blobs, prefixes, format, listed, signal)) {
+    if (signal?.aborted) throw new ReadStopped(listed.files, listed.rows);
+    listed.rows += batch.length;
     for (const item of batch) {
       if ("row" in item) aggregator.add(item.row);
       else aggregator.malformed(item.malformed);
@@ -39,10 +51,11 @@ export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMet
   return aggregator.finish(listed.files);
 }
 
-/** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found. */
-async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number }): AsyncGenerator<ReadItem[]> {
+/** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found (and `signal`, once aborted, stops it before the next). */
+async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number; rows?: number }, signal?: AbortSignal): AsyncGenerator<ReadItem[]> {
   for (const prefix of prefixes) {
     for (const file of await blobs.list(prefix)) {
+      if (signal?.aborted) throw new ReadStopped(listed.files, listed.rows ?? 0);
       listed.files++;
       const bytes = await blobs.read(file);
       if (bytes) yield* streamRecords(file, bytes, format);

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, deactivateDetector, deleteDetector, describeDetector, detectDue, getGroup, listGroupSummaries, OPERATOR, runBackTests, type Services } from "../../../shared/app/index.ts";
+import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, deactivateDetector, deleteDetector, describeDetector, detectDue, getGroup, listGroupSummaries, listMetricSets, OPERATOR, runBackTests, type Services } from "../../../shared/app/index.ts";
+import { backTestWindowKey } from "../../../shared/app/backtest.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
 import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
@@ -62,14 +63,21 @@ describe("the back-test report, kept apart from live detection", () => {
   });
 });
 
-/** A detector asked to back-test two weeks of `series` series; `during` runs once, while the back-test first lists its files. */
-async function backTestAsked(options: { series?: number; during?: (s: Services, arn: string) => Promise<void> } = {}) {
+/**
+ * A detector asked to back-test two weeks of `series` series, in `files` history files of as
+ * many hours each; `during` runs once, while the back-test first lists its files, and `reading`
+ * as it opens each history file (the how-manyth read, from 1).
+ */
+async function backTestAsked(options: { series?: number; files?: number; during?: (s: Services, arn: string) => Promise<void>; reading?: (n: number) => void } = {}) {
   const dir = await tempDir();
   const base = localAt(dir, () => T0 + 14 * 24 * HOUR);
   const series = Array.from({ length: options.series ?? 2 }, (_, i) => ({ platform: "web", marketplace: `m${i}`, base: 300 + 10 * i }));
-  await base.blobs.put(join(dir, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, series)));
+  const files = options.files ?? 1;
+  const hours = (14 * 24) / files;
+  for (let f = 0; f < files; f++) await base.blobs.put(join(dir, "history", files === 1 ? "all.csv" : `part-${f}.csv`), csvOf(shopPoints(T0 + f * hours * HOUR, hours, series)));
   let arn = "";
   let listed = 0;
+  let reads = 0;
   const s: Services = {
     ...base,
     dataFiles: (grant) => {
@@ -80,6 +88,10 @@ async function backTestAsked(options: { series?: number; during?: (s: Services, 
           if (prefix.includes("history") && listed++ === 0) await options.during?.(s, arn);
           return files.list(prefix);
         },
+        read: async (file) => {
+          if (file.includes("history")) options.reading?.(++reads);
+          return files.read(file);
+        },
       };
     },
   };
@@ -87,7 +99,7 @@ async function backTestAsked(options: { series?: number; during?: (s: Services, 
   arn = d.AnomalyDetectorArn;
   await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: arn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "history")] } } }));
   await backTestDetector(s, OPERATOR, arn);
-  return { s, arn, dir, listings: () => listed };
+  return { s, arn, dir, listings: () => listed, reads: () => reads };
 }
 
 describe("a back-test and what requests do while it runs", () => {
@@ -164,5 +176,39 @@ describe("a back-test stopped", () => {
     const timer: Services["timer"] = { random: Math.random, sleep: async () => void ended.abort() };
     await runBackTests({ ...s, timer }, { signal: ended.signal, then: "fail", reason: "no time left" });
     expect(await describeDetector(s, OPERATOR, arn)).toMatchObject({ Status: "FAILED", FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: "no time left" });
+  });
+
+  it("by the end of its share of an invocation while its history is read, stops reading at once and fails saying how far it read, with no report", async () => {
+    const ended = new AbortController();
+    // Three files of 112 hours of 2 series: the time ends as the second is opened.
+    const { s, arn, reads } = await backTestAsked({ files: 3, reading: (n) => n === 2 && ended.abort() });
+    let turns = 0;
+    const timer: Services["timer"] = { random: Math.random, sleep: async () => void turns++ };
+    expect(await runBackTests({ ...s, timer }, { signal: ended.signal, then: "fail", reason: "no time left" })).toBe(1);
+    expect(reads()).toBe(2);
+    expect(turns).toBe(0);
+    expect(await describeDetector(s, OPERATOR, arn)).toMatchObject({
+      Status: "FAILED",
+      FailureType: "BACK_TEST_ACTIVATION_FAILURE",
+      FailureReason: "The history of metric set orders could not be read within the time given (224 rows of 2 files read). no time left",
+    });
+    expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
+    const [metricSet] = await listMetricSets(s, OPERATOR, arn);
+    expect(await s.records.get("quality", backTestWindowKey(metricSet!))).toBeUndefined();
+  });
+
+  it("by a drain while its history is read, stays BACK_TEST_ACTIVE with no report, and is read whole by the next start", async () => {
+    const drained = new AbortController();
+    const { s, arn, reads } = await backTestAsked({ files: 3, reading: (n) => n === 2 && drained.abort() });
+    expect(await runBackTests(s, { signal: drained.signal, then: "wait" })).toBe(1);
+    expect(reads()).toBe(2);
+    expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("BACK_TEST_ACTIVE");
+    expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
+    expect(await runBackTests(s)).toBe(1);
+    expect(reads()).toBe(5);
+    expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("BACK_TEST_COMPLETE");
+    const [one] = await backTestReports(s, OPERATOR, arn);
+    expect(one!.report.intervalsLearned + one!.report.intervalsScored).toBe(14 * 24);
+    expect(await s.records.get("quality", backTestWindowKey(one!.metricSet))).toMatchObject({ trainingStart: T0, inferenceEnd: T0 + (14 * 24 - 1) * HOUR });
   });
 });
