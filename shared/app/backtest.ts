@@ -1,6 +1,6 @@
 import { Catalog } from "../catalog/catalog.ts";
 import type { BacktestOptions, BacktestResult } from "../detect/backtest.ts";
-import { readableOf, readAndAggregate, ReadStopped } from "../detect/read-files.ts";
+import { readableOf, readAndAggregate } from "../detect/read-files.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import type { DataQualityReport } from "../ingest/aggregate.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
@@ -10,35 +10,25 @@ import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { toAnomalyGroup } from "../incidents/contribution.ts";
 import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
-import { arnAccount, metricSetKey, resourceKey } from "../model/ids.ts";
+import { metricSetKey, resourceKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
-import { checkSource, metricSetFiles } from "./data.ts";
-import { failureReasonOf, groupKey, historyPrefixes } from "./detect.ts";
-import { catalogOf, systemScope, type Scope } from "./scope.ts";
+import { checkSource } from "./data.ts";
+import { historyPrefixes } from "./detect.ts";
+import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
-
-/** L4M's backtest: the first 70% of the history teaches, the last 30% is scored and its groups kept. */
-const BACKTEST_LEARN_SHARE = 0.7;
 
 /** The back-test itself, loaded by the first: a detect invocation that runs none never loads it. */
 const backTester = async () => (await import("../detect/backtest.ts")).backtest;
-const backTestSlicer = async () => (await import("../detect/backtest.ts")).backtestSlices;
+/** One detector's back-test as runBackTests runs it (backtest-run.ts), loaded likewise. */
+const detectorBackTest = async () => (await import("./backtest-run.ts")).runDetectorBackTest;
 
 /** What stops back-tests (as a history is read, or between two slices), and what becomes of the one stopped: run again later ("wait"), or FAILED with `reason`. */
 export interface BackTestStop {
   readonly signal: AbortSignal;
   readonly then: "wait" | "fail";
   readonly reason?: string;
-}
-
-/** A back-test stopped while its history was read or between two slices (a drain, or the end of the time it was given); `detail` says how far a read got. */
-export class BackTestInterrupted extends Error {
-  override readonly name = "BackTestInterrupted";
-  constructor(readonly metricSetArn: string, readonly detail?: string) {
-    super(detail ?? `the back-test of ${metricSetArn} was stopped before it finished`);
-  }
 }
 
 /** The spans a back-test learned from and scored (epoch ms, interval starts), for GetDataQualityMetrics' BACKTEST_* figures. */
@@ -74,7 +64,7 @@ export interface BacktestReport {
   readonly groups: readonly AnomalyGroupRecord[];
 }
 
-const reportUri = (services: Pick<Services, "resultsRoot">, metricSet: Pick<MetricSet, "MetricSetArn">) => joinUri(metricSetRoot(services.resultsRoot, metricSet), "backtest.json");
+export const reportUri = (services: Pick<Services, "resultsRoot">, metricSet: Pick<MetricSet, "MetricSetArn">) => joinUri(metricSetRoot(services.resultsRoot, metricSet), "backtest.json");
 
 /** The back-test reports of the scope's detector, one per metric set that has one (GetBackTestReport). */
 export async function backTestReports(services: Services, scope: Scope, detectorArn: string): Promise<{ metricSet: MetricSet; report: BacktestReport; groups: AnomalyGroup[] }[]> {
@@ -140,7 +130,7 @@ export async function runBackTests(services: Services, stop: BackTestStop = { si
     const until = claimedAt + BACK_TEST_LEASE_MS;
     if (!(await services.records.claim(lease, until, claimedAt))) continue;
     try {
-      const outcome = await runDetectorBackTest(services, arn, stop);
+      const outcome = await (await detectorBackTest())(services, arn, stop);
       if (outcome !== "skipped") ran++;
       if (outcome === "stopped") return ran;
     } finally {
@@ -168,70 +158,6 @@ export async function releaseStaleBackTestLeases(services: Services): Promise<nu
     released++;
   }
   return released;
-}
-
-/**
- * One detector's back-test, its status moved only from where the back-test left it: one
- * a request changed meanwhile (deactivated, activated, deleted) is left as the request
- * left it, with no report. "skipped": it was no longer asked for; "stopped": `stop` came.
- */
-async function runDetectorBackTest(services: Services, arn: string, stop: BackTestStop): Promise<"ran" | "skipped" | "stopped"> {
-  const catalog = catalogOf(services, systemScope(services, arnAccount(arn)));
-  if (!(await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVATING", "BACK_TEST_ACTIVE"], "BACK_TEST_ACTIVE"))) return "skipped";
-  const stillAsked = async () => (await catalog.getDetector(arn).catch(() => undefined))?.Status === "BACK_TEST_ACTIVE";
-  try {
-    for (const metricSet of await catalog.listMetricSets(arn)) await backTestMetricSet(services, metricSet, stop.signal, stillAsked);
-    await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "BACK_TEST_COMPLETE");
-    return "ran";
-  } catch (e) {
-    if (e instanceof BackTestCalledOff) return "ran";
-    if (e instanceof BackTestInterrupted && stop.then === "wait") return "stopped";
-    if (!(e instanceof BackTestInterrupted)) services.observer.failed("back-test", e, { anomalyDetectorArn: arn });
-    const reason = e instanceof BackTestInterrupted ? ([e.detail, stop.reason].filter(Boolean).join(". ") || e.message) : failureReasonOf(e);
-    await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: reason });
-    return e instanceof BackTestInterrupted ? "stopped" : "ran";
-  }
-}
-
-/** A back-test whose detector a request changed while it ran: nothing more of it is written. */
-class BackTestCalledOff extends Error {
-  override readonly name = "BackTestCalledOff";
-}
-
-/** One metric set's back-test, reading its files as its tenant may (its data roots, or its role). */
-async function backTestMetricSet(services: Services, metricSet: MetricSet, signal: AbortSignal, stillAsked: () => Promise<boolean>): Promise<void> {
-  if (signal.aborted) throw new BackTestInterrupted(metricSet.MetricSetArn);
-  const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
-  const prefixes = backTestPrefixes(readable);
-  const files = metricSetFiles(services, systemScope(services, arnAccount(metricSet.MetricSetArn)), metricSet);
-  // A history too long to read in the time given is stopped as it is read: read whole, it would outlast the invocation, and every next one.
-  const data = await readAndAggregate(files, readable, prefixes, { signal }).catch((e: unknown) => {
-    throw e instanceof ReadStopped ? new BackTestInterrupted(metricSet.MetricSetArn, `The history of metric set ${metricSet.MetricSetName} could not be read within the time given (${e.rows} rows of ${e.files} files read)`) : e;
-  });
-  const starts = [...data.intervals.keys()].sort((a, b) => a - b);
-  if (starts.length < 2) throw new ValidationException(`Metric set ${metricSet.MetricSetName} has no history to back-test under ${prefixes.join(", ")}`);
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  const first = starts[0]!;
-  const last = starts.at(-1)!;
-  const from = first + Math.floor(((last - first) / len) * BACKTEST_LEARN_SHARE) * len;
-  if (signal.aborted) throw new BackTestInterrupted(metricSet.MetricSetArn);
-  const slices = (await backTestSlicer())(metricSet, data, { from });
-  let slice = slices.next();
-  while (!slice.done) {
-    // A turn for the process's other work (detection, requests), which a back-test of many series would hold up for minutes.
-    await services.timer.sleep(0, signal);
-    if (signal.aborted) throw new BackTestInterrupted(metricSet.MetricSetArn);
-    slice = slices.next();
-  }
-  // Its groups are kept in its report, apart from live ones; none for a detector a request changed meanwhile.
-  const result = slice.value;
-  if (!(await stillAsked())) throw new BackTestCalledOff();
-  const peaks = new Map<number, number>();
-  for (const a of result.anomalies) peaks.set(a.timestamp, Math.max(peaks.get(a.timestamp) ?? 0, a.score));
-  const report: BacktestReport = { MetricSetArn: metricSet.MetricSetArn, from, to: last + len, intervalMs: len, intervalsLearned: result.intervalsLearned, intervalsScored: result.intervalsScored, peaks: [...peaks].sort((a, b) => a[0] - b[0]), groups: result.groups };
-  await services.blobs.put(reportUri(services, metricSet), JSON.stringify(report));
-  const window: BackTestWindow = { MetricSetArn: metricSet.MetricSetArn, trainingStart: first, trainingEnd: from - len, inferenceStart: from, inferenceEnd: last };
-  await services.records.put("quality", backTestWindowKey(metricSet), window);
 }
 
 export interface BacktestRun extends BacktestResult {
