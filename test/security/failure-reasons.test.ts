@@ -2,7 +2,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { accountOf } from "../../cli/serve.ts";
-import { activateDetector, createDetector, createMetricSet, describeDetector, detectDue, executions, silentObserver, type Observer, type Scope } from "../../shared/app/index.ts";
+import { activateDetector, backTestDetector, createDetector, createMetricSet, describeDetector, detectDue, executions, runBackTests, silentObserver, type Observer, type Scope } from "../../shared/app/index.ts";
 import { metricSetRoot } from "../../shared/detect/results.ts";
 import { streamRecords } from "../../shared/ingest/readers.ts";
 import { localServices } from "../../shared/runtime/local.ts";
@@ -26,7 +26,7 @@ const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceA
 const csv = { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } };
 
 /** A tenant of vigil serve with its data root, a detector and a metric set reading it; the errors the operator was told of. */
-async function tenantWithMetricSet() {
+async function tenantWithMetricSet(activate = true) {
   const base = await tempDirOnce();
   const root = join(base, "b");
   const told: unknown[] = [];
@@ -37,7 +37,7 @@ async function tenantWithMetricSet() {
   const scope: Scope = { tenant: "b", accountId: accountOf("b"), dataRoots: [root] };
   const detector = await createDetector(rt, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
   const metricSet = await createMetricSet(rt, scope, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(root, "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(root, "history")], ...csv } } }));
-  await activateDetector(rt, scope, detector.AnomalyDetectorArn);
+  if (activate) await activateDetector(rt, scope, detector.AnomalyDetectorArn);
   /** The metric set's model folder made a file: reading the model fails with ENOTDIR, naming a path in Vigil's results store. */
   const breakModel = async () => {
     const model = join(metricSetRoot(rt.resultsRoot, metricSet), "model");
@@ -46,7 +46,14 @@ async function tenantWithMetricSet() {
     await writeFile(model, "not a folder");
     return model;
   };
-  return { base, root, rt, scope, detector, told, breakModel };
+  /** Where the back-test's report goes made a folder with a file in it: writing the report fails, naming a path in Vigil's results store. */
+  const breakReport = async () => {
+    const report = join(metricSetRoot(rt.resultsRoot, metricSet), "backtest.json");
+    await mkdir(report, { recursive: true });
+    await writeFile(join(report, "in-the-way"), "");
+    return report;
+  };
+  return { base, root, rt, scope, detector, told, breakModel, breakReport };
 }
 
 describe("failure reasons a tenant reads", () => {
@@ -71,6 +78,17 @@ describe("failure reasons a tenant reads", () => {
     const described = await describeDetector(rt, scope, detector.AnomalyDetectorArn);
     expect(described).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: expect.stringContaining("ENOTDIR") });
     expect(described.FailureReason).not.toContain(base);
+  });
+
+  it("a back-test failing on the results store says so without the path; the operator is told the path", async () => {
+    const { base, rt, scope, detector, told, breakReport } = await tenantWithMetricSet(false);
+    const report = await breakReport();
+    await backTestDetector(rt, scope, detector.AnomalyDetectorArn);
+    await runBackTests(rt);
+    const described = await describeDetector(rt, scope, detector.AnomalyDetectorArn);
+    expect(described).toMatchObject({ Status: "FAILED", FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: expect.stringMatching(/^E[A-Z]+: .*<results store>/) });
+    expect(described.FailureReason).not.toContain(base);
+    expect(told.map(String).join("\n")).toContain(report);
   });
 
   it("a GZIP file whose stream fails names no server path in its reject", async () => {
