@@ -93,6 +93,50 @@ describe("console sessions, one tenant signing in without end", () => {
     expect([a1, a2, a3, b2].map((s) => tenantOf(sessions, s.cookie))).toEqual([undefined, "a", "a", "b"]);
   });
 
+  it("in any order of sign-ins and sign-outs, refuses none, and ends another tenant's session only when that tenant holds more", () => {
+    const tenants = ["AKEY", "BKEY", "CKEY", "DKEY"];
+    const sessions = new ConsoleSessions((k) => keys.get(k), { now: () => 0, maxSessions: 7, maxSessionsPerTenant: 4 });
+    // A seeded sequence (mulberry32): the same order of sign-ins and sign-outs each run.
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    let atBound = 0;
+    let live: { key: string; cookie: string }[] = [];
+    const counts = () => new Map(tenants.map((k) => [k, live.filter((s) => s.key === k).length]));
+    for (let step = 0; step < 2_000; step++) {
+      if (live.length && next(4) === 0) {
+        // A sign-out, of any live session.
+        const [gone] = live.splice(next(live.length), 1);
+        const csrf = sessions.sessionOf({ headers: { cookie: gone!.cookie }, secure: false })!.CsrfToken;
+        sessions.handle({ ...request(gone!.key), method: "DELETE", body: "", headers: { cookie: gone!.cookie, "x-vigil-csrf": csrf } });
+        continue;
+      }
+      const key = tenants[next(tenants.length)]!;
+      const before = counts();
+      const signed = signIn(sessions, key);
+      expect(signed.status).toBe(200);
+      const ended = live.filter((s) => tenantOf(sessions, s.cookie) === undefined);
+      expect(ended.length).toBeLessThanOrEqual(1);
+      // At the bound on all exactly one ends; at the tenant's own cap, its own.
+      if (live.length === 7 || before.get(key) === 4) expect(ended).toHaveLength(1);
+      if (live.length === 7) atBound++;
+      for (const e of ended) {
+        if (e.key !== key) expect(before.get(e.key)!).toBeGreaterThan(before.get(key)!);
+        // Its own only at its cap, or as the largest holder.
+        else if (before.get(key)! < 4) expect(before.get(key)).toBe(Math.max(...before.values()));
+      }
+      live = [...live.filter((s) => !ended.includes(s)), { key, cookie: signed.cookie }];
+      expect(live.length).toBeLessThanOrEqual(7);
+      expect(Math.max(...counts().values())).toBeLessThanOrEqual(4);
+    }
+    // The bound on all was met often enough to tell.
+    expect(atBound).toBeGreaterThan(200);
+  });
+
   it("counts expired sessions out, idle or past their lifetime, whatever order they were signed in", () => {
     let now = 0;
     const sessions = new ConsoleSessions((k) => keys.get(k), { now: () => now, maxSessions: 3, maxSessionsPerTenant: 3, idleMs: 1_000, lifetimeMs: 3_000 });
