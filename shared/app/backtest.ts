@@ -188,7 +188,7 @@ async function runDetectorBackTest(services: Services, arn: string, stop: BackTe
     if (e instanceof BackTestInterrupted && stop.then === "wait") return "stopped";
     if (!(e instanceof BackTestInterrupted)) services.observer.failed("back-test", e, { anomalyDetectorArn: arn });
     // The tenant reads the reason: the paths it may see shown, the server's hidden; the operator has the error whole (above).
-    const shown = { folders: services.dataRootsOf(arnAccount(arn)), exact: sets.flatMap((m) => pathsShownFor(m, undefined, services.resultsRoot).exact ?? []), hidden: [services.resultsRoot] };
+    const shown = pathsShownFor(sets, services.dataRootsOf(arnAccount(arn)), services.resultsRoot);
     const reason = e instanceof BackTestInterrupted ? (stop.reason ?? e.message) : failureReasonOf(e, shown);
     await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: reason });
     return e instanceof BackTestInterrupted ? "stopped" : "ran";

@@ -34,7 +34,7 @@ export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf
 /** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role): the coordinator reads them, shards read Vigil's own. */
 const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
 /** A metric set's failure as its tenant reads it: the paths it may see shown, the server's hidden (failureReasonOf). */
-const reasonFor = (deps: Pick<DetectServices, "dataRootsOf" | "resultsRoot">, metricSet: MetricSet, e: unknown) => failureReasonOf(e, pathsShownFor(metricSet, deps.dataRootsOf(arnAccount(metricSet.MetricSetArn)), deps.resultsRoot));
+const reasonFor = (deps: Pick<DetectServices, "dataRootsOf" | "resultsRoot">, metricSet: MetricSet, e: unknown) => failureReasonOf(e, pathsShownFor([metricSet], deps.dataRootsOf(arnAccount(metricSet.MetricSetArn)), deps.resultsRoot));
 
 /** L4M's ExecutionStatus for one interval, with Vigil's figures. */
 export interface IntervalExecution {
@@ -779,7 +779,7 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
     return short === 0 ? await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE") : await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "LEARNING", { LearningUntil: new Date(until).toISOString() });
   } catch (e) {
     services.observer.failed("activation", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
-    const shown = { folders: services.dataRootsOf(arnAccount(detector.AnomalyDetectorArn)), exact: sets.flatMap((m) => pathsShownFor(m, undefined, services.resultsRoot).exact ?? []), hidden: [services.resultsRoot] };
+    const shown = pathsShownFor(sets, services.dataRootsOf(arnAccount(detector.AnomalyDetectorArn)), services.resultsRoot);
     await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: failureReasonOf(e, shown) });
     return undefined;
   }

@@ -35,12 +35,13 @@ export const failureUri = (work: string, step: string) => joinUri(work, "failed"
 export const failureReasonOf = (e: unknown, shown?: ShownPaths) => messageForTenant(e, shown).slice(0, 256);
 
 /**
- * The paths a metric set's tenant may see in its failures: the folders it may read, the paths
- * its metric set names; never Vigil's results store.
+ * The paths a tenant may see in the failures of its metric sets (one's interval, a detector's
+ * activation or back-test): the folders it may read, the paths the metric sets name; never
+ * Vigil's results store.
  */
-export function pathsShownFor(metricSet: Pick<MetricSet, "MetricSource">, folders: readonly string[] | undefined, resultsRoot: string): ShownPaths {
-  const s3 = metricSet.MetricSource?.S3SourceConfig;
-  return { folders, exact: [...(s3?.HistoricalDataPathList ?? []), ...(s3?.TemplatedPathList ?? [])], hidden: [resultsRoot] };
+export function pathsShownFor(metricSets: readonly Pick<MetricSet, "MetricSource">[], folders: readonly string[] | undefined, resultsRoot: string): ShownPaths {
+  const named = metricSets.flatMap((m) => [...(m.MetricSource?.S3SourceConfig?.HistoricalDataPathList ?? []), ...(m.MetricSource?.S3SourceConfig?.TemplatedPathList ?? [])]);
+  return { folders, exact: named, hidden: [resultsRoot] };
 }
 
 /** Where a model saved before shards existed is (read as the root shard; shard-model.ts). */
