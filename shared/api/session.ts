@@ -309,7 +309,8 @@ export class ConsoleSessions {
   /**
    * Ends every expired session, looking only at ones that have: a session past its lifetime is
    * among the oldest signed in, one idle too long among the least recently seen, so each order
-   * is read from its start until a session still live.
+   * is read from its start until a session still live. (Should the clock step back, a session
+   * behind a live one may outlast its time here; its next use ends it, as ever.)
    */
   private forgetExpired(now: number): void {
     for (const order of [this.sessions.keys(), this.bySeen.values()]) {
