@@ -39,10 +39,13 @@ export const DEFAULT_IDLE_MS = 60 * 60_000;
 export const DEFAULT_LIFETIME_MS = 12 * 60 * 60_000;
 /**
  * Sessions one tenant may hold (a person signing in again starts another): past it, that
- * tenant's oldest ends. No tenant can so sign another's people out.
+ * tenant's oldest ends.
  */
 export const DEFAULT_MAX_SESSIONS_PER_TENANT = 500;
-/** Sessions in all, against memory (a few hundred bytes each): the tenants' caps together may pass it. */
+/**
+ * Sessions in all, against memory (a few hundred bytes each): the tenants' caps together may
+ * pass it. Past it, the largest holder's oldest ends (see `makeRoomFor`).
+ */
 export const DEFAULT_MAX_SESSIONS = 20_000;
 /** Wrong secrets tried for one access key before its sign-ins are refused for the rest of the window. */
 export const DEFAULT_MAX_FAILED_SIGN_INS = 10;
@@ -107,10 +110,19 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 });
 
 export class ConsoleSessions {
-  /** By the SHA-256 of the cookie's token: the store never holds a usable token. */
+  /** By the SHA-256 of the cookie's token: the store never holds a usable token. Oldest first (by sign-in). */
   private readonly sessions = new Map<string, Session>();
+  /** The same keys, least recently seen first: the next to go idle is the first. */
+  private readonly bySeen = new Set<string>();
   /** Each tenant's sessions' keys, oldest first. */
   private readonly byTenant = new Map<string, Set<string>>();
+  /**
+   * The tenants holding sessions, by how many they hold (each set in the order its tenants
+   * reached that count), and the largest count held: the largest holder is found without
+   * looking at every tenant or session, since a count moves by one at a time.
+   */
+  private readonly byCount = new Map<number, Set<string>>();
+  private largest = 0;
   private readonly idleMs: number;
   private readonly lifetimeMs: number;
   private readonly maxSessions: number;
@@ -186,20 +198,46 @@ export class ConsoleSessions {
     const session: Session = { principal: { accessKeyId: AccessKeyId, tenant: credential.tenant }, csrfToken: token(), createdAt: now, lastSeen: now };
     const key = digest(cookie).toString("hex");
     this.sessions.set(key, session);
+    this.bySeen.add(key);
     const own = this.byTenant.get(credential.tenant) ?? new Set<string>();
     this.byTenant.set(credential.tenant, own.add(key));
+    this.recount(credential.tenant, own.size - 1, own.size);
     return json(200, this.infoOf(session), { "set-cookie": this.cookie(request, cookie, Math.floor(this.lifetimeMs / 1000)) });
   }
 
   /**
-   * Room for one more session of `tenant`: its own oldest ends when it holds its cap, or when
-   * all sessions together are at theirs; if they are and none is its own, the sign-in is
-   * refused (TooManyRequestsException) rather than ending another tenant's.
+   * Room for one more session of `tenant`. At its own cap, its own oldest ends. When all
+   * sessions together are at theirs, the oldest of the tenant holding the most ends, the
+   * signing-in tenant's own when it holds as many as any (so a tie never ends another's).
+   * A tenant holding fewer than the largest holder can so always sign in, and takes room only
+   * from a tenant holding more than it: signing in over and over, a tenant brings others down
+   * to about as many as it holds itself (at most its own cap), never further, and once it is the
+   * largest holder it ends its own. With many tenants signed in at the bound on all, each keeps
+   * its fair share of it, or all it holds when that is fewer.
    */
   private makeRoomFor(tenant: string): void {
     const own = this.byTenant.get(tenant);
-    while (own?.size && (own.size >= this.maxPerTenant || this.sessions.size >= this.maxSessions)) this.end(own.values().next().value!);
-    if (this.sessions.size >= this.maxSessions) throw new TooManyRequestsException(`The console holds as many sessions as it may (${this.maxSessions}), all of other tenants: try again when some have ended`);
+    while (own?.size && own.size >= this.maxPerTenant) this.end(own.values().next().value!);
+    while (this.sessions.size >= this.maxSessions) {
+      const holder = (own?.size ?? 0) >= this.largest ? tenant : this.byCount.get(this.largest)?.values().next().value;
+      const oldest = holder === undefined ? undefined : this.byTenant.get(holder)?.values().next().value;
+      if (oldest === undefined) throw new TooManyRequestsException(`The console holds as many sessions as it may (${this.maxSessions}): try again when some have ended`);
+      this.end(oldest);
+    }
+  }
+
+  /** Moves `tenant` from holding `from` sessions to holding `to` (one more or one fewer), keeping the largest count. */
+  private recount(tenant: string, from: number, to: number): void {
+    const was = this.byCount.get(from);
+    was?.delete(tenant);
+    if (was?.size === 0) this.byCount.delete(from);
+    if (to > 0) {
+      const now = this.byCount.get(to) ?? new Set<string>();
+      this.byCount.set(to, now.add(tenant));
+    }
+    if (to > this.largest) this.largest = to;
+    // The tenant that held the largest count now holds one fewer: if it was the only one, that is the largest.
+    else if (from === this.largest && !this.byCount.has(from)) this.largest = to;
   }
 
   /** Forgets a session, and its place in its tenant's. */
@@ -207,9 +245,12 @@ export class ConsoleSessions {
     const session = this.sessions.get(key);
     if (!session) return;
     this.sessions.delete(key);
-    const own = this.byTenant.get(session.principal.tenant);
-    own?.delete(key);
-    if (own?.size === 0) this.byTenant.delete(session.principal.tenant);
+    this.bySeen.delete(key);
+    const tenant = session.principal.tenant;
+    const own = this.byTenant.get(tenant);
+    if (!own?.delete(key)) return;
+    this.recount(tenant, own.size + 1, own.size);
+    if (own.size === 0) this.byTenant.delete(tenant);
   }
 
   /** A key whose secret was guessed wrong too often in the window is refused, right or wrong, until the window ends. */
@@ -251,6 +292,8 @@ export class ConsoleSessions {
       throw new AccessDeniedException("This session has expired: sign in again");
     }
     session.lastSeen = now;
+    this.bySeen.delete(key);
+    this.bySeen.add(key);
     return session;
   }
 
@@ -263,8 +306,20 @@ export class ConsoleSessions {
     return now - session.lastSeen > this.idleMs || now - session.createdAt > this.lifetimeMs;
   }
 
+  /**
+   * Ends every expired session, looking only at ones that have: a session past its lifetime is
+   * among the oldest signed in, one idle too long among the least recently seen, so each order
+   * is read from its start until a session still live. (Should the clock step back, a session
+   * behind a live one may outlast its time here; its next use ends it, as ever.)
+   */
   private forgetExpired(now: number): void {
-    for (const [key, session] of this.sessions) if (this.expired(session, now)) this.end(key);
+    for (const order of [this.sessions.keys(), this.bySeen.values()]) {
+      for (const key of order) {
+        const session = this.sessions.get(key);
+        if (session && !this.expired(session, now)) break;
+        this.end(key);
+      }
+    }
   }
 
   /** A browser always sends Origin on a cross-origin write; when it is there it must be this host. */

@@ -1,5 +1,5 @@
 import { readAndAggregate, readableOf, ReadStopped } from "../detect/read-files.ts";
-import { metricSetRoot } from "../detect/results.ts";
+import { metricSetRoot, pathsShownFor } from "../detect/results.ts";
 import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { arnAccount } from "../model/ids.ts";
@@ -38,15 +38,19 @@ export async function runDetectorBackTest(services: Services, arn: string, stop:
   const catalog = catalogOf(services, systemScope(services, arnAccount(arn)));
   if (!(await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVATING", "BACK_TEST_ACTIVE"], "BACK_TEST_ACTIVE"))) return "skipped";
   const stillAsked = async () => (await catalog.getDetector(arn).catch(() => undefined))?.Status === "BACK_TEST_ACTIVE";
+  let sets: readonly MetricSet[] = [];
   try {
-    for (const metricSet of await catalog.listMetricSets(arn)) await backTestMetricSet(services, metricSet, stop.signal, stillAsked);
+    sets = await catalog.listMetricSets(arn);
+    for (const metricSet of sets) await backTestMetricSet(services, metricSet, stop.signal, stillAsked);
     await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "BACK_TEST_COMPLETE");
     return "ran";
   } catch (e) {
     if (e instanceof BackTestCalledOff) return "ran";
     if (e instanceof BackTestInterrupted && stop.then === "wait") return "stopped";
     if (!(e instanceof BackTestInterrupted)) services.observer.failed("back-test", e, { anomalyDetectorArn: arn });
-    const reason = e instanceof BackTestInterrupted ? ([e.detail, stop.reason].filter(Boolean).join(". ") || e.message) : failureReasonOf(e);
+    // The tenant reads the reason: the paths it may see shown, the server's hidden; the operator has the error whole (above).
+    const shown = pathsShownFor(sets, services.dataRootsOf(arnAccount(arn)), services.resultsRoot);
+    const reason = e instanceof BackTestInterrupted ? ([e.detail, stop.reason].filter(Boolean).join(". ") || e.message) : failureReasonOf(e, shown);
     await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: reason });
     return e instanceof BackTestInterrupted ? "stopped" : "ran";
   }

@@ -1,7 +1,7 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readInterval, visitRows } from "../detect/read-files.ts";
-import { failureReasonOf, failureUri, inputUri, intervalUri, metricSetRoot, resultUri, runsUri, toJsonLines } from "../detect/results.ts";
+import { failureReasonOf, failureUri, inputUri, intervalUri, metricSetRoot, pathsShownFor, resultUri, runsUri, toJsonLines } from "../detect/results.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
 import { collectVersions, commitModel, emptyModel, readModel, type ShardedModel, type ShardInfo } from "../detect/shard-model.ts";
@@ -33,6 +33,8 @@ export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf
 
 /** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role): the coordinator reads them, shards read Vigil's own. */
 const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
+/** A metric set's failure as its tenant reads it: the paths it may see shown, the server's hidden (failureReasonOf). */
+const reasonFor = (deps: Pick<DetectServices, "dataRootsOf" | "resultsRoot">, metricSet: MetricSet, e: unknown) => failureReasonOf(e, pathsShownFor([metricSet], deps.dataRootsOf(arnAccount(metricSet.MetricSetArn)), deps.resultsRoot));
 
 /** L4M's ExecutionStatus for one interval, with Vigil's figures. */
 export interface IntervalExecution {
@@ -397,7 +399,7 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
     return { outcome: await startInterval(deps, metricSet, intervalStart, now, model, term, stopKeeping) };
   } catch (e) {
     await stopKeeping();
-    const execution = await failRun(deps, metricSet, intervalStart, now, term, runsUri(metricSetRoot(deps.resultsRoot, metricSet), String(intervalStart), runName(leaseUntil)), failureReasonOf(e));
+    const execution = await failRun(deps, metricSet, intervalStart, now, term, runsUri(metricSetRoot(deps.resultsRoot, metricSet), String(intervalStart), runName(leaseUntil)), reasonFor(deps, metricSet, e));
     // Files the tenant may not read fail the interval, not the run: the other metric sets and tenants go on.
     return { outcome: execution ? { kind: "failed", execution } : { kind: "lease-expired" }, ...(e instanceof AccessDeniedException ? {} : { thrown: { error: e } }) };
   } finally {
@@ -419,8 +421,8 @@ interface LeaseTerm {
  * a run that stopped (its lease ran out) does not. Should the record fail too, that is
  * logged and the error that stopped the interval is the one thrown, whatever it was.
  */
-async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "observer" | "clock" | "linkClock">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<Attempt> {
-  const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: failureReasonOf(error), runsAgain: true };
+async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "observer" | "clock" | "linkClock" | "dataRootsOf" | "resultsRoot">, metricSet: MetricSet, intervalStart: number, now: number, error: unknown): Promise<Attempt> {
+  const execution: IntervalExecution = { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "FAILED", FailureReason: reasonFor(deps, metricSet, error), runsAgain: true };
   const id = executionKey(metricSet, intervalStart);
   const outcome: IntervalOutcome = { kind: "failed", execution };
   try {
@@ -684,7 +686,7 @@ export async function parkRun(deps: DetectServices, work: string, step: string, 
   }
   const recorded = await deps.blobs.get(failureUri(work, step));
   const why = recorded ? (JSON.parse(new TextDecoder().decode(recorded)) as { reason: string }).reason : "it ran out of time or memory (no error was recorded)";
-  const reason = failureReasonOf(`${step === "merge" ? "the merge" : `shard ${step}`} failed on every attempt: ${why}`);
+  const reason = reasonFor(deps, plan.metricSet, `${step === "merge" ? "the merge" : `shard ${step}`} failed on every attempt: ${why}`);
   if (plan.kind === "history") {
     await deps.records.release(plan.lease, plan.leaseUntil);
     await deps.blobs.deleteFolder(`${work}/`);
@@ -783,7 +785,8 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
     return short === 0 ? await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE") : await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "LEARNING", { LearningUntil: new Date(until).toISOString() });
   } catch (e) {
     services.observer.failed("activation", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
-    await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: failureReasonOf(e) });
+    const shown = pathsShownFor(sets, services.dataRootsOf(arnAccount(detector.AnomalyDetectorArn)), services.resultsRoot);
+    await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: failureReasonOf(e, shown) });
     return undefined;
   }
 }

@@ -1,5 +1,6 @@
-import { failureReasonOf, failureUri, resultUri } from "../detect/results.ts";
+import { failureReasonOf, failureUri, pathsShownFor, resultUri } from "../detect/results.ts";
 import { encodeShardResult, runShard, type ShardJob } from "../detect/shard-job.ts";
+import { arnAccount } from "../model/ids.ts";
 import { joinUri } from "../model/location.ts";
 import type { DetectServices, DueRun } from "./detect.ts";
 import type { HandedRun, Services } from "./services.ts";
@@ -46,7 +47,8 @@ async function recordingFailure<T>(services: DetectServices, run: HandedRun, ste
   try {
     return await work();
   } catch (e) {
-    await services.blobs.put(failureUri(run.work, step), JSON.stringify({ reason: failureReasonOf(e) }));
+    // Read back into the interval's FailureReason (parkRun), which shows it again as the tenant may see it: no path of the server's here either.
+    await services.blobs.put(failureUri(run.work, step), JSON.stringify({ reason: failureReasonOf(e, pathsShownFor([], services.dataRootsOf(arnAccount(run.metricSetArn)), services.resultsRoot)) }));
     throw e;
   }
 }

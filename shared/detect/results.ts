@@ -1,6 +1,7 @@
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/location.ts";
+import { messageForTenant, type ShownPaths } from "../model/redact.ts";
 import type { ShardId } from "./shards.ts";
 
 /**
@@ -26,8 +27,22 @@ export const inputUri = (work: string, target: ShardId) => joinUri(work, "in", `
 /** Why a step of a run last failed: `s<shard>` for a shard job, `merge` for the merge. */
 export const failureUri = (work: string, step: string) => joinUri(work, "failed", `${step}.json`);
 
-/** A failure's reason as L4M's FailureReason carries it (at most 256 characters). */
-export const failureReasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 256);
+/**
+ * A failure's reason as L4M's FailureReason carries it (at most 256 characters), which the
+ * tenant reads: no path of the server's it may not see (redact.ts). Given no paths it may see,
+ * every absolute path is hidden; the operator logs the error itself.
+ */
+export const failureReasonOf = (e: unknown, shown?: ShownPaths) => messageForTenant(e, shown).slice(0, 256);
+
+/**
+ * The paths a tenant may see in the failures of its metric sets (one's interval, a detector's
+ * activation or back-test): the folders it may read, the paths the metric sets name; never
+ * Vigil's results store.
+ */
+export function pathsShownFor(metricSets: readonly Pick<MetricSet, "MetricSource">[], folders: readonly string[] | undefined, resultsRoot: string): ShownPaths {
+  const named = metricSets.flatMap((m) => [...(m.MetricSource?.S3SourceConfig?.HistoricalDataPathList ?? []), ...(m.MetricSource?.S3SourceConfig?.TemplatedPathList ?? [])]);
+  return { folders, exact: named, hidden: [resultsRoot] };
+}
 
 /** Where a model saved before shards existed is (read as the root shard; shard-model.ts). */
 export const modelUri = (root: string) => joinUri(root, "model.bin");

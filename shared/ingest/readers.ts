@@ -2,6 +2,7 @@ import { createGunzip, gunzipSync, type Gunzip } from "node:zlib";
 import { Parser, type Options as CsvParseOptions } from "csv-parse";
 import { parse } from "csv-parse/sync";
 import type { FileFormatDescriptor } from "../model/metric-set.ts";
+import { messageForTenant } from "../model/redact.ts";
 
 /** One record read from a file, before validation: field values by column name. */
 export interface RawRow {
@@ -269,7 +270,8 @@ async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NO
   try {
     for await (const plain of gunzip) yield plain as Buffer;
   } catch (e) {
-    state.detail = `not a readable GZIP file (${e instanceof Error ? e.message : String(e)})`;
+    // The file's own stream failing (a system error naming a server path) breaks the inflating too: its detail reaches the tenant (rejects, a sample refused).
+    state.detail = `not a readable GZIP file (${messageForTenant(e)})`;
   } finally {
     gunzip.destroy();
     await feeding;
