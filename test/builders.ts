@@ -52,6 +52,10 @@ export function readableMetricSet(overrides: Parameters<typeof metricSetRequest>
 export const HOUR = 3_600_000;
 export const T0 = Date.UTC(2021, 0, 4); // a Monday
 
+/** A live interval's folder in L4M's sample layout ({{yyyyMMdd}}/{{HHmm}}). */
+export const liveFolder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
+/** CSV files with a header, comma-separated, as a metric set's S3SourceConfig describes them. */
+export const CSV_FILES = { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } };
 export const sqlTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 
 export interface ShopPoint {

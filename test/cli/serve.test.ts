@@ -40,7 +40,7 @@ import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountOf, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, runBackTests, type Services } from "../../shared/app/index.ts";
-import { csvOf, HOUR, localAt, shopPoints, T0 as MONDAY, tempDir, type ShopPoint } from "../builders.ts";
+import { csvOf, HOUR, localAt, shopPoints, T0 as MONDAY, tempDir, type ShopPoint, liveFolder } from "../builders.ts";
 
 /**
  * `vigil serve` through the official client, one spec per operation: what each answers on
@@ -55,7 +55,6 @@ const SERIES = [
 const WEEK = 7 * 24 * HOUR;
 const T0 = MONDAY + Math.floor((Date.now() - 30 * 24 * HOUR - MONDAY) / WEEK) * WEEK;
 const LIVE = T0 + 14 * 24 * HOUR;
-const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 const seconds = (ms: number) => new Date(ms).toISOString().replace(".000", "");
 const hourly = { AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" as const } };
 
@@ -95,7 +94,7 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     await services.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
     const spike = (p: ShopPoint): ShopPoint => (p.marketplace === "fr" && p.t === T0 + 12 * 24 * HOUR + 5 * HOUR ? { ...p, views: Number(p.views) * 4 } : p);
     await services.blobs.put(join(dir, "files", "spiky", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES, spike)));
-    for (let h = 0; h < 10; h++) await services.blobs.put(join(dir, "files", "live", folder(LIVE + h * HOUR), "part.csv"), csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
+    for (let h = 0; h < 10; h++) await services.blobs.put(join(dir, "files", "live", liveFolder(LIVE + h * HOUR), "part.csv"), csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
 
     const detector = await createDetector(services, OPERATOR, { AnomalyDetectorName: "shop", ...hourly, Tags: { team: "growth" } });
     const metricSet = await createMetricSet(services, OPERATOR, metricSetOf(detector.AnomalyDetectorArn));

@@ -13,7 +13,7 @@ import { DynamoRecordStore, recordTableDefinition, TTL_ATTRIBUTE } from "../../s
 import { S3BlobStore } from "../../shared/store/s3-blobs.ts";
 import { SnsEventPublisher } from "../../shared/store/sns-events.ts";
 import { startFakeSns } from "../fakes/sns-server.ts";
-import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../builders.ts";
+import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint, liveFolder } from "../builders.ts";
 import { startDynamoDbLocal, startS3rver } from "../servers.ts";
 
 /**
@@ -28,7 +28,6 @@ const LIVE = T0 + 14 * 24 * HOUR;
 const LIVE_HOURS = 10;
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:vigil-anomaly-groups";
 const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 4 * HOUR && p.t < LIVE + 6 * HOUR ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
-const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 
 describe("detect on S3 and DynamoDB", () => {
   let s3: S3Client;
@@ -41,7 +40,7 @@ describe("detect on S3 and DynamoDB", () => {
     sns = await startFakeSns([TOPIC]);
     const blobs = new S3BlobStore(s3);
     await blobs.put("s3://metrics/history/all.csv", csvOf(shopPoints(T0, 14 * 24, SERIES)));
-    for (let h = 0; h < LIVE_HOURS; h++) await blobs.put(`s3://metrics/live/${folder(LIVE + h * HOUR)}/part.csv`, csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
+    for (let h = 0; h < LIVE_HOURS; h++) await blobs.put(`s3://metrics/live/${liveFolder(LIVE + h * HOUR)}/part.csv`, csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
   });
 
   afterAll(() => dynamo?.stop());
@@ -89,7 +88,7 @@ describe("detect on S3 and DynamoDB", () => {
     expect(chart.actual.at(-1)!).toBeLessThan(chart.lower.at(-1)!);
     expect(chart.actual.at(-3)!).toBeGreaterThanOrEqual(chart.lower.at(-3)!);
     expect(announced[1]!.summary.contributors).toContainEqual({ name: "marketplace", value: "de", share: 100 });
-    const anomalies = new TextDecoder().decode(await rt.blobs.get(`s3://metrics/results-catchup/000000000000/shop/orders/${folder(LIVE + 4 * HOUR)}/anomalies.jsonl`));
+    const anomalies = new TextDecoder().decode(await rt.blobs.get(`s3://metrics/results-catchup/000000000000/shop/orders/${liveFolder(LIVE + 4 * HOUR)}/anomalies.jsonl`));
     expect(anomalies).toMatch(/"marketplace":"de"/);
     expect(await detectDue(rt, LIVE + LIVE_HOURS * HOUR)).toEqual([]);
     // Execution records expire on their own, 90 days after the run that wrote them.

@@ -22,7 +22,7 @@ import { S3BlobStore } from "../../shared/store/s3-blobs.ts";
 import { SnsEventPublisher } from "../../shared/store/sns-events.ts";
 import { startFakeSns } from "../fakes/sns-server.ts";
 import { startFakeSqs, type FakeSqs } from "../fakes/sqs-server.ts";
-import { cycle, HOUR, localAt, metricSetRequest, sqlTime, T0, tempDir } from "../builders.ts";
+import { cycle, HOUR, localAt, metricSetRequest, sqlTime, T0, tempDir, liveFolder } from "../builders.ts";
 import { startDynamoDbLocal, startS3rver } from "../servers.ts";
 
 /**
@@ -54,7 +54,6 @@ function csvAt(from: number, hours: number): string {
   }
   return lines.join("\n") + "\n";
 }
-const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 
 describe("sharded detection on SQS, S3 and DynamoDB", () => {
   let s3: S3Client;
@@ -71,7 +70,7 @@ describe("sharded detection on SQS, S3 and DynamoDB", () => {
     client = new SQSClient({ endpoint: sqs.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
     const blobs = new S3BlobStore(s3);
     await blobs.put("s3://metrics/history/all.csv", csvAt(T0, HISTORY_HOURS));
-    for (let h = 0; h < LIVE_HOURS; h++) await blobs.put(`s3://metrics/live/${folder(LIVE + h * HOUR)}/part.csv`, csvAt(LIVE + h * HOUR, 1));
+    for (let h = 0; h < LIVE_HOURS; h++) await blobs.put(`s3://metrics/live/${liveFolder(LIVE + h * HOUR)}/part.csv`, csvAt(LIVE + h * HOUR, 1));
   });
 
   afterAll(() => dynamo?.stop());
@@ -151,7 +150,7 @@ describe("sharded detection on SQS, S3 and DynamoDB", () => {
     const local = localAt(localDir, now, { shardCapacity: 1_000_000 });
     const files = join(await tempDir(), "files");
     await local.blobs.put(join(files, "history", "all.csv"), csvAt(T0, HISTORY_HOURS));
-    for (let h = 0; h < LIVE_HOURS; h++) await local.blobs.put(join(files, "live", folder(LIVE + h * HOUR), "part.csv"), csvAt(LIVE + h * HOUR, 1));
+    for (let h = 0; h < LIVE_HOURS; h++) await local.blobs.put(join(files, "live", liveFolder(LIVE + h * HOUR), "part.csv"), csvAt(LIVE + h * HOUR, 1));
     const detector = await createDetector(local, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     const localSet = await createMetricSet(local, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(files, "history")] } } }));
     await activateDetector(local, OPERATOR, detector.AnomalyDetectorArn);
@@ -163,7 +162,7 @@ describe("sharded detection on SQS, S3 and DynamoDB", () => {
     expect(groups).toHaveLength(1);
     expect(groups).toEqual(await local.records.list<AnomalyGroupRecord>("groups"));
     for (let h = 0; h < LIVE_HOURS; h++) {
-      const text = async (r: Services, m: MetricSet) => new TextDecoder().decode(await r.blobs.get(`${metricSetRoot(r.resultsRoot, m)}/${folder(LIVE + h * HOUR)}/anomalies.jsonl`));
+      const text = async (r: Services, m: MetricSet) => new TextDecoder().decode(await r.blobs.get(`${metricSetRoot(r.resultsRoot, m)}/${liveFolder(LIVE + h * HOUR)}/anomalies.jsonl`));
       expect(await text(rt, metricSet)).toEqual(await text(local, localSet));
     }
     const executions = await rt.records.list<IntervalExecution>("executions");

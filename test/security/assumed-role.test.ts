@@ -4,7 +4,7 @@ import { activateDetector, createDetector, createMetricSet, detectDue, detectMet
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { awsServices } from "../../shared/runtime/aws.ts";
 import { S3BlobStore } from "../../shared/store/s3-blobs.ts";
-import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0 } from "../builders.ts";
+import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, liveFolder, CSV_FILES } from "../builders.ts";
 import { startFakeSts } from "../fakes/sts-server.ts";
 import { startS3rver, tempDirOnce } from "../servers.ts";
 import { startS3Gate, type GatedRequest } from "./s3-gate.ts";
@@ -24,8 +24,6 @@ const SERIES = [
   { platform: "app", marketplace: "fr", base: 300 },
 ];
 const LIVE = T0 + 14 * 24 * HOUR;
-const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
-const csv = { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } };
 const scopeOf = (account: string): Scope => ({ tenant: account, accountId: account });
 
 describe("reading a tenant's bucket in AWS", () => {
@@ -42,7 +40,7 @@ describe("reading a tenant's bucket in AWS", () => {
     const direct = new S3BlobStore(s3);
     for (const tenant of ["a", "b"]) {
       await direct.put(`s3://tenant-${tenant}-data/history/all.csv`, csvOf(shopPoints(T0, 14 * 24, SERIES)));
-      await direct.put(`s3://tenant-${tenant}-data/live/${folder(LIVE)}/part.csv`, csvOf(shopPoints(LIVE, 1, SERIES)));
+      await direct.put(`s3://tenant-${tenant}-data/live/${liveFolder(LIVE)}/part.csv`, csvOf(shopPoints(LIVE, 1, SERIES)));
     }
     const endpoint = await s3.config.endpoint!();
     gate = await startS3Gate(`${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`, (bucket, key, token) => {
@@ -68,7 +66,7 @@ describe("reading a tenant's bucket in AWS", () => {
     Object.assign(process.env, saved);
   });
 
-  const sample = (scope: Scope, path: string, roleArn: string) => getSampleData(services, scope, { S3SourceConfig: { RoleArn: roleArn, HistoricalDataPathList: [path], ...csv } });
+  const sample = (scope: Scope, path: string, roleArn: string) => getSampleData(services, scope, { S3SourceConfig: { RoleArn: roleArn, HistoricalDataPathList: [path], ...CSV_FILES } });
   const denied = async (p: Promise<unknown>, message: RegExp) => {
     const e = await p.then(
       () => undefined,
@@ -101,15 +99,15 @@ describe("reading a tenant's bucket in AWS", () => {
 
     const detector = await createDetector(services, b, { AnomalyDetectorName: "probe", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     await denied(detectMetricSetConfig(services, b, { AnomalyDetectorArn: detector.AnomalyDetectorArn, AutoDetectionMetricSource: { S3SourceConfig: { HistoricalDataPathList: ["s3://tenant-b-data/history/"] } } }), /names no RoleArn/);
-    await denied(createMetricSet(services, b, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: ["s3://tenant-b-data/history/"], ...csv } } })), /names no RoleArn/);
+    await denied(createMetricSet(services, b, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: ["s3://tenant-b-data/history/"], ...CSV_FILES } } })), /names no RoleArn/);
     for (const path of ["/etc/passwd", "/proc/self/environ", "relative/file.csv"]) await denied(sample(b, path, ROLE_B), /local paths are not read in AWS/);
-    await denied(createMetricSet(services, b, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { RoleArn: ROLE_B, TemplatedPathList: ["/var/data/{{yyyyMMdd}}/{{HHmm}}"], ...csv } } })), /local paths are not read in AWS/);
+    await denied(createMetricSet(services, b, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { RoleArn: ROLE_B, TemplatedPathList: ["/var/data/{{yyyyMMdd}}/{{HHmm}}"], ...CSV_FILES } } })), /local paths are not read in AWS/);
   });
 
   it("detects a tenant's metric set reading its bucket as its role, and writes results with Vigil's own, assuming the role once", async () => {
     const a = scopeOf(ACCOUNT_A);
     const detector = await createDetector(services, a, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await createMetricSet(services, a, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { RoleArn: ROLE_A, TemplatedPathList: ["s3://tenant-a-data/live/{{yyyyMMdd}}/{{HHmm}}"], HistoricalDataPathList: ["s3://tenant-a-data/history/"], ...csv } } }));
+    await createMetricSet(services, a, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { RoleArn: ROLE_A, TemplatedPathList: ["s3://tenant-a-data/live/{{yyyyMMdd}}/{{HHmm}}"], HistoricalDataPathList: ["s3://tenant-a-data/history/"], ...CSV_FILES } } }));
     await activateDetector(services, a, detector.AnomalyDetectorArn);
     const before = gate.requests.length;
     const runs = await detectDue(services, LIVE + HOUR);

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountOf } from "../../cli/serve.ts";
 import { activateDetector, createDetector, createMetricSet, detectDue, type Scope } from "../../shared/app/index.ts";
 import { localServices } from "../../shared/runtime/local.ts";
-import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint } from "../builders.ts";
+import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint, liveFolder, CSV_FILES } from "../builders.ts";
 import { tempDirOnce } from "../servers.ts";
 import { l4m, runVigil, startVigilServe, type Key } from "./wire.ts";
 
@@ -40,8 +40,6 @@ const SERIES = [
 /** Tenant a's own figures: what b must never see. */
 const A_SERIES = [{ platform: "web", marketplace: "a-only-market", base: 777 }];
 const spike = (p: ShopPoint): ShopPoint => (p.marketplace === "fr" && p.t === T0 + 12 * 24 * HOUR + 5 * HOUR ? { ...p, views: Number(p.views) * 4 } : p);
-const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
-const csv = { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } };
 const ROLE = "arn:aws:iam::000000000000:role/reader";
 /** A role of the tenant's own account: a source naming another account's role is refused before any path is looked at. */
 const roleOf = (key: Key) => `arn:aws:iam::${accountOf(key === A ? "a" : "b")}:role/reader`;
@@ -96,8 +94,8 @@ describe("where a tenant of vigil serve may read data", () => {
       await mkdir(join(root, "history"), { recursive: true });
       await writeFile(join(root, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, series, spike)));
       for (let h = 0; h < 24 * 14; h += 1) {
-        await mkdir(join(root, "live", folder(T0 + h * HOUR)), { recursive: true });
-        await writeFile(join(root, "live", folder(T0 + h * HOUR), "part.csv"), csvOf(shopPoints(T0 + h * HOUR, 1, series, spike)));
+        await mkdir(join(root, "live", liveFolder(T0 + h * HOUR)), { recursive: true });
+        await writeFile(join(root, "live", liveFolder(T0 + h * HOUR), "part.csv"), csvOf(shopPoints(T0 + h * HOUR, 1, series, spike)));
       }
     }
     await symlink(join(rootA, "history", "all.csv"), join(rootB, "escape.csv"));
@@ -106,7 +104,7 @@ describe("where a tenant of vigil serve may read data", () => {
   }, 120_000);
   afterAll(() => server?.stop());
 
-  const sample = (key: Key, path: string, format: typeof csv | { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: boolean; HeaderList: string[]; Delimiter: string } } } = csv) => l4m(server.url, key).send(new GetSampleDataCommand({ S3SourceConfig: { RoleArn: roleOf(key), HistoricalDataPathList: [path], ...format } }));
+  const sample = (key: Key, path: string, format: typeof CSV_FILES | { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: boolean; HeaderList: string[]; Delimiter: string } } } = CSV_FILES) => l4m(server.url, key).send(new GetSampleDataCommand({ S3SourceConfig: { RoleArn: roleOf(key), HistoricalDataPathList: [path], ...format } }));
 
   it("reads a tenant's own files", async () => {
     const own = await sample(B, join(rootB, "history", "all.csv"));
@@ -136,14 +134,14 @@ describe("where a tenant of vigil serve may read data", () => {
   it("refuses a metric set, made or updated, whose paths lie outside the tenant's roots, and keeps nothing of it", async () => {
     const b = l4m(server.url, B);
     const { AnomalyDetectorArn } = await b.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "thief", ...hourly }));
-    const make = (source: Record<string, unknown>) => b.send(new CreateMetricSetCommand({ AnomalyDetectorArn, MetricSetName: "orders", ...views, MetricSource: { S3SourceConfig: { ...source, ...csv } } }));
+    const make = (source: Record<string, unknown>) => b.send(new CreateMetricSetCommand({ AnomalyDetectorArn, MetricSetName: "orders", ...views, MetricSource: { S3SourceConfig: { ...source, ...CSV_FILES } } }));
     await refused(make({ HistoricalDataPathList: [join(rootA, "history")] }), join(rootA, "history"));
     // A template is judged as it renders: `..` after a placeholder climbs as far as it does then.
     await refused(make({ TemplatedPathList: [`${rootB}/live/{{yyyyMMdd}}/../../../a-data/live/{{yyyyMMdd}}/{{HHmm}}`] }), "a-data/live/19700101");
     expect((await b.send(new ListMetricSetsCommand({ AnomalyDetectorArn }))).MetricSetSummaryList).toEqual([]);
 
     const { MetricSetArn } = await make({ TemplatedPathList: [`${rootB}/live/{{yyyyMMdd}}/{{HHmm}}`] });
-    await refused(b.send(new UpdateMetricSetCommand({ MetricSetArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [`${rootA}/live/{{yyyyMMdd}}/{{HHmm}}`], ...csv } } })), `${rootA}/live/19700101`);
+    await refused(b.send(new UpdateMetricSetCommand({ MetricSetArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [`${rootA}/live/{{yyyyMMdd}}/{{HHmm}}`], ...CSV_FILES } } })), `${rootA}/live/19700101`);
     expect((await b.send(new DescribeMetricSetCommand({ MetricSetArn }))).MetricSource?.S3SourceConfig?.TemplatedPathList).toEqual([`${rootB}/live/{{yyyyMMdd}}/{{HHmm}}`]);
   });
 
@@ -155,7 +153,7 @@ describe("where a tenant of vigil serve may read data", () => {
     await rename(join(rootB, "live"), join(rootB, "swap", "live"));
     await symlink(join(rootB, "swap", "history"), join(rootB, "history"));
     await symlink(join(rootB, "swap", "live"), join(rootB, "live"));
-    await b.send(new CreateMetricSetCommand({ AnomalyDetectorArn, MetricSetName: "orders", ...views, MetricSource: { S3SourceConfig: { TemplatedPathList: [`${rootB}/live/{{yyyyMMdd}}/{{HHmm}}`], HistoricalDataPathList: [join(rootB, "history")], ...csv } } }));
+    await b.send(new CreateMetricSetCommand({ AnomalyDetectorArn, MetricSetName: "orders", ...views, MetricSource: { S3SourceConfig: { TemplatedPathList: [`${rootB}/live/{{yyyyMMdd}}/{{HHmm}}`], HistoricalDataPathList: [join(rootB, "history")], ...CSV_FILES } } }));
     // Links that stay inside the root are followed. The request asks; vigil serve's loop, woken by it, does the work.
     await b.send(new BackTestAnomalyDetectorCommand({ AnomalyDetectorArn }));
     await statusBecomes(b, AnomalyDetectorArn!, "BACK_TEST_COMPLETE");
@@ -195,7 +193,7 @@ describe("the default tenant", () => {
     await writeFile(join(dataDir, "state", "link-secret"), LINK_KEY);
     await mkdir(join(base, "elsewhere"));
     await writeFile(join(base, "elsewhere", "more.csv"), csvOf(shopPoints(T0, 24, SERIES)));
-    const sampleOf = (url: string, path: string) => l4m(url).send(new GetSampleDataCommand({ S3SourceConfig: { RoleArn: ROLE, HistoricalDataPathList: [path], ...csv } }));
+    const sampleOf = (url: string, path: string) => l4m(url).send(new GetSampleDataCommand({ S3SourceConfig: { RoleArn: ROLE, HistoricalDataPathList: [path], ...CSV_FILES } }));
 
     const plain = await startVigilServe(dataDir);
     try {
@@ -225,13 +223,13 @@ describe("detection", () => {
     const LIVE = T0 + 14 * 24 * HOUR;
     for (const root of [rootA, rootB]) {
       await rt.blobs.put(join(root, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
-      await rt.blobs.put(join(root, "live", folder(LIVE), "part.csv"), csvOf(shopPoints(LIVE, 1, SERIES)));
+      await rt.blobs.put(join(root, "live", liveFolder(LIVE), "part.csv"), csvOf(shopPoints(LIVE, 1, SERIES)));
     }
     const scopes: Scope[] = ["a", "b"].map((t) => ({ tenant: t, accountId: accountOf(t), dataRoots: roots[accountOf(t)] }));
     for (const [i, scope] of scopes.entries()) {
       const root = [rootA, rootB][i]!;
       const detector = await createDetector(rt, scope, { AnomalyDetectorName: "shop", ...hourly });
-      await createMetricSet(rt, scope, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(root, "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(root, "history")], ...csv } } }));
+      await createMetricSet(rt, scope, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(root, "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(root, "history")], ...CSV_FILES } } }));
       await activateDetector(rt, scope, detector.AnomalyDetectorArn);
     }
     // b's live folder now leads into a's.

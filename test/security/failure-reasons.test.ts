@@ -6,7 +6,7 @@ import { activateDetector, backTestDetector, createDetector, createMetricSet, de
 import { metricSetRoot } from "../../shared/detect/results.ts";
 import { streamRecords } from "../../shared/ingest/readers.ts";
 import { localServices } from "../../shared/runtime/local.ts";
-import { csvOf, HOUR, metricSetRequest, shopPoints, T0 } from "../builders.ts";
+import { csvOf, HOUR, metricSetRequest, shopPoints, T0, liveFolder, CSV_FILES } from "../builders.ts";
 import { tempDirOnce } from "../servers.ts";
 
 /**
@@ -22,8 +22,6 @@ const SERIES = [
   { platform: "app", marketplace: "fr", base: 300 },
 ];
 const LIVE = T0 + 14 * 24 * HOUR;
-const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
-const csv = { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } };
 
 /** A tenant of vigil serve with its data root, a detector and a metric set reading it; the errors the operator was told of. */
 async function tenantWithMetricSet(activate = true) {
@@ -33,10 +31,10 @@ async function tenantWithMetricSet(activate = true) {
   const observer: Observer = { ...silentObserver, failed: (_what, error) => void told.push(error) };
   const rt = localServices(join(base, "vigil"), { clock: () => LIVE, dataRootsOf: (account) => (account === accountOf("b") ? [root] : []), observer });
   await rt.blobs.put(join(root, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
-  await rt.blobs.put(join(root, "live", folder(LIVE), "part.csv"), csvOf(shopPoints(LIVE, 1, SERIES)));
+  await rt.blobs.put(join(root, "live", liveFolder(LIVE), "part.csv"), csvOf(shopPoints(LIVE, 1, SERIES)));
   const scope: Scope = { tenant: "b", accountId: accountOf("b"), dataRoots: [root] };
   const detector = await createDetector(rt, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-  const metricSet = await createMetricSet(rt, scope, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(root, "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(root, "history")], ...csv } } }));
+  const metricSet = await createMetricSet(rt, scope, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(root, "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(root, "history")], ...CSV_FILES } } }));
   if (activate) await activateDetector(rt, scope, detector.AnomalyDetectorArn);
   /** The metric set's model folder made a file: reading the model fails with ENOTDIR, naming a path in Vigil's results store. */
   const breakModel = async () => {
@@ -98,7 +96,7 @@ describe("failure reasons a tenant reads", () => {
       throw error;
     }
     const details: string[] = [];
-    for await (const batch of streamRecords("/data/b/live/part.csv.gz", failing(), csv.FileFormatDescriptor)) for (const item of batch) if ("malformed" in item) details.push(item.malformed.detail);
+    for await (const batch of streamRecords("/data/b/live/part.csv.gz", failing(), CSV_FILES.FileFormatDescriptor)) for (const item of batch) if ("malformed" in item) details.push(item.malformed.detail);
     expect(details).toHaveLength(1);
     expect(details[0]).toContain("EACCES");
     expect(details[0]).not.toContain("/srv/vigil");

@@ -7,7 +7,7 @@ import { signedQuery } from "../../shared/alerts/links.ts";
 import { operations, TAG_OPERATIONS } from "../../shared/api/l4m/index.ts";
 import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, type Scope, type Services } from "../../shared/app/index.ts";
 import { localServices } from "../../shared/runtime/local.ts";
-import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint } from "../builders.ts";
+import { csvOf, HOUR, metricSetRequest, shopPoints, T0, type ShopPoint, liveFolder } from "../builders.ts";
 import { HttpReceiver } from "../receivers/http-receiver.ts";
 import { tempDirOnce } from "../servers.ts";
 import { runVigil, signedHeaders, type Key } from "./wire.ts";
@@ -25,7 +25,6 @@ const SERIES = [
   { platform: "app", marketplace: "fr", base: 300 },
 ];
 const LIVE = T0 + 14 * 24 * HOUR;
-const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 4 * HOUR && p.t < LIVE + 6 * HOUR ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
 const DEFAULT: Key = { accessKeyId: "VIGILLOCALKEY", secretAccessKey: "vigil-local-secret" };
 const B: Key = { accessKeyId: "BKEY", secretAccessKey: "tenant-b-access-secret" };
@@ -65,7 +64,7 @@ describe("secrets and the links in alert messages", () => {
       ["b", join(base, "b-files")],
     ] as const) {
       await detection.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
-      for (let h = 0; h < 10; h++) await detection.blobs.put(join(files, "live", folder(LIVE + h * HOUR), "part.csv"), csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
+      for (let h = 0; h < 10; h++) await detection.blobs.put(join(files, "live", liveFolder(LIVE + h * HOUR), "part.csv"), csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dip)));
       const s = secretsOf(tenant);
       const detector = await createDetector(detection, scope(tenant), { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
       const metricSet = await createMetricSet(detection, scope(tenant), metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(files, "history")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } } }));

@@ -4,7 +4,7 @@ import { activateDetector, backTestDetector, backTestReports, createDetector, cr
 import { backTestWindowKey } from "../../../shared/app/backtest.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
-import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../../builders.ts";
+import { csvOf, HOUR, localAt, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint, liveFolder } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -12,7 +12,6 @@ const SERIES = [
 ];
 const SPIKE = T0 + 12 * 24 * HOUR + 5 * HOUR;
 const spike = (p: ShopPoint): ShopPoint => (p.marketplace === "fr" && p.t === SPIKE ? { ...p, views: Number(p.views) * 4 } : p);
-const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 
 describe("the back-test report, kept apart from live detection", () => {
   it("reports what a configuration would have raised over history, answers its groups while in back-test, and its live ones once active", async () => {
@@ -20,7 +19,7 @@ describe("the back-test report, kept apart from live detection", () => {
     let now = T0 + 14 * 24 * HOUR;
     const s = localAt(dir, () => now);
     await s.blobs.put(join(dir, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES, spike)));
-    for (let h = 0; h < 3; h++) await s.blobs.put(join(dir, "live", folder(now + h * HOUR), "p.csv"), csvOf(shopPoints(now + h * HOUR, 1, SERIES)));
+    for (let h = 0; h < 3; h++) await s.blobs.put(join(dir, "live", liveFolder(now + h * HOUR), "p.csv"), csvOf(shopPoints(now + h * HOUR, 1, SERIES)));
     const d = await createDetector(s, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     const ms = await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(dir, "history")] } } }));
     // Asked for, then run apart (the service loop's or the detect function's work).

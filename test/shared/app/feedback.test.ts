@@ -7,7 +7,7 @@ import { readModel, readShardOf } from "../../../shared/detect/shard-model.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
-import { csvOf, HOUR, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
+import { csvOf, HOUR, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir, liveFolder } from "../../builders.ts";
 import { shop } from "./shop.ts";
 
 const SERIES = [
@@ -17,7 +17,6 @@ const SERIES = [
 const LIVE = T0 + 14 * 24 * HOUR;
 /** The same dip in de twice: at live hour 3, and 26 hours later (at the same hour a day later, a dip no larger would be a daily routine: engine/routine.ts). */
 const dips = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && (p.t === LIVE + 3 * HOUR || p.t === LIVE + 29 * HOUR) ? { ...p, views: Math.round(Number(p.views) * 0.45) } : p);
-const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 
 /** Runs a shop through 30 live hours; after the first dip's group, `verdict` (if any) is given on the de series. */
 async function run(verdict: boolean | undefined): Promise<{ first: number; second: number }> {
@@ -25,7 +24,7 @@ async function run(verdict: boolean | undefined): Promise<{ first: number; secon
   let now = LIVE;
   const rt = localAt(dir, () => now);
   await rt.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
-  for (let h = 0; h < 30; h++) await rt.blobs.put(join(dir, "files", "live", folder(LIVE + h * HOUR), "p.csv"), csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dips)));
+  for (let h = 0; h < 30; h++) await rt.blobs.put(join(dir, "files", "live", liveFolder(LIVE + h * HOUR), "p.csv"), csvOf(shopPoints(LIVE + h * HOUR, 1, SERIES, dips)));
   const { detector: d, metricSet: ms } = await shopOnFiles(rt, join(dir, "files"));
   await activateDetector(rt, OPERATOR, d.AnomalyDetectorArn);
   const scores: number[] = [];

@@ -16,7 +16,7 @@ import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import type { WorkerShardRunner } from "../../../shared/runtime/shard-workers.ts";
-import { cycle, HOUR, localAt, metricSetRequest, sqlTime, T0, tempDir } from "../../builders.ts";
+import { cycle, HOUR, localAt, metricSetRequest, sqlTime, T0, tempDir, liveFolder } from "../../builders.ts";
 
 /**
  * Sharded detection finds what one unsharded run finds: the same anomalies with the same
@@ -46,11 +46,10 @@ function csvAt(from: number, hours: number): string {
   return lines.join("\n") + "\n";
 }
 
-const folder = (t: number) => join(new Date(t).toISOString().slice(0, 10).replaceAll("-", ""), new Date(t).toISOString().slice(11, 16).replace(":", ""));
 
 async function writeFiles(rt: Services, files: string): Promise<void> {
   await rt.blobs.put(join(files, "history", "all.csv"), csvAt(T0, HISTORY_HOURS));
-  for (let h = 0; h < LIVE_HOURS; h++) await rt.blobs.put(join(files, "live", folder(LIVE + h * HOUR), "part.csv"), csvAt(LIVE + h * HOUR, 1));
+  for (let h = 0; h < LIVE_HOURS; h++) await rt.blobs.put(join(files, "live", liveFolder(LIVE + h * HOUR), "part.csv"), csvAt(LIVE + h * HOUR, 1));
 }
 
 async function vigil(dir: string, files: string, clock: () => number, options: { shardCapacity: number; shardWorkers?: number }): Promise<{ rt: Services; metricSet: MetricSet }> {
@@ -67,7 +66,7 @@ async function outputs(rt: Services, metricSet: MetricSet) {
   const text = async (path: string) => (await rt.blobs.get(path).then((b) => (b ? new TextDecoder().decode(b) : undefined))) ?? "";
   const intervals = [];
   for (let h = 0; h < LIVE_HOURS; h++) {
-    const at = join(root, folder(LIVE + h * HOUR));
+    const at = join(root, liveFolder(LIVE + h * HOUR));
     intervals.push({ anomalies: await text(join(at, "anomalies.jsonl")), quality: await text(join(at, "quality.json")), rejects: await text(join(at, "rejects.jsonl")) });
   }
   // Every series' kept point: the last learned intervals of the history, then each live one.

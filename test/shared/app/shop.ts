@@ -5,7 +5,7 @@ import type { Alert } from "../../../shared/model/alert.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
-import { csvOf, HOUR, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
+import { csvOf, HOUR, liveFolder, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
 
 /**
  * A small shop run through detection for the console's operations: 14 days of history,
@@ -20,7 +20,6 @@ export const SERIES = [
 export const LIVE = T0 + 14 * 24 * HOUR;
 export const DIP = [LIVE + 4 * HOUR, LIVE + 5 * HOUR];
 const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && DIP.includes(p.t) ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
-export const folder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 
 export interface Shop {
   readonly dir: string;
@@ -50,7 +49,7 @@ export async function shop(liveHours = 8, options: { scope?: Scope; badRowAt?: n
   for (let h = 0; h < 12; h++) {
     const t = LIVE + h * HOUR;
     const bad = h === options.badRowAt ? `${new Date(t).toISOString().slice(0, 19).replace("T", " ")},web,de,lots,1.0\n${new Date(t).toISOString().slice(0, 19).replace("T", " ")},web,,5,1.0\n` : "";
-    await services.blobs.put(join(files, "live", folder(t), "part.csv"), csvOf(shopPoints(t, 1, SERIES, dip)) + bad);
+    await services.blobs.put(join(files, "live", liveFolder(t), "part.csv"), csvOf(shopPoints(t, 1, SERIES, dip)) + bad);
   }
   const receiver = await HttpReceiver.start();
   receiver.answer(...Array.from({ length: 100 }, () => ({ status: 410 })));
