@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Duration } from "luxon";
 import { awaitedMetricSets, DEFAULT_ACCOUNT_ID, type AlertSettings, type PulledSource, type Services } from "../../app/index.ts";
@@ -96,6 +97,8 @@ function operatorsOnly(source: PulledSource): PulledSource {
  */
 export async function openService(config: ServeConfig, options: OpenServiceOptions & { url?: string } = {}): Promise<RunningService> {
   const dir = resolve(config.dataDir);
+  // Made private: beside the records (private themselves) it holds the tenants' results and pushed rows, and messages whose signed links open their groups.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(join(dir, "state", "serve.lock"));
   try {
     const clock = options.clock ?? systemClock;
