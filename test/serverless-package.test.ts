@@ -95,7 +95,7 @@ describe("serverless package", () => {
       ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"],
     ],
     ["ShardParked", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]],
-    ["Ingest", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "dynamodb:Query", "s3:PutObject"]],
+    ["Ingest", ["dynamodb:Query", "s3:PutObject", "sts:AssumeRole"]],
     ["Alert", ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"]],
     [
       "Deliver",
@@ -155,7 +155,7 @@ describe("serverless package", () => {
         } else expect(where, name).toMatch(/^"arn:aws:s3:::vigil-ci-us-east-1-data\/results\/\*"$/);
       }
     }
-    for (const name of ["Detect", "Api", "Deliver"]) {
+    for (const name of ["Detect", "Api", "Deliver", "Ingest"]) {
       const assume = (resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]).find((s) => s.Action.includes("sts:AssumeRole"));
       expect(assume?.Resource).toEqual({ "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/*" });
     }

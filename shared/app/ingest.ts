@@ -25,28 +25,37 @@ export interface IngestRun {
 /**
  * Pulls every closed interval that detection has not reached yet (it waits the metric
  * set's Offset), so data that arrives late at the source is re-read until it is used.
- * Rewriting the same canonical file is harmless: ingest is idempotent.
+ * Rewriting the same canonical file is harmless: ingest is idempotent. A metric set whose
+ * pull fails (its role refused, its source unreachable) holds up no other: every other is
+ * pulled, then what failed is thrown (the one error, or all of them together).
  */
 export async function ingestDue(services: Services, now: number): Promise<IngestRun[]> {
   const runs: IngestRun[] = [];
+  const failures: unknown[] = [];
   for (const detector of await Catalog.allDetectors(services.records)) {
     if (detector.Status !== "ACTIVATING" && !DETECTING.has(detector.Status)) continue;
     const account = arnAccount(detector.AnomalyDetectorArn);
     for (const metricSet of await catalogOf(services, systemScope(services, account)).listMetricSets(detector.AnomalyDetectorArn)) {
       if (!metricSet.MetricSource.CloudWatchConfig) continue;
-      const source = services.sources.cloudwatch;
-      if (!source) throw new Error(`metric set ${metricSet.MetricSetName} reads CloudWatch, and no CloudWatch client is configured`);
-      const len = intervalMs(metricSet.MetricSetFrequency);
-      // Ingest runs as soon as an interval closes; detection waits the Offset.
-      const lastClosed = lastClosedInterval({ ...metricSet, Offset: 0 }, now);
-      const pending = Math.ceil(((metricSet.Offset ?? 0) * 1000) / len);
-      for (let t = lastClosed - pending * len; t <= lastClosed; t += len) {
-        const run = await ingestInterval(services, source, metricSet, t);
-        services.observer.ingestRun(run, now);
-        runs.push(run);
+      try {
+        const source = services.sources.cloudwatch;
+        if (!source) throw new Error(`metric set ${metricSet.MetricSetName} reads CloudWatch, and no CloudWatch client is configured`);
+        const len = intervalMs(metricSet.MetricSetFrequency);
+        // Ingest runs as soon as an interval closes; detection waits the Offset.
+        const lastClosed = lastClosedInterval({ ...metricSet, Offset: 0 }, now);
+        const pending = Math.ceil(((metricSet.Offset ?? 0) * 1000) / len);
+        for (let t = lastClosed - pending * len; t <= lastClosed; t += len) {
+          const run = await ingestInterval(services, source, metricSet, t);
+          services.observer.ingestRun(run, now);
+          runs.push(run);
+        }
+      } catch (e) {
+        failures.push(e);
       }
     }
   }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} metric sets could not be pulled: ${failures.map((e) => (e instanceof Error ? e.message : String(e))).join("; ")}`);
   return runs;
 }
 

@@ -37,16 +37,43 @@ export interface StatusDetails {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Each record store's creates under one quota (its key), one after another in this process. */
+const quotaTurns = new WeakMap<RecordStore, Map<string, Promise<unknown>>>();
+
+/**
+ * Runs `work` once the creates before it under the same quota (`key`) in this process have
+ * ended: they count what is there one at a time, so a burst of creates is refused past the
+ * quota exactly. Creates from other processes at once are held to it by the count after
+ * the write (takenBackPastQuota).
+ */
+async function inTurn<T>(records: RecordStore, key: string, work: () => Promise<T>): Promise<T> {
+  let turns = quotaTurns.get(records);
+  if (!turns) quotaTurns.set(records, (turns = new Map()));
+  const mine = (turns.get(key) ?? Promise.resolve()).then(work);
+  const ended = mine.catch(() => undefined);
+  turns.set(key, ended);
+  try {
+    return await mine;
+  } finally {
+    if (turns.get(key) === ended) turns.delete(key);
+  }
+}
+
 export class Catalog {
   constructor(private readonly deps: CatalogDeps) {}
 
   async createDetector(input: unknown): Promise<AnomalyDetector> {
     const req = parseOrThrow(CreateAnomalyDetectorRequest, input, "CreateAnomalyDetector request");
+    return inTurn(this.deps.records, `detectors/${this.deps.scope.accountId}`, () => this.createDetectorInTurn(req));
+  }
+
+  private async createDetectorInTurn(req: z.output<typeof CreateAnomalyDetectorRequest>): Promise<AnomalyDetector> {
     const held = (await this.listDetectors()).length;
     this.withinQuota("detectorsPerAccount", held + 1, `Account ${this.deps.scope.accountId} holds ${held} anomaly detectors`, this.deps.scope.accountId, "Account");
     const now = iso(this.deps.now());
     const detector: AnomalyDetector = { ...req, AnomalyDetectorArn: anomalyDetectorArn(this.deps.scope, req.AnomalyDetectorName), Status: "INACTIVE", CreationTime: now, LastModificationTime: now };
     await this.createOnce("detectors", resourceKey(detector.AnomalyDetectorArn), detector, "AnomalyDetector", req.AnomalyDetectorName);
+    await this.takenBackPastQuota("detectorsPerAccount", async () => (await this.listDetectors()).length, "detectors", resourceKey(detector.AnomalyDetectorArn), `Account ${this.deps.scope.accountId} holds more anomaly detectors than its quota, made at once`, this.deps.scope.accountId, "Account");
     return detector;
   }
 
@@ -97,6 +124,20 @@ export class Catalog {
     return updated !== undefined && moved;
   }
 
+  /**
+   * A quota is counted before a create, and again after it: creates at once each counted
+   * before the others wrote, so each, once written, counts again (the store's listings are
+   * consistent) and takes its own record back when the count is past the quota. Of records
+   * made at once, the last to count sees all those kept: none stays past the quota (some may
+   * be refused that would have fit, to be asked again).
+   */
+  private async takenBackPastQuota(quota: Exclude<QuotaName, "seriesPerMetricSet">, count: () => Promise<number>, table: "detectors" | "metricSets" | "alerts", id: string, what: string, resourceId: string, resourceType: string): Promise<void> {
+    const limit = (this.deps.quotas ?? L4M_QUOTAS)[quota];
+    if ((await count()) <= limit) return;
+    await this.deps.records.delete(table, id);
+    this.withinQuota(quota, Infinity, what, resourceId, resourceType);
+  }
+
   /** Throws L4M's ServiceQuotaExceededException, naming the quota, when `wanted` is over it. */
   private withinQuota(quota: Exclude<QuotaName, "seriesPerMetricSet">, wanted: number, what: string, resourceId: string, resourceType: string): void {
     const limit = (this.deps.quotas ?? L4M_QUOTAS)[quota];
@@ -113,6 +154,10 @@ export class Catalog {
         fields: [{ Name: "MetricSetFrequency", Message: `is ${req.MetricSetFrequency}, the detector runs at ${frequency}` }],
       });
     }
+    return inTurn(this.deps.records, `metricSets/${detector.AnomalyDetectorArn}`, () => this.createMetricSetInTurn(req, detector, frequency));
+  }
+
+  private async createMetricSetInTurn(req: z.output<typeof CreateMetricSetRequest>, detector: AnomalyDetector, frequency: AnomalyDetector["AnomalyDetectorConfig"]["AnomalyDetectorFrequency"]): Promise<MetricSet> {
     const sets = (await this.listMetricSets(detector.AnomalyDetectorArn)).length;
     this.withinQuota("metricSetsPerDetector", sets + 1, `Detector ${detector.AnomalyDetectorName} already has ${sets} metric set(s)`, detector.AnomalyDetectorArn, "AnomalyDetector");
     this.withinMetricSetQuotas(req, req.MetricSetName);
@@ -129,6 +174,7 @@ export class Catalog {
       LastModificationTime: now,
     };
     await this.createOnce("metricSets", metricSetKey(arn), metricSet, "MetricSet", req.MetricSetName);
+    await this.takenBackPastQuota("metricSetsPerDetector", async () => (await this.listMetricSets(detector.AnomalyDetectorArn)).length, "metricSets", metricSetKey(arn), `Detector ${detector.AnomalyDetectorName} holds more metric sets than its quota, made at once`, detector.AnomalyDetectorArn, "AnomalyDetector");
     return metricSet;
   }
 
@@ -147,6 +193,10 @@ export class Catalog {
     const req = parseOrThrow(CreateAlertRequest, input, "CreateAlert request");
     this.ownOnly(req.Action);
     const detector = await this.getDetector(req.AnomalyDetectorArn);
+    return inTurn(this.deps.records, `alerts/${detector.AnomalyDetectorArn}`, () => this.createAlertInTurn(req, detector));
+  }
+
+  private async createAlertInTurn(req: z.output<typeof CreateAlertRequest>, detector: AnomalyDetector): Promise<Alert> {
     const alerts = (await this.listAlerts(detector.AnomalyDetectorArn)).length;
     this.withinQuota("alertsPerDetector", alerts + 1, `Detector ${detector.AnomalyDetectorName} has ${alerts} alerts`, detector.AnomalyDetectorArn, "AnomalyDetector");
     const now = iso(this.deps.now());
@@ -161,6 +211,7 @@ export class Catalog {
       LastModificationTime: now,
     };
     await this.createOnce("alerts", resourceKey(alert.AlertArn), alert, "Alert", req.AlertName);
+    await this.takenBackPastQuota("alertsPerDetector", async () => (await this.listAlerts(detector.AnomalyDetectorArn)).length, "alerts", resourceKey(alert.AlertArn), `Detector ${detector.AnomalyDetectorName} holds more alerts than its quota, made at once`, detector.AnomalyDetectorArn, "AnomalyDetector");
     return alert;
   }
 

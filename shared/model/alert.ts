@@ -115,6 +115,15 @@ const HIDDEN = "****";
 const hide = (value: string) => (secretRefOf(value) ? value : HIDDEN);
 /** A Slack webhook URL is itself the credential: keep its origin, hide the path. */
 const hideUrl = (value: string) => (secretRefOf(value) || !URL.canParse(value) ? value : `${new URL(value).origin}/${HIDDEN}`);
+/** A webhook URL's credentials (a password, as `user:password@`; a query's values, as `?token=`) hidden; the rest, which names the receiver, kept. */
+function hideUrlCredentials(value: string): string {
+  if (!URL.canParse(value)) return value;
+  const url = new URL(value);
+  if (!url.password && !url.search) return value;
+  if (url.password) url.password = HIDDEN;
+  if (url.search) url.search = [...url.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=${HIDDEN}`).join("&");
+  return url.href;
+}
 
 /** The alert as the API returns it and logs may show it: literal secrets replaced, references kept. */
 export function redactAlert<T extends { Action: Action }>(alert: T): T {
@@ -126,7 +135,7 @@ export function redactAlert<T extends { Action: Action }>(alert: T): T {
     ...(webhook
       ? {
           WebhookConfiguration: {
-            Url: webhook.Url,
+            Url: hideUrlCredentials(webhook.Url),
             ...(webhook.Secret ? { Secret: hide(webhook.Secret) } : {}),
             ...(webhook.Headers ? { Headers: Object.fromEntries(Object.keys(webhook.Headers).map((k) => [k, hide(webhook.Headers![k]!)])) } : {}),
           },

@@ -3,8 +3,10 @@ import type { Sender } from "../alerts/channel.ts";
 import type { DeadLetters, DeliveryQueue } from "../alerts/delivery.ts";
 import { silentObserver, type Observer } from "../app/observer.ts";
 import type { Clock, Services } from "../app/services.ts";
+import type { PulledSource } from "../app/ingest.ts";
 import type { Channel } from "../model/alert.ts";
-import { ValidationException } from "../model/errors.ts";
+import { AccessDeniedException, ValidationException } from "../model/errors.ts";
+import { arnAccount } from "../model/ids.ts";
 import { madeOnFirstUse } from "../model/first-use.ts";
 import { withBatchedPuts } from "../store/batched-puts.ts";
 import { DynamoRecordStore } from "../store/dynamo-records.ts";
@@ -137,10 +139,17 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   const aws: Sender<Extract<Channel, { kind: "sns" | "lambda" }>> = {
     send: async (message, channel, signal) => (channel.kind === "sns" ? (await snsSender()).send(message, channel, signal) : (await lambdaSender()).send(message, channel, signal)),
   };
+  // A tenant's CloudWatch, read as the role its metric set names (assumed for its account), one client per role and account: never with the function's own, which reads the account Vigil runs in.
   const cloudwatch = madeOnFirstUse(async () => {
     const { cloudWatchSource, CloudWatchClient } = await import("./aws-parts/cloudwatch.ts");
-    return cloudWatchSource(new CloudWatchClient({ region }));
+    const sources = new Lru<PulledSource>(ROLE_CACHE_ENTRIES);
+    return (roleArn: string, accountId: string) => sources.of(`${roleArn}\n${accountId}`, () => cloudWatchSource(new CloudWatchClient({ region, credentials: roles(roleArn, accountId) })));
   });
+  const pullCloudWatch: PulledSource["readInterval"] = async (metricSet, start, period) => {
+    const roleArn = metricSet.MetricSource.CloudWatchConfig?.RoleArn;
+    if (!roleArn) throw new AccessDeniedException(`Metric set ${metricSet.MetricSetArn} names no RoleArn (MetricSource.CloudWatchConfig.RoleArn): Vigil reads a tenant's CloudWatch only as the role its metric set names`);
+    return (await cloudwatch())(roleArn, arnAccount(metricSet.MetricSetArn)).readInterval(metricSet, start, period);
+  };
 
   // A tenant's files: its bucket read as its role; loaded on the first read.
   const tenantFiles = madeOnFirstUse(async () => {
@@ -183,7 +192,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     deadLetters,
     senders: senders({ settings: alertSettings, secrets: { resolve: async (value, owner) => (await secrets()).resolve(value, owner) }, blockPrivateAddresses: true, aws, clock, actionsAs: "role" }),
     deliveryGate: deliveryGate(),
-    sources: { cloudwatch: { kind: "cloudwatch", readInterval: async (metricSet, start, period) => (await cloudwatch()).readInterval(metricSet, start, period) } },
+    sources: { cloudwatch: { kind: "cloudwatch", readInterval: pullCloudWatch } },
     shards,
     alertSettings,
     region: { partition: "aws", region },

@@ -200,9 +200,14 @@ export class ConfinedFiles implements DataFiles {
   }
 }
 
-/** The checked path opened, or undefined when it is gone; a link put in its place since is not followed. */
+/**
+ * The checked path opened, or undefined when it is gone; a link put in its place since is not
+ * followed. Opened without waiting: a named pipe a tenant put in its root would otherwise hold
+ * the opening thread (one of the process's few for files) until a writer came; what is not a
+ * regular file or a folder is then refused (its stat), and reading a regular file never waits.
+ */
 async function openUnlinked(uri: string, real: string): Promise<FileHandle | undefined> {
-  return open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
+  return open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
     const code = (e as { code?: string }).code;
     if (code === "ENOENT") return undefined;
     if (code === "ELOOP") throw denied(uri, "leads through a symbolic link that changed while it was read");

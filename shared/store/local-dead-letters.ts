@@ -13,8 +13,9 @@ const idOf = (deliveryId: string, parkedAt: number) => `${parkedAt} ${deliveryId
 
 /**
  * The local mode's dead-letter queue: one file that is only ever appended to, one JSON line
- * per parked delivery and one per parked delivery a replay settled. Any number of
- * processes may park and replay at once: lines are only appended, so none is lost or
+ * per parked delivery and one per parked delivery a replay settled (a line an append left
+ * cut short is passed over). Any number of processes may park and replay at once: lines
+ * are only appended, so none is lost or
  * overwritten, and what is still parked is what was parked and not settled since. Lines
  * written at about the same time (deliveries parked at once) go in one append.
  */
@@ -23,9 +24,10 @@ export class LocalDeadLetters implements DeadLetters {
 
   constructor(private readonly file: string) {
     // One write per batch, opened for appending: lines of concurrent writers never interleave.
+    // Each batch starts on a line of its own: one an earlier append left cut short (a full disk) ends there, and spoils no line after it.
     this.appender = new Coalescer(1_000, async (lines) => {
       await mkdir(dirname(this.file), { recursive: true });
-      await appendFile(this.file, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+      await appendFile(this.file, `\n${lines.map((l) => `${JSON.stringify(l)}\n`).join("")}`);
     });
   }
 
@@ -42,10 +44,17 @@ export class LocalDeadLetters implements DeadLetters {
       if (isMissing(e)) return [];
       throw e;
     }
+    // A line an append cut short is not JSON: it is passed over (and left in the file), the others read.
     const lines = text
       .split("\n")
       .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as ParkedDelivery | Settled);
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as ParkedDelivery | Settled];
+        } catch {
+          return [];
+        }
+      });
     const settled = new Set(lines.flatMap((l) => ("settled" in l ? [idOf(l.settled.deliveryId, l.settled.parkedAt)] : [])));
     return lines.filter((l): l is ParkedDelivery => !("settled" in l) && !settled.has(idOf(l.delivery.deliveryId, l.parkedAt)));
   }

@@ -80,7 +80,7 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
     const r = await vigil(["demo", "--data-dir", dir, "--webhook", `${http.url}/down`]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/parked .*HTTP 503 — `vigil replay --data-dir .*` sends it again/);
-    const parked = (await readFile(join(dir, "demo", "dead-letters.jsonl"), "utf8")).trim().split("\n");
+    const parked = (await readFile(join(dir, "demo", "dead-letters.jsonl"), "utf8")).split("\n").filter((l) => l.trim());
     expect(parked).toHaveLength(6);
     const before = http.requests.filter((q) => q.path === "/down").length;
     const replay = await vigil(["replay", "--data-dir", join(dir, "demo")]);

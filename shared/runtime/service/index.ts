@@ -1,6 +1,9 @@
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Duration } from "luxon";
-import { awaitedMetricSets, type AlertSettings, type PulledSource, type Services } from "../../app/index.ts";
+import { awaitedMetricSets, DEFAULT_ACCOUNT_ID, type AlertSettings, type PulledSource, type Services } from "../../app/index.ts";
+import { AccessDeniedException } from "../../model/errors.ts";
+import { arnAccount } from "../../model/ids.ts";
 import { madeOnFirstUse } from "../../model/first-use.ts";
 import { LocalDeliverySpool } from "../../store/local-spool.ts";
 import { localServices } from "../local.ts";
@@ -73,19 +76,37 @@ function cloudWatchOf(config: ServeConfig): PulledSource | undefined {
 }
 
 /**
+ * CloudWatch is read with the operator's own AWS credentials here (no tenant's role is
+ * assumed, as in AWS): it pulls the operator's metric sets alone. Another tenant's would read
+ * the operator's account, as a path outside its data roots would read the operator's files.
+ */
+function operatorsOnly(source: PulledSource): PulledSource {
+  return {
+    kind: source.kind,
+    readInterval: async (metricSet, start, period) => {
+      if (arnAccount(metricSet.MetricSetArn) !== DEFAULT_ACCOUNT_ID) throw new AccessDeniedException(`Metric set ${metricSet.MetricSetArn} reads CloudWatch: vigil serve reads CloudWatch with the operator's own credentials, for the default tenant's metric sets only`);
+      return source.readInterval(metricSet, start, period);
+    },
+  };
+}
+
+/**
  * Opens the service over `config.dataDir`: takes the data directory's lock, builds the
  * local services with a delivery spool and the loop's doorbell, and starts the loop (which
  * first releases what a stopped run left held and catches up).
  */
 export async function openService(config: ServeConfig, options: OpenServiceOptions & { url?: string } = {}): Promise<RunningService> {
   const dir = resolve(config.dataDir);
+  // Made private: beside the records (private themselves) it holds the tenants' results and pushed rows, and messages whose signed links open their groups.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(join(dir, "state", "serve.lock"));
   try {
     const clock = options.clock ?? systemClock;
     const observer = options.observer ?? serviceObserver();
     const spool = new LocalDeliverySpool(join(dir, "queue", "deliveries"));
     let loop: ServiceLoop | undefined;
-    const cloudwatch = options.cloudwatch ?? cloudWatchOf(config);
+    const given = options.cloudwatch ?? cloudWatchOf(config);
+    const cloudwatch = given && operatorsOnly(given);
     const services = localServices(dir, {
       clock: clock.now,
       linkClock: options.linkClock ?? clock.now,

@@ -1,0 +1,29 @@
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { alertMessage } from "../../shared/alerts/message.ts";
+import { openService } from "../../shared/runtime/service/index.ts";
+import { ServeConfig } from "../../shared/runtime/service/config.ts";
+import { alertNamed, anomalyGroupEvent, T0, tempDir } from "../builders.ts";
+import { ManualClock, quietObserver } from "../clock.ts";
+
+/**
+ * What vigil serve keeps beside its records is the tenants' too: their results and pushed
+ * rows, and the messages waiting or parked, whose signed links open a group and take
+ * feedback for 30 days. The data directory it makes is its own user's alone.
+ */
+describe("the data directory vigil serve makes", () => {
+  it("is not open to the machine's other users, whose reach would include the signed links of parked messages", async () => {
+    const dir = join(await tempDir(), "vigil-data");
+    const service = await openService(ServeConfig.parse({ dataDir: dir }), { clock: new ManualClock(T0), observer: quietObserver(), watch: false });
+    try {
+      const s = service.services;
+      const message = alertMessage(alertNamed("a"), anomalyGroupEvent({ revision: 1 }), "first", { publicUrl: "http://vigil.example", secret: s.alertSettings.linkSecret!, now: T0 });
+      await s.deadLetters.park({ delivery: { deliveryId: message.deliveryId, alertArn: message.alert.arn, message }, reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: T0 });
+      expect(await readFile(join(dir, "dead-letters.jsonl"), "utf8")).toMatch(/signature=[0-9a-f]{64}/);
+      expect((await stat(dir)).mode & 0o077).toBe(0);
+    } finally {
+      await service.stop(5_000);
+    }
+  });
+});
