@@ -1,7 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
-import { runBackTests, type BackTestStop } from "../../shared/app/backtest.ts";
+import { backTestsAsked, type BackTestStop } from "../../shared/app/backtest.ts";
 import { detectDue } from "../../shared/app/detect.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
@@ -32,7 +32,7 @@ export async function detect(event: unknown, context?: { invokedFunctionArn?: st
   functionArn = context?.invokedFunctionArn;
   const trigger = triggerOf(event);
   // Back-tests asked for through the API run here, as work apart from the request, within their share of the invocation.
-  const backTests = await runBackTests(await services(), backTestStop(context));
+  const backTests = (await backTestsAsked(await services())) ? await (await import("../../shared/app/backtest-run.ts")).runBackTests(await services(), backTestStop(context)) : 0;
   const runs = await detectDue(await services(), trigger.now, trigger.kind === "object-created" ? { arrived: trigger.objects } : {});
   return {
     trigger: trigger.kind,

@@ -1,18 +1,20 @@
+import { Catalog } from "../catalog/catalog.ts";
 import { readAndAggregate, readableOf, ReadStopped } from "../detect/read-files.ts";
 import { metricSetRoot, pathsShownFor } from "../detect/results.ts";
 import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { arnAccount } from "../model/ids.ts";
+import { arnAccount, resourceKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { backTestPrefixes, backTestWindowKey, reportUri, type BacktestReport, type BackTestStop, type BackTestWindow } from "./backtest.ts";
+import { BACK_TESTING, backTestPrefixes, backTestWindowKey, reportUri, type BacktestReport, type BackTestStop, type BackTestWindow } from "./backtest.ts";
 import { metricSetFiles } from "./data.ts";
 import { failureReasonOf } from "./detect.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /**
- * Running one detector's back-test (runBackTests claims it, backtest.ts): loaded by the first
- * back-test a process runs, so a detect invocation that runs none never loads it.
+ * Running the back-tests asked for (BackTestAnomalyDetector, backtest.ts): the detect function
+ * loads this only when a detector has one (backTestsAsked), so an invocation that runs none
+ * never loads it.
  */
 
 /** L4M's backtest: the first 70% of the history teaches, the last 30% is scored and its groups kept. */
@@ -30,11 +32,64 @@ export class BackTestInterrupted extends Error {
 }
 
 /**
+ * Runs every back-test asked for (and any a stopped process left BACK_TEST_ACTIVE): each
+ * metric set's history is read, the first 70 % teaches, what the rest raised is kept in its
+ * report, with the spans in its data quality. Answers how many ran. The engine runs in
+ * slices, and other work of the process goes on between them; `stop` stops it between two
+ * (or while its history is read, between two pieces of it), and no other back-test starts.
+ * A drain (`stop.then: "wait"`) leaves the detector BACK_TEST_ACTIVE for the next start; the
+ * end of the time an invocation gives back-tests (`"fail"`) fails it with the reason (and
+ * how far its history was read, when that was not done), since the next invocation would
+ * give it no longer.
+ */
+export async function runBackTests(services: Services, stop: BackTestStop = { signal: new AbortController().signal, then: "wait" }): Promise<number> {
+  let ran = 0;
+  for (const listed of await Catalog.allDetectors(services.records)) {
+    if (stop.signal.aborted) return ran;
+    if (!BACK_TESTING.has(listed.Status)) continue;
+    const arn = listed.AnomalyDetectorArn;
+    // One runner at a time: another detect invocation, or process, running it leaves it be.
+    const lease = backTestLease(arn);
+    const claimedAt = services.linkClock();
+    const until = claimedAt + BACK_TEST_LEASE_MS;
+    if (!(await services.records.claim(lease, until, claimedAt))) continue;
+    try {
+      const outcome = await runDetectorBackTest(services, arn, stop);
+      if (outcome !== "skipped") ran++;
+      if (outcome === "stopped") return ran;
+    } finally {
+      await services.records.release(lease, until);
+    }
+  }
+  return ran;
+}
+
+/** A held lease on a detector's back-test outlasts any one run of it (a detect invocation's 15 minutes). */
+const BACK_TEST_LEASE_MS = 15 * 60_000;
+const backTestLease = (arn: string) => `backtest/${resourceKey(arn)}`;
+
+/**
+ * The back-test leases a stopped process left held (a crash mid-back-test): released at the
+ * start of the only process that runs back-tests (`vigil serve`, which holds its data
+ * directory), so its back-tests run again at once, not once the leases run out. Answers how many.
+ */
+export async function releaseStaleBackTestLeases(services: Services): Promise<number> {
+  let released = 0;
+  for (const detector of await Catalog.allDetectors(services.records)) {
+    if (!BACK_TESTING.has(detector.Status)) continue;
+    if (!(await services.records.get("leases", backTestLease(detector.AnomalyDetectorArn)))) continue;
+    await services.records.delete("leases", backTestLease(detector.AnomalyDetectorArn));
+    released++;
+  }
+  return released;
+}
+
+/**
  * One detector's back-test, its status moved only from where the back-test left it: one
  * a request changed meanwhile (deactivated, activated, deleted) is left as the request
  * left it, with no report. "skipped": it was no longer asked for; "stopped": `stop` came.
  */
-export async function runDetectorBackTest(services: Services, arn: string, stop: BackTestStop): Promise<"ran" | "skipped" | "stopped"> {
+async function runDetectorBackTest(services: Services, arn: string, stop: BackTestStop): Promise<"ran" | "skipped" | "stopped"> {
   const catalog = catalogOf(services, systemScope(services, arnAccount(arn)));
   if (!(await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVATING", "BACK_TEST_ACTIVE"], "BACK_TEST_ACTIVE"))) return "skipped";
   const stillAsked = async () => (await catalog.getDetector(arn).catch(() => undefined))?.Status === "BACK_TEST_ACTIVE";

@@ -10,7 +10,7 @@ import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { toAnomalyGroup } from "../incidents/contribution.ts";
 import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
-import { metricSetKey, resourceKey } from "../model/ids.ts";
+import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import type { BlobStore } from "../store/blobs.ts";
@@ -21,8 +21,6 @@ import type { Services } from "./services.ts";
 
 /** The back-test itself, loaded by the first: a detect invocation that runs none never loads it. */
 const backTester = async () => (await import("../detect/backtest.ts")).backtest;
-/** One detector's back-test as runBackTests runs it (backtest-run.ts), loaded likewise. */
-const detectorBackTest = async () => (await import("./backtest-run.ts")).runDetectorBackTest;
 
 /** What stops back-tests (as a history is read, or between two slices), and what becomes of the one stopped: run again later ("wait"), or FAILED with `reason`. */
 export interface BackTestStop {
@@ -107,58 +105,13 @@ export async function backTestDetector(services: Services, scope: Scope, detecto
   services.wake?.();
 }
 
-/**
- * Runs every back-test asked for (and any a stopped process left BACK_TEST_ACTIVE): each
- * metric set's history is read, the first 70 % teaches, what the rest raised is kept in its
- * report, with the spans in its data quality. Answers how many ran. The engine runs in
- * slices, and other work of the process goes on between them; `stop` stops it between two
- * (or while its history is read, between two pieces of it), and no other back-test starts.
- * A drain (`stop.then: "wait"`) leaves the detector BACK_TEST_ACTIVE for the next start; the
- * end of the time an invocation gives back-tests (`"fail"`) fails it with the reason (and
- * how far its history was read, when that was not done), since the next invocation would
- * give it no longer.
- */
-export async function runBackTests(services: Services, stop: BackTestStop = { signal: new AbortController().signal, then: "wait" }): Promise<number> {
-  let ran = 0;
-  for (const listed of await Catalog.allDetectors(services.records)) {
-    if (stop.signal.aborted) return ran;
-    if (listed.Status !== "BACK_TEST_ACTIVATING" && listed.Status !== "BACK_TEST_ACTIVE") continue;
-    const arn = listed.AnomalyDetectorArn;
-    // One runner at a time: another detect invocation, or process, running it leaves it be.
-    const lease = backTestLease(arn);
-    const claimedAt = services.linkClock();
-    const until = claimedAt + BACK_TEST_LEASE_MS;
-    if (!(await services.records.claim(lease, until, claimedAt))) continue;
-    try {
-      const outcome = await (await detectorBackTest())(services, arn, stop);
-      if (outcome !== "skipped") ran++;
-      if (outcome === "stopped") return ran;
-    } finally {
-      await services.records.release(lease, until);
-    }
-  }
-  return ran;
+/** Whether any detector has a back-test to run (asked for, or left BACK_TEST_ACTIVE by a stopped process): the detect function loads the runner (backtest-run.ts) only then. */
+export async function backTestsAsked(services: Pick<Services, "records">): Promise<boolean> {
+  return (await Catalog.allDetectors(services.records)).some((d) => BACK_TESTING.has(d.Status));
 }
 
-/** A held lease on a detector's back-test outlasts any one run of it (a detect invocation's 15 minutes). */
-const BACK_TEST_LEASE_MS = 15 * 60_000;
-const backTestLease = (arn: string) => `backtest/${resourceKey(arn)}`;
-
-/**
- * The back-test leases a stopped process left held (a crash mid-back-test): released at the
- * start of the only process that runs back-tests (`vigil serve`, which holds its data
- * directory), so its back-tests run again at once, not once the leases run out. Answers how many.
- */
-export async function releaseStaleBackTestLeases(services: Services): Promise<number> {
-  let released = 0;
-  for (const detector of await Catalog.allDetectors(services.records)) {
-    if (detector.Status !== "BACK_TEST_ACTIVATING" && detector.Status !== "BACK_TEST_ACTIVE") continue;
-    if (!(await services.records.get("leases", backTestLease(detector.AnomalyDetectorArn)))) continue;
-    await services.records.delete("leases", backTestLease(detector.AnomalyDetectorArn));
-    released++;
-  }
-  return released;
-}
+/** A detector in these statuses has a back-test to run. */
+export const BACK_TESTING: ReadonlySet<string> = new Set(["BACK_TEST_ACTIVATING", "BACK_TEST_ACTIVE"]);
 
 export interface BacktestRun extends BacktestResult {
   readonly metricSet: MetricSet;

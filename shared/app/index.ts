@@ -17,7 +17,8 @@ export { createSilence, expireSilence, findSilences, listSilences, updateSilence
 export { getGroup, groupRelatedMetrics, groupRecords, groupTimeSeries, linkedGroup, listGroupSummaries, type GroupSummaries, type GroupTimeSeries, type LinkedGroup } from "./groups.ts";
 export { feedbackByLink, getFeedback, putFeedback, type FeedbackRecord } from "./feedback.ts";
 export { dataQuality, executions, isNotKept, rejectedRows } from "./quality.ts";
-export { backTestDetector, backTestReports, backtestFiles, backTestPrefixes, releaseStaleBackTestLeases, runBackTests, type BacktestReport, type BacktestRun, type BackTestWindow } from "./backtest.ts";
+export { backTestDetector, backTestReports, backtestFiles, backTestPrefixes, backTestsAsked, type BacktestReport, type BacktestRun, type BackTestWindow } from "./backtest.ts";
+export { releaseStaleBackTestLeases, runBackTests } from "./backtest-run.ts";
 export { seriesHistory, MAX_HISTORY_INTERVALS, type SeriesHistory, type SeriesPoint, type SeriesQuery } from "./history.ts";
 export { explainAlerting, type AlertExplanation, type AlertingExplanation, type AlertReason } from "./explain.ts";
 export { listDeliveries, replayParkedDeliveries, type DeliveryFilter, type DeliveryStatus, type Notice } from "./notices.ts";
