@@ -1,4 +1,4 @@
-import { alertTypeOf, CreateAlertRequest, DEFAULT_ALERT_THRESHOLD, foreignSecrets, foreignTarget, tenantSecretPrefix, UpdateAlertRequest, type Action, type ActionIdentity, type Alert } from "../model/alert.ts";
+import type { Action, ActionIdentity, Alert, CreateAlertRequest } from "../model/alert.ts";
 import { BUSY, CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorFailureType, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, resourceKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { CreateMetricSetRequest, ownSourceRolesOnly, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import { L4M_QUOTAS, QUOTA_CODES, type QuotaName, type Quotas } from "../model/quotas.ts";
-import { CreateSilenceRequest, UpdateSilenceRequest, type Silence } from "../model/silence.ts";
+import type { Silence } from "../model/silence.ts";
 import { randomUUID } from "node:crypto";
 import { RecordExists, type RecordStore, type Table } from "../store/records.ts";
 
@@ -36,6 +36,10 @@ export interface StatusDetails {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Alerts' and silences' models, loaded by the first request that makes or changes one: detection and ingestion never load them. */
+const alertModel = () => import("../model/alert.ts");
+const silenceModel = () => import("../model/silence.ts");
 
 /** Each record store's creates under one quota (its key), one after another in this process. */
 const quotaTurns = new WeakMap<RecordStore, Map<string, Promise<unknown>>>();
@@ -190,13 +194,14 @@ export class Catalog {
   }
 
   async createAlert(input: unknown): Promise<Alert> {
-    const req = parseOrThrow(CreateAlertRequest, input, "CreateAlert request");
-    this.ownOnly(req.Action);
+    const model = await alertModel();
+    const req = parseOrThrow(model.CreateAlertRequest, input, "CreateAlert request");
+    this.ownOnly(req.Action, model);
     const detector = await this.getDetector(req.AnomalyDetectorArn);
-    return inTurn(this.deps.records, `alerts/${detector.AnomalyDetectorArn}`, () => this.createAlertInTurn(req, detector));
+    return inTurn(this.deps.records, `alerts/${detector.AnomalyDetectorArn}`, () => this.createAlertInTurn(req, detector, model));
   }
 
-  private async createAlertInTurn(req: z.output<typeof CreateAlertRequest>, detector: AnomalyDetector): Promise<Alert> {
+  private async createAlertInTurn(req: z.output<typeof CreateAlertRequest>, detector: AnomalyDetector, { DEFAULT_ALERT_THRESHOLD, alertTypeOf }: Awaited<ReturnType<typeof alertModel>>): Promise<Alert> {
     const alerts = (await this.listAlerts(detector.AnomalyDetectorArn)).length;
     this.withinQuota("alertsPerDetector", alerts + 1, `Detector ${detector.AnomalyDetectorName} has ${alerts} alerts`, detector.AnomalyDetectorArn, "AnomalyDetector");
     const now = iso(this.deps.now());
@@ -281,8 +286,10 @@ export class Catalog {
 
   /** L4M's UpdateAlert: threshold, description, action and filters. */
   async updateAlert(input: unknown): Promise<Alert> {
-    const req = parseOrThrow(UpdateAlertRequest, input, "UpdateAlert request");
-    if (req.Action) this.ownOnly(req.Action);
+    const model = await alertModel();
+    const { alertTypeOf } = model;
+    const req = parseOrThrow(model.UpdateAlertRequest, input, "UpdateAlert request");
+    if (req.Action) this.ownOnly(req.Action, model);
     const alert = await this.getAlert(req.AlertArn);
     return this.change<Alert>("alerts", resourceKey(alert.AlertArn), alert.AlertArn, "Alert", (current) => ({
       ...current,
@@ -295,7 +302,7 @@ export class Catalog {
   }
 
   /** An action names only its account's own secrets and roles, and, sent as Vigil itself, topics and functions (model/alert.ts says why). */
-  private ownOnly(action: Action): void {
+  private ownOnly(action: Action, { foreignTarget, foreignSecrets, tenantSecretPrefix }: Awaited<ReturnType<typeof alertModel>>): void {
     const account = this.deps.scope.accountId;
     const target = foreignTarget(action, account, this.deps.actionsAs ?? "vigil");
     if (target) {
@@ -360,7 +367,7 @@ export class Catalog {
 
   /** A silence: validated, and its window checked against now (one that already ended is refused). */
   async createSilence(input: unknown, newId: () => string = randomUUID): Promise<Silence> {
-    const req = parseOrThrow(CreateSilenceRequest, input, "CreateSilence request");
+    const req = parseOrThrow((await silenceModel()).CreateSilenceRequest, input, "CreateSilence request");
     const now = this.deps.now();
     if (Date.parse(req.EndsAt) <= now) throw new ValidationException("The silence would already be over", { fields: [{ Name: "EndsAt", Message: `is not after now (${iso(now)})` }] });
     if (req.AnomalyDetectorArn) await this.getDetector(req.AnomalyDetectorArn);
@@ -375,6 +382,7 @@ export class Catalog {
 
   /** Changes a silence that has not ended; one that has is kept as it was (create another). */
   async updateSilence(input: unknown): Promise<Silence> {
+    const { CreateSilenceRequest, UpdateSilenceRequest } = await silenceModel();
     const { SilenceId, ...change } = parseOrThrow(UpdateSilenceRequest, input, "UpdateSilence request");
     const found = await this.deps.records.get<Silence>("silences", this.silenceKey(SilenceId));
     if (!found) throw new ResourceNotFoundException(`No silence ${SilenceId}`, SilenceId, "Silence");
