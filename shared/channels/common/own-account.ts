@@ -1,5 +1,5 @@
 import { failed, type Sender } from "../../alerts/channel.ts";
-import { foreignArn, type ActionIdentity, type Channel } from "../../model/alert.ts";
+import type { ActionIdentity, Channel } from "../../model/alert.ts";
 import { arnAccount } from "../../model/ids.ts";
 
 type AwsChannel = Extract<Channel, { kind: "sns" | "lambda" }>;
@@ -12,15 +12,16 @@ type AwsChannel = Extract<Channel, { kind: "sns" | "lambda" }>;
  */
 export function ownAccountOnly<C extends AwsChannel>(sender: Sender<C>, as: ActionIdentity): Sender<C> {
   return {
-    send(message, channel, signal) {
+    // The alerts' model is loaded by the first send (functions that send none never load it).
+    async send(message, channel, signal) {
       const account = arnAccount(message.alert.arn);
-      const foreign = foreignArn(channel, account, as);
+      const foreign = (await import("../../model/alert.ts")).foreignArn(channel, account, as);
       if (!foreign) return sender.send(message, channel, signal);
       const detail =
         foreign.part === "role"
           ? `the role ${channel.roleArn} is not in the alert's account (${account}): an alert's SNS and Lambda actions are sent as its RoleArn, a role of its own account; update the alert's action`
           : `the ${channel.kind === "sns" ? `SNS topic ${channel.topicArn}` : `Lambda function ${channel.functionArn}`} is not in the alert's account (${account}): an alert may reach only its own account's topics and functions; update the alert's action`;
-      return Promise.resolve(failed(false, "FOREIGN_TARGET", detail));
+      return failed(false, "FOREIGN_TARGET", detail);
     },
   };
 }
