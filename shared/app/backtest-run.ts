@@ -103,9 +103,9 @@ async function runDetectorBackTest(services: Services, arn: string, stop: BackTe
     if (e instanceof BackTestCalledOff) return "ran";
     if (e instanceof BackTestInterrupted && stop.then === "wait") return "stopped";
     if (!(e instanceof BackTestInterrupted)) services.observer.failed("back-test", e, { anomalyDetectorArn: arn });
-    // The tenant reads the reason: the paths it may see shown, the server's hidden; the operator has the error whole (above).
+    // The tenant reads the reason: the paths it may see shown, the server's hidden; the operator has the error whole (above). At most 256 characters, as every FailureReason.
     const shown = pathsShownFor(sets, services.dataRootsOf(arnAccount(arn)), services.resultsRoot);
-    const reason = e instanceof BackTestInterrupted ? ([e.detail, stop.reason].filter(Boolean).join(". ") || e.message) : failureReasonOf(e, shown);
+    const reason = e instanceof BackTestInterrupted ? ([e.detail, stop.reason].filter(Boolean).join(". ") || e.message).slice(0, 256) : failureReasonOf(e, shown);
     await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: reason });
     return e instanceof BackTestInterrupted ? "stopped" : "ran";
   }

@@ -36,6 +36,9 @@ const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(d
 /** A metric set's failure as its tenant reads it: the paths it may see shown, the server's hidden (failureReasonOf). */
 const reasonFor = (deps: Pick<DetectServices, "dataRootsOf" | "resultsRoot">, metricSet: MetricSet, e: unknown) => failureReasonOf(e, pathsShownFor([metricSet], deps.dataRootsOf(arnAccount(metricSet.MetricSetArn)), deps.resultsRoot));
 
+/** Where an interval with no rows was looked for: the folder the tenant's own path names, as it is; one in Vigil's results store (the files ingested for it) as the tenant may see it. */
+const noDataWhere = (deps: Pick<DetectServices, "dataRootsOf" | "resultsRoot">, metricSet: MetricSet, folder: string) => (metricSet.MetricSource.S3SourceConfig ? folder : reasonFor(deps, metricSet, folder));
+
 /** L4M's ExecutionStatus for one interval, with Vigil's figures. */
 export interface IntervalExecution {
   readonly MetricSetArn: string;
@@ -485,7 +488,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const seriesQuota = (deps.quotas ?? L4M_QUOTAS).seriesPerMetricSet[metricSet.MetricSetFrequency];
   const overQuota = data.quality.timeSeriesCount > seriesQuota;
   const failure = data.quality.rowsRead === 0
-    ? `${NO_DATA} (${intervalFolder(readableOf(metricSet, root), intervalStart) ?? "no path"})`.slice(0, 256)
+    ? `${NO_DATA} (${noDataWhere(deps, metricSet, intervalFolder(readableOf(metricSet, root), intervalStart) ?? "no path")})`.slice(0, 256)
     : overQuota
       ? `ServiceQuotaExceeded ${QUOTA_CODES.seriesPerMetricSet}: ${data.quality.timeSeriesCount} time series, the quota is ${seriesQuota}`
       : undefined;

@@ -30,19 +30,30 @@ export function messageForTenant(e: unknown, shown: ShownPaths = {}): string {
 /** `text` with every absolute path the tenant may not see replaced (see ShownPaths). */
 export function redactPaths(text: string, shown: ShownPaths = {}): string {
   let out = text.slice(0, MOST);
-  // Roots given as addresses (s3://…) are found as written; local ones as paths, below.
+  // Roots given as addresses (s3://…) are found as written, whole: s3://vigil is not s3://vigil-data's start. Local ones as paths, below.
   for (const root of shown.hidden ?? []) {
-    if (root && !root.startsWith("/")) out = out.replace(new RegExp(`${escaped(root.replace(/\/+$/, ""))}(?:/[^\\s'"\`]*)?`, "g"), STORE);
+    if (root && !root.startsWith("/")) out = out.replace(new RegExp(`${escaped(root.replace(/\/+$/, ""))}(?![\\w-]|\\.[\\w-])(?:/[^\\s'"\`]*)?`, "g"), STORE);
   }
+  // One pass, so that a path once read (quoted, or a known root's) is not read again in pieces.
   // A quoted path (as Node quotes the path of a system error) is one path, spaces and all.
-  out = out.replace(/(['"`])(?:file:\/\/)?(\/[^'"`\n]*)\1/g, (whole, _quote: string, path: string) => shownOr(path, shown) ?? whole);
-  // Unquoted, a path ends at a space or punctuation; one inside a word or an address (https://h/p, s3://b/k) is not a local path.
-  return out.replace(/(?<![\w.:/~\\-])(?:file:\/\/)?\/[^\s'"`<>|,;:()[\]{}]*/g, (token) => {
+  // A known local root (the results store, a folder or path of the tenant's) is met whole, spaces and all.
+  // Otherwise, unquoted, a path ends at a space or punctuation; one inside a word or an address (https://h/p, s3://b/k) is not a local path.
+  const known = [...(shown.hidden ?? []), ...(shown.folders ?? []), ...(shown.exact ?? [])]
+    .map((p) => p.replace(/^file:\/\//, "").replace(/\/+$/, ""))
+    .filter((p) => p.startsWith("/") && /[^\w/.~-]/.test(p))
+    .sort((a, b) => b.length - a.length);
+  const whole = known.map((p) => `${escaped(p)}(?:/${TOKEN}*)?(?!${TOKEN})`);
+  const unquoted = new RegExp(`(['"\`])(?:file:\\/\\/)?(\\/[^'"\`\\n]*)\\1|(?<![\\w.:/~\\\\-])(?:file:\\/\\/)?(?:${[...whole, `/${TOKEN}*`].join("|")})`, "g");
+  return out.replace(unquoted, (token: string, quote: string | undefined, quoted: string | undefined) => {
+    if (quote !== undefined) return shownOr(quoted!, shown) ?? token;
     const trail = /[.!?]+$/.exec(token)?.[0] ?? "";
     const path = token.slice(0, token.length - trail.length).replace(/^file:\/\//, "");
     return (shownOr(path, shown) ?? token.slice(0, token.length - trail.length)) + trail;
   });
 }
+
+/** What an unquoted path may hold. */
+const TOKEN = "[^\\s'\"`<>|,;:()[\\]{}]";
 
 /** What replaces `path`, or undefined when the tenant may see it as it is. */
 function shownOr(path: string, shown: ShownPaths): string | undefined {

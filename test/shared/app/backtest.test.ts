@@ -67,7 +67,7 @@ describe("the back-test report, kept apart from live detection", () => {
  * many hours each; `during` runs once, while the back-test first lists its files, and `reading`
  * as it opens each history file (the how-manyth read, from 1).
  */
-async function backTestAsked(options: { series?: number; files?: number; during?: (s: Services, arn: string) => Promise<void>; reading?: (n: number) => void } = {}) {
+async function backTestAsked(options: { series?: number; files?: number; name?: string; during?: (s: Services, arn: string) => Promise<void>; reading?: (n: number) => void } = {}) {
   const dir = await tempDir();
   const base = localAt(dir, () => T0 + 14 * 24 * HOUR);
   const series = Array.from({ length: options.series ?? 2 }, (_, i) => ({ platform: "web", marketplace: `m${i}`, base: 300 + 10 * i }));
@@ -96,7 +96,7 @@ async function backTestAsked(options: { series?: number; files?: number; during?
   };
   const d = await createDetector(s, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
   arn = d.AnomalyDetectorArn;
-  await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: arn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "history")] } } }));
+  await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: arn, ...(options.name ? { MetricSetName: options.name } : {}), MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "history")] } } }));
   await backTestDetector(s, OPERATOR, arn);
   return { s, arn, dir, listings: () => listed, reads: () => reads };
 }
@@ -209,5 +209,15 @@ describe("a back-test stopped", () => {
     const [one] = await backTestReports(s, OPERATOR, arn);
     expect(one!.report.intervalsLearned + one!.report.intervalsScored).toBe(14 * 24);
     expect(await s.records.get("quality", backTestWindowKey(one!.metricSet))).toMatchObject({ trainingStart: T0, inferenceEnd: T0 + (14 * 24 - 1) * HOUR });
+  });
+  it("stopped while its history is read, with a long name and the detect function's long reason, fails with a reason of at most 256 characters", async () => {
+    const ended = new AbortController();
+    const name = "m".repeat(63);
+    const { s, arn } = await backTestAsked({ files: 3, name, reading: (n) => n === 2 && ended.abort() });
+    const reason = "The back-test did not finish within the 450 s a detect invocation gives back-tests (half of its time); back-test a shorter history";
+    await runBackTests(s, { signal: ended.signal, then: "fail", reason });
+    const described = await describeDetector(s, OPERATOR, arn);
+    expect(described).toMatchObject({ Status: "FAILED", FailureReason: expect.stringContaining(`The history of metric set ${name} could not be read`) });
+    expect(described.FailureReason!.length).toBeLessThanOrEqual(256);
   });
 });

@@ -52,4 +52,19 @@ describe("redactPaths: what an error may tell a tenant of the server's files", (
     expect(reason).not.toContain("/srv");
     expect(reason.length).toBeLessThanOrEqual(256);
   });
+  it("an address root hides itself and what is under it, not another bucket whose name it begins", () => {
+    const hidden = { hidden: ["s3://vigil"] };
+    expect(redactPaths("could not read s3://vigil-tenant/in/x.csv", hidden)).toBe("could not read s3://vigil-tenant/in/x.csv");
+    expect(redactPaths("could not read s3://vigil.data/in/x.csv", hidden)).toBe("could not read s3://vigil.data/in/x.csv");
+    expect(redactPaths("could not read s3://vigil/123/model/head.bin nor s3://vigil.", hidden)).toBe("could not read <results store> nor <results store>.");
+  });
+
+  it("a root with a space in it is met whole: the results store's leaves no piece, a tenant's folder is shown whole", () => {
+    const spaced = { folders: ["/data/my tenant"], hidden: ["/var/vigil results"] };
+    expect(redactPaths("no history to back-test under /var/vigil results/123/ms/data/", spaced)).toBe("no history to back-test under <results store>");
+    expect(redactPaths("ENOENT: no such file or directory, open '/data/my tenant/x.csv'", spaced)).toBe("ENOENT: no such file or directory, open '/data/my tenant/x.csv'");
+    expect(redactPaths("no history under /data/my tenant/history.", spaced)).toBe("no history under /data/my tenant/history.");
+    // Next to the tenant's folder is not in it.
+    expect(redactPaths("open /data/my tenants/x.csv", spaced)).not.toContain("/data/my");
+  });
 });
