@@ -37,11 +37,12 @@ export const failureReasonOf = (e: unknown, shown?: ShownPaths) => messageForTen
 /**
  * The paths a tenant may see in the failures of its metric sets (one's interval, a detector's
  * activation or back-test): the folders it may read, the paths the metric sets name; never
- * Vigil's results store.
+ * Vigil's results store. Without data roots (`folders` undefined: the operator alone uses
+ * Vigil, services.ts), every other path is the operator's own, and shown.
  */
 export function pathsShownFor(metricSets: readonly Pick<MetricSet, "MetricSource">[], folders: readonly string[] | undefined, resultsRoot: string): ShownPaths {
   const named = metricSets.flatMap((m) => [...(m.MetricSource?.S3SourceConfig?.HistoricalDataPathList ?? []), ...(m.MetricSource?.S3SourceConfig?.TemplatedPathList ?? [])]);
-  return { folders, exact: named, hidden: [resultsRoot] };
+  return { folders, exact: named, hidden: [resultsRoot], ...(folders === undefined ? { anywhere: true } : {}) };
 }
 
 /** Where a model saved before shards existed is (read as the root shard; shard-model.ts). */

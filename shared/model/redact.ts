@@ -14,6 +14,8 @@ export interface ShownPaths {
   readonly exact?: readonly string[] | undefined;
   /** Vigil's own roots (the results store), never shown, whatever else would show them. */
   readonly hidden?: readonly string[] | undefined;
+  /** The operator alone uses Vigil (the demo, local commands: no data roots): any other path is its own, and shown. */
+  readonly anywhere?: boolean;
 }
 
 export const SERVER_PATH = "<server path>";
@@ -62,7 +64,7 @@ function shownOr(path: string, shown: ShownPaths): string | undefined {
   if ((shown.exact ?? []).some((p) => p.replace(/^file:\/\//, "") === path)) return undefined;
   // `..` and `.` could lead out of a folder the path seems to lie in.
   if (/(^|\/)\.\.?(\/|$)/.test(path)) return SERVER_PATH;
-  if ((shown.folders ?? []).some((folder) => folder.startsWith("/") && inside(folder, path))) return undefined;
+  if (shown.anywhere || (shown.folders ?? []).some((folder) => folder.startsWith("/") && inside(folder, path))) return undefined;
   return SERVER_PATH;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { failureReasonOf } from "../../../shared/detect/results.ts";
+import { failureReasonOf, pathsShownFor } from "../../../shared/detect/results.ts";
 import { messageForTenant, redactPaths } from "../../../shared/model/redact.ts";
 
 const systemError = (code: string, syscall: string, path: string, description = "no such file or directory") =>
@@ -29,6 +29,14 @@ describe("redactPaths: what an error may tell a tenant of the server's files", (
     expect(redactPaths("ENOTDIR: not a directory, open '/srv/vigil/results/123/d/m/model/head.bin'", shown)).toBe("ENOTDIR: not a directory, open <results store>");
     expect(redactPaths("at /srv/vigil/results", { folders: ["/srv"], hidden: ["/srv/vigil/results/"] })).toBe("at <results store>");
     expect(redactPaths("NoSuchKey: s3://vigil-results-1/results/123/d/m/model/head.bin is gone", { hidden: ["s3://vigil-results-1/results"] })).toBe("NoSuchKey: <results store> is gone");
+  });
+
+  it("where the operator alone uses Vigil (no data roots), shows its own paths and still names the results store", () => {
+    const own = pathsShownFor([], undefined, "/srv/vigil/results");
+    expect(failureReasonOf(systemError("ENOENT", "open", "/home/me/data/20210104/x.csv"), own)).toBe("ENOENT: no such file or directory, open '/home/me/data/20210104/x.csv'");
+    expect(failureReasonOf(systemError("ENOTDIR", "open", "/srv/vigil/results/123/d/m/model/head.bin", "not a directory"), own)).toBe("ENOTDIR: not a directory, open <results store>");
+    // A tenant with data roots, even none, sees no path outside them.
+    expect(failureReasonOf(systemError("ENOENT", "open", "/home/me/data/20210104/x.csv"), pathsShownFor([], [], "/srv/vigil/results"))).toBe("ENOENT: no such file or directory, open <server path>");
   });
 
   it("a path the tenant named is shown only when met exactly: naming / shows no path under it", () => {
