@@ -29,9 +29,11 @@ export function metricSetFiles(services: Pick<Services, "dataFiles" | "blobs">, 
 /**
  * Refuses, before anything is kept, a source the scope may not read: its history path, and
  * its template as it renders (placeholders stand for digits only, so one rendering shows
- * where every interval's folder lies).
+ * where every interval's folder lies); a CloudWatch source this mode will not pull for the
+ * account (no role named in AWS; another tenant's in vigil serve).
  */
-export async function checkSource(services: Pick<Services, "dataFiles">, scope: Scope, source: MetricSource | undefined): Promise<void> {
+export async function checkSource(services: Pick<Services, "dataFiles" | "sources">, scope: Scope, source: MetricSource | undefined): Promise<void> {
+  if (source?.CloudWatchConfig) services.sources.cloudwatch?.admit?.(scope.accountId, source.CloudWatchConfig);
   const s3 = source?.S3SourceConfig;
   if (!s3) return;
   const files = tenantFiles(services, scope, s3.RoleArn);

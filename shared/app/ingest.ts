@@ -5,7 +5,7 @@ import { arnAccount } from "../model/ids.ts";
 import { canonicalCsv, canonicalTemplate, type CanonicalRow } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../model/path-template.ts";
 import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
-import type { MetricSet } from "../model/metric-set.ts";
+import type { MetricSet, MetricSource } from "../model/metric-set.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -13,6 +13,8 @@ import type { Services } from "./services.ts";
 export interface PulledSource {
   readonly kind: "cloudwatch";
   readInterval(metricSet: MetricSet, start: number, periodSeconds: number): Promise<CanonicalRow[]>;
+  /** Throws (AccessDeniedException) when this source will not read `source` for `accountId`: said when a metric set is made or changed, not first at its pull. */
+  admit?(accountId: string, source: NonNullable<MetricSource["CloudWatchConfig"]>): void;
 }
 
 export interface IngestRun {

@@ -145,10 +145,13 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     const sources = new Lru<PulledSource>(ROLE_CACHE_ENTRIES);
     return (roleArn: string, accountId: string) => sources.of(`${roleArn}\n${accountId}`, () => cloudWatchSource(new CloudWatchClient({ region, credentials: roles(roleArn, accountId) })));
   });
+  const admitCloudWatch: NonNullable<PulledSource["admit"]> = (_accountId, source) => {
+    if (!source.RoleArn) throw new AccessDeniedException("The metric set names no RoleArn (MetricSource.CloudWatchConfig.RoleArn): Vigil reads a tenant's CloudWatch only as the role its metric set names");
+  };
   const pullCloudWatch: PulledSource["readInterval"] = async (metricSet, start, period) => {
-    const roleArn = metricSet.MetricSource.CloudWatchConfig?.RoleArn;
-    if (!roleArn) throw new AccessDeniedException(`Metric set ${metricSet.MetricSetArn} names no RoleArn (MetricSource.CloudWatchConfig.RoleArn): Vigil reads a tenant's CloudWatch only as the role its metric set names`);
-    return (await cloudwatch())(roleArn, arnAccount(metricSet.MetricSetArn)).readInterval(metricSet, start, period);
+    const source = metricSet.MetricSource.CloudWatchConfig ?? {};
+    admitCloudWatch(arnAccount(metricSet.MetricSetArn), source);
+    return (await cloudwatch())(source.RoleArn!, arnAccount(metricSet.MetricSetArn)).readInterval(metricSet, start, period);
   };
 
   // A tenant's files: its bucket read as its role; loaded on the first read.
@@ -192,7 +195,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     deadLetters,
     senders: senders({ settings: alertSettings, secrets: { resolve: async (value, owner) => (await secrets()).resolve(value, owner) }, blockPrivateAddresses: true, aws, clock, actionsAs: "role" }),
     deliveryGate: deliveryGate(),
-    sources: { cloudwatch: { kind: "cloudwatch", readInterval: pullCloudWatch } },
+    sources: { cloudwatch: { kind: "cloudwatch", readInterval: pullCloudWatch, admit: admitCloudWatch } },
     shards,
     alertSettings,
     region: { partition: "aws", region },

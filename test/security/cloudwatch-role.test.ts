@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountOf } from "../../cli/serve.ts";
-import { activateDetector, createDetector, createMetricSet, ingestDue, OPERATOR, type PulledSource, type Scope, type Services } from "../../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, ingestDue, listMetricSets, OPERATOR, type PulledSource, type Scope, type Services } from "../../shared/app/index.ts";
 import { openService } from "../../shared/runtime/service/index.ts";
 import { ServeConfig } from "../../shared/runtime/service/config.ts";
 import { ManualClock, quietObserver } from "../clock.ts";
@@ -27,6 +27,8 @@ const ROLE_B = `arn:aws:iam::${ACCOUNT_B}:role/vigil-cloudwatch`;
 const NOW = T0 + 10 * 24 * HOUR;
 const INTERVAL = NOW - HOUR;
 const scopeOf = (account: string): Scope => ({ tenant: account, accountId: account });
+/** A CreateMetricSet request of load balancers' request counts, read from CloudWatch as `source` says. */
+const requests = (AnomalyDetectorArn: string, source: { RoleArn?: string }, MetricSetName = "requests") => ({ AnomalyDetectorArn, MetricSetName, MetricList: [{ MetricName: "RequestCount", AggregationFunction: "SUM", Namespace: "AWS/ApplicationELB" }], DimensionList: ["LoadBalancer"], MetricSource: { CloudWatchConfig: source } });
 
 /** Each account's one load balancer, with a request count at the interval read. */
 const METRICS: Readonly<Record<string, { lb: string; count: number }>> = {
@@ -67,13 +69,13 @@ describe("a tenant's CloudWatch metric set, in AWS", () => {
     const local = localAt(dir);
     services = { ...awsServices(config, { clock: () => NOW }), records: local.records, blobs: local.blobs, resultsRoot: local.resultsRoot };
 
-    // Tenant A (listed first) names no role; tenant B names its own.
+    // Tenant A (listed first) names no role, kept as a metric set made before CreateMetricSet refused that (no CloudWatch to admit it); tenant B names its own.
     for (const [account, source] of [
       [ACCOUNT_A, {}],
       [ACCOUNT_B, { RoleArn: ROLE_B }],
     ] as const) {
       const detector = await createDetector(services, scopeOf(account), { AnomalyDetectorName: "lbs", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-      await createMetricSet(services, scopeOf(account), { AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "requests", MetricList: [{ MetricName: "RequestCount", AggregationFunction: "SUM", Namespace: "AWS/ApplicationELB" }], DimensionList: ["LoadBalancer"], MetricSource: { CloudWatchConfig: source } });
+      await createMetricSet(source.RoleArn ? services : { ...services, sources: {} }, scopeOf(account), requests(detector.AnomalyDetectorArn, source));
       await activateDetector(services, scopeOf(account), detector.AnomalyDetectorArn);
     }
   });
@@ -94,6 +96,12 @@ describe("a tenant's CloudWatch metric set, in AWS", () => {
     expect(cloudWatchCalls.every((c) => c.account === ACCOUNT_B)).toBe(true);
     expect(sts.calls.map((c) => [c.roleArn, c.externalId, c.caller])).toEqual([[ROLE_B, ACCOUNT_B, FUNCTION_KEY]]);
   });
+
+  it("refuses a CloudWatch source naming no role when the metric set is made, keeping nothing", async () => {
+    const detector = await createDetector(services, scopeOf(ACCOUNT_A), { AnomalyDetectorName: "more", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await expect(createMetricSet(services, scopeOf(ACCOUNT_A), requests(detector.AnomalyDetectorArn, {}))).rejects.toMatchObject({ name: "AccessDeniedException", message: expect.stringMatching(/names no RoleArn/) });
+    expect(await listMetricSets(services, scopeOf(ACCOUNT_A), detector.AnomalyDetectorArn)).toEqual([]);
+  });
 });
 
 describe("a tenant's CloudWatch metric set, in vigil serve", () => {
@@ -113,7 +121,9 @@ describe("a tenant's CloudWatch metric set, in vigil serve", () => {
       const s = service.services;
       for (const scope of [tenant, OPERATOR]) {
         const detector = await createDetector(s, scope, { AnomalyDetectorName: "lbs", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-        await createMetricSet(s, scope, { AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "requests", MetricList: [{ MetricName: "RequestCount", AggregationFunction: "SUM", Namespace: "AWS/ApplicationELB" }], DimensionList: ["LoadBalancer"], MetricSource: { CloudWatchConfig: {} } });
+        // Another tenant's is refused when made; one kept from before (made with no CloudWatch to admit it) is refused at its pull.
+        if (scope === tenant) await expect(createMetricSet(s, scope, requests(detector.AnomalyDetectorArn, {}))).rejects.toMatchObject({ name: "AccessDeniedException", message: expect.stringMatching(/default tenant's metric sets only/) });
+        await createMetricSet(scope === tenant ? { ...s, sources: {} } : s, scope, requests(detector.AnomalyDetectorArn, {}));
         await activateDetector(s, scope, detector.AnomalyDetectorArn);
       }
       await expect(ingestDue(s, NOW)).rejects.toThrow(/reads CloudWatch with the operator's own credentials, for the default tenant's metric sets only/);

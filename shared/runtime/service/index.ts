@@ -81,10 +81,14 @@ function cloudWatchOf(config: ServeConfig): PulledSource | undefined {
  * the operator's account, as a path outside its data roots would read the operator's files.
  */
 function operatorsOnly(source: PulledSource): PulledSource {
+  const admit = (accountId: string) => {
+    if (accountId !== DEFAULT_ACCOUNT_ID) throw new AccessDeniedException("vigil serve reads CloudWatch with the operator's own credentials, for the default tenant's metric sets only: read this metric set's data from files or push it (HttpPushConfig)");
+  };
   return {
     kind: source.kind,
+    admit,
     readInterval: async (metricSet, start, period) => {
-      if (arnAccount(metricSet.MetricSetArn) !== DEFAULT_ACCOUNT_ID) throw new AccessDeniedException(`Metric set ${metricSet.MetricSetArn} reads CloudWatch: vigil serve reads CloudWatch with the operator's own credentials, for the default tenant's metric sets only`);
+      admit(arnAccount(metricSet.MetricSetArn));
       return source.readInterval(metricSet, start, period);
     },
   };
