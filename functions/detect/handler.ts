@@ -28,11 +28,18 @@ function backTestStop(context: { getRemainingTimeInMillis?: () => number } | und
   return { signal: AbortSignal.timeout(ms), then: "fail", reason };
 }
 
+/** The back-tests asked for, within their share of the invocation: their runner is loaded only when a detector has one. */
+async function runAskedBackTests(context: Parameters<typeof backTestStop>[0]): Promise<number> {
+  if (!(await backTestsAsked(await services()))) return 0;
+  const { runBackTests } = await import("../../shared/app/backtest-run.ts");
+  return runBackTests(await services(), backTestStop(context));
+}
+
 export async function detect(event: unknown, context?: { invokedFunctionArn?: string; getRemainingTimeInMillis?: () => number }) {
   functionArn = context?.invokedFunctionArn;
   const trigger = triggerOf(event);
   // Back-tests asked for through the API run here, as work apart from the request, within their share of the invocation.
-  const backTests = (await backTestsAsked(await services())) ? await (await import("../../shared/app/backtest-run.ts")).runBackTests(await services(), backTestStop(context)) : 0;
+  const backTests = await runAskedBackTests(context);
   const runs = await detectDue(await services(), trigger.now, trigger.kind === "object-created" ? { arrived: trigger.objects } : {});
   return {
     trigger: trigger.kind,
