@@ -1,13 +1,12 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { readAndAggregate, readableOf, ReadStopped } from "../detect/read-files.ts";
-import { metricSetRoot, pathsShownFor } from "../detect/results.ts";
+import { metricSetRoot, tenantFailureReason } from "../detect/results.ts";
 import { ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { arnAccount, resourceKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { BACK_TESTING, backTestPrefixes, backTestWindowKey, reportUri, type BacktestReport, type BackTestStop, type BackTestWindow } from "./backtest.ts";
 import { metricSetFiles } from "./data.ts";
-import { failureReasonOf } from "./detect.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -104,8 +103,7 @@ async function runDetectorBackTest(services: Services, arn: string, stop: BackTe
     if (e instanceof BackTestInterrupted && stop.then === "wait") return "stopped";
     if (!(e instanceof BackTestInterrupted)) services.observer.failed("back-test", e, { anomalyDetectorArn: arn });
     // The tenant reads the reason: the paths it may see shown, the server's hidden; the operator has the error whole (above). At most 256 characters, as every FailureReason.
-    const shown = pathsShownFor(sets, services.dataRootsOf(arnAccount(arn)), services.resultsRoot);
-    const reason = e instanceof BackTestInterrupted ? ([e.detail, stop.reason].filter(Boolean).join(". ") || e.message).slice(0, 256) : failureReasonOf(e, shown);
+    const reason = e instanceof BackTestInterrupted ? ([e.detail, stop.reason].filter(Boolean).join(". ") || e.message).slice(0, 256) : tenantFailureReason(services, arnAccount(arn), e, sets);
     await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: reason });
     return e instanceof BackTestInterrupted ? "stopped" : "ran";
   }

@@ -1,7 +1,7 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readInterval, visitRows } from "../detect/read-files.ts";
-import { failureReasonOf, failureUri, inputUri, intervalUri, metricSetRoot, pathsShownFor, resultUri, runsUri, toJsonLines } from "../detect/results.ts";
+import { failureUri, inputUri, intervalUri, metricSetRoot, resultUri, runsUri, tenantFailureReason, toJsonLines } from "../detect/results.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
 import { collectVersions, commitModel, emptyModel, readModel, type ShardedModel, type ShardInfo } from "../detect/shard-model.ts";
@@ -34,7 +34,7 @@ export type DetectServices = Pick<Services, "blobs" | "dataFiles" | "dataRootsOf
 /** A metric set's files, read for its tenant as the tenant may read them (its data roots, or its role): the coordinator reads them, shards read Vigil's own. */
 const filesOf = (deps: DetectServices, metricSet: MetricSet) => metricSetFiles(deps, systemScope(deps, arnAccount(metricSet.MetricSetArn)), metricSet);
 /** A metric set's failure as its tenant reads it: the paths it may see shown, the server's hidden (failureReasonOf). */
-const reasonFor = (deps: Pick<DetectServices, "dataRootsOf" | "resultsRoot">, metricSet: MetricSet, e: unknown) => failureReasonOf(e, pathsShownFor([metricSet], deps.dataRootsOf(arnAccount(metricSet.MetricSetArn)), deps.resultsRoot));
+const reasonFor = (deps: Pick<DetectServices, "dataRootsOf" | "resultsRoot">, metricSet: MetricSet, e: unknown) => tenantFailureReason(deps, arnAccount(metricSet.MetricSetArn), e, [metricSet]);
 
 /** Where an interval with no rows was looked for: the folder the tenant's own path names, as it is; one in Vigil's results store (the files ingested for it) as the tenant may see it. */
 const noDataWhere = (deps: Pick<DetectServices, "dataRootsOf" | "resultsRoot">, metricSet: MetricSet, folder: string) => (metricSet.MetricSource.S3SourceConfig ? folder : reasonFor(deps, metricSet, folder));
@@ -788,8 +788,7 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
     return short === 0 ? await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE") : await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "LEARNING", { LearningUntil: new Date(until).toISOString() });
   } catch (e) {
     services.observer.failed("activation", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
-    const shown = pathsShownFor(sets, services.dataRootsOf(arnAccount(detector.AnomalyDetectorArn)), services.resultsRoot);
-    await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: failureReasonOf(e, shown) });
+    await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: tenantFailureReason(services, arnAccount(detector.AnomalyDetectorArn), e, sets) });
     return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { failureReasonOf, failureUri, pathsShownFor, resultUri } from "../detect/results.ts";
+import { failureUri, resultUri, tenantFailureReason } from "../detect/results.ts";
 import { encodeShardResult, runShard, type ShardJob } from "../detect/shard-job.ts";
 import { arnAccount } from "../model/ids.ts";
 import { joinUri } from "../model/location.ts";
@@ -48,7 +48,7 @@ async function recordingFailure<T>(services: DetectServices, run: HandedRun, ste
     return await work();
   } catch (e) {
     // Read back into the interval's FailureReason (parkRun), which shows it again as the tenant may see it: no path of the server's here either.
-    await services.blobs.put(failureUri(run.work, step), JSON.stringify({ reason: failureReasonOf(e, pathsShownFor([], services.dataRootsOf(arnAccount(run.metricSetArn)), services.resultsRoot)) }));
+    await services.blobs.put(failureUri(run.work, step), JSON.stringify({ reason: tenantFailureReason(services, arnAccount(run.metricSetArn), e) }));
     throw e;
   }
 }

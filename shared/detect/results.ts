@@ -45,6 +45,10 @@ export function pathsShownFor(metricSets: readonly Pick<MetricSet, "MetricSource
   return { folders, exact: named, hidden: [resultsRoot], ...(folders === undefined ? { anywhere: true } : {}) };
 }
 
+/** A failure's reason as account `accountId`'s tenant reads it (failureReasonOf): its data roots' paths and those its `metricSets` name shown (pathsShownFor). */
+export const tenantFailureReason = (deps: { readonly dataRootsOf: (accountId: string) => readonly string[] | undefined; readonly resultsRoot: string }, accountId: string, e: unknown, metricSets: readonly Pick<MetricSet, "MetricSource">[] = []) =>
+  failureReasonOf(e, pathsShownFor(metricSets, deps.dataRootsOf(accountId), deps.resultsRoot));
+
 /** Where a model saved before shards existed is (read as the root shard; shard-model.ts). */
 export const modelUri = (root: string) => joinUri(root, "model.bin");
 
