@@ -1,8 +1,12 @@
 import { failed, type Sender } from "../../alerts/channel.ts";
 import type { ActionIdentity, Channel } from "../../model/alert.ts";
+import { madeOnFirstUse } from "../../model/first-use.ts";
 import { arnAccount } from "../../model/ids.ts";
 
 type AwsChannel = Extract<Channel, { kind: "sns" | "lambda" }>;
+
+/** The alerts' model, loaded by the first send and kept: functions that send none never load it. */
+const alertModel = madeOnFirstUse(() => import("../../model/alert.ts"));
 
 /**
  * SNS and Lambda alerts name only their own account's role, and, sent as Vigil itself, its
@@ -12,10 +16,9 @@ type AwsChannel = Extract<Channel, { kind: "sns" | "lambda" }>;
  */
 export function ownAccountOnly<C extends AwsChannel>(sender: Sender<C>, as: ActionIdentity): Sender<C> {
   return {
-    // The alerts' model is loaded by the first send (functions that send none never load it).
     async send(message, channel, signal) {
       const account = arnAccount(message.alert.arn);
-      const foreign = (await import("../../model/alert.ts")).foreignArn(channel, account, as);
+      const foreign = (await alertModel()).foreignArn(channel, account, as);
       if (!foreign) return sender.send(message, channel, signal);
       const detail =
         foreign.part === "role"
