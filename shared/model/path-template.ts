@@ -1,4 +1,5 @@
 import { DateTime } from "luxon";
+import { escapeRegExp } from "./regexp.ts";
 import { parseLocation, S3_URI } from "./location.ts";
 
 /**
@@ -65,7 +66,6 @@ export function renderTemplate(template: string, intervalStartMs: number, timezo
 }
 
 const TOKEN_DIGITS: Record<(typeof TEMPLATE_TOKENS)[number], number> = { yyyyMMdd: 8, HHmm: 4, yyyy: 4, MM: 2, dd: 2, HH: 2, mm: 2 };
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The part of a template before its first placeholder: the folder every interval's files are under. */
 export const templatePrefix = (template: string) => template.slice(0, template.search(/\{\{|$/));
@@ -77,7 +77,7 @@ export const templatePrefix = (template: string) => template.slice(0, template.s
 export function templateInterval(template: string, timezone = "UTC"): (path: string) => number | undefined {
   const tokens: string[] = [];
   const source = template.split(TOKEN_RE).map((part, i) => {
-    if (i % 2 === 0) return escapeRe(part);
+    if (i % 2 === 0) return escapeRegExp(part);
     tokens.push(part);
     return `(\\d{${TOKEN_DIGITS[part as keyof typeof TOKEN_DIGITS] ?? 1}})`;
   });

@@ -1,3 +1,5 @@
+import { escapeRegExp } from "./regexp.ts";
+
 /**
  * What an error may tell a tenant of the server's files. A system error (ENOENT, EACCES,
  * EISDIR…) names the path it failed on, and errors wrapping one carry it on in their
@@ -34,7 +36,7 @@ export function redactPaths(text: string, shown: ShownPaths = {}): string {
   let out = text.slice(0, MOST);
   // Roots given as addresses (s3://…) are found as written, whole: s3://vigil is not s3://vigil-data's start. Local ones as paths, below.
   for (const root of shown.hidden ?? []) {
-    if (root && !root.startsWith("/")) out = out.replace(new RegExp(`${escaped(root.replace(/\/+$/, ""))}(?![\\w-]|\\.[\\w-])(?:/[^\\s'"\`]*)?`, "g"), STORE);
+    if (root && !root.startsWith("/")) out = out.replace(new RegExp(`${escapeRegExp(root.replace(/\/+$/, ""))}(?![\\w-]|\\.[\\w-])(?:/[^\\s'"\`]*)?`, "g"), STORE);
   }
   // One pass, so that a path once read (quoted, or a known root's) is not read again in pieces.
   // A quoted path (as Node quotes the path of a system error) is one path, spaces and all.
@@ -44,7 +46,7 @@ export function redactPaths(text: string, shown: ShownPaths = {}): string {
     .map((p) => p.replace(/^file:\/\//, "").replace(/\/+$/, ""))
     .filter((p) => p.startsWith("/") && /[^\w/.~-]/.test(p))
     .sort((a, b) => b.length - a.length);
-  const whole = known.map((p) => `${escaped(p)}(?:/${TOKEN}*)?(?!${TOKEN})`);
+  const whole = known.map((p) => `${escapeRegExp(p)}(?:/${TOKEN}*)?(?!${TOKEN})`);
   const unquoted = new RegExp(`(['"\`])(?:file:\\/\\/)?(\\/[^'"\`\\n]*)\\1|(?<![\\w.:/~\\\\-])(?:file:\\/\\/)?(?:${[...whole, `/${TOKEN}*`].join("|")})`, "g");
   return out.replace(unquoted, (token: string, quote: string | undefined, quoted: string | undefined) => {
     if (quote !== undefined) return shownOr(quoted!, shown) ?? token;
@@ -73,4 +75,3 @@ const inside = (folder: string, path: string) => {
   return f !== "" && (path === f || path.startsWith(`${f}/`));
 };
 
-const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
