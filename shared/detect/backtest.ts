@@ -89,7 +89,7 @@ export function* backtestSlices(metricSet: BacktestMetricSet, data: Pick<Aggrega
       for (const a of found) anomalies.push({ ...a, anomalyGroupId: grown.AnomalyGroupId });
     }
     if (options.onProgress && i % 500 === 0) options.onProgress(i, total);
-    cells?.forEach(() => (sliced += metricSet.MetricList.length));
+    sliced += (cells?.size ?? 0) * metricSet.MetricList.length;
     if (sliced >= (options.slicePoints ?? SLICE_POINTS)) {
       sliced = 0;
       yield;

@@ -123,7 +123,7 @@ export function decodeShardCells(bytes: Uint8Array): ShardCells {
   let places: Map<string, number> | undefined;
   return {
     intervalStart: header.intervalStart,
-    cells: { forEach: (visit) => walkColumns(keys, exact, numbers, m, visit) },
+    cells: { size: keys.length, forEach: (visit) => walkColumns(keys, exact, numbers, m, visit) },
     // Asked for each anomaly only: the map is made on the first.
     ordinalOf: (key) => (places ??= new Map(keys.map((k, i) => [k, ordinals[i]!]))).get(key),
     verdicts: header.verdicts,

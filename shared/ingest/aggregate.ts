@@ -23,6 +23,8 @@ export type IntervalsOf = ReadonlyMap<number, IntervalCells>;
  * to `visit` may be reused for the next one: keep its dimensions, not the cell.
  */
 export interface CellWalk {
+  /** How many cells the walk visits. */
+  readonly size: number;
   forEach(visit: (cell: SeriesCell, seriesKey: string) => void): void;
 }
 
@@ -193,6 +195,7 @@ class ColumnIntervals implements ReadonlyMap<number, IntervalCells> {
     const n = this.numbers.get(start);
     if (n === undefined) return undefined;
     return {
+      size: this.offsets[n + 1]! - this.offsets[n]!,
       forEach: (visit) => {
         const { columns, measures, dimensionsOf } = this;
         let s = 0;
