@@ -7,13 +7,15 @@ import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { gzipSync } from "node:zlib";
+import { createGzip, gzipSync } from "node:zlib";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SeriesBank } from "../shared/engine/bank.ts";
 import { newStepResult, step } from "../shared/engine/step.ts";
 import { aggregateRows } from "../shared/ingest/aggregate.ts";
 import { readRecords } from "../shared/ingest/readers.ts";
+import { readInterval, type FileReader } from "../shared/detect/read-files.ts";
+import { L4M_QUOTAS } from "../shared/model/quotas.ts";
 import { rowSpecOf } from "../shared/ingest/rows.ts";
 import { makeTimestampParser } from "../shared/ingest/timestamp.ts";
 import { encodeSnapshot } from "../shared/detect/snapshot.ts";
@@ -114,6 +116,36 @@ function intervalOf50k(): void {
     encodeSnapshot({ bank, through: t, openGroup: undefined, feedbackThrough: 0 });
   });
   report("one PT1H interval of 50,000 series, parse → aggregate → score → save (ms)", fmt(ms), "< 2,000");
+}
+
+/**
+ * One interval whose file is a GZIP that inflates far past BytesPerInterval (300 MiB of rows
+ * from a few hundred KB): what reading it costs before the quota stops it.
+ */
+async function intervalOverBytes(): Promise<void> {
+  const row = new TextEncoder().encode("2021-01-01 00:00:00,m1,p1,100\n".repeat(32 * 1024));
+  const gzip = createGzip();
+  const compressed: Buffer[] = [];
+  gzip.on("data", (b: Buffer) => compressed.push(b));
+  gzip.write("timestamp,market,platform,revenue\n");
+  for (let n = 0; n < (300 * 1024 * 1024) / row.length; n++) if (!gzip.write(row)) await once(gzip, "drain");
+  gzip.end();
+  await once(gzip, "end");
+  const file = Buffer.concat(compressed);
+  const blobs: FileReader = {
+    get: async () => undefined,
+    list: async () => ["bomb.csv.gz"],
+    read: async () =>
+      (async function* () {
+        for (let at = 0; at < file.length; at += 64 * 1024) yield file.subarray(at, at + 64 * 1024);
+      })(),
+  };
+  const metricSet = { ...bigMetricSet, MetricSetFrequency: "PT1H" as const, MetricSource: { S3SourceConfig: { TemplatedPathList: ["f/"] } } };
+  const before = process.cpuUsage();
+  const read = await readInterval(blobs, metricSet, Date.UTC(2021, 0, 1));
+  const cpu = process.cpuUsage(before);
+  if (!read.overBudget) throw new Error("the read was not stopped at BytesPerInterval");
+  report(`one interval, a ${fmt(file.length / 1024)} KB GZIP that inflates to 300 MiB: CPU to read it up to BytesPerInterval, ${L4M_QUOTAS.bytesPerInterval / 1024 / 1024} MiB (s)`, fmt((cpu.user + cpu.system) / 1e6, 1));
 }
 
 const run_ = (cmd: string, args: string[]) => run(cmd, args);
@@ -822,6 +854,7 @@ if (wanted("console")) await consoleFirstChart();
 if (wanted("console")) keptHistoryCost();
 if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
+if (wanted("interval")) await intervalOverBytes();
 // 1,000,000 series only when asked (VIGIL_BENCH_SHARDS=10000,1000000): its files and history take minutes to make.
 if (wanted("shards")) shardFigures(report, (process.env.VIGIL_BENCH_SHARDS ?? "10000,50000,200000").split(",").map(Number));
 if (wanted("demo")) demo();

@@ -482,16 +482,19 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   await deps.blobs.deleteFolder(`${work}/`);
   await deps.blobs.deleteFolder(`${joinUri(root, "model", version)}/`);
   const feedback = await pendingFeedback(deps.records, metricSet, model.head.feedbackThrough);
-  const data = await readInterval(filesOf(deps, metricSet), readableOf(metricSet, root), intervalStart);
+  const quotas = deps.quotas ?? L4M_QUOTAS;
+  const data = await readInterval(filesOf(deps, metricSet), readableOf(metricSet, root), intervalStart, { maxBytes: quotas.bytesPerInterval });
   const cells = cellsAt(data.intervals, intervalStart);
-  // L4M's quota on series: an interval over it is not scored (its feedback is still learned), and says why.
-  const seriesQuota = (deps.quotas ?? L4M_QUOTAS).seriesPerMetricSet[metricSet.MetricSetFrequency];
-  const overQuota = data.quality.timeSeriesCount > seriesQuota;
-  const failure = data.quality.rowsRead === 0
-    ? `${NO_DATA} (${noDataWhere(deps, metricSet, intervalFolder(readableOf(metricSet, root), intervalStart) ?? "no path")})`.slice(0, 256)
-    : overQuota
-      ? `ServiceQuotaExceeded ${QUOTA_CODES.seriesPerMetricSet}: ${data.quality.timeSeriesCount} time series, the quota is ${seriesQuota}`
-      : undefined;
+  // L4M's quota on series, and Vigil's on bytes read: an interval over one is not scored (its feedback is still learned), and says why; its files stay where they are.
+  const seriesQuota = quotas.seriesPerMetricSet[metricSet.MetricSetFrequency];
+  const overQuota = data.overBudget || data.quality.timeSeriesCount > seriesQuota;
+  const failure = data.overBudget
+    ? `ServiceQuotaExceeded ${QUOTA_CODES.bytesPerInterval}: the interval's files hold more than ${quotas.bytesPerInterval} bytes as read (inflated), the quota; its rejects name the file read no further`
+    : data.quality.rowsRead === 0
+      ? `${NO_DATA} (${noDataWhere(deps, metricSet, intervalFolder(readableOf(metricSet, root), intervalStart) ?? "no path")})`.slice(0, 256)
+      : overQuota
+        ? `ServiceQuotaExceeded ${QUOTA_CODES.seriesPerMetricSet}: ${data.quality.timeSeriesCount} time series, the quota is ${seriesQuota}`
+        : undefined;
   const verdicts: Verdict[] = feedback.map((f) => ({ measure: f.measure, dimensions: f.dimensions, z: f.z, IsAnomaly: f.IsAnomaly }));
   const capacity = capacityOf(deps);
   const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);

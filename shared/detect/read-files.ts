@@ -2,10 +2,11 @@ import { Aggregator, type AggregateOptions, type Aggregation } from "../ingest/a
 import type { RejectLimits } from "../ingest/rejects.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
-import { streamRecords, type ReadItem } from "../ingest/readers.ts";
+import { ReadBudget, streamRecords, type ReadItem } from "../ingest/readers.ts";
 import { classifyRow, rowSpecOf } from "../ingest/rows.ts";
 import { makeTimestampParser } from "../ingest/timestamp.ts";
 import { intervalMs } from "../model/frequency.ts";
+import { L4M_QUOTAS } from "../model/quotas.ts";
 import type { FileFormatDescriptor, MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";
 
@@ -28,19 +29,29 @@ export class ReadStopped extends Error {
   }
 }
 
+/** An aggregation, and whether its files held more bytes than the read was given (it stopped there). */
+export type ReadAggregation = Aggregation & { readonly overBudget: boolean };
+
+export type ReadOptions = Omit<AggregateOptions, "intervalMs"> & {
+  readonly signal?: AbortSignal;
+  /** The most bytes all the files may take, as read (inflated): the file that goes past is reported unreadable from there, and no further file is read. */
+  readonly maxBytes?: number;
+};
+
 /**
  * Reads every file under the given addresses and aggregates their rows as they stream in:
  * memory holds the aggregate, never a whole file or its rows. A file that cannot be read
  * is reported, not thrown. `signal` (a back-test's stop) is looked at before each file and
  * each piece of one read: once aborted, the read ends with ReadStopped.
  */
-export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], options: Omit<AggregateOptions, "intervalMs"> & { readonly signal?: AbortSignal } = {}): Promise<Aggregation> {
-  const { signal, ...aggregate } = options;
+export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], options: ReadOptions = {}): Promise<ReadAggregation> {
+  const { signal, maxBytes, ...aggregate } = options;
+  const budget = maxBytes === undefined ? undefined : new ReadBudget(maxBytes);
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
   const aggregator = new Aggregator(spec, { ...aggregate, intervalMs: intervalMs(metricSet.MetricSetFrequency) });
   const listed = { files: 0, rows: 0 };
-  for await (const batch of recordsUnder(blobs, prefixes, format, listed, signal)) {
+  for await (const batch of recordsUnder(blobs, prefixes, format, listed, signal, budget)) {
     if (signal?.aborted) throw new ReadStopped(listed.files, listed.rows);
     listed.rows += batch.length;
     for (const item of batch) {
@@ -48,17 +59,18 @@ export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMet
       else aggregator.malformed(item.malformed);
     }
   }
-  return aggregator.finish(listed.files);
+  return { ...aggregator.finish(listed.files), overBudget: budget?.exceeded === true };
 }
 
-/** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found (and `signal`, once aborted, stops it before the next). */
-async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number; rows?: number }, signal?: AbortSignal): AsyncGenerator<ReadItem[]> {
+/** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found (and `signal`, once aborted, stops it before the next; a `budget` spent, without a word). */
+async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number; rows?: number }, signal?: AbortSignal, budget?: ReadBudget): AsyncGenerator<ReadItem[]> {
   for (const prefix of prefixes) {
     for (const file of await blobs.list(prefix)) {
       if (signal?.aborted) throw new ReadStopped(listed.files, listed.rows ?? 0);
+      if (budget?.exceeded) return;
       listed.files++;
       const bytes = await blobs.read(file);
-      if (bytes) yield* streamRecords(file, bytes, format);
+      if (bytes) yield* streamRecords(file, bytes, format, budget);
     }
   }
 }
@@ -101,11 +113,15 @@ export function intervalFolder(metricSet: ReadableMetricSet, intervalStart: numb
   return isTemplated(template) && !rendered.endsWith("/") ? `${rendered}/` : rendered;
 }
 
-/** One interval's files; `rejectLimits` bounds the rejects kept (REJECT_LIMITS unless told). */
-export function readInterval(blobs: FileReader, metricSet: ReadableMetricSet, intervalStart: number, rejectLimits?: RejectLimits): Promise<Aggregation> {
+/**
+ * One interval's files, read up to `maxBytes` in all (the quota's, L4M_QUOTAS' unless told);
+ * `rejectLimits` bounds the rejects kept (REJECT_LIMITS unless told).
+ */
+export function readInterval(blobs: FileReader, metricSet: ReadableMetricSet, intervalStart: number, options: { readonly rejectLimits?: RejectLimits; readonly maxBytes?: number } = {}): Promise<ReadAggregation> {
   const folder = intervalFolder(metricSet, intervalStart);
   const len = intervalMs(metricSet.MetricSetFrequency);
-  return readAndAggregate(blobs, metricSet, folder ? [folder] : [], { window: { from: intervalStart, to: intervalStart + len }, ...(rejectLimits ? { rejectLimits } : {}) });
+  const { rejectLimits, maxBytes = L4M_QUOTAS.bytesPerInterval } = options;
+  return readAndAggregate(blobs, metricSet, folder ? [folder] : [], { window: { from: intervalStart, to: intervalStart + len }, maxBytes, ...(rejectLimits ? { rejectLimits } : {}) });
 }
 
 export function readHistory(blobs: FileReader, metricSet: ReadableMetricSet): Promise<Aggregation> {

@@ -204,6 +204,24 @@ export function readJsonLines(file: string, text: string): ReadResult {
   return { rows, malformed };
 }
 
+/**
+ * The bytes a read of several files may take in all, counted as read (inflated when GZIP):
+ * a file is not read past it, so a small GZIP that inflates without end, or a huge file,
+ * costs what the budget allows and no more.
+ */
+export class ReadBudget {
+  #spent = 0;
+  constructor(readonly bytes: number) {}
+  /** Spends `n` bytes; false once the read has gone past the budget. */
+  take(n: number): boolean {
+    this.#spent += n;
+    return this.#spent <= this.bytes;
+  }
+  get exceeded(): boolean {
+    return this.#spent > this.bytes;
+  }
+}
+
 /** One thing read from a file: a row, or a record that could not be read as one. */
 export type ReadItem = { readonly row: RawRow } | { readonly malformed: MalformedRecord };
 
@@ -212,9 +230,10 @@ export type ReadItem = { readonly row: RawRow } | { readonly malformed: Malforme
  * file order: what readRecords answers for the whole file, with no more of the file in
  * memory than the piece being read. GZIP (declared, or told by its first bytes) is inflated as it streams. Nothing
  * throws: an unreadable record is yielded with its line, and a file that stops being
- * readable (a truncated GZIP stream) as one record at line 0, after the rows read before.
+ * readable (a truncated GZIP stream, a `budget` spent) as one record at line 0, after the
+ * rows read before.
  */
-export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Array>, format: FileFormatDescriptor | undefined): AsyncGenerator<ReadItem[]> {
+export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Array>, format: FileFormatDescriptor | undefined, budget?: ReadBudget): AsyncGenerator<ReadItem[]> {
   const json = format?.JsonFormatDescriptor;
   const csv = format?.CsvFormatDescriptor ?? {};
   const descriptor = json ?? csv;
@@ -226,7 +245,7 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
     return;
   }
   const failure: PlainState = {};
-  const plain = plainBytesOf(chunks, descriptor.FileCompression, failure);
+  const plain = budgeted(plainBytesOf(chunks, descriptor.FileCompression, failure), budget, failure);
   // UTF-8 CSV goes to csv-parse as bytes (it decodes each field): decoding the file first only for csv-parse to encode it again cost a tenth of reading it.
   if (json) yield* streamJsonLines(file, decoded(plain, decoder));
   else yield* streamCsv(file, decoder.encoding === "utf-8" ? utf8ForCsv(plain, decoder) : decoded(plain, decoder), csv);
@@ -234,6 +253,20 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
 }
 
 const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { file, line: 0, raw: "", detail: `unreadable file: ${detail}` } });
+
+/** The bytes as they arrive until the budget is spent: then they end (which stops the file's read and its inflating), and `state` says why. */
+async function* budgeted(plain: AsyncGenerator<Uint8Array>, budget: ReadBudget | undefined, state: PlainState): AsyncGenerator<Uint8Array> {
+  if (!budget) return yield* plain;
+  let read = 0;
+  for await (const piece of plain) {
+    if (!budget.take(piece.length)) {
+      state.detail = `read no further than byte ${read}: the files of one interval may hold ${budget.bytes} bytes in all, as read (inflated)`;
+      return;
+    }
+    read += piece.length;
+    yield piece;
+  }
+}
 
 /** What reading a file's bytes found: whether it was GZIP, and why a GZIP stream broke (which ends the bytes). */
 interface PlainState {

@@ -14,6 +14,8 @@ export interface Quotas {
   readonly dimensionsPerMetricSet: number;
   /** Time series (measure × dimension values) one interval of a metric set may hold, by frequency. */
   readonly seriesPerMetricSet: Readonly<Record<Frequency, number>>;
+  /** Bytes one interval's files may hold in all, as read (inflated when GZIP): Vigil's, as L4M published none. */
+  readonly bytesPerInterval: number;
 }
 
 export type QuotaName = Exclude<keyof Quotas, "seriesPerMetricSet"> | "seriesPerMetricSet";
@@ -26,6 +28,8 @@ export const L4M_QUOTAS: Quotas = {
   dimensionsPerMetricSet: 5,
   // PT1M is Vigil's (L4M had none): a fifth of PT5M's, as PT5M is a tenth of PT1H's for a twelfth of its interval.
   seriesPerMetricSet: { PT1M: 1_000, PT5M: 5_000, PT10M: 10_000, PT1H: 50_000, P1D: 50_000 },
+  // A million series a row each, as CSV, is about 34 MB: 256 MiB leaves room for rows that SUM or AVERAGE aggregates, and bounds what a GZIP that inflates without end costs one run.
+  bytesPerInterval: 256 * 1024 * 1024,
 };
 
 /**
@@ -39,4 +43,5 @@ export const QUOTA_CODES: Readonly<Record<QuotaName, string>> = {
   measuresPerMetricSet: "MeasuresPerMetricSet",
   dimensionsPerMetricSet: "DimensionsPerMetricSet",
   seriesPerMetricSet: "TimeSeriesPerMetricSet",
+  bytesPerInterval: "BytesPerInterval",
 };

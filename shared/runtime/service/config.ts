@@ -53,6 +53,7 @@ export const ServeConfig = z.strictObject({
       measuresPerMetricSet: z.number().int().positive().max(100).optional(),
       dimensionsPerMetricSet: z.number().int().positive().max(100).optional(),
       seriesPerMetricSet: z.number().int().positive().optional(),
+      bytesPerInterval: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
     })
     .optional(),
   /** How long SIGTERM waits for work under way before cutting it (seconds). */
@@ -147,6 +148,7 @@ export function quotasOf(config: ServeConfig): Quotas {
     ...(q.alertsPerDetector ? { alertsPerDetector: q.alertsPerDetector } : {}),
     ...(q.measuresPerMetricSet ? { measuresPerMetricSet: q.measuresPerMetricSet } : {}),
     ...(q.dimensionsPerMetricSet ? { dimensionsPerMetricSet: q.dimensionsPerMetricSet } : {}),
+    ...(q.bytesPerInterval ? { bytesPerInterval: q.bytesPerInterval } : {}),
     ...(series ? { seriesPerMetricSet: { PT1M: series, PT5M: series, PT10M: series, PT1H: series, P1D: series } } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { backtest } from "../../../shared/detect/backtest.ts";
 import { detectMetricSet, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
 import { activateDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
+import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
 import { intervalUri, metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
 import { LEGACY_VERSION, modelFolder, readModel, readShard } from "../../../shared/detect/shard-model.ts";
@@ -25,10 +26,10 @@ const LIVE = T0 + HISTORY_HOURS * HOUR;
 /** The incident: revenue of marketplace=de collapses for hours 5–6 of the live data. */
 const incident = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 5 * HOUR && p.t < LIVE + 7 * HOUR ? { ...p, revenue: Math.round(Number(p.revenue) * 20) / 100 } : p);
 
-async function setUp(liveHours: number) {
+async function setUp(liveHours: number, options: Parameters<typeof localAt>[2] = {}) {
   const dir = await tempDir();
   let now = LIVE;
-  const rt = localAt(join(dir, "vigil"), () => now);
+  const rt = localAt(join(dir, "vigil"), () => now, options);
   const files = join(dir, "files");
   await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(T0, HISTORY_HOURS, SERIES)));
   for (let h = 0; h < liveHours; h++) {
@@ -118,6 +119,31 @@ describe("detection of intervals", () => {
     // 30 minutes after the live hour closed its files may still be arriving: the previous hour is the newest due.
     expect((await detectDue(rt, LIVE + HOUR + 1000)).map((r) => r.intervalStart)).toEqual([LIVE - HOUR]);
     expect((await detectDue(rt, LIVE + HOUR + 1800_000)).map((r) => r.intervalStart)).toEqual([LIVE]);
+  });
+
+  it("reads an interval's files no further than BytesPerInterval: a GZIP that inflates past it is a reject, and the interval FAILED, not scored", async () => {
+    const maxBytes = 64 * 1024;
+    const { rt, metricSet, files } = await setUp(3, { quotas: { ...L4M_QUOTAS, bytesPerInterval: maxBytes } });
+    const t = LIVE + HOUR;
+    const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+    const hourFolder = join(files, "live", new Date(t).toISOString().slice(0, 10).replaceAll("-", ""), new Date(t).toISOString().slice(11, 16).replace(":", ""));
+    // 4 MB of rows in a few kilobytes: read whole, the interval would hold a series of 100,000 views.
+    const bomb = gzipSync(`timestamp,platform,marketplace,views,revenue\n${`${stamp},web,de,1,1\n`.repeat(100_000)}`);
+    expect(bomb.length).toBeLessThan(maxBytes / 4);
+    await rt.blobs.put(join(hourFolder, "bomb.csv.gz"), bomb);
+    await detectInterval(rt, metricSet, t, t + HOUR);
+    const [execution] = (await executions(rt, OPERATOR, metricSet.AnomalyDetectorArn)).filter((e) => e.Timestamp === new Date(t).toISOString());
+    expect(execution).toMatchObject({ Status: "FAILED", FailureReason: expect.stringContaining(`ServiceQuotaExceeded BytesPerInterval: the interval's files hold more than ${maxBytes} bytes`) });
+    const at = intervalUri(metricSetRoot(rt.resultsRoot, metricSet), t);
+    const rejects = new TextDecoder().decode(await rt.blobs.get(join(at, "rejects.jsonl"))).trim().split("\n").map((l) => JSON.parse(l));
+    expect(rejects).toContainEqual(expect.objectContaining({ file: join(hourFolder, "bomb.csv.gz"), line: 0, detail: expect.stringContaining(`the files of one interval may hold ${maxBytes} bytes in all`) }));
+    const quality = JSON.parse(new TextDecoder().decode(await rt.blobs.get(join(at, "quality.json"))));
+    expect(quality.rowsRead).toBeLessThan(maxBytes / 20);
+    expect(new TextDecoder().decode(await rt.blobs.get(join(at, "anomalies.jsonl")))).toBe("");
+    // Another interval within the quota is read and scored as ever.
+    await detectInterval(rt, metricSet, t + HOUR, t + 2 * HOUR);
+    const [next] = (await executions(rt, OPERATOR, metricSet.AnomalyDetectorArn)).filter((e) => e.Timestamp === new Date(t + HOUR).toISOString());
+    expect(next).toMatchObject({ Status: "COMPLETED" });
   });
 
   it("keeps the first 10,000 rows of an interval full of bad rows and counts the rest, in its rejects and data quality", async () => {

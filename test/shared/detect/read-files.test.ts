@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { readAndAggregate, ReadStopped, type FileReader } from "../../../shared/detect/read-files.ts";
 import { csvOf, HOUR, readableMetricSet, shopPoints, T0 } from "../../builders.ts";
@@ -60,5 +61,60 @@ describe("reading files with a stop signal", () => {
     const { blobs, pulled } = piecedFiles(1);
     await expect(readAndAggregate(blobs, readableMetricSet(), ["h/"], { signal: stop.signal })).rejects.toMatchObject({ files: 0, rows: 0 });
     expect(pulled).toEqual([]);
+  });
+});
+
+describe("reading files within a byte budget", () => {
+  /** A piece's bytes, as piecedFiles sends them. */
+  const pieceBytes = (p: number) => {
+    const text = csvOf(shopPoints(T0 + p * 10 * HOUR, 10, SERIES));
+    return encoder.encode(p === 0 ? text : text.slice(text.indexOf("\n") + 1)).length;
+  };
+
+  it("reads every file whole when they fit, and says it was within the budget", async () => {
+    const { blobs, pulled } = piecedFiles(3);
+    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes: 2 * (pieceBytes(0) + 2 * pieceBytes(1)) });
+    expect(pulled).toEqual(["a0", "a1", "a2", "b0", "b1", "b2"]);
+    expect(read.overBudget).toBe(false);
+    expect(read.quality.rowsRejected).toBe(0);
+  });
+
+  it("reads the file that goes past the budget no further, closes it, reports it at line 0, and opens no other", async () => {
+    const { blobs, closed, pulled } = piecedFiles(3);
+    // a whole and b's first piece fit; b's second does not.
+    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes: pieceBytes(0) + 2 * pieceBytes(1) + pieceBytes(0) + 10 });
+    expect(read.overBudget).toBe(true);
+    expect(pulled).toEqual(["a0", "a1", "a2", "b0", "b1"]);
+    expect(closed).toEqual(["a", "b"]);
+    expect(read.rejects).toContainEqual(expect.objectContaining({ file: "b", line: 0, detail: expect.stringContaining("read no further than byte") }));
+    expect(read.quality.rowsRead - read.quality.rowsRejected).toBeLessThanOrEqual(4 * 10 * SERIES.length);
+  });
+
+  it("stops inflating a GZIP file once past the budget, pulling no more of it than the inflater had taken in", async () => {
+    const stamp = new Date(T0).toISOString();
+    const rows = Array.from({ length: 100_000 }, (_, i) => `${stamp},web,de,${i},${(i * 7919) % 100_003}`);
+    // 4.4 MB of rows that compress only to about 590 KB: the compressed file is far longer than what zlib takes in ahead.
+    const gzipped = gzipSync(`timestamp,platform,marketplace,views,revenue\n${rows.join("\n")}`);
+    const PIECE = 4096;
+    let pulled = 0;
+    const blobs: FileReader = {
+      get: async () => undefined,
+      list: async () => ["big.csv.gz", "after.csv"],
+      read: async (file) =>
+        file === "after.csv"
+          ? (async function* () {
+              yield encoder.encode("never read");
+            })()
+          : (async function* () {
+              for (let at = 0; at < gzipped.length; at += PIECE, pulled += PIECE) yield gzipped.subarray(at, at + PIECE);
+            })(),
+    };
+    const maxBytes = 64 * 1024;
+    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes });
+    expect(read.overBudget).toBe(true);
+    expect(gzipped.length).toBeGreaterThan(500_000);
+    expect(pulled).toBeLessThanOrEqual(128 * 1024);
+    expect(read.quality.rowsRead).toBeLessThan(maxBytes / 30);
+    expect(read.rejects.map((r) => r.file)).not.toContain("after.csv");
   });
 });

@@ -10,14 +10,14 @@ describe("vigil serve's settings", () => {
   it("reads the file, then the environment over it, then the flags over both", async () => {
     const dir = await tempDir();
     const file = join(dir, "vigil.config.json");
-    await writeFile(file, JSON.stringify({ port: 9000, dataDir: "from-file", dataRoots: { default: ["/srv/file"] }, drainSeconds: 5, quotas: { detectorsPerAccount: 50, seriesPerMetricSet: 200_000 } }));
+    await writeFile(file, JSON.stringify({ port: 9000, dataDir: "from-file", dataRoots: { default: ["/srv/file"] }, drainSeconds: 5, quotas: { detectorsPerAccount: 50, seriesPerMetricSet: 200_000, bytesPerInterval: 1_073_741_824 } }));
     const config = loadServeConfig({ file, env: { VIGIL_DATA_DIR: "from-env", VIGIL_DATA_ROOTS: "default=/srv/a:/srv/b; team-a=/srv/t", VIGIL_TENANTS: "team-a:TEAMAKEY01:a-long-enough-secret" }, flags: { port: 9100, host: undefined } });
     expect(config).toMatchObject({ port: 9100, host: "127.0.0.1", dataDir: "from-env", dataRoots: { default: ["/srv/a", "/srv/b"], "team-a": ["/srv/t"] }, drainSeconds: 5, tenants: [{ name: "team-a", accessKeyId: "TEAMAKEY01" }] });
     // --data-root replaces the default tenant's roots alone, whether the others' come from the environment or the file.
     const flagged = { dataRoots: { default: ["/srv/flag"] } };
     expect(loadServeConfig({ file, env: { VIGIL_DATA_ROOTS: "team-a=/srv/t" }, flags: flagged }).dataRoots).toEqual({ default: ["/srv/flag"], "team-a": ["/srv/t"] });
     expect(loadServeConfig({ file, env: {}, flags: flagged }).dataRoots).toEqual({ default: ["/srv/flag"] });
-    expect(quotasOf(config)).toMatchObject({ detectorsPerAccount: 50, alertsPerDetector: 10, seriesPerMetricSet: { PT5M: 200_000, P1D: 200_000 } });
+    expect(quotasOf(config)).toMatchObject({ detectorsPerAccount: 50, alertsPerDetector: 10, seriesPerMetricSet: { PT5M: 200_000, P1D: 200_000 }, bytesPerInterval: 1_073_741_824 });
     expect(loadServeConfig({ env: {} , file: undefined }).port).toBe(8087);
   });
 
