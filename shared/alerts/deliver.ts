@@ -1,4 +1,5 @@
 import { channelOf, type Alert, type Channel } from "../model/alert.ts";
+import { arnAccount } from "../model/ids.ts";
 import type { RecordStore } from "../store/records.ts";
 import { failed, sendVia, type Senders } from "./channel.ts";
 import type { DeadLetters, Delivery, ParkedDelivery } from "./delivery.ts";
@@ -74,7 +75,7 @@ export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: Abo
   const alert = await deps.alert(delivery.alertArn);
   const channel = alert && channelFor(alert);
   // Its turn is awaited before its lease is taken: a lease is held only while sending.
-  const turn = channel && (await deps.gate.enter(channel, signal));
+  const turn = channel && (await deps.gate.enter(channel, signal, arnAccount(delivery.alertArn)));
   if (channel && !turn) throw new DeliveryInterrupted(delivery.deliveryId);
   try {
     const lease = leaseOf(delivery.deliveryId);

@@ -35,19 +35,31 @@ export interface Turn {
   release(): void;
 }
 
-/** FIFO slots: `take` resolves once one is free (at once, or after waiting), or to "aborted" when the signal aborts first. */
+/** Slots: `take` resolves once one is free (at once, or after waiting), or to "aborted" when the signal aborts first. */
 type Taken = "free" | "waited" | "aborted";
 
+/**
+ * Slots shared by tenants. A free slot is taken at once, whoever asks; when all are taken,
+ * the next one freed goes to the waiting tenant that holds the fewest (the longest waiting
+ * of them on a tie), in order of arrival within a tenant. So one tenant's backlog of slow
+ * sends (a receiver that hangs, retries held in their turn) holds another's delivery only
+ * until one of its own sends ends, never behind the whole backlog; a lone tenant still has
+ * every slot.
+ */
 class Slots {
   private used = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** Slots each tenant holds (those holding none are not kept). */
+  private readonly held = new Map<string, number>();
+  /** Each waiting tenant's wake-ups, in order of arrival; tenants in the order they began to wait. */
+  private readonly waiting = new Map<string, (() => void)[]>();
 
   constructor(private readonly size: number) {}
 
-  take(signal: AbortSignal): Promise<Taken> {
+  take(signal: AbortSignal, tenant: string): Promise<Taken> {
     if (signal.aborted) return Promise.resolve("aborted");
     if (this.used < this.size) {
       this.used++;
+      this.hold(tenant, 1);
       return Promise.resolve("free");
     }
     return new Promise((resolve) => {
@@ -56,19 +68,51 @@ class Slots {
         resolve("waited"); // the slot was handed over by give()
       };
       const abort = () => {
-        const at = this.waiting.indexOf(wake);
-        if (at >= 0) this.waiting.splice(at, 1);
+        const queue = this.waiting.get(tenant);
+        const at = queue?.indexOf(wake) ?? -1;
+        if (at >= 0) queue!.splice(at, 1);
+        if (queue?.length === 0) this.waiting.delete(tenant);
         resolve("aborted");
       };
-      this.waiting.push(wake);
+      const queue = this.waiting.get(tenant);
+      if (queue) queue.push(wake);
+      else this.waiting.set(tenant, [wake]);
       signal.addEventListener("abort", abort, { once: true });
     });
   }
 
-  give(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.used--;
+  give(tenant: string): void {
+    this.hold(tenant, -1);
+    const next = this.nextTenant();
+    if (next === undefined) {
+      this.used--;
+      return;
+    }
+    const queue = this.waiting.get(next)!;
+    const wake = queue.shift()!;
+    // Served, it goes behind the others waiting: tenants holding as many take turns.
+    this.waiting.delete(next);
+    if (queue.length) this.waiting.set(next, queue);
+    this.hold(next, 1);
+    wake();
+  }
+
+  /** The waiting tenant holding the fewest slots; Map order breaks ties (who began to wait, or was served, longest ago). */
+  private nextTenant(): string | undefined {
+    let best: string | undefined;
+    let fewest = Infinity;
+    for (const tenant of this.waiting.keys()) {
+      const n = this.held.get(tenant) ?? 0;
+      if (n < fewest) [best, fewest] = [tenant, n];
+      if (n === 0) break;
+    }
+    return best;
+  }
+
+  private hold(tenant: string, by: 1 | -1): void {
+    const n = (this.held.get(tenant) ?? 0) + by;
+    if (n > 0) this.held.set(tenant, n);
+    else this.held.delete(tenant);
   }
 }
 
@@ -91,16 +135,20 @@ export class DeliveryGate {
     private readonly clock: GateClock,
   ) {}
 
-  /** Waits for a turn on `channel` (its destination's slot first, then its kind's); undefined when `signal` aborted first. */
-  async enter(channel: Channel, signal: AbortSignal): Promise<Turn | undefined> {
+  /**
+   * Waits for a turn on `channel` (its destination's slot first, then its kind's); undefined
+   * when `signal` aborted first. `tenant` (the alert's account) is who the kind's slots are
+   * shared fairly between.
+   */
+  async enter(channel: Channel, signal: AbortSignal, tenant = ""): Promise<Turn | undefined> {
     const limit = this.limits[channel.kind];
     const dest = limit.destination ? this.destination(`${channel.kind}:${limit.destination.key(channel)}`, limit.destination.burst) : undefined;
-    const first = dest ? await dest.slot.take(signal) : "free";
+    const first = dest ? await dest.slot.take(signal, tenant) : "free";
     if (first === "aborted") return undefined;
     const kind = this.kind(channel.kind, limit.concurrency);
-    const second = await kind.take(signal);
+    const second = await kind.take(signal, tenant);
     if (second === "aborted") {
-      dest?.slot.give();
+      dest?.slot.give(tenant);
       return undefined;
     }
     let released = false;
@@ -118,8 +166,8 @@ export class DeliveryGate {
       release: () => {
         if (released) return;
         released = true;
-        kind.give();
-        dest?.slot.give();
+        kind.give(tenant);
+        dest?.slot.give(tenant);
       },
     };
   }

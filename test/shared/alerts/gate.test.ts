@@ -129,4 +129,39 @@ describe("the delivery gate", () => {
     // The slot given up is not lost: the next delivery gets it at once.
     expect(await gate.enter(email, never)).toMatchObject({ waited: false });
   });
+
+  it("hands a freed slot to the waiting tenant holding the fewest, so one tenant's backlog of slow sends does not hold another's", async () => {
+    const { clock } = virtualClock();
+    const gate = new DeliveryGate({ ...CHANNEL_LIMITS, webhook: { concurrency: 2 } }, clock);
+    const order: string[] = [];
+    const turns: { name: string; release: () => void }[] = [];
+    const one = async (tenant: string, name: string) => {
+      const turn = (await gate.enter(webhook, never, tenant))!;
+      order.push(name);
+      turns.push({ name, release: () => turn.release() });
+    };
+    const settle = () => new Promise((r) => setImmediate(r));
+    // Tenant a takes both slots and queues five more; then b and c queue one each, then b another.
+    const all = [one("a", "a0"), one("a", "a1"), ...[2, 3, 4, 5, 6].map((i) => one("a", `a${i}`))];
+    await settle();
+    all.push(one("b", "b0"), one("c", "c0"), one("b", "b1"));
+    await settle();
+    expect(order).toEqual(["a0", "a1"]);
+    const releaseNext = async () => {
+      turns.shift()!.release();
+      await settle();
+    };
+    // a0 ends: b, holding none, gets it before a's own queue. a1 ends: a and c hold none, and a began to wait first.
+    await releaseNext();
+    expect(order).toEqual(["a0", "a1", "b0"]);
+    await releaseNext();
+    expect(order).toEqual(["a0", "a1", "b0", "a2"]);
+    // Then c and b, each holding none when their turn comes, before a's backlog (first come, first served gave a2…a6 before b0).
+    while (turns.length) await releaseNext();
+    await Promise.all(all);
+    expect(order).toEqual(["a0", "a1", "b0", "a2", "c0", "b1", "a3", "a4", "a5", "a6"]);
+    // A lone tenant still fills every slot.
+    const alone = await Promise.all([gate.enter(webhook, never, "a"), gate.enter(webhook, never, "a")]);
+    expect(alone.map((t) => t?.waited)).toEqual([false, false]);
+  });
 });

@@ -1,0 +1,86 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import type { Delivery } from "../../shared/alerts/delivery.ts";
+import { alertMessage } from "../../shared/alerts/message.ts";
+import { createAlert, createDetector, deliverAll, type Scope } from "../../shared/app/index.ts";
+import type { Alert } from "../../shared/model/alert.ts";
+import { CHANNEL_LIMITS } from "../../shared/runtime/senders.ts";
+import { anomalyGroupEvent, localAt, tempDir } from "../builders.ts";
+
+/**
+ * One tenant's webhook hangs with a backlog far past the process's webhook sends in flight;
+ * another tenant's alert must not wait behind that backlog: it goes out as soon as one of
+ * the first tenant's sends ends, where first come, first served sent it after them all.
+ */
+const TEAM_A: Scope = { tenant: "team-a", accountId: "111111111111" };
+const TEAM_B: Scope = { tenant: "team-b", accountId: "222222222222" };
+const signal = new AbortController().signal;
+const settle = () => new Promise((r) => setImmediate(r));
+
+const deliveriesFor = (alert: Alert, n: number, tag: string): Delivery[] =>
+  Array.from({ length: n }, (_, i) => {
+    const message = alertMessage(alert, anomalyGroupEvent({ groupId: `4f1c2d3e-${tag}-4bbb-8ccc-${String(i).padStart(12, "0")}` }), "first", "http://localhost:8087");
+    return { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
+  });
+
+/** A receiver that answers /b at once and holds each /a request until `releaseOne`; `arrivals` says in which order paths came. */
+async function holdingReceiver() {
+  const arrivals: string[] = [];
+  const held: (() => void)[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      arrivals.push(req.url ?? "");
+      if (req.url === "/a") held.push(() => res.end("ok"));
+      else res.end("ok");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    held,
+    releaseOne: () => held.shift()?.(),
+    stop: async () => {
+      held.splice(0).forEach((h) => h());
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe("webhook sends shared between tenants", () => {
+  it("sends another tenant's alert once one of a hanging tenant's sends ends, not behind its backlog", async () => {
+    const receiver = await holdingReceiver();
+    try {
+      const services = localAt(await tempDir(), undefined, { privateTargets: () => true });
+      const alertOf = async (scope: Scope, path: string) => {
+        const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+        return createAlert(services, scope, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}${path}` } } });
+      };
+      const [a, b] = [await alertOf(TEAM_A, "/a"), await alertOf(TEAM_B, "/b")];
+      const limit = CHANNEL_LIMITS.webhook.concurrency;
+      const backlog = 4 * limit;
+      const sendingA = deliverAll(services, deliveriesFor(a, limit + backlog, "aaaa"), signal);
+      while (receiver.held.length < limit) await settle();
+      const sendingB = deliverAll(services, deliveriesFor(b, 1, "bbbb"), signal);
+      // Tenant a's sends end one at a time; b's goes out within the first few of them.
+      for (let ended = 0; !receiver.arrivals.includes("/b") && ended < backlog; ended++) {
+        receiver.releaseOne();
+        for (let i = 0; i < 50 && receiver.held.length < limit && !receiver.arrivals.includes("/b"); i++) await settle();
+      }
+      const aBeforeB = receiver.arrivals.indexOf("/b") - limit;
+      expect(aBeforeB).toBeGreaterThanOrEqual(0);
+      expect(aBeforeB).toBeLessThan(limit);
+      expect((await sendingB).map((o) => o.status === "fulfilled" && o.value.kind)).toEqual(["sent"]);
+      while (receiver.held.length || receiver.arrivals.length < limit + backlog + 1) {
+        receiver.releaseOne();
+        await settle();
+      }
+      expect((await sendingA).every((o) => o.status === "fulfilled" && o.value.kind === "sent")).toBe(true);
+    } finally {
+      await receiver.stop();
+    }
+  }, 60_000);
+});
