@@ -46,7 +46,7 @@ import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import type { Page, RecordStore } from "../shared/store/records.ts";
 import { apiFigures } from "./api.ts";
 import { benchGroup } from "./groups.ts";
-import { serviceFigures } from "./service.ts";
+import { serviceFigures, spoolFigures } from "./service.ts";
 import { shardChild, shardFigures } from "./shards.ts";
 
 const HOUR = 3_600_000;
@@ -841,7 +841,7 @@ if (shardStep) {
   process.exit(0);
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, shards, demo, backtest, records, service, api, ecommerce, feedback, nab, kpi, fuzz). */
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, shards, demo, backtest, records, service, spool, api, ecommerce, feedback, nab, kpi, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -862,6 +862,7 @@ if (wanted("backtest")) backtestMemory();
 if (wanted("fuzz")) await fuzz();
 if (wanted("records")) await recordLists();
 if (wanted("service")) await serviceFigures(report);
+if (wanted("spool")) await spoolFigures(report);
 if (wanted("api")) await apiFigures(report);
 const bench = resolve(process.env.VIGIL_BENCH_DIR ?? "../shared/bench");
 if (existsSync(join(bench, "ecommerce/score.mjs"))) {

@@ -8,7 +8,14 @@ import { createServer } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DateTime } from "luxon";
-import { createAlert, listMetricSets, listDetectors, OPERATOR, updateMetricSet } from "../shared/app/index.ts";
+import type { AddressInfo } from "node:net";
+import { alertMessage } from "../shared/alerts/message.ts";
+import { createAlert, createDetector, listMetricSets, listDetectors, OPERATOR, updateMetricSet, type Scope } from "../shared/app/index.ts";
+import type { Alert } from "../shared/model/alert.ts";
+import { localServices } from "../shared/runtime/local.ts";
+import { ServiceLoop } from "../shared/runtime/service/loop.ts";
+import { LocalDeliverySpool } from "../shared/store/local-spool.ts";
+import { anomalyGroupEvent } from "../test/builders.ts";
 import { generateShop, toCsv, type Incident } from "../shared/demo/shop.ts";
 import { joinUri } from "../shared/model/path-template.ts";
 import { ServeConfig } from "../shared/runtime/service/config.ts";
@@ -98,5 +105,77 @@ export async function serviceFigures(report: (name: string, value: string, targe
     await service.stop(5_000);
     rmSync(join(root, ".."), { recursive: true, force: true });
     report(`service: catch-up of a day of missed PT1H hours (${runs} run) on the demo's shop, start to settled (s)`, (ms / 1000).toFixed(2));
+  }
+}
+
+const TEAM_A: Scope = { tenant: "team-a", accountId: "111111111111" };
+const TEAM_B: Scope = { tenant: "team-b", accountId: "222222222222" };
+
+/**
+ * The spool's sends: 2,000 queued deliveries to a local webhook, start to sent; then 500 of
+ * one tenant's to a receiver that never answers, and another tenant's one alert queued after
+ * them: how long it waits.
+ */
+export async function spoolFigures(report: (name: string, value: string, target?: string) => void): Promise<void> {
+  const arrived: string[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      arrived.push(req.url ?? "");
+      if (req.url !== "/hang") res.end("ok");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const setUp = async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-bench-spool-"));
+    const spool = new LocalDeliverySpool(join(dir, "queue"));
+    const services = localServices(join(dir, "data"), { clock: () => DEMO_LIVE_START, observer: quietObserver(), deliveryQueue: spool, privateTargets: () => true });
+    const alertOf = async (scope: Scope, path: string) => {
+      const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+      return createAlert(services, scope, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${url}${path}` } } });
+    };
+    const loop = new ServiceLoop({ services, clock: new ManualClock(DEMO_LIVE_START), spool });
+    return { dir, spool, alertOf, loop };
+  };
+  const deliveriesOf = (alert: Alert, n: number, tag: string) =>
+    Array.from({ length: n }, (_, i) => {
+      const message = alertMessage(alert, anomalyGroupEvent({ groupId: `4f1c2d3e-${tag}-4bbb-8ccc-${String(i).padStart(12, "0")}` }), "first", "http://localhost:8087");
+      return { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
+    });
+  const until = async (done: () => boolean) => {
+    while (!done()) await new Promise((r) => setTimeout(r, 2));
+  };
+  try {
+    {
+      const { dir, spool, alertOf, loop } = await setUp();
+      const n = 2_000;
+      await spool.enqueue(deliveriesOf(await alertOf(TEAM_A, "/a"), n, "aaaa"));
+      const start = performance.now();
+      await loop.start();
+      await until(() => arrived.length >= n);
+      const ms = performance.now() - start;
+      await until(() => loop.deliveriesIdle);
+      await loop.stop(5_000);
+      rmSync(dir, { recursive: true, force: true });
+      report(`service: ${n} queued deliveries to a local webhook, sent (deliveries/s)`, String(Math.round(n / (ms / 1000))));
+    }
+    arrived.length = 0;
+    {
+      const { dir, spool, alertOf, loop } = await setUp();
+      await spool.enqueue(deliveriesOf(await alertOf(TEAM_A, "/hang"), 500, "aaaa"));
+      await spool.enqueue(deliveriesOf(await alertOf(TEAM_B, "/b"), 1, "bbbb"));
+      const start = performance.now();
+      await loop.start();
+      await until(() => arrived.includes("/b"));
+      const ms = performance.now() - start;
+      server.closeAllConnections();
+      await loop.stop(100);
+      rmSync(dir, { recursive: true, force: true });
+      report("service: one tenant's alert queued behind another's 500 to a webhook that never answers, start to sent (ms)", String(Math.round(ms)));
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
   }
 }

@@ -1,4 +1,5 @@
 import { createServer } from "node:http";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../shared/alerts/delivery.ts";
@@ -6,7 +7,11 @@ import { alertMessage } from "../../shared/alerts/message.ts";
 import { createAlert, createDetector, deliverAll, type Scope } from "../../shared/app/index.ts";
 import type { Alert } from "../../shared/model/alert.ts";
 import { CHANNEL_LIMITS } from "../../shared/runtime/senders.ts";
-import { anomalyGroupEvent, localAt, tempDir } from "../builders.ts";
+import { ServiceLoop } from "../../shared/runtime/service/loop.ts";
+import { localServices } from "../../shared/runtime/local.ts";
+import { LocalDeliverySpool } from "../../shared/store/local-spool.ts";
+import { anomalyGroupEvent, localAt, T0, tempDir } from "../builders.ts";
+import { ManualClock, quietObserver } from "../clock.ts";
 
 /**
  * One tenant's webhook hangs with a backlog far past the process's webhook sends in flight;
@@ -81,6 +86,41 @@ describe("webhook sends shared between tenants", () => {
       expect((await sendingA).every((o) => o.status === "fulfilled" && o.value.kind === "sent")).toBe(true);
     } finally {
       await receiver.stop();
+    }
+  }, 60_000);
+
+  it("vigil serve's loop sends another tenant's queued alert as soon as a place frees, not behind a hanging tenant's backlog", async () => {
+    const receiver = await holdingReceiver();
+    const dir = await tempDir();
+    const spool = new LocalDeliverySpool(join(dir, "queue"));
+    let loop: ServiceLoop | undefined;
+    try {
+      const services = localServices(join(dir, "data"), { clock: () => T0, observer: quietObserver(), deliveryQueue: spool, privateTargets: () => true, wake: () => loop?.wake() });
+      const alertOf = async (scope: Scope, path: string) => {
+        const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+        return createAlert(services, scope, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}${path}` } } });
+      };
+      const [a, b] = [await alertOf(TEAM_A, "/a"), await alertOf(TEAM_B, "/b")];
+      const places = 4;
+      // Tenant a's backlog was queued first, b's one alert after it: b's is among the first sent.
+      await spool.enqueue(deliveriesFor(a, 5 * places, "aaaa"));
+      await spool.enqueue(deliveriesFor(b, 1, "bbbb"));
+      loop = new ServiceLoop({ services, clock: new ManualClock(T0), spool, deliveryConcurrency: places });
+      await loop.start();
+      while (receiver.held.length < places) await settle();
+      expect(receiver.arrivals.slice(0, places).filter((p) => p === "/b")).toHaveLength(1);
+      // Every place holds a hanging send of a's when b queues another: it goes out as soon as one of them ends.
+      await spool.enqueue(deliveriesFor(b, 1, "cccc"));
+      loop.wake();
+      const before = receiver.arrivals.length;
+      for (let i = 0; i < 20; i++) await settle();
+      expect(receiver.arrivals).toHaveLength(before);
+      receiver.releaseOne();
+      while (receiver.arrivals.length === before) await settle();
+      expect(receiver.arrivals[before]).toBe("/b");
+    } finally {
+      await receiver.stop();
+      await loop?.stop(5_000);
     }
   }, 60_000);
 });

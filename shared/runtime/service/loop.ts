@@ -1,3 +1,4 @@
+import { arnAccount } from "../../model/ids.ts";
 import { DeliveryInterrupted, deliverOne, detectDue, ingestDue, nextWakeAt, releaseStaleBackTestLeases, releaseStaleDelivery, releaseStaleLeases, runBackTests, type Delivery, type Services } from "../../app/index.ts";
 import type { LocalDeliverySpool } from "../../store/local-spool.ts";
 import { realSleep } from "../senders.ts";
@@ -28,6 +29,8 @@ export interface ServiceLoopOptions {
   readonly onTick?: (now: number) => void;
 }
 
+/** Deliveries sent at once: past what one channel kind may have in flight, so the gate (shared between tenants) is what limits a channel. */
+const DELIVERY_CONCURRENCY = 128;
 /** A delivery that fails this many times unexpectedly (not the channel's answer) is parked, as the queue's redrive policy does on AWS. */
 const UNHANDLED_LIMIT = 5;
 /** Most file arrivals remembered between two ticks; more still wake the loop. */
@@ -62,7 +65,7 @@ export class ServiceLoop {
     this.clock = options.clock;
     this.spool = options.spool;
     this.pollMs = options.pollMs ?? 60_000;
-    this.concurrency = options.deliveryConcurrency ?? 4;
+    this.concurrency = options.deliveryConcurrency ?? DELIVERY_CONCURRENCY;
   }
 
   get phase(): LoopPhase {
@@ -160,24 +163,45 @@ export class ServiceLoop {
     }
   }
 
+  /**
+   * Sends what the spool holds, `concurrency` at once: a freed place is filled at once (no
+   * batch waits for its slowest), and tenants take turns for places (the spool's `pending`),
+   * so one tenant's backlog to a receiver that hangs does not hold another's deliveries.
+   */
   private async deliveryLoop(): Promise<void> {
+    const sending = new Map<Delivery, Promise<void>>();
+    const held = (account: string) => {
+      let n = 0;
+      for (const d of sending.keys()) if (arnAccount(d.alertArn) === account) n++;
+      return n;
+    };
+    // Each look lists the whole spool: with a long one waiting, it is looked at once a quarter of the places are free, or when more was queued.
+    let look = true;
     while (!this.draining.signal.aborted) {
-      const batch = await this.spool.pending(this.concurrency * 4).catch((e: unknown) => (this.services.observer.failed("delivery queue", e), [] as Delivery[]));
-      if (!batch.length) {
-        this._deliveriesIdle = true;
-        await this.deliveryBell.wait((signal) => realSleep(this.pollMs, anySignal(signal, this.draining.signal)));
-        this._deliveriesIdle = false;
-        continue;
+      const room = this.concurrency - sending.size;
+      if (room > 0 && (look || room >= this.concurrency / 4)) {
+        const batch = await this.spool.pending(room, { except: sending.keys(), held }).catch((e: unknown) => (this.services.observer.failed("delivery queue", e), [] as Delivery[]));
+        for (const d of batch) sending.set(d, this.sendOne(d).catch((e: unknown) => this.services.observer.failed("delivery", e, { deliveryId: d.deliveryId })).finally(() => sending.delete(d)));
+        // A short spool is looked at again as each place frees.
+        look = batch.length < room;
+        if (batch.length === room) continue;
       }
-      await inPool(batch, this.concurrency, (d) => this.sendOne(d));
+      if (!sending.size) this._deliveriesIdle = true;
+      const ended = new AbortController();
+      void Promise.race(sending.values()).then(() => ended.abort());
+      const rang = await this.deliveryBell.wait((signal) => realSleep(this.pollMs, anySignal(signal, this.draining.signal, ended.signal)));
+      // Rung (more queued) or a poll's end: look at once.
+      if (rang || !ended.signal.aborted) look = true;
+      this._deliveriesIdle = false;
     }
+    await Promise.all(sending.values());
   }
 
   private async sendOne(delivery: Delivery): Promise<void> {
     if (this.draining.signal.aborted) return;
     try {
       await deliverOne(this.services, delivery, this.cut.signal);
-      await this.spool.remove(delivery.deliveryId);
+      await this.spool.remove(delivery);
       this.unhandled.delete(delivery.deliveryId);
     } catch (e) {
       // Cut by the end of the grace period: it stays queued for the next start.
@@ -187,19 +211,11 @@ export class ServiceLoop {
       this.unhandled.set(delivery.deliveryId, times);
       if (times >= UNHANDLED_LIMIT) {
         await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: e instanceof Error ? e.message : String(e), attempts: times, parkedAt: this.services.clock() });
-        await this.spool.remove(delivery.deliveryId);
+        await this.spool.remove(delivery);
         this.unhandled.delete(delivery.deliveryId);
       } else await realSleep(1_000 * 2 ** times, this.draining.signal);
     }
   }
-}
-
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function inPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }
 
 function anySignal(...signals: AbortSignal[]): AbortSignal {

@@ -15,8 +15,8 @@ export class Doorbell {
     return this.rung;
   }
 
-  /** Waits for a ring, or for `sleep` to end (it is given a signal that aborts on the ring). */
-  async wait(sleep: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  /** Waits for a ring, or for `sleep` to end (it is given a signal that aborts on the ring); answers whether it rang. */
+  async wait(sleep: (signal: AbortSignal) => Promise<void>): Promise<boolean> {
     if (!this.rung) {
       const stop = new AbortController();
       let waiter: (() => void) | undefined;
@@ -24,6 +24,8 @@ export class Doorbell {
       stop.abort();
       this.waiters = this.waiters.filter((w) => w !== waiter);
     }
+    const rang = this.rung;
     this.rung = false;
+    return rang;
   }
 }

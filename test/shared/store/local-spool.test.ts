@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { readdir, utimes, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Delivery } from "../../../shared/alerts/delivery.ts";
+import { alertMessage } from "../../../shared/alerts/message.ts";
+import type { Alert } from "../../../shared/model/alert.ts";
+import { LocalDeliverySpool } from "../../../shared/store/local-spool.ts";
+import { anomalyGroupEvent, tempDir } from "../../builders.ts";
+
+const alertOf = (account: string): Alert => ({ AlertArn: `arn:aws:lookoutmetrics:us-east-1:${account}:Alert:hook`, AlertName: "hook", AnomalyDetectorArn: `arn:aws:lookoutmetrics:us-east-1:${account}:AnomalyDetector:shop`, AlertSensitivityThreshold: 70, Action: { WebhookConfiguration: { Url: "https://example.com/hook" } }, AlertStatus: "ACTIVE" }) as Alert;
+
+/** `n` deliveries of `account`'s alert, named `<tag><i>` by their group. */
+const deliveries = (account: string, tag: string, n: number): Delivery[] =>
+  Array.from({ length: n }, (_, i) => {
+    const alert = alertOf(account);
+    const message = alertMessage(alert, anomalyGroupEvent({ groupId: `4f1c2d3e-${tag}aaa-4bbb-8ccc-${String(i).padStart(12, "0")}` }), "first", "http://localhost:8087");
+    return { deliveryId: `${tag}${i}`, alertArn: alert.AlertArn, message };
+  });
+
+/** A spool holding the deliveries, enqueued one second apart in the given order. */
+async function spoolOf(...queued: Delivery[]) {
+  const dir = await tempDir();
+  const spool = new LocalDeliverySpool(dir);
+  for (const [i, d] of queued.entries()) {
+    const before = new Set(await readdir(dir).catch(() => []));
+    await spool.enqueue([d]);
+    const added = (await readdir(dir)).find((n) => !before.has(n))!;
+    const at = new Date(Date.UTC(2026, 0, 1) + i * 1000);
+    await utimes(join(dir, added), at, at);
+  }
+  return { dir, spool };
+}
+
+const ids = (ds: readonly Delivery[]) => ds.map((d) => d.deliveryId);
+
+describe("the local delivery spool", () => {
+  it("lets tenants take turns, each tenant's oldest first, though one queued far more first", async () => {
+    const { spool } = await spoolOf(...deliveries("111111111111", "a", 6), ...deliveries("222222222222", "b", 2));
+    expect(ids(await spool.pending(5))).toEqual(["a0", "b0", "a1", "b1", "a2"]);
+    expect(await spool.depth()).toBe(8);
+  });
+
+  it("serves first the tenant with fewer sending already, and leaves out those being sent", async () => {
+    const a = deliveries("111111111111", "a", 4);
+    const { spool } = await spoolOf(...a, ...deliveries("222222222222", "b", 2));
+    const held = (account: string) => (account === "111111111111" ? 2 : 0);
+    expect(ids(await spool.pending(3, { held, except: a.slice(0, 2) }))).toEqual(["b0", "b1", "a2"]);
+  });
+
+  it("removes a sent delivery, and one queued under the name used before accounts were part of it", async () => {
+    const [d] = deliveries("111111111111", "a", 1);
+    const { dir, spool } = await spoolOf(d!);
+    await spool.remove(d!);
+    expect(await spool.depth()).toBe(0);
+    const older = `${createHash("sha256").update(d!.deliveryId).digest("hex").slice(0, 40)}.json`;
+    await writeFile(join(dir, older), JSON.stringify(d));
+    expect(ids(await spool.pending(10))).toEqual(["a0"]);
+    await spool.remove(d!);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
