@@ -66,8 +66,10 @@ export class LocalDeliverySpool implements DeliveryQueue {
 }
 
 const hashOf = (deliveryId: string) => createHash("sha256").update(deliveryId).digest("hex").slice(0, 40);
-/** `<account>.<hash of the id>.json`; the account as it may stand in a file name. */
-const nameOf = (delivery: Pick<Delivery, "deliveryId" | "alertArn">) => `${arnAccount(delivery.alertArn).replace(/[^0-9A-Za-z_-]/g, "").slice(0, 64)}.${hashOf(delivery.deliveryId)}.json`;
+/** The account a delivery is queued under: its alert's, as it may stand in a file name. */
+export const spoolAccount = (delivery: Pick<Delivery, "alertArn">) => arnAccount(delivery.alertArn).replace(/[^0-9A-Za-z_-]/g, "").slice(0, 64);
+/** `<account>.<hash of the id>.json`. */
+const nameOf = (delivery: Pick<Delivery, "deliveryId" | "alertArn">) => `${spoolAccount(delivery)}.${hashOf(delivery.deliveryId)}.json`;
 /** The account a spool file's name starts with ("" for a name without one). */
 const accountOf = (name: string) => {
   const dot = name.indexOf(".");

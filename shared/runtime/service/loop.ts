@@ -1,6 +1,5 @@
-import { arnAccount } from "../../model/ids.ts";
 import { DeliveryInterrupted, deliverOne, detectDue, ingestDue, nextWakeAt, releaseStaleBackTestLeases, releaseStaleDelivery, releaseStaleLeases, runBackTests, type Delivery, type Services } from "../../app/index.ts";
-import type { LocalDeliverySpool } from "../../store/local-spool.ts";
+import { spoolAccount, type LocalDeliverySpool } from "../../store/local-spool.ts";
 import { realSleep } from "../senders.ts";
 import type { ServiceClock } from "./clock.ts";
 import { Doorbell } from "./wake.ts";
@@ -172,7 +171,7 @@ export class ServiceLoop {
     const sending = new Map<Delivery, Promise<void>>();
     const held = (account: string) => {
       let n = 0;
-      for (const d of sending.keys()) if (arnAccount(d.alertArn) === account) n++;
+      for (const d of sending.keys()) if (spoolAccount(d) === account) n++;
       return n;
     };
     // Each look lists the whole spool: with a long one waiting, it is looked at once a quarter of the places are free, or when more was queued.
