@@ -89,10 +89,10 @@ program
 
 program
   .command("replay")
-  .description("send again the alert deliveries that were parked after failing (the local dead-letter file, or the dead-letter queue in AWS mode)")
+  .description("send again the alert deliveries that were parked after failing, every account's (the local dead-letter file, or the record table in AWS mode)")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (opts: { dataDir?: string }) => {
-    // VIGIL_MODE=aws replays the dead-letter queue; otherwise the data directory's file.
+    // VIGIL_MODE=aws replays the parked records; otherwise the data directory's file.
     const services = await servicesFor(configFromEnv(opts.dataDir ? { ...process.env, VIGIL_DATA_DIR: opts.dataDir } : process.env));
     const result = await replayDeliveries(services, new AbortController().signal);
     say(`replay: ${result.retried} delivery(ies) sent or found already sent, ${result.remaining} still parked`);

@@ -25,7 +25,7 @@ const resultOf = (stdout: string) => JSON.parse(stdout.slice(stdout.lastIndexOf(
 
 describe("serverless invoke local, offline", () => {
   it("runs every function on each of its sample events", { timeout: 300_000 }, async () => {
-    expect(SAMPLES.map(([fn]) => fn).sort()).toEqual(["alert", "api", "api", "deliver", "detect", "detect", "ingest", "shard", "shardParked"]);
+    expect(SAMPLES.map(([fn]) => fn).sort()).toEqual(["alert", "api", "api", "deliver", "deliveryParked", "detect", "detect", "ingest", "shard", "shardParked"]);
     const dataDir = await tempDir();
     const results: Record<string, Record<string, unknown>> = {};
     const queue = [...SAMPLES];
@@ -45,6 +45,8 @@ describe("serverless invoke local, offline", () => {
     expect(results["events/deliver/sqs-batch.json"]).toEqual({ batchItemFailures: [] });
     // A shard message names its run's folder in the deployment's results (an S3 prefix here): the local mode's refuses it, and says which record failed.
     expect(results["events/shard/sqs-batch.json"]).toEqual({ batchItemFailures: [{ itemIdentifier: "6b1d0c2e-31f4-4f0e-9a57-2f1f1c0e8a11" }] });
+    // A delivery the queue gave up on: parked (in the local mode's dead-letter file).
+    expect(results["events/deliveryParked/sqs-batch.json"]).toEqual({ batchItemFailures: [] });
     expect(results["events/shardParked/sqs-batch.json"]).toEqual({ batchItemFailures: [{ itemIdentifier: "7c2e1d3f-42a5-4a1f-8b68-3a2a2d1f9b22" }] });
     expect(results["events/api/health.json"]).toMatchObject({ statusCode: 200 });
     expect(results["events/api/put-metric-rows.json"]).toMatchObject({ statusCode: expect.any(Number) });

@@ -65,6 +65,7 @@ describe("serverless package", () => {
     ["shard", "shard"],
     ["shardParked", "shardParked"],
     ["alert", "alert"],
+    ["deliveryParked", "deliveryParked"],
     ["deliver", "deliver"],
     ["api", "api"],
   ])("packages %s as its handler and the files it loads, every import found in its zip", (zip, name) => {
@@ -99,8 +100,9 @@ describe("serverless package", () => {
     ["Alert", ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"]],
     [
       "Deliver",
-      ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "secretsmanager:GetSecretValue", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage", "ssm:GetParameter", "sts:AssumeRole"],
+      ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "secretsmanager:GetSecretValue", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "ssm:GetParameter", "sts:AssumeRole"],
     ],
+    ["DeliveryParked", ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]],
     [
       "Api",
       [
@@ -116,9 +118,6 @@ describe("serverless package", () => {
         "s3:PutObject",
         "s3:PutObjectTagging",
         "secretsmanager:GetSecretValue",
-        "sqs:ChangeMessageVisibility",
-        "sqs:DeleteMessage",
-        "sqs:ReceiveMessage",
         "ssm:GetParameter",
         "sts:AssumeRole",
       ],
@@ -139,7 +138,7 @@ describe("serverless package", () => {
   it("lets the api query the records' ranked index, and only the api", () => {
     const onIndex = (name: string) => resources[`${name}IamRoleLambdaExecution`]!.Properties.Policies![0]!.PolicyDocument.Statement.filter((st) => JSON.stringify(st.Resource).includes("/index/ranked"));
     expect(onIndex("Api")).toEqual([expect.objectContaining({ Action: ["dynamodb:Query"], Resource: { "Fn::Sub": "${RecordTable.Arn}/index/ranked" } })]);
-    for (const name of ["Detect", "Ingest", "Alert", "Deliver", "Shard", "ShardParked"]) expect(onIndex(name)).toEqual([]);
+    for (const name of ["Detect", "Ingest", "Alert", "Deliver", "Shard", "ShardParked", "DeliveryParked"]) expect(onIndex(name)).toEqual([]);
   });
 
   it("lets no function read customer data with its own role: S3 only under Vigil's results/, a tenant's bucket through the role its metric set names", () => {
@@ -169,8 +168,13 @@ describe("serverless package", () => {
       const mapping = Object.values(resources).find((r) => r.Type === "AWS::Lambda::EventSourceMapping" && JSON.stringify(r.Properties["FunctionName"]).includes(`${fn}LambdaFunction`));
       expect(mapping?.Properties).toMatchObject({ EventSourceArn: { "Fn::GetAtt": [queue, "Arn"] }, BatchSize: 10, FunctionResponseTypes: ["ReportBatchItemFailures"] });
     }
+    // deliveryParked takes the delivery queue's dead letters, which it is given time for (six times its timeout).
+    const parked = Object.values(resources).find((r) => r.Type === "AWS::Lambda::EventSourceMapping" && JSON.stringify(r.Properties["FunctionName"]).includes("DeliveryParkedLambdaFunction"));
+    expect(parked?.Properties).toMatchObject({ EventSourceArn: { "Fn::GetAtt": ["DeliveryDeadLetterQueue", "Arn"] }, BatchSize: 10, FunctionResponseTypes: ["ReportBatchItemFailures"] });
+    expect(resources["DeliveryDeadLetterQueue"]?.Properties).toMatchObject({ VisibilityTimeout: 6 * Number(resources["DeliveryParkedLambdaFunction"]?.Properties["Timeout"]) });
+    // Parked deliveries are records: nothing names the dead-letter queue to a function, which reads none.
+    for (const fn of ["DeliverLambdaFunction", "ApiLambdaFunction"]) expect(JSON.stringify(resources[fn]?.Properties["Environment"])).not.toContain("DEAD_LETTER");
     // Queue names, not CloudFormation references: `serverless invoke local` resolves them offline.
-    expect(resources["DeliverLambdaFunction"]?.Properties).toMatchObject({ Environment: { Variables: { VIGIL_DEAD_LETTER_QUEUE: resources["DeliveryDeadLetterQueue"]?.Properties?.["QueueName"] } } });
     expect(resources["AlertLambdaFunction"]?.Properties).toMatchObject({ Environment: { Variables: { VIGIL_DELIVERY_QUEUE: resources["DeliveryQueue"]?.Properties?.["QueueName"] } } });
     expect(resources["DeliveryQueue"]?.Properties?.["QueueName"]).toBe("vigil-ci-deliveries");
   });
@@ -230,7 +234,6 @@ describe("serverless package", () => {
           VIGIL_CONSOLE_ISSUER: { "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${ConsoleUserPool}" },
           VIGIL_CONSOLE_CLIENT_ID: { Ref: "ConsoleUserPoolClient" },
           VIGIL_CONSOLE_DOMAIN: { "Fn::Sub": "${ConsoleUserPoolDomain}.auth.${AWS::Region}.amazoncognito.com" },
-          VIGIL_DEAD_LETTER_QUEUE_URL: { Ref: "DeliveryDeadLetterQueue" },
         },
       },
     });

@@ -46,9 +46,10 @@ describe("serverless.yml", () => {
     ["shard", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "sns:Publish", "sqs:SendMessage"]],
     ["shardParked", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket"]],
     ["ingest", ["dynamodb:Query", "s3:PutObject", "sts:AssumeRole"]],
-    ["api", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "secretsmanager:GetSecretValue", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage", "ssm:GetParameter", "sts:AssumeRole"]],
+    ["api", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Query", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "secretsmanager:GetSecretValue", "ssm:GetParameter", "sts:AssumeRole"]],
     ["alert", ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:SendMessage"]],
-    ["deliver", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "secretsmanager:GetSecretValue", "sqs:SendMessage", "ssm:GetParameter", "sts:AssumeRole"]],
+    ["deliver", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "secretsmanager:GetSecretValue", "ssm:GetParameter", "sts:AssumeRole"]],
+    ["deliveryParked", ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem"]],
   ])("gives %s a role of its own with only the actions it calls, on Vigil's resources or the account's", (name, expected) => {
     const statements = config.functions[name]!.iamRoleStatements!.filter((s) => s.Effect === "Allow");
     expect(statements.flatMap((s) => s.Action).sort()).toEqual(expected);
@@ -80,6 +81,9 @@ describe("serverless.yml", () => {
       expect(r[queue]!.Properties).toMatchObject({ RedrivePolicy: { deadLetterTargetArn: { GetAtt: `${dlq}.Arn` }, maxReceiveCount: 5 } });
       expect(r[alarm]!.Properties).toMatchObject({ Namespace: "AWS/SQS", MetricName: "ApproximateNumberOfMessagesVisible", Dimensions: [{ Name: "QueueName", Value: { GetAtt: `${dlq}.QueueName` } }], Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
     }
+    // Parked deliveries are records: deliveryParked takes the delivery queue's dead letters, and an alarm counts failed deliveries.
+    expect(config.functions["deliveryParked"]!.events).toEqual([{ sqs: { arn: { GetAtt: "DeliveryDeadLetterQueue.Arn" }, batchSize: 10, functionResponseType: "ReportBatchItemFailures" } }]);
+    expect(r["DeliveriesParkedAlarm"]!.Properties).toMatchObject({ Namespace: "Vigil", MetricName: "DeliveriesFailed", Dimensions: [{ Name: "service", Value: "vigil" }], Threshold: 0, ComparisonOperator: "GreaterThanThreshold", AlarmActions: [{ Ref: "OperationsTopic" }] });
     expect(r["AlertSubscription"]!.Properties).toMatchObject({ TopicArn: { Ref: "AnomalyGroupTopic" }, Protocol: "sqs", RawMessageDelivery: true });
   });
 

@@ -9,7 +9,7 @@ import { handleBatch, messageOf, sqsEventOf } from "../../shared/runtime/queue-e
 
 /**
  * deliver: deliveries off the queue, sent at once within each channel's limits, each with
- * retries or parked on the dead-letter queue; the alerts they name are read once per
+ * retries or parked under its alert's account; the alerts they name are read once per
  * batch. A record fails the batch (and comes back) only when the invocation ran out of
  * time or crashed on it; the queue's redrive policy parks it after repeated crashes.
  */

@@ -88,10 +88,13 @@ export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: Abo
     const release = () => deps.records.release(lease, until);
     // A replayed delivery that fails again stays where it is parked.
     const fail = async (reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<DeliveryOutcome> => {
-      const outcome = options.replay ? { kind: "parked" as const, attempts, detail } : await park(deps, delivery, reason, detail, attempts);
-      // Parked, it is done with: the next replay may take it at once.
-      await release();
-      return outcome;
+      try {
+        return options.replay ? { kind: "parked" as const, attempts, detail } : await park(deps, delivery, reason, detail, attempts);
+      } finally {
+        // Parked, it is done with: the next replay may take it at once. Not parked (the store refused), the queue's
+        // next hand-over of it must find the lease free, or it would take it for another run's and drop it.
+        await release();
+      }
     };
     if (!alert || !channel || !turn) return fail("ALERT_GONE", `alert ${delivery.alertArn} no longer exists`, 0);
     const attempt = async () => {

@@ -29,9 +29,17 @@ export interface DeliveryQueue {
   enqueue(deliveries: readonly Delivery[]): Promise<void>;
 }
 
-/** Where failed deliveries wait (the dead-letter queue in AWS, a file locally). */
+/** Which parked deliveries a drain takes. */
+export interface DrainOptions {
+  /** Only this account's (the alert's account): a tenant's replay reads no other's. Every account's when absent (the operator's `vigil replay`). */
+  readonly account?: string;
+  /** Takes no more once it is aborted. */
+  readonly signal?: AbortSignal;
+}
+
+/** Where failed deliveries wait, filed under their alert's account (the record table in AWS, a file locally). */
 export interface DeadLetters {
   park(parked: ParkedDelivery): Promise<void>;
-  /** Hands each parked delivery to `retry`; those it returns true for are removed. Takes no more once `signal` is aborted. */
-  drain(retry: (parked: ParkedDelivery) => Promise<boolean>, signal?: AbortSignal): Promise<{ retried: number; remaining: number }>;
+  /** Hands each parked delivery the options select to `retry`; those it returns true for are removed. */
+  drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options?: DrainOptions): Promise<{ retried: number; remaining: number }>;
 }

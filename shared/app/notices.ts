@@ -172,8 +172,9 @@ export const listDeliveries = (services: Services, scope: Scope, filter: Deliver
 
 /**
  * Sends parked deliveries again: the scope's only (all of them, or those named), or every
- * one for the operator's `vigil replay` (no scope). Those sent leave the dead letters;
- * the counts are of the deliveries this call could touch, never of another tenant's.
+ * one for the operator's `vigil replay` (no scope). The dead letters are read for the
+ * scope's account alone. Those sent leave them; the counts are of the deliveries this call
+ * could touch, never of another tenant's.
  */
 export async function replayParkedDeliveries(services: Services, scope: Scope | undefined, signal: AbortSignal, deliveryIds?: readonly string[]): Promise<{ retried: number; remaining: number }> {
   const deps = deliverDepsOf(services);
@@ -181,6 +182,7 @@ export async function replayParkedDeliveries(services: Services, scope: Scope | 
   let retried = 0;
   let remaining = 0;
   await services.deadLetters.drain(async (parked: ParkedDelivery) => {
+    // The dead letters hand over the scope's account's only; checked again here, as every read of a tenant's records is.
     if (scope && arnAccount(parked.delivery.alertArn) !== scope.accountId) return false;
     if (wanted && !wanted.has(parked.delivery.deliveryId)) {
       remaining++;
@@ -195,6 +197,6 @@ export async function replayParkedDeliveries(services: Services, scope: Scope | 
     if (settled) retried++;
     else remaining++;
     return settled;
-  }, signal);
+  }, { ...(scope ? { account: scope.accountId } : {}), signal });
   return { retried, remaining };
 }

@@ -34,7 +34,7 @@ export interface AwsOptions {
 /** DNS suffix of each partition's endpoints. */
 const DNS_SUFFIX: Readonly<Record<string, string>> = { aws: "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com" };
 
-const QUEUE_NAMES = { VIGIL_DELIVERY_QUEUE_URL: "VIGIL_DELIVERY_QUEUE", VIGIL_DEAD_LETTER_QUEUE_URL: "VIGIL_DEAD_LETTER_QUEUE", VIGIL_SHARD_QUEUE_URL: "VIGIL_SHARD_QUEUE" } as const;
+const QUEUE_NAMES = { VIGIL_DELIVERY_QUEUE_URL: "VIGIL_DELIVERY_QUEUE", VIGIL_SHARD_QUEUE_URL: "VIGIL_SHARD_QUEUE" } as const;
 
 /** A queue's URL: given, or completed from its name and the running function's ARN (partition, region, account). */
 function queueUrl(config: AwsConfig, key: keyof typeof QUEUE_NAMES, functionArn: string | undefined): string {
@@ -79,8 +79,8 @@ function blobsOnFirstUse(make: () => Promise<BlobStore>): BlobStore {
 }
 
 /**
- * The AWS mode: records in DynamoDB, files and models in S3, anomaly group events on SNS,
- * deliveries on SQS with a dead-letter queue, senders with AWS clients and secrets from
+ * The AWS mode: records (parked deliveries among them) in DynamoDB, files and models in S3,
+ * anomaly group events on SNS, deliveries on SQS, senders with AWS clients and secrets from
  * Secrets Manager or SSM. Clients are made once per process; those only some functions
  * need are made on first use, each from a module of aws-parts/ naming only what it needs, so
  * the bundler keeps each client in a file of its own and a function that never emails never
@@ -105,8 +105,11 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
 
   const queue = madeOnFirstUse(async () => new (await import("./aws-parts/sqs.ts")).SqsDeliveryQueue(await sqs(), queueUrl(config, "VIGIL_DELIVERY_QUEUE_URL", options.invokedFunctionArn?.())));
   const deliveryQueue: DeliveryQueue = { enqueue: async (deliveries) => (await queue()).enqueue(deliveries) };
-  const parked = madeOnFirstUse(async () => new (await import("./aws-parts/sqs.ts")).SqsDeadLetters(await sqs(), queueUrl(config, "VIGIL_DEAD_LETTER_QUEUE_URL", options.invokedFunctionArn?.()), clock));
-  const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), drain: async (retry, signal) => (await parked()).drain(retry, signal) };
+  // Puts of one turn share BatchWriteItem requests (a batch's deliveries record what they sent together).
+  const records = withBatchedPuts(new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE, { now: clock }));
+  // Parked deliveries are records too, filed under their account (loaded on first use: detection never parks one).
+  const parked = madeOnFirstUse(async () => new (await import("../store/record-dead-letters.ts")).RecordDeadLetters(records));
+  const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), drain: async (retry, options) => (await parked()).drain(retry, options) };
 
   const s3Blobs = blobsOnFirstUse(async () => {
     const { S3Client, S3BlobStore } = await import("./aws-parts/s3.ts");
@@ -178,8 +181,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   };
 
   return {
-    // Puts of one turn share BatchWriteItem requests (a batch's deliveries record what they sent together).
-    records: withBatchedPuts(new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE, { now: clock })),
+    records,
     blobs,
     // Customer data is read as the role its metric set names, never with the function's own.
     dataFiles: (grant) => ({

@@ -41,12 +41,10 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
     ...Sharding,
     /** URL of the shard queue: a metric set's shards are run from it (detect queues them; the shard function takes them). */
     VIGIL_SHARD_QUEUE_URL: z.url().optional(),
-    /** URLs of the delivery queue (alert sends to it) and its dead-letter queue (deliver parks there). */
+    /** URL of the delivery queue (alert sends to it; deliver parks what fails in the record table). */
     VIGIL_DELIVERY_QUEUE_URL: z.url().optional(),
-    VIGIL_DEAD_LETTER_QUEUE_URL: z.url().optional(),
-    /** Or their names, the URLs completed from the running function's ARN (serverless.yml gives names). */
+    /** Or its name, the URL completed from the running function's ARN (serverless.yml gives names). */
     VIGIL_DELIVERY_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name").optional(),
-    VIGIL_DEAD_LETTER_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name").optional(),
     VIGIL_SHARD_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name").optional(),
     VIGIL_TABLE: z.string().min(3).max(255),
     VIGIL_RESULTS_ROOT: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI"),
@@ -58,7 +56,7 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
 const ALERTING_KEYS = ["VIGIL_PUBLIC_URL", "VIGIL_SMTP_URL", "VIGIL_EMAIL_FROM", "VIGIL_REPEAT_INTERVAL", "VIGIL_LINK_SECRET"] as const;
-const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_DELIVERY_QUEUE_URL", "VIGIL_DEAD_LETTER_QUEUE_URL", "VIGIL_DELIVERY_QUEUE", "VIGIL_DEAD_LETTER_QUEUE", "VIGIL_SHARD_QUEUE_URL", "VIGIL_SHARD_QUEUE", "VIGIL_SHARD_SERIES", ...ALERTING_KEYS] as const;
+const KEYS = ["VIGIL_MODE", "VIGIL_DATA_DIR", "VIGIL_TABLE", "VIGIL_RESULTS_ROOT", "AWS_REGION", "VIGIL_EVENTS_TOPIC", "VIGIL_DELIVERY_QUEUE_URL", "VIGIL_DELIVERY_QUEUE", "VIGIL_SHARD_QUEUE_URL", "VIGIL_SHARD_QUEUE", "VIGIL_SHARD_SERIES", ...ALERTING_KEYS] as const;
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {
   const mode = env["VIGIL_MODE"] ?? "local";

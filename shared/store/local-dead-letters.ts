@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { DeadLetters, ParkedDelivery } from "../alerts/delivery.ts";
+import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
+import { arnAccount } from "../model/ids.ts";
 import { Coalescer } from "./coalesce.ts";
 import { isMissing } from "./local-blobs.ts";
 
@@ -59,10 +60,15 @@ export class LocalDeadLetters implements DeadLetters {
     return lines.filter((l): l is ParkedDelivery => !("settled" in l) && !settled.has(idOf(l.delivery.deliveryId, l.parkedAt)));
   }
 
-  /** Every parked delivery is retried at once (deliveries keep to their channels' limits); each one sent is settled as it is. */
-  async drain(retry: (parked: ParkedDelivery) => Promise<boolean>): Promise<{ retried: number; remaining: number }> {
+  /**
+   * Every parked delivery of the account (of all accounts when none is given) is retried at
+   * once (deliveries keep to their channels' limits); each one sent is settled as it is.
+   * Nothing is held: a concurrent drain, of this account or another, reads every line too.
+   */
+  async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<{ retried: number; remaining: number }> {
+    const parked = (await this.list()).filter((p) => !options.account || arnAccount(p.delivery.alertArn) === options.account);
     const done = await Promise.all(
-      (await this.list()).map(async (parked) => {
+      parked.map(async (parked) => {
         if (!(await retry(parked))) return false;
         await this.appender.add([{ settled: { deliveryId: parked.delivery.deliveryId, parkedAt: parked.parkedAt } }]);
         return true;

@@ -16,16 +16,17 @@ export interface FakeReply {
 
 /**
  * A local HTTP server for a fake AWS service: it refuses requests that are not
- * SigV4-signed (as AWS does) and hands the rest, with their body, to `handle`. In-process
+ * SigV4-signed (as AWS does) and hands the rest, with their body, to `handle` (which may
+ * take its time: a slow service). In-process
  * and unreferenced: it ends with the test process.
  */
-export async function startFakeAwsServer(handle: (headers: Record<string, string | string[] | undefined>, body: string, request: { method: string; path: string }) => FakeReply, unsigned: () => FakeReply): Promise<string> {
+export async function startFakeAwsServer(handle: (headers: Record<string, string | string[] | undefined>, body: string, request: { method: string; path: string }) => FakeReply | Promise<FakeReply>, unsigned: () => FakeReply): Promise<string> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const signed = String(req.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 ");
-      const reply = signed ? handle(req.headers, Buffer.concat(chunks).toString("utf8"), { method: req.method ?? "GET", path: req.url ?? "/" }) : unsigned();
+      const reply = signed ? await handle(req.headers, Buffer.concat(chunks).toString("utf8"), { method: req.method ?? "GET", path: req.url ?? "/" }) : unsigned();
       res.writeHead(reply.status, { "content-type": reply.contentType, ...reply.headers });
       res.end(reply.body);
     });

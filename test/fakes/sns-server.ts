@@ -17,16 +17,18 @@ export interface Published {
   readonly sessionToken: string | null;
 }
 
-export async function startFakeSns(topics: string[]): Promise<{ endpoint: string; published: Published[] }> {
+/** `hold`: a Publish to a topic it answers a promise for waits for it (a slow SNS), then is taken. */
+export async function startFakeSns(topics: string[], options: { hold?: (topicArn: string) => Promise<void> | undefined } = {}): Promise<{ endpoint: string; published: Published[] }> {
   const published: Published[] = [];
   const xml = (status: number, body: string) => ({ status, contentType: "text/xml", body });
   const error = (status: number, code: string, message: string) => xml(status, `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
   const endpoint = await startFakeAwsServer(
-    (headers, body) => {
+    async (headers, body) => {
       const form = new URLSearchParams(body);
       if (form.get("Action") !== "Publish") return error(400, "InvalidAction", String(form.get("Action")));
       const topicArn = form.get("TopicArn") ?? "";
       if (!topics.includes(topicArn)) return error(404, "NotFound", "Topic does not exist");
+      await options.hold?.(topicArn);
       const subject = form.get("Subject");
       if (subject !== null && (/[\p{Cc}]/u.test(subject) || [...subject].length >= 100)) return error(400, "InvalidParameter", "Invalid parameter: Subject");
       const attributes: Published["attributes"] = {};

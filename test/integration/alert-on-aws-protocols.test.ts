@@ -2,8 +2,8 @@ import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { l4mAlertJson } from "../../shared/channels/common/l4m-alert.ts";
-import { DeliverySchema } from "../../shared/alerts/delivery.ts";
-import { replayDeliveries } from "../../shared/app/index.ts";
+import { DeliverySchema, type ParkedDelivery } from "../../shared/alerts/delivery.ts";
+import { listDeliveries, replayDeliveries, replayParkedDeliveries } from "../../shared/app/index.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesFor } from "../../shared/runtime/index.ts";
 import { Catalog } from "../../shared/catalog/catalog.ts";
@@ -37,11 +37,14 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
   /** The roles STS lets the function's key ("local") assume, with the account's ExternalId. */
   const roles: Record<string, Role> = { [ROLE]: { trusts: ["local"], externalId: "000000000000" } };
   let catalog: Catalog;
+  let records: DynamoRecordStore;
+  /** What is parked, under the alert's account, in the record table. */
+  const parked = () => records.list<ParkedDelivery>("parked", "000000000000/");
 
   beforeAll(async () => {
     dynamo = await startDynamoDbLocal();
     await dynamo.client.send(new CreateTableCommand(recordTableDefinition(TABLE)));
-    sqs = await startFakeSqs(["deliveries", "dead-letters"]);
+    sqs = await startFakeSqs(["deliveries"]);
     sns = await startFakeSns(topics);
     sts = await startFakeSts(roles);
     const endpoint = String(await dynamo.client.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`));
@@ -51,7 +54,6 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
       VIGIL_RESULTS_ROOT: "s3://metrics/results",
       AWS_REGION: "us-east-1",
       VIGIL_DELIVERY_QUEUE_URL: sqs.queueUrl("deliveries"),
-      VIGIL_DEAD_LETTER_QUEUE_URL: sqs.queueUrl("dead-letters"),
       AWS_ENDPOINT_URL_DYNAMODB: endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       AWS_ENDPOINT_URL_SNS: sns.endpoint,
@@ -60,7 +62,8 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
       AWS_SECRET_ACCESS_KEY: "local",
     }))
       vi.stubEnv(k, v);
-    catalog = new Catalog({ records: new DynamoRecordStore(dynamo.client, TABLE), scope: { partition: "aws", region: "us-east-1", accountId: "000000000000" }, now: () => T0 });
+    records = new DynamoRecordStore(dynamo.client, TABLE);
+    catalog = new Catalog({ records, scope: { partition: "aws", region: "us-east-1", accountId: "000000000000" }, now: () => T0 });
     const detector = await catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     await catalog.createAlert({ AlertName: "shop-sns", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { SNSConfiguration: { RoleArn: ROLE, SnsTopicArn: ALERT_TOPIC, SnsFormat: "JSON" } } });
   });
@@ -100,7 +103,7 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
     expect(toTopic[0]).toMatchObject({ accessKeyId: sts.calls[0]!.issued!.accessKeyId, sessionToken: sts.calls[0]!.issued!.sessionToken });
   });
 
-  it("parks what the channel refuses on the dead-letter queue, and replay sends it once the channel is fixed", async () => {
+  it("parks what the channel refuses under the alert's account, and replay sends it once the channel is fixed", async () => {
     const { alert } = await import("../../functions/alert/handler.ts");
     const { deliver } = await import("../../functions/deliver/handler.ts");
     topics.splice(0); // the alert's topic is gone: SNS answers NotFound
@@ -108,15 +111,14 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
     await alert({ Records: [sqsRecord(JSON.stringify(event), "e2")] });
     const before = sns.published.length;
     expect(await deliver({ Records: await receiveDeliveries() })).toEqual({ batchItemFailures: [] });
-    expect(sqs.messages("dead-letters")).toHaveLength(1);
-    expect(JSON.parse(sqs.messages("dead-letters")[0]!.body)).toMatchObject({ reason: "AWS", attempts: 1 });
+    expect(await parked()).toMatchObject([{ reason: "AWS", attempts: 1 }]);
 
     topics.push(ALERT_TOPIC);
     // What `vigil replay` does with VIGIL_MODE=aws: the services of the environment's mode.
     const services = await servicesFor(configFromEnv(process.env));
     expect(await replayDeliveries(services, new AbortController().signal)).toEqual({ retried: 1, remaining: 0 });
     expect(sns.published.length - before).toBe(1);
-    expect(sqs.messages("dead-letters")).toHaveLength(0);
+    expect(await parked()).toEqual([]);
   });
 
   it("parks at once a delivery whose role does not let Vigil in, saying what its trust policy needs; replay sends it once the role does", async () => {
@@ -129,12 +131,11 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
     expect(await deliver({ Records: await receiveDeliveries() })).toEqual({ batchItemFailures: [] });
     expect(sns.published.length).toBe(before);
     expect(sts.calls.filter((c) => c.roleArn === UNTRUSTED_ROLE)).toEqual([{ roleArn: UNTRUSTED_ROLE, externalId: "000000000000", sessionName: "vigil-000000000000", caller: "local" }]);
-    expect(sqs.messages("dead-letters")).toHaveLength(1);
-    expect(JSON.parse(sqs.messages("dead-letters")[0]!.body)).toMatchObject({
+    expect(await parked()).toMatchObject([{
       reason: "ROLE",
       attempts: 1,
       detail: `Vigil could not assume the role ${UNTRUSTED_ROLE} for account 000000000000: its trust policy must let Vigil assume it with sts:ExternalId 000000000000`,
-    });
+    }]);
 
     roles[UNTRUSTED_ROLE] = { trusts: ["local"], externalId: "000000000000" };
     const services = await servicesFor(configFromEnv(process.env));
@@ -142,5 +143,36 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
     const issued = sts.calls.filter((c) => c.roleArn === UNTRUSTED_ROLE && c.issued).map((c) => c.issued!.accessKeyId);
     expect(issued).toHaveLength(1);
     expect(sns.published.slice(before).map((p) => p.accessKeyId)).toEqual(issued);
+  });
+
+  it("parks under its account a delivery the queue gave up on (deliveryParked), and one a former deliver left on the queue; replay sends each once", async () => {
+    const { alert } = await import("../../functions/alert/handler.ts");
+    const { parked: takeDeadLetters } = await import("../../functions/deliveryParked/handler.ts");
+    const [shop] = await catalog.listAlerts();
+    await catalog.updateAlert({ AlertArn: shop!.AlertArn, Action: { SNSConfiguration: { RoleArn: ROLE, SnsTopicArn: ALERT_TOPIC, SnsFormat: "JSON" } } });
+    await alert({ Records: [sqsRecord(JSON.stringify(anomalyGroupEvent({ revision: 1, score: 92, groupId: "5c1c2d3e-aaaa-4bbb-8ccc-0123456789ab" })), "e4")] });
+    await alert({ Records: [sqsRecord(JSON.stringify(anomalyGroupEvent({ revision: 1, score: 92, groupId: "6d1c2d3e-aaaa-4bbb-8ccc-0123456789ab" })), "e5")] });
+    const queuedNow = (await receiveDeliveries()).map((r) => DeliverySchema.parse(JSON.parse(r.body)));
+    const [crashed, former] = ["5c1c2d3e", "6d1c2d3e"].map((group) => queuedNow.find((d) => d.message.anomalyGroupId.startsWith(group)));
+    // One moved by the redrive policy (the delivery itself), one parked on the queue with its reason; and one that is not a delivery.
+    // (Parked an hour ago: what the queue still holds is younger than its retention, which the record keeps.)
+    const formerBody = JSON.stringify({ delivery: former, reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: Date.now() - 3_600_000 });
+    const out = await takeDeadLetters({ Records: [sqsRecord(JSON.stringify(crashed), "d1"), sqsRecord(formerBody, "d2"), sqsRecord("{}", "d3")] });
+    expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: "d3" }] });
+    expect((await parked()).map((p) => [p.delivery.deliveryId, p.reason]).sort()).toEqual([
+      [crashed!.deliveryId, "UNHANDLED"],
+      [former!.deliveryId, "HTTP_STATUS"],
+    ]);
+    // The console says so of the one the queue gave up on (deliver had not).
+    const services = await servicesFor(configFromEnv(process.env));
+    const scope = { tenant: "000000000000", accountId: "000000000000" };
+    expect(await listDeliveries(services, scope, { Status: "PARKED" })).toMatchObject([{ DeliveryId: crashed!.deliveryId, LastError: "delivery failed on it until the queue moved it here" }]);
+
+    const before = sns.published.length;
+    expect(await replayParkedDeliveries(services, scope, new AbortController().signal)).toEqual({ retried: 2, remaining: 0 });
+    expect(sns.published.length - before).toBe(2);
+    // Taken again (the queue gives a message more than once): sent already, so not parked again.
+    expect(await takeDeadLetters({ Records: [sqsRecord(JSON.stringify(crashed), "d1")] })).toEqual({ batchItemFailures: [] });
+    expect(await parked()).toEqual([]);
   });
 });

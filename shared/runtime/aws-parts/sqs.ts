@@ -1,3 +1,3 @@
 // Loaded on first use by runtime/aws.ts: only what names here is bundled into this part.
 export { SQSClient } from "@aws-sdk/client-sqs";
-export { SqsDeadLetters, SqsDeliveryQueue } from "../../store/sqs-deliveries.ts";
+export { SqsDeliveryQueue } from "../../store/sqs-deliveries.ts";

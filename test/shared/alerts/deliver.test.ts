@@ -116,6 +116,19 @@ describe("deliver", () => {
     expect(await deliver(nextBatch, deliveryFor(alert, 2), signal)).toMatchObject({ kind: "parked", attempts: 0 });
     expect((await deadLetters.list()).map((p) => p.reason)).toEqual(["HTTP_STATUS", "ALERT_GONE"]);
   });
+
+  it("gives its lease back when the delivery cannot be parked, so the queue's next hand-over parks it", async () => {
+    const { deps, deadLetters, alert } = await setup(receiver.url);
+    let refuse = true;
+    const failing: DeliverDeps = { ...deps, deadLetters: { park: (p) => (refuse ? Promise.reject(new Error("table throttled")) : deadLetters.park(p)), drain: (r, o) => deadLetters.drain(r, o) } };
+    receiver.answer({ status: 404 }, { status: 404 });
+    const d = deliveryFor(alert);
+    // The record table refuses the park: the delivery fails (the queue gives it back), it is not dropped.
+    await expect(deliver(failing, d, signal)).rejects.toThrow("table throttled");
+    refuse = false;
+    expect(await deliver(failing, d, signal)).toMatchObject({ kind: "parked", attempts: 1, detail: "HTTP 404" });
+    expect(await deadLetters.list()).toMatchObject([{ delivery: { deliveryId: d.deliveryId }, reason: "HTTP_STATUS" }]);
+  });
 });
 
 describe("deliver at the end of an invocation", () => {

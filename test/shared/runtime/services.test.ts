@@ -46,6 +46,5 @@ describe("servicesFor", () => {
   it("aws: a step whose queue is not configured says which setting is missing", async () => {
     const services = await servicesFor(aws);
     await expect(services.deliveryQueue.enqueue([])).rejects.toThrow(/VIGIL_DELIVERY_QUEUE_URL is required/);
-    await expect(services.deadLetters.drain(async () => true)).rejects.toThrow(/VIGIL_DEAD_LETTER_QUEUE_URL is required/);
   });
 });

@@ -32,4 +32,21 @@ describe("the local dead-letter file", () => {
     // The damaged text is left in the file, for the operator to look at.
     expect(await readFile(file, "utf8")).toContain(whole.slice(0, whole.length >> 1));
   });
+
+  it("drains one account's alone, and holds nothing: another account's drain at the same time finds its own", async () => {
+    const dead = new LocalDeadLetters(join(await tempDir(), "dead-letters.jsonl"));
+    const of = (account: string, revision: number): ParkedDelivery => ({ ...parked(revision), delivery: { ...delivery(revision), alertArn: `arn:aws:lookoutmetrics:us-east-1:${account}:Alert:a` } });
+    for (let r = 1; r <= 3; r++) await Promise.all([dead.park(of("111111111111", r)), dead.park(of("222222222222", r))]);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const seenA: string[] = [];
+    const drainA = dead.drain(async (p) => (seenA.push(p.delivery.alertArn), await held, true), { account: "111111111111" });
+    const seenB: string[] = [];
+    expect(await dead.drain(async (p) => (seenB.push(p.delivery.alertArn.split(":")[4]!), true), { account: "222222222222" })).toEqual({ retried: 3, remaining: 0 });
+    expect(seenB).toEqual(["222222222222", "222222222222", "222222222222"]);
+    release();
+    expect(await drainA).toEqual({ retried: 3, remaining: 0 });
+    expect(seenA.every((arn) => arn.includes(":111111111111:"))).toBe(true);
+    expect(await dead.list()).toEqual([]);
+  });
 });

@@ -1,0 +1,42 @@
+import * as z from "zod";
+import type { DeliveryOutcome } from "../alerts/deliver.ts";
+import { DeliverySchema, type Delivery, type ParkedDelivery } from "../alerts/delivery.ts";
+import { alertLookup } from "./alerting.ts";
+import { recordOutcome } from "./notices.ts";
+import type { Services } from "./services.ts";
+
+const REASONS = ["HTTP_STATUS", "TIMEOUT", "NETWORK", "BLOCKED_URL", "FOREIGN_TARGET", "SECRET", "SMTP", "AWS", "ROLE", "ALERT_GONE", "UNHANDLED"] as const satisfies readonly ParkedDelivery["reason"][];
+
+const ParkedDeliverySchema = z.strictObject({
+  delivery: DeliverySchema,
+  reason: z.enum(REASONS),
+  detail: z.string().max(4096),
+  attempts: z.number().int().min(0),
+  parkedAt: z.number().int().min(0),
+});
+
+/**
+ * A message of the delivery queue's dead-letter queue: a delivery the queue moved there
+ * after it crashed deliver on every attempt, or one parked there, reason and all, before
+ * parked deliveries were kept per account (read once, as a deployment takes them over).
+ */
+export const DeadLetterSchema = z.union([ParkedDeliverySchema, DeliverySchema]);
+export type DeadLetter = ParkedDelivery | Delivery;
+
+/** What a delivery the queue gave up on is parked with. */
+export const UNHANDLED_DETAIL = "delivery failed on it until the queue moved it here";
+
+/**
+ * Parks a dead letter under its account, where the account's replay finds it; one already
+ * sent is dropped. A delivery the queue gave up on is told as parked (the console's
+ * deliveries, and the metric an alarm watches), as deliver tells one it parks itself.
+ */
+export async function parkDeadLetter(services: Services, message: DeadLetter, now: number): Promise<void> {
+  const delivery = "delivery" in message ? message.delivery : message;
+  if (await services.records.get("deliveries", delivery.deliveryId)) return;
+  if ("delivery" in message) return services.deadLetters.park(message);
+  await services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: UNHANDLED_DETAIL, attempts: 0, parkedAt: now });
+  const outcome: DeliveryOutcome = { kind: "parked", attempts: 0, detail: UNHANDLED_DETAIL };
+  await recordOutcome(services, delivery, outcome, await alertLookup(services)(delivery.alertArn));
+  services.observer.delivered(delivery.deliveryId, outcome);
+}

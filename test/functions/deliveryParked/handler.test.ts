@@ -1,0 +1,47 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createAlert, createDetector, listDeliveries, OPERATOR, routeEvent } from "../../../shared/app/index.ts";
+import { DEFAULT_ALERT_SETTINGS } from "../../../shared/runtime/settings.ts";
+import { LocalDeadLetters } from "../../../shared/store/local-dead-letters.ts";
+import { anomalyGroupEvent, localAt, tempDir } from "../../builders.ts";
+import { inLocalMode } from "../local-mode.ts";
+
+const loadHandler = async (dataDir: string) => (await inLocalMode(() => import("../../../functions/deliveryParked/handler.ts"), dataDir)).parked;
+
+describe("deliveryParked handler (local mode)", () => {
+  it("parks the sample delivery the queue gave up on, and fails only the record that is not one", async () => {
+    const dir = await tempDir();
+    const sample = JSON.parse(await readFile("events/deliveryParked/sqs-batch.json", "utf8"));
+    const parked = await loadHandler(dir);
+    const bad = { ...sample.Records[0], messageId: "bad-1", body: JSON.stringify({ deliveryId: "x" }) };
+    expect(await parked({ Records: [sample.Records[0], bad] })).toEqual({ batchItemFailures: [{ itemIdentifier: "bad-1" }] });
+    expect(await new LocalDeadLetters(join(dir, "dead-letters.jsonl")).list()).toMatchObject([{ reason: "UNHANDLED", attempts: 0, delivery: { deliveryId: JSON.parse(sample.Records[0].body).deliveryId } }]);
+  });
+
+  it("tells the delivery as parked where it was pending, and parks none that was sent already", async () => {
+    const dir = await tempDir();
+    // Routed (pending) while its channel was down and the queue's delivery of it kept failing: what deliver never recorded.
+    const rt = localAt(dir, undefined, { settings: { ...DEFAULT_ALERT_SETTINGS, policy: { maxAttempts: 1, baseMs: 1, capMs: 1, maxRetryAfterMs: 1 } } });
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    const alert = await createAlert(rt, OPERATOR, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: "http://127.0.0.1:9/hook" } } });
+    const delivered: unknown[] = [];
+    const routing = { ...rt, deliveryQueue: { enqueue: async (ds: readonly unknown[]) => void delivered.push(...ds) } };
+    await routeEvent(routing, anomalyGroupEvent({ revision: 1 }));
+    expect(delivered).toHaveLength(1);
+    expect(await listDeliveries(rt, OPERATOR, {})).toMatchObject([{ AlertArn: alert.AlertArn, Status: "PENDING" }]);
+
+    const parked = await loadHandler(dir);
+    const record = (body: unknown, messageId: string) => ({ messageId, receiptHandle: messageId, body: JSON.stringify(body), attributes: {}, messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:q", awsRegion: "us-east-1" });
+    expect(await parked({ Records: [record(delivered[0], "m1")] })).toEqual({ batchItemFailures: [] });
+    expect(await listDeliveries(rt, OPERATOR, {})).toMatchObject([{ Status: "PARKED", Attempts: 0, LastError: "delivery failed on it until the queue moved it here" }]);
+
+    // Recorded sent (a crash after the send was recorded): taken again, it is not parked.
+    const d = delivered[0] as { deliveryId: string };
+    await rt.records.put("deliveries", d.deliveryId, { deliveryId: d.deliveryId });
+    const dead = new LocalDeadLetters(join(dir, "dead-letters.jsonl"));
+    expect(await dead.drain(async () => true)).toEqual({ retried: 1, remaining: 0 });
+    expect(await parked({ Records: [record(delivered[0], "m2")] })).toEqual({ batchItemFailures: [] });
+    expect(await dead.list()).toEqual([]);
+  });
+});
