@@ -194,6 +194,18 @@ describe("serverless package", () => {
     expect(resources["ShardParkedAlarm"]?.Properties).toMatchObject({ MetricName: "Invocations", AlarmActions: [{ Ref: "OperationsTopic" }] });
   });
 
+  it("gives every queue a function takes at least the function's timeout to see a message again: Lambda refuses the mapping otherwise", () => {
+    const mappings = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::EventSourceMapping");
+    expect(mappings.length).toBeGreaterThanOrEqual(5);
+    for (const mapping of mappings) {
+      const queue = (mapping.Properties["EventSourceArn"] as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+      const fn = (mapping.Properties["FunctionName"] as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+      // SQS's default visibility timeout is 30 seconds.
+      const visible = Number(resources[queue]?.Properties?.["VisibilityTimeout"] ?? 30);
+      expect(visible, `${queue} for ${fn}`).toBeGreaterThanOrEqual(Number(resources[fn]?.Properties["Timeout"]));
+    }
+  });
+
   it("serves the api behind an HTTP API: IAM for the SDK's routes, the user pool's JWT for the console's calls", () => {
     expect(resources["ApiLambdaFunction"]?.Properties).toMatchObject({ Handler: "functions/api/handler.handler", Timeout: 29 });
     const routes = Object.values(resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route").map((r) => [r.Properties["RouteKey"], r.Properties["AuthorizationType"] ?? "NONE"]);
