@@ -1,3 +1,4 @@
+import { BAND_Z } from "../engine/calibration.ts";
 import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { stableUuid, type AnomalyDetectorArn, type AnomalyGroupId, type MetricSetArn } from "../model/ids.ts";
@@ -43,9 +44,25 @@ function newGroup(ctx: GroupingContext, startMs: number): AnomalyGroupRecord {
   };
 }
 
+/**
+ * How far an anomaly was from expected, signed, in units of its series' residual scale on
+ * that side then (its band is expected − BAND_Z·below … expected + BAND_Z·above).
+ */
+export function deviationOf(a: Pick<Anomaly, "actual" | "expected" | "lower" | "upper">): number {
+  const r = a.actual - a.expected;
+  const scale = (r >= 0 ? a.upper - a.expected : a.expected - a.lower) / BAND_Z;
+  return scale > 0 ? r / scale : 0;
+}
+
 function addAnomaly(group: AnomalyGroupRecord, a: Anomaly): void {
-  const impact: MeasureImpact = own(group.impacts, a.measure) ?? (group.impacts[a.measure] = { measure: a.measure, series: {}, actual: 0, expected: 0, peakScore: 0, strength: 0, deviation: {}, startMs: a.timestamp });
+  const impact: MeasureImpact = own(group.impacts, a.measure) ?? (group.impacts[a.measure] = { measure: a.measure, series: {}, actual: 0, expected: 0, peakScore: 0, strength: 0, deviation: {}, startMs: a.timestamp, seriesPeak: {} });
   impact.series[a.timeSeriesId] = a.dimensions;
+  // Only a measure that has kept peaks from its first anomaly keeps them: one read back without them would hold the later anomalies' alone.
+  if (impact.seriesPeak) {
+    const z = deviationOf(a);
+    const peak = own(impact.seriesPeak, a.timeSeriesId) ?? 0;
+    impact.seriesPeak[a.timeSeriesId] = Number.isFinite(z) && Math.abs(z) > Math.abs(peak) ? z : peak;
+  }
   impact.actual += a.actual;
   impact.expected += a.expected;
   impact.peakScore = Math.max(impact.peakScore, a.score);

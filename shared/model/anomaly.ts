@@ -60,6 +60,13 @@ export interface MeasureImpact {
   deviation: Record<string, Record<string, number>>;
   /** Start of this measure's first anomaly in the group (epoch ms); absent on groups stored before it was kept. */
   startMs?: number;
+  /**
+   * Each series' largest deviation in the group, signed (above or below expected), in units of
+   * its residual scale then (deviationOf), by time series id: what a verdict on the series
+   * judges (PutFeedback). Kept from the measure's first anomaly on; absent on a measure that
+   * joined a group before it was kept, which never gains it (it would miss the earlier anomalies).
+   */
+  seriesPeak?: Record<string, number>;
 }
 
 /** An anomaly group as Vigil stores it: what is needed to grow it and render it. */
