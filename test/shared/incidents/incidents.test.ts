@@ -67,6 +67,21 @@ describe("grouping", () => {
     expect(other.changed!.startMs).toBe(T0 + 2 * HOUR);
   });
 
+  it("keeps each series' largest deviation, signed, in units of its scale; a measure stored without them gains none", () => {
+    // Bands of ±10, so one scale is 2.
+    const web = (actual: number, h: number) => anomaly({ marketplace: "de", platform: "web", actual, expected: 100, t: T0 + h * HOUR });
+    const app = (actual: number, h: number) => anomaly({ marketplace: "de", platform: "app", actual, expected: 100, t: T0 + h * HOUR });
+    let g = groupInterval(undefined, [web(10, 0), app(130, 0)], T0)!;
+    g = groupInterval(g, [web(1, 1), app(76, 1)], T0 + HOUR)!;
+    g = groupInterval(g, [web(60, 2)], T0 + 2 * HOUR)!;
+    expect(g.impacts["revenue"]!.seriesPeak).toEqual({ [web(0, 0).timeSeriesId]: -49.5, [app(0, 0).timeSeriesId]: 15 });
+    const stored = structuredClone(g);
+    delete stored.impacts["revenue"]!.seriesPeak;
+    const later = groupInterval(stored, [web(0, 3), anomaly({ marketplace: "de", platform: "web", measure: "views", actual: 200, expected: 100, t: T0 + 3 * HOUR })], T0 + 3 * HOUR)!;
+    expect(later.impacts["revenue"]!.seriesPeak).toBeUndefined();
+    expect(later.impacts["views"]!.seriesPeak).toEqual({ [anomaly({ marketplace: "de", platform: "web", measure: "views", actual: 0, expected: 0 }).timeSeriesId]: 50 });
+  });
+
   it("mints the same group id for the same metric set and start, so re-runs agree", () => {
     const a = [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100 })];
     expect(groupInterval(undefined, a, T0)!.AnomalyGroupId).toBe(groupInterval(undefined, a, T0)!.AnomalyGroupId);
