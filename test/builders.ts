@@ -241,7 +241,7 @@ export async function longGroupShop(options: { intervals: number; seriesPeak?: n
   const startMs = T0 + 24 * HOUR;
   const intervals = options.intervals;
   const endMs = startMs + (intervals - 1) * FIVE_MINUTES;
-  const views: MeasureImpact = { measure: "views", series: { [seriesId]: dimensions }, actual: 40 * intervals, expected: 100 * intervals, peakScore: 90, strength: intervals, deviation: { platform: { web: 60 * intervals }, marketplace: { de: 60 * intervals } }, startMs, ...(options.seriesPeak === undefined ? {} : { seriesPeak: { [seriesId]: options.seriesPeak } }) };
+  const views: MeasureImpact = { measure: "views", series: { [seriesId]: dimensions }, actual: 40 * intervals, expected: 100 * intervals, peakScore: 90, strength: intervals, deviation: { platform: { web: 60 * intervals }, marketplace: { de: 60 * intervals } }, startMs, ...(options.seriesPeak === undefined ? {} : { seriesPeak: [options.seriesPeak] }) };
   const group: AnomalyGroupRecord = {
     AnomalyGroupId: groupIdOf(metricSet.MetricSetArn as MetricSetArn, startMs),
     AnomalyDetectorArn: detector.AnomalyDetectorArn as AnomalyDetectorArn,

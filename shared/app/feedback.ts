@@ -2,7 +2,7 @@ import { intervalUri, metricSetRoot } from "../detect/results.ts";
 import { applyVerdict, bankKey } from "../detect/score-interval.ts";
 import { readModel, readShardOf } from "../detect/shard-model.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
-import { deviationOf } from "../incidents/grouping.ts";
+import { deviationOf, seriesPeakOf } from "../incidents/grouping.ts";
 import type { AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -115,7 +115,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  * a verdict on a long group reads no more than its chart does.
  */
 async function largestDeviation(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, impact: MeasureImpact, seriesId: string): Promise<number> {
-  const kept = impact.seriesPeak && own(impact.seriesPeak, seriesId);
+  const kept = seriesPeakOf(impact, seriesId);
   if (kept !== undefined) return kept;
   const root = metricSetRoot(services.resultsRoot, metricSet);
   let peak = 0;

@@ -62,11 +62,14 @@ export interface MeasureImpact {
   startMs?: number;
   /**
    * Each series' largest deviation in the group, signed (above or below expected), in units of
-   * its residual scale then (deviationOf), by time series id: what a verdict on the series
-   * judges (PutFeedback). Kept from the measure's first anomaly on; absent on a measure that
-   * joined a group before it was kept, which never gains it (it would miss the earlier anomalies).
+   * its residual scale then (deviationOf): what a verdict on the series judges (PutFeedback).
+   * In the order of `series` (its keys' insertion order, which JSON and structuredClone keep;
+   * ids are never integer-like): a list, not a map by id, as a group's record holds each
+   * 128-character id once more only at twice its size (gzipped). Kept from the measure's first
+   * anomaly on; absent on a measure that joined a group before it was kept, which never gains
+   * it (it would miss the earlier anomalies). Read through seriesPeakOf.
    */
-  seriesPeak?: Record<string, number>;
+  seriesPeak?: number[];
 }
 
 /** An anomaly group as Vigil stores it: what is needed to grow it and render it. */

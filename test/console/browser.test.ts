@@ -12,7 +12,7 @@ import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromCon
 import { POLL_MS } from "../../console/app/incidents.ts";
 import { backTestReports, runBackTests, createDetector, createMetricSet, describeMetricSet, detectDue, findSilences, groupTimeSeries, listAlerts, listDeliveries, listMetricSets, OPERATOR, type Services } from "../../shared/app/index.ts";
 import { primaryImpact } from "../../shared/incidents/contribution.ts";
-import { groupIdOf } from "../../shared/incidents/grouping.ts";
+import { groupIdOf, seriesPeakOf } from "../../shared/incidents/grouping.ts";
 import { groupKey } from "../../shared/app/detect.ts";
 import { GROUP_WINDOW_INTERVALS } from "../../shared/app/groups.ts";
 import { localServices } from "../../shared/runtime/local.ts";
@@ -577,7 +577,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     await card.getByRole("button", { name: "Relevant", exact: true }).click();
     await expect.poll(() => card.getByRole("status").textContent()).toBe("Recorded: relevant (an anomaly)");
     const kept = await sdk().send(new GetFeedbackCommand({ AnomalyDetectorArn: long.AnomalyDetectorArn, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: long.AnomalyGroupId, TimeSeriesId: seriesId } }));
-    const peak = Object.values(long.impacts).find((i) => i.series[seriesId])!.seriesPeak![seriesId]!;
+    const peak = seriesPeakOf(Object.values(long.impacts).find((i) => i.series[seriesId])!, seriesId)!;
     expect((kept.AnomalyGroupTimeSeriesFeedback![0] as { Deviation: number }).Deviation).toBe(Math.round(peak * 100) / 100);
     expect(await seriousViolations(page)).toEqual([]);
     await page.close();

@@ -8,7 +8,7 @@ import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
 import { GROUP_WINDOW_INTERVALS } from "../../../shared/app/groups.ts";
-import { deviationOf } from "../../../shared/incidents/grouping.ts";
+import { deviationOf, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
 import { joinUri } from "../../../shared/model/location.ts";
 import { countingReads, csvOf, FIVE_MINUTES, HOUR, localAt, longGroupShop, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir, liveFolder, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
 import { DIP, shop } from "./shop.ts";
@@ -97,7 +97,7 @@ describe("the deviation judged", () => {
     expect(written.length).toBe(DIP.length);
     const largest = written.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a));
     expect(largest).toBeLessThan(-3);
-    expect(s.group.impacts["views"]!.seriesPeak![s.deViews]).toBe(largest);
+    expect(seriesPeakOf(s.group.impacts["views"]!, s.deViews)).toBe(largest);
     const { services, reads } = countingReads(s.services);
     const given = await putFeedback(services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false });
     expect(given.z).toBe(largest);
