@@ -132,9 +132,9 @@ export const CONTEXT_INTERVALS = 24;
 
 /**
  * Intervals one answer of a group's time series covers at most: the newest, through the
- * group's last interval. A chart draws them side by side at most about 600 CSS pixels wide (the
- * console's series cards, two a row), so 288 is about 2 pixels an interval, as fine as a line
- * shows them one by one; it is a day at PT5M, 12 days at PT1H, and a group shorter than 264
+ * group's last interval. The console charts them about 600 CSS pixels wide on a wide screen
+ * (its series cards, two a row), so 288 is about 2 pixels an interval, as fine as a line shows
+ * them one by one; it is a day at PT5M, 12 days at PT1H, and a group no longer than 264
  * intervals is shown whole with its 24 intervals of context. The rest of a longer group is a
  * series' history (GetTimeSeriesHistory), 1,000 intervals a call.
  */

@@ -571,7 +571,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     expect(lastQuarter.filter((y) => y >= 0).length / lastQuarter.length).toBeGreaterThan(0.8);
     expect(Math.max(...px.onsetCount)).toBeLessThan(0.5 * px.plot.height);
     await card.getByText("Values").click();
-    expect(await card.locator(".values table tbody tr").count()).toBe(GROUP_WINDOW_INTERVALS);
+    await expect.poll(() => card.locator(".values table tbody tr").count()).toBe(GROUP_WINDOW_INTERVALS);
     expect(await card.getByText("(onset)").count()).toBe(0);
 
     await card.getByRole("button", { name: "Relevant", exact: true }).click();
