@@ -9,7 +9,10 @@ import type { AnomalyDetector } from "../shared/model/detector.ts";
 import type { MetricSet } from "../shared/model/metric-set.ts";
 import { localServices, type LocalOptions } from "../shared/runtime/local.ts";
 import type { AnomalyGroupRecord, MeasureImpact } from "../shared/model/anomaly.ts";
-import type { AlertArn, AnomalyDetectorArn, AnomalyGroupId, MetricSetArn } from "../shared/model/ids.ts";
+import { timeSeriesId, type AlertArn, type AnomalyDetectorArn, type AnomalyGroupId, type MetricSetArn } from "../shared/model/ids.ts";
+import { groupKey } from "../shared/app/detect.ts";
+import { groupIdOf } from "../shared/incidents/grouping.ts";
+import type { BlobStore } from "../shared/store/blobs.ts";
 
 /** A valid CreateMetricSet request for a local folder; override any field. */
 export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> & Record<string, unknown> = {}): Record<string, unknown> {
@@ -194,6 +197,65 @@ export function anomalyGroupRecord(overrides: { groupId?: string; score?: number
     revision: 1,
     impacts: Object.fromEntries(Object.entries(peaks).map(([m, p]) => [m, impact(m, p)])),
   };
+}
+
+/**
+ * The services with every read of blobs counted (`get`, `read` and `list`, as "get <address>"
+ * and so on), the results' and the metric set's files alike: what a request costs, without
+ * timing it.
+ */
+export function countingReads(services: Services): { services: Services; reads: string[] } {
+  const reads: string[] = [];
+  const counted = <T extends object>(store: T): T =>
+    new Proxy(store, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (name === "get" || name === "read" || name === "list") reads.push(`${name} ${String(args[0])}`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  return { services: { ...services, blobs: counted<BlobStore>(services.blobs), dataFiles: (grant) => counted(services.dataFiles(grant)) }, reads };
+}
+
+export const FIVE_MINUTES = 300_000;
+/** Intervals of a 30-day anomaly group at PT5M, its first and last included. */
+export const THIRTY_DAYS_AT_PT5M = 30 * 288 + 1;
+
+/**
+ * A PT5M shop (detector and metric set over local files under `<dir>/files`, never run) and one
+ * anomaly group of it `intervals` long from a day after T0, stored as detection stores it: views
+ * of web/de (`seriesId`), deviating throughout. `seriesPeak` is the series' largest deviation
+ * kept in the group; without it, the group is as one stored before detection kept it.
+ */
+export async function longGroupShop(options: { intervals: number; seriesPeak?: number }) {
+  const dir = await tempDir();
+  const services = localAt(join(dir, "vigil"));
+  const files = join(dir, "files");
+  const detector = await createDetector(services, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT5M" } });
+  const metricSet = await createMetricSet(services, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetFrequency: "PT5M", MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}/{{HHmm}}")], HistoricalDataPathList: [join(files, "history")] } } }));
+  const dimensions = { platform: "web", marketplace: "de" };
+  const seriesId = timeSeriesId(metricSet.MetricSetArn as MetricSetArn, "views", Object.entries(dimensions));
+  const startMs = T0 + 24 * HOUR;
+  const intervals = options.intervals;
+  const endMs = startMs + (intervals - 1) * FIVE_MINUTES;
+  const views: MeasureImpact = { measure: "views", series: { [seriesId]: dimensions }, actual: 40 * intervals, expected: 100 * intervals, peakScore: 90, strength: intervals, deviation: { platform: { web: 60 * intervals }, marketplace: { de: 60 * intervals } }, startMs, ...(options.seriesPeak === undefined ? {} : { seriesPeak: [options.seriesPeak] }) };
+  const group: AnomalyGroupRecord = {
+    AnomalyGroupId: groupIdOf(metricSet.MetricSetArn as MetricSetArn, startMs),
+    AnomalyDetectorArn: detector.AnomalyDetectorArn as AnomalyDetectorArn,
+    MetricSetArn: metricSet.MetricSetArn as MetricSetArn,
+    dimensionNames: ["platform", "marketplace"],
+    startMs,
+    endMs,
+    score: 90,
+    anomalyCount: intervals,
+    revision: intervals,
+    impacts: { views },
+  };
+  await services.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
+  return { dir, files, services, detectorArn: detector.AnomalyDetectorArn, metricSet, group, seriesId, dimensions };
 }
 
 /** FNV-1a (32 bits) from `state` over a string's UTF-16 code units. */

@@ -19,9 +19,12 @@ export interface SeriesChart {
   readonly onset?: number;
   /** Epoch seconds: the end of the group's last interval. */
   readonly end?: number;
-  /** Index of the onset in `times` (`times.length` if the list stops before it, or there is none). */
+  /** Index of the onset in `times` (`times.length` if the list stops before it, or there is none; 0 if it starts after it). */
   readonly onsetIndex: number;
 }
+
+/** The incident began before the chart's first interval: a long one, of which the chart shows the newest intervals. */
+export const beganBefore = (chart: SeriesChart) => chart.onset !== undefined && chart.times.length > 0 && chart.onset < chart.times[0]!;
 
 const nulls = (n: number) => Array.from({ length: n }, () => null);
 const list = (xs: readonly (number | null)[] | undefined, n: number) => xs ?? nulls(n);
@@ -48,10 +51,11 @@ const mean = (xs: readonly (number | null)[]) => {
 
 /**
  * How far the series moved in the incident against the intervals before it, as a share of
- * its level then: only to put the series that moved most first, never shown as a figure.
+ * its level then (against its expected values in the incident, when the chart shows none
+ * before it): only to put the series that moved most first, never shown as a figure.
  */
 export function movement(chart: SeriesChart): number {
-  const before = mean(chart.values.slice(0, chart.onsetIndex));
+  const before = chart.onsetIndex > 0 ? mean(chart.values.slice(0, chart.onsetIndex)) : mean(chart.expected.slice(chart.onsetIndex));
   const during = mean(chart.values.slice(chart.onsetIndex));
   if (before === undefined || during === undefined) return 0;
   return Math.abs(during - before) / Math.max(Math.abs(before), 1e-9);
@@ -69,9 +73,10 @@ export function chartDescription(measure: string, chart: SeriesChart, dims: stri
   const atOnset = chart.values[chart.onsetIndex];
   const during = chart.values.slice(chart.onsetIndex).filter((v): v is number => v !== null);
   const range = known.length ? `values from ${fmt(Math.min(...known))} to ${fmt(Math.max(...known))}` : "no values";
-  const onset = chart.onset === undefined ? "" : atOnset === null || atOnset === undefined ? "; no value at the onset" : `; ${fmt(atOnset)} at the onset`;
+  const before = beganBefore(chart);
+  const onset = chart.onset === undefined ? "" : before ? "; the incident began before them" : atOnset === null || atOnset === undefined ? "; no value at the onset" : `; ${fmt(atOnset)} at the onset`;
   const expectedAtOnset = chart.expected[chart.onsetIndex];
-  const expected = chart.onset !== undefined && expectedAtOnset !== null && expectedAtOnset !== undefined ? ` (expected ${fmt(expectedAtOnset)})` : "";
+  const expected = chart.onset !== undefined && !before && expectedAtOnset !== null && expectedAtOnset !== undefined ? ` (expected ${fmt(expectedAtOnset)})` : "";
   const span = during.length > 1 && chart.onset !== undefined ? `, ${fmt(Math.min(...during))} to ${fmt(Math.max(...during))} during the incident` : "";
   const outside = outsideBand(chart);
   return `${measure} for ${dims}: ${chart.values.length} intervals, ${range}${onset}${expected}${span}; ${outside} outside the expected band.`;

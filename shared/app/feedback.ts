@@ -1,8 +1,9 @@
 import { intervalUri, metricSetRoot } from "../detect/results.ts";
-import { applyVerdict, bankKey, deviationOf } from "../detect/score-interval.ts";
+import { applyVerdict, bankKey } from "../detect/score-interval.ts";
 import { readModel, readShardOf } from "../detect/shard-model.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
-import type { AnomalyGroupRecord } from "../model/anomaly.ts";
+import { deviationOf, seriesPeakOf } from "../incidents/grouping.ts";
+import type { AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey } from "../model/ids.ts";
@@ -10,7 +11,7 @@ import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/location.ts";
 import { own } from "../model/shapes.ts";
 import type { RecordStore } from "../store/records.ts";
-import { groupByLink, groupOf } from "./groups.ts";
+import { groupByLink, groupOf, groupWindow } from "./groups.ts";
 import type { Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -71,7 +72,7 @@ export async function getFeedback(services: Services, scope: Scope, input: { rea
 export async function recordFeedback(services: Pick<Services, "records" | "blobs" | "resultsRoot" | "clock">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string, isAnomaly: boolean): Promise<FeedbackRecord> {
   const series = Object.values(group.impacts).find((i) => own(i.series, seriesId) !== undefined);
   if (!series) throw new ResourceNotFoundException(`Time series ${seriesId} is not in anomaly group ${group.AnomalyGroupId}`, seriesId, "TimeSeries");
-  const z = await largestDeviation(services, metricSet, group, seriesId);
+  const z = await largestDeviation(services, metricSet, group, series, seriesId);
   const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure: series.measure, dimensions: own(series.series, seriesId)!, z, givenAt: services.clock() };
   const key = feedbackKey(metricSet, group.AnomalyGroupId, seriesId);
   await services.records.put("feedback", key, record);
@@ -107,12 +108,19 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
  * The series' largest deviation in the group (signed: above or below expected) in units of
- * its scale then, from the anomalies detection wrote: what the person judged.
+ * its scale then: what the person judged. Detection keeps it in the group as the group grows
+ * (MeasureImpact.seriesPeak), so nothing is read. A measure that joined its group before it
+ * was kept is read from the anomalies detection wrote, over the group's intervals its time
+ * series shows (groupWindow: the newest GROUP_WINDOW_INTERVALS at most, what the person saw):
+ * a verdict on a long group reads no more than its chart does.
  */
-async function largestDeviation(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<number> {
+async function largestDeviation(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, impact: MeasureImpact, seriesId: string): Promise<number> {
+  const kept = seriesPeakOf(impact, seriesId);
+  if (kept !== undefined) return kept;
   const root = metricSetRoot(services.resultsRoot, metricSet);
   let peak = 0;
-  for (let t = group.startMs; t <= group.endMs; t += intervalMs(metricSet.MetricSetFrequency)) {
+  for (const t of groupWindow(group, intervalMs(metricSet.MetricSetFrequency))) {
+    if (t < group.startMs) continue;
     const bytes = await services.blobs.get(joinUri(intervalUri(root, t), "anomalies.jsonl"));
     for (const line of new TextDecoder().decode(bytes ?? new Uint8Array()).split("\n")) {
       if (!line.includes(seriesId)) continue;

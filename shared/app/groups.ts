@@ -16,7 +16,7 @@ import type { AnomalyDetector } from "../model/detector.ts";
 import { backTestReportOf } from "./backtest.ts";
 import { metricSetFiles } from "./data.ts";
 import { groupKey } from "./detect.ts";
-import { readSeriesPoints, type SeriesPoint } from "./history.ts";
+import { readKeptPoints, type SeriesPoint } from "./history.ts";
 import { catalogOf, systemScope, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -130,32 +130,52 @@ function backTestSummaries(all: readonly AnomalyGroupRecord[], threshold: number
 /** Intervals shown before a group in its time series. */
 export const CONTEXT_INTERVALS = 24;
 
+/**
+ * Intervals one answer of a group's time series covers at most: the newest, through the
+ * group's last interval. The console charts them about 600 CSS pixels wide on a wide screen
+ * (its series cards, two a row), so 288 is about 2 pixels an interval, as fine as a line shows
+ * them one by one; it is a day at PT5M, 12 days at PT1H, and a group no longer than 264
+ * intervals is shown whole with its 24 intervals of context. The rest of a longer group is a
+ * series' history (GetTimeSeriesHistory), 1,000 intervals a call.
+ */
+export const GROUP_WINDOW_INTERVALS = 288;
+
+/**
+ * The interval starts (epoch ms) a group's time series covers: through its last interval,
+ * from CONTEXT_INTERVALS before its first, the newest GROUP_WINDOW_INTERVALS of them.
+ */
+export function groupWindow(group: Pick<AnomalyGroupRecord, "startMs" | "endMs">, len: number): number[] {
+  const from = Math.max(group.startMs - CONTEXT_INTERVALS * len, group.endMs - (GROUP_WINDOW_INTERVALS - 1) * len);
+  return Array.from({ length: Math.floor((group.endMs - from) / len) + 1 }, (_, i) => from + i * len);
+}
+
 export interface GroupTimeSeries {
   readonly anomalyGroupId: string;
   readonly measure: string;
-  /** Interval starts, epoch ms: CONTEXT_INTERVALS before the group, then through it. */
+  /** Interval starts, epoch ms: groupWindow's (CONTEXT_INTERVALS before the group, then through it; of a long group, its newest intervals). */
   readonly starts: readonly number[];
   readonly series: readonly { readonly id: string; readonly dimensions: Readonly<Record<string, string>>; readonly values: readonly (number | null)[]; readonly band: readonly (SeriesPoint | undefined)[] }[];
 }
 
 /**
- * The group's series of one measure around it, `null` where a series had no value: the values
- * detection kept (series.bin, with their band), and the interval files read again only for the
- * intervals where a series asked for has nothing kept. `page` picks which series ids to read
- * (sorted ids in, the page's out), so a page reads only its own series.
+ * The group's series of one measure around it (groupWindow), `null` where a series had no
+ * value: the values detection kept (series.bin, with their band), and the interval files read
+ * again only for the intervals where detection kept no series at all (not scored, or scored
+ * before it kept its points): where it kept others, a series it did not keep had no value.
+ * One answer reads at most GROUP_WINDOW_INTERVALS kept files and as many intervals' files,
+ * however long the group. `page` picks which series ids to read (sorted ids in, the page's
+ * out), so a page reads only its own series.
  */
 export async function groupTimeSeries(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly AnomalyGroupId: string; readonly MetricName: string }, page: (ids: readonly string[]) => readonly string[]): Promise<GroupTimeSeries> {
   const { group, metricSet } = await groupOf(services, scope, input.AnomalyDetectorArn, input.AnomalyGroupId);
   const measure = input.MetricName;
   const impact = own(group.impacts, measure);
   if (!impact) throw new ResourceNotFoundException(`Measure ${measure} is not in anomaly group ${group.AnomalyGroupId}`, measure, "Metric");
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  const starts = Array.from({ length: CONTEXT_INTERVALS + (group.endMs - group.startMs) / len + 1 }, (_, i) => group.startMs - CONTEXT_INTERVALS * len + i * len);
+  const starts = groupWindow(group, intervalMs(metricSet.MetricSetFrequency));
   const ids = page(Object.keys(impact.series).sort());
-  const band = await readSeriesPoints(services.blobs, metricSet, services.resultsRoot, starts, new Map(ids.map((id) => [id, { measure, dimensions: impact.series[id]! }])));
+  const { points: band, kept } = await readKeptPoints(services.blobs, metricSet, services.resultsRoot, starts, new Map(ids.map((id) => [id, { measure, dimensions: impact.series[id]! }])));
   const values = new Map<string, (number | null)[]>(ids.map((id) => [id, starts.map((_, i) => band[i]!.get(id)?.actual ?? null)]));
-  // What detection kept is what it scored; a series it kept nothing of then is looked for in the files.
-  const missing = starts.flatMap((t, i) => (ids.some((id) => values.get(id)![i] === null) ? [[t, i] as const] : []));
+  const missing = starts.flatMap((t, i) => (!kept[i] && ids.some((id) => values.get(id)![i] === null) ? [[t, i] as const] : []));
   if (missing.length) {
     const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
     const m = metricSet.MetricList.findIndex((x) => x.MetricName === measure);

@@ -1,6 +1,6 @@
 import { metricSetRoot } from "../detect/results.ts";
 import { bankKey } from "../detect/score-interval.ts";
-import { decodeSeriesPoints, keyHash, seriesHistoryUri, type SeriesPoint } from "../detect/series-points.ts";
+import { decodeSeriesPoints, keyHash, seriesHistoryUri, seriesPointsCount, type SeriesPoint } from "../detect/series-points.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException, ValidationException } from "../model/errors.ts";
@@ -34,20 +34,31 @@ const READS_AT_ONCE = 16;
 
 /** The points of each series asked for (by id) at each of `starts`: a map per start, empty where detection kept nothing. */
 export async function readSeriesPoints(blobs: BlobStore, metricSet: Pick<MetricSet, "MetricSetArn" | "DimensionList">, resultsRoot: string, starts: readonly number[], series: ReadonlyMap<string, SeriesRef>): Promise<Map<string, SeriesPoint>[]> {
+  return (await readKeptPoints(blobs, metricSet, resultsRoot, starts, series)).points;
+}
+
+/**
+ * The same, with whether detection kept any series at each start (`kept`): a series it kept
+ * nothing of where it kept others had no value then; where it kept none (no file, or an empty
+ * one) the interval was not scored, or was scored before detection kept its points.
+ */
+export async function readKeptPoints(blobs: BlobStore, metricSet: Pick<MetricSet, "MetricSetArn" | "DimensionList">, resultsRoot: string, starts: readonly number[], series: ReadonlyMap<string, SeriesRef>): Promise<{ points: Map<string, SeriesPoint>[]; kept: boolean[] }> {
   const root = metricSetRoot(resultsRoot, metricSet);
   const hashes = [...series].map(([id, ref]) => [id, seriesHash(metricSet, ref)] as const);
-  const out: Map<string, SeriesPoint>[] = new Array(starts.length);
+  const points: Map<string, SeriesPoint>[] = new Array(starts.length);
+  const kept: boolean[] = new Array(starts.length);
   let next = 0;
   const worker = async () => {
     while (next < starts.length) {
       const i = next++;
       const bytes = await blobs.get(seriesHistoryUri(root, starts[i]!));
       const found = bytes ? decodeSeriesPoints(bytes, hashes.map(([, h]) => h)) : new Map<number, SeriesPoint>();
-      out[i] = new Map(hashes.flatMap(([id, h]) => (found.has(h) ? [[id, found.get(h)!] as const] : [])));
+      points[i] = new Map(hashes.flatMap(([id, h]) => (found.has(h) ? [[id, found.get(h)!] as const] : [])));
+      kept[i] = bytes !== undefined && seriesPointsCount(bytes) > 0;
     }
   };
   await Promise.all(Array.from({ length: Math.min(READS_AT_ONCE, starts.length) }, worker));
-  return out;
+  return { points, kept };
 }
 
 /** A series asked for by its id, or by its measure and dimension values. */

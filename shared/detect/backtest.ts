@@ -1,11 +1,11 @@
 import { SeriesBank } from "../engine/bank.ts";
 import { cellsAt, type Aggregation } from "../ingest/aggregate.ts";
-import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
+import { advanceGroup, deviationOf, groupingContextOf } from "../incidents/grouping.ts";
 import { rankGroups } from "../incidents/ranking.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { applyVerdict, deviationOf, scoreInterval } from "./score-interval.ts";
+import { applyVerdict, scoreInterval } from "./score-interval.ts";
 
 export interface BacktestResult {
   readonly anomalies: (Anomaly & { readonly anomalyGroupId: string })[];

@@ -17,16 +17,6 @@ export const ONGOING_ANOMALY_SCORE = 50;
 /** Bounds shown with an anomaly: the band of normal values, in residual scales either side of expected. */
 export const BOUND_Z = BAND_Z;
 
-/**
- * How far an anomaly was from expected, signed, in units of its series' residual scale on
- * that side then (its band is expected − BOUND_Z·below … expected + BOUND_Z·above).
- */
-export function deviationOf(a: Pick<Anomaly, "actual" | "expected" | "lower" | "upper">): number {
-  const r = a.actual - a.expected;
-  const scale = (r >= 0 ? a.upper - a.expected : a.expected - a.lower) / BOUND_Z;
-  return scale > 0 ? r / scale : 0;
-}
-
 export const bankKey = (measure: string, seriesKey: string) => `${measure}\u001e${seriesKey}`;
 
 export type ScoredMetricSet = Pick<MetricSet, "MetricSetArn" | "MetricList" | "DimensionList">;

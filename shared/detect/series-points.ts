@@ -133,6 +133,13 @@ export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
   return new Uint8Array(buffer);
 }
 
+/** How many series the file holds. */
+export function seriesPointsCount(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
+  return view.getUint32(4, true);
+}
+
 /** The points of the series asked for (by key hash) that the file holds. */
 export function decodeSeriesPoints(bytes: Uint8Array, wanted: readonly number[]): Map<number, SeriesPoint> {
   // A copy aligns the typed views (a buffer read from disk may start anywhere in its pool; a Buffer's slice() would be a view).

@@ -1,3 +1,4 @@
+import { BAND_Z } from "../engine/calibration.ts";
 import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { stableUuid, type AnomalyDetectorArn, type AnomalyGroupId, type MetricSetArn } from "../model/ids.ts";
@@ -43,9 +44,36 @@ function newGroup(ctx: GroupingContext, startMs: number): AnomalyGroupRecord {
   };
 }
 
-function addAnomaly(group: AnomalyGroupRecord, a: Anomaly): void {
-  const impact: MeasureImpact = own(group.impacts, a.measure) ?? (group.impacts[a.measure] = { measure: a.measure, series: {}, actual: 0, expected: 0, peakScore: 0, strength: 0, deviation: {}, startMs: a.timestamp });
+/**
+ * How far an anomaly was from expected, signed, in units of its series' residual scale on
+ * that side then (its band is expected − BAND_Z·below … expected + BAND_Z·above).
+ */
+export function deviationOf(a: Pick<Anomaly, "actual" | "expected" | "lower" | "upper">): number {
+  const r = a.actual - a.expected;
+  const scale = (r >= 0 ? a.upper - a.expected : a.expected - a.lower) / BAND_Z;
+  return scale > 0 ? r / scale : 0;
+}
+
+/** Where each series of a measure is in its `series`, and so in its seriesPeak: made once an interval, for the measures that keep peaks. */
+type SeriesSlots = Map<MeasureImpact, Map<string, number>>;
+
+function addAnomaly(group: AnomalyGroupRecord, a: Anomaly, slots: SeriesSlots): void {
+  const impact: MeasureImpact = own(group.impacts, a.measure) ?? (group.impacts[a.measure] = { measure: a.measure, series: {}, actual: 0, expected: 0, peakScore: 0, strength: 0, deviation: {}, startMs: a.timestamp, seriesPeak: [] });
+  // Only a measure that has kept peaks from its first anomaly keeps them: one read back without them would hold the later anomalies' alone.
+  let at = slots.get(impact);
+  if (impact.seriesPeak && !at) {
+    const ids = Object.keys(impact.series);
+    if (impact.seriesPeak.length === ids.length) slots.set(impact, (at = new Map(ids.map((id, i) => [id, i]))));
+    else delete impact.seriesPeak;
+  }
   impact.series[a.timeSeriesId] = a.dimensions;
+  if (impact.seriesPeak && at) {
+    let i = at.get(a.timeSeriesId);
+    if (i === undefined) at.set(a.timeSeriesId, (i = impact.seriesPeak.push(0) - 1));
+    const z = deviationOf(a);
+    const peak = impact.seriesPeak[i]!;
+    impact.seriesPeak[i] = Number.isFinite(z) && Math.abs(z) > Math.abs(peak) ? z : peak;
+  }
   impact.actual += a.actual;
   impact.expected += a.expected;
   impact.peakScore = Math.max(impact.peakScore, a.score);
@@ -72,6 +100,12 @@ export interface GroupAdvance {
   readonly ended: AnomalyGroupRecord | undefined;
 }
 
+/** A series' largest deviation in the group as its measure kept it (MeasureImpact.seriesPeak); undefined where it kept none. */
+export function seriesPeakOf(impact: MeasureImpact, seriesId: string): number | undefined {
+  const ids = Object.keys(impact.series);
+  return impact.seriesPeak?.length === ids.length ? impact.seriesPeak[ids.indexOf(seriesId)] : undefined;
+}
+
 const isMember = (group: AnomalyGroupRecord, a: Anomaly) => own(group.impacts, a.measure)?.series[a.timeSeriesId] !== undefined;
 const seriesOf = (group: AnomalyGroupRecord) => Object.values(group.impacts).flatMap((impact) => Object.keys(impact.series));
 
@@ -86,7 +120,8 @@ export function advanceGroup(ctx: GroupingContext, open: AnomalyGroupRecord | un
     // The open group takes them when it had anomalies the interval before, or when one of them is its own series, still deviating; otherwise it has ended and they start another.
     const joins = open !== undefined && (open.endMs >= intervalStart - ctx.intervalMs || anomalies.some((a) => isMember(open, a)));
     const group = joins ? (structuredClone(open) as AnomalyGroupRecord) : newGroup(ctx, intervalStart);
-    for (const a of anomalies) addAnomaly(group, a);
+    const slots: SeriesSlots = new Map();
+    for (const a of anomalies) addAnomaly(group, a, slots);
     group.revision++;
     return { open: group, changed: group, ended: joins ? undefined : open };
   }

@@ -60,6 +60,16 @@ export interface MeasureImpact {
   deviation: Record<string, Record<string, number>>;
   /** Start of this measure's first anomaly in the group (epoch ms); absent on groups stored before it was kept. */
   startMs?: number;
+  /**
+   * Each series' largest deviation in the group, signed (above or below expected), in units of
+   * its residual scale then (deviationOf): what a verdict on the series judges (PutFeedback).
+   * In the order of `series` (its keys' insertion order, which JSON and structuredClone keep;
+   * ids are never integer-like): a list, not a map by id, as a group's record holds each
+   * 128-character id once more only at twice its size (gzipped). Kept from the measure's first
+   * anomaly on; absent on a measure that joined a group before it was kept, which never gains
+   * it (it would miss the earlier anomalies). Read through seriesPeakOf.
+   */
+  seriesPeak?: number[];
 }
 
 /** An anomaly group as Vigil stores it: what is needed to grow it and render it. */

@@ -12,6 +12,9 @@ import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromCon
 import { POLL_MS } from "../../console/app/incidents.ts";
 import { backTestReports, runBackTests, createDetector, createMetricSet, describeMetricSet, detectDue, findSilences, groupTimeSeries, listAlerts, listDeliveries, listMetricSets, OPERATOR, type Services } from "../../shared/app/index.ts";
 import { primaryImpact } from "../../shared/incidents/contribution.ts";
+import { groupIdOf, seriesPeakOf } from "../../shared/incidents/grouping.ts";
+import { groupKey } from "../../shared/app/detect.ts";
+import { GROUP_WINDOW_INTERVALS } from "../../shared/app/groups.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { HttpReceiver } from "../receivers/http-receiver.ts";
 import { MIN_ANOMALY_SCORE } from "../../shared/detect/score-interval.ts";
@@ -541,6 +544,42 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     expect(await items.count()).toBe(shown + 1);
     expect(await page.locator("li.incident.fresh .new-badge").textContent()).toBe("New");
     expect(await page.locator("li.incident.fresh a").getAttribute("href")).toContain(found[0]!.AnomalyGroupId);
+    await page.close();
+  });
+
+  it("draws a long incident's newest intervals and says so, and judges a verdict on it by the deviation the group kept", async () => {
+    // The most severe incident, as if it had gone on for 400 hours: longer than a chart shows.
+    const top = mostSevere();
+    const startMs = top.endMs - 400 * HOUR;
+    const long = { ...structuredClone(top), AnomalyGroupId: groupIdOf(top.MetricSetArn, startMs), startMs };
+    await services.records.put("groups", groupKey(top, long.AnomalyGroupId), long);
+    const page = await mine.newPage();
+    await page.goto(incidentUrl(long));
+    const card = page.locator("li.series").first();
+    const seriesId = (await card.getAttribute("data-series"))!;
+    const px = await chartPixels(page, seriesId);
+    const hint = `The incident is longer than a chart shows: each shows its newest ${GROUP_WINDOW_INTERVALS} intervals`;
+    expect(await page.getByText(hint).count()).toBe(Object.keys(long.impacts).length);
+    const [times, values] = (await card.locator(".chart").evaluate((el) => (el as unknown as { uplotData: (number | null)[][] }).uplotData)) as [number[], (number | null)[]];
+    expect(times).toEqual(Array.from({ length: GROUP_WINDOW_INTERVALS }, (_, i) => (top.endMs - (GROUP_WINDOW_INTERVALS - 1 - i) * HOUR) / 1000));
+    // The values the operation answers (the demo kept or has files for its newest days only), drawn where they are; the onset is before the plot, so no line marks it.
+    const answered = await groupTimeSeries(services, OPERATOR, { AnomalyDetectorArn: long.AnomalyDetectorArn, AnomalyGroupId: long.AnomalyGroupId, MetricName: primaryImpact(long).measure }, (ids) => ids.filter((i) => i === seriesId));
+    expect(values).toEqual(answered.series[0]!.values);
+    const known = values.filter((v) => v !== null).length;
+    expect(known).toBeGreaterThan(24);
+    const lastQuarter = px.actualTop.slice(px.plot.left + 0.75 * px.plot.width, px.plot.left + px.plot.width);
+    expect(lastQuarter.filter((y) => y >= 0).length / lastQuarter.length).toBeGreaterThan(0.8);
+    expect(Math.max(...px.onsetCount)).toBeLessThan(0.5 * px.plot.height);
+    await card.getByText("Values").click();
+    await expect.poll(() => card.locator(".values table tbody tr").count()).toBe(GROUP_WINDOW_INTERVALS);
+    expect(await card.getByText("(onset)").count()).toBe(0);
+
+    await card.getByRole("button", { name: "Relevant", exact: true }).click();
+    await expect.poll(() => card.getByRole("status").textContent()).toBe("Recorded: relevant (an anomaly)");
+    const kept = await sdk().send(new GetFeedbackCommand({ AnomalyDetectorArn: long.AnomalyDetectorArn, AnomalyGroupTimeSeriesFeedback: { AnomalyGroupId: long.AnomalyGroupId, TimeSeriesId: seriesId } }));
+    const peak = seriesPeakOf(Object.values(long.impacts).find((i) => i.series[seriesId])!, seriesId)!;
+    expect((kept.AnomalyGroupTimeSeriesFeedback![0] as { Deviation: number }).Deviation).toBe(Math.round(peak * 100) / 100);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.close();
   });
 

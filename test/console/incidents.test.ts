@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { applyFilter, choicesOf, DEFAULT_FILTER, filterOf, queryOf, topContributors, type IncidentFilter, type IncidentRow } from "../../console/app/incidents.ts";
 import { atSeverity, rateText } from "../../console/app/backtest.ts";
 import { rejectsCsv } from "../../console/app/csv.ts";
-import { chartDescription, movement, outsideBand, rangeChart, seriesChart } from "../../console/app/series.ts";
+import { beganBefore, chartDescription, movement, outsideBand, rangeChart, seriesChart } from "../../console/app/series.ts";
 import type { AnomalyGroup, DetectorSummary } from "../../console/app/wire.ts";
 
 const HOUR = 3_600_000;
@@ -137,6 +137,27 @@ describe("a series' chart", () => {
     // A series' history over a range has no incident.
     const range = rangeChart(timestamps, values, {});
     expect([range.onset, range.end, range.onsetIndex, range.lower.every((x) => x === null)]).toEqual([undefined, undefined, 27, true]);
+  });
+});
+
+describe("a long incident's chart, of its newest intervals only", () => {
+  // The incident began 400 hours before the first interval shown; its newest 288 are.
+  const timestamps = Array.from({ length: 288 }, (_, i) => iso(T + (400 + i) * HOUR));
+  const expected = timestamps.map(() => 100);
+  const series = (level: number) => seriesChart(timestamps, { TimeSeriesId: "s", DimensionList: [], MetricValueList: timestamps.map((_, i) => level + (i % 3)), ExpectedValueList: expected }, iso(T), iso(T + 687 * HOUR));
+
+  it("has every interval shown in the incident, and no onset among them", () => {
+    const chart = series(40);
+    expect(beganBefore(chart)).toBe(true);
+    expect(chart.onsetIndex).toBe(0);
+    expect(beganBefore(seriesChart(timestamps, { TimeSeriesId: "s", DimensionList: [], MetricValueList: expected }, timestamps[0]!, timestamps.at(-1)!))).toBe(false);
+    expect(chartDescription("views", chart, "marketplace=jp")).toBe("views for marketplace=jp: 288 intervals, values from 40 to 42; the incident began before them, 40 to 42 during the incident; 0 outside the expected band.");
+  });
+
+  it("ranks a series by how far it is from expected in the incident, as there is nothing before it to compare", () => {
+    expect(movement(series(40))).toBeCloseTo(0.59, 2);
+    expect(movement(series(40))).toBeGreaterThan(movement(series(90)));
+    expect(movement(series(99))).toBeCloseTo(0, 1);
   });
 });
 

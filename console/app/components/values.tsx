@@ -1,7 +1,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { number, utc } from "../format.ts";
-import type { SeriesChart } from "../series.ts";
+import { beganBefore, type SeriesChart } from "../series.ts";
 import { Table } from "./common.tsx";
 
 const cell = (x: number | null | undefined) => (x === null || x === undefined ? "–" : number(x));
@@ -20,7 +20,7 @@ export function ValuesTable(props: { chart: SeriesChart; measure: string; dims: 
         columns={["Interval (UTC)", props.measure, "Expected", "Band", "Score"]}
         rows={chart.times.map((t, i) => ({
           cells: [
-            `${utc(t * 1000)}${i === chart.onsetIndex && chart.onset !== undefined ? " (onset)" : ""}`,
+            `${utc(t * 1000)}${i === chart.onsetIndex && chart.onset !== undefined && !beganBefore(chart) ? " (onset)" : ""}`,
             chart.values[i] === null ? "no value" : number(chart.values[i]!),
             cell(chart.expected[i]),
             chart.lower[i] === null || chart.upper[i] === null ? "–" : `${number(chart.lower[i]!)} to ${number(chart.upper[i]!)}`,

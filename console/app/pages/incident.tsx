@@ -7,7 +7,7 @@ import { dimensionText, duration, intervalMs, number, utc } from "../format.ts";
 import { href, Link, type Place } from "../router.tsx";
 import { feedbackOf, incidentKey, loadIncident, MAX_SERIES, type IncidentData, type MeasureSeries } from "../incident.ts";
 import { preloaded } from "../preload.ts";
-import { chartDescription, type SeriesChart } from "../series.ts";
+import { beganBefore, chartDescription, type SeriesChart } from "../series.ts";
 import type { Feedback, MetricImpact, RelatedMetric, TimeSeries } from "../wire.ts";
 import { DeliveryTable } from "./deliveries.tsx";
 import { ValuesTable } from "../components/values.tsx";
@@ -142,11 +142,13 @@ function SeriesCard(props: { detectorArn: string; groupId: string; measure: stri
 function MeasureCharts(props: { data: IncidentData; measure: MeasureSeries }): JSX.Element {
   const { data, measure } = props;
   const [shown, more] = useMore(measure.series, FIRST_SERIES, "series");
+  const newest = measure.series.find((s) => beganBefore(s.chart))?.chart;
   return (
     <section aria-labelledby={`series-${measure.measure}`}>
       <h3 id={`series-${measure.measure}`}>
         {measure.measure}: {measure.series.length} series{measure.truncated ? ` (the first ${MAX_SERIES})` : ""}, largest movement first
       </h3>
+      {newest ? <p class="hint">The incident is longer than a chart shows: each shows its newest {newest.times.length} intervals, from {utc(newest.times[0]! * 1000)}; a series' history shows the rest.</p> : null}
       <ul class="series-list">
         {shown.map((s) => (
           <SeriesCard key={s.ts.TimeSeriesId} detectorArn={data.detector.AnomalyDetectorArn} groupId={data.group.AnomalyGroupId} measure={measure.measure} ts={s.ts} chart={s.chart} recorded={data.feedback.get(s.ts.TimeSeriesId)} at={data.group.StartTime} />

@@ -1,14 +1,17 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { activateDetector, detectDue, getFeedback, OPERATOR, putFeedback } from "../../../shared/app/index.ts";
-import { metricSetRoot } from "../../../shared/detect/results.ts";
+import { intervalUri, metricSetRoot, toJsonLines } from "../../../shared/detect/results.ts";
 import { bankKey } from "../../../shared/detect/score-interval.ts";
 import { readModel, readShardOf } from "../../../shared/detect/shard-model.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
-import { csvOf, HOUR, localAt, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir, liveFolder } from "../../builders.ts";
-import { shop } from "./shop.ts";
+import { GROUP_WINDOW_INTERVALS } from "../../../shared/app/groups.ts";
+import { deviationOf, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
+import { joinUri } from "../../../shared/model/location.ts";
+import { countingReads, csvOf, FIVE_MINUTES, HOUR, localAt, longGroupShop, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir, liveFolder, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
+import { DIP, shop } from "./shop.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -79,5 +82,50 @@ describe("the feedback's effect", () => {
     const back = await putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: true });
     expect(back.tolerance!.before).toBeCloseTo(given.tolerance!.after, 3);
     expect(back.tolerance!.after).toBeLessThan(back.tolerance!.before);
+  });
+});
+
+describe("the deviation judged", () => {
+  it("is the series' largest in the group, signed, as detection kept it: the largest of the anomalies it wrote", async () => {
+    const s = await shop(8);
+    const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
+    const written: number[] = [];
+    for (let t = s.group.startMs; t <= s.group.endMs; t += HOUR) {
+      const lines = new TextDecoder().decode((await s.services.blobs.get(joinUri(intervalUri(root, t), "anomalies.jsonl")))!).split("\n");
+      for (const line of lines.filter(Boolean)) if (JSON.parse(line).timeSeriesId === s.deViews) written.push(deviationOf(JSON.parse(line)));
+    }
+    expect(written.length).toBe(DIP.length);
+    const largest = written.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a));
+    expect(largest).toBeLessThan(-3);
+    expect(seriesPeakOf(s.group.impacts["views"]!, s.deViews)).toBe(largest);
+    const { services, reads } = countingReads(s.services);
+    const given = await putFeedback(services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false });
+    expect(given.z).toBe(largest);
+    expect(reads.filter((r) => r.endsWith("anomalies.jsonl"))).toEqual([]);
+  });
+
+  it("of a 30-day group at PT5M is read from the group, not from its 8,641 intervals", async () => {
+    const s = await longGroupShop({ intervals: THIRTY_DAYS_AT_PT5M, seriesPeak: -9 });
+    const { services, reads } = countingReads(s.services);
+    const given = await putFeedback(services, OPERATOR, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.seriesId, IsAnomaly: false });
+    expect(given.z).toBe(-9);
+    // The group record and the model (none yet): nothing of the group's intervals.
+    expect(reads.filter((r) => r.includes("anomalies.jsonl"))).toEqual([]);
+    expect(reads.length).toBeLessThan(5);
+  });
+
+  it("of a group stored before detection kept it is the largest in the intervals its chart shows, at most GROUP_WINDOW_INTERVALS of them read", async () => {
+    const s = await longGroupShop({ intervals: THIRTY_DAYS_AT_PT5M });
+    const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
+    const anomaly = (t: number, actual: number) => ({ timeSeriesId: s.seriesId, measure: "views", dimensions: s.dimensions, timestamp: new Date(t).toISOString(), actual, expected: 100, lower: 50, upper: 150, score: 90, anomalyGroupId: s.group.AnomalyGroupId });
+    // −4 scales in the newest intervals; −9 at the second, which a chart of the group does not show.
+    await s.services.blobs.put(joinUri(intervalUri(root, s.group.endMs - 10 * FIVE_MINUTES), "anomalies.jsonl"), toJsonLines([anomaly(s.group.endMs - 10 * FIVE_MINUTES, 60)]));
+    await s.services.blobs.put(joinUri(intervalUri(root, s.group.startMs + FIVE_MINUTES), "anomalies.jsonl"), toJsonLines([anomaly(s.group.startMs + FIVE_MINUTES, 10)]));
+    const { services, reads } = countingReads(s.services);
+    const given = await putFeedback(services, OPERATOR, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.seriesId, IsAnomaly: true });
+    expect(given.z).toBeCloseTo(-4, 9);
+    const read = reads.filter((r) => r.endsWith("anomalies.jsonl"));
+    expect(read).toHaveLength(GROUP_WINDOW_INTERVALS);
+    expect(read.at(-1)).toBe(`get ${joinUri(intervalUri(root, s.group.endMs), "anomalies.jsonl")}`);
   });
 });

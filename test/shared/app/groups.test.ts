@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { join } from "node:path";
 import { groupKey } from "../../../shared/app/detect.ts";
+import { CONTEXT_INTERVALS, GROUP_WINDOW_INTERVALS, groupTimeSeries } from "../../../shared/app/groups.ts";
+import { seriesHash } from "../../../shared/app/history.ts";
 import { createDetector, createMetricSet, listGroupSummaries, OPERATOR, type Scope } from "../../../shared/app/index.ts";
+import { metricSetRoot } from "../../../shared/detect/results.ts";
+import { encodeSeriesPoints, seriesHistoryUri } from "../../../shared/detect/series-points.ts";
 import { router } from "../../../shared/api/router.ts";
 import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
-import { anomalyGroupRecord, HOUR, localAt, metricSetRequest, T0, tempDir } from "../../builders.ts";
+import { anomalyGroupRecord, countingReads, csvOf, FIVE_MINUTES, HOUR, liveFolder, localAt, longGroupShop, metricSetRequest, T0, tempDir, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
 
 const uuid = (i: number) => `${String(i).padStart(8, "0")}-aaaa-4bbb-8ccc-0123456789ab`;
 
@@ -66,5 +71,49 @@ describe("ListAnomalyGroupSummaries from the ranked index", () => {
     expect(JSON.parse((await call(OPERATOR)).body)).toEqual(wire(after));
     const refused = await call({ tenant: "other", accountId: "123456789012" });
     expect(JSON.parse(refused.body).__type).toBe("ResourceNotFoundException");
+  });
+});
+
+describe("ListAnomalyGroupTimeSeries of a long group", () => {
+  it("covers a 30-day PT5M group's newest intervals, reading at most that many kept files and intervals' files", async () => {
+    const s = await longGroupShop({ intervals: THIRTY_DAYS_AT_PT5M });
+    const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
+    const at = (back: number) => s.group.endMs - back * FIVE_MINUTES;
+    const point = (key: number, actual: number) => ({ key, actual, expected: 100, lower: 80, upper: 120, kind: "BELOW_FLOOR" as const, score: NaN });
+    // Detection kept the series at the 10 newest intervals; 20 back it kept another series only (this one had no value); 30 back, nothing.
+    for (let back = 0; back < 10; back++) await s.services.blobs.put(seriesHistoryUri(root, at(back)), encodeSeriesPoints([point(seriesHash(s.metricSet, { measure: "views", dimensions: s.dimensions }), 50 + back)]));
+    await s.services.blobs.put(seriesHistoryUri(root, at(20)), encodeSeriesPoints([point(seriesHash(s.metricSet, { measure: "views", dimensions: { platform: "app", marketplace: "fr" } }), 7)]));
+    for (const back of [20, 30]) await s.services.blobs.put(join(s.files, "live", liveFolder(at(back)), "part.csv"), csvOf([{ t: at(back), platform: "web", marketplace: "de", views: 42, revenue: 1 }]));
+
+    const { services, reads } = countingReads(s.services);
+    const ts = await groupTimeSeries(services, OPERATOR, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, MetricName: "views" }, (ids) => ids);
+    expect(ts.starts).toEqual(Array.from({ length: GROUP_WINDOW_INTERVALS }, (_, i) => at(GROUP_WINDOW_INTERVALS - 1 - i)));
+    const values = ts.series[0]!.values;
+    expect(values.slice(-10)).toEqual(Array.from({ length: 10 }, (_, i) => 59 - i));
+    expect(values[ts.starts.indexOf(at(30))]).toBe(42);
+    expect(values[ts.starts.indexOf(at(20))]).toBeNull();
+    // One kept file an interval shown; the files again only of the intervals where detection kept no series.
+    expect(reads.filter((r) => r.endsWith("series.bin"))).toHaveLength(GROUP_WINDOW_INTERVALS);
+    expect(reads.filter((r) => r.startsWith(`list ${join(s.files, "live")}`))).toHaveLength(GROUP_WINDOW_INTERVALS - 11);
+    expect(reads.length).toBeLessThan(3 * GROUP_WINDOW_INTERVALS);
+
+    // L4M's shape: one timestamp per value, every list as long.
+    const answer = JSON.parse((await router(s.services)({ method: "POST", path: "/ListAnomalyGroupTimeSeries", body: JSON.stringify({ AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, MetricName: "views" }), requestId: "r", scope: OPERATOR })).body);
+    expect(answer.TimestampList).toHaveLength(GROUP_WINDOW_INTERVALS);
+    expect(answer.TimestampList.at(-1)).toBe(new Date(s.group.endMs).toISOString().replace(".000", ""));
+    expect(answer.TimeSeriesList.map((x: { MetricValueList: unknown[]; ExpectedValueList: unknown[] }) => [x.MetricValueList.length, x.ExpectedValueList.length])).toEqual([[GROUP_WINDOW_INTERVALS, GROUP_WINDOW_INTERVALS]]);
+  });
+
+  it("covers a group shorter than the window whole, with the intervals before it; one interval longer, its newest", async () => {
+    const starts = async (intervals: number) => {
+      const s = await longGroupShop({ intervals });
+      const ts = await groupTimeSeries(s.services, OPERATOR, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, MetricName: "views" }, (ids) => ids);
+      return { starts: ts.starts, group: s.group };
+    };
+    const fits = await starts(GROUP_WINDOW_INTERVALS - CONTEXT_INTERVALS);
+    expect(fits.starts).toEqual(Array.from({ length: GROUP_WINDOW_INTERVALS }, (_, i) => fits.group.startMs + (i - CONTEXT_INTERVALS) * FIVE_MINUTES));
+    const longer = await starts(GROUP_WINDOW_INTERVALS - CONTEXT_INTERVALS + 1);
+    expect(longer.starts).toEqual(Array.from({ length: GROUP_WINDOW_INTERVALS }, (_, i) => longer.group.startMs + (i - CONTEXT_INTERVALS + 1) * FIVE_MINUTES));
+    expect(longer.starts.at(-1)).toBe(longer.group.endMs);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { changePercent, contributionMatrix, primaryImpact, toAnomalyGroup, topContributors } from "../../../shared/incidents/contribution.ts";
-import { advanceGroup } from "../../../shared/incidents/grouping.ts";
+import { advanceGroup, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
 import { rankGroups } from "../../../shared/incidents/ranking.ts";
 import { relatedMetrics } from "../../../shared/incidents/related.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
@@ -65,6 +65,30 @@ describe("grouping", () => {
     expect(other.ended).toBe(g1);
     expect(other.changed!.AnomalyGroupId).not.toBe(g1.AnomalyGroupId);
     expect(other.changed!.startMs).toBe(T0 + 2 * HOUR);
+  });
+
+  it("keeps each series' largest deviation, signed, in units of its scale; a measure stored without them gains none", () => {
+    // Bands of ±10, so one scale is 2.
+    const web = (actual: number, h: number) => anomaly({ marketplace: "de", platform: "web", actual, expected: 100, t: T0 + h * HOUR });
+    const app = (actual: number, h: number) => anomaly({ marketplace: "de", platform: "app", actual, expected: 100, t: T0 + h * HOUR });
+    let g = groupInterval(undefined, [web(10, 0), app(130, 0)], T0)!;
+    g = groupInterval(g, [web(1, 1), app(76, 1)], T0 + HOUR)!;
+    g = groupInterval(g, [web(60, 2)], T0 + 2 * HOUR)!;
+    expect([seriesPeakOf(g.impacts["revenue"]!, web(0, 0).timeSeriesId), seriesPeakOf(g.impacts["revenue"]!, app(0, 0).timeSeriesId)]).toEqual([-49.5, 15]);
+    // Kept in the order of the measure's series, through JSON as a record store keeps it.
+    const read = JSON.parse(JSON.stringify(g)) as AnomalyGroupRecord;
+    expect(Object.keys(read.impacts["revenue"]!.series)).toEqual([web(0, 0).timeSeriesId, app(0, 0).timeSeriesId]);
+    expect(read.impacts["revenue"]!.seriesPeak).toEqual([-49.5, 15]);
+    // Out of step with its series (not as detection writes it), it is not used, and dropped when the group grows.
+    const askew = structuredClone(g);
+    askew.impacts["revenue"]!.seriesPeak!.pop();
+    expect(seriesPeakOf(askew.impacts["revenue"]!, web(0, 0).timeSeriesId)).toBeUndefined();
+    expect(groupInterval(askew, [web(50, 3)], T0 + 3 * HOUR)!.impacts["revenue"]!.seriesPeak).toBeUndefined();
+    const stored = structuredClone(g);
+    delete stored.impacts["revenue"]!.seriesPeak;
+    const later = groupInterval(stored, [web(0, 3), anomaly({ marketplace: "de", platform: "web", measure: "views", actual: 200, expected: 100, t: T0 + 3 * HOUR })], T0 + 3 * HOUR)!;
+    expect(later.impacts["revenue"]!.seriesPeak).toBeUndefined();
+    expect(later.impacts["views"]!.seriesPeak).toEqual([50]);
   });
 
   it("mints the same group id for the same metric set and start, so re-runs agree", () => {
