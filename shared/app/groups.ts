@@ -1,4 +1,5 @@
 import { readableOf, readInterval } from "../detect/read-files.ts";
+import { L4M_QUOTAS } from "../model/quotas.ts";
 import { metricSetRoot } from "../detect/results.ts";
 import { cellValue } from "../ingest/aggregate.ts";
 import { l4mTime, toAnomalyGroup } from "../incidents/contribution.ts";
@@ -182,7 +183,7 @@ export async function groupTimeSeries(services: Services, scope: Scope, input: {
     const dims = dimensionsOf(metricSet);
     const files = metricSetFiles(services, scope, metricSet);
     for (const [t, i] of missing) {
-      const cells = (await readInterval(files, readable, t)).intervals.get(t);
+      const cells = (await readInterval(files, readable, t, { maxBytes: (services.quotas ?? L4M_QUOTAS).bytesPerInterval })).intervals.get(t);
       const byId = new Map<string, number>();
       for (const cell of cells?.values() ?? []) {
         const v = cellValue(cell, m, metricSet.MetricList[m]!.AggregationFunction);
