@@ -118,3 +118,26 @@ describe("reading files within a byte budget", () => {
     expect(read.rejects.map((r) => r.file)).not.toContain("after.csv");
   });
 });
+
+describe("reading many small files within a byte budget", () => {
+  it("counts opening a file against the budget: an interval of thousands of tiny files does not open them all", async () => {
+    // Each file a GET of its own (in S3, tens of ms), holding a few bytes: 250,000 may be listed under one interval's folder.
+    const files = Array.from({ length: 5_000 }, (_, i) => `h/f${String(i).padStart(5, "0")}.csv`);
+    let opened = 0;
+    const blobs: FileReader = {
+      get: async () => undefined,
+      list: async () => files,
+      read: async () => {
+        opened++;
+        return (async function* () {
+          yield encoder.encode("x\n");
+        })();
+      },
+    };
+    const maxBytes = 64 * 1024;
+    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes });
+    // 5,000 files of 2 bytes are 10 KB "as read", within 64 KiB: all are opened, and the interval is not over budget.
+    expect(opened).toBeLessThan(files.length);
+    expect(read.overBudget).toBe(true);
+  });
+});
