@@ -141,3 +141,25 @@ describe("reading many small files within a byte budget", () => {
     expect(read.overBudget).toBe(true);
   });
 });
+
+describe("the row a byte budget cuts", () => {
+  it("is not read as a row: a value cut short (12345 read as 12) is not aggregated", async () => {
+    // The budget ends the file's bytes at a piece's end, which may fall inside a line: the parser then sees the line's start as a whole row.
+    const whole = "timestamp,platform,marketplace,views,revenue\n2021-01-04 00:00:00,web,de,1,1\n2021-01-04 00:00:00,app,fr,1,12";
+    const blobs: FileReader = {
+      get: async () => undefined,
+      list: async () => ["a.csv"],
+      read: async () =>
+        (async function* () {
+          yield encoder.encode(whole);
+          yield encoder.encode("345\n");
+        })(),
+    };
+    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes: encoder.encode(whole).length });
+    expect(read.overBudget).toBe(true);
+    // groupTimeSeries reads intervals again with readInterval and shows these cells without looking at overBudget.
+    const revenue = [...read.intervals.values()].flatMap((cells) => [...cells.values()]).filter((c) => c.dimensions.join() === "app,fr").map((c) => c.sums[1]);
+    expect(revenue).not.toContain(12);
+    expect(read.quality.rowsAccepted).toBe(1);
+  });
+});
