@@ -16,6 +16,7 @@ import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
+import { FILE_READ_COST } from "../ingest/readers.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { RecordWrite } from "../store/records.ts";
 import type { MetricSet } from "../model/metric-set.ts";
@@ -483,13 +484,14 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   await deps.blobs.deleteFolder(`${joinUri(root, "model", version)}/`);
   const feedback = await pendingFeedback(deps.records, metricSet, model.head.feedbackThrough);
   const quotas = deps.quotas ?? L4M_QUOTAS;
-  const data = await readInterval(filesOf(deps, metricSet), readableOf(metricSet, root), intervalStart, { maxBytes: quotas.bytesPerInterval });
+  const maxBytes = quotas.bytesPerInterval[metricSet.MetricSetFrequency];
+  const data = await readInterval(filesOf(deps, metricSet), readableOf(metricSet, root), intervalStart, { maxBytes });
   const cells = cellsAt(data.intervals, intervalStart);
   // L4M's quota on series, and Vigil's on bytes read: an interval over one is not scored (its feedback is still learned), and says why; its files stay where they are.
   const seriesQuota = quotas.seriesPerMetricSet[metricSet.MetricSetFrequency];
   const overQuota = data.overBudget || data.quality.timeSeriesCount > seriesQuota;
   const failure = data.overBudget
-    ? `ServiceQuotaExceeded ${QUOTA_CODES.bytesPerInterval}: the interval's files hold more than ${quotas.bytesPerInterval} bytes as read (inflated), the quota; its rejects name the file read no further`
+    ? `ServiceQuotaExceeded ${QUOTA_CODES.bytesPerInterval}: the interval's files hold more than ${maxBytes} bytes as read (inflated, each file counting at least ${FILE_READ_COST}), the quota`
     : data.quality.rowsRead === 0
       ? `${NO_DATA} (${noDataWhere(deps, metricSet, intervalFolder(readableOf(metricSet, root), intervalStart) ?? "no path")})`.slice(0, 256)
       : overQuota

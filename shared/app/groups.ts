@@ -1,5 +1,9 @@
 import { readableOf, readInterval } from "../detect/read-files.ts";
 import { L4M_QUOTAS } from "../model/quotas.ts";
+import { ReadBudget } from "../ingest/readers.ts";
+
+/** What one ListAnomalyGroupTimeSeries answer may read of interval files again, in all (as read, inflated): a request's cost, not a run's. */
+export const REREAD_BYTES = 32 * 1024 * 1024;
 import { metricSetRoot } from "../detect/results.ts";
 import { cellValue } from "../ingest/aggregate.ts";
 import { l4mTime, toAnomalyGroup } from "../incidents/contribution.ts";
@@ -164,7 +168,7 @@ export interface GroupTimeSeries {
  * again only for the intervals where detection kept no series at all (not scored, or scored
  * before it kept its points): where it kept others, a series it did not keep had no value.
  * One answer reads at most GROUP_WINDOW_INTERVALS kept files and as many intervals' files,
- * however long the group. `page` picks which series ids to read (sorted ids in, the page's
+ * however long the group, those files REREAD_BYTES at most in all. `page` picks which series ids to read (sorted ids in, the page's
  * out), so a page reads only its own series.
  */
 export async function groupTimeSeries(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly AnomalyGroupId: string; readonly MetricName: string }, page: (ids: readonly string[]) => readonly string[]): Promise<GroupTimeSeries> {
@@ -182,8 +186,13 @@ export async function groupTimeSeries(services: Services, scope: Scope, input: {
     const m = metricSet.MetricList.findIndex((x) => x.MetricName === measure);
     const dims = dimensionsOf(metricSet);
     const files = metricSetFiles(services, scope, metricSet);
+    // One answer's reads share a budget: past it, or an interval past its own quota (not scored), the rest show no value.
+    const budget = new ReadBudget(Math.min(REREAD_BYTES, (services.quotas ?? L4M_QUOTAS).bytesPerInterval[metricSet.MetricSetFrequency]));
     for (const [t, i] of missing) {
-      const cells = (await readInterval(files, readable, t, { maxBytes: (services.quotas ?? L4M_QUOTAS).bytesPerInterval })).intervals.get(t);
+      if (budget.exceeded) break;
+      const read = await readInterval(files, readable, t, { budget });
+      if (read.overBudget) break;
+      const cells = read.intervals.get(t);
       const byId = new Map<string, number>();
       for (const cell of cells?.values() ?? []) {
         const v = cellValue(cell, m, metricSet.MetricList[m]!.AggregationFunction);

@@ -2,7 +2,7 @@ import { Aggregator, type AggregateOptions, type Aggregation } from "../ingest/a
 import type { RejectLimits } from "../ingest/rejects.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
-import { ReadBudget, streamRecords, type ReadItem } from "../ingest/readers.ts";
+import { FILE_READ_COST, ReadBudget, streamRecords, type ReadItem } from "../ingest/readers.ts";
 import { classifyRow, rowSpecOf } from "../ingest/rows.ts";
 import { makeTimestampParser } from "../ingest/timestamp.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -34,8 +34,10 @@ export type ReadAggregation = Aggregation & { readonly overBudget: boolean };
 
 export type ReadOptions = Omit<AggregateOptions, "intervalMs"> & {
   readonly signal?: AbortSignal;
-  /** The most bytes all the files may take, as read (inflated): the file that goes past is reported unreadable from there, and no further file is read. */
+  /** The most bytes all the files may take, as read (inflated; each at least FILE_READ_COST): the file that goes past is reported unreadable from there, and no further file is read. */
   readonly maxBytes?: number;
+  /** A budget shared with other reads (one request's), instead of `maxBytes`. */
+  readonly budget?: ReadBudget;
 };
 
 /**
@@ -45,8 +47,8 @@ export type ReadOptions = Omit<AggregateOptions, "intervalMs"> & {
  * each piece of one read: once aborted, the read ends with ReadStopped.
  */
 export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], options: ReadOptions = {}): Promise<ReadAggregation> {
-  const { signal, maxBytes, ...aggregate } = options;
-  const budget = maxBytes === undefined ? undefined : new ReadBudget(maxBytes);
+  const { signal, maxBytes, budget: shared, ...aggregate } = options;
+  const budget = shared ?? (maxBytes === undefined ? undefined : new ReadBudget(maxBytes));
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
   const aggregator = new Aggregator(spec, { ...aggregate, intervalMs: intervalMs(metricSet.MetricSetFrequency) });
@@ -67,7 +69,7 @@ async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], for
   for (const prefix of prefixes) {
     for (const file of await blobs.list(prefix)) {
       if (signal?.aborted) throw new ReadStopped(listed.files, listed.rows ?? 0);
-      if (budget?.exceeded) return;
+      if (budget && !budget.take(FILE_READ_COST)) return;
       listed.files++;
       const bytes = await blobs.read(file);
       if (bytes) yield* streamRecords(file, bytes, format, budget);
@@ -114,14 +116,15 @@ export function intervalFolder(metricSet: ReadableMetricSet, intervalStart: numb
 }
 
 /**
- * One interval's files, read up to `maxBytes` in all (the quota's, L4M_QUOTAS' unless told);
- * `rejectLimits` bounds the rejects kept (REJECT_LIMITS unless told).
+ * One interval's files, read up to `maxBytes` in all (L4M_QUOTAS' for its frequency unless
+ * told), or within a `budget` shared with other reads; `rejectLimits` bounds the rejects
+ * kept (REJECT_LIMITS unless told).
  */
-export function readInterval(blobs: FileReader, metricSet: ReadableMetricSet, intervalStart: number, options: { readonly rejectLimits?: RejectLimits; readonly maxBytes?: number } = {}): Promise<ReadAggregation> {
+export function readInterval(blobs: FileReader, metricSet: ReadableMetricSet, intervalStart: number, options: { readonly rejectLimits?: RejectLimits; readonly maxBytes?: number; readonly budget?: ReadBudget } = {}): Promise<ReadAggregation> {
   const folder = intervalFolder(metricSet, intervalStart);
   const len = intervalMs(metricSet.MetricSetFrequency);
-  const { rejectLimits, maxBytes = L4M_QUOTAS.bytesPerInterval } = options;
-  return readAndAggregate(blobs, metricSet, folder ? [folder] : [], { window: { from: intervalStart, to: intervalStart + len }, maxBytes, ...(rejectLimits ? { rejectLimits } : {}) });
+  const { rejectLimits, budget, maxBytes = L4M_QUOTAS.bytesPerInterval[metricSet.MetricSetFrequency] } = options;
+  return readAndAggregate(blobs, metricSet, folder ? [folder] : [], { window: { from: intervalStart, to: intervalStart + len }, ...(budget ? { budget } : { maxBytes }), ...(rejectLimits ? { rejectLimits } : {}) });
 }
 
 export function readHistory(blobs: FileReader, metricSet: ReadableMetricSet): Promise<Aggregation> {

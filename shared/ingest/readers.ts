@@ -204,10 +204,14 @@ export function readJsonLines(file: string, text: string): ReadResult {
   return { rows, malformed };
 }
 
+/** What opening a file costs a ReadBudget, however few bytes it holds: a request of its own (an S3 GET), so thousands of tiny files cannot be read for nothing. */
+export const FILE_READ_COST = 16 * 1024;
+
 /**
- * The bytes a read of several files may take in all, counted as read (inflated when GZIP):
- * a file is not read past it, so a small GZIP that inflates without end, or a huge file,
- * costs what the budget allows and no more.
+ * The bytes a read of several files may take in all, counted as read (inflated when GZIP),
+ * each file at least FILE_READ_COST: a file is not read past it, so a small GZIP that
+ * inflates without end, a huge file or a swarm of tiny ones costs what the budget allows
+ * and no more.
  */
 export class ReadBudget {
   #spent = 0;
@@ -254,17 +258,34 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
 
 const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { file, line: 0, raw: "", detail: `unreadable file: ${detail}` } });
 
-/** The bytes as they arrive until the budget is spent: then they end (which stops the file's read and its inflating), and `state` says why. */
+/**
+ * The bytes as they arrive until the budget is spent: then they end (which stops the file's
+ * read and its inflating), and `state` says why. The line the budget falls in is read to its
+ * end, so that its start is not taken for a whole row; one longer than MAX_RECORD_SIZE is cut
+ * there, which the parsers refuse as too long.
+ */
 async function* budgeted(plain: AsyncGenerator<Uint8Array>, budget: ReadBudget | undefined, state: PlainState): AsyncGenerator<Uint8Array> {
   if (!budget) return yield* plain;
   let read = 0;
+  let endsLine = true;
+  let past: number | undefined;
   for await (const piece of plain) {
-    if (!budget.take(piece.length)) {
-      state.detail = `read no further than byte ${read}: the files of one interval may hold ${budget.bytes} bytes in all, as read (inflated)`;
-      return;
+    if (past === undefined) {
+      if (budget.take(piece.length)) {
+        read += piece.length;
+        if (piece.length) endsLine = piece[piece.length - 1] === 0x0a;
+        yield piece;
+        continue;
+      }
+      state.detail = `read no further than the line at byte ${read}: the files of one interval may hold ${budget.bytes} bytes in all, as read (inflated)`;
+      if (endsLine) return;
+      past = 0;
     }
-    read += piece.length;
-    yield piece;
+    const newline = piece.indexOf(0x0a);
+    const rest = newline >= 0 ? piece.subarray(0, newline + 1) : piece.subarray(0, MAX_RECORD_SIZE + 1 - past);
+    past += rest.length;
+    yield rest;
+    if (newline >= 0 || past > MAX_RECORD_SIZE) return;
   }
 }
 

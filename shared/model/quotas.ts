@@ -14,11 +14,13 @@ export interface Quotas {
   readonly dimensionsPerMetricSet: number;
   /** Time series (measure × dimension values) one interval of a metric set may hold, by frequency. */
   readonly seriesPerMetricSet: Readonly<Record<Frequency, number>>;
-  /** Bytes one interval's files may hold in all, as read (inflated when GZIP): Vigil's, as L4M published none. */
-  readonly bytesPerInterval: number;
+  /** Bytes one interval's files may hold in all, as read (inflated when GZIP; each file counts at least FILE_READ_COST), by frequency: Vigil's, as L4M published none. */
+  readonly bytesPerInterval: Readonly<Record<Frequency, number>>;
 }
 
-export type QuotaName = Exclude<keyof Quotas, "seriesPerMetricSet"> | "seriesPerMetricSet";
+export type QuotaName = keyof Quotas;
+
+const MIB = 1024 * 1024;
 
 export const L4M_QUOTAS: Quotas = {
   detectorsPerAccount: 10,
@@ -28,8 +30,8 @@ export const L4M_QUOTAS: Quotas = {
   dimensionsPerMetricSet: 5,
   // PT1M is Vigil's (L4M had none): a fifth of PT5M's, as PT5M is a tenth of PT1H's for a twelfth of its interval.
   seriesPerMetricSet: { PT1M: 1_000, PT5M: 5_000, PT10M: 10_000, PT1H: 50_000, P1D: 50_000 },
-  // A million series a row each, as CSV, is about 34 MB: 256 MiB leaves room for rows that SUM or AVERAGE aggregates, and bounds what a GZIP that inflates without end costs one run.
-  bytesPerInterval: 256 * 1024 * 1024,
+  // About 5 KiB a series of the series quota (a row each, as CSV, is about 34 bytes): room for rows that SUM or AVERAGE aggregates, and a bound on what a GZIP that inflates without end costs one run, less for a shorter interval.
+  bytesPerInterval: { PT1M: 8 * MIB, PT5M: 32 * MIB, PT10M: 64 * MIB, PT1H: 256 * MIB, P1D: 256 * MIB },
 };
 
 /**

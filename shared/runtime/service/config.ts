@@ -138,6 +138,8 @@ export function loadServeConfig(options: { file?: string | undefined; env: NodeJ
   }
 }
 
+const perFrequency = (n: number) => ({ PT1M: n, PT5M: n, PT10M: n, PT1H: n, P1D: n });
+
 /** The quotas the settings give, over L4M's. */
 export function quotasOf(config: ServeConfig): Quotas {
   const q = config.quotas ?? {};
@@ -148,7 +150,7 @@ export function quotasOf(config: ServeConfig): Quotas {
     ...(q.alertsPerDetector ? { alertsPerDetector: q.alertsPerDetector } : {}),
     ...(q.measuresPerMetricSet ? { measuresPerMetricSet: q.measuresPerMetricSet } : {}),
     ...(q.dimensionsPerMetricSet ? { dimensionsPerMetricSet: q.dimensionsPerMetricSet } : {}),
-    ...(q.bytesPerInterval ? { bytesPerInterval: q.bytesPerInterval } : {}),
-    ...(series ? { seriesPerMetricSet: { PT1M: series, PT5M: series, PT10M: series, PT1H: series, P1D: series } } : {}),
+    ...(q.bytesPerInterval ? { bytesPerInterval: perFrequency(q.bytesPerInterval) } : {}),
+    ...(series ? { seriesPerMetricSet: perFrequency(series) } : {}),
   };
 }

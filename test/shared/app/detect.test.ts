@@ -123,7 +123,7 @@ describe("detection of intervals", () => {
 
   it("reads an interval's files no further than BytesPerInterval: a GZIP that inflates past it is a reject, and the interval FAILED, not scored", async () => {
     const maxBytes = 64 * 1024;
-    const { rt, metricSet, files } = await setUp(3, { quotas: { ...L4M_QUOTAS, bytesPerInterval: maxBytes } });
+    const { rt, metricSet, files } = await setUp(3, { quotas: { ...L4M_QUOTAS, bytesPerInterval: { ...L4M_QUOTAS.bytesPerInterval, PT1H: maxBytes } } });
     const t = LIVE + HOUR;
     const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
     const hourFolder = join(files, "live", new Date(t).toISOString().slice(0, 10).replaceAll("-", ""), new Date(t).toISOString().slice(11, 16).replace(":", ""));

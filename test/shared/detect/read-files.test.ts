@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { readAndAggregate, ReadStopped, type FileReader } from "../../../shared/detect/read-files.ts";
+import { FILE_READ_COST } from "../../../shared/ingest/readers.ts";
 import { csvOf, HOUR, readableMetricSet, shopPoints, T0 } from "../../builders.ts";
 
 const SERIES = [
@@ -73,7 +74,7 @@ describe("reading files within a byte budget", () => {
 
   it("reads every file whole when they fit, and says it was within the budget", async () => {
     const { blobs, pulled } = piecedFiles(3);
-    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes: 2 * (pieceBytes(0) + 2 * pieceBytes(1)) });
+    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes: 2 * (FILE_READ_COST + pieceBytes(0) + 2 * pieceBytes(1)) });
     expect(pulled).toEqual(["a0", "a1", "a2", "b0", "b1", "b2"]);
     expect(read.overBudget).toBe(false);
     expect(read.quality.rowsRejected).toBe(0);
@@ -82,11 +83,11 @@ describe("reading files within a byte budget", () => {
   it("reads the file that goes past the budget no further, closes it, reports it at line 0, and opens no other", async () => {
     const { blobs, closed, pulled } = piecedFiles(3);
     // a whole and b's first piece fit; b's second does not.
-    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes: pieceBytes(0) + 2 * pieceBytes(1) + pieceBytes(0) + 10 });
+    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes: 2 * FILE_READ_COST + pieceBytes(0) + 2 * pieceBytes(1) + pieceBytes(0) + 10 });
     expect(read.overBudget).toBe(true);
     expect(pulled).toEqual(["a0", "a1", "a2", "b0", "b1"]);
     expect(closed).toEqual(["a", "b"]);
-    expect(read.rejects).toContainEqual(expect.objectContaining({ file: "b", line: 0, detail: expect.stringContaining("read no further than byte") }));
+    expect(read.rejects).toContainEqual(expect.objectContaining({ file: "b", line: 0, detail: expect.stringContaining("read no further than the line at byte") }));
     expect(read.quality.rowsRead - read.quality.rowsRejected).toBeLessThanOrEqual(4 * 10 * SERIES.length);
   });
 
@@ -143,7 +144,7 @@ describe("reading many small files within a byte budget", () => {
 });
 
 describe("the row a byte budget cuts", () => {
-  it("is not read as a row: a value cut short (12345 read as 12) is not aggregated", async () => {
+  it("is read to its end, not taken whole where it was cut (12345 read as 12)", async () => {
     // The budget ends the file's bytes at a piece's end, which may fall inside a line: the parser then sees the line's start as a whole row.
     const whole = "timestamp,platform,marketplace,views,revenue\n2021-01-04 00:00:00,web,de,1,1\n2021-01-04 00:00:00,app,fr,1,12";
     const blobs: FileReader = {
@@ -155,11 +156,12 @@ describe("the row a byte budget cuts", () => {
           yield encoder.encode("345\n");
         })(),
     };
-    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes: encoder.encode(whole).length });
+    const read = await readAndAggregate(blobs, readableMetricSet(), ["h/"], { maxBytes: FILE_READ_COST + encoder.encode(whole).length });
     expect(read.overBudget).toBe(true);
     // groupTimeSeries reads intervals again with readInterval and shows these cells without looking at overBudget.
     const revenue = [...read.intervals.values()].flatMap((cells) => [...cells.values()]).filter((c) => c.dimensions.join() === "app,fr").map((c) => c.sums[1]);
-    expect(revenue).not.toContain(12);
-    expect(read.quality.rowsAccepted).toBe(1);
+    // The line the budget fell in is read to its end: whole, or not at all.
+    expect(revenue).toEqual([12345]);
+    expect(read.quality.rowsAccepted).toBe(2);
   });
 });

@@ -17,7 +17,7 @@ describe("vigil serve's settings", () => {
     const flagged = { dataRoots: { default: ["/srv/flag"] } };
     expect(loadServeConfig({ file, env: { VIGIL_DATA_ROOTS: "team-a=/srv/t" }, flags: flagged }).dataRoots).toEqual({ default: ["/srv/flag"], "team-a": ["/srv/t"] });
     expect(loadServeConfig({ file, env: {}, flags: flagged }).dataRoots).toEqual({ default: ["/srv/flag"] });
-    expect(quotasOf(config)).toMatchObject({ detectorsPerAccount: 50, alertsPerDetector: 10, seriesPerMetricSet: { PT5M: 200_000, P1D: 200_000 }, bytesPerInterval: 1_073_741_824 });
+    expect(quotasOf(config)).toMatchObject({ detectorsPerAccount: 50, alertsPerDetector: 10, seriesPerMetricSet: { PT5M: 200_000, P1D: 200_000 }, bytesPerInterval: { PT1M: 1_073_741_824, PT1H: 1_073_741_824 } });
     expect(loadServeConfig({ env: {} , file: undefined }).port).toBe(8087);
   });
 
