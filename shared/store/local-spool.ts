@@ -10,11 +10,17 @@ import { isMissing } from "./local-blobs.ts";
  * AWS), written atomically, removed once the delivery was sent, found sent or parked. A
  * process that stops leaves what it had not finished here, and the next one sends it, so
  * nothing alerting enqueued is lost. The same delivery enqueued twice is one file. A file's
- * name starts with its alert's account, so what waits can be shared fairly between tenants
- * without reading every file.
+ * name starts with its alert's account, so that tenants can take turns. What waits is
+ * listed once (and again when asked, `refresh`), then kept in memory as deliveries are
+ * enqueued and removed: a long spool is not listed again at each send. One process owns
+ * the folder (`vigil serve` takes it alone).
  */
 export class LocalDeliverySpool implements DeliveryQueue {
   private counter = 0;
+  /** Each account's waiting files, oldest first (Map order); undefined until first listed. */
+  private waiting: Map<string, Map<string, true>> | undefined;
+  /** File name → its account. */
+  private accounts = new Map<string, string>();
 
   constructor(private readonly dir: string) {}
 
@@ -23,45 +29,87 @@ export class LocalDeliverySpool implements DeliveryQueue {
     for (const delivery of deliveries) {
       const tmp = join(this.dir, `.${process.pid}.${this.counter++}.tmp`);
       await writeFile(tmp, JSON.stringify(delivery));
-      await rename(tmp, join(this.dir, nameOf(delivery)));
+      const name = nameOf(delivery);
+      await rename(tmp, join(this.dir, name));
+      this.note(name, spoolAccount(delivery));
     }
   }
 
   /**
-   * Up to `limit` waiting deliveries, those in `except` (by id) left out: tenants take turns,
-   * the one with the fewest `held` (sending already) first, then the one whose oldest waits
-   * longest; each tenant's oldest first. A file that does not hold a delivery is set aside,
-   * not retried forever.
+   * Up to `limit` waiting deliveries, those in `except` left out (under either name a file
+   * may have): tenants take turns, the one with the fewest `held` (sending already) first,
+   * then the one whose oldest waits longest; each tenant's oldest first. A file that does not
+   * hold a delivery is set aside, not retried forever.
    */
   async pending(limit: number, options: { readonly except?: Iterable<Delivery>; readonly held?: (account: string) => number } = {}): Promise<Delivery[]> {
-    const skip = new Set(Array.from(options.except ?? [], nameOf));
-    const names = (await this.names()).filter((n) => !skip.has(n));
-    const dated = await Promise.all(names.map(async (n) => ({ n, at: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })));
+    const waiting = this.waiting ?? (await this.refresh());
+    const skip = new Set<string>();
+    for (const d of options.except ?? []) skip.add(nameOf(d)).add(olderNameOf(d));
     const out: Delivery[] = [];
-    for (const n of takingTurns(dated, limit, options.held ?? (() => 0))) {
-      const text = await readFile(join(this.dir, n), "utf8").catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
-      if (text === undefined) continue;
+    const seen = new Set<string>(Array.from(options.except ?? [], (d) => d.deliveryId));
+    for (const name of takingTurns(waiting, skip, limit, options.held ?? (() => 0))) {
+      const text = await readFile(join(this.dir, name), "utf8").catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+      if (text === undefined) {
+        this.forget(name);
+        continue;
+      }
       const parsed = DeliverySchema.safeParse(safeJson(text));
-      if (parsed.success) out.push(parsed.data);
-      else await rename(join(this.dir, n), join(this.dir, `${n}.unreadable`));
+      if (!parsed.success) {
+        await rename(join(this.dir, name), join(this.dir, `${name}.unreadable`));
+        this.forget(name);
+      } else if (!seen.has(parsed.data.deliveryId)) {
+        // One delivery under both names (queued again after names carried the account) is handed out once.
+        seen.add(parsed.data.deliveryId);
+        out.push(parsed.data);
+      }
     }
     return out;
   }
 
   async remove(delivery: Delivery): Promise<void> {
-    await rm(join(this.dir, nameOf(delivery)), { force: true });
-    // Named as before accounts were part of the name.
-    await rm(join(this.dir, `${hashOf(delivery.deliveryId)}.json`), { force: true });
+    for (const name of [nameOf(delivery), olderNameOf(delivery)]) {
+      await rm(join(this.dir, name), { force: true });
+      this.forget(name);
+    }
   }
 
   /** How many deliveries wait. */
   async depth(): Promise<number> {
-    return (await this.names()).length;
+    if (!this.waiting) await this.refresh();
+    return this.accounts.size;
   }
 
-  private async names(): Promise<string[]> {
+  /** Lists the folder again, oldest first by modification time. A file named before names carried the account is read for it. */
+  async refresh(): Promise<Map<string, Map<string, true>>> {
     const all = await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
-    return all.filter((n) => n.endsWith(".json"));
+    const dated = await Promise.all(all.filter((n) => n.endsWith(".json")).map(async (n) => ({ n, at: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })));
+    const present = dated.filter((d): d is { n: string; at: number } => d.at !== undefined).sort((a, b) => a.at - b.at || a.n.localeCompare(b.n));
+    this.waiting = new Map();
+    this.accounts = new Map();
+    for (const { n } of present) this.note(n, accountOf(n) ?? (await this.accountInside(n)));
+    return this.waiting;
+  }
+
+  private async accountInside(name: string): Promise<string> {
+    const parsed = DeliverySchema.safeParse(safeJson(await readFile(join(this.dir, name), "utf8").catch(() => "")));
+    return parsed.success ? spoolAccount(parsed.data) : "";
+  }
+
+  private note(name: string, account: string): void {
+    if (!this.waiting || this.accounts.has(name)) return;
+    this.accounts.set(name, account);
+    const queue = this.waiting.get(account);
+    if (queue) queue.set(name, true);
+    else this.waiting.set(account, new Map([[name, true]]));
+  }
+
+  private forget(name: string): void {
+    const account = this.accounts.get(name);
+    if (account === undefined) return;
+    this.accounts.delete(name);
+    const queue = this.waiting?.get(account);
+    queue?.delete(name);
+    if (queue?.size === 0) this.waiting!.delete(account);
   }
 }
 
@@ -70,37 +118,43 @@ const hashOf = (deliveryId: string) => createHash("sha256").update(deliveryId).d
 export const spoolAccount = (delivery: Pick<Delivery, "alertArn">) => arnAccount(delivery.alertArn).replace(/[^0-9A-Za-z_-]/g, "").slice(0, 64);
 /** `<account>.<hash of the id>.json`. */
 const nameOf = (delivery: Pick<Delivery, "deliveryId" | "alertArn">) => `${spoolAccount(delivery)}.${hashOf(delivery.deliveryId)}.json`;
-/** The account a spool file's name starts with ("" for a name without one). */
+/** `<hash of the id>.json`: a file's name before names carried the account. */
+const olderNameOf = (delivery: Pick<Delivery, "deliveryId">) => `${hashOf(delivery.deliveryId)}.json`;
+/** The account a spool file's name starts with; undefined for a name without one. */
 const accountOf = (name: string) => {
   const dot = name.indexOf(".");
-  return dot === name.length - 5 ? "" : name.slice(0, dot);
+  return dot === name.length - 5 ? undefined : name.slice(0, dot);
 };
 
-/** Up to `limit` names, tenants taking turns (fewest held first, then oldest waiting), each tenant's oldest first. */
-function takingTurns(dated: readonly { n: string; at: number | undefined }[], limit: number, held: (account: string) => number): string[] {
-  const queues = new Map<string, { n: string; at: number }[]>();
-  for (const { n, at } of dated) {
-    if (at === undefined) continue;
-    const account = accountOf(n);
-    const queue = queues.get(account);
-    if (queue) queue.push({ n, at });
-    else queues.set(account, [{ n, at }]);
+/** Up to `limit` names not in `skip`, tenants taking turns (fewest held first, then the earliest queued), each tenant's oldest first. */
+function takingTurns(waiting: ReadonlyMap<string, ReadonlyMap<string, true>>, skip: ReadonlySet<string>, limit: number, held: (account: string) => number): string[] {
+  const tenants: { next: string; rest: Iterator<string>; taken: number; rank: number }[] = [];
+  let rank = 0;
+  for (const [account, queue] of waiting) {
+    const rest = queue.keys();
+    const next = nextNotIn(rest, skip);
+    if (next !== undefined) tenants.push({ next, rest, taken: held(account), rank: rank++ });
   }
-  for (const queue of queues.values()) queue.sort((a, b) => a.at - b.at || a.n.localeCompare(b.n));
-  const tenants = [...queues].map(([account, queue]) => ({ queue, taken: held(account), next: 0 }));
   const out: string[] = [];
   while (out.length < limit && tenants.length) {
     let best = 0;
     for (let i = 1; i < tenants.length; i++) {
       const [a, b] = [tenants[i]!, tenants[best]!];
-      if (a.taken < b.taken || (a.taken === b.taken && a.queue[a.next]!.at < b.queue[b.next]!.at)) best = i;
+      if (a.taken < b.taken || (a.taken === b.taken && a.rank < b.rank)) best = i;
     }
     const tenant = tenants[best]!;
-    out.push(tenant.queue[tenant.next++]!.n);
+    out.push(tenant.next);
     tenant.taken++;
-    if (tenant.next === tenant.queue.length) tenants.splice(best, 1);
+    const next = nextNotIn(tenant.rest, skip);
+    if (next === undefined) tenants.splice(best, 1);
+    else tenant.next = next;
   }
   return out;
+}
+
+function nextNotIn(names: Iterator<string>, skip: ReadonlySet<string>): string | undefined {
+  for (let n = names.next(); !n.done; n = names.next()) if (!skip.has(n.value)) return n.value;
+  return undefined;
 }
 
 function safeJson(text: string): unknown {

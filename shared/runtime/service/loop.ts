@@ -163,9 +163,10 @@ export class ServiceLoop {
   }
 
   /**
-   * Sends what the spool holds, `concurrency` at once: a freed place is filled at once (no
-   * batch waits for its slowest), and tenants take turns for places (the spool's `pending`),
-   * so one tenant's backlog to a receiver that hangs does not hold another's deliveries.
+   * Sends what the spool holds, `concurrency` at once: a place is filled as soon as it frees
+   * (no batch waits for its slowest), and tenants take turns for places (the spool's
+   * `pending`), so one tenant's backlog to a receiver that hangs does not hold another's
+   * deliveries. Each send that ends rings the loop; the spool is listed again only at a poll.
    */
   private async deliveryLoop(): Promise<void> {
     const sending = new Map<Delivery, Promise<void>>();
@@ -174,23 +175,22 @@ export class ServiceLoop {
       for (const d of sending.keys()) if (spoolAccount(d) === account) n++;
       return n;
     };
-    // Each look lists the whole spool: with a long one waiting, it is looked at once a quarter of the places are free, or when more was queued.
-    let look = true;
     while (!this.draining.signal.aborted) {
       const room = this.concurrency - sending.size;
-      if (room > 0 && (look || room >= this.concurrency / 4)) {
-        const batch = await this.spool.pending(room, { except: sending.keys(), held }).catch((e: unknown) => (this.services.observer.failed("delivery queue", e), [] as Delivery[]));
-        for (const d of batch) sending.set(d, this.sendOne(d).catch((e: unknown) => this.services.observer.failed("delivery", e, { deliveryId: d.deliveryId })).finally(() => sending.delete(d)));
-        // A short spool is looked at again as each place frees.
-        look = batch.length < room;
-        if (batch.length === room) continue;
+      const batch = room > 0 ? await this.spool.pending(room, { except: sending.keys(), held }).catch((e: unknown) => (this.services.observer.failed("delivery queue", e), [] as Delivery[])) : [];
+      for (const d of batch) {
+        const sent = this.sendOne(d)
+          .catch((e: unknown) => this.services.observer.failed("delivery", e, { deliveryId: d.deliveryId }))
+          .finally(() => {
+            sending.delete(d);
+            this.deliveryBell.ring();
+          });
+        sending.set(d, sent);
       }
       if (!sending.size) this._deliveriesIdle = true;
-      const ended = new AbortController();
-      void Promise.race(sending.values()).then(() => ended.abort());
-      const rang = await this.deliveryBell.wait((signal) => realSleep(this.pollMs, anySignal(signal, this.draining.signal, ended.signal)));
-      // Rung (more queued) or a poll's end: look at once.
-      if (rang || !ended.signal.aborted) look = true;
+      const rang = await this.deliveryBell.wait((signal) => realSleep(this.pollMs, anySignal(signal, this.draining.signal)));
+      // A poll's end: what else may have come into the folder is listed.
+      if (!rang && !this.draining.signal.aborted) await this.spool.refresh().catch((e: unknown) => this.services.observer.failed("delivery queue", e));
       this._deliveriesIdle = false;
     }
     await Promise.all(sending.values());

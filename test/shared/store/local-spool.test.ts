@@ -55,6 +55,9 @@ describe("the local delivery spool", () => {
     expect(await spool.depth()).toBe(0);
     const older = `${createHash("sha256").update(d!.deliveryId).digest("hex").slice(0, 40)}.json`;
     await writeFile(join(dir, older), JSON.stringify(d));
+    // Written behind the spool's back: found once it lists the folder again.
+    expect(ids(await spool.pending(10))).toEqual([]);
+    await spool.refresh();
     expect(ids(await spool.pending(10))).toEqual(["a0"]);
     await spool.remove(d!);
     expect(await readdir(dir)).toEqual([]);
