@@ -8,6 +8,7 @@ import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { encodeSeriesPoints, seriesHistoryUri } from "../../../shared/detect/series-points.ts";
 import { router } from "../../../shared/api/router.ts";
 import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
+import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { anomalyGroupRecord, countingReads, csvOf, FIVE_MINUTES, HOUR, liveFolder, localAt, longGroupShop, metricSetRequest, T0, tempDir, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
 
@@ -115,5 +116,23 @@ describe("ListAnomalyGroupTimeSeries of a long group", () => {
     const longer = await starts(GROUP_WINDOW_INTERVALS - CONTEXT_INTERVALS + 1);
     expect(longer.starts).toEqual(Array.from({ length: GROUP_WINDOW_INTERVALS }, (_, i) => longer.group.startMs + (i - CONTEXT_INTERVALS + 1) * FIVE_MINUTES));
     expect(longer.starts.at(-1)).toBe(longer.group.endMs);
+  });
+
+  it("reads intervals' files again within one budget an answer shares: past it, the rest show no value", async () => {
+    const s = await longGroupShop({ intervals: 20 });
+    const at = (i: number) => s.group.startMs + i * FIVE_MINUTES;
+    // Each interval of the group holds about 170 KB of rows (nothing kept by detection); the answer may read 1 MiB again.
+    const rows = Array.from({ length: 6_000 }, () => ({ t: 0, platform: "web", marketplace: "de", views: 1, revenue: 1 }));
+    for (let i = 0; i < 20; i++) await s.services.blobs.put(join(s.files, "live", liveFolder(at(i)), "part.csv"), csvOf(rows.map((r) => ({ ...r, t: at(i) }))));
+    const quotas = { ...L4M_QUOTAS, bytesPerInterval: { ...L4M_QUOTAS.bytesPerInterval, PT5M: 1024 * 1024 } };
+    const { services, reads } = countingReads({ ...s.services, quotas });
+    const ts = await groupTimeSeries(services, OPERATOR, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, MetricName: "views" }, (ids) => ids);
+    const opened = reads.filter((r) => r.startsWith(`read ${join(s.files, "live")}`));
+    // About 170 KB a file: six or so fit in 1 MiB, not twenty.
+    expect(opened.length).toBeGreaterThanOrEqual(2);
+    expect(opened.length).toBeLessThan(10);
+    const values = ts.series[0]!.values.slice(CONTEXT_INTERVALS);
+    expect(values.slice(0, opened.length - 1)).toEqual(Array(opened.length - 1).fill(6_000));
+    expect(values.slice(opened.length - 1)).toEqual(Array(20 - opened.length + 1).fill(null));
   });
 });
