@@ -9,6 +9,7 @@ import { servicesFor } from "../../shared/runtime/index.ts";
 import { Catalog } from "../../shared/catalog/catalog.ts";
 import { DynamoRecordStore, recordTableDefinition } from "../../shared/store/dynamo-records.ts";
 import { anomalyGroupEvent, T0 } from "../builders.ts";
+import { alertingEnv } from "../fakes/aws-env.ts";
 import { startFakeSns } from "../fakes/sns-server.ts";
 import { startFakeSqs, type FakeSqs } from "../fakes/sqs-server.ts";
 import { startFakeSts, type Role } from "../fakes/sts-server.ts";
@@ -48,20 +49,7 @@ describe("alert and deliver on DynamoDB, SQS and SNS", () => {
     sns = await startFakeSns(topics);
     sts = await startFakeSts(roles);
     const endpoint = String(await dynamo.client.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`));
-    for (const [k, v] of Object.entries({
-      VIGIL_MODE: "aws",
-      VIGIL_TABLE: TABLE,
-      VIGIL_RESULTS_ROOT: "s3://metrics/results",
-      AWS_REGION: "us-east-1",
-      VIGIL_DELIVERY_QUEUE_URL: sqs.queueUrl("deliveries"),
-      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      AWS_ENDPOINT_URL_SNS: sns.endpoint,
-      AWS_ENDPOINT_URL_STS: sts.endpoint,
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-    }))
-      vi.stubEnv(k, v);
+    for (const [k, v] of Object.entries(alertingEnv(TABLE, endpoint, { sqs, sns, sts }))) vi.stubEnv(k, v);
     records = new DynamoRecordStore(dynamo.client, TABLE);
     catalog = new Catalog({ records, scope: { partition: "aws", region: "us-east-1", accountId: "000000000000" }, now: () => T0 });
     const detector = await catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });

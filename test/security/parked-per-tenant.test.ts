@@ -6,6 +6,7 @@ import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesFor } from "../../shared/runtime/index.ts";
 import { DynamoRecordStore } from "../../shared/store/dynamo-records.ts";
 import { anomalyGroupEvent, T0 } from "../builders.ts";
+import { alertingEnv } from "../fakes/aws-env.ts";
 import { startFakeSns } from "../fakes/sns-server.ts";
 import { startFakeSqs, type FakeSqs } from "../fakes/sqs-server.ts";
 import { startFakeSts } from "../fakes/sts-server.ts";
@@ -47,21 +48,7 @@ describe("parked deliveries, one tenant's replay beside another's", () => {
     });
     const sts = await startFakeSts({ [roleOf(A)]: { trusts: ["local"], externalId: A }, [roleOf(B)]: { trusts: ["local"], externalId: B } });
     const endpoint = String(await dynamo.client.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`));
-    for (const [k, v] of Object.entries({
-      VIGIL_MODE: "aws",
-      VIGIL_TABLE: dynamo.tableName,
-      VIGIL_RESULTS_ROOT: "s3://metrics/results",
-      AWS_REGION: "us-east-1",
-      VIGIL_DELIVERY_QUEUE_URL: sqs.queueUrl("deliveries"),
-      VIGIL_DEAD_LETTER_QUEUE_URL: sqs.queueUrl("dead-letters"),
-      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      AWS_ENDPOINT_URL_SNS: sns.endpoint,
-      AWS_ENDPOINT_URL_STS: sts.endpoint,
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-    }))
-      vi.stubEnv(k, v);
+    for (const [k, v] of Object.entries(alertingEnv(dynamo.tableName, endpoint, { sqs, sns, sts }))) vi.stubEnv(k, v);
     for (const account of [A, B]) {
       const catalog = new Catalog({ records: new DynamoRecordStore(dynamo.client, dynamo.tableName), scope: { partition: "aws", region: "us-east-1", accountId: account }, now: () => T0 });
       const detector = await catalog.createDetector({ AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });

@@ -55,6 +55,25 @@ async function holdingReceiver() {
   };
 }
 
+/** vigil serve's delivery loop (started by `start`) over a spool, tenants a and b each with a webhook alert to `url` (/a, /b). */
+async function servedTenants(url: string) {
+  const dir = await tempDir();
+  const spool = new LocalDeliverySpool(join(dir, "queue"));
+  let loop: ServiceLoop | undefined;
+  const services = localServices(join(dir, "data"), { clock: () => T0, observer: quietObserver(), deliveryQueue: spool, privateTargets: () => true, wake: () => loop?.wake() });
+  const alertOf = async (scope: Scope, path: string) => {
+    const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    return createAlert(services, scope, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${url}${path}` } } });
+  };
+  const [a, b] = [await alertOf(TEAM_A, "/a"), await alertOf(TEAM_B, "/b")];
+  const start = async (places: number) => {
+    loop = new ServiceLoop({ services, clock: new ManualClock(T0), spool, deliveryConcurrency: places });
+    await loop.start();
+    return loop;
+  };
+  return { spool, a, b, start, stop: async () => void (await loop?.stop(5_000)) };
+}
+
 describe("webhook sends shared between tenants", () => {
   it("sends another tenant's alert once one of a hanging tenant's sends ends, not behind its backlog", async () => {
     const receiver = await holdingReceiver();
@@ -91,22 +110,13 @@ describe("webhook sends shared between tenants", () => {
 
   it("vigil serve's loop sends another tenant's queued alert as soon as a place frees, not behind a hanging tenant's backlog", async () => {
     const receiver = await holdingReceiver();
-    const dir = await tempDir();
-    const spool = new LocalDeliverySpool(join(dir, "queue"));
-    let loop: ServiceLoop | undefined;
+    const { spool, a, b, start, stop } = await servedTenants(receiver.url);
     try {
-      const services = localServices(join(dir, "data"), { clock: () => T0, observer: quietObserver(), deliveryQueue: spool, privateTargets: () => true, wake: () => loop?.wake() });
-      const alertOf = async (scope: Scope, path: string) => {
-        const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-        return createAlert(services, scope, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}${path}` } } });
-      };
-      const [a, b] = [await alertOf(TEAM_A, "/a"), await alertOf(TEAM_B, "/b")];
       const places = 4;
       // Tenant a's backlog was queued first, b's one alert after it: b's is among the first sent.
       await spool.enqueue(deliveriesFor(a, 5 * places, "aaaa"));
       await spool.enqueue(deliveriesFor(b, 1, "bbbb"));
-      loop = new ServiceLoop({ services, clock: new ManualClock(T0), spool, deliveryConcurrency: places });
-      await loop.start();
+      const loop = await start(places);
       while (receiver.held.length < places) await settle();
       expect(receiver.arrivals.slice(0, places).filter((p) => p === "/b")).toHaveLength(1);
       // Every place holds a hanging send of a's when b queues another: it goes out as soon as one of them ends.
@@ -120,7 +130,31 @@ describe("webhook sends shared between tenants", () => {
       expect(receiver.arrivals[before]).toBe("/b");
     } finally {
       await receiver.stop();
-      await loop?.stop(5_000);
+      await stop();
+    }
+  }, 60_000);
+
+  it("vigil serve's loop, every place held by a tenant whose receiver hangs, sends each of another tenant's queued alerts as a place frees", async () => {
+    const receiver = await holdingReceiver();
+    const { spool, a, b, start, stop } = await servedTenants(receiver.url);
+    try {
+      const places = 16;
+      // Tenant a alone: its sends take every place, and hang. Then b queues three alerts (one wake for them all).
+      await spool.enqueue(deliveriesFor(a, places, "aaaa"));
+      const loop = await start(places);
+      while (receiver.held.length < places) await settle();
+      await spool.enqueue(deliveriesFor(b, 3, "bbbb"));
+      loop.wake();
+      const sentToB = () => receiver.arrivals.filter((p) => p === "/b").length;
+      for (let i = 0; i < 50; i++) await settle();
+      expect(sentToB()).toBe(0);
+      // One of a's sends ends: b's first goes out in its place, and each of b's, answered at once, frees the place for the next.
+      receiver.releaseOne();
+      while (sentToB() < 3) await settle();
+      expect(receiver.held).toHaveLength(places - 1);
+    } finally {
+      await receiver.stop();
+      await stop();
     }
   }, 60_000);
 });
