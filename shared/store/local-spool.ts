@@ -79,14 +79,22 @@ export class LocalDeliverySpool implements DeliveryQueue {
     return this.accounts.size;
   }
 
-  /** Lists the folder again, oldest first by modification time. A file named before names carried the account is read for it. */
+  /**
+   * Lists the folder again, oldest first by modification time. A file named before names
+   * carried the account is read for it. What was queued while the folder was read (after its
+   * listing) is kept, after what was listed.
+   */
   async refresh(): Promise<Map<string, Map<string, true>>> {
     const all = await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
-    const dated = await Promise.all(all.filter((n) => n.endsWith(".json")).map(async (n) => ({ n, at: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })));
-    const present = dated.filter((d): d is { n: string; at: number } => d.at !== undefined).sort((a, b) => a.at - b.at || a.n.localeCompare(b.n));
+    const dated = await Promise.all(
+      all.filter((n) => n.endsWith(".json")).map(async (n) => ({ n, at: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs, account: accountOf(n) ?? (await this.accountInside(n)) })),
+    );
+    const present = dated.filter((d): d is { n: string; at: number; account: string } => d.at !== undefined).sort((a, b) => a.at - b.at || a.n.localeCompare(b.n));
+    const before = this.accounts;
     this.waiting = new Map();
     this.accounts = new Map();
-    for (const { n } of present) this.note(n, accountOf(n) ?? (await this.accountInside(n)));
+    for (const { n, account } of present) this.note(n, account);
+    for (const [n, account] of before) this.note(n, account);
     return this.waiting;
   }
 
