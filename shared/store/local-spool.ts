@@ -21,6 +21,8 @@ export class LocalDeliverySpool implements DeliveryQueue {
   private waiting: Map<string, Map<string, true>> | undefined;
   /** File name → its account. */
   private accounts = new Map<string, string>();
+  /** What was enqueued (with its account) or removed (undefined) while the folder is being listed, for each listing under way. */
+  private readonly journals = new Set<[string, string | undefined][]>();
 
   constructor(private readonly dir: string) {}
 
@@ -79,15 +81,29 @@ export class LocalDeliverySpool implements DeliveryQueue {
     return this.accounts.size;
   }
 
-  /** Lists the folder again, oldest first by modification time. A file named before names carried the account is read for it. */
+  /**
+   * Lists the folder again, oldest first by modification time. A file named before names
+   * carried the account is read for it. What is enqueued or removed while the folder is
+   * listed is kept in a journal and played over the new listing, so that nothing enqueued
+   * between the listing and the new index is left out (nor anything removed then put back).
+   */
   async refresh(): Promise<Map<string, Map<string, true>>> {
-    const all = await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
-    const dated = await Promise.all(all.filter((n) => n.endsWith(".json")).map(async (n) => ({ n, at: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })));
-    const present = dated.filter((d): d is { n: string; at: number } => d.at !== undefined).sort((a, b) => a.at - b.at || a.n.localeCompare(b.n));
-    this.waiting = new Map();
-    this.accounts = new Map();
-    for (const { n } of present) this.note(n, accountOf(n) ?? (await this.accountInside(n)));
-    return this.waiting;
+    const journal: [string, string | undefined][] = [];
+    this.journals.add(journal);
+    try {
+      const all = await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
+      const dated = await Promise.all(all.filter((n) => n.endsWith(".json")).map(async (n) => ({ n, at: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })));
+      const present = dated.filter((d): d is { n: string; at: number } => d.at !== undefined).sort((a, b) => a.at - b.at || a.n.localeCompare(b.n));
+      const index: Index = { waiting: new Map(), accounts: new Map() };
+      for (const { n } of present) add(index, n, accountOf(n) ?? (await this.accountInside(n)));
+      for (const [name, account] of journal) if (account === undefined) drop(index, name);
+      else add(index, name, account);
+      this.waiting = index.waiting;
+      this.accounts = index.accounts;
+      return index.waiting;
+    } finally {
+      this.journals.delete(journal);
+    }
   }
 
   private async accountInside(name: string): Promise<string> {
@@ -96,21 +112,36 @@ export class LocalDeliverySpool implements DeliveryQueue {
   }
 
   private note(name: string, account: string): void {
-    if (!this.waiting || this.accounts.has(name)) return;
-    this.accounts.set(name, account);
-    const queue = this.waiting.get(account);
-    if (queue) queue.set(name, true);
-    else this.waiting.set(account, new Map([[name, true]]));
+    for (const journal of this.journals) journal.push([name, account]);
+    if (this.waiting) add({ waiting: this.waiting, accounts: this.accounts }, name, account);
   }
 
   private forget(name: string): void {
-    const account = this.accounts.get(name);
-    if (account === undefined) return;
-    this.accounts.delete(name);
-    const queue = this.waiting?.get(account);
-    queue?.delete(name);
-    if (queue?.size === 0) this.waiting!.delete(account);
+    for (const journal of this.journals) journal.push([name, undefined]);
+    if (this.waiting) drop({ waiting: this.waiting, accounts: this.accounts }, name);
   }
+}
+
+interface Index {
+  readonly waiting: Map<string, Map<string, true>>;
+  readonly accounts: Map<string, string>;
+}
+
+function add(index: Index, name: string, account: string): void {
+  if (index.accounts.has(name)) return;
+  index.accounts.set(name, account);
+  const queue = index.waiting.get(account);
+  if (queue) queue.set(name, true);
+  else index.waiting.set(account, new Map([[name, true]]));
+}
+
+function drop(index: Index, name: string): void {
+  const account = index.accounts.get(name);
+  if (account === undefined) return;
+  index.accounts.delete(name);
+  const queue = index.waiting.get(account);
+  queue?.delete(name);
+  if (queue?.size === 0) index.waiting.delete(account);
 }
 
 const hashOf = (deliveryId: string) => createHash("sha256").update(deliveryId).digest("hex").slice(0, 40);
