@@ -45,10 +45,12 @@ export class LocalDeliverySpool implements DeliveryQueue {
    */
   async pending(limit: number, options: { readonly except?: Iterable<Delivery>; readonly held?: (account: string) => number } = {}): Promise<Delivery[]> {
     const waiting = this.waiting ?? (await this.refresh());
+    // Read once: the loop's is a Map's iterator.
+    const except = [...(options.except ?? [])];
     const skip = new Set<string>();
-    for (const d of options.except ?? []) skip.add(nameOf(d)).add(olderNameOf(d));
+    for (const d of except) skip.add(nameOf(d)).add(olderNameOf(d));
     const out: Delivery[] = [];
-    const seen = new Set<string>(Array.from(options.except ?? [], (d) => d.deliveryId));
+    const seen = new Set<string>(except.map((d) => d.deliveryId));
     for (const name of takingTurns(waiting, skip, limit, options.held ?? (() => 0))) {
       const text = await readFile(join(this.dir, name), "utf8").catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
       if (text === undefined) {
@@ -59,6 +61,16 @@ export class LocalDeliverySpool implements DeliveryQueue {
       if (!parsed.success) {
         await rename(join(this.dir, name), join(this.dir, `${name}.unreadable`));
         this.forget(name);
+      } else if (name !== nameOf(parsed.data) && name !== olderNameOf(parsed.data)) {
+        // Under a name not its own (restored from a copy): remove could not take it away once sent, so it is put under its own (a twin already there holds the same delivery).
+        const own = nameOf(parsed.data);
+        await rename(join(this.dir, name), join(this.dir, own));
+        this.forget(name);
+        this.note(own, spoolAccount(parsed.data));
+        if (!seen.has(parsed.data.deliveryId) && !skip.has(own)) {
+          seen.add(parsed.data.deliveryId);
+          out.push(parsed.data);
+        }
       } else if (!seen.has(parsed.data.deliveryId)) {
         // One delivery under both names (queued again after names carried the account) is handed out once.
         seen.add(parsed.data.deliveryId);

@@ -209,9 +209,15 @@ export class ServiceLoop {
       const times = (this.unhandled.get(delivery.deliveryId) ?? 0) + 1;
       this.unhandled.set(delivery.deliveryId, times);
       if (times >= UNHANDLED_LIMIT) {
-        await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: e instanceof Error ? e.message : String(e), attempts: times, parkedAt: this.services.clock() });
-        await this.spool.remove(delivery);
-        this.unhandled.delete(delivery.deliveryId);
+        try {
+          await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: e instanceof Error ? e.message : String(e), attempts: times, parkedAt: this.services.clock() });
+          await this.spool.remove(delivery);
+          this.unhandled.delete(delivery.deliveryId);
+        } catch (parking) {
+          // Not parked (the store failing too): it waits as long as the last try did before it is tried again, not at once as its end rings the loop.
+          this.services.observer.failed("delivery", parking, { deliveryId: delivery.deliveryId });
+          await realSleep(1_000 * 2 ** UNHANDLED_LIMIT, this.draining.signal);
+        }
       } else await realSleep(1_000 * 2 ** times, this.draining.signal);
     }
   }
