@@ -17,8 +17,8 @@ import { isMissing } from "./local-blobs.ts";
  */
 export class LocalDeliverySpool implements DeliveryQueue {
   private counter = 0;
-  /** Each account's waiting files, oldest first (Map order); undefined until first listed. */
-  private waiting: Map<string, Map<string, true>> | undefined;
+  /** Each account's waiting files, oldest first (Map order), each with its place in the order all were queued; undefined until first listed. */
+  private waiting: Map<string, Map<string, number>> | undefined;
   /** File name → its account. */
   private accounts = new Map<string, string>();
   /** What was enqueued (with its account) or removed (undefined) while the folder is being listed, for each listing under way. */
@@ -87,10 +87,12 @@ export class LocalDeliverySpool implements DeliveryQueue {
     }
   }
 
-  /** How many deliveries wait. */
+  /** How many deliveries wait: one under both names (queued again after names carried the account) counts once. */
   async depth(): Promise<number> {
     if (!this.waiting) await this.refresh();
-    return this.accounts.size;
+    let twins = 0;
+    for (const [name, account] of this.accounts) if (accountOf(name) === undefined && this.accounts.has(`${account}.${name}`)) twins++;
+    return this.accounts.size - twins;
   }
 
   /**
@@ -99,7 +101,7 @@ export class LocalDeliverySpool implements DeliveryQueue {
    * listed is kept in a journal and played over the new listing, so that nothing enqueued
    * between the listing and the new index is left out (nor anything removed then put back).
    */
-  async refresh(): Promise<Map<string, Map<string, true>>> {
+  async refresh(): Promise<Map<string, Map<string, number>>> {
     const journal: [string, string | undefined][] = [];
     this.journals.add(journal);
     try {
@@ -135,16 +137,20 @@ export class LocalDeliverySpool implements DeliveryQueue {
 }
 
 interface Index {
-  readonly waiting: Map<string, Map<string, true>>;
+  readonly waiting: Map<string, Map<string, number>>;
   readonly accounts: Map<string, string>;
 }
+
+/** The order deliveries were queued in (listed, or enqueued since). */
+let queued = 0;
 
 function add(index: Index, name: string, account: string): void {
   if (index.accounts.has(name)) return;
   index.accounts.set(name, account);
   const queue = index.waiting.get(account);
-  if (queue) queue.set(name, true);
-  else index.waiting.set(account, new Map([[name, true]]));
+  const at = queued++;
+  if (queue) queue.set(name, at);
+  else index.waiting.set(account, new Map([[name, at]]));
 }
 
 function drop(index: Index, name: string): void {
@@ -169,14 +175,13 @@ const accountOf = (name: string) => {
   return dot === name.length - 5 ? undefined : name.slice(0, dot);
 };
 
-/** Up to `limit` names not in `skip`, tenants taking turns (fewest held first, then the earliest queued), each tenant's oldest first. */
-function takingTurns(waiting: ReadonlyMap<string, ReadonlyMap<string, true>>, skip: ReadonlySet<string>, limit: number, held: (account: string) => number): string[] {
-  const tenants: { next: string; rest: Iterator<string>; taken: number; rank: number }[] = [];
-  let rank = 0;
+/** Up to `limit` names not in `skip`, tenants taking turns (fewest held first, then the one whose oldest waits longest), each tenant's oldest first. */
+function takingTurns(waiting: ReadonlyMap<string, ReadonlyMap<string, number>>, skip: ReadonlySet<string>, limit: number, held: (account: string) => number): string[] {
+  const tenants: { next: string; rank: number; rest: Iterator<[string, number]>; taken: number }[] = [];
   for (const [account, queue] of waiting) {
-    const rest = queue.keys();
+    const rest = queue.entries();
     const next = nextNotIn(rest, skip);
-    if (next !== undefined) tenants.push({ next, rest, taken: held(account), rank: rank++ });
+    if (next !== undefined) tenants.push({ next: next[0], rank: next[1], rest, taken: held(account) });
   }
   const out: string[] = [];
   while (out.length < limit && tenants.length) {
@@ -190,13 +195,13 @@ function takingTurns(waiting: ReadonlyMap<string, ReadonlyMap<string, true>>, sk
     tenant.taken++;
     const next = nextNotIn(tenant.rest, skip);
     if (next === undefined) tenants.splice(best, 1);
-    else tenant.next = next;
+    else [tenant.next, tenant.rank] = next;
   }
   return out;
 }
 
-function nextNotIn(names: Iterator<string>, skip: ReadonlySet<string>): string | undefined {
-  for (let n = names.next(); !n.done; n = names.next()) if (!skip.has(n.value)) return n.value;
+function nextNotIn(names: Iterator<[string, number]>, skip: ReadonlySet<string>): [string, number] | undefined {
+  for (let n = names.next(); !n.done; n = names.next()) if (!skip.has(n.value[0])) return n.value;
   return undefined;
 }
 
