@@ -249,7 +249,7 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
     return;
   }
   const failure: PlainState = {};
-  const plain = budgeted(plainBytesOf(chunks, descriptor.FileCompression, failure), budget, failure);
+  const plain = budgeted(plainBytesOf(chunks, descriptor.FileCompression, failure), budget, failure, decoder.encoding);
   // UTF-8 CSV goes to csv-parse as bytes (it decodes each field): decoding the file first only for csv-parse to encode it again cost a tenth of reading it.
   if (json) yield* streamJsonLines(file, decoded(plain, decoder));
   else yield* streamCsv(file, decoder.encoding === "utf-8" ? utf8ForCsv(plain, decoder) : decoded(plain, decoder), csv);
@@ -264,29 +264,65 @@ const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { f
  * end, so that its start is not taken for a whole row; one longer than MAX_RECORD_SIZE is cut
  * there, which the parsers refuse as too long.
  */
-async function* budgeted(plain: AsyncGenerator<Uint8Array>, budget: ReadBudget | undefined, state: PlainState): AsyncGenerator<Uint8Array> {
+async function* budgeted(plain: AsyncGenerator<Uint8Array>, budget: ReadBudget | undefined, state: PlainState, encoding = "utf-8"): AsyncGenerator<Uint8Array> {
   if (!budget) return yield* plain;
+  const lines = lineEnds(encoding);
   let read = 0;
-  let endsLine = true;
   let past: number | undefined;
   for await (const piece of plain) {
     if (past === undefined) {
       if (budget.take(piece.length)) {
+        lines.saw(piece);
         read += piece.length;
-        if (piece.length) endsLine = piece[piece.length - 1] === 0x0a;
         yield piece;
         continue;
       }
       state.detail = `read no further than the line at byte ${read}: the files of one interval may hold ${budget.bytes} bytes in all, as read (inflated)`;
-      if (endsLine) return;
+      if (lines.atEnd()) return;
       past = 0;
     }
-    const newline = piece.indexOf(0x0a);
-    const rest = newline >= 0 ? piece.subarray(0, newline + 1) : piece.subarray(0, MAX_RECORD_SIZE + 1 - past);
+    const end = lines.end(piece);
+    const rest = end >= 0 ? piece.subarray(0, end) : piece.subarray(0, MAX_RECORD_SIZE + 1 - past);
+    lines.saw(rest);
     past += rest.length;
     yield rest;
-    if (newline >= 0 || past > MAX_RECORD_SIZE) return;
+    if (end >= 0 || past > MAX_RECORD_SIZE) return;
   }
+}
+
+/**
+ * Where lines end in a file's bytes as they arrive: at a 0A byte, or in UTF-16 at a newline
+ * code unit (0A 00, or 00 0A big-endian) on a code unit's boundary, which may fall between
+ * two pieces.
+ */
+function lineEnds(encoding: string) {
+  const wide = encoding === "utf-16le" || encoding === "utf-16be";
+  const [first, second] = encoding === "utf-16be" ? [0x00, 0x0a] : [0x0a, 0x00];
+  let offset = 0;
+  let last = -1;
+  let beforeLast = -1;
+  return {
+    /** The bytes were passed on. */
+    saw(piece: Uint8Array): void {
+      if (piece.length >= 2) [beforeLast, last] = [piece[piece.length - 2]!, piece[piece.length - 1]!];
+      else if (piece.length === 1) [beforeLast, last] = [last, piece[0]!];
+      offset += piece.length;
+    },
+    /** Those passed on end a line (or none was). */
+    atEnd(): boolean {
+      if (offset === 0) return true;
+      return wide ? offset % 2 === 0 && beforeLast === first && last === second : last === 0x0a;
+    },
+    /** Just past the first line end in `piece` (which follows those passed on), or -1. */
+    end(piece: Uint8Array): number {
+      if (!wide) {
+        const i = piece.indexOf(0x0a);
+        return i < 0 ? -1 : i + 1;
+      }
+      for (let i = (offset + 1) % 2; i < piece.length; i += 2) if ((i === 0 ? last : piece[i - 1]) === first && piece[i] === second) return i + 1;
+      return -1;
+    },
+  };
 }
 
 /** What reading a file's bytes found: whether it was GZIP, and why a GZIP stream broke (which ends the bytes). */

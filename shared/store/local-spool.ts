@@ -17,10 +17,12 @@ import { isMissing } from "./local-blobs.ts";
  */
 export class LocalDeliverySpool implements DeliveryQueue {
   private counter = 0;
-  /** Each account's waiting files, oldest first (Map order); undefined until first listed. */
-  private waiting: Map<string, Map<string, true>> | undefined;
+  /** Each account's waiting files, oldest first (Map order), each with its place in the order all were queued; undefined until first listed. */
+  private waiting: Map<string, Map<string, number>> | undefined;
   /** File name → its account. */
   private accounts = new Map<string, string>();
+  /** What was enqueued (with its account) or removed (undefined) while the folder is being listed, for each listing under way. */
+  private readonly journals = new Set<[string, string | undefined][]>();
 
   constructor(private readonly dir: string) {}
 
@@ -43,10 +45,12 @@ export class LocalDeliverySpool implements DeliveryQueue {
    */
   async pending(limit: number, options: { readonly except?: Iterable<Delivery>; readonly held?: (account: string) => number } = {}): Promise<Delivery[]> {
     const waiting = this.waiting ?? (await this.refresh());
+    // Read once: the loop's is a Map's iterator.
+    const except = [...(options.except ?? [])];
     const skip = new Set<string>();
-    for (const d of options.except ?? []) skip.add(nameOf(d)).add(olderNameOf(d));
+    for (const d of except) skip.add(nameOf(d)).add(olderNameOf(d));
     const out: Delivery[] = [];
-    const seen = new Set<string>(Array.from(options.except ?? [], (d) => d.deliveryId));
+    const seen = new Set<string>(except.map((d) => d.deliveryId));
     for (const name of takingTurns(waiting, skip, limit, options.held ?? (() => 0))) {
       const text = await readFile(join(this.dir, name), "utf8").catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
       if (text === undefined) {
@@ -57,6 +61,16 @@ export class LocalDeliverySpool implements DeliveryQueue {
       if (!parsed.success) {
         await rename(join(this.dir, name), join(this.dir, `${name}.unreadable`));
         this.forget(name);
+      } else if (name !== nameOf(parsed.data) && name !== olderNameOf(parsed.data)) {
+        // Under a name not its own (restored from a copy): remove could not take it away once sent, so it is put under its own (a twin already there holds the same delivery).
+        const own = nameOf(parsed.data);
+        await rename(join(this.dir, name), join(this.dir, own));
+        this.forget(name);
+        this.note(own, spoolAccount(parsed.data));
+        if (!seen.has(parsed.data.deliveryId) && !skip.has(own)) {
+          seen.add(parsed.data.deliveryId);
+          out.push(parsed.data);
+        }
       } else if (!seen.has(parsed.data.deliveryId)) {
         // One delivery under both names (queued again after names carried the account) is handed out once.
         seen.add(parsed.data.deliveryId);
@@ -73,29 +87,37 @@ export class LocalDeliverySpool implements DeliveryQueue {
     }
   }
 
-  /** How many deliveries wait. */
+  /** How many deliveries wait: one under both names (queued again after names carried the account) counts once. */
   async depth(): Promise<number> {
     if (!this.waiting) await this.refresh();
-    return this.accounts.size;
+    let twins = 0;
+    for (const [name, account] of this.accounts) if (accountOf(name) === undefined && this.accounts.has(`${account}.${name}`)) twins++;
+    return this.accounts.size - twins;
   }
 
   /**
    * Lists the folder again, oldest first by modification time. A file named before names
-   * carried the account is read for it. What was queued while the folder was read (after its
-   * listing) is kept, after what was listed.
+   * carried the account is read for it. What is enqueued or removed while the folder is
+   * listed is kept in a journal and played over the new listing, so that nothing enqueued
+   * between the listing and the new index is left out (nor anything removed then put back).
    */
-  async refresh(): Promise<Map<string, Map<string, true>>> {
-    const all = await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
-    const dated = await Promise.all(
-      all.filter((n) => n.endsWith(".json")).map(async (n) => ({ n, at: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs, account: accountOf(n) ?? (await this.accountInside(n)) })),
-    );
-    const present = dated.filter((d): d is { n: string; at: number; account: string } => d.at !== undefined).sort((a, b) => a.at - b.at || a.n.localeCompare(b.n));
-    const before = this.accounts;
-    this.waiting = new Map();
-    this.accounts = new Map();
-    for (const { n, account } of present) this.note(n, account);
-    for (const [n, account] of before) this.note(n, account);
-    return this.waiting;
+  async refresh(): Promise<Map<string, Map<string, number>>> {
+    const journal: [string, string | undefined][] = [];
+    this.journals.add(journal);
+    try {
+      const all = await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
+      const dated = await Promise.all(all.filter((n) => n.endsWith(".json")).map(async (n) => ({ n, at: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })));
+      const present = dated.filter((d): d is { n: string; at: number } => d.at !== undefined).sort((a, b) => a.at - b.at || a.n.localeCompare(b.n));
+      const index: Index = { waiting: new Map(), accounts: new Map() };
+      for (const { n } of present) add(index, n, accountOf(n) ?? (await this.accountInside(n)));
+      for (const [name, account] of journal) if (account === undefined) drop(index, name);
+      else add(index, name, account);
+      this.waiting = index.waiting;
+      this.accounts = index.accounts;
+      return index.waiting;
+    } finally {
+      this.journals.delete(journal);
+    }
   }
 
   private async accountInside(name: string): Promise<string> {
@@ -104,21 +126,40 @@ export class LocalDeliverySpool implements DeliveryQueue {
   }
 
   private note(name: string, account: string): void {
-    if (!this.waiting || this.accounts.has(name)) return;
-    this.accounts.set(name, account);
-    const queue = this.waiting.get(account);
-    if (queue) queue.set(name, true);
-    else this.waiting.set(account, new Map([[name, true]]));
+    for (const journal of this.journals) journal.push([name, account]);
+    if (this.waiting) add({ waiting: this.waiting, accounts: this.accounts }, name, account);
   }
 
   private forget(name: string): void {
-    const account = this.accounts.get(name);
-    if (account === undefined) return;
-    this.accounts.delete(name);
-    const queue = this.waiting?.get(account);
-    queue?.delete(name);
-    if (queue?.size === 0) this.waiting!.delete(account);
+    for (const journal of this.journals) journal.push([name, undefined]);
+    if (this.waiting) drop({ waiting: this.waiting, accounts: this.accounts }, name);
   }
+}
+
+interface Index {
+  readonly waiting: Map<string, Map<string, number>>;
+  readonly accounts: Map<string, string>;
+}
+
+/** The order deliveries were queued in (listed, or enqueued since). */
+let queued = 0;
+
+function add(index: Index, name: string, account: string): void {
+  if (index.accounts.has(name)) return;
+  index.accounts.set(name, account);
+  const queue = index.waiting.get(account);
+  const at = queued++;
+  if (queue) queue.set(name, at);
+  else index.waiting.set(account, new Map([[name, at]]));
+}
+
+function drop(index: Index, name: string): void {
+  const account = index.accounts.get(name);
+  if (account === undefined) return;
+  index.accounts.delete(name);
+  const queue = index.waiting.get(account);
+  queue?.delete(name);
+  if (queue?.size === 0) index.waiting.delete(account);
 }
 
 const hashOf = (deliveryId: string) => createHash("sha256").update(deliveryId).digest("hex").slice(0, 40);
@@ -134,14 +175,13 @@ const accountOf = (name: string) => {
   return dot === name.length - 5 ? undefined : name.slice(0, dot);
 };
 
-/** Up to `limit` names not in `skip`, tenants taking turns (fewest held first, then the earliest queued), each tenant's oldest first. */
-function takingTurns(waiting: ReadonlyMap<string, ReadonlyMap<string, true>>, skip: ReadonlySet<string>, limit: number, held: (account: string) => number): string[] {
-  const tenants: { next: string; rest: Iterator<string>; taken: number; rank: number }[] = [];
-  let rank = 0;
+/** Up to `limit` names not in `skip`, tenants taking turns (fewest held first, then the one whose oldest waits longest), each tenant's oldest first. */
+function takingTurns(waiting: ReadonlyMap<string, ReadonlyMap<string, number>>, skip: ReadonlySet<string>, limit: number, held: (account: string) => number): string[] {
+  const tenants: { next: string; rank: number; rest: Iterator<[string, number]>; taken: number }[] = [];
   for (const [account, queue] of waiting) {
-    const rest = queue.keys();
+    const rest = queue.entries();
     const next = nextNotIn(rest, skip);
-    if (next !== undefined) tenants.push({ next, rest, taken: held(account), rank: rank++ });
+    if (next !== undefined) tenants.push({ next: next[0], rank: next[1], rest, taken: held(account) });
   }
   const out: string[] = [];
   while (out.length < limit && tenants.length) {
@@ -155,13 +195,13 @@ function takingTurns(waiting: ReadonlyMap<string, ReadonlyMap<string, true>>, sk
     tenant.taken++;
     const next = nextNotIn(tenant.rest, skip);
     if (next === undefined) tenants.splice(best, 1);
-    else tenant.next = next;
+    else [tenant.next, tenant.rank] = next;
   }
   return out;
 }
 
-function nextNotIn(names: Iterator<string>, skip: ReadonlySet<string>): string | undefined {
-  for (let n = names.next(); !n.done; n = names.next()) if (!skip.has(n.value)) return n.value;
+function nextNotIn(names: Iterator<[string, number]>, skip: ReadonlySet<string>): [string, number] | undefined {
+  for (let n = names.next(); !n.done; n = names.next()) if (!skip.has(n.value[0])) return n.value;
   return undefined;
 }
 

@@ -166,7 +166,7 @@ export class ServiceLoop {
    * Sends what the spool holds, `concurrency` at once: a place is filled as soon as it frees
    * (no batch waits for its slowest), and tenants take turns for places (the spool's
    * `pending`), so one tenant's backlog to a receiver that hangs does not hold another's
-   * deliveries. Each send that ends rings the loop; the spool is listed again only at a poll.
+   * deliveries. Each send that ends rings the loop; the spool is listed again once a poll, however often it rings.
    */
   private async deliveryLoop(): Promise<void> {
     const sending = new Map<Delivery, Promise<void>>();
@@ -175,6 +175,8 @@ export class ServiceLoop {
       for (const d of sending.keys()) if (spoolAccount(d) === account) n++;
       return n;
     };
+    // When the folder was last listed (real ms): sends ending may ring the loop more often than a poll, and it is listed again all the same.
+    let listed = performance.now();
     while (!this.draining.signal.aborted) {
       const room = this.concurrency - sending.size;
       const batch = room > 0 ? await this.spool.pending(room, { except: sending.keys(), held }).catch((e: unknown) => (this.services.observer.failed("delivery queue", e), [] as Delivery[])) : [];
@@ -188,9 +190,12 @@ export class ServiceLoop {
         sending.set(d, sent);
       }
       if (!sending.size) this._deliveriesIdle = true;
-      const rang = await this.deliveryBell.wait((signal) => realSleep(this.pollMs, anySignal(signal, this.draining.signal)));
-      // A poll's end: what else may have come into the folder is listed.
-      if (!rang && !this.draining.signal.aborted) await this.spool.refresh().catch((e: unknown) => this.services.observer.failed("delivery queue", e));
+      await this.deliveryBell.wait((signal) => realSleep(Math.max(0, listed + this.pollMs - performance.now()), anySignal(signal, this.draining.signal)));
+      // A poll's end, rung through or not: what else may have come into the folder is listed.
+      if (performance.now() - listed >= this.pollMs && !this.draining.signal.aborted) {
+        await this.spool.refresh().catch((e: unknown) => this.services.observer.failed("delivery queue", e));
+        listed = performance.now();
+      }
       this._deliveriesIdle = false;
     }
     await Promise.all(sending.values());
@@ -209,9 +214,15 @@ export class ServiceLoop {
       const times = (this.unhandled.get(delivery.deliveryId) ?? 0) + 1;
       this.unhandled.set(delivery.deliveryId, times);
       if (times >= UNHANDLED_LIMIT) {
-        await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: e instanceof Error ? e.message : String(e), attempts: times, parkedAt: this.services.clock() });
-        await this.spool.remove(delivery);
-        this.unhandled.delete(delivery.deliveryId);
+        try {
+          await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: e instanceof Error ? e.message : String(e), attempts: times, parkedAt: this.services.clock() });
+          await this.spool.remove(delivery);
+          this.unhandled.delete(delivery.deliveryId);
+        } catch (parking) {
+          // Not parked (the store failing too): it waits as long as the last try did before it is tried again, not at once as its end rings the loop.
+          this.services.observer.failed("delivery", parking, { deliveryId: delivery.deliveryId });
+          await realSleep(1_000 * 2 ** UNHANDLED_LIMIT, this.draining.signal);
+        }
       } else await realSleep(1_000 * 2 ** times, this.draining.signal);
     }
   }

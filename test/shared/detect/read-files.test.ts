@@ -165,3 +165,56 @@ describe("the row a byte budget cuts", () => {
     expect(read.quality.rowsAccepted).toBe(2);
   });
 });
+
+describe("the row a byte budget cuts, in UTF-16", () => {
+  // A newline in UTF-16LE is 0A 00; the budget's cut line must still be read to its end, and no character cut in two.
+  const utf16le = (text: string) => new Uint8Array(Buffer.from(text, "utf16le"));
+  const metricSet = () => readableMetricSet({ MetricSource: { S3SourceConfig: { HistoricalDataPathList: ["s3://bucket/h/"], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: ",", Charset: "utf-16le" } } } } } as never);
+
+  it("reads the cut line whole in UTF-16LE, as in UTF-8 (12345, not a value spoiled by half a newline)", async () => {
+    const whole = "timestamp,platform,marketplace,views,revenue\n2021-01-04 00:00:00,web,de,1,1\n2021-01-04 00:00:00,app,fr,1,12";
+    const blobs: FileReader = {
+      get: async () => undefined,
+      list: async () => ["a.csv"],
+      read: async () =>
+        (async function* () {
+          yield utf16le(whole);
+          yield utf16le("345\n2021-01-04 00:00:00,app,fr,1,99\n");
+        })(),
+    };
+    const all = await readAndAggregate(blobs, metricSet(), ["h/"]);
+    // Without a budget the file reads as three rows: the charset is read.
+    expect(all.quality.rowsAccepted).toBe(3);
+    const read = await readAndAggregate(blobs, metricSet(), ["h/"], { maxBytes: FILE_READ_COST + utf16le(whole).length });
+    expect(read.overBudget).toBe(true);
+    const revenue = [...read.intervals.values()].flatMap((cells) => [...cells.values()]).filter((c) => c.dimensions.join() === "app,fr").map((c) => c.sums[1]);
+    expect(revenue).toEqual([12345]);
+    expect(read.quality.rowsAccepted).toBe(2);
+  });
+
+  it("reads no further in UTF-16LE when the budget falls at a line's end, and finds a newline split between two pieces", async () => {
+    const lines = ["timestamp,platform,marketplace,views,revenue\n", "2021-01-04 00:00:00,web,de,1,1\n", "2021-01-04 00:00:00,app,fr,1,12345\n", "2021-01-04 00:00:00,app,fr,1,99\n"];
+    const bytes = utf16le(lines.join(""));
+    const at = utf16le(lines.slice(0, 2).join("")).length;
+    const split = utf16le(lines.slice(0, 3).join("")).length - 1;
+    const blobs = (cuts: number[]): FileReader => ({
+      get: async () => undefined,
+      list: async () => ["a.csv"],
+      read: async () =>
+        (async function* () {
+          let from = 0;
+          for (const cut of [...cuts, bytes.length]) {
+            yield bytes.subarray(from, cut);
+            from = cut;
+          }
+        })(),
+    });
+    const sums = (read: Awaited<ReturnType<typeof readAndAggregate>>) => [...read.intervals.values()].flatMap((cells) => [...cells.values()]).map((c) => `${c.dimensions.join()}:${c.sums[1]}`);
+    // The budget ends with the web row: nothing more is read.
+    const atEnd = await readAndAggregate(blobs([at]), metricSet(), ["h/"], { maxBytes: FILE_READ_COST + at });
+    expect([sums(atEnd), atEnd.quality.rowsAccepted]).toEqual([["web,de:1"], 1]);
+    // The budget falls inside the 12345 row, whose newline's two bytes arrive in two pieces.
+    const cut = await readAndAggregate(blobs([at + 10, split]), metricSet(), ["h/"], { maxBytes: FILE_READ_COST + at + 10 });
+    expect([sums(cut).sort(), cut.quality.rowsAccepted]).toEqual([["app,fr:12345", "web,de:1"], 2]);
+  });
+});

@@ -1,0 +1,59 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Delivery } from "../../shared/alerts/delivery.ts";
+import { alertMessage } from "../../shared/alerts/message.ts";
+import type { Services } from "../../shared/app/index.ts";
+import type { Alert } from "../../shared/model/alert.ts";
+import { ServiceLoop } from "../../shared/runtime/service/loop.ts";
+import { localServices } from "../../shared/runtime/local.ts";
+import { LocalDeliverySpool } from "../../shared/store/local-spool.ts";
+import { anomalyGroupEvent, T0, tempDir } from "../builders.ts";
+import { ManualClock, quietObserver } from "../clock.ts";
+
+/**
+ * vigil serve's delivery loop when the store fails (a full disk): a delivery that fails
+ * unexpectedly is retried with a growing wait, and parked at the fifth failure. When parking
+ * fails too, the send's end rings the loop, which hands the same delivery out again at once:
+ * it must still wait before trying it again, not spin.
+ */
+const settle = () => new Promise((r) => setImmediate(r));
+const alert = { AlertArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:Alert:hook", AlertName: "hook", AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:AnomalyDetector:shop", AlertSensitivityThreshold: 70, Action: { WebhookConfiguration: { Url: "https://example.com/hook" } }, AlertStatus: "ACTIVE" } as Alert;
+
+describe("vigil serve's delivery loop, the store and the dead letters failing", () => {
+  it("does not hand a delivery whose parking failed out again at once, over and over", async () => {
+    const dir = await tempDir();
+    const spool = new LocalDeliverySpool(join(dir, "queue"));
+    const message = alertMessage(alert, anomalyGroupEvent({ groupId: "4f1c2d3e-aaaa-4bbb-8ccc-000000000001" }), "first", "http://localhost:8087");
+    const delivery: Delivery = { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
+    const base = localServices(join(dir, "data"), { clock: () => T0, observer: quietObserver(), deliveryQueue: spool });
+    let broken = false;
+    const records = new Proxy(base.records, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (broken) {
+            return Promise.reject(new Error("ENOSPC: no space left on device"));
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const services: Services = { ...base, records, deadLetters: { ...base.deadLetters, park: () => Promise.reject(new Error("ENOSPC: no space left on device")) } } as Services;
+    await spool.enqueue([delivery]);
+    const loop = new ServiceLoop({ services, clock: new ManualClock(T0), spool, deliveryConcurrency: 4 });
+    // Four unexpected failures already (each waited 2, 4, 8, 16 s): the next is the fifth, which parks.
+    (loop as unknown as { unhandled: Map<string, number> }).unhandled.set(delivery.deliveryId, 4);
+    await loop.start();
+    broken = true;
+    try {
+      for (let i = 0; i < 2_000; i++) await settle();
+      // The fifth failure's parking fails: one more try may follow at once, not one per turn of the event loop.
+      const failures = (loop as unknown as { unhandled: Map<string, number> }).unhandled.get(delivery.deliveryId) ?? 0;
+      expect(failures).toBeLessThanOrEqual(6);
+    } finally {
+      broken = false;
+      await loop.stop(5_000);
+    }
+  }, 60_000);
+});
