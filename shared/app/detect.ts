@@ -491,7 +491,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const seriesQuota = quotas.seriesPerMetricSet[metricSet.MetricSetFrequency];
   const overQuota = data.overBudget || data.quality.timeSeriesCount > seriesQuota;
   const failure = data.overBudget
-    ? `ServiceQuotaExceeded ${QUOTA_CODES.bytesPerInterval}: the interval's files hold more than ${maxBytes} bytes as read (inflated, each file counting at least ${FILE_READ_COST}), the quota`
+    ? `ServiceQuotaExceeded ${QUOTA_CODES.bytesPerInterval}: the interval's files hold more than ${maxBytes} bytes as read (inflated, each file counting ${FILE_READ_COST} more), the quota`
     : data.quality.rowsRead === 0
       ? `${NO_DATA} (${noDataWhere(deps, metricSet, intervalFolder(readableOf(metricSet, root), intervalStart) ?? "no path")})`.slice(0, 256)
       : overQuota

@@ -34,7 +34,7 @@ export type ReadAggregation = Aggregation & { readonly overBudget: boolean };
 
 export type ReadOptions = Omit<AggregateOptions, "intervalMs"> & {
   readonly signal?: AbortSignal;
-  /** The most bytes all the files may take, as read (inflated; each at least FILE_READ_COST): the file that goes past is reported unreadable from there, and no further file is read. */
+  /** The most bytes all the files may take, as read (inflated; each file FILE_READ_COST more): the file that goes past is reported unreadable from there, and no further file is read. */
   readonly maxBytes?: number;
   /** A budget shared with other reads (one request's), instead of `maxBytes`. */
   readonly budget?: ReadBudget;

@@ -209,7 +209,7 @@ export const FILE_READ_COST = 16 * 1024;
 
 /**
  * The bytes a read of several files may take in all, counted as read (inflated when GZIP),
- * each file at least FILE_READ_COST: a file is not read past it, so a small GZIP that
+ * each file opened FILE_READ_COST more: a file is not read past it, so a small GZIP that
  * inflates without end, a huge file or a swarm of tiny ones costs what the budget allows
  * and no more.
  */

@@ -14,7 +14,7 @@ export interface Quotas {
   readonly dimensionsPerMetricSet: number;
   /** Time series (measure × dimension values) one interval of a metric set may hold, by frequency. */
   readonly seriesPerMetricSet: Readonly<Record<Frequency, number>>;
-  /** Bytes one interval's files may hold in all, as read (inflated when GZIP; each file counts at least FILE_READ_COST), by frequency: Vigil's, as L4M published none. */
+  /** Bytes one interval's files may hold in all, as read (inflated when GZIP; each file counting FILE_READ_COST beside its bytes), by frequency: Vigil's, as L4M published none. */
   readonly bytesPerInterval: Readonly<Record<Frequency, number>>;
 }
 
