@@ -52,14 +52,15 @@ export class LocalDeliverySpool implements DeliveryQueue {
     const out: Delivery[] = [];
     const seen = new Set<string>(except.map((d) => d.deliveryId));
     for (const name of takingTurns(waiting, skip, limit, options.held ?? (() => 0))) {
-      const text = await readFile(join(this.dir, name), "utf8").catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+      // Gone, or not readable (a folder, a file denied): forgotten, so that one bad entry does not stop every tenant's deliveries; a listing again finds it if it comes back readable.
+      const text = await readFile(join(this.dir, name), "utf8").catch(() => undefined);
       if (text === undefined) {
         this.forget(name);
         continue;
       }
       const parsed = DeliverySchema.safeParse(safeJson(text));
       if (!parsed.success) {
-        await rename(join(this.dir, name), join(this.dir, `${name}.unreadable`));
+        await rename(join(this.dir, name), join(this.dir, `${name}.unreadable`)).catch(() => undefined);
         this.forget(name);
       } else if (name !== nameOf(parsed.data) && name !== olderNameOf(parsed.data)) {
         // Under a name not its own (restored from a copy): remove could not take it away once sent, so it is put under its own (a twin already there holds the same delivery).

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdir, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../../shared/alerts/delivery.ts";
@@ -96,5 +96,12 @@ describe("the local delivery spool", () => {
     expect(ids(await spool.pending(10, { except: [...sending.keys()] }))).toEqual([]);
     // The loop passes the Map's iterator, which pending reads twice: the second read (the ids) finds it spent.
     expect(ids(await spool.pending(10, { except: sending.keys() }))).toEqual([]);
+  });
+
+  it("passes over an entry it cannot read (a folder under a delivery's name), handing out the others", async () => {
+    const { dir, spool } = await spoolOf(...deliveries("111111111111", "a", 2));
+    await mkdir(join(dir, "111111111111.0000000000000000000000000000000000000000.json"));
+    await spool.refresh();
+    expect(ids(await spool.pending(10))).toEqual(["a0", "a1"]);
   });
 });
