@@ -191,12 +191,12 @@ export class ServiceLoop {
       }
       if (!sending.size) this._deliveriesIdle = true;
       await this.deliveryBell.wait((signal) => realSleep(Math.max(0, listed + this.pollMs - performance.now()), anySignal(signal, this.draining.signal)));
+      this._deliveriesIdle = false;
       // A poll's end, rung through or not: what else may have come into the folder is listed.
       if (performance.now() - listed >= this.pollMs && !this.draining.signal.aborted) {
         await this.spool.refresh().catch((e: unknown) => this.services.observer.failed("delivery queue", e));
         listed = performance.now();
       }
-      this._deliveriesIdle = false;
     }
     await Promise.all(sending.values());
   }
