@@ -1,7 +1,8 @@
 import { Catalog } from "../catalog/catalog.ts";
-import { readAndAggregate, readableOf, ReadStopped } from "../detect/read-files.ts";
+import { readAndAggregate, readableOf, ReadStopped, ReadTooLarge } from "../detect/read-files.ts";
+import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { metricSetRoot, tenantFailureReason } from "../detect/results.ts";
-import { ValidationException } from "../model/errors.ts";
+import { ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { arnAccount, resourceKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
@@ -121,7 +122,10 @@ async function backTestMetricSet(services: Services, metricSet: MetricSet, signa
   const prefixes = backTestPrefixes(readable);
   const files = metricSetFiles(services, systemScope(services, arnAccount(metricSet.MetricSetArn)), metricSet);
   // A history too long to read in the time given is stopped as it is read: read whole, it would outlast the invocation, and every next one.
-  const data = await readAndAggregate(files, readable, prefixes, { signal }).catch((e: unknown) => {
+  // Its aggregate is held in memory while it runs: a history past the quota is refused as it is read (a file of endless new series or timestamps, too).
+  const maxCells = (services.quotas ?? L4M_QUOTAS).valuesPerBackTest;
+  const data = await readAndAggregate(files, readable, prefixes, { signal, maxCells }).catch((e: unknown) => {
+    if (e instanceof ReadTooLarge) throw new ServiceQuotaExceededException(`The history of metric set ${metricSet.MetricSetName} holds more than ${maxCells} values (series × intervals), the most one back-test holds (${e.rows} rows of ${e.files} files read): back-test a shorter history`, metricSet.MetricSetArn, "MetricSet", QUOTA_CODES.valuesPerBackTest);
     throw e instanceof ReadStopped ? new BackTestInterrupted(metricSet.MetricSetArn, `The history of metric set ${metricSet.MetricSetName} could not be read within the time given (${e.rows} rows of ${e.files} files read)`) : e;
   });
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);

@@ -38,7 +38,21 @@ export type ReadOptions = Omit<AggregateOptions, "intervalMs"> & {
   readonly maxBytes?: number;
   /** A budget shared with other reads (one request's), instead of `maxBytes`. */
   readonly budget?: ReadBudget;
+  /** The most (series, interval) cells the aggregate may hold: past it, the read ends with ReadTooLarge. */
+  readonly maxCells?: number;
 };
+
+/** A read whose aggregate grew past the cells it was given: how far it had got. */
+export class ReadTooLarge extends Error {
+  override readonly name = "ReadTooLarge";
+  constructor(
+    readonly files: number,
+    readonly rows: number,
+    readonly cells: number,
+  ) {
+    super(`the files hold more than ${cells} values (series × intervals); ${rows} rows of ${files} files were read`);
+  }
+}
 
 /**
  * Reads every file under the given addresses and aggregates their rows as they stream in:
@@ -47,7 +61,7 @@ export type ReadOptions = Omit<AggregateOptions, "intervalMs"> & {
  * each piece of one read: once aborted, the read ends with ReadStopped.
  */
 export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], options: ReadOptions = {}): Promise<ReadAggregation> {
-  const { signal, maxBytes, budget: shared, ...aggregate } = options;
+  const { signal, maxBytes, budget: shared, maxCells, ...aggregate } = options;
   const budget = shared ?? (maxBytes === undefined ? undefined : new ReadBudget(maxBytes));
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
@@ -60,6 +74,7 @@ export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMet
       if ("row" in item) aggregator.add(item.row);
       else aggregator.malformed(item.malformed);
     }
+    if (maxCells !== undefined && aggregator.cells > maxCells) throw new ReadTooLarge(listed.files, listed.rows, maxCells);
   }
   return { ...aggregator.finish(listed.files), overBudget: budget?.exceeded === true };
 }

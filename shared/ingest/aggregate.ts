@@ -284,6 +284,11 @@ export class Aggregator {
     this.rejects = new RejectKeeper(options.rejectLimits ?? REJECT_LIMITS);
   }
 
+  /** The (series, interval) cells summed so far: what the aggregate holds in memory. */
+  get cells(): number {
+    return this.columns.size;
+  }
+
   /** A record that could not be read as a row. */
   malformed(m: MalformedRecord): void {
     this.rowsRead++;

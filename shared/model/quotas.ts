@@ -16,6 +16,8 @@ export interface Quotas {
   readonly seriesPerMetricSet: Readonly<Record<Frequency, number>>;
   /** Bytes one interval's files may hold in all, as read (inflated when GZIP; each file counting FILE_READ_COST beside its bytes), by frequency: Vigil's, as L4M published none. */
   readonly bytesPerInterval: Readonly<Record<Frequency, number>>;
+  /** Values (series × intervals) one back-test's history may hold: its aggregate is held in memory. Vigil's. */
+  readonly valuesPerBackTest: number;
 }
 
 export type QuotaName = keyof Quotas;
@@ -32,6 +34,8 @@ export const L4M_QUOTAS: Quotas = {
   seriesPerMetricSet: { PT1M: 1_000, PT5M: 5_000, PT10M: 10_000, PT1H: 50_000, P1D: 50_000 },
   // About 5 KiB a series of the series quota (a row each, as CSV, is about 34 bytes): room for rows that SUM or AVERAGE aggregates, and a bound on what a GZIP that inflates without end costs one run, less for a shorter interval.
   bytesPerInterval: { PT1M: 8 * MIB, PT5M: 32 * MIB, PT10M: 64 * MIB, PT1H: 256 * MIB, P1D: 256 * MIB },
+  // About 200 bytes a value while a back-test runs (a million values: 204 MB peak): 2 million stay well within a 1 GB function beside its other work.
+  valuesPerBackTest: 2_000_000,
 };
 
 /**
@@ -46,4 +50,5 @@ export const QUOTA_CODES: Readonly<Record<QuotaName, string>> = {
   dimensionsPerMetricSet: "DimensionsPerMetricSet",
   seriesPerMetricSet: "TimeSeriesPerMetricSet",
   bytesPerInterval: "BytesPerInterval",
+  valuesPerBackTest: "ValuesPerBackTest",
 };

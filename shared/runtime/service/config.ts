@@ -54,6 +54,7 @@ export const ServeConfig = z.strictObject({
       dimensionsPerMetricSet: z.number().int().positive().max(100).optional(),
       seriesPerMetricSet: z.number().int().positive().optional(),
       bytesPerInterval: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+      valuesPerBackTest: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
     })
     .optional(),
   /** How long SIGTERM waits for work under way before cutting it (seconds). */
@@ -151,6 +152,7 @@ export function quotasOf(config: ServeConfig): Quotas {
     ...(q.measuresPerMetricSet ? { measuresPerMetricSet: q.measuresPerMetricSet } : {}),
     ...(q.dimensionsPerMetricSet ? { dimensionsPerMetricSet: q.dimensionsPerMetricSet } : {}),
     ...(q.bytesPerInterval ? { bytesPerInterval: perFrequency(q.bytesPerInterval) } : {}),
+    ...(q.valuesPerBackTest ? { valuesPerBackTest: q.valuesPerBackTest } : {}),
     ...(series ? { seriesPerMetricSet: perFrequency(series) } : {}),
   };
 }

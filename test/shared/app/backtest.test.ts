@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { describe, expect, it } from "vitest";
 import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, deactivateDetector, deleteDetector, describeDetector, detectDue, getGroup, listGroupSummaries, listMetricSets, OPERATOR, runBackTests, type Services } from "../../../shared/app/index.ts";
 import { backTestWindowKey } from "../../../shared/app/backtest.ts";
@@ -167,6 +168,20 @@ describe("a back-test stopped", () => {
     expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
     expect(await runBackTests(s)).toBe(1);
     expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("BACK_TEST_COMPLETE");
+  });
+
+  it("whose history holds more values than ValuesPerBackTest is refused as it is read, with the quota's reason and no report", async () => {
+    // Three files of 112 hours of 4 series: 448 values each; the quota is passed in the second.
+    const { s, arn, reads } = await backTestAsked({ series: 4, files: 3, reading: () => {} });
+    const quotas = { ...L4M_QUOTAS, valuesPerBackTest: 600 };
+    await runBackTests({ ...s, quotas }, { signal: new AbortController().signal, then: "fail" });
+    expect(reads()).toBe(2);
+    expect(await describeDetector(s, OPERATOR, arn)).toMatchObject({ Status: "FAILED", FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: expect.stringMatching(/^The history of metric set orders holds more than 600 values \(series × intervals\), the most one back-test holds/) });
+    expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
+    // Within the quota, the same history is back-tested.
+    const roomy = await backTestAsked({ series: 4, files: 3 });
+    await runBackTests({ ...roomy.s, quotas: { ...L4M_QUOTAS, valuesPerBackTest: 4 * 14 * 24 } }, { signal: new AbortController().signal, then: "fail" });
+    expect((await describeDetector(roomy.s, OPERATOR, roomy.arn)).Status).toBe("BACK_TEST_COMPLETE");
   });
 
   it("by the end of its share of an invocation, fails with the reason given", async () => {
