@@ -1,9 +1,6 @@
 import { readableOf, readInterval } from "../detect/read-files.ts";
 import { L4M_QUOTAS } from "../model/quotas.ts";
 import { ReadBudget } from "../ingest/readers.ts";
-
-/** What one ListAnomalyGroupTimeSeries answer may read of interval files again, in all (as read, inflated): a request's cost, not a run's. */
-export const REREAD_BYTES = 32 * 1024 * 1024;
 import { metricSetRoot } from "../detect/results.ts";
 import { cellValue } from "../ingest/aggregate.ts";
 import { l4mTime, toAnomalyGroup } from "../incidents/contribution.ts";
@@ -132,6 +129,9 @@ function backTestSummaries(all: readonly AnomalyGroupRecord[], threshold: number
   };
 }
 
+/** What one ListAnomalyGroupTimeSeries answer may read of interval files again, in all (as read, inflated): a request's cost, not a run's. */
+export const REREAD_BYTES = 32 * 1024 * 1024;
+
 /** Intervals shown before a group in its time series. */
 export const CONTEXT_INTERVALS = 24;
 
@@ -168,8 +168,8 @@ export interface GroupTimeSeries {
  * again only for the intervals where detection kept no series at all (not scored, or scored
  * before it kept its points): where it kept others, a series it did not keep had no value.
  * One answer reads at most GROUP_WINDOW_INTERVALS kept files and as many intervals' files,
- * however long the group, those files REREAD_BYTES at most in all. `page` picks which series ids to read (sorted ids in, the page's
- * out), so a page reads only its own series.
+ * however long the group, those files REREAD_BYTES at most in all. `page` picks which
+ * series ids to read (sorted ids in, the page's out), so a page reads only its own series.
  */
 export async function groupTimeSeries(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly AnomalyGroupId: string; readonly MetricName: string }, page: (ids: readonly string[]) => readonly string[]): Promise<GroupTimeSeries> {
   const { group, metricSet } = await groupOf(services, scope, input.AnomalyDetectorArn, input.AnomalyGroupId);
