@@ -13,6 +13,9 @@ import { timeSeriesId, type AlertArn, type AnomalyDetectorArn, type AnomalyGroup
 import { groupKey } from "../shared/app/detect.ts";
 import { groupIdOf } from "../shared/incidents/grouping.ts";
 import type { BlobStore } from "../shared/store/blobs.ts";
+import type { Delivery } from "../shared/alerts/delivery.ts";
+import { alertMessage } from "../shared/alerts/message.ts";
+import type { Alert } from "../shared/model/alert.ts";
 
 /** A valid CreateMetricSet request for a local folder; override any field. */
 export function metricSetRequest(overrides: Partial<Record<keyof CreateMetricSetRequest, unknown>> & Record<string, unknown> = {}): Record<string, unknown> {
@@ -152,6 +155,19 @@ export const alertNamed = (name: string, description?: string) => ({
   AlertArn: `arn:aws:lookoutmetrics:us-east-1:000000000000:Alert:${name}` as AlertArn,
   ...(description ? { AlertDescription: description } : {}),
 });
+
+/** An alert of `account` to a webhook, as a delivery names it (not stored). */
+export const alertOfAccount = (account: string, name = "hook"): Alert =>
+  ({ AlertArn: `arn:aws:lookoutmetrics:us-east-1:${account}:Alert:${name}`, AlertName: name, AnomalyDetectorArn: `arn:aws:lookoutmetrics:us-east-1:${account}:AnomalyDetector:shop`, AlertSensitivityThreshold: 70, Action: { WebhookConfiguration: { Url: "https://example.com/hook" } }, AlertStatus: "ACTIVE" }) as Alert;
+
+/** `n` deliveries of `alert`, one per anomaly group (`4f1c2d3e-<tag>-4bbb-8ccc-<i>`, i counted from `from`): distinct deliveries, as alerting makes them. */
+export function deliveriesOf(alert: Pick<Alert, "AlertArn" | "AlertName">, n: number, options: { readonly tag?: string; readonly from?: number } = {}): Delivery[] {
+  const { tag = "aaaa", from = 0 } = options;
+  return Array.from({ length: n }, (_, i) => {
+    const message = alertMessage(alert, anomalyGroupEvent({ groupId: `4f1c2d3e-${tag}-4bbb-8ccc-${String(from + i).padStart(12, "0")}` }), "first", "http://localhost:8087");
+    return { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
+  });
+}
 
 /** The local mode's services over `dir`, at a fixed clock unless told otherwise. */
 export const localAt = (dir: string, clock: () => number = () => T0, options: Omit<LocalOptions, "clock"> = {}): Services => localServices(dir, { clock, ...options });

@@ -1,13 +1,11 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../shared/alerts/delivery.ts";
-import { alertMessage } from "../../shared/alerts/message.ts";
 import type { Services } from "../../shared/app/index.ts";
-import type { Alert } from "../../shared/model/alert.ts";
 import { ServiceLoop } from "../../shared/runtime/service/loop.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { LocalDeliverySpool } from "../../shared/store/local-spool.ts";
-import { anomalyGroupEvent, T0, tempDir } from "../builders.ts";
+import { alertOfAccount, deliveriesOf, T0, tempDir } from "../builders.ts";
 import { ManualClock, quietObserver } from "../clock.ts";
 
 /**
@@ -17,14 +15,13 @@ import { ManualClock, quietObserver } from "../clock.ts";
  * it must still wait before trying it again, not spin.
  */
 const settle = () => new Promise((r) => setImmediate(r));
-const alert = { AlertArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:Alert:hook", AlertName: "hook", AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:AnomalyDetector:shop", AlertSensitivityThreshold: 70, Action: { WebhookConfiguration: { Url: "https://example.com/hook" } }, AlertStatus: "ACTIVE" } as Alert;
+const alert = alertOfAccount("111111111111");
 
 describe("vigil serve's delivery loop, the store and the dead letters failing", () => {
   it("does not hand a delivery whose parking failed out again at once, over and over", async () => {
     const dir = await tempDir();
     const spool = new LocalDeliverySpool(join(dir, "queue"));
-    const message = alertMessage(alert, anomalyGroupEvent({ groupId: "4f1c2d3e-aaaa-4bbb-8ccc-000000000001" }), "first", "http://localhost:8087");
-    const delivery: Delivery = { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
+    const [delivery] = deliveriesOf(alert, 1, { from: 1 }) as [Delivery];
     const base = localServices(join(dir, "data"), { clock: () => T0, observer: quietObserver(), deliveryQueue: spool });
     let broken = false;
     const records = new Proxy(base.records, {

@@ -5,13 +5,11 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../shared/alerts/delivery.ts";
-import { alertMessage } from "../../shared/alerts/message.ts";
 import { createAlert, createDetector, type Scope } from "../../shared/app/index.ts";
-import type { Alert } from "../../shared/model/alert.ts";
 import { ServiceLoop } from "../../shared/runtime/service/loop.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { LocalDeliverySpool } from "../../shared/store/local-spool.ts";
-import { anomalyGroupEvent, T0, tempDir } from "../builders.ts";
+import { alertOfAccount, deliveriesOf, T0, tempDir } from "../builders.ts";
 import { ManualClock, quietObserver } from "../clock.ts";
 
 /**
@@ -23,17 +21,11 @@ const TEAM_A: Scope = { tenant: "team-a", accountId: "111111111111" };
 const settle = () => new Promise((r) => setImmediate(r));
 const olderName = (d: Delivery) => `${createHash("sha256").update(d.deliveryId).digest("hex").slice(0, 40)}.json`;
 
-const alertOf = (account: string): Alert => ({ AlertArn: `arn:aws:lookoutmetrics:us-east-1:${account}:Alert:hook`, AlertName: "hook", AnomalyDetectorArn: `arn:aws:lookoutmetrics:us-east-1:${account}:AnomalyDetector:shop`, AlertSensitivityThreshold: 70, Action: { WebhookConfiguration: { Url: "https://example.com/hook" } }, AlertStatus: "ACTIVE" }) as Alert;
-const deliveryOf = (alert: Alert, tag: string): Delivery => {
-  const message = alertMessage(alert, anomalyGroupEvent({ groupId: `4f1c2d3e-${tag}-4bbb-8ccc-000000000000` }), "first", "http://localhost:8087");
-  return { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
-};
-
 describe("a spool written before file names carried the account", () => {
   it("leaves out a delivery being sent though its file has the older name", async () => {
     const dir = await tempDir();
     const spool = new LocalDeliverySpool(dir);
-    const d = deliveryOf(alertOf("111111111111"), "aaaa");
+    const d = deliveriesOf(alertOfAccount("111111111111"), 1, { tag: "aaaa" })[0]!;
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, olderName(d)), JSON.stringify(d));
     const first = await spool.pending(10);
@@ -45,7 +37,7 @@ describe("a spool written before file names carried the account", () => {
   it("hands out once a delivery queued again after the upgrade, though it is then under both names", async () => {
     const dir = await tempDir();
     const spool = new LocalDeliverySpool(dir);
-    const d = deliveryOf(alertOf("111111111111"), "cccc");
+    const d = deliveriesOf(alertOfAccount("111111111111"), 1, { tag: "cccc" })[0]!;
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, olderName(d)), JSON.stringify(d));
     // "The same delivery enqueued twice is one file."
@@ -74,7 +66,7 @@ describe("a spool written before file names carried the account", () => {
       const services = localServices(join(dir, "data"), { clock: () => T0, observer: quietObserver(), deliveryQueue: spool, privateTargets: () => true, wake: () => loop?.wake() });
       const detector = await createDetector(services, TEAM_A, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
       const alert = await createAlert(services, TEAM_A, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: url } } });
-      const d = deliveryOf(alert as Alert, "bbbb");
+      const d = deliveriesOf(alert, 1, { tag: "bbbb" })[0]!;
       // Left by the process before the upgrade.
       await mkdir(queue, { recursive: true });
       await writeFile(join(queue, olderName(d)), JSON.stringify(d));

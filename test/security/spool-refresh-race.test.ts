@@ -1,9 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Delivery } from "../../shared/alerts/delivery.ts";
-import { alertMessage } from "../../shared/alerts/message.ts";
-import type { Alert } from "../../shared/model/alert.ts";
 import { LocalDeliverySpool } from "../../shared/store/local-spool.ts";
-import { anomalyGroupEvent, tempDir } from "../builders.ts";
+import { alertOfAccount, deliveriesOf, tempDir } from "../builders.ts";
 
 // stat is held while asked, so that what runs between refresh's listing and its new index can be chosen.
 const gate = vi.hoisted(() => {
@@ -22,12 +20,7 @@ vi.mock("node:fs/promises", async (original) => {
   return { ...real, default: { ...real, stat }, stat };
 });
 
-const alert = { AlertArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:Alert:hook", AlertName: "hook", AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:AnomalyDetector:shop", AlertSensitivityThreshold: 70, Action: { WebhookConfiguration: { Url: "https://example.com/hook" } }, AlertStatus: "ACTIVE" } as Alert;
-const delivery = (i: number): Delivery => ({
-  deliveryId: `d${i}`,
-  alertArn: alert.AlertArn,
-  message: alertMessage(alert, anomalyGroupEvent({ groupId: `4f1c2d3e-aaaa-4bbb-8ccc-${String(i).padStart(12, "0")}` }), "first", "http://localhost:8087"),
-});
+const delivery = (i: number): Delivery => ({ ...deliveriesOf(alertOfAccount("111111111111"), 1, { from: i })[0]!, deliveryId: `d${i}` });
 
 describe("the spool listed again while alerting enqueues", () => {
   it("hands out a delivery enqueued between refresh's listing and its new index", async () => {

@@ -2,12 +2,10 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../shared/alerts/delivery.ts";
-import { alertMessage } from "../../shared/alerts/message.ts";
-import type { Alert } from "../../shared/model/alert.ts";
 import { ServiceLoop } from "../../shared/runtime/service/loop.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { LocalDeliverySpool } from "../../shared/store/local-spool.ts";
-import { anomalyGroupEvent, T0, tempDir } from "../builders.ts";
+import { alertOfAccount, deliveriesOf, T0, tempDir } from "../builders.ts";
 import { ManualClock, quietObserver } from "../clock.ts";
 
 /**
@@ -16,15 +14,14 @@ import { ManualClock, quietObserver } from "../clock.ts";
  * away the names it computes, not the file. The file must not be handed out over and over.
  */
 const settle = () => new Promise((r) => setImmediate(r));
-const alert = { AlertArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:Alert:gone", AlertName: "gone", AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:AnomalyDetector:shop", AlertSensitivityThreshold: 70, Action: { WebhookConfiguration: { Url: "https://example.com/hook" } }, AlertStatus: "ACTIVE" } as Alert;
+const alert = alertOfAccount("111111111111", "gone");
 
 describe("vigil serve's delivery loop, a spool file under a name not its delivery's", () => {
   it("is done with once, not handed out (and parked) again at every turn", async () => {
     const dir = await tempDir();
     const queue = join(dir, "queue");
     const spool = new LocalDeliverySpool(queue);
-    const message = alertMessage(alert, anomalyGroupEvent({ groupId: "4f1c2d3e-aaaa-4bbb-8ccc-000000000001" }), "first", "http://localhost:8087");
-    const delivery: Delivery = { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
+    const [delivery] = deliveriesOf(alert, 1, { from: 1 }) as [Delivery];
     await spool.enqueue([]);
     await writeFile(join(queue, "111111111111.restored.json"), JSON.stringify(delivery));
     const base = localServices(join(dir, "data"), { clock: () => T0, observer: quietObserver(), deliveryQueue: spool });

@@ -2,15 +2,12 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import type { Delivery } from "../../shared/alerts/delivery.ts";
-import { alertMessage } from "../../shared/alerts/message.ts";
-import { createAlert, createDetector, deliverAll, type Scope } from "../../shared/app/index.ts";
-import type { Alert } from "../../shared/model/alert.ts";
+import { createAlert, createDetector, deliverAll, type Scope, type Services } from "../../shared/app/index.ts";
 import { CHANNEL_LIMITS } from "../../shared/runtime/senders.ts";
 import { ServiceLoop } from "../../shared/runtime/service/loop.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { LocalDeliverySpool } from "../../shared/store/local-spool.ts";
-import { anomalyGroupEvent, localAt, T0, tempDir } from "../builders.ts";
+import { deliveriesOf, localAt, T0, tempDir } from "../builders.ts";
 import { ManualClock, quietObserver } from "../clock.ts";
 
 /**
@@ -23,11 +20,6 @@ const TEAM_B: Scope = { tenant: "team-b", accountId: "222222222222" };
 const signal = new AbortController().signal;
 const settle = () => new Promise((r) => setImmediate(r));
 
-const deliveriesFor = (alert: Alert, n: number, tag: string): Delivery[] =>
-  Array.from({ length: n }, (_, i) => {
-    const message = alertMessage(alert, anomalyGroupEvent({ groupId: `4f1c2d3e-${tag}-4bbb-8ccc-${String(i).padStart(12, "0")}` }), "first", "http://localhost:8087");
-    return { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
-  });
 
 /** A receiver that answers /b at once and holds each /a request until `releaseOne`; `arrivals` says in which order paths came. */
 async function holdingReceiver() {
@@ -55,17 +47,22 @@ async function holdingReceiver() {
   };
 }
 
+/** Tenants a and b, each a detector with a webhook alert to `url` (/a, /b). */
+async function tenantAlerts(services: Services, url: string) {
+  const alertOf = async (scope: Scope, path: string) => {
+    const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    return createAlert(services, scope, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${url}${path}` } } });
+  };
+  return [await alertOf(TEAM_A, "/a"), await alertOf(TEAM_B, "/b")] as const;
+}
+
 /** vigil serve's delivery loop (started by `start`) over a spool, tenants a and b each with a webhook alert to `url` (/a, /b). */
 async function servedTenants(url: string) {
   const dir = await tempDir();
   const spool = new LocalDeliverySpool(join(dir, "queue"));
   let loop: ServiceLoop | undefined;
   const services = localServices(join(dir, "data"), { clock: () => T0, observer: quietObserver(), deliveryQueue: spool, privateTargets: () => true, wake: () => loop?.wake() });
-  const alertOf = async (scope: Scope, path: string) => {
-    const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    return createAlert(services, scope, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${url}${path}` } } });
-  };
-  const [a, b] = [await alertOf(TEAM_A, "/a"), await alertOf(TEAM_B, "/b")];
+  const [a, b] = await tenantAlerts(services, url);
   const start = async (places: number) => {
     loop = new ServiceLoop({ services, clock: new ManualClock(T0), spool, deliveryConcurrency: places });
     await loop.start();
@@ -79,16 +76,12 @@ describe("webhook sends shared between tenants", () => {
     const receiver = await holdingReceiver();
     try {
       const services = localAt(await tempDir(), undefined, { privateTargets: () => true });
-      const alertOf = async (scope: Scope, path: string) => {
-        const detector = await createDetector(services, scope, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-        return createAlert(services, scope, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}${path}` } } });
-      };
-      const [a, b] = [await alertOf(TEAM_A, "/a"), await alertOf(TEAM_B, "/b")];
+      const [a, b] = await tenantAlerts(services, receiver.url);
       const limit = CHANNEL_LIMITS.webhook.concurrency;
       const backlog = 4 * limit;
-      const sendingA = deliverAll(services, deliveriesFor(a, limit + backlog, "aaaa"), signal);
+      const sendingA = deliverAll(services, deliveriesOf(a, limit + backlog, { tag: "aaaa" }), signal);
       while (receiver.held.length < limit) await settle();
-      const sendingB = deliverAll(services, deliveriesFor(b, 1, "bbbb"), signal);
+      const sendingB = deliverAll(services, deliveriesOf(b, 1, { tag: "bbbb" }), signal);
       // Tenant a's sends end one at a time; b's goes out within the first few of them.
       for (let ended = 0; !receiver.arrivals.includes("/b") && ended < backlog; ended++) {
         receiver.releaseOne();
@@ -114,13 +107,13 @@ describe("webhook sends shared between tenants", () => {
     try {
       const places = 4;
       // Tenant a's backlog was queued first, b's one alert after it: b's is among the first sent.
-      await spool.enqueue(deliveriesFor(a, 5 * places, "aaaa"));
-      await spool.enqueue(deliveriesFor(b, 1, "bbbb"));
+      await spool.enqueue(deliveriesOf(a, 5 * places, { tag: "aaaa" }));
+      await spool.enqueue(deliveriesOf(b, 1, { tag: "bbbb" }));
       const loop = await start(places);
       while (receiver.held.length < places) await settle();
       expect(receiver.arrivals.slice(0, places).filter((p) => p === "/b")).toHaveLength(1);
       // Every place holds a hanging send of a's when b queues another: it goes out as soon as one of them ends.
-      await spool.enqueue(deliveriesFor(b, 1, "cccc"));
+      await spool.enqueue(deliveriesOf(b, 1, { tag: "cccc" }));
       loop.wake();
       const before = receiver.arrivals.length;
       for (let i = 0; i < 20; i++) await settle();
@@ -140,10 +133,10 @@ describe("webhook sends shared between tenants", () => {
     try {
       const places = 16;
       // Tenant a alone: its sends take every place, and hang. Then b queues three alerts (one wake for them all).
-      await spool.enqueue(deliveriesFor(a, places, "aaaa"));
+      await spool.enqueue(deliveriesOf(a, places, { tag: "aaaa" }));
       const loop = await start(places);
       while (receiver.held.length < places) await settle();
-      await spool.enqueue(deliveriesFor(b, 3, "bbbb"));
+      await spool.enqueue(deliveriesOf(b, 3, { tag: "bbbb" }));
       loop.wake();
       const sentToB = () => receiver.arrivals.filter((p) => p === "/b").length;
       for (let i = 0; i < 50; i++) await settle();

@@ -1,19 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { Delivery } from "../../../shared/alerts/delivery.ts";
-import { alertMessage } from "../../../shared/alerts/message.ts";
 import { createAlert, createDetector, deliverAll, OPERATOR } from "../../../shared/app/index.ts";
 import type { Alert } from "../../../shared/model/alert.ts";
 import { CHANNEL_LIMITS } from "../../../shared/runtime/senders.ts";
-import { anomalyGroupEvent, localAt, tempDir } from "../../builders.ts";
+import { deliveriesOf, localAt, tempDir } from "../../builders.ts";
 import { CountingReceiver } from "../../receivers/counting-receiver.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 
 const signal = new AbortController().signal;
-const deliveriesFor = (alert: Alert, n: number): Delivery[] =>
-  Array.from({ length: n }, (_, i) => {
-    const message = alertMessage(alert, anomalyGroupEvent({ groupId: `4f1c2d3e-aaaa-4bbb-8ccc-${String(i).padStart(12, "0")}` }), "first", "http://localhost:8087");
-    return { deliveryId: message.deliveryId, alertArn: alert.AlertArn, message };
-  });
 
 async function withAlert(action: Record<string, unknown>) {
   const services = localAt(await tempDir());
@@ -29,7 +22,7 @@ describe("deliveries at once, within their channel's limits", () => {
     const receiver = await CountingReceiver.start(limit, n);
     try {
       const { services, alert } = await withAlert({ WebhookConfiguration: { Url: `${receiver.url}/hook`, Secret: "k" } });
-      const deliveries = deliveriesFor(alert, n);
+      const deliveries = deliveriesOf(alert, n);
       const outcomes = await deliverAll(services, deliveries, signal);
       expect(outcomes.map((o) => o.status === "fulfilled" && o.value.kind)).toEqual(Array(n).fill("sent"));
       expect(receiver.most).toBe(limit);
@@ -47,7 +40,7 @@ describe("deliveries at once, within their channel's limits", () => {
     try {
       const { services, alert } = await withAlert({ SlackConfiguration: { WebhookUrl: `${receiver.url}/services/T/B/x` } });
       receiver.answer({ status: 429, headers: { "retry-after": "1" } });
-      const deliveries = deliveriesFor(alert, 2);
+      const deliveries = deliveriesOf(alert, 2);
       const outcomes = await deliverAll(services, deliveries, signal);
       expect(outcomes.map((o) => o.status === "fulfilled" && o.value)).toEqual([
         { kind: "sent", attempts: 2 },

@@ -3,20 +3,11 @@ import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../../shared/alerts/delivery.ts";
-import { alertMessage } from "../../../shared/alerts/message.ts";
-import type { Alert } from "../../../shared/model/alert.ts";
 import { LocalDeliverySpool } from "../../../shared/store/local-spool.ts";
-import { anomalyGroupEvent, tempDir } from "../../builders.ts";
+import { alertOfAccount, deliveriesOf, tempDir } from "../../builders.ts";
 
-const alertOf = (account: string): Alert => ({ AlertArn: `arn:aws:lookoutmetrics:us-east-1:${account}:Alert:hook`, AlertName: "hook", AnomalyDetectorArn: `arn:aws:lookoutmetrics:us-east-1:${account}:AnomalyDetector:shop`, AlertSensitivityThreshold: 70, Action: { WebhookConfiguration: { Url: "https://example.com/hook" } }, AlertStatus: "ACTIVE" }) as Alert;
-
-/** `n` deliveries of `account`'s alert, named `<tag><i>` by their group. */
-const deliveries = (account: string, tag: string, n: number): Delivery[] =>
-  Array.from({ length: n }, (_, i) => {
-    const alert = alertOf(account);
-    const message = alertMessage(alert, anomalyGroupEvent({ groupId: `4f1c2d3e-${tag}aaa-4bbb-8ccc-${String(i).padStart(12, "0")}` }), "first", "http://localhost:8087");
-    return { deliveryId: `${tag}${i}`, alertArn: alert.AlertArn, message };
-  });
+/** `n` deliveries of `account`'s alert, named `<tag><i>`. */
+const deliveries = (account: string, tag: string, n: number): Delivery[] => deliveriesOf(alertOfAccount(account), n, { tag: `${tag}aaa` }).map((d, i) => ({ ...d, deliveryId: `${tag}${i}` }));
 
 /** A spool holding the deliveries, enqueued one second apart in the given order. */
 async function spoolOf(...queued: Delivery[]) {
