@@ -95,4 +95,16 @@ describe("the local delivery spool", () => {
     await spool.refresh();
     expect(ids(await spool.pending(10))).toEqual(["a0", "a1"]);
   });
+
+  it("hands out each of 50 deliveries enqueued at once by as many writers, while it lists the folder again, once", async () => {
+    const dir = await tempDir();
+    const spool = new LocalDeliverySpool(dir);
+    const queued = Array.from({ length: 50 }, (_, i) => deliveries(i % 2 ? "111111111111" : "222222222222", `w${i}-`, 1)[0]!);
+    await Promise.all([...queued.map((d) => spool.enqueue([d])), spool.refresh(), spool.refresh()]);
+    const first = await spool.pending(30);
+    const rest = await spool.pending(100, { except: first });
+    expect(ids([...first, ...rest]).sort()).toEqual(ids(queued).sort());
+    expect(await spool.depth()).toBe(50);
+    expect(await readdir(dir)).toHaveLength(50);
+  });
 });
