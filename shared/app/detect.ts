@@ -1,6 +1,6 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
-import { intervalFolder, readableOf, readInterval, visitRows } from "../detect/read-files.ts";
+import { intervalFolder, readableOf, readInterval, spillHistory } from "../detect/read-files.ts";
 import { failureUri, inputUri, intervalUri, metricSetRoot, resultUri, runsUri, tenantFailureReason, toJsonLines } from "../detect/results.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
@@ -15,7 +15,7 @@ import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
-import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
+import { historySeriesOf, L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { FILE_READ_COST } from "../ingest/readers.ts";
 import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { RecordWrite } from "../store/records.ts";
@@ -248,12 +248,13 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const work = runsUri(root, "history", run);
   await deps.blobs.deleteFolder(`${work}/`);
   const spill = new HistorySpill(deps.blobs, joinUri(work, "spill"), metricSet.MetricList.length, metricSet.MetricSetFrequency, before);
-  await visitRows(filesOf(deps, metricSet), readable, historyPrefixes(readable), (timestamp, dimensions, values, seriesKey) => {
-    spill.add(timestamp, dimensions, values, seriesKey);
-    return spill.full ? spill.flush() : undefined;
+  const quotas = deps.quotas ?? L4M_QUOTAS;
+  const limits = { bytes: quotas.bytesPerHistory[metricSet.MetricSetFrequency], series: historySeriesOf(quotas, metricSet.MetricSetFrequency) };
+  // The last learned intervals' points are kept: the context of the first live incidents. A history refused leaves no spill behind.
+  const spilled = await spillHistory(filesOf(deps, metricSet), readable, historyPrefixes(readable), spill, limits, RECENT).catch(async (e: unknown) => {
+    await deps.blobs.deleteFolder(`${work}/`);
+    throw e;
   });
-  // The last learned intervals' points are kept: the context of the first live incidents.
-  const spilled = await spill.finish(RECENT);
   const version = `h-${run}`;
   const capacity = capacityOf(deps);
   const shards = spilled.partitions.size ? historyShards(spilled.partitions, SPILL_BITS, metricSet.MetricList.length, capacity) : [];

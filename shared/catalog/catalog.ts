@@ -135,7 +135,7 @@ export class Catalog {
    * made at once, the last to count sees all those kept: none stays past the quota (some may
    * be refused that would have fit, to be asked again).
    */
-  private async takenBackPastQuota(quota: Exclude<QuotaName, "seriesPerMetricSet" | "bytesPerInterval" | "valuesPerBackTest">, count: () => Promise<number>, table: "detectors" | "metricSets" | "alerts", id: string, what: string, resourceId: string, resourceType: string): Promise<void> {
+  private async takenBackPastQuota(quota: Exclude<QuotaName, "seriesPerMetricSet" | "bytesPerInterval" | "bytesPerHistory" | "valuesPerBackTest">, count: () => Promise<number>, table: "detectors" | "metricSets" | "alerts", id: string, what: string, resourceId: string, resourceType: string): Promise<void> {
     const limit = (this.deps.quotas ?? L4M_QUOTAS)[quota];
     if ((await count()) <= limit) return;
     await this.deps.records.delete(table, id);
@@ -143,7 +143,7 @@ export class Catalog {
   }
 
   /** Throws L4M's ServiceQuotaExceededException, naming the quota, when `wanted` is over it. */
-  private withinQuota(quota: Exclude<QuotaName, "seriesPerMetricSet" | "bytesPerInterval" | "valuesPerBackTest">, wanted: number, what: string, resourceId: string, resourceType: string): void {
+  private withinQuota(quota: Exclude<QuotaName, "seriesPerMetricSet" | "bytesPerInterval" | "bytesPerHistory" | "valuesPerBackTest">, wanted: number, what: string, resourceId: string, resourceType: string): void {
     const limit = (this.deps.quotas ?? L4M_QUOTAS)[quota];
     if (wanted > limit) throw new ServiceQuotaExceededException(`${what}: the quota ${QUOTA_CODES[quota]} is ${limit}`, resourceId, resourceType, QUOTA_CODES[quota]);
   }

@@ -6,9 +6,11 @@ import { FILE_READ_COST, ReadBudget, streamRecords, type ReadItem } from "../ing
 import { classifyRow, rowSpecOf } from "../ingest/rows.ts";
 import { makeTimestampParser } from "../ingest/timestamp.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { L4M_QUOTAS } from "../model/quotas.ts";
+import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
+import { ServiceQuotaExceededException } from "../model/errors.ts";
 import type { FileFormatDescriptor, MetricSet } from "../model/metric-set.ts";
 import type { BlobStore } from "../store/blobs.ts";
+import type { HistorySpill, Spilled } from "./shard-history.ts";
 
 /** Reading is all detection does with a metric set's files: listed, then each read as a stream. */
 export type FileReader = Pick<BlobStore, "get" | "list" | "read">;
@@ -95,15 +97,16 @@ async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], for
 /**
  * Hands every usable row of the files under the given addresses to `visit` as it is read,
  * keeping none (files are streamed): how history is spilled shard by shard. Rows that cannot be used are
- * counted (history's rejects are not reported, as a model learns what it can).
+ * counted (history's rejects are not reported, as a model learns what it can). Within a
+ * `budget`, reading stops where it is spent (`overBudget`).
  */
-export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>): Promise<{ files: number; rows: number; rejected: number }> {
+export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget): Promise<{ files: number; rows: number; rejected: number; overBudget: boolean }> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
   const listed = { files: 0 };
   let rows = 0;
   let rejected = 0;
-  for await (const batch of recordsUnder(blobs, prefixes, format, listed)) {
+  for await (const batch of recordsUnder(blobs, prefixes, format, listed, undefined, budget)) {
     for (const item of batch) {
       if (!("row" in item)) {
         rejected++;
@@ -119,8 +122,41 @@ export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet,
       if (wrote) await wrote;
     }
   }
-  return { files: listed.files, rows, rejected };
+  return { files: listed.files, rows, rejected, overBudget: budget?.exceeded === true };
 }
+
+/** The most a history may hold: bytes as read (inflated; each file FILE_READ_COST more), and time series. */
+export interface HistoryLimits {
+  readonly bytes: number;
+  readonly series: number;
+}
+
+/**
+ * Reads a metric set's history into `spill` within its limits: reading stops at the first
+ * row past either, and the history is refused (ServiceQuotaExceededException) rather than
+ * learned in part, since what was read need not be its latest part. Answers what was
+ * spilled, with its `last` latest intervals' starts.
+ */
+export async function spillHistory(reader: FileReader, metricSet: ReadableMetricSet & Pick<MetricSet, "MetricSetArn" | "MetricSetName">, prefixes: readonly string[], spill: HistorySpill, limits: HistoryLimits, last: number): Promise<Spilled> {
+  const budget = new ReadBudget(limits.bytes);
+  const read = await visitRows(
+    reader,
+    metricSet,
+    prefixes,
+    (timestamp, dimensions, values, seriesKey) => {
+      spill.add(timestamp, dimensions, values, seriesKey);
+      // Checked per row, as a row may bring a series: the keys held are what a history of endless new series would grow.
+      if (spill.series > limits.series) throw historyRefused(metricSet, `more than ${limits.series} time series`, QUOTA_CODES.seriesPerMetricSet);
+      return spill.full ? spill.flush() : undefined;
+    },
+    budget,
+  );
+  if (read.overBudget) throw historyRefused(metricSet, `more than ${limits.bytes} bytes as read (inflated, ${FILE_READ_COST} more a file)`, QUOTA_CODES.bytesPerHistory);
+  return spill.finish(last);
+}
+
+const historyRefused = (metricSet: Pick<MetricSet, "MetricSetArn" | "MetricSetName">, what: string, quotaCode: string) =>
+  new ServiceQuotaExceededException(`ServiceQuotaExceeded ${quotaCode}: the history of ${metricSet.MetricSetName} holds ${what}, the quota; it was not learned`, metricSet.MetricSetArn, "MetricSet", quotaCode);
 
 /** The folder of one interval's files: the templated path rendered for its start. */
 export function intervalFolder(metricSet: ReadableMetricSet, intervalStart: number): string | undefined {

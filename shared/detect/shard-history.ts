@@ -54,6 +54,7 @@ export class HistorySpill {
   private readonly buffers = new Map<string, Buffer>();
   private readonly starts = new Set<number>();
   private buffered = 0;
+  private combos = 0;
   private sequence = 0;
   private readonly len: number;
 
@@ -72,6 +73,11 @@ export class HistorySpill {
     return this.buffered >= FLUSH_ROWS;
   }
 
+  /** Time series (dimension values × measures) spilled so far. */
+  get series(): number {
+    return this.combos * this.measures;
+  }
+
   /** One accepted row (its series key made already, or made here); rows of intervals at or after `before` are not history. */
   add(timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], key = seriesKeyOf(dimensions)): void {
     const t = Math.floor(timestamp / this.len) * this.len;
@@ -86,6 +92,7 @@ export class HistorySpill {
     let series = known.get(key);
     if (series === undefined) {
       known.set(key, (series = known.size));
+      this.combos++;
       this.dimensions.get(partition)!.push([...dimensions]);
     }
     const at = `${partition}/${Math.floor(t / this.len / BLOCK_INTERVALS)}`;

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import * as z from "zod";
 import { ValidationException } from "../../model/errors.ts";
-import { L4M_QUOTAS, type Quotas } from "../../model/quotas.ts";
+import { historyBytesOf, L4M_QUOTAS, type Quotas } from "../../model/quotas.ts";
 import { parseOrThrow } from "../../model/validate.ts";
 import { DataRootsSettings, dataRootsFromText } from "../data-roots.ts";
 
@@ -54,6 +54,7 @@ export const ServeConfig = z.strictObject({
       dimensionsPerMetricSet: z.number().int().positive().max(100).optional(),
       seriesPerMetricSet: z.number().int().positive().optional(),
       bytesPerInterval: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+      bytesPerHistory: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
       valuesPerBackTest: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
     })
     .optional(),
@@ -151,7 +152,8 @@ export function quotasOf(config: ServeConfig): Quotas {
     ...(q.alertsPerDetector ? { alertsPerDetector: q.alertsPerDetector } : {}),
     ...(q.measuresPerMetricSet ? { measuresPerMetricSet: q.measuresPerMetricSet } : {}),
     ...(q.dimensionsPerMetricSet ? { dimensionsPerMetricSet: q.dimensionsPerMetricSet } : {}),
-    ...(q.bytesPerInterval ? { bytesPerInterval: perFrequency(q.bytesPerInterval) } : {}),
+    ...(q.bytesPerInterval ? { bytesPerInterval: perFrequency(q.bytesPerInterval), bytesPerHistory: historyBytesOf(perFrequency(q.bytesPerInterval)) } : {}),
+    ...(q.bytesPerHistory ? { bytesPerHistory: perFrequency(q.bytesPerHistory) } : {}),
     ...(q.valuesPerBackTest ? { valuesPerBackTest: q.valuesPerBackTest } : {}),
     ...(series ? { seriesPerMetricSet: perFrequency(series) } : {}),
   };

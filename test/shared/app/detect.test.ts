@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { detectMetricSet, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
-import { activateDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
+import { activateDetector, describeDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
@@ -14,7 +14,7 @@ import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { metricSetKey } from "../../../shared/model/ids.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
-import { csvOf, HOUR, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir } from "../../builders.ts";
+import { csvOf, HOUR, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, sqlTime, T0, tempDir } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -144,6 +144,38 @@ describe("detection of intervals", () => {
     await detectInterval(rt, metricSet, t + HOUR, t + 2 * HOUR);
     const [next] = (await executions(rt, OPERATOR, metricSet.AnomalyDetectorArn)).filter((e) => e.Timestamp === new Date(t + HOUR).toISOString());
     expect(next).toMatchObject({ Status: "COMPLETED" });
+  });
+
+  it("refuses a history past BytesPerHistory (a GZIP that inflates past it): the activation FAILED with the quota, no spill left; the same history learned under a larger quota", async () => {
+    const history = 256 * 1024;
+    const quotas = { ...L4M_QUOTAS, bytesPerHistory: { ...L4M_QUOTAS.bytesPerHistory, PT1H: history } };
+    const { rt, metricSet, files } = await setUp(2, { quotas });
+    // 4 MB of rows of one history hour in a few kilobytes.
+    const bomb = gzipSync(`timestamp,platform,marketplace,views,revenue\n${`${sqlTime(T0 + HOUR)},web,de,1,1\n`.repeat(100_000)}`);
+    expect(bomb.length).toBeLessThan(history / 16);
+    await rt.blobs.put(join(files, "history", "bomb.csv.gz"), bomb);
+    expect(await detectDue(rt, LIVE + HOUR)).toEqual([]);
+    const arn = await detectorArn(rt);
+    expect(await describeDetector(rt, OPERATOR, arn)).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: `ServiceQuotaExceeded BytesPerHistory: the history of ${metricSet.MetricSetName} holds more than ${history} bytes as read (inflated, 16384 more a file), the quota; it was not learned` });
+    expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
+    expect(await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet))).toBeUndefined();
+
+    const roomy = localAt(join(await tempDir(), "vigil"), () => LIVE + HOUR, { quotas: { ...quotas, bytesPerHistory: { ...quotas.bytesPerHistory, PT1H: 16 * history } } });
+    await roomy.blobs.put(join(files, "history", "bomb.csv.gz"), bomb);
+    const again = await shopOnFiles(roomy, files);
+    await activateDetector(roomy, OPERATOR, again.detector.AnomalyDetectorArn);
+    expect((await detectDue(roomy, LIVE + HOUR)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+    expect((await describeDetector(roomy, OPERATOR, again.detector.AnomalyDetectorArn)).Status).toBe("ACTIVE");
+  });
+
+  it("refuses a history of more than twice TimeSeriesPerMetricSet's series, as soon as it holds them: the activation FAILED with the quota", async () => {
+    const quotas = { ...L4M_QUOTAS, seriesPerMetricSet: { ...L4M_QUOTAS.seriesPerMetricSet, PT1H: 10 } };
+    const { rt, metricSet, files } = await setUp(2, { quotas });
+    // The three shops' two measures are 6 series; a history of endless new marketplaces brings 2 more with each row.
+    await rt.blobs.put(join(files, "history", "many.csv"), `timestamp,platform,marketplace,views,revenue\n${Array.from({ length: 1000 }, (_, i) => `${sqlTime(T0 + HOUR)},web,m${i},1,1\n`).join("")}`);
+    expect(await detectDue(rt, LIVE + HOUR)).toEqual([]);
+    expect(await describeDetector(rt, OPERATOR, await detectorArn(rt))).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: `ServiceQuotaExceeded TimeSeriesPerMetricSet: the history of ${metricSet.MetricSetName} holds more than 20 time series, the quota; it was not learned` });
+    expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
   });
 
   it("keeps the first 10,000 rows of an interval full of bad rows and counts the rest, in its rejects and data quality", async () => {

@@ -18,6 +18,9 @@ describe("vigil serve's settings", () => {
     expect(loadServeConfig({ file, env: { VIGIL_DATA_ROOTS: "team-a=/srv/t" }, flags: flagged }).dataRoots).toEqual({ default: ["/srv/flag"], "team-a": ["/srv/t"] });
     expect(loadServeConfig({ file, env: {}, flags: flagged }).dataRoots).toEqual({ default: ["/srv/flag"] });
     expect(quotasOf(config)).toMatchObject({ detectorsPerAccount: 50, alertsPerDetector: 10, seriesPerMetricSet: { PT5M: 200_000, P1D: 200_000 }, bytesPerInterval: { PT1M: 1_073_741_824, PT1H: 1_073_741_824 } });
+    // A history holds 16 intervals' bytes, however the interval's were raised; or its own, when given.
+    expect(quotasOf(config).bytesPerHistory).toMatchObject({ PT1M: 16 * 1_073_741_824, PT1H: 16 * 1_073_741_824 });
+    expect(quotasOf({ ...config, quotas: { bytesPerInterval: 1_073_741_824, bytesPerHistory: 5_000_000_000 } }).bytesPerHistory).toMatchObject({ PT5M: 5_000_000_000 });
     expect(loadServeConfig({ env: {} , file: undefined }).port).toBe(8087);
   });
 
