@@ -23,6 +23,12 @@ import { scoreInterval } from "./score-interval.ts";
  */
 export const SPILL_BITS = 8;
 export const BLOCK_INTERVALS = 168;
+/**
+ * How far back a history reaches before the first interval detected: older rows are not
+ * learned. A model needs weeks, not years, and each interval's start is held while the
+ * history is spilled, so rows at endless distinct times would grow memory without it.
+ */
+export const HISTORY_REACH_MS = 365 * 86_400_000;
 /** Rows buffered before they are written out. */
 const FLUSH_ROWS = 1 << 20;
 
@@ -78,10 +84,10 @@ export class HistorySpill {
     return this.combos * this.measures;
   }
 
-  /** One accepted row (its series key made already, or made here); rows of intervals at or after `before` are not history. */
+  /** One accepted row (its series key made already, or made here); rows of intervals at or after `before`, or more than HISTORY_REACH_MS before it, are not history. */
   add(timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], key = seriesKeyOf(dimensions)): void {
     const t = Math.floor(timestamp / this.len) * this.len;
-    if (t >= this.before) return;
+    if (t >= this.before || t < this.before - HISTORY_REACH_MS) return;
     this.starts.add(t);
     const partition = seriesHash(key) >>> (32 - SPILL_BITS);
     let known = this.keys.get(partition);

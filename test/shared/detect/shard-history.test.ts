@@ -1,0 +1,29 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { HISTORY_REACH_MS, HistorySpill } from "../../../shared/detect/shard-history.ts";
+import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
+import { HOUR, T0, tempDir } from "../../builders.ts";
+
+const spillBefore = async (before: number) => new HistorySpill(new LocalBlobStore(), join(await tempDir(), "spill"), 1, "PT1H", before);
+
+describe("a history's spill", () => {
+  it("learns the year before the first interval detected, and holds nothing of rows older than that, however many distinct times they bring", async () => {
+    const before = T0 + 400 * 24 * HOUR;
+    const spill = await spillBefore(before);
+    // Ten thousand rows, each at an hour of its own, all more than a year back.
+    for (let i = 0; i < 10_000; i++) spill.add(before - HISTORY_REACH_MS - (i + 1) * HOUR, ["old"], [i]);
+    spill.add(before - HISTORY_REACH_MS, ["a"], [1]);
+    spill.add(before - HOUR, ["a"], [2]);
+    spill.add(before, ["a"], [3]);
+    const spilled = await spill.finish(5);
+    expect(spilled.intervals).toBe(2);
+    expect(spilled.latest).toEqual([before - HISTORY_REACH_MS, before - HOUR]);
+    expect(spill.series).toBe(1);
+  });
+
+  it("counts its time series as dimension values times measures, each once", async () => {
+    const spill = new HistorySpill(new LocalBlobStore(), join(await tempDir(), "spill"), 3, "PT1H", T0 + 10 * HOUR);
+    for (let h = 0; h < 5; h++) for (const m of ["de", "fr"]) spill.add(T0 + h * HOUR, [m], [1, 2, 3]);
+    expect(spill.series).toBe(6);
+  });
+});
