@@ -5,7 +5,7 @@ import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, r
 import type { z } from "zod";
 import { CreateMetricSetRequest, ownSourceRolesOnly, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
-import { L4M_QUOTAS, QUOTA_CODES, type QuotaName, type Quotas } from "../model/quotas.ts";
+import { L4M_QUOTAS, QUOTA_CODES, type CountQuota, type Quotas } from "../model/quotas.ts";
 import type { Silence } from "../model/silence.ts";
 import { randomUUID } from "node:crypto";
 import { RecordExists, type RecordStore, type Table } from "../store/records.ts";
@@ -135,7 +135,7 @@ export class Catalog {
    * made at once, the last to count sees all those kept: none stays past the quota (some may
    * be refused that would have fit, to be asked again).
    */
-  private async takenBackPastQuota(quota: Exclude<QuotaName, "seriesPerMetricSet" | "bytesPerInterval" | "bytesPerHistory" | "valuesPerBackTest">, count: () => Promise<number>, table: "detectors" | "metricSets" | "alerts", id: string, what: string, resourceId: string, resourceType: string): Promise<void> {
+  private async takenBackPastQuota(quota: CountQuota, count: () => Promise<number>, table: "detectors" | "metricSets" | "alerts", id: string, what: string, resourceId: string, resourceType: string): Promise<void> {
     const limit = (this.deps.quotas ?? L4M_QUOTAS)[quota];
     if ((await count()) <= limit) return;
     await this.deps.records.delete(table, id);
@@ -143,7 +143,7 @@ export class Catalog {
   }
 
   /** Throws L4M's ServiceQuotaExceededException, naming the quota, when `wanted` is over it. */
-  private withinQuota(quota: Exclude<QuotaName, "seriesPerMetricSet" | "bytesPerInterval" | "bytesPerHistory" | "valuesPerBackTest">, wanted: number, what: string, resourceId: string, resourceType: string): void {
+  private withinQuota(quota: CountQuota, wanted: number, what: string, resourceId: string, resourceType: string): void {
     const limit = (this.deps.quotas ?? L4M_QUOTAS)[quota];
     if (wanted > limit) throw new ServiceQuotaExceededException(`${what}: the quota ${QUOTA_CODES[quota]} is ${limit}`, resourceId, resourceType, QUOTA_CODES[quota]);
   }

@@ -23,6 +23,8 @@ export interface Quotas {
 }
 
 export type QuotaName = keyof Quotas;
+/** The quotas that are one number, not one by frequency: what a count of records is held to. */
+export type CountQuota = { [K in QuotaName]: Quotas[K] extends number ? K : never }[QuotaName];
 
 const MIB = 1024 * 1024;
 
