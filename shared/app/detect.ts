@@ -21,7 +21,7 @@ import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { RecordWrite } from "../store/records.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
-import { AccessDeniedException } from "../model/errors.ts";
+import { AccessDeniedException, ServiceQuotaExceededException } from "../model/errors.ts";
 import { metricSetFiles } from "./data.ts";
 import { pendingFeedback } from "./feedback.ts";
 import { catalogOf, systemScope } from "./scope.ts";
@@ -221,6 +221,8 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
     return await learnHistory(deps, metricSet, before, term, now, outdated, stopKeeping);
   } catch (e) {
     await stopKeeping();
+    // A model an older engine wrote whose history has grown past its quota goes on from nothing, as one without history, rather than stop.
+    if (outdated && e instanceof ServiceQuotaExceededException) return afresh(deps, metricSet, term, outdated, now);
     // Given back only while still its own: a lease another run took over stays that run's.
     await deps.records.release(term.lease, term.leaseUntil);
     throw e;
@@ -316,6 +318,20 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
   await deps.records.release(plan.lease, plan.leaseUntil);
   await deps.blobs.deleteFolder(`${plan.work}/`);
   return { model, learned: plan.intervals };
+}
+
+/** Commits an empty model in place of an outdated one, where detection had got to kept, if the run still holds the history's lease. */
+async function afresh(deps: DetectServices, metricSet: MetricSet, term: LeaseTerm, outdated: OutdatedHead, now: number): Promise<LoadedModel | undefined> {
+  const root = metricSetRoot(deps.resultsRoot, metricSet);
+  const empty = emptyModel(intervalMs(metricSet.MetricSetFrequency));
+  const model: ShardedModel = { ...empty, head: { ...empty.head, through: outdated.through ?? NaN, openGroup: outdated.openGroup, feedbackThrough: outdated.feedbackThrough } };
+  const held = await holdsLease(deps, term, now);
+  if (held) {
+    await commitModel(deps.blobs, root, model);
+    await collectVersions(deps.blobs, root, model);
+  }
+  await deps.records.release(term.lease, term.leaseUntil);
+  return held ? { model, learned: 0 } : undefined;
 }
 
 /** The later of two intervals, either unknown (null, NaN); NaN when both are. */

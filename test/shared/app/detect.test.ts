@@ -507,29 +507,35 @@ async function detectHours(set: Pick<Awaited<ReturnType<typeof setUp>>, "rt" | "
 }
 
 /** The shop set up with `liveHours` of live files, and detection run through its first `hours` live hours. */
-async function detectedThrough(hours: number, liveHours = 10) {
-  const set = await setUp(liveHours);
+async function detectedThrough(hours: number, liveHours = 10, options: Parameters<typeof localAt>[2] = {}) {
+  const set = await setUp(liveHours, options);
   await detectHours(set, 1, hours);
   return set;
+}
+
+/** Rewrites the metric set's saved model as an older engine wrote it: its head and shards, in an engine format two behind (the one just before is still read). Answers the model as it was. */
+async function outdate(rt: Runtime, metricSet: ShopMetricSet) {
+  const root = metricSetRoot(rt.resultsRoot, metricSet);
+  const before = (await readModel(rt.blobs, root))!;
+  const files = await rt.blobs.list(`${modelFolder(root)}/`);
+  expect(files.length).toBeGreaterThan(1);
+  for (const uri of files) {
+    const saved = Buffer.from((await rt.blobs.get(uri))!);
+    const format = saved.lastIndexOf('"format":');
+    expect(format).toBeGreaterThan(0);
+    const digit = format + '"format":'.length;
+    saved[digit] = saved[digit]! - 2;
+    await rt.blobs.put(uri, saved);
+  }
+  expect((await readModel(rt.blobs, root))!).toMatchObject({ outdated: true, head: { through: before.head.through } });
+  return before;
 }
 
 describe("a model saved by an older engine", () => {
   it("is learned again from the history, and detection goes on from where it had got to", async () => {
     const { rt, metricSet, setNow } = await detectedThrough(3);
-    // The saved model as an older engine wrote it: its head and shards, in an engine format two behind (the one just before is still read).
     const root = metricSetRoot(rt.resultsRoot, metricSet);
-    const before = (await readModel(rt.blobs, root))!;
-    const files = await rt.blobs.list(`${modelFolder(root)}/`);
-    expect(files.length).toBeGreaterThan(1);
-    for (const uri of files) {
-      const saved = Buffer.from((await rt.blobs.get(uri))!);
-      const format = saved.lastIndexOf('"format":');
-      expect(format).toBeGreaterThan(0);
-      const digit = format + '"format":'.length;
-      saved[digit] = saved[digit]! - 2;
-      await rt.blobs.put(uri, saved);
-    }
-    expect((await readModel(rt.blobs, root))!).toMatchObject({ outdated: true, head: { through: before.head.through } });
+    const before = await outdate(rt, metricSet);
     // A process that stopped while learning it again left its lease: the next start gives it back.
     const learning = `${metricSetKey(metricSet.MetricSetArn)}/history`;
     expect(await rt.records.claim(learning, LIVE + 4 * HOUR + 15 * 60_000, LIVE + 4 * HOUR)).toBe(true);
@@ -545,6 +551,21 @@ describe("a model saved by an older engine", () => {
     expect(after.outdated).toBeUndefined();
     expect(after.head.through).toBe(LIVE + 9 * HOUR);
     expect(after.shards.every((s) => !before.shards.some((b) => b.version === s.version))).toBe(true);
+  });
+
+  it("whose history has grown past BytesPerHistory goes on from nothing, from where it had got to, rather than stop", async () => {
+    const quotas = { ...L4M_QUOTAS, bytesPerHistory: { ...L4M_QUOTAS.bytesPerHistory, PT1H: 256 * 1024 } };
+    const { rt, metricSet, files, setNow } = await detectedThrough(3, 10, { quotas });
+    await rt.blobs.put(join(files, "history", "more.csv.gz"), gzipSync(`timestamp,platform,marketplace,views,revenue\n${`${sqlTime(T0 + HOUR)},web,de,1,1\n`.repeat(100_000)}`));
+    const before = await outdate(rt, metricSet);
+    const runs = await detectHours({ rt, setNow }, 4, 6);
+    expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual(Array.from({ length: 3 }, (_, i) => [LIVE + (i + 3) * HOUR, "processed"]));
+    const after = (await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!;
+    expect(after.outdated).toBeUndefined();
+    expect(after.head.through).toBe(LIVE + 5 * HOUR);
+    // Nothing of the outdated model is left, and nothing of the history was learned: only the live intervals' series.
+    expect(after.shards.every((s) => !before.shards.some((b) => b.version === s.version))).toBe(true);
+    expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
   });
 });
 
