@@ -24,7 +24,7 @@ export interface DeliverDeps {
   readonly alert: (alertArn: string) => Promise<Alert | undefined>;
   readonly senders: Senders;
   /** One per process: every delivery in flight queues there. */
-  readonly gate: DeliveryGate;
+  readonly gate: Pick<DeliveryGate, "enter">;
   readonly deadLetters: DeadLetters;
   readonly policy: RetryPolicy;
   readonly timer: RetryTimer;

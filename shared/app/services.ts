@@ -106,7 +106,7 @@ export interface Services {
   readonly deadLetters: DeadLetters;
   readonly senders: Senders;
   /** Where every delivery of the process waits its turn within its channel's limits. */
-  readonly deliveryGate: DeliveryGate;
+  readonly deliveryGate: Pick<DeliveryGate, "enter">;
   /** Sources Vigil pulls; a mode or function without one says so when asked. */
   readonly sources: { readonly cloudwatch?: PulledSource | undefined };
   /** Where detection runs a metric set's shards. */

@@ -1,6 +1,6 @@
 import type { Transporter } from "nodemailer";
 import type { Sender, Senders } from "../alerts/channel.ts";
-import { DeliveryGate, type ChannelLimits } from "../alerts/gate.ts";
+import type { ChannelLimits, DeliveryGate } from "../alerts/gate.ts";
 import { SLACK_WEBHOOK_PACE } from "../channels/slack/limits.ts";
 import { ownAccountOnly } from "../channels/common/own-account.ts";
 import type { AlertSettings, Clock } from "../app/index.ts";
@@ -54,8 +54,11 @@ export const CHANNEL_LIMITS: ChannelLimits = {
   lambda: { concurrency: 32 },
 };
 
-/** The gate every delivery of a process queues at, on the real clock (a simulation's clock does not pace Slack). */
-export const deliveryGate = (limits: ChannelLimits = CHANNEL_LIMITS) => new DeliveryGate(limits, { now: Date.now, sleep: realSleep });
+/** The gate every delivery of a process queues at, on the real clock (a simulation's clock does not pace Slack); made at the first delivery, so a function that never delivers never loads it. */
+export function deliveryGate(limits: ChannelLimits = CHANNEL_LIMITS): Pick<DeliveryGate, "enter"> {
+  const made = madeOnFirstUse(async () => new (await import("../alerts/gate.ts")).DeliveryGate(limits, { now: Date.now, sleep: realSleep }));
+  return { enter: async (channel, signal, tenant) => (await made()).enter(channel, signal, tenant) };
+}
 
 /** A sleep that an abort cuts short. */
 export const realSleep = (ms: number, signal: AbortSignal) =>
