@@ -216,6 +216,19 @@ export function anomalyGroupRecord(overrides: { groupId?: string; score?: number
 }
 
 /**
+ * A group's record as one past its bound stores it (incidents/bounded.ts): without the series
+ * `left` of `measure`, which it still counts.
+ */
+export function leftOut(group: AnomalyGroupRecord, measure: string, left: readonly string[]): AnomalyGroupRecord {
+  const impact = group.impacts[measure]!;
+  const ids = Object.keys(impact.series);
+  const kept = ids.filter((id) => !left.includes(id));
+  const peaks = impact.seriesPeak;
+  const bounded: MeasureImpact = { ...impact, series: Object.fromEntries(kept.map((id) => [id, impact.series[id]!])), seriesCount: ids.length, ...(peaks ? { seriesPeak: kept.map((id) => peaks[ids.indexOf(id)]!) } : {}) };
+  return { ...group, impacts: { ...group.impacts, [measure]: bounded } };
+}
+
+/**
  * The services with every read of blobs counted (`get`, `read` and `list`, as "get <address>"
  * and so on), the results' and the metric set's files alike: what a request costs, without
  * timing it.

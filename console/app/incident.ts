@@ -13,6 +13,8 @@ export interface MeasureSeries {
   readonly measure: string;
   readonly series: readonly { readonly ts: TimeSeries; readonly chart: SeriesChart }[];
   readonly truncated: boolean;
+  /** The measure's series in the group: more than listed where its record keeps only the most severe. */
+  readonly total: number;
 }
 
 export interface IncidentData {
@@ -39,7 +41,7 @@ export async function loadIncident(detectorArn: string, groupId: string): Promis
       const listed = await callAll("ListAnomalyGroupTimeSeries", { ...ref, MetricName: impact.MetricName, MaxResults: 100 }, (p) => ((timestamps = p.TimestampList), p.TimeSeriesList), MAX_SERIES);
       const series = listed.items.map((ts) => ({ ts, chart: seriesChart(timestamps, ts, group.StartTime, group.EndTime) }));
       series.sort((a, b) => movement(b.chart) - movement(a.chart));
-      return { measure: impact.MetricName, series, truncated: listed.truncated };
+      return { measure: impact.MetricName, series, truncated: listed.truncated, total: impact.NumTimeSeries };
     });
   const [detector, group, related, feedback, deliveries, measures] = await Promise.all([
     call("DescribeAnomalyDetector", { AnomalyDetectorArn: detectorArn }),

@@ -12,6 +12,7 @@ import { RECENT } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
 import { cellsAt, type CellWalk, type DataQualityReport } from "../ingest/aggregate.ts";
 import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
+import { madeOnFirstUse } from "../model/first-use.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
@@ -516,7 +517,8 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
         : undefined;
   const verdicts: Verdict[] = feedback.map((f) => ({ measure: f.measure, dimensions: f.dimensions, z: f.z, IsAnomaly: f.IsAnomaly }));
   const capacity = capacityOf(deps);
-  const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
+  const open = model.head.openGroup;
+  const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity, open && (await bounds()).boundedGroup(open));
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   // The queue's retries need longer than the claimed term: the lease is extended, if it is still the run's (a conditional write, as a claim is).
   if (handed) {
@@ -592,6 +594,9 @@ async function extendLease(records: DetectServices["records"], term: LeaseTerm, 
   return true;
 }
 
+/** What a group's record keeps of it (incidents/bounded.ts): loaded with the first group a run charts or stores, as an interval without one needs none of it. */
+const bounds = madeOnFirstUse(() => import("../incidents/bounded.ts"));
+
 /**
  * The merge: the shards' anomalies, in the order one unsharded run finds them, grouped as
  * it groups them; the results and events written; then the commit. Each step is taken only
@@ -623,10 +628,12 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
   // A run that outlived its lease (another may have taken its interval over) stops before its group, its events and its commit.
   if (!(await holdsLease(deps, plan, now))) return notCommitted(deps, plan);
-  if (group) await deps.records.put("groups", groupKey(metricSet, group.AnomalyGroupId), group);
+  // Stored and announced within its bounds (a record is one item of at most 400 KB); the model's open group keeps all of it to grow on.
+  const stored = group && (await bounds()).boundedGroup(group);
+  if (stored) await deps.records.put("groups", groupKey(metricSet, stored.AnomalyGroupId), stored);
   // Announced before the commit: a re-run announces the same revision again, which listeners drop.
-  if (group) await deps.events.publish(groupEvent("AnomalyGroupChanged", group, anomalies, recent, intervalStart));
-  if (ended) await deps.events.publish(groupEvent("AnomalyGroupEnded", ended, [], recent, intervalStart));
+  if (stored) await deps.events.publish(groupEvent("AnomalyGroupChanged", stored, anomalies, recent, intervalStart));
+  if (ended) await deps.events.publish(groupEvent("AnomalyGroupEnded", (await bounds()).boundedGroup(ended), [], recent, intervalStart));
   const execution: IntervalExecution = {
     MetricSetArn: metricSet.MetricSetArn,
     Timestamp: stamp,

@@ -1,7 +1,7 @@
 import type { NotificationState } from "../alerts/renotify.ts";
 import { MIN_ANOMALY_SCORE } from "../detect/score-interval.ts";
 import type { Alert } from "../model/alert.ts";
-import { toAnomalyGroup } from "../incidents/contribution.ts";
+import { seriesCountOf, toAnomalyGroup } from "../incidents/contribution.ts";
 import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -61,10 +61,18 @@ export interface AlertingExplanation {
   readonly repeatMs: number;
 }
 
-/** The group of the detector open at `t` that holds the series, else any open at `t`. */
-function groupAt(groups: readonly AnomalyGroupRecord[], t: number, id: string): AlertingExplanation["group"] {
+/**
+ * The group of the detector open at `t` that holds the series, else any open at `t`. A
+ * record past its bound (incidents/bounded.ts) may not keep the series: an anomaly of it at
+ * `t` is still its measure's, as the group open at an interval takes all of its anomalies.
+ */
+function groupAt(groups: readonly AnomalyGroupRecord[], t: number, series: SeriesRef & { readonly id: string }, anomalous: boolean): AlertingExplanation["group"] {
   const open = groups.filter((g) => g.startMs <= t && t <= g.endMs);
-  const holding = open.find((g) => Object.values(g.impacts).some((i) => own(i.series, id) !== undefined));
+  const unkept = (g: AnomalyGroupRecord) => {
+    const impact = own(g.impacts, series.measure);
+    return anomalous && impact !== undefined && seriesCountOf(impact) > Object.keys(impact.series).length;
+  };
+  const holding = open.find((g) => Object.values(g.impacts).some((i) => own(i.series, series.id) !== undefined)) ?? open.find(unkept);
   if (holding) return { record: holding, anomalyGroup: toAnomalyGroup(holding), containsSeries: true };
   const other = open.sort((a, b) => b.score - a.score)[0];
   return other ? { record: other, anomalyGroup: toAnomalyGroup(other), containsSeries: false } : undefined;
@@ -110,7 +118,8 @@ export async function explainAlerting(services: Services, scope: Scope, input: {
   const group = groupAt(
     (await groupRecords(services, scope, input.AnomalyDetectorArn)).filter((g) => g.MetricSetArn === metricSet.MetricSetArn),
     t,
-    series.id,
+    series,
+    point?.kind === "ANOMALY",
   );
   const notices = group ? await listNotices(services, scope, { AnomalyGroupId: group.record.AnomalyGroupId }, true) : [];
   const alerts = await catalog.listAlerts(input.AnomalyDetectorArn);

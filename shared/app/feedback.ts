@@ -2,8 +2,9 @@ import { intervalUri, metricSetRoot } from "../detect/results.ts";
 import { applyVerdict, bankKey } from "../detect/score-interval.ts";
 import { readModel, readShardOf } from "../detect/shard-model.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
+import { seriesCountOf } from "../incidents/contribution.ts";
 import { deviationOf, seriesPeakOf } from "../incidents/grouping.ts";
-import type { AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
+import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey } from "../model/ids.ts";
@@ -70,10 +71,8 @@ export async function getFeedback(services: Services, scope: Scope, input: { rea
 
 /** Keeps a verdict on one series of a group (found and checked by the caller), with the size of the deviation judged. */
 export async function recordFeedback(services: Pick<Services, "records" | "blobs" | "resultsRoot" | "clock">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string, isAnomaly: boolean): Promise<FeedbackRecord> {
-  const series = Object.values(group.impacts).find((i) => own(i.series, seriesId) !== undefined);
-  if (!series) throw new ResourceNotFoundException(`Time series ${seriesId} is not in anomaly group ${group.AnomalyGroupId}`, seriesId, "TimeSeries");
-  const z = await largestDeviation(services, metricSet, group, series, seriesId);
-  const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure: series.measure, dimensions: own(series.series, seriesId)!, z, givenAt: services.clock() };
+  const { measure, dimensions, z } = await judgedSeries(services, metricSet, group, seriesId);
+  const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure, dimensions, z, givenAt: services.clock() };
   const key = feedbackKey(metricSet, group.AnomalyGroupId, seriesId);
   await services.records.put("feedback", key, record);
   const tolerance = await toleranceEffect(services, metricSet, record);
@@ -107,30 +106,54 @@ async function toleranceEffect(services: Pick<Services, "records" | "blobs" | "r
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
- * The series' largest deviation in the group (signed: above or below expected) in units of
- * its scale then: what the person judged. Detection keeps it in the group as the group grows
- * (MeasureImpact.seriesPeak), so nothing is read. A measure that joined its group before it
- * was kept is read from the anomalies detection wrote, over the group's intervals its time
- * series shows (groupWindow: the newest GROUP_WINDOW_INTERVALS at most, what the person saw):
- * a verdict on a long group reads no more than its chart does.
+ * The series judged: its measure, its dimension values and its largest deviation in the group
+ * (signed: above or below expected) in units of its scale then, what the person judged.
+ * Detection keeps these in the group as the group grows (MeasureImpact.seriesPeak), so
+ * nothing is read. A measure that joined its group before peaks were kept, and a series its
+ * record did not keep (past its bound: incidents/bounded.ts; an alert names the series that
+ * moved most, kept or not), are read from the anomalies detection wrote (anomaliesOf).
  */
-async function largestDeviation(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, impact: MeasureImpact, seriesId: string): Promise<number> {
-  const kept = seriesPeakOf(impact, seriesId);
-  if (kept !== undefined) return kept;
+async function judgedSeries(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<{ measure: string; dimensions: Readonly<Record<string, string>>; z: number }> {
+  const impact = Object.values(group.impacts).find((i) => own(i.series, seriesId) !== undefined);
+  if (impact) return { measure: impact.measure, dimensions: own(impact.series, seriesId)!, z: seriesPeakOf(impact, seriesId) ?? peakOf(await anomaliesOf(services, metricSet, group, seriesId)) };
+  const bounded = Object.values(group.impacts).some((i) => seriesCountOf(i) > Object.keys(i.series).length);
+  const found = bounded ? await anomaliesOf(services, metricSet, group, seriesId) : [];
+  if (!found[0]) {
+    const why = bounded ? ": its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows" : "";
+    throw new ResourceNotFoundException(`Time series ${seriesId} is not in anomaly group ${group.AnomalyGroupId}${why}`, seriesId, "TimeSeries");
+  }
+  return { measure: found[0].measure, dimensions: found[0].dimensions, z: peakOf(found) };
+}
+
+/** An anomaly as detection writes it (anomalies.jsonl), the parts read back. */
+type WrittenAnomaly = Pick<Anomaly, "timeSeriesId" | "measure" | "dimensions" | "actual" | "expected" | "lower" | "upper"> & { readonly anomalyGroupId?: string };
+
+/**
+ * The series' anomalies in the group, as detection wrote them, over the group's intervals
+ * its time series shows (groupWindow: the newest GROUP_WINDOW_INTERVALS at most, what the
+ * person saw): a verdict on a long group reads no more than its chart does.
+ */
+async function anomaliesOf(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<WrittenAnomaly[]> {
   const root = metricSetRoot(services.resultsRoot, metricSet);
-  let peak = 0;
+  const out: WrittenAnomaly[] = [];
   for (const t of groupWindow(group, intervalMs(metricSet.MetricSetFrequency))) {
     if (t < group.startMs) continue;
     const bytes = await services.blobs.get(joinUri(intervalUri(root, t), "anomalies.jsonl"));
     for (const line of new TextDecoder().decode(bytes ?? new Uint8Array()).split("\n")) {
       if (!line.includes(seriesId)) continue;
-      const a = JSON.parse(line) as { timeSeriesId: string; actual: number; expected: number; lower: number; upper: number };
-      const z = a.timeSeriesId === seriesId ? deviationOf(a) : 0;
-      if (Math.abs(z) > Math.abs(peak)) peak = z;
+      const a = JSON.parse(line) as WrittenAnomaly;
+      if (a.timeSeriesId === seriesId && (a.anomalyGroupId ?? group.AnomalyGroupId) === group.AnomalyGroupId) out.push(a);
     }
   }
-  return peak;
+  return out;
 }
+
+/** The largest deviation of anomalies, signed; 0 of none. */
+const peakOf = (found: readonly WrittenAnomaly[]) =>
+  found.reduce((peak, a) => {
+    const z = deviationOf(a);
+    return Math.abs(z) > Math.abs(peak) ? z : peak;
+  }, 0);
 
 /**
  * The feedback given since the model last learned (after `since`, its watermark), oldest

@@ -64,7 +64,7 @@ export async function readKeptPoints(blobs: BlobStore, metricSet: Pick<MetricSet
 /** A series asked for by its id, or by its measure and dimension values. */
 export type SeriesQuery = { readonly TimeSeriesId: string } | { readonly MetricName: string; readonly Dimensions: Readonly<Record<string, string>> };
 
-/** The series a query names, in a metric set: its id, measure and dimension values. The id alone is found in the set's groups. */
+/** The series a query names, in a metric set: its id, measure and dimension values. The id alone is found in the set's groups (among the series their records keep: incidents/bounded.ts). */
 export async function seriesOf(services: Pick<Services, "records">, metricSet: Pick<MetricSet, "MetricSetArn" | "MetricList" | "DimensionList">, query: SeriesQuery): Promise<(SeriesRef & { readonly id: string }) | undefined> {
   if ("MetricName" in query) {
     if (!metricSet.MetricList.some((m) => m.MetricName === query.MetricName)) return undefined;
@@ -101,7 +101,7 @@ export async function seriesHistory(services: Services, scope: Scope, input: { r
   if (count > MAX_HISTORY_INTERVALS) throw new ValidationException(`The range holds ${count} intervals; ask for at most ${MAX_HISTORY_INTERVALS} at a time`, { fields: [{ Name: "EndTime", Message: `is more than ${MAX_HISTORY_INTERVALS} intervals after StartTime` }] });
   const series = await seriesOf(services, metricSet, input.series);
   const named = "TimeSeriesId" in input.series ? input.series.TimeSeriesId : `${input.series.MetricName} ${JSON.stringify(input.series.Dimensions)}`;
-  if (!series) throw new ResourceNotFoundException(`No time series ${named} in ${metricSet.MetricSetArn} (a series is known by its id once it has been in an anomaly group; otherwise name its measure and dimension values)`, named, "TimeSeries");
+  if (!series) throw new ResourceNotFoundException(`No time series ${named} in ${metricSet.MetricSetArn} (a series is known by its id once an anomaly group's record holds it, which keeps each measure's most severe series; otherwise name its measure and dimension values)`, named, "TimeSeries");
   const starts = Array.from({ length: Math.max(0, count) }, (_, i) => from + i * len);
   const read = await readSeriesPoints(services.blobs, metricSet, services.resultsRoot, starts, new Map([[series.id, series]]));
   return { metricSet, series, starts, points: read.map((m) => m.get(series.id)) };

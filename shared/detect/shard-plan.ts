@@ -74,9 +74,10 @@ function groupKeys(group: AnomalyGroupRecord | undefined): string[] {
  * Splits one interval's cells over the model's shards. A shard with nothing to learn is
  * left as committed (read only when the open group's chart needs some of its series); a
  * shard given more cells than `capacity` time series is split first, by as many bits as
- * it takes, each part a job of its own that reads the shard's committed snapshot.
+ * it takes, each part a job of its own that reads the shard's committed snapshot. The
+ * series of `charted` (the open group's record: the ones it keeps) are read for its chart.
  */
-export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cells: CellWalk | undefined, verdicts: readonly Verdict[], capacity: number): PlannedShard[] {
+export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cells: CellWalk | undefined, verdicts: readonly Verdict[], capacity: number, charted = model.head.openGroup): PlannedShard[] {
   const layout = new ShardLayout(model.shards.map((s) => s.id));
   const measures = metricSet.MetricList.length;
   const dims = dimensionsOf(metricSet);
@@ -97,7 +98,7 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
     const hash = seriesHash(seriesKeyOf(dims.map((d) => v.dimensions[d] ?? "")));
     routed[layout.indexOf(hash)]!.verdicts.push([v, hash]);
   }
-  for (const key of new Set(groupKeys(model.head.openGroup))) {
+  for (const key of new Set(groupKeys(charted))) {
     const hash = seriesHash(seriesKeyOfBankKey(key));
     routed[layout.indexOf(hash)]!.chart.push([key, hash]);
   }

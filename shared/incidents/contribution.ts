@@ -1,15 +1,20 @@
 import type { AnomalyGroup, AnomalyGroupRecord, ContributionMatrix, MeasureImpact } from "../model/anomaly.ts";
+import { own } from "../model/shapes.ts";
+
+/** How many series a measure has in its group, those its stored record did not keep (incidents/bounded.ts) included. */
+export const seriesCountOf = (impact: MeasureImpact) => impact.seriesCount ?? Object.keys(impact.series).length;
 
 /**
  * Root cause as L4M shows it: for each measure and dimension, each value's share (0–100)
  * of the group's absolute deviation from expected. A value that carries the whole
- * deviation of its dimension scores 100.
+ * deviation of its dimension scores 100. Of a stored record past its bound (boundedGroup),
+ * the values it kept, each with its share of all of them (deviationTotal).
  */
 export function contributionMatrix(impact: MeasureImpact, dimensionNames: readonly string[]): ContributionMatrix {
   return {
     DimensionContributionList: dimensionNames.map((name) => {
       const byValue = impact.deviation[name] ?? {};
-      const total = Object.values(byValue).reduce((s, v) => s + v, 0);
+      const total = own(impact.deviationTotal ?? {}, name) ?? Object.values(byValue).reduce((s, v) => s + v, 0);
       return {
         DimensionName: name,
         DimensionValueContributionList: Object.entries(byValue)
@@ -82,7 +87,7 @@ export function toAnomalyGroup(group: AnomalyGroupRecord): AnomalyGroup {
     PrimaryMetricName: primary.measure,
     MetricLevelImpactList: ordered.map((i) => ({
       MetricName: i.measure,
-      NumTimeSeries: Object.keys(i.series).length,
+      NumTimeSeries: seriesCountOf(i),
       ContributionMatrix: contributionMatrix(i, group.dimensionNames),
     })),
   };

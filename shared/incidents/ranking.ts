@@ -1,6 +1,7 @@
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
+import { seriesCountOf } from "./contribution.ts";
 
-const seriesCount = (g: AnomalyGroupRecord) => Object.values(g.impacts).reduce((n, i) => n + Object.keys(i.series).length, 0);
+const seriesCount = (g: AnomalyGroupRecord) => Object.values(g.impacts).reduce((n, i) => n + seriesCountOf(i), 0);
 
 /** Most severe first; among equals, the broader incident, then the earlier one. */
 export function rankGroups<G extends AnomalyGroupRecord>(groups: readonly G[]): G[] {

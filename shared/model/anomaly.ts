@@ -49,15 +49,22 @@ export interface AnomalyGroup {
 /** Running totals of one measure inside a group. */
 export interface MeasureImpact {
   readonly measure: string;
-  /** Series of this measure in the group, by id, with their dimension values. */
+  /**
+   * Series of this measure in the group, by id, with their dimension values. In the group's
+   * stored record, its most severe ones only (boundedGroup): `seriesCount` then counts them all.
+   */
   series: Record<string, Readonly<Record<string, string>>>;
+  /** How many series the measure has in the group, where `series` holds fewer (a stored record past its bound); absent where it holds them all. */
+  seriesCount?: number;
   actual: number;
   expected: number;
   peakScore: number;
   /** Σ of each anomaly's deviation in units of its normal band: how far out, summed. */
   strength: number;
-  /** Σ|actual − expected| per dimension, per value. */
+  /** Σ|actual − expected| per dimension, per value: in a stored record past its bound, the largest values' only (boundedGroup). */
   deviation: Record<string, Record<string, number>>;
+  /** Σ|actual − expected| per dimension over all its values, for a dimension whose `deviation` holds fewer; absent where it holds them all. */
+  deviationTotal?: Record<string, number>;
   /** Start of this measure's first anomaly in the group (epoch ms); absent on groups stored before it was kept. */
   startMs?: number;
   /**

@@ -336,7 +336,7 @@ const leaseTerm = (table: Table, value: unknown): Record<string, AttributeValue>
   return typeof until === "number" ? { until: { N: String(until) } } : {};
 };
 
-function item(table: Table, id: string, value: unknown, expiresAt?: number): Record<string, AttributeValue> {
+export function item(table: Table, id: string, value: unknown, expiresAt?: number): Record<string, AttributeValue> {
   const entry = indexEntryOf(table, id, value);
   return {
     ...key(table, id),

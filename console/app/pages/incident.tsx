@@ -146,7 +146,7 @@ function MeasureCharts(props: { data: IncidentData; measure: MeasureSeries }): J
   return (
     <section aria-labelledby={`series-${measure.measure}`}>
       <h3 id={`series-${measure.measure}`}>
-        {measure.measure}: {measure.series.length} series{measure.truncated ? ` (the first ${MAX_SERIES})` : ""}, largest movement first
+        {measure.measure}: {measure.series.length} series{measure.truncated ? ` (the first ${MAX_SERIES})` : measure.total > measure.series.length ? `, the most severe of its ${measure.total}` : ""}, largest movement first
       </h3>
       {newest ? <p class="hint">The incident is longer than a chart shows: each shows its newest {newest.times.length} intervals, from {utc(newest.times[0]! * 1000)}; a series' history shows the rest.</p> : null}
       <ul class="series-list">

@@ -8,9 +8,10 @@ import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
 import { GROUP_WINDOW_INTERVALS } from "../../../shared/app/groups.ts";
+import { groupKey } from "../../../shared/app/detect.ts";
 import { deviationOf, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
 import { joinUri } from "../../../shared/model/location.ts";
-import { countingReads, csvOf, FIVE_MINUTES, HOUR, localAt, longGroupShop, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir, liveFolder, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
+import { countingReads, csvOf, FIVE_MINUTES, HOUR, leftOut, localAt, longGroupShop, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir, liveFolder, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
 import { DIP, shop } from "./shop.ts";
 
 const SERIES = [
@@ -62,6 +63,23 @@ describe("feedback on a series not in the group", () => {
     for (const TimeSeriesId of ["constructor", "toString", "f".repeat(128)])
       await expect(putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId, IsAnomaly: false })).rejects.toBeInstanceOf(ResourceNotFoundException);
     expect(await getFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId })).toEqual([]);
+    await s.runTo(9);
+  });
+});
+
+describe("feedback on a series its group's record did not keep", () => {
+  it("is taken as on a kept one, the series' measure, dimension values and deviation read from the anomalies detection wrote", async () => {
+    const s = await shop(8);
+    const key = groupKey(s.metricSet, s.group.AnomalyGroupId);
+    const whole = (await s.services.records.get<AnomalyGroupRecord>("groups", key))!;
+    await s.services.records.put("groups", key, leftOut(whole, "views", [s.deViews]));
+    const given = await putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false });
+    expect(given).toMatchObject({ TimeSeriesId: s.deViews, IsAnomaly: false, measure: "views", dimensions: whole.impacts["views"]!.series[s.deViews], z: seriesPeakOf(whole.impacts["views"]!, s.deViews) });
+    expect(given.tolerance).toMatchObject({ side: "BELOW", before: 1 });
+    // A series with no anomaly in the group is refused, saying why it may not be listed.
+    await expect(putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: "f".repeat(128), IsAnomaly: false })).rejects.toThrow(
+      `Time series ${"f".repeat(128)} is not in anomaly group ${s.group.AnomalyGroupId}: its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows`,
+    );
     await s.runTo(9);
   });
 });

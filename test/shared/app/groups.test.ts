@@ -10,7 +10,9 @@ import { router } from "../../../shared/api/router.ts";
 import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
-import { anomalyGroupRecord, countingReads, csvOf, FIVE_MINUTES, HOUR, liveFolder, localAt, longGroupShop, metricSetRequest, T0, tempDir, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
+import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { shop } from "./shop.ts";
+import { anomalyGroupRecord, countingReads, csvOf, FIVE_MINUTES, HOUR, leftOut, liveFolder, localAt, longGroupShop, metricSetRequest, T0, tempDir, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
 
 const uuid = (i: number) => `${String(i).padStart(8, "0")}-aaaa-4bbb-8ccc-0123456789ab`;
 
@@ -134,5 +136,22 @@ describe("ListAnomalyGroupTimeSeries of a long group", () => {
     const values = ts.series[0]!.values.slice(CONTEXT_INTERVALS);
     expect(values.slice(0, opened.length - 1)).toEqual(Array(opened.length - 1).fill(6_000));
     expect(values.slice(opened.length - 1)).toEqual(Array(20 - opened.length + 1).fill(null));
+  });
+});
+
+describe("a group whose record did not keep all its series", () => {
+  it("counts them all and lists those it kept", async () => {
+    const s = await shop(8);
+    const key = groupKey(s.metricSet, s.group.AnomalyGroupId);
+    const whole = (await s.services.records.get<AnomalyGroupRecord>("groups", key))!;
+    await s.services.records.put("groups", key, leftOut(whole, "views", [s.deViews]));
+    const ref = { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId };
+    const call = async (path: string, body: object) => JSON.parse((await router(s.services)({ method: "POST", path, body: JSON.stringify(body), requestId: "r", scope: OPERATOR })).body);
+    const views = (await call("/GetAnomalyGroup", ref)).AnomalyGroup.MetricLevelImpactList.find((m: { MetricName: string }) => m.MetricName === "views");
+    const all = Object.keys(whole.impacts["views"]!.series);
+    expect(all.length).toBeGreaterThan(1);
+    expect(views.NumTimeSeries).toBe(all.length);
+    const listed = (await call("/ListAnomalyGroupTimeSeries", { ...ref, MetricName: "views" })).TimeSeriesList.map((x: { TimeSeriesId: string }) => x.TimeSeriesId);
+    expect(listed.sort()).toEqual(all.filter((id) => id !== s.deViews).sort());
   });
 });

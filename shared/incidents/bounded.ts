@@ -1,0 +1,146 @@
+import type { AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
+import { own, setOwn } from "../model/shapes.ts";
+import { seriesCountOf } from "./contribution.ts";
+
+/**
+ * What a group's stored record keeps of it. A record is one item of the record store, and a
+ * DynamoDB item holds 400 KB at most: a group that held every series of a wide outage (tens
+ * of thousands of series and more; a million at raised quotas) would be refused, and its
+ * interval's commit with it. So each measure keeps its GROUP_SERIES_KEPT most severe series
+ * (largest deviation, its seriesPeak; then by id), and of each dimension the
+ * GROUP_VALUES_KEPT values that carry most of its deviation, all within GROUP_RECORD_BYTES
+ * shared by the group's measures, however long their dimension values. What is counted or
+ * summed stays the figure of all its series: `seriesCount`, `deviationTotal`, anomalyCount,
+ * actual, expected, strength. The open group the model carries from interval to interval
+ * keeps everything, and its record is made of it again at each interval: a series that turns
+ * more severe later takes the place of a weaker one, whatever the order anomalies came in.
+ */
+export const GROUP_SERIES_KEPT = 500;
+export const GROUP_VALUES_KEPT = 100;
+/**
+ * UTF-8 bytes a record's kept series (ids, dimension names and values, peaks) and kept
+ * deviation values may take in all, shared by its measures (what one needs less than an
+ * equal share of is left to the others): with the rest of the record
+ * (names, figures, a few hundred bytes a measure), far below an item's 400 KB, even where
+ * gzip gains nothing.
+ */
+export const GROUP_RECORD_BYTES = 240 * 1024;
+/** Of GROUP_RECORD_BYTES, the series' part; the deviation values have the rest. */
+const SERIES_BYTES = 192 * 1024;
+/** A number as JSON writes it (17 significant digits, sign, exponent) with its separator. */
+const NUMBER_BYTES = 26;
+
+/** The record that stores `group`: itself where every measure is within its bounds. */
+export function boundedGroup(group: AnomalyGroupRecord): AnomalyGroupRecord {
+  const impacts = Object.keys(group.impacts).map((m) => own(group.impacts, m)!);
+  const series = impacts.map(severest);
+  const values = impacts.map((impact) => Object.keys(impact.deviation).map((name) => largest(own(impact.deviation, name)!)));
+  // What a measure or dimension needs less than its equal share of the bytes is left to the others.
+  const seriesBytes = sharesOf(series.map((s) => s.bytes), SERIES_BYTES);
+  const valuesBytes = sharesOf(values.flat().map((v) => v.bytes), GROUP_RECORD_BYTES - SERIES_BYTES);
+  let d = 0;
+  let changed = false;
+  const bounded: Record<string, MeasureImpact> = {};
+  impacts.forEach((impact, m) => {
+    const kept = boundedImpact(impact, firstWithin(series[m]!, seriesBytes[m]!), values[m]!.map((v) => firstWithin(v, valuesBytes[d++]!)));
+    changed ||= kept !== impact;
+    bounded[impact.measure] = kept;
+  });
+  return changed ? { ...group, impacts: bounded } : group;
+}
+
+/** The first of a list in order of precedence, at most as many as a record keeps, each with its size; `bytes` their sum; `all`, the list's length. */
+interface Candidates<T> {
+  readonly first: readonly T[];
+  readonly sizes: readonly number[];
+  readonly bytes: number;
+  readonly all: number;
+}
+
+function candidates<T>(ordered: readonly T[], count: number, size: (x: T) => number): Candidates<T> {
+  const first = ordered.slice(0, count);
+  const sizes = first.map(size);
+  return { first, sizes, bytes: sizes.reduce((s, b) => s + b, 0), all: ordered.length };
+}
+
+/** The measure's series, most severe (largest deviation: seriesPeak) first, then by id, as their positions in `series`. */
+function severest(impact: MeasureImpact): Candidates<number> {
+  const ids = Object.keys(impact.series);
+  const peaks = impact.seriesPeak?.length === ids.length ? impact.seriesPeak : undefined;
+  const severity = (k: number) => Math.abs(peaks?.[k] ?? 0);
+  const order = ids.map((_, k) => k).sort((a, b) => severity(b) - severity(a) || (ids[a]! < ids[b]! ? -1 : 1));
+  return candidates(order, GROUP_SERIES_KEPT, (k) => utf8Bytes(JSON.stringify(ids[k])) + utf8Bytes(JSON.stringify(impact.series[ids[k]!])) + NUMBER_BYTES);
+}
+
+/** A dimension's values, largest deviation first, then by value. */
+function largest(byValue: Readonly<Record<string, number>>): Candidates<string> {
+  const order = Object.keys(byValue).sort((a, b) => own(byValue, b)! - own(byValue, a)! || (a < b ? -1 : 1));
+  return candidates(order, GROUP_VALUES_KEPT, (v) => utf8Bytes(JSON.stringify(v)) + NUMBER_BYTES);
+}
+
+/** What a record keeps of a list: `all` where that is all of it. */
+interface Kept<T> {
+  readonly kept: readonly T[];
+  readonly all: boolean;
+}
+
+/** The first candidates whose sizes add up to at most `bytes`. */
+function firstWithin<T>(c: Candidates<T>, bytes: number): Kept<T> {
+  let used = 0;
+  let n = 0;
+  while (n < c.first.length && (used += c.sizes[n]!) <= bytes) n++;
+  return { kept: c.first.slice(0, n), all: n === c.all };
+}
+
+/**
+ * `budget` split among needs: in order of need, least first, each its need where that is at
+ * most an equal share of what is left, else that share.
+ */
+function sharesOf(needs: readonly number[], budget: number): number[] {
+  const out: number[] = new Array<number>(needs.length).fill(0);
+  let left = budget;
+  needs
+    .map((_, k) => k)
+    .sort((a, b) => needs[a]! - needs[b]! || a - b)
+    .forEach((k, j, order) => {
+      out[k] = Math.min(needs[k]!, left / (order.length - j));
+      left -= out[k];
+    });
+  return out;
+}
+
+/** The impact with the series (positions in `series`) and each dimension's values (in the order of `deviation`) its record keeps. */
+function boundedImpact(impact: MeasureImpact, series: Kept<number>, values: readonly Kept<string>[]): MeasureImpact {
+  if (series.all && values.every((v) => v.all)) return impact;
+  const names = Object.keys(impact.deviation);
+  const deviation: Record<string, Record<string, number>> = {};
+  const totals: Record<string, number> = { ...impact.deviationTotal };
+  names.forEach((name, k) => {
+    const byValue = own(impact.deviation, name)!;
+    if (values[k]!.all) return void (deviation[name] = byValue);
+    const kept = Object.create(null) as Record<string, number>;
+    for (const v of values[k]!.kept) setOwn(kept, v, own(byValue, v)!);
+    deviation[name] = kept;
+    totals[name] = own(totals, name) ?? Object.values(byValue).reduce((s, x) => s + x, 0);
+  });
+  const bounded: MeasureImpact = { ...impact, deviation, ...(values.every((v) => v.all) ? {} : { deviationTotal: totals }) };
+  if (series.all) return bounded;
+  const ids = Object.keys(impact.series);
+  bounded.series = Object.fromEntries(series.kept.map((k) => [ids[k]!, impact.series[ids[k]!]!]));
+  bounded.seriesCount = seriesCountOf(impact);
+  const peaks = impact.seriesPeak?.length === ids.length ? impact.seriesPeak : undefined;
+  if (peaks) bounded.seriesPeak = series.kept.map((k) => peaks[k]!);
+  else delete bounded.seriesPeak;
+  return bounded;
+}
+
+/** UTF-8 bytes of a string JSON.stringify made (so no lone surrogate: it escapes them). */
+function utf8Bytes(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A surrogate pair is 4 bytes for its 2 units; other units past 0x7f are 2 or 3 bytes.
+    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 1 : 2;
+  }
+  return n;
+}

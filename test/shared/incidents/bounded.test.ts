@@ -1,0 +1,187 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { describe, expect, it } from "vitest";
+import { BAND_Z } from "../../../shared/engine/calibration.ts";
+import { boundedGroup, GROUP_SERIES_KEPT, GROUP_VALUES_KEPT } from "../../../shared/incidents/bounded.ts";
+import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
+import { advanceGroup, deviationOf, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
+import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { metricSetKey, timeSeriesId, type AnomalyDetectorArn, type MetricSetArn } from "../../../shared/model/ids.ts";
+import { MAX_SERIES_KEY_LENGTH } from "../../../shared/ingest/rows.ts";
+import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
+import { item } from "../../../shared/store/dynamo-records.ts";
+import { HOUR, T0 } from "../../builders.ts";
+
+const metricSetArn = "arn:aws:lookoutmetrics:us-east-1:123456789012:MetricSet/shop/orders" as MetricSetArn;
+const DIMENSIONS = ["region", "service", "host"];
+const ctx = (dimensionNames = DIMENSIONS) => ({ detectorArn: "arn:aws:lookoutmetrics:us-east-1:123456789012:AnomalyDetector:shop" as AnomalyDetectorArn, metricSetArn, dimensionNames, intervalMs: HOUR });
+
+/** Series `i` of a wide outage (a host of its own, in a region and a service), `z` residual scales off expected. */
+function outage(i: number, z: number, options: { measure?: string; t?: number; values?: (i: number) => readonly string[]; names?: readonly string[] } = {}): Anomaly {
+  const measure = options.measure ?? "revenue";
+  const names = options.names ?? DIMENSIONS;
+  const values = options.values?.(i) ?? [`eu-west-${i % 3}`, `svc-${i % 40}`, `ip-10-0-${(i >> 8) & 255}-${i & 255}.ec2.internal`];
+  const pairs = names.map((n, k) => [n, values[k]!] as const);
+  const expected = 1000;
+  const scale = 10;
+  return {
+    metricSetArn,
+    timeSeriesId: timeSeriesId(metricSetArn, measure, pairs),
+    measure,
+    dimensions: Object.fromEntries(pairs),
+    timestamp: options.t ?? T0,
+    actual: expected + z * scale,
+    expected,
+    lower: expected - BAND_Z * scale,
+    upper: expected + BAND_Z * scale,
+    direction: z < 0 ? "DOWN" : "UP",
+    score: 90,
+  };
+}
+
+/** Folds intervals of anomalies into one group, as detection does, nothing persisting between them. */
+function grown(intervals: readonly (readonly Anomaly[])[], dimensionNames = DIMENSIONS): AnomalyGroupRecord {
+  let open: AnomalyGroupRecord | undefined;
+  intervals.forEach((anomalies, k) => (open = advanceGroup(ctx(dimensionNames), open, anomalies, new Set(), T0 + k * HOUR).changed ?? open));
+  return open!;
+}
+
+/** Most severe first, then by id: the order a record keeps series in. */
+const bySeverity = (a: Anomaly, b: Anomaly) => Math.abs(deviationOf(b)) - Math.abs(deviationOf(a)) || (a.timeSeriesId < b.timeSeriesId ? -1 : 1);
+
+/** A z of 3 to about 18 for series i of n, in no order of i. */
+const zOf = (i: number, n: number) => -(3 + ((i * 7919) % n) / 100);
+
+/** The size DynamoDB counts for an item: each attribute's name and value (UTF-8 strings, raw binary, numbers at most 21 bytes). */
+const itemBytes = (found: Record<string, AttributeValue>) =>
+  Object.entries(found).reduce((n, [name, v]) => n + Buffer.byteLength(name) + (v.B ? v.B.length : v.S !== undefined ? Buffer.byteLength(v.S) : v.N !== undefined ? 21 : 0), 0);
+
+const ITEM_LIMIT = 400 * 1024;
+const stored = (group: AnomalyGroupRecord) => itemBytes(item("groups", `${metricSetKey(metricSetArn)}/${group.AnomalyGroupId}`, group));
+
+describe("a group's stored record", () => {
+  it("keeps the most severe series of a measure, exactly as many as its bound, and counts all of them", () => {
+    const n = 3 * GROUP_SERIES_KEPT;
+    const anomalies = Array.from({ length: n }, (_, i) => outage(i, zOf(i, n)));
+    const group = grown([anomalies]);
+    const record = boundedGroup(group);
+    const impact = record.impacts["revenue"]!;
+    const severest = [...anomalies].sort(bySeverity).slice(0, GROUP_SERIES_KEPT);
+    expect(Object.keys(impact.series)).toHaveLength(GROUP_SERIES_KEPT);
+    expect(new Set(Object.keys(impact.series))).toEqual(new Set(severest.map((a) => a.timeSeriesId)));
+    for (const a of severest) {
+      expect(impact.series[a.timeSeriesId]).toEqual(a.dimensions);
+      expect(seriesPeakOf(impact, a.timeSeriesId)).toBe(deviationOf(a));
+    }
+    expect(record.anomalyCount).toBe(n);
+    expect(toAnomalyGroup(record).MetricLevelImpactList[0]!.NumTimeSeries).toBe(n);
+    expect(impact.actual).toBe(group.impacts["revenue"]!.actual);
+    // Each kept value scores its share of all the deviation, as of the whole group; the host's values beyond the bound are the least.
+    const [full, kept] = [toAnomalyGroup(group), toAnomalyGroup(record)].map((g) => g.MetricLevelImpactList[0]!.ContributionMatrix.DimensionContributionList);
+    const hosts = kept![2]!.DimensionValueContributionList;
+    const allHosts = new Map(full![2]!.DimensionValueContributionList.map((v) => [v.DimensionValue, v.ContributionScore]));
+    expect(allHosts.size).toBe(n);
+    expect(hosts).toHaveLength(GROUP_VALUES_KEPT);
+    for (const v of hosts) expect(v.ContributionScore).toBe(allHosts.get(v.DimensionValue));
+    const left = [...allHosts].filter(([v]) => !hosts.some((h) => h.DimensionValue === v)).map(([, score]) => score);
+    expect(Math.max(...left)).toBeLessThanOrEqual(Math.min(...hosts.map((h) => h.ContributionScore)));
+    expect(kept!.slice(0, 2)).toEqual(full!.slice(0, 2));
+    // The group itself, which the model carries on, keeps them all.
+    expect(Object.keys(group.impacts["revenue"]!.series)).toHaveLength(n);
+  });
+
+  it("is the group itself while every measure is within its bound", () => {
+    // As many series as a measure keeps, of no more values in a dimension than it keeps.
+    const within = (i: number) => [`eu-west-${Math.floor(i / GROUP_VALUES_KEPT)}`, "svc-1", `ip-10-0-0-${i % GROUP_VALUES_KEPT}`];
+    const group = grown([Array.from({ length: GROUP_SERIES_KEPT }, (_, i) => outage(i, zOf(i, GROUP_SERIES_KEPT), { values: within }))]);
+    expect(Object.keys(group.impacts["revenue"]!.series)).toHaveLength(GROUP_SERIES_KEPT);
+    expect(boundedGroup(group)).toBe(group);
+  });
+
+  it("keeps each measure's own most severe series", () => {
+    const n = GROUP_SERIES_KEPT + 50;
+    const group = grown([[...Array.from({ length: n }, (_, i) => outage(i, zOf(i, n))), ...Array.from({ length: 20 }, (_, i) => outage(i, -2, { measure: "orders" }))]]);
+    const record = boundedGroup(group);
+    expect(Object.keys(record.impacts["revenue"]!.series)).toHaveLength(GROUP_SERIES_KEPT);
+    expect(record.impacts["orders"]).toBe(group.impacts["orders"]);
+    expect(toAnomalyGroup(record).MetricLevelImpactList.map((m) => [m.MetricName, m.NumTimeSeries])).toEqual([
+      ["revenue", n],
+      ["orders", 20],
+    ]);
+  });
+
+  it("takes in a series that turns more severe later, in place of the weakest kept, and counts a series once however often it comes", () => {
+    const n = GROUP_SERIES_KEPT + 10;
+    const first = Array.from({ length: n }, (_, i) => outage(i, zOf(i, n)));
+    const weakest = [...first].sort(bySeverity).slice(GROUP_SERIES_KEPT);
+    const lastKept = [...first].sort(bySeverity).slice(GROUP_SERIES_KEPT - 2, GROUP_SERIES_KEPT);
+    // An hour on: one series left out comes back worse than any, and a new one nearly as bad.
+    const back = outage(first.indexOf(weakest[0]!), -40, { t: T0 + HOUR });
+    const fresh = outage(n, 39, { t: T0 + HOUR });
+    const record = boundedGroup(grown([first, [back, fresh]]));
+    const impact = record.impacts["revenue"]!;
+    expect(Object.keys(impact.series)).toHaveLength(GROUP_SERIES_KEPT);
+    expect(seriesPeakOf(impact, back.timeSeriesId)).toBe(-40);
+    expect(seriesPeakOf(impact, fresh.timeSeriesId)).toBe(39);
+    for (const a of lastKept) expect(impact.series[a.timeSeriesId]).toBeUndefined();
+    expect(toAnomalyGroup(record).MetricLevelImpactList[0]!.NumTimeSeries).toBe(n + 1);
+    expect(record.anomalyCount).toBe(n + 2);
+  });
+
+  it("keeps the same series whatever order their anomalies came in, within one interval or over two; equals by id", () => {
+    const n = 2 * GROUP_SERIES_KEPT;
+    // A fifth of the series share each z: the bound falls among equals.
+    const anomalies = Array.from({ length: n }, (_, i) => outage(i, -(3 + (i % 5))));
+    const shuffled = [...anomalies].sort((a, b) => (a.timeSeriesId.slice(7) < b.timeSeriesId.slice(7) ? -1 : 1));
+    const keptOf = (group: AnomalyGroupRecord) => {
+      const impact = boundedGroup(group).impacts["revenue"]!;
+      return { peaks: new Map(Object.keys(impact.series).map((id) => [id, seriesPeakOf(impact, id)])), count: toAnomalyGroup(boundedGroup(group)).MetricLevelImpactList[0]!.NumTimeSeries };
+    };
+    const once = keptOf(grown([anomalies]));
+    expect(once.count).toBe(n);
+    expect(new Set(once.peaks.keys())).toEqual(new Set([...anomalies].sort(bySeverity).slice(0, GROUP_SERIES_KEPT).map((a) => a.timeSeriesId)));
+    expect(keptOf(grown([[...anomalies].reverse()]))).toEqual(once);
+    expect(keptOf(grown([shuffled]))).toEqual(once);
+    const later = (a: Anomaly) => ({ ...a, timestamp: T0 + HOUR });
+    expect(keptOf(grown([shuffled.slice(0, n / 2), shuffled.slice(n / 2).map(later)]))).toEqual(once);
+    expect(keptOf(grown([shuffled.slice(n / 2), shuffled.slice(0, n / 2).map(later)]))).toEqual(once);
+  });
+});
+
+describe("a group's stored record as a DynamoDB item", () => {
+  it("stays under 400 KB for a wide outage of realistic series, which the whole group is far over", () => {
+    const names = ["region", "service", "host", "platform", "marketplace"];
+    const values = (i: number) => [`eu-west-${i % 3}`, `svc-${i % 40}`, `ip-10-${(i >> 16) & 255}-${(i >> 8) & 255}-${i & 255}.ec2.internal`, `platform-${i % 4}`, `market-${i % 13}`];
+    const n = 4000;
+    const group = grown(
+      [["revenue", "orders", "views", "sessions", "errors"].flatMap((measure) => Array.from({ length: n }, (_, i) => outage(i, zOf(i, n), { measure, names, values })))],
+      names,
+    );
+    expect(stored(group)).toBeGreaterThan(ITEM_LIMIT);
+    expect(stored(boundedGroup(group))).toBeLessThan(ITEM_LIMIT / 2);
+  });
+
+  it("stays under 400 KB for the longest dimension names and values a metric set may hold, that gzip cannot make smaller", () => {
+    // Five dimensions of 63-character names; each series' values as long as a series key may be, of characters JSON escapes or UTF-8 writes in 2 to 4 bytes, at random.
+    const names = Array.from({ length: 5 }, (_, k) => `d${k}`.padEnd(63, "x"));
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed / 2 ** 31);
+    const alphabet = ["\u0001", "\u0002", '"', "\\", "é", "ß", "€", "語", "\u{1F600}", "\u{10FFFF}", "a"];
+    const value = () => {
+      let s = "";
+      while (s.length < (MAX_SERIES_KEY_LENGTH - 4) / 5 - 2) s += alphabet[Math.floor(random() * alphabet.length)]!;
+      return s;
+    };
+    const values = new Map<number, string[]>();
+    const valuesOf = (i: number) => values.get(i) ?? (values.set(i, names.map(value)), values.get(i)!);
+    const measures = ["m1", "m2", "m3", "m4", "m5"].map((m) => m.padEnd(63, "m"));
+    const n = 60;
+    const group = grown([measures.flatMap((measure) => Array.from({ length: n }, (_, i) => outage(i, zOf(i, n), { measure, names, values: valuesOf })))], names);
+    expect(seriesKeyOf(valuesOf(0)).length).toBeLessThanOrEqual(MAX_SERIES_KEY_LENGTH);
+    expect(stored(group)).toBeGreaterThan(ITEM_LIMIT);
+    const record = boundedGroup(group);
+    expect(stored(record)).toBeLessThan(ITEM_LIMIT * 0.75);
+    // Still the most severe of each measure, as many as fit.
+    for (const measure of measures) expect(Object.keys(record.impacts[measure]!.series).length).toBeGreaterThan(0);
+    expect(toAnomalyGroup(record).MetricLevelImpactList.map((m) => m.NumTimeSeries)).toEqual(measures.map(() => n));
+  });
+});
