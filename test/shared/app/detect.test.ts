@@ -14,7 +14,9 @@ import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { metricSetKey } from "../../../shared/model/ids.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
-import { csvOf, HOUR, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, sqlTime, T0, tempDir } from "../../builders.ts";
+import { boundedGroup, GROUP_SERIES_KEPT } from "../../../shared/incidents/bounded.ts";
+import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
+import { csvOf, HOUR, liveFolder, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, sqlTime, T0, tempDir } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -588,5 +590,33 @@ describe("a model saved before models had shards", () => {
     expect(after.head.through).toBe(LIVE + 9 * HOUR);
     expect(after.shards.map((s) => s.version)).not.toContain(LEGACY_VERSION);
     expect((await readShard(rt.blobs, root, after.shards[0]!.version, "", HOUR)).size).toBe(bank.size);
+  });
+});
+
+describe("a wide outage's group", () => {
+  it("is stored within its bounds, counting every series, while the model's open group keeps them all", async () => {
+    const dir = await tempDir();
+    const live = T0 + 14 * 24 * HOUR;
+    let now = live;
+    const services = localAt(dir, () => now);
+    // 600 series (20 platforms in 30 marketplaces), all of whose views fall to a fifth in the first live hour.
+    const series = Array.from({ length: 600 }, (_, i) => ({ platform: `p${i % 20}`, marketplace: `m${Math.floor(i / 20)}`, base: 300 + (i % 7) * 50 }));
+    const outage = (p: ShopPoint): ShopPoint => (p.t === live ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
+    await services.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, series)));
+    await services.blobs.put(join(dir, "files", "live", liveFolder(live), "p.csv"), csvOf(shopPoints(live, 1, series, outage)));
+    const { detector, metricSet } = await shopOnFiles(services, join(dir, "files"));
+    await activateDetector(services, OPERATOR, detector.AnomalyDetectorArn);
+    now = live + HOUR;
+    const runs = await detectDue(services, now);
+    const group = runs.find((r) => r.intervalStart === live)?.outcome;
+    expect(group?.kind).toBe("processed");
+    const open = (await readModel(services.blobs, metricSetRoot(services.resultsRoot, metricSet)))!.head.openGroup!;
+    const all = Object.keys(open.impacts["views"]!.series).length;
+    expect(all).toBeGreaterThan(GROUP_SERIES_KEPT);
+    const stored = (await services.records.list<AnomalyGroupRecord>("groups"))[0]!;
+    expect(Object.keys(stored.impacts["views"]!.series)).toHaveLength(GROUP_SERIES_KEPT);
+    expect(stored).toEqual(boundedGroup(open));
+    expect(toAnomalyGroup(stored).MetricLevelImpactList.find((m) => m.MetricName === "views")!.NumTimeSeries).toBe(all);
+    expect(stored.anomalyCount).toBe(open.anomalyCount);
   });
 });
