@@ -57,10 +57,36 @@ interface Candidates<T> {
   readonly all: number;
 }
 
-function candidates<T>(ordered: readonly T[], count: number, size: (x: T) => number): Candidates<T> {
-  const first = ordered.slice(0, count);
+function candidates<T>(items: readonly T[], count: number, before: (a: T, b: T) => number, size: (x: T) => number): Candidates<T> {
+  const first = firstOf(items, count, before);
   const sizes = first.map(size);
-  return { first, sizes, bytes: sizes.reduce((s, b) => s + b, 0), all: ordered.length };
+  return { first, sizes, bytes: sizes.reduce((s, b) => s + b, 0), all: items.length };
+}
+
+/**
+ * The `k` first of `items` in the order `before` gives, in that order: through a heap of k
+ * whose root is the last of them, not a sort of all (a wide outage's million series).
+ */
+function firstOf<T>(items: readonly T[], k: number, before: (a: T, b: T) => number): T[] {
+  const heap: T[] = [];
+  const later = (i: number, j: number) => before(heap[i]!, heap[j]!) > 0;
+  const swap = (i: number, j: number) => ([heap[i], heap[j]] = [heap[j]!, heap[i]!]);
+  for (const x of items) {
+    if (heap.length < k) {
+      heap.push(x);
+      for (let i = heap.length - 1, up = (i - 1) >> 1; i > 0 && later(i, up); i = up, up = (i - 1) >> 1) swap(i, up);
+    } else if (k > 0 && before(x, heap[0]!) < 0) {
+      heap[0] = x;
+      for (let i = 0; ; ) {
+        const [l, r] = [2 * i + 1, 2 * i + 2];
+        const last = r < k && later(r, l) ? r : l;
+        if (last >= k || !later(last, i)) break;
+        swap(i, last);
+        i = last;
+      }
+    }
+  }
+  return heap.sort(before);
 }
 
 /** The measure's series, most severe (largest deviation: seriesPeak) first, then by id, as their positions in `series`. */
@@ -68,14 +94,16 @@ function severest(impact: MeasureImpact): Candidates<number> {
   const ids = Object.keys(impact.series);
   const peaks = impact.seriesPeak?.length === ids.length ? impact.seriesPeak : undefined;
   const severity = (k: number) => Math.abs(peaks?.[k] ?? 0);
-  const order = ids.map((_, k) => k).sort((a, b) => severity(b) - severity(a) || (ids[a]! < ids[b]! ? -1 : 1));
-  return candidates(order, GROUP_SERIES_KEPT, (k) => utf8Bytes(JSON.stringify(ids[k])) + utf8Bytes(JSON.stringify(impact.series[ids[k]!])) + NUMBER_BYTES);
+  return candidates(
+    ids.map((_, k) => k),
+    GROUP_SERIES_KEPT,
+    (a, b) => severity(b) - severity(a) || (ids[a]! < ids[b]! ? -1 : 1),
+    (k) => utf8Bytes(JSON.stringify(ids[k])) + utf8Bytes(JSON.stringify(impact.series[ids[k]!])) + NUMBER_BYTES);
 }
 
 /** A dimension's values, largest deviation first, then by value. */
 function largest(byValue: Readonly<Record<string, number>>): Candidates<string> {
-  const order = Object.keys(byValue).sort((a, b) => own(byValue, b)! - own(byValue, a)! || (a < b ? -1 : 1));
-  return candidates(order, GROUP_VALUES_KEPT, (v) => utf8Bytes(JSON.stringify(v)) + NUMBER_BYTES);
+  return candidates(Object.keys(byValue), GROUP_VALUES_KEPT, (a, b) => own(byValue, b)! - own(byValue, a)! || (a < b ? -1 : 1), (v) => utf8Bytes(JSON.stringify(v)) + NUMBER_BYTES);
 }
 
 /** What a record keeps of a list: `all` where that is all of it. */
