@@ -1,7 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { BAND_Z } from "../../../shared/engine/calibration.ts";
-import { boundedGroup, GROUP_SERIES_KEPT, GROUP_VALUES_KEPT } from "../../../shared/incidents/bounded.ts";
+import { boundedGroup, GROUP_RECORD_BYTES, GROUP_SERIES_KEPT, GROUP_VALUES_KEPT } from "../../../shared/incidents/bounded.ts";
 import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
 import { advanceGroup, deviationOf, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
@@ -160,28 +160,40 @@ describe("a group's stored record as a DynamoDB item", () => {
     expect(stored(boundedGroup(group))).toBeLessThan(ITEM_LIMIT / 2);
   });
 
-  it("stays under 400 KB for the longest dimension names and values a metric set may hold, that gzip cannot make smaller", () => {
-    // Five dimensions of 63-character names; each series' values as long as a series key may be, of characters JSON escapes or UTF-8 writes in 2 to 4 bytes, at random.
+  it("stays under 400 KB for dimension names and values as long as a metric set may hold, of bytes gzip cannot make fewer", () => {
+    // Five measures and five dimensions of 63-character names; values of printable characters at random (the most information a byte of JSON holds), each measure's own.
     const names = Array.from({ length: 5 }, (_, k) => `d${k}`.padEnd(63, "x"));
-    let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed / 2 ** 31);
-    const alphabet = ["\u0001", "\u0002", '"', "\\", "é", "ß", "€", "語", "\u{1F600}", "\u{10FFFF}", "a"];
-    const value = () => {
-      let s = "";
-      while (s.length < (MAX_SERIES_KEY_LENGTH - 4) / 5 - 2) s += alphabet[Math.floor(random() * alphabet.length)]!;
-      return s;
-    };
-    const values = new Map<number, string[]>();
-    const valuesOf = (i: number) => values.get(i) ?? (values.set(i, names.map(value)), values.get(i)!);
     const measures = ["m1", "m2", "m3", "m4", "m5"].map((m) => m.padEnd(63, "m"));
-    const n = 60;
-    const group = grown([measures.flatMap((measure) => Array.from({ length: n }, (_, i) => outage(i, zOf(i, n), { measure, names, values: valuesOf })))], names);
-    expect(seriesKeyOf(valuesOf(0)).length).toBeLessThanOrEqual(MAX_SERIES_KEY_LENGTH);
-    expect(stored(group)).toBeGreaterThan(ITEM_LIMIT);
-    const record = boundedGroup(group);
-    expect(stored(record)).toBeLessThan(ITEM_LIMIT * 0.75);
-    // Still the most severe of each measure, as many as fit.
-    for (const measure of measures) expect(Object.keys(record.impacts[measure]!.series).length).toBeGreaterThan(0);
-    expect(toAnomalyGroup(record).MetricLevelImpactList.map((m) => m.NumTimeSeries)).toEqual(measures.map(() => n));
+    // mulberry32: the same values every run.
+    let seed = 7;
+    const random = () => {
+      let t = (seed = (seed + 0x6d2b79f5) | 0);
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const value = (length: number) => String.fromCharCode(...Array.from({ length }, () => 0x21 + Math.floor(random() * 94)));
+    const worst = (n: number, length: (i: number) => number) => {
+      const anomalies = measures.flatMap((measure) =>
+        Array.from({ length: n }, (_, i) => {
+          const values = names.map(() => value(length(i)));
+          expect(seriesKeyOf(values).length).toBeLessThanOrEqual(MAX_SERIES_KEY_LENGTH);
+          return outage(i, zOf(i, n), { measure, names, values: () => values });
+        }),
+      );
+      const group = grown([anomalies], names);
+      expect(stored(group)).toBeGreaterThan(ITEM_LIMIT);
+      const record = boundedGroup(group);
+      expect(toAnomalyGroup(record).MetricLevelImpactList.map((m) => m.NumTimeSeries)).toEqual(measures.map(() => n));
+      return { record, bytes: stored(record) };
+    };
+    // Values of up to 200 characters: the record takes all the bytes it may (names and ids repeat, which gzip makes fewer).
+    const filled = worst(600, (i) => 8 + ((i * 97) % 200));
+    expect(filled.bytes).toBeLessThan(ITEM_LIMIT * 0.75);
+    expect(filled.bytes).toBeGreaterThan(GROUP_RECORD_BYTES / 2);
+    // Each series' values as long as a series key may be: fewer series fit, in as many bytes at most.
+    const longest = worst(60, () => (MAX_SERIES_KEY_LENGTH - 4) / 5 - 1);
+    expect(longest.bytes).toBeLessThan(ITEM_LIMIT * 0.75);
+    for (const measure of measures) expect(Object.keys(longest.record.impacts[measure]!.series).length).toBeGreaterThan(0);
   });
 });
