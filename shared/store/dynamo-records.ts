@@ -336,6 +336,7 @@ const leaseTerm = (table: Table, value: unknown): Record<string, AttributeValue>
   return typeof until === "number" ? { until: { N: String(until) } } : {};
 };
 
+/** The item a record is written as: its key, its body gzipped, its expiry and ranked index entry (an item holds 400 KB at most). */
 export function item(table: Table, id: string, value: unknown, expiresAt?: number): Record<string, AttributeValue> {
   const entry = indexEntryOf(table, id, value);
   return {
