@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createAlert, createSilence, explainAlerting, OPERATOR } from "../../../shared/app/index.ts";
 import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
-import { HOUR } from "../../builders.ts";
+import { groupKey } from "../../../shared/app/detect.ts";
+import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { HOUR, leftOut } from "../../builders.ts";
 import { DIP, LIVE, shop } from "./shop.ts";
 
 const reasons = (e: Awaited<ReturnType<typeof explainAlerting>>) => Object.fromEntries(e.alerts.map((a) => [a.alert.AlertName, a.reason]));
@@ -51,5 +53,18 @@ describe("ExplainAlerting: why an alert was, or was not, sent for a series at a 
     expect(second.silences.map((x) => x.Reason)).toEqual(["planned outage in de"]);
     expect(reasons(second)).toEqual({ "to-sns": "NOTIFIED", "to-hook": "NOTIFIED" });
     expect(second.alerts[0]!.notice).toMatchObject({ NotifyReason: "first" });
+  });
+});
+
+describe("ExplainAlerting on a series its group's record did not keep", () => {
+  it("finds the group that took its anomaly when the series is named by its measure and dimension values; by its id alone, not at all", async () => {
+    const s = await shop(8);
+    const key = groupKey(s.metricSet, s.group.AnomalyGroupId);
+    await s.services.records.put("groups", key, leftOut((await s.services.records.get<AnomalyGroupRecord>("groups", key))!, "views", [s.deViews]));
+    const named = await explainAlerting(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, series: { MetricName: "views", Dimensions: { platform: "web", marketplace: "de" } }, Timestamp: DIP[0]! });
+    expect(named.timeSeriesId).toBe(s.deViews);
+    expect(named.group).toMatchObject({ containsSeries: true, record: { AnomalyGroupId: s.group.AnomalyGroupId } });
+    expect(reasons(named)).toEqual({ "to-sns": "NOTIFIED", "to-hook": "NOTIFIED" });
+    await expect(explainAlerting(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, series: { TimeSeriesId: s.deViews }, Timestamp: DIP[0]! })).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 });
