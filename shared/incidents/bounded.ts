@@ -20,9 +20,9 @@ export const GROUP_VALUES_KEPT = 100;
 /**
  * UTF-8 bytes a record's kept series (ids, dimension names and values, peaks) and kept
  * deviation values may take in all, shared by its measures (what one needs less than an
- * equal share of is left to the others): with the rest of the record
- * (names, figures, a few hundred bytes a measure), far below an item's 400 KB, even where
- * gzip gains nothing.
+ * equal share of is left to the others): with the rest of the record (names, figures, a few
+ * hundred bytes a measure), far below an item's 400 KB, even where gzip gains nothing. A
+ * series or value longer than its share is left out.
  */
 export const GROUP_RECORD_BYTES = 240 * 1024;
 /** Of GROUP_RECORD_BYTES, the series' part; the deviation values have the rest. */
@@ -94,11 +94,8 @@ function severest(impact: MeasureImpact): Candidates<number> {
   const ids = Object.keys(impact.series);
   const peaks = impact.seriesPeak?.length === ids.length ? impact.seriesPeak : undefined;
   const severity = (k: number) => Math.abs(peaks?.[k] ?? 0);
-  return candidates(
-    ids.map((_, k) => k),
-    GROUP_SERIES_KEPT,
-    (a, b) => severity(b) - severity(a) || (ids[a]! < ids[b]! ? -1 : 1),
-    (k) => utf8Bytes(JSON.stringify(ids[k])) + utf8Bytes(JSON.stringify(impact.series[ids[k]!])) + NUMBER_BYTES);
+  const size = (k: number) => utf8Bytes(JSON.stringify(ids[k])) + utf8Bytes(JSON.stringify(impact.series[ids[k]!])) + NUMBER_BYTES;
+  return candidates(ids.map((_, k) => k), GROUP_SERIES_KEPT, (a, b) => severity(b) - severity(a) || (ids[a]! < ids[b]! ? -1 : 1), size);
 }
 
 /** A dimension's values, largest deviation first, then by value. */
