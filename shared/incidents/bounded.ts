@@ -1,3 +1,4 @@
+import fixedReverseHeap from "mnemonist/fixed-reverse-heap.js";
 import type { AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
 import { own, setOwn } from "../model/shapes.ts";
 import { seriesCountOf } from "./contribution.ts";
@@ -63,30 +64,15 @@ function candidates<T>(items: readonly T[], count: number, before: (a: T, b: T) 
   return { first, sizes, bytes: sizes.reduce((s, b) => s + b, 0), all: items.length };
 }
 
-/**
- * The `k` first of `items` in the order `before` gives, in that order: through a heap of k
- * whose root is the last of them, not a sort of all (a wide outage's million series).
- */
+// A CommonJS module whose typings declare an ES default export: imported, the default is the class itself.
+const FixedReverseHeap = fixedReverseHeap as unknown as typeof fixedReverseHeap.default;
+
+/** The `k` first of `items` in the order `before` gives, in that order: through a heap of k, not a sort of all (a wide outage's million series). */
 function firstOf<T>(items: readonly T[], k: number, before: (a: T, b: T) => number): T[] {
-  const heap: T[] = [];
-  const later = (i: number, j: number) => before(heap[i]!, heap[j]!) > 0;
-  const swap = (i: number, j: number) => ([heap[i], heap[j]] = [heap[j]!, heap[i]!]);
-  for (const x of items) {
-    if (heap.length < k) {
-      heap.push(x);
-      for (let i = heap.length - 1, up = (i - 1) >> 1; i > 0 && later(i, up); i = up, up = (i - 1) >> 1) swap(i, up);
-    } else if (k > 0 && before(x, heap[0]!) < 0) {
-      heap[0] = x;
-      for (let i = 0; ; ) {
-        const [l, r] = [2 * i + 1, 2 * i + 2];
-        const last = r < k && later(r, l) ? r : l;
-        if (last >= k || !later(last, i)) break;
-        swap(i, last);
-        i = last;
-      }
-    }
-  }
-  return heap.sort(before);
+  if (k <= 0) return [];
+  const heap = new FixedReverseHeap<T>(Array, before, k);
+  for (const x of items) heap.push(x);
+  return [...heap.consume()];
 }
 
 /** The measure's series, most severe (largest deviation: seriesPeak) first, then by id, as their positions in `series`. */
@@ -159,13 +145,5 @@ function boundedImpact(impact: MeasureImpact, series: Kept<number>, values: read
   return bounded;
 }
 
-/** UTF-8 bytes of a string JSON.stringify made (so no lone surrogate: it escapes them). */
-function utf8Bytes(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    // A surrogate pair is 4 bytes for its 2 units; other units past 0x7f are 2 or 3 bytes.
-    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 1 : 2;
-  }
-  return n;
-}
+/** UTF-8 bytes of a string JSON.stringify made. */
+const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
