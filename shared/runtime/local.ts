@@ -48,7 +48,7 @@ export interface LocalOptions {
  * The local mode: no AWS account. Under `dataDir`: `state/records.db` the records (one
  * SQLite database, which any number of processes may share), `results/` results and
  * models, `events/anomaly-groups.jsonl` every anomaly group event, `outbox/` what SNS and
- * Lambda alerts would send, `dead-letters.jsonl` the deliveries that kept failing. An anomaly group event is routed, and its deliveries sent, as soon as
+ * Lambda alerts would send, `dead-letters/` the deliveries that kept failing (a file per account). An anomaly group event is routed, and its deliveries sent, as soon as
  * detection announces it: the queues of the AWS mode are calls here.
  */
 export function localServices(dataDir: string, options: LocalOptions = {}): Services {
@@ -101,7 +101,12 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
         if (crashed) throw crashed.reason;
       },
     },
-    deadLetters: new LocalDeadLetters(join(dir, "dead-letters.jsonl")),
+    deadLetters: new LocalDeadLetters(join(dir, "dead-letters"), {
+      // The single file every account once shared: its lines are moved into the accounts' files at first use.
+      legacyFile: join(dir, "dead-letters.jsonl"),
+      // Passed over by every read; the operator is told where, to look at it (a compaction keeps it aside, in `<file>.damaged`).
+      onDamaged: (d) => observer.failed("reading the dead letters", new Error(`${d.file}: ${d.reason}`), { file: d.file }),
+    }),
     senders: senders({ settings: alertSettings, secrets: literalSecrets, blockPrivateAddresses: (account) => !privateTargets(account), aws: new OutboxSender(join(dir, "outbox")), clock }),
     deliveryGate: deliveryGate(),
     sources: { cloudwatch: options.cloudwatch },

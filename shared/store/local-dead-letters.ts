@@ -1,5 +1,6 @@
-import { appendFile, mkdir, readFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import { basename, join } from "node:path";
 import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
 import { arnAccount } from "../model/ids.ts";
 import { Coalescer } from "./coalesce.ts";
@@ -10,71 +11,519 @@ interface Settled {
   readonly settled: { readonly deliveryId: string; readonly parkedAt: number };
 }
 
+/**
+ * The longest line read. A parked delivery is far shorter (in AWS it rides SQS, 256 KiB at
+ * most); a longer line is passed over as it streams by, never held, and reported.
+ */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+/** Parked deliveries retried at once by a drain, as in AWS (`PARKED_PAGE`). */
+export const LOCAL_PARKED_PAGE = 25;
+
+/** Snapshots read again at most when compactions keep replacing the file under a read. */
+const READ_ATTEMPTS = 5;
+
+/** Something the dead letters could not read: a line cut short, too long, or not a delivery. */
+export interface DamagedLine {
+  readonly file: string;
+  readonly reason: string;
+}
+
+export interface LocalDeadLettersOptions {
+  /** The single file of every account's lines that came before this folder; its lines are moved in at first use. */
+  readonly legacyFile?: string;
+  readonly onDamaged?: (damage: DamagedLine) => void;
+}
+
+/** Names of this process's own files (rotated, claimed, locking) tell its instances apart too. */
+let counter = 0;
+
+/** Each legacy file's move, once per process, whatever the number of instances. */
+const migrations = new Map<string, Promise<void>>();
+
 const idOf = (deliveryId: string, parkedAt: number) => `${parkedAt} ${deliveryId}`;
+const hashOf = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+/** `<account>.<hash of the account>.jsonl`: the account as it may stand in a name (as the spool's), the hash telling apart two that read the same once cleaned. */
+export const deadLetterFileName = (account: string) => `${account.replace(/[^0-9A-Za-z_-]/g, "").slice(0, 64)}.${hashOf(account)}.jsonl`;
 
 /**
- * The local mode's dead-letter queue: one file that is only ever appended to, one JSON line
- * per parked delivery and one per parked delivery a replay settled (a line an append left
- * cut short is passed over). Any number of processes may park and replay at once: lines
- * are only appended, so none is lost or
- * overwritten, and what is still parked is what was parked and not settled since. Lines
- * written at about the same time (deliveries parked at once) go in one append.
+ * The local mode's dead-letter queue: a folder with one file per account
+ * (`<account>.<hash>.jsonl`), one JSON line per parked delivery and one per parked delivery
+ * a replay settled. A tenant's replay reads its own account's file alone; the operator's
+ * reads one account's after another. Every read streams its files a chunk at a time: a line
+ * longer than `MAX_LINE_BYTES` is passed over without being held, and reported, as is a line
+ * that is not a delivery (an append cut short by a full disk). A read holds the account's
+ * unsettled deliveries, and the ids of its settled ones, nothing else.
+ *
+ * Any number of processes may park, replay and compact at once:
+ * - An append (park, settle) is one write to the file opened for appending, its lines
+ *   starting on a line of their own, so that concurrent writers' lines never interleave and
+ *   one cut short spoils no line after it. Appenders never wait for anything.
+ * - Compaction (after a replay, once dead lines, settled or damaged, outnumber the live ones)
+ *   first renames the file aside (`<file>.<pid>-<n>.rotated`): from that instant appenders
+ *   create and append to a new file. The rotated file is folded: its unsettled parked lines
+ *   are appended to the new file (and synced), its damaged ones to `<file>.damaged` for the
+ *   operator, and only then is it removed. Nothing appended concurrently is lost: an
+ *   appender checks, after its write, that the name still holds the file it wrote to (the
+ *   name's inode, read before the handle's own, which must still be linked); if not, its
+ *   write may have missed the fold, and it appends its lines again. A line so written twice,
+ *   or seen by two folds, is the same fact twice: reads and folds count a parked delivery
+ *   once, and its settled line settles every copy.
+ * - A compaction that stops part way (a crash, `kill -9`) leaves its rotated file, which
+ *   reads still read, and at worst a partial append of its folded lines (a damaged line, and
+ *   copies of lines its rotated file still holds). The next compaction folds every rotated
+ *   file it finds with the new one.
+ * - Compactions of one account take turns: `<file>.lock`, made by linking a file that names
+ *   the process (so it is never seen half written), and taken over once that process is
+ *   gone. A compaction that finds it held by a live process is skipped (the holder is
+ *   compacting). Taking turns is what lets a fold drop a settled line whose parked line it
+ *   did not see: each unsettled parked line is carried into the next fold, so a settled one
+ *   alone is for a delivery already dropped (settled twice by two replays). Two folds at once
+ *   (a lock taken over by two processes at the same moment) lose no unsettled line either;
+ *   one may bring back a settled delivery as parked, which the next replay finds sent, and
+ *   settles again without sending it.
+ * - A read opens the file, then the rotated files, reads them all, and reads again if the
+ *   name no longer holds the file it opened or a rotated file vanished meanwhile (a fold
+ *   finished under it): each parked line is in what it read, once or more.
+ * Lines written at about the same time (deliveries parked at once, settled by one page of a
+ * replay) go in one append.
  */
 export class LocalDeadLetters implements DeadLetters {
-  private readonly appender: Coalescer<ParkedDelivery | Settled>;
+  private readonly appenders = new Map<string, Coalescer<ParkedDelivery | Settled>>();
 
-  constructor(private readonly file: string) {
-    // One write per batch, opened for appending: lines of concurrent writers never interleave.
-    // Each batch starts on a line of its own: one an earlier append left cut short (a full disk) ends there, and spoils no line after it.
-    this.appender = new Coalescer(1_000, async (lines) => {
-      await mkdir(dirname(this.file), { recursive: true });
-      await appendFile(this.file, `\n${lines.map((l) => `${JSON.stringify(l)}\n`).join("")}`);
-    });
+  constructor(
+    private readonly dir: string,
+    private readonly options: LocalDeadLettersOptions = {},
+  ) {}
+
+  /** The file of an account's dead letters. */
+  fileOf(account: string): string {
+    return join(this.dir, deadLetterFileName(account));
   }
 
-  park(parked: ParkedDelivery): Promise<void> {
-    return this.appender.add([parked]);
+  async park(parked: ParkedDelivery): Promise<void> {
+    // Refused here, not in the batch: it would fail the others' appends too.
+    if (Buffer.byteLength(JSON.stringify(parked)) > MAX_LINE_BYTES) throw new RangeError(`a parked delivery of more than ${MAX_LINE_BYTES} bytes cannot be kept (${parked.delivery.deliveryId})`);
+    await this.migrate();
+    return this.appenderOf(this.fileOf(arnAccount(parked.delivery.alertArn))).add([parked]);
   }
 
-  /** The deliveries parked and not settled, oldest first. */
-  async list(): Promise<ParkedDelivery[]> {
-    let text: string;
-    try {
-      text = await readFile(this.file, "utf8");
-    } catch (e) {
-      if (isMissing(e)) return [];
-      throw e;
-    }
-    // A line an append cut short is not JSON: it is passed over (and left in the file), the others read.
-    const lines = text
-      .split("\n")
-      .filter((l) => l.trim())
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as ParkedDelivery | Settled];
-        } catch {
-          return [];
-        }
-      });
-    const settled = new Set(lines.flatMap((l) => ("settled" in l ? [idOf(l.settled.deliveryId, l.settled.parkedAt)] : [])));
-    return lines.filter((l): l is ParkedDelivery => !("settled" in l) && !settled.has(idOf(l.delivery.deliveryId, l.parkedAt)));
+  /** The deliveries parked and not settled, every account's (or one account's), oldest first. */
+  async list(account?: string): Promise<ParkedDelivery[]> {
+    await this.migrate();
+    const out: ParkedDelivery[] = [];
+    for (const file of await this.filesOf(account)) out.push(...(await this.read(file)).unsettled);
+    return sortByAge(out);
   }
 
   /**
-   * Every parked delivery of the account (of all accounts when none is given) is retried at
-   * once (deliveries keep to their channels' limits); each one sent is settled as it is.
-   * Nothing is held: a concurrent drain, of this account or another, reads every line too.
+   * The account's parked deliveries (every account's, one after another, when none is
+   * given) are retried `LOCAL_PARKED_PAGE` at a time (deliveries keep to their channels'
+   * limits); those sent are settled, a page in one append. A retry that throws leaves its
+   * delivery parked; the page's other outcomes stand, nothing is retried after it, and it is
+   * thrown. Nothing is held: a concurrent drain, of this account or another, finds every
+   * line. Once the account's dead lines outnumber its live ones, its file is compacted.
    */
   async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<{ retried: number; remaining: number }> {
-    const parked = (await this.list()).filter((p) => !options.account || arnAccount(p.delivery.alertArn) === options.account);
-    const done = await Promise.all(
-      parked.map(async (parked) => {
-        if (!(await retry(parked))) return false;
-        await this.appender.add([{ settled: { deliveryId: parked.delivery.deliveryId, parkedAt: parked.parkedAt } }]);
-        return true;
-      }),
-    );
-    const retried = done.filter(Boolean).length;
-    return { retried, remaining: done.length - retried };
+    await this.migrate();
+    let retried = 0;
+    let remaining = 0;
+    for (const file of await this.filesOf(options.account)) {
+      const read = await this.read(file);
+      const parked = read.unsettled.filter((p) => !options.account || arnAccount(p.delivery.alertArn) === options.account);
+      let settledNow = 0;
+      let failure: unknown;
+      for (let i = 0; i < parked.length && failure === undefined; i += LOCAL_PARKED_PAGE) {
+        if (options.signal?.aborted) break;
+        const page = parked.slice(i, i + LOCAL_PARKED_PAGE);
+        const outcomes = await Promise.allSettled(page.map((p) => retry(p)));
+        const sent = page.filter((_, k) => outcomes[k]!.status === "fulfilled" && (outcomes[k] as PromiseFulfilledResult<boolean>).value);
+        if (sent.length) await this.appenderOf(file).add(sent.map((p) => ({ settled: { deliveryId: p.delivery.deliveryId, parkedAt: p.parkedAt } })));
+        settledNow += sent.length;
+        retried += sent.length;
+        remaining += page.length - sent.length;
+        failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected")?.reason;
+      }
+      const live = read.unsettled.length - settledNow;
+      if (read.rotated > 0 || read.lines + settledNow - live > live) await this.compact(file);
+      if (failure !== undefined) throw failure;
+    }
+    return { retried, remaining };
+  }
+
+  /**
+   * Folds the file (and every rotated file a stopped compaction left) into its unsettled
+   * parked lines, one of each. Skipped when another live process is compacting it. True when
+   * it ran.
+   */
+  async compact(file: string): Promise<boolean> {
+    const lock = await this.lock(file);
+    if (!lock) return false;
+    try {
+      const leftovers = await this.rotatedOf(file);
+      const rotated = `${file}.${process.pid}-${counter++}.rotated`;
+      const folded = [...leftovers];
+      try {
+        await rename(file, rotated);
+        folded.push(rotated);
+      } catch (e) {
+        if (!isMissing(e)) throw e;
+      }
+      const parked = new Map<string, string>();
+      const settled = new Set<string>();
+      const damaged: string[] = [];
+      const gone = new Set<string>();
+      for (const path of folded) {
+        const handle = await open(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+        // Folded already by a compaction that ran at the same time (a lock taken over twice): its lines are in the file.
+        if (!handle) {
+          gone.add(path);
+          continue;
+        }
+        try {
+          // The file just renamed aside may end in a write still under way: its writer finds the file renamed, and writes it again. A file a stopped compaction left ends where it ends.
+          for await (const line of linesOf(handle, { tail: path !== rotated })) {
+            const fact = typeof line === "string" ? factOf(line) : undefined;
+            if (!fact) {
+              damaged.push(typeof line === "string" ? line : line.head);
+              this.damaged(path, typeof line === "string" ? "a line that is not a parked delivery (an append cut short?)" : `a line of ${line.bytes} bytes, longer than ${MAX_LINE_BYTES}`);
+            } else if ("settled" in fact) settled.add(idOf(fact.settled.deliveryId, fact.settled.parkedAt));
+            else {
+              const id = idOf(fact.delivery.deliveryId, fact.parkedAt);
+              if (!parked.has(id)) parked.set(id, line as string);
+            }
+          }
+        } finally {
+          await handle.close();
+        }
+      }
+      if (damaged.length) await appendSynced(`${file}.damaged`, damaged);
+      const kept = [...parked].filter(([id]) => !settled.has(id)).map(([, line]) => line);
+      // The kept lines are in the file (synced) before any rotated file is removed: a crash before then leaves both, and the next fold counts them once.
+      if (kept.length) await appendChecked(file, kept, true);
+      for (const path of folded) if (!gone.has(path)) await unlink(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+      return true;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private appenderOf(file: string): Coalescer<ParkedDelivery | Settled> {
+    let appender = this.appenders.get(file);
+    if (!appender) {
+      // One write per batch, opened for appending; each batch starts on a line of its own.
+      appender = new Coalescer(1_000, async (lines) => {
+        await mkdir(this.dir, { recursive: true });
+        await appendChecked(file, lines.map((l) => JSON.stringify(l)), false);
+      });
+      this.appenders.set(file, appender);
+    }
+    return appender;
+  }
+
+  /** The account files to read: the account's alone, or every one in the folder. */
+  private async filesOf(account: string | undefined): Promise<string[]> {
+    if (account !== undefined) return [this.fileOf(account)];
+    const names = await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
+    const files = new Set<string>();
+    for (const name of names) {
+      // A rotated file left by a compaction that stopped belongs to its account's file too.
+      const match = /^(.+\.jsonl)(\.\d+-\d+\.rotated)?$/.exec(name);
+      if (match) files.add(join(this.dir, match[1]!));
+    }
+    return [...files].sort();
+  }
+
+  private async rotatedOf(file: string): Promise<string[]> {
+    const prefix = `${basename(file)}.`;
+    const names = await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
+    return names.filter((n) => n.startsWith(prefix) && /^\d+-\d+\.rotated$/.test(n.slice(prefix.length))).map((n) => join(this.dir, n));
+  }
+
+  /** One account file with its rotated files, read as one: its unsettled deliveries (one of each), and how many lines it has. */
+  private async read(file: string): Promise<{ unsettled: ParkedDelivery[]; lines: number; rotated: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const handles: FileHandle[] = [];
+      try {
+        const live = await open(file).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+        if (live) handles.push(live);
+        const liveIno = live ? (await live.stat()).ino : undefined;
+        const rotated = await this.rotatedOf(file);
+        let vanished = false;
+        for (const path of rotated) {
+          const handle = await open(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+          if (handle) handles.push(handle);
+          else vanished = true;
+        }
+        const parked = new Map<string, ParkedDelivery>();
+        const settled = new Set<string>();
+        let lines = 0;
+        if (!vanished) {
+          for (const handle of handles) {
+            for await (const line of linesOf(handle, { tail: false })) {
+              lines++;
+              const fact = typeof line === "string" ? factOf(line) : undefined;
+              if (!fact) this.damaged(file, typeof line === "string" ? "a line that is not a parked delivery (an append cut short?)" : `a line of ${line.bytes} bytes, longer than ${MAX_LINE_BYTES}`);
+              else if ("settled" in fact) settled.add(idOf(fact.settled.deliveryId, fact.settled.parkedAt));
+              else if (!parked.has(idOf(fact.delivery.deliveryId, fact.parkedAt))) parked.set(idOf(fact.delivery.deliveryId, fact.parkedAt), fact);
+            }
+          }
+        }
+        const nowIno = await stat(file).then(
+          (s) => s.ino,
+          (e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)),
+        );
+        // A fold finished under the read (the file was replaced, or a rotated file removed): read again, up to a point.
+        if ((vanished || nowIno !== liveIno) && attempt < READ_ATTEMPTS) continue;
+        return { unsettled: [...parked].filter(([id]) => !settled.has(id)).map(([, p]) => p), lines, rotated: rotated.length };
+      } finally {
+        for (const handle of handles) await handle.close();
+      }
+    }
+  }
+
+  private damaged(file: string, reason: string): void {
+    this.options.onDamaged?.({ file, reason });
+  }
+
+  /** Moves the lines of the single file every account once shared into each account's file: its unsettled parked lines, once (the others are dropped). */
+  private migrate(): Promise<void> {
+    const legacy = this.options.legacyFile;
+    if (!legacy) return Promise.resolve();
+    let migrated = migrations.get(legacy);
+    if (migrated) return migrated;
+    migrated = (async () => {
+      const claimed = join(this.dir, `legacy.${process.pid}-${counter++}.migrating`);
+      await mkdir(this.dir, { recursive: true });
+      try {
+        // Taken by one process alone; another finds it gone.
+        await rename(legacy, claimed);
+      } catch (e) {
+        if (!isMissing(e)) throw e;
+      }
+      // Those this process claimed, and those left by a process that stopped part way.
+      const names = (await readdir(this.dir)).filter((n) => /^legacy\.\d+-\d+\.migrating$/.test(n));
+      for (const name of names) {
+        const pid = Number(name.split(".")[1]!.split("-")[0]);
+        if (pid !== process.pid && alive(pid)) continue;
+        const path = join(this.dir, name);
+        const handle = await open(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+        if (!handle) continue;
+        const parked = new Map<string, string>();
+        const settled = new Set<string>();
+        const damaged: string[] = [];
+        try {
+          for await (const line of linesOf(handle, { tail: true })) {
+            const fact = typeof line === "string" ? factOf(line) : undefined;
+            if (!fact) damaged.push(typeof line === "string" ? line : line.head);
+            else if ("settled" in fact) settled.add(idOf(fact.settled.deliveryId, fact.settled.parkedAt));
+            // Two accounts' deliveries may share an id: each its own.
+            else parked.set(`${fact.delivery.alertArn} ${idOf(fact.delivery.deliveryId, fact.parkedAt)}`, line as string);
+          }
+        } finally {
+          await handle.close();
+        }
+        const byFile = new Map<string, string[]>();
+        for (const [key, line] of parked) {
+          if (settled.has(key.slice(key.indexOf(" ") + 1))) continue;
+          const file = this.fileOf(arnAccount((JSON.parse(line) as ParkedDelivery).delivery.alertArn));
+          const lines = byFile.get(file) ?? [];
+          lines.push(line);
+          byFile.set(file, lines);
+        }
+        for (const [file, lines] of byFile) await appendChecked(file, lines, true);
+        if (damaged.length) {
+          this.damaged(legacy, `${damaged.length} damaged line(s), kept in ${join(this.dir, "legacy.damaged")}`);
+          await appendSynced(join(this.dir, "legacy.damaged"), damaged);
+        }
+        await unlink(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+      }
+    })().catch((e: unknown) => {
+      // Tried again by the next call.
+      migrations.delete(legacy);
+      throw e;
+    });
+    migrations.set(legacy, migrated);
+    return migrated;
+  }
+
+  /** The account file's compaction lock, or undefined when a live process holds it. */
+  private async lock(file: string): Promise<{ release: () => Promise<void> } | undefined> {
+    const lock = `${file}.lock`;
+    const token = `${process.pid} ${randomBytes(8).toString("hex")}`;
+    await mkdir(this.dir, { recursive: true });
+    const mine = `${file}.${process.pid}-${counter++}.locking`;
+    await writeFile(mine, token);
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          // Linked whole: a lock is never read half written.
+          await link(mine, lock);
+          return {
+            release: async () => {
+              if ((await readFile(lock, "utf8").catch(() => "")) === token) await unlink(lock).catch(() => undefined);
+            },
+          };
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+        }
+        const held = await readFile(lock, "utf8").catch(() => undefined);
+        if (held === undefined) continue;
+        if (alive(Number(held.split(" ")[0]))) return undefined;
+        // Its process is gone: taken over, once, and only if it is still the lock that was found (another may have taken it over first).
+        const stale = `${file}.${process.pid}-${counter++}.stale`;
+        await rename(lock, stale).catch(() => undefined);
+        const moved = await readFile(stale, "utf8").catch(() => undefined);
+        if (moved !== undefined && moved !== held) {
+          // A live lock was moved: put back, unless yet another was taken meanwhile.
+          await link(stale, lock).catch(() => undefined);
+          await unlink(stale).catch(() => undefined);
+          return undefined;
+        }
+        await unlink(stale).catch(() => undefined);
+      }
+      return undefined;
+    } finally {
+      await unlink(mine).catch(() => undefined);
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function factOf(line: string): ParkedDelivery | Settled | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Partial<ParkedDelivery> & Partial<Settled>;
+  if (v.settled && typeof v.settled.deliveryId === "string" && typeof v.settled.parkedAt === "number") return v as Settled;
+  if (v.delivery && typeof v.delivery.deliveryId === "string" && typeof v.delivery.alertArn === "string" && typeof v.parkedAt === "number") return v as ParkedDelivery;
+  return undefined;
+}
+
+const sortByAge = (all: ParkedDelivery[]) => all.sort((a, b) => a.parkedAt - b.parkedAt);
+
+/** A line longer than the cap: its first `MAX_LINE_BYTES` bytes, and its length. */
+export interface LongLine {
+  readonly head: string;
+  readonly bytes: number;
+}
+
+/**
+ * The lines of a file, streamed in Node's 64 KiB chunks: each non-blank line, or for one
+ * longer than `cap` its head and length (the rest is passed over, never held). The last
+ * line, when the file does not end with a line break, is an append still being written or
+ * one cut short: passed over, unless `tail` (a compaction keeps it aside).
+ */
+export async function* linesOf(handle: FileHandle, options: { readonly tail: boolean; readonly cap?: number }): AsyncGenerator<string | LongLine> {
+  const cap = options.cap ?? MAX_LINE_BYTES;
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let long = 0;
+  const take = (): string | LongLine | undefined => {
+    const text = Buffer.concat(held).toString("utf8");
+    const result = long ? { head: text, bytes: long } : text.trim() ? text : undefined;
+    held = [];
+    heldBytes = 0;
+    long = 0;
+    return result;
+  };
+  for await (const chunk of handle.createReadStream({ start: 0, autoClose: false }) as AsyncIterable<Buffer>) {
+    let from = 0;
+    while (from < chunk.length) {
+      const end = chunk.indexOf(10, from);
+      const piece = chunk.subarray(from, end === -1 ? chunk.length : end);
+      if (long) long += piece.length;
+      else if (heldBytes + piece.length > cap) {
+        const room = cap - heldBytes;
+        held.push(Buffer.from(piece.subarray(0, room)));
+        long = heldBytes + piece.length;
+        heldBytes = cap;
+      } else {
+        held.push(Buffer.from(piece));
+        heldBytes += piece.length;
+      }
+      if (end === -1) break;
+      const line = take();
+      if (line !== undefined) yield line;
+      from = end + 1;
+    }
+  }
+  if (options.tail && (heldBytes || long)) {
+    const line = take();
+    if (line !== undefined) yield line;
+  }
+}
+
+/**
+ * Appends `lines` to `file`, and again for as long as the name no longer holds the file
+ * written to once the write is done (a compaction renamed it aside meanwhile and may have
+ * folded it before the write landed). The name is read before the handle: a handle still
+ * linked whose inode the name held is the file the name held after the write.
+ */
+async function appendChecked(file: string, lines: readonly string[], sync: boolean): Promise<void> {
+  for (;;) {
+    const handle = await open(file, "a");
+    try {
+      await writeLines(handle, lines);
+      if (sync) await handle.sync();
+      const named = await stat(file).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+      const own = await handle.stat();
+      if (named && own.nlink > 0 && named.ino === own.ino && named.dev === own.dev) return;
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** Lines of a write made as one, at most this long (unless one line is longer). */
+const WRITE_BYTES = 256 * 1024;
+
+/**
+ * Writes whole lines, each write a line break and whole lines (at least one) of
+ * `WRITE_BYTES` at most: one write to a file opened for appending is one piece that no other
+ * process's write cuts into. (A larger one Node would write in pieces, and another
+ * process's line could land in the middle of a line.)
+ */
+async function writeLines(handle: FileHandle, lines: readonly string[]): Promise<void> {
+  let group: string[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (!group.length) return;
+    let buffer = Buffer.from(`\n${group.map((l) => `${l}\n`).join("")}`);
+    group = [];
+    bytes = 0;
+    // A write cut short (a full disk, a signal) is finished by another: the lines it cut are damaged lines, passed over.
+    while (buffer.length) buffer = buffer.subarray((await handle.write(buffer)).bytesWritten);
+  };
+  for (const line of lines) {
+    const size = Buffer.byteLength(line) + 1;
+    if (bytes + size > WRITE_BYTES) await flush();
+    group.push(line);
+    bytes += size;
+  }
+  await flush();
+}
+
+async function appendSynced(file: string, lines: readonly string[]): Promise<void> {
+  const handle = await open(file, "a");
+  try {
+    await writeLines(handle, lines);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

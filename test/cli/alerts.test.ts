@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,7 +80,10 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
     const r = await vigil(["demo", "--data-dir", dir, "--webhook", `${http.url}/down`]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/parked .*HTTP 503 — `vigil replay --data-dir .*` sends it again/);
-    const parked = (await readFile(join(dir, "demo", "dead-letters.jsonl"), "utf8")).split("\n").filter((l) => l.trim());
+    // One file per account, the demo's one.
+    const files = await readdir(join(dir, "demo", "dead-letters"));
+    expect(files).toHaveLength(1);
+    const parked = (await readFile(join(dir, "demo", "dead-letters", files[0]!), "utf8")).split("\n").filter((l) => l.trim());
     expect(parked).toHaveLength(6);
     const before = http.requests.filter((q) => q.path === "/down").length;
     const replay = await vigil(["replay", "--data-dir", join(dir, "demo")]);

@@ -140,7 +140,7 @@ describe("an alert's SNS topic and Lambda function", () => {
     expect((await outbox("sns")).filter((l) => String(l["deliveryId"]).startsWith("old-"))).toEqual([]);
     expect(await outbox("lambda")).toEqual([]);
 
-    const parked = (await new LocalDeadLetters(join(s.dir, "vigil", "dead-letters.jsonl")).list()).filter((p) => stored.some((a) => a.AlertArn === p.delivery.alertArn));
+    const parked = (await new LocalDeadLetters(join(s.dir, "vigil", "dead-letters")).list()).filter((p) => stored.some((a) => a.AlertArn === p.delivery.alertArn));
     expect(new Set(parked.map((p) => p.delivery.alertArn)).size).toBe(3);
     for (const p of parked) expect(p).toMatchObject({ reason: "FOREIGN_TARGET", attempts: 1, detail: expect.stringMatching(/is not in the alert's account \(111111111111\)/) });
     const notices = (await listDeliveries(s.services, TEAM_A, {})).filter((n) => stored.some((a) => a.AlertArn === n.AlertArn));

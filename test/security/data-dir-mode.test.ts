@@ -2,8 +2,10 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { alertMessage } from "../../shared/alerts/message.ts";
+import { arnAccount } from "../../shared/model/ids.ts";
 import { openService } from "../../shared/runtime/service/index.ts";
 import { ServeConfig } from "../../shared/runtime/service/config.ts";
+import type { LocalDeadLetters } from "../../shared/store/local-dead-letters.ts";
 import { alertNamed, anomalyGroupEvent, T0, tempDir } from "../builders.ts";
 import { ManualClock, quietObserver } from "../clock.ts";
 
@@ -20,7 +22,7 @@ describe("the data directory vigil serve makes", () => {
       const s = service.services;
       const message = alertMessage(alertNamed("a"), anomalyGroupEvent({ revision: 1 }), "first", { publicUrl: "http://vigil.example", secret: s.alertSettings.linkSecret!, now: T0 });
       await s.deadLetters.park({ delivery: { deliveryId: message.deliveryId, alertArn: message.alert.arn, message }, reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: T0 });
-      expect(await readFile(join(dir, "dead-letters.jsonl"), "utf8")).toMatch(/signature=[0-9a-f]{64}/);
+      expect(await readFile((s.deadLetters as LocalDeadLetters).fileOf(arnAccount(message.alert.arn)), "utf8")).toMatch(/signature=[0-9a-f]{64}/);
       expect((await stat(dir)).mode & 0o077).toBe(0);
     } finally {
       await service.stop(5_000);

@@ -32,7 +32,7 @@ describe("deliver handler (local mode)", () => {
     const deliver = await loadHandler(dir);
     const bad = { ...sample.Records[0], messageId: "bad-1", body: "not json" };
     expect(await deliver({ Records: [sample.Records[0], bad] })).toEqual({ batchItemFailures: [{ itemIdentifier: "bad-1" }] });
-    expect(await new LocalDeadLetters(join(dir, "dead-letters.jsonl")).list()).toMatchObject([{ reason: "ALERT_GONE" }]);
+    expect(await new LocalDeadLetters(join(dir, "dead-letters")).list()).toMatchObject([{ reason: "ALERT_GONE" }]);
     await expect(deliver({})).rejects.toMatchObject({ name: "ValidationException" }); // the class of the module loaded afresh
   });
 });

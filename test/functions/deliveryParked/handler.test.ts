@@ -16,7 +16,7 @@ describe("deliveryParked handler (local mode)", () => {
     const parked = await loadHandler(dir);
     const bad = { ...sample.Records[0], messageId: "bad-1", body: JSON.stringify({ deliveryId: "x" }) };
     expect(await parked({ Records: [sample.Records[0], bad] })).toEqual({ batchItemFailures: [{ itemIdentifier: "bad-1" }] });
-    expect(await new LocalDeadLetters(join(dir, "dead-letters.jsonl")).list()).toMatchObject([{ reason: "UNHANDLED", attempts: 0, delivery: { deliveryId: JSON.parse(sample.Records[0].body).deliveryId } }]);
+    expect(await new LocalDeadLetters(join(dir, "dead-letters")).list()).toMatchObject([{ reason: "UNHANDLED", attempts: 0, delivery: { deliveryId: JSON.parse(sample.Records[0].body).deliveryId } }]);
   });
 
   it("tells the delivery as parked where it was pending, and parks none that was sent already", async () => {
@@ -39,7 +39,7 @@ describe("deliveryParked handler (local mode)", () => {
     // Recorded sent (a crash after the send was recorded): taken again, it is not parked.
     const d = delivered[0] as { deliveryId: string };
     await rt.records.put("deliveries", d.deliveryId, { deliveryId: d.deliveryId });
-    const dead = new LocalDeadLetters(join(dir, "dead-letters.jsonl"));
+    const dead = new LocalDeadLetters(join(dir, "dead-letters"));
     expect(await dead.drain(async () => true)).toEqual({ retried: 1, remaining: 0 });
     expect(await parked({ Records: [record(delivered[0], "m2")] })).toEqual({ batchItemFailures: [] });
     expect(await dead.list()).toEqual([]);
