@@ -160,6 +160,7 @@ export class LocalDeadLetters implements DeadLetters {
     const lock = await this.lock(file);
     if (!lock) return false;
     try {
+      await this.sweep(file);
       const leftovers = await this.rotatedOf(file);
       const rotated = `${file}.${process.pid}-${counter++}.rotated`;
       const folded = [...leftovers];
@@ -234,6 +235,15 @@ export class LocalDeadLetters implements DeadLetters {
     return [...files].sort();
   }
 
+  /** Removes what stopped processes left of their takes of the lock (`.locking`, `.stale`) and of their compactions' writes. */
+  private async sweep(file: string): Promise<void> {
+    const prefix = `${basename(file)}.`;
+    for (const name of await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)))) {
+      const match = /^(\d+)-\d+\.(locking|stale)$/.exec(name.slice(prefix.length));
+      if (name.startsWith(prefix) && match && !alive(Number(match[1]))) await unlink(join(this.dir, name)).catch(() => undefined);
+    }
+  }
+
   private async rotatedOf(file: string): Promise<string[]> {
     const prefix = `${basename(file)}.`;
     const names = await readdir(this.dir).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
@@ -255,18 +265,18 @@ export class LocalDeadLetters implements DeadLetters {
           if (handle) handles.push(handle);
           else vanished = true;
         }
+        if (vanished && attempt < READ_ATTEMPTS) continue;
         const parked = new Map<string, ParkedDelivery>();
         const settled = new Set<string>();
         let lines = 0;
-        if (!vanished) {
-          for (const handle of handles) {
-            for await (const line of linesOf(handle, { tail: false })) {
-              lines++;
-              const fact = typeof line === "string" ? factOf(line) : undefined;
-              if (!fact) this.damaged(file, typeof line === "string" ? "a line that is not a parked delivery (an append cut short?)" : `a line of ${line.bytes} bytes, longer than ${MAX_LINE_BYTES}`);
-              else if ("settled" in fact) settled.add(idOf(fact.settled.deliveryId, fact.settled.parkedAt));
-              else if (!parked.has(idOf(fact.delivery.deliveryId, fact.parkedAt))) parked.set(idOf(fact.delivery.deliveryId, fact.parkedAt), fact);
-            }
+        const damaged: string[] = [];
+        for (const handle of handles) {
+          for await (const line of linesOf(handle, { tail: false })) {
+            lines++;
+            const fact = typeof line === "string" ? factOf(line) : undefined;
+            if (!fact) damaged.push(typeof line === "string" ? "a line that is not a parked delivery (an append cut short?)" : `a line of ${line.bytes} bytes, longer than ${MAX_LINE_BYTES}`);
+            else if ("settled" in fact) settled.add(idOf(fact.settled.deliveryId, fact.settled.parkedAt));
+            else if (!parked.has(idOf(fact.delivery.deliveryId, fact.parkedAt))) parked.set(idOf(fact.delivery.deliveryId, fact.parkedAt), fact);
           }
         }
         const nowIno = await stat(file).then(
@@ -275,7 +285,8 @@ export class LocalDeadLetters implements DeadLetters {
         );
         // A fold finished under the read (the file was replaced, or a rotated file removed): read again, up to a point.
         if ((vanished || nowIno !== liveIno) && attempt < READ_ATTEMPTS) continue;
-        return { unsettled: [...parked].filter(([id]) => !settled.has(id)).map(([, p]) => p), lines, rotated: rotated.length };
+        for (const reason of damaged) this.damaged(file, reason);
+        return { unsettled: sortByAge([...parked].filter(([id]) => !settled.has(id)).map(([, p]) => p)), lines, rotated: rotated.length };
       } finally {
         for (const handle of handles) await handle.close();
       }

@@ -4,12 +4,31 @@ import { appendFile, mkdir, open, readdir, readFile, writeFile } from "node:fs/p
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { build } from "esbuild";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Delivery, ParkedDelivery } from "../../../shared/alerts/delivery.ts";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { arnAccount } from "../../../shared/model/ids.ts";
 import { deadLetterFileName, linesOf, LocalDeadLetters, MAX_LINE_BYTES, type DamagedLine } from "../../../shared/store/local-dead-letters.ts";
 import { alertNamed, alertOfAccount, anomalyGroupEvent, deliveriesOf, T0, tempDir } from "../../builders.ts";
+
+/** Run once, by the next write to a file opened for appending, before it writes: where a compaction can be put between an append's open and its write. */
+const hooks = vi.hoisted(() => ({ beforeAppend: undefined as (() => Promise<unknown>) | undefined }));
+vi.mock("node:fs/promises", async (original) => {
+  const fs = await original<typeof import("node:fs/promises")>();
+  return {
+    ...fs,
+    open: async (...args: Parameters<typeof fs.open>) => {
+      const handle = await fs.open(...args);
+      const hook = args[1] === "a" ? hooks.beforeAppend : undefined;
+      if (hook) {
+        hooks.beforeAppend = undefined;
+        const write = handle.write.bind(handle) as (...w: unknown[]) => Promise<unknown>;
+        Object.assign(handle, { write: async (...w: unknown[]) => (await hook(), write(...w)) });
+      }
+      return handle;
+    },
+  };
+});
 
 const delivery = (revision: number): Delivery => {
   const message = alertMessage(alertNamed("a"), anomalyGroupEvent({ revision }), "first", "x");
@@ -120,18 +139,28 @@ describe("the local dead-letter files", () => {
     await appendFile(dead.fileOf(A), settledOnes.map((p) => `\n${settledLine(p)}\n`).join(""));
     const other = new LocalDeadLetters(dir);
     const fresh = parkedOf(A, 200);
-    let parking = true;
-    const parks = (async () => {
-      for (const p of fresh) await other.park(p);
-      parking = false;
-    })();
+    // Each park starts with a compaction of the file it appends to.
     let compactions = 0;
-    while (parking) if (await dead.compact(dead.fileOf(A))) compactions++;
-    await parks;
-    expect(compactions).toBeGreaterThan(1);
+    for (const p of fresh) {
+      const [compacted] = await Promise.all([dead.compact(dead.fileOf(A)), other.park(p)]);
+      if (compacted) compactions++;
+    }
+    expect(compactions).toBe(fresh.length);
     expect(ids(await dead.list()).sort()).toEqual(ids(fresh).sort());
     await dead.compact(dead.fileOf(A));
     expect((await linesIn(dead.fileOf(A))).length).toBe(200);
+  });
+
+  it("appends again what it wrote to a file a compaction had renamed aside and folded meanwhile", async () => {
+    const { dir, dead } = await deadLetters();
+    const [first, second] = parkedOf(A, 2);
+    await dead.park(first!);
+    // The park of the second opens the file; before it writes, the whole file is folded and removed.
+    let compacted: boolean | undefined;
+    hooks.beforeAppend = async () => (compacted = await dead.compact(dead.fileOf(A)));
+    await new LocalDeadLetters(dir).park(second!);
+    expect(compacted).toBe(true);
+    expect(ids(await dead.list())).toEqual(ids([first!, second!]));
   });
 
   it("loses nothing parked by two other processes while it compacts", async () => {
@@ -198,7 +227,7 @@ describe("the local dead-letter files", () => {
     expect(ids(await dead.list()).sort()).toEqual(ids([...kept, ...later]).sort());
     // A replay recovers it (the lock's process is gone).
     expect(await dead.drain(async () => false)).toEqual({ retried: 0, remaining: 5 });
-    expect((await readdir(dir)).filter((n) => n.endsWith(".rotated") || n.endsWith(".lock"))).toEqual([]);
+    expect((await readdir(dir)).filter((n) => /\.(rotated|lock|locking)$/.test(n))).toEqual([]);
     expect(ids((await linesIn(file)).map((l) => JSON.parse(l) as ParkedDelivery)).sort()).toEqual(ids([...kept, ...later]).sort());
     // The cut line is kept aside.
     expect(await linesIn(`${file}.damaged`)).toHaveLength(1);
