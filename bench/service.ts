@@ -3,7 +3,7 @@
  * file lands once its hour has closed, before the Offset, so the watcher wakes detection),
  * and how long a start takes to catch up a day of missed PT1H hours, on the demo's shop.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,9 @@ import type { Alert } from "../shared/model/alert.ts";
 import { localServices } from "../shared/runtime/local.ts";
 import { ServiceLoop } from "../shared/runtime/service/loop.ts";
 import { LocalDeliverySpool } from "../shared/store/local-spool.ts";
-import { anomalyGroupEvent } from "../test/builders.ts";
+import { LocalDeadLetters } from "../shared/store/local-dead-letters.ts";
+import type { ParkedDelivery } from "../shared/alerts/delivery.ts";
+import { alertOfAccount, anomalyGroupEvent } from "../test/builders.ts";
 import { generateShop, toCsv, type Incident } from "../shared/demo/shop.ts";
 import { joinUri } from "../shared/model/path-template.ts";
 import { ServeConfig } from "../shared/runtime/service/config.ts";
@@ -174,8 +176,36 @@ export async function spoolFigures(report: (name: string, value: string, target?
       rmSync(dir, { recursive: true, force: true });
       report("service: one tenant's alert queued behind another's 500 to a webhook that never answers, start to sent (ms)", String(Math.round(ms)));
     }
+    {
+      // Dead letters: one tenant's 20 parked among 10 other accounts' 2,000 each, half of them settled.
+      const dir = mkdtempSync(join(tmpdir(), "vigil-bench-dead-"));
+      const dead = new LocalDeadLetters(join(dir, "dead-letters"));
+      mkdirSync(join(dir, "dead-letters"));
+      const parkedOf = (account: string, n: number, tag: string): ParkedDelivery[] =>
+        deliveriesOf(alertOfAccount(account), n, tag).map((delivery) => ({ delivery, reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: DEMO_LIVE_START }));
+      const line = (o: unknown) => `${JSON.stringify(o)}\n`;
+      const tenant = "111111111111";
+      appendFileSync(dead.fileOf(tenant), parkedOf(tenant, 20, "aaaa").map(line).join(""));
+      for (let k = 0; k < 10; k++) {
+        const account = String(200_000_000_000 + k);
+        const all = parkedOf(account, 2_000, `b${String(k).padStart(3, "0")}`);
+        appendFileSync(dead.fileOf(account), all.map(line).join("") + all.slice(0, 1_000).map((p) => line({ settled: { deliveryId: p.delivery.deliveryId, parkedAt: p.parkedAt } })).join(""));
+      }
+      const bytes = () => readdirSync(join(dir, "dead-letters")).reduce((sum, n) => sum + statSync(join(dir, "dead-letters", n)).size, 0);
+      const before = bytes();
+      const cpu = process.cpuUsage();
+      const tenantReplay = await dead.drain(async () => false, { account: tenant });
+      const { user, system } = process.cpuUsage(cpu);
+      if (tenantReplay.remaining !== 20) throw new Error("dead letters: the tenant's replay did not find its 20");
+      report(`dead letters: a tenant's replay of its 20 parked, ${fmtMb(before)} MB of other accounts' lines beside them (CPU ms)`, String(Math.round((user + system) / 1000)));
+      await dead.drain(async (p) => !p.delivery.alertArn.includes(tenant));
+      report(`dead letters: the folder after a replay settled every other account's (${fmtMb(before)} MB before; MB)`, fmtMb(bytes()), "the tenant's 20 lines");
+      rmSync(dir, { recursive: true, force: true });
+    }
   } finally {
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
   }
 }
+
+const fmtMb = (bytes: number) => (bytes / 1e6).toFixed(2);
