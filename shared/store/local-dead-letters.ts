@@ -52,8 +52,10 @@ export const deadLetterFileName = (account: string) => `${account.replace(/[^0-9
  * a replay settled. A tenant's replay reads its own account's file alone; the operator's
  * reads one account's after another. Every read streams its files a chunk at a time: a line
  * longer than `MAX_LINE_BYTES` is passed over without being held, and reported, as is a line
- * that is not a delivery (an append cut short by a full disk). A read holds the account's
- * unsettled deliveries, and the ids of its settled ones, nothing else.
+ * that is not a delivery (an append cut short by a full disk). A replay reads its files
+ * twice, from the same open handles: the settled ids first, then the parked lines, retried
+ * a page at a time as they come; it holds the ids, and a page. A compaction and the move of
+ * the old single file read the same way, and write what they keep as they go.
  *
  * Any number of processes may park, replay and compact at once:
  * - An append (park, settle) is one write to the file opened for appending, its lines
@@ -112,14 +114,15 @@ export class LocalDeadLetters implements DeadLetters {
   async list(account?: string): Promise<ParkedDelivery[]> {
     await this.migrate();
     const out: ParkedDelivery[] = [];
-    for (const file of await this.filesOf(account)) out.push(...(await this.read(file)).unsettled);
+    for (const file of await this.filesOf(account)) out.push(...(await this.read(file)));
     return sortByAge(out);
   }
 
   /**
    * The account's parked deliveries (every account's, one after another, when none is
-   * given) are retried `LOCAL_PARKED_PAGE` at a time (deliveries keep to their channels'
-   * limits); those sent are settled, a page in one append. A retry that throws leaves its
+   * given) are retried `LOCAL_PARKED_PAGE` at a time, as they are read (deliveries keep to
+   * their channels' limits); those sent are settled, a page in one append. None is taken
+   * once `signal` is aborted. A retry that throws leaves its
    * delivery parked; the page's other outcomes stand, nothing is retried after it, and it is
    * thrown. Nothing is held: a concurrent drain, of this account or another, finds every
    * line. Once the account's dead lines outnumber its live ones, its file is compacted.
@@ -129,23 +132,37 @@ export class LocalDeadLetters implements DeadLetters {
     let retried = 0;
     let remaining = 0;
     for (const file of await this.filesOf(options.account)) {
-      const read = await this.read(file);
-      const parked = read.unsettled.filter((p) => !options.account || arnAccount(p.delivery.alertArn) === options.account);
+      const snapshot = await this.snapshot(file);
+      let live = 0;
       let settledNow = 0;
       let failure: unknown;
-      for (let i = 0; i < parked.length && failure === undefined; i += LOCAL_PARKED_PAGE) {
-        if (options.signal?.aborted) break;
-        const page = parked.slice(i, i + LOCAL_PARKED_PAGE);
-        const outcomes = await Promise.allSettled(page.map((p) => retry(p)));
-        const sent = page.filter((_, k) => outcomes[k]!.status === "fulfilled" && (outcomes[k] as PromiseFulfilledResult<boolean>).value);
-        if (sent.length) await this.appenderOf(file).add(sent.map((p) => ({ settled: { deliveryId: p.delivery.deliveryId, parkedAt: p.parkedAt } })));
-        settledNow += sent.length;
-        retried += sent.length;
-        remaining += page.length - sent.length;
-        failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected")?.reason;
+      try {
+        // A page at a time, as the files are read: what is held is the settled ids, and a page.
+        let page: ParkedDelivery[] = [];
+        const retryPage = async () => {
+          const outcomes = await Promise.allSettled(page.map((p) => retry(p)));
+          const sent = page.filter((_, k) => outcomes[k]!.status === "fulfilled" && (outcomes[k] as PromiseFulfilledResult<boolean>).value);
+          if (sent.length) await this.appenderOf(file).add(sent.map((p) => ({ settled: { deliveryId: p.delivery.deliveryId, parkedAt: p.parkedAt } })));
+          retried += sent.length;
+          settledNow += sent.length;
+          remaining += page.length - sent.length;
+          live -= sent.length;
+          page = [];
+          failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected")?.reason;
+        };
+        for await (const parked of this.unsettledIn(snapshot)) {
+          if (options.account && arnAccount(parked.delivery.alertArn) !== options.account) continue;
+          live++;
+          if (failure !== undefined || options.signal?.aborted) continue;
+          page.push(parked);
+          if (page.length === LOCAL_PARKED_PAGE) await retryPage();
+        }
+        if (page.length && failure === undefined && !options.signal?.aborted) await retryPage();
+      } finally {
+        await snapshot.close();
       }
-      const live = read.unsettled.length - settledNow;
-      if (read.rotated > 0 || read.lines + settledNow - live > live) await this.compact(file);
+      // Dead lines: all but the live ones, the settled lines just written included.
+      if (snapshot.rotated > 0 || snapshot.lines + settledNow - live > live) await this.compact(file);
       if (failure !== undefined) throw failure;
     }
     return { retried, remaining };
@@ -170,38 +187,46 @@ export class LocalDeadLetters implements DeadLetters {
       } catch (e) {
         if (!isMissing(e)) throw e;
       }
-      const parked = new Map<string, string>();
-      const settled = new Set<string>();
-      const damaged: string[] = [];
-      const gone = new Set<string>();
-      for (const path of folded) {
-        const handle = await open(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
-        // Folded already by a compaction that ran at the same time (a lock taken over twice): its lines are in the file.
-        if (!handle) {
-          gone.add(path);
-          continue;
+      // Read twice, streamed: first the settled ids (and the damaged lines, kept aside as they come), then the parked lines to keep, appended as they come.
+      const handles = new Map<string, FileHandle>();
+      try {
+        for (const path of folded) {
+          const handle = await open(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+          // Folded already by a compaction that ran at the same time (a lock taken over twice): its lines are in the file.
+          if (handle) handles.set(path, handle);
         }
-        try {
-          // The file just renamed aside may end in a write still under way: its writer finds the file renamed, and writes it again. A file a stopped compaction left ends where it ends.
-          for await (const line of linesOf(handle, { tail: path !== rotated })) {
+        // The file just renamed aside may end in a write still under way: its writer finds the file renamed, and writes it again. A file a stopped compaction left ends where it ends.
+        const tail = (path: string) => path !== rotated;
+        const settled = new Set<string>();
+        const damaged = new Batches((_, lines) => appendSynced(`${file}.damaged`, lines));
+        for (const [path, handle] of handles) {
+          for await (const line of linesOf(handle, { tail: tail(path) })) {
             const fact = typeof line === "string" ? factOf(line) : undefined;
             if (!fact) {
-              damaged.push(typeof line === "string" ? line : line.head);
+              await damaged.add("", typeof line === "string" ? line : line.head);
               this.damaged(path, typeof line === "string" ? "a line that is not a parked delivery (an append cut short?)" : `a line of ${line.bytes} bytes, longer than ${MAX_LINE_BYTES}`);
             } else if ("settled" in fact) settled.add(idOf(fact.settled.deliveryId, fact.settled.parkedAt));
-            else {
-              const id = idOf(fact.delivery.deliveryId, fact.parkedAt);
-              if (!parked.has(id)) parked.set(id, line as string);
-            }
           }
-        } finally {
-          await handle.close();
         }
+        await damaged.flush();
+        // The kept lines are in the file (synced) before any rotated file is removed: a crash before then leaves both, and the next fold counts them once.
+        const kept = new Batches((_, lines) => appendChecked(file, lines, true));
+        const seen = new Set<string>();
+        for (const [path, handle] of handles) {
+          for await (const line of linesOf(handle, { tail: tail(path) })) {
+            const fact = typeof line === "string" ? factOf(line) : undefined;
+            if (!fact || "settled" in fact) continue;
+            const id = idOf(fact.delivery.deliveryId, fact.parkedAt);
+            if (settled.has(id) || seen.has(id)) continue;
+            seen.add(id);
+            await kept.add("", line as string);
+          }
+        }
+        await kept.flush();
+      } finally {
+        for (const handle of handles.values()) await handle.close();
       }
-      if (damaged.length) await appendSynced(`${file}.damaged`, damaged);
-      const kept = [...parked].filter(([id]) => !settled.has(id)).map(([, line]) => line);
-      // The kept lines are in the file (synced) before any rotated file is removed: a crash before then leaves both, and the next fold counts them once.
-      if (kept.length) await appendChecked(file, kept, true);
+      const gone = new Set(folded.filter((path) => !handles.has(path)));
       for (const path of folded) if (!gone.has(path)) await unlink(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
       return true;
     } finally {
@@ -250,13 +275,19 @@ export class LocalDeadLetters implements DeadLetters {
     return names.filter((n) => n.startsWith(prefix) && /^\d+-\d+\.rotated$/.test(n.slice(prefix.length))).map((n) => join(this.dir, n));
   }
 
-  /** One account file with its rotated files, read as one: its unsettled deliveries (one of each), and how many lines it has. */
-  private async read(file: string): Promise<{ unsettled: ParkedDelivery[]; lines: number; rotated: number }> {
+  /**
+   * One account file with its rotated files, read as one, a first time: the settled ids,
+   * and how many lines there are. The files stay open for `unsettledIn` to read again.
+   */
+  private async snapshot(file: string): Promise<Snapshot> {
     for (let attempt = 1; ; attempt++) {
       const handles: FileHandle[] = [];
+      const close = async () => {
+        for (const handle of handles) await handle.close();
+      };
       try {
+        // The file first, then the rotated ones (read first: their lines are the older).
         const live = await open(file).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
-        if (live) handles.push(live);
         const liveIno = live ? (await live.stat()).ino : undefined;
         const rotated = await this.rotatedOf(file);
         let vanished = false;
@@ -265,8 +296,11 @@ export class LocalDeadLetters implements DeadLetters {
           if (handle) handles.push(handle);
           else vanished = true;
         }
-        if (vanished && attempt < READ_ATTEMPTS) continue;
-        const parked = new Map<string, ParkedDelivery>();
+        if (live) handles.push(live);
+        if (vanished && attempt < READ_ATTEMPTS) {
+          await close();
+          continue;
+        }
         const settled = new Set<string>();
         let lines = 0;
         const damaged: string[] = [];
@@ -276,7 +310,6 @@ export class LocalDeadLetters implements DeadLetters {
             const fact = typeof line === "string" ? factOf(line) : undefined;
             if (!fact) damaged.push(typeof line === "string" ? "a line that is not a parked delivery (an append cut short?)" : `a line of ${line.bytes} bytes, longer than ${MAX_LINE_BYTES}`);
             else if ("settled" in fact) settled.add(idOf(fact.settled.deliveryId, fact.settled.parkedAt));
-            else if (!parked.has(idOf(fact.delivery.deliveryId, fact.parkedAt))) parked.set(idOf(fact.delivery.deliveryId, fact.parkedAt), fact);
           }
         }
         const nowIno = await stat(file).then(
@@ -284,12 +317,43 @@ export class LocalDeadLetters implements DeadLetters {
           (e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)),
         );
         // A fold finished under the read (the file was replaced, or a rotated file removed): read again, up to a point.
-        if ((vanished || nowIno !== liveIno) && attempt < READ_ATTEMPTS) continue;
+        if ((vanished || nowIno !== liveIno) && attempt < READ_ATTEMPTS) {
+          await close();
+          continue;
+        }
         for (const reason of damaged) this.damaged(file, reason);
-        return { unsettled: sortByAge([...parked].filter(([id]) => !settled.has(id)).map(([, p]) => p)), lines, rotated: rotated.length };
-      } finally {
-        for (const handle of handles) await handle.close();
+        return { handles, settled, lines, rotated: rotated.length, close };
+      } catch (e) {
+        await close();
+        throw e;
       }
+    }
+  }
+
+  /** One account file's unsettled parked deliveries, read from the snapshot's files a second time: one of each, the oldest files first, each in its order. */
+  private async *unsettledIn(snapshot: Snapshot): AsyncGenerator<ParkedDelivery> {
+    const seen = new Set<string>();
+    for (const handle of snapshot.handles) {
+      for await (const line of linesOf(handle, { tail: false })) {
+        const fact = typeof line === "string" ? factOf(line) : undefined;
+        if (!fact || "settled" in fact) continue;
+        const id = idOf(fact.delivery.deliveryId, fact.parkedAt);
+        if (snapshot.settled.has(id) || seen.has(id)) continue;
+        seen.add(id);
+        yield fact;
+      }
+    }
+  }
+
+  /** One account file's unsettled parked deliveries, oldest first. */
+  private async read(file: string): Promise<ParkedDelivery[]> {
+    const snapshot = await this.snapshot(file);
+    try {
+      const out: ParkedDelivery[] = [];
+      for await (const parked of this.unsettledIn(snapshot)) out.push(parked);
+      return sortByAge(out);
+    } finally {
+      await snapshot.close();
     }
   }
 
@@ -320,32 +384,31 @@ export class LocalDeadLetters implements DeadLetters {
         const path = join(this.dir, name);
         const handle = await open(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
         if (!handle) continue;
-        const parked = new Map<string, string>();
-        const settled = new Set<string>();
-        const damaged: string[] = [];
         try {
+          // Read twice, streamed, as a compaction reads: the settled ids and damaged lines first, then the unsettled parked lines, appended to their accounts' files as they come.
+          const settled = new Set<string>();
+          const damaged = new Batches((_, lines) => appendSynced(join(this.dir, "legacy.damaged"), lines));
           for await (const line of linesOf(handle, { tail: true })) {
             const fact = typeof line === "string" ? factOf(line) : undefined;
-            if (!fact) damaged.push(typeof line === "string" ? line : line.head);
+            if (!fact) await damaged.add("", typeof line === "string" ? line : line.head);
             else if ("settled" in fact) settled.add(idOf(fact.settled.deliveryId, fact.settled.parkedAt));
-            // Two accounts' deliveries may share an id: each its own.
-            else parked.set(`${fact.delivery.alertArn} ${idOf(fact.delivery.deliveryId, fact.parkedAt)}`, line as string);
           }
+          if (damaged.count) this.damaged(legacy, `${damaged.count} damaged line(s), kept in ${join(this.dir, "legacy.damaged")}`);
+          await damaged.flush();
+          const moved = new Batches((file, lines) => appendChecked(file, lines, true));
+          const seen = new Set<string>();
+          for await (const line of linesOf(handle, { tail: true })) {
+            const fact = typeof line === "string" ? factOf(line) : undefined;
+            if (!fact || "settled" in fact) continue;
+            // Two accounts' deliveries may share an id: each its own.
+            const key = `${fact.delivery.alertArn} ${idOf(fact.delivery.deliveryId, fact.parkedAt)}`;
+            if (settled.has(idOf(fact.delivery.deliveryId, fact.parkedAt)) || seen.has(key)) continue;
+            seen.add(key);
+            await moved.add(this.fileOf(arnAccount(fact.delivery.alertArn)), line as string);
+          }
+          await moved.flush();
         } finally {
           await handle.close();
-        }
-        const byFile = new Map<string, string[]>();
-        for (const [key, line] of parked) {
-          if (settled.has(key.slice(key.indexOf(" ") + 1))) continue;
-          const file = this.fileOf(arnAccount((JSON.parse(line) as ParkedDelivery).delivery.alertArn));
-          const lines = byFile.get(file) ?? [];
-          lines.push(line);
-          byFile.set(file, lines);
-        }
-        for (const [file, lines] of byFile) await appendChecked(file, lines, true);
-        if (damaged.length) {
-          this.damaged(legacy, `${damaged.length} damaged line(s), kept in ${join(this.dir, "legacy.damaged")}`);
-          await appendSynced(join(this.dir, "legacy.damaged"), damaged);
         }
         await unlink(path).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
       }
@@ -423,6 +486,40 @@ function factOf(line: string): ParkedDelivery | Settled | undefined {
   if (v.settled && typeof v.settled.deliveryId === "string" && typeof v.settled.parkedAt === "number") return v as Settled;
   if (v.delivery && typeof v.delivery.deliveryId === "string" && typeof v.delivery.alertArn === "string" && typeof v.parkedAt === "number") return v as ParkedDelivery;
   return undefined;
+}
+
+/** Lines to write, per file, written once they add up to `WRITE_BYTES` (and at `flush`): a fold holds no more. */
+class Batches {
+  private readonly lines = new Map<string, string[]>();
+  private bytes = 0;
+  /** Lines added in all. */
+  count = 0;
+
+  constructor(private readonly write: (file: string, lines: readonly string[]) => Promise<void>) {}
+
+  async add(file: string, line: string): Promise<void> {
+    const lines = this.lines.get(file) ?? [];
+    lines.push(line);
+    this.lines.set(file, lines);
+    this.count++;
+    this.bytes += line.length;
+    if (this.bytes >= WRITE_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    for (const [file, lines] of this.lines) await this.write(file, lines);
+    this.lines.clear();
+    this.bytes = 0;
+  }
+}
+
+/** An account file and its rotated files, open, read once. */
+interface Snapshot {
+  readonly handles: readonly FileHandle[];
+  readonly settled: ReadonlySet<string>;
+  readonly lines: number;
+  readonly rotated: number;
+  readonly close: () => Promise<void>;
 }
 
 const sortByAge = (all: ParkedDelivery[]) => all.sort((a, b) => a.parkedAt - b.parkedAt);

@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { Delivery, ParkedDelivery } from "../../../shared/alerts/delivery.ts";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { arnAccount } from "../../../shared/model/ids.ts";
-import { deadLetterFileName, linesOf, LocalDeadLetters, MAX_LINE_BYTES, type DamagedLine } from "../../../shared/store/local-dead-letters.ts";
+import { deadLetterFileName, linesOf, LOCAL_PARKED_PAGE, LocalDeadLetters, MAX_LINE_BYTES, type DamagedLine } from "../../../shared/store/local-dead-letters.ts";
 import { alertNamed, alertOfAccount, anomalyGroupEvent, deliveriesOf, T0, tempDir } from "../../builders.ts";
 
 /** Run once, by the next write to a file opened for appending, before it writes: where a compaction can be put between an append's open and its write. */
@@ -93,6 +93,32 @@ describe("the local dead-letter files", () => {
     expect(await drainA).toEqual({ retried: 3, remaining: 0 });
     expect(seenA.every((arn) => arn.includes(`:${A}:`))).toBe(true);
     expect(await dead.list()).toEqual([]);
+  });
+
+  it("retries a page of 25 at a time, settles each page as it goes, and takes no page once aborted", async () => {
+    const { dead } = await deadLetters();
+    const all = parkedOf(A, 60);
+    await Promise.all(all.map((p) => dead.park(p)));
+    let inFlight = 0;
+    let most = 0;
+    const abort = new AbortController();
+    const seen: string[] = [];
+    const result = await dead.drain(
+      async (p) => {
+        seen.push(p.delivery.deliveryId);
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight--;
+        // Once the second page is under way, aborted: no third page.
+        if (seen.length > LOCAL_PARKED_PAGE) abort.abort();
+        return true;
+      },
+      { account: A, signal: abort.signal },
+    );
+    expect(most).toBe(LOCAL_PARKED_PAGE);
+    expect(result).toEqual({ retried: 50, remaining: 0 });
+    expect(seen).toEqual(ids(all.slice(0, 50)));
+    expect(ids(await dead.list())).toEqual(ids(all.slice(50)));
   });
 
   it("files each account's deliveries apart, and an account's replay reads its own file alone", async () => {
