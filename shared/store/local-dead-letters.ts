@@ -58,9 +58,13 @@ export const deadLetterFileName = (account: string) => `${account.replace(/[^0-9
  * the old single file read the same way, and write what they keep as they go.
  *
  * Any number of processes may park, replay and compact at once:
- * - An append (park, settle) is one write to the file opened for appending, its lines
- *   starting on a line of their own, so that concurrent writers' lines never interleave and
- *   one cut short spoils no line after it. Appenders never wait for anything.
+ * - An append (park, settle) is one write (of 256 KiB at most; more lines, more writes) to
+ *   the file opened for appending, its lines starting on a line of their own, so that
+ *   concurrent writers' lines never interleave and one cut short spoils no line after it.
+ *   Appenders never wait for anything. (Copying the live lines to a temporary file and
+ *   renaming it over the file would lose a line appended between the copy and the rename,
+ *   unless appenders took the compaction's lock too, and then a compaction that stopped
+ *   holding it would stop every park until its lock was found stale.)
  * - Compaction (after a replay, once dead lines, settled or damaged, outnumber the live ones)
  *   first renames the file aside (`<file>.<pid>-<n>.rotated`): from that instant appenders
  *   create and append to a new file. The rotated file is folded: its unsettled parked lines
@@ -82,8 +86,9 @@ export const deadLetterFileName = (account: string) => `${account.replace(/[^0-9
  *   did not see: each unsettled parked line is carried into the next fold, so a settled one
  *   alone is for a delivery already dropped (settled twice by two replays). Two folds at once
  *   (a lock taken over by two processes at the same moment) lose no unsettled line either;
- *   one may bring back a settled delivery as parked, which the next replay finds sent, and
- *   settles again without sending it.
+ *   they, or an append made again after a fold had already read it, may bring back a
+ *   settled delivery as parked, which the next replay finds sent (its record of being sent
+ *   is kept 90 days), and settles again without sending it.
  * - A read opens the file, then the rotated files, reads them all, and reads again if the
  *   name no longer holds the file it opened or a rotated file vanished meanwhile (a fold
  *   finished under it): each parked line is in what it read, once or more.
