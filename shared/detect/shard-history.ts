@@ -29,6 +29,16 @@ export const BLOCK_INTERVALS = 168;
  * history is spilled, so rows at endless distinct times would grow memory without it.
  */
 export const HISTORY_REACH_MS = 365 * 86_400_000;
+/**
+ * And no more than this many blocks of intervals (64 × 168: a year at PT1H, a week and a
+ * half at PT1M, 37 days at PT5M, 75 at PT10M): a flush writes one file per partition and
+ * block its rows fall in, so rows spread over a year of minutes (3,129 blocks) would write
+ * about a file a row, each taking a disk block; within 64 blocks a flush writes at most
+ * 2^SPILL_BITS × 65 files, and a full one holds at least 60 rows a file.
+ */
+export const HISTORY_REACH_BLOCKS = 64;
+/** How far back a history at intervals of `len` reaches. */
+export const historyReachMs = (len: number) => Math.min(HISTORY_REACH_MS, HISTORY_REACH_BLOCKS * BLOCK_INTERVALS * len);
 /** Rows buffered before they are written out. */
 const FLUSH_ROWS = 1 << 20;
 
@@ -63,6 +73,7 @@ export class HistorySpill {
   private combos = 0;
   private sequence = 0;
   private readonly len: number;
+  private readonly from: number;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -72,6 +83,7 @@ export class HistorySpill {
     private readonly before: number,
   ) {
     this.len = intervalMs(frequency);
+    this.from = before - historyReachMs(this.len);
   }
 
   /** Whether the buffer should be written out before more rows come. */
@@ -84,10 +96,10 @@ export class HistorySpill {
     return this.combos * this.measures;
   }
 
-  /** One accepted row (its series key made already, or made here); rows of intervals at or after `before`, or more than HISTORY_REACH_MS before it, are not history. */
+  /** One accepted row (its series key made already, or made here); rows of intervals at or after `before`, or further before it than it reaches (historyReachMs), are not history. */
   add(timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], key = seriesKeyOf(dimensions)): void {
     const t = Math.floor(timestamp / this.len) * this.len;
-    if (t >= this.before || t < this.before - HISTORY_REACH_MS) return;
+    if (t >= this.before || t < this.from) return;
     this.starts.add(t);
     const partition = seriesHash(key) >>> (32 - SPILL_BITS);
     let known = this.keys.get(partition);

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { HISTORY_REACH_MS, HistorySpill } from "../../../shared/detect/shard-history.ts";
+import { HISTORY_REACH_BLOCKS, HISTORY_REACH_MS, HistorySpill } from "../../../shared/detect/shard-history.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
 import { HOUR, T0, tempDir } from "../../builders.ts";
 
@@ -25,5 +25,29 @@ describe("a history's spill", () => {
     const spill = new HistorySpill(new LocalBlobStore(), join(await tempDir(), "spill"), 3, "PT1H", T0 + 10 * HOUR);
     for (let h = 0; h < 5; h++) for (const m of ["de", "fr"]) spill.add(T0 + h * HOUR, [m], [1, 2, 3]);
     expect(spill.series).toBe(6);
+  });
+});
+
+describe("a history's spill at a short interval", () => {
+  it("writes at most a bounded number of blocks a flush, however its rows spread over the year before: a row a file would cost a disk block and a file each", async () => {
+    const dir = join(await tempDir(), "spill");
+    const blobs = new LocalBlobStore();
+    const minute = 60_000;
+    const before = T0 + 400 * 24 * HOUR;
+    const spill = new HistorySpill(blobs, dir, 1, "PT1M", before);
+    // One row in each block of 168 minutes across the year before the first interval detected.
+    for (let t = before - minute; t >= before - HISTORY_REACH_MS; t -= 168 * minute) spill.add(t, ["a"], [1]);
+    await spill.flush();
+    const files = (await blobs.list(`${dir}/`)).filter((f) => f.endsWith(".bin"));
+    expect(files.length).toBeLessThanOrEqual(HISTORY_REACH_BLOCKS + 1);
+    expect(files.length).toBeGreaterThanOrEqual(HISTORY_REACH_BLOCKS);
+    // A week back is learned at PT1M, a whole weekly cycle; PT1H still reaches a year.
+    const week = await spillBefore(before);
+    week.add(before - 7 * 24 * HOUR, ["a"], [1]);
+    expect((await week.finish(1)).intervals).toBe(1);
+    const minutes = new HistorySpill(blobs, join(dir, "w"), 1, "PT1M", before);
+    minutes.add(before - 7 * 24 * HOUR, ["a"], [1]);
+    minutes.add(before - 30 * 24 * HOUR, ["a"], [1]);
+    expect((await minutes.finish(5)).intervals).toBe(1);
   });
 });
