@@ -218,10 +218,14 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
   const outdated = saved && { through: Number.isNaN(saved.head.through) ? null : saved.head.through, openGroup: saved.head.openGroup, feedbackThrough: saved.head.feedbackThrough };
   const stopKeeping = keepLease(deps, term, now);
+  // Named by the lease's first term, as learnHistory names it (keeping the lease moves the term on).
+  const work = runsUri(root, "history", runName(term.leaseUntil));
   try {
     return await learnHistory(deps, metricSet, before, term, now, outdated, stopKeeping);
   } catch (e) {
     await stopKeeping();
+    // A run that failed after spilling (a shard, the commit) leaves no spill behind: the next run spills into a folder of its own. At best, as in failRun.
+    await deps.blobs.deleteFolder(`${work}/`).catch(() => 0);
     // A model an older engine wrote whose history has grown past its quota goes on from nothing, as one without history, rather than stop.
     if (outdated && e instanceof ServiceQuotaExceededException) return afresh(deps, metricSet, term, outdated, now);
     // Given back only while still its own: a lease another run took over stays that run's.
@@ -265,7 +269,11 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   // Shards handed to the queue hold the history's lease as an interval's do (startInterval).
   if (learning.length > 1 && deps.shards?.handsOver === true) {
     await stopKeeping();
-    if (!(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) return undefined;
+    // Its lease taken over before anything was handed: the spill is this run's alone.
+    if (!(await extendLease(deps.records, term, leaseTime(deps, now) + HANDED_LEASE_MS))) {
+      await deps.blobs.deleteFolder(`${work}/`);
+      return undefined;
+    }
   }
   const plan: HistoryPlan = {
     kind: "history",

@@ -180,6 +180,22 @@ describe("detection of intervals", () => {
     expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
   });
 
+  it("leaves no spill behind when learning the history fails after it was spilled (a shard that cannot read it): the activation FAILED, its lease given back", async () => {
+    const { rt, metricSet } = await setUp(2);
+    // The spill's rows cannot be read back: the shard learning them fails.
+    const blobs = new Proxy(rt.blobs, {
+      get(target, prop, receiver) {
+        if (prop === "get") return async (uri: string) => (/\/spill\/.*\.bin$/.test(uri) ? Promise.reject(new Error("the disk failed")) : target.get(uri));
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    expect(await detectDue({ ...rt, blobs }, LIVE + HOUR)).toEqual([]);
+    expect(await describeDetector(rt, OPERATOR, await detectorArn(rt))).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: "the disk failed" });
+    expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
+    expect(await rt.records.get("leases", `${metricSetKey(metricSet.MetricSetArn)}/history`)).toBeUndefined();
+  });
+
   it("keeps the first 10,000 rows of an interval full of bad rows and counts the rest, in its rejects and data quality", async () => {
     const { rt, metricSet, files } = await setUp(3);
     const t = LIVE + HOUR;
