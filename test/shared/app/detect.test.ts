@@ -196,6 +196,23 @@ describe("detection of intervals", () => {
     expect(await rt.records.get("leases", `${metricSetKey(metricSet.MetricSetArn)}/history`)).toBeUndefined();
   });
 
+  it("activates again, once a refused history is within its quota: the detector that FAILED learns it and detects", async () => {
+    const quotas = { ...L4M_QUOTAS, seriesPerMetricSet: { ...L4M_QUOTAS.seriesPerMetricSet, PT1H: 10 } };
+    const { rt, metricSet, files } = await setUp(2, { quotas });
+    const many = join(files, "history", "many.csv");
+    await rt.blobs.put(many, `timestamp,platform,marketplace,views,revenue\n${Array.from({ length: 1000 }, (_, i) => `${sqlTime(T0 + HOUR)},web,m${i},1,1\n`).join("")}`);
+    expect(await detectDue(rt, LIVE + HOUR)).toEqual([]);
+    const arn = await detectorArn(rt);
+    expect((await describeDetector(rt, OPERATOR, arn)).Status).toBe("FAILED");
+    await rt.blobs.put(many, "timestamp,platform,marketplace,views,revenue\n");
+    await activateDetector(rt, OPERATOR, arn);
+    expect((await detectDue(rt, LIVE + HOUR)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+    const detector = await describeDetector(rt, OPERATOR, arn);
+    expect(detector.Status).toBe("ACTIVE");
+    expect(detector.FailureReason).toBeUndefined();
+    expect((await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!.head.through).toBe(LIVE);
+  });
+
   it("keeps the first 10,000 rows of an interval full of bad rows and counts the rest, in its rejects and data quality", async () => {
     const { rt, metricSet, files } = await setUp(3);
     const t = LIVE + HOUR;
