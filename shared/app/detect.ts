@@ -256,7 +256,9 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   await deps.blobs.deleteFolder(`${work}/`);
   const spill = new HistorySpill(deps.blobs, joinUri(work, "spill"), metricSet.MetricList.length, metricSet.MetricSetFrequency, before);
   const quotas = deps.quotas ?? L4M_QUOTAS;
-  const limits = { bytes: quotas.bytesPerHistory[metricSet.MetricSetFrequency], series: historySeriesOf(quotas, metricSet.MetricSetFrequency) };
+  const bytes = quotas.bytesPerHistory[metricSet.MetricSetFrequency];
+  // The series' keys are held whole while the history is read: a sixteenth of its bytes (an interval's, 256 MiB at PT1H), as a live interval's are bounded by its own.
+  const limits = { bytes, series: historySeriesOf(quotas, metricSet.MetricSetFrequency), keyChars: Math.floor(bytes / 16) };
   // The last learned intervals' points are kept: the context of the first live incidents. A history refused leaves no spill behind.
   const spilled = await spillHistory(filesOf(deps, metricSet), readable, historyPrefixes(readable), spill, limits, RECENT).catch(async (e: unknown) => {
     await deps.blobs.deleteFolder(`${work}/`);

@@ -125,10 +125,11 @@ export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet,
   return { files: listed.files, rows, rejected, overBudget: budget?.exceeded === true };
 }
 
-/** The most a history may hold: bytes as read (inflated; each file FILE_READ_COST more), and time series. */
+/** The most a history may hold: bytes as read (inflated; each file FILE_READ_COST more), time series, and characters of its series' keys (held in memory while it is read). */
 export interface HistoryLimits {
   readonly bytes: number;
   readonly series: number;
+  readonly keyChars: number;
 }
 
 /**
@@ -147,6 +148,8 @@ export async function spillHistory(reader: FileReader, metricSet: ReadableMetric
       spill.add(timestamp, dimensions, values, seriesKey);
       // Checked per row, as a row may bring a series: the keys held are what a history of endless new series would grow.
       if (spill.series > limits.series) throw historyRefused(metricSet, `more than ${limits.series} time series`, QUOTA_CODES.seriesPerMetricSet);
+      // A series' dimension values may hold 8,192 characters: within the bytes, twice the series quota of them would hold gigabytes.
+      if (spill.keyChars > limits.keyChars) throw historyRefused(metricSet, `more than ${limits.keyChars} characters of dimension values`, QUOTA_CODES.bytesPerHistory);
       return spill.full ? spill.flush() : undefined;
     },
     budget,

@@ -71,6 +71,7 @@ export class HistorySpill {
   private readonly starts = new Set<number>();
   private buffered = 0;
   private combos = 0;
+  private chars = 0;
   private sequence = 0;
   private readonly len: number;
   private readonly from: number;
@@ -96,6 +97,11 @@ export class HistorySpill {
     return this.combos * this.measures;
   }
 
+  /** Characters of the series' keys held so far (their dimension values, held once more beside them). */
+  get keyChars(): number {
+    return this.chars;
+  }
+
   /** One accepted row (its series key made already, or made here); rows of intervals at or after `before`, or further before it than it reaches (historyReachMs), are not history. */
   add(timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], key = seriesKeyOf(dimensions)): void {
     const t = Math.floor(timestamp / this.len) * this.len;
@@ -111,6 +117,7 @@ export class HistorySpill {
     if (series === undefined) {
       known.set(key, (series = known.size));
       this.combos++;
+      this.chars += key.length;
       this.dimensions.get(partition)!.push([...dimensions]);
     }
     const at = `${partition}/${Math.floor(t / this.len / BLOCK_INTERVALS)}`;

@@ -180,6 +180,17 @@ describe("detection of intervals", () => {
     expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
   });
 
+  it("refuses a history whose series' dimension values hold more than a sixteenth of BytesPerHistory, as they are held in memory (twice) while it is read: the activation FAILED with the quota", async () => {
+    const history = 256 * 1024;
+    const quotas = { ...L4M_QUOTAS, bytesPerHistory: { ...L4M_QUOTAS.bytesPerHistory, PT1H: history } };
+    const { rt, metricSet, files } = await setUp(2, { quotas });
+    // 20 marketplaces of 4,000 characters each: 80 KB of dimension values, well within the history's bytes and series.
+    await rt.blobs.put(join(files, "history", "long.csv"), `timestamp,platform,marketplace,views,revenue\n${Array.from({ length: 20 }, (_, i) => `${sqlTime(T0 + HOUR)},web,${String(i).padEnd(4000, "x")},1,1\n`).join("")}`);
+    expect(await detectDue(rt, LIVE + HOUR)).toEqual([]);
+    expect(await describeDetector(rt, OPERATOR, await detectorArn(rt))).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: `ServiceQuotaExceeded BytesPerHistory: the history of ${metricSet.MetricSetName} holds more than ${history / 16} characters of dimension values, the quota; it was not learned` });
+    expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
+  });
+
   it("leaves no spill behind when learning the history fails after it was spilled (a shard that cannot read it): the activation FAILED, its lease given back", async () => {
     const { rt, metricSet } = await setUp(2);
     // The spill's rows cannot be read back: the shard learning them fails.
