@@ -208,7 +208,7 @@ export interface LoadedModel {
  * Undefined while another invocation learns it, or while the shards learning it were
  * handed to the queue.
  */
-export async function loadModel(deps: DetectServices, metricSet: MetricSet, before: number, now: number): Promise<LoadedModel | undefined> {
+export async function loadModel(deps: DetectServices, metricSet: MetricSet, before: number, now: number, activating = false): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const saved = await readModel(deps.blobs, root);
   if (saved && !saved.outdated) return { model: saved, learned: Infinity };
@@ -226,8 +226,10 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
     await stopKeeping();
     // A run that failed after spilling (a shard, the commit) leaves no spill behind: the next run spills into a folder of its own. At best, as in failRun.
     await deps.blobs.deleteFolder(`${work}/`).catch(() => 0);
-    // A model an older engine wrote whose history has grown past its quota goes on from nothing, as one without history, rather than stop.
-    if (outdated && e instanceof ServiceQuotaExceededException) return afresh(deps, metricSet, term, outdated, now);
+    // A model an older engine wrote whose history has grown past its quota goes on from nothing, as one without history, rather than stop; so does a metric set
+    // already detecting with no model saved (its first interval has yet to commit), which would otherwise read the history again at every run only to refuse it.
+    // Only an activation is FAILED for it.
+    if ((outdated || !activating) && e instanceof ServiceQuotaExceededException) return afresh(deps, metricSet, term, outdated, now);
     // Given back only while still its own: a lease another run took over stays that run's.
     await deps.records.release(term.lease, term.leaseUntil);
     throw e;
@@ -331,11 +333,11 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
   return { model, learned: plan.intervals };
 }
 
-/** Commits an empty model in place of an outdated one, where detection had got to kept, if the run still holds the history's lease. */
-async function afresh(deps: DetectServices, metricSet: MetricSet, term: LeaseTerm, outdated: OutdatedHead, now: number): Promise<LoadedModel | undefined> {
+/** Commits an empty model in place of an outdated one (where detection had got to kept) or of none, if the run still holds the history's lease. */
+async function afresh(deps: DetectServices, metricSet: MetricSet, term: LeaseTerm, outdated: OutdatedHead | undefined, now: number): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const empty = emptyModel(intervalMs(metricSet.MetricSetFrequency));
-  const model: ShardedModel = { ...empty, head: { ...empty.head, through: outdated.through ?? NaN, openGroup: outdated.openGroup, feedbackThrough: outdated.feedbackThrough } };
+  const model: ShardedModel = outdated ? { ...empty, head: { ...empty.head, through: outdated.through ?? NaN, openGroup: outdated.openGroup, feedbackThrough: outdated.feedbackThrough } } : empty;
   const held = await holdsLease(deps, term, now);
   if (held) {
     await commitModel(deps.blobs, root, model);
@@ -817,7 +819,7 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
     for (const metricSet of sets) {
       const len = intervalMs(metricSet.MetricSetFrequency);
       const last = lastClosedInterval(metricSet, now);
-      const loaded = await loadModel(services, metricSet, last, now);
+      const loaded = await loadModel(services, metricSet, last, now, true);
       if (!loaded) return undefined;
       models.set(metricSet.MetricSetArn, loaded.model);
       const missing = Math.max(0, layoutFor(len).warmup - loaded.learned);

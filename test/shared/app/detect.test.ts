@@ -615,6 +615,37 @@ describe("a model saved by an older engine", () => {
   });
 });
 
+describe("a metric set already detecting without a saved model", () => {
+  it("whose history has grown past its quota goes on from nothing rather than read and refuse the history at every run", async () => {
+    const quotas = { ...L4M_QUOTAS, seriesPerMetricSet: { ...L4M_QUOTAS.seriesPerMetricSet, PT1H: 10 } };
+    const { rt, metricSet, files } = await setUp(2, { quotas });
+    const header = "timestamp,platform,marketplace,views,revenue\n";
+    // Activated on an empty history (nothing to commit), its first interval failed (to be run again): detecting, no model saved.
+    await rt.blobs.put(join(files, "history", "all.csv"), header);
+    const reads: string[] = [];
+    const unreadable = { on: true };
+    const seen: Runtime = {
+      ...rt,
+      dataFiles: (grant) => {
+        const files = rt.dataFiles(grant);
+        return { ...files, read: (uri: string) => (reads.push(uri), unreadable.on && uri.includes("/live/") ? Promise.reject(new Error("the disk failed")) : files.read(uri)) };
+      },
+    };
+    await expect(detectDue(seen, LIVE + HOUR)).rejects.toThrow("the disk failed");
+    const arn = await detectorArn(rt);
+    expect((await describeDetector(rt, OPERATOR, arn)).Status).toBe("LEARNING");
+    expect(await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet))).toBeUndefined();
+    // Then a history of endless new series lands.
+    await rt.blobs.put(join(files, "history", "many.csv"), `${header}${Array.from({ length: 1000 }, (_, i) => `${sqlTime(T0 + HOUR)},web,m${i},1,1\n`).join("")}`);
+    unreadable.on = false;
+    expect((await detectDue(seen, LIVE + HOUR)).map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[LIVE, "processed"]]);
+    expect((await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!.head.through).toBe(LIVE);
+    reads.length = 0;
+    expect((await detectDue(seen, LIVE + 2 * HOUR)).map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[LIVE + HOUR, "processed"]]);
+    expect(reads.filter((uri) => uri.includes("/history/"))).toEqual([]);
+  });
+});
+
 describe("a model saved before models had shards", () => {
   it("is read as one shard where it was saved (model.bin), and the next commit writes the model's head beside it", async () => {
     const { rt, metricSet, setNow } = await detectedThrough(3);
