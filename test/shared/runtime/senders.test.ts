@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import type { SecretResolver } from "../../../shared/channels/common/secrets.ts";
-import { senders } from "../../../shared/runtime/senders.ts";
+import { CHANNEL_LIMITS, deliveryGate, senders } from "../../../shared/runtime/senders.ts";
 import { DEFAULT_ALERT_SETTINGS } from "../../../shared/runtime/settings.ts";
 import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
 import { SmtpReceiver } from "../../receivers/smtp-receiver.ts";
@@ -31,5 +31,21 @@ describe("the senders of a warm function", () => {
     expect(await email.send(message, channel, signal)).toEqual({ ok: true });
     expect(smtp.mails.length - before).toBe(2);
     expect(lookups).toBe(2);
+  });
+});
+
+describe("the delivery gate of a process, made at its first delivery", () => {
+  it("is one gate for deliveries that arrive together before it is made: the second waits for the first's slot", async () => {
+    const gate = deliveryGate({ ...CHANNEL_LIMITS, email: { concurrency: 1 } });
+    const signal = new AbortController().signal;
+    const order: string[] = [];
+    const first = gate.enter(channel, signal).then((turn) => (order.push("first"), turn));
+    const second = gate.enter(channel, signal).then((turn) => (order.push("second"), turn));
+    const turn = (await first)!;
+    expect(turn.waited).toBe(false);
+    turn.release();
+    // Had each made a gate of its own, the second would have found a free slot in its own (waited false).
+    expect((await second)!.waited).toBe(true);
+    expect(order).toEqual(["first", "second"]);
   });
 });
