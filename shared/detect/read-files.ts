@@ -81,10 +81,12 @@ export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMet
   return { ...aggregator.finish(listed.files), overBudget: budget?.exceeded === true };
 }
 
-/** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found (and `signal`, once aborted, stops it before the next; a `budget` spent, without a word). */
-async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number; rows?: number }, signal?: AbortSignal, budget?: ReadBudget): AsyncGenerator<ReadItem[]> {
+/** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found (and `signal`, once aborted, stops it before the next; a `budget` spent, without a word). `latestFirst`: each address's files in reverse order of their paths. */
+async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number; rows?: number }, signal?: AbortSignal, budget?: ReadBudget, latestFirst = false): AsyncGenerator<ReadItem[]> {
   for (const prefix of prefixes) {
-    for (const file of await blobs.list(prefix)) {
+    const files = await blobs.list(prefix);
+    if (latestFirst) files.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    for (const file of files) {
       if (signal?.aborted) throw new ReadStopped(listed.files, listed.rows ?? 0);
       if (budget && !budget.take(FILE_READ_COST)) return;
       listed.files++;
@@ -100,13 +102,13 @@ async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], for
  * counted (history's rejects are not reported, as a model learns what it can). Within a
  * `budget`, reading stops where it is spent (`overBudget`).
  */
-export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget): Promise<{ files: number; rows: number; rejected: number; overBudget: boolean }> {
+export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget, latestFirst = false): Promise<{ files: number; rows: number; rejected: number; overBudget: boolean }> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
   const listed = { files: 0 };
   let rows = 0;
   let rejected = 0;
-  for await (const batch of recordsUnder(blobs, prefixes, format, listed, undefined, budget)) {
+  for await (const batch of recordsUnder(blobs, prefixes, format, listed, undefined, budget, latestFirst)) {
     for (const item of batch) {
       if (!("row" in item)) {
         rejected++;
@@ -132,29 +134,45 @@ export interface HistoryLimits {
   readonly keyChars: number;
 }
 
+/** A history read latest first, stopped at its limits: what was read is learned. */
+class HistoryFull extends Error {}
+
 /**
  * Reads a metric set's history into `spill` within its limits: reading stops at the first
- * row past either, and the history is refused (ServiceQuotaExceededException) rather than
- * learned in part, since what was read need not be its latest part. Answers what was
- * spilled, with its `last` latest intervals' starts.
+ * row past any. A history its own paths name (HistoricalDataPathList) is then refused
+ * (ServiceQuotaExceededException) rather than learned in part, since what was read need not
+ * be its latest part. One read from the live files' folder (without such paths, as L4M
+ * looked back there) is read latest first, its files in reverse order of their paths (the
+ * templated folders name their time, year first), and what was read, its latest part, is
+ * learned: that folder grows with every interval, and would otherwise be refused once it had
+ * (at PT1M, 8,192 files cost BytesPerHistory's 128 MiB at 16 KiB a file: under six days).
+ * Answers what was spilled, with its `last` latest intervals' starts.
  */
 export async function spillHistory(reader: FileReader, metricSet: ReadableMetricSet & Pick<MetricSet, "MetricSetArn" | "MetricSetName">, prefixes: readonly string[], spill: HistorySpill, limits: HistoryLimits, last: number): Promise<Spilled> {
   const budget = new ReadBudget(limits.bytes);
+  const latestFirst = !metricSet.MetricSource.S3SourceConfig?.HistoricalDataPathList?.length;
+  const refused = (what: string, quotaCode: string) => (latestFirst ? new HistoryFull() : historyRefused(metricSet, what, quotaCode));
   const read = await visitRows(
     reader,
     metricSet,
     prefixes,
     (timestamp, dimensions, values, seriesKey) => {
+      // Latest first, a row that would bring a series past the limits ends the read before it is held.
+      if (latestFirst && (spill.series >= limits.series || spill.keyChars > limits.keyChars) && !spill.holds(seriesKey)) throw new HistoryFull();
       spill.add(timestamp, dimensions, values, seriesKey);
       // Checked per row, as a row may bring a series: the keys held are what a history of endless new series would grow.
-      if (spill.series > limits.series) throw historyRefused(metricSet, `more than ${limits.series} time series`, QUOTA_CODES.seriesPerMetricSet);
+      if (spill.series > limits.series) throw refused(`more than ${limits.series} time series`, QUOTA_CODES.seriesPerMetricSet);
       // A series' dimension values may hold 8,192 characters: within the bytes, twice the series quota of them would hold gigabytes.
-      if (spill.keyChars > limits.keyChars) throw historyRefused(metricSet, `more than ${limits.keyChars} characters of dimension values`, QUOTA_CODES.bytesPerHistory);
+      if (spill.keyChars > limits.keyChars) throw refused(`more than ${limits.keyChars} characters of dimension values`, QUOTA_CODES.bytesPerHistory);
       return spill.full ? spill.flush() : undefined;
     },
     budget,
-  );
-  if (read.overBudget) throw historyRefused(metricSet, `more than ${limits.bytes} bytes as read (inflated, ${FILE_READ_COST} more a file)`, QUOTA_CODES.bytesPerHistory);
+    latestFirst,
+  ).catch((e: unknown) => {
+    if (e instanceof HistoryFull) return undefined;
+    throw e;
+  });
+  if (read?.overBudget && !latestFirst) throw historyRefused(metricSet, `more than ${limits.bytes} bytes as read (inflated, ${FILE_READ_COST} more a file)`, QUOTA_CODES.bytesPerHistory);
   return spill.finish(last);
 }
 

@@ -102,6 +102,11 @@ export class HistorySpill {
     return this.chars;
   }
 
+  /** Whether a row of the series with this key would be held as one already held (any row out of reach holds nothing). */
+  holds(key: string): boolean {
+    return this.keys.get(seriesHash(key) >>> (32 - SPILL_BITS))?.has(key) === true;
+  }
+
   /** One accepted row (its series key made already, or made here); rows of intervals at or after `before`, or further before it than it reaches (historyReachMs), are not history. */
   add(timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], key = seriesKeyOf(dimensions)): void {
     const t = Math.floor(timestamp / this.len) * this.len;

@@ -2,7 +2,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HISTORY_REACH_BLOCKS, HISTORY_REACH_MS, HistorySpill } from "../../../shared/detect/shard-history.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
-import { HOUR, T0, tempDir } from "../../builders.ts";
+import type { MetricSet } from "../../../shared/model/metric-set.ts";
+import { spillHistory } from "../../../shared/detect/read-files.ts";
+import { FILE_READ_COST } from "../../../shared/ingest/readers.ts";
+import { CSV_FILES, csvOf, HOUR, liveFolder, readableMetricSet, shopPoints, T0, tempDir } from "../../builders.ts";
 
 const spillBefore = async (before: number) => new HistorySpill(new LocalBlobStore(), join(await tempDir(), "spill"), 1, "PT1H", before);
 
@@ -49,5 +52,35 @@ describe("a history's spill at a short interval", () => {
     minutes.add(before - 7 * 24 * HOUR, ["a"], [1]);
     minutes.add(before - 30 * 24 * HOUR, ["a"], [1]);
     expect((await minutes.finish(5)).intervals).toBe(1);
+  });
+});
+
+describe("a history read from the live files' folder (no HistoricalDataPathList)", () => {
+  const hours = 24;
+  const series = [{ platform: "web", marketplace: "de", base: 400 }];
+  async function liveFolderOf(historical: boolean) {
+    const dir = await tempDir();
+    const blobs = new LocalBlobStore();
+    for (let h = 0; h < hours; h++) await blobs.put(join(dir, "live", liveFolder(T0 + h * HOUR), "part.csv"), csvOf(shopPoints(T0 + h * HOUR, 1, series)));
+    const live = join(dir, "live/{{yyyyMMdd}}/{{HHmm}}");
+    const metricSet = { ...readableMetricSet({ MetricSource: { S3SourceConfig: { TemplatedPathList: [live], ...(historical ? { HistoricalDataPathList: [join(dir, "live")] } : {}), ...CSV_FILES } } }), MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet:shop/orders" as MetricSet["MetricSetArn"], MetricSetName: "orders" };
+    const spill = new HistorySpill(blobs, join(dir, "spill"), 2, "PT1H", T0 + hours * HOUR);
+    const file = (await blobs.get(join(dir, "live", liveFolder(T0), "part.csv")))!.length;
+    // Room for six files of the twenty-four.
+    const limits = { bytes: 6 * (FILE_READ_COST + file) + 8, series: 100, keyChars: 1 << 20 };
+    return { blobs, metricSet, spill, limits, prefixes: [join(dir, "live/")] };
+  }
+
+  it("learns its latest intervals within BytesPerHistory, rather than refuse a folder that grows with every interval", async () => {
+    const { blobs, metricSet, spill, limits, prefixes } = await liveFolderOf(false);
+    const spilled = await spillHistory(blobs, metricSet, prefixes, spill, limits, 3);
+    expect(spilled.intervals).toBe(6);
+    expect(spilled.through).toBe(T0 + (hours - 1) * HOUR);
+    expect(spilled.latest).toEqual([T0 + 21 * HOUR, T0 + 22 * HOUR, T0 + 23 * HOUR]);
+  });
+
+  it("while a history its own paths name is still refused past it, as its files' order says nothing of their time", async () => {
+    const { blobs, metricSet, spill, limits, prefixes } = await liveFolderOf(true);
+    await expect(spillHistory(blobs, metricSet, prefixes, spill, limits, 3)).rejects.toThrow(/BytesPerHistory/);
   });
 });
