@@ -338,6 +338,12 @@ async function afresh(deps: DetectServices, metricSet: MetricSet, term: LeaseTer
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const empty = emptyModel(intervalMs(metricSet.MetricSetFrequency));
   const model: ShardedModel = outdated ? { ...empty, head: { ...empty.head, through: outdated.through ?? NaN, openGroup: outdated.openGroup, feedbackThrough: outdated.feedbackThrough } } : empty;
+  // A model committed meanwhile (an interval run on the model its activation learned, which takes no history lease) is kept, as finishHistory keeps it.
+  const current = await readModel(deps.blobs, root);
+  if (current && !current.outdated) {
+    await deps.records.release(term.lease, term.leaseUntil);
+    return { model: current, learned: Infinity };
+  }
   const held = await holdsLease(deps, term, now);
   if (held) {
     await commitModel(deps.blobs, root, model);

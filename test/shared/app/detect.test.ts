@@ -9,7 +9,7 @@ import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
 import { intervalUri, metricSetRoot, modelUri } from "../../../shared/detect/results.ts";
-import { LEGACY_VERSION, modelFolder, readModel, readShard } from "../../../shared/detect/shard-model.ts";
+import { commitModel, emptyModel, LEGACY_VERSION, modelFolder, readModel, readShard } from "../../../shared/detect/shard-model.ts";
 import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { metricSetKey } from "../../../shared/model/ids.ts";
@@ -643,6 +643,40 @@ describe("a metric set already detecting without a saved model", () => {
     reads.length = 0;
     expect((await detectDue(seen, LIVE + 2 * HOUR)).map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[LIVE + HOUR, "processed"]]);
     expect(reads.filter((uri) => uri.includes("/history/"))).toEqual([]);
+  });
+  it("whose history is refused while another run commits its first interval keeps that run's model rather than commit an empty one over it", async () => {
+    const quotas = { ...L4M_QUOTAS, seriesPerMetricSet: { ...L4M_QUOTAS.seriesPerMetricSet, PT1H: 10 } };
+    const { rt, metricSet, files } = await setUp(2, { quotas });
+    const header = "timestamp,platform,marketplace,views,revenue\n";
+    await rt.blobs.put(join(files, "history", "all.csv"), header);
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    const state = { liveUnreadable: true, commitOnHistory: false };
+    const seen: Runtime = {
+      ...rt,
+      dataFiles: (grant) => {
+        const files = rt.dataFiles(grant);
+        return {
+          ...files,
+          read: async (uri: string) => {
+            if (state.liveUnreadable && uri.includes("/live/")) throw new Error("the disk failed");
+            // Another invocation, given the model its activation learned, commits the interval LIVE while this one reads the history.
+            if (state.commitOnHistory && uri.includes("/history/")) {
+              state.commitOnHistory = false;
+              const empty = emptyModel(HOUR);
+              await commitModel(rt.blobs, root, { ...empty, head: { ...empty.head, through: LIVE } });
+            }
+            return files.read(uri);
+          },
+        };
+      },
+    };
+    await expect(detectDue(seen, LIVE + HOUR)).rejects.toThrow("the disk failed");
+    expect(await readModel(rt.blobs, root)).toBeUndefined();
+    await rt.blobs.put(join(files, "history", "many.csv"), `${header}${Array.from({ length: 1000 }, (_, i) => `${sqlTime(T0 + HOUR)},web,m${i},1,1\n`).join("")}`);
+    Object.assign(state, { liveUnreadable: false, commitOnHistory: true });
+    expect(await detectDue(seen, LIVE + HOUR)).toEqual([]);
+    expect(state.commitOnHistory).toBe(false);
+    expect((await readModel(rt.blobs, root))!.head.through).toBe(LIVE);
   });
 });
 
