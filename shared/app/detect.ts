@@ -310,7 +310,12 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
 async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: readonly ShardResult[], now: number): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, plan.metricSet);
   const current = await readModel(deps.blobs, root);
-  if (current && !current.outdated) return undefined;
+  // Committed meanwhile (an interval run on the model its activation learned): that model stands, and this run's spill and lease go.
+  if (current && !current.outdated) {
+    await deps.records.release(plan.lease, plan.leaseUntil);
+    await deps.blobs.deleteFolder(`${plan.work}/`);
+    return undefined;
+  }
   const shards = [...plan.empty, ...results.flatMap((r) => r.written)].sort((a, b) => (a.id < b.id ? -1 : 1));
   const empty = emptyModel(intervalMs(plan.metricSet.MetricSetFrequency));
   const learned: ShardedModel = shards.length ? { head: { ...empty.head, through: plan.through }, shards } : empty;

@@ -678,6 +678,41 @@ describe("a metric set already detecting without a saved model", () => {
     expect(state.commitOnHistory).toBe(false);
     expect((await readModel(rt.blobs, root))!.head.through).toBe(LIVE);
   });
+
+  it("whose history is learned while another run commits its first interval leaves no spill and gives its lease back", async () => {
+    const { rt, metricSet, files } = await setUp(2);
+    const history = join(files, "history", "all.csv");
+    const learnable = (await rt.blobs.get(history))!;
+    await rt.blobs.put(history, "timestamp,platform,marketplace,views,revenue\n");
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    const state = { liveUnreadable: true, commitOnHistory: false };
+    const seen: Runtime = {
+      ...rt,
+      dataFiles: (grant) => {
+        const files = rt.dataFiles(grant);
+        return {
+          ...files,
+          read: async (uri: string) => {
+            if (state.liveUnreadable && uri.includes("/live/")) throw new Error("the disk failed");
+            if (state.commitOnHistory && uri.includes("/history/")) {
+              state.commitOnHistory = false;
+              const empty = emptyModel(HOUR);
+              await commitModel(rt.blobs, root, { ...empty, head: { ...empty.head, through: LIVE } });
+            }
+            return files.read(uri);
+          },
+        };
+      },
+    };
+    await expect(detectDue(seen, LIVE + HOUR)).rejects.toThrow("the disk failed");
+    await rt.blobs.put(history, learnable);
+    Object.assign(state, { liveUnreadable: false, commitOnHistory: true });
+    expect(await detectDue(seen, LIVE + HOUR)).toEqual([]);
+    expect(state.commitOnHistory).toBe(false);
+    expect((await readModel(rt.blobs, root))!.head.through).toBe(LIVE);
+    expect(await rt.blobs.list(`${join(root, "runs")}/`)).toEqual([]);
+    expect(await rt.records.get("leases", `${metricSetKey(metricSet.MetricSetArn)}/history`)).toBeUndefined();
+  });
 });
 
 describe("a model saved before models had shards", () => {
