@@ -161,9 +161,9 @@ export async function spillHistory(reader: FileReader, metricSet: ReadableMetric
       if (latestFirst && (spill.series >= limits.series || spill.keyChars > limits.keyChars) && !spill.holds(seriesKey)) throw new HistoryFull();
       spill.add(timestamp, dimensions, values, seriesKey);
       // Checked per row, as a row may bring a series: the keys held are what a history of endless new series would grow.
-      if (spill.series > limits.series) throw refused(`more than ${limits.series} time series`, QUOTA_CODES.seriesPerMetricSet);
+      if (spill.series > limits.series) throw refused(`more than ${limits.series} time series, twice the quota`, QUOTA_CODES.seriesPerMetricSet);
       // A series' dimension values may hold 8,192 characters: within the bytes, twice the series quota of them would hold gigabytes.
-      if (spill.keyChars > limits.keyChars) throw refused(`more than ${limits.keyChars} characters of dimension values`, QUOTA_CODES.bytesPerHistory);
+      if (spill.keyChars > limits.keyChars) throw refused(`more than ${limits.keyChars} characters of dimension values, a sixteenth of the quota`, QUOTA_CODES.bytesPerHistory);
       return spill.full ? spill.flush() : undefined;
     },
     budget,
@@ -172,12 +172,12 @@ export async function spillHistory(reader: FileReader, metricSet: ReadableMetric
     if (e instanceof HistoryFull) return undefined;
     throw e;
   });
-  if (read?.overBudget && !latestFirst) throw historyRefused(metricSet, `more than ${limits.bytes} bytes as read (inflated, ${FILE_READ_COST} more a file)`, QUOTA_CODES.bytesPerHistory);
+  if (read?.overBudget && !latestFirst) throw historyRefused(metricSet, `more than ${limits.bytes} bytes as read (inflated, ${FILE_READ_COST} more a file), the quota`, QUOTA_CODES.bytesPerHistory);
   return spill.finish(last);
 }
 
 const historyRefused = (metricSet: Pick<MetricSet, "MetricSetArn" | "MetricSetName">, what: string, quotaCode: string) =>
-  new ServiceQuotaExceededException(`ServiceQuotaExceeded ${quotaCode}: the history of ${metricSet.MetricSetName} holds ${what}, the quota; it was not learned`, metricSet.MetricSetArn, "MetricSet", quotaCode);
+  new ServiceQuotaExceededException(`ServiceQuotaExceeded ${quotaCode}: the history of ${metricSet.MetricSetName} holds ${what}; it was not learned`, metricSet.MetricSetArn, "MetricSet", quotaCode);
 
 /** The folder of one interval's files: the templated path rendered for its start. */
 export function intervalFolder(metricSet: ReadableMetricSet, intervalStart: number): string | undefined {

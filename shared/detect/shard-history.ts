@@ -165,6 +165,70 @@ function encodeRows(b: Buffer, measures: number): Uint8Array {
   return out;
 }
 
+/** The partition a series number falls in: the last whose offset is at most it. */
+function partitionOf(offsets: readonly number[], g: number): number {
+  let lo = 0;
+  for (let hi = offsets.length - 1; lo < hi; ) {
+    const mid = (lo + hi + 1) >> 1;
+    if (offsets[mid]! <= g) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * One block's sums and counts, by interval within the block, series and measure, in typed
+ * arrays made once per shard job (its series are at most its capacity); and, by interval,
+ * its series in the order their first row came, which is the order its cells are scored in.
+ */
+class BlockSums {
+  private readonly sums: Float64Array;
+  private readonly counts: Uint32Array;
+  private readonly seen: Uint8Array;
+  private readonly order: number[][] = Array.from({ length: BLOCK_INTERVALS }, () => []);
+
+  constructor(
+    private readonly series: number,
+    private readonly measures: number,
+  ) {
+    this.sums = new Float64Array(BLOCK_INTERVALS * series * measures);
+    this.counts = new Uint32Array(BLOCK_INTERVALS * series * measures);
+    this.seen = new Uint8Array(BLOCK_INTERVALS * series);
+  }
+
+  clear(): void {
+    this.sums.fill(0);
+    this.counts.fill(0);
+    this.seen.fill(0);
+    for (const o of this.order) o.length = 0;
+  }
+
+  /** A row of series `g` at interval `j` of the block: its measures' values from `values[at]` on (NaN where it had none). */
+  add(j: number, g: number, values: Float64Array, at: number): void {
+    const cell = j * this.series + g;
+    if (!this.seen[cell]) {
+      this.seen[cell] = 1;
+      this.order[j]!.push(g);
+    }
+    for (let k = 0; k < this.measures; k++) {
+      const v = values[at + k]!;
+      if (Number.isNaN(v)) continue;
+      this.sums[cell * this.measures + k]! += v;
+      this.counts[cell * this.measures + k]!++;
+    }
+  }
+
+  /** The series that had rows at interval `j`, in the order their first row came. */
+  seriesAt(j: number): readonly number[] {
+    return this.order[j]!;
+  }
+
+  cell(j: number, g: number): { sums: number[]; counts: number[] } {
+    const at = (j * this.series + g) * this.measures;
+    return { sums: Array.from(this.sums.subarray(at, at + this.measures)), counts: Array.from(this.counts.subarray(at, at + this.measures)) };
+  }
+}
+
 function decodeRows(bytes: Uint8Array, measures: number): { t: Float64Array; values: Float64Array; series: Uint32Array } {
   const own = new Uint8Array(bytes).buffer;
   const n = new DataView(own).getUint32(0, true);
@@ -196,47 +260,36 @@ export async function learnSpilled(blobs: BlobStore, bank: SeriesBank, metricSet
     keyed.push({ dims, keys: dims.map(seriesKeyOf), blocks: byBlock });
   }
   const len = intervalMs(metricSet.MetricSetFrequency);
+  // Every series of these partitions by one number: its partition's offset, plus its index there.
+  const offsets = keyed.map((_, p) => keyed.slice(0, p).reduce((n, k) => n + k.dims.length, 0));
+  const sums = new BlockSums(offsets.length ? offsets[offsets.length - 1]! + keyed[keyed.length - 1]!.dims.length : 0, m);
   let intervals = 0;
   let through = NaN;
   const kept: KeptPart[] = [];
   for (const block of [...blocks].sort()) {
-    const chunks: { p: number; rows: ReturnType<typeof decodeRows> }[] = [];
-    for (let p = 0; p < keyed.length; p++) for (const uri of keyed[p]!.blocks.get(block) ?? []) chunks.push({ p, rows: decodeRows((await blobs.get(uri))!, m) });
-    // Rows in time order by a counting sort on the interval within the block: stable, so a
-    // series' rows keep their order within an interval and its sums add up as they did.
+    // Each file's rows summed into the block's cells as it is read, then let go: memory holds
+    // the block's sums (its series × BLOCK_INTERVALS), never its rows, however many there are.
+    // Files in partition order, rows in file order: each cell adds its rows in the order one
+    // unsharded run adds them, so its sums are the same to the last bit.
     const first = Number(block.slice(1)) * BLOCK_INTERVALS;
-    const count = new Uint32Array(BLOCK_INTERVALS + 1);
-    for (const { rows } of chunks) for (const t of rows.t) count[t / len - first + 1]!++;
-    for (let j = 1; j <= BLOCK_INTERVALS; j++) count[j]! += count[j - 1]!;
-    const n = count[BLOCK_INTERVALS]!;
-    const chunkOf = new Uint32Array(n);
-    const rowOf = new Uint32Array(n);
-    chunks.forEach(({ rows }, c) => {
-      for (let i = 0; i < rows.t.length; i++) {
-        const at = count[rows.t[i]! / len - first]!++;
-        chunkOf[at] = c;
-        rowOf[at] = i;
+    sums.clear();
+    for (let p = 0; p < keyed.length; p++) {
+      for (const uri of keyed[p]!.blocks.get(block) ?? []) {
+        const rows = decodeRows((await blobs.get(uri))!, m);
+        for (let r = 0; r < rows.t.length; r++) sums.add(rows.t[r]! / len - first, offsets[p]! + rows.series[r]!, rows.values, r * m);
       }
-    });
-    for (let i = 0; i < n; ) {
-      const t = chunks[chunkOf[i]!]!.rows.t[rowOf[i]!]!;
-      const cells: IntervalCells = new Map();
-      for (; i < n; i++) {
-        const { p, rows } = chunks[chunkOf[i]!]!;
-        const r = rowOf[i]!;
-        if (rows.t[r] !== t) break;
-        const series = rows.series[r]!;
-        const key = keyed[p]!.keys[series]!;
-        let cell = cells.get(key);
-        if (!cell) cells.set(key, (cell = { dimensions: keyed[p]!.dims[series]!, sums: new Array<number>(m).fill(0), counts: new Array<number>(m).fill(0) }));
-        for (let j = 0; j < m; j++) {
-          const v = rows.values[r * m + j]!;
-          if (Number.isNaN(v)) continue;
-          cell.sums[j]! += v;
-          cell.counts[j]!++;
-        }
-      }
+    }
+    for (let j = 0; j < BLOCK_INTERVALS; j++) {
+      const seen = sums.seriesAt(j);
+      if (!seen.length) continue;
+      const t = (first + j) * len;
       if (t >= before) continue;
+      const cells: IntervalCells = new Map();
+      for (const g of seen) {
+        const p = partitionOf(offsets, g);
+        const series = g - offsets[p]!;
+        cells.set(keyed[p]!.keys[series]!, { dimensions: keyed[p]!.dims[series]!, ...sums.cell(j, g) });
+      }
       scoreInterval(bank, metricSet, cells, t, { learnOnly: true });
       if (keep.has(t)) kept.push({ intervalStart: t, points: encodeSeriesPoints(keptPoints(bank, metricSet, cells, t, "learned")) });
       intervals++;

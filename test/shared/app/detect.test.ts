@@ -176,7 +176,7 @@ describe("detection of intervals", () => {
     // The three shops' two measures are 6 series; a history of endless new marketplaces brings 2 more with each row.
     await rt.blobs.put(join(files, "history", "many.csv"), `timestamp,platform,marketplace,views,revenue\n${Array.from({ length: 1000 }, (_, i) => `${sqlTime(T0 + HOUR)},web,m${i},1,1\n`).join("")}`);
     expect(await detectDue(rt, LIVE + HOUR)).toEqual([]);
-    expect(await describeDetector(rt, OPERATOR, await detectorArn(rt))).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: `ServiceQuotaExceeded TimeSeriesPerMetricSet: the history of ${metricSet.MetricSetName} holds more than 20 time series, the quota; it was not learned` });
+    expect(await describeDetector(rt, OPERATOR, await detectorArn(rt))).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: `ServiceQuotaExceeded TimeSeriesPerMetricSet: the history of ${metricSet.MetricSetName} holds more than 20 time series, twice the quota; it was not learned` });
     expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
   });
 
@@ -187,7 +187,7 @@ describe("detection of intervals", () => {
     // 20 marketplaces of 4,000 characters each: 80 KB of dimension values, well within the history's bytes and series.
     await rt.blobs.put(join(files, "history", "long.csv"), `timestamp,platform,marketplace,views,revenue\n${Array.from({ length: 20 }, (_, i) => `${sqlTime(T0 + HOUR)},web,${String(i).padEnd(4000, "x")},1,1\n`).join("")}`);
     expect(await detectDue(rt, LIVE + HOUR)).toEqual([]);
-    expect(await describeDetector(rt, OPERATOR, await detectorArn(rt))).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: `ServiceQuotaExceeded BytesPerHistory: the history of ${metricSet.MetricSetName} holds more than ${history / 16} characters of dimension values, the quota; it was not learned` });
+    expect(await describeDetector(rt, OPERATOR, await detectorArn(rt))).toMatchObject({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: `ServiceQuotaExceeded BytesPerHistory: the history of ${metricSet.MetricSetName} holds more than ${history / 16} characters of dimension values, a sixteenth of the quota; it was not learned` });
     expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
   });
 

@@ -1,6 +1,13 @@
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { HISTORY_REACH_BLOCKS, HISTORY_REACH_MS, HistorySpill } from "../../../shared/detect/shard-history.ts";
+import { SeriesBank } from "../../../shared/engine/bank.ts";
+import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
+import { scoreInterval } from "../../../shared/detect/score-interval.ts";
+import { seriesHash } from "../../../shared/detect/shards.ts";
+import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
+import { BLOCK_INTERVALS, HISTORY_REACH_BLOCKS, HISTORY_REACH_MS, HistorySpill, learnSpilled, partitionFolder, SPILL_BITS } from "../../../shared/detect/shard-history.ts";
+import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { spillHistory } from "../../../shared/detect/read-files.ts";
@@ -82,5 +89,51 @@ describe("a history read from the live files' folder (no HistoricalDataPathList)
   it("while a history its own paths name is still refused past it, as its files' order says nothing of their time", async () => {
     const { blobs, metricSet, spill, limits, prefixes } = await liveFolderOf(true);
     await expect(spillHistory(blobs, metricSet, prefixes, spill, limits, 3)).rejects.toThrow(/BytesPerHistory/);
+  });
+});
+
+describe("a history learned from its spill", () => {
+  const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d" as AnomalyDetectorArn, MetricSetFrequency: "PT1H" as const, DimensionList: ["shop"], MetricList: [{ MetricName: "a", AggregationFunction: "SUM" as const }, { MetricName: "b", AggregationFunction: "SUM" as const }] };
+  const row = fc.record({ hour: fc.integer({ min: 0, max: 2 * BLOCK_INTERVALS + 20 }), shop: fc.integer({ min: 0, max: 11 }), a: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: undefined }), b: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: undefined }), flush: fc.boolean() });
+
+  it("learns what summing its rows interval by interval, in the order they came, learns: the same bank to the last bit, however its files were cut", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 300 }), async (rows) => {
+        const blobs = new LocalBlobStore();
+        const folder = join(await tempDir(), "spill");
+        const before = T0 + (2 * BLOCK_INTERVALS + 10) * HOUR;
+        const spill = new HistorySpill(blobs, folder, 2, "PT1H", before);
+        for (const r of rows) {
+          spill.add(T0 + r.hour * HOUR, [`s${r.shop}`], [r.a, r.b]);
+          if (r.flush) await spill.flush();
+        }
+        const spilled = await spill.finish(3);
+        const learned = new SeriesBank(HOUR);
+        const partitions = [...spilled.partitions.keys()].sort((x, y) => x - y);
+        await learnSpilled(blobs, learned, metricSet, partitions.map((p) => partitionFolder(folder, p)), before, new Set());
+
+        // The reference: each interval's cells summed row by row in the order the rows came, a partition's series before the next's.
+        const reference = new SeriesBank(HOUR);
+        const hours = [...new Set(rows.map((r) => r.hour))].sort((x, y) => x - y).filter((h) => T0 + h * HOUR < before);
+        for (const h of hours) {
+          const cells = new Map<string, { dimensions: string[]; sums: number[]; counts: number[] }>();
+          const at = rows.filter((r) => r.hour === h);
+          const partitionOf = (shop: number) => seriesHash(seriesKeyOf([`s${shop}`])) >>> (32 - SPILL_BITS);
+          const firsts = [...new Set(at.map((r) => r.shop))].sort((x, y) => partitionOf(x) - partitionOf(y));
+          for (const shop of firsts) cells.set(seriesKeyOf([`s${shop}`]), { dimensions: [`s${shop}`], sums: [0, 0], counts: [0, 0] });
+          for (const r of at) {
+            const cell = cells.get(seriesKeyOf([`s${r.shop}`]))!;
+            [r.a, r.b].forEach((v, k) => {
+              if (v === undefined) return;
+              cell.sums[k]! += v;
+              cell.counts[k]!++;
+            });
+          }
+          scoreInterval(reference, metricSet, cells, T0 + h * HOUR, { learnOnly: true });
+        }
+        expect(encodeSnapshot({ bank: learned, through: 0, openGroup: undefined, feedbackThrough: 0 })).toEqual(encodeSnapshot({ bank: reference, through: 0, openGroup: undefined, feedbackThrough: 0 }));
+      }),
+      { numRuns: 40 },
+    );
   });
 });
