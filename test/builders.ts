@@ -8,7 +8,7 @@ import { tempDir } from "./temp-dirs.ts";
 import type { AnomalyDetector } from "../shared/model/detector.ts";
 import type { MetricSet } from "../shared/model/metric-set.ts";
 import { localServices, type LocalOptions } from "../shared/runtime/local.ts";
-import type { AnomalyGroupRecord, MeasureImpact } from "../shared/model/anomaly.ts";
+import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../shared/model/anomaly.ts";
 import { timeSeriesId, type AlertArn, type AnomalyDetectorArn, type AnomalyGroupId, type MetricSetArn } from "../shared/model/ids.ts";
 import { groupKey } from "../shared/app/detect.ts";
 import { groupIdOf } from "../shared/incidents/grouping.ts";
@@ -323,4 +323,22 @@ export function collidingKeys(blocks: number): string[] {
     state = fnv1a(pair[0], state);
   }
   return Array.from({ length: 2 ** blocks }, (_, i) => pairs.map((p, b) => p[(i >> b) & 1]).join(""));
+}
+
+/** An anomaly of one series of `metricSetArn` (its measure and dimension values), `actual` against `expected` within a band of ± `band`. */
+export function anomalyOf(p: { metricSetArn: MetricSetArn; measure?: string; dimensions: readonly (readonly [string, string])[]; t?: number; actual: number; expected: number; band: number; score?: number }): Anomaly {
+  const measure = p.measure ?? "revenue";
+  return {
+    metricSetArn: p.metricSetArn,
+    timeSeriesId: timeSeriesId(p.metricSetArn, measure, p.dimensions),
+    measure,
+    dimensions: Object.fromEntries(p.dimensions),
+    timestamp: p.t ?? T0,
+    actual: p.actual,
+    expected: p.expected,
+    lower: p.expected - p.band,
+    upper: p.expected + p.band,
+    direction: p.actual < p.expected ? "DOWN" : "UP",
+    score: p.score ?? 90,
+  };
 }

@@ -577,6 +577,34 @@ async function outdate(rt: Runtime, metricSet: ShopMetricSet) {
   return before;
 }
 
+/**
+ * The runtime seen through files whose live folder fails to read (while `liveUnreadable`),
+ * and whose history's first read has another invocation, given the model its activation
+ * learned, commit the interval LIVE (once `commitOnHistory`).
+ */
+function racedOnHistory(rt: Runtime, root: string) {
+  const state = { liveUnreadable: true, commitOnHistory: false };
+  const seen: Runtime = {
+    ...rt,
+    dataFiles: (grant) => {
+      const files = rt.dataFiles(grant);
+      return {
+        ...files,
+        read: async (uri: string) => {
+          if (state.liveUnreadable && uri.includes("/live/")) throw new Error("the disk failed");
+          if (state.commitOnHistory && uri.includes("/history/")) {
+            state.commitOnHistory = false;
+            const empty = emptyModel(HOUR);
+            await commitModel(rt.blobs, root, { ...empty, head: { ...empty.head, through: LIVE } });
+          }
+          return files.read(uri);
+        },
+      };
+    },
+  };
+  return { seen, state };
+}
+
 describe("a model saved by an older engine", () => {
   it("is learned again from the history, and detection goes on from where it had got to", async () => {
     const { rt, metricSet, setNow } = await detectedThrough(3);
@@ -650,26 +678,7 @@ describe("a metric set already detecting without a saved model", () => {
     const header = "timestamp,platform,marketplace,views,revenue\n";
     await rt.blobs.put(join(files, "history", "all.csv"), header);
     const root = metricSetRoot(rt.resultsRoot, metricSet);
-    const state = { liveUnreadable: true, commitOnHistory: false };
-    const seen: Runtime = {
-      ...rt,
-      dataFiles: (grant) => {
-        const files = rt.dataFiles(grant);
-        return {
-          ...files,
-          read: async (uri: string) => {
-            if (state.liveUnreadable && uri.includes("/live/")) throw new Error("the disk failed");
-            // Another invocation, given the model its activation learned, commits the interval LIVE while this one reads the history.
-            if (state.commitOnHistory && uri.includes("/history/")) {
-              state.commitOnHistory = false;
-              const empty = emptyModel(HOUR);
-              await commitModel(rt.blobs, root, { ...empty, head: { ...empty.head, through: LIVE } });
-            }
-            return files.read(uri);
-          },
-        };
-      },
-    };
+    const { seen, state } = racedOnHistory(rt, root);
     await expect(detectDue(seen, LIVE + HOUR)).rejects.toThrow("the disk failed");
     expect(await readModel(rt.blobs, root)).toBeUndefined();
     await rt.blobs.put(join(files, "history", "many.csv"), `${header}${Array.from({ length: 1000 }, (_, i) => `${sqlTime(T0 + HOUR)},web,m${i},1,1\n`).join("")}`);
@@ -685,25 +694,7 @@ describe("a metric set already detecting without a saved model", () => {
     const learnable = (await rt.blobs.get(history))!;
     await rt.blobs.put(history, "timestamp,platform,marketplace,views,revenue\n");
     const root = metricSetRoot(rt.resultsRoot, metricSet);
-    const state = { liveUnreadable: true, commitOnHistory: false };
-    const seen: Runtime = {
-      ...rt,
-      dataFiles: (grant) => {
-        const files = rt.dataFiles(grant);
-        return {
-          ...files,
-          read: async (uri: string) => {
-            if (state.liveUnreadable && uri.includes("/live/")) throw new Error("the disk failed");
-            if (state.commitOnHistory && uri.includes("/history/")) {
-              state.commitOnHistory = false;
-              const empty = emptyModel(HOUR);
-              await commitModel(rt.blobs, root, { ...empty, head: { ...empty.head, through: LIVE } });
-            }
-            return files.read(uri);
-          },
-        };
-      },
-    };
+    const { seen, state } = racedOnHistory(rt, root);
     await expect(detectDue(seen, LIVE + HOUR)).rejects.toThrow("the disk failed");
     await rt.blobs.put(history, learnable);
     Object.assign(state, { liveUnreadable: false, commitOnHistory: true });

@@ -9,7 +9,7 @@ import { metricSetKey, timeSeriesId, type AnomalyDetectorArn, type MetricSetArn 
 import { MAX_SERIES_KEY_LENGTH } from "../../../shared/ingest/rows.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import { item } from "../../../shared/store/dynamo-records.ts";
-import { HOUR, T0 } from "../../builders.ts";
+import { anomalyOf, HOUR, T0 } from "../../builders.ts";
 
 const metricSetArn = "arn:aws:lookoutmetrics:us-east-1:123456789012:MetricSet/shop/orders" as MetricSetArn;
 const DIMENSIONS = ["region", "service", "host"];
@@ -23,19 +23,7 @@ function outage(i: number, z: number, options: { measure?: string; t?: number; v
   const pairs = names.map((n, k) => [n, values[k]!] as const);
   const expected = 1000;
   const scale = 10;
-  return {
-    metricSetArn,
-    timeSeriesId: timeSeriesId(metricSetArn, measure, pairs),
-    measure,
-    dimensions: Object.fromEntries(pairs),
-    timestamp: options.t ?? T0,
-    actual: expected + z * scale,
-    expected,
-    lower: expected - BAND_Z * scale,
-    upper: expected + BAND_Z * scale,
-    direction: z < 0 ? "DOWN" : "UP",
-    score: 90,
-  };
+  return anomalyOf({ metricSetArn, measure, dimensions: pairs, t: options.t ?? T0, actual: expected + z * scale, expected, band: BAND_Z * scale });
 }
 
 /** Folds intervals of anomalies into one group, as detection does, nothing persisting between them. */

@@ -5,27 +5,13 @@ import { rankGroups } from "../../../shared/incidents/ranking.ts";
 import { relatedMetrics } from "../../../shared/incidents/related.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { timeSeriesId, type AnomalyDetectorArn, type MetricSetArn } from "../../../shared/model/ids.ts";
-import { HOUR, T0 } from "../../builders.ts";
+import { anomalyOf, HOUR, T0 } from "../../builders.ts";
 
 const metricSetArn = "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/orders" as MetricSetArn;
 const ctx = { detectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:shop" as AnomalyDetectorArn, metricSetArn, dimensionNames: ["marketplace", "platform"], intervalMs: HOUR };
 
 function anomaly(p: { marketplace: string; platform: string; measure?: string; t?: number; actual: number; expected: number; score?: number }): Anomaly {
-  const measure = p.measure ?? "revenue";
-  const dims = [["marketplace", p.marketplace], ["platform", p.platform]] as const;
-  return {
-    metricSetArn,
-    timeSeriesId: timeSeriesId(metricSetArn, measure, dims),
-    measure,
-    dimensions: Object.fromEntries(dims),
-    timestamp: p.t ?? T0,
-    actual: p.actual,
-    expected: p.expected,
-    lower: p.expected - 10,
-    upper: p.expected + 10,
-    direction: p.actual < p.expected ? "DOWN" : "UP",
-    score: p.score ?? 90,
-  };
+  return anomalyOf({ ...p, metricSetArn, dimensions: [["marketplace", p.marketplace], ["platform", p.platform]], band: 10 });
 }
 
 /** The group that took an interval's anomalies, when nothing persists. */

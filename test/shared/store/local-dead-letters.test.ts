@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { appendFile, mkdir, open, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { build } from "esbuild";
+import { bundledScript } from "../../child-scripts.ts";
 import { describe, expect, it, vi } from "vitest";
 import type { Delivery, ParkedDelivery } from "../../../shared/alerts/delivery.ts";
 import { alertMessage } from "../../../shared/alerts/message.ts";
@@ -192,15 +192,7 @@ describe("the local dead-letter files", () => {
   it("loses nothing parked by two other processes while it compacts", async () => {
     const { dir, dead } = await deadLetters();
     const script = join(dir, "..", "parker.mjs");
-    await build({
-      entryPoints: [join(import.meta.dirname, "dead-letter-parker.ts")],
-      outfile: script,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      logLevel: "warning",
-      banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
-    });
+    await bundledScript(join(import.meta.dirname, "dead-letter-parker.ts"), script);
     const settledOnes = parkedOf(A, 100, "bbbb");
     await Promise.all(settledOnes.map((p) => dead.park(p)));
     await appendFile(dead.fileOf(A), settledOnes.map((p) => `\n${settledLine(p)}\n`).join(""));

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { build } from "esbuild";
+import { bundledScript } from "../../child-scripts.ts";
 import { describe, expect, it } from "vitest";
 import { localServices } from "../../../shared/runtime/local.ts";
 import { tempDir } from "../../builders.ts";
@@ -36,15 +36,7 @@ describe("local records under concurrency", () => {
   it("50 writers in two processes over two tenants: every record whole, its own, the last write kept; each lease won once", async () => {
     const dir = await tempDir();
     const script = join(dir, "writer.mjs");
-    await build({
-      entryPoints: [join(import.meta.dirname, "concurrent-writer.ts")],
-      outfile: script,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      logLevel: "warning",
-      banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
-    });
+    await bundledScript(join(import.meta.dirname, "concurrent-writer.ts"), script);
     const dataDir = join(dir, "data");
     // Both processes open the new database at once.
     const writers = await Promise.all(Array.from({ length: PROCESSES }, (_, p) => writerProcess(script, dataDir, p * WRITERS_PER_PROCESS)));
