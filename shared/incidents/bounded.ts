@@ -95,12 +95,20 @@ interface Kept<T> {
   readonly all: boolean;
 }
 
-/** The first candidates whose sizes add up to at most `bytes`. */
+/**
+ * The candidates in order that fit in `bytes`: one too long for what is left is passed over
+ * and the next taken, so a long value or series first in line leaves out itself alone, not
+ * all that come after it.
+ */
 function firstWithin<T>(c: Candidates<T>, bytes: number): Kept<T> {
   let used = 0;
-  let n = 0;
-  while (n < c.first.length && (used += c.sizes[n]!) <= bytes) n++;
-  return { kept: c.first.slice(0, n), all: n === c.all };
+  const kept: T[] = [];
+  c.first.forEach((x, n) => {
+    if (used + c.sizes[n]! > bytes) return;
+    used += c.sizes[n]!;
+    kept.push(x);
+  });
+  return { kept, all: kept.length === c.all };
 }
 
 /**

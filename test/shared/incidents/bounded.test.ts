@@ -185,3 +185,23 @@ describe("a group's stored record as a DynamoDB item", () => {
     for (const measure of measures) expect(Object.keys(longest.record.impacts[measure]!.series).length).toBeGreaterThan(0);
   });
 });
+
+describe("a group's stored record past its bytes", () => {
+  it("keeps a dimension's next values where its largest is too long for its share, rather than none of them", () => {
+    // Five measures of five dimensions, each of more values than a record keeps: each dimension's list gets about a 25th of the values' bytes.
+    const names = ["region", "service", "host", "platform", "marketplace"];
+    const measures = ["revenue", "orders", "views", "sessions", "errors"];
+    const n = 2 * GROUP_VALUES_KEPT;
+    // Series 0 of revenue is the most severe, of a host name longer than the host's share of the bytes.
+    const long = `ip-${"0".repeat(3000)}.ec2.internal`;
+    const values = (i: number) => [`eu-west-${i}`, `svc-${i}`, i === 0 ? long : `ip-10-0-${i}.ec2.internal`, `platform-${i}`, `market-${i}`];
+    const group = grown([measures.flatMap((measure) => Array.from({ length: n }, (_, i) => outage(i, i === 0 ? -50 : zOf(i, n), { measure, names, values })))], names);
+    const record = boundedGroup(group);
+    const hosts = record.impacts["revenue"]!.deviation["host"]!;
+    expect(Object.keys(hosts)).not.toContain(long);
+    // The host carrying the most deviation after it is kept, and about as many as the other measures keep of theirs.
+    const next = [...Array.from({ length: n }, (_, i) => i)].filter((i) => i > 0).sort((a, b) => zOf(a, n) - zOf(b, n))[0]!;
+    expect(Object.keys(hosts)).toContain(`ip-10-0-${next}.ec2.internal`);
+    expect(Object.keys(hosts).length).toBeGreaterThanOrEqual(Object.keys(record.impacts["orders"]!.deviation["host"]!).length - 1);
+  });
+});
