@@ -2,7 +2,7 @@ import * as z from "zod";
 import { getGroup, groupRelatedMetrics, groupTimeSeries, listGroupSummaries, type GroupSummaries } from "../../app/index.ts";
 import { Arn } from "../../model/shapes.ts";
 import { derivedOnce } from "../../model/shared-answers.ts";
-import { page } from "../paging.ts";
+import { page, pageAfter } from "../paging.ts";
 import { bandLists, GroupId, isoSeconds, op, Paging } from "./operation.ts";
 
 const GroupRef = { AnomalyDetectorArn: Arn, AnomalyGroupId: GroupId };
@@ -31,7 +31,8 @@ export const groupOperations = {
     async (s, req, { scope }) => {
       let NextToken: string | undefined;
       const found = await groupTimeSeries(s, scope, req, (ids) => {
-        const p = page(ids, req, `timeseries:${req.AnomalyGroupId}:${req.MetricName}`);
+        // By the last id given: between two pages the record may let go of a series (one more severe takes its place).
+        const p = pageAfter(ids, req, `timeseries:${req.AnomalyGroupId}:${req.MetricName}`);
         NextToken = p.NextToken;
         return p.items;
       });
