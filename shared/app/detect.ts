@@ -655,8 +655,8 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   const stored = group && (await bounds()).boundedGroup(group);
   if (stored) await deps.records.put("groups", groupKey(metricSet, stored.AnomalyGroupId), stored);
   // Announced before the commit: a re-run announces the same revision again, which listeners drop.
-  if (stored) await deps.events.publish(groupEvent("AnomalyGroupChanged", stored, anomalies, recent, intervalStart));
-  if (ended) await deps.events.publish(groupEvent("AnomalyGroupEnded", (await bounds()).boundedGroup(ended), [], recent, intervalStart));
+  if (stored) await deps.events.publish(groupEvent("AnomalyGroupChanged", stored, anomalies, recent, intervalStart, group));
+  if (ended) await deps.events.publish(groupEvent("AnomalyGroupEnded", (await bounds()).boundedGroup(ended), [], recent, intervalStart, ended));
   const execution: IntervalExecution = {
     MetricSetArn: metricSet.MetricSetArn,
     Timestamp: stamp,

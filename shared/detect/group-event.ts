@@ -1,7 +1,7 @@
 import type { SeriesBank } from "../engine/bank.ts";
 import { recentWindow, type RecentPoint } from "../engine/recent.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
-import { contributionMatrix, primaryImpact, toAnomalyGroup, topContributors } from "../incidents/contribution.ts";
+import { contributionScore, deviationTotalOf, primaryImpact, toAnomalyGroup, topContributors } from "../incidents/contribution.ts";
 import type { AnomalyGroupEvent, GroupChart, GroupSummary } from "../model/anomaly-event.ts";
 import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
 import { bankKey, BOUND_Z } from "./score-interval.ts";
@@ -21,8 +21,13 @@ export interface RecentValues {
 
 export const recentValuesOf = (bank: SeriesBank): RecentValues => ({ intervalMs: bank.intervalMs, window: (key, k, n) => (bank.has(key) ? recentWindow(bank, bank.slot(key), k, n) : undefined) });
 
-/** The event announcing `group` at `intervalStart`, with everything a message shows. */
-export function groupEvent(type: AnomalyGroupEvent["type"], group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: RecentValues, intervalStart: number): AnomalyGroupEvent {
+/**
+ * The event announcing `group` (its stored record) at `intervalStart`, with everything a
+ * message shows. Its affected values, which alerts' dimension filters and silences match,
+ * are those of `whole`, the group of all its series: a record past its bytes may not keep
+ * every value that carries a share of the deviation.
+ */
+export function groupEvent(type: AnomalyGroupEvent["type"], group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: RecentValues, intervalStart: number, whole: AnomalyGroupRecord = group): AnomalyGroupEvent {
   return {
     type,
     anomalyDetectorArn: group.AnomalyDetectorArn,
@@ -31,16 +36,18 @@ export function groupEvent(type: AnomalyGroupEvent["type"], group: AnomalyGroupR
     intervalStart,
     intervalMs: bank.intervalMs,
     anomalyGroup: toAnomalyGroup(group),
-    summary: summaryOf(group, anomalies, bank, intervalStart),
+    summary: summaryOf(group, whole, anomalies, bank, intervalStart),
   };
 }
 
-function summaryOf(group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: RecentValues, intervalStart: number): GroupSummary {
+function summaryOf(group: AnomalyGroupRecord, whole: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: RecentValues, intervalStart: number): GroupSummary {
   const primary = primaryImpact(group);
-  const affected = Object.values(group.impacts).flatMap((impact) =>
-    contributionMatrix(impact, group.dimensionNames).DimensionContributionList.flatMap((d) =>
-      d.DimensionValueContributionList.filter((v) => v.ContributionScore >= AFFECTED_SHARE).map((v) => `${d.DimensionName}=${v.DimensionValue}`),
-    ),
+  // Scored as the contribution matrix scores them, without ordering every value of a wide group.
+  const affected = Object.values(whole.impacts).flatMap((impact) =>
+    whole.dimensionNames.flatMap((name) => {
+      const total = deviationTotalOf(impact, name);
+      return Object.entries(impact.deviation[name] ?? {}).flatMap(([value, dev]) => (contributionScore(dev, total) >= AFFECTED_SHARE ? [`${name}=${value}`] : []));
+    }),
   );
   const relevant = anomalies
     .filter((a) => a.measure === primary.measure)

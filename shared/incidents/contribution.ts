@@ -14,11 +14,11 @@ export function contributionMatrix(impact: MeasureImpact, dimensionNames: readon
   return {
     DimensionContributionList: dimensionNames.map((name) => {
       const byValue = impact.deviation[name] ?? {};
-      const total = own(impact.deviationTotal ?? {}, name) ?? Object.values(byValue).reduce((s, v) => s + v, 0);
+      const total = deviationTotalOf(impact, name);
       return {
         DimensionName: name,
         DimensionValueContributionList: Object.entries(byValue)
-          .map(([value, dev]) => ({ DimensionValue: value, ContributionScore: total > 0 ? round2((100 * dev) / total) : 0 }))
+          .map(([value, dev]) => ({ DimensionValue: value, ContributionScore: contributionScore(dev, total) }))
           .sort((a, b) => b.ContributionScore - a.ContributionScore || a.DimensionValue.localeCompare(b.DimensionValue)),
       };
     }),
@@ -26,6 +26,12 @@ export function contributionMatrix(impact: MeasureImpact, dimensionNames: readon
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** A dimension's deviation over all its values (deviationTotal where the record kept fewer). */
+export const deviationTotalOf = (impact: MeasureImpact, name: string) => own(impact.deviationTotal ?? {}, name) ?? Object.values(impact.deviation[name] ?? {}).reduce((s, v) => s + v, 0);
+
+/** A value's share (0–100) of its dimension's deviation `total`, as the contribution matrix scores it. */
+export const contributionScore = (dev: number, total: number) => (total > 0 ? round2((100 * dev) / total) : 0);
 
 /**
  * The measure that leads the incident: highest peak score, then the one furthest outside

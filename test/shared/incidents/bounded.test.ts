@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { BAND_Z } from "../../../shared/engine/calibration.ts";
 import { boundedGroup, GROUP_RECORD_BYTES, GROUP_SERIES_KEPT, GROUP_VALUES_KEPT } from "../../../shared/incidents/bounded.ts";
 import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
+import { groupEvent } from "../../../shared/detect/group-event.ts";
 import { advanceGroup, deviationOf, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { metricSetKey, timeSeriesId, type AnomalyDetectorArn, type MetricSetArn } from "../../../shared/model/ids.ts";
@@ -203,5 +204,21 @@ describe("a group's stored record past its bytes", () => {
     const next = [...Array.from({ length: n }, (_, i) => i)].filter((i) => i > 0).sort((a, b) => zOf(a, n) - zOf(b, n))[0]!;
     expect(Object.keys(hosts)).toContain(`ip-10-0-${next}.ec2.internal`);
     expect(Object.keys(hosts).length).toBeGreaterThanOrEqual(Object.keys(record.impacts["orders"]!.deviation["host"]!).length - 1);
+  });
+});
+
+describe("a group's event past its record's bytes", () => {
+  it("names as affected every value with its share of the deviation, those its record could not keep too: alerts' dimension filters and silences match on them", () => {
+    // Five measures of five dimensions, each dimension of five values as long as a user agent or a URL, each carrying a fifth of its deviation.
+    const names = ["region", "service", "host", "platform", "marketplace"];
+    const measures = ["revenue", "orders", "views", "sessions", "errors"];
+    const values = (i: number) => names.map((n) => `${n}-${i}-`.padEnd(400, "x"));
+    const group = grown([measures.flatMap((measure) => Array.from({ length: 5 }, (_, i) => outage(i, -5, { measure, names, values })))], names);
+    const record = boundedGroup(group);
+    expect(Object.keys(record.impacts["revenue"]!.deviation["host"]!).length).toBeLessThan(5);
+    const event = groupEvent("AnomalyGroupChanged", record, [], { intervalMs: HOUR, window: () => undefined }, T0, group);
+    for (const n of names) for (let i = 0; i < 5; i++) expect(event.summary.affected).toContain(`${n}=${values(i)[names.indexOf(n)]}`);
+    // What the event shows of the group is its record's.
+    expect(event.anomalyGroup).toEqual(toAnomalyGroup(record));
   });
 });
