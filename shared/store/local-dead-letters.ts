@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import { createHash, randomBytes, randomInt } from "node:crypto";
+import { link, mkdir, open, readdir, readFile, readlink, rename, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
 import { arnAccount } from "../model/ids.ts";
@@ -35,8 +35,19 @@ export interface LocalDeadLettersOptions {
   readonly onDamaged?: (damage: DamagedLine) => void;
 }
 
-/** Names of this process's own files (rotated, claimed, locking) tell its instances apart too. */
-let counter = 0;
+/**
+ * Names of this process's own files (rotated, claimed, locking) tell its instances apart too.
+ * Started at random: a process restarted with the pid of one that stopped part way (a
+ * container's pid 1) must not take the names of what that one left (a rename would replace
+ * its rotated file, and the parked lines in it).
+ */
+let counter = randomInt(2 ** 47);
+
+/** The tokens of the compaction locks this process holds, or is taking. */
+const tokens = new Set<string>();
+
+/** This process's pid namespace (Linux), empty where it cannot be told: a pid names a process within its namespace alone. */
+const pidNamespace = readlink("/proc/self/ns/pid").catch(() => "");
 
 /** Each legacy file's move, once per process, whatever the number of instances. */
 const migrations = new Map<string, Promise<void>>();
@@ -81,7 +92,8 @@ export const deadLetterFileName = (account: string) => `${account.replace(/[^0-9
  *   file it finds with the new one.
  * - Compactions of one account take turns: `<file>.lock`, made by linking a file that names
  *   the process (so it is never seen half written), and taken over once that process is
- *   gone. A compaction that finds it held by a live process is skipped (the holder is
+ *   gone (one naming this process's pid that this process does not hold was left by an
+ *   earlier process with that pid: a container's pid 1, restarted). A compaction that finds it held by a live process is skipped (the holder is
  *   compacting). Taking turns is what lets a fold drop a settled line whose parked line it
  *   did not see: each unsettled parked line is carried into the next fold, so a settled one
  *   alone is for a delivery already dropped (settled twice by two replays). Two folds at once
@@ -184,7 +196,9 @@ export class LocalDeadLetters implements DeadLetters {
     try {
       await this.sweep(file);
       const leftovers = await this.rotatedOf(file);
-      const rotated = `${file}.${process.pid}-${counter++}.rotated`;
+      // Never a name a stopped process left (one with this pid, which a restart may give back): the rename would replace its file.
+      let rotated = `${file}.${process.pid}-${counter++}.rotated`;
+      while (leftovers.includes(rotated)) rotated = `${file}.${process.pid}-${counter++}.rotated`;
       const folded = [...leftovers];
       try {
         await rename(file, rotated);
@@ -429,18 +443,22 @@ export class LocalDeadLetters implements DeadLetters {
   /** The account file's compaction lock, or undefined when a live process holds it. */
   private async lock(file: string): Promise<{ release: () => Promise<void> } | undefined> {
     const lock = `${file}.lock`;
-    const token = `${process.pid} ${randomBytes(8).toString("hex")}`;
+    const token = `${process.pid} ${randomBytes(8).toString("hex")} ${await pidNamespace}`.trimEnd();
     await mkdir(this.dir, { recursive: true });
     const mine = `${file}.${process.pid}-${counter++}.locking`;
-    await writeFile(mine, token);
+    tokens.add(token);
+    let taken = false;
     try {
+      await writeFile(mine, token);
       for (let attempt = 0; attempt < 2; attempt++) {
         try {
           // Linked whole: a lock is never read half written.
           await link(mine, lock);
+          taken = true;
           return {
             release: async () => {
               if ((await readFile(lock, "utf8").catch(() => "")) === token) await unlink(lock).catch(() => undefined);
+              tokens.delete(token);
             },
           };
         } catch (e) {
@@ -448,7 +466,7 @@ export class LocalDeadLetters implements DeadLetters {
         }
         const held = await readFile(lock, "utf8").catch(() => undefined);
         if (held === undefined) continue;
-        if (alive(Number(held.split(" ")[0]))) return undefined;
+        if (await holding(held)) return undefined;
         // Its process is gone: taken over, once, and only if it is still the lock that was found (another may have taken it over first).
         const stale = `${file}.${process.pid}-${counter++}.stale`;
         await rename(lock, stale).catch(() => undefined);
@@ -463,9 +481,24 @@ export class LocalDeadLetters implements DeadLetters {
       }
       return undefined;
     } finally {
+      if (!taken) tokens.delete(token);
       await unlink(mine).catch(() => undefined);
     }
   }
+}
+
+/**
+ * Whether the process a lock names still holds it. A lock naming this process's pid is held
+ * if it is one of this process's own; else an earlier process with the same pid (restarted
+ * as a container's pid 1) left it when it stopped. One taken in another pid namespace
+ * (another container over the same folder) cannot be told: held.
+ */
+async function holding(lock: string): Promise<boolean> {
+  const [pid, , namespace] = lock.split(" ");
+  const ours = await pidNamespace;
+  if (namespace && ours && namespace !== ours) return true;
+  if (Number(pid) === process.pid) return tokens.has(lock);
+  return alive(Number(pid));
 }
 
 function alive(pid: number): boolean {

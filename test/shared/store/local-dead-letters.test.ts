@@ -12,7 +12,7 @@ import { deadLetterFileName, linesOf, LOCAL_PARKED_PAGE, LocalDeadLetters, MAX_L
 import { alertNamed, alertOfAccount, anomalyGroupEvent, deliveriesOf, T0, tempDir } from "../../builders.ts";
 
 /** Run once, by the next write to a file opened for appending, before it writes: where a compaction can be put between an append's open and its write. */
-const hooks = vi.hoisted(() => ({ beforeAppend: undefined as (() => Promise<unknown>) | undefined }));
+const hooks = vi.hoisted(() => ({ beforeAppend: undefined as (() => Promise<unknown>) | undefined, onRename: undefined as ((from: string, to: string) => void) | undefined }));
 vi.mock("node:fs/promises", async (original) => {
   const fs = await original<typeof import("node:fs/promises")>();
   return {
@@ -27,6 +27,7 @@ vi.mock("node:fs/promises", async (original) => {
       }
       return handle;
     },
+    rename: async (from: string, to: string) => (hooks.onRename?.(from, to), fs.rename(from, to)),
   };
 });
 
@@ -249,6 +250,44 @@ describe("the local dead-letter files", () => {
     expect(ids((await linesIn(file)).map((l) => JSON.parse(l) as ParkedDelivery)).sort()).toEqual(ids([...kept, ...later]).sort());
     // The cut line is kept aside.
     expect(await linesIn(`${file}.damaged`)).toHaveLength(1);
+  });
+
+  it("folds what an earlier process of the same pid left (a container's pid 1, restarted), never renaming a file over it", async () => {
+    const { dead } = await deadLetters();
+    const file = dead.fileOf(A);
+    const [first] = parkedOf(A, 1);
+    await dead.park(first!);
+    // The number this process's next names take: the one after its last compaction's.
+    let renamedTo: string | undefined;
+    hooks.onRename = (_, to) => (renamedTo ??= to);
+    expect(await dead.compact(file)).toBe(true);
+    hooks.onRename = undefined;
+    const n = Number(/-(\d+)\.rotated$/.exec(renamedTo!)![1]);
+    // Rotated files an earlier process with this pid left, under the names this one would take next.
+    const left = parkedOf(A, 10, "ffff");
+    for (const [k, p] of left.entries()) await writeFile(`${file}.${process.pid}-${n + 1 + k}.rotated`, `${JSON.stringify(p)}\n`);
+    expect(await dead.compact(file)).toBe(true);
+    expect(ids(await dead.list()).sort()).toEqual(ids([first!, ...left]).sort());
+  });
+
+  it("takes over a lock left by an earlier process that had this pid, and not one this process holds", async () => {
+    const { dir, dead } = await deadLetters();
+    const file = dead.fileOf(A);
+    const [kept, sent] = parkedOf(A, 2);
+    await dead.park(kept!);
+    await dead.park(sent!);
+    await appendFile(file, `\n${settledLine(sent!)}\n`);
+    // Held by another instance of this process, mid-way through its compaction (appending the kept line): left alone.
+    let other: boolean | undefined;
+    hooks.beforeAppend = async () => (other = await new LocalDeadLetters(dir).compact(file));
+    expect(await dead.compact(file)).toBe(true);
+    expect(other).toBe(false);
+    expect(ids(await dead.list())).toEqual(ids([kept!]));
+    // Left by an earlier process with this pid, which stopped while holding it: taken over.
+    await appendFile(file, `\n${settledLine(kept!)}\n`);
+    await writeFile(`${file}.lock`, `${process.pid} 0123456789abcdef`);
+    expect(await dead.compact(file)).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it("leaves a file alone while a live process compacts it", async () => {
