@@ -123,13 +123,13 @@ export class LocalDeadLetters implements DeadLetters {
   async park(parked: ParkedDelivery): Promise<void> {
     // Refused here, not in the batch: it would fail the others' appends too.
     if (Buffer.byteLength(JSON.stringify(parked)) > MAX_LINE_BYTES) throw new RangeError(`a parked delivery of more than ${MAX_LINE_BYTES} bytes cannot be kept (${parked.delivery.deliveryId})`);
-    await this.migrate();
+    await this.migrated();
     return this.appenderOf(this.fileOf(arnAccount(parked.delivery.alertArn))).add([parked]);
   }
 
   /** The deliveries parked and not settled, every account's (or one account's), oldest first. */
   async list(account?: string): Promise<ParkedDelivery[]> {
-    await this.migrate();
+    await this.migrated();
     const out: ParkedDelivery[] = [];
     for (const file of await this.filesOf(account)) out.push(...(await this.read(file)));
     return sortByAge(out);
@@ -145,7 +145,7 @@ export class LocalDeadLetters implements DeadLetters {
    * line. Once the account's dead lines outnumber its live ones, its file is compacted.
    */
   async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<{ retried: number; remaining: number }> {
-    await this.migrate();
+    await this.migrated();
     let retried = 0;
     let remaining = 0;
     for (const file of await this.filesOf(options.account)) {
@@ -378,6 +378,15 @@ export class LocalDeadLetters implements DeadLetters {
 
   private damaged(file: string, reason: string): void {
     this.options.onDamaged?.({ file, reason });
+  }
+
+  /**
+   * The old single file moved in, or its move reported when it fails (and tried again at the
+   * next call): a park, a list, a replay of the accounts' files go on without it, never
+   * refused for it.
+   */
+  private async migrated(): Promise<void> {
+    await this.migrate().catch((e: unknown) => this.damaged(this.options.legacyFile!, `could not be moved in (${e instanceof Error ? e.message : String(e)}); tried again at the next use`));
   }
 
   /** Moves the lines of the single file every account once shared into each account's file: its unsettled parked lines, once (the others are dropped). */

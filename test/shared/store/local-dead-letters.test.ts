@@ -341,6 +341,23 @@ describe("the local dead-letter files", () => {
     }
   });
 
+  it("parks even when the single file of earlier versions cannot be moved in, and says so", async () => {
+    const root = await tempDir();
+    const legacyFile = join(root, "dead-letters.jsonl");
+    // Not a file it can read (a folder): every move of it fails.
+    await mkdir(join(legacyFile, "x"), { recursive: true });
+    const damaged: DamagedLine[] = [];
+    const dead = new LocalDeadLetters(join(root, "dead-letters"), { legacyFile, onDamaged: (d) => damaged.push(d) });
+    const [p] = parkedOf(A, 1);
+    await dead.park(p!);
+    expect(ids(await dead.list(A))).toEqual(ids([p!]));
+    // Tried again, and told again, at each use.
+    expect(damaged).toMatchObject([
+      { file: legacyFile, reason: expect.stringMatching(/could not be moved in/) },
+      { file: legacyFile, reason: expect.stringMatching(/could not be moved in/) },
+    ]);
+  });
+
   it("moves the single file every account once shared into each account's file: unsettled lines once, settled ones dropped, damaged ones kept aside", async () => {
     const root = await tempDir();
     const legacyFile = join(root, "dead-letters.jsonl");
