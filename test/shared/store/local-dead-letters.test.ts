@@ -197,29 +197,34 @@ describe("the local dead-letter files", () => {
     const settledOnes = parkedOf(A, 100, "bbbb");
     await Promise.all(settledOnes.map((p) => dead.park(p)));
     await appendFile(dead.fileOf(A), settledOnes.map((p) => `\n${settledLine(p)}\n`).join(""));
-    const PER = 150;
+    const [PER, BATCH] = [150, 10];
     const parkers = await Promise.all(
       ["cccc", "dddd"].map(async (tag) => {
-        const child = spawn(process.execPath, [script, dir, A, tag, String(PER)], { stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [script, dir, A, tag, String(PER), String(BATCH)], { stdio: ["pipe", "pipe", "pipe"] });
         let stderr = "";
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const exited = once(child, "exit");
         const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-        if ((await lines.next()).value !== "ready") throw new Error(`parker did not start: ${stderr}`);
-        let finished = false;
-        const done = (async () => {
-          const last = await lines.next();
-          const [code] = (await once(child, "exit")) as [number];
-          finished = true;
-          if (code !== 0 || last.value !== "done") throw new Error(`parker exited with ${code}: ${stderr}`);
-        })();
-        return { go: () => child.stdin.end("go\n"), done, finished: () => finished };
+        const next = async (expected: string) => {
+          const line = await lines.next();
+          if (line.value !== expected) throw new Error(`parker said ${String(line.value)}, not ${expected}: ${stderr}`);
+        };
+        await next("ready");
+        return { batch: () => (child.stdin.write("go\n"), next("parked")), end: () => child.stdin.end(), exited };
       }),
     );
-    for (const p of parkers) p.go();
+    // Each batch of both parkers' appends meets at least one compaction: the parent compacts until both have parked it.
     let compactions = 0;
-    while (!parkers.every((p) => p.finished())) if (await dead.compact(dead.fileOf(A))) compactions++;
-    await Promise.all(parkers.map((p) => p.done));
-    expect(compactions).toBeGreaterThan(1);
+    for (let sent = 0; sent < PER; sent += BATCH) {
+      let parked = false;
+      const batches = Promise.all(parkers.map((p) => p.batch())).then(() => void (parked = true));
+      do if (await dead.compact(dead.fileOf(A))) compactions++;
+      while (!parked);
+      await batches;
+    }
+    for (const p of parkers) p.end();
+    for (const p of parkers) expect((await p.exited)[0]).toBe(0);
+    expect(compactions).toBeGreaterThanOrEqual(PER / BATCH);
     const expected = [...parkedOf(A, PER, "cccc"), ...parkedOf(A, PER, "dddd")];
     // Nothing was taken for damaged: no write was cut into.
     expect(await readdir(dir)).toEqual([deadLetterFileName(A)]);
