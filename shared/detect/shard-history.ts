@@ -42,6 +42,8 @@ export const historyReachMs = (len: number) => Math.min(HISTORY_REACH_MS, HISTOR
 /** Rows buffered before they are written out. */
 const FLUSH_ROWS = 1 << 20;
 
+/** The spill partition a series falls in: the first SPILL_BITS bits of its hash, as its shards split. */
+export const spillPartition = (seriesKey: string) => seriesHash(seriesKey) >>> (32 - SPILL_BITS);
 const partitionName = (p: number) => p.toString(2).padStart(SPILL_BITS, "0");
 export const partitionFolder = (folder: string, partition: number) => joinUri(folder, `p${partitionName(partition)}`);
 /** The shard a spill partition is: its bits. */
@@ -104,7 +106,7 @@ export class HistorySpill {
 
   /** Whether a row of the series with this key would be held as one already held (any row out of reach holds nothing). */
   holds(key: string): boolean {
-    return this.keys.get(seriesHash(key) >>> (32 - SPILL_BITS))?.has(key) === true;
+    return this.keys.get(spillPartition(key))?.has(key) === true;
   }
 
   /** One accepted row (its series key made already, or made here); rows of intervals at or after `before`, or further before it than it reaches (historyReachMs), are not history. */
@@ -112,7 +114,7 @@ export class HistorySpill {
     const t = Math.floor(timestamp / this.len) * this.len;
     if (t >= this.before || t < this.from) return;
     this.starts.add(t);
-    const partition = seriesHash(key) >>> (32 - SPILL_BITS);
+    const partition = spillPartition(key);
     let known = this.keys.get(partition);
     if (!known) {
       this.keys.set(partition, (known = new Map()));
@@ -163,17 +165,6 @@ function encodeRows(b: Buffer, measures: number): Uint8Array {
   new Float64Array(out.buffer, 8 + 8 * n, n * measures).set(b.values);
   new Uint32Array(out.buffer, 8 + 8 * n + 8 * n * measures, n).set(b.series);
   return out;
-}
-
-/** The partition a series number falls in: the last whose offset is at most it. */
-function partitionOf(offsets: readonly number[], g: number): number {
-  let lo = 0;
-  for (let hi = offsets.length - 1; lo < hi; ) {
-    const mid = (lo + hi + 1) >> 1;
-    if (offsets[mid]! <= g) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 /**
@@ -260,9 +251,12 @@ export async function learnSpilled(blobs: BlobStore, bank: SeriesBank, metricSet
     keyed.push({ dims, keys: dims.map(seriesKeyOf), blocks: byBlock });
   }
   const len = intervalMs(metricSet.MetricSetFrequency);
-  // Every series of these partitions by one number: its partition's offset, plus its index there.
-  const offsets = keyed.map((_, p) => keyed.slice(0, p).reduce((n, k) => n + k.dims.length, 0));
-  const sums = new BlockSums(offsets.length ? offsets[offsets.length - 1]! + keyed[keyed.length - 1]!.dims.length : 0, m);
+  // Every series of these partitions by one number, partition after partition: its partition's offset, plus its index there.
+  const keys = keyed.flatMap((k) => k.keys);
+  const dims = keyed.flatMap((k) => k.dims);
+  const offsets: number[] = [];
+  keyed.reduce((n, k) => (offsets.push(n), n + k.dims.length), 0);
+  const sums = new BlockSums(keys.length, m);
   let intervals = 0;
   let through = NaN;
   const kept: KeptPart[] = [];
@@ -285,11 +279,7 @@ export async function learnSpilled(blobs: BlobStore, bank: SeriesBank, metricSet
       const t = (first + j) * len;
       if (t >= before) continue;
       const cells: IntervalCells = new Map();
-      for (const g of seen) {
-        const p = partitionOf(offsets, g);
-        const series = g - offsets[p]!;
-        cells.set(keyed[p]!.keys[series]!, { dimensions: keyed[p]!.dims[series]!, ...sums.cell(j, g) });
-      }
+      for (const g of seen) cells.set(keys[g]!, { dimensions: dims[g]!, ...sums.cell(j, g) });
       scoreInterval(bank, metricSet, cells, t, { learnOnly: true });
       if (keep.has(t)) kept.push({ intervalStart: t, points: encodeSeriesPoints(keptPoints(bank, metricSet, cells, t, "learned")) });
       intervals++;

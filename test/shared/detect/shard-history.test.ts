@@ -4,9 +4,8 @@ import { describe, expect, it } from "vitest";
 import { SeriesBank } from "../../../shared/engine/bank.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import { scoreInterval } from "../../../shared/detect/score-interval.ts";
-import { seriesHash } from "../../../shared/detect/shards.ts";
 import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
-import { BLOCK_INTERVALS, HISTORY_REACH_BLOCKS, HISTORY_REACH_MS, HistorySpill, learnSpilled, partitionFolder, SPILL_BITS } from "../../../shared/detect/shard-history.ts";
+import { BLOCK_INTERVALS, HISTORY_REACH_BLOCKS, HISTORY_REACH_MS, HistorySpill, learnSpilled, partitionFolder, spillPartition } from "../../../shared/detect/shard-history.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
@@ -118,7 +117,7 @@ describe("a history learned from its spill", () => {
         for (const h of hours) {
           const cells = new Map<string, { dimensions: string[]; sums: number[]; counts: number[] }>();
           const at = rows.filter((r) => r.hour === h);
-          const partitionOf = (shop: number) => seriesHash(seriesKeyOf([`s${shop}`])) >>> (32 - SPILL_BITS);
+          const partitionOf = (shop: number) => spillPartition(seriesKeyOf([`s${shop}`]));
           const firsts = [...new Set(at.map((r) => r.shop))].sort((x, y) => partitionOf(x) - partitionOf(y));
           for (const shop of firsts) cells.set(seriesKeyOf([`s${shop}`]), { dimensions: [`s${shop}`], sums: [0, 0], counts: [0, 0] });
           for (const r of at) {
