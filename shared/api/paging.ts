@@ -1,5 +1,8 @@
 import { ValidationException } from "../model/errors.ts";
 
+/** A NextToken another listing gave, or none gave. */
+const foreignToken = () => new ValidationException("NextToken does not belong to this request", { fields: [{ Name: "NextToken", Message: "is not a token this listing gave" }] });
+
 /**
  * L4M's pagination: `MaxResults` (1–100) per page and an opaque `NextToken`. The token
  * carries the position and a fingerprint of the request it belongs to, so a token replayed
@@ -11,7 +14,7 @@ export function page<T>(items: readonly T[], input: { MaxResults?: number | unde
   if (input.NextToken !== undefined) {
     const [at, owner] = Buffer.from(input.NextToken, "base64url").toString("utf8").split("|");
     from = Number(at);
-    if (owner !== listing || !Number.isInteger(from) || from < 0) throw new ValidationException("NextToken does not belong to this request", { fields: [{ Name: "NextToken", Message: "is not a token this listing gave" }] });
+    if (owner !== listing || !Number.isInteger(from) || from < 0) throw foreignToken();
   }
   const slice = items.slice(from, from + max);
   const next = from + max < items.length ? Buffer.from(`${from + max}|${listing}`).toString("base64url") : undefined;
@@ -34,7 +37,7 @@ export function pageAfter(keys: readonly string[], input: { MaxResults?: number 
       token = undefined;
     }
     const { after, owner } = (typeof token === "object" && token !== null ? token : {}) as { after?: unknown; owner?: unknown };
-    if (owner !== listing || typeof after !== "string") throw new ValidationException("NextToken does not belong to this request", { fields: [{ Name: "NextToken", Message: "is not a token this listing gave" }] });
+    if (owner !== listing || typeof after !== "string") throw foreignToken();
     // The first key after the last one given (keys sorted as JavaScript compares strings).
     let hi = keys.length;
     while (from < hi) {
