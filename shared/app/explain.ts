@@ -1,7 +1,7 @@
 import type { NotificationState } from "../alerts/renotify.ts";
 import { MIN_ANOMALY_SCORE } from "../detect/score-interval.ts";
 import type { Alert } from "../model/alert.ts";
-import { seriesCountOf, toAnomalyGroup } from "../incidents/contribution.ts";
+import { keptFewer, toAnomalyGroup } from "../incidents/contribution.ts";
 import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -70,7 +70,7 @@ function groupAt(groups: readonly AnomalyGroupRecord[], t: number, series: Serie
   const open = groups.filter((g) => g.startMs <= t && t <= g.endMs);
   const unkept = (g: AnomalyGroupRecord) => {
     const impact = own(g.impacts, series.measure);
-    return anomalous && impact !== undefined && seriesCountOf(impact) > Object.keys(impact.series).length;
+    return anomalous && impact !== undefined && keptFewer(impact);
   };
   const holding = open.find((g) => Object.values(g.impacts).some((i) => own(i.series, series.id) !== undefined)) ?? open.find(unkept);
   if (holding) return { record: holding, anomalyGroup: toAnomalyGroup(holding), containsSeries: true };

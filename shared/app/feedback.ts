@@ -2,7 +2,7 @@ import { intervalUri, metricSetRoot } from "../detect/results.ts";
 import { applyVerdict, bankKey } from "../detect/score-interval.ts";
 import { readModel, readShardOf } from "../detect/shard-model.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
-import { seriesCountOf } from "../incidents/contribution.ts";
+import { keptFewer } from "../incidents/contribution.ts";
 import { deviationOf, seriesPeakOf } from "../incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
@@ -116,7 +116,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 async function judgedSeries(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<{ measure: string; dimensions: Readonly<Record<string, string>>; z: number }> {
   const impact = Object.values(group.impacts).find((i) => own(i.series, seriesId) !== undefined);
   if (impact) return { measure: impact.measure, dimensions: own(impact.series, seriesId)!, z: seriesPeakOf(impact, seriesId) ?? peakOf(await anomaliesOf(services, metricSet, group, seriesId)) };
-  const bounded = Object.values(group.impacts).some((i) => seriesCountOf(i) > Object.keys(i.series).length);
+  const bounded = Object.values(group.impacts).some(keptFewer);
   const found = bounded ? await anomaliesOf(services, metricSet, group, seriesId) : [];
   if (!found[0]) {
     const why = bounded ? ": its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows" : "";

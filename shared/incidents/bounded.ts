@@ -1,7 +1,8 @@
 import fixedReverseHeap from "mnemonist/fixed-reverse-heap.js";
 import type { AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
 import { own, setOwn } from "../model/shapes.ts";
-import { seriesCountOf } from "./contribution.ts";
+import { deviationTotalOf, seriesCountOf } from "./contribution.ts";
+import { seriesPeaksOf } from "./grouping.ts";
 
 /**
  * What a group's stored record keeps of it. A record is one item of the record store, and a
@@ -78,7 +79,7 @@ function firstOf<T>(items: readonly T[], k: number, before: (a: T, b: T) => numb
 /** The measure's series, most severe (largest deviation: seriesPeak) first, then by id, as their positions in `series`. */
 function severest(impact: MeasureImpact): Candidates<number> {
   const ids = Object.keys(impact.series);
-  const peaks = impact.seriesPeak?.length === ids.length ? impact.seriesPeak : undefined;
+  const peaks = seriesPeaksOf(impact);
   const severity = (k: number) => Math.abs(peaks?.[k] ?? 0);
   const size = (k: number) => utf8Bytes(JSON.stringify(ids[k])) + utf8Bytes(JSON.stringify(impact.series[ids[k]!])) + NUMBER_BYTES;
   return candidates(ids.map((_, k) => k), GROUP_SERIES_KEPT, (a, b) => severity(b) - severity(a) || (ids[a]! < ids[b]! ? -1 : 1), size);
@@ -140,14 +141,14 @@ function boundedImpact(impact: MeasureImpact, series: Kept<number>, values: read
     const kept = Object.create(null) as Record<string, number>;
     for (const v of values[k]!.kept) setOwn(kept, v, own(byValue, v)!);
     deviation[name] = kept;
-    totals[name] = own(totals, name) ?? Object.values(byValue).reduce((s, x) => s + x, 0);
+    totals[name] = deviationTotalOf(impact, name);
   });
   const bounded: MeasureImpact = { ...impact, deviation, ...(values.every((v) => v.all) ? {} : { deviationTotal: totals }) };
   if (series.all) return bounded;
   const ids = Object.keys(impact.series);
   bounded.series = Object.fromEntries(series.kept.map((k) => [ids[k]!, impact.series[ids[k]!]!]));
   bounded.seriesCount = seriesCountOf(impact);
-  const peaks = impact.seriesPeak?.length === ids.length ? impact.seriesPeak : undefined;
+  const peaks = seriesPeaksOf(impact);
   if (peaks) bounded.seriesPeak = series.kept.map((k) => peaks[k]!);
   else delete bounded.seriesPeak;
   return bounded;

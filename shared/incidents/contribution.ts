@@ -4,6 +4,9 @@ import { own } from "../model/shapes.ts";
 /** How many series a measure has in its group, those its stored record did not keep (incidents/bounded.ts) included. */
 export const seriesCountOf = (impact: MeasureImpact) => impact.seriesCount ?? Object.keys(impact.series).length;
 
+/** Whether a measure's stored record let go of some of its series (incidents/bounded.ts). */
+export const keptFewer = (impact: MeasureImpact) => seriesCountOf(impact) > Object.keys(impact.series).length;
+
 /**
  * Root cause as L4M shows it: for each measure and dimension, each value's share (0–100)
  * of the group's absolute deviation from expected. A value that carries the whole

@@ -100,10 +100,12 @@ export interface GroupAdvance {
   readonly ended: AnomalyGroupRecord | undefined;
 }
 
+/** A measure's series' largest deviations, in the order of its series (MeasureImpact.seriesPeak); undefined where it kept none. */
+export const seriesPeaksOf = (impact: MeasureImpact) => (impact.seriesPeak?.length === Object.keys(impact.series).length ? impact.seriesPeak : undefined);
+
 /** A series' largest deviation in the group as its measure kept it (MeasureImpact.seriesPeak); undefined where it kept none. */
 export function seriesPeakOf(impact: MeasureImpact, seriesId: string): number | undefined {
-  const ids = Object.keys(impact.series);
-  return impact.seriesPeak?.length === ids.length ? impact.seriesPeak[ids.indexOf(seriesId)] : undefined;
+  return seriesPeaksOf(impact)?.[Object.keys(impact.series).indexOf(seriesId)];
 }
 
 const isMember = (group: AnomalyGroupRecord, a: Anomaly) => own(group.impacts, a.measure)?.series[a.timeSeriesId] !== undefined;
