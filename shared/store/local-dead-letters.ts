@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import { link, mkdir, open, readdir, readFile, readlink, rename, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { accountInName } from "./account-names.ts";
 import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
 import { arnAccount } from "../model/ids.ts";
 import { Coalescer } from "./coalesce.ts";
@@ -55,7 +56,7 @@ const migrations = new Map<string, Promise<void>>();
 const idOf = (deliveryId: string, parkedAt: number) => `${parkedAt} ${deliveryId}`;
 const hashOf = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
 /** `<account>.<hash of the account>.jsonl`: the account as it may stand in a name (as the spool's), the hash telling apart two that read the same once cleaned. */
-export const deadLetterFileName = (account: string) => `${account.replace(/[^0-9A-Za-z_-]/g, "").slice(0, 64)}.${hashOf(account)}.jsonl`;
+export const deadLetterFileName = (account: string) => `${accountInName(account)}.${hashOf(account)}.jsonl`;
 
 /**
  * The local mode's dead-letter queue: a folder with one file per account

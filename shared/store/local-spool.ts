@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { accountInName } from "./account-names.ts";
 import { DeliverySchema, type Delivery, type DeliveryQueue } from "../alerts/delivery.ts";
 import { arnAccount } from "../model/ids.ts";
 import { isMissing } from "./local-blobs.ts";
@@ -165,7 +166,7 @@ function drop(index: Index, name: string): void {
 
 const hashOf = (deliveryId: string) => createHash("sha256").update(deliveryId).digest("hex").slice(0, 40);
 /** The account a delivery is queued under: its alert's, as it may stand in a file name. */
-export const spoolAccount = (delivery: Pick<Delivery, "alertArn">) => arnAccount(delivery.alertArn).replace(/[^0-9A-Za-z_-]/g, "").slice(0, 64);
+export const spoolAccount = (delivery: Pick<Delivery, "alertArn">) => accountInName(arnAccount(delivery.alertArn));
 /** `<account>.<hash of the id>.json`. */
 const nameOf = (delivery: Pick<Delivery, "deliveryId" | "alertArn">) => `${spoolAccount(delivery)}.${hashOf(delivery.deliveryId)}.json`;
 /** `<hash of the id>.json`: a file's name before names carried the account. */
