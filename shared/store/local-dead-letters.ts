@@ -3,6 +3,7 @@ import { link, mkdir, open, readdir, readFile, readlink, rename, stat, unlink, w
 import { basename, join } from "node:path";
 import { accountInName } from "./account-names.ts";
 import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
+import { madeOnFirstUse } from "../model/first-use.ts";
 import { arnAccount } from "../model/ids.ts";
 import { Coalescer } from "./coalesce.ts";
 import { isMissing } from "./local-blobs.ts";
@@ -48,7 +49,7 @@ let counter = randomInt(2 ** 47);
 const tokens = new Set<string>();
 
 /** This process's pid namespace (Linux), empty where it cannot be told: a pid names a process within its namespace alone. */
-const pidNamespace = readlink("/proc/self/ns/pid").catch(() => "");
+const pidNamespace = madeOnFirstUse(() => readlink("/proc/self/ns/pid").catch(() => ""));
 
 /** Each legacy file's move, once per process, whatever the number of instances. */
 const migrations = new Map<string, Promise<void>>();
@@ -453,7 +454,7 @@ export class LocalDeadLetters implements DeadLetters {
   /** The account file's compaction lock, or undefined when a live process holds it. */
   private async lock(file: string): Promise<{ release: () => Promise<void> } | undefined> {
     const lock = `${file}.lock`;
-    const token = `${process.pid} ${randomBytes(8).toString("hex")} ${await pidNamespace}`.trimEnd();
+    const token = `${process.pid} ${randomBytes(8).toString("hex")} ${await pidNamespace()}`.trimEnd();
     await mkdir(this.dir, { recursive: true });
     const mine = `${file}.${process.pid}-${counter++}.locking`;
     tokens.add(token);
@@ -505,7 +506,7 @@ export class LocalDeadLetters implements DeadLetters {
  */
 async function holding(lock: string): Promise<boolean> {
   const [pid, , namespace] = lock.split(" ");
-  const ours = await pidNamespace;
+  const ours = await pidNamespace();
   if (namespace && ours && namespace !== ours) return true;
   if (Number(pid) === process.pid) return tokens.has(lock);
   return alive(Number(pid));
