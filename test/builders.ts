@@ -59,6 +59,15 @@ export const HOUR = 3_600_000;
 export const T0 = Date.UTC(2021, 0, 4); // a Monday
 
 /** A live interval's folder in L4M's sample layout ({{yyyyMMdd}}/{{HHmm}}). */
+/** A saved model snapshot (a head or a shard) as an engine long gone wrote it: its bank's format set to 1, which no engine of now reads. */
+export function inOldFormat(saved: Uint8Array): Uint8Array {
+  const bytes = Buffer.from(saved);
+  const at = bytes.lastIndexOf('"format":');
+  if (at < 0) throw new Error("not a model snapshot");
+  bytes[at + '"format":'.length] = 0x31;
+  return bytes;
+}
+
 export const liveFolder = (t: number) => `${new Date(t).toISOString().slice(0, 10).replaceAll("-", "")}/${new Date(t).toISOString().slice(11, 16).replace(":", "")}`;
 /** CSV files with a header, comma-separated, as a metric set's S3SourceConfig describes them. */
 export const CSV_FILES = { FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } };

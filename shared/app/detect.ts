@@ -11,7 +11,7 @@ import type { ModelSnapshot } from "../detect/snapshot.ts";
 import { RECENT } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
 import { cellsAt, type CellWalk, type DataQualityReport } from "../ingest/aggregate.ts";
-import { advanceGroup, groupingContextOf } from "../incidents/grouping.ts";
+import { advanceGroup, groupingContextOf, noMembers, sumTallies, type MemberTally } from "../incidents/grouping.ts";
 import { madeOnFirstUse } from "../model/first-use.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
@@ -541,7 +541,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const verdicts: Verdict[] = feedback.map((f) => ({ measure: f.measure, dimensions: f.dimensions, z: f.z, IsAnomaly: f.IsAnomaly }));
   const capacity = capacityOf(deps);
   const open = model.head.openGroup;
-  const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity, open && (await bounds()).boundedGroup(open));
+  const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   // The queue's retries need longer than the claimed term: the lease is extended, if it is still the run's (a conditional write, as a claim is).
   if (handed) {
@@ -573,7 +573,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
     source: p.source,
     version,
     capacity,
-    input: { kind: "interval", cells: { bytes: encodeShardCells({ intervalStart, measures: m, cells: p.cells, verdicts: p.verdicts, chart: p.chart }) } },
+    input: { kind: "interval", cells: { bytes: encodeShardCells({ intervalStart, measures: m, cells: p.cells, verdicts: p.verdicts, chart: p.chart, groupStart: open?.startMs }) } },
     ...(p.readOnly ? { readOnly: true } : {}),
   }));
   const results = await runJobs(deps, plan, jobs);
@@ -636,8 +636,8 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   if ((!given && modelThrough(model) !== plan.base) || !(await holdsLease(deps, plan, now))) return notCommitted(deps, plan, given ? undefined : model);
   const anomalies = anomaliesOf(results);
   const recent: RecentValues = recentValuesFrom(results, intervalMs(metricSet.MetricSetFrequency));
-  const persisting = new Set(results.flatMap((r) => r.persisting));
-  const { changed: group, ended, open } = advanceGroup(groupingContextOf(metricSet), model.head.openGroup, anomalies, persisting, intervalStart);
+  const members = sumTallies(results.map(membersOf));
+  const { changed: group, ended, open } = advanceGroup(groupingContextOf(metricSet), model.head.openGroup, anomalies, members, intervalStart);
 
   const at = intervalUri(root, intervalStart);
   const stamp = new Date(intervalStart).toISOString();
@@ -651,7 +651,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
   // A run that outlived its lease (another may have taken its interval over) stops before its group, its events and its commit.
   if (!(await holdsLease(deps, plan, now))) return notCommitted(deps, plan);
-  // Stored and announced within its bounds (a record is one item of at most 400 KB); the model's open group keeps all of it to grow on.
+  // Stored and announced within its bounds (a record is one item of at most 400 KB), and carried so by the model to grow on.
   const stored = group && (await bounds()).boundedGroup(group);
   if (stored) await deps.records.put("groups", groupKey(metricSet, stored.AnomalyGroupId), stored);
   // Announced before the commit: a re-run announces the same revision again, which listeners drop.
@@ -673,7 +673,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   const next: ShardedModel = {
-    head: { ...model.head, through: intervalStart, openGroup: open, feedbackThrough: plan.feedbackThrough },
+    head: { ...model.head, through: intervalStart, openGroup: open === group ? stored : open, feedbackThrough: plan.feedbackThrough },
     shards: shardsAfter(model, plan.jobs, results),
   };
   await commitModel(deps.blobs, root, next);
@@ -684,6 +684,14 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.blobs.deleteFolder(`${runsUri(root, String(intervalStart))}/`);
   return { kind: "processed", execution, group };
 }
+
+/**
+ * A shard's count of the open group's members. A result of an earlier version (a run while
+ * one is deployed) named the series whose deviation persists instead: each is taken for a
+ * member; its anomalies join the open group only after one the interval before, and add to
+ * no count a record keeps of series it let go of.
+ */
+const membersOf = (result: ShardResult & { readonly persisting?: readonly string[] }): MemberTally => result.members ?? { ...noMembers(), persisting: result.persisting?.length ?? 0 };
 
 const modelThrough = (model: ShardedModel) => (Number.isNaN(model.head.through) ? null : model.head.through);
 

@@ -1,6 +1,6 @@
 import { SeriesBank } from "../engine/bank.ts";
 import { cellsAt, type Aggregation } from "../ingest/aggregate.ts";
-import { advanceGroup, deviationOf, groupingContextOf } from "../incidents/grouping.ts";
+import { advanceGroup, deviationOf, groupingContextOf, noMembers } from "../incidents/grouping.ts";
 import { rankGroups } from "../incidents/ranking.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -76,12 +76,12 @@ export function* backtestSlices(metricSet: BacktestMetricSet, data: Pick<Aggrega
       }
     }
     const learnOnly = options.from !== undefined && t < options.from;
-    const persisting = new Set<string>();
+    const members = noMembers();
     const cells = cellsAt(data.intervals, t);
-    const found = scoreInterval(bank, metricSet, cells, t, { learnOnly, persisting });
+    const found = scoreInterval(bank, metricSet, cells, t, { learnOnly, members: { since: open?.startMs ?? NaN, tally: members } });
     if (learnOnly) learned++;
     else scored++;
-    const advance = advanceGroup(ctx, open, found, persisting, t);
+    const advance = advanceGroup(ctx, open, found, members, t);
     open = advance.open;
     const grown = advance.changed;
     if (grown) {

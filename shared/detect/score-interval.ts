@@ -6,6 +6,7 @@ import { newStepResult, step } from "../engine/step.ts";
 import { applyFeedback } from "../engine/feedback.ts";
 import { cellValue, type CellWalk } from "../ingest/aggregate.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
+import type { MemberTally } from "../incidents/grouping.ts";
 import type { Anomaly } from "../model/anomaly.ts";
 import { timeSeriesId } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
@@ -24,12 +25,12 @@ export type ScoredMetricSet = Pick<MetricSet, "MetricSetArn" | "MetricList" | "D
 /**
  * Scores every series of one interval against the model and learns it (causal: the
  * score of interval t uses intervals < t only). With `learnOnly` (history), nothing is
- * reported. Series without a value this interval are left as they were. The series whose
- * event is still open without an anomaly this interval (their deviation persists) are
- * added to `persisting`, by time series id, when given; the slot of every series given a
- * value to `slots`, in order, when given (what keptPointsOf reads back).
+ * reported. Series without a value this interval are left as they were. Each series'
+ * anomaly is kept in the bank (lastAnomalyK); with `members`, the interval's series are
+ * counted against the open group that began at `since` (NaN: none). The slot of every
+ * series given a value goes to `slots`, in order, when given (what keptPointsOf reads back).
  */
-export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: CellWalk | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number; persisting?: Set<string>; slots?: number[] } = {}): Anomaly[] {
+export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cells: CellWalk | undefined, intervalStart: number, options: { learnOnly?: boolean; minScore?: number; members?: { readonly since: number; readonly tally: MemberTally }; slots?: number[] } = {}): Anomaly[] {
   if (!cells) return [];
   const minScore = options.minScore ?? MIN_ANOMALY_SCORE;
   const k = Math.floor(intervalStart / bank.intervalMs);
@@ -38,6 +39,8 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
   const anomalies: Anomaly[] = [];
   // Each measure's part of its bank keys: a series is found by its key's two parts, not a key made for the lookup.
   const heads = metricSet.MetricList.map((metric) => bankKey(metric.MetricName, ""));
+  const members = options.members;
+  const sinceK = members ? Math.floor(members.since / bank.intervalMs) : NaN;
   cells.forEach((cell, seriesKey) => {
     metricSet.MetricList.forEach((metric, m) => {
       const x = cellValue(cell, m, metric.AggregationFunction);
@@ -47,13 +50,17 @@ export function scoreInterval(bank: SeriesBank, metricSet: ScoredMetricSet, cell
       step(bank, slot, k, x, out, options.learnOnly);
       if (Number.isFinite(x)) remember(bank, slot, k, x, out.expected, out.scale);
       const recorded = out.score >= minScore || (out.ongoing && out.score >= Math.min(minScore, ONGOING_ANOMALY_SCORE));
-      if (!recorded && !(out.open && options.persisting)) return;
-      const pairs = dims.map((d, i) => [d, cell.dimensions[i]!] as const);
-      const id = timeSeriesId(metricSet.MetricSetArn, metric.MetricName, pairs);
       if (!recorded) {
-        options.persisting?.add(id);
+        if (out.open && members && bank.lastAnomalyK[slot]! >= sinceK) members.tally.persisting++;
         return;
       }
+      if (members) {
+        if (bank.lastAnomalyK[slot]! >= sinceK) members.tally.returning++;
+        else members.tally.fresh[metric.MetricName] = (members.tally.fresh[metric.MetricName] ?? 0) + 1;
+      }
+      bank.lastAnomalyK[slot] = k;
+      const pairs = dims.map((d, i) => [d, cell.dimensions[i]!] as const);
+      const id = timeSeriesId(metricSet.MetricSetArn, metric.MetricName, pairs);
       anomalies.push({
         metricSetArn: metricSet.MetricSetArn,
         timeSeriesId: id,

@@ -12,6 +12,7 @@ import { encodeKeptPoints } from "./series-points.ts";
 import { readShard, writeShard, type ShardInfo } from "./shard-model.ts";
 import { halvesOf, holds, MAX_SHARD_DEPTH, seriesHash, type ShardId } from "./shards.ts";
 import { applyVerdict, bankKey, scoreInterval } from "./score-interval.ts";
+import { noMembers, type MemberTally } from "../incidents/grouping.ts";
 import type { ShardCellColumns } from "./shard-plan.ts";
 
 /** What a shard job knows of its metric set: what scoring and grouping read. */
@@ -61,8 +62,8 @@ export interface ShardResult {
   readonly anomalies: (readonly [order: number, anomaly: Anomaly])[];
   /** Recent values of the series the merge charts, by bank key: actual, expected and scale per interval, null where unknown. */
   readonly windows: Readonly<Record<string, (number | null)[]>>;
-  /** Time series whose deviation persists without an anomaly this interval: they hold the open group open. */
-  readonly persisting: string[];
+  /** What the shard's series say of the open group's members (scoreInterval): whether it takes this interval's anomalies, how many series they add, whether it stays open. */
+  readonly members: MemberTally;
   /** The shard's part of each kept interval's series points (series-points.ts), sorted by key. */
   readonly kept: KeptPart[];
   /** Intervals of history learned. */
@@ -86,15 +87,17 @@ export interface ShardCells {
   readonly verdicts: readonly Verdict[];
   /** Bank keys of series the merge charts (the open group's). */
   readonly chart: readonly string[];
+  /** The first interval of the metric set's open group, if one is open: its series are counted against it (MemberTally). */
+  readonly groupStart: number | undefined;
 }
 
 const pad8 = (n: number) => (8 - (n % 8)) % 8;
 
 /** The cells a coordinator hands one shard: a JSON header (series keys, verdicts, chart keys), then sums, counts and ordinals. */
-export function encodeShardCells(c: { intervalStart: number; measures: number; cells: ShardCellColumns; verdicts: readonly Verdict[]; chart: readonly string[] }): Uint8Array {
+export function encodeShardCells(c: { intervalStart: number; measures: number; cells: ShardCellColumns; verdicts: readonly Verdict[]; chart: readonly string[]; groupStart: number | undefined }): Uint8Array {
   const n = c.cells.keys.length;
   const m = c.measures;
-  const header = new TextEncoder().encode(JSON.stringify({ intervalStart: c.intervalStart, measures: m, keys: c.cells.keys, verdicts: c.verdicts, chart: c.chart }));
+  const header = new TextEncoder().encode(JSON.stringify({ intervalStart: c.intervalStart, measures: m, keys: c.cells.keys, verdicts: c.verdicts, chart: c.chart, groupStart: c.groupStart }));
   const at = 8 + header.length + pad8(header.length);
   const out = new Uint8Array(at + 8 * n * m * 2 + 4 * n);
   const view = new DataView(out.buffer);
@@ -112,7 +115,7 @@ export function decodeShardCells(bytes: Uint8Array): ShardCells {
   const length = view.getUint32(0, true);
   const n = view.getUint32(4, true);
   // `dimensions` and `exact`: what coordinators of earlier versions sent, still queued while one is deployed (their keys joined every value).
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as { intervalStart: number; measures: number; keys?: string[]; exact?: [number, string[]][]; dimensions?: string[][]; verdicts: Verdict[]; chart: string[] };
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as { intervalStart: number; measures: number; keys?: string[]; exact?: [number, string[]][]; dimensions?: string[][]; verdicts: Verdict[]; chart: string[]; groupStart?: number };
   const keys = header.keys ?? (header.dimensions ?? []).map(seriesKeyOf);
   const exact = new Map<number, readonly string[]>(header.exact ?? (header.dimensions ?? []).map((d, i) => [i, d] as const));
   const m = header.measures;
@@ -128,6 +131,8 @@ export function decodeShardCells(bytes: Uint8Array): ShardCells {
     ordinalOf: (key) => (places ??= new Map(keys.map((k, i) => [k, ordinals[i]!]))).get(key),
     verdicts: header.verdicts,
     chart: header.chart,
+    // An earlier version's coordinator named no group: its open group's series are counted as none (a run while one is deployed).
+    groupStart: header.groupStart,
   };
 }
 
@@ -180,6 +185,19 @@ function orderOf(a: Anomaly, metricSet: ShardMetricSet, ordinalOf: ShardCells["o
 
 const windowOf = (points: readonly RecentPoint[]) => points.flatMap((p) => [p.actual, p.expected, p.scale].map((x) => (Number.isNaN(x) ? null : x)));
 
+/**
+ * The open group's series the merge named (its record's) are its members, whatever the bank
+ * says: a model saved before banks kept anomaly times learns them so.
+ */
+function markMembers(bank: SeriesBank, keys: readonly string[], since: number): void {
+  if (Number.isNaN(since)) return;
+  const k = Math.floor(since / bank.intervalMs);
+  for (const key of keys) {
+    const slot = bank.find(key);
+    if (slot !== undefined && !(bank.lastAnomalyK[slot]! >= k)) bank.lastAnomalyK[slot] = k;
+  }
+}
+
 /** Runs one shard job: reads its shard, learns, writes the result (unless read-only), and answers what the merge needs. */
 export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardResult> {
   const len = intervalMs(job.metricSet.MetricSetFrequency);
@@ -187,7 +205,7 @@ export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardRe
   const bank = job.source && job.source.id !== job.target ? partOf(committed, job.target) : committed;
   let anomalies: ShardResult["anomalies"] = [];
   const windows: Record<string, (number | null)[]> = {};
-  const persisting = new Set<string>();
+  const members = noMembers();
   let kept: KeptPart[] = [];
   let learned = 0;
   let through = NaN;
@@ -196,8 +214,10 @@ export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardRe
     through = input.intervalStart;
     if (!job.readOnly) {
       for (const v of input.verdicts) applyVerdict(bank, job.metricSet, v);
+      const since = input.groupStart ?? NaN;
+      markMembers(bank, input.chart, since);
       const slots: number[] = [];
-      const found = scoreInterval(bank, job.metricSet, input.cells, input.intervalStart, { persisting, slots });
+      const found = scoreInterval(bank, job.metricSet, input.cells, input.intervalStart, { members: { since, tally: members }, slots });
       anomalies = found.map((a) => [orderOf(a, job.metricSet, input.ordinalOf), a] as const);
       kept = [{ intervalStart: input.intervalStart, points: encodeKeptPoints(bank, job.metricSet, slots, input.intervalStart, found) }];
     }
@@ -213,7 +233,7 @@ export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardRe
     through = walked.through;
     kept = walked.kept;
   }
-  const answer = { target: job.target, anomalies, windows, persisting: [...persisting], kept, learned };
+  const answer = { target: job.target, anomalies, windows, members, kept, learned };
   if (job.readOnly) return { ...answer, written: [] };
   const written: ShardInfo[] = [];
   for (const [id, part] of fitted(job.target, bank, job.capacity)) {

@@ -104,6 +104,10 @@ export class SeriesBank {
   recentExpected = new Float32Array(0);
   recentScale = new Float32Array(0);
 
+  // What grouping asks (detect/score-interval.ts).
+  /** Interval index of the series' last anomaly; NaN: none. A series is a member of the open anomaly group when this is at or after the group's first interval: every anomaly since then joined it. */
+  lastAnomalyK = new Float64Array(0);
+
   /** Where the interval last stepped falls in the cycles (not state: made again from k). */
   readonly places: IntervalPlaces;
   /** The learning rates at the point count last stepped (not state: made again from it). */
@@ -121,7 +125,7 @@ export class SeriesBank {
   }
 
   /** Each array of the state with its elements per series and whether it is slot-major, in snapshot order. */
-  private fields(): [keyof SeriesBank & string, number, boolean][] {
+  private fields(format = SNAPSHOT_FORMAT): [keyof SeriesBank & string, number, boolean][] {
     const { daily, weekly, routine } = this.layout;
     const list: [keyof SeriesBank & string, number][] = [
       ["level", 1],
@@ -165,6 +169,7 @@ export class SeriesBank {
       ["recentActual", RECENT],
       ["recentExpected", RECENT],
       ["recentScale", RECENT],
+      ["lastAnomalyK", format >= GROUPED_FORMAT ? 1 : 0],
     ];
     return list.map(([name, per]) => [name, per, BY_SLOT.has(name)]);
   }
@@ -187,6 +192,7 @@ export class SeriesBank {
     this.integral[slot] = 1;
     this.toleranceUp[slot] = 1;
     this.toleranceDown[slot] = 1;
+    this.lastAnomalyK[slot] = NaN;
     return slot;
   }
 
@@ -290,7 +296,7 @@ export class SeriesBank {
     if (bytes.byteLength < 8 || view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new Error("not a Vigil model snapshot");
     const headerLength = view.getUint32(4, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { format: number; intervalMs: number; keys: string[] };
-    if (header.format !== SNAPSHOT_FORMAT && header.format !== SERIES_MAJOR_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
+    if (header.format !== SNAPSHOT_FORMAT && header.format !== UNGROUPED_FORMAT && header.format !== SERIES_MAJOR_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
     const seriesMajor = header.format === SERIES_MAJOR_FORMAT;
     if (!(header.intervalMs > 0)) throw new Error(`model snapshot has a bad interval ${header.intervalMs} ms`);
     const start = 8 + headerLength + pad8(headerLength);
@@ -302,7 +308,7 @@ export class SeriesBank {
     bank.size = header.keys.length;
     let at = start;
     if (adopt) {
-      for (const [name, per] of bank.fields()) {
+      for (const [name, per] of bank.fields(header.format)) {
         const Kind = bank.array(name).constructor as TypedKind;
         const length = bank.size * per;
         if (at + length * Kind.BYTES_PER_ELEMENT > bytes.byteLength) throw new Error("model snapshot is truncated");
@@ -310,10 +316,10 @@ export class SeriesBank {
         at += length * Kind.BYTES_PER_ELEMENT + pad8(length * Kind.BYTES_PER_ELEMENT);
       }
       bank.capacity = bank.size;
-      return bank;
+      return noneGrouped(bank, header.format);
     }
     // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.
-    for (const [name, per, bySlot] of bank.fields()) {
+    for (const [name, per, bySlot] of bank.fields(header.format)) {
       const a = bank.array(name);
       const length = bank.size * per * a.BYTES_PER_ELEMENT;
       if (at + length > bytes.byteLength) throw new Error("model snapshot is truncated");
@@ -327,8 +333,16 @@ export class SeriesBank {
       }
       at += length + pad8(length);
     }
-    return bank;
+    return noneGrouped(bank, header.format);
   }
+}
+
+/** A bank read from a format that kept no anomaly times: none of its series has had one (their adopted arrays are the snapshot's; this one is the bank's own). */
+function noneGrouped(bank: SeriesBank, format: number): SeriesBank {
+  if (format >= GROUPED_FORMAT) return bank;
+  if (bank.lastAnomalyK.length < bank.capacity) bank.lastAnomalyK = new Float64Array(bank.capacity);
+  bank.lastAnomalyK.fill(NaN);
+  return bank;
 }
 
 type TypedKind = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): Typed; readonly BYTES_PER_ELEMENT: number };
@@ -336,8 +350,11 @@ const pad8 = (n: number) => (8 - (n % 8)) % 8;
 const ZEROS = new Uint8Array(8);
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
-/** 6: the arrays indexed by a cycle's slot are slot-major (BY_SLOT). */
-const SNAPSHOT_FORMAT = 6;
+/** 7: each series' last anomaly (lastAnomalyK). */
+const SNAPSHOT_FORMAT = 7;
+const GROUPED_FORMAT = 7;
+/** 6: the arrays indexed by a cycle's slot are slot-major (BY_SLOT); still read, as a bank none of whose series had an anomaly. */
+const UNGROUPED_FORMAT = 6;
 /** The format before, every array series-major: still read. */
 const SERIES_MAJOR_FORMAT = 5;
 /** The slot-major arrays: what an interval reads of every series at one slot of a cycle. */

@@ -84,10 +84,41 @@ function addAnomaly(group: AnomalyGroupRecord, a: Anomaly, slots: SeriesSlots): 
     // A dimension's values come from the data: a value such as `constructor` or `__proto__` is a key like any other, in a group read back from its record too.
     const byValue = own(impact.deviation, name) ?? (impact.deviation[name] = Object.create(null) as Record<string, number>);
     setOwn(byValue, value, (own(byValue, value) ?? 0) + dev);
+    // A dimension whose record let go of values keeps its total apart (incidents/bounded.ts).
+    const total = impact.deviationTotal && own(impact.deviationTotal, name);
+    if (total !== undefined) setOwn(impact.deviationTotal!, name, total + dev);
   }
   group.score = Math.max(group.score, a.score);
   group.anomalyCount++;
   group.endMs = Math.max(group.endMs, a.timestamp);
+}
+
+/**
+ * What an interval's series say of the metric set's open anomaly group, counted while they
+ * are scored (scoreInterval, detect/score-interval.ts) and added up over shards: a member is
+ * a series with an anomaly since the group's first interval (every anomaly since then joined
+ * the group).
+ */
+export interface MemberTally {
+  /** This interval's anomalies of series already members. */
+  returning: number;
+  /** This interval's anomalies of series not yet members, by measure: the group's new series, if they join it. */
+  readonly fresh: Record<string, number>;
+  /** Members whose deviation persists without an anomaly this interval: they hold the group open. */
+  persisting: number;
+}
+
+export const noMembers = (): MemberTally => ({ returning: 0, fresh: Object.create(null) as Record<string, number>, persisting: 0 });
+
+/** Tallies added up, as the merge adds the shards' (each counts its own series). */
+export function sumTallies(tallies: readonly MemberTally[]): MemberTally {
+  const sum = noMembers();
+  for (const t of tallies) {
+    sum.returning += t.returning;
+    sum.persisting += t.persisting;
+    for (const [measure, n] of Object.entries(t.fresh)) sum.fresh[measure] = (sum.fresh[measure] ?? 0) + n;
+  }
+  return sum;
 }
 
 /** What one interval did to the metric set's open group. */
@@ -108,25 +139,26 @@ export function seriesPeakOf(impact: MeasureImpact, seriesId: string): number | 
   return seriesPeaksOf(impact)?.[Object.keys(impact.series).indexOf(seriesId)];
 }
 
-const isMember = (group: AnomalyGroupRecord, a: Anomaly) => own(group.impacts, a.measure)?.series[a.timeSeriesId] !== undefined;
-const seriesOf = (group: AnomalyGroupRecord) => Object.values(group.impacts).flatMap((impact) => Object.keys(impact.series));
-
 /**
  * Folds one interval into the metric set's open group (copied, never mutated in place):
  * its anomalies join the open group or start a new one; without anomalies, the group stays
- * open while one of its series is in `persisting` (time series ids whose deviation goes on)
- * and ends otherwise.
+ * open while one of its series' deviation persists and ends otherwise. What the interval's
+ * series say of the group's members is `members` (counted as they were scored,
+ * detect/score-interval.ts): the open group may be its record, which keeps only its most
+ * severe series (incidents/bounded.ts), so membership is not read from it.
  */
-export function advanceGroup(ctx: GroupingContext, open: AnomalyGroupRecord | undefined, anomalies: readonly Anomaly[], persisting: ReadonlySet<string>, intervalStart: number): GroupAdvance {
+export function advanceGroup(ctx: GroupingContext, open: AnomalyGroupRecord | undefined, anomalies: readonly Anomaly[], members: Readonly<MemberTally>, intervalStart: number): GroupAdvance {
   if (anomalies.length > 0) {
     // The open group takes them when it had anomalies the interval before, or when one of them is its own series, still deviating; otherwise it has ended and they start another.
-    const joins = open !== undefined && (open.endMs >= intervalStart - ctx.intervalMs || anomalies.some((a) => isMember(open, a)));
+    const joins = open !== undefined && (open.endMs >= intervalStart - ctx.intervalMs || members.returning > 0);
     const group = joins ? (structuredClone(open) as AnomalyGroupRecord) : newGroup(ctx, intervalStart);
     const slots: SeriesSlots = new Map();
     for (const a of anomalies) addAnomaly(group, a, slots);
+    // A measure whose record let go of series counts its new ones as the interval counted them; one that kept all of them counts its series.
+    if (joins) for (const impact of Object.values(group.impacts)) if (impact.seriesCount !== undefined) impact.seriesCount += own(members.fresh, impact.measure) ?? 0;
     group.revision++;
     return { open: group, changed: group, ended: joins ? undefined : open };
   }
-  if (open && seriesOf(open).some((id) => persisting.has(id))) return { open, changed: undefined, ended: undefined };
+  if (open && members.persisting > 0) return { open, changed: undefined, ended: undefined };
   return { open: undefined, changed: undefined, ended: open };
 }

@@ -11,12 +11,12 @@ import { modelFolder, readModel, readShard, type ShardedModel } from "../../../s
 import { isPartition } from "../../../shared/detect/shards.ts";
 import { applyVerdict, scoreInterval } from "../../../shared/detect/score-interval.ts";
 import { RECENT, SeriesBank } from "../../../shared/engine/bank.ts";
-import { advanceGroup, groupingContextOf } from "../../../shared/incidents/grouping.ts";
+import { advanceGroup, groupingContextOf, noMembers } from "../../../shared/incidents/grouping.ts";
 import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import type { WorkerShardRunner } from "../../../shared/runtime/shard-workers.ts";
-import { cycle, HOUR, localAt, metricSetRequest, sqlTime, T0, tempDir, liveFolder } from "../../builders.ts";
+import { cycle, HOUR, inOldFormat, localAt, metricSetRequest, sqlTime, T0, tempDir, liveFolder } from "../../builders.ts";
 
 /**
  * Sharded detection finds what one unsharded run finds: the same anomalies with the same
@@ -86,14 +86,11 @@ async function seriesStates(rt: Services, metricSet: MetricSet, model: ShardedMo
   return out;
 }
 
-/** The model as an older engine would have saved it: every snapshot under model/ (head and shards) two engine formats behind (the one just before is still read). */
+/** The model as an older engine would have saved it: every snapshot under model/ (head and shards) in a format this engine no longer reads. */
 async function outdate(rt: Services, metricSet: MetricSet): Promise<number> {
   const files = await rt.blobs.list(`${modelFolder(metricSetRoot(rt.resultsRoot, metricSet))}/`);
   for (const uri of files) {
-    const saved = Buffer.from((await rt.blobs.get(uri))!);
-    const digit = saved.lastIndexOf('"format":') + '"format":'.length;
-    saved[digit] = saved[digit]! - 2;
-    await rt.blobs.put(uri, saved);
+    await rt.blobs.put(uri, inOldFormat((await rt.blobs.get(uri))!));
   }
   return files.length;
 }
@@ -134,10 +131,10 @@ async function unsharded(rt: Services, metricSet: MetricSet, files: string, verd
     const t = LIVE + h * HOUR;
     for (const v of await verdictsAt(t)) applyVerdict(bank, metricSet, v);
     const cells = (await readInterval(rt.blobs, readable, t)).intervals.get(t);
-    const persisting = new Set<string>();
-    const found: Anomaly[] = scoreInterval(bank, metricSet, cells, t, { persisting });
+    const members = noMembers();
+    const found: Anomaly[] = scoreInterval(bank, metricSet, cells, t, { members: { since: open?.startMs ?? NaN, tally: members } });
     kept.push(encoded(keptPoints(bank, metricSet, cells, t, found)));
-    const { changed: group, ended, open: next } = advanceGroup(groupingContextOf(metricSet), open, found, persisting, t);
+    const { changed: group, ended, open: next } = advanceGroup(groupingContextOf(metricSet), open, found, members, t);
     anomalies.push(found.map((a) => JSON.stringify({ ...a, timestamp: new Date(t).toISOString(), anomalyGroupId: group?.AnomalyGroupId }) + "\n").join(""));
     if (group) events.push(groupEvent("AnomalyGroupChanged", group, found, recentValuesOf(bank), t));
     if (ended) events.push(groupEvent("AnomalyGroupEnded", ended, [], recentValuesOf(bank), t));

@@ -15,7 +15,7 @@ const walked = (bytes: Uint8Array) => {
 
 describe("a shard job's cells", () => {
   it("are read back in order with their dimensions, sums, counts and places", () => {
-    const bytes = encodeShardCells({ intervalStart: 7, measures: 2, cells: { ordinals: [4, 9], keys: ["de\u001fios", "fr\u001fweb"], sums: [1, 2, 3, 4], counts: [1, 1, 2, 0] }, verdicts: [], chart: ["k"] });
+    const bytes = encodeShardCells({ intervalStart: 7, measures: 2, cells: { ordinals: [4, 9], keys: ["de\u001fios", "fr\u001fweb"], sums: [1, 2, 3, 4], counts: [1, 1, 2, 0] }, verdicts: [], chart: ["k"], groupStart: undefined });
     const { out, input } = walked(bytes);
     expect(out).toEqual([
       ["de\u001fios", { dimensions: ["de", "ios"], sums: [1, 2], counts: [1, 1] }],
@@ -54,7 +54,7 @@ describe("a shard job's cells", () => {
     cellsAt(intervals, t)!.forEach((cell) => unsharded.push([...cell.dimensions]));
     const model: ShardedModel = { head: { through: NaN, openGroup: undefined, feedbackThrough: 0 }, shards: [{ id: "", version: "", series: 0 }] } as unknown as ShardedModel;
     const [job] = planInterval(model, metricSet, cellsAt(intervals, t), [], 1000);
-    const { out } = walked(encodeShardCells({ intervalStart: t, measures: 1, cells: job!.cells, verdicts: [], chart: [] }));
+    const { out } = walked(encodeShardCells({ intervalStart: t, measures: 1, cells: job!.cells, verdicts: [], chart: [], groupStart: undefined }));
     expect(out.map(([, cell]) => cell.dimensions)).toEqual(unsharded);
     expect(unsharded).toEqual([["de\u001fx", "ios"], ["fr", "web"], ["de", "x\u001fios"], ["de\u001fx\u001fios", "ios"]]);
     expect(out.map(([, cell]) => cell.sums[0])).toEqual([1, 2, 4, 8]);

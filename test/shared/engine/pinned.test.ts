@@ -12,7 +12,8 @@ import { noise, uniform } from "./series.ts";
  * A change meant to alter detection updates PINNED with the digest this test prints, and
  * says so in its commit.
  */
-const PINNED = "5023b1f48911be2b46206903eff58d27adbe76121ef9126b9d80b8bd1e8f6a87";
+// Format 7 saves each series' last anomaly (none here: the engine's step leaves it); with format 6's bytes the digest was 5023b1f4…6a87, as before.
+const PINNED = "16a93b198e424cb2aae905dd9a481f8d788b8f45b537db0e3cdab299a0ed6c13";
 
 const DAY = 86_400_000;
 

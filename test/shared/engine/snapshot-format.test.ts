@@ -69,10 +69,28 @@ describe("model snapshot formats", () => {
     expect(learn(back, 300, 400, 0)).toEqual(learn(many, 300, 400, 0));
   });
 
+  it("reads a snapshot of format 6 (no anomaly times) as a bank none of whose series had an anomaly, adopted or copied", () => {
+    const bank = fresh(3_600_000, 3);
+    learn(bank, 0, 300, 0);
+    bank.lastAnomalyK.set([NaN, 12, NaN]);
+    const bytes = bank.serialize();
+    const length = new DataView(bytes.buffer).getUint32(4, true);
+    // Format 6's bytes: the same header but its format, and no last array (3 series × 8 bytes).
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + length)).replace('"format":7', '"format":6');
+    const six = new Uint8Array(bytes.subarray(0, bytes.byteLength - 24));
+    six.set(new TextEncoder().encode(header), 8);
+    for (const adopt of [true, false]) {
+      const read = SeriesBank.deserialize(six, { adopt });
+      expect([...read.lastAnomalyK.subarray(0, 3)]).toEqual([NaN, NaN, NaN]);
+      read.lastAnomalyK[1] = 12;
+      expect(read.serialize()).toEqual(bytes);
+    }
+  });
+
   it("refuses a snapshot of a format it cannot read, by name", () => {
     const bytes = fresh(3_600_000, 1).serialize();
     const length = new DataView(bytes.buffer).getUint32(4, true);
-    const header = new TextDecoder().decode(bytes.subarray(8, 8 + length)).replace('"format":6', '"format":4');
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + length)).replace('"format":7', '"format":4');
     const other = new Uint8Array(bytes);
     other.set(new TextEncoder().encode(header), 8);
     expect(() => SeriesBank.deserialize(other)).toThrow(SnapshotFormatChanged);

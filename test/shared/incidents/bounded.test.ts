@@ -4,7 +4,7 @@ import { BAND_Z } from "../../../shared/engine/calibration.ts";
 import { boundedGroup, GROUP_RECORD_BYTES, GROUP_SERIES_KEPT, GROUP_VALUES_KEPT } from "../../../shared/incidents/bounded.ts";
 import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
 import { groupEvent } from "../../../shared/detect/group-event.ts";
-import { advanceGroup, deviationOf, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
+import { advanceGroup, deviationOf, noMembers, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { metricSetKey, timeSeriesId, type AnomalyDetectorArn, type MetricSetArn } from "../../../shared/model/ids.ts";
 import { MAX_SERIES_KEY_LENGTH } from "../../../shared/ingest/rows.ts";
@@ -30,7 +30,7 @@ function outage(i: number, z: number, options: { measure?: string; t?: number; v
 /** Folds intervals of anomalies into one group, as detection does, nothing persisting between them. */
 function grown(intervals: readonly (readonly Anomaly[])[], dimensionNames = DIMENSIONS): AnomalyGroupRecord {
   let open: AnomalyGroupRecord | undefined;
-  intervals.forEach((anomalies, k) => (open = advanceGroup(ctx(dimensionNames), open, anomalies, new Set(), T0 + k * HOUR).changed ?? open));
+  intervals.forEach((anomalies, k) => (open = advanceGroup(ctx(dimensionNames), open, anomalies, noMembers(), T0 + k * HOUR).changed ?? open));
   return open!;
 }
 

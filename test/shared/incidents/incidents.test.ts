@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { changePercent, contributionMatrix, primaryImpact, toAnomalyGroup, topContributors } from "../../../shared/incidents/contribution.ts";
-import { advanceGroup, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
+import { advanceGroup, noMembers, seriesPeakOf, type MemberTally } from "../../../shared/incidents/grouping.ts";
 import { rankGroups } from "../../../shared/incidents/ranking.ts";
 import { relatedMetrics } from "../../../shared/incidents/related.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
@@ -14,8 +14,11 @@ function anomaly(p: { marketplace: string; platform: string; measure?: string; t
   return anomalyOf({ ...p, metricSetArn, dimensions: [["marketplace", p.marketplace], ["platform", p.platform]], band: 10 });
 }
 
+/** What an interval's series said of the open group's members (none of them anomalous or persisting unless told). */
+const members = (p: Partial<MemberTally> = {}): MemberTally => ({ ...noMembers(), ...p });
+
 /** The group that took an interval's anomalies, when nothing persists. */
-const groupInterval = (open: AnomalyGroupRecord | undefined, anomalies: Anomaly[], t: number) => advanceGroup(ctx, open, anomalies, new Set(), t).changed;
+const groupInterval = (open: AnomalyGroupRecord | undefined, anomalies: Anomaly[], t: number) => advanceGroup(ctx, open, anomalies, members(), t).changed;
 
 describe("grouping", () => {
   it("groups the same and consecutive intervals and starts anew after a quiet one", () => {
@@ -25,7 +28,7 @@ describe("grouping", () => {
     expect(g2.endMs).toBe(T0 + HOUR);
     expect(g2.anomalyCount).toBe(2);
     expect(g1.anomalyCount).toBe(1); // the open group is not mutated
-    expect(advanceGroup(ctx, g2, [], new Set(), T0 + 2 * HOUR)).toEqual({ open: undefined, changed: undefined, ended: g2 });
+    expect(advanceGroup(ctx, g2, [], members(), T0 + 2 * HOUR)).toEqual({ open: undefined, changed: undefined, ended: g2 });
     const g3 = groupInterval(undefined, [anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100, t: T0 + 3 * HOUR })], T0 + 3 * HOUR)!;
     expect(g3.AnomalyGroupId).not.toBe(g1.AnomalyGroupId);
   });
@@ -33,21 +36,21 @@ describe("grouping", () => {
   it("stays open while one of its series still deviates, takes that series' later anomalies, and its severity follows the worst", () => {
     const first = anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100, score: 75 });
     const g1 = groupInterval(undefined, [first], T0)!;
-    const held = advanceGroup(ctx, g1, [], new Set([first.timeSeriesId]), T0 + HOUR);
+    const held = advanceGroup(ctx, g1, [], members({ persisting: 1 }), T0 + HOUR);
     expect(held).toEqual({ open: g1, changed: undefined, ended: undefined });
-    const worse = advanceGroup(ctx, held.open, [anomaly({ marketplace: "de", platform: "web", actual: 1, expected: 100, score: 96, t: T0 + 2 * HOUR })], new Set(), T0 + 2 * HOUR);
+    const worse = advanceGroup(ctx, held.open, [anomaly({ marketplace: "de", platform: "web", actual: 1, expected: 100, score: 96, t: T0 + 2 * HOUR })], members({ returning: 1 }), T0 + 2 * HOUR);
     expect(worse.changed!.AnomalyGroupId).toBe(g1.AnomalyGroupId);
     expect(worse.changed!.score).toBe(96);
     expect(worse.changed!.revision).toBe(g1.revision + 1);
-    const calmer = advanceGroup(ctx, worse.open, [anomaly({ marketplace: "de", platform: "web", actual: 60, expected: 100, score: 71, t: T0 + 3 * HOUR })], new Set(), T0 + 3 * HOUR);
+    const calmer = advanceGroup(ctx, worse.open, [anomaly({ marketplace: "de", platform: "web", actual: 60, expected: 100, score: 71, t: T0 + 3 * HOUR })], members({ returning: 1 }), T0 + 3 * HOUR);
     expect(calmer.changed!.score).toBe(96);
   });
 
   it("ends a held group when another series deviates after a quiet interval, and starts a new one for it", () => {
     const first = anomaly({ marketplace: "de", platform: "web", actual: 10, expected: 100 });
     const g1 = groupInterval(undefined, [first], T0)!;
-    const held = advanceGroup(ctx, g1, [], new Set([first.timeSeriesId]), T0 + HOUR);
-    const other = advanceGroup(ctx, held.open, [anomaly({ marketplace: "fr", platform: "app", actual: 10, expected: 100, t: T0 + 2 * HOUR })], new Set([first.timeSeriesId]), T0 + 2 * HOUR);
+    const held = advanceGroup(ctx, g1, [], members({ persisting: 1 }), T0 + HOUR);
+    const other = advanceGroup(ctx, held.open, [anomaly({ marketplace: "fr", platform: "app", actual: 10, expected: 100, t: T0 + 2 * HOUR })], members({ persisting: 1, fresh: { revenue: 1 } }), T0 + 2 * HOUR);
     expect(other.ended).toBe(g1);
     expect(other.changed!.AnomalyGroupId).not.toBe(g1.AnomalyGroupId);
     expect(other.changed!.startMs).toBe(T0 + 2 * HOUR);
@@ -146,8 +149,8 @@ describe("related metrics", () => {
       anomaly({ marketplace: "de", platform: "app", actual: 10, expected: 100, score: 90, t: T0 + HOUR }),
     ], T0 + HOUR)!;
     const otherSet = { ...ctx, metricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/payments" as MetricSetArn };
-    const payments = advanceGroup(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + HOUR })], new Set(), T0 + HOUR).changed!;
-    const later = advanceGroup(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + 9 * HOUR })], new Set(), T0 + 9 * HOUR).changed!;
+    const payments = advanceGroup(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + HOUR })], members(), T0 + HOUR).changed!;
+    const later = advanceGroup(otherSet, undefined, [anomaly({ marketplace: "de", platform: "web", measure: "failures", actual: 300, expected: 100, t: T0 + 9 * HOUR })], members(), T0 + 9 * HOUR).changed!;
 
     expect(primaryImpact(group).measure).toBe("revenue");
     expect(relatedMetrics(group, [group, payments, later], HOUR)).toEqual([
