@@ -47,10 +47,14 @@ interface Measured {
   readonly maxRss: number;
   readonly outcomes: string[];
   readonly series: number;
+  readonly shards: number;
   readonly scored: number;
   readonly anomalies: number;
   readonly headBytes: number;
   readonly groupSeries: number | null;
+  /** The stored group record: its JSON's bytes, and the revenue series it keeps by id. */
+  readonly groupBytes: number;
+  readonly groupKept: number;
 }
 
 const normal = (m: number, p: number, h: number) => 100 + ((m * 7 + p * 3 + h) % 17);
@@ -111,10 +115,13 @@ export async function outageChild(step: string, dir: string, series: number, hou
         maxRss: process.resourceUsage().maxRSS * 1024,
         outcomes: runs.map((r) => (r.outcome.kind === "processed" ? r.outcome.execution.Status : r.outcome.kind)),
         series: model?.shards.reduce((n, s) => n + s.series, 0) ?? 0,
+        shards: model?.shards.length ?? 0,
         scored: executions.reduce((n, e) => n + e.seriesScored, 0),
         anomalies: executions.reduce((n, e) => n + e.anomalies, 0),
         headBytes: head?.length ?? 0,
         groupSeries: revenue?.NumTimeSeries ?? null,
+        groupBytes: group ? Buffer.byteLength(JSON.stringify(group)) : 0,
+        groupKept: group ? Object.keys(group.impacts["revenue"]?.series ?? {}).length : 0,
       } satisfies Measured),
     );
     await (rt.shards as WorkerShardRunner).close();
@@ -143,12 +150,14 @@ export function outageFigures(report: (name: string, value: string, target?: str
         if (m.outcomes.join() !== "COMPLETED") throw new Error(`hour H+${i} of ${series} series ended ${m.outcomes.join()}`);
         // The outage is wide only if its first hour finds most series out.
         if (i === 0 && m.anomalies < 0.9 * m.scored) throw new Error(`the outage's first hour of ${series} series found ${m.anomalies} of ${m.scored} series anomalous`);
+        if (i === 0) report(`${label}: shards of the model`, fmt(m.shards));
         const at = `${label}, hour H+${i} (${i < OUTAGE_HOURS ? `every series ×${OUTAGE}` : "back to normal"})`;
         report(`${at}: wall / CPU (s)`, `${fmt(m.ms / 1000, 2)} / ${fmt(m.cpuMs / 1000, 2)}`);
         report(`${at}: peak RSS of the process (MB)`, fmt(m.maxRss / 1e6));
         report(`${at}: anomalies / series scored`, `${fmt(m.anomalies)} / ${fmt(m.scored)}`);
         report(`${at}: model head (KB)`, fmt(m.headBytes / 1024, 1));
         report(`${at}: revenue series in the group (NumTimeSeries)`, m.groupSeries === null ? "no group" : fmt(m.groupSeries));
+        if (m.groupSeries !== null) report(`${at}: stored group record (KB; revenue series it keeps)`, `${fmt(m.groupBytes / 1024, 1)}; ${fmt(m.groupKept)}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
