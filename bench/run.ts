@@ -47,6 +47,7 @@ import type { Page, RecordStore } from "../shared/store/records.ts";
 import { apiFigures } from "./api.ts";
 import { benchGroup } from "./groups.ts";
 import { serviceFigures, spoolFigures } from "./service.ts";
+import { outageChild, outageFigures } from "./outage.ts";
 import { shardChild, shardFigures } from "./shards.ts";
 
 const HOUR = 3_600_000;
@@ -841,7 +842,15 @@ if (shardStep) {
   process.exit(0);
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, shards, demo, backtest, records, service, spool, api, ecommerce, feedback, nab, kpi, fuzz). */
+// A child of the outage section: one step of one size (one hour when measuring), then out.
+const outageStep = process.env.VIGIL_BENCH_OUTAGE_CHILD;
+if (outageStep) {
+  const { step, dir, series, hour } = JSON.parse(outageStep) as { step: string; dir: string; series: number; hour: number };
+  await outageChild(step, dir, series, hour);
+  process.exit(0);
+}
+
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, shards, outage, demo, backtest, records, service, spool, api, ecommerce, feedback, nab, kpi, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -857,6 +866,8 @@ if (wanted("interval")) intervalOf50k();
 if (wanted("interval")) await intervalOverBytes();
 // 1,000,000 series only when asked (VIGIL_BENCH_SHARDS=10000,1000000): its files and history take minutes to make.
 if (wanted("shards")) shardFigures(report, (process.env.VIGIL_BENCH_SHARDS ?? "10000,50000,200000").split(",").map(Number));
+// A wide outage, every series out for three hours: each hour in a fresh process (VIGIL_BENCH_OUTAGE_SERIES=50000,200000).
+if (wanted("outage")) outageFigures(report, (process.env.VIGIL_BENCH_OUTAGE_SERIES ?? "50000").split(",").map(Number));
 if (wanted("demo")) demo();
 if (wanted("backtest")) backtestMemory();
 if (wanted("fuzz")) await fuzz();
