@@ -541,7 +541,9 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const verdicts: Verdict[] = feedback.map((f) => ({ measure: f.measure, dimensions: f.dimensions, z: f.z, IsAnomaly: f.IsAnomaly }));
   const capacity = capacityOf(deps);
   const open = model.head.openGroup;
-  const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity);
+  // A group carried by a model of the format before holds every series: its shards are all written once, each keeping its members in its bank.
+  const marking = open !== undefined && (await bounds()).carriedGroup(open) !== open;
+  const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity, marking);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   // The queue's retries need longer than the claimed term: the lease is extended, if it is still the run's (a conditional write, as a claim is).
   if (handed) {
@@ -651,8 +653,9 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
   // A run that outlived its lease (another may have taken its interval over) stops before its group, its events and its commit.
   if (!(await holdsLease(deps, plan, now))) return notCommitted(deps, plan);
-  // Stored and announced within its bounds (a record is one item of at most 400 KB), and carried so by the model to grow on.
+  // Stored and announced within its bounds (a record is one item of at most 400 KB), and carried so by the model to grow on (with the values that may count as affected).
   const stored = group && (await bounds()).boundedGroup(group);
+  const carried = group && (await bounds()).carriedGroup(group);
   if (stored) await deps.records.put("groups", groupKey(metricSet, stored.AnomalyGroupId), stored);
   // Announced before the commit: a re-run announces the same revision again, which listeners drop.
   if (stored) await deps.events.publish(groupEvent("AnomalyGroupChanged", stored, anomalies, recent, intervalStart, group));
@@ -673,7 +676,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   const next: ShardedModel = {
-    head: { ...model.head, through: intervalStart, openGroup: open === group ? stored : open, feedbackThrough: plan.feedbackThrough },
+    head: { ...model.head, through: intervalStart, openGroup: open === group ? carried : open, feedbackThrough: plan.feedbackThrough },
     shards: shardsAfter(model, plan.jobs, results),
   };
   await commitModel(deps.blobs, root, next);

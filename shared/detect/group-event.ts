@@ -1,7 +1,7 @@
 import type { SeriesBank } from "../engine/bank.ts";
 import { recentWindow, type RecentPoint } from "../engine/recent.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
-import { contributionScore, deviationTotalOf, primaryImpact, toAnomalyGroup, topContributors } from "../incidents/contribution.ts";
+import { AFFECTED_SHARE, contributionScore, deviationTotalOf, primaryImpact, toAnomalyGroup, topContributors } from "../incidents/contribution.ts";
 import type { AnomalyGroupEvent, GroupChart, GroupSummary } from "../model/anomaly-event.ts";
 import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
 import { bankKey, BOUND_Z } from "./score-interval.ts";
@@ -9,8 +9,6 @@ import { bankKey, BOUND_Z } from "./score-interval.ts";
 /** Intervals an alert's chart shows. */
 export const CHART_INTERVALS = 24;
 const RELEVANT_SERIES = 10;
-/** A dimension value with this share of a measure's deviation counts as affected. */
-const AFFECTED_SHARE = 10;
 
 /** Where an event's chart reads the recent values of series: a model's bank, or what its shards reported. */
 export interface RecentValues {
@@ -24,8 +22,9 @@ export const recentValuesOf = (bank: SeriesBank): RecentValues => ({ intervalMs:
 /**
  * The event announcing `group` (its stored record) at `intervalStart`, with everything a
  * message shows. Its affected values, which alerts' dimension filters and silences match,
- * are those of `whole`, the group of all its series: a record past its bytes may not keep
- * every value that carries a share of the deviation.
+ * are those of `whole`, the group as the model carries it (incidents/bounded.ts,
+ * carriedGroup) grown by the interval: a record past its bytes may not keep every value that
+ * carries a share of the deviation, the carried group does.
  */
 export function groupEvent(type: AnomalyGroupEvent["type"], group: AnomalyGroupRecord, anomalies: readonly Anomaly[], bank: RecentValues, intervalStart: number, whole: AnomalyGroupRecord = group): AnomalyGroupEvent {
   return {

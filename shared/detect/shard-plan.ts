@@ -75,9 +75,12 @@ function groupKeys(group: AnomalyGroupRecord | undefined): string[] {
  * left as committed (read only when the open group's chart needs some of its series); a
  * shard given more cells than `capacity` time series is split first, by as many bits as
  * it takes, each part a job of its own that reads the shard's committed snapshot. The
- * series of `charted` (the open group's record: the ones it keeps) are read for its chart.
+ * series of the open group (as the model carries it: the ones its record keeps) are read for
+ * its chart. With `marking`, a shard holding some of them is written even without cells, so
+ * that its bank keeps them as members (shard-job.ts, markMembers): the group a model of the
+ * format before carries holds members its record will not.
  */
-export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cells: CellWalk | undefined, verdicts: readonly Verdict[], capacity: number, charted = model.head.openGroup): PlannedShard[] {
+export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cells: CellWalk | undefined, verdicts: readonly Verdict[], capacity: number, marking = false): PlannedShard[] {
   const layout = new ShardLayout(model.shards.map((s) => s.id));
   const measures = metricSet.MetricList.length;
   const dims = dimensionsOf(metricSet);
@@ -98,14 +101,14 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
     const hash = seriesHash(seriesKeyOf(dims.map((d) => v.dimensions[d] ?? "")));
     routed[layout.indexOf(hash)]!.verdicts.push([v, hash]);
   }
-  for (const key of new Set(groupKeys(charted))) {
+  for (const key of new Set(groupKeys(model.head.openGroup))) {
     const hash = seriesHash(seriesKeyOfBankKey(key));
     routed[layout.indexOf(hash)]!.chart.push([key, hash]);
   }
   return model.shards.flatMap((shard, s): PlannedShard[] => {
     const r = routed[s]!;
     const source = sourceOf(shard);
-    const learns = r.keys.length > 0 || r.verdicts.length > 0 || shard.series > capacity;
+    const learns = r.keys.length > 0 || r.verdicts.length > 0 || shard.series > capacity || (marking && r.chart.length > 0);
     if (!learns) return r.chart.length ? [{ target: shard.id, replaces: shard.id, source, cells: noCells(), verdicts: [], chart: r.chart.map(([k]) => k), readOnly: true }] : [];
     const parts = descendantsOf(shard.id, levelsFor(r.keys.length * measures, capacity));
     return parts.map((target) => ({

@@ -1,7 +1,7 @@
 import fixedReverseHeap from "mnemonist/fixed-reverse-heap.js";
 import type { AnomalyGroupRecord, MeasureImpact } from "../model/anomaly.ts";
 import { own, setOwn } from "../model/shapes.ts";
-import { deviationTotalOf, seriesCountOf } from "./contribution.ts";
+import { AFFECTED_SHARE, deviationTotalOf, seriesCountOf } from "./contribution.ts";
 import { seriesPeaksOf } from "./grouping.ts";
 
 /**
@@ -13,9 +13,11 @@ import { seriesPeaksOf } from "./grouping.ts";
  * GROUP_VALUES_KEPT values that carry most of its deviation, all within GROUP_RECORD_BYTES
  * shared by the group's measures, however long their dimension values. What is counted or
  * summed stays the figure of all its series: `seriesCount`, `deviationTotal`, anomalyCount,
- * actual, expected, strength. The open group the model carries from interval to interval
- * keeps everything, and its record is made of it again at each interval: a series that turns
- * more severe later takes the place of a weaker one, whatever the order anomalies came in.
+ * actual, expected, strength. The model carries the open group with the record's series and
+ * more of its values (carriedGroup), and an interval's anomalies are added to it and the record
+ * made again: a series that turns more severe later takes the place of a weaker one (one let
+ * go of had a smaller peak than every kept one, and the kept peaks only rise). Membership is
+ * not read from it (MemberTally).
  */
 export const GROUP_SERIES_KEPT = 500;
 export const GROUP_VALUES_KEPT = 100;
@@ -32,19 +34,41 @@ const SERIES_BYTES = 192 * 1024;
 /** A number as JSON writes it (17 significant digits, sign, exponent) with its separator. */
 const NUMBER_BYTES = 26;
 
-/** The record that stores `group`: itself where every measure is within its bounds. */
-export function boundedGroup(group: AnomalyGroupRecord): AnomalyGroupRecord {
+/** What a group keeps of each dimension's values: how many, in how many bytes in all, and how many of the first whatever their bytes. */
+interface ValueBounds {
+  readonly kept: number;
+  readonly bytes: number;
+  readonly anyway: number;
+}
+
+const RECORD_VALUES: ValueBounds = { kept: GROUP_VALUES_KEPT, bytes: GROUP_RECORD_BYTES - SERIES_BYTES, anyway: 0 };
+/**
+ * What the model carries of each dimension's values from interval to interval: a value's
+ * deviation is a sum over the group's intervals, and one let go of that deviates again would
+ * count from then on, so it keeps many more than the record (exact up to CARRIED_VALUES values
+ * a dimension); and the values that may count as affected (at most 100 / AFFECTED_SHARE can
+ * each carry that share) whatever their bytes, so an event's affected values, which silences
+ * and alerts' filters match, stay those of the whole group.
+ */
+export const CARRIED_VALUES = 10_000;
+const CARRIED: ValueBounds = { kept: CARRIED_VALUES, bytes: 4 * 1024 * 1024, anyway: Math.floor(100 / AFFECTED_SHARE) };
+
+/** The group as the model carries it from interval to interval: its record's series, and more of its values (CARRIED). */
+export const carriedGroup = (group: AnomalyGroupRecord) => boundedGroup(group, CARRIED);
+
+/** The record that stores `group` (or, with CARRIED, the group the model carries): itself where every measure is within its bounds. */
+export function boundedGroup(group: AnomalyGroupRecord, bounds: ValueBounds = RECORD_VALUES): AnomalyGroupRecord {
   const impacts = Object.keys(group.impacts).map((m) => own(group.impacts, m)!);
   const series = impacts.map(severest);
-  const values = impacts.map((impact) => Object.keys(impact.deviation).map((name) => largest(own(impact.deviation, name)!)));
+  const values = impacts.map((impact) => Object.keys(impact.deviation).map((name) => largest(own(impact.deviation, name)!, bounds.kept)));
   // What a measure or dimension needs less than its equal share of the bytes is left to the others.
   const seriesBytes = sharesOf(series.map((s) => s.bytes), SERIES_BYTES);
-  const valuesBytes = sharesOf(values.flat().map((v) => v.bytes), GROUP_RECORD_BYTES - SERIES_BYTES);
+  const valuesBytes = sharesOf(values.flat().map((v) => v.bytes), bounds.bytes);
   let d = 0;
   let changed = false;
   const bounded: Record<string, MeasureImpact> = {};
   impacts.forEach((impact, m) => {
-    const kept = boundedImpact(impact, firstWithin(series[m]!, seriesBytes[m]!), values[m]!.map((v) => firstWithin(v, valuesBytes[d++]!)));
+    const kept = boundedImpact(impact, firstWithin(series[m]!, seriesBytes[m]!), values[m]!.map((v) => firstWithin(v, valuesBytes[d++]!, bounds.anyway)));
     changed ||= kept !== impact;
     bounded[impact.measure] = kept;
   });
@@ -85,9 +109,9 @@ function severest(impact: MeasureImpact): Candidates<number> {
   return candidates(ids.map((_, k) => k), GROUP_SERIES_KEPT, (a, b) => severity(b) - severity(a) || (ids[a]! < ids[b]! ? -1 : 1), size);
 }
 
-/** A dimension's values, largest deviation first, then by value. */
-function largest(byValue: Readonly<Record<string, number>>): Candidates<string> {
-  return candidates(Object.keys(byValue), GROUP_VALUES_KEPT, (a, b) => own(byValue, b)! - own(byValue, a)! || (a < b ? -1 : 1), (v) => utf8Bytes(JSON.stringify(v)) + NUMBER_BYTES);
+/** A dimension's `count` largest values, largest deviation first, then by value. */
+function largest(byValue: Readonly<Record<string, number>>, count: number): Candidates<string> {
+  return candidates(Object.keys(byValue), count, (a, b) => own(byValue, b)! - own(byValue, a)! || (a < b ? -1 : 1), (v) => utf8Bytes(JSON.stringify(v)) + NUMBER_BYTES);
 }
 
 /** What a record keeps of a list: `all` where that is all of it. */
@@ -99,13 +123,13 @@ interface Kept<T> {
 /**
  * The candidates in order that fit in `bytes`: one too long for what is left is passed over
  * and the next taken, so a long value or series first in line leaves out itself alone, not
- * all that come after it.
+ * all that come after it. The first `anyway` are taken whatever their bytes.
  */
-function firstWithin<T>(c: Candidates<T>, bytes: number): Kept<T> {
+function firstWithin<T>(c: Candidates<T>, bytes: number, anyway = 0): Kept<T> {
   let used = 0;
   const kept: T[] = [];
   c.first.forEach((x, n) => {
-    if (used + c.sizes[n]! > bytes) return;
+    if (n >= anyway && used + c.sizes[n]! > bytes) return;
     used += c.sizes[n]!;
     kept.push(x);
   });

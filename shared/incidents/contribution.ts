@@ -33,6 +33,9 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 /** A dimension's deviation over all its values (deviationTotal where the record kept fewer). */
 export const deviationTotalOf = (impact: MeasureImpact, name: string) => own(impact.deviationTotal ?? {}, name) ?? Object.values(impact.deviation[name] ?? {}).reduce((s, v) => s + v, 0);
 
+/** A dimension value with this share (0–100) of a measure's deviation counts as affected: what alerts' dimension filters and silences match (detect/group-event.ts). */
+export const AFFECTED_SHARE = 10;
+
 /** A value's share (0–100) of its dimension's deviation `total`, as the contribution matrix scores it. */
 export const contributionScore = (dev: number, total: number) => (total > 0 ? round2((100 * dev) / total) : 0);
 

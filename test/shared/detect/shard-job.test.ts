@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { Aggregator, cellsAt, type SeriesCell } from "../../../shared/ingest/aggregate.ts";
 import { rowSpecOf } from "../../../shared/ingest/rows.ts";
-import { decodeShardCells, encodeShardCells } from "../../../shared/detect/shard-job.ts";
+import { join } from "node:path";
+import { SeriesBank } from "../../../shared/engine/bank.ts";
+import { decodeShardCells, encodeShardCells, runShard } from "../../../shared/detect/shard-job.ts";
+import { readShard, writeShard } from "../../../shared/detect/shard-model.ts";
+import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
+import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
+import { anomalyOf, tempDir } from "../../builders.ts";
+import { advanceGroup, noMembers } from "../../../shared/incidents/grouping.ts";
 import { planInterval } from "../../../shared/detect/shard-plan.ts";
 import type { ShardedModel } from "../../../shared/detect/shard-model.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
@@ -58,5 +65,31 @@ describe("a shard job's cells", () => {
     expect(out.map(([, cell]) => cell.dimensions)).toEqual(unsharded);
     expect(unsharded).toEqual([["de\u001fx", "ios"], ["fr", "web"], ["de", "x\u001fios"], ["de\u001fx\u001fios", "ios"]]);
     expect(out.map(([, cell]) => cell.sums[0])).toEqual([1, 2, 4, 8]);
+  });
+});
+
+describe("a model of the format before, carrying a group of every series", () => {
+  it("has each shard holding members written once, without cells, its bank keeping them as members", async () => {
+    const HOUR = 3_600_000;
+    const t = Date.parse("2024-01-01T00:00:00Z");
+    const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d" as AnomalyDetectorArn, MetricSetFrequency: "PT1H" as const, DimensionList: ["host"], MetricList: [{ MetricName: "v", AggregationFunction: "SUM" as const }] };
+    const blobs = new LocalBlobStore();
+    const root = join(await tempDir(), "results");
+    // The saved shard: two series, neither with an anomaly time (a bank read from format 6).
+    const bank = new SeriesBank(HOUR);
+    for (const host of ["a", "b"]) bank.slot(`v\u001e${host}`);
+    await writeShard(blobs, root, "v0", "", bank, { bank, through: t - HOUR, openGroup: undefined, feedbackThrough: 0 });
+    const ctx = { detectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, dimensionNames: ["host"], intervalMs: HOUR };
+    const group = advanceGroup(ctx, undefined, [anomalyOf({ metricSetArn: metricSet.MetricSetArn, measure: "v", dimensions: [["host", "a"]], t: t - HOUR, actual: 1, expected: 100, band: 10 })], noMembers(), t - HOUR).open as AnomalyGroupRecord;
+    const model = { head: { through: t - HOUR, openGroup: group, feedbackThrough: 0 }, shards: [{ id: "", version: "v0", series: 2 }] } as unknown as ShardedModel;
+    // No cells this interval: read only for its chart, unless marking.
+    expect(planInterval(model, metricSet, undefined, [], 1000).map((p) => p.readOnly)).toEqual([true]);
+    const [job] = planInterval(model, metricSet, undefined, [], 1000, true);
+    expect(job!.readOnly).toBe(false);
+    const cells = encodeShardCells({ intervalStart: t, measures: 1, cells: job!.cells, verdicts: [], chart: job!.chart, groupStart: group.startMs });
+    const result = await runShard(blobs, { metricSet, root, target: "", source: job!.source, version: "v1", capacity: 1000, input: { kind: "interval", cells: { bytes: cells } } });
+    expect(result.written).toHaveLength(1);
+    const written = await readShard(blobs, root, "v1", "", HOUR);
+    expect([written.lastAnomalyK[written.find("v\u001ea")!], written.lastAnomalyK[written.find("v\u001eb")!]]).toEqual([(t - HOUR) / HOUR, NaN]);
   });
 });

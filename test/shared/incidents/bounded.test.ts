@@ -1,7 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { BAND_Z } from "../../../shared/engine/calibration.ts";
-import { boundedGroup, GROUP_RECORD_BYTES, GROUP_SERIES_KEPT, GROUP_VALUES_KEPT } from "../../../shared/incidents/bounded.ts";
+import { boundedGroup, carriedGroup, GROUP_RECORD_BYTES, GROUP_SERIES_KEPT, GROUP_VALUES_KEPT } from "../../../shared/incidents/bounded.ts";
 import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
 import { groupEvent } from "../../../shared/detect/group-event.ts";
 import { advanceGroup, deviationOf, noMembers, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
@@ -220,5 +220,55 @@ describe("a group's event past its record's bytes", () => {
     for (const n of names) for (let i = 0; i < 5; i++) expect(event.summary.affected).toContain(`${n}=${values(i)[names.indexOf(n)]}`);
     // What the event shows of the group is its record's.
     expect(event.anomalyGroup).toEqual(toAnomalyGroup(record));
+  });
+});
+
+/**
+ * Folds intervals as detection does (app/detect.ts, finishInterval): the model carries the
+ * group as carriedGroup makes it from one interval to the next; membership is each series'
+ * last anomaly (here: the ids seen so far). Answers the group carried and the last grown.
+ */
+function carried(intervals: readonly (readonly Anomaly[])[], dimensionNames = DIMENSIONS): { carried: AnomalyGroupRecord; grown: AnomalyGroupRecord } {
+  let open: AnomalyGroupRecord | undefined;
+  let grown: AnomalyGroupRecord | undefined;
+  const seen = new Set<string>();
+  intervals.forEach((anomalies, k) => {
+    const tally = noMembers();
+    for (const a of anomalies) {
+      if (seen.has(a.timeSeriesId)) tally.returning++;
+      else tally.fresh[a.measure] = (tally.fresh[a.measure] ?? 0) + 1;
+      seen.add(a.timeSeriesId);
+    }
+    const advance = advanceGroup(ctx(dimensionNames), open, anomalies, tally, T0 + k * HOUR);
+    grown = advance.changed ?? grown;
+    open = advance.changed && advance.open === advance.changed ? carriedGroup(advance.changed) : advance.open;
+  });
+  return { carried: open!, grown: grown! };
+}
+
+describe("a group the model carries", () => {
+  it("names as affected, at its next revision and at its end, the values its record could not keep for their bytes", () => {
+    const names = ["region", "service", "host", "platform", "marketplace"];
+    const measures = ["revenue", "orders", "views", "sessions", "errors"];
+    const values = (i: number) => names.map((name) => `${name}-${i}-`.padEnd(400, "x"));
+    const first = measures.flatMap((measure) => Array.from({ length: 5 }, (_, i) => outage(i, -5, { measure, names, values })));
+    const again = [outage(0, -5, { measure: "revenue", names, values, t: T0 + HOUR })];
+    const { carried: group, grown } = carried([first, again], names);
+    expect(Object.keys(boundedGroup(grown).impacts["revenue"]!.deviation["host"]!).length).toBeLessThan(5);
+    const none = { intervalMs: HOUR, window: () => undefined };
+    const changed = groupEvent("AnomalyGroupChanged", boundedGroup(grown), again, none, T0 + HOUR, grown);
+    const ended = groupEvent("AnomalyGroupEnded", boundedGroup(group), [], none, T0 + 2 * HOUR, group);
+    for (const event of [changed, ended]) for (const [n, name] of names.entries()) for (let i = 0; i < 5; i++) expect(event.summary.affected).toContain(`${name}=${values(i)[n]}`);
+  });
+
+  it("counts every series once and keeps the most severe, whatever order they deviate in, as the whole group does", () => {
+    // 700 series, 300 of them again an hour later, more severe: the carried group keeps the same series as the whole one.
+    const z = (i: number) => 3 + ((i * 37) % 100) / 10;
+    const first = Array.from({ length: 700 }, (_, i) => outage(i, z(i)));
+    const later = Array.from({ length: 300 }, (_, i) => outage(i * 2, z(i * 2) + 4, { t: T0 + HOUR }));
+    const whole = grown([first, later]);
+    const { grown: group } = carried([first, later]);
+    expect(boundedGroup(group)).toEqual(boundedGroup(whole));
+    expect(toAnomalyGroup(boundedGroup(group)).MetricLevelImpactList[0]!.NumTimeSeries).toBe(700);
   });
 });
