@@ -7,10 +7,10 @@
  * the open group) and how many series the stored group counts.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { activateDetector, createDetector, createMetricSet, detectDue, listMetricSets, OPERATOR } from "../shared/app/index.ts";
+import { detectDue, listMetricSets, OPERATOR } from "../shared/app/index.ts";
 import { groupKey } from "../shared/app/detect.ts";
 import { metricSetRoot } from "../shared/detect/results.ts";
 import { headUri, readModel } from "../shared/detect/shard-model.ts";
@@ -19,10 +19,9 @@ import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import { L4M_QUOTAS } from "../shared/model/quotas.ts";
 import { localServices } from "../shared/runtime/local.ts";
 import type { WorkerShardRunner } from "../shared/runtime/shard-workers.ts";
+import { marketsOnFiles, T0 } from "./shards.ts";
 
 const HOUR = 3_600_000;
-const T0 = Date.UTC(2021, 0, 4);
-const PLATFORMS = 50;
 /**
  * Hours of history learned at activation: a week. PT1H's warm-up is 48 intervals, but after
  * 56 or 96 hours of history the outage's first hour found no series anomalous, after 120
@@ -66,26 +65,7 @@ export async function outageChild(step: string, dir: string, series: number, hou
   const quotas = { ...L4M_QUOTAS, seriesPerMetricSet: { ...L4M_QUOTAS.seriesPerMetricSet, PT1H: 2_000_000 } };
   const rt = localServices(join(dir, "vigil"), { clock: () => T0 + (step === "setup" ? H : hour + 1) * HOUR, quotas });
   if (step === "setup") {
-    const markets = Math.ceil(series / PLATFORMS);
-    for (let h = 0; h < HOURS; h++) {
-      const t = T0 + h * HOUR;
-      const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
-      const lines = ["timestamp,market,platform,revenue"];
-      for (let m = 0; m < markets; m++) for (let p = 0; p < PLATFORMS; p++) lines.push(`${stamp},m${m},p${p},${valueAt(m, p, h).toFixed(2)}`);
-      const folder = join(dir, "files", new Date(t).toISOString().slice(0, 10).replaceAll("-", ""), new Date(t).toISOString().slice(11, 16).replace(":", ""));
-      mkdirSync(folder, { recursive: true });
-      writeFileSync(join(folder, "rows.csv"), lines.join("\n") + "\n");
-    }
-    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "outage", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await createMetricSet(rt, OPERATOR, {
-      AnomalyDetectorArn: detector.AnomalyDetectorArn,
-      MetricSetName: "orders",
-      MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" }],
-      DimensionList: ["market", "platform"],
-      TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
-      MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files", "{{yyyyMMdd}}", "{{HHmm}}")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } } },
-    });
-    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+    await marketsOnFiles(rt, dir, series, HOURS, valueAt);
     // The history (hours before HISTORY) is learned at the first run; each live hour after it is detected at its own.
     const outcomes: string[] = [];
     for (let h = HISTORY; h < H; h++) {

@@ -17,10 +17,38 @@ import { localServices } from "../shared/runtime/local.ts";
 import type { WorkerShardRunner } from "../shared/runtime/shard-workers.ts";
 
 const HOUR = 3_600_000;
-const T0 = Date.UTC(2021, 0, 4);
+export const T0 = Date.UTC(2021, 0, 4);
 /** Hours of files: the first two are the history, the third the first live hour, the fourth the one measured. */
 const HOURS = 4;
 const PLATFORMS = 50;
+
+/**
+ * A PT1H metric set of `series` series (markets × PLATFORMS platforms, measure revenue SUM)
+ * on hourly CSV files under `dir` for `hours` hours from T0, each row `value(market,
+ * platform, hour)`; its detector activated (the history learned at its first run).
+ */
+export async function marketsOnFiles(rt: ReturnType<typeof localServices>, dir: string, series: number, hours: number, value: (m: number, p: number, h: number) => number): Promise<void> {
+  const markets = Math.ceil(series / PLATFORMS);
+  for (let h = 0; h < hours; h++) {
+    const t = T0 + h * HOUR;
+    const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+    const lines = ["timestamp,market,platform,revenue"];
+    for (let m = 0; m < markets; m++) for (let p = 0; p < PLATFORMS; p++) lines.push(`${stamp},m${m},p${p},${value(m, p, h).toFixed(2)}`);
+    const folder = join(dir, "files", new Date(t).toISOString().slice(0, 10).replaceAll("-", ""), new Date(t).toISOString().slice(11, 16).replace(":", ""));
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "rows.csv"), lines.join("\n") + "\n");
+  }
+  const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "markets", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  await createMetricSet(rt, OPERATOR, {
+    AnomalyDetectorArn: detector.AnomalyDetectorArn,
+    MetricSetName: "orders",
+    MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" }],
+    DimensionList: ["market", "platform"],
+    TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+    MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files", "{{yyyyMMdd}}", "{{HHmm}}")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } } },
+  });
+  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+}
 
 /** The child's side: `setup` writes the files and learns the history; `measure` runs the next interval and says what it took. */
 export async function shardChild(step: string, dir: string, series: number): Promise<void> {
@@ -28,26 +56,7 @@ export async function shardChild(step: string, dir: string, series: number): Pro
   const quotas = { ...L4M_QUOTAS, seriesPerMetricSet: { ...L4M_QUOTAS.seriesPerMetricSet, PT1H: 2_000_000 } };
   const rt = localServices(join(dir, "vigil"), { clock: () => (step === "setup" ? T0 + 3 * HOUR : T0 + 4 * HOUR), quotas });
   if (step === "setup") {
-    const markets = Math.ceil(series / PLATFORMS);
-    for (let h = 0; h < HOURS; h++) {
-      const t = T0 + h * HOUR;
-      const stamp = new Date(t).toISOString().slice(0, 19).replace("T", " ");
-      const lines = ["timestamp,market,platform,revenue"];
-      for (let m = 0; m < markets; m++) for (let p = 0; p < PLATFORMS; p++) lines.push(`${stamp},m${m},p${p},${(100 + ((m * 7 + p * 3 + h) % 17)).toFixed(2)}`);
-      const folder = join(dir, "files", new Date(t).toISOString().slice(0, 10).replaceAll("-", ""), new Date(t).toISOString().slice(11, 16).replace(":", ""));
-      mkdirSync(folder, { recursive: true });
-      writeFileSync(join(folder, "rows.csv"), lines.join("\n") + "\n");
-    }
-    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "big", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
-    await createMetricSet(rt, OPERATOR, {
-      AnomalyDetectorArn: detector.AnomalyDetectorArn,
-      MetricSetName: "orders",
-      MetricList: [{ MetricName: "revenue", AggregationFunction: "SUM" }],
-      DimensionList: ["market", "platform"],
-      TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
-      MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dir, "files", "{{yyyyMMdd}}", "{{HHmm}}")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } } },
-    });
-    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+    await marketsOnFiles(rt, dir, series, HOURS, (m, p, h) => 100 + ((m * 7 + p * 3 + h) % 17));
     await detectDue(rt, T0 + 3 * HOUR);
   } else {
     const start = performance.now();
