@@ -1,7 +1,6 @@
 import { SeriesBank } from "../engine/bank.ts";
 import { cellsAt, type Aggregation } from "../ingest/aggregate.ts";
 import { advanceGroup, deviationOf, groupingContextOf, noMembers } from "../incidents/grouping.ts";
-import { boundedGroup, carriedGroup } from "../incidents/bounded.ts";
 import { rankGroups } from "../incidents/ranking.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -83,9 +82,8 @@ export function* backtestSlices(metricSet: BacktestMetricSet, data: Pick<Aggrega
     if (learnOnly) learned++;
     else scored++;
     const advance = advanceGroup(ctx, open, found, members, t);
-    // Kept and carried as detection stores and carries it (incidents/bounded.ts), so a wide outage's report stays within bounds.
-    const grown = advance.changed && boundedGroup(advance.changed);
-    open = advance.open === advance.changed ? advance.changed && carriedGroup(advance.changed) : advance.open;
+    open = advance.open;
+    const grown = advance.changed;
     if (grown) {
       groups.set(grown.AnomalyGroupId, grown);
       for (const a of found) anomalies.push({ ...a, anomalyGroupId: grown.AnomalyGroupId });

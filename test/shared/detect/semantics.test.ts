@@ -4,8 +4,6 @@ import { backtest, backtestSlices, type BacktestResult } from "../../../shared/d
 import { detectInterval } from "../../../shared/app/index.ts";
 import { notifyReason, nextState, type NotificationState } from "../../../shared/alerts/renotify.ts";
 import type { IntervalCells } from "../../../shared/ingest/aggregate.ts";
-import { GROUP_SERIES_KEPT } from "../../../shared/incidents/bounded.ts";
-import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
 import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
 import { FREQUENCIES, intervalMs, type Frequency } from "../../../shared/model/frequency.ts";
 import type { MetricSetArn } from "../../../shared/model/ids.ts";
@@ -146,28 +144,6 @@ describe("what a user expects of anomaly groups", () => {
     expect(changed[0]!.anomalyGroup.AnomalyGroupScore).toBeLessThan(85);
     expect(reasons).toContain("severityChanged");
     expect(changed[changed.length - 1]!.anomalyGroup.AnomalyGroupScore).toBeGreaterThan(changed[0]!.anomalyGroup.AnomalyGroupScore);
-  });
-});
-
-describe("a back-test of a wide outage", () => {
-  it("keeps each group as detection stores it, its most severe series, counting every series once across its hours", () => {
-    const hosts = 600;
-    const start = at(20, 9);
-    const data = new Map<number, IntervalCells>();
-    for (let k = 0; k < at(22); k++) {
-      const cells: IntervalCells = new Map();
-      for (let h = 0; h < hosts; h++) cells.set(`h${h}`, { dimensions: [`h${h}`], sums: [(hourly(k + h) * (1 + (h % 5) / 10)) * (k >= start && k < start + 2 ? 0.2 : 1)], counts: [1] });
-      data.set(T0 + k * HOUR, cells);
-    }
-    const { metricSet } = oneSeries("PT1H", 0, () => NaN);
-    const r = backtest({ ...metricSet, DimensionList: ["host"] }, { intervals: data }, { from: T0 + 14 * DAY });
-    const [group] = groupsFrom(r, T0 + start * HOUR);
-    expect(group!.startMs).toBe(T0 + start * HOUR);
-    const ofGroup = r.anomalies.filter((a) => a.anomalyGroupId === group!.AnomalyGroupId);
-    expect(ofGroup.filter((a) => a.timestamp === T0 + (start + 1) * HOUR)).toHaveLength(hosts);
-    expect(Object.keys(group!.impacts["value"]!.series)).toHaveLength(GROUP_SERIES_KEPT);
-    expect(toAnomalyGroup(group!).MetricLevelImpactList[0]!.NumTimeSeries).toBe(new Set(ofGroup.map((a) => a.timeSeriesId)).size);
-    expect(group!.anomalyCount).toBe(ofGroup.length);
   });
 });
 
