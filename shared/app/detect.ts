@@ -542,7 +542,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const capacity = capacityOf(deps);
   const open = model.head.openGroup;
   // A group carried by a model of the format before holds every series: its shards are all written once, each keeping its members in its bank.
-  const marking = open !== undefined && (await bounds()).carriedGroup(open) !== open;
+  const marking = open !== undefined && (await bounds()).holdsMore(open);
   const planned = planInterval(model, metricSet, overQuota ? undefined : cells, verdicts, capacity, marking);
   const handed = planned.length > 1 && deps.shards?.handsOver === true;
   // The queue's retries need longer than the claimed term: the lease is extended, if it is still the run's (a conditional write, as a claim is).
@@ -676,7 +676,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.records.put("executions", executionKey(metricSet, intervalStart), execution, kept);
 
   const next: ShardedModel = {
-    head: { ...model.head, through: intervalStart, openGroup: open === group ? carried : open, feedbackThrough: plan.feedbackThrough },
+    head: { ...model.head, through: intervalStart, openGroup: open === group ? carried : open && (await heldOn(open)), feedbackThrough: plan.feedbackThrough },
     shards: shardsAfter(model, plan.jobs, results),
   };
   await commitModel(deps.blobs, root, next);
@@ -695,6 +695,12 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
  * no count a record keeps of series it let go of.
  */
 const membersOf = (result: ShardResult & { readonly persisting?: readonly string[] }): MemberTally => result.members ?? { ...noMembers(), persisting: result.persisting?.length ?? 0 };
+
+/** A group held open without anomalies, as the model carries it on: a group of every series (the format before) once its shards have marked its members (marking), else as it was. */
+async function heldOn(open: AnomalyGroupRecord): Promise<AnomalyGroupRecord> {
+  const { holdsMore, carriedGroup } = await bounds();
+  return holdsMore(open) ? carriedGroup(open) : open;
+}
 
 const modelThrough = (model: ShardedModel) => (Number.isNaN(model.head.through) ? null : model.head.through);
 

@@ -56,6 +56,9 @@ const CARRIED: ValueBounds = { kept: CARRIED_VALUES, bytes: 4 * 1024 * 1024, any
 /** The group as the model carries it from interval to interval: its record's series, and more of its values (CARRIED). */
 export const carriedGroup = (group: AnomalyGroupRecord) => boundedGroup(group, CARRIED);
 
+/** Whether a measure of the group holds more series than its record keeps: a group a model of the format before carried, with every series. */
+export const holdsMore = (group: AnomalyGroupRecord) => Object.values(group.impacts).some((impact) => Object.keys(impact.series).length > GROUP_SERIES_KEPT);
+
 /** The record that stores `group` (or, with CARRIED, the group the model carries): itself where every measure is within its bounds. */
 export function boundedGroup(group: AnomalyGroupRecord, bounds: ValueBounds = RECORD_VALUES): AnomalyGroupRecord {
   const impacts = Object.keys(group.impacts).map((m) => own(group.impacts, m)!);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
-import { detectMetricSet, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
+import { detectMetricSet, finishInterval, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
 import { activateDetector, describeDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
@@ -14,9 +14,16 @@ import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import { metricSetKey } from "../../../shared/model/ids.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
-import { boundedGroup, GROUP_SERIES_KEPT } from "../../../shared/incidents/bounded.ts";
+import { boundedGroup, carriedGroup, GROUP_SERIES_KEPT, holdsMore } from "../../../shared/incidents/bounded.ts";
+import { advanceGroup, noMembers } from "../../../shared/incidents/grouping.ts";
+import type { ShardedModel } from "../../../shared/detect/shard-model.ts";
+import type { ShardResult } from "../../../shared/detect/shard-job.ts";
+import { SeriesBank } from "../../../shared/engine/bank.ts";
+import { BAND_Z } from "../../../shared/engine/calibration.ts";
+import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
+import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
-import { csvOf, HOUR, inOldFormat, liveFolder, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, sqlTime, T0, tempDir } from "../../builders.ts";
+import { anomalyOf, csvOf, HOUR, inOldFormat, liveFolder, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, sqlTime, T0, tempDir } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -753,5 +760,37 @@ describe("a wide outage's group", () => {
       expect(stored.anomalyCount).toBe(anomalies.reduce((s, n) => s + n, 0));
     }
     expect(anomalies).toEqual([600, 600]);
+  });
+});
+
+describe("a model of the format before, its group of every series going on without anomalies", () => {
+  // An interval that only keeps the group open (its members' deviation persists, no anomaly) marks its members; the head it commits is the group's carried form, so the next does not mark them again.
+  it("is carried in its bounded form after the interval that marked its members, so the next does not mark them again", async () => {
+    const dir = await tempDir();
+    const now = T0 + 10 * HOUR;
+    const rt = localAt(dir, () => now);
+    const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d" as AnomalyDetectorArn, MetricSetName: "m", MetricSetFrequency: "PT1H", DimensionList: ["host"], MetricList: [{ MetricName: "v", AggregationFunction: "SUM" }] } as unknown as MetricSet;
+    const ctx = { detectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, dimensionNames: ["host"], intervalMs: HOUR };
+    const start = T0 + 8 * HOUR;
+    // The head of a model of the format before: the group of all its 700 series.
+    const anomalies = Array.from({ length: 700 }, (_, i) => anomalyOf({ metricSetArn: metricSet.MetricSetArn, measure: "v", dimensions: [["host", `h${i}`]], t: start, actual: 1000 - 10 * (3 + (i % 50)), expected: 1000, band: 10 * BAND_Z }));
+    const whole = advanceGroup(ctx, undefined, anomalies, noMembers(), start).open!;
+    expect(carriedGroup(whole)).not.toBe(whole);
+    const model: ShardedModel = { head: { bank: new SeriesBank(HOUR, 0), through: start, openGroup: whole, feedbackThrough: 0 }, shards: [{ id: "", version: "v0", series: 700 }] } as unknown as ShardedModel;
+    const lease = "lease";
+    const leaseUntil = now + LEASE_MS;
+    await rt.records.put("leases", lease, { until: leaseUntil });
+    const intervalStart = start + HOUR;
+    const plan = { kind: "interval" as const, metricSet, lease, leaseUntil, work: `${dir}/work`, version: "v1", jobs: [], intervalStart, base: start, feedbackThrough: 0, quality: { rowsRead: 0, rowsRejected: 0, timeSeriesCount: 0 } as never, seriesScored: 0, scored: false };
+    // The marking interval: no anomaly, members persisting.
+    const result: ShardResult = { target: "", written: [], anomalies: [], windows: {}, members: { ...noMembers(), persisting: 3 }, kept: [], learned: 0 };
+    const outcome = await finishInterval(rt, plan, [result], now, model);
+    expect(outcome.kind).toBe("processed");
+    const head = (await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!.head;
+    expect(head.openGroup?.AnomalyGroupId).toBe(whole.AnomalyGroupId);
+    const open = head.openGroup as AnomalyGroupRecord;
+    // What the next interval's `marking` asks: no more series than a record keeps.
+    expect(holdsMore(open)).toBe(false);
+    expect(open).toEqual(carriedGroup(whole));
   });
 });
