@@ -37,6 +37,8 @@ describe("vigil serve's delivery loop, a spool file under a name not its deliver
     };
     await loop.start();
     try {
+      // Until it is parked (file work, however slow the machine), then as many turns again: it must not come round.
+      for (let i = 0; i < 200_000 && parked === 0; i++) await settle();
       for (let i = 0; i < 2_000; i++) await settle();
       // Once at start (releasing stale leases), once to send: not once a turn.
       expect(parked).toBe(1);
