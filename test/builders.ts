@@ -11,7 +11,8 @@ import { localServices, type LocalOptions } from "../shared/runtime/local.ts";
 import type { Anomaly, AnomalyGroupRecord, MeasureImpact } from "../shared/model/anomaly.ts";
 import { timeSeriesId, type AlertArn, type AnomalyDetectorArn, type AnomalyGroupId, type MetricSetArn } from "../shared/model/ids.ts";
 import { groupKey } from "../shared/app/detect.ts";
-import { groupIdOf } from "../shared/incidents/grouping.ts";
+import { advanceGroup, groupIdOf, noMembers, type GroupingContext } from "../shared/incidents/grouping.ts";
+import { carriedGroup } from "../shared/incidents/bounded.ts";
 import type { BlobStore } from "../shared/store/blobs.ts";
 import type { Delivery } from "../shared/alerts/delivery.ts";
 import { alertMessage } from "../shared/alerts/message.ts";
@@ -350,4 +351,28 @@ export function anomalyOf(p: { metricSetArn: MetricSetArn; measure?: string; dim
     direction: p.actual < p.expected ? "DOWN" : "UP",
     score: p.score ?? 90,
   };
+}
+
+/**
+ * Folds intervals of anomalies into a group as detection does (app/detect.ts, finishInterval):
+ * the model carries it as carriedGroup makes it, through JSON (as a model's head is stored),
+ * from one interval (an hour from T0) to the next; membership is each series' last anomaly
+ * (here: the ids seen so far). Answers the group carried and the last one grown.
+ */
+export function carriedFold(ctx: GroupingContext, intervals: readonly (readonly Anomaly[])[]): { carried: AnomalyGroupRecord; grown: AnomalyGroupRecord } {
+  let open: AnomalyGroupRecord | undefined;
+  let grown: AnomalyGroupRecord | undefined;
+  const seen = new Set<string>();
+  intervals.forEach((anomalies, k) => {
+    const tally = noMembers();
+    for (const a of anomalies) {
+      if (seen.has(a.timeSeriesId)) tally.returning++;
+      else tally.fresh[a.measure] = (tally.fresh[a.measure] ?? 0) + 1;
+      seen.add(a.timeSeriesId);
+    }
+    const advance = advanceGroup(ctx, open, anomalies, tally, T0 + k * HOUR);
+    grown = advance.changed ?? grown;
+    open = advance.changed && advance.open === advance.changed ? (JSON.parse(JSON.stringify(carriedGroup(advance.changed))) as AnomalyGroupRecord) : advance.open;
+  });
+  return { carried: open!, grown: grown! };
 }

@@ -6,7 +6,7 @@ import { groupEvent } from "../../../shared/detect/group-event.ts";
 import { advanceGroup, noMembers } from "../../../shared/incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
-import { anomalyOf, HOUR, T0 } from "../../builders.ts";
+import { anomalyOf, carriedFold, HOUR, T0 } from "../../builders.ts";
 
 const metricSetArn = "arn:aws:lookoutmetrics:us-east-1:123456789012:MetricSet/shop/orders" as MetricSetArn;
 const ctx = (dimensionNames: readonly string[]) => ({ detectorArn: "arn:aws:lookoutmetrics:us-east-1:123456789012:AnomalyDetector:shop" as AnomalyDetectorArn, metricSetArn, dimensionNames, intervalMs: HOUR });
@@ -19,25 +19,6 @@ function wholeFold(intervals: readonly (readonly Anomaly[])[], names: readonly s
   let open: AnomalyGroupRecord | undefined;
   intervals.forEach((anomalies, k) => (open = advanceGroup(ctx(names), open, anomalies, noMembers(), T0 + k * HOUR).changed ?? open));
   return open!;
-}
-
-/** As detection folds: carried (through JSON, as the model's head is stored) from interval to interval, membership the ids seen. */
-function carriedFold(intervals: readonly (readonly Anomaly[])[], names: readonly string[]): { carried: AnomalyGroupRecord; grown: AnomalyGroupRecord } {
-  let open: AnomalyGroupRecord | undefined;
-  let grown: AnomalyGroupRecord | undefined;
-  const seen = new Set<string>();
-  intervals.forEach((anomalies, k) => {
-    const tally = noMembers();
-    for (const a of anomalies) {
-      if (seen.has(a.timeSeriesId)) tally.returning++;
-      else tally.fresh[a.measure] = (tally.fresh[a.measure] ?? 0) + 1;
-      seen.add(a.timeSeriesId);
-    }
-    const advance = advanceGroup(ctx(names), open, anomalies, tally, T0 + k * HOUR);
-    grown = advance.changed ?? grown;
-    open = advance.changed && advance.open === advance.changed ? (JSON.parse(JSON.stringify(carriedGroup(advance.changed))) as AnomalyGroupRecord) : advance.open;
-  });
-  return { carried: open!, grown: grown! };
 }
 
 const none = { intervalMs: HOUR, window: () => undefined };
@@ -89,7 +70,7 @@ describe("the group the model carries (carriedGroup)", () => {
           return [...bySeries].map(([s, dev]) => anomaly(s % 2 ? "orders" : "revenue", [["region", `r${s % 7}`], ["host", `h${s}`]], dev, T0 + k * HOUR));
         });
         const whole = wholeFold(made, names);
-        const { grown } = carriedFold(made, names);
+        const { grown } = carriedFold(ctx(names), made);
         if (Object.keys(whole.impacts["revenue"]?.series ?? {}).length > 500) cut++;
         expect(boundedGroup(grown)).toEqual(boundedGroup(whole));
         expect(affectedOf(boundedGroup(grown), grown)).toEqual(affectedOf(boundedGroup(whole), whole));

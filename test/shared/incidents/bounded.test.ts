@@ -10,7 +10,7 @@ import { metricSetKey, timeSeriesId, type AnomalyDetectorArn, type MetricSetArn 
 import { MAX_SERIES_KEY_LENGTH } from "../../../shared/ingest/rows.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import { item } from "../../../shared/store/dynamo-records.ts";
-import { anomalyOf, HOUR, T0 } from "../../builders.ts";
+import { anomalyOf, carriedFold, HOUR, T0 } from "../../builders.ts";
 
 const metricSetArn = "arn:aws:lookoutmetrics:us-east-1:123456789012:MetricSet/shop/orders" as MetricSetArn;
 const DIMENSIONS = ["region", "service", "host"];
@@ -223,29 +223,6 @@ describe("a group's event past its record's bytes", () => {
   });
 });
 
-/**
- * Folds intervals as detection does (app/detect.ts, finishInterval): the model carries the
- * group as carriedGroup makes it from one interval to the next; membership is each series'
- * last anomaly (here: the ids seen so far). Answers the group carried and the last grown.
- */
-function carried(intervals: readonly (readonly Anomaly[])[], dimensionNames = DIMENSIONS): { carried: AnomalyGroupRecord; grown: AnomalyGroupRecord } {
-  let open: AnomalyGroupRecord | undefined;
-  let grown: AnomalyGroupRecord | undefined;
-  const seen = new Set<string>();
-  intervals.forEach((anomalies, k) => {
-    const tally = noMembers();
-    for (const a of anomalies) {
-      if (seen.has(a.timeSeriesId)) tally.returning++;
-      else tally.fresh[a.measure] = (tally.fresh[a.measure] ?? 0) + 1;
-      seen.add(a.timeSeriesId);
-    }
-    const advance = advanceGroup(ctx(dimensionNames), open, anomalies, tally, T0 + k * HOUR);
-    grown = advance.changed ?? grown;
-    open = advance.changed && advance.open === advance.changed ? carriedGroup(advance.changed) : advance.open;
-  });
-  return { carried: open!, grown: grown! };
-}
-
 describe("a group the model carries", () => {
   it("names as affected, at its next revision and at its end, the values its record could not keep for their bytes", () => {
     const names = ["region", "service", "host", "platform", "marketplace"];
@@ -253,7 +230,7 @@ describe("a group the model carries", () => {
     const values = (i: number) => names.map((name) => `${name}-${i}-`.padEnd(400, "x"));
     const first = measures.flatMap((measure) => Array.from({ length: 5 }, (_, i) => outage(i, -5, { measure, names, values })));
     const again = [outage(0, -5, { measure: "revenue", names, values, t: T0 + HOUR })];
-    const { carried: group, grown } = carried([first, again], names);
+    const { carried: group, grown } = carriedFold(ctx(names), [first, again]);
     expect(Object.keys(boundedGroup(grown).impacts["revenue"]!.deviation["host"]!).length).toBeLessThan(5);
     const none = { intervalMs: HOUR, window: () => undefined };
     const changed = groupEvent("AnomalyGroupChanged", boundedGroup(grown), again, none, T0 + HOUR, grown);
@@ -267,7 +244,7 @@ describe("a group the model carries", () => {
     const first = Array.from({ length: 700 }, (_, i) => outage(i, z(i)));
     const later = Array.from({ length: 300 }, (_, i) => outage(i * 2, z(i * 2) + 4, { t: T0 + HOUR }));
     const whole = grown([first, later]);
-    const { grown: group } = carried([first, later]);
+    const { grown: group } = carriedFold(ctx(DIMENSIONS), [first, later]);
     expect(boundedGroup(group)).toEqual(boundedGroup(whole));
     expect(toAnomalyGroup(boundedGroup(group)).MetricLevelImpactList[0]!.NumTimeSeries).toBe(700);
   });
