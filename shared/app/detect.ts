@@ -653,9 +653,9 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
   // A run that outlived its lease (another may have taken its interval over) stops before its group, its events and its commit.
   if (!(await holdsLease(deps, plan, now))) return notCommitted(deps, plan);
-  // Stored and announced within its bounds (a record is one item of at most 400 KB), and carried so by the model to grow on (with the values that may count as affected).
-  const stored = group && (await bounds()).boundedGroup(group);
+  // Carried by the model to grow on, and stored and announced within its record's bounds (an item of at most 400 KB): the record of the carried group is the group's own, made from fewer series and values.
   const carried = group && (await bounds()).carriedGroup(group);
+  const stored = carried && (await bounds()).boundedGroup(carried);
   if (stored) await deps.records.put("groups", groupKey(metricSet, stored.AnomalyGroupId), stored);
   // Announced before the commit: a re-run announces the same revision again, which listeners drop.
   if (stored) await deps.events.publish(groupEvent("AnomalyGroupChanged", stored, anomalies, recent, intervalStart, group));
