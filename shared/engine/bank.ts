@@ -352,6 +352,7 @@ const ZEROS = new Uint8Array(8);
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
 /** 7: each series' last anomaly (lastAnomalyK). */
 const SNAPSHOT_FORMAT = 7;
+/** The first format that keeps each series' last anomaly. */
 const GROUPED_FORMAT = 7;
 /** 6: the arrays indexed by a cycle's slot are slot-major (BY_SLOT); still read, as a bank none of whose series had an anomaly. */
 const UNGROUPED_FORMAT = 6;
