@@ -48,8 +48,9 @@ function summaryOf(group: AnomalyGroupRecord, whole: AnomalyGroupRecord, anomali
       return Object.entries(impact.deviation[name] ?? {}).flatMap(([value, dev]) => (contributionScore(dev, total) >= AFFECTED_SHARE ? [`${name}=${value}`] : []));
     }),
   );
+  // Named from the series the record keeps, so that each can be explained, charted and judged by its id.
   const relevant = anomalies
-    .filter((a) => a.measure === primary.measure)
+    .filter((a) => a.measure === primary.measure && Object.hasOwn(primary.series, a.timeSeriesId))
     .sort((a, b) => Math.abs(b.actual - b.expected) - Math.abs(a.actual - a.expected))
     .slice(0, RELEVANT_SERIES)
     .map((a) => ({
