@@ -13,6 +13,7 @@ import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
+import { templateZone } from "../model/interval-time.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import { checkSource } from "./data.ts";
 import { historyPrefixes } from "./detect.ts";
@@ -141,7 +142,7 @@ export async function backtestFiles(blobs: BlobStore, metricSet: MetricSet, data
 /** Skips a history file's rows of every interval the live folder has a file for. */
 async function historyCoveredByLive(blobs: BlobStore, metricSet: MetricSet, template: string, history: readonly string[]): Promise<(file: string, intervalStart: number) => boolean> {
   const len = intervalMs(metricSet.MetricSetFrequency);
-  const intervalOf = templateInterval(template, metricSet.Timezone ?? "UTC");
+  const intervalOf = templateInterval(template, templateZone(metricSet));
   const span = templateSpanMs(template, len);
   const live = new Set<number>();
   for (const file of await blobs.list(templatePrefix(template))) {

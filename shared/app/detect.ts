@@ -14,7 +14,8 @@ import { cellsAt, type CellWalk, type DataQualityReport } from "../ingest/aggreg
 import { advanceGroup, groupingContextOf, noMembers, sumTallies, type MemberTally } from "../incidents/grouping.ts";
 import { madeOnFirstUse } from "../model/first-use.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
-import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
+import { intervalMs } from "../model/frequency.ts";
+import { lastClosedInterval, templateZone } from "../model/interval-time.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
 import { historySeriesOf, L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { FILE_READ_COST } from "../ingest/readers.ts";
@@ -772,7 +773,7 @@ export const MAX_CATCH_UP = 2000;
 /** PENDING records a catch-up writes at once. */
 const PENDING_WRITES = 25;
 
-export { lastClosedInterval } from "../model/frequency.ts";
+export { lastClosedInterval } from "../model/interval-time.ts";
 
 /** An interval whose files held no row says so in its execution (FAILED, with this reason) and its data quality. */
 export const NO_DATA = "No data: no rows were found for this interval";
@@ -1029,7 +1030,7 @@ function landedInterval(services: Pick<Services, "resultsRoot">, metricSet: Metr
   const template = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet)).MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
   if (!template || !files.length) return -Infinity;
   const len = intervalMs(metricSet.MetricSetFrequency);
-  const intervalOf = templateInterval(template, metricSet.Timezone ?? "UTC");
+  const intervalOf = templateInterval(template, templateZone(metricSet));
   const span = templateSpanMs(template, len);
   let newest = -Infinity;
   for (const file of files) {
@@ -1050,7 +1051,7 @@ async function firstIntervalWithData(services: DetectServices, metricSet: Metric
   const template = readable.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
   if (!template) return from;
   const len = intervalMs(metricSet.MetricSetFrequency);
-  const intervalOf = templateInterval(template, readable.Timezone ?? "UTC");
+  const intervalOf = templateInterval(template, templateZone(readable));
   let first = Infinity;
   for (const file of await filesOf(services, metricSet).list(templatePrefix(template))) {
     const t = intervalOf(file);

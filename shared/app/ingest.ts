@@ -4,7 +4,8 @@ import { DETECTING } from "../model/detector.ts";
 import { arnAccount } from "../model/ids.ts";
 import { canonicalCsv, canonicalTemplate, type CanonicalRow } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../model/path-template.ts";
-import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
+import { intervalMs } from "../model/frequency.ts";
+import { instantOf, lastClosedInterval, templateZone } from "../model/interval-time.ts";
 import type { MetricSet, MetricSource } from "../model/metric-set.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -62,8 +63,10 @@ export async function ingestDue(services: Services, now: number): Promise<Ingest
 }
 
 async function ingestInterval(deps: Pick<Services, "blobs" | "resultsRoot">, source: PulledSource, metricSet: MetricSet, start: number): Promise<IngestRun> {
-  const rows = await source.readInterval(metricSet, start, intervalMs(metricSet.MetricSetFrequency) / 1000);
-  const folder = renderTemplate(canonicalTemplate(metricSetRoot(deps.resultsRoot, metricSet)), start, metricSet.Timezone ?? "UTC");
+  // CloudWatch is asked for the instants the interval spans (a day of a zone: from its midnight to the next, 23 to 25 hours).
+  const from = instantOf(metricSet, start);
+  const rows = await source.readInterval(metricSet, from, (instantOf(metricSet, start + intervalMs(metricSet.MetricSetFrequency)) - from) / 1000);
+  const folder = renderTemplate(canonicalTemplate(metricSetRoot(deps.resultsRoot, metricSet)), start, templateZone(metricSet));
   const file = joinUri(folder, `${source.kind}.csv`);
   await deps.blobs.put(file, canonicalCsv(metricSet, rows));
   return { metricSet, intervalStart: start, rows: rows.length, file };

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { metricSetRoot, toJsonLines } from "../detect/results.ts";
 import { canonicalCsv, canonicalTemplate } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../model/path-template.ts";
+import { templateZone } from "../model/interval-time.ts";
 import { classifyPushedRows } from "../ingest/pushed-rows.ts";
 import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
@@ -76,7 +77,7 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
 
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   for (const [start, rows] of intervals) {
-    const folder = renderTemplate(canonicalTemplate(root), start, metricSet.Timezone ?? "UTC");
+    const folder = renderTemplate(canonicalTemplate(root), start, templateZone(metricSet));
     await deps.blobs.put(joinUri(folder, `push-${token}.csv`), canonicalCsv(metricSet, rows));
   }
   const rejectsFile = rejects.length ? `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl` : undefined;

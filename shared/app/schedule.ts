@@ -1,15 +1,16 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { DETECTING } from "../model/detector.ts";
-import { intervalMs, lastClosedInterval } from "../model/frequency.ts";
+import { intervalMs } from "../model/frequency.ts";
+import { instantOf, lastClosedInterval } from "../model/interval-time.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** When the interval after the newest closed one becomes due: its end plus the Offset. */
-export function nextDueAt(metricSet: Pick<MetricSet, "MetricSetFrequency" | "Offset">, now: number): number {
+export function nextDueAt(metricSet: Pick<MetricSet, "MetricSetFrequency" | "Offset" | "Timezone">, now: number): number {
   const len = intervalMs(metricSet.MetricSetFrequency);
-  return lastClosedInterval(metricSet, now) + 2 * len + (metricSet.Offset ?? 0) * 1000;
+  return instantOf(metricSet, lastClosedInterval(metricSet, now) + 2 * len) + (metricSet.Offset ?? 0) * 1000;
 }
 
 /**

@@ -2,9 +2,10 @@ import { Aggregator, type AggregateOptions, type Aggregation } from "../ingest/a
 import type { RejectLimits } from "../ingest/rejects.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
+import { templateZone } from "../model/interval-time.ts";
 import { FILE_READ_COST, ReadBudget, streamRecords, type ReadItem } from "../ingest/readers.ts";
 import { classifyRow, rowSpecOf } from "../ingest/rows.ts";
-import { makeTimestampParser } from "../ingest/timestamp.ts";
+import { rowTimeParser } from "../ingest/timestamp.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { ServiceQuotaExceededException } from "../model/errors.ts";
@@ -66,7 +67,7 @@ export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMet
   const { signal, maxBytes, budget: shared, maxCells, ...aggregate } = options;
   const budget = shared ?? (maxBytes === undefined ? undefined : new ReadBudget(maxBytes));
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
-  const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
+  const spec = rowSpecOf(metricSet, rowTimeParser(metricSet));
   const aggregator = new Aggregator(spec, { ...aggregate, intervalMs: intervalMs(metricSet.MetricSetFrequency) });
   const listed = { files: 0, rows: 0 };
   for await (const batch of recordsUnder(blobs, prefixes, format, listed, signal, budget)) {
@@ -104,7 +105,7 @@ async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], for
  */
 export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget, latestFirst = false): Promise<{ files: number; rows: number; rejected: number; overBudget: boolean }> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
-  const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
+  const spec = rowSpecOf(metricSet, rowTimeParser(metricSet));
   const listed = { files: 0 };
   let rows = 0;
   let rejected = 0;
@@ -183,7 +184,7 @@ const historyRefused = (metricSet: Pick<MetricSet, "MetricSetArn" | "MetricSetNa
 export function intervalFolder(metricSet: ReadableMetricSet, intervalStart: number): string | undefined {
   const template = metricSet.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
   if (!template) return undefined;
-  const rendered = renderTemplate(template, intervalStart, metricSet.Timezone ?? "UTC");
+  const rendered = renderTemplate(template, intervalStart, templateZone(metricSet));
   return isTemplated(template) && !rendered.endsWith("/") ? `${rendered}/` : rendered;
 }
 

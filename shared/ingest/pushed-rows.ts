@@ -2,6 +2,7 @@ import type { MetricSet } from "../model/metric-set.ts";
 import type { CanonicalRow } from "./canonical.ts";
 import type { RawRow } from "./readers.ts";
 import { classifyRow, rowSpecOf, type RejectedRow } from "./rows.ts";
+import { intervalClock } from "../model/interval-time.ts";
 import { makeTimestampParser } from "./timestamp.ts";
 
 /**
@@ -17,7 +18,9 @@ export interface PushedRows {
 }
 
 export function classifyPushedRows(metricSet: MetricSet, rows: readonly unknown[], intervalMs: number, source: string): PushedRows {
+  // A row keeps its instant in the canonical file, which is read again in interval time (rowTimeParser), and is filed under its interval.
   const spec = rowSpecOf(metricSet, makeTimestampParser(metricSet.TimestampColumn?.ColumnFormat, metricSet.Timezone ?? "UTC"));
+  const clock = intervalClock(metricSet);
   const measures = metricSet.MetricList.map((m) => m.MetricName);
   const intervals: PushedRows["intervals"] = new Map();
   const rejects: RejectedRow[] = [];
@@ -33,7 +36,7 @@ export function classifyPushedRows(metricSet: MetricSet, rows: readonly unknown[
     rejects.push(...verdict.problems);
     const values: Record<string, number> = {};
     verdict.values.forEach((v, m) => v !== undefined && (values[measures[m]!] = v));
-    const start = Math.floor(verdict.timestamp / intervalMs) * intervalMs;
+    const start = Math.floor(clock(verdict.timestamp) / intervalMs) * intervalMs;
     (intervals.get(start) ?? intervals.set(start, []).get(start)!).push({ timestamp: verdict.timestamp, dimensions: verdict.dimensions, values, line });
   });
   return { intervals, rejects };

@@ -1,4 +1,5 @@
 import { DateTime } from "luxon";
+import { datesInZone, intervalClock, type IntervalTiming } from "../model/interval-time.ts";
 
 /**
  * Turns a timestamp cell into epoch milliseconds. Formats: L4M's `ColumnFormat` pattern
@@ -69,5 +70,16 @@ export function makeTimestampParser(format: string | undefined, timezone = "UTC"
     lastValue = value;
     lastResult = value === undefined || value === null || value === "" ? undefined : parseOne(value);
     return lastResult;
+  };
+}
+
+/** A metric set's row times in interval time (interval-time.ts): read in its Timezone, and for a day of a zone, placed on their date. */
+export function rowTimeParser(m: IntervalTiming & { readonly TimestampColumn?: { readonly ColumnFormat?: string | undefined } | undefined }): TimestampParser {
+  const parse = makeTimestampParser(m.TimestampColumn?.ColumnFormat, m.Timezone ?? "UTC");
+  if (!datesInZone(m)) return parse;
+  const clock = intervalClock(m);
+  return (value) => {
+    const t = parse(value);
+    return t === undefined ? undefined : clock(t);
   };
 }

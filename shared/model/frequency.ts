@@ -9,9 +9,3 @@ const MINUTE = 60_000;
 const INTERVAL_MS: Record<Frequency, number> = { PT1M: MINUTE, PT5M: 5 * MINUTE, PT10M: 10 * MINUTE, PT1H: 60 * MINUTE, P1D: 1440 * MINUTE };
 
 export const intervalMs = (f: Frequency): number => INTERVAL_MS[f];
-
-/** Start of the newest interval that has closed by `now`, allowing for the metric set's Offset (seconds). */
-export function lastClosedInterval(metricSet: { readonly MetricSetFrequency: Frequency; readonly Offset?: number | undefined }, now: number): number {
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  return Math.floor((now - (metricSet.Offset ?? 0) * 1000) / len) * len - len;
-}

@@ -19,8 +19,10 @@ interface Dim {
   Value?: string;
 }
 
-export async function startFakeCloudWatch(series: FakeSeries[]): Promise<{ endpoint: string; calls: string[] }> {
+/** The endpoint, the operations called in order, and the span [start, end) in epoch ms each GetMetricData asked for. */
+export async function startFakeCloudWatch(series: FakeSeries[]): Promise<{ endpoint: string; calls: string[]; spans: [number, number][] }> {
   const calls: string[] = [];
+  const spans: [number, number][] = [];
   const json = (status: number, body: unknown) => ({ status, contentType: "application/x-amz-json-1.0", body: JSON.stringify(body) });
   const endpoint = await startFakeAwsServer(
     (headers, body) => {
@@ -28,12 +30,13 @@ export async function startFakeCloudWatch(series: FakeSeries[]): Promise<{ endpo
       calls.push(operation);
       const input = JSON.parse(body || "{}") as Record<string, unknown>;
       if (operation === "ListMetrics") return json(200, listMetrics(series, input));
+      if (operation === "GetMetricData") spans.push([Number(input["StartTime"]) * 1000, Number(input["EndTime"]) * 1000]);
       if (operation === "GetMetricData") return json(200, getMetricData(series, input));
       return json(400, { __type: "UnknownOperationException", message: operation });
     },
     () => json(403, { __type: "MissingAuthenticationToken", message: "unsigned request" }),
   );
-  return { endpoint, calls };
+  return { endpoint, calls, spans };
 }
 
 const PAGE = 2;

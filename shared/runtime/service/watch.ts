@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import { intervalFolder } from "../../detect/read-files.ts";
+import { intervalClock } from "../../model/interval-time.ts";
 import { intervalMs } from "../../model/frequency.ts";
 import type { MetricSet } from "../../model/metric-set.ts";
 import { parseLocation } from "../../model/location.ts";
@@ -30,7 +31,7 @@ export class TemplateWatcher {
       const template = m.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
       if (!template || parseLocation(template).kind !== "local") continue;
       const len = intervalMs(m.MetricSetFrequency);
-      const open = Math.floor(now / len) * len;
+      const open = Math.floor(intervalClock(m)(now) / len) * len;
       for (const k of AROUND) {
         const folder = intervalFolder(m, open + k * len);
         if (folder && folders.size < MAX_WATCHED_FOLDERS) folders.add(resolve(parseLocation(folder).kind === "local" ? folder.replace(/^file:\/\//, "") : folder));

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { detectMetricSet, finishInterval, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
-import { activateDetector, describeDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, describeDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
@@ -23,7 +23,7 @@ import { BAND_Z } from "../../../shared/engine/calibration.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
-import { anomalyOf, csvOf, HOUR, inOldFormat, liveFolder, localAt, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, sqlTime, T0, tempDir } from "../../builders.ts";
+import { anomalyOf, csvOf, HOUR, inOldFormat, liveFolder, localAt, metricSetRequest, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, sqlTime, T0, tempDir } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -263,6 +263,34 @@ describe("detection of intervals", () => {
     const data = await readAndAggregate(rt.blobs, metricSet, [join(files, "history"), join(files, "live")]);
     const result = backtest(metricSet, data, { from: LIVE });
     expect(result.anomalies.map((a) => ({ ...a, timestamp: new Date(a.timestamp).toISOString() }))).toEqual(live);
+  });
+});
+
+describe("daily metric sets of a time zone", () => {
+  const DAY = 24 * HOUR;
+  const date = (d: number) => new Date(T0 + d * DAY).toISOString().slice(0, 10);
+  /** Daily orders stamped with their date (no time), a week's rhythm, and a collapse on day 116; history to day 112 (16 weeks), then a folder a date. */
+  async function dailyIn(zone: string) {
+    const rt = localAt(join(await tempDir(), "vigil"), () => T0);
+    const files = join(await tempDir(), "files");
+    const orders = (d: number) => (d === 116 ? 20 : 100 + 15 * (d % 7) + ((d * 7919) % 5));
+    const rows = (from: number, to: number) => "day,platform,marketplace,views,revenue\n" + Array.from({ length: to - from }, (_, i) => `${date(from + i)},web,us,${orders(from + i)},10\n`).join("");
+    await rt.blobs.put(join(files, "history", "all.csv"), rows(0, 112));
+    for (let d = 112; d < 119; d++) await rt.blobs.put(join(files, "live", date(d).replaceAll("-", ""), "part.csv"), rows(d, d + 1));
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "daily", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "P1D" } });
+    const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetFrequency: "P1D", Timezone: zone, TimestampColumn: { ColumnName: "day", ColumnFormat: "yyyy-MM-dd" }, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}")], HistoricalDataPathList: [join(files, "history")] } } }));
+    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+    return { rt, metricSet };
+  }
+
+  it.each(["America/New_York", "Asia/Tokyo"])("reads each date's folder and rows in %s, and finds the collapse on its date", async (zone) => {
+    const { rt, metricSet } = await dailyIn(zone);
+    // 06:00 UTC on day 119: New York's day 118 ended an hour ago, Tokyo's day 119 has not.
+    const runs = await detectDue(rt, T0 + 119 * DAY + 6 * HOUR);
+    const live = (await executions(rt, OPERATOR, metricSet.AnomalyDetectorArn)).filter((e) => Date.parse(e.Timestamp) >= T0 + 112 * DAY).sort((a, b) => a.Timestamp.localeCompare(b.Timestamp));
+    expect(live.map((e) => [e.Timestamp.slice(0, 10), e.Status, e.rowsRead, e.rowsRejected])).toEqual(Array.from({ length: 7 }, (_, i) => [date(112 + i), "COMPLETED", 1, 0]));
+    const found = runs.flatMap((r) => (r.outcome.kind === "processed" && r.outcome.execution.anomalies > 0 ? [new Date(r.intervalStart).toISOString().slice(0, 10)] : []));
+    expect(found).toEqual([date(116)]);
   });
 });
 

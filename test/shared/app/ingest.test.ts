@@ -62,4 +62,32 @@ describe("CloudWatch ingest", () => {
       createMetricSet(rt, OPERATOR, { AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "r", MetricList: [{ MetricName: "RequestCount", AggregationFunction: "SUM" }], MetricSource: { CloudWatchConfig: {} } }),
     ).rejects.toMatchObject({ fields: [{ Name: "MetricList[0].Namespace" }] });
   });
+
+  it("pulls a daily metric set's day from its zone's midnight to the next (23 hours when summer time starts), filed under its date", async () => {
+    const ny = (day: number, month = 1) => Date.UTC(2021, month, day, 5); // New York's midnight in winter
+    const series: FakeSeries = { namespace: "Shop", metricName: "Orders", dimensions: { Store: "nyc" }, points: new Map([[ny(8), 120], [ny(14, 2), 90]]) };
+    const { endpoint, spans } = await startFakeCloudWatch([series]);
+    const client = new CloudWatchClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const dir = await tempDir();
+    const rt = localAt(dir, () => T0, { cloudwatch: cloudWatchSource(client) });
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "P1D" } });
+    await createMetricSet(rt, OPERATOR, {
+      AnomalyDetectorArn: detector.AnomalyDetectorArn,
+      MetricSetName: "orders",
+      MetricSetFrequency: "P1D",
+      Timezone: "America/New_York",
+      MetricList: [{ MetricName: "Orders", AggregationFunction: "SUM", Namespace: "Shop" }],
+      DimensionList: ["Store"],
+      MetricSource: { CloudWatchConfig: { RoleArn: "arn:aws:iam::000000000000:role/vigil-cloudwatch" } },
+    });
+    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+
+    expect((await ingestDue(rt, ny(9) + HOUR)).map((r) => [new Date(r.intervalStart).toISOString(), r.rows])).toEqual([["2021-02-08T00:00:00.000Z", 1]]);
+    expect(spans.at(-1)).toEqual([ny(8), ny(9)]);
+    const file = join(dir, "results", "000000000000", "shop", "orders", "ingested", "20210208", "0000", "cloudwatch.csv");
+    expect(new TextDecoder().decode(await rt.blobs.get(file))).toContain(`${new Date(ny(8)).toISOString()},nyc,120`);
+    // 14 March has 23 hours in New York: it ends at 04:00 UTC on the 15th.
+    await ingestDue(rt, Date.UTC(2021, 2, 15, 4, 30));
+    expect(spans.at(-1)).toEqual([ny(14, 2), Date.UTC(2021, 2, 15, 4)]);
+  });
 });

@@ -73,6 +73,27 @@ describe("PutMetricRows", () => {
     expect(groups.length).toBeGreaterThan(0);
   });
 
+  it("files a daily metric set's rows under their date in its time zone, which detection reads once", async () => {
+    const feb = (day: number, hour = 0) => Date.UTC(2021, 1, day, hour);
+    let now = feb(9, 3);
+    const rt = localAt(await tempDir(), () => now);
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "daily", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "P1D" } });
+    const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricSetFrequency: "P1D", Timezone: "America/New_York", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], MetricSource: { HttpPushConfig: {} } }));
+    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+    // New York's 8 February: from its first minute, and its last (04:30 UTC on the 9th).
+    const rows = [
+      { timestamp: "2021-02-08 00:10:00", platform: "web", marketplace: "us", views: 5 },
+      { timestamp: "2021-02-08 23:30:00", platform: "web", marketplace: "us", views: 7 },
+    ];
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "day")).toMatchObject({ RowsAccepted: 2, RowsRejected: 0 });
+    const folder = join(metricSetRoot(rt.resultsRoot, metricSet), "ingested", "20210208", "0000");
+    expect(new TextDecoder().decode(await rt.blobs.get(join(folder, "push-day.csv")))).toContain(`${new Date(feb(9, 4) + 30 * 60_000).toISOString()},web,us,7`);
+    now = feb(9, 6);
+    const runs = await detectDue(rt, now);
+    const run = runs.find((r) => r.intervalStart === feb(8));
+    expect(run?.outcome).toMatchObject({ kind: "processed", execution: { Status: "COMPLETED", rowsRead: 2, rowsRejected: 0 } });
+  });
+
   it("says which rows it refused and why, keeps them, and refuses rows for an interval already detected", async () => {
     const now = T0 + 30 * HOUR;
     const { rt, metricSet } = await pushedShop(() => now);
