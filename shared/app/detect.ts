@@ -15,7 +15,7 @@ import { advanceGroup, groupingContextOf, noMembers, sumTallies, type MemberTall
 import { madeOnFirstUse } from "../model/first-use.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { lastClosedInterval, templateZone } from "../model/interval-time.ts";
+import { instantOf, lastClosedInterval, templateZone } from "../model/interval-time.ts";
 import { DETECTING, type AnomalyDetector } from "../model/detector.ts";
 import { historySeriesOf, L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
 import { FILE_READ_COST } from "../ingest/readers.ts";
@@ -742,7 +742,7 @@ export async function mergeRun(deps: DueServices, work: string, now: number): Pr
     if (!(await finishHistory(deps, plan, results, now))) return [];
     return (await detectMetricSet(deps, plan.metricSet, now)).runs;
   }
-  const run: DueRun = { metricSet: plan.metricSet, intervalStart: plan.intervalStart, outcome: await finishInterval(deps, plan, results, now) };
+  const run = dueRun(plan.metricSet, plan.intervalStart, await finishInterval(deps, plan, results, now));
   deps.observer.intervalRun(run, now);
   return run.outcome.kind === "processed" ? [run, ...(await detectMetricSet(deps, plan.metricSet, now)).runs] : [run];
 }
@@ -781,8 +781,12 @@ export const NO_DATA = "No data: no rows were found for this interval";
 export interface DueRun {
   readonly metricSet: MetricSet;
   readonly intervalStart: number;
+  /** The instant the interval closed (its end; a zone's day at its midnight): lags count from it. */
+  readonly closedAt: number;
   readonly outcome: IntervalOutcome;
 }
+
+const dueRun = (metricSet: MetricSet, intervalStart: number, outcome: IntervalOutcome): DueRun => ({ metricSet, intervalStart, closedAt: instantOf(metricSet, intervalStart + intervalMs(metricSet.MetricSetFrequency)), outcome });
 
 type DueServices = DetectServices & Pick<Services, "region" | "clock" | "observer" | "quotas">;
 
@@ -883,7 +887,7 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
     if (from < last) from = await firstIntervalWithData(services, metricSet, from, last);
   } catch (e) {
     const attempt = await failedBeforeLease(services, metricSet, last, now, e);
-    const run = { metricSet, intervalStart: last, outcome: attempt.outcome };
+    const run = dueRun(metricSet, last, attempt.outcome);
     services.observer.intervalRun(run, now);
     // One tenant's unreadable history or folders stop its own metric set, not the others'; any other error fails the invocation too, after the other metric sets.
     if (attempt.thrown) throw attempt.thrown.error;
@@ -893,7 +897,7 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   // Intervals detection goes past will not be run: their records stop saying they will. One whose run another invocation still holds is waited for, as the next interval would be.
   const held = (Number.isNaN(through) || from > through + len) && (await notAttempted(services, metricSet, from)) ? await passOver(services, metricSet, Number.isNaN(through) ? windowStart - len : through, from, windowStart, window, now) : undefined;
   if (held !== undefined) {
-    const run: DueRun = { metricSet, intervalStart: held, outcome: { kind: "in-progress" } };
+    const run = dueRun(metricSet, held, { kind: "in-progress" });
     services.observer.intervalRun(run, now);
     return { runs: [run], through };
   }
@@ -904,7 +908,7 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   for (let i = 0; i < waiting.length; i += PENDING_WRITES) await services.records.putMany(waiting.slice(i, i + PENDING_WRITES));
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
     const attempt = await attemptInterval(services, metricSet, t, now, model);
-    const run = { metricSet, intervalStart: t, outcome: attempt.outcome };
+    const run = dueRun(metricSet, t, attempt.outcome);
     runs.push(run);
     services.observer.intervalRun(run, now);
     if (attempt.thrown) throw attempt.thrown.error;
@@ -957,7 +961,7 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
     if (!found || (!awaitsRun(found) && found.Status !== "IN_PROGRESS")) return false;
     const given = await giveUp(services, metricSet, t, now, reasonAt(t));
     if (given === "held") return true;
-    if (given) services.observer.intervalRun({ metricSet, intervalStart: t, outcome: { kind: "failed", execution: given } }, now);
+    if (given) services.observer.intervalRun(dueRun(metricSet, t, { kind: "failed", execution: given }), now);
     return false;
   };
   if ((from - after) / len <= window) {
@@ -1035,8 +1039,8 @@ function landedInterval(services: Pick<Services, "resultsRoot">, metricSet: Metr
   let newest = -Infinity;
   for (const file of files) {
     const t = intervalOf(file);
-    // A folder coarser than the interval (a day of hourly files) counts only once the whole span has closed.
-    if (t !== undefined && t + span <= now) newest = Math.max(newest, Math.floor((t + span - len) / len) * len);
+    // A folder coarser than the interval (a day of hourly files) counts only once the whole span has closed (a zone's day at its own midnight).
+    if (t !== undefined && instantOf(metricSet, t + span) <= now) newest = Math.max(newest, Math.floor((t + span - len) / len) * len);
   }
   return newest;
 }

@@ -5,6 +5,7 @@ import { keptFewer, toAnomalyGroup } from "../incidents/contribution.ts";
 import type { AnomalyGroup, AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
+import { instantOf } from "../model/interval-time.ts";
 import { resourceKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import type { Silence } from "../model/silence.ts";
@@ -133,9 +134,9 @@ export async function explainAlerting(services: Services, scope: Scope, input: {
       return { alert, reason: reasonFor(alert, point, group, notice), notice, lastNotifiedAt: told };
     }),
   );
-  // Routing runs when the interval closes: the silences in force over the interval and at its close.
-  const close = t + intervalMs(metricSet.MetricSetFrequency);
-  const silences = (await catalog.listSilences()).filter((s) => Date.parse(s.StartsAt) <= close && t < Date.parse(s.EndsAt) && (!s.AnomalyDetectorArn || s.AnomalyDetectorArn === input.AnomalyDetectorArn));
+  // Routing runs when the interval closes (a zone's day at its midnight), then the Offset: the silences in force over the interval and at its close.
+  const [from, close] = [instantOf(metricSet, t), instantOf(metricSet, t + len) + (metricSet.Offset ?? 0) * 1000];
+  const silences = (await catalog.listSilences()).filter((s) => Date.parse(s.StartsAt) <= close && from < Date.parse(s.EndsAt) && (!s.AnomalyDetectorArn || s.AnomalyDetectorArn === input.AnomalyDetectorArn));
   return {
     metricSet,
     timeSeriesId: series.id,

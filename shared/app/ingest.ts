@@ -21,6 +21,8 @@ export interface PulledSource {
 export interface IngestRun {
   readonly metricSet: MetricSet;
   readonly intervalStart: number;
+  /** The instant the interval closed (a zone's day at its midnight): lags count from it. */
+  readonly closedAt: number;
   readonly rows: number;
   readonly file: string;
 }
@@ -64,10 +66,10 @@ export async function ingestDue(services: Services, now: number): Promise<Ingest
 
 async function ingestInterval(deps: Pick<Services, "blobs" | "resultsRoot">, source: PulledSource, metricSet: MetricSet, start: number): Promise<IngestRun> {
   // CloudWatch is asked for the instants the interval spans (a day of a zone: from its midnight to the next, 23 to 25 hours).
-  const from = instantOf(metricSet, start);
-  const rows = await source.readInterval(metricSet, from, (instantOf(metricSet, start + intervalMs(metricSet.MetricSetFrequency)) - from) / 1000);
+  const [from, closedAt] = [instantOf(metricSet, start), instantOf(metricSet, start + intervalMs(metricSet.MetricSetFrequency))];
+  const rows = await source.readInterval(metricSet, from, (closedAt - from) / 1000);
   const folder = renderTemplate(canonicalTemplate(metricSetRoot(deps.resultsRoot, metricSet)), start, templateZone(metricSet));
   const file = joinUri(folder, `${source.kind}.csv`);
   await deps.blobs.put(file, canonicalCsv(metricSet, rows));
-  return { metricSet, intervalStart: start, rows: rows.length, file };
+  return { metricSet, intervalStart: start, closedAt, rows: rows.length, file };
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { metricSetRoot, toJsonLines } from "../detect/results.ts";
 import { canonicalCsv, canonicalTemplate } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../model/path-template.ts";
-import { templateZone } from "../model/interval-time.ts";
+import { instantOf, templateZone } from "../model/interval-time.ts";
 import { classifyPushedRows } from "../ingest/pushed-rows.ts";
 import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
@@ -68,7 +68,7 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
     const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
     // An interval waiting for its run, or failed before its commit and tried again, reads the rows pushed meanwhile.
     const late = run && !awaitsRun(run);
-    const early = start > now + len;
+    const early = instantOf(metricSet, start) > now + len;
     if (!late && !early) continue;
     intervals.delete(start);
     const detail = late ? `the interval starting ${new Date(start).toISOString()} was already detected` : `the interval starting ${new Date(start).toISOString()} is in the future`;

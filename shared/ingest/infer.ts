@@ -42,12 +42,16 @@ const FORMATS = [
   ["EPOCH_SECONDS", (v: string) => /^\d{9,11}$/.test(v)],
 ] as const;
 const FREQUENCIES: [Frequency, number][] = [
+  ["PT1M", 60_000],
   ["PT5M", 300_000],
   ["PT10M", 600_000],
   ["PT1H", 3_600_000],
   ["P1D", 86_400_000],
 ];
 
+const DAY = 86_400_000;
+/** Stamps at a zone's midnight are 23 or 25 hours apart where summer time starts or ends: such a gap is whole days. */
+const asDays = (gap: number) => (gap >= DAY - 3_600_000 && Math.abs(gap - Math.round(gap / DAY) * DAY) <= 3_600_000 ? Math.round(gap / DAY) * DAY : gap);
 const isNumber = (v: unknown) => (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)));
 const sure = <T>(value: T, share: number, what: string): Guess<T> => ({ value, confidence: share >= 1 ? "HIGH" : share >= 0.8 ? "LOW" : "NONE", ...(share < 1 ? { message: `${Math.round(share * 100)}% of sampled ${what} agree` } : {}) });
 
@@ -120,11 +124,11 @@ export function inferConfig(head: Pick<FileHead, "text" | "gzipped">): InferredC
   if (timestamp.value) {
     const parse = makeTimestampParser(timestamp.value.ColumnFormat);
     const times = [...new Set(values(timestamp.value.ColumnName).map((v) => parse(v)).filter((t): t is number => t !== undefined))].sort((a, b) => a - b);
-    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    const gaps = times.slice(1).map((t, i) => asDays(t - times[i]!));
     const smallest = Math.min(...gaps);
     const match = FREQUENCIES.find(([, ms]) => ms === smallest);
     if (gaps.length && match) frequency = sure(match[0], gaps.filter((g) => g % smallest === 0).length / gaps.length, "intervals");
-    else if (gaps.length) frequency = { value: undefined, confidence: "NONE", message: `timestamps are ${smallest / 1000} s apart, not one of PT5M, PT10M, PT1H, P1D` };
+    else if (gaps.length) frequency = { value: undefined, confidence: "NONE", message: `timestamps are ${smallest / 1000} s apart, not one of ${FREQUENCIES.map(([f]) => f).join(", ")}` };
   }
   const sampleRows = rows.slice(0, 10).map((r) => header.map((c) => (r.fields[c] === undefined ? "" : String(r.fields[c]))));
   return { format, compression, containsHeader, delimiter, header: { value: header, confidence: "HIGH" }, timestampColumn: timestamp, measures, dimensions, frequency, sampleRows };

@@ -96,7 +96,8 @@ export function classifyRow(raw: RawRow, spec: RowSpec, window?: { from: number;
   if (window && (timestamp < window.from || timestamp >= window.to)) {
     return {
       ok: false,
-      rejected: rejectOf(raw, "OUTSIDE_INTERVAL", `${new Date(timestamp).toISOString()} is outside [${new Date(window.from).toISOString()}, ${new Date(window.to).toISOString()})`),
+      // The time as the row writes it: a day of a zone is read as its date there (interval-time.ts), which no instant written with a Z would say.
+      rejected: rejectOf(raw, "OUTSIDE_INTERVAL", `'${String(tsCell)}' is outside the interval [${new Date(window.from).toISOString()}, ${new Date(window.to).toISOString()})`),
     };
   }
   const dimensions: string[] = [];

@@ -1,13 +1,12 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DueRun, IngestRun, Observer } from "../app/index.ts";
-import { intervalMs } from "../model/frequency.ts";
 
 /** The correlation id of one interval run: metric set @ interval. */
 export const correlationIdOf = (run: Pick<DueRun, "metricSet" | "intervalStart">) => `${run.metricSet.MetricSetArn}@${new Date(run.intervalStart).toISOString()}`;
 
 /** How long after an interval closed something happened to it (seconds): the delay people wait for. */
-const lagSeconds = (run: Pick<DueRun, "metricSet" | "intervalStart">, now: number) => (now - (run.intervalStart + intervalMs(run.metricSet.MetricSetFrequency))) / 1000;
+const lagSeconds = (run: Pick<DueRun, "closedAt">, now: number) => (now - run.closedAt) / 1000;
 
 /** An Observer that writes to Powertools' logger and metrics; the edges keep both for middy. */
 export interface PowertoolsObserver extends Observer {

@@ -1,7 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { IngestRun, Observer } from "../../app/index.ts";
-import { intervalMs } from "../../model/frequency.ts";
 import { correlationIdOf } from "../observability.ts";
 
 /**
@@ -56,7 +55,7 @@ export function serviceObserver(logger = new Logger({ serviceName: "vigil" })): 
       if (run.outcome.kind === "lease-expired") return void logger.warn("interval run outlived its lease: nothing committed, it runs again", { intervalId });
       if (run.outcome.kind !== "processed") return void logger.info("interval skipped", { intervalId, outcome: run.outcome.kind });
       const e = run.outcome.execution;
-      const seconds = Math.max(0, (now - (run.intervalStart + intervalMs(run.metricSet.MetricSetFrequency))) / 1000);
+      const seconds = Math.max(0, (now - run.closedAt) / 1000);
       lag.observe(seconds);
       lastLag.set(seconds);
       rowsRead.inc(e.rowsRead);

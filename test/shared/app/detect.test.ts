@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { detectMetricSet, finishInterval, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
-import { activateDetector, createDetector, createMetricSet, describeDetector, detectDue, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, createSilence, describeDetector, detectDue, explainAlerting, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
@@ -270,7 +270,7 @@ describe("daily metric sets of a time zone", () => {
   const DAY = 24 * HOUR;
   const date = (d: number) => new Date(T0 + d * DAY).toISOString().slice(0, 10);
   /** Daily orders stamped with their date (no time), a week's rhythm, and a collapse on day 116; history to day 112 (16 weeks), then a folder a date. */
-  async function dailyIn(zone: string) {
+  async function dailyIn(zone: string, Offset = 0) {
     const rt = localAt(join(await tempDir(), "vigil"), () => T0);
     const files = join(await tempDir(), "files");
     const orders = (d: number) => (d === 116 ? 20 : 100 + 15 * (d % 7) + ((d * 7919) % 5));
@@ -278,9 +278,9 @@ describe("daily metric sets of a time zone", () => {
     await rt.blobs.put(join(files, "history", "all.csv"), rows(0, 112));
     for (let d = 112; d < 119; d++) await rt.blobs.put(join(files, "live", date(d).replaceAll("-", ""), "part.csv"), rows(d, d + 1));
     const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "daily", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "P1D" } });
-    const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetFrequency: "P1D", Timezone: zone, TimestampColumn: { ColumnName: "day", ColumnFormat: "yyyy-MM-dd" }, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}")], HistoricalDataPathList: [join(files, "history")] } } }));
+    const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetFrequency: "P1D", Timezone: zone, Offset, TimestampColumn: { ColumnName: "day", ColumnFormat: "yyyy-MM-dd" }, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "live/{{yyyyMMdd}}")], HistoricalDataPathList: [join(files, "history")] } } }));
     await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
-    return { rt, metricSet };
+    return { rt, metricSet, folder: (d: number) => join(files, "live", date(d).replaceAll("-", "")) };
   }
 
   it.each(["America/New_York", "Asia/Tokyo"])("reads each date's folder and rows in %s, and finds the collapse on its date", async (zone) => {
@@ -291,6 +291,27 @@ describe("daily metric sets of a time zone", () => {
     expect(live.map((e) => [e.Timestamp.slice(0, 10), e.Status, e.rowsRead, e.rowsRejected])).toEqual(Array.from({ length: 7 }, (_, i) => [date(112 + i), "COMPLETED", 1, 0]));
     const found = runs.flatMap((r) => (r.outcome.kind === "processed" && r.outcome.execution.anomalies > 0 ? [new Date(r.intervalStart).toISOString().slice(0, 10)] : []));
     expect(found).toEqual([date(116)]);
+    // Lags count from the zone's midnight: 04:00 UTC in New York's summer (1 May), 15:00 UTC the day before in Tokyo.
+    expect(runs.find((r) => r.intervalStart === T0 + 116 * DAY)?.closedAt).toBe(T0 + 117 * DAY + (zone === "Asia/Tokyo" ? -9 : 4) * HOUR);
+  });
+
+  it("wakes for a file landed in a day once the day has ended in its zone, not before", async () => {
+    const detected = (runs: readonly DueRun[]) => runs.map((r) => new Date(r.intervalStart).toISOString().slice(0, 10));
+    // 01:00 UTC on day 119 is 20:00 on day 118 in New York: the day is not over there.
+    const ny = await dailyIn("America/New_York");
+    expect(detected(await detectDue(ny.rt, T0 + 119 * DAY + HOUR, { arrived: [join(ny.folder(118), "part.csv")] }))).not.toContain(date(118));
+    // 01:00 on day 119 in Tokyo (16:00 UTC on day 118): its day 118 is over, and the file wakes it before its Offset of three hours.
+    const tokyo = await dailyIn("Asia/Tokyo", 10_800);
+    expect(detected(await detectDue(tokyo.rt, T0 + 118 * DAY + 16 * HOUR, { arrived: [join(tokyo.folder(118), "part.csv")] }))).toContain(date(118));
+  });
+
+  it("explains a day's alerting with the silences in force when the day closed in its zone", async () => {
+    const { rt, metricSet } = await dailyIn("America/New_York");
+    // 20:00 on day 116 to 02:00 on day 117 in New York: over the close of its day 116 (05:00 UTC on day 117), after UTC's.
+    await createSilence(rt, OPERATOR, { AnomalyDetectorArn: metricSet.AnomalyDetectorArn, StartsAt: new Date(T0 + 117 * DAY + HOUR).toISOString(), EndsAt: new Date(T0 + 117 * DAY + 7 * HOUR).toISOString(), Reason: "night maintenance" });
+    await detectDue(rt, T0 + 119 * DAY + 6 * HOUR);
+    const explained = await explainAlerting(rt, OPERATOR, { AnomalyDetectorArn: metricSet.AnomalyDetectorArn, series: { MetricName: "views", Dimensions: { platform: "web", marketplace: "us" } }, Timestamp: T0 + 116 * DAY });
+    expect(explained.silences.map((s) => s.Reason)).toEqual(["night maintenance"]);
   });
 });
 

@@ -94,6 +94,15 @@ describe("PutMetricRows", () => {
     expect(run?.outcome).toMatchObject({ kind: "processed", execution: { Status: "COMPLETED", rowsRead: 2, rowsRejected: 0 } });
   });
 
+  it("takes the next date's rows in a zone ahead of UTC as it takes the next interval's anywhere", async () => {
+    // 00:30 on 9 February in Kiritimati (UTC+14) is 10:30 UTC on the 8th: the 10th starts there within a day.
+    const rt = localAt(await tempDir(), () => Date.UTC(2021, 1, 8, 10, 30));
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "daily", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "P1D" } });
+    const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricSetFrequency: "P1D", Timezone: "Pacific/Kiritimati", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], MetricSource: { HttpPushConfig: {} } }));
+    const rows = [{ timestamp: "2021-02-10 00:10:00", platform: "web", marketplace: "ki", views: 5 }];
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "next")).toMatchObject({ RowsAccepted: 1, RowsRejected: 0 });
+  });
+
   it("says which rows it refused and why, keeps them, and refuses rows for an interval already detected", async () => {
     const now = T0 + 30 * HOUR;
     const { rt, metricSet } = await pushedShop(() => now);

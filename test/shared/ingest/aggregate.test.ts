@@ -92,6 +92,8 @@ describe("aggregation", () => {
     expect(cellValue(de, 0, "SUM")).toBe(10);
     expect(cellValue(de, 1, "AVG")).toBeUndefined();
     expect(agg.rejects.find((r) => r.reason === "NON_NUMERIC_MEASURE")).toMatchObject({ partial: true, line: rows[0]!.line, detail: "measure 'price' = 'abc' is not a number" });
+    // The time as the row writes it: a zone's day is read as its date there, which no instant would say.
+    expect(agg.rejects.find((r) => r.reason === "OUTSIDE_INTERVAL")?.detail).toBe(`'${ts(T + 2 * HOUR)}' is outside the interval [${new Date(T).toISOString()}, ${new Date(T + HOUR).toISOString()})`);
   });
 
   it("tells a record that could not be read (any line, even with no text kept) from a file that could not be (line 0)", () => {

@@ -21,7 +21,7 @@ describe("inferConfig", () => {
       fc.asyncProperty(
         fc.constantFrom(",", ";", "\t", "|"),
         fc.uniqueArray(name, { minLength: 2, maxLength: 5 }),
-        fc.constantFrom(["PT5M", 300_000] as const, ["PT1H", HOUR] as const, ["P1D", 24 * HOUR] as const),
+        fc.constantFrom(["PT1M", 60_000] as const, ["PT5M", 300_000] as const, ["PT1H", HOUR] as const, ["P1D", 24 * HOUR] as const),
         fc.boolean(),
         fc.integer({ min: 3, max: 30 }),
         async (delimiter, names, [frequency, step], gzip, rows) => {
@@ -52,5 +52,12 @@ describe("inferConfig", () => {
     const none = inferConfig(await headOf(new TextEncoder().encode("a,b\nx,y\n")));
     expect(none.timestampColumn.confidence).toBe("NONE");
     expect(none.frequency.confidence).toBe("NONE");
+  });
+
+  it("infers P1D from rows stamped at a zone's midnight across the start of summer time (23 hours apart once)", async () => {
+    const days = ["2021-03-12T00:00:00-05:00", "2021-03-13T00:00:00-05:00", "2021-03-14T00:00:00-05:00", "2021-03-15T00:00:00-04:00", "2021-03-16T00:00:00-04:00"];
+    const g = inferConfig(await headOf(new TextEncoder().encode("day,store,orders\n" + days.map((d, i) => `${d},nyc,${100 + i}\n`).join(""))));
+    expect(g.timestampColumn.value?.ColumnName).toBe("day");
+    expect(g.frequency).toMatchObject({ value: "P1D", confidence: "HIGH" });
   });
 });
