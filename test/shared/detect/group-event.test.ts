@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { chartValue, groupEvent, type RecentValues } from "../../../shared/detect/group-event.ts";
 import { boundedGroup, carriedGroup, GROUP_SERIES_KEPT } from "../../../shared/incidents/bounded.ts";
 import { advanceGroup, noMembers } from "../../../shared/incidents/grouping.ts";
+import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
 import { anomalyOf, HOUR, T0 } from "../../builders.ts";
 
@@ -41,5 +42,19 @@ describe("an anomaly group's event", () => {
     expect(named).toHaveLength(10);
     for (const series of named) expect(Object.keys(stored.impacts["revenue"]!.series)).toContain(series.timeSeriesId);
     expect(named.map((s) => s.dimensions[0]!.dimensionValue)).toEqual(Array.from({ length: 10 }, (_, i) => `small-${GROUP_SERIES_KEPT - 1 - i}`));
+  });
+
+  it("names the interval's own anomalies when the group grows only by series its full record does not keep", () => {
+    const metricSetArn = "arn:aws:lookoutmetrics:us-east-1:123456789012:MetricSet/shop/orders" as MetricSetArn;
+    const ctx = { detectorArn: "arn:aws:lookoutmetrics:us-east-1:123456789012:AnomalyDetector:shop" as AnomalyDetectorArn, metricSetArn, dimensionNames: ["store"], intervalMs: HOUR };
+    const first = Array.from({ length: GROUP_SERIES_KEPT }, (_, i) => anomalyOf({ metricSetArn, dimensions: [["store", `s-${i}`]], actual: 100, expected: 10, band: 1 }));
+    const opened = advanceGroup(ctx, undefined, first, { ...noMembers(), fresh: { revenue: first.length } }, T0);
+    // An hour later 20 more stores, far off in money but fewer bands out than any the record keeps.
+    const later = Array.from({ length: 20 }, (_, i) => anomalyOf({ metricSetArn, dimensions: [["store", `big-${i}`]], t: T0 + HOUR, actual: 1000, expected: 10, band: 99 }));
+    const grown = advanceGroup(ctx, JSON.parse(JSON.stringify(carriedGroup(opened.open!))) as AnomalyGroupRecord, later, { ...noMembers(), fresh: { revenue: later.length } }, T0 + HOUR).changed!;
+    const stored = boundedGroup(carriedGroup(grown));
+    expect(Object.keys(stored.impacts["revenue"]!.series).some((id) => later.some((a) => a.timeSeriesId === id))).toBe(false);
+    const named = groupEvent("AnomalyGroupChanged", stored, later, { intervalMs: HOUR, window: () => undefined }, T0 + HOUR, grown).summary.relevantTimeSeries;
+    expect(named.map((s) => s.timeSeriesId)).toEqual(later.slice(0, 10).map((a) => a.timeSeriesId));
   });
 });
