@@ -1,7 +1,7 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readInterval, spillHistory } from "../detect/read-files.ts";
-import { failureUri, inputUri, intervalUri, metricSetRoot, resultUri, runsUri, tenantFailureReason, toJsonLines } from "../detect/results.ts";
+import { failureUri, inputUri, intervalUri, jsonLinesParts, metricSetRoot, resultUri, runsUri, tenantFailureReason, toJsonLines } from "../detect/results.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
 import { collectVersions, commitModel, emptyModel, readModel, type ShardedModel, type ShardInfo } from "../detect/shard-model.ts";
@@ -644,8 +644,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
 
   const at = intervalUri(root, intervalStart);
   const stamp = new Date(intervalStart).toISOString();
-  const tagged = anomalies.map((a: Anomaly) => ({ ...a, timestamp: stamp, anomalyGroupId: group?.AnomalyGroupId }));
-  await deps.blobs.put(joinUri(at, "anomalies.jsonl"), toJsonLines(tagged));
+  await deps.blobs.put(joinUri(at, "anomalies.jsonl"), jsonLinesParts(anomalies, (a: Anomaly) => ({ ...a, timestamp: stamp, anomalyGroupId: group?.AnomalyGroupId })));
   // Every series' value and band this interval, and the anomalies' scores (series-points.ts).
   if (plan.scored) await keepPoints(deps, root, results);
   const quality: QualityRecord = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...plan.quality };

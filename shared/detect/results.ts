@@ -59,3 +59,25 @@ export function intervalUri(root: string, intervalStart: number): string {
 }
 
 export const toJsonLines = (items: readonly unknown[]) => items.map((i) => JSON.stringify(i)).join("\n") + (items.length ? "\n" : "");
+
+/** About how many characters of lines one part of jsonLinesParts holds. */
+const PART_CHARS = 1 << 20;
+
+/**
+ * Items as JSON Lines (each as `line` makes it), encoded a mebibyte at a time: a wide
+ * interval's lines are never all held as strings, nor joined into one (a million anomalies'
+ * lines pass 300 MB, and V8 caps a string at 2^29 characters).
+ */
+export function jsonLinesParts<T>(items: readonly T[], line: (item: T) => unknown): Uint8Array[] {
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  let batch = "";
+  for (const item of items) {
+    batch += `${JSON.stringify(line(item))}\n`;
+    if (batch.length < PART_CHARS) continue;
+    parts.push(encoder.encode(batch));
+    batch = "";
+  }
+  if (batch) parts.push(encoder.encode(batch));
+  return parts;
+}

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { parseLocation } from "../model/location.ts";
 import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobKind, type BlobStore, type ListingLimits } from "./blobs.ts";
@@ -33,8 +34,9 @@ export class S3BlobStore implements BlobStore {
 
   async put(uri: string, body: BlobBody, kind?: BlobKind): Promise<void> {
     const { bucket, key } = s3Address(uri);
-    // One request per object: parts are joined for it.
-    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: typeof body === "string" || body instanceof Uint8Array ? body : Buffer.concat(body) }));
+    // One request per object: parts are sent one after another, never joined into a second copy of their bytes.
+    const whole = typeof body === "string" || body instanceof Uint8Array;
+    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: whole ? body : Readable.from(body), ...(whole ? {} : { ContentLength: body.reduce((n, p) => n + p.byteLength, 0) }) }));
     // Tagged in a second call (any S3 implements it); should it fail, the object is kept longer, never lost.
     if (kind) await this.client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: [{ Key: "vigil-kind", Value: kind }] } }));
   }
