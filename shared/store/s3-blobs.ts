@@ -1,4 +1,3 @@
-import { Readable } from "node:stream";
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { parseLocation } from "../model/location.ts";
 import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobKind, type BlobStore, type ListingLimits } from "./blobs.ts";
@@ -34,9 +33,9 @@ export class S3BlobStore implements BlobStore {
 
   async put(uri: string, body: BlobBody, kind?: BlobKind): Promise<void> {
     const { bucket, key } = s3Address(uri);
-    // One request per object: parts are sent one after another, never joined into a second copy of their bytes.
-    const whole = typeof body === "string" || body instanceof Uint8Array;
-    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: whole ? body : Readable.from(body), ...(whole ? {} : { ContentLength: body.reduce((n, p) => n + p.byteLength, 0) }) }));
+    // One request per object: parts are joined for it, as the SDK retries a body of bytes and never a stream's (a throttled put would fail at once). Once joined, the parts may be collected while it is sent.
+    if (typeof body !== "string" && !(body instanceof Uint8Array)) body = Buffer.concat(body);
+    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     // Tagged in a second call (any S3 implements it); should it fail, the object is kept longer, never lost.
     if (kind) await this.client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: [{ Key: "vigil-kind", Value: kind }] } }));
   }

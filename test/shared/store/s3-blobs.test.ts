@@ -1,6 +1,7 @@
-import { GetObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectTaggingCommand, S3Client } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { S3BlobStore } from "../../../shared/store/s3-blobs.ts";
+import { startFakeAwsServer } from "../../fakes/aws-server.ts";
 import { startS3rver } from "../../servers.ts";
 
 /** The S3 adapter through the real AWS SDK v3 client against s3rver, a local server speaking S3's protocol. */
@@ -48,5 +49,19 @@ describe("S3BlobStore against a local S3 server", () => {
     const bytes = new Uint8Array(4096).map((_, i) => (i * 31) % 256);
     await blobs.put("s3://metrics/models/m.bin", bytes);
     expect(await blobs.get("s3://metrics/models/m.bin")).toEqual(bytes);
+  });
+
+  it("puts an object given in parts again when S3 asks to slow down, whole", async () => {
+    const bodies: string[] = [];
+    const endpoint = await startFakeAwsServer(
+      (_, body) => {
+        bodies.push(body);
+        return bodies.length === 1 ? { status: 503, contentType: "application/xml", body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>" } : { status: 200, contentType: "application/xml", body: "" };
+      },
+      () => ({ status: 403, contentType: "application/xml", body: "<Error><Code>AccessDenied</Code></Error>" }),
+    );
+    const throttled = new S3BlobStore(new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "local", secretAccessKey: "local" }, requestChecksumCalculation: "WHEN_REQUIRED", maxAttempts: 3 }));
+    await throttled.put("s3://metrics/results/anomalies.jsonl", [Buffer.from('{"a":1}\n'), Buffer.from('{"a":2}\n')]);
+    expect(bodies).toEqual(['{"a":1}\n{"a":2}\n', '{"a":1}\n{"a":2}\n']);
   });
 });
