@@ -48,12 +48,9 @@ function summaryOf(group: AnomalyGroupRecord, whole: AnomalyGroupRecord, anomali
       return Object.entries(impact.deviation[name] ?? {}).flatMap(([value, dev]) => (contributionScore(dev, total) >= AFFECTED_SHARE ? [`${name}=${value}`] : []));
     }),
   );
-  // Those the record keeps first, so that each can be explained, charted and judged by its id; then, should the interval's anomalies be of series it let go of, those.
-  const byDeviation = (list: Anomaly[]) => list.sort((a, b) => Math.abs(b.actual - b.expected) - Math.abs(a.actual - a.expected));
-  const ofPrimary = anomalies.filter((a) => a.measure === primary.measure);
-  const kept = ofPrimary.filter((a) => Object.hasOwn(primary.series, a.timeSeriesId));
-  const others = kept.length < RELEVANT_SERIES && kept.length < ofPrimary.length ? ofPrimary.filter((a) => !Object.hasOwn(primary.series, a.timeSeriesId)) : [];
-  const relevant = [...byDeviation(kept), ...byDeviation(others)]
+  const relevant = anomalies
+    .filter((a) => a.measure === primary.measure)
+    .sort((a, b) => Math.abs(b.actual - b.expected) - Math.abs(a.actual - a.expected))
     .slice(0, RELEVANT_SERIES)
     .map((a) => ({
       timeSeriesId: a.timeSeriesId,
