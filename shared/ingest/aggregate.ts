@@ -2,7 +2,7 @@ import type { Metric } from "../model/metric-set.ts";
 import type { MalformedRecord, RawRow } from "./readers.ts";
 import { KeyTable } from "../model/key-tables.ts";
 import { dimensionsOfKey } from "./series-key.ts";
-import { classifyRow, type RejectReason, type RejectedRow, type RowSpec } from "./rows.ts";
+import { classifyRow, type IntervalWindow, type RejectReason, type RejectedRow, type RowSpec } from "./rows.ts";
 import { RejectKeeper, REJECT_LIMITS, type RejectLimits, type RejectsNotKept } from "./rejects.ts";
 
 /** One dimension combination's raw sums within one interval, per measure (metric set order). */
@@ -67,7 +67,7 @@ export interface Aggregation {
 export interface AggregateOptions {
   readonly intervalMs: number;
   /** Only rows in [from, to) are used; the others are rejected as OUTSIDE_INTERVAL. */
-  readonly window?: { readonly from: number; readonly to: number };
+  readonly window?: IntervalWindow;
   /** Rows another source already gives (the same interval read from two places): neither used nor counted. */
   readonly skip?: (file: string, intervalStart: number) => boolean;
   /** How many rejects are kept with their fields (REJECT_LIMITS unless told). */

@@ -78,12 +78,19 @@ function parseMeasure(v: unknown): number | undefined {
 
 const rejectOf = (raw: RawRow, reason: RejectReason, detail: string, partial = false): RejectedRow => ({ file: raw.file, line: raw.line, reason, detail, partial, row: raw.fields });
 
+/** An interval rows must fall in, [from, to) in interval time (interval-time.ts), and how a reject names it where its bounds as instants would mislead (a day of a zone: its date there). */
+export interface IntervalWindow {
+  readonly from: number;
+  readonly to: number;
+  readonly named?: string;
+}
+
 /**
  * Checks one row against the metric set and, when `window` is given, the interval
  * [from, to). A row is rejected whole when it cannot name its series or time; a bad
  * measure only loses that measure and is reported as a partial row.
  */
-export function classifyRow(raw: RawRow, spec: RowSpec, window?: { from: number; to: number }): RowVerdict {
+export function classifyRow(raw: RawRow, spec: RowSpec, window?: IntervalWindow): RowVerdict {
   const fields = raw.fields;
   if (fields[EXTRA_CELLS] !== undefined) return { ok: false, rejected: rejectOf(raw, "EXTRA_CELLS", "row has more cells than the header") };
   if (!(spec.timestampColumn in fields)) return { ok: false, rejected: rejectOf(raw, "MISSING_COLUMN", `column '${spec.timestampColumn}' is missing`) };
@@ -97,7 +104,7 @@ export function classifyRow(raw: RawRow, spec: RowSpec, window?: { from: number;
     return {
       ok: false,
       // The time as the row writes it: a day of a zone is read as its date there (interval-time.ts), which no instant written with a Z would say.
-      rejected: rejectOf(raw, "OUTSIDE_INTERVAL", `'${String(tsCell)}' is outside the interval [${new Date(window.from).toISOString()}, ${new Date(window.to).toISOString()})`),
+      rejected: rejectOf(raw, "OUTSIDE_INTERVAL", `'${String(tsCell)}' is outside the interval ${window.named ?? `[${new Date(window.from).toISOString()}, ${new Date(window.to).toISOString()})`}`),
     };
   }
   const dimensions: string[] = [];

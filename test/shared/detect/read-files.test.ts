@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { readAndAggregate, ReadStopped, type FileReader } from "../../../shared/detect/read-files.ts";
+import { readAndAggregate, readInterval, ReadStopped, type FileReader } from "../../../shared/detect/read-files.ts";
 import { FILE_READ_COST } from "../../../shared/ingest/readers.ts";
 import { csvOf, HOUR, readableMetricSet, shopPoints, T0 } from "../../builders.ts";
 
@@ -207,5 +207,20 @@ describe("the row a byte budget cuts, in UTF-16", () => {
     // The budget falls inside the 12345 row, whose newline's two bytes arrive in two pieces.
     const cut = await readAndAggregate(blobs([at + 10, split]), metricSet(), ["h/"], { maxBytes: FILE_READ_COST + at + 10 });
     expect([sums(cut).sort(), cut.quality.rowsAccepted]).toEqual([["app,fr:12345", "web,de:1"], 2]);
+  });
+});
+
+describe("an interval of a day in a zone", () => {
+  it("names the day in its zone when a row of its folder falls on another date there", async () => {
+    const files = new Map([["live/20210208/part.csv", "ts,platform,marketplace,views,revenue\n2021-02-08T23:59:00-05:00,web,us,5,1\n2021-02-09T05:30:00Z,web,us,7,1\n"]]);
+    const blobs: FileReader = {
+      get: async (uri) => (files.has(uri) ? encoder.encode(files.get(uri)!) : undefined),
+      list: async (prefix) => [...files.keys()].filter((k) => k.startsWith(prefix)),
+      read: async (uri) => (files.has(uri) ? (async function* () { yield encoder.encode(files.get(uri)!); })() : undefined),
+    };
+    const metricSet = { ...readableMetricSet({ Timezone: "America/New_York", TimestampColumn: { ColumnName: "ts", ColumnFormat: "ISO_8601" }, MetricSource: { S3SourceConfig: { TemplatedPathList: ["live/{{yyyyMMdd}}"] } } }), MetricSetFrequency: "P1D" as const };
+    const read = await readInterval(blobs, metricSet, Date.UTC(2021, 1, 8));
+    expect(read.quality).toMatchObject({ rowsRead: 2, rowsAccepted: 1, rowsRejected: 1 });
+    expect(read.rejects.map((r) => r.detail)).toEqual(["'2021-02-09T05:30:00Z' is outside the interval 2021-02-08 in America/New_York"]);
   });
 });
