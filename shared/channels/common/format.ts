@@ -7,6 +7,9 @@ export const pct = (x: number | null) => (x === null ? "n/a" : `${x > 0 ? "+" : 
 
 export const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
+/** When an interval starts, as a message says it: a day (P1D) by its date alone, which for a metric set of a zone is the date there (interval-time.ts), not a UTC midnight. */
+export const intervalAt = (ms: number, intervalMs: number) => (intervalMs >= 86_400_000 ? new Date(ms).toISOString().slice(0, 10) : utc(ms));
+
 export function duration(ms: number): string {
   const minutes = Math.round(ms / 60_000);
   if (minutes < 60) return `${minutes} min`;

@@ -1,6 +1,6 @@
 import type { AlertMessage } from "../../alerts/message.ts";
 import { textChart } from "./chart.ts";
-import { arrow, duration, num, pct, shown, utc } from "./format.ts";
+import { arrow, duration, intervalAt, num, pct, shown } from "./format.ts";
 
 /**
  * L4M's SnsFormat LONG_TEXT and SHORT_TEXT, and the plain-text part of emails: readable on a
@@ -22,7 +22,7 @@ export function subjectOf(m: AlertMessage): string {
 }
 
 export function shortText(m: AlertMessage): string {
-  return `${subjectOf(m)} — severity ${num(m.score)}, since ${utc(m.start)}. ${m.links.anomalyGroup}`;
+  return `${subjectOf(m)} — severity ${num(m.score)}, since ${intervalAt(m.start, m.chart.intervalMs)}. ${m.links.anomalyGroup}`;
 }
 
 export function longText(m: AlertMessage): string {
@@ -31,7 +31,7 @@ export function longText(m: AlertMessage): string {
     "",
     `Severity ${num(m.score)} (${m.severity})${m.ended ? ", ended" : ""}`,
     `${m.measure}: ${num(m.actual)} against ${num(m.expected)} expected (${pct(m.changePercent)})`,
-    `Started ${utc(m.start)}, ${m.ended ? "lasted" : "lasting"} ${duration(m.end - m.start)}`,
+    `Started ${intervalAt(m.start, m.chart.intervalMs)}, ${m.ended ? "lasted" : "lasting"} ${duration(m.end - m.start)}`,
     "",
     "Top contributors:",
     ...m.contributors.slice(0, 5).map((c) => `  ${c.name}=${shown(c.value)}  ${num(c.share)}%`),

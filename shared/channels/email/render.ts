@@ -1,6 +1,6 @@
 import type { AlertMessage } from "../../alerts/message.ts";
 import { textChart } from "../common/chart.ts";
-import { arrow, duration, num, pct, shown, utc } from "../common/format.ts";
+import { arrow, duration, intervalAt, num, pct, shown } from "../common/format.ts";
 import { longText, subjectOf } from "../common/text.ts";
 
 /**
@@ -21,7 +21,7 @@ function html(m: AlertMessage): string {
 <h2 style="margin:4px 0">${esc(subjectOf(m))}</h2>
 <p>Severity <b>${num(m.score)}</b> (${m.severity})${m.ended ? ", ended" : ""}<br>
 <b>${esc(m.measure)}</b> ${arrow(m.direction)} ${num(m.actual)} against ${num(m.expected)} expected (${pct(m.changePercent)})<br>
-Started ${utc(m.start)}, ${m.ended ? "lasted" : "lasting"} ${duration(m.end - m.start)}</p>
+Started ${intervalAt(m.start, m.chart.intervalMs)}, ${m.ended ? "lasted" : "lasting"} ${duration(m.end - m.start)}</p>
 <h3 style="margin:8px 0 4px">Top contributors</h3>
 <table style="border-collapse:collapse">${rows}</table>
 <h3 style="margin:8px 0 4px">Last ${m.chart.actual.length} intervals</h3>

@@ -1,6 +1,6 @@
 import type { AlertMessage } from "../../alerts/message.ts";
 import { textChart } from "../common/chart.ts";
-import { arrow, duration, num, pct, shown, truncate, utc } from "../common/format.ts";
+import { arrow, duration, intervalAt, num, pct, shown, truncate } from "../common/format.ts";
 import { subjectOf } from "../common/text.ts";
 
 /**
@@ -28,7 +28,7 @@ export function slackMessage(m: AlertMessage) {
             fields: [
               { type: "mrkdwn", text: `*Severity*\n${num(m.score)} (${m.severity})` },
               { type: "mrkdwn", text: `*${escape(m.measure)}* ${arrow(m.direction)}\n${num(m.actual)} vs ${num(m.expected)} expected (${pct(m.changePercent)})` },
-              { type: "mrkdwn", text: `*Started*\n${utc(m.start)}` },
+              { type: "mrkdwn", text: `*Started*\n${intervalAt(m.start, m.chart.intervalMs)}` },
               { type: "mrkdwn", text: `*${m.ended ? "Lasted" : "Lasting"}*\n${duration(m.end - m.start)}` },
             ],
           },

@@ -6,7 +6,7 @@ import { l4mAlertJson } from "../../../shared/channels/common/l4m-alert.ts";
 import { slackMessage } from "../../../shared/channels/slack/render.ts";
 import { longText, shortText } from "../../../shared/channels/common/text.ts";
 import { webhookBody, WEBHOOK_SCHEMA } from "../../../shared/channels/webhook/render.ts";
-import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
+import { alertNamed, anomalyGroupEvent, HOUR } from "../../builders.ts";
 
 const ALERT = alertNamed("shop-severe", "Revenue alerts");
 const event = anomalyGroupEvent({ revision: 3, score: 91.5 });
@@ -83,6 +83,18 @@ describe("text messages", () => {
     for (const fact of facts) expect(text).toContain(fact);
     for (const line of textChart(message.chart)) expect(text).toContain(line);
     expect(text).toContain("lasting 3 h");
+  });
+
+  it("says when a daily group started by its date (a zone's day is a date there, not a UTC midnight)", () => {
+    const hourly = anomalyGroupEvent({ revision: 3 });
+    const DAY = 24 * HOUR;
+    const daily = { ...hourly, intervalMs: DAY, summary: { ...hourly.summary, chart: { ...hourly.summary.chart, intervalMs: DAY } } };
+    const m = alertMessage(ALERT, daily, "first", "https://vigil.example.com/");
+    const date = new Date(m.start).toISOString().slice(0, 10);
+    for (const text of [shortText(m), longText(m), emailMessage(m).text, JSON.stringify(slackMessage(m))]) {
+      expect(text).toContain(date);
+      expect(text).not.toContain(" UTC");
+    }
   });
 
   it("SHORT_TEXT is one line a phone shows whole", () => {
