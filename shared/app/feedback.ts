@@ -1,6 +1,7 @@
 import { intervalUri, metricSetRoot } from "../detect/results.ts";
 import { applyVerdict, bankKey } from "../detect/score-interval.ts";
 import { readModel, readShardOf } from "../detect/shard-model.ts";
+import { ReadBudget, streamRecords } from "../ingest/readers.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
 import { keptFewer } from "../incidents/contribution.ts";
 import { deviationOf, seriesPeakOf } from "../incidents/grouping.ts";
@@ -12,7 +13,7 @@ import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
 import { joinUri } from "../model/location.ts";
 import { own } from "../model/shapes.ts";
 import type { RecordStore } from "../store/records.ts";
-import { groupByLink, groupOf, groupWindow } from "./groups.ts";
+import { groupByLink, groupOf, groupWindow, REREAD_BYTES } from "./groups.ts";
 import type { Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -119,7 +120,7 @@ async function judgedSeries(services: Pick<Services, "blobs" | "resultsRoot">, m
   const bounded = Object.values(group.impacts).some(keptFewer);
   const found = bounded ? await anomaliesOf(services, metricSet, group, seriesId) : [];
   if (!found[0]) {
-    const why = bounded ? ": its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows" : "";
+    const why = bounded ? `: its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows (their anomalies read newest first, ${REREAD_BYTES / 1024 / 1024} MiB at most)` : "";
     throw new ResourceNotFoundException(`Time series ${seriesId} is not in anomaly group ${group.AnomalyGroupId}${why}`, seriesId, "TimeSeries");
   }
   return { measure: found[0].measure, dimensions: found[0].dimensions, z: peakOf(found) };
@@ -131,22 +132,29 @@ type WrittenAnomaly = Pick<Anomaly, "timeSeriesId" | "measure" | "dimensions" | 
 /**
  * The series' anomalies in the group, as detection wrote them, over the group's intervals
  * its time series shows (groupWindow: the newest GROUP_WINDOW_INTERVALS at most, what the
- * person saw): a verdict on a long group reads no more than its chart does.
+ * person saw), newest first, streamed, and no more than REREAD_BYTES of them in all: a wide
+ * outage's file is tens of MB an interval, and a verdict reads no more than a chart does.
  */
 async function anomaliesOf(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<WrittenAnomaly[]> {
   const root = metricSetRoot(services.resultsRoot, metricSet);
+  const budget = new ReadBudget(REREAD_BYTES);
   const out: WrittenAnomaly[] = [];
-  for (const t of groupWindow(group, intervalMs(metricSet.MetricSetFrequency))) {
-    if (t < group.startMs) continue;
-    const bytes = await services.blobs.get(joinUri(intervalUri(root, t), "anomalies.jsonl"));
-    for (const line of new TextDecoder().decode(bytes ?? new Uint8Array()).split("\n")) {
-      if (!line.includes(seriesId)) continue;
-      const a = JSON.parse(line) as WrittenAnomaly;
-      if (a.timeSeriesId === seriesId && (a.anomalyGroupId ?? group.AnomalyGroupId) === group.AnomalyGroupId) out.push(a);
+  for (const t of groupWindow(group, intervalMs(metricSet.MetricSetFrequency)).reverse()) {
+    if (t < group.startMs || budget.exceeded) continue;
+    const file = joinUri(intervalUri(root, t), "anomalies.jsonl");
+    const chunks = await services.blobs.read(file);
+    if (!chunks) continue;
+    for await (const items of streamRecords(file, chunks, JSON_LINES, budget)) {
+      for (const item of items) {
+        const a = "row" in item ? (item.row.fields as unknown as WrittenAnomaly) : undefined;
+        if (a?.timeSeriesId === seriesId && (a.anomalyGroupId ?? group.AnomalyGroupId) === group.AnomalyGroupId) out.push(a);
+      }
     }
   }
   return out;
 }
+
+const JSON_LINES = { JsonFormatDescriptor: {} };
 
 /** The largest deviation of anomalies, signed; 0 of none. */
 const peakOf = (found: readonly WrittenAnomaly[]) =>

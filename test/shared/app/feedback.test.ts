@@ -78,7 +78,7 @@ describe("feedback on a series its group's record did not keep", () => {
     expect(given.tolerance).toMatchObject({ side: "BELOW", before: 1 });
     // A series with no anomaly in the group is refused, saying why it may not be listed.
     await expect(putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: "f".repeat(128), IsAnomaly: false })).rejects.toThrow(
-      `Time series ${"f".repeat(128)} is not in anomaly group ${s.group.AnomalyGroupId}: its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows`,
+      `Time series ${"f".repeat(128)} is not in anomaly group ${s.group.AnomalyGroupId}: its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows (their anomalies read newest first, 32 MiB at most)`,
     );
     await s.runTo(9);
   });
@@ -144,6 +144,23 @@ describe("the deviation judged", () => {
     expect(given.z).toBeCloseTo(-4, 9);
     const read = reads.filter((r) => r.endsWith("anomalies.jsonl"));
     expect(read).toHaveLength(GROUP_WINDOW_INTERVALS);
-    expect(read.at(-1)).toBe(`get ${joinUri(intervalUri(root, s.group.endMs), "anomalies.jsonl")}`);
+    expect(read[0]).toBe(`read ${joinUri(intervalUri(root, s.group.endMs), "anomalies.jsonl")}`);
   });
+
+  it("of a series the record let go of reads the group's anomalies newest first, 32 MiB of them at most, however wide an interval's", async () => {
+    const s = await shop(8);
+    const key = groupKey(s.metricSet, s.group.AnomalyGroupId);
+    const whole = (await s.services.records.get<AnomalyGroupRecord>("groups", key))!;
+    await s.services.records.put("groups", key, leftOut(whole, "views", [s.deViews]));
+    const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
+    // The newest interval as a wide outage's: 40 MB of other series' anomalies (lines of 8 KB) before the series' own.
+    const newest = joinUri(intervalUri(root, s.group.endMs), "anomalies.jsonl");
+    const other = (i: number) => JSON.stringify({ timeSeriesId: `other-${i}`, measure: "views", dimensions: { platform: "x".repeat(8_000), marketplace: String(i) }, timestamp: new Date(s.group.endMs).toISOString(), actual: 1, expected: 2, lower: 1, upper: 3, score: 80, anomalyGroupId: s.group.AnomalyGroupId });
+    await s.services.blobs.put(newest, Array.from({ length: 5_000 }, (_, i) => other(i)).join("\n") + "\n" + new TextDecoder().decode((await s.services.blobs.get(newest))!));
+    const { services, reads } = countingReads(s.services);
+    await expect(putFeedback(services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false })).rejects.toThrow("32 MiB at most");
+    // The newest interval's file, and no further: the budget was spent within it.
+    expect(reads.filter((r) => r.endsWith("anomalies.jsonl"))).toEqual([`read ${newest}`]);
+  });
+
 });
