@@ -112,7 +112,8 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  * Detection keeps these in the group as the group grows (MeasureImpact.seriesPeak), so
  * nothing is read. A measure that joined its group before peaks were kept, and a series its
  * record did not keep (past its bound: incidents/bounded.ts; an alert names the series that
- * moved most, kept or not), are read from the anomalies detection wrote (anomaliesOf).
+ * moved most, kept or not), are read from the anomalies detection wrote (anomaliesOf): the
+ * largest of those within its budget, newest first.
  */
 async function judgedSeries(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<{ measure: string; dimensions: Readonly<Record<string, string>>; z: number }> {
   const impact = Object.values(group.impacts).find((i) => own(i.series, seriesId) !== undefined);
