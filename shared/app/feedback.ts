@@ -6,7 +6,7 @@ import { seriesKeyOf } from "../ingest/series-key.ts";
 import { keptFewer } from "../incidents/contribution.ts";
 import { deviationOf, seriesPeakOf } from "../incidents/grouping.ts";
 import type { Anomaly, AnomalyGroupRecord } from "../model/anomaly.ts";
-import { ResourceNotFoundException } from "../model/errors.ts";
+import { ResourceNotFoundException, ServiceQuotaExceededException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { metricSetKey } from "../model/ids.ts";
 import { dimensionsOf, type MetricSet } from "../model/metric-set.ts";
@@ -112,8 +112,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  * Detection keeps these in the group as the group grows (MeasureImpact.seriesPeak), so
  * nothing is read. A measure that joined its group before peaks were kept, and a series its
  * record did not keep (past its bound: incidents/bounded.ts; an alert names the series that
- * moved most, kept or not), are read from the anomalies detection wrote (anomaliesOf): the
- * largest of those within its budget, newest first.
+ * moved most, kept or not), are read from the anomalies detection wrote (anomaliesOf).
  */
 async function judgedSeries(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<{ measure: string; dimensions: Readonly<Record<string, string>>; z: number }> {
   const impact = Object.values(group.impacts).find((i) => own(i.series, seriesId) !== undefined);
@@ -121,7 +120,7 @@ async function judgedSeries(services: Pick<Services, "blobs" | "resultsRoot">, m
   const bounded = Object.values(group.impacts).some(keptFewer);
   const found = bounded ? await anomaliesOf(services, metricSet, group, seriesId) : [];
   if (!found[0]) {
-    const why = bounded ? `: its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows (their anomalies read newest first, ${REREAD_BYTES / 1024 / 1024} MiB at most)` : "";
+    const why = bounded ? ": its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows" : "";
     throw new ResourceNotFoundException(`Time series ${seriesId} is not in anomaly group ${group.AnomalyGroupId}${why}`, seriesId, "TimeSeries");
   }
   return { measure: found[0].measure, dimensions: found[0].dimensions, z: peakOf(found) };
@@ -133,15 +132,16 @@ type WrittenAnomaly = Pick<Anomaly, "timeSeriesId" | "measure" | "dimensions" | 
 /**
  * The series' anomalies in the group, as detection wrote them, over the group's intervals
  * its time series shows (groupWindow: the newest GROUP_WINDOW_INTERVALS at most, what the
- * person saw), newest first, streamed, and no more than REREAD_BYTES of them in all: a wide
- * outage's file is tens of MB an interval, and a verdict reads no more than a chart does.
+ * person saw), streamed, REREAD_BYTES of them at most in all: a wide outage's file is tens
+ * of MB an interval. Past that the verdict is refused: a deviation read from part of the
+ * group could be on the wrong side of the series' largest.
  */
 async function anomaliesOf(services: Pick<Services, "blobs" | "resultsRoot">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string): Promise<WrittenAnomaly[]> {
   const root = metricSetRoot(services.resultsRoot, metricSet);
   const budget = new ReadBudget(REREAD_BYTES);
   const out: WrittenAnomaly[] = [];
-  for (const t of groupWindow(group, intervalMs(metricSet.MetricSetFrequency)).reverse()) {
-    if (t < group.startMs || budget.exceeded) continue;
+  for (const t of groupWindow(group, intervalMs(metricSet.MetricSetFrequency))) {
+    if (t < group.startMs) continue;
     const file = joinUri(intervalUri(root, t), "anomalies.jsonl");
     const chunks = await services.blobs.read(file);
     if (!chunks) continue;
@@ -151,9 +151,16 @@ async function anomaliesOf(services: Pick<Services, "blobs" | "resultsRoot">, me
         if (a?.timeSeriesId === seriesId && (a.anomalyGroupId ?? group.AnomalyGroupId) === group.AnomalyGroupId) out.push(a);
       }
     }
+    if (budget.exceeded) {
+      const message = `The anomalies of group ${group.AnomalyGroupId}'s intervals pass ${REREAD_BYTES / 1024 / 1024} MiB, what one verdict reads: the largest deviation of series ${seriesId}, which its record does not keep, cannot be judged`;
+      throw new ServiceQuotaExceededException(message, seriesId, "TimeSeries", FEEDBACK_READ_QUOTA);
+    }
   }
   return out;
 }
+
+/** The quota code of a verdict whose series' anomalies cannot be read within REREAD_BYTES. */
+export const FEEDBACK_READ_QUOTA = "AnomalyBytesPerFeedback";
 
 const JSON_LINES = { JsonFormatDescriptor: {} };
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { metricSetRoot, toJsonLines } from "../detect/results.ts";
 import { canonicalCsv, canonicalTemplate } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../model/path-template.ts";
-import { instantOf, templateZone } from "../model/interval-time.ts";
+import { instantOf, intervalNamed, templateZone } from "../model/interval-time.ts";
 import { classifyPushedRows } from "../ingest/pushed-rows.ts";
 import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
@@ -71,7 +71,7 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
     const early = instantOf(metricSet, start) > now + len;
     if (!late && !early) continue;
     intervals.delete(start);
-    const detail = late ? `the interval starting ${new Date(start).toISOString()} was already detected` : `the interval starting ${new Date(start).toISOString()} is in the future`;
+    const detail = `the interval ${intervalNamed(metricSet, start)} ${late ? "was already detected" : "is in the future"}`;
     for (const r of rows) rejects.push({ file: `PutMetricRows:${token}`, line: r.line, reason: "OUTSIDE_INTERVAL", detail, partial: false, row: { timestamp: new Date(r.timestamp).toISOString() } });
   }
 

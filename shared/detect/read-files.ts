@@ -2,7 +2,7 @@ import { Aggregator, type AggregateOptions, type Aggregation } from "../ingest/a
 import type { RejectLimits } from "../ingest/rejects.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
-import { datesInZone, templateZone } from "../model/interval-time.ts";
+import { datesInZone, intervalNamed, templateZone } from "../model/interval-time.ts";
 import { FILE_READ_COST, ReadBudget, streamRecords, type ReadItem } from "../ingest/readers.ts";
 import { classifyRow, rowSpecOf } from "../ingest/rows.ts";
 import { rowTimeParser } from "../ingest/timestamp.ts";
@@ -197,7 +197,7 @@ export function readInterval(blobs: FileReader, metricSet: ReadableMetricSet, in
   const folder = intervalFolder(metricSet, intervalStart);
   const len = intervalMs(metricSet.MetricSetFrequency);
   const { rejectLimits, budget, maxBytes = L4M_QUOTAS.bytesPerInterval[metricSet.MetricSetFrequency] } = options;
-  const named = datesInZone(metricSet) ? { named: `${new Date(intervalStart).toISOString().slice(0, 10)} in ${metricSet.Timezone}` } : {};
+  const named = datesInZone(metricSet) ? { named: intervalNamed(metricSet, intervalStart) } : {};
   return readAndAggregate(blobs, metricSet, folder ? [folder] : [], { window: { from: intervalStart, to: intervalStart + len, ...named }, ...(budget ? { budget } : { maxBytes }), ...(rejectLimits ? { rejectLimits } : {}) });
 }
 

@@ -21,6 +21,9 @@ export const datesInZone = (m: IntervalTiming) => m.MetricSetFrequency === "P1D"
 
 const zoneOf = (m: IntervalTiming) => (m.Timezone === undefined || m.Timezone === "Etc/UTC" || m.Timezone === "GMT" ? "UTC" : m.Timezone);
 
+/** How a message names the interval starting at `t` (interval time): a day of a zone by its date there ("2021-02-08 in America/New_York"), another by its start instant. */
+export const intervalNamed = (m: IntervalTiming, t: number) => (datesInZone(m) ? `${new Date(t).toISOString().slice(0, 10)} in ${zoneOf(m)}` : `starting ${new Date(t).toISOString()}`);
+
 /** The zone an interval's start is rendered in, as a template's placeholders and folders name it. */
 export const templateZone = (m: IntervalTiming) => (datesInZone(m) ? "UTC" : zoneOf(m));
 

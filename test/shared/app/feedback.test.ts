@@ -6,7 +6,7 @@ import { bankKey } from "../../../shared/detect/score-interval.ts";
 import { readModel, readShardOf } from "../../../shared/detect/shard-model.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
-import { ResourceNotFoundException } from "../../../shared/model/errors.ts";
+import { ResourceNotFoundException, ServiceQuotaExceededException } from "../../../shared/model/errors.ts";
 import { GROUP_WINDOW_INTERVALS } from "../../../shared/app/groups.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
 import { deviationOf, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
@@ -78,7 +78,7 @@ describe("feedback on a series its group's record did not keep", () => {
     expect(given.tolerance).toMatchObject({ side: "BELOW", before: 1 });
     // A series with no anomaly in the group is refused, saying why it may not be listed.
     await expect(putFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: "f".repeat(128), IsAnomaly: false })).rejects.toThrow(
-      `Time series ${"f".repeat(128)} is not in anomaly group ${s.group.AnomalyGroupId}: its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows (their anomalies read newest first, 32 MiB at most)`,
+      `Time series ${"f".repeat(128)} is not in anomaly group ${s.group.AnomalyGroupId}: its record keeps the most severe series of each measure, and no anomaly of the series is in the intervals it shows`,
     );
     await s.runTo(9);
   });
@@ -144,23 +144,28 @@ describe("the deviation judged", () => {
     expect(given.z).toBeCloseTo(-4, 9);
     const read = reads.filter((r) => r.endsWith("anomalies.jsonl"));
     expect(read).toHaveLength(GROUP_WINDOW_INTERVALS);
-    expect(read[0]).toBe(`read ${joinUri(intervalUri(root, s.group.endMs), "anomalies.jsonl")}`);
+    expect(read.at(-1)).toBe(`read ${joinUri(intervalUri(root, s.group.endMs), "anomalies.jsonl")}`);
   });
 
-  it("of a series the record let go of reads the group's anomalies newest first, 32 MiB of them at most, however wide an interval's", async () => {
+  it("of a series the record let go of is read from 32 MiB of the group's anomalies at most: past them, refused as not judged, whatever part of them holds", async () => {
     const s = await shop(8);
     const key = groupKey(s.metricSet, s.group.AnomalyGroupId);
     const whole = (await s.services.records.get<AnomalyGroupRecord>("groups", key))!;
     await s.services.records.put("groups", key, leftOut(whole, "views", [s.deViews]));
     const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
-    // The newest interval as a wide outage's: 40 MB of other series' anomalies (lines of 8 KB) before the series' own.
+    // The newest interval as a wide outage's: a small rebound of the series above expected, then 40 MB of other series' anomalies (lines of 8 KB), then its own dip.
     const newest = joinUri(intervalUri(root, s.group.endMs), "anomalies.jsonl");
-    const other = (i: number) => JSON.stringify({ timeSeriesId: `other-${i}`, measure: "views", dimensions: { platform: "x".repeat(8_000), marketplace: String(i) }, timestamp: new Date(s.group.endMs).toISOString(), actual: 1, expected: 2, lower: 1, upper: 3, score: 80, anomalyGroupId: s.group.AnomalyGroupId });
-    await s.services.blobs.put(newest, Array.from({ length: 5_000 }, (_, i) => other(i)).join("\n") + "\n" + new TextDecoder().decode((await s.services.blobs.get(newest))!));
+    const line = (id: string, dimensions: Readonly<Record<string, string>>, actual: number) => JSON.stringify({ timeSeriesId: id, measure: "views", dimensions, timestamp: new Date(s.group.endMs).toISOString(), actual, expected: 400, lower: 300, upper: 500, score: 71, anomalyGroupId: s.group.AnomalyGroupId });
+    const others = Array.from({ length: 5_000 }, (_, i) => line(`other-${i}`, { platform: "x".repeat(8_000), marketplace: String(i) }, 1));
+    await s.services.blobs.put(newest, [line(s.deViews, whole.impacts["views"]!.series[s.deViews]!, 520), ...others].join("\n") + "\n" + new TextDecoder().decode((await s.services.blobs.get(newest))!));
     const { services, reads } = countingReads(s.services);
-    await expect(putFeedback(services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false })).rejects.toThrow("32 MiB at most");
-    // The newest interval's file, and no further: the budget was spent within it.
-    expect(reads.filter((r) => r.endsWith("anomalies.jsonl"))).toEqual([`read ${newest}`]);
+    const refused = await putFeedback(services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false }).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(ServiceQuotaExceededException);
+    expect(refused).toMatchObject({ quotaCode: "AnomalyBytesPerFeedback", message: `The anomalies of group ${s.group.AnomalyGroupId}'s intervals pass 32 MiB, what one verdict reads: the largest deviation of series ${s.deViews}, which its record does not keep, cannot be judged` });
+    // Nothing recorded, and no file read past the one that spent the budget.
+    expect(await getFeedback(s.services, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId })).toEqual([]);
+    expect(reads.filter((r) => r.endsWith("anomalies.jsonl")).at(-1)).toBe(`read ${newest}`);
   });
+
 
 });

@@ -101,6 +101,9 @@ describe("PutMetricRows", () => {
     const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricSetFrequency: "P1D", Timezone: "Pacific/Kiritimati", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], MetricSource: { HttpPushConfig: {} } }));
     const rows = [{ timestamp: "2021-02-10 00:10:00", platform: "web", marketplace: "ki", views: 5 }];
     expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "next")).toMatchObject({ RowsAccepted: 1, RowsRejected: 0 });
+    // The date after is refused, and named as the day it is there.
+    const later = [{ timestamp: "2021-02-11 00:10:00", platform: "web", marketplace: "ki", views: 5 }];
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: later }, "later")).toMatchObject({ RowsAccepted: 0, Rejects: [{ Reason: "OUTSIDE_INTERVAL", Message: "the interval 2021-02-11 in Pacific/Kiritimati is in the future" }] });
   });
 
   it("says which rows it refused and why, keeps them, and refuses rows for an interval already detected", async () => {
