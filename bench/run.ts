@@ -35,7 +35,8 @@ import { activateDetector, backtestFiles, createAlert, createDetector, createMet
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "../cli/serve.ts";
 import { localFiles, localServices } from "../shared/runtime/local.ts";
 import { seriesHash } from "../shared/app/history.ts";
-import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keptPoints } from "../shared/detect/series-points.ts";
+import { BYTES_PER_POINT, encodeSeriesPoints, keptPoints } from "../shared/detect/series-points.ts";
+import { decodeSeriesPoints } from "../shared/detect/series-points-read.ts";
 import { anomalyRecords, loadMetricSetFile } from "../cli/backtest.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
 import type { Anomaly } from "../shared/model/anomaly.ts";

@@ -1,6 +1,7 @@
 import { metricSetRoot } from "../detect/results.ts";
 import { bankKey } from "../detect/score-interval.ts";
-import { decodeSeriesPoints, keyHash, seriesHistoryUri, seriesPointsCount, type SeriesPoint } from "../detect/series-points.ts";
+import { readSeriesFile } from "../detect/series-points-read.ts";
+import { keyHash, seriesHistoryUri, type SeriesPoint } from "../detect/series-points.ts";
 import { seriesKeyOf } from "../ingest/series-key.ts";
 import type { AnomalyGroupRecord } from "../model/anomaly.ts";
 import { ResourceNotFoundException, ValidationException } from "../model/errors.ts";
@@ -28,7 +29,7 @@ export interface SeriesRef {
 /** The hash a series is filed under: of its engine key, in the metric set's dimension order. */
 export const seriesHash = (metricSet: Pick<MetricSet, "DimensionList">, ref: SeriesRef) => keyHash(bankKey(ref.measure, seriesKeyOf(dimensionsOf(metricSet).map((d) => ref.dimensions[d] ?? ""))));
 
-/** At most this many intervals are read at once (reads run 16 at a time). */
+/** At most this many intervals are read at once (reads run 16 at a time, each in pieces of at most 64 KiB: series-points-read.ts). */
 export const MAX_HISTORY_INTERVALS = 1000;
 const READS_AT_ONCE = 16;
 
@@ -51,10 +52,11 @@ export async function readKeptPoints(blobs: BlobStore, metricSet: Pick<MetricSet
   const worker = async () => {
     while (next < starts.length) {
       const i = next++;
-      const bytes = await blobs.get(seriesHistoryUri(root, starts[i]!));
-      const found = bytes ? decodeSeriesPoints(bytes, hashes.map(([, h]) => h)) : new Map<number, SeriesPoint>();
+      const uri = seriesHistoryUri(root, starts[i]!);
+      const read = await readSeriesFile({ range: (offset, length) => blobs.getRange(uri, offset, length), stream: () => blobs.read(uri) }, hashes.map(([, h]) => h));
+      const found = read?.points ?? new Map<number, SeriesPoint>();
       points[i] = new Map(hashes.flatMap(([id, h]) => (found.has(h) ? [[id, found.get(h)!] as const] : [])));
-      kept[i] = bytes !== undefined && seriesPointsCount(bytes) > 0;
+      kept[i] = (read?.count ?? 0) > 0;
     }
   };
   await Promise.all(Array.from({ length: Math.min(READS_AT_ONCE, starts.length) }, worker));

@@ -22,8 +22,8 @@ import { bankKey, BOUND_Z } from "./score-interval.ts";
  *
  *   "VSH2" | n (u32) | keys n×f64 | actual n×f64 | expected, lower, upper n×f32 each | score n×u16
  *
- * 30 bytes a series an interval. The score is kept in hundredths; BELOW is "scored, below
- * MIN_ANOMALY_SCORE"; LEARNED is "learned from history, not scored" (the intervals before a
+ * 30 bytes a series an interval. The score is kept in hundredths; SCORE_BELOW is "scored, below
+ * MIN_ANOMALY_SCORE"; SCORE_LEARNED is "learned from history, not scored" (the intervals before a
  * detector's first live one, so its first incidents have their context).
  */
 export type PointKind = "ANOMALY" | "BELOW_FLOOR" | "LEARNED";
@@ -41,11 +41,11 @@ export interface SeriesPoint {
 export type KeptPoint = SeriesPoint & { readonly key: number };
 
 
-const MAGIC = 0x32485356; // "VSH2", little-endian
-const HEADER = 8;
+export const POINTS_MAGIC = 0x32485356; // "VSH2", little-endian
+export const POINTS_HEADER = 8;
 export const BYTES_PER_POINT = 8 + 8 + 3 * 4 + 2;
-const BELOW = 0xfffe;
-const LEARNED = 0xffff;
+export const SCORE_BELOW = 0xfffe;
+export const SCORE_LEARNED = 0xffff;
 
 export const seriesHistoryUri = (root: string, intervalStart: number) => joinUri(intervalUri(root, intervalStart), "series.bin");
 
@@ -64,16 +64,16 @@ export function keyHash(s: string): number {
 }
 
 
-const layout = (buffer: ArrayBufferLike, n: number, at = 0) => ({
-  keys: new Float64Array(buffer, at + HEADER, n),
-  actual: new Float64Array(buffer, at + HEADER + 8 * n, n),
-  expected: new Float32Array(buffer, at + HEADER + 16 * n, n),
-  lower: new Float32Array(buffer, at + HEADER + 20 * n, n),
-  upper: new Float32Array(buffer, at + HEADER + 24 * n, n),
-  score: new Uint16Array(buffer, at + HEADER + 28 * n, n),
+export const pointColumns = (buffer: ArrayBufferLike, n: number, at = 0) => ({
+  keys: new Float64Array(buffer, at + POINTS_HEADER, n),
+  actual: new Float64Array(buffer, at + POINTS_HEADER + 8 * n, n),
+  expected: new Float32Array(buffer, at + POINTS_HEADER + 16 * n, n),
+  lower: new Float32Array(buffer, at + POINTS_HEADER + 20 * n, n),
+  upper: new Float32Array(buffer, at + POINTS_HEADER + 24 * n, n),
+  score: new Uint16Array(buffer, at + POINTS_HEADER + 28 * n, n),
 });
 
-const scoreCode = (p: SeriesPoint) => (p.kind === "LEARNED" ? LEARNED : p.kind === "BELOW_FLOOR" ? BELOW : Math.round(Math.max(0, Math.min(100, p.score)) * 100));
+const scoreCode = (p: SeriesPoint) => (p.kind === "LEARNED" ? SCORE_LEARNED : p.kind === "BELOW_FLOOR" ? SCORE_BELOW : Math.round(Math.max(0, Math.min(100, p.score)) * 100));
 
 /**
  * The first `n` indices in the order of their keys, equal keys in index order. Keys are
@@ -108,12 +108,12 @@ export function keyOrder(keys: Float64Array, n: number): Uint32Array {
 }
 
 /** A file of `n` kept points: its head written, its columns to fill. */
-function pointsFile(n: number): { buffer: ArrayBuffer; c: ReturnType<typeof layout> } {
-  const buffer = new ArrayBuffer(HEADER + BYTES_PER_POINT * n);
+function pointsFile(n: number): { buffer: ArrayBuffer; c: ReturnType<typeof pointColumns> } {
+  const buffer = new ArrayBuffer(POINTS_HEADER + BYTES_PER_POINT * n);
   const view = new DataView(buffer);
-  view.setUint32(0, MAGIC, true);
+  view.setUint32(0, POINTS_MAGIC, true);
   view.setUint32(4, n, true);
-  return { buffer, c: layout(buffer, n) };
+  return { buffer, c: pointColumns(buffer, n) };
 }
 
 export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
@@ -131,41 +131,6 @@ export function encodeSeriesPoints(points: readonly KeptPoint[]): Uint8Array {
     c.score[i] = scoreCode(p);
   });
   return new Uint8Array(buffer);
-}
-
-/** How many series the file holds. */
-export function seriesPointsCount(bytes: Uint8Array): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
-  return view.getUint32(4, true);
-}
-
-/** The points of the series asked for (by key hash) that the file holds. */
-export function decodeSeriesPoints(bytes: Uint8Array, wanted: readonly number[]): Map<number, SeriesPoint> {
-  // A copy aligns the typed views (a buffer read from disk may start anywhere in its pool; a Buffer's slice() would be a view).
-  const buffer = new Uint8Array(bytes).buffer;
-  const view = new DataView(buffer);
-  if (bytes.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
-  const n = view.getUint32(4, true);
-  if (bytes.byteLength !== HEADER + BYTES_PER_POINT * n) throw new Error("a series history file of the wrong length");
-  const c = layout(buffer, n);
-  const out = new Map<number, SeriesPoint>();
-  for (const key of wanted) {
-    let [lo, hi] = [0, n - 1];
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const at = c.keys[mid]!;
-      if (at < key) lo = mid + 1;
-      else if (at > key) hi = mid - 1;
-      else {
-        const code = c.score[mid]!;
-        const kind: PointKind = code === LEARNED ? "LEARNED" : code === BELOW ? "BELOW_FLOOR" : "ANOMALY";
-        out.set(key, { actual: c.actual[mid]!, expected: c.expected[mid]!, lower: c.lower[mid]!, upper: c.upper[mid]!, kind, score: kind === "ANOMALY" ? code / 100 : NaN });
-        break;
-      }
-    }
-  }
-  return out;
 }
 
 /**
@@ -242,7 +207,7 @@ export function encodeKeptPoints(bank: SeriesBank, metricSet: Pick<MetricSet, "D
     c.expected[i] = a?.expected ?? expected;
     c.lower[i] = a?.lower ?? expected - half;
     c.upper[i] = a?.upper ?? expected + half;
-    c.score[i] = a ? Math.round(Math.max(0, Math.min(100, a.score)) * 100) : BELOW;
+    c.score[i] = a ? Math.round(Math.max(0, Math.min(100, a.score)) * 100) : SCORE_BELOW;
   }
   return new Uint8Array(buffer);
 }
@@ -257,10 +222,10 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
     // Read where they lie when aligned (a part handed over by a worker is its own buffer); copied to align otherwise.
     const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
     const view = new DataView(aligned.buffer, aligned.byteOffset, aligned.byteLength);
-    if (aligned.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new Error("not a series history file");
+    if (aligned.byteLength < POINTS_HEADER || view.getUint32(0, true) !== POINTS_MAGIC) throw new Error("not a series history file");
     const n = view.getUint32(4, true);
-    if (aligned.byteLength !== HEADER + BYTES_PER_POINT * n) throw new Error("a series history file of the wrong length");
-    return { c: layout(aligned.buffer, n, aligned.byteOffset), n, at: 0 };
+    if (aligned.byteLength !== POINTS_HEADER + BYTES_PER_POINT * n) throw new Error("a series history file of the wrong length");
+    return { c: pointColumns(aligned.buffer, n, aligned.byteOffset), n, at: 0 };
   });
   const n = from.reduce((sum, p) => sum + p.n, 0);
   const { buffer, c } = pointsFile(n);

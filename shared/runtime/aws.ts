@@ -71,6 +71,7 @@ function blobsOnFirstUse(make: () => Promise<BlobStore>): BlobStore {
   const store = madeOnFirstUse(make);
   return {
     get: async (uri) => (await store()).get(uri),
+    getRange: async (uri, offset, length) => (await store()).getRange(uri, offset, length),
     read: async (uri) => (await store()).read(uri),
     put: async (uri, body, kind) => (await store()).put(uri, body, kind),
     list: async (prefix) => (await store()).list(prefix),

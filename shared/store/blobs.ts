@@ -7,6 +7,8 @@ import { ValidationException } from "../model/errors.ts";
  */
 export interface BlobStore {
   get(uri: string): Promise<Uint8Array | undefined>;
+  /** At most `length` bytes from `offset`, with the object's whole size; undefined when there is none. For files of fixed-width columns read a few values at a time. */
+  getRange(uri: string, offset: number, length: number): Promise<BlobRange | undefined>;
   /** The object's bytes as they arrive, for a reader that keeps none of them longer than it needs; undefined when there is none. */
   read(uri: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** `kind` labels the object (an S3 tag), so retention rules can tell rejects from results. */
@@ -17,11 +19,22 @@ export interface BlobStore {
   deleteFolder(folder: string): Promise<number>;
 }
 
+/** Part of an object: its bytes from the offset asked for (fewer than asked at its end), and how many bytes the whole object holds. */
+export interface BlobRange {
+  readonly bytes: Uint8Array;
+  readonly size: number;
+}
+
 /** An object's bytes: one buffer, text, or parts that follow one another (a large object written without being joined into one buffer first). */
 export type BlobBody = Uint8Array | string | readonly Uint8Array[];
 
 /** Labels for retention: rejected rows expire sooner than results and models. */
 export type BlobKind = "rejects";
+
+/** A range is whole bytes from a place in the object: a length of 0 or a fraction would be a caller's slip, not a read. */
+export function assertRange(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 1) throw new Error(`not a byte range: ${length} bytes from ${offset}`);
+}
 
 /** A folder, not a key prefix: deleting `…/shop/` must not take `…/shop-2/` with it. */
 export function assertFolder(folder: string): void {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, open, opendir, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobStore, type ListingLimits } from "./blobs.ts";
+import { assertFolder, assertRange, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobRange, type BlobStore, type ListingLimits } from "./blobs.ts";
 
 /**
  * Blobs as files on local disk; writes go through a temporary file and a rename, so a reader
@@ -17,6 +17,25 @@ export class LocalBlobStore implements BlobStore {
     if (!handle) return undefined;
     try {
       return await readWhole(handle);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async getRange(path: string, offset: number, length: number): Promise<BlobRange | undefined> {
+    assertRange(offset, length);
+    const handle = await open(this.local(path)).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+    if (!handle) return undefined;
+    try {
+      const { size } = await handle.stat();
+      const bytes = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
+      let at = 0;
+      while (at < bytes.byteLength) {
+        const { bytesRead } = await handle.read(bytes, at, bytes.byteLength - at, offset + at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return { bytes: bytes.subarray(0, at), size };
     } finally {
       await handle.close();
     }

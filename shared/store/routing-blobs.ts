@@ -8,6 +8,9 @@ export class RoutingBlobStore implements BlobStore {
   async get(uri: string) {
     return this.pick(uri).get(uri);
   }
+  async getRange(uri: string, offset: number, length: number) {
+    return this.pick(uri).getRange(uri, offset, length);
+  }
   async read(uri: string) {
     return this.pick(uri).read(uri);
   }

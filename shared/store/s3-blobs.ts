@@ -1,6 +1,6 @@
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { parseLocation } from "../model/location.ts";
-import { assertFolder, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobKind, type BlobStore, type ListingLimits } from "./blobs.ts";
+import { assertFolder, assertRange, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobKind, type BlobRange, type BlobStore, type ListingLimits } from "./blobs.ts";
 
 /** Blobs in S3 through the AWS SDK v3 client it is given; a listing stops at its limit of keys. */
 export class S3BlobStore implements BlobStore {
@@ -16,6 +16,26 @@ export class S3BlobStore implements BlobStore {
       return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
     } catch (e) {
       if (e instanceof NoSuchKey || (e as { name?: string }).name === "NoSuchKey") return undefined;
+      throw e;
+    }
+  }
+
+  async getRange(uri: string, offset: number, length: number): Promise<BlobRange | undefined> {
+    assertRange(offset, length);
+    const { bucket, key } = s3Address(uri);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
+      const size = Number(/\/(\d+)$/.exec(out.ContentRange ?? "")?.[1]);
+      // Only a partial answer is taken: a whole object in its place (a server that ignores ranges) is exactly the read a range is there to bound.
+      if (!Number.isSafeInteger(size)) throw new Error(`S3 answered a range of ${uri} without a Content-Range (status ${out.$metadata.httpStatusCode})`);
+      const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      if (bytes.byteLength > length) throw new Error(`S3 answered ${bytes.byteLength} bytes of ${uri} for a range of ${length}`);
+      return { bytes, size };
+    } catch (e) {
+      const name = (e as { name?: string }).name;
+      if (e instanceof NoSuchKey || name === "NoSuchKey") return undefined;
+      // A range from the end on: S3 refuses it (416), even from 0 of an empty object.
+      if (name === "InvalidRange" && offset === 0) return { bytes: new Uint8Array(), size: 0 };
       throw e;
     }
   }

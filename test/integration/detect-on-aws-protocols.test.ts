@@ -107,6 +107,7 @@ describe("detect on S3 and DynamoDB", () => {
     const gated: BlobStore = {
       ...s3Blobs,
       get: (uri) => s3Blobs.get(uri),
+      getRange: (uri, offset, length) => s3Blobs.getRange(uri, offset, length),
       read: (uri) => s3Blobs.read(uri),
       list: (prefix) => s3Blobs.list(prefix),
       deleteFolder: (folder) => s3Blobs.deleteFolder(folder),

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { groupTimeSeries, seriesHistory } from "../../../shared/app/index.ts";
 import { seriesHash } from "../../../shared/app/history.ts";
-import { BYTES_PER_POINT, decodeSeriesPoints, encodeSeriesPoints, keyHash, seriesHistoryUri, type KeptPoint } from "../../../shared/detect/series-points.ts";
+import { BYTES_PER_POINT, encodeSeriesPoints, keyHash, seriesHistoryUri, type KeptPoint } from "../../../shared/detect/series-points.ts";
+import { decodeSeriesPoints } from "../../../shared/detect/series-points-read.ts";
 import { intervalUri, metricSetRoot } from "../../../shared/detect/results.ts";
 import { ResourceNotFoundException, ValidationException } from "../../../shared/model/errors.ts";
 import { HOUR } from "../../builders.ts";
@@ -123,5 +124,47 @@ describe("series.bin: every series' value and band per interval, and its anomali
     await expect(ask({ MetricName: "clicks", Dimensions: {} })).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(ask({ TimeSeriesId: s.deViews }, LIVE, LIVE + 1000 * HOUR)).rejects.toThrow(/at most 1000/);
     await expect(ask({ TimeSeriesId: s.deViews }, LIVE, LIVE - HOUR)).rejects.toBeInstanceOf(ValidationException);
+  });
+
+  it("reads a series' history from large files a few small ranges at a time, never a whole file", async () => {
+    const s = await shop(8);
+    const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
+    const de = seriesHash(s.metricSet, { measure: "views", dimensions: { platform: "web", marketplace: "de" } });
+    // Each of 48 hours a file of 100,001 series (3 MB), the asked one among them with the hour as its value.
+    const others = Array.from({ length: 100_000 }, (_, i) => keyHash(`views\u001eother-${i}`));
+    const starts = Array.from({ length: 48 }, (_, h) => LIVE - 46 * HOUR + h * HOUR);
+    for (const [h, t] of starts.entries()) {
+      const points = [de, ...others].map((key, i): KeptPoint => ({ key, actual: i === 0 ? h : -1, expected: 0, lower: -1, upper: 1, kind: "BELOW_FLOOR", score: NaN }));
+      await s.services.blobs.put(seriesHistoryUri(root, t), encodeSeriesPoints(points));
+    }
+    const read = { whole: 0, largest: 0, bytes: 0 };
+    const blobs = s.services.blobs;
+    const counted = {
+      ...s.services,
+      blobs: {
+        ...blobs,
+        get: async (uri: string) => {
+          const bytes = await blobs.get(uri);
+          if (uri.endsWith("series.bin")) read.whole++;
+          return bytes;
+        },
+        getRange: async (uri: string, offset: number, length: number) => {
+          const got = await blobs.getRange(uri, offset, length);
+          read.largest = Math.max(read.largest, got?.bytes.byteLength ?? 0);
+          read.bytes += got?.bytes.byteLength ?? 0;
+          return got;
+        },
+        read: async (uri: string) => {
+          if (uri.endsWith("series.bin")) read.whole++;
+          return blobs.read(uri);
+        },
+      },
+    };
+    const h = await seriesHistory(counted, s.scope, { MetricSetArn: s.metricSet.MetricSetArn, series: { MetricName: "views", Dimensions: { platform: "web", marketplace: "de" } }, StartTime: starts[0]!, EndTime: starts[47]! });
+    expect(h.points.map((p) => p?.actual)).toEqual(starts.map((_, i) => i));
+    expect(read.whole).toBe(0);
+    expect(read.largest).toBeLessThanOrEqual(64 * 1024);
+    // 48 files of 3 MB: about 80 KB each (the head and a window of keys), not 144 MB.
+    expect(read.bytes).toBeLessThan(48 * 100_000);
   });
 });

@@ -45,6 +45,23 @@ describe("LocalBlobStore", () => {
     await expect(blobs.deleteFolder(join(dir, "results/shop/orders"))).rejects.toThrow(/not a folder/);
   });
 
+  it("reads a range of a file with the file's size, fewer bytes at its end, none past it", async () => {
+    const dir = await tempDir();
+    const blobs = new RoutingBlobStore({ local: new LocalBlobStore() });
+    const file = join(dir, "results/series.bin");
+    await blobs.put(file, Buffer.from("0123456789"));
+    const text = async (offset: number, length: number) => {
+      const got = (await blobs.getRange(file, offset, length))!;
+      return [Buffer.from(got.bytes).toString(), got.size];
+    };
+    expect(await text(0, 4)).toEqual(["0123", 10]);
+    expect(await text(7, 10)).toEqual(["789", 10]);
+    expect(await text(12, 4)).toEqual(["", 10]);
+    expect(await blobs.getRange(join(dir, "nope"), 0, 4)).toBeUndefined();
+    await expect(blobs.getRange(file, -1, 4)).rejects.toThrow("not a byte range");
+    await expect(blobs.getRange(file, 0, 0)).rejects.toThrow("not a byte range");
+  });
+
   it("refuses s3:// addresses when no S3 client is configured", async () => {
     await expect(new RoutingBlobStore({ local: new LocalBlobStore() }).get("s3://bucket/key")).rejects.toThrow(/no S3 client/);
   });

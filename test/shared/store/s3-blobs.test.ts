@@ -51,6 +51,34 @@ describe("S3BlobStore against a local S3 server", () => {
     expect(await blobs.get("s3://metrics/models/m.bin")).toEqual(bytes);
   });
 
+  it("reads a range of an object with the object's size, fewer bytes at its end", async () => {
+    const bytes = new Uint8Array(100_000).map((_, i) => (i * 7) % 256);
+    await blobs.put("s3://metrics/results/series.bin", bytes);
+    const head = (await blobs.getRange("s3://metrics/results/series.bin", 0, 65_536))!;
+    expect([head.bytes.byteLength, head.size]).toEqual([65_536, 100_000]);
+    expect(head.bytes).toEqual(bytes.subarray(0, 65_536));
+    const tail = (await blobs.getRange("s3://metrics/results/series.bin", 99_990, 64))!;
+    expect([tail.bytes, tail.size]).toEqual([bytes.subarray(99_990), 100_000]);
+    expect(await blobs.getRange("s3://metrics/results/none.bin", 0, 8)).toBeUndefined();
+  });
+
+  it("takes only a partial answer to a range: a server that sends the whole object instead is refused, not read", async () => {
+    const endpoint = await startFakeAwsServer(
+      () => ({ status: 200, contentType: "application/octet-stream", body: "x".repeat(1000) }),
+      () => ({ status: 403, contentType: "application/xml", body: "<Error><Code>AccessDenied</Code></Error>" }),
+    );
+    const whole = new S3BlobStore(new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 }));
+    await expect(whole.getRange("s3://metrics/results/series.bin", 0, 8)).rejects.toThrow("without a Content-Range");
+    const rangeRefused = await startFakeAwsServer(
+      () => ({ status: 416, contentType: "application/xml", body: "<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>" }),
+      () => ({ status: 403, contentType: "application/xml", body: "<Error><Code>AccessDenied</Code></Error>" }),
+    );
+    const empty = new S3BlobStore(new S3Client({ endpoint: rangeRefused, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 }));
+    // S3 refuses any range of an empty object; from 0 that is an empty object.
+    expect(await empty.getRange("s3://metrics/results/series.bin", 0, 8)).toEqual({ bytes: new Uint8Array(), size: 0 });
+    await expect(empty.getRange("s3://metrics/results/series.bin", 8, 8)).rejects.toThrow(/range/i);
+  });
+
   it("puts an object given in parts again when S3 asks to slow down, whole", async () => {
     const bodies: string[] = [];
     const endpoint = await startFakeAwsServer(

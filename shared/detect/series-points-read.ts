@@ -1,0 +1,243 @@
+import type { BlobRange } from "../store/blobs.ts";
+import { BYTES_PER_POINT, pointColumns, POINTS_HEADER, POINTS_MAGIC, SCORE_BELOW, SCORE_LEARNED, type PointKind, type SeriesPoint } from "./series-points.ts";
+
+/**
+ * Reading a series.bin back (its layout: series-points.ts, which detection loads to write
+ * it; reading lives apart so that detection does not load it). A file of a million series
+ * is 30 MB an interval, so a chart of one series over a week must not read 168 of them
+ * whole: a few series are found by range reads (the keys are near-uniform hashes, so each
+ * one's place is guessed from its value), many in one pass over the file as it streams.
+ * Either way, what is held at once is bounded by the reads below, not by the file.
+ */
+
+/** A file as the blob store gives it: a range of its bytes with its size, or all of them as they arrive. */
+export interface SeriesFile {
+  range(offset: number, length: number): Promise<BlobRange | undefined>;
+  stream(): Promise<AsyncIterable<Uint8Array> | undefined>;
+}
+
+/** The first read of a file: the whole of one up to 2,184 series (the common case, one request), the head of a larger one. */
+export const HEAD_READ = 64 * 1024;
+/**
+ * Past this many series asked of one large file, it is read in one pass rather than by
+ * ranges: a series costs about six range requests (its keys' window, then its five
+ * columns), so at eight it is some fifty requests against one streamed read.
+ */
+export const RANGE_SERIES = 8;
+/** Keys read at a time in a pass. */
+const KEYS_A_BLOCK = 8192;
+
+/** What a read found: the points of the series asked for that the file holds, and how many series it holds. */
+export interface SeriesFileRead {
+  readonly points: Map<number, SeriesPoint>;
+  readonly count: number;
+}
+
+const notSeriesFile = () => new Error("not a series history file");
+const wrongLength = () => new Error("a series history file of the wrong length");
+
+const kindOf = (code: number): PointKind => (code === SCORE_LEARNED ? "LEARNED" : code === SCORE_BELOW ? "BELOW_FLOOR" : "ANOMALY");
+const pointOf = (actual: number, expected: number, lower: number, upper: number, code: number): SeriesPoint => {
+  const kind = kindOf(code);
+  return { actual, expected, lower, upper, kind, score: kind === "ANOMALY" ? code / 100 : NaN };
+};
+
+/** How many series the file holds, from its head. */
+export function seriesPointsCount(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < POINTS_HEADER || view.getUint32(0, true) !== POINTS_MAGIC) throw notSeriesFile();
+  return view.getUint32(4, true);
+}
+
+/** The points of the series asked for (by key hash) that a whole file in hand holds. */
+export function decodeSeriesPoints(bytes: Uint8Array, wanted: readonly number[]): Map<number, SeriesPoint> {
+  const n = seriesPointsCount(bytes);
+  if (bytes.byteLength !== POINTS_HEADER + BYTES_PER_POINT * n) throw wrongLength();
+  // A copy aligns the typed views (a buffer read from disk may start anywhere in its pool; a Buffer's slice() would be a view).
+  const c = pointColumns(new Uint8Array(bytes).buffer, n);
+  const out = new Map<number, SeriesPoint>();
+  for (const key of wanted) {
+    const i = indexIn(c.keys, 0, n, key);
+    if (i >= 0) out.set(key, pointOf(c.actual[i]!, c.expected[i]!, c.lower[i]!, c.upper[i]!, c.score[i]!));
+  }
+  return out;
+}
+
+/** The index of `key` in sorted `keys[from, to)`, or -1. */
+function indexIn(keys: Float64Array, from: number, to: number, key: number): number {
+  let [lo, hi] = [from, to - 1];
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = keys[mid]!;
+    if (at < key) lo = mid + 1;
+    else if (at > key) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** The points of the series asked for (by key hash) in a file, read in bounded pieces; undefined when there is no file. */
+export async function readSeriesFile(file: SeriesFile, wanted: readonly number[]): Promise<SeriesFileRead | undefined> {
+  const head = await file.range(0, HEAD_READ);
+  if (!head) return undefined;
+  if (head.bytes.byteLength === head.size) return { points: decodeSeriesPoints(head.bytes, wanted), count: seriesPointsCount(head.bytes) };
+  const n = seriesPointsCount(head.bytes);
+  if (head.size !== POINTS_HEADER + BYTES_PER_POINT * n) throw wrongLength();
+  const keys = [...new Set(wanted)].sort((a, b) => a - b);
+  const points = new Map<number, SeriesPoint>();
+  if (keys.length === 0) return { points, count: n };
+  if (keys.length <= RANGE_SERIES) {
+    const at = new Ranges(file, head.size);
+    const found = await Promise.all(keys.map((key) => pointByRanges(at, n, key)));
+    keys.forEach((key, i) => found[i] && points.set(key, found[i]));
+    return { points, count: n };
+  }
+  const stream = await file.stream();
+  if (!stream) return undefined;
+  return { points: await pointsInPass(stream, n, keys), count: n };
+}
+
+/** Range reads of one file, each checked against the size the first read gave (a file replaced meanwhile is not read as one). */
+class Ranges {
+  constructor(
+    private readonly file: SeriesFile,
+    private readonly size: number,
+  ) {}
+
+  async bytes(offset: number, length: number): Promise<Uint8Array> {
+    const got = await this.file.range(offset, length);
+    if (!got || got.size !== this.size) throw new Error("the series history file changed while it was read");
+    if (got.bytes.byteLength !== length) throw wrongLength();
+    // Copied into a buffer of its own, so typed views over it are aligned.
+    return new Uint8Array(got.bytes);
+  }
+}
+
+/**
+ * One series by range reads. Each round reads a window of keys around where the key should
+ * lie (its share of the hash range, within two standard deviations of a uniform sample's
+ * spread); a key outside the window narrows the search to one side. A round that does not
+ * halve the search is followed by one at its middle, so keys crowded by design cost at most
+ * twice a binary search's rounds.
+ */
+async function pointByRanges(at: Ranges, n: number, key: number): Promise<SeriesPoint | undefined> {
+  const half = Math.ceil(2 * Math.sqrt(n)) + 16;
+  let [lo, hi] = [0, n];
+  let [keyLo, keyHi] = [0, 2 ** 53];
+  let bisect = false;
+  while (lo < hi) {
+    const share = keyHi > keyLo ? (key - keyLo) / (keyHi - keyLo) : 0.5;
+    const guess = bisect ? (lo + hi) >> 1 : lo + Math.floor(Math.max(0, Math.min(1, share)) * (hi - lo));
+    const from = Math.max(lo, Math.min(hi - 1, guess) - half);
+    const to = Math.min(hi, from + 2 * half + 1);
+    const keys = new Float64Array((await at.bytes(POINTS_HEADER + 8 * from, 8 * (to - from))).buffer);
+    const before = hi - lo;
+    if (key < keys[0]!) [hi, keyHi] = [from, keys[0]!];
+    else if (key > keys[keys.length - 1]!) [lo, keyLo] = [to, keys[keys.length - 1]!];
+    else {
+      const i = indexIn(keys, 0, keys.length, key);
+      return i < 0 ? undefined : pointAt(at, n, from + i);
+    }
+    bisect = !bisect && hi - lo > before / 2;
+  }
+  return undefined;
+}
+
+/** The point at index `i`: its five columns, read at once. */
+async function pointAt(at: Ranges, n: number, i: number): Promise<SeriesPoint> {
+  const base = POINTS_HEADER;
+  const [actual, expected, lower, upper, score] = await Promise.all([
+    at.bytes(base + 8 * n + 8 * i, 8),
+    at.bytes(base + 16 * n + 4 * i, 4),
+    at.bytes(base + 20 * n + 4 * i, 4),
+    at.bytes(base + 24 * n + 4 * i, 4),
+    at.bytes(base + 28 * n + 2 * i, 2),
+  ]);
+  const f32 = (b: Uint8Array) => new DataView(b.buffer).getFloat32(0, true);
+  return pointOf(new DataView(actual.buffer).getFloat64(0, true), f32(expected), f32(lower), f32(upper), new DataView(score.buffer).getUint16(0, true));
+}
+
+/**
+ * Many series in one pass over the file as it arrives: the sorted keys asked for are met
+ * against the key column a block at a time, then each column gives up the found indices' values.
+ * Holds a block of keys and the values found, whatever the file's size; stops reading after the
+ * last value it needs.
+ */
+async function pointsInPass(stream: AsyncIterable<Uint8Array>, n: number, wanted: readonly number[]): Promise<Map<number, SeriesPoint>> {
+  const cursor = new Cursor(stream);
+  try {
+    if (seriesPointsCount(await cursor.take(POINTS_HEADER)) !== n) throw new Error("the series history file changed while it was read");
+    const found: { key: number; index: number }[] = [];
+    for (let from = 0, w = 0; from < n && w < wanted.length; from += KEYS_A_BLOCK) {
+      const count = Math.min(KEYS_A_BLOCK, n - from);
+      const keys = new Float64Array((await cursor.take(8 * count)).buffer);
+      for (let j = 0; j < count && w < wanted.length; j++) {
+        while (w < wanted.length && wanted[w]! < keys[j]!) w++;
+        if (wanted[w] === keys[j]) found.push({ key: wanted[w++]!, index: from + j });
+      }
+    }
+    const column = async (start: number, width: number, read: (view: DataView) => number) => {
+      const out = new Float64Array(found.length);
+      for (let f = 0; f < found.length; f++) {
+        await cursor.skipTo(start + width * found[f]!.index);
+        out[f] = read(new DataView((await cursor.take(width)).buffer));
+      }
+      return out;
+    };
+    const base = POINTS_HEADER;
+    const actual = await column(base + 8 * n, 8, (v) => v.getFloat64(0, true));
+    const expected = await column(base + 16 * n, 4, (v) => v.getFloat32(0, true));
+    const lower = await column(base + 20 * n, 4, (v) => v.getFloat32(0, true));
+    const upper = await column(base + 24 * n, 4, (v) => v.getFloat32(0, true));
+    const score = await column(base + 28 * n, 2, (v) => v.getUint16(0, true));
+    return new Map(found.map(({ key }, f) => [key, pointOf(actual[f]!, expected[f]!, lower[f]!, upper[f]!, score[f]!)]));
+  } finally {
+    await cursor.close();
+  }
+}
+
+/** Exact reads from a stream of pieces, at increasing offsets. */
+class Cursor {
+  private readonly pieces: AsyncIterator<Uint8Array>;
+  private piece: Uint8Array = new Uint8Array(0);
+  private at = 0;
+  private offset = 0;
+
+  constructor(stream: AsyncIterable<Uint8Array>) {
+    this.pieces = stream[Symbol.asyncIterator]();
+  }
+
+  /** Passes over bytes up to `offset`. */
+  async skipTo(offset: number): Promise<void> {
+    while (this.offset < offset) {
+      const step = Math.min(offset - this.offset, await this.left());
+      this.at += step;
+      this.offset += step;
+    }
+  }
+
+  /** The next `length` bytes, in a buffer of their own. */
+  async take(length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    for (let got = 0; got < length; ) {
+      const step = Math.min(length - got, await this.left());
+      out.set(this.piece.subarray(this.at, this.at + step), got);
+      [got, this.at, this.offset] = [got + step, this.at + step, this.offset + step];
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.pieces.return?.();
+  }
+
+  /** Bytes left in the current piece, the next one taken when it is spent; the file's end before its columns' is a wrong length. */
+  private async left(): Promise<number> {
+    while (this.at === this.piece.byteLength) {
+      const next = await this.pieces.next();
+      if (next.done) throw wrongLength();
+      [this.piece, this.at] = [next.value, 0];
+    }
+    return this.piece.byteLength - this.at;
+  }
+}
