@@ -50,6 +50,7 @@ import { benchGroup } from "./groups.ts";
 import { serviceFigures, spoolFigures } from "./service.ts";
 import { outageChild, outageFigures } from "./outage.ts";
 import { shardChild, shardFigures } from "./shards.ts";
+import { historyBlockChild, historyBlockFigures, keptReadChild, keptReadFigures } from "./history.ts";
 
 const HOUR = 3_600_000;
 const figures: [string, string, string][] = [];
@@ -843,6 +844,19 @@ if (shardStep) {
   process.exit(0);
 }
 
+// Children of the history sections: a spilled history learned, or kept history read back, then out.
+const historyRows = process.env.VIGIL_BENCH_HISTORY_CHILD;
+if (historyRows) {
+  await historyBlockChild(Number(historyRows));
+  process.exit(0);
+}
+const keptRead = process.env.VIGIL_BENCH_KEPT_READ_CHILD;
+if (keptRead) {
+  const { dir, intervals, asked, how } = JSON.parse(keptRead) as { dir: string; intervals: number; asked: number; how: "pieces" | "whole" };
+  await keptReadChild(dir, intervals, asked, how);
+  process.exit(0);
+}
+
 // A child of the outage section: one step of one size (one hour when measuring), then out.
 const outageStep = process.env.VIGIL_BENCH_OUTAGE_CHILD;
 if (outageStep) {
@@ -851,7 +865,7 @@ if (outageStep) {
   process.exit(0);
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, shards, outage, demo, backtest, records, service, spool, api, ecommerce, feedback, nab, kpi, fuzz). */
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, history, shards, outage, demo, backtest, records, service, spool, api, ecommerce, feedback, nab, kpi, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -865,6 +879,8 @@ if (wanted("console")) keptHistoryCost();
 if (wanted("engine")) engineSpeed();
 if (wanted("interval")) intervalOf50k();
 if (wanted("interval")) await intervalOverBytes();
+if (wanted("interval")) historyBlockFigures(report);
+if (wanted("history")) keptReadFigures(report);
 // 1,000,000 series only when asked (VIGIL_BENCH_SHARDS=10000,1000000): its files and history take minutes to make.
 if (wanted("shards")) shardFigures(report, (process.env.VIGIL_BENCH_SHARDS ?? "10000,50000,200000").split(",").map(Number));
 // A wide outage, every series out for three hours: each hour in a fresh process (VIGIL_BENCH_OUTAGE_SERIES=50000,200000).
