@@ -852,8 +852,8 @@ if (historyRows) {
 }
 const keptRead = process.env.VIGIL_BENCH_KEPT_READ_CHILD;
 if (keptRead) {
-  const { dir, intervals, asked, how } = JSON.parse(keptRead) as { dir: string; intervals: number; asked: number; how: "pieces" | "whole" };
-  await keptReadChild(dir, intervals, asked, how);
+  const { dir, series, intervals, asked, how } = JSON.parse(keptRead) as { dir: string; series: number; intervals: number; asked: number; how: "pieces" | "whole" };
+  await keptReadChild(dir, series, intervals, asked, how);
   process.exit(0);
 }
 

@@ -251,7 +251,7 @@ export function countingReads(services: Services): { services: Services; reads: 
         const value: unknown = Reflect.get(target, name, receiver);
         if (typeof value !== "function") return value;
         return (...args: unknown[]) => {
-          if (name === "get" || name === "read" || name === "list") reads.push(`${name} ${String(args[0])}`);
+          if (name === "get" || name === "getRange" || name === "read" || name === "list") reads.push(`${name} ${String(args[0])}`);
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },

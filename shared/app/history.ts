@@ -29,7 +29,7 @@ export interface SeriesRef {
 /** The hash a series is filed under: of its engine key, in the metric set's dimension order. */
 export const seriesHash = (metricSet: Pick<MetricSet, "DimensionList">, ref: SeriesRef) => keyHash(bankKey(ref.measure, seriesKeyOf(dimensionsOf(metricSet).map((d) => ref.dimensions[d] ?? ""))));
 
-/** At most this many intervals are read at once (reads run 16 at a time, each in pieces of at most 64 KiB: series-points-read.ts). */
+/** At most this many intervals are read at once (16 files at a time, each in pieces of at most 64 KiB, five requests at most in flight a file: series-points-read.ts). */
 export const MAX_HISTORY_INTERVALS = 1000;
 const READS_AT_ONCE = 16;
 

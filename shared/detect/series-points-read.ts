@@ -63,17 +63,15 @@ export function decodeSeriesPoints(bytes: Uint8Array, wanted: readonly number[])
   return out;
 }
 
-/** The index of `key` in sorted `keys[from, to)`, or -1. */
+/** The index of the first `key` in sorted `keys[from, to)`, or -1: of two series whose hashes collide, every way of reading finds the same one. */
 function indexIn(keys: Float64Array, from: number, to: number, key: number): number {
-  let [lo, hi] = [from, to - 1];
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const at = keys[mid]!;
-    if (at < key) lo = mid + 1;
-    else if (at > key) hi = mid - 1;
-    else return mid;
+  let [lo, hi] = [from, to];
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
   }
-  return -1;
+  return lo < to && keys[lo] === key ? lo : -1;
 }
 
 /** The points of the series asked for (by key hash) in a file, read in bounded pieces; undefined when there is no file. */
@@ -87,26 +85,39 @@ export async function readSeriesFile(file: SeriesFile, wanted: readonly number[]
   const points = new Map<number, SeriesPoint>();
   if (keys.length === 0) return { points, count: n };
   if (keys.length <= RANGE_SERIES) {
-    const at = new Ranges(file, head.size);
-    const found = await Promise.all(keys.map((key) => pointByRanges(at, n, key)));
-    keys.forEach((key, i) => found[i] && points.set(key, found[i]));
+    const at = new Ranges(file, head);
+    try {
+      // One series after another: a file's requests in flight stay at its five columns' (reads of 16 files run at once).
+      for (const key of keys) {
+        const point = await pointByRanges(at, n, key);
+        if (point) points.set(key, point);
+      }
+    } catch (e) {
+      if (e instanceof FileGone) return undefined;
+      throw e;
+    }
     return { points, count: n };
   }
   const stream = await file.stream();
+  // Deleted since its head was read: no file, as above.
   if (!stream) return undefined;
   return { points: await pointsInPass(stream, n, keys), count: n };
 }
 
-/** Range reads of one file, each checked against the size the first read gave (a file replaced meanwhile is not read as one). */
+/** The file was deleted between its reads (its results' retention): read as no file, as when it was gone before the first. */
+class FileGone extends Error {}
+
+/** Range reads of one file, each checked against the object the first read came from (a file replaced meanwhile is not read as one). */
 class Ranges {
   constructor(
     private readonly file: SeriesFile,
-    private readonly size: number,
+    private readonly head: BlobRange,
   ) {}
 
   async bytes(offset: number, length: number): Promise<Uint8Array> {
     const got = await this.file.range(offset, length);
-    if (!got || got.size !== this.size) throw new Error("the series history file changed while it was read");
+    if (!got) throw new FileGone();
+    if (got.size !== this.head.size || got.version !== this.head.version) throw new Error("the series history file changed while it was read");
     if (got.bytes.byteLength !== length) throw wrongLength();
     // Copied into a buffer of its own, so typed views over it are aligned.
     return new Uint8Array(got.bytes);
@@ -115,24 +126,26 @@ class Ranges {
 
 /**
  * One series by range reads. Each round reads a window of keys around where the key should
- * lie (its share of the hash range, within two standard deviations of a uniform sample's
- * spread); a key outside the window narrows the search to one side. A round that does not
- * halve the search is followed by one at its middle, so keys crowded by design cost at most
- * twice a binary search's rounds.
+ * lie (its share of the hash range: among n uniform keys its place strays by at most ½√n,
+ * one standard deviation, so the window is four of them each side, and at most HEAD_READ); a
+ * key outside the window narrows the search to one side. A round that does not halve the
+ * search is followed by one at its middle, so keys crowded by design cost at most twice a
+ * binary search's rounds.
  */
 async function pointByRanges(at: Ranges, n: number, key: number): Promise<SeriesPoint | undefined> {
-  const half = Math.ceil(2 * Math.sqrt(n)) + 16;
+  const half = Math.min(Math.ceil(2 * Math.sqrt(n)) + 16, Math.floor((HEAD_READ / 8 - 1) / 2));
   let [lo, hi] = [0, n];
   let [keyLo, keyHi] = [0, 2 ** 53];
   let bisect = false;
   while (lo < hi) {
     const share = keyHi > keyLo ? (key - keyLo) / (keyHi - keyLo) : 0.5;
-    const guess = bisect ? (lo + hi) >> 1 : lo + Math.floor(Math.max(0, Math.min(1, share)) * (hi - lo));
+    const guess = bisect ? Math.floor((lo + hi) / 2) : lo + Math.floor(Math.max(0, Math.min(1, share)) * (hi - lo));
     const from = Math.max(lo, Math.min(hi - 1, guess) - half);
     const to = Math.min(hi, from + 2 * half + 1);
     const keys = new Float64Array((await at.bytes(POINTS_HEADER + 8 * from, 8 * (to - from))).buffer);
     const before = hi - lo;
-    if (key < keys[0]!) [hi, keyHi] = [from, keys[0]!];
+    // A key equal to the window's first may have copies before it (a collision): the first of them is then on the left.
+    if (key < keys[0]! || (key === keys[0] && from > lo)) [hi, keyHi] = [key === keys[0] ? from + 1 : from, keys[0]!];
     else if (key > keys[keys.length - 1]!) [lo, keyLo] = [to, keys[keys.length - 1]!];
     else {
       const i = indexIn(keys, 0, keys.length, key);

@@ -19,10 +19,12 @@ export interface BlobStore {
   deleteFolder(folder: string): Promise<number>;
 }
 
-/** Part of an object: its bytes from the offset asked for (fewer than asked at its end), and how many bytes the whole object holds. */
+/** Part of an object: its bytes from the offset asked for (fewer than asked at its end), how many bytes the whole object holds, and which object it was. */
 export interface BlobRange {
   readonly bytes: Uint8Array;
   readonly size: number;
+  /** Which object was read (S3's ETag; a local file's inode and time of change): ranges of a file replaced between them differ here, even at the same size. */
+  readonly version: string;
 }
 
 /** An object's bytes: one buffer, text, or parts that follow one another (a large object written without being joined into one buffer first). */

@@ -27,7 +27,7 @@ export class LocalBlobStore implements BlobStore {
     const handle = await open(this.local(path)).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
     if (!handle) return undefined;
     try {
-      const { size } = await handle.stat();
+      const { size, ino, mtimeMs } = await handle.stat();
       const bytes = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
       let at = 0;
       while (at < bytes.byteLength) {
@@ -35,7 +35,8 @@ export class LocalBlobStore implements BlobStore {
         if (bytesRead === 0) break;
         at += bytesRead;
       }
-      return { bytes: bytes.subarray(0, at), size };
+      // A put renames a new file into place: a new inode, whatever its size.
+      return { bytes: bytes.subarray(0, at), size, version: `${ino}:${mtimeMs}` };
     } finally {
       await handle.close();
     }

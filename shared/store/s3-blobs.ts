@@ -23,20 +23,26 @@ export class S3BlobStore implements BlobStore {
   async getRange(uri: string, offset: number, length: number): Promise<BlobRange | undefined> {
     assertRange(offset, length);
     const { bucket, key } = s3Address(uri);
+    let out;
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
-      const size = Number(/\/(\d+)$/.exec(out.ContentRange ?? "")?.[1]);
-      // Only a partial answer is taken: a whole object in its place (a server that ignores ranges) is exactly the read a range is there to bound.
-      if (!Number.isSafeInteger(size)) throw new Error(`S3 answered a range of ${uri} without a Content-Range (status ${out.$metadata.httpStatusCode})`);
-      const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
-      if (bytes.byteLength > length) throw new Error(`S3 answered ${bytes.byteLength} bytes of ${uri} for a range of ${length}`);
-      return { bytes, size };
+      out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
     } catch (e) {
       const name = (e as { name?: string }).name;
       if (e instanceof NoSuchKey || name === "NoSuchKey") return undefined;
       // A range from the end on: S3 refuses it (416), even from 0 of an empty object.
-      if (name === "InvalidRange" && offset === 0) return { bytes: new Uint8Array(), size: 0 };
+      if (name === "InvalidRange" && offset === 0) return { bytes: new Uint8Array(), size: 0, version: "" };
       throw e;
+    }
+    const body = out.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+    try {
+      // Only the part asked for is taken: a whole object in its place (a server that ignores ranges), or another part, is exactly the read a range is there to bound.
+      const [, start, end, size] = (/^bytes (\d+)-(\d+)\/(\d+)$/.exec(out.ContentRange ?? "") ?? []).map(Number);
+      if (size === undefined) throw new Error(`S3 answered a range of ${uri} without a Content-Range (status ${out.$metadata.httpStatusCode})`);
+      if (start !== offset || end! < start || end! - start + 1 > length) throw new Error(`S3 answered bytes ${out.ContentRange} of ${uri} for ${length} from ${offset}`);
+      return { bytes: body ? await bytesUpTo(body, end! - start + 1, uri) : new Uint8Array(), size, version: out.ETag ?? "" };
+    } finally {
+      // A body not read to its end keeps its connection from the pool until it is let go.
+      body?.destroy?.();
     }
   }
 
@@ -96,6 +102,19 @@ export class S3BlobStore implements BlobStore {
 }
 
 const DELETE_BATCH = 1000;
+
+/** A body's bytes, refused past `limit` as they arrive (its framing is the server's word, not a bound). */
+async function bytesUpTo(body: AsyncIterable<Uint8Array>, limit: number, uri: string): Promise<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  let got = 0;
+  for await (const piece of body) {
+    got += piece.byteLength;
+    if (got > limit) throw new Error(`S3 sent more than the ${limit} bytes of ${uri} its Content-Range named`);
+    pieces.push(piece);
+  }
+  const joined = Buffer.concat(pieces, got);
+  return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
+}
 
 function s3Address(uri: string): { bucket: string; key: string } {
   const loc = parseLocation(uri);

@@ -142,7 +142,9 @@ describe("series.bin: every series' value and band per interval, and its anomali
     const counted = {
       ...s.services,
       blobs: {
-        ...blobs,
+        put: blobs.put.bind(blobs),
+        list: blobs.list.bind(blobs),
+        deleteFolder: blobs.deleteFolder.bind(blobs),
         get: async (uri: string) => {
           const bytes = await blobs.get(uri);
           if (uri.endsWith("series.bin")) read.whole++;

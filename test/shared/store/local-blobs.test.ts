@@ -57,6 +57,10 @@ describe("LocalBlobStore", () => {
     expect(await text(0, 4)).toEqual(["0123", 10]);
     expect(await text(7, 10)).toEqual(["789", 10]);
     expect(await text(12, 4)).toEqual(["", 10]);
+    // Replaced by a file of the same size: another version.
+    const before = (await blobs.getRange(file, 0, 4))!.version;
+    await blobs.put(file, Buffer.from("9876543210"));
+    expect((await blobs.getRange(file, 0, 4))!.version).not.toBe(before);
     expect(await blobs.getRange(join(dir, "nope"), 0, 4)).toBeUndefined();
     await expect(blobs.getRange(file, -1, 4)).rejects.toThrow("not a byte range");
     await expect(blobs.getRange(file, 0, 0)).rejects.toThrow("not a byte range");

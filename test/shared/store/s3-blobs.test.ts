@@ -1,7 +1,7 @@
 import { GetObjectTaggingCommand, S3Client } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { S3BlobStore } from "../../../shared/store/s3-blobs.ts";
-import { startFakeAwsServer } from "../../fakes/aws-server.ts";
+import { startFakeAwsServer, type FakeReply } from "../../fakes/aws-server.ts";
 import { startS3rver } from "../../servers.ts";
 
 /** The S3 adapter through the real AWS SDK v3 client against s3rver, a local server speaking S3's protocol. */
@@ -60,22 +60,35 @@ describe("S3BlobStore against a local S3 server", () => {
     const tail = (await blobs.getRange("s3://metrics/results/series.bin", 99_990, 64))!;
     expect([tail.bytes, tail.size]).toEqual([bytes.subarray(99_990), 100_000]);
     expect(await blobs.getRange("s3://metrics/results/none.bin", 0, 8)).toBeUndefined();
+    // Replaced by an object of the same size: another version.
+    await blobs.put("s3://metrics/results/series.bin", bytes.map((b) => b ^ 1));
+    expect((await blobs.getRange("s3://metrics/results/series.bin", 0, 8))!.version).not.toBe(head.version);
   });
 
-  it("takes only a partial answer to a range: a server that sends the whole object instead is refused, not read", async () => {
+  it("takes only the part asked for: a whole object, another part or more bytes than named are refused, and their connections let go", async () => {
+    const answers: Record<string, FakeReply> = {
+      whole: { status: 200, contentType: "application/octet-stream", body: "x".repeat(1000) },
+      elsewhere: { status: 206, contentType: "application/octet-stream", body: "x".repeat(8), headers: { "content-range": "bytes 0-7/1000" } },
+      longer: { status: 206, contentType: "application/octet-stream", body: "x".repeat(100), headers: { "content-range": "bytes 8-15/1000", "transfer-encoding": "chunked" } },
+    };
     const endpoint = await startFakeAwsServer(
-      () => ({ status: 200, contentType: "application/octet-stream", body: "x".repeat(1000) }),
+      (_, __, request) => answers[request.path.split("?")[0]!.split("/").pop()!]!,
       () => ({ status: 403, contentType: "application/xml", body: "<Error><Code>AccessDenied</Code></Error>" }),
     );
-    const whole = new S3BlobStore(new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 }));
-    await expect(whole.getRange("s3://metrics/results/series.bin", 0, 8)).rejects.toThrow("without a Content-Range");
+    // Two connections: a refused answer that kept its connection would leave the third read waiting for ever.
+    const strict = new S3BlobStore(new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1, requestHandler: { httpAgent: { maxSockets: 2, keepAlive: true } } }));
+    for (let round = 0; round < 3; round++) {
+      await expect(strict.getRange("s3://metrics/results/whole", 0, 8)).rejects.toThrow("without a Content-Range");
+      await expect(strict.getRange("s3://metrics/results/elsewhere", 8, 8)).rejects.toThrow("bytes 0-7/1000");
+      await expect(strict.getRange("s3://metrics/results/longer", 8, 8)).rejects.toThrow("more than the 8 bytes");
+    }
     const rangeRefused = await startFakeAwsServer(
       () => ({ status: 416, contentType: "application/xml", body: "<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>" }),
       () => ({ status: 403, contentType: "application/xml", body: "<Error><Code>AccessDenied</Code></Error>" }),
     );
     const empty = new S3BlobStore(new S3Client({ endpoint: rangeRefused, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 }));
     // S3 refuses any range of an empty object; from 0 that is an empty object.
-    expect(await empty.getRange("s3://metrics/results/series.bin", 0, 8)).toEqual({ bytes: new Uint8Array(), size: 0 });
+    expect(await empty.getRange("s3://metrics/results/series.bin", 0, 8)).toEqual({ bytes: new Uint8Array(), size: 0, version: "" });
     await expect(empty.getRange("s3://metrics/results/series.bin", 8, 8)).rejects.toThrow(/range/i);
   });
 
