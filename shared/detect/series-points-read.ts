@@ -115,6 +115,8 @@ class Ranges {
   ) {}
 
   async bytes(offset: number, length: number): Promise<Uint8Array> {
+    // What the head already holds is not asked for again (a file of a few thousand series: its keys, some of its values).
+    if (offset + length <= this.head.bytes.byteLength) return this.head.bytes.slice(offset, offset + length);
     const got = await this.file.range(offset, length);
     if (!got) throw new FileGone();
     if (got.size !== this.head.size || got.version !== this.head.version) throw new Error("the series history file changed while it was read");

@@ -87,6 +87,16 @@ describe("reading series.bin back in bounded pieces", () => {
     expect(reads.rangeBytes).toBeLessThan(HEAD_READ + 3 * 16 * 2_100);
   });
 
+  it("asks again for nothing the head holds: a file of 4,000 series whose keys all lie in it", async () => {
+    const keys = uniformKeys(4000, 21);
+    const bytes = fileOf(keys);
+    const { file, reads } = served(bytes);
+    const asked = keys.slice(0, RANGE_SERIES);
+    expect((await readSeriesFile(file, asked))!.points).toEqual(decodeSeriesPoints(bytes, asked));
+    // The head, then at most the four columns past it (expected, lower, upper, score) of each series.
+    expect(reads.ranges).toBeLessThanOrEqual(1 + 4 * RANGE_SERIES);
+  });
+
   it("crowded keys cost at most about twice a binary search's rounds", async () => {
     const keys = [...new Set(uniformKeys(200_000, 3).map((k) => 2 ** 50 + (k % 2 ** 24)))];
     const { file, reads } = served(fileOf(keys));
