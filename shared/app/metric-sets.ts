@@ -1,4 +1,6 @@
-import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
+import { ValidationException } from "../model/errors.ts";
+import { zoneGridProblem } from "../model/interval-time.ts";
+import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet, type MetricSource } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import { checkSource } from "./data.ts";
 import { catalogOf, type Scope } from "./scope.ts";
@@ -9,6 +11,9 @@ import type { Services } from "./services.ts";
 /** A source the scope may not read is refused (AccessDeniedException) before anything is kept. */
 export async function createMetricSet(services: Services, scope: Scope, request: unknown): Promise<MetricSet> {
   const req = parseOrThrow(CreateMetricSetRequest, request, "CreateMetricSet request");
+  // At the detector's frequency, the metric set's own (a different one is refused by the catalog).
+  const detector = await catalogOf(services, scope).getDetector(req.AnomalyDetectorArn);
+  checkFolderGrid({ MetricSetFrequency: detector.AnomalyDetectorConfig.AnomalyDetectorFrequency, Timezone: req.Timezone, MetricSource: req.MetricSource }, services.clock());
   await checkSource(services, scope, req.MetricSource);
   return catalogOf(services, scope).createMetricSet(req);
 }
@@ -26,7 +31,15 @@ export async function listMetricSets(services: Services, scope: Scope, detectorA
 export async function updateMetricSet(services: Services, scope: Scope, request: unknown): Promise<MetricSet> {
   const req = parseOrThrow(UpdateMetricSetRequest, request, "UpdateMetricSet request");
   const catalog = catalogOf(services, scope);
-  await catalog.getMetricSet(req.MetricSetArn);
+  const before = await catalog.getMetricSet(req.MetricSetArn);
+  checkFolderGrid({ MetricSetFrequency: req.MetricSetFrequency ?? before.MetricSetFrequency, Timezone: before.Timezone, MetricSource: req.MetricSource ?? before.MetricSource }, services.clock());
   await checkSource(services, scope, req.MetricSource);
   return catalog.updateMetricSet(req);
+}
+
+/** A templated path whose folders the metric set's zone would name off its intervals' grid is refused (interval-time.ts, zoneGridProblem). */
+function checkFolderGrid(m: Pick<MetricSet, "MetricSetFrequency" | "Timezone"> & { readonly MetricSource: MetricSource }, now: number): void {
+  const template = m.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
+  const problem = template === undefined ? undefined : zoneGridProblem(m, template, now);
+  if (problem) throw new ValidationException(`TemplatedPathList cannot be read in this Timezone: ${problem}`, { fields: [{ Name: "Timezone", Message: problem }] });
 }

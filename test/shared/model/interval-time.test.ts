@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { nextDueAt } from "../../../shared/app/schedule.ts";
 import { rowTimeParser } from "../../../shared/ingest/timestamp.ts";
-import { instantOf, intervalClock, lastClosedInterval, templateZone, type IntervalTiming } from "../../../shared/model/interval-time.ts";
+import { instantOf, intervalClock, lastClosedInterval, templateZone, zoneGridProblem, type IntervalTiming } from "../../../shared/model/interval-time.ts";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -76,5 +76,33 @@ describe("interval time", () => {
     expect(stamped("not a time")).toBeUndefined();
     const hourly = rowTimeParser({ MetricSetFrequency: "PT1H", Timezone: "America/New_York" });
     expect(hourly("2021-02-08 23:30:00")).toBe(Date.UTC(2021, 1, 9, 4, 30));
+  });
+});
+
+describe("folders a zone names on its intervals' grid, or not", () => {
+  const now = Date.UTC(2026, 0, 10);
+  const hourly = "/data/live/{{yyyyMMdd}}/{{HHmm}}";
+  const problem = (MetricSetFrequency: IntervalTiming["MetricSetFrequency"], Timezone: string, template = hourly) => zoneGridProblem({ MetricSetFrequency, Timezone }, template, now);
+
+  it("refuses folders of a zone's hours where its offset is not a whole number of intervals, and says why", () => {
+    expect(problem("PT1H", "Asia/Kolkata")).toMatch(/^Asia\/Kolkata is UTC\+05:30 on 2026-01-10: PT1H intervals start on UTC's hours/);
+    expect(problem("PT10M", "Asia/Kathmandu")).toMatch(/UTC\+05:45/);
+    expect(problem("PT1H", "America/St_Johns")).toMatch(/UTC-03:30/);
+    // A day folder straddles two intervals at the zone's midnight just the same.
+    expect(problem("PT1H", "Asia/Kolkata", "/data/live/{{yyyyMMdd}}")).toBeDefined();
+    // Half an hour only in its summer: found within the year from now, whatever the season now.
+    expect(problem("PT1H", "Australia/Lord_Howe")).toBeDefined();
+    expect(zoneGridProblem({ MetricSetFrequency: "PT1H", Timezone: "Australia/Lord_Howe" }, hourly, Date.UTC(2026, 5, 1))).toBeDefined();
+  });
+
+  it("takes whole multiples of the interval, days of a zone, UTC and fixed folders", () => {
+    expect(problem("PT5M", "Asia/Kolkata")).toBeUndefined();
+    expect(problem("PT10M", "Asia/Kolkata")).toBeUndefined();
+    expect(problem("PT5M", "Asia/Kathmandu")).toBeUndefined();
+    expect(problem("PT1H", "Europe/Berlin")).toBeUndefined();
+    expect(problem("PT1H", "America/New_York")).toBeUndefined();
+    expect(problem("P1D", "Asia/Kolkata")).toBeUndefined();
+    expect(problem("PT1H", "UTC")).toBeUndefined();
+    expect(problem("PT1H", "Asia/Kolkata", "/data/all/")).toBeUndefined();
   });
 });
