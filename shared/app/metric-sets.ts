@@ -32,7 +32,8 @@ export async function updateMetricSet(services: Services, scope: Scope, request:
   const req = parseOrThrow(UpdateMetricSetRequest, request, "UpdateMetricSet request");
   const catalog = catalogOf(services, scope);
   const before = await catalog.getMetricSet(req.MetricSetArn);
-  checkFolderGrid({ MetricSetFrequency: req.MetricSetFrequency ?? before.MetricSetFrequency, Timezone: before.Timezone, MetricSource: req.MetricSource ?? before.MetricSource }, services.clock());
+  // Only what changes the folders is checked: a metric set made before the check may still have its description or measures changed.
+  if (req.MetricSource || req.MetricSetFrequency) checkFolderGrid({ MetricSetFrequency: req.MetricSetFrequency ?? before.MetricSetFrequency, Timezone: before.Timezone, MetricSource: req.MetricSource ?? before.MetricSource }, services.clock());
   await checkSource(services, scope, req.MetricSource);
   return catalog.updateMetricSet(req);
 }

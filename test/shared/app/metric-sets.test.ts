@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createDetector, createMetricSet, listMetricSets, OPERATOR, updateMetricSet } from "../../../shared/app/index.ts";
+import { catalogOf } from "../../../shared/app/scope.ts";
 import { ValidationException } from "../../../shared/model/errors.ts";
 import { localAt, metricSetRequest, T0, tempDir } from "../../builders.ts";
 
@@ -25,5 +26,16 @@ describe("a metric set whose folders its zone would name off its intervals' grid
     const other = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "berlin", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     const berlin = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: other.AnomalyDetectorArn, Timezone: "Europe/Berlin", MetricSource: hours }));
     expect(berlin.Timezone).toBe("Europe/Berlin");
+  });
+
+  it("leaves one made before the check open to changes that do not touch its folders", async () => {
+    const dir = await tempDir();
+    const rt = localAt(dir, () => T0);
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    const hours = { S3SourceConfig: { TemplatedPathList: [join(dir, "live/{{yyyyMMdd}}/{{HHmm}}")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true, Delimiter: "," } } } };
+    // As stored before the check: straight into the catalog.
+    const old = await catalogOf(rt, OPERATOR).createMetricSet(metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, Timezone: "Asia/Kolkata", MetricSource: hours }));
+    expect((await updateMetricSet(rt, OPERATOR, { MetricSetArn: old.MetricSetArn, MetricSetDescription: "orders in India" })).MetricSetDescription).toBe("orders in India");
+    await expect(updateMetricSet(rt, OPERATOR, { MetricSetArn: old.MetricSetArn, MetricSource: hours })).rejects.toBeInstanceOf(ValidationException);
   });
 });
