@@ -11,9 +11,9 @@ import type { Services } from "./services.ts";
 /** A source the scope may not read is refused (AccessDeniedException) before anything is kept. */
 export async function createMetricSet(services: Services, scope: Scope, request: unknown): Promise<MetricSet> {
   const req = parseOrThrow(CreateMetricSetRequest, request, "CreateMetricSet request");
-  // At the detector's frequency, the metric set's own (a different one is refused by the catalog).
-  const detector = await catalogOf(services, scope).getDetector(req.AnomalyDetectorArn);
-  checkFolderGrid({ MetricSetFrequency: detector.AnomalyDetectorConfig.AnomalyDetectorFrequency, Timezone: req.Timezone, MetricSource: req.MetricSource }, services.clock());
+  // At the detector's frequency, the metric set's own; a request naming another is refused by the catalog, for that.
+  const frequency = (await catalogOf(services, scope).getDetector(req.AnomalyDetectorArn)).AnomalyDetectorConfig.AnomalyDetectorFrequency;
+  if ((req.MetricSetFrequency ?? frequency) === frequency) checkFolderGrid({ MetricSetFrequency: frequency, Timezone: req.Timezone, MetricSource: req.MetricSource }, services.clock());
   await checkSource(services, scope, req.MetricSource);
   return catalogOf(services, scope).createMetricSet(req);
 }
@@ -32,8 +32,8 @@ export async function updateMetricSet(services: Services, scope: Scope, request:
   const req = parseOrThrow(UpdateMetricSetRequest, request, "UpdateMetricSet request");
   const catalog = catalogOf(services, scope);
   const before = await catalog.getMetricSet(req.MetricSetArn);
-  // Only what changes the folders is checked: a metric set made before the check may still have its description or measures changed.
-  if (req.MetricSource || req.MetricSetFrequency) checkFolderGrid({ MetricSetFrequency: req.MetricSetFrequency ?? before.MetricSetFrequency, Timezone: before.Timezone, MetricSource: req.MetricSource ?? before.MetricSource }, services.clock());
+  // A new source is checked at the metric set's frequency and zone, which an update keeps; a metric set made before the check may still have its description or measures changed.
+  if (req.MetricSource) checkFolderGrid({ MetricSetFrequency: before.MetricSetFrequency, Timezone: before.Timezone, MetricSource: req.MetricSource }, services.clock());
   await checkSource(services, scope, req.MetricSource);
   return catalog.updateMetricSet(req);
 }
@@ -42,5 +42,5 @@ export async function updateMetricSet(services: Services, scope: Scope, request:
 function checkFolderGrid(m: Pick<MetricSet, "MetricSetFrequency" | "Timezone"> & { readonly MetricSource: MetricSource }, now: number): void {
   const template = m.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
   const problem = template === undefined ? undefined : zoneGridProblem(m, template, now);
-  if (problem) throw new ValidationException(`TemplatedPathList cannot be read in this Timezone: ${problem}`, { fields: [{ Name: "Timezone", Message: problem }] });
+  if (problem) throw new ValidationException(`TemplatedPathList cannot be read in this Timezone: ${problem}`, { fields: [{ Name: "MetricSource.S3SourceConfig.TemplatedPathList", Message: problem }] });
 }

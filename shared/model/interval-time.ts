@@ -31,23 +31,22 @@ export const templateZone = (m: IntervalTiming) => (datesInZone(m) ? "UTC" : zon
  * Why a templated path cannot name a metric set's folders in its zone, if it cannot. An
  * interval shorter than a day is an instant of UTC, and its folder is named by its start in
  * the zone: where the zone's offset is not a whole number of intervals (Asia/Kolkata's +05:30
- * at PT1H, Asia/Kathmandu's +05:45 at PT10M), a folder named by the zone's hours or days
- * straddles two intervals, and the name rendered for an interval (`0930`) is not the one the
- * files are under (`1000`): nothing, or half a day's edge, would be read. Checked each week
- * of the year from `now`, as summer time can move an offset by half an hour (Australia/Lord_Howe).
+ * at PT1H, Asia/Kathmandu's +05:45 at PT10M), the name rendered for an interval (`0930`) is
+ * not the folder its files are under (`1000`), and a day's folder splits the interval at the
+ * zone's midnight. Checked each day of the year from `now`, as summer time can move an offset
+ * by half an hour (Australia/Lord_Howe).
  */
 export function zoneGridProblem(m: IntervalTiming, template: string, now: number): string | undefined {
   const zone = zoneOf(m);
   if (datesInZone(m) || zone === "UTC" || !/\{\{[^{}]+\}\}/.test(template)) return undefined;
   const len = intervalMs(m.MetricSetFrequency);
   const iana = IANAZone.create(zone);
-  for (let week = 0; week <= 53; week++) {
-    const at = now + week * 7 * 86_400_000;
-    const offset = iana.offset(at) * 60_000;
-    if (offset % len !== 0) {
-      const off = DateTime.fromMillis(at, { zone }).toFormat("ZZ");
-      return `${zone} is UTC${off} on ${DateTime.fromMillis(at, { zone }).toISODate()}: ${m.MetricSetFrequency} intervals start on UTC's ${m.MetricSetFrequency === "PT1H" ? "hours" : "grid"}, so folders named by its time would each straddle two intervals and none would be read whole. Name the folders in UTC (Timezone UTC, with timestamps that carry their offset), or use HistoricalDataPathList's fixed folders`;
-    }
+  for (let day = 0; day <= 366; day++) {
+    const at = now + day * 86_400_000;
+    if ((iana.offset(at) * 60_000) % len === 0) continue;
+    const local = DateTime.fromMillis(at, { zone });
+    const start = DateTime.fromMillis(Math.floor(at / len) * len, { zone });
+    return `${zone} is UTC${local.toFormat("ZZ")} on ${local.toISODate()}, not a whole number of ${m.MetricSetFrequency} intervals from UTC, where intervals start: folders named by its time do not start where intervals do (the interval from ${start.toUTC().toFormat("HH:mm")}Z would be read from the folder named ${start.toFormat("HHmm")} there, and one interval a day lies in two day folders). Name the folders in UTC (a metric set with Timezone UTC, its timestamps carrying their offset), or read fixed folders (HistoricalDataPathList)`;
   }
   return undefined;
 }
