@@ -1,5 +1,5 @@
 import type { BlobRange } from "../store/blobs.ts";
-import { BYTES_PER_POINT, pointColumns, POINTS_HEADER, POINTS_MAGIC, SCORE_BELOW, SCORE_LEARNED, type PointKind, type SeriesPoint } from "./series-points.ts";
+import { columnStarts, pointColumns, POINTS_HEADER, SCORE_BELOW, SCORE_LEARNED, seriesPointsCount, wholeFileCount, wrongLength, type PointKind, type SeriesPoint } from "./series-points.ts";
 
 /**
  * Reading a series.bin back (its layout: series-points.ts, which detection loads to write
@@ -33,8 +33,6 @@ export interface SeriesFileRead {
   readonly count: number;
 }
 
-const notSeriesFile = () => new Error("not a series history file");
-const wrongLength = () => new Error("a series history file of the wrong length");
 
 const kindOf = (code: number): PointKind => (code === SCORE_LEARNED ? "LEARNED" : code === SCORE_BELOW ? "BELOW_FLOOR" : "ANOMALY");
 const pointOf = (actual: number, expected: number, lower: number, upper: number, code: number): SeriesPoint => {
@@ -42,17 +40,22 @@ const pointOf = (actual: number, expected: number, lower: number, upper: number,
   return { actual, expected, lower, upper, kind, score: kind === "ANOMALY" ? code / 100 : NaN };
 };
 
-/** How many series the file holds, from its head. */
-export function seriesPointsCount(bytes: Uint8Array): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < POINTS_HEADER || view.getUint32(0, true) !== POINTS_MAGIC) throw notSeriesFile();
-  return view.getUint32(4, true);
-}
+/** The five columns of values after the keys, each where it starts in a file of `n` series, its width and how a value of it is read. */
+const valueColumns = (n: number) => {
+  const start = columnStarts(n);
+  const f32 = (v: DataView) => v.getFloat32(0, true);
+  return [
+    { start: start.actual, width: 8, read: (v: DataView) => v.getFloat64(0, true) },
+    { start: start.expected, width: 4, read: f32 },
+    { start: start.lower, width: 4, read: f32 },
+    { start: start.upper, width: 4, read: f32 },
+    { start: start.score, width: 2, read: (v: DataView) => v.getUint16(0, true) },
+  ] as const;
+};
 
 /** The points of the series asked for (by key hash) that a whole file in hand holds. */
 export function decodeSeriesPoints(bytes: Uint8Array, wanted: readonly number[]): Map<number, SeriesPoint> {
-  const n = seriesPointsCount(bytes);
-  if (bytes.byteLength !== POINTS_HEADER + BYTES_PER_POINT * n) throw wrongLength();
+  const n = wholeFileCount(bytes);
   // A copy aligns the typed views (a buffer read from disk may start anywhere in its pool; a Buffer's slice() would be a view).
   const c = pointColumns(new Uint8Array(bytes).buffer, n);
   const out = new Map<number, SeriesPoint>();
@@ -79,8 +82,7 @@ export async function readSeriesFile(file: SeriesFile, wanted: readonly number[]
   const head = await file.range(0, HEAD_READ);
   if (!head) return undefined;
   if (head.bytes.byteLength === head.size) return { points: decodeSeriesPoints(head.bytes, wanted), count: seriesPointsCount(head.bytes) };
-  const n = seriesPointsCount(head.bytes);
-  if (head.size !== POINTS_HEADER + BYTES_PER_POINT * n) throw wrongLength();
+  const n = wholeFileCount(head.bytes, head.size);
   const keys = [...new Set(wanted)].sort((a, b) => a - b);
   const points = new Map<number, SeriesPoint>();
   if (keys.length === 0) return { points, count: n };
@@ -144,7 +146,7 @@ async function pointByRanges(at: Ranges, n: number, key: number): Promise<Series
     const guess = bisect ? Math.floor((lo + hi) / 2) : lo + Math.floor(Math.max(0, Math.min(1, share)) * (hi - lo));
     const from = Math.max(lo, Math.min(hi - 1, guess) - half);
     const to = Math.min(hi, from + 2 * half + 1);
-    const keys = new Float64Array((await at.bytes(POINTS_HEADER + 8 * from, 8 * (to - from))).buffer);
+    const keys = new Float64Array((await at.bytes(columnStarts(n).keys + 8 * from, 8 * (to - from))).buffer);
     const before = hi - lo;
     // A key equal to the window's first may have copies before it (a collision): the first of them is then on the left.
     if (key < keys[0]! || (key === keys[0] && from > lo)) [hi, keyHi] = [key === keys[0] ? from + 1 : from, keys[0]!];
@@ -160,16 +162,8 @@ async function pointByRanges(at: Ranges, n: number, key: number): Promise<Series
 
 /** The point at index `i`: its five columns, read at once. */
 async function pointAt(at: Ranges, n: number, i: number): Promise<SeriesPoint> {
-  const base = POINTS_HEADER;
-  const [actual, expected, lower, upper, score] = await Promise.all([
-    at.bytes(base + 8 * n + 8 * i, 8),
-    at.bytes(base + 16 * n + 4 * i, 4),
-    at.bytes(base + 20 * n + 4 * i, 4),
-    at.bytes(base + 24 * n + 4 * i, 4),
-    at.bytes(base + 28 * n + 2 * i, 2),
-  ]);
-  const f32 = (b: Uint8Array) => new DataView(b.buffer).getFloat32(0, true);
-  return pointOf(new DataView(actual.buffer).getFloat64(0, true), f32(expected), f32(lower), f32(upper), new DataView(score.buffer).getUint16(0, true));
+  const [actual, expected, lower, upper, score] = await Promise.all(valueColumns(n).map(async (c) => c.read(new DataView((await at.bytes(c.start + c.width * i, c.width)).buffer))));
+  return pointOf(actual!, expected!, lower!, upper!, score!);
 }
 
 /**
@@ -191,21 +185,18 @@ async function pointsInPass(stream: AsyncIterable<Uint8Array>, n: number, wanted
         if (wanted[w] === keys[j]) found.push({ key: wanted[w++]!, index: from + j });
       }
     }
-    const column = async (start: number, width: number, read: (view: DataView) => number) => {
+    // The columns follow one another in the file: each gives up the found indices' values in turn.
+    const values: Float64Array[] = [];
+    for (const { start, width, read } of valueColumns(n)) {
       const out = new Float64Array(found.length);
       for (let f = 0; f < found.length; f++) {
         await cursor.skipTo(start + width * found[f]!.index);
         out[f] = read(new DataView((await cursor.take(width)).buffer));
       }
-      return out;
-    };
-    const base = POINTS_HEADER;
-    const actual = await column(base + 8 * n, 8, (v) => v.getFloat64(0, true));
-    const expected = await column(base + 16 * n, 4, (v) => v.getFloat32(0, true));
-    const lower = await column(base + 20 * n, 4, (v) => v.getFloat32(0, true));
-    const upper = await column(base + 24 * n, 4, (v) => v.getFloat32(0, true));
-    const score = await column(base + 28 * n, 2, (v) => v.getUint16(0, true));
-    return new Map(found.map(({ key }, f) => [key, pointOf(actual[f]!, expected[f]!, lower[f]!, upper[f]!, score[f]!)]));
+      values.push(out);
+    }
+    const [actual, expected, lower, upper, score] = values;
+    return new Map(found.map(({ key }, f) => [key, pointOf(actual![f]!, expected![f]!, lower![f]!, upper![f]!, score![f]!)]));
   } finally {
     await cursor.close();
   }

@@ -64,14 +64,44 @@ export function keyHash(s: string): number {
 }
 
 
-export const pointColumns = (buffer: ArrayBufferLike, n: number, at = 0) => ({
-  keys: new Float64Array(buffer, at + POINTS_HEADER, n),
-  actual: new Float64Array(buffer, at + POINTS_HEADER + 8 * n, n),
-  expected: new Float32Array(buffer, at + POINTS_HEADER + 16 * n, n),
-  lower: new Float32Array(buffer, at + POINTS_HEADER + 20 * n, n),
-  upper: new Float32Array(buffer, at + POINTS_HEADER + 24 * n, n),
-  score: new Uint16Array(buffer, at + POINTS_HEADER + 28 * n, n),
+/** Where each column of a file of `n` series starts: the one statement of the layout, for typed views over a whole file and for reads of a part. */
+export const columnStarts = (n: number) => ({
+  keys: POINTS_HEADER,
+  actual: POINTS_HEADER + 8 * n,
+  expected: POINTS_HEADER + 16 * n,
+  lower: POINTS_HEADER + 20 * n,
+  upper: POINTS_HEADER + 24 * n,
+  score: POINTS_HEADER + 28 * n,
 });
+
+export const pointColumns = (buffer: ArrayBufferLike, n: number, at = 0) => {
+  const start = columnStarts(n);
+  return {
+    keys: new Float64Array(buffer, at + start.keys, n),
+    actual: new Float64Array(buffer, at + start.actual, n),
+    expected: new Float32Array(buffer, at + start.expected, n),
+    lower: new Float32Array(buffer, at + start.lower, n),
+    upper: new Float32Array(buffer, at + start.upper, n),
+    score: new Uint16Array(buffer, at + start.score, n),
+  };
+};
+
+/** How many series a file holds, from its head (which is all `bytes` need be). */
+export function seriesPointsCount(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < POINTS_HEADER || view.getUint32(0, true) !== POINTS_MAGIC) throw new Error("not a series history file");
+  return view.getUint32(4, true);
+}
+
+/** A file shorter or longer than its series' columns: cut short, or not one. */
+export const wrongLength = () => new Error("a series history file of the wrong length");
+
+/** The same of a file of `size` bytes, which must be its series' exact length. */
+export function wholeFileCount(head: Uint8Array, size = head.byteLength): number {
+  const n = seriesPointsCount(head);
+  if (size !== POINTS_HEADER + BYTES_PER_POINT * n) throw wrongLength();
+  return n;
+}
 
 const scoreCode = (p: SeriesPoint) => (p.kind === "LEARNED" ? SCORE_LEARNED : p.kind === "BELOW_FLOOR" ? SCORE_BELOW : Math.round(Math.max(0, Math.min(100, p.score)) * 100));
 
@@ -221,10 +251,7 @@ export function mergeSeriesPoints(parts: readonly Uint8Array[]): Uint8Array {
   const from = parts.map((bytes) => {
     // Read where they lie when aligned (a part handed over by a worker is its own buffer); copied to align otherwise.
     const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
-    const view = new DataView(aligned.buffer, aligned.byteOffset, aligned.byteLength);
-    if (aligned.byteLength < POINTS_HEADER || view.getUint32(0, true) !== POINTS_MAGIC) throw new Error("not a series history file");
-    const n = view.getUint32(4, true);
-    if (aligned.byteLength !== POINTS_HEADER + BYTES_PER_POINT * n) throw new Error("a series history file of the wrong length");
+    const n = wholeFileCount(aligned);
     return { c: pointColumns(aligned.buffer, n, aligned.byteOffset), n, at: 0 };
   });
   const n = from.reduce((sum, p) => sum + p.n, 0);
