@@ -13,7 +13,7 @@ export class LocalBlobStore implements BlobStore {
   constructor(private readonly limits: ListingLimits = LISTING_LIMITS) {}
 
   async get(path: string): Promise<Uint8Array | undefined> {
-    const handle = await open(this.local(path)).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+    const handle = await this.openIfThere(path);
     if (!handle) return undefined;
     try {
       return await readWhole(handle);
@@ -24,7 +24,7 @@ export class LocalBlobStore implements BlobStore {
 
   async getRange(path: string, offset: number, length: number): Promise<BlobRange | undefined> {
     assertRange(offset, length);
-    const handle = await open(this.local(path)).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+    const handle = await this.openIfThere(path);
     if (!handle) return undefined;
     try {
       const { size, ino, mtimeMs } = await handle.stat();
@@ -44,7 +44,7 @@ export class LocalBlobStore implements BlobStore {
 
   async read(path: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     // Opened first, so a missing file answers undefined rather than failing mid-read.
-    const handle = await open(this.local(path)).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+    const handle = await this.openIfThere(path);
     // Node's own 64 KiB chunks: larger ones (1 MiB) left the process twice the memory, freed but not given back.
     return handle?.createReadStream();
   }
@@ -96,6 +96,11 @@ export class LocalBlobStore implements BlobStore {
         }
       }
     }
+  }
+
+  /** The file opened for reading, or undefined when there is none. */
+  private openIfThere(path: string): Promise<FileHandle | undefined> {
+    return open(this.local(path)).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
   }
 
   private local(path: string): string {

@@ -15,7 +15,7 @@ export class S3BlobStore implements BlobStore {
       const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
     } catch (e) {
-      if (e instanceof NoSuchKey || (e as { name?: string }).name === "NoSuchKey") return undefined;
+      if (isNoSuchKey(e)) return undefined;
       throw e;
     }
   }
@@ -27,10 +27,9 @@ export class S3BlobStore implements BlobStore {
     try {
       out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
     } catch (e) {
-      const name = (e as { name?: string }).name;
-      if (e instanceof NoSuchKey || name === "NoSuchKey") return undefined;
+      if (isNoSuchKey(e)) return undefined;
       // A range from the end on: S3 refuses it (416), even from 0 of an empty object.
-      if (name === "InvalidRange" && offset === 0) return { bytes: new Uint8Array(), size: 0, version: "" };
+      if ((e as { name?: string }).name === "InvalidRange" && offset === 0) return { bytes: new Uint8Array(), size: 0, version: "" };
       throw e;
     }
     const body = out.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
@@ -52,7 +51,7 @@ export class S3BlobStore implements BlobStore {
       const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return (out.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
     } catch (e) {
-      if (e instanceof NoSuchKey || (e as { name?: string }).name === "NoSuchKey") return undefined;
+      if (isNoSuchKey(e)) return undefined;
       throw e;
     }
   }
@@ -102,6 +101,9 @@ export class S3BlobStore implements BlobStore {
 }
 
 const DELETE_BATCH = 1000;
+
+/** S3's answer for an object that is not there (a class of the SDK's, or its name from a server the SDK does not map). */
+const isNoSuchKey = (e: unknown) => e instanceof NoSuchKey || (e as { name?: string }).name === "NoSuchKey";
 
 /** A body's bytes, refused past `limit` as they arrive (its framing is the server's word, not a bound). */
 async function bytesUpTo(body: AsyncIterable<Uint8Array>, limit: number, uri: string): Promise<Uint8Array> {
