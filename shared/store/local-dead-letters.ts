@@ -142,14 +142,16 @@ export class LocalDeadLetters implements DeadLetters {
    * given) are retried `LOCAL_PARKED_PAGE` at a time, as they are read (deliveries keep to
    * their channels' limits); those sent are settled, a page in one append. None is taken
    * once `signal` is aborted. A retry that throws leaves its
-   * delivery parked; the page's other outcomes stand, nothing is retried after it, and it is
-   * thrown. Nothing is held: a concurrent drain, of this account or another, finds every
+   * delivery parked; the page's other outcomes stand, and nothing more of that account is
+   * retried: the operator's drain goes on with the other accounts (one tenant's failing
+   * delivery does not hold back another's), and the first failure is thrown at the end. Nothing is held: a concurrent drain, of this account or another, finds every
    * line. Once the account's dead lines outnumber its live ones, its file is compacted.
    */
   async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<{ retried: number; remaining: number }> {
     await this.migrated();
     let retried = 0;
     let remaining = 0;
+    let firstFailure: { reason: unknown } | undefined;
     for (const file of await this.filesOf(options.account)) {
       const snapshot = await this.snapshot(file);
       let live = 0;
@@ -182,8 +184,9 @@ export class LocalDeadLetters implements DeadLetters {
       }
       // Dead lines: all but the live ones, the settled lines just written included.
       if (snapshot.rotated > 0 || snapshot.lines + settledNow - live > live) await this.compact(file);
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) firstFailure ??= { reason: failure };
     }
+    if (firstFailure) throw firstFailure.reason;
     return { retried, remaining };
   }
 

@@ -29,26 +29,36 @@ export class RecordDeadLetters implements DeadLetters {
   /**
    * Each page is retried at once (deliveries keep to their channels' limits), and what was
    * sent is deleted. A retry that throws leaves its delivery parked; the page's other
-   * outcomes stand, no page is read after it, and it is thrown.
+   * outcomes stand, and that account is retried no further: an account's drain reads no
+   * page after it, the operator's goes on with the other accounts (one tenant's failing
+   * delivery does not hold back another's). The first such failure is thrown at the end.
    */
   async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<{ retried: number; remaining: number }> {
     let retried = 0;
     let remaining = 0;
     let cursor: string | undefined;
+    // Accounts whose retry threw, and the first failure: thrown once the other accounts are drained.
+    const stopped = new Set<string>();
+    let failure: PromiseRejectedResult | undefined;
     do {
       if (options.signal?.aborted) break;
       const page = await this.records.listPage<ParkedDelivery>("parked", { ...(options.account ? { prefix: `${options.account}/` } : {}), limit: PARKED_PAGE, ...(cursor ? { cursor } : {}) });
-      const settled = await Promise.allSettled(page.items.map((parked) => retry(parked)));
-      const sent = page.items.filter((_, i) => settled[i]!.status === "fulfilled" && (settled[i] as PromiseFulfilledResult<boolean>).value);
+      const items = page.items.filter((parked) => !stopped.has(arnAccount(parked.delivery.alertArn)));
+      const settled = await Promise.allSettled(items.map((parked) => retry(parked)));
+      const sent = items.filter((_, i) => settled[i]!.status === "fulfilled" && (settled[i] as PromiseFulfilledResult<boolean>).value);
       // Deleted only once sent (its record of being sent is kept): one a failed delete leaves is found sent by the next drain, and dropped.
       const deleted = await Promise.allSettled(sent.map((parked) => this.records.delete("parked", keyOf(parked))));
       const gone = deleted.filter((d) => d.status === "fulfilled").length;
       retried += gone;
       remaining += page.items.length - gone;
-      const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failure) throw failure.reason;
+      settled.forEach((r, i) => {
+        if (r.status === "rejected") stopped.add(arnAccount(items[i]!.delivery.alertArn));
+      });
+      failure ??= settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failure && options.account) break;
       cursor = page.cursor;
     } while (cursor);
+    if (failure) throw failure.reason;
     return { retried, remaining };
   }
 }

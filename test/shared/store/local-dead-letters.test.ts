@@ -122,6 +122,25 @@ describe("the local dead-letter files", () => {
     expect(ids(await dead.list())).toEqual(ids(all.slice(50)));
   });
 
+  it("goes on with the other accounts in the operator's replay past one whose retry throws, retries that one no further, and throws its failure at the end", async () => {
+    const { dead } = await deadLetters();
+    const ofA = parkedOf(A, LOCAL_PARKED_PAGE + 5);
+    await Promise.all([...ofA, ...parkedOf(B, 3, "bbbb")].map((p) => dead.park(p)));
+    const bad = ofA[2]!.delivery.deliveryId;
+    const seen: string[] = [];
+    const retry = async (p: ParkedDelivery) => {
+      seen.push(arnAccount(p.delivery.alertArn));
+      if (p.delivery.deliveryId === bad) throw new Error("A's delivery cannot be read");
+      return true;
+    };
+    await expect(dead.drain(retry)).rejects.toThrow("A's delivery cannot be read");
+    // B's file comes after A's: all of it was sent. Of A's, the first page was tried (its other outcomes stand), the rest never.
+    expect(seen.filter((a) => a === B)).toHaveLength(3);
+    expect(seen.filter((a) => a === A)).toHaveLength(LOCAL_PARKED_PAGE);
+    expect(await dead.list(B)).toEqual([]);
+    expect(ids(await dead.list(A))).toEqual([bad, ...ids(ofA.slice(LOCAL_PARKED_PAGE))]);
+  });
+
   it("files each account's deliveries apart, and an account's replay reads its own file alone", async () => {
     const { dir, dead, damaged } = await deadLetters();
     await Promise.all([...parkedOf(A, 2), ...parkedOf(B, 3)].map((p) => dead.park(p)));

@@ -107,6 +107,26 @@ describe.each(stores)("parked deliveries in the record store (%s)", (_, open) =>
     expect(await dead.drain(async () => (calls++, budget.abort(), false), { account: A, signal: budget.signal })).toEqual({ retried: 0, remaining: PARKED_PAGE });
     expect(calls).toBe(PARKED_PAGE);
   });
+
+  it("goes on with the other accounts in the operator's drain past one whose retry throws, retries that one no further, and throws its failure at the end", async () => {
+    const records = await open();
+    const dead = new RecordDeadLetters(records);
+    // A's come first in key order, over two pages; its third throws.
+    await Promise.all(Array.from({ length: PARKED_PAGE + 5 }, (_, i) => dead.park(parked(A, i + 1))));
+    await Promise.all(Array.from({ length: 3 }, (_, i) => dead.park(parked(B, i + 1))));
+    const seen: string[] = [];
+    const retry = async (p: ParkedDelivery) => {
+      seen.push(`${accountOf(p)}#${revisionOf(p)}`);
+      if (accountOf(p) === A && revisionOf(p) === 3) throw new Error("A's delivery cannot be read");
+      return true;
+    };
+    await expect(dead.drain(retry)).rejects.toThrow("A's delivery cannot be read");
+    // B's were all sent; A's first page was tried (its other outcomes stand), its second never.
+    expect(seen.filter((s) => s.startsWith(B))).toHaveLength(3);
+    expect(seen.filter((s) => s.startsWith(A))).toHaveLength(PARKED_PAGE);
+    expect(await records.list("parked", `${B}/`)).toEqual([]);
+    expect((await records.list<ParkedDelivery>("parked", `${A}/`)).length).toBe(6);
+  });
 });
 
 describe("parked deliveries whose delete fails", () => {
