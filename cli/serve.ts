@@ -65,8 +65,8 @@ export async function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" 
   return { credentials, scopes, dataRootsOf: (accountId) => byAccount.get(accountId) ?? [], privateTargets: (accountId) => mayReachPrivate.has(accountId) };
 }
 
-/** What `vigil serve` answers beside the API, unsigned: `GET /ready` and `GET /metrics` (the service's operations). */
-export type OperationsRoute = (path: string) => Promise<ApiResponse | undefined>;
+/** What `vigil serve` answers beside the API, without a signature: `GET /ready` and `GET /metrics` (the service's operations; /metrics checks its own token). */
+export type OperationsRoute = (path: string, headers: Readonly<Record<string, string | undefined>>) => Promise<ApiResponse | undefined>;
 
 /**
  * `vigil serve`: L4M's API on localhost, over the local mode's services, for the official
@@ -98,7 +98,7 @@ export async function serve(options: { port: number; host?: string; services: Se
     }
     if (isConsolePath(path)) return sessions.handle(edge) ?? consolePages(edge);
     if (method === "GET" && path === "/health") return handle({ method, path, query, body, requestId });
-    const operation = method === "GET" && options.operations ? await options.operations(path) : undefined;
+    const operation = method === "GET" && options.operations ? await options.operations(path, headers) : undefined;
     if (operation) return operation;
     try {
       // The links in alert messages carry their own signature.

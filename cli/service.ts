@@ -1,17 +1,42 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
+import type { ApiResponse } from "../shared/api/router.ts";
 import { openService, simulatedClock, systemClock, type OpenServiceOptions, type RunningService, type ServeConfig } from "../shared/runtime/service/index.ts";
 import { serve, tenantsFromConfig, type OperationsRoute, type Tenants } from "./serve.ts";
 
-/** `GET /ready` (store and scheduler up, else 503) and `GET /metrics` (Prometheus' text format). */
-export function operationsOf(service: RunningService): OperationsRoute {
-  return async (path) => {
+/**
+ * `GET /ready` (store and scheduler up, else 503) and `GET /metrics` (Prometheus' text
+ * format), the latter shown to a scraper with the metrics token (scrapeRefusal).
+ */
+export function operationsOf(service: RunningService, access: { readonly metricsToken?: string | undefined; readonly othersMayCall: boolean }): OperationsRoute {
+  return async (path, headers) => {
     if (path === "/ready") {
       const { ready, checks } = await service.ready();
       return { status: ready ? 200 : 503, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: ready ? "ready" : "not ready", checks }) };
     }
-    if (path === "/metrics") return { status: 200, headers: { "content-type": service.observer.registry.contentType }, body: await service.observer.registry.metrics() };
+    if (path === "/metrics") {
+      const refusal = scrapeRefusal(access.metricsToken, access.othersMayCall, headers["authorization"]);
+      if (refusal) return refusal;
+      return { status: 200, headers: { "content-type": service.observer.registry.contentType }, body: await service.observer.registry.metrics() };
+    }
     return undefined;
   };
+}
+
+/**
+ * Why a scrape of /metrics is refused, or undefined when it may be answered. Its figures
+ * count every tenant's work (intervals, anomalies, deliveries): with a token, only a bearer
+ * of it is answered (401 otherwise); without one, anyone while the default tenant alone can
+ * call, and no one (403) once other tenants can. Tokens are compared by their digests, in
+ * constant time, so the answer's timing tells nothing of a wrong guess's closeness.
+ */
+export function scrapeRefusal(token: string | undefined, othersMayCall: boolean, authorization: string | undefined): ApiResponse | undefined {
+  const refuse = (status: number, message: string, headers: Record<string, string> = {}): ApiResponse => ({ status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ __type: "AccessDeniedException", Message: message }) });
+  if (token === undefined) return othersMayCall ? refuse(403, "GET /metrics counts every tenant's work: set metricsToken (VIGIL_METRICS_TOKEN) and scrape with it as a bearer token") : undefined;
+  const offered = /^Bearer ([\x21-\x7e]{1,256})$/.exec(authorization ?? "")?.[1];
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  if (offered !== undefined && timingSafeEqual(digest(offered), digest(token))) return undefined;
+  return refuse(401, "GET /metrics needs the metrics token: Authorization: Bearer <metricsToken>", { "www-authenticate": 'Bearer realm="vigil-metrics"' });
 }
 
 export interface ServingService {
@@ -39,7 +64,7 @@ export async function startServing(config: ServeConfig, options: Omit<OpenServic
       host: config.host,
       services: service.services,
       tenants,
-      operations: operationsOf(service),
+      operations: operationsOf(service, { metricsToken: config.metricsToken, othersMayCall: tenants.scopes.size > 1 }),
       onAnswer: (entry) => service.observer.request(entry),
     });
     let stopping: Promise<"drained" | "cut"> | undefined;

@@ -16,7 +16,7 @@ import {
   type CreateMetricSetCommandInput,
 } from "@aws-sdk/client-lookoutmetrics";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { startServing, type ServingService } from "../../cli/service.ts";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "../../cli/serve.ts";
 import { ServeConfig } from "../../shared/runtime/service/config.ts";
@@ -194,5 +194,36 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
 
     await serving.stop();
     expect(await serving.service.ready()).toMatchObject({ ready: false, checks: { scheduler: "stopped" } });
+  });
+
+  it("shows /metrics, which counts every tenant's work, to a bearer of the metrics token alone once other tenants can call; refused to them without one", async () => {
+    const token = "m".repeat(20) + "-scrape-token-0123";
+    const tenants = [{ name: "team-a", accessKeyId: "TEAMAKEY01", secretAccessKey: "a-long-enough-secret" }];
+    const start = async (settings: Record<string, unknown>) => {
+      const serving = await startServing(ServeConfig.parse({ dataDir: join(await tempDir(), "data"), port: 0, tenants, ...settings }), { clock: new ManualClock(LIVE), linkClock: Date.now, observer: quietObserver(), watch: false });
+      onTestFinished(() => serving.stop());
+      return serving;
+    };
+    const scrape = (serving: ServingService, authorization?: string) => fetch(`${serving.url}/metrics`, authorization ? { headers: { authorization } } : {});
+
+    // Another tenant can call and no token is set: nobody is shown the figures, and told why.
+    const open = await start({});
+    const refused = await scrape(open);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ __type: "AccessDeniedException", Message: expect.stringMatching(/metricsToken \(VIGIL_METRICS_TOKEN\)/) });
+    expect((await scrape(open, `Bearer ${token}`)).status).toBe(403);
+    expect((await fetch(`${open.url}/ready`)).status).toBe(200);
+
+    // With a token: only its bearer.
+    const locked = await start({ metricsToken: token });
+    for (const authorization of [undefined, `Bearer ${token.slice(0, -1)}`, `Bearer ${token}x`, `bearer ${token}`, token, `Basic ${Buffer.from(`x:${token}`).toString("base64")}`]) {
+      const answer = await scrape(locked, authorization);
+      expect(answer.status, String(authorization)).toBe(401);
+      expect(answer.headers.get("www-authenticate")).toBe('Bearer realm="vigil-metrics"');
+      expect(await answer.text()).not.toMatch(/vigil_/);
+    }
+    const shown = await scrape(locked, `Bearer ${token}`);
+    expect(shown.status).toBe(200);
+    expect(parsePrometheusTextFormat(await shown.text()).some((f) => f.name === "vigil_intervals_total")).toBe(true);
   });
 });

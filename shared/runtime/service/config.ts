@@ -58,6 +58,12 @@ export const ServeConfig = z.strictObject({
       valuesPerBackTest: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
     })
     .optional(),
+  /**
+   * What a scraper of `GET /metrics` shows (`Authorization: Bearer <token>`). Without one the
+   * figures are answered to anyone only while the default tenant alone can call; they count
+   * every tenant's work, so once others can, /metrics is refused until a token is set.
+   */
+  metricsToken: z.string().regex(/^[\x21-\x7e]{32,256}$/, "must be 32 to 256 printable characters, no spaces").optional(),
   /** How long SIGTERM waits for work under way before cutting it (seconds). */
   drainSeconds: z.number().int().min(1).max(600).default(30),
   /** ISO-8601 duration between reminders of a group that lasts, e.g. PT4H. */
@@ -79,6 +85,7 @@ const ENV: Readonly<Record<string, (v: string) => Partial<Record<keyof ServeConf
   VIGIL_LINK_SECRET: (v) => ({ linkKey: v }),
   VIGIL_ACCESS_KEY_ID: (v) => ({ accessKeyId: v }),
   VIGIL_SECRET_ACCESS_KEY: (v) => ({ secretAccessKey: v }),
+  VIGIL_METRICS_TOKEN: (v) => ({ metricsToken: v }),
   VIGIL_DRAIN_SECONDS: (v) => ({ drainSeconds: /^\d+$/.test(v) ? Number(v) : v }),
   VIGIL_REPEAT_INTERVAL: (v) => ({ repeatInterval: v }),
   VIGIL_PRIVATE_TARGETS: (v) => ({ privateTargets: v.split(",").map((t) => t.trim()).filter(Boolean) }),
@@ -99,7 +106,7 @@ function tenantsOfEnv(value: string): TenantConfig[] {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Whether the file gives away a secret to other users of the machine. */
-const holdsSecret = (raw: Record<string, unknown>) => ["linkKey", "secretAccessKey", "tenants", "smtp"].some((k) => raw[k] !== undefined);
+const holdsSecret = (raw: Record<string, unknown>) => ["linkKey", "secretAccessKey", "tenants", "smtp", "metricsToken"].some((k) => raw[k] !== undefined);
 
 /**
  * Reads the settings: `file` (when it exists; an explicit file must), the environment over

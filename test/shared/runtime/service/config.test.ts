@@ -54,6 +54,21 @@ describe("vigil serve's settings", () => {
     expect(loadServeConfig({ file, env: {} }).linkKey).toBe("k".repeat(40));
     expect(() => loadServeConfig({ file: join(dir, "missing.json"), env: {} })).toThrow(/Cannot read the config file/);
   });
+
+  it("takes the metrics token from the file (a secret: the file must be its owner's alone) or VIGIL_METRICS_TOKEN, 32 printable characters at least", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "vigil.config.json");
+    const token = "t".repeat(32);
+    await writeFile(file, JSON.stringify({ metricsToken: token }));
+    await chmod(file, 0o644);
+    expect(() => loadServeConfig({ file, env: {} })).toThrow(/other users may read it: chmod 600/);
+    await chmod(file, 0o600);
+    expect(loadServeConfig({ file, env: {} }).metricsToken).toBe(token);
+    expect(loadServeConfig({ file: undefined, env: { VIGIL_METRICS_TOKEN: `${token}-env` } }).metricsToken).toBe(`${token}-env`);
+    for (const bad of ["t".repeat(31), `${"t".repeat(32)} x`, `${"t".repeat(32)}\n`, "t".repeat(257)]) {
+      expect(() => loadServeConfig({ file: undefined, env: { VIGIL_METRICS_TOKEN: bad } }), JSON.stringify(bad)).toThrow(/metricsToken/);
+    }
+  });
 });
 
 describe("the data directory's lock", () => {
