@@ -33,7 +33,8 @@ export function operationsOf(service: RunningService, access: { readonly metrics
 export function scrapeRefusal(token: string | undefined, othersMayCall: boolean, authorization: string | undefined): ApiResponse | undefined {
   const refuse = (status: number, message: string, headers: Record<string, string> = {}): ApiResponse => ({ status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ __type: "AccessDeniedException", Message: message }) });
   if (token === undefined) return othersMayCall ? refuse(403, "GET /metrics counts every tenant's work: set metricsToken (VIGIL_METRICS_TOKEN) and scrape with it as a bearer token") : undefined;
-  const offered = /^Bearer ([\x21-\x7e]{1,256})$/.exec(authorization ?? "")?.[1];
+  // The scheme's name is case-insensitive (RFC 9110, 11.1), and spaces may follow it.
+  const offered = /^bearer +([\x21-\x7e]{1,256})$/i.exec(authorization ?? "")?.[1];
   const digest = (text: string) => createHash("sha256").update(text).digest();
   if (offered !== undefined && timingSafeEqual(digest(offered), digest(token))) return undefined;
   return refuse(401, "GET /metrics needs the metrics token: Authorization: Bearer <metricsToken>", { "www-authenticate": 'Bearer realm="vigil-metrics"' });

@@ -4,6 +4,7 @@ import { text } from "node:stream/consumers";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { Duration } from "luxon";
 import { backtestFiles, createSilence, expireSilence, listSilences, OPERATOR, replayDeliveries, type Observer } from "../shared/app/index.ts";
+import { ReplayIncomplete } from "../shared/alerts/delivery.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
 import { describeError, ValidationException } from "../shared/model/errors.ts";
 import { intervalMs } from "../shared/model/frequency.ts";
@@ -94,9 +95,17 @@ program
   .action(async (opts: { dataDir?: string }) => {
     // VIGIL_MODE=aws replays the parked records; otherwise the data directory's file.
     const services = await servicesFor(configFromEnv(opts.dataDir ? { ...process.env, VIGIL_DATA_DIR: opts.dataDir } : process.env));
-    const result = await replayDeliveries(services, new AbortController().signal);
-    say(`replay: ${result.retried} delivery(ies) sent or found already sent, ${result.remaining} still parked`);
-    if (result.remaining > 0) process.exitCode = 1;
+    try {
+      const result = await replayDeliveries(services, new AbortController().signal);
+      say(`replay: ${result.retried} delivery(ies) sent or found already sent, ${result.remaining} still parked`);
+      if (result.remaining > 0) process.exitCode = 1;
+    } catch (e) {
+      if (!(e instanceof ReplayIncomplete)) throw e;
+      // The other accounts were replayed: say what was done, and which accounts stopped, and why.
+      say(`replay: ${e.counts.retried} delivery(ies) sent or found already sent, ${e.counts.remaining} tried and still parked; stopped at its first failure, with the rest of its deliveries left parked:`);
+      for (const s of e.stopped) say(`  account ${s.account}: ${describeError(s.failure)}`);
+      process.exitCode = 1;
+    }
   });
 
 program

@@ -40,6 +40,45 @@ export interface DrainOptions {
 /** Where failed deliveries wait, filed under their alert's account (the record table in AWS, a file locally). */
 export interface DeadLetters {
   park(parked: ParkedDelivery): Promise<void>;
-  /** Hands each parked delivery the options select to `retry`; those it returns true for are removed. */
-  drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options?: DrainOptions): Promise<{ retried: number; remaining: number }>;
+  /**
+   * Hands each parked delivery the options select to `retry`; those it returns true for are
+   * removed. A retry that throws stops its account's drain (the page's other outcomes
+   * stand): an account's drain throws that failure; the operator's (every account's) goes on
+   * with the other accounts and then throws ReplayIncomplete.
+   */
+  drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options?: DrainOptions): Promise<DrainCounts>;
+}
+
+/** What a drain sent (or found sent already) and removed, and what it tried and left parked (a stopped account's untried deliveries are not counted). */
+export interface DrainCounts {
+  readonly retried: number;
+  readonly remaining: number;
+}
+
+/** One account's drain stopped by a failure: the account, and what was thrown. */
+export interface StoppedAccount {
+  readonly account: string;
+  readonly failure: unknown;
+}
+
+/**
+ * The operator's replay (every account's) drained the accounts it could and stopped those
+ * whose retry threw, or whose parked deliveries could not be read: each is named with its
+ * failure, beside the counts of the whole replay.
+ */
+export class ReplayIncomplete extends Error {
+  override readonly name = "ReplayIncomplete";
+  readonly code = "ReplayIncomplete";
+  constructor(
+    readonly stopped: readonly StoppedAccount[],
+    readonly counts: DrainCounts,
+  ) {
+    super(`the replay stopped for ${stopped.length} account(s), each at its first failure: ${stopped.map((s) => `${s.account}: ${s.failure instanceof Error ? s.failure.message : String(s.failure)}`).join("; ")}`);
+  }
+}
+
+/** What a drain throws once done: an account's own failure as it was, or the operator's ReplayIncomplete. */
+export function drainFailure(options: DrainOptions, stopped: readonly StoppedAccount[], counts: DrainCounts): unknown {
+  if (stopped.length === 0) return undefined;
+  return options.account !== undefined ? stopped[0]!.failure : new ReplayIncomplete(stopped, counts);
 }

@@ -135,7 +135,7 @@ export class DynamoRecordStore implements RecordStore {
   async listPage<T>(table: Table, query: PageQuery): Promise<Page<T>> {
     checkLimit(query.limit);
     const listing = pageListing(table, query);
-    const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor).id;
+    const after = query.cursor === undefined ? query.after : decodeCursor(listing, query.cursor).id;
     const prefix = query.prefix ?? "";
     const found = await this.firstLive(query.limit + 1, {
       KeyConditionExpression: prefix ? "pk = :pk AND begins_with(sk, :prefix)" : "pk = :pk",

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomInt } from "node:crypto";
 import { link, mkdir, open, readdir, readFile, readlink, rename, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { accountInName } from "./account-names.ts";
-import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
+import { drainFailure, type DeadLetters, type DrainCounts, type DrainOptions, type ParkedDelivery, type StoppedAccount } from "../alerts/delivery.ts";
 import { madeOnFirstUse } from "../model/first-use.ts";
 import { arnAccount } from "../model/ids.ts";
 import { Coalescer } from "./coalesce.ts";
@@ -143,51 +143,66 @@ export class LocalDeadLetters implements DeadLetters {
    * their channels' limits); those sent are settled, a page in one append. None is taken
    * once `signal` is aborted. A retry that throws leaves its
    * delivery parked; the page's other outcomes stand, and nothing more of that account is
-   * retried: the operator's drain goes on with the other accounts (one tenant's failing
-   * delivery does not hold back another's), and the first failure is thrown at the end. Nothing is held: a concurrent drain, of this account or another, finds every
+   * retried: an account's drain throws the failure; the operator's goes on with the other
+   * accounts (one tenant's failing delivery, or unreadable file, does not hold back
+   * another's) and then throws ReplayIncomplete, naming each account stopped. Nothing is held: a concurrent drain, of this account or another, finds every
    * line. Once the account's dead lines outnumber its live ones, its file is compacted.
    */
-  async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<{ retried: number; remaining: number }> {
+  async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<DrainCounts> {
     await this.migrated();
-    let retried = 0;
-    let remaining = 0;
-    let firstFailure: { reason: unknown } | undefined;
+    const counts = { retried: 0, remaining: 0 };
+    const stopped: StoppedAccount[] = [];
     for (const file of await this.filesOf(options.account)) {
-      const snapshot = await this.snapshot(file);
-      let live = 0;
-      let settledNow = 0;
-      let failure: unknown;
       try {
-        // A page at a time, as the files are read: what is held is the settled ids, and a page.
-        let page: ParkedDelivery[] = [];
-        const retryPage = async () => {
-          const outcomes = await Promise.allSettled(page.map((p) => retry(p)));
-          const sent = page.filter((_, k) => outcomes[k]!.status === "fulfilled" && (outcomes[k] as PromiseFulfilledResult<boolean>).value);
-          if (sent.length) await this.appenderOf(file).add(sent.map((p) => ({ settled: { deliveryId: p.delivery.deliveryId, parkedAt: p.parkedAt } })));
-          retried += sent.length;
-          settledNow += sent.length;
-          remaining += page.length - sent.length;
-          live -= sent.length;
-          page = [];
-          failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected")?.reason;
-        };
-        for await (const parked of this.unsettledIn(snapshot)) {
-          if (options.account && arnAccount(parked.delivery.alertArn) !== options.account) continue;
-          live++;
-          if (failure !== undefined || options.signal?.aborted) continue;
-          page.push(parked);
-          if (page.length === LOCAL_PARKED_PAGE) await retryPage();
-        }
-        if (page.length && failure === undefined && !options.signal?.aborted) await retryPage();
-      } finally {
-        await snapshot.close();
+        const failure = await this.drainFile(file, retry, options, counts);
+        if (failure) stopped.push({ account: failure.account, failure: failure.reason });
+      } catch (e) {
+        // Its file could not be read or folded: that account stops, the operator's replay goes on with the others.
+        stopped.push({ account: options.account ?? accountOfFile(file), failure: e });
       }
-      // Dead lines: all but the live ones, the settled lines just written included.
-      if (snapshot.rotated > 0 || snapshot.lines + settledNow - live > live) await this.compact(file);
-      if (failure !== undefined) firstFailure ??= { reason: failure };
+      if (stopped.length && options.account) break;
     }
-    if (firstFailure) throw firstFailure.reason;
-    return { retried, remaining };
+    const failure = drainFailure(options, stopped, counts);
+    if (failure !== undefined) throw failure;
+    return counts;
+  }
+
+  /** Drains one account's file into `counts`; what stopped it, if a retry threw (the rest of the file is then left parked, untried). */
+  private async drainFile(file: string, retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions, counts: { retried: number; remaining: number }): Promise<{ account: string; reason: unknown } | undefined> {
+    const snapshot = await this.snapshot(file);
+    let live = 0;
+    let settledNow = 0;
+    // Held in an object: a retry may reject with undefined, and that stops the account too.
+    let failure: { account: string; reason: unknown } | undefined;
+    try {
+      // A page at a time, as the files are read: what is held is the settled ids, and a page.
+      let page: ParkedDelivery[] = [];
+      const retryPage = async () => {
+        const outcomes = await Promise.allSettled(page.map((p) => retry(p)));
+        const sent = page.filter((_, k) => outcomes[k]!.status === "fulfilled" && (outcomes[k] as PromiseFulfilledResult<boolean>).value);
+        if (sent.length) await this.appenderOf(file).add(sent.map((p) => ({ settled: { deliveryId: p.delivery.deliveryId, parkedAt: p.parkedAt } })));
+        counts.retried += sent.length;
+        settledNow += sent.length;
+        counts.remaining += page.length - sent.length;
+        live -= sent.length;
+        const failed = outcomes.findIndex((o) => o.status === "rejected");
+        if (failed >= 0) failure = { account: arnAccount(page[failed]!.delivery.alertArn), reason: (outcomes[failed] as PromiseRejectedResult).reason };
+        page = [];
+      };
+      for await (const parked of this.unsettledIn(snapshot)) {
+        if (options.account && arnAccount(parked.delivery.alertArn) !== options.account) continue;
+        live++;
+        if (failure || options.signal?.aborted) continue;
+        page.push(parked);
+        if (page.length === LOCAL_PARKED_PAGE) await retryPage();
+      }
+      if (page.length && !failure && !options.signal?.aborted) await retryPage();
+    } finally {
+      await snapshot.close();
+    }
+    // Dead lines: all but the live ones, the settled lines just written included.
+    if (snapshot.rotated > 0 || snapshot.lines + settledNow - live > live) await this.compact(file);
+    return failure;
   }
 
   /**
@@ -525,6 +540,9 @@ function alive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
+
+/** The account an account's file is named for, as its name holds it (deadLetterFileName): for a file whose lines could not be read. */
+const accountOfFile = (file: string) => basename(file).split(".")[0]!;
 
 function factOf(line: string): ParkedDelivery | Settled | undefined {
   let value: unknown;

@@ -1,4 +1,4 @@
-import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
+import { drainFailure, type DeadLetters, type DrainCounts, type DrainOptions, type ParkedDelivery, type StoppedAccount } from "../alerts/delivery.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { RecordStore } from "./records.ts";
 
@@ -10,6 +10,9 @@ export const PARKED_PAGE = 25;
 
 /** `<account>/<delivery id>`: an account's parked deliveries share a prefix; a delivery parked again replaces itself. */
 const keyOf = (parked: ParkedDelivery) => `${arnAccount(parked.delivery.alertArn)}/${parked.delivery.deliveryId}`;
+
+/** An id after every one of `account`'s (`account/…`) and before any other account's: '0' follows '/', and no id is `account0` itself. */
+const pastAccount = (account: string) => `${account}0`;
 
 /**
  * The AWS mode's dead letters: one record per parked delivery in the record table, filed
@@ -29,36 +32,39 @@ export class RecordDeadLetters implements DeadLetters {
   /**
    * Each page is retried at once (deliveries keep to their channels' limits), and what was
    * sent is deleted. A retry that throws leaves its delivery parked; the page's other
-   * outcomes stand, and that account is retried no further: an account's drain reads no
-   * page after it, the operator's goes on with the other accounts (one tenant's failing
-   * delivery does not hold back another's). The first such failure is thrown at the end.
+   * outcomes stand, and its account is retried no further: an account's drain reads no page
+   * after it and throws the failure; the operator's skips past the account's other parked
+   * deliveries without reading them and goes on with the other accounts (one tenant's
+   * failing delivery does not hold back another's), then throws ReplayIncomplete.
    */
-  async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<{ retried: number; remaining: number }> {
+  async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<DrainCounts> {
     let retried = 0;
     let remaining = 0;
-    let cursor: string | undefined;
-    // Accounts whose retry threw, and the first failure: thrown once the other accounts are drained.
-    const stopped = new Set<string>();
-    let failure: PromiseRejectedResult | undefined;
-    do {
+    const stopped: StoppedAccount[] = [];
+    let from: { cursor: string } | { after: string } | undefined;
+    for (;;) {
       if (options.signal?.aborted) break;
-      const page = await this.records.listPage<ParkedDelivery>("parked", { ...(options.account ? { prefix: `${options.account}/` } : {}), limit: PARKED_PAGE, ...(cursor ? { cursor } : {}) });
-      const items = page.items.filter((parked) => !stopped.has(arnAccount(parked.delivery.alertArn)));
-      const settled = await Promise.allSettled(items.map((parked) => retry(parked)));
-      const sent = items.filter((_, i) => settled[i]!.status === "fulfilled" && (settled[i] as PromiseFulfilledResult<boolean>).value);
+      const page = await this.records.listPage<ParkedDelivery>("parked", { ...(options.account ? { prefix: `${options.account}/` } : {}), limit: PARKED_PAGE, ...from });
+      const settled = await Promise.allSettled(page.items.map((parked) => retry(parked)));
+      const sent = page.items.filter((_, i) => settled[i]!.status === "fulfilled" && (settled[i] as PromiseFulfilledResult<boolean>).value);
       // Deleted only once sent (its record of being sent is kept): one a failed delete leaves is found sent by the next drain, and dropped.
       const deleted = await Promise.allSettled(sent.map((parked) => this.records.delete("parked", keyOf(parked))));
       const gone = deleted.filter((d) => d.status === "fulfilled").length;
       retried += gone;
       remaining += page.items.length - gone;
+      // An account's first failure stops it; ids start with the account, so its parked deliveries come in a row.
       settled.forEach((r, i) => {
-        if (r.status === "rejected") stopped.add(arnAccount(items[i]!.delivery.alertArn));
+        const account = arnAccount(page.items[i]!.delivery.alertArn);
+        if (r.status === "rejected" && !stopped.some((s) => s.account === account)) stopped.push({ account, failure: r.reason });
       });
-      failure ??= settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failure && options.account) break;
-      cursor = page.cursor;
-    } while (cursor);
-    if (failure) throw failure.reason;
-    return { retried, remaining };
+      if (!page.cursor || (stopped.length && options.account)) break;
+      // The page ends inside a stopped account: the next one starts past it.
+      const last = arnAccount(page.items.at(-1)!.delivery.alertArn);
+      from = stopped.some((s) => s.account === last) ? { after: pastAccount(last) } : { cursor: page.cursor };
+    }
+    const counts = { retried, remaining };
+    const failure = drainFailure(options, stopped, counts);
+    if (failure !== undefined) throw failure;
+    return counts;
   }
 }

@@ -51,6 +51,8 @@ export interface PageQuery {
   readonly limit: number;
   /** The previous page's cursor, from the same listing. */
   readonly cursor?: string;
+  /** Without a cursor: only ids after this one (a listing that skips ahead). */
+  readonly after?: string;
 }
 
 export interface RankedQuery {

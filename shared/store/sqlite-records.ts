@@ -100,7 +100,7 @@ export class SqliteRecordStore implements RecordStore {
   async listPage<T>(table: Table, query: PageQuery): Promise<Page<T>> {
     checkLimit(query.limit);
     const listing = pageListing(table, query);
-    const after = query.cursor === undefined ? undefined : decodeCursor(listing, query.cursor).id;
+    const after = query.cursor === undefined ? query.after : decodeCursor(listing, query.cursor).id;
     const [range, bounds] = idRange(query.prefix ?? "", after);
     const rows = this.db.all(`SELECT id, body FROM records WHERE tbl = ? AND ${range} AND ${LIVE} ORDER BY id LIMIT ?`, table, ...bounds, this.now(), query.limit + 1);
     const page = rows.slice(0, query.limit);

@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { verifySignature } from "../../shared/channels/webhook/signature.ts";
+import { deadLetterFileName } from "../../shared/store/local-dead-letters.ts";
 import { localAt, tempDir } from "../builders.ts";
 import { HttpReceiver } from "../receivers/http-receiver.ts";
 import { SmtpReceiver } from "../receivers/smtp-receiver.ts";
@@ -86,9 +87,15 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
     const parked = (await readFile(join(dir, "demo", "dead-letters", files[0]!), "utf8")).split("\n").filter((l) => l.trim());
     expect(parked).toHaveLength(6);
     const before = http.requests.filter((q) => q.path === "/down").length;
+    // Another account's file cannot be read (a folder where it should be): its account stops, the demo's is replayed, and the operator is told both.
+    const broken = join(dir, "demo", "dead-letters", deadLetterFileName("999999999999"));
+    await mkdir(broken);
     const replay = await vigil(["replay", "--data-dir", join(dir, "demo")]);
-    expect(replay.stderr).toMatch(/replay: 6 delivery\(ies\) sent or found already sent, 0 still parked/);
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toMatch(/replay: 6 delivery\(ies\) sent or found already sent, 0 tried and still parked; stopped at its first failure/);
+    expect(replay.stderr).toMatch(/account 999999999999: .*EISDIR/);
     expect(http.requests.filter((q) => q.path === "/down").length - before).toBe(6);
+    await rm(broken, { recursive: true });
     expect((await vigil(["replay", "--data-dir", join(dir, "demo")])).stderr).toMatch(/replay: 0 .* 0 still parked/);
   }, 120_000);
 });

@@ -201,7 +201,7 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
     const tenants = [{ name: "team-a", accessKeyId: "TEAMAKEY01", secretAccessKey: "a-long-enough-secret" }];
     const start = async (settings: Record<string, unknown>) => {
       const serving = await startServing(ServeConfig.parse({ dataDir: join(await tempDir(), "data"), port: 0, tenants, ...settings }), { clock: new ManualClock(LIVE), linkClock: Date.now, observer: quietObserver(), watch: false });
-      onTestFinished(() => serving.stop());
+      onTestFinished(async () => void (await serving.stop()));
       return serving;
     };
     const scrape = (serving: ServingService, authorization?: string) => fetch(`${serving.url}/metrics`, authorization ? { headers: { authorization } } : {});
@@ -216,7 +216,7 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
 
     // With a token: only its bearer.
     const locked = await start({ metricsToken: token });
-    for (const authorization of [undefined, `Bearer ${token.slice(0, -1)}`, `Bearer ${token}x`, `bearer ${token}`, token, `Basic ${Buffer.from(`x:${token}`).toString("base64")}`]) {
+    for (const authorization of [undefined, `Bearer ${token.slice(0, -1)}`, `Bearer ${token}x`, token, `Bearer${token}`, `Basic ${Buffer.from(`x:${token}`).toString("base64")}`]) {
       const answer = await scrape(locked, authorization);
       expect(answer.status, String(authorization)).toBe(401);
       expect(answer.headers.get("www-authenticate")).toBe('Bearer realm="vigil-metrics"');
@@ -224,6 +224,8 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
     }
     const shown = await scrape(locked, `Bearer ${token}`);
     expect(shown.status).toBe(200);
+    // The scheme's name in any case, as HTTP allows.
+    expect((await scrape(locked, `bearer  ${token}`)).status).toBe(200);
     expect(parsePrometheusTextFormat(await shown.text()).some((f) => f.name === "vigil_intervals_total")).toBe(true);
   });
 });

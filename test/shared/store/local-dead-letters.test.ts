@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { appendFile, mkdir, open, readdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { bundledScript } from "../../child-scripts.ts";
 import { describe, expect, it, vi } from "vitest";
-import type { Delivery, ParkedDelivery } from "../../../shared/alerts/delivery.ts";
+import { ReplayIncomplete, type Delivery, type ParkedDelivery } from "../../../shared/alerts/delivery.ts";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { arnAccount } from "../../../shared/model/ids.ts";
 import { deadLetterFileName, linesOf, LOCAL_PARKED_PAGE, LocalDeadLetters, MAX_LINE_BYTES, type DamagedLine } from "../../../shared/store/local-dead-letters.ts";
@@ -39,6 +39,8 @@ const parked = (revision: number): ParkedDelivery => ({ delivery: delivery(revis
 const ids = (all: readonly ParkedDelivery[]) => all.map((p) => p.delivery.deliveryId);
 const A = "111111111111";
 const B = "222222222222";
+const C = "333333333333";
+const D = "444444444444";
 /** `n` parked deliveries of `account`'s alert. */
 const parkedOf = (account: string, n: number, tag = "aaaa"): ParkedDelivery[] => deliveriesOf(alertOfAccount(account), n, { tag }).map((d) => ({ delivery: d, reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: T0 }));
 const settledLine = (p: ParkedDelivery) => JSON.stringify({ settled: { deliveryId: p.delivery.deliveryId, parkedAt: p.parkedAt } });
@@ -122,23 +124,36 @@ describe("the local dead-letter files", () => {
     expect(ids(await dead.list())).toEqual(ids(all.slice(50)));
   });
 
-  it("goes on with the other accounts in the operator's replay past one whose retry throws, retries that one no further, and throws its failure at the end", async () => {
+  it("goes on with the other accounts in the operator's replay past each one whose retry throws (undefined too) or whose file cannot be read, and names every account stopped", async () => {
     const { dead } = await deadLetters();
     const ofA = parkedOf(A, LOCAL_PARKED_PAGE + 5);
-    await Promise.all([...ofA, ...parkedOf(B, 3, "bbbb")].map((p) => dead.park(p)));
-    const bad = ofA[2]!.delivery.deliveryId;
+    const ofC = parkedOf(C, 3, "cccc");
+    await Promise.all([...ofA, ...parkedOf(B, 3, "bbbb"), ...ofC, ...parkedOf(D, 2, "dddd")].map((p) => dead.park(p)));
+    // D's file is a folder now: it cannot be read.
+    await rm(dead.fileOf(D));
+    await mkdir(dead.fileOf(D));
+    const bad = new Set([ofA[2]!.delivery.deliveryId, ofC[1]!.delivery.deliveryId]);
     const seen: string[] = [];
     const retry = async (p: ParkedDelivery) => {
       seen.push(arnAccount(p.delivery.alertArn));
-      if (p.delivery.deliveryId === bad) throw new Error("A's delivery cannot be read");
+      // A's throws an error; C's rejects with undefined, which stops its account all the same.
+      if (bad.has(p.delivery.deliveryId)) return arnAccount(p.delivery.alertArn) === A ? Promise.reject(new Error("A's delivery cannot be read")) : Promise.reject(undefined);
       return true;
     };
-    await expect(dead.drain(retry)).rejects.toThrow("A's delivery cannot be read");
+    const stopped = await dead.drain(retry).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(stopped).toBeInstanceOf(ReplayIncomplete);
+    expect(stopped).toMatchObject({ stopped: [{ account: A, failure: { message: "A's delivery cannot be read" } }, { account: C, failure: undefined }, { account: D, failure: { code: "EISDIR" } }], counts: { retried: LOCAL_PARKED_PAGE - 1 + 3 + 2, remaining: 2 } });
     // B's file comes after A's: all of it was sent. Of A's, the first page was tried (its other outcomes stand), the rest never.
     expect(seen.filter((a) => a === B)).toHaveLength(3);
     expect(seen.filter((a) => a === A)).toHaveLength(LOCAL_PARKED_PAGE);
     expect(await dead.list(B)).toEqual([]);
-    expect(ids(await dead.list(A))).toEqual([bad, ...ids(ofA.slice(LOCAL_PARKED_PAGE))]);
+    expect(ids(await dead.list(A))).toEqual([ofA[2]!.delivery.deliveryId, ...ids(ofA.slice(LOCAL_PARKED_PAGE))]);
+    expect(ids(await dead.list(C))).toEqual([ofC[1]!.delivery.deliveryId]);
+    // An account's own replay stops at its failure, and throws it as it was.
+    await expect(dead.drain(retry, { account: A })).rejects.toThrow("A's delivery cannot be read");
   });
 
   it("files each account's deliveries apart, and an account's replay reads its own file alone", async () => {

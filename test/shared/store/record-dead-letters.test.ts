@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Delivery, ParkedDelivery } from "../../../shared/alerts/delivery.ts";
+import { ReplayIncomplete, type Delivery, type ParkedDelivery } from "../../../shared/alerts/delivery.ts";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { withBatchedPuts } from "../../../shared/store/batched-puts.ts";
 import { DynamoRecordStore, recordTableDefinition } from "../../../shared/store/dynamo-records.ts";
@@ -13,6 +13,7 @@ import { startDynamoDbLocal } from "../../servers.ts";
 
 const A = "111111111111";
 const B = "222222222222";
+const C = "333333333333";
 const NOW = T0 + 3_600_000;
 
 /** A parked delivery of `account`'s alert to the `revision`th event. */
@@ -108,24 +109,35 @@ describe.each(stores)("parked deliveries in the record store (%s)", (_, open) =>
     expect(calls).toBe(PARKED_PAGE);
   });
 
-  it("goes on with the other accounts in the operator's drain past one whose retry throws, retries that one no further, and throws its failure at the end", async () => {
-    const records = await open();
+  it("goes on with the other accounts in the operator's drain past each one whose retry throws, skips the rest of that one unread, and names every account stopped", async () => {
+    const store = await open();
+    let pages = 0;
+    const records: RecordStore = Object.assign(Object.create(store) as RecordStore, { listPage: (...args: Parameters<RecordStore["listPage"]>) => (pages++, store.listPage(...args)) });
     const dead = new RecordDeadLetters(records);
-    // A's come first in key order, over two pages; its third throws.
-    await Promise.all(Array.from({ length: PARKED_PAGE + 5 }, (_, i) => dead.park(parked(A, i + 1))));
+    // In key order: A's (four pages of them; its third throws), B's, then C's (its second throws).
+    await Promise.all(Array.from({ length: 4 * PARKED_PAGE }, (_, i) => dead.park(parked(A, i + 1))));
     await Promise.all(Array.from({ length: 3 }, (_, i) => dead.park(parked(B, i + 1))));
+    await Promise.all(Array.from({ length: 3 }, (_, i) => dead.park(parked(C, i + 1))));
     const seen: string[] = [];
     const retry = async (p: ParkedDelivery) => {
-      seen.push(`${accountOf(p)}#${revisionOf(p)}`);
-      if (accountOf(p) === A && revisionOf(p) === 3) throw new Error("A's delivery cannot be read");
+      seen.push(accountOf(p)!);
+      if ((accountOf(p) === A && revisionOf(p) === 3) || (accountOf(p) === C && revisionOf(p) === 2)) throw new Error(`${accountOf(p)}'s delivery cannot be read`);
       return true;
     };
-    await expect(dead.drain(retry)).rejects.toThrow("A's delivery cannot be read");
-    // B's were all sent; A's first page was tried (its other outcomes stand), its second never.
-    expect(seen.filter((s) => s.startsWith(B))).toHaveLength(3);
-    expect(seen.filter((s) => s.startsWith(A))).toHaveLength(PARKED_PAGE);
-    expect(await records.list("parked", `${B}/`)).toEqual([]);
-    expect((await records.list<ParkedDelivery>("parked", `${A}/`)).length).toBe(6);
+    const stopped = await dead.drain(retry).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(stopped).toBeInstanceOf(ReplayIncomplete);
+    expect(stopped).toMatchObject({ stopped: [{ account: A, failure: { message: `${A}'s delivery cannot be read` } }, { account: C, failure: { message: `${C}'s delivery cannot be read` } }], counts: { retried: PARKED_PAGE - 1 + 3 + 2, remaining: 2 } });
+    // A's first page was tried (its other outcomes stand); the rest of A's were skipped without being read: two listings in all.
+    expect(seen.filter((a) => a === A)).toHaveLength(PARKED_PAGE);
+    expect(pages).toBe(2);
+    expect(await store.list("parked", `${B}/`)).toEqual([]);
+    expect((await store.list<ParkedDelivery>("parked", `${A}/`)).length).toBe(3 * PARKED_PAGE + 1);
+    expect((await store.list<ParkedDelivery>("parked", `${C}/`)).map(revisionOf)).toEqual([2]);
+    // An account's own drain still stops at its first failure, with that failure.
+    await expect(dead.drain(retry, { account: C })).rejects.toThrow(`${C}'s delivery cannot be read`);
   });
 });
 
