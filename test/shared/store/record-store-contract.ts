@@ -182,6 +182,9 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       const all = await store.listPage<{ id: string }>("detectors", { limit: 1000 });
       expect(all.items.map((r) => r.id)).toEqual([...ids, "a-b/00", "b/00"].sort());
       expect(await store.listPage("detectors", { prefix: "zz/", limit: 5 })).toEqual({ items: [] });
+      // Skipping ahead: ids after one that need not exist ('0' follows '/': past every "a/…").
+      expect((await store.listPage<{ id: string }>("detectors", { after: "a0", limit: 1000 })).items.map((r) => r.id)).toEqual(["b/00"]);
+      expect((await store.listPage<{ id: string }>("detectors", { prefix: "a/", after: "a/22", limit: 1000 })).items.map((r) => r.id)).toEqual(["a/23", "a/24"]);
     });
 
     it("refuses a cursor from another listing, a made-up one, and a limit out of range", async () => {
