@@ -141,12 +141,13 @@ export class LocalDeadLetters implements DeadLetters {
    * The account's parked deliveries (every account's, one after another, when none is
    * given) are retried `LOCAL_PARKED_PAGE` at a time, as they are read (deliveries keep to
    * their channels' limits); those sent are settled, a page in one append. None is taken
-   * once `signal` is aborted. A retry that throws leaves its
-   * delivery parked; the page's other outcomes stand, and nothing more of that account is
-   * retried: an account's drain throws the failure; the operator's goes on with the other
-   * accounts (one tenant's failing delivery, or unreadable file, does not hold back
-   * another's) and then throws ReplayIncomplete, naming each account stopped. Nothing is held: a concurrent drain, of this account or another, finds every
-   * line. Once the account's dead lines outnumber its live ones, its file is compacted.
+   * once `signal` is aborted. A retry that throws leaves its delivery parked; the page's
+   * other outcomes stand, and nothing more of that account is retried: an account's drain
+   * throws the failure; the operator's goes on with the other accounts (one tenant's failing
+   * delivery, or unreadable file, does not hold back another's) and then throws
+   * ReplayIncomplete, naming each account stopped. Nothing is held: a concurrent drain, of
+   * this account or another, finds every line. Once the account's dead lines outnumber its
+   * live ones, its file is compacted.
    */
   async drain(retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions = {}): Promise<DrainCounts> {
     await this.migrated();
