@@ -4,7 +4,7 @@ import { text } from "node:stream/consumers";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { Duration } from "luxon";
 import { backtestFiles, createSilence, expireSilence, listSilences, OPERATOR, replayDeliveries, type Observer } from "../shared/app/index.ts";
-import { ReplayIncomplete } from "../shared/alerts/delivery.ts";
+import { ReplayIncomplete } from "../shared/alerts/replay.ts";
 import { toJsonLines } from "../shared/detect/results.ts";
 import { describeError, ValidationException } from "../shared/model/errors.ts";
 import { intervalMs } from "../shared/model/frequency.ts";

@@ -1,4 +1,5 @@
-import { drainFailure, type DeadLetters, type DrainCounts, type DrainOptions, type ParkedDelivery, type StoppedAccount } from "../alerts/delivery.ts";
+import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
+import { drainFailure, type DrainCounts, type StoppedAccount } from "../alerts/replay.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { RecordStore } from "./records.ts";
 

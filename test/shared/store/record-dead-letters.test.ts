@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReplayIncomplete, type Delivery, type ParkedDelivery } from "../../../shared/alerts/delivery.ts";
+import type { Delivery, ParkedDelivery } from "../../../shared/alerts/delivery.ts";
+import { ReplayIncomplete } from "../../../shared/alerts/replay.ts";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { withBatchedPuts } from "../../../shared/store/batched-puts.ts";
 import { DynamoRecordStore, recordTableDefinition } from "../../../shared/store/dynamo-records.ts";
