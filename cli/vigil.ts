@@ -102,7 +102,7 @@ program
     } catch (e) {
       if (!(e instanceof ReplayIncomplete)) throw e;
       // The other accounts were replayed: say what was done, and which accounts stopped, and why.
-      say(`replay: ${e.counts.retried} delivery(ies) sent or found already sent, ${e.counts.remaining} tried and still parked; stopped at its first failure, with the rest of its deliveries left parked:`);
+      say(`replay: ${e.counts.retried} delivery(ies) sent or found already sent, ${e.counts.remaining} tried and still parked; the replay did not finish for these accounts, whose other deliveries stay parked:`);
       for (const s of e.stopped) say(`  account ${s.account}: ${describeError(s.failure)}`);
       process.exitCode = 1;
     }

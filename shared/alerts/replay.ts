@@ -20,8 +20,8 @@ export interface StoppedAccount {
 
 /**
  * The operator's replay (every account's) drained the accounts it could and stopped those
- * whose retry threw, or whose parked deliveries could not be read: each is named with its
- * failure, beside the counts of the whole replay.
+ * whose retry threw, or whose parked deliveries could not be read or folded: each is named
+ * with its failure, beside the counts of the whole replay.
  */
 export class ReplayIncomplete extends Error {
   override readonly name = "ReplayIncomplete";
@@ -30,12 +30,15 @@ export class ReplayIncomplete extends Error {
     readonly stopped: readonly StoppedAccount[],
     readonly counts: DrainCounts,
   ) {
-    super(`the replay stopped for ${stopped.length} account(s), each at its first failure: ${stopped.map((s) => `${s.account}: ${s.failure instanceof Error ? s.failure.message : String(s.failure)}`).join("; ")}`);
+    super(`the replay did not finish for ${stopped.length} account(s): ${stopped.map((s) => `${s.account}: ${s.failure instanceof Error ? s.failure.message : String(s.failure)}`).join("; ")}`);
   }
 }
 
-/** What a drain throws once done: an account's own failure as it was, or the operator's ReplayIncomplete. */
-export function drainFailure(options: DrainOptions, stopped: readonly StoppedAccount[], counts: DrainCounts): unknown {
+/**
+ * What a drain throws once done, if anything (held in an object: a failure may be
+ * `undefined` itself): an account's own failure as it was, or the operator's ReplayIncomplete.
+ */
+export function drainFailure(options: DrainOptions, stopped: readonly StoppedAccount[], counts: DrainCounts): { readonly thrown: unknown } | undefined {
   if (stopped.length === 0) return undefined;
-  return options.account !== undefined ? stopped[0]!.failure : new ReplayIncomplete(stopped, counts);
+  return { thrown: options.account !== undefined ? stopped[0]!.failure : new ReplayIncomplete(stopped, counts) };
 }

@@ -179,24 +179,19 @@ export const listDeliveries = (services: Services, scope: Scope, filter: Deliver
 export async function replayParkedDeliveries(services: Services, scope: Scope | undefined, signal: AbortSignal, deliveryIds?: readonly string[]): Promise<{ retried: number; remaining: number }> {
   const deps = deliverDepsOf(services);
   const wanted = deliveryIds ? new Set(deliveryIds) : undefined;
-  let retried = 0;
-  let remaining = 0;
-  await services.deadLetters.drain(async (parked: ParkedDelivery) => {
-    // The dead letters hand over the scope's account's only; checked again here, as every read of a tenant's records is.
-    if (scope && arnAccount(parked.delivery.alertArn) !== scope.accountId) return false;
-    if (wanted && !wanted.has(parked.delivery.deliveryId)) {
-      remaining++;
-      return false;
-    }
-    const alert = await deps.alert(parked.delivery.alertArn);
-    const outcome = await deliver(deps, parked.delivery, signal, { replay: true });
-    await recordOutcome(services, parked.delivery, outcome, alert);
-    services.observer.delivered(parked.delivery.deliveryId, outcome);
-    // Settled when sent (or sent already); one another run holds stays parked for it.
-    const settled = outcome.kind === "sent" || outcome.kind === "duplicate";
-    if (settled) retried++;
-    else remaining++;
-    return settled;
-  }, { ...(scope ? { account: scope.accountId } : {}), signal });
-  return { retried, remaining };
+  // The dead letters' own counts: one sent whose parked record could not be removed is still parked.
+  return services.deadLetters.drain(
+    async (parked: ParkedDelivery) => {
+      // The dead letters hand over the scope's account's only; checked again here, as every read of a tenant's records is.
+      if (scope && arnAccount(parked.delivery.alertArn) !== scope.accountId) return false;
+      if (wanted && !wanted.has(parked.delivery.deliveryId)) return false;
+      const alert = await deps.alert(parked.delivery.alertArn);
+      const outcome = await deliver(deps, parked.delivery, signal, { replay: true });
+      await recordOutcome(services, parked.delivery, outcome, alert);
+      services.observer.delivered(parked.delivery.deliveryId, outcome);
+      // Settled when sent (or sent already); one another run holds stays parked for it.
+      return outcome.kind === "sent" || outcome.kind === "duplicate";
+    },
+    { ...(scope ? { account: scope.accountId } : {}), signal },
+  );
 }

@@ -12,7 +12,7 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { checkLimit, decodeCursor, encodeCursor, pageListing, rankedListing, indexEntryOf, type CursorKey } from "./record-indexes.ts";
+import { checkLimit, decodeCursor, encodeCursor, pageListing, pageStart, rankedListing, indexEntryOf, type CursorKey } from "./record-indexes.ts";
 import { RecordContended, RecordExists, type DamagedRecord, type RecordWrite, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
 
 /**
@@ -135,7 +135,8 @@ export class DynamoRecordStore implements RecordStore {
   async listPage<T>(table: Table, query: PageQuery): Promise<Page<T>> {
     checkLimit(query.limit);
     const listing = pageListing(table, query);
-    const after = query.cursor === undefined ? query.after : decodeCursor(listing, query.cursor).id;
+    const after = query.cursor === undefined ? pageStart(query.prefix ?? "", query.after) : decodeCursor(listing, query.cursor).id;
+    if (after === "past") return { items: [] };
     const prefix = query.prefix ?? "";
     const found = await this.firstLive(query.limit + 1, {
       KeyConditionExpression: prefix ? "pk = :pk AND begins_with(sk, :prefix)" : "pk = :pk",

@@ -165,7 +165,7 @@ export class LocalDeadLetters implements DeadLetters {
       if (stopped.length && options.account) break;
     }
     const failure = drainFailure(options, stopped, counts);
-    if (failure !== undefined) throw failure;
+    if (failure) throw failure.thrown;
     return counts;
   }
 
@@ -202,8 +202,14 @@ export class LocalDeadLetters implements DeadLetters {
     } finally {
       await snapshot.close();
     }
-    // Dead lines: all but the live ones, the settled lines just written included.
-    if (snapshot.rotated > 0 || snapshot.lines + settledNow - live > live) await this.compact(file);
+    // Dead lines: all but the live ones, the settled lines just written included. A fold that fails is the account's failure, unless a retry's came first.
+    if (snapshot.rotated > 0 || snapshot.lines + settledNow - live > live) {
+      try {
+        await this.compact(file);
+      } catch (e) {
+        failure ??= { account: accountOfFile(file), reason: e };
+      }
+    }
     return failure;
   }
 

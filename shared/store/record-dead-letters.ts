@@ -45,7 +45,7 @@ export class RecordDeadLetters implements DeadLetters {
     let from: { cursor: string } | { after: string } | undefined;
     for (;;) {
       if (options.signal?.aborted) break;
-      const page = await this.records.listPage<ParkedDelivery>("parked", { ...(options.account ? { prefix: `${options.account}/` } : {}), limit: PARKED_PAGE, ...from });
+      const page = await this.records.listPage<ParkedDelivery>("parked", { ...(options.account !== undefined ? { prefix: `${options.account}/` } : {}), limit: PARKED_PAGE, ...from });
       const settled = await Promise.allSettled(page.items.map((parked) => retry(parked)));
       const sent = page.items.filter((_, i) => settled[i]!.status === "fulfilled" && (settled[i] as PromiseFulfilledResult<boolean>).value);
       // Deleted only once sent (its record of being sent is kept): one a failed delete leaves is found sent by the next drain, and dropped.
@@ -58,14 +58,15 @@ export class RecordDeadLetters implements DeadLetters {
         const account = arnAccount(page.items[i]!.delivery.alertArn);
         if (r.status === "rejected" && !stopped.some((s) => s.account === account)) stopped.push({ account, failure: r.reason });
       });
-      if (!page.cursor || (stopped.length && options.account)) break;
-      // The page ends inside a stopped account: the next one starts past it.
-      const last = arnAccount(page.items.at(-1)!.delivery.alertArn);
-      from = stopped.some((s) => s.account === last) ? { after: pastAccount(last) } : { cursor: page.cursor };
+      if (!page.cursor || (stopped.length && options.account !== undefined)) break;
+      // The page ends inside a stopped account: the next one starts past it. (A page may hold no record the store could read.)
+      const last = page.items.at(-1);
+      const lastAccount = last && arnAccount(last.delivery.alertArn);
+      from = lastAccount !== undefined && stopped.some((s) => s.account === lastAccount) ? { after: pastAccount(lastAccount) } : { cursor: page.cursor };
     }
     const counts = { retried, remaining };
     const failure = drainFailure(options, stopped, counts);
-    if (failure !== undefined) throw failure;
+    if (failure) throw failure.thrown;
     return counts;
   }
 }

@@ -78,6 +78,17 @@ export function decodeCursor(listing: Listing, cursor: string): CursorKey {
 // JSON has no Infinity; ranks may be infinite.
 const numberText = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? "Infinity" : "-Infinity");
 
+/**
+ * Where a page listing of `prefix` starts: the id it starts after (a cursor's, or the
+ * query's `after` when it lies within the prefix); undefined at the prefix's first id (an
+ * `after` below the prefix); "past" when `after` lies beyond every id of the prefix, so the
+ * page is empty. An `after` never widens a listing beyond its prefix.
+ */
+export function pageStart(prefix: string, after: string | undefined): string | undefined | "past" {
+  if (after === undefined || after.startsWith(prefix)) return after;
+  return after < prefix ? undefined : "past";
+}
+
 /** The least string greater than every string starting with `prefix`, in code point (UTF-8 byte) order; undefined when none is. */
 export function prefixEnd(prefix: string): string | undefined {
   const points = [...prefix];

@@ -51,7 +51,7 @@ export interface PageQuery {
   readonly limit: number;
   /** The previous page's cursor, from the same listing. */
   readonly cursor?: string;
-  /** Without a cursor: only ids after this one (a listing that skips ahead). */
+  /** Without a cursor: only ids after this one (a listing that skips ahead), never beyond the prefix. */
   readonly after?: string;
 }
 

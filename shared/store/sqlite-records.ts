@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
-import { checkLimit, decodeCursor, encodeCursor, pageListing, prefixEnd, rankedListing, indexEntryOf } from "./record-indexes.ts";
+import { checkLimit, decodeCursor, encodeCursor, pageListing, pageStart, prefixEnd, rankedListing, indexEntryOf } from "./record-indexes.ts";
 import { RecordExists, type DamagedRecord, type RecordWrite, type Page, type PageQuery, type RankCounts, type RankedEntry, type RankedQuery, type RankedSummaries, type RankedTable, type RecordStore, type RecordStoreOptions, type Table } from "./records.ts";
 
 /**
@@ -100,7 +100,8 @@ export class SqliteRecordStore implements RecordStore {
   async listPage<T>(table: Table, query: PageQuery): Promise<Page<T>> {
     checkLimit(query.limit);
     const listing = pageListing(table, query);
-    const after = query.cursor === undefined ? query.after : decodeCursor(listing, query.cursor).id;
+    const after = query.cursor === undefined ? pageStart(query.prefix ?? "", query.after) : decodeCursor(listing, query.cursor).id;
+    if (after === "past") return { items: [] };
     const [range, bounds] = idRange(query.prefix ?? "", after);
     const rows = this.db.all(`SELECT id, body FROM records WHERE tbl = ? AND ${range} AND ${LIVE} ORDER BY id LIMIT ?`, table, ...bounds, this.now(), query.limit + 1);
     const page = rows.slice(0, query.limit);

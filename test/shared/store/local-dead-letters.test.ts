@@ -157,6 +157,31 @@ describe("the local dead-letter files", () => {
     await expect(dead.drain(retry, { account: A })).rejects.toThrow("A's delivery cannot be read");
   });
 
+  it("names an account whose file cannot be folded after its replay, keeps a retry's own failure before the fold's, and throws a tenant's undefined rejection as it was", async () => {
+    const { dead } = await deadLetters();
+    const ofB = parkedOf(B, 3, "bbbb");
+    await Promise.all([...parkedOf(A, 3), ...ofB].map((p) => dead.park(p)));
+    // Every fold's move of the file aside fails: each account's replay settles lines, then folds its file.
+    hooks.onRename = (_, to) => {
+      if (to.endsWith(".rotated")) throw Object.assign(new Error(`EACCES: permission denied, rename to ${to}`), { code: "EACCES" });
+    };
+    try {
+      const retry = async (p: ParkedDelivery) => {
+        if (p.delivery.deliveryId === ofB[0]!.delivery.deliveryId) throw new Error("B's own failure");
+        return true;
+      };
+      const stopped = await dead.drain(retry).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(stopped).toMatchObject({ stopped: [{ account: A, failure: { code: "EACCES" } }, { account: B, failure: { message: "B's own failure" } }], counts: { retried: 5, remaining: 1 } });
+    } finally {
+      hooks.onRename = undefined;
+    }
+    // A tenant's replay whose retry rejects with undefined stops there and rejects with it, as it was.
+    await expect(dead.drain(async () => Promise.reject(undefined), { account: B })).rejects.toBeUndefined();
+  });
+
   it("files each account's deliveries apart, and an account's replay reads its own file alone", async () => {
     const { dir, dead, damaged } = await deadLetters();
     await Promise.all([...parkedOf(A, 2), ...parkedOf(B, 3)].map((p) => dead.park(p)));

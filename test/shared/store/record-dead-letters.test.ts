@@ -8,7 +8,7 @@ import { withBatchedPuts } from "../../../shared/store/batched-puts.ts";
 import { DynamoRecordStore, recordTableDefinition } from "../../../shared/store/dynamo-records.ts";
 import { PARKED_PAGE, PARKED_RETENTION_MS, RecordDeadLetters } from "../../../shared/store/record-dead-letters.ts";
 import type { RecordStore } from "../../../shared/store/records.ts";
-import { SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
+import { loadSqlite, SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
 import { alertNamed, anomalyGroupEvent, T0, tempDir } from "../../builders.ts";
 import { startDynamoDbLocal } from "../../servers.ts";
 
@@ -139,6 +139,25 @@ describe.each(stores)("parked deliveries in the record store (%s)", (_, open) =>
     expect((await store.list<ParkedDelivery>("parked", `${C}/`)).map(revisionOf)).toEqual([2]);
     // An account's own drain still stops at its first failure, with that failure.
     await expect(dead.drain(retry, { account: C })).rejects.toThrow(`${C}'s delivery cannot be read`);
+  });
+});
+
+describe("parked records the store cannot read", () => {
+  it("passes over a page of records none of which can be read (the listing goes on), and a tenant's replay whose retry rejects with undefined rejects with it", async () => {
+    const file = join(await tempDir(), "records.db");
+    const store = SqliteRecordStore.open(file, { now: () => NOW });
+    const dead = new RecordDeadLetters(store);
+    await Promise.all(Array.from({ length: PARKED_PAGE + 5 }, (_, i) => dead.park(parked(A, i + 1))));
+    await Promise.all(Array.from({ length: 3 }, (_, i) => dead.park(parked(B, i + 1))));
+    // Every one of A's records torn, as a person with the sqlite3 shell could leave them.
+    const { DatabaseSync } = loadSqlite();
+    const db = new DatabaseSync(file);
+    db.prepare(`UPDATE records SET body = '{"torn' WHERE tbl = 'parked' AND id LIKE ?`).run(`${A}/%`);
+    db.close();
+    expect(await dead.drain(async () => true)).toEqual({ retried: 3, remaining: 0 });
+    expect(await dead.drain(async () => true, { account: A })).toEqual({ retried: 0, remaining: 0 });
+    await dead.park(parked(B, 9));
+    await expect(dead.drain(async () => Promise.reject(undefined), { account: B })).rejects.toBeUndefined();
   });
 });
 

@@ -185,6 +185,10 @@ export function recordStoreContract(name: string, makeSubject: (options: Require
       // Skipping ahead: ids after one that need not exist ('0' follows '/': past every "a/…").
       expect((await store.listPage<{ id: string }>("detectors", { after: "a0", limit: 1000 })).items.map((r) => r.id)).toEqual(["b/00"]);
       expect((await store.listPage<{ id: string }>("detectors", { prefix: "a/", after: "a/22", limit: 1000 })).items.map((r) => r.id)).toEqual(["a/23", "a/24"]);
+      // An after outside the prefix never widens the listing beyond it: below it, the listing starts at the prefix; past it, it is empty.
+      expect((await store.listPage<{ id: string }>("detectors", { prefix: "b/", after: "a", limit: 1000 })).items.map((r) => r.id)).toEqual(["b/00"]);
+      expect((await store.listPage<{ id: string }>("detectors", { prefix: "a-b/", after: "a", limit: 1000 })).items.map((r) => r.id)).toEqual(["a-b/00"]);
+      expect(await store.listPage("detectors", { prefix: "a/", after: "b", limit: 1000 })).toEqual({ items: [] });
     });
 
     it("refuses a cursor from another listing, a made-up one, and a limit out of range", async () => {
