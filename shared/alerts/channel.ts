@@ -22,10 +22,14 @@ export type Senders = { readonly [K in ChannelKind]: Sender<Extract<Channel, { k
 export const sendVia = (senders: Senders, message: AlertMessage, channel: Channel, signal: AbortSignal): Promise<SendResult> =>
   (senders[channel.kind] as Sender).send(message, channel, signal);
 
+/** A failure's detail is kept to this many characters: it rides with a parked delivery (an SQS message, a record) and is shown as its last error. */
+export const DETAIL_CHARS = 4096;
+export const boundedDetail = (detail: string) => (detail.length > DETAIL_CHARS ? detail.slice(0, DETAIL_CHARS) : detail);
+
 export const failed = (retryable: boolean, reason: FailureReason, detail: string, retryAfterMs?: number): SendResult => ({
   ok: false,
   retryable,
   reason,
-  detail,
+  detail: boundedDetail(detail),
   ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
 });

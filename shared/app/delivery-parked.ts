@@ -1,5 +1,6 @@
 import * as z from "zod";
 import type { DeliveryOutcome } from "../alerts/deliver.ts";
+import { boundedDetail } from "../alerts/channel.ts";
 import { DeliverySchema, type Delivery, type ParkedDelivery } from "../alerts/delivery.ts";
 import { alertLookup } from "./alerting.ts";
 import { recordOutcome } from "./notices.ts";
@@ -7,10 +8,14 @@ import type { Services } from "./services.ts";
 
 const REASONS = ["HTTP_STATUS", "TIMEOUT", "NETWORK", "BLOCKED_URL", "FOREIGN_TARGET", "SECRET", "SMTP", "AWS", "ROLE", "ALERT_GONE", "UNHANDLED"] as const satisfies readonly ParkedDelivery["reason"][];
 
+/** An SQS message holds at most 256 KiB: no detail in one is longer. */
+const SQS_MESSAGE_CHARS = 256 * 1024;
+
 const ParkedDeliverySchema = z.strictObject({
   delivery: DeliverySchema,
   reason: z.enum(REASONS),
-  detail: z.string().max(4096),
+  // Longer ones (parked before details were bounded) are taken, and kept to DETAIL_CHARS: a dead letter is never refused for its detail.
+  detail: z.string().max(SQS_MESSAGE_CHARS).transform(boundedDetail),
   attempts: z.number().int().min(0),
   parkedAt: z.number().int().min(0),
 });

@@ -1,4 +1,5 @@
 import { DeliveryInterrupted, deliverOne, detectDue, ingestDue, nextWakeAt, releaseStaleBackTestLeases, releaseStaleDelivery, releaseStaleLeases, runBackTests, type Delivery, type Services } from "../../app/index.ts";
+import { boundedDetail } from "../../alerts/channel.ts";
 import { spoolAccount, type LocalDeliverySpool } from "../../store/local-spool.ts";
 import { realSleep } from "../senders.ts";
 import type { ServiceClock } from "./clock.ts";
@@ -215,7 +216,7 @@ export class ServiceLoop {
       this.unhandled.set(delivery.deliveryId, times);
       if (times >= UNHANDLED_LIMIT) {
         try {
-          await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: e instanceof Error ? e.message : String(e), attempts: times, parkedAt: this.services.clock() });
+          await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: boundedDetail(e instanceof Error ? e.message : String(e)), attempts: times, parkedAt: this.services.clock() });
           await this.spool.remove(delivery);
           this.unhandled.delete(delivery.deliveryId);
         } catch (parking) {

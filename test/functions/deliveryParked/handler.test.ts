@@ -19,6 +19,18 @@ describe("deliveryParked handler (local mode)", () => {
     expect(await new LocalDeadLetters(join(dir, "dead-letters")).list()).toMatchObject([{ reason: "UNHANDLED", attempts: 0, delivery: { deliveryId: JSON.parse(sample.Records[0].body).deliveryId } }]);
   });
 
+  it("parks a dead letter parked with a reason whose detail is longer than a detail is kept (an older deployment's), keeping its first 4,096 characters", async () => {
+    const dir = await tempDir();
+    const sample = JSON.parse(await readFile("events/deliveryParked/sqs-batch.json", "utf8"));
+    const delivery = JSON.parse(sample.Records[0].body);
+    const long = { delivery, reason: "AWS", detail: `InternalFailure: ${"x".repeat(6000)}`, attempts: 5, parkedAt: 1_700_000_000_000 };
+    const parked = await loadHandler(dir);
+    expect(await parked({ Records: [{ ...sample.Records[0], body: JSON.stringify(long) }] })).toEqual({ batchItemFailures: [] });
+    const [kept] = await new LocalDeadLetters(join(dir, "dead-letters")).list();
+    expect(kept).toMatchObject({ reason: "AWS", attempts: 5, delivery: { deliveryId: delivery.deliveryId } });
+    expect(kept!.detail).toBe(long.detail.slice(0, 4096));
+  });
+
   it("tells the delivery as parked where it was pending, and parks none that was sent already", async () => {
     const dir = await tempDir();
     // Routed (pending) while its channel was down and the queue's delivery of it kept failing: what deliver never recorded.
