@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createAlert, createDetector, listDeliveries, OPERATOR, routeEvent } from "../../../shared/app/index.ts";
+import type { Delivery } from "../../../shared/alerts/delivery.ts";
+import { createAlert, createDetector, deliverAll, listDeliveries, OPERATOR, routeEvent } from "../../../shared/app/index.ts";
 import { DEFAULT_ALERT_SETTINGS } from "../../../shared/runtime/settings.ts";
 import { LocalDeadLetters } from "../../../shared/store/local-dead-letters.ts";
 import { anomalyGroupEvent, localAt, tempDir } from "../../builders.ts";
@@ -55,5 +56,27 @@ describe("deliveryParked handler (local mode)", () => {
     expect(await dead.drain(async () => true)).toEqual({ retried: 1, remaining: 0 });
     expect(await parked({ Records: [record(delivered[0], "m2")] })).toEqual({ batchItemFailures: [] });
     expect(await dead.list()).toEqual([]);
+  });
+
+  it("leaves a delivery deliver parked itself with its own reason when the queue gives it up as well (deliver crashed after parking it)", async () => {
+    const dir = await tempDir();
+    // On the handler's clock (the real one): what deliver records is not yet expired when the handler reads it.
+    const rt = localAt(dir, () => Date.now(), { settings: { ...DEFAULT_ALERT_SETTINGS, policy: { maxAttempts: 1, baseMs: 1, capMs: 1, maxRetryAfterMs: 1 } } });
+    const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    await createAlert(rt, OPERATOR, { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: "http://127.0.0.1:9/hook" } } });
+    const delivered: Delivery[] = [];
+    await routeEvent({ ...rt, deliveryQueue: { enqueue: async (ds: readonly Delivery[]) => void delivered.push(...ds) } }, anomalyGroupEvent({ revision: 1 }));
+    // deliver finds nobody at the port and parks it, with its reason.
+    expect(await deliverAll(rt, delivered, new AbortController().signal)).toMatchObject([{ status: "fulfilled", value: { kind: "parked" } }]);
+    const dead = new LocalDeadLetters(join(dir, "dead-letters"));
+    const before = await dead.list();
+    expect(before).toMatchObject([{ reason: "NETWORK" }]);
+    const told = await listDeliveries(rt, OPERATOR, {});
+    // The queue hands the same delivery to the dead-letter queue: nothing changes.
+    const parked = await loadHandler(dir);
+    const sample = JSON.parse(await readFile("events/deliveryParked/sqs-batch.json", "utf8"));
+    expect(await parked({ Records: [{ ...sample.Records[0], body: JSON.stringify(delivered[0]) }] })).toEqual({ batchItemFailures: [] });
+    expect(await dead.list()).toEqual(before);
+    expect(await listDeliveries(rt, OPERATOR, {})).toEqual(told);
   });
 });
