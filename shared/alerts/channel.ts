@@ -22,9 +22,14 @@ export type Senders = { readonly [K in ChannelKind]: Sender<Extract<Channel, { k
 export const sendVia = (senders: Senders, message: AlertMessage, channel: Channel, signal: AbortSignal): Promise<SendResult> =>
   (senders[channel.kind] as Sender).send(message, channel, signal);
 
-/** A failure's detail is kept to this many characters: it rides with a parked delivery (an SQS message, a record) and is shown as its last error. */
+/** A failure's detail is kept to this many characters (UTF-16 code units): it is kept with a parked delivery and shown as its last error. */
 export const DETAIL_CHARS = 4096;
-export const boundedDetail = (detail: string) => (detail.length > DETAIL_CHARS ? detail.slice(0, DETAIL_CHARS) : detail);
+/** The detail cut to DETAIL_CHARS, never inside a surrogate pair. */
+export function boundedDetail(detail: string): string {
+  if (detail.length <= DETAIL_CHARS) return detail;
+  const high = detail.charCodeAt(DETAIL_CHARS - 1);
+  return detail.slice(0, high >= 0xd800 && high <= 0xdbff ? DETAIL_CHARS - 1 : DETAIL_CHARS);
+}
 
 export const failed = (retryable: boolean, reason: FailureReason, detail: string, retryAfterMs?: number): SendResult => ({
   ok: false,

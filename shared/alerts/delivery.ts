@@ -41,6 +41,8 @@ export interface DrainOptions {
 /** Where failed deliveries wait, filed under their alert's account (the record table in AWS, a file locally). */
 export interface DeadLetters {
   park(parked: ParkedDelivery): Promise<void>;
+  /** Whether the delivery is parked (and not yet sent again). */
+  holds(delivery: Delivery): Promise<boolean>;
   /**
    * Hands each parked delivery the options select to `retry`; those it returns true for are
    * removed. A retry that throws stops its account's drain (the page's other outcomes

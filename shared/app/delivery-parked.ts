@@ -3,13 +3,13 @@ import type { DeliveryOutcome } from "../alerts/deliver.ts";
 import { boundedDetail } from "../alerts/channel.ts";
 import { DeliverySchema, type Delivery, type ParkedDelivery } from "../alerts/delivery.ts";
 import { alertLookup } from "./alerting.ts";
-import { recordOutcome, toldParked } from "./notices.ts";
+import { recordOutcome } from "./notices.ts";
 import type { Services } from "./services.ts";
 
 const REASONS = ["HTTP_STATUS", "TIMEOUT", "NETWORK", "BLOCKED_URL", "FOREIGN_TARGET", "SECRET", "SMTP", "AWS", "ROLE", "ALERT_GONE", "UNHANDLED"] as const satisfies readonly ParkedDelivery["reason"][];
 
-/** An SQS message holds at most 256 KiB: no detail in one is longer. */
-const SQS_MESSAGE_CHARS = 256 * 1024;
+/** An SQS message holds at most 1 MiB (256 KiB before August 2025): no detail in one is longer. */
+const SQS_MESSAGE_CHARS = 1024 * 1024;
 
 const ParkedDeliverySchema = z.strictObject({
   delivery: DeliverySchema,
@@ -35,13 +35,14 @@ export const UNHANDLED_DETAIL = "delivery failed on it until the queue moved it 
  * Parks a dead letter under its account, where the account's replay finds it; one already
  * sent is dropped. A delivery the queue gave up on is told as parked (the console's
  * deliveries, and the metric an alarm watches), as deliver tells one it parks itself; one
- * deliver parked already (then crashed before the queue heard of it) keeps its reason.
+ * still parked (deliver parked it, then crashed before the queue heard) keeps its reason.
  */
 export async function parkDeadLetter(services: Services, message: DeadLetter, now: number): Promise<void> {
   const delivery = "delivery" in message ? message.delivery : message;
   if (await services.records.get("deliveries", delivery.deliveryId)) return;
   if ("delivery" in message) return services.deadLetters.park(message);
-  if (await toldParked(services, delivery)) return;
+  // Parked by deliver already (which then crashed before the queue heard): it keeps its reason and last error.
+  if (await services.deadLetters.holds(delivery)) return;
   await services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: UNHANDLED_DETAIL, attempts: 0, parkedAt: now });
   const outcome: DeliveryOutcome = { kind: "parked", attempts: 0, detail: UNHANDLED_DETAIL };
   await recordOutcome(services, delivery, outcome, await alertLookup(services)(delivery.alertArn));

@@ -110,12 +110,6 @@ const targetFields = (alert: Alert) => {
   return fields;
 };
 
-/** Whether the delivery is told as parked already: parked by deliver with its reason (its record of what became of it says so). */
-export async function toldParked(services: Services, delivery: Delivery): Promise<boolean> {
-  const found = await services.records.get<Notice>("notices", noticeKey(arnAccount(delivery.alertArn), delivery.message.eventId, delivery.message.alert.name));
-  return found?.Status === "PARKED";
-}
-
 /** Records what became of a delivery (sent or parked), from the delivery itself when routing has not yet recorded it. */
 export async function recordOutcome(services: Services, delivery: Delivery, outcome: DeliveryOutcome, alert: Alert | undefined): Promise<void> {
   // Already sent, or another run holds it (it stays parked for that run or the next replay): nothing new.

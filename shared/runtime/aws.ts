@@ -110,7 +110,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
   const records = withBatchedPuts(new DynamoRecordStore(new DynamoDBClient({ region }), config.VIGIL_TABLE, { now: clock }));
   // Parked deliveries are records too, filed under their account (loaded on first use: detection never parks one).
   const parked = madeOnFirstUse(async () => new (await import("../store/record-dead-letters.ts")).RecordDeadLetters(records));
-  const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), drain: async (retry, options) => (await parked()).drain(retry, options) };
+  const deadLetters: DeadLetters = { park: async (p) => (await parked()).park(p), holds: async (d) => (await parked()).holds(d), drain: async (retry, options) => (await parked()).drain(retry, options) };
 
   const s3Blobs = blobsOnFirstUse(async () => {
     const { S3Client, S3BlobStore } = await import("./aws-parts/s3.ts");

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomInt } from "node:crypto";
 import { link, mkdir, open, readdir, readFile, readlink, rename, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { accountInName } from "./account-names.ts";
-import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
+import type { DeadLetters, Delivery, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
 import { drainFailure, type DrainCounts, type StoppedAccount } from "../alerts/replay.ts";
 import { madeOnFirstUse } from "../model/first-use.ts";
 import { arnAccount } from "../model/ids.ts";
@@ -128,6 +128,11 @@ export class LocalDeadLetters implements DeadLetters {
     if (Buffer.byteLength(JSON.stringify(parked)) > MAX_LINE_BYTES) throw new RangeError(`a parked delivery of more than ${MAX_LINE_BYTES} bytes cannot be kept (${parked.delivery.deliveryId})`);
     await this.migrated();
     return this.appenderOf(this.fileOf(arnAccount(parked.delivery.alertArn))).add([parked]);
+  }
+
+  /** Whether the delivery is parked and not settled: its account's file is read for it. */
+  async holds(delivery: Delivery): Promise<boolean> {
+    return (await this.list(arnAccount(delivery.alertArn))).some((p) => p.delivery.deliveryId === delivery.deliveryId);
   }
 
   /** The deliveries parked and not settled, every account's (or one account's), oldest first. */

@@ -1,4 +1,4 @@
-import type { DeadLetters, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
+import type { DeadLetters, Delivery, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
 import { drainFailure, type DrainCounts, type StoppedAccount } from "../alerts/replay.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { RecordStore } from "./records.ts";
@@ -10,7 +10,7 @@ export const PARKED_RETENTION_MS = 14 * 86_400_000;
 export const PARKED_PAGE = 25;
 
 /** `<account>/<delivery id>`: an account's parked deliveries share a prefix; a delivery parked again replaces itself. */
-const keyOf = (parked: ParkedDelivery) => `${arnAccount(parked.delivery.alertArn)}/${parked.delivery.deliveryId}`;
+const keyOf = (parked: Pick<ParkedDelivery, "delivery">) => `${arnAccount(parked.delivery.alertArn)}/${parked.delivery.deliveryId}`;
 
 /** An id after every one of `account`'s (`account/…`) and before any other account's: '0' follows '/', and no id is `account0` itself. */
 const pastAccount = (account: string) => `${account}0`;
@@ -25,6 +25,10 @@ const pastAccount = (account: string) => `${account}0`;
  */
 export class RecordDeadLetters implements DeadLetters {
   constructor(private readonly records: RecordStore) {}
+
+  async holds(delivery: Delivery): Promise<boolean> {
+    return (await this.records.get("parked", keyOf({ delivery }))) !== undefined;
+  }
 
   park(parked: ParkedDelivery): Promise<void> {
     return this.records.put("parked", keyOf(parked), parked, { expiresAt: parked.parkedAt + PARKED_RETENTION_MS });

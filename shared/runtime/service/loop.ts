@@ -216,7 +216,8 @@ export class ServiceLoop {
       this.unhandled.set(delivery.deliveryId, times);
       if (times >= UNHANDLED_LIMIT) {
         try {
-          await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: boundedDetail(e instanceof Error ? e.message : String(e)), attempts: times, parkedAt: this.services.clock() });
+          // One deliver parked already (the failure came after) keeps its own reason.
+          if (!(await this.services.deadLetters.holds(delivery))) await this.services.deadLetters.park({ delivery, reason: "UNHANDLED", detail: boundedDetail(e instanceof Error ? e.message : String(e)), attempts: times, parkedAt: this.services.clock() });
           await this.spool.remove(delivery);
           this.unhandled.delete(delivery.deliveryId);
         } catch (parking) {

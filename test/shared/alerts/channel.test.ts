@@ -8,4 +8,10 @@ describe("a channel's failure", () => {
     expect(long.ok === false && long.detail).toBe(`InternalFailure: ${"x".repeat(DETAIL_CHARS - 17)}`);
     expect(failed(false, "HTTP_STATUS", "HTTP 410")).toEqual({ ok: false, retryable: false, reason: "HTTP_STATUS", detail: "HTTP 410" });
   });
+
+  it("never cuts a detail inside a surrogate pair", () => {
+    const emoji = failed(true, "AWS", `${"x".repeat(DETAIL_CHARS - 1)}😀 and more`);
+    expect(emoji.ok === false && emoji.detail).toBe("x".repeat(DETAIL_CHARS - 1));
+    expect(emoji.ok === false && /[\uD800-\uDBFF]$/.test(emoji.detail)).toBe(false);
+  });
 });

@@ -120,7 +120,7 @@ describe("deliver", () => {
   it("gives its lease back when the delivery cannot be parked, so the queue's next hand-over parks it", async () => {
     const { deps, deadLetters, alert } = await setup(receiver.url);
     let refuse = true;
-    const failing: DeliverDeps = { ...deps, deadLetters: { park: (p) => (refuse ? Promise.reject(new Error("table throttled")) : deadLetters.park(p)), drain: (r, o) => deadLetters.drain(r, o) } };
+    const failing: DeliverDeps = { ...deps, deadLetters: { park: (p) => (refuse ? Promise.reject(new Error("table throttled")) : deadLetters.park(p)), holds: (d) => deadLetters.holds(d), drain: (r, o) => deadLetters.drain(r, o) } };
     receiver.answer({ status: 404 }, { status: 404 });
     const d = deliveryFor(alert);
     // The record table refuses the park: the delivery fails (the queue gives it back), it is not dropped.

@@ -95,6 +95,20 @@ describe.each(stores)("parked deliveries in the record store (%s)", (_, open) =>
     expect(await dead.drain(async () => false, { account: A })).toEqual({ retried: 0, remaining: 1 });
   });
 
+  it("holds a parked delivery until it is sent again or its retention ends", async () => {
+    const records = await open();
+    const dead = new RecordDeadLetters(records);
+    const p = parked(A, 1);
+    expect(await dead.holds(p.delivery)).toBe(false);
+    await dead.park(p);
+    expect(await dead.holds(p.delivery)).toBe(true);
+    expect(await dead.holds(parked(B, 1).delivery)).toBe(false);
+    await dead.park({ ...parked(A, 2), parkedAt: NOW - PARKED_RETENTION_MS });
+    expect(await dead.holds(parked(A, 2).delivery)).toBe(false);
+    await dead.drain(async () => true, { account: A });
+    expect(await dead.holds(p.delivery)).toBe(false);
+  });
+
   it("stops at the first page whose retry throws, keeping that page's other outcomes, and reads no page once its time is up", async () => {
     const records = await open();
     const dead = new RecordDeadLetters(records);
