@@ -162,12 +162,12 @@ export class LocalDeadLetters implements DeadLetters {
     for (const file of await this.filesOf(options.account)) {
       try {
         const failure = await this.drainFile(file, retry, options, counts);
-        if (failure) stopped.push({ account: failure.account, failure: failure.reason });
+        if (failure) stopped.push(failure);
       } catch (e) {
         // Its file could not be read or folded: that account stops, the operator's replay goes on with the others.
         stopped.push({ account: options.account ?? accountOfFile(file), failure: e });
       }
-      if (stopped.length && options.account) break;
+      if (stopped.length && options.account !== undefined) break;
     }
     const failure = drainFailure(options, stopped, counts);
     if (failure) throw failure.thrown;
@@ -175,12 +175,12 @@ export class LocalDeadLetters implements DeadLetters {
   }
 
   /** Drains one account's file into `counts`; what stopped it, if a retry threw (the rest of the file is then left parked, untried). */
-  private async drainFile(file: string, retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions, counts: { retried: number; remaining: number }): Promise<{ account: string; reason: unknown } | undefined> {
+  private async drainFile(file: string, retry: (parked: ParkedDelivery) => Promise<boolean>, options: DrainOptions, counts: { retried: number; remaining: number }): Promise<StoppedAccount | undefined> {
     const snapshot = await this.snapshot(file);
     let live = 0;
     let settledNow = 0;
     // Held in an object: a retry may reject with undefined, and that stops the account too.
-    let failure: { account: string; reason: unknown } | undefined;
+    let failure: StoppedAccount | undefined;
     try {
       // A page at a time, as the files are read: what is held is the settled ids, and a page.
       let page: ParkedDelivery[] = [];
@@ -193,7 +193,7 @@ export class LocalDeadLetters implements DeadLetters {
         counts.remaining += page.length - sent.length;
         live -= sent.length;
         const failed = outcomes.findIndex((o) => o.status === "rejected");
-        if (failed >= 0) failure = { account: arnAccount(page[failed]!.delivery.alertArn), reason: (outcomes[failed] as PromiseRejectedResult).reason };
+        if (failed >= 0) failure = { account: arnAccount(page[failed]!.delivery.alertArn), failure: (outcomes[failed] as PromiseRejectedResult).reason };
         page = [];
       };
       for await (const parked of this.unsettledIn(snapshot)) {
@@ -212,7 +212,7 @@ export class LocalDeadLetters implements DeadLetters {
       try {
         await this.compact(file);
       } catch (e) {
-        failure ??= { account: accountOfFile(file), reason: e };
+        failure ??= { account: accountOfFile(file), failure: e };
       }
     }
     return failure;

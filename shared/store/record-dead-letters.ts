@@ -1,6 +1,7 @@
 import type { DeadLetters, Delivery, DrainOptions, ParkedDelivery } from "../alerts/delivery.ts";
 import { drainFailure, type DrainCounts, type StoppedAccount } from "../alerts/replay.ts";
 import { arnAccount } from "../model/ids.ts";
+import { prefixEnd } from "./record-indexes.ts";
 import type { RecordStore } from "./records.ts";
 
 /** Parked deliveries are kept as long as SQS keeps a message at most (where they once waited). */
@@ -11,9 +12,6 @@ export const PARKED_PAGE = 25;
 
 /** `<account>/<delivery id>`: an account's parked deliveries share a prefix; a delivery parked again replaces itself. */
 const keyOf = (parked: Pick<ParkedDelivery, "delivery">) => `${arnAccount(parked.delivery.alertArn)}/${parked.delivery.deliveryId}`;
-
-/** An id after every one of `account`'s (`account/…`) and before any other account's: '0' follows '/', and no id is `account0` itself. */
-const pastAccount = (account: string) => `${account}0`;
 
 /**
  * The AWS mode's dead letters: one record per parked delivery in the record table, filed
@@ -66,7 +64,9 @@ export class RecordDeadLetters implements DeadLetters {
       // The page ends inside a stopped account: the next one starts past it. (A page may hold no record the store could read.)
       const last = page.items.at(-1);
       const lastAccount = last && arnAccount(last.delivery.alertArn);
-      from = lastAccount !== undefined && stopped.some((s) => s.account === lastAccount) ? { after: pastAccount(lastAccount) } : { cursor: page.cursor };
+      // Past every `account/…` id (prefixEnd: no id is that string itself, for every id holds a '/').
+      const past = lastAccount !== undefined && stopped.some((s) => s.account === lastAccount) ? prefixEnd(`${lastAccount}/`) : undefined;
+      from = past !== undefined ? { after: past } : { cursor: page.cursor };
     }
     const counts = { retried, remaining };
     const failure = drainFailure(options, stopped, counts);
