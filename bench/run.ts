@@ -313,6 +313,8 @@ async function functionBundles(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
   const empty = join(dir, "empty.mjs");
   writeFileSync(empty, "");
+  // As packaged: functions/package.json marks the bundles beside it as ES modules, so Node reads them as such without first trying them as CommonJS.
+  writeFileSync(join(dir, "package.json"), readFileSync("functions/package.json"));
   const env = { ...process.env, VIGIL_MODE: "aws", VIGIL_TABLE: "vigil-records", VIGIL_RESULTS_ROOT: "s3://vigil-data/results", AWS_REGION: "us-east-1" };
   // Wall time of the whole process, and the CPU time it used (which the machine's other load disturbs less).
   const started = (file: string) => {

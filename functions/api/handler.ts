@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
-import * as z from "zod";
+import * as z from "../../shared/model/zod.ts";
 import { consoleFiles, isConsolePath } from "../../console/server.ts";
 import { bodyTooLarge, DEFAULT_LIMITS } from "../../shared/api/http-server.ts";
 import { isPage, page } from "../../shared/api/pages.ts";
@@ -21,15 +21,15 @@ const files = consoleFiles(fileURLToPath(new URL("../../dist/console/", import.m
 
 const HttpApiEvent = z.looseObject({
   rawPath: z.string(),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
-  rawQueryString: z.string().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+  body: z.optional(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
+  rawQueryString: z.optional(z.string()),
+  headers: z.optional(z.record(z.string(), z.string())),
   requestContext: z.looseObject({
     requestId: z.string(),
     http: z.looseObject({ method: z.string() }),
     // IAM authorisation: the caller's account is its tenant, and the account in its ARNs (the console's routes have a JWT instead).
-    authorizer: z.looseObject({ iam: z.looseObject({ accountId: z.string().regex(/^\d{12}$/) }).optional() }).optional(),
+    authorizer: z.optional(z.looseObject({ iam: z.optional(z.looseObject({ accountId: z.string().check(z.regex(/^\d{12}$/)) })) })),
   }),
 });
 

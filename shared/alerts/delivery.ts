@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../model/zod.ts";
 import { AlertMessageSchema } from "./message.ts";
 import type { FailureReason } from "./channel.ts";
 import type { DrainCounts } from "./replay.ts";
@@ -8,8 +8,8 @@ import type { DrainCounts } from "./replay.ts";
  * AWS). It holds no secret: the channel's settings are read from the alert when sending.
  */
 export const DeliverySchema = z.strictObject({
-  deliveryId: z.string().min(1).max(1024),
-  alertArn: z.string().startsWith("arn:"),
+  deliveryId: z.string().check(z.minLength(1), z.maxLength(1024)),
+  alertArn: z.string().check(z.startsWith("arn:")),
   message: AlertMessageSchema,
 });
 export type Delivery = z.infer<typeof DeliverySchema>;

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../model/zod.ts";
 import type { Alert } from "../model/alert.ts";
 import { ContributorSchema, eventIdOf, GroupChartSchema, RelevantTimeSeriesSchema, type AnomalyGroupEvent } from "../model/anomaly-event.ts";
 import { arnAccount, arnResourceName } from "../model/ids.ts";
@@ -6,7 +6,7 @@ import type { NotifyReason } from "./renotify.ts";
 import { SEVERITY_BANDS, severityOf, type SeverityBand } from "./severity.ts";
 import { signedQuery } from "./links.ts";
 
-const num = z.number().finite();
+const num = z.number();
 
 /**
  * Everything one alert message says, channel-neutral: each channel's renderer lays the
@@ -20,10 +20,10 @@ const num = z.number().finite();
  */
 export const AlertMessageSchema = z.strictObject({
   /** The delivery's idempotency key: alert, group and revision (or "end"). */
-  deliveryId: z.string().min(1).max(1024),
+  deliveryId: z.string().check(z.minLength(1), z.maxLength(1024)),
   eventId: z.string(),
-  reason: z.enum(["first", "severityChanged", "grew", "repeatElapsed", "ended"]) satisfies z.ZodType<Exclude<NotifyReason, "none">>,
-  alert: z.strictObject({ name: z.string(), arn: z.string(), description: z.string().nullable() }),
+  reason: z.enum(["first", "severityChanged", "grew", "repeatElapsed", "ended"]) satisfies z.ZodMiniType<Exclude<NotifyReason, "none">>,
+  alert: z.strictObject({ name: z.string(), arn: z.string(), description: z.nullable(z.string()) }),
   detector: z.strictObject({ name: z.string(), arn: z.string() }),
   metricSetArn: z.string(),
   anomalyGroupId: z.string(),
@@ -34,14 +34,14 @@ export const AlertMessageSchema = z.strictObject({
   direction: z.enum(["UP", "DOWN"]),
   actual: num,
   expected: num,
-  changePercent: num.nullable(),
+  changePercent: z.nullable(num),
   start: num,
   at: num,
   end: num,
   ended: z.boolean(),
-  contributors: z.array(ContributorSchema).max(100).readonly(),
-  contributions: z.array(z.strictObject({ name: z.string(), values: z.array(z.strictObject({ value: z.string(), share: num })).readonly() })).readonly(),
-  relevantTimeSeries: z.array(RelevantTimeSeriesSchema).max(100).readonly(),
+  contributors: z.readonly(z.array(ContributorSchema).check(z.maxLength(100))),
+  contributions: z.readonly(z.array(z.strictObject({ name: z.string(), values: z.readonly(z.array(z.strictObject({ value: z.string(), share: num }))) }))),
+  relevantTimeSeries: z.readonly(z.array(RelevantTimeSeriesSchema).check(z.maxLength(100))),
   chart: GroupChartSchema,
   links: z.strictObject({ anomalyGroup: z.string(), feedback: z.string() }),
 });

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../model/zod.ts";
 import type { DeliveryOutcome } from "../alerts/deliver.ts";
 import { boundedDetail } from "../alerts/channel.ts";
 import { DeliverySchema, type Delivery, type ParkedDelivery } from "../alerts/delivery.ts";
@@ -15,9 +15,9 @@ const ParkedDeliverySchema = z.strictObject({
   delivery: DeliverySchema,
   reason: z.enum(REASONS),
   // Longer ones (parked before details were bounded) are taken, and kept to DETAIL_CHARS: a dead letter is never refused for its detail.
-  detail: z.string().max(SQS_MESSAGE_CHARS).transform(boundedDetail),
-  attempts: z.number().int().min(0),
-  parkedAt: z.number().int().min(0),
+  detail: z.pipe(z.string().check(z.maxLength(SQS_MESSAGE_CHARS)), z.transform(boundedDetail)),
+  attempts: z.int().check(z.minimum(0)),
+  parkedAt: z.int().check(z.minimum(0)),
 });
 
 /**

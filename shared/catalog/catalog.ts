@@ -2,7 +2,7 @@ import type { Action, ActionIdentity, Alert, CreateAlertRequest } from "../model
 import { BUSY, CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector, type AnomalyDetectorFailureType, type AnomalyDetectorStatus } from "../model/detector.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { alertArn, anomalyDetectorArn, arnAccount, metricSetArn, metricSetKey, resourceKey, type AnomalyDetectorArn, type ArnScope } from "../model/ids.ts";
-import type { z } from "zod";
+import type * as z from "../model/zod.ts";
 import { CreateMetricSetRequest, ownSourceRolesOnly, UpdateMetricSetRequest, type MetricSet } from "../model/metric-set.ts";
 import { parseOrThrow } from "../model/validate.ts";
 import { L4M_QUOTAS, QUOTA_CODES, type CountQuota, type Quotas } from "../model/quotas.ts";

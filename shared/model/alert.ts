@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { arnAccount, type AlertArn, type AnomalyDetectorArn } from "./ids.ts";
 import { Arn, ColumnName, Description, ResourceName, Tags } from "./shapes.ts";
 import { onFirstUse } from "./first-use.ts";
@@ -162,20 +162,14 @@ const schemas = onFirstUse(() => {
   const SNSConfiguration = z.strictObject({
     RoleArn: Arn,
     SnsTopicArn: Arn,
-    SnsFormat: z.enum(["LONG_TEXT", "SHORT_TEXT", "JSON"]).optional(),
+    SnsFormat: z.optional(z.enum(["LONG_TEXT", "SHORT_TEXT", "JSON"])),
   });
   const LambdaConfiguration = z.strictObject({ RoleArn: Arn, LambdaArn: Arn });
 
-  const Secret = z.string().min(1).max(4096);
-  const HttpUrl = z
-    .string()
-    .max(2048)
-    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL");
-  const UrlOrRef = z.union([HttpUrl, Secret.regex(SECRET_REF, "must be an http(s) URL or a {{resolve:…}} reference")]);
-  const HeaderName = z
-    .string()
-    .regex(/^[A-Za-z0-9-]{1,64}$/, "is not an HTTP header name")
-    .refine((n) => !RESERVED_HEADERS.test(n), "is a header Vigil sets itself");
+  const Secret = z.string().check(z.minLength(1), z.maxLength(4096));
+  const HttpUrl = z.string().check(z.maxLength(2048), z.refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL"));
+  const UrlOrRef = z.union([HttpUrl, Secret.check(z.regex(SECRET_REF, "must be an http(s) URL or a {{resolve:…}} reference"))]);
+  const HeaderName = z.string().check(z.regex(/^[A-Za-z0-9-]{1,64}$/, "is not an HTTP header name"), z.refine((n) => !RESERVED_HEADERS.test(n), "is a header Vigil sets itself"));
   const Email = z.email();
 
   /** Vigil's channels beside L4M's two. */
@@ -183,51 +177,50 @@ const schemas = onFirstUse(() => {
   const WebhookConfiguration = z.strictObject({
     Url: HttpUrl,
     /** Key of the HMAC-SHA256 signature the receiver checks. */
-    Secret: Secret.optional(),
+    Secret: z.optional(Secret),
     // What Node can send as a header value (tab, printable Latin-1): anything else would be refused when sending, so it is refused when the alert is made.
-    Headers: z
-      .record(HeaderName, z.string().max(1024).regex(/^[\t\x20-\x7e\x80-\xff]*$/, "may hold only tabs and printable Latin-1 characters"))
-      .refine((h) => Object.keys(h).length <= 10, "may hold 10 headers at most")
-      .refine((h) => new Set(Object.keys(h).map((n) => n.toLowerCase())).size === Object.keys(h).length, "names a header twice")
-      .optional(),
+    Headers: z.optional(
+      z
+        .record(HeaderName, z.string().check(z.maxLength(1024), z.regex(/^[\t\x20-\x7e\x80-\xff]*$/, "may hold only tabs and printable Latin-1 characters")))
+        .check(
+          z.refine((h) => Object.keys(h).length <= 10, "may hold 10 headers at most"),
+          z.refine((h) => new Set(Object.keys(h).map((n) => n.toLowerCase())).size === Object.keys(h).length, "names a header twice"),
+        ),
+    ),
   });
-  const EmailConfiguration = z.strictObject({ To: z.array(Email).min(1).max(10), From: Email.optional() });
+  const EmailConfiguration = z.strictObject({ To: z.array(Email).check(z.minLength(1), z.maxLength(10)), From: z.optional(Email) });
 
   const Action = z
     .strictObject({
-      SNSConfiguration: SNSConfiguration.optional(),
-      LambdaConfiguration: LambdaConfiguration.optional(),
-      SlackConfiguration: SlackConfiguration.optional(),
-      WebhookConfiguration: WebhookConfiguration.optional(),
-      EmailConfiguration: EmailConfiguration.optional(),
+      SNSConfiguration: z.optional(SNSConfiguration),
+      LambdaConfiguration: z.optional(LambdaConfiguration),
+      SlackConfiguration: z.optional(SlackConfiguration),
+      WebhookConfiguration: z.optional(WebhookConfiguration),
+      EmailConfiguration: z.optional(EmailConfiguration),
     })
-    .refine((a) => ACTIONS.filter((k) => a[k]).length === 1, `must hold exactly one of ${ACTIONS.join(", ")}`);
+    .check(z.refine((a) => ACTIONS.filter((k) => a[k]).length === 1, `must hold exactly one of ${ACTIONS.join(", ")}`));
 
   const AlertFilters = z.strictObject({
-    MetricList: z.array(z.string().max(256).regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/)).min(1).max(5).optional(),
-    DimensionFilterList: z
-      .array(z.strictObject({ DimensionName: ColumnName, DimensionValueList: z.array(z.string()).min(1).max(10) }))
-      .min(1)
-      .max(5)
-      .optional(),
+    MetricList: z.optional(z.array(z.string().check(z.maxLength(256), z.regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/))).check(z.minLength(1), z.maxLength(5))),
+    DimensionFilterList: z.optional(z.array(z.strictObject({ DimensionName: ColumnName, DimensionValueList: z.array(z.string()).check(z.minLength(1), z.maxLength(10)) })).check(z.minLength(1), z.maxLength(5))),
   });
 
   const CreateAlertRequest = z.strictObject({
     AlertName: ResourceName,
-    AlertSensitivityThreshold: z.number().int().min(0).max(100).optional(),
-    AlertDescription: Description.optional(),
+    AlertSensitivityThreshold: z.optional(z.int().check(z.minimum(0), z.maximum(100))),
+    AlertDescription: z.optional(Description),
     AnomalyDetectorArn: Arn,
     Action,
-    Tags: Tags.optional(),
-    AlertFilters: AlertFilters.optional(),
+    Tags: z.optional(Tags),
+    AlertFilters: z.optional(AlertFilters),
   });
 
   const UpdateAlertRequest = z.strictObject({
     AlertArn: Arn,
-    AlertDescription: Description.optional(),
-    AlertSensitivityThreshold: z.number().int().min(0).max(100).optional(),
-    Action: Action.optional(),
-    AlertFilters: AlertFilters.optional(),
+    AlertDescription: z.optional(Description),
+    AlertSensitivityThreshold: z.optional(z.int().check(z.minimum(0), z.maximum(100))),
+    Action: z.optional(Action),
+    AlertFilters: z.optional(AlertFilters),
   });
   return { Action, AlertFilters, CreateAlertRequest, UpdateAlertRequest };
 });

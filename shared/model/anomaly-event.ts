@@ -1,9 +1,9 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import type { AnomalyGroup } from "./anomaly.ts";
 import type { AnomalyGroupId } from "./ids.ts";
 
-const num = z.number().finite();
-const nums = z.array(num.nullable()).max(1000).readonly();
+const num = z.number();
+const nums = z.readonly(z.array(z.nullable(num)).check(z.maxLength(1000)));
 
 /** A dimension value and its share (0–100) of the deviation of the group's primary measure. */
 export const ContributorSchema = z.strictObject({ name: z.string(), value: z.string(), share: num });
@@ -12,7 +12,7 @@ export type Contributor = z.infer<typeof ContributorSchema>;
 /** L4M's relevantTimeSeries entry, with the expected value beside the actual one. */
 export const RelevantTimeSeriesSchema = z.strictObject({
   timeSeriesId: z.string(),
-  dimensions: z.array(z.strictObject({ dimensionName: z.string(), dimensionValue: z.string() })).readonly(),
+  dimensions: z.readonly(z.array(z.strictObject({ dimensionName: z.string(), dimensionValue: z.string() }))),
   metricValue: num,
   expectedValue: num,
 });
@@ -23,7 +23,7 @@ export type RelevantTimeSeries = z.infer<typeof RelevantTimeSeriesSchema>;
  * values against the expected value and its band, `null` where there was no value.
  * `start` is the first point's start (epoch ms).
  */
-export const GroupChartSchema = z.strictObject({ start: num, intervalMs: num.positive(), actual: nums, expected: nums, lower: nums, upper: nums });
+export const GroupChartSchema = z.strictObject({ start: num, intervalMs: num.check(z.positive()), actual: nums, expected: nums, lower: nums, upper: nums });
 export type GroupChart = z.infer<typeof GroupChartSchema>;
 
 /**
@@ -38,30 +38,32 @@ export const GroupSummarySchema = z.strictObject({
   direction: z.enum(["UP", "DOWN"]),
   actual: num,
   expected: num,
-  contributors: z.array(ContributorSchema).max(100).readonly(),
-  affected: z.array(z.string()).max(1000).readonly(),
-  relevantTimeSeries: z.array(RelevantTimeSeriesSchema).max(100).readonly(),
+  contributors: z.readonly(z.array(ContributorSchema).check(z.maxLength(100))),
+  affected: z.readonly(z.array(z.string()).check(z.maxLength(1000))),
+  relevantTimeSeries: z.readonly(z.array(RelevantTimeSeriesSchema).check(z.maxLength(100))),
   chart: GroupChartSchema,
 });
 export type GroupSummary = z.infer<typeof GroupSummarySchema>;
 
 /** L4M's AnomalyGroup in the event: checked like the rest, since it crossed a process boundary. */
 const AnomalyGroupSchema = z.strictObject({
-  AnomalyGroupId: z.string().min(1).transform((id) => id as AnomalyGroupId),
+  AnomalyGroupId: z.pipe(z.string().check(z.minLength(1)), z.transform((id: string) => id as AnomalyGroupId)),
   StartTime: z.iso.datetime(),
   EndTime: z.iso.datetime(),
-  AnomalyGroupScore: num.min(0).max(100),
+  AnomalyGroupScore: num.check(z.minimum(0), z.maximum(100)),
   PrimaryMetricName: z.string(),
-  MetricLevelImpactList: z.array(
-    z.strictObject({
+  MetricLevelImpactList: z.readonly(
+    z.array(
+      z.strictObject({
       MetricName: z.string(),
-      NumTimeSeries: z.number().int().nonnegative(),
+      NumTimeSeries: z.int().check(z.nonnegative()),
       ContributionMatrix: z.strictObject({
-        DimensionContributionList: z.array(z.strictObject({ DimensionName: z.string(), DimensionValueContributionList: z.array(z.strictObject({ DimensionValue: z.string(), ContributionScore: num })).readonly() })).readonly(),
+        DimensionContributionList: z.readonly(z.array(z.strictObject({ DimensionName: z.string(), DimensionValueContributionList: z.readonly(z.array(z.strictObject({ DimensionValue: z.string(), ContributionScore: num }))) }))),
       }),
     }),
-  ).readonly(),
-}) satisfies z.ZodType<AnomalyGroup, unknown>;
+    ),
+  ),
+}) satisfies z.ZodMiniType<AnomalyGroup, unknown>;
 
 /**
  * Detection announces each new or changed anomaly group, and each group that ended (a
@@ -72,11 +74,11 @@ const AnomalyGroupSchema = z.strictObject({
  */
 export const AnomalyGroupEventSchema = z.strictObject({
   type: z.enum(["AnomalyGroupChanged", "AnomalyGroupEnded"]),
-  anomalyDetectorArn: z.string().startsWith("arn:"),
-  metricSetArn: z.string().startsWith("arn:"),
-  revision: z.number().int().nonnegative(),
+  anomalyDetectorArn: z.string().check(z.startsWith("arn:")),
+  metricSetArn: z.string().check(z.startsWith("arn:")),
+  revision: z.int().check(z.nonnegative()),
   intervalStart: num,
-  intervalMs: num.positive(),
+  intervalMs: num.check(z.positive()),
   anomalyGroup: AnomalyGroupSchema,
   summary: GroupSummarySchema,
 });

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn } from "./ids.ts";
 import { Arn, Description, ResourceName, Tags } from "./shapes.ts";
@@ -8,17 +8,17 @@ import { onFirstUse } from "./first-use.ts";
 const schemas = onFirstUse(() => {
   const CreateAnomalyDetectorRequest = z.strictObject({
     AnomalyDetectorName: ResourceName,
-    AnomalyDetectorDescription: Description.optional(),
+    AnomalyDetectorDescription: z.optional(Description),
     AnomalyDetectorConfig: z.strictObject({ AnomalyDetectorFrequency: Frequency }),
-    KmsKeyArn: Arn.optional(),
-    Tags: Tags.optional(),
+    KmsKeyArn: z.optional(Arn),
+    Tags: z.optional(Tags),
   });
 
   const UpdateAnomalyDetectorRequest = z.strictObject({
     AnomalyDetectorArn: Arn,
-    KmsKeyArn: Arn.optional(),
-    AnomalyDetectorDescription: Description.optional(),
-    AnomalyDetectorConfig: z.strictObject({ AnomalyDetectorFrequency: Frequency }).optional(),
+    KmsKeyArn: z.optional(Arn),
+    AnomalyDetectorDescription: z.optional(Description),
+    AnomalyDetectorConfig: z.optional(z.strictObject({ AnomalyDetectorFrequency: Frequency })),
   });
   return { CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest };
 });

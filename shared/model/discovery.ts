@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { DataPath, FileFormatDescriptor } from "./metric-set.ts";
 import { Arn } from "./shapes.ts";
 import { onFirstUse } from "./first-use.ts";
@@ -6,12 +6,12 @@ import { onFirstUse } from "./first-use.ts";
 /** The requests of L4M's DetectMetricSetConfig and GetSampleData: one source to sample. Built on first use (see onFirstUse). */
 const schemas = onFirstUse(() => {
   /** Paths as a metric set takes them: a template or path whose fixed part names no folder is refused here, before anything is listed. */
-  const SourcePaths = z.strictObject({ TemplatedPathList: z.array(DataPath).length(1).optional(), HistoricalDataPathList: z.array(DataPath).length(1).optional() });
+  const SourcePaths = z.strictObject({ TemplatedPathList: z.optional(z.array(DataPath).check(z.length(1))), HistoricalDataPathList: z.optional(z.array(DataPath).check(z.length(1))) });
 
   /** Beyond L4M: the role that may read the source, which Vigil needs in AWS to read a bucket (as GetSampleData's). */
-  const DetectMetricSetConfigRequest = z.strictObject({ AnomalyDetectorArn: Arn, AutoDetectionMetricSource: z.strictObject({ S3SourceConfig: SourcePaths.extend({ RoleArn: Arn.optional() }) }) });
+  const DetectMetricSetConfigRequest = z.strictObject({ AnomalyDetectorArn: Arn, AutoDetectionMetricSource: z.strictObject({ S3SourceConfig: z.extend(SourcePaths, { RoleArn: z.optional(Arn) }) }) });
 
-  const GetSampleDataRequest = z.strictObject({ S3SourceConfig: SourcePaths.extend({ RoleArn: Arn, FileFormatDescriptor }) });
+  const GetSampleDataRequest = z.strictObject({ S3SourceConfig: z.extend(SourcePaths, { RoleArn: Arn, FileFormatDescriptor }) });
   return { SourcePaths, DetectMetricSetConfigRequest, GetSampleDataRequest };
 });
 

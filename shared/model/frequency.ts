@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 
 /** L4M's frequencies, and PT1M beyond L4M: operations teams watch minute data. */
 export const Frequency = z.enum(["PT1M", "PT5M", "PT10M", "PT1H", "P1D"]);

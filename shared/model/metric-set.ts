@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { templateProblem } from "./path-template.ts";
 import { Frequency } from "./frequency.ts";
 import { ValidationException } from "./errors.ts";
@@ -14,57 +14,57 @@ const MAX_LISTED = 100;
 
 /** Built on first use: a function that parses none of these requests builds none of them (see onFirstUse). */
 const schemas = onFirstUse(() => {
-  const Charset = z
-    .string()
-    .max(63)
-    .refine((c) => {
+  const Charset = z.string().check(
+    z.maxLength(63),
+    z.refine((c) => {
       try {
         new TextDecoder(c);
         return true;
       } catch {
         return false;
       }
-    }, "is not a known character set (e.g. UTF-8, ISO-8859-1)");
+    }, "is not a known character set (e.g. UTF-8, ISO-8859-1)"),
+  );
 
   const CsvFormatDescriptor = z.strictObject({
-    FileCompression: z.enum(["NONE", "GZIP"]).optional(),
-    Charset: Charset.optional(),
-    ContainsHeader: z.boolean().optional(),
-    Delimiter: z.string().length(1, "must be one character").regex(/^[^\r\n]$/, "must not be a line break").optional(),
+    FileCompression: z.optional(z.enum(["NONE", "GZIP"])),
+    Charset: z.optional(Charset),
+    ContainsHeader: z.optional(z.boolean()),
+    Delimiter: z.optional(z.string().check(z.length(1, "must be one character"), z.regex(/^[^\r\n]$/, "must not be a line break"))),
     // Every column of the file, used or not: a column the metric set does not use may be named anything.
-    HeaderList: z.array(ResourceName).min(1).optional(),
-    QuoteSymbol: z.string().max(1, "must be at most one character").regex(/^[^\r\n]?$/, "must not be a line break").optional(),
+    HeaderList: z.optional(z.array(ResourceName).check(z.minLength(1))),
+    QuoteSymbol: z.optional(z.string().check(z.maxLength(1, "must be at most one character"), z.regex(/^[^\r\n]?$/, "must not be a line break"))),
   });
 
   const JsonFormatDescriptor = z.strictObject({
-    FileCompression: z.enum(["NONE", "GZIP"]).optional(),
-    Charset: Charset.optional(),
+    FileCompression: z.optional(z.enum(["NONE", "GZIP"])),
+    Charset: z.optional(Charset),
   });
 
   const FileFormatDescriptor = z
-    .strictObject({ CsvFormatDescriptor: CsvFormatDescriptor.optional(), JsonFormatDescriptor: JsonFormatDescriptor.optional() })
-    .refine((f) => (f.CsvFormatDescriptor ? 1 : 0) + (f.JsonFormatDescriptor ? 1 : 0) === 1, "must hold exactly one of CsvFormatDescriptor and JsonFormatDescriptor");
+    .strictObject({ CsvFormatDescriptor: z.optional(CsvFormatDescriptor), JsonFormatDescriptor: z.optional(JsonFormatDescriptor) })
+    .check(z.refine((f) => (f.CsvFormatDescriptor ? 1 : 0) + (f.JsonFormatDescriptor ? 1 : 0) === 1, "must hold exactly one of CsvFormatDescriptor and JsonFormatDescriptor"));
 
   /** An `s3://` URI as L4M allows it, or — in Vigil's local mode — a path on local disk. */
-  const DataPath = z
-    .string()
-    .min(1)
-    .max(1024)
-    .superRefine((p, ctx) => {
+  const DataPath = z.string().check(
+    z.minLength(1),
+    z.maxLength(1024),
+    z.superRefine((p, ctx) => {
       const problem = templateProblem(p);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
-    });
+    }),
+  );
 
   const S3SourceConfig = z.strictObject({
-    RoleArn: Arn.optional(),
-    TemplatedPathList: z.array(DataPath).length(1, "must hold exactly one path").optional(),
-    HistoricalDataPathList: z.array(DataPath).length(1, "must hold exactly one path").optional(),
-    FileFormatDescriptor: FileFormatDescriptor.optional(),
+    RoleArn: z.optional(Arn),
+    TemplatedPathList: z.optional(z.array(DataPath).check(z.length(1, "must hold exactly one path"))),
+    HistoricalDataPathList: z.optional(z.array(DataPath).check(z.length(1, "must hold exactly one path"))),
+    FileFormatDescriptor: z.optional(FileFormatDescriptor),
   });
 
   const CloudWatchConfig = z.strictObject({
-    RoleArn: Arn.optional(),
-    BackTestConfiguration: z.strictObject({ RunBackTestMode: z.boolean() }).optional(),
+    RoleArn: z.optional(Arn),
+    BackTestConfiguration: z.optional(z.strictObject({ RunBackTestMode: z.boolean() })),
   });
 
   /** Sources L4M had that Vigil does not read: refused with a message that says so. */
@@ -75,51 +75,53 @@ const schemas = onFirstUse(() => {
 
   const MetricSource = z
     .strictObject({
-      S3SourceConfig: S3SourceConfig.optional(),
-      CloudWatchConfig: CloudWatchConfig.optional(),
-      HttpPushConfig: HttpPushConfig.optional(),
-      ...Object.fromEntries(UNSUPPORTED_SOURCES.map((k) => [k, z.unknown().optional()])),
+      S3SourceConfig: z.optional(S3SourceConfig),
+      CloudWatchConfig: z.optional(CloudWatchConfig),
+      HttpPushConfig: z.optional(HttpPushConfig),
+      ...Object.fromEntries(UNSUPPORTED_SOURCES.map((k) => [k, z.optional(z.unknown())])),
     })
-    .superRefine((source, ctx) => {
-      const given = Object.keys(source).filter((k) => source[k as keyof typeof source] !== undefined);
-      for (const k of given.filter((k) => (UNSUPPORTED_SOURCES as readonly string[]).includes(k))) {
-        ctx.addIssue({ code: "custom", path: [k], message: `Vigil does not read ${k} sources; use S3SourceConfig, CloudWatchConfig or HttpPushConfig` });
-      }
-      if (given.length !== 1) ctx.addIssue({ code: "custom", message: "must hold exactly one source" });
-    });
+    .check(
+      z.superRefine((source, ctx) => {
+        const given = Object.keys(source).filter((k) => source[k as keyof typeof source] !== undefined);
+        for (const k of given.filter((k) => (UNSUPPORTED_SOURCES as readonly string[]).includes(k))) {
+          ctx.addIssue({ code: "custom", path: [k], message: `Vigil does not read ${k} sources; use S3SourceConfig, CloudWatchConfig or HttpPushConfig` });
+        }
+        if (given.length !== 1) ctx.addIssue({ code: "custom", message: "must hold exactly one source" });
+      }),
+    );
 
   const Metric = z.strictObject({
     MetricName: ColumnName,
     AggregationFunction: z.enum(["SUM", "AVG"]),
-    Namespace: z.string().min(1).max(255).optional(),
+    Namespace: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   });
 
   const TimestampColumn = z.strictObject({
-    ColumnName: ColumnName.optional(),
-    ColumnFormat: z.string().max(63).regex(/\S/, "must not be blank").optional(),
+    ColumnName: z.optional(ColumnName),
+    ColumnFormat: z.optional(z.string().check(z.maxLength(63), z.regex(/\S/, "must not be blank"))),
   });
 
   const MetricSetDimensionFilter = z.strictObject({
     Name: ColumnName,
-    FilterList: z.array(z.strictObject({ DimensionValue: z.string(), FilterOperation: z.literal("EQUALS").optional() })).min(1),
+    FilterList: z.array(z.strictObject({ DimensionValue: z.string(), FilterOperation: z.optional(z.literal("EQUALS")) })).check(z.minLength(1)),
   });
 
   const metricSetFields = {
     AnomalyDetectorArn: Arn,
     MetricSetName: ResourceName,
-    MetricSetDescription: Description.optional(),
-    MetricList: z.array(Metric).min(1).max(MAX_LISTED, `must hold at most ${MAX_LISTED} measures`),
-    Offset: z.number().int().min(0).max(432000).optional(),
-    TimestampColumn: TimestampColumn.optional(),
-    DimensionList: z.array(ColumnName).min(1).max(MAX_LISTED, `must hold at most ${MAX_LISTED} dimensions`).optional(),
-    MetricSetFrequency: Frequency.optional(),
+    MetricSetDescription: z.optional(Description),
+    MetricList: z.array(Metric).check(z.minLength(1), z.maxLength(MAX_LISTED, `must hold at most ${MAX_LISTED} measures`)),
+    Offset: z.optional(z.int().check(z.minimum(0), z.maximum(432000))),
+    TimestampColumn: z.optional(TimestampColumn),
+    DimensionList: z.optional(z.array(ColumnName).check(z.minLength(1), z.maxLength(MAX_LISTED, `must hold at most ${MAX_LISTED} dimensions`))),
+    MetricSetFrequency: z.optional(Frequency),
     MetricSource,
-    Timezone: Timezone.optional(),
-    Tags: Tags.optional(),
-    DimensionFilterList: z.array(MetricSetDimensionFilter).optional(),
+    Timezone: z.optional(Timezone),
+    Tags: z.optional(Tags),
+    DimensionFilterList: z.optional(z.array(MetricSetDimensionFilter)),
   };
 
-  const CreateMetricSetRequest = z.strictObject(metricSetFields).superRefine((req, ctx) => {
+  const CreateMetricSetRequest = z.strictObject(metricSetFields).check(z.superRefine((req, ctx) => {
     const measures = req.MetricList.map((m) => m.MetricName);
     const dimensions = req.DimensionList ?? [];
     uniqueNames(measures, ctx, ["MetricList"], "measure");
@@ -142,7 +144,7 @@ const schemas = onFirstUse(() => {
         if (!m.Namespace) ctx.addIssue({ code: "custom", path: ["MetricList", i, "Namespace"], message: "is required for a CloudWatch source (e.g. AWS/EC2)" });
       });
     }
-  });
+  }));
 
   function checkS3Source(s3: S3SourceConfig, columns: string[], ts: string | undefined, ctx: z.RefinementCtx): void {
     const at = ["MetricSource", "S3SourceConfig"];
@@ -164,14 +166,14 @@ const schemas = onFirstUse(() => {
   /** L4M's UpdateMetricSet: the fields that may change; the whole is checked again as a CreateMetricSet. */
   const UpdateMetricSetRequest = z.strictObject({
     MetricSetArn: Arn,
-    MetricSetDescription: Description.optional(),
-    MetricList: z.array(Metric).min(1).max(MAX_LISTED).optional(),
-    Offset: z.number().int().min(0).max(432000).optional(),
-    TimestampColumn: TimestampColumn.optional(),
-    DimensionList: z.array(ColumnName).min(1).max(MAX_LISTED).optional(),
-    MetricSetFrequency: Frequency.optional(),
-    MetricSource: MetricSource.optional(),
-    DimensionFilterList: z.array(MetricSetDimensionFilter).optional(),
+    MetricSetDescription: z.optional(Description),
+    MetricList: z.optional(z.array(Metric).check(z.minLength(1), z.maxLength(MAX_LISTED))),
+    Offset: z.optional(z.int().check(z.minimum(0), z.maximum(432000))),
+    TimestampColumn: z.optional(TimestampColumn),
+    DimensionList: z.optional(z.array(ColumnName).check(z.minLength(1), z.maxLength(MAX_LISTED))),
+    MetricSetFrequency: z.optional(Frequency),
+    MetricSource: z.optional(MetricSource),
+    DimensionFilterList: z.optional(z.array(MetricSetDimensionFilter)),
   });
   return { CsvFormatDescriptor, JsonFormatDescriptor, FileFormatDescriptor, DataPath, S3SourceConfig, CloudWatchConfig, HttpPushConfig, MetricSource, Metric, TimestampColumn, MetricSetDimensionFilter, CreateMetricSetRequest, UpdateMetricSetRequest };
 });

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { Arn } from "./shapes.ts";
 
 /**
@@ -20,8 +20,8 @@ const shallow = (row: unknown) => scalar(row) || (Array.isArray(row) ? row.every
 export const PutMetricRowsRequest = z.strictObject({
   MetricSetArn: Arn,
   /** The same token again with the same rows (a client's retry) answers as the first did; with other rows it is refused (ConflictException). Per metric set. */
-  ClientToken: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, - or _").optional(),
-  Rows: z.array(z.unknown().refine(shallow, "must be an object of column → value, each value a string, number, boolean or null (no array or object in it)")).min(1).max(MAX_PUSHED_ROWS, `must hold at most ${MAX_PUSHED_ROWS} rows`),
+  ClientToken: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, - or _"))),
+  Rows: z.array(z.unknown().check(z.refine(shallow, "must be an object of column → value, each value a string, number, boolean or null (no array or object in it)"))).check(z.minLength(1), z.maxLength(MAX_PUSHED_ROWS, `must hold at most ${MAX_PUSHED_ROWS} rows`)),
 });
 export type PutMetricRowsRequest = z.infer<typeof PutMetricRowsRequest>;
 

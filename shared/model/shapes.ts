@@ -1,18 +1,14 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 
 /** L4M's scalar shapes (names, ARNs, tags) with their documented constraints. */
 
-export const ResourceName = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/, "must start with a letter or digit and hold only letters, digits, '-' and '_'");
+export const ResourceName = z.string().check(z.minLength(1), z.maxLength(63), z.regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/, "must start with a letter or digit and hold only letters, digits, '-' and '_'"));
 
 /** Names every object answers to (`constructor`, `toString`, …). */
 const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /** A column (measure, dimension, timestamp): never a name every object already holds, as rows and groups are keyed by column. */
-export const ColumnName = ResourceName.refine((n) => !INHERITED.has(n), "is a name every object holds (constructor, toString, valueOf, …): rename the column");
+export const ColumnName = ResourceName.check(z.refine((n) => !INHERITED.has(n), "is a name every object holds (constructor, toString, valueOf, …): rename the column"));
 
 /**
  * `record[key]` when the record holds `key` itself, else undefined: a key a client sends (a
@@ -23,13 +19,13 @@ export const own = <T>(record: Readonly<Record<string, T>>, key: string): T | un
 /** Sets `record[key]` as the record's own property, even for `__proto__`, which plain assignment would take as the record's prototype. */
 export const setOwn = <T>(record: Record<string, T>, key: string, value: T): void => void Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
 
-export const Description = z.string().min(1).max(256).regex(/\S/, "must not be blank");
+export const Description = z.string().check(z.minLength(1), z.maxLength(256), z.regex(/\S/, "must not be blank"));
 
-export const Arn = z.string().max(256).regex(/^arn:([a-z\d-]+):.*:.*:.*:.+$/, "is not an ARN");
+export const Arn = z.string().check(z.maxLength(256), z.regex(/^arn:([a-z\d-]+):.*:.*:.*:.+$/, "is not an ARN"));
 
 export const Tags = z
-  .record(z.string().min(1).max(128), z.string().max(256))
-  .refine((t) => Object.keys(t).length >= 1 && Object.keys(t).length <= 50, "must hold 1 to 50 tags");
+  .record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(256)))
+  .check(z.refine((t) => Object.keys(t).length >= 1 && Object.keys(t).length <= 50, "must hold 1 to 50 tags"));
 
 /** Whether the runtime's time zone database knows `tz` (as luxon's IANAZone asks it), without loading a date library. */
 function isKnownZone(tz: string): boolean {
@@ -41,7 +37,7 @@ function isKnownZone(tz: string): boolean {
   }
 }
 
-export const Timezone = z.string().max(60).refine(isKnownZone, "is not an IANA time zone (e.g. UTC, Europe/Berlin)");
+export const Timezone = z.string().check(z.maxLength(60), z.refine(isKnownZone, "is not an IANA time zone (e.g. UTC, Europe/Berlin)"));
 
 /** Flags entries of `values` that occur more than once. */
 export function uniqueNames(values: readonly string[], ctx: z.RefinementCtx, path: (string | number)[], what: string): void {

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { Arn, ColumnName } from "./shapes.ts";
 import { onFirstUse } from "./first-use.ts";
 
@@ -12,27 +12,29 @@ import { onFirstUse } from "./first-use.ts";
 const schemas = onFirstUse(() => {
   const CreateSilenceRequest = z
     .strictObject({
-      AnomalyDetectorArn: Arn.optional(),
-      MetricName: z.string().min(1).max(256).optional(),
+      AnomalyDetectorArn: z.optional(Arn),
+      MetricName: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
       /** Every pair must be among the group's affected dimension values. */
-      DimensionValues: z.array(z.strictObject({ DimensionName: ColumnName, DimensionValue: z.string().min(1).max(1024) })).min(1).max(5).optional(),
-      StartsAt: z.iso.datetime({ offset: true }).optional(),
+      DimensionValues: z.optional(z.array(z.strictObject({ DimensionName: ColumnName, DimensionValue: z.string().check(z.minLength(1), z.maxLength(1024)) })).check(z.minLength(1), z.maxLength(5))),
+      StartsAt: z.optional(z.iso.datetime({ offset: true })),
       EndsAt: z.iso.datetime({ offset: true }),
-      Reason: z.string().min(1).max(1024),
-      CreatedBy: z.string().max(256).optional(),
+      Reason: z.string().check(z.minLength(1), z.maxLength(1024)),
+      CreatedBy: z.optional(z.string().check(z.maxLength(256))),
     })
-    .refine((s) => s.AnomalyDetectorArn || s.MetricName || s.DimensionValues, "must name a detector, a measure or dimension values to mute")
-    .refine((s) => !s.StartsAt || Date.parse(s.StartsAt) < Date.parse(s.EndsAt), { message: "must end after it starts", path: ["EndsAt"] });
+    .check(
+      z.refine((s) => s.AnomalyDetectorArn || s.MetricName || s.DimensionValues, "must name a detector, a measure or dimension values to mute"),
+      z.refine((s) => !s.StartsAt || Date.parse(s.StartsAt) < Date.parse(s.EndsAt), { message: "must end after it starts", path: ["EndsAt"] }),
+    );
 
   /** A silence changed before it ends: the fields given replace its own (its window, reason and matchers). */
   const UpdateSilenceRequest = z.strictObject({
     SilenceId: z.uuid(),
-    AnomalyDetectorArn: Arn.optional(),
-    MetricName: z.string().min(1).max(256).optional(),
-    DimensionValues: z.array(z.strictObject({ DimensionName: ColumnName, DimensionValue: z.string().min(1).max(1024) })).min(1).max(5).optional(),
-    StartsAt: z.iso.datetime({ offset: true }).optional(),
-    EndsAt: z.iso.datetime({ offset: true }).optional(),
-    Reason: z.string().min(1).max(1024).optional(),
+    AnomalyDetectorArn: z.optional(Arn),
+    MetricName: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+    DimensionValues: z.optional(z.array(z.strictObject({ DimensionName: ColumnName, DimensionValue: z.string().check(z.minLength(1), z.maxLength(1024)) })).check(z.minLength(1), z.maxLength(5))),
+    StartsAt: z.optional(z.iso.datetime({ offset: true })),
+    EndsAt: z.optional(z.iso.datetime({ offset: true })),
+    Reason: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
   });
   return { CreateSilenceRequest, UpdateSilenceRequest };
 });

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "./zod.ts";
 import { ValidationException, type ValidationExceptionField } from "./errors.ts";
 
 /** Dotted L4M field path, e.g. `MetricSource.S3SourceConfig.TemplatedPathList[0]`. */
@@ -12,7 +12,7 @@ function fieldName(path: readonly PropertyKey[]): string {
 }
 
 /** Parses `input` with `schema`, or throws a ValidationException naming every bad field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const fields: ValidationExceptionField[] = result.error.issues.map((issue) => ({

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../model/zod.ts";
 import { ValidationException } from "../model/errors.ts";
 import { parseOrThrow } from "../model/validate.ts";
 
@@ -13,25 +13,25 @@ export const REPEAT_INTERVAL = /^P(?=\d|T\d)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(
 
 const Alerting = {
   /** Base URL of the API, for the links in alert messages. */
-  VIGIL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  VIGIL_PUBLIC_URL: z.optional(z.url({ protocol: /^https?$/ })),
   /** smtp(s)://user:pass@host:port (SES's SMTP interface in AWS), or a {{resolve:secretsmanager:…}} reference to one. */
-  VIGIL_SMTP_URL: z.string().regex(/^(smtps?:\/\/.+|\{\{resolve:(secretsmanager|ssm):[^{}\s]+\}\})$/, "must be an smtp(s):// URL or a {{resolve:…}} reference").optional(),
-  VIGIL_EMAIL_FROM: z.string().min(3).max(320).optional(),
+  VIGIL_SMTP_URL: z.optional(z.string().check(z.regex(/^(smtps?:\/\/.+|\{\{resolve:(secretsmanager|ssm):[^{}\s]+\}\})$/, "must be an smtp(s):// URL or a {{resolve:…}} reference"))),
+  VIGIL_EMAIL_FROM: z.optional(z.string().check(z.minLength(3), z.maxLength(320))),
   /** ISO-8601 duration between reminders of a group that lasts, e.g. PT4H. */
   /** Key that signs the links in alert messages (at least 32 characters); locally one is made and kept in the data directory. */
-  VIGIL_LINK_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-  VIGIL_REPEAT_INTERVAL: z.string().regex(REPEAT_INTERVAL, "must be an ISO-8601 duration of days, hours, minutes or seconds, such as PT4H").optional(),
+  VIGIL_LINK_SECRET: z.optional(z.string().check(z.minLength(32, "must be at least 32 characters"))),
+  VIGIL_REPEAT_INTERVAL: z.optional(z.string().check(z.regex(REPEAT_INTERVAL, "must be an ISO-8601 duration of days, hours, minutes or seconds, such as PT4H"))),
 };
 
 /** Most time series one shard of a metric set's model holds (docs/scaling.md: what one worker or one invocation of 1,024 MB scores in its memory). */
 const Sharding = {
-  VIGIL_SHARD_SERIES: z.coerce.number().int().min(1_000, "must be at least 1000").max(1_000_000, "must be at most 1000000").optional(),
+  VIGIL_SHARD_SERIES: z.optional(z.coerce.number().check(z.int(), z.minimum(1_000, "must be at least 1000"), z.maximum(1_000_000, "must be at most 1000000"))),
 };
 
 export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
   z.strictObject({
     VIGIL_MODE: z.literal("local"),
-    VIGIL_DATA_DIR: z.string().min(1).default("vigil-data"),
+    VIGIL_DATA_DIR: z._default(z.string().check(z.minLength(1)), "vigil-data"),
     ...Alerting,
     ...Sharding,
   }),
@@ -40,17 +40,17 @@ export const RuntimeConfig = z.discriminatedUnion("VIGIL_MODE", [
     ...Alerting,
     ...Sharding,
     /** URL of the shard queue: a metric set's shards are run from it (detect queues them; the shard function takes them). */
-    VIGIL_SHARD_QUEUE_URL: z.url().optional(),
+    VIGIL_SHARD_QUEUE_URL: z.optional(z.url()),
     /** URL of the delivery queue (alert sends to it; deliver parks what fails in the record table). */
-    VIGIL_DELIVERY_QUEUE_URL: z.url().optional(),
+    VIGIL_DELIVERY_QUEUE_URL: z.optional(z.url()),
     /** Or its name, the URL completed from the running function's ARN (serverless.yml gives names). */
-    VIGIL_DELIVERY_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name").optional(),
-    VIGIL_SHARD_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name").optional(),
-    VIGIL_TABLE: z.string().min(3).max(255),
-    VIGIL_RESULTS_ROOT: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI"),
-    AWS_REGION: z.string().min(1),
+    VIGIL_DELIVERY_QUEUE: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name"))),
+    VIGIL_SHARD_QUEUE: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, "must be an SQS queue name"))),
+    VIGIL_TABLE: z.string().check(z.minLength(3), z.maxLength(255)),
+    VIGIL_RESULTS_ROOT: z.string().check(z.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI")),
+    AWS_REGION: z.string().check(z.minLength(1)),
     /** The name of the SNS topic detection announces anomaly groups on (its ARN is completed from the function's own). */
-    VIGIL_EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic name").optional(),
+    VIGIL_EVENTS_TOPIC: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic name"))),
   }),
 ]);
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;

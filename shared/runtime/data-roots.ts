@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
 import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
-import * as z from "zod";
+import * as z from "../model/zod.ts";
 import type { DataFiles } from "../app/index.ts";
 import { AccessDeniedException, ValidationException } from "../model/errors.ts";
 import { parseLocation } from "../model/location.ts";
@@ -16,8 +16,8 @@ import type { BlobStore } from "../store/blobs.ts";
  * `;`, folders by the path delimiter, as in PATH).
  */
 export const DataRootsSettings = z.record(
-  z.string().regex(/^[^:,;=\s]{1,64}$/, "is not a tenant name"),
-  z.array(z.string().min(1).max(1024)).max(32, "may grant 32 folders at most"),
+  z.string().check(z.regex(/^[^:,;=\s]{1,64}$/, "is not a tenant name")),
+  z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.maxLength(32, "may grant 32 folders at most")),
 );
 export type DataRootsSettings = z.infer<typeof DataRootsSettings>;
 

@@ -1,7 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { PartialItemFailureResponse } from "@aws-lambda-powertools/batch/types";
-import * as z from "zod";
-import type { ZodType } from "zod";
+import * as z from "../model/zod.ts";
 import { ValidationException } from "../model/errors.ts";
 import { parseOrThrow } from "../model/validate.ts";
 
@@ -12,8 +11,8 @@ import { parseOrThrow } from "../model/validate.ts";
  */
 export const SqsEvent = z.looseObject({
   Records: z
-    .array(z.looseObject({ messageId: z.string().min(1), eventSource: z.literal("aws:sqs"), body: z.string(), receiptHandle: z.string(), attributes: z.looseObject({}) }))
-    .min(1, "must hold at least one record"),
+    .array(z.looseObject({ messageId: z.string().check(z.minLength(1)), eventSource: z.literal("aws:sqs"), body: z.string(), receiptHandle: z.string(), attributes: z.looseObject({}) }))
+    .check(z.minLength(1, "must hold at least one record")),
 });
 export type SqsEvent = z.infer<typeof SqsEvent>;
 
@@ -22,7 +21,7 @@ export const sqsEventOf = (event: unknown): SqsEvent => parseOrThrow(SqsEvent, e
 const SnsEnvelope = z.looseObject({ Type: z.literal("Notification"), Message: z.string() });
 
 /** The message a record carries, checked against `schema`. */
-export function messageOf<T>(schema: ZodType<T>, body: string, what: string): T {
+export function messageOf<T>(schema: z.ZodMiniType<T>, body: string, what: string): T {
   let value: unknown;
   try {
     value = JSON.parse(body);

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../model/zod.ts";
 import { ValidationException } from "../model/errors.ts";
 import { parseOrThrow } from "../model/validate.ts";
 
@@ -17,12 +17,12 @@ const S3Event = z.looseObject({
     .array(
       z.looseObject({
         eventSource: z.literal("aws:s3"),
-        eventName: z.string().startsWith("ObjectCreated:", "must be an ObjectCreated event"),
+        eventName: z.string().check(z.startsWith("ObjectCreated:", "must be an ObjectCreated event")),
         eventTime: z.iso.datetime({ offset: true }),
-        s3: z.looseObject({ bucket: z.looseObject({ name: z.string().min(3) }), object: z.looseObject({ key: z.string().min(1) }) }),
+        s3: z.looseObject({ bucket: z.looseObject({ name: z.string().check(z.minLength(3)) }), object: z.looseObject({ key: z.string().check(z.minLength(1)) }) }),
       }),
     )
-    .min(1, "must hold at least one record"),
+    .check(z.minLength(1, "must hold at least one record")),
 });
 
 export type Trigger = { readonly kind: "schedule"; readonly now: number } | { readonly kind: "object-created"; readonly now: number; readonly objects: readonly string[] };

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { createAlert, deleteAlert, describeAlert, listAlerts, updateAlert } from "../../app/index.ts";
 import { CreateAlertRequest, redactAlert, UpdateAlertRequest, type Alert } from "../../model/alert.ts";
 import { Arn } from "../../model/shapes.ts";
@@ -29,7 +29,7 @@ export const alertOperations = {
   CreateAlert: op(CreateAlertRequest, (s, req, { scope }) => createAlert(s, scope, req), (a) => ({ AlertArn: a.AlertArn })),
   DescribeAlert: op(AlertRef, (s, req, { scope }) => describeAlert(s, scope, req.AlertArn), (a) => ({ Alert: alertWire(a) })),
   ListAlerts: op(
-    z.strictObject({ AnomalyDetectorArn: Arn.optional(), ...Paging }),
+    z.strictObject({ AnomalyDetectorArn: z.optional(Arn), ...Paging }),
     (s, req, { scope }) => listAlerts(s, scope, req.AnomalyDetectorArn),
     (all, req) => {
       const { items, NextToken } = page(all, req, `alerts:${req.AnomalyDetectorArn ?? ""}`);

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { listDeliveries, replayParkedDeliveries, type Notice } from "../../app/index.ts";
 import { Arn } from "../../model/shapes.ts";
 import { page } from "../paging.ts";
@@ -27,7 +27,7 @@ const deliveryWire = (n: Notice) => ({
 /** Vigil's: the messages alerting sent for the tenant's alerts, and the parked ones sent again. */
 export const deliveryOperations = {
   ListDeliveries: op(
-    z.strictObject({ AnomalyDetectorArn: Arn.optional(), AnomalyGroupId: GroupId.optional(), AlertArn: Arn.optional(), Status: z.enum(["PENDING", "SENT", "PARKED"]).optional(), ...Paging }),
+    z.strictObject({ AnomalyDetectorArn: z.optional(Arn), AnomalyGroupId: z.optional(GroupId), AlertArn: z.optional(Arn), Status: z.optional(z.enum(["PENDING", "SENT", "PARKED"])), ...Paging }),
     (s, req, { scope }) => listDeliveries(s, scope, req),
     (all, req) => {
       const { items, NextToken } = page(all, req, `deliveries:${req.AnomalyDetectorArn ?? ""}:${req.AnomalyGroupId ?? ""}:${req.AlertArn ?? ""}:${req.Status ?? ""}`);
@@ -35,7 +35,7 @@ export const deliveryOperations = {
     },
   ),
   ReplayDeliveries: op(
-    z.strictObject({ DeliveryIds: z.array(z.string().min(1).max(1024)).min(1).max(100).optional() }),
+    z.strictObject({ DeliveryIds: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.minLength(1), z.maxLength(100))) }),
     (s, req, { scope }) => replayParkedDeliveries(s, scope, AbortSignal.timeout(REPLAY_BUDGET_MS), req.DeliveryIds),
     ({ retried, remaining }) => ({ Retried: retried, Remaining: remaining }),
   ),

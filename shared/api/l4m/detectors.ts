@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { activateDetector, createDetector, deactivateDetector, deleteDetector, describeDetector, listDetectors, updateDetector } from "../../app/index.ts";
 import { CreateAnomalyDetectorRequest, UpdateAnomalyDetectorRequest, type AnomalyDetector } from "../../model/detector.ts";
 import { page } from "../paging.ts";

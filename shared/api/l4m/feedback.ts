@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { getFeedback, putFeedback } from "../../app/index.ts";
 import { Arn } from "../../model/shapes.ts";
 import { page } from "../paging.ts";
@@ -11,7 +11,7 @@ export const feedbackOperations = {
     nothing,
   ),
   GetFeedback: op(
-    z.strictObject({ AnomalyDetectorArn: Arn, AnomalyGroupTimeSeriesFeedback: z.strictObject({ AnomalyGroupId: GroupId, TimeSeriesId: TimeSeriesId.optional() }), ...Paging }),
+    z.strictObject({ AnomalyDetectorArn: Arn, AnomalyGroupTimeSeriesFeedback: z.strictObject({ AnomalyGroupId: GroupId, TimeSeriesId: z.optional(TimeSeriesId) }), ...Paging }),
     (s, req, { scope }) => getFeedback(s, scope, { AnomalyDetectorArn: req.AnomalyDetectorArn, ...req.AnomalyGroupTimeSeriesFeedback }),
     (all, req) => {
       const q = req.AnomalyGroupTimeSeriesFeedback;

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { getGroup, groupRelatedMetrics, groupTimeSeries, listGroupSummaries, type GroupSummaries } from "../../app/index.ts";
 import { Arn } from "../../model/shapes.ts";
 import { derivedOnce } from "../../model/shared-answers.ts";
@@ -20,14 +20,14 @@ const summaryWires = new WeakMap<GroupSummaries, ReturnType<typeof summaryWire>>
 
 export const groupOperations = {
   ListAnomalyGroupSummaries: op(
-    z.strictObject({ AnomalyDetectorArn: Arn, SensitivityThreshold: z.number().int().min(0).max(100), ...Paging }),
+    z.strictObject({ AnomalyDetectorArn: Arn, SensitivityThreshold: z.int().check(z.minimum(0), z.maximum(100)), ...Paging }),
     (s, req, { scope }) => listGroupSummaries(s, scope, req.AnomalyDetectorArn, req.SensitivityThreshold, { limit: req.MaxResults ?? 100, cursor: req.NextToken }),
     // The same summaries (kept while nothing changed) give the same answer, made once.
     (summaries) => derivedOnce(summaryWires, summaries, summaryWire),
   ),
   GetAnomalyGroup: op(z.strictObject(GroupRef), (s, req, { scope }) => getGroup(s, scope, req.AnomalyDetectorArn, req.AnomalyGroupId), (AnomalyGroup) => ({ AnomalyGroup })),
   ListAnomalyGroupTimeSeries: op(
-    z.strictObject({ ...GroupRef, MetricName: z.string().min(1).max(256), ...Paging }),
+    z.strictObject({ ...GroupRef, MetricName: z.string().check(z.minLength(1), z.maxLength(256)), ...Paging }),
     async (s, req, { scope }) => {
       let NextToken: string | undefined;
       const found = await groupTimeSeries(s, scope, req, (ids) => {
@@ -53,7 +53,7 @@ export const groupOperations = {
     }),
   ),
   ListAnomalyGroupRelatedMetrics: op(
-    z.strictObject({ ...GroupRef, RelationshipTypeFilter: z.enum(["CAUSE_OF_INPUT_ANOMALY_GROUP", "EFFECT_OF_INPUT_ANOMALY_GROUP"]).optional(), ...Paging }),
+    z.strictObject({ ...GroupRef, RelationshipTypeFilter: z.optional(z.enum(["CAUSE_OF_INPUT_ANOMALY_GROUP", "EFFECT_OF_INPUT_ANOMALY_GROUP"])), ...Paging }),
     (s, req, { scope }) => groupRelatedMetrics(s, scope, req),
     (related, req) => {
       const { items, NextToken } = page(related, req, `related:${req.AnomalyGroupId}:${req.RelationshipTypeFilter ?? ""}`);

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { explainAlerting, seriesHistory, type AlertingExplanation, type SeriesQuery } from "../../app/index.ts";
 import { Arn } from "../../model/shapes.ts";
 import { bandLists, isoSeconds, op, TimeSeriesId } from "./operation.ts";
@@ -6,13 +6,13 @@ import { bandLists, isoSeconds, op, TimeSeriesId } from "./operation.ts";
 const Time = z.iso.datetime({ offset: true });
 /** A series by its id (known once it has been in a group), or by its measure and dimension values. */
 const Series = {
-  TimeSeriesId: TimeSeriesId.optional(),
-  MetricName: z.string().min(1).max(256).optional(),
-  DimensionList: z.array(z.strictObject({ DimensionName: z.string().min(1).max(63), DimensionValue: z.string().max(1024) })).max(10).optional(),
+  TimeSeriesId: z.optional(TimeSeriesId),
+  MetricName: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  DimensionList: z.optional(z.array(z.strictObject({ DimensionName: z.string().check(z.minLength(1), z.maxLength(63)), DimensionValue: z.string().check(z.maxLength(1024)) })).check(z.maxLength(10))),
 };
 const oneSeries = (r: { TimeSeriesId?: string | undefined; MetricName?: string | undefined }) => (r.TimeSeriesId === undefined) !== (r.MetricName === undefined);
 const ONE_SERIES = { message: "name the series by TimeSeriesId, or by MetricName and DimensionList", path: ["TimeSeriesId"] };
-const queryOf = (r: z.output<z.ZodObject<typeof Series>>): SeriesQuery =>
+const queryOf = (r: z.output<z.ZodMiniObject<typeof Series>>): SeriesQuery =>
   r.TimeSeriesId !== undefined ? { TimeSeriesId: r.TimeSeriesId } : { MetricName: r.MetricName!, Dimensions: Object.fromEntries((r.DimensionList ?? []).map((d) => [d.DimensionName, d.DimensionValue])) };
 const dimensionList = (d: Readonly<Record<string, string>> | undefined) => Object.entries(d ?? {}).map(([DimensionName, DimensionValue]) => ({ DimensionName, DimensionValue }));
 const finite = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : Number(x.toPrecision(7)));
@@ -57,7 +57,7 @@ function explanationWire(e: AlertingExplanation) {
 /** Vigil's: a series' history (value, band, score) over a range, and why an alert did or did not go out for it. */
 export const historyOperations = {
   GetTimeSeriesHistory: op(
-    z.strictObject({ MetricSetArn: Arn, ...Series, StartTime: Time, EndTime: Time }).refine(oneSeries, ONE_SERIES),
+    z.strictObject({ MetricSetArn: Arn, ...Series, StartTime: Time, EndTime: Time }).check(z.refine(oneSeries, ONE_SERIES)),
     (s, req, { scope }) => seriesHistory(s, scope, { MetricSetArn: req.MetricSetArn, series: queryOf(req), StartTime: Date.parse(req.StartTime), EndTime: Date.parse(req.EndTime) }),
     (h) => ({
       MetricSetArn: h.metricSet.MetricSetArn,
@@ -70,7 +70,7 @@ export const historyOperations = {
     }),
   ),
   ExplainAlerting: op(
-    z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: Arn.optional(), ...Series, Timestamp: Time }).refine(oneSeries, ONE_SERIES),
+    z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: z.optional(Arn), ...Series, Timestamp: Time }).check(z.refine(oneSeries, ONE_SERIES)),
     (s, req, { scope }) => explainAlerting(s, scope, { AnomalyDetectorArn: req.AnomalyDetectorArn, MetricSetArn: req.MetricSetArn, series: queryOf(req), Timestamp: Date.parse(req.Timestamp) }),
     explanationWire,
   ),

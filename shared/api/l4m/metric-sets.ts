@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { createMetricSet, describeMetricSet, listMetricSets, updateMetricSet } from "../../app/index.ts";
 import { CreateMetricSetRequest, UpdateMetricSetRequest, type MetricSet } from "../../model/metric-set.ts";
 import { Arn } from "../../model/shapes.ts";
@@ -24,7 +24,7 @@ export const metricSetOperations = {
   CreateMetricSet: op(CreateMetricSetRequest, (s, req, { scope }) => createMetricSet(s, scope, req), (m) => ({ MetricSetArn: m.MetricSetArn })),
   DescribeMetricSet: op(z.strictObject({ MetricSetArn: Arn }), (s, req, { scope }) => describeMetricSet(s, scope, req.MetricSetArn), metricSetWire),
   ListMetricSets: op(
-    z.strictObject({ AnomalyDetectorArn: Arn.optional(), ...Paging }),
+    z.strictObject({ AnomalyDetectorArn: z.optional(Arn), ...Paging }),
     (s, req, { scope }) => listMetricSets(s, scope, req.AnomalyDetectorArn),
     (all, req) => {
       const { items, NextToken } = page(all, req, `metricSets:${req.AnomalyDetectorArn ?? ""}`);

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import type { Scope, Services } from "../../app/index.ts";
 import { Arn } from "../../model/shapes.ts";
 import { parseOrThrow } from "../../model/validate.ts";
@@ -15,7 +15,7 @@ export interface Operation {
 }
 
 /** A table row: the request schema, the use case, and how its result is put on the wire. */
-export function op<S extends z.ZodType, O>(input: S, run: (services: Services, request: z.output<S>, call: Call) => Promise<O>, toWire: (out: O, request: z.output<S>) => unknown = (out) => out): Operation {
+export function op<S extends z.ZodMiniType, O>(input: S, run: (services: Services, request: z.output<S>, call: Call) => Promise<O>, toWire: (out: O, request: z.output<S>) => unknown = (out) => out): Operation {
   return {
     async handle(services, body, call, name) {
       const request = parseOrThrow(input, body, `${name} request`);
@@ -25,10 +25,10 @@ export function op<S extends z.ZodType, O>(input: S, run: (services: Services, r
 }
 
 /** L4M's list paging fields. */
-export const Paging = { MaxResults: z.number().int().min(1).max(100).optional(), NextToken: z.string().min(1).max(3000).optional() };
-export const GroupId = z.string().max(63).regex(/^[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}$/, "is not an anomaly group id");
+export const Paging = { MaxResults: z.optional(z.int().check(z.minimum(1), z.maximum(100))), NextToken: z.optional(z.string().check(z.minLength(1), z.maxLength(3000))) };
+export const GroupId = z.string().check(z.maxLength(63), z.regex(/^[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}$/, "is not an anomaly group id"));
 export const DetectorRef = z.strictObject({ AnomalyDetectorArn: Arn });
-export const TimeSeriesId = z.string().min(1).max(520);
+export const TimeSeriesId = z.string().check(z.minLength(1), z.maxLength(520));
 
 /** rest-json timestamps are epoch seconds. */
 export const seconds = (iso: string) => Date.parse(iso) / 1000;

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { backTestDetector, backTestReports, dataQuality, executions, isNotKept, rejectedRows, type BackTestWindow, type QualityRecord } from "../../app/index.ts";
 import type { MetricSet } from "../../model/metric-set.ts";
 import { Arn } from "../../model/shapes.ts";
@@ -46,7 +46,7 @@ const backTestWire = (metricSet: MetricSet, w: BackTestWindow) => ({
 
 export const runOperations = {
   DescribeAnomalyDetectionExecutions: op(
-    z.strictObject({ AnomalyDetectorArn: Arn, Timestamp: z.iso.datetime({ offset: true }).optional(), ...Paging }),
+    z.strictObject({ AnomalyDetectorArn: Arn, Timestamp: z.optional(z.iso.datetime({ offset: true })), ...Paging }),
     (s, req, { scope }) => executions(s, scope, req.AnomalyDetectorArn, req.Timestamp === undefined ? undefined : Date.parse(req.Timestamp)),
     (runs, req) => {
       const { items, NextToken } = page(runs, req, `executions:${req.AnomalyDetectorArn}:${req.Timestamp ?? ""}`);
@@ -54,14 +54,14 @@ export const runOperations = {
     },
   ),
   GetDataQualityMetrics: op(
-    z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: Arn.optional() }),
+    z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: z.optional(Arn) }),
     (s, req, { scope }) => dataQuality(s, scope, req.AnomalyDetectorArn, req.MetricSetArn),
     (sets) => ({ AnomalyDetectorDataQualityMetricList: sets.flatMap(({ metricSet, intervals, backTest }) => [...(backTest ? [backTestWire(metricSet, backTest)] : []), ...intervals.map((q) => qualityWire(metricSet, q))]) }),
   ),
   BackTestAnomalyDetector: op(DetectorRef, (s, req, { scope }) => backTestDetector(s, scope, req.AnomalyDetectorArn), nothing),
   /** Vigil's: the rows one interval kept aside, with their reasons, to read or download. */
   GetRejectedRows: op(
-    z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: Arn, Timestamp: z.iso.datetime({ offset: true }), MaxResults: z.number().int().min(1).max(1000).optional(), NextToken: Paging.NextToken }),
+    z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: Arn, Timestamp: z.iso.datetime({ offset: true }), MaxResults: z.optional(z.int().check(z.minimum(1), z.maximum(1000))), NextToken: Paging.NextToken }),
     (s, req, { scope }) => rejectedRows(s, scope, { ...req, Timestamp: Date.parse(req.Timestamp) }),
     (rows, req) => {
       const { items, NextToken } = page(rows, req, `rejects:${req.MetricSetArn}:${req.Timestamp}`);

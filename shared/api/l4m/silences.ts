@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { createSilence, expireSilence, findSilences, updateSilence } from "../../app/index.ts";
 import type { Silence } from "../../model/silence.ts";
 import { Arn } from "../../model/shapes.ts";
@@ -15,7 +15,7 @@ const silenceWire = (s: Silence) => ({ Silence: s });
 export const silenceOperations = {
   CreateSilence: op(z.unknown(), (s, req, { scope }) => createSilence(s, scope, req), silenceWire),
   ListSilences: op(
-    z.strictObject({ AnomalyDetectorArn: Arn.optional(), Active: z.boolean().optional(), ...Paging }),
+    z.strictObject({ AnomalyDetectorArn: z.optional(Arn), Active: z.optional(z.boolean()), ...Paging }),
     (s, req, { scope }) => findSilences(s, scope, req),
     (all, req) => {
       const { items, NextToken } = page(all, req, `silences:${req.AnomalyDetectorArn ?? ""}:${String(req.Active ?? "")}`);

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import * as z from "zod";
+import * as z from "../../model/zod.ts";
 import { ValidationException } from "../../model/errors.ts";
 import { historyBytesOf, L4M_QUOTAS, type Quotas } from "../../model/quotas.ts";
 import { parseOrThrow } from "../../model/validate.ts";
@@ -11,65 +11,65 @@ import { DataRootsSettings, dataRootsFromText } from "../data-roots.ts";
  * then the command line's flags over both.
  */
 const Tenant = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, - or _"),
-  accessKeyId: z.string().regex(/^[A-Za-z0-9]{8,128}$/, "must be 8 to 128 letters and digits"),
-  secretAccessKey: z.string().min(16, "must be at least 16 characters").max(256),
-  accountId: z.string().regex(/^\d{12}$/, "must be 12 digits").optional(),
+  name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, - or _")),
+  accessKeyId: z.string().check(z.regex(/^[A-Za-z0-9]{8,128}$/, "must be 8 to 128 letters and digits")),
+  secretAccessKey: z.string().check(z.minLength(16, "must be at least 16 characters"), z.maxLength(256)),
+  accountId: z.optional(z.string().check(z.regex(/^\d{12}$/, "must be 12 digits"))),
 });
 export type TenantConfig = z.infer<typeof Tenant>;
 
-const SmtpUrl = z.string().regex(/^(smtps?:\/\/.+|\{\{resolve:(secretsmanager|ssm):[^{}\s]+\}\})$/, "must be an smtp(s):// URL");
+const SmtpUrl = z.string().check(z.regex(/^(smtps?:\/\/.+|\{\{resolve:(secretsmanager|ssm):[^{}\s]+\}\})$/, "must be an smtp(s):// URL"));
 
 export const ServeConfig = z.strictObject({
-  port: z.number().int().min(0).max(65535).default(8087),
-  host: z.string().min(1).default("127.0.0.1"),
-  dataDir: z.string().min(1).default("vigil-data"),
+  port: z._default(z.int().check(z.minimum(0), z.maximum(65535)), 8087),
+  host: z._default(z.string().check(z.minLength(1)), "127.0.0.1"),
+  dataDir: z._default(z.string().check(z.minLength(1)), "vigil-data"),
   /**
    * The folders each tenant may read metric files from (data-roots.ts), by tenant name:
    * `{ "default": ["/srv/metrics"], "team-a": ["/srv/team-a"] }`. The default tenant reads
    * `<dataDir>/files` unless given others; another tenant reads no local file unless granted one.
    */
-  dataRoots: DataRootsSettings.optional(),
+  dataRoots: z.optional(DataRootsSettings),
   /** Base URL people reach `vigil serve` at, for the links in alert messages. */
-  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  publicUrl: z.optional(z.url({ protocol: /^https?$/ })),
   /** Key that signs those links (32+ characters); one is made and kept in the data directory when none is given. */
-  linkKey: z.string().min(32, "must be at least 32 characters").optional(),
-  smtp: z.strictObject({ url: SmtpUrl, from: z.string().min(3).max(320).optional() }).optional(),
+  linkKey: z.optional(z.string().check(z.minLength(32, "must be at least 32 characters"))),
+  smtp: z.optional(z.strictObject({ url: SmtpUrl, from: z.optional(z.string().check(z.minLength(3), z.maxLength(320))) })),
   /** The default tenant's key (else VIGILLOCALKEY / vigil-local-secret, for trying it out). */
-  accessKeyId: z.string().regex(/^[A-Za-z0-9]{8,128}$/, "must be 8 to 128 letters and digits").optional(),
-  secretAccessKey: z.string().min(16, "must be at least 16 characters").max(256).optional(),
-  tenants: z.array(Tenant).optional(),
+  accessKeyId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9]{8,128}$/, "must be 8 to 128 letters and digits"))),
+  secretAccessKey: z.optional(z.string().check(z.minLength(16, "must be at least 16 characters"), z.maxLength(256))),
+  tenants: z.optional(z.array(Tenant)),
   /**
    * The tenants whose Slack and webhook URLs may reach private, loopback and link-local
    * addresses, by name. The default tenant's always may (it is the operator's); any other
    * tenant's are held to public addresses, as in AWS, unless named here.
    */
-  privateTargets: z.array(Tenant.shape.name).max(1000).optional(),
+  privateTargets: z.optional(z.array(Tenant.shape.name).check(z.maxLength(1000))),
   /** Quotas over L4M's (model/quotas.ts). */
-  quotas: z
-    .strictObject({
-      detectorsPerAccount: z.number().int().positive().optional(),
-      alertsPerDetector: z.number().int().positive().optional(),
-      measuresPerMetricSet: z.number().int().positive().max(100).optional(),
-      dimensionsPerMetricSet: z.number().int().positive().max(100).optional(),
-      seriesPerMetricSet: z.number().int().positive().optional(),
-      bytesPerInterval: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
-      bytesPerHistory: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
-      valuesPerBackTest: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
-    })
-    .optional(),
+  quotas: z.optional(
+    z.strictObject({
+      detectorsPerAccount: z.optional(z.int().check(z.positive())),
+      alertsPerDetector: z.optional(z.int().check(z.positive())),
+      measuresPerMetricSet: z.optional(z.int().check(z.positive(), z.maximum(100))),
+      dimensionsPerMetricSet: z.optional(z.int().check(z.positive(), z.maximum(100))),
+      seriesPerMetricSet: z.optional(z.int().check(z.positive())),
+      bytesPerInterval: z.optional(z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER))),
+      bytesPerHistory: z.optional(z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER))),
+      valuesPerBackTest: z.optional(z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER))),
+    }),
+  ),
   /**
    * What a scraper of `GET /metrics` shows (`Authorization: Bearer <token>`). Without one the
    * figures are answered to anyone only while the default tenant alone can call; they count
    * every tenant's work, so once others can, /metrics is refused until a token is set.
    */
-  metricsToken: z.string().regex(/^[\x21-\x7e]{32,256}$/, "must be 32 to 256 printable characters, no spaces").optional(),
+  metricsToken: z.optional(z.string().check(z.regex(/^[\x21-\x7e]{32,256}$/, "must be 32 to 256 printable characters, no spaces"))),
   /** How long SIGTERM waits for work under way before cutting it (seconds). */
-  drainSeconds: z.number().int().min(1).max(600).default(30),
+  drainSeconds: z._default(z.int().check(z.minimum(1), z.maximum(600)), 30),
   /** ISO-8601 duration between reminders of a group that lasts, e.g. PT4H. */
-  repeatInterval: z.string().regex(/^PT?(\d+[DHMS])+$/, "must be an ISO-8601 duration such as PT4H").optional(),
+  repeatInterval: z.optional(z.string().check(z.regex(/^PT?(\d+[DHMS])+$/, "must be an ISO-8601 duration such as PT4H"))),
   /** Where CloudWatch sources are read (AWS credentials from the usual chain). */
-  cloudWatch: z.strictObject({ region: z.string().min(1), endpoint: z.url().optional() }).optional(),
+  cloudWatch: z.optional(z.strictObject({ region: z.string().check(z.minLength(1)), endpoint: z.optional(z.url()) })),
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;
 
