@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { getCanonicalHeaders, prepareRequest, SignatureV4 } from "@smithy/signature-v4";
@@ -34,6 +34,9 @@ export interface Credential {
   readonly secretAccessKey: string;
   readonly tenant: string;
 }
+
+/** A key id's credential, or what an unknown one is checked against (no tenant). */
+type Checked = Credential | { readonly secretAccessKey: string; readonly tenant: undefined };
 
 export interface SignedRequest {
   readonly method: string;
@@ -93,6 +96,12 @@ class Signer extends SignatureV4 {
 /** Signers kept (one per key, region and service: each keeps its own derived state), the oldest dropped past this. */
 const KEPT_SIGNERS = 64;
 
+/** What an unknown key's request is checked against: no secret of a tenant (32 random bytes, made per process). */
+const UNKNOWN_KEY_SECRET = randomBytes(32).toString("base64");
+
+const newSigner = (accessKeyId: string, secretAccessKey: string, region: string, service: string) =>
+  new Signer({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
+
 export class SigV4Verifier {
   private readonly signers = new Map<string, { readonly secret: string; readonly signer: Signer }>();
 
@@ -110,8 +119,8 @@ export class SigV4Verifier {
     const now = this.now();
     if (Math.abs(now - at) > MAX_CLOCK_SKEW_MS) throw new AccessDeniedException("Signature expired: the request time is more than 5 minutes from the server's");
     if (new Date(at).toISOString().slice(0, 10).replaceAll("-", "") !== scopeDate) throw new AccessDeniedException("The credential scope's date is not the request's");
-    const credential = this.credentials(accessKeyId);
-    if (!credential) throw new AccessDeniedException("The security token included in the request is invalid");
+    // An unknown key is checked against a secret nobody holds and refused as a wrong signature is, in the same work: a caller cannot tell which key ids exist (and so aim the console's sign-in lockout at one).
+    const credential: Checked = this.credentials(accessKeyId) ?? { secretAccessKey: UNKNOWN_KEY_SECRET, tenant: undefined };
 
     // The signer trusts a declared payload hash; the body must be the one declared.
     const declared = request.headers["x-amz-content-sha256"];
@@ -123,12 +132,12 @@ export class SigV4Verifier {
     for (const n of names) headers[n] = request.headers[n] ?? "";
     const query: Record<string, string | string[]> = {};
     for (const [k, v] of new URLSearchParams(request.query)) query[k] = k in query ? [...[query[k]!].flat(), v] : v;
-    const signer = this.signerFor(accessKeyId, credential.secretAccessKey, region, service);
+    // An unknown key's signer is not kept: a stream of made-up key ids would push the tenants' out.
+    const signer = credential.tenant === undefined ? newSigner(accessKeyId, credential.secretAccessKey, region, service) : this.signerFor(accessKeyId, credential.secretAccessKey, region, service);
     const unsigned = new HttpRequest({ method: request.method, protocol: "http:", hostname: headers["host"] ?? "", path: request.path, query, headers, body: request.body });
     const expected = signer.signatureOf(unsigned, at, new Set(names), bodyHash);
-    if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
-      throw new AccessDeniedException("The request signature we calculated does not match the signature you provided");
-    }
+    const matches = expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
+    if (!matches || credential.tenant === undefined) throw new AccessDeniedException("The request signature we calculated does not match the signature you provided");
     return { accessKeyId, tenant: credential.tenant };
   }
 
@@ -137,7 +146,7 @@ export class SigV4Verifier {
     const key = `${accessKeyId}\n${region}\n${service}`;
     const kept = this.signers.get(key);
     if (kept && kept.secret === secretAccessKey) return kept.signer;
-    const signer = new Signer({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
+    const signer = newSigner(accessKeyId, secretAccessKey, region, service);
     this.signers.delete(key);
     if (this.signers.size >= KEPT_SIGNERS) this.signers.delete(this.signers.keys().next().value!);
     this.signers.set(key, { secret: secretAccessKey, signer });
