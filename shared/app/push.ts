@@ -3,7 +3,7 @@ import { metricSetRoot, toJsonLines } from "../detect/results.ts";
 import { canonicalCsv, canonicalTemplate } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../model/path-template.ts";
 import { instantOf, intervalNamed, templateZone } from "../model/interval-time.ts";
-import { classifyPushedRows } from "../ingest/pushed-rows.ts";
+import { classifyPushedRows, type PushedRows } from "../ingest/pushed-rows.ts";
 import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
 import { ConflictException, ValidationException } from "../model/errors.ts";
@@ -11,12 +11,16 @@ import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { RecordExists } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
+import { historyReachMs } from "../model/history-reach.ts";
 import { awaitsRun, executionKey, type IntervalExecution } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
 /** The folder of a metric set's results where rejected pushed rows are kept. */
 export const PUSHED_REJECTS = "pushed-rejects";
+
+/** Intervals one request may write files in (a file each): a year of hourly rows is ten requests, not one that writes 10,000 files. */
+export const MAX_PUSHED_INTERVALS = 1_000;
 
 /** How many rejected rows an answer lists; all of them are kept in the rejects file. */
 const LISTED_REJECTS = 100;
@@ -46,8 +50,10 @@ const TOKEN_RETENTION_MS = 90 * 86_400_000;
  * `PutMetricRows`: rows pushed to an HttpPushConfig metric set become one canonical file
  * per interval and request (the ClientToken, else the request id) beside the ingested
  * files, which detection reads as it reads CloudWatch's. Rows for an interval that was
- * already detected, or more than an interval ahead of now, are refused with the reason;
- * nothing is written before the whole request is judged. A ClientToken is taken once per
+ * already detected, more than an interval ahead of now, or further back than a history
+ * reaches, are refused with the reason; a request whose rows fall in more than
+ * MAX_PUSHED_INTERVALS intervals is refused whole. Nothing is written before the whole
+ * request is judged. A ClientToken is taken once per
  * metric set, by a conditional write, before any file: the same token with the same rows
  * again answers as the first request did (a client's retry), with other rows it is
  * refused with ConflictException (L4M's rule for a token reused for another request) and
@@ -59,11 +65,15 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   if (!metricSet.MetricSource.HttpPushConfig) {
     throw new ValidationException(`Metric set ${metricSet.MetricSetName} does not take pushed rows: its source is not HttpPushConfig`, { fields: [{ Name: "MetricSetArn", Message: "names a metric set without an HttpPushConfig source" }] });
   }
-  const kept = req.ClientToken ? await takeToken(deps, metricSet, req.ClientToken, fingerprintOf(req.Rows)) : undefined;
-  if (kept?.response) return kept.response;
   const token = req.ClientToken ?? requestId.replace(/[^A-Za-z0-9_-]/g, "_");
   const len = intervalMs(metricSet.MetricSetFrequency);
   const { intervals, rejects } = classifyPushedRows(metricSet, req.Rows, len, `PutMetricRows:${token}`);
+  tooOldRefused(metricSet, intervals, rejects, now, `PutMetricRows:${token}`);
+  if (intervals.size > MAX_PUSHED_INTERVALS) {
+    throw new ValidationException(`The rows fall in ${intervals.size} intervals; a request may write at most ${MAX_PUSHED_INTERVALS}: send them in parts`, { fields: [{ Name: "Rows", Message: `fall in ${intervals.size} intervals, more than ${MAX_PUSHED_INTERVALS}` }] });
+  }
+  const kept = req.ClientToken ? await takeToken(deps, metricSet, req.ClientToken, fingerprintOf(req.Rows)) : undefined;
+  if (kept?.response) return kept.response;
   for (const [start, rows] of [...intervals]) {
     const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
     // An interval waiting for its run, or failed before its commit and tried again, reads the rows pushed meanwhile.
@@ -71,8 +81,7 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
     const early = instantOf(metricSet, start) > now + len;
     if (!late && !early) continue;
     intervals.delete(start);
-    const detail = `the interval ${intervalNamed(metricSet, start)} ${late ? "was already detected" : "is in the future"}`;
-    for (const r of rows) rejects.push({ file: `PutMetricRows:${token}`, line: r.line, reason: "OUTSIDE_INTERVAL", detail, partial: false, row: { timestamp: new Date(r.timestamp).toISOString() } });
+    refuse(rejects, rows, `PutMetricRows:${token}`, `the interval ${intervalNamed(metricSet, start)} ${late ? "was already detected" : "is in the future"}`);
   }
 
   const root = metricSetRoot(deps.resultsRoot, metricSet);
@@ -91,6 +100,26 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   };
   if (req.ClientToken && kept) await deps.records.put("pushes", pushKey(metricSet, req.ClientToken), { rows: kept.rows, response } satisfies PushRecord, { expiresAt: now + TOKEN_RETENTION_MS });
   return response;
+}
+
+type PushedRow = PushedRows["intervals"] extends Map<number, (infer R)[]> ? R : never;
+
+/** Rows refused for the interval they fall in, kept with why. */
+function refuse(rejects: RejectedRow[], rows: readonly PushedRow[], file: string, detail: string): void {
+  for (const r of rows) rejects.push({ file, line: r.line, reason: "OUTSIDE_INTERVAL", detail, partial: false, row: { timestamp: new Date(r.timestamp).toISOString() } });
+}
+
+/**
+ * Refuses the rows of intervals further back than a history reaches (historyReachMs): no
+ * detection would read them, and each would be a file of its own on the tenants' disk.
+ */
+function tooOldRefused(metricSet: MetricSet, intervals: PushedRows["intervals"], rejects: RejectedRow[], now: number, file: string): void {
+  const reach = historyReachMs(intervalMs(metricSet.MetricSetFrequency));
+  for (const [start, rows] of [...intervals]) {
+    if (instantOf(metricSet, start) >= now - reach) continue;
+    intervals.delete(start);
+    refuse(rejects, rows, file, `the interval ${intervalNamed(metricSet, start)} is older than the ${Math.round(reach / 86_400_000)} days of history Vigil learns`);
+  }
 }
 
 /**

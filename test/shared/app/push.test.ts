@@ -137,6 +137,22 @@ describe("PutMetricRows", () => {
     expect(kept.trim().split("\n")).toHaveLength(6);
   });
 
+  it("refuses rows further back than a history reaches, and a request whose rows fall in more than 1,000 intervals, writing no file for them", async () => {
+    const now = T0 + 400 * 24 * HOUR;
+    const { rt, metricSet, dir } = await pushedShop(() => now);
+    const ingested = join(dir, "results", "000000000000", "shop", "pushed", "ingested");
+    const old = [{ timestamp: sqlTime(now - 366 * 24 * HOUR), platform: "web", marketplace: "de", views: 10 }, { timestamp: sqlTime(now - 2 * HOUR), platform: "web", marketplace: "de", views: 10 }];
+    const r = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: old }, "old");
+    expect(r).toMatchObject({ RowsAccepted: 1, RowsRejected: 1, Rejects: [{ Index: 0, Reason: "OUTSIDE_INTERVAL" }] });
+    expect(r.Rejects[0]!.Message).toMatch(/older than the 365 days of history/);
+    expect(await rt.blobs.list(ingested)).toHaveLength(1);
+    // 1,001 hours within the reach: refused whole, before any file.
+    const spread = Array.from({ length: 1_001 }, (_, i) => ({ timestamp: sqlTime(now - (i + 2) * HOUR), platform: "web", marketplace: "de", views: 1 }));
+    await expect(push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: spread }, "spread")).rejects.toThrow(/fall in 1001 intervals; a request may write at most 1000/);
+    expect(await rt.blobs.list(ingested)).toHaveLength(1);
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: spread.slice(0, 1_000) }, "parts")).toMatchObject({ RowsAccepted: 1_000 });
+  });
+
   it("takes rows for an interval whose detection stopped before it began (its model unreadable for a while), and detects it with them", async () => {
     let now = T0 + 24 * HOUR;
     const { rt, metricSet } = await pushedShop(() => now);
