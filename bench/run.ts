@@ -3,6 +3,8 @@
  * Speed is measured here, never in tests. The NAB and ecommerce figures need the benchmark
  * folder beside the repository (../shared/bench, or VIGIL_BENCH_DIR).
  */
+import { DateTime } from "luxon";
+import { timestampFormatProblem } from "../shared/model/timestamp-format.ts";
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
@@ -612,6 +614,33 @@ async function alertmanagerFanOut(binary: string, receiver: Receiver, n: number,
 }
 
 /**
+ * Timestamp patterns (ColumnFormat) as luxon reads them: patterns made at random from luxon's
+ * tokens and literals, those the metric-set check accepts (shared/model/timestamp-format.ts)
+ * each given cells made to fit none, and the slowest refusal timed. A pattern the check
+ * refuses (`dM` eight times) takes luxon tens of seconds on one such cell.
+ */
+function timestampPatterns(): void {
+  const pieces = ["yyyy", "yy", "y", "MM", "M", "dd", "d", "HH", "H", "hh", "h", "mm", "m", "ss", "s", "SSS", "S", "u", "MMM", "EEE", "a", "z", "ZZ", "ZZZ", "-", ":", " ", ".", "/", "'T'", "x", "1", "+"];
+  const hostile = ["1".repeat(63) + "x", "a".repeat(63) + "1", "+".repeat(32) + "1".repeat(31) + "x", "1-".repeat(31) + "x", "1 ".repeat(31) + "x"];
+  let seed = 1;
+  const random = () => ((seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647);
+  let accepted = 0;
+  let slowest = { ms: 0, format: "" };
+  for (let tried = 0; accepted < 2_000 && tried < 200_000; tried++) {
+    const format = Array.from({ length: 2 + Math.floor(random() * 10) }, () => pieces[Math.floor(random() * pieces.length)]!).join("").slice(0, 63);
+    if (timestampFormatProblem(format) !== undefined) continue;
+    accepted++;
+    for (const cell of hostile) {
+      const start = performance.now();
+      DateTime.fromFormat(cell, format, { zone: "UTC" });
+      const ms = performance.now() - start;
+      if (ms > slowest.ms) slowest = { ms, format };
+    }
+  }
+  report(`timestamp patterns: ${fmt(accepted)} the check accepts × ${hostile.length} hostile cells, slowest refusal (ms; its pattern)`, `${fmt(slowest.ms, 2)} (${slowest.format})`, "< 50");
+}
+
+/**
  * The long fuzz run: signed requests over every route against `vigil serve` in its own
  * process (the shipped bundle), one at a time and then 8 at a time; any answer of 500 or
  * more is printed with its request.
@@ -889,7 +918,10 @@ if (wanted("shards")) shardFigures(report, (process.env.VIGIL_BENCH_SHARDS ?? "1
 if (wanted("outage")) outageFigures(report, (process.env.VIGIL_BENCH_OUTAGE_SERIES ?? "50000").split(",").map(Number));
 if (wanted("demo")) demo();
 if (wanted("backtest")) backtestMemory();
-if (wanted("fuzz")) await fuzz();
+if (wanted("fuzz")) {
+  timestampPatterns();
+  await fuzz();
+}
 if (wanted("records")) await recordLists();
 if (wanted("service")) await serviceFigures(report);
 if (wanted("spool")) await spoolFigures(report);

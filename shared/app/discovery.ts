@@ -1,3 +1,4 @@
+import { cellText } from "../ingest/rows.ts";
 import { inferConfig, type InferredConfig } from "../ingest/infer.ts";
 import { isTemplated } from "../model/path-template.ts";
 import { readHead, readText, SAMPLE_LIMITS, UnreadableFile, type FileHead, type HeadLimits } from "../ingest/readers.ts";
@@ -70,5 +71,5 @@ export async function getSampleData(services: Services, scope: Scope, req: GetSa
   const { file, head } = await sampleFile(tenantFiles(services, scope, req.S3SourceConfig.RoleArn), req.S3SourceConfig, "S3SourceConfig", format?.JsonFormatDescriptor ?? format?.CsvFormatDescriptor, limits);
   const read = readText(file, head.text, format);
   const header = [...new Set(read.rows.flatMap((r) => Object.keys(r.fields)))].filter((h) => !h.startsWith("\u0000"));
-  return { HeaderValues: header, SampleRows: read.rows.slice(0, 10).map((r) => header.map((h) => (r.fields[h] === undefined || r.fields[h] === null ? "" : String(r.fields[h])))) };
+  return { HeaderValues: header, SampleRows: read.rows.slice(0, 10).map((r) => header.map((h) => (r.fields[h] === undefined || r.fields[h] === null ? "" : cellText(r.fields[h])))) };
 }

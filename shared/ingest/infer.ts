@@ -1,3 +1,4 @@
+import { cellText } from "./rows.ts";
 import type { FileFormatDescriptor } from "../model/metric-set.ts";
 import type { Frequency } from "../model/frequency.ts";
 import { readCsv, readJsonLines, type FileHead, type RawRow } from "./readers.ts";
@@ -98,7 +99,7 @@ export function inferConfig(head: Pick<FileHead, "text" | "gzipped">): InferredC
   const values = (c: string) => rows.map((r) => r.fields[c]).filter((v) => v !== undefined && v !== null && v !== "");
   const share = (c: string, test: (v: string) => boolean) => {
     const vs = values(c);
-    return vs.length ? vs.filter((v) => test(String(v).trim())).length / vs.length : 0;
+    return vs.length ? vs.filter((v) => test(cellText(v).trim())).length / vs.length : 0;
   };
 
   let timestamp: Guess<{ ColumnName: string; ColumnFormat: string }> = { value: undefined, confidence: "NONE", message: "no column holds timestamps" };
@@ -130,6 +131,6 @@ export function inferConfig(head: Pick<FileHead, "text" | "gzipped">): InferredC
     if (gaps.length && match) frequency = sure(match[0], gaps.filter((g) => g % smallest === 0).length / gaps.length, "intervals");
     else if (gaps.length) frequency = { value: undefined, confidence: "NONE", message: `timestamps are ${smallest / 1000} s apart, not one of ${FREQUENCIES.map(([f]) => f).join(", ")}` };
   }
-  const sampleRows = rows.slice(0, 10).map((r) => header.map((c) => (r.fields[c] === undefined ? "" : String(r.fields[c]))));
+  const sampleRows = rows.slice(0, 10).map((r) => header.map((c) => (r.fields[c] === undefined ? "" : cellText(r.fields[c]))));
   return { format, compression, containsHeader, delimiter, header: { value: header, confidence: "HIGH" }, timestampColumn: timestamp, measures, dimensions, frequency, sampleRows };
 }

@@ -76,6 +76,22 @@ function parseMeasure(v: unknown): number | undefined {
   return Number.isFinite(n) && Math.abs(n) <= MAX_MEASURE ? n : undefined;
 }
 
+/** A JSON object or array: no time, value or figure, and String() of one may throw (`{"toString":0}`). */
+const isCompound = (v: unknown): v is object => typeof v === "object" && v !== null;
+
+/** A cell as text, as a sample shows it: a JSON object or array as its JSON (String() of one may throw), never throwing. */
+export function cellText(v: unknown): string {
+  if (!isCompound(v)) return String(v);
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return Array.isArray(v) ? "a JSON array" : "a JSON object";
+  }
+}
+
+/** A cell as a reject's detail quotes it, without String() of an object, which may throw. */
+const quoted = (v: unknown) => (isCompound(v) ? (Array.isArray(v) ? "a JSON array" : "a JSON object") : `'${String(v)}'`);
+
 const rejectOf = (raw: RawRow, reason: RejectReason, detail: string, partial = false): RejectedRow => ({ file: raw.file, line: raw.line, reason, detail, partial, row: raw.fields });
 
 /** An interval rows must fall in, [from, to) in interval time (interval-time.ts), and how a reject names it where its bounds as instants would mislead (a day of a zone: its date there). */
@@ -98,13 +114,13 @@ export function classifyRow(raw: RawRow, spec: RowSpec, window?: IntervalWindow)
     if (!(col in fields)) return { ok: false, rejected: rejectOf(raw, "MISSING_COLUMN", `column '${col}' is missing`) };
   }
   const tsCell = fields[spec.timestampColumn];
-  const timestamp = spec.parseTimestamp(tsCell);
-  if (timestamp === undefined) return { ok: false, rejected: rejectOf(raw, "INVALID_TIMESTAMP", `'${String(tsCell)}' is not a timestamp`) };
+  const timestamp = isCompound(tsCell) ? undefined : spec.parseTimestamp(tsCell);
+  if (timestamp === undefined) return { ok: false, rejected: rejectOf(raw, "INVALID_TIMESTAMP", `${quoted(tsCell)} is not a timestamp`) };
   if (window && (timestamp < window.from || timestamp >= window.to)) {
     return {
       ok: false,
       // The time as the row writes it: a day of a zone is read as its date there (interval-time.ts), which no instant written with a Z would say.
-      rejected: rejectOf(raw, "OUTSIDE_INTERVAL", `'${String(tsCell)}' is outside the interval ${window.named ?? `[${new Date(window.from).toISOString()}, ${new Date(window.to).toISOString()})`}`),
+      rejected: rejectOf(raw, "OUTSIDE_INTERVAL", `${quoted(tsCell)} is outside the interval ${window.named ?? `[${new Date(window.from).toISOString()}, ${new Date(window.to).toISOString()})`}`),
     };
   }
   const dimensions: string[] = [];
@@ -112,6 +128,7 @@ export function classifyRow(raw: RawRow, spec: RowSpec, window?: IntervalWindow)
   for (const d of spec.dimensions) {
     const v = fields[d];
     if (isBlank(v)) return { ok: false, rejected: rejectOf(raw, "MISSING_DIMENSION_VALUE", `dimension '${d}' has no value`) };
+    if (isCompound(v)) return { ok: false, rejected: rejectOf(raw, "MALFORMED_RECORD", `dimension '${d}' holds ${quoted(v)}, not a value`) };
     const value = String(v).trim();
     length += value.length + 1;
     if (length > MAX_SERIES_KEY_LENGTH + 1) return { ok: false, rejected: rejectOf(raw, "DIMENSION_VALUES_TOO_LONG", `the dimension values hold more than ${MAX_SERIES_KEY_LENGTH} characters together (reached at '${d}', ${value.length} characters)`) };
@@ -132,7 +149,7 @@ export function classifyRow(raw: RawRow, spec: RowSpec, window?: IntervalWindow)
       continue;
     }
     const n = parseMeasure(cell);
-    if (n === undefined) problems.push(rejectOf(raw, "NON_NUMERIC_MEASURE", `measure '${m}' = '${String(cell)}' is not a number`, true));
+    if (n === undefined) problems.push(rejectOf(raw, "NON_NUMERIC_MEASURE", `measure '${m}' = ${quoted(cell)} is not a number`, true));
     values.push(n);
   }
   if (values.every((v) => v === undefined)) {

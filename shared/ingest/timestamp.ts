@@ -1,5 +1,7 @@
 import { DateTime } from "luxon";
 import { datesInZone, intervalClock, type IntervalTiming } from "../model/interval-time.ts";
+import { ValidationException } from "../model/errors.ts";
+import { timestampFormatProblem } from "../model/timestamp-format.ts";
 
 /**
  * Turns a timestamp cell into epoch milliseconds. Formats: L4M's `ColumnFormat` pattern
@@ -41,6 +43,23 @@ function parseIsoLike(s: string, zone: string): number | undefined {
   return ms - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
+/** The longest cell read with a pattern: far beyond any written time, it bounds what luxon's regular expression is run on. */
+export const MAX_PATTERN_CELL = 64;
+
+function patternParser(format: string, zone: string): TimestampParser {
+  // A metric set stored before such patterns were refused: its owner is told to change it (UpdateMetricSet), and nothing is read with it.
+  const problem = timestampFormatProblem(format);
+  if (problem) throw new ValidationException(`ColumnFormat '${format}' ${problem}`, { fields: [{ Name: "TimestampColumn.ColumnFormat", Message: problem }] });
+  return (v) => {
+    if (typeof v !== "string") return undefined;
+    const text = v.trim();
+    if (text.length > MAX_PATTERN_CELL) return undefined;
+    const dt = DateTime.fromFormat(text, format, { zone });
+    return dt.isValid ? dt.toMillis() : undefined;
+  };
+}
+
+/** Throws a ValidationException for a pattern luxon cannot read in bounded time. */
 export function makeTimestampParser(format: string | undefined, timezone = "UTC"): TimestampParser {
   const zone = timezone === "Etc/UTC" || timezone === "GMT" ? "UTC" : timezone;
   const parseOne = ((): TimestampParser => {
@@ -55,11 +74,7 @@ export function makeTimestampParser(format: string | undefined, timezone = "UTC"
       case "ISO_8601":
         return (v) => (typeof v === "string" ? parseIsoLike(v.trim(), zone) : undefined);
       default:
-        return (v) => {
-          if (typeof v !== "string") return undefined;
-          const dt = DateTime.fromFormat(v.trim(), format!, { zone });
-          return dt.isValid ? dt.toMillis() : undefined;
-        };
+        return patternParser(format!, zone);
     }
   })();
   // Rows of one file mostly share a timestamp: remember the last one.

@@ -1,5 +1,6 @@
 import * as z from "./zod.ts";
 import { templateProblem } from "./path-template.ts";
+import { timestampFormatProblem } from "./timestamp-format.ts";
 import { Frequency } from "./frequency.ts";
 import { ValidationException } from "./errors.ts";
 import { arnAccount, type AnomalyDetectorArn, type MetricSetArn } from "./ids.ts";
@@ -98,7 +99,16 @@ const schemas = onFirstUse(() => {
 
   const TimestampColumn = z.strictObject({
     ColumnName: z.optional(ColumnName),
-    ColumnFormat: z.optional(z.string().check(z.maxLength(63), z.regex(/\S/, "must not be blank"))),
+    ColumnFormat: z.optional(
+      z.string().check(
+        z.maxLength(63),
+        z.regex(/\S/, "must not be blank"),
+        z.superRefine((f, ctx) => {
+          const problem = timestampFormatProblem(f);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+      ),
+    ),
   });
 
   const MetricSetDimensionFilter = z.strictObject({

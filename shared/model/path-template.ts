@@ -15,6 +15,9 @@ export { joinUri, parseLocation, type DataLocation } from "./location.ts";
 
 /** Why `path` is not a usable data path or template, or undefined when it is. */
 export function templateProblem(path: string): string | undefined {
+  // A NUL makes the file system throw when the path is read (an internal error then, not a 400 now); no folder worth naming holds any control character.
+  const control = /[\u0000-\u001f\u007f]/.exec(path);
+  if (control) return `holds a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}, character ${control.index + 1}): remove it`;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !path.startsWith("s3://") && !path.startsWith("file://")) {
     return "must be an s3:// URI or a local path";
   }

@@ -5,7 +5,7 @@ import { dimensionsOfKey, seriesKeyOf } from "../../../shared/ingest/series-key.
 import { OTHER_FILES, REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { MAX_RECORD_SIZE, type RawRow } from "../../../shared/ingest/readers.ts";
 import { classifyRow, MAX_SERIES_KEY_LENGTH, rowSpecOf, type RowSpec } from "../../../shared/ingest/rows.ts";
-import { makeTimestampParser } from "../../../shared/ingest/timestamp.ts";
+import { makeTimestampParser, MAX_PATTERN_CELL } from "../../../shared/ingest/timestamp.ts";
 import { HOUR } from "../../builders.ts";
 
 const spec = (filter?: string[]) =>
@@ -94,6 +94,41 @@ describe("aggregation", () => {
     expect(agg.rejects.find((r) => r.reason === "NON_NUMERIC_MEASURE")).toMatchObject({ partial: true, line: rows[0]!.line, detail: "measure 'price' = 'abc' is not a number" });
     // The time as the row writes it: a zone's day is read as its date there, which no instant would say.
     expect(agg.rejects.find((r) => r.reason === "OUTSIDE_INTERVAL")?.detail).toBe(`'${ts(T + 2 * HOUR)}' is outside the interval [${new Date(T).toISOString()}, ${new Date(T + HOUR).toISOString()})`);
+  });
+
+  it("keeps aside, with its reason, a row holding a JSON object or array where a value goes, and reads its neighbours", () => {
+    // String() of {"toString":0} throws, and of {} or [a, b] makes a value of "[object Object]" or "a,b".
+    const hostile = { toString: 0 };
+    const rows = [
+      row({ ts: ts(T), market: "de", views: "1", price: "1" }),
+      row({ ts: ts(T), market: hostile, views: "1", price: "1" }),
+      row({ ts: hostile, market: "de", views: "1", price: "1" }),
+      row({ ts: ts(T), market: "de", views: hostile, price: "2" }),
+      row({ ts: ts(T), market: { a: 1 }, views: "1", price: "1" }),
+      row({ ts: ts(T), market: ["d", "e"], views: "1", price: "1" }),
+      row({ ts: [ts(T)], market: "de", views: [5], price: "1" }),
+      row({ ts: ts(T), market: "fr", views: "1", price: "1" }),
+    ];
+    const agg = aggregateRows(rows, [], spec(), { intervalMs: HOUR, window: { from: T, to: T + HOUR } });
+    expect(agg.quality).toMatchObject({ rowsRead: 8, rowsAccepted: 3, rowsPartial: 1, rowsRejected: 5, dimensionUniqueness: { market: 2 } });
+    expect(agg.rejects.map((r) => [r.line, r.reason, r.partial, r.detail])).toEqual([
+      [rows[1]!.line, "MALFORMED_RECORD", false, "dimension 'market' holds a JSON object, not a value"],
+      [rows[2]!.line, "INVALID_TIMESTAMP", false, "a JSON object is not a timestamp"],
+      [rows[3]!.line, "NON_NUMERIC_MEASURE", true, "measure 'views' = a JSON object is not a number"],
+      [rows[4]!.line, "MALFORMED_RECORD", false, "dimension 'market' holds a JSON object, not a value"],
+      [rows[5]!.line, "MALFORMED_RECORD", false, "dimension 'market' holds a JSON array, not a value"],
+      [rows[6]!.line, "INVALID_TIMESTAMP", false, "a JSON array is not a timestamp"],
+    ]);
+    expect(agg.rejects[0]!.row).toBe(rows[1]!.fields);
+    expect(cellValue(agg.intervals.get(T)!.get("de")!, 1, "AVG")).toBe(1.5);
+  });
+
+  it("keeps aside as no timestamp a cell too long to hand luxon's pattern reader, though the pattern fits it", () => {
+    const pad = "x".repeat(MAX_PATTERN_CELL - "2021-01-01 ".length);
+    const patterned = (format: string) => rowSpecOf({ TimestampColumn: { ColumnName: "ts", ColumnFormat: format }, DimensionList: ["market"], MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }] }, makeTimestampParser(format));
+    expect(classifyRow(row({ ts: `2021-01-01 ${pad}`, market: "de", views: "1" }), patterned(`yyyy-MM-dd '${pad}'`))).toMatchObject({ ok: true, timestamp: Date.UTC(2021, 0, 1) });
+    const long = row({ ts: `2021-01-01 ${pad}x`, market: "de", views: "1" });
+    expect(classifyRow(long, patterned(`yyyy-MM-dd '${pad}x'`))).toEqual({ ok: false, rejected: { file: long.file, line: long.line, reason: "INVALID_TIMESTAMP", detail: `'2021-01-01 ${pad}x' is not a timestamp`, partial: false, row: long.fields } });
   });
 
   it("tells a record that could not be read (any line, even with no text kept) from a file that could not be (line 0)", () => {

@@ -54,6 +54,12 @@ describe("inferConfig", () => {
     expect(none.frequency.confidence).toBe("NONE");
   });
 
+  it("reads JSON Lines whose values are objects that cannot be made text (`{\"toString\":0}`), showing them as their JSON", async () => {
+    const json = [0, 1, 2].map((i) => JSON.stringify({ ts: `2024-01-01T0${i}:00:00Z`, shop: { toString: 0 }, n: [i] })).join("\n");
+    const g = inferConfig(await headOf(new TextEncoder().encode(json)));
+    expect(g.sampleRows[0]).toEqual(["2024-01-01T00:00:00Z", '{"toString":0}', "[0]"]);
+  });
+
   it("infers P1D from rows stamped at a zone's midnight across the start of summer time (23 hours apart once)", async () => {
     const days = ["2021-03-12T00:00:00-05:00", "2021-03-13T00:00:00-05:00", "2021-03-14T00:00:00-05:00", "2021-03-15T00:00:00-04:00", "2021-03-16T00:00:00-04:00"];
     const g = inferConfig(await headOf(new TextEncoder().encode("day,store,orders\n" + days.map((d, i) => `${d},nyc,${100 + i}\n`).join(""))));

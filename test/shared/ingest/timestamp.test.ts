@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { makeTimestampParser } from "../../../shared/ingest/timestamp.ts";
+import { makeTimestampParser, MAX_PATTERN_CELL, rowTimeParser } from "../../../shared/ingest/timestamp.ts";
+import { ValidationException } from "../../../shared/model/errors.ts";
 
 const t = Date.UTC(2020, 9, 1, 13, 0, 0);
 
@@ -42,5 +43,21 @@ describe("timestamps", () => {
         expect(auto(text)).toBe(s * 1000);
       }),
     );
+  });
+
+  it("refuses to read with a pattern luxon could take exponential time on, as a metric set stored before such patterns were refused holds", () => {
+    for (const format of ["dMdMdMdMdMdMdMdM", "ySySySySySyS", "yMd"]) {
+      expect(() => makeTimestampParser(format), format).toThrow(ValidationException);
+      expect(() => rowTimeParser({ MetricSetFrequency: "PT1H", TimestampColumn: { ColumnFormat: format } }), format).toThrow(/ColumnFormat '.*' has '.' and '.' in one run.*neither has a fixed width/);
+    }
+  });
+
+  it(`hands luxon no cell longer than ${MAX_PATTERN_CELL} characters, however it would read`, () => {
+    const padded = (n: number) => makeTimestampParser(`yyyy-MM-dd HH:mm '${"x".repeat(n)}'`);
+    const cell = (n: number) => `2020-10-01 13:00 ${"x".repeat(n)}`;
+    const fits = MAX_PATTERN_CELL - cell(0).length;
+    expect(padded(fits)(cell(fits))).toBe(t);
+    expect(padded(fits)(`  ${cell(fits)}  `)).toBe(t);
+    expect(padded(fits + 1)(cell(fits + 1))).toBeUndefined();
   });
 });

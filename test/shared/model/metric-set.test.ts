@@ -34,6 +34,8 @@ describe("CreateMetricSetRequest", () => {
     ["a dimension named as every object's own member", { DimensionList: ["toString"] }, "DimensionList[0]"],
     ["a timestamp column named as every object's own member", { TimestampColumn: { ColumnName: "valueOf", ColumnFormat: "yyyy-MM-dd HH:mm:ss" } }, "TimestampColumn.ColumnName"],
     ["an unknown time zone", { Timezone: "Mars/Olympus" }, "Timezone"],
+    ["a timestamp pattern luxon would take exponential time on", { TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "dM".repeat(8) } }, "TimestampColumn.ColumnFormat"],
+    ["a NUL in a data path", { MetricSource: { S3SourceConfig: { TemplatedPathList: ["s3://shop-metrics/live\u0000/{{yyyyMMdd}}"], FileFormatDescriptor: { CsvFormatDescriptor: {} } } } }, "MetricSource.S3SourceConfig.TemplatedPathList[0]"],
     ["an unknown field", { Colour: "red" }, "(request)"],
   ])("names the field for %s", (_, override, field) => {
     expect(fieldsOf(metricSetRequest(override)).map((f) => f.Name)).toContain(field);

@@ -29,6 +29,18 @@ describe("path templates", () => {
     for (const p of ["/data/{{yyyy}}", "data/x{{HH}}", "../{{yyyy}}", "s3://bucket/{{yyyyMMdd}}", "s3://bucket/", "/data"]) expect(templateProblem(p), p).toBeUndefined();
   });
 
+  it("refuses a control character anywhere in a path, naming it, where a NUL would fail the read as an internal error", () => {
+    const code = fc.oneof(fc.integer({ min: 0, max: 0x1f }), fc.constant(0x7f));
+    fc.assert(
+      fc.property(code, fc.constantFrom("/data/live", "s3://bucket/live", "data"), (c, prefix) => {
+        const ch = String.fromCharCode(c);
+        expect(templateProblem(`${prefix}${ch}/{{yyyyMMdd}}/{{HHmm}}`)).toBe(`holds a control character (U+${c.toString(16).toUpperCase().padStart(4, "0")}, character ${prefix.length + 1}): remove it`);
+      }),
+    );
+    expect(templateProblem("/data/live/{{yyyyMMdd}}/\u0000")).toMatch(/U\+0000/);
+    expect(templateProblem("/data/ünïcode live~/{{yyyyMMdd}}")).toBeUndefined();
+  });
+
   it("names the fixed folder of a template", () => {
     expect(fixedFolder("/data/live/{{yyyyMMdd}}/{{HHmm}}")).toBe("/data/live/");
     expect(fixedFolder("s3://b/live/x{{HH}}")).toBe("s3://b/live/");
