@@ -1,6 +1,7 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { readAndAggregate, readableOf, ReadStopped, ReadTooLarge } from "../detect/read-files.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
+import { FILE_READ_COST } from "../ingest/readers.ts";
 import { metricSetRoot, tenantFailureReason } from "../detect/results.ts";
 import { ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -123,11 +124,16 @@ async function backTestMetricSet(services: Services, metricSet: MetricSet, signa
   const files = metricSetFiles(services, systemScope(services, arnAccount(metricSet.MetricSetArn)), metricSet);
   // A history too long to read in the time given is stopped as it is read: read whole, it would outlast the invocation, and every next one.
   // Its aggregate is held in memory while it runs: a history past the quota is refused as it is read (a file of endless new series or timestamps, too).
-  const maxCells = (services.quotas ?? L4M_QUOTAS).valuesPerBackTest;
-  const data = await readAndAggregate(files, readable, prefixes, { signal, maxCells }).catch((e: unknown) => {
+  const quotas = services.quotas ?? L4M_QUOTAS;
+  const maxCells = quotas.valuesPerBackTest;
+  // Its bytes as learning a history reads them: a GZIP that inflates without end stops at BytesPerHistory, not at the values it makes.
+  const maxBytes = quotas.bytesPerHistory[metricSet.MetricSetFrequency];
+  const data = await readAndAggregate(files, readable, prefixes, { signal, maxCells, maxBytes }).catch((e: unknown) => {
     if (e instanceof ReadTooLarge) throw new ServiceQuotaExceededException(`The history of metric set ${metricSet.MetricSetName} holds more than ${maxCells} values (series × intervals), the most one back-test holds (${e.rows} rows of ${e.files} files read): back-test a shorter history`, metricSet.MetricSetArn, "MetricSet", QUOTA_CODES.valuesPerBackTest);
     throw e instanceof ReadStopped ? new BackTestInterrupted(metricSet.MetricSetArn, `The history of metric set ${metricSet.MetricSetName} could not be read within the time given (${e.rows} rows of ${e.files} files read)`) : e;
   });
+  // Back-tested in part, it would report on a history other than the one asked for.
+  if (data.overBudget) throw new ServiceQuotaExceededException(`The history of metric set ${metricSet.MetricSetName} holds more than ${maxBytes} bytes as read (inflated, ${FILE_READ_COST} more a file), the ${QUOTA_CODES.bytesPerHistory} quota: back-test a shorter history`, metricSet.MetricSetArn, "MetricSet", QUOTA_CODES.bytesPerHistory);
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);
   if (starts.length < 2) throw new ValidationException(`Metric set ${metricSet.MetricSetName} has no history to back-test under ${prefixes.join(", ")}`);
   const len = intervalMs(metricSet.MetricSetFrequency);

@@ -76,7 +76,7 @@ export function readText(file: string, text: string, format: FileFormatDescripto
   return format?.JsonFormatDescriptor ? readJsonLines(file, text) : readCsv(file, text, format?.CsvFormatDescriptor ?? {});
 }
 
-/** How much of a file's start is read (readHead): its first `lines`, from at most `bytes` of its text (inflated). */
+/** How much of a file's start is read (readHead): its first `lines`, from at most `bytes` of its text (inflated), and of the file. */
 export interface HeadLimits {
   readonly bytes: number;
   readonly lines: number;
@@ -96,7 +96,8 @@ export interface FileHead {
 
 /**
  * The start of a file as its bytes arrive, GZIP (declared, or told by its first bytes)
- * inflated as it streams, up to the limits: no more of the file is read, nor inflated, and
+ * inflated as it streams, up to the limits: no more of the file is read, nor inflated (a GZIP
+ * file of empty members, or of one huge header, is read no further than `bytes` either), and
  * what is read is let go as it is decoded. Throws UnreadableFile (a GZIP stream that breaks
  * before the limits, an unknown charset).
  */
@@ -109,8 +110,8 @@ export async function readHead(chunks: AsyncIterable<Uint8Array>, descriptor: { 
   }
   const state: PlainState = {};
   const pieces: string[] = [];
-  let [bytes, lines, cut] = [0, 0, false];
-  for await (const plain of plainBytesOf(chunks, descriptor.FileCompression, state)) {
+  let [bytes, lines, cut, read] = [0, 0, false, 0];
+  for await (const plain of plainBytesOf(chunks, descriptor.FileCompression, state, (n) => (read += n) <= limits.bytes)) {
     const piece = plain.subarray(0, limits.bytes - bytes);
     bytes += piece.length;
     const text = decoder.decode(piece, { stream: true });
@@ -123,6 +124,7 @@ export async function readHead(chunks: AsyncIterable<Uint8Array>, descriptor: { 
     }
   }
   if (state.detail) throw new UnreadableFile(state.detail);
+  cut ||= state.cut === true;
   const text = pieces.join("");
   // A line the limits cut is not part of the head.
   return { text: cut ? text.slice(0, text.lastIndexOf("\n") + 1) : text + decoder.decode(), gzipped: state.gzipped === true, cut };
@@ -208,10 +210,11 @@ export function readJsonLines(file: string, text: string): ReadResult {
 export const FILE_READ_COST = 16 * 1024;
 
 /**
- * The bytes a read of several files may take in all, counted as read (inflated when GZIP),
- * each file opened FILE_READ_COST more: a file is not read past it, so a small GZIP that
- * inflates without end, a huge file or a swarm of tiny ones costs what the budget allows
- * and no more.
+ * The bytes a read of several files may take in all, each file counted as read: the larger of
+ * its bytes (compressed, when GZIP) and of what they inflate to, and FILE_READ_COST more for
+ * opening it. A file is not read past it, so a small GZIP that inflates without end, one of
+ * endless empty members that inflates to nothing, a huge file or a swarm of tiny ones costs
+ * what the budget allows and no more.
  */
 export class ReadBudget {
   #spent = 0;
@@ -223,6 +226,44 @@ export class ReadBudget {
   }
   get exceeded(): boolean {
     return this.#spent > this.bytes;
+  }
+  /** Bytes spent past the budget (0 within it). */
+  get over(): number {
+    return Math.max(0, this.#spent - this.bytes);
+  }
+}
+
+/**
+ * What one file costs its budget as it is read: the larger of its bytes read and of what they
+ * inflate to, charged as either grows.
+ */
+class FileCost {
+  #read = 0;
+  #inflated = 0;
+  #charged = 0;
+  constructor(readonly budget: ReadBudget) {}
+  /** `n` more bytes taken from the file (a little ahead of their inflating); false once the budget is spent. */
+  read(n: number): boolean {
+    this.#read += n;
+    return this.#charge();
+  }
+  /** `n` more bytes inflated (all of the file's bytes, when not GZIP); false once the budget is spent. */
+  inflated(n: number): boolean {
+    this.#inflated += n;
+    return this.#charge();
+  }
+  /**
+   * Whether the file may be read on: within the budget, or by less than a record past it, so
+   * that the line the budget fell in may be read to its end (budgeted).
+   */
+  readOn(n: number): boolean {
+    return this.read(n) || this.budget.over <= MAX_RECORD_SIZE;
+  }
+  #charge(): boolean {
+    const cost = Math.max(this.#read, this.#inflated);
+    const within = this.budget.take(cost - this.#charged);
+    this.#charged = cost;
+    return within;
   }
 }
 
@@ -249,10 +290,13 @@ export async function* streamRecords(file: string, chunks: AsyncIterable<Uint8Ar
     return;
   }
   const failure: PlainState = {};
-  const plain = budgeted(plainBytesOf(chunks, descriptor.FileCompression, failure), budget, failure, decoder.encoding);
+  const cost = budget && new FileCost(budget);
+  const plain = budgeted(plainBytesOf(chunks, descriptor.FileCompression, failure, cost && ((n) => cost.readOn(n))), cost, failure, decoder.encoding);
+  // A read cut within a line leaves that line's start unread as a row.
+  const cut = () => failure.cutInLine === true;
   // UTF-8 CSV goes to csv-parse as bytes (it decodes each field): decoding the file first only for csv-parse to encode it again cost a tenth of reading it.
-  if (json) yield* streamJsonLines(file, decoded(plain, decoder));
-  else yield* streamCsv(file, decoder.encoding === "utf-8" ? utf8ForCsv(plain, decoder) : decoded(plain, decoder), csv);
+  if (json) yield* streamJsonLines(file, decoded(plain, decoder), cut);
+  else yield* streamCsv(file, decoder.encoding === "utf-8" ? utf8ForCsv(plain, decoder) : decoded(plain, decoder), csv, cut);
   if (failure.detail) yield [unreadable(file, failure.detail)];
 }
 
@@ -262,22 +306,24 @@ const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { f
  * The bytes as they arrive until the budget is spent: then they end (which stops the file's
  * read and its inflating), and `state` says why. The line the budget falls in is read to its
  * end, so that its start is not taken for a whole row; one longer than MAX_RECORD_SIZE is cut
- * there, which the parsers refuse as too long.
+ * there, which the parsers refuse as too long. A GZIP file read on by more than that past the
+ * budget (empty members, which inflate to nothing) was cut by plainBytesOf, its line unended.
  */
-async function* budgeted(plain: AsyncGenerator<Uint8Array>, budget: ReadBudget | undefined, state: PlainState, encoding = "utf-8"): AsyncGenerator<Uint8Array> {
-  if (!budget) return yield* plain;
+async function* budgeted(plain: AsyncGenerator<Uint8Array>, cost: FileCost | undefined, state: PlainState, encoding = "utf-8"): AsyncGenerator<Uint8Array> {
+  if (!cost) return yield* plain;
   const lines = lineEnds(encoding);
   let read = 0;
   let past: number | undefined;
+  const spent = () => `read no further than the line at byte ${read}: the files read at once may hold ${cost.budget.bytes} bytes in all, as read (compressed or inflated, whichever is more)`;
   for await (const piece of plain) {
     if (past === undefined) {
-      if (budget.take(piece.length)) {
+      if (cost.inflated(piece.length)) {
         lines.saw(piece);
         read += piece.length;
         yield piece;
         continue;
       }
-      state.detail = `read no further than the line at byte ${read}: the files of one interval may hold ${budget.bytes} bytes in all, as read (inflated)`;
+      state.detail = spent();
       if (lines.atEnd()) return;
       past = 0;
     }
@@ -288,6 +334,9 @@ async function* budgeted(plain: AsyncGenerator<Uint8Array>, budget: ReadBudget |
     yield rest;
     if (end >= 0 || past > MAX_RECORD_SIZE) return;
   }
+  // Spent by bytes that inflated to nothing: no piece came to say so.
+  if (cost.budget.exceeded) state.detail ??= spent();
+  if (state.cut && !lines.atEnd()) state.cutInLine = true;
 }
 
 /**
@@ -325,18 +374,25 @@ function lineEnds(encoding: string) {
   };
 }
 
-/** What reading a file's bytes found: whether it was GZIP, and why a GZIP stream broke (which ends the bytes). */
+/**
+ * What reading a file's bytes found: whether it was GZIP, why a GZIP stream broke (which ends
+ * the bytes), whether the reader's `reading` cut them short, and then whether within a line.
+ */
 interface PlainState {
   gzipped?: boolean;
   detail?: string;
+  cut?: boolean;
+  cutInLine?: boolean;
 }
 
 /**
  * The file's bytes as they arrive, inflated when GZIP; a GZIP stream that breaks ends them,
  * and says why in `state`. A reader that stops early (returns) stops the inflating and the
- * file's stream with it.
+ * file's stream with it. A GZIP file's bytes are told to `reading` as they are read, before
+ * they are inflated: once it answers false, they end there (`state.cut`), as what they
+ * inflate to (nothing, for empty members or a header) cannot stop them.
  */
-async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NONE" | "GZIP" | undefined, state: PlainState): AsyncGenerator<Uint8Array> {
+async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NONE" | "GZIP" | undefined, state: PlainState, reading?: (n: number) => boolean): AsyncGenerator<Uint8Array> {
   const { head, rest } = await peeked(chunks, 2);
   const gzipped = compression === "GZIP" || (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]);
   if (!gzipped) {
@@ -348,7 +404,14 @@ async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NO
   const feeding = (async () => {
     const source = rest[Symbol.asyncIterator]();
     try {
-      for (let next = await source.next(); !next.done && !gunzip.destroyed; next = await source.next()) if (!gunzip.write(next.value)) await drainedOrClosed(gunzip);
+      for (let next = await source.next(); !next.done && !gunzip.destroyed; next = await source.next()) {
+        // Ended here, what was taken in is still inflated; the end within a member that zlib then finds is not the file's fault (state.cut).
+        if (reading && !reading(next.value.length)) {
+          state.cut = true;
+          break;
+        }
+        if (!gunzip.write(next.value)) await drainedOrClosed(gunzip);
+      }
       if (!gunzip.destroyed) gunzip.end();
     } catch (e) {
       gunzip.destroy(e instanceof Error ? e : new Error(String(e)));
@@ -361,7 +424,7 @@ async function* plainBytesOf(chunks: AsyncIterable<Uint8Array>, compression: "NO
     for await (const plain of gunzip) yield plain as Buffer;
   } catch (e) {
     // The file's own stream failing (a system error naming a server path) breaks the inflating too: its detail reaches the tenant (rejects, a sample refused).
-    state.detail = `not a readable GZIP file (${messageForTenant(e)})`;
+    if (!state.cut) state.detail = `not a readable GZIP file (${messageForTenant(e)})`;
   } finally {
     gunzip.destroy();
     await feeding;
@@ -460,7 +523,7 @@ function* csvPieces(piece: string | Uint8Array): Generator<string | Uint8Array> 
  * the parser at once (one await per piece, not per record, which cost more than parsing).
  * Records that could not be read are put back in their place among the rows.
  */
-async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>, options: CsvOptions): AsyncGenerator<ReadItem[]> {
+async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>, options: CsvOptions, cut: () => boolean = () => false): AsyncGenerator<ReadItem[]> {
   /** Unreadable records, each with how many records the parser had given before it. */
   const skipped: { before: number; malformed: MalformedRecord }[] = [];
   /** The file line a record was given up at, by the parser now reading, or 0. */
@@ -525,6 +588,8 @@ async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>
       }
       if (batch.length) yield taken();
     }
+  // The record the text was cut in is not whole: it is not read.
+  if (cut()) return;
   parser.end();
   for await (const record of parser as AsyncIterable<CsvRecordInfo>) take(record);
   skippedBefore(Infinity);
@@ -532,7 +597,7 @@ async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>
 }
 
 /** JSON Lines as each piece of text arrives. A line longer than MAX_RECORD_SIZE is reported when it grows past it, and the rest of it passed over. */
-async function* streamJsonLines(file: string, text: AsyncIterable<string>): AsyncGenerator<ReadItem[]> {
+async function* streamJsonLines(file: string, text: AsyncIterable<string>, cut: () => boolean = () => false): AsyncGenerator<ReadItem[]> {
   let rest = "";
   let line = 0;
   let passingOver = false;
@@ -563,7 +628,8 @@ async function* streamJsonLines(file: string, text: AsyncIterable<string>): Asyn
     }
     if (batch.length) yield batch;
   }
-  const last = passingOver ? undefined : item(rest);
+  // The line the text was cut in is not whole: it is not read.
+  const last = passingOver || cut() ? undefined : item(rest);
   if (last) yield [last];
 }
 

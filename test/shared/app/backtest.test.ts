@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { describe, expect, it } from "vitest";
 import { activateDetector, backTestDetector, backTestReports, createDetector, createMetricSet, deactivateDetector, deleteDetector, describeDetector, detectDue, getGroup, listGroupSummaries, listMetricSets, OPERATOR, runBackTests, type Services } from "../../../shared/app/index.ts";
@@ -65,16 +66,22 @@ describe("the back-test report, kept apart from live detection", () => {
 
 /**
  * A detector asked to back-test two weeks of `series` series, in `files` history files of as
- * many hours each; `during` runs once, while the back-test first lists its files, and `reading`
- * as it opens each history file (the how-manyth read, from 1).
+ * many hours each (GZIP files of the text `gzipped` makes of each, when given); `during` runs
+ * once, while the back-test first lists its files, and `reading` as it opens each history
+ * file (the how-manyth read, from 1).
  */
-async function backTestAsked(options: { series?: number; files?: number; name?: string; during?: (s: Services, arn: string) => Promise<void>; reading?: (n: number) => void } = {}) {
+async function backTestAsked(options: { series?: number; files?: number; name?: string; during?: (s: Services, arn: string) => Promise<void>; reading?: (n: number) => void; gzipped?: (csv: string) => string } = {}) {
   const dir = await tempDir();
   const base = localAt(dir, () => T0 + 14 * 24 * HOUR);
   const series = Array.from({ length: options.series ?? 2 }, (_, i) => ({ platform: "web", marketplace: `m${i}`, base: 300 + 10 * i }));
   const files = options.files ?? 1;
   const hours = (14 * 24) / files;
-  for (let f = 0; f < files; f++) await base.blobs.put(join(dir, "history", files === 1 ? "all.csv" : `part-${f}.csv`), csvOf(shopPoints(T0 + f * hours * HOUR, hours, series)));
+  for (let f = 0; f < files; f++) {
+    const csv = csvOf(shopPoints(T0 + f * hours * HOUR, hours, series));
+    const name = files === 1 ? "all.csv" : `part-${f}.csv`;
+    if (options.gzipped) await base.blobs.put(join(dir, "history", `${name}.gz`), gzipSync(options.gzipped(csv)));
+    else await base.blobs.put(join(dir, "history", name), csv);
+  }
   let arn = "";
   let listed = 0;
   let reads = 0;
@@ -181,6 +188,23 @@ describe("a back-test stopped", () => {
     // Within the quota, the same history is back-tested.
     const roomy = await backTestAsked({ series: 4, files: 3 });
     await runBackTests({ ...roomy.s, quotas: { ...L4M_QUOTAS, valuesPerBackTest: 4 * 14 * 24 } }, { signal: new AbortController().signal, then: "fail" });
+    expect((await describeDetector(roomy.s, OPERATOR, roomy.arn)).Status).toBe("BACK_TEST_COMPLETE");
+  });
+
+  it("whose history inflates past BytesPerHistory (a GZIP bomb) is refused with the quota's reason and no report", async () => {
+    // Two weeks of 2 series, each row repeated 200 times: 672 values, but ~6 MB inflated from a few kilobytes of GZIP.
+    const repeated = (csv: string) => {
+      const [header, ...rows] = csv.trimEnd().split("\n");
+      return [header, ...rows.flatMap((r) => Array<string>(200).fill(r))].join("\n") + "\n";
+    };
+    const { s, arn } = await backTestAsked({ gzipped: repeated });
+    const quotas = { ...L4M_QUOTAS, bytesPerHistory: { ...L4M_QUOTAS.bytesPerHistory, PT1H: 1024 * 1024 } };
+    await runBackTests({ ...s, quotas }, { signal: new AbortController().signal, then: "fail" });
+    expect(await describeDetector(s, OPERATOR, arn)).toMatchObject({ Status: "FAILED", FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: expect.stringMatching(/^The history of metric set orders holds more than 1048576 bytes as read .*the BytesPerHistory quota/) });
+    expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
+    // Within the quota, the same history is back-tested.
+    const roomy = await backTestAsked({ gzipped: repeated });
+    await runBackTests({ ...roomy.s, quotas: { ...L4M_QUOTAS, bytesPerHistory: { ...L4M_QUOTAS.bytesPerHistory, PT1H: 16 * 1024 * 1024 } } }, { signal: new AbortController().signal, then: "fail" });
     expect((await describeDetector(roomy.s, OPERATOR, roomy.arn)).Status).toBe("BACK_TEST_COMPLETE");
   });
 

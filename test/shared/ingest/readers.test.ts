@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeFile, EXTRA_CELLS, MAX_RECORD_SIZE, readHead, readRecords, streamRecords, type ReadItem } from "../../../shared/ingest/readers.ts";
+import { decodeFile, EXTRA_CELLS, MAX_RECORD_SIZE, ReadBudget, readHead, readRecords, streamRecords, type ReadItem } from "../../../shared/ingest/readers.ts";
 import type { FileFormatDescriptor } from "../../../shared/model/metric-set.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -292,6 +292,79 @@ describe("readers", () => {
       expect(await readHead(one(gzipSync("a,b\n1,2")))).toEqual({ text: "a,b\n1,2", gzipped: true, cut: false });
       await expect(readHead(one(gzipSync("a,b\n1,2").subarray(0, 12)))).rejects.toMatchObject({ code: "UnreadableFile", message: expect.stringMatching(/not a readable GZIP file/) });
       await expect(readHead(one(enc("a,b")), { Charset: "no-such-charset" })).rejects.toMatchObject({ code: "UnreadableFile", message: expect.stringMatching(/cannot be decoded as no-such-charset/) });
+    });
+
+    /** 4 MiB of GZIP that inflates to nothing: empty members one after another, or one member's header with a file name that long. */
+    const NOTHING = 4 * 1024 * 1024;
+    const emptyMembers = (before: string, after: string) => Buffer.concat([gzipSync(before), ...Array.from<Buffer>({ length: NOTHING / 20 }).fill(gzipSync("")), gzipSync(after)]);
+    function longName(before: string, after: string) {
+      const member = gzipSync(after);
+      // FLG.FNAME: a NUL-ended name follows the 10-byte header.
+      const header = Buffer.from(member.subarray(0, 10));
+      header[3]! |= 0x08;
+      return Buffer.concat([gzipSync(before), header, Buffer.alloc(NOTHING, "a"), Buffer.alloc(1), member.subarray(10)]);
+    }
+    const PIECE = 16 * 1024;
+    /** The file in pieces, counting the bytes taken from it. */
+    function counted(bytes: Uint8Array) {
+      const state = { pulled: 0, closed: false };
+      const chunks = (async function* () {
+        try {
+          for (let at = 0; at < bytes.length; at += PIECE) {
+            state.pulled += Math.min(PIECE, bytes.length - at);
+            yield bytes.subarray(at, at + PIECE);
+          }
+        } finally {
+          state.closed = true;
+        }
+      })();
+      return { chunks, state };
+    }
+    const BUDGET = 256 * 1024;
+    // The bytes are counted as they are taken from the file, ahead of their inflating by zlib's input buffer (16 KiB) and a piece or two.
+    const AHEAD = 4 * PIECE;
+
+    it.each([
+      ["empty members", emptyMembers],
+      ["a header's long file name", longName],
+    ])("charges a budget the bytes of a GZIP file that inflate to nothing (%s): it is read no further than a record past the budget", async (_, make) => {
+      const { chunks, state } = counted(make("timestamp,region,revenue\n2024-01-01 00:00:00,eu,1\n", "2024-01-01 01:00:00,eu,2\n"));
+      const budget = new ReadBudget(BUDGET);
+      const items: ReadItem[] = [];
+      for await (const batch of streamRecords("x", chunks, undefined, budget)) items.push(...batch);
+      expect(state.pulled).toBeLessThanOrEqual(BUDGET + MAX_RECORD_SIZE + AHEAD);
+      expect(state.closed).toBe(true);
+      expect(budget.exceeded).toBe(true);
+      expect(items).toEqual([
+        { row: expect.objectContaining({ line: 2, fields: { timestamp: "2024-01-01 00:00:00", region: "eu", revenue: "1" } }) },
+        { malformed: expect.objectContaining({ line: 0, detail: expect.stringMatching(/^unreadable file: read no further than the line at byte 50: .*compressed or inflated/) }) },
+      ]);
+    });
+
+    it.each([
+      ["empty members", emptyMembers],
+      ["a header's long file name", longName],
+    ])("does not take the start of a line a GZIP file's budget ran out in for a whole row (%s), in either format", async (_, make) => {
+      // A whole row (revenue 5), then the start of one (revenue 1) whose end (2) comes after nothing.
+      for (const [format, whole, five, start, end] of [
+        [undefined, "timestamp,region,revenue\n2024-01-01 00:00:00,eu,5\n", "5", "2024-01-01 01:00:00,eu,1", "2\n"],
+        [{ JsonFormatDescriptor: {} }, '{"revenue":5}\n', 5, '{"timestamp":"2024-01-01 01:00:00","revenue":1', "2}\n"],
+      ] as const) {
+        const items: ReadItem[] = [];
+        for await (const batch of streamRecords("x", counted(make(whole + start, end)).chunks, format, new ReadBudget(BUDGET))) items.push(...batch);
+        expect(items).toEqual([{ row: expect.objectContaining({ fields: expect.objectContaining({ revenue: five }) }) }, { malformed: expect.objectContaining({ line: 0, detail: expect.stringMatching(/^unreadable file: read no further/) }) }]);
+      }
+    });
+
+    it.each([
+      ["empty members", emptyMembers],
+      ["a header's long file name", longName],
+    ])("readHead reads no more of a GZIP file that inflates to nothing than its bytes (%s)", async (_, make) => {
+      const { chunks, state } = counted(make("timestamp,region,revenue\n", "2024-01-01 00:00:00,eu,1\n"));
+      const head = await readHead(chunks, {}, { bytes: BUDGET, lines: 1_000 });
+      expect(head).toEqual({ text: "timestamp,region,revenue\n", gzipped: true, cut: true });
+      expect(state.pulled).toBeLessThanOrEqual(BUDGET + AHEAD);
+      expect(state.closed).toBe(true);
     });
 
     it("inflates a whole file read at once no further than its bound", () => {
