@@ -36,6 +36,8 @@ export interface StatusDetails {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** How long a silence is kept once it has ended (it can be read, as Alertmanager keeps expired ones for a while), before it is dropped. */
+export const SILENCE_KEPT_MS = 30 * 86_400_000;
 
 /** Alerts' and silences' models, loaded by the first request that makes or changes one: detection and ingestion never load them. */
 const alertModel = () => import("../model/alert.ts");
@@ -135,7 +137,7 @@ export class Catalog {
    * made at once, the last to count sees all those kept: none stays past the quota (some may
    * be refused that would have fit, to be asked again).
    */
-  private async takenBackPastQuota(quota: CountQuota, count: () => Promise<number>, table: "detectors" | "metricSets" | "alerts", id: string, what: string, resourceId: string, resourceType: string): Promise<void> {
+  private async takenBackPastQuota(quota: CountQuota, count: () => Promise<number>, table: "detectors" | "metricSets" | "alerts" | "silences", id: string, what: string, resourceId: string, resourceType: string): Promise<void> {
     const limit = (this.deps.quotas ?? L4M_QUOTAS)[quota];
     if ((await count()) <= limit) return;
     await this.deps.records.delete(table, id);
@@ -371,9 +373,25 @@ export class Catalog {
     const now = this.deps.now();
     if (Date.parse(req.EndsAt) <= now) throw new ValidationException("The silence would already be over", { fields: [{ Name: "EndsAt", Message: `is not after now (${iso(now)})` }] });
     if (req.AnomalyDetectorArn) await this.getDetector(req.AnomalyDetectorArn);
+    const held = await this.silencesKept(now);
+    this.withinQuota("silencesPerAccount", held + 1, `Account ${this.deps.scope.accountId} holds ${held} silences`, this.deps.scope.accountId, "Account");
     const silence: Silence = { ...req, SilenceId: newId(), StartsAt: req.StartsAt ?? iso(now), CreationTime: iso(now) };
     await this.deps.records.create("silences", this.silenceKey(silence.SilenceId), silence);
+    await this.takenBackPastQuota("silencesPerAccount", async () => (await this.listSilences()).length, "silences", this.silenceKey(silence.SilenceId), `Account ${this.deps.scope.accountId} holds more silences than its quota, made at once`, this.deps.scope.accountId, "Account");
     return silence;
+  }
+
+  /**
+   * The account's silences once those that ended more than SILENCE_KEPT_MS ago are dropped
+   * (they mute nothing, and every alert's routing reads the account's silences): how many.
+   */
+  private async silencesKept(now: number): Promise<number> {
+    let kept = 0;
+    for (const s of await this.listSilences()) {
+      if (Date.parse(s.EndsAt) + SILENCE_KEPT_MS < now) await this.deps.records.delete("silences", this.silenceKey(s.SilenceId));
+      else kept++;
+    }
+    return kept;
   }
 
   listSilences(): Promise<Silence[]> {

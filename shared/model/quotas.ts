@@ -20,6 +20,8 @@ export interface Quotas {
   readonly bytesPerHistory: Readonly<Record<Frequency, number>>;
   /** Values (series × intervals) one back-test's history may hold: its aggregate is held in memory. Vigil's. */
   readonly valuesPerBackTest: number;
+  /** Silences an account may hold, ended ones kept a while included (catalog.ts): every alert's routing reads them. Vigil's, as L4M had none. */
+  readonly silencesPerAccount: number;
 }
 
 export type QuotaName = keyof Quotas;
@@ -59,6 +61,7 @@ export const L4M_QUOTAS: Quotas = {
   bytesPerHistory: historyBytesOf(BYTES_PER_INTERVAL),
   // About 200 bytes a value while a back-test runs (a million values: 204 MB peak): 2 million stay well within a 1 GB function beside its other work.
   valuesPerBackTest: 2_000_000,
+  silencesPerAccount: 1_000,
 };
 
 /**
@@ -73,6 +76,7 @@ export const QUOTA_CODES: Readonly<Record<QuotaName, string>> = {
   dimensionsPerMetricSet: "DimensionsPerMetricSet",
   seriesPerMetricSet: "TimeSeriesPerMetricSet",
   bytesPerInterval: "BytesPerInterval",
+  silencesPerAccount: "SilencesPerAccount",
   bytesPerHistory: "BytesPerHistory",
   valuesPerBackTest: "ValuesPerBackTest",
 };
