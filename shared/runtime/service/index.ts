@@ -144,7 +144,9 @@ export async function openService(config: ServeConfig, options: OpenServiceOptio
           await services.records.list("detectors", "\u0000none/");
           checks["store"] = "up";
         } catch (e) {
-          checks["store"] = e instanceof Error ? e.message : String(e);
+          // Anyone may ask /ready: the store's own words (a file's path, say) go to the log, not to them.
+          checks["store"] = "down";
+          observer.failed("readiness check of the store", e);
         }
         return { ready: Object.values(checks).every((c) => c === "up"), checks };
       },
