@@ -3,7 +3,7 @@ import { arnAccount } from "../model/ids.ts";
 import type { RecordStore } from "../store/records.ts";
 import { failed, sendVia, type Senders } from "./channel.ts";
 import type { DeadLetters, Delivery, ParkedDelivery } from "./delivery.ts";
-import type { DeliveryGate } from "./gate.ts";
+import type { DeliveryGate, Turn } from "./gate.ts";
 import { sendWithRetry, type RetryTimer, type RetryPolicy } from "./retry.ts";
 
 /**
@@ -82,43 +82,61 @@ export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: Abo
     const until = deps.now() + DELIVERY_LEASE_MS;
     // Held: another run is on it. A replay leaves it parked; a redelivered message is dropped (the holder records or parks it).
     if (!(await deps.records.claim(lease, until, deps.now()))) return options.replay ? { kind: "in-progress" } : { kind: "duplicate" };
-    // The run that held the lease before may have sent it since the first look (while this one waited for its turn, too).
-    if (await wasSent(deps, delivery)) return { kind: "duplicate" };
     // Given back while still its own (a conditional delete): one another run took over once it ran out stays that run's.
     const release = () => deps.records.release(lease, until);
-    // A replayed delivery that fails again stays where it is parked.
-    const fail = async (reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<DeliveryOutcome> => {
-      try {
-        return options.replay ? { kind: "parked" as const, attempts, detail } : await park(deps, delivery, reason, detail, attempts);
-      } finally {
-        // Parked, it is done with: the next replay may take it at once. Not parked (the store refused), the queue's
-        // next hand-over of it must find the lease free, or it would take it for another run's and drop it.
-        await release();
-      }
-    };
-    if (!alert || !channel || !turn) return fail("ALERT_GONE", `alert ${delivery.alertArn} no longer exists`, 0);
-    const attempt = async () => {
-      if (!(await turn.pace(signal))) return failed(true, "TIMEOUT", "the invocation ran out of time");
-      const result = await sendVia(deps.senders, delivery.message, channel, signal);
-      turn.after(result);
-      return result;
-    };
-    const { result, attempts } = await sendWithRetry(attempt, deps.policy, deps.timer, signal);
-    if (!result.ok && signal.aborted) {
-      // The invocation ran out of time, not the channel: let the queue hand it over again.
+    const outcome = await untilSent(deps, delivery, channel, turn, release, signal, options).catch(async (e: unknown) => {
+      // Not sent (the store refused to park it, a read failed, the invocation ended): given back, so the queue's next hand-over
+      // tries it; held, that hand-over would take it for another run's and drop it.
       await release();
-      throw new DeliveryInterrupted(delivery.deliveryId);
-    }
-    if (!result.ok) return fail(result.reason, result.detail, attempts);
-    const record: DeliveryRecord = { deliveryId: delivery.deliveryId, alertArn: delivery.alertArn, channel: channel.kind, sentAt: deps.now(), attempts };
+      throw e;
+    });
+    if (outcome.kind !== "sent") return outcome;
+    const record: DeliveryRecord = { deliveryId: delivery.deliveryId, alertArn: delivery.alertArn, channel: outcome.channel, sentAt: deps.now(), attempts: outcome.attempts };
+    // Sent: a record that cannot be written leaves the lease held, so no other run sends it again while it lasts.
     await deps.records.put("deliveries", delivery.deliveryId, record, { expiresAt: deps.now() + DELIVERY_RETENTION_MS });
-    return { kind: "sent", attempts };
+    return { kind: "sent", attempts: outcome.attempts };
   } finally {
     turn?.release();
   }
 }
 
-async function park(deps: DeliverDeps, delivery: Delivery, reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<DeliveryOutcome> {
+/**
+ * A delivery whose lease this run holds, sent (with its retries) or parked; or why neither.
+ * Whatever it throws (the invocation's end included) was thrown before the message was sent,
+ * and its caller gives the lease back.
+ */
+async function untilSent(
+  deps: DeliverDeps,
+  delivery: Delivery,
+  channel: Channel | undefined,
+  turn: Turn | undefined,
+  release: () => Promise<unknown>,
+  signal: AbortSignal,
+  options: { replay?: boolean },
+): Promise<Exclude<DeliveryOutcome, { kind: "sent" }> | { readonly kind: "sent"; readonly attempts: number; readonly channel: Channel["kind"] }> {
+  // The run that held the lease before may have sent it since the first look (while this one waited for its turn, too).
+  if (await wasSent(deps, delivery)) return { kind: "duplicate" };
+  // A replayed delivery that fails again stays where it is parked. Parked, it is done with: the next replay may take it at once.
+  const fail = async (reason: ParkedDelivery["reason"], detail: string, attempts: number) => {
+    const outcome = options.replay ? { kind: "parked" as const, attempts, detail } : await park(deps, delivery, reason, detail, attempts);
+    await release();
+    return outcome;
+  };
+  if (!channel || !turn) return fail("ALERT_GONE", `alert ${delivery.alertArn} no longer exists`, 0);
+  const attempt = async () => {
+    if (!(await turn.pace(signal))) return failed(true, "TIMEOUT", "the invocation ran out of time");
+    const result = await sendVia(deps.senders, delivery.message, channel, signal);
+    turn.after(result);
+    return result;
+  };
+  const { result, attempts } = await sendWithRetry(attempt, deps.policy, deps.timer, signal);
+  // The invocation ran out of time, not the channel: the queue hands it over again.
+  if (!result.ok && signal.aborted) throw new DeliveryInterrupted(delivery.deliveryId);
+  if (!result.ok) return fail(result.reason, result.detail, attempts);
+  return { kind: "sent", attempts, channel: channel.kind };
+}
+
+async function park(deps: DeliverDeps, delivery: Delivery, reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<Extract<DeliveryOutcome, { kind: "parked" }>> {
   await deps.deadLetters.park({ delivery, reason, detail, attempts, parkedAt: deps.now() });
   return { kind: "parked", attempts, detail };
 }

@@ -206,6 +206,8 @@ export async function postToAlertUrl(options: HttpChannelOptions, owner: string,
     if (e instanceof SecretUnavailable) return failed(true, "SECRET", e.message);
     throw e;
   }
+  // A URL read from a secret is checked only now: one that is none is the alert's fault, never retried (and not quoted: it is a secret's value).
+  if (!URL.canParse(request.url) || !/^https?:$/.test(new URL(request.url).protocol)) return failed(false, "BLOCKED_URL", "the alert's URL, as its secret holds it, is not an http(s) URL");
   const block = typeof options.blockPrivateAddresses === "function" ? options.blockPrivateAddresses(owner) : options.blockPrivateAddresses;
   const checked = block ? await checkedAddress(request.url, options.resolve) : undefined;
   if (checked && !checked.ok) return failed(false, "BLOCKED_URL", checked.reason);

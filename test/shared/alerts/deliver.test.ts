@@ -117,6 +117,27 @@ describe("deliver", () => {
     expect((await deadLetters.list()).map((p) => p.reason)).toEqual(["HTTP_STATUS", "ALERT_GONE"]);
   });
 
+  it("gives its lease back when something throws before the message is sent, so the queue's next hand-over sends it once", async () => {
+    const { deps, alert } = await setup(receiver.url);
+    let reads = 0;
+    // The store's second look at "sent already?" (after the lease is taken) is throttled once.
+    const records = new Proxy(deps.records, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (typeof value !== "function") return value;
+        if (key !== "get") return value.bind(target);
+        return (table: string, id: string) => (table === "deliveries" && ++reads === 2 ? Promise.reject(new Error("throttled")) : value.call(target, table, id));
+      },
+    });
+    receiver.answer({ status: 200 });
+    const before = receiver.requests.length;
+    const d = deliveryFor(alert, 7);
+    await expect(deliver({ ...deps, records }, d, signal)).rejects.toThrow("throttled");
+    expect(receiver.requests.length).toBe(before);
+    expect(await deliver({ ...deps, records }, d, signal)).toMatchObject({ kind: "sent", attempts: 1 });
+    expect(receiver.requests.length).toBe(before + 1);
+  });
+
   it("gives its lease back when the delivery cannot be parked, so the queue's next hand-over parks it", async () => {
     const { deps, deadLetters, alert } = await setup(receiver.url);
     let refuse = true;

@@ -31,4 +31,13 @@ describe("Slack sender", () => {
     expect(await sender().send(message, { kind: "slack", webhookUrl: "{{resolve:secretsmanager:vigil/slack}}" }, signal)).toMatchObject({ ok: false, reason: "SECRET" });
     expect(receiver.requests).toHaveLength(before);
   });
+
+  it("parks, without calling or quoting it, a URL whose secret holds no http(s) URL (it threw, and the delivery was lost)", async () => {
+    for (const held of ["not a url", "ftp://files.example/x", "https://"]) {
+      const fromSecret = new SlackSender({ secrets: { resolve: async () => held }, timeoutMs: 300, blockPrivateAddresses: true, now: Date.now });
+      const result = await fromSecret.send(message, { kind: "slack", webhookUrl: "{{resolve:secretsmanager:vigil/slack}}" }, signal);
+      expect(result, held).toMatchObject({ ok: false, retryable: false, reason: "BLOCKED_URL" });
+      expect(JSON.stringify(result)).not.toContain(held);
+    }
+  });
 });
