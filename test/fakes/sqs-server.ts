@@ -24,6 +24,9 @@ export interface FakeSqs {
   readonly messages: (name: string) => readonly { body: string; receives: number; visible: boolean }[];
 }
 
+/** A queue's largest message, and so its largest batch, as SQS sets it for a queue made before August 2025. */
+export const FAKE_SQS_MAX_BYTES = 256 * 1024;
+
 export async function startFakeSqs(names: string[], clock: () => number = Date.now, redrive: Readonly<Record<string, { readonly deadLetter: string; readonly maxReceiveCount: number }>> = {}): Promise<FakeSqs> {
   const queues = new Map<string, Stored[]>();
   const md5 = (s: string) => createHash("md5").update(s).digest("hex");
@@ -44,6 +47,9 @@ export async function startFakeSqs(names: string[], clock: () => number = Date.n
       if (operation === "SendMessage") return json(200, add(q, String(input["MessageBody"])));
       if (operation === "SendMessageBatch") {
         const entries = input["Entries"] as { Id: string; MessageBody: string }[];
+        const bytes = entries.reduce((n, e) => n + Buffer.byteLength(e.MessageBody), 0);
+        // As SQS: a batch whose messages hold more than the queue's largest message, together, is refused whole.
+        if (bytes > FAKE_SQS_MAX_BYTES) return json(400, { __type: "com.amazonaws.sqs#BatchRequestTooLong", message: `Batch requests cannot be longer than ${FAKE_SQS_MAX_BYTES} bytes. You have sent ${bytes} bytes.` });
         return json(200, { Successful: entries.map((e) => ({ Id: e.Id, ...add(q, e.MessageBody) })), Failed: [] });
       }
       if (operation === "ReceiveMessage") {
