@@ -18,13 +18,27 @@ const observer = powertoolsObserver();
 let functionArn: string | undefined;
 const services = servicesOnce(configFromEnv(process.env), { observer, invokedFunctionArn: () => functionArn });
 
-export async function deliver(event: unknown, context?: { invokedFunctionArn?: string }, options: { signal?: AbortSignal } = {}) {
+/** How long before Lambda's deadline sends stop: time enough to answer which records failed. */
+const STOP_BEFORE_DEADLINE_MS = 10_000;
+
+/**
+ * Aborted STOP_BEFORE_DEADLINE_MS before the invocation's deadline (or when `given` is). The
+ * handler then answers its own partial batch: the records interrupted fail, those sent or
+ * parked are done. (middy's timeoutEarly answers in the handler's stead, so Lambda took the
+ * whole batch as failed, and sent what was sent again.)
+ */
+function stopSignal(context: { getRemainingTimeInMillis?: () => number } | undefined, given: AbortSignal | undefined): AbortSignal {
+  const signals = given ? [given] : [];
+  if (context?.getRemainingTimeInMillis) signals.push(AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - STOP_BEFORE_DEADLINE_MS)));
+  return AbortSignal.any(signals);
+}
+
+export async function deliver(event: unknown, context?: { invokedFunctionArn?: string; getRemainingTimeInMillis?: () => number }, options: { signal?: AbortSignal } = {}) {
   functionArn = context?.invokedFunctionArn;
   const batch = sqsEventOf(event);
-  const signal = options.signal ?? new AbortController().signal;
+  const signal = stopSignal(context, options.signal);
   const s = await services();
   return handleBatch(batch, (body) => messageOf(DeliverySchema, body, "delivery"), (deliveries) => deliverAll(s, deliveries, signal), context);
 }
 
-/** Stops sends 10 s before Lambda's deadline, so unfinished records go back to the queue. */
-export const handler = middy(deliver, { timeoutEarlyInMillis: 10_000 }).use(injectLambdaContext(observer.logger)).use(logMetrics(observer.metrics));
+export const handler = middy(deliver).use(injectLambdaContext(observer.logger)).use(logMetrics(observer.metrics));

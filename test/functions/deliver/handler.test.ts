@@ -7,7 +7,8 @@ import { T0, tempDir, localAt } from "../../builders.ts";
 import { inLocalMode } from "../local-mode.ts";
 import { HttpReceiver } from "../../receivers/http-receiver.ts";
 
-const loadHandler = async (dataDir: string) => (await inLocalMode(() => import("../../../functions/deliver/handler.ts"), dataDir)).deliver;
+const loadModule = (dataDir: string) => inLocalMode(() => import("../../../functions/deliver/handler.ts"), dataDir);
+const loadHandler = async (dataDir: string) => (await loadModule(dataDir)).deliver;
 
 describe("deliver handler (local mode)", () => {
   let receiver: HttpReceiver;
@@ -34,5 +35,28 @@ describe("deliver handler (local mode)", () => {
     expect(await deliver({ Records: [sample.Records[0], bad] })).toEqual({ batchItemFailures: [{ itemIdentifier: "bad-1" }] });
     expect(await new LocalDeadLetters(join(dir, "dead-letters")).list()).toMatchObject([{ reason: "ALERT_GONE" }]);
     await expect(deliver({})).rejects.toMatchObject({ name: "ValidationException" }); // the class of the module loaded afresh
+  });
+
+  it("answers its own partial batch when Lambda's deadline nears: the record cut short fails, the one sent is done", async () => {
+    const hanging = await HttpReceiver.start();
+    try {
+      const dir = await tempDir();
+      const rt = localAt(dir);
+      const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+      await createAlert(rt, OPERATOR, { AlertName: "shop-severe", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${hanging.url}/slow`, Secret: "k" } } });
+      await createAlert(rt, OPERATOR, { AlertName: "shop-fast", AnomalyDetectorArn: detector.AnomalyDetectorArn, Action: { WebhookConfiguration: { Url: `${receiver.url}/fast`, Secret: "k" } } });
+      const sample = JSON.parse(await readFile("events/deliver/sqs-batch.json", "utf8"));
+      const slow = sample.Records[0];
+      const fast = { ...slow, messageId: "fast-1", body: String(slow.body).replaceAll("shop-severe", "shop-fast") };
+      hanging.answer("hang", "hang", "hang", "hang", "hang");
+      receiver.answer({ status: 200 });
+      const { handler } = await loadModule(dir);
+      // 10.6 s left: sends stop 10 s before the deadline, 0.6 s from now.
+      const context = { getRemainingTimeInMillis: () => 10_600, invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:vigil-deliver", functionName: "vigil-deliver", awsRequestId: "r-1" };
+      expect(await handler({ Records: [slow, fast] }, context as never)).toEqual({ batchItemFailures: [{ itemIdentifier: slow.messageId }] });
+      expect(receiver.requests.filter((r) => r.path === "/fast")).toHaveLength(1);
+    } finally {
+      await hanging.stop();
+    }
   });
 });
