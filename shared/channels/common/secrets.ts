@@ -69,7 +69,9 @@ export class AwsSecrets implements SecretResolver {
       if (found === undefined) throw new Error("it holds no text value");
       return found;
     } catch (e) {
-      throw new SecretUnavailable(ref, `cannot read ${ref.source} secret ${ref.id}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      // By the error's name alone (AccessDeniedException, ResourceNotFoundException): the service's own words name Vigil's account and role, which the alert's owner reads in its deliveries. The whole error stays the cause.
+      const kind = e instanceof Error ? e.name : "an error";
+      throw new SecretUnavailable(ref, `cannot read ${ref.source} secret ${ref.id} (${kind})`, { cause: e });
     }
   }
 }

@@ -3,6 +3,7 @@ import type { Channel } from "../../model/alert.ts";
 import { emailMessage } from "./render.ts";
 import { failed, type Sender, type SendResult } from "../../alerts/channel.ts";
 import { connectionFailure } from "../common/connection-failure.ts";
+import { SecretUnavailable } from "../common/secrets.ts";
 
 type EmailChannel = Extract<Channel, { kind: "email" }>;
 
@@ -19,7 +20,9 @@ export class EmailSender implements Sender<EmailChannel> {
     try {
       const transport = await this.options.transport();
       await transport.sendMail({
-        from: channel.from ?? this.options.from,
+        // Always the deployment's address, which its mail service verified: an alert's own From is where replies go, so one tenant cannot mail as another, or as the operator.
+        from: this.options.from,
+        ...(channel.from ? { replyTo: channel.from } : {}),
         to: [...channel.to],
         subject,
         text,
@@ -28,6 +31,8 @@ export class EmailSender implements Sender<EmailChannel> {
       });
       return { ok: true };
     } catch (e) {
+      // The mail server's settings are the operator's secret: a tenant is told they could not be read, not why (its name, the role that read it).
+      if (e instanceof SecretUnavailable) return failed(true, "SECRET", "the mail server's settings could not be read");
       return classifySmtpError(e);
     }
   }

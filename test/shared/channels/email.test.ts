@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import { textChart } from "../../../shared/channels/common/chart.ts";
 import { EmailSender } from "../../../shared/channels/email/sender.ts";
+import { SecretUnavailable } from "../../../shared/channels/common/secrets.ts";
 import { alertNamed, anomalyGroupEvent } from "../../builders.ts";
 import { SmtpReceiver } from "../../receivers/smtp-receiver.ts";
 
@@ -33,6 +34,21 @@ describe("email sender against a real SMTP server", () => {
     }
     expect(mail.text).toContain(textChart(message.chart)[0]);
     expect(mail.html).toContain(textChart(message.chart)[0]);
+  });
+
+  it("sends from the deployment's address whatever the alert's From, which becomes where replies go: a tenant cannot mail as another", async () => {
+    expect(await sender.send(message, { ...channel, from: "security@operator.example" }, signal)).toEqual({ ok: true });
+    const mail = smtp.mails.at(-1)!;
+    expect(mail.from?.value[0]).toMatchObject({ address: "vigil@example.com" });
+    expect(mail.replyTo?.value[0]).toMatchObject({ address: "security@operator.example" });
+  });
+
+  it("tells a tenant that the mail server's settings could not be read, not why (the operator's secret's name and the role that read it)", async () => {
+    const unread = new EmailSender({
+      transport: () => Promise.reject(new SecretUnavailable({ source: "secretsmanager", id: "vigil/smtp" }, "cannot read secretsmanager secret vigil/smtp (AccessDeniedException)")),
+      from: "vigil@example.com",
+    });
+    expect(await unread.send(message, channel, signal)).toEqual({ ok: false, retryable: true, reason: "SECRET", detail: "the mail server's settings could not be read" });
   });
 
   it("takes SMTP 4xx as worth another try and 5xx as final", async () => {

@@ -24,6 +24,8 @@ describe("secret references", () => {
     await secrets.resolve("{{resolve:ssm:/vigil/hook-key}}");
     expect(calls).toHaveLength(3);
     await expect(secrets.resolve("{{resolve:secretsmanager:vigil/none}}")).rejects.toThrow(SecretUnavailable);
+    // Named by the error's kind, not in the service's words (which name Vigil's account and role, and the alert's owner reads them).
+    await expect(secrets.resolve("{{resolve:secretsmanager:vigil/none}}")).rejects.toThrow(/^cannot read secretsmanager secret vigil\/none \(ResourceNotFoundException\)$/);
   });
 
   it("are refused by the local mode, which has no secret store", async () => {
