@@ -7,11 +7,14 @@ import type { DrainCounts } from "./replay.ts";
  * One message for one alert, as it travels from alerting to delivery (an SQS message in
  * AWS). It holds no secret: the channel's settings are read from the alert when sending.
  */
-export const DeliverySchema = z.strictObject({
-  deliveryId: z.string().check(z.minLength(1), z.maxLength(1024)),
-  alertArn: z.string().check(z.startsWith("arn:")),
-  message: AlertMessageSchema,
-});
+export const DeliverySchema = z
+  .strictObject({
+    deliveryId: z.string().check(z.minLength(1), z.maxLength(1024)),
+    alertArn: z.string().check(z.startsWith("arn:")),
+    message: AlertMessageSchema,
+  })
+  // The channel is read from the alert `alertArn` names, and its account from the message's: they are the same alert, or the message is not delivered.
+  .check(z.refine((d) => d.message.alert.arn === d.alertArn && d.message.deliveryId === d.deliveryId, { message: "names another alert or delivery than its message does", path: ["message"] }));
 export type Delivery = z.infer<typeof DeliverySchema>;
 
 /** A delivery that could not be sent, kept to be replayed. */

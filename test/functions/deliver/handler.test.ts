@@ -37,6 +37,17 @@ describe("deliver handler (local mode)", () => {
     await expect(deliver({})).rejects.toMatchObject({ name: "ValidationException" }); // the class of the module loaded afresh
   });
 
+  it("fails, unsent, a record whose alert is not its message's (the message's alert names the account it is sent as)", async () => {
+    const dir = await tempDir();
+    const sample = JSON.parse(await readFile("events/deliver/sqs-batch.json", "utf8"));
+    const deliver = await loadHandler(dir);
+    const body = JSON.parse(sample.Records[0].body);
+    const crossed = { ...sample.Records[0], messageId: "crossed-1", body: JSON.stringify({ ...body, message: { ...body.message, alert: { ...body.message.alert, arn: "arn:aws:lookoutmetrics:us-east-1:123456789012:Alert:theirs" } } }) };
+    expect(await deliver({ Records: [sample.Records[0], crossed] })).toEqual({ batchItemFailures: [{ itemIdentifier: "crossed-1" }] });
+    // The other record (its alert gone) is parked; the crossed one is not taken at all.
+    expect((await new LocalDeadLetters(join(dir, "dead-letters")).list()).map((p) => p.delivery.message.alert.arn)).toEqual([body.alertArn]);
+  });
+
   it("answers its own partial batch when Lambda's deadline nears: the record cut short fails, the one sent is done", async () => {
     const hanging = await HttpReceiver.start();
     try {
