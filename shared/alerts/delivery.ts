@@ -14,7 +14,7 @@ export const DeliverySchema = z
     message: AlertMessageSchema,
   })
   // The channel is read from the alert `alertArn` names, and its account from the message's: they are the same alert, or the message is not delivered.
-  .check(z.refine((d) => d.message.alert.arn === d.alertArn && d.message.deliveryId === d.deliveryId, { message: "names another alert or delivery than its message does", path: ["message"] }));
+  .check(z.refine((d) => d.message.alert.arn === d.alertArn, { message: "names another alert than its message does", path: ["message", "alert", "arn"] }));
 export type Delivery = z.infer<typeof DeliverySchema>;
 
 /** A delivery that could not be sent, kept to be replayed. */
