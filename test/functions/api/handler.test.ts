@@ -13,7 +13,11 @@ describe("api handler (local mode)", () => {
     const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricSource: { HttpPushConfig: {} } }));
     const api = await loadHandler(dir);
-    const res = await api(JSON.parse(await readFile("events/api/put-metric-rows.json", "utf8")));
+    // The sample's rows, stamped an hour before now (this handler runs on the real clock; rows further back than a history reaches are refused).
+    const event = JSON.parse(await readFile("events/api/put-metric-rows.json", "utf8"));
+    const lastHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000).toISOString().slice(0, 19).replace("T", " ");
+    event.body = String(event.body).replaceAll("2021-03-01 21:00:00", lastHour);
+    const res = await api(event);
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ RowsAccepted: 2, RowsRejected: 1, Rejects: [{ Index: 2, Reason: "MISSING_DIMENSION_VALUE" }] });
     expect(JSON.parse((await api(JSON.parse(await readFile("events/api/health.json", "utf8")))).body)).toMatchObject({ status: "ok" });
@@ -21,7 +25,11 @@ describe("api handler (local mode)", () => {
 
   it("answers an unknown metric set as L4M does, and refuses an event that is not from the HTTP API", async () => {
     const api = await loadHandler(await tempDir());
-    const res = await api(JSON.parse(await readFile("events/api/put-metric-rows.json", "utf8")));
+    // The sample's rows, stamped an hour before now (this handler runs on the real clock; rows further back than a history reaches are refused).
+    const event = JSON.parse(await readFile("events/api/put-metric-rows.json", "utf8"));
+    const lastHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000).toISOString().slice(0, 19).replace("T", " ");
+    event.body = String(event.body).replaceAll("2021-03-01 21:00:00", lastHour);
+    const res = await api(event);
     expect(res.statusCode).toBe(400);
     expect(res.headers["x-amzn-errortype"]).toBe("ResourceNotFoundException");
     await expect(api({ Records: [] })).rejects.toMatchObject({ name: "ValidationException" });
