@@ -145,7 +145,7 @@ describe("detection of intervals", () => {
     expect(execution).toMatchObject({ Status: "FAILED", FailureReason: expect.stringContaining(`ServiceQuotaExceeded BytesPerInterval: the interval's files hold more than ${maxBytes} bytes`) });
     const at = intervalUri(metricSetRoot(rt.resultsRoot, metricSet), t);
     const rejects = new TextDecoder().decode(await rt.blobs.get(join(at, "rejects.jsonl"))).trim().split("\n").map((l) => JSON.parse(l));
-    expect(rejects).toContainEqual(expect.objectContaining({ file: join(hourFolder, "bomb.csv.gz"), line: 0, detail: expect.stringContaining(`the files of one interval may hold ${maxBytes} bytes in all`) }));
+    expect(rejects).toContainEqual(expect.objectContaining({ file: join(hourFolder, "bomb.csv.gz"), line: 0, detail: expect.stringContaining(`the files read at once may hold ${maxBytes} bytes in all`) }));
     const quality = JSON.parse(new TextDecoder().decode(await rt.blobs.get(join(at, "quality.json"))));
     expect(quality.rowsRead).toBeLessThan(maxBytes / 20);
     expect(new TextDecoder().decode(await rt.blobs.get(join(at, "anomalies.jsonl")))).toBe("");
