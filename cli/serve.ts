@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { consoleFiles, isConsolePath } from "../console/server.ts";
 import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/index.ts";
-import { createBoundedServer, type Handler, type HttpLimits } from "../shared/api/http-server.ts";
+import { createBoundedServer, hostsAnswered, isLoopback, type Handler, type HttpLimits, type PlainHeaders } from "../shared/api/http-server.ts";
 import { isPage, page } from "../shared/api/pages.ts";
 import { errorResponse, router, type ApiResponse } from "../shared/api/router.ts";
 import { consoleOperationPath, ConsoleSessions } from "../shared/api/session.ts";
-import { SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
+import { SIGNING_SERVICE, SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ValidationException, VigilError } from "../shared/model/errors.ts";
 import { checkedRoots, DATA_FOLDER } from "../shared/runtime/data-roots.ts";
 import type { ServeConfig } from "../shared/runtime/service/index.ts";
@@ -69,14 +69,38 @@ export async function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" 
 export type OperationsRoute = (path: string, headers: Readonly<Record<string, string | undefined>>) => Promise<ApiResponse | undefined>;
 
 /**
+ * Refuses to listen beyond this machine while a key's secret is the public default: anyone
+ * who can reach the port could sign with it.
+ */
+function checkExposure(host: string, tenants: Tenants): void {
+  if (isLoopback(host) || ![...tenants.credentials.values()].some((c) => c.secretAccessKey === DEFAULT_SECRET_ACCESS_KEY)) return;
+  throw new ValidationException(`vigil serve would listen on ${host}, beyond this machine, with the public default secret (${DEFAULT_SECRET_ACCESS_KEY}): set accessKeyId and secretAccessKey (VIGIL_ACCESS_KEY_ID, VIGIL_SECRET_ACCESS_KEY) to your own, or listen on 127.0.0.1`, { fields: [{ Name: "secretAccessKey", Message: "is the public default" }] });
+}
+
+const SIGV4_FOR_SERVICE = new RegExp(`^AWS4-HMAC-SHA256 Credential=[^/\\s]+/\\d{8}/[^/\\s]+/${SIGNING_SERVICE}/aws4_request,`);
+
+/**
+ * Whether a request's headers look like a caller's, so its body may take the server's whole
+ * request time: a live console session, or a Signature V4 for L4M. The key is not looked up:
+ * how long a body may take must not tell which keys exist (sigv4.ts).
+ */
+function vouchedBy(sessions: ConsoleSessions): (headers: PlainHeaders) => boolean {
+  return (headers) => SIGV4_FOR_SERVICE.test(headers["authorization"] ?? "") || sessions.holdsLive({ headers, secure: false });
+}
+
+/**
  * `vigil serve`: L4M's API on localhost, over the local mode's services, for the official
  * AWS SDK client (`endpoint: http://localhost:<port>`). Every request but `GET /health` and
  * the signed links of alert messages must carry a valid Signature V4 for the service
  * `lookoutmetrics`. Requests are bounded (body, headers, time) before any of this runs
- * (shared/api/http-server.ts).
+ * (shared/api/http-server.ts), and only those whose Host names this server are answered:
+ * its address (`localhost` too on loopback) and `allowedHosts` (its public URL's host, say),
+ * so that a page whose domain is rebound to this address in DNS reaches nothing.
  */
-export async function serve(options: { port: number; host?: string; services: Services; tenants: Tenants; limits?: Partial<HttpLimits>; operations?: OperationsRoute; onAnswer?: (entry: { requestId: string; method: string; path: string; status: number; ms: number }) => void }): Promise<{ server: Server; url: string }> {
+export async function serve(options: { port: number; host?: string; allowedHosts?: readonly string[]; services: Services; tenants: Tenants; limits?: Partial<HttpLimits>; operations?: OperationsRoute; onAnswer?: (entry: { requestId: string; method: string; path: string; status: number; ms: number }) => void }): Promise<{ server: Server; url: string }> {
   const { services, tenants } = options;
+  const host = options.host ?? "127.0.0.1";
+  checkExposure(host, tenants);
   // Signatures are checked against the real clock, also when detection runs on a simulated one.
   const verifier = new SigV4Verifier((key) => tenants.credentials.get(key), services.linkClock);
   const handle = router(services);
@@ -118,12 +142,17 @@ export async function serve(options: { port: number; host?: string; services: Se
     options.onAnswer?.({ requestId: request.requestId, method: request.method, path: request.path, status: response.status, ms: Math.round(performance.now() - started) });
     return response;
   };
-  const server = createBoundedServer(answer, { ...(options.limits ? { limits: options.limits } : {}), onError: (error, requestId) => services.observer.failed("api request", error, { requestId }) });
+  const server = createBoundedServer(answer, {
+    ...(options.limits ? { limits: options.limits } : {}),
+    answersHost: hostsAnswered(host, options.allowedHosts),
+    vouched: vouchedBy(sessions),
+    onError: (error, requestId) => services.observer.failed("api request", error, { requestId }),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host ?? "127.0.0.1", resolve);
+    server.listen(options.port, host, resolve);
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
-  return { server, url: `http://${options.host ?? "127.0.0.1"}:${port}` };
+  return { server, url: `http://${host}:${port}` };
 }

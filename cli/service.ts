@@ -63,6 +63,8 @@ export async function startServing(config: ServeConfig, options: Omit<OpenServic
     const { server, url } = await serve({
       port: config.port,
       host: config.host,
+      allowedHosts: [...(config.publicUrl ? [new URL(config.publicUrl).hostname] : []), ...(config.allowedHosts ?? [])],
+      ...(config.maxConnectionsPerClient ? { limits: { maxConnectionsPerClient: config.maxConnectionsPerClient } } : {}),
       services: service.services,
       tenants,
       operations: operationsOf(service, { metricsToken: config.metricsToken, othersMayCall: tenants.scopes.size > 1 }),

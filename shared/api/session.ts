@@ -157,6 +157,13 @@ export class ConsoleSessions {
   }
 
   /** The session a request's cookie names, if it is live (its idle clock restarted): what the console's page is served with. */
+  /** Whether the request's cookie names a live session, the session left as it is (its idle clock; an ended one is not removed here). */
+  holdsLive(request: Pick<EdgeRequest, "headers" | "secure">): boolean {
+    const cookie = cookieValue(request.headers["cookie"], this.cookieName(request));
+    const session = cookie === undefined ? undefined : this.sessions.get(digest(cookie).toString("hex"));
+    return session !== undefined && !this.expired(session, this.options.now());
+  }
+
   sessionOf(request: Pick<EdgeRequest, "headers" | "secure">): SessionInfo | undefined {
     try {
       return this.infoOf(this.current(request));

@@ -28,12 +28,12 @@ describe("an oversized unsigned body, against `vigil serve` in its own process",
     const port = portOf(server.url);
     const before = await peakRss(server.child.pid!);
     // Declared: refused on the headers alone, before a byte of the body is read.
-    const declared = await rawExchange(port, `POST /CreateAnomalyDetector HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${600 * MiB}\r\n\r\n`, { bodyBytes: 600 * MiB });
+    const declared = await rawExchange(port, `POST /CreateAnomalyDetector HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${600 * MiB}\r\n\r\n`, { bodyBytes: 600 * MiB });
     expect(declared.status, declared.text.slice(0, 300)).toBe(413);
     expect(declared.text).toMatch(/"__type":"ValidationException".*larger than 6291456 bytes/);
     expect(declared.bytesSent).toBeLessThan(600 * MiB);
     // Chunked, with no length to go by: refused once the count passes the limit.
-    const chunked = await rawExchange(port, "POST /CreateAnomalyDetector HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", { bodyBytes: 600 * MiB, chunked: true });
+    const chunked = await rawExchange(port, "POST /CreateAnomalyDetector HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", { bodyBytes: 600 * MiB, chunked: true });
     expect(chunked.status, chunked.text.slice(0, 300)).toBe(413);
     expect(chunked.bytesSent).toBeLessThan(100 * MiB);
 
@@ -46,10 +46,10 @@ describe("an oversized unsigned body, against `vigil serve` in its own process",
 
   it("takes a body just under the limit, and refuses one just over it", async () => {
     const port = portOf(server.url);
-    const ok = await rawExchange(port, `POST /ListAnomalyDetectors HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_BODY}\r\n\r\n`, { bodyBytes: MAX_BODY });
+    const ok = await rawExchange(port, `POST /ListAnomalyDetectors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${MAX_BODY}\r\n\r\n`, { bodyBytes: MAX_BODY });
     // Read whole, then refused for its signature (there is none), not its size.
     expect(ok.status, ok.text.slice(0, 300)).toBe(403);
-    const over = await rawExchange(port, `POST /ListAnomalyDetectors HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`, { bodyBytes: MAX_BODY + 1, chunked: true });
+    const over = await rawExchange(port, `POST /ListAnomalyDetectors HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`, { bodyBytes: MAX_BODY + 1, chunked: true });
     expect(over.status).toBe(413);
   });
 });
@@ -57,7 +57,8 @@ describe("an oversized unsigned body, against `vigil serve` in its own process",
 describe("slow senders and oversized headers", () => {
   let server: Server;
   let url: string;
-  const limits = { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutMs: 300, timeoutCheckMs: 50 };
+  // One client holds every connection here (the idle ones): its own cap is not what these are about.
+  const limits = { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutMs: 300, timeoutCheckMs: 50, maxConnectionsPerClient: 128 };
   beforeAll(async () => {
     const dataDir = join(await tempDir(), "vigil");
     ({ server, url } = await serve({ port: 0, services: localAt(dataDir, Date.now), tenants: await tenantsFromConfig({ dataDir }), limits }));
@@ -67,8 +68,8 @@ describe("slow senders and oversized headers", () => {
   it("cuts off a client that never finishes its headers, or its body", async () => {
     const started = Date.now();
     const [headers, body] = await Promise.all([
-      rawExchange(portOf(url), "POST /ListAnomalyDetectors HTTP/1.1\r\nHost: x\r\nX-Slow: ", { waitMs: 5_000 }),
-      rawExchange(portOf(url), "POST /ListAnomalyDetectors HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{", { waitMs: 5_000 }),
+      rawExchange(portOf(url), "POST /ListAnomalyDetectors HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", { waitMs: 5_000 }),
+      rawExchange(portOf(url), "POST /ListAnomalyDetectors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{", { waitMs: 5_000 }),
     ]);
     expect(headers.closed).toBe(true);
     expect(headers.status).toBe(408);
@@ -80,10 +81,10 @@ describe("slow senders and oversized headers", () => {
 
   it("refuses too many headers and headers too large with 431, and answers afterwards", async () => {
     const many = Array.from({ length: MAX_HEADERS + 1 }, (_, i) => `X-H${i}: v\r\n`).join("");
-    const tooMany = await rawExchange(portOf(url), `GET /health HTTP/1.1\r\nHost: x\r\n${many}\r\n`);
+    const tooMany = await rawExchange(portOf(url), `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n${many}\r\n`);
     expect(tooMany.status).toBe(431);
     expect(tooMany.text).toMatch(/more than 100 headers/);
-    const large = await rawExchange(portOf(url), `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(MAX_HEADER_BYTES)}\r\n\r\n`);
+    const large = await rawExchange(portOf(url), `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(MAX_HEADER_BYTES)}\r\n\r\n`);
     expect(large.status).toBe(431);
     const nonsense = await rawExchange(portOf(url), "NOT HTTP AT ALL\r\n\r\n");
     expect(nonsense.status).toBe(400);
@@ -91,7 +92,7 @@ describe("slow senders and oversized headers", () => {
   });
 
   it("serves others while many connections sit idle", async () => {
-    const idle = Array.from({ length: 50 }, () => rawExchange(portOf(url), "POST /ListAnomalyDetectors HTTP/1.1\r\nHost: x\r\n", { waitMs: 5_000 }));
+    const idle = Array.from({ length: 50 }, () => rawExchange(portOf(url), "POST /ListAnomalyDetectors HTTP/1.1\r\nHost: 127.0.0.1\r\n", { waitMs: 5_000 }));
     expect(await listDetectors(url)).toBe(200);
     expect((await Promise.all(idle)).every((a) => a.closed)).toBe(true);
   });

@@ -30,8 +30,14 @@ export const ServeConfig = z.strictObject({
    * `<dataDir>/files` unless given others; another tenant reads no local file unless granted one.
    */
   dataRoots: z.optional(DataRootsSettings),
-  /** Base URL people reach `vigil serve` at, for the links in alert messages. */
+  /** Base URL people reach `vigil serve` at, for the links in alert messages; its host is one the server answers. */
   publicUrl: z.optional(z.url({ protocol: /^https?$/ })),
+  /**
+   * Host names the server answers besides its address (and `localhost` on loopback) and the
+   * public URL's host: a request whose Host header names none of them is refused (421), as a
+   * page rebinding its own domain to this address sends.
+   */
+  allowedHosts: z.optional(z.array(z.string().check(z.regex(/^([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}\.?$|^\[[0-9A-Fa-f:.]+\]$/, "must be a host name or an IP address, without a port"))).check(z.maxLength(100))),
   /** Key that signs those links (32+ characters); one is made and kept in the data directory when none is given. */
   linkKey: z.optional(z.string().check(z.minLength(32, "must be at least 32 characters"))),
   smtp: z.optional(z.strictObject({ url: SmtpUrl, from: z.optional(z.string().check(z.minLength(3), z.maxLength(320))) })),
@@ -64,6 +70,11 @@ export const ServeConfig = z.strictObject({
    * every tenant's work, so once others can, /metrics is refused until a token is set.
    */
   metricsToken: z.optional(z.string().check(z.regex(/^[\x21-\x7e]{32,256}$/, "must be 32 to 256 printable characters, no spaces"))),
+  /**
+   * Connections one client (an IPv4 address, an IPv6 /64) may hold at once, of the 128 the
+   * server takes (32 unless given): raise it behind a reverse proxy, whose connections all come from one address.
+   */
+  maxConnectionsPerClient: z.optional(z.int().check(z.minimum(1), z.maximum(128))),
   /** How long SIGTERM waits for work under way before cutting it (seconds). */
   drainSeconds: z._default(z.int().check(z.minimum(1), z.maximum(600)), 30),
   /** ISO-8601 duration between reminders of a group that lasts, e.g. PT4H. */
@@ -82,10 +93,12 @@ const ENV: Readonly<Record<string, (v: string) => Partial<Record<keyof ServeConf
   VIGIL_DATA_DIR: (v) => ({ dataDir: v }),
   VIGIL_DATA_ROOTS: (v) => ({ dataRoots: dataRootsFromText(v) }),
   VIGIL_PUBLIC_URL: (v) => ({ publicUrl: v }),
+  VIGIL_ALLOWED_HOSTS: (v) => ({ allowedHosts: v.split(",").map((h) => h.trim()).filter(Boolean) }),
   VIGIL_LINK_SECRET: (v) => ({ linkKey: v }),
   VIGIL_ACCESS_KEY_ID: (v) => ({ accessKeyId: v }),
   VIGIL_SECRET_ACCESS_KEY: (v) => ({ secretAccessKey: v }),
   VIGIL_METRICS_TOKEN: (v) => ({ metricsToken: v }),
+  VIGIL_MAX_CONNECTIONS_PER_CLIENT: (v) => ({ maxConnectionsPerClient: /^\d+$/.test(v) ? Number(v) : v }),
   VIGIL_DRAIN_SECONDS: (v) => ({ drainSeconds: /^\d+$/.test(v) ? Number(v) : v }),
   VIGIL_REPEAT_INTERVAL: (v) => ({ repeatInterval: v }),
   VIGIL_PRIVATE_TARGETS: (v) => ({ privateTargets: v.split(",").map((t) => t.trim()).filter(Boolean) }),

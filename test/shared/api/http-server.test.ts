@@ -1,11 +1,16 @@
 import { request as httpRequest, type Server } from "node:http";
-import { connect } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { createBoundedServer, type Handler, type HttpLimits } from "../../../shared/api/http-server.ts";
+import { connect, type Socket } from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { clientOf, createBoundedServer, hostsAnswered, isLoopback, type Handler, type HttpLimits } from "../../../shared/api/http-server.ts";
 import { rawExchange } from "../../security/wire.ts";
 
 let server: Server | undefined;
-afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+/** The raw connections a test opened (open), ended with it, passing or not. */
+const opened: Socket[] = [];
+afterEach(() => {
+  for (const s of opened.splice(0)) s.destroy();
+  return new Promise<void>((r) => (server ? (server.close(() => r()), server.closeAllConnections()) : r()));
+});
 
 async function start(handler: Handler, limits: Partial<HttpLimits> = {}, onError?: (e: unknown, id: string) => void): Promise<number> {
   server = createBoundedServer(handler, { limits, ...(onError ? { onError } : {}) });
@@ -91,5 +96,116 @@ describe("createBoundedServer", () => {
     );
     expect(handled).toBe(0);
     expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+  });
+});
+
+/** A raw connection from `localAddress` that sends `head` and then waits: what the server answers, and whether it closed. */
+function open(port: number, head: string, localAddress = "127.0.0.1") {
+  const seen = { text: "", closed: false, socket: connect({ port, host: "127.0.0.1", localAddress }) };
+  seen.socket.on("data", (c: Buffer) => (seen.text += c.toString("latin1")));
+  seen.socket.on("error", () => {});
+  seen.socket.on("close", () => (seen.closed = true));
+  seen.socket.write(head);
+  opened.push(seen.socket);
+  return seen;
+}
+const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+
+/** GET / from `localAddress`: its status, or 0 when the connection closed without one. */
+const getFrom = (port: number, localAddress: string) =>
+  new Promise<number>((resolve) => {
+    const req = httpRequest({ host: "127.0.0.1", port, localAddress, path: "/", agent: false }, (res) => (res.resume(), resolve(res.statusCode!)));
+    req.on("error", () => resolve(0));
+    req.end();
+  });
+
+describe("createBoundedServer's Host check", () => {
+  it("answers only the Host names it is given, refusing the others with 421 before the body is read or the handler runs", async () => {
+    let handled = 0;
+    server = createBoundedServer(async (r) => (handled++, echo(r)), { answersHost: hostsAnswered("127.0.0.1", ["vigil.example.com"]) });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, "[::1]", "LOCALHOST", "vigil.example.com", "vigil.example.com:443"]) expect((await rawExchange(port, `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`)).status, host).toBe(200);
+    expect(handled).toBe(6);
+    for (const head of [`Host: rebind.attacker.example:${port}`, "Host: localhost.attacker.example", "Host: 10.0.0.1", "Host: user@localhost", "Host: localhost/x"]) {
+      // The body is declared and never sent: the refusal comes without waiting for it.
+      const answer = await rawExchange(port, `POST /CreateAnomalyDetector HTTP/1.1\r\n${head}\r\nContent-Length: 1000\r\n\r\n`);
+      expect(answer.status, head).toBe(421);
+      expect(answer.closed).toBe(true);
+      expect(JSON.parse(answer.text.slice(answer.text.indexOf("\r\n\r\n") + 4))).toMatchObject({ __type: "ValidationException" });
+    }
+    // HTTP/1.0 may leave Host out: nothing names this server then.
+    expect((await rawExchange(port, "GET / HTTP/1.0\r\n\r\n")).status).toBe(421);
+    expect(handled).toBe(6);
+  });
+
+  it("refuses a foreign Host before asking a client that waits for 100 Continue for its body", async () => {
+    server = createBoundedServer(echo, { answersHost: hostsAnswered("127.0.0.1") });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port, method: "POST", path: "/", agent: false, headers: { host: "rebind.attacker.example", expect: "100-continue", "content-length": 10 } });
+      req.on("continue", () => reject(new Error("the server asked for the body")));
+      req.on("response", (res) => resolve(res.statusCode!));
+      req.on("error", reject);
+      req.flushHeaders();
+    });
+    expect(status).toBe(421);
+  });
+
+  it("knows the names of each address: loopback ones on loopback, any IP address (never a name) on every address, the address itself otherwise", () => {
+    const loopback = hostsAnswered("localhost");
+    expect(["localhost:1", "127.0.0.1", "127.1", "[::1]:8087"].map(loopback)).toEqual([true, true, true, true]);
+    expect([undefined, "", "10.0.0.1", "evil.example", "localhost.", "127.0.0.1.nip.io"].map(loopback)).toEqual([false, false, false, false, false, false]);
+    const every = hostsAnswered("0.0.0.0", ["vigil.internal"]);
+    expect(["localhost", "10.1.2.3:8087", "[fe80::1]", "vigil.internal:8087"].map(every)).toEqual([true, true, true, true]);
+    expect(["evil.example", "vigil.internal.evil.example"].map(every)).toEqual([false, false]);
+    const one = hostsAnswered("192.168.1.5");
+    expect(["192.168.1.5:8087", "localhost", "127.0.0.1", "192.168.1.6"].map(one)).toEqual([true, false, false, false]);
+    expect(hostsAnswered("::1")("[::1]:8087")).toBe(true);
+    expect(["127.0.0.1", "127.3.4.5", "::1", "[::1]", "::ffff:127.0.0.1", "localhost"].every(isLoopback)).toBe(true);
+    expect(["0.0.0.0", "::", "10.0.0.1", "vigil.example.com"].some(isLoopback)).toBe(false);
+  });
+});
+
+describe("createBoundedServer's connection slots", () => {
+  it("caps the connections of one client, so that another still gets in while it holds its share", async () => {
+    const port = await start(echo, { maxConnections: 8, maxConnectionsPerClient: 2 });
+    // Eight slow uploads from one address: declared, one byte sent, the rest never.
+    const hogs = Array.from({ length: 8 }, () => open(port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"));
+    await vi.waitFor(() => expect(hogs.filter((h) => h.closed)).toHaveLength(6), { timeout: 5_000 });
+    // Those turned away were answered 429 when the answer could be read before the close.
+    expect(hogs.filter((h) => h.closed).map((h) => statusOf(h.text)).every((s) => s === 429 || s === 0)).toBe(true);
+    expect(await getFrom(port, "127.0.0.2")).toBe(200);
+    // The same client is turned away while its two are held, and let in once they close.
+    expect([0, 429]).toContain(await getFrom(port, "127.0.0.1"));
+    expect(hogs.filter((h) => !h.closed)).toHaveLength(2);
+    for (const h of hogs) h.socket.destroy();
+    await vi.waitFor(async () => expect(await getFrom(port, "127.0.0.1")).toBe(200), { timeout: 5_000 });
+  });
+
+  it("counts an IPv6 client by its /64, and an IPv4 one by its address", () => {
+    expect(clientOf("2001:db8:1:2::1")).toBe(clientOf("2001:db8:1:2:ffff:1:2:3"));
+    expect(clientOf("2001:db8:1:2::1")).toBe("2001:db8:1:2::/64");
+    expect(clientOf("2001:db8:1:3::1")).not.toBe(clientOf("2001:db8:1:2::1"));
+    expect(clientOf("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    expect([clientOf("10.0.0.1"), clientOf("::ffff:10.0.0.1")]).toEqual(["10.0.0.1", "::ffff:10.0.0.1"]);
+  });
+
+  it("gives a body sent without credentials a shorter time to arrive than one sent with them", async () => {
+    const port = await new Promise<number>((resolve) => {
+      server = createBoundedServer(echo, { limits: { anonymousBodyTimeoutMs: 200 }, vouched: (headers) => headers["authorization"] === "Bearer ok" });
+      server.listen(0, "127.0.0.1", () => resolve((server!.address() as { port: number }).port));
+    });
+    const head = (auth: string) => `POST / HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 2\r\n\r\n{`;
+    const vouched = open(port, head("Authorization: Bearer ok\r\n"));
+    const anonymous = open(port, head(""));
+    await vi.waitFor(() => expect(anonymous.closed).toBe(true), { timeout: 5_000 });
+    expect(statusOf(anonymous.text)).toBe(408);
+    expect(anonymous.text).toContain('"__type":"RequestTimeoutException"');
+    // The one with credentials was not cut off with it: its body, finished, is answered.
+    expect([vouched.text, vouched.closed]).toEqual(["", false]);
+    vouched.socket.write("}");
+    await vi.waitFor(() => expect(statusOf(vouched.text)).toBe(200), { timeout: 5_000 });
   });
 });
