@@ -1,7 +1,6 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { readAndAggregate, readableOf, ReadStopped, ReadTooLarge } from "../detect/read-files.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
-import { FILE_READ_COST } from "../ingest/readers.ts";
 import { metricSetRoot, tenantFailureReason } from "../detect/results.ts";
 import { ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
@@ -127,13 +126,14 @@ async function backTestMetricSet(services: Services, metricSet: MetricSet, signa
   const quotas = services.quotas ?? L4M_QUOTAS;
   const maxCells = quotas.valuesPerBackTest;
   // Its bytes as learning a history reads them: a GZIP that inflates without end stops at BytesPerHistory, not at the values it makes.
+  // Its files cost nothing beside their bytes: a week of minute files (10,080) would pass the budget on their count alone, and the time given bounds how many are opened.
   const maxBytes = quotas.bytesPerHistory[metricSet.MetricSetFrequency];
-  const data = await readAndAggregate(files, readable, prefixes, { signal, maxCells, maxBytes }).catch((e: unknown) => {
+  const data = await readAndAggregate(files, readable, prefixes, { signal, maxCells, maxBytes, fileCost: 0 }).catch((e: unknown) => {
     if (e instanceof ReadTooLarge) throw new ServiceQuotaExceededException(`The history of metric set ${metricSet.MetricSetName} holds more than ${maxCells} values (series × intervals), the most one back-test holds (${e.rows} rows of ${e.files} files read): back-test a shorter history`, metricSet.MetricSetArn, "MetricSet", QUOTA_CODES.valuesPerBackTest);
     throw e instanceof ReadStopped ? new BackTestInterrupted(metricSet.MetricSetArn, `The history of metric set ${metricSet.MetricSetName} could not be read within the time given (${e.rows} rows of ${e.files} files read)`) : e;
   });
   // Back-tested in part, it would report on a history other than the one asked for.
-  if (data.overBudget) throw new ServiceQuotaExceededException(`The history of metric set ${metricSet.MetricSetName} holds more than ${maxBytes} bytes as read (inflated, ${FILE_READ_COST} more a file), the ${QUOTA_CODES.bytesPerHistory} quota: back-test a shorter history`, metricSet.MetricSetArn, "MetricSet", QUOTA_CODES.bytesPerHistory);
+  if (data.overBudget) throw new ServiceQuotaExceededException(`The history of metric set ${metricSet.MetricSetName} holds more than ${maxBytes} bytes as read (compressed or inflated, whichever is more), the ${QUOTA_CODES.bytesPerHistory} quota: back-test a shorter history`, metricSet.MetricSetArn, "MetricSet", QUOTA_CODES.bytesPerHistory);
   const starts = [...data.intervals.keys()].sort((a, b) => a - b);
   if (starts.length < 2) throw new ValidationException(`Metric set ${metricSet.MetricSetName} has no history to back-test under ${prefixes.join(", ")}`);
   const len = intervalMs(metricSet.MetricSetFrequency);

@@ -43,6 +43,8 @@ export type ReadOptions = Omit<AggregateOptions, "intervalMs"> & {
   readonly budget?: ReadBudget;
   /** The most (series, interval) cells the aggregate may hold: past it, the read ends with ReadTooLarge. */
   readonly maxCells?: number;
+  /** What opening a file costs the budget beside its bytes (FILE_READ_COST unless told). */
+  readonly fileCost?: number;
 };
 
 /** A read whose aggregate grew past the cells it was given: how far it had got. */
@@ -64,13 +66,13 @@ export class ReadTooLarge extends Error {
  * each piece of one read: once aborted, the read ends with ReadStopped.
  */
 export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], options: ReadOptions = {}): Promise<ReadAggregation> {
-  const { signal, maxBytes, budget: shared, maxCells, ...aggregate } = options;
+  const { signal, maxBytes, budget: shared, maxCells, fileCost, ...aggregate } = options;
   const budget = shared ?? (maxBytes === undefined ? undefined : new ReadBudget(maxBytes));
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, rowTimeParser(metricSet));
   const aggregator = new Aggregator(spec, { ...aggregate, intervalMs: intervalMs(metricSet.MetricSetFrequency) });
   const listed = { files: 0, rows: 0 };
-  for await (const batch of recordsUnder(blobs, prefixes, format, listed, signal, budget)) {
+  for await (const batch of recordsUnder(blobs, prefixes, format, listed, signal, budget, false, fileCost)) {
     if (signal?.aborted) throw new ReadStopped(listed.files, listed.rows);
     listed.rows += batch.length;
     for (const item of batch) {
@@ -83,13 +85,13 @@ export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMet
 }
 
 /** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found (and `signal`, once aborted, stops it before the next; a `budget` spent, without a word). `latestFirst`: each address's files in reverse order of their paths. */
-async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number; rows?: number }, signal?: AbortSignal, budget?: ReadBudget, latestFirst = false): AsyncGenerator<ReadItem[]> {
+async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number; rows?: number }, signal?: AbortSignal, budget?: ReadBudget, latestFirst = false, fileCost = FILE_READ_COST): AsyncGenerator<ReadItem[]> {
   for (const prefix of prefixes) {
     const files = await blobs.list(prefix);
     if (latestFirst) files.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
     for (const file of files) {
       if (signal?.aborted) throw new ReadStopped(listed.files, listed.rows ?? 0);
-      if (budget && !budget.take(FILE_READ_COST)) return;
+      if (budget && !budget.take(fileCost)) return;
       listed.files++;
       const bytes = await blobs.read(file);
       if (bytes) yield* streamRecords(file, bytes, format, budget);

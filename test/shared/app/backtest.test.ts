@@ -208,6 +208,14 @@ describe("a back-test stopped", () => {
     expect((await describeDetector(roomy.s, OPERATOR, roomy.arn)).Status).toBe("BACK_TEST_COMPLETE");
   });
 
+  it("reads a history of many small files whose count alone would pass BytesPerHistory (a week of minute files, say): files cost only their bytes", async () => {
+    // 56 files of 6 hours of 2 series, a few kilobytes each; 56 files at 16 KiB an opening would be 896 KiB, past the quota of 512 KiB.
+    const { s, arn } = await backTestAsked({ files: 56 });
+    const quotas = { ...L4M_QUOTAS, bytesPerHistory: { ...L4M_QUOTAS.bytesPerHistory, PT1H: 512 * 1024 } };
+    await runBackTests({ ...s, quotas }, { signal: new AbortController().signal, then: "fail" });
+    expect((await describeDetector(s, OPERATOR, arn)).Status).toBe("BACK_TEST_COMPLETE");
+  });
+
   it("by the end of its share of an invocation, fails with the reason given", async () => {
     const { s, arn } = await backTestAsked({ series: 16 });
     const ended = new AbortController();
