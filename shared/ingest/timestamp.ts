@@ -43,8 +43,12 @@ function parseIsoLike(s: string, zone: string): number | undefined {
   return ms - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
-/** The longest cell read with a pattern: far beyond any written time, it bounds what luxon's regular expression is run on. */
-export const MAX_PATTERN_CELL = 64;
+/**
+ * The longest cell read with a pattern: beyond any written time (a weekday, month and zone
+ * written out, `Wednesday, September 27, 2023 at 10:15:30 AM America/Argentina/Buenos_Aires`,
+ * is 75), it bounds what luxon's regular expression is run on.
+ */
+export const MAX_PATTERN_CELL = 256;
 
 function patternParser(format: string, zone: string): TimestampParser {
   // A metric set stored before such patterns were refused: its owner is told to change it (UpdateMetricSet), and nothing is read with it.

@@ -59,5 +59,7 @@ describe("timestamps", () => {
     expect(padded(fits)(cell(fits))).toBe(t);
     expect(padded(fits)(`  ${cell(fits)}  `)).toBe(t);
     expect(padded(fits + 1)(cell(fits + 1))).toBeUndefined();
+    // A time written out in words with its zone's name is longer than 64 characters, and read.
+    expect(makeTimestampParser("EEEE, MMMM d, yyyy 'at' h:mm:ss a z")("Wednesday, September 27, 2023 at 10:15:30 AM America/Argentina/Buenos_Aires")).toBe(1_695_820_530_000);
   });
 });
