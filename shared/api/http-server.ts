@@ -138,10 +138,11 @@ function headerOverflow(error: NodeJS.ErrnoException, limits: { maxHeaderBytes: 
   return packet && packet.length <= limits.maxHeaderBytes && headerLines > limits.maxHeaders ? `The request has more than ${limits.maxHeaders} headers` : `The request line and headers are larger than ${limits.maxHeaderBytes} bytes`;
 }
 
-/** The host a Host header names, as URLs compare it (lower case, IPv4 dotted, IPv6 in brackets), without its port; undefined for what names none. */
+/** The host a Host header names, as URLs compare it (lower case, IPv4 dotted, IPv6 in brackets, without the root's trailing dot), without its port; undefined for what names none. */
 function hostnameOf(value: string): string | undefined {
   if (!/^[^\s/?#@\\]+$/.test(value) || !URL.canParse(`http://${value}`)) return undefined;
-  return new URL(`http://${value}`).hostname;
+  // `vigil.lan.` is `vigil.lan`, fully qualified.
+  return new URL(`http://${value}`).hostname.replace(/(?<=[^.])\.$/, "");
 }
 
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];

@@ -155,8 +155,11 @@ describe("createBoundedServer's Host check", () => {
 
   it("knows the names of each address: loopback ones on loopback, any IP address (never a name) on every address, the address itself otherwise", () => {
     const loopback = hostsAnswered("localhost");
-    expect(["localhost:1", "127.0.0.1", "127.1", "[::1]:8087"].map(loopback)).toEqual([true, true, true, true]);
-    expect([undefined, "", "10.0.0.1", "evil.example", "localhost.", "127.0.0.1.nip.io"].map(loopback)).toEqual([false, false, false, false, false, false]);
+    expect(["localhost:1", "127.0.0.1", "127.1", "[::1]:8087", "localhost.", "LOCALHOST.:8087"].map(loopback)).toEqual([true, true, true, true, true, true]);
+    expect([undefined, "", "10.0.0.1", "evil.example", "localhost..", "127.0.0.1.nip.io"].map(loopback)).toEqual([false, false, false, false, false, false]);
+    // A name is the same fully qualified (with the root's dot) or not, on either side.
+    const lan = hostsAnswered("127.0.0.1", ["vigil.lan."]);
+    expect(["vigil.lan", "vigil.lan.", "Vigil.LAN:8087"].map(lan)).toEqual([true, true, true]);
     const every = hostsAnswered("0.0.0.0", ["vigil.internal"]);
     expect(["localhost", "10.1.2.3:8087", "[fe80::1]", "vigil.internal:8087"].map(every)).toEqual([true, true, true, true]);
     expect(["evil.example", "vigil.internal.evil.example"].map(every)).toEqual([false, false]);
