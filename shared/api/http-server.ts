@@ -22,8 +22,10 @@ export interface HttpLimits {
   readonly headersTimeoutMs: number;
   /** From the first byte to the end of the body. */
   readonly requestTimeoutMs: number;
-  /** From the end of the headers to the end of the body, for a request whose headers carry no credentials (BoundedServerOptions.vouched). */
+  /** From the end of the headers to the end of the body, for a request whose headers carry no credentials (BoundedServerOptions.vouched); past it, any body still arriving is a slow one. */
   readonly anonymousBodyTimeoutMs: number;
+  /** Slow bodies (with credentials, as a header can claim them without any) taken in at once, of all clients: past it, one more is refused (408). */
+  readonly maxSlowBodies: number;
   /** An idle kept-alive connection is closed after this long. */
   readonly keepAliveTimeoutMs: number;
   /** How often the timeouts above are checked. */
@@ -44,7 +46,9 @@ export interface HttpLimits {
  * can take. One client holds at most a quarter of the connections, so three others still
  * find room (the SDK's pool opens up to 50; past 32 it is answered 429 and retries). A
  * body sent without credentials is small (console sign-in, an alert link's form, a few kB):
- * 10 s is ample for it, and such a request holds a slot for 20 s at most, not 60.
+ * 10 s is ample for it, and such a request holds a slot for 20 s at most, not 60. Credentials
+ * are only claimed by a header until the body is in, so at most 32 bodies (with them) may
+ * take longer than that at once: a quarter of the slots, whoever sends them.
  */
 export const DEFAULT_LIMITS: HttpLimits = {
   maxBodyBytes: 6 * 1024 * 1024,
@@ -54,6 +58,7 @@ export const DEFAULT_LIMITS: HttpLimits = {
   // 6 MiB at 1 Mbit/s takes 50 s.
   requestTimeoutMs: 60_000,
   anonymousBodyTimeoutMs: 10_000,
+  maxSlowBodies: 32,
   keepAliveTimeoutMs: 5_000,
   timeoutCheckMs: 1_000,
   maxConnections: 128,
@@ -250,6 +255,8 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
   server.maxHeadersCount = limits.maxHeaders + 1;
   server.maxConnections = limits.maxConnections;
   const turnedAway = new WeakSet<Duplex>();
+  /** Bodies still arriving past anonymousBodyTimeoutMs. */
+  let slowBodies = 0;
   capPerClient(server, limits.maxConnectionsPerClient, turnedAway);
 
   const tooLarge = (requestId: string) => closing(bodyTooLarge(limits.maxBodyBytes, requestId));
@@ -293,11 +300,18 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
     let size = 0;
     let deadline: NodeJS.Timeout | undefined;
     let refused = false;
+    let slow = false;
+    // A slow body's place is given back once it has arrived, been refused, or its client has gone.
+    const settled = () => {
+      clearTimeout(deadline);
+      if (slow) slowBodies--;
+      slow = false;
+    };
     // Refused before the chunk that would pass a limit is kept; the connection closes behind the answer.
     const refuse = (r: PlainResponse) => {
       refused = true;
       chunks = [];
-      clearTimeout(deadline);
+      settled();
       req.off("data", onData);
       req.pause();
       send(r);
@@ -307,12 +321,21 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
       if (size <= limits.maxBodyBytes) return void chunks.push(chunk);
       refuse(tooLarge(requestId));
     };
-    // A body that comes without credentials has a shorter time to arrive: a stranger cannot hold a slot for requestTimeoutMs.
-    if (!vouchedSafely(headers)) deadline = setTimeout(() => refuse(closing(refusal(408, "RequestTimeoutException", "The request body was not received in time", requestId))), limits.anonymousBodyTimeoutMs);
-    req.on("close", () => clearTimeout(deadline));
+    // A body still arriving after anonymousBodyTimeoutMs is slow. Without credentials it is refused: a stranger cannot hold a
+    // slot for requestTimeoutMs. With them (which a header claims, checked only once the body is in), it may go on while fewer
+    // than maxSlowBodies do: a forged signature holds no more than those slots, whatever addresses it comes from.
+    const vouched = vouchedSafely(headers);
+    const tooSlow = (why: string) => refuse(closing(refusal(408, "RequestTimeoutException", `The request body was not received in time${why}`, requestId)));
+    deadline = setTimeout(() => {
+      if (!vouched) return tooSlow("");
+      if (slowBodies >= limits.maxSlowBodies) return tooSlow(`: ${limits.maxSlowBodies} slow uploads are under way already`);
+      slow = true;
+      slowBodies++;
+    }, limits.anonymousBodyTimeoutMs);
+    req.on("close", settled);
     req.on("data", onData);
     req.on("end", () => {
-      clearTimeout(deadline);
+      settled();
       if (refused) return;
       const [path = "/", query = ""] = (req.url ?? "/").split("?", 2) as [string, string?];
       const request: PlainRequest = { method: req.method ?? "GET", path, query, headers, body: Buffer.concat(chunks).toString("utf8"), requestId };

@@ -211,4 +211,25 @@ describe("createBoundedServer's connection slots", () => {
     vouched.socket.write("}");
     await vi.waitFor(() => expect(statusOf(vouched.text)).toBe(200), { timeout: 5_000 });
   });
+
+  it("takes in no more than maxSlowBodies slow bodies at once, credentials or not (a header can claim them), from any number of addresses", async () => {
+    const port = await new Promise<number>((resolve) => {
+      server = createBoundedServer(echo, { limits: { anonymousBodyTimeoutMs: 200, maxSlowBodies: 2 }, vouched: () => true });
+      server.listen(0, "127.0.0.1", () => resolve((server!.address() as { port: number }).port));
+    });
+    const head = `POST / HTTP/1.1\r\nHost: x\r\nAuthorization: forged\r\nContent-Length: 2\r\n\r\n{`;
+    // Four slow uploads from four addresses: two go on, two are refused once they are slow.
+    const slow = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"].map((address) => open(port, head, address));
+    await vi.waitFor(() => expect(slow.filter((s) => s.closed)).toHaveLength(2), { timeout: 5_000 });
+    expect(slow.filter((s) => s.closed).map((s) => statusOf(s.text))).toEqual([408, 408]);
+    expect(slow.find((s) => s.closed)!.text).toContain("2 slow uploads are under way already");
+    // Those that went on are answered once their bodies end; then their places are free again.
+    for (const s of slow.filter((s) => !s.closed)) s.socket.write("}");
+    await vi.waitFor(() => expect(slow.filter((s) => statusOf(s.text) === 200)).toHaveLength(2), { timeout: 5_000 });
+    const again = ["127.0.0.6", "127.0.0.7"].map((address) => open(port, head, address));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(again.map((s) => s.closed)).toEqual([false, false]);
+    for (const s of again) s.socket.write("}");
+    await vi.waitFor(() => expect(again.map((s) => statusOf(s.text))).toEqual([200, 200]), { timeout: 5_000 });
+  });
 });
