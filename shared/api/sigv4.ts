@@ -98,6 +98,8 @@ const KEPT_SIGNERS = 64;
 
 /** What an unknown key's request is checked against: no secret of a tenant (32 random bytes, made per process). */
 const UNKNOWN_KEY_SECRET = randomBytes(32).toString("base64");
+/** The id its signer is kept under: no key id has a NUL in it (no HTTP header may hold one). */
+const UNKNOWN_KEY_ID = "\u0000unknown";
 
 const newSigner = (accessKeyId: string, secretAccessKey: string, region: string, service: string) =>
   new Signer({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
@@ -132,8 +134,9 @@ export class SigV4Verifier {
     for (const n of names) headers[n] = request.headers[n] ?? "";
     const query: Record<string, string | string[]> = {};
     for (const [k, v] of new URLSearchParams(request.query)) query[k] = k in query ? [...[query[k]!].flat(), v] : v;
-    // An unknown key's signer is not kept: a stream of made-up key ids would push the tenants' out.
-    const signer = credential.tenant === undefined ? newSigner(accessKeyId, credential.secretAccessKey, region, service) : this.signerFor(accessKeyId, credential.secretAccessKey, region, service);
+    // Every unknown key shares one kept signer (the key id is not signed, its secret is): a stream of made-up key ids pushes
+    // no tenant's out, and an unknown key's request takes the work of a known one's.
+    const signer = this.signerFor(credential.tenant === undefined ? UNKNOWN_KEY_ID : accessKeyId, credential.secretAccessKey, region, service);
     const unsigned = new HttpRequest({ method: request.method, protocol: "http:", hostname: headers["host"] ?? "", path: request.path, query, headers, body: request.body });
     const expected = signer.signatureOf(unsigned, at, new Set(names), bodyHash);
     const matches = expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
