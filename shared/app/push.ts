@@ -11,7 +11,7 @@ import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { RecordExists } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
-import { historyReachMs } from "../model/history-reach.ts";
+import { HISTORY_REACH_MS } from "../model/history-reach.ts";
 import { awaitsRun, executionKey, type IntervalExecution } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -50,8 +50,8 @@ const TOKEN_RETENTION_MS = 90 * 86_400_000;
  * `PutMetricRows`: rows pushed to an HttpPushConfig metric set become one canonical file
  * per interval and request (the ClientToken, else the request id) beside the ingested
  * files, which detection reads as it reads CloudWatch's. Rows for an interval that was
- * already detected, more than an interval ahead of now, or further back than a history
- * reaches, are refused with the reason; a request whose rows fall in more than
+ * already detected, more than an interval ahead of now, or more than a year old, are
+ * refused with the reason; a request whose rows fall in more than
  * MAX_PUSHED_INTERVALS intervals is refused whole. Nothing is written before the whole
  * request is judged. A ClientToken is taken once per
  * metric set, by a conditional write, before any file: the same token with the same rows
@@ -68,7 +68,7 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const token = req.ClientToken ?? requestId.replace(/[^A-Za-z0-9_-]/g, "_");
   const len = intervalMs(metricSet.MetricSetFrequency);
   const { intervals, rejects } = classifyPushedRows(metricSet, req.Rows, len, `PutMetricRows:${token}`);
-  tooOldRefused(metricSet, intervals, rejects, now, `PutMetricRows:${token}`);
+  outOfTimeRefused(metricSet, intervals, rejects, now, `PutMetricRows:${token}`);
   if (intervals.size > MAX_PUSHED_INTERVALS) {
     throw new ValidationException(`The rows fall in ${intervals.size} intervals; a request may write at most ${MAX_PUSHED_INTERVALS}: send them in parts`, { fields: [{ Name: "Rows", Message: `fall in ${intervals.size} intervals, more than ${MAX_PUSHED_INTERVALS}` }] });
   }
@@ -77,11 +77,9 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   for (const [start, rows] of [...intervals]) {
     const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
     // An interval waiting for its run, or failed before its commit and tried again, reads the rows pushed meanwhile.
-    const late = run && !awaitsRun(run);
-    const early = instantOf(metricSet, start) > now + len;
-    if (!late && !early) continue;
+    if (!run || awaitsRun(run)) continue;
     intervals.delete(start);
-    refuse(rejects, rows, `PutMetricRows:${token}`, `the interval ${intervalNamed(metricSet, start)} ${late ? "was already detected" : "is in the future"}`);
+    refuse(rejects, rows, `PutMetricRows:${token}`, `the interval ${intervalNamed(metricSet, start)} was already detected`);
   }
 
   const root = metricSetRoot(deps.resultsRoot, metricSet);
@@ -110,15 +108,19 @@ function refuse(rejects: RejectedRow[], rows: readonly PushedRow[], file: string
 }
 
 /**
- * Refuses the rows of intervals further back than a history reaches (historyReachMs): no
- * detection would read them, and each would be a file of its own on the tenants' disk.
+ * Refuses the rows of intervals more than an interval ahead of now, or further back than any
+ * history Vigil reads (HISTORY_REACH_MS: a year, whatever the frequency, so that a history
+ * pushed for a back-test is taken in full): no detection would read them, and each would be
+ * a file of its own on the tenants' disk. Neither needs a read, so they are refused before
+ * the request's intervals are counted.
  */
-function tooOldRefused(metricSet: MetricSet, intervals: PushedRows["intervals"], rejects: RejectedRow[], now: number, file: string): void {
-  const reach = historyReachMs(intervalMs(metricSet.MetricSetFrequency));
+function outOfTimeRefused(metricSet: MetricSet, intervals: PushedRows["intervals"], rejects: RejectedRow[], now: number, file: string): void {
+  const len = intervalMs(metricSet.MetricSetFrequency);
   for (const [start, rows] of [...intervals]) {
-    if (instantOf(metricSet, start) >= now - reach) continue;
+    const at = instantOf(metricSet, start);
+    if (at >= now - HISTORY_REACH_MS && at <= now + len) continue;
     intervals.delete(start);
-    refuse(rejects, rows, file, `the interval ${intervalNamed(metricSet, start)} is older than the ${Math.round(reach / 86_400_000)} days of history Vigil learns`);
+    refuse(rejects, rows, file, `the interval ${intervalNamed(metricSet, start)} ${at > now ? "is in the future" : `is more than ${HISTORY_REACH_MS / 86_400_000} days old, further back than Vigil reads a history`}`);
   }
 }
 
