@@ -38,7 +38,12 @@ export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, sca
 /** A residual beyond this many scales is treated as an anomaly when learning (an enum, so that a bundle writes its members in place (docs/engine.md, "Constants in place")). */
 enum Learning {
   CLIP_Z = 3,
+  /** The largest magnitude scored and learned: the model keeps values in 32-bit floats (3.4e38 at most), and one that overflowed them would make the series' state NaN for good. */
+  MAX_VALUE = 1e30,
 }
+
+/** The largest magnitude of a value the engine scores; a value beyond it (a sum that overflowed, say) is passed over as missing. */
+export const MAX_VALUE: number = Learning.MAX_VALUE;
 
 function nothing(out: StepResult, expected: number): void {
   out.expected = expected;
@@ -67,7 +72,8 @@ function nothing(out: StepResult, expected: number): void {
  * order of operations, so results are the same to the bit.
  */
 export function step(bank: SeriesBank, i: number, k: number, x: number, out: StepResult, learnOnly = false): void {
-  if (!Number.isFinite(x)) return nothing(out, NaN);
+  // Not finite, or beyond what the state's 32-bit floats hold: neither scored nor learned.
+  if (!(x >= -Learning.MAX_VALUE && x <= Learning.MAX_VALUE)) return nothing(out, NaN);
   const { layout } = bank;
   const seen = bank.seen[i]!;
   if (bank.integral[i] && !Number.isInteger(x)) bank.integral[i] = 0;

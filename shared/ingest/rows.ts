@@ -64,8 +64,8 @@ export function rowSpecOf(metricSet: Pick<MetricSet, "TimestampColumn" | "Dimens
 
 const isBlank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
 
-/** Beyond this a value is no business figure, and sums of such could overflow to Infinity. */
-const MAX_MEASURE = 1e100;
+/** Beyond this a value is no business figure, and the engine does not score it (its MAX_VALUE, engine/step.ts: its state keeps 32-bit floats; ingest loads no engine, so the number is written here too). */
+export const MAX_MEASURE = 1e30;
 
 function parseMeasure(v: unknown): number | undefined {
   if (typeof v === "number") return Number.isFinite(v) && Math.abs(v) <= MAX_MEASURE ? v : undefined;
@@ -75,6 +75,12 @@ function parseMeasure(v: unknown): number | undefined {
   const n = Number(s);
   return Number.isFinite(n) && Math.abs(n) <= MAX_MEASURE ? n : undefined;
 }
+
+/** A number (or its text) whose magnitude is past MAX_MEASURE. */
+const tooLarge = (v: unknown) => {
+  const n = typeof v === "number" ? v : typeof v === "string" ? Number(v.trim()) : NaN;
+  return Math.abs(n) > MAX_MEASURE;
+};
 
 /** A JSON object or array: no time, value or figure, and String() of one may throw (`{"toString":0}`). */
 const isCompound = (v: unknown): v is object => typeof v === "object" && v !== null;
@@ -149,7 +155,7 @@ export function classifyRow(raw: RawRow, spec: RowSpec, window?: IntervalWindow)
       continue;
     }
     const n = parseMeasure(cell);
-    if (n === undefined) problems.push(rejectOf(raw, "NON_NUMERIC_MEASURE", `measure '${m}' = ${quoted(cell)} is not a number`, true));
+    if (n === undefined) problems.push(rejectOf(raw, "NON_NUMERIC_MEASURE", `measure '${m}' = ${quoted(cell)} ${tooLarge(cell) ? `is beyond ±${MAX_MEASURE}, the largest value Vigil scores` : "is not a number"}`, true));
     values.push(n);
   }
   if (values.every((v) => v === undefined)) {

@@ -285,6 +285,27 @@ describe("engine", () => {
       }),
     );
   });
+
+  it("keeps a series' state finite whatever magnitudes it is given, so a later deviation still alarms (property)", () => {
+    // Values past 32-bit floats' range (3.4e38), and past the engine's MAX_VALUE below it.
+    const huge = fc.constantFrom(1e31, -1e31, 3.5e38, 1e39, -1e39, 1e50, 1e300);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 24 * 3 }), huge), { maxLength: 5 }), (poison) => {
+        const bank = new SeriesBank(HOUR);
+        const s = bank.slot("s");
+        const out = newStepResult();
+        const at = new Map(poison);
+        // Four weeks of a daily shape, some of its hours (in the first three days, the same hour on three of them, say) given values beyond any figure.
+        for (let k = 0; k < 24 * 28; k++) step(bank, s, k, at.get(k) ?? value(k), out);
+        for (const name of ["level", "scale", "daily", "weekly", "dailyTotal", "weeklyTotal", "sizeMean", "sizeVar", "q75", "q95", "recMean", "recMax", "recCur", "driftRef", "driftWander"] as const) {
+          expect(bank[name].every(Number.isFinite), name).toBe(true);
+        }
+        step(bank, s, 24 * 28, value(24 * 28) + 2_000, out);
+        expect(out.score).toBeGreaterThan(70);
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
 
 describe("feedback", () => {

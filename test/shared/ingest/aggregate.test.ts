@@ -6,6 +6,8 @@ import { OTHER_FILES, REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { MAX_RECORD_SIZE, type RawRow } from "../../../shared/ingest/readers.ts";
 import { classifyRow, MAX_SERIES_KEY_LENGTH, rowSpecOf, type RowSpec } from "../../../shared/ingest/rows.ts";
 import { makeTimestampParser, MAX_PATTERN_CELL } from "../../../shared/ingest/timestamp.ts";
+import { MAX_MEASURE } from "../../../shared/ingest/rows.ts";
+import { MAX_VALUE } from "../../../shared/engine/step.ts";
 import { HOUR } from "../../builders.ts";
 
 const spec = (filter?: string[]) =>
@@ -121,6 +123,16 @@ describe("aggregation", () => {
     ]);
     expect(agg.rejects[0]!.row).toBe(rows[1]!.fields);
     expect(cellValue(agg.intervals.get(T)!.get("de")!, 1, "AVG")).toBe(1.5);
+  });
+
+  it("keeps aside, with why, a figure beyond what the engine scores (its state keeps 32-bit floats, which one such value would make NaN for good)", () => {
+    const rows = [row({ ts: ts(T), market: "de", views: "1e31", price: "1" }), row({ ts: ts(T), market: "de", views: -1e39, price: "1" }), row({ ts: ts(T), market: "de", views: "1e30", price: "1" })];
+    const agg = aggregateRows(rows, [], spec(), { intervalMs: HOUR, window: { from: T, to: T + HOUR } });
+    expect(agg.rejects.map((r) => [r.line, r.reason, r.partial, r.detail])).toEqual([
+      [rows[0]!.line, "NON_NUMERIC_MEASURE", true, `measure 'views' = '1e31' is beyond ±${MAX_MEASURE}, the largest value Vigil scores`],
+      [rows[1]!.line, "NON_NUMERIC_MEASURE", true, `measure 'views' = '-1e+39' is beyond ±${MAX_MEASURE}, the largest value Vigil scores`],
+    ]);
+    expect(MAX_MEASURE).toBe(MAX_VALUE);
   });
 
   it("keeps aside as no timestamp a cell too long to hand luxon's pattern reader, though the pattern fits it", () => {
