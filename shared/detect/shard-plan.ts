@@ -5,7 +5,7 @@ import { dimensionsOf } from "../model/metric-set.ts";
 import type { RecentValues } from "./group-event.ts";
 import { pointsOf, seriesKeyOfBankKey, type ShardJob, type ShardMetricSet, type ShardResult, type Verdict } from "./shard-job.ts";
 import type { ShardedModel, ShardInfo } from "./shard-model.ts";
-import { descendantsOf, holds, isPartition, levelsFor, seriesHash, ShardLayout, type ShardId } from "./shards.ts";
+import { descendantsOf, holds, isPartition, levelsFor, MAX_SHARD_DEPTH, seriesHash, ShardLayout, type ShardId } from "./shards.ts";
 import { bankKey } from "./score-interval.ts";
 
 /**
@@ -110,7 +110,8 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
     const source = sourceOf(shard);
     const learns = r.keys.length > 0 || r.verdicts.length > 0 || shard.series > capacity || (marking && r.chart.length > 0);
     if (!learns) return r.chart.length ? [{ target: shard.id, replaces: shard.id, source, cells: noCells(), verdicts: [], chart: r.chart.map(([k]) => k), readOnly: true }] : [];
-    const parts = descendantsOf(shard.id, levelsFor(r.keys.length * measures, capacity));
+    // No deeper than a shard can be: series whose hashes all agree (made to collide) stay in one shard past its capacity, rather than stopping detection.
+    const parts = descendantsOf(shard.id, Math.min(levelsFor(r.keys.length * measures, capacity), MAX_SHARD_DEPTH - shard.id.length));
     return parts.map((target) => ({
       target,
       replaces: shard.id,
