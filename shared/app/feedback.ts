@@ -70,11 +70,19 @@ export async function getFeedback(services: Services, scope: Scope, input: { rea
   return input.TimeSeriesId ? all.filter((f) => f.TimeSeriesId === input.TimeSeriesId) : all;
 }
 
-/** Keeps a verdict on one series of a group (found and checked by the caller), with the size of the deviation judged. */
+/**
+ * Keeps a verdict on one series of a group (found and checked by the caller), with the size
+ * of the deviation judged. The same verdict given again on the same series and group is the
+ * one kept, not a new one: learned again, "not an anomaly" would widen the tolerance again
+ * from the size judged under the tolerance then (three times, to its cap), and a larger
+ * deviation would no longer alarm.
+ */
 export async function recordFeedback(services: Pick<Services, "records" | "blobs" | "resultsRoot" | "clock">, metricSet: MetricSet, group: AnomalyGroupRecord, seriesId: string, isAnomaly: boolean): Promise<FeedbackRecord> {
+  const key = feedbackKey(metricSet, group.AnomalyGroupId, seriesId);
+  const kept = await services.records.get<FeedbackRecord>("feedback", key);
+  if (kept?.IsAnomaly === isAnomaly) return kept;
   const { measure, dimensions, z } = await judgedSeries(services, metricSet, group, seriesId);
   const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure, dimensions, z, givenAt: services.clock() };
-  const key = feedbackKey(metricSet, group.AnomalyGroupId, seriesId);
   await services.records.put("feedback", key, record);
   const tolerance = await toleranceEffect(services, metricSet, record);
   if (!tolerance) return record;

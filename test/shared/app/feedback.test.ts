@@ -101,6 +101,21 @@ describe("the feedback's effect", () => {
     expect(back.tolerance!.before).toBeCloseTo(given.tolerance!.after, 3);
     expect(back.tolerance!.after).toBeLessThan(back.tolerance!.before);
   });
+
+  it("is learned once however often the same verdict is given: a larger deviation still alarms", async () => {
+    const s = await shop(8);
+    const verdict = { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false };
+    const given = await putFeedback(s.services, s.scope, verdict);
+    await s.runTo(9);
+    // Given twice more, between intervals (as from an alert's link, clicked again): the verdict kept is the first.
+    expect(await putFeedback(s.services, s.scope, verdict)).toEqual(given);
+    await s.runTo(10);
+    expect(await putFeedback(s.services, s.scope, verdict)).toEqual(given);
+    await s.runTo(11);
+    const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
+    const bank = await readShardOf(s.services.blobs, root, (await readModel(s.services.blobs, root))!, seriesKeyOf(["web", "de"]), HOUR);
+    expect(bank.toleranceDown[bank.slot(bankKey("views", seriesKeyOf(["web", "de"])))]).toBeCloseTo(given.tolerance!.after, 3);
+  });
 });
 
 describe("the deviation judged", () => {
