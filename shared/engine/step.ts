@@ -35,15 +35,12 @@ export interface StepResult {
 
 export const newStepResult = (): StepResult => ({ expected: NaN, scale: NaN, scaleBelow: NaN, scaleAbove: NaN, z: 0, score: 0, routine: false, ongoing: false, open: false, drift: 0 });
 
-/** A residual beyond this many scales is treated as an anomaly when learning (an enum, so that a bundle writes its members in place (docs/engine.md, "Constants in place")). */
-enum Learning {
+/** The engine's learning constants: CLIP_Z, a residual beyond this many scales is treated as an anomaly when learning; MAX_VALUE (an enum, so that a bundle writes its members in place (docs/engine.md, "Constants in place")). */
+export enum Learning {
   CLIP_Z = 3,
   /** The largest magnitude scored and learned: the model keeps values in 32-bit floats (3.4e38 at most), and one that overflowed them would make the series' state NaN for good. */
   MAX_VALUE = 1e30,
 }
-
-/** The largest magnitude of a value the engine scores; a value beyond it (a sum that overflowed, say) is passed over as missing. */
-export const MAX_VALUE: number = Learning.MAX_VALUE;
 
 function nothing(out: StepResult, expected: number): void {
   out.expected = expected;

@@ -64,7 +64,7 @@ export function rowSpecOf(metricSet: Pick<MetricSet, "TimestampColumn" | "Dimens
 
 const isBlank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
 
-/** Beyond this a value is no business figure, and the engine does not score it (its MAX_VALUE, engine/step.ts: its state keeps 32-bit floats; ingest loads no engine, so the number is written here too). */
+/** Beyond this a value is no business figure, and the engine does not score it (its Learning.MAX_VALUE, engine/step.ts: its state keeps 32-bit floats; ingest loads no engine, so the number is written here too). */
 export const MAX_MEASURE = 1e30;
 
 function parseMeasure(v: unknown): number | undefined {

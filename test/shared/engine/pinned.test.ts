@@ -13,7 +13,8 @@ import { noise, uniform } from "./series.ts";
  * says so in its commit.
  */
 // Format 7 saves each series' last anomaly (none here: the engine's step leaves it); with format 6's bytes the digest was 5023b1f4…6a87, as before.
-const PINNED = "16a93b198e424cb2aae905dd9a481f8d788b8f45b537db0e3cdab299a0ed6c13";
+// A value past 1e30 (the hostile kind's 1e300) is neither scored nor learned since 2026-12-02; before, the digest was 16a93b19…6c13.
+const PINNED = "b3a5e287ae1821c50ed9cf7fd8c5b3ea48a601d13b223d7b26abd7b99f4f47e6";
 
 const DAY = 86_400_000;
 
@@ -80,6 +81,8 @@ describe("engine output, pinned", () => {
     // The series do reach the detectors: anomalies on most kinds, not on every point.
     const counts = Object.values(anomalies);
     expect(counts.filter((c) => c > 0).length).toBeGreaterThan(counts.length / 2);
-    expect(hash.digest("hex"), "the engine's output changed; update PINNED only if that was meant").toBe(PINNED);
+    const digest = hash.digest("hex");
+    if (digest !== PINNED) console.error(`engine digest: ${digest}`);
+    expect(digest, "the engine's output changed; update PINNED only if that was meant").toBe(PINNED);
   });
 });

@@ -7,7 +7,7 @@ import { MAX_RECORD_SIZE, type RawRow } from "../../../shared/ingest/readers.ts"
 import { classifyRow, MAX_SERIES_KEY_LENGTH, rowSpecOf, type RowSpec } from "../../../shared/ingest/rows.ts";
 import { makeTimestampParser, MAX_PATTERN_CELL } from "../../../shared/ingest/timestamp.ts";
 import { MAX_MEASURE } from "../../../shared/ingest/rows.ts";
-import { MAX_VALUE } from "../../../shared/engine/step.ts";
+import { Learning } from "../../../shared/engine/step.ts";
 import { HOUR } from "../../builders.ts";
 
 const spec = (filter?: string[]) =>
@@ -132,7 +132,7 @@ describe("aggregation", () => {
       [rows[0]!.line, "NON_NUMERIC_MEASURE", true, `measure 'views' = '1e31' is beyond ±${MAX_MEASURE}, the largest value Vigil scores`],
       [rows[1]!.line, "NON_NUMERIC_MEASURE", true, `measure 'views' = '-1e+39' is beyond ±${MAX_MEASURE}, the largest value Vigil scores`],
     ]);
-    expect(MAX_MEASURE).toBe(MAX_VALUE);
+    expect(MAX_MEASURE).toBe(Learning.MAX_VALUE);
   });
 
   it("keeps aside as no timestamp a cell too long to hand luxon's pattern reader, though the pattern fits it", () => {
