@@ -107,9 +107,9 @@ export async function serve(options: { port: number; host?: string; allowedHosts
   // Sessions expire by the real clock too.
   const sessions = new ConsoleSessions((key) => tenants.credentials.get(key), { now: services.linkClock });
   const consolePages = consoleFiles(fileURLToPath(new URL("../dist/console/", import.meta.url)), { SignIn: "keys" }, (request) => sessions.sessionOf({ headers: request.headers ?? {}, secure: false }));
-  const respond: Handler = async ({ method, path, query, headers, body, requestId }) => {
+  const respond: Handler = async ({ method, path, query, headers, body, requestId, client }) => {
     // vigil serve speaks plain HTTP: its session cookie is not marked Secure.
-    const edge = { method, path, headers, body, requestId, secure: false };
+    const edge = { method, path, headers, body, requestId, secure: false, client };
     const consoleCall = consoleOperationPath(path);
     if (consoleCall) {
       try {

@@ -74,6 +74,8 @@ export interface PlainRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: string;
   readonly requestId: string;
+  /** Who sent it: clientOf its connection's address (an IPv4 address, an IPv6 /64). */
+  readonly client?: string;
 }
 
 export interface PlainResponse {
@@ -338,7 +340,7 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
       settled();
       if (refused) return;
       const [path = "/", query = ""] = (req.url ?? "/").split("?", 2) as [string, string?];
-      const request: PlainRequest = { method: req.method ?? "GET", path, query, headers, body: Buffer.concat(chunks).toString("utf8"), requestId };
+      const request: PlainRequest = { method: req.method ?? "GET", path, query, headers, body: Buffer.concat(chunks).toString("utf8"), requestId, client: clientOf(req.socket.remoteAddress ?? "") };
       chunks = [];
       void answer(request, send);
     });

@@ -50,6 +50,8 @@ export const DEFAULT_MAX_SESSIONS = 20_000;
 /** Wrong secrets tried for one access key before its sign-ins are refused for the rest of the window. */
 export const DEFAULT_MAX_FAILED_SIGN_INS = 10;
 export const DEFAULT_FAILED_SIGN_IN_WINDOW_MS = 15 * 60_000;
+/** Counts of failed sign-ins kept (a key and a client each), so guesses from endless addresses grow nothing without end. */
+const MAX_FAILURES_KEPT = 10_000;
 /** Sign-in bodies hold two short strings; anything larger is refused unread. */
 const MAX_SIGN_IN_BYTES = 4096;
 const KEY_ID = /^[A-Za-z0-9_+=,.@-]{1,128}$/;
@@ -62,6 +64,8 @@ export interface EdgeRequest {
   readonly body: string;
   readonly secure: boolean;
   readonly requestId: string;
+  /** Who sent it (http-server.ts clientOf: an IPv4 address, an IPv6 /64), where known: failed sign-ins are counted by key and client. */
+  readonly client?: string | undefined;
 }
 
 interface Session {
@@ -128,8 +132,11 @@ export class ConsoleSessions {
   private readonly maxSessions: number;
   private readonly maxPerTenant: number;
   /**
-   * Failed sign-ins by access key, for keys of a tenant only (an unknown key has no secret to
-   * guess, and counting them would let a flood of made-up keys grow this without end).
+   * Failed sign-ins by access key and client, for keys of a tenant only (an unknown key has no
+   * secret to guess, and counting them would let a flood of made-up keys grow this without
+   * end). By client too, so a stranger who learned a key id can hold back its own guesses, not
+   * the tenant's sign-in from elsewhere; a secret is 16 characters at least, so guesses spread
+   * over many addresses stay guesses. At most MAX_FAILURES_KEPT are kept, the oldest let go.
    */
   private readonly failures = new Map<string, { count: number; since: number }>();
 
@@ -190,15 +197,16 @@ export class ConsoleSessions {
     if (Buffer.byteLength(request.body) > MAX_SIGN_IN_BYTES) throw new ValidationException(`The sign-in body is over ${MAX_SIGN_IN_BYTES} bytes`);
     const { AccessKeyId, SecretAccessKey } = parseSignIn(request.body);
     const now = this.options.now();
-    this.checkFailures(AccessKeyId, now);
+    const failing = `${AccessKeyId}\n${request.client ?? ""}`;
+    this.checkFailures(AccessKeyId, failing, now);
     const credential = this.credentials(AccessKeyId);
     // Compare against something even for an unknown key, so timing does not tell keys apart.
     const matches = sameSecret(SecretAccessKey, credential?.secretAccessKey ?? token());
     if (!credential || !matches) {
-      if (credential) this.countFailure(AccessKeyId, now);
+      if (credential) this.countFailure(failing, now);
       throw new AccessDeniedException("The access key ID and secret access key do not match any tenant's: check both and try again");
     }
-    this.failures.delete(AccessKeyId);
+    this.failures.delete(failing);
     this.forgetExpired(now);
     this.makeRoomFor(credential.tenant);
     const cookie = token();
@@ -260,20 +268,21 @@ export class ConsoleSessions {
     if (own.size === 0) this.byTenant.delete(tenant);
   }
 
-  /** A key whose secret was guessed wrong too often in the window is refused, right or wrong, until the window ends. */
-  private checkFailures(accessKeyId: string, now: number): void {
-    const failed = this.failures.get(accessKeyId);
+  /** A key whose secret a client guessed wrong too often in the window is refused to that client, right or wrong, until the window ends. */
+  private checkFailures(accessKeyId: string, failing: string, now: number): void {
+    const failed = this.failures.get(failing);
     if (!failed) return;
     const until = failed.since + (this.options.failedSignInWindowMs ?? DEFAULT_FAILED_SIGN_IN_WINDOW_MS);
-    if (now >= until) this.failures.delete(accessKeyId);
+    if (now >= until) this.failures.delete(failing);
     else if (failed.count >= (this.options.maxFailedSignIns ?? DEFAULT_MAX_FAILED_SIGN_INS)) {
       throw new TooManyRequestsException(`Too many failed sign-ins with access key ${accessKeyId}: try again after ${new Date(until).toISOString()}`);
     }
   }
 
-  private countFailure(accessKeyId: string, now: number): void {
-    const failed = this.failures.get(accessKeyId);
-    this.failures.set(accessKeyId, failed ? { count: failed.count + 1, since: failed.since } : { count: 1, since: now });
+  private countFailure(failing: string, now: number): void {
+    const failed = this.failures.get(failing);
+    if (!failed && this.failures.size >= MAX_FAILURES_KEPT) this.failures.delete(this.failures.keys().next().value!);
+    this.failures.set(failing, failed ? { count: failed.count + 1, since: failed.since } : { count: 1, since: now });
   }
 
   private signOut(request: EdgeRequest): ApiResponse {

@@ -213,6 +213,19 @@ describe("ConsoleSessions", () => {
     expect(signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY).status).toBe(200);
   });
 
+  it("holds back the client that guessed wrong, not the tenant's sign-in from another client; and keeps a bounded count of them", () => {
+    const sessions = new ConsoleSessions((k) => credentials.get(k), { now: () => 0, maxFailedSignIns: 3, failedSignInWindowMs: 60_000 });
+    const signIn = (client: string, SecretAccessKey: string) => sessions.handle(request({ client, body: JSON.stringify({ AccessKeyId: DEFAULT_ACCESS_KEY_ID, SecretAccessKey }) }))!.status;
+    // A stranger who learned the key id guesses from its address, and is held...
+    expect([1, 2, 3].map((i) => signIn("203.0.113.9", `guess-${i}`))).toEqual([403, 403, 403]);
+    expect(signIn("203.0.113.9", DEFAULT_SECRET_ACCESS_KEY)).toBe(429);
+    // ...while the tenant signs in from its own.
+    expect(signIn("198.51.100.7", DEFAULT_SECRET_ACCESS_KEY)).toBe(200);
+    // Guesses from 20,000 addresses leave the count bounded, and the first address's hold let go with the oldest.
+    for (let i = 0; i < 20_000; i++) signIn(`2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`, "guess");
+    expect(signIn("203.0.113.9", DEFAULT_SECRET_ACCESS_KEY)).toBe(200);
+  });
+
   it("answers only its own path", () => {
     const sessions = new ConsoleSessions((k) => credentials.get(k), { now: () => 0 });
     expect(sessions.handle(request({ path: "/console/sessions" }))).toBeUndefined();
