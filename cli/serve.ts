@@ -8,7 +8,7 @@ import { createBoundedServer, hostsAnswered, isLoopback, type Handler, type Http
 import { isPage, page } from "../shared/api/pages.ts";
 import { errorResponse, router, type ApiResponse } from "../shared/api/router.ts";
 import { consoleOperationPath, ConsoleSessions } from "../shared/api/session.ts";
-import { SIGNING_SERVICE, SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
+import { claimsSignature, SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ValidationException, VigilError } from "../shared/model/errors.ts";
 import { checkedRoots, DATA_FOLDER } from "../shared/runtime/data-roots.ts";
 import type { ServeConfig } from "../shared/runtime/service/index.ts";
@@ -77,15 +77,13 @@ function checkExposure(host: string, tenants: Tenants): void {
   throw new ValidationException(`vigil serve would listen on ${host}, beyond this machine, with the public default secret (${DEFAULT_SECRET_ACCESS_KEY}): set accessKeyId and secretAccessKey (VIGIL_ACCESS_KEY_ID, VIGIL_SECRET_ACCESS_KEY) to your own, or listen on 127.0.0.1`, { fields: [{ Name: "secretAccessKey", Message: "is the public default" }] });
 }
 
-const SIGV4_FOR_SERVICE = new RegExp(`^AWS4-HMAC-SHA256 Credential=[^/\\s]+/\\d{8}/[^/\\s]+/${SIGNING_SERVICE}/aws4_request,`);
-
 /**
  * Whether a request's headers look like a caller's, so its body may take the server's whole
  * request time: a live console session, or a Signature V4 for L4M. The key is not looked up:
  * how long a body may take must not tell which keys exist (sigv4.ts).
  */
 function vouchedBy(sessions: ConsoleSessions): (headers: PlainHeaders) => boolean {
-  return (headers) => SIGV4_FOR_SERVICE.test(headers["authorization"] ?? "") || sessions.holdsLive({ headers, secure: false });
+  return (headers) => claimsSignature(headers["authorization"]) || sessions.holdsLive({ headers, secure: false });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { cutText } from "../model/cut.ts";
 import type { Channel, ChannelKind } from "../model/alert.ts";
 import type { AlertMessage } from "./message.ts";
 
@@ -25,11 +26,7 @@ export const sendVia = (senders: Senders, message: AlertMessage, channel: Channe
 /** A failure's detail is kept to this many characters (UTF-16 code units): it is kept with a parked delivery and shown as its last error. */
 export const DETAIL_CHARS = 4096;
 /** The detail cut to DETAIL_CHARS, never inside a surrogate pair. */
-export function boundedDetail(detail: string): string {
-  if (detail.length <= DETAIL_CHARS) return detail;
-  const high = detail.charCodeAt(DETAIL_CHARS - 1);
-  return detail.slice(0, high >= 0xd800 && high <= 0xdbff ? DETAIL_CHARS - 1 : DETAIL_CHARS);
-}
+export const boundedDetail = (detail: string): string => cutText(detail, DETAIL_CHARS);
 
 export const failed = (retryable: boolean, reason: FailureReason, detail: string, retryAfterMs?: number): SendResult => ({
   ok: false,

@@ -204,12 +204,14 @@ function rawAnswer(r: PlainResponse): string {
 /**
  * Caps the connections each client holds at once. One past its cap is answered 429, as
  * L4M throttles, and closed as soon as that is written: it is not read, and it does not
- * linger holding a slot. `turnedAway` collects them, so a request one sent meanwhile is not served.
+ * linger holding a slot. `turnedAway` collects them, so a request one sent meanwhile is not served;
+ * `clients` keeps each connection's client, told once, for its requests.
  */
-function capPerClient(server: Server, max: number, turnedAway: WeakSet<Duplex>): void {
+function capPerClient(server: Server, max: number, turnedAway: WeakSet<Duplex>, clients: WeakMap<Duplex, string>): void {
   const held = new Map<string, number>();
   server.on("connection", (socket: Socket) => {
     const client = clientOf(socket.remoteAddress ?? "");
+    clients.set(socket, client);
     const count = held.get(client) ?? 0;
     if (count >= max) {
       turnedAway.add(socket);
@@ -257,9 +259,10 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
   server.maxHeadersCount = limits.maxHeaders + 1;
   server.maxConnections = limits.maxConnections;
   const turnedAway = new WeakSet<Duplex>();
+  const clients = new WeakMap<Duplex, string>();
   /** Bodies still arriving past anonymousBodyTimeoutMs. */
   let slowBodies = 0;
-  capPerClient(server, limits.maxConnectionsPerClient, turnedAway);
+  capPerClient(server, limits.maxConnectionsPerClient, turnedAway, clients);
 
   const tooLarge = (requestId: string) => closing(bodyTooLarge(limits.maxBodyBytes, requestId));
   const declaredTooLarge = (req: IncomingMessage) => Number(req.headers["content-length"] ?? 0) > limits.maxBodyBytes;
@@ -340,7 +343,7 @@ export function createBoundedServer(handler: Handler, options: BoundedServerOpti
       settled();
       if (refused) return;
       const [path = "/", query = ""] = (req.url ?? "/").split("?", 2) as [string, string?];
-      const request: PlainRequest = { method: req.method ?? "GET", path, query, headers, body: Buffer.concat(chunks).toString("utf8"), requestId, client: clientOf(req.socket.remoteAddress ?? "") };
+      const request: PlainRequest = { method: req.method ?? "GET", path, query, headers, body: Buffer.concat(chunks).toString("utf8"), requestId, client: clients.get(req.socket) };
       chunks = [];
       void answer(request, send);
     });

@@ -166,9 +166,15 @@ export class ConsoleSessions {
   /** The session a request's cookie names, if it is live (its idle clock restarted): what the console's page is served with. */
   /** Whether the request's cookie names a live session, the session left as it is (its idle clock; an ended one is not removed here). */
   holdsLive(request: Pick<EdgeRequest, "headers" | "secure">): boolean {
-    const cookie = cookieValue(request.headers["cookie"], this.cookieName(request));
-    const session = cookie === undefined ? undefined : this.sessions.get(digest(cookie).toString("hex"));
+    const key = this.keyOf(request);
+    const session = key === undefined ? undefined : this.sessions.get(key);
     return session !== undefined && !this.expired(session, this.options.now());
+  }
+
+  /** The key a session is kept under, from the request's cookie (its digest); undefined without one. */
+  private keyOf(request: Pick<EdgeRequest, "headers" | "secure">): string | undefined {
+    const cookie = cookieValue(request.headers["cookie"], this.cookieName(request));
+    return cookie === undefined ? undefined : digest(cookie).toString("hex");
   }
 
   sessionOf(request: Pick<EdgeRequest, "headers" | "secure">): SessionInfo | undefined {
@@ -287,19 +293,17 @@ export class ConsoleSessions {
 
   private signOut(request: EdgeRequest): ApiResponse {
     this.checkOrigin(request);
-    const cookie = cookieValue(request.headers["cookie"], this.cookieName(request));
-    const key = cookie === undefined ? undefined : digest(cookie).toString("hex");
+    const key = this.keyOf(request);
     // A session already gone needs no token to forget; a live one is ended only by its own page.
-    if (key !== undefined && this.sessions.has(key) && !this.expired(this.sessions.get(key)!, this.options.now())) this.principalOf(request);
+    if (this.holdsLive(request)) this.principalOf(request);
     if (key !== undefined) this.end(key);
     return json(200, {}, { "set-cookie": this.cookie(request, "", 0) });
   }
 
   /** The live session the request's cookie names, its idle clock restarted. */
   private current(request: Pick<EdgeRequest, "headers" | "secure">): Session {
-    const cookie = cookieValue(request.headers["cookie"], this.cookieName(request));
-    if (cookie === undefined) throw new AccessDeniedException("Not signed in: sign in with an access key pair");
-    const key = digest(cookie).toString("hex");
+    const key = this.keyOf(request);
+    if (key === undefined) throw new AccessDeniedException("Not signed in: sign in with an access key pair");
     const session = this.sessions.get(key);
     const now = this.options.now();
     if (!session) throw new AccessDeniedException("This session has ended: sign in again");

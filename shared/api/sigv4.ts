@@ -50,6 +50,13 @@ export interface SignedRequest {
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/(\d{8})\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
 
+/**
+ * Whether an Authorization header has the shape of this service's Signature V4, nothing more:
+ * the key is not looked up, so what it is used for (a body's deadline in `vigil serve`) tells
+ * nothing of which keys exist.
+ */
+export const claimsSignature = (authorization: string | undefined): boolean => AUTHORIZATION.exec(authorization ?? "")?.[4] === SIGNING_SERVICE;
+
 function amzDate(value: string | undefined): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value ?? "");
   if (!m) throw new AccessDeniedException("The request has no valid X-Amz-Date header");
@@ -101,9 +108,6 @@ const UNKNOWN_KEY_SECRET = randomBytes(32).toString("base64");
 /** The id its signer is kept under: no key id has a NUL in it (no HTTP header may hold one). */
 const UNKNOWN_KEY_ID = "\u0000unknown";
 
-const newSigner = (accessKeyId: string, secretAccessKey: string, region: string, service: string) =>
-  new Signer({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
-
 export class SigV4Verifier {
   private readonly signers = new Map<string, { readonly secret: string; readonly signer: Signer }>();
 
@@ -149,7 +153,7 @@ export class SigV4Verifier {
     const key = `${accessKeyId}\n${region}\n${service}`;
     const kept = this.signers.get(key);
     if (kept && kept.secret === secretAccessKey) return kept.signer;
-    const signer = newSigner(accessKeyId, secretAccessKey, region, service);
+    const signer = new Signer({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Hash.bind(null, "sha256"), uriEscapePath: true, applyChecksum: false });
     this.signers.delete(key);
     if (this.signers.size >= KEPT_SIGNERS) this.signers.delete(this.signers.keys().next().value!);
     this.signers.set(key, { secret: secretAccessKey, signer });

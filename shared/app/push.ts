@@ -3,7 +3,7 @@ import { metricSetRoot, toJsonLines } from "../detect/results.ts";
 import { canonicalCsv, canonicalTemplate } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../model/path-template.ts";
 import { instantOf, intervalNamed, templateZone } from "../model/interval-time.ts";
-import { classifyPushedRows, type PushedRows } from "../ingest/pushed-rows.ts";
+import { classifyPushedRows, type PushedRow, type PushedRows } from "../ingest/pushed-rows.ts";
 import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
 import { ConflictException, ValidationException } from "../model/errors.ts";
@@ -68,7 +68,7 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const token = req.ClientToken ?? requestId.replace(/[^A-Za-z0-9_-]/g, "_");
   const len = intervalMs(metricSet.MetricSetFrequency);
   const { intervals, rejects } = classifyPushedRows(metricSet, req.Rows, len, `PutMetricRows:${token}`);
-  outOfTimeRefused(metricSet, intervals, rejects, now, `PutMetricRows:${token}`);
+  outOfTimeRefused(metricSet, intervals, rejects, now, len, `PutMetricRows:${token}`);
   if (intervals.size > MAX_PUSHED_INTERVALS) {
     throw new ValidationException(`The rows fall in ${intervals.size} intervals; a request may write at most ${MAX_PUSHED_INTERVALS}: send them in parts`, { fields: [{ Name: "Rows", Message: `fall in ${intervals.size} intervals, more than ${MAX_PUSHED_INTERVALS}` }] });
   }
@@ -100,8 +100,6 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   return response;
 }
 
-type PushedRow = PushedRows["intervals"] extends Map<number, (infer R)[]> ? R : never;
-
 /** Rows refused for the interval they fall in, kept with why. */
 function refuse(rejects: RejectedRow[], rows: readonly PushedRow[], file: string, detail: string): void {
   for (const r of rows) rejects.push({ file, line: r.line, reason: "OUTSIDE_INTERVAL", detail, partial: false, row: { timestamp: new Date(r.timestamp).toISOString() } });
@@ -114,8 +112,7 @@ function refuse(rejects: RejectedRow[], rows: readonly PushedRow[], file: string
  * a file of its own on the tenants' disk. Neither needs a read, so they are refused before
  * the request's intervals are counted.
  */
-function outOfTimeRefused(metricSet: MetricSet, intervals: PushedRows["intervals"], rejects: RejectedRow[], now: number, file: string): void {
-  const len = intervalMs(metricSet.MetricSetFrequency);
+function outOfTimeRefused(metricSet: MetricSet, intervals: PushedRows["intervals"], rejects: RejectedRow[], now: number, len: number, file: string): void {
   for (const [start, rows] of [...intervals]) {
     const at = instantOf(metricSet, start);
     if (at >= now - HISTORY_REACH_MS && at <= now + len) continue;

@@ -11,9 +11,12 @@ import { makeTimestampParser } from "./timestamp.ts";
  * hold it. Rows are validated as file rows are; the good ones are filed under their
  * interval, the others returned with their reason, and both are kept.
  */
+/** An accepted row, with its line (index + 1) in the request. */
+export type PushedRow = CanonicalRow & { readonly line: number };
+
 export interface PushedRows {
-  /** Interval start (epoch ms) → accepted rows, with their line (index + 1) in the request. */
-  readonly intervals: Map<number, (CanonicalRow & { readonly line: number })[]>;
+  /** Interval start (epoch ms) → accepted rows. */
+  readonly intervals: Map<number, PushedRow[]>;
   readonly rejects: RejectedRow[];
 }
 

@@ -85,18 +85,21 @@ const tooLarge = (v: unknown) => {
 /** A JSON object or array: no time, value or figure, and String() of one may throw (`{"toString":0}`). */
 const isCompound = (v: unknown): v is object => typeof v === "object" && v !== null;
 
+/** What a compound cell is called where its content is not shown. */
+const compoundName = (v: object) => (Array.isArray(v) ? "a JSON array" : "a JSON object");
+
 /** A cell as text, as a sample shows it: a JSON object or array as its JSON (String() of one may throw), never throwing. */
 export function cellText(v: unknown): string {
   if (!isCompound(v)) return String(v);
   try {
     return JSON.stringify(v);
   } catch {
-    return Array.isArray(v) ? "a JSON array" : "a JSON object";
+    return compoundName(v);
   }
 }
 
 /** A cell as a reject's detail quotes it, without String() of an object, which may throw. */
-const quoted = (v: unknown) => (isCompound(v) ? (Array.isArray(v) ? "a JSON array" : "a JSON object") : `'${String(v)}'`);
+const quoted = (v: unknown) => (isCompound(v) ? compoundName(v) : `'${String(v)}'`);
 
 const rejectOf = (raw: RawRow, reason: RejectReason, detail: string, partial = false): RejectedRow => ({ file: raw.file, line: raw.line, reason, detail, partial, row: raw.fields });
 

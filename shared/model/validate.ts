@@ -1,4 +1,5 @@
 import type * as z from "./zod.ts";
+import { cutText } from "./cut.ts";
 import { ValidationException, type ValidationExceptionField } from "./errors.ts";
 
 /** Dotted L4M field path, e.g. `MetricSource.S3SourceConfig.TemplatedPathList[0]`. */
@@ -19,13 +20,6 @@ export const MAX_FIELDS = 100;
 const MAX_NAME_CHARS = 256;
 const MAX_MESSAGE_CHARS = 512;
 
-/** `text` cut to `max` characters with an ellipsis, never inside a surrogate pair. */
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  if (/[\uD800-\uDBFF]/.test(text[end - 1] ?? "")) end--;
-  return `${text.slice(0, end)}…`;
-}
 
 /** zod's result, or undefined where checking the input overflowed the stack (zod gathers a nested value's issues with a spread: some 150,000 of them overflow it). */
 function checked<S extends z.ZodMiniType>(schema: S, input: unknown): ReturnType<S["safeParse"]> | undefined {
@@ -44,8 +38,8 @@ export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown,
   if (result.success) return result.data as z.output<S>;
   const issues = result.error.issues;
   const fields: ValidationExceptionField[] = issues.slice(0, MAX_FIELDS).map((issue) => ({
-    Name: cut(fieldName(issue.path), MAX_NAME_CHARS),
-    Message: cut(issue.message, MAX_MESSAGE_CHARS),
+    Name: cutText(fieldName(issue.path), MAX_NAME_CHARS, "…"),
+    Message: cutText(issue.message, MAX_MESSAGE_CHARS, "…"),
   }));
   // The message names the first fields, as L4M's did: a CLI or SDK user reads the message, not the body's Fields.
   const named = fields.slice(0, 3).map((f) => `${f.Name} ${f.Message}`).join("; ");
