@@ -188,6 +188,20 @@ const recordTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now,
 const leaseTime = (deps: Pick<Services, "linkClock">, now: number) => Math.max(now, deps.linkClock());
 
 /**
+ * Holds an interval against runs for `ms`, as PutMetricRows does while it writes rows for
+ * it: its run's lease, so a run that meets the hold leaves the interval to the next
+ * invocation, and one already holding it keeps it. Answers the term to give back
+ * (`releaseInterval`), or undefined where another holds it (a run, the done mark, a push).
+ */
+export async function holdInterval(deps: Pick<Services, "records" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, ms: number): Promise<number | undefined> {
+  const at = leaseTime(deps, now);
+  return (await deps.records.claim(executionKey(metricSet, intervalStart), at + ms, at)) ? at + ms : undefined;
+}
+
+export const releaseInterval = (deps: Pick<Services, "records">, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, until: number): Promise<boolean> =>
+  deps.records.release(executionKey(metricSet, intervalStart), until);
+
+/**
  * Whether a run still holds its interval with time left to write its records and commit:
  * COMMIT_MARGIN_MS of its lease is left, and its term is the one recorded (not another run's,
  * nor the done mark, nor gone: given back by a run that took over after it ran out).

@@ -6,13 +6,13 @@ import { instantOf, intervalNamed, templateZone } from "../model/interval-time.t
 import { classifyPushedRows, type PushedRow, type PushedRows } from "../ingest/pushed-rows.ts";
 import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
-import { ConflictException, ValidationException } from "../model/errors.ts";
+import { ConflictException, TooManyRequestsException, ValidationException } from "../model/errors.ts";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { RecordExists } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { HISTORY_REACH_MS } from "../model/history-reach.ts";
-import { awaitsRun, executionKey, type IntervalExecution } from "./detect.ts";
+import { awaitsRun, executionKey, holdInterval, releaseInterval, type IntervalExecution } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -53,7 +53,8 @@ const TOKEN_RETENTION_MS = 90 * 86_400_000;
  * already detected, more than an interval ahead of now, or more than a year old, are
  * refused with the reason; a request whose rows fall in more than
  * MAX_PUSHED_INTERVALS intervals is refused whole. Nothing is written before the whole
- * request is judged. A ClientToken is taken once per
+ * request is judged. Each interval is held against runs while its file is written
+ * (`holdIntervals`), so a row taken is a row its interval's run reads. A ClientToken is taken once per
  * metric set, by a conditional write, before any file: the same token with the same rows
  * again answers as the first request did (a client's retry), with other rows it is
  * refused with ConflictException (L4M's rule for a token reused for another request) and
@@ -74,18 +75,15 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   }
   const kept = req.ClientToken ? await takeToken(deps, metricSet, req.ClientToken, fingerprintOf(req.Rows)) : undefined;
   if (kept?.response) return kept.response;
-  for (const [start, rows] of [...intervals]) {
-    const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
-    // An interval waiting for its run, or failed before its commit and tried again, reads the rows pushed meanwhile.
-    if (!run || awaitsRun(run)) continue;
-    intervals.delete(start);
-    refuse(rejects, rows, `PutMetricRows:${token}`, `the interval ${intervalNamed(metricSet, start)} was already detected`);
-  }
-
+  const file = `PutMetricRows:${token}`;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  for (const [start, rows] of intervals) {
-    const folder = renderTemplate(canonicalTemplate(root), start, templateZone(metricSet));
-    await deps.blobs.put(joinUri(folder, `push-${token}.csv`), canonicalCsv(metricSet, rows));
+  const fileOf = (start: number) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`);
+  const held = await holdIntervals(deps, metricSet, intervals, now, rejects, file);
+  try {
+    for (const [start, rows] of intervals) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, rows));
+    await refusePassedOver(deps, metricSet, intervals, held, rejects, file, fileOf);
+  } finally {
+    await releaseAll(deps, metricSet, held);
   }
   const rejectsFile = rejects.length ? `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl` : undefined;
   if (rejectsFile) await deps.blobs.put(joinUri(root, rejectsFile), toJsonLines(rejects), "rejects");
@@ -98,6 +96,84 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   };
   if (req.ClientToken && kept) await deps.records.put("pushes", pushKey(metricSet, req.ClientToken), { rows: kept.rows, response } satisfies PushRecord, { expiresAt: now + TOKEN_RETENTION_MS });
   return response;
+}
+
+/** How long a push holds an interval against runs: far longer than writing its file takes. */
+const HOLD_MS = 60_000;
+/** Another push holding an interval is waited for this often, this far apart, before the request is refused as one to send again. */
+const HOLD_TRIES = 40;
+const HOLD_WAIT_MS = 50;
+/** Intervals held at once. */
+const HOLDS_AT_ONCE = 25;
+
+/**
+ * Holds every interval the rows fall in against runs before any file is written (their
+ * run's lease, `holdInterval`): a run lists an interval's files only once it holds it, so
+ * rows written under the hold are read by its run, and rows for an interval whose run began
+ * (or ended) are refused with why rather than accepted and never read. Answers each held
+ * interval's term; the rows of the others move to `rejects`. Held by another push still
+ * after HOLD_TRIES: TooManyRequestsException, every hold given back, nothing written.
+ */
+async function holdIntervals(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], now: number, rejects: RejectedRow[], file: string): Promise<Map<number, number>> {
+  const held = new Map<number, number>();
+  const starts = [...intervals.keys()].sort((a, b) => a - b);
+  try {
+    for (let i = 0; i < starts.length; i += HOLDS_AT_ONCE) {
+      const part = starts.slice(i, i + HOLDS_AT_ONCE);
+      const holds = await Promise.allSettled(part.map((start) => holdOne(deps, metricSet, start, now)));
+      holds.forEach((hold, k) => {
+        if (hold.status === "fulfilled" && typeof hold.value === "number") held.set(part[k]!, hold.value);
+      });
+      const failed = holds.find((hold) => hold.status === "rejected");
+      if (failed) throw failed.reason;
+      holds.forEach((hold, k) => {
+        if (hold.status !== "fulfilled" || typeof hold.value === "number") return;
+        refuse(rejects, intervals.get(part[k]!)!, file, `the interval ${intervalNamed(metricSet, part[k]!)} ${hold.value}`);
+        intervals.delete(part[k]!);
+      });
+    }
+    return held;
+  } catch (e) {
+    await releaseAll(deps, metricSet, held);
+    throw e;
+  }
+}
+
+/** One interval held (its term), or why its rows are refused. */
+async function holdOne(deps: Services, metricSet: MetricSet, start: number, now: number): Promise<number | string> {
+  for (let tries = 1; ; tries++) {
+    const until = await holdInterval(deps, metricSet, start, now, HOLD_MS);
+    const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
+    if (run && !awaitsRun(run)) {
+      if (until !== undefined) await releaseInterval(deps, metricSet, start, until);
+      return run.Status === "IN_PROGRESS" ? "is being detected" : "was already detected";
+    }
+    if (until !== undefined) return until;
+    // Held, while its record still awaits a run: another push writing, or a run about to record that it began.
+    if (tries === HOLD_TRIES) throw new TooManyRequestsException(`Rows for the interval ${intervalNamed(metricSet, start)} are being written by another request: send these again in a moment`);
+    await deps.timer.sleep(HOLD_WAIT_MS, NEVER);
+  }
+}
+
+const NEVER = new AbortController().signal;
+
+/**
+ * Detection may pass an interval over (it fell too far behind) without its lease, as it
+ * never ran: rows written for one meanwhile would never be read. They are refused, and
+ * their file emptied, once written; the hold keeps any run from reading the file between.
+ */
+async function refusePassedOver(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], held: ReadonlyMap<number, number>, rejects: RejectedRow[], file: string, fileOf: (start: number) => string): Promise<void> {
+  for (const start of held.keys()) {
+    const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
+    if (!run || awaitsRun(run)) continue;
+    await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, []));
+    refuse(rejects, intervals.get(start)!, file, `the interval ${intervalNamed(metricSet, start)} was passed over by detection while the rows were written`);
+    intervals.delete(start);
+  }
+}
+
+async function releaseAll(deps: Services, metricSet: MetricSet, held: ReadonlyMap<number, number>): Promise<void> {
+  await Promise.all([...held].map(([start, until]) => releaseInterval(deps, metricSet, start, until)));
 }
 
 /** Rows refused for the interval they fall in, kept with why. */

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, putMetricRows, type Services } from "../../../shared/app/index.ts";
+import { holdInterval, releaseInterval } from "../../../shared/app/detect.ts";
 import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { headUri } from "../../../shared/detect/shard-model.ts";
 import { classifyPushedRows } from "../../../shared/ingest/pushed-rows.ts";
@@ -172,6 +173,62 @@ describe("PutMetricRows", () => {
     const runs = await detectDue(rt, now);
     expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[T0 + 24 * HOUR, "processed"]]);
     expect(runs[0]!.outcome).toMatchObject({ execution: { Status: "COMPLETED", rowsRead: 2 } });
+  });
+
+  it("holds an interval while its rows are written: a run that begins meanwhile leaves it to the next, which reads them", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + 25 * HOUR;
+    // The run of the pushed rows' interval begins between the request's check of it and its file's write.
+    const midway: string[] = [];
+    const blobs = { ...rt.blobs, put: async (...args: Parameters<Services["blobs"]["put"]>) => {
+      if (args[0].includes("push-late")) for (const run of await detectDue(rt, now)) midway.push(run.outcome.kind);
+      return rt.blobs.put(...args);
+    } };
+    const late = await push({ ...rt, blobs }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "late");
+    expect(late).toMatchObject({ RowsAccepted: 2, RowsRejected: 0 });
+    expect(midway).toEqual(["in-progress"]);
+    const runs = await detectDue(rt, now);
+    expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[T0 + 24 * HOUR, "processed"]]);
+    // Every row the request took was read by the run that detected its interval.
+    expect(runs[0]!.outcome).toMatchObject({ execution: { Status: "COMPLETED", rowsRead: late.RowsAccepted } });
+    // Held by its run now (done): rows for it are refused, not taken and left unread.
+    const again = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "again");
+    expect(again).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
+    expect(again.Rejects.map((x) => x.Message)).toEqual([expect.stringMatching(/was already detected/), expect.stringMatching(/was already detected/)]);
+  });
+
+  it("refuses rows for an interval detection passed over while they were written, keeping them with why, and leaves no row of them to read", async () => {
+    const now = T0 + 30 * HOUR;
+    const { rt, metricSet, dir } = await pushedShop(() => now);
+    const id = `000000000000/shop/pushed/${T0 + 29 * HOUR}`;
+    const blobs = { ...rt.blobs, put: async (...args: Parameters<Services["blobs"]["put"]>) => {
+      if (args[0].includes("push-")) await rt.records.put("executions", id, { Status: "FAILED", FailureReason: "passed over" });
+      return rt.blobs.put(...args);
+    } };
+    const r = await push({ ...rt, blobs }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 29 * HOUR, 1, SERIES)) }, "over");
+    expect(r).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
+    expect(r.Rejects).toEqual([0, 1].map((Index) => ({ Index, Reason: "OUTSIDE_INTERVAL", Message: expect.stringMatching(/passed over by detection while the rows were written/) })));
+    const [written] = await rt.blobs.list(join(dir, "results", "000000000000", "shop", "pushed", "ingested"));
+    expect(new TextDecoder().decode(await rt.blobs.get(written!)).trim().split("\n")).toEqual(["timestamp,platform,marketplace,views"]);
+  });
+
+  it("waits for another request writing rows for the same interval, then refuses as one to send again, writing nothing and holding nothing", async () => {
+    const now = T0 + 30 * HOUR;
+    const { rt, metricSet, dir } = await pushedShop(() => now);
+    const other = await holdInterval(rt, metricSet, T0 + 29 * HOUR, now, 60_000);
+    expect(other).toBeDefined();
+    let waits = 0;
+    const busy = { ...rt, timer: { ...rt.timer, sleep: async () => void waits++ } };
+    const rows = [...rowsOf(shopPoints(T0 + 28 * HOUR, 1, SERIES)), ...rowsOf(shopPoints(T0 + 29 * HOUR, 1, SERIES))];
+    await expect(push(busy, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "busy")).rejects.toMatchObject({ name: "TooManyRequestsException", message: expect.stringMatching(/being written by another request/) });
+    expect(waits).toBeGreaterThan(10);
+    expect(await rt.blobs.list(join(dir, "results"))).toEqual([]);
+    // Once the other gives it back, the same request is taken whole.
+    await releaseInterval(rt, metricSet, T0 + 29 * HOUR, other!);
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "busy")).toMatchObject({ RowsAccepted: 4, RowsRejected: 0 });
   });
 
   it("answers a retried request with the same ClientToken and rows as the first, adding no rows", async () => {
