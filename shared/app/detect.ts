@@ -535,6 +535,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const run = runName(term.leaseUntil);
   const work = runsUri(root, String(intervalStart), run);
+  // collectVersions reads the interval from the name: it never takes a later interval's version.
   const version = `${intervalStart}-${run}`;
   await deps.blobs.deleteFolder(`${work}/`);
   await deps.blobs.deleteFolder(`${joinUri(root, "model", version)}/`);

@@ -114,19 +114,30 @@ export async function writeShard(blobs: BlobStore, root: string, version: string
   await blobs.put(shardUri(root, version, id), snapshotParts({ ...head, bank }));
 }
 
+/** Whether a version is an interval run's (`<interval start>-<run>`) of an interval after `through` (any, before the first). */
+function ofLaterRun(version: string, through: number): boolean {
+  const start = Number(version.slice(0, version.indexOf("-")));
+  return version.indexOf("-") > 0 && Number.isSafeInteger(start) && !(start <= through);
+}
+
 /** Commits a model: its head names the version folder of each shard. */
 export async function commitModel(blobs: BlobStore, root: string, model: ShardedModel): Promise<void> {
   await blobs.put(headUri(root), encodeHead(model));
 }
 
-/** Deletes the version folders the committed model no longer names; answers how many objects went. */
-export async function collectVersions(blobs: BlobStore, root: string, model: Pick<ShardedModel, "shards">): Promise<number> {
+/**
+ * Deletes the version folders the committed model no longer names, but for those of runs of
+ * later intervals: the next interval may run as soon as this commit is read, in another
+ * invocation, whose shards (written, or committed since) this one's listing would otherwise
+ * take. Answers how many objects went.
+ */
+export async function collectVersions(blobs: BlobStore, root: string, model: Pick<ShardedModel, "shards" | "head">): Promise<number> {
   const keep = new Set(model.shards.map((s) => s.version));
   const folder = `${modelFolder(root)}/`;
   const versions = new Set<string>();
   for (const uri of await blobs.list(folder)) {
     const rest = uri.slice(folder.length).split("/");
-    if (rest.length > 1 && !keep.has(rest[0]!)) versions.add(rest[0]!);
+    if (rest.length > 1 && !keep.has(rest[0]!) && !ofLaterRun(rest[0]!, model.head.through)) versions.add(rest[0]!);
   }
   let deleted = 0;
   for (const v of versions) deleted += await blobs.deleteFolder(`${joinUri(modelFolder(root), v)}/`);

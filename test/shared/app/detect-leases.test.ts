@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { COMMIT_MARGIN_MS, detectMetricSet, executionKey, LEASE_MS, loadModel } from "../../../shared/app/detect.ts";
-import { detectInterval, type Services } from "../../../shared/app/index.ts";
+import { detectDue, detectInterval, type Services } from "../../../shared/app/index.ts";
 import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { headUri, readModel } from "../../../shared/detect/shard-model.ts";
 import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
@@ -441,5 +441,37 @@ describe("learning a history that outlives its lease", () => {
     expect(await detectInterval(slow, metricSet, live, now)).toEqual({ kind: "in-progress" });
     expect(await rt.blobs.get(headUri(root))).toEqual(committed);
     expect((await readModel(rt.blobs, root))!.head.through).toBe(live);
+  });
+});
+
+describe("two invocations one interval apart", () => {
+  it("the first, collecting the versions its commit no longer names, leaves the next interval's, which another invocation ran meanwhile", async () => {
+    const { rt, metricSet, live, clock } = await activeShop({ liveHours: 4 });
+    await detectDue(rt, live);
+    clock.now = live + 2 * HOUR;
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    const meanwhile: string[] = [];
+    let once = true;
+    // Invocation A has committed hour `live` and lists the model's folder; invocation B reads that commit and runs hour live + 1 first.
+    const a: Services = { ...rt, blobs: new Proxy(rt.blobs, {
+      get: (target, key) =>
+        key === "list"
+          ? async (prefix: string) => {
+              if (once && prefix.startsWith(`${root}/model`)) {
+                once = false;
+                for (const r of await detectDue(rt, clock.now)) meanwhile.push(`${(r.intervalStart - live) / HOUR}:${r.outcome.kind}`);
+              }
+              return target.list(prefix);
+            }
+          : Reflect.get(target, key, target),
+    }) };
+    const first = (await detectDue(a, clock.now)).map((r) => `${(r.intervalStart - live) / HOUR}:${r.outcome.kind}`);
+    expect(meanwhile).toEqual(["1:processed"]);
+    expect(first[0]).toBe("0:processed");
+    const head = (await readModel(rt.blobs, root))!;
+    const listed = await rt.blobs.list(`${root}/model/`);
+    expect(head.shards.filter((s) => s.version !== "" && !listed.some((f) => f.includes(`/model/${s.version}/`)))).toEqual([]);
+    clock.now = live + 3 * HOUR;
+    expect((await detectDue(rt, clock.now)).map((r) => r.outcome.kind)).toEqual(["processed"]);
   });
 });
