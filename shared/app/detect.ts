@@ -787,6 +787,18 @@ export const MAX_CATCH_UP = 2000;
 /** PENDING records a catch-up writes at once. */
 const PENDING_WRITES = 25;
 
+/**
+ * Records that intervals await their run (PENDING), where no record says otherwise: a
+ * catch-up's, and those rows are pushed for (push.ts). Detection passes over an interval
+ * with no rows by its record (passOver), which waits for a run or push that holds it: an
+ * interval without one it would go past unseen while its rows were being written.
+ */
+export async function markAwaiting(deps: Pick<Services, "records" | "clock">, metricSet: Pick<MetricSet, "MetricSetArn">, starts: readonly number[], now: number): Promise<void> {
+  const writes: RecordWrite[] = starts.map((t) => ({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS, ifAbsent: true }));
+  // Conditional writes go one request each (DynamoDB): a bounded number at a time.
+  for (let i = 0; i < writes.length; i += PENDING_WRITES) await deps.records.putMany(writes.slice(i, i + PENDING_WRITES));
+}
+
 export { lastClosedInterval } from "../model/interval-time.ts";
 
 /** An interval whose files held no row says so in its execution (FAILED, with this reason) and its data quality. */
@@ -916,10 +928,7 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
     return { runs: [run], through };
   }
   // A catch-up says which intervals wait their turn: those without a record, as another invocation may have run some since the model was read.
-  const waiting: RecordWrite[] = [];
-  for (let t = from + len; t <= last; t += len) waiting.push({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: recordTime(services, now) + EXECUTION_RETENTION_MS, ifAbsent: true });
-  // Conditional writes go one request each (DynamoDB): a bounded number at a time.
-  for (let i = 0; i < waiting.length; i += PENDING_WRITES) await services.records.putMany(waiting.slice(i, i + PENDING_WRITES));
+  await markAwaiting(services, metricSet, Array.from({ length: Math.max(0, (last - from) / len) }, (_, i) => from + (i + 1) * len), now);
   for (let t = from; t <= last && !options.signal?.aborted; t += len) {
     const attempt = await attemptInterval(services, metricSet, t, now, model);
     const run = dueRun(metricSet, t, attempt.outcome);
@@ -1019,7 +1028,7 @@ async function giveUp(services: DetectServices, metricSet: MetricSet, intervalSt
   });
 }
 
-/** How an interval's record was found: left IN_PROGRESS by a run that stopped (its lease ran out, and is now taken), IN_PROGRESS under a live run's lease, or neither. */
+/** How an interval's record was found: left IN_PROGRESS by a run that stopped (its lease ran out, and is now taken), held by another (a live run, rows being pushed, the done mark), or neither. */
 type RunFound = "stopped" | "live" | "none";
 
 /**
@@ -1032,11 +1041,13 @@ async function asHeirOfStoppedRun<T>(deps: Pick<DetectServices, "records" | "lin
   const { records } = deps;
   const running = (await records.get<IntervalExecution>("executions", id))?.Status === "IN_PROGRESS";
   const claimedAt = leaseTime(deps, now);
-  const found: RunFound = !running ? "none" : (await records.claim(id, claimedAt + LEASE_MS, claimedAt)) ? "stopped" : "live";
+  // Taken whatever the record says: a run about to record that it began, and rows being written for the interval (push.ts), hold it too.
+  const claimed = await records.claim(id, claimedAt + LEASE_MS, claimedAt);
+  const found: RunFound = !claimed ? "live" : running ? "stopped" : "none";
   try {
     return await replace(found);
   } finally {
-    if (found === "stopped") await records.release(id, claimedAt + LEASE_MS);
+    if (claimed) await records.release(id, claimedAt + LEASE_MS);
   }
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { metricSetRoot, toJsonLines } from "../detect/results.ts";
 import { canonicalCsv, canonicalTemplate } from "../ingest/canonical.ts";
 import { joinUri, renderTemplate } from "../model/path-template.ts";
-import { instantOf, intervalNamed, templateZone } from "../model/interval-time.ts";
+import { instantOf, intervalNamed, lastClosedInterval, templateZone } from "../model/interval-time.ts";
 import { classifyPushedRows, type PushedRow, type PushedRows } from "../ingest/pushed-rows.ts";
 import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
@@ -12,7 +12,8 @@ import type { MetricSet } from "../model/metric-set.ts";
 import { RecordExists } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { HISTORY_REACH_MS } from "../model/history-reach.ts";
-import { awaitsRun, executionKey, holdInterval, releaseInterval, type IntervalExecution } from "./detect.ts";
+import { awaitsRun, executionKey, holdInterval, markAwaiting, MAX_CATCH_UP, releaseInterval, type IntervalExecution } from "./detect.ts";
+import { readModel } from "../detect/shard-model.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -77,11 +78,10 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   if (kept?.response) return kept.response;
   const file = `PutMetricRows:${token}`;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const fileOf = (start: number) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`);
   const held = await holdIntervals(deps, metricSet, intervals, now, rejects, file);
+  await refusePassed(deps, metricSet, intervals, held, now, rejects, file);
   try {
-    for (const [start, rows] of intervals) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, rows));
-    await refusePassedOver(deps, metricSet, intervals, held, rejects, file, fileOf);
+    for (const [start, rows] of intervals) await deps.blobs.put(joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`), canonicalCsv(metricSet, rows));
   } finally {
     await releaseAll(deps, metricSet, held);
   }
@@ -143,7 +143,13 @@ async function holdIntervals(deps: Services, metricSet: MetricSet, intervals: Pu
 async function holdOne(deps: Services, metricSet: MetricSet, start: number, now: number): Promise<number | string> {
   for (let tries = 1; ; tries++) {
     const until = await holdInterval(deps, metricSet, start, now, HOLD_MS);
-    const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
+    let run: IntervalExecution | undefined;
+    try {
+      run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
+    } catch (e) {
+      if (until !== undefined) await releaseInterval(deps, metricSet, start, until);
+      throw e;
+    }
     if (run && !awaitsRun(run)) {
       if (until !== undefined) await releaseInterval(deps, metricSet, start, until);
       return run.Status === "IN_PROGRESS" ? "is being detected" : "was already detected";
@@ -158,18 +164,29 @@ async function holdOne(deps: Services, metricSet: MetricSet, start: number, now:
 const NEVER = new AbortController().signal;
 
 /**
- * Detection may pass an interval over (it fell too far behind) without its lease, as it
- * never ran: rows written for one meanwhile would never be read. They are refused, and
- * their file emptied, once written; the hold keeps any run from reading the file between.
+ * Refuses, once held, the rows of intervals detection will not run: those its model went
+ * past (detected, or passed over for want of rows, whose records may have expired), and
+ * those older than the intervals a catch-up reaches (MAX_CATCH_UP), which it would pass
+ * over; the others are marked as awaiting their run, so detection does not go past them
+ * for want of rows while they are written (`markAwaiting`). A model that cannot be read is
+ * not judged by (its intervals' records still are).
  */
-async function refusePassedOver(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], held: ReadonlyMap<number, number>, rejects: RejectedRow[], file: string, fileOf: (start: number) => string): Promise<void> {
-  for (const start of held.keys()) {
-    const run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
-    if (!run || awaitsRun(run)) continue;
-    await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, []));
-    refuse(rejects, intervals.get(start)!, file, `the interval ${intervalNamed(metricSet, start)} was passed over by detection while the rows were written`);
+async function refusePassed(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], held: Map<number, number>, now: number, rejects: RejectedRow[], file: string): Promise<void> {
+  if (!held.size) return;
+  const through = await readModel(deps.blobs, metricSetRoot(deps.resultsRoot, metricSet)).then((model) => model?.head.through, () => undefined);
+  // Before a model has run an interval, rows are its history, which the first run reads whole.
+  if (through === undefined || Number.isNaN(through)) return;
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const windowStart = lastClosedInterval(metricSet, now) - (MAX_CATCH_UP - 1) * len;
+  for (const [start, until] of [...held]) {
+    const why = start <= through ? `was passed by detection, which has run through the interval ${intervalNamed(metricSet, through)}` : start < windowStart ? `is older than the ${MAX_CATCH_UP} intervals detection catches up, and would be passed over` : undefined;
+    if (!why) continue;
+    await releaseInterval(deps, metricSet, start, until);
+    held.delete(start);
+    refuse(rejects, intervals.get(start)!, file, `the interval ${intervalNamed(metricSet, start)} ${why}`);
     intervals.delete(start);
   }
+  await markAwaiting(deps, metricSet, [...held.keys()], now);
 }
 
 async function releaseAll(deps: Services, metricSet: MetricSet, held: ReadonlyMap<number, number>): Promise<void> {

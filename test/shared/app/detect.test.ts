@@ -481,7 +481,8 @@ function reporting(rt: Runtime) {
 /**
  * The interval failedToRunAgain leaves FAILED to be run again, once detection stopped until
  * `later` and ten invocations at once catch up with a window of 3 intervals: it is FAILED for
- * falling out of the window, with the reason it had failed, not to be run again, and said once.
+ * falling out of the window, with the reason it had failed, not to be run again, and said once
+ * (the others, meeting it held, leave it to the one giving it up).
  */
 async function fallenOutOfWindow(later: number) {
   const set = await failedToRunAgain();
@@ -491,7 +492,8 @@ async function fallenOutOfWindow(later: number) {
   const [given] = await executions(set.rt, OPERATOR, set.arn, LIVE + HOUR);
   expect(given).toMatchObject({ Status: "FAILED", FailureReason: expect.stringMatching(/^Not detected: it fell out of the catch-up window .* \(it had failed: .+\)$/) });
   expect(given!.runsAgain).toBeUndefined();
-  expect(told.filter((r) => r.intervalStart === LIVE + HOUR).map((r) => r.outcome.kind)).toEqual(["failed"]);
+  // Said FAILED once; an invocation that met the interval while another gave it up left it to that one.
+  expect(told.filter((r) => r.intervalStart === LIVE + HOUR && r.outcome.kind !== "in-progress").map((r) => r.outcome.kind)).toEqual(["failed"]);
   return { ...set, given: given! };
 }
 

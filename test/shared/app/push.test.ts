@@ -22,6 +22,20 @@ const push = async (rt: Services, body: unknown, requestId: string) => putMetric
 
 const rowsOf = (points: readonly ShopPoint[]) => points.map((p) => ({ timestamp: sqlTime(p.t), platform: p.platform, marketplace: p.marketplace, views: p.views }));
 
+/** The services, with `during` run before each file whose address holds `name` is written. */
+function beforeWrite(rt: Services, name: string, during: () => Promise<void>): Services {
+  const blobs = new Proxy(rt.blobs, {
+    get: (target, key) =>
+      key === "put"
+        ? async (...args: Parameters<Services["blobs"]["put"]>) => {
+            if (args[0].includes(name)) await during();
+            return target.put(...args);
+          }
+        : Reflect.get(target, key, target),
+  });
+  return { ...rt, blobs };
+}
+
 async function pushedShop(now: () => number) {
   const dir = await tempDir();
   const rt = localAt(dir, now);
@@ -183,11 +197,10 @@ describe("PutMetricRows", () => {
     now = T0 + 25 * HOUR;
     // The run of the pushed rows' interval begins between the request's check of it and its file's write.
     const midway: string[] = [];
-    const blobs = { ...rt.blobs, put: async (...args: Parameters<Services["blobs"]["put"]>) => {
-      if (args[0].includes("push-late")) for (const run of await detectDue(rt, now)) midway.push(run.outcome.kind);
-      return rt.blobs.put(...args);
-    } };
-    const late = await push({ ...rt, blobs }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "late");
+    const writing = beforeWrite(rt, "push-late", async () => {
+      for (const run of await detectDue(rt, now)) midway.push(run.outcome.kind);
+    });
+    const late = await push(writing, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "late");
     expect(late).toMatchObject({ RowsAccepted: 2, RowsRejected: 0 });
     expect(midway).toEqual(["in-progress"]);
     const runs = await detectDue(rt, now);
@@ -200,19 +213,52 @@ describe("PutMetricRows", () => {
     expect(again.Rejects.map((x) => x.Message)).toEqual([expect.stringMatching(/was already detected/), expect.stringMatching(/was already detected/)]);
   });
 
-  it("refuses rows for an interval detection passed over while they were written, keeping them with why, and leaves no row of them to read", async () => {
-    const now = T0 + 30 * HOUR;
-    const { rt, metricSet, dir } = await pushedShop(() => now);
-    const id = `000000000000/shop/pushed/${T0 + 29 * HOUR}`;
-    const blobs = { ...rt.blobs, put: async (...args: Parameters<Services["blobs"]["put"]>) => {
-      if (args[0].includes("push-")) await rt.records.put("executions", id, { Status: "FAILED", FailureReason: "passed over" });
-      return rt.blobs.put(...args);
-    } };
-    const r = await push({ ...rt, blobs }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 29 * HOUR, 1, SERIES)) }, "over");
-    expect(r).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
-    expect(r.Rejects).toEqual([0, 1].map((Index) => ({ Index, Reason: "OUTSIDE_INTERVAL", Message: expect.stringMatching(/passed over by detection while the rows were written/) })));
-    const [written] = await rt.blobs.list(join(dir, "results", "000000000000", "shop", "pushed", "ingested"));
-    expect(new TextDecoder().decode(await rt.blobs.get(written!)).trim().split("\n")).toEqual(["timestamp,platform,marketplace,views"]);
+  it("keeps detection from going past an interval, for want of rows, while its rows are written: the next run reads them", async () => {
+    let now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
+    await detectDue(rt, now);
+    // The earlier files are gone (a retention rule): a run finds no rows before hour 27 but those being written.
+    await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
+    now = T0 + 27 * HOUR;
+    // Hours 25 and 26 have no rows yet; a run begins while hour 25's are being written.
+    const midway: string[] = [];
+    const writing = beforeWrite(rt, "push-h25", async () => {
+      for (const run of await detectDue(rt, now)) midway.push(`${(run.intervalStart - T0) / HOUR}:${run.outcome.kind}`);
+    });
+    const taken = await push(writing, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 25 * HOUR, 1, SERIES)) }, "h25");
+    expect(taken).toMatchObject({ RowsAccepted: 2, RowsRejected: 0 });
+    expect(midway).toEqual(["25:in-progress"]);
+    const runs = await detectDue(rt, now);
+    expect(runs[0]).toMatchObject({ intervalStart: T0 + 25 * HOUR, outcome: { kind: "processed", execution: { rowsRead: 2 } } });
+  });
+
+  it("refuses rows for intervals detection went past without running them (activated before rows came), or ran so long ago that their records are gone", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    // No rows at activation: detection begins at the newest closed hour, 23.
+    await detectDue(rt, now);
+    const h20 = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 20 * HOUR, 1, SERIES)) }, "h20");
+    expect(h20).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
+    expect(h20.Rejects[0]!.Message).toMatch(/the interval starting 2021-01-04T20:00:00.000Z was passed by detection, which has run through the interval starting 2021-01-04T23:00:00.000Z/);
+    now = T0 + 25 * HOUR;
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "h24");
+    expect((await detectDue(rt, now)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+    // 100 days on, hour 24's record has expired (90 days); its rows are refused all the same.
+    now = T0 + 100 * 24 * HOUR;
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "later")).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
+  });
+
+  it("refuses rows older than the intervals a catch-up reaches, which detection would pass over, and takes the rest", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + (24 + 2_100) * HOUR;
+    const rows = [...rowsOf(shopPoints(now - 2_050 * HOUR, 1, SERIES)), ...rowsOf(shopPoints(now - 1_000 * HOUR, 1, SERIES))];
+    const r = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "behind");
+    expect(r).toMatchObject({ RowsAccepted: 2, RowsRejected: 2 });
+    expect(r.Rejects.map((x) => x.Message)).toEqual([0, 1].map(() => expect.stringMatching(/is older than the 2000 intervals detection catches up, and would be passed over/)));
   });
 
   it("waits for another request writing rows for the same interval, then refuses as one to send again, writing nothing and holding nothing", async () => {
