@@ -25,7 +25,7 @@ import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
 import { AccessDeniedException, ServiceQuotaExceededException } from "../model/errors.ts";
 import { metricSetFiles } from "./data.ts";
-import { pendingFeedback } from "./feedback.ts";
+import { FEEDBACK_SETTLE_MS, pendingFeedback } from "./feedback.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { HandedRun, Services } from "./services.ts";
 
@@ -539,7 +539,8 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const version = `${intervalStart}-${run}`;
   await deps.blobs.deleteFolder(`${work}/`);
   await deps.blobs.deleteFolder(`${joinUri(root, "model", version)}/`);
-  const feedback = await pendingFeedback(deps.records, metricSet, model.head.feedbackThrough);
+  const settled = Math.max(model.head.feedbackThrough, recordTime(deps, now) - FEEDBACK_SETTLE_MS);
+  const feedback = await pendingFeedback(deps.records, metricSet, model.head.feedbackThrough, settled);
   const quotas = deps.quotas ?? L4M_QUOTAS;
   const maxBytes = quotas.bytesPerInterval[metricSet.MetricSetFrequency];
   const data = await readInterval(filesOf(deps, metricSet), readableOf(metricSet, root), intervalStart, { maxBytes });
@@ -576,7 +577,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
     jobs: planned.map((p) => ({ target: p.target, replaces: p.replaces, readOnly: p.readOnly })),
     intervalStart,
     base: Number.isNaN(model.head.through) ? null : model.head.through,
-    feedbackThrough: feedback.reduce((t, f) => Math.max(t, f.givenAt), model.head.feedbackThrough),
+    feedbackThrough: settled,
     quality: data.quality,
     seriesScored: seriesWithValues(cells, metricSet),
     scored: !overQuota,

@@ -180,12 +180,20 @@ const peakOf = (found: readonly WrittenAnomaly[]) =>
   }, 0);
 
 /**
- * The feedback given since the model last learned (after `since`, its watermark), oldest
- * first: detection hands each verdict to the shard holding its series, so it changes how
- * the series is scored from the next interval on. The watermark lives in the model's head,
- * so it commits with the interval: a re-run learns the same. A later verdict on the same
- * series and group replaces the earlier one and is learned again.
+ * The feedback given since the model last learned (after `since`, its watermark) and up to
+ * `until`, oldest first: detection hands each verdict to the shard holding its series, so it
+ * changes how the series is scored from the next interval on. The watermark lives in the
+ * model's head, so it commits with the interval: a re-run learns the same. A later verdict
+ * on the same series and group replaces the earlier one and is learned again.
  */
-export async function pendingFeedback(records: RecordStore, metricSet: Pick<MetricSet, "MetricSetArn">, since: number): Promise<FeedbackRecord[]> {
-  return (await records.list<FeedbackRecord>("feedback", `${metricSetKey(metricSet.MetricSetArn)}/`)).filter((f) => f.givenAt > since).sort((a, b) => a.givenAt - b.givenAt);
+export async function pendingFeedback(records: RecordStore, metricSet: Pick<MetricSet, "MetricSetArn">, since: number, until = Infinity): Promise<FeedbackRecord[]> {
+  return (await records.list<FeedbackRecord>("feedback", `${metricSetKey(metricSet.MetricSetArn)}/`)).filter((f) => f.givenAt > since && f.givenAt <= until).sort((a, b) => a.givenAt - b.givenAt);
 }
+
+/**
+ * A verdict is stamped before it is written, and may land that much later (a slow or
+ * retried write, another process's clock): detection learns verdicts stamped this long
+ * before its run, so that one landing after a later one's is not left behind the
+ * watermark. A verdict given just before a run is learned at the next.
+ */
+export const FEEDBACK_SETTLE_MS = 5 * 60_000;

@@ -118,6 +118,42 @@ describe("the feedback's effect", () => {
   });
 });
 
+describe("a verdict whose write lands late", () => {
+  it("is learned though a later verdict landed first and a run came between: detection learns verdicts FEEDBACK_SETTLE_MS old", async () => {
+    const s = await shop(8);
+    const de = Object.entries(s.group.impacts["views"]!.series).filter(([, d]) => d["marketplace"] === "de");
+    expect(de.length).toBeGreaterThanOrEqual(2);
+    const [[first, dims], [second]] = de as [[string, Record<string, string>], [string, Record<string, string>]];
+    // The first verdict's write is slow to land (another process, a throttled write): it lands after the second's, and after the next run began.
+    let land!: () => void;
+    const landed = new Promise<void>((r) => (land = r));
+    const records = new Proxy(s.services.records, {
+      get: (target, key) =>
+        key === "put"
+          ? async (...args: Parameters<typeof target.put>) => {
+              if (args[0] === "feedback" && (args[2] as { tolerance?: unknown }).tolerance === undefined) await landed;
+              return target.put(...args);
+            }
+          : Reflect.get(target, key, target),
+    });
+    const verdict = (TimeSeriesId: string) => ({ AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId, IsAnomaly: false });
+    s.setNow(LIVE + 9 * HOUR - 2 * 60_000);
+    const slow = putFeedback({ ...s.services, records }, s.scope, verdict(first));
+    await new Promise((r) => setTimeout(r, 20));
+    s.setNow(LIVE + 9 * HOUR - 2 * 60_000 + 1_000);
+    await putFeedback(s.services, s.scope, verdict(second));
+    await s.runTo(9);
+    land();
+    const given = await slow;
+    await s.runTo(10);
+    const root = metricSetRoot(s.services.resultsRoot, s.metricSet);
+    const key = seriesKeyOf([dims["platform"]!, dims["marketplace"]!]);
+    const bank = await readShardOf(s.services.blobs, root, (await readModel(s.services.blobs, root))!, key, HOUR);
+    expect(given.tolerance!.after).toBeGreaterThan(1.5);
+    expect(bank.toleranceDown[bank.slot(bankKey("views", key))]).toBeCloseTo(given.tolerance!.after, 3);
+  });
+});
+
 describe("the deviation judged", () => {
   it("is the series' largest in the group, signed, as detection kept it: the largest of the anomalies it wrote", async () => {
     const s = await shop(8);
