@@ -37,7 +37,7 @@ export const deactivateDetector = (services: Services, scope: Scope, arn: string
  */
 export async function deleteDetector(services: Services, scope: Scope, arn: string): Promise<void> {
   const catalog = catalogOf(services, scope);
-  await catalog.assertDeletable(arn);
+  await catalog.markDeleting(arn);
   for (const m of await catalog.listMetricSets(arn)) await purgeResults(services, m);
   await catalog.deleteDetector(arn);
 }

@@ -65,6 +65,12 @@ async function inTurn<T>(records: RecordStore, key: string, work: () => Promise<
   }
 }
 
+/** The detector, unless it is being deleted (ConflictException: nothing may be made in it or changed). */
+function notDeleting(detector: AnomalyDetector): AnomalyDetector {
+  if (detector.Status === "DELETING") throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is being deleted: DeleteAnomalyDetector again finishes it`, detector.AnomalyDetectorArn, "AnomalyDetector");
+  return detector;
+}
+
 export class Catalog {
   constructor(private readonly deps: CatalogDeps) {}
 
@@ -105,7 +111,7 @@ export class Catalog {
     if ((status === "ACTIVATING" || status === "BACK_TEST_ACTIVATING") && (await this.listMetricSets(detector.AnomalyDetectorArn)).length === 0) {
       throw new ValidationException(`Detector ${detector.AnomalyDetectorName} has no metric set to ${status === "ACTIVATING" ? "activate" : "back-test"}`, { fields: [{ Name: "AnomalyDetectorArn", Message: "names a detector without a metric set" }] });
     }
-    return this.change<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn), detector.AnomalyDetectorArn, "AnomalyDetector", (current) => this.withStatus(current, status, details));
+    return this.change<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn), detector.AnomalyDetectorArn, "AnomalyDetector", (current) => this.withStatus(notDeleting(current), status, details));
   }
 
   /** A detector at `status`: the failure and learning details of the status before go, `details` come. */
@@ -153,7 +159,7 @@ export class Catalog {
   async createMetricSet(input: unknown): Promise<MetricSet> {
     const req = parseOrThrow(CreateMetricSetRequest, input, "CreateMetricSet request");
     ownSourceRolesOnly(req.MetricSource, this.deps.scope.accountId);
-    const detector = await this.getDetector(req.AnomalyDetectorArn);
+    const detector = notDeleting(await this.getDetector(req.AnomalyDetectorArn));
     const frequency = detector.AnomalyDetectorConfig.AnomalyDetectorFrequency;
     if (req.MetricSetFrequency && req.MetricSetFrequency !== frequency) {
       throw new ValidationException("MetricSetFrequency must match the detector's frequency", {
@@ -180,6 +186,7 @@ export class Catalog {
       LastModificationTime: now,
     };
     await this.createOnce("metricSets", metricSetKey(arn), metricSet, "MetricSet", req.MetricSetName);
+    await this.takenBackUnlessDetector(detector, "metricSets", metricSetKey(arn));
     await this.takenBackPastQuota("metricSetsPerDetector", async () => (await this.listMetricSets(detector.AnomalyDetectorArn)).length, "metricSets", metricSetKey(arn), `Detector ${detector.AnomalyDetectorName} holds more metric sets than its quota, made at once`, detector.AnomalyDetectorArn, "AnomalyDetector");
     return metricSet;
   }
@@ -199,7 +206,7 @@ export class Catalog {
     const model = await alertModel();
     const req = parseOrThrow(model.CreateAlertRequest, input, "CreateAlert request");
     this.ownOnly(req.Action, model);
-    const detector = await this.getDetector(req.AnomalyDetectorArn);
+    const detector = notDeleting(await this.getDetector(req.AnomalyDetectorArn));
     return inTurn(this.deps.records, `alerts/${detector.AnomalyDetectorArn}`, () => this.createAlertInTurn(req, detector, model));
   }
 
@@ -218,6 +225,7 @@ export class Catalog {
       LastModificationTime: now,
     };
     await this.createOnce("alerts", resourceKey(alert.AlertArn), alert, "Alert", req.AlertName);
+    await this.takenBackUnlessDetector(detector, "alerts", resourceKey(alert.AlertArn));
     await this.takenBackPastQuota("alertsPerDetector", async () => (await this.listAlerts(detector.AnomalyDetectorArn)).length, "alerts", resourceKey(alert.AlertArn), `Detector ${detector.AnomalyDetectorName} holds more alerts than its quota, made at once`, detector.AnomalyDetectorArn, "AnomalyDetector");
     return alert;
   }
@@ -242,7 +250,7 @@ export class Catalog {
       throw new ValidationException("The frequency of a detector with a metric set cannot change", { fields: [{ Name: "AnomalyDetectorConfig.AnomalyDetectorFrequency", Message: "is fixed once a metric set exists" }] });
     }
     return this.change<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn), detector.AnomalyDetectorArn, "AnomalyDetector", (current) => ({
-      ...current,
+      ...notDeleting(current),
       ...(req.AnomalyDetectorDescription !== undefined ? { AnomalyDetectorDescription: req.AnomalyDetectorDescription } : {}),
       ...(req.KmsKeyArn !== undefined ? { KmsKeyArn: req.KmsKeyArn } : {}),
       ...(frequency ? { AnomalyDetectorConfig: { AnomalyDetectorFrequency: frequency } } : {}),
@@ -250,16 +258,25 @@ export class Catalog {
     }));
   }
 
-  /** L4M deletes only a detector that is not running: this throws ConflictException while it is. */
-  async assertDeletable(arn: string): Promise<AnomalyDetector> {
+  /**
+   * Marks a detector DELETING, first of what DeleteAnomalyDetector does (one atomic change of
+   * its record): from then on nothing is made in it, and a create that checked it before
+   * takes its own record back (`takenBackUnlessDetector`), so the cascade leaves nothing
+   * behind for a detector made again under its name. L4M deletes only a detector that is not
+   * running: this throws ConflictException while it is.
+   */
+  async markDeleting(arn: string): Promise<AnomalyDetector> {
     const detector = await this.getDetector(arn);
-    if (BUSY.has(detector.Status)) throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is ${detector.Status}: deactivate it first`, arn, "AnomalyDetector");
-    return detector;
+    return this.change<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn), detector.AnomalyDetectorArn, "AnomalyDetector", (current) => {
+      if (BUSY.has(current.Status)) throw new ConflictException(`Detector ${current.AnomalyDetectorName} is ${current.Status}: deactivate it first`, arn, "AnomalyDetector");
+      return this.withStatus(current, "DELETING", {});
+    });
   }
 
-  /** Deletes a detector with its alerts and metric sets (L4M's cascade); its results are purged before (detect/purge.ts). */
+  /** Deletes a detector marked DELETING with its alerts and metric sets (L4M's cascade); its results are purged before (detect/purge.ts). */
   async deleteDetector(arn: string): Promise<void> {
-    const detector = await this.assertDeletable(arn);
+    const detector = await this.getDetector(arn);
+    if (detector.Status !== "DELETING") throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is ${detector.Status}, not DELETING`, arn, "AnomalyDetector");
     for (const a of await this.listAlerts(arn)) await this.deps.records.delete("alerts", resourceKey(a.AlertArn));
     for (const m of await this.listMetricSets(arn)) await this.deps.records.delete("metricSets", metricSetKey(m.MetricSetArn));
     await this.deps.records.delete("detectors", resourceKey(detector.AnomalyDetectorArn));
@@ -343,6 +360,18 @@ export class Catalog {
   }
 
   /** One record changed atomically (no concurrent change is lost); gone meanwhile, it is not found. */
+  /**
+   * A record made in `detector` is taken back (and NotFound answered) when the detector was
+   * marked for deletion, deleted or made again since it was read: the deletion's cascade may
+   * have listed its children before this record was written.
+   */
+  private async takenBackUnlessDetector(detector: AnomalyDetector, table: Table, id: string): Promise<void> {
+    const now = await this.deps.records.get<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn));
+    if (now && now.Status !== "DELETING" && now.CreationTime === detector.CreationTime) return;
+    await this.deps.records.delete(table, id);
+    throw new ResourceNotFoundException(`Detector ${detector.AnomalyDetectorArn} was deleted meanwhile`, detector.AnomalyDetectorArn, "AnomalyDetector");
+  }
+
   private async change<T>(table: Table, id: string, arn: string, type: string, next: (current: T) => T): Promise<T> {
     const updated = await this.deps.records.update<T>(table, id, next);
     if (updated === undefined) throw new ResourceNotFoundException(`${type} ${arn} not found`, arn, type);

@@ -33,8 +33,10 @@ export type CreateAnomalyDetectorRequest = z.infer<typeof CreateAnomalyDetectorR
  * LEARNING (scoring waits for more intervals); BackTestAnomalyDetector asks for
  * BACK_TEST_ACTIVATING, and the work moves through BACK_TEST_ACTIVE to BACK_TEST_COMPLETE.
  * Either ends in FAILED, with a FailureType and FailureReason, when its data cannot be used.
+ * DeleteAnomalyDetector marks it DELETING before it deletes what it holds: nothing is made
+ * in it or changed then, and deleting it again finishes what a stopped deletion left.
  */
-export type AnomalyDetectorStatus = "INACTIVE" | "ACTIVATING" | "ACTIVE" | "LEARNING" | "BACK_TEST_ACTIVATING" | "BACK_TEST_ACTIVE" | "BACK_TEST_COMPLETE" | "DEACTIVATED" | "FAILED";
+export type AnomalyDetectorStatus = "INACTIVE" | "ACTIVATING" | "ACTIVE" | "LEARNING" | "BACK_TEST_ACTIVATING" | "BACK_TEST_ACTIVE" | "BACK_TEST_COMPLETE" | "DEACTIVATED" | "FAILED" | "DELETING";
 
 export type AnomalyDetectorFailureType = "ACTIVATION_FAILURE" | "BACK_TEST_ACTIVATION_FAILURE" | "DELETION_FAILURE" | "DEACTIVATION_FAILURE";
 

@@ -108,3 +108,51 @@ describe("catalog", () => {
     expect(await c.listAlerts(d.AnomalyDetectorArn)).toEqual([a]);
   });
 });
+
+describe("a detector deleted while something is made in it", () => {
+  const slowCreates = (records: SqliteRecordStore, table: string, landed: Promise<void>) =>
+    new Proxy(records, {
+      get: (target, key) =>
+        key === "create"
+          ? async (...args: Parameters<SqliteRecordStore["create"]>) => {
+              if (args[0] === table) await landed;
+              return target.create(...args);
+            }
+          : Reflect.get(target, key, target),
+    });
+
+  for (const [kind, table, make] of [
+    ["an alert", "alerts", (c: Catalog, arn: string) => c.createAlert({ AlertName: "page-oncall", AnomalyDetectorArn: arn, AlertSensitivityThreshold: 50, Action: { SNSConfiguration: { RoleArn: "arn:aws:iam::000000000000:role/r", SnsTopicArn: "arn:aws:sns:us-east-1:000000000000:old-team", SnsFormat: "JSON" } } })],
+    ["a metric set", "metricSets", (c: Catalog, arn: string) => c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: arn }))],
+  ] as const) {
+    it(`takes ${kind} made after the deletion listed what to delete back, so a detector made again under the name does not inherit it`, async () => {
+      const { records, catalog: c } = await catalog();
+      const old = await c.createDetector(detector);
+      let land!: () => void;
+      const landed = new Promise<void>((r) => (land = r));
+      // The request found the detector; its write lands after the deletion listed the detector's children.
+      const slow = new Catalog({ records: slowCreates(records, table, landed), scope: LOCAL_ARN_SCOPE, now: () => T0 });
+      const made = make(slow, old.AnomalyDetectorArn);
+      await new Promise((r) => setTimeout(r, 20));
+      await c.markDeleting(old.AnomalyDetectorArn);
+      await expect(make(c, old.AnomalyDetectorArn)).rejects.toMatchObject({ name: "ConflictException", message: expect.stringMatching(/is being deleted/) });
+      await expect(c.setDetectorStatus(old.AnomalyDetectorArn, "DEACTIVATED")).rejects.toBeInstanceOf(ConflictException);
+      await c.deleteDetector(old.AnomalyDetectorArn);
+      land();
+      await expect(made).rejects.toBeInstanceOf(ResourceNotFoundException);
+      const fresh = await c.createDetector(detector);
+      expect(await c.listAlerts(fresh.AnomalyDetectorArn)).toEqual([]);
+      expect(await c.listMetricSets(fresh.AnomalyDetectorArn)).toEqual([]);
+    });
+  }
+
+  it("is not marked while it runs, and is deleted only once marked", async () => {
+    const { catalog: c } = await catalog();
+    const d = await c.createDetector(detector);
+    await c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn }));
+    await c.setDetectorStatus(d.AnomalyDetectorArn, "ACTIVATING");
+    await expect(c.markDeleting(d.AnomalyDetectorArn)).rejects.toMatchObject({ name: "ConflictException", message: expect.stringMatching(/deactivate it first/) });
+    await expect(c.deleteDetector(d.AnomalyDetectorArn)).rejects.toBeInstanceOf(ConflictException);
+    expect((await c.getDetector(d.AnomalyDetectorArn)).Status).toBe("ACTIVATING");
+  });
+});
