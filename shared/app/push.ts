@@ -9,7 +9,6 @@ import type { RejectedRow } from "../ingest/rows.ts";
 import { ConflictException, TooManyRequestsException, ValidationException } from "../model/errors.ts";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
-import { RecordExists } from "../store/records.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { HISTORY_REACH_MS } from "../model/history-reach.ts";
 import { awaitsRun, executionKey, holdInterval, markAwaiting, MAX_CATCH_UP, releaseInterval, type IntervalExecution } from "./detect.ts";
@@ -74,7 +73,7 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   if (intervals.size > MAX_PUSHED_INTERVALS) {
     throw new ValidationException(`The rows fall in ${intervals.size} intervals; a request may write at most ${MAX_PUSHED_INTERVALS}: send them in parts`, { fields: [{ Name: "Rows", Message: `fall in ${intervals.size} intervals, more than ${MAX_PUSHED_INTERVALS}` }] });
   }
-  const kept = req.ClientToken ? await takeToken(deps, metricSet, req.ClientToken, fingerprintOf(req.Rows)) : undefined;
+  const kept = req.ClientToken ? await takeToken(deps, metricSet, req.ClientToken, fingerprintOf(req.Rows), now) : undefined;
   if (kept?.response) return kept.response;
   const file = `PutMetricRows:${token}`;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
@@ -219,14 +218,11 @@ function outOfTimeRefused(metricSet: MetricSet, intervals: PushedRows["intervals
  * answer, or none yet when that request has not finished, whose files are written again,
  * the same). Taken with other rows: ConflictException.
  */
-async function takeToken(deps: Pick<Services, "records">, metricSet: MetricSet, token: string, rows: string): Promise<PushRecord> {
+async function takeToken(deps: Pick<Services, "records">, metricSet: MetricSet, token: string, rows: string, now: number): Promise<PushRecord> {
   const key = pushKey(metricSet, token);
-  try {
-    await deps.records.create<PushRecord>("pushes", key, { rows });
-    return { rows };
-  } catch (e) {
-    if (!(e instanceof RecordExists)) throw e;
-  }
+  // Kept as long as its answer would be, should the request stop before it answers.
+  const [taken] = await deps.records.putMany([{ table: "pushes", id: key, value: { rows } satisfies PushRecord, expiresAt: now + TOKEN_RETENTION_MS, ifAbsent: true }]);
+  if (taken) return { rows };
   const prior = await deps.records.get<PushRecord>("pushes", key);
   if (prior && prior.rows !== rows) throw new ConflictException(`ClientToken ${token} was used before with other rows for metric set ${metricSet.MetricSetName}: send new rows with a new token`, token, "ClientToken");
   return prior ?? { rows };

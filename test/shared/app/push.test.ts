@@ -277,6 +277,20 @@ describe("PutMetricRows", () => {
     expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "busy")).toMatchObject({ RowsAccepted: 4, RowsRejected: 0 });
   });
 
+  it("keeps a ClientToken whose request stopped before it answered no longer than an answered one (90 days)", async () => {
+    let now = T0 + 30 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    const other = await holdInterval(rt, metricSet, T0 + 29 * HOUR, now, 60_000);
+    const busy = { ...rt, timer: { ...rt.timer, sleep: async () => undefined } };
+    const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "stopped", Rows: rowsOf(shopPoints(T0 + 29 * HOUR, 1, SERIES)) };
+    await expect(push(busy, body, "r1")).rejects.toMatchObject({ name: "TooManyRequestsException" });
+    const key = "000000000000/shop/pushed/stopped";
+    expect(await rt.records.get("pushes", key)).toBeDefined();
+    await releaseInterval(rt, metricSet, T0 + 29 * HOUR, other!);
+    now += 91 * 24 * HOUR;
+    expect(await rt.records.get("pushes", key)).toBeUndefined();
+  });
+
   it("answers a retried request with the same ClientToken and rows as the first, adding no rows", async () => {
     const now = T0 + 30 * HOUR;
     const { rt, metricSet, dir } = await pushedShop(() => now);
