@@ -187,19 +187,46 @@ const recordTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now,
  */
 const leaseTime = (deps: Pick<Services, "linkClock">, now: number) => Math.max(now, deps.linkClock());
 
+/** How long a push's hold on an interval lasts at most (push.ts): longer than a request may take. */
+export const PUSH_HOLD_MS = 60_000;
+/** How often a run looks again whether the pushes holding its interval have written their rows. */
+const PUSH_WAIT_MS = 25;
+
 /**
- * Holds an interval against runs for `ms`, as PutMetricRows does while it writes rows for
- * it: its run's lease, so a run that meets the hold leaves the interval to the next
- * invocation, and one already holding it keeps it. Answers the term to give back
- * (`releaseInterval`), or undefined where another holds it (a run, the done mark, a push).
+ * A push's hold on an interval (push.ts), one record per request beside the interval's
+ * lease: rows are being written for it, until `written`. Pushes do not exclude each other;
+ * a run waits, once it has recorded that it began, for the holds not yet written (so rows a
+ * push was told the interval still awaited are read), and passing the interval over gives
+ * way to any hold still live, written or not (so rows taken just before are not passed over).
  */
-export async function holdInterval(deps: Pick<Services, "records" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number, ms: number): Promise<number | undefined> {
-  const at = leaseTime(deps, now);
-  return (await deps.records.claim(executionKey(metricSet, intervalStart), at + ms, at)) ? at + ms : undefined;
+export interface PushHold {
+  readonly until: number;
+  readonly written?: true;
 }
 
-export const releaseInterval = (deps: Pick<Services, "records">, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, until: number): Promise<boolean> =>
-  deps.records.release(executionKey(metricSet, intervalStart), until);
+const pushHoldsOf = (lease: string) => `${lease}/push/`;
+
+/** Holds each interval for the push `id` (a request's token); answers the term, PUSH_HOLD_MS from now. */
+export async function holdForPush(deps: Pick<Services, "records" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, starts: readonly number[], id: string, now: number, written = false): Promise<number> {
+  const until = leaseTime(deps, now) + PUSH_HOLD_MS;
+  const value: PushHold = written ? { until, written: true } : { until };
+  const writes: RecordWrite[] = starts.map((t) => ({ table: "leases", id: `${pushHoldsOf(executionKey(metricSet, t))}${id}`, value, expiresAt: until }));
+  for (let i = 0; i < writes.length; i += PENDING_WRITES) await deps.records.putMany(writes.slice(i, i + PENDING_WRITES));
+  return until;
+}
+
+/** The holds on interval `lease` live at `now`. */
+async function liveHolds(deps: Pick<Services, "records" | "linkClock">, lease: string, now: number): Promise<PushHold[]> {
+  const at = leaseTime(deps, now);
+  return (await deps.records.list<PushHold>("leases", pushHoldsOf(lease))).filter((h) => h.until > at);
+}
+
+/** Waits until no live push hold on interval `lease` is still writing (each lasts PUSH_HOLD_MS at most). */
+async function afterPushes(deps: Pick<Services, "records" | "linkClock" | "timer">, lease: string, now: number): Promise<void> {
+  while ((await liveHolds(deps, lease, now)).some((h) => !h.written)) await deps.timer.sleep(PUSH_WAIT_MS, NEVER);
+}
+
+const NEVER = new AbortController().signal;
 
 /**
  * Whether a run still holds its interval with time left to write its records and commit:
@@ -453,6 +480,8 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
     return { outcome: held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" } };
   }
   await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS", run: runName(leaseUntil) } satisfies IntervalExecution, { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS });
+  // Recorded first: a push that comes now refuses its rows; one that came before has them read.
+  await afterPushes(deps, lease, now);
   const term: LeaseTerm = { lease, leaseUntil };
   const stopKeeping = keepLease(deps, term, now);
   try {
@@ -982,7 +1011,9 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
   const len = intervalMs(metricSet.MetricSetFrequency);
   const reasonAt = (t: number) => (t < windowStart ? outOfWindow(window) : PASSED_OVER);
   const visit = async (t: number, found: IntervalExecution | undefined): Promise<boolean> => {
-    if (!found || (!awaitsRun(found) && found.Status !== "IN_PROGRESS")) return false;
+    // An interval without a record is gone past, unless rows are being pushed for it (which then says it awaits its run).
+    if (!found) return (await liveHolds(services, executionKey(metricSet, t), now)).length > 0;
+    if (!awaitsRun(found) && found.Status !== "IN_PROGRESS") return false;
     const given = await giveUp(services, metricSet, t, now, reasonAt(t));
     if (given === "held") return true;
     if (given) services.observer.intervalRun(dueRun(metricSet, t, { kind: "failed", execution: given }), now);
@@ -1020,11 +1051,19 @@ async function giveUp(services: DetectServices, metricSet: MetricSet, intervalSt
       return lease?.until === DONE ? undefined : "held";
     }
     let changed: IntervalExecution | undefined;
+    let prior: IntervalExecution | undefined;
     await services.records.update<IntervalExecution>("executions", id, (current) => {
       const before = current.Status === "FAILED" && current.FailureReason ? ` (it had failed: ${current.FailureReason})` : "";
+      prior = current;
       changed = replaceable(current, found) ? { ...notRun(metricSet, current.Timestamp), Status: "FAILED", FailureReason: `${reason}${before}`.slice(0, 256) } : undefined;
       return changed ?? current;
     });
+    // Rows pushed for it just now (a push that found it awaiting before this, and may be writing still): it awaits its run again.
+    if (changed && (await liveHolds(services, id, now)).length) {
+      const restored = prior!;
+      await services.records.update<IntervalExecution>("executions", id, (current) => (current.Status === "FAILED" && current.FailureReason === changed!.FailureReason ? restored : current));
+      return "held";
+    }
     return changed;
   });
 }

@@ -6,12 +6,14 @@ import { instantOf, intervalNamed, lastClosedInterval, templateZone } from "../m
 import { classifyPushedRows, type PushedRow, type PushedRows } from "../ingest/pushed-rows.ts";
 import type { PutMetricRowsRequest } from "../model/push.ts";
 import type { RejectedRow } from "../ingest/rows.ts";
-import { ConflictException, TooManyRequestsException, ValidationException } from "../model/errors.ts";
+import { ConflictException, ResourceNotFoundException, ValidationException } from "../model/errors.ts";
+import { notDeleting, type Catalog } from "../catalog/catalog.ts";
+import type { AnomalyDetector } from "../model/detector.ts";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { HISTORY_REACH_MS } from "../model/history-reach.ts";
-import { awaitsRun, executionKey, holdInterval, markAwaiting, MAX_CATCH_UP, releaseInterval, type IntervalExecution } from "./detect.ts";
+import { awaitsRun, executionKey, holdForPush, markAwaiting, MAX_CATCH_UP, type IntervalExecution } from "./detect.ts";
 import { readModel } from "../detect/shard-model.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -62,7 +64,9 @@ const TOKEN_RETENTION_MS = 90 * 86_400_000;
  */
 export async function putMetricRows(deps: Services, scope: Scope, req: PutMetricRowsRequest, requestId: string): Promise<PutMetricRowsResponse> {
   const now = deps.clock();
-  const metricSet = await catalogOf(deps, scope).getMetricSet(req.MetricSetArn);
+  const catalog = catalogOf(deps, scope);
+  const metricSet = await catalog.getMetricSet(req.MetricSetArn);
+  const detector = notDeleting(await catalog.getDetector(metricSet.AnomalyDetectorArn));
   if (!metricSet.MetricSource.HttpPushConfig) {
     throw new ValidationException(`Metric set ${metricSet.MetricSetName} does not take pushed rows: its source is not HttpPushConfig`, { fields: [{ Name: "MetricSetArn", Message: "names a metric set without an HttpPushConfig source" }] });
   }
@@ -77,12 +81,18 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   if (kept?.response) return kept.response;
   const file = `PutMetricRows:${token}`;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const held = await holdIntervals(deps, metricSet, intervals, now, rejects, file);
-  await refusePassed(deps, metricSet, intervals, held, now, rejects, file);
+  const fileOf = (start: number) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`);
+  // Held first, then judged: a run that begins after the hold waits for the rows; one that began before is seen here.
+  const starts = [...intervals.keys()];
+  await holdForPush(deps, metricSet, starts, token, now);
   try {
-    for (const [start, rows] of intervals) await deps.blobs.put(joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`), canonicalCsv(metricSet, rows));
+    // Once a model has run an interval, the others await theirs: said so, they are not passed over unseen while being written.
+    if (await refuseNotAwaiting(deps, metricSet, intervals, now, rejects, file)) await markAwaiting(deps, metricSet, [...intervals.keys()], now);
+    for (const [start, rows] of intervals) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, rows));
+    await refusePassedOver(deps, metricSet, intervals, rejects, file, fileOf);
+    await takenBackUnlessDetector(deps, catalog, metricSet, detector, intervals, fileOf);
   } finally {
-    await releaseAll(deps, metricSet, held);
+    await holdForPush(deps, metricSet, starts, token, now, true);
   }
   const rejectsFile = rejects.length ? `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl` : undefined;
   if (rejectsFile) await deps.blobs.put(joinUri(root, rejectsFile), toJsonLines(rejects), "rejects");
@@ -97,99 +107,76 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   return response;
 }
 
-/** How long a push holds an interval against runs: far longer than writing its file takes. */
-const HOLD_MS = 60_000;
-/** Another push holding an interval is waited for this often, this far apart, before the request is refused as one to send again. */
-const HOLD_TRIES = 40;
-const HOLD_WAIT_MS = 50;
-/** Intervals held at once. */
-const HOLDS_AT_ONCE = 25;
+/** Intervals whose records are read at once. */
+const READS_AT_ONCE = 25;
 
-/**
- * Holds every interval the rows fall in against runs before any file is written (their
- * run's lease, `holdInterval`): a run lists an interval's files only once it holds it, so
- * rows written under the hold are read by its run, and rows for an interval whose run began
- * (or ended) are refused with why rather than accepted and never read. Answers each held
- * interval's term; the rows of the others move to `rejects`. Held by another push still
- * after HOLD_TRIES: TooManyRequestsException, every hold given back, nothing written.
- */
-async function holdIntervals(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], now: number, rejects: RejectedRow[], file: string): Promise<Map<number, number>> {
-  const held = new Map<number, number>();
-  const starts = [...intervals.keys()].sort((a, b) => a - b);
-  try {
-    for (let i = 0; i < starts.length; i += HOLDS_AT_ONCE) {
-      const part = starts.slice(i, i + HOLDS_AT_ONCE);
-      const holds = await Promise.allSettled(part.map((start) => holdOne(deps, metricSet, start, now)));
-      holds.forEach((hold, k) => {
-        if (hold.status === "fulfilled" && typeof hold.value === "number") held.set(part[k]!, hold.value);
-      });
-      const failed = holds.find((hold) => hold.status === "rejected");
-      if (failed) throw failed.reason;
-      holds.forEach((hold, k) => {
-        if (hold.status !== "fulfilled" || typeof hold.value === "number") return;
-        refuse(rejects, intervals.get(part[k]!)!, file, `the interval ${intervalNamed(metricSet, part[k]!)} ${hold.value}`);
-        intervals.delete(part[k]!);
-      });
-    }
-    return held;
-  } catch (e) {
-    await releaseAll(deps, metricSet, held);
-    throw e;
+/** Each interval's execution record, `READS_AT_ONCE` at a time. */
+async function recordsOf(deps: Services, metricSet: MetricSet, starts: readonly number[]): Promise<Map<number, IntervalExecution | undefined>> {
+  const found = new Map<number, IntervalExecution | undefined>();
+  for (let i = 0; i < starts.length; i += READS_AT_ONCE) {
+    const part = starts.slice(i, i + READS_AT_ONCE);
+    const records = await Promise.all(part.map((start) => deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start))));
+    part.forEach((start, k) => found.set(start, records[k]));
   }
+  return found;
 }
 
-/** One interval held (its term), or why its rows are refused. */
-async function holdOne(deps: Services, metricSet: MetricSet, start: number, now: number): Promise<number | string> {
-  for (let tries = 1; ; tries++) {
-    const until = await holdInterval(deps, metricSet, start, now, HOLD_MS);
-    let run: IntervalExecution | undefined;
-    try {
-      run = await deps.records.get<IntervalExecution>("executions", executionKey(metricSet, start));
-    } catch (e) {
-      if (until !== undefined) await releaseInterval(deps, metricSet, start, until);
-      throw e;
-    }
-    if (run && !awaitsRun(run)) {
-      if (until !== undefined) await releaseInterval(deps, metricSet, start, until);
-      return run.Status === "IN_PROGRESS" ? "is being detected" : "was already detected";
-    }
-    if (until !== undefined) return until;
-    // Held, while its record still awaits a run: another push writing, or a run about to record that it began.
-    if (tries === HOLD_TRIES) throw new TooManyRequestsException(`Rows for the interval ${intervalNamed(metricSet, start)} are being written by another request: send these again in a moment`);
-    await deps.timer.sleep(HOLD_WAIT_MS, NEVER);
-  }
-}
-
-const NEVER = new AbortController().signal;
-
 /**
- * Refuses, once held, the rows of intervals detection will not run: those its model went
- * past (detected, or passed over for want of rows, whose records may have expired), and
- * those older than the intervals a catch-up reaches (MAX_CATCH_UP), which it would pass
- * over; the others are marked as awaiting their run, so detection does not go past them
- * for want of rows while they are written (`markAwaiting`). A model that cannot be read is
- * not judged by (its intervals' records still are).
+ * Refuses, once held, the rows of intervals detection will not run: one a run began or
+ * ended (its record no longer awaits a run), one its model went past (detected, or passed
+ * over for want of rows, whose records may have expired), and one older than the intervals
+ * a catch-up reaches (MAX_CATCH_UP), which it would pass over. A model that cannot be read
+ * is not judged by (its intervals' records still are); before a model has run an interval,
+ * rows are its history, which the first run reads whole. Answers whether a model has run one.
  */
-async function refusePassed(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], held: Map<number, number>, now: number, rejects: RejectedRow[], file: string): Promise<void> {
-  if (!held.size) return;
-  const through = await readModel(deps.blobs, metricSetRoot(deps.resultsRoot, metricSet)).then((model) => model?.head.through, () => undefined);
-  // Before a model has run an interval, rows are its history, which the first run reads whole.
-  if (through === undefined || Number.isNaN(through)) return;
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  const windowStart = lastClosedInterval(metricSet, now) - (MAX_CATCH_UP - 1) * len;
-  for (const [start, until] of [...held]) {
-    const why = start <= through ? `was passed by detection, which has run through the interval ${intervalNamed(metricSet, through)}` : start < windowStart ? `is older than the ${MAX_CATCH_UP} intervals detection catches up, and would be passed over` : undefined;
+async function refuseNotAwaiting(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], now: number, rejects: RejectedRow[], file: string): Promise<boolean> {
+  if (!intervals.size) return false;
+  const records = await recordsOf(deps, metricSet, [...intervals.keys()]);
+  const model = await readModel(deps.blobs, metricSetRoot(deps.resultsRoot, metricSet)).catch(() => undefined);
+  const through = model && !Number.isNaN(model.head.through) ? model.head.through : undefined;
+  const windowStart = lastClosedInterval(metricSet, now) - (MAX_CATCH_UP - 1) * intervalMs(metricSet.MetricSetFrequency);
+  for (const [start, rows] of [...intervals]) {
+    const why = notAwaiting(metricSet, start, records.get(start), through, windowStart);
     if (!why) continue;
-    await releaseInterval(deps, metricSet, start, until);
-    held.delete(start);
-    refuse(rejects, intervals.get(start)!, file, `the interval ${intervalNamed(metricSet, start)} ${why}`);
+    refuse(rejects, rows, file, `the interval ${intervalNamed(metricSet, start)} ${why}`);
     intervals.delete(start);
   }
-  await markAwaiting(deps, metricSet, [...held.keys()], now);
+  return through !== undefined;
 }
 
-async function releaseAll(deps: Services, metricSet: MetricSet, held: ReadonlyMap<number, number>): Promise<void> {
-  await Promise.all([...held].map(([start, until]) => releaseInterval(deps, metricSet, start, until)));
+/** Why detection will not run an interval for rows pushed now, if it will not. */
+function notAwaiting(metricSet: MetricSet, start: number, run: IntervalExecution | undefined, through: number | undefined, windowStart: number): string | undefined {
+  if (run && !awaitsRun(run)) return run.Status === "IN_PROGRESS" ? "is being detected" : "was already detected";
+  if (through === undefined) return undefined;
+  if (start <= through) return `was passed by detection, which has run through the interval ${intervalNamed(metricSet, through)}`;
+  if (start < windowStart) return `is older than the ${MAX_CATCH_UP} intervals detection catches up, and would be passed over`;
+  return undefined;
+}
+
+/**
+ * Detection may pass an interval over for want of rows, or for being older than a catch-up
+ * reaches, without running it: rows written for one meanwhile would never be read. Once
+ * written, an interval passed over has its rows refused and its file emptied. (A pass-over
+ * that comes after this gives way to the push's hold: detect.ts, `giveUp`.)
+ */
+async function refusePassedOver(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], rejects: RejectedRow[], file: string, fileOf: (start: number) => string): Promise<void> {
+  for (const [start, run] of await recordsOf(deps, metricSet, [...intervals.keys()])) {
+    if (!run || awaitsRun(run) || run.Status === "IN_PROGRESS" || run.Status === "COMPLETED") continue;
+    await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, []));
+    refuse(rejects, intervals.get(start)!, file, `the interval ${intervalNamed(metricSet, start)} was passed over by detection while the rows were written`);
+    intervals.delete(start);
+  }
+}
+
+/**
+ * Rows written for a detector that its deletion purged meanwhile (marked, deleted, or made
+ * again since it was read) are emptied, and the request answered as for a detector gone:
+ * a metric set made again under the name must not find them.
+ */
+async function takenBackUnlessDetector(deps: Services, catalog: Catalog, metricSet: MetricSet, detector: AnomalyDetector, intervals: PushedRows["intervals"], fileOf: (start: number) => string): Promise<void> {
+  if (await catalog.stillStands(detector)) return;
+  for (const start of intervals.keys()) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, []));
+  throw new ResourceNotFoundException(`Detector ${detector.AnomalyDetectorArn} was deleted while the rows were written`, detector.AnomalyDetectorArn, "AnomalyDetector");
 }
 
 /** Rows refused for the interval they fall in, kept with why. */

@@ -66,7 +66,7 @@ async function inTurn<T>(records: RecordStore, key: string, work: () => Promise<
 }
 
 /** The detector, unless it is being deleted (ConflictException: nothing may be made in it or changed). */
-function notDeleting(detector: AnomalyDetector): AnomalyDetector {
+export function notDeleting(detector: AnomalyDetector): AnomalyDetector {
   if (detector.Status === "DELETING") throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is being deleted: DeleteAnomalyDetector again finishes it`, detector.AnomalyDetectorArn, "AnomalyDetector");
   return detector;
 }
@@ -360,14 +360,19 @@ export class Catalog {
   }
 
   /** One record changed atomically (no concurrent change is lost); gone meanwhile, it is not found. */
+  /** Whether `detector`, as read before, is still there, not marked for deletion nor made again since. */
+  async stillStands(detector: AnomalyDetector): Promise<boolean> {
+    const now = await this.deps.records.get<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn));
+    return now !== undefined && now.Status !== "DELETING" && now.CreationTime === detector.CreationTime;
+  }
+
   /**
    * A record made in `detector` is taken back (and NotFound answered) when the detector was
    * marked for deletion, deleted or made again since it was read: the deletion's cascade may
    * have listed its children before this record was written.
    */
   private async takenBackUnlessDetector(detector: AnomalyDetector, table: Table, id: string): Promise<void> {
-    const now = await this.deps.records.get<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn));
-    if (now && now.Status !== "DELETING" && now.CreationTime === detector.CreationTime) return;
+    if (await this.stillStands(detector)) return;
     await this.deps.records.delete(table, id);
     throw new ResourceNotFoundException(`Detector ${detector.AnomalyDetectorArn} was deleted meanwhile`, detector.AnomalyDetectorArn, "AnomalyDetector");
   }

@@ -5,7 +5,7 @@ import type { RecordStore, Table } from "../store/records.ts";
 import { metricSetRoot } from "./results.ts";
 
 /** Tables whose records belong to one metric set, keyed `<detector>/<metric set>/…`. */
-const RESULT_TABLES: readonly Table[] = ["groups", "executions", "quality", "feedback", "pushes"];
+const RESULT_TABLES: readonly Table[] = ["groups", "executions", "quality", "feedback", "pushes", "leases"];
 
 export interface Purged {
   readonly records: number;
@@ -14,7 +14,8 @@ export interface Purged {
 
 /**
  * Deletes everything detection wrote for a metric set: its anomaly groups, executions,
- * data quality and feedback records, the ClientTokens of rows pushed to it, and its results folder (model snapshot, anomalies,
+ * data quality and feedback records, the ClientTokens of rows pushed to it, its leases (the
+ * done marks of its intervals, which a metric set made again would take for its own), and its results folder (model snapshot, anomalies,
  * rejects, the canonical files of pushed and CloudWatch rows). DeleteAnomalyDetector runs
  * it before deleting the configuration, as L4M deletes a detector with all it holds, so a
  * detector made again under the same name starts afresh. Each step can run again: a purge

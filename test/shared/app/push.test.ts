@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, putMetricRows, type Services } from "../../../shared/app/index.ts";
-import { holdInterval, releaseInterval } from "../../../shared/app/detect.ts";
+import { activateDetector, createDetector, createMetricSet, deactivateDetector, deleteDetector, detectDue, OPERATOR, putMetricRows, type Services } from "../../../shared/app/index.ts";
+import { catalogOf } from "../../../shared/app/scope.ts";
 import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { headUri } from "../../../shared/detect/shard-model.ts";
 import { classifyPushedRows } from "../../../shared/ingest/pushed-rows.ts";
@@ -22,13 +22,17 @@ const push = async (rt: Services, body: unknown, requestId: string) => putMetric
 
 const rowsOf = (points: readonly ShopPoint[]) => points.map((p) => ({ timestamp: sqlTime(p.t), platform: p.platform, marketplace: p.marketplace, views: p.views }));
 
-/** The services, with `during` run before each file whose address holds `name` is written. */
+/** The services, with `during` run before the first file whose address holds `name` is written. */
 function beforeWrite(rt: Services, name: string, during: () => Promise<void>): Services {
+  let done = false;
   const blobs = new Proxy(rt.blobs, {
     get: (target, key) =>
       key === "put"
         ? async (...args: Parameters<Services["blobs"]["put"]>) => {
-            if (args[0].includes(name)) await during();
+            if (!done && args[0].includes(name)) {
+              done = true;
+              await during();
+            }
             return target.put(...args);
           }
         : Reflect.get(target, key, target),
@@ -36,9 +40,9 @@ function beforeWrite(rt: Services, name: string, during: () => Promise<void>): S
   return { ...rt, blobs };
 }
 
-async function pushedShop(now: () => number) {
+async function pushedShop(now: () => number, onto?: Services) {
   const dir = await tempDir();
-  const rt = localAt(dir, now);
+  const rt = onto ?? localAt(dir, now);
   const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
   const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSetName: "pushed", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], MetricSource: { HttpPushConfig: {} } }));
   await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
@@ -189,25 +193,25 @@ describe("PutMetricRows", () => {
     expect(runs[0]!.outcome).toMatchObject({ execution: { Status: "COMPLETED", rowsRead: 2 } });
   });
 
-  it("holds an interval while its rows are written: a run that begins meanwhile leaves it to the next, which reads them", async () => {
+  it("holds an interval while its rows are written: a run that begins meanwhile waits for them, and reads them", async () => {
     let now = T0 + 24 * HOUR;
     const { rt, metricSet } = await pushedShop(() => now);
     await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
     await detectDue(rt, now);
     now = T0 + 25 * HOUR;
     // The run of the pushed rows' interval begins between the request's check of it and its file's write.
-    const midway: string[] = [];
+    let run: Promise<Awaited<ReturnType<typeof detectDue>>> | undefined;
     const writing = beforeWrite(rt, "push-late", async () => {
-      for (const run of await detectDue(rt, now)) midway.push(run.outcome.kind);
+      run = detectDue(rt, now);
+      await new Promise((r) => setTimeout(r, 100));
     });
     const late = await push(writing, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "late");
     expect(late).toMatchObject({ RowsAccepted: 2, RowsRejected: 0 });
-    expect(midway).toEqual(["in-progress"]);
-    const runs = await detectDue(rt, now);
+    const runs = await run!;
     expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[T0 + 24 * HOUR, "processed"]]);
     // Every row the request took was read by the run that detected its interval.
     expect(runs[0]!.outcome).toMatchObject({ execution: { Status: "COMPLETED", rowsRead: late.RowsAccepted } });
-    // Held by its run now (done): rows for it are refused, not taken and left unread.
+    // Detected now: rows for it are refused, not taken and left unread.
     const again = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "again");
     expect(again).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
     expect(again.Rejects.map((x) => x.Message)).toEqual([expect.stringMatching(/was already detected/), expect.stringMatching(/was already detected/)]);
@@ -231,6 +235,30 @@ describe("PutMetricRows", () => {
     expect(midway).toEqual(["25:in-progress"]);
     const runs = await detectDue(rt, now);
     expect(runs[0]).toMatchObject({ intervalStart: T0 + 25 * HOUR, outcome: { kind: "processed", execution: { rowsRead: 2 } } });
+  });
+
+  it("keeps detection from going past an interval without a record while rows are pushed for it: rows taken are rows read", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    // No rows at activation: detection begins at hour 23, and no interval after it has a record.
+    await detectDue(rt, now);
+    now = T0 + 26 * HOUR;
+    // A run comes while the request holds hour 24, after it judged the hour and before it said the hour awaits its run.
+    let midway: string[] = [];
+    const records = new Proxy(rt.records, {
+      get: (target, key) =>
+        key === "putMany"
+          ? async (writes: Parameters<Services["records"]["putMany"]>[0]) => {
+              if (!midway.length && writes.some((w) => w.table === "executions" && w.id.endsWith(`/${T0 + 24 * HOUR}`))) midway = (await detectDue(rt, now)).map((r) => `${(r.intervalStart - T0) / HOUR}:${r.outcome.kind}`);
+              return target.putMany(writes);
+            }
+          : Reflect.get(target, key, target),
+    });
+    const taken = await push({ ...rt, records }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "h24");
+    expect(midway).toEqual(["24:in-progress"]);
+    expect(taken).toMatchObject({ RowsAccepted: 2 });
+    const runs = await detectDue(rt, now);
+    expect(runs[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { kind: "processed", execution: { rowsRead: 2 } } });
   });
 
   it("refuses rows for intervals detection went past without running them (activated before rows came), or ran so long ago that their records are gone", async () => {
@@ -261,34 +289,75 @@ describe("PutMetricRows", () => {
     expect(r.Rejects.map((x) => x.Message)).toEqual([0, 1].map(() => expect.stringMatching(/is older than the 2000 intervals detection catches up, and would be passed over/)));
   });
 
-  it("waits for another request writing rows for the same interval, then refuses as one to send again, writing nothing and holding nothing", async () => {
-    const now = T0 + 30 * HOUR;
-    const { rt, metricSet, dir } = await pushedShop(() => now);
-    const other = await holdInterval(rt, metricSet, T0 + 29 * HOUR, now, 60_000);
-    expect(other).toBeDefined();
-    let waits = 0;
-    const busy = { ...rt, timer: { ...rt.timer, sleep: async () => void waits++ } };
-    const rows = [...rowsOf(shopPoints(T0 + 28 * HOUR, 1, SERIES)), ...rowsOf(shopPoints(T0 + 29 * HOUR, 1, SERIES))];
-    await expect(push(busy, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "busy")).rejects.toMatchObject({ name: "TooManyRequestsException", message: expect.stringMatching(/being written by another request/) });
-    expect(waits).toBeGreaterThan(10);
-    expect(await rt.blobs.list(join(dir, "results"))).toEqual([]);
-    // Once the other gives it back, the same request is taken whole.
-    await releaseInterval(rt, metricSet, T0 + 29 * HOUR, other!);
-    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "busy")).toMatchObject({ RowsAccepted: 4, RowsRejected: 0 });
+  it("takes rows that many requests push for one interval at once, none waiting for another, and its run reads every one", async () => {
+    let now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + 25 * HOUR + 30 * 60_000;
+    // Twenty hosts push their row for the open hour at once, each write slow; a run of the hour begins amid them.
+    let writing = 0;
+    let most = 0;
+    const slow = { ...rt, blobs: new Proxy(rt.blobs, {
+      get: (target, key) =>
+        key === "put"
+          ? async (...args: Parameters<Services["blobs"]["put"]>) => {
+              most = Math.max(most, ++writing);
+              await new Promise((r) => setTimeout(r, 50));
+              writing--;
+              return target.put(...args);
+            }
+          : Reflect.get(target, key, target),
+    }) };
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => push(slow, { MetricSetArn: metricSet.MetricSetArn, Rows: [{ timestamp: sqlTime(T0 + 25 * HOUR), platform: `host${i}`, marketplace: "de", views: 1 }] }, `host-${i}`)));
+    expect(answers.map((a) => a.RowsAccepted)).toEqual(Array.from({ length: 20 }, () => 1));
+    expect(most).toBeGreaterThan(10);
+    now = T0 + 26 * HOUR;
+    const runs = await detectDue(rt, now);
+    expect(runs[0]).toMatchObject({ intervalStart: T0 + 25 * HOUR, outcome: { kind: "processed", execution: { rowsRead: 20 } } });
   });
 
   it("keeps a ClientToken whose request stopped before it answered no longer than an answered one (90 days)", async () => {
     let now = T0 + 30 * HOUR;
     const { rt, metricSet } = await pushedShop(() => now);
-    const other = await holdInterval(rt, metricSet, T0 + 29 * HOUR, now, 60_000);
-    const busy = { ...rt, timer: { ...rt.timer, sleep: async () => undefined } };
+    const failing = { ...rt, blobs: new Proxy(rt.blobs, { get: (target, key) => (key === "put" ? async () => Promise.reject(new Error("the store is down")) : Reflect.get(target, key, target)) }) };
     const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "stopped", Rows: rowsOf(shopPoints(T0 + 29 * HOUR, 1, SERIES)) };
-    await expect(push(busy, body, "r1")).rejects.toMatchObject({ name: "TooManyRequestsException" });
+    await expect(push(failing, body, "r1")).rejects.toThrow(/the store is down/);
     const key = "000000000000/shop/pushed/stopped";
     expect(await rt.records.get("pushes", key)).toBeDefined();
-    await releaseInterval(rt, metricSet, T0 + 29 * HOUR, other!);
     now += 91 * 24 * HOUR;
     expect(await rt.records.get("pushes", key)).toBeUndefined();
+  });
+
+  it("refuses rows for a detector being deleted, and empties those written as its deletion purged it: a detector made again under the name finds none", async () => {
+    const now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await deactivateDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
+    const rows = rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES));
+    // A request found the detector standing; the whole deletion runs before its rows are written.
+    const writing = beforeWrite(rt, "push-late", () => deleteDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn));
+    await expect(push(writing, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "late")).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    const again = await pushedShop(() => now, rt);
+    const files = await rt.blobs.list(`${metricSetRoot(rt.resultsRoot, again.metricSet)}/`);
+    for (const f of files) expect(new TextDecoder().decode(await rt.blobs.get(f)).trim().split("\n")).toHaveLength(1);
+    // And while it is marked for deletion, rows are refused before anything is written.
+    await deactivateDetector(rt, OPERATOR, again.metricSet.AnomalyDetectorArn);
+    await catalogOf(rt, OPERATOR).markDeleting(again.metricSet.AnomalyDetectorArn);
+    await expect(push(rt, { MetricSetArn: again.metricSet.MetricSetArn, Rows: rows }, "deleting")).rejects.toMatchObject({ name: "ConflictException" });
+  });
+
+  it("takes rows for, and detects, the intervals a deleted detector of the same name detected: its done marks went with it", async () => {
+    let now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
+    await detectDue(rt, now);
+    await deactivateDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
+    await deleteDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
+    const again = await pushedShop(() => now, rt);
+    await push(rt, { MetricSetArn: again.metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    expect(await push(rt, { MetricSetArn: again.metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "h24")).toMatchObject({ RowsAccepted: 2 });
+    const runs = await detectDue(rt, now);
+    expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[T0 + 24 * HOUR, "processed"]]);
   });
 
   it("answers a retried request with the same ClientToken and rows as the first, adding no rows", async () => {
