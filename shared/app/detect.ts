@@ -890,7 +890,7 @@ export async function detectDue(services: DueServices, now: number, options: Due
         services.observer.failed("detection", e, { metricSetArn: metricSet.MetricSetArn });
       }
     }
-    if (detector.Status === "LEARNING" && detector.LearningUntil && through >= Date.parse(detector.LearningUntil)) await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE");
+    if (detector.Status === "LEARNING" && detector.LearningUntil && through >= Date.parse(detector.LearningUntil)) await catalog.moveDetectorStatus(detector.AnomalyDetectorArn, ["LEARNING"], "ACTIVE");
   }
   if (failures.length) throw failures[0];
   return runs;
@@ -915,10 +915,12 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
       short = Math.max(short, missing);
       until = Math.max(until, last + missing * len);
     }
-    return short === 0 ? await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "ACTIVE") : await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "LEARNING", { LearningUntil: new Date(until).toISOString() });
+    // Moved only from ACTIVATING: a detector deactivated (or being deleted) meanwhile stays as its owner left it.
+    const moved = short === 0 ? await catalog.moveDetectorStatus(detector.AnomalyDetectorArn, ["ACTIVATING"], "ACTIVE") : await catalog.moveDetectorStatus(detector.AnomalyDetectorArn, ["ACTIVATING"], "LEARNING", { LearningUntil: new Date(until).toISOString() });
+    return moved ? await catalog.getDetector(detector.AnomalyDetectorArn) : undefined;
   } catch (e) {
     services.observer.failed("activation", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
-    await catalog.setDetectorStatus(detector.AnomalyDetectorArn, "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: tenantFailureReason(services, arnAccount(detector.AnomalyDetectorArn), e, sets) });
+    await catalog.moveDetectorStatus(detector.AnomalyDetectorArn, ["ACTIVATING"], "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: tenantFailureReason(services, arnAccount(detector.AnomalyDetectorArn), e, sets) });
     return undefined;
   }
 }

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { detectMetricSet, finishInterval, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
-import { activateDetector, createDetector, createMetricSet, createSilence, describeDetector, detectDue, explainAlerting, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, createSilence, deactivateDetector, describeDetector, detectDue, explainAlerting, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
@@ -23,7 +23,7 @@ import { BAND_Z } from "../../../shared/engine/calibration.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { toAnomalyGroup } from "../../../shared/incidents/contribution.ts";
-import { anomalyOf, csvOf, HOUR, inOldFormat, liveFolder, localAt, metricSetRequest, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, sqlTime, T0, tempDir } from "../../builders.ts";
+import { activeShop, anomalyOf, csvOf, HOUR, inOldFormat, liveFolder, localAt, metricSetRequest, readableMetricSet, shopOnFiles, type ShopPoint, shopPoints, sqlTime, T0, tempDir } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -843,5 +843,29 @@ describe("a model of the format before, its group of every series going on witho
     // What the next interval's `marking` asks: no more series than a record keeps.
     expect(holdsMore(open)).toBe(false);
     expect(open).toEqual(carriedGroup(whole));
+  });
+});
+
+describe("a detector deactivated while detection activates it", () => {
+  it("stays deactivated: activation moves it on only from ACTIVATING", async () => {
+    const { rt, metricSet, live } = await activeShop();
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    let once = false;
+    // The owner deactivates it as its history's model is committed.
+    const deactivating = { ...rt, blobs: new Proxy(rt.blobs, {
+      get: (target, key) =>
+        key === "put"
+          ? async (...args: Parameters<typeof target.put>) => {
+              if (!once && args[0].startsWith(`${root}/model`)) {
+                once = true;
+                await deactivateDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
+              }
+              return target.put(...args);
+            }
+          : Reflect.get(target, key, target),
+    }) };
+    expect(await detectDue(deactivating, live)).toEqual([]);
+    expect(once).toBe(true);
+    expect((await describeDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn)).Status).toBe("DEACTIVATED");
   });
 });
