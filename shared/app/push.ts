@@ -52,11 +52,12 @@ const TOKEN_RETENTION_MS = 90 * 86_400_000;
  * `PutMetricRows`: rows pushed to an HttpPushConfig metric set become one canonical file
  * per interval and request (the ClientToken, else the request id) beside the ingested
  * files, which detection reads as it reads CloudWatch's. Rows for an interval that was
- * already detected, more than an interval ahead of now, or more than a year old, are
- * refused with the reason; a request whose rows fall in more than
+ * already detected or that detection will not run, more than an interval ahead of now, or
+ * more than a year old, are refused with the reason; a request whose rows fall in more than
  * MAX_PUSHED_INTERVALS intervals is refused whole. Nothing is written before the whole
- * request is judged. Each interval is held against runs while its file is written
- * (`holdIntervals`), so a row taken is a row its interval's run reads. A ClientToken is taken once per
+ * request is judged. Each interval is held while its file is written (`holdForPush`: a run
+ * that begins meanwhile waits for the rows), so a row taken is a row its interval's run
+ * reads; requests do not wait for one another. A ClientToken is taken once per
  * metric set, by a conditional write, before any file: the same token with the same rows
  * again answers as the first request did (a client's retry), with other rows it is
  * refused with ConflictException (L4M's rule for a token reused for another request) and
