@@ -195,24 +195,40 @@ const PUSH_WAIT_MS = 25;
 /**
  * A push's hold on an interval (push.ts), one record per request beside the interval's
  * lease: rows are being written for it, until `written`. Pushes do not exclude each other;
- * a run waits, once it has recorded that it began, for the holds not yet written (so rows a
- * push was told the interval still awaited are read), and passing the interval over gives
- * way to any hold still live, written or not (so rows taken just before are not passed over).
+ * a run, once it has recorded that it began, waits for the holds then still writing (so
+ * rows a push was told the interval still awaited are read; a push that comes later sees
+ * the run and refuses its rows, so the wait ends within PUSH_HOLD_MS), and passing the
+ * interval over gives way to any hold still live, written or not (so rows taken just before
+ * are not passed over). A push drops its holds on intervals whose rows it refused.
  */
 export interface PushHold {
+  readonly id: string;
   readonly until: number;
   readonly written?: true;
 }
 
 const pushHoldsOf = (lease: string) => `${lease}/push/`;
+const pushHoldId = (metricSet: Pick<MetricSet, "MetricSetArn">, start: number, id: string) => `${pushHoldsOf(executionKey(metricSet, start))}${id}`;
 
-/** Holds each interval for the push `id` (a request's token); answers the term, PUSH_HOLD_MS from now. */
-export async function holdForPush(deps: Pick<Services, "records" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, starts: readonly number[], id: string, now: number, written = false): Promise<number> {
+/** Holds each interval for the push `id` (one request's own); answers the term, PUSH_HOLD_MS from now. */
+export async function holdForPush(deps: Pick<Services, "records" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, starts: readonly number[], id: string, now: number): Promise<number> {
   const until = leaseTime(deps, now) + PUSH_HOLD_MS;
-  const value: PushHold = written ? { until, written: true } : { until };
-  const writes: RecordWrite[] = starts.map((t) => ({ table: "leases", id: `${pushHoldsOf(executionKey(metricSet, t))}${id}`, value, expiresAt: until }));
-  for (let i = 0; i < writes.length; i += PENDING_WRITES) await deps.records.putMany(writes.slice(i, i + PENDING_WRITES));
+  await putBounded(deps, starts.map((t) => ({ table: "leases", id: pushHoldId(metricSet, t, id), value: { id, until } satisfies PushHold, expiresAt: until })));
   return until;
+}
+
+/** Ends a push's holds: those of intervals it wrote are marked written (kept to their term), the others dropped. */
+export async function endPushHolds(deps: Pick<Services, "records">, metricSet: Pick<MetricSet, "MetricSetArn">, written: readonly number[], dropped: readonly number[], id: string, until: number): Promise<void> {
+  await putBounded(deps, written.map((t) => ({ table: "leases", id: pushHoldId(metricSet, t, id), value: { id, until, written: true } satisfies PushHold, expiresAt: until })));
+  await Promise.all(dropped.map((t) => deps.records.delete("leases", pushHoldId(metricSet, t, id))));
+}
+
+/** Whether a hold taken until `until` is still live now. */
+export const holdsStill = (deps: Pick<Services, "clock" | "linkClock">, until: number): boolean => leaseTime(deps, deps.clock()) < until;
+
+/** Writes a bounded number at a time (conditional ones go one request each in DynamoDB). */
+async function putBounded(deps: Pick<Services, "records">, writes: readonly RecordWrite[]): Promise<void> {
+  for (let i = 0; i < writes.length; i += PENDING_WRITES) await deps.records.putMany(writes.slice(i, i + PENDING_WRITES));
 }
 
 /** The holds on interval `lease` live at `now`. */
@@ -221,9 +237,15 @@ async function liveHolds(deps: Pick<Services, "records" | "linkClock">, lease: s
   return (await deps.records.list<PushHold>("leases", pushHoldsOf(lease))).filter((h) => h.until > at);
 }
 
-/** Waits until no live push hold on interval `lease` is still writing (each lasts PUSH_HOLD_MS at most). */
+/** Waits until the pushes holding interval `lease` as it is asked, and still writing, have written (each lasts PUSH_HOLD_MS at most). */
 async function afterPushes(deps: Pick<Services, "records" | "linkClock" | "timer">, lease: string, now: number): Promise<void> {
-  while ((await liveHolds(deps, lease, now)).some((h) => !h.written)) await deps.timer.sleep(PUSH_WAIT_MS, NEVER);
+  const writing = (holds: readonly PushHold[]) => new Set(holds.filter((h) => !h.written).map((h) => h.id));
+  const waited = writing(await liveHolds(deps, lease, now));
+  while (waited.size) {
+    await deps.timer.sleep(PUSH_WAIT_MS, NEVER);
+    const still = writing(await liveHolds(deps, lease, now));
+    for (const id of waited) if (!still.has(id)) waited.delete(id);
+  }
 }
 
 const NEVER = new AbortController().signal;
@@ -824,9 +846,7 @@ const PENDING_WRITES = 25;
  * interval without one it would go past unseen while its rows were being written.
  */
 export async function markAwaiting(deps: Pick<Services, "records" | "clock">, metricSet: Pick<MetricSet, "MetricSetArn">, starts: readonly number[], now: number): Promise<void> {
-  const writes: RecordWrite[] = starts.map((t) => ({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS, ifAbsent: true }));
-  // Conditional writes go one request each (DynamoDB): a bounded number at a time.
-  for (let i = 0; i < writes.length; i += PENDING_WRITES) await deps.records.putMany(writes.slice(i, i + PENDING_WRITES));
+  await putBounded(deps, starts.map((t) => ({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS, ifAbsent: true })));
 }
 
 export { lastClosedInterval } from "../model/interval-time.ts";

@@ -13,7 +13,7 @@ import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { HISTORY_REACH_MS } from "../model/history-reach.ts";
-import { awaitsRun, executionKey, holdForPush, markAwaiting, MAX_CATCH_UP, type IntervalExecution } from "./detect.ts";
+import { awaitsRun, endPushHolds, executionKey, holdForPush, holdsStill, markAwaiting, MAX_CATCH_UP, PUSH_HOLD_MS, type IntervalExecution } from "./detect.ts";
 import { readModel } from "../detect/shard-model.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -83,17 +83,21 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const file = `PutMetricRows:${token}`;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const fileOf = (start: number) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`);
-  // Held first, then judged: a run that begins after the hold waits for the rows; one that began before is seen here.
+  // Held first, then judged: a run that begins after the hold waits for the rows; one that began before is seen here. Each request holds as its own.
   const starts = [...intervals.keys()];
-  await holdForPush(deps, metricSet, starts, token, now);
+  const hold = requestId.replace(/[^A-Za-z0-9_-]/g, "_");
+  const until = await holdForPush(deps, metricSet, starts, hold, now);
   try {
     // Once a model has run an interval, the others await theirs: said so, they are not passed over unseen while being written.
-    if (await refuseNotAwaiting(deps, metricSet, intervals, now, rejects, file)) await markAwaiting(deps, metricSet, [...intervals.keys()], now);
+    const ran = await refuseNotAwaiting(deps, metricSet, intervals, now, rejects, file);
+    await endPushHolds(deps, metricSet, [], starts.filter((t) => !intervals.has(t)), hold, until);
+    if (ran) await markAwaiting(deps, metricSet, [...intervals.keys()], now);
     for (const [start, rows] of intervals) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, rows));
     await refusePassedOver(deps, metricSet, intervals, rejects, file, fileOf);
     await takenBackUnlessDetector(deps, catalog, metricSet, detector, intervals, fileOf);
+    if (!holdsStill(deps, until)) await refuseAll(metricSet, intervals, rejects, file, fileOf, deps, `the request took longer than its hold on the interval (${PUSH_HOLD_MS / 1000} s), and its run may have read the interval without them`);
   } finally {
-    await holdForPush(deps, metricSet, starts, token, now, true);
+    await endPushHolds(deps, metricSet, [...intervals.keys()], starts.filter((t) => !intervals.has(t)), hold, until);
   }
   const rejectsFile = rejects.length ? `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl` : undefined;
   if (rejectsFile) await deps.blobs.put(joinUri(root, rejectsFile), toJsonLines(rejects), "rejects");
@@ -178,6 +182,15 @@ async function takenBackUnlessDetector(deps: Services, catalog: Catalog, metricS
   if (await catalog.stillStands(detector)) return;
   for (const start of intervals.keys()) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, []));
   throw new ResourceNotFoundException(`Detector ${detector.AnomalyDetectorArn} was deleted while the rows were written`, detector.AnomalyDetectorArn, "AnomalyDetector");
+}
+
+/** Every interval's rows refused with `why` once written, their files emptied: a run may have read the intervals without them. */
+async function refuseAll(metricSet: MetricSet, intervals: PushedRows["intervals"], rejects: RejectedRow[], file: string, fileOf: (start: number) => string, deps: Services, why: string): Promise<void> {
+  for (const [start, rows] of [...intervals]) {
+    await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, []));
+    refuse(rejects, rows, file, `the interval ${intervalNamed(metricSet, start)}: ${why}`);
+    intervals.delete(start);
+  }
 }
 
 /** Rows refused for the interval they fall in, kept with why. */

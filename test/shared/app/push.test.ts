@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { activateDetector, createDetector, createMetricSet, deactivateDetector, deleteDetector, detectDue, OPERATOR, putMetricRows, type Services } from "../../../shared/app/index.ts";
 import { catalogOf } from "../../../shared/app/scope.ts";
+import { PUSH_HOLD_MS } from "../../../shared/app/detect.ts";
 import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { headUri } from "../../../shared/detect/shard-model.ts";
 import { classifyPushedRows } from "../../../shared/ingest/pushed-rows.ts";
@@ -359,6 +360,82 @@ describe("PutMetricRows", () => {
     const runs = await detectDue(rt, now);
     expect(runs.map((r) => [r.intervalStart, r.outcome.kind])).toEqual([[T0 + 24 * HOUR, "processed"]]);
   });
+
+  it("holds for each request on its own: a retry with the same ClientToken is waited for though the first request failed", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + 25 * HOUR;
+    const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "batch-9", Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) };
+    // The retry is about to write when the first request fails, and a run begins.
+    let atWrite!: () => void;
+    const retryWriting = new Promise<void>((r) => (atWrite = r));
+    let letWrite!: () => void;
+    const written = new Promise<void>((r) => (letWrite = r));
+    let retry: ReturnType<typeof push> | undefined;
+    const second = beforeWrite(rt, "push-batch-9", async () => {
+      atWrite();
+      await written;
+    });
+    const first = beforeWrite(rt, "push-batch-9", async () => {
+      retry = push(second, body, "req-2");
+      await retryWriting;
+      throw new Error("S3 SlowDown");
+    });
+    await expect(push(first, body, "req-1")).rejects.toThrow(/SlowDown/);
+    const run = detectDue(rt, now);
+    await new Promise((r) => setTimeout(r, 100));
+    letWrite();
+    expect(await retry!).toMatchObject({ RowsAccepted: 2 });
+    expect((await run)[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { kind: "processed", execution: { rowsRead: 2 } } });
+  });
+
+  it("refuses rows written past the hold's term, emptying their file: a run no longer waited for them", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + 25 * HOUR;
+    const slow = beforeWrite(rt, "push-late", async () => {
+      now += PUSH_HOLD_MS + 1_000;
+    });
+    const late = await push(slow, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "late");
+    expect(late).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
+    expect(late.Rejects[0]!.Message).toMatch(/took longer than its hold/);
+    expect((await detectDue(rt, now))[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { kind: "processed", execution: { rowsRead: 0 } } });
+  });
+
+  it("keeps a run waiting only for the pushes under way when it began, and refused rows hold nothing", async () => {
+    let now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + 26 * HOUR + 60_000;
+    // A client keeps sending rows for the hour being detected (and the open one), each write slow.
+    const slow = { ...rt, blobs: new Proxy(rt.blobs, { get: (target, key) => (key === "put" ? async (...args: Parameters<Services["blobs"]["put"]>) => (await new Promise((r) => setTimeout(r, 200)), target.put(...args)) : Reflect.get(target, key, target)) }) };
+    let stop = false;
+    const answers: ReturnType<typeof push>[] = [];
+    const client = (async () => {
+      for (let i = 0; !stop; i++) {
+        answers.push(push(slow, { MetricSetArn: metricSet.MetricSetArn, Rows: [{ timestamp: sqlTime(T0 + 26 * HOUR - 60_000), platform: "web", marketplace: "de", views: 1 }, { timestamp: sqlTime(T0 + 26 * HOUR + 30_000), platform: "web", marketplace: "de", views: 1 }] }, `r${i}`));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    const runs = await detectDue(rt, now);
+    stop = true;
+    await client;
+    const all = await Promise.all(answers);
+    expect(runs[0]).toMatchObject({ intervalStart: T0 + 25 * HOUR, outcome: { kind: "processed" } });
+    // The run went on while later requests came (each refused for that hour once it began): it waited for none of them.
+    expect(all.some((a) => a.Rejects.some((r) => /is being detected/.test(r.Message)))).toBe(true);
+    // Rows refused (older than a catch-up reaches) leave no hold: the metric set goes on.
+    now = T0 + (26 + 2_100) * HOUR;
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(now - 2 * HOUR, 1, SERIES)) }, "recent");
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 50 * HOUR, 1, SERIES)) }, "old")).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
+    expect((await detectDue(rt, now)).map((r) => r.outcome.kind)).not.toContain("in-progress");
+  }, 30_000);
 
   it("answers a retried request with the same ClientToken and rows as the first, adding no rows", async () => {
     const now = T0 + 30 * HOUR;
