@@ -839,6 +839,23 @@ export const MAX_CATCH_UP = 2000;
 /** PENDING records a catch-up writes at once. */
 const PENDING_WRITES = 25;
 
+/** What detection has gone past, whether it ran them or not (the intervals up to `through`): a record beside the metric set's leases. */
+interface Passed {
+  readonly through: number;
+}
+
+const passedKey = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/passed`;
+
+/** Detection goes on from after `through`, passing over what it has not run before it: said so, never moved back. */
+async function markPassed(deps: Pick<Services, "records">, metricSet: Pick<MetricSet, "MetricSetArn">, through: number): Promise<void> {
+  const key = passedKey(metricSet);
+  const moved = await deps.records.update<Passed>("leases", key, (current) => (current.through >= through ? current : { through }));
+  if (moved === undefined && !(await deps.records.putMany([{ table: "leases", id: key, value: { through } satisfies Passed, ifAbsent: true }]))[0]) await markPassed(deps, metricSet, through);
+}
+
+/** How far detection has gone past, whether it ran the intervals or not; undefined before it has. */
+export const passedThrough = async (deps: Pick<Services, "records">, metricSet: Pick<MetricSet, "MetricSetArn">): Promise<number | undefined> => (await deps.records.get<Passed>("leases", passedKey(metricSet)))?.through;
+
 /**
  * Records that intervals await their run (PENDING), where no record says otherwise: a
  * catch-up's, and those rows are pushed for (push.ts). Detection passes over an interval
@@ -973,7 +990,10 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   }
   let through = model.head.through;
   // Intervals detection goes past will not be run: their records stop saying they will. One whose run another invocation still holds is waited for, as the next interval would be.
-  const held = (Number.isNaN(through) || from > through + len) && (await notAttempted(services, metricSet, from)) ? await passOver(services, metricSet, Number.isNaN(through) ? windowStart - len : through, from, windowStart, window, now) : undefined;
+  const jumps = (Number.isNaN(through) || from > through + len) && (await notAttempted(services, metricSet, from));
+  // Said before the intervals are looked at: a push that holds one after this refuses its rows (push.ts), one that held it before is seen by passOver.
+  if (jumps) await markPassed(services, metricSet, from - len);
+  const held = jumps ? await passOver(services, metricSet, Number.isNaN(through) ? windowStart - len : through, from, windowStart, window, now) : undefined;
   if (held !== undefined) {
     const run = dueRun(metricSet, held, { kind: "in-progress" });
     services.observer.intervalRun(run, now);

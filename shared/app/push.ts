@@ -13,7 +13,7 @@ import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { HISTORY_REACH_MS } from "../model/history-reach.ts";
-import { awaitsRun, endPushHolds, executionKey, holdForPush, holdsStill, markAwaiting, MAX_CATCH_UP, PUSH_HOLD_MS, type IntervalExecution } from "./detect.ts";
+import { awaitsRun, endPushHolds, executionKey, holdForPush, holdsStill, markAwaiting, MAX_CATCH_UP, passedThrough, PUSH_HOLD_MS, type IntervalExecution } from "./detect.ts";
 import { readModel } from "../detect/shard-model.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -138,7 +138,10 @@ async function refuseNotAwaiting(deps: Services, metricSet: MetricSet, intervals
   if (!intervals.size) return false;
   const records = await recordsOf(deps, metricSet, [...intervals.keys()]);
   const model = await readModel(deps.blobs, metricSetRoot(deps.resultsRoot, metricSet)).catch(() => undefined);
-  const through = model && !Number.isNaN(model.head.through) ? model.head.through : undefined;
+  const ran = model && !Number.isNaN(model.head.through) ? model.head.through : undefined;
+  // Where detection has gone past intervals it did not run (a jump over intervals without rows, or its first, at the newest).
+  const passed = await passedThrough(deps, metricSet);
+  const through = ran === undefined ? passed : passed === undefined ? ran : Math.max(ran, passed);
   const windowStart = lastClosedInterval(metricSet, now) - (MAX_CATCH_UP - 1) * intervalMs(metricSet.MetricSetFrequency);
   for (const [start, rows] of [...intervals]) {
     const why = notAwaiting(metricSet, start, records.get(start), through, windowStart);

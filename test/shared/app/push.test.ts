@@ -262,6 +262,35 @@ describe("PutMetricRows", () => {
     expect(runs[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { kind: "processed", execution: { rowsRead: 2 } } });
   });
 
+  it("refuses rows for an interval detection has gone past without a record, while the run it jumped to is under way", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    await detectDue(rt, now);
+    await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
+    now = T0 + 27 * HOUR;
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 26 * HOUR, 1, SERIES)) }, "h26");
+    // Detection jumps to hour 26, the first with rows; as it runs it, rows for hour 24 come.
+    let late: Awaited<ReturnType<typeof push>> | undefined;
+    let once = false;
+    const records = new Proxy(rt.records, {
+      get: (target, key) =>
+        key === "put"
+          ? async (...args: Parameters<Services["records"]["put"]>) => {
+              const out = await target.put(...args);
+              if (!once && args[0] === "executions" && args[1].endsWith(`/${T0 + 26 * HOUR}`) && (args[2] as { Status?: string }).Status === "IN_PROGRESS") {
+                once = true;
+                late = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "h24");
+              }
+              return out;
+            }
+          : Reflect.get(target, key, target),
+    });
+    expect((await detectDue({ ...rt, records }, now)).map((r) => [(r.intervalStart - T0) / HOUR, r.outcome.kind])).toEqual([[26, "processed"]]);
+    expect(late).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
+    expect(late!.Rejects[0]!.Message).toMatch(/was passed by detection/);
+  });
+
   it("refuses rows for intervals detection went past without running them (activated before rows came), or ran so long ago that their records are gone", async () => {
     let now = T0 + 24 * HOUR;
     const { rt, metricSet } = await pushedShop(() => now);
