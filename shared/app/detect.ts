@@ -187,8 +187,10 @@ const recordTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now,
  */
 const leaseTime = (deps: Pick<Services, "linkClock">, now: number) => Math.max(now, deps.linkClock());
 
-/** How long a push's hold on an interval lasts at most (push.ts): longer than a request may take. */
-export const PUSH_HOLD_MS = 60_000;
+/** How long a push's hold on an interval lasts at most (push.ts): longer than an API request may take in AWS (29 s). */
+export const PUSH_HOLD_MS = 30_000;
+/** How long a run waits for the pushes holding its interval before it leaves the interval to the next invocation. */
+const PUSH_WAIT_MAX_MS = 5_000;
 /** How often a run looks again whether the pushes holding its interval have written their rows. */
 const PUSH_WAIT_MS = 25;
 
@@ -203,23 +205,27 @@ const PUSH_WAIT_MS = 25;
  */
 export interface PushHold {
   readonly id: string;
+  /** The interval held. */
+  readonly start: number;
   readonly until: number;
   readonly written?: true;
 }
 
-const pushHoldsOf = (lease: string) => `${lease}/push/`;
-const pushHoldId = (metricSet: Pick<MetricSet, "MetricSetArn">, start: number, id: string) => `${pushHoldsOf(executionKey(metricSet, start))}${id}`;
+/** A metric set's holds, every interval's: `<metric set>/push/<interval start>/<request>`. */
+const pushHoldsOfSet = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/push/`;
+const pushHoldsOf = (metricSet: Pick<MetricSet, "MetricSetArn">, start: number) => `${pushHoldsOfSet(metricSet)}${start}/`;
+const pushHoldId = (metricSet: Pick<MetricSet, "MetricSetArn">, start: number, id: string) => `${pushHoldsOf(metricSet, start)}${id}`;
 
 /** Holds each interval for the push `id` (one request's own); answers the term, PUSH_HOLD_MS from now. */
 export async function holdForPush(deps: Pick<Services, "records" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, starts: readonly number[], id: string, now: number): Promise<number> {
   const until = leaseTime(deps, now) + PUSH_HOLD_MS;
-  await putBounded(deps, starts.map((t) => ({ table: "leases", id: pushHoldId(metricSet, t, id), value: { id, until } satisfies PushHold, expiresAt: until })));
+  await putBounded(deps, starts.map((t) => ({ table: "leases", id: pushHoldId(metricSet, t, id), value: { id, start: t, until } satisfies PushHold, expiresAt: until })));
   return until;
 }
 
 /** Ends a push's holds: those of intervals it wrote are marked written (kept to their term), the others dropped. */
 export async function endPushHolds(deps: Pick<Services, "records">, metricSet: Pick<MetricSet, "MetricSetArn">, written: readonly number[], dropped: readonly number[], id: string, until: number): Promise<void> {
-  await putBounded(deps, written.map((t) => ({ table: "leases", id: pushHoldId(metricSet, t, id), value: { id, until, written: true } satisfies PushHold, expiresAt: until })));
+  await putBounded(deps, written.map((t) => ({ table: "leases", id: pushHoldId(metricSet, t, id), value: { id, start: t, until, written: true } satisfies PushHold, expiresAt: until })));
   await Promise.all(dropped.map((t) => deps.records.delete("leases", pushHoldId(metricSet, t, id))));
 }
 
@@ -231,21 +237,30 @@ async function putBounded(deps: Pick<Services, "records">, writes: readonly Reco
   for (let i = 0; i < writes.length; i += PENDING_WRITES) await deps.records.putMany(writes.slice(i, i + PENDING_WRITES));
 }
 
-/** The holds on interval `lease` live at `now`. */
-async function liveHolds(deps: Pick<Services, "records" | "linkClock">, lease: string, now: number): Promise<PushHold[]> {
+/** The holds under `prefix` (an interval's, or a metric set's) live at `now`. */
+async function liveHolds(deps: Pick<Services, "records" | "linkClock">, prefix: string, now: number): Promise<PushHold[]> {
   const at = leaseTime(deps, now);
-  return (await deps.records.list<PushHold>("leases", pushHoldsOf(lease))).filter((h) => h.until > at);
+  return (await deps.records.list<PushHold>("leases", prefix)).filter((h) => h.until > at);
 }
 
-/** Waits until the pushes holding interval `lease` as it is asked, and still writing, have written (each lasts PUSH_HOLD_MS at most). */
-async function afterPushes(deps: Pick<Services, "records" | "linkClock" | "timer">, lease: string, now: number): Promise<void> {
+/**
+ * Waits until the pushes holding the interval as its run began, and still writing, have
+ * written: true when they have, false when some still write after PUSH_WAIT_MAX_MS (a
+ * request killed mid-write holds until its term), so that one tenant's requests cannot keep
+ * an invocation that serves every tenant waiting.
+ */
+async function afterPushes(deps: Pick<Services, "records" | "linkClock" | "timer">, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number): Promise<boolean> {
+  const prefix = pushHoldsOf(metricSet, intervalStart);
   const writing = (holds: readonly PushHold[]) => new Set(holds.filter((h) => !h.written).map((h) => h.id));
-  const waited = writing(await liveHolds(deps, lease, now));
+  const waited = writing(await liveHolds(deps, prefix, now));
+  const giveUpAt = deps.linkClock() + PUSH_WAIT_MAX_MS;
   while (waited.size) {
+    if (deps.linkClock() >= giveUpAt) return false;
     await deps.timer.sleep(PUSH_WAIT_MS, NEVER);
-    const still = writing(await liveHolds(deps, lease, now));
+    const still = writing(await liveHolds(deps, prefix, now));
     for (const id of waited) if (!still.has(id)) waited.delete(id);
   }
+  return true;
 }
 
 const NEVER = new AbortController().signal;
@@ -502,8 +517,8 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
     return { outcome: held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" } };
   }
   await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS", run: runName(leaseUntil) } satisfies IntervalExecution, { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS });
-  // Recorded first: a push that comes now refuses its rows; one that came before has them read.
-  await afterPushes(deps, lease, now);
+  // Recorded first: a push that comes now refuses its rows; one that came before has them read, or the interval is left to the next invocation.
+  if (!(await afterPushes(deps, metricSet, intervalStart, now))) return { outcome: await leftToNext(deps, metricSet, intervalStart, leaseUntil) };
   const term: LeaseTerm = { lease, leaseUntil };
   const stopKeeping = keepLease(deps, term, now);
   try {
@@ -516,6 +531,15 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
   } finally {
     await stopKeeping();
   }
+}
+
+/** A run that began but found rows still being pushed: its record awaits a run again (PENDING, where it is still its own), its lease is given back. */
+async function leftToNext(deps: Pick<IntervalServices, "records">, metricSet: MetricSet, intervalStart: number, leaseUntil: number): Promise<IntervalOutcome> {
+  const id = executionKey(metricSet, intervalStart);
+  const run = runName(leaseUntil);
+  await deps.records.update<IntervalExecution>("executions", id, (current) => (current.Status === "IN_PROGRESS" && current.run === run ? { ...notRun(metricSet, current.Timestamp), Status: "PENDING" } : current));
+  await deps.records.release(id, leaseUntil);
+  return { kind: "in-progress" };
 }
 
 /** The lease a run holds, and the term it holds it until: moved on while the run works here (keepLease), and once more should it hand its shards over. */
@@ -1054,7 +1078,7 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
   const reasonAt = (t: number) => (t < windowStart ? outOfWindow(window) : PASSED_OVER);
   const visit = async (t: number, found: IntervalExecution | undefined): Promise<boolean> => {
     // An interval without a record is gone past, unless rows are being pushed for it (which then says it awaits its run).
-    if (!found) return (await liveHolds(services, executionKey(metricSet, t), now)).length > 0;
+    if (!found) return (await liveHolds(services, pushHoldsOf(metricSet, t), now)).length > 0;
     if (!awaitsRun(found) && found.Status !== "IN_PROGRESS") return false;
     const given = await giveUp(services, metricSet, t, now, reasonAt(t));
     if (given === "held") return true;
@@ -1065,6 +1089,9 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
     for (let t = after + len; t < from; t += len) if (await visit(t, await services.records.get<IntervalExecution>("executions", executionKey(metricSet, t)))) return t;
     return undefined;
   }
+  // Rows being pushed for an interval without a record yet: it is not gone past (it will say it awaits its run).
+  const pushed = (await liveHolds(services, pushHoldsOfSet(metricSet), now)).map((h) => h.start).filter((t) => t > after && t < from);
+  if (pushed.length) return Math.min(...pushed);
   const prefix = `${metricSetKey(metricSet.MetricSetArn)}/`;
   let cursor: string | undefined;
   do {
@@ -1101,7 +1128,7 @@ async function giveUp(services: DetectServices, metricSet: MetricSet, intervalSt
       return changed ?? current;
     });
     // Rows pushed for it just now (a push that found it awaiting before this, and may be writing still): it awaits its run again.
-    if (changed && (await liveHolds(services, id, now)).length) {
+    if (changed && (await liveHolds(services, pushHoldsOf(metricSet, intervalStart), now)).length) {
       const restored = prior!;
       await services.records.update<IntervalExecution>("executions", id, (current) => (current.Status === "FAILED" && current.FailureReason === changed!.FailureReason ? restored : current));
       return "held";

@@ -92,9 +92,20 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
     const ran = await refuseNotAwaiting(deps, metricSet, intervals, now, rejects, file);
     await endPushHolds(deps, metricSet, [], starts.filter((t) => !intervals.has(t)), hold, until);
     if (ran) await markAwaiting(deps, metricSet, [...intervals.keys()], now);
-    for (const [start, rows] of intervals) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, rows));
-    await refusePassedOver(deps, metricSet, intervals, rejects, file, fileOf);
-    await takenBackUnlessDetector(deps, catalog, metricSet, detector, intervals, fileOf);
+    const written: number[] = [];
+    try {
+      for (const [start, rows] of intervals) {
+        written.push(start);
+        await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, rows));
+      }
+      await refusePassedOver(deps, metricSet, intervals, rejects, file, fileOf);
+      await takenBackUnlessDetector(deps, catalog, metricSet, detector, intervals, fileOf);
+    } catch (e) {
+      // A request that fails takes back what it wrote: its retry must not find its rows twice.
+      for (const start of written) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, [])).catch(() => undefined);
+      intervals.clear();
+      throw e;
+    }
     if (!holdsStill(deps, until)) await refuseAll(metricSet, intervals, rejects, file, fileOf, deps, `the request took longer than its hold on the interval (${PUSH_HOLD_MS / 1000} s), and its run may have read the interval without them`);
   } finally {
     await endPushHolds(deps, metricSet, [...intervals.keys()], starts.filter((t) => !intervals.has(t)), hold, until);

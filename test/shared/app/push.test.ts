@@ -291,6 +291,34 @@ describe("PutMetricRows", () => {
     expect(late!.Rejects[0]!.Message).toMatch(/was passed by detection/);
   });
 
+  it("keeps detection from jumping further than its window past an interval whose rows are being pushed: rows taken are rows read", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    await detectDue(rt, now);
+    await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
+    now = T0 + (24 + 2_100) * HOUR + 10 * 60_000;
+    const last = T0 + (24 + 2_099) * HOUR;
+    const u = last - 5 * HOUR;
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(last, 1, SERIES)) }, "newest");
+    // Detection runs when the request has judged hour u and is about to say it awaits its run.
+    const midway: string[] = [];
+    const records = new Proxy(rt.records, {
+      get: (target, key) =>
+        key === "putMany"
+          ? async (writes: Parameters<Services["records"]["putMany"]>[0]) => {
+              if (!midway.length && writes.some((w) => w.table === "executions" && w.id.endsWith(`/${u}`))) midway.push(...(await detectDue(rt, now)).map((r) => `${(r.intervalStart - T0) / HOUR}:${r.outcome.kind}`));
+              return target.putMany(writes);
+            }
+          : Reflect.get(target, key, target),
+    });
+    expect(await push({ ...rt, records }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(u, 1, SERIES)) }, "u")).toMatchObject({ RowsAccepted: 2 });
+    expect(midway).toEqual([`${(u - T0) / HOUR}:in-progress`]);
+    now += HOUR;
+    await detectDue(rt, now);
+    expect(await rt.records.get("executions", `000000000000/shop/pushed/${u}`)).toMatchObject({ Status: "COMPLETED", rowsRead: 2 });
+  }, 60_000);
+
   it("refuses rows for intervals detection went past without running them (activated before rows came), or ran so long ago that their records are gone", async () => {
     let now = T0 + 24 * HOUR;
     const { rt, metricSet } = await pushedShop(() => now);
@@ -465,6 +493,41 @@ describe("PutMetricRows", () => {
     expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 50 * HOUR, 1, SERIES)) }, "old")).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
     expect((await detectDue(rt, now)).map((r) => r.outcome.kind)).not.toContain("in-progress");
   }, 30_000);
+
+  it("leaves an interval to the next invocation when a push holding it still writes after a few seconds (a request killed mid-write): the other metric sets go on", async () => {
+    let now = T0 + 24 * HOUR;
+    const rt = localAt(await tempDir(), () => now);
+    const stuck = await pushedShop(() => now, rt);
+    await push(rt, { MetricSetArn: stuck.metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + 25 * HOUR;
+    // A request holds hour 24 and never writes (its process was killed).
+    void push(beforeWrite(rt, "push-hung", () => new Promise(() => undefined)), { MetricSetArn: stuck.metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "hung");
+    await new Promise((r) => setTimeout(r, 50));
+    let waited = 0;
+    const timed = { ...rt, timer: { ...rt.timer, sleep: async () => void (waited += 25) }, linkClock: () => T0 + 25 * HOUR + waited };
+    const runs = await detectDue(timed, now);
+    expect(runs.map((r) => [(r.intervalStart - T0) / HOUR, r.outcome.kind])).toEqual([[24, "in-progress"]]);
+    expect(waited).toBeLessThanOrEqual(5_025);
+    // Its record awaits a run again, and its lease is free.
+    expect(await rt.records.get("executions", `000000000000/shop/pushed/${T0 + 24 * HOUR}`)).toMatchObject({ Status: "PENDING" });
+    expect(await rt.records.get("leases", `000000000000/shop/pushed/${T0 + 24 * HOUR}`)).toBeUndefined();
+  });
+
+  it("takes back what a request wrote when it fails part-way: its retry's rows are read once", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + 26 * HOUR - 60_000;
+    const body = { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 2, SERIES)) };
+    let puts = 0;
+    const flaky = { ...rt, blobs: new Proxy(rt.blobs, { get: (target, key) => (key === "put" ? async (...args: Parameters<Services["blobs"]["put"]>) => { if (args[0].includes("push-") && ++puts === 2) throw new Error("SlowDown"); return target.put(...args); } : Reflect.get(target, key, target)) }) };
+    await expect(push(flaky, body, "req-1")).rejects.toThrow(/SlowDown/);
+    expect(await push(rt, body, "req-2")).toMatchObject({ RowsAccepted: 4 });
+    now = T0 + 26 * HOUR;
+    expect((await detectDue(rt, now))[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { execution: { rowsRead: 2 } } });
+  });
 
   it("answers a retried request with the same ClientToken and rows as the first, adding no rows", async () => {
     const now = T0 + 30 * HOUR;
