@@ -1015,9 +1015,13 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
   let through = model.head.through;
   // Intervals detection goes past will not be run: their records stop saying they will. One whose run another invocation still holds is waited for, as the next interval would be.
   const jumps = (Number.isNaN(through) || from > through + len) && (await notAttempted(services, metricSet, from));
-  // Said before the intervals are looked at: a push that holds one after this refuses its rows (push.ts), one that held it before is seen by passOver.
-  if (jumps) await markPassed(services, metricSet, from - len);
-  const held = jumps ? await passOver(services, metricSet, Number.isNaN(through) ? windowStart - len : through, from, windowStart, window, now) : undefined;
+  const after = Number.isNaN(through) ? windowStart - len : through;
+  let held = jumps ? await passOver(services, metricSet, after, from, windowStart, window, now) : undefined;
+  if (jumps && held === undefined) {
+    // Said once passed over, and looked again: a push that holds an interval gone past after this refuses its rows (push.ts); one that held it before is seen here.
+    await markPassed(services, metricSet, from - len);
+    held = await pushedBetween(services, metricSet, after, from, now);
+  }
   if (held !== undefined) {
     const run = dueRun(metricSet, held, { kind: "in-progress" });
     services.observer.intervalRun(run, now);
@@ -1090,8 +1094,8 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
     return undefined;
   }
   // Rows being pushed for an interval without a record yet: it is not gone past (it will say it awaits its run).
-  const pushed = (await liveHolds(services, pushHoldsOfSet(metricSet), now)).map((h) => h.start).filter((t) => t > after && t < from);
-  if (pushed.length) return Math.min(...pushed);
+  const pushed = await pushedBetween(services, metricSet, after, from, now);
+  if (pushed !== undefined) return pushed;
   const prefix = `${metricSetKey(metricSet.MetricSetArn)}/`;
   let cursor: string | undefined;
   do {
@@ -1103,6 +1107,12 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
     cursor = page.cursor;
   } while (cursor !== undefined);
   return undefined;
+}
+
+/** The first interval after `after` and before `from` that rows are being pushed for, if any. */
+async function pushedBetween(deps: Pick<Services, "records" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, after: number, from: number, now: number): Promise<number | undefined> {
+  const pushed = (await liveHolds(deps, pushHoldsOfSet(metricSet), now)).map((h) => h.start).filter((t) => t > after && t < from);
+  return pushed.length ? Math.min(...pushed) : undefined;
 }
 
 /**

@@ -319,6 +319,33 @@ describe("PutMetricRows", () => {
     expect(await rt.records.get("executions", `000000000000/shop/pushed/${u}`)).toMatchObject({ Status: "COMPLETED", rowsRead: 2 });
   }, 60_000);
 
+  it("says detection went past intervals only once it has: a jump that gave way to rows being pushed leaves the intervals after them open to rows", async () => {
+    let now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
+    await detectDue(rt, now);
+    await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
+    now = T0 + 28 * HOUR;
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 27 * HOUR, 1, SERIES)) }, "h27");
+    // Detection runs as hour 25's rows are being pushed: it gives way at hour 25.
+    const midway: string[] = [];
+    const records = new Proxy(rt.records, {
+      get: (target, key) =>
+        key === "putMany"
+          ? async (writes: Parameters<Services["records"]["putMany"]>[0]) => {
+              if (!midway.length && writes.some((w) => w.table === "executions" && w.id.endsWith(`/${T0 + 25 * HOUR}`))) midway.push(...(await detectDue(rt, now)).map((r) => `${(r.intervalStart - T0) / HOUR}:${r.outcome.kind}`));
+              return target.putMany(writes);
+            }
+          : Reflect.get(target, key, target),
+    });
+    expect(await push({ ...rt, records }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 25 * HOUR, 1, SERIES)) }, "h25")).toMatchObject({ RowsAccepted: 2 });
+    expect(midway).toEqual(["25:in-progress"]);
+    // Hour 26 was not gone past: its rows are taken, and read.
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 26 * HOUR, 1, SERIES)) }, "h26")).toMatchObject({ RowsAccepted: 2 });
+    const runs = await detectDue(rt, now);
+    expect(runs.map((r) => [(r.intervalStart - T0) / HOUR, r.outcome.kind])).toEqual([[25, "processed"], [26, "processed"], [27, "processed"]]);
+  });
+
   it("refuses rows for intervals detection went past without running them (activated before rows came), or ran so long ago that their records are gone", async () => {
     let now = T0 + 24 * HOUR;
     const { rt, metricSet } = await pushedShop(() => now);
