@@ -101,8 +101,8 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
       await refusePassedOver(deps, metricSet, intervals, rejects, file, fileOf);
       await takenBackUnlessDetector(deps, catalog, metricSet, detector, intervals, fileOf);
     } catch (e) {
-      // A request that fails takes back what it wrote: its retry must not find its rows twice.
-      for (const start of written) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, [])).catch(() => undefined);
+      // A request without a ClientToken that fails takes back what it wrote: its retry writes files of its own, and must not find its rows twice. One with a token leaves them: its retry writes the same files, perhaps at this moment.
+      if (!req.ClientToken) for (const start of written) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, [])).catch(() => undefined);
       intervals.clear();
       throw e;
     }

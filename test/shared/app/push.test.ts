@@ -556,6 +556,31 @@ describe("PutMetricRows", () => {
     expect((await detectDue(rt, now))[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { execution: { rowsRead: 2 } } });
   });
 
+  it("leaves the rows of a request with a ClientToken that fails after writing: its retry, writing the same file meanwhile, is read", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + 25 * HOUR - 60_000;
+    const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "batch-3", Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) };
+    let retried: Awaited<ReturnType<typeof push>> | undefined;
+    let failNow = false;
+    const first = { ...rt,
+      blobs: new Proxy(rt.blobs, { get: (target, key) => (key === "put" ? async (...args: Parameters<Services["blobs"]["put"]>) => {
+        await target.put(...args);
+        if (args[0].includes("push-batch-3") && !retried) {
+          retried = await push(rt, body, "req-2");
+          failNow = true;
+        }
+      } : Reflect.get(target, key, target)) }),
+      records: new Proxy(rt.records, { get: (target, key) => (key === "get" ? async (...args: Parameters<Services["records"]["get"]>) => { if (failNow) throw new Error("throttled"); return target.get(...args); } : Reflect.get(target, key, target)) }),
+    };
+    await expect(push(first, body, "req-1")).rejects.toThrow(/throttled/);
+    expect(retried).toMatchObject({ RowsAccepted: 2 });
+    now = T0 + 25 * HOUR;
+    expect((await detectDue(rt, now))[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { execution: { rowsRead: 2 } } });
+  });
+
   it("answers a retried request with the same ClientToken and rows as the first, adding no rows", async () => {
     const now = T0 + 30 * HOUR;
     const { rt, metricSet, dir } = await pushedShop(() => now);
