@@ -1021,6 +1021,8 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
     // Said once passed over, and looked again: a push that holds an interval gone past after this refuses its rows (push.ts); one that held it before is seen here.
     await markPassed(services, metricSet, from - len);
     held = await pushedBetween(services, metricSet, after, from, now);
+    // Given way after all: the intervals from the one held on await their runs, which rows pushed for them see past the mark.
+    if (held !== undefined) await markAwaiting(services, metricSet, Array.from({ length: (from - held) / len }, (_, i) => held! + i * len), now);
   }
   if (held !== undefined) {
     const run = dueRun(metricSet, held, { kind: "in-progress" });

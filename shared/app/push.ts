@@ -84,6 +84,8 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const fileOf = (start: number) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`);
   // Held first, then judged: a run that begins after the hold waits for the rows; one that began before is seen here. Each request holds as its own.
+  // Rows sure to be refused hold nothing: a client sending them again and again must not make detection give way to it.
+  await refuseNotAwaiting(deps, metricSet, intervals, now, rejects, file);
   const starts = [...intervals.keys()];
   const hold = requestId.replace(/[^A-Za-z0-9_-]/g, "_");
   const until = await holdForPush(deps, metricSet, starts, hold, now);
@@ -152,15 +154,17 @@ async function refuseNotAwaiting(deps: Services, metricSet: MetricSet, intervals
   const ran = model && !Number.isNaN(model.head.through) ? model.head.through : undefined;
   // Where detection has gone past intervals it did not run (a jump over intervals without rows, or its first, at the newest).
   const passed = await passedThrough(deps, metricSet);
-  const through = ran === undefined ? passed : passed === undefined ? ran : Math.max(ran, passed);
   const windowStart = lastClosedInterval(metricSet, now) - (MAX_CATCH_UP - 1) * intervalMs(metricSet.MetricSetFrequency);
   for (const [start, rows] of [...intervals]) {
-    const why = notAwaiting(metricSet, start, records.get(start), through, windowStart);
+    const run = records.get(start);
+    // A record awaiting its run past the model's last interval is run, whatever detection said it went past: it gave way to rows being pushed for it, and said so (detect.ts).
+    const through = run && awaitsRun(run) && (ran === undefined || start > ran) ? ran : ran === undefined ? passed : passed === undefined ? ran : Math.max(ran, passed);
+    const why = notAwaiting(metricSet, start, run, through, windowStart);
     if (!why) continue;
     refuse(rejects, rows, file, `the interval ${intervalNamed(metricSet, start)} ${why}`);
     intervals.delete(start);
   }
-  return through !== undefined;
+  return ran !== undefined || passed !== undefined;
 }
 
 /** Why detection will not run an interval for rows pushed now, if it will not. */

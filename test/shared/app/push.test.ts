@@ -346,6 +346,63 @@ describe("PutMetricRows", () => {
     expect(runs.map((r) => [(r.intervalStart - T0) / HOUR, r.outcome.kind])).toEqual([[25, "processed"], [26, "processed"], [27, "processed"]]);
   });
 
+  it("holds nothing for rows sure to be refused: detection does not give way to a client sending them", async () => {
+    let now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
+    await detectDue(rt, now);
+    now = T0 + (26 + 4_100) * HOUR;
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(now - 3 * HOUR, 2, SERIES)) }, "recent");
+    // Rows for hour 50, long out of the catch-up window, are being judged (their model read is slow) as detection jumps.
+    let reading!: () => void;
+    const isReading = new Promise<void>((r) => (reading = r));
+    let go!: () => void;
+    const gate = new Promise<void>((r) => (go = r));
+    const slowReads = { ...rt, blobs: new Proxy(rt.blobs, { get: (target, key) => (key === "get" ? async (...args: Parameters<Services["blobs"]["get"]>) => (reading(), await gate, target.get(...args)) : Reflect.get(target, key, target)) }) };
+    const stale = push(slowReads, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 50 * HOUR, 1, SERIES)) }, "stale");
+    await isReading;
+    const runs = await detectDue(rt, now);
+    go();
+    expect(await stale).toMatchObject({ RowsAccepted: 0, RowsRejected: 2 });
+    expect(runs.map((r) => r.outcome.kind)).not.toContain("in-progress");
+  }, 60_000);
+
+  it("takes rows for intervals after one detection gave way to, though it had said it went past them", async () => {
+    let now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
+    await detectDue(rt, now);
+    await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
+    now = T0 + 28 * HOUR;
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 27 * HOUR, 1, SERIES)) }, "h27");
+    // Rows for hour 25 are judged just before detection says it went past hours 25 and 26, and are still being written when it looks again.
+    let judged!: () => void;
+    const isJudged = new Promise<void>((r) => (judged = r));
+    let go!: () => void;
+    const gate = new Promise<void>((r) => (go = r));
+    let h25: ReturnType<typeof push> | undefined;
+    const records = new Proxy(rt.records, {
+      get: (target, key) =>
+        key === "update"
+          ? async (...args: Parameters<Services["records"]["update"]>) => {
+              if (!h25 && args[0] === "leases" && args[1].endsWith("/passed")) {
+                h25 = push(beforeWrite(rt, "push-h25", async () => (judged(), await gate)), { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 25 * HOUR, 1, SERIES)) }, "h25");
+                await isJudged;
+              }
+              return target.update(...args);
+            }
+          : Reflect.get(target, key, target),
+    });
+    const first = await detectDue({ ...rt, records }, now);
+    go();
+    expect(await h25!).toMatchObject({ RowsAccepted: 2 });
+    expect(first.map((r) => `${(r.intervalStart - T0) / HOUR}:${r.outcome.kind}`)).toEqual(["25:in-progress"]);
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 26 * HOUR, 1, SERIES)) }, "h26")).toMatchObject({ RowsAccepted: 2 });
+    const runs = await detectDue(rt, now);
+    expect(runs.map((r) => [(r.intervalStart - T0) / HOUR, r.outcome.kind])).toEqual([[25, "processed"], [26, "processed"], [27, "processed"]]);
+    expect(runs[1]).toMatchObject({ outcome: { execution: { rowsRead: 2 } } });
+  });
+
   it("refuses rows for intervals detection went past without running them (activated before rows came), or ran so long ago that their records are gone", async () => {
     let now = T0 + 24 * HOUR;
     const { rt, metricSet } = await pushedShop(() => now);
