@@ -41,6 +41,27 @@ function beforeWrite(rt: Services, name: string, during: () => Promise<void>): S
   return { ...rt, blobs };
 }
 
+/** A shop whose rows for its first `hours` hours were pushed and detected (its model runs through the last of them). */
+async function detectedShop(now: () => number, hours: number) {
+  const shop = await pushedShop(now);
+  await push(shop.rt, { MetricSetArn: shop.metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, hours, SERIES)) }, "history");
+  await detectDue(shop.rt, now());
+  return shop;
+}
+
+/** The store, with detection run once (its runs told in `midway`) when a request marks interval `start` as awaiting its run. */
+function detectingAsMarked(rt: Services, start: number, now: () => number, midway: string[]): Services["records"] {
+  return new Proxy(rt.records, {
+    get: (target, key) =>
+      key === "putMany"
+        ? async (writes: Parameters<Services["records"]["putMany"]>[0]) => {
+            if (!midway.length && writes.some((w) => w.table === "executions" && w.id.endsWith(`/${start}`))) midway.push(...(await detectDue(rt, now())).map((r) => `${(r.intervalStart - T0) / HOUR}:${r.outcome.kind}`));
+            return target.putMany(writes);
+          }
+        : Reflect.get(target, key, target),
+  });
+}
+
 async function pushedShop(now: () => number, onto?: Services) {
   const dir = await tempDir();
   const rt = onto ?? localAt(dir, now);
@@ -196,9 +217,7 @@ describe("PutMetricRows", () => {
 
   it("holds an interval while its rows are written: a run that begins meanwhile waits for them, and reads them", async () => {
     let now = T0 + 24 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 24);
     now = T0 + 25 * HOUR;
     // The run of the pushed rows' interval begins between the request's check of it and its file's write.
     let run: Promise<Awaited<ReturnType<typeof detectDue>>> | undefined;
@@ -220,9 +239,7 @@ describe("PutMetricRows", () => {
 
   it("keeps detection from going past an interval, for want of rows, while its rows are written: the next run reads them", async () => {
     let now = T0 + 25 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 25);
     // The earlier files are gone (a retention rule): a run finds no rows before hour 27 but those being written.
     await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
     now = T0 + 27 * HOUR;
@@ -245,16 +262,8 @@ describe("PutMetricRows", () => {
     await detectDue(rt, now);
     now = T0 + 26 * HOUR;
     // A run comes while the request holds hour 24, after it judged the hour and before it said the hour awaits its run.
-    let midway: string[] = [];
-    const records = new Proxy(rt.records, {
-      get: (target, key) =>
-        key === "putMany"
-          ? async (writes: Parameters<Services["records"]["putMany"]>[0]) => {
-              if (!midway.length && writes.some((w) => w.table === "executions" && w.id.endsWith(`/${T0 + 24 * HOUR}`))) midway = (await detectDue(rt, now)).map((r) => `${(r.intervalStart - T0) / HOUR}:${r.outcome.kind}`);
-              return target.putMany(writes);
-            }
-          : Reflect.get(target, key, target),
-    });
+    const midway: string[] = [];
+    const records = detectingAsMarked(rt, T0 + 24 * HOUR, () => now, midway);
     const taken = await push({ ...rt, records }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) }, "h24");
     expect(midway).toEqual(["24:in-progress"]);
     expect(taken).toMatchObject({ RowsAccepted: 2 });
@@ -264,9 +273,7 @@ describe("PutMetricRows", () => {
 
   it("refuses rows for an interval detection has gone past without a record, while the run it jumped to is under way", async () => {
     let now = T0 + 24 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 24);
     await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
     now = T0 + 27 * HOUR;
     await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 26 * HOUR, 1, SERIES)) }, "h26");
@@ -293,9 +300,7 @@ describe("PutMetricRows", () => {
 
   it("keeps detection from jumping further than its window past an interval whose rows are being pushed: rows taken are rows read", async () => {
     let now = T0 + 24 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 24);
     await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
     now = T0 + (24 + 2_100) * HOUR + 10 * 60_000;
     const last = T0 + (24 + 2_099) * HOUR;
@@ -303,15 +308,7 @@ describe("PutMetricRows", () => {
     await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(last, 1, SERIES)) }, "newest");
     // Detection runs when the request has judged hour u and is about to say it awaits its run.
     const midway: string[] = [];
-    const records = new Proxy(rt.records, {
-      get: (target, key) =>
-        key === "putMany"
-          ? async (writes: Parameters<Services["records"]["putMany"]>[0]) => {
-              if (!midway.length && writes.some((w) => w.table === "executions" && w.id.endsWith(`/${u}`))) midway.push(...(await detectDue(rt, now)).map((r) => `${(r.intervalStart - T0) / HOUR}:${r.outcome.kind}`));
-              return target.putMany(writes);
-            }
-          : Reflect.get(target, key, target),
-    });
+    const records = detectingAsMarked(rt, u, () => now, midway);
     expect(await push({ ...rt, records }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(u, 1, SERIES)) }, "u")).toMatchObject({ RowsAccepted: 2 });
     expect(midway).toEqual([`${(u - T0) / HOUR}:in-progress`]);
     now += HOUR;
@@ -321,23 +318,13 @@ describe("PutMetricRows", () => {
 
   it("says detection went past intervals only once it has: a jump that gave way to rows being pushed leaves the intervals after them open to rows", async () => {
     let now = T0 + 25 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 25);
     await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
     now = T0 + 28 * HOUR;
     await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 27 * HOUR, 1, SERIES)) }, "h27");
     // Detection runs as hour 25's rows are being pushed: it gives way at hour 25.
     const midway: string[] = [];
-    const records = new Proxy(rt.records, {
-      get: (target, key) =>
-        key === "putMany"
-          ? async (writes: Parameters<Services["records"]["putMany"]>[0]) => {
-              if (!midway.length && writes.some((w) => w.table === "executions" && w.id.endsWith(`/${T0 + 25 * HOUR}`))) midway.push(...(await detectDue(rt, now)).map((r) => `${(r.intervalStart - T0) / HOUR}:${r.outcome.kind}`));
-              return target.putMany(writes);
-            }
-          : Reflect.get(target, key, target),
-    });
+    const records = detectingAsMarked(rt, T0 + 25 * HOUR, () => now, midway);
     expect(await push({ ...rt, records }, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 25 * HOUR, 1, SERIES)) }, "h25")).toMatchObject({ RowsAccepted: 2 });
     expect(midway).toEqual(["25:in-progress"]);
     // Hour 26 was not gone past: its rows are taken, and read.
@@ -348,9 +335,7 @@ describe("PutMetricRows", () => {
 
   it("holds nothing for rows sure to be refused: detection does not give way to a client sending them", async () => {
     let now = T0 + 25 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 25);
     now = T0 + (26 + 4_100) * HOUR;
     await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(now - 3 * HOUR, 2, SERIES)) }, "recent");
     // Rows for hour 50, long out of the catch-up window, are being judged (their model read is slow) as detection jumps.
@@ -369,9 +354,7 @@ describe("PutMetricRows", () => {
 
   it("takes rows for intervals after one detection gave way to, though it had said it went past them", async () => {
     let now = T0 + 25 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 25);
     await rt.blobs.deleteFolder(`${metricSetRoot(rt.resultsRoot, metricSet)}/ingested/`);
     now = T0 + 28 * HOUR;
     await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 27 * HOUR, 1, SERIES)) }, "h27");
@@ -421,9 +404,7 @@ describe("PutMetricRows", () => {
 
   it("refuses rows older than the intervals a catch-up reaches, which detection would pass over, and takes the rest", async () => {
     let now = T0 + 24 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 24);
     now = T0 + (24 + 2_100) * HOUR;
     const rows = [...rowsOf(shopPoints(now - 2_050 * HOUR, 1, SERIES)), ...rowsOf(shopPoints(now - 1_000 * HOUR, 1, SERIES))];
     const r = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rows }, "behind");
@@ -433,9 +414,7 @@ describe("PutMetricRows", () => {
 
   it("takes rows that many requests push for one interval at once, none waiting for another, and its run reads every one", async () => {
     let now = T0 + 25 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 25);
     now = T0 + 25 * HOUR + 30 * 60_000;
     // Twenty hosts push their row for the open hour at once, each write slow; a run of the hour begins amid them.
     let writing = 0;
@@ -490,9 +469,7 @@ describe("PutMetricRows", () => {
 
   it("takes rows for, and detects, the intervals a deleted detector of the same name detected: its done marks went with it", async () => {
     let now = T0 + 25 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 25);
     await deactivateDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
     await deleteDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
     const again = await pushedShop(() => now, rt);
@@ -504,9 +481,7 @@ describe("PutMetricRows", () => {
 
   it("holds for each request on its own: a retry with the same ClientToken is waited for though the first request failed", async () => {
     let now = T0 + 24 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 24);
     now = T0 + 25 * HOUR;
     const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "batch-9", Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) };
     // The retry is about to write when the first request fails, and a run begins.
@@ -534,9 +509,7 @@ describe("PutMetricRows", () => {
 
   it("refuses rows written past the hold's term, emptying their file: a run no longer waited for them", async () => {
     let now = T0 + 24 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 24);
     now = T0 + 25 * HOUR;
     const slow = beforeWrite(rt, "push-late", async () => {
       now += PUSH_HOLD_MS + 1_000;
@@ -549,9 +522,7 @@ describe("PutMetricRows", () => {
 
   it("keeps a run waiting only for the pushes under way when it began, and refused rows hold nothing", async () => {
     let now = T0 + 25 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 25, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 25);
     now = T0 + 26 * HOUR + 60_000;
     // A client keeps sending rows for the hour being detected (and the open one), each write slow.
     const slow = { ...rt, blobs: new Proxy(rt.blobs, { get: (target, key) => (key === "put" ? async (...args: Parameters<Services["blobs"]["put"]>) => (await new Promise((r) => setTimeout(r, 200)), target.put(...args)) : Reflect.get(target, key, target)) }) };
@@ -600,9 +571,7 @@ describe("PutMetricRows", () => {
 
   it("takes back what a request wrote when it fails part-way: its retry's rows are read once", async () => {
     let now = T0 + 24 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 24);
     now = T0 + 26 * HOUR - 60_000;
     const body = { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 2, SERIES)) };
     let puts = 0;
@@ -615,9 +584,7 @@ describe("PutMetricRows", () => {
 
   it("leaves the rows of a request with a ClientToken that fails after writing: its retry, writing the same file meanwhile, is read", async () => {
     let now = T0 + 24 * HOUR;
-    const { rt, metricSet } = await pushedShop(() => now);
-    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
-    await detectDue(rt, now);
+    const { rt, metricSet } = await detectedShop(() => now, 24);
     now = T0 + 25 * HOUR - 60_000;
     const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "batch-3", Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) };
     let retried: Awaited<ReturnType<typeof push>> | undefined;
