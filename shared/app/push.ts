@@ -72,57 +72,94 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
     throw new ValidationException(`Metric set ${metricSet.MetricSetName} does not take pushed rows: its source is not HttpPushConfig`, { fields: [{ Name: "MetricSetArn", Message: "names a metric set without an HttpPushConfig source" }] });
   }
   const token = req.ClientToken ?? requestId.replace(/[^A-Za-z0-9_-]/g, "_");
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  const { intervals, rejects } = classifyPushedRows(metricSet, req.Rows, len, `PutMetricRows:${token}`);
-  outOfTimeRefused(metricSet, intervals, rejects, now, len, `PutMetricRows:${token}`);
-  if (intervals.size > MAX_PUSHED_INTERVALS) {
-    throw new ValidationException(`The rows fall in ${intervals.size} intervals; a request may write at most ${MAX_PUSHED_INTERVALS}: send them in parts`, { fields: [{ Name: "Rows", Message: `fall in ${intervals.size} intervals, more than ${MAX_PUSHED_INTERVALS}` }] });
-  }
+  const file = `PutMetricRows:${token}`;
+  const { intervals, rejects } = rowsByInterval(metricSet, req.Rows, now, file);
   const kept = req.ClientToken ? await takeToken(deps, metricSet, req.ClientToken, fingerprintOf(req.Rows), now) : undefined;
   if (kept?.response) return kept.response;
-  const file = `PutMetricRows:${token}`;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const fileOf = (start: number) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`);
-  // Held first, then judged: a run that begins after the hold waits for the rows; one that began before is seen here. Each request holds as its own.
+  const push: Push = { deps, catalog, metricSet, detector, now, intervals, rejects, file, fileOf: (start) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`), takesBackOnFailure: !req.ClientToken };
   // Rows sure to be refused hold nothing: a client sending them again and again must not make detection give way to it.
-  await refuseNotAwaiting(deps, metricSet, intervals, now, rejects, file);
-  const starts = [...intervals.keys()];
-  const hold = requestId.replace(/[^A-Za-z0-9_-]/g, "_");
-  const until = await holdForPush(deps, metricSet, starts, hold, now);
-  try {
-    // Once a model has run an interval, the others await theirs: said so, they are not passed over unseen while being written.
-    const ran = await refuseNotAwaiting(deps, metricSet, intervals, now, rejects, file);
-    await endPushHolds(deps, metricSet, [], starts.filter((t) => !intervals.has(t)), hold, until);
-    if (ran) await markAwaiting(deps, metricSet, [...intervals.keys()], now);
-    const written: number[] = [];
-    try {
-      for (const [start, rows] of intervals) {
-        written.push(start);
-        await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, rows));
-      }
-      await refusePassedOver(deps, metricSet, intervals, rejects, file, fileOf);
-      await takenBackUnlessDetector(deps, catalog, metricSet, detector, intervals, fileOf);
-    } catch (e) {
-      // A request without a ClientToken that fails takes back what it wrote: its retry writes files of its own, and must not find its rows twice. One with a token leaves them: its retry writes the same files, perhaps at this moment.
-      if (!req.ClientToken) for (const start of written) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, [])).catch(() => undefined);
-      intervals.clear();
-      throw e;
-    }
-    if (!holdsStill(deps, until)) await refuseAll(metricSet, intervals, rejects, file, fileOf, deps, `the request took longer than its hold on the interval (${PUSH_HOLD_MS / 1000} s), and its run may have read the interval without them`);
-  } finally {
-    await endPushHolds(deps, metricSet, [...intervals.keys()], starts.filter((t) => !intervals.has(t)), hold, until);
-  }
+  await refuseNotAwaiting(push);
+  await writeHeld(push, requestId.replace(/[^A-Za-z0-9_-]/g, "_"));
   const rejectsFile = rejects.length ? `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl` : undefined;
   if (rejectsFile) await deps.blobs.put(joinUri(root, rejectsFile), toJsonLines(rejects), "rejects");
-  const accepted = [...intervals.values()].reduce((n, rows) => n + rows.length, 0);
   const response: PutMetricRowsResponse = {
-    RowsAccepted: accepted,
+    RowsAccepted: [...intervals.values()].reduce((n, rows) => n + rows.length, 0),
     RowsRejected: new Set(rejects.filter((r) => !r.partial).map((r) => r.line)).size,
     Rejects: rejects.slice(0, LISTED_REJECTS).map((r: RejectedRow) => ({ Index: r.line - 1, Reason: r.reason, Message: r.detail })),
     ...(rejectsFile ? { RejectsFile: rejectsFile } : {}),
   };
   if (req.ClientToken && kept) await deps.records.put("pushes", pushKey(metricSet, req.ClientToken), { rows: kept.rows, response } satisfies PushRecord, { expiresAt: now + TOKEN_RETENTION_MS });
   return response;
+}
+
+/** One request's rows on their way to their intervals' files: what is taken (`intervals`) and what is refused, with why (`rejects`), as it goes. */
+interface Push {
+  readonly deps: Services;
+  readonly catalog: Catalog;
+  readonly metricSet: MetricSet;
+  readonly detector: AnomalyDetector;
+  readonly now: number;
+  readonly intervals: PushedRows["intervals"];
+  readonly rejects: RejectedRow[];
+  /** Where the rejects say the rows came from. */
+  readonly file: string;
+  /** The request's file in an interval's folder. */
+  readonly fileOf: (start: number) => string;
+  /** Without a ClientToken a failed request's files are its own, taken back; with one, its retry writes the same files. */
+  readonly takesBackOnFailure: boolean;
+}
+
+/** The rows classified by interval, those no history reaches refused, and the request refused whole past MAX_PUSHED_INTERVALS. */
+function rowsByInterval(metricSet: MetricSet, rows: readonly unknown[], now: number, file: string): PushedRows {
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const pushed = classifyPushedRows(metricSet, rows, len, file);
+  outOfTimeRefused(metricSet, pushed.intervals, pushed.rejects, now, len, file);
+  if (pushed.intervals.size > MAX_PUSHED_INTERVALS) {
+    throw new ValidationException(`The rows fall in ${pushed.intervals.size} intervals; a request may write at most ${MAX_PUSHED_INTERVALS}: send them in parts`, { fields: [{ Name: "Rows", Message: `fall in ${pushed.intervals.size} intervals, more than ${MAX_PUSHED_INTERVALS}` }] });
+  }
+  return pushed;
+}
+
+/**
+ * Holds the intervals (`holdForPush`: a run that begins now waits for the rows; one that
+ * began before is seen by judging again), judges them again, says the taken ones await their
+ * runs, writes their files and checks what may have changed meanwhile; the holds end as
+ * written, or dropped for the intervals refused.
+ */
+async function writeHeld(push: Push, hold: string): Promise<void> {
+  const { deps, metricSet, intervals } = push;
+  const starts = [...intervals.keys()];
+  const until = await holdForPush(deps, metricSet, starts, hold, push.now);
+  const refused = () => starts.filter((t) => !intervals.has(t));
+  try {
+    const ran = await refuseNotAwaiting(push);
+    await endPushHolds(deps, metricSet, [], refused(), hold, until);
+    // Once a model has run an interval, the others await theirs: said so, they are not passed over unseen while being written.
+    if (ran) await markAwaiting(deps, metricSet, [...intervals.keys()], push.now);
+    await writeFiles(push);
+    if (!holdsStill(deps, until)) await refuseAll(push, `the request took longer than its hold on the interval (${PUSH_HOLD_MS / 1000} s), and its run may have read the interval without them`);
+  } finally {
+    await endPushHolds(deps, metricSet, [...intervals.keys()], refused(), hold, until);
+  }
+}
+
+/** Writes the files, then refuses what was passed over or purged meanwhile; a failure takes back what was written (`takesBackOnFailure`) and refuses every row. */
+async function writeFiles(push: Push): Promise<void> {
+  const { deps, metricSet, intervals } = push;
+  const written: number[] = [];
+  try {
+    for (const [start, rows] of intervals) {
+      written.push(start);
+      await deps.blobs.put(push.fileOf(start), canonicalCsv(metricSet, rows));
+    }
+    await refusePassedOver(push);
+    await takenBackUnlessDetector(push);
+  } catch (e) {
+    if (push.takesBackOnFailure) for (const start of written) await deps.blobs.put(push.fileOf(start), canonicalCsv(metricSet, [])).catch(() => undefined);
+    intervals.clear();
+    throw e;
+  }
 }
 
 /** Intervals whose records are read at once. */
@@ -147,7 +184,8 @@ async function recordsOf(deps: Services, metricSet: MetricSet, starts: readonly 
  * is not judged by (its intervals' records still are); before a model has run an interval,
  * rows are its history, which the first run reads whole. Answers whether a model has run one.
  */
-async function refuseNotAwaiting(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], now: number, rejects: RejectedRow[], file: string): Promise<boolean> {
+async function refuseNotAwaiting(push: Push): Promise<boolean> {
+  const { deps, metricSet, intervals, now } = push;
   if (!intervals.size) return false;
   const records = await recordsOf(deps, metricSet, [...intervals.keys()]);
   const model = await readModel(deps.blobs, metricSetRoot(deps.resultsRoot, metricSet)).catch(() => undefined);
@@ -161,7 +199,7 @@ async function refuseNotAwaiting(deps: Services, metricSet: MetricSet, intervals
     const through = run && awaitsRun(run) && (ran === undefined || start > ran) ? ran : ran === undefined ? passed : passed === undefined ? ran : Math.max(ran, passed);
     const why = notAwaiting(metricSet, start, run, through, windowStart);
     if (!why) continue;
-    refuse(rejects, rows, file, `the interval ${intervalNamed(metricSet, start)} ${why}`);
+    refuse(push.rejects, rows, push.file, `the interval ${intervalNamed(metricSet, start)} ${why}`);
     intervals.delete(start);
   }
   return ran !== undefined || passed !== undefined;
@@ -182,11 +220,12 @@ function notAwaiting(metricSet: MetricSet, start: number, run: IntervalExecution
  * written, an interval passed over has its rows refused and its file emptied. (A pass-over
  * that comes after this gives way to the push's hold: detect.ts, `giveUp`.)
  */
-async function refusePassedOver(deps: Services, metricSet: MetricSet, intervals: PushedRows["intervals"], rejects: RejectedRow[], file: string, fileOf: (start: number) => string): Promise<void> {
+async function refusePassedOver(push: Push): Promise<void> {
+  const { deps, metricSet, intervals } = push;
   for (const [start, run] of await recordsOf(deps, metricSet, [...intervals.keys()])) {
     if (!run || awaitsRun(run) || run.Status === "IN_PROGRESS" || run.Status === "COMPLETED") continue;
-    await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, []));
-    refuse(rejects, intervals.get(start)!, file, `the interval ${intervalNamed(metricSet, start)} was passed over by detection while the rows were written`);
+    await deps.blobs.put(push.fileOf(start), canonicalCsv(metricSet, []));
+    refuse(push.rejects, intervals.get(start)!, push.file, `the interval ${intervalNamed(metricSet, start)} was passed over by detection while the rows were written`);
     intervals.delete(start);
   }
 }
@@ -196,18 +235,19 @@ async function refusePassedOver(deps: Services, metricSet: MetricSet, intervals:
  * again since it was read) are emptied, and the request answered as for a detector gone:
  * a metric set made again under the name must not find them.
  */
-async function takenBackUnlessDetector(deps: Services, catalog: Catalog, metricSet: MetricSet, detector: AnomalyDetector, intervals: PushedRows["intervals"], fileOf: (start: number) => string): Promise<void> {
-  if (await catalog.stillStands(detector)) return;
-  for (const start of intervals.keys()) await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, []));
+async function takenBackUnlessDetector(push: Push): Promise<void> {
+  const { deps, metricSet, detector, intervals } = push;
+  if (await push.catalog.stillStands(detector)) return;
+  for (const start of intervals.keys()) await deps.blobs.put(push.fileOf(start), canonicalCsv(metricSet, []));
   throw new ResourceNotFoundException(`Detector ${detector.AnomalyDetectorArn} was deleted while the rows were written`, detector.AnomalyDetectorArn, "AnomalyDetector");
 }
 
 /** Every interval's rows refused with `why` once written, their files emptied: a run may have read the intervals without them. */
-async function refuseAll(metricSet: MetricSet, intervals: PushedRows["intervals"], rejects: RejectedRow[], file: string, fileOf: (start: number) => string, deps: Services, why: string): Promise<void> {
-  for (const [start, rows] of [...intervals]) {
-    await deps.blobs.put(fileOf(start), canonicalCsv(metricSet, []));
-    refuse(rejects, rows, file, `the interval ${intervalNamed(metricSet, start)}: ${why}`);
-    intervals.delete(start);
+async function refuseAll(push: Push, why: string): Promise<void> {
+  for (const [start, rows] of [...push.intervals]) {
+    await push.deps.blobs.put(push.fileOf(start), canonicalCsv(push.metricSet, []));
+    refuse(push.rejects, rows, push.file, `the interval ${intervalNamed(push.metricSet, start)}: ${why}`);
+    push.intervals.delete(start);
   }
 }
 
