@@ -1111,10 +1111,25 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
   return undefined;
 }
 
-/** The first interval after `after` and before `from` that rows are being pushed for, if any. */
+/**
+ * The first interval after `after` and before `from` that rows are being pushed for, if any:
+ * the holds are read in id order from the first interval after `after` on (interval starts
+ * in epoch milliseconds have 13 digits, so their ids sort as they do), not every hold the
+ * metric set's requests left.
+ */
 async function pushedBetween(deps: Pick<Services, "records" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, after: number, from: number, now: number): Promise<number | undefined> {
-  const pushed = (await liveHolds(deps, pushHoldsOfSet(metricSet), now)).map((h) => h.start).filter((t) => t > after && t < from);
-  return pushed.length ? Math.min(...pushed) : undefined;
+  const prefix = pushHoldsOfSet(metricSet);
+  const at = leaseTime(deps, now);
+  let cursor: string | undefined;
+  do {
+    const page = await deps.records.listPage<PushHold>("leases", { prefix, limit: 1000, ...(cursor === undefined ? { after: `${prefix}${after + 1}` } : { cursor }) });
+    for (const hold of page.items) {
+      if (hold.start >= from) return undefined;
+      if (hold.start > after && hold.until > at) return hold.start;
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return undefined;
 }
 
 /**
