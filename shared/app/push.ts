@@ -78,9 +78,11 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   if (kept?.response) return kept.response;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const push: Push = { deps, catalog, metricSet, detector, now, intervals, rejects, file, fileOf: (start) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`), takesBackOnFailure: !req.ClientToken };
+  const readEarlier = kept?.again ? await readBefore(push) : undefined;
   // Rows sure to be refused hold nothing: a client sending them again and again must not make detection give way to it.
   await refuseNotAwaiting(push);
   await writeHeld(push, requestId.replace(/[^A-Za-z0-9_-]/g, "_"));
+  for (const [start, rows] of readEarlier ?? []) intervals.set(start, rows);
   const rejectsFile = rejects.length ? `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl` : undefined;
   if (rejectsFile) await deps.blobs.put(joinUri(root, rejectsFile), toJsonLines(rejects), "rejects");
   const response: PutMetricRowsResponse = {
@@ -277,12 +279,29 @@ function outOfTimeRefused(metricSet: MetricSet, intervals: PushedRows["intervals
  * answer, or none yet when that request has not finished, whose files are written again,
  * the same). Taken with other rows: ConflictException.
  */
-async function takeToken(deps: Pick<Services, "records">, metricSet: MetricSet, token: string, rows: string, now: number): Promise<PushRecord> {
+async function takeToken(deps: Pick<Services, "records">, metricSet: MetricSet, token: string, rows: string, now: number): Promise<PushRecord & { readonly again?: true }> {
   const key = pushKey(metricSet, token);
   // Kept as long as its answer would be, should the request stop before it answers.
   const [taken] = await deps.records.putMany([{ table: "pushes", id: key, value: { rows } satisfies PushRecord, expiresAt: now + TOKEN_RETENTION_MS, ifAbsent: true }]);
   if (taken) return { rows };
   const prior = await deps.records.get<PushRecord>("pushes", key);
   if (prior && prior.rows !== rows) throw new ConflictException(`ClientToken ${token} was used before with other rows for metric set ${metricSet.MetricSetName}: send new rows with a new token`, token, "ClientToken");
-  return prior ?? { rows };
+  return { ...(prior ?? { rows }), again: true };
+}
+
+/**
+ * A retry's rows that an earlier attempt with the same token wrote, and the interval's run
+ * has read since (its record COMPLETED, the file holding rows): taken out of what the retry
+ * writes, and answered as taken, not refused as already detected.
+ */
+async function readBefore(push: Push): Promise<PushedRows["intervals"]> {
+  const read: PushedRows["intervals"] = new Map();
+  for (const [start, run] of await recordsOf(push.deps, push.metricSet, [...push.intervals.keys()])) {
+    if (run?.Status !== "COMPLETED") continue;
+    const bytes = await push.deps.blobs.get(push.fileOf(start));
+    if (!bytes || !new TextDecoder().decode(bytes).trim().includes("\n")) continue;
+    read.set(start, push.intervals.get(start)!);
+    push.intervals.delete(start);
+  }
+  return read;
 }

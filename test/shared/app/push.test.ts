@@ -602,6 +602,21 @@ describe("PutMetricRows", () => {
     expect((await detectDue(rt, now))[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { execution: { rowsRead: 2 } } });
   });
 
+  it("answers a retry as taken when its earlier attempt wrote the rows, stopped before answering, and the interval's run read them", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await detectedShop(() => now, 24);
+    now = T0 + 25 * HOUR - 60_000;
+    const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "batch-1", Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) };
+    // Its answer could not be kept (a throttled write): the request failed after writing its rows.
+    const throttled = { ...rt, records: new Proxy(rt.records, { get: (target, key) => (key === "put" ? async (...args: Parameters<Services["records"]["put"]>) => { if (args[0] === "pushes") throw new Error("ProvisionedThroughputExceeded"); return target.put(...args); } : Reflect.get(target, key, target)) }) };
+    await expect(push(throttled, body, "req-1")).rejects.toThrow(/ProvisionedThroughputExceeded/);
+    now = T0 + 25 * HOUR + 60_000;
+    expect((await detectDue(rt, now))[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { execution: { rowsRead: 2 } } });
+    expect(await push(rt, body, "req-2")).toMatchObject({ RowsAccepted: 2, RowsRejected: 0 });
+    // And the answer is kept now: asked again, the same.
+    expect(await push(rt, body, "req-3")).toMatchObject({ RowsAccepted: 2, RowsRejected: 0 });
+  });
+
   it("answers a retried request with the same ClientToken and rows as the first, adding no rows", async () => {
     const now = T0 + 30 * HOUR;
     const { rt, metricSet, dir } = await pushedShop(() => now);
