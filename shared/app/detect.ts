@@ -1082,9 +1082,10 @@ async function notAttempted(services: DetectServices, metricSet: MetricSet, from
 async function passOver(services: DueServices, metricSet: MetricSet, after: number, from: number, windowStart: number, window: number, now: number): Promise<number | undefined> {
   const len = intervalMs(metricSet.MetricSetFrequency);
   const reasonAt = (t: number) => (t < windowStart ? outOfWindow(window) : PASSED_OVER);
+  // Rows being pushed for an interval without a record yet: it is not gone past (it will say it awaits its run). The holds are read once, in order: the first is all that counts.
+  const pushed = await pushedBetween(services, metricSet, after, from, now);
   const visit = async (t: number, found: IntervalExecution | undefined): Promise<boolean> => {
-    // An interval without a record is gone past, unless rows are being pushed for it (which then says it awaits its run).
-    if (!found) return (await liveHolds(services, pushHoldsOf(metricSet, t), now)).length > 0;
+    if (!found) return t === pushed;
     if (!awaitsRun(found) && found.Status !== "IN_PROGRESS") return false;
     const given = await giveUp(services, metricSet, t, now, reasonAt(t));
     if (given === "held") return true;
@@ -1095,8 +1096,6 @@ async function passOver(services: DueServices, metricSet: MetricSet, after: numb
     for (let t = after + len; t < from; t += len) if (await visit(t, await services.records.get<IntervalExecution>("executions", executionKey(metricSet, t)))) return t;
     return undefined;
   }
-  // Rows being pushed for an interval without a record yet: it is not gone past (it will say it awaits its run).
-  const pushed = await pushedBetween(services, metricSet, after, from, now);
   if (pushed !== undefined) return pushed;
   const prefix = `${metricSetKey(metricSet.MetricSetArn)}/`;
   let cursor: string | undefined;

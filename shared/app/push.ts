@@ -71,7 +71,9 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   if (!metricSet.MetricSource.HttpPushConfig) {
     throw new ValidationException(`Metric set ${metricSet.MetricSetName} does not take pushed rows: its source is not HttpPushConfig`, { fields: [{ Name: "MetricSetArn", Message: "names a metric set without an HttpPushConfig source" }] });
   }
-  const token = req.ClientToken ?? requestId.replace(/[^A-Za-z0-9_-]/g, "_");
+  // The request's own id as a name: its hold's, and its file's without a ClientToken.
+  const requestKey = requestId.replace(/[^A-Za-z0-9_-]/g, "_");
+  const token = req.ClientToken ?? requestKey;
   const file = `PutMetricRows:${token}`;
   const { intervals, rejects } = rowsByInterval(metricSet, req.Rows, now, file);
   const kept = req.ClientToken ? await takeToken(deps, metricSet, req.ClientToken, fingerprintOf(req.Rows), now) : undefined;
@@ -81,7 +83,7 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const readEarlier = kept?.again ? await readBefore(push) : undefined;
   // Rows sure to be refused hold nothing: a client sending them again and again must not make detection give way to it.
   await refuseNotAwaiting(push);
-  await writeHeld(push, requestId.replace(/[^A-Za-z0-9_-]/g, "_"));
+  await writeHeld(push, requestKey);
   for (const [start, rows] of readEarlier ?? []) intervals.set(start, rows);
   const rejectsFile = rejects.length ? `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl` : undefined;
   if (rejectsFile) await deps.blobs.put(joinUri(root, rejectsFile), toJsonLines(rejects), "rejects");
