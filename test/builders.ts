@@ -376,3 +376,10 @@ export function carriedFold(ctx: GroupingContext, intervals: readonly (readonly 
   });
   return { carried: open!, grown: grown! };
 }
+
+/** A promise to wait on (`done`) and what settles it (`open`): for tests that hold one operation at a chosen point while another runs. */
+export function latch(): { readonly done: Promise<void>; readonly open: () => void } {
+  let open!: () => void;
+  const done = new Promise<void>((resolve) => (open = resolve));
+  return { done, open };
+}

@@ -11,7 +11,7 @@ import { GROUP_WINDOW_INTERVALS } from "../../../shared/app/groups.ts";
 import { groupKey } from "../../../shared/app/detect.ts";
 import { deviationOf, seriesPeakOf } from "../../../shared/incidents/grouping.ts";
 import { joinUri } from "../../../shared/model/location.ts";
-import { countingReads, csvOf, FIVE_MINUTES, HOUR, leftOut, localAt, longGroupShop, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir, liveFolder, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
+import { countingReads, csvOf, latch, FIVE_MINUTES, HOUR, leftOut, localAt, longGroupShop, shopOnFiles, type ShopPoint, shopPoints, T0, tempDir, liveFolder, THIRTY_DAYS_AT_PT5M } from "../../builders.ts";
 import { DIP, shop } from "./shop.ts";
 
 const SERIES = [
@@ -125,8 +125,7 @@ describe("a verdict whose write lands late", () => {
     expect(de.length).toBeGreaterThanOrEqual(2);
     const [[first, dims], [second]] = de as [[string, Record<string, string>], [string, Record<string, string>]];
     // The first verdict's write is slow to land (another process, a throttled write): it lands after the second's, and after the next run began.
-    let land!: () => void;
-    const landed = new Promise<void>((r) => (land = r));
+    const { done: landed, open: land } = latch();
     const records = new Proxy(s.services.records, {
       get: (target, key) =>
         key === "put"

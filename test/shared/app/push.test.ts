@@ -12,7 +12,7 @@ import type { AnomalyGroupRecord } from "../../../shared/model/anomaly.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import { PutMetricRowsRequest } from "../../../shared/model/push.ts";
 import { parseOrThrow } from "../../../shared/model/validate.ts";
-import { HOUR, localAt, metricSetRequest, shopPoints, sqlTime, T0, tempDir, type ShopPoint } from "../../builders.ts";
+import { HOUR, latch, localAt, metricSetRequest, shopPoints, sqlTime, T0, tempDir, type ShopPoint } from "../../builders.ts";
 
 const SERIES = [
   { platform: "web", marketplace: "de", base: 400 },
@@ -341,10 +341,8 @@ describe("PutMetricRows", () => {
     now = T0 + (26 + 2_100) * HOUR;
     await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(now - 3 * HOUR, 2, SERIES)) }, "recent");
     // Rows for hour 50, long out of the catch-up window, are being judged (their model read is slow) as detection jumps.
-    let reading!: () => void;
-    const isReading = new Promise<void>((r) => (reading = r));
-    let go!: () => void;
-    const gate = new Promise<void>((r) => (go = r));
+    const { done: isReading, open: reading } = latch();
+    const { done: gate, open: go } = latch();
     const slowReads = { ...rt, blobs: new Proxy(rt.blobs, { get: (target, key) => (key === "get" ? async (...args: Parameters<Services["blobs"]["get"]>) => (reading(), await gate, target.get(...args)) : Reflect.get(target, key, target)) }) };
     const stale = push(slowReads, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 50 * HOUR, 1, SERIES)) }, "stale");
     await isReading;
@@ -361,10 +359,8 @@ describe("PutMetricRows", () => {
     now = T0 + 28 * HOUR;
     await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 27 * HOUR, 1, SERIES)) }, "h27");
     // Rows for hour 25 are judged just before detection says it went past hours 25 and 26, and are still being written when it looks again.
-    let judged!: () => void;
-    const isJudged = new Promise<void>((r) => (judged = r));
-    let go!: () => void;
-    const gate = new Promise<void>((r) => (go = r));
+    const { done: isJudged, open: judged } = latch();
+    const { done: gate, open: go } = latch();
     let h25: ReturnType<typeof push> | undefined;
     const records = new Proxy(rt.records, {
       get: (target, key) =>
@@ -487,10 +483,8 @@ describe("PutMetricRows", () => {
     now = T0 + 25 * HOUR;
     const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "batch-9", Rows: rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)) };
     // The retry is about to write when the first request fails, and a run begins.
-    let atWrite!: () => void;
-    const retryWriting = new Promise<void>((r) => (atWrite = r));
-    let letWrite!: () => void;
-    const written = new Promise<void>((r) => (letWrite = r));
+    const { done: retryWriting, open: atWrite } = latch();
+    const { done: written, open: letWrite } = latch();
     let retry: ReturnType<typeof push> | undefined;
     const second = beforeWrite(rt, "push-batch-9", async () => {
       atWrite();

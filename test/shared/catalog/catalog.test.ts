@@ -5,7 +5,7 @@ import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededExcep
 import { LOCAL_ARN_SCOPE } from "../../../shared/model/ids.ts";
 import { SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../../../shared/model/quotas.ts";
-import { metricSetRequest, T0, tempDir } from "../../builders.ts";
+import { latch, metricSetRequest, T0, tempDir } from "../../builders.ts";
 
 async function catalog() {
   const records = SqliteRecordStore.open(join(await tempDir(), "records.db"), { now: () => T0 });
@@ -128,8 +128,7 @@ describe("a detector deleted while something is made in it", () => {
     it(`takes ${kind} made after the deletion listed what to delete back, so a detector made again under the name does not inherit it`, async () => {
       const { records, catalog: c } = await catalog();
       const old = await c.createDetector(detector);
-      let land!: () => void;
-      const landed = new Promise<void>((r) => (land = r));
+      const { done: landed, open: land } = latch();
       // The request found the detector; its write lands after the deletion listed the detector's children.
       const slow = new Catalog({ records: slowCreates(records, table, landed), scope: LOCAL_ARN_SCOPE, now: () => T0 });
       const made = make(slow, old.AnomalyDetectorArn);
