@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { CreateAnomalyDetectorCommand, CreateMetricSetCommand } from "@aws-sdk/client-lookoutmetrics";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDirOnce } from "../servers.ts";
+import { metricSetKey } from "../../shared/model/ids.ts";
+import { localServices } from "../../shared/runtime/local.ts";
 import { l4m, signedHeaders, startVigilServe, type Key } from "./wire.ts";
 
 /**
@@ -95,6 +97,14 @@ describe("PutMetricRows across tenants and retries", () => {
     const retried = await put(DEFAULT, { MetricSetArn: pushed["default"], ClientToken: "batch-1", Rows: rows(5) });
     expect(retried).toMatchObject({ status: 200, json: { RowsAccepted: 1, RowsRejected: 0 } });
     expect(await pushFiles()).toEqual(before);
+  });
+
+  it("takes another tenant's request for a metric set of this one as not found, before it holds any interval of it", async () => {
+    const holds = async () => (await localServices(dataDir).records.list("leases", `${metricSetKey(pushed["default"]!)}/push/`)).length;
+    const before = await holds();
+    const intruder = await put(B, { MetricSetArn: pushed["default"], Rows: rows(7) });
+    expect([intruder.status, intruder.type]).toEqual([400, "ResourceNotFoundException"]);
+    expect(await holds()).toBe(before);
   });
 
   it("lets one of many concurrent requests with one token and different rows win, refuses the rest, and keeps the winner's rows", async () => {

@@ -414,7 +414,7 @@ describe("PutMetricRows", () => {
     let now = T0 + 25 * HOUR;
     const { rt, metricSet } = await detectedShop(() => now, 25);
     now = T0 + 25 * HOUR + 30 * 60_000;
-    // Twenty hosts push their row for the open hour at once, each write slow; a run of the hour begins amid them.
+    // Fifty hosts push their row for the open hour at once, each write slow.
     let writing = 0;
     let most = 0;
     const slow = { ...rt, blobs: new Proxy(rt.blobs, {
@@ -428,12 +428,12 @@ describe("PutMetricRows", () => {
             }
           : Reflect.get(target, key, target),
     }) };
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => push(slow, { MetricSetArn: metricSet.MetricSetArn, Rows: [{ timestamp: sqlTime(T0 + 25 * HOUR), platform: `host${i}`, marketplace: "de", views: 1 }] }, `host-${i}`)));
-    expect(answers.map((a) => a.RowsAccepted)).toEqual(Array.from({ length: 20 }, () => 1));
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => push(slow, { MetricSetArn: metricSet.MetricSetArn, Rows: [{ timestamp: sqlTime(T0 + 25 * HOUR), platform: `host${i}`, marketplace: "de", views: 1 }] }, `host-${i}`)));
+    expect(answers.map((a) => a.RowsAccepted)).toEqual(Array.from({ length: 50 }, () => 1));
     expect(most).toBeGreaterThan(10);
     now = T0 + 26 * HOUR;
     const runs = await detectDue(rt, now);
-    expect(runs[0]).toMatchObject({ intervalStart: T0 + 25 * HOUR, outcome: { kind: "processed", execution: { rowsRead: 20 } } });
+    expect(runs[0]).toMatchObject({ intervalStart: T0 + 25 * HOUR, outcome: { kind: "processed", execution: { rowsRead: 50 } } });
   });
 
   it("keeps a ClientToken whose request stopped before it answered no longer than an answered one (90 days)", async () => {
