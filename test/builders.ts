@@ -383,3 +383,21 @@ export function latch(): { readonly done: Promise<void>; readonly open: () => vo
   const done = new Promise<void>((resolve) => (open = resolve));
   return { done, open };
 }
+
+/** The services, with `during` run once, as the first file whose address ends with `/<name>` is written (before it is). */
+export function duringWrite(rt: Services, name: string, during: () => Promise<void>): Services {
+  let done = false;
+  const blobs = new Proxy(rt.blobs, {
+    get: (target, key) =>
+      key === "put"
+        ? async (...args: Parameters<BlobStore["put"]>) => {
+            if (!done && args[0].endsWith(`/${name}`)) {
+              done = true;
+              await during();
+            }
+            return target.put(...args);
+          }
+        : Reflect.get(target, key, target),
+  });
+  return { ...rt, blobs };
+}

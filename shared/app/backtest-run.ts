@@ -5,6 +5,7 @@ import { metricSetRoot, tenantFailureReason } from "../detect/results.ts";
 import { ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { arnAccount, resourceKey } from "../model/ids.ts";
+import type { AnomalyDetector } from "../model/detector.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { BACK_TESTING, backTestPrefixes, backTestWindowKey, reportUri, type BacktestReport, type BackTestStop, type BackTestWindow } from "./backtest.ts";
 import { metricSetFiles } from "./data.ts";
@@ -54,7 +55,7 @@ export async function runBackTests(services: Services, stop: BackTestStop = { si
     const until = claimedAt + BACK_TEST_LEASE_MS;
     if (!(await services.records.claim(lease, until, claimedAt))) continue;
     try {
-      const outcome = await runDetectorBackTest(services, arn, stop);
+      const outcome = await runDetectorBackTest(services, listed, stop);
       if (outcome !== "skipped") ran++;
       if (outcome === "stopped") return ran;
     } finally {
@@ -89,15 +90,16 @@ export async function releaseStaleBackTestLeases(services: Services): Promise<nu
  * a request changed meanwhile (deactivated, activated, deleted) is left as the request
  * left it, with no report. "skipped": it was no longer asked for; "stopped": `stop` came.
  */
-async function runDetectorBackTest(services: Services, arn: string, stop: BackTestStop): Promise<"ran" | "skipped" | "stopped"> {
+async function runDetectorBackTest(services: Services, listed: AnomalyDetector, stop: BackTestStop): Promise<"ran" | "skipped" | "stopped"> {
+  const arn = listed.AnomalyDetectorArn;
   const catalog = catalogOf(services, systemScope(services, arnAccount(arn)));
-  if (!(await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVATING", "BACK_TEST_ACTIVE"], "BACK_TEST_ACTIVE"))) return "skipped";
+  if (!(await catalog.moveDetectorStatus(listed, ["BACK_TEST_ACTIVATING", "BACK_TEST_ACTIVE"], "BACK_TEST_ACTIVE"))) return "skipped";
   const stillAsked = async () => (await catalog.getDetector(arn).catch(() => undefined))?.Status === "BACK_TEST_ACTIVE";
   let sets: readonly MetricSet[] = [];
   try {
     sets = await catalog.listMetricSets(arn);
     for (const metricSet of sets) await backTestMetricSet(services, metricSet, stop.signal, stillAsked);
-    await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "BACK_TEST_COMPLETE");
+    await catalog.moveDetectorStatus(listed, ["BACK_TEST_ACTIVE"], "BACK_TEST_COMPLETE");
     return "ran";
   } catch (e) {
     if (e instanceof BackTestCalledOff) return "ran";
@@ -105,7 +107,7 @@ async function runDetectorBackTest(services: Services, arn: string, stop: BackTe
     if (!(e instanceof BackTestInterrupted)) services.observer.failed("back-test", e, { anomalyDetectorArn: arn });
     // The tenant reads the reason: the paths it may see shown, the server's hidden; the operator has the error whole (above). At most 256 characters, as every FailureReason.
     const reason = e instanceof BackTestInterrupted ? ([e.detail, stop.reason].filter(Boolean).join(". ") || e.message).slice(0, 256) : tenantFailureReason(services, arnAccount(arn), e, sets);
-    await catalog.moveDetectorStatus(arn, ["BACK_TEST_ACTIVE"], "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: reason });
+    await catalog.moveDetectorStatus(listed, ["BACK_TEST_ACTIVE"], "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: reason });
     return e instanceof BackTestInterrupted ? "stopped" : "ran";
   }
 }

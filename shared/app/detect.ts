@@ -28,6 +28,7 @@ import { metricSetFiles } from "./data.ts";
 import { FEEDBACK_SETTLE_MS, pendingFeedback } from "./feedback.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { HandedRun, Services } from "./services.ts";
+import { leaseTime, standsStill, visiting } from "./under-way.ts";
 
 export { DEFAULT_SHARD_CAPACITY };
 
@@ -84,7 +85,9 @@ export type IntervalOutcome =
   /** Its shards were handed to the shard queue: the merge commits it when the last is done. */
   | { readonly kind: "dispatched"; readonly shards: number }
   /** Its run outlived its lease: it committed nothing, and the interval is taken over as a stopped run's (and run again). */
-  | { readonly kind: "lease-expired" };
+  | { readonly kind: "lease-expired" }
+  /** Its metric set was deleted, or its detector is being deleted, since this invocation read it: nothing was written (under-way.ts). */
+  | { readonly kind: "withdrawn" };
 
 /** How long an invocation may hold an interval: Lambda's longest run. */
 export const LEASE_MS = 15 * 60_000;
@@ -179,13 +182,6 @@ const runOfWork = (work: string) => work.slice(work.lastIndexOf("/") + 1);
  * clock that stands still).
  */
 const recordTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now, deps.clock());
-
-/**
- * Leases bound how long real work may take: they are claimed and checked on the real clock
- * (`linkClock`: the clock itself, but in a simulation, whose hours may pass in milliseconds),
- * or at the time an invocation was given when that is later, as records are.
- */
-const leaseTime = (deps: Pick<Services, "linkClock">, now: number) => Math.max(now, deps.linkClock());
 
 /** How long a push's hold on an interval lasts at most (push.ts): longer than an API request may take in AWS (29 s). */
 export const PUSH_HOLD_MS = 30_000;
@@ -294,6 +290,8 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   const claimedAt = leaseTime(deps, now);
   const term: LeaseTerm = { lease: historyKey(metricSet), leaseUntil: claimedAt + LEASE_MS };
   if (!(await deps.records.claim(term.lease, term.leaseUntil, claimedAt))) return undefined;
+  // Taken, then read: a deletion that marked the detector before sees the lease, or this sees the mark (under-way.ts).
+  if (!(await standsStill(deps.records, metricSet))) return void (await deps.records.release(term.lease, term.leaseUntil));
   // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
   const outdated = saved && { through: Number.isNaN(saved.head.through) ? null : saved.head.through, openGroup: saved.head.openGroup, feedbackThrough: saved.head.feedbackThrough };
   const stopKeeping = keepLease(deps, term, now);
@@ -515,6 +513,10 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
   if (!(await deps.records.claim(lease, leaseUntil, claimedAt))) {
     const held = await deps.records.get<{ until: number }>("leases", lease);
     return { outcome: held?.until === DONE ? { kind: "processed-elsewhere" } : { kind: "in-progress" } };
+  }
+  if (!(await standsStill(deps.records, metricSet))) {
+    await deps.records.release(lease, leaseUntil);
+    return { outcome: { kind: "withdrawn" } };
   }
   await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS", run: runName(leaseUntil) } satisfies IntervalExecution, { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS });
   // Recorded first: a push that comes now refuses its rows; one that came before has them read, or the interval is left to the next invocation.
@@ -951,7 +953,7 @@ export async function detectDue(services: DueServices, now: number, options: Due
         services.observer.failed("detection", e, { metricSetArn: metricSet.MetricSetArn });
       }
     }
-    if (detector.Status === "LEARNING" && detector.LearningUntil && through >= Date.parse(detector.LearningUntil)) await catalog.moveDetectorStatus(detector.AnomalyDetectorArn, ["LEARNING"], "ACTIVE");
+    if (detector.Status === "LEARNING" && detector.LearningUntil && through >= Date.parse(detector.LearningUntil)) await catalog.moveDetectorStatus(detector, ["LEARNING"], "ACTIVE");
   }
   if (failures.length) throw failures[0];
   return runs;
@@ -969,7 +971,7 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
     for (const metricSet of sets) {
       const len = intervalMs(metricSet.MetricSetFrequency);
       const last = lastClosedInterval(metricSet, now);
-      const loaded = await loadModel(services, metricSet, last, now, true);
+      const loaded = await visiting(services.records, metricSet, leaseTime(services, now), () => loadModel(services, metricSet, last, now, true));
       if (!loaded) return undefined;
       models.set(metricSet.MetricSetArn, loaded.model);
       const missing = Math.max(0, layoutFor(len).warmup - loaded.learned);
@@ -977,11 +979,11 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
       until = Math.max(until, last + missing * len);
     }
     // Moved only from ACTIVATING: a detector deactivated (or being deleted) meanwhile stays as its owner left it.
-    const moved = short === 0 ? await catalog.moveDetectorStatus(detector.AnomalyDetectorArn, ["ACTIVATING"], "ACTIVE") : await catalog.moveDetectorStatus(detector.AnomalyDetectorArn, ["ACTIVATING"], "LEARNING", { LearningUntil: new Date(until).toISOString() });
+    const moved = short === 0 ? await catalog.moveDetectorStatus(detector, ["ACTIVATING"], "ACTIVE") : await catalog.moveDetectorStatus(detector, ["ACTIVATING"], "LEARNING", { LearningUntil: new Date(until).toISOString() });
     return moved ? await catalog.getDetector(detector.AnomalyDetectorArn) : undefined;
   } catch (e) {
     services.observer.failed("activation", e, { anomalyDetectorArn: detector.AnomalyDetectorArn });
-    await catalog.moveDetectorStatus(detector.AnomalyDetectorArn, ["ACTIVATING"], "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: tenantFailureReason(services, arnAccount(detector.AnomalyDetectorArn), e, sets) });
+    await catalog.moveDetectorStatus(detector, ["ACTIVATING"], "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: tenantFailureReason(services, arnAccount(detector.AnomalyDetectorArn), e, sets) });
     return undefined;
   }
 }
@@ -992,6 +994,11 @@ async function activate(services: DueServices, catalog: Catalog, detector: Anoma
  * `through` is the last interval its model has learned.
  */
 export async function detectMetricSet(services: DueServices, metricSet: MetricSet, now: number, given?: ShardedModel, options: DueOptions = {}): Promise<{ runs: DueRun[]; through: number }> {
+  // Nothing is written for a metric set deleted, or whose detector is being deleted, since it was read (under-way.ts).
+  return (await visiting(services.records, metricSet, leaseTime(services, now), () => detectStanding(services, metricSet, now, given, options))) ?? { runs: [], through: NaN };
+}
+
+async function detectStanding(services: DueServices, metricSet: MetricSet, now: number, given: ShardedModel | undefined, options: DueOptions): Promise<{ runs: DueRun[]; through: number }> {
   const runs: DueRun[] = [];
   const len = intervalMs(metricSet.MetricSetFrequency);
   const last = Math.max(lastClosedInterval(metricSet, now), landedInterval(services, metricSet, now, options.arrived ?? []));

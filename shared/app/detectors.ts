@@ -1,4 +1,5 @@
 import { purgeResults } from "../detect/purge.ts";
+import { leaseTime, refuseUnderWay } from "./under-way.ts";
 import { DETECTING, type AnomalyDetector, type CreateAnomalyDetectorRequest } from "../model/detector.ts";
 import { ConflictException } from "../model/errors.ts";
 import { catalogOf, type Scope } from "./scope.ts";
@@ -38,6 +39,9 @@ export const deactivateDetector = (services: Services, scope: Scope, arn: string
 export async function deleteDetector(services: Services, scope: Scope, arn: string): Promise<void> {
   const catalog = catalogOf(services, scope);
   await catalog.markDeleting(arn);
-  for (const m of await catalog.listMetricSets(arn)) await purgeResults(services, m);
+  const sets = await catalog.listMetricSets(arn);
+  // Marked first, then read: detection that read the detector before the mark has recorded itself, and is waited for (under-way.ts).
+  for (const m of sets) await refuseUnderWay(services.records, m, leaseTime(services, services.clock()));
+  for (const m of sets) await purgeResults(services, m);
   await catalog.deleteDetector(arn);
 }

@@ -16,6 +16,7 @@ import type { RecordStore } from "../store/records.ts";
 import { groupByLink, groupOf, groupWindow, REREAD_BYTES } from "./groups.ts";
 import type { Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
+import { standsStill } from "./under-way.ts";
 
 /**
  * Feedback, written and learned: a person's verdict on one series of one anomaly group
@@ -84,11 +85,23 @@ export async function recordFeedback(services: Pick<Services, "records" | "blobs
   const { measure, dimensions, z } = await judgedSeries(services, metricSet, group, seriesId);
   const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure, dimensions, z, givenAt: services.clock() };
   await services.records.put("feedback", key, record);
+  await takenBackUnlessStanding(services, metricSet, key);
   const tolerance = await toleranceEffect(services, metricSet, record);
   if (!tolerance) return record;
   const withEffect = { ...record, tolerance };
   await services.records.put("feedback", key, withEffect);
   return withEffect;
+}
+
+/**
+ * Written, then read: a verdict written after DeleteAnomalyDetector purged its metric set
+ * (which it had found standing) is taken back and the group answered as gone, so a detector
+ * made again under the name never learns it (under-way.ts).
+ */
+async function takenBackUnlessStanding(services: Pick<Services, "records">, metricSet: MetricSet, key: string): Promise<void> {
+  if (await standsStill(services.records, metricSet)) return;
+  await services.records.delete("feedback", key);
+  throw new ResourceNotFoundException(`No metric set ${metricSet.MetricSetArn}: it was deleted, or its detector is being deleted`, metricSet.MetricSetArn, "MetricSet");
 }
 
 /**

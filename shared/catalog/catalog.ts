@@ -123,14 +123,16 @@ export class Catalog {
   /**
    * Sets a detector's status only while it is one of `from` (one atomic change of its record):
    * false, and nothing written, when it is not, or the detector is gone. Work that runs apart
-   * from requests (a back-test) moves its detector so, and never over what a request set since.
+   * from requests (a back-test, an activation) moves its detector so, and never over what a
+   * request set since, nor a detector made again under its name (`detector`, as the work read it).
    */
-  async moveDetectorStatus(arn: string, from: readonly AnomalyDetectorStatus[], to: AnomalyDetectorStatus, details: StatusDetails = {}): Promise<boolean> {
+  async moveDetectorStatus(detector: Pick<AnomalyDetector, "AnomalyDetectorArn" | "CreationTime">, from: readonly AnomalyDetectorStatus[], to: AnomalyDetectorStatus, details: StatusDetails = {}): Promise<boolean> {
+    const arn = detector.AnomalyDetectorArn;
     if (!this.mine(arn)) return false;
     let moved = false;
     const id = resourceKey(arn);
     const updated = await this.deps.records.update<AnomalyDetector>("detectors", id, (current) => {
-      moved = current.AnomalyDetectorArn === arn && from.includes(current.Status);
+      moved = current.AnomalyDetectorArn === arn && current.CreationTime === detector.CreationTime && from.includes(current.Status);
       return moved ? this.withStatus(current, to, details) : current;
     });
     return updated !== undefined && moved;

@@ -8,7 +8,7 @@ import type { BlobStore } from "../../../shared/store/blobs.ts";
 import type { RecordStore } from "../../../shared/store/records.ts";
 import { realSleep } from "../../../shared/runtime/senders.ts";
 import { serviceObserver } from "../../../shared/runtime/service/observe.ts";
-import { activeShop, HOUR } from "../../builders.ts";
+import { activeShop, duringWrite, HOUR } from "../../builders.ts";
 
 /**
  * A run holds its interval by a lease with a term (LEASE_MS). One that outlives it (a slow
@@ -17,23 +17,6 @@ import { activeShop, HOUR } from "../../builders.ts";
  * remove its done mark. The services' clock is moved on while a run merges.
  */
 
-/** The services, with `during` run once, as the first file named `name` is written. */
-function duringWrite(rt: Services, name: string, during: () => Promise<void>): Services {
-  let done = false;
-  const blobs = new Proxy(rt.blobs, {
-    get: (target, key) =>
-      key === "put"
-        ? async (...args: Parameters<BlobStore["put"]>) => {
-            if (!done && args[0].endsWith(`/${name}`)) {
-              done = true;
-              await during();
-            }
-            return target.put(...args);
-          }
-        : Reflect.get(target, key, target),
-  });
-  return { ...rt, blobs };
-}
 
 /** The services, with `during` run once as a run writes its interval's anomalies: its merge under way, before its records and its commit. */
 const duringMerge = (rt: Services, during: () => Promise<void>) => duringWrite(rt, "anomalies.jsonl", during);

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activateDetector, detectDue, getFeedback, OPERATOR, putFeedback } from "../../../shared/app/index.ts";
+import { activateDetector, deactivateDetector, deleteDetector, detectDue, getFeedback, OPERATOR, putFeedback } from "../../../shared/app/index.ts";
 import { intervalUri, metricSetRoot, toJsonLines } from "../../../shared/detect/results.ts";
 import { bankKey } from "../../../shared/detect/score-interval.ts";
 import { readModel, readShardOf } from "../../../shared/detect/shard-model.ts";
@@ -150,6 +150,27 @@ describe("a verdict whose write lands late", () => {
     const bank = await readShardOf(s.services.blobs, root, (await readModel(s.services.blobs, root))!, key, HOUR);
     expect(given.tolerance!.after).toBeGreaterThan(1.5);
     expect(bank.toleranceDown[bank.slot(bankKey("views", key))]).toBeCloseTo(given.tolerance!.after, 3);
+  });
+});
+
+describe("a verdict given as its detector is deleted", () => {
+  it("is taken back, and the group answered as gone, when its write lands after the deletion's purge: a detector made again under the name never learns it", async () => {
+    const s = await shop(8);
+    const records = new Proxy(s.services.records, {
+      get: (target, key) =>
+        key === "put"
+          ? async (...args: Parameters<typeof target.put>) => {
+              // The verdict found its group; the whole deletion runs before it is written.
+              if (args[0] === "feedback") {
+                await deactivateDetector(s.services, s.scope, s.detectorArn);
+                await deleteDetector(s.services, s.scope, s.detectorArn);
+              }
+              return target.put(...args);
+            }
+          : Reflect.get(target, key, target),
+    });
+    await expect(putFeedback({ ...s.services, records }, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false })).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect(await s.services.records.list("feedback")).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Catalog } from "../../../shared/catalog/catalog.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../../../shared/model/errors.ts";
-import { LOCAL_ARN_SCOPE } from "../../../shared/model/ids.ts";
+import { LOCAL_ARN_SCOPE, type AnomalyDetectorArn } from "../../../shared/model/ids.ts";
 import { SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../../../shared/model/quotas.ts";
 import { latch, metricSetRequest, T0, tempDir } from "../../builders.ts";
@@ -86,18 +86,34 @@ describe("catalog", () => {
     const { catalog: c, records } = await catalog();
     const d = await c.createDetector(detector);
     await c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn }));
-    expect(await c.moveDetectorStatus(d.AnomalyDetectorArn, ["BACK_TEST_ACTIVE"], "BACK_TEST_COMPLETE")).toBe(false);
+    expect(await c.moveDetectorStatus(d, ["BACK_TEST_ACTIVE"], "BACK_TEST_COMPLETE")).toBe(false);
     expect((await c.getDetector(d.AnomalyDetectorArn)).Status).toBe("INACTIVE");
     await c.setDetectorStatus(d.AnomalyDetectorArn, "FAILED", { FailureType: "BACK_TEST_ACTIVATION_FAILURE", FailureReason: "before" });
-    expect(await c.moveDetectorStatus(d.AnomalyDetectorArn, ["FAILED"], "BACK_TEST_ACTIVE")).toBe(true);
+    expect(await c.moveDetectorStatus(d, ["FAILED"], "BACK_TEST_ACTIVE")).toBe(true);
     // As a plain status change: the failure of the status before goes.
     const moved = await c.getDetector(d.AnomalyDetectorArn);
     expect([moved.Status, moved.FailureType, moved.FailureReason]).toEqual(["BACK_TEST_ACTIVE", undefined, undefined]);
     // A second tenant, naming the first one's detector, moves nothing.
     const other = new Catalog({ records, scope: { ...LOCAL_ARN_SCOPE, accountId: "123456789012" }, now: () => T0 });
-    expect(await other.moveDetectorStatus(d.AnomalyDetectorArn, ["BACK_TEST_ACTIVE"], "FAILED")).toBe(false);
+    expect(await other.moveDetectorStatus(d, ["BACK_TEST_ACTIVE"], "FAILED")).toBe(false);
     expect((await c.getDetector(d.AnomalyDetectorArn)).Status).toBe("BACK_TEST_ACTIVE");
-    expect(await c.moveDetectorStatus("arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:gone", ["BACK_TEST_ACTIVE"], "FAILED")).toBe(false);
+    expect(await c.moveDetectorStatus({ ...d, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:gone" as AnomalyDetectorArn }, ["BACK_TEST_ACTIVE"], "FAILED")).toBe(false);
+  });
+
+  it("never moves a detector made again under the same name: work that read the one before moves nothing", async () => {
+    let now = T0;
+    const records = SqliteRecordStore.open(join(await tempDir(), "records.db"), { now: () => T0 });
+    const c = new Catalog({ records, scope: LOCAL_ARN_SCOPE, now: () => now });
+    const before = await c.createDetector(detector);
+    await c.markDeleting(before.AnomalyDetectorArn);
+    await c.deleteDetector(before.AnomalyDetectorArn);
+    now += 1_000;
+    const again = await c.createDetector(detector);
+    await c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: again.AnomalyDetectorArn }));
+    await c.setDetectorStatus(again.AnomalyDetectorArn, "ACTIVATING");
+    expect(await c.moveDetectorStatus(before, ["ACTIVATING"], "ACTIVE")).toBe(false);
+    expect((await c.getDetector(again.AnomalyDetectorArn)).Status).toBe("ACTIVATING");
+    expect(await c.moveDetectorStatus(again, ["ACTIVATING"], "ACTIVE")).toBe(true);
   });
 
   it("creates alerts with L4M's default threshold and type", async () => {
