@@ -202,7 +202,7 @@ const schemas = onFirstUse(() => {
 
   const AlertFilters = z.strictObject({
     MetricList: z.optional(z.array(z.string().check(z.maxLength(256), z.regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/))).check(z.minLength(1), z.maxLength(5))),
-    DimensionFilterList: z.optional(z.array(z.strictObject({ DimensionName: ColumnName, DimensionValueList: z.array(z.string()).check(z.minLength(1), z.maxLength(10)) })).check(z.minLength(1), z.maxLength(5))),
+    DimensionFilterList: z.optional(z.array(z.strictObject({ DimensionName: ColumnName, DimensionValueList: z.array(z.string().check(z.maxLength(1024))).check(z.minLength(1), z.maxLength(10)) })).check(z.minLength(1), z.maxLength(5))),
   });
 
   const CreateAlertRequest = z.strictObject({

@@ -12,6 +12,13 @@ import { onFirstUse } from "./first-use.ts";
  * hold is a quota (model/quotas.ts), refused with ServiceQuotaExceededException as L4M did.
  */
 const MAX_LISTED = 100;
+/** Columns a CSV file's HeaderList names, used or not. */
+const MAX_COLUMNS = 1_000;
+/** A dimension value a filter names: as long as a silence's. */
+const MAX_VALUE_LENGTH = 1024;
+/** Values one dimension's filter lists, and characters of values all a metric set's filters hold. */
+const MAX_FILTER_VALUES = 1_000;
+const MAX_FILTER_CHARACTERS = 65_536;
 
 /** Built on first use: a function that parses none of these requests builds none of them (see onFirstUse). */
 const schemas = onFirstUse(() => {
@@ -33,7 +40,7 @@ const schemas = onFirstUse(() => {
     ContainsHeader: z.optional(z.boolean()),
     Delimiter: z.optional(z.string().check(z.length(1, "must be one character"), z.regex(/^[^\r\n]$/, "must not be a line break"))),
     // Every column of the file, used or not: a column the metric set does not use may be named anything.
-    HeaderList: z.optional(z.array(ResourceName).check(z.minLength(1))),
+    HeaderList: z.optional(z.array(ResourceName).check(z.minLength(1), z.maxLength(MAX_COLUMNS, `must hold at most ${MAX_COLUMNS} columns`))),
     QuoteSymbol: z.optional(z.string().check(z.maxLength(1, "must be at most one character"), z.regex(/^[^\r\n]?$/, "must not be a line break"))),
   });
 
@@ -113,8 +120,16 @@ const schemas = onFirstUse(() => {
 
   const MetricSetDimensionFilter = z.strictObject({
     Name: ColumnName,
-    FilterList: z.array(z.strictObject({ DimensionValue: z.string(), FilterOperation: z.optional(z.literal("EQUALS")) })).check(z.minLength(1)),
+    FilterList: z
+      .array(z.strictObject({ DimensionValue: z.string().check(z.maxLength(MAX_VALUE_LENGTH)), FilterOperation: z.optional(z.literal("EQUALS")) }))
+      .check(z.minLength(1), z.maxLength(MAX_FILTER_VALUES, `must hold at most ${MAX_FILTER_VALUES} values`)),
   });
+
+  /** A metric set's filters, bounded in all: its record is read by every listing and detection run, and a DynamoDB item holds 400 KB. */
+  const DimensionFilterList = z.array(MetricSetDimensionFilter).check(
+    z.maxLength(MAX_LISTED, `must hold at most ${MAX_LISTED} filters`),
+    z.refine((filters) => filters.reduce((n, f) => n + f.FilterList.reduce((m, v) => m + v.DimensionValue.length, 0), 0) <= MAX_FILTER_CHARACTERS, `must hold at most ${MAX_FILTER_CHARACTERS} characters of values in all`),
+  );
 
   const metricSetFields = {
     AnomalyDetectorArn: Arn,
@@ -128,7 +143,7 @@ const schemas = onFirstUse(() => {
     MetricSource,
     Timezone: z.optional(Timezone),
     Tags: z.optional(Tags),
-    DimensionFilterList: z.optional(z.array(MetricSetDimensionFilter)),
+    DimensionFilterList: z.optional(DimensionFilterList),
   };
 
   const CreateMetricSetRequest = z.strictObject(metricSetFields).check(z.superRefine((req, ctx) => {
@@ -183,7 +198,7 @@ const schemas = onFirstUse(() => {
     DimensionList: z.optional(z.array(ColumnName).check(z.minLength(1), z.maxLength(MAX_LISTED))),
     MetricSetFrequency: z.optional(Frequency),
     MetricSource: z.optional(MetricSource),
-    DimensionFilterList: z.optional(z.array(MetricSetDimensionFilter)),
+    DimensionFilterList: z.optional(DimensionFilterList),
   });
   return { CsvFormatDescriptor, JsonFormatDescriptor, FileFormatDescriptor, DataPath, S3SourceConfig, CloudWatchConfig, HttpPushConfig, MetricSource, Metric, TimestampColumn, MetricSetDimensionFilter, CreateMetricSetRequest, UpdateMetricSetRequest };
 });

@@ -21,7 +21,13 @@ export const setOwn = <T>(record: Record<string, T>, key: string, value: T): voi
 
 export const Description = z.string().check(z.minLength(1), z.maxLength(256), z.regex(/\S/, "must not be blank"));
 
-export const Arn = z.string().check(z.maxLength(256), z.regex(/^arn:([a-z\d-]+):.*:.*:.*:.+$/, "is not an ARN"));
+/**
+ * `arn:<partition>:` then at least four more fields, the last not empty, on one line. The
+ * three between are matched as fields (no colon in them): as `.*` each could take any share
+ * of the colons, and a string of colons that cannot match was tried every way (about n^4
+ * steps: 256 characters held the event loop about a second). It takes the same strings.
+ */
+export const Arn = z.string().check(z.maxLength(256), z.regex(/^arn:[a-z\d-]+(?::[^:\n\r\u2028\u2029]*){3}:.+$/, "is not an ARN"));
 
 export const Tags = z
   .record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(256)))

@@ -20,23 +20,27 @@ export interface FormatToken {
 export function tokenizeFormat(format: string): FormatToken[] {
   const tokens: FormatToken[] = [];
   const isSpace = (s: string) => /^\s+$/.test(s);
-  let run = "";
+  // The run is format[from, to), sliced once it ends: a string grown a character at a time and read at its start each time is flattened each time (quadratic).
+  let from = 0;
+  let to = 0;
   let quoted = false;
+  const run = () => format.slice(from, to);
   // By UTF-16 unit, as luxon's charAt: a pair of surrogates is two tokens there too.
   for (let i = 0; i < format.length; i++) {
     const c = format.charAt(i);
     if (c === "'") {
-      if (run.length > 0 || quoted) tokens.push({ literal: quoted || isSpace(run), val: run === "" ? "'" : run });
-      run = "";
+      if (to > from || quoted) tokens.push({ literal: quoted || isSpace(run()), val: to === from ? "'" : run() });
+      from = to = i + 1;
       quoted = !quoted;
-    } else if (quoted || c === run.charAt(0)) {
-      run += c;
+    } else if (quoted || (to > from && c === format.charAt(from))) {
+      to = i + 1;
     } else {
-      if (run.length > 0) tokens.push({ literal: isSpace(run), val: run });
-      run = c;
+      if (to > from) tokens.push({ literal: isSpace(run()), val: run() });
+      from = i;
+      to = i + 1;
     }
   }
-  if (run.length > 0) tokens.push({ literal: quoted || isSpace(run), val: run });
+  if (to > from) tokens.push({ literal: quoted || isSpace(run()), val: run() });
   return tokens;
 }
 

@@ -8,6 +8,7 @@
  * issue), so this module sets zod's English one before any schema is used.
  */
 import { config, type core } from "zod/mini";
+import * as zm from "zod/mini";
 import en from "zod/v4/locales/en.js";
 
 config(en());
@@ -16,3 +17,13 @@ export * from "zod/mini";
 
 /** What a `superRefine` is handed, to report issues with. */
 export type RefinementCtx<T = unknown> = core.$RefinementCtx<T>;
+
+/**
+ * zod's `maxLength`, which stops the checks after it once it fails: zod runs every check of
+ * a schema in turn whatever the ones before found, so a pattern or refinement after a length
+ * bound would otherwise read a string of any length a body holds (megabytes, each check at its
+ * own cost). Every bound of Vigil's schemas is this one (this module's export replaces zod's).
+ */
+export function maxLength(maximum: number, params?: string | Parameters<typeof zm.maxLength>[1]): ReturnType<typeof zm.maxLength> {
+  return zm.maxLength(maximum, { ...(typeof params === "string" ? { error: params } : params), abort: true });
+}
