@@ -245,8 +245,7 @@ async function liveHolds(deps: Pick<Services, "records" | "linkClock">, prefix: 
  * request killed mid-write holds until its term), so that one tenant's requests cannot keep
  * an invocation that serves every tenant waiting.
  */
-async function afterPushes(deps: Pick<Services, "records" | "linkClock" | "timer">, metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number, now: number): Promise<boolean> {
-  const prefix = pushHoldsOf(metricSet, intervalStart);
+async function afterPushes(deps: Pick<Services, "records" | "linkClock" | "timer">, prefix: string, now: number): Promise<boolean> {
   const writing = (holds: readonly PushHold[]) => new Set(holds.filter((h) => !h.written).map((h) => h.id));
   const waited = writing(await liveHolds(deps, prefix, now));
   const giveUpAt = deps.linkClock() + PUSH_WAIT_MAX_MS;
@@ -271,6 +270,15 @@ async function holdsLease(deps: Pick<DetectServices, "records" | "linkClock">, r
   return (await deps.records.get<{ until: number }>("leases", run.lease))?.until === run.leaseUntil;
 }
 
+/**
+ * Whether a run is learning the metric set's history now (it holds the history's lease): rows
+ * pushed for an interval it covers may come after it read that interval, and would be lost.
+ */
+export async function historyBeingLearned(deps: Pick<Services, "records" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, now: number): Promise<boolean> {
+  const until = (await deps.records.get<{ until: number }>("leases", historyKey(metricSet)))?.until;
+  return until !== undefined && until !== DONE && until > leaseTime(deps, now);
+}
+
 /** A model, and how many intervals of history it learned now (Infinity: it was saved). */
 export interface LoadedModel {
   readonly model: ShardedModel;
@@ -292,6 +300,8 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   if (!(await deps.records.claim(term.lease, term.leaseUntil, claimedAt))) return undefined;
   // Taken, then read: a deletion that marked the detector before sees the lease, or this sees the mark (under-way.ts).
   if (!(await standsStill(deps.records, metricSet))) return void (await deps.records.release(term.lease, term.leaseUntil));
+  // Taken, then read, as an interval's run (attemptInterval): rows being written for any interval are waited for; a push that comes now sees the lease (historyBeingLearned).
+  if (!(await afterPushes(deps, pushHoldsOfSet(metricSet), now))) return void (await deps.records.release(term.lease, term.leaseUntil));
   // A model of an older engine is learned again from the history; where detection had got to, and its open group, are kept.
   const outdated = saved && { through: Number.isNaN(saved.head.through) ? null : saved.head.through, openGroup: saved.head.openGroup, feedbackThrough: saved.head.feedbackThrough };
   const stopKeeping = keepLease(deps, term, now);
@@ -520,7 +530,7 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
   }
   await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS", run: runName(leaseUntil) } satisfies IntervalExecution, { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS });
   // Recorded first: a push that comes now refuses its rows; one that came before has them read, or the interval is left to the next invocation.
-  if (!(await afterPushes(deps, metricSet, intervalStart, now))) return { outcome: await leftToNext(deps, metricSet, intervalStart, leaseUntil) };
+  if (!(await afterPushes(deps, pushHoldsOf(metricSet, intervalStart), now))) return { outcome: await leftToNext(deps, metricSet, intervalStart, leaseUntil) };
   const term: LeaseTerm = { lease, leaseUntil };
   const stopKeeping = keepLease(deps, term, now);
   try {

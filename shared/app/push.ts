@@ -13,7 +13,7 @@ import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { HISTORY_REACH_MS } from "../model/history-reach.ts";
-import { awaitsRun, endPushHolds, executionKey, holdForPush, holdsStill, markAwaiting, MAX_CATCH_UP, passedThrough, PUSH_HOLD_MS, type IntervalExecution } from "./detect.ts";
+import { awaitsRun, endPushHolds, executionKey, historyBeingLearned, holdForPush, holdsStill, markAwaiting, MAX_CATCH_UP, passedThrough, PUSH_HOLD_MS, type IntervalExecution } from "./detect.ts";
 import { readModel } from "../detect/shard-model.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
@@ -196,12 +196,15 @@ async function refuseNotAwaiting(push: Push): Promise<boolean> {
   const ran = model && !Number.isNaN(model.head.through) ? model.head.through : undefined;
   // Where detection has gone past intervals it did not run (a jump over intervals without rows, or its first, at the newest).
   const passed = await passedThrough(deps, metricSet);
-  const windowStart = lastClosedInterval(metricSet, now) - (MAX_CATCH_UP - 1) * intervalMs(metricSet.MetricSetFrequency);
+  const lastClosed = lastClosedInterval(metricSet, now);
+  const windowStart = lastClosed - (MAX_CATCH_UP - 1) * intervalMs(metricSet.MetricSetFrequency);
+  // A first history being learned may have read an interval already: read after this request's hold was written, so a learning that began before it is seen here, one that begins after it waits for it (detect.ts, loadModel).
+  const learning = ran === undefined && passed === undefined && (await historyBeingLearned(deps, metricSet, now));
   for (const [start, rows] of [...intervals]) {
     const run = records.get(start);
     // A record awaiting its run past the model's last interval is run, whatever detection said it went past: it gave way to rows being pushed for it, and said so (detect.ts).
     const through = run && awaitsRun(run) && (ran === undefined || start > ran) ? ran : ran === undefined ? passed : passed === undefined ? ran : Math.max(ran, passed);
-    const why = notAwaiting(metricSet, start, run, through, windowStart);
+    const why = notAwaiting(metricSet, start, run, through, windowStart) ?? (learning && start <= lastClosed ? "is in the metric set's history, which is being learned now and may have read it already" : undefined);
     if (!why) continue;
     refuse(push.rejects, rows, push.file, `the interval ${intervalNamed(metricSet, start)} ${why}`);
     intervals.delete(start);

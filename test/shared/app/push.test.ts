@@ -629,3 +629,64 @@ describe("PutMetricRows", () => {
     expect(await rt.blobs.list(join(dir, "results"))).toEqual([]);
   });
 });
+
+describe("PutMetricRows while the metric set's history is learned", () => {
+  /** The services, with `during` run once, as the history's learning first spills what it read (it has read the files). */
+  const duringSpill = (rt: Services, during: () => Promise<void>): Services => {
+    let done = false;
+    const blobs = new Proxy(rt.blobs, {
+      get: (target, key) =>
+        key === "put"
+          ? async (...args: Parameters<Services["blobs"]["put"]>) => {
+              if (!done && args[0].includes("/spill/")) {
+                done = true;
+                await during();
+              }
+              return target.put(...args);
+            }
+          : Reflect.get(target, key, target),
+    });
+    return { ...rt, blobs };
+  };
+
+  it("refuses rows for an interval the history covers once the learning has begun: it may have read that interval already", async () => {
+    const now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    let late: unknown;
+    await detectDue(
+      duringSpill(rt, async () => {
+        late = await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 10 * HOUR, 1, SERIES)) }, "late");
+      }),
+      now,
+    );
+    const learning = { Reason: "OUTSIDE_INTERVAL", Message: expect.stringMatching(/history, which is being learned/) };
+    expect(late).toMatchObject({ RowsAccepted: 0, RowsRejected: 2, Rejects: [learning, learning] });
+    // Once it is learned, they are refused as for any interval detection has gone past, and rows for the open hour are taken.
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 10 * HOUR, 1, SERIES)) }, "later")).toMatchObject({ RowsAccepted: 0, Rejects: [{ Message: expect.stringMatching(/was passed by detection/) }, {}] });
+    expect(await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 25 * HOUR, 1, SERIES)) }, "open")).toMatchObject({ RowsAccepted: 2 });
+  });
+
+  it("is waited for by a learning that begins while it writes: the rows it was told were taken are learned", async () => {
+    const now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    await push(rt, { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0, 24, SERIES)) }, "history");
+    const order: string[] = [];
+    const writing = latch();
+    const held = latch();
+    // A request for an hour of the history is judged, holds it, and writes slowly; the learning begins meanwhile.
+    const pushing = push(
+      beforeWrite(rt, "push-slow", async () => {
+        held.open();
+        await writing.done;
+      }),
+      { MetricSetArn: metricSet.MetricSetArn, Rows: rowsOf(shopPoints(T0 + 10 * HOUR, 1, SERIES)) },
+      "slow",
+    ).then((answer) => (order.push("pushed"), answer));
+    await held.done;
+    setTimeout(writing.open, 300);
+    await detectDue(duringSpill(rt, async () => void order.push("learned")), now);
+    expect(await pushing).toMatchObject({ RowsAccepted: 2 });
+    expect(order).toEqual(["pushed", "learned"]);
+  });
+});
