@@ -10,6 +10,7 @@ import type { MetricSet } from "../model/metric-set.ts";
 import { BACK_TESTING, backTestPrefixes, backTestWindowKey, reportUri, type BacktestReport, type BackTestStop, type BackTestWindow } from "./backtest.ts";
 import { metricSetFiles } from "./data.ts";
 import { catalogOf, systemScope } from "./scope.ts";
+import { leaseTime, visiting } from "./under-way.ts";
 import type { Services } from "./services.ts";
 
 /**
@@ -98,7 +99,8 @@ async function runDetectorBackTest(services: Services, listed: AnomalyDetector, 
   let sets: readonly MetricSet[] = [];
   try {
     sets = await catalog.listMetricSets(arn);
-    for (const metricSet of sets) await backTestMetricSet(services, metricSet, stop.signal, stillAsked);
+    // Each while it stands, its visit recorded: a deletion waits for it, and one that came first stops it (under-way.ts).
+    for (const metricSet of sets) if (!(await visiting(services.records, metricSet, leaseTime(services, services.clock()), async () => (await backTestMetricSet(services, metricSet, stop.signal, stillAsked), true)))) throw new BackTestCalledOff();
     await catalog.moveDetectorStatus(listed, ["BACK_TEST_ACTIVE"], "BACK_TEST_COMPLETE");
     return "ran";
   } catch (e) {

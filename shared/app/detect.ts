@@ -28,7 +28,7 @@ import { metricSetFiles } from "./data.ts";
 import { FEEDBACK_SETTLE_MS, pendingFeedback } from "./feedback.ts";
 import { catalogOf, systemScope } from "./scope.ts";
 import type { HandedRun, Services } from "./services.ts";
-import { leaseTime, standsStill, visiting } from "./under-way.ts";
+import { endVisits, leaseTime, standsStill, visiting } from "./under-way.ts";
 
 export { DEFAULT_SHARD_CAPACITY };
 
@@ -1254,8 +1254,11 @@ async function firstIntervalWithData(services: DetectServices, metricSet: Metric
 export async function releaseStaleLeases(services: DueServices, now: number): Promise<number> {
   let released = 0;
   for (const detector of await Catalog.allDetectors(services.records)) {
+    const sets = await catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn);
+    // Visits a stopped process never ended, whatever the detector's status: a deletion would wait for them until their term.
+    for (const metricSet of sets) released += await endVisits(services.records, metricSet);
     if (detector.Status !== "ACTIVATING" && !DETECTING.has(detector.Status)) continue;
-    for (const metricSet of await catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn)) {
+    for (const metricSet of sets) {
       const len = intervalMs(metricSet.MetricSetFrequency);
       const model = await readModel(services.blobs, metricSetRoot(services.resultsRoot, metricSet));
       const through = model?.head.through ?? NaN;

@@ -85,12 +85,12 @@ export async function recordFeedback(services: Pick<Services, "records" | "blobs
   const { measure, dimensions, z } = await judgedSeries(services, metricSet, group, seriesId);
   const record: FeedbackRecord = { AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId: seriesId, IsAnomaly: isAnomaly, measure, dimensions, z, givenAt: services.clock() };
   await services.records.put("feedback", key, record);
-  await takenBackUnlessStanding(services, metricSet, key);
   const tolerance = await toleranceEffect(services, metricSet, record);
-  if (!tolerance) return record;
-  const withEffect = { ...record, tolerance };
-  await services.records.put("feedback", key, withEffect);
-  return withEffect;
+  const given = tolerance ? { ...record, tolerance } : record;
+  if (tolerance) await services.records.put("feedback", key, given);
+  // After the last write: a verdict written once DeleteAnomalyDetector purged its metric set is taken back.
+  await takenBackUnlessStanding(services, metricSet, key);
+  return given;
 }
 
 /**

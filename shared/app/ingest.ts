@@ -8,6 +8,7 @@ import { intervalMs } from "../model/frequency.ts";
 import { instantOf, lastClosedInterval, templateZone } from "../model/interval-time.ts";
 import type { MetricSet, MetricSource } from "../model/metric-set.ts";
 import { catalogOf, systemScope } from "./scope.ts";
+import { leaseTime, visiting } from "./under-way.ts";
 import type { Services } from "./services.ts";
 
 /** A source Vigil pulls (a discriminated port: one kind per L4M source it reads). */
@@ -49,11 +50,14 @@ export async function ingestDue(services: Services, now: number): Promise<Ingest
         // Ingest runs as soon as an interval closes; detection waits the Offset.
         const lastClosed = lastClosedInterval({ ...metricSet, Offset: 0 }, now);
         const pending = Math.ceil(((metricSet.Offset ?? 0) * 1000) / len);
-        for (let t = lastClosed - pending * len; t <= lastClosed; t += len) {
-          const run = await ingestInterval(services, source, metricSet, t);
-          services.observer.ingestRun(run, now);
-          runs.push(run);
-        }
+        // Pulled while it stands, its visit recorded: a deletion waits for it (under-way.ts).
+        await visiting(services.records, metricSet, leaseTime(services, now), async () => {
+          for (let t = lastClosed - pending * len; t <= lastClosed; t += len) {
+            const run = await ingestInterval(services, source, metricSet, t);
+            services.observer.ingestRun(run, now);
+            runs.push(run);
+          }
+        });
       } catch (e) {
         failures.push(e);
       }

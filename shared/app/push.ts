@@ -94,6 +94,8 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
     ...(rejectsFile ? { RejectsFile: rejectsFile } : {}),
   };
   if (req.ClientToken && kept) await deps.records.put("pushes", pushKey(metricSet, req.ClientToken), { rows: kept.rows, response } satisfies PushRecord, { expiresAt: now + TOKEN_RETENTION_MS });
+  // After the last write: a deletion that purged the metric set meanwhile leaves no answer under the token, which the same request to a metric set made again would be given.
+  if (req.ClientToken) await takenBackUnlessDetector(push, () => deps.records.delete("pushes", pushKey(metricSet, req.ClientToken!)));
   return response;
 }
 
@@ -242,9 +244,10 @@ async function refusePassedOver(push: Push): Promise<void> {
  * again since it was read) are emptied, and the request answered as for a detector gone:
  * a metric set made again under the name must not find them.
  */
-async function takenBackUnlessDetector(push: Push): Promise<void> {
+async function takenBackUnlessDetector(push: Push, alsoTakeBack?: () => Promise<void>): Promise<void> {
   const { deps, metricSet, detector, intervals } = push;
   if (await push.catalog.stillStands(detector)) return;
+  await alsoTakeBack?.();
   for (const start of intervals.keys()) await deps.blobs.put(push.fileOf(start), canonicalCsv(metricSet, []));
   throw new ResourceNotFoundException(`Detector ${detector.AnomalyDetectorArn} was deleted while the rows were written`, detector.AnomalyDetectorArn, "AnomalyDetector");
 }

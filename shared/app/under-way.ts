@@ -49,7 +49,7 @@ export async function standsStill(records: RecordStore, metricSet: Pick<MetricSe
  * leases' clock): undefined, and `work` not run, when it no longer stands.
  */
 export async function visiting<T>(records: RecordStore, metricSet: MetricSet, now: number, work: () => Promise<T>): Promise<T | undefined> {
-  const id = `${metricSetKey(metricSet.MetricSetArn)}/visit/${randomUUID()}`;
+  const id = `${visitsOf(metricSet)}${randomUUID()}`;
   const until = now + VISIT_MS;
   await records.put("leases", id, { until, visit: true } satisfies Visit, { expiresAt: until });
   try {
@@ -58,6 +58,11 @@ export async function visiting<T>(records: RecordStore, metricSet: MetricSet, no
     await records.delete("leases", id);
   }
 }
+
+/** Ends every visit of the metric set (those a stopped process left): answers how many. */
+export const endVisits = (records: RecordStore, metricSet: Pick<MetricSet, "MetricSetArn">): Promise<number> => records.deletePrefix("leases", visitsOf(metricSet));
+
+const visitsOf = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/visit/`;
 
 /**
  * Throws ConflictException when detection is under way on the metric set at `now` (by the

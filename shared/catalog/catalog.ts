@@ -279,7 +279,11 @@ export class Catalog {
   async deleteDetector(arn: string): Promise<void> {
     const detector = await this.getDetector(arn);
     if (detector.Status !== "DELETING") throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is ${detector.Status}, not DELETING`, arn, "AnomalyDetector");
-    for (const a of await this.listAlerts(arn)) await this.deps.records.delete("alerts", resourceKey(a.AlertArn));
+    // An alert's notification state goes with it: groups keep their ids (their metric set and start), and an alert made again under the name would read it as its own.
+    for (const a of await this.listAlerts(arn)) {
+      await this.deps.records.deletePrefix("notifications", `${resourceKey(a.AlertArn)}/`);
+      await this.deps.records.delete("alerts", resourceKey(a.AlertArn));
+    }
     for (const m of await this.listMetricSets(arn)) await this.deps.records.delete("metricSets", metricSetKey(m.MetricSetArn));
     await this.deps.records.delete("detectors", resourceKey(detector.AnomalyDetectorArn));
   }

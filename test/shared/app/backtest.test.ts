@@ -122,14 +122,17 @@ describe("a back-test and what requests do while it runs", () => {
     expect(await backTestReports(s, OPERATOR, arn)).toEqual([]);
   });
 
-  it("leaves no report for a detector deleted while it ran: one made again under the name starts afresh", async () => {
+  it("holds off a deletion asked for while it runs, and leaves no report once deleted: one made again under the name starts afresh", async () => {
+    let refused: unknown;
     const { s, arn, dir } = await backTestAsked({
       during: async (s, arn) => {
         await deactivateDetector(s, OPERATOR, arn);
-        await deleteDetector(s, OPERATOR, arn);
+        refused = await deleteDetector(s, OPERATOR, arn).catch((e: unknown) => e);
       },
     });
     await runBackTests(s);
+    expect(refused).toMatchObject({ name: "ConflictException" });
+    await deleteDetector(s, OPERATOR, arn);
     const again = await createDetector(s, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
     expect(again.AnomalyDetectorArn).toBe(arn);
     await createMetricSet(s, OPERATOR, metricSetRequest({ AnomalyDetectorArn: arn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "history")] } } }));

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { deactivateDetector, deleteDetector, detectDue, OPERATOR, type Services } from "../../../shared/app/index.ts";
+import { join } from "node:path";
+import { activateDetector, backTestDetector, createDetector, createMetricSet, deactivateDetector, deleteDetector, detectDue, ingestDue, OPERATOR, releaseStaleLeases, runBackTests, type Services } from "../../../shared/app/index.ts";
+import type { PulledSource } from "../../../shared/app/ingest.ts";
 import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { metricSetKey } from "../../../shared/model/ids.ts";
 import type { MetricSet } from "../../../shared/model/metric-set.ts";
 import type { Table } from "../../../shared/store/records.ts";
-import { activeShop, duringWrite, HOUR, latch } from "../../builders.ts";
+import { activeShop, csvOf, duringWrite, HOUR, latch, localAt, metricSetRequest, shopPoints, T0, tempDir } from "../../builders.ts";
+import { shop } from "./shop.ts";
 
 /**
  * DeleteAnomalyDetector purges what detection wrote for each metric set. Detection that was
@@ -122,6 +125,82 @@ describe("deleteDetector", () => {
       [0, "processed"],
       [HOUR, "withdrawn"],
     ]);
+    expect(await leftOf(rt, metricSet)).toEqual([]);
+  });
+
+  it("waits for a back-test under way: refused while it writes its report, which a detector made again would have answered as its own", async () => {
+    const dir = await tempDir();
+    const rt = localAt(dir, () => T0 + 14 * 24 * HOUR);
+    await rt.blobs.put(join(dir, "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, [{ platform: "web", marketplace: "de", base: 400 }])));
+    const d = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "history")] } } }));
+    await backTestDetector(rt, OPERATOR, d.AnomalyDetectorArn);
+    let refused: unknown;
+    await runBackTests(
+      duringWrite(rt, "backtest.json", async () => {
+        await deactivateDetector(rt, OPERATOR, d.AnomalyDetectorArn);
+        refused = await deleteDetector(rt, OPERATOR, d.AnomalyDetectorArn).catch((e: unknown) => e);
+      }),
+    );
+    expect(refused).toMatchObject({ name: "ConflictException", message: expect.stringMatching(/under way/) });
+    await deleteDetector(rt, OPERATOR, d.AnomalyDetectorArn);
+    expect(await leftOf(rt, metricSet)).toEqual([]);
+  });
+
+  it("waits for CloudWatch rows being pulled: refused while the pull is under way, and nothing of it is left once deleted", async () => {
+    const now = T0 + 2 * HOUR;
+    let arn = "";
+    let refused: unknown = "not asked";
+    let rt: Services;
+    const source: PulledSource = {
+      kind: "cloudwatch",
+      readInterval: async (_metricSet, from) => {
+        // CloudWatch answers slowly; the owner deactivates and deletes the detector meanwhile.
+        if (refused === "not asked") {
+          await deactivateDetector(rt, OPERATOR, arn);
+          refused = await deleteDetector(rt, OPERATOR, arn).catch((e: unknown) => e);
+        }
+        return [{ timestamp: from, dimensions: ["lb-a"], values: { RequestCount: 42 } }];
+      },
+    };
+    rt = localAt(await tempDir(), () => now, { cloudwatch: source });
+    arn = (await createDetector(rt, OPERATOR, { AnomalyDetectorName: "lbs", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } })).AnomalyDetectorArn;
+    const metricSet = await createMetricSet(rt, OPERATOR, {
+      AnomalyDetectorArn: arn,
+      MetricSetName: "requests",
+      MetricList: [{ MetricName: "RequestCount", AggregationFunction: "SUM", Namespace: "AWS/ApplicationELB" }],
+      DimensionList: ["LoadBalancer"],
+      MetricSource: { CloudWatchConfig: { RoleArn: "arn:aws:iam::000000000000:role/vigil-cloudwatch" } },
+    });
+    await activateDetector(rt, OPERATOR, arn);
+    await ingestDue(rt, now);
+    expect(refused).toMatchObject({ name: "ConflictException" });
+    await deleteDetector(rt, OPERATOR, arn);
+    expect(await leftOf(rt, metricSet)).toEqual([]);
+  });
+
+  it("deletes its alerts' notification state: a group keeps its id (its metric set and start), and an alert made again under the name would read it as its own", async () => {
+    const s = await shop(8);
+    expect((await s.services.records.list("notifications")).length).toBeGreaterThan(0);
+    await deactivateDetector(s.services, s.scope, s.detectorArn);
+    await deleteDetector(s.services, s.scope, s.detectorArn);
+    expect(await s.services.records.list("notifications")).toEqual([]);
+  });
+
+  it("goes through once the process that stopped mid-detection starts again: its visit is ended with its stale leases", async () => {
+    const { rt, metricSet, clock } = await learnedShop();
+    // Killed mid-detection: its visit is never ended.
+    const killed: Services = {
+      ...rt,
+      records: new Proxy(rt.records, {
+        get: (target, key) => (key === "delete" ? async (table: Table, id: string) => (id.includes("/visit/") ? Promise.reject(new Error("killed")) : target.delete(table, id)) : Reflect.get(target, key, target)),
+      }),
+    };
+    await detectDue(killed, clock.now).catch(() => undefined);
+    await deactivateDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
+    await expect(deleteDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn)).rejects.toMatchObject({ name: "ConflictException" });
+    await releaseStaleLeases(rt, clock.now);
+    await deleteDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
     expect(await leftOf(rt, metricSet)).toEqual([]);
   });
 });

@@ -174,6 +174,30 @@ describe("a verdict given as its detector is deleted", () => {
   });
 });
 
+describe("a verdict given as its detector is deleted, its effect written last", () => {
+  it("is taken back when the deletion's purge comes between the verdict's two writes", async () => {
+    const s = await shop(8);
+    let purged = false;
+    const records = new Proxy(s.services.records, {
+      get: (target, key) =>
+        key === "put"
+          ? async (...args: Parameters<typeof target.put>) => {
+              // The verdict is written; the whole deletion runs before it is written again with its effect.
+              if (!purged && args[0] === "feedback" && (args[2] as { tolerance?: unknown }).tolerance !== undefined) {
+                purged = true;
+                await deactivateDetector(s.services, s.scope, s.detectorArn);
+                await deleteDetector(s.services, s.scope, s.detectorArn);
+              }
+              return target.put(...args);
+            }
+          : Reflect.get(target, key, target),
+    });
+    await expect(putFeedback({ ...s.services, records }, s.scope, { AnomalyDetectorArn: s.detectorArn, AnomalyGroupId: s.group.AnomalyGroupId, TimeSeriesId: s.deViews, IsAnomaly: false })).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect(purged).toBe(true);
+    expect(await s.services.records.list("feedback")).toEqual([]);
+  });
+});
+
 describe("the deviation judged", () => {
   it("is the series' largest in the group, signed, as detection kept it: the largest of the anomalies it wrote", async () => {
     const s = await shop(8);

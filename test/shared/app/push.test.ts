@@ -690,3 +690,33 @@ describe("PutMetricRows while the metric set's history is learned", () => {
     expect(order).toEqual(["pushed", "learned"]);
   });
 });
+
+describe("PutMetricRows with a ClientToken as its detector is deleted", () => {
+  it("leaves no answer under the token once the deletion purged the metric set: the same request to one made again under the name writes its rows", async () => {
+    const now = T0 + 25 * HOUR;
+    const { rt, metricSet } = await pushedShop(() => now);
+    // The request has written its rows and found the detector standing; the whole deletion runs as it records its answer under its token.
+    let purged = false;
+    const records = new Proxy(rt.records, {
+      get: (target, key) =>
+        key === "put"
+          ? async (...args: Parameters<Services["records"]["put"]>) => {
+              if (!purged && args[0] === "pushes") {
+                purged = true;
+                await deactivateDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
+                await deleteDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
+              }
+              return target.put(...args);
+            }
+          : Reflect.get(target, key, target),
+    });
+    const body = { MetricSetArn: metricSet.MetricSetArn, ClientToken: "batch-0001", Rows: rowsOf(shopPoints(T0, 24, SERIES)) };
+    await expect(push({ ...rt, records }, body, "r1")).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    expect(await rt.records.list("pushes")).toEqual([]);
+    const again = await pushedShop(() => now, rt);
+    expect(await push(rt, body, "r2")).toMatchObject({ RowsAccepted: 48 });
+    const files = await rt.blobs.list(`${metricSetRoot(rt.resultsRoot, again.metricSet)}/`);
+    const rows = await Promise.all(files.map(async (f) => new TextDecoder().decode(await rt.blobs.get(f)).trim().split("\n").length - 1));
+    expect(rows.reduce((a, b) => a + b, 0)).toBe(48);
+  });
+});
