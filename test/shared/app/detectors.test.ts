@@ -203,4 +203,20 @@ describe("deleteDetector", () => {
     await deleteDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn);
     expect(await leftOf(rt, metricSet)).toEqual([]);
   });
+
+  it("is not waited on by an invocation with nothing due: it writes no record at all, no visit either", async () => {
+    const { rt, clock } = await learnedShop();
+    await detectDue(rt, clock.now);
+    const writes: string[] = [];
+    const records = new Proxy(rt.records, {
+      get: (target, key) => {
+        const found = Reflect.get(target, key, target);
+        return ["put", "putMany", "create", "update", "delete", "deletePrefix", "claim", "release"].includes(String(key)) && typeof found === "function"
+          ? (...args: unknown[]) => (writes.push(`${String(key)} ${JSON.stringify(args[0]).slice(0, 80)}`), (found as (...a: unknown[]) => unknown).apply(target, args))
+          : found;
+      },
+    });
+    expect(await detectDue({ ...rt, records }, clock.now)).toEqual([]);
+    expect(writes).toEqual([]);
+  });
 });
