@@ -143,13 +143,16 @@ interface CsvRecordInfo {
  * (`relax_quotes`): one stray quote otherwise opened a field that ran to the end of the file,
  * losing every row after it. A record is given up at MAX_RECORD_SIZE and reported once;
  * csv-parse reads nothing after it, so a reader that goes on (`gaveUp`, streamCsv) starts a
- * parser of its own at the next line, and the whole-file reader stops there.
+ * parser of its own at the next line, and the whole-file reader stops there. Lines may end in
+ * CRLF or LF, mixed: csv-parse otherwise takes the first line's ending for the whole file, and
+ * a file with a CRLF header and LF rows (two exports joined) read as one row.
  */
 function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: string; detail: string }) => void, gaveUp?: (line: number) => void): CsvParseOptions {
   /** Records read when the parser last gave up on a record too long, if it did. */
   let givenUpAfter = -1;
   return {
     delimiter: options.Delimiter ?? ",",
+    record_delimiter: ["\r\n", "\n"],
     quote: options.QuoteSymbol === "" ? false : (options.QuoteSymbol ?? '"'),
     relax_column_count: true,
     relax_quotes: true,

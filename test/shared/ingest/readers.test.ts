@@ -49,6 +49,20 @@ describe("readers", () => {
     ]);
   });
 
+  it("reads a file whose lines end in CRLF and LF, mixed, one row a line, whole or streamed", async () => {
+    const bytes = enc("ts,v\r\n1,2\n3,4\r\n5,6\n"); // cut below between the header's CR and LF
+    const whole = readRecords("f.csv", bytes, undefined);
+    expect(whole.malformed).toEqual([]);
+    expect(whole.rows.map((r) => [r.line, r.fields["ts"], r.fields["v"]])).toEqual([
+      [2, "1", "2"],
+      [3, "3", "4"],
+      [4, "5", "6"],
+    ]);
+    const streamed: ReadItem[] = [];
+    for await (const batch of streamRecords("f.csv", (async function* () { yield bytes.subarray(0, 5); yield bytes.subarray(5); })(), undefined)) streamed.push(...batch);
+    expect(streamed.flatMap((i) => ("row" in i ? [i.row] : []))).toEqual(whole.rows);
+  });
+
   it("reads JSON Lines and reports lines that are not objects", () => {
     const { rows, malformed } = readRecords("f.jsonl", enc('{"ts":1,"v":2}\n\n[1]\n{bad\n'), { JsonFormatDescriptor: {} });
     expect(rows).toEqual([{ file: "f.jsonl", line: 1, fields: { ts: 1, v: 2 } }]);
@@ -105,8 +119,8 @@ describe("readers", () => {
     // Cells with separators, quotes, line breaks and characters of two to four bytes, so cuts fall inside them.
     const cell = fc.oneof(fc.stringMatching(/^[a-z0-9 .-]{0,6}$/), fc.constantFrom('"a,b"', '"say ""hi"""', '"two\nlines"', "é", "€uro", "😀", '"broken', ""));
     const csvText = fc
-      .tuple(fc.array(fc.array(cell, { minLength: 1, maxLength: 4 }), { maxLength: 25 }), fc.constantFrom("\n", "\r\n"))
-      .map(([lines, eol]) => ["a,b,c", ...lines.map((l) => l.join(","))].join(eol) + eol);
+      .array(fc.tuple(fc.array(cell, { minLength: 1, maxLength: 4 }), fc.constantFrom("\n", "\r\n")), { maxLength: 25 })
+      .chain((lines) => fc.constantFrom("\n", "\r\n").map((eol) => ["a,b,c" + eol, ...lines.map(([l, end]) => l.join(",") + end)].join("")));
     const jsonText = fc.array(fc.oneof(fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), fc.oneof(fc.integer(), fc.string({ unit: "grapheme" }))).map((o) => JSON.stringify(o)), fc.constantFrom("{bad", "[1]", "", "  ")), { maxLength: 20 }).map((l) => l.join("\n"));
     const cuts = fc.array(fc.nat(), { maxLength: 12 });
 
