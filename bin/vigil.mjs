@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 // installs such a Node (the `node` dev dependency), which npx and npm run put first on PATH.
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
-  process.stderr.write(`vigil: needs Node 22.13 or later, this is Node ${process.versions.node}; run it as \`npx vigil …\` (or \`npm run demo\`), which uses the Node the project installs\n`);
+  process.stderr.write(`vigil: needs Node 22.13 or later, this is Node ${process.versions.node}; run it as \`npx vigil …\` (or \`npm run demo\`, or \`node_modules/.bin/node bin/vigil.mjs …\`), which use the Node the project installs\n`);
   process.exit(1);
 }
 

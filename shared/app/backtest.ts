@@ -134,7 +134,8 @@ export async function backtestFiles(blobs: BlobStore, metricSet: MetricSet, data
   const prefixes = data.length ? data : [...history, ...(template ? [templatePrefix(template)] : [])];
   const skip = !data.length && template && history.length ? await historyCoveredByLive(blobs, metricSet, template, history) : undefined;
   const aggregation = await readAndAggregate(blobs, metricSet, prefixes, skip ? { skip } : {});
-  if (aggregation.quality.rowsRead === 0) throw new ValidationException(`no rows found under ${prefixes.join(", ")}`);
+  const { files, rowsRead } = aggregation.quality;
+  if (rowsRead === 0) throw new ValidationException(files ? `no rows found in the ${files} file(s) under ${prefixes.join(", ")}` : `no file found under ${prefixes.join(", ")}`);
   const result = (await backTester())(metricSet, aggregation, options);
   return { ...result, metricSet, quality: aggregation.quality, rejects: aggregation.rejects, rejectsNotKept: aggregation.rejectsNotKept };
 }

@@ -23,7 +23,7 @@ import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { RecordWrite } from "../store/records.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
-import { AccessDeniedException, ServiceQuotaExceededException } from "../model/errors.ts";
+import { AccessDeniedException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { metricSetFiles } from "./data.ts";
 import { FEEDBACK_SETTLE_MS, pendingFeedback } from "./feedback.ts";
 import { catalogOf, systemScope } from "./scope.ts";
@@ -308,7 +308,7 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   // Named by the lease's first term, as learnHistory names it (keeping the lease moves the term on).
   const work = runsUri(root, "history", runName(term.leaseUntil));
   try {
-    return await learnHistory(deps, metricSet, before, term, now, outdated, stopKeeping);
+    return await learnHistory(deps, metricSet, before, term, now, outdated, stopKeeping, activating && !outdated);
   } catch (e) {
     await stopKeeping();
     // A run that failed after spilling (a shard, the commit) leaves no spill behind: the next run spills into a folder of its own. At best, as in failRun.
@@ -336,7 +336,8 @@ function historyShards(partitions: ReadonlyMap<number, number>, bits: number, me
 /** The history's spill, loaded by the first history learned: most invocations learn none. */
 const historySpill = () => import("../detect/shard-history.ts");
 
-async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, term: LeaseTerm, now: number, outdated: OutdatedHead | undefined, stopKeeping: () => Promise<void>): Promise<LoadedModel | undefined> {
+/** `strict`: a history its paths name that gives nothing to learn, for a reason its owner can fix, fails (an activation). */
+async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: number, term: LeaseTerm, now: number, outdated: OutdatedHead | undefined, stopKeeping: () => Promise<void>, strict: boolean): Promise<LoadedModel | undefined> {
   const { HistorySpill, partitionFolder, SPILL_BITS } = await historySpill();
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const readable = readableOf(metricSet, root);
@@ -353,6 +354,8 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
     await deps.blobs.deleteFolder(`${work}/`);
     throw e;
   });
+  // Only a history the owner named: a pushed or CloudWatch metric set's canonical files may not have come yet.
+  if (strict && spilled.unusable && metricSet.MetricSource.S3SourceConfig?.HistoricalDataPathList?.length) throw new ValidationException(`The history of metric set ${metricSet.MetricSetName} gave nothing to learn: ${spilled.unusable}`);
   const version = `h-${run}`;
   const capacity = capacityOf(deps);
   const shards = spilled.partitions.size ? historyShards(spilled.partitions, SPILL_BITS, metricSet.MetricList.length, capacity) : [];

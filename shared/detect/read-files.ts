@@ -105,29 +105,41 @@ async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], for
  * counted (history's rejects are not reported, as a model learns what it can). Within a
  * `budget`, reading stops where it is spent (`overBudget`).
  */
-export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget, latestFirst = false): Promise<{ files: number; rows: number; rejected: number; overBudget: boolean }> {
+export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget, latestFirst = false): Promise<RowsVisited> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, rowTimeParser(metricSet));
   const listed = { files: 0 };
   let rows = 0;
   let rejected = 0;
+  let firstRejected: RowsVisited["firstRejected"];
   for await (const batch of recordsUnder(blobs, prefixes, format, listed, undefined, budget, latestFirst)) {
     for (const item of batch) {
       if (!("row" in item)) {
         rejected++;
+        firstRejected ??= item.malformed;
         continue;
       }
       rows++;
       const verdict = classifyRow(item.row, spec);
       if (!verdict.ok) {
         rejected++;
+        firstRejected ??= verdict.rejected;
         continue;
       }
       const wrote = visit(verdict.timestamp, verdict.dimensions, verdict.values, verdict.seriesKey);
       if (wrote) await wrote;
     }
   }
-  return { files: listed.files, rows, rejected, overBudget: budget?.exceeded === true };
+  return { files: listed.files, rows, rejected, overBudget: budget?.exceeded === true, ...(firstRejected ? { firstRejected } : {}) };
+}
+
+/** What visitRows read: files begun, rows (records that could not be read are rejected, not rows), and the first reject. */
+export interface RowsVisited {
+  readonly files: number;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly overBudget: boolean;
+  readonly firstRejected?: { readonly file: string; readonly line: number; readonly detail: string };
 }
 
 /** The most a history may hold: bytes as read (inflated; each file FILE_READ_COST more), time series, and characters of its series' keys (held in memory while it is read). */
@@ -151,7 +163,7 @@ class HistoryFull extends Error {}
  * (at PT1M, 8,192 files cost BytesPerHistory's 128 MiB at 16 KiB a file: under six days).
  * Answers what was spilled, with its `last` latest intervals' starts.
  */
-export async function spillHistory(reader: FileReader, metricSet: ReadableMetricSet & Pick<MetricSet, "MetricSetArn" | "MetricSetName">, prefixes: readonly string[], spill: HistorySpill, limits: HistoryLimits, last: number): Promise<Spilled> {
+export async function spillHistory(reader: FileReader, metricSet: ReadableMetricSet & Pick<MetricSet, "MetricSetArn" | "MetricSetName">, prefixes: readonly string[], spill: HistorySpill, limits: HistoryLimits, last: number): Promise<Spilled & { readonly unusable?: string }> {
   const budget = new ReadBudget(limits.bytes);
   const latestFirst = !metricSet.MetricSource.S3SourceConfig?.HistoricalDataPathList?.length;
   const refused = (what: string, quotaCode: string) => (latestFirst ? new HistoryFull() : historyRefused(metricSet, what, quotaCode));
@@ -176,7 +188,27 @@ export async function spillHistory(reader: FileReader, metricSet: ReadableMetric
     throw e;
   });
   if (read?.overBudget && !latestFirst) throw historyRefused(metricSet, `more than ${limits.bytes} bytes as read (inflated, ${FILE_READ_COST} more a file), the quota`, QUOTA_CODES.bytesPerHistory);
-  return spill.finish(last);
+  const spilled = await spill.finish(last);
+  const unusable = latestFirst || !read ? undefined : whyNothingLearned(read, spill, spilled.intervals);
+  return unusable ? { ...spilled, unusable } : spilled;
+}
+
+/**
+ * Why a history its own paths name gave nothing to learn, if it gave nothing for a reason
+ * its owner can fix: no file there (a path mistyped), every record or row rejected (a wrong
+ * TimestampColumn or format), or every row older than a history reaches. Files of a header
+ * alone, and rows of intervals still to come, are not such a reason: live data is learned.
+ */
+export function whyNothingLearned(read: RowsVisited, spilled: Pick<HistorySpill, "tooOld" | "ahead" | "from">, intervals: number): string | undefined {
+  if (intervals > 0 || spilled.ahead > 0) return undefined;
+  if (read.files === 0) return "no file is under its HistoricalDataPathList";
+  const first = read.firstRejected && `the first, line ${read.firstRejected.line} of ${read.firstRejected.file}: ${read.firstRejected.detail}`;
+  // Files of a header alone: a history with nothing in it yet, which live data teaches instead.
+  if (read.rows === 0 && !first) return undefined;
+  if (read.rows === 0) return `its ${read.files} file(s) hold no readable row (${first})`;
+  // Nothing learned and nothing ahead: every row was rejected or too old.
+  if (spilled.tooOld === 0) return `none of its ${read.rows} rows could be used (${first ?? "each was rejected"})`;
+  return `its ${spilled.tooOld} usable rows are all before ${new Date(spilled.from).toISOString()}, as far back as a history is learned`;
 }
 
 const historyRefused = (metricSet: Pick<MetricSet, "MetricSetArn" | "MetricSetName">, what: string, quotaCode: string) =>

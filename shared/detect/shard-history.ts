@@ -60,7 +60,11 @@ export class HistorySpill {
   private chars = 0;
   private sequence = 0;
   private readonly len: number;
-  private readonly from: number;
+  /** The start of the first interval within reach. */
+  readonly from: number;
+  /** Rows older than the history reaches, and rows of intervals at or after `before`: not learned. */
+  tooOld = 0;
+  ahead = 0;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -96,7 +100,8 @@ export class HistorySpill {
   /** One accepted row (its series key made already, or made here); rows of intervals at or after `before`, or further before it than it reaches (historyReachMs), are not history. */
   add(timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], key = seriesKeyOf(dimensions)): void {
     const t = Math.floor(timestamp / this.len) * this.len;
-    if (t >= this.before || t < this.from) return;
+    if (t >= this.before) return void this.ahead++;
+    if (t < this.from) return void this.tooOld++;
     this.starts.add(t);
     const partition = spillPartition(key);
     let known = this.keys.get(partition);

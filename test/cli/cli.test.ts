@@ -93,6 +93,16 @@ describe("vigil backtest, what it refuses and says", () => {
     expect(r.stderr).toMatch(/every one of the 2 rows was rejected/);
   });
 
+  it("tells a path with no file from files with no row", async () => {
+    const { dir, metricSet } = await fixture("timestamp,platform,marketplace,views,revenue\n");
+    const missing = vigil(["backtest", "--metric-set", metricSet, "--data", join(dir, "no-such-folder")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`ValidationException: no file found under ${join(dir, "no-such-folder")}`);
+    const empty = vigil(["backtest", "--metric-set", metricSet]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain(`ValidationException: no rows found in the 1 file(s) under ${join(dir, "data.csv")}`);
+  });
+
   it("refuses --out into a folder that does not exist before reading anything", async () => {
     const { dir, metricSet } = await fixture(csvOf(shopPoints(T0, 48, SERIES)));
     const r = vigil(["backtest", "--metric-set", metricSet, "--out", join(dir, "missing", "anomalies.jsonl")]);

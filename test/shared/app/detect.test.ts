@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { detectMetricSet, finishInterval, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
-import { activateDetector, createDetector, createMetricSet, createSilence, deactivateDetector, describeDetector, detectDue, explainAlerting, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases } from "../../../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, createSilence, deactivateDetector, describeDetector, detectDue, explainAlerting, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases, updateMetricSet } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
@@ -229,6 +229,47 @@ describe("detection of intervals", () => {
     expect(detector.Status).toBe("ACTIVE");
     expect(detector.FailureReason).toBeUndefined();
     expect((await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet)))!.head.through).toBe(LIVE);
+  });
+
+  it("fails an activation whose named history gives nothing to learn, with why (a wrong TimestampColumn, no file, rows past the history's reach); corrected, it activates", async () => {
+    const { rt, metricSet, files } = await setUp(2);
+    const arn = await detectorArn(rt);
+    await updateMetricSet(rt, OPERATOR, { MetricSetArn: metricSet.MetricSetArn, TimestampColumn: { ColumnName: "time", ColumnFormat: "yyyy-MM-dd HH:mm:ss" } });
+    expect(await detectDue(rt, LIVE + HOUR)).toEqual([]);
+    const history = join(files, "history", "all.csv");
+    expect(await describeDetector(rt, OPERATOR, arn)).toMatchObject({
+      Status: "FAILED",
+      FailureType: "ACTIVATION_FAILURE",
+      FailureReason: `The history of metric set ${metricSet.MetricSetName} gave nothing to learn: none of its ${HISTORY_HOURS * SERIES.length} rows could be used (the first, line 2 of ${history}: column 'time' is missing)`,
+    });
+    expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "runs")}/`)).toEqual([]);
+    expect(await rt.records.get("leases", `${metricSetKey(metricSet.MetricSetArn)}/history`)).toBeUndefined();
+
+    const empty = join(files, "nothing-here");
+    await updateMetricSet(rt, OPERATOR, { MetricSetArn: metricSet.MetricSetArn, TimestampColumn: metricSet.TimestampColumn, MetricSource: { S3SourceConfig: { ...metricSet.MetricSource.S3SourceConfig, HistoricalDataPathList: [empty] } } });
+    await activateDetector(rt, OPERATOR, arn);
+    expect(await detectDue(rt, LIVE + HOUR)).toEqual([]);
+    expect((await describeDetector(rt, OPERATOR, arn)).FailureReason).toBe(`The history of metric set ${metricSet.MetricSetName} gave nothing to learn: no file is under its HistoricalDataPathList`);
+
+    // Rows from more than a year before the first live interval: not learned.
+    const old = T0 - 400 * 24 * HOUR;
+    await rt.blobs.put(join(empty, "old.csv"), csvOf(shopPoints(old, 48, SERIES)));
+    await activateDetector(rt, OPERATOR, arn);
+    expect(await detectDue(rt, LIVE + HOUR)).toEqual([]);
+    expect((await describeDetector(rt, OPERATOR, arn)).FailureReason).toBe(`The history of metric set ${metricSet.MetricSetName} gave nothing to learn: its ${48 * SERIES.length} usable rows are all before ${new Date(LIVE - 365 * 24 * HOUR).toISOString()}, as far back as a history is learned`);
+
+    // Back to the history that was there: learned, and detecting.
+    await updateMetricSet(rt, OPERATOR, { MetricSetArn: metricSet.MetricSetArn, MetricSource: metricSet.MetricSource });
+    await activateDetector(rt, OPERATOR, arn);
+    expect((await detectDue(rt, LIVE + HOUR)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+    expect(await describeDetector(rt, OPERATOR, arn)).toMatchObject({ Status: "ACTIVE" });
+  });
+
+  it("activates a detector whose named history holds only rows still to come: they are detected live, so it learns (LEARNING), not FAILED", async () => {
+    const { rt, metricSet, files } = await setUp(2);
+    await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(LIVE, 2, SERIES)));
+    expect((await detectDue(rt, LIVE + HOUR)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+    expect(await describeDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn)).toMatchObject({ Status: "LEARNING" });
   });
 
   it("keeps the first 10,000 rows of an interval full of bad rows and counts the rest, in its rejects and data quality", async () => {
