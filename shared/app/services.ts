@@ -115,7 +115,7 @@ export interface Services {
   /** Partition and region of the ARNs this deployment mints; the account is the caller's. */
   readonly region: { readonly partition: string; readonly region: string };
   readonly clock: Clock;
-  /** The real clock, where `clock` is a simulation's (the demo, `vigil serve --clock-rate`): links in messages expire by it, and detection's leases, which bound how long real work may take, are timed by it. */
+  /** The real clock, where `clock` is a simulation's (the demo, `vigil serve --clock-rate`): links in messages expire by it (and webhooks are signed by it, runtime/senders.ts), and detection's leases, which bound how long real work may take, are timed by it. */
   readonly linkClock: Clock;
   readonly timer: RetryTimer;
   /**

@@ -196,7 +196,7 @@ export function awsServices(config: AwsConfig, options: AwsOptions = {}): Servic
     events,
     deliveryQueue,
     deadLetters,
-    senders: senders({ settings: alertSettings, secrets: { resolve: async (value, owner) => (await secrets()).resolve(value, owner) }, blockPrivateAddresses: true, aws, clock, actionsAs: "role" }),
+    senders: senders({ settings: alertSettings, secrets: { resolve: async (value, owner) => (await secrets()).resolve(value, owner) }, blockPrivateAddresses: true, aws, wallClock: clock, actionsAs: "role" }),
     deliveryGate: deliveryGate(),
     sources: { cloudwatch: { kind: "cloudwatch", readInterval: pullCloudWatch, admit: admitCloudWatch } },
     shards,

@@ -18,7 +18,7 @@ import { deliveryGate, realSleep, senders } from "./senders.ts";
 
 export interface LocalOptions {
   readonly clock?: Clock;
-  /** The real clock, when `clock` is a simulation's (the demo). */
+  /** The real clock, when `clock` is a simulation's (the demo): links expire, and webhooks are signed, by it. */
   readonly linkClock?: Clock;
   readonly settings?: AlertSettings;
   readonly observer?: Observer;
@@ -107,7 +107,7 @@ export function localServices(dataDir: string, options: LocalOptions = {}): Serv
       // Passed over by every read; the operator is told where, to look at it (a compaction keeps it aside, in `<file>.damaged`).
       onDamaged: (d) => observer.failed("reading the dead letters", new Error(`${d.file}: ${d.reason}`), { file: d.file }),
     }),
-    senders: senders({ settings: alertSettings, secrets: literalSecrets, blockPrivateAddresses: (account) => !privateTargets(account), aws: new OutboxSender(join(dir, "outbox")), clock }),
+    senders: senders({ settings: alertSettings, secrets: literalSecrets, blockPrivateAddresses: (account) => !privateTargets(account), aws: new OutboxSender(join(dir, "outbox")), wallClock: options.linkClock ?? clock }),
     deliveryGate: deliveryGate(),
     sources: { cloudwatch: options.cloudwatch },
     shards: new WorkerShardRunner({ capacity: options.shardCapacity ?? DEFAULT_SHARD_CAPACITY, blobs, ...(options.shardWorkers !== undefined ? { workers: options.shardWorkers } : {}) }),

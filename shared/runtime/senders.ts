@@ -21,9 +21,10 @@ function lazy<C extends Channel>(make: () => Promise<Sender<C>>): Sender<C> {
  * The senders of both modes: Slack, webhooks and email are the same everywhere; SNS and
  * Lambda are the mode's own (AWS clients, or the local outbox), held to the alert's account.
  */
-export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: HttpChannelOptions["blockPrivateAddresses"]; aws: Sender<AwsChannel>; clock: Clock; actionsAs?: ActionIdentity }): Senders {
+export function senders(parts: { settings: AlertSettings; secrets: SecretResolver; blockPrivateAddresses: HttpChannelOptions["blockPrivateAddresses"]; aws: Sender<AwsChannel>; wallClock: Clock; actionsAs?: ActionIdentity }): Senders {
   const { settings, secrets } = parts;
-  const http = (timeoutMs: number) => ({ secrets, timeoutMs, blockPrivateAddresses: parts.blockPrivateAddresses, now: parts.clock });
+  // The receiver's time, never a simulation's: a signature's timestamp is checked against its clock, and a Retry-After date is on it.
+  const http = (timeoutMs: number) => ({ secrets, timeoutMs, blockPrivateAddresses: parts.blockPrivateAddresses, now: parts.wallClock });
   const transport = madeOnFirstUse(async (): Promise<Transporter> => {
     const timeout = settings.timeoutsMs.email;
     const [url, { createTransport }] = await Promise.all([secrets.resolve(settings.smtpUrl!), import("nodemailer")]);

@@ -4,6 +4,8 @@ export interface ReceivedRequest {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** The receiver's own clock when the request ended (epoch ms), as a receiver checks a signature's timestamp against it. */
+  readonly receivedAt: number;
 }
 
 /** How the receiver answers the next request: a status (with headers), or no answer at all. */
@@ -30,7 +32,7 @@ export class HttpReceiver {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        self!.requests.push({ path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+        self!.requests.push({ path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), receivedAt: Date.now() });
         const answer = self!.script.shift() ?? { status: 200 };
         if (answer === "hang") {
           const end = () => res.destroy();

@@ -154,7 +154,7 @@ describe("an alert's SNS topic and Lambda function", () => {
     const snsSender = new SnsSender(() => new SNSClient({ endpoint: topics.endpoint, region: "us-east-1", credentials }));
     const lambdaSender = new LambdaSender(() => new LambdaClient({ endpoint: functions.endpoint, region: "us-east-1", credentials }));
     const sendersAs = (actionsAs: "role" | "vigil") =>
-      senders({ settings: DEFAULT_ALERT_SETTINGS, secrets: literalSecrets, blockPrivateAddresses: true, clock: Date.now, actionsAs, aws: { send: (m, c, signal) => (c.kind === "sns" ? snsSender.send(m, c, signal) : lambdaSender.send(m, c, signal)) } });
+      senders({ settings: DEFAULT_ALERT_SETTINGS, secrets: literalSecrets, blockPrivateAddresses: true, wallClock: Date.now, actionsAs, aws: { send: (m, c, signal) => (c.kind === "sns" ? snsSender.send(m, c, signal) : lambdaSender.send(m, c, signal)) } });
     const message = alertMessage({ AlertName: "a", AlertArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:Alert:a" as AlertArn }, anomalyGroupEvent(), "first", "https://vigil.example.com");
     const signal = new AbortController().signal;
     const topic = (topicArn: string, roleArn = role) => ({ kind: "sns" as const, topicArn, roleArn, format: "JSON" as const });

@@ -23,7 +23,7 @@ describe("the senders of a warm function", () => {
         return value === "{{resolve:secretsmanager:smtp}}" ? smtp.url : value;
       },
     };
-    const email = senders({ settings: { ...DEFAULT_ALERT_SETTINGS, smtpUrl: "{{resolve:secretsmanager:smtp}}" }, secrets, blockPrivateAddresses: false, aws: unused, clock: Date.now }).email;
+    const email = senders({ settings: { ...DEFAULT_ALERT_SETTINGS, smtpUrl: "{{resolve:secretsmanager:smtp}}" }, secrets, blockPrivateAddresses: false, aws: unused, wallClock: Date.now }).email;
     const signal = new AbortController().signal;
     expect(await email.send(message, channel, signal)).toMatchObject({ ok: false, retryable: true });
     const before = smtp.mails.length;
