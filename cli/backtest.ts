@@ -51,3 +51,18 @@ export function anomalyRecords(run: BacktestRun): Record<string, unknown>[] {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Rows shown on the terminal when no --out keeps them all. */
+export const REJECTS_SHOWN = 10;
+
+/**
+ * The rejected and partial rows, each with its file, line and reason, as `vigil backtest`
+ * says them when it writes no rejects file: the first REJECTS_SHOWN, then how many more and
+ * how to keep every one.
+ */
+export function rejectLines(run: Pick<BacktestRun, "rejects" | "rejectsNotKept">): string[] {
+  const lines = run.rejects.slice(0, REJECTS_SHOWN).map((r) => `${r.file}:${r.line}: ${r.partial ? "partial, " : ""}${r.reason}: ${r.detail}`);
+  const more = run.rejects.length - lines.length + run.rejectsNotKept.reduce((n, r) => n + r.notKept, 0);
+  if (more > 0) lines.push(`… and ${more} more: --out <file> keeps every one, with its row, in <file>.rejects.jsonl`);
+  return lines;
+}

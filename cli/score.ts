@@ -6,7 +6,7 @@ import { FREQUENCIES, intervalMs, type Frequency } from "../shared/model/frequen
 import { anomalyDetectorArn, LOCAL_ARN_SCOPE, metricSetArn } from "../shared/model/ids.ts";
 
 /**
- * `vigil score`: CSV `timestamp,value` (header first, oldest first) in, one score in [0, 1]
+ * `vigil score`: CSV `timestamp,value` (oldest first, a header line or none) in, one score in [0, 1]
  * per data row out, in order. It is the product's engine, not a second one: the rows become
  * a one-series metric set (measure `value`, AVG) at the data's own step, run as a backtest;
  * a row's score is the severity / 100 of an anomaly group at the row that closes the group's
@@ -54,25 +54,28 @@ export function scoreCsv(text: string): string[] {
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
- * The data rows of `text`, each a time and a value. Every row must be used as written, so
+ * The data rows of `text`, each a time and a value (the first line is a header unless its
+ * time parses). Every row must be used as written, so
  * nothing is skipped: a row without a comma, a timestamp that does not parse, a value that
  * is not a finite number, or a time before the previous row's is refused with its line and
  * data row numbers. An empty value is a missing one (the interval waits for the next).
  */
 export function readRows(text: string): { t: number; x: number }[] {
   const lines = text.split(/\r?\n/);
-  const header = lines.findIndex((l) => l.trim() !== "");
-  if (header < 0) throw new ValidationException("no input: expected CSV 'timestamp,value' with a header line");
+  const first = lines.findIndex((l) => l.trim() !== "");
+  if (first < 0) throw new ValidationException("no input: expected CSV 'timestamp,value'");
   const parse = makeTimestampParser(undefined, "UTC");
+  // A first line whose time parses is a row of input without a header: read, not skipped.
+  const start = parse(stampOf(lines[first]!)) === undefined ? first + 1 : first;
   const rows: { t: number; x: number }[] = [];
-  for (let n = header + 1; n < lines.length; n++) {
+  for (let n = start; n < lines.length; n++) {
     const line = lines[n]!;
     if (line.trim() === "") continue;
     const where = `line ${n + 1} (data row ${rows.length + 1})`;
     const refuse = (why: string) => new ValidationException(`${where}: ${why}`, { reason: "CANNOT_PARSE" });
     const comma = line.lastIndexOf(",");
     if (comma < 0) throw refuse(`expected 'timestamp,value', got '${line.slice(0, 80)}'`);
-    const stamp = line.slice(0, comma).trim().replace(/^"|"$/g, "");
+    const stamp = stampOf(line);
     const t = parse(stamp);
     if (t === undefined) throw refuse(`'${stamp.slice(0, 80)}' is not a timestamp`);
     const cell = line.slice(comma + 1).trim().replace(/^"|"$/g, "");
@@ -84,6 +87,9 @@ export function readRows(text: string): { t: number; x: number }[] {
   }
   return rows;
 }
+
+/** The time cell of a line: what comes before its last comma, unquoted. */
+const stampOf = (line: string) => line.slice(0, Math.max(0, line.lastIndexOf(","))).trim().replace(/^"|"$/g, "");
 
 /** Rows read to infer the step: fewer than any layout's warm-up (engine/layout.ts). */
 export const INTERVAL_ROWS = 13;

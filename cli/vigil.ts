@@ -12,7 +12,7 @@ import { configFromEnv, type RuntimeConfig } from "../shared/runtime/config.ts";
 import { servicesFor } from "../shared/runtime/index.ts";
 import { rotateLocalLinkKey } from "../shared/runtime/link-key.ts";
 import { localFiles } from "../shared/runtime/local.ts";
-import { anomalyRecords, loadMetricSetFile } from "./backtest.ts";
+import { anomalyRecords, loadMetricSetFile, rejectLines } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
 import { printDemo, runDemo, type DemoChannels } from "./demo.ts";
 import { scoreCsv } from "./score.ts";
@@ -75,6 +75,7 @@ program
   .action(async (opts: { dataDir: string; serve?: boolean; console?: boolean; port?: number; rate?: number } & DemoChannels) => {
     if (opts.email && !opts.smtp) throw new ValidationException("--email needs --smtp <url>, the SMTP server to send through");
     if (opts.webhookSecret && !opts.webhook) throw new ValidationException("--webhook-secret goes with --webhook <url>");
+    if (opts.smtp && !opts.email) throw new ValidationException("--smtp goes with --email <address>, whom to send the alerts to");
     if (!opts.serve && !opts.console && (opts.port !== undefined || opts.rate !== undefined)) throw new ValidationException("--port and --rate go with --serve or --console");
     const { dataDir, serve: live, console: withConsole, port: listen, rate, ...channels } = opts;
     const report = await runDemo(dataDir, (l) => console.log(l), channels);
@@ -205,6 +206,7 @@ program
     const q = run.quality;
     const reasons = Object.entries(q.rejectsByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);
     say(`backtest: ${q.rowsRead} rows read, ${q.rowsRejected} rejected${reasons.length ? ` (${reasons.join(", ")})` : ""}, ${q.rowsPartial} partial; ${run.intervalsLearned} intervals learned, ${run.intervalsScored} scored`);
+    if (!opts.out) for (const line of rejectLines(run)) say(`  ${line}`);
     say(`backtest: ${run.anomalies.length} anomalies in ${run.groups.length} anomaly groups${opts.out ? ` written to ${opts.out}` : ""}`);
     for (const g of run.groups.slice(0, 5)) say(`  ${describeGroup(g, intervalMs(metricSet.MetricSetFrequency))}`);
     if (q.rowsAccepted === 0) throw new ValidationException(`every one of the ${q.rowsRead} rows was rejected (see ${opts.out ? `${opts.out}.rejects.jsonl` : "the reasons above"}): nothing was scored`);
@@ -213,7 +215,7 @@ program
 
 program
   .command("score")
-  .description("read CSV 'timestamp,value' on stdin, write one anomaly score in [0,1] per row on stdout (causal)")
+  .description("read CSV 'timestamp,value' (header optional) on stdin, write one anomaly score in [0,1] per row on stdout (causal)")
   .action(async () => {
     const scores = scoreCsv(await text(process.stdin));
     process.stdout.write(scores.join("\n") + (scores.length ? "\n" : ""));

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { csvOf, HOUR, metricSetRequest, shopPoints, T0, tempDir, type ShopPoint } from "../builders.ts";
+import { csvOf, HOUR, metricSetRequest, shopPoints, sqlTime, T0, tempDir, type ShopPoint } from "../builders.ts";
 
 /** Runs the built CLI as a user would. */
 function vigil(args: string[], input?: string) {
@@ -31,6 +31,22 @@ describe("vigil demo", () => {
     const excerpt = readme.slice(readme.indexOf("prints the anomaly groups, most severe first:")).split("```")[1]!.split("\n").filter((l) => l.trim());
     for (const line of excerpt) expect(stdout.split("\n")).toContain(line);
     expect(existsSync(join(dir, "demo", "results", "000000000000", "shop", "orders", "20210301", "0500", "rejects.jsonl"))).toBe(true);
+  });
+});
+
+describe("vigil demo, what it refuses", () => {
+  it("a channel option without its partner, before it writes anything", async () => {
+    const dir = await tempDir();
+    for (const [args, why] of [
+      [["--smtp", "smtp://localhost:2525"], /--smtp goes with --email <address>/],
+      [["--email", "oncall@example.com"], /--email needs --smtp <url>/],
+      [["--webhook-secret", "s"], /--webhook-secret goes with --webhook <url>/],
+    ] as const) {
+      const r = vigil(["demo", "--data-dir", dir, ...args]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(why);
+      expect(existsSync(join(dir, "demo"))).toBe(false);
+    }
   });
 });
 
@@ -91,6 +107,16 @@ describe("vigil backtest, what it refuses and says", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/INVALID_TIMESTAMP 2/);
     expect(r.stderr).toMatch(/every one of the 2 rows was rejected/);
+  });
+
+  it("names each rejected row, its line and its reason, when no --out keeps them", async () => {
+    const good = csvOf(shopPoints(T0, 48, SERIES)).trimEnd().split("\n");
+    const bad = Array.from({ length: 12 }, (_, i) => `${sqlTime(T0 + i * HOUR)},web,de,lots,2`);
+    const { metricSet, data } = await fixture([...good, ...bad].join("\n") + "\n");
+    const r = vigil(["backtest", "--metric-set", metricSet]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${data}:${good.length + 1}: partial, NON_NUMERIC_MEASURE: measure 'views' = 'lots' is not a number`);
+    expect(r.stderr).toMatch(/… and 2 more: --out <file> keeps every one/);
   });
 
   it("tells a path with no file from files with no row", async () => {

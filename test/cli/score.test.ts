@@ -34,6 +34,17 @@ describe("vigil score refuses input it cannot use as written", () => {
     expect(r.stderr).toMatch(/line 4 \(data row 3\): 2021-01-01T01:00:00.000Z comes before the previous row's 2021-01-01T02:00:00.000Z: rows must be oldest first/);
   });
 
+  it("reads input without a header: its first line is a row, scored, not taken for the header", () => {
+    const rows = ["2021-01-01 00:00:00,1", "2021-01-01 01:00:00,2", "2021-01-01 02:00:00,3"];
+    expect(readRows(rows.join("\n"))).toEqual(readRows(csv(...rows)));
+    expect(readRows(rows.join("\n"))).toHaveLength(3);
+    const r = score(rows.join("\n") + "\n");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split("\n")).toHaveLength(3);
+    // A header that is no time at all is still a header, whatever it is called.
+    expect(readRows(`ts,sales\n${rows.join("\n")}`)).toHaveLength(3);
+  });
+
   it("counts lines as the file has them, blank lines included", () => {
     expect(() => readRows("timestamp,value\n\n2021-01-01 00:00:00,1\n\n2021-01-01 01:00:00,x\n")).toThrow(/line 5 \(data row 2\)/);
   });
