@@ -103,9 +103,18 @@ export interface QualityMetric {
   readonly MetricValue: number;
 }
 
+/** What the history a metric set last learned held, beside L4M's row figures (an entry of GetDataQualityMetrics of its own). */
+export interface HistoryRead {
+  readonly ReadAt: string;
+  readonly Files: number;
+  readonly IntervalsLearned: number;
+  readonly RowsBeforeReach: number;
+  readonly RowsAhead: number;
+}
+
 export interface IntervalQuality {
   readonly StartTimestamp: number;
-  readonly MetricSetDataQualityMetricList: readonly { readonly MetricSetArn: string; readonly DataQualityMetricList: readonly QualityMetric[]; readonly RejectedRowsByReason?: Readonly<Record<string, number>>; readonly RejectedRowsNotKept?: number }[];
+  readonly MetricSetDataQualityMetricList: readonly { readonly MetricSetArn: string; readonly DataQualityMetricList: readonly QualityMetric[]; readonly RejectedRowsByReason?: Readonly<Record<string, number>>; readonly RejectedRowsNotKept?: number; readonly History?: HistoryRead }[];
 }
 
 export interface RejectedRow {
@@ -301,7 +310,7 @@ export interface Operations {
   DeleteAlert: [{ AlertArn: string }, Record<string, never>];
   BackTestAnomalyDetector: [{ AnomalyDetectorArn: string }, Record<string, never>];
   GetBackTestReport: [{ AnomalyDetectorArn: string }, { BackTestReportList: BackTestReport[] }];
-  GetRejectedRows: [{ AnomalyDetectorArn: string; MetricSetArn: string; Timestamp: string } & Paged, { RejectedRowList: RejectedRow[]; NextToken?: string }];
+  GetRejectedRows: [{ AnomalyDetectorArn: string; MetricSetArn: string } & ({ Timestamp: string } | { History: true }) & Paged, { RejectedRowList: RejectedRow[]; NextToken?: string }];
   ListDeliveries: [{ AnomalyDetectorArn?: string; AnomalyGroupId?: string; AlertArn?: string; Status?: DeliveryStatus } & Paged, { DeliveryList: Delivery[]; NextToken?: string }];
   ReplayDeliveries: [{ DeliveryIds?: readonly string[] }, { Retried: number; Remaining: number }];
   ListSilences: [{ AnomalyDetectorArn?: string; Active?: boolean } & Paged, { Silences: Silence[]; NextToken?: string }];

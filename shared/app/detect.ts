@@ -1,6 +1,6 @@
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
-import { intervalFolder, readableOf, readInterval, spillHistory } from "../detect/read-files.ts";
+import { intervalFolder, readableOf, readInterval, spillHistory, type HistoryRead } from "../detect/read-files.ts";
 import { failureUri, inputUri, intervalUri, jsonLinesParts, metricSetRoot, resultUri, runsUri, tenantFailureReason, toJsonLines } from "../detect/results.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
@@ -72,6 +72,34 @@ export interface IntervalExecution {
 
 /** What detection recorded of one interval's rows: L4M's data quality metrics come from it. */
 export type QualityRecord = DataQualityReport & { readonly MetricSetArn: string; readonly intervalStart: string };
+
+/**
+ * What the last learning of a history its owner named (HistoricalDataPathList) read: its
+ * rows, those rejected (kept in historyRejectsUri) or partial, those too old to learn and
+ * those of intervals still to come, and the intervals it taught. One per metric set, kept
+ * until the next learning replaces it or the metric set goes.
+ */
+export interface HistoryQuality {
+  readonly MetricSetArn: string;
+  /** When it was read, ISO 8601. */
+  readonly readAt: string;
+  readonly files: number;
+  readonly rowsRead: number;
+  readonly rowsRejected: number;
+  readonly rowsPartial: number;
+  readonly rejectsByReason: DataQualityReport["rejectsByReason"];
+  readonly rejectsNotKept: number;
+  /** Rows of intervals before `reach`, not learned. */
+  readonly rowsBeforeReach: number;
+  /** The first interval a history reaches, ISO 8601. */
+  readonly reach: string;
+  /** Rows of intervals from the first live one on: live data, learned as it is detected. */
+  readonly rowsAhead: number;
+  readonly intervalsLearned: number;
+}
+export const historyQualityKey = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/history-read`;
+/** The rows a named history's last learning kept aside, with their reasons. */
+export const historyRejectsUri = (root: string) => joinUri(root, "history", "rejects.jsonl");
 
 export type IntervalOutcome =
   | { readonly kind: "processed"; readonly execution: IntervalExecution; readonly group: AnomalyGroupRecord | undefined }
@@ -354,6 +382,7 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
     await deps.blobs.deleteFolder(`${work}/`);
     throw e;
   });
+  if (spilled.read) await keepHistoryRead(deps, metricSet, root, spilled.read, spilled.intervals, now);
   // Only a history the owner named: a pushed or CloudWatch metric set's canonical files may not have come yet.
   if (strict && spilled.unusable && metricSet.MetricSource.S3SourceConfig?.HistoricalDataPathList?.length) throw new ValidationException(`The history of metric set ${metricSet.MetricSetName} gave nothing to learn: ${spilled.unusable}`);
   const version = `h-${run}`;
@@ -394,6 +423,26 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const results = await runJobs(deps, plan, jobs);
   await stopKeeping();
   return results && finishHistory(deps, { ...plan, leaseUntil: term.leaseUntil }, results, now);
+}
+
+/** Keeps what a named history's read held (its rows kept aside first, then the figures that point to them), for GetDataQualityMetrics and GetRejectedRows. */
+async function keepHistoryRead(deps: DetectServices, metricSet: MetricSet, root: string, read: HistoryRead, intervalsLearned: number, now: number): Promise<void> {
+  await deps.blobs.put(historyRejectsUri(root), toJsonLines(read.rejects), "rejects");
+  const quality: HistoryQuality = {
+    MetricSetArn: metricSet.MetricSetArn,
+    readAt: new Date(now).toISOString(),
+    files: read.files,
+    rowsRead: read.rowsRead,
+    rowsRejected: read.rowsRejected,
+    rowsPartial: read.rowsPartial,
+    rejectsByReason: read.rejectsByReason,
+    rejectsNotKept: read.rejectsNotKept,
+    rowsBeforeReach: read.rowsBeforeReach,
+    reach: new Date(read.reach).toISOString(),
+    rowsAhead: read.rowsAhead,
+    intervalsLearned,
+  };
+  await deps.records.put("quality", historyQualityKey(metricSet), quality);
 }
 
 /** Commits a model learned from history, with its kept points, if the run still holds the history's lease (as finishInterval). */

@@ -25,7 +25,7 @@ export { listDeliveries, replayParkedDeliveries, type DeliveryFilter, type Deliv
 export { detectMetricSetConfig, getSampleData } from "./discovery.ts";
 export type { Guess, InferredConfig } from "../ingest/infer.ts";
 export { putMetricRows, type PutMetricRowsResponse } from "./push.ts";
-export { detectDue, detectInterval, lastClosedInterval, loadModel, NO_DATA, releaseStaleLeases, type DueOptions, type DueRun, type IntervalExecution, type IntervalOutcome, type QualityRecord } from "./detect.ts";
+export { detectDue, detectInterval, lastClosedInterval, loadModel, NO_DATA, releaseStaleLeases, type DueOptions, type DueRun, type IntervalExecution, type IntervalOutcome, type QualityRecord, type HistoryQuality } from "./detect.ts";
 export { ingestDue, type IngestRun, type PulledSource } from "./ingest.ts";
 export { alertLookup, deliverAll, deliverOne, releaseStaleDelivery, replayDeliveries, routeEvent, routeEvents, type AlertLookup } from "./alerting.ts";
 export { DeliverySchema, type Delivery } from "../alerts/delivery.ts";

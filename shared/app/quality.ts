@@ -9,7 +9,7 @@ import { joinUri } from "../model/location.ts";
 import { metricSetKey } from "../model/ids.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { backTestWindowKey, type BackTestWindow } from "./backtest.ts";
-import type { IntervalExecution, QualityRecord } from "./detect.ts";
+import { historyQualityKey, historyRejectsUri, type HistoryQuality, type IntervalExecution, type QualityRecord } from "./detect.ts";
 import { catalogOf, type Scope } from "./scope.ts";
 import type { Services } from "./services.ts";
 
@@ -29,17 +29,18 @@ export async function executions(services: Services, scope: Scope, detectorArn: 
   return wanted.sort((a, b) => Date.parse(b.Timestamp) - Date.parse(a.Timestamp));
 }
 
-/** The data quality of each interval of the detector's metric sets (one of them when named), and the spans of its last back-test. */
-export async function dataQuality(services: Services, scope: Scope, detectorArn: string, metricSetArn?: string): Promise<{ metricSet: MetricSet; intervals: QualityRecord[]; backTest?: BackTestWindow }[]> {
+/** The data quality of each interval of the detector's metric sets (one of them when named), of the history it last learned, and the spans of its last back-test. */
+export async function dataQuality(services: Services, scope: Scope, detectorArn: string, metricSetArn?: string): Promise<{ metricSet: MetricSet; intervals: QualityRecord[]; history?: HistoryQuality; backTest?: BackTestWindow }[]> {
   const catalog = catalogOf(services, scope);
   await catalog.getDetector(detectorArn);
   const sets = (await catalog.listMetricSets(detectorArn)).filter((m) => !metricSetArn || m.MetricSetArn === metricSetArn);
   if (metricSetArn && sets.length === 0) throw new ResourceNotFoundException(`No metric set ${metricSetArn} in ${detectorArn}`, metricSetArn, "MetricSet");
   return Promise.all(
     sets.map(async (metricSet) => {
-      const all = await services.records.list<QualityRecord | BackTestWindow>("quality", `${metricSetKey(metricSet.MetricSetArn)}/`);
+      const all = await services.records.list<QualityRecord | BackTestWindow | HistoryQuality>("quality", `${metricSetKey(metricSet.MetricSetArn)}/`);
       const backTest = await services.records.get<BackTestWindow>("quality", backTestWindowKey(metricSet));
-      return { metricSet, intervals: all.filter((q): q is QualityRecord => "intervalStart" in q), ...(backTest ? { backTest } : {}) };
+      const history = await services.records.get<HistoryQuality>("quality", historyQualityKey(metricSet));
+      return { metricSet, intervals: all.filter((q): q is QualityRecord => "intervalStart" in q), ...(history ? { history } : {}), ...(backTest ? { backTest } : {}) };
     }),
   );
 }
@@ -51,15 +52,20 @@ export async function dataQuality(services: Services, scope: Scope, detectorArn:
  */
 export const REJECTS_READ_LIMITS: HeadLimits = { lines: 100_000, bytes: 16 * 1024 * 1024 };
 
-/** The rows one interval of a metric set of the scope's detector kept aside, with their reasons, then the counts of those not kept. */
-export async function rejectedRows(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly MetricSetArn: string; readonly Timestamp: number }, limits: HeadLimits = REJECTS_READ_LIMITS): Promise<RejectEntry[]> {
+/**
+ * The rows a metric set of the scope's detector kept aside, with their reasons, then the
+ * counts of those not kept: one interval's (`Timestamp`, epoch ms), or its history's last
+ * learning's (`"history"`).
+ */
+export async function rejectedRows(services: Services, scope: Scope, input: { readonly AnomalyDetectorArn: string; readonly MetricSetArn: string; readonly Timestamp: number | "history" }, limits: HeadLimits = REJECTS_READ_LIMITS): Promise<RejectEntry[]> {
   const catalog = catalogOf(services, scope);
   await catalog.getDetector(input.AnomalyDetectorArn);
   const metricSet = (await catalog.listMetricSets(input.AnomalyDetectorArn)).find((m) => m.MetricSetArn === input.MetricSetArn);
   if (!metricSet) throw new ResourceNotFoundException(`No metric set ${input.MetricSetArn} in ${input.AnomalyDetectorArn}`, input.MetricSetArn, "MetricSet");
+  const root = metricSetRoot(services.resultsRoot, metricSet);
   const len = intervalMs(metricSet.MetricSetFrequency);
-  const at = Math.floor(input.Timestamp / len) * len;
-  const chunks = await services.blobs.read(joinUri(intervalUri(metricSetRoot(services.resultsRoot, metricSet), at), "rejects.jsonl"));
+  const uri = input.Timestamp === "history" ? historyRejectsUri(root) : joinUri(intervalUri(root, Math.floor(input.Timestamp / len) * len), "rejects.jsonl");
+  const chunks = await services.blobs.read(uri);
   if (!chunks) return [];
   // The file's complete lines within the limits, read as a sample reads a file's start (a line the bound cuts is not answered).
   const { text } = await readHead(chunks, {}, limits);

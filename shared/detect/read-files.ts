@@ -1,5 +1,6 @@
 import { Aggregator, type AggregateOptions, type Aggregation } from "../ingest/aggregate.ts";
-import type { RejectLimits } from "../ingest/rejects.ts";
+import { RejectKeeper, type RejectEntry, type RejectLimits } from "../ingest/rejects.ts";
+import type { RejectReason } from "../ingest/rows.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
 import { datesInZone, intervalNamed, templateZone } from "../model/interval-time.ts";
@@ -101,22 +102,26 @@ async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], for
 
 /**
  * Hands every usable row of the files under the given addresses to `visit` as it is read,
- * keeping none (files are streamed): how history is spilled shard by shard. Rows that cannot be used are
- * counted (history's rejects are not reported, as a model learns what it can). Within a
- * `budget`, reading stops where it is spent (`overBudget`).
+ * keeping none (files are streamed): how history is spilled shard by shard. Rows that cannot
+ * be used, and the unusable measures of partial rows, are counted, and kept in `rejects`
+ * when given (within its limits). Within a `budget`, reading stops where it is spent
+ * (`overBudget`).
  */
-export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget, latestFirst = false): Promise<RowsVisited> {
+export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget, latestFirst = false, rejects?: RejectKeeper): Promise<RowsVisited> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, rowTimeParser(metricSet));
   const listed = { files: 0 };
   let rows = 0;
   let rejected = 0;
+  let partial = 0;
   let firstRejected: RowsVisited["firstRejected"];
   for await (const batch of recordsUnder(blobs, prefixes, format, listed, undefined, budget, latestFirst)) {
     for (const item of batch) {
       if (!("row" in item)) {
         rejected++;
         firstRejected ??= item.malformed;
+        const m = item.malformed;
+        rejects?.add({ file: m.file, line: m.line, reason: m.line === 0 ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
         continue;
       }
       rows++;
@@ -124,22 +129,48 @@ export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet,
       if (!verdict.ok) {
         rejected++;
         firstRejected ??= verdict.rejected;
+        rejects?.add(verdict.rejected);
         continue;
+      }
+      if (verdict.problems.length) {
+        partial++;
+        for (const p of verdict.problems) rejects?.add(p);
       }
       const wrote = visit(verdict.timestamp, verdict.dimensions, verdict.values, verdict.seriesKey);
       if (wrote) await wrote;
     }
   }
-  return { files: listed.files, rows, rejected, overBudget: budget?.exceeded === true, ...(firstRejected ? { firstRejected } : {}) };
+  return { files: listed.files, rows, rejected, partial, overBudget: budget?.exceeded === true, ...(firstRejected ? { firstRejected } : {}) };
 }
 
-/** What visitRows read: files begun, rows (records that could not be read are rejected, not rows), and the first reject. */
+/** What visitRows read: files begun, rows (records that could not be read are rejected, not rows), rows with an unusable measure, and the first reject. */
 export interface RowsVisited {
   readonly files: number;
   readonly rows: number;
   readonly rejected: number;
+  readonly partial: number;
   readonly overBudget: boolean;
   readonly firstRejected?: { readonly file: string; readonly line: number; readonly detail: string };
+}
+
+/**
+ * What the read of a history its owner named held, beside what it taught: the rows read,
+ * rejected (each kept in `rejects` with its reason, within REJECT_LIMITS, then counted) or
+ * partial, and those not learned for their time: older than a history reaches, or of
+ * intervals still to come (live data, learned as it is detected).
+ */
+export interface HistoryRead {
+  readonly files: number;
+  readonly rowsRead: number;
+  readonly rowsRejected: number;
+  readonly rowsPartial: number;
+  readonly rejectsByReason: Record<RejectReason, number>;
+  readonly rejectsNotKept: number;
+  readonly rowsBeforeReach: number;
+  readonly rowsAhead: number;
+  /** Epoch ms: the first interval a history reaches. */
+  readonly reach: number;
+  readonly rejects: readonly RejectEntry[];
 }
 
 /** The most a history may hold: bytes as read (inflated; each file FILE_READ_COST more), time series, and characters of its series' keys (held in memory while it is read). */
@@ -163,9 +194,11 @@ class HistoryFull extends Error {}
  * (at PT1M, 8,192 files cost BytesPerHistory's 128 MiB at 16 KiB a file: under six days).
  * Answers what was spilled, with its `last` latest intervals' starts.
  */
-export async function spillHistory(reader: FileReader, metricSet: ReadableMetricSet & Pick<MetricSet, "MetricSetArn" | "MetricSetName">, prefixes: readonly string[], spill: HistorySpill, limits: HistoryLimits, last: number): Promise<Spilled & { readonly unusable?: string }> {
+export async function spillHistory(reader: FileReader, metricSet: ReadableMetricSet & Pick<MetricSet, "MetricSetArn" | "MetricSetName">, prefixes: readonly string[], spill: HistorySpill, limits: HistoryLimits, last: number): Promise<Spilled & { readonly unusable?: string; readonly read?: HistoryRead }> {
   const budget = new ReadBudget(limits.bytes);
   const latestFirst = !metricSet.MetricSource.S3SourceConfig?.HistoricalDataPathList?.length;
+  // A named history's rejects are its own to report; the live folder's are each interval's, kept as it is detected.
+  const rejects = latestFirst ? undefined : new RejectKeeper();
   const refused = (what: string, quotaCode: string) => (latestFirst ? new HistoryFull() : historyRefused(metricSet, what, quotaCode));
   const read = await visitRows(
     reader,
@@ -183,14 +216,28 @@ export async function spillHistory(reader: FileReader, metricSet: ReadableMetric
     },
     budget,
     latestFirst,
+    rejects,
   ).catch((e: unknown) => {
     if (e instanceof HistoryFull) return undefined;
     throw e;
   });
   if (read?.overBudget && !latestFirst) throw historyRefused(metricSet, `more than ${limits.bytes} bytes as read (inflated, ${FILE_READ_COST} more a file), the quota`, QUOTA_CODES.bytesPerHistory);
   const spilled = await spill.finish(last);
-  const unusable = latestFirst || !read ? undefined : whyNothingLearned(read, spill, spilled.intervals);
-  return unusable ? { ...spilled, unusable } : spilled;
+  if (!read || !rejects) return spilled;
+  const unusable = whyNothingLearned(read, spill, spilled.intervals);
+  const report: HistoryRead = {
+    files: read.files,
+    rowsRead: read.rows,
+    rowsRejected: read.rejected,
+    rowsPartial: read.partial,
+    rejectsByReason: rejects.rejectsByReason,
+    rejectsNotKept: rejects.notKeptCount,
+    rowsBeforeReach: spill.tooOld,
+    rowsAhead: spill.ahead,
+    reach: spill.from,
+    rejects: [...rejects.rows, ...rejects.notKeptSummaries],
+  };
+  return { ...spilled, read: report, ...(unusable ? { unusable } : {}) };
 }
 
 /**

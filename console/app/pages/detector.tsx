@@ -17,7 +17,11 @@ interface DetectorData {
   readonly metricSets: MetricSet[];
   readonly executions: { items: Execution[]; truncated: boolean };
   readonly quality: IntervalQuality[];
+  /** The history each metric set last learned, as read. */
+  readonly histories: IntervalQuality[];
 }
+
+const isHistory = (q: IntervalQuality) => q.MetricSetDataQualityMetricList.some((m) => m.History);
 
 async function loadDetector(arn: string): Promise<DetectorData> {
   const ref = { AnomalyDetectorArn: arn };
@@ -28,8 +32,8 @@ async function loadDetector(arn: string): Promise<DetectorData> {
     call("GetDataQualityMetrics", ref),
   ]);
   const metricSets = await mapLimited(sets.items, 4, (m) => call("DescribeMetricSet", { MetricSetArn: m.MetricSetArn }));
-  const newestFirst = [...quality.AnomalyDetectorDataQualityMetricList].sort((a, b) => b.StartTimestamp - a.StartTimestamp);
-  return { detector, metricSets, executions, quality: newestFirst };
+  const newestFirst = quality.AnomalyDetectorDataQualityMetricList.filter((q) => !isHistory(q)).sort((a, b) => b.StartTimestamp - a.StartTimestamp);
+  return { detector, metricSets, executions, quality: newestFirst, histories: quality.AnomalyDetectorDataQualityMetricList.filter(isHistory) };
 }
 
 function Executions(props: { executions: DetectorData["executions"] }): JSX.Element {
@@ -75,7 +79,49 @@ function byReason(q: IntervalQuality): [string, number][] {
   return [...sums].sort((a, b) => b[1] - a[1]);
 }
 
-function Quality(props: { detectorArn: string; quality: IntervalQuality[] }): JSX.Element {
+/** What each metric set's history held when it was last learned: its rows kept aside, with a download, and those too old to learn. */
+function Histories(props: { detectorArn: string; histories: IntervalQuality[]; names: ReadonlyMap<string, string> }): JSX.Element | null {
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState<string | undefined>();
+  const reads = props.histories.flatMap((q) => q.MetricSetDataQualityMetricList.flatMap((m) => (m.History ? [{ q, m, history: m.History }] : [])));
+  if (!reads.length) return null;
+  const download = async (metricSetArn: string) => {
+    setBusy(metricSetArn);
+    setError(undefined);
+    try {
+      await downloadRejects(props.detectorArn, metricSetArn, "history");
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  return (
+    <>
+      {reads.map(({ q, m, history }) => {
+        const bad = metricOf({ ...q, MetricSetDataQualityMetricList: [m] }, "INVALID_ROWS_COMPLIANCE");
+        const partial = metricOf({ ...q, MetricSetDataQualityMetricList: [m] }, "ROWS_PARTIAL_COMPLIANCE");
+        const reasons = Object.entries(m.RejectedRowsByReason ?? {}).sort((a, b) => b[1] - a[1]);
+        const name = props.names.get(m.MetricSetArn) ?? m.MetricSetArn;
+        return (
+          <p>
+            History of {name}, read {utc(Date.parse(history.ReadAt))}: {number(metricOf({ ...q, MetricSetDataQualityMetricList: [m] }, "ROWS_PROCESSED"))} rows in {number(history.Files)} file{history.Files === 1 ? "" : "s"}, {number(history.IntervalsLearned)} intervals learned; {number(bad)} row{bad === 1 ? "" : "s"} could not be used, {number(partial)} partial
+            {reasons.length ? ` (${reasons.map(([r, n]) => `${REASON_TEXT[r] ?? r}: ${n}`).join(", ")})` : ""}
+            {history.RowsBeforeReach ? `; ${number(history.RowsBeforeReach)} rows before ${utc(q.StartTimestamp * 1000)} were too old to learn` : ""}.{" "}
+            {reasons.length ? (
+              <button type="button" class="secondary" disabled={busy !== undefined} onClick={() => download(m.MetricSetArn)} aria-label={`Download the rows of ${name}'s history kept aside`}>
+                {busy === m.MetricSetArn ? "Downloading…" : "Download"}
+              </button>
+            ) : null}
+          </p>
+        );
+      })}
+      {error ? <Failure error={error} /> : null}
+    </>
+  );
+}
+
+function Quality(props: { detectorArn: string; quality: IntervalQuality[]; histories: IntervalQuality[]; names: ReadonlyMap<string, string> }): JSX.Element {
   const [shown, more] = useMore(props.quality, FIRST_ROWS);
   const [busy, setBusy] = useState<number | undefined>();
   const [error, setError] = useState<Error | undefined>();
@@ -100,6 +146,7 @@ function Quality(props: { detectorArn: string; quality: IntervalQuality[] }): JS
         {props.quality.length} interval{props.quality.length === 1 ? "" : "s"} read; {rejected} row{rejected === 1 ? "" : "s"} could not be used
         {totals.size ? ` (${[...totals].map(([r, n]) => `${REASON_TEXT[r] ?? r}: ${n}`).join(", ")})` : ""}. Each interval's rows kept aside can be downloaded with their reasons.
       </p>
+      <Histories detectorArn={props.detectorArn} histories={props.histories} names={props.names} />
       {error ? <Failure error={error} /> : null}
       <Table
         wide
@@ -195,7 +242,7 @@ export function DetectorPage(props: { place: Place }): JSX.Element {
             <Link href={href("/", { detector: data.detector.AnomalyDetectorArn })}>Its incidents</Link>
           </p>
           <Executions executions={data.executions} />
-          <Quality detectorArn={data.detector.AnomalyDetectorArn} quality={data.quality} />
+          <Quality detectorArn={data.detector.AnomalyDetectorArn} quality={data.quality} histories={data.histories} names={new Map(data.metricSets.map((m) => [m.MetricSetArn, m.MetricSetName]))} />
           <section aria-labelledby="configuration">
             <h2 id="configuration">Configuration</h2>
             {data.metricSets.length ? data.metricSets.map((m) => <MetricSetConfig metricSet={m} />) : <p>No metric set yet.</p>}

@@ -1,5 +1,5 @@
 import * as z from "../../model/zod.ts";
-import { backTestDetector, backTestReports, dataQuality, executions, isNotKept, rejectedRows, type BackTestWindow, type QualityRecord } from "../../app/index.ts";
+import { backTestDetector, backTestReports, dataQuality, executions, isNotKept, rejectedRows, type BackTestWindow, type HistoryQuality, type QualityRecord } from "../../app/index.ts";
 import type { MetricSet } from "../../model/metric-set.ts";
 import { Arn } from "../../model/shapes.ts";
 import { page } from "../paging.ts";
@@ -24,6 +24,28 @@ const qualityWire = (metricSet: MetricSet, q: QualityRecord) => ({
       RejectedRowsByReason: Object.fromEntries(Object.entries(q.rejectsByReason ?? {}).filter(([, n]) => n > 0)),
       // Those counted but not kept with their fields (GetRejectedRows answers their counts per file and reason).
       ...(q.rejectsNotKept ? { RejectedRowsNotKept: q.rejectsNotKept } : {}),
+    },
+  ],
+});
+
+/**
+ * Vigil's: what the history the metric set last learned held, with L4M's row figures; its
+ * `History` says what was not learned for its time, and GetRejectedRows with `History` lists
+ * the rows kept aside. StartTimestamp is the first interval a history reaches.
+ */
+const historyWire = (metricSet: MetricSet, h: HistoryQuality) => ({
+  StartTimestamp: Date.parse(h.reach) / 1000,
+  MetricSetDataQualityMetricList: [
+    {
+      MetricSetArn: metricSet.MetricSetArn,
+      DataQualityMetricList: [
+        { MetricType: "ROWS_PROCESSED", MetricDescription: "Rows of the history read", MetricValue: h.rowsRead },
+        { MetricType: "ROWS_PARTIAL_COMPLIANCE", MetricDescription: "Rows of the history with at least one unusable measure", MetricValue: h.rowsPartial },
+        { MetricType: "INVALID_ROWS_COMPLIANCE", MetricDescription: "Rows of the history that could not be used", MetricValue: h.rowsRejected },
+      ],
+      History: { ReadAt: isoSeconds(Date.parse(h.readAt)), Files: h.files, IntervalsLearned: h.intervalsLearned, RowsBeforeReach: h.rowsBeforeReach, RowsAhead: h.rowsAhead },
+      RejectedRowsByReason: Object.fromEntries(Object.entries(h.rejectsByReason).filter(([, n]) => n > 0)),
+      ...(h.rejectsNotKept ? { RejectedRowsNotKept: h.rejectsNotKept } : {}),
     },
   ],
 });
@@ -56,15 +78,17 @@ export const runOperations = {
   GetDataQualityMetrics: op(
     z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: z.optional(Arn) }),
     (s, req, { scope }) => dataQuality(s, scope, req.AnomalyDetectorArn, req.MetricSetArn),
-    (sets) => ({ AnomalyDetectorDataQualityMetricList: sets.flatMap(({ metricSet, intervals, backTest }) => [...(backTest ? [backTestWire(metricSet, backTest)] : []), ...intervals.map((q) => qualityWire(metricSet, q))]) }),
+    (sets) => ({ AnomalyDetectorDataQualityMetricList: sets.flatMap(({ metricSet, intervals, history, backTest }) => [...(backTest ? [backTestWire(metricSet, backTest)] : []), ...(history ? [historyWire(metricSet, history)] : []), ...intervals.map((q) => qualityWire(metricSet, q))]) }),
   ),
   BackTestAnomalyDetector: op(DetectorRef, (s, req, { scope }) => backTestDetector(s, scope, req.AnomalyDetectorArn), nothing),
-  /** Vigil's: the rows one interval kept aside, with their reasons, to read or download. */
+  /** Vigil's: the rows one interval (`Timestamp`) or the history last learned (`History`) kept aside, with their reasons, to read or download. */
   GetRejectedRows: op(
-    z.strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: Arn, Timestamp: z.iso.datetime({ offset: true }), MaxResults: z.optional(z.int().check(z.minimum(1), z.maximum(1000))), NextToken: Paging.NextToken }),
-    (s, req, { scope }) => rejectedRows(s, scope, { ...req, Timestamp: Date.parse(req.Timestamp) }),
+    z
+      .strictObject({ AnomalyDetectorArn: Arn, MetricSetArn: Arn, Timestamp: z.optional(z.iso.datetime({ offset: true })), History: z.optional(z.literal(true)), MaxResults: z.optional(z.int().check(z.minimum(1), z.maximum(1000))), NextToken: Paging.NextToken })
+      .check(z.refine((r) => (r.Timestamp === undefined) !== (r.History === undefined), { message: "give one of Timestamp (an interval's rows) and History: true (the history's)", path: ["Timestamp"] })),
+    (s, req, { scope }) => rejectedRows(s, scope, { ...req, Timestamp: req.Timestamp === undefined ? "history" : Date.parse(req.Timestamp) }),
     (rows, req) => {
-      const { items, NextToken } = page(rows, req, `rejects:${req.MetricSetArn}:${req.Timestamp}`);
+      const { items, NextToken } = page(rows, req, `rejects:${req.MetricSetArn}:${req.Timestamp ?? "history"}`);
       return {
         RejectedRowList: items.map((r) =>
           isNotKept(r)

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { backtest } from "../../../shared/detect/backtest.ts";
 import { detectMetricSet, finishInterval, groupKey, LEASE_MS, MAX_CATCH_UP, outOfWindow, type DueRun } from "../../../shared/app/detect.ts";
-import { activateDetector, createDetector, createMetricSet, createSilence, deactivateDetector, describeDetector, detectDue, explainAlerting, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases, updateMetricSet } from "../../../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, createSilence, dataQuality, deactivateDetector, describeDetector, detectDue, explainAlerting, detectInterval, executions, isNotKept, OPERATOR, rejectedRows, releaseStaleLeases, updateMetricSet } from "../../../shared/app/index.ts";
 import { REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
 import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { readAndAggregate } from "../../../shared/detect/read-files.ts";
@@ -263,6 +263,30 @@ describe("detection of intervals", () => {
     await activateDetector(rt, OPERATOR, arn);
     expect((await detectDue(rt, LIVE + HOUR)).map((r) => r.outcome.kind)).toEqual(["processed"]);
     expect(await describeDetector(rt, OPERATOR, arn)).toMatchObject({ Status: "ACTIVE" });
+  });
+
+  it("reports what a learned history held: its rows rejected and partial, kept with their reasons, and those too old to learn, counted", async () => {
+    const { rt, metricSet, files } = await setUp(2);
+    const history = join(files, "history", "all.csv");
+    const rows = csvOf(shopPoints(T0, HISTORY_HOURS, SERIES));
+    const stamp = sqlTime(T0 + HOUR);
+    // Three rows of the history: one whose time is no time, one with no usable measure, one with one usable measure; and two days of rows too old to learn.
+    const bad = [`yesterday,web,de,1,2`, `${stamp},web,de,lots,lots`, `${stamp},app,fr,7,lots`];
+    const old = csvOf(shopPoints(LIVE - 400 * 24 * HOUR, 48, SERIES)).trimEnd().split("\n").slice(1);
+    await rt.blobs.put(history, `${rows}${bad.join("\n")}\n${old.join("\n")}\n`);
+    expect((await detectDue(rt, LIVE + HOUR)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+    expect(await describeDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn)).toMatchObject({ Status: "ACTIVE" });
+
+    const [quality] = await dataQuality(rt, OPERATOR, metricSet.AnomalyDetectorArn);
+    const goodRows = HISTORY_HOURS * SERIES.length;
+    expect(quality!.history).toMatchObject({ files: 1, rowsRead: goodRows + bad.length + old.length, rowsRejected: 2, rowsPartial: 1, rowsBeforeReach: old.length, rowsAhead: 0, intervalsLearned: HISTORY_HOURS, reach: new Date(LIVE - 365 * 24 * HOUR).toISOString() });
+    expect(quality!.history!.rejectsByReason).toMatchObject({ INVALID_TIMESTAMP: 1, NON_NUMERIC_MEASURE: 2 });
+    const firstBad = goodRows + 2;
+    expect(await rejectedRows(rt, OPERATOR, { AnomalyDetectorArn: metricSet.AnomalyDetectorArn, MetricSetArn: metricSet.MetricSetArn, Timestamp: "history" })).toEqual([
+      expect.objectContaining({ file: history, line: firstBad, reason: "INVALID_TIMESTAMP", partial: false, row: expect.objectContaining({ timestamp: "yesterday" }) }),
+      expect.objectContaining({ file: history, line: firstBad + 1, reason: "NON_NUMERIC_MEASURE", partial: false }),
+      expect.objectContaining({ file: history, line: firstBad + 2, reason: "NON_NUMERIC_MEASURE", partial: true, detail: "measure 'revenue' = 'lots' is not a number" }),
+    ]);
   });
 
   it("activates a detector whose named history holds only rows still to come: they are detected live, so it learns (LEARNING), not FAILED", async () => {

@@ -87,6 +87,13 @@ describe("Vigil's operations on the wire", () => {
     const rows = (await call("GetRejectedRows", { AnomalyDetectorArn: s.detectorArn, MetricSetArn: s.metricSet.MetricSetArn, Timestamp: iso(LIVE + 2 * HOUR), MaxResults: 1 })).body as { RejectedRowList: Record<string, unknown>[]; NextToken?: string };
     expect(rows.RejectedRowList).toEqual([expect.objectContaining({ File: expect.stringContaining("part.csv"), Line: expect.any(Number), Reason: expect.any(String), Detail: expect.any(String), Row: expect.anything() })]);
     expect(rows.NextToken).toBeDefined();
+    // The history's read, beside the intervals': its figures, and its rows kept aside (none in this shop's).
+    const history = quality.AnomalyDetectorDataQualityMetricList.map((q) => q.MetricSetDataQualityMetricList[0] as { History?: Record<string, number> }).find((m) => m.History);
+    expect(history?.History).toMatchObject({ Files: 1, IntervalsLearned: 14 * 24, RowsBeforeReach: 0, RowsAhead: 0 });
+    expect((await call("GetRejectedRows", { AnomalyDetectorArn: s.detectorArn, MetricSetArn: s.metricSet.MetricSetArn, History: true })).body).toEqual({ RejectedRowList: [] });
+    for (const neither of [{}, { History: true, Timestamp: iso(LIVE) }]) {
+      expect((await call("GetRejectedRows", { AnomalyDetectorArn: s.detectorArn, MetricSetArn: s.metricSet.MetricSetArn, ...neither })).body).toMatchObject({ __type: "ValidationException", Fields: [{ Name: "Timestamp" }] });
+    }
 
     expect((await call("GetBackTestReport", { AnomalyDetectorArn: s.detectorArn })).body).toEqual({ BackTestReportList: [] });
     expect((await call("GetBackTestReport", { AnomalyDetectorArn: s.detectorArn }, OTHER)).body.__type).toBe("ResourceNotFoundException");
