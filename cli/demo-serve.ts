@@ -14,14 +14,26 @@ const HOUR = 3_600_000;
 /** One simulated hour every five seconds: a newcomer sees an alert within a minute or two. */
 export const DEMO_RATE = 720;
 
-/** More incidents after the demo's three days, one every twelve hours, so alerts keep arriving. */
+/**
+ * More incidents after the demo's three days, one a day, so alerts keep arriving: six kinds
+ * in turn, each hitting its own series at an hour when its market is busy, so a series is hit
+ * once in six days. (Incidents every twelve hours on the same few series were anomalous a
+ * twentieth of those series' time: the engine learns such a series as heavy-tailed, and by
+ * the fourth day alerted on none of them.) `from` is a midnight, UTC.
+ */
 export function liveIncidents(from: number, count = 60): Incident[] {
-  const kinds: Omit<Incident, "start">[] = [
-    { title: "Payment provider outage in Germany", hours: 2, cause: { marketplace: "de" }, measure: "revenue", factor: 0.3 },
-    { title: "Broken mobile web release", hours: 2, cause: { platform: "mobile_web" }, measure: "views", factor: 0.3 },
-    { title: "App campaign in Japan", hours: 2, cause: { platform: "mobile_app", marketplace: "jp" }, measure: "views", factor: 2.6 },
+  const kinds: (Omit<Incident, "start"> & { readonly hour: number })[] = [
+    { title: "Bot traffic on the US website", hour: 1, hours: 2, cause: { platform: "pc_web", marketplace: "us" }, measure: "views", factor: 2.8 },
+    { title: "Search outage in France", hour: 18, hours: 2, cause: { marketplace: "fr" }, measure: "views", factor: 0.35 },
+    { title: "App campaign in Japan", hour: 11, hours: 2, cause: { platform: "mobile_app", marketplace: "jp" }, measure: "views", factor: 2.6 },
+    { title: "Checkout broken in the UK", hour: 20, hours: 2, cause: { marketplace: "uk" }, measure: "revenue", factor: 0.2 },
+    { title: "Payment provider outage in Germany", hour: 18, hours: 2, cause: { marketplace: "de" }, measure: "revenue", factor: 0.3 },
+    { title: "Broken mobile web release", hour: 19, hours: 2, cause: { platform: "mobile_web" }, measure: "views", factor: 0.3 },
   ];
-  return Array.from({ length: count }, (_, k) => ({ ...kinds[k % kinds.length]!, start: from + (4 + 12 * k) * HOUR }));
+  return Array.from({ length: count }, (_, k) => {
+    const { hour, ...kind } = kinds[k % kinds.length]!;
+    return { ...kind, start: from + (24 * k + hour) * HOUR };
+  });
 }
 
 const stamp = (t: number) => DateTime.fromMillis(t, { zone: "UTC" }).toFormat("yyyy-MM-dd HH:mm 'UTC'");
