@@ -1,5 +1,6 @@
 import { stat, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { text } from "node:stream/consumers";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { Duration } from "luxon";
@@ -54,8 +55,18 @@ function dimensionValue(pair: string): { DimensionName: string; DimensionValue: 
 /** The local mode's settings, with the data directory a command names, or the environment's. */
 const localConfig = (dataDir: string | undefined) => configFromEnv({ ...process.env, VIGIL_MODE: "local", ...(dataDir ? { VIGIL_DATA_DIR: dataDir } : {}) }) as Extract<RuntimeConfig, { VIGIL_MODE: "local" }>;
 
-/** The local mode's services over the data directory a command names, or the environment's. */
-const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(localConfig(dataDir), options);
+/**
+ * A data directory a command reads and changes (replay, silences) must hold Vigil's records
+ * already: a mistyped --data-dir would otherwise be made anew, empty, and the command answer
+ * from it as if there were nothing to do.
+ */
+function heldData(config: RuntimeConfig): RuntimeConfig {
+  if (config.VIGIL_MODE !== "local" || existsSync(join(config.VIGIL_DATA_DIR, "state", "records.db"))) return config;
+  throw new ValidationException(`${config.VIGIL_DATA_DIR} holds no Vigil data (no state/records.db): name the data directory vigil serve or vigil demo keeps (--data-dir or VIGIL_DATA_DIR; the demo's is vigil-data/demo)`);
+}
+
+/** The local mode's services over the data directory a command names, or the environment's, which must hold Vigil's data. */
+const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(heldData(localConfig(dataDir)), options);
 
 const program = new Command("vigil").description("Anomaly detection for business metrics, compatible with Amazon Lookout for Metrics").showHelpAfterError().exitOverride();
 
@@ -95,7 +106,7 @@ program
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (opts: { dataDir?: string }) => {
     // VIGIL_MODE=aws replays the parked records; otherwise the data directory's file.
-    const services = await servicesFor(configFromEnv(opts.dataDir ? { ...process.env, VIGIL_DATA_DIR: opts.dataDir } : process.env));
+    const services = await servicesFor(heldData(configFromEnv(opts.dataDir ? { ...process.env, VIGIL_DATA_DIR: opts.dataDir } : process.env)));
     try {
       const result = await replayDeliveries(services, new AbortController().signal);
       say(`replay: ${result.retried} delivery(ies) sent or found already sent, ${result.remaining} still parked`);

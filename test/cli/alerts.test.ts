@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -102,8 +103,20 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
 });
 
 describe("vigil silence", () => {
+  it("refuses a data directory that holds no Vigil data, and makes none: a mistyped --data-dir is not an empty store", async () => {
+    const dir = join(await tempDir(), "vigil-dta");
+    for (const args of [["silence", "list"], ["silence", "add", "--measure", "m", "--for", "PT1H", "--reason", "x"], ["silence", "expire", "00000000-0000-0000-0000-000000000000"], ["replay"]]) {
+      const r = await vigil([...args, "--data-dir", dir]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toContain(`vigil: ValidationException: ${dir} holds no Vigil data (no state/records.db)`);
+    }
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it("adds, lists and expires silences, and refuses a silence without a matcher or an end", async () => {
     const dir = await tempDir();
+    // A data directory vigil serve has used: its records are there.
+    await localAt(dir, Date.now).records.list("silences", "");
     const added = await vigil(["silence", "add", "--data-dir", dir, "--measure", "revenue", "--dimension", "marketplace=de", "--for", "PT2H", "--reason", "payment provider maintenance"]);
     expect(added.code, added.stderr).toBe(0);
     const silence = JSON.parse(added.stdout) as { SilenceId: string; EndsAt: string; StartsAt: string };
