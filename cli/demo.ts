@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DateTime } from "luxon";
 import type { DeliveryOutcome } from "../shared/alerts/deliver.ts";
 import type { RetryPolicy } from "../shared/alerts/retry.ts";
-import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, groupRecords, OPERATOR, silentObserver } from "../shared/app/index.ts";
+import { activateDetector, createAlert, createDetector, createMetricSet, dataQuality, detectDue, groupRecords, OPERATOR, silentObserver } from "../shared/app/index.ts";
 import { demoIncidents, generateShop, toCsv, type Incident, type ShopRow } from "../shared/demo/shop.ts";
 import { primaryImpact, topContributors } from "../shared/incidents/contribution.ts";
 import { rankGroups } from "../shared/incidents/ranking.ts";
@@ -52,6 +52,7 @@ export interface DemoReport {
   readonly groups: DemoGroup[];
   readonly incidents: Incident[];
   readonly rowsRejected: number;
+  readonly rowsPartial: number;
 }
 
 /** Bad rows the demo slips into its live files, so the data quality report has something to say. */
@@ -143,7 +144,10 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
     const causeNamedFirst = !!incident && !!first && incident.cause[first.name] === first.value;
     return { group, line: describeGroup(group, HOUR), incident, causeNamedFirst };
   });
-  return { dataDir: root, deliveries, groups, incidents, rowsRejected };
+  // Rows used in part (a measure that is no number) are kept aside too, beside those not used at all.
+  const [quality] = await dataQuality(rt, OPERATOR, detector.AnomalyDetectorArn);
+  const rowsPartial = (quality?.intervals ?? []).reduce((n, q) => n + q.rowsPartial, 0);
+  return { dataDir: root, deliveries, groups, incidents, rowsRejected, rowsPartial };
 }
 
 export function printDemo(report: DemoReport, log: (line: string) => void): void {
@@ -159,7 +163,7 @@ export function printDemo(report: DemoReport, log: (line: string) => void): void
   });
   const found = report.incidents.filter((i) => report.groups.some((g) => g.incident === i)).length;
   log("");
-  log(`Found ${found} of ${report.incidents.length} injected incidents. ${report.rowsRejected} bad rows were kept aside with their reasons.`);
+  log(`Found ${found} of ${report.incidents.length} injected incidents. ${report.rowsRejected + report.rowsPartial} bad rows were kept aside with their reasons (${report.rowsRejected} not used, ${report.rowsPartial} used in part).`);
   log(`Results (anomalies.jsonl, rejects.jsonl, quality.json per hour) are under ${join(report.dataDir, "results")}`);
   const byOutcome = (kind: string) => report.deliveries.filter((d) => d.outcome.kind === kind);
   const sent = byOutcome("sent");

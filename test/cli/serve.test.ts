@@ -197,8 +197,12 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
   it("GetDataQualityMetrics and DescribeAnomalyDetectionExecutions, paged", async () => {
     const l4m = client();
     const quality = await l4m.send(new GetDataQualityMetricsCommand({ AnomalyDetectorArn: shop.detector }));
-    expect(quality.AnomalyDetectorDataQualityMetricList).toHaveLength(10);
-    expect(quality.AnomalyDetectorDataQualityMetricList![0]!.MetricSetDataQualityMetricList![0]!.DataQualityMetricList).toContainEqual(expect.objectContaining({ MetricType: "ROWS_PROCESSED", MetricValue: 2 }));
+    // The history learned first (its entry starts where a history reaches, a year back), then the ten intervals detected.
+    const [history, ...intervals] = quality.AnomalyDetectorDataQualityMetricList!;
+    expect(history!.StartTimestamp).toEqual(new Date(LIVE - 365 * 24 * HOUR));
+    expect(history!.MetricSetDataQualityMetricList![0]!.DataQualityMetricList).toContainEqual(expect.objectContaining({ MetricType: "INVALID_ROWS_COMPLIANCE", MetricValue: 0 }));
+    expect(intervals).toHaveLength(10);
+    expect(intervals[0]!.MetricSetDataQualityMetricList![0]!.DataQualityMetricList).toContainEqual(expect.objectContaining({ MetricType: "ROWS_PROCESSED", MetricValue: 2 }));
     const first = await l4m.send(new DescribeAnomalyDetectionExecutionsCommand({ AnomalyDetectorArn: shop.detector, MaxResults: 4 }));
     expect(first.ExecutionList).toHaveLength(4);
     expect(first.ExecutionList![0]).toEqual({ Timestamp: seconds(LIVE + 9 * HOUR), Status: "COMPLETED" });
