@@ -124,7 +124,7 @@ export async function serve(options: { port: number; host?: string; allowedHosts
     if (operation) return operation;
     try {
       // The links in alert messages carry their own signature.
-      if (isPage(path)) return await page(services, { method, path, query, body });
+      if (isPage(path)) return await page(services, { method, path, query, body, ...(typeof headers["accept"] === "string" ? { accept: headers["accept"] } : {}) });
       const principal = await verifier.verify({ method, path, query, headers, body });
       return await handle({ method, path, query, body, requestId, ...(tenants.scopes.has(principal.tenant) ? { scope: tenants.scopes.get(principal.tenant)! } : {}) });
     } catch (e) {

@@ -48,7 +48,7 @@ export async function api(event: unknown) {
       : isConsolePath(e.rawPath)
         ? await files(request)
         : isPage(e.rawPath)
-          ? await page(s, request)
+          ? await page(s, { ...request, ...(e.headers?.["accept"] ? { accept: e.headers["accept"] } : {}) })
           : await router(s)({ ...request, ...(account ? { scope: { tenant: account, accountId: account } } : {}) });
   return { statusCode: res.status, headers: res.headers, body: res.body };
 }

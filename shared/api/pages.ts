@@ -4,7 +4,8 @@ import type { ApiResponse } from "./router.ts";
 
 /**
  * What the links in alert messages open, signed by the link (alerts/links.ts) instead of by
- * AWS credentials: `GET /anomaly-groups/<id>` is the group in L4M's shape, and
+ * AWS credentials: `GET /anomaly-groups/<id>` is the group in L4M's shape (a page, with a
+ * link to the console, for a browser that asks for HTML), and
  * `/anomaly-groups/<id>/feedback` a page where a person marks each of its series as an
  * anomaly or not (a form POSTed back to the same link).
  */
@@ -19,7 +20,29 @@ const html = (status: number, title: string, body: string): ApiResponse => ({
 });
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-export async function page(services: Services, request: { method: string; path: string; query: string; body: string }): Promise<ApiResponse> {
+/** Whether a request is a browser's (a person who clicked the link), which reads a page rather than JSON. */
+const wantsHtml = (accept: string | undefined) => accept !== undefined && /\btext\/html\b/i.test(accept);
+
+/** The group a link opens, as a person reads it: what, when, which series, and where to see it whole. */
+function groupPage(found: { anomalyDetectorArn: string; anomalyGroup: { AnomalyGroupId: string; AnomalyGroupScore: number; PrimaryMetricName: string; StartTime: string; EndTime: string }; series: readonly { measure: string; dimensions: Readonly<Record<string, string>> }[] }): ApiResponse {
+  const g = found.anomalyGroup;
+  const shown = found.series.slice(0, MAX_SERIES_SHOWN);
+  const rows = shown.map((s) => `<tr><td>${esc(s.measure)}</td><td>${esc(Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(", "))}</td></tr>`).join("");
+  const more = found.series.length > shown.length ? `<p>and ${found.series.length - shown.length} more series.</p>` : "";
+  const inConsole = `/console/incident?${new URLSearchParams({ detector: found.anomalyDetectorArn, group: g.AnomalyGroupId }).toString()}`;
+  return html(
+    200,
+    `Anomaly group ${g.AnomalyGroupId}`,
+    `<h1>Anomaly group, severity ${g.AnomalyGroupScore}</h1><p>${esc(g.PrimaryMetricName)}, ${esc(g.StartTime)} – ${esc(g.EndTime)}<br>Detector ${esc(found.anomalyDetectorArn)}</p>` +
+      `<table cellpadding="4"><tr><th>Measure</th><th>Series</th></tr>${rows}</table>${more}` +
+      `<p><a href="${esc(inConsole)}">Open it in the console</a> (signed in to its account): each series charted against its expected band, and what was alerted. The message's feedback link tells Vigil whether it was an anomaly.</p>`,
+  );
+}
+
+/** Series a group's page lists: its table stays readable; the console has them all. */
+const MAX_SERIES_SHOWN = 50;
+
+export async function page(services: Services, request: { method: string; path: string; query: string; body: string; accept?: string }): Promise<ApiResponse> {
   const m = PAGE.exec(request.path);
   if (!m) return html(404, "Not found", "<h1>Not found</h1>");
   // Its use cases are loaded when a link is first opened: the api function's other routes never read them.
@@ -34,7 +57,9 @@ export async function page(services: Services, request: { method: string; path: 
   const l4m = found.anomalyGroup;
   if (!m[2]) {
     if (request.method !== "GET") return html(405, "Not allowed", "<h1>Not allowed</h1>");
-    return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ AnomalyDetectorArn: found.anomalyDetectorArn, MetricSetArn: found.metricSetArn, AnomalyGroup: l4m }) };
+    // A person who clicked the link reads a page; a program, the group in L4M's shape.
+    if (wantsHtml(request.accept)) return groupPage(found);
+    return { status: 200, headers: { "content-type": "application/json", vary: "Accept" }, body: JSON.stringify({ AnomalyDetectorArn: found.anomalyDetectorArn, MetricSetArn: found.metricSetArn, AnomalyGroup: l4m }) };
   }
   let said = "";
   if (request.method === "POST") {

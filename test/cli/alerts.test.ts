@@ -61,6 +61,15 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
       const group = await fetch(at(links.anomalyGroup));
       expect(group.status).toBe(200);
       expect(((await group.json()) as { AnomalyGroup: { AnomalyGroupId: string } }).AnomalyGroup.AnomalyGroupId).toBe(groups[0]);
+      // A browser (a person who clicked "Details") reads a page, with the way into the console.
+      const shown = await fetch(at(links.anomalyGroup), { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } });
+      expect(shown.headers.get("content-type")).toMatch(/^text\/html/);
+      const html = await shown.text();
+      expect(html).toMatch(/<h1>Anomaly group, severity \d+(\.\d+)?<\/h1>/);
+      expect(html).toContain("marketplace=");
+      const inConsole = /<a href="([^"]+)">Open it in the console<\/a>/.exec(html)![1]!.replaceAll("&amp;", "&");
+      expect(new URL(inConsole, url).searchParams.get("group")).toBe(groups[0]);
+      expect((await fetch(new URL(inConsole, url))).status).toBe(200);
       const form = await fetch(at(links.feedback));
       const page = await form.text();
       expect(page).toContain("Not an anomaly");
