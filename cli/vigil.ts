@@ -68,7 +68,10 @@ function heldData(config: RuntimeConfig): RuntimeConfig {
 /** The local mode's services over the data directory a command names, or the environment's, which must hold Vigil's data. */
 const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(heldData(localConfig(dataDir)), options);
 
-const program = new Command("vigil").description("Anomaly detection for business metrics, compatible with Amazon Lookout for Metrics").showHelpAfterError().exitOverride();
+const program = new Command("vigil").description("Anomaly detection for business metrics, compatible with Amazon Lookout for Metrics")
+  // The error alone, and where the options are: a command's whole help after each mistake buries the one line that says what was wrong.
+  .showHelpAfterError("(add --help for the command's options)")
+  .exitOverride();
 
 program
   .command("demo")

@@ -168,6 +168,8 @@ describe("vigil's command line", () => {
   it("exits 2 on a usage error, as the README says, and names a port that is not one", () => {
     const unknown = vigil(["backtest", "--no-such-flag"]);
     expect(unknown.code).toBe(2);
+    // What was wrong, and where to read more: not the command's whole help.
+    expect(unknown.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^error: (unknown option '--no-such-flag'|required option '--metric-set <json>' not specified)$/), "(add --help for the command's options)"]);
     const port = vigil(["serve", "--port", "notanumber"]);
     expect(port.code).toBe(2);
     expect(port.stderr).toMatch(/'notanumber' is not a port/);
