@@ -109,8 +109,10 @@ export class InternalServerException extends VigilError {
 
 /** One line a person can read, with the fields that failed. */
 export function describeError(error: unknown): string {
-  if (error instanceof ValidationException && error.fields.length) {
-    return `${error.code}: ${error.message} (${error.fields.map((f) => `${f.Name}: ${f.Message}`).join("; ")})`;
+  // The fields the message does not name already (it names the first few, as L4M's did): each said once.
+  const unnamed = error instanceof ValidationException ? error.fields.filter((f) => !error.message.includes(`${f.Name} ${f.Message}`)) : [];
+  if (error instanceof ValidationException && unnamed.length) {
+    return `${error.code}: ${error.message} (${unnamed.map((f) => `${f.Name}: ${f.Message}`).join("; ")})`;
   }
   if (error instanceof VigilError) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
