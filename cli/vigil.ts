@@ -65,6 +65,9 @@ function heldData(config: RuntimeConfig): RuntimeConfig {
   throw new ValidationException(`${config.VIGIL_DATA_DIR} holds no Vigil data (no state/records.db): name the data directory vigil serve or vigil demo keeps (--data-dir or VIGIL_DATA_DIR; the demo's is vigil-data/demo)`);
 }
 
+/** Deliveries `vigil replay` says why it left parked, one line each: the rest are counted. */
+const STILL_PARKED_SHOWN = 10;
+
 /** The local mode's services over the data directory a command names, or the environment's, which must hold Vigil's data. */
 const localServicesAt = (dataDir: string | undefined, options: { observer?: Observer; clock?: () => number } = {}) => servicesFor(heldData(localConfig(dataDir)), options);
 
@@ -110,14 +113,23 @@ program
   .action(async (opts: { dataDir?: string }) => {
     // VIGIL_MODE=aws replays the parked records; otherwise the data directory's file.
     const services = await servicesFor(heldData(configFromEnv(opts.dataDir ? { ...process.env, VIGIL_DATA_DIR: opts.dataDir } : process.env)));
+    // Why each is still parked, the first few: the channel's answer on this try.
+    const why: string[] = [];
+    const tell = () => {
+      for (const line of why.slice(0, STILL_PARKED_SHOWN)) say(`  ${line}`);
+      if (why.length > STILL_PARKED_SHOWN) say(`  … and ${why.length - STILL_PARKED_SHOWN} more (the console's deliveries page, or ListDeliveries with Status PARKED, lists each)`);
+    };
+    const note = (d: { deliveryId: string }, reason: string) => void why.push(`${d.deliveryId}: ${reason}`);
     try {
-      const result = await replayDeliveries(services, new AbortController().signal);
+      const result = await replayDeliveries(services, new AbortController().signal, note);
       say(`replay: ${result.retried} delivery(ies) sent or found already sent, ${result.remaining} still parked`);
+      tell();
       if (result.remaining > 0) process.exitCode = 1;
     } catch (e) {
       if (!(e instanceof ReplayIncomplete)) throw e;
       // The other accounts were replayed: say what was done, and which accounts stopped, and why.
       say(`replay: ${e.counts.retried} delivery(ies) sent or found already sent, ${e.counts.remaining} tried and still parked; the replay did not finish for these accounts, whose other deliveries stay parked:`);
+      tell();
       for (const s of e.stopped) say(`  account ${s.account}: ${describeError(s.failure)}`);
       process.exitCode = 1;
     }

@@ -137,9 +137,9 @@ export async function deliverOne(services: Services, delivery: Delivery, signal:
   return result!.value;
 }
 
-/** `vigil replay`: every parked delivery is tried again; those sent (or already sent) leave the dead letters. */
-export function replayDeliveries(services: Services, signal: AbortSignal): Promise<{ retried: number; remaining: number }> {
-  return replayParkedDeliveries(services, undefined, signal);
+/** `vigil replay`: every parked delivery is tried again; those sent (or already sent) leave the dead letters, and each left parked is told with why. */
+export function replayDeliveries(services: Services, signal: AbortSignal, onStillParked?: (delivery: Delivery, why: string) => void): Promise<{ retried: number; remaining: number }> {
+  return replayParkedDeliveries(services, undefined, signal, undefined, onStillParked);
 }
 
 /** After a stop without draining, the deliveries still queued are sent again by the next start: their stale leases go first. */

@@ -176,7 +176,7 @@ export const listDeliveries = (services: Services, scope: Scope, filter: Deliver
  * scope's account alone. Those sent leave them; the counts are of the deliveries this call
  * could touch, never of another tenant's.
  */
-export async function replayParkedDeliveries(services: Services, scope: Scope | undefined, signal: AbortSignal, deliveryIds?: readonly string[]): Promise<{ retried: number; remaining: number }> {
+export async function replayParkedDeliveries(services: Services, scope: Scope | undefined, signal: AbortSignal, deliveryIds?: readonly string[], onStillParked?: (delivery: ParkedDelivery["delivery"], why: string) => void): Promise<{ retried: number; remaining: number }> {
   const deps = deliverDepsOf(services);
   const wanted = deliveryIds ? new Set(deliveryIds) : undefined;
   // The dead letters' own counts: one sent whose parked record could not be removed is still parked.
@@ -189,6 +189,8 @@ export async function replayParkedDeliveries(services: Services, scope: Scope | 
       const outcome = await deliver(deps, parked.delivery, signal, { replay: true });
       await recordOutcome(services, parked.delivery, outcome, alert);
       services.observer.delivered(parked.delivery.deliveryId, outcome);
+      if (outcome.kind === "parked") onStillParked?.(parked.delivery, `${outcome.detail} (${outcome.attempts} attempt${outcome.attempts === 1 ? "" : "s"})`);
+      else if (outcome.kind === "in-progress") onStillParked?.(parked.delivery, "another run is sending it now");
       // Settled when sent (or sent already); one another run holds stays parked for it.
       return outcome.kind === "sent" || outcome.kind === "duplicate";
     },

@@ -97,6 +97,12 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
     expect(files).toHaveLength(1);
     const parked = (await readFile(join(dir, "demo", "dead-letters", files[0]!), "utf8")).split("\n").filter((l) => l.trim());
     expect(parked).toHaveLength(6);
+    // Still refused (not a status worth retrying): each stays parked, and the operator reads why.
+    http.answer(...Array.from({ length: 6 }, () => ({ status: 400 })));
+    const refused = await vigil(["replay", "--data-dir", join(dir, "demo")]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/replay: 0 delivery\(ies\) sent or found already sent, 6 still parked/);
+    expect(refused.stderr.split("\n").filter((l) => /^ {2}shop-severe-webhook\/.*: .*HTTP 400.* \(1 attempt\)$/.test(l))).toHaveLength(6);
     const before = http.requests.filter((q) => q.path === "/down").length;
     // Another account's file cannot be read (a folder where it should be): its account stops, the demo's is replayed, and the operator is told both.
     const broken = join(dir, "demo", "dead-letters", deadLetterFileName("999999999999"));
