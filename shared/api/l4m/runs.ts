@@ -6,27 +6,40 @@ import { page } from "../paging.ts";
 import { DetectorRef, isoSeconds, nothing, op, Paging } from "./operation.ts";
 
 
-/** L4M's data quality metrics of one interval, from what detection recorded of it. */
-const qualityWire = (metricSet: MetricSet, q: QualityRecord) => ({
-  StartTimestamp: Date.parse(q.intervalStart) / 1000,
-  MetricSetDataQualityMetricList: [
-    {
-      MetricSetArn: metricSet.MetricSetArn,
-      DataQualityMetricList: [
-        { MetricType: "ROWS_PROCESSED", MetricDescription: "Rows read", MetricValue: q.rowsRead },
-        { MetricType: "ROWS_PARTIAL_COMPLIANCE", MetricDescription: "Rows with at least one unusable measure", MetricValue: q.rowsPartial },
-        { MetricType: "INVALID_ROWS_COMPLIANCE", MetricDescription: "Rows that could not be used", MetricValue: q.rowsRejected },
-        { MetricType: "TIME_SERIES_COUNT", MetricDescription: "Time series seen", MetricValue: q.timeSeriesCount },
-        ...Object.entries(q.columnCompleteness).map(([c, v]) => ({ MetricType: "COLUMN_COMPLETENESS", MetricDescription: "Share of rows with a usable value", RelatedColumnName: c, MetricValue: v })),
-        ...Object.entries(q.dimensionUniqueness).map(([c, v]) => ({ MetricType: "DIMENSION_UNIQUENESS", MetricDescription: "Distinct values", RelatedColumnName: c, MetricValue: v })),
-      ],
-      // Vigil's, beside L4M's: the rows kept aside, by reason (GetRejectedRows lists them).
-      RejectedRowsByReason: Object.fromEntries(Object.entries(q.rejectsByReason ?? {}).filter(([, n]) => n > 0)),
-      // Those counted but not kept with their fields (GetRejectedRows answers their counts per file and reason).
-      ...(q.rejectsNotKept ? { RejectedRowsNotKept: q.rejectsNotKept } : {}),
-    },
+type RowFigures = Pick<QualityRecord, "rowsRead" | "rowsPartial" | "rowsRejected" | "rejectsByReason" | "rejectsNotKept">;
+
+/** L4M's row figures of a read (an interval's, or a history's: `of`), and Vigil's rows kept aside beside them. */
+const rowsWire = (q: RowFigures, of = "") => ({
+  DataQualityMetricList: [
+    { MetricType: "ROWS_PROCESSED", MetricDescription: `Rows${of} read`, MetricValue: q.rowsRead },
+    { MetricType: "ROWS_PARTIAL_COMPLIANCE", MetricDescription: `Rows${of} with at least one unusable measure`, MetricValue: q.rowsPartial },
+    { MetricType: "INVALID_ROWS_COMPLIANCE", MetricDescription: `Rows${of} that could not be used`, MetricValue: q.rowsRejected },
   ],
+  // Vigil's, beside L4M's: the rows kept aside, by reason (GetRejectedRows lists them).
+  RejectedRowsByReason: Object.fromEntries(Object.entries(q.rejectsByReason ?? {}).filter(([, n]) => n > 0)),
+  // Those counted but not kept with their fields (GetRejectedRows answers their counts per file and reason).
+  ...(q.rejectsNotKept ? { RejectedRowsNotKept: q.rejectsNotKept } : {}),
 });
+
+/** L4M's data quality metrics of one interval, from what detection recorded of it. */
+function qualityWire(metricSet: MetricSet, q: QualityRecord) {
+  const rows = rowsWire(q);
+  return {
+    StartTimestamp: Date.parse(q.intervalStart) / 1000,
+    MetricSetDataQualityMetricList: [
+      {
+        MetricSetArn: metricSet.MetricSetArn,
+        ...rows,
+        DataQualityMetricList: [
+          ...rows.DataQualityMetricList,
+          { MetricType: "TIME_SERIES_COUNT", MetricDescription: "Time series seen", MetricValue: q.timeSeriesCount },
+          ...Object.entries(q.columnCompleteness).map(([c, v]) => ({ MetricType: "COLUMN_COMPLETENESS", MetricDescription: "Share of rows with a usable value", RelatedColumnName: c, MetricValue: v })),
+          ...Object.entries(q.dimensionUniqueness).map(([c, v]) => ({ MetricType: "DIMENSION_UNIQUENESS", MetricDescription: "Distinct values", RelatedColumnName: c, MetricValue: v })),
+        ],
+      },
+    ],
+  };
+}
 
 /**
  * Vigil's: what the history the metric set last learned held, with L4M's row figures; its
@@ -38,14 +51,8 @@ const historyWire = (metricSet: MetricSet, h: HistoryQuality) => ({
   MetricSetDataQualityMetricList: [
     {
       MetricSetArn: metricSet.MetricSetArn,
-      DataQualityMetricList: [
-        { MetricType: "ROWS_PROCESSED", MetricDescription: "Rows of the history read", MetricValue: h.rowsRead },
-        { MetricType: "ROWS_PARTIAL_COMPLIANCE", MetricDescription: "Rows of the history with at least one unusable measure", MetricValue: h.rowsPartial },
-        { MetricType: "INVALID_ROWS_COMPLIANCE", MetricDescription: "Rows of the history that could not be used", MetricValue: h.rowsRejected },
-      ],
+      ...rowsWire(h, " of the history"),
       History: { ReadAt: isoSeconds(Date.parse(h.readAt)), Files: h.files, IntervalsLearned: h.intervalsLearned, RowsBeforeReach: h.rowsBeforeReach, RowsAhead: h.rowsAhead },
-      RejectedRowsByReason: Object.fromEntries(Object.entries(h.rejectsByReason).filter(([, n]) => n > 0)),
-      ...(h.rejectsNotKept ? { RejectedRowsNotKept: h.rejectsNotKept } : {}),
     },
   ],
 });
