@@ -223,6 +223,10 @@ program
     // Before the run, not after it: a folder that is not there fails at once.
     if (opts.out && !(await stat(dirname(resolve(opts.out))).then((s) => s.isDirectory(), () => false))) throw new ValidationException(`--out ${opts.out}: the folder ${dirname(resolve(opts.out))} does not exist`);
     const metricSet = await loadMetricSetFile(opts.metricSet);
+    // This machine's files alone: an S3 URI is a path for the AWS mode, which a back-test here cannot read.
+    const s3 = metricSet.MetricSource.S3SourceConfig;
+    const remote = (opts.data ?? [...(s3?.HistoricalDataPathList ?? []), ...(s3?.TemplatedPathList ?? [])]).find((p) => /^s3:\/\//i.test(p));
+    if (remote) throw new ValidationException(`vigil backtest reads this machine's files, not ${remote}: copy them here and name them with --data <file or folder>, or put a local path where the metric set has the S3 URI`);
     const run = await backtestFiles(localFiles(), metricSet, opts.data ?? [], { ...(opts.from !== undefined ? { from: opts.from } : {}), onProgress: (done, total) => say(`backtest: ${done}/${total} intervals`) });
     const body = toJsonLines(anomalyRecords(run));
     if (opts.out) {

@@ -120,6 +120,15 @@ describe("vigil backtest, what it refuses and says", () => {
     expect(r.stderr).toMatch(/… and 2 more: --out <file> keeps every one/);
   });
 
+  it("refuses an S3 URI at once, saying how to back-test such files here", async () => {
+    const { dir } = await fixture("timestamp,platform,marketplace,views,revenue\n");
+    const { AnomalyDetectorArn: _, ...request } = metricSetRequest({ MetricSource: { S3SourceConfig: { RoleArn: "arn:aws:iam::123456789012:role/l4m", HistoricalDataPathList: ["s3://shop-metrics/history/"] } } });
+    await writeFile(join(dir, "s3.json"), JSON.stringify(request));
+    const r = vigil(["backtest", "--metric-set", join(dir, "s3.json")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("vigil: ValidationException: vigil backtest reads this machine's files, not s3://shop-metrics/history/: copy them here and name them with --data <file or folder>");
+  });
+
   it("tells a path with no file from files with no row", async () => {
     const { dir, metricSet } = await fixture("timestamp,platform,marketplace,views,revenue\n");
     const missing = vigil(["backtest", "--metric-set", metricSet, "--data", join(dir, "no-such-folder")]);
