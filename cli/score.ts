@@ -54,8 +54,8 @@ export function scoreCsv(text: string): string[] {
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
- * The data rows of `text`, each a time and a value (the first line is a header unless its
- * time parses). Every row must be used as written, so
+ * The data rows of `text`, each a time and a value (the first line is a header when its
+ * value is a name, not a number). Every row must be used as written, so
  * nothing is skipped: a row without a comma, a timestamp that does not parse, a value that
  * is not a finite number, or a time before the previous row's is refused with its line and
  * data row numbers. An empty value is a missing one (the interval waits for the next).
@@ -65,8 +65,8 @@ export function readRows(text: string): { t: number; x: number }[] {
   const first = lines.findIndex((l) => l.trim() !== "");
   if (first < 0) throw new ValidationException("no input: expected CSV 'timestamp,value'");
   const parse = makeTimestampParser(undefined, "UTC");
-  // A first line whose time parses is a row of input without a header: read, not skipped.
-  const start = parse(stampOf(lines[first]!)) === undefined ? first + 1 : first;
+  // The first line is a header when its value is a name (neither a number nor empty); else it is a row of input without one, read as every row is (a time that does not parse refused).
+  const start = isName(valueOf(lines[first]!)) ? first + 1 : first;
   const rows: { t: number; x: number }[] = [];
   for (let n = start; n < lines.length; n++) {
     const line = lines[n]!;
@@ -78,7 +78,7 @@ export function readRows(text: string): { t: number; x: number }[] {
     const stamp = stampOf(line);
     const t = parse(stamp);
     if (t === undefined) throw refuse(`'${stamp.slice(0, 80)}' is not a timestamp`);
-    const cell = line.slice(comma + 1).trim().replace(/^"|"$/g, "");
+    const cell = valueOf(line);
     const x = cell === "" ? NaN : NUMBER.test(cell) ? Number(cell) : undefined;
     if (x === undefined || x === Infinity || x === -Infinity) throw refuse(`value '${cell.slice(0, 80)}' is not a number`);
     const previous = rows[rows.length - 1];
@@ -90,6 +90,10 @@ export function readRows(text: string): { t: number; x: number }[] {
 
 /** The time cell of a line: what comes before its last comma, unquoted. */
 const stampOf = (line: string) => line.slice(0, Math.max(0, line.lastIndexOf(","))).trim().replace(/^"|"$/g, "");
+/** The value cell of a line: what comes after its last comma (the whole line without one), unquoted. */
+const valueOf = (line: string) => line.slice(line.lastIndexOf(",") + 1).trim().replace(/^"|"$/g, "");
+/** A header's value cell: a name, not a number and not empty. */
+const isName = (cell: string) => cell !== "" && !NUMBER.test(cell) && !/^[+-]?(Infinity|NaN)$/.test(cell);
 
 /** Rows read to infer the step: fewer than any layout's warm-up (engine/layout.ts). */
 export const INTERVAL_ROWS = 13;

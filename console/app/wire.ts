@@ -103,18 +103,9 @@ export interface QualityMetric {
   readonly MetricValue: number;
 }
 
-/** What the history a metric set last learned held, beside L4M's row figures (an entry of GetDataQualityMetrics of its own). */
-export interface HistoryRead {
-  readonly ReadAt: string;
-  readonly Files: number;
-  readonly IntervalsLearned: number;
-  readonly RowsBeforeReach: number;
-  readonly RowsAhead: number;
-}
-
 export interface IntervalQuality {
   readonly StartTimestamp: number;
-  readonly MetricSetDataQualityMetricList: readonly { readonly MetricSetArn: string; readonly DataQualityMetricList: readonly QualityMetric[]; readonly RejectedRowsByReason?: Readonly<Record<string, number>>; readonly RejectedRowsNotKept?: number; readonly History?: HistoryRead }[];
+  readonly MetricSetDataQualityMetricList: readonly { readonly MetricSetArn: string; readonly DataQualityMetricList: readonly QualityMetric[]; readonly RejectedRowsByReason?: Readonly<Record<string, number>>; readonly RejectedRowsNotKept?: number }[];
 }
 
 export interface RejectedRow {

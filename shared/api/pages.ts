@@ -13,18 +13,32 @@ const PAGE = /^\/anomaly-groups\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 
 export const isPage = (path: string) => path.startsWith("/anomaly-groups/");
 
+/**
+ * Every answer to a link: it varies with Accept (a page or JSON), is the link holder's alone
+ * (never cached on the way), and its links send no Referer (the page's address is the
+ * link, signature and all).
+ */
+const LINK_HEADERS = { vary: "Accept", "cache-control": "private, no-store", "referrer-policy": "no-referrer" };
+
 const html = (status: number, title: string, body: string): ApiResponse => ({
   status,
-  headers: { "content-type": "text/html; charset=utf-8", "x-frame-options": "DENY", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" },
+  headers: { "content-type": "text/html; charset=utf-8", "x-frame-options": "DENY", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'", ...LINK_HEADERS },
   body: `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title></head><body style="font-family:Helvetica,Arial,sans-serif;max-width:52em;margin:2em auto">${body}</body></html>`,
 });
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-/** Whether a request is a browser's (a person who clicked the link), which reads a page rather than JSON. */
-const wantsHtml = (accept: string | undefined) => accept !== undefined && /\btext\/html\b/i.test(accept);
+/** Whether a request is a browser's (a person who clicked the link), which reads a page rather than JSON: it accepts text/html, not at q=0. */
+const wantsHtml = (accept: string | undefined) =>
+  (accept ?? "")
+    .slice(0, 1024)
+    .split(",")
+    .some((range) => {
+      const [type, ...params] = range.split(";").map((p) => p.trim().toLowerCase());
+      return type === "text/html" && !params.some((p) => /^q=0(\.0*)?$/.test(p));
+    });
 
 /** The group a link opens, as a person reads it: what, when, which series, and where to see it whole. */
-function groupPage(found: { anomalyDetectorArn: string; anomalyGroup: { AnomalyGroupId: string; AnomalyGroupScore: number; PrimaryMetricName: string; StartTime: string; EndTime: string }; series: readonly { measure: string; dimensions: Readonly<Record<string, string>> }[] }): ApiResponse {
+export function groupPage(found: { anomalyDetectorArn: string; anomalyGroup: { AnomalyGroupId: string; AnomalyGroupScore: number; PrimaryMetricName: string; StartTime: string; EndTime: string }; series: readonly { measure: string; dimensions: Readonly<Record<string, string>> }[] }): ApiResponse {
   const g = found.anomalyGroup;
   const shown = found.series.slice(0, MAX_SERIES_SHOWN);
   const rows = shown.map((s) => `<tr><td>${esc(s.measure)}</td><td>${esc(Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(", "))}</td></tr>`).join("");
@@ -59,7 +73,7 @@ export async function page(services: Services, request: { method: string; path: 
     if (request.method !== "GET") return html(405, "Not allowed", "<h1>Not allowed</h1>");
     // A person who clicked the link reads a page; a program, the group in L4M's shape.
     if (wantsHtml(request.accept)) return groupPage(found);
-    return { status: 200, headers: { "content-type": "application/json", vary: "Accept" }, body: JSON.stringify({ AnomalyDetectorArn: found.anomalyDetectorArn, MetricSetArn: found.metricSetArn, AnomalyGroup: l4m }) };
+    return { status: 200, headers: { "content-type": "application/json", ...LINK_HEADERS }, body: JSON.stringify({ AnomalyDetectorArn: found.anomalyDetectorArn, MetricSetArn: found.metricSetArn, AnomalyGroup: l4m }) };
   }
   let said = "";
   if (request.method === "POST") {

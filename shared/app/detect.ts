@@ -95,7 +95,8 @@ export interface HistoryQuality {
   readonly reach: string;
   /** Rows of intervals from the first live one on: live data, learned as it is detected. */
   readonly rowsAhead: number;
-  readonly intervalsLearned: number;
+  /** Intervals of the history with rows to learn: what the learning was given (its commit is the model's, `DescribeAnomalyDetector`'s status). */
+  readonly intervalsRead: number;
 }
 export const historyQualityKey = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/history-read`;
 /** The rows a named history's last learning kept aside, with their reasons. */
@@ -382,7 +383,13 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
     await deps.blobs.deleteFolder(`${work}/`);
     throw e;
   });
-  if (spilled.read) await keepHistoryRead(deps, metricSet, root, spilled.read, spilled.intervals, now);
+  // What the read held is kept only by the run that still holds the history, of a metric set that still stands: a purge, or a run that took over, is not written after.
+  if (!(await holdsLease(deps, term, now)) || !(await standsStill(deps.records, metricSet))) {
+    await deps.records.release(term.lease, term.leaseUntil);
+    await deps.blobs.deleteFolder(`${work}/`);
+    return undefined;
+  }
+  await keepHistoryRead(deps, metricSet, root, spilled.read, spilled.intervals, now);
   // Only a history the owner named: a pushed or CloudWatch metric set's canonical files may not have come yet.
   if (strict && spilled.unusable && metricSet.MetricSource.S3SourceConfig?.HistoricalDataPathList?.length) throw new ValidationException(`The history of metric set ${metricSet.MetricSetName} gave nothing to learn: ${spilled.unusable}`);
   const version = `h-${run}`;
@@ -425,8 +432,17 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   return results && finishHistory(deps, { ...plan, leaseUntil: term.leaseUntil }, results, now);
 }
 
-/** Keeps what a named history's read held (its rows kept aside first, then the figures that point to them), for GetDataQualityMetrics and GetRejectedRows. */
-async function keepHistoryRead(deps: DetectServices, metricSet: MetricSet, root: string, read: HistoryRead, intervalsLearned: number, now: number): Promise<void> {
+/**
+ * Keeps what a named history's read held (its rows kept aside first, then the figures that
+ * point to them), for GetDataQualityMetrics and GetRejectedRows; without a named history
+ * (its paths removed since), what an earlier one held goes.
+ */
+async function keepHistoryRead(deps: DetectServices, metricSet: MetricSet, root: string, read: HistoryRead | undefined, intervalsRead: number, now: number): Promise<void> {
+  if (!read) {
+    await deps.records.delete("quality", historyQualityKey(metricSet));
+    await deps.blobs.deleteFolder(`${joinUri(root, "history")}/`);
+    return;
+  }
   await deps.blobs.put(historyRejectsUri(root), toJsonLines(read.rejects), "rejects");
   const quality: HistoryQuality = {
     MetricSetArn: metricSet.MetricSetArn,
@@ -440,7 +456,7 @@ async function keepHistoryRead(deps: DetectServices, metricSet: MetricSet, root:
     rowsBeforeReach: read.rowsBeforeReach,
     reach: new Date(read.reach).toISOString(),
     rowsAhead: read.rowsAhead,
-    intervalsLearned,
+    intervalsRead,
   };
   await deps.records.put("quality", historyQualityKey(metricSet), quality);
 }

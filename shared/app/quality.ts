@@ -29,6 +29,8 @@ export async function executions(services: Services, scope: Scope, detectorArn: 
   return wanted.sort((a, b) => Date.parse(b.Timestamp) - Date.parse(a.Timestamp));
 }
 
+const namesHistory = (metricSet: MetricSet) => (metricSet.MetricSource.S3SourceConfig?.HistoricalDataPathList?.length ?? 0) > 0;
+
 /** The data quality of each interval of the detector's metric sets (one of them when named), of the history it last learned, and the spans of its last back-test. */
 export async function dataQuality(services: Services, scope: Scope, detectorArn: string, metricSetArn?: string): Promise<{ metricSet: MetricSet; intervals: QualityRecord[]; history?: HistoryQuality; backTest?: BackTestWindow }[]> {
   const catalog = catalogOf(services, scope);
@@ -39,7 +41,8 @@ export async function dataQuality(services: Services, scope: Scope, detectorArn:
     sets.map(async (metricSet) => {
       const all = await services.records.list<QualityRecord | BackTestWindow | HistoryQuality>("quality", `${metricSetKey(metricSet.MetricSetArn)}/`);
       const backTest = await services.records.get<BackTestWindow>("quality", backTestWindowKey(metricSet));
-      const history = await services.records.get<HistoryQuality>("quality", historyQualityKey(metricSet));
+      // Only while the metric set names a history: one whose paths were removed since is not its data any more.
+      const history = namesHistory(metricSet) ? await services.records.get<HistoryQuality>("quality", historyQualityKey(metricSet)) : undefined;
       return { metricSet, intervals: all.filter((q): q is QualityRecord => "intervalStart" in q), ...(history ? { history } : {}), ...(backTest ? { backTest } : {}) };
     }),
   );
@@ -64,6 +67,7 @@ export async function rejectedRows(services: Services, scope: Scope, input: { re
   if (!metricSet) throw new ResourceNotFoundException(`No metric set ${input.MetricSetArn} in ${input.AnomalyDetectorArn}`, input.MetricSetArn, "MetricSet");
   const root = metricSetRoot(services.resultsRoot, metricSet);
   const len = intervalMs(metricSet.MetricSetFrequency);
+  if (input.Timestamp === "history" && !namesHistory(metricSet)) return [];
   const uri = input.Timestamp === "history" ? historyRejectsUri(root) : joinUri(intervalUri(root, Math.floor(input.Timestamp / len) * len), "rejects.jsonl");
   const chunks = await services.blobs.read(uri);
   if (!chunks) return [];

@@ -114,11 +114,13 @@ export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet,
   let rows = 0;
   let rejected = 0;
   let partial = 0;
+  let malformed = 0;
   let firstRejected: RowsVisited["firstRejected"];
   for await (const batch of recordsUnder(blobs, prefixes, format, listed, undefined, budget, latestFirst)) {
     for (const item of batch) {
       if (!("row" in item)) {
         rejected++;
+        malformed++;
         firstRejected ??= item.malformed;
         const m = item.malformed;
         rejects?.add({ file: m.file, line: m.line, reason: m.line === 0 ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
@@ -140,13 +142,14 @@ export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet,
       if (wrote) await wrote;
     }
   }
-  return { files: listed.files, rows, rejected, partial, overBudget: budget?.exceeded === true, ...(firstRejected ? { firstRejected } : {}) };
+  return { files: listed.files, rows, malformed, rejected, partial, overBudget: budget?.exceeded === true, ...(firstRejected ? { firstRejected } : {}) };
 }
 
-/** What visitRows read: files begun, rows (records that could not be read are rejected, not rows), rows with an unusable measure, and the first reject. */
+/** What visitRows read: files begun, rows, records that could not be read (`malformed`: rejected, not rows), rows with an unusable measure, and the first reject. */
 export interface RowsVisited {
   readonly files: number;
   readonly rows: number;
+  readonly malformed: number;
   readonly rejected: number;
   readonly partial: number;
   readonly overBudget: boolean;
@@ -227,7 +230,8 @@ export async function spillHistory(reader: FileReader, metricSet: ReadableMetric
   const unusable = whyNothingLearned(read, spill, spilled.intervals);
   const report: HistoryRead = {
     files: read.files,
-    rowsRead: read.rows,
+    // Read as an interval counts them: a record that could not be read is a row read and rejected.
+    rowsRead: read.rows + read.malformed,
     rowsRejected: read.rejected,
     rowsPartial: read.partial,
     rejectsByReason: rejects.rejectsByReason,

@@ -107,10 +107,20 @@ export class InternalServerException extends VigilError {
   readonly httpStatus = 500;
 }
 
+/** Whether `message` lists `entry` whole, as parseOrThrow lists a field ("…: a why; b why; and N more"): not as the end of a longer name. */
+function namesField(message: string, entry: string): boolean {
+  for (let at = message.indexOf(entry); at >= 0; at = message.indexOf(entry, at + 1)) {
+    const before = message.slice(Math.max(0, at - 2), at);
+    const after = message.charAt(at + entry.length);
+    if ((before === ": " || before === "; ") && (after === "" || after === ";")) return true;
+  }
+  return false;
+}
+
 /** One line a person can read, with the fields that failed. */
 export function describeError(error: unknown): string {
   // The fields the message does not name already (it names the first few, as L4M's did): each said once.
-  const unnamed = error instanceof ValidationException ? error.fields.filter((f) => !error.message.includes(`${f.Name} ${f.Message}`)) : [];
+  const unnamed = error instanceof ValidationException ? error.fields.filter((f) => !namesField(error.message, `${f.Name} ${f.Message}`)) : [];
   if (error instanceof ValidationException && unnamed.length) {
     return `${error.code}: ${error.message} (${unnamed.map((f) => `${f.Name}: ${f.Message}`).join("; ")})`;
   }

@@ -64,6 +64,9 @@ describe("vigil demo sends its alerts where a newcomer asks", () => {
       // A browser (a person who clicked "Details") reads a page, with the way into the console.
       const shown = await fetch(at(links.anomalyGroup), { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } });
       expect(shown.headers.get("content-type")).toMatch(/^text\/html/);
+      expect([shown.headers.get("vary"), shown.headers.get("cache-control"), shown.headers.get("referrer-policy")]).toEqual(["Accept", "private, no-store", "no-referrer"]);
+      // A client that refuses HTML gets the JSON.
+      expect((await fetch(at(links.anomalyGroup), { headers: { accept: "text/html;q=0, application/json" } })).headers.get("content-type")).toBe("application/json");
       const html = await shown.text();
       expect(html).toMatch(/<h1>Anomaly group, severity \d+(\.\d+)?<\/h1>/);
       expect(html).toContain("marketplace=");

@@ -41,8 +41,11 @@ describe("vigil score refuses input it cannot use as written", () => {
     const r = score(rows.join("\n") + "\n");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split("\n")).toHaveLength(3);
-    // A header that is no time at all is still a header, whatever it is called.
+    // A header is told by its value's name, whatever its time column is called; a first row with a bad time is refused, not taken for a header.
     expect(readRows(`ts,sales\n${rows.join("\n")}`)).toHaveLength(3);
+    expect(readRows(`0,value\n${rows.join("\n")}`)).toHaveLength(3);
+    expect(() => readRows(`2021-01-01 0:00,1\n${rows.join("\n")}`)).toThrow(/line 1 \(data row 1\): '2021-01-01 0:00' is not a timestamp/);
+    expect(() => readRows(`12\n${rows.join("\n")}`)).toThrow(/line 1 \(data row 1\): expected 'timestamp,value'/);
   });
 
   it("counts lines as the file has them, blank lines included", () => {

@@ -197,10 +197,13 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
   it("GetDataQualityMetrics and DescribeAnomalyDetectionExecutions, paged", async () => {
     const l4m = client();
     const quality = await l4m.send(new GetDataQualityMetricsCommand({ AnomalyDetectorArn: shop.detector }));
-    // The history learned first (its entry starts where a history reaches, a year back), then the ten intervals detected.
+    // The history learned, told by its HISTORY_* figures, which the SDK reads (its entry starts where a history reaches, a year back); then the ten intervals detected.
+    const isHistory = (q: NonNullable<typeof quality.AnomalyDetectorDataQualityMetricList>[number]) => q.MetricSetDataQualityMetricList![0]!.DataQualityMetricList!.some((x) => (x.MetricType as string | undefined) === "HISTORY_READ_TIME_STAMP");
     const [history, ...intervals] = quality.AnomalyDetectorDataQualityMetricList!;
+    expect(isHistory(history!)).toBe(true);
     expect(history!.StartTimestamp).toEqual(new Date(LIVE - 365 * 24 * HOUR));
     expect(history!.MetricSetDataQualityMetricList![0]!.DataQualityMetricList).toContainEqual(expect.objectContaining({ MetricType: "INVALID_ROWS_COMPLIANCE", MetricValue: 0 }));
+    expect(intervals.filter(isHistory)).toEqual([]);
     expect(intervals).toHaveLength(10);
     expect(intervals[0]!.MetricSetDataQualityMetricList![0]!.DataQualityMetricList).toContainEqual(expect.objectContaining({ MetricType: "ROWS_PROCESSED", MetricValue: 2 }));
     const first = await l4m.send(new DescribeAnomalyDetectionExecutionsCommand({ AnomalyDetectorArn: shop.detector, MaxResults: 4 }));

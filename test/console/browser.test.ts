@@ -335,7 +335,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     // The demo's bad rows, downloaded with their reasons from the interval that kept them.
     const quality = page.getByRole("region", { name: "Data quality per interval, newest first" });
     // The history the detector learned, apart from the intervals: the demo's four weeks, none of them kept aside.
-    expect(await page.getByText(/^History of orders, read /).textContent()).toMatch(/: [\d,]+ rows in 28 files, 672 intervals learned; 0 rows could not be used, 0 partial\. $/);
+    expect(await page.getByText(/^History of orders, read /).textContent()).toMatch(/: [\d,]+ rows in 28 files, 672 intervals to learn; 0 rows could not be used, 0 partial\. $/);
     await page.getByRole("button", { name: "Show all 72" }).last().click();
     const row = quality.locator("tbody tr", { has: page.getByRole("button", { name: /Download/ }) }).first();
     const saving = page.waitForEvent("download");

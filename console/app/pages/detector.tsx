@@ -21,7 +21,8 @@ interface DetectorData {
   readonly histories: IntervalQuality[];
 }
 
-const isHistory = (q: IntervalQuality) => q.MetricSetDataQualityMetricList.some((m) => m.History);
+/** The history's entry (HISTORY_* figures beside the rows'), apart from the intervals'. */
+const isHistory = (q: IntervalQuality) => q.MetricSetDataQualityMetricList.some((m) => m.DataQualityMetricList.some((x) => x.MetricType === "HISTORY_READ_TIME_STAMP"));
 
 async function loadDetector(arn: string): Promise<DetectorData> {
   const ref = { AnomalyDetectorArn: arn };
@@ -83,7 +84,7 @@ function byReason(q: IntervalQuality): [string, number][] {
 function Histories(props: { detectorArn: string; histories: IntervalQuality[]; names: ReadonlyMap<string, string> }): JSX.Element | null {
   const [error, setError] = useState<Error | undefined>();
   const [busy, setBusy] = useState<string | undefined>();
-  const reads = props.histories.flatMap((q) => q.MetricSetDataQualityMetricList.flatMap((m) => (m.History ? [{ q, m, history: m.History }] : [])));
+  const reads = props.histories.flatMap((q) => q.MetricSetDataQualityMetricList.map((m) => ({ q: { ...q, MetricSetDataQualityMetricList: [m] }, m })));
   if (!reads.length) return null;
   const download = async (metricSetArn: string) => {
     setBusy(metricSetArn);
@@ -98,16 +99,17 @@ function Histories(props: { detectorArn: string; histories: IntervalQuality[]; n
   };
   return (
     <>
-      {reads.map(({ q, m, history }) => {
-        const bad = metricOf({ ...q, MetricSetDataQualityMetricList: [m] }, "INVALID_ROWS_COMPLIANCE");
-        const partial = metricOf({ ...q, MetricSetDataQualityMetricList: [m] }, "ROWS_PARTIAL_COMPLIANCE");
+      {reads.map(({ q, m }) => {
+        const bad = metricOf(q, "INVALID_ROWS_COMPLIANCE");
+        const files = metricOf(q, "HISTORY_FILES");
+        const tooOld = metricOf(q, "HISTORY_ROWS_BEFORE_REACH");
         const reasons = Object.entries(m.RejectedRowsByReason ?? {}).sort((a, b) => b[1] - a[1]);
         const name = props.names.get(m.MetricSetArn) ?? m.MetricSetArn;
         return (
           <p>
-            History of {name}, read {utc(Date.parse(history.ReadAt))}: {number(metricOf({ ...q, MetricSetDataQualityMetricList: [m] }, "ROWS_PROCESSED"))} rows in {number(history.Files)} file{history.Files === 1 ? "" : "s"}, {number(history.IntervalsLearned)} intervals learned; {number(bad)} row{bad === 1 ? "" : "s"} could not be used, {number(partial)} partial
+            History of {name}, read {utc(metricOf(q, "HISTORY_READ_TIME_STAMP") * 1000)}: {number(metricOf(q, "ROWS_PROCESSED"))} rows in {number(files)} file{files === 1 ? "" : "s"}, {number(metricOf(q, "HISTORY_INTERVALS_READ"))} intervals to learn; {number(bad)} row{bad === 1 ? "" : "s"} could not be used, {number(metricOf(q, "ROWS_PARTIAL_COMPLIANCE"))} partial
             {reasons.length ? ` (${reasons.map(([r, n]) => `${REASON_TEXT[r] ?? r}: ${n}`).join(", ")})` : ""}
-            {history.RowsBeforeReach ? `; ${number(history.RowsBeforeReach)} rows before ${utc(q.StartTimestamp * 1000)} were too old to learn` : ""}.{" "}
+            {tooOld ? `; ${number(tooOld)} rows before ${utc(q.StartTimestamp * 1000)} were too old to learn` : ""}.{" "}
             {reasons.length ? (
               <button type="button" class="secondary" disabled={busy !== undefined} onClick={() => download(m.MetricSetArn)} aria-label={`Download the rows of ${name}'s history kept aside`}>
                 {busy === m.MetricSetArn ? "Downloading…" : "Download"}

@@ -42,20 +42,32 @@ function qualityWire(metricSet: MetricSet, q: QualityRecord) {
 }
 
 /**
- * Vigil's: what the history the metric set last learned held, with L4M's row figures; its
- * `History` says what was not learned for its time, and GetRejectedRows with `History` lists
- * the rows kept aside. StartTimestamp is the first interval a history reaches.
+ * Vigil's: what the history the metric set last learned held, with L4M's row figures, and
+ * its own figures as metric types of their own (HISTORY_*, as L4M's BACKTEST_* are, so an SDK
+ * client reads them): when it was read, its files and intervals, and the rows not learned for
+ * their time. GetRejectedRows with `History` lists the rows kept aside. StartTimestamp is the
+ * first interval a history reaches.
  */
-const historyWire = (metricSet: MetricSet, h: HistoryQuality) => ({
-  StartTimestamp: Date.parse(h.reach) / 1000,
-  MetricSetDataQualityMetricList: [
-    {
-      MetricSetArn: metricSet.MetricSetArn,
-      ...rowsWire(h, " of the history"),
-      History: { ReadAt: isoSeconds(Date.parse(h.readAt)), Files: h.files, IntervalsLearned: h.intervalsLearned, RowsBeforeReach: h.rowsBeforeReach, RowsAhead: h.rowsAhead },
-    },
-  ],
-});
+function historyWire(metricSet: MetricSet, h: HistoryQuality) {
+  const rows = rowsWire(h, " of the history");
+  return {
+    StartTimestamp: Date.parse(h.reach) / 1000,
+    MetricSetDataQualityMetricList: [
+      {
+        MetricSetArn: metricSet.MetricSetArn,
+        ...rows,
+        DataQualityMetricList: [
+          ...rows.DataQualityMetricList,
+          { MetricType: "HISTORY_READ_TIME_STAMP", MetricDescription: "When the history was last read to be learned", MetricValue: Math.floor(Date.parse(h.readAt) / 1000) },
+          { MetricType: "HISTORY_FILES", MetricDescription: "Files of the history read", MetricValue: h.files },
+          { MetricType: "HISTORY_INTERVALS_READ", MetricDescription: "Intervals of the history with rows to learn", MetricValue: h.intervalsRead },
+          { MetricType: "HISTORY_ROWS_BEFORE_REACH", MetricDescription: "Rows older than a history reaches, not learned", MetricValue: h.rowsBeforeReach },
+          { MetricType: "HISTORY_ROWS_AHEAD", MetricDescription: "Rows of live intervals, learned as they are detected", MetricValue: h.rowsAhead },
+        ],
+      },
+    ],
+  };
+}
 
 /** L4M's BACKTEST_* figures: where the last back-test's training and inference data started and ended (epoch seconds). */
 const backTestWire = (metricSet: MetricSet, w: BackTestWindow) => ({

@@ -273,20 +273,29 @@ describe("detection of intervals", () => {
     // Three rows of the history: one whose time is no time, one with no usable measure, one with one usable measure; and two days of rows too old to learn.
     const bad = [`yesterday,web,de,1,2`, `${stamp},web,de,lots,lots`, `${stamp},app,fr,7,lots`];
     const old = csvOf(shopPoints(LIVE - 400 * 24 * HOUR, 48, SERIES)).trimEnd().split("\n").slice(1);
-    await rt.blobs.put(history, `${rows}${bad.join("\n")}\n${old.join("\n")}\n`);
+    // Last, a record that cannot be read (a quote never closed): a row read, and rejected.
+    await rt.blobs.put(history, `${rows}${bad.join("\n")}\n${old.join("\n")}\n"unclosed,web,de,1,2\n`);
     expect((await detectDue(rt, LIVE + HOUR)).map((r) => r.outcome.kind)).toEqual(["processed"]);
     expect(await describeDetector(rt, OPERATOR, metricSet.AnomalyDetectorArn)).toMatchObject({ Status: "ACTIVE" });
 
     const [quality] = await dataQuality(rt, OPERATOR, metricSet.AnomalyDetectorArn);
     const goodRows = HISTORY_HOURS * SERIES.length;
-    expect(quality!.history).toMatchObject({ files: 1, rowsRead: goodRows + bad.length + old.length, rowsRejected: 2, rowsPartial: 1, rowsBeforeReach: old.length, rowsAhead: 0, intervalsLearned: HISTORY_HOURS, reach: new Date(LIVE - 365 * 24 * HOUR).toISOString() });
-    expect(quality!.history!.rejectsByReason).toMatchObject({ INVALID_TIMESTAMP: 1, NON_NUMERIC_MEASURE: 2 });
+    expect(quality!.history).toMatchObject({ files: 1, rowsRead: goodRows + bad.length + old.length + 1, rowsRejected: 3, rowsPartial: 1, rowsBeforeReach: old.length, rowsAhead: 0, intervalsRead: HISTORY_HOURS, reach: new Date(LIVE - 365 * 24 * HOUR).toISOString() });
+    expect(quality!.history!.rejectsByReason).toMatchObject({ INVALID_TIMESTAMP: 1, NON_NUMERIC_MEASURE: 2, MALFORMED_RECORD: 1 });
     const firstBad = goodRows + 2;
-    expect(await rejectedRows(rt, OPERATOR, { AnomalyDetectorArn: metricSet.AnomalyDetectorArn, MetricSetArn: metricSet.MetricSetArn, Timestamp: "history" })).toEqual([
+    const kept = { AnomalyDetectorArn: metricSet.AnomalyDetectorArn, MetricSetArn: metricSet.MetricSetArn, Timestamp: "history" as const };
+    expect(await rejectedRows(rt, OPERATOR, kept)).toEqual([
       expect.objectContaining({ file: history, line: firstBad, reason: "INVALID_TIMESTAMP", partial: false, row: expect.objectContaining({ timestamp: "yesterday" }) }),
       expect.objectContaining({ file: history, line: firstBad + 1, reason: "NON_NUMERIC_MEASURE", partial: false }),
       expect.objectContaining({ file: history, line: firstBad + 2, reason: "NON_NUMERIC_MEASURE", partial: true, detail: "measure 'revenue' = 'lots' is not a number" }),
+      expect.objectContaining({ file: history, line: firstBad + 3 + old.length, reason: "MALFORMED_RECORD", partial: false }),
     ]);
+
+    // Its history's paths removed, the metric set has no history's figures or rows to answer; learned again, they are gone.
+    const { HistoricalDataPathList: _, ...live } = metricSet.MetricSource.S3SourceConfig!;
+    await updateMetricSet(rt, OPERATOR, { MetricSetArn: metricSet.MetricSetArn, MetricSource: { S3SourceConfig: live } });
+    expect((await dataQuality(rt, OPERATOR, metricSet.AnomalyDetectorArn))[0]!.history).toBeUndefined();
+    expect(await rejectedRows(rt, OPERATOR, kept)).toEqual([]);
   });
 
   it("activates a detector whose named history holds only rows still to come: they are detected live, so it learns (LEARNING), not FAILED", async () => {

@@ -21,5 +21,7 @@ describe("describeError", () => {
     expect(five).toMatch(/^ValidationException: Invalid settings: a .*; b .*; c .*; and 2 more \(d: Invalid input: expected number, received undefined; e: Invalid input: expected number, received undefined\)$/);
     expect(five.match(/\ba: /g)).toBeNull();
     expect(describeError(new ValidationException("--for is not a duration", { fields: [{ Name: "for", Message: "must be ISO 8601" }] }))).toBe("ValidationException: --for is not a duration (for: must be ISO 8601)");
+    // A field whose entry ends another's ("b Required" in "ab Required") is not taken as named.
+    expect(describeError(new ValidationException("Invalid x: ab Required", { fields: [{ Name: "ab", Message: "Required" }, { Name: "b", Message: "Required" }] }))).toBe("ValidationException: Invalid x: ab Required (b: Required)");
   });
 });

@@ -88,8 +88,9 @@ describe("Vigil's operations on the wire", () => {
     expect(rows.RejectedRowList).toEqual([expect.objectContaining({ File: expect.stringContaining("part.csv"), Line: expect.any(Number), Reason: expect.any(String), Detail: expect.any(String), Row: expect.anything() })]);
     expect(rows.NextToken).toBeDefined();
     // The history's read, beside the intervals': its figures, and its rows kept aside (none in this shop's).
-    const history = quality.AnomalyDetectorDataQualityMetricList.map((q) => q.MetricSetDataQualityMetricList[0] as { History?: Record<string, number> }).find((m) => m.History);
-    expect(history?.History).toMatchObject({ Files: 1, IntervalsLearned: 14 * 24, RowsBeforeReach: 0, RowsAhead: 0 });
+    const figures = (q: (typeof quality.AnomalyDetectorDataQualityMetricList)[number]) => Object.fromEntries((q.MetricSetDataQualityMetricList[0] as unknown as { DataQualityMetricList: { MetricType: string; MetricValue: number }[] }).DataQualityMetricList.map((x) => [x.MetricType, x.MetricValue]));
+    const history = quality.AnomalyDetectorDataQualityMetricList.map(figures).find((f) => "HISTORY_READ_TIME_STAMP" in f);
+    expect(history).toMatchObject({ HISTORY_FILES: 1, HISTORY_INTERVALS_READ: 14 * 24, HISTORY_ROWS_BEFORE_REACH: 0, HISTORY_ROWS_AHEAD: 0, INVALID_ROWS_COMPLIANCE: 0 });
     expect((await call("GetRejectedRows", { AnomalyDetectorArn: s.detectorArn, MetricSetArn: s.metricSet.MetricSetArn, History: true })).body).toEqual({ RejectedRowList: [] });
     for (const neither of [{}, { History: true, Timestamp: iso(LIVE) }]) {
       expect((await call("GetRejectedRows", { AnomalyDetectorArn: s.detectorArn, MetricSetArn: s.metricSet.MetricSetArn, ...neither })).body).toMatchObject({ __type: "ValidationException", Fields: [{ Name: "Timestamp" }] });
