@@ -17,9 +17,10 @@ export const DEMO_RATE = 720;
 /**
  * More incidents after the demo's three days, one a day, so alerts keep arriving: six kinds
  * in turn, each hitting its own series at an hour when its market is busy, so a series is hit
- * once in six days. (Incidents every twelve hours on the same few series were anomalous a
- * twentieth of those series' time: the engine learns such a series as heavy-tailed, and by
- * the fourth day alerted on none of them.) `from` is a midnight, UTC.
+ * once in six days. (With incidents every twelve hours on the same three kinds, each series
+ * was hit every 36 hours: its first incident was a record, the later ones were judged by the
+ * series' tails alone, which put them under the alert threshold; from the fourth simulated day
+ * none was alerted.) `from` is a midnight, UTC.
  */
 export function liveIncidents(from: number, count = 60): Incident[] {
   const kinds: (Omit<Incident, "start"> & { readonly hour: number })[] = [

@@ -189,8 +189,8 @@ export async function replayParkedDeliveries(services: Services, scope: Scope | 
       const outcome = await deliver(deps, parked.delivery, signal, { replay: true });
       await recordOutcome(services, parked.delivery, outcome, alert);
       services.observer.delivered(parked.delivery.deliveryId, outcome);
+      // Why one failed again; one another run is sending is that run's to tell.
       if (outcome.kind === "parked") onStillParked?.(parked.delivery, `${outcome.detail} (${outcome.attempts} attempt${outcome.attempts === 1 ? "" : "s"})`);
-      else if (outcome.kind === "in-progress") onStillParked?.(parked.delivery, "another run is sending it now");
       // Settled when sent (or sent already); one another run holds stays parked for it.
       return outcome.kind === "sent" || outcome.kind === "duplicate";
     },

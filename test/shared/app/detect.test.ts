@@ -298,6 +298,24 @@ describe("detection of intervals", () => {
     expect(await rejectedRows(rt, OPERATOR, kept)).toEqual([]);
   });
 
+  it("keeps nothing of a history's read once its metric set no longer stands (deleted while the history was read)", async () => {
+    const { rt, metricSet, files } = await setUp(2);
+    const history = join(files, "history");
+    await rt.blobs.put(join(history, "all.csv"), `${csvOf(shopPoints(T0, HISTORY_HOURS, SERIES))}yesterday,web,de,1,2\n`);
+    // The metric set goes (as a purge removes it) while its history is being read.
+    const racing: Runtime = {
+      ...rt,
+      dataFiles: (grant) => {
+        const files = rt.dataFiles(grant);
+        return { ...files, list: async (prefix: string) => (prefix.startsWith(history) ? (await rt.records.delete("metricSets", metricSetKey(metricSet.MetricSetArn)), files.list(prefix)) : files.list(prefix)) };
+      },
+    };
+    await detectDue(racing, LIVE + HOUR);
+    expect(await rt.records.get("quality", `${metricSetKey(metricSet.MetricSetArn)}/history-read`)).toBeUndefined();
+    expect(await rt.blobs.list(`${join(metricSetRoot(rt.resultsRoot, metricSet), "history")}/`)).toEqual([]);
+    expect(await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet))).toBeUndefined();
+  });
+
   it("activates a detector whose named history holds only rows still to come: they are detected live, so it learns (LEARNING), not FAILED", async () => {
     const { rt, metricSet, files } = await setUp(2);
     await rt.blobs.put(join(files, "history", "all.csv"), csvOf(shopPoints(LIVE, 2, SERIES)));
