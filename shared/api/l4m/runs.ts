@@ -7,39 +7,38 @@ import { DetectorRef, isoSeconds, nothing, op, Paging } from "./operation.ts";
 
 
 type RowFigures = Pick<QualityRecord, "rowsRead" | "rowsPartial" | "rowsRejected" | "rejectsByReason" | "rejectsNotKept">;
+type QualityMetric = { readonly MetricType: string; readonly MetricDescription: string; readonly RelatedColumnName?: string; readonly MetricValue: number };
 
-/** L4M's row figures of a read (an interval's, or a history's: `of`), and Vigil's rows kept aside beside them. */
-const rowsWire = (q: RowFigures, of = "") => ({
-  DataQualityMetricList: [
-    { MetricType: "ROWS_PROCESSED", MetricDescription: `Rows${of} read`, MetricValue: q.rowsRead },
-    { MetricType: "ROWS_PARTIAL_COMPLIANCE", MetricDescription: `Rows${of} with at least one unusable measure`, MetricValue: q.rowsPartial },
-    { MetricType: "INVALID_ROWS_COMPLIANCE", MetricDescription: `Rows${of} that could not be used`, MetricValue: q.rowsRejected },
+/**
+ * One read's entry (an interval's, or a history's: `of`) from `start` (epoch seconds): L4M's
+ * row figures, then the read's own (`more`), and Vigil's rows kept aside beside them.
+ */
+const readWire = (metricSet: MetricSet, start: number, q: RowFigures, of: string, more: readonly QualityMetric[]) => ({
+  StartTimestamp: start,
+  MetricSetDataQualityMetricList: [
+    {
+      MetricSetArn: metricSet.MetricSetArn,
+      DataQualityMetricList: [
+        { MetricType: "ROWS_PROCESSED", MetricDescription: `Rows${of} read`, MetricValue: q.rowsRead },
+        { MetricType: "ROWS_PARTIAL_COMPLIANCE", MetricDescription: `Rows${of} with at least one unusable measure`, MetricValue: q.rowsPartial },
+        { MetricType: "INVALID_ROWS_COMPLIANCE", MetricDescription: `Rows${of} that could not be used`, MetricValue: q.rowsRejected },
+        ...more,
+      ],
+      // Vigil's, beside L4M's: the rows kept aside, by reason (GetRejectedRows lists them).
+      RejectedRowsByReason: Object.fromEntries(Object.entries(q.rejectsByReason ?? {}).filter(([, n]) => n > 0)),
+      // Those counted but not kept with their fields (GetRejectedRows answers their counts per file and reason).
+      ...(q.rejectsNotKept ? { RejectedRowsNotKept: q.rejectsNotKept } : {}),
+    },
   ],
-  // Vigil's, beside L4M's: the rows kept aside, by reason (GetRejectedRows lists them).
-  RejectedRowsByReason: Object.fromEntries(Object.entries(q.rejectsByReason ?? {}).filter(([, n]) => n > 0)),
-  // Those counted but not kept with their fields (GetRejectedRows answers their counts per file and reason).
-  ...(q.rejectsNotKept ? { RejectedRowsNotKept: q.rejectsNotKept } : {}),
 });
 
 /** L4M's data quality metrics of one interval, from what detection recorded of it. */
-function qualityWire(metricSet: MetricSet, q: QualityRecord) {
-  const rows = rowsWire(q);
-  return {
-    StartTimestamp: Date.parse(q.intervalStart) / 1000,
-    MetricSetDataQualityMetricList: [
-      {
-        MetricSetArn: metricSet.MetricSetArn,
-        ...rows,
-        DataQualityMetricList: [
-          ...rows.DataQualityMetricList,
-          { MetricType: "TIME_SERIES_COUNT", MetricDescription: "Time series seen", MetricValue: q.timeSeriesCount },
-          ...Object.entries(q.columnCompleteness).map(([c, v]) => ({ MetricType: "COLUMN_COMPLETENESS", MetricDescription: "Share of rows with a usable value", RelatedColumnName: c, MetricValue: v })),
-          ...Object.entries(q.dimensionUniqueness).map(([c, v]) => ({ MetricType: "DIMENSION_UNIQUENESS", MetricDescription: "Distinct values", RelatedColumnName: c, MetricValue: v })),
-        ],
-      },
-    ],
-  };
-}
+const qualityWire = (metricSet: MetricSet, q: QualityRecord) =>
+  readWire(metricSet, Date.parse(q.intervalStart) / 1000, q, "", [
+    { MetricType: "TIME_SERIES_COUNT", MetricDescription: "Time series seen", MetricValue: q.timeSeriesCount },
+    ...Object.entries(q.columnCompleteness).map(([c, v]) => ({ MetricType: "COLUMN_COMPLETENESS", MetricDescription: "Share of rows with a usable value", RelatedColumnName: c, MetricValue: v })),
+    ...Object.entries(q.dimensionUniqueness).map(([c, v]) => ({ MetricType: "DIMENSION_UNIQUENESS", MetricDescription: "Distinct values", RelatedColumnName: c, MetricValue: v })),
+  ]);
 
 /**
  * Vigil's: what the history the metric set last learned held, with L4M's row figures, and
@@ -48,26 +47,14 @@ function qualityWire(metricSet: MetricSet, q: QualityRecord) {
  * their time. GetRejectedRows with `History` lists the rows kept aside. StartTimestamp is the
  * first interval a history reaches.
  */
-function historyWire(metricSet: MetricSet, h: HistoryQuality) {
-  const rows = rowsWire(h, " of the history");
-  return {
-    StartTimestamp: Date.parse(h.reach) / 1000,
-    MetricSetDataQualityMetricList: [
-      {
-        MetricSetArn: metricSet.MetricSetArn,
-        ...rows,
-        DataQualityMetricList: [
-          ...rows.DataQualityMetricList,
-          { MetricType: "HISTORY_READ_TIME_STAMP", MetricDescription: "When the history was last read to be learned", MetricValue: Math.floor(Date.parse(h.readAt) / 1000) },
-          { MetricType: "HISTORY_FILES", MetricDescription: "Files of the history read", MetricValue: h.files },
-          { MetricType: "HISTORY_INTERVALS_READ", MetricDescription: "Intervals of the history with rows to learn", MetricValue: h.intervalsRead },
-          { MetricType: "HISTORY_ROWS_BEFORE_REACH", MetricDescription: "Rows older than a history reaches, not learned", MetricValue: h.rowsBeforeReach },
-          { MetricType: "HISTORY_ROWS_AHEAD", MetricDescription: "Rows of live intervals, learned as they are detected", MetricValue: h.rowsAhead },
-        ],
-      },
-    ],
-  };
-}
+const historyWire = (metricSet: MetricSet, h: HistoryQuality) =>
+  readWire(metricSet, Date.parse(h.reach) / 1000, h, " of the history", [
+    { MetricType: "HISTORY_READ_TIME_STAMP", MetricDescription: "When the history was last read to be learned", MetricValue: Math.floor(Date.parse(h.readAt) / 1000) },
+    { MetricType: "HISTORY_FILES", MetricDescription: "Files of the history read", MetricValue: h.files },
+    { MetricType: "HISTORY_INTERVALS_READ", MetricDescription: "Intervals of the history with rows to learn", MetricValue: h.intervalsRead },
+    { MetricType: "HISTORY_ROWS_BEFORE_REACH", MetricDescription: "Rows older than a history reaches, not learned", MetricValue: h.rowsBeforeReach },
+    { MetricType: "HISTORY_ROWS_AHEAD", MetricDescription: "Rows of live intervals, learned as they are detected", MetricValue: h.rowsAhead },
+  ]);
 
 /** L4M's BACKTEST_* figures: where the last back-test's training and inference data started and ended (epoch seconds). */
 const backTestWire = (metricSet: MetricSet, w: BackTestWindow) => ({
