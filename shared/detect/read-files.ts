@@ -5,7 +5,7 @@ import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
 import { isTemplated, renderTemplate } from "../model/path-template.ts";
 import { datesInZone, intervalNamed, templateZone } from "../model/interval-time.ts";
 import { FILE_READ_COST, ReadBudget, streamRecords, type ReadItem } from "../ingest/readers.ts";
-import { classifyRow, rowSpecOf } from "../ingest/rows.ts";
+import { classifyRow, malformedReject, rowSpecOf } from "../ingest/rows.ts";
 import { rowTimeParser } from "../ingest/timestamp.ts";
 import { intervalMs } from "../model/frequency.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../model/quotas.ts";
@@ -122,8 +122,7 @@ export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet,
         rejected++;
         malformed++;
         firstRejected ??= item.malformed;
-        const m = item.malformed;
-        rejects?.add({ file: m.file, line: m.line, reason: m.line === 0 ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
+        rejects?.add(malformedReject(item.malformed));
         continue;
       }
       rows++;

@@ -2,7 +2,7 @@ import type { Metric } from "../model/metric-set.ts";
 import type { MalformedRecord, RawRow } from "./readers.ts";
 import { KeyTable } from "../model/key-tables.ts";
 import { dimensionsOfKey } from "./series-key.ts";
-import { classifyRow, type IntervalWindow, type RejectReason, type RejectedRow, type RowSpec } from "./rows.ts";
+import { classifyRow, malformedReject, type IntervalWindow, type RejectReason, type RejectedRow, type RowSpec } from "./rows.ts";
 import { RejectKeeper, REJECT_LIMITS, type RejectLimits, type RejectsNotKept } from "./rejects.ts";
 
 /** One dimension combination's raw sums within one interval, per measure (metric set order). */
@@ -292,7 +292,7 @@ export class Aggregator {
   /** A record that could not be read as a row. */
   malformed(m: MalformedRecord): void {
     this.rowsRead++;
-    this.rejects.add({ file: m.file, line: m.line, reason: m.line === 0 ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
+    this.rejects.add(malformedReject(m));
   }
 
   add(raw: RawRow): void {

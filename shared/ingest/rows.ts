@@ -1,6 +1,6 @@
 import type { MetricSet } from "../model/metric-set.ts";
 import { dimensionsOf, measuresOf } from "../model/metric-set.ts";
-import { EXTRA_CELLS, type RawRow } from "./readers.ts";
+import { EXTRA_CELLS, type MalformedRecord, type RawRow } from "./readers.ts";
 import { seriesKeyOf } from "./series-key.ts";
 import type { TimestampParser } from "./timestamp.ts";
 
@@ -100,6 +100,9 @@ export function cellText(v: unknown): string {
 
 /** A cell as a reject's detail quotes it, without String() of an object, which may throw. */
 const quoted = (v: unknown) => (isCompound(v) ? compoundName(v) : `'${String(v)}'`);
+
+/** A record that could not be read as a row, as a reject: a file that could not be read (line 0), or a malformed record. */
+export const malformedReject = (m: MalformedRecord): RejectedRow => ({ file: m.file, line: m.line, reason: m.line === 0 ? "UNREADABLE_FILE" : "MALFORMED_RECORD", detail: m.detail, partial: false, row: m.raw });
 
 const rejectOf = (raw: RawRow, reason: RejectReason, detail: string, partial = false): RejectedRow => ({ file: raw.file, line: raw.line, reason, detail, partial, row: raw.fields });
 
