@@ -125,13 +125,11 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
   await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
   log(`Created detector ${detector.AnomalyDetectorArn} with metric set ${metricSet.MetricSetName} (2 measures × 21 series) and ${actions.length} alert(s) at severity 70`);
 
-  let rowsRejected = 0;
   const groupIds = new Set<string>();
   for (let h = 1; h <= LIVE_HOURS; h++) {
     clock = DEMO_LIVE_START + h * HOUR; // the scheduler fires as each hour closes
     for (const run of await detectDue(rt, clock)) {
       if (run.outcome.kind !== "processed") continue;
-      rowsRejected += run.outcome.execution.rowsRejected;
       if (run.outcome.group) groupIds.add(run.outcome.group.AnomalyGroupId);
     }
     if (h % 24 === 0) log(`Detected ${h}/${LIVE_HOURS} live hours: ${groupIds.size} anomaly group(s) so far`);
@@ -144,9 +142,10 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
     const causeNamedFirst = !!incident && !!first && incident.cause[first.name] === first.value;
     return { group, line: describeGroup(group, HOUR), incident, causeNamedFirst };
   });
-  // Rows used in part (a measure that is no number) are kept aside too, beside those not used at all.
-  const [quality] = await dataQuality(rt, OPERATOR, detector.AnomalyDetectorArn);
-  const rowsPartial = (quality?.intervals ?? []).reduce((n, q) => n + q.rowsPartial, 0);
+  // The rows kept aside, as data quality tells them: those not used at all, and those used in part (a measure that is no number).
+  const intervals = (await dataQuality(rt, OPERATOR, detector.AnomalyDetectorArn))[0]?.intervals ?? [];
+  const rowsRejected = intervals.reduce((n, q) => n + q.rowsRejected, 0);
+  const rowsPartial = intervals.reduce((n, q) => n + q.rowsPartial, 0);
   return { dataDir: root, deliveries, groups, incidents, rowsRejected, rowsPartial };
 }
 
