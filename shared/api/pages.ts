@@ -28,7 +28,7 @@ const html = (status: number, title: string, body: string): ApiResponse => ({
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** Whether a request is a browser's (a person who clicked the link), which reads a page rather than JSON: it accepts text/html, not at q=0. */
-const wantsHtml = (accept: string | undefined) =>
+export const wantsHtml = (accept: string | undefined) =>
   (accept ?? "")
     .slice(0, 1024)
     .split(",")

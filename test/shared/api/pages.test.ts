@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { groupPage } from "../../../shared/api/pages.ts";
+import { groupPage, wantsHtml } from "../../../shared/api/pages.ts";
 
 const HOSTILE = ['"><img src=x onerror=alert(1)></td><script>alert(2)</script>', "</table><a href=javascript:alert(3)>x</a>", "&amp;<!--"];
 
@@ -16,5 +16,15 @@ describe("an alert link's group page", () => {
     const href = /<a href="([^"]+)">Open it in the console<\/a>/.exec(page.body)![1]!.replaceAll("&amp;", "&");
     expect(new URL(href, "http://localhost").searchParams.get("detector")).toContain(HOSTILE[0]);
     expect(page.headers).toMatchObject({ "referrer-policy": "no-referrer", "cache-control": "private, no-store", vary: "Accept" });
+  });
+
+  it("is chosen by a browser's Accept, read no further than its first 1,024 characters, and never at q=0", () => {
+    expect(wantsHtml("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")).toBe(true);
+    expect(wantsHtml("*/*")).toBe(false);
+    expect(wantsHtml(undefined)).toBe(false);
+    expect(wantsHtml("text/html;q=0, application/json")).toBe(false);
+    expect(wantsHtml("TEXT/HTML; q=0.5")).toBe(true);
+    // A header of any size is read as its first 1,024 characters: what comes after is not looked at.
+    expect(wantsHtml(`${"x/y, ".repeat(200_000)}text/html`)).toBe(false);
   });
 });

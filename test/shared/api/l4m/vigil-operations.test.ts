@@ -92,6 +92,9 @@ describe("Vigil's operations on the wire", () => {
     const history = quality.AnomalyDetectorDataQualityMetricList.map(figures).find((f) => "HISTORY_READ_TIME_STAMP" in f);
     expect(history).toMatchObject({ HISTORY_FILES: 1, HISTORY_INTERVALS_READ: 14 * 24, HISTORY_ROWS_BEFORE_REACH: 0, HISTORY_ROWS_AHEAD: 0, INVALID_ROWS_COMPLIANCE: 0 });
     expect((await call("GetRejectedRows", { AnomalyDetectorArn: s.detectorArn, MetricSetArn: s.metricSet.MetricSetArn, History: true })).body).toEqual({ RejectedRowList: [] });
+    // Another tenant reads neither the history's figures nor its rows kept aside.
+    expect((await call("GetDataQualityMetrics", { AnomalyDetectorArn: s.detectorArn }, OTHER)).body.__type).toBe("ResourceNotFoundException");
+    expect((await call("GetRejectedRows", { AnomalyDetectorArn: s.detectorArn, MetricSetArn: s.metricSet.MetricSetArn, History: true }, OTHER)).body.__type).toBe("ResourceNotFoundException");
     for (const neither of [{}, { History: true, Timestamp: iso(LIVE) }]) {
       expect((await call("GetRejectedRows", { AnomalyDetectorArn: s.detectorArn, MetricSetArn: s.metricSet.MetricSetArn, ...neither })).body).toMatchObject({ __type: "ValidationException", Fields: [{ Name: "Timestamp" }] });
     }
