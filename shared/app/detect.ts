@@ -1328,14 +1328,16 @@ async function firstIntervalWithData(services: DetectServices, metricSet: Metric
  * the leases it held would keep their intervals waiting for LEASE_MS: the next start,
  * which knows no other process runs, releases them. Only an interval a model has not
  * learned can hold one: the next after the model's last, or, before any, a recent one, or
- * the learning of its history (first, or again for a new engine).
+ * the learning of its history (first, or again for a new engine). Answers the leases
+ * released, and apart from them the visits it ended (a kill during a visit leaves one).
  */
-export async function releaseStaleLeases(services: DueServices, now: number): Promise<number> {
+export async function releaseStaleLeases(services: DueServices, now: number): Promise<{ leases: number; visits: number }> {
   let released = 0;
+  let visits = 0;
   for (const detector of await Catalog.allDetectors(services.records)) {
     const sets = await catalogOf(services, systemScope(services, arnAccount(detector.AnomalyDetectorArn))).listMetricSets(detector.AnomalyDetectorArn);
     // Visits a stopped process never ended, whatever the detector's status: a deletion would wait for them until their term.
-    for (const metricSet of sets) released += await endVisits(services.records, metricSet);
+    for (const metricSet of sets) visits += await endVisits(services.records, metricSet);
     if (detector.Status !== "ACTIVATING" && !DETECTING.has(detector.Status)) continue;
     for (const metricSet of sets) {
       const len = intervalMs(metricSet.MetricSetFrequency);
@@ -1352,5 +1354,5 @@ export async function releaseStaleLeases(services: DueServices, now: number): Pr
       }
     }
   }
-  return released;
+  return { leases: released, visits };
 }

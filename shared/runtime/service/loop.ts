@@ -93,11 +93,11 @@ export class ServiceLoop {
 
   /** Releases what a stopped process left held, then runs: the first tick catches up. */
   async start(): Promise<void> {
-    const released = await releaseStaleLeases(this.services, this.clock.now());
+    const { leases: released, visits } = await releaseStaleLeases(this.services, this.clock.now());
     const backTests = await releaseStaleBackTestLeases(this.services);
     let deliveries = 0;
     for (const d of await this.spool.pending(Number.MAX_SAFE_INTEGER)) if (await releaseStaleDelivery(this.services, d.deliveryId)) deliveries++;
-    if (released || deliveries || backTests) this.services.observer.failed("previous run", new Error(`stopped without finishing: released ${released} interval lease(s), ${deliveries} delivery lease(s) and ${backTests} back-test lease(s)`));
+    if (released || visits || deliveries || backTests) this.services.observer.failed("previous run", new Error(`stopped without finishing: released ${released} interval lease(s), ${visits} visit(s), ${deliveries} delivery lease(s) and ${backTests} back-test lease(s)`));
     this.running = Promise.all([this.mainLoop(), this.deliveryLoop(), this.backTestLoop()]);
   }
 

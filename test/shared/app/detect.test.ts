@@ -758,7 +758,7 @@ describe("a model saved by an older engine", () => {
     // A process that stopped while learning it again left its lease: the next start gives it back.
     const learning = `${metricSetKey(metricSet.MetricSetArn)}/history`;
     expect(await rt.records.claim(learning, LIVE + 4 * HOUR + 15 * 60_000, LIVE + 4 * HOUR)).toBe(true);
-    expect(await releaseStaleLeases(rt, LIVE + 4 * HOUR)).toBe(1);
+    expect(await releaseStaleLeases(rt, LIVE + 4 * HOUR)).toEqual({ leases: 1, visits: 0 });
     expect(await rt.records.get("leases", learning)).toBeUndefined();
 
     const runs = await detectHours({ rt, setNow }, 4, 10);
