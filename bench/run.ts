@@ -54,6 +54,7 @@ import { serviceFigures, spoolFigures } from "./service.ts";
 import { outageChild, outageFigures } from "./outage.ts";
 import { shardChild, shardFigures } from "./shards.ts";
 import { historyBlockChild, historyBlockFigures, keptReadChild, keptReadFigures } from "./history.ts";
+import { quietFigures } from "./quiet.ts";
 
 const HOUR = 3_600_000;
 const figures: [string, string, string][] = [];
@@ -899,7 +900,7 @@ if (outageStep) {
   process.exit(0);
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, interval, history, shards, outage, demo, backtest, records, service, spool, api, ecommerce, feedback, nab, kpi, fuzz). */
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, quiet, interval, history, shards, outage, demo, backtest, records, service, spool, api, ecommerce, feedback, nab, kpi, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -911,6 +912,7 @@ if (wanted("console")) consoleSize();
 if (wanted("console")) await consoleFirstChart();
 if (wanted("console")) keptHistoryCost();
 if (wanted("engine")) engineSpeed();
+if (wanted("quiet")) quietFigures(report);
 if (wanted("interval")) intervalOf50k();
 if (wanted("interval")) await intervalOverBytes();
 if (wanted("interval")) historyBlockFigures(report);

@@ -3,39 +3,15 @@ import { describe, expect, it } from "vitest";
 import { backtest, backtestSlices, type BacktestResult } from "../../../shared/detect/backtest.ts";
 import { detectInterval } from "../../../shared/app/index.ts";
 import { notifyReason, nextState, type NotificationState } from "../../../shared/alerts/renotify.ts";
-import type { IntervalCells } from "../../../shared/ingest/aggregate.ts";
 import type { AnomalyGroupEvent } from "../../../shared/model/anomaly-event.ts";
 import { FREQUENCIES, intervalMs, type Frequency } from "../../../shared/model/frequency.ts";
-import type { MetricSetArn } from "../../../shared/model/ids.ts";
 import { csvOf, HOUR, localAt, shopOnFiles, T0, tempDir } from "../../builders.ts";
-import { noise, uniform } from "../engine/series.ts";
+import { backtestOf, oneSeries } from "./one-series.ts";
+import { QUIET_MODELS } from "../engine/quiet-series.ts";
+import { noise } from "../engine/series.ts";
 
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
-
-/** One series (measure `value`, AVG, no dimensions), one value per interval from `value(k)` (k counts intervals from T0; NaN: none). */
-function oneSeries(frequency: Frequency, intervals: number, value: (k: number) => number) {
-  const len = intervalMs(frequency);
-  const data = new Map<number, IntervalCells>();
-  for (let k = 0; k < intervals; k++) {
-    const x = value(k);
-    if (Number.isFinite(x)) data.set(T0 + k * len, new Map([["", { dimensions: [], sums: [x], counts: [1] }]]));
-  }
-  const metricSet = {
-    MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/test/one" as MetricSetArn,
-    AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:test" as never,
-    MetricList: [{ MetricName: "value", AggregationFunction: "AVG" as const }],
-    DimensionList: [],
-    MetricSetFrequency: frequency,
-  };
-  return { metricSet, data };
-}
-
-/** That series run as a backtest scored from `fromDay` on. */
-function backtestOf(frequency: Frequency, intervals: number, value: (k: number) => number, fromDay = 14): BacktestResult {
-  const { metricSet, data } = oneSeries(frequency, intervals, value);
-  return backtest(metricSet, { intervals: data }, { from: T0 + fromDay * DAY });
-}
 
 /** An hourly shop-like series: a daily cycle around 1,000 with 2 % noise. */
 const hourly = (k: number) => 1000 + 400 * Math.sin((2 * Math.PI * k) / 24) + 20 * noise(k);
@@ -238,29 +214,9 @@ describe("what the engine learns", () => {
 
 describe("severity is calibrated", () => {
   it("gives a quiet series fewer than one alert at 70 per 30 days of hourly data: Gaussian, Poisson counts, heavy tails, zeros", () => {
-    const gauss = (k: number, s: number) => noise(k, s);
-    const t3 = (k: number, s: number) => noise(k, s) / Math.sqrt((noise(k, s + 100) ** 2 + noise(k, s + 200) ** 2 + noise(k, s + 300) ** 2) / 3);
-    const poisson = (mean: number, k: number, s: number) => {
-      // Knuth's method on deterministic uniforms.
-      let p = 1;
-      let n = -1;
-      const limit = Math.exp(-mean);
-      for (let j = 0; p > limit && j < 1000; j++) {
-        n++;
-        p *= uniform(k * 1000 + j, s + 500);
-      }
-      return Math.max(0, n);
-    };
-    const daily = (k: number) => Math.sin((2 * Math.PI * k) / 24);
-    const models: Record<string, (k: number, s: number) => number> = {
-      gaussian: (k, s) => 100 + 20 * daily(k) + 5 * gauss(k, s),
-      poisson: (k, s) => poisson(20 * (1 + 0.5 * daily(k)), k, s),
-      "heavy tails": (k, s) => 100 + 20 * daily(k) + 5 * t3(k, s),
-      zeros: (k, s) => poisson(0.2 * (1 + daily(k)), k, s),
-    };
     const SERIES = 8;
     const DAYS = 60;
-    for (const [name, model] of Object.entries(models)) {
+    for (const [name, model] of Object.entries(QUIET_MODELS)) {
       let alerts = 0;
       for (let s = 1; s <= SERIES; s++) alerts += backtestOf("PT1H", at(14 + DAYS), (k) => model(k, s)).groups.filter((g) => g.score >= 70).length;
       expect(alerts / SERIES / (DAYS / 30), name).toBeLessThan(1);
