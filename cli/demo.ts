@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DateTime } from "luxon";
 import type { DeliveryOutcome } from "../shared/alerts/deliver.ts";
 import type { RetryPolicy } from "../shared/alerts/retry.ts";
-import { activateDetector, createAlert, createDetector, createMetricSet, dataQuality, detectDue, groupRecords, OPERATOR, silentObserver } from "../shared/app/index.ts";
+import { activateDetector, createAlert, createDetector, createMetricSet, dataQuality, deactivateDetector, detectDue, groupRecords, OPERATOR, silentObserver } from "../shared/app/index.ts";
 import { demoIncidents, generateShop, toCsv, type Incident, type ShopRow } from "../shared/demo/shop.ts";
 import { primaryImpact, topContributors } from "../shared/incidents/contribution.ts";
 import { rankGroups } from "../shared/incidents/ranking.ts";
@@ -48,6 +48,7 @@ export interface DemoDelivery {
 
 export interface DemoReport {
   readonly dataDir: string;
+  readonly detectorArn: string;
   readonly deliveries: DemoDelivery[];
   readonly groups: DemoGroup[];
   readonly incidents: Incident[];
@@ -146,7 +147,18 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
   const intervals = (await dataQuality(rt, OPERATOR, detector.AnomalyDetectorArn))[0]?.intervals ?? [];
   const rowsRejected = intervals.reduce((n, q) => n + q.rowsRejected, 0);
   const rowsPartial = intervals.reduce((n, q) => n + q.rowsPartial, 0);
-  return { dataDir: root, deliveries, groups, incidents, rowsRejected, rowsPartial };
+  return { dataDir: root, detectorArn: detector.AnomalyDetectorArn, deliveries, groups, incidents, rowsRejected, rowsPartial };
+}
+
+/**
+ * Leaves the demo's detector deactivated, as `vigil demo` ends without `--serve`: its files end
+ * in March 2021, and served on the real clock an active detector would try the last 2,000
+ * hours (MAX_CATCH_UP), each recorded FAILED for want of a file. `vigil serve --data-dir` then
+ * shows what the demo found as it was; ActivateAnomalyDetector would run it again.
+ */
+export async function pauseDemo(report: DemoReport): Promise<void> {
+  const end = DEMO_LIVE_START + LIVE_HOURS * HOUR;
+  await deactivateDetector(localServices(report.dataDir, { clock: () => end, linkClock: Date.now }), OPERATOR, report.detectorArn);
 }
 
 export function printDemo(report: DemoReport, log: (line: string) => void): void {

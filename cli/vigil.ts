@@ -15,7 +15,7 @@ import { rotateLocalLinkKey } from "../shared/runtime/link-key.ts";
 import { localFiles } from "../shared/runtime/local.ts";
 import { anomalyRecords, loadMetricSetFile, rejectLines } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
-import { printDemo, runDemo, type DemoChannels } from "./demo.ts";
+import { pauseDemo, printDemo, runDemo, type DemoChannels } from "./demo.ts";
 import { scoreCsv } from "./score.ts";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "./serve.ts";
 import { startServing, stopOnSignal } from "./service.ts";
@@ -97,7 +97,11 @@ program
     const { dataDir, serve: live, console: withConsole, port: listen, rate, ...channels } = opts;
     const report = await runDemo(dataDir, (l) => console.log(l), channels);
     printDemo(report, (l) => console.log(l));
-    if (!live && !withConsole) return;
+    if (!live && !withConsole) {
+      await pauseDemo(report);
+      console.log("Its detector is left deactivated: its files end in March 2021, and a service on today's clock would look for every hour since. `vigil demo --serve` runs it live on a simulated clock.");
+      return;
+    }
     const running = await serveDemo(report, { port: listen ?? 8087, ...(rate ? { rate } : {}), log: (l) => console.log(l) });
     stopOnSignal(running, 10, say);
     console.log("");

@@ -29,6 +29,8 @@ export interface DeliverDeps {
   readonly policy: RetryPolicy;
   readonly timer: RetryTimer;
   readonly now: () => number;
+  /** Where a delivery's record starts its retention (services.ts' retentionStart). */
+  readonly retentionStart: () => number;
 }
 
 export type DeliveryOutcome =
@@ -93,7 +95,7 @@ export async function deliver(deps: DeliverDeps, delivery: Delivery, signal: Abo
     if (outcome.kind !== "sent") return outcome;
     const record: DeliveryRecord = { deliveryId: delivery.deliveryId, alertArn: delivery.alertArn, channel: outcome.channel, sentAt: deps.now(), attempts: outcome.attempts };
     // Sent: a record that cannot be written leaves the lease held, so no other run sends it again while it lasts.
-    await deps.records.put("deliveries", delivery.deliveryId, record, { expiresAt: deps.now() + DELIVERY_RETENTION_MS });
+    await deps.records.put("deliveries", delivery.deliveryId, record, { expiresAt: deps.retentionStart() + DELIVERY_RETENTION_MS });
     return { kind: "sent", attempts: outcome.attempts };
   } finally {
     turn?.release();

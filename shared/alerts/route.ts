@@ -96,7 +96,7 @@ export function buildAlertPipeline(deps: RouteDeps): AlertPipeline {
 
   async function remember(event: AnomalyGroupEvent, c: Candidate): Promise<void> {
     const next = nextState(c.previous, event, c.reason ?? "none");
-    if (next && next !== c.previous) await deps.records.put("notifications", notificationKey(c.alert, event), next, { expiresAt: deps.now + NOTIFICATION_RETENTION_MS });
+    if (next && next !== c.previous) await deps.records.put("notifications", notificationKey(c.alert, event), next, { expiresAt: Math.max(deps.now, deps.linksMadeAt ?? deps.now) + NOTIFICATION_RETENTION_MS });
   }
 
   const stages = [match, silence, renotify, enqueue];

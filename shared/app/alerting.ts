@@ -9,7 +9,7 @@ import type { Alert } from "../model/alert.ts";
 import type { Silence } from "../model/silence.ts";
 import { recordOutcome, recordVerdicts, replayParkedDeliveries } from "./notices.ts";
 import { catalogOf, systemScope } from "./scope.ts";
-import type { Services } from "./services.ts";
+import { retentionStart, type Services } from "./services.ts";
 
 /**
  * The alert and deliver steps (DESIGN, flow 3 and 4) over the services: anomaly group
@@ -101,6 +101,7 @@ export function deliverDepsOf(services: Services, alerts: AlertLookup = alertLoo
     policy: services.alertSettings.policy,
     timer: services.timer,
     now: services.clock,
+    retentionStart: () => retentionStart(services),
   };
 }
 

@@ -27,7 +27,7 @@ import { AccessDeniedException, ServiceQuotaExceededException, ValidationExcepti
 import { metricSetFiles } from "./data.ts";
 import { FEEDBACK_SETTLE_MS, pendingFeedback } from "./feedback.ts";
 import { catalogOf, systemScope } from "./scope.ts";
-import type { HandedRun, Services } from "./services.ts";
+import { retentionStart, type HandedRun, type Services } from "./services.ts";
 import { endVisits, leaseTime, standsStill, visiting } from "./under-way.ts";
 
 export { DEFAULT_SHARD_CAPACITY };
@@ -210,7 +210,7 @@ const runOfWork = (work: string) => work.slice(work.lastIndexOf("/") + 1);
  * expired records), or from the time an invocation was given when that is later (a test's
  * clock that stands still).
  */
-const recordTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now, deps.clock());
+const recordTime = (deps: Pick<Services, "clock" | "linkClock">, now: number) => Math.max(now, retentionStart(deps));
 
 /** How long a push's hold on an interval lasts at most (push.ts): longer than an API request may take in AWS (29 s). */
 export const PUSH_HOLD_MS = 30_000;
@@ -966,7 +966,7 @@ export const passedThrough = async (deps: Pick<Services, "records">, metricSet: 
  * with no rows by its record (passOver), which waits for a run or push that holds it: an
  * interval without one it would go past unseen while its rows were being written.
  */
-export async function markAwaiting(deps: Pick<Services, "records" | "clock">, metricSet: Pick<MetricSet, "MetricSetArn">, starts: readonly number[], now: number): Promise<void> {
+export async function markAwaiting(deps: Pick<Services, "records" | "clock" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, starts: readonly number[], now: number): Promise<void> {
   await putBounded(deps, starts.map((t) => ({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS, ifAbsent: true })));
 }
 

@@ -7,7 +7,7 @@ import { arnAccount } from "../model/ids.ts";
 import type { RecordWrite } from "../store/records.ts";
 import { deliverDepsOf } from "./alerting.ts";
 import { catalogOf, type Scope } from "./scope.ts";
-import type { Services } from "./services.ts";
+import { retentionStart, type Services } from "./services.ts";
 
 /**
  * What alerting decided for each alert on each anomaly group event, and what became of the
@@ -48,7 +48,7 @@ export interface Notice {
 
 /** `<account>/<group id>#<revision|end>/<alert name>`: one group's notices share a prefix. */
 const noticeKey = (account: string, eventId: string, alertName: string) => `${account}/${eventId}/${alertName}`;
-const kept = (services: Pick<Services, "clock">) => ({ expiresAt: services.clock() + DELIVERY_RETENTION_MS });
+const kept = (services: Pick<Services, "clock" | "linkClock">) => ({ expiresAt: retentionStart(services) + DELIVERY_RETENTION_MS });
 
 /** Where a channel sends, as the API shows an alert: a Slack webhook's path and other secrets hidden. */
 export function targetOf(alert: Alert): { channel: string; target: string } {

@@ -14,6 +14,15 @@ import type { Observer } from "./observer.ts";
 /** Epoch ms of "now". One type for every clock: the real one, a schedule's, a simulation's. */
 export type Clock = () => number;
 
+/**
+ * Where a record's retention starts (executions, deliveries, notices, notifications, push
+ * tokens): the later of the services' clock and the real one. Records are kept for a time
+ * of the real clock, so those a simulation writes (the demo, on a clock in 2021) are still
+ * there when `vigil serve` opens the same data on the real clock; otherwise they had
+ * expired years before they were written. Leases and holds keep the clock they are judged by.
+ */
+export const retentionStart = (clocks: { readonly clock: Clock; readonly linkClock: Clock }): number => Math.max(clocks.clock(), clocks.linkClock());
+
 /** How alerts are sent, from the settings. */
 export interface AlertSettings {
   /** Base URL of the API, for links in messages. */

@@ -3,6 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { detectDue } from "../../shared/app/index.ts";
+import { localServices } from "../../shared/runtime/local.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, sqlTime, T0, tempDir, type ShopPoint } from "../builders.ts";
 
 /** Runs the built CLI as a user would. */
@@ -32,6 +34,20 @@ describe("vigil demo", () => {
     const excerpt = readme.slice(readme.indexOf("prints the anomaly groups, most severe first:")).split("```")[1]!.split("\n").filter((l) => l.trim());
     for (const line of excerpt) expect(stdout.split("\n")).toContain(line);
     expect(existsSync(join(dir, "demo", "results", "000000000000", "shop", "orders", "20210301", "0500", "rejects.jsonl"))).toBe(true);
+  });
+
+  it("leaves records that `vigil serve` still shows on the real clock: the runs, deliveries and notices of its simulated 2021", async () => {
+    const dir = await tempDir();
+    expect(vigil(["demo", "--data-dir", dir]).code).toBe(0);
+    // What the demo tells its user to do next: serve its data, on the real clock.
+    const served = localServices(join(dir, "demo"));
+    const executions = await served.records.list<{ Timestamp: string; Status: string }>("executions");
+    expect(executions.filter((e) => e.Timestamp.startsWith("2021-03-0") && e.Status === "COMPLETED").length).toBeGreaterThanOrEqual(72);
+    expect(await served.records.list("deliveries")).toHaveLength(6);
+    expect((await served.records.list("notices")).length).toBeGreaterThanOrEqual(6);
+    expect((await served.records.list("notifications")).length).toBeGreaterThan(0);
+    // Its detector is left deactivated: the service does not look for the hours since March 2021, each a run FAILED for want of a file.
+    expect(await detectDue(served, Date.now())).toEqual([]);
   });
 });
 
