@@ -154,7 +154,8 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
  * Leaves the demo's detector deactivated, as `vigil demo` ends without `--serve`: its files end
  * in March 2021, and served on the real clock an active detector would try the last 2,000
  * hours (MAX_CATCH_UP), each recorded FAILED for want of a file. `vigil serve --data-dir` then
- * shows what the demo found as it was; ActivateAnomalyDetector would run it again.
+ * shows what the demo found as it was. (ActivateAnomalyDetector on the real clock would meet
+ * exactly those hours; `vigil demo --serve` runs it live on a simulated clock instead.)
  */
 export async function pauseDemo(report: DemoReport): Promise<void> {
   const end = DEMO_LIVE_START + LIVE_HOURS * HOUR;

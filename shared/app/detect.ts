@@ -210,7 +210,10 @@ const runOfWork = (work: string) => work.slice(work.lastIndexOf("/") + 1);
  * expired records), or from the time an invocation was given when that is later (a test's
  * clock that stands still).
  */
+/** Where an expiring record's retention starts (services.ts' retentionStart): never before `now`. */
 const recordTime = (deps: Pick<Services, "clock" | "linkClock">, now: number) => Math.max(now, retentionStart(deps));
+/** The services' own time (a simulation's, in the demo): what detection's watermarks, such as feedback's, are read against. */
+const clockTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now, deps.clock());
 
 /** How long a push's hold on an interval lasts at most (push.ts): longer than an API request may take in AWS (29 s). */
 export const PUSH_HOLD_MS = 30_000;
@@ -694,7 +697,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
   const version = `${intervalStart}-${run}`;
   await deps.blobs.deleteFolder(`${work}/`);
   await deps.blobs.deleteFolder(`${joinUri(root, "model", version)}/`);
-  const settled = Math.max(model.head.feedbackThrough, recordTime(deps, now) - FEEDBACK_SETTLE_MS);
+  const settled = Math.max(model.head.feedbackThrough, clockTime(deps, now) - FEEDBACK_SETTLE_MS);
   const feedback = await pendingFeedback(deps.records, metricSet, model.head.feedbackThrough, settled);
   const quotas = deps.quotas ?? L4M_QUOTAS;
   const maxBytes = quotas.bytesPerInterval[metricSet.MetricSetFrequency];
@@ -1167,7 +1170,9 @@ async function notAttempted(services: DetectServices, metricSet: MetricSet, from
  * to the observer by the one invocation that changed it. Answers the first interval whose
  * run another invocation still holds, if any. A jump of up to a window's intervals (a few
  * intervals without files, most often) reads those intervals' records alone; a longer one
- * reads the metric set's records a page at a time (they are kept EXECUTION_RETENTION_MS).
+ * reads the metric set's records a page at a time (they are kept EXECUTION_RETENTION_MS of
+ * the real clock: on a simulated clock running ahead of it, as `--clock-rate` runs, they pile
+ * up until the real clock catches up with their retention).
  * A model without history is passed from the window's start: it begins at the newest
  * interval and writes no PENDING record before it, so what can still await a run before
  * `from` is what earlier runs left at their own newest interval (a FAILED run to try again,

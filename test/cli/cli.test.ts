@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { detectDue } from "../../shared/app/index.ts";
+import { detectDue, groupRecords, listDetectors, OPERATOR, putFeedback } from "../../shared/app/index.ts";
+import { DEMO_LIVE_START, LIVE_HOURS } from "../../cli/demo.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, sqlTime, T0, tempDir, type ShopPoint } from "../builders.ts";
 
@@ -48,6 +49,17 @@ describe("vigil demo", () => {
     expect((await served.records.list("notifications")).length).toBeGreaterThan(0);
     // Its detector is left deactivated: the service does not look for the hours since March 2021, each a run FAILED for want of a file.
     expect(await detectDue(served, Date.now())).toEqual([]);
+
+    // Feedback given on the demo's own clock still counts: its model has learned verdicts up to that clock, not up to the real one.
+    const onItsClock = localServices(join(dir, "demo"), { clock: () => DEMO_LIVE_START + LIVE_HOURS * HOUR, linkClock: Date.now });
+    const [detector] = await listDetectors(onItsClock, OPERATOR);
+    // The most severe group's series, each marked "not an anomaly": a series alerted on a lone residual gets a wider tolerance (one alerted on a sustained change may need none).
+    const group = (await groupRecords(onItsClock, OPERATOR, detector!.AnomalyDetectorArn)).reduce((a, b) => (b.score > a.score ? b : a));
+    const verdicts = [];
+    for (const measure of Object.values(group.impacts)) {
+      for (const TimeSeriesId of Object.keys(measure.series)) verdicts.push(await putFeedback(onItsClock, OPERATOR, { AnomalyDetectorArn: detector!.AnomalyDetectorArn, AnomalyGroupId: group.AnomalyGroupId, TimeSeriesId, IsAnomaly: false }));
+    }
+    expect(verdicts.some((v) => v.tolerance!.after > v.tolerance!.before)).toBe(true);
   });
 });
 

@@ -130,8 +130,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     receiver = await HttpReceiver.start();
     receiver.answer(...Array.from({ length: 200 }, () => ({ status: 410 })));
     report = await runDemo(dir, () => {}, { webhook: `${receiver.url}/hook` });
-    // Served as the demo's live mode serves it: the store's clock where the demo stopped (its
-    // records expire by it), the real one for sessions, signatures and links.
+    // Served as the demo's live mode serves it: the store's clock where the demo stopped (it
+    // judges the records' expiry), the real one for sessions, signatures and links.
     const tenants = await tenantsFromConfig({ dataDir: report.dataDir, tenants: [{ name: "other", accessKeyId: OTHER.id, secretAccessKey: OTHER.secret }] });
     services = localServices(report.dataDir, { clock: () => DEMO_LIVE_START + 72 * HOUR, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf });
     const shop = await describeMetricSet(services, OPERATOR, report.groups[0]!.group.MetricSetArn);

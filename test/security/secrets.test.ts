@@ -75,7 +75,7 @@ describe("secrets and the links in alert messages", () => {
     }
     await detectThrough(6);
     // The server runs over the same data directory, as `vigil serve` would, at detection's
-    // clock (records such as the deliveries expire by it), on the real one for links.
+    // clock (the store judges records' expiry by it), on the real one for links.
     ({ server, url } = await serve({ port: 0, services: localServices(dataDir, { clock: () => now, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf, privateTargets: tenants.privateTargets }), tenants }));
   }, 120_000);
   afterAll(async () => {
