@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DateTime } from "luxon";
 import type { DeliveryOutcome } from "../shared/alerts/deliver.ts";
 import type { RetryPolicy } from "../shared/alerts/retry.ts";
-import { activateDetector, createAlert, createDetector, createMetricSet, dataQuality, deactivateDetector, detectDue, groupRecords, OPERATOR, silentObserver } from "../shared/app/index.ts";
+import { activateDetector, createAlert, createDetector, createMetricSet, dataQuality, deactivateDetector, detectDue, groupRecords, OPERATOR, silentObserver, type Services } from "../shared/app/index.ts";
 import { demoIncidents, generateShop, toCsv, type Incident, type ShopRow } from "../shared/demo/shop.ts";
 import { primaryImpact, topContributors } from "../shared/incidents/contribution.ts";
 import { rankGroups } from "../shared/incidents/ranking.ts";
@@ -151,15 +151,16 @@ export async function runDemo(dataDir: string, log: (line: string) => void, chan
 }
 
 /**
- * Leaves the demo's detector deactivated, as `vigil demo` ends without `--serve`: its files end
+ * Leaves the demo's detector deactivated, as `vigil demo` ends (without `--serve`, or when its
+ * live service stops, given that service's `services`): its files end
  * in March 2021, and served on the real clock an active detector would try the last 2,000
  * hours (MAX_CATCH_UP), each recorded FAILED for want of a file. `vigil serve --data-dir` then
  * shows what the demo found as it was. (ActivateAnomalyDetector on the real clock would meet
  * exactly those hours; `vigil demo --serve` runs it live on a simulated clock instead.)
  */
-export async function pauseDemo(report: DemoReport): Promise<void> {
+export async function pauseDemo(report: DemoReport, services?: Services): Promise<void> {
   const end = DEMO_LIVE_START + LIVE_HOURS * HOUR;
-  await deactivateDetector(localServices(report.dataDir, { clock: () => end, linkClock: Date.now }), OPERATOR, report.detectorArn);
+  await deactivateDetector(services ?? localServices(report.dataDir, { clock: () => end, linkClock: Date.now }), OPERATOR, report.detectorArn);
 }
 
 export function printDemo(report: DemoReport, log: (line: string) => void): void {

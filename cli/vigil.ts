@@ -103,7 +103,9 @@ program
       return;
     }
     const running = await serveDemo(report, { port: listen ?? 8087, ...(rate ? { rate } : {}), log: (l) => console.log(l) });
-    stopOnSignal(running, 10, say);
+    // Stopped, it leaves its detector deactivated, as the walk-through alone does.
+    const paused = () => pauseDemo(report, running.service.services).catch((e: unknown) => say(`vigil demo: its detector is left active (${e instanceof Error ? e.message : String(e)})`));
+    stopOnSignal({ stop: () => paused().then(() => running.stop()) }, 10, say);
     console.log("");
     console.log(`The demo's detector now runs live at ${running.url} on a simulated clock (${rate ?? DEMO_RATE}× real time): a new hour lands every ${Math.round(3600 / (rate ?? DEMO_RATE))} s and alerts arrive as incidents begin. Ctrl-C stops it.`);
     // The demo's service takes the default key pair (vigil serve's settings are not read here).

@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { activateDetector, createAlert, createDetector, createMetricSet, executions, OPERATOR } from "../../shared/app/index.ts";
+import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, executions, listDetectors, OPERATOR } from "../../shared/app/index.ts";
+import { localServices } from "../../shared/runtime/local.ts";
 import { metricSetRoot } from "../../shared/detect/results.ts";
 import { readModel } from "../../shared/detect/shard-model.ts";
 import { csvOf, HOUR, localAt, shopPoints, T0, tempDir, type ShopPoint } from "../builders.ts";
@@ -160,5 +161,9 @@ describe("vigil serve as a process", () => {
     await until(() => /now runs live/.test(served.stdout) && alerted(), "a live alert", 2400);
     child.kill("SIGTERM");
     expect(await served.exited).toBe(0);
+    // Stopped, it leaves its detector deactivated: served again on the real clock, it does not look for the hours since March 2021.
+    const after = localServices(join(dir, "demo"));
+    expect((await listDetectors(after, OPERATOR)).map((d) => d.Status)).toEqual(["DEACTIVATED"]);
+    expect(await detectDue(after, Date.now())).toEqual([]);
   }, 150_000);
 });
