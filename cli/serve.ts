@@ -9,7 +9,7 @@ import { isPage, page } from "../shared/api/pages.ts";
 import { errorResponse, router, type ApiResponse } from "../shared/api/router.ts";
 import { consoleOperationPath, ConsoleSessions } from "../shared/api/session.ts";
 import { claimsSignature, SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
-import { ValidationException, VigilError } from "../shared/model/errors.ts";
+import { ServiceUnavailableException, ValidationException, VigilError } from "../shared/model/errors.ts";
 import { checkedRoots, DATA_FOLDER } from "../shared/runtime/data-roots.ts";
 import type { ServeConfig } from "../shared/runtime/service/index.ts";
 
@@ -95,15 +95,76 @@ function vouchedBy(sessions: ConsoleSessions): (headers: PlainHeaders) => boolea
  * its address (`localhost` too on loopback) and `allowedHosts` (its public URL's host, say),
  * so that a page whose domain is rebound to this address in DNS reaches nothing.
  */
-export async function serve(options: { port: number; host?: string; allowedHosts?: readonly string[]; services: Services; tenants: Tenants; limits?: Partial<HttpLimits>; operations?: OperationsRoute; onAnswer?: (entry: { requestId: string; method: string; path: string; status: number; ms: number }) => void }): Promise<{ server: Server; url: string }> {
-  const { services, tenants } = options;
+export async function serve(options: ServeOptions): Promise<{ server: Server; url: string }> {
+  const listening = await listen(options);
+  listening.attach(options);
+  return { server: listening.server, url: listening.url };
+}
+
+/** What answers `vigil serve`'s requests: the services, and the routes and log the service loop adds. */
+export interface ServeParts {
+  readonly services: Services;
+  readonly operations?: OperationsRoute;
+  readonly onAnswer?: (entry: { requestId: string; method: string; path: string; status: number; ms: number }) => void;
+}
+
+export interface ServeOptions extends ServeParts {
+  readonly port: number;
+  readonly host?: string;
+  readonly allowedHosts?: readonly string[];
+  readonly tenants: Tenants;
+  readonly limits?: Partial<HttpLimits>;
+}
+
+/** A server bound to its port, answering once its parts are attached (503 before). */
+export interface Listening {
+  readonly server: Server;
+  /** Its address, with the port the system gave when asked for port 0. */
+  readonly url: string;
+  attach(parts: ServeParts): void;
+}
+
+/**
+ * Binds `vigil serve`'s server before its services are opened, so that what they are given
+ * as their address (the links in alert messages) is the one bound, also for `--port 0`.
+ * A request that comes before `attach` is answered 503.
+ */
+export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Promise<Listening> {
+  const { tenants } = options;
   const host = options.host ?? "127.0.0.1";
   checkExposure(host, tenants);
+  let attached: { answer: Handler; vouched: (headers: PlainHeaders) => boolean; onError: (error: unknown, requestId: string) => void } | undefined;
+  const server = createBoundedServer((request) => (attached ? attached.answer(request) : Promise.resolve(starting(request.requestId))), {
+    ...(options.limits ? { limits: options.limits } : {}),
+    answersHost: hostsAnswered(host, options.allowedHosts),
+    vouched: (headers) => attached?.vouched(headers) ?? false,
+    onError: (error, requestId) => attached?.onError(error, requestId),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  return {
+    server,
+    url: `http://${host}:${port}`,
+    attach(parts) {
+      const sessions = new ConsoleSessions((key) => tenants.credentials.get(key), { now: parts.services.linkClock });
+      attached = { answer: answering(parts, tenants, sessions), vouched: vouchedBy(sessions), onError: (error, requestId) => parts.services.observer.failed("api request", error, { requestId }) };
+    },
+  };
+}
+
+const starting = (requestId: string): ApiResponse => errorResponse(new ServiceUnavailableException("vigil serve is starting: try again in a moment"), requestId);
+
+/** The handler of every request: the console, the service's routes, the signed links, and L4M's API. */
+function answering(parts: ServeParts, tenants: Tenants, sessions: ConsoleSessions): Handler {
+  const { services } = parts;
   // Signatures are checked against the real clock, also when detection runs on a simulated one.
   const verifier = new SigV4Verifier((key) => tenants.credentials.get(key), services.linkClock);
   const handle = router(services);
   // Sessions expire by the real clock too.
-  const sessions = new ConsoleSessions((key) => tenants.credentials.get(key), { now: services.linkClock });
   const consolePages = consoleFiles(fileURLToPath(new URL("../dist/console/", import.meta.url)), { SignIn: "keys" }, (request) => sessions.sessionOf({ headers: request.headers ?? {}, secure: false }));
   const respond: Handler = async ({ method, path, query, headers, body, requestId, client }) => {
     // vigil serve speaks plain HTTP: its session cookie is not marked Secure.
@@ -120,7 +181,7 @@ export async function serve(options: { port: number; host?: string; allowedHosts
     }
     if (isConsolePath(path)) return sessions.handle(edge) ?? consolePages(edge);
     if (method === "GET" && path === "/health") return handle({ method, path, query, body, requestId });
-    const operation = method === "GET" && options.operations ? await options.operations(path, headers) : undefined;
+    const operation = method === "GET" && parts.operations ? await parts.operations(path, headers) : undefined;
     if (operation) return operation;
     try {
       // The links in alert messages carry their own signature.
@@ -134,23 +195,10 @@ export async function serve(options: { port: number; host?: string; allowedHosts
     }
   };
   // One log line per request answered, with its id.
-  const answer: Handler = async (request) => {
+  return async (request) => {
     const started = performance.now();
     const response = await respond(request);
-    options.onAnswer?.({ requestId: request.requestId, method: request.method, path: request.path, status: response.status, ms: Math.round(performance.now() - started) });
+    parts.onAnswer?.({ requestId: request.requestId, method: request.method, path: request.path, status: response.status, ms: Math.round(performance.now() - started) });
     return response;
   };
-  const server = createBoundedServer(answer, {
-    ...(options.limits ? { limits: options.limits } : {}),
-    answersHost: hostsAnswered(host, options.allowedHosts),
-    vouched: vouchedBy(sessions),
-    onError: (error, requestId) => services.observer.failed("api request", error, { requestId }),
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, host, resolve);
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
-  return { server, url: `http://${host}:${port}` };
 }

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
 import type { ApiResponse } from "../shared/api/router.ts";
 import { openService, simulatedClock, systemClock, type OpenServiceOptions, type RunningService, type ServeConfig } from "../shared/runtime/service/index.ts";
-import { serve, tenantsFromConfig, type OperationsRoute, type Tenants } from "./serve.ts";
+import { listen, tenantsFromConfig, type OperationsRoute, type Tenants } from "./serve.ts";
 
 /**
  * `GET /ready` (store and scheduler up, else 503) and `GET /metrics` (Prometheus' text
@@ -58,18 +58,20 @@ export interface ServingService {
 export async function startServing(config: ServeConfig, options: Omit<OpenServiceOptions, "dataRootsOf" | "privateTargets"> & { simulate?: { start: number; rate: number } } = {}): Promise<ServingService> {
   const tenants = await tenantsFromConfig(config);
   const clock = options.clock ?? (options.simulate ? simulatedClock(options.simulate.start, options.simulate.rate) : systemClock);
-  const service = await openService(config, { ...options, clock, ...(options.simulate ? { linkClock: Date.now } : {}), url: `http://${config.host}:${config.port}`, dataRootsOf: tenants.dataRootsOf, privateTargets: tenants.privateTargets });
+  // Bound first: the services take the address bound (a port the system chose, for port 0) as theirs, for the links in alert messages.
+  const { server, url, attach } = await listen({
+    port: config.port,
+    host: config.host,
+    allowedHosts: [...(config.publicUrl ? [new URL(config.publicUrl).hostname] : []), ...(config.allowedHosts ?? [])],
+    ...(config.maxConnectionsPerClient ? { limits: { maxConnectionsPerClient: config.maxConnectionsPerClient } } : {}),
+    tenants,
+  });
+  const service = await openService(config, { ...options, clock, ...(options.simulate ? { linkClock: Date.now } : {}), url, dataRootsOf: tenants.dataRootsOf, privateTargets: tenants.privateTargets }).catch(async (e: unknown) => {
+    await new Promise((resolve) => server.close(resolve));
+    throw e;
+  });
   try {
-    const { server, url } = await serve({
-      port: config.port,
-      host: config.host,
-      allowedHosts: [...(config.publicUrl ? [new URL(config.publicUrl).hostname] : []), ...(config.allowedHosts ?? [])],
-      ...(config.maxConnectionsPerClient ? { limits: { maxConnectionsPerClient: config.maxConnectionsPerClient } } : {}),
-      services: service.services,
-      tenants,
-      operations: operationsOf(service, { metricsToken: config.metricsToken, othersMayCall: tenants.scopes.size > 1 }),
-      onAnswer: (entry) => service.observer.request(entry),
-    });
+    attach({ services: service.services, operations: operationsOf(service, { metricsToken: config.metricsToken, othersMayCall: tenants.scopes.size > 1 }), onAnswer: (entry) => service.observer.request(entry) });
     let stopping: Promise<"drained" | "cut"> | undefined;
     return {
       service,
@@ -89,6 +91,7 @@ export async function startServing(config: ServeConfig, options: Omit<OpenServic
     };
   } catch (e) {
     await service.stop(0);
+    await new Promise((resolve) => server.close(resolve));
     throw e;
   }
 }

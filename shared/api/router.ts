@@ -1,5 +1,5 @@
 import type { Scope, Services } from "../app/index.ts";
-import { AccessDeniedException, InternalServerException, ValidationException, VigilError } from "../model/errors.ts";
+import { AccessDeniedException, InternalServerException, ServiceUnavailableException, ValidationException, VigilError } from "../model/errors.ts";
 import { Arn } from "../model/shapes.ts";
 import { jsonOf } from "../model/shared-answers.ts";
 import { operations, TAG_OPERATIONS, type Operation } from "./l4m/index.ts";
@@ -37,7 +37,8 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 });
 
 export function errorResponse(error: unknown, requestId: string): ApiResponse {
-  const known = error instanceof VigilError && error.httpStatus < 500 ? error : new InternalServerException(`Internal error; request id ${requestId}`);
+  // A server error says no more than its request id, but "starting: try again" is meant to be read.
+  const known = error instanceof VigilError && (error.httpStatus < 500 || error instanceof ServiceUnavailableException) ? error : new InternalServerException(`Internal error; request id ${requestId}`);
   return json(known.httpStatus, known.toJSON(), { "x-amzn-errortype": known.code, "x-amzn-requestid": requestId });
 }
 

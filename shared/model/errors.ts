@@ -101,6 +101,13 @@ export class TooManyRequestsException extends VigilError {
   readonly httpStatus = 429;
 }
 
+/** The AWS answer a client's SDK retries by itself: here, `vigil serve` bound to its port while its services are still opening. */
+export class ServiceUnavailableException extends VigilError {
+  override readonly name = "ServiceUnavailableException";
+  readonly code = "ServiceUnavailableException";
+  readonly httpStatus = 503;
+}
+
 export class InternalServerException extends VigilError {
   override readonly name = "InternalServerException";
   readonly code = "InternalServerException";

@@ -6,7 +6,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../../cli/serve.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, listen, serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { startServing } from "../../cli/service.ts";
 import type { HttpLimits } from "../../shared/api/http-server.ts";
 import { loadServeConfig, ServeConfig } from "../../shared/runtime/service/config.ts";
@@ -78,6 +78,26 @@ describe("vigil serve's Host check", () => {
     expect(await statuses(["vigil.example.com", "vigil.lan:8087", "10.0.0.7", `localhost:${port}`])).toEqual([200, 200, 200, 200]);
     expect(await statuses(["vigil.example.com.attacker.example", "other.lan", "10.0.0.8"])).toEqual([421, 421, 421]);
     expect(() => ServeConfig.parse({ allowedHosts: ["vigil.lan:8087"] })).toThrow();
+  });
+});
+
+describe("vigil serve's own address", () => {
+  it("gives its services the address it bound, also a port the system chose (port 0): the links in alert messages name it", async () => {
+    const serving = await startServing(ServeConfig.parse({ dataDir: join(await tempDir(), "data"), port: 0 }), { observer: quietObserver(), watch: false });
+    stops.push(() => serving.stop());
+    expect(new URL(serving.url).port).not.toBe("0");
+    expect(serving.service.services.alertSettings.publicUrl).toBe(serving.url);
+  });
+
+  it("answers 503 ServiceUnavailableException while bound and its services still opening, then answers them", async () => {
+    const dir = await tempDir();
+    const listening = await listen({ port: 0, tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil") }) });
+    stops.push(() => new Promise((resolve) => listening.server.close(resolve)));
+    const port = Number(new URL(listening.url).port);
+    const early = await send(port, `127.0.0.1:${port}`, "GET", "/health");
+    expect([early.status, JSON.parse(early.body).__type]).toEqual([503, "ServiceUnavailableException"]);
+    listening.attach({ services: localAt(join(dir, "vigil"), Date.now) });
+    expect((await send(port, `127.0.0.1:${port}`, "GET", "/health")).status).toBe(200);
   });
 });
 
