@@ -6,7 +6,7 @@ import { consoleFiles, isConsolePath } from "../console/server.ts";
 import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/index.ts";
 import { createBoundedServer, hostsAnswered, isLoopback, type Handler, type HttpLimits, type PlainHeaders } from "../shared/api/http-server.ts";
 import { isPage, page } from "../shared/api/pages.ts";
-import { errorResponse, router, type ApiResponse } from "../shared/api/router.ts";
+import { errorResponse, router, VERSION, type ApiResponse } from "../shared/api/router.ts";
 import { consoleOperationPath, ConsoleSessions } from "../shared/api/session.ts";
 import { claimsSignature, SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ServiceUnavailableException, ValidationException, VigilError } from "../shared/model/errors.ts";
@@ -134,14 +134,16 @@ export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Pro
   const host = options.host ?? "127.0.0.1";
   checkExposure(host, tenants);
   let attached: { answer: Handler; vouched: (headers: PlainHeaders) => boolean; onError: (error: unknown, requestId: string) => void } | undefined;
-  const server = createBoundedServer((request) => (attached ? attached.answer(request) : Promise.resolve(starting(request.requestId))), {
+  const server = createBoundedServer((request) => (attached ? attached.answer(request) : Promise.resolve(starting(request))), {
     ...(options.limits ? { limits: options.limits } : {}),
     answersHost: hostsAnswered(host, options.allowedHosts),
     vouched: (headers) => attached?.vouched(headers) ?? false,
     onError: (error, requestId) => attached?.onError(error, requestId),
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(e.code === "EADDRINUSE" ? new ValidationException(`Port ${options.port} on ${host} is in use (by another vigil serve, or another program): stop it, or choose another with --port`, { fields: [{ Name: "port", Message: "is in use" }] }) : e),
+    );
     server.listen(options.port, host, resolve);
   });
   const address = server.address();
@@ -156,7 +158,24 @@ export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Pro
   };
 }
 
-const starting = (requestId: string): ApiResponse => errorResponse(new ServiceUnavailableException("vigil serve is starting: try again in a moment"), requestId);
+/**
+ * The answer before the services are attached: the process is up (`/health`), not ready
+ * (`/ready`, in its usual shape), and every other request is asked to come again in a moment.
+ */
+function starting(request: { readonly method: string; readonly path: string; readonly requestId: string }): ApiResponse {
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({ status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  if (request.method === "GET" && request.path === "/health") return json(200, { status: "ok", version: VERSION });
+  if (request.method === "GET" && request.path === "/ready") return json(503, { status: "not ready", checks: { services: "opening" } });
+  const refused = errorResponse(new ServiceUnavailableException("vigil serve is starting: try again in a moment"), request.requestId);
+  return { ...refused, headers: { ...refused.headers, "retry-after": "1" } };
+}
+
+/** Closes a server that will not serve: its connections too, which `close` alone would wait for (a slow client's, for good). */
+export function shut(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}
 
 /** The handler of every request: the console, the service's routes, the signed links, and L4M's API. */
 function answering(parts: ServeParts, tenants: Tenants, sessions: ConsoleSessions): Handler {

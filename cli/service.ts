@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
 import type { ApiResponse } from "../shared/api/router.ts";
 import { openService, simulatedClock, systemClock, type OpenServiceOptions, type RunningService, type ServeConfig } from "../shared/runtime/service/index.ts";
-import { listen, tenantsFromConfig, type OperationsRoute, type Tenants } from "./serve.ts";
+import { listen, shut, tenantsFromConfig, type OperationsRoute, type Tenants } from "./serve.ts";
 
 /**
  * `GET /ready` (store and scheduler up, else 503) and `GET /metrics` (Prometheus' text
@@ -67,7 +67,7 @@ export async function startServing(config: ServeConfig, options: Omit<OpenServic
     tenants,
   });
   const service = await openService(config, { ...options, clock, ...(options.simulate ? { linkClock: Date.now } : {}), url, dataRootsOf: tenants.dataRootsOf, privateTargets: tenants.privateTargets }).catch(async (e: unknown) => {
-    await new Promise((resolve) => server.close(resolve));
+    await shut(server);
     throw e;
   });
   try {
@@ -91,7 +91,7 @@ export async function startServing(config: ServeConfig, options: Omit<OpenServic
     };
   } catch (e) {
     await service.stop(0);
-    await new Promise((resolve) => server.close(resolve));
+    await shut(server);
     throw e;
   }
 }

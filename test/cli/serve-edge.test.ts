@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { request as httpRequest, type Server } from "node:http";
 import { connect } from "node:net";
@@ -6,7 +7,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, listen, serve, tenantsFromConfig } from "../../cli/serve.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, listen, serve, shut, tenantsFromConfig } from "../../cli/serve.ts";
 import { startServing } from "../../cli/service.ts";
 import type { HttpLimits } from "../../shared/api/http-server.ts";
 import { loadServeConfig, ServeConfig } from "../../shared/runtime/service/config.ts";
@@ -94,10 +95,36 @@ describe("vigil serve's own address", () => {
     const listening = await listen({ port: 0, tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil") }) });
     stops.push(() => new Promise((resolve) => listening.server.close(resolve)));
     const port = Number(new URL(listening.url).port);
-    const early = await send(port, `127.0.0.1:${port}`, "GET", "/health");
+    const host = `127.0.0.1:${port}`;
+    const early = await send(port, host, "POST", "/ListAnomalyDetectors", "{}", { signed: true });
     expect([early.status, JSON.parse(early.body).__type]).toEqual([503, "ServiceUnavailableException"]);
+    // The process is up, and not ready.
+    expect((await send(port, host, "GET", "/health")).status).toBe(200);
+    const ready = await send(port, host, "GET", "/ready");
+    expect([ready.status, JSON.parse(ready.body).status]).toEqual([503, "not ready"]);
     listening.attach({ services: localAt(join(dir, "vigil"), Date.now) });
-    expect((await send(port, `127.0.0.1:${port}`, "GET", "/health")).status).toBe(200);
+    expect(JSON.parse((await send(port, host, "POST", "/ListAnomalyDetectors", "{}", { signed: true })).body)).toEqual({ AnomalyDetectorSummaryList: [] });
+  });
+
+  it("closes a server that will not serve at once, a client halfway through its headers too (shut)", async () => {
+    const listening = await listen({ port: 0, tenants: await tenantsFromConfig({ dataDir: join(await tempDir(), "vigil") }) });
+    const port = Number(new URL(listening.url).port);
+    const slow = connect(port, "127.0.0.1");
+    slow.on("error", () => {});
+    stops.push(async () => slow.destroy());
+    await new Promise<void>((r) => slow.write("POST /ListAnomalyDetectors HTTP/1.1\r\nHost: 127.0.0.1\r\n", () => r()));
+    await new Promise((r) => setTimeout(r, 50));
+    await shut(listening.server);
+    expect(listening.server.listening).toBe(false);
+  });
+
+  it("says a port is in use, and touches no data directory, when another holds it", async () => {
+    const first = await startServing(ServeConfig.parse({ dataDir: join(await tempDir(), "data"), port: 0 }), { observer: quietObserver(), watch: false });
+    stops.push(() => first.stop());
+    const port = Number(new URL(first.url).port);
+    const dataDir = join(await tempDir(), "other");
+    await expect(startServing(ServeConfig.parse({ dataDir, port }), { observer: quietObserver(), watch: false })).rejects.toMatchObject({ code: "ValidationException", message: expect.stringMatching(new RegExp(`^Port ${port} on 127.0.0.1 is in use`)) });
+    expect(existsSync(dataDir)).toBe(false);
   });
 });
 
