@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isIP } from "node:net";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -150,7 +151,8 @@ export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Pro
   const port = typeof address === "object" && address ? address.port : options.port;
   return {
     server,
-    url: `http://${host}:${port}`,
+    // An IPv6 address is bracketed in a URL (RFC 3986): http://[::1]:8087.
+    url: `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`,
     attach(parts) {
       const sessions = new ConsoleSessions((key) => tenants.credentials.get(key), { now: parts.services.linkClock });
       attached = { answer: answering(parts, tenants, sessions), vouched: vouchedBy(sessions), onError: (error, requestId) => parts.services.observer.failed("api request", error, { requestId }) };

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { request as httpRequest, type Server } from "node:http";
-import { connect } from "node:net";
+import { connect, createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
@@ -20,6 +20,10 @@ import { quietObserver } from "../clock.ts";
  * the public default key or signing in to the console with it.
  */
 const stops: (() => Promise<unknown>)[] = [];
+const ipv6Loopback = await new Promise<boolean>((resolve) => {
+  const probe = createNetServer().once("error", () => resolve(false));
+  probe.listen(0, "::1", () => probe.close(() => resolve(true)));
+});
 afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
@@ -116,6 +120,15 @@ describe("vigil serve's own address", () => {
     await new Promise((r) => setTimeout(r, 50));
     await shut(listening.server);
     expect(listening.server.listening).toBe(false);
+  });
+
+  // A machine without IPv6 loopback (some containers) cannot listen there.
+  it.skipIf(!ipv6Loopback)("gives an IPv6 address bracketed in its URL, as links need it", async () => {
+    const serving = await startServing(ServeConfig.parse({ dataDir: join(await tempDir(), "data"), host: "::1", port: 0 }), { observer: quietObserver(), watch: false });
+    stops.push(() => serving.stop());
+    expect(serving.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+    expect(new URL(serving.service.services.alertSettings.publicUrl).hostname).toBe("[::1]");
+    expect((await fetch(`${serving.url}/health`)).status).toBe(200);
   });
 
   it("says a port is in use, and touches no data directory, when another holds it", async () => {
