@@ -39,6 +39,8 @@ export interface DrainOptions {
   readonly account?: string;
   /** Takes no more once it is aborted. */
   readonly signal?: AbortSignal;
+  /** Told of a delivery sent again (or found sent) whose parked record could not be removed: it is counted as still parked, and why. */
+  readonly onKept?: (parked: ParkedDelivery, why: string) => void;
 }
 
 /** Where failed deliveries wait, filed under their alert's account (the record table in AWS, a file locally). */

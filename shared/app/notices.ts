@@ -194,6 +194,6 @@ export async function replayParkedDeliveries(services: Services, scope: Scope | 
       // Settled when sent (or sent already); one another run holds stays parked for it.
       return outcome.kind === "sent" || outcome.kind === "duplicate";
     },
-    { ...(scope ? { account: scope.accountId } : {}), signal },
+    { ...(scope ? { account: scope.accountId } : {}), signal, ...(onStillParked ? { onKept: (parked: ParkedDelivery, why: string) => onStillParked(parked.delivery, why) } : {}) },
   );
 }

@@ -53,6 +53,9 @@ export class RecordDeadLetters implements DeadLetters {
       // Deleted only once sent (its record of being sent is kept): one a failed delete leaves is found sent by the next drain, and dropped.
       const deleted = await Promise.allSettled(sent.map((parked) => this.records.delete("parked", keyOf(parked))));
       const gone = deleted.filter((d) => d.status === "fulfilled").length;
+      deleted.forEach((d, i) => {
+        if (d.status === "rejected") options.onKept?.(sent[i]!, `sent, but its parked record could not be removed (${d.reason instanceof Error ? d.reason.message : String(d.reason)}): the next replay finds it sent and removes it`);
+      });
       retried += gone;
       remaining += page.items.length - gone;
       // An account's first failure stops it; ids start with the account, so its parked deliveries come in a row.
