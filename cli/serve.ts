@@ -7,7 +7,7 @@ import { consoleFiles, isConsolePath } from "../console/server.ts";
 import { DEFAULT_ACCOUNT_ID, type Scope, type Services } from "../shared/app/index.ts";
 import { createBoundedServer, hostsAnswered, isLoopback, type Handler, type HttpLimits, type PlainHeaders } from "../shared/api/http-server.ts";
 import { isPage, page } from "../shared/api/pages.ts";
-import { errorResponse, router, VERSION, type ApiResponse } from "../shared/api/router.ts";
+import { errorResponse, healthAnswer, json, router, type ApiResponse } from "../shared/api/router.ts";
 import { consoleOperationPath, ConsoleSessions } from "../shared/api/session.ts";
 import { claimsSignature, SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ServiceUnavailableException, ValidationException, VigilError } from "../shared/model/errors.ts";
@@ -165,12 +165,14 @@ export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Pro
  * (`/ready`, in its usual shape), and every other request is asked to come again in a moment.
  */
 function starting(request: { readonly method: string; readonly path: string; readonly requestId: string }): ApiResponse {
-  const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({ status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-  if (request.method === "GET" && request.path === "/health") return json(200, { status: "ok", version: VERSION });
-  if (request.method === "GET" && request.path === "/ready") return json(503, { status: "not ready", checks: { services: "opening" } });
+  if (request.method === "GET" && request.path === "/health") return healthAnswer(request.requestId);
+  if (request.method === "GET" && request.path === "/ready") return readiness(false, { services: "opening" });
   const refused = errorResponse(new ServiceUnavailableException("vigil serve is starting: try again in a moment"), request.requestId);
   return { ...refused, headers: { ...refused.headers, "retry-after": "1" } };
 }
+
+/** `GET /ready`: 200 when every check passes, else 503, with each check's state. */
+export const readiness = (ready: boolean, checks: Readonly<Record<string, string>>): ApiResponse => json(ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks });
 
 /** Closes a server that will not serve: its connections too, which `close` alone would wait for (a slow client's, for good). */
 export function shut(server: Server): Promise<void> {

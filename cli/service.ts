@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
 import type { ApiResponse } from "../shared/api/router.ts";
 import { openService, simulatedClock, systemClock, type OpenServiceOptions, type RunningService, type ServeConfig } from "../shared/runtime/service/index.ts";
-import { listen, shut, tenantsFromConfig, type OperationsRoute, type Tenants } from "./serve.ts";
+import { listen, readiness, shut, tenantsFromConfig, type OperationsRoute, type Tenants } from "./serve.ts";
 
 /**
  * `GET /ready` (store and scheduler up, else 503) and `GET /metrics` (Prometheus' text
@@ -12,7 +12,7 @@ export function operationsOf(service: RunningService, access: { readonly metrics
   return async (path, headers) => {
     if (path === "/ready") {
       const { ready, checks } = await service.ready();
-      return { status: ready ? 200 : 503, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: ready ? "ready" : "not ready", checks }) };
+      return readiness(ready, checks);
     }
     if (path === "/metrics") {
       const refusal = scrapeRefusal(access.metricsToken, access.othersMayCall, headers["authorization"]);

@@ -29,6 +29,8 @@ export interface RouteDeps {
   readonly repeatMs: number;
   /** Epoch ms, read once per invocation at the edge. */
   readonly now: number;
+  /** Where the notification states it writes start their retention (services.ts' retentionStart): `now` when absent. */
+  readonly retentionStart?: number;
 }
 
 export type AlertVerdict =
@@ -96,7 +98,7 @@ export function buildAlertPipeline(deps: RouteDeps): AlertPipeline {
 
   async function remember(event: AnomalyGroupEvent, c: Candidate): Promise<void> {
     const next = nextState(c.previous, event, c.reason ?? "none");
-    if (next && next !== c.previous) await deps.records.put("notifications", notificationKey(c.alert, event), next, { expiresAt: Math.max(deps.now, deps.linksMadeAt ?? deps.now) + NOTIFICATION_RETENTION_MS });
+    if (next && next !== c.previous) await deps.records.put("notifications", notificationKey(c.alert, event), next, { expiresAt: (deps.retentionStart ?? deps.now) + NOTIFICATION_RETENTION_MS });
   }
 
   const stages = [match, silence, renotify, enqueue];

@@ -30,11 +30,14 @@ export interface ApiResponse {
   readonly body: string;
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
   status,
   headers: { "content-type": "application/json", ...headers },
   body: jsonOf(body),
 });
+
+/** `GET /health`: the process answers. */
+export const healthAnswer = (requestId: string): ApiResponse => json(200, { status: "ok", version: VERSION }, { "x-amzn-requestid": requestId });
 
 export function errorResponse(error: unknown, requestId: string): ApiResponse {
   // A server error says no more than its request id, but "starting: try again" is meant to be read.
@@ -91,7 +94,7 @@ export function router(services: Services): (request: ApiRequest) => Promise<Api
       const name = request.path.replace(/^\/+|\/+$/g, "");
       if (name === "health") {
         if (request.method !== "GET") return unknownOperation(405, `${request.method} is not allowed on /health`, request.requestId);
-        return json(200, { status: "ok", version: VERSION }, { "x-amzn-requestid": request.requestId });
+        return healthAnswer(request.requestId);
       }
       if (name.startsWith("tags/")) {
         const call = tagCall(request, decodedArn(name.slice("tags/".length)));

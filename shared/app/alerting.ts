@@ -52,6 +52,7 @@ export async function routeEvents(services: Services, events: readonly AnomalyGr
     linksMadeAt: services.linkClock(),
     repeatMs: settings.repeatMs,
     now,
+    retentionStart: retentionStart(services, now),
   });
   const results: PromiseSettledResult<AlertVerdict[]>[] = new Array(events.length);
   const byGroup = new Map<string, number[]>();

@@ -210,8 +210,6 @@ const runOfWork = (work: string) => work.slice(work.lastIndexOf("/") + 1);
  * expired records), or from the time an invocation was given when that is later (a test's
  * clock that stands still).
  */
-/** Where an expiring record's retention starts (services.ts' retentionStart): never before `now`. */
-const recordTime = (deps: Pick<Services, "clock" | "linkClock">, now: number) => Math.max(now, retentionStart(deps));
 /** The services' own time (a simulation's, in the demo): what detection's watermarks, such as feedback's, are read against. */
 const clockTime = (deps: Pick<Services, "clock">, now: number) => Math.max(now, deps.clock());
 
@@ -599,7 +597,7 @@ async function attemptInterval(deps: IntervalServices, metricSet: MetricSet, int
     await deps.records.release(lease, leaseUntil);
     return { outcome: { kind: "withdrawn" } };
   }
-  await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS", run: runName(leaseUntil) } satisfies IntervalExecution, { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS });
+  await deps.records.put("executions", lease, { ...notRun(metricSet, new Date(intervalStart).toISOString()), Status: "IN_PROGRESS", run: runName(leaseUntil) } satisfies IntervalExecution, { expiresAt: retentionStart(deps, now) + EXECUTION_RETENTION_MS });
   // Recorded first: a push that comes now refuses its rows; one that came before has them read, or the interval is left to the next invocation.
   if (!(await afterPushes(deps, pushHoldsOf(metricSet, intervalStart), now))) return { outcome: await leftToNext(deps, metricSet, intervalStart, leaseUntil) };
   const term: LeaseTerm = { lease, leaseUntil };
@@ -646,7 +644,7 @@ async function failedBeforeLease(deps: Pick<IntervalServices, "records" | "obser
   try {
     await asHeirOfStoppedRun(deps, id, now, async (found) => {
       const changed = await deps.records.update<IntervalExecution>("executions", id, (current) => (replaceable(current, found) ? execution : current));
-      if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS, ifAbsent: true }]);
+      if (changed === undefined) await deps.records.putMany([{ table: "executions", id, value: execution, expiresAt: retentionStart(deps, now) + EXECUTION_RETENTION_MS, ifAbsent: true }]);
     });
   } catch (recording) {
     deps.observer.failed("recording why an interval could not start", recording, { metricSetArn: metricSet.MetricSetArn, intervalStart: execution.Timestamp, reason: execution.FailureReason });
@@ -823,7 +821,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   if (plan.scored) await keepPoints(deps, root, results);
   const quality: QualityRecord = { MetricSetArn: metricSet.MetricSetArn, intervalStart: stamp, ...plan.quality };
   await deps.blobs.put(joinUri(at, "quality.json"), JSON.stringify(quality, null, 1));
-  const kept = { expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS };
+  const kept = { expiresAt: retentionStart(deps, now) + EXECUTION_RETENTION_MS };
   await deps.records.put("quality", executionKey(metricSet, intervalStart), quality, kept);
   // A run that outlived its lease (another may have taken its interval over) stops before its group, its events and its commit.
   if (!(await holdsLease(deps, plan, now))) return notCommitted(deps, plan);
@@ -855,7 +853,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   };
   await commitModel(deps.blobs, root, next);
   // Marked done whoever holds the lease now: a run that took the interval over after the check above would commit it again.
-  await deps.records.put("leases", plan.lease, { until: DONE }, { expiresAt: recordTime(deps, now) + DONE_MARKER_RETENTION_MS });
+  await deps.records.put("leases", plan.lease, { until: DONE }, { expiresAt: retentionStart(deps, now) + DONE_MARKER_RETENTION_MS });
   await collectVersions(deps.blobs, root, next);
   // Every run of the interval is done with: this one, and any a lost lease left behind.
   await deps.blobs.deleteFolder(`${runsUri(root, String(intervalStart))}/`);
@@ -970,7 +968,7 @@ export const passedThrough = async (deps: Pick<Services, "records">, metricSet: 
  * interval without one it would go past unseen while its rows were being written.
  */
 export async function markAwaiting(deps: Pick<Services, "records" | "clock" | "linkClock">, metricSet: Pick<MetricSet, "MetricSetArn">, starts: readonly number[], now: number): Promise<void> {
-  await putBounded(deps, starts.map((t) => ({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: recordTime(deps, now) + EXECUTION_RETENTION_MS, ifAbsent: true })));
+  await putBounded(deps, starts.map((t) => ({ table: "executions", id: executionKey(metricSet, t), value: { ...notRun(metricSet, new Date(t).toISOString()), Status: "PENDING" } satisfies IntervalExecution, expiresAt: retentionStart(deps, now) + EXECUTION_RETENTION_MS, ifAbsent: true })));
 }
 
 export { lastClosedInterval } from "../model/interval-time.ts";

@@ -93,7 +93,7 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
     Rejects: rejects.slice(0, LISTED_REJECTS).map((r: RejectedRow) => ({ Index: r.line - 1, Reason: r.reason, Message: r.detail })),
     ...(rejectsFile ? { RejectsFile: rejectsFile } : {}),
   };
-  if (req.ClientToken && kept) await deps.records.put("pushes", pushKey(metricSet, req.ClientToken), { rows: kept.rows, response } satisfies PushRecord, { expiresAt: Math.max(now, retentionStart(deps)) + TOKEN_RETENTION_MS });
+  if (req.ClientToken && kept) await deps.records.put("pushes", pushKey(metricSet, req.ClientToken), { rows: kept.rows, response } satisfies PushRecord, { expiresAt: retentionStart(deps, now) + TOKEN_RETENTION_MS });
   // After the last write: a deletion that purged the metric set meanwhile leaves no answer under the token, which the same request to a metric set made again would be given.
   if (req.ClientToken) await takenBackUnlessDetector(push, () => deps.records.delete("pushes", pushKey(metricSet, req.ClientToken!)));
   return response;
@@ -290,7 +290,7 @@ function outOfTimeRefused(metricSet: MetricSet, intervals: PushedRows["intervals
 async function takeToken(deps: Pick<Services, "records" | "clock" | "linkClock">, metricSet: MetricSet, token: string, rows: string, now: number): Promise<PushRecord & { readonly again?: true }> {
   const key = pushKey(metricSet, token);
   // Kept as long as its answer would be, should the request stop before it answers.
-  const [taken] = await deps.records.putMany([{ table: "pushes", id: key, value: { rows } satisfies PushRecord, expiresAt: Math.max(now, retentionStart(deps)) + TOKEN_RETENTION_MS, ifAbsent: true }]);
+  const [taken] = await deps.records.putMany([{ table: "pushes", id: key, value: { rows } satisfies PushRecord, expiresAt: retentionStart(deps, now) + TOKEN_RETENTION_MS, ifAbsent: true }]);
   if (taken) return { rows };
   const prior = await deps.records.get<PushRecord>("pushes", key);
   if (prior && prior.rows !== rows) throw new ConflictException(`ClientToken ${token} was used before with other rows for metric set ${metricSet.MetricSetName}: send new rows with a new token`, token, "ClientToken");

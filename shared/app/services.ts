@@ -20,8 +20,9 @@ export type Clock = () => number;
  * of the real clock, so those a simulation writes (the demo, on a clock in 2021) are still
  * there when `vigil serve` opens the same data on the real clock; otherwise they had
  * expired years before they were written. Leases and holds keep the clock they are judged by.
+ * Never before `now`, the time a caller read for the record.
  */
-export const retentionStart = (clocks: { readonly clock: Clock; readonly linkClock: Clock }): number => Math.max(clocks.clock(), clocks.linkClock());
+export const retentionStart = (clocks: { readonly clock: Clock; readonly linkClock: Clock }, now = -Infinity): number => Math.max(now, clocks.clock(), clocks.linkClock());
 
 /** How alerts are sent, from the settings. */
 export interface AlertSettings {
