@@ -96,10 +96,12 @@ describe("vigil serve's own address", () => {
 
   it("answers 503 ServiceUnavailableException while bound and its services still opening, then answers them", async () => {
     const dir = await tempDir();
-    const listening = await listen({ port: 0, tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil") }) });
+    const listening = await listen({ port: 0, tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil") }), limits: { maxBodyBytes: 1000 } });
     stops.push(() => new Promise((resolve) => listening.server.close(resolve)));
     const port = Number(new URL(listening.url).port);
     const host = `127.0.0.1:${port}`;
+    // Bounded as ever while starting: a body past the limit is refused before any answer is made.
+    expect((await send(port, host, "POST", "/ListAnomalyDetectors", "x".repeat(1001))).status).toBe(413);
     const early = await send(port, host, "POST", "/ListAnomalyDetectors", "{}", { signed: true });
     expect([early.status, JSON.parse(early.body).__type]).toEqual([503, "ServiceUnavailableException"]);
     // The process is up, and not ready.
