@@ -30,7 +30,8 @@ export async function historyBlockChild(rows: number): Promise<void> {
   try {
     const blobs = new LocalBlobStore();
     const before = T0 + 168 * HOUR;
-    const spill = new HistorySpill(blobs, join(dir, "spill"), 2, "PT1H", before);
+    // A hash key, as detection draws one for each new model.
+    const spill = new HistorySpill(blobs, join(dir, "spill"), 2, "PT1H", before, [0x9e3779b9, 0x7f4a7c15]);
     for (let i = 0; i < rows; i++) {
       spill.add(T0 + (i % 168) * HOUR, [`s${i % SERIES}`], [1, (i % 97) + 0.5]);
       if (spill.full) await spill.flush();

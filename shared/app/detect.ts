@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readInterval, spillHistory, type HistoryRead } from "../detect/read-files.ts";
@@ -6,7 +7,7 @@ import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts"
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
 import { collectVersions, commitModel, emptyModel, readModel, type ShardedModel, type ShardInfo } from "../detect/shard-model.ts";
 import { anomaliesOf, planInterval, recentValuesFrom, shardsAfter } from "../detect/shard-plan.ts";
-import { DEFAULT_SHARD_CAPACITY, halvesOf, holds, isPartition, ROOT_SHARD, type ShardId } from "../detect/shards.ts";
+import { DEFAULT_SHARD_CAPACITY, halvesOf, holds, isPartition, ROOT_SHARD, type ShardHashKey, type ShardId } from "../detect/shards.ts";
 import type { ModelSnapshot } from "../detect/snapshot.ts";
 import { RECENT } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
@@ -167,7 +168,18 @@ interface RunBase {
   /** Where its shards are written under model/. */
   readonly version: string;
   readonly jobs: readonly { readonly target: ShardId; readonly replaces: ShardId; readonly readOnly: boolean }[];
+  /** The hash key of the model the run writes (shards.ts); none for a model made before keys. */
+  readonly hashKey?: ShardHashKey;
 }
+
+/** A new model's hash key, drawn here at the edge: the pure core (shards.ts) is handed it. */
+function newHashKey(): ShardHashKey {
+  const bytes = randomBytes(8);
+  return [bytes.readUInt32LE(0), bytes.readUInt32LE(4)];
+}
+
+/** A run's model's hash key, as its plan and jobs carry it. */
+const keyed = (hashKey: ShardHashKey | undefined) => (hashKey ? { hashKey } : {});
 
 export interface IntervalPlan extends RunBase {
   readonly kind: "interval";
@@ -374,7 +386,9 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
   const run = runName(term.leaseUntil);
   const work = runsUri(root, "history", run);
   await deps.blobs.deleteFolder(`${work}/`);
-  const spill = new HistorySpill(deps.blobs, joinUri(work, "spill"), metricSet.MetricList.length, metricSet.MetricSetFrequency, before);
+  // The model learned is a new one, its series hashed under a key of its own.
+  const hashKey = newHashKey();
+  const spill = new HistorySpill(deps.blobs, joinUri(work, "spill"), metricSet.MetricList.length, metricSet.MetricSetFrequency, before, hashKey);
   const quotas = deps.quotas ?? L4M_QUOTAS;
   const bytes = quotas.bytesPerHistory[metricSet.MetricSetFrequency];
   // The series' keys are held whole while the history is read: a sixteenth of its bytes (an interval's, 256 MiB at PT1H), as a live interval's are bounded by its own.
@@ -417,6 +431,7 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
     through: spilled.through,
     intervals: spilled.intervals,
     empty: shards.filter((s) => s.series === 0).map((s) => ({ id: s.id, series: 0, version: "" })),
+    hashKey,
     ...(outdated ? { outdated } : {}),
   };
   const jobs: ShardJob[] = learning.map((s) => ({
@@ -426,6 +441,7 @@ async function learnHistory(deps: DetectServices, metricSet: MetricSet, before: 
     source: undefined,
     version,
     capacity,
+    hashKey,
     input: { kind: "history", spills: s.partitions.map((p) => partitionFolder(spilled.folder, p)), before, keep: spilled.latest },
   }));
   const results = await runJobs(deps, plan, jobs);
@@ -473,8 +489,8 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
     return undefined;
   }
   const shards = [...plan.empty, ...results.flatMap((r) => r.written)].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const empty = emptyModel(intervalMs(plan.metricSet.MetricSetFrequency));
-  const learned: ShardedModel = shards.length ? { head: { ...empty.head, through: plan.through }, shards } : empty;
+  const empty = emptyModel(intervalMs(plan.metricSet.MetricSetFrequency), plan.hashKey);
+  const learned: ShardedModel = shards.length ? { ...empty, head: { ...empty.head, through: plan.through }, shards } : empty;
   const model = plan.outdated ? { ...learned, head: { ...learned.head, through: laterOf(plan.outdated.through, learned.head.through), openGroup: plan.outdated.openGroup, feedbackThrough: plan.outdated.feedbackThrough } } : learned;
   if (!isPartition(model.shards.map((s) => s.id))) throw new Error(`the history's shards ${JSON.stringify(model.shards.map((s) => s.id))} do not cover the series exactly once`);
   await keepPoints(deps, root, results);
@@ -497,7 +513,7 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
 /** Commits an empty model in place of an outdated one (where detection had got to kept) or of none, if the run still holds the history's lease. */
 async function afresh(deps: DetectServices, metricSet: MetricSet, term: LeaseTerm, outdated: OutdatedHead | undefined, now: number): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const empty = emptyModel(intervalMs(metricSet.MetricSetFrequency));
+  const empty = emptyModel(intervalMs(metricSet.MetricSetFrequency), newHashKey());
   const model: ShardedModel = outdated ? { ...empty, head: { ...empty.head, through: outdated.through ?? NaN, openGroup: outdated.openGroup, feedbackThrough: outdated.feedbackThrough } } : empty;
   // A model committed meanwhile (an interval run on the model its activation learned, which takes no history lease) is kept, as finishHistory keeps it.
   const current = await readModel(deps.blobs, root);
@@ -737,6 +753,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
     quality: data.quality,
     seriesScored: seriesWithValues(cells, metricSet),
     scored: !overQuota,
+    ...keyed(model.hashKey),
     ...(failure ? { failure } : {}),
   };
   await deps.blobs.put(joinUri(intervalUri(root, intervalStart), "rejects.jsonl"), toJsonLines([...data.rejects, ...data.rejectsNotKept]), "rejects");
@@ -748,6 +765,7 @@ async function startInterval(deps: DetectServices, metricSet: MetricSet, interva
     source: p.source,
     version,
     capacity,
+    ...keyed(model.hashKey),
     input: { kind: "interval", cells: { bytes: encodeShardCells({ intervalStart, measures: m, cells: p.cells, verdicts: p.verdicts, chart: p.chart, groupStart: open?.startMs }) } },
     ...(p.readOnly ? { readOnly: true } : {}),
   }));
@@ -806,7 +824,7 @@ const bounds = madeOnFirstUse(() => import("../incidents/bounded.ts"));
 export async function finishInterval(deps: DetectServices, plan: IntervalPlan, results: readonly ShardResult[], now: number, given?: ShardedModel): Promise<IntervalOutcome> {
   const { metricSet, intervalStart } = plan;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const model = given ?? (await readModel(deps.blobs, root)) ?? emptyModel(intervalMs(metricSet.MetricSetFrequency));
+  const model = given ?? (await readModel(deps.blobs, root)) ?? emptyModel(intervalMs(metricSet.MetricSetFrequency), plan.hashKey);
   // A run merged where it was planned has held the model throughout; a merge run elsewhere reads it again.
   if ((!given && modelThrough(model) !== plan.base) || !(await holdsLease(deps, plan, now))) return notCommitted(deps, plan, given ? undefined : model);
   const anomalies = anomaliesOf(results);
@@ -850,6 +868,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   const next: ShardedModel = {
     head: { ...model.head, through: intervalStart, openGroup: open === group ? carried : open && (await heldOn(open)), feedbackThrough: plan.feedbackThrough },
     shards: shardsAfter(model, plan.jobs, results),
+    ...keyed(model.hashKey),
   };
   await commitModel(deps.blobs, root, next);
   // Marked done whoever holds the lease now: a run that took the interval over after the check above would commit it again.

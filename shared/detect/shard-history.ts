@@ -6,7 +6,7 @@ import { joinUri } from "../model/location.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import type { KeptPart, ShardMetricSet } from "./shard-job.ts";
 import { encodeSeriesPoints, keptPoints } from "./series-points.ts";
-import { seriesHash, type ShardId } from "./shards.ts";
+import { seriesHash, type ShardHashKey, type ShardId } from "./shards.ts";
 import { scoreInterval } from "./score-interval.ts";
 import { BLOCK_INTERVALS, historyReachMs } from "../model/history-reach.ts";
 
@@ -27,7 +27,7 @@ export const SPILL_BITS = 8;
 const FLUSH_ROWS = 1 << 20;
 
 /** The spill partition a series falls in: the first SPILL_BITS bits of its hash, as its shards split. */
-export const spillPartition = (seriesKey: string) => seriesHash(seriesKey) >>> (32 - SPILL_BITS);
+export const spillPartition = (seriesKey: string, hashKey: ShardHashKey | undefined) => seriesHash(seriesKey, hashKey) >>> (32 - SPILL_BITS);
 const partitionName = (p: number) => p.toString(2).padStart(SPILL_BITS, "0");
 export const partitionFolder = (folder: string, partition: number) => joinUri(folder, `p${partitionName(partition)}`);
 /** The shard a spill partition is: its bits. */
@@ -72,6 +72,8 @@ export class HistorySpill {
     private readonly measures: number,
     frequency: ShardMetricSet["MetricSetFrequency"],
     private readonly before: number,
+    /** The hash key of the model it is learned into (shards.ts). */
+    private readonly hashKey: ShardHashKey | undefined,
   ) {
     this.len = intervalMs(frequency);
     this.from = before - historyReachMs(this.len);
@@ -94,7 +96,7 @@ export class HistorySpill {
 
   /** Whether a row of the series with this key would be held as one already held (any row out of reach holds nothing). */
   holds(key: string): boolean {
-    return this.keys.get(spillPartition(key))?.has(key) === true;
+    return this.keys.get(spillPartition(key, this.hashKey))?.has(key) === true;
   }
 
   /** One accepted row (its series key made already, or made here); rows of intervals at or after `before`, or further before it than it reaches (historyReachMs), are not history. */
@@ -103,7 +105,7 @@ export class HistorySpill {
     if (t >= this.before) return void this.ahead++;
     if (t < this.from) return void this.tooOld++;
     this.starts.add(t);
-    const partition = spillPartition(key);
+    const partition = spillPartition(key, this.hashKey);
     let known = this.keys.get(partition);
     if (!known) {
       this.keys.set(partition, (known = new Map()));

@@ -10,7 +10,7 @@ import { CHART_INTERVALS } from "./group-event.ts";
 import { frame, unframe } from "./framed.ts";
 import { encodeKeptPoints } from "./series-points.ts";
 import { readShard, writeShard, type ShardInfo } from "./shard-model.ts";
-import { halvesOf, holds, MAX_SHARD_DEPTH, seriesHash, type ShardId } from "./shards.ts";
+import { halvesOf, holds, MAX_SHARD_DEPTH, seriesHash, type ShardHashKey, type ShardId } from "./shards.ts";
 import { applyVerdict, bankKey, scoreInterval } from "./score-interval.ts";
 import { noMembers, type MemberTally } from "../incidents/grouping.ts";
 import type { ShardCellColumns } from "./shard-plan.ts";
@@ -45,6 +45,8 @@ export interface ShardJob {
   /** The folder this run writes its shards to. */
   readonly version: string;
   readonly capacity: number;
+  /** The model's hash key (shards.ts): which part of a split shard a series goes to. */
+  readonly hashKey?: ShardHashKey;
   readonly input:
     | { readonly kind: "interval"; readonly cells: JobInput }
     /** `keep`: the intervals of history whose points are kept (series-points.ts), the last ones before the first live one. */
@@ -163,18 +165,18 @@ function walkColumns(keys: readonly string[], exact: ReadonlyMap<number, readonl
 export const seriesKeyOfBankKey = (key: string) => key.slice(key.indexOf("\u001e") + 1);
 
 /** The part of `bank` that shard `id` holds. */
-function partOf(bank: SeriesBank, id: ShardId): SeriesBank {
+function partOf(bank: SeriesBank, id: ShardId, hashKey: ShardHashKey | undefined): SeriesBank {
   const slots: number[] = [];
   bank.keys.forEach((key, i) => {
-    if (holds(id, seriesHash(seriesKeyOfBankKey(key)))) slots.push(i);
+    if (holds(id, seriesHash(seriesKeyOfBankKey(key), hashKey))) slots.push(i);
   });
   return slots.length === bank.size ? bank : bank.select(slots);
 }
 
 /** The shard, or its halves (and theirs) until each holds at most `capacity` time series. */
-function fitted(id: ShardId, bank: SeriesBank, capacity: number): [ShardId, SeriesBank][] {
+function fitted(id: ShardId, bank: SeriesBank, capacity: number, hashKey: ShardHashKey | undefined): [ShardId, SeriesBank][] {
   if (bank.size <= capacity || id.length === MAX_SHARD_DEPTH) return [[id, bank]];
-  return halvesOf(id).flatMap((half) => fitted(half, partOf(bank, half), capacity));
+  return halvesOf(id).flatMap((half) => fitted(half, partOf(bank, half, hashKey), capacity, hashKey));
 }
 
 /** Where in the unsharded order an anomaly falls: its cell's place, then its measure's. */
@@ -202,7 +204,7 @@ function markMembers(bank: SeriesBank, keys: readonly string[], since: number): 
 export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardResult> {
   const len = intervalMs(job.metricSet.MetricSetFrequency);
   const committed = job.source ? await readShard(blobs, job.root, job.source.version, job.source.id, len) : new SeriesBank(len);
-  const bank = job.source && job.source.id !== job.target ? partOf(committed, job.target) : committed;
+  const bank = job.source && job.source.id !== job.target ? partOf(committed, job.target, job.hashKey) : committed;
   let anomalies: ShardResult["anomalies"] = [];
   const windows: Record<string, (number | null)[]> = {};
   const members = noMembers();
@@ -236,7 +238,7 @@ export async function runShard(blobs: BlobStore, job: ShardJob): Promise<ShardRe
   const answer = { target: job.target, anomalies, windows, members, kept, learned };
   if (job.readOnly) return { ...answer, written: [] };
   const written: ShardInfo[] = [];
-  for (const [id, part] of fitted(job.target, bank, job.capacity)) {
+  for (const [id, part] of fitted(job.target, bank, job.capacity, job.hashKey)) {
     await writeShard(blobs, job.root, job.version, id, part, { bank: part, through, openGroup: undefined, feedbackThrough: 0 });
     written.push({ id, series: part.size, version: job.version });
   }

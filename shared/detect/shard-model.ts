@@ -3,7 +3,7 @@ import { joinUri } from "../model/location.ts";
 import type { BlobStore } from "../store/blobs.ts";
 import { frame, unframe } from "./framed.ts";
 import { modelUri } from "./results.ts";
-import { isPartition, seriesHash, ShardLayout, type ShardId } from "./shards.ts";
+import { isPartition, isShardHashKey, seriesHash, ShardLayout, type ShardHashKey, type ShardId } from "./shards.ts";
 import { decodeSnapshot, decodeSnapshotMeta, encodeSnapshot, snapshotParts, type ModelSnapshot } from "./snapshot.ts";
 
 /**
@@ -30,6 +30,8 @@ export interface ShardedModel {
   readonly head: ModelSnapshot;
   /** The shards, covering every hash once; a model that has learned nothing has the root alone, with no series. */
   readonly shards: readonly ShardInfo[];
+  /** The key its series are hashed under to find their shards (shards.ts); none in a model made before keys. */
+  readonly hashKey?: ShardHashKey;
   /**
    * Saved by an older engine, whose series state this one cannot read: its head says where
    * detection had got to, and its series are learned again from the history.
@@ -39,30 +41,35 @@ export interface ShardedModel {
 
 /** A model saved before shards existed: one root shard, read where it was written. */
 export const LEGACY_VERSION = "legacy";
-const HEAD_FORMAT = 1;
+/** 2: the head carries the model's hash key. A head of format 1 has none; an engine before keys refuses format 2 rather than find series in the wrong shards. */
+const HEAD_FORMAT = 2;
+const UNKEYED_HEAD_FORMAT = 1;
 
 export const modelFolder = (root: string) => joinUri(root, "model");
 export const headUri = (root: string) => joinUri(modelFolder(root), "head.bin");
 export const shardUri = (root: string, version: string, id: ShardId) => (version === LEGACY_VERSION ? modelUri(root) : joinUri(modelFolder(root), version, `s${id}.bin`));
 
-/** The model of a metric set that has learned nothing yet. */
-export function emptyModel(intervalMs: number): ShardedModel {
-  return { head: { bank: new SeriesBank(intervalMs, 0), through: NaN, openGroup: undefined, feedbackThrough: 0 }, shards: [{ id: "", series: 0, version: "" }] };
+/** The model of a metric set that has learned nothing yet, its series hashed under `hashKey` (drawn at random by the caller). */
+export function emptyModel(intervalMs: number, hashKey: ShardHashKey | undefined): ShardedModel {
+  return { head: { bank: new SeriesBank(intervalMs, 0), through: NaN, openGroup: undefined, feedbackThrough: 0 }, shards: [{ id: "", series: 0, version: "" }], ...(hashKey ? { hashKey } : {}) };
 }
 
 /** All of a model's time series. */
 export const seriesOf = (model: Pick<ShardedModel, "shards">) => model.shards.reduce((n, s) => n + s.series, 0);
 
 export function encodeHead(model: ShardedModel): Uint8Array {
-  return frame({ format: HEAD_FORMAT, shards: model.shards }, encodeSnapshot({ ...model.head, bank: new SeriesBank(model.head.bank.intervalMs, 0) }));
+  const header = model.hashKey ? { format: HEAD_FORMAT, shards: model.shards, hashKey: model.hashKey } : { format: UNKEYED_HEAD_FORMAT, shards: model.shards };
+  return frame(header, encodeSnapshot({ ...model.head, bank: new SeriesBank(model.head.bank.intervalMs, 0) }));
 }
 
 export function decodeHead(bytes: Uint8Array): ShardedModel {
-  const { header: layout, body } = unframe<{ format: number; shards: ShardInfo[] }>(bytes);
-  if (layout.format !== HEAD_FORMAT) throw new Error(`model head format ${layout.format} is not ${HEAD_FORMAT}`);
+  const { header: layout, body } = unframe<{ format: number; shards: ShardInfo[]; hashKey?: unknown }>(bytes);
+  if (layout.format !== HEAD_FORMAT && layout.format !== UNKEYED_HEAD_FORMAT) throw new Error(`model head format ${layout.format} is not ${UNKEYED_HEAD_FORMAT} or ${HEAD_FORMAT}`);
+  if (layout.format === HEAD_FORMAT && !isShardHashKey(layout.hashKey)) throw new Error("model head has no hash key its format needs");
   if (!isPartition(layout.shards.map((s) => s.id))) throw new Error("model head names shards that do not cover the series exactly once");
   const { head, outdated } = headOf(body);
-  return { head, shards: layout.shards, ...(outdated ? { outdated } : {}) };
+  const hashKey = layout.format === HEAD_FORMAT && isShardHashKey(layout.hashKey) ? layout.hashKey : undefined;
+  return { head, shards: layout.shards, ...(hashKey ? { hashKey } : {}), ...(outdated ? { outdated } : {}) };
 }
 
 /**
@@ -93,7 +100,7 @@ export async function readModel(blobs: BlobStore, root: string): Promise<Sharded
 
 /** The committed series of the shard holding `seriesKey` (a dimension combination, every measure). */
 export async function readShardOf(blobs: BlobStore, root: string, model: ShardedModel, seriesKey: string, intervalMs: number): Promise<SeriesBank> {
-  const shard = model.shards[new ShardLayout(model.shards.map((s) => s.id)).indexOf(seriesHash(seriesKey))]!;
+  const shard = model.shards[new ShardLayout(model.shards.map((s) => s.id)).indexOf(seriesHash(seriesKey, model.hashKey))]!;
   return readShard(blobs, root, shard.version, shard.id, intervalMs);
 }
 

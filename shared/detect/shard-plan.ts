@@ -87,7 +87,7 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
   const routed = model.shards.map((): Routed => ({ ...noCells(), hashes: [], verdicts: [], chart: [] }));
   let ordinal = 0;
   cells?.forEach((cell, key) => {
-    const hash = seriesHash(key);
+    const hash = seriesHash(key, model.hashKey);
     const r = routed[layout.indexOf(hash)]!;
     r.ordinals.push(ordinal++);
     r.keys.push(key);
@@ -98,11 +98,11 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
     }
   });
   for (const v of verdicts) {
-    const hash = seriesHash(seriesKeyOf(dims.map((d) => v.dimensions[d] ?? "")));
+    const hash = seriesHash(seriesKeyOf(dims.map((d) => v.dimensions[d] ?? "")), model.hashKey);
     routed[layout.indexOf(hash)]!.verdicts.push([v, hash]);
   }
   for (const key of new Set(groupKeys(model.head.openGroup))) {
-    const hash = seriesHash(seriesKeyOfBankKey(key));
+    const hash = seriesHash(seriesKeyOfBankKey(key), model.hashKey);
     routed[layout.indexOf(hash)]!.chart.push([key, hash]);
   }
   return model.shards.flatMap((shard, s): PlannedShard[] => {
@@ -110,7 +110,7 @@ export function planInterval(model: ShardedModel, metricSet: ShardMetricSet, cel
     const source = sourceOf(shard);
     const learns = r.keys.length > 0 || r.verdicts.length > 0 || shard.series > capacity || (marking && r.chart.length > 0);
     if (!learns) return r.chart.length ? [{ target: shard.id, replaces: shard.id, source, cells: noCells(), verdicts: [], chart: r.chart.map(([k]) => k), readOnly: true }] : [];
-    // No deeper than a shard can be: series whose hashes all agree (made to collide) stay in one shard past its capacity, rather than stopping detection.
+    // No deeper than a shard can be: series whose hashes all agree stay in one shard past its capacity, rather than stopping detection (a model made before hash keys, whose hash a tenant can make collide).
     const parts = descendantsOf(shard.id, Math.min(levelsFor(r.keys.length * measures, capacity), MAX_SHARD_DEPTH - shard.id.length));
     return parts.map((target) => ({
       target,

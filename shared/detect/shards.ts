@@ -14,11 +14,25 @@ export const ROOT_SHARD: ShardId = "";
 export const MAX_SHARD_DEPTH = 32;
 
 /**
- * The hash of a series key: FNV-1a over its UTF-16 code units, then MurmurHash3's 32-bit
- * finaliser, so that the leading bits (which name shards) are as well mixed as the rest.
- * Fixed forever: shards saved in models are named by it.
+ * A model's key for its series' hashes: 64 random bits, as two 32-bit words, drawn when the
+ * model is first made and kept in its head. Series keys come from a tenant's files: under a
+ * hash anyone can compute, a tenant can make any number of series hash alike, which no split
+ * can part, and put them all in one shard (one worker's memory, past every capacity). Under a
+ * key the tenant never sees, it cannot. A model made before keys has none, and keeps the
+ * unkeyed hash its shards are named by.
  */
-export function seriesHash(seriesKey: string): number {
+export type ShardHashKey = readonly [number, number];
+
+export const isShardHashKey = (k: unknown): k is ShardHashKey => Array.isArray(k) && k.length === 2 && k.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff);
+
+/**
+ * The hash of a series key, under the model's key when it has one (keyedHash), else the
+ * unkeyed one of the models before keys: FNV-1a over its UTF-16 code units, then MurmurHash3's
+ * 32-bit finaliser, so that the leading bits (which name shards) are as well mixed as the
+ * rest. Each is fixed forever: shards saved in models are named by it.
+ */
+export function seriesHash(seriesKey: string, key?: ShardHashKey): number {
+  if (key) return keyedHash(seriesKey, key[0], key[1]);
   let h = 0x811c9dc5;
   for (let i = 0; i < seriesKey.length; i++) {
     h ^= seriesKey.charCodeAt(i);
@@ -30,6 +44,42 @@ export function seriesHash(seriesKey: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/**
+ * HalfSipHash-2-4 (Aumasson and Bernstein's SipHash, on 32-bit words) of the string's UTF-16LE
+ * bytes under the key (k0, k1): a keyed function of short inputs made against hash flooding,
+ * its 32-bit output. Written here because the hash runs for every series of every interval (a
+ * million a run): the npm `siphash` package, which allocates objects in every round and
+ * encodes each string to UTF-8 first, took about 2 µs a key.
+ */
+export function keyedHash(s: string, k0: number, k1: number): number {
+  let v0 = k0 | 0;
+  let v1 = k1 | 0;
+  let v2 = 0x6c796765 ^ k0;
+  let v3 = 0x74656462 ^ k1;
+  const n = s.length;
+  const whole = n & ~1;
+  for (let i = 0; i <= whole; i += 2) {
+    // Two code units a word, little-endian; the last word holds the byte length (mod 256) in its top byte, and an odd unit left.
+    const m = i < whole ? s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16) : ((2 * n) << 24) | (n & 1 ? s.charCodeAt(i) : 0);
+    v3 ^= m;
+    for (let r = 0; r < 2; r++) {
+      v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+      v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+      v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+      v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+    }
+    v0 ^= m;
+  }
+  v2 ^= 0xff;
+  for (let r = 0; r < 4; r++) {
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+  }
+  return (v1 ^ v3) >>> 0;
 }
 
 /** The leading `depth` bits of a hash, as a number. */

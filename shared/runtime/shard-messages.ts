@@ -1,6 +1,8 @@
+import { Frequency } from "../model/frequency.ts";
 import * as z from "../model/zod.ts";
 
 const ShardIdField = z.string().check(z.regex(/^[01]{0,32}$/, "must be a shard: up to 32 bits"));
+const HashWord = z.int().check(z.minimum(0), z.maximum(0xffffffff));
 const HandedRunSchema = z.strictObject({ metricSetArn: z.string().check(z.minLength(1)), work: z.string().check(z.minLength(1)), jobs: z.int().check(z.minimum(1)) });
 const JobInputSchema = z.union([
   z.strictObject({ kind: z.literal("interval"), cells: z.strictObject({ uri: z.string().check(z.minLength(1)) }) }),
@@ -12,13 +14,14 @@ const ShardJobSchema = z.strictObject({
     AnomalyDetectorArn: z.string().check(z.minLength(1)),
     MetricList: z.array(z.looseObject({ MetricName: z.string().check(z.minLength(1)), AggregationFunction: z.enum(["SUM", "AVG"]) })).check(z.minLength(1)),
     DimensionList: z.optional(z.array(z.string())),
-    MetricSetFrequency: z.enum(["PT5M", "PT10M", "PT1H", "P1D"]),
+    MetricSetFrequency: Frequency,
   }),
   root: z.string().check(z.minLength(1)),
   target: ShardIdField,
   source: z.optional(z.strictObject({ id: ShardIdField, version: z.string().check(z.minLength(1)) })),
   version: z.string().check(z.minLength(1)),
   capacity: z.int().check(z.minimum(1)),
+  hashKey: z.optional(z.tuple([HashWord, HashWord])),
   input: JobInputSchema,
   readOnly: z.optional(z.boolean()),
 });

@@ -739,7 +739,7 @@ function racedOnHistory(rt: Runtime, root: string) {
           if (state.liveUnreadable && uri.includes("/live/")) throw new Error("the disk failed");
           if (state.commitOnHistory && uri.includes("/history/")) {
             state.commitOnHistory = false;
-            const empty = emptyModel(HOUR);
+            const empty = emptyModel(HOUR, [7, 11]);
             await commitModel(rt.blobs, root, { ...empty, head: { ...empty.head, through: LIVE } });
           }
           return files.read(uri);

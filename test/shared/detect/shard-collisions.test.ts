@@ -2,8 +2,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { activateDetector, detectDue, OPERATOR } from "../../../shared/app/index.ts";
 import { metricSetRoot } from "../../../shared/detect/results.ts";
-import { readModel } from "../../../shared/detect/shard-model.ts";
-import { MAX_SHARD_DEPTH, seriesHash } from "../../../shared/detect/shards.ts";
+import { frame, unframe } from "../../../shared/detect/framed.ts";
+import type { ShardMetricSet } from "../../../shared/detect/shard-job.ts";
+import { decodeHead, emptyModel, encodeHead, readModel } from "../../../shared/detect/shard-model.ts";
+import { planInterval } from "../../../shared/detect/shard-plan.ts";
+import { keyedHash, MAX_SHARD_DEPTH, seriesHash } from "../../../shared/detect/shards.ts";
+import type { CellWalk } from "../../../shared/ingest/aggregate.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import { csvOf, HOUR, liveFolder, localAt, shopOnFiles, shopPoints, T0, tempDir } from "../../builders.ts";
 
@@ -41,13 +45,17 @@ function collidingValues(prefix: string, blocks: number): string[] {
   return values;
 }
 
+/** Series of the shop's metric set (platform=web, marketplace=<v>) whose keys all hash alike under the unkeyed hash of the models before keys. */
+function collidingSeries(blocks: number) {
+  const prefix = seriesKeyOf(["web", "x"]).slice(0, -1);
+  const markets = collidingValues(prefix, blocks);
+  expect(new Set(markets.map((m) => seriesHash(seriesKeyOf(["web", m])))).size).toBe(1);
+  return markets.map((marketplace, i) => ({ platform: "web", marketplace, base: 300 + i }));
+}
+
 describe("series whose hashes are made to collide", () => {
-  it("stay in one shard past its capacity, and detection goes on every hour (it threw on every run, for good)", async () => {
-    // Dimension values platform=web, marketplace=<v>: series keys "web<separator><v>" that all hash alike.
-    const prefix = seriesKeyOf(["web", "x"]).slice(0, -1);
-    const markets = collidingValues(prefix, 4);
-    expect(new Set(markets.map((m) => seriesHash(seriesKeyOf(["web", m])))).size).toBe(1);
-    const series = markets.map((marketplace, i) => ({ platform: "web", marketplace, base: 300 + i }));
+  it("are parted by the model's hash key: no shard past its capacity, every hour, the key kept by each commit", async () => {
+    const series = collidingSeries(4);
     const dir = await tempDir();
     const live = T0 + 14 * 24 * HOUR;
     let now = live;
@@ -56,13 +64,54 @@ describe("series whose hashes are made to collide", () => {
     for (let h = 0; h < 3; h++) await rt.blobs.put(join(dir, "files", "live", liveFolder(live + h * HOUR), "p.csv"), csvOf(shopPoints(live + h * HOUR, 1, series)));
     const { detector, metricSet } = await shopOnFiles(rt, join(dir, "files"));
     await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    const keys = new Set<string>();
     for (let h = 1; h <= 3; h++) {
       now = live + h * HOUR;
       expect((await detectDue(rt, now)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+      const model = await readModel(rt.blobs, root);
+      // 16 markets × 2 measures, each series once (a commit that lost the key would find them elsewhere and learn them twice), none in a shard past 4.
+      expect(model!.hashKey).toEqual([expect.any(Number), expect.any(Number)]);
+      keys.add(JSON.stringify(model!.hashKey));
+      expect(model!.shards.reduce((n, s) => n + s.series, 0)).toBe(32);
+      expect(Math.max(...model!.shards.map((s) => s.series))).toBeLessThanOrEqual(4);
     }
-    const model = await readModel(rt.blobs, metricSetRoot(rt.resultsRoot, metricSet));
-    // 16 markets × 2 measures, all in the one shard at the deepest.
-    expect(model!.shards.filter((s) => s.series > 4)).toEqual([expect.objectContaining({ series: 32 })]);
-    expect(model!.shards.every((s) => s.id.length <= MAX_SHARD_DEPTH)).toBe(true);
+    expect(keys.size).toBe(1);
+  });
+
+  it("stay in one shard past its capacity in a model made before hash keys, whose shards are named by the unkeyed hash", () => {
+    const series = collidingSeries(4);
+    const cells = new Map(series.map((s, i) => [seriesKeyOf([s.platform, s.marketplace]), { dimensions: [s.platform, s.marketplace], sums: [i, 1], counts: [1, 1] }]));
+    const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/shop", AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d", MetricList: [{ MetricName: "orders", AggregationFunction: "SUM" }, { MetricName: "revenue", AggregationFunction: "SUM" }], DimensionList: ["platform", "marketplace"], MetricSetFrequency: "PT1H" } as const;
+    const walk = { forEach: (visit: (cell: { dimensions: string[]; sums: number[]; counts: number[] }, key: string) => void) => cells.forEach((c, k) => visit(c, k)) } as unknown as CellWalk;
+    const unkeyed = decodeHead(encodeHead(emptyModel(HOUR, undefined)));
+    expect(unkeyed.hashKey).toBeUndefined();
+    const before = planInterval(unkeyed, metricSet as unknown as ShardMetricSet, walk, [], 4);
+    expect(before.filter((p) => p.cells.keys.length > 0).map((p) => p.cells.keys.length)).toEqual([16]);
+    const keyed = decodeHead(encodeHead(emptyModel(HOUR, [0x243f6a88, 0x85a308d3])));
+    expect(keyed.hashKey).toEqual([0x243f6a88, 0x85a308d3]);
+    const parts = planInterval(keyed, metricSet as unknown as ShardMetricSet, walk, [], 4).map((p) => p.cells.keys.length);
+    expect(parts.reduce((a, b) => a + b, 0)).toBe(16);
+    expect(Math.max(...parts)).toBeLessThan(16);
+  });
+});
+
+describe("a model's head", () => {
+  it("refuses a head of the keyed format without its key, rather than find series in the wrong shards", () => {
+    const { header, body } = unframe<{ format: number; hashKey?: unknown }>(encodeHead(emptyModel(HOUR, [1, 2])));
+    expect(header).toMatchObject({ format: 2, hashKey: [1, 2] });
+    const { hashKey: _, ...keyless } = header;
+    expect(() => decodeHead(frame(keyless, body))).toThrow(/no hash key/);
+  });
+});
+
+describe("the keyed hash", () => {
+  it("is HalfSipHash-2-4 of the UTF-16LE bytes: the reference vectors (key 00…07, message 00, 01, …)", () => {
+    // vectors_hsip32 of the reference implementation, at the even lengths UTF-16 code units make, as little-endian words.
+    const expected: Record<number, number> = { 0: 0x5b9f35a9, 2: 0x03a662fa, 4: 0x89466e2a, 6: 0x23fc6358, 8: 0x8f84b8d0, 10: 0x3479b094, 12: 0x2f87f057 };
+    for (const [bytes, hash] of Object.entries(expected)) {
+      const units = Array.from({ length: Number(bytes) / 2 }, (_, j) => (2 * j) | ((2 * j + 1) << 8));
+      expect(keyedHash(String.fromCharCode(...units), 0x03020100, 0x07060504)).toBe(hash);
+    }
   });
 });

@@ -14,7 +14,9 @@ import { spillHistory } from "../../../shared/detect/read-files.ts";
 import { FILE_READ_COST } from "../../../shared/ingest/readers.ts";
 import { CSV_FILES, csvOf, HOUR, liveFolder, readableMetricSet, shopPoints, T0, tempDir } from "../../builders.ts";
 
-const spillBefore = async (before: number) => new HistorySpill(new LocalBlobStore(), join(await tempDir(), "spill"), 1, "PT1H", before);
+/** A model's hash key, as detection draws one at random. */
+const KEY = [0x9e3779b9, 0x7f4a7c15] as const;
+const spillBefore = async (before: number) => new HistorySpill(new LocalBlobStore(), join(await tempDir(), "spill"), 1, "PT1H", before, KEY);
 
 describe("a history's spill", () => {
   it("learns the year before the first interval detected, and holds nothing of rows older than that, however many distinct times they bring", async () => {
@@ -32,7 +34,7 @@ describe("a history's spill", () => {
   });
 
   it("counts its time series as dimension values times measures, each once", async () => {
-    const spill = new HistorySpill(new LocalBlobStore(), join(await tempDir(), "spill"), 3, "PT1H", T0 + 10 * HOUR);
+    const spill = new HistorySpill(new LocalBlobStore(), join(await tempDir(), "spill"), 3, "PT1H", T0 + 10 * HOUR, KEY);
     for (let h = 0; h < 5; h++) for (const m of ["de", "fr"]) spill.add(T0 + h * HOUR, [m], [1, 2, 3]);
     expect(spill.series).toBe(6);
   });
@@ -44,7 +46,7 @@ describe("a history's spill at a short interval", () => {
     const blobs = new LocalBlobStore();
     const minute = 60_000;
     const before = T0 + 400 * 24 * HOUR;
-    const spill = new HistorySpill(blobs, dir, 1, "PT1M", before);
+    const spill = new HistorySpill(blobs, dir, 1, "PT1M", before, KEY);
     // One row in each block of 168 minutes across the year before the first interval detected.
     for (let t = before - minute; t >= before - HISTORY_REACH_MS; t -= 168 * minute) spill.add(t, ["a"], [1]);
     await spill.flush();
@@ -55,7 +57,7 @@ describe("a history's spill at a short interval", () => {
     const week = await spillBefore(before);
     week.add(before - 7 * 24 * HOUR, ["a"], [1]);
     expect((await week.finish(1)).intervals).toBe(1);
-    const minutes = new HistorySpill(blobs, join(dir, "w"), 1, "PT1M", before);
+    const minutes = new HistorySpill(blobs, join(dir, "w"), 1, "PT1M", before, KEY);
     minutes.add(before - 7 * 24 * HOUR, ["a"], [1]);
     minutes.add(before - 30 * 24 * HOUR, ["a"], [1]);
     expect((await minutes.finish(5)).intervals).toBe(1);
@@ -71,7 +73,7 @@ describe("a history read from the live files' folder (no HistoricalDataPathList)
     for (let h = 0; h < hours; h++) await blobs.put(join(dir, "live", liveFolder(T0 + h * HOUR), "part.csv"), csvOf(shopPoints(T0 + h * HOUR, 1, series)));
     const live = join(dir, "live/{{yyyyMMdd}}/{{HHmm}}");
     const metricSet = { ...readableMetricSet({ MetricSource: { S3SourceConfig: { TemplatedPathList: [live], ...(historical ? { HistoricalDataPathList: [join(dir, "live")] } : {}), ...CSV_FILES } } }), MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet:shop/orders" as MetricSet["MetricSetArn"], MetricSetName: "orders" };
-    const spill = new HistorySpill(blobs, join(dir, "spill"), 2, "PT1H", T0 + hours * HOUR);
+    const spill = new HistorySpill(blobs, join(dir, "spill"), 2, "PT1H", T0 + hours * HOUR, KEY);
     const file = (await blobs.get(join(dir, "live", liveFolder(T0), "part.csv")))!.length;
     // Room for six files of the twenty-four.
     const limits = { bytes: 6 * (FILE_READ_COST + file) + 8, series: 100, keyChars: 1 << 20 };
@@ -102,7 +104,7 @@ describe("a history learned from its spill", () => {
         const blobs = new LocalBlobStore();
         const folder = join(await tempDir(), "spill");
         const before = T0 + (2 * BLOCK_INTERVALS + 10) * HOUR;
-        const spill = new HistorySpill(blobs, folder, 2, "PT1H", before);
+        const spill = new HistorySpill(blobs, folder, 2, "PT1H", before, KEY);
         for (const r of rows) {
           spill.add(T0 + r.hour * HOUR, [`s${r.shop}`], [r.a, r.b]);
           if (r.flush) await spill.flush();
@@ -118,7 +120,7 @@ describe("a history learned from its spill", () => {
         for (const h of hours) {
           const cells = new Map<string, { dimensions: string[]; sums: number[]; counts: number[] }>();
           const at = rows.filter((r) => r.hour === h);
-          const partitionOf = (shop: number) => spillPartition(seriesKeyOf([`s${shop}`]));
+          const partitionOf = (shop: number) => spillPartition(seriesKeyOf([`s${shop}`]), KEY);
           const firsts = [...new Set(at.map((r) => r.shop))].sort((x, y) => partitionOf(x) - partitionOf(y));
           for (const shop of firsts) cells.set(seriesKeyOf([`s${shop}`]), { dimensions: [`s${shop}`], sums: [0, 0], counts: [0, 0] });
           for (const r of at) {
