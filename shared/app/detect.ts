@@ -7,7 +7,7 @@ import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts"
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
 import { collectVersions, commitModel, emptyModel, readModel, type ShardedModel, type ShardInfo } from "../detect/shard-model.ts";
 import { anomaliesOf, planInterval, recentValuesFrom, shardsAfter } from "../detect/shard-plan.ts";
-import { DEFAULT_SHARD_CAPACITY, halvesOf, holds, isPartition, ROOT_SHARD, type ShardHashKey, type ShardId } from "../detect/shards.ts";
+import { DEFAULT_SHARD_CAPACITY, halvesOf, holds, isPartition, ROOT_SHARD, sameHashKey, type ShardHashKey, type ShardId } from "../detect/shards.ts";
 import type { ModelSnapshot } from "../detect/snapshot.ts";
 import { RECENT } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
@@ -825,8 +825,10 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   const { metricSet, intervalStart } = plan;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const model = given ?? (await readModel(deps.blobs, root)) ?? emptyModel(intervalMs(metricSet.MetricSetFrequency), plan.hashKey);
-  // A run merged where it was planned has held the model throughout; a merge run elsewhere reads it again.
-  if ((!given && modelThrough(model) !== plan.base) || !(await holdsLease(deps, plan, now))) return notCommitted(deps, plan, given ? undefined : model);
+  // A run merged where it was planned has held the model throughout; a merge run elsewhere reads it again: the model its shards were split for, or it moved
+  // (a model made meanwhile with no interval learned has the base's null, but a key of its own, which the shards written were not split by).
+  const moved = !given && (modelThrough(model) !== plan.base || !sameHashKey(model.hashKey, plan.hashKey));
+  if (moved || !(await holdsLease(deps, plan, now))) return notCommitted(deps, plan, given ? undefined : model);
   const anomalies = anomaliesOf(results);
   const recent: RecentValues = recentValuesFrom(results, intervalMs(metricSet.MetricSetFrequency));
   const members = sumTallies(results.map(membersOf));
@@ -868,7 +870,7 @@ export async function finishInterval(deps: DetectServices, plan: IntervalPlan, r
   const next: ShardedModel = {
     head: { ...model.head, through: intervalStart, openGroup: open === group ? carried : open && (await heldOn(open)), feedbackThrough: plan.feedbackThrough },
     shards: shardsAfter(model, plan.jobs, results),
-    ...keyed(model.hashKey),
+    ...keyed(plan.hashKey),
   };
   await commitModel(deps.blobs, root, next);
   // Marked done whoever holds the lease now: a run that took the interval over after the check above would commit it again.

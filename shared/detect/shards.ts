@@ -23,6 +23,9 @@ export const MAX_SHARD_DEPTH = 32;
  */
 export type ShardHashKey = readonly [number, number];
 
+/** Whether two models hash alike: the same key, or neither keyed. */
+export const sameHashKey = (a: ShardHashKey | undefined, b: ShardHashKey | undefined) => (a === undefined || b === undefined ? a === b : a[0] === b[0] && a[1] === b[1]);
+
 export const isShardHashKey = (k: unknown): k is ShardHashKey => Array.isArray(k) && k.length === 2 && k.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff);
 
 /**

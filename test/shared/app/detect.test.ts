@@ -938,6 +938,33 @@ describe("a model of the format before, its group of every series going on witho
   });
 });
 
+describe("a merge run elsewhere, its metric set's first model made meanwhile under another hash key", () => {
+  // Its shards were split by the key of the model it planned on (uncommitted: a history with nothing to learn); another run committed an empty model under a key of its own.
+  it("does not commit its shards under that key: the interval is left to run again on the model that stands", async () => {
+    const dir = await tempDir();
+    const now = T0 + 10 * HOUR;
+    const rt = localAt(dir, () => now);
+    const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d" as AnomalyDetectorArn, MetricSetName: "m", MetricSetFrequency: "PT1H", DimensionList: ["host"], MetricList: [{ MetricName: "v", AggregationFunction: "SUM" }] } as unknown as MetricSet;
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    await commitModel(rt.blobs, root, emptyModel(HOUR, [1, 2]));
+    const lease = "lease";
+    const leaseUntil = now + LEASE_MS;
+    await rt.records.put("leases", lease, { until: leaseUntil });
+    const plan = { kind: "interval" as const, metricSet, lease, leaseUntil, work: `${dir}/work`, version: "v1", jobs: [{ target: "0", replaces: "", readOnly: false }, { target: "1", replaces: "", readOnly: false }], intervalStart: T0 + 9 * HOUR, base: null, feedbackThrough: 0, quality: { rowsRead: 2, rowsRejected: 0, timeSeriesCount: 2 } as never, seriesScored: 2, scored: true, hashKey: [3, 4] as const };
+    const result = (target: string): ShardResult => ({ target, written: [{ id: target, series: 1, version: "v1" }], anomalies: [], windows: {}, members: noMembers(), kept: [], learned: 0 });
+    const outcome = await finishInterval(rt, plan, [result("0"), result("1")], now);
+    expect(outcome.kind).toBe("lease-expired");
+    const model = (await readModel(rt.blobs, root))!;
+    expect(model.hashKey).toEqual([1, 2]);
+    expect(model.shards).toEqual([{ id: "", series: 0, version: "" }]);
+    // Merged on the model its shards were split for, it commits them under that key.
+    await commitModel(rt.blobs, root, emptyModel(HOUR, [3, 4]));
+    await rt.records.put("leases", lease, { until: leaseUntil });
+    expect((await finishInterval(rt, plan, [result("0"), result("1")], now)).kind).toBe("processed");
+    expect(await readModel(rt.blobs, root)).toMatchObject({ hashKey: [3, 4], shards: [{ id: "0" }, { id: "1" }] });
+  });
+});
+
 describe("a detector deactivated while detection activates it", () => {
   it("stays deactivated: activation moves it on only from ACTIVATING", async () => {
     const { rt, metricSet, live } = await activeShop();

@@ -4,7 +4,7 @@ import { activateDetector, detectDue, OPERATOR } from "../../../shared/app/index
 import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { frame, unframe } from "../../../shared/detect/framed.ts";
 import type { ShardMetricSet } from "../../../shared/detect/shard-job.ts";
-import { decodeHead, emptyModel, encodeHead, readModel } from "../../../shared/detect/shard-model.ts";
+import { commitModel, decodeHead, emptyModel, encodeHead, readModel } from "../../../shared/detect/shard-model.ts";
 import { planInterval } from "../../../shared/detect/shard-plan.ts";
 import { keyedHash, MAX_SHARD_DEPTH, seriesHash } from "../../../shared/detect/shards.ts";
 import type { CellWalk } from "../../../shared/ingest/aggregate.ts";
@@ -79,7 +79,31 @@ describe("series whose hashes are made to collide", () => {
     expect(keys.size).toBe(1);
   });
 
-  it("stay in one shard past its capacity in a model made before hash keys, whose shards are named by the unkeyed hash", () => {
+  it("stay in one shard past its capacity in a model made before hash keys, and detection goes on every hour (it threw on every run, for good)", async () => {
+    const series = collidingSeries(4);
+    const dir = await tempDir();
+    const live = T0 + 14 * 24 * HOUR;
+    let now = live;
+    const rt = localAt(dir, () => now, { shardCapacity: 4, shardWorkers: 0 });
+    for (let h = 0; h < 3; h++) await rt.blobs.put(join(dir, "files", "live", liveFolder(live + h * HOUR), "p.csv"), csvOf(shopPoints(live + h * HOUR, 1, series)));
+    const { detector, metricSet } = await shopOnFiles(rt, join(dir, "files"));
+    const root = metricSetRoot(rt.resultsRoot, metricSet);
+    // A model saved before keys, detection having got to the hour before.
+    const unkeyed = emptyModel(HOUR, undefined);
+    await commitModel(rt.blobs, root, { ...unkeyed, head: { ...unkeyed.head, through: live - HOUR } });
+    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+    for (let h = 1; h <= 3; h++) {
+      now = live + h * HOUR;
+      expect((await detectDue(rt, now)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+    }
+    const model = await readModel(rt.blobs, root);
+    expect(model!.hashKey).toBeUndefined();
+    // 16 markets × 2 measures, all in the one shard at the deepest.
+    expect(model!.shards.filter((s) => s.series > 4)).toEqual([expect.objectContaining({ series: 32 })]);
+    expect(model!.shards.find((s) => s.series > 4)!.id).toHaveLength(MAX_SHARD_DEPTH);
+  });
+
+  it("are routed to one part by the plan of a model made before hash keys, to parts of their own by a keyed one", () => {
     const series = collidingSeries(4);
     const cells = new Map(series.map((s, i) => [seriesKeyOf([s.platform, s.marketplace]), { dimensions: [s.platform, s.marketplace], sums: [i, 1], counts: [1, 1] }]));
     const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/shop", AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d", MetricList: [{ MetricName: "orders", AggregationFunction: "SUM" }, { MetricName: "revenue", AggregationFunction: "SUM" }], DimensionList: ["platform", "marketplace"], MetricSetFrequency: "PT1H" } as const;
