@@ -906,13 +906,18 @@ describe("a wide outage's group", () => {
   });
 });
 
+/** Local services at a fixed `now`, and a metric set of hosts (one measure) that no detector has run yet. */
+async function hostsAt(now: number) {
+  const dir = await tempDir();
+  const rt = localAt(dir, () => now);
+  const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d" as AnomalyDetectorArn, MetricSetName: "m", MetricSetFrequency: "PT1H", DimensionList: ["host"], MetricList: [{ MetricName: "v", AggregationFunction: "SUM" }] } as unknown as MetricSet;
+  return { dir, now, rt, metricSet };
+}
+
 describe("a model of the format before, its group of every series going on without anomalies", () => {
   // An interval that only keeps the group open (its members' deviation persists, no anomaly) marks its members; the head it commits is the group's carried form, so the next does not mark them again.
   it("is carried in its bounded form after the interval that marked its members, so the next does not mark them again", async () => {
-    const dir = await tempDir();
-    const now = T0 + 10 * HOUR;
-    const rt = localAt(dir, () => now);
-    const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d" as AnomalyDetectorArn, MetricSetName: "m", MetricSetFrequency: "PT1H", DimensionList: ["host"], MetricList: [{ MetricName: "v", AggregationFunction: "SUM" }] } as unknown as MetricSet;
+    const { dir, now, rt, metricSet } = await hostsAt(T0 + 10 * HOUR);
     const ctx = { detectorArn: metricSet.AnomalyDetectorArn, metricSetArn: metricSet.MetricSetArn, dimensionNames: ["host"], intervalMs: HOUR };
     const start = T0 + 8 * HOUR;
     // The head of a model of the format before: the group of all its 700 series.
@@ -941,10 +946,7 @@ describe("a model of the format before, its group of every series going on witho
 describe("a merge run elsewhere, its metric set's first model made meanwhile under another hash key", () => {
   // Its shards were split by the key of the model it planned on (uncommitted: a history with nothing to learn); another run committed an empty model under a key of its own.
   it("does not commit its shards under that key: the interval is left to run again on the model that stands", async () => {
-    const dir = await tempDir();
-    const now = T0 + 10 * HOUR;
-    const rt = localAt(dir, () => now);
-    const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d" as AnomalyDetectorArn, MetricSetName: "m", MetricSetFrequency: "PT1H", DimensionList: ["host"], MetricList: [{ MetricName: "v", AggregationFunction: "SUM" }] } as unknown as MetricSet;
+    const { dir, now, rt, metricSet } = await hostsAt(T0 + 10 * HOUR);
     const root = metricSetRoot(rt.resultsRoot, metricSet);
     await commitModel(rt.blobs, root, emptyModel(HOUR, [1, 2]));
     const lease = "lease";

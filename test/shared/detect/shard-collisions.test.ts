@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activateDetector, detectDue, OPERATOR } from "../../../shared/app/index.ts";
+import { activateDetector, detectDue, OPERATOR, type Services } from "../../../shared/app/index.ts";
 import { metricSetRoot } from "../../../shared/detect/results.ts";
 import { frame, unframe } from "../../../shared/detect/framed.ts";
 import type { ShardMetricSet } from "../../../shared/detect/shard-job.ts";
-import { commitModel, decodeHead, emptyModel, encodeHead, readModel } from "../../../shared/detect/shard-model.ts";
+import { commitModel, decodeHead, emptyModel, encodeHead, readModel, type ShardedModel } from "../../../shared/detect/shard-model.ts";
 import { planInterval } from "../../../shared/detect/shard-plan.ts";
 import { keyedHash, MAX_SHARD_DEPTH, seriesHash } from "../../../shared/detect/shards.ts";
 import type { CellWalk } from "../../../shared/ingest/aggregate.ts";
@@ -53,50 +53,50 @@ function collidingSeries(blocks: number) {
   return markets.map((marketplace, i) => ({ platform: "web", marketplace, base: 300 + i }));
 }
 
+/**
+ * A shop of 16 colliding series on files (shards of 4 time series at most, in the process), with three live hours and, with
+ * `history`, two weeks before; `before` runs once the metric set exists, before activation. Runs each live hour and calls `after` with the committed model.
+ */
+async function detectColliding(history: boolean, before: (rt: Services, root: string, live: number) => Promise<void>, after: (model: ShardedModel) => void): Promise<ShardedModel> {
+  const series = collidingSeries(4);
+  const dir = await tempDir();
+  const live = T0 + 14 * 24 * HOUR;
+  let now = live;
+  const rt = localAt(dir, () => now, { shardCapacity: 4, shardWorkers: 0 });
+  if (history) await rt.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, series)));
+  for (let h = 0; h < 3; h++) await rt.blobs.put(join(dir, "files", "live", liveFolder(live + h * HOUR), "p.csv"), csvOf(shopPoints(live + h * HOUR, 1, series)));
+  const { detector, metricSet } = await shopOnFiles(rt, join(dir, "files"));
+  const root = metricSetRoot(rt.resultsRoot, metricSet);
+  await before(rt, root, live);
+  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+  for (let h = 1; h <= 3; h++) {
+    now = live + h * HOUR;
+    expect((await detectDue(rt, now)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+    after((await readModel(rt.blobs, root))!);
+  }
+  return (await readModel(rt.blobs, root))!;
+}
+
 describe("series whose hashes are made to collide", () => {
   it("are parted by the model's hash key: no shard past its capacity, every hour, the key kept by each commit", async () => {
-    const series = collidingSeries(4);
-    const dir = await tempDir();
-    const live = T0 + 14 * 24 * HOUR;
-    let now = live;
-    const rt = localAt(dir, () => now, { shardCapacity: 4, shardWorkers: 0 });
-    await rt.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, series)));
-    for (let h = 0; h < 3; h++) await rt.blobs.put(join(dir, "files", "live", liveFolder(live + h * HOUR), "p.csv"), csvOf(shopPoints(live + h * HOUR, 1, series)));
-    const { detector, metricSet } = await shopOnFiles(rt, join(dir, "files"));
-    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
-    const root = metricSetRoot(rt.resultsRoot, metricSet);
     const keys = new Set<string>();
-    for (let h = 1; h <= 3; h++) {
-      now = live + h * HOUR;
-      expect((await detectDue(rt, now)).map((r) => r.outcome.kind)).toEqual(["processed"]);
-      const model = await readModel(rt.blobs, root);
+    await detectColliding(true, async () => {}, (model) => {
       // 16 markets × 2 measures, each series once (a commit that lost the key would find them elsewhere and learn them twice), none in a shard past 4.
-      expect(model!.hashKey).toEqual([expect.any(Number), expect.any(Number)]);
-      keys.add(JSON.stringify(model!.hashKey));
-      expect(model!.shards.reduce((n, s) => n + s.series, 0)).toBe(32);
-      expect(Math.max(...model!.shards.map((s) => s.series))).toBeLessThanOrEqual(4);
-    }
+      expect(model.hashKey).toEqual([expect.any(Number), expect.any(Number)]);
+      keys.add(JSON.stringify(model.hashKey));
+      expect(model.shards.reduce((n, s) => n + s.series, 0)).toBe(32);
+      expect(Math.max(...model.shards.map((s) => s.series))).toBeLessThanOrEqual(4);
+    });
     expect(keys.size).toBe(1);
   });
 
   it("stay in one shard past its capacity in a model made before hash keys, and detection goes on every hour (it threw on every run, for good)", async () => {
-    const series = collidingSeries(4);
-    const dir = await tempDir();
-    const live = T0 + 14 * 24 * HOUR;
-    let now = live;
-    const rt = localAt(dir, () => now, { shardCapacity: 4, shardWorkers: 0 });
-    for (let h = 0; h < 3; h++) await rt.blobs.put(join(dir, "files", "live", liveFolder(live + h * HOUR), "p.csv"), csvOf(shopPoints(live + h * HOUR, 1, series)));
-    const { detector, metricSet } = await shopOnFiles(rt, join(dir, "files"));
-    const root = metricSetRoot(rt.resultsRoot, metricSet);
     // A model saved before keys, detection having got to the hour before.
-    const unkeyed = emptyModel(HOUR, undefined);
-    await commitModel(rt.blobs, root, { ...unkeyed, head: { ...unkeyed.head, through: live - HOUR } });
-    await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
-    for (let h = 1; h <= 3; h++) {
-      now = live + h * HOUR;
-      expect((await detectDue(rt, now)).map((r) => r.outcome.kind)).toEqual(["processed"]);
-    }
-    const model = await readModel(rt.blobs, root);
+    const saved = async (rt: Services, root: string, live: number) => {
+      const unkeyed = emptyModel(HOUR, undefined);
+      await commitModel(rt.blobs, root, { ...unkeyed, head: { ...unkeyed.head, through: live - HOUR } });
+    };
+    const model = await detectColliding(false, saved, () => {});
     expect(model!.hashKey).toBeUndefined();
     // 16 markets × 2 measures, all in the one shard at the deepest.
     expect(model!.shards.filter((s) => s.series > 4)).toEqual([expect.objectContaining({ series: 32 })]);
