@@ -1,15 +1,17 @@
 /** How the console writes times, durations and dimension values: UTC always, as the data's intervals are, and as alert messages do. */
 export { duration, utc } from "../../shared/channels/common/format.ts";
+import type { Frequency } from "../../shared/model/frequency.ts";
 
-const INTERVAL_MS: Readonly<Record<string, number>> = { PT5M: 300_000, PT10M: 600_000, PT1H: 3_600_000, P1D: 86_400_000 };
+// Every frequency Vigil takes, checked against its list (a type only: the console's bundle loads no schema).
+const INTERVAL_MS: Readonly<Record<Frequency, number>> = { PT1M: 60_000, PT5M: 300_000, PT10M: 600_000, PT1H: 3_600_000, P1D: 86_400_000 };
+const SAID: Readonly<Record<Frequency, string>> = { PT1M: "every minute", PT5M: "every 5 minutes", PT10M: "every 10 minutes", PT1H: "hourly", P1D: "daily" };
+const known = (f: string | undefined): f is Frequency => f !== undefined && Object.hasOwn(INTERVAL_MS, f);
 
-/** The length of one interval of an L4M frequency (0 if unknown). */
-export const intervalMs = (f: string | undefined) => INTERVAL_MS[f ?? ""] ?? 0;
+/** The length of one interval of a frequency (0 if unknown). */
+export const intervalMs = (f: string | undefined) => (known(f) ? INTERVAL_MS[f] : 0);
 
-/** L4M's frequencies as people say them. */
-export function frequency(f: string | undefined): string {
-  return ({ PT5M: "every 5 minutes", PT10M: "every 10 minutes", PT1H: "hourly", P1D: "daily" } as Record<string, string>)[f ?? ""] ?? f ?? "unknown";
-}
+/** The frequencies as people say them. */
+export const frequency = (f: string | undefined): string => (known(f) ? SAID[f] : (f ?? "unknown"));
 
 export const dimensionText = (dims: readonly { DimensionName: string; DimensionValue: string }[]) => (dims.length ? dims.map((d) => `${d.DimensionName}=${d.DimensionValue}`).join(", ") : "all rows");
 
