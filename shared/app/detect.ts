@@ -7,7 +7,7 @@ import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts"
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
 import { collectVersions, commitModel, emptyModel, readModel, type ShardedModel, type ShardInfo } from "../detect/shard-model.ts";
 import { anomaliesOf, planInterval, recentValuesFrom, shardsAfter } from "../detect/shard-plan.ts";
-import { DEFAULT_SHARD_CAPACITY, halvesOf, holds, isPartition, ROOT_SHARD, sameHashKey, type ShardHashKey, type ShardId } from "../detect/shards.ts";
+import { DEFAULT_SHARD_CAPACITY, halvesOf, holds, isPartition, MAX_SHARD_DEPTH, ROOT_SHARD, sameHashKey, type ShardHashKey, type ShardId } from "../detect/shards.ts";
 import type { ModelSnapshot } from "../detect/snapshot.ts";
 import { RECENT } from "../engine/bank.ts";
 import { layoutFor } from "../engine/layout.ts";
@@ -133,7 +133,15 @@ export const EXECUTION_RETENTION_MS = 90 * DAY;
 /** A done marker only guards against a stale invocation, which cannot outlive a day; kept a month. */
 const DONE_MARKER_RETENTION_MS = 30 * DAY;
 
-const capacityOf = (deps: DetectServices) => deps.shards?.capacity ?? DEFAULT_SHARD_CAPACITY;
+const capacityOf = (deps: Pick<DetectServices, "shards">) => deps.shards?.capacity ?? DEFAULT_SHARD_CAPACITY;
+
+/**
+ * Whether a saved model is learned again from the history: an older engine's, whose series
+ * this one cannot read; or one made before hash keys that holds a shard past its capacity at
+ * the deepest split, where only series whose unkeyed hashes were made to collide land (no
+ * keys do by chance). Learned again, its series are hashed under a key of the new model's.
+ */
+const learnedAgain = (model: ShardedModel, capacity: number) => model.outdated === true || (model.hashKey === undefined && model.shards.some((s) => s.id.length === MAX_SHARD_DEPTH && s.series > capacity));
 
 export const executionKey = (metricSet: Pick<MetricSet, "MetricSetArn">, intervalStart: number) => `${metricSetKey(metricSet.MetricSetArn)}/${intervalStart}`;
 export const groupKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}`;
@@ -336,7 +344,7 @@ export interface LoadedModel {
 export async function loadModel(deps: DetectServices, metricSet: MetricSet, before: number, now: number, activating = false): Promise<LoadedModel | undefined> {
   const root = metricSetRoot(deps.resultsRoot, metricSet);
   const saved = await readModel(deps.blobs, root);
-  if (saved && !saved.outdated) return { model: saved, learned: Infinity };
+  if (saved && !learnedAgain(saved, capacityOf(deps))) return { model: saved, learned: Infinity };
   const claimedAt = leaseTime(deps, now);
   const term: LeaseTerm = { lease: historyKey(metricSet), leaseUntil: claimedAt + LEASE_MS };
   if (!(await deps.records.claim(term.lease, term.leaseUntil, claimedAt))) return undefined;
@@ -483,7 +491,7 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
   const root = metricSetRoot(deps.resultsRoot, plan.metricSet);
   const current = await readModel(deps.blobs, root);
   // Committed meanwhile (an interval run on the model its activation learned): that model stands, and this run's spill and lease go.
-  if (current && !current.outdated) {
+  if (current && !learnedAgain(current, capacityOf(deps))) {
     await deps.records.release(plan.lease, plan.leaseUntil);
     await deps.blobs.deleteFolder(`${plan.work}/`);
     return undefined;
@@ -517,7 +525,7 @@ async function afresh(deps: DetectServices, metricSet: MetricSet, term: LeaseTer
   const model: ShardedModel = outdated ? { ...empty, head: { ...empty.head, through: outdated.through ?? NaN, openGroup: outdated.openGroup, feedbackThrough: outdated.feedbackThrough } } : empty;
   // A model committed meanwhile (an interval run on the model its activation learned, which takes no history lease) is kept, as finishHistory keeps it.
   const current = await readModel(deps.blobs, root);
-  if (current && !current.outdated) {
+  if (current && !learnedAgain(current, capacityOf(deps))) {
     await deps.records.release(term.lease, term.leaseUntil);
     return { model: current, learned: Infinity };
   }
@@ -1104,7 +1112,7 @@ export async function detectMetricSet(services: DueServices, metricSet: MetricSe
 /** The interval the saved model has run through, when that is the last one due (read alone: anything else, undefined). */
 async function ranThrough(services: DueServices, metricSet: MetricSet, now: number, options: DueOptions): Promise<number | undefined> {
   const saved = await readModel(services.blobs, metricSetRoot(services.resultsRoot, metricSet)).catch(() => undefined);
-  if (!saved || saved.outdated || Number.isNaN(saved.head.through)) return undefined;
+  if (!saved || learnedAgain(saved, capacityOf(services)) || Number.isNaN(saved.head.through)) return undefined;
   const last = Math.max(lastClosedInterval(metricSet, now), landedInterval(services, metricSet, now, options.arrived ?? []));
   return saved.head.through >= last ? saved.head.through : undefined;
 }
@@ -1368,7 +1376,7 @@ export async function releaseStaleLeases(services: DueServices, now: number): Pr
       const model = await readModel(services.blobs, metricSetRoot(services.resultsRoot, metricSet));
       const through = model?.head.through ?? NaN;
       const last = lastClosedInterval(metricSet, now);
-      const keys = Number.isNaN(through) ? [historyKey(metricSet), ...Array.from({ length: 48 }, (_, i) => executionKey(metricSet, last - i * len))] : [...(model?.outdated ? [historyKey(metricSet)] : []), executionKey(metricSet, through + len)];
+      const keys = Number.isNaN(through) ? [historyKey(metricSet), ...Array.from({ length: 48 }, (_, i) => executionKey(metricSet, last - i * len))] : [...(model && learnedAgain(model, capacityOf(services)) ? [historyKey(metricSet)] : []), executionKey(metricSet, through + len)];
       for (const key of keys) {
         const held = await services.records.get<{ until: number }>("leases", key);
         if (held && held.until !== DONE) {

@@ -90,17 +90,25 @@ describe("series whose hashes are made to collide", () => {
     expect(keys.size).toBe(1);
   });
 
-  it("stay in one shard past its capacity in a model made before hash keys, and detection goes on every hour (it threw on every run, for good)", async () => {
+  it.each([false, true])("crowd one shard past its capacity in a model made before hash keys, which is then learned again under a key (history: %s): detection goes on every hour", async (history) => {
     // A model saved before keys, detection having got to the hour before.
     const saved = async (rt: Services, root: string, live: number) => {
       const unkeyed = emptyModel(HOUR, undefined);
       await commitModel(rt.blobs, root, { ...unkeyed, head: { ...unkeyed.head, through: live - HOUR } });
     };
-    const model = await detectColliding(false, saved, () => {});
-    expect(model!.hashKey).toBeUndefined();
-    // 16 markets × 2 measures, all in the one shard at the deepest.
-    expect(model!.shards.filter((s) => s.series > 4)).toEqual([expect.objectContaining({ series: 32 })]);
-    expect(model!.shards.find((s) => s.series > 4)!.id).toHaveLength(MAX_SHARD_DEPTH);
+    const models: ShardedModel[] = [];
+    await detectColliding(history, saved, (model) => models.push(model));
+    // The first hour: 16 markets × 2 measures, all in the one shard at the deepest (a split cannot part them).
+    expect(models[0]!.hashKey).toBeUndefined();
+    expect(models[0]!.shards.filter((s) => s.series > 4)).toEqual([expect.objectContaining({ series: 32 })]);
+    expect(models[0]!.shards.find((s) => s.series > 4)!.id).toHaveLength(MAX_SHARD_DEPTH);
+    // The next: that model is learned again (from its history, or from nothing; where detection had got to kept), under a key that parts them.
+    for (const model of models.slice(1)) {
+      expect(model.hashKey).toEqual([expect.any(Number), expect.any(Number)]);
+      expect(model.head.through).toBeGreaterThan(models[0]!.head.through);
+      expect(model.shards.reduce((n, s) => n + s.series, 0)).toBe(32);
+      expect(Math.max(...model.shards.map((s) => s.series))).toBeLessThanOrEqual(4);
+    }
   });
 
   it("are routed to one part by the plan of a model made before hash keys, to parts of their own by a keyed one", () => {
