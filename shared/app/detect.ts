@@ -358,7 +358,9 @@ export async function loadModel(deps: DetectServices, metricSet: MetricSet, befo
   // Named by the lease's first term, as learnHistory names it (keeping the lease moves the term on).
   const work = runsUri(root, "history", runName(term.leaseUntil));
   try {
-    return await learnHistory(deps, metricSet, before, term, now, outdated, stopKeeping, activating && !outdated);
+    // A saved model is learned again up to where detection had got to: the intervals after it are detected, not learned as history.
+    const upTo = outdated && outdated.through !== null ? Math.min(before, outdated.through + intervalMs(metricSet.MetricSetFrequency)) : before;
+    return await learnHistory(deps, metricSet, upTo, term, now, outdated, stopKeeping, activating && !outdated);
   } catch (e) {
     await stopKeeping();
     // A run that failed after spilling (a shard, the commit) leaves no spill behind: the next run spills into a folder of its own. At best, as in failRun.
@@ -508,8 +510,9 @@ async function finishHistory(deps: DetectServices, plan: HistoryPlan, results: r
     await deps.blobs.deleteFolder(`${plan.work}/`);
     return undefined;
   }
-  // A metric set without history starts from nothing at its first interval: nothing to commit.
-  if (shards.length) {
+  // A metric set without history starts from nothing at its first interval: nothing to commit. A model learned again is committed even so, under its new
+  // key: the one it replaces would otherwise stand, and a merge run elsewhere would refuse every interval planned on the new one.
+  if (shards.length || plan.outdated) {
     await commitModel(deps.blobs, root, model);
     await collectVersions(deps.blobs, root, model);
   }

@@ -1,15 +1,17 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activateDetector, detectDue, OPERATOR, type Services } from "../../../shared/app/index.ts";
-import { metricSetRoot } from "../../../shared/detect/results.ts";
+import { executionKey, mergeRun } from "../../../shared/app/detect.ts";
+import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, type Services } from "../../../shared/app/index.ts";
+import type { ShardRunner } from "../../../shared/app/services.ts";
+import { metricSetRoot, resultUri } from "../../../shared/detect/results.ts";
 import { frame, unframe } from "../../../shared/detect/framed.ts";
-import type { ShardMetricSet } from "../../../shared/detect/shard-job.ts";
+import { encodeShardResult, runShard, type ShardMetricSet } from "../../../shared/detect/shard-job.ts";
 import { commitModel, decodeHead, emptyModel, encodeHead, readModel, type ShardedModel } from "../../../shared/detect/shard-model.ts";
 import { planInterval } from "../../../shared/detect/shard-plan.ts";
 import { keyedHash, MAX_SHARD_DEPTH, seriesHash } from "../../../shared/detect/shards.ts";
 import type { CellWalk } from "../../../shared/ingest/aggregate.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
-import { csvOf, HOUR, liveFolder, localAt, shopOnFiles, shopPoints, T0, tempDir } from "../../builders.ts";
+import { csvOf, HOUR, liveFolder, localAt, metricSetRequest, shopOnFiles, shopPoints, T0, tempDir } from "../../builders.ts";
 
 const P = 0x01000193;
 const next = (h: number, c: number) => Math.imul(h ^ c, P) >>> 0;
@@ -77,6 +79,29 @@ async function detectColliding(history: boolean, before: (rt: Services, root: st
   return (await readModel(rt.blobs, root))!;
 }
 
+/**
+ * A shop of 16 colliding series whose model, made before keys, detection had got to the hour before `live`; its hour at `live` run, which crowds
+ * one shard at the deepest. Its history: none, or (`template`) its live files alone, from two hours before. Files for five hours from `live`.
+ */
+async function crowdedShop(options: { history: false | "template" }) {
+  const series = collidingSeries(4);
+  const dir = await tempDir();
+  const live = T0 + 14 * 24 * HOUR;
+  let now = live + HOUR;
+  const rt = localAt(dir, () => now, { shardCapacity: 4, shardWorkers: 0 });
+  for (let h = -2; h < 6; h++) await rt.blobs.put(join(dir, "files", "live", liveFolder(live + h * HOUR), "p.csv"), csvOf(shopPoints(live + h * HOUR, 1, series)));
+  const detector = await createDetector(rt, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+  const template = join(dir, "files", "live/{{yyyyMMdd}}/{{HHmm}}");
+  const metricSet = await createMetricSet(rt, OPERATOR, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [template], ...(options.history ? {} : { HistoricalDataPathList: [join(dir, "files", "history")] }) } } }));
+  const root = metricSetRoot(rt.resultsRoot, metricSet);
+  const unkeyed = emptyModel(HOUR, undefined);
+  await commitModel(rt.blobs, root, { ...unkeyed, head: { ...unkeyed.head, through: live - HOUR } });
+  await activateDetector(rt, OPERATOR, detector.AnomalyDetectorArn);
+  expect((await detectDue(rt, now)).map((r) => r.outcome.kind)).toEqual(["processed"]);
+  expect((await readModel(rt.blobs, root))!.shards.some((s) => s.id.length === MAX_SHARD_DEPTH && s.series > 4)).toBe(true);
+  return { rt, root, live, metricSet, at: (t: number) => (now = t) };
+}
+
 describe("series whose hashes are made to collide", () => {
   it("are parted by the model's hash key: no shard past its capacity, every hour, the key kept by each commit", async () => {
     const keys = new Set<string>();
@@ -109,6 +134,39 @@ describe("series whose hashes are made to collide", () => {
       expect(model.shards.reduce((n, s) => n + s.series, 0)).toBe(32);
       expect(Math.max(...model.shards.map((s) => s.series))).toBeLessThanOrEqual(4);
     }
+  });
+
+  it("in a model made before keys, learned again with no history while its shards are handed over, leave detection going on: the new model is committed", async () => {
+    const { rt, root, live, at } = await crowdedShop({ history: false });
+    // A queue that runs each job at once and leaves the merge to be run, as the shard queue's merge message would.
+    const merges: string[] = [];
+    const shards: ShardRunner = {
+      capacity: 4,
+      handsOver: true,
+      run: async (jobs, run) => {
+        for (const job of jobs) await rt.blobs.put(resultUri(run.work, job.target), encodeShardResult(await runShard(rt.blobs, job)));
+        merges.push(run.work);
+        return undefined;
+      },
+    };
+    const queued: Services = { ...rt, shards };
+    for (let h = 2; h <= 4; h++) {
+      const now = at(live + h * HOUR);
+      await detectDue(queued, now);
+      while (merges.length) await mergeRun(queued, merges.shift()!, now);
+    }
+    const model = (await readModel(rt.blobs, root))!;
+    expect(model.hashKey).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(model.head.through).toBe(live + 3 * HOUR);
+    expect(Math.max(...model.shards.map((s) => s.series))).toBeLessThanOrEqual(4);
+  });
+
+  it("in a model made before keys, learned again in a catch-up, leave every missed interval detected, not learned as history", async () => {
+    const { rt, root, live, at, metricSet } = await crowdedShop({ history: "template" });
+    const runs = await detectDue(rt, at(live + 5 * HOUR));
+    expect(runs.map((r) => [(r.intervalStart - live) / HOUR, r.outcome.kind])).toEqual([1, 2, 3, 4].map((h) => [h, "processed"]));
+    for (let h = 1; h <= 4; h++) expect(await rt.records.get("executions", executionKey(metricSet, live + h * HOUR))).toMatchObject({ Status: "COMPLETED" });
+    expect((await readModel(rt.blobs, root))!.hashKey).toEqual([expect.any(Number), expect.any(Number)]);
   });
 
   it("are routed to one part by the plan of a model made before hash keys, to parts of their own by a keyed one", () => {
