@@ -2,7 +2,7 @@ import { Aggregator, type AggregateOptions, type Aggregation } from "../ingest/a
 import { RejectKeeper, type RejectEntry, type RejectLimits } from "../ingest/rejects.ts";
 import type { RejectReason } from "../ingest/rows.ts";
 import { CANONICAL_TIMESTAMP, effectiveSource } from "../ingest/canonical.ts";
-import { isTemplated, renderTemplate } from "../model/path-template.ts";
+import { isTemplated, renderTemplate, templateInterval } from "../model/path-template.ts";
 import { datesInZone, intervalNamed, templateZone } from "../model/interval-time.ts";
 import { FILE_READ_COST, ReadBudget, streamRecords, type ReadItem } from "../ingest/readers.ts";
 import { classifyRow, malformedReject, rowSpecOf } from "../ingest/rows.ts";
@@ -85,13 +85,14 @@ export async function readAndAggregate(blobs: FileReader, metricSet: ReadableMet
   return { ...aggregator.finish(listed.files), overBudget: budget?.exceeded === true };
 }
 
-/** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found (and `signal`, once aborted, stops it before the next; a `budget` spent, without a word). `latestFirst`: each address's files in reverse order of their paths. */
-async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number; rows?: number }, signal?: AbortSignal, budget?: ReadBudget, latestFirst = false, fileCost = FILE_READ_COST): AsyncGenerator<ReadItem[]> {
+/** Every record of the files under the given addresses, file by file as each streams in, in batches; `listed` counts the files found (and `signal`, once aborted, stops it before the next; a `budget` spent, without a word). `latestFirst`: each address's files in reverse order of their paths. `skipped`: files passed over unread, before the budget is charged. */
+async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], format: FileFormatDescriptor | undefined, listed: { files: number; rows?: number }, signal?: AbortSignal, budget?: ReadBudget, latestFirst = false, fileCost = FILE_READ_COST, skipped?: (file: string) => boolean): AsyncGenerator<ReadItem[]> {
   for (const prefix of prefixes) {
     const files = await blobs.list(prefix);
     if (latestFirst) files.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
     for (const file of files) {
       if (signal?.aborted) throw new ReadStopped(listed.files, listed.rows ?? 0);
+      if (skipped?.(file)) continue;
       if (budget && !budget.take(fileCost)) return;
       listed.files++;
       const bytes = await blobs.read(file);
@@ -107,7 +108,7 @@ async function* recordsUnder(blobs: FileReader, prefixes: readonly string[], for
  * when given (within its limits). Within a `budget`, reading stops where it is spent
  * (`overBudget`).
  */
-export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget, latestFirst = false, rejects?: RejectKeeper): Promise<RowsVisited> {
+export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet, prefixes: readonly string[], visit: (timestamp: number, dimensions: readonly string[], values: readonly (number | undefined)[], seriesKey: string) => void | Promise<void>, budget?: ReadBudget, latestFirst = false, rejects?: RejectKeeper, skipped?: (file: string) => boolean): Promise<RowsVisited> {
   const format = metricSet.MetricSource.S3SourceConfig?.FileFormatDescriptor;
   const spec = rowSpecOf(metricSet, rowTimeParser(metricSet));
   const listed = { files: 0 };
@@ -116,7 +117,7 @@ export async function visitRows(blobs: FileReader, metricSet: ReadableMetricSet,
   let partial = 0;
   let malformed = 0;
   let firstRejected: RowsVisited["firstRejected"];
-  for await (const batch of recordsUnder(blobs, prefixes, format, listed, undefined, budget, latestFirst)) {
+  for await (const batch of recordsUnder(blobs, prefixes, format, listed, undefined, budget, latestFirst, FILE_READ_COST, skipped)) {
     for (const item of batch) {
       if (!("row" in item)) {
         rejected++;
@@ -182,6 +183,24 @@ export interface HistoryLimits {
   readonly keyChars: number;
 }
 
+/**
+ * The live folder's files whose templated interval starts at or after `before`: a history read
+ * there passes over them unread, as their rows would not be learned (a model learned again is
+ * learned up to where detection had got to, and the intervals after it are detected), so that
+ * they do not spend the read's budget before the history's own files.
+ */
+function notBefore(metricSet: ReadableMetricSet, before: number): ((file: string) => boolean) | undefined {
+  const template = metricSet.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
+  if (!template || !isTemplated(template)) return undefined;
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const intervalOf = templateInterval(template, templateZone(metricSet));
+  return (file) => {
+    const t = intervalOf(file);
+    // A template coarser than the frequency (a daily folder of hourly data) names the first interval of its span.
+    return t !== undefined && Math.floor(t / len) * len >= before;
+  };
+}
+
 /** A history read latest first, stopped at its limits: what was read is learned. */
 class HistoryFull extends Error {}
 
@@ -219,6 +238,7 @@ export async function spillHistory(reader: FileReader, metricSet: ReadableMetric
     budget,
     latestFirst,
     rejects,
+    latestFirst ? notBefore(metricSet, spill.before) : undefined,
   ).catch((e: unknown) => {
     if (e instanceof HistoryFull) return undefined;
     throw e;

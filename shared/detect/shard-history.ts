@@ -71,7 +71,8 @@ export class HistorySpill {
     private readonly folder: string,
     private readonly measures: number,
     frequency: ShardMetricSet["MetricSetFrequency"],
-    private readonly before: number,
+    /** Rows of intervals from this one on are not history. */
+    readonly before: number,
     /** The hash key of the model it is learned into (shards.ts). */
     private readonly hashKey: ShardHashKey | undefined,
   ) {

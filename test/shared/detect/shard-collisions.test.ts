@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { executionKey, mergeRun } from "../../../shared/app/detect.ts";
+import { executionKey, loadModel, mergeRun } from "../../../shared/app/detect.ts";
 import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, type Services } from "../../../shared/app/index.ts";
 import type { ShardRunner } from "../../../shared/app/services.ts";
 import { metricSetRoot, resultUri } from "../../../shared/detect/results.ts";
@@ -10,6 +10,8 @@ import { commitModel, decodeHead, emptyModel, encodeHead, readModel, type Sharde
 import { planInterval } from "../../../shared/detect/shard-plan.ts";
 import { keyedHash, MAX_SHARD_DEPTH, seriesHash } from "../../../shared/detect/shards.ts";
 import type { CellWalk } from "../../../shared/ingest/aggregate.ts";
+import { FILE_READ_COST } from "../../../shared/ingest/readers.ts";
+import { L4M_QUOTAS } from "../../../shared/model/quotas.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import { csvOf, HOUR, liveFolder, localAt, metricSetRequest, shopOnFiles, shopPoints, T0, tempDir } from "../../builders.ts";
 
@@ -167,6 +169,16 @@ describe("series whose hashes are made to collide", () => {
     expect(runs.map((r) => [(r.intervalStart - live) / HOUR, r.outcome.kind])).toEqual([1, 2, 3, 4].map((h) => [h, "processed"]));
     for (let h = 1; h <= 4; h++) expect(await rt.records.get("executions", executionKey(metricSet, live + h * HOUR))).toMatchObject({ Status: "COMPLETED" });
     expect((await readModel(rt.blobs, root))!.hashKey).toEqual([expect.any(Number), expect.any(Number)]);
+  });
+
+  it("in a model made before keys, learned again in a catch-up from its live folder, spend the history's budget on the intervals it learns, not on those it then detects", async () => {
+    const { rt, live, metricSet, at } = await crowdedShop({ history: "template" });
+    // Budget for three of its files (hours −2, −1 and 0, up to where detection had got to); the catch-up's hours 1–4 come first, latest first.
+    const quotas = { ...L4M_QUOTAS, bytesPerHistory: { ...L4M_QUOTAS.bytesPerHistory, PT1H: 3 * (FILE_READ_COST + 2_000) } };
+    const loaded = await loadModel({ ...rt, quotas }, metricSet, live + 5 * HOUR, at(live + 5 * HOUR));
+    expect(loaded?.learned).toBe(3);
+    expect(loaded?.model.head.through).toBe(live);
+    expect(loaded?.model.shards.reduce((n, s) => n + s.series, 0)).toBe(32);
   });
 
   it("are routed to one part by the plan of a model made before hash keys, to parts of their own by a keyed one", () => {
