@@ -138,11 +138,18 @@ describe("detect on S3 and DynamoDB", () => {
     await detectDue(reference, now);
     const strip = (g: AnomalyGroupRecord) => ({ ...g, AnomalyDetectorArn: undefined });
     expect((await a.records.list<AnomalyGroupRecord>("groups")).map(strip)).toEqual((await reference.records.list<AnomalyGroupRecord>("groups")).map(strip));
-    // The committed model: its head, and each shard's series (the versions they are kept under are each run's own).
+    // The committed model: its head, and each shard's series, each series' state by its key (the versions they are kept under are each run's own, and so is the
+    // key their hashes are taken under, by which the history is spilled: the order of a shard's series is each model's own).
     const model = async (prefix: string) => {
       const root = `s3://metrics/${prefix}/000000000000/shop/orders`;
       const found = (await readModel(s3Blobs, root))!;
-      const shards = await Promise.all(found.shards.map(async (s) => [s.id, s.series, Buffer.from((await readShard(s3Blobs, root, s.version, s.id, HOUR)).serialize()).toString("base64")]));
+      const shards = await Promise.all(
+        found.shards.map(async (s) => {
+          const bank = await readShard(s3Blobs, root, s.version, s.id, HOUR);
+          const states = bank.keys.map((key, i) => [key, Buffer.from(bank.select([i]).serialize()).toString("base64")] as const).sort(([x], [y]) => (x < y ? -1 : 1));
+          return [s.id, s.series, states];
+        }),
+      );
       return { head: encodeSnapshot({ ...found.head, bank: found.head.bank }), shards };
     };
     const raced = await model("results-race");
