@@ -106,8 +106,20 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
 export interface ServeParts {
   readonly services: Services;
   readonly operations?: OperationsRoute;
-  readonly onAnswer?: (entry: { requestId: string; method: string; path: string; status: number; ms: number }) => void;
+  readonly onAnswer?: (entry: Answered) => void;
 }
+
+/** One request answered, as the log and `/metrics` are told of it. */
+export interface Answered {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly ms: number;
+}
+
+/** Requests answered while starting that are kept to be told once the service attaches: a flood while starting is told in part, its memory bounded. */
+export const STARTING_ANSWERS_KEPT = 1000;
 
 export interface ServeOptions extends ServeParts {
   readonly port: number;
@@ -135,7 +147,14 @@ export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Pro
   const host = options.host ?? "127.0.0.1";
   checkExposure(host, tenants);
   let attached: { answer: Handler; vouched: (headers: PlainHeaders) => boolean; onError: (error: unknown, requestId: string) => void } | undefined;
-  const server = createBoundedServer((request) => (attached ? attached.answer(request) : Promise.resolve(starting(request))), {
+  // Answered before the service's log and figures exist: told to them once it attaches.
+  const early: Answered[] = [];
+  const answerStarting = (request: Parameters<Handler>[0]) => {
+    const response = starting(request);
+    if (early.length < STARTING_ANSWERS_KEPT) early.push({ requestId: request.requestId, method: request.method, path: request.path, status: response.status, ms: 0 });
+    return Promise.resolve(response);
+  };
+  const server = createBoundedServer((request) => (attached ? attached.answer(request) : answerStarting(request)), {
     ...(options.limits ? { limits: options.limits } : {}),
     answersHost: hostsAnswered(host, options.allowedHosts),
     vouched: (headers) => attached?.vouched(headers) ?? false,
@@ -156,6 +175,7 @@ export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Pro
     attach(parts) {
       const sessions = new ConsoleSessions((key) => tenants.credentials.get(key), { now: parts.services.linkClock });
       attached = { answer: answering(parts, tenants, sessions), vouched: vouchedBy(sessions), onError: (error, requestId) => parts.services.observer.failed("api request", error, { requestId }) };
+      for (const entry of early.splice(0)) parts.onAnswer?.(entry);
     },
   };
 }

@@ -7,7 +7,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, listen, serve, shut, tenantsFromConfig } from "../../cli/serve.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, listen, serve, shut, STARTING_ANSWERS_KEPT, tenantsFromConfig, type Answered } from "../../cli/serve.ts";
 import { startServing } from "../../cli/service.ts";
 import type { HttpLimits } from "../../shared/api/http-server.ts";
 import { loadServeConfig, ServeConfig } from "../../shared/runtime/service/config.ts";
@@ -108,8 +108,23 @@ describe("vigil serve's own address", () => {
     expect((await send(port, host, "GET", "/health")).status).toBe(200);
     const ready = await send(port, host, "GET", "/ready");
     expect([ready.status, JSON.parse(ready.body).status]).toEqual([503, "not ready"]);
-    listening.attach({ services: localAt(join(dir, "vigil"), Date.now) });
+    // What was answered meanwhile is told to the service's log and figures once it attaches, then what it answers.
+    const told: Answered[] = [];
+    listening.attach({ services: localAt(join(dir, "vigil"), Date.now), onAnswer: (entry) => told.push(entry) });
+    expect(told.map((e) => [e.method, e.path, e.status])).toEqual([["POST", "/ListAnomalyDetectors", 503], ["GET", "/health", 200], ["GET", "/ready", 503]]);
+    expect(new Set(told.map((e) => e.requestId)).size).toBe(3);
     expect(JSON.parse((await send(port, host, "POST", "/ListAnomalyDetectors", "{}", { signed: true })).body)).toEqual({ AnomalyDetectorSummaryList: [] });
+    expect(told.map((e) => e.status)).toEqual([503, 200, 503, 200]);
+  });
+
+  it("keeps at most STARTING_ANSWERS_KEPT of the requests it answers while starting, to tell once attached", async () => {
+    const listening = await listen({ port: 0, tenants: await tenantsFromConfig({ dataDir: join(await tempDir(), "vigil") }) });
+    stops.push(() => new Promise((resolve) => listening.server.close(resolve)));
+    const port = Number(new URL(listening.url).port);
+    for (let sent = 0; sent < STARTING_ANSWERS_KEPT + 5; sent += 100) await Promise.all(Array.from({ length: 100 }, () => send(port, `127.0.0.1:${port}`, "GET", "/health")));
+    const told: Answered[] = [];
+    listening.attach({ services: localAt(join(await tempDir(), "vigil"), Date.now), onAnswer: (entry) => told.push(entry) });
+    expect(told).toHaveLength(STARTING_ANSWERS_KEPT);
   });
 
   it("closes a server that will not serve at once, a client halfway through its headers too (shut)", async () => {
