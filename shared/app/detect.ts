@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
-import { intervalFolder, readableOf, readInterval, spillHistory, type HistoryRead } from "../detect/read-files.ts";
+import { intervalFolder, readableOf, readInterval, spillHistory, templatedIntervals, type HistoryRead } from "../detect/read-files.ts";
 import { failureUri, inputUri, intervalUri, jsonLinesParts, metricSetRoot, resultUri, runsUri, tenantFailureReason, toJsonLines } from "../detect/results.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
@@ -1342,17 +1342,13 @@ function landedInterval(services: Pick<Services, "resultsRoot">, metricSet: Metr
  * `last` when none has, so the newest says it had no data.
  */
 async function firstIntervalWithData(services: DetectServices, metricSet: MetricSet, from: number, last: number): Promise<number> {
-  const readable = readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet));
-  const template = readable.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
-  if (!template) return from;
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  const intervalOf = templateInterval(template, templateZone(readable));
+  const live = templatedIntervals(readableOf(metricSet, metricSetRoot(services.resultsRoot, metricSet)));
+  if (!live) return from;
   let first = Infinity;
-  for (const file of await filesOf(services, metricSet).list(templatePrefix(template))) {
-    const t = intervalOf(file);
+  for (const file of await filesOf(services, metricSet).list(templatePrefix(live.template))) {
+    const t = live.intervalOf(file);
     if (t === undefined) continue;
-    // A template coarser than the frequency (a daily folder of hourly data) names the first interval of its span.
-    const start = Math.max(from, Math.floor(t / len) * len);
+    const start = Math.max(from, t);
     if (start <= last && start < first) first = start;
   }
   return first === Infinity ? last : first;

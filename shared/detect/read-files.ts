@@ -184,21 +184,33 @@ export interface HistoryLimits {
 }
 
 /**
+ * A metric set's templated live folder, and the interval a file of it holds (undefined for a
+ * file the template does not name); undefined without a template.
+ */
+export function templatedIntervals(metricSet: ReadableMetricSet): { readonly template: string; readonly intervalOf: (file: string) => number | undefined } | undefined {
+  const template = metricSet.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
+  if (!template) return undefined;
+  const len = intervalMs(metricSet.MetricSetFrequency);
+  const named = templateInterval(template, templateZone(metricSet));
+  return {
+    template,
+    intervalOf: (file) => {
+      const t = named(file);
+      // A template coarser than the frequency (a daily folder of hourly data) names the first interval of its span.
+      return t === undefined ? undefined : Math.floor(t / len) * len;
+    },
+  };
+}
+
+/**
  * The live folder's files whose templated interval starts at or after `before`: a history read
  * there passes over them unread, as their rows would not be learned (a model learned again is
  * learned up to where detection had got to, and the intervals after it are detected), so that
  * they do not spend the read's budget before the history's own files.
  */
 function notBefore(metricSet: ReadableMetricSet, before: number): ((file: string) => boolean) | undefined {
-  const template = metricSet.MetricSource.S3SourceConfig?.TemplatedPathList?.[0];
-  if (!template || !isTemplated(template)) return undefined;
-  const len = intervalMs(metricSet.MetricSetFrequency);
-  const intervalOf = templateInterval(template, templateZone(metricSet));
-  return (file) => {
-    const t = intervalOf(file);
-    // A template coarser than the frequency (a daily folder of hourly data) names the first interval of its span.
-    return t !== undefined && Math.floor(t / len) * len >= before;
-  };
+  const live = templatedIntervals(metricSet);
+  return live && ((file) => (live.intervalOf(file) ?? -Infinity) >= before);
 }
 
 /** A history read latest first, stopped at its limits: what was read is learned. */
