@@ -12,7 +12,7 @@ import { consoleOperationPath, ConsoleSessions } from "../shared/api/session.ts"
 import { claimsSignature, SigV4Verifier, type Credential } from "../shared/api/sigv4.ts";
 import { ServiceUnavailableException, ValidationException, VigilError } from "../shared/model/errors.ts";
 import { checkedRoots, DATA_FOLDER } from "../shared/runtime/data-roots.ts";
-import type { ServeConfig } from "../shared/runtime/service/index.ts";
+import type { AnsweredRequest, ServeConfig } from "../shared/runtime/service/index.ts";
 
 /** The access key `vigil serve` accepts when none is configured, for trying it out (README). */
 export const DEFAULT_ACCESS_KEY_ID = "VIGILLOCALKEY";
@@ -106,16 +106,7 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
 export interface ServeParts {
   readonly services: Services;
   readonly operations?: OperationsRoute;
-  readonly onAnswer?: (entry: Answered) => void;
-}
-
-/** One request answered, as the log and `/metrics` are told of it. */
-export interface Answered {
-  readonly requestId: string;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly ms: number;
+  readonly onAnswer?: (entry: AnsweredRequest) => void;
 }
 
 /** Requests answered while starting that are kept to be told once the service attaches: a flood while starting is told in part, its memory bounded. */
@@ -148,7 +139,7 @@ export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Pro
   checkExposure(host, tenants);
   let attached: { answer: Handler; vouched: (headers: PlainHeaders) => boolean; onError: (error: unknown, requestId: string) => void } | undefined;
   // Answered before the service's log and figures exist: told to them once it attaches.
-  const early: Answered[] = [];
+  const early: AnsweredRequest[] = [];
   const answerStarting = (request: Parameters<Handler>[0]) => {
     const response = starting(request);
     if (early.length < STARTING_ANSWERS_KEPT) early.push({ requestId: request.requestId, method: request.method, path: request.path, status: response.status, ms: 0 });

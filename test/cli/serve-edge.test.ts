@@ -7,10 +7,11 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, listen, serve, shut, STARTING_ANSWERS_KEPT, tenantsFromConfig, type Answered } from "../../cli/serve.ts";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, listen, serve, shut, STARTING_ANSWERS_KEPT, tenantsFromConfig } from "../../cli/serve.ts";
 import { startServing } from "../../cli/service.ts";
 import type { HttpLimits } from "../../shared/api/http-server.ts";
 import { loadServeConfig, ServeConfig } from "../../shared/runtime/service/config.ts";
+import type { AnsweredRequest } from "../../shared/runtime/service/index.ts";
 import { localAt, tempDir } from "../builders.ts";
 import { quietObserver } from "../clock.ts";
 
@@ -109,7 +110,7 @@ describe("vigil serve's own address", () => {
     const ready = await send(port, host, "GET", "/ready");
     expect([ready.status, JSON.parse(ready.body).status]).toEqual([503, "not ready"]);
     // What was answered meanwhile is told to the service's log and figures once it attaches, then what it answers.
-    const told: Answered[] = [];
+    const told: AnsweredRequest[] = [];
     listening.attach({ services: localAt(join(dir, "vigil"), Date.now), onAnswer: (entry) => told.push(entry) });
     expect(told.map((e) => [e.method, e.path, e.status])).toEqual([["POST", "/ListAnomalyDetectors", 503], ["GET", "/health", 200], ["GET", "/ready", 503]]);
     expect(new Set(told.map((e) => e.requestId)).size).toBe(3);
@@ -122,7 +123,7 @@ describe("vigil serve's own address", () => {
     stops.push(() => new Promise((resolve) => listening.server.close(resolve)));
     const port = Number(new URL(listening.url).port);
     for (let sent = 0; sent < STARTING_ANSWERS_KEPT + 5; sent += 100) await Promise.all(Array.from({ length: 100 }, () => send(port, `127.0.0.1:${port}`, "GET", "/health")));
-    const told: Answered[] = [];
+    const told: AnsweredRequest[] = [];
     listening.attach({ services: localAt(join(await tempDir(), "vigil"), Date.now), onAnswer: (entry) => told.push(entry) });
     expect(told).toHaveLength(STARTING_ANSWERS_KEPT);
   });

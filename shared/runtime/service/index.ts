@@ -18,7 +18,7 @@ import { TemplateWatcher } from "./watch.ts";
 export { simulatedClock, systemClock, type ServiceClock } from "./clock.ts";
 export { loadServeConfig, ServeConfig, type TenantConfig } from "./config.ts";
 export { ServiceLoop } from "./loop.ts";
-export { serviceObserver, type ServiceObserver } from "./observe.ts";
+export { serviceObserver, type AnsweredRequest, type ServiceObserver } from "./observe.ts";
 
 export interface OpenServiceOptions {
   readonly clock?: ServiceClock;

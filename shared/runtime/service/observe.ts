@@ -3,6 +3,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { IngestRun, Observer } from "../../app/index.ts";
 import { correlationIdOf } from "../observability.ts";
 
+/** One request answered, as the log and `/metrics` are told of it (a type, not an interface: the logger takes it as its fields). */
+export type AnsweredRequest = {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly ms: number;
+};
+
 /**
  * What `vigil serve` tells its operator: one JSON log line per interval run, ingested
  * interval, routed event, delivery and request, each with its interval, event, delivery or
@@ -12,7 +21,7 @@ export interface ServiceObserver extends Observer {
   readonly registry: Registry;
   readonly logger: Logger;
   /** One answered API request. */
-  request(entry: { requestId: string; method: string; path: string; status: number; ms: number }): void;
+  request(entry: AnsweredRequest): void;
   /** How many deliveries wait in the queue, read when /metrics is scraped. */
   queueDepth(read: () => Promise<number>): void;
 }
