@@ -65,10 +65,13 @@ export function encodeHead(model: ShardedModel): Uint8Array {
 export function decodeHead(bytes: Uint8Array): ShardedModel {
   const { header: layout, body } = unframe<{ format: number; shards: ShardInfo[]; hashKey?: unknown }>(bytes);
   if (layout.format !== HEAD_FORMAT && layout.format !== UNKEYED_HEAD_FORMAT) throw new Error(`model head format ${layout.format} is not ${UNKEYED_HEAD_FORMAT} or ${HEAD_FORMAT}`);
-  if (layout.format === HEAD_FORMAT && !isShardHashKey(layout.hashKey)) throw new Error("model head has no hash key its format needs");
+  let hashKey: ShardHashKey | undefined;
+  if (layout.format === HEAD_FORMAT) {
+    if (!isShardHashKey(layout.hashKey)) throw new Error("model head has no hash key its format needs");
+    hashKey = layout.hashKey;
+  }
   if (!isPartition(layout.shards.map((s) => s.id))) throw new Error("model head names shards that do not cover the series exactly once");
   const { head, outdated } = headOf(body);
-  const hashKey = layout.format === HEAD_FORMAT && isShardHashKey(layout.hashKey) ? layout.hashKey : undefined;
   return { head, shards: layout.shards, ...(hashKey ? { hashKey } : {}), ...(outdated ? { outdated } : {}) };
 }
 

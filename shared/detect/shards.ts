@@ -67,6 +67,7 @@ export function keyedHash(s: string, k0: number, k1: number): number {
     // Two code units a word, little-endian; the last word holds the byte length (mod 256) in its top byte, and an odd unit left.
     const m = i < whole ? s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16) : ((2 * n) << 24) | (n & 1 ? s.charCodeAt(i) : 0);
     v3 ^= m;
+    // The round is written out here and below: as a closure over the four words, hashing ran at half the speed.
     for (let r = 0; r < 2; r++) {
       v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
       v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
