@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { executionKey, loadModel, mergeRun } from "../../../shared/app/detect.ts";
-import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, type Services } from "../../../shared/app/index.ts";
+import { activateDetector, createDetector, createMetricSet, detectDue, OPERATOR, type Scope, type Services } from "../../../shared/app/index.ts";
 import type { ShardRunner } from "../../../shared/app/services.ts";
 import { metricSetRoot, resultUri } from "../../../shared/detect/results.ts";
 import { frame, unframe } from "../../../shared/detect/framed.ts";
@@ -179,6 +179,43 @@ describe("series whose hashes are made to collide", () => {
     expect(loaded?.learned).toBe(3);
     expect(loaded?.model.head.through).toBe(live);
     expect(loaded?.model.shards.reduce((n, s) => n + s.series, 0)).toBe(32);
+  });
+
+  it("in a model made before keys, learned again by one of 50 invocations at once: each interval detected once, every series once, no shard past its capacity", async () => {
+    const { rt, root, live, at, metricSet } = await crowdedShop({ history: "template" });
+    const now = at(live + 3 * HOUR);
+    const runs = (await Promise.all(Array.from({ length: 50 }, () => detectDue(rt, now)))).flat();
+    expect(runs.filter((r) => r.outcome.kind === "processed").map((r) => (r.intervalStart - live) / HOUR).sort()).toEqual([1, 2]);
+    for (const h of [1, 2]) expect(await rt.records.get("executions", executionKey(metricSet, live + h * HOUR))).toMatchObject({ Status: "COMPLETED" });
+    const model = (await readModel(rt.blobs, root))!;
+    expect(model.hashKey).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(model.head.through).toBe(live + 2 * HOUR);
+    expect(model.shards.reduce((n, s) => n + s.series, 0)).toBe(32);
+    expect(Math.max(...model.shards.map((s) => s.series))).toBeLessThanOrEqual(4);
+  });
+
+  it("in one tenant's model made before keys, learned again, leave another tenant's model, key and detection as they were", async () => {
+    const { rt, root, live, at } = await crowdedShop({ history: "template" });
+    // A second tenant, its shop of ordinary series on the same service.
+    const TEAM_B: Scope = { tenant: "team-b", accountId: "222222222222" };
+    const files = join(await tempDir(), "b");
+    const ordinary = Array.from({ length: 6 }, (_, i) => ({ platform: "web", marketplace: `m${i}`, base: 200 + 10 * i }));
+    for (let h = -2; h < 6; h++) await rt.blobs.put(join(files, liveFolder(live + h * HOUR), "p.csv"), csvOf(shopPoints(live + h * HOUR, 1, ordinary)));
+    const detector = await createDetector(rt, TEAM_B, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    const other = await createMetricSet(rt, TEAM_B, metricSetRequest({ AnomalyDetectorArn: detector.AnomalyDetectorArn, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(files, "{{yyyyMMdd}}/{{HHmm}}")] } } }));
+    await activateDetector(rt, TEAM_B, detector.AnomalyDetectorArn);
+    const otherRoot = metricSetRoot(rt.resultsRoot, other);
+    await detectDue(rt, at(live + HOUR));
+    const before = (await readModel(rt.blobs, otherRoot))!;
+    expect(before.head.through).toBe(live);
+    await detectDue(rt, at(live + 3 * HOUR));
+    const after = (await readModel(rt.blobs, otherRoot))!;
+    expect(after.hashKey).toEqual(before.hashKey);
+    expect(after.head.through).toBe(live + 2 * HOUR);
+    expect(after.shards.reduce((n, s) => n + s.series, 0)).toBe(12);
+    for (const h of [1, 2]) expect(await rt.records.get("executions", executionKey(other, live + h * HOUR))).toMatchObject({ Status: "COMPLETED" });
+    // Meanwhile the first tenant's model was learned again, under a key.
+    expect((await readModel(rt.blobs, root))!).toMatchObject({ hashKey: [expect.any(Number), expect.any(Number)], head: { through: live + 2 * HOUR } });
   });
 
   it("are routed to one part by the plan of a model made before hash keys, to parts of their own by a keyed one", () => {
