@@ -327,12 +327,24 @@ async function functionBundles(): Promise<void> {
     if (r.status !== 0) throw new Error(`importing ${file} failed: ${r.stderr}`);
     return { wall: Number(process.hrtime.bigint() - t) / 1e6, cpu: Number(r.stdout.trim()) };
   };
+  // The extra time (median of 9, each interleaved with an empty module's) a fresh node takes to import `file`.
+  const overEmpty = (file: string) => {
+    const over: { wall: number; cpu: number }[] = [];
+    const base: { wall: number; cpu: number }[] = [];
+    for (let i = 0; i < 9; i++) {
+      base.push(started(empty));
+      over.push(started(file));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[4]!;
+    const extra = (k: "wall" | "cpu") => median(over.map((o) => o[k])) - median(base.map((b) => b[k]));
+    return `+${fmt(extra("wall"))} (+${fmt(extra("cpu"))})`;
+  };
   const esbuild = config.custom.esbuild;
   const plugins = ((await import(pathToFileURL(resolve(esbuild.plugins)).href)) as { default: Plugin[] }).default;
-  for (const [name, fn] of Object.entries(config.functions)) {
-    const outdir = join(dir, name);
-    const out = await build({
-      entryPoints: [`${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`],
+  // Built as serverless.yml builds each function.
+  const bundle = (input: { entryPoints: string[] } | { stdin: { contents: string; resolveDir: string; sourcefile: string } }, outdir: string) =>
+    build({
+      ...input,
       outdir,
       bundle: true,
       minify: true,
@@ -347,6 +359,21 @@ async function functionBundles(): Promise<void> {
       metafile: true,
       logLevel: "error",
     });
+  // A floor: what every function imports of its dependencies at a cold start, and nothing of Vigil's own (docs/scaling.md).
+  const floorSource = [
+    'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
+    'import { Logger } from "@aws-lambda-powertools/logger";',
+    'import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";',
+    'import { Metrics } from "@aws-lambda-powertools/metrics";',
+    'import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";',
+    'import middy from "@middy/core";',
+    'export const handler = middy(async () => DynamoDBClient.name).use(injectLambdaContext(new Logger())).use(logMetrics(new Metrics({ namespace: "Vigil" })));',
+  ].join("\n");
+  await bundle({ stdin: { contents: floorSource, resolveDir: process.cwd(), sourcefile: "floor.ts" } }, join(dir, "floor"));
+  report("the dependencies alone (the DynamoDB client's module, Powertools' logger and metrics, middy), built the same way: cold import over an empty module, median of 9: wall (CPU) ms", overEmpty(join(dir, "floor", "stdin.js")));
+  for (const [name, fn] of Object.entries(config.functions)) {
+    const outdir = join(dir, name);
+    const out = await bundle({ entryPoints: [`${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`] }, outdir);
     const outputs = out.metafile.outputs;
     const source = `${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`;
     const entry = Object.keys(outputs).find((o) => outputs[o]!.entryPoint === source)!;
@@ -359,15 +386,7 @@ async function functionBundles(): Promise<void> {
     visit(entry);
     const kb = (files: Iterable<string>) => [...files].reduce((sum, f) => sum + outputs[f]!.bytes, 0) / 1024;
     report(`${name} bundle, loaded at a cold start / all it ships (KB)`, `${fmt(kb(loaded))} / ${fmt(kb(Object.keys(outputs)))}`, "< 600");
-    const over: { wall: number; cpu: number }[] = [];
-    const base: { wall: number; cpu: number }[] = [];
-    for (let i = 0; i < 9; i++) {
-      base.push(started(empty));
-      over.push(started(resolve(entry)));
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[4]!;
-    const extra = (k: "wall" | "cpu") => median(over.map((o) => o[k])) - median(base.map((b) => b[k]));
-    report(`${name} cold import over an empty module, fresh node, median of 9: wall (CPU) ms`, `+${fmt(extra("wall"))} (+${fmt(extra("cpu"))})`, "< +50");
+    report(`${name} cold import over an empty module, fresh node, median of 9: wall (CPU) ms`, overEmpty(resolve(entry)), "< +50");
     // The first invocation of the function's sample event, AWS at a port that refuses connections: the clients' first request is made (credentials, endpoint, HTTP agent) and fails at once.
     const sample = readdirSync(join("events", name)).filter((f) => f.endsWith(".json")).sort()[0]!;
     const firsts = Array.from({ length: 9 }, () => firstInvocationCpu(resolve(entry), join("events", name, sample), env));
@@ -448,15 +467,19 @@ async function alertPipeline(): Promise<void> {
   report("alert messages rendered per second, all six formats each", fmt(events.length / (renderMs / 1000)));
 
   const receiver = await Receiver.start();
+  let bareSender: BareSender | undefined;
   try {
+    bareSender = await BareSender.start(`${receiver.url}/bare`, events.map((e) => JSON.stringify(webhookBody(alertMessage(alert, e, "first", "http://localhost:8087")))));
     const vigil: FanOut[] = [];
     const manager: FanOut[] = [];
+    const bare: FanOut[] = [];
     const binary = alertmanagerBinary();
     if (!binary) report("Prometheus Alertmanager", "skipped: no prometheus-alertmanager on PATH (apt-get install prometheus-alertmanager)");
     // Interleaved, three runs each: the machine may be shared, and each run meets the same load.
     for (let run = 0; run < 3; run++) {
       vigil.push(await vigilFanOut(receiver, events));
       if (binary) manager.push(await alertmanagerFanOut(binary, receiver, events.length, run));
+      bare.push(await bareSender.fanOut(receiver, events.length));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rate = (ms: number) => events.length / (ms / 1000);
@@ -469,14 +492,36 @@ async function alertPipeline(): Promise<void> {
       if (manager.every((m) => Number.isFinite(m.cpuMs))) report("alert fan-out, Alertmanager's CPU per alert, all its threads (ms, median of 3)", cpu(manager));
       report("alert fan-out, Vigil ÷ Alertmanager", fmt(wall(manager) / wall(vigil), 2), "≥ 2.0");
     }
+    // A floor: the same signed bodies through node:http alone, in a fresh process of its own, run beside the two above (docs/scaling.md).
+    report("alert fan-out, a floor: node:http alone, the same signed bodies, 64 at a time, no routing or records, a process of its own (per second, median of 3; CPU per message, ms)", `${fmt(rate(wall(bare)))}; ${cpu(bare)}`);
+    if (binary) report("alert fan-out, that floor ÷ Alertmanager", fmt(wall(manager) / wall(bare), 2));
     // The same path once more in the same process, now that it has sent 6,000 deliveries and V8 has compiled it, as in a
     // `vigil serve` that has run a while; the figures above are the first runs of a process. Told apart, not instead.
     const steady = await vigilFanOut(receiver, events);
     report(`alert fan-out, Vigil once its process has sent ${fmt(3 * events.length)} deliveries (per second; CPU per delivery, ms; one run)`, `${fmt(rate(steady.ms))}; ${fmt(steady.cpuMs / events.length, 2)}`);
     if (binary) report("alert fan-out, that ÷ Alertmanager's median", fmt(wall(manager) / steady.ms, 2));
   } finally {
+    await bareSender?.stop();
     await receiver.stop();
   }
+}
+
+/** The next message from the bench's child process `child` that carries `key`; fails should the child exit first, or say it failed. */
+function nextMessage<T>(child: ChildProcess, key: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const on = (m: Record<string, unknown>) => {
+      if (typeof m.failed === "string") return settle(() => reject(new Error(`a bench process failed: ${m.failed}`)));
+      if (key in m) settle(() => resolve(m as T));
+    };
+    const exited = (code: number | null) => settle(() => reject(new Error(`a bench process exited (${code})`)));
+    const settle = (then: () => void) => {
+      child.off("message", on);
+      child.off("exit", exited);
+      then();
+    };
+    child.on("message", on);
+    child.once("exit", exited);
+  });
 }
 
 /** The webhook receiver of bench/webhook-receiver.mjs, in its own process. */
@@ -488,34 +533,59 @@ class Receiver {
 
   static async start(): Promise<Receiver> {
     const child = fork(resolve("bench/webhook-receiver.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    const { port } = await Receiver.next<{ port: number }>(child, "port");
+    const { port } = await nextMessage<{ port: number }>(child, "port");
     return new Receiver(child, `http://127.0.0.1:${port}`);
-  }
-
-  private static next<T>(child: ChildProcess, key: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const on = (m: Record<string, unknown>) => {
-        if (!(key in m)) return;
-        child.off("message", on);
-        child.off("exit", exited);
-        resolve(m as T);
-      };
-      const exited = (code: number | null) => reject(new Error(`the bench receiver exited (${code})`));
-      child.on("message", on);
-      child.once("exit", exited);
-    });
   }
 
   /** Expects `n` requests; resolves with the epoch ms (sub-ms) at which the n-th arrived. */
   async expect(n: number): Promise<{ readonly last: Promise<number> }> {
-    const last = Receiver.next<{ done: number }>(this.child, "done").then((m) => m.done);
+    const last = nextMessage<{ done: number }>(this.child, "done").then((m) => m.done);
     this.child.send({ expect: n });
-    await Receiver.next(this.child, "expecting");
+    await nextMessage(this.child, "expecting");
     return { last };
   }
 
   async stop(): Promise<void> {
     const exited = new Promise((r) => this.child.once("exit", r));
+    this.child.send({ stop: true });
+    await exited;
+  }
+}
+
+/** node:http alone (bench/bare-sender.mjs), in a process of its own: a floor under the fan-out of a sender built on it. */
+class BareSender {
+  private constructor(private readonly child: ChildProcess) {}
+
+  /** A sender of these bodies (one JSON text each) to `url`. */
+  static async start(url: string, bodies: readonly string[]): Promise<BareSender> {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-bench-bare-"));
+    const child = fork(resolve("bench/bare-sender.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    try {
+      writeFileSync(join(dir, "bodies.jsonl"), bodies.join("\n"));
+      const ready = nextMessage(child, "ready");
+      child.send({ url, bodies: join(dir, "bodies.jsonl") });
+      await ready;
+      return new BareSender(child);
+    } catch (e) {
+      child.kill();
+      throw e;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Sends every body once, timed up to the receiver's receipt of the last. */
+  async fanOut(receiver: Receiver, n: number): Promise<FanOut> {
+    const { last } = await receiver.expect(n);
+    const sent = nextMessage<{ cpuMs: number }>(this.child, "sent");
+    const start = epochNow();
+    this.child.send({ send: true });
+    const { cpuMs } = await sent;
+    return { ms: (await last) - start, cpuMs };
+  }
+
+  async stop(): Promise<void> {
+    const exited = once(this.child, "exit");
     this.child.send({ stop: true });
     await exited;
   }
