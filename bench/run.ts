@@ -315,84 +315,92 @@ async function functionBundles(): Promise<void> {
     custom: { esbuild: { banner: { js: string }; mainFields: string[]; splitting: boolean; chunkNames: string; plugins: string } };
   };
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
-  const empty = join(dir, "empty.mjs");
-  writeFileSync(empty, "");
-  // As packaged: functions/package.json marks the bundles beside it as ES modules, so Node reads them as such without first trying them as CommonJS.
-  writeFileSync(join(dir, "package.json"), readFileSync("functions/package.json"));
-  const env = { ...process.env, VIGIL_MODE: "aws", VIGIL_TABLE: "vigil-records", VIGIL_RESULTS_ROOT: "s3://vigil-data/results", AWS_REGION: "us-east-1" };
-  // Wall time of the whole process, and the CPU time it used (which the machine's other load disturbs less).
-  const started = (file: string) => {
-    const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(file).href)}); const u = process.cpuUsage(); console.log((u.user + u.system) / 1000);`], { env, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`importing ${file} failed: ${r.stderr}`);
-    return { wall: Number(process.hrtime.bigint() - t) / 1e6, cpu: Number(r.stdout.trim()) };
-  };
-  // The extra time (median of 9, each interleaved with an empty module's) a fresh node takes to import `file`.
-  const overEmpty = (file: string) => {
-    const over: { wall: number; cpu: number }[] = [];
-    const base: { wall: number; cpu: number }[] = [];
-    for (let i = 0; i < 9; i++) {
-      base.push(started(empty));
-      over.push(started(file));
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[4]!;
-    const extra = (k: "wall" | "cpu") => median(over.map((o) => o[k])) - median(base.map((b) => b[k]));
-    return `+${fmt(extra("wall"))} (+${fmt(extra("cpu"))})`;
-  };
-  const esbuild = config.custom.esbuild;
-  const plugins = ((await import(pathToFileURL(resolve(esbuild.plugins)).href)) as { default: Plugin[] }).default;
-  // Built as serverless.yml builds each function.
-  const bundle = (input: { entryPoints: string[] } | { stdin: { contents: string; resolveDir: string; sourcefile: string } }, outdir: string) =>
-    build({
-      ...input,
-      outdir,
-      bundle: true,
-      minify: true,
-      platform: "node",
-      format: "esm",
-      target: "node22",
-      splitting: esbuild.splitting,
-      chunkNames: esbuild.chunkNames,
-      banner: esbuild.banner,
-      mainFields: esbuild.mainFields,
-      plugins,
-      metafile: true,
-      logLevel: "error",
-    });
-  // A floor: what every function imports of its dependencies at a cold start, and nothing of Vigil's own (docs/scaling.md).
-  const floorSource = [
-    'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
-    'import { Logger } from "@aws-lambda-powertools/logger";',
-    'import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";',
-    'import { Metrics } from "@aws-lambda-powertools/metrics";',
-    'import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";',
-    'import middy from "@middy/core";',
-    'export const handler = middy(async () => DynamoDBClient.name).use(injectLambdaContext(new Logger())).use(logMetrics(new Metrics({ namespace: "Vigil" })));',
-  ].join("\n");
-  await bundle({ stdin: { contents: floorSource, resolveDir: process.cwd(), sourcefile: "floor.ts" } }, join(dir, "floor"));
-  report("the dependencies alone (the DynamoDB client's module, Powertools' logger and metrics, middy), built the same way: cold import over an empty module, median of 9: wall (CPU) ms", overEmpty(join(dir, "floor", "stdin.js")));
-  for (const [name, fn] of Object.entries(config.functions)) {
-    const outdir = join(dir, name);
-    const out = await bundle({ entryPoints: [`${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`] }, outdir);
-    const outputs = out.metafile.outputs;
-    const source = `${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`;
-    const entry = Object.keys(outputs).find((o) => outputs[o]!.entryPoint === source)!;
-    const loaded = new Set<string>();
-    const visit = (file: string) => {
-      if (loaded.has(file)) return;
-      loaded.add(file);
-      for (const i of outputs[file]!.imports) if (i.kind === "import-statement" && !i.external) visit(i.path);
+  try {
+    const empty = join(dir, "empty.mjs");
+    writeFileSync(empty, "");
+    // As packaged: functions/package.json marks the bundles beside it as ES modules, so Node reads them as such without first trying them as CommonJS.
+    writeFileSync(join(dir, "package.json"), readFileSync("functions/package.json"));
+    const env = { ...process.env, VIGIL_MODE: "aws", VIGIL_TABLE: "vigil-records", VIGIL_RESULTS_ROOT: "s3://vigil-data/results", AWS_REGION: "us-east-1" };
+    // Wall time of the whole process, and the CPU time it used (which the machine's other load disturbs less).
+    const started = (file: string) => {
+      const t = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(file).href)}); const u = process.cpuUsage(); console.log((u.user + u.system) / 1000);`], { env, encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`importing ${file} failed: ${r.stderr}`);
+      return { wall: Number(process.hrtime.bigint() - t) / 1e6, cpu: Number(r.stdout.trim()) };
     };
-    visit(entry);
-    const kb = (files: Iterable<string>) => [...files].reduce((sum, f) => sum + outputs[f]!.bytes, 0) / 1024;
-    report(`${name} bundle, loaded at a cold start / all it ships (KB)`, `${fmt(kb(loaded))} / ${fmt(kb(Object.keys(outputs)))}`, "< 600");
-    report(`${name} cold import over an empty module, fresh node, median of 9: wall (CPU) ms`, overEmpty(resolve(entry)), "< +50");
-    // The first invocation of the function's sample event, AWS at a port that refuses connections: the clients' first request is made (credentials, endpoint, HTTP agent) and fails at once.
-    const sample = readdirSync(join("events", name)).filter((f) => f.endsWith(".json")).sort()[0]!;
-    const firsts = Array.from({ length: 9 }, () => firstInvocationCpu(resolve(entry), join("events", name, sample), env));
-    report(`${name} first invocation (${sample}, AWS unreachable) after its import, CPU ms, median of 9`, fmt([...firsts].sort((a, b) => a - b)[4]!));
+    // The extra time (median of 9, each interleaved with an empty module's) a fresh node takes to import `file`.
+    const overEmpty = (file: string) => {
+      const over: { wall: number; cpu: number }[] = [];
+      const base: { wall: number; cpu: number }[] = [];
+      for (let i = 0; i < 9; i++) {
+        base.push(started(empty));
+        over.push(started(file));
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[4]!;
+      const extra = (k: "wall" | "cpu") => median(over.map((o) => o[k])) - median(base.map((b) => b[k]));
+      return `+${fmt(extra("wall"))} (+${fmt(extra("cpu"))})`;
+    };
+    const esbuild = config.custom.esbuild;
+    const plugins = ((await import(pathToFileURL(resolve(esbuild.plugins)).href)) as { default: Plugin[] }).default;
+    // Built as serverless.yml builds each function.
+    const bundle = (input: { entryPoints: string[] } | { stdin: { contents: string; resolveDir: string; sourcefile: string } }, outdir: string) =>
+      build({
+        ...input,
+        outdir,
+        bundle: true,
+        minify: true,
+        platform: "node",
+        format: "esm",
+        target: "node22",
+        splitting: esbuild.splitting,
+        chunkNames: esbuild.chunkNames,
+        banner: esbuild.banner,
+        mainFields: esbuild.mainFields,
+        plugins,
+        metafile: true,
+        logLevel: "error",
+      });
+    // What every function imports of its dependencies at a cold start, and nothing of Vigil's own (docs/scaling.md): DynamoDB's client and the commands
+    // the record store sends, Powertools' logger and metrics (made, as each handler makes them) with their middy middlewares, and one zod/mini schema.
+    const dependencies = [
+      'import { BatchWriteItemCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";',
+      'import { Logger } from "@aws-lambda-powertools/logger";',
+      'import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";',
+      'import { Metrics } from "@aws-lambda-powertools/metrics";',
+      'import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";',
+      'import middy from "@middy/core";',
+      'import * as z from "zod/mini";',
+      "const Event = z.object({ Records: z.array(z.object({ body: z.string() })) });",
+      "const commands = [BatchWriteItemCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand];",
+      'export const handler = middy(async (event) => [DynamoDBClient, commands, Event.parse(event)]).use(injectLambdaContext(new Logger())).use(logMetrics(new Metrics({ namespace: "Vigil" })));',
+    ].join("\n");
+    const floor = await bundle({ stdin: { contents: dependencies, resolveDir: process.cwd(), sourcefile: "dependencies.ts" } }, join(dir, "dependencies"));
+    const floorEntry = Object.keys(floor.metafile.outputs).find((o) => floor.metafile.outputs[o]!.entryPoint === "dependencies.ts")!;
+    report("the dependencies alone (DynamoDB's client and commands, Powertools' logger and metrics, middy, zod), built the same way: cold import over an empty module, median of 9: wall (CPU) ms", overEmpty(resolve(floorEntry)));
+    for (const [name, fn] of Object.entries(config.functions)) {
+      const outdir = join(dir, name);
+      const out = await bundle({ entryPoints: [`${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`] }, outdir);
+      const outputs = out.metafile.outputs;
+      const source = `${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`;
+      const entry = Object.keys(outputs).find((o) => outputs[o]!.entryPoint === source)!;
+      const loaded = new Set<string>();
+      const visit = (file: string) => {
+        if (loaded.has(file)) return;
+        loaded.add(file);
+        for (const i of outputs[file]!.imports) if (i.kind === "import-statement" && !i.external) visit(i.path);
+      };
+      visit(entry);
+      const kb = (files: Iterable<string>) => [...files].reduce((sum, f) => sum + outputs[f]!.bytes, 0) / 1024;
+      report(`${name} bundle, loaded at a cold start / all it ships (KB)`, `${fmt(kb(loaded))} / ${fmt(kb(Object.keys(outputs)))}`, "< 600");
+      report(`${name} cold import over an empty module, fresh node, median of 9: wall (CPU) ms`, overEmpty(resolve(entry)), "< +50");
+      // The first invocation of the function's sample event, AWS at a port that refuses connections: the clients' first request is made (credentials, endpoint, HTTP agent) and fails at once.
+      const sample = readdirSync(join("events", name)).filter((f) => f.endsWith(".json")).sort()[0]!;
+      const firsts = Array.from({ length: 9 }, () => firstInvocationCpu(resolve(entry), join("events", name, sample), env));
+      report(`${name} first invocation (${sample}, AWS unreachable) after its import, CPU ms, median of 9`, fmt([...firsts].sort((a, b) => a - b)[4]!));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /** CPU time (ms) a fresh node spends in a handler's first invocation of `event`, every AWS endpoint at a closed local port. */
@@ -469,7 +477,10 @@ async function alertPipeline(): Promise<void> {
   const receiver = await Receiver.start();
   let bareSender: BareSender | undefined;
   try {
-    bareSender = await BareSender.start(`${receiver.url}/bare`, events.map((e) => JSON.stringify(webhookBody(alertMessage(alert, e, "first", "http://localhost:8087")))));
+    // The bodies Vigil's run sends: its links signed (the same lengths; the key is the bench's own), each with its delivery id.
+    const links = { publicUrl: "http://localhost:8087", secret: "bench-link-secret-".padEnd(40, "x"), now: Date.UTC(2021, 2, 1) };
+    const messages = events.map((e) => alertMessage(alert, e, "first", links));
+    bareSender = await BareSender.start(`${receiver.url}/bare`, messages.map((m) => ({ id: m.deliveryId, body: JSON.stringify(webhookBody(m)) })));
     const vigil: FanOut[] = [];
     const manager: FanOut[] = [];
     const bare: FanOut[] = [];
@@ -492,17 +503,23 @@ async function alertPipeline(): Promise<void> {
       if (manager.every((m) => Number.isFinite(m.cpuMs))) report("alert fan-out, Alertmanager's CPU per alert, all its threads (ms, median of 3)", cpu(manager));
       report("alert fan-out, Vigil ÷ Alertmanager", fmt(wall(manager) / wall(vigil), 2), "≥ 2.0");
     }
-    // A floor: the same signed bodies through node:http alone, in a fresh process of its own, run beside the two above (docs/scaling.md).
-    report("alert fan-out, a floor: node:http alone, the same signed bodies, 64 at a time, no routing or records, a process of its own (per second, median of 3; CPU per message, ms)", `${fmt(rate(wall(bare)))}; ${cpu(bare)}`);
-    if (binary) report("alert fan-out, that floor ÷ Alertmanager", fmt(wall(manager) / wall(bare), 2));
+    // node:http alone with the same bodies, in a process of its own that starts with Vigil's, run beside the two above (docs/scaling.md).
+    report("alert fan-out, node:http alone: the same signed bodies, 64 at a time, no routing or records, its process's first three runs (per second, median of 3; CPU per message, ms)", `${fmt(rate(wall(bare)))}; ${cpu(bare)}`);
+    if (binary) report("alert fan-out, node:http alone ÷ Alertmanager", fmt(wall(manager) / wall(bare), 2));
     // The same path once more in the same process, now that it has sent 6,000 deliveries and V8 has compiled it, as in a
-    // `vigil serve` that has run a while; the figures above are the first runs of a process. Told apart, not instead.
+    // `vigil serve` that has run a while; the figures above are the first runs of a process. Told apart, not instead; and node:http alone likewise.
     const steady = await vigilFanOut(receiver, events);
+    const bareSteady = await bareSender.fanOut(receiver, events.length);
     report(`alert fan-out, Vigil once its process has sent ${fmt(3 * events.length)} deliveries (per second; CPU per delivery, ms; one run)`, `${fmt(rate(steady.ms))}; ${fmt(steady.cpuMs / events.length, 2)}`);
     if (binary) report("alert fan-out, that ÷ Alertmanager's median", fmt(wall(manager) / steady.ms, 2));
+    report(`alert fan-out, node:http alone once its process has sent ${fmt(3 * events.length)} (per second; CPU per message, ms; one run)`, `${fmt(rate(bareSteady.ms))}; ${fmt(bareSteady.cpuMs / events.length, 2)}`);
+    if (binary) report("alert fan-out, that ÷ Alertmanager's median", fmt(wall(manager) / bareSteady.ms, 2));
   } finally {
-    await bareSender?.stop();
-    await receiver.stop();
+    try {
+      await bareSender?.stop();
+    } finally {
+      await receiver.stop();
+    }
   }
 }
 
@@ -540,6 +557,8 @@ class Receiver {
   /** Expects `n` requests; resolves with the epoch ms (sub-ms) at which the n-th arrived. */
   async expect(n: number): Promise<{ readonly last: Promise<number> }> {
     const last = nextMessage<{ done: number }>(this.child, "done").then((m) => m.done);
+    // Awaited by the run that asked, unless that run failed first: its rejection is then no one's.
+    last.catch(() => undefined);
     this.child.send({ expect: n });
     await nextMessage(this.child, "expecting");
     return { last };
@@ -552,16 +571,16 @@ class Receiver {
   }
 }
 
-/** node:http alone (bench/bare-sender.mjs), in a process of its own: a floor under the fan-out of a sender built on it. */
+/** node:http alone (bench/bare-sender.mjs), in a process of its own: what a sender built on it cannot do without. */
 class BareSender {
   private constructor(private readonly child: ChildProcess) {}
 
-  /** A sender of these bodies (one JSON text each) to `url`. */
-  static async start(url: string, bodies: readonly string[]): Promise<BareSender> {
+  /** A sender of these bodies (one JSON text each, with its delivery id) to `url`. */
+  static async start(url: string, bodies: readonly { id: string; body: string }[]): Promise<BareSender> {
     const dir = mkdtempSync(join(tmpdir(), "vigil-bench-bare-"));
     const child = fork(resolve("bench/bare-sender.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     try {
-      writeFileSync(join(dir, "bodies.jsonl"), bodies.join("\n"));
+      writeFileSync(join(dir, "bodies.jsonl"), bodies.map((b) => JSON.stringify(b)).join("\n"));
       const ready = nextMessage(child, "ready");
       child.send({ url, bodies: join(dir, "bodies.jsonl") });
       await ready;
@@ -576,6 +595,7 @@ class BareSender {
 
   /** Sends every body once, timed up to the receiver's receipt of the last. */
   async fanOut(receiver: Receiver, n: number): Promise<FanOut> {
+    if (!this.child.connected) throw new Error("the bench's node:http sender exited");
     const { last } = await receiver.expect(n);
     const sent = nextMessage<{ cpuMs: number }>(this.child, "sent");
     const start = epochNow();
@@ -584,9 +604,12 @@ class BareSender {
     return { ms: (await last) - start, cpuMs };
   }
 
+  /** Stops the sender; one that exited already is left as it is. */
   async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = once(this.child, "exit");
-    this.child.send({ stop: true });
+    if (this.child.connected) this.child.send({ stop: true });
+    else this.child.kill();
     await exited;
   }
 }
