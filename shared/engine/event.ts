@@ -63,7 +63,8 @@ export function restartEvents(bank: SeriesBank, i: number): void {
 /**
  * The severity of series `i` at the interval `at` (layout.ts' IntervalPlaces), whose value is `x` and residual `out.z`,
  * into `out.score`; learns them. With `silent` (history, or a model still warming up),
- * everything is learned and the severity is 0. The layer watches from the first point, so
+ * everything is learned and the severity is 0. With `inEvent` (the series' event was open
+ * when the interval came), the tails learn nothing (tails.ts). The layer watches from the first point, so
  * its memory of the last cycle is full when reporting starts; step.ts restarts its
  * statistics of residuals (restartEvents) when the seasonal model turns warm, because the
  * residuals of a learning model are on another footing.
@@ -73,7 +74,7 @@ export function restartEvents(bank: SeriesBank, i: number): void {
  * this runs for every point and a number passed to or returned from a call the compiler
  * does not inline is boxed.
  */
-export function eventSeverity(bank: SeriesBank, i: number, at: IntervalPlaces, x: number, silent: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
+export function eventSeverity(bank: SeriesBank, i: number, at: IntervalPlaces, x: number, silent: boolean, inEvent: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
   const z = out.z;
   const u = sizeOf(z);
   const q = quantised(u);
@@ -148,7 +149,7 @@ export function eventSeverity(bank: SeriesBank, i: number, at: IntervalPlaces, x
   bank.sizeVar[i] = (1 - a) * (variance + a * d * d);
   if (n < 4294967295) bank.sizeCount[i] = n + 1;
 
-  let rarity = Math.max(likely, tailRarity(bank, i, z));
+  let rarity = Math.max(likely, tailRarity(bank, i, z, inEvent));
   // Whether it is a routine matters when a detector speaks, or for remembering a surprise large enough to excuse a later one.
   const kinds = rarity > 0 || q >= EventLayer.NOTABLE ? routineOf(bank, i, at, q) : 0;
   out.routine = (kinds & Routine.ROUTINE) !== 0 && q >= EventLayer.NOTABLE;

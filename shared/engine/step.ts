@@ -107,9 +107,9 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   out.z = z;
   // The event follows the interval's own deviation: a drift is reported once and holds no incident open, so an incident that follows it is alerted at its own onset.
   if (seen === warmup) restartEvents(bank, i);
-  eventSeverity(bank, i, at, x, learnOnly || !warm, out);
-  const deviation = out.score;
   const left = bank.eventLeft[i]!;
+  eventSeverity(bank, i, at, x, learnOnly || !warm, left > 0, out);
+  const deviation = out.score;
   out.ongoing = left > 0;
   out.drift = 0;
 

@@ -8,8 +8,12 @@ import { studentRarity } from "./calibration.ts";
  * Student t with 3 degrees of freedom, 5.26 for a Cauchy law); the Student t of that ratio,
  * scaled to the 75th percentile, gives the chance of a residual at least this far out. A
  * spiky series stops alarming on its ordinary spikes, a calm one alarms on a clean break,
- * and an incident, being rarer than one point in twenty, does not teach either quantile
- * that it is normal, however often incidents happen.
+ * and an incident does not teach either quantile that it is normal, however often incidents
+ * happen: a short one is rarer than one point in twenty, and while the series' event is open
+ * the quantiles learn nothing. A long incident would teach them otherwise: three hours at
+ * PT1M are 180 points, and 180 steps up lift the 95th percentile 5.5-fold, so the same
+ * incident coming back an hour after it ended was no longer rare (docs/engine.md, "The
+ * tails during an incident").
  */
 
 /** [ratio q95/q75 of |T_ν|, ν, q75 of |T_ν|], heaviest first. */
@@ -88,8 +92,8 @@ export function rarityOfResidual(bank: SeriesBank, i: number, a: number): number
   return studentRarity((a * q75nu) / bank.q75[i]!, nu) * weightOf(nu);
 }
 
-/** −log10 of the chance of a residual at least as far out as `z`, either side; then learns |z|. */
-export function tailRarity(bank: SeriesBank, i: number, z: number): number {
+/** −log10 of the chance of a residual at least as far out as `z`, either side; then learns |z|, unless the series' event is open (`inEvent`). */
+export function tailRarity(bank: SeriesBank, i: number, z: number, inEvent: boolean): number {
   const a = Math.abs(z);
   const q75 = bank.q75[i]!;
   const q95 = bank.q95[i]!;
@@ -98,6 +102,7 @@ export function tailRarity(bank: SeriesBank, i: number, z: number): number {
   // Only residuals well out of the bulk can be rare: the tail is computed for them alone. (The
   // size is compared first, from the first point on, so the compiler has seen it when the count is reached.)
   if (a > 2 * q95 && seen >= Tails.MIN_SEEN) rarity = rarityOfResidual(bank, i, a);
+  if (inEvent) return rarity;
   bank.q75[i] = q75 * (a > q75 ? Tails.UP75 : Tails.DOWN75);
   bank.q95[i] = q95 * (a > q95 ? Tails.UP95 : Tails.DOWN95);
   if (seen < 65535) bank.tailSeen[i] = seen + 1;

@@ -63,6 +63,17 @@ describe("what a user expects of anomaly groups", () => {
     expect(groups.map((g) => (g.startMs - T0) / (5 * 60_000))).toEqual([first, second]);
   });
 
+  it("tells a three-hour incident at PT1M once: its group is open at its end, and its return to normal is no second alert (the incident does not teach the tails)", () => {
+    // Minute data; the level triples for 180 minutes. Its 180 points would lift the tails' 95th percentile 5.5-fold were they learned.
+    const start = 4 * 1440 + 600;
+    const incident = (k: number) => k >= start && k < start + 180;
+    const r = backtestOf("PT1M", start + 600, (k) => 100 + 2 * noise(k) + (incident(k) ? 200 : 0), 3);
+    const minute = (ms: number) => (ms - T0) / 60_000;
+    const groups = r.groups.filter((g) => minute(g.startMs) >= start);
+    expect(groups.map((g) => minute(g.startMs))).toEqual([start]);
+    expect(minute(groups[0]!.endMs)).toBeGreaterThanOrEqual(start + 179);
+  });
+
   it("lets the group's severity follow its worst interval, recording a larger deviation after the onset: no quiet period hides it", () => {
     const start = at(20, 9);
     const r = backtestOf("PT1H", at(30), (k) => hourly(k) * (k >= start && k < start + 2 ? 0.75 : k >= start + 2 && k < start + 4 ? 0.1 : 1));
