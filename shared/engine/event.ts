@@ -63,8 +63,9 @@ export function restartEvents(bank: SeriesBank, i: number): void {
 /**
  * The severity of series `i` at the interval `at` (layout.ts' IntervalPlaces), whose value is `x` and residual `out.z`,
  * into `out.score`; learns them. With `silent` (history, or a model still warming up),
- * everything is learned and the severity is 0. With `inEvent` (the series' event was open
- * when the interval came), the tails learn nothing (tails.ts). The layer watches from the first point, so
+ * everything is learned (but the tails, with `inEvent`) and the severity is 0. With
+ * `inEvent` (the series' event was open when the interval came), the tails learn nothing
+ * (tails.ts). The layer watches from the first point, so
  * its memory of the last cycle is full when reporting starts; step.ts restarts its
  * statistics of residuals (restartEvents) when the seasonal model turns warm, because the
  * residuals of a learning model are on another footing.

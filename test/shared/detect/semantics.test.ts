@@ -63,15 +63,18 @@ describe("what a user expects of anomaly groups", () => {
     expect(groups.map((g) => (g.startMs - T0) / (5 * 60_000))).toEqual([first, second]);
   });
 
-  it("tells a three-hour incident at PT1M once: its group is open at its end, and its return to normal is no second alert (the incident does not teach the tails)", () => {
-    // Minute data; the level triples for 180 minutes. Its 180 points would lift the tails' 95th percentile 5.5-fold were they learned.
-    const start = 4 * 1440 + 600;
-    const incident = (k: number) => k >= start && k < start + 180;
-    const r = backtestOf("PT1M", start + 600, (k) => 100 + 2 * noise(k) + (incident(k) ? 200 : 0), 3);
-    const minute = (ms: number) => (ms - T0) / 60_000;
-    const groups = r.groups.filter((g) => minute(g.startMs) >= start);
-    expect(groups.map((g) => minute(g.startMs))).toEqual([start]);
-    expect(minute(groups[0]!.endMs)).toBeGreaterThanOrEqual(start + 179);
+  it("reports an incident that comes back an hour after a two- or three-hour one at PT1M within its first minutes: the first did not teach the tails", () => {
+    // Minute data; the level triples for two or three hours, calm returns for 75 minutes, then the level triples again, starting at any minute of the hour.
+    // The long incident's 120 or 180 points would lift the tails' 95th percentile four- to five-fold were they learned.
+    for (const offset of [0, 17, 35, 50])
+      for (const length of [120, 180]) {
+        const first = 4 * 1440 + 600 + offset;
+        const again = first + length + 75;
+        const incident = (k: number) => (k >= first && k < first + length) || (k >= again && k < again + 30);
+        const r = backtestOf("PT1M", again + 120, (k) => 100 + 2 * noise(k) + (incident(k) ? 200 : 0), 3);
+        const onset = r.anomalies.filter((a) => a.timestamp >= T0 + again * 60_000 && a.timestamp < T0 + (again + 8) * 60_000);
+        expect(Math.max(0, ...onset.map((a) => a.score)), `${length} minutes from minute ${offset} of the hour`).toBeGreaterThanOrEqual(70);
+      }
   });
 
   it("lets the group's severity follow its worst interval, recording a larger deviation after the onset: no quiet period hides it", () => {

@@ -14,6 +14,7 @@ import { noise, uniform } from "./series.ts";
  */
 // Format 7 saves each series' last anomaly (none here: the engine's step leaves it); with format 6's bytes the digest was 5023b1f4…6a87, as before.
 // A value past 1e30 (the hostile kind's 1e300) is neither scored nor learned since 2026-12-02; before, the digest was 16a93b19…6c13.
+// The tails learn nothing while a series' event is open since 2026-12-03; before, the digest was b3a5e287…f4e6.
 const PINNED = "446c1a0316ae3dda86c0e96232e53dba34c1e2d45a484320865eb51bdc155c85";
 
 const DAY = 86_400_000;

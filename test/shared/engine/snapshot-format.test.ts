@@ -6,6 +6,10 @@ import { newStepResult, step, type StepResult } from "../../../shared/engine/ste
 /**
  * Snapshots of format 5 (every array series-major) in ./format5 were saved by the engine
  * before its per-slot arrays turned slot-major; they hold the series `learn` below makes.
+ * Since an engine change alters that state, they are written again: by the format-5 engine
+ * with the change (PT1M, 2026-11-30), or by a writer of format 5 that gives the fixtures
+ * before byte for byte from the engine before (both, 2026-12-03: the tails held while an
+ * event is open).
  * PT1M is there for its routine rings' places, which only a divided day keeps.
  */
 const SAVED = [
