@@ -1,5 +1,8 @@
 import { QUIET_MODELS } from "../test/shared/engine/quiet-series.ts";
+import { noise, uniform } from "../test/shared/engine/series.ts";
 import { backtestOf } from "../test/shared/detect/one-series.ts";
+import { intervalMs } from "../shared/model/frequency.ts";
+import { T0 } from "../test/builders.ts";
 
 type Report = (name: string, value: string, target?: string) => void;
 
@@ -22,5 +25,37 @@ export function quietFigures(report: Report, series = Number(process.env.VIGIL_B
     }
     const rate = alerts / series / (SCORED_DAYS / 30);
     report(`quiet series, ${name}: alerts at 70 per series per 30 days, hourly (${series} series × ${SCORED_DAYS} days; alerts)`, `${rate.toFixed(3)} (${alerts})`, "< 1");
+  }
+}
+
+/**
+ * A quiet series that turns spiky for good (from day 20, a tenth of its intervals spike by 30
+ * to 90 noise units), at PT1M and PT5M: what a user wants is the change told once, then the
+ * new normal learned. Per series, over the 10 days after the change: the alerts (groups
+ * reaching 70), the hours those groups stay open, and the intervals at 70 or more
+ * (docs/engine.md, "The tails during an incident": the cost it weighs).
+ */
+export function spikyFigures(report: Report, series = Number(process.env.VIGIL_BENCH_SPIKY_SERIES ?? 20)): void {
+  const CHANGE_DAY = 20;
+  const AFTER_DAYS = 10;
+  for (const frequency of ["PT1M", "PT5M"] as const) {
+    const perDay = 86_400_000 / intervalMs(frequency);
+    const change = CHANGE_DAY * perDay;
+    const after = (ms: number) => ms >= T0 + change * intervalMs(frequency);
+    let alerts = 0;
+    let hours = 0;
+    let intervals = 0;
+    for (let s = 1; s <= series; s++) {
+      const spike = (k: number) => k >= change && uniform(k, s + 700) < 0.1;
+      const r = backtestOf(frequency, (CHANGE_DAY + AFTER_DAYS) * perDay, (k) => 100 + 2 * noise(k, s) + (spike(k) ? 60 + 60 * Math.abs(noise(k, s + 800)) : 0), WARM_DAYS);
+      const groups = r.groups.filter((g) => g.score >= 70 && after(g.startMs));
+      alerts += groups.length;
+      hours += groups.reduce((n, g) => n + (g.endMs - g.startMs) / 3_600_000, 0);
+      intervals += r.anomalies.filter((a) => a.score >= 70 && after(a.timestamp)).length;
+    }
+    report(
+      `a quiet series turning spiky for good (a tenth of its intervals), ${frequency}: over the 10 days after, per series, alerts at 70 / hours in their groups / intervals at 70 (${series} series)`,
+      `${(alerts / series).toFixed(1)} / ${(hours / series).toFixed(1)} / ${(intervals / series).toFixed(1)}`,
+    );
   }
 }

@@ -54,7 +54,7 @@ import { serviceFigures, spoolFigures } from "./service.ts";
 import { outageChild, outageFigures } from "./outage.ts";
 import { shardChild, shardFigures } from "./shards.ts";
 import { historyBlockChild, historyBlockFigures, keptReadChild, keptReadFigures } from "./history.ts";
-import { quietFigures } from "./quiet.ts";
+import { quietFigures, spikyFigures } from "./quiet.ts";
 
 const HOUR = 3_600_000;
 const figures: [string, string, string][] = [];
@@ -993,7 +993,7 @@ if (outageStep) {
   process.exit(0);
 }
 
-/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, quiet, interval, history, shards, outage, demo, backtest, records, service, spool, api, ecommerce, feedback, nab, kpi, fuzz). */
+/** `npm run bench -- <name…>` runs only the sections named (alerts, bundles, console, engine, quiet, spiky, interval, history, shards, outage, demo, backtest, records, service, spool, api, ecommerce, feedback, nab, kpi, fuzz). */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 console.error("vigil bench");
@@ -1006,6 +1006,7 @@ if (wanted("console")) await consoleFirstChart();
 if (wanted("console")) keptHistoryCost();
 if (wanted("engine")) engineSpeed();
 if (wanted("quiet")) quietFigures(report);
+if (wanted("spiky")) spikyFigures(report);
 if (wanted("interval")) intervalOf50k();
 if (wanted("interval")) await intervalOverBytes();
 if (wanted("interval")) historyBlockFigures(report);
