@@ -1,45 +1,17 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { SeriesBank, SnapshotFormatChanged } from "../../../shared/engine/bank.ts";
-import { newStepResult, step, type StepResult } from "../../../shared/engine/step.ts";
+import { fresh, learn, SAVED } from "./format5-series.ts";
 
 /**
  * Snapshots of format 5 (every array series-major) in ./format5 were saved by the engine
- * before its per-slot arrays turned slot-major; they hold the series `learn` below makes.
- * Since an engine change alters that state, they are written again: by the format-5 engine
- * with the change (PT1M, 2026-11-30), or by a writer of format 5 that gives the fixtures
- * before byte for byte from the engine before (both, 2026-12-03: the tails held while an
- * event is open).
+ * before its per-slot arrays turned slot-major; they hold the series of ./format5-series.ts.
+ * An engine change that alters that state writes them again: the format-5 engine with the
+ * change did (PT1M, 2026-11-30), and since 2026-12-03 ./format5-writer.ts does, which gave
+ * the fixtures before byte for byte from the engine before
+ * (`VIGIL_WRITE_FORMAT5=1 npx vitest run test/shared/engine/format5-writer.test.ts`).
  * PT1M is there for its routine rings' places, which only a divided day keeps.
  */
-const SAVED = [
-  { name: "pt1h", interval: 3_600_000, series: 3, points: 600 },
-  { name: "pt1m", interval: 60_000, series: 2, points: 4000 },
-] as const;
-
-const value = (i: number, j: number, perDay: number) => 100 + 20 * i + 10 * Math.sin((2 * Math.PI * j) / perDay) + ((j * 7 + i * 3) % 5) + (j % 97 === 0 ? 40 : 0);
-const k0 = (interval: number) => Math.floor(Date.UTC(2024, 0, 1) / interval);
-
-/** Steps the bank's series through points [from, to), interleaved, with gaps; each step's result, every field. */
-function learn(bank: SeriesBank, from: number, to: number, points: number): number[] {
-  const out: StepResult = newStepResult();
-  const perDay = 86_400_000 / bank.intervalMs;
-  const results: number[] = [];
-  for (let j = from; j < to; j++)
-    for (let i = 0; i < bank.size; i++) {
-      if ((j + i) % 13 === 0) continue;
-      step(bank, i, k0(bank.intervalMs) + j, value(i, j, perDay), out, j < points / 3);
-      results.push(out.expected, out.scale, out.scaleBelow, out.scaleAbove, out.z, out.score, out.drift, +out.routine, +out.ongoing, +out.open);
-    }
-  return results;
-}
-
-function fresh(interval: number, series: number): SeriesBank {
-  const bank = new SeriesBank(interval);
-  for (let i = 0; i < series; i++) bank.slot(`s${i}`);
-  return bank;
-}
-
 describe("model snapshot formats", () => {
   for (const { name, interval, series, points } of SAVED) {
     it(`reads a ${name} snapshot of the series-major format before into the layout of now: the same state, the same scores after`, () => {

@@ -1,0 +1,37 @@
+import type { SeriesBank } from "../../../shared/engine/bank.ts";
+
+type Typed = Float64Array | Float32Array | Uint32Array | Uint16Array | Int16Array | Uint8Array | Int8Array;
+/** What a test reaches of a bank's layout: its fields as a format lists them, and its arrays' stride. */
+type Inside = { fields(format: number): [string, number, boolean][]; capacity: number } & Record<string, Typed>;
+
+const pad8 = (n: number) => (8 - (n % 8)) % 8;
+
+/**
+ * A bank's state as the format-5 engine saved it: the same header, every array series-major
+ * (a slot-major one turned back), each 8-byte aligned, no group membership (format 7's).
+ * It gave the fixtures of ./format5 byte for byte from the engine they were saved by.
+ */
+export function toFormat5(bank: SeriesBank): Uint8Array {
+  const inside = bank as unknown as Inside;
+  const json = new TextEncoder().encode(JSON.stringify({ format: 5, intervalMs: bank.intervalMs, keys: bank.keys }));
+  const head = new Uint8Array(8 + json.length + pad8(json.length));
+  const view = new DataView(head.buffer);
+  view.setUint32(0, 0x4c474956, true);
+  view.setUint32(4, json.length, true);
+  head.set(json, 8);
+  const parts: Uint8Array[] = [head];
+  for (const [name, per, bySlot] of inside.fields(5)) {
+    const a = inside[name]!;
+    const out = new (a.constructor as new (n: number) => Typed)(bank.size * per);
+    if (bySlot) for (let i = 0; i < bank.size; i++) for (let r = 0; r < per; r++) out[i * per + r] = a[r * inside.capacity + i]!;
+    else out.set(a.subarray(0, bank.size * per));
+    parts.push(new Uint8Array(out.buffer, out.byteOffset, out.byteLength), new Uint8Array(pad8(out.byteLength)));
+  }
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return bytes;
+}
