@@ -27,11 +27,5 @@ export function toFormat5(bank: SeriesBank): Uint8Array {
     else out.set(a.subarray(0, bank.size * per));
     parts.push(new Uint8Array(out.buffer, out.byteOffset, out.byteLength), new Uint8Array(pad8(out.byteLength)));
   }
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return bytes;
+  return new Uint8Array(Buffer.concat(parts));
 }
