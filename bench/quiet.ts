@@ -2,7 +2,7 @@ import { QUIET_MODELS } from "../test/shared/engine/quiet-series.ts";
 import { noise, uniform } from "../test/shared/engine/series.ts";
 import { backtestOf } from "../test/shared/detect/one-series.ts";
 import { intervalMs } from "../shared/model/frequency.ts";
-import { T0 } from "../test/builders.ts";
+import { HOUR, T0 } from "../test/builders.ts";
 
 type Report = (name: string, value: string, target?: string) => void;
 
@@ -50,7 +50,7 @@ export function spikyFigures(report: Report, series = Number(process.env.VIGIL_B
       const r = backtestOf(frequency, (CHANGE_DAY + AFTER_DAYS) * perDay, (k) => 100 + 2 * noise(k, s) + (spike(k) ? 60 + 60 * Math.abs(noise(k, s + 800)) : 0), WARM_DAYS);
       const groups = r.groups.filter((g) => g.score >= 70 && after(g.startMs));
       alerts += groups.length;
-      hours += groups.reduce((n, g) => n + (g.endMs - g.startMs) / 3_600_000, 0);
+      hours += groups.reduce((n, g) => n + (g.endMs - g.startMs) / HOUR, 0);
       intervals += r.anomalies.filter((a) => a.score >= 70 && after(a.timestamp)).length;
     }
     report(

@@ -378,10 +378,9 @@ async function functionBundles(): Promise<void> {
     const floorEntry = Object.keys(floor.metafile.outputs).find((o) => floor.metafile.outputs[o]!.entryPoint === "dependencies.ts")!;
     report("the dependencies alone (DynamoDB's client and commands, Powertools' logger and metrics, middy, zod), built the same way: cold import over an empty module, median of 9: wall (CPU) ms", overEmpty(resolve(floorEntry)));
     for (const [name, fn] of Object.entries(config.functions)) {
-      const outdir = join(dir, name);
-      const out = await bundle({ entryPoints: [`${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`] }, outdir);
-      const outputs = out.metafile.outputs;
       const source = `${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`;
+      const out = await bundle({ entryPoints: [source] }, join(dir, name));
+      const outputs = out.metafile.outputs;
       const entry = Object.keys(outputs).find((o) => outputs[o]!.entryPoint === source)!;
       const loaded = new Set<string>();
       const visit = (file: string) => {

@@ -267,13 +267,7 @@ export class SeriesBank {
    * writer writes one after another. Valid until the bank next changes.
    */
   serializeParts(): Uint8Array[] {
-    const json = new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, intervalMs: this.intervalMs, keys: this.keys }));
-    const head = new Uint8Array(8 + json.length + pad8(json.length));
-    const view = new DataView(head.buffer);
-    view.setUint32(0, SNAPSHOT_MAGIC, true);
-    view.setUint32(4, json.length, true);
-    head.set(json, 8);
-    const parts: Uint8Array[] = [head];
+    const parts: Uint8Array[] = [snapshotHead(SNAPSHOT_FORMAT, this.intervalMs, this.keys)];
     for (const field of this.views()) {
       let bytes = 0;
       for (const a of field) {
@@ -346,7 +340,19 @@ function noneGrouped(bank: SeriesBank, format: number): SeriesBank {
 }
 
 type TypedKind = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): Typed; readonly BYTES_PER_ELEMENT: number };
-const pad8 = (n: number) => (8 - (n % 8)) % 8;
+/** Bytes that bring `n` up to a multiple of 8: each array of a snapshot starts 8-byte aligned. */
+export const pad8 = (n: number) => (8 - (n % 8)) % 8;
+
+/** A snapshot's head: the magic, the JSON header's length, the header (format, frequency, keys), padded to 8 bytes. */
+export function snapshotHead(format: number, intervalMs: number, keys: readonly string[]): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify({ format, intervalMs, keys }));
+  const head = new Uint8Array(8 + json.length + pad8(json.length));
+  const view = new DataView(head.buffer);
+  view.setUint32(0, SNAPSHOT_MAGIC, true);
+  view.setUint32(4, json.length, true);
+  head.set(json, 8);
+  return head;
+}
 const ZEROS = new Uint8Array(8);
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"

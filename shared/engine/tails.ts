@@ -10,10 +10,10 @@ import { studentRarity } from "./calibration.ts";
  * spiky series stops alarming on its ordinary spikes, a calm one alarms on a clean break,
  * and an incident does not teach either quantile that it is normal, however often incidents
  * happen: a short one is rarer than one point in twenty, and once it has opened the series'
- * event the quantiles learn nothing until the event closes. A long incident would teach them otherwise: three hours at
- * PT1M are 180 points, and 180 steps up lift the 95th percentile 5.5-fold, so the same
- * incident coming back an hour after it ended was no longer rare (docs/engine.md, "The
- * tails during an incident").
+ * event the quantiles learn nothing until the event closes. A long incident would teach them
+ * otherwise: three hours at PT1M are 180 points, and 180 steps up lift the 95th percentile
+ * 5.5-fold, so the same incident coming back an hour after it ended was no longer rare
+ * (docs/engine.md, "The tails during an incident").
  */
 
 /** [ratio q95/q75 of |T_ν|, ν, q75 of |T_ν|], heaviest first. */

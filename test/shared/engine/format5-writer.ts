@@ -1,10 +1,8 @@
-import type { SeriesBank } from "../../../shared/engine/bank.ts";
+import { pad8, snapshotHead, type SeriesBank } from "../../../shared/engine/bank.ts";
 
 type Typed = Float64Array | Float32Array | Uint32Array | Uint16Array | Int16Array | Uint8Array | Int8Array;
 /** What a test reaches of a bank's layout: its fields as a format lists them, and its arrays' stride. */
 type Inside = { fields(format: number): [string, number, boolean][]; capacity: number } & Record<string, Typed>;
-
-const pad8 = (n: number) => (8 - (n % 8)) % 8;
 
 /**
  * A bank's state as the format-5 engine saved it: the same header, every array series-major
@@ -13,13 +11,7 @@ const pad8 = (n: number) => (8 - (n % 8)) % 8;
  */
 export function toFormat5(bank: SeriesBank): Uint8Array {
   const inside = bank as unknown as Inside;
-  const json = new TextEncoder().encode(JSON.stringify({ format: 5, intervalMs: bank.intervalMs, keys: bank.keys }));
-  const head = new Uint8Array(8 + json.length + pad8(json.length));
-  const view = new DataView(head.buffer);
-  view.setUint32(0, 0x4c474956, true);
-  view.setUint32(4, json.length, true);
-  head.set(json, 8);
-  const parts: Uint8Array[] = [head];
+  const parts: Uint8Array[] = [snapshotHead(5, bank.intervalMs, bank.keys)];
   for (const [name, per, bySlot] of inside.fields(5)) {
     const a = inside[name]!;
     const out = new (a.constructor as new (n: number) => Typed)(bank.size * per);
