@@ -95,6 +95,8 @@ export class SeriesBank {
   eventLeft = new Uint16Array(0);
   /** Largest severity reported in the current event. */
   eventPeak = new Float32Array(0);
+  /** Interval index of the open event's first anomaly (a double, as lastAnomalyK: any step's index, before 1970 too): the series' tails are held until the layout's tailsHeld intervals after it (tails.ts); NaN when no event is open, and in a model saved before format 8, whose open event holds none. */
+  eventSince = new Float64Array(0);
 
   // What alerts show (recent.ts).
   /** Interval index of the last value remembered. */
@@ -170,6 +172,7 @@ export class SeriesBank {
       ["recentExpected", RECENT],
       ["recentScale", RECENT],
       ["lastAnomalyK", format >= GROUPED_FORMAT ? 1 : 0],
+      ["eventSince", format >= HELD_FORMAT ? 1 : 0],
     ];
     return list.map(([name, per]) => [name, per, BY_SLOT.has(name)]);
   }
@@ -193,6 +196,7 @@ export class SeriesBank {
     this.toleranceUp[slot] = 1;
     this.toleranceDown[slot] = 1;
     this.lastAnomalyK[slot] = NaN;
+    this.eventSince[slot] = NaN;
     return slot;
   }
 
@@ -290,7 +294,7 @@ export class SeriesBank {
     if (bytes.byteLength < 8 || view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new Error("not a Vigil model snapshot");
     const headerLength = view.getUint32(4, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { format: number; intervalMs: number; keys: string[] };
-    if (header.format !== SNAPSHOT_FORMAT && header.format !== UNGROUPED_FORMAT && header.format !== SERIES_MAJOR_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
+    if (header.format !== SNAPSHOT_FORMAT && header.format !== UNHELD_FORMAT && header.format !== UNGROUPED_FORMAT && header.format !== SERIES_MAJOR_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
     const seriesMajor = header.format === SERIES_MAJOR_FORMAT;
     if (!(header.intervalMs > 0)) throw new Error(`model snapshot has a bad interval ${header.intervalMs} ms`);
     const start = 8 + headerLength + pad8(headerLength);
@@ -310,7 +314,7 @@ export class SeriesBank {
         at += length * Kind.BYTES_PER_ELEMENT + pad8(length * Kind.BYTES_PER_ELEMENT);
       }
       bank.capacity = bank.size;
-      return noneGrouped(bank, header.format);
+      return upgraded(bank, header.format);
     }
     // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.
     for (const [name, per, bySlot] of bank.fields(header.format)) {
@@ -327,15 +331,24 @@ export class SeriesBank {
       }
       at += length + pad8(length);
     }
-    return noneGrouped(bank, header.format);
+    return upgraded(bank, header.format);
   }
 }
 
-/** A bank read from a format that kept no anomaly times: none of its series has had one (their adopted arrays are the snapshot's; this one is the bank's own). */
-function noneGrouped(bank: SeriesBank, format: number): SeriesBank {
-  if (format >= GROUPED_FORMAT) return bank;
-  if (bank.lastAnomalyK.length < bank.capacity) bank.lastAnomalyK = new Float64Array(bank.capacity);
-  bank.lastAnomalyK.fill(NaN);
+/**
+ * A bank read from a format before: the arrays that format did not keep are the bank's own
+ * (an adopted bank's others are the snapshot's). Before format 7 none of its series has had
+ * an anomaly; before format 8 an event open when it was saved holds its tails no longer.
+ */
+function upgraded(bank: SeriesBank, format: number): SeriesBank {
+  if (format < GROUPED_FORMAT) {
+    if (bank.lastAnomalyK.length < bank.capacity) bank.lastAnomalyK = new Float64Array(bank.capacity);
+    bank.lastAnomalyK.fill(NaN);
+  }
+  if (format < HELD_FORMAT) {
+    if (bank.eventSince.length < bank.capacity) bank.eventSince = new Float64Array(bank.capacity);
+    bank.eventSince.fill(NaN);
+  }
   return bank;
 }
 
@@ -356,8 +369,12 @@ export function snapshotHead(format: number, intervalMs: number, keys: readonly 
 const ZEROS = new Uint8Array(8);
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
-/** 7: each series' last anomaly (lastAnomalyK). */
-const SNAPSHOT_FORMAT = 7;
+/** 8: when each series' open event began (eventSince). */
+const SNAPSHOT_FORMAT = 8;
+/** The first format that keeps when each series' event began. */
+const HELD_FORMAT = 8;
+/** 7: each series' last anomaly (lastAnomalyK); still read, as a bank whose open events hold no tails. */
+const UNHELD_FORMAT = 7;
 /** The first format that keeps each series' last anomaly. */
 const GROUPED_FORMAT = 7;
 /** 6: the arrays indexed by a cycle's slot are slot-major (BY_SLOT); still read, as a bank none of whose series had an anomaly. */

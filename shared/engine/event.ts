@@ -63,9 +63,9 @@ export function restartEvents(bank: SeriesBank, i: number): void {
 /**
  * The severity of series `i` at the interval `at` (layout.ts' IntervalPlaces), whose value is `x` and residual `out.z`,
  * into `out.score`; learns them. With `silent` (history, or a model still warming up),
- * everything is learned (but the tails, with `inEvent`) and the severity is 0. With
- * `inEvent` (the series' event was open when the interval came), the tails learn nothing
- * (tails.ts). The layer watches from the first point, so
+ * everything is learned (but the tails, with `held`) and the severity is 0. With `held`
+ * (the series' event was open when the interval came, and younger than the layout's
+ * tailsHeld), the tails learn nothing (tails.ts). The layer watches from the first point, so
  * its memory of the last cycle is full when reporting starts; step.ts restarts its
  * statistics of residuals (restartEvents) when the seasonal model turns warm, because the
  * residuals of a learning model are on another footing.
@@ -75,7 +75,7 @@ export function restartEvents(bank: SeriesBank, i: number): void {
  * this runs for every point and a number passed to or returned from a call the compiler
  * does not inline is boxed.
  */
-export function eventSeverity(bank: SeriesBank, i: number, at: IntervalPlaces, x: number, silent: boolean, inEvent: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
+export function eventSeverity(bank: SeriesBank, i: number, at: IntervalPlaces, x: number, silent: boolean, held: boolean, out: { readonly z: number; routine: boolean; score: number }): void {
   const z = out.z;
   const u = sizeOf(z);
   const q = quantised(u);
@@ -150,7 +150,7 @@ export function eventSeverity(bank: SeriesBank, i: number, at: IntervalPlaces, x
   bank.sizeVar[i] = (1 - a) * (variance + a * d * d);
   if (n < 4294967295) bank.sizeCount[i] = n + 1;
 
-  let rarity = Math.max(likely, tailRarity(bank, i, z, inEvent));
+  let rarity = Math.max(likely, tailRarity(bank, i, z, held));
   // Whether it is a routine matters when a detector speaks, or for remembering a surprise large enough to excuse a later one.
   const kinds = rarity > 0 || q >= EventLayer.NOTABLE ? routineOf(bank, i, at, q) : 0;
   out.routine = (kinds & Routine.ROUTINE) !== 0 && q >= EventLayer.NOTABLE;
@@ -164,16 +164,22 @@ export function eventSeverity(bank: SeriesBank, i: number, at: IntervalPlaces, x
 
 /**
  * Keeps series `i`'s event open while its deviation persists: an anomaly at or above the
- * alert threshold (re)opens it for the layout's eventHold intervals. `left` is what was left
- * of it before this interval. Returns whether it is open after this interval.
+ * alert threshold (re)opens it for the layout's eventHold intervals, and one that opens it, at
+ * interval `k`, is when it began (NaN once it has closed, as in a model saved before format 8).
+ * `left` is what was left of it before this interval. Returns whether it is open after this
+ * interval.
  */
-export function holdEvent(bank: SeriesBank, i: number, left: number, severity: number): boolean {
+export function holdEvent(bank: SeriesBank, i: number, k: number, left: number, severity: number): boolean {
   if (severity >= EventLayer.EVENT_SCORE) {
     bank.eventLeft[i] = bank.layout.eventHold;
     bank.eventPeak[i] = left > 0 ? Math.max(bank.eventPeak[i]!, severity) : severity;
+    if (left === 0) bank.eventSince[i] = k;
     return true;
   }
   if (left > 0) bank.eventLeft[i] = left - 1;
-  if (left <= 1) bank.eventPeak[i] = 0;
+  if (left <= 1) {
+    bank.eventPeak[i] = 0;
+    bank.eventSince[i] = NaN;
+  }
   return left > 1;
 }

@@ -108,7 +108,9 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
   // The event follows the interval's own deviation: a drift is reported once and holds no incident open, so an incident that follows it is alerted at its own onset.
   if (seen === warmup) restartEvents(bank, i);
   const left = bank.eventLeft[i]!;
-  eventSeverity(bank, i, at, x, learnOnly || !warm, left > 0, out);
+  // The tails are held while the event is open, until tailsHeld intervals after the anomaly that opened it (layout.ts); an event of a model saved before format 8 (began NaN) holds none.
+  const held = left > 0 && k - bank.eventSince[i]! < layout.tailsHeld;
+  eventSeverity(bank, i, at, x, learnOnly || !warm, held, out);
   const deviation = out.score;
   out.ongoing = left > 0;
   out.drift = 0;
@@ -126,7 +128,7 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
     bank.level[i] = shifted;
     bank.run[i] = 0;
     bank.driftRef[i] = meanLevel(layout, shifted, dailyTotal, weeklyTotal);
-    out.open = holdEvent(bank, i, left, deviation);
+    out.open = holdEvent(bank, i, k, left, deviation);
     return;
   }
   const slotDir = Math.abs(run) > Change.SHORT_EXCURSION ? 0 : dir;
@@ -188,5 +190,5 @@ export function step(bank: SeriesBank, i: number, k: number, x: number, out: Ste
       bank.driftRef[i] = ref + rate * (mean - ref);
     }
   }
-  out.open = holdEvent(bank, i, left, deviation);
+  out.open = holdEvent(bank, i, k, left, deviation);
 }

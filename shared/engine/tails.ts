@@ -10,9 +10,11 @@ import { studentRarity } from "./calibration.ts";
  * spiky series stops alarming on its ordinary spikes, a calm one alarms on a clean break,
  * and an incident does not teach either quantile that it is normal, however often incidents
  * happen: a short one is rarer than one point in twenty, and once it has opened the series'
- * event the quantiles learn nothing until the event closes. A long incident would teach them
- * otherwise: three hours at PT1M are 180 points, and 180 steps up lift the 95th percentile
- * 5.5-fold, so the same incident coming back an hour after it ended was no longer rare
+ * event the quantiles learn nothing until the event closes, or until six hours after it opened
+ * (layout.ts' tailsHeld). A long incident would teach them otherwise: three hours at PT1M are
+ * 180 points, and 180 steps up lift the 95th percentile 5.5-fold, so the same incident coming
+ * back an hour after it ended was no longer rare. One that lasts longer than the hold is the
+ * series' new normal (a series turned spiky for good), and they learn it
  * (docs/engine.md, "The tails during an incident").
  */
 
@@ -92,8 +94,8 @@ export function rarityOfResidual(bank: SeriesBank, i: number, a: number): number
   return studentRarity((a * q75nu) / bank.q75[i]!, nu) * weightOf(nu);
 }
 
-/** −log10 of the chance of a residual at least as far out as `z`, either side; then learns |z|, unless the series' event is open (`inEvent`). */
-export function tailRarity(bank: SeriesBank, i: number, z: number, inEvent: boolean): number {
+/** −log10 of the chance of a residual at least as far out as `z`, either side; then learns |z|, unless the tails are `held` (an open event's first hours: step.ts). */
+export function tailRarity(bank: SeriesBank, i: number, z: number, held: boolean): number {
   const a = Math.abs(z);
   const q75 = bank.q75[i]!;
   const q95 = bank.q95[i]!;
@@ -102,7 +104,7 @@ export function tailRarity(bank: SeriesBank, i: number, z: number, inEvent: bool
   // Only residuals well out of the bulk can be rare: the tail is computed for them alone. (The
   // size is compared first, from the first point on, so the compiler has seen it when the count is reached.)
   if (a > 2 * q95 && seen >= Tails.MIN_SEEN) rarity = rarityOfResidual(bank, i, a);
-  if (inEvent) return rarity;
+  if (held) return rarity;
   bank.q75[i] = q75 * (a > q75 ? Tails.UP75 : Tails.DOWN75);
   bank.q95[i] = q95 * (a > q95 ? Tails.UP95 : Tails.DOWN95);
   if (seen < 65535) bank.tailSeen[i] = seen + 1;

@@ -116,6 +116,29 @@ describe("engine", () => {
     expect(second.serialize()).toEqual(whole.serialize());
   });
 
+  it("gives the same scores when a run is split while an event is open: when it began is saved, so its tails are held as long", () => {
+    // Minute data turning spiky for good on day 3: the event it opens lasts hours, its tails held for the first six.
+    const change = 3 * 1440;
+    const ks = range(0, change + 600);
+    const spiky = (k: number) => 100 + 2 * noise(k, 1) + (k >= change && uniform(k, 701) < 0.1 ? 60 + 60 * Math.abs(noise(k, 801)) : 0);
+    const whole = new SeriesBank(60_000);
+    const expected = run(whole, whole.slot("s"), ks, spiky);
+    const split = change + 60;
+    const first = new SeriesBank(60_000);
+    const part1 = run(first, first.slot("s"), ks.slice(0, split), spiky);
+    expect(first.eventLeft[0]).toBeGreaterThan(0);
+    expect(first.eventSince[0]).toBeGreaterThanOrEqual(change);
+    for (const adopt of [true, false]) {
+      const second = SeriesBank.deserialize(first.serialize(), { adopt });
+      expect([...part1, ...run(second, second.slot("s"), ks.slice(split), spiky)]).toEqual(expected);
+      expect(second.serialize()).toEqual(whole.serialize());
+    }
+    // Lost, the event would hold no tails from there on, and score otherwise.
+    const forgot = SeriesBank.deserialize(first.serialize());
+    forgot.eventSince[0] = NaN;
+    expect(run(forgot, forgot.slot("s"), ks.slice(split), spiky)).not.toEqual(expected.slice(split));
+  });
+
   it("scores each series of a shared bank as a bank of its own would, series starting apart and with gaps (what a bank keeps per interval and per point count)", () => {
     for (const interval of [60_000, 300_000, HOUR]) {
       const perDay = 86_400_000 / interval;

@@ -11,6 +11,8 @@ describe("the format-5 writer of the snapshot fixtures", () => {
       learn(bank, 0, points, points);
       const bytes = toFormat5(bank);
       expect(new TextDecoder().decode(bytes.subarray(8, 40))).toContain('"format":5');
+      // All but when an open event began, which format 5 did not keep (format 8 does): read back, it holds no tails.
+      bank.eventSince.fill(NaN);
       expect(SeriesBank.deserialize(bytes).serialize()).toEqual(bank.serialize());
     });
 

@@ -6,7 +6,8 @@ type Inside = { fields(format: number): [string, number, boolean][]; capacity: n
 
 /**
  * A bank's state as the format-5 engine saved it: the same header, every array series-major
- * (a slot-major one turned back), each 8-byte aligned, no group membership (format 7's).
+ * (a slot-major one turned back), each 8-byte aligned, no group membership (format 7's) nor
+ * when an open event began (format 8's).
  * It gave the fixtures of ./format5 byte for byte from the engine they were saved by.
  */
 export function toFormat5(bank: SeriesBank): Uint8Array {

@@ -20,6 +20,8 @@ describe("model snapshot formats", () => {
       const read = SeriesBank.deserialize(bytes, { adopt: true });
       const never = fresh(interval, series);
       learn(never, 0, points, points);
+      // An event open when it was saved holds its series' tails no longer: format 5 did not keep when it began (format 8 does).
+      never.eventSince.fill(NaN);
       expect(read.keys).toEqual(never.keys);
       // Saved again in the format of now, it is what a bank that never saved holds.
       expect(read.serialize()).toEqual(never.serialize());
@@ -45,28 +47,43 @@ describe("model snapshot formats", () => {
     expect(learn(back, 300, 400, 0)).toEqual(learn(many, 300, 400, 0));
   });
 
-  it("reads a snapshot of format 6 (no anomaly times) as a bank none of whose series had an anomaly, adopted or copied", () => {
+  /** `bank`'s snapshot as `format` wrote it: the same header but its format, without the arrays that format did not keep (the last ones). */
+  const olderFormat = (bytes: Uint8Array, format: number, dropped: number) => {
+    const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + length)).replace('"format":8', `"format":${format}`);
+    const older = new Uint8Array(bytes.subarray(0, bytes.byteLength - dropped));
+    older.set(new TextEncoder().encode(header), 8);
+    return older;
+  };
+
+  it("reads a snapshot of format 6 (no anomaly times) or 7 (no event beginnings) as a bank none of whose series had an anomaly, or whose open events hold no tails, adopted or copied", () => {
     const bank = fresh(3_600_000, 3);
     learn(bank, 0, 300, 0);
     bank.lastAnomalyK.set([NaN, 12, NaN]);
+    bank.eventSince.set([NaN, NaN, 299]);
     const bytes = bank.serialize();
-    const length = new DataView(bytes.buffer).getUint32(4, true);
-    // Format 6's bytes: the same header but its format, and no last array (3 series × 8 bytes).
-    const header = new TextDecoder().decode(bytes.subarray(8, 8 + length)).replace('"format":7', '"format":6');
-    const six = new Uint8Array(bytes.subarray(0, bytes.byteLength - 24));
-    six.set(new TextEncoder().encode(header), 8);
+    // The last arrays: each series' event beginning, and before it its last anomaly (3 series × 8 bytes each).
+    const seven = olderFormat(bytes, 7, 24);
+    const six = olderFormat(bytes, 6, 24 + 24);
     for (const adopt of [true, false]) {
-      const read = SeriesBank.deserialize(six, { adopt });
-      expect([...read.lastAnomalyK.subarray(0, 3)]).toEqual([NaN, NaN, NaN]);
-      read.lastAnomalyK[1] = 12;
-      expect(read.serialize()).toEqual(bytes);
+      const read7 = SeriesBank.deserialize(seven, { adopt });
+      expect([...read7.lastAnomalyK.subarray(0, 3)]).toEqual([NaN, 12, NaN]);
+      expect([...read7.eventSince.subarray(0, 3)]).toEqual([NaN, NaN, NaN]);
+      read7.eventSince[2] = 299;
+      expect(read7.serialize()).toEqual(bytes);
+      const read6 = SeriesBank.deserialize(six, { adopt });
+      expect([...read6.lastAnomalyK.subarray(0, 3)]).toEqual([NaN, NaN, NaN]);
+      expect([...read6.eventSince.subarray(0, 3)]).toEqual([NaN, NaN, NaN]);
+      read6.lastAnomalyK[1] = 12;
+      read6.eventSince[2] = 299;
+      expect(read6.serialize()).toEqual(bytes);
     }
   });
 
   it("refuses a snapshot of a format it cannot read, by name", () => {
     const bytes = fresh(3_600_000, 1).serialize();
     const length = new DataView(bytes.buffer).getUint32(4, true);
-    const header = new TextDecoder().decode(bytes.subarray(8, 8 + length)).replace('"format":7', '"format":4');
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + length)).replace('"format":8', '"format":4');
     const other = new Uint8Array(bytes);
     other.set(new TextEncoder().encode(header), 8);
     expect(() => SeriesBank.deserialize(other)).toThrow(SnapshotFormatChanged);
