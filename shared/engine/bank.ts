@@ -171,8 +171,7 @@ export class SeriesBank {
       ["recentActual", RECENT],
       ["recentExpected", RECENT],
       ["recentScale", RECENT],
-      ["lastAnomalyK", format >= GROUPED_FORMAT ? 1 : 0],
-      ["eventSince", format >= HELD_FORMAT ? 1 : 0],
+      ...ADDED.map(([name, since]): [keyof SeriesBank & string, number] => [name, format >= since ? 1 : 0]),
     ];
     return list.map(([name, per]) => [name, per, BY_SLOT.has(name)]);
   }
@@ -195,8 +194,7 @@ export class SeriesBank {
     this.integral[slot] = 1;
     this.toleranceUp[slot] = 1;
     this.toleranceDown[slot] = 1;
-    this.lastAnomalyK[slot] = NaN;
-    this.eventSince[slot] = NaN;
+    for (const [name] of ADDED) this[name][slot] = NaN;
     return slot;
   }
 
@@ -336,18 +334,16 @@ export class SeriesBank {
 }
 
 /**
- * A bank read from a format before: the arrays that format did not keep are the bank's own
- * (an adopted bank's others are the snapshot's). Before format 7 none of its series has had
- * an anomaly; before format 8 an event open when it was saved holds its tails no longer.
+ * A bank read from a format before: the arrays that format did not keep (ADDED) are the bank's
+ * own, every series' NaN (an adopted bank's others are the snapshot's). Before format 7 none of
+ * its series has had an anomaly; before format 8 an event open when it was saved holds its
+ * tails no longer.
  */
 function upgraded(bank: SeriesBank, format: number): SeriesBank {
-  if (format < GROUPED_FORMAT) {
-    if (bank.lastAnomalyK.length < bank.capacity) bank.lastAnomalyK = new Float64Array(bank.capacity);
-    bank.lastAnomalyK.fill(NaN);
-  }
-  if (format < HELD_FORMAT) {
-    if (bank.eventSince.length < bank.capacity) bank.eventSince = new Float64Array(bank.capacity);
-    bank.eventSince.fill(NaN);
+  for (const [name, since] of ADDED) {
+    if (format >= since) continue;
+    if (bank[name].length < bank.capacity) bank[name] = new Float64Array(bank.capacity);
+    bank[name].fill(NaN);
   }
   return bank;
 }
@@ -379,6 +375,11 @@ const UNHELD_FORMAT = 7;
 const GROUPED_FORMAT = 7;
 /** 6: the arrays indexed by a cycle's slot are slot-major (BY_SLOT); still read, as a bank none of whose series had an anomaly. */
 const UNGROUPED_FORMAT = 6;
+/** The arrays formats after 6 added, last in a snapshot, with the first format that keeps each: doubles, NaN for a new series (none yet) and in a snapshot of a format before. */
+const ADDED: readonly (readonly ["lastAnomalyK" | "eventSince", number])[] = [
+  ["lastAnomalyK", GROUPED_FORMAT],
+  ["eventSince", HELD_FORMAT],
+];
 /** The format before, every array series-major: still read. */
 const SERIES_MAJOR_FORMAT = 5;
 /** The slot-major arrays: what an interval reads of every series at one slot of a cycle. */
