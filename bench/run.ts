@@ -50,7 +50,7 @@ import type { AnomalyGroupRecord } from "../shared/model/anomaly.ts";
 import type { Page, RecordStore } from "../shared/store/records.ts";
 import { apiFigures } from "./api.ts";
 import { benchGroup } from "./groups.ts";
-import { serviceFigures, spoolFigures } from "./service.ts";
+import { median, serviceFigures, spoolFigures } from "./service.ts";
 import { outageChild, outageFigures } from "./outage.ts";
 import { shardChild, shardFigures } from "./shards.ts";
 import { historyBlockChild, historyBlockFigures, keptReadChild, keptReadFigures } from "./history.ts";
@@ -360,7 +360,6 @@ async function functionBundles(): Promise<void> {
         base.push(started(empty));
         over.push(started(file));
       }
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[4]!;
       const extra = (k: "wall" | "cpu") => median(over.map((o) => o[k])) - median(base.map((b) => b[k]));
       return `+${fmt(extra("wall"))} (+${fmt(extra("cpu"))})`;
     };
@@ -419,7 +418,7 @@ async function functionBundles(): Promise<void> {
       // The first invocation of the function's sample event, AWS at a port that refuses connections: the clients' first request is made (credentials, endpoint, HTTP agent) and fails at once.
       const sample = readdirSync(join("events", name)).filter((f) => f.endsWith(".json")).sort()[0]!;
       const firsts = Array.from({ length: 9 }, () => firstInvocationCpu(resolve(entry), join("events", name, sample), env));
-      report(`${name} first invocation (${sample}, AWS unreachable) after its import, CPU ms, median of 9`, fmt([...firsts].sort((a, b) => a - b)[4]!));
+      report(`${name} first invocation (${sample}, AWS unreachable) after its import, CPU ms, median of 9`, fmt(median(firsts)));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -515,7 +514,6 @@ async function alertPipeline(): Promise<void> {
       if (binary) manager.push(await alertmanagerFanOut(binary, receiver, events.length, run));
       bare.push(await bareSender.fanOut(receiver, events.length));
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rate = (ms: number) => events.length / (ms / 1000);
     const cpu = (runs: FanOut[]) => fmt(median(runs.map((r) => r.cpuMs / events.length)), 2);
     const wall = (runs: FanOut[]) => median(runs.map((r) => r.ms));

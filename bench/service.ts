@@ -28,7 +28,8 @@ import { ManualClock, quietObserver, settled } from "../test/clock.ts";
 
 const HOUR = 3_600_000;
 const END = DEMO_LIVE_START + LIVE_HOURS * HOUR;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The middle of `xs` once sorted (the upper middle of an even count). */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function demoDir(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-service-"));
