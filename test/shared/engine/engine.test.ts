@@ -273,6 +273,14 @@ describe("engine", () => {
     expect(layoutFor(24 * HOUR).weekly.buckets).toBe(7);
   });
 
+  it("follows a minute or five-minute series' level over 200 minutes, an hourly one's over 20 hours", () => {
+    const memoryMinutes = (f: (typeof FREQUENCIES)[number]) => intervalMs(f) / layoutFor(intervalMs(f)).rates.level / 60_000;
+    expect(memoryMinutes("PT1M")).toBeCloseTo(200);
+    expect(memoryMinutes("PT5M")).toBeCloseTo(200);
+    expect(memoryMinutes("PT10M")).toBeCloseTo(400);
+    expect(memoryMinutes("PT1H")).toBeCloseTo(20 * 60);
+  });
+
   it("means the same rarity on every series: a series scaled by any factor scores the same (property)", () => {
     const base = new SeriesBank(HOUR);
     const s = base.slot("s");
