@@ -10,16 +10,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { lastRowOf, nearestFrequency, readLines, rowsOf } from "./series-input.mjs";
 
 const FREQUENCIES = { PT1M: 60e3, PT5M: 300e3, PT10M: 600e3, PT1H: 3600e3, P1D: 86400e3 };
 const cli = resolve(import.meta.dirname, "../bin/vigil.mjs");
 
-const lines = readFileSync(0, "utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
-const rows = lines.slice(1).map((l) => Date.parse(l.slice(0, l.lastIndexOf(",")).trim().replace(" ", "T") + "Z"));
-const steps = rows.slice(1).map((t, i) => t - rows[i]).filter((d) => d > 0).sort((a, b) => a - b);
-const median = steps[Math.floor(steps.length / 2)] ?? 3600e3;
-const distance = (f) => Math.abs(Math.log(FREQUENCIES[f] / median));
-const frequency = Object.keys(FREQUENCIES).reduce((best, f) => (distance(f) < distance(best) ? f : best));
+const lines = readLines();
+const rows = rowsOf(lines);
+const frequency = nearestFrequency(rows, FREQUENCIES);
 const len = FREQUENCIES[frequency];
 
 const dir = mkdtempSync(join(tmpdir(), "vigil-own-step-"));
@@ -36,7 +34,7 @@ try {
   writeFileSync(join(dir, "metric-set.json"), JSON.stringify(metricSet));
   const warm = Number(process.env.NAB_PROBATIONARY_ROWS ?? process.env.KPI_WARMUP_ROWS ?? 0);
   const args = [cli, "backtest", "--metric-set", join(dir, "metric-set.json"), "--data", join(dir, "data.csv"), "--out", join(dir, "anomalies.jsonl")];
-  if (warm > 0 && warm < rows.length) args.push("--from", new Date(rows[warm]).toISOString());
+  if (warm > 0 && warm < rows.length) args.push("--from", new Date(rows[warm].t).toISOString());
   execFileSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
   const onsets = new Map();
   const groups = new Set();
@@ -47,10 +45,8 @@ try {
     groups.add(anomaly.anomalyGroupId);
     onsets.set(Date.parse(anomaly.timestamp), anomaly.score);
   }
-  const lastRowOf = new Map();
-  rows.forEach((t, i) => lastRowOf.set(Math.floor(t / len) * len, i));
   const scores = new Array(rows.length).fill(0);
-  for (const [start, i] of lastRowOf) if (onsets.has(start)) scores[i] = Math.max(0, Math.min(1, onsets.get(start) / 100));
+  for (const [start, i] of lastRowOf(rows, len)) if (onsets.has(start)) scores[i] = Math.max(0, Math.min(1, onsets.get(start) / 100));
   process.stdout.write(scores.map((s) => s.toFixed(6)).join("\n") + "\n");
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { EventLayer } from "../../../shared/engine/event.ts";
 import { applyFeedback } from "../../../shared/engine/feedback.ts";
 import { layoutFor } from "../../../shared/engine/layout.ts";
 import { newStepResult, step } from "../../../shared/engine/step.ts";
-import { FREQUENCIES, intervalMs } from "../../../shared/model/frequency.ts";
+import { FREQUENCIES, type Frequency, intervalMs } from "../../../shared/model/frequency.ts";
 import { collidingKeys, HOUR } from "../../builders.ts";
 import { noise, run, range, uniform } from "./series.ts";
 
@@ -274,11 +274,15 @@ describe("engine", () => {
   });
 
   it("follows a minute or five-minute series' level over 200 minutes, an hourly one's over 20 hours", () => {
-    const memoryMinutes = (f: (typeof FREQUENCIES)[number]) => intervalMs(f) / layoutFor(intervalMs(f)).rates.level / 60_000;
-    expect(memoryMinutes("PT1M")).toBeCloseTo(200);
-    expect(memoryMinutes("PT5M")).toBeCloseTo(200);
-    expect(memoryMinutes("PT10M")).toBeCloseTo(400);
-    expect(memoryMinutes("PT1H")).toBeCloseTo(20 * 60);
+    const memoryMinutes = (ms: number) => ms / layoutFor(ms).rates.level / 60_000;
+    const at = (f: Frequency) => memoryMinutes(intervalMs(f));
+    expect(at("PT1M")).toBeCloseTo(200);
+    expect(at("PT5M")).toBeCloseTo(200);
+    expect(at("PT10M")).toBeCloseTo(400);
+    expect(at("PT1H")).toBeCloseTo(20 * 60);
+    // 40 intervals at steps between five and thirty minutes (a step `vigil score` meets), and at least five however long the step.
+    expect(memoryMinutes(15 * 60_000)).toBeCloseTo(600);
+    expect(at("P1D")).toBeCloseTo(5 * 24 * 60);
   });
 
   it("means the same rarity on every series: a series scaled by any factor scores the same (property)", () => {

@@ -16,6 +16,7 @@ import { noise, uniform } from "./series.ts";
 // A value past 1e30 (the hostile kind's 1e300) is neither scored nor learned since 2026-12-02; before, the digest was 16a93b19…6c13.
 // The tails learn nothing while a series' event is open since 2026-12-03; before, the digest was b3a5e287…f4e6.
 // Format 8 saves when each series' open event began, and the tails are held for its first six hours only, since 2026-12-03: with format 8's bytes and the tails held for the whole event the digest was 9c2eda40…1e20; before, 446c1a03…5c85.
+// The level's memory at PT5M and PT10M is 200 and 400 minutes (500 and 1,000 before) since 2026-12-03; before, the digest was 6d0d7897…1b03.
 const PINNED = "58b35c6894aba8014ae7a38b754c6b7a2c0d642d91986614709f268aab2e21d3";
 
 const DAY = 86_400_000;
