@@ -10,7 +10,7 @@ export enum Kept {
   SHORT = 6,
 }
 
-type Typed = Float64Array | Float32Array | Uint32Array | Uint16Array | Int16Array | Int8Array | Uint8Array;
+export type Typed = Float64Array | Float32Array | Uint32Array | Uint16Array | Int16Array | Int8Array | Uint8Array;
 
 /**
  * The engine's state for many series at once, as parallel typed arrays (one slot per
@@ -292,7 +292,7 @@ export class SeriesBank {
     if (bytes.byteLength < 8 || view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new Error("not a Vigil model snapshot");
     const headerLength = view.getUint32(4, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { format: number; intervalMs: number; keys: string[] };
-    if (header.format !== SNAPSHOT_FORMAT && header.format !== UNHELD_FORMAT && header.format !== UNGROUPED_FORMAT && header.format !== SERIES_MAJOR_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
+    if (!Number.isInteger(header.format) || header.format < SERIES_MAJOR_FORMAT || header.format > SNAPSHOT_FORMAT) throw new SnapshotFormatChanged(header.format, SNAPSHOT_FORMAT);
     const seriesMajor = header.format === SERIES_MAJOR_FORMAT;
     if (!(header.intervalMs > 0)) throw new Error(`model snapshot has a bad interval ${header.intervalMs} ms`);
     const start = 8 + headerLength + pad8(headerLength);
@@ -365,22 +365,18 @@ export function snapshotHead(format: number, intervalMs: number, keys: readonly 
 const ZEROS = new Uint8Array(8);
 
 const SNAPSHOT_MAGIC = 0x4c474956; // "VIGL"
-/** 8: when each series' open event began (eventSince). */
+/**
+ * 8: when each series' open event began (eventSince). Every format from SERIES_MAJOR_FORMAT on
+ * is still read: 6 made the arrays indexed by a cycle's slot slot-major (BY_SLOT), and 7 and 8
+ * added arrays (ADDED), which a snapshot of a format before reads as none.
+ */
 const SNAPSHOT_FORMAT = 8;
-/** The first format that keeps when each series' event began. */
-const HELD_FORMAT = 8;
-/** 7: each series' last anomaly (lastAnomalyK); still read, as a bank whose open events hold no tails. */
-const UNHELD_FORMAT = 7;
-/** The first format that keeps each series' last anomaly. */
-const GROUPED_FORMAT = 7;
-/** 6: the arrays indexed by a cycle's slot are slot-major (BY_SLOT); still read, as a bank none of whose series had an anomaly. */
-const UNGROUPED_FORMAT = 6;
-/** The arrays formats after 6 added, last in a snapshot, with the first format that keeps each: doubles, NaN for a new series (none yet) and in a snapshot of a format before. */
+/** The arrays formats after 6 added, last in a snapshot, with the first format that keeps each: doubles, NaN for a new series (none yet) and in a snapshot of a format before (no series of format 6 had an anomaly; no open event of format 7 holds its tails). */
 const ADDED: readonly (readonly ["lastAnomalyK" | "eventSince", number])[] = [
-  ["lastAnomalyK", GROUPED_FORMAT],
-  ["eventSince", HELD_FORMAT],
+  ["lastAnomalyK", 7],
+  ["eventSince", 8],
 ];
-/** The format before, every array series-major: still read. */
+/** The oldest format read, every array series-major. */
 const SERIES_MAJOR_FORMAT = 5;
 /** The slot-major arrays: what an interval reads of every series at one slot of a cycle. */
 const BY_SLOT: ReadonlySet<string> = new Set(["daily", "weekly", "dailyMark", "weeklyMark", "dayRing", "weekRing", "dayPlace", "weekPlace"]);

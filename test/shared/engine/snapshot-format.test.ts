@@ -80,12 +80,14 @@ describe("model snapshot formats", () => {
     }
   });
 
-  it("refuses a snapshot of a format it cannot read, by name", () => {
+  it("refuses a snapshot of a format it cannot read, older or newer, by name", () => {
     const bytes = fresh(3_600_000, 1).serialize();
     const length = new DataView(bytes.buffer).getUint32(4, true);
-    const header = new TextDecoder().decode(bytes.subarray(8, 8 + length)).replace('"format":8', '"format":4');
-    const other = new Uint8Array(bytes);
-    other.set(new TextEncoder().encode(header), 8);
-    expect(() => SeriesBank.deserialize(other)).toThrow(SnapshotFormatChanged);
+    for (const format of [4, 9]) {
+      const header = new TextDecoder().decode(bytes.subarray(8, 8 + length)).replace('"format":8', `"format":${format}`);
+      const other = new Uint8Array(bytes);
+      other.set(new TextEncoder().encode(header), 8);
+      expect(() => SeriesBank.deserialize(other)).toThrow(SnapshotFormatChanged);
+    }
   });
 });
