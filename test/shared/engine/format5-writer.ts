@@ -1,6 +1,5 @@
-import { pad8, snapshotHead, type SeriesBank } from "../../../shared/engine/bank.ts";
+import { pad8, snapshotHead, type SeriesBank, type Typed } from "../../../shared/engine/bank.ts";
 
-type Typed = Float64Array | Float32Array | Uint32Array | Uint16Array | Int16Array | Uint8Array | Int8Array;
 /** What a test reaches of a bank's layout: its fields as a format lists them, and its arrays' stride. */
 type Inside = { fields(format: number): [string, number, boolean][]; capacity: number } & Record<string, Typed>;
 
