@@ -1,5 +1,5 @@
 import { QUIET_MODELS } from "../test/shared/engine/quiet-series.ts";
-import { noise, uniform } from "../test/shared/engine/series.ts";
+import { spikyForGood } from "../test/shared/engine/series.ts";
 import { backtestOf } from "../test/shared/detect/one-series.ts";
 import { intervalMs } from "../shared/model/frequency.ts";
 import { HOUR, T0 } from "../test/builders.ts";
@@ -46,8 +46,7 @@ export function spikyFigures(report: Report, series = Number(process.env.VIGIL_B
     let hours = 0;
     let intervals = 0;
     for (let s = 1; s <= series; s++) {
-      const spike = (k: number) => k >= change && uniform(k, s + 700) < 0.1;
-      const r = backtestOf(frequency, (CHANGE_DAY + AFTER_DAYS) * perDay, (k) => 100 + 2 * noise(k, s) + (spike(k) ? 60 + 60 * Math.abs(noise(k, s + 800)) : 0), WARM_DAYS);
+      const r = backtestOf(frequency, (CHANGE_DAY + AFTER_DAYS) * perDay, spikyForGood(change, s), WARM_DAYS);
       const groups = r.groups.filter((g) => g.score >= 70 && after(g.startMs));
       alerts += groups.length;
       hours += groups.reduce((n, g) => n + (g.endMs - g.startMs) / HOUR, 0);

@@ -8,7 +8,7 @@ import { FREQUENCIES, intervalMs, type Frequency } from "../../../shared/model/f
 import { csvOf, HOUR, localAt, shopOnFiles, T0, tempDir } from "../../builders.ts";
 import { backtestOf, oneSeries } from "./one-series.ts";
 import { QUIET_MODELS } from "../engine/quiet-series.ts";
-import { noise, uniform } from "../engine/series.ts";
+import { noise, spikyForGood } from "../engine/series.ts";
 
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
@@ -82,8 +82,7 @@ describe("what a user expects of anomaly groups", () => {
     const change = 4 * 1440 + 600;
     const hours: number[] = [];
     for (const seed of [1, 4, 6, 8]) {
-      const spike = (k: number) => k >= change && uniform(k, seed + 700) < 0.1;
-      const r = backtestOf("PT1M", change + 2 * 1440, (k) => 100 + 2 * noise(k, seed) + (spike(k) ? 60 + 60 * Math.abs(noise(k, seed + 800)) : 0), 3);
+      const r = backtestOf("PT1M", change + 2 * 1440, spikyForGood(change, seed), 3);
       const [first] = groupsFrom(r, T0 + change * 60_000);
       expect(first!.startMs).toBeLessThan(T0 + (change + 10) * 60_000);
       hours.push((first!.endMs - first!.startMs) / HOUR);

@@ -8,7 +8,7 @@ import { layoutFor } from "../../../shared/engine/layout.ts";
 import { newStepResult, step } from "../../../shared/engine/step.ts";
 import { FREQUENCIES, type Frequency, intervalMs } from "../../../shared/model/frequency.ts";
 import { collidingKeys, HOUR } from "../../builders.ts";
-import { noise, run, range, uniform } from "./series.ts";
+import { noise, run, range, spikyForGood, uniform } from "./series.ts";
 
 /** A daily cycle with noise. */
 const value = (k: number) => 500 + 300 * Math.cos((2 * Math.PI * k) / 24) + 8 * noise(k);
@@ -120,7 +120,7 @@ describe("engine", () => {
     // Minute data turning spiky for good on day 3: the event it opens lasts hours, its tails held for the first six.
     const change = 3 * 1440;
     const ks = range(0, change + 600);
-    const spiky = (k: number) => 100 + 2 * noise(k, 1) + (k >= change && uniform(k, 701) < 0.1 ? 60 + 60 * Math.abs(noise(k, 801)) : 0);
+    const spiky = spikyForGood(change, 1);
     const whole = new SeriesBank(60_000);
     const expected = run(whole, whole.slot("s"), ks, spiky);
     const split = change + 60;

@@ -15,6 +15,10 @@ export function noise(k: number, seed = 0): number {
   return Math.sqrt(-2 * Math.log(uniform(2 * k, seed))) * Math.cos(2 * Math.PI * uniform(2 * k + 1, seed));
 }
 
+/** A calm series (100, noise of spread 2) that from interval `change` on spikes, for good, at a tenth of its intervals, by 60 to about 180 (30-90 times the noise's spread); `seed` picks the series. */
+export const spikyForGood = (change: number, seed: number) => (k: number) =>
+  100 + 2 * noise(k, seed) + (k >= change && uniform(k, seed + 700) < 0.1 ? 60 + 60 * Math.abs(noise(k, seed + 800)) : 0);
+
 export const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 /** Steps series `slot` through intervals `ks` with values `xs(k)`; the scores. */
