@@ -134,10 +134,11 @@ export class SigV4Verifier {
     if (declared !== undefined && declared !== bodyHash) throw new AccessDeniedException("The body is not the one whose hash was signed");
     const names = signedHeaders.split(";");
     if (!names.includes("host")) throw new AccessDeniedException("The host header must be signed");
+    // Own properties only: a signed header or query key named `constructor` or `__proto__` must not read Object.prototype.
     const headers: Record<string, string> = {};
-    for (const n of names) headers[n] = request.headers[n] ?? "";
-    const query: Record<string, string | string[]> = {};
-    for (const [k, v] of new URLSearchParams(request.query)) query[k] = k in query ? [...[query[k]!].flat(), v] : v;
+    for (const n of names) headers[n] = (Object.hasOwn(request.headers, n) ? request.headers[n] : undefined) ?? "";
+    const query: Record<string, string | string[]> = Object.create(null);
+    for (const [k, v] of new URLSearchParams(request.query)) query[k] = Object.hasOwn(query, k) ? [...[query[k]!].flat(), v] : v;
     // Every unknown key shares one kept signer (the key id is not signed, its secret is): a stream of made-up key ids pushes
     // no tenant's out, and an unknown key's request takes the work of a known one's.
     const signer = this.signerFor(credential.tenant === undefined ? UNKNOWN_KEY_ID : accessKeyId, credential.secretAccessKey, region, service);

@@ -56,6 +56,21 @@ describe("SigV4Verifier", () => {
     now = NOW + 5 * 60_000 + 1;
     expect(await refusal(v.verify(req))).toMatch(/expired/);
   });
+
+  it("refuses, as a wrong signature, one whose SignedHeaders name an Object.prototype member; accepts such a query key signed", async () => {
+    // Anyone may send it, key or not: it was a TypeError, answered 500 and logged as the server's failure.
+    const good = await signed("{}");
+    const forged = { ...good, headers: { ...good.headers, authorization: good.headers["authorization"]!.replace("SignedHeaders=", "SignedHeaders=constructor;") } };
+    expect(await refusal(verifier().verify(forged))).toMatch(/does not match/);
+    const unknownKey = { ...forged, headers: { ...forged.headers, authorization: forged.headers["authorization"]!.replace("AKIDEXAMPLE", "AKIDOTHER") } };
+    expect(await refusal(verifier().verify(unknownKey))).toMatch(/does not match/);
+    // A query key of the same names is the caller's own, signed as any other.
+    const signer = new SignatureV4({ credentials: KEY, region: "eu-west-1", service: "lookoutmetrics", sha256: Hash.bind(null, "sha256") });
+    const query = { constructor: "a", toString: "b" };
+    const sent = await signer.sign(new HttpRequest({ method: "GET", protocol: "http:", hostname: "localhost", port: 8087, path: "/tags/x", query, headers: { host: "localhost:8087" }, body: "" }), { signingDate: new Date(NOW) });
+    const got: SignedRequest = { method: "GET", path: "/tags/x", query: "constructor=a&toString=b", headers: Object.fromEntries(Object.entries(sent.headers).map(([k, v]) => [k.toLowerCase(), v])), body: "" };
+    expect(await refusal(verifier().verify(got))).toBe("accepted");
+  });
 });
 
 describe("SigV4Verifier against the SDK's signer (property)", () => {
