@@ -70,12 +70,16 @@ export async function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" 
 export type OperationsRoute = (path: string, headers: Readonly<Record<string, string | undefined>>) => Promise<ApiResponse | undefined>;
 
 /**
- * Refuses to listen beyond this machine while a key's secret is the public default: anyone
- * who can reach the port could sign with it.
+ * Refuses to be reached beyond this machine while a key's secret is the public default: anyone
+ * who can reach the port could sign with it. It is reached beyond this machine when it listens
+ * on another address, or answers a name that is not loopback (its public URL's host, an allowed
+ * host): a reverse proxy in front of a server on 127.0.0.1 sends it such names.
  */
-function checkExposure(host: string, tenants: Tenants): void {
-  if (isLoopback(host) || ![...tenants.credentials.values()].some((c) => c.secretAccessKey === DEFAULT_SECRET_ACCESS_KEY)) return;
-  throw new ValidationException(`vigil serve would listen on ${host}, beyond this machine, with the public default secret (${DEFAULT_SECRET_ACCESS_KEY}): set accessKeyId and secretAccessKey (VIGIL_ACCESS_KEY_ID, VIGIL_SECRET_ACCESS_KEY) to your own, or listen on 127.0.0.1`, { fields: [{ Name: "secretAccessKey", Message: "is the public default" }] });
+function checkExposure(host: string, allowedHosts: readonly string[], tenants: Tenants): void {
+  const beyond = [host, ...allowedHosts].find((h) => !isLoopback(h));
+  if (beyond === undefined || ![...tenants.credentials.values()].some((c) => c.secretAccessKey === DEFAULT_SECRET_ACCESS_KEY)) return;
+  const where = beyond === host ? `would listen on ${host}, beyond this machine,` : `would answer ${beyond} (publicUrl, allowedHosts), beyond this machine,`;
+  throw new ValidationException(`vigil serve ${where} with the public default secret (${DEFAULT_SECRET_ACCESS_KEY}): set accessKeyId and secretAccessKey (VIGIL_ACCESS_KEY_ID, VIGIL_SECRET_ACCESS_KEY) to your own, or listen on 127.0.0.1 for this machine alone`, { fields: [{ Name: "secretAccessKey", Message: "is the public default" }] });
 }
 
 /**
@@ -136,7 +140,7 @@ export interface Listening {
 export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Promise<Listening> {
   const { tenants } = options;
   const host = options.host ?? "127.0.0.1";
-  checkExposure(host, tenants);
+  checkExposure(host, options.allowedHosts ?? [], tenants);
   let attached: { answer: Handler; vouched: (headers: PlainHeaders) => boolean; onError: (error: unknown, requestId: string) => void } | undefined;
   // Answered before the service's log and figures exist: told to them once it attaches.
   const early: AnsweredRequest[] = [];

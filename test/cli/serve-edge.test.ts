@@ -75,7 +75,7 @@ describe("vigil serve's Host check", () => {
   it("answers its public URL's host and the allowed hosts (allowedHosts, VIGIL_ALLOWED_HOSTS), and no other name", async () => {
     const file = join(await tempDir(), "vigil.config.json");
     await writeFile(file, JSON.stringify({ dataDir: join(await tempDir(), "data"), port: 0, publicUrl: "https://vigil.example.com/base" }));
-    const config = loadServeConfig({ file, env: { VIGIL_ALLOWED_HOSTS: "vigil.lan, 10.0.0.7" } });
+    const config = loadServeConfig({ file, env: { VIGIL_ALLOWED_HOSTS: "vigil.lan, 10.0.0.7", VIGIL_SECRET_ACCESS_KEY: "an operator's own long secret" } });
     expect(config.allowedHosts).toEqual(["vigil.lan", "10.0.0.7"]);
     const serving = await startServing(config, { observer: quietObserver(), watch: false });
     stops.push(() => serving.stop());
@@ -170,6 +170,21 @@ describe("vigil serve beyond this machine", () => {
     // Listening on every address, it answers any IP address, and no name but the loopback ones.
     const statuses = async (hosts: string[]) => Promise.all(hosts.map(async (h) => (await send(port, h, "GET", "/health")).status));
     expect(await statuses([`127.0.0.1:${port}`, `localhost:${port}`, `192.168.1.20:${port}`, `rebind.attacker.example:${port}`])).toEqual([200, 200, 200, 421]);
+  });
+
+  it("refuses the public default secret on loopback too when it answers a public URL's host or an allowed host: a reverse proxy brings their callers", async () => {
+    // Behind a proxy that keeps the Host (as a signature needs), anyone who reached the public name signed as the default tenant with the README's key.
+    const dataDir = join(await tempDir(), "data");
+    for (const named of [{ publicUrl: "https://vigil.example.com" }, { allowedHosts: ["vigil.lan"] }, { allowedHosts: ["10.0.0.7"] }]) {
+      await expect(startServing(ServeConfig.parse({ dataDir, port: 0, ...named }), { observer: quietObserver(), watch: false })).rejects.toThrow(/would answer .* with the public default secret/);
+    }
+    expect(existsSync(dataDir)).toBe(false);
+    // Loopback names are this machine's; with an operator's own secret any name is answered.
+    const local = await startServing(ServeConfig.parse({ dataDir, port: 0, allowedHosts: ["localhost", "[::1]"] }), { observer: quietObserver(), watch: false });
+    stops.push(() => local.stop());
+    const own = await startServing(ServeConfig.parse({ dataDir: join(await tempDir(), "data"), port: 0, publicUrl: "https://vigil.example.com", secretAccessKey: "an operator's own long secret" }), { observer: quietObserver(), watch: false });
+    stops.push(() => own.stop());
+    expect((await send(Number(new URL(own.url).port), "vigil.example.com", "POST", "/ListAnomalyDetectors", "{}", { signed: true })).status).toBe(403);
   });
 });
 
