@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { linkKeyId } from "../alerts/links.ts";
 
@@ -11,37 +11,65 @@ import { linkKeyId } from "../alerts/links.ts";
  */
 export const linkKeyFile = (dataDir: string) => join(dataDir, "state", "link-secret");
 
+/**
+ * The fewest characters a key the file holds may have, as the settings' linkKey (config.ts).
+ * A shorter one is what a process stopped between the file's creation and its write left (an
+ * empty file, or part of a key): links signed with it could be signed by anyone.
+ */
+const MIN_KEY_LENGTH = 32;
+
 const newKey = () => randomBytes(32).toString("hex");
 
-/** The current key, made when there is none, read again whenever the file changes. */
+/** The current key, made when there is none (or the file holds too short a one), read again whenever the file changes. */
 export function localLinkKey(dataDir: string): () => string {
   const file = linkKeyFile(dataDir);
   let held: { stamp: string; key: string } | undefined;
   return () => {
-    const stamp = stampOf(file) ?? (make(file), stampOf(file)!);
-    if (held?.stamp !== stamp) held = { stamp, key: readFileSync(file, "utf8").trim() };
-    return held.key;
+    for (;;) {
+      const stamp = stampOf(file) ?? (make(file), stampOf(file)!);
+      if (held?.stamp === stamp) return held.key;
+      const key = readFileSync(file, "utf8").trim();
+      if (key.length >= MIN_KEY_LENGTH) {
+        held = { stamp, key };
+        return key;
+      }
+      // Replaced whole, then read again: another process may have replaced it first.
+      replace(file);
+    }
   };
 }
 
 /** Replaces the key (atomically: a reader sees the old key or the new one); answers the new key's id. */
 export function rotateLocalLinkKey(dataDir: string): string {
-  const file = linkKeyFile(dataDir);
-  mkdirSync(dirname(file), { recursive: true });
-  const key = newKey();
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, key, { mode: 0o600 });
-  renameSync(tmp, file);
-  return linkKeyId(key);
+  return linkKeyId(replace(linkKeyFile(dataDir)));
 }
 
+/** A new key put in place of the file's, whole; answers it. */
+function replace(file: string): string {
+  const { tmp, key } = written(file);
+  renameSync(tmp, file);
+  return key;
+}
+
+/** A new key made unless the file is there: linked into place whole, so that no reader finds it empty or cut short. */
 function make(file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+  const { tmp } = written(file);
   try {
-    writeFileSync(file, newKey(), { flag: "wx", mode: 0o600 });
+    linkSync(tmp, file);
   } catch (e) {
     if ((e as { code?: string }).code !== "EEXIST") throw e;
+  } finally {
+    unlinkSync(tmp);
   }
+}
+
+/** A new key written, private, beside the file under a name of its own (worker threads share the pid). */
+function written(file: string): { tmp: string; key: string } {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const key = newKey();
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  writeFileSync(tmp, key, { flag: "wx", mode: 0o600 });
+  return { tmp, key };
 }
 
 /** What tells one version of the file from the next: a rename makes a new inode. */
