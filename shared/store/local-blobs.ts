@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, open, opendir, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { constants, type Dir } from "node:fs";
+import { mkdir, open, opendir, readlink, realpath, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { assertFolder, assertRange, LISTING_LIMITS, ListingTooLarge, type BlobBody, type BlobRange, type BlobStore, type ListingLimits } from "./blobs.ts";
 
 /**
  * Blobs as files on local disk; writes go through a temporary file and a rename, so a reader
  * never sees half a file. Listing walks folder by folder, entry by entry, and stops at its
- * limits; it follows no symbolic link.
+ * limits; it follows no symbolic link, not even one put in place of a folder while it walks.
  */
 export class LocalBlobStore implements BlobStore {
 
@@ -81,10 +82,12 @@ export class LocalBlobStore implements BlobStore {
     const info = await stat(root).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
     if (!info) return;
     if (info.isFile()) return onFile("");
+    const real = await realpath(root).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+    if (real === undefined) return;
     let entries = 0;
     const folders: { path: string; depth: number }[] = [{ path: "", depth: 0 }];
     for (let folder = folders.pop(); folder; folder = folders.pop()) {
-      const dir = await opendir(join(root, folder.path)).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
+      const dir = folder.path ? await openBelow(root, real, folder.path) : await opendir(root).catch((e: unknown) => (isMissing(e) ? undefined : Promise.reject(e)));
       if (!dir) continue;
       for await (const entry of dir) {
         if (++entries > limits.maxEntries) throw new ListingTooLarge(prefix, `it holds more than ${limits.maxEntries} files and folders`);
@@ -105,6 +108,31 @@ export class LocalBlobStore implements BlobStore {
 
   private local(path: string): string {
     return resolve(path.startsWith("file://") ? path.slice("file://".length) : path);
+  }
+}
+
+/**
+ * The folder `relative` below `root` (whose real path is `real`) opened for listing, or
+ * undefined when it is gone or no longer a folder there: one swapped for a symbolic link
+ * since its parent was listed (the link is not followed), or one reached through a folder
+ * so swapped. The system names the folder it opened (/proc/self/fd on Linux), which must
+ * be where the walk found it, and it is listed through that name; where the system cannot
+ * name it, it is listed by its path.
+ */
+async function openBelow(root: string, real: string, relative: string): Promise<Dir | undefined> {
+  const path = join(root, relative);
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch((e: unknown) => {
+    const code = (e as { code?: string }).code;
+    return code === "ENOENT" || code === "ELOOP" || code === "ENOTDIR" ? undefined : Promise.reject(e);
+  });
+  if (!handle) return undefined;
+  try {
+    const through = `/proc/self/fd/${handle.fd}`;
+    const opened = await readlink(through).catch(() => undefined);
+    if (opened === undefined) return await opendir(path);
+    return opened === join(real, relative) ? await opendir(through) : undefined;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -87,4 +87,15 @@ describe("ConfinedFiles under a folder swapped for a link", () => {
       expect(listed.filter((f) => f.includes("theirs-only"))).toEqual([]);
     }
   }, 60_000);
+
+  it("never lists the other folder's files through a folder below the one listed", async () => {
+    const { files, root } = await racing();
+    let mine = 0;
+    for (let i = 0; i < 2000; i++) {
+      const listed = await files.list(root).catch((): string[] => []);
+      if (listed.includes(join(root, "d", "a.csv"))) mine++;
+      expect(listed.filter((f) => f.includes("theirs-only"))).toEqual([]);
+    }
+    expect(mine).toBeGreaterThan(0);
+  }, 60_000);
 });
