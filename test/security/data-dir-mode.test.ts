@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { alertMessage } from "../../shared/alerts/message.ts";
@@ -24,6 +24,28 @@ describe("the data directory vigil serve makes", () => {
       await s.deadLetters.park({ delivery: { deliveryId: message.deliveryId, alertArn: message.alert.arn, message }, reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: T0 });
       expect(await readFile((s.deadLetters as LocalDeadLetters).fileOf(arnAccount(message.alert.arn)), "utf8")).toMatch(/signature=[0-9a-f]{64}/);
       expect((await stat(dir)).mode & 0o077).toBe(0);
+    } finally {
+      await service.stop(5_000);
+    }
+  });
+});
+
+describe("a data directory made before vigil serve, open to the machine", () => {
+  it("has Vigil's own folders made private, and leaves the directory and its files/ folder as they were", async () => {
+    const dir = join(await tempDir(), "vigil-data");
+    await mkdir(join(dir, "files"), { recursive: true, mode: 0o755 });
+    await mkdir(join(dir, "dead-letters"), { mode: 0o755 });
+    await chmod(dir, 0o755);
+    const service = await openService(ServeConfig.parse({ dataDir: dir }), { clock: new ManualClock(T0), observer: quietObserver(), watch: false });
+    try {
+      const s = service.services;
+      const message = alertMessage(alertNamed("a"), anomalyGroupEvent({ revision: 1 }), "first", { publicUrl: "http://vigil.example", secret: s.alertSettings.linkSecret!, now: T0 });
+      await s.deadLetters.park({ delivery: { deliveryId: message.deliveryId, alertArn: message.alert.arn, message }, reason: "HTTP_STATUS", detail: "HTTP 500", attempts: 5, parkedAt: T0 });
+      const parked = (s.deadLetters as LocalDeadLetters).fileOf(arnAccount(message.alert.arn));
+      expect(parked.startsWith(join(dir, "dead-letters"))).toBe(true);
+      for (const own of ["state", "results", "queue", "dead-letters", "outbox", "events"]) expect((await stat(join(dir, own))).mode & 0o077, own).toBe(0);
+      expect((await stat(dir)).mode & 0o777).toBe(0o755);
+      expect((await stat(join(dir, "files"))).mode & 0o777).toBe(0o755);
     } finally {
       await service.stop(5_000);
     }

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Duration } from "luxon";
 import { awaitedMetricSets, DEFAULT_ACCOUNT_ID, type AlertSettings, type PulledSource, type Services } from "../../app/index.ts";
@@ -94,6 +94,24 @@ function operatorsOnly(source: PulledSource): PulledSource {
   };
 }
 
+/** The folders of the data directory that Vigil alone writes: the records and link key, results and models, deliveries waiting and parked, sends to AWS, events. */
+const OWN_FOLDERS = ["state", "results", "queue", "dead-letters", "outbox", "events"] as const;
+
+/**
+ * Vigil's own folders of a data directory, private whatever the directory's mode: one made
+ * before (an operator's mkdir, a volume) may be open to the machine's other users, who would
+ * then read the tenants' results and the signed links of messages waiting or parked. The
+ * directory itself and the rest of it (files/, where others may drop metric files) are left
+ * as they are.
+ */
+function ownFoldersPrivate(dir: string): void {
+  for (const name of OWN_FOLDERS) {
+    const folder = join(dir, name);
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    if ((statSync(folder).mode & 0o077) !== 0) chmodSync(folder, 0o700);
+  }
+}
+
 /**
  * Opens the service over `config.dataDir`: takes the data directory's lock, builds the
  * local services with a delivery spool and the loop's doorbell, and starts the loop (which
@@ -103,6 +121,7 @@ export async function openService(config: ServeConfig, options: OpenServiceOptio
   const dir = resolve(config.dataDir);
   // Made private: beside the records (private themselves) it holds the tenants' results and pushed rows, and messages whose signed links open their groups.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ownFoldersPrivate(dir);
   const unlock = lockDataDir(join(dir, "state", "serve.lock"));
   try {
     const clock = options.clock ?? systemClock;
