@@ -24,7 +24,7 @@ import { arnAccount, metricSetKey } from "../model/ids.ts";
 import type { RecordWrite } from "../store/records.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { joinUri, templateInterval, templatePrefix, templateSpanMs } from "../model/path-template.ts";
-import { AccessDeniedException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
+import { AccessDeniedException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
 import { metricSetFiles } from "./data.ts";
 import { FEEDBACK_SETTLE_MS, pendingFeedback } from "./feedback.ts";
 import { catalogOf, systemScope } from "./scope.ts";
@@ -950,8 +950,12 @@ export async function mergeRun(deps: DueServices, work: string, now: number): Pr
   return run.outcome.kind === "processed" ? [run, ...(await detectMetricSet(deps, plan.metricSet, now)).runs] : [run];
 }
 
-/** A run whose shard kept failing (parked by the shard queue): its interval is FAILED with the reason, unless the run no longer holds it. */
-export async function parkRun(deps: DetectServices, work: string, step: string, now: number): Promise<boolean> {
+/**
+ * A run whose shard kept failing (parked by the shard queue): its interval is FAILED with the
+ * reason, unless the run no longer holds it; a history's, learned for an activation, fails the
+ * activation with it, as one learned in the process does (activate).
+ */
+export async function parkRun(deps: DetectServices & Pick<Services, "region">, work: string, step: string, now: number): Promise<boolean> {
   const bytes = await deps.blobs.get(planUri(work));
   if (!bytes) return false;
   const plan = JSON.parse(new TextDecoder().decode(bytes)) as RunPlan;
@@ -964,6 +968,13 @@ export async function parkRun(deps: DetectServices, work: string, step: string, 
   const why = recorded ? (JSON.parse(new TextDecoder().decode(recorded)) as { reason: string }).reason : "it ran out of time or memory (no error was recorded)";
   const reason = reasonFor(deps, plan.metricSet, `${step === "merge" ? "the merge" : `shard ${step}`} failed on every attempt: ${why}`);
   if (plan.kind === "history") {
+    // Left ACTIVATING, the detector's next run would read its history and hand it over again, and fail again, at every run, saying nothing.
+    const catalog = catalogOf(deps, systemScope(deps, arnAccount(plan.metricSet.MetricSetArn)));
+    const detector = await catalog.getDetector(plan.metricSet.AnomalyDetectorArn).catch((e: unknown) => {
+      if (e instanceof ResourceNotFoundException) return undefined;
+      throw e;
+    });
+    if (detector) await catalog.moveDetectorStatus(detector, ["ACTIVATING"], "FAILED", { FailureType: "ACTIVATION_FAILURE", FailureReason: reason });
     await deps.records.release(plan.lease, plan.leaseUntil);
     await deps.blobs.deleteFolder(`${work}/`);
     return true;
