@@ -12,6 +12,17 @@ const ScheduledEvent = z.looseObject({
   time: z.iso.datetime({ offset: true }),
 });
 
+/** An S3 notification's key as S3 sends it: URL-encoded, a space as `+`. */
+const objectKey = (encoded: string) => decodeURIComponent(encoded.replace(/\+/g, " "));
+const decodable = (encoded: string) => {
+  try {
+    objectKey(encoded);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const S3Event = z.looseObject({
   Records: z
     .array(
@@ -19,7 +30,7 @@ const S3Event = z.looseObject({
         eventSource: z.literal("aws:s3"),
         eventName: z.string().check(z.startsWith("ObjectCreated:", "must be an ObjectCreated event")),
         eventTime: z.iso.datetime({ offset: true }),
-        s3: z.looseObject({ bucket: z.looseObject({ name: z.string().check(z.minLength(3)) }), object: z.looseObject({ key: z.string().check(z.minLength(1)) }) }),
+        s3: z.looseObject({ bucket: z.looseObject({ name: z.string().check(z.minLength(3)) }), object: z.looseObject({ key: z.string().check(z.minLength(1), z.refine(decodable, "must be URL-encoded, as S3 sends it")) }) }),
       }),
     )
     .check(z.minLength(1, "must hold at least one record")),
@@ -33,7 +44,7 @@ export function triggerOf(event: unknown): Trigger {
     return {
       kind: "object-created",
       now: Math.max(...s3.Records.map((r) => Date.parse(r.eventTime))),
-      objects: s3.Records.map((r) => `s3://${r.s3.bucket.name}/${decodeURIComponent(r.s3.object.key.replace(/\+/g, " "))}`),
+      objects: s3.Records.map((r) => `s3://${r.s3.bucket.name}/${objectKey(r.s3.object.key)}`),
     };
   }
   if (typeof event === "object" && event !== null && "detail-type" in event) return { kind: "schedule", now: Date.parse(parseOrThrow(ScheduledEvent, event, "scheduled event").time) };

@@ -91,5 +91,9 @@ describe("detect handler", () => {
     removed.Records[0].eventName = "ObjectRemoved:Delete";
     expect(await failure(removed)).toMatchObject({ code: "ValidationException", fields: [{ Name: "Records[0].eventName", Message: "must be an ObjectCreated event" }] });
     expect(await failure({ hello: "world" })).toMatchObject({ code: "ValidationException", reason: "CANNOT_PARSE" });
+    // A key S3 did not encode (a stray '%'): refused as the event's field, not a URIError.
+    const stray = JSON.parse(await readFile("events/detect/s3-object-created.json", "utf8"));
+    stray.Records[0].s3.object.key = "shop/live/20210301/2000/100%.csv";
+    expect(await failure(stray)).toMatchObject({ code: "ValidationException", fields: [{ Name: "Records[0].s3.object.key", Message: "must be URL-encoded, as S3 sends it" }] });
   });
 });
