@@ -1,7 +1,7 @@
 import { channelOf, type Alert, type Channel } from "../model/alert.ts";
 import { arnAccount } from "../model/ids.ts";
 import type { RecordStore } from "../store/records.ts";
-import { failed, sendVia, type Senders } from "./channel.ts";
+import { failed, sendVia, type Senders, type SendResult } from "./channel.ts";
 import type { DeadLetters, Delivery, ParkedDelivery } from "./delivery.ts";
 import type { DeliveryGate, Turn } from "./gate.ts";
 import { sendWithRetry, type RetryTimer, type RetryPolicy } from "./retry.ts";
@@ -128,7 +128,7 @@ async function untilSent(
   const attempt = async () => {
     if (!(await turn.pace(signal))) return failed(true, "TIMEOUT", "the invocation ran out of time");
     const result = await sendVia(deps.senders, delivery.message, channel, signal);
-    turn.after(result);
+    turn.after(pauseHonoured(result, deps.policy));
     return result;
   };
   const { result, attempts } = await sendWithRetry(attempt, deps.policy, deps.timer, signal);
@@ -136,6 +136,17 @@ async function untilSent(
   if (!result.ok && signal.aborted) throw new DeliveryInterrupted(delivery.deliveryId);
   if (!result.ok) return fail(result.reason, result.detail, attempts);
   return { kind: "sent", attempts, channel: channel.kind };
+}
+
+/**
+ * An answer as its destination's turn is told of it: a Retry-After longer than the policy waits
+ * parks the delivery (retry.ts), and holds the destination no longer than the policy waits
+ * either. Held as asked (a day, or more than a timer counts), the next delivery to it would
+ * keep a slot of its channel kind, which every tenant's deliveries share, all that time.
+ */
+function pauseHonoured(result: SendResult, policy: RetryPolicy): SendResult {
+  if (result.ok || result.retryAfterMs === undefined || result.retryAfterMs <= policy.maxRetryAfterMs) return result;
+  return { ...result, retryAfterMs: policy.maxRetryAfterMs };
 }
 
 async function park(deps: DeliverDeps, delivery: Delivery, reason: ParkedDelivery["reason"], detail: string, attempts: number): Promise<Extract<DeliveryOutcome, { kind: "parked" }>> {

@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { deliver } from "../../../shared/alerts/deliver.ts";
+import { DeliveryGate } from "../../../shared/alerts/gate.ts";
+import { deliverDepsOf } from "../../../shared/app/alerting.ts";
 import { createAlert, createDetector, deliverAll, OPERATOR } from "../../../shared/app/index.ts";
 import type { Alert } from "../../../shared/model/alert.ts";
 import { CHANNEL_LIMITS } from "../../../shared/runtime/senders.ts";
@@ -53,6 +56,34 @@ describe("deliveries at once, within their channel's limits", () => {
       expect(order[2]).not.toBe(order[0]);
     } finally {
       await receiver.stop();
+    }
+  });
+
+  it("holds a Slack webhook no longer than the policy waits when its Retry-After asks for more, so its next delivery keeps no slot of every tenant's for a day", async () => {
+    for (const retryAfter of ["86400", "9".repeat(400)]) {
+      const receiver = await HttpReceiver.start();
+      try {
+        const { services, alert } = await withAlert({ SlackConfiguration: { WebhookUrl: `${receiver.url}/services/T/B/x` } });
+        // The gate on a clock that records each wait for a turn (and jumps past it); a wait past an hour is a slot held that long.
+        let now = 0;
+        const held: number[] = [];
+        const gate = new DeliveryGate(CHANNEL_LIMITS, {
+          now: () => now,
+          sleep: async (ms) => {
+            held.push(ms);
+            if (!(ms <= 3_600_000)) throw new Error(`a turn held for ${ms} ms`);
+            now += ms;
+          },
+        });
+        const deps = { ...deliverDepsOf(services), gate };
+        const [first, second] = deliveriesOf(alert, 2);
+        receiver.answer({ status: 429, headers: { "retry-after": retryAfter } });
+        expect(await deliver(deps, first!, signal)).toMatchObject({ kind: "parked", attempts: 1, detail: "HTTP 429" });
+        expect(await deliver(deps, second!, signal)).toEqual({ kind: "sent", attempts: 1 });
+        expect(Math.max(0, ...held)).toBeLessThanOrEqual(deps.policy.maxRetryAfterMs);
+      } finally {
+        await receiver.stop();
+      }
     }
   });
 });
