@@ -115,12 +115,13 @@ const HIDDEN = "****";
 const hide = (value: string) => (secretRefOf(value) ? value : HIDDEN);
 /** A Slack webhook URL is itself the credential: keep its origin, hide the path. */
 const hideUrl = (value: string) => (secretRefOf(value) || !URL.canParse(value) ? value : `${new URL(value).origin}/${HIDDEN}`);
-/** A webhook URL's credentials (a password, as `user:password@`; a query's values, as `?token=`) hidden; the rest, which names the receiver, kept. */
+/** A webhook URL's credentials (a password, as `user:password@`, or a user name alone, `token@`, which Basic authorization sends as the credential; a query's values, as `?token=`) hidden; the rest, which names the receiver, kept. */
 function hideUrlCredentials(value: string): string {
   if (!URL.canParse(value)) return value;
   const url = new URL(value);
-  if (!url.password && !url.search) return value;
+  if (!url.username && !url.password && !url.search) return value;
   if (url.password) url.password = HIDDEN;
+  else if (url.username) url.username = HIDDEN;
   if (url.search) url.search = [...url.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=${HIDDEN}`).join("&");
   return url.href;
 }

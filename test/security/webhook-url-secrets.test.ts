@@ -23,4 +23,17 @@ describe("a webhook URL holding credentials", () => {
     const kept = await s.records.list<{ Action: { WebhookConfiguration: { Url: string } } }>("alerts");
     expect(kept.map((a) => a.Action.WebhookConfiguration.Url)).toEqual([url]);
   });
+
+  it("is answered with its user name hidden when that is the credential alone (`https://token@host`, sent as Basic authorization)", async () => {
+    const s = localAt(await tempDir(), () => T0);
+    const call = async (name: string, body: unknown) => JSON.parse((await router(s)({ method: "POST", path: `/${name}`, body: JSON.stringify(body), requestId: "r", scope: OPERATOR })).body) as Record<string, unknown>;
+    const detector = await createDetector(s, OPERATOR, { AnomalyDetectorName: "shop", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
+    const url = "https://sk_live_t0ken-s3cret@hooks.example.com/in/shop";
+    const { AlertArn } = await call("CreateAlert", { AlertName: "hook", AnomalyDetectorArn: detector.AnomalyDetectorArn, AlertSensitivityThreshold: 50, Action: { WebhookConfiguration: { Url: url } } });
+    const described = await call("DescribeAlert", { AlertArn });
+    expect(JSON.stringify(described)).not.toMatch(/t0ken-s3cret/);
+    expect((described["Alert"] as { Action: { WebhookConfiguration: { Url: string } } }).Action.WebhookConfiguration.Url).toBe("https://****@hooks.example.com/in/shop");
+    const kept = await s.records.list<{ Action: { WebhookConfiguration: { Url: string } } }>("alerts");
+    expect(kept.map((a) => a.Action.WebhookConfiguration.Url)).toEqual([url]);
+  });
 });
