@@ -12,7 +12,8 @@ interface Waiting {
  * deliveries of a batch record what they sent in few requests. Every other call goes
  * straight to the store. Each caller's promise settles once its own write is made; a batch
  * refused as a whole (a record the store will not take fails its whole request) is made
- * again one put at a time, so each caller hears of its own write alone. A value is read
+ * again one put at a time (a key's in the order asked), so each caller hears of its own write
+ * alone. A value is read
  * when its batch is written, at the end of the turn: callers hand over values they no longer
  * change (records are plain, read-only data here).
  */
@@ -26,8 +27,11 @@ export function withBatchedPuts(store: RecordStore): RecordStore {
       await store.putMany(batch.map((w) => w.write));
       for (const w of batch) w.resolve();
     } catch {
+      // A key's puts one after the other, in the order asked, so the last one stays (as in a batch); keys at once.
       await Promise.all(
-        batch.map(({ write: { table, id, value, expiresAt }, resolve, reject }) => store.put(table, id, value, expiresAt === undefined ? {} : { expiresAt }).then(resolve, reject)),
+        [...byKey(batch).values()].map(async (puts) => {
+          for (const { write: { table, id, value, expiresAt }, resolve, reject } of puts) await store.put(table, id, value, expiresAt === undefined ? {} : { expiresAt }).then(resolve, reject);
+        }),
       );
     }
   };
@@ -51,4 +55,16 @@ export function withBatchedPuts(store: RecordStore): RecordStore {
     claim: (id, until, now) => store.claim(id, until, now),
     release: (id, until) => store.release(id, until),
   };
+}
+
+/** The waiting puts by record, each record's in the order asked. */
+function byKey(batch: readonly Waiting[]): Map<string, Waiting[]> {
+  const out = new Map<string, Waiting[]>();
+  for (const w of batch) {
+    const key = `${w.write.table}\0${w.write.id}`;
+    const puts = out.get(key);
+    if (puts) puts.push(w);
+    else out.set(key, [w]);
+  }
+  return out;
 }
