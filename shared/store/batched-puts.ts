@@ -13,9 +13,8 @@ interface Waiting {
  * straight to the store. Each caller's promise settles once its own write is made; a batch
  * refused as a whole (a record the store will not take fails its whole request) is made
  * again one put at a time (a key's in the order asked), so each caller hears of its own write
- * alone. A value is read
- * when its batch is written, at the end of the turn: callers hand over values they no longer
- * change (records are plain, read-only data here).
+ * alone. A value is read when its batch is written, at the end of the turn: callers hand over
+ * values they no longer change (records are plain, read-only data here).
  */
 export function withBatchedPuts(store: RecordStore): RecordStore {
   let waiting: Waiting[] = [];
