@@ -118,6 +118,13 @@ function tenantsOfEnv(value: string): TenantConfig[] {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/**
+ * What JSON.parse found wrong, without the text V8 quotes around it (`Unexpected token 'T',
+ * ..."Key": TOPSECRETa"... is not valid JSON`): in this file that text may be a secret's,
+ * and the message is printed and logged. Its other messages say where, not what.
+ */
+const jsonFault = (e: Error) => (/ is not valid JSON$/.test(e.message) ? "a value is not JSON (a string must be in double quotes)" : e.message);
+
 /** Whether the file gives away a secret to other users of the machine. */
 const holdsSecret = (raw: Record<string, unknown>) => ["linkKey", "secretAccessKey", "tenants", "smtp", "metricsToken"].some((k) => raw[k] !== undefined);
 
@@ -138,7 +145,7 @@ export function loadServeConfig(options: { file?: string | undefined; env: NodeJ
     try {
       fromFile = JSON.parse(text) as Record<string, unknown>;
     } catch (e) {
-      throw new ValidationException(`The config file ${path} is not JSON: ${(e as Error).message}`);
+      throw new ValidationException(`The config file ${path} is not JSON: ${jsonFault(e as Error)}`);
     }
     if (typeof fromFile !== "object" || fromFile === null || Array.isArray(fromFile)) throw new ValidationException(`The config file ${path} must hold one JSON object`);
     if (holdsSecret(fromFile) && (statSync(path).mode & 0o077) !== 0) throw new ValidationException(`The config file ${path} holds secrets and other users may read it: chmod 600 ${path}`);

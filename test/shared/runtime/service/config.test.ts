@@ -55,6 +55,23 @@ describe("vigil serve's settings", () => {
     expect(() => loadServeConfig({ file: join(dir, "missing.json"), env: {} })).toThrow(/Cannot read the config file/);
   });
 
+  it("refuses a file that is not JSON without quoting its text: a secret there, a quote left out, stays out of the terminal and the logs", async () => {
+    const file = join(await tempDir(), "vigil.config.json");
+    for (const text of ['{"secretAccessKey": TOPSECRETabcdefghij}', '{"linkKey": "k", "secretAccessKey": xTOPSECRETabcdefghij"}', "TOPSECRETabcdefghij"]) {
+      await writeFile(file, text, { mode: 0o600 });
+      const refused = (() => {
+        try {
+          loadServeConfig({ file, env: {} });
+        } catch (e) {
+          return e as ValidationException;
+        }
+        throw new Error("accepted");
+      })();
+      expect(refused.message, text).toMatch(/is not JSON/);
+      expect(refused.message, text).not.toMatch(/TOPSEC/);
+    }
+  });
+
   it("takes the metrics token from the file (a secret: the file must be its owner's alone) or VIGIL_METRICS_TOKEN, 32 printable characters at least", async () => {
     const dir = await tempDir();
     const file = join(dir, "vigil.config.json");
