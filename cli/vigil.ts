@@ -22,7 +22,14 @@ import { startServing, stopOnSignal } from "./service.ts";
 import { DEMO_RATE, serveDemo } from "./demo-serve.ts";
 import { DEFAULT_CONFIG_FILE, loadServeConfig } from "../shared/runtime/service/config.ts";
 
-const say = (line: string) => process.stderr.write(`${line}\n`);
+/**
+ * A line for the terminal, its control characters shown escaped (`\x1b`; a line break too,
+ * so it stays one line): lines carry text read from files (a rejected row, a dimension value,
+ * a file's name), and an escape sequence in one would drive the terminal instead (set its
+ * clipboard or title, rewrite what was printed).
+ */
+const printable = (line: string) => line.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+const say = (line: string) => process.stderr.write(`${printable(line)}\n`);
 
 function isoTime(value: string): number {
   const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) || !value.includes("T") ? value : `${value}Z`);
