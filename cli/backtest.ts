@@ -1,9 +1,31 @@
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { DEFAULT_LIMITS } from "../shared/api/http-server.ts";
 import type { BacktestRun } from "../shared/app/backtest.ts";
 import { ValidationException } from "../shared/model/errors.ts";
 import { anomalyDetectorArn, LOCAL_ARN_SCOPE, metricSetArn, arnResourceName } from "../shared/model/ids.ts";
 import { CreateMetricSetRequest, type MetricSet } from "../shared/model/metric-set.ts";
 import { parseOrThrow } from "../shared/model/validate.ts";
+
+/** The most a metric set file may hold: what the API takes as a CreateMetricSet request (which is a few kB). */
+export const METRIC_SET_FILE_BYTES = DEFAULT_LIMITS.maxBodyBytes;
+
+/** A file's text, read up to `max` bytes: a larger one (or a device that never ends) is refused, not taken into memory whole. */
+async function readAtMost(path: string, max: number): Promise<string> {
+  const handle = await open(path);
+  try {
+    const bytes = Buffer.alloc(max + 1);
+    let at = 0;
+    while (at < bytes.byteLength) {
+      const { bytesRead } = await handle.read(bytes, at, bytes.byteLength - at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    if (at > max) throw new Error(`it holds more than ${max} bytes, which no metric set does`);
+    return bytes.toString("utf8", 0, at);
+  } finally {
+    await handle.close();
+  }
+}
 
 /**
  * Reads a CreateMetricSet JSON (its AnomalyDetectorArn may be left out), so that a file
@@ -12,7 +34,7 @@ import { parseOrThrow } from "../shared/model/validate.ts";
 export async function loadMetricSetFile(path: string): Promise<MetricSet> {
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(path, "utf8"));
+    json = JSON.parse(await readAtMost(path, METRIC_SET_FILE_BYTES));
   } catch (e) {
     throw new ValidationException(`cannot read metric set ${path}: ${e instanceof Error ? e.message : String(e)}`, { reason: "CANNOT_PARSE" });
   }

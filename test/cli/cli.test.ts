@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { detectDue, groupRecords, listDetectors, OPERATOR, putFeedback } from "../../shared/app/index.ts";
+import { METRIC_SET_FILE_BYTES } from "../../cli/backtest.ts";
 import { DEMO_LIVE_START, LIVE_HOURS } from "../../cli/demo.ts";
 import { localServices } from "../../shared/runtime/local.ts";
 import { csvOf, HOUR, metricSetRequest, shopPoints, sqlTime, T0, tempDir, type ShopPoint } from "../builders.ts";
@@ -119,6 +120,19 @@ describe("vigil backtest", () => {
     expect(vigil(["backtest", "--metric-set", join(dir, "missing.json")]).stderr).toMatch(/cannot read metric set/);
     expect(vigil(["backtest", "--metric-set", join(dir, "bad.json"), "--from", "soon"]).code).not.toBe(0);
   });
+
+  it("reads no more of a metric set file than the API takes as one, and refuses a larger file or a device that never ends", async () => {
+    const { dir, metricSet, data } = await fixture();
+    const json = await readFile(metricSet, "utf8");
+    await writeFile(join(dir, "at-limit.json"), json.padEnd(METRIC_SET_FILE_BYTES));
+    expect(vigil(["backtest", "--metric-set", join(dir, "at-limit.json"), "--data", data]).code).toBe(0);
+    await writeFile(join(dir, "over.json"), json.padEnd(METRIC_SET_FILE_BYTES + 1));
+    for (const file of [join(dir, "over.json"), "/dev/zero"]) {
+      const r = vigil(["backtest", "--metric-set", file, "--data", data]);
+      expect(r.code, file).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^vigil: ValidationException: cannot read metric set ${file}: it holds more than ${METRIC_SET_FILE_BYTES} bytes`));
+    }
+  });
 });
 
 describe("vigil backtest, what it refuses and says", () => {
@@ -146,6 +160,16 @@ describe("vigil backtest, what it refuses and says", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`${data}:${good.length + 1}: partial, NON_NUMERIC_MEASURE: measure 'views' = 'lots' is not a number`);
     expect(r.stderr).toMatch(/… and 2 more: --out <file> keeps every one/);
+  });
+
+  it("shows the control characters of a row it names escaped: a file's escape sequence never reaches the terminal", async () => {
+    const good = csvOf(shopPoints(T0, 48, SERIES)).trimEnd().split("\n");
+    // Sets the terminal's clipboard (OSC 52), then clears the screen.
+    const { metricSet, data } = await fixture([...good, `${sqlTime(T0)},web,de,\x1b]52;c;ZXZpbA==\x07\x1b[2J,2`].join("\n") + "\n");
+    const r = vigil(["backtest", "--metric-set", metricSet]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect(r.stderr).toContain(`${data}:${good.length + 1}: partial, NON_NUMERIC_MEASURE: measure 'views' = '\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J' is not a number`);
   });
 
   it("refuses an S3 URI at once, saying how to back-test such files here", async () => {
