@@ -1,25 +1,72 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ConflictException } from "../../model/errors.ts";
 
+/** A takeover older than this was left by a process that stopped in it (one takes microseconds). */
+const ABANDONED_TAKEOVER_MS = 10_000;
+
 /**
  * One `vigil serve` per data directory: the service loop may then take back what a stopped
- * one left held. The lock is a file holding the pid; one whose process is gone is taken over.
+ * one left held. The lock is a file holding the pid, made by linking a file written whole (so
+ * it is never read empty, half written); one whose process is gone is taken over, by one
+ * starting process at a time (`<lock>.takeover`, made the same way): it removes the lock only
+ * while it is still the one found stale, so a lock another took meanwhile is never removed.
  */
 export function lockDataDir(file: string): () => void {
   mkdirSync(dirname(file), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 });
-      return () => rmSync(file, { force: true });
-    } catch (e) {
-      if ((e as { code?: string }).code !== "EEXIST") throw e;
-      const holder = Number(readFileSync(file, "utf8").trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) throw new ConflictException(`Another vigil serve (pid ${holder}) runs on this data directory; stop it first`, file, "DataDirectory");
-      rmSync(file, { force: true });
+  const mine = `${file}.${process.pid}-${randomBytes(6).toString("hex")}.taking`;
+  writeFileSync(mine, String(process.pid), { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (linked(mine, file)) return () => rmSync(file, { force: true });
+      const holder = contentOf(file);
+      // Gone meanwhile (released, or taken over and not yet taken again): linked again.
+      if (holder === undefined) continue;
+      const pid = Number(holder);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new ConflictException(`Another vigil serve (pid ${pid}) runs on this data directory; stop it first`, file, "DataDirectory");
+      takeOver(file, mine, holder);
     }
+  } finally {
+    rmSync(mine, { force: true });
   }
   throw new ConflictException("Could not take the data directory's lock", file, "DataDirectory");
+}
+
+/** Removes the lock `file` while it still holds `stale`, one taker at a time; nothing when another takes it over now. */
+function takeOver(file: string, mine: string, stale: string): void {
+  const takeover = `${file}.takeover`;
+  if (!linked(mine, takeover)) {
+    const since = statSync(takeover, { throwIfNoEntry: false })?.mtimeMs;
+    if (since !== undefined && Date.now() - since > ABANDONED_TAKEOVER_MS) rmSync(takeover, { force: true });
+    return;
+  }
+  try {
+    if (contentOf(file) === stale) unlinkSync(file);
+  } finally {
+    rmSync(takeover, { force: true });
+  }
+}
+
+/** What the file holds, trimmed; undefined when it is gone. */
+function contentOf(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/** Links `from` to `to`: false when `to` is there already. */
+function linked(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === "EEXIST") return false;
+    throw e;
+  }
 }
 
 function alive(pid: number): boolean {

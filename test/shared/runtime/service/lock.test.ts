@@ -1,0 +1,40 @@
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { describe, expect, it } from "vitest";
+import { bundledScript } from "../../../child-scripts.ts";
+import { tempDir } from "../../../builders.ts";
+
+const STARTING = 8;
+const ROUNDS = 15;
+
+/** A process about to take the lock (lock-taker.ts, bundled), waiting for "go". */
+async function taker(script: string, lock: string) {
+  const child = spawn(process.execPath, [script, lock], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  if ((await lines.next()).value !== "ready") throw new Error("a lock taker did not start");
+  return {
+    go: () => child.stdin.write("go\n"),
+    /** Whether it took the lock; it holds it until `stop`. */
+    won: async () => (await lines.next()).value === "won",
+    stop: () => child.stdin.end(),
+  };
+}
+
+describe("the data directory's lock", () => {
+  it("is taken by one of several serves started at once over a lock a stopped one left", async () => {
+    const dir = await tempDir();
+    const script = await bundledScript(join(import.meta.dirname, "lock-taker.ts"), join(dir, "taker.mjs"));
+    const winners: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const lock = join(dir, `serve-${round}.lock`);
+      await writeFile(lock, "999999999"); // no such process
+      const takers = await Promise.all(Array.from({ length: STARTING }, () => taker(script, lock)));
+      for (const t of takers) t.go();
+      winners.push((await Promise.all(takers.map((t) => t.won()))).filter(Boolean).length);
+      for (const t of takers) t.stop();
+    }
+    expect(winners).toEqual(Array.from({ length: ROUNDS }, () => 1));
+  }, 120_000);
+});
