@@ -189,6 +189,7 @@ export class Catalog {
     };
     await this.createOnce("metricSets", metricSetKey(arn), metricSet, "MetricSet", req.MetricSetName);
     await this.takenBackUnlessDetector(detector, "metricSets", metricSetKey(arn));
+    await this.takenBackUnlessFrequency(detector, metricSet);
     await this.takenBackPastQuota("metricSetsPerDetector", async () => (await this.listMetricSets(detector.AnomalyDetectorArn)).length, "metricSets", metricSetKey(arn), `Detector ${detector.AnomalyDetectorName} holds more metric sets than its quota, made at once`, detector.AnomalyDetectorArn, "AnomalyDetector");
     return metricSet;
   }
@@ -248,9 +249,7 @@ export class Catalog {
     const req = parseOrThrow(UpdateAnomalyDetectorRequest, input, "UpdateAnomalyDetector request");
     const detector = await this.getDetector(req.AnomalyDetectorArn);
     const frequency = req.AnomalyDetectorConfig?.AnomalyDetectorFrequency;
-    if (frequency && frequency !== detector.AnomalyDetectorConfig.AnomalyDetectorFrequency && (await this.listMetricSets(detector.AnomalyDetectorArn)).length) {
-      throw new ValidationException("The frequency of a detector with a metric set cannot change", { fields: [{ Name: "AnomalyDetectorConfig.AnomalyDetectorFrequency", Message: "is fixed once a metric set exists" }] });
-    }
+    if (frequency && frequency !== detector.AnomalyDetectorConfig.AnomalyDetectorFrequency) await this.changeFrequency(detector, frequency);
     return this.change<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn), detector.AnomalyDetectorArn, "AnomalyDetector", (current) => ({
       ...notDeleting(current),
       ...(req.AnomalyDetectorDescription !== undefined ? { AnomalyDetectorDescription: req.AnomalyDetectorDescription } : {}),
@@ -258,6 +257,26 @@ export class Catalog {
       ...(frequency ? { AnomalyDetectorConfig: { AnomalyDetectorFrequency: frequency } } : {}),
       LastModificationTime: iso(this.deps.now()),
     }));
+  }
+
+  /**
+   * A detector's frequency changed while it has no metric set, written then read: a metric set
+   * made meanwhile at the frequency before (CreateMetricSet reads it first) puts the frequency
+   * back and refuses the change, and one made later reads the new one or takes itself back
+   * (`takenBackUnlessFrequency`). Either way no metric set runs at another frequency than its
+   * detector says, which no call could then change (it is fixed once a metric set exists).
+   */
+  private async changeFrequency(detector: AnomalyDetector, frequency: AnomalyDetector["AnomalyDetectorConfig"]["AnomalyDetectorFrequency"]): Promise<void> {
+    const fixed = () => new ValidationException("The frequency of a detector with a metric set cannot change", { fields: [{ Name: "AnomalyDetectorConfig.AnomalyDetectorFrequency", Message: "is fixed once a metric set exists" }] });
+    const arn = detector.AnomalyDetectorArn;
+    if ((await this.listMetricSets(arn)).length) throw fixed();
+    await this.change<AnomalyDetector>("detectors", resourceKey(arn), arn, "AnomalyDetector", (current) => ({ ...notDeleting(current), AnomalyDetectorConfig: { AnomalyDetectorFrequency: frequency } }));
+    const made = (await this.listMetricSets(arn)).find((m) => m.MetricSetFrequency !== frequency);
+    if (!made) return;
+    await this.deps.records.update<AnomalyDetector>("detectors", resourceKey(arn), (current) =>
+      current.CreationTime === detector.CreationTime && current.AnomalyDetectorConfig.AnomalyDetectorFrequency === frequency ? { ...current, AnomalyDetectorConfig: { AnomalyDetectorFrequency: made.MetricSetFrequency } } : current,
+    );
+    throw fixed();
   }
 
   /**
@@ -279,11 +298,8 @@ export class Catalog {
   async deleteDetector(arn: string): Promise<void> {
     const detector = await this.getDetector(arn);
     if (detector.Status !== "DELETING") throw new ConflictException(`Detector ${detector.AnomalyDetectorName} is ${detector.Status}, not DELETING`, arn, "AnomalyDetector");
-    // An alert's notification state goes with it: groups keep their ids (their metric set and start), and an alert made again under the name would read it as its own.
-    for (const a of await this.listAlerts(arn)) {
-      await this.deps.records.deletePrefix("notifications", `${resourceKey(a.AlertArn)}/`);
-      await this.deps.records.delete("alerts", resourceKey(a.AlertArn));
-    }
+    // An alert's notification state goes with it (deleteAlertRecords).
+    for (const a of await this.listAlerts(arn)) await this.deleteAlertRecords(a.AlertArn);
     for (const m of await this.listMetricSets(arn)) await this.deps.records.delete("metricSets", metricSetKey(m.MetricSetArn));
     await this.deps.records.delete("detectors", resourceKey(detector.AnomalyDetectorArn));
   }
@@ -298,6 +314,12 @@ export class Catalog {
   }
 
   private updatedMetricSet(current: MetricSet, changes: Omit<z.infer<typeof UpdateMetricSetRequest>, "MetricSetArn">): MetricSet {
+    // The frequency is the detector's, kept: one named otherwise is refused, as CreateMetricSet refuses it, not ignored.
+    if (changes.MetricSetFrequency && changes.MetricSetFrequency !== current.MetricSetFrequency) {
+      throw new ValidationException("MetricSetFrequency must match the detector's frequency", {
+        fields: [{ Name: "MetricSetFrequency", Message: `is ${changes.MetricSetFrequency}, the detector runs at ${current.MetricSetFrequency}` }],
+      });
+    }
     const merged = { ...current, ...changes };
     const { AnomalyDetectorArn, MetricSetName, MetricSetDescription, MetricList, Offset, TimestampColumn, DimensionList, MetricSetFrequency, MetricSource, Timezone, Tags, DimensionFilterList } = merged;
     const checked = parseOrThrow(
@@ -347,7 +369,18 @@ export class Catalog {
 
   async deleteAlert(arn: string): Promise<void> {
     const alert = await this.getAlert(arn);
-    await this.deps.records.delete("alerts", resourceKey(alert.AlertArn));
+    await this.deleteAlertRecords(alert.AlertArn);
+  }
+
+  /**
+   * An alert with its notification state, first (a deletion stopped between is finished by
+   * deleting the alert again): groups keep their ids (their metric set and start), and an
+   * alert made again under the name would read the state as its own, and never tell of a
+   * group the one before told of.
+   */
+  private async deleteAlertRecords(arn: string): Promise<void> {
+    await this.deps.records.deletePrefix("notifications", `${resourceKey(arn)}/`);
+    await this.deps.records.delete("alerts", resourceKey(arn));
   }
 
   /** The tags of a detector, metric set or alert, by ARN. */
@@ -381,6 +414,15 @@ export class Catalog {
     if (await this.stillStands(detector)) return;
     await this.deps.records.delete(table, id);
     throw new ResourceNotFoundException(`Detector ${detector.AnomalyDetectorArn} was deleted meanwhile`, detector.AnomalyDetectorArn, "AnomalyDetector");
+  }
+
+  /** A metric set made at the frequency its detector had when read is taken back (ConflictException) when UpdateAnomalyDetector changed it since (`changeFrequency`). */
+  private async takenBackUnlessFrequency(detector: AnomalyDetector, metricSet: MetricSet): Promise<void> {
+    const now = await this.deps.records.get<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn));
+    const frequency = now?.AnomalyDetectorConfig.AnomalyDetectorFrequency;
+    if (frequency === metricSet.MetricSetFrequency) return;
+    await this.deps.records.delete("metricSets", metricSetKey(metricSet.MetricSetArn));
+    throw new ConflictException(`The frequency of detector ${detector.AnomalyDetectorName} changed to ${frequency} while metric set ${metricSet.MetricSetName} was made at ${metricSet.MetricSetFrequency}: make it again`, detector.AnomalyDetectorArn, "AnomalyDetector");
   }
 
   private async change<T>(table: Table, id: string, arn: string, type: string, next: (current: T) => T): Promise<T> {

@@ -4,6 +4,7 @@ import { Catalog } from "../../../shared/catalog/catalog.ts";
 import { ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException } from "../../../shared/model/errors.ts";
 import { LOCAL_ARN_SCOPE, type AnomalyDetectorArn } from "../../../shared/model/ids.ts";
 import { SqliteRecordStore } from "../../../shared/store/sqlite-records.ts";
+import type { Table } from "../../../shared/store/records.ts";
 import { L4M_QUOTAS, QUOTA_CODES } from "../../../shared/model/quotas.ts";
 import { latch, metricSetRequest, T0, tempDir } from "../../builders.ts";
 
@@ -40,6 +41,15 @@ describe("catalog", () => {
     expect(m).toMatchObject({ MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/shop/orders", MetricSetFrequency: "PT1H", Offset: 0, Timezone: "UTC" });
     await expect(c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSetName: "other" }))).rejects.toBeInstanceOf(ServiceQuotaExceededException);
     await expect(c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:nope" }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it("refuses an UpdateMetricSet naming a frequency other than the one kept, as CreateMetricSet does, and changes nothing", async () => {
+    const { catalog: c } = await catalog();
+    const d = await c.createDetector(detector);
+    const m = await c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn }));
+    await expect(c.updateMetricSet({ MetricSetArn: m.MetricSetArn, MetricSetFrequency: "P1D", MetricSetDescription: "daily now" })).rejects.toMatchObject({ name: "ValidationException", fields: [{ Name: "MetricSetFrequency" }] });
+    expect(await c.getMetricSet(m.MetricSetArn)).toEqual(m);
+    expect((await c.updateMetricSet({ MetricSetArn: m.MetricSetArn, MetricSetFrequency: "PT1H", MetricSetDescription: "hourly" })).MetricSetDescription).toBe("hourly");
   });
 
   it("activates or back-tests a detector only when it has a metric set", async () => {
@@ -169,5 +179,52 @@ describe("a detector deleted while something is made in it", () => {
     await expect(c.markDeleting(d.AnomalyDetectorArn)).rejects.toMatchObject({ name: "ConflictException", message: expect.stringMatching(/deactivate it first/) });
     await expect(c.deleteDetector(d.AnomalyDetectorArn)).rejects.toBeInstanceOf(ConflictException);
     expect((await c.getDetector(d.AnomalyDetectorArn)).Status).toBe("ACTIVATING");
+  });
+});
+
+describe("a detector's frequency changed while its metric set is made", () => {
+  /** The store with `table`'s writes of `op` held until `landed`. */
+  const held = (records: SqliteRecordStore, op: "create" | "update", table: string, landed: Promise<void>) =>
+    new Proxy(records, {
+      get: (target, key) =>
+        key === op
+          ? async (...args: [Table, string, never]) => {
+              if (args[0] === table) await landed;
+              return (target[op] as (...a: typeof args) => Promise<unknown>)(...args);
+            }
+          : Reflect.get(target, key, target),
+    });
+  const hourly = (arn: string) => metricSetRequest({ AnomalyDetectorArn: arn, MetricSetFrequency: undefined });
+  /** Every metric set runs at its detector's frequency, whichever call won. */
+  const agreed = async (c: Catalog, arn: string) => {
+    const frequency = (await c.getDetector(arn)).AnomalyDetectorConfig.AnomalyDetectorFrequency;
+    expect((await c.listMetricSets(arn)).map((m) => m.MetricSetFrequency).filter((f) => f !== frequency)).toEqual([]);
+  };
+
+  it("takes the metric set back when the frequency changed after the metric set read it", async () => {
+    const { records, catalog: c } = await catalog();
+    const d = await c.createDetector(detector);
+    const { done: landed, open: land } = latch();
+    const slow = new Catalog({ records: held(records, "create", "metricSets", landed), scope: LOCAL_ARN_SCOPE, now: () => T0 });
+    const made = slow.createMetricSet(hourly(d.AnomalyDetectorArn)).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    await c.updateDetector({ AnomalyDetectorArn: d.AnomalyDetectorArn, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "P1D" } });
+    land();
+    expect(await made).toBeInstanceOf(ConflictException);
+    await agreed(c, d.AnomalyDetectorArn);
+  });
+
+  it("keeps the frequency when a metric set was made after the update found none", async () => {
+    const { records, catalog: c } = await catalog();
+    const d = await c.createDetector(detector);
+    const { done: landed, open: land } = latch();
+    const slow = new Catalog({ records: held(records, "update", "detectors", landed), scope: LOCAL_ARN_SCOPE, now: () => T0 });
+    const updated = slow.updateDetector({ AnomalyDetectorArn: d.AnomalyDetectorArn, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "P1D" } }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    await c.createMetricSet(hourly(d.AnomalyDetectorArn));
+    land();
+    expect(await updated).toMatchObject({ name: "ValidationException", fields: [{ Name: "AnomalyDetectorConfig.AnomalyDetectorFrequency" }] });
+    await agreed(c, d.AnomalyDetectorArn);
+    expect((await c.getDetector(d.AnomalyDetectorArn)).AnomalyDetectorConfig.AnomalyDetectorFrequency).toBe("PT1H");
   });
 });
