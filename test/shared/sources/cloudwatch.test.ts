@@ -8,13 +8,11 @@ import { T0 } from "../../builders.ts";
 import { startFakeCloudWatch, type FakeSeries } from "../../fakes/cloudwatch-server.ts";
 
 /**
- * Finding: a CloudWatch pull listed every metric ListMetrics answered for the metric set's
- * measures, however many, and asked GetMetricData for every series it kept, all held in
- * memory: a tenant whose namespace holds a million series (or a million with one more
- * dimension, each listed then passed over) had the ingest function, which pulls every
- * tenant's metric sets in turn, page through them all. Now a pull keeps no more series than
- * the metric set's quota (detection scores no interval past it) and lists no more than its
- * bound of metrics, and says which it met.
+ * A tenant fills its own namespaces: one that holds a million series (or a million with one
+ * more dimension, each listed then passed over) would have the ingest function, which pulls
+ * every tenant's metric sets in turn, page through them all and ask GetMetricData for each. A
+ * pull keeps no more series than the metric set's quota (detection scores no interval past
+ * it) and lists no more than its bound of metrics, and says which it met.
  */
 const HOUR = 3_600_000;
 const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:111111111111:MetricSet/lbs/requests", MetricSetFrequency: "PT1H", MetricList: [{ MetricName: "RequestCount", AggregationFunction: "SUM", Namespace: "Fleet" }], DimensionList: ["Host"] } as unknown as MetricSet;
