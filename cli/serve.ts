@@ -83,6 +83,17 @@ function checkExposure(host: string, allowedHosts: readonly string[], tenants: T
 }
 
 /**
+ * Refuses other tenants while the default tenant's secret is the public default: any of them,
+ * or anyone else on this machine who reaches the port (loopback as well), could sign with it as
+ * the operator, whose alerts may reach private addresses and who reads the data directory's files.
+ */
+function checkSharing(tenants: Tenants): void {
+  const own = [...tenants.credentials.values()].find((c) => c.tenant === "default");
+  if (tenants.scopes.size <= 1 || own?.secretAccessKey !== DEFAULT_SECRET_ACCESS_KEY) return;
+  throw new ValidationException(`vigil serve would answer other tenants (tenants, VIGIL_TENANTS) with the public default secret (${DEFAULT_SECRET_ACCESS_KEY}) for the default tenant, with which any of them could act as the operator: set secretAccessKey (VIGIL_SECRET_ACCESS_KEY) to your own`, { fields: [{ Name: "secretAccessKey", Message: "is the public default" }] });
+}
+
+/**
  * Whether a request's headers look like a caller's, so its body may take the server's whole
  * request time: a live console session, or a Signature V4 for L4M. The key is not looked up:
  * how long a body may take must not tell which keys exist (sigv4.ts).
@@ -141,6 +152,7 @@ export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Pro
   const { tenants } = options;
   const host = options.host ?? "127.0.0.1";
   checkExposure(host, options.allowedHosts ?? [], tenants);
+  checkSharing(tenants);
   let attached: { answer: Handler; vouched: (headers: PlainHeaders) => boolean; onError: (error: unknown, requestId: string) => void } | undefined;
   // Answered before the service's log and figures exist: told to them once it attaches.
   const early: AnsweredRequest[] = [];

@@ -200,7 +200,7 @@ describe("L4M's behaviour through @aws-sdk/client-lookoutmetrics, with the servi
     const token = "m".repeat(20) + "-scrape-token-0123";
     const tenants = [{ name: "team-a", accessKeyId: "TEAMAKEY01", secretAccessKey: "a-long-enough-secret" }];
     const start = async (settings: Record<string, unknown>) => {
-      const serving = await startServing(ServeConfig.parse({ dataDir: join(await tempDir(), "data"), port: 0, tenants, ...settings }), { clock: new ManualClock(LIVE), linkClock: Date.now, observer: quietObserver(), watch: false });
+      const serving = await startServing(ServeConfig.parse({ dataDir: join(await tempDir(), "data"), port: 0, secretAccessKey: "an operator's own long secret", tenants, ...settings }), { clock: new ManualClock(LIVE), linkClock: Date.now, observer: quietObserver(), watch: false });
       onTestFinished(async () => void (await serving.stop()));
       return serving;
     };

@@ -186,6 +186,22 @@ describe("vigil serve beyond this machine", () => {
     stops.push(() => own.stop());
     expect((await send(Number(new URL(own.url).port), "vigil.example.com", "POST", "/ListAnomalyDetectors", "{}", { signed: true })).status).toBe(403);
   });
+
+  it("refuses the public default secret on loopback too once other tenants are configured: any of them could sign as the default tenant", async () => {
+    // Another tenant, or anyone on this machine, signed with the README's key and acted as the operator: its files, its alerts to private addresses.
+    const dataDir = join(await tempDir(), "data");
+    const teamA = [{ name: "team-a", accessKeyId: "TEAMAKEY01", secretAccessKey: "a-long-enough-secret" }];
+    const refused = { code: "ValidationException", message: expect.stringMatching(/other tenants .* public default secret .* set secretAccessKey \(VIGIL_SECRET_ACCESS_KEY\)/) };
+    await expect(startServing(ServeConfig.parse({ dataDir, port: 0, tenants: teamA }), { observer: quietObserver(), watch: false })).rejects.toMatchObject(refused);
+    await expect(startServing(ServeConfig.parse({ dataDir, port: 0, tenants: teamA, accessKeyId: "MYOWNKEY01" }), { observer: quietObserver(), watch: false })).rejects.toMatchObject(refused);
+    await expect(startServing(loadServeConfig({ env: { VIGIL_DATA_DIR: dataDir, VIGIL_PORT: "0", VIGIL_TENANTS: "team-a:TEAMAKEY01:a-long-enough-secret" } }), { observer: quietObserver(), watch: false })).rejects.toMatchObject(refused);
+    expect(existsSync(dataDir)).toBe(false);
+    // With the operator's own secret it starts, and the README's key is refused.
+    const own = await startServing(ServeConfig.parse({ dataDir, port: 0, tenants: teamA, secretAccessKey: "an operator's own long secret" }), { observer: quietObserver(), watch: false });
+    stops.push(() => own.stop());
+    const port = Number(new URL(own.url).port);
+    expect((await send(port, `127.0.0.1:${port}`, "POST", "/ListAnomalyDetectors", "{}", { signed: true })).status).toBe(403);
+  });
 });
 
 describe("vigil serve's connections per client", () => {

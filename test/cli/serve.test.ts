@@ -38,7 +38,7 @@ import {
 } from "@aws-sdk/client-lookoutmetrics";
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountOf, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../../cli/serve.ts";
+import { accountOf, DEFAULT_ACCESS_KEY_ID, serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { activateDetector, createAlert, createDetector, createMetricSet, detectDue, OPERATOR, runBackTests, type Services } from "../../shared/app/index.ts";
 import { csvOf, HOUR, localAt, shopPoints, T0 as MONDAY, tempDir, type ShopPoint, liveFolder } from "../builders.ts";
 
@@ -57,6 +57,8 @@ const T0 = MONDAY + Math.floor((Date.now() - 30 * 24 * HOUR - MONDAY) / WEEK) * 
 const LIVE = T0 + 14 * 24 * HOUR;
 const seconds = (ms: number) => new Date(ms).toISOString().replace(".000", "");
 const hourly = { AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" as const } };
+/** The default tenant's secret: the public default is refused beside other tenants. */
+const OWN_SECRET = "the-operator-own-secret";
 
 describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
   let server: Server;
@@ -66,7 +68,7 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
   let now = LIVE;
   /** The shop: a detector with a metric set over ten live hours with a dip in de, an alert, and detection run. */
   let shop: { detector: string; metricSet: string; alert: string; group: string };
-  const client = (accessKeyId = DEFAULT_ACCESS_KEY_ID, secretAccessKey = DEFAULT_SECRET_ACCESS_KEY) => new LookoutMetricsClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+  const client = (accessKeyId = DEFAULT_ACCESS_KEY_ID, secretAccessKey = OWN_SECRET) => new LookoutMetricsClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
   const other = () => client("OTHERKEY", "other-secret");
   const source = () => ({ TemplatedPathList: [join(dir, "files", "live", "{{yyyyMMdd}}", "{{HHmm}}")], HistoricalDataPathList: [join(dir, "files", "history")] });
   const views = { MetricList: [{ MetricName: "views", AggregationFunction: "SUM" as const }], DimensionList: ["platform", "marketplace"], TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" } };
@@ -78,7 +80,7 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     const { Hash } = await import("@smithy/hash-node");
     const { HttpRequest } = await import("@smithy/protocol-http");
     const u = new URL(url);
-    const signer = new SignatureV4({ credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY }, region: "us-east-1", service: "lookoutmetrics", sha256: Hash.bind(null, "sha256") });
+    const signer = new SignatureV4({ credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: OWN_SECRET }, region: "us-east-1", service: "lookoutmetrics", sha256: Hash.bind(null, "sha256") });
     const text = JSON.stringify(body);
     const signed = await signer.sign(new HttpRequest({ method: "POST", protocol: "http:", hostname: u.hostname, port: Number(u.port), path: `/${operation}`, headers: { host: u.host, "content-type": "application/json" }, body: text }));
     const res = await fetch(`${url}/${operation}`, { method: "POST", headers: signed.headers, body: text });
@@ -89,7 +91,7 @@ describe("vigil serve, driven by @aws-sdk/client-lookoutmetrics", () => {
     dir = await tempDir();
     // The server's clock is the real one (signatures are checked against it); detection is driven here.
     services = localAt(join(dir, "vigil"), Date.now);
-    ({ server, url } = await serve({ port: 0, services, tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), tenants: [{ name: "other", accessKeyId: "OTHERKEY", secretAccessKey: "other-secret" }], dataRoots: { default: [join(dir, "files")] } }) }));
+    ({ server, url } = await serve({ port: 0, services, tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), secretAccessKey: OWN_SECRET, tenants: [{ name: "other", accessKeyId: "OTHERKEY", secretAccessKey: "other-secret" }], dataRoots: { default: [join(dir, "files")] } }) }));
     const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 4 * HOUR && p.t < LIVE + 6 * HOUR ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
     await services.blobs.put(join(dir, "files", "history", "all.csv"), csvOf(shopPoints(T0, 14 * 24, SERIES)));
     const spike = (p: ShopPoint): ShopPoint => (p.marketplace === "fr" && p.t === T0 + 12 * 24 * HOUR + 5 * HOUR ? { ...p, views: Number(p.views) * 4 } : p);

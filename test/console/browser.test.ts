@@ -8,7 +8,7 @@ import { GetFeedbackCommand, LookoutMetricsClient } from "@aws-sdk/client-lookou
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_LIVE_START, runDemo, type DemoReport } from "../../cli/demo.ts";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, serve, tenantsFromConfig } from "../../cli/serve.ts";
+import { DEFAULT_ACCESS_KEY_ID, serve, tenantsFromConfig } from "../../cli/serve.ts";
 import { POLL_MS } from "../../console/app/incidents.ts";
 import { backTestReports, runBackTests, createDetector, createMetricSet, describeMetricSet, detectDue, findSilences, groupTimeSeries, listAlerts, listDeliveries, listMetricSets, OPERATOR, type Services } from "../../shared/app/index.ts";
 import { primaryImpact } from "../../shared/incidents/contribution.ts";
@@ -26,6 +26,8 @@ import { MIN_ANOMALY_SCORE } from "../../shared/detect/score-interval.ts";
 const CHROMIUM = "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const OTHER = { id: "OTHERKEY", secret: "other-secret" };
+/** The default tenant's secret: the public default is refused beside other tenants. */
+const OWN_SECRET = "the-operator-own-secret";
 const HOUR = 3_600_000;
 /** The colours console/app/components/chart.tsx draws with. */
 const ACTUAL = [0x1d, 0x4e, 0xd8];
@@ -109,7 +111,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
   let receiver: HttpReceiver;
   /** A detector over the demo's history, not live: for the back-test. */
   let trial: string;
-  const sdk = () => new LookoutMetricsClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY }, maxAttempts: 1 });
+  const sdk = () => new LookoutMetricsClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: OWN_SECRET }, maxAttempts: 1 });
 
   async function signIn(context: BrowserContext, id: string, secret: string): Promise<Page> {
     const page = await context.newPage();
@@ -132,7 +134,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
     report = await runDemo(dir, () => {}, { webhook: `${receiver.url}/hook` });
     // Served as the demo's live mode serves it: the store's clock where the demo stopped (it
     // judges the records' expiry), the real one for sessions, signatures and links.
-    const tenants = await tenantsFromConfig({ dataDir: report.dataDir, tenants: [{ name: "other", accessKeyId: OTHER.id, secretAccessKey: OTHER.secret }] });
+    const tenants = await tenantsFromConfig({ dataDir: report.dataDir, secretAccessKey: OWN_SECRET, tenants: [{ name: "other", accessKeyId: OTHER.id, secretAccessKey: OTHER.secret }] });
     services = localServices(report.dataDir, { clock: () => DEMO_LIVE_START + 72 * HOUR, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf });
     const shop = await describeMetricSet(services, OPERATOR, report.groups[0]!.group.MetricSetArn);
     const created = await createDetector(services, OPERATOR, { AnomalyDetectorName: "shop-trial", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } });
@@ -151,7 +153,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
   });
 
   it("signs in, lists the incidents most severe first, and draws the most severe one's chart", async () => {
-    const page = await signIn(mine, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY);
+    const page = await signIn(mine, DEFAULT_ACCESS_KEY_ID, OWN_SECRET);
     const cookies = await mine.cookies();
     expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([["vigil_session", true, "Strict"]]);
     const items = page.locator("ol.incidents > li");
@@ -599,7 +601,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("the console in Chr
       expect(await page.getByRole("alert").textContent()).toBe("The access key ID and secret access key do not match any tenant's: check both and try again");
       expect(await context.cookies()).toEqual([]);
 
-      await page.getByLabel("Secret access key").fill(DEFAULT_SECRET_ACCESS_KEY);
+      await page.getByLabel("Secret access key").fill(OWN_SECRET);
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("heading", { level: 1, name: "Incidents" }).waitFor();
       await page.getByRole("button", { name: "Sign out" }).click();

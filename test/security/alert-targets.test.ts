@@ -94,7 +94,7 @@ describe("an alert's SNS topic and Lambda function", () => {
     let url: string;
     beforeAll(async () => {
       const dir = await tempDir();
-      ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), Date.now), tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), tenants: [{ name: "team-a", accessKeyId: "TEAMAKEY01", secretAccessKey: "team-a-secret-key", accountId: "111111111111" }] }) }));
+      ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), Date.now), tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), secretAccessKey: "the-operator-own-secret", tenants: [{ name: "team-a", accessKeyId: "TEAMAKEY01", secretAccessKey: "team-a-secret-key", accountId: "111111111111" }] }) }));
     });
     afterAll(() => new Promise<void>((r) => server.close(() => r())));
 

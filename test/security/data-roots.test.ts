@@ -100,7 +100,7 @@ describe("where a tenant of vigil serve may read data", () => {
     }
     await symlink(join(rootA, "history", "all.csv"), join(rootB, "escape.csv"));
     await symlink("/", join(rootB, "slash"));
-    server = await startVigilServe(dataDir, { env: { VIGIL_TENANTS: `a:${A.accessKeyId}:${A.secretAccessKey},b:${B.accessKeyId}:${B.secretAccessKey}`, VIGIL_DATA_ROOTS: `a=${rootA};b=${rootB}` } });
+    server = await startVigilServe(dataDir, { env: { VIGIL_SECRET_ACCESS_KEY: "the-operator-own-secret", VIGIL_TENANTS: `a:${A.accessKeyId}:${A.secretAccessKey},b:${B.accessKeyId}:${B.secretAccessKey}`, VIGIL_DATA_ROOTS: `a=${rootA};b=${rootB}` } });
   }, 120_000);
   afterAll(() => server?.stop());
 

@@ -15,7 +15,8 @@ import { l4m, signedHeaders, startVigilServe, type Key } from "./wire.ts";
  * same token with other rows is refused with ConflictException, never overwriting, while
  * the same token with the same rows answers as the first request did.
  */
-const DEFAULT: Key = { accessKeyId: "VIGILLOCALKEY", secretAccessKey: "vigil-local-secret" };
+/** The default tenant's key, with a secret of the operator's own: the public default is refused beside other tenants. */
+const DEFAULT: Key = { accessKeyId: "VIGILLOCALKEY", secretAccessKey: "the-operator-own-secret" };
 const B: Key = { accessKeyId: "TENANTBKEY", secretAccessKey: "tenant-b-secret-key" };
 const HOUR = 3_600_000;
 /** An hour that has closed and is not detected: rows for it are taken. */
@@ -44,7 +45,7 @@ describe("PutMetricRows across tenants and retries", () => {
 
   beforeAll(async () => {
     dataDir = join(await tempDirOnce(), "vigil");
-    server = await startVigilServe(dataDir, { env: { VIGIL_TENANTS: `b:${B.accessKeyId}:${B.secretAccessKey}` } });
+    server = await startVigilServe(dataDir, { env: { VIGIL_SECRET_ACCESS_KEY: DEFAULT.secretAccessKey, VIGIL_TENANTS: `b:${B.accessKeyId}:${B.secretAccessKey}` } });
     for (const [tenant, key] of [
       ["default", DEFAULT],
       ["b", B],
@@ -62,8 +63,8 @@ describe("PutMetricRows across tenants and retries", () => {
       );
       pushed[tenant] = made.MetricSetArn!;
     }
-    const { AnomalyDetectorArn } = await l4m(server.url).send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "files", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } }));
-    s3Sourced = (await l4m(server.url).send(new CreateMetricSetCommand({ AnomalyDetectorArn, MetricSetName: "secret-sales", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" }, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dataDir, "files", "live", "{{yyyyMMdd}}", "{{HHmm}}")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } } }))).MetricSetArn!;
+    const { AnomalyDetectorArn } = await l4m(server.url, DEFAULT).send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: "files", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } }));
+    s3Sourced = (await l4m(server.url, DEFAULT).send(new CreateMetricSetCommand({ AnomalyDetectorArn, MetricSetName: "secret-sales", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" }, MetricSource: { S3SourceConfig: { TemplatedPathList: [join(dataDir, "files", "live", "{{yyyyMMdd}}", "{{HHmm}}")], FileFormatDescriptor: { CsvFormatDescriptor: { ContainsHeader: true } } } } }))).MetricSetArn!;
   }, 60_000);
   afterAll(() => server?.stop());
 

@@ -26,7 +26,8 @@ const SERIES = [
 ];
 const LIVE = T0 + 14 * 24 * HOUR;
 const dip = (p: ShopPoint): ShopPoint => (p.marketplace === "de" && p.t >= LIVE + 4 * HOUR && p.t < LIVE + 6 * HOUR ? { ...p, views: Math.round(Number(p.views) / 5) } : p);
-const DEFAULT: Key = { accessKeyId: "VIGILLOCALKEY", secretAccessKey: "vigil-local-secret" };
+/** The default tenant's key, with a secret of the operator's own: the public default is refused beside other tenants. */
+const DEFAULT: Key = { accessKeyId: "VIGILLOCALKEY", secretAccessKey: "the-operator-own-secret" };
 const B: Key = { accessKeyId: "BKEY", secretAccessKey: "tenant-b-access-secret" };
 const secretsOf = (tenant: string) => ({ webhook: `whsec-${tenant}-0a1b2c3d4e5f`, header: `hdr-${tenant}-9f8e7d6c5b4a`, slack: `slackpath${tenant}7g6h5i4j` });
 
@@ -57,7 +58,7 @@ describe("secrets and the links in alert messages", () => {
     dataDir = join(base, "vigil");
     receiver = await HttpReceiver.start();
     // Tenant b's webhook is the receiver on loopback: the operator lets it reach private addresses.
-    tenants = await tenantsFromConfig({ dataDir, tenants: [{ name: "b", ...B }], dataRoots: { b: [join(base, "b-files")] }, privateTargets: ["b"] });
+    tenants = await tenantsFromConfig({ dataDir, secretAccessKey: DEFAULT.secretAccessKey, tenants: [{ name: "b", ...B }], dataRoots: { b: [join(base, "b-files")] }, privateTargets: ["b"] });
     detection = localServices(dataDir, { clock: () => now, linkClock: Date.now, dataRootsOf: tenants.dataRootsOf, privateTargets: tenants.privateTargets });
     for (const [tenant, files] of [
       ["default", join(dataDir, "files")],

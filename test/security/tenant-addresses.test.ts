@@ -67,6 +67,7 @@ describe("vigil serve's privateTargets setting", () => {
     const config = ServeConfig.parse({
       dataDir: join(await tempDir(), "data"),
       port: 0,
+      secretAccessKey: "the-operator-own-secret",
       tenants: [
         { name: "team-a", accessKeyId: "TEAMAKEY01", secretAccessKey: "team-a-secret-key" },
         { name: "team-b", accessKeyId: "TEAMBKEY01", secretAccessKey: "team-b-secret-key" },

@@ -7,6 +7,8 @@ import { ConsoleSessions, DEFAULT_IDLE_MS, DEFAULT_LIFETIME_MS, type EdgeRequest
 import { localAt, tempDir } from "../../builders.ts";
 
 const OTHER = { id: "OTHERKEY", secret: "other-secret" };
+/** The default tenant's secret: the public default is refused beside other tenants. */
+const OWN_SECRET = "the-operator-own-secret";
 
 /** A browser's view of the server: it keeps the cookie it was given and sends what a page would. */
 class Browser {
@@ -46,17 +48,17 @@ describe("console sessions through vigil serve", () => {
 
   beforeAll(async () => {
     const dir = await tempDir();
-    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), () => Date.now() + skew), tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), tenants: [{ name: "other", accessKeyId: OTHER.id, secretAccessKey: OTHER.secret }] }) }));
+    ({ server, url } = await serve({ port: 0, services: localAt(join(dir, "vigil"), () => Date.now() + skew), tenants: await tenantsFromConfig({ dataDir: join(dir, "vigil"), secretAccessKey: OWN_SECRET, tenants: [{ name: "other", accessKeyId: OTHER.id, secretAccessKey: OTHER.secret }] }) }));
     const client = (accessKeyId: string, secretAccessKey: string) => new LookoutMetricsClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
     const create = (c: LookoutMetricsClient, name: string) => c.send(new CreateAnomalyDetectorCommand({ AnomalyDetectorName: name, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } }));
-    mine = (await create(client(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY), "mine")).AnomalyDetectorArn;
+    mine = (await create(client(DEFAULT_ACCESS_KEY_ID, OWN_SECRET), "mine")).AnomalyDetectorArn;
     theirs = (await create(client(OTHER.id, OTHER.secret), "theirs")).AnomalyDetectorArn;
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it("signs in to an HttpOnly, SameSite=Strict cookie, and the session sees its own tenant only", async () => {
     const b = new Browser(url);
-    const res = await b.signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY);
+    const res = await b.signIn(DEFAULT_ACCESS_KEY_ID, OWN_SECRET);
     expect(res.status).toBe(200);
     const attributes = res.headers.get("set-cookie")!.split(";").map((a) => a.trim());
     expect(attributes[0]).toMatch(/^vigil_session=[A-Za-z0-9_-]{43}$/);
@@ -74,8 +76,8 @@ describe("console sessions through vigil serve", () => {
   it("refuses a bad key pair with one clear message, whichever half is wrong", async () => {
     for (const [id, secret] of [
       [DEFAULT_ACCESS_KEY_ID, "not-the-secret"],
-      ["NOSUCHKEY", DEFAULT_SECRET_ACCESS_KEY],
-      [OTHER.id, DEFAULT_SECRET_ACCESS_KEY],
+      ["NOSUCHKEY", OWN_SECRET],
+      [OTHER.id, OWN_SECRET],
     ] as const) {
       const b = new Browser(url);
       const res = await b.signIn(id, secret);
@@ -89,11 +91,11 @@ describe("console sessions through vigil serve", () => {
     const empty = await fetch(`${url}/console/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ AccessKeyId: "" }) });
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { Fields: { Name: string }[] }).Fields.map((f) => f.Name)).toEqual(["AccessKeyId", "SecretAccessKey"]);
-    const form = await fetch(`${url}/console/session`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `AccessKeyId=${DEFAULT_ACCESS_KEY_ID}&SecretAccessKey=${DEFAULT_SECRET_ACCESS_KEY}` });
+    const form = await fetch(`${url}/console/session`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `AccessKeyId=${DEFAULT_ACCESS_KEY_ID}&SecretAccessKey=${OWN_SECRET}` });
     expect(form.status).toBe(400);
     expect(form.headers.get("set-cookie")).toBeNull();
     const b = new Browser(url);
-    const crossSite = await b.signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, { origin: "https://evil.example" });
+    const crossSite = await b.signIn(DEFAULT_ACCESS_KEY_ID, OWN_SECRET, { origin: "https://evil.example" });
     expect(crossSite.status).toBe(403);
     expect(b.cookie).toBeUndefined();
     const huge = await fetch(`${url}/console/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ AccessKeyId: DEFAULT_ACCESS_KEY_ID, SecretAccessKey: "x".repeat(5000) }) });
@@ -102,7 +104,7 @@ describe("console sessions through vigil serve", () => {
 
   it("refuses a write without the session's CSRF token", async () => {
     const b = new Browser(url);
-    await b.signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY);
+    await b.signIn(DEFAULT_ACCESS_KEY_ID, OWN_SECRET);
     for (const csrf of [null, "wrong", `${b.csrf}x`]) {
       const res = await b.call("ListAnomalyDetectors", {}, { csrf });
       expect(res.status).toBe(403);
@@ -110,16 +112,16 @@ describe("console sessions through vigil serve", () => {
     }
     // Another session's token is no better.
     const c = new Browser(url);
-    await c.signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY);
+    await c.signIn(DEFAULT_ACCESS_KEY_ID, OWN_SECRET);
     expect((await b.call("ListAnomalyDetectors", {}, { csrf: c.csrf })).status).toBe(403);
     expect((await b.call("ListAnomalyDetectors", {})).status).toBe(200);
   });
 
   it("ends a session left idle, and any session at the end of its lifetime", async () => {
     const idle = new Browser(url);
-    await idle.signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY);
+    await idle.signIn(DEFAULT_ACCESS_KEY_ID, OWN_SECRET);
     const busy = new Browser(url);
-    await busy.signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY);
+    await busy.signIn(DEFAULT_ACCESS_KEY_ID, OWN_SECRET);
     try {
       // The busy one keeps working through the idle limit; the idle one does not.
       for (skew = 0; skew <= DEFAULT_IDLE_MS + 60_000; skew += DEFAULT_IDLE_MS / 2) expect((await busy.call("ListAnomalyDetectors", {})).status).toBe(200);
@@ -149,7 +151,7 @@ describe("console sessions through vigil serve", () => {
 
   it("takes a session only on the console's API paths: the SDK's paths still need a signature, and the console's a session", async () => {
     const b = new Browser(url);
-    await b.signIn(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY);
+    await b.signIn(DEFAULT_ACCESS_KEY_ID, OWN_SECRET);
     const withCookie = await fetch(`${url}/ListAnomalyDetectors`, { method: "POST", headers: { "content-type": "application/json", cookie: b.cookie!, "x-vigil-csrf": b.csrf! }, body: "{}" });
     expect(withCookie.status).toBe(403);
     expect(((await withCookie.json()) as { Message: string }).Message).toMatch(/Signature Version 4/);
