@@ -263,6 +263,38 @@ describe("serverless package", () => {
     expect(resources["AnomalyGroupTopic"]).toMatchObject({ Type: "AWS::SNS::Topic", Properties: { TopicName: "vigil-ci-anomaly-groups", KmsMasterKeyId: "alias/aws/sns" } });
   });
 
+  it("encrypts the operations topic with a key CloudWatch may use, so every alarm's action can publish there (an AWS managed key admits no alarm)", () => {
+    const alarms = Object.entries(resources).filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm");
+    expect(alarms.length).toBeGreaterThanOrEqual(4);
+    for (const [name, alarm] of alarms) expect(alarm.Properties["AlarmActions"], name).toEqual([{ Ref: "OperationsTopic" }]);
+    const keyRef = resources["OperationsTopic"]?.Properties["KmsMasterKeyId"] as { Ref?: string } | string;
+    expect(typeof keyRef === "string" ? keyRef : undefined).toBeUndefined();
+    const key = resources[(keyRef as { Ref: string }).Ref];
+    expect(key?.Type).toBe("AWS::KMS::Key");
+    expect(key?.Properties["EnableKeyRotation"]).toBe(true);
+    const statements = (key!.Properties["KeyPolicy"] as { Statement: { Effect: string; Principal: unknown; Action: string | string[]; Condition?: unknown }[] }).Statement;
+    const forCloudWatch = statements.filter((s) => s.Effect === "Allow" && JSON.stringify(s.Principal) === JSON.stringify({ Service: "cloudwatch.amazonaws.com" }));
+    expect(forCloudWatch).toHaveLength(1);
+    expect([forCloudWatch[0]!.Action].flat().sort()).toEqual(["kms:Decrypt", "kms:GenerateDataKey*"]);
+    // This account's alarms only.
+    expect(forCloudWatch[0]!.Condition).toMatchObject({ StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } });
+  });
+
+  it("refuses every request to the data bucket that does not come over TLS", () => {
+    const policies = Object.values(resources).filter((r) => r.Type === "AWS::S3::BucketPolicy" && JSON.stringify(r.Properties["Bucket"]) === JSON.stringify({ Ref: "S3BucketData" }));
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]!.Properties["PolicyDocument"] as { Statement: { Effect: string; Principal: unknown; Action: unknown; Resource: unknown; Condition?: unknown }[] }).Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [{ "Fn::GetAtt": ["S3BucketData", "Arn"] }, { "Fn::Sub": "${S3BucketData.Arn}/*" }],
+        Condition: { Bool: { "aws:SecureTransport": false } },
+      }),
+    );
+  });
+
   it("keeps records in one table with point-in-time recovery, keyed and indexed as the adapter expects", () => {
     expect(resources["RecordTable"]?.Properties).toMatchObject({ BillingMode: "PAY_PER_REQUEST", PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } });
     const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes } = recordTableDefinition("x");
