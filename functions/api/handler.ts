@@ -53,4 +53,13 @@ export async function api(event: unknown) {
   return { statusCode: res.status, headers: res.headers, body: res.body };
 }
 
-export const handler = middy(api).use(injectLambdaContext(observer.logger));
+/**
+ * The figures a request recorded (a replay's deliveries: DeliveriesSent, DeliveriesFailed,
+ * which the DeliveriesParked alarm counts) published with its answer, or its failure. Most
+ * requests record none, and Powertools' logMetrics would warn of an empty flush at each.
+ */
+const publishRecorded = () => {
+  if (observer.metrics.hasStoredMetrics()) observer.metrics.publishStoredMetrics();
+};
+
+export const handler = middy(api).use(injectLambdaContext(observer.logger)).use({ after: publishRecorded, onError: publishRecorded });

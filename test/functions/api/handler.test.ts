@@ -1,8 +1,10 @@
 import { OPERATOR, createDetector, createMetricSet } from "../../../shared/app/index.ts";
 import { readFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
 import { metricSetRequest, T0, tempDir, localAt } from "../../builders.ts";
 import { inLocalMode } from "../local-mode.ts";
+import { shop } from "../../shared/app/shop.ts";
 
 const loadHandler = async (dataDir: string) => (await inLocalMode(() => import("../../../functions/api/handler.ts"), dataDir)).api;
 
@@ -48,5 +50,26 @@ describe("api handler (local mode)", () => {
     expect(at.statusCode).toBe(400);
     expect(at.headers["x-amzn-errortype"]).toBe("ValidationException");
     expect((await api({ ...event, isBase64Encoded: false, body: " ".repeat(limit + 1) })).statusCode).toBe(413);
+  });
+
+  it("publishes the figures of the deliveries a replay made with its answer: a replay that fails again counts for the DeliveriesParked alarm", async () => {
+    // Its webhook's receiver keeps answering 410: the parked deliveries are parked again.
+    const s = await shop(8);
+    const { handler } = await inLocalMode(() => import("../../../functions/api/handler.ts"), join(s.dir, "vigil"));
+    const sample = JSON.parse(await readFile("events/api/put-metric-rows.json", "utf8"));
+    const event = { ...sample, rawPath: "/ReplayDeliveries", body: "{}", requestContext: { ...sample.requestContext, http: { ...sample.requestContext.http, path: "/ReplayDeliveries" } } };
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+    let res: { statusCode: number; body: string };
+    try {
+      res = await handler(event, { functionName: "vigil-api", awsRequestId: "req-1", invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:vigil-api", memoryLimitInMB: "1024", functionVersion: "$LATEST", getRemainingTimeInMillis: () => 60_000 } as never);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ Retried: 0, Remaining: expect.any(Number) });
+    expect(JSON.parse(res.body).Remaining).toBeGreaterThan(0);
+    const emf = lines.flatMap((l) => l.split("\n")).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }; DeliveriesFailed?: number });
+    expect(emf.flatMap((e) => e._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name)))).toContain("DeliveriesFailed");
   });
 });
