@@ -1,6 +1,6 @@
 import { joinUri } from "../model/location.ts";
 import type { MetricSet, S3SourceConfig } from "../model/metric-set.ts";
-import { dimensionsOf, measuresOf } from "../model/metric-set.ts";
+import { CANONICAL_TIMESTAMP_COLUMN, dimensionsOf, measuresOf } from "../model/metric-set.ts";
 
 /**
  * The canonical file ingest writes for sources that are not files already (CloudWatch,
@@ -19,7 +19,7 @@ const csvCell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')
 
 export function canonicalCsv(metricSet: Pick<MetricSet, "DimensionList" | "MetricList">, rows: readonly CanonicalRow[]): string {
   const measures = measuresOf(metricSet);
-  const header = ["timestamp", ...dimensionsOf(metricSet), ...measures].map(csvCell).join(",");
+  const header = [CANONICAL_TIMESTAMP_COLUMN, ...dimensionsOf(metricSet), ...measures].map(csvCell).join(",");
   const lines = rows.map((r) => [new Date(r.timestamp).toISOString(), ...r.dimensions.map(csvCell), ...measures.map((m) => (r.values[m] === undefined ? "" : String(r.values[m])))].join(","));
   return [header, ...lines].join("\n") + "\n";
 }
@@ -42,4 +42,4 @@ export function effectiveSource(metricSet: Pick<MetricSet, "MetricSource">, metr
 }
 
 /** How canonical files write their timestamps. */
-export const CANONICAL_TIMESTAMP = { ColumnName: "timestamp", ColumnFormat: "ISO_8601" } as const;
+export const CANONICAL_TIMESTAMP = { ColumnName: CANONICAL_TIMESTAMP_COLUMN, ColumnFormat: "ISO_8601" } as const;

@@ -20,6 +20,9 @@ const MAX_VALUE_LENGTH = 1024;
 const MAX_FILTER_VALUES = 1_000;
 const MAX_FILTER_CHARACTERS = 65_536;
 
+/** The timestamp column of the canonical files written for a source that is not files (CloudWatch, pushed rows): no measure or dimension of such a metric set may take its name. */
+export const CANONICAL_TIMESTAMP_COLUMN = "timestamp";
+
 /** Built on first use: a function that parses none of these requests builds none of them (see onFirstUse). */
 const schemas = onFirstUse(() => {
   const Charset = z.string().check(
@@ -163,6 +166,11 @@ const schemas = onFirstUse(() => {
     });
     const s3 = req.MetricSource.S3SourceConfig;
     if (s3) checkS3Source(s3, [...measures, ...dimensions, ...(ts ? [ts] : [])], ts, ctx);
+    // Rows of any other source are written to canonical files (ingest/canonical.ts), whose time is the column CANONICAL_TIMESTAMP_COLUMN: a measure or dimension of that name would be read as the time, and every row refused.
+    if (!s3) {
+      measures.forEach((m, i) => m === CANONICAL_TIMESTAMP_COLUMN && ctx.addIssue({ code: "custom", path: ["MetricList", i, "MetricName"], message: `'${m}' names the time of the files Vigil writes for this source: rename the measure` }));
+      dimensions.forEach((d, i) => d === CANONICAL_TIMESTAMP_COLUMN && ctx.addIssue({ code: "custom", path: ["DimensionList", i], message: `'${d}' names the time of the files Vigil writes for this source: rename the dimension` }));
+    }
     if (req.MetricSource.HttpPushConfig && !ts) ctx.addIssue({ code: "custom", path: ["TimestampColumn", "ColumnName"], message: "is required for pushed rows: it names their timestamp field" });
     if (req.MetricSource.CloudWatchConfig) {
       req.MetricList.forEach((m, i) => {

@@ -41,6 +41,20 @@ describe("CreateMetricSetRequest", () => {
     expect(fieldsOf(metricSetRequest(override)).map((f) => f.Name)).toContain(field);
   });
 
+  it("refuses a measure or dimension named 'timestamp' for pushed rows and CloudWatch, whose files name their time so, and takes it from files", () => {
+    const ts = { ColumnName: "ts", ColumnFormat: "yyyy-MM-dd HH:mm:ss" };
+    const dimension = { TimestampColumn: ts, DimensionList: ["timestamp", "marketplace"], MetricList: [{ MetricName: "views", AggregationFunction: "SUM", Namespace: "Shop" }] };
+    const measure = { TimestampColumn: ts, MetricList: [{ MetricName: "views", AggregationFunction: "SUM", Namespace: "Shop" }, { MetricName: "timestamp", AggregationFunction: "SUM", Namespace: "Shop" }] };
+    for (const MetricSource of [{ HttpPushConfig: {} }, { CloudWatchConfig: {} }]) {
+      expect(fieldsOf(metricSetRequest({ ...dimension, MetricSource }))).toEqual([{ Name: "DimensionList[0]", Message: "'timestamp' names the time of the files Vigil writes for this source: rename the dimension" }]);
+      expect(fieldsOf(metricSetRequest({ ...measure, MetricSource }))).toEqual([{ Name: "MetricList[1].MetricName", Message: "'timestamp' names the time of the files Vigil writes for this source: rename the measure" }]);
+    }
+    expect(CreateMetricSetRequest.safeParse(metricSetRequest(dimension)).success).toBe(true);
+    expect(CreateMetricSetRequest.safeParse(metricSetRequest(measure)).success).toBe(true);
+    // The timestamp column itself may be so named: it is the files' time.
+    expect(CreateMetricSetRequest.safeParse(metricSetRequest({ MetricSource: { HttpPushConfig: {} } })).success).toBe(true);
+  });
+
   it("leaves how many measures and dimensions a metric set may hold to the quotas, and refuses a list past any quota", () => {
     const many = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
     expect(CreateMetricSetRequest.safeParse(metricSetRequest({ MetricList: many("m", 6).map((MetricName) => ({ MetricName, AggregationFunction: "SUM" })), DimensionList: many("d", 6) })).success).toBe(true);
