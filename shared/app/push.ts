@@ -79,19 +79,18 @@ export async function putMetricRows(deps: Services, scope: Scope, req: PutMetric
   const kept = req.ClientToken ? await takeToken(deps, metricSet, req.ClientToken, fingerprintOf(req.Rows), now) : undefined;
   if (kept?.response) return kept.response;
   const root = metricSetRoot(deps.resultsRoot, metricSet);
-  const push: Push = { deps, catalog, metricSet, detector, now, intervals, rejects, file, fileOf: (start) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`), takesBackOnFailure: !req.ClientToken };
+  const rejectsFile = `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl`;
+  const push: Push = { deps, catalog, metricSet, detector, now, intervals, rejects, file, fileOf: (start) => joinUri(renderTemplate(canonicalTemplate(root), start, templateZone(metricSet)), `push-${token}.csv`), rejectsUri: joinUri(root, rejectsFile), takesBackOnFailure: !req.ClientToken };
   const readEarlier = kept?.again ? await readBefore(push) : undefined;
   // Rows sure to be refused hold nothing: a client sending them again and again must not make detection give way to it.
   await refuseNotAwaiting(push);
   await writeHeld(push, requestKey);
   for (const [start, rows] of readEarlier ?? []) intervals.set(start, rows);
-  const rejectsFile = rejects.length ? `${PUSHED_REJECTS}/${new Date(now).toISOString().slice(0, 10)}/${token}.jsonl` : undefined;
-  if (rejectsFile) await deps.blobs.put(joinUri(root, rejectsFile), toJsonLines(rejects), "rejects");
   const response: PutMetricRowsResponse = {
     RowsAccepted: [...intervals.values()].reduce((n, rows) => n + rows.length, 0),
     RowsRejected: new Set(rejects.filter((r) => !r.partial).map((r) => r.line)).size,
     Rejects: rejects.slice(0, LISTED_REJECTS).map((r: RejectedRow) => ({ Index: r.line - 1, Reason: r.reason, Message: r.detail })),
-    ...(rejectsFile ? { RejectsFile: rejectsFile } : {}),
+    ...(rejects.length ? { RejectsFile: rejectsFile } : {}),
   };
   if (req.ClientToken && kept) await deps.records.put("pushes", pushKey(metricSet, req.ClientToken), { rows: kept.rows, response } satisfies PushRecord, { expiresAt: retentionStart(deps, now) + TOKEN_RETENTION_MS });
   // After the last write: a deletion that purged the metric set meanwhile leaves no answer under the token, which the same request to a metric set made again would be given.
@@ -112,6 +111,8 @@ interface Push {
   readonly file: string;
   /** The request's file in an interval's folder. */
   readonly fileOf: (start: number) => string;
+  /** Where the request's rejected rows are kept, when it has any. */
+  readonly rejectsUri: string;
   /** Without a ClientToken a failed request's files are its own, taken back; with one, its retry writes the same files. */
   readonly takesBackOnFailure: boolean;
 }
@@ -143,15 +144,22 @@ async function writeHeld(push: Push, hold: string): Promise<void> {
     await endPushHolds(deps, metricSet, [], refused(), hold, until);
     // Once a model has run an interval, the others await theirs: said so, they are not passed over unseen while being written.
     if (ran) await markAwaiting(deps, metricSet, [...intervals.keys()], push.now);
-    await writeFiles(push);
-    if (!holdsStill(deps, until)) await refuseAll(push, `the request took longer than its hold on the interval (${PUSH_HOLD_MS / 1000} s), and its run may have read the interval without them`);
+    await writeFiles(push, async () => {
+      if (!holdsStill(deps, until)) await refuseAll(push, `the request took longer than its hold on the interval (${PUSH_HOLD_MS / 1000} s), and its run may have read the interval without them`);
+      if (push.rejects.length) await deps.blobs.put(push.rejectsUri, toJsonLines(push.rejects), "rejects");
+    });
   } finally {
     await endPushHolds(deps, metricSet, [...intervals.keys()], refused(), hold, until);
   }
 }
 
-/** Writes the files, then refuses what was passed over or purged meanwhile; a failure takes back what was written (`takesBackOnFailure`) and refuses every row. */
-async function writeFiles(push: Push): Promise<void> {
+/**
+ * Writes the files, refuses what was passed over or purged meanwhile, then does `last` (the
+ * rejects file is written there); a failure of any of it takes back what was written
+ * (`takesBackOnFailure`) and refuses every row: a request answered as failed keeps no row,
+ * which its retry would otherwise add again.
+ */
+async function writeFiles(push: Push, last: () => Promise<void>): Promise<void> {
   const { deps, metricSet, intervals } = push;
   const written: number[] = [];
   try {
@@ -161,6 +169,7 @@ async function writeFiles(push: Push): Promise<void> {
     }
     await refusePassedOver(push);
     await takenBackUnlessDetector(push);
+    await last();
   } catch (e) {
     if (push.takesBackOnFailure) for (const start of written) await deps.blobs.put(push.fileOf(start), canonicalCsv(metricSet, [])).catch(() => undefined);
     intervals.clear();

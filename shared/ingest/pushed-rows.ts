@@ -3,6 +3,7 @@ import type { CanonicalRow } from "./canonical.ts";
 import type { RawRow } from "./readers.ts";
 import { classifyRow, rowSpecOf, type RejectedRow } from "./rows.ts";
 import { intervalClock } from "../model/interval-time.ts";
+import { LONE_SURROGATE } from "../model/ids.ts";
 import { makeTimestampParser } from "./timestamp.ts";
 
 /**
@@ -36,6 +37,9 @@ export function classifyPushedRows(metricSet: MetricSet, rows: readonly unknown[
     const raw: RawRow = { file: source, line, fields: row as Record<string, unknown> };
     const verdict = classifyRow(raw, spec);
     if (!verdict.ok) return void rejects.push(verdict.rejected);
+    // The interval's file is UTF-8, which writes a lone surrogate as U+FFFD: "de\ud800" would be read back as "de\ufffd", another series.
+    const unpaired = spec.dimensions.find((_, k) => LONE_SURROGATE.test(verdict.dimensions[k]!));
+    if (unpaired !== undefined) return void rejects.push({ file: source, line, reason: "MALFORMED_RECORD", detail: `dimension '${unpaired}' holds a lone surrogate (U+D800–U+DFFF unpaired), which no UTF-8 file can keep`, partial: false, row: raw.fields });
     rejects.push(...verdict.problems);
     const values: Record<string, number> = {};
     verdict.values.forEach((v, m) => v !== undefined && (values[measures[m]!] = v));

@@ -62,7 +62,7 @@ export const resourceKey = (arn: string) => `${arnAccount(arn)}/${arnResourceNam
  * NUL, which no metric set's ARN begins with: one series could otherwise name itself as
  * another (`a\0device=b` with `c`, and `a` with `b\0device=c`; `de\ud800` and `de\ufffd`).
  */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** A part the plain digest cannot tell apart from another: it holds NUL, or a lone surrogate. */
 const notPlain = (part: string) => part.includes("\0") || LONE_SURROGATE.test(part);
 

@@ -88,6 +88,18 @@ describe("classifyPushedRows", () => {
       }),
     );
   });
+
+  it("refuses a dimension value holding a lone surrogate, which its interval's file would keep as U+FFFD, another series' value", () => {
+    const metricSet = { MetricSetArn: "arn:x", MetricList: [{ MetricName: "views", AggregationFunction: "SUM" }], DimensionList: ["platform", "marketplace"], TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" }, Timezone: "UTC" } as unknown as MetricSet;
+    // As a request body sends them: JSON's escapes may write a lone surrogate.
+    const rows = JSON.parse(`[${["de\\ud800", "de\\udc00x", "de\\ufffd", "de\\ud83d\\ude00"].map((m) => `{"timestamp":"${sqlTime(T0)}","platform":"web","marketplace":"${m}","views":1}`).join(",")}]`) as unknown[];
+    const { intervals, rejects } = classifyPushedRows(metricSet, rows, HOUR, "test");
+    expect(rejects.map((r) => [r.line, r.reason, r.detail])).toEqual([
+      [1, "MALFORMED_RECORD", expect.stringContaining("dimension 'marketplace' holds a lone surrogate")],
+      [2, "MALFORMED_RECORD", expect.stringContaining("dimension 'marketplace' holds a lone surrogate")],
+    ]);
+    expect(intervals.get(T0)!.map((r) => r.dimensions[1])).toEqual(["de\ufffd", "de\u{1f600}"]);
+  });
 });
 
 describe("PutMetricRows", () => {
@@ -570,6 +582,18 @@ describe("PutMetricRows", () => {
     await expect(push(flaky, body, "req-1")).rejects.toThrow(/SlowDown/);
     expect(await push(rt, body, "req-2")).toMatchObject({ RowsAccepted: 4 });
     now = T0 + 26 * HOUR;
+    expect((await detectDue(rt, now))[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { execution: { rowsRead: 2 } } });
+  });
+
+  it("takes back what a request wrote when keeping its rejected rows fails: its retry's rows are read once", async () => {
+    let now = T0 + 24 * HOUR;
+    const { rt, metricSet } = await detectedShop(() => now, 24);
+    now = T0 + 25 * HOUR - 60_000;
+    const body = { MetricSetArn: metricSet.MetricSetArn, Rows: [...rowsOf(shopPoints(T0 + 24 * HOUR, 1, SERIES)), { timestamp: "yesterday", platform: "web", marketplace: "de", views: 1 }] };
+    const flaky = { ...rt, blobs: new Proxy(rt.blobs, { get: (target, key) => (key === "put" ? async (...args: Parameters<Services["blobs"]["put"]>) => { if (args[0].includes("pushed-rejects")) throw new Error("SlowDown"); return target.put(...args); } : Reflect.get(target, key, target)) }) };
+    await expect(push(flaky, body, "req-1")).rejects.toThrow(/SlowDown/);
+    expect(await push(rt, body, "req-2")).toMatchObject({ RowsAccepted: 2, RowsRejected: 1, RejectsFile: expect.stringMatching(/req-2\.jsonl$/) });
+    now = T0 + 25 * HOUR;
     expect((await detectDue(rt, now))[0]).toMatchObject({ intervalStart: T0 + 24 * HOUR, outcome: { execution: { rowsRead: 2 } } });
   });
 
