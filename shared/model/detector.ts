@@ -1,7 +1,7 @@
 import * as z from "./zod.ts";
 import { Frequency } from "./frequency.ts";
 import type { AnomalyDetectorArn } from "./ids.ts";
-import { Arn, Description, ResourceName, Tags } from "./shapes.ts";
+import { Arn, Description, KmsKeyArn, ResourceName, Tags } from "./shapes.ts";
 import { onFirstUse } from "./first-use.ts";
 
 /** Built on first use: a function that parses none of these requests builds none of them (see onFirstUse). */
@@ -10,13 +10,13 @@ const schemas = onFirstUse(() => {
     AnomalyDetectorName: ResourceName,
     AnomalyDetectorDescription: z.optional(Description),
     AnomalyDetectorConfig: z.strictObject({ AnomalyDetectorFrequency: Frequency }),
-    KmsKeyArn: z.optional(Arn),
+    KmsKeyArn: z.optional(KmsKeyArn),
     Tags: z.optional(Tags),
   });
 
   const UpdateAnomalyDetectorRequest = z.strictObject({
     AnomalyDetectorArn: Arn,
-    KmsKeyArn: z.optional(Arn),
+    KmsKeyArn: z.optional(KmsKeyArn),
     AnomalyDetectorDescription: z.optional(Description),
     AnomalyDetectorConfig: z.optional(z.strictObject({ AnomalyDetectorFrequency: Frequency })),
   });

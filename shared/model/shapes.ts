@@ -29,6 +29,9 @@ export const Description = z.string().check(z.minLength(1), z.maxLength(256), z.
  */
 export const Arn = z.string().check(z.maxLength(256), z.regex(/^arn:[a-z\d-]+(?::[^:\n\r\u2028\u2029]*){3}:.+$/, "is not an ARN"));
 
+/** A KMS key's ARN, as L4M takes one (its pattern, with fields matched as fields: see Arn). */
+export const KmsKeyArn = z.string().check(z.minLength(20), z.maxLength(2048), z.regex(/^arn:aws[^:\n\r\u2028\u2029]*:kms:[^:\n\r\u2028\u2029]*:\d{12}:key\/[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}$/, "is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)"));
+
 export const Tags = z
   .record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(256)))
   .check(z.refine((t) => Object.keys(t).length >= 1 && Object.keys(t).length <= 50, "must hold 1 to 50 tags"));

@@ -27,6 +27,15 @@ describe("CreateAnomalyDetectorRequest", () => {
     expect(fieldNames(CreateAnomalyDetectorRequest, { ...detector, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT15M" } })).toEqual(["AnomalyDetectorConfig.AnomalyDetectorFrequency"]);
   });
 
+  it("takes a KMS key's ARN as KmsKeyArn, as L4M does, and refuses any other ARN", () => {
+    const key = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(fieldNames(CreateAnomalyDetectorRequest, { ...detector, KmsKeyArn: key })).toEqual([]);
+    expect(fieldNames(CreateAnomalyDetectorRequest, { ...detector, KmsKeyArn: key.replace("arn:aws:", "arn:aws-cn:") })).toEqual([]);
+    for (const other of ["arn:aws:iam::000000000000:role/r", "arn:aws:kms:us-east-1:000000000000:alias/mine", key.toUpperCase(), "no ARN, though long enough to be one"]) {
+      expect(fieldNames(CreateAnomalyDetectorRequest, { ...detector, KmsKeyArn: other }), other).toEqual(["KmsKeyArn"]);
+    }
+  });
+
   it("names a missing name and a too-long one", () => {
     expect(fieldNames(CreateAnomalyDetectorRequest, { AnomalyDetectorConfig: detector.AnomalyDetectorConfig })).toEqual(["AnomalyDetectorName"]);
     expect(fieldNames(CreateAnomalyDetectorRequest, { ...detector, AnomalyDetectorName: "x".repeat(64) })).toEqual(["AnomalyDetectorName"]);
