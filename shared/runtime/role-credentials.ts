@@ -59,11 +59,11 @@ export function roleCredentials(deps: RoleCredentialsDeps): RoleCredentials {
 /**
  * The role's credentials. STS's AccessDenied is the role's trust policy refusing Vigil: an
  * AccessDeniedException saying what the policy needs, the tenant's to fix. Any other 403
- * (InvalidClientTokenId, SignatureDoesNotMatch, RegionDisabledException) is
- * Vigil's own credentials or region refused: no fault of the tenant's, and none it can fix,
- * so it is an InternalServerException naming the cause for the operator, which a delivery
- * retries rather than parks as the role's fault. Anything else as STS threw it (throttling
- * and 5xx stay worth another try).
+ * (InvalidClientTokenId, SignatureDoesNotMatch, RegionDisabledException) is Vigil's own
+ * credentials or region refused: no fault of the tenant's, and none it can fix, so it is an
+ * InternalServerException naming the cause (STS's error name, not its message) for the
+ * operator, which a delivery retries rather than parks as the role's fault. Anything else as
+ * STS threw it (throttling and 5xx stay worth another try).
  */
 async function assume(deps: RoleCredentialsDeps, roleArn: string, accountId: string): Promise<Credentials> {
   const { AssumeRoleCommand } = await import("@aws-sdk/client-sts");
@@ -78,6 +78,7 @@ async function assume(deps: RoleCredentialsDeps, roleArn: string, accountId: str
       throw new AccessDeniedException(`Vigil could not assume the role ${roleArn} for account ${accountId}: its trust policy must let Vigil assume it with sts:ExternalId ${accountId}`);
     }
     if (err.$metadata?.httpStatusCode !== 403) throw e;
-    throw new InternalServerException(`STS refused Vigil's own credentials while assuming the role ${roleArn} for account ${accountId} (${err.name ?? "403"}: ${err.message ?? ""}): the operator must fix Vigil's credentials, clock or region; the role is not at fault`);
+    // STS's own words stay out (a failure reason and a delivery's error reach the tenant, and RegionDisabledException's name Vigil's account): its error's name says what the operator must fix.
+    throw new InternalServerException(`STS refused Vigil's own credentials while assuming the role ${roleArn} for account ${accountId} (${err.name ?? "403"}): the operator must fix Vigil's credentials, clock or region; the role is not at fault`);
   }
 }
