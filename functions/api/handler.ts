@@ -10,7 +10,7 @@ import { cognitoFromEnv, consoleOperationPath, tokenCall } from "../../shared/ap
 import { parseOrThrow } from "../../shared/model/validate.ts";
 import { configFromEnv } from "../../shared/runtime/config.ts";
 import { servicesOnce } from "../../shared/runtime/index.ts";
-import { powertoolsObserver } from "../../shared/runtime/observability.ts";
+import { powertoolsObserver, recordedMetrics } from "../../shared/runtime/observability.ts";
 
 /** api: the HTTP API's requests (payload format 2.0; IAM for the SDK's routes, a Cognito ID token for the console's) to the router, and back. */
 const observer = powertoolsObserver();
@@ -53,13 +53,5 @@ export async function api(event: unknown) {
   return { statusCode: res.status, headers: res.headers, body: res.body };
 }
 
-/**
- * The figures a request recorded (a replay's deliveries: DeliveriesSent, DeliveriesFailed,
- * which the DeliveriesParked alarm counts) published with its answer, or its failure. Most
- * requests record none, and Powertools' logMetrics would warn of an empty flush at each.
- */
-const publishRecorded = () => {
-  if (observer.metrics.hasStoredMetrics()) observer.metrics.publishStoredMetrics();
-};
-
-export const handler = middy(api).use(injectLambdaContext(observer.logger)).use({ after: publishRecorded, onError: publishRecorded });
+// The figures a request recorded (a replay's deliveries, which the DeliveriesParked alarm counts), published with its answer.
+export const handler = middy(api).use(injectLambdaContext(observer.logger)).use(recordedMetrics(observer.metrics));

@@ -15,6 +15,19 @@ export interface PowertoolsObserver extends Observer {
 }
 
 /**
+ * A middy middleware that publishes the figures an invocation recorded, when it recorded any,
+ * with its answer or its failure: for a function whose invocations mostly record none (the
+ * api: a replay's deliveries do), where Powertools' logMetrics would warn of an empty flush
+ * at each.
+ */
+export function recordedMetrics(metrics: Metrics): { after: () => void; onError: () => void } {
+  const publish = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: publish, onError: publish };
+}
+
+/**
  * Structured JSON logs and CloudWatch metrics in EMF, through AWS Lambda Powertools: one
  * log line per interval run, ingested interval, routed event and delivery, keyed by a
  * correlation id, and the figures an operator watches. Made by each edge and passed in.
