@@ -1,9 +1,8 @@
 import { GetMetricDataCommand, ListMetricsCommand, type CloudWatchClient, type Metric as CloudWatchMetric, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import type { CanonicalRow } from "../ingest/canonical.ts";
-import { ServiceQuotaExceededException, ValidationException } from "../model/errors.ts";
+import { ValidationException } from "../model/errors.ts";
 import type { MetricSet } from "../model/metric-set.ts";
 import { dimensionsOf } from "../model/metric-set.ts";
-import { L4M_QUOTAS, QUOTA_CODES, type Quotas } from "../model/quotas.ts";
 import type { PulledSource } from "../app/index.ts";
 
 /**
@@ -19,45 +18,39 @@ const QUERIES_PER_CALL = 500;
 export type CloudWatchMetricSet = Pick<MetricSet, "MetricList" | "DimensionList">;
 
 /**
- * What one pull may walk, the namespaces being the tenant's to fill: the series it keeps (past
- * the metric set's quota, detection would score none of them), and the metrics ListMetrics
- * answers, kept or passed over (those with other dimensions).
+ * Metrics one pull lists at most, kept or passed over (those with other dimensions): as many
+ * as a listing of a bucket may walk (LISTING_LIMITS, store/blobs.ts). The namespaces are the
+ * tenant's to fill. The series kept are not held to the metric set's quota here: ListMetrics
+ * names every series of the last two weeks, of which an interval's rows may hold far fewer,
+ * and detection holds those to the quota.
  */
-export interface PullBounds {
-  readonly maxSeries: number;
-  readonly maxListed: number;
-}
-
-/** Metrics one pull lists at most: as many as a listing of a bucket may walk (LISTING_LIMITS, store/blobs.ts). */
 const MAX_LISTED = 250_000;
 
-async function listSeries(client: CloudWatchClient, namespace: string, metricName: string, dimensionNames: readonly string[], bounds: PullBounds, count: { listed: number; kept: number }): Promise<CloudWatchMetric[]> {
+async function listSeries(client: CloudWatchClient, namespace: string, metricName: string, dimensionNames: readonly string[], maxListed: number, count: { listed: number }): Promise<CloudWatchMetric[]> {
   const out: CloudWatchMetric[] = [];
   const wanted = [...dimensionNames].sort();
   let token: string | undefined;
   do {
     const page = await client.send(new ListMetricsCommand({ Namespace: namespace, MetricName: metricName, Dimensions: dimensionNames.map((Name) => ({ Name })), NextToken: token }));
     count.listed += page.Metrics?.length ?? 0;
-    if (count.listed > bounds.maxListed) throw new ValidationException(`CloudWatch lists more than ${bounds.maxListed} metrics for the metric set's measures (reached at ${metricName} in namespace ${namespace}), the most one pull reads: give the metric set every dimension its metrics have, or a narrower namespace`);
+    if (count.listed > maxListed) throw new ValidationException(`CloudWatch lists more than ${maxListed} metrics for the metric set's measures (reached at ${metricName} in namespace ${namespace}), the most one pull reads: give the metric set every dimension its metrics have, or a narrower namespace`);
     for (const m of page.Metrics ?? []) {
       const names = (m.Dimensions ?? []).map((d) => d.Name ?? "").sort();
-      if (names.length !== wanted.length || !names.every((n, i) => n === wanted[i])) continue;
-      if (++count.kept > bounds.maxSeries) throw new ServiceQuotaExceededException(`The metric set's CloudWatch metrics hold more than ${bounds.maxSeries} time series, the quota`, undefined, "MetricSet", QUOTA_CODES.seriesPerMetricSet);
-      out.push(m);
+      if (names.length === wanted.length && names.every((n, i) => n === wanted[i])) out.push(m);
     }
     token = page.NextToken;
   } while (token);
   return out;
 }
 
-/** Rows of the interval [start, start + periodSeconds), one per series and measure that has a datapoint; refused past `bounds`. */
-export async function readCloudWatchInterval(client: CloudWatchClient, metricSet: CloudWatchMetricSet, start: number, periodSeconds: number, bounds: PullBounds): Promise<CanonicalRow[]> {
+/** Rows of the interval [start, start + periodSeconds), one per series and measure that has a datapoint; refused past `maxListed` metrics listed. */
+export async function readCloudWatchInterval(client: CloudWatchClient, metricSet: CloudWatchMetricSet, start: number, periodSeconds: number, maxListed = MAX_LISTED): Promise<CanonicalRow[]> {
   const dimensionNames = dimensionsOf(metricSet);
   const queries: { query: MetricDataQuery; measure: string; dimensions: string[] }[] = [];
-  const count = { listed: 0, kept: 0 };
+  const count = { listed: 0 };
   for (const metric of metricSet.MetricList) {
     if (!metric.Namespace) continue;
-    for (const series of await listSeries(client, metric.Namespace, metric.MetricName, dimensionNames, bounds, count)) {
+    for (const series of await listSeries(client, metric.Namespace, metric.MetricName, dimensionNames, maxListed, count)) {
       const byName = new Map((series.Dimensions ?? []).map((d) => [d.Name ?? "", d.Value ?? ""]));
       queries.push({
         measure: metric.MetricName,
@@ -90,8 +83,8 @@ export async function readCloudWatchInterval(client: CloudWatchClient, metricSet
   return [...rows.values()];
 }
 
-/** The CloudWatch source over the client it is given, each pull held to the metric set's series quota and MAX_LISTED metrics listed unless told. */
-export const cloudWatchSource = (client: CloudWatchClient, quotas: Pick<Quotas, "seriesPerMetricSet"> = L4M_QUOTAS, { maxListed = MAX_LISTED }: { readonly maxListed?: number } = {}): PulledSource => ({
+/** The CloudWatch source over the client it is given, each pull listing at most MAX_LISTED metrics unless told. */
+export const cloudWatchSource = (client: CloudWatchClient, { maxListed = MAX_LISTED }: { readonly maxListed?: number } = {}): PulledSource => ({
   kind: "cloudwatch",
-  readInterval: (metricSet, start, periodSeconds) => readCloudWatchInterval(client, metricSet, start, periodSeconds, { maxSeries: quotas.seriesPerMetricSet[metricSet.MetricSetFrequency], maxListed }),
+  readInterval: (metricSet, start, periodSeconds) => readCloudWatchInterval(client, metricSet, start, periodSeconds, maxListed),
 });

@@ -70,7 +70,7 @@ function cloudWatchOf(config: ServeConfig): PulledSource | undefined {
   const cw = config.cloudWatch;
   if (!cw) return undefined;
   const source = madeOnFirstUse(() =>
-    Promise.all([import("../../sources/cloudwatch.ts"), import("@aws-sdk/client-cloudwatch")]).then(([{ cloudWatchSource }, { CloudWatchClient }]) => cloudWatchSource(new CloudWatchClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) }), quotasOf(config))),
+    Promise.all([import("../../sources/cloudwatch.ts"), import("@aws-sdk/client-cloudwatch")]).then(([{ cloudWatchSource }, { CloudWatchClient }]) => cloudWatchSource(new CloudWatchClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) }))),
   );
   return { kind: "cloudwatch", readInterval: async (m, start, period) => (await source()).readInterval(m, start, period) };
 }
