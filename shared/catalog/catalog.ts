@@ -254,7 +254,7 @@ export class Catalog {
       ...notDeleting(current),
       ...(req.AnomalyDetectorDescription !== undefined ? { AnomalyDetectorDescription: req.AnomalyDetectorDescription } : {}),
       ...(req.KmsKeyArn !== undefined ? { KmsKeyArn: req.KmsKeyArn } : {}),
-      ...(frequency ? { AnomalyDetectorConfig: { AnomalyDetectorFrequency: frequency } } : {}),
+      // The frequency is written by changeFrequency alone: written again here, it could undo another update's since.
       LastModificationTime: iso(this.deps.now()),
     }));
   }

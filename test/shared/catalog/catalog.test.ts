@@ -227,4 +227,30 @@ describe("a detector's frequency changed while its metric set is made", () => {
     await agreed(c, d.AnomalyDetectorArn);
     expect((await c.getDetector(d.AnomalyDetectorArn)).AnomalyDetectorConfig.AnomalyDetectorFrequency).toBe("PT1H");
   });
+
+  it("keeps another update's frequency, and the metric set made at it, when an update of its own finishes after them", async () => {
+    const { records, catalog: c } = await catalog();
+    const d = await c.createDetector(detector);
+    const { done: landed, open: land } = latch();
+    // The slow update's first write to the detector (its frequency) lands at once; its last (the description) waits.
+    let updates = 0;
+    const lastHeld = new Proxy(records, {
+      get: (target, key) =>
+        key === "update"
+          ? async (...args: [Table, string, never]) => {
+              if (args[0] === "detectors" && ++updates === 2) await landed;
+              return target.update(...args);
+            }
+          : Reflect.get(target, key, target),
+    });
+    const slow = new Catalog({ records: lastHeld, scope: LOCAL_ARN_SCOPE, now: () => T0 });
+    const updated = slow.updateDetector({ AnomalyDetectorArn: d.AnomalyDetectorArn, AnomalyDetectorDescription: "daily", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "P1D" } });
+    await new Promise((r) => setTimeout(r, 20));
+    await c.updateDetector({ AnomalyDetectorArn: d.AnomalyDetectorArn, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT10M" } });
+    await c.createMetricSet(metricSetRequest({ AnomalyDetectorArn: d.AnomalyDetectorArn, MetricSetFrequency: "PT10M" }));
+    land();
+    await updated;
+    await agreed(c, d.AnomalyDetectorArn);
+    expect(await c.getDetector(d.AnomalyDetectorArn)).toMatchObject({ AnomalyDetectorDescription: "daily", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT10M" } });
+  });
 });
