@@ -108,7 +108,16 @@ function ownFoldersPrivate(dir: string): void {
   for (const name of OWN_FOLDERS) {
     const folder = join(dir, name);
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    if ((statSync(folder).mode & 0o077) !== 0) chmodSync(folder, 0o700);
+    if ((statSync(folder).mode & 0o077) !== 0) chmodOwn(folder);
+  }
+}
+
+/** Made private, unless another user owns the folder (a volume mounted there, its group given to Vigil): then it is the owner's to keep. */
+function chmodOwn(folder: string): void {
+  try {
+    chmodSync(folder, 0o700);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "EPERM") throw e;
   }
 }
 
