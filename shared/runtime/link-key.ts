@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { linkKeyId } from "../alerts/links.ts";
+import { placedWhole } from "./placed-whole.ts";
 
 /**
  * The local mode's key for signing the links in alert messages: made on first use, kept in
@@ -55,9 +56,7 @@ function replace(file: string): string {
 function make(file: string): void {
   const { tmp } = written(file);
   try {
-    linkSync(tmp, file);
-  } catch (e) {
-    if ((e as { code?: string }).code !== "EEXIST") throw e;
+    placedWhole(tmp, file);
   } finally {
     unlinkSync(tmp);
   }

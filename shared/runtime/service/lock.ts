@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ConflictException } from "../../model/errors.ts";
+import { placedWhole } from "../placed-whole.ts";
 
 /** A takeover older than this was left by a process that stopped in it (one takes microseconds). */
 const ABANDONED_TAKEOVER_MS = 10_000;
@@ -19,10 +20,10 @@ export function lockDataDir(file: string): () => void {
   writeFileSync(mine, String(process.pid), { mode: 0o600 });
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
-      if (linked(mine, file)) return () => rmSync(file, { force: true });
+      if (placedWhole(mine, file)) return () => rmSync(file, { force: true });
       const holder = contentOf(file);
-      // Gone meanwhile (released, or taken over and not yet taken again): linked again.
-      if (holder === undefined) continue;
+      // Gone meanwhile (released, or taken over and not yet taken again): placed again. Empty: being written, where the filesystem has no hard links (placedWhole).
+      if (holder === undefined || holder === "") continue;
       const pid = Number(holder);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new ConflictException(`Another vigil serve (pid ${pid}) runs on this data directory; stop it first`, file, "DataDirectory");
       takeOver(file, mine, holder);
@@ -36,7 +37,7 @@ export function lockDataDir(file: string): () => void {
 /** Removes the lock `file` while it still holds `stale`, one taker at a time; nothing when another takes it over now. */
 function takeOver(file: string, mine: string, stale: string): void {
   const takeover = `${file}.takeover`;
-  if (!linked(mine, takeover)) {
+  if (!placedWhole(mine, takeover)) {
     const since = statSync(takeover, { throwIfNoEntry: false })?.mtimeMs;
     if (since !== undefined && Date.now() - since > ABANDONED_TAKEOVER_MS) rmSync(takeover, { force: true });
     return;
@@ -54,17 +55,6 @@ function contentOf(file: string): string | undefined {
     return readFileSync(file, "utf8").trim();
   } catch (e) {
     if ((e as { code?: string }).code === "ENOENT") return undefined;
-    throw e;
-  }
-}
-
-/** Links `from` to `to`: false when `to` is there already. */
-function linked(from: string, to: string): boolean {
-  try {
-    linkSync(from, to);
-    return true;
-  } catch (e) {
-    if ((e as { code?: string }).code === "EEXIST") return false;
     throw e;
   }
 }
