@@ -19,23 +19,24 @@ const noHardLinks = () =>
 describe("a file placed whole", () => {
   afterEach(() => vi.mocked(linkSync).mockRestore());
 
-  it("is put where none is, and not over one that is there", async () => {
+  /** Two files placed at one place, in turn: the first is put, the second is not. */
+  async function placedTwice(): Promise<string> {
     const dir = await tempDir();
     writeFileSync(join(dir, "a"), "first");
     writeFileSync(join(dir, "b"), "second");
     expect(placedWhole(join(dir, "a"), join(dir, "to"))).toBe(true);
     expect(placedWhole(join(dir, "b"), join(dir, "to"))).toBe(false);
     expect(readFileSync(join(dir, "to"), "utf8")).toBe("first");
+    return dir;
+  }
+
+  it("is put where none is, and not over one that is there", async () => {
+    await placedTwice();
   });
 
   it("is put the same way on a filesystem without hard links (vfat, exFAT, some network mounts): the data directory's lock and link key work there", async () => {
     noHardLinks();
-    const dir = await tempDir();
-    writeFileSync(join(dir, "a"), "first");
-    writeFileSync(join(dir, "b"), "second");
-    expect(placedWhole(join(dir, "a"), join(dir, "to"))).toBe(true);
-    expect(placedWhole(join(dir, "b"), join(dir, "to"))).toBe(false);
-    expect(readFileSync(join(dir, "to"), "utf8")).toBe("first");
+    const dir = await placedTwice();
 
     const lock = join(dir, "state", "serve.lock");
     const release = lockDataDir(lock);
