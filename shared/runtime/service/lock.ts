@@ -18,15 +18,18 @@ export function lockDataDir(file: string): () => void {
   mkdirSync(dirname(file), { recursive: true });
   const mine = `${file}.${process.pid}-${randomBytes(6).toString("hex")}.taking`;
   writeFileSync(mine, String(process.pid), { mode: 0o600 });
+  // Tried until a takeover left by a process that stopped in it is past its age, and a little more.
+  const until = Date.now() + ABANDONED_TAKEOVER_MS + 1_000;
   try {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (;;) {
       if (placedWhole(mine, file)) return () => rmSync(file, { force: true });
       const holder = contentOf(file);
       // Gone meanwhile (released, or taken over and not yet taken again): placed again. Empty: being written, where the filesystem has no hard links (placedWhole).
       if (holder === undefined || holder === "") continue;
       const pid = Number(holder);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new ConflictException(`Another vigil serve (pid ${pid}) runs on this data directory; stop it first`, file, "DataDirectory");
-      takeOver(file, mine, holder);
+      if (!takeOver(file, mine, holder) && Date.now() < until) pause(TAKEOVER_WAIT_MS);
+      else if (Date.now() >= until) break;
     }
   } finally {
     rmSync(mine, { force: true });
@@ -34,19 +37,30 @@ export function lockDataDir(file: string): () => void {
   throw new ConflictException("Could not take the data directory's lock", file, "DataDirectory");
 }
 
-/** Removes the lock `file` while it still holds `stale`, one taker at a time; nothing when another takes it over now. */
-function takeOver(file: string, mine: string, stale: string): void {
+/** How long a start waits for another's takeover before it looks again. */
+const TAKEOVER_WAIT_MS = 20;
+
+/** Waits, holding the thread: a start has nothing else to do until it holds the lock. */
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Removes the lock `file` while it still holds `stale`, one taker at a time; nothing when
+ * another takes it over now. False when another's takeover is under way (or was left by a
+ * process that stopped in it, removed once past its age): the start waits and looks again.
+ */
+function takeOver(file: string, mine: string, stale: string): boolean {
   const takeover = `${file}.takeover`;
   if (!placedWhole(mine, takeover)) {
     const since = statSync(takeover, { throwIfNoEntry: false })?.mtimeMs;
     if (since !== undefined && Date.now() - since > ABANDONED_TAKEOVER_MS) rmSync(takeover, { force: true });
-    return;
+    return false;
   }
   try {
     if (contentOf(file) === stale) unlinkSync(file);
   } finally {
     rmSync(takeover, { force: true });
   }
+  return true;
 }
 
 /** What the file holds, trimmed; undefined when it is gone. */

@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync, utimesSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { bundledScript } from "../../../child-scripts.ts";
+import { lockDataDir } from "../../../../shared/runtime/service/lock.ts";
 import { tempDir } from "../../../builders.ts";
 
 const STARTING = 8;
@@ -37,4 +39,20 @@ describe("the data directory's lock", () => {
     }
     expect(winners).toEqual(Array.from({ length: ROUNDS }, () => 1));
   }, 120_000);
+});
+
+describe("the data directory's lock, taken over from a serve that stopped in its takeover", () => {
+  it("is taken once the takeover it left is past its age, not refused at once", async () => {
+    const dir = await tempDir();
+    const lock = join(dir, "serve.lock");
+    await writeFile(lock, "999999999"); // no such process
+    // A takeover left behind, nearly past its age (10 s): a start waits out the rest.
+    await writeFile(`${lock}.takeover`, "999999999");
+    const nearlyOld = (Date.now() - 9_700) / 1000;
+    utimesSync(`${lock}.takeover`, nearlyOld, nearlyOld);
+    const release = lockDataDir(lock);
+    expect(readFileSync(lock, "utf8")).toBe(String(process.pid));
+    expect(existsSync(`${lock}.takeover`)).toBe(false);
+    release();
+  });
 });
