@@ -109,6 +109,11 @@ class Slots {
     return best;
   }
 
+  /** No slot taken and nobody waiting. */
+  get idle(): boolean {
+    return this.used === 0 && this.waiting.size === 0;
+  }
+
   private hold(tenant: string, by: 1 | -1): void {
     const n = (this.held.get(tenant) ?? 0) + by;
     if (n > 0) this.held.set(tenant, n);
@@ -119,12 +124,22 @@ class Slots {
 /** One destination's token bucket and its single slot. */
 interface Destination {
   readonly slot: Slots;
+  /** Its pace's bucket size and refill interval. */
+  readonly burst: number;
+  readonly intervalMs: number;
   tokens: number;
   /** From when `tokens` grows again (epoch ms): when last counted, or the end of a pause. */
   at: number;
   /** Nothing is sent before this (a Retry-After). */
   pausedUntil: number;
 }
+
+/**
+ * Destinations kept before the idle ones are forgotten: a destination nobody sends to, not
+ * paused and with its bucket full again is as a new one would be, and tenants may name any
+ * number of Slack webhooks over a process's life.
+ */
+const DESTINATIONS_KEPT = 1_024;
 
 export class DeliveryGate {
   private readonly kinds = new Map<ChannelKind, Slots>();
@@ -142,7 +157,7 @@ export class DeliveryGate {
    */
   async enter(channel: Channel, signal: AbortSignal, tenant = ""): Promise<Turn | undefined> {
     const limit = this.limits[channel.kind];
-    const dest = limit.destination ? this.destination(`${channel.kind}:${limit.destination.key(channel)}`, limit.destination.burst) : undefined;
+    const dest = limit.destination ? this.destination(`${channel.kind}:${limit.destination.key(channel)}`, limit.destination) : undefined;
     const first = dest ? await dest.slot.take(signal, tenant) : "free";
     if (first === "aborted") return undefined;
     const kind = this.kind(channel.kind, limit.concurrency);
@@ -178,10 +193,26 @@ export class DeliveryGate {
     return slots;
   }
 
-  private destination(key: string, burst: number): Destination {
+  /** Destinations the gate keeps (paced ones, as Slack's webhooks). */
+  get destinationsKept(): number {
+    return this.destinations.size;
+  }
+
+  private destination(key: string, limit: NonNullable<ChannelLimit["destination"]>): Destination {
     let dest = this.destinations.get(key);
-    if (!dest) this.destinations.set(key, (dest = { slot: new Slots(1), tokens: burst, at: this.clock.now(), pausedUntil: 0 }));
+    if (!dest) {
+      if (this.destinations.size >= DESTINATIONS_KEPT) this.forgetIdle();
+      this.destinations.set(key, (dest = { slot: new Slots(1), burst: limit.burst, intervalMs: limit.intervalMs, tokens: limit.burst, at: this.clock.now(), pausedUntil: 0 }));
+    }
     return dest;
+  }
+
+  /** Forgets the destinations that are as new ones would be: none sending or waiting, none paused, their buckets full again. */
+  private forgetIdle(): void {
+    const now = this.clock.now();
+    for (const [key, d] of this.destinations) {
+      if (d.slot.idle && d.pausedUntil <= now && d.tokens + Math.max(0, now - d.at) / d.intervalMs >= d.burst) this.destinations.delete(key);
+    }
   }
 
   private async pace(dest: Destination, limit: NonNullable<ChannelLimit["destination"]>, signal: AbortSignal): Promise<boolean> {

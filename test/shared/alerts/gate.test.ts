@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { failed } from "../../../shared/alerts/channel.ts";
+import { failed, type SendResult } from "../../../shared/alerts/channel.ts";
 import { DeliveryGate, type ChannelLimits, type GateClock } from "../../../shared/alerts/gate.ts";
 import type { Channel } from "../../../shared/model/alert.ts";
 import { CHANNEL_LIMITS } from "../../../shared/runtime/senders.ts";
@@ -114,6 +114,38 @@ describe("the delivery gate", () => {
     const first = send(gate, slack("https://hooks.slack.test/a"), log, now, [throttled]);
     await run([first, send(gate, slack("https://hooks.slack.test/a"), log, now), send(gate, slack("https://hooks.slack.test/a"), log, now)]);
     expect(log.map((l) => l.at)).toEqual([0, 5000, 6000, 7000]);
+  });
+
+  it("forgets the Slack webhooks nobody sends to once their pace has filled again, and keeps one a 429 still pauses", async () => {
+    // A clock moved by hand; a sleep asked for is noted, and ends the wait (its signal aborts).
+    let t = 0;
+    const asked: number[] = [];
+    const stop = new AbortController();
+    const gate = new DeliveryGate(CHANNEL_LIMITS, {
+      now: () => t,
+      sleep: async (ms) => {
+        asked.push(ms);
+        stop.abort();
+      },
+    });
+    const once = async (url: string, answer: SendResult = { ok: true }) => {
+      const turn = (await gate.enter(slack(url), never))!;
+      expect(await turn.pace(never)).toBe(true);
+      turn.after(answer);
+      turn.release();
+    };
+    await once("https://hooks.slack.test/paused", failed(true, "HTTP_STATUS", "HTTP 429", 24 * 3_600_000));
+    // A tenant's alerts naming 5,000 webhooks over the day, one a second.
+    for (let i = 0; i < 5_000; i++) {
+      t += 1_000;
+      await once(`https://hooks.slack.test/${i}`);
+    }
+    expect(gate.destinationsKept).toBeLessThanOrEqual(1_025);
+    // The paused one is kept: its next message still waits out the Retry-After.
+    const turn = (await gate.enter(slack("https://hooks.slack.test/paused"), never))!;
+    expect(await turn.pace(stop.signal)).toBe(false);
+    expect(asked).toEqual([24 * 3_600_000 - 5_000_000]);
+    turn.release();
   });
 
   it("gives up a wait for a turn when the invocation's time runs out", async () => {
