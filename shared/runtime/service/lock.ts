@@ -24,12 +24,18 @@ export function lockDataDir(file: string): () => void {
     for (;;) {
       if (placedWhole(mine, file)) return () => rmSync(file, { force: true });
       const holder = contentOf(file);
-      // Gone meanwhile (released, or taken over and not yet taken again): placed again. Empty: being written, where the filesystem has no hard links (placedWhole).
-      if (holder === undefined || holder === "") continue;
+      // Gone meanwhile (released, or taken over and not yet taken again): placed again.
+      if (holder === undefined) continue;
+      // Empty: being written, where the filesystem has no hard links (placedWhole); still empty once the wait is over, left by a start that stopped in it, and taken over.
+      if (holder === "" && Date.now() < until) {
+        pause(TAKEOVER_WAIT_MS);
+        continue;
+      }
       const pid = Number(holder);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new ConflictException(`Another vigil serve (pid ${pid}) runs on this data directory; stop it first`, file, "DataDirectory");
-      if (!takeOver(file, mine, holder) && Date.now() < until) pause(TAKEOVER_WAIT_MS);
-      else if (Date.now() >= until) break;
+      if (takeOver(file, mine, holder)) continue;
+      if (Date.now() >= until) break;
+      pause(TAKEOVER_WAIT_MS);
     }
   } finally {
     rmSync(mine, { force: true });

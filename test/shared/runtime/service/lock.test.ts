@@ -55,4 +55,13 @@ describe("the data directory's lock, taken over from a serve that stopped in its
     expect(existsSync(`${lock}.takeover`)).toBe(false);
     release();
   });
+
+  it("is taken over when left empty by a start that stopped as it wrote it (on a filesystem without hard links), once the wait for it is over", async () => {
+    const dir = await tempDir();
+    const lock = join(dir, "serve.lock");
+    await writeFile(lock, "");
+    const release = lockDataDir(lock);
+    expect(readFileSync(lock, "utf8")).toBe(String(process.pid));
+    release();
+  }, 30_000);
 });
