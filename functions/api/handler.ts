@@ -4,6 +4,7 @@ import middy from "@middy/core";
 import * as z from "../../shared/model/zod.ts";
 import { consoleFiles, isConsolePath } from "../../console/server.ts";
 import { bodyTooLarge, DEFAULT_LIMITS } from "../../shared/api/http-server.ts";
+import { answeredErrors } from "../../shared/api/lambda-errors.ts";
 import { isPage, page } from "../../shared/api/pages.ts";
 import { router } from "../../shared/api/router.ts";
 import { cognitoFromEnv, consoleOperationPath, tokenCall } from "../../shared/api/session.ts";
@@ -53,5 +54,5 @@ export async function api(event: unknown) {
   return { statusCode: res.status, headers: res.headers, body: res.body };
 }
 
-// The figures a request recorded (a replay's deliveries, which the DeliveriesParked alarm counts), published with its answer.
-export const handler = middy(api).use(injectLambdaContext(observer.logger)).use(recordedMetrics(observer.metrics));
+// The figures a request recorded (a replay's deliveries, which the DeliveriesParked alarm counts) published with its answer; what it threw answered as L4M answers.
+export const handler = middy(api).use(injectLambdaContext(observer.logger)).use(recordedMetrics(observer.metrics)).use(answeredErrors(observer.logger));

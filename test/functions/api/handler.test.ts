@@ -72,4 +72,14 @@ describe("api handler (local mode)", () => {
     const emf = lines.flatMap((l) => l.split("\n")).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }; DeliveriesFailed?: number });
     expect(emf.flatMap((e) => e._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name)))).toContain("DeliveriesFailed");
   });
+
+  it("answers what an invocation throws as L4M answers an error, not with API Gateway's plain 500: an event that is not the HTTP API's is named the caller's error", async () => {
+    const { handler } = await inLocalMode(() => import("../../../functions/api/handler.ts"), await tempDir());
+    const context = { functionName: "vigil-api", awsRequestId: "req-1", invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:vigil-api", memoryLimitInMB: "1024", functionVersion: "$LATEST", getRemainingTimeInMillis: () => 60_000 };
+    const refused = await handler({ Records: [] }, context as never);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.headers["x-amzn-errortype"]).toBe("ValidationException");
+    expect(JSON.parse(refused.body)).toMatchObject({ __type: "ValidationException", Message: expect.stringMatching(/HTTP API event/) });
+    expect(refused.headers["x-amzn-requestid"]).toBe("req-1");
+  });
 });
