@@ -121,12 +121,14 @@ class Slots {
   }
 }
 
+/** A destination's pace. */
+type Pace = NonNullable<ChannelLimit["destination"]>;
+
 /** One destination's token bucket and its single slot. */
 interface Destination {
   readonly slot: Slots;
-  /** Its pace's bucket size and refill interval. */
-  readonly burst: number;
-  readonly intervalMs: number;
+  /** Its pace: the bucket's size and refill interval. */
+  readonly limit: Pace;
   tokens: number;
   /** From when `tokens` grows again (epoch ms): when last counted, or the end of a pause. */
   at: number;
@@ -169,7 +171,7 @@ export class DeliveryGate {
     let released = false;
     return {
       waited: first === "waited" || second === "waited",
-      pace: (s) => (dest ? this.pace(dest, limit.destination!, s) : Promise.resolve(!s.aborted)),
+      pace: (s) => (dest ? this.pace(dest, s) : Promise.resolve(!s.aborted)),
       after: (result) => {
         if (dest && !result.ok && result.retryAfterMs !== undefined) {
           // Paused, then one message, then the pace again: no burst right after a 429.
@@ -198,11 +200,11 @@ export class DeliveryGate {
     return this.destinations.size;
   }
 
-  private destination(key: string, limit: NonNullable<ChannelLimit["destination"]>): Destination {
+  private destination(key: string, limit: Pace): Destination {
     let dest = this.destinations.get(key);
     if (!dest) {
       if (this.destinations.size >= DESTINATIONS_KEPT) this.forgetIdle();
-      this.destinations.set(key, (dest = { slot: new Slots(1), burst: limit.burst, intervalMs: limit.intervalMs, tokens: limit.burst, at: this.clock.now(), pausedUntil: 0 }));
+      this.destinations.set(key, (dest = { slot: new Slots(1), limit, tokens: limit.burst, at: this.clock.now(), pausedUntil: 0 }));
     }
     return dest;
   }
@@ -211,11 +213,12 @@ export class DeliveryGate {
   private forgetIdle(): void {
     const now = this.clock.now();
     for (const [key, d] of this.destinations) {
-      if (d.slot.idle && d.pausedUntil <= now && d.tokens + Math.max(0, now - d.at) / d.intervalMs >= d.burst) this.destinations.delete(key);
+      if (d.slot.idle && d.pausedUntil <= now && d.tokens + Math.max(0, now - d.at) / d.limit.intervalMs >= d.limit.burst) this.destinations.delete(key);
     }
   }
 
-  private async pace(dest: Destination, limit: NonNullable<ChannelLimit["destination"]>, signal: AbortSignal): Promise<boolean> {
+  private async pace(dest: Destination, signal: AbortSignal): Promise<boolean> {
+    const { limit } = dest;
     for (;;) {
       if (signal.aborted) return false;
       const now = this.clock.now();
