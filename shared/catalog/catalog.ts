@@ -188,8 +188,7 @@ export class Catalog {
       LastModificationTime: now,
     };
     await this.createOnce("metricSets", metricSetKey(arn), metricSet, "MetricSet", req.MetricSetName);
-    await this.takenBackUnlessDetector(detector, "metricSets", metricSetKey(arn));
-    await this.takenBackUnlessFrequency(detector, metricSet);
+    await this.takenBackUnlessDetector(detector, "metricSets", metricSetKey(arn), metricSet);
     await this.takenBackPastQuota("metricSetsPerDetector", async () => (await this.listMetricSets(detector.AnomalyDetectorArn)).length, "metricSets", metricSetKey(arn), `Detector ${detector.AnomalyDetectorName} holds more metric sets than its quota, made at once`, detector.AnomalyDetectorArn, "AnomalyDetector");
     return metricSet;
   }
@@ -398,33 +397,37 @@ export class Catalog {
     });
   }
 
-  /** One record changed atomically (no concurrent change is lost); gone meanwhile, it is not found. */
   /** Whether `detector`, as read before, is still there, not marked for deletion nor made again since. */
   async stillStands(detector: AnomalyDetector): Promise<boolean> {
+    return (await this.standing(detector)) !== undefined;
+  }
+
+  /** `detector` as it is now, when it still stands (stillStands). */
+  private async standing(detector: AnomalyDetector): Promise<AnomalyDetector | undefined> {
     const now = await this.deps.records.get<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn));
-    return now !== undefined && now.Status !== "DELETING" && now.CreationTime === detector.CreationTime;
+    return now !== undefined && now.Status !== "DELETING" && now.CreationTime === detector.CreationTime ? now : undefined;
   }
 
   /**
    * A record made in `detector` is taken back (and NotFound answered) when the detector was
    * marked for deletion, deleted or made again since it was read: the deletion's cascade may
-   * have listed its children before this record was written.
+   * have listed its children before this record was written. A metric set (`made`) is taken
+   * back too (ConflictException) when UpdateAnomalyDetector changed the detector's frequency
+   * since it was read (`changeFrequency`). The detector is read once for both.
    */
-  private async takenBackUnlessDetector(detector: AnomalyDetector, table: Table, id: string): Promise<void> {
-    if (await this.stillStands(detector)) return;
+  private async takenBackUnlessDetector(detector: AnomalyDetector, table: Table, id: string, made?: MetricSet): Promise<void> {
+    const now = await this.standing(detector);
+    if (!now) {
+      await this.deps.records.delete(table, id);
+      throw new ResourceNotFoundException(`Detector ${detector.AnomalyDetectorArn} was deleted meanwhile`, detector.AnomalyDetectorArn, "AnomalyDetector");
+    }
+    const frequency = now.AnomalyDetectorConfig.AnomalyDetectorFrequency;
+    if (made === undefined || frequency === made.MetricSetFrequency) return;
     await this.deps.records.delete(table, id);
-    throw new ResourceNotFoundException(`Detector ${detector.AnomalyDetectorArn} was deleted meanwhile`, detector.AnomalyDetectorArn, "AnomalyDetector");
+    throw new ConflictException(`The frequency of detector ${detector.AnomalyDetectorName} changed to ${frequency} while metric set ${made.MetricSetName} was made at ${made.MetricSetFrequency}: make it again`, detector.AnomalyDetectorArn, "AnomalyDetector");
   }
 
-  /** A metric set made at the frequency its detector had when read is taken back (ConflictException) when UpdateAnomalyDetector changed it since (`changeFrequency`). */
-  private async takenBackUnlessFrequency(detector: AnomalyDetector, metricSet: MetricSet): Promise<void> {
-    const now = await this.deps.records.get<AnomalyDetector>("detectors", resourceKey(detector.AnomalyDetectorArn));
-    const frequency = now?.AnomalyDetectorConfig.AnomalyDetectorFrequency;
-    if (frequency === metricSet.MetricSetFrequency) return;
-    await this.deps.records.delete("metricSets", metricSetKey(metricSet.MetricSetArn));
-    throw new ConflictException(`The frequency of detector ${detector.AnomalyDetectorName} changed to ${frequency} while metric set ${metricSet.MetricSetName} was made at ${metricSet.MetricSetFrequency}: make it again`, detector.AnomalyDetectorArn, "AnomalyDetector");
-  }
-
+  /** One record changed atomically (no concurrent change is lost); gone meanwhile, it is not found. */
   private async change<T>(table: Table, id: string, arn: string, type: string, next: (current: T) => T): Promise<T> {
     const updated = await this.deps.records.update<T>(table, id, next);
     if (updated === undefined) throw new ResourceNotFoundException(`${type} ${arn} not found`, arn, type);
