@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { linkKeyId } from "../alerts/links.ts";
-import { placedWhole } from "./placed-whole.ts";
+import { placedWhole, writtenBeside } from "./placed-whole.ts";
 
 /**
  * The local mode's key for signing the links in alert messages: made on first use, kept in
@@ -62,13 +62,11 @@ function make(file: string): void {
   }
 }
 
-/** A new key written, private, beside the file under a name of its own (worker threads share the pid). */
+/** A new key written, private, beside the file (writtenBeside). */
 function written(file: string): { tmp: string; key: string } {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const key = newKey();
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  writeFileSync(tmp, key, { flag: "wx", mode: 0o600 });
-  return { tmp, key };
+  return { tmp: writtenBeside(file, key), key };
 }
 
 /** What tells one version of the file from the next: a rename makes a new inode. */

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { linkSync, readFileSync, writeFileSync } from "node:fs";
 
 /** Errors of a filesystem that has no hard links (vfat, exFAT, some CIFS and FUSE mounts). */
@@ -26,4 +27,11 @@ export function placedWhole(from: string, to: string): boolean {
     if ((e as { code?: string }).code === "EEXIST") return false;
     throw e;
   }
+}
+
+/** `text` written, private, beside `file` under a name of its own (worker threads share the pid): what placedWhole, or a rename, then puts in place. */
+export function writtenBeside(file: string, text: string): string {
+  const path = `${file}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
+  writeFileSync(path, text, { flag: "wx", mode: 0o600 });
+  return path;
 }

@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { ConflictException } from "../../model/errors.ts";
-import { placedWhole } from "../placed-whole.ts";
+import { placedWhole, writtenBeside } from "../placed-whole.ts";
 
 /** A takeover older than this was left by a process that stopped in it (one takes microseconds). */
 const ABANDONED_TAKEOVER_MS = 10_000;
@@ -16,8 +15,7 @@ const ABANDONED_TAKEOVER_MS = 10_000;
  */
 export function lockDataDir(file: string): () => void {
   mkdirSync(dirname(file), { recursive: true });
-  const mine = `${file}.${process.pid}-${randomBytes(6).toString("hex")}.taking`;
-  writeFileSync(mine, String(process.pid), { mode: 0o600 });
+  const mine = writtenBeside(file, String(process.pid));
   // Tried until a takeover left by a process that stopped in it is past its age, and a little more.
   const until = Date.now() + ABANDONED_TAKEOVER_MS + 1_000;
   try {
