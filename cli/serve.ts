@@ -70,27 +70,25 @@ export async function tenantsFromConfig(config: Pick<ServeConfig, "accessKeyId" 
 export type OperationsRoute = (path: string, headers: Readonly<Record<string, string | undefined>>) => Promise<ApiResponse | undefined>;
 
 /**
- * Refuses to be reached beyond this machine while a key's secret is the public default: anyone
- * who can reach the port could sign with it. It is reached beyond this machine when it listens
- * on another address, or answers a name that is not loopback (its public URL's host, an allowed
- * host): a reverse proxy in front of a server on 127.0.0.1 sends it such names.
+ * Refuses to start where others could sign with the public default secret: reached beyond this
+ * machine (listening on another address, or answering a name that is not loopback, its public
+ * URL's host or an allowed host, as a reverse proxy in front of a server on 127.0.0.1 sends),
+ * while any key's secret is the public default; or answering other tenants, while the default
+ * tenant's is (any of them, or anyone on this machine, could sign as the operator, whose alerts
+ * may reach private addresses and who reads the data directory's files).
  */
 function checkExposure(host: string, allowedHosts: readonly string[], tenants: Tenants): void {
+  const credentials = [...tenants.credentials.values()];
+  const isPublic = (c: Credential) => c.secretAccessKey === DEFAULT_SECRET_ACCESS_KEY;
+  const refused = (message: string) => new ValidationException(message, { fields: [{ Name: "secretAccessKey", Message: "is the public default" }] });
   const beyond = [host, ...allowedHosts].find((h) => !isLoopback(h));
-  if (beyond === undefined || ![...tenants.credentials.values()].some((c) => c.secretAccessKey === DEFAULT_SECRET_ACCESS_KEY)) return;
-  const where = beyond === host ? `would listen on ${host}, beyond this machine,` : `would answer ${beyond} (publicUrl, allowedHosts), beyond this machine,`;
-  throw new ValidationException(`vigil serve ${where} with the public default secret (${DEFAULT_SECRET_ACCESS_KEY}): set accessKeyId and secretAccessKey (VIGIL_ACCESS_KEY_ID, VIGIL_SECRET_ACCESS_KEY) to your own, or listen on 127.0.0.1 for this machine alone`, { fields: [{ Name: "secretAccessKey", Message: "is the public default" }] });
-}
-
-/**
- * Refuses other tenants while the default tenant's secret is the public default: any of them,
- * or anyone else on this machine who reaches the port (loopback as well), could sign with it as
- * the operator, whose alerts may reach private addresses and who reads the data directory's files.
- */
-function checkSharing(tenants: Tenants): void {
-  const own = [...tenants.credentials.values()].find((c) => c.tenant === "default");
-  if (tenants.scopes.size <= 1 || own?.secretAccessKey !== DEFAULT_SECRET_ACCESS_KEY) return;
-  throw new ValidationException(`vigil serve would answer other tenants (tenants, VIGIL_TENANTS) with the public default secret (${DEFAULT_SECRET_ACCESS_KEY}) for the default tenant, with which any of them could act as the operator: set secretAccessKey (VIGIL_SECRET_ACCESS_KEY) to your own`, { fields: [{ Name: "secretAccessKey", Message: "is the public default" }] });
+  if (beyond !== undefined && credentials.some(isPublic)) {
+    const where = beyond === host ? `would listen on ${host}, beyond this machine,` : `would answer ${beyond} (publicUrl, allowedHosts), beyond this machine,`;
+    throw refused(`vigil serve ${where} with the public default secret (${DEFAULT_SECRET_ACCESS_KEY}): set accessKeyId and secretAccessKey (VIGIL_ACCESS_KEY_ID, VIGIL_SECRET_ACCESS_KEY) to your own, or listen on 127.0.0.1 for this machine alone`);
+  }
+  if (tenants.scopes.size > 1 && credentials.some((c) => c.tenant === "default" && isPublic(c))) {
+    throw refused(`vigil serve would answer other tenants (tenants, VIGIL_TENANTS) with the public default secret (${DEFAULT_SECRET_ACCESS_KEY}) for the default tenant, with which any of them could act as the operator: set secretAccessKey (VIGIL_SECRET_ACCESS_KEY) to your own`);
+  }
 }
 
 /**
@@ -152,7 +150,6 @@ export async function listen(options: Omit<ServeOptions, keyof ServeParts>): Pro
   const { tenants } = options;
   const host = options.host ?? "127.0.0.1";
   checkExposure(host, options.allowedHosts ?? [], tenants);
-  checkSharing(tenants);
   let attached: { answer: Handler; vouched: (headers: PlainHeaders) => boolean; onError: (error: unknown, requestId: string) => void } | undefined;
   // Answered before the service's log and figures exist: told to them once it attaches.
   const early: AnsweredRequest[] = [];
