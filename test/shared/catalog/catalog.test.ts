@@ -183,17 +183,19 @@ describe("a detector deleted while something is made in it", () => {
 });
 
 describe("a detector's frequency changed while its metric set is made", () => {
-  /** The store with `table`'s writes of `op` held until `landed`. */
-  const held = (records: SqliteRecordStore, op: "create" | "update", table: string, landed: Promise<void>) =>
-    new Proxy(records, {
+  /** The store with `table`'s writes of `op` held until `landed`, from the `from`th on (the first, unless told). */
+  const held = (records: SqliteRecordStore, op: "create" | "update", table: string, landed: Promise<void>, from = 1) => {
+    let writes = 0;
+    return new Proxy(records, {
       get: (target, key) =>
         key === op
           ? async (...args: [Table, string, never]) => {
-              if (args[0] === table) await landed;
+              if (args[0] === table && ++writes >= from) await landed;
               return (target[op] as (...a: typeof args) => Promise<unknown>)(...args);
             }
           : Reflect.get(target, key, target),
     });
+  };
   const hourly = (arn: string) => metricSetRequest({ AnomalyDetectorArn: arn, MetricSetFrequency: undefined });
   /** Every metric set runs at its detector's frequency, whichever call won. */
   const agreed = async (c: Catalog, arn: string) => {
@@ -233,17 +235,7 @@ describe("a detector's frequency changed while its metric set is made", () => {
     const d = await c.createDetector(detector);
     const { done: landed, open: land } = latch();
     // The slow update's first write to the detector (its frequency) lands at once; its last (the description) waits.
-    let updates = 0;
-    const lastHeld = new Proxy(records, {
-      get: (target, key) =>
-        key === "update"
-          ? async (...args: [Table, string, never]) => {
-              if (args[0] === "detectors" && ++updates === 2) await landed;
-              return target.update(...args);
-            }
-          : Reflect.get(target, key, target),
-    });
-    const slow = new Catalog({ records: lastHeld, scope: LOCAL_ARN_SCOPE, now: () => T0 });
+    const slow = new Catalog({ records: held(records, "update", "detectors", landed, 2), scope: LOCAL_ARN_SCOPE, now: () => T0 });
     const updated = slow.updateDetector({ AnomalyDetectorArn: d.AnomalyDetectorArn, AnomalyDetectorDescription: "daily", AnomalyDetectorConfig: { AnomalyDetectorFrequency: "P1D" } });
     await new Promise((r) => setTimeout(r, 20));
     await c.updateDetector({ AnomalyDetectorArn: d.AnomalyDetectorArn, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT10M" } });
