@@ -24,20 +24,25 @@ async function taker(script: string, lock: string) {
   };
 }
 
+/** `starting` serves let go at once over `lock`, left by a stopped one: how many took it. */
+async function winnersOf(script: string, lock: string, starting: number): Promise<number> {
+  await writeFile(lock, "999999999"); // no such process
+  const takers = await Promise.all(Array.from({ length: starting }, () => taker(script, lock)));
+  for (const t of takers) t.go();
+  const won = (await Promise.all(takers.map((t) => t.won()))).filter(Boolean).length;
+  for (const t of takers) t.stop();
+  return won;
+}
+
 describe("the data directory's lock", () => {
   it("is taken by one of several serves started at once over a lock a stopped one left", async () => {
     const dir = await tempDir();
     const script = await bundledScript(join(import.meta.dirname, "lock-taker.ts"), join(dir, "taker.mjs"));
     const winners: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const lock = join(dir, `serve-${round}.lock`);
-      await writeFile(lock, "999999999"); // no such process
-      const takers = await Promise.all(Array.from({ length: STARTING }, () => taker(script, lock)));
-      for (const t of takers) t.go();
-      winners.push((await Promise.all(takers.map((t) => t.won()))).filter(Boolean).length);
-      for (const t of takers) t.stop();
-    }
+    for (let round = 0; round < ROUNDS; round++) winners.push(await winnersOf(script, join(dir, `serve-${round}.lock`), STARTING));
     expect(winners).toEqual(Array.from({ length: ROUNDS }, () => 1));
+    // And by one of 50.
+    expect(await winnersOf(script, join(dir, "serve-50.lock"), 50)).toBe(1);
   }, 120_000);
 });
 
