@@ -6,6 +6,25 @@ import { FREQUENCIES, intervalMs, type Frequency } from "../shared/model/frequen
 import { anomalyDetectorArn, LOCAL_ARN_SCOPE, metricSetArn } from "../shared/model/ids.ts";
 
 /**
+ * The most `vigil score` reads of its input: one series is held whole, as text and as rows,
+ * so past this (about eight million rows) it is refused at once rather than read until Node
+ * cannot make it a string (at 512 MiB) or the machine's memory runs out.
+ */
+export const SCORE_INPUT_BYTES = 256 * 1024 * 1024;
+
+/** The text of `input`, read up to `max` bytes: more (or a stream that never ends) is refused with what was read. */
+export async function readInput(input: AsyncIterable<Uint8Array>, max = SCORE_INPUT_BYTES): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of input) {
+    size += chunk.byteLength;
+    if (size > max) throw new ValidationException(`the input holds more than ${max} bytes (${max / 1024 / 1024} MiB), more than vigil score reads of one series: score a shorter span, or run the series as a metric set (vigil backtest reads its files as streams)`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
  * `vigil score`: CSV `timestamp,value` (oldest first, a header line or none) in, one score in [0, 1]
  * per data row out, in order. It is the product's engine, not a second one: the rows become
  * a one-series metric set (measure `value`, AVG) at the data's own step, run as a backtest;

@@ -1,7 +1,6 @@
 import { stat, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { text } from "node:stream/consumers";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { Duration } from "luxon";
 import { backtestFiles, createSilence, expireSilence, listSilences, OPERATOR, replayDeliveries, type Observer } from "../shared/app/index.ts";
@@ -16,7 +15,7 @@ import { localFiles } from "../shared/runtime/local.ts";
 import { anomalyRecords, loadMetricSetFile, rejectLines } from "./backtest.ts";
 import { describeGroup } from "./describe.ts";
 import { pauseDemo, printDemo, runDemo, type DemoChannels } from "./demo.ts";
-import { scoreCsv } from "./score.ts";
+import { readInput, scoreCsv } from "./score.ts";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "./serve.ts";
 import { startServing, stopOnSignal } from "./service.ts";
 import { DEMO_RATE, serveDemo } from "./demo-serve.ts";
@@ -260,7 +259,7 @@ program
   .command("score")
   .description("read CSV 'timestamp,value' (header optional) on stdin, write one anomaly score in [0,1] per row on stdout (causal)")
   .action(async () => {
-    const scores = scoreCsv(await text(process.stdin));
+    const scores = scoreCsv(await readInput(process.stdin));
     process.stdout.write(scores.join("\n") + (scores.length ? "\n" : ""));
   });
 

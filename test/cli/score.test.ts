@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { openSync, closeSync } from "node:fs";
+import { Readable } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readRows } from "../../cli/score.ts";
+import { readInput, readRows, SCORE_INPUT_BYTES } from "../../cli/score.ts";
 import { ValidationException } from "../../shared/model/errors.ts";
 
 /** Runs the built CLI as a user would. */
@@ -75,5 +77,28 @@ describe("vigil score refuses input it cannot use as written", () => {
         expect(() => readRows(csv(`${stamp(0)},1`, `${stamp(1)},${junk}`))).toThrow(/line 3 \(data row 2\): value .* is not a number/);
       }),
     );
+  });
+});
+
+describe("vigil score reads a bounded input", () => {
+  it("takes input up to its limit and refuses more, from a stream of any chunking", async () => {
+    const chunks = (sizes: number[]) => Readable.from(sizes.map((n) => Buffer.alloc(n, 0x31)));
+    expect(await readInput(chunks([3, 4, 3]), 10)).toBe("1".repeat(10));
+    await expect(readInput(chunks([3, 4, 4]), 10)).rejects.toThrow(/the input holds more than 10 bytes/);
+    // A character cut between two chunks is read whole.
+    const euro = Buffer.from("€,1");
+    expect(await readInput(Readable.from([euro.subarray(0, 1), euro.subarray(1)]), 10)).toBe("€,1");
+  });
+
+  it("refuses an input that never ends at once, with a clear error, instead of reading it until memory runs out", () => {
+    const zero = openSync("/dev/zero", "r");
+    try {
+      const r = spawnSync(process.execPath, ["bin/vigil.mjs", "score"], { stdio: [zero, "pipe", "pipe"], encoding: "utf8", timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(new RegExp(`^vigil: ValidationException: the input holds more than ${SCORE_INPUT_BYTES} bytes`));
+    } finally {
+      closeSync(zero);
+    }
   });
 });
