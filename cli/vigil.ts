@@ -29,6 +29,12 @@ import { DEFAULT_CONFIG_FILE, loadServeConfig } from "../shared/runtime/service/
  */
 const printable = (line: string) => line.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 const say = (line: string) => process.stderr.write(`${printable(line)}\n`);
+/**
+ * JSON for stdout, its C1 control characters (U+007F–U+009F) written as escapes: JSON.stringify
+ * escapes the C0 ones alone, and U+009B is a terminal's one-character CSI. They can stand only
+ * inside a string, where the escape reads back as the same character.
+ */
+const terminalJson = (json: string) => json.replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 function isoTime(value: string): number {
   const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) || !value.includes("T") ? value : `${value}Z`);
@@ -207,21 +213,21 @@ silence
       Reason: opts.reason,
       CreatedBy: process.env["USER"] ?? "cli",
     });
-    console.log(JSON.stringify(created, null, 2));
+    console.log(terminalJson(JSON.stringify(created, null, 2)));
   });
 silence
   .command("list")
   .description("list silences, active and past")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (opts: { dataDir?: string }) => {
-    process.stdout.write(toJsonLines(await listSilences(await localServicesAt(opts.dataDir), OPERATOR)));
+    process.stdout.write(terminalJson(toJsonLines(await listSilences(await localServicesAt(opts.dataDir), OPERATOR))));
   });
 silence
   .command("expire <id>")
   .description("end a silence now")
   .option("--data-dir <dir>", "the local data directory (VIGIL_DATA_DIR)")
   .action(async (id: string, opts: { dataDir?: string }) => {
-    console.log(JSON.stringify(await expireSilence(await localServicesAt(opts.dataDir), OPERATOR, id), null, 2));
+    console.log(terminalJson(JSON.stringify(await expireSilence(await localServicesAt(opts.dataDir), OPERATOR, id), null, 2)));
   });
 
 program
@@ -244,7 +250,7 @@ program
     if (opts.out) {
       await writeFile(opts.out, body);
       await writeFile(`${opts.out}.rejects.jsonl`, toJsonLines([...run.rejects, ...run.rejectsNotKept]));
-    } else process.stdout.write(body);
+    } else process.stdout.write(terminalJson(body));
     const q = run.quality;
     const reasons = Object.entries(q.rejectsByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);
     say(`backtest: ${q.rowsRead} rows read, ${q.rowsRejected} rejected${reasons.length ? ` (${reasons.join(", ")})` : ""}, ${q.rowsPartial} partial; ${run.intervalsLearned} intervals learned, ${run.intervalsScored} scored`);

@@ -110,6 +110,23 @@ describe("vigil backtest", () => {
     expect(r.stdout.trim().split("\n").length).toBeGreaterThan(0);
   });
 
+  it("writes the C1 control characters of a dimension value to stdout as JSON escapes: valid JSON, the same value, no terminal control", async () => {
+    const dir = await tempDir();
+    // U+009B is the one-character CSI: "\u009b2J" clears a terminal that takes C1 controls; JSON.stringify escapes C0 controls, not these.
+    const market = "de\u009b2J\u0085";
+    const dip = (p: ShopPoint): ShopPoint => (p.t === T0 + 24 * 15 * HOUR && p.marketplace === market ? { ...p, views: Math.round(Number(p.views) * 0.2) } : p);
+    await writeFile(join(dir, "data.csv"), csvOf(shopPoints(T0, 24 * 16, [{ platform: "web", marketplace: market, base: 400 }], dip)));
+    const { AnomalyDetectorArn: _, ...request } = metricSetRequest({ MetricSource: { S3SourceConfig: { HistoricalDataPathList: [join(dir, "data.csv")] } } });
+    await writeFile(join(dir, "metric-set.json"), JSON.stringify(request));
+    const r = vigil(["backtest", "--metric-set", join(dir, "metric-set.json"), "--from", new Date(T0 + 24 * 14 * HOUR).toISOString()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("\\u009b2J\\u0085");
+    expect(r.stdout).not.toMatch(/[\u007f-\u009f]/);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { dimensions: Record<string, string> });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const a of lines) expect(a.dimensions.marketplace).toBe(market);
+  });
+
   it("answers a bad metric set with one clear line and a non-zero exit", async () => {
     const { dir, data } = await fixture();
     await writeFile(join(dir, "bad.json"), JSON.stringify(metricSetRequest({ MetricList: [{ MetricName: "views", AggregationFunction: "MEDIAN" }] })));
