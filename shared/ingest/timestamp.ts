@@ -16,11 +16,26 @@ const EPOCH_MS_CUTOFF = 1e11;
 
 const ISO_LIKE = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(Z|[+-]\d\d:?\d\d)?$/;
 
+/**
+ * Epoch seconds or milliseconds as whole milliseconds, the fraction of a millisecond dropped
+ * (rounded down), as luxon reads a time's: a row at 3599.9996 s is of the hour it is in, not
+ * the next. A decimal is read digit by digit, so 0.57 s is 570 ms and not 569.99…; a number
+ * is read as the shortest decimal that writes it.
+ */
 function parseEpoch(value: unknown, unit: "auto" | "s" | "ms"): number | undefined {
-  const n = typeof value === "number" ? value : typeof value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isFinite(n)) return undefined;
-  const ms = unit === "ms" || (unit === "auto" && Math.abs(n) >= EPOCH_MS_CUTOFF) ? n : n * 1000;
-  return Math.round(ms);
+  const text = typeof value === "number" ? (Number.isFinite(value) ? String(value) : "") : typeof value === "string" ? value.trim() : "";
+  const decimal = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!decimal) {
+    // A number written with an exponent (1e+21, 1e-7).
+    if (typeof value !== "number" || !Number.isFinite(value)) return undefined;
+    return Math.floor(unit === "ms" || (unit === "auto" && Math.abs(value) >= EPOCH_MS_CUTOFF) ? value : value * 1000) + 0;
+  }
+  const [, sign, whole, fraction = ""] = decimal;
+  const digits = unit === "ms" || (unit === "auto" && Math.abs(Number(text)) >= EPOCH_MS_CUTOFF) ? 0 : 3;
+  const magnitude = Number(whole) * 10 ** digits + Number(fraction.slice(0, digits).padEnd(digits, "0"));
+  const below = /[1-9]/.test(fraction.slice(digits));
+  // Rounded down: before the epoch, a fraction left makes the instant a millisecond earlier.
+  return sign ? -magnitude - (below ? 1 : 0) + 0 : magnitude;
 }
 
 function parseIsoLike(s: string, zone: string): number | undefined {
@@ -34,7 +49,8 @@ function parseIsoLike(s: string, zone: string): number | undefined {
     const dt = DateTime.fromISO(s.replace(" ", "T"), { zone });
     return dt.isValid ? dt.toMillis() : undefined;
   }
-  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +(sec ?? 0), Math.round(Number(`0.${frac ?? 0}`) * 1000));
+  // The fraction of a millisecond dropped, as luxon does: 23:59:59.9996 is of its day, not the next.
+  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +(sec ?? 0), Number((frac ?? "").slice(0, 3).padEnd(3, "0")));
   const check = new Date(ms);
   if (check.getUTCDate() !== +d! || check.getUTCMonth() !== +mo! - 1 || +h! > 23 || +mi! > 59 || +(sec ?? 0) > 59) return undefined;
   if (!offset || offset === "Z") return ms;

@@ -33,6 +33,34 @@ describe("timestamps", () => {
     for (const bad of ["", "yesterday", "2020-13-01 00:00:00", "2020-02-30 00:00:00", "2020-10-01 24:00:00", null, undefined]) expect(p(bad)).toBeUndefined();
   });
 
+  it("drops a fraction of a millisecond, whatever the format or zone: a row at the last instant of an interval is of that interval", () => {
+    const dayEnd = Date.UTC(2024, 0, 31, 23, 59, 59, 999);
+    const auto = makeTimestampParser(undefined);
+    expect(auto("2024-01-31T23:59:59.9996Z")).toBe(dayEnd);
+    expect(auto("2024-01-31T23:59:59.999999999Z")).toBe(dayEnd);
+    expect(auto("2024-01-31 23:59:59.9996")).toBe(dayEnd);
+    expect(makeTimestampParser("ISO_8601")("2024-01-31T23:59:59.9999Z")).toBe(dayEnd);
+    expect(makeTimestampParser(undefined, "Europe/Paris")("2024-02-01T00:59:59.9996")).toBe(dayEnd);
+    expect(makeTimestampParser("EPOCH_SECONDS")(String(dayEnd / 1000 + 0.0009))).toBe(dayEnd);
+    expect(makeTimestampParser("EPOCH_SECONDS")("3599.9999")).toBe(3_599_999);
+    expect(makeTimestampParser("EPOCH_MILLISECONDS")(`${dayEnd}.6`)).toBe(dayEnd);
+    expect(auto("1706745599.9999")).toBe(dayEnd);
+    // Before the epoch, rounded down too: the instant is in the interval that ends at 0.
+    expect(makeTimestampParser("EPOCH_SECONDS")("-0.0001")).toBe(-1);
+    expect(makeTimestampParser("EPOCH_SECONDS")("-0")).toBe(0);
+  });
+
+  it("reads every millisecond written as a decimal of seconds exactly, as text or as a JSON number (property)", () => {
+    const seconds = makeTimestampParser("EPOCH_SECONDS");
+    fc.assert(
+      fc.property(fc.integer({ min: -4_102_444_799_999, max: 4_102_444_799_999 }), (ms) => {
+        const text = `${ms < 0 ? "-" : ""}${Math.floor(Math.abs(ms) / 1000)}.${String(Math.abs(ms) % 1000).padStart(3, "0")}`;
+        expect(seconds(text)).toBe(ms);
+        expect(seconds(Number(text))).toBe(ms);
+      }),
+    );
+  });
+
   it("round-trips any time written as yyyy-MM-dd HH:mm:ss (property)", () => {
     const p = makeTimestampParser("yyyy-MM-dd HH:mm:ss");
     const auto = makeTimestampParser(undefined);
