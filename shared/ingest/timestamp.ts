@@ -79,6 +79,13 @@ function patternParser(format: string, zone: string): TimestampParser {
   };
 }
 
+/**
+ * The furthest from 1970 an instant may be, in ms: what a Date holds (±100,000,000 days). A
+ * cell past it (epoch 99999999999999999999) is no time; taken for one, it was carried into
+ * a back-test's report, which could then not be written out (toISOString throws).
+ */
+export const MAX_INSTANT = 8.64e15;
+
 /** Throws a ValidationException for a pattern luxon cannot read in bounded time. */
 export function makeTimestampParser(format: string | undefined, timezone = "UTC"): TimestampParser {
   const zone = timezone === "Etc/UTC" || timezone === "GMT" ? "UTC" : timezone;
@@ -103,7 +110,8 @@ export function makeTimestampParser(format: string | undefined, timezone = "UTC"
   return (value) => {
     if (value === lastValue && value !== undefined) return lastResult;
     lastValue = value;
-    lastResult = value === undefined || value === null || value === "" ? undefined : parseOne(value);
+    const t = value === undefined || value === null || value === "" ? undefined : parseOne(value);
+    lastResult = t !== undefined && Math.abs(t) <= MAX_INSTANT ? t : undefined;
     return lastResult;
   };
 }

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { makeTimestampParser, MAX_PATTERN_CELL, rowTimeParser } from "../../../shared/ingest/timestamp.ts";
+import { makeTimestampParser, MAX_INSTANT, MAX_PATTERN_CELL, rowTimeParser } from "../../../shared/ingest/timestamp.ts";
 import { ValidationException } from "../../../shared/model/errors.ts";
 
 const t = Date.UTC(2020, 9, 1, 13, 0, 0);
@@ -59,6 +59,16 @@ describe("timestamps", () => {
         expect(seconds(Number(text))).toBe(ms);
       }),
     );
+  });
+
+  it("refuses a time no Date holds, which could not be written back out, and reads the furthest one that is", () => {
+    const auto = makeTimestampParser(undefined);
+    for (const far of ["99999999999999999999", 1e20, "8640000000000001", -8_640_000_000_000_001, "+275760-09-13T00:00:00.001Z"]) expect(auto(far), String(far)).toBeUndefined();
+    expect(makeTimestampParser("EPOCH_SECONDS")("8640000000000.001")).toBeUndefined();
+    expect(makeTimestampParser("EPOCH_MILLISECONDS")(String(MAX_INSTANT + 1))).toBeUndefined();
+    expect(auto(String(MAX_INSTANT))).toBe(MAX_INSTANT);
+    expect(auto("+275760-09-13T00:00:00Z")).toBe(MAX_INSTANT);
+    expect(new Date(auto("-8640000000000000")!).toISOString()).toBe("-271821-04-20T00:00:00.000Z");
   });
 
   it("round-trips any time written as yyyy-MM-dd HH:mm:ss (property)", () => {
