@@ -56,7 +56,10 @@ function parseIsoLike(s: string, zone: string): number | undefined {
   if (!offset || offset === "Z") return ms;
   const sign = offset[0] === "-" ? -1 : 1;
   const digits = offset.slice(1).replace(":", "");
-  return ms - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  const [hours, minutes] = [Number(digits.slice(0, 2)), Number(digits.slice(2))];
+  // No offset is a day or more, nor an hour's 60 minutes or more: +05:99 is a slip, not 6h39.
+  if (hours > 23 || minutes > 59) return undefined;
+  return ms - sign * (hours * 60 + minutes) * 60_000;
 }
 
 /**

@@ -33,6 +33,16 @@ describe("timestamps", () => {
     for (const bad of ["", "yesterday", "2020-13-01 00:00:00", "2020-02-30 00:00:00", "2020-10-01 24:00:00", null, undefined]) expect(p(bad)).toBeUndefined();
   });
 
+  it("refuses an offset of a day or more, or of 60 minutes or more, in any zone, and reads the largest there is", () => {
+    for (const zone of ["UTC", "Europe/Paris"]) {
+      const p = makeTimestampParser(undefined, zone);
+      for (const bad of ["2020-10-01T13:00:00+05:99", "2020-10-01T13:00:00+0560", "2020-10-01T13:00:00+24:00", "2020-10-01T13:00:00-99:00"]) expect(p(bad), `${bad} in ${zone}`).toBeUndefined();
+      expect(p("2020-10-02T12:59:00+23:59")).toBe(t);
+      expect(p("2020-10-01T18:30:00+0530")).toBe(t);
+      expect(makeTimestampParser("ISO_8601", zone)("2020-10-01T13:00:00+05:60")).toBeUndefined();
+    }
+  });
+
   it("drops a fraction of a millisecond, whatever the format or zone: a row at the last instant of an interval is of that interval", () => {
     const dayEnd = Date.UTC(2024, 0, 31, 23, 59, 59, 999);
     const auto = makeTimestampParser(undefined);
