@@ -50,9 +50,10 @@ function parseIsoLike(s: string, zone: string): number | undefined {
     return dt.isValid ? dt.toMillis() : undefined;
   }
   // The fraction of a millisecond dropped, as luxon does: 23:59:59.9996 is of its day, not the next.
-  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +(sec ?? 0), Number((frac ?? "").slice(0, 3).padEnd(3, "0")));
-  const check = new Date(ms);
-  if (check.getUTCDate() !== +d! || check.getUTCMonth() !== +mo! - 1 || +h! > 23 || +mi! > 59 || +(sec ?? 0) > 59) return undefined;
+  const check = new Date(Date.UTC(2000, 0, 1, +h!, +mi!, +(sec ?? 0), Number((frac ?? "").slice(0, 3).padEnd(3, "0"))));
+  // Its year set apart: Date.UTC takes years 0–99 for 1900–1999 (0050 read as 1950).
+  const ms = check.setUTCFullYear(+y!, +mo! - 1, +d!);
+  if (check.getUTCFullYear() !== +y! || check.getUTCDate() !== +d! || check.getUTCMonth() !== +mo! - 1 || +h! > 23 || +mi! > 59 || +(sec ?? 0) > 59) return undefined;
   if (!offset || offset === "Z") return ms;
   const sign = offset[0] === "-" ? -1 : 1;
   const digits = offset.slice(1).replace(":", "");

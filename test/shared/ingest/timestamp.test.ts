@@ -33,6 +33,17 @@ describe("timestamps", () => {
     for (const bad of ["", "yesterday", "2020-13-01 00:00:00", "2020-02-30 00:00:00", "2020-10-01 24:00:00", null, undefined]) expect(p(bad)).toBeUndefined();
   });
 
+  it("reads the years 0000 to 0099 as themselves, not as 1900 to 1999, with or without a zone", () => {
+    for (const zone of ["UTC", "Europe/London"]) {
+      const p = makeTimestampParser(undefined, zone);
+      expect(new Date(p("0050-01-01T00:00:00Z")!).toISOString(), zone).toBe("0050-01-01T00:00:00.000Z");
+      expect(new Date(p("0099-12-31T23:59:59.999+00:00")!).toISOString(), zone).toBe("0099-12-31T23:59:59.999Z");
+      expect(new Date(p("0048-02-29T00:00:00Z")!).toISOString(), zone).toBe("0048-02-29T00:00:00.000Z");
+      expect(p("0050-02-29T00:00:00Z"), zone).toBeUndefined();
+    }
+    expect(new Date(makeTimestampParser(undefined)("0050-01-01 00:00:00")!).toISOString()).toBe("0050-01-01T00:00:00.000Z");
+  });
+
   it("refuses an offset of a day or more, or of 60 minutes or more, in any zone, and reads the largest there is", () => {
     for (const zone of ["UTC", "Europe/Paris"]) {
       const p = makeTimestampParser(undefined, zone);
