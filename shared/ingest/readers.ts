@@ -144,15 +144,17 @@ interface CsvRecordInfo {
  * losing every row after it. A record is given up at MAX_RECORD_SIZE and reported once;
  * csv-parse reads nothing after it, so a reader that goes on (`gaveUp`, streamCsv) starts a
  * parser of its own at the next line, and the whole-file reader stops there. Lines may end in
- * CRLF or LF, mixed: csv-parse otherwise takes the first line's ending for the whole file, and
- * a file with a CRLF header and LF rows (two exports joined) read as one row.
+ * CRLF, LF or CR alone, mixed: csv-parse otherwise takes the first line's ending for the whole
+ * file, and a file with a CRLF header and LF rows (two exports joined) read as one row; a file
+ * whose lines end in CR alone (a spreadsheet's "CSV (Macintosh)") was read as a header of
+ * every cell and no row, nothing said.
  */
 function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: string; detail: string }) => void, gaveUp?: (line: number) => void): CsvParseOptions {
   /** Records read when the parser last gave up on a record too long, if it did. */
   let givenUpAfter = -1;
   return {
     delimiter: options.Delimiter ?? ",",
-    record_delimiter: ["\r\n", "\n"],
+    record_delimiter: ["\r\n", "\n", "\r"],
     quote: options.QuoteSymbol === "" ? false : (options.QuoteSymbol ?? '"'),
     relax_column_count: true,
     relax_quotes: true,
@@ -309,7 +311,8 @@ const unreadable = (file: string, detail: string): ReadItem => ({ malformed: { f
  * The bytes as they arrive until the budget is spent: then they end (which stops the file's
  * read and its inflating), and `state` says why. The line the budget falls in is read to its
  * end, so that its start is not taken for a whole row; one longer than MAX_RECORD_SIZE is cut
- * there, which the parsers refuse as too long. A GZIP file read on by more than that past the
+ * there, its line unended (the CSV records of a file whose lines end in CR alone, which no LF
+ * ends, are read up to there, the one cut not). A GZIP file read on by more than that past the
  * budget (empty members, which inflate to nothing) was cut by plainBytesOf, its line unended.
  */
 async function* budgeted(plain: AsyncGenerator<Uint8Array>, cost: FileCost | undefined, state: PlainState, encoding = "utf-8"): AsyncGenerator<Uint8Array> {
@@ -335,7 +338,8 @@ async function* budgeted(plain: AsyncGenerator<Uint8Array>, cost: FileCost | und
     lines.saw(rest);
     past += rest.length;
     yield rest;
-    if (end >= 0 || past > MAX_RECORD_SIZE) return;
+    if (end >= 0) return;
+    if (past > MAX_RECORD_SIZE) return void (state.cutInLine = true);
   }
   // Spent by bytes that inflated to nothing: no piece came to say so.
   if (cost.budget.exceeded) state.detail ??= spent();

@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { readAndAggregate, readInterval, ReadStopped, type FileReader } from "../../../shared/detect/read-files.ts";
-import { FILE_READ_COST } from "../../../shared/ingest/readers.ts";
+import { FILE_READ_COST, MAX_RECORD_SIZE } from "../../../shared/ingest/readers.ts";
 import { csvOf, HOUR, readableMetricSet, shopPoints, T0 } from "../../builders.ts";
 
 const SERIES = [
@@ -163,6 +163,18 @@ describe("the row a byte budget cuts", () => {
     expect(read.overBudget).toBe(true);
     expect(appRevenue(read)).toEqual([12345]);
     expect(read.quality.rowsAccepted).toBe(2);
+  });
+});
+
+describe("the row a byte budget cuts, in a file whose lines end in CR alone", () => {
+  it("is not taken whole where reading stops, a record past the budget (12345 read as 12, or a time cut short)", async () => {
+    // No LF ends the line the budget falls in: reading stops a record's length past the budget, within some row.
+    const whole = "timestamp,platform,marketplace,views,revenue\r2021-01-04 00:00:00,web,de,1,1\r";
+    const rest = "2021-01-04 00:00:00,app,fr,1,12345\r".repeat(Math.ceil((2 * MAX_RECORD_SIZE) / 35));
+    const read = await readAndAggregate(oneFileIn(encoder.encode(whole), encoder.encode(rest)), readableMetricSet(), ["h/"], { maxBytes: FILE_READ_COST + encoder.encode(whole).length });
+    expect(read.overBudget).toBe(true);
+    expect(read.rejects.map((r) => r.reason)).toEqual(["UNREADABLE_FILE"]);
+    expect(appRevenue(read)).toEqual([12345 * (read.quality.rowsAccepted - 1)]);
   });
 });
 

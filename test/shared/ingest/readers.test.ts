@@ -63,6 +63,23 @@ describe("readers", () => {
     expect(streamed.flatMap((i) => ("row" in i ? [i.row] : []))).toEqual(whole.rows);
   });
 
+  it("reads a file whose lines end in CR alone, as a spreadsheet writes CSV (Macintosh), whole or streamed: one row a line, none lost as the header", async () => {
+    const bytes = enc('ts,d,v\r1,"two\rlines",2\r3,x,4\r\n5,y,6\r');
+    const whole = readRecords("f.csv", bytes, undefined);
+    expect(whole.malformed).toEqual([]);
+    expect(whole.rows.map((r) => [r.line, r.fields])).toEqual([
+      [3, { ts: "1", d: "two\rlines", v: "2" }],
+      [4, { ts: "3", d: "x", v: "4" }],
+      [5, { ts: "5", d: "y", v: "6" }],
+    ]);
+    // Cut after each CR, so a CR ends a piece before the LF that may follow it.
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const streamed: ReadItem[] = [];
+      for await (const batch of streamRecords("f.csv", (async function* () { yield bytes.subarray(0, cut); yield bytes.subarray(cut); })(), undefined)) streamed.push(...batch);
+      expect(streamed.flatMap((i) => ("row" in i ? [i.row] : [])), `cut at ${cut}`).toEqual(whole.rows);
+    }
+  });
+
   it("reads JSON Lines and reports lines that are not objects", () => {
     const { rows, malformed } = readRecords("f.jsonl", enc('{"ts":1,"v":2}\n\n[1]\n{bad\n'), { JsonFormatDescriptor: {} });
     expect(rows).toEqual([{ file: "f.jsonl", line: 1, fields: { ts: 1, v: 2 } }]);
