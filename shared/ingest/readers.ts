@@ -176,12 +176,35 @@ function csvParseOptions(options: CsvOptions, skipped: (m: { line: number; raw: 
   } as CsvParseOptions;
 }
 
-/** A CSV record as a row of the header's columns. Cells past the header stay unnamed: the row validator reports the width mismatch. */
-function csvRow(file: string, header: readonly string[], { record, info }: CsvRecordInfo): RawRow {
+/** A CSV header's column names, and where it names one more than once, the places of each such name. */
+interface CsvHeader {
+  readonly names: readonly string[];
+  readonly repeated?: readonly (readonly [string, readonly number[]])[];
+}
+
+function csvHeader(names: readonly string[]): CsvHeader {
+  const places = new Map<string, number[]>();
+  names.forEach((name, i) => (places.get(name) ?? places.set(name, []).get(name)!).push(i));
+  const repeated = [...places].filter(([, at]) => at.length > 1);
+  return repeated.length ? { names, repeated } : { names };
+}
+
+/**
+ * A CSV record as a row of the header's columns. Cells past the header stay unnamed: the row
+ * validator reports the width mismatch. A name the header gives two columns whose cells
+ * differ in this record is listed under REPEATED_COLUMNS (the row validator refuses the row
+ * when it uses that column), where the last cell was taken for it without a word.
+ */
+function csvRow(file: string, header: CsvHeader, { record, info }: CsvRecordInfo): RawRow {
   const fields: Record<string, unknown> = {};
-  const n = Math.min(header.length, record.length);
-  for (let i = 0; i < n; i++) fields[header[i]!] = record[i];
-  if (record.length > header.length) fields[EXTRA_CELLS] = record.slice(header.length);
+  const { names } = header;
+  const n = Math.min(names.length, record.length);
+  for (let i = 0; i < n; i++) fields[names[i]!] = record[i];
+  if (record.length > names.length) fields[EXTRA_CELLS] = record.slice(names.length);
+  if (header.repeated) {
+    const differing = header.repeated.filter(([, at]) => at.some((i) => i < record.length && record[i] !== record[at[0]!])).map(([name]) => name);
+    if (differing.length) fields[REPEATED_COLUMNS] = differing;
+  }
   return { file, line: info.lines, fields };
 }
 
@@ -190,14 +213,18 @@ export function readCsv(file: string, text: string, options: CsvOptions): ReadRe
   const records = parse(text, csvParseOptions(options, (m) => malformed.push({ file, ...m }))) as unknown as CsvRecordInfo[];
   const hasHeader = options.ContainsHeader ?? true;
   const first = records[0];
-  const header = options.HeaderList ?? (hasHeader && first ? first.record.map((c) => c.trim()) : undefined);
-  if (!header) return { rows: [], malformed };
+  const names = options.HeaderList ?? (hasHeader && first ? first.record.map((c) => c.trim()) : undefined);
+  if (!names) return { rows: [], malformed };
+  const header = csvHeader(names);
   const body = hasHeader ? records.slice(1) : records;
   return { rows: body.map((r) => csvRow(file, header, r)), malformed };
 }
 
 /** Key under which a CSV row's cells beyond the header are kept. */
 export const EXTRA_CELLS = "\u0000extra";
+
+/** Key under which a CSV row lists the names its header gives more than one column of, whose cells differ in the row. */
+export const REPEATED_COLUMNS = "\u0000repeated";
 
 export function readJsonLines(file: string, text: string): ReadResult {
   const rows: RawRow[] = [];
@@ -551,7 +578,7 @@ async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>
   /** Passing over the rest of a record given up, to the next line break. */
   let passingOver = false;
   const hasHeader = options.ContainsHeader ?? true;
-  let header = options.HeaderList;
+  let header = options.HeaderList && csvHeader(options.HeaderList);
   let skipHeader = hasHeader;
   let batch: ReadItem[] = [];
   const skippedBefore = (records: number) => {
@@ -563,7 +590,7 @@ async function* streamCsv(file: string, text: AsyncIterable<string | Uint8Array>
     skippedBefore(record.info.records);
     if (skipHeader) {
       skipHeader = false;
-      header ??= record.record.map((c) => c.trim());
+      header ??= csvHeader(record.record.map((c) => c.trim()));
     } else if (header) batch.push({ row: csvRow(file, header, record) });
   };
   /** Writes a piece to the parser and takes what it made: the parser works as it is written to. */

@@ -1,6 +1,6 @@
 import type { MetricSet } from "../model/metric-set.ts";
 import { dimensionsOf, measuresOf } from "../model/metric-set.ts";
-import { EXTRA_CELLS, type MalformedRecord, type RawRow } from "./readers.ts";
+import { EXTRA_CELLS, REPEATED_COLUMNS, type MalformedRecord, type RawRow } from "./readers.ts";
 import { seriesKeyOf } from "./series-key.ts";
 import type { TimestampParser } from "./timestamp.ts";
 
@@ -121,6 +121,9 @@ export interface IntervalWindow {
 export function classifyRow(raw: RawRow, spec: RowSpec, window?: IntervalWindow): RowVerdict {
   const fields = raw.fields;
   if (fields[EXTRA_CELLS] !== undefined) return { ok: false, rejected: rejectOf(raw, "EXTRA_CELLS", "row has more cells than the header") };
+  const repeated = fields[REPEATED_COLUMNS] as readonly string[] | undefined;
+  const ambiguous = repeated?.find((c) => c === spec.timestampColumn || spec.dimensions.includes(c) || spec.measures.includes(c));
+  if (ambiguous !== undefined) return { ok: false, rejected: rejectOf(raw, "MALFORMED_RECORD", `the header names column '${ambiguous}' more than once, and its cells differ in this row: which is its value cannot be told`) };
   if (!(spec.timestampColumn in fields)) return { ok: false, rejected: rejectOf(raw, "MISSING_COLUMN", `column '${spec.timestampColumn}' is missing`) };
   for (const col of spec.dimensions) {
     if (!(col in fields)) return { ok: false, rejected: rejectOf(raw, "MISSING_COLUMN", `column '${col}' is missing`) };

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { aggregateRows, Aggregator, cellsAt, cellValue, type IntervalCells } from "../../../shared/ingest/aggregate.ts";
 import { dimensionsOfKey, seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import { OTHER_FILES, REJECT_LIMITS } from "../../../shared/ingest/rejects.ts";
-import { MAX_RECORD_SIZE, type RawRow } from "../../../shared/ingest/readers.ts";
+import { MAX_RECORD_SIZE, readRecords, streamRecords, type RawRow } from "../../../shared/ingest/readers.ts";
 import { classifyRow, MAX_SERIES_KEY_LENGTH, rowSpecOf, type RowSpec } from "../../../shared/ingest/rows.ts";
 import { makeTimestampParser, MAX_PATTERN_CELL } from "../../../shared/ingest/timestamp.ts";
 import { MAX_MEASURE } from "../../../shared/ingest/rows.ts";
@@ -123,6 +123,27 @@ describe("aggregation", () => {
     ]);
     expect(agg.rejects[0]!.row).toBe(rows[1]!.fields);
     expect(cellValue(agg.intervals.get(T)!.get("de")!, 1, "AVG")).toBe(1.5);
+  });
+
+  it("keeps aside a CSV row whose header names a column it uses twice, with cells that differ, whole or streamed; reads those whose cells agree or whose twice-named column is not used", async () => {
+    const text = [
+      "ts,market,views,price,views,note,note",
+      `${ts(T)},de,1,2,1,a,b`, // views agree; note, not used, differs
+      `${ts(T)},de,5,2,7,a,a`, // views differ: which is meant?
+      `${ts(T)},fr,3,4,3`, // short: note's cells absent
+    ].join("\n");
+    const bytes = new TextEncoder().encode(text);
+    const whole = readRecords("f.csv", bytes, undefined);
+    const streamed: RawRow[] = [];
+    for await (const batch of streamRecords("f.csv", (async function* () { yield bytes; })(), undefined)) for (const item of batch) if ("row" in item) streamed.push(item.row);
+    expect(streamed).toEqual(whole.rows);
+    const named = readRecords("f.csv", bytes, { CsvFormatDescriptor: { HeaderList: ["ts", "market", "views", "price", "views", "note", "note"] } });
+    expect(named.rows).toEqual(whole.rows);
+    const agg = aggregateRows(whole.rows, whole.malformed, spec(), { intervalMs: HOUR });
+    expect(agg.quality).toMatchObject({ rowsRead: 3, rowsAccepted: 2, rowsRejected: 1 });
+    expect(agg.rejects.map((r) => [r.line, r.reason, r.detail])).toEqual([[3, "MALFORMED_RECORD", "the header names column 'views' more than once, and its cells differ in this row: which is its value cannot be told"]]);
+    expect(cellValue(agg.intervals.get(T)!.get("de")!, 0, "SUM")).toBe(1);
+    expect(cellValue(agg.intervals.get(T)!.get("fr")!, 0, "SUM")).toBe(3);
   });
 
   it("keeps aside, with why, a figure beyond what the engine scores (its state keeps 32-bit floats, which one such value would make NaN for good)", () => {
