@@ -28,7 +28,8 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
   const transport = madeOnFirstUse(async (): Promise<Transporter> => {
     const timeout = settings.timeoutsMs.email;
     const [url, { createTransport }] = await Promise.all([secrets.resolve(settings.smtpUrl!), import("nodemailer")]);
-    return createTransport(url, { connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout } as never);
+    // The waits are the transport's options, beside its URL: createTransport's second argument is the messages' defaults, where nodemailer never reads them.
+    return createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
   });
   const smtp = () => (settings.smtpUrl ? transport() : Promise.reject(Object.assign(new Error("no SMTP server is configured (VIGIL_SMTP_URL)"), { responseCode: 550 })));
   return {

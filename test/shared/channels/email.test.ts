@@ -16,7 +16,7 @@ describe("email sender against a real SMTP server", () => {
   let sender: EmailSender;
   beforeAll(async () => {
     smtp = await SmtpReceiver.start();
-    const transport = createTransport(smtp.url, { connectionTimeout: 2000 } as never);
+    const transport = createTransport({ url: smtp.url, connectionTimeout: 2000 });
     sender = new EmailSender({ transport: async () => transport, from: "Vigil <vigil@example.com>" });
   });
   afterAll(() => smtp.stop());
@@ -59,7 +59,7 @@ describe("email sender against a real SMTP server", () => {
   });
 
   it("takes a server that is not there as a retryable network failure, told by its kind, not the server's address", async () => {
-    const gone = new EmailSender({ transport: async () => createTransport("smtp://127.0.0.1:9", { connectionTimeout: 500 } as never), from: "vigil@example.com" });
+    const gone = new EmailSender({ transport: async () => createTransport({ url: "smtp://127.0.0.1:9", connectionTimeout: 500 }), from: "vigil@example.com" });
     expect(await gone.send(message, channel, signal)).toEqual({ ok: false, retryable: true, reason: "NETWORK", detail: "SMTP: the connection was refused (ECONNREFUSED)" });
   });
 });

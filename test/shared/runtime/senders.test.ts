@@ -1,3 +1,4 @@
+import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertMessage } from "../../../shared/alerts/message.ts";
 import type { SecretResolver } from "../../../shared/channels/common/secrets.ts";
@@ -31,6 +32,30 @@ describe("the senders of a warm function", () => {
     expect(await email.send(message, channel, signal)).toEqual({ ok: true });
     expect(smtp.mails.length - before).toBe(2);
     expect(lookups).toBe(2);
+  });
+});
+
+/** A server that takes connections and never says a word: an SMTP server that hangs before its greeting. */
+async function silentServer(): Promise<{ server: Server; url: string }> {
+  const server = createServer((socket) => socket.resume());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (typeof address !== "object" || !address) throw new Error("no address");
+  return { server, url: `smtp://127.0.0.1:${address.port}` };
+}
+
+describe("the email sender's waits", () => {
+  it("gives up on an SMTP server that does not answer after the email timeout of the settings, not nodemailer's own (30 s for a greeting, 10 min idle)", async () => {
+    const { server, url } = await silentServer();
+    try {
+      const settings = { ...DEFAULT_ALERT_SETTINGS, smtpUrl: url, timeoutsMs: { ...DEFAULT_ALERT_SETTINGS.timeoutsMs, email: 300 } };
+      const email = senders({ settings, secrets: { resolve: async (value) => value }, blockPrivateAddresses: false, aws: unused, wallClock: Date.now }).email;
+      const started = Date.now();
+      expect(await email.send(message, channel, new AbortController().signal)).toMatchObject({ ok: false, retryable: true, reason: "TIMEOUT" });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      server.close();
+    }
   });
 });
 
