@@ -3,11 +3,12 @@ import { SMTPServer } from "smtp-server";
 
 /**
  * A real SMTP server (smtp-server) that parses what it receives (mailparser). `reject`
- * queues SMTP answers for the next messages, such as 451 (try later) or 550 (refused).
+ * queues SMTP answers for the next messages, such as 451 (try later) or 550 (refused);
+ * `hang` has the next message read whole and never answered (a server stuck after DATA).
  */
 export class SmtpReceiver {
   readonly mails: ParsedMail[] = [];
-  private readonly script: { code: number; message: string }[] = [];
+  private readonly script: ({ code: number; message: string } | "hang")[] = [];
 
   private constructor(
     private readonly server: SMTPServer,
@@ -22,6 +23,7 @@ export class SmtpReceiver {
       logger: false,
       onData(stream, _session, callback) {
         const refusal = self!.script.shift();
+        if (refusal === "hang") return void stream.resume();
         if (refusal) {
           stream.resume();
           stream.on("end", () => callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code })));
@@ -44,6 +46,11 @@ export class SmtpReceiver {
 
   reject(code: number, message: string, times = 1): this {
     for (let i = 0; i < times; i++) this.script.push({ code, message });
+    return this;
+  }
+
+  hang(): this {
+    this.script.push("hang");
     return this;
   }
 

@@ -28,9 +28,12 @@ export class EmailSender implements Sender<EmailChannel> {
         text,
         html,
         headers: { "X-Vigil-Delivery-Id": message.deliveryId, "X-Vigil-Anomaly-Group-Id": message.anomalyGroupId },
+        // The invocation's end closes the connection, as it ends an HTTP request: a send held past it would keep its delivery's lease with nobody left to give it back.
+        signal,
       });
       return { ok: true };
     } catch (e) {
+      if (signal.aborted) return failed(true, "TIMEOUT", "the invocation ran out of time");
       // The mail server's settings are the operator's secret: a tenant is told they could not be read, not why (its name, the role that read it).
       if (e instanceof SecretUnavailable) return failed(true, "SECRET", "the mail server's settings could not be read");
       return classifySmtpError(e);

@@ -58,6 +58,17 @@ describe("email sender against a real SMTP server", () => {
     expect(await sender.send(message, channel, signal)).toMatchObject({ ok: false, retryable: false, reason: "SMTP" });
   });
 
+  it("stops a send the invocation's end aborts, a server stuck after DATA included: the delivery goes back on the queue, not held past the invocation's end by the server's wait", async () => {
+    smtp.hang();
+    const patient = createTransport({ url: smtp.url, socketTimeout: 30_000 });
+    const sending = new EmailSender({ transport: async () => patient, from: "vigil@example.com" });
+    const before = smtp.mails.length;
+    const started = Date.now();
+    expect(await sending.send(message, channel, AbortSignal.timeout(300))).toEqual({ ok: false, retryable: true, reason: "TIMEOUT", detail: "the invocation ran out of time" });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(smtp.mails.length).toBe(before);
+  });
+
   it("takes a server that is not there as a retryable network failure, told by its kind, not the server's address", async () => {
     const gone = new EmailSender({ transport: async () => createTransport({ url: "smtp://127.0.0.1:9", connectionTimeout: 500 }), from: "vigil@example.com" });
     expect(await gone.send(message, channel, signal)).toEqual({ ok: false, retryable: true, reason: "NETWORK", detail: "SMTP: the connection was refused (ECONNREFUSED)" });
