@@ -25,12 +25,16 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
   const { settings, secrets } = parts;
   // The receiver's time, never a simulation's: a signature's timestamp is checked against its clock, and a Retry-After date is on it.
   const http = (timeoutMs: number) => ({ secrets, timeoutMs, blockPrivateAddresses: parts.blockPrivateAddresses, now: parts.wallClock });
-  const transport = madeOnFirstUse(async (): Promise<Transporter> => {
+  const mailer = madeOnFirstUse(() => import("nodemailer"));
+  // The server's URL is resolved at each message (the resolver keeps it five minutes), and a transport made again when it changed: a password rotated in its secret is used once read.
+  let made: { readonly url: string; readonly transport: Transporter } | undefined;
+  const transport = async (): Promise<Transporter> => {
     const timeout = settings.timeoutsMs.email;
-    const [url, { createTransport }] = await Promise.all([secrets.resolve(settings.smtpUrl!), import("nodemailer")]);
+    const [url, { createTransport }] = await Promise.all([secrets.resolve(settings.smtpUrl!), mailer()]);
     // The waits are the transport's options, beside its URL: createTransport's second argument is the messages' defaults, where nodemailer never reads them.
-    return createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
-  });
+    if (made?.url !== url) made = { url, transport: createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout }) };
+    return made.transport;
+  };
   const smtp = () => (settings.smtpUrl ? transport() : Promise.reject(Object.assign(new Error("no SMTP server is configured (VIGIL_SMTP_URL)"), { responseCode: 550 })));
   return {
     slack: lazy(async () => new (await import("../channels/slack/sender.ts")).SlackSender(http(settings.timeoutsMs.slack))),

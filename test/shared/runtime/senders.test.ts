@@ -31,7 +31,8 @@ describe("the senders of a warm function", () => {
     expect(await email.send(message, channel, signal)).toEqual({ ok: true });
     expect(await email.send(message, channel, signal)).toEqual({ ok: true });
     expect(smtp.mails.length - before).toBe(2);
-    expect(lookups).toBe(2);
+    // Each message asks the resolver (which keeps a secret five minutes): a rotated one is followed.
+    expect(lookups).toBe(3);
   });
 });
 
@@ -55,6 +56,25 @@ describe("the email sender's waits", () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe("the email sender's server, named by a secret", () => {
+  it("follows the secret once it changes (its password rotated, another server), as its resolver reads it again, not the server it named at the first message", async () => {
+    const [first, second] = await Promise.all([SmtpReceiver.start(), SmtpReceiver.start()]);
+    try {
+      let current = first.url;
+      const secrets: SecretResolver = { resolve: async (value) => (value === "{{resolve:secretsmanager:vigil/smtp}}" ? current : value) };
+      const email = senders({ settings: { ...DEFAULT_ALERT_SETTINGS, smtpUrl: "{{resolve:secretsmanager:vigil/smtp}}" }, secrets, blockPrivateAddresses: false, aws: unused, wallClock: Date.now }).email;
+      const signal = new AbortController().signal;
+      expect(await email.send(message, channel, signal)).toEqual({ ok: true });
+      current = second.url;
+      expect(await email.send(message, channel, signal)).toEqual({ ok: true });
+      expect(await email.send(message, channel, signal)).toEqual({ ok: true });
+      expect([first.mails.length, second.mails.length]).toEqual([1, 2]);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
     }
   });
 });
