@@ -32,7 +32,7 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
     const timeout = settings.timeoutsMs.email;
     const [url, { createTransport }] = await Promise.all([secrets.resolve(settings.smtpUrl!), mailer()]);
     // The waits are the transport's options, beside its URL: createTransport's second argument is the messages' defaults, where nodemailer never reads them.
-    if (made?.url !== url) made = { url, transport: createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout }) };
+    if (made?.url !== url) made = { url, transport: createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout, requireTLS: carriesLogin(url) }) };
     return made.transport;
   };
   const smtp = () => (settings.smtpUrl ? transport() : Promise.reject(Object.assign(new Error("no SMTP server is configured (VIGIL_SMTP_URL)"), { responseCode: 550 })));
@@ -44,6 +44,18 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
     sns: ownAccountOnly(parts.aws, parts.actionsAs ?? "vigil"),
     lambda: ownAccountOnly(parts.aws, parts.actionsAs ?? "vigil"),
   };
+}
+
+/**
+ * Whether an SMTP URL names a user or password: its login then goes over TLS only, STARTTLS
+ * required of a smtp:// server (smtps:// is TLS from the start). nodemailer otherwise takes
+ * STARTTLS only where the server offers it, and logs in in the clear where it does not, or
+ * where someone on the way struck the offer out. The URL may still say `requireTLS=false`
+ * itself (its own options come first): a relay on the same host, say.
+ */
+function carriesLogin(url: string): boolean {
+  const parsed = URL.parse(url);
+  return parsed !== null && (parsed.username !== "" || parsed.password !== "");
 }
 
 /**

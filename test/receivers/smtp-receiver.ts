@@ -5,9 +5,11 @@ import { SMTPServer } from "smtp-server";
  * A real SMTP server (smtp-server) that parses what it receives (mailparser). `reject`
  * queues SMTP answers for the next messages, such as 451 (try later) or 550 (refused);
  * `hang` has the next message read whole and never answered (a server stuck after DATA).
+ * It offers no STARTTLS, and takes any login (AUTH) in the clear, keeping the user names.
  */
 export class SmtpReceiver {
   readonly mails: ParsedMail[] = [];
+  readonly logins: string[] = [];
   private readonly script: ({ code: number; message: string } | "hang")[] = [];
 
   private constructor(
@@ -20,7 +22,12 @@ export class SmtpReceiver {
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ["STARTTLS"],
+      allowInsecureAuth: true,
       logger: false,
+      onAuth(auth, _session, callback) {
+        self!.logins.push(auth.username ?? "");
+        callback(null, { user: auth.username });
+      },
       onData(stream, _session, callback) {
         const refusal = self!.script.shift();
         if (refusal === "hang") return void stream.resume();

@@ -79,6 +79,26 @@ describe("the email sender's server, named by a secret", () => {
   });
 });
 
+describe("the email sender's login", () => {
+  let smtp: SmtpReceiver;
+  beforeAll(async () => void (smtp = await SmtpReceiver.start()));
+  afterAll(() => smtp.stop());
+  const withLogin = (query = "") => smtp.url.replace("smtp://", "smtp://ana:s3cret-password@") + query;
+  const emailVia = (smtpUrl: string) => senders({ settings: { ...DEFAULT_ALERT_SETTINGS, smtpUrl }, secrets: { resolve: async (value) => value }, blockPrivateAddresses: false, aws: unused, wallClock: Date.now }).email;
+
+  it("is never sent in the clear: a smtp:// URL with a user and password needs STARTTLS, and a server (or someone on the way) that offers none is refused before the login", async () => {
+    const before = smtp.mails.length;
+    expect(await emailVia(withLogin()).send(message, channel, new AbortController().signal)).toMatchObject({ ok: false, reason: "SMTP" });
+    expect(smtp.logins).toEqual([]);
+    expect(smtp.mails.length).toBe(before);
+  });
+
+  it("goes in the clear where the URL says so itself (requireTLS=false: a relay on the same host)", async () => {
+    expect(await emailVia(withLogin("?requireTLS=false")).send(message, channel, new AbortController().signal)).toEqual({ ok: true });
+    expect(smtp.logins).toEqual(["ana"]);
+  });
+});
+
 describe("the delivery gate of a process, made at its first delivery", () => {
   it("is one gate for deliveries that arrive together before it is made: the second waits for the first's slot", async () => {
     const gate = deliveryGate({ ...CHANNEL_LIMITS, email: { concurrency: 1 } });
