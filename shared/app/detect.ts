@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Catalog } from "../catalog/catalog.ts";
 import { groupEvent, type RecentValues } from "../detect/group-event.ts";
 import { intervalFolder, readableOf, readInterval, spillHistory, templatedIntervals, type HistoryRead } from "../detect/read-files.ts";
-import { failureUri, inputUri, intervalUri, jsonLinesParts, metricSetRoot, resultUri, runsUri, tenantFailureReason, toJsonLines } from "../detect/results.ts";
+import { failureUri, inputUri, intervalUri, jsonLinesParts, metricSetRoot, planUri, resultUri, runsUri, tenantFailureReason, toJsonLines } from "../detect/results.ts";
 import { mergeSeriesPoints, seriesHistoryUri } from "../detect/series-points.ts";
 import { decodeShardResult, encodeShardCells, runShard, type ShardJob, type ShardResult, type Verdict } from "../detect/shard-job.ts";
 import { collectVersions, commitModel, emptyModel, readModel, type ShardedModel, type ShardInfo } from "../detect/shard-model.ts";
@@ -147,7 +147,7 @@ export const executionKey = (metricSet: Pick<MetricSet, "MetricSetArn">, interva
 export const groupKey = (metricSet: Pick<MetricSet, "MetricSetArn">, groupId: string) => `${metricSetKey(metricSet.MetricSetArn)}/${groupId}`;
 const historyKey = (metricSet: Pick<MetricSet, "MetricSetArn">) => `${metricSetKey(metricSet.MetricSetArn)}/history`;
 
-export { failureReasonOf, failureUri, inputUri, resultUri } from "../detect/results.ts";
+export { failureReasonOf, failureUri, inputUri, planUri, resultUri } from "../detect/results.ts";
 
 /** An execution record before its figures are known. */
 const notRun = (metricSet: Pick<MetricSet, "MetricSetArn">, stamp: string) => ({ MetricSetArn: metricSet.MetricSetArn, Timestamp: stamp, rowsRead: 0, rowsRejected: 0, seriesScored: 0, anomalies: 0 });
@@ -217,7 +217,6 @@ type OutdatedHead = Pick<ModelSnapshot, "openGroup" | "feedbackThrough"> & { rea
 
 export type RunPlan = IntervalPlan | HistoryPlan;
 
-export const planUri = (work: string) => joinUri(work, "plan.json");
 /** A run's name: the term of its lease, which no other run of the same interval can hold. */
 const runName = (leaseUntil: number) => leaseUntil.toString(36);
 /** The name of the run whose work folder is `work` (runsUri ends with it). */

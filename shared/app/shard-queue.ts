@@ -1,4 +1,4 @@
-import { failureUri, resultUri, tenantFailureReason } from "../detect/results.ts";
+import { failureUri, planUri, resultUri, tenantFailureReason } from "../detect/results.ts";
 import { encodeShardResult, runShard, type ShardJob } from "../detect/shard-job.ts";
 import { arnAccount } from "../model/ids.ts";
 import { joinUri } from "../model/location.ts";
@@ -16,8 +16,8 @@ export type ShardMessage = { readonly kind: "shard"; readonly run: HandedRun; re
 type QueueServices = DetectServices & Pick<Services, "shards" | "region" | "clock" | "observer">;
 
 /**
- * Handles one message: a job runs (unless its result is written already: the message came
- * again after the job), its result or the reason it failed is written, and when every job
+ * Handles one message: a job runs (unless its result is written already, or its run is over:
+ * the message came again after the job), its result or the reason it failed is written, and when every job
  * of the run has a result the merge is queued (or run here, without a queue to put it on).
  * A failure is thrown, so the queue gives the message again, and parks it in the end.
  */
@@ -27,6 +27,8 @@ export async function shardMessage(services: QueueServices, message: ShardMessag
   // The merge (with the rest of detection: grouping, events, the model's commit) is loaded by the first merge; a shard job never loads it.
   if (message.kind === "merge") return recordingFailure(services, run, "merge", async () => (await import("./detect.ts")).mergeRun(services, run.work, now));
   const { job } = message;
+  // A job given again after its run is over (merged, or parked: its plan goes with its work folder) does nothing: its shard is committed, or never will be.
+  if (!(await services.blobs.get(planUri(run.work)))) return [];
   const done = resultUri(run.work, job.target);
   if (!(await services.blobs.get(done))) {
     const result = await recordingFailure(services, run, `s${job.target}`, () => runShard(services.blobs, job));

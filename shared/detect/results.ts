@@ -21,6 +21,9 @@ export function metricSetRoot(resultsRoot: string, metricSet: Pick<MetricSet, "M
 /** Where a run keeps its plan, shard inputs and results until it commits: `runs/<interval start or "history">/<run>`. */
 export const runsUri = (root: string, ...parts: string[]) => joinUri(root, "runs", ...parts);
 
+/** Where a run handed to the shard queue keeps its plan, which its merge reads: gone once the run is over (merged, or parked). */
+export const planUri = (work: string) => joinUri(work, "plan.json");
+
 /** Where a run's shard job writes its result, and where its input is. */
 export const resultUri = (work: string, target: ShardId) => joinUri(work, "results", `s${target}.bin`);
 export const inputUri = (work: string, target: ShardId) => joinUri(work, "in", `s${target}.bin`);

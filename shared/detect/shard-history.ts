@@ -229,9 +229,12 @@ export async function learnSpilled(blobs: BlobStore, bank: SeriesBank, metricSet
   const blocks = new Set<string>();
   for (const folder of partitions) {
     const listed = await blobs.list(`${folder}/`);
+    // Every partition a job is given holds series (the spill wrote their keys): without them, the spill is gone with its run (merged or parked), and the
+    // job, given again, would write a shard that learned nothing over the one its run committed.
     const keysFile = listed.find((uri) => uri.endsWith("/keys.json"));
-    if (!keysFile) continue;
-    const dims = JSON.parse(new TextDecoder().decode(await blobs.get(keysFile))) as string[][];
+    const keysBytes = keysFile && (await blobs.get(keysFile));
+    if (!keysBytes) throw new SpillGone(folder);
+    const dims = JSON.parse(new TextDecoder().decode(keysBytes)) as string[][];
     const byBlock = new Map<string, string[]>();
     for (const uri of listed) {
       const block = /\/(b\d+)\/\d+\.bin$/.exec(uri)?.[1];
@@ -279,4 +282,13 @@ export async function learnSpilled(blobs: BlobStore, bank: SeriesBank, metricSet
     }
   }
   return { intervals, through, kept };
+}
+
+/** A history's spill partition a shard job was given is gone: its run is over (merged, or parked), and the job learns and writes nothing. */
+export class SpillGone extends Error {
+  override readonly name = "SpillGone";
+  readonly code = "SpillGone";
+  constructor(readonly partition: string) {
+    super(`the history's spill ${partition} is gone: its run is over`);
+  }
 }

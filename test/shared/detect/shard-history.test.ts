@@ -5,7 +5,7 @@ import { SeriesBank } from "../../../shared/engine/bank.ts";
 import { seriesKeyOf } from "../../../shared/ingest/series-key.ts";
 import { scoreInterval } from "../../../shared/detect/score-interval.ts";
 import { encodeSnapshot } from "../../../shared/detect/snapshot.ts";
-import { HistorySpill, learnSpilled, partitionFolder, spillPartition } from "../../../shared/detect/shard-history.ts";
+import { HistorySpill, learnSpilled, partitionFolder, SpillGone, spillPartition } from "../../../shared/detect/shard-history.ts";
 import { BLOCK_INTERVALS, HISTORY_REACH_BLOCKS, HISTORY_REACH_MS } from "../../../shared/model/history-reach.ts";
 import type { AnomalyDetectorArn, MetricSetArn } from "../../../shared/model/ids.ts";
 import { LocalBlobStore } from "../../../shared/store/local-blobs.ts";
@@ -97,6 +97,20 @@ describe("a history read from the live files' folder (no HistoricalDataPathList)
 describe("a history learned from its spill", () => {
   const metricSet = { MetricSetArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:MetricSet/d/m" as MetricSetArn, AnomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:000000000000:AnomalyDetector:d" as AnomalyDetectorArn, MetricSetFrequency: "PT1H" as const, DimensionList: ["shop"], MetricList: [{ MetricName: "a", AggregationFunction: "SUM" as const }, { MetricName: "b", AggregationFunction: "SUM" as const }] };
   const row = fc.record({ hour: fc.integer({ min: 0, max: 2 * BLOCK_INTERVALS + 20 }), shop: fc.integer({ min: 0, max: 11 }), a: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: undefined }), b: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: undefined }), flush: fc.boolean() });
+
+  it("is refused once the spill is gone (its run merged or parked), rather than learning nothing: a job given again would write that over its committed shard", async () => {
+    const blobs = new LocalBlobStore();
+    const folder = join(await tempDir(), "spill");
+    const before = T0 + 10 * HOUR;
+    const spill = new HistorySpill(blobs, folder, 2, "PT1H", before, KEY);
+    for (let h = 0; h < 5; h++) spill.add(T0 + h * HOUR, ["s1"], [h, 2 * h]);
+    const partitions = [...(await spill.finish(3)).partitions.keys()].map((p) => partitionFolder(folder, p));
+    expect((await learnSpilled(blobs, new SeriesBank(HOUR), metricSet, partitions, before, new Set())).intervals).toBe(5);
+    await blobs.deleteFolder(`${folder}/`);
+    const bank = new SeriesBank(HOUR);
+    await expect(learnSpilled(blobs, bank, metricSet, partitions, before, new Set())).rejects.toThrow(SpillGone);
+    expect(bank.size).toBe(0);
+  });
 
   it("learns what summing its rows interval by interval, in the order they came, learns: the same bank to the last bit, however its files were cut", async () => {
     await fc.assert(
