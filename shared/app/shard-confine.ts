@@ -1,4 +1,5 @@
 import { metricSetRoot } from "../detect/results.ts";
+import { shardUri } from "../detect/shard-model.ts";
 import { ValidationException } from "../model/errors.ts";
 import type { MetricSetArn } from "../model/ids.ts";
 import type { Services } from "./services.ts";
@@ -13,6 +14,8 @@ export function confine(services: Pick<Services, "resultsRoot">, message: ShardM
     const { job } = message;
     if (job.metricSet.MetricSetArn !== message.run.metricSetArn || job.root !== root) throw new ValidationException(`The shard message's job is not of metric set ${message.run.metricSetArn}`);
     uris.push(...(job.input.kind === "history" ? job.input.spills : "uri" in job.input.cells ? [job.input.cells.uri] : []));
+    // The snapshot it writes, and the committed one it reads: a version is a folder's name under model/, never a way out of it.
+    uris.push(shardUri(root, job.version, job.target), ...(job.source ? [shardUri(root, job.source.version, job.source.id)] : []));
   }
   const outside = uris.find((uri) => !inside(uri));
   if (outside !== undefined) throw new ValidationException(`The shard message names ${outside}, outside its metric set's results`);
