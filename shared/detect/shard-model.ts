@@ -112,11 +112,29 @@ export async function readShard(blobs: BlobStore, root: string, version: string,
   if (version === "") return new SeriesBank(intervalMs);
   const bytes = await blobs.get(shardUri(root, version, id));
   if (!bytes) throw new Error(`the model's shard s${id} of version ${version} is missing`);
+  let bank: SeriesBank;
   try {
     // The bytes are this read's own: the bank keeps its state where they lie.
-    return decodeSnapshot(bytes, { adopt: true }).bank;
+    bank = decodeSnapshot(bytes, { adopt: true }).bank;
   } catch (e) {
     throw new Error(`the model's shard s${id} of version ${version} is unreadable (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+  // Its cycles, event holds and interval numbers are laid out for its own interval: scored at another, every series would be misread.
+  if (bank.intervalMs !== intervalMs) throw new ModelFrequencyChanged(id, version, bank.intervalMs, intervalMs);
+  return bank;
+}
+
+/** A shard of a model learned at another interval than its metric set's frequency: its series are not scored as another frequency's. */
+export class ModelFrequencyChanged extends Error {
+  override readonly name = "ModelFrequencyChanged";
+  readonly code = "ModelFrequencyChanged";
+  constructor(
+    readonly shard: ShardId,
+    readonly version: string,
+    readonly found: number,
+    readonly expected: number,
+  ) {
+    super(`the model's shard s${shard} of version ${version} was learned every ${found / 1000} s, the metric set runs every ${expected / 1000} s`);
   }
 }
 
