@@ -191,11 +191,35 @@ export class SeriesBank {
     if (slot < this.size) return slot;
     if (this.size === this.capacity) this.grow(Math.max(16, this.capacity * 2));
     this.size++;
+    this.begin(slot);
+    return slot;
+  }
+
+  /** A new series' state at `slot`, whose arrays hold zeros: what differs from zero. */
+  private begin(slot: number): void {
     this.integral[slot] = 1;
     this.toleranceUp[slot] = 1;
     this.toleranceDown[slot] = 1;
     for (const [name] of ADDED) this[name][slot] = NaN;
-    return slot;
+  }
+
+  /**
+   * Series whose baseline is not finite (level, scale, or a cycle's total: a damaged or
+   * hand-made snapshot, or one saved before values past 32-bit floats were passed over,
+   * step.ts) start again as new ones, every element of their state as slotOf makes it: such
+   * a state stays NaN for good, and its series would report anomalies without an expected
+   * value or band, and miss the others. What a snapshot is read through.
+   */
+  private restartNotFinite(): this {
+    for (let slot = 0; slot < this.size; slot++) {
+      if (Number.isFinite(this.level[slot]!) && Number.isFinite(this.scale[slot]!) && Number.isFinite(this.dailyTotal[slot]!) && Number.isFinite(this.weeklyTotal[slot]!)) continue;
+      for (const [name, per, bySlot] of this.fields()) {
+        const a = this.array(name);
+        for (let r = 0; r < per; r++) a[bySlot ? r * this.capacity + slot : slot * per + r] = 0;
+      }
+      this.begin(slot);
+    }
+    return this;
   }
 
   /** The slot of series `key`, if the bank has it. */
@@ -312,7 +336,7 @@ export class SeriesBank {
         at += length * Kind.BYTES_PER_ELEMENT + pad8(length * Kind.BYTES_PER_ELEMENT);
       }
       bank.capacity = bank.size;
-      return upgraded(bank, header.format);
+      return upgraded(bank, header.format).restartNotFinite();
     }
     // Copied byte by byte into the bank's own arrays: the bytes may be a view into a shared pool (what fs returns), at any alignment.
     for (const [name, per, bySlot] of bank.fields(header.format)) {
@@ -329,7 +353,7 @@ export class SeriesBank {
       }
       at += length + pad8(length);
     }
-    return upgraded(bank, header.format);
+    return upgraded(bank, header.format).restartNotFinite();
   }
 }
 

@@ -80,6 +80,27 @@ describe("model snapshot formats", () => {
     }
   });
 
+  it("reads a series whose baseline is not finite (a damaged snapshot, or one saved before values were bounded) as a new series, the others as saved, adopted or copied", () => {
+    for (const [field, bad] of [["level", NaN], ["scale", Infinity], ["dailyTotal", -Infinity], ["weeklyTotal", NaN]] as const) {
+      const saved = fresh(3_600_000, 3);
+      learn(saved, 0, 300, 0);
+      saved[field][1] = bad;
+      const bytes = saved.serialize();
+      for (const adopt of [true, false]) {
+        const read = SeriesBank.deserialize(new Uint8Array(bytes), { adopt });
+        expect(read.keys).toEqual(["s0", "s1", "s2"]);
+        // Series 1 holds what a series just made holds; the others are as saved.
+        const made = new SeriesBank(3_600_000);
+        made.slot("s1");
+        expect(read.select([1]).serialize()).toEqual(made.serialize());
+        expect(read.select([0, 2]).serialize()).toEqual(saved.select([0, 2]).serialize());
+        // It learns again from its next values: its baseline is finite for good.
+        learn(read, 300, 700, 0);
+        expect([read.level[1], read.scale[1], read.dailyTotal[1], read.weeklyTotal[1]].every(Number.isFinite)).toBe(true);
+      }
+    }
+  });
+
   it("refuses a snapshot of a format it cannot read, older or newer, by name", () => {
     const bytes = fresh(3_600_000, 1).serialize();
     const length = new DataView(bytes.buffer).getUint32(4, true);
