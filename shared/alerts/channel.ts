@@ -11,7 +11,19 @@ export type FailureReason = "HTTP_STATUS" | "TIMEOUT" | "NETWORK" | "BLOCKED_URL
 
 export type SendResult =
   | { readonly ok: true }
-  | { readonly ok: false; readonly retryable: boolean; readonly reason: FailureReason; readonly detail: string; readonly retryAfterMs?: number };
+  | {
+      readonly ok: false;
+      readonly retryable: boolean;
+      readonly reason: FailureReason;
+      readonly detail: string;
+      readonly retryAfterMs?: number;
+      /**
+       * Sent in part: these recipients of the channel's (email's `to`, as the channel names
+       * them) took the message, the others did not (the detail says which, and why). It is done
+       * for these: what is tried again, now or at a replay, is for the others alone.
+       */
+      readonly accepted?: readonly string[];
+    };
 
 export interface Sender<C extends Channel = Channel> {
   send(message: AlertMessage, channel: C, signal: AbortSignal): Promise<SendResult>;

@@ -125,10 +125,20 @@ async function untilSent(
     return outcome;
   };
   if (!channel || !turn) return fail("ALERT_GONE", `alert ${delivery.alertArn} no longer exists`, 0);
+  // What is left to send: to an email's recipients that have not taken it yet (a send refused for some, by this run or an earlier one).
+  let target = await unsentPart(deps, delivery, channel);
+  // Every recipient the alert names now took it already (it names fewer since): it is sent.
+  if (!target) return { kind: "sent", attempts: 0, channel: channel.kind };
   const attempt = async () => {
     if (!(await turn.pace(signal))) return failed(true, "TIMEOUT", "the invocation ran out of time");
-    const result = await sendVia(deps.senders, delivery.message, channel, signal);
+    const result = await sendVia(deps.senders, delivery.message, target!, signal);
     turn.after(pauseHonoured(result, deps.policy));
+    // Taken by some recipients, refused by others: recorded before anything else, so no retry, replay or later run mails them again.
+    if (!result.ok && result.accepted?.length && target!.kind === "email") {
+      const left = await tookIt(deps, delivery, target!, result.accepted);
+      if (!left) return { ok: true as const };
+      target = left;
+    }
     return result;
   };
   const { result, attempts } = await sendWithRetry(attempt, deps.policy, deps.timer, signal);
@@ -136,6 +146,40 @@ async function untilSent(
   if (!result.ok && signal.aborted) throw new DeliveryInterrupted(delivery.deliveryId);
   if (!result.ok) return fail(result.reason, result.detail, attempts);
   return { kind: "sent", attempts, channel: channel.kind };
+}
+
+/** The recipients of an email that took it while others refused it (kept as long as the delivery's record). */
+export interface RecipientsTaken {
+  readonly deliveryId: string;
+  readonly accepted: readonly string[];
+}
+
+/** An address as a recipient is compared: mail servers and nodemailer may change its case. */
+const recipientKey = (address: string) => address.toLowerCase();
+
+/** The channel as it is left to send: an email to the recipients that have not taken it yet; undefined when none is left. */
+async function unsentPart(deps: DeliverDeps, delivery: Delivery, channel: Channel): Promise<Channel | undefined> {
+  if (channel.kind !== "email") return channel;
+  const taken = await deps.records.get<RecipientsTaken>("recipients", delivery.deliveryId);
+  if (!taken) return channel;
+  const took = new Set(taken.accepted.map(recipientKey));
+  const to = channel.to.filter((address) => !took.has(recipientKey(address)));
+  return to.length ? { ...channel, to } : undefined;
+}
+
+/**
+ * Records that `accepted` took the email, beside those that took it before, and answers the
+ * email to the others (undefined when none is left). A record that cannot be written throws:
+ * the lease is given back, and the queue's next hand-over may mail those recipients again, as
+ * after a crash between sending and recording.
+ */
+async function tookIt(deps: DeliverDeps, delivery: Delivery, email: Extract<Channel, { kind: "email" }>, accepted: readonly string[]): Promise<Channel | undefined> {
+  const before = (await deps.records.get<RecipientsTaken>("recipients", delivery.deliveryId))?.accepted ?? [];
+  const took = new Set(accepted.map(recipientKey));
+  const record: RecipientsTaken = { deliveryId: delivery.deliveryId, accepted: [...before.filter((a) => !took.has(recipientKey(a))), ...accepted] };
+  await deps.records.put("recipients", delivery.deliveryId, record, { expiresAt: deps.retentionStart() + DELIVERY_RETENTION_MS });
+  const to = email.to.filter((address) => !took.has(recipientKey(address)));
+  return to.length ? { ...email, to } : undefined;
 }
 
 /**

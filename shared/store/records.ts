@@ -4,7 +4,7 @@
  * writes, so two racing writers cannot both win. A record whose `expiresAt` has passed
  * reads as absent everywhere, whether or not the store has dropped it yet.
  */
-export type Table = "detectors" | "metricSets" | "alerts" | "groups" | "executions" | "quality" | "leases" | "notifications" | "deliveries" | "silences" | "feedback" | "pushes" | "notices" | "parked";
+export type Table = "detectors" | "metricSets" | "alerts" | "groups" | "executions" | "quality" | "leases" | "notifications" | "deliveries" | "silences" | "feedback" | "pushes" | "notices" | "parked" | "recipients";
 
 /** Tables whose records are also kept in a ranked index (record-indexes.ts says by what). */
 export type RankedTable = "groups";

@@ -58,6 +58,42 @@ describe("email sender against a real SMTP server", () => {
     expect(await sender.send(message, channel, signal)).toMatchObject({ ok: false, retryable: false, reason: "SMTP" });
   });
 
+  it("tells a send some recipients refused at RCPT TO as failed for those alone, naming them: the others took it", async () => {
+    smtp.refuseRecipient("lead@example.com", 450, "4.2.0 Greylisted, try again later", 1);
+    const before = smtp.deliveredTo.length;
+    expect(await sender.send(message, channel, signal)).toEqual({
+      ok: false,
+      retryable: true,
+      reason: "SMTP",
+      detail: "SMTP refused 1 of 2 recipients: lead@example.com (450 4.2.0 Greylisted, try again later)",
+      accepted: ["oncall@example.com"],
+    });
+    expect(smtp.deliveredTo.slice(before)).toEqual([["oncall@example.com"]]);
+    smtp.refuseRecipient("lead@example.com", 550, "5.1.1 No such user", 1);
+    expect(await sender.send(message, channel, signal)).toMatchObject({ ok: false, retryable: false, reason: "SMTP", accepted: ["oncall@example.com"] });
+  });
+
+  it("keeps of a refusal's server text one line of 80 characters at most", async () => {
+    smtp.refuseRecipient("lead@example.com", 550, `5.7.1 ${"blocked by policy, see the operator's page ".repeat(20)}`, 1);
+    const result = await sender.send(message, channel, signal);
+    expect(result).toMatchObject({ ok: false, retryable: false, accepted: ["oncall@example.com"] });
+    const detail = (result as { detail: string }).detail;
+    const text = detail.slice(detail.indexOf("(") + 1, -1);
+    expect(text.startsWith("550 5.7.1 blocked by policy")).toBe(true);
+    expect(text.length).toBeLessThanOrEqual(80);
+    expect(text.endsWith("…")).toBe(true);
+  });
+
+  it("tells a send every recipient refused as failed, naming each: worth another try when one refusal is", async () => {
+    smtp.refuseRecipient("oncall@example.com", 550, "5.1.1 No such user", 1).refuseRecipient("lead@example.com", 451, "4.3.0 Try again later", 1);
+    expect(await sender.send(message, channel, signal)).toEqual({
+      ok: false,
+      retryable: true,
+      reason: "SMTP",
+      detail: "SMTP refused 2 of 2 recipients: oncall@example.com (550 5.1.1 No such user), lead@example.com (451 4.3.0 Try again later)",
+    });
+  });
+
   it("stops a send the invocation's end aborts, a server stuck after DATA included: the delivery goes back on the queue, not held past the invocation's end by the server's wait", async () => {
     smtp.hang();
     const patient = createTransport({ url: smtp.url, socketTimeout: 30_000 });
