@@ -32,7 +32,11 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
     const timeout = settings.timeoutsMs.email;
     const [url, { createTransport }] = await Promise.all([secrets.resolve(settings.smtpUrl!), mailer()]);
     // The waits are the transport's options, beside its URL: createTransport's second argument is the messages' defaults, where nodemailer never reads them.
-    if (made?.url !== url) made = { url, transport: createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout, requireTLS: carriesLogin(url) }) };
+    if (made?.url !== url) {
+      // The transport of the URL before (a pool's connections, with `pool=true`) is closed, not left to time out.
+      made?.transport.close();
+      made = { url, transport: createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout, requireTLS: loginNeedsTls(url) }) };
+    }
     return made.transport;
   };
   const smtp = () => (settings.smtpUrl ? transport() : Promise.reject(Object.assign(new Error("no SMTP server is configured (VIGIL_SMTP_URL)"), { responseCode: 550 })));
@@ -47,15 +51,19 @@ export function senders(parts: { settings: AlertSettings; secrets: SecretResolve
 }
 
 /**
- * Whether an SMTP URL names a user or password: its login then goes over TLS only, STARTTLS
- * required of a smtp:// server (smtps:// is TLS from the start). nodemailer otherwise takes
- * STARTTLS only where the server offers it, and logs in in the clear where it does not, or
- * where someone on the way struck the offer out. The URL may still say `requireTLS=false`
- * itself (its own options come first): a relay on the same host, say.
+ * Whether an SMTP URL's login must go over TLS: it names a user or password (or cannot be
+ * read to tell), and says nothing of TLS itself (`requireTLS` or `ignoreTLS`: its own choice,
+ * a test server or a relay on the same host that takes logins in the clear; nodemailer would
+ * let the code's `requireTLS` win over the URL's `ignoreTLS`). smtps:// is TLS from the start;
+ * for smtp:// STARTTLS is then required: nodemailer otherwise takes it only where the server
+ * offers it, and logs in in the clear where it does not, or where someone on the way struck
+ * the offer out.
  */
-function carriesLogin(url: string): boolean {
+function loginNeedsTls(url: string): boolean {
   const parsed = URL.parse(url);
-  return parsed !== null && (parsed.username !== "" || parsed.password !== "");
+  if (parsed === null) return true;
+  if (parsed.username === "" && parsed.password === "") return false;
+  return !parsed.searchParams.has("requireTLS") && !parsed.searchParams.has("ignoreTLS");
 }
 
 /**

@@ -93,9 +93,16 @@ describe("the email sender's login", () => {
     expect(smtp.mails.length).toBe(before);
   });
 
-  it("goes in the clear where the URL says so itself (requireTLS=false: a relay on the same host)", async () => {
+  it("goes in the clear where the URL says so itself (requireTLS=false or ignoreTLS=true: a test server, a relay on the same host)", async () => {
     expect(await emailVia(withLogin("?requireTLS=false")).send(message, channel, new AbortController().signal)).toEqual({ ok: true });
-    expect(smtp.logins).toEqual(["ana"]);
+    expect(await emailVia(withLogin("?ignoreTLS=true")).send(message, channel, new AbortController().signal)).toEqual({ ok: true });
+    expect(smtp.logins).toEqual(["ana", "ana"]);
+  });
+
+  it("needs TLS of a URL with a user and no password too", async () => {
+    const before = smtp.mails.length;
+    expect(await emailVia(smtp.url.replace("smtp://", "smtp://ana@")).send(message, channel, new AbortController().signal)).toMatchObject({ ok: false, reason: "SMTP" });
+    expect(smtp.mails.length).toBe(before);
   });
 });
 
