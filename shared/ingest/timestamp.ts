@@ -14,6 +14,9 @@ export type TimestampParser = (value: unknown) => number | undefined;
 /** Epoch values below this are seconds, above it milliseconds (1e11 s is the year 5138). */
 const EPOCH_MS_CUTOFF = 1e11;
 
+/** A whole number of up to 15 digits, as a cell may write it (spaces around it): exact as a double. */
+const WHOLE = /^\s*-?\d{1,15}\s*$/;
+
 const ISO_LIKE = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(Z|[+-]\d\d:?\d\d)?$/;
 
 /**
@@ -23,6 +26,9 @@ const ISO_LIKE = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}
  * is read as the shortest decimal that writes it.
  */
 function parseEpoch(value: unknown, unit: "auto" | "s" | "ms"): number | undefined {
+  // Most cells are whole numbers, exact as doubles: read at once (a whole number has no fraction to drop).
+  const integer = typeof value === "number" ? value : typeof value === "string" && WHOLE.test(value) ? Number(value) : NaN;
+  if (Number.isSafeInteger(integer)) return (unit === "ms" || (unit === "auto" && Math.abs(integer) >= EPOCH_MS_CUTOFF) ? integer : integer * 1000) + 0;
   const text = typeof value === "number" ? (Number.isFinite(value) ? String(value) : "") : typeof value === "string" ? value.trim() : "";
   const decimal = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
   if (!decimal) {
