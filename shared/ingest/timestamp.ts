@@ -133,6 +133,9 @@ export function rowTimeParser(m: IntervalTiming & { readonly TimestampColumn?: {
   const clock = intervalClock(m);
   return (value) => {
     const t = parse(value);
-    return t === undefined ? undefined : clock(t);
+    if (t === undefined) return undefined;
+    // At the edge of what a Date holds, the day's place in the zone is past it: no timestamp, not NaN (which every window comparison lets through).
+    const placed = clock(t);
+    return Number.isFinite(placed) ? placed : undefined;
   };
 }

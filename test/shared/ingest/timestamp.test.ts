@@ -122,3 +122,11 @@ describe("timestamps", () => {
     expect(makeTimestampParser("EEEE, MMMM d, yyyy 'at' h:mm:ss a z")("Wednesday, September 27, 2023 at 10:15:30 AM America/Argentina/Buenos_Aires")).toBe(1_695_820_530_000);
   });
 });
+
+describe("a day's time in its zone at the edge of what a Date holds", () => {
+  it("is no timestamp, not NaN: the earliest instant a Date holds, read for a day of New York, has no place in the zone", () => {
+    const daily = rowTimeParser({ MetricSetFrequency: "P1D", Timezone: "America/New_York" });
+    expect(daily(String(-MAX_INSTANT))).toBeUndefined();
+    expect(daily("2024-03-10 00:00:00")).toBe(Date.UTC(2024, 2, 10));
+  });
+});
